@@ -1,0 +1,54 @@
+//! Events over RabbitMQ (DESIGN.md, "Events"): the versioned envelope, the routing keys, and a
+//! bus that publishes with confirms and consumes with manual acks, retries and dead-lettering,
+//! reconnecting by itself when the broker comes back.
+//!
+//! Topology, declared by whoever connects first and re-declared after every reconnect:
+//! - `<exchange>`: durable topic exchange every event is published to;
+//! - `<exchange>.dlx`: durable fanout exchange for messages that failed too often, with the
+//!   durable queue `<exchange>.dead-letter` bound to it, so nothing dead-lettered is lost;
+//! - per consumer, a durable queue `<queue>` bound to its routing keys (dead-lettering to the
+//!   DLX) and `<queue>.retry`, where a failed message waits out its backoff (per-message TTL)
+//!   before RabbitMQ dead-letters it back into `<queue>` through the default exchange.
+
+mod bus;
+mod consumer;
+mod envelope;
+
+pub use bus::{Bus, BusConfig, BusError, ConnectionState};
+pub use consumer::{ConsumerSpec, HandlerError};
+pub use envelope::Envelope;
+
+/// The default name of the events exchange.
+pub const DEFAULT_EXCHANGE: &str = "shop.events";
+
+/// Routing keys: the one place their spelling lives.
+pub mod keys {
+    /// A customer signed up.
+    pub const CUSTOMER_REGISTERED: &str = "customer.registered";
+    /// A product was added to the catalog.
+    pub const PRODUCT_CREATED: &str = "product.created";
+    /// A product changed.
+    pub const PRODUCT_UPDATED: &str = "product.updated";
+    /// A product was removed.
+    pub const PRODUCT_DELETED: &str = "product.deleted";
+    /// Stock was reserved for an order.
+    pub const STOCK_RESERVED: &str = "stock.reserved";
+    /// Stock could not be reserved for an order.
+    pub const STOCK_REJECTED: &str = "stock.rejected";
+    /// Reserved stock was given back.
+    pub const STOCK_RELEASED: &str = "stock.released";
+    /// A product's stock fell below its threshold.
+    pub const PRODUCT_STOCK_LOW: &str = "product.stock_low";
+    /// An order was placed.
+    pub const ORDER_CREATED: &str = "order.created";
+    /// An order moved from one status to another.
+    pub const ORDER_STATUS_CHANGED: &str = "order.status_changed";
+    /// An order was cancelled.
+    pub const ORDER_CANCELLED: &str = "order.cancelled";
+    /// An alert went out to subscribers.
+    pub const ALERT_SENT: &str = "alert.sent";
+    /// The assistant answered a message.
+    pub const ASSISTANT_REPLIED: &str = "assistant.replied";
+    /// The assistant handed a conversation to a human.
+    pub const SUPPORT_ESCALATED: &str = "support.escalated";
+}

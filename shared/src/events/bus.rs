@@ -1,0 +1,370 @@
+//! The connection to RabbitMQ: a supervisor that (re)connects with backoff and re-declares the
+//! topology, and publishing with publisher confirms and `mandatory`.
+
+use std::{sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+    options::{
+        BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+        QueueDeclareOptions,
+    },
+    types::{AMQPValue, FieldTable, ShortString},
+};
+use tokio::sync::{Mutex, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::Envelope;
+
+/// How to reach the broker and how consumers behave.
+#[derive(Debug, Clone)]
+pub struct BusConfig {
+    /// `amqp://user:pass@host:port/vhost`.
+    pub url: String,
+    /// The topic exchange; tests use a unique one.
+    pub exchange: String,
+    /// Unacknowledged deliveries a consumer holds at most.
+    pub prefetch: u16,
+    /// Deliveries of one message before it is dead-lettered (the first one included).
+    pub max_deliveries: u32,
+    /// Delay before the first retry; each further retry doubles it (capped at a minute).
+    pub retry_base: Duration,
+}
+
+/// Why a publish did not go through; the caller keeps the event and tries again later.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// Not connected to the broker right now.
+    #[error("broker unavailable")]
+    Unavailable,
+    /// The broker refused the message (negative confirm).
+    #[error("broker refused the message")]
+    Nacked,
+    /// No queue is bound for this routing key (`mandatory` publish came back).
+    #[error("no queue bound for routing key {0}")]
+    Unroutable(String),
+    /// The confirm did not arrive in time.
+    #[error("publisher confirm timed out")]
+    Timeout,
+    /// The event could not be serialised.
+    #[error("cannot serialise event: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// A protocol or channel error.
+    #[error("broker error: {0}")]
+    Amqp(#[from] lapin::Error),
+}
+
+/// The supervisor's view of the connection.
+#[derive(Clone, Default)]
+pub enum ConnectionState {
+    /// Not connected (yet, or any more); the supervisor keeps trying.
+    #[default]
+    Disconnected,
+    /// Connected; `generation` grows with every new connection.
+    Connected {
+        /// The live connection.
+        connection: Arc<Connection>,
+        /// Counts connections made by this bus.
+        generation: u64,
+    },
+}
+
+pub(super) struct Inner {
+    pub(super) config: BusConfig,
+    pub(super) source: String,
+    pub(super) state: watch::Sender<ConnectionState>,
+    publish_channel: Mutex<Option<(u64, Channel)>>,
+    pub(super) cancel: CancellationToken,
+    pub(super) queues: std::sync::Mutex<Vec<String>>,
+}
+
+/// A handle on the event bus; cheap to clone. Dropping every handle does not stop the
+/// supervisor: cancel the token given to [`Bus::start`].
+#[derive(Clone)]
+pub struct Bus {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl Bus {
+    /// Starts the connection supervisor and returns at once; nothing here waits for the broker.
+    pub fn start(config: BusConfig, source: &str, cancel: CancellationToken) -> Self {
+        let (state, _) = watch::channel(ConnectionState::Disconnected);
+        let bus = Self {
+            inner: Arc::new(Inner {
+                config,
+                source: source.to_owned(),
+                state,
+                publish_channel: Mutex::new(None),
+                cancel,
+                queues: std::sync::Mutex::new(Vec::new()),
+            }),
+        };
+        tokio::spawn(bus.clone().supervise());
+        bus
+    }
+
+    /// The configuration this bus runs with.
+    pub fn config(&self) -> &BusConfig {
+        &self.inner.config
+    }
+
+    /// Whether the broker connection is up now.
+    pub fn is_connected(&self) -> bool {
+        matches!(&*self.inner.state.borrow(), ConnectionState::Connected { connection, .. } if connection.status().connected())
+    }
+
+    /// Waits until connected, or `timeout` passes; tells which.
+    pub async fn wait_connected(&self, timeout: Duration) -> bool {
+        let mut rx = self.inner.state.subscribe();
+        tokio::time::timeout(timeout, async {
+            loop {
+                if self.is_connected() {
+                    return;
+                }
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+
+    /// The full name of a queue owned by this bus's exchange: `<exchange>.<suffix>`, so tests
+    /// with their own exchange get their own queues.
+    pub fn queue_name(&self, suffix: &str) -> String {
+        format!("{}.{suffix}", self.inner.config.exchange)
+    }
+
+    /// The dead-letter exchange.
+    pub fn dead_letter_exchange(&self) -> String {
+        format!("{}.dlx", self.inner.config.exchange)
+    }
+
+    /// The queue that keeps every dead-lettered message.
+    pub fn dead_letter_queue(&self) -> String {
+        format!("{}.dead-letter", self.inner.config.exchange)
+    }
+
+    /// Publishes an event to the exchange under its type as routing key, and waits for the
+    /// broker's confirm. `Ok` means the broker has taken responsibility for the message.
+    #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.kind))]
+    pub async fn publish<T: serde::Serialize>(&self, event: &Envelope<T>) -> Result<(), BusError> {
+        let payload = serde_json::to_vec(event)?;
+        let properties = json_properties()
+            .with_message_id(event.id.to_string().into())
+            .with_type(event.kind.clone().into())
+            .with_app_id(self.inner.source.clone().into())
+            .with_correlation_id(event.correlation_id.clone().into())
+            .with_timestamp(event.occurred_at.timestamp().max(0).unsigned_abs());
+        let result = self
+            .publish_raw(&self.inner.config.exchange, &event.kind, &payload, properties)
+            .await;
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        metrics::counter!("events_published_total", "type" => event.kind.clone(), "outcome" => outcome)
+            .increment(1);
+        result
+    }
+
+    /// Publishes bytes with `mandatory` set and waits for the confirm.
+    pub(super) async fn publish_raw(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        payload: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), BusError> {
+        let channel = self.publish_channel().await?;
+        let publish = async {
+            channel
+                .basic_publish(
+                    ShortString::from(exchange),
+                    ShortString::from(routing_key),
+                    BasicPublishOptions { mandatory: true, ..Default::default() },
+                    payload,
+                    properties,
+                )
+                .await?
+                .await
+        };
+        let confirmation = match tokio::time::timeout(Duration::from_secs(10), publish).await {
+            Err(_) => {
+                self.drop_publish_channel().await;
+                return Err(BusError::Timeout);
+            }
+            Ok(Err(e)) => {
+                self.drop_publish_channel().await;
+                return Err(e.into());
+            }
+            Ok(Ok(c)) => c,
+        };
+        match confirmation {
+            Confirmation::Ack(None) => Ok(()),
+            Confirmation::Ack(Some(_)) => Err(BusError::Unroutable(routing_key.to_owned())),
+            Confirmation::Nack(_) | Confirmation::NotRequested => Err(BusError::Nacked),
+        }
+    }
+
+    async fn publish_channel(&self) -> Result<Channel, BusError> {
+        let (connection, generation) = match &*self.inner.state.borrow() {
+            ConnectionState::Connected { connection, generation } => {
+                (connection.clone(), *generation)
+            }
+            ConnectionState::Disconnected => return Err(BusError::Unavailable),
+        };
+        let mut slot = self.inner.publish_channel.lock().await;
+        if let Some((g, channel)) = slot.as_ref() {
+            if *g == generation && channel.status().connected() {
+                return Ok(channel.clone());
+            }
+        }
+        let channel = connection.create_channel().await.map_err(|_| BusError::Unavailable)?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        *slot = Some((generation, channel.clone()));
+        Ok(channel)
+    }
+
+    async fn drop_publish_channel(&self) {
+        self.inner.publish_channel.lock().await.take();
+    }
+
+    /// Connects, declares the shared topology, waits for the connection to fail, and again,
+    /// until cancelled.
+    async fn supervise(self) {
+        let cancel = self.inner.cancel.clone();
+        let mut backoff = Duration::from_millis(100);
+        let mut generation = 0u64;
+        while !cancel.is_cancelled() {
+            match self.connect().await {
+                Ok(connection) => {
+                    backoff = Duration::from_millis(100);
+                    generation += 1;
+                    let connection = Arc::new(connection);
+                    tracing::info!(generation, "connected to the broker");
+                    metrics::gauge!("broker_connected").set(1.0);
+                    self.inner.state.send_replace(ConnectionState::Connected {
+                        connection: connection.clone(),
+                        generation,
+                    });
+                    let lost = wait_until_lost(&connection, &cancel).await;
+                    self.inner.state.send_replace(ConnectionState::Disconnected);
+                    metrics::gauge!("broker_connected").set(0.0);
+                    if lost {
+                        tracing::warn!(generation, "lost the broker connection; reconnecting");
+                    } else {
+                        let _ = connection.close(200, "shutting down".into()).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, ?backoff, "broker not reachable");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = cancel.cancelled() => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn connect(&self) -> Result<Connection, BusError> {
+        let properties = ConnectionProperties::default()
+            .with_connection_name(self.inner.source.clone().into());
+        let connection = tokio::time::timeout(
+            Duration::from_secs(5),
+            Connection::connect(&self.inner.config.url, properties),
+        )
+        .await
+        .map_err(|_| BusError::Timeout)??;
+        if let Err(e) = self.declare_base_topology(&connection).await {
+            let _ = connection.close(200, "topology failed".into()).await;
+            return Err(e);
+        }
+        Ok(connection)
+    }
+
+    async fn declare_base_topology(&self, connection: &Connection) -> Result<(), BusError> {
+        let channel = connection.create_channel().await?;
+        let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+        channel
+            .exchange_declare(
+                self.inner.config.exchange.as_str().into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .exchange_declare(
+                self.dead_letter_exchange().into(),
+                ExchangeKind::Fanout,
+                durable,
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .queue_declare(
+                self.dead_letter_queue().into(),
+                QueueDeclareOptions { durable: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await?;
+        channel
+            .queue_bind(
+                self.dead_letter_queue().into(),
+                self.dead_letter_exchange().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        let _ = channel.close(200, "topology declared".into()).await;
+        Ok(())
+    }
+}
+
+/// Resolves when the connection is lost (`true`) or the token is cancelled (`false`).
+async fn wait_until_lost(connection: &Connection, cancel: &CancellationToken) -> bool {
+    let mut events = Box::pin(connection.events_listener());
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return false,
+            event = events.next() => match event {
+                Some(lapin::Event::Error(e)) => {
+                    tracing::warn!(error = %e, "broker connection error");
+                    return true;
+                }
+                None => return true,
+                Some(_) => {}
+            },
+            _ = tick.tick() => if !connection.status().connected() {
+                return true;
+            },
+        }
+    }
+}
+
+/// Persistent JSON message properties.
+pub(super) fn json_properties() -> BasicProperties {
+    BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2)
+}
+
+/// A field table with one string argument per entry.
+pub(super) fn string_args(pairs: &[(&str, &str)]) -> FieldTable {
+    let mut table = FieldTable::default();
+    for (k, v) in pairs {
+        table.insert((*k).into(), AMQPValue::LongString((*v).into()));
+    }
+    table
+}
+
+impl Bus {
+    /// The queues this bus's consumers declared.
+    pub fn declared_queues(&self) -> Vec<String> {
+        self.inner.queues.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+}

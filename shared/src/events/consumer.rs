@@ -1,0 +1,277 @@
+//! Consuming: manual acks after the handler succeeds, bounded prefetch, retries with growing
+//! delay through a per-queue retry queue, dead-lettering after the last attempt, and
+//! resubscription after every reconnect.
+
+use std::{future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
+
+use futures::{FutureExt, StreamExt};
+use lapin::{
+    Channel,
+    message::Delivery,
+    options::{
+        BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
+        QueueBindOptions, QueueDeclareOptions,
+    },
+    types::{AMQPValue, FieldTable, ShortString},
+};
+use tokio::task::JoinHandle;
+
+use super::{
+    Bus, Envelope,
+    bus::{BusError, ConnectionState, string_args},
+};
+
+/// The header counting how many times a message was retried.
+const RETRY_HEADER: &str = "x-retry-count";
+
+/// What a consumer listens to.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    /// Queue suffix; the queue is `<exchange>.<suffix>`.
+    pub queue: String,
+    /// Routing keys (topic patterns) bound to the queue.
+    pub bindings: Vec<String>,
+}
+
+impl ConsumerSpec {
+    /// A queue `<exchange>.<suffix>` bound to `keys`.
+    pub fn new(suffix: &str, keys: &[&str]) -> Self {
+        Self {
+            queue: suffix.to_owned(),
+            bindings: keys.iter().map(|k| (*k).to_owned()).collect(),
+        }
+    }
+}
+
+/// Why a handler did not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Might work later (a dependency is down): retried with backoff, then dead-lettered.
+    #[error("transient: {0}")]
+    Retry(String),
+    /// Will never work (the payload is wrong): dead-lettered at once.
+    #[error("permanent: {0}")]
+    Reject(String),
+}
+
+enum Outcome {
+    Done,
+    Retry { attempt: u32, reason: String },
+    DeadLetter(String),
+}
+
+impl Bus {
+    /// Consumes `spec` with `handler` until the bus is cancelled, surviving reconnects.
+    ///
+    /// A delivery is acked only after `handler` returns `Ok`. On `Retry` (or a panic) the
+    /// message is republished to the retry queue with a growing delay and the original acked
+    /// only once the broker confirmed the copy; after `max_deliveries` attempts, or on `Reject`,
+    /// it is nacked without requeue and the broker moves it to the dead-letter exchange.
+    pub fn consume<F, Fut>(&self, spec: ConsumerSpec, handler: F) -> JoinHandle<()>
+    where
+        F: Fn(Envelope) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    {
+        let bus = self.clone();
+        let handler = Arc::new(handler);
+        let queue = self.queue_name(&spec.queue);
+        if let Ok(mut queues) = self.inner.queues.lock() {
+            queues.push(queue.clone());
+            queues.push(format!("{queue}.retry"));
+        }
+        tokio::spawn(async move {
+            let mut state = bus.inner.state.subscribe();
+            let cancel = bus.inner.cancel.clone();
+            loop {
+                let connection = match &*state.borrow_and_update() {
+                    ConnectionState::Connected { connection, .. } => Some(connection.clone()),
+                    ConnectionState::Disconnected => None,
+                };
+                if let Some(connection) = connection {
+                    match bus.subscribe(&connection, &queue, &spec).await {
+                        Ok((channel, consumer)) => {
+                            tracing::info!(%queue, "consuming");
+                            bus.run_consumer(&queue, consumer, handler.as_ref()).await;
+                            let _ = channel.close(200, "consumer stopped".into()).await;
+                        }
+                        Err(e) => tracing::warn!(%queue, error = %e, "cannot subscribe"),
+                    }
+                }
+                if cancel.is_cancelled() {
+                    return;
+                }
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    changed = state.changed() => if changed.is_err() { return },
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        })
+    }
+
+    async fn subscribe(
+        &self,
+        connection: &lapin::Connection,
+        queue: &str,
+        spec: &ConsumerSpec,
+    ) -> Result<(Channel, lapin::Consumer), BusError> {
+        let channel = connection.create_channel().await?;
+        channel.basic_qos(self.inner.config.prefetch, BasicQosOptions::default()).await?;
+        let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+        let dlx = self.dead_letter_exchange();
+        channel
+            .queue_declare(queue.into(), durable, string_args(&[("x-dead-letter-exchange", &dlx)]))
+            .await?;
+        let retry = format!("{queue}.retry");
+        channel
+            .queue_declare(
+                retry.as_str().into(),
+                durable,
+                string_args(&[("x-dead-letter-exchange", ""), ("x-dead-letter-routing-key", queue)]),
+            )
+            .await?;
+        for key in &spec.bindings {
+            channel
+                .queue_bind(
+                    queue.into(),
+                    self.inner.config.exchange.as_str().into(),
+                    key.as_str().into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        let consumer = channel
+            .basic_consume(
+                queue.into(),
+                ShortString::from(format!("{}-{}", self.inner.source, uuid::Uuid::now_v7())),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        Ok((channel, consumer))
+    }
+
+    async fn run_consumer<F, Fut>(&self, queue: &str, mut consumer: lapin::Consumer, handler: &F)
+    where
+        F: Fn(Envelope) -> Fut,
+        Fut: Future<Output = Result<(), HandlerError>>,
+    {
+        let cancel = self.inner.cancel.clone();
+        loop {
+            let delivery = tokio::select! {
+                () = cancel.cancelled() => return,
+                next = consumer.next() => match next {
+                    Some(Ok(delivery)) => delivery,
+                    Some(Err(e)) => {
+                        tracing::warn!(%queue, error = %e, "consumer stream failed");
+                        return;
+                    }
+                    None => return,
+                },
+            };
+            let outcome = self.process(&delivery, handler).await;
+            if let Err(e) = self.settle(queue, &delivery, outcome).await {
+                tracing::warn!(%queue, error = %e, "cannot settle a delivery; it will be redelivered");
+                return;
+            }
+        }
+    }
+
+    async fn process<F, Fut>(&self, delivery: &Delivery, handler: &F) -> Outcome
+    where
+        F: Fn(Envelope) -> Fut,
+        Fut: Future<Output = Result<(), HandlerError>>,
+    {
+        let attempt = retry_count(delivery);
+        let event: Envelope = match serde_json::from_slice(&delivery.data) {
+            Ok(event) => event,
+            Err(e) => return Outcome::DeadLetter(format!("not an event envelope: {e}")),
+        };
+        let span = tracing::info_span!("consume", event.id = %event.id, event.type = %event.kind,
+            correlation_id = %event.correlation_id, attempt);
+        let result = tracing::Instrument::instrument(
+            AssertUnwindSafe(handler(event)).catch_unwind(),
+            span,
+        )
+        .await;
+        match result {
+            Ok(Ok(())) => Outcome::Done,
+            Ok(Err(HandlerError::Reject(reason))) => Outcome::DeadLetter(reason),
+            Ok(Err(HandlerError::Retry(reason))) => Outcome::Retry { attempt, reason },
+            Err(_) => Outcome::Retry { attempt, reason: "handler panicked".to_owned() },
+        }
+    }
+
+    async fn settle(&self, queue: &str, delivery: &Delivery, outcome: Outcome) -> Result<(), BusError> {
+        let max = self.inner.config.max_deliveries.max(1);
+        let outcome = match outcome {
+            Outcome::Retry { attempt, reason } if attempt + 1 >= max => {
+                Outcome::DeadLetter(format!("gave up after {max} deliveries: {reason}"))
+            }
+            other => other,
+        };
+        match outcome {
+            Outcome::Done => {
+                metrics::counter!("events_consumed_total", "queue" => queue.to_owned()).increment(1);
+                delivery.acker.ack(BasicAckOptions::default()).await?;
+            }
+            Outcome::Retry { attempt, reason } => {
+                let delay = self.retry_delay(attempt);
+                tracing::warn!(%queue, attempt, ?delay, %reason, "handler failed; retrying later");
+                let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+                headers.insert(RETRY_HEADER.into(), AMQPValue::LongLongInt(i64::from(attempt + 1)));
+                let properties = delivery
+                    .properties
+                    .clone()
+                    .with_headers(headers)
+                    .with_expiration(delay.as_millis().to_string().into());
+                let retry_queue = format!("{queue}.retry");
+                match self.publish_raw("", &retry_queue, &delivery.data, properties).await {
+                    Ok(()) => {
+                        metrics::counter!("events_consumer_retries_total", "queue" => queue.to_owned())
+                            .increment(1);
+                        delivery.acker.ack(BasicAckOptions::default()).await?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%queue, error = %e, "cannot schedule a retry; requeueing");
+                        tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
+                        delivery
+                            .acker
+                            .nack(BasicNackOptions { requeue: true, ..Default::default() })
+                            .await?;
+                    }
+                }
+            }
+            Outcome::DeadLetter(reason) => {
+                tracing::error!(%queue, %reason, "dead-lettering a message");
+                metrics::counter!("events_dead_lettered_total", "queue" => queue.to_owned())
+                    .increment(1);
+                delivery
+                    .acker
+                    .nack(BasicNackOptions { requeue: false, ..Default::default() })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn retry_delay(&self, attempt: u32) -> Duration {
+        let base = self.inner.config.retry_base;
+        base.saturating_mul(1u32 << attempt.min(16)).min(Duration::from_secs(60))
+    }
+}
+
+fn retry_count(delivery: &Delivery) -> u32 {
+    delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(RETRY_HEADER))
+        .and_then(|v| match v {
+            AMQPValue::LongLongInt(n) => u32::try_from(*n).ok(),
+            AMQPValue::LongInt(n) => u32::try_from(*n).ok(),
+            _ => None,
+        })
+        .unwrap_or(0)
+}

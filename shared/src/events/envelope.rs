@@ -1,0 +1,79 @@
+//! The event envelope every message on the bus carries.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use uuid::Uuid;
+
+/// `{"id", "type", "occurredAt", "source", "correlationId", "version", "data"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<T = serde_json::Value> {
+    /// Unique, time-ordered (UUID v7); consumers deduplicate on it.
+    pub id: Uuid,
+    /// The routing key, e.g. `order.created`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The publishing service.
+    pub source: String,
+    /// The request id that caused it.
+    pub correlation_id: String,
+    /// Payload schema version.
+    pub version: u32,
+    /// The payload.
+    pub data: T,
+}
+
+impl<T: Serialize> Envelope<T> {
+    /// A new event of `kind` from `source`, version 1.
+    pub fn new(kind: &str, source: &str, correlation_id: impl Into<String>, data: T) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            kind: kind.to_owned(),
+            occurred_at: Utc::now(),
+            source: source.to_owned(),
+            correlation_id: correlation_id.into(),
+            version: 1,
+            data,
+        }
+    }
+
+    /// The same event with its payload as untyped JSON, as the bus carries it.
+    pub fn to_value(&self) -> Result<Envelope, serde_json::Error> {
+        Ok(Envelope {
+            id: self.id,
+            kind: self.kind.clone(),
+            occurred_at: self.occurred_at,
+            source: self.source.clone(),
+            correlation_id: self.correlation_id.clone(),
+            version: self.version,
+            data: serde_json::to_value(&self.data)?,
+        })
+    }
+}
+
+impl Envelope {
+    /// The payload as a typed value.
+    pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_form_uses_the_documented_field_names() {
+        let event = Envelope::new("order.created", "order-service", "req-1", serde_json::json!({"a": 1}));
+        let wire = serde_json::to_value(&event).unwrap();
+        for field in ["id", "type", "occurredAt", "source", "correlationId", "version", "data"] {
+            assert!(wire.get(field).is_some(), "missing {field} in {wire}");
+        }
+        assert_eq!(wire["type"], "order.created");
+        assert_eq!(event.id.get_version_num(), 7);
+        let back: Envelope = serde_json::from_value(wire).unwrap();
+        assert_eq!(back, event);
+    }
+}

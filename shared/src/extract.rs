@@ -1,0 +1,115 @@
+//! Our own extractors, so that bad input answers in the envelope with the offending field named.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Path, Request, rejection::BytesRejection},
+    http::{header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body: wrong content type, malformed JSON or a wrong field answer 400
+/// `VALIDATION_ERROR` with the field path in `details`; a body over the limit answers 413.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::field("content-type", "expected application/json"));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(inner)
+                if inner.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::PayloadTooLarge
+            }
+            other => ApiError::field("body", other.body_text()),
+        })?;
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// Parses JSON, naming the path of the first field that does not fit `T`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::field("body", format!("malformed JSON: {inner}"))
+        } else {
+            let field = if path == "." { "body".to_owned() } else { path };
+            ApiError::field(&field, inner.to_string())
+        }
+    })
+}
+
+/// A path segment that must be a MongoDB ObjectId (24 hex digits); otherwise 400 naming `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectIdPath(pub bson::oid::ObjectId);
+
+impl<S: Send + Sync> FromRequestParts<S> for ObjectIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::field("id", e.body_text()))?;
+        bson::oid::ObjectId::parse_str(&raw)
+            .map(ObjectIdPath)
+            .map_err(|_| ApiError::field("id", "must be a 24-character hex ObjectId"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        quantity: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        items: Vec<Item>,
+    }
+
+    fn details(err: ApiError) -> serde_json::Value {
+        match err {
+            ApiError::Validation { details, .. } => details,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_negative_quantity_names_its_path() {
+        let err = parse_json::<Order>(br#"{"items":[{"quantity":-1}]}"#).unwrap_err();
+        assert!(details(err).get("items[0].quantity").is_some());
+    }
+
+    #[test]
+    fn malformed_json_names_the_body() {
+        let err = parse_json::<Order>(br#"{"items": ["#).unwrap_err();
+        assert!(details(err).get("body").is_some());
+    }
+}

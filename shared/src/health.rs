@@ -1,0 +1,97 @@
+//! `GET /health`: the service's status, each dependency's state and the uptime.
+//!
+//! The answer is 200 with `status: "ok"` when every dependency is up and `"degraded"` when one
+//! is down: the process is alive and recovers by itself, so orchestrators should not restart it.
+
+use std::time::{Duration, Instant};
+
+use axum::{Router, extract::State, routing::get};
+use serde::Serialize;
+
+use crate::{error::ok, events::Bus, store::Redis};
+
+/// One dependency to probe.
+#[derive(Clone)]
+pub enum Probe {
+    /// The service's MongoDB database.
+    Mongo(mongodb::Database),
+    /// RabbitMQ through the bus.
+    Broker(Bus),
+    /// Redis.
+    Redis(Redis),
+}
+
+impl Probe {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Mongo(_) => "mongodb",
+            Self::Broker(_) => "rabbitmq",
+            Self::Redis(_) => "redis",
+        }
+    }
+
+    async fn is_up(&self) -> bool {
+        const TIMEOUT: Duration = Duration::from_millis(1500);
+        match self {
+            Self::Mongo(db) => crate::store::mongo_is_up(db, TIMEOUT).await,
+            Self::Broker(bus) => bus.is_connected(),
+            Self::Redis(redis) => redis.is_up(TIMEOUT).await,
+        }
+    }
+}
+
+/// What `/health` reports.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthReport {
+    /// The service name.
+    pub service: String,
+    /// `ok` or `degraded`.
+    pub status: String,
+    /// Seconds since start.
+    pub uptime_seconds: u64,
+    /// Dependency name to `up` or `down`.
+    pub dependencies: std::collections::BTreeMap<String, String>,
+}
+
+/// The probes of one service.
+#[derive(Clone)]
+pub struct Health {
+    service: &'static str,
+    started: Instant,
+    probes: Vec<Probe>,
+}
+
+impl Health {
+    /// A health check for `service` over `probes`.
+    pub fn new(service: &'static str, probes: Vec<Probe>) -> Self {
+        Self { service, started: Instant::now(), probes }
+    }
+
+    /// Probes every dependency concurrently.
+    pub async fn report(&self) -> HealthReport {
+        let states = futures::future::join_all(self.probes.iter().map(Probe::is_up)).await;
+        let dependencies: std::collections::BTreeMap<String, String> = self
+            .probes
+            .iter()
+            .zip(&states)
+            .map(|(p, up)| (p.name().to_owned(), if *up { "up" } else { "down" }.to_owned()))
+            .collect();
+        let all_up = states.iter().all(|up| *up);
+        HealthReport {
+            service: self.service.to_owned(),
+            status: if all_up { "ok" } else { "degraded" }.to_owned(),
+            uptime_seconds: self.started.elapsed().as_secs(),
+            dependencies,
+        }
+    }
+
+    /// `GET /health`.
+    pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        Router::new().route("/health", get(handler)).with_state(self)
+    }
+}
+
+async fn handler(State(health): State<Health>) -> axum::Json<serde_json::Value> {
+    ok(health.report().await)
+}

@@ -1,0 +1,140 @@
+//! Serving a service: connecting its dependencies without blocking, adding the shared routes
+//! (`/health`, `/metrics`) and middleware, and shutting down gracefully.
+
+use std::time::Duration;
+
+use axum::{Router, routing::get};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::ServiceConfig,
+    error::ApiError,
+    events::Bus,
+    health::{Health, Probe},
+    store::Redis,
+};
+
+/// A service could not start: a setting is malformed (never because a dependency is down).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The MongoDB URI is malformed.
+    #[error("MONGODB_URI: {0}")]
+    Mongo(#[from] mongodb::error::Error),
+    /// The Redis URL is malformed.
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// The listener failed.
+    #[error("cannot serve: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The live dependencies of a service, each present when its configuration asks for it.
+#[derive(Clone)]
+pub struct Infra {
+    /// The service's own database.
+    pub db: Option<mongodb::Database>,
+    /// The event bus.
+    pub bus: Option<Bus>,
+    /// Redis.
+    pub redis: Option<Redis>,
+    /// The health check over all of them.
+    pub health: Health,
+}
+
+impl Infra {
+    /// Connects everything in the background; returns at once even when all of it is down.
+    pub async fn connect(cfg: &ServiceConfig, cancel: &CancellationToken) -> Result<Self, StartError> {
+        let mut probes = Vec::new();
+        let db = match &cfg.mongo {
+            Some(m) => Some(crate::store::mongo(m, cfg.name).await?),
+            None => None,
+        };
+        if let Some(db) = &db {
+            probes.push(Probe::Mongo(db.clone()));
+        }
+        let bus = cfg.broker.clone().map(|b| Bus::start(b, cfg.name, cancel.clone()));
+        if let Some(bus) = &bus {
+            probes.push(Probe::Broker(bus.clone()));
+        }
+        let redis = match &cfg.redis {
+            Some(r) => Some(Redis::start(r, cancel.clone())?),
+            None => None,
+        };
+        if let Some(redis) = &redis {
+            probes.push(Probe::Redis(redis.clone()));
+        }
+        Ok(Self { db, bus, redis, health: Health::new(cfg.name, probes) })
+    }
+
+    /// The database, for services that always have one.
+    pub fn db(&self) -> &mongodb::Database {
+        self.db.as_ref().expect("this service is configured with a database")
+    }
+
+    /// The bus, for services that always have one.
+    pub fn bus(&self) -> &Bus {
+        self.bus.as_ref().expect("this service is configured with a broker")
+    }
+}
+
+/// Adds `/health`, `/metrics`, the 404 fallback in our envelope, and the shared middleware.
+pub fn finish(router: Router, service: &'static str, health: Health) -> Router {
+    let router = router
+        .merge(health.router())
+        .route("/metrics", get(crate::telemetry::metrics_endpoint))
+        .fallback(|| async { ApiError::NotFound("no such route".to_owned()) });
+    crate::telemetry::layer(router, service)
+}
+
+/// Serves `router` until `cancel` fires, then lets in-flight requests finish for at most
+/// `grace`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    cancel: CancellationToken,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(cancel.clone().cancelled_owned());
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => return result,
+        () = cancel.cancelled() => {}
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Cancels `cancel` on SIGTERM or Ctrl-C.
+pub fn cancel_on_signal(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {}
+            () = term => {}
+        }
+        tracing::info!("shutdown signal received");
+        cancel.cancel();
+    });
+}

@@ -1,0 +1,103 @@
+//! MongoDB and Redis connections that never block start-up: a service comes up while a
+//! database is down, reports it on `/health`, and uses it as soon as it is back.
+
+use std::{sync::Arc, time::Duration};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::RwLock;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::{MongoConfig, RedisConfig},
+    error::ApiError,
+};
+
+/// Opens the service's database. Only a malformed URI fails here: the driver connects lazily
+/// and a request made while the server is down fails after a short server-selection timeout.
+pub async fn mongo(cfg: &MongoConfig, app_name: &str) -> Result<mongodb::Database, mongodb::error::Error> {
+    let mut options = mongodb::options::ClientOptions::parse(&cfg.uri).await?;
+    options.app_name = Some(app_name.to_owned());
+    options.server_selection_timeout = Some(Duration::from_secs(3));
+    options.connect_timeout = Some(Duration::from_secs(2));
+    let client = mongodb::Client::with_options(options)?;
+    Ok(client.database(&cfg.database))
+}
+
+/// Whether MongoDB answers a `ping` within `timeout`.
+pub async fn mongo_is_up(db: &mongodb::Database, timeout: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, db.run_command(bson::doc! { "ping": 1 })).await,
+        Ok(Ok(_))
+    )
+}
+
+/// A Redis connection that is made in the background and then reconnects by itself.
+#[derive(Clone)]
+pub struct Redis {
+    manager: Arc<RwLock<Option<ConnectionManager>>>,
+    prefix: String,
+}
+
+impl Redis {
+    /// Starts connecting in the background and returns at once. Only a malformed URL fails.
+    pub fn start(cfg: &RedisConfig, cancel: CancellationToken) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(cfg.url.as_str())?;
+        let redis = Self {
+            manager: Arc::new(RwLock::new(None)),
+            prefix: cfg.prefix.clone(),
+        };
+        let slot = redis.manager.clone();
+        tokio::spawn(async move {
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(Duration::from_secs(2)));
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                let attempt = tokio::select! {
+                    () = cancel.cancelled() => return,
+                    r = client.get_connection_manager_with_config(config.clone()) => r,
+                };
+                match attempt {
+                    Ok(manager) => {
+                        tracing::info!("connected to redis");
+                        *slot.write().await = Some(manager);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, ?backoff, "redis not reachable");
+                        tokio::select! {
+                            () = cancel.cancelled() => return,
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        });
+        Ok(redis)
+    }
+
+    /// A connection, or 503 while Redis has never been reached.
+    pub async fn connection(&self) -> Result<ConnectionManager, ApiError> {
+        self.manager
+            .read()
+            .await
+            .clone()
+            .ok_or_else(|| ApiError::UpstreamUnavailable("cache".to_owned()))
+    }
+
+    /// `key` under this service's prefix.
+    pub fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// Whether Redis answers `PING` within `timeout`.
+    pub async fn is_up(&self, timeout: Duration) -> bool {
+        let Ok(mut conn) = self.connection().await else {
+            return false;
+        };
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
+    }
+}

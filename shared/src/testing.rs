@@ -1,0 +1,214 @@
+//! Test support: every test gets its own database, exchange and Redis prefix, a severable TCP
+//! proxy to cut one service off a dependency, and polling with a deadline instead of sleeps.
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::watch,
+};
+
+use crate::{
+    config::{self, Environment, MongoConfig, RedisConfig, ServiceConfig, ServiceDefaults},
+    events::{Bus, BusConfig},
+};
+
+/// Unique names for one test.
+#[derive(Debug, Clone)]
+pub struct TestNames {
+    /// A short unique token.
+    pub id: String,
+    /// The MongoDB database.
+    pub database: String,
+    /// The events exchange (queues are named after it).
+    pub exchange: String,
+    /// The Redis key prefix.
+    pub redis_prefix: String,
+}
+
+impl TestNames {
+    /// Fresh names.
+    pub fn new() -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        Self {
+            database: format!("test_{id}"),
+            exchange: format!("test.{id}"),
+            redis_prefix: format!("test:{id}:"),
+            id,
+        }
+    }
+}
+
+impl Default for TestNames {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The MongoDB URI tests use: `MONGODB_URI`, or the local default.
+pub fn mongodb_uri() -> String {
+    std::env::var("MONGODB_URI").unwrap_or_else(|_| config::DEFAULT_MONGODB_URI.to_owned())
+}
+
+/// The RabbitMQ URL tests use: `AMQP_URL`, or the local default.
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| config::DEFAULT_AMQP_URL.to_owned())
+}
+
+/// The Redis URL tests use: `REDIS_URL`, or the local default.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| config::DEFAULT_REDIS_URL.to_owned())
+}
+
+/// Bus settings for a test: its own exchange, small prefetch, fast retries.
+pub fn bus_config(names: &TestNames) -> BusConfig {
+    BusConfig {
+        url: amqp_url(),
+        exchange: names.exchange.clone(),
+        prefetch: 8,
+        max_deliveries: 3,
+        retry_base: Duration::from_millis(50),
+    }
+}
+
+/// A service configuration for a test: port 0 and the test's own names.
+pub fn service_config(defaults: ServiceDefaults, names: &TestNames) -> ServiceConfig {
+    ServiceConfig {
+        name: defaults.name,
+        environment: Environment::Development,
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        mongo: defaults.database.map(|_| MongoConfig {
+            uri: mongodb_uri(),
+            database: names.database.clone(),
+        }),
+        broker: defaults.uses_broker.then(|| bus_config(names)),
+        redis: defaults.uses_redis.then(|| RedisConfig {
+            url: redis_url(),
+            prefix: names.redis_prefix.clone(),
+        }),
+        shutdown_grace: Duration::from_secs(5),
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics naming `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Deletes what a test's bus declared: its queues, the exchange and the dead-letter parts.
+pub async fn delete_topology(bus: &Bus) {
+    let Ok(connection) = lapin::Connection::connect(&bus.config().url, Default::default()).await
+    else {
+        return;
+    };
+    if let Ok(channel) = connection.create_channel().await {
+        let mut queues = bus.declared_queues();
+        queues.push(bus.dead_letter_queue());
+        for queue in queues {
+            let _ = channel.queue_delete(queue.into(), QueueDeleteOptions::default()).await;
+        }
+        for exchange in [bus.config().exchange.clone(), bus.dead_letter_exchange()] {
+            let _ = channel.exchange_delete(exchange.into(), ExchangeDeleteOptions::default()).await;
+        }
+    }
+    let _ = connection.close(200, "test cleanup".into()).await;
+}
+
+/// A TCP proxy in front of a dependency that a test can cut and restore, to take one
+/// service's broker or database away without disturbing other tests.
+pub struct TcpProxy {
+    addr: SocketAddr,
+    open: watch::Sender<bool>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl TcpProxy {
+    /// Listens on a free local port and forwards every connection to `target`.
+    pub async fn start(target: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (open, _) = watch::channel(true);
+        let open_rx = open.subscribe();
+        let live: Arc<Mutex<()>> = Arc::new(Mutex::new(()));
+        let task = tokio::spawn(async move {
+            let _live = live;
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { continue };
+                if !*open_rx.borrow() {
+                    drop(inbound);
+                    continue;
+                }
+                let mut open_rx = open_rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = open_rx.wait_for(|open| !*open) => {}
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, open, _task: task })
+    }
+
+    /// The proxy's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Cuts every connection through the proxy and refuses new ones.
+    pub fn sever(&self) {
+        self.open.send_replace(false);
+    }
+
+    /// Lets connections through again.
+    pub fn restore(&self) {
+        self.open.send_replace(true);
+    }
+
+    /// Replaces host and port in `url` (`scheme://[user@]host:port/...`) with the proxy's.
+    pub fn rewrite(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+        let userinfo = authority.rsplit_once('@').map(|(u, _)| format!("{u}@")).unwrap_or_default();
+        let slash = if path.is_empty() && !rest.contains('/') { "" } else { "/" };
+        format!("{scheme}://{userinfo}{}{slash}{path}", self.addr)
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self._task.abort();
+    }
+}
+
+/// The socket address in `url` (`scheme://[user@]host:port/...`).
+pub fn socket_addr_of(url: &str, default_port: u16) -> SocketAddr {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let with_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:{default_port}") };
+    let with_port = with_port.replace("localhost", "127.0.0.1");
+    with_port.parse().unwrap_or_else(|e| panic!("{url}: not host:port ({e})"))
+}
