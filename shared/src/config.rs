@@ -201,6 +201,7 @@ impl ServiceConfig {
                 retry_base: std::time::Duration::from_millis(
                     env.parse("EVENTS_RETRY_BASE_MS", 500u64)?,
                 ),
+                ephemeral: false,
             })
         } else {
             None
@@ -217,7 +218,9 @@ impl ServiceConfig {
             mongo,
             broker,
             redis,
-            shutdown_grace: std::time::Duration::from_secs(env.parse("SHUTDOWN_GRACE_SECS", 10u64)?),
+            shutdown_grace: std::time::Duration::from_secs(
+                env.parse("SHUTDOWN_GRACE_SECS", 10u64)?,
+            ),
         })
     }
 
@@ -251,8 +254,8 @@ mod tests {
 
     #[test]
     fn a_bad_port_is_an_error_naming_the_variable() {
-        let err = ServiceConfig::from_env(&Env::from_pairs(&[("PORT", "eighty")]), DEFAULTS)
-            .unwrap_err();
+        let err =
+            ServiceConfig::from_env(&Env::from_pairs(&[("PORT", "eighty")]), DEFAULTS).unwrap_err();
         assert_eq!(err.name, "PORT");
         assert!(err.to_string().contains("PORT"), "{err}");
     }
@@ -260,8 +263,13 @@ mod tests {
     #[test]
     fn secrets_are_required_outside_development() {
         let env = Env::from_pairs(&[]);
-        assert!(env.secret("JWT_KEY", Environment::Development, "dev").is_ok());
-        let err = env.secret("JWT_KEY", Environment::Production, "dev").unwrap_err();
+        assert!(
+            env.secret("JWT_KEY", Environment::Development, "dev")
+                .is_ok()
+        );
+        let err = env
+            .secret("JWT_KEY", Environment::Production, "dev")
+            .unwrap_err();
         assert_eq!(err.name, "JWT_KEY");
     }
 }

@@ -144,7 +144,8 @@ impl IntoResponse for ApiError {
         if let Self::Validation { details, .. } = &self {
             error["details"] = details.clone();
         }
-        let mut response = (status, Json(json!({ "success": false, "error": error }))).into_response();
+        let mut response =
+            (status, Json(json!({ "success": false, "error": error }))).into_response();
         if let Self::RateLimited { retry_after_secs } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -159,7 +160,9 @@ impl From<mongodb::error::Error> for ApiError {
     fn from(err: mongodb::error::Error) -> Self {
         use mongodb::error::ErrorKind;
         match *err.kind {
-            ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
+            ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. } => {
                 tracing::warn!(error = %err, "database unavailable");
                 Self::UpstreamUnavailable("database".to_owned())
             }
@@ -193,7 +196,9 @@ mod tests {
             .headers()
             .get(header::RETRY_AFTER)
             .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap(), retry)
     }
 
@@ -217,7 +222,10 @@ mod tests {
 
     #[tokio::test]
     async fn rate_limited_answers_retry_after() {
-        let (status, body, retry) = body_of(ApiError::RateLimited { retry_after_secs: 7 }).await;
+        let (status, body, retry) = body_of(ApiError::RateLimited {
+            retry_after_secs: 7,
+        })
+        .await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(body["error"]["code"], "RATE_LIMITED");
         assert_eq!(retry.as_deref(), Some("7"));

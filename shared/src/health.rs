@@ -65,7 +65,11 @@ pub struct Health {
 impl Health {
     /// A health check for `service` over `probes`.
     pub fn new(service: &'static str, probes: Vec<Probe>) -> Self {
-        Self { service, started: Instant::now(), probes }
+        Self {
+            service,
+            started: Instant::now(),
+            probes,
+        }
     }
 
     /// Probes every dependency concurrently.
@@ -75,7 +79,12 @@ impl Health {
             .probes
             .iter()
             .zip(&states)
-            .map(|(p, up)| (p.name().to_owned(), if *up { "up" } else { "down" }.to_owned()))
+            .map(|(p, up)| {
+                (
+                    p.name().to_owned(),
+                    if *up { "up" } else { "down" }.to_owned(),
+                )
+            })
             .collect();
         let all_up = states.iter().all(|up| *up);
         HealthReport {
@@ -88,7 +97,9 @@ impl Health {
 
     /// `GET /health`.
     pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
-        Router::new().route("/health", get(handler)).with_state(self)
+        Router::new()
+            .route("/health", get(handler))
+            .with_state(self)
     }
 }
 

@@ -44,7 +44,10 @@ pub struct Infra {
 
 impl Infra {
     /// Connects everything in the background; returns at once even when all of it is down.
-    pub async fn connect(cfg: &ServiceConfig, cancel: &CancellationToken) -> Result<Self, StartError> {
+    pub async fn connect(
+        cfg: &ServiceConfig,
+        cancel: &CancellationToken,
+    ) -> Result<Self, StartError> {
         let mut probes = Vec::new();
         let db = match &cfg.mongo {
             Some(m) => Some(crate::store::mongo(m, cfg.name).await?),
@@ -53,7 +56,10 @@ impl Infra {
         if let Some(db) = &db {
             probes.push(Probe::Mongo(db.clone()));
         }
-        let bus = cfg.broker.clone().map(|b| Bus::start(b, cfg.name, cancel.clone()));
+        let bus = cfg
+            .broker
+            .clone()
+            .map(|b| Bus::start(b, cfg.name, cancel.clone()));
         if let Some(bus) = &bus {
             probes.push(Probe::Broker(bus.clone()));
         }
@@ -64,22 +70,33 @@ impl Infra {
         if let Some(redis) = &redis {
             probes.push(Probe::Redis(redis.clone()));
         }
-        Ok(Self { db, bus, redis, health: Health::new(cfg.name, probes) })
+        Ok(Self {
+            db,
+            bus,
+            redis,
+            health: Health::new(cfg.name, probes),
+        })
     }
 
     /// The database, for services that always have one.
     pub fn db(&self) -> &mongodb::Database {
-        self.db.as_ref().expect("this service is configured with a database")
+        self.db
+            .as_ref()
+            .expect("this service is configured with a database")
     }
 
     /// The bus, for services that always have one.
     pub fn bus(&self) -> &Bus {
-        self.bus.as_ref().expect("this service is configured with a broker")
+        self.bus
+            .as_ref()
+            .expect("this service is configured with a broker")
     }
 }
 
 /// Adds `/health`, `/metrics`, the 404 fallback in our envelope, and the shared middleware.
 pub fn finish(router: Router, service: &'static str, health: Health) -> Router {
+    // Install the recorder before the first request is counted.
+    let _ = crate::telemetry::metrics_handle();
     let router = router
         .merge(health.router())
         .route("/metrics", get(crate::telemetry::metrics_endpoint))
@@ -97,8 +114,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(cancel.clone().cancelled_owned());
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(cancel.clone().cancelled_owned());
     let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
         result = &mut server => return result,
@@ -107,7 +127,10 @@ pub async fn serve(
     match tokio::time::timeout(grace, server).await {
         Ok(result) => result,
         Err(_) => {
-            tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway");
+            tracing::warn!(
+                ?grace,
+                "in-flight requests did not finish in time; stopping anyway"
+            );
             Ok(())
         }
     }
@@ -137,4 +160,77 @@ pub fn cancel_on_signal(cancel: CancellationToken) {
         tracing::info!("shutdown signal received");
         cancel.cancel();
     });
+}
+
+/// Runs a service: connects its dependencies, builds its router with `build`, adds the shared
+/// routes and middleware, and serves until `cancel` fires. Cancels `cancel` on the way out, so
+/// consumers and relays started by `build` stop too.
+pub async fn run_service<F>(
+    cfg: &ServiceConfig,
+    listener: TcpListener,
+    cancel: CancellationToken,
+    build: F,
+) -> Result<(), StartError>
+where
+    F: FnOnce(Infra) -> Router,
+{
+    let infra = Infra::connect(cfg, &cancel).await?;
+    let health = infra.health.clone();
+    let router = finish(build(infra), cfg.name, health);
+    let result = serve(listener, router, cancel.clone(), cfg.shutdown_grace).await;
+    cancel.cancel();
+    Ok(result?)
+}
+
+/// The body of every service's `main`: reads the configuration (exiting with a message naming
+/// the bad variable), starts logging, binds, and runs until SIGTERM or Ctrl-C.
+pub fn main<C, R, Fut>(
+    service: &'static str,
+    load: impl FnOnce(&crate::config::Env) -> Result<C, crate::config::ConfigError>,
+    bind_address: impl FnOnce(&C) -> String,
+    run: R,
+) -> std::process::ExitCode
+where
+    R: FnOnce(C, TcpListener, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = Result<(), StartError>>,
+{
+    crate::telemetry::init(service);
+    let config = match load(&crate::config::Env::process()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            eprintln!("{service}: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{service}: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let address = bind_address(&config);
+        let listener = TcpListener::bind(&address).await.map_err(|e| {
+            StartError::Io(std::io::Error::new(
+                e.kind(),
+                format!("cannot bind {address}: {e}"),
+            ))
+        })?;
+        let cancel = CancellationToken::new();
+        cancel_on_signal(cancel.clone());
+        run(config, listener, cancel).await
+    });
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "stopped with an error");
+            eprintln!("{service}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

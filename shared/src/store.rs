@@ -14,7 +14,10 @@ use crate::{
 
 /// Opens the service's database. Only a malformed URI fails here: the driver connects lazily
 /// and a request made while the server is down fails after a short server-selection timeout.
-pub async fn mongo(cfg: &MongoConfig, app_name: &str) -> Result<mongodb::Database, mongodb::error::Error> {
+pub async fn mongo(
+    cfg: &MongoConfig,
+    app_name: &str,
+) -> Result<mongodb::Database, mongodb::error::Error> {
     let mut options = mongodb::options::ClientOptions::parse(&cfg.uri).await?;
     options.app_name = Some(app_name.to_owned());
     options.server_selection_timeout = Some(Duration::from_secs(3));

@@ -33,7 +33,10 @@ pub fn init(service: &'static str) {
         .with_current_span(true)
         .with_span_list(false)
         .map_event_format(|inner| WithService { service, inner });
-    let _ = tracing_subscriber::registry().with(filter).with(json).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(json)
+        .try_init();
 }
 
 /// Adds `"service": "<name>"` to every JSON log line.
@@ -55,7 +58,8 @@ where
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
         let mut line = String::new();
-        self.inner.format_event(ctx, Writer::new(&mut line), event)?;
+        self.inner
+            .format_event(ctx, Writer::new(&mut line), event)?;
         match line.strip_prefix('{') {
             Some(rest) => write!(writer, "{{\"service\":\"{}\",{rest}", self.service),
             None => writer.write_str(&line),
@@ -70,7 +74,9 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Suffix("duration_seconds".to_owned()),
-                &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+                &[
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ],
             )
             .unwrap_or_else(|_| PrometheusBuilder::new());
         match builder.install_recorder() {
@@ -86,7 +92,10 @@ pub async fn metrics_endpoint() -> impl IntoResponse {
     let handle = metrics_handle();
     handle.run_upkeep();
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         handle.render(),
     )
 }
@@ -97,17 +106,26 @@ struct MakeUuidV7;
 
 impl MakeRequestId for MakeUuidV7 {
     fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
-        uuid::Uuid::now_v7().to_string().parse().ok().map(RequestId::new)
+        uuid::Uuid::now_v7()
+            .to_string()
+            .parse()
+            .ok()
+            .map(RequestId::new)
     }
 }
 
 /// The shared middleware: request id (created or propagated), a trace span per request with
 /// the matched route and request id, per-route metrics, and panics turned into an opaque 500.
-pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>, service: &'static str) -> Router<S> {
+pub fn layer<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    service: &'static str,
+) -> Router<S> {
     router
         // A route layer, so that the matched route is known; unmatched requests are counted
         // by the fallback's own route.
-        .route_layer(middleware::from_fn(move |req: Request, next: Next| record_metrics(service, req, next)))
+        .route_layer(middleware::from_fn(move |req: Request, next: Next| {
+            record_metrics(service, req, next)
+        }))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("handler panicked").into_response()
         }))
@@ -127,7 +145,11 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>, service: &'sta
                 })
                 .on_response(
                     |res: &Response<_>, latency: std::time::Duration, _: &tracing::Span| {
-                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+                        tracing::info!(
+                            status = res.status().as_u16(),
+                            latency_ms = latency.as_millis() as u64,
+                            "response"
+                        );
                     },
                 ),
         )
@@ -135,7 +157,11 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>, service: &'sta
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUuidV7))
 }
 
-async fn record_metrics(service: &'static str, req: Request, next: Next) -> axum::response::Response {
+async fn record_metrics(
+    service: &'static str,
+    req: Request,
+    next: Next,
+) -> axum::response::Response {
     let started = Instant::now();
     let route = req
         .extensions()
@@ -150,7 +176,8 @@ async fn record_metrics(service: &'static str, req: Request, next: Next) -> axum
         ("status", response.status().as_u16().to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     response
 }
 

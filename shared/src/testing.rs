@@ -74,6 +74,7 @@ pub fn bus_config(names: &TestNames) -> BusConfig {
         prefetch: 8,
         max_deliveries: 3,
         retry_base: Duration::from_millis(50),
+        ephemeral: true,
     }
 }
 
@@ -126,10 +127,14 @@ pub async fn delete_topology(bus: &Bus) {
         let mut queues = bus.declared_queues();
         queues.push(bus.dead_letter_queue());
         for queue in queues {
-            let _ = channel.queue_delete(queue.into(), QueueDeleteOptions::default()).await;
+            let _ = channel
+                .queue_delete(queue.into(), QueueDeleteOptions::default())
+                .await;
         }
         for exchange in [bus.config().exchange.clone(), bus.dead_letter_exchange()] {
-            let _ = channel.exchange_delete(exchange.into(), ExchangeDeleteOptions::default()).await;
+            let _ = channel
+                .exchange_delete(exchange.into(), ExchangeDeleteOptions::default())
+                .await;
         }
     }
     let _ = connection.close(200, "test cleanup".into()).await;
@@ -154,14 +159,18 @@ impl TcpProxy {
         let task = tokio::spawn(async move {
             let _live = live;
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { continue };
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
                 if !*open_rx.borrow() {
                     drop(inbound);
                     continue;
                 }
                 let mut open_rx = open_rx.clone();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
                         _ = open_rx.wait_for(|open| !*open) => {}
@@ -169,7 +178,11 @@ impl TcpProxy {
                 });
             }
         });
-        Ok(Self { addr, open, _task: task })
+        Ok(Self {
+            addr,
+            open,
+            _task: task,
+        })
     }
 
     /// The proxy's address.
@@ -191,8 +204,15 @@ impl TcpProxy {
     pub fn rewrite(&self, url: &str) -> String {
         let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
         let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-        let userinfo = authority.rsplit_once('@').map(|(u, _)| format!("{u}@")).unwrap_or_default();
-        let slash = if path.is_empty() && !rest.contains('/') { "" } else { "/" };
+        let userinfo = authority
+            .rsplit_once('@')
+            .map(|(u, _)| format!("{u}@"))
+            .unwrap_or_default();
+        let slash = if path.is_empty() && !rest.contains('/') {
+            ""
+        } else {
+            "/"
+        };
         format!("{scheme}://{userinfo}{}{slash}{path}", self.addr)
     }
 }
@@ -208,7 +228,129 @@ pub fn socket_addr_of(url: &str, default_port: u16) -> SocketAddr {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split('/').next().unwrap_or(rest);
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let with_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:{default_port}") };
+    let with_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:{default_port}")
+    };
     let with_port = with_port.replace("localhost", "127.0.0.1");
-    with_port.parse().unwrap_or_else(|e| panic!("{url}: not host:port ({e})"))
+    with_port
+        .parse()
+        .unwrap_or_else(|e| panic!("{url}: not host:port ({e})"))
+}
+
+/// A service running in the test's process on a random port.
+pub struct Spawned {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// Stops the service (and its consumers) when cancelled.
+    pub cancel: tokio_util::sync::CancellationToken,
+    /// The configuration it runs with.
+    pub config: ServiceConfig,
+    /// A client for requests to it.
+    pub client: reqwest::Client,
+    handle: Option<tokio::task::JoinHandle<Result<(), crate::server::StartError>>>,
+}
+
+/// Binds a random port and runs `run(listener, cancel)` in the background.
+pub async fn spawn<F, Fut>(config: &ServiceConfig, run: F) -> Spawned
+where
+    F: FnOnce(TcpListener, tokio_util::sync::CancellationToken) -> Fut,
+    Fut: Future<Output = Result<(), crate::server::StartError>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a random port");
+    let base_url = format!("http://{}", listener.local_addr().expect("local address"));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let handle = tokio::spawn(run(listener, cancel.clone()));
+    Spawned {
+        base_url,
+        cancel,
+        config: config.clone(),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client"),
+        handle: Some(handle),
+    }
+}
+
+impl Spawned {
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// `GET path` as JSON.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// `GET path` as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        let res = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        res.text().await.expect("body")
+    }
+
+    /// The `data` of `/health`.
+    pub async fn health(&self) -> serde_json::Value {
+        let (status, body) = self.get("/health").await;
+        assert_eq!(status, 200, "health answered {status}: {body}");
+        body["data"].clone()
+    }
+
+    /// Polls `/health` until it says `status` (`ok` or `degraded`), and returns it.
+    pub async fn wait_status(&self, status: &str, timeout: Duration) -> serde_json::Value {
+        eventually(
+            &format!("{} to be {status}", self.config.name),
+            timeout,
+            || async {
+                let health = self.health().await;
+                (health["status"] == status).then_some(health)
+            },
+        )
+        .await
+    }
+
+    /// Polls `/health` until every dependency is up.
+    pub async fn wait_healthy(&self, timeout: Duration) -> serde_json::Value {
+        self.wait_status("ok", timeout).await
+    }
+
+    /// Stops the service, waits for it to finish, and drops what it created: its database
+    /// and its exchange's queues.
+    pub async fn stop_and_clean(mut self) {
+        self.cancel.cancel();
+        if let Some(handle) = self.handle.take() {
+            let result = tokio::time::timeout(Duration::from_secs(15), handle)
+                .await
+                .expect("service stopped within 15 s")
+                .expect("service task did not panic");
+            result.expect("service ran without error");
+        }
+        if let Some(mongo) = &self.config.mongo {
+            if let Ok(db) = crate::store::mongo(mongo, "test-cleanup").await {
+                let _ = db.drop().await;
+            }
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
 }

@@ -30,6 +30,9 @@ pub struct BusConfig {
     pub max_deliveries: u32,
     /// Delay before the first retry; each further retry doubles it (capped at a minute).
     pub retry_base: Duration,
+    /// For tests: queues expire a minute after their last consumer left and exchanges are
+    /// deleted with their last binding, so a test that dies leaves nothing behind for long.
+    pub ephemeral: bool,
 }
 
 /// Why a publish did not go through; the caller keeps the event and tries again later.
@@ -159,7 +162,12 @@ impl Bus {
             .with_correlation_id(event.correlation_id.clone().into())
             .with_timestamp(event.occurred_at.timestamp().max(0).unsigned_abs());
         let result = self
-            .publish_raw(&self.inner.config.exchange, &event.kind, &payload, properties)
+            .publish_raw(
+                &self.inner.config.exchange,
+                &event.kind,
+                &payload,
+                properties,
+            )
             .await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
         metrics::counter!("events_published_total", "type" => event.kind.clone(), "outcome" => outcome)
@@ -181,7 +189,10 @@ impl Bus {
                 .basic_publish(
                     ShortString::from(exchange),
                     ShortString::from(routing_key),
-                    BasicPublishOptions { mandatory: true, ..Default::default() },
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
                     payload,
                     properties,
                 )
@@ -208,9 +219,10 @@ impl Bus {
 
     async fn publish_channel(&self) -> Result<Channel, BusError> {
         let (connection, generation) = match &*self.inner.state.borrow() {
-            ConnectionState::Connected { connection, generation } => {
-                (connection.clone(), *generation)
-            }
+            ConnectionState::Connected {
+                connection,
+                generation,
+            } => (connection.clone(), *generation),
             ConnectionState::Disconnected => return Err(BusError::Unavailable),
         };
         let mut slot = self.inner.publish_channel.lock().await;
@@ -219,8 +231,13 @@ impl Bus {
                 return Ok(channel.clone());
             }
         }
-        let channel = connection.create_channel().await.map_err(|_| BusError::Unavailable)?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(|_| BusError::Unavailable)?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         *slot = Some((generation, channel.clone()));
         Ok(channel)
     }
@@ -269,8 +286,8 @@ impl Bus {
     }
 
     async fn connect(&self) -> Result<Connection, BusError> {
-        let properties = ConnectionProperties::default()
-            .with_connection_name(self.inner.source.clone().into());
+        let properties =
+            ConnectionProperties::default().with_connection_name(self.inner.source.clone().into());
         let connection = tokio::time::timeout(
             Duration::from_secs(5),
             Connection::connect(&self.inner.config.url, properties),
@@ -286,7 +303,11 @@ impl Bus {
 
     async fn declare_base_topology(&self, connection: &Connection) -> Result<(), BusError> {
         let channel = connection.create_channel().await?;
-        let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            auto_delete: self.inner.config.ephemeral,
+            ..Default::default()
+        };
         channel
             .exchange_declare(
                 self.inner.config.exchange.as_str().into(),
@@ -306,8 +327,11 @@ impl Bus {
         channel
             .queue_declare(
                 self.dead_letter_queue().into(),
-                QueueDeclareOptions { durable: true, ..Default::default() },
-                FieldTable::default(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                self.queue_args(&[]),
             )
             .await?;
         channel
@@ -353,18 +377,27 @@ pub(super) fn json_properties() -> BasicProperties {
         .with_delivery_mode(2)
 }
 
-/// A field table with one string argument per entry.
-pub(super) fn string_args(pairs: &[(&str, &str)]) -> FieldTable {
-    let mut table = FieldTable::default();
-    for (k, v) in pairs {
-        table.insert((*k).into(), AMQPValue::LongString((*v).into()));
+impl Bus {
+    /// Queue arguments: the given string arguments, plus an expiry on ephemeral (test) buses.
+    pub(super) fn queue_args(&self, pairs: &[(&str, &str)]) -> FieldTable {
+        let mut table = FieldTable::default();
+        for (k, v) in pairs {
+            table.insert((*k).into(), AMQPValue::LongString((*v).into()));
+        }
+        if self.inner.config.ephemeral {
+            table.insert("x-expires".into(), AMQPValue::LongInt(60_000));
+        }
+        table
     }
-    table
 }
 
 impl Bus {
     /// The queues this bus's consumers declared.
     pub fn declared_queues(&self) -> Vec<String> {
-        self.inner.queues.lock().map(|q| q.clone()).unwrap_or_default()
+        self.inner
+            .queues
+            .lock()
+            .map(|q| q.clone())
+            .unwrap_or_default()
     }
 }

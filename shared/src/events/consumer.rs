@@ -9,8 +9,8 @@ use lapin::{
     Channel,
     message::Delivery,
     options::{
-        BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
-        QueueBindOptions, QueueDeclareOptions,
+        BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, QueueBindOptions,
+        QueueDeclareOptions,
     },
     types::{AMQPValue, FieldTable, ShortString},
 };
@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use super::{
     Bus, Envelope,
-    bus::{BusError, ConnectionState, string_args},
+    bus::{BusError, ConnectionState},
 };
 
 /// The header counting how many times a message was retried.
@@ -116,18 +116,30 @@ impl Bus {
         spec: &ConsumerSpec,
     ) -> Result<(Channel, lapin::Consumer), BusError> {
         let channel = connection.create_channel().await?;
-        channel.basic_qos(self.inner.config.prefetch, BasicQosOptions::default()).await?;
-        let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+        channel
+            .basic_qos(self.inner.config.prefetch, BasicQosOptions::default())
+            .await?;
+        let durable = QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
         let dlx = self.dead_letter_exchange();
         channel
-            .queue_declare(queue.into(), durable, string_args(&[("x-dead-letter-exchange", &dlx)]))
+            .queue_declare(
+                queue.into(),
+                durable,
+                self.queue_args(&[("x-dead-letter-exchange", &dlx)]),
+            )
             .await?;
         let retry = format!("{queue}.retry");
         channel
             .queue_declare(
                 retry.as_str().into(),
                 durable,
-                string_args(&[("x-dead-letter-exchange", ""), ("x-dead-letter-routing-key", queue)]),
+                self.queue_args(&[
+                    ("x-dead-letter-exchange", ""),
+                    ("x-dead-letter-routing-key", queue),
+                ]),
             )
             .await?;
         for key in &spec.bindings {
@@ -190,20 +202,26 @@ impl Bus {
         };
         let span = tracing::info_span!("consume", event.id = %event.id, event.type = %event.kind,
             correlation_id = %event.correlation_id, attempt);
-        let result = tracing::Instrument::instrument(
-            AssertUnwindSafe(handler(event)).catch_unwind(),
-            span,
-        )
-        .await;
+        let result =
+            tracing::Instrument::instrument(AssertUnwindSafe(handler(event)).catch_unwind(), span)
+                .await;
         match result {
             Ok(Ok(())) => Outcome::Done,
             Ok(Err(HandlerError::Reject(reason))) => Outcome::DeadLetter(reason),
             Ok(Err(HandlerError::Retry(reason))) => Outcome::Retry { attempt, reason },
-            Err(_) => Outcome::Retry { attempt, reason: "handler panicked".to_owned() },
+            Err(_) => Outcome::Retry {
+                attempt,
+                reason: "handler panicked".to_owned(),
+            },
         }
     }
 
-    async fn settle(&self, queue: &str, delivery: &Delivery, outcome: Outcome) -> Result<(), BusError> {
+    async fn settle(
+        &self,
+        queue: &str,
+        delivery: &Delivery,
+        outcome: Outcome,
+    ) -> Result<(), BusError> {
         let max = self.inner.config.max_deliveries.max(1);
         let outcome = match outcome {
             Outcome::Retry { attempt, reason } if attempt + 1 >= max => {
@@ -213,21 +231,28 @@ impl Bus {
         };
         match outcome {
             Outcome::Done => {
-                metrics::counter!("events_consumed_total", "queue" => queue.to_owned()).increment(1);
+                metrics::counter!("events_consumed_total", "queue" => queue.to_owned())
+                    .increment(1);
                 delivery.acker.ack(BasicAckOptions::default()).await?;
             }
             Outcome::Retry { attempt, reason } => {
                 let delay = self.retry_delay(attempt);
                 tracing::warn!(%queue, attempt, ?delay, %reason, "handler failed; retrying later");
                 let mut headers = delivery.properties.headers().clone().unwrap_or_default();
-                headers.insert(RETRY_HEADER.into(), AMQPValue::LongLongInt(i64::from(attempt + 1)));
+                headers.insert(
+                    RETRY_HEADER.into(),
+                    AMQPValue::LongLongInt(i64::from(attempt + 1)),
+                );
                 let properties = delivery
                     .properties
                     .clone()
                     .with_headers(headers)
                     .with_expiration(delay.as_millis().to_string().into());
                 let retry_queue = format!("{queue}.retry");
-                match self.publish_raw("", &retry_queue, &delivery.data, properties).await {
+                match self
+                    .publish_raw("", &retry_queue, &delivery.data, properties)
+                    .await
+                {
                     Ok(()) => {
                         metrics::counter!("events_consumer_retries_total", "queue" => queue.to_owned())
                             .increment(1);
@@ -238,7 +263,10 @@ impl Bus {
                         tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
                         delivery
                             .acker
-                            .nack(BasicNackOptions { requeue: true, ..Default::default() })
+                            .nack(BasicNackOptions {
+                                requeue: true,
+                                ..Default::default()
+                            })
                             .await?;
                     }
                 }
@@ -249,7 +277,10 @@ impl Bus {
                     .increment(1);
                 delivery
                     .acker
-                    .nack(BasicNackOptions { requeue: false, ..Default::default() })
+                    .nack(BasicNackOptions {
+                        requeue: false,
+                        ..Default::default()
+                    })
                     .await?;
             }
         }
@@ -258,7 +289,8 @@ impl Bus {
 
     fn retry_delay(&self, attempt: u32) -> Duration {
         let base = self.inner.config.retry_base;
-        base.saturating_mul(1u32 << attempt.min(16)).min(Duration::from_secs(60))
+        base.saturating_mul(1u32 << attempt.min(16))
+            .min(Duration::from_secs(60))
     }
 }
 

@@ -66,9 +66,22 @@ mod tests {
 
     #[test]
     fn the_wire_form_uses_the_documented_field_names() {
-        let event = Envelope::new("order.created", "order-service", "req-1", serde_json::json!({"a": 1}));
+        let event = Envelope::new(
+            "order.created",
+            "order-service",
+            "req-1",
+            serde_json::json!({"a": 1}),
+        );
         let wire = serde_json::to_value(&event).unwrap();
-        for field in ["id", "type", "occurredAt", "source", "correlationId", "version", "data"] {
+        for field in [
+            "id",
+            "type",
+            "occurredAt",
+            "source",
+            "correlationId",
+            "version",
+            "data",
+        ] {
             assert!(wire.get(field).is_some(), "missing {field} in {wire}");
         }
         assert_eq!(wire["type"], "order.created");

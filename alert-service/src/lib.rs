@@ -1,0 +1,37 @@
+//! alert-service: alerts from events, stored and pushed over WebSocket.
+//!
+//! # Layout
+//! - `config`: the settings this service reads.
+//! - `state`: what handlers share.
+//!
+//! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
+//! `/health` and `/metrics` come from [`shared::server`].
+
+pub mod config;
+pub mod state;
+
+use axum::Router;
+use shared::server::StartError;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Config, DEFAULTS};
+pub use state::AppState;
+
+/// The service's own routes.
+pub fn app(state: AppState) -> Router {
+    Router::new().with_state(state)
+}
+
+/// Connects MongoDB, RabbitMQ (without waiting for them) and serves on
+/// `listener` until `cancel` fires.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    cancel: CancellationToken,
+) -> Result<(), StartError> {
+    shared::server::run_service(&config.service, listener, cancel, |infra| {
+        app(AppState { infra })
+    })
+    .await
+}

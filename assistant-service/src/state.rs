@@ -1,0 +1,10 @@
+//! The state every handler of assistant-service shares.
+
+use shared::server::Infra;
+
+/// Cheap to clone: every field is a handle.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database, bus, Redis and health probes.
+    pub infra: Infra,
+}
