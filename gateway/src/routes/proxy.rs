@@ -1,0 +1,104 @@
+//! `/api/<area>/...`: forwards the request to the owning service and streams the answer back.
+//!
+//! Bodies stream both ways (nothing is buffered, so SSE and large responses flow as they come).
+//! Hop-by-hop headers are dropped; the request id and the client address are forwarded. An
+//! upstream that cannot be reached or does not answer in time gives 503 `UPSTREAM_UNAVAILABLE`.
+
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderName, header},
+    response::{IntoResponse, Response},
+};
+use futures::TryStreamExt;
+use shared::ApiError;
+
+use crate::AppState;
+
+/// Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+fn forwardable(headers: &HeaderMap) -> HeaderMap {
+    let mut out = headers.clone();
+    for name in &HOP_BY_HOP {
+        out.remove(name);
+    }
+    out.remove(header::HOST);
+    out.remove(header::CONTENT_LENGTH);
+    out
+}
+
+/// Forwards one request.
+#[tracing::instrument(skip_all, fields(upstream))]
+pub async fn forward(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let path = request
+        .uri()
+        .path()
+        .strip_prefix("/api")
+        .unwrap_or_default()
+        .to_owned();
+    let Some((upstream, upstream_path)) = state.routes.resolve(&path) else {
+        return Err(ApiError::NotFound(format!("no service serves /api{path}")));
+    };
+    tracing::Span::current().record("upstream", upstream.name.as_str());
+    let query = request
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let url = format!("{}{upstream_path}{query}", upstream.base_url);
+
+    let client_ip = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let (parts, body) = request.into_parts();
+    let mut headers = forwardable(&parts.headers);
+    if let Some(ip) = client_ip {
+        let forwarded = match parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(prior) => format!("{prior}, {ip}"),
+            None => ip,
+        };
+        if let Ok(v) = forwarded.parse() {
+            headers.insert("x-forwarded-for", v);
+        }
+    }
+    let body = reqwest::Body::wrap_stream(body.into_data_stream());
+    let upstream_response = state
+        .client
+        .request(parts.method, &url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            tracing::warn!(upstream = %upstream.name, error = %e, "upstream unavailable");
+            ApiError::UpstreamUnavailable(upstream.name.clone())
+        })?;
+
+    let status = upstream_response.status();
+    let headers = forwardable(upstream_response.headers());
+    let stream = upstream_response
+        .bytes_stream()
+        .map_err(std::io::Error::other);
+    let mut response = Body::from_stream(stream).into_response();
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    Ok(response)
+}

@@ -1,0 +1,30 @@
+//! What the gateway's handlers share.
+
+use std::sync::Arc;
+
+use shared::server::Infra;
+
+use crate::routing::RouteTable;
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Redis and the health probes.
+    pub infra: Infra,
+    /// One pooled HTTP client for every upstream.
+    pub client: reqwest::Client,
+    /// Which service owns which area.
+    pub routes: Arc<RouteTable>,
+}
+
+/// One pooled client for every upstream, with the configured timeouts and no redirects
+/// (an upstream's redirect goes back to the caller as it is).
+pub fn upstream_client(config: &crate::Config) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .read_timeout(config.read_timeout)
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .pool_max_idle_per_host(64)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}

@@ -1,0 +1,5 @@
+//! The gateway in front of real services (and, for the proxy's mechanics, a small echo server).
+
+mod health;
+mod helpers;
+mod proxy;
