@@ -3,11 +3,13 @@
 //! # Layout
 //! - `config`: the settings this service reads.
 //! - `state`: what handlers share.
+//! - `events`: the consumer that records every event (the inbox of the read models).
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
 //! `/health` and `/metrics` come from [`shared::server`].
 
 pub mod config;
+pub mod events;
 pub mod state;
 
 use axum::Router;
@@ -31,6 +33,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
     shared::server::run_service(&config.service, listener, cancel, |infra| {
+        events::start(infra.bus(), infra.db().clone());
         app(AppState { infra })
     })
     .await

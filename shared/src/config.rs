@@ -21,8 +21,10 @@ pub struct ConfigError {
 
 /// Reads variables from a source (the process environment, or a map in tests).
 pub struct Env {
-    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Lookup,
 }
+
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl Env {
     /// The process environment.

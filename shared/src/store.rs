@@ -104,3 +104,18 @@ impl Redis {
         matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
     }
 }
+
+/// Whether a MongoDB error is a unique-key violation (E11000), for mapping to 409 or for
+/// treating a redelivered event as already applied.
+pub fn is_duplicate_key(err: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match &*err.kind {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .is_some_and(|errors| errors.iter().any(|e| e.code == 11000)),
+        ErrorKind::Command(e) => e.code == 11000,
+        _ => err.to_string().contains("E11000"),
+    }
+}

@@ -341,10 +341,10 @@ impl Spawned {
                 .expect("service task did not panic");
             result.expect("service ran without error");
         }
-        if let Some(mongo) = &self.config.mongo {
-            if let Ok(db) = crate::store::mongo(mongo, "test-cleanup").await {
-                let _ = db.drop().await;
-            }
+        if let Some(mongo) = &self.config.mongo
+            && let Ok(db) = crate::store::mongo(mongo, "test-cleanup").await
+        {
+            let _ = db.drop().await;
         }
     }
 }
@@ -353,4 +353,44 @@ impl Drop for Spawned {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
+}
+
+/// Messages ready in `queue` (not counting unacknowledged ones), read with a passive declare.
+pub async fn queue_depth(bus: &Bus, queue: &str) -> Option<u32> {
+    let connection = lapin::Connection::connect(&bus.config().url, Default::default())
+        .await
+        .ok()?;
+    let channel = connection.create_channel().await.ok()?;
+    let declared = channel
+        .queue_declare(
+            queue.into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .await
+        .ok()
+        .map(|q| q.message_count());
+    let _ = connection.close(200, "inspected".into()).await;
+    declared
+}
+
+/// Takes one message from `queue`, if there is one, as an event.
+pub async fn take_one(bus: &Bus, queue: &str) -> Option<crate::events::Envelope> {
+    let connection = lapin::Connection::connect(&bus.config().url, Default::default())
+        .await
+        .ok()?;
+    let channel = connection.create_channel().await.ok()?;
+    let message = channel
+        .basic_get(
+            queue.into(),
+            lapin::options::BasicGetOptions { no_ack: true },
+        )
+        .await
+        .ok()
+        .flatten();
+    let _ = connection.close(200, "inspected".into()).await;
+    serde_json::from_slice(&message?.delivery.data).ok()
 }

@@ -1,4 +1,7 @@
-//! analytics-service against the real MongoDB, RabbitMQ.
+//! analytics-service against the real MongoDB and RabbitMQ.
+
+mod events;
+mod helpers;
 
 use std::time::Duration;
 

@@ -226,10 +226,11 @@ impl Bus {
             ConnectionState::Disconnected => return Err(BusError::Unavailable),
         };
         let mut slot = self.inner.publish_channel.lock().await;
-        if let Some((g, channel)) = slot.as_ref() {
-            if *g == generation && channel.status().connected() {
-                return Ok(channel.clone());
-            }
+        if let Some((g, channel)) = slot.as_ref()
+            && *g == generation
+            && channel.status().connected()
+        {
+            return Ok(channel.clone());
         }
         let channel = connection
             .create_channel()

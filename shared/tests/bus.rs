@@ -1,0 +1,231 @@
+//! The event bus against the real RabbitMQ: confirms, acks after processing, retries with
+//! backoff, dead-lettering, and failing fast when the broker cannot be reached.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
+
+use serde_json::json;
+use shared::{
+    events::{Bus, BusError, ConsumerSpec, Envelope, HandlerError},
+    testing::{TestNames, bus_config, delete_topology, eventually, queue_depth, take_one},
+};
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct TestBus {
+    bus: Bus,
+    cancel: CancellationToken,
+}
+
+async fn connected_bus(names: &TestNames, source: &str) -> TestBus {
+    let cancel = CancellationToken::new();
+    let bus = Bus::start(bus_config(names), source, cancel.clone());
+    assert!(
+        bus.wait_connected(WAIT).await,
+        "the bus connected to RabbitMQ"
+    );
+    TestBus { bus, cancel }
+}
+
+fn event(kind: &str) -> Envelope {
+    Envelope::new(kind, "test-publisher", "corr-1", json!({ "n": 1 }))
+}
+
+/// Publishes until a consumer's queue is bound (a `mandatory` publish comes back before that).
+async fn publish_when_bound(bus: &Bus, event: &Envelope) {
+    eventually("a queue bound for the event", WAIT, || async {
+        match bus.publish(event).await {
+            Ok(()) => Some(()),
+            Err(BusError::Unroutable(_)) => None,
+            Err(e) => panic!("publish failed: {e}"),
+        }
+    })
+    .await;
+}
+
+fn counting_handler(
+    attempts: Arc<AtomicU32>,
+    fail_first: u32,
+    failure: fn() -> HandlerError,
+) -> impl Fn(Envelope) -> std::future::Ready<Result<(), HandlerError>> + Send + Sync + 'static {
+    move |_event| {
+        let n = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        std::future::ready(if n <= fail_first {
+            Err(failure())
+        } else {
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_and_then_applied() {
+    let names = TestNames::new();
+    let t = connected_bus(&names, "test-consumer").await;
+    let attempts = Arc::new(AtomicU32::new(0));
+    t.bus.consume(
+        ConsumerSpec::new("retry-then-ok", &["thing.happened"]),
+        counting_handler(attempts.clone(), 1, || {
+            HandlerError::Retry("database down".into())
+        }),
+    );
+
+    publish_when_bound(&t.bus, &event("thing.happened")).await;
+
+    eventually("the second attempt", WAIT, || async {
+        (attempts.load(Ordering::SeqCst) == 2).then_some(())
+    })
+    .await;
+    let queue = t.bus.queue_name("retry-then-ok");
+    eventually("the queue to drain", WAIT, || async {
+        (queue_depth(&t.bus, &queue).await == Some(0)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        queue_depth(&t.bus, &t.bus.dead_letter_queue()).await,
+        Some(0)
+    );
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    t.cancel.cancel();
+    delete_topology(&t.bus).await;
+}
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_is_retried_then_dead_lettered() {
+    let names = TestNames::new();
+    let t = connected_bus(&names, "test-consumer").await;
+    let attempts = Arc::new(AtomicU32::new(0));
+    t.bus.consume(
+        ConsumerSpec::new("always-fails", &["thing.#"]),
+        counting_handler(attempts.clone(), u32::MAX, || {
+            HandlerError::Retry("still down".into())
+        }),
+    );
+    let sent = event("thing.failed");
+
+    publish_when_bound(&t.bus, &sent).await;
+
+    let dead = eventually("the message in the dead-letter queue", WAIT, || async {
+        take_one(&t.bus, &t.bus.dead_letter_queue()).await
+    })
+    .await;
+    assert_eq!(dead.id, sent.id);
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        bus_config(&names).max_deliveries
+    );
+    t.cancel.cancel();
+    delete_topology(&t.bus).await;
+}
+
+#[tokio::test]
+async fn a_rejected_message_is_dead_lettered_without_retries() {
+    let names = TestNames::new();
+    let t = connected_bus(&names, "test-consumer").await;
+    let attempts = Arc::new(AtomicU32::new(0));
+    t.bus.consume(
+        ConsumerSpec::new("rejects", &["thing.bad"]),
+        counting_handler(attempts.clone(), u32::MAX, || {
+            HandlerError::Reject("bad payload".into())
+        }),
+    );
+    let sent = event("thing.bad");
+
+    publish_when_bound(&t.bus, &sent).await;
+
+    let dead = eventually("the dead letter", WAIT, || async {
+        take_one(&t.bus, &t.bus.dead_letter_queue()).await
+    })
+    .await;
+    assert_eq!(dead.id, sent.id);
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    t.cancel.cancel();
+    delete_topology(&t.bus).await;
+}
+
+#[tokio::test]
+async fn a_message_is_not_acked_until_its_handler_finishes() {
+    let names = TestNames::new();
+    let first = connected_bus(&names, "first-consumer").await;
+    let started = Arc::new(tokio::sync::Notify::new());
+    let notify = started.clone();
+    first
+        .bus
+        .consume(ConsumerSpec::new("slow", &["thing.slow"]), move |_event| {
+            let notify = notify.clone();
+            async move {
+                notify.notify_one();
+                std::future::pending::<Result<(), HandlerError>>().await
+            }
+        });
+    let sent = event("thing.slow");
+    publish_when_bound(&first.bus, &sent).await;
+    tokio::time::timeout(WAIT, started.notified())
+        .await
+        .expect("the handler started");
+    let queue = first.bus.queue_name("slow");
+    assert_eq!(
+        queue_depth(&first.bus, &queue).await,
+        Some(0),
+        "the message is out, unacked"
+    );
+
+    // The consumer dies mid-handler: the broker must hand the message to the next one.
+    first.cancel.cancel();
+    let second = connected_bus(&names, "second-consumer").await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    second
+        .bus
+        .consume(ConsumerSpec::new("slow", &["thing.slow"]), move |event| {
+            let _ = tx.send(event.id);
+            std::future::ready(Ok(()))
+        });
+
+    let redelivered = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("redelivered")
+        .expect("an id");
+    assert_eq!(redelivered, sent.id);
+    second.cancel.cancel();
+    delete_topology(&second.bus).await;
+}
+
+#[tokio::test]
+async fn an_event_nobody_listens_to_comes_back_as_unroutable() {
+    let names = TestNames::new();
+    let t = connected_bus(&names, "lonely-publisher").await;
+
+    let result = t.bus.publish(&event("nobody.listens")).await;
+
+    assert!(
+        matches!(result, Err(BusError::Unroutable(ref key)) if key == "nobody.listens"),
+        "{result:?}"
+    );
+    t.cancel.cancel();
+    delete_topology(&t.bus).await;
+}
+
+#[tokio::test]
+async fn publishing_without_a_broker_fails_fast_instead_of_hanging() {
+    let names = TestNames::new();
+    let mut config = bus_config(&names);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    config.url = format!("amqp://guest:guest@{}/%2f", closed.local_addr().unwrap());
+    drop(closed);
+    let cancel = CancellationToken::new();
+    let bus = Bus::start(config, "orphan", cancel.clone());
+
+    let started = std::time::Instant::now();
+    let result = bus.publish(&event("thing.happened")).await;
+
+    assert!(matches!(result, Err(BusError::Unavailable)), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(!bus.is_connected());
+    cancel.cancel();
+}
