@@ -27,16 +27,26 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// twice: the second call does nothing.
 pub fn init(service: &'static str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = tracing_subscriber::fmt::layer()
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(json_layer(service, std::io::stdout))
+        .try_init();
+}
+
+/// One JSON object per line, with `service`, the event's fields and the current span's fields
+/// (`request_id` and `route` inside a request).
+pub fn json_layer<S, W>(service: &'static str, writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .map_event_format(|inner| WithService { service, inner });
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(json)
-        .try_init();
+        .with_writer(writer)
+        .map_event_format(move |inner| WithService { service, inner })
 }
 
 /// Adds `"service": "<name>"` to every JSON log line.
@@ -187,4 +197,46 @@ pub fn request_id(headers: &http::HeaderMap) -> String {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_are_json_with_the_service_and_the_request_id() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber =
+            tracing_subscriber::registry().with(json_layer("order-service", move || sink.clone()));
+
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("http", request_id = "req-7", route = "/orders/{id}");
+            let _entered = span.enter();
+            tracing::info!(status = 201, "response");
+        });
+
+        let bytes = captured.0.lock().unwrap().clone();
+        let line: serde_json::Value = serde_json::from_slice(bytes.trim_ascii()).unwrap();
+        assert_eq!(line["service"], "order-service");
+        assert_eq!(line["message"], "response");
+        assert_eq!(line["status"], 201);
+        assert_eq!(line["span"]["request_id"], "req-7");
+        assert_eq!(line["level"], "INFO");
+    }
 }

@@ -1,5 +1,7 @@
 //! order-service against the real MongoDB, RabbitMQ and Redis.
 
+mod binary;
+
 use std::time::Duration;
 
 use order_service::{Config, DEFAULTS};
