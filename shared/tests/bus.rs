@@ -229,3 +229,85 @@ async fn publishing_without_a_broker_fails_fast_instead_of_hanging() {
     assert!(!bus.is_connected());
     cancel.cancel();
 }
+
+#[tokio::test]
+async fn a_consumer_holds_no_more_unacked_messages_than_its_prefetch() {
+    let names = TestNames::new();
+    let mut config = bus_config(&names);
+    config.prefetch = 2;
+    let cancel = CancellationToken::new();
+    let bus = Bus::start(config, "slow-consumer", cancel.clone());
+    assert!(bus.wait_connected(WAIT).await);
+    bus.consume(ConsumerSpec::new("bounded", &["thing.queued"]), |_event| {
+        std::future::pending::<Result<(), HandlerError>>()
+    });
+
+    for _ in 0..5 {
+        publish_when_bound(&bus, &event("thing.queued")).await;
+    }
+
+    // One message is in the (stuck) handler and one more is prefetched: three stay ready.
+    let queue = bus.queue_name("bounded");
+    eventually("three messages left ready", WAIT, || async {
+        (queue_depth(&bus, &queue).await == Some(3)).then_some(())
+    })
+    .await;
+    cancel.cancel();
+    delete_topology(&bus).await;
+}
+
+#[tokio::test]
+async fn a_publisher_fails_fast_while_the_broker_is_away_and_publishes_again_when_it_returns() {
+    let names = TestNames::new();
+    let proxy = shared::testing::TcpProxy::start(shared::testing::socket_addr_of(
+        &shared::testing::amqp_url(),
+        5672,
+    ))
+    .await
+    .unwrap();
+    let mut config = bus_config(&names);
+    config.url = proxy.rewrite(&config.url);
+    let cancel = CancellationToken::new();
+    let publisher = Bus::start(config, "cut-off-publisher", cancel.clone());
+    assert!(publisher.wait_connected(WAIT).await);
+    let consumer = connected_bus(&names, "consumer").await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    consumer
+        .bus
+        .consume(ConsumerSpec::new("outage", &["thing.#"]), move |event| {
+            let _ = tx.send(event.id);
+            std::future::ready(Ok(()))
+        });
+    publish_when_bound(&publisher, &event("thing.warmup")).await;
+    tokio::time::timeout(WAIT, rx.recv()).await.unwrap();
+
+    proxy.sever();
+    eventually("the publisher to notice", WAIT, || async {
+        (!publisher.is_connected()).then_some(())
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let during = publisher.publish(&event("thing.during")).await;
+    assert!(matches!(during, Err(BusError::Unavailable)), "{during:?}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    proxy.restore();
+    assert!(
+        publisher.wait_connected(WAIT).await,
+        "the publisher reconnected by itself"
+    );
+    let after = event("thing.after");
+    publisher
+        .publish(&after)
+        .await
+        .expect("published after the outage");
+    let received = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(received, after.id);
+
+    cancel.cancel();
+    consumer.cancel.cancel();
+    delete_topology(&consumer.bus).await;
+}
