@@ -46,6 +46,12 @@ async fn an_event_from_another_service_is_recorded_once_even_when_delivered_twic
     publish(&customer_bus, &marker).await;
     wait_logged(&app, marker.id).await;
     assert_eq!(crate::helpers::logged(&app, event.id).await.len(), 1);
+    let metrics = app.get_text("/metrics").await;
+    let consumed = format!(
+        "events_consumed_total{{queue=\"{}.analytics.events\"}} 3",
+        names.exchange
+    );
+    assert!(metrics.contains(&consumed), "{consumed} not in\n{metrics}");
 
     cancel.cancel();
     delete_topology(&customer_bus).await;

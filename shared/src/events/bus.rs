@@ -260,14 +260,16 @@ impl Bus {
                     generation += 1;
                     let connection = Arc::new(connection);
                     tracing::info!(generation, "connected to the broker");
-                    metrics::gauge!("broker_connected").set(1.0);
+                    metrics::gauge!("broker_connected", "service" => self.inner.source.clone())
+                        .set(1.0);
                     self.inner.state.send_replace(ConnectionState::Connected {
                         connection: connection.clone(),
                         generation,
                     });
                     let lost = wait_until_lost(&connection, &cancel).await;
                     self.inner.state.send_replace(ConnectionState::Disconnected);
-                    metrics::gauge!("broker_connected").set(0.0);
+                    metrics::gauge!("broker_connected", "service" => self.inner.source.clone())
+                        .set(0.0);
                     if lost {
                         tracing::warn!(generation, "lost the broker connection; reconnecting");
                     } else {

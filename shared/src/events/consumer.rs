@@ -75,6 +75,14 @@ impl Bus {
         let bus = self.clone();
         let handler = Arc::new(handler);
         let queue = self.queue_name(&spec.queue);
+        // Registered at zero, so dashboards see the series before the first failure.
+        for name in [
+            "events_consumed_total",
+            "events_consumer_retries_total",
+            "events_dead_lettered_total",
+        ] {
+            metrics::counter!(name, "queue" => queue.clone()).increment(0);
+        }
         if let Ok(mut queues) = self.inner.queues.lock() {
             queues.push(queue.clone());
             queues.push(format!("{queue}.retry"));
