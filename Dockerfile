@@ -1,0 +1,53 @@
+# syntax=docker/dockerfile:1
+#
+# One image recipe for all seven services of the shop suite. The builder stage compiles every
+# binary of the workspace once; the runtime stage is the same for all of them, and the build
+# argument SERVICE picks which binary the container runs:
+#
+#   docker build --build-arg SERVICE=order-service -t shop/order-service .
+#
+# docker-compose.yml builds it once per service with SERVICE=<binary>. The builder stage does
+# not depend on SERVICE, so BuildKit builds it once and reuses it for all seven images.
+
+# ---- builder -----------------------------------------------------------------------------
+FROM rust:1-bookworm AS builder
+WORKDIR /src
+
+# Dependencies are cached in BuildKit cache mounts (the registry, the git checkouts and
+# target/), so a source change recompiles only the workspace crates, not the dependencies.
+# The binaries are copied out of the cached target/ inside the same step, because a cache
+# mount is not part of the image.
+COPY . .
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    cargo build --release --locked --workspace --bins \
+ && mkdir -p /out \
+ && for bin in gateway customer-service product-service order-service \
+               alert-service analytics-service assistant-service; do \
+        cp "target/release/$bin" /out/; \
+    done
+
+# ---- runtime -----------------------------------------------------------------------------
+FROM debian:bookworm-slim AS runtime
+
+# ca-certificates for TLS to external endpoints; curl for the compose healthchecks.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 shop \
+ && useradd --system --uid 10001 --gid shop --no-create-home --shell /usr/sbin/nologin shop
+
+COPY --from=builder /out/ /usr/local/bin/
+
+# Which binary this image runs: gateway, customer-service, product-service, order-service,
+# alert-service, analytics-service or assistant-service.
+ARG SERVICE=gateway
+ENV SERVICE=${SERVICE} \
+    HOST=0.0.0.0
+
+USER shop:shop
+
+# `exec` replaces the shell, so the service is PID 1 and receives SIGTERM from `docker stop`
+# for its graceful shutdown.
+CMD ["sh", "-c", "exec \"$SERVICE\""]
