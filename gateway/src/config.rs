@@ -10,11 +10,11 @@
 //! | `ASSISTANT_SERVICE_URL` | `http://127.0.0.1:5006` |
 //! | `UPSTREAM_TIMEOUT_MS` | `10000` (time to wait for an upstream's next bytes) |
 //! | `UPSTREAM_CONNECT_TIMEOUT_MS` | `2000` |
-//! | `CORS_ORIGINS` | `*` (comma-separated origins) |
+//! | `CORS_ORIGINS` | `*` in development; none (same-origin only) in production |
 
 use std::time::Duration;
 
-use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
+use shared::config::{ConfigError, Env, Environment, ServiceConfig, ServiceDefaults};
 
 use crate::routing::{RouteTable, Upstream};
 
@@ -66,15 +66,20 @@ impl Config {
             }
             upstreams.push(Upstream::new(name, &url));
         }
+        let service = ServiceConfig::from_env(env, DEFAULTS)?;
+        let default_origins = match service.environment {
+            Environment::Development => "*",
+            Environment::Production => "",
+        };
         Ok(Self {
-            service: ServiceConfig::from_env(env, DEFAULTS)?,
+            service,
             routes: RouteTable::standard(upstreams),
             connect_timeout: Duration::from_millis(
                 env.parse("UPSTREAM_CONNECT_TIMEOUT_MS", 2000u64)?,
             ),
             read_timeout: Duration::from_millis(env.parse("UPSTREAM_TIMEOUT_MS", 10_000u64)?),
             cors_origins: env
-                .string("CORS_ORIGINS", "*")
+                .string("CORS_ORIGINS", default_origins)
                 .split(',')
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
@@ -92,6 +97,14 @@ mod tests {
         let env = Env::from_pairs(&[("ORDER_SERVICE_URL", "orders:5001")]);
         let err = Config::from_env(&env).unwrap_err();
         assert_eq!(err.name, "ORDER_SERVICE_URL");
+    }
+
+    #[test]
+    fn any_origin_is_allowed_in_development_only() {
+        let dev = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        assert_eq!(dev.cors_origins, ["*"]);
+        let prod = Config::from_env(&Env::from_pairs(&[("APP_ENV", "production")])).unwrap();
+        assert!(prod.cors_origins.is_empty());
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Starts JSON logging for `service` (level from `RUST_LOG`, default `info`). Safe to call
 /// twice: the second call does nothing.
 pub fn init(service: &'static str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(json_layer(service, std::io::stdout))
