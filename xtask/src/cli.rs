@@ -1,0 +1,108 @@
+//! Command-line arguments: `up`, `down`, `status`, `test [-- args]`, `help`.
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start the infrastructure and every service, wait until healthy.
+    Up,
+    /// Stop what `up` (or `test`) started, and only that.
+    Down,
+    /// Show the dependencies and services.
+    Status,
+    /// Start the infrastructure, run the workspace tests with these extra arguments.
+    Test(Vec<String>),
+    /// Print the usage.
+    Help,
+}
+
+/// The usage text, printed by `help`, with no arguments, and after a bad one.
+pub const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  up                 install what is missing, start Redis, RabbitMQ and MongoDB if they are not
+                     running, build and start all seven services, wait until they are healthy
+  down               stop the services and the infrastructure that xtask started (and only that)
+  status             show each dependency and service, and whether xtask started it
+  test [-- args]     start the infrastructure, then run the workspace tests (cargo nextest if
+                     installed, else cargo test); extra args are passed to the runner
+  help               this text
+
+Environment:
+  MONGODB_URI, AMQP_URL, REDIS_URL   use these instead of local servers (nothing is started)
+  RUST_LOG                           log filter for the services (default: info)
+
+Files: logs in .local/logs/, pid files and state in .local/run/.";
+
+/// Parses the arguments after `cargo xtask`.
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut args = args.into_iter();
+    let Some(first) = args.next() else {
+        return Ok(Command::Help);
+    };
+    let rest: Vec<String> = args.collect();
+    let command = match first.as_str() {
+        "up" => Command::Up,
+        "down" => Command::Down,
+        "status" => Command::Status,
+        "help" | "-h" | "--help" => return Ok(Command::Help),
+        "test" => {
+            let extra = match rest.split_first() {
+                Some((separator, tail)) if separator == "--" => tail.to_vec(),
+                _ => rest,
+            };
+            return Ok(Command::Test(extra));
+        }
+        other => return Err(format!("unknown command `{other}`")),
+    };
+    match rest.first() {
+        Some(extra) => Err(format!("`{first}` takes no arguments (got `{extra}`)")),
+        None => Ok(command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(words: &str) -> Result<Command, String> {
+        parse(words.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn no_arguments_means_help() {
+        assert_eq!(parse_words(""), Ok(Command::Help));
+        assert_eq!(parse_words("--help"), Ok(Command::Help));
+        assert_eq!(parse_words("help up"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn simple_commands_parse() {
+        assert_eq!(parse_words("up"), Ok(Command::Up));
+        assert_eq!(parse_words("down"), Ok(Command::Down));
+        assert_eq!(parse_words("status"), Ok(Command::Status));
+    }
+
+    #[test]
+    fn test_passes_everything_after_the_separator_through() {
+        assert_eq!(parse_words("test"), Ok(Command::Test(vec![])));
+        assert_eq!(
+            parse_words("test -- -p shared -- --nocapture"),
+            Ok(Command::Test(
+                ["-p", "shared", "--", "--nocapture"]
+                    .map(str::to_owned)
+                    .to_vec()
+            ))
+        );
+        assert_eq!(
+            parse_words("test -p shared"),
+            Ok(Command::Test(vec!["-p".to_owned(), "shared".to_owned()]))
+        );
+    }
+
+    #[test]
+    fn unknown_commands_and_stray_arguments_are_errors() {
+        assert!(parse_words("deploy").is_err());
+        assert!(parse_words("up --fast").is_err());
+    }
+}

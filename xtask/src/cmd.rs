@@ -1,0 +1,6 @@
+//! The subcommands, one file each; `main` dispatches to their `run`.
+
+pub mod down;
+pub mod status;
+pub mod test;
+pub mod up;

@@ -1,0 +1,52 @@
+//! `cargo xtask test [-- args]`: the infrastructure of `up` (no services), then the whole
+//! workspace test suite against it.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::{ctx::Ctx, exec, infra, state::State};
+
+/// Runs the tests; the exit code is the runner's.
+pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
+    ctx.paths.ensure_dirs()?;
+    let urls = infra::ensure_all(ctx)?;
+
+    let nextest = exec::succeeds(exec::cargo().args(["nextest", "--version"]));
+    let mut cmd = exec::cargo();
+    cmd.current_dir(&ctx.paths.root);
+    if nextest {
+        cmd.args(["nextest", "run"]);
+    } else {
+        cmd.arg("test");
+    }
+    cmd.args(["--workspace", "--no-fail-fast"])
+        .args(extra)
+        .envs(urls.env());
+    let status = exec::status(ctx, "test", &mut cmd)?;
+
+    let started: Vec<&str> = State::load(&ctx.paths.state())?
+        .all_started()
+        .map(|infra| infra.name())
+        .collect();
+    if !started.is_empty() {
+        ctx.progress.step(
+            "test",
+            format!(
+                "left running: {} (started by xtask); `cargo xtask down` stops it",
+                started.join(", ")
+            ),
+        );
+    }
+    let code = match status.code() {
+        Some(code) => u8::try_from(code).unwrap_or(1),
+        None => {
+            use std::os::unix::process::ExitStatusExt as _;
+            128 + u8::try_from(status.signal().unwrap_or(0))
+                .unwrap_or(0)
+                .min(127)
+        }
+    };
+    ctx.progress.step("test", format!("finished: {status}"));
+    Ok(ExitCode::from(code))
+}

@@ -1,0 +1,172 @@
+//! A tiny HTTP/1.1 GET over `std::net::TcpStream` (`Connection: close`, timeouts), enough for
+//! `/health`; no HTTP crate.
+
+use std::{
+    io::{self, Read as _, Write as _},
+    net::{TcpStream, ToSocketAddrs as _},
+    time::Duration,
+};
+
+/// The most of an answer we read.
+const MAX_RESPONSE: u64 = 1 << 20;
+
+/// A parsed HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Header names (lower-cased) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// `GET http://host:port/path`, each of connect, write and read limited by `timeout`.
+pub fn get(host: &str, port: u16, path: &str, timeout: Duration) -> io::Result<Response> {
+    let addr = (host, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: cargo-xtask\r\n\
+         Accept: application/json\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.take(MAX_RESPONSE).read_to_end(&mut raw)?;
+    parse_response(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Parses a complete response: status line, headers, and a body framed by `Content-Length`,
+/// chunked encoding, or the end of the connection.
+pub fn parse_response(raw: &[u8]) -> Result<Response, String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no end of headers")?;
+    let head = std::str::from_utf8(&raw[..split]).map_err(|_| "headers are not UTF-8")?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let mut words = status_line.split(' ');
+    let (Some(version), Some(code)) = (words.next(), words.next()) else {
+        return Err(format!("bad status line {status_line:?}"));
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Err(format!("not HTTP/1.x: {status_line:?}"));
+    }
+    let status = code
+        .parse()
+        .map_err(|_| format!("bad status code {code:?}"))?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let mut response = Response {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    };
+    let chunked = response
+        .header("transfer-encoding")
+        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        response.body = decode_chunked(&response.body)?;
+    } else if let Some(length) = response.header("content-length") {
+        let length: usize = length
+            .parse()
+            .map_err(|_| format!("bad Content-Length {length:?}"))?;
+        if response.body.len() < length {
+            return Err(format!(
+                "body truncated: {} of {length} bytes",
+                response.body.len()
+            ));
+        }
+        response.body.truncate(length);
+    }
+    Ok(response)
+}
+
+fn decode_chunked(mut rest: &[u8]) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("chunk size line not terminated")?;
+        let line = std::str::from_utf8(&rest[..end]).map_err(|_| "bad chunk size line")?;
+        let digits = line.split(';').next().unwrap_or_default().trim();
+        let size =
+            usize::from_str_radix(digits, 16).map_err(|_| format!("bad chunk size {digits:?}"))?;
+        rest = &rest[end + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        let chunk = rest.get(..size).ok_or("chunk truncated")?;
+        body.extend_from_slice(chunk);
+        rest = rest
+            .get(size..)
+            .and_then(|r| r.strip_prefix(b"\r\n"))
+            .ok_or("chunk not followed by CRLF")?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_with_content_length_parses() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 2\r\n\r\n{}extra";
+        let response = parse_response(raw).expect("valid response");
+        assert_eq!(response.status, 200);
+        assert_eq!(response.header("Content-Type"), Some("application/json"));
+        assert_eq!(response.text(), "{}");
+    }
+
+    #[test]
+    fn a_chunked_body_is_reassembled() {
+        let raw = b"HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n\
+                    4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\n\r\n";
+        let response = parse_response(raw).expect("valid response");
+        assert_eq!(response.status, 503);
+        assert_eq!(response.text(), "{\"a\":1}");
+    }
+
+    #[test]
+    fn a_body_without_framing_runs_to_the_end() {
+        let response = parse_response(b"HTTP/1.0 404 Not Found\r\n\r\nnope").expect("valid");
+        assert_eq!((response.status, response.text().as_str()), (404, "nope"));
+    }
+
+    #[test]
+    fn broken_responses_are_errors() {
+        for raw in [
+            &b"HTTP/1.1 200 OK\r\n"[..],
+            b"SSH-2.0-OpenSSH\r\n\r\n",
+            b"HTTP/1.1 abc OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        ] {
+            assert!(parse_response(raw).is_err(), "{raw:?} should not parse");
+        }
+    }
+}
