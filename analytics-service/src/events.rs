@@ -4,18 +4,14 @@
 
 use bson::{Document, doc};
 use mongodb::Database;
-use shared::events::{Bus, ConsumerSpec, Envelope, HandlerError};
-use tokio::task::JoinHandle;
-
-/// The queue suffix analytics consumes from (`<exchange>.analytics.events`).
-pub const QUEUE: &str = "analytics.events";
+use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, topology};
 
 /// The collection every consumed event lands in.
 pub const EVENT_LOG: &str = "event_log";
 
 /// Starts consuming every routing key into the event log.
-pub fn start(bus: &Bus, db: Database) -> JoinHandle<()> {
-    bus.consume(ConsumerSpec::new(QUEUE, &["#"]), move |event| {
+pub fn start(bus: &Bus, db: Database) -> Consuming {
+    bus.consume(ConsumerSpec::from(topology::ANALYTICS), move |event| {
         let db = db.clone();
         async move { record(&db, event).await }
     })

@@ -142,6 +142,8 @@ pub struct ServiceDefaults {
 /// | `REDIS_URL` | `redis://127.0.0.1:6379` |
 /// | `REDIS_PREFIX` | empty (tests set a unique one) |
 /// | `SHUTDOWN_GRACE_SECS` | `10` |
+/// | `JWT_PUBLIC_KEY` | unset: keys come from `JWKS_URL` |
+/// | `JWKS_URL` | `http://127.0.0.1:5003/.well-known/jwks.json` |
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// Service name.
@@ -160,6 +162,8 @@ pub struct ServiceConfig {
     pub redis: Option<RedisConfig>,
     /// How long in-flight work may take to finish after a shutdown signal.
     pub shutdown_grace: std::time::Duration,
+    /// Where the public keys for verifying access tokens come from.
+    pub auth: crate::auth::KeySource,
 }
 
 /// Where a service's MongoDB database lives.
@@ -184,6 +188,8 @@ pub struct RedisConfig {
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 /// Default MongoDB URI for local development.
 pub const DEFAULT_MONGODB_URI: &str = "mongodb://127.0.0.1:27017";
+/// Where customer-service publishes its public keys, locally.
+pub const DEFAULT_JWKS_URL: &str = "http://127.0.0.1:5003/.well-known/jwks.json";
 /// Default Redis URL for local development.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
@@ -223,6 +229,11 @@ impl ServiceConfig {
             shutdown_grace: std::time::Duration::from_secs(
                 env.parse("SHUTDOWN_GRACE_SECS", 10u64)?,
             ),
+            // A PEM in one line of an env file may carry literal "\n"s.
+            auth: match env.get("JWT_PUBLIC_KEY") {
+                Some(pem) => crate::auth::KeySource::Static(pem.replace("\\n", "\n")),
+                None => crate::auth::KeySource::Jwks(env.string("JWKS_URL", DEFAULT_JWKS_URL)),
+            },
         })
     }
 

@@ -13,10 +13,12 @@
 mod bus;
 mod consumer;
 mod envelope;
+pub mod topology;
 
 pub use bus::{Bus, BusConfig, BusError, ConnectionState};
-pub use consumer::{ConsumerSpec, HandlerError};
+pub use consumer::{ConsumerSpec, Consuming, HandlerError};
 pub use envelope::Envelope;
+pub use topology::QueueDef;
 
 /// The default name of the events exchange.
 pub const DEFAULT_EXCHANGE: &str = "shop.events";

@@ -1,21 +1,25 @@
 //! `shared`: what every service of the shop suite needs, once.
 //!
 //! # Layout
+//! - [`auth`]: roles, token claims, verification and the `Caller` extractor.
 //! - [`config`]: typed settings from environment variables, failing with the variable's name.
 //! - [`error`]: [`error::ApiError`] and the JSON envelope of every response.
 //! - [`extract`]: extractors that answer bad input in that envelope (`AppJson`, `ObjectIdPath`).
 //! - [`telemetry`]: JSON logs, request ids, Prometheus metrics and the HTTP middleware stack.
 //! - [`events`]: the event envelope and the RabbitMQ bus (confirms, acks, retries, reconnects).
+//! - [`outbox`]: events written with the state change, and the relay that publishes them.
 //! - [`store`]: MongoDB and Redis connections that never block start-up.
 //! - [`health`]: `/health` from dependency probes.
 //! - [`server`]: serving a router with the shared routes, middleware and graceful shutdown.
 //! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod outbox;
 pub mod server;
 pub mod store;
 pub mod telemetry;

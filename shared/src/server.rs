@@ -24,6 +24,9 @@ pub enum StartError {
     /// The Redis URL is malformed.
     #[error("REDIS_URL: {0}")]
     Redis(#[from] redis::RedisError),
+    /// `JWT_PUBLIC_KEY` is not an Ed25519 public key.
+    #[error("JWT_PUBLIC_KEY: {0}")]
+    Auth(String),
     /// The listener failed.
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
@@ -40,6 +43,8 @@ pub struct Infra {
     pub redis: Option<Redis>,
     /// The health check over all of them.
     pub health: Health,
+    /// Verifies callers' access tokens (and their revocation, where Redis is configured).
+    pub verifier: crate::auth::Verifier,
 }
 
 impl Infra {
@@ -70,11 +75,14 @@ impl Infra {
         if let Some(redis) = &redis {
             probes.push(Probe::Redis(redis.clone()));
         }
+        let verifier = crate::auth::Verifier::new(cfg.auth.clone(), redis.clone())
+            .map_err(|e| StartError::Auth(e.to_string()))?;
         Ok(Self {
             db,
             bus,
             redis,
             health: Health::new(cfg.name, probes),
+            verifier,
         })
     }
 

@@ -19,8 +19,8 @@ use crate::{
     events::{Bus, BusConfig},
 };
 
-/// Unique names for one test.
-#[derive(Debug, Clone)]
+/// Unique names for one test, and its own token signing key.
+#[derive(Clone)]
 pub struct TestNames {
     /// A short unique token.
     pub id: String,
@@ -30,6 +30,8 @@ pub struct TestNames {
     pub exchange: String,
     /// The Redis key prefix.
     pub redis_prefix: String,
+    /// Signs this test's access tokens; services in the test verify with its public key.
+    pub signer: crate::auth::Signer,
 }
 
 impl TestNames {
@@ -40,8 +42,17 @@ impl TestNames {
             database: format!("test_{id}"),
             exchange: format!("test.{id}"),
             redis_prefix: format!("test:{id}:"),
+            signer: crate::auth::Signer::generate(Duration::from_secs(900)),
             id,
         }
+    }
+}
+
+impl TestNames {
+    /// A bearer header value for `sub` with `role`, signed with this test's key.
+    pub fn bearer(&self, sub: &str, role: crate::auth::Role) -> String {
+        let (token, _) = self.signer.sign(sub, role).expect("sign a test token");
+        format!("Bearer {token}")
     }
 }
 
@@ -95,6 +106,7 @@ pub fn service_config(defaults: ServiceDefaults, names: &TestNames) -> ServiceCo
             prefix: names.redis_prefix.clone(),
         }),
         shutdown_grace: Duration::from_secs(5),
+        auth: names.signer.key_source(),
     }
 }
 

@@ -37,16 +37,12 @@ fn event(kind: &str) -> Envelope {
     Envelope::new(kind, "test-publisher", "corr-1", json!({ "n": 1 }))
 }
 
-/// Publishes until a consumer's queue is bound (a `mandatory` publish comes back before that).
-async fn publish_when_bound(bus: &Bus, event: &Envelope) {
-    eventually("a queue bound for the event", WAIT, || async {
-        match bus.publish(event).await {
-            Ok(()) => Some(()),
-            Err(BusError::Unroutable(_)) => None,
-            Err(e) => panic!("publish failed: {e}"),
-        }
-    })
-    .await;
+async fn subscribed(consuming: shared::events::Consuming) -> shared::events::Consuming {
+    assert!(
+        consuming.wait_subscribed(WAIT).await,
+        "the consumer subscribed"
+    );
+    consuming
 }
 
 fn counting_handler(
@@ -69,14 +65,18 @@ async fn a_transient_failure_is_retried_and_then_applied() {
     let names = TestNames::new();
     let t = connected_bus(&names, "test-consumer").await;
     let attempts = Arc::new(AtomicU32::new(0));
-    t.bus.consume(
+    let _consuming = subscribed(t.bus.consume(
         ConsumerSpec::new("retry-then-ok", &["thing.happened"]),
         counting_handler(attempts.clone(), 1, || {
             HandlerError::Retry("database down".into())
         }),
-    );
+    ))
+    .await;
 
-    publish_when_bound(&t.bus, &event("thing.happened")).await;
+    t.bus
+        .publish(&event("thing.happened"))
+        .await
+        .expect("published");
 
     eventually("the second attempt", WAIT, || async {
         (attempts.load(Ordering::SeqCst) == 2).then_some(())
@@ -101,15 +101,16 @@ async fn a_message_that_keeps_failing_is_retried_then_dead_lettered() {
     let names = TestNames::new();
     let t = connected_bus(&names, "test-consumer").await;
     let attempts = Arc::new(AtomicU32::new(0));
-    t.bus.consume(
+    let _consuming = subscribed(t.bus.consume(
         ConsumerSpec::new("always-fails", &["thing.#"]),
         counting_handler(attempts.clone(), u32::MAX, || {
             HandlerError::Retry("still down".into())
         }),
-    );
+    ))
+    .await;
     let sent = event("thing.failed");
 
-    publish_when_bound(&t.bus, &sent).await;
+    t.bus.publish(&sent).await.expect("published");
 
     let dead = eventually("the message in the dead-letter queue", WAIT, || async {
         take_one(&t.bus, &t.bus.dead_letter_queue()).await
@@ -129,15 +130,16 @@ async fn a_rejected_message_is_dead_lettered_without_retries() {
     let names = TestNames::new();
     let t = connected_bus(&names, "test-consumer").await;
     let attempts = Arc::new(AtomicU32::new(0));
-    t.bus.consume(
+    let _consuming = subscribed(t.bus.consume(
         ConsumerSpec::new("rejects", &["thing.bad"]),
         counting_handler(attempts.clone(), u32::MAX, || {
             HandlerError::Reject("bad payload".into())
         }),
-    );
+    ))
+    .await;
     let sent = event("thing.bad");
 
-    publish_when_bound(&t.bus, &sent).await;
+    t.bus.publish(&sent).await.expect("published");
 
     let dead = eventually("the dead letter", WAIT, || async {
         take_one(&t.bus, &t.bus.dead_letter_queue()).await
@@ -155,17 +157,19 @@ async fn a_message_is_not_acked_until_its_handler_finishes() {
     let first = connected_bus(&names, "first-consumer").await;
     let started = Arc::new(tokio::sync::Notify::new());
     let notify = started.clone();
-    first
-        .bus
-        .consume(ConsumerSpec::new("slow", &["thing.slow"]), move |_event| {
+    let _consuming = subscribed(first.bus.consume(
+        ConsumerSpec::new("slow", &["thing.slow"]),
+        move |_event| {
             let notify = notify.clone();
             async move {
                 notify.notify_one();
                 std::future::pending::<Result<(), HandlerError>>().await
             }
-        });
+        },
+    ))
+    .await;
     let sent = event("thing.slow");
-    publish_when_bound(&first.bus, &sent).await;
+    first.bus.publish(&sent).await.expect("published");
     tokio::time::timeout(WAIT, started.notified())
         .await
         .expect("the handler started");
@@ -180,12 +184,14 @@ async fn a_message_is_not_acked_until_its_handler_finishes() {
     first.cancel.cancel();
     let second = connected_bus(&names, "second-consumer").await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    second
-        .bus
-        .consume(ConsumerSpec::new("slow", &["thing.slow"]), move |event| {
+    let _consuming = subscribed(second.bus.consume(
+        ConsumerSpec::new("slow", &["thing.slow"]),
+        move |event| {
             let _ = tx.send(event.id);
             std::future::ready(Ok(()))
-        });
+        },
+    ))
+    .await;
 
     let redelivered = tokio::time::timeout(WAIT, rx.recv())
         .await
@@ -200,6 +206,17 @@ async fn a_message_is_not_acked_until_its_handler_finishes() {
 async fn an_event_nobody_listens_to_comes_back_as_unroutable() {
     let names = TestNames::new();
     let t = connected_bus(&names, "lonely-publisher").await;
+    // The suite's topology binds analytics to every key; without that queue nothing listens.
+    let connection = lapin::Connection::connect(&t.bus.config().url, Default::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let analytics = t.bus.queue_name(shared::events::topology::ANALYTICS.suffix);
+    channel
+        .queue_delete(analytics.as_str().into(), Default::default())
+        .await
+        .unwrap();
+    connection.close(200, "done".into()).await.unwrap();
 
     let result = t.bus.publish(&event("nobody.listens")).await;
 
@@ -238,12 +255,17 @@ async fn a_consumer_holds_no_more_unacked_messages_than_its_prefetch() {
     let cancel = CancellationToken::new();
     let bus = Bus::start(config, "slow-consumer", cancel.clone());
     assert!(bus.wait_connected(WAIT).await);
-    bus.consume(ConsumerSpec::new("bounded", &["thing.queued"]), |_event| {
-        std::future::pending::<Result<(), HandlerError>>()
-    });
+    let _consuming = subscribed(
+        bus.consume(ConsumerSpec::new("bounded", &["thing.queued"]), |_event| {
+            std::future::pending::<Result<(), HandlerError>>()
+        }),
+    )
+    .await;
 
     for _ in 0..5 {
-        publish_when_bound(&bus, &event("thing.queued")).await;
+        bus.publish(&event("thing.queued"))
+            .await
+            .expect("published");
     }
 
     // One message is in the (stuck) handler and one more is prefetched: three stay ready.
@@ -272,13 +294,18 @@ async fn a_publisher_fails_fast_while_the_broker_is_away_and_publishes_again_whe
     assert!(publisher.wait_connected(WAIT).await);
     let consumer = connected_bus(&names, "consumer").await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    consumer
-        .bus
-        .consume(ConsumerSpec::new("outage", &["thing.#"]), move |event| {
+    let _consuming = subscribed(consumer.bus.consume(
+        ConsumerSpec::new("outage", &["thing.#"]),
+        move |event| {
             let _ = tx.send(event.id);
             std::future::ready(Ok(()))
-        });
-    publish_when_bound(&publisher, &event("thing.warmup")).await;
+        },
+    ))
+    .await;
+    publisher
+        .publish(&event("thing.warmup"))
+        .await
+        .expect("published");
     tokio::time::timeout(WAIT, rx.recv()).await.unwrap();
 
     proxy.sever();

@@ -346,6 +346,10 @@ impl Bus {
                 FieldTable::default(),
             )
             .await?;
+        for def in super::topology::QUEUES {
+            self.declare_queue(&channel, &self.queue_name(def.suffix), def.keys)
+                .await?;
+        }
         let _ = channel.close(200, "topology declared".into()).await;
         Ok(())
     }

@@ -14,7 +14,7 @@ use lapin::{
     },
     types::{AMQPValue, FieldTable, ShortString},
 };
-use tokio::task::JoinHandle;
+use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
     Bus, Envelope,
@@ -31,6 +31,12 @@ pub struct ConsumerSpec {
     pub queue: String,
     /// Routing keys (topic patterns) bound to the queue.
     pub bindings: Vec<String>,
+}
+
+impl From<super::QueueDef> for ConsumerSpec {
+    fn from(def: super::QueueDef) -> Self {
+        Self::new(def.suffix, def.keys)
+    }
 }
 
 impl ConsumerSpec {
@@ -54,6 +60,28 @@ pub enum HandlerError {
     Reject(String),
 }
 
+/// A running consumer.
+pub struct Consuming {
+    /// The consumer's task; it ends when the bus is cancelled.
+    pub task: JoinHandle<()>,
+    subscribed: watch::Receiver<bool>,
+}
+
+impl Consuming {
+    /// Whether the consumer is subscribed to its queue right now.
+    pub fn is_subscribed(&self) -> bool {
+        *self.subscribed.borrow()
+    }
+
+    /// Waits until the queue is declared, bound and consumed from, or `timeout` passes.
+    pub async fn wait_subscribed(&self, timeout: Duration) -> bool {
+        let mut rx = self.subscribed.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|s| *s))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
 enum Outcome {
     Done,
     Retry { attempt: u32, reason: String },
@@ -67,7 +95,7 @@ impl Bus {
     /// message is republished to the retry queue with a growing delay and the original acked
     /// only once the broker confirmed the copy; after `max_deliveries` attempts, or on `Reject`,
     /// it is nacked without requeue and the broker moves it to the dead-letter exchange.
-    pub fn consume<F, Fut>(&self, spec: ConsumerSpec, handler: F) -> JoinHandle<()>
+    pub fn consume<F, Fut>(&self, spec: ConsumerSpec, handler: F) -> Consuming
     where
         F: Fn(Envelope) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
@@ -83,11 +111,8 @@ impl Bus {
         ] {
             metrics::counter!(name, "queue" => queue.clone()).increment(0);
         }
-        if let Ok(mut queues) = self.inner.queues.lock() {
-            queues.push(queue.clone());
-            queues.push(format!("{queue}.retry"));
-        }
-        tokio::spawn(async move {
+        let (subscribed_tx, subscribed) = watch::channel(false);
+        let task = tokio::spawn(async move {
             let mut state = bus.inner.state.subscribe();
             let cancel = bus.inner.cancel.clone();
             loop {
@@ -99,7 +124,9 @@ impl Bus {
                     match bus.subscribe(&connection, &queue, &spec).await {
                         Ok((channel, consumer)) => {
                             tracing::info!(%queue, "consuming");
+                            subscribed_tx.send_replace(true);
                             bus.run_consumer(&queue, consumer, handler.as_ref()).await;
+                            subscribed_tx.send_replace(false);
                             let _ = channel.close(200, "consumer stopped".into()).await;
                         }
                         Err(e) => tracing::warn!(%queue, error = %e, "cannot subscribe"),
@@ -114,7 +141,8 @@ impl Bus {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }
-        })
+        });
+        Consuming { task, subscribed }
     }
 
     async fn subscribe(
@@ -127,40 +155,8 @@ impl Bus {
         channel
             .basic_qos(self.inner.config.prefetch, BasicQosOptions::default())
             .await?;
-        let durable = QueueDeclareOptions {
-            durable: true,
-            ..Default::default()
-        };
-        let dlx = self.dead_letter_exchange();
-        channel
-            .queue_declare(
-                queue.into(),
-                durable,
-                self.queue_args(&[("x-dead-letter-exchange", &dlx)]),
-            )
-            .await?;
-        let retry = format!("{queue}.retry");
-        channel
-            .queue_declare(
-                retry.as_str().into(),
-                durable,
-                self.queue_args(&[
-                    ("x-dead-letter-exchange", ""),
-                    ("x-dead-letter-routing-key", queue),
-                ]),
-            )
-            .await?;
-        for key in &spec.bindings {
-            channel
-                .queue_bind(
-                    queue.into(),
-                    self.inner.config.exchange.as_str().into(),
-                    key.as_str().into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await?;
-        }
+        let bindings: Vec<&str> = spec.bindings.iter().map(String::as_str).collect();
+        self.declare_queue(&channel, queue, &bindings).await?;
         let consumer = channel
             .basic_consume(
                 queue.into(),
@@ -291,6 +287,56 @@ impl Bus {
                     })
                     .await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Declares `queue` (dead-lettering to the DLX), its retry queue, and its bindings.
+    pub(super) async fn declare_queue(
+        &self,
+        channel: &Channel,
+        queue: &str,
+        bindings: &[&str],
+    ) -> Result<(), BusError> {
+        if let Ok(mut queues) = self.inner.queues.lock()
+            && !queues.iter().any(|q| q == queue)
+        {
+            queues.push(queue.to_owned());
+            queues.push(format!("{queue}.retry"));
+        }
+        let durable = QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
+        let dlx = self.dead_letter_exchange();
+        channel
+            .queue_declare(
+                queue.into(),
+                durable,
+                self.queue_args(&[("x-dead-letter-exchange", &dlx)]),
+            )
+            .await?;
+        let retry = format!("{queue}.retry");
+        channel
+            .queue_declare(
+                retry.as_str().into(),
+                durable,
+                self.queue_args(&[
+                    ("x-dead-letter-exchange", ""),
+                    ("x-dead-letter-routing-key", queue),
+                ]),
+            )
+            .await?;
+        for key in bindings {
+            channel
+                .queue_bind(
+                    queue.into(),
+                    self.inner.config.exchange.as_str().into(),
+                    (*key).into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
         }
         Ok(())
     }

@@ -1,0 +1,470 @@
+//! Identity: the caller's claims, token verification with customer-service's public key, and
+//! the `Caller` / `MaybeCaller` extractors.
+//!
+//! Only customer-service signs tokens (Ed25519, `EdDSA`); everyone else verifies them with the
+//! public key, given as PEM (`JWT_PUBLIC_KEY`) or fetched from customer-service's JWKS
+//! (`JWKS_URL`) and refreshed when a token names a key id it does not know. A token revoked at
+//! logout is refused wherever Redis is at hand. Headers such as `x-user-id` are never trusted:
+//! the token is the only proof.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::{header, request::Parts},
+};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::{error::ApiError, store::Redis};
+
+/// Who may do what (DESIGN.md, "Identity and access").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A shopper: their own records only.
+    Customer,
+    /// Staff: catalog writes, order status by hand, analytics.
+    Admin,
+}
+
+impl Role {
+    /// `customer` or `admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// The issuer every token names.
+pub const ISSUER: &str = "customer-service";
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The customer's id.
+    pub sub: String,
+    /// The customer's role.
+    pub role: Role,
+    /// Unique token id; logout revokes by it.
+    pub jti: String,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Expires at (seconds since the epoch).
+    pub exp: i64,
+    /// Always [`ISSUER`].
+    pub iss: String,
+}
+
+/// The Redis key that marks an access token as revoked (under the service's prefix).
+pub fn revoked_key(jti: &str) -> String {
+    format!("auth:revoked:{jti}")
+}
+
+/// Where the public keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// One fixed key: the SubjectPublicKeyInfo PEM of an Ed25519 key (`JWT_PUBLIC_KEY`).
+    Static(String),
+    /// customer-service's `/.well-known/jwks.json`.
+    Jwks(String),
+}
+
+/// Verifies access tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct Verifier {
+    source: KeySource,
+    fixed: Option<DecodingKey>,
+    keys: Arc<RwLock<HashMap<String, DecodingKey>>>,
+    last_fetch: Arc<RwLock<Option<std::time::Instant>>>,
+    client: reqwest::Client,
+    revocations: Option<Redis>,
+}
+
+impl Verifier {
+    /// A verifier over `source`, checking revocations in `revocations` when given.
+    pub fn new(source: KeySource, revocations: Option<Redis>) -> Result<Self, ApiError> {
+        let fixed = match &source {
+            KeySource::Static(pem) => {
+                Some(DecodingKey::from_ed_pem(pem.as_bytes()).map_err(ApiError::internal)?)
+            }
+            KeySource::Jwks(_) => None,
+        };
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(ApiError::internal)?;
+        Ok(Self {
+            source,
+            fixed,
+            keys: Arc::new(RwLock::new(HashMap::new())),
+            last_fetch: Arc::new(RwLock::new(None)),
+            client,
+            revocations,
+        })
+    }
+
+    /// Checks signature, issuer, expiry and revocation; 401 for a bad token, 503 when the keys
+    /// or the revocation list cannot be reached.
+    pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| ApiError::Unauthorized("malformed token".to_owned()))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(ApiError::Unauthorized(
+                "unsupported token algorithm".to_owned(),
+            ));
+        }
+        let kid = header.kid.unwrap_or_default();
+        let cached = match &self.fixed {
+            Some(key) => Some(key.clone()),
+            None => self.keys.read().await.get(&kid).cloned(),
+        };
+        let key = match cached {
+            Some(key) => key,
+            None => self.refresh_for(&kid).await?,
+        };
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.leeway = 5;
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ApiError::Unauthorized("token expired".to_owned())
+                }
+                _ => ApiError::Unauthorized("invalid token".to_owned()),
+            })?
+            .claims;
+        if let Some(redis) = &self.revocations {
+            let mut conn = redis.connection().await?;
+            let revoked: bool = redis::cmd("EXISTS")
+                .arg(redis.key(&revoked_key(&claims.jti)))
+                .query_async(&mut conn)
+                .await
+                .map_err(|_| ApiError::UpstreamUnavailable("cache".to_owned()))?;
+            if revoked {
+                return Err(ApiError::Unauthorized("token revoked".to_owned()));
+            }
+        }
+        Ok(claims)
+    }
+
+    /// Fetches the JWKS again (at most every five seconds) and returns the key `kid`.
+    async fn refresh_for(&self, kid: &str) -> Result<DecodingKey, ApiError> {
+        let KeySource::Jwks(url) = &self.source else {
+            return Err(ApiError::Unauthorized("unknown signing key".to_owned()));
+        };
+        {
+            let mut last = self.last_fetch.write().await;
+            if last.is_some_and(|t| t.elapsed() < Duration::from_secs(5)) {
+                drop(last);
+                return self
+                    .keys
+                    .read()
+                    .await
+                    .get(kid)
+                    .cloned()
+                    .ok_or_else(|| ApiError::Unauthorized("unknown signing key".to_owned()));
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let unavailable = |_| ApiError::UpstreamUnavailable("identity keys".to_owned());
+        let set: JwkSet = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(unavailable)?
+            .error_for_status()
+            .map_err(unavailable)?
+            .json()
+            .await
+            .map_err(unavailable)?;
+        let mut keys = self.keys.write().await;
+        for jwk in &set.keys {
+            if let (Some(id), Ok(key)) = (&jwk.common.key_id, DecodingKey::from_jwk(jwk)) {
+                keys.insert(id.clone(), key);
+            }
+        }
+        keys.get(kid)
+            .cloned()
+            .ok_or_else(|| ApiError::Unauthorized("unknown signing key".to_owned()))
+    }
+}
+
+/// The authenticated caller; 401 when the request has no valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The customer's id.
+    pub id: String,
+    /// The customer's role.
+    pub role: Role,
+    /// The token's claims.
+    pub claims: Claims,
+}
+
+impl Caller {
+    /// Whether the caller is staff.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// 403 unless the caller is an admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("admins only".to_owned()))
+        }
+    }
+
+    /// Whether the caller may see records of customer `id`: their own, or any for an admin.
+    pub fn may_see(&self, id: &str) -> bool {
+        self.is_admin() || self.id == id
+    }
+}
+
+/// The bearer token of a request: the `Authorization` header, or a `token` query parameter
+/// (browsers cannot set headers on a WebSocket).
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    let from_header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned());
+    from_header.or_else(|| {
+        parts.uri.query().and_then(|q| {
+            q.split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(k, _)| *k == "token")
+                .map(|(_, v)| v.to_owned())
+        })
+    })
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)
+            .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".to_owned()))?;
+        let claims = Verifier::from_ref(state).verify(&token).await?;
+        Ok(Self {
+            id: claims.sub.clone(),
+            role: claims.role,
+            claims,
+        })
+    }
+}
+
+/// The caller when the request carries a token; `None` when it carries none. A token that is
+/// present but invalid is still a 401.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl<S> FromRequestParts<S> for MaybeCaller
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if bearer_token(parts).is_none() {
+            return Ok(Self(None));
+        }
+        Caller::from_request_parts(parts, state)
+            .await
+            .map(|c| Self(Some(c)))
+    }
+}
+
+/// Signs access tokens with an Ed25519 key. Only customer-service is configured with one.
+#[derive(Clone)]
+pub struct Signer {
+    key: jsonwebtoken::EncodingKey,
+    kid: String,
+    public_pem: String,
+    jwk: jsonwebtoken::jwk::Jwk,
+    /// How long an access token lives.
+    pub access_ttl: Duration,
+}
+
+impl Signer {
+    /// A signer over a PKCS#8 PEM private key.
+    pub fn from_pem(pem: &str, access_ttl: Duration) -> Result<Self, String> {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
+            .map_err(|e| format!("not an Ed25519 PKCS#8 PEM private key: {e}"))?;
+        Self::from_key(&key, access_ttl)
+    }
+
+    /// A signer over a fresh random key (development and tests).
+    pub fn generate(access_ttl: Duration) -> Self {
+        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        Self::from_key(&key, access_ttl).expect("a freshly generated key encodes")
+    }
+
+    fn from_key(key: &ed25519_dalek::SigningKey, access_ttl: Duration) -> Result<Self, String> {
+        use base64::Engine;
+        use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
+        let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
+        let encoding = jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes());
+        let public = key.verifying_key();
+        let public_pem = public
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| e.to_string())?;
+        let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public.as_bytes()[..9]);
+        let jwk = jsonwebtoken::jwk::Jwk {
+            common: jsonwebtoken::jwk::CommonParameters {
+                public_key_use: Some(jsonwebtoken::jwk::PublicKeyUse::Signature),
+                key_algorithm: Some(jsonwebtoken::jwk::KeyAlgorithm::EdDSA),
+                key_id: Some(kid.clone()),
+                ..Default::default()
+            },
+            algorithm: jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(
+                jsonwebtoken::jwk::OctetKeyPairParameters {
+                    key_type: jsonwebtoken::jwk::OctetKeyPairType::OctetKeyPair,
+                    curve: jsonwebtoken::jwk::EllipticCurve::Ed25519,
+                    x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.as_bytes()),
+                },
+            ),
+        };
+        Ok(Self {
+            key: encoding,
+            kid,
+            public_pem,
+            jwk,
+            access_ttl,
+        })
+    }
+
+    /// A signed access token for `sub` with `role`, and its claims.
+    pub fn sign(&self, sub: &str, role: Role) -> Result<(String, Claims), ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let ttl = i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX);
+        let claims = Claims {
+            sub: sub.to_owned(),
+            role,
+            jti: uuid::Uuid::now_v7().to_string(),
+            iat: now,
+            exp: now.saturating_add(ttl),
+            iss: ISSUER.to_owned(),
+        };
+        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &self.key).map_err(ApiError::internal)?;
+        Ok((token, claims))
+    }
+
+    /// The public key set served at `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: vec![self.jwk.clone()],
+        }
+    }
+
+    /// The public key, for verifiers in the same process.
+    pub fn key_source(&self) -> KeySource {
+        KeySource::Static(self.public_pem.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_signed_token_verifies_and_names_its_subject_and_role() {
+        let signer = Signer::generate(Duration::from_secs(60));
+        let verifier = Verifier::new(signer.key_source(), None).unwrap();
+
+        let (token, claims) = signer
+            .sign("65a1b2c3d4e5f60718293a4b", Role::Admin)
+            .unwrap();
+
+        let verified = verifier.verify(&token).await.unwrap();
+        assert_eq!(verified, claims);
+        assert_eq!(verified.role, Role::Admin);
+    }
+
+    #[test]
+    fn the_published_key_set_verifies_the_signers_tokens() {
+        let signer = Signer::generate(Duration::from_secs(60));
+        let (token, _) = signer.sign("x", Role::Customer).unwrap();
+        let jwk = &signer.jwks().keys[0];
+        let key = DecodingKey::from_jwk(jwk).unwrap();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        assert!(jsonwebtoken::decode::<Claims>(&token, &key, &validation).is_ok());
+        assert_eq!(jwk.common.key_id.as_deref(), Some(signer.kid.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_token_from_another_key_is_refused() {
+        let ours =
+            Verifier::new(Signer::generate(Duration::from_secs(60)).key_source(), None).unwrap();
+        let theirs = Signer::generate(Duration::from_secs(60));
+
+        let (token, _) = theirs.sign("x", Role::Admin).unwrap();
+
+        assert!(matches!(
+            ours.verify(&token).await,
+            Err(ApiError::Unauthorized(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_refused_as_expired() {
+        let signer = Signer::generate(Duration::from_secs(0));
+        let verifier = Verifier::new(signer.key_source(), None).unwrap();
+        let (token, _) = signer.sign("x", Role::Customer).unwrap();
+        let mut claims: Claims = jsonwebtoken::dangerous::insecure_decode(&token)
+            .unwrap()
+            .claims;
+        claims.exp -= 60;
+        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        header.kid = Some(signer.kid.clone());
+        let expired = jsonwebtoken::encode(&header, &claims, &signer.key).unwrap();
+
+        let err = verifier.verify(&expired).await.unwrap_err();
+
+        assert!(
+            matches!(err, ApiError::Unauthorized(ref m) if m == "token expired"),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_signed_with_a_shared_secret_is_refused() {
+        let signer = Signer::generate(Duration::from_secs(60));
+        let verifier = Verifier::new(signer.key_source(), None).unwrap();
+        let claims = signer.sign("x", Role::Customer).unwrap().1;
+        let forged = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &Claims {
+                role: Role::Admin,
+                ..claims
+            },
+            &jsonwebtoken::EncodingKey::from_secret(b"guess"),
+        )
+        .unwrap();
+
+        assert!(matches!(
+            verifier.verify(&forged).await,
+            Err(ApiError::Unauthorized(_))
+        ));
+    }
+}

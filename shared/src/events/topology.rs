@@ -1,0 +1,126 @@
+//! Every durable consumer queue of the suite and the routing keys bound to it: DESIGN.md's
+//! events table in one place.
+//!
+//! The bus declares all of them when it connects, whichever service it belongs to, so an event
+//! published while its consumer is not running waits in the consumer's queue instead of being
+//! dropped, and a `mandatory` publish that comes back unroutable means a key nobody is meant to
+//! consume (a bug), never "the consumer has not started yet".
+
+use super::keys::*;
+
+/// One durable queue, `<exchange>.<suffix>`, and what is bound to it.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueDef {
+    /// Queue suffix; the queue is `<exchange>.<suffix>`.
+    pub suffix: &'static str,
+    /// Topic patterns bound to it.
+    pub keys: &'static [&'static str],
+}
+
+/// analytics: every event, into its event log and read models.
+pub const ANALYTICS: QueueDef = QueueDef {
+    suffix: "analytics.events",
+    keys: &["#"],
+};
+
+/// product-service: reserve stock for new orders, release it for cancelled ones.
+pub const PRODUCT_ORDERS: QueueDef = QueueDef {
+    suffix: "product.orders",
+    keys: &[ORDER_CREATED, ORDER_CANCELLED],
+};
+
+/// order-service: the saga's answers from the stock keeper.
+pub const ORDER_STOCK: QueueDef = QueueDef {
+    suffix: "order.stock",
+    keys: &[STOCK_RESERVED, STOCK_REJECTED, STOCK_RELEASED],
+};
+
+/// order-service: its cache of the catalog.
+pub const ORDER_CATALOG: QueueDef = QueueDef {
+    suffix: "order.catalog",
+    keys: &[PRODUCT_CREATED, PRODUCT_UPDATED, PRODUCT_DELETED],
+};
+
+/// alert-service: what becomes an alert.
+pub const ALERTS: QueueDef = QueueDef {
+    suffix: "alert.events",
+    keys: &[
+        PRODUCT_STOCK_LOW,
+        ORDER_CREATED,
+        ORDER_STATUS_CHANGED,
+        ORDER_CANCELLED,
+        SUPPORT_ESCALATED,
+    ],
+};
+
+/// assistant-service: its search index and order context.
+pub const ASSISTANT: QueueDef = QueueDef {
+    suffix: "assistant.events",
+    keys: &[
+        PRODUCT_CREATED,
+        PRODUCT_UPDATED,
+        PRODUCT_DELETED,
+        ORDER_CREATED,
+        ORDER_STATUS_CHANGED,
+    ],
+};
+
+/// Every durable queue.
+pub const QUEUES: [QueueDef; 6] = [
+    ANALYTICS,
+    PRODUCT_ORDERS,
+    ORDER_STOCK,
+    ORDER_CATALOG,
+    ALERTS,
+    ASSISTANT,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, key: &str) -> bool {
+        pattern == "#" || pattern == key
+    }
+
+    #[test]
+    fn every_published_key_has_a_consumer_besides_analytics() {
+        let all = [
+            CUSTOMER_REGISTERED,
+            PRODUCT_CREATED,
+            PRODUCT_UPDATED,
+            PRODUCT_DELETED,
+            STOCK_RESERVED,
+            STOCK_REJECTED,
+            STOCK_RELEASED,
+            PRODUCT_STOCK_LOW,
+            ORDER_CREATED,
+            ORDER_STATUS_CHANGED,
+            ORDER_CANCELLED,
+            ALERT_SENT,
+            ASSISTANT_REPLIED,
+            SUPPORT_ESCALATED,
+        ];
+        for key in all {
+            assert!(
+                QUEUES
+                    .iter()
+                    .any(|q| q.keys.iter().any(|p| matches(p, key))),
+                "{key} reaches no queue"
+            );
+        }
+        let analytics_only: Vec<_> = all
+            .into_iter()
+            .filter(|key| {
+                !QUEUES[1..]
+                    .iter()
+                    .any(|q| q.keys.iter().any(|p| matches(p, key)))
+            })
+            .collect();
+        // DESIGN.md: these are consumed by analytics alone.
+        assert_eq!(
+            analytics_only,
+            [CUSTOMER_REGISTERED, ALERT_SENT, ASSISTANT_REPLIED]
+        );
+    }
+}

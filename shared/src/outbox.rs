@@ -1,0 +1,308 @@
+//! The outbox: a state change and its events in one atomic write (DESIGN.md, "No lost event").
+//!
+//! Pending events live inside the changed document itself, so a single-document write (atomic
+//! on any MongoDB deployment, no transaction needed) holds both:
+//!
+//! ```text
+//! { ..., "outbox": { "<event id, time-ordered>": "<envelope as JSON>" }, "outboxCount": 2 }
+//! ```
+//!
+//! The events are a map keyed by their UUID v7 (which sorts by time) rather than an array,
+//! because the MongoDB stand-in stores `$push`ed sub-documents as strings and its `$pull` with
+//! a condition empties the whole array (see the tests named after those gaps); `$set` and
+//! `$unset` of a dotted key behave the same on both. The envelope is kept as its JSON text, the
+//! exact bytes the relay publishes.
+//!
+//! The [`Relay`] finds documents with `outboxCount > 0`, publishes their events in order with
+//! publisher confirms, and removes each one only after the broker took it. A failure leaves the
+//! event (and the ones after it in the same document) pending and backs off; nothing needs a
+//! human. Two relays may publish an event twice; consumers deduplicate by event id.
+
+use std::{sync::Arc, time::Duration};
+
+use bson::{Bson, Document, doc};
+use futures::TryStreamExt;
+use mongodb::{Collection, Database};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Bus, Envelope};
+
+/// The field holding pending events.
+pub const FIELD: &str = "outbox";
+/// The field counting them; the relay's query and index use it.
+pub const COUNT: &str = "outboxCount";
+
+/// How many events `document` has pending, whatever integer type the server kept the count
+/// in (the stand-in turns an `$inc`ed 64-bit count into a 32-bit one).
+pub fn pending_count(document: &Document) -> i64 {
+    match document.get(COUNT) {
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Double(n)) => *n as i64,
+        _ => 0,
+    }
+}
+
+/// The map key of an event: its id's simple form, which sorts by creation time.
+fn key(event: &Envelope) -> String {
+    event.id.simple().to_string()
+}
+
+fn json(event: &Envelope) -> Result<String, serde_json::Error> {
+    serde_json::to_string(event)
+}
+
+/// The fields a new document starts with when it is inserted together with `events`.
+pub fn initial(events: &[Envelope]) -> Result<Document, serde_json::Error> {
+    let mut pending = Document::new();
+    for event in events {
+        pending.insert(key(event), json(event)?);
+    }
+    Ok(doc! { FIELD: pending, COUNT: i64::try_from(events.len()).unwrap_or(i64::MAX) })
+}
+
+/// Adds `events` to an update document (`$set` of each event, `$inc` of the count), merging
+/// with the `$set` and `$inc` the update already has.
+pub fn stage(update: &mut Document, events: &[Envelope]) -> Result<(), serde_json::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut set = update.get_document("$set").cloned().unwrap_or_default();
+    for event in events {
+        set.insert(format!("{FIELD}.{}", key(event)), json(event)?);
+    }
+    update.insert("$set", set);
+    let mut inc = update.get_document("$inc").cloned().unwrap_or_default();
+    let added = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let previous = inc.get_i64(COUNT).unwrap_or(0);
+    inc.insert(COUNT, previous + added);
+    update.insert("$inc", inc);
+    Ok(())
+}
+
+/// Wakes the relay at once after a write, instead of at its next poll.
+#[derive(Clone, Default)]
+pub struct Nudge(Arc<Notify>);
+
+impl Nudge {
+    /// Tells the relay there is something to publish.
+    pub fn nudge(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Publishes pending events of some collections.
+pub struct Relay {
+    db: Database,
+    collections: Vec<String>,
+    bus: Bus,
+    nudge: Nudge,
+    poll: Duration,
+}
+
+impl Relay {
+    /// A relay over `collections` of `db`, polling every `poll` when not nudged.
+    pub fn new(db: Database, collections: &[&str], bus: Bus, poll: Duration) -> Self {
+        Self {
+            db,
+            collections: collections.iter().map(|c| (*c).to_owned()).collect(),
+            bus,
+            nudge: Nudge::default(),
+            poll,
+        }
+    }
+
+    /// The handle writers use to wake this relay.
+    pub fn nudge(&self) -> Nudge {
+        self.nudge.clone()
+    }
+
+    /// Runs until `cancel`; then makes one last attempt to flush what is pending.
+    pub fn spawn(self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            for name in &self.collections {
+                let index = mongodb::IndexModel::builder()
+                    .keys(doc! { COUNT: 1 })
+                    .build();
+                if let Err(e) = self
+                    .db
+                    .collection::<Document>(name)
+                    .create_index(index)
+                    .await
+                {
+                    tracing::debug!(collection = %name, error = %e, "outbox index not created yet");
+                }
+            }
+            let mut backoff = self.poll;
+            loop {
+                let clean = self.drain_all().await;
+                backoff = if clean {
+                    self.poll
+                } else {
+                    (backoff * 2).min(Duration::from_secs(5))
+                };
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = self.nudge.0.notified(), if clean => {}
+                    () = tokio::time::sleep(backoff) => {}
+                }
+            }
+            if !self.drain_all().await {
+                tracing::warn!(
+                    "events still pending at shutdown; they go out after the next start"
+                );
+            }
+        })
+    }
+
+    /// One pass over every collection; `true` when nothing was left pending.
+    async fn drain_all(&self) -> bool {
+        let mut clean = true;
+        for name in &self.collections {
+            match self.drain(&self.db.collection::<Document>(name)).await {
+                Ok(done) => clean &= done,
+                Err(e) => {
+                    tracing::warn!(collection = %name, error = %e, "outbox scan failed");
+                    clean = false;
+                }
+            }
+        }
+        clean
+    }
+
+    async fn drain(
+        &self,
+        collection: &Collection<Document>,
+    ) -> Result<bool, mongodb::error::Error> {
+        let pending: Vec<Document> = collection
+            .find(doc! { COUNT: { "$gt": 0 } })
+            .projection(doc! { FIELD: 1 })
+            .limit(500)
+            .await?
+            .try_collect()
+            .await?;
+        let backlog: usize = pending
+            .iter()
+            .map(|d| d.get_document(FIELD).map_or(0, Document::len))
+            .sum();
+        let labels = [("collection", collection.name().to_owned())];
+        metrics::gauge!("outbox_backlog", &labels).set(backlog as f64);
+        metrics::gauge!("outbox_oldest_age_seconds", &labels).set(oldest_age(&pending));
+        let mut clean = true;
+        for document in pending {
+            clean &= self.publish_document(collection, &document).await?;
+        }
+        Ok(clean)
+    }
+
+    /// Publishes one document's events in order, stopping at the first failure.
+    async fn publish_document(
+        &self,
+        collection: &Collection<Document>,
+        document: &Document,
+    ) -> Result<bool, mongodb::error::Error> {
+        let Some(id) = document.get("_id") else {
+            return Ok(true);
+        };
+        let mut events: Vec<(&String, &Bson)> = document
+            .get_document(FIELD)
+            .map(|d| d.iter().collect())
+            .unwrap_or_default();
+        events.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, raw) in events {
+            let Some(text) = raw.as_str() else { continue };
+            let event: Envelope = match serde_json::from_str(text) {
+                Ok(event) => event,
+                Err(e) => {
+                    tracing::error!(%key, error = %e, "unreadable outbox entry; left in place");
+                    return Ok(false);
+                }
+            };
+            if let Err(e) = self.bus.publish(&event).await {
+                tracing::warn!(event.id = %event.id, error = %e, "publish failed; will retry");
+                return Ok(false);
+            }
+            let path = format!("{FIELD}.{key}");
+            collection
+                .update_one(
+                    doc! { "_id": id.clone(), &path: { "$exists": true } },
+                    doc! { "$unset": { &path: "" }, "$inc": { COUNT: -1 } },
+                )
+                .await?;
+        }
+        Ok(true)
+    }
+}
+
+/// Seconds since the oldest pending event was created (its UUID v7 carries the time).
+fn oldest_age(pending: &[Document]) -> f64 {
+    let oldest = pending
+        .iter()
+        .filter_map(|d| d.get_document(FIELD).ok())
+        .flat_map(|events| events.keys())
+        .filter_map(|k| uuid::Uuid::parse_str(k).ok())
+        .filter_map(|id| id.get_timestamp())
+        .map(|ts| ts.to_unix())
+        .min();
+    match oldest {
+        Some((secs, nanos)) => {
+            let created = Duration::new(secs, nanos);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            now.saturating_sub(created).as_secs_f64()
+        }
+        None => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: i32) -> Envelope {
+        Envelope::new(
+            "product.updated",
+            "product-service",
+            "req",
+            serde_json::json!({ "n": n }),
+        )
+    }
+
+    #[test]
+    fn staging_merges_with_the_update_and_counts_every_event() {
+        let (a, b) = (event(1), event(2));
+        let mut update = doc! { "$set": { "price": 100 }, "$inc": { "stock": -1 } };
+
+        stage(&mut update, &[a.clone(), b.clone()]).unwrap();
+
+        let set = update.get_document("$set").unwrap();
+        assert_eq!(set.get_i32("price").unwrap(), 100);
+        let staged: Envelope =
+            serde_json::from_str(set.get_str(format!("outbox.{}", key(&a))).unwrap()).unwrap();
+        assert_eq!(staged, a);
+        assert!(set.contains_key(format!("outbox.{}", key(&b))));
+        assert_eq!(
+            update.get_document("$inc").unwrap().get_i64(COUNT).unwrap(),
+            2
+        );
+        assert_eq!(
+            update
+                .get_document("$inc")
+                .unwrap()
+                .get_i32("stock")
+                .unwrap(),
+            -1
+        );
+    }
+
+    #[test]
+    fn keys_sort_in_the_order_events_were_made() {
+        let events: Vec<Envelope> = (0..50).map(event).collect();
+        let mut keys: Vec<String> = events.iter().map(key).collect();
+        let made = keys.clone();
+        keys.sort();
+        assert_eq!(keys, made);
+    }
+}
