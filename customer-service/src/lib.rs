@@ -1,17 +1,31 @@
 //! customer-service: customers, credentials and the signing of tokens.
 //!
 //! # Layout
-//! - `config`: the settings this service reads.
+//! - `config`: the settings, including the signing key and sign-in limits.
 //! - `state`: what handlers share.
+//! - `domain/`: email, name, phone, address and password rules; the customer record.
+//! - `store/`: the `customers` and `refresh_tokens` collections.
+//! - `routes/`: `/auth/*`, `/customers*`, `/.well-known/jwks.json`.
+//! - `session`: issuing access and rotating refresh tokens.
+//! - `throttle`: sign-in limits per client and per account (Redis).
+//! - `admin`: the admin account, ensured at start.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
-//! `/health` and `/metrics` come from [`shared::server`].
+//! `customer.registered` leaves through the outbox of [`shared::outbox`].
 
+pub mod admin;
 pub mod config;
+pub mod domain;
+pub mod routes;
+pub mod session;
 pub mod state;
+pub mod store;
+pub mod throttle;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::server::StartError;
+use shared::{outbox::Relay, server::StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -20,18 +34,38 @@ pub use state::AppState;
 
 /// The service's own routes.
 pub fn app(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .merge(routes::auth::router())
+        .merge(routes::customers::router())
+        .merge(routes::jwks::router())
+        .with_state(state)
 }
 
-/// Connects MongoDB, RabbitMQ and Redis (without waiting for them) and serves on
-/// `listener` until `cancel` fires.
+/// Connects MongoDB, RabbitMQ and Redis (without waiting for them), ensures the admin account,
+/// relays the outbox, and serves on `listener` until `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
-    shared::server::run_service(&config.service, listener, cancel, |infra| {
-        app(AppState { infra })
+    let service = config.service.clone();
+    let config = Arc::new(config);
+    let background = cancel.clone();
+    shared::server::run_service(&service, listener, cancel, move |infra| {
+        admin::ensure(infra.db().clone(), config.clone(), background.clone());
+        let relay = Relay::new(
+            infra.db().clone(),
+            &[store::customers::COLLECTION],
+            infra.bus().clone(),
+            Duration::from_secs(1),
+        );
+        let outbox = relay.nudge();
+        relay.spawn(background);
+        app(AppState {
+            infra,
+            config,
+            outbox,
+        })
     })
     .await
 }

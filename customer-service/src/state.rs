@@ -1,10 +1,23 @@
 //! The state every handler of customer-service shares.
 
-use shared::server::Infra;
+use axum::extract::FromRef;
+use shared::{auth::Verifier, outbox::Nudge, server::Infra};
+
+use crate::config::Config;
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
 pub struct AppState {
-    /// Database, bus, Redis and health probes.
+    /// Database, bus, Redis, health probes and the token verifier.
     pub infra: Infra,
+    /// Signing key, token lifetimes, admin account, sign-in limits.
+    pub config: std::sync::Arc<Config>,
+    /// Wakes the outbox relay after a write.
+    pub outbox: Nudge,
+}
+
+impl FromRef<AppState> for Verifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.infra.verifier.clone()
+    }
 }

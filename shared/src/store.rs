@@ -119,3 +119,59 @@ pub fn is_duplicate_key(err: &mongodb::error::Error) -> bool {
         _ => err.to_string().contains("E11000"),
     }
 }
+
+/// Readers that accept what the MongoDB stand-in returns as well as what MongoDB returns:
+/// the stand-in gives back a date written by `$set` as a string (`"2026-11-25 12:16:51.485000"`,
+/// UTC) and a boolean written by `$set` as the integer `1`/`0`. Use them with
+/// `#[serde(deserialize_with = "...")]` on fields that updates write.
+pub mod compat {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum RawDate {
+        Bson(bson::DateTime),
+        Text(String),
+    }
+
+    fn parse_date<E: Error>(raw: RawDate) -> Result<DateTime<Utc>, E> {
+        match raw {
+            RawDate::Bson(d) => Ok(d.to_chrono()),
+            RawDate::Text(s) => DateTime::parse_from_rfc3339(&s)
+                .map(|d| d.with_timezone(&Utc))
+                .or_else(|_| {
+                    NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f").map(|n| n.and_utc())
+                })
+                .map_err(|_| E::custom(format!("not a date: {s:?}"))),
+        }
+    }
+
+    /// A date stored as a BSON date or as the stand-in's text.
+    pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        parse_date(RawDate::deserialize(d)?)
+    }
+
+    /// An optional date, either way.
+    pub fn optional_date<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<RawDate>::deserialize(d)?
+            .map(parse_date)
+            .transpose()
+    }
+
+    /// A boolean stored as a boolean or as the stand-in's integer.
+    pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum RawBool {
+            Bool(bool),
+            Int(i64),
+        }
+        Ok(match RawBool::deserialize(d)? {
+            RawBool::Bool(b) => b,
+            RawBool::Int(n) => n != 0,
+        })
+    }
+}

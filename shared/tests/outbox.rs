@@ -158,3 +158,37 @@ async fn pending_events_survive_a_broker_outage_and_go_out_in_order() {
     delete_topology(&consumer_bus).await;
     db.drop().await.unwrap();
 }
+
+#[tokio::test]
+async fn dates_and_booleans_written_by_set_read_back_through_compat_on_the_stand_in_and_mongodb() {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        #[serde(deserialize_with = "shared::store::compat::date")]
+        at: chrono::DateTime<chrono::Utc>,
+        #[serde(deserialize_with = "shared::store::compat::boolean")]
+        flag: bool,
+    }
+    let names = TestNames::new();
+    let db = database(&names).await;
+    let rows = db.collection::<Document>("rows");
+    let written = chrono::DateTime::parse_from_rfc3339("2026-11-25T12:16:51.485Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    rows.insert_one(doc! { "_id": 1, "flag": false })
+        .await
+        .unwrap();
+
+    // The stand-in returns these two as a string and an integer; MongoDB as a date and a bool.
+    rows.update_one(
+        doc! { "_id": 1 },
+        doc! { "$set": { "at": bson::DateTime::from_chrono(written), "flag": true } },
+    )
+    .await
+    .unwrap();
+
+    let row: Row =
+        bson::from_document(rows.find_one(doc! { "_id": 1 }).await.unwrap().unwrap()).unwrap();
+    assert_eq!(row.at, written);
+    assert!(row.flag);
+    db.drop().await.unwrap();
+}

@@ -1,0 +1,79 @@
+//! The admin account: ensured at start from `ADMIN_EMAIL` / `ADMIN_PASSWORD` (the environment
+//! is the source of truth for its password), retrying until the database answers.
+
+use std::time::Duration;
+
+use bson::oid::ObjectId;
+use chrono::Utc;
+use secrecy::ExposeSecret;
+use shared::{ApiError, auth::Role};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    domain::{Customer, Password, password},
+    store::{self, customers},
+};
+
+/// Creates the indexes and the admin account, retrying with backoff until both are done.
+pub fn ensure(db: mongodb::Database, config: std::sync::Arc<Config>, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match ensure_once(&db, &config).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, ?backoff, "cannot prepare the customers database yet")
+                }
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    });
+}
+
+async fn ensure_once(db: &mongodb::Database, config: &Config) -> Result<(), ApiError> {
+    store::ensure_indexes(db).await?;
+    let secret = config.admin_password.expose_secret().to_owned();
+    match customers::by_email(db, &config.admin_email).await? {
+        Some(existing) => {
+            if !password::verify(secret.clone(), Some(existing.password_hash)).await? {
+                let hash = Password::parse(&secret)
+                    .map_err(|p| ApiError::internal(format!("ADMIN_PASSWORD {p}")))?
+                    .hash()
+                    .await?;
+                customers::set_password_hash(db, &config.admin_email, &hash).await?;
+                tracing::info!(email = %config.admin_email, "admin password updated from ADMIN_PASSWORD");
+            }
+            Ok(())
+        }
+        None => {
+            let hash = Password::parse(&secret)
+                .map_err(|p| ApiError::internal(format!("ADMIN_PASSWORD {p}")))?
+                .hash()
+                .await?;
+            let now = Utc::now();
+            let admin = Customer {
+                id: ObjectId::new(),
+                name: "Shop Admin".to_owned(),
+                email: config.admin_email.clone(),
+                password_hash: hash,
+                role: Role::Admin,
+                phone: None,
+                address: None,
+                created_at: now,
+                updated_at: now,
+            };
+            match customers::insert(db, &admin, &[]).await {
+                Ok(()) | Err(ApiError::Conflict(_)) => {
+                    tracing::info!(email = %config.admin_email, "admin account ready");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
+}

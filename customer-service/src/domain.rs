@@ -1,0 +1,9 @@
+//! Customer domain types and their rules: parsed once at the edge, valid everywhere after.
+
+pub mod customer;
+pub mod password;
+pub mod profile;
+
+pub use customer::{Customer, CustomerView};
+pub use password::Password;
+pub use profile::{Address, Email, Name, Phone, Problems};

@@ -1,0 +1,77 @@
+//! The stored customer and the view of it that leaves the service.
+
+use bson::oid::ObjectId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::Role;
+
+use super::Address;
+
+/// A customer as stored in the `customers` collection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    /// Id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// Display name.
+    pub name: String,
+    /// Normalised, unique.
+    pub email: String,
+    /// argon2id PHC string; never leaves the service.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Phone, if given.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Address, if given.
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// When the account was made.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub created_at: DateTime<Utc>,
+    /// Last change (written by `$set`, so read tolerantly: see [`shared::store::compat`]).
+    #[serde(
+        serialize_with = "bson::serde_helpers::chrono_datetime_as_bson_datetime::serialize",
+        deserialize_with = "shared::store::compat::date"
+    )]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What callers see: no hash, the id as a plain string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerView {
+    /// Id as a string.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// `customer` or `admin`.
+    pub role: Role,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Address.
+    pub address: Option<Address>,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Customer> for CustomerView {
+    fn from(c: &Customer) -> Self {
+        Self {
+            id: c.id.to_hex(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            role: c.role,
+            phone: c.phone.clone(),
+            address: c.address.clone(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Email, name, phone and address, each with its own `parse`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use shared::ApiError;
+
+/// Field name to problem, gathered so that one answer names every bad field.
+#[derive(Debug, Default)]
+pub struct Problems(BTreeMap<String, String>);
+
+impl Problems {
+    /// Records the problem of `field`, if any, and passes the value on.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(problem) => {
+                self.0.insert(field.to_owned(), problem);
+                None
+            }
+        }
+    }
+
+    /// Records a problem.
+    pub fn add(&mut self, field: &str, problem: &str) {
+        self.0.insert(field.to_owned(), problem.to_owned());
+    }
+
+    /// `Ok` when nothing was recorded; otherwise one 400 naming every field.
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let fields: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        Err(ApiError::Validation {
+            message: format!("invalid fields: {}", fields.join(", ")),
+            details: serde_json::to_value(&self.0).unwrap_or_default(),
+        })
+    }
+}
+
+/// A normalised email address: trimmed, lowercase, `local@domain.tld`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses and normalises.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && domain.contains('.')
+                    && !domain.contains("..")
+                    && !domain.contains('@')
+            })
+            && !email.chars().any(char::is_whitespace);
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err("must be a valid email address".to_owned())
+        }
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A display name: 1 to 100 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    /// Parses a name.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        match name.chars().count() {
+            0 => Err("must not be empty".to_owned()),
+            1..=100 => Ok(Self(name.to_owned())),
+            _ => Err("must be at most 100 characters".to_owned()),
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number: digits with optional `+`, spaces, dashes, dots and parentheses; 5 to 30
+/// characters and at least 5 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses a phone number.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let phone = raw.trim();
+        let allowed = phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if allowed && (5..=30).contains(&phone.len()) && digits >= 5 {
+            Ok(Self(phone.to_owned()))
+        } else {
+            Err("must be a phone number (digits, spaces, + - ( ) .)".to_owned())
+        }
+    }
+
+    /// The number as given, trimmed.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A postal address; every part is required and at most 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    /// Street and number.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub zip_code: String,
+    /// Country.
+    pub country: String,
+}
+
+impl Address {
+    /// Checks every part, recording problems under `address.<part>`.
+    pub fn parse(raw: &Address, problems: &mut Problems) -> Option<Self> {
+        let mut part = |name: &str, value: &str| {
+            let value = value.trim();
+            let result = match value.chars().count() {
+                0 => Err("must not be empty".to_owned()),
+                1..=200 => Ok(value.to_owned()),
+                _ => Err("must be at most 200 characters".to_owned()),
+            };
+            problems.check(&format!("address.{name}"), result)
+        };
+        let street = part("street", &raw.street);
+        let city = part("city", &raw.city);
+        let zip_code = part("zipCode", &raw.zip_code);
+        let country = part("country", &raw.country);
+        Some(Self {
+            street: street?,
+            city: city?,
+            zip_code: zip_code?,
+            country: country?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@.com",
+            "a b@example.com",
+            "ada@example..com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn names_must_have_content_and_a_bounded_length() {
+        assert!(Name::parse("  ").is_err());
+        assert!(Name::parse(&"x".repeat(101)).is_err());
+        assert_eq!(Name::parse(" Alex Demo ").unwrap().as_str(), "Alex Demo");
+    }
+
+    #[test]
+    fn phones_take_digits_and_the_usual_punctuation() {
+        assert!(Phone::parse("+1 (555) 010-2030").is_ok());
+        assert!(Phone::parse("call me").is_err());
+        assert!(Phone::parse("12").is_err());
+    }
+
+    #[test]
+    fn problems_name_every_bad_field() {
+        let mut problems = Problems::default();
+        problems.check("email", Email::parse("nope"));
+        problems.check("name", Name::parse(""));
+        let err = problems.into_result().unwrap_err();
+        let ApiError::Validation { details, .. } = err else {
+            panic!("not a validation error")
+        };
+        assert!(
+            details.get("email").is_some() && details.get("name").is_some(),
+            "{details}"
+        );
+    }
+}

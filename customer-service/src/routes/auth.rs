@@ -1,0 +1,224 @@
+//! `/auth/*`: register, sign in, refresh, sign out, and who am I.
+
+use std::net::SocketAddr;
+
+use axum::{
+    Json, Router,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, StatusCode},
+    routing::{get, post},
+};
+use bson::oid::ObjectId;
+use chrono::Utc;
+use redis::AsyncCommands;
+use serde::Deserialize;
+use serde_json::Value;
+use shared::{
+    ApiError,
+    auth::{Caller, Role},
+    error::ok,
+    events::{Envelope, keys},
+    extract::AppJson,
+};
+
+use crate::{
+    domain::{Address, Customer, CustomerView, Email, Name, Password, Phone, Problems, password},
+    session::{self, Session},
+    state::AppState,
+    store::{customers, refresh_tokens},
+    throttle,
+};
+
+/// `/auth/register`, `/auth/login`, `/auth/refresh`, `/auth/logout`, `/auth/me`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Registration {
+    name: String,
+    email: String,
+    password: String,
+    phone: Option<String>,
+    address: Option<Address>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<Registration>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut problems = Problems::default();
+    let name = problems.check("name", Name::parse(&body.name));
+    let email = problems.check("email", Email::parse(&body.email));
+    let password = problems.check("password", Password::parse(&body.password));
+    let phone = body
+        .phone
+        .as_deref()
+        .map(|p| problems.check("phone", Phone::parse(p)));
+    let address = body
+        .address
+        .as_ref()
+        .map(|a| Address::parse(a, &mut problems));
+    problems.into_result()?;
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+
+    let now = Utc::now();
+    let customer = Customer {
+        id: ObjectId::new(),
+        name: name.as_str().to_owned(),
+        email: email.as_str().to_owned(),
+        password_hash: password.hash().await?,
+        role: Role::Customer,
+        phone: phone.flatten().map(Phone::into_string),
+        address: address.flatten(),
+        created_at: now,
+        updated_at: now,
+    };
+    let event = Envelope::new(
+        keys::CUSTOMER_REGISTERED,
+        crate::DEFAULTS.name,
+        shared::telemetry::request_id(&headers),
+        serde_json::json!({ "customerId": customer.id.to_hex(), "name": customer.name, "email": customer.email, "registeredAt": now }),
+    );
+    customers::insert(state.infra.db(), &customer, &[event]).await?;
+    state.outbox.nudge();
+    tracing::info!(customer.id = %customer.id, "registered");
+    let session = session::issue(&state, &customer, None).await?;
+    Ok((StatusCode::CREATED, ok(session)))
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<Credentials>,
+) -> Result<Json<Value>, ApiError> {
+    let redis = state
+        .infra
+        .redis
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("no redis configured"))?;
+    let limits = state.config.limits;
+    throttle::count_client(redis, limits, throttle::client_ip(peer, &headers)).await?;
+    let refused = || ApiError::Unauthorized("wrong email or password".to_owned());
+    let Ok(email) = Email::parse(&body.email) else {
+        return Err(refused());
+    };
+    throttle::check_account(redis, limits, email.as_str()).await?;
+    let customer = customers::by_email(state.infra.db(), email.as_str()).await?;
+    let hash = customer.as_ref().map(|c| c.password_hash.clone());
+    if !password::verify(body.password, hash).await? {
+        throttle::record_failure(redis, limits, email.as_str()).await?;
+        return Err(refused());
+    }
+    let Some(customer) = customer else {
+        return Err(refused());
+    };
+    throttle::clear(redis, email.as_str()).await?;
+    Ok(ok(session::issue(&state, &customer, None).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn refresh(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<RefreshRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let db = state.infra.db();
+    let token = match refresh_tokens::exchange(db, &session::digest(&body.refresh_token)).await? {
+        refresh_tokens::Exchange::Fresh(token) => token,
+        refresh_tokens::Exchange::Reused => {
+            return Err(ApiError::Unauthorized(
+                "refresh token already used; sign in again".to_owned(),
+            ));
+        }
+        refresh_tokens::Exchange::Invalid => {
+            return Err(ApiError::Unauthorized(
+                "invalid or expired refresh token".to_owned(),
+            ));
+        }
+    };
+    let customer = customers::by_id(db, token.customer_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("account no longer exists".to_owned()))?;
+    let session: Session = session::issue(&state, &customer, Some(token.family)).await?;
+    Ok(ok(session))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct LogoutRequest {
+    refresh_token: Option<String>,
+}
+
+/// Revokes the access token (until it would have expired) and, when given, the refresh
+/// token's whole family. Body optional.
+#[tracing::instrument(skip_all)]
+async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutRequest::default()
+    } else {
+        shared::extract::parse_json(&body)?
+    };
+    let redis = state
+        .infra
+        .redis
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("no redis configured"))?;
+    let remaining = (caller.claims.exp - Utc::now().timestamp())
+        .max(1)
+        .unsigned_abs();
+    let mut conn = redis.connection().await?;
+    conn.set_ex::<_, _, ()>(
+        redis.key(&shared::auth::revoked_key(&caller.claims.jti)),
+        1,
+        remaining,
+    )
+    .await
+    .map_err(|_| ApiError::UpstreamUnavailable("cache".to_owned()))?;
+    if let Some(token) = body.refresh_token {
+        let db = state.infra.db();
+        if let Some(stored) = refresh_tokens::by_hash(db, &session::digest(&token)).await?
+            && stored.customer_id.to_hex() == caller.id
+        {
+            refresh_tokens::revoke_family(db, &stored.family).await?;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all)]
+async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let id = ObjectId::parse_str(&caller.id)
+        .map_err(|_| ApiError::Unauthorized("invalid subject".to_owned()))?;
+    let customer = customers::by_id(state.infra.db(), id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("account no longer exists".to_owned()))?;
+    Ok(ok(CustomerView::from(&customer)))
+}

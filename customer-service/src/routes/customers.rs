@@ -1,0 +1,147 @@
+//! `/customers`: look-ups and profile changes. A customer sees only its own record; asking
+//! for anyone else's answers 404, as if it did not exist.
+
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    routing::get,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use shared::{
+    ApiError,
+    auth::Caller,
+    error::{ok, page},
+    extract::{AppJson, ObjectIdPath},
+};
+
+use crate::{
+    domain::{Address, CustomerView, Email, Name, Phone, Problems},
+    state::AppState,
+    store::customers::{self, Changes},
+};
+
+/// `GET /customers`, `GET /customers/{id}`, `PATCH /customers/{id}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/customers", get(list))
+        .route("/customers/{id}", get(one).patch(update))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no such customer".to_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    email: Option<String>,
+    page: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// With `email`: that customer (admins: anyone; customers: only themselves, else 404).
+/// Without: a page of every customer, for admins only.
+#[tracing::instrument(skip_all)]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
+    let db = state.infra.db();
+    if let Some(raw) = query.email {
+        let email = Email::parse(&raw).map_err(|p| ApiError::field("email", p))?;
+        let customer = customers::by_email(db, email.as_str())
+            .await?
+            .ok_or_else(not_found)?;
+        if !caller.may_see(&customer.id.to_hex()) {
+            return Err(not_found());
+        }
+        return Ok(ok(CustomerView::from(&customer)));
+    }
+    caller.require_admin()?;
+    let mut problems = Problems::default();
+    let page_no = query.page.unwrap_or(1);
+    let limit = query.limit.unwrap_or(20);
+    if page_no == 0 {
+        problems.add("page", "must be at least 1");
+    }
+    if !(1..=100).contains(&limit) {
+        problems.add("limit", "must be between 1 and 100");
+    }
+    problems.into_result()?;
+    let (found, total) = customers::page(db, page_no, limit).await?;
+    Ok(page(
+        found.iter().map(CustomerView::from).collect(),
+        page_no,
+        limit,
+        total,
+    ))
+}
+
+#[tracing::instrument(skip_all)]
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    ObjectIdPath(id): ObjectIdPath,
+) -> Result<Json<Value>, ApiError> {
+    if !caller.may_see(&id.to_hex()) {
+        return Err(not_found());
+    }
+    let customer = customers::by_id(state.infra.db(), id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(ok(CustomerView::from(&customer)))
+}
+
+/// Absent fields stay as they are; `null` clears `phone` or `address`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Patch {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    address: Option<Option<Address>>,
+}
+
+/// Tells `"field": null` (Some(None)) apart from an absent field (None).
+fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[tracing::instrument(skip_all)]
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ObjectIdPath(id): ObjectIdPath,
+    AppJson(patch): AppJson<Patch>,
+) -> Result<Json<Value>, ApiError> {
+    if !caller.may_see(&id.to_hex()) {
+        return Err(not_found());
+    }
+    let mut problems = Problems::default();
+    let name = patch
+        .name
+        .as_deref()
+        .map(|n| problems.check("name", Name::parse(n)));
+    let phone = patch
+        .phone
+        .map(|p| p.map(|p| problems.check("phone", Phone::parse(&p))));
+    let address = patch
+        .address
+        .map(|a| a.map(|a| Address::parse(&a, &mut problems)));
+    problems.into_result()?;
+    let changes = Changes {
+        name: name.flatten().map(|n| n.as_str().to_owned()),
+        phone: phone.map(|p| p.flatten().map(Phone::into_string)),
+        address: address.map(Option::flatten),
+    };
+    let customer = customers::update(state.infra.db(), id, changes)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(ok(CustomerView::from(&customer)))
+}

@@ -1,0 +1,70 @@
+//! Sessions: an access token and a rotating refresh token, issued at sign-in and refresh.
+
+use base64::Engine;
+use chrono::Utc;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use shared::ApiError;
+
+use crate::{
+    domain::{Customer, CustomerView},
+    state::AppState,
+    store::refresh_tokens::{self, RefreshToken},
+};
+
+/// What sign-in and refresh answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// Bearer token for every other call.
+    pub access_token: String,
+    /// Exchange it at `/auth/refresh` for a new pair; usable once.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Who signed in.
+    pub customer: CustomerView,
+}
+
+/// The stored form of a refresh token: its SHA-256, hex.
+pub fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Issues a session for `customer`, continuing refresh `family` or starting a new one.
+pub async fn issue(
+    state: &AppState,
+    customer: &Customer,
+    family: Option<String>,
+) -> Result<Session, ApiError> {
+    let (access_token, _) = state
+        .config
+        .signer
+        .sign(&customer.id.to_hex(), customer.role)?;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let refresh_token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let ttl = chrono::Duration::from_std(state.config.refresh_ttl).map_err(ApiError::internal)?;
+    refresh_tokens::insert(
+        state.infra.db(),
+        &RefreshToken {
+            hash: digest(&refresh_token),
+            customer_id: customer.id,
+            family: family.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+            expires_at: Utc::now() + ttl,
+            used: false,
+            revoked: false,
+        },
+    )
+    .await?;
+    Ok(Session {
+        access_token,
+        refresh_token,
+        expires_in: state.config.signer.access_ttl.as_secs(),
+        customer: customer.into(),
+    })
+}

@@ -1,0 +1,11 @@
+//! MongoDB access of customer-service: customers and refresh tokens.
+
+pub mod customers;
+pub mod refresh_tokens;
+
+/// Creates the indexes this service relies on (unique email, token lookups). Run at start in
+/// the background: it retries until the database answers.
+pub async fn ensure_indexes(db: &mongodb::Database) -> Result<(), mongodb::error::Error> {
+    customers::ensure_indexes(db).await?;
+    refresh_tokens::ensure_indexes(db).await
+}

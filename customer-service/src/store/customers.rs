@@ -1,0 +1,120 @@
+//! The `customers` collection.
+
+use bson::{Document, doc, oid::ObjectId};
+use chrono::Utc;
+use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
+use shared::{ApiError, events::Envelope, outbox};
+
+use crate::domain::{Address, Customer};
+
+/// The collection name.
+pub const COLLECTION: &str = "customers";
+
+fn collection(db: &Database) -> Collection<Customer> {
+    db.collection(COLLECTION)
+}
+
+/// Unique emails.
+pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let unique = IndexOptions::builder().unique(true).build();
+    let index = IndexModel::builder()
+        .keys(doc! { "email": 1 })
+        .options(unique)
+        .build();
+    collection(db).create_index(index).await?;
+    Ok(())
+}
+
+/// Inserts a new customer together with its events; 409 when the email is taken.
+#[tracing::instrument(skip_all)]
+pub async fn insert(
+    db: &Database,
+    customer: &Customer,
+    events: &[Envelope],
+) -> Result<(), ApiError> {
+    let mut document = bson::to_document(customer).map_err(ApiError::internal)?;
+    document.extend(outbox::initial(events).map_err(ApiError::internal)?);
+    match db
+        .collection::<Document>(COLLECTION)
+        .insert_one(document)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if shared::store::is_duplicate_key(&e) => Err(ApiError::Conflict(
+            "an account with this email already exists".to_owned(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The customer with `email`, if any.
+pub async fn by_email(db: &Database, email: &str) -> Result<Option<Customer>, ApiError> {
+    Ok(collection(db).find_one(doc! { "email": email }).await?)
+}
+
+/// The customer with `id`, if any.
+pub async fn by_id(db: &Database, id: ObjectId) -> Result<Option<Customer>, ApiError> {
+    Ok(collection(db).find_one(doc! { "_id": id }).await?)
+}
+
+/// One page of customers, newest first, and the total.
+pub async fn page(db: &Database, page: u64, limit: u64) -> Result<(Vec<Customer>, u64), ApiError> {
+    use futures::TryStreamExt;
+    let total = collection(db).count_documents(doc! {}).await?;
+    let found = collection(db)
+        .find(doc! {})
+        .sort(doc! { "createdAt": -1, "_id": -1 })
+        .skip((page - 1) * limit)
+        .limit(i64::try_from(limit).unwrap_or(100))
+        .await?
+        .try_collect()
+        .await?;
+    Ok((found, total))
+}
+
+/// What `PATCH /customers/:id` may change.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// New name.
+    pub name: Option<String>,
+    /// New phone; `Some(None)` clears it.
+    pub phone: Option<Option<String>>,
+    /// New address; `Some(None)` clears it.
+    pub address: Option<Option<Address>>,
+}
+
+/// Applies `changes` and returns the customer after them; `None` when there is no such id.
+pub async fn update(
+    db: &Database,
+    id: ObjectId,
+    changes: Changes,
+) -> Result<Option<Customer>, ApiError> {
+    let mut set = doc! { "updatedAt": bson::DateTime::from_chrono(Utc::now()) };
+    if let Some(name) = changes.name {
+        set.insert("name", name);
+    }
+    if let Some(phone) = changes.phone {
+        set.insert("phone", phone);
+    }
+    if let Some(address) = changes.address {
+        set.insert(
+            "address",
+            bson::to_bson(&address).map_err(ApiError::internal)?,
+        );
+    }
+    Ok(collection(db)
+        .find_one_and_update(doc! { "_id": id }, doc! { "$set": set })
+        .return_document(mongodb::options::ReturnDocument::After)
+        .await?)
+}
+
+/// Sets the password hash of the account with `email`.
+pub async fn set_password_hash(db: &Database, email: &str, hash: &str) -> Result<(), ApiError> {
+    collection(db)
+        .update_one(
+            doc! { "email": email },
+            doc! { "$set": { "passwordHash": hash, "updatedAt": bson::DateTime::from_chrono(Utc::now()) } },
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! The `refresh_tokens` collection: one document per issued refresh token, stored by its
+//! SHA-256, grouped in families (one per sign-in). Rotation marks a token used; presenting a
+//! used token again revokes its whole family.
+
+use bson::{doc, oid::ObjectId};
+use chrono::{DateTime, Utc};
+use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
+use serde::{Deserialize, Serialize};
+use shared::ApiError;
+
+/// The collection name.
+pub const COLLECTION: &str = "refresh_tokens";
+
+/// A stored refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshToken {
+    /// SHA-256 of the token, hex.
+    #[serde(rename = "_id")]
+    pub hash: String,
+    /// Whose it is.
+    pub customer_id: ObjectId,
+    /// The sign-in it descends from.
+    pub family: String,
+    /// When it stops working.
+    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    pub expires_at: DateTime<Utc>,
+    /// Set when it was exchanged for a new one.
+    #[serde(default, deserialize_with = "shared::store::compat::boolean")]
+    pub used: bool,
+    /// Set when its family was revoked (logout, reuse).
+    #[serde(default, deserialize_with = "shared::store::compat::boolean")]
+    pub revoked: bool,
+}
+
+fn collection(db: &Database) -> Collection<RefreshToken> {
+    db.collection(COLLECTION)
+}
+
+/// Lookups by family; expired tokens are removed by MongoDB.
+pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    collection(db)
+        .create_index(IndexModel::builder().keys(doc! { "family": 1 }).build())
+        .await?;
+    let ttl = IndexOptions::builder()
+        .expire_after(std::time::Duration::from_secs(0))
+        .build();
+    collection(db)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "expiresAt": 1 })
+                .options(ttl)
+                .build(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Stores a new token.
+pub async fn insert(db: &Database, token: &RefreshToken) -> Result<(), ApiError> {
+    collection(db).insert_one(token).await?;
+    Ok(())
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug)]
+pub enum Exchange {
+    /// It was valid and is now used; here it is.
+    Fresh(RefreshToken),
+    /// It had been used or revoked before: the family is now revoked.
+    Reused,
+    /// Unknown or expired.
+    Invalid,
+}
+
+/// Marks the token with `hash` used, atomically, if it is still good.
+pub async fn exchange(db: &Database, hash: &str) -> Result<Exchange, ApiError> {
+    let now = bson::DateTime::from_chrono(Utc::now());
+    let claimed = collection(db)
+        .find_one_and_update(
+            doc! { "_id": hash, "used": false, "revoked": false, "expiresAt": { "$gt": now } },
+            doc! { "$set": { "used": true } },
+        )
+        .await?;
+    if let Some(token) = claimed {
+        return Ok(Exchange::Fresh(token));
+    }
+    match collection(db).find_one(doc! { "_id": hash }).await? {
+        Some(token) if token.used || token.revoked => {
+            revoke_family(db, &token.family).await?;
+            tracing::warn!(family = %token.family, "refresh token reused; family revoked");
+            Ok(Exchange::Reused)
+        }
+        _ => Ok(Exchange::Invalid),
+    }
+}
+
+/// Revokes every token of `family`.
+pub async fn revoke_family(db: &Database, family: &str) -> Result<(), ApiError> {
+    collection(db)
+        .update_many(
+            doc! { "family": family },
+            doc! { "$set": { "revoked": true } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// The token with `hash`, if any.
+pub async fn by_hash(db: &Database, hash: &str) -> Result<Option<RefreshToken>, ApiError> {
+    Ok(collection(db).find_one(doc! { "_id": hash }).await?)
+}
