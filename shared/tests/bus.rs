@@ -338,3 +338,40 @@ async fn a_publisher_fails_fast_while_the_broker_is_away_and_publishes_again_whe
     consumer.cancel.cancel();
     delete_topology(&consumer.bus).await;
 }
+
+#[tokio::test]
+async fn every_replica_gets_every_event_on_its_own_private_queue() {
+    let names = TestNames::new();
+    let publisher = connected_bus(&names, "order-service").await;
+    let mut receivers = Vec::new();
+    let mut replicas = Vec::new();
+    for replica in ["replica-a", "replica-b"] {
+        let t = connected_bus(&names, replica).await;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let consuming = t.bus.consume(
+            ConsumerSpec::per_replica("order.live", &["order.status_changed"]),
+            move |event| {
+                let _ = tx.send(event.id);
+                std::future::ready(Ok(()))
+            },
+        );
+        assert!(consuming.wait_subscribed(WAIT).await);
+        receivers.push(rx);
+        replicas.push((t, consuming));
+    }
+    let sent = event("order.status_changed");
+
+    publisher.bus.publish(&sent).await.expect("published");
+
+    for rx in &mut receivers {
+        assert_eq!(
+            tokio::time::timeout(WAIT, rx.recv()).await.unwrap(),
+            Some(sent.id)
+        );
+    }
+    for (t, _) in &replicas {
+        t.cancel.cancel();
+    }
+    publisher.cancel.cancel();
+    delete_topology(&publisher.bus).await;
+}

@@ -31,6 +31,10 @@ pub struct ConsumerSpec {
     pub queue: String,
     /// Routing keys (topic patterns) bound to the queue.
     pub bindings: Vec<String>,
+    /// A private queue for this process alone (`<exchange>.<suffix>.<unique>`, exclusive,
+    /// deleted with its connection), for fanning events out to every replica; nothing is
+    /// retried there: a failed delivery is dropped.
+    pub per_replica: bool,
 }
 
 impl From<super::QueueDef> for ConsumerSpec {
@@ -45,6 +49,17 @@ impl ConsumerSpec {
         Self {
             queue: suffix.to_owned(),
             bindings: keys.iter().map(|k| (*k).to_owned()).collect(),
+            per_replica: false,
+        }
+    }
+
+    /// A private per-process queue bound to `keys`, so that every replica gets every event
+    /// (live fan-out). It lives as long as the connection; events that arrive while this
+    /// process is disconnected are not kept for it.
+    pub fn per_replica(suffix: &str, keys: &[&str]) -> Self {
+        Self {
+            per_replica: true,
+            ..Self::new(suffix, keys)
         }
     }
 }
@@ -102,7 +117,12 @@ impl Bus {
     {
         let bus = self.clone();
         let handler = Arc::new(handler);
-        let queue = self.queue_name(&spec.queue);
+        let queue = if spec.per_replica {
+            let unique = uuid::Uuid::new_v4().simple().to_string();
+            self.queue_name(&format!("{}.{}", spec.queue, &unique[..12]))
+        } else {
+            self.queue_name(&spec.queue)
+        };
         // Registered at zero, so dashboards see the series before the first failure.
         for name in [
             "events_consumed_total",
@@ -125,7 +145,8 @@ impl Bus {
                         Ok((channel, consumer)) => {
                             tracing::info!(%queue, "consuming");
                             subscribed_tx.send_replace(true);
-                            bus.run_consumer(&queue, consumer, handler.as_ref()).await;
+                            bus.run_consumer(&queue, consumer, handler.as_ref(), !spec.per_replica)
+                                .await;
                             subscribed_tx.send_replace(false);
                             let _ = channel.close(200, "consumer stopped".into()).await;
                         }
@@ -156,7 +177,12 @@ impl Bus {
             .basic_qos(self.inner.config.prefetch, BasicQosOptions::default())
             .await?;
         let bindings: Vec<&str> = spec.bindings.iter().map(String::as_str).collect();
-        self.declare_queue(&channel, queue, &bindings).await?;
+        if spec.per_replica {
+            self.declare_private_queue(&channel, queue, &bindings)
+                .await?;
+        } else {
+            self.declare_queue(&channel, queue, &bindings).await?;
+        }
         let consumer = channel
             .basic_consume(
                 queue.into(),
@@ -168,8 +194,13 @@ impl Bus {
         Ok((channel, consumer))
     }
 
-    async fn run_consumer<F, Fut>(&self, queue: &str, mut consumer: lapin::Consumer, handler: &F)
-    where
+    async fn run_consumer<F, Fut>(
+        &self,
+        queue: &str,
+        mut consumer: lapin::Consumer,
+        handler: &F,
+        retries: bool,
+    ) where
         F: Fn(Envelope) -> Fut,
         Fut: Future<Output = Result<(), HandlerError>>,
     {
@@ -186,7 +217,11 @@ impl Bus {
                     None => return,
                 },
             };
-            let outcome = self.process(&delivery, handler).await;
+            let outcome = match self.process(&delivery, handler).await {
+                // A private fan-out queue has no retry queue: what fails there is dropped.
+                Outcome::Retry { reason, .. } if !retries => Outcome::DeadLetter(reason),
+                outcome => outcome,
+            };
             if let Err(e) = self.settle(queue, &delivery, outcome).await {
                 tracing::warn!(%queue, error = %e, "cannot settle a delivery; it will be redelivered");
                 return;
@@ -292,6 +327,44 @@ impl Bus {
     }
 
     /// Declares `queue` (dead-lettering to the DLX), its retry queue, and its bindings.
+    /// Declares an exclusive, auto-deleted queue and its bindings.
+    async fn declare_private_queue(
+        &self,
+        channel: &Channel,
+        queue: &str,
+        bindings: &[&str],
+    ) -> Result<(), BusError> {
+        let options = QueueDeclareOptions {
+            exclusive: true,
+            auto_delete: true,
+            ..Default::default()
+        };
+        channel
+            .queue_declare(queue.into(), options, FieldTable::default())
+            .await?;
+        self.bind(channel, queue, bindings).await
+    }
+
+    async fn bind(
+        &self,
+        channel: &Channel,
+        queue: &str,
+        bindings: &[&str],
+    ) -> Result<(), BusError> {
+        for key in bindings {
+            channel
+                .queue_bind(
+                    queue.into(),
+                    self.inner.config.exchange.as_str().into(),
+                    (*key).into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn declare_queue(
         &self,
         channel: &Channel,
@@ -327,18 +400,7 @@ impl Bus {
                 ]),
             )
             .await?;
-        for key in bindings {
-            channel
-                .queue_bind(
-                    queue.into(),
-                    self.inner.config.exchange.as_str().into(),
-                    (*key).into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await?;
-        }
-        Ok(())
+        self.bind(channel, queue, bindings).await
     }
 
     fn retry_delay(&self, attempt: u32) -> Duration {
