@@ -11,6 +11,13 @@
 //! | `UPSTREAM_TIMEOUT_MS` | `10000` (time to wait for an upstream's next bytes) |
 //! | `UPSTREAM_CONNECT_TIMEOUT_MS` | `2000` |
 //! | `CORS_ORIGINS` | `*` in development; none (same-origin only) in production |
+//! | `RATE_LIMIT_AUTH_PER_MIN` | `20` per caller, `/api/auth/*` |
+//! | `RATE_LIMIT_ASSISTANT_PER_MIN` | `30` per caller, the assistant |
+//! | `RATE_LIMIT_CATALOG_PER_MIN` | `600` per caller, `GET /api/products*` |
+//! | `RATE_LIMIT_DEFAULT_PER_MIN` | `300` per caller, everything else |
+//! | `MAX_BODY_BYTES` | `1048576` |
+//! | `TRUSTED_PROXY_HEADER` | unset: the client is the TCP peer; set (e.g. `x-forwarded-for`) only behind a proxy you run |
+//! | `JWKS_URL` | `<CUSTOMER_SERVICE_URL>/.well-known/jwks.json` |
 
 use std::time::Duration;
 
@@ -50,6 +57,12 @@ pub struct Config {
     pub read_timeout: Duration,
     /// Allowed CORS origins; `["*"]` allows any.
     pub cors_origins: Vec<String>,
+    /// Requests per minute per caller, by route class.
+    pub quotas: crate::ratelimit::Quotas,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// The header a trusted proxy in front of the gateway puts the client address in.
+    pub trusted_proxy_header: Option<axum::http::HeaderName>,
 }
 
 impl Config {
@@ -66,7 +79,30 @@ impl Config {
             }
             upstreams.push(Upstream::new(name, &url));
         }
-        let service = ServiceConfig::from_env(env, DEFAULTS)?;
+        let mut service = ServiceConfig::from_env(env, DEFAULTS)?;
+        if env.get("JWT_PUBLIC_KEY").is_none()
+            && env.get("JWKS_URL").is_none()
+            && let Some(customer) = upstreams.iter().find(|u| u.name == "customer-service")
+        {
+            service.auth = shared::auth::KeySource::Jwks(format!(
+                "{}/.well-known/jwks.json",
+                customer.base_url
+            ));
+        }
+        let trusted_proxy_header = match env.get("TRUSTED_PROXY_HEADER") {
+            None => None,
+            Some(name) => {
+                Some(
+                    name.trim()
+                        .to_ascii_lowercase()
+                        .parse()
+                        .map_err(|_| ConfigError {
+                            name: "TRUSTED_PROXY_HEADER".to_owned(),
+                            reason: format!("not a header name: {name:?}"),
+                        })?,
+                )
+            }
+        };
         let default_origins = match service.environment {
             Environment::Development => "*",
             Environment::Production => "",
@@ -84,6 +120,14 @@ impl Config {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            quotas: crate::ratelimit::Quotas {
+                auth: env.parse("RATE_LIMIT_AUTH_PER_MIN", 20u32)?,
+                assistant: env.parse("RATE_LIMIT_ASSISTANT_PER_MIN", 30u32)?,
+                catalog: env.parse("RATE_LIMIT_CATALOG_PER_MIN", 600u32)?,
+                default: env.parse("RATE_LIMIT_DEFAULT_PER_MIN", 300u32)?,
+            },
+            max_body_bytes: env.parse("MAX_BODY_BYTES", 1_048_576usize)?,
+            trusted_proxy_header,
         })
     }
 }

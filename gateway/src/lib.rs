@@ -5,14 +5,18 @@
 //! - `config`: the settings, including the service URLs.
 //! - `routing`: the routing table (area prefix to service).
 //! - `state`: the pooled client and the table.
-//! - `routes/`: `/api/health` and the proxy.
-//!
-//! Rate limiting, validation, auth and the WebSocket relay arrive with issue 6.
+//! - `guard`: the door: token check, rate limits (`ratelimit`), role rules (`access`) and
+//!   validation (`validate`) before anything is forwarded.
+//! - `routes/`: `/api/health`, the streaming proxy and the WebSocket relay.
 
+pub mod access;
 pub mod config;
+pub mod guard;
+pub mod ratelimit;
 pub mod routes;
 pub mod routing;
 pub mod state;
+pub mod validate;
 
 use axum::Router;
 use shared::server::StartError;
@@ -25,7 +29,24 @@ pub use state::AppState;
 
 /// The gateway's routes over `state`, with CORS from `cors_origins`.
 pub fn app(state: AppState, cors_origins: &[String]) -> Router {
-    routes::router().with_state(state).layer(cors(cors_origins))
+    use axum::http::{HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    // Headers every answer carries unless the service set its own.
+    routes::router(state)
+        .layer(cors(cors_origins))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header("referrer-policy", "no-referrer"))
+        .layer(header(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -50,15 +71,24 @@ pub async fn run(
     let client = state::upstream_client(&config).map_err(std::io::Error::other)?;
     let routes = std::sync::Arc::new(config.routes.clone());
     let origins = config.cors_origins.clone();
+    let limits = ratelimit::RateLimits::new(config.quotas);
+    limits.purge_periodically(cancel.clone());
+    let (max_body_bytes, trusted_proxy_header, connect_timeout) = (
+        config.max_body_bytes,
+        config.trusted_proxy_header.clone(),
+        config.connect_timeout,
+    );
     shared::server::run_service(&config.service, listener, cancel, move |infra| {
-        app(
-            AppState {
-                infra,
-                client,
-                routes,
-            },
-            &origins,
-        )
+        let state = AppState {
+            infra,
+            client,
+            routes,
+            limits,
+            max_body_bytes,
+            trusted_proxy_header,
+            connect_timeout,
+        };
+        app(state, &origins)
     })
     .await
 }

@@ -1,18 +1,28 @@
-//! The gateway's routes: aggregated health, then everything under `/api` proxied.
+//! The gateway's routes: aggregated health outside the door; the proxy and the WebSocket
+//! relay behind it (`guard`: identity, rate limits, role rules, validation).
 
 pub mod health;
 pub mod proxy;
+pub mod ws;
 
 use axum::{
-    Router,
+    Router, middleware,
     routing::{any, get},
 };
 
 use crate::AppState;
 
-/// `/api/health` and the proxy.
-pub fn router() -> Router<AppState> {
+/// `/api/health`, `/api/ws/...` and everything else under `/api`.
+pub fn router(state: AppState) -> Router {
+    let guarded = Router::new()
+        .route("/api/ws/{*rest}", get(ws::relay))
+        .route("/api/{*rest}", any(proxy::forward))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::guard,
+        ));
     Router::new()
         .route("/api/health", get(health::aggregate))
-        .route("/api/{*rest}", any(proxy::forward))
+        .merge(guarded)
+        .with_state(state)
 }

@@ -15,6 +15,14 @@ pub struct AppState {
     pub client: reqwest::Client,
     /// Which service owns which area.
     pub routes: Arc<RouteTable>,
+    /// Rate limiters per route class.
+    pub limits: crate::ratelimit::RateLimits,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// How long to wait for a service to accept a connection.
+    pub connect_timeout: std::time::Duration,
+    /// A header set by a trusted proxy in front of the gateway that carries the client address.
+    pub trusted_proxy_header: Option<axum::http::HeaderName>,
 }
 
 /// One pooled client for every upstream, with the configured timeouts and no redirects

@@ -8,9 +8,9 @@ use crate::helpers::{closed_port_url, spawn_gateway};
 
 macro_rules! spawn_service {
     ($krate:ident, $names:expr) => {{
-        let config = $krate::Config {
-            service: service_config($krate::DEFAULTS, $names),
-        };
+        let mut config =
+            $krate::Config::from_env(&shared::config::Env::from_pairs(&[])).expect("defaults");
+        config.service = service_config($krate::DEFAULTS, $names);
         let service = config.service.clone();
         spawn(&service, |listener, cancel| {
             $krate::run(config, listener, cancel)
@@ -46,7 +46,8 @@ async fn api_health_is_ok_when_every_service_is_up() {
         .iter()
         .map(|(v, s)| (*v, s.base_url.clone()))
         .collect();
-    let gateway = spawn_gateway(&upstreams).await;
+    let gw = spawn_gateway(&upstreams).await;
+    let gateway = &gw.app;
 
     let health =
         shared::testing::eventually("every service ok", Duration::from_secs(30), || async {
@@ -64,7 +65,7 @@ async fn api_health_is_ok_when_every_service_is_up() {
     }
     assert_eq!(health["gateway"]["dependencies"]["redis"], "up");
 
-    gateway.stop_and_clean().await;
+    gw.stop().await;
     for (_, service) in services {
         service.stop_and_clean().await;
     }
@@ -72,10 +73,19 @@ async fn api_health_is_ok_when_every_service_is_up() {
 
 #[tokio::test]
 async fn an_unreachable_service_answers_503_at_once_and_shows_down() {
-    let gateway = spawn_gateway(&[("ORDER_SERVICE_URL", closed_port_url())]).await;
+    let gw = spawn_gateway(&[("ORDER_SERVICE_URL", closed_port_url())]).await;
+    let gateway = &gw.app;
 
     let started = std::time::Instant::now();
-    let (status, body) = gateway.get("/api/orders/65a1b2c3d4e5f60718293a4b").await;
+    let res = gateway
+        .client
+        .get(gateway.url("/api/orders/65a1b2c3d4e5f60718293a4b"))
+        .header("authorization", gw.bearer(shared::auth::Role::Customer))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["success"], false);
     assert_eq!(body["error"]["code"], "UPSTREAM_UNAVAILABLE");
@@ -90,5 +100,5 @@ async fn an_unreachable_service_answers_503_at_once_and_shows_down() {
     assert_eq!(body["data"]["status"], "degraded");
     assert_eq!(body["data"]["services"]["order-service"]["status"], "down");
 
-    gateway.stop_and_clean().await;
+    gw.stop().await;
 }

@@ -1,14 +1,50 @@
-//! Spawning the gateway against chosen upstreams.
+//! Spawning the gateway against chosen upstreams, and an echo server standing in for a
+//! service's HTTP and WebSocket API (to see exactly what the gateway forwards).
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::{Request, WebSocketUpgrade, ws},
+    response::IntoResponse,
+    routing::{any, get},
+};
+use futures::StreamExt;
 use gateway::Config;
+use serde_json::{Value, json};
 use shared::{
+    auth::Role,
     config::Env,
     testing::{Spawned, TestNames, service_config, spawn},
 };
 
-/// Starts the gateway with `upstreams` as `(VARIABLE, url)` pairs; the rest keep defaults
-/// pointing at a closed port so that nothing reaches a service left running on this machine.
-pub async fn spawn_gateway(upstreams: &[(&str, String)]) -> Spawned {
+/// The gateway and the names (and signing key) its tokens are checked against.
+pub struct TestGateway {
+    pub app: Spawned,
+    pub names: TestNames,
+}
+
+impl TestGateway {
+    pub fn bearer(&self, role: Role) -> String {
+        self.names.bearer("65a1b2c3d4e5f60718293a4b", role)
+    }
+
+    pub async fn stop(self) {
+        self.app.stop_and_clean().await;
+    }
+}
+
+/// Starts the gateway with `upstreams` as `(VARIABLE, url)` pairs and `extra` settings; the
+/// other services point at a closed port so that nothing reaches one left running here.
+pub async fn spawn_gateway_with(
+    upstreams: &[(&str, String)],
+    extra: &[(&str, &str)],
+) -> TestGateway {
+    shared::telemetry::init("gateway");
     let mut pairs: Vec<(&str, String)> = gateway::config::UPSTREAMS
         .iter()
         .map(|(_, var, _)| (*var, closed_port_url()))
@@ -17,14 +53,23 @@ pub async fn spawn_gateway(upstreams: &[(&str, String)]) -> Spawned {
         pairs.retain(|(v, _)| v != var);
         pairs.push((var, url.clone()));
     }
-    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    borrowed.extend_from_slice(extra);
     let mut config = Config::from_env(&Env::from_pairs(&borrowed)).expect("gateway config");
-    config.service = service_config(gateway::DEFAULTS, &TestNames::new());
+    let names = TestNames::new();
+    config.service = service_config(gateway::DEFAULTS, &names);
     let service = config.service.clone();
-    spawn(&service, |listener, cancel| {
+    let app = spawn(&service, |listener, cancel| {
         gateway::run(config, listener, cancel)
     })
-    .await
+    .await;
+    // Token checks need Redis (revocations): wait until the gateway has reached it.
+    app.wait_healthy(std::time::Duration::from_secs(30)).await;
+    TestGateway { app, names }
+}
+
+pub async fn spawn_gateway(upstreams: &[(&str, String)]) -> TestGateway {
+    spawn_gateway_with(upstreams, &[]).await
 }
 
 /// A URL on which nothing listens.
@@ -33,4 +78,93 @@ pub fn closed_port_url() -> String {
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
     format!("http://127.0.0.1:{port}")
+}
+
+/// A stand-in service: `/products/...` echoes what it received, `/products/{id}/stream` sends
+/// one chunk and holds on, `/ws/orders` echoes WebSocket text. `hits` counts HTTP requests.
+pub struct Echo {
+    pub url: String,
+    pub hits: Arc<AtomicUsize>,
+}
+
+impl Echo {
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+pub async fn spawn_echo() -> Echo {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = Router::new()
+        .route(
+            "/products/{*rest}",
+            any(move |request: Request| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if request.uri().path().ends_with("/stream") {
+                        slow_stream().into_response()
+                    } else {
+                        echo(request).await.into_response()
+                    }
+                }
+            }),
+        )
+        .route("/ws/orders", get(ws_echo));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Echo { url, hits }
+}
+
+async fn echo(request: Request) -> Json<Value> {
+    let (parts, body) = request.into_parts();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let bytes = axum::body::to_bytes(body, 1 << 22).await.unwrap();
+    Json(json!({
+        "method": parts.method.as_str(),
+        "path": parts.uri.path(),
+        "query": parts.uri.query(),
+        "body": String::from_utf8_lossy(&bytes),
+        "requestId": header("x-request-id"),
+        "forwardedFor": header("x-forwarded-for"),
+        "userId": header("x-user-id"),
+        "userRole": header("x-user-role"),
+    }))
+}
+
+fn slow_stream() -> Body {
+    let first = futures::stream::once(async {
+        Ok::<_, std::io::Error>(bytes::Bytes::from("data: first\n\n"))
+    });
+    Body::from_stream(first.chain(futures::stream::pending()))
+}
+
+async fn ws_echo(upgrade: WebSocketUpgrade, request: Request) -> axum::response::Response {
+    let user = request
+        .headers()
+        .get("x-user-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    upgrade.on_upgrade(move |mut socket| async move {
+        while let Some(Ok(message)) = socket.recv().await {
+            match message {
+                ws::Message::Text(text) => {
+                    let reply = format!("{user}:{}", text.as_str());
+                    if socket.send(ws::Message::Text(reply.into())).await.is_err() {
+                        return;
+                    }
+                }
+                ws::Message::Close(_) => return,
+                _ => {}
+            }
+        }
+    })
 }

@@ -1,0 +1,147 @@
+//! The door every `/api` request passes before it is proxied: who is calling (token checked
+//! with customer-service's public key), how often (rate limits), whether they may (role
+//! rules), and whether the request is well-formed (validation). Only then are the caller's id
+//! and role forwarded as `x-user-id` / `x-user-role` — any such header from outside is removed.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use shared::{
+    ApiError,
+    auth::{Claims, Role, bearer_token},
+};
+
+use crate::{
+    access::{self, Access},
+    ratelimit::{RouteClass, Verdict},
+    state::AppState,
+    validate,
+};
+
+const USER_ID: HeaderName = HeaderName::from_static("x-user-id");
+const USER_ROLE: HeaderName = HeaderName::from_static("x-user-role");
+
+/// The middleware.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let class = RouteClass::of(request.method(), request.uri().path());
+    match admit(&state, class, request).await {
+        Ok((request, verdict)) => {
+            let mut response = next.run(request).await;
+            rate_headers(response.headers_mut(), verdict);
+            response
+        }
+        Err((error, verdict)) => {
+            if matches!(error, ApiError::RateLimited { .. }) {
+                metrics::counter!("gateway_rate_limited_total", "class" => class.as_str())
+                    .increment(1);
+            }
+            let mut response = error.into_response();
+            if let Some(verdict) = verdict {
+                rate_headers(response.headers_mut(), verdict);
+            }
+            response
+        }
+    }
+}
+
+type Refusal = (ApiError, Option<Verdict>);
+
+async fn admit(
+    state: &AppState,
+    class: RouteClass,
+    request: Request,
+) -> Result<(Request, Verdict), Refusal> {
+    let client = client_address(state, &request);
+    let (mut parts, body) = request.into_parts();
+    let claims: Option<Claims> = match bearer_token(&parts) {
+        None => None,
+        Some(token) => match state.infra.verifier.verify(&token).await {
+            Ok(claims) => Some(claims),
+            Err(e) => {
+                // A bad token still counts against the address it came from.
+                let verdict = state.limits.check(class, &format!("ip:{client}"));
+                return Err((
+                    if verdict.allowed { e } else { limited(verdict) },
+                    Some(verdict),
+                ));
+            }
+        },
+    };
+    let key = claims
+        .as_ref()
+        .map_or_else(|| format!("ip:{client}"), |c| format!("user:{}", c.sub));
+    let verdict = state.limits.check(class, &key);
+    if !verdict.allowed {
+        return Err((limited(verdict), Some(verdict)));
+    }
+    let refuse = |e: ApiError| (e, Some(verdict));
+    match (access::required(&parts.method, parts.uri.path()), &claims) {
+        (Access::Authenticated | Access::Admin, None) => {
+            return Err(refuse(ApiError::Unauthorized(
+                "a bearer token is required".to_owned(),
+            )));
+        }
+        (Access::Admin, Some(c)) if c.role != Role::Admin => {
+            return Err(refuse(ApiError::Forbidden("admins only".to_owned())));
+        }
+        _ => {}
+    }
+    validate::check_target(parts.uri.path(), parts.uri.query()).map_err(refuse)?;
+    parts.headers.remove(USER_ID);
+    parts.headers.remove(USER_ROLE);
+    if let Some(c) = &claims
+        && let Ok(id) = HeaderValue::from_str(&c.sub)
+    {
+        parts.headers.insert(USER_ID, id);
+        parts
+            .headers
+            .insert(USER_ROLE, HeaderValue::from_static(c.role.as_str()));
+    }
+    let request = validate::check_body(Request::from_parts(parts, body), state.max_body_bytes)
+        .await
+        .map_err(refuse)?;
+    Ok((request, verdict))
+}
+
+fn limited(verdict: Verdict) -> ApiError {
+    ApiError::RateLimited {
+        retry_after_secs: verdict.retry_after_secs,
+    }
+}
+
+/// The client's address: the peer, or the configured trusted proxy header's last entry.
+fn client_address(state: &AppState, request: &Request) -> String {
+    let from_header = state.trusted_proxy_header.as_ref().and_then(|name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    });
+    from_header.unwrap_or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+    })
+}
+
+/// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF draft names).
+fn rate_headers(headers: &mut HeaderMap, verdict: Verdict) {
+    for (name, value) in [
+        ("ratelimit-limit", verdict.limit.to_string()),
+        ("ratelimit-remaining", verdict.remaining.to_string()),
+        ("ratelimit-reset", verdict.retry_after_secs.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    }
+}

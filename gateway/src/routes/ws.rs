@@ -1,0 +1,159 @@
+//! `/api/ws/...`: WebSocket upgrades relayed to the owning service with tokio-tungstenite.
+//!
+//! The upstream connection is made first, so a service that is down answers 503 before the
+//! client's upgrade; then frames flow both ways until either side closes, and the other side
+//! is closed with it.
+
+use axum::{
+    extract::{
+        Request, State, WebSocketUpgrade,
+        ws::{self, WebSocket},
+    },
+    http::{HeaderName, request::Parts},
+    response::Response,
+};
+use futures::{SinkExt, StreamExt};
+use shared::ApiError;
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+use crate::AppState;
+
+/// Headers passed on to the service's upgrade request.
+const FORWARDED: [HeaderName; 4] = [
+    axum::http::header::AUTHORIZATION,
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("x-user-id"),
+    HeaderName::from_static("x-user-role"),
+];
+
+/// Relays one WebSocket.
+pub async fn relay(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (mut parts, _) = request.into_parts();
+    let upgrade = <WebSocketUpgrade as axum::extract::FromRequestParts<()>>::from_request_parts(
+        &mut parts,
+        &(),
+    )
+    .await
+    .map_err(|e| ApiError::field("upgrade", e.body_text()))?;
+    let path = parts
+        .uri
+        .path()
+        .strip_prefix("/api")
+        .unwrap_or_default()
+        .to_owned();
+    let (upstream, upstream_path) = state
+        .routes
+        .resolve(&path)
+        .ok_or_else(|| ApiError::NotFound(format!("no service serves /api{path}")))?;
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let url = format!("{}{upstream_path}{query}", upstream.base_url)
+        .replacen("http://", "ws://", 1)
+        .replacen("https://", "wss://", 1);
+    let service = upstream.name.clone();
+    let upstream_socket = connect(&url, &parts, state.connect_timeout)
+        .await
+        .map_err(|e| {
+            tracing::warn!(upstream = %service, error = %e, "websocket upstream unavailable");
+            match e {
+                tungstenite::Error::Http(res) if res.status() == 401 => {
+                    ApiError::Unauthorized("the service refused the token".to_owned())
+                }
+                _ => ApiError::UpstreamUnavailable(service.clone()),
+            }
+        })?;
+    Ok(upgrade.on_upgrade(move |client| pump(client, upstream_socket, service)))
+}
+
+type Upstream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(
+    url: &str,
+    parts: &Parts,
+    timeout: std::time::Duration,
+) -> Result<Upstream, tungstenite::Error> {
+    let mut request = url.into_client_request()?;
+    for name in &FORWARDED {
+        if let Some(value) = parts.headers.get(name) {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
+        Ok(result) => result.map(|(socket, _)| socket),
+        Err(_) => Err(tungstenite::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::TimedOut,
+        ))),
+    }
+}
+
+async fn pump(client: WebSocket, upstream: Upstream, service: String) {
+    metrics::gauge!("gateway_open_websockets").increment(1.0);
+    let (mut client_tx, mut client_rx) = client.split();
+    let (mut upstream_tx, mut upstream_rx) = upstream.split();
+    loop {
+        tokio::select! {
+            message = client_rx.next() => match message {
+                Some(Ok(message)) => {
+                    let closing = matches!(message, ws::Message::Close(_));
+                    if upstream_tx.send(to_upstream(message)).await.is_err() || closing {
+                        break;
+                    }
+                }
+                _ => {
+                    let _ = upstream_tx.send(tungstenite::Message::Close(None)).await;
+                    break;
+                }
+            },
+            message = upstream_rx.next() => match message {
+                Some(Ok(message)) => {
+                    let Some(message) = to_client(message) else { continue };
+                    let closing = matches!(message, ws::Message::Close(_));
+                    if client_tx.send(message).await.is_err() || closing {
+                        break;
+                    }
+                }
+                _ => {
+                    let _ = client_tx.send(ws::Message::Close(None)).await;
+                    break;
+                }
+            },
+        }
+    }
+    let _ = upstream_tx.close().await;
+    let _ = client_tx.close().await;
+    tracing::debug!(upstream = %service, "websocket relay closed");
+    metrics::gauge!("gateway_open_websockets").decrement(1.0);
+}
+
+fn to_upstream(message: ws::Message) -> tungstenite::Message {
+    match message {
+        ws::Message::Text(t) => tungstenite::Message::Text(t.as_str().into()),
+        ws::Message::Binary(b) => tungstenite::Message::Binary(b),
+        ws::Message::Ping(b) => tungstenite::Message::Ping(b),
+        ws::Message::Pong(b) => tungstenite::Message::Pong(b),
+        ws::Message::Close(frame) => {
+            tungstenite::Message::Close(frame.map(|f| tungstenite::protocol::CloseFrame {
+                code: f.code.into(),
+                reason: f.reason.as_str().into(),
+            }))
+        }
+    }
+}
+
+fn to_client(message: tungstenite::Message) -> Option<ws::Message> {
+    Some(match message {
+        tungstenite::Message::Text(t) => ws::Message::Text(t.as_str().into()),
+        tungstenite::Message::Binary(b) => ws::Message::Binary(b),
+        tungstenite::Message::Ping(b) => ws::Message::Ping(b),
+        tungstenite::Message::Pong(b) => ws::Message::Pong(b),
+        tungstenite::Message::Close(frame) => ws::Message::Close(frame.map(|f| ws::CloseFrame {
+            code: f.code.into(),
+            reason: f.reason.as_str().into(),
+        })),
+        tungstenite::Message::Frame(_) => return None,
+    })
+}
