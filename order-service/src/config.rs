@@ -1,5 +1,22 @@
-//! Configuration of order-service: the shared settings with this service's defaults
-//! (see [`shared::config::ServiceConfig`] for the variables).
+//! Configuration of order-service: the shared settings, where product- and customer-service
+//! live, the fulfilment schedule, idempotency and live streams.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `PRODUCT_SERVICE_URL` | `http://127.0.0.1:5002` | names and prices at order time |
+//! | `CUSTOMER_SERVICE_URL` | `http://127.0.0.1:5003` | the default shipping address |
+//! | `FULFILMENT_ENABLED` | `true` | advance `PROCESSING` → `SHIPPED` → `DELIVERED` by itself |
+//! | `FULFILMENT_MIN_DELAY_MS` | `3000` | shortest wait between two fulfilment steps |
+//! | `FULFILMENT_MAX_DELAY_MS` | `7000` | longest wait between two fulfilment steps |
+//! | `FULFILMENT_POLL_MS` | `500` | how often due orders are looked for |
+//! | `IDEMPOTENCY_TTL_SECS` | `86400` | how long an `Idempotency-Key` replays its answer |
+//! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of idle SSE and WebSocket streams |
+//! | `STREAM_BUFFER` | `64` | events buffered per live client before it is dropped as too slow |
+//!
+//! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
+//! [`shared::config::ServiceConfig`].
+
+use std::time::Duration;
 
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
 
@@ -17,13 +34,136 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
 pub struct Config {
     /// Host, port, MongoDB, RabbitMQ, Redis, shutdown grace.
     pub service: ServiceConfig,
+    /// Base URL of product-service (no trailing slash).
+    pub product_service_url: String,
+    /// Base URL of customer-service (no trailing slash).
+    pub customer_service_url: String,
+    /// The fulfilment schedule.
+    pub fulfilment: FulfilmentConfig,
+    /// How long an idempotency key is remembered.
+    pub idempotency_ttl: Duration,
+    /// Live streams (SSE and WebSocket).
+    pub streams: StreamConfig,
+}
+
+/// How orders move from `PROCESSING` to `DELIVERED` by themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct FulfilmentConfig {
+    /// Whether the poller runs in this process. Due times are stored either way, so switching
+    /// it on later picks up where things stand.
+    pub enabled: bool,
+    /// Shortest wait between two steps.
+    pub min_delay: Duration,
+    /// Longest wait between two steps.
+    pub max_delay: Duration,
+    /// How often due orders are looked for.
+    pub poll: Duration,
+}
+
+impl FulfilmentConfig {
+    /// A wait drawn uniformly from `[min_delay, max_delay]`.
+    pub fn random_delay(&self) -> Duration {
+        use rand::Rng;
+        let (lo, hi) = (self.min_delay.as_millis(), self.max_delay.as_millis());
+        if hi <= lo {
+            return self.min_delay;
+        }
+        let ms = rand::thread_rng().gen_range(lo..=hi);
+        Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    }
+}
+
+/// Live stream settings.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamConfig {
+    /// Heartbeat interval while a stream is idle.
+    pub heartbeat: Duration,
+    /// Events buffered per client; a client whose buffer is full is dropped.
+    pub buffer: usize,
 }
 
 impl Config {
     /// Reads the configuration, naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let fulfilment = FulfilmentConfig {
+            enabled: env.parse("FULFILMENT_ENABLED", true)?,
+            min_delay: Duration::from_millis(env.parse("FULFILMENT_MIN_DELAY_MS", 3000u64)?),
+            max_delay: Duration::from_millis(env.parse("FULFILMENT_MAX_DELAY_MS", 7000u64)?),
+            poll: Duration::from_millis(env.parse("FULFILMENT_POLL_MS", 500u64)?.max(1)),
+        };
+        if fulfilment.max_delay < fulfilment.min_delay {
+            return Err(ConfigError {
+                name: "FULFILMENT_MAX_DELAY_MS".to_owned(),
+                reason: "must not be below FULFILMENT_MIN_DELAY_MS".to_owned(),
+            });
+        }
+        let buffer: usize = env.parse("STREAM_BUFFER", 64usize)?;
+        if buffer == 0 {
+            return Err(ConfigError {
+                name: "STREAM_BUFFER".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
         Ok(Self {
             service: ServiceConfig::from_env(env, DEFAULTS)?,
+            product_service_url: base_url(env, "PRODUCT_SERVICE_URL", "http://127.0.0.1:5002"),
+            customer_service_url: base_url(env, "CUSTOMER_SERVICE_URL", "http://127.0.0.1:5003"),
+            fulfilment,
+            idempotency_ttl: Duration::from_secs(
+                env.parse("IDEMPOTENCY_TTL_SECS", 86_400u64)?.max(1),
+            ),
+            streams: StreamConfig {
+                heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
+                buffer,
+            },
         })
+    }
+}
+
+fn base_url(env: &Env, name: &str, default: &str) -> String {
+    env.string(name, default).trim_end_matches('/').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let cfg = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        assert_eq!(cfg.product_service_url, "http://127.0.0.1:5002");
+        assert_eq!(cfg.customer_service_url, "http://127.0.0.1:5003");
+        assert!(cfg.fulfilment.enabled);
+        assert_eq!(cfg.fulfilment.min_delay, Duration::from_secs(3));
+        assert_eq!(cfg.fulfilment.max_delay, Duration::from_secs(7));
+        assert_eq!(cfg.idempotency_ttl, Duration::from_secs(86_400));
+        assert_eq!(cfg.streams.heartbeat, Duration::from_secs(15));
+        assert_eq!(cfg.streams.buffer, 64);
+    }
+
+    #[test]
+    fn a_maximum_delay_below_the_minimum_is_named() {
+        let env = Env::from_pairs(&[
+            ("FULFILMENT_MIN_DELAY_MS", "500"),
+            ("FULFILMENT_MAX_DELAY_MS", "100"),
+        ]);
+        assert_eq!(
+            Config::from_env(&env).unwrap_err().name,
+            "FULFILMENT_MAX_DELAY_MS"
+        );
+    }
+
+    #[test]
+    fn random_delays_stay_within_the_bounds() {
+        let cfg = FulfilmentConfig {
+            enabled: true,
+            min_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+            poll: Duration::from_millis(5),
+        };
+        for _ in 0..200 {
+            let d = cfg.random_delay();
+            assert!(d >= cfg.min_delay && d <= cfg.max_delay, "{d:?}");
+        }
     }
 }

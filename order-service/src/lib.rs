@@ -1,37 +1,127 @@
 //! order-service: orders, the order saga, fulfilment and live updates.
 //!
 //! # Layout
-//! - `config`: the settings this service reads.
+//! - `config`: the settings this service reads, with their variables and defaults.
 //! - `state`: what handlers share.
+//! - `domain/`: money, the status machine, the order and its history, the request body, the
+//!   transitions, shipments; no I/O.
+//! - `store/`: the `orders` collection (each order carries its own outbox).
+//! - `lifecycle`: every status change, guarded by status and version, with its events.
+//! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes.
+//! - `upstream`: product-service (prices) and customer-service (address) clients.
+//! - `idempotency`: `Idempotency-Key` records in Redis.
+//! - `events/`: payloads, and the stock saga's consumer.
+//! - `live/`: the per-replica fan-out hub, SSE and WebSocket.
+//! - `fulfilment`: the durable schedule that ships and delivers orders.
 //!
-//! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
-//! `/health` and `/metrics` come from [`shared::server`].
+//! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
+//! consumers, the outbox relay and the fulfilment poller, and serves.
 
 pub mod config;
+pub mod domain;
+pub mod events;
+pub mod fulfilment;
+pub mod idempotency;
+pub mod lifecycle;
+pub mod live;
+pub mod routes;
 pub mod state;
+pub mod store;
+pub mod upstream;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::server::StartError;
+use shared::{outbox::Relay, server::StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{Config, DEFAULTS};
 pub use state::AppState;
 
+use crate::{idempotency::Idempotency, lifecycle::Orders, live::Hub, upstream::Upstream};
+
 /// The service's own routes.
 pub fn app(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .merge(routes::orders::router())
+        .merge(live::router())
+        .with_state(state)
 }
 
-/// Connects MongoDB, RabbitMQ and Redis (without waiting for them) and serves on
-/// `listener` until `cancel` fires.
+/// Connects MongoDB, RabbitMQ and Redis (without waiting for them) and serves on `listener`
+/// until `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
-    shared::server::run_service(&config.service, listener, cancel, |infra| {
-        app(AppState { infra })
+    let hub = Hub::new(config.streams.buffer);
+    run_with_hub(config, listener, cancel, hub).await
+}
+
+/// [`run`] with a given live hub, so that tests can see who is subscribed.
+pub async fn run_with_hub(
+    config: Config,
+    listener: TcpListener,
+    cancel: CancellationToken,
+    hub: Hub,
+) -> Result<(), StartError> {
+    let upstream = Upstream::new(&config.product_service_url, &config.customer_service_url)
+        .map_err(|e| StartError::Io(std::io::Error::other(e)))?;
+    let service = config.service.clone();
+    let config = Arc::new(config);
+    let background = cancel.clone();
+    shared::server::run_service(&service, listener, cancel, move |infra| {
+        let db = infra.db().clone();
+        let bus = infra.bus().clone();
+        tokio::spawn(ensure_indexes(db.clone(), background.clone()));
+        let relay = Relay::new(
+            db.clone(),
+            &[store::orders::COLLECTION],
+            bus.clone(),
+            Duration::from_secs(1),
+        );
+        let orders = Orders {
+            db,
+            outbox: relay.nudge(),
+            fulfilment: config.fulfilment,
+        };
+        relay.spawn(background.clone());
+        events::consume(&bus, orders.clone());
+        live::consume(&bus, hub.clone());
+        if config.fulfilment.enabled {
+            fulfilment::spawn(orders.clone(), background.clone());
+        }
+        let redis = infra
+            .redis
+            .clone()
+            .expect("order-service is configured with Redis");
+        app(AppState {
+            idempotency: Idempotency::new(redis, config.idempotency_ttl),
+            infra,
+            config,
+            orders,
+            upstream,
+            hub,
+            cancel: background,
+        })
     })
     .await
+}
+
+/// Creates the indexes, retrying while the database is down.
+async fn ensure_indexes(db: mongodb::Database, cancel: CancellationToken) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match store::ensure_indexes(&db).await {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
 }

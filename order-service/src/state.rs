@@ -1,10 +1,36 @@
 //! The state every handler of order-service shares.
 
-use shared::server::Infra;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use shared::{auth::Verifier, server::Infra};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config, idempotency::Idempotency, lifecycle::Orders, live::Hub, upstream::Upstream,
+};
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
 pub struct AppState {
-    /// Database, bus, Redis and health probes.
+    /// Database, bus, Redis, health probes and the token verifier.
     pub infra: Infra,
+    /// The settings.
+    pub config: Arc<Config>,
+    /// Status changes with their events.
+    pub orders: Orders,
+    /// product-service and customer-service.
+    pub upstream: Upstream,
+    /// `Idempotency-Key` records.
+    pub idempotency: Idempotency,
+    /// This replica's live subscribers.
+    pub hub: Hub,
+    /// Fires at shutdown; live streams end with it.
+    pub cancel: CancellationToken,
+}
+
+impl FromRef<AppState> for Verifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.infra.verifier.clone()
+    }
 }

@@ -1,24 +1,24 @@
-//! order-service against the real MongoDB, RabbitMQ and Redis.
+//! order-service against the real MongoDB, RabbitMQ and Redis (and the real product-service
+//! and customer-service where orders need them).
 
 mod binary;
+mod helpers;
 
-use std::time::Duration;
-
-use order_service::{Config, DEFAULTS};
-use shared::testing::{TestNames, service_config, spawn};
+use helpers::{order_config, spawn_replica};
+use shared::testing::TestNames;
 
 #[tokio::test]
 async fn health_reports_every_dependency_up_and_metrics_count_requests() {
     let names = TestNames::new();
-    let config = Config {
-        service: service_config(DEFAULTS, &names),
-    };
-    let app = spawn(&config.service.clone(), |listener, cancel| {
-        order_service::run(config, listener, cancel)
-    })
+    let replica = spawn_replica(order_config(
+        &names,
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+    ))
     .await;
+    let app = &replica.app;
 
-    let health = app.wait_healthy(Duration::from_secs(30)).await;
+    let health = app.health().await;
     assert_eq!(health["service"], "order-service");
     let deps: Vec<&str> = health["dependencies"]
         .as_object()
@@ -37,5 +37,6 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         "{metrics}"
     );
 
-    app.stop_and_clean().await;
+    assert!(replica.hub.is_empty());
+    replica.app.stop_and_clean().await;
 }

@@ -1,0 +1,365 @@
+//! The stored order and the view of it that leaves the service.
+//!
+//! The status history is a map keyed by a zero-padded index (`"0003"`) rather than an array,
+//! so that a change adds its entry with `$set` of one dotted key: the MongoDB stand-in turns a
+//! `$push`ed sub-document into a string. The index of the latest entry equals the order's
+//! `version`, which every change increments; SSE uses it as the event id.
+
+use std::collections::BTreeMap;
+
+use bson::oid::ObjectId;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::{Money, Status};
+
+/// A postal address; every part 1..=200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    /// Street and number.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub zip_code: String,
+    /// Country.
+    pub country: String,
+}
+
+/// One line of an order, priced when the order was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    /// The product's id.
+    pub product_id: String,
+    /// The product's name at order time.
+    pub name: String,
+    /// Unit price at order time, in cents.
+    pub unit_price_cents: i64,
+    /// Units ordered, 1..=1000.
+    pub quantity: i64,
+    /// `unit_price_cents × quantity`.
+    pub subtotal_cents: i64,
+}
+
+/// One entry of the status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The status entered.
+    pub status: Status,
+    /// When.
+    #[serde(
+        serialize_with = "bson_date",
+        deserialize_with = "shared::store::compat::date"
+    )]
+    pub at: DateTime<Utc>,
+    /// Why, when there is something to say (a rejection reason, who cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An order as stored in the `orders` collection (without its outbox fields).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    /// Id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// The customer who placed it.
+    pub customer_id: String,
+    /// What was ordered.
+    pub items: Vec<Line>,
+    /// Sum of the lines, in cents.
+    pub total_cents: i64,
+    /// Where it goes.
+    pub shipping_address: Address,
+    /// Where it stands.
+    pub status: Status,
+    /// Incremented by every change; equals the index of the latest history entry.
+    pub version: i64,
+    /// Every status the order went through, keyed by zero-padded index.
+    pub history: BTreeMap<String, HistoryEntry>,
+    /// Why stock was refused, for `REJECTED`.
+    #[serde(default)]
+    pub rejection_reason: Option<String>,
+    /// Why it was cancelled, for `CANCELLED`.
+    #[serde(default)]
+    pub cancellation_reason: Option<String>,
+    /// Carrier, once shipped.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// Tracking number, once shipped.
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    /// When it should arrive.
+    #[serde(
+        serialize_with = "bson_date",
+        deserialize_with = "shared::store::compat::date"
+    )]
+    pub estimated_delivery: DateTime<Utc>,
+    /// When the fulfilment poller should take its next step (epoch milliseconds: a number
+    /// compares the same on MongoDB and on the stand-in, which keeps `$set` dates as text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due_at_ms: Option<i64>,
+    /// When product-service confirmed the stock was given back.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "bson_optional_date",
+        deserialize_with = "shared::store::compat::optional_date"
+    )]
+    pub stock_released_at: Option<DateTime<Utc>>,
+    /// Unique per order: `<customer>:<Idempotency-Key>`, or `order:<id>` without a key.
+    pub request_key: String,
+    /// When it was placed.
+    #[serde(
+        serialize_with = "bson_date",
+        deserialize_with = "shared::store::compat::date"
+    )]
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    #[serde(
+        serialize_with = "bson_date",
+        deserialize_with = "shared::store::compat::date"
+    )]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The history key of index `n`: `"0003"`.
+pub fn history_key(n: i64) -> String {
+    format!("{n:04}")
+}
+
+impl Order {
+    /// The history in order, with each entry's index.
+    pub fn history(&self) -> Vec<(i64, &HistoryEntry)> {
+        let mut entries: Vec<(i64, &HistoryEntry)> = self
+            .history
+            .iter()
+            .filter_map(|(k, v)| k.parse().ok().map(|n| (n, v)))
+            .collect();
+        entries.sort_by_key(|(n, _)| *n);
+        entries
+    }
+
+    /// The status before the entry with index `n`, if any.
+    pub fn status_before(&self, n: i64) -> Option<Status> {
+        self.history()
+            .into_iter()
+            .take_while(|(i, _)| *i < n)
+            .last()
+            .map(|(_, e)| e.status)
+    }
+
+    /// What callers see.
+    pub fn view(&self) -> OrderView {
+        OrderView {
+            id: self.id.to_hex(),
+            customer_id: self.customer_id.clone(),
+            status: self.status,
+            items: self
+                .items
+                .iter()
+                .map(|l| LineView {
+                    product_id: l.product_id.clone(),
+                    name: l.name.clone(),
+                    price: Money::from_cents(l.unit_price_cents),
+                    quantity: l.quantity,
+                    subtotal: Money::from_cents(l.subtotal_cents),
+                })
+                .collect(),
+            total: Money::from_cents(self.total_cents),
+            shipping_address: self.shipping_address.clone(),
+            status_history: self
+                .history()
+                .into_iter()
+                .map(|(index, e)| HistoryView {
+                    index,
+                    status: e.status,
+                    at: rfc3339(e.at),
+                    note: e.note.clone(),
+                })
+                .collect(),
+            rejection_reason: self.rejection_reason.clone(),
+            cancellation_reason: self.cancellation_reason.clone(),
+            carrier: self.carrier.clone(),
+            tracking_number: self.tracking_number.clone(),
+            estimated_delivery: rfc3339(self.estimated_delivery),
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+            version: self.version,
+        }
+    }
+}
+
+/// A time as RFC 3339 with milliseconds, as every JSON answer writes it.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    /// Id as a string.
+    pub id: String,
+    /// The customer who placed it.
+    pub customer_id: String,
+    /// Where it stands.
+    pub status: Status,
+    /// The lines.
+    pub items: Vec<LineView>,
+    /// Sum of the lines.
+    pub total: Money,
+    /// Where it goes.
+    pub shipping_address: Address,
+    /// Every status with its time, oldest first.
+    pub status_history: Vec<HistoryView>,
+    /// Why stock was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    /// Why it was cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<String>,
+    /// Carrier, once shipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// Tracking number, once shipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    /// When it should arrive.
+    pub estimated_delivery: String,
+    /// When it was placed.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// The index of the latest history entry.
+    pub version: i64,
+}
+
+/// A line as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineView {
+    /// The product's id.
+    pub product_id: String,
+    /// Its name at order time.
+    pub name: String,
+    /// Unit price at order time.
+    pub price: Money,
+    /// Units.
+    pub quantity: i64,
+    /// `price × quantity`.
+    pub subtotal: Money,
+}
+
+/// A history entry as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryView {
+    /// Its index (the SSE event id of the change).
+    pub index: i64,
+    /// The status entered.
+    pub status: Status,
+    /// When.
+    pub at: String,
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn bson_date<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    bson::DateTime::from_chrono(*at).serialize(s)
+}
+
+fn bson_optional_date<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    at.map(bson::DateTime::from_chrono).serialize(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(status: Status) -> HistoryEntry {
+        HistoryEntry {
+            status,
+            at: bson::DateTime::now().to_chrono(),
+            note: None,
+        }
+    }
+
+    fn order() -> Order {
+        let now = bson::DateTime::now().to_chrono();
+        let mut history = BTreeMap::new();
+        // Stored out of order on purpose: the index decides.
+        history.insert(history_key(10), entry(Status::Delivered));
+        history.insert(history_key(2), entry(Status::Shipped));
+        history.insert(history_key(0), entry(Status::Pending));
+        history.insert(history_key(1), entry(Status::Processing));
+        Order {
+            id: ObjectId::new(),
+            customer_id: "c".to_owned(),
+            items: vec![Line {
+                product_id: "p".to_owned(),
+                name: "Lamp".to_owned(),
+                unit_price_cents: 1999,
+                quantity: 3,
+                subtotal_cents: 5997,
+            }],
+            total_cents: 5997,
+            shipping_address: Address {
+                street: "1 Main St".to_owned(),
+                city: "Springfield".to_owned(),
+                zip_code: "12345".to_owned(),
+                country: "US".to_owned(),
+            },
+            status: Status::Delivered,
+            version: 10,
+            history,
+            rejection_reason: None,
+            cancellation_reason: None,
+            carrier: None,
+            tracking_number: None,
+            estimated_delivery: now,
+            next_due_at_ms: None,
+            stock_released_at: None,
+            request_key: "order:x".to_owned(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn history_is_ordered_by_its_numeric_index() {
+        let order = order();
+        let statuses: Vec<i64> = order.history().iter().map(|(i, _)| *i).collect();
+        assert_eq!(statuses, [0, 1, 2, 10]);
+        assert_eq!(order.status_before(10), Some(Status::Shipped));
+        assert_eq!(order.status_before(0), None);
+    }
+
+    #[test]
+    fn the_view_shows_money_as_numbers_and_ids_as_strings() {
+        let view = serde_json::to_value(order().view()).unwrap();
+        assert_eq!(view["total"], serde_json::json!(59.97));
+        assert_eq!(view["items"][0]["price"], serde_json::json!(19.99));
+        assert_eq!(view["status"], "DELIVERED");
+        assert_eq!(view["statusHistory"][3]["index"], 10);
+        assert!(view["id"].is_string());
+        assert!(view.get("carrier").is_none());
+    }
+
+    #[test]
+    fn the_stored_form_round_trips_through_bson() {
+        let order = order();
+        let doc = bson::to_document(&order).unwrap();
+        assert!(matches!(
+            doc.get("createdAt"),
+            Some(bson::Bson::DateTime(_))
+        ));
+        let back: Order = bson::from_document(doc).unwrap();
+        assert_eq!(back.history, order.history);
+        assert_eq!(back.total_cents, 5997);
+    }
+}

@@ -1,0 +1,80 @@
+//! What order-service publishes and consumes (DESIGN.md, "Events").
+//!
+//! Published, always through the outbox in the same write as the change: `order.created`,
+//! `order.status_changed` (`{orderId, oldStatus, newStatus, at, order}`) and `order.cancelled`.
+//! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), the
+//! catalog queue `ORDER_CATALOG` (acknowledged only: prices are read from product-service at
+//! order time), and `order.status_changed` on a per-replica queue for live fan-out
+//! ([`crate::live`]).
+
+pub mod payloads;
+pub mod stock;
+
+use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology};
+
+pub use payloads::{OrderCancelled, OrderCreated, StatusChanged};
+
+use crate::{
+    DEFAULTS,
+    domain::{Order, order::rfc3339},
+    lifecycle::Orders,
+};
+
+/// `order.created` for a new order.
+pub fn created(order: &Order, correlation_id: &str) -> Result<Envelope, serde_json::Error> {
+    Envelope::new(
+        keys::ORDER_CREATED,
+        DEFAULTS.name,
+        correlation_id,
+        OrderCreated::of(order),
+    )
+    .to_value()
+}
+
+/// `order.status_changed` from `before` to `after`.
+pub fn status_changed(
+    before: &Order,
+    after: &Order,
+    correlation_id: &str,
+) -> Result<Envelope, serde_json::Error> {
+    let data = StatusChanged {
+        order_id: after.id.to_hex(),
+        customer_id: after.customer_id.clone(),
+        old_status: before.status,
+        new_status: after.status,
+        at: rfc3339(after.updated_at),
+        index: after.version,
+        order: serde_json::to_value(after.view())?,
+    };
+    Envelope::new(
+        keys::ORDER_STATUS_CHANGED,
+        DEFAULTS.name,
+        correlation_id,
+        data,
+    )
+    .to_value()
+}
+
+/// `order.cancelled` for a cancelled order: product-service gives its stock back.
+pub fn cancelled(order: &Order, correlation_id: &str) -> Result<Envelope, serde_json::Error> {
+    Envelope::new(
+        keys::ORDER_CANCELLED,
+        DEFAULTS.name,
+        correlation_id,
+        OrderCancelled::of(order),
+    )
+    .to_value()
+}
+
+/// Starts the saga consumer and the catalog consumer on their durable queues.
+pub fn consume(bus: &Bus, orders: Orders) -> Vec<Consuming> {
+    let saga = bus.consume(ConsumerSpec::from(topology::ORDER_STOCK), move |event| {
+        let orders = orders.clone();
+        async move { stock::handle(&orders, event).await }
+    });
+    let catalog = bus.consume(ConsumerSpec::from(topology::ORDER_CATALOG), |event| async move {
+        tracing::debug!(event.type = %event.kind, "catalog event noted; prices are read at order time");
+        Ok::<(), HandlerError>(())
+    });
+    vec![saga, catalog]
+}

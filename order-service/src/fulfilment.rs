@@ -1,0 +1,78 @@
+//! Fulfilment as a durable schedule (DESIGN.md, "Real time"): every change into `PROCESSING`
+//! or `SHIPPED` stores when the next step is due (`nextDueAtMs`), and this poller advances due
+//! orders: `PROCESSING → SHIPPED` (carrier, tracking number, estimated delivery), then
+//! `SHIPPED → DELIVERED`. Each step is claimed with a write guarded by status, version and
+//! `nextDueAtMs <= now`, so two replicas never advance one order twice, and since the schedule
+//! lives in the orders themselves a restart resumes where it stopped. Nothing here depends on
+//! anyone watching.
+
+use bson::doc;
+use chrono::Utc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    domain::{Change, Order, Status},
+    lifecycle::{Orders, Outcome},
+    store::orders,
+};
+
+/// Orders advanced per poll at most.
+const BATCH: i64 = 100;
+
+/// Runs the poller until `cancel`.
+pub fn spawn(orders_: Orders, cancel: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let poll = orders_.fulfilment.poll;
+        loop {
+            match tick(&orders_).await {
+                Ok(0) => {}
+                Ok(advanced) => tracing::debug!(advanced, "fulfilment advanced orders"),
+                Err(e) => tracing::warn!(error = %e, "fulfilment poll failed; retrying"),
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    })
+}
+
+/// The step due for `order` at `now_ms`, if any.
+pub fn due_step(order: &Order, now_ms: i64) -> Option<Change> {
+    if order.next_due_at_ms.is_none_or(|due| due > now_ms) {
+        return None;
+    }
+    match order.status {
+        Status::Processing => Some(Change::Ship {
+            carrier: None,
+            tracking_number: None,
+        }),
+        Status::Shipped => Some(Change::Deliver),
+        _ => None,
+    }
+}
+
+/// One poll: advances every order due now; returns how many this replica advanced.
+pub async fn tick(orders_: &Orders) -> Result<usize, shared::ApiError> {
+    let now_ms = Utc::now().timestamp_millis();
+    let due = orders::due(&orders_.db, now_ms, BATCH).await?;
+    let mut advanced = 0;
+    for order in due {
+        let correlation_id = format!("fulfilment-{}", uuid::Uuid::now_v7());
+        let guard = doc! { "nextDueAtMs": { "$lte": now_ms } };
+        match orders_
+            .advance(order.id, &correlation_id, guard, |o| due_step(o, now_ms))
+            .await?
+        {
+            Outcome::Applied { after, .. } => {
+                advanced += 1;
+                metrics::counter!("order_fulfilment_steps_total", "to" => after.status.as_str())
+                    .increment(1);
+            }
+            // Another replica took it, or it was cancelled meanwhile.
+            Outcome::Skipped | Outcome::Illegal { .. } | Outcome::NotFound => {}
+        }
+    }
+    Ok(advanced)
+}

@@ -1,0 +1,66 @@
+//! The JSON messages live clients receive, the same on SSE (where `type` is also the event
+//! name) and WebSocket (DESIGN.md, "Wire details").
+
+use serde_json::{Value, json};
+
+use crate::{
+    domain::{Order, order::rfc3339},
+    events::StatusChanged,
+};
+
+/// The `type` of a snapshot.
+pub const SNAPSHOT: &str = "snapshot";
+/// The `type` of a status change.
+pub const STATUS_CHANGED: &str = "order.status_changed";
+/// The `type` of a heartbeat.
+pub const HEARTBEAT: &str = "heartbeat";
+/// The `type` of an error.
+pub const ERROR: &str = "error";
+
+/// `{type: "snapshot", orderId, order}`: the order as it stands.
+pub fn snapshot(order: &Order) -> Value {
+    json!({ "type": SNAPSHOT, "orderId": order.id.to_hex(), "order": order.view() })
+}
+
+/// `{type: "order.status_changed", orderId, oldStatus, newStatus, at, index, order}`.
+pub fn status_changed(change: &StatusChanged) -> Value {
+    json!({
+        "type": STATUS_CHANGED,
+        "orderId": change.order_id,
+        "oldStatus": change.old_status,
+        "newStatus": change.new_status,
+        "at": change.at,
+        "index": change.index,
+        "order": change.order,
+    })
+}
+
+/// The change that history entry `index` of `order` records, rebuilt for a client resuming
+/// with `Last-Event-ID` (`order` is the order as it stands now).
+pub fn from_history(order: &Order, index: i64) -> Option<StatusChanged> {
+    let entry = order
+        .history()
+        .into_iter()
+        .find(|(i, _)| *i == index)?
+        .1
+        .clone();
+    Some(StatusChanged {
+        order_id: order.id.to_hex(),
+        customer_id: order.customer_id.clone(),
+        old_status: order.status_before(index)?,
+        new_status: entry.status,
+        at: rfc3339(entry.at),
+        index,
+        order: serde_json::to_value(order.view()).unwrap_or_default(),
+    })
+}
+
+/// `{type: "heartbeat", at}`.
+pub fn heartbeat() -> Value {
+    json!({ "type": HEARTBEAT, "at": rfc3339(chrono::Utc::now()) })
+}
+
+/// `{type: "error", code, message}`.
+pub fn error(code: &str, message: &str) -> Value {
+    json!({ "type": ERROR, "code": code, "message": message })
+}

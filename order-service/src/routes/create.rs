@@ -1,0 +1,203 @@
+//! `POST /orders`: validate the whole body, price every line with product-service (never the
+//! client), compute the total exactly, and store the order `PENDING` with `order.created` in
+//! one insert. An `Idempotency-Key` replays the first answer (see [`crate::idempotency`]).
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use bson::oid::ObjectId;
+use serde_json::{Value, json};
+use shared::{ApiError, auth::Caller, extract::AppJson};
+
+use crate::{
+    domain::{
+        HistoryEntry, Line, Money, NewOrder, Order, Problems, Status, order::history_key, shipment,
+    },
+    events,
+    idempotency::{self, Claim},
+    state::AppState,
+    store::orders::{self, InsertError},
+};
+
+/// The handler.
+#[tracing::instrument(skip_all, fields(customer.id = %caller.id))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    AppJson(body): AppJson<Value>,
+) -> Result<Response, ApiError> {
+    let new = NewOrder::parse(&body).map_err(Problems::into_error)?;
+    let key = match headers.get(idempotency::HEADER) {
+        None => None,
+        Some(raw) => Some(
+            raw.to_str()
+                .map_err(|_| "must be visible ASCII".to_owned())
+                .and_then(idempotency::parse_key)
+                .map_err(|p| ApiError::field("Idempotency-Key", p))?,
+        ),
+    };
+    let Some(key) = key else {
+        let view = place(&state, &caller, &headers, new, None).await?;
+        return Ok(created(json!({ "success": true, "data": view })));
+    };
+    let fingerprint = idempotency::fingerprint(&body);
+    match state
+        .idempotency
+        .claim(&caller.id, &key, &fingerprint)
+        .await?
+    {
+        Claim::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            let mut response = (status, Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(response)
+        }
+        Claim::InFlight => Err(ApiError::Conflict(
+            "a request with this Idempotency-Key is still being processed".to_owned(),
+        )),
+        Claim::Mismatch => Err(ApiError::Unprocessable(
+            "this Idempotency-Key was used with a different request body".to_owned(),
+        )),
+        Claim::Fresh(ticket) => match place(&state, &caller, &headers, new, Some(&key)).await {
+            Ok(view) => {
+                let body = json!({ "success": true, "data": view });
+                if let Err(e) = state.idempotency.complete(ticket, 201, &body).await {
+                    // The order exists and carries the key: a retry still finds it.
+                    tracing::warn!(error = %e, "cannot keep the idempotent answer");
+                }
+                Ok(created(body))
+            }
+            Err(e) => {
+                state.idempotency.release(ticket).await;
+                Err(e)
+            }
+        },
+    }
+}
+
+fn created(body: Value) -> Response {
+    let location = body["data"]["id"]
+        .as_str()
+        .map(|id| format!("/orders/{id}"));
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Prices, builds and stores the order; returns its view.
+async fn place(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    new: NewOrder,
+    key: Option<&str>,
+) -> Result<crate::domain::OrderView, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let ids: Vec<ObjectId> = new.lines.iter().map(|l| l.product_id).collect();
+    let address = async {
+        match &new.shipping_address {
+            Some(address) => Ok(Some(address.clone())),
+            None => state.upstream.address(&caller.id, bearer).await,
+        }
+    };
+    let (priced, address) = tokio::join!(state.upstream.products(&ids, bearer), address);
+    let priced = priced?;
+    let address = address?;
+
+    let mut problems = Problems::default();
+    let mut lines = Vec::with_capacity(new.lines.len());
+    let mut total = Some(Money::default());
+    for (i, (wanted, product)) in new.lines.iter().zip(priced).enumerate() {
+        let Some(product) = product else {
+            problems.add(format!("items[{i}].productId"), "no such product");
+            continue;
+        };
+        let subtotal = product.price.times(wanted.quantity);
+        total = total.zip(subtotal).and_then(|(t, s)| t.plus(s));
+        lines.push(Line {
+            product_id: product.id.to_hex(),
+            name: product.name,
+            unit_price_cents: product.price.cents(),
+            quantity: i64::from(wanted.quantity),
+            subtotal_cents: subtotal.map_or(0, Money::cents),
+        });
+    }
+    if address.is_none() {
+        problems.add(
+            "shippingAddress",
+            "is required: there is no address on file",
+        );
+    }
+    let Some(total) = total else {
+        problems.add("items", "the total is too large");
+        return Err(problems.into_error());
+    };
+    problems.into_result()?;
+    let Some(address) = address else {
+        return Err(ApiError::internal("address checked above"));
+    };
+
+    let id = ObjectId::new();
+    let now = bson::DateTime::now().to_chrono();
+    let request_key = match key {
+        Some(key) => format!("{}:{key}", caller.id),
+        None => format!("order:{}", id.to_hex()),
+    };
+    let order = Order {
+        id,
+        customer_id: caller.id.clone(),
+        items: lines,
+        total_cents: total.cents(),
+        shipping_address: address,
+        status: Status::Pending,
+        version: 0,
+        history: BTreeMap::from([(
+            history_key(0),
+            HistoryEntry {
+                status: Status::Pending,
+                at: now,
+                note: None,
+            },
+        )]),
+        rejection_reason: None,
+        cancellation_reason: None,
+        carrier: None,
+        tracking_number: None,
+        estimated_delivery: shipment::estimate_from_order(now),
+        next_due_at_ms: None,
+        stock_released_at: None,
+        request_key: request_key.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let correlation_id = shared::telemetry::request_id(headers);
+    let created_event = events::created(&order, &correlation_id).map_err(ApiError::internal)?;
+    match orders::insert(state.infra.db(), &order, &[created_event]).await {
+        Ok(()) => {
+            state.orders.outbox.nudge();
+            metrics::counter!("orders_created_total").increment(1);
+            tracing::info!(order.id = %id, total = total.cents(), "order placed");
+            Ok(order.view())
+        }
+        Err(InsertError::Duplicate) => {
+            // The same key was used before and its Redis record is gone: answer that order.
+            let existing = orders::by_request_key(state.infra.db(), &request_key)
+                .await?
+                .ok_or_else(|| ApiError::Conflict("the order is being placed; retry".to_owned()))?;
+            Ok(existing.view())
+        }
+        Err(InsertError::Api(e)) => Err(e),
+    }
+}

@@ -1,0 +1,193 @@
+//! The `orders` collection: inserting an order with its `order.created`, reading, paging, and
+//! writing a status change guarded by the previous status and version, together with its
+//! events, in one single-document write.
+
+use bson::{Bson, Document, doc, oid::ObjectId};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
+use shared::{ApiError, events::Envelope, outbox};
+
+use crate::domain::{Order, Status, order::history_key};
+
+/// The collection name.
+pub const COLLECTION: &str = "orders";
+
+fn orders(db: &Database) -> Collection<Order> {
+    db.collection(COLLECTION)
+}
+
+fn documents(db: &Database) -> Collection<Document> {
+    db.collection(COLLECTION)
+}
+
+/// A unique request key per order, listing by customer, and the fulfilment poller's query.
+pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let unique = IndexOptions::builder().unique(true).build();
+    let indexes = [
+        IndexModel::builder()
+            .keys(doc! { "requestKey": 1 })
+            .options(unique)
+            .build(),
+        IndexModel::builder()
+            .keys(doc! { "customerId": 1, "createdAt": -1 })
+            .build(),
+        IndexModel::builder()
+            .keys(doc! { "status": 1, "nextDueAtMs": 1 })
+            .build(),
+    ];
+    orders(db).create_indexes(indexes).await?;
+    Ok(())
+}
+
+/// Why an insert did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    /// An order with the same request key exists (an idempotent retry).
+    #[error("an order with this request key exists")]
+    Duplicate,
+    /// Anything else.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+/// Inserts a new order together with its events.
+#[tracing::instrument(skip_all, fields(order.id = %order.id))]
+pub async fn insert(db: &Database, order: &Order, events: &[Envelope]) -> Result<(), InsertError> {
+    let mut document = bson::to_document(order).map_err(ApiError::internal)?;
+    document.extend(outbox::initial(events).map_err(ApiError::internal)?);
+    match documents(db).insert_one(document).await {
+        Ok(_) => Ok(()),
+        Err(e) if shared::store::is_duplicate_key(&e) => Err(InsertError::Duplicate),
+        Err(e) => Err(ApiError::from(e).into()),
+    }
+}
+
+/// The order with `id`, if any.
+pub async fn by_id(db: &Database, id: ObjectId) -> Result<Option<Order>, ApiError> {
+    Ok(orders(db).find_one(doc! { "_id": id }).await?)
+}
+
+/// The order placed with `request_key`, if any.
+pub async fn by_request_key(db: &Database, request_key: &str) -> Result<Option<Order>, ApiError> {
+    Ok(orders(db)
+        .find_one(doc! { "requestKey": request_key })
+        .await?)
+}
+
+/// One page of orders, newest first, and the total: of one customer, or of everyone.
+pub async fn page(
+    db: &Database,
+    customer_id: Option<&str>,
+    status: Option<Status>,
+    page: u64,
+    limit: u64,
+) -> Result<(Vec<Order>, u64), ApiError> {
+    let mut filter = Document::new();
+    if let Some(customer_id) = customer_id {
+        filter.insert("customerId", customer_id);
+    }
+    if let Some(status) = status {
+        filter.insert("status", status.as_str());
+    }
+    let total = orders(db).count_documents(filter.clone()).await?;
+    let found = orders(db)
+        .find(filter)
+        .sort(doc! { "createdAt": -1, "_id": -1 })
+        .skip((page - 1) * limit)
+        .limit(i64::try_from(limit).unwrap_or(100))
+        .await?
+        .try_collect()
+        .await?;
+    Ok((found, total))
+}
+
+/// Writes `after` over `before` with `events`, only if the stored order still has `before`'s
+/// status and version (and matches `extra`); `false` when someone else got there first.
+#[tracing::instrument(skip_all, fields(order.id = %before.id, from = %before.status, to = %after.status))]
+pub async fn replace_if_unchanged(
+    db: &Database,
+    before: &Order,
+    after: &Order,
+    events: &[Envelope],
+    extra: Document,
+) -> Result<bool, ApiError> {
+    let mut filter = doc! {
+        "_id": before.id,
+        "status": before.status.as_str(),
+        "version": before.version,
+    };
+    filter.extend(extra);
+    let mut update = change_of(after)?;
+    outbox::stage(&mut update, events).map_err(ApiError::internal)?;
+    let result = documents(db).update_one(filter, update).await?;
+    Ok(result.matched_count == 1)
+}
+
+/// The update that turns an order into `after`: every field a status change can touch, and
+/// only the newest history entry (by its dotted key).
+fn change_of(after: &Order) -> Result<Document, ApiError> {
+    let entry = after
+        .history
+        .get(&history_key(after.version))
+        .ok_or_else(|| ApiError::internal("a status change without its history entry"))?;
+    let mut set = doc! {
+        "status": after.status.as_str(),
+        // `$set` rather than `$inc`: the stand-in turns an incremented 64-bit number into a
+        // 32-bit one, and the guard compares it.
+        "version": after.version,
+        format!("history.{}", history_key(after.version)): bson::to_bson(entry).map_err(ApiError::internal)?,
+        "updatedAt": bson::DateTime::from_chrono(after.updated_at),
+        "estimatedDelivery": bson::DateTime::from_chrono(after.estimated_delivery),
+    };
+    let optional = [
+        ("rejectionReason", &after.rejection_reason),
+        ("cancellationReason", &after.cancellation_reason),
+        ("carrier", &after.carrier),
+        ("trackingNumber", &after.tracking_number),
+    ];
+    for (field, value) in optional {
+        set.insert(field, value.clone().map_or(Bson::Null, Bson::String));
+    }
+    let mut update = doc! {};
+    match after.next_due_at_ms {
+        Some(ms) => {
+            set.insert("nextDueAtMs", ms);
+        }
+        None => {
+            update.insert("$unset", doc! { "nextDueAtMs": "" });
+        }
+    }
+    update.insert("$set", set);
+    Ok(update)
+}
+
+/// Orders whose next fulfilment step is due at `now_ms`, oldest due first.
+pub async fn due(db: &Database, now_ms: i64, limit: i64) -> Result<Vec<Order>, ApiError> {
+    Ok(orders(db)
+        .find(doc! {
+            "status": { "$in": [Status::Processing.as_str(), Status::Shipped.as_str()] },
+            "nextDueAtMs": { "$lte": now_ms },
+        })
+        .sort(doc! { "nextDueAtMs": 1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?)
+}
+
+/// Records that product-service gave the stock of order `id` back; `false` when it was
+/// already recorded (a redelivered `stock.released`).
+pub async fn mark_stock_released(
+    db: &Database,
+    id: ObjectId,
+    at: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let result = documents(db)
+        .update_one(
+            doc! { "_id": id, "stockReleasedAt": { "$exists": false } },
+            doc! { "$set": { "stockReleasedAt": bson::DateTime::from_chrono(at) } },
+        )
+        .await?;
+    Ok(result.modified_count == 1)
+}
