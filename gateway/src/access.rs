@@ -1,8 +1,6 @@
-//! Who may call what, checked at the door (DESIGN.md, "Identity and access"). Services check
-//! again with finer rules (a customer's own records); the gateway refuses early what no
-//! customer may do at all.
-
-use axum::http::Method;
+//! Who may call what, checked at the door (DESIGN.md, "Identity and access"). The rule of each
+//! route lives in the route table (`api::table`); services check again with finer rules (a
+//! customer's own records), the gateway refuses early what no customer may do at all.
 
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,40 +13,36 @@ pub enum Access {
     Admin,
 }
 
-/// The rule for `method` on `path` (the full path, `/api/...`).
-pub fn required(method: &Method, path: &str) -> Access {
-    let area = path
-        .strip_prefix("/api/")
-        .unwrap_or(path)
-        .trim_end_matches('/');
-    let segments: Vec<&str> = area.split('/').collect();
-    match segments.as_slice() {
-        ["auth", "register" | "login" | "refresh"] => Access::Public,
-        ["auth", ..] => Access::Authenticated,
-        ["products", ..] if *method == Method::GET => Access::Public,
-        ["products", ..] => Access::Admin,
-        ["orders", _, "status"] => Access::Admin,
-        ["orders" | "customers" | "alerts" | "ws", ..] => Access::Authenticated,
-        ["analytics" | "dashboard", ..] => Access::Admin,
-        _ => Access::Public,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use axum::http::Method;
+
+    use super::Access;
+    use crate::api::access;
 
     #[test]
     fn the_table_matches_the_design() {
         let cases = [
             (Method::POST, "/api/auth/login", Access::Public),
             (Method::GET, "/api/auth/me", Access::Authenticated),
-            (Method::GET, "/api/products/abc", Access::Public),
-            (Method::DELETE, "/api/products/abc", Access::Admin),
-            (Method::PATCH, "/api/orders/abc/status", Access::Admin),
+            (
+                Method::GET,
+                "/api/products/65a1b2c3d4e5f60718293a4b",
+                Access::Public,
+            ),
+            (
+                Method::DELETE,
+                "/api/products/65a1b2c3d4e5f60718293a4b",
+                Access::Admin,
+            ),
+            (
+                Method::PATCH,
+                "/api/orders/65a1b2c3d4e5f60718293a4b/status",
+                Access::Admin,
+            ),
             (
                 Method::POST,
-                "/api/orders/abc/cancel",
+                "/api/orders/65a1b2c3d4e5f60718293a4b/cancel",
                 Access::Authenticated,
             ),
             (Method::GET, "/api/ws/orders", Access::Authenticated),
@@ -57,7 +51,7 @@ mod tests {
             (Method::POST, "/api/assistant/chat", Access::Public),
         ];
         for (method, path, expected) in cases {
-            assert_eq!(required(&method, path), expected, "{method} {path}");
+            assert_eq!(access(&method, path), expected, "{method} {path}");
         }
     }
 }

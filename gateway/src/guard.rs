@@ -17,7 +17,8 @@ use shared::{
 };
 
 use crate::{
-    access::{self, Access},
+    access::Access,
+    api,
     ratelimit::{RouteClass, Verdict},
     state::AppState,
     validate,
@@ -80,7 +81,7 @@ async fn admit(
         return Err((limited(verdict), Some(verdict)));
     }
     let refuse = |e: ApiError| (e, Some(verdict));
-    match (access::required(&parts.method, parts.uri.path()), &claims) {
+    match (api::access(&parts.method, parts.uri.path()), &claims) {
         (Access::Authenticated | Access::Admin, None) => {
             return Err(refuse(ApiError::Unauthorized(
                 "a bearer token is required".to_owned(),
@@ -91,7 +92,8 @@ async fn admit(
         }
         _ => {}
     }
-    validate::check_target(parts.uri.path(), parts.uri.query()).map_err(refuse)?;
+    let route = validate::check_target(&parts.method, parts.uri.path(), parts.uri.query())
+        .map_err(refuse)?;
     parts.headers.remove(USER_ID);
     parts.headers.remove(USER_ROLE);
     if let Some(c) = &claims
@@ -102,9 +104,13 @@ async fn admit(
             .headers
             .insert(USER_ROLE, HeaderValue::from_static(c.role.as_str()));
     }
-    let request = validate::check_body(Request::from_parts(parts, body), state.max_body_bytes)
-        .await
-        .map_err(refuse)?;
+    let request = validate::check_body(
+        Request::from_parts(parts, body),
+        state.max_body_bytes,
+        route,
+    )
+    .await
+    .map_err(refuse)?;
     Ok((request, verdict))
 }
 

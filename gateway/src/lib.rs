@@ -7,9 +7,12 @@
 //! - `state`: the pooled client and the table.
 //! - `guard`: the door: token check, rate limits (`ratelimit`), role rules (`access`) and
 //!   validation (`validate`) before anything is forwarded.
-//! - `routes/`: `/api/health`, the streaming proxy and the WebSocket relay.
+//! - `api/`: the route table (access, query and body rules) and the OpenAPI document made from it.
+//! - `routes/`: `/api/health`, `/api/openapi.json`, `/api/docs`, the streaming proxy and the
+//!   WebSocket relay.
 
 pub mod access;
+pub mod api;
 pub mod config;
 pub mod guard;
 pub mod ratelimit;

@@ -12,7 +12,7 @@ use axum::{
 
 use crate::AppState;
 
-/// `/api/health`, `/api/ws/...` and everything else under `/api`.
+/// `/api/health`, the API document, `/api/ws/...` and everything else under `/api`.
 pub fn router(state: AppState) -> Router {
     let guarded = Router::new()
         .route("/api/ws/{*rest}", get(ws::relay))
@@ -23,6 +23,8 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route("/api/health", get(health::aggregate))
+        .route("/api/openapi.json", get(crate::api::docs::openapi_json))
+        .route("/api/docs", get(crate::api::docs::page))
         .merge(guarded)
         .with_state(state)
 }

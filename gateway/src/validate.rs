@@ -1,6 +1,7 @@
-//! Validation before anything reaches a service: body size, JSON content type and syntax, path
-//! ids and query ranges. A rejected request answers 4xx in the envelope, with every offending
-//! field named, and is never forwarded.
+//! Validation before anything reaches a service, driven by the route table (`api::table`):
+//! path ids, query parameters, body size, JSON content type and syntax, and the body's fields.
+//! A rejected request answers 4xx in the envelope, with every offending field named, and is
+//! never forwarded.
 
 use std::collections::BTreeMap;
 
@@ -11,30 +12,37 @@ use axum::{
 };
 use shared::ApiError;
 
-/// Ids in these areas are MongoDB ObjectIds: `/api/<area>/<id>/...`.
+use crate::api::{self, RouteSpec, schema};
+
+/// Ids in these areas are MongoDB ObjectIds, also on paths the table does not know.
 const ID_AREAS: [&str; 4] = ["products", "orders", "customers", "alerts"];
 
-/// Checks the path and query of a request.
-pub fn check_target(path: &str, query: Option<&str>) -> Result<(), ApiError> {
-    let mut problems = BTreeMap::new();
-    let area = path.strip_prefix("/api/").unwrap_or(path);
-    let mut segments = area.split('/');
-    if let (Some(area), Some(id)) = (segments.next(), segments.next())
-        && ID_AREAS.contains(&area)
-        && !id.is_empty()
-        && !is_object_id(id)
-    {
-        problems.insert(
-            "id".to_owned(),
-            "must be a 24-character hex ObjectId".to_owned(),
-        );
+fn rejected(problems: BTreeMap<String, String>) -> Result<(), ApiError> {
+    if problems.is_empty() {
+        return Ok(());
     }
+    Err(ApiError::Validation {
+        message: format!(
+            "invalid request: {}",
+            problems.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        details: serde_json::to_value(problems).unwrap_or_default(),
+    })
+}
+
+/// Checks the path and query of a request; returns its route, when the table knows it.
+pub fn check_target(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+) -> Result<Option<&'static RouteSpec>, ApiError> {
+    let mut problems = BTreeMap::new();
     let pairs: Vec<(String, String)> = query
         .map(|q| {
             q.split('&')
                 .filter_map(|p| p.split_once('=').or(Some((p, ""))))
                 .filter(|(k, _)| !k.is_empty())
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .map(|(k, v)| (decode(k), decode(v)))
                 .collect()
         })
         .unwrap_or_default();
@@ -44,59 +52,129 @@ pub fn check_target(path: &str, query: Option<&str>) -> Result<(), ApiError> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    if let Some(page) = get("page")
-        && !page.parse::<u64>().is_ok_and(|p| p >= 1)
-    {
-        problems.insert(
-            "page".to_owned(),
-            "must be a whole number from 1".to_owned(),
-        );
-    }
-    if let Some(limit) = get("limit")
-        && !limit.parse::<u64>().is_ok_and(|l| (1..=100).contains(&l))
-    {
-        problems.insert(
-            "limit".to_owned(),
-            "must be a whole number from 1 to 100".to_owned(),
-        );
-    }
-    let date = |name: &str, problems: &mut BTreeMap<String, String>| {
-        get(name).and_then(
-            |raw| match chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-                Ok(d) if raw.len() == 10 => Some(d),
-                _ => {
-                    problems.insert(name.to_owned(), "must be a date as YYYY-MM-DD".to_owned());
-                    None
+    let found = api::find(method, path);
+    let route = found.as_ref().map(|(route, _)| *route);
+    match found {
+        Some((route, params)) => {
+            for (name, value) in params {
+                if name == "id" && schema::check_text(&schema::Kind::ObjectId, &value).is_some() {
+                    problems.insert(
+                        "id".to_owned(),
+                        "must be a 24-character hex ObjectId".to_owned(),
+                    );
                 }
-            },
-        )
-    };
-    if let (Some(from), Some(to)) = (date("from", &mut problems), date("to", &mut problems))
-        && from > to
-    {
-        problems.insert("from".to_owned(), "must not be after `to`".to_owned());
+            }
+            for field in route.query {
+                if let Some(value) = get(field.name)
+                    && let Some(problem) = schema::check_text(&field.kind, value)
+                {
+                    problems.insert(field.name.to_owned(), problem);
+                }
+            }
+        }
+        None => {
+            let mut segments = path.strip_prefix("/api/").unwrap_or(path).split('/');
+            if let (Some(area), Some(id)) = (segments.next(), segments.next())
+                && ID_AREAS.contains(&area)
+                && !id.is_empty()
+                && schema::check_text(&schema::Kind::ObjectId, id).is_some()
+            {
+                problems.insert(
+                    "id".to_owned(),
+                    "must be a 24-character hex ObjectId".to_owned(),
+                );
+            }
+            for field in [
+                schema::optional(
+                    "page",
+                    schema::Kind::Integer {
+                        min: 1,
+                        max: 1_000_000,
+                    },
+                ),
+                schema::optional("limit", schema::Kind::Integer { min: 1, max: 100 }),
+            ] {
+                if let Some(problem) =
+                    get(field.name).and_then(|v| schema::check_text(&field.kind, v))
+                {
+                    problems.insert(field.name.to_owned(), problem);
+                }
+            }
+        }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation {
-            message: format!(
-                "invalid request: {}",
-                problems.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-            details: serde_json::to_value(problems).unwrap_or_default(),
-        })
+    ordered(
+        &mut problems,
+        get("from"),
+        get("to"),
+        "from",
+        "must not be after `to`",
+        |a, b| a > b,
+    );
+    let price = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok());
+    if let (Some(min), Some(max)) = (price(get("minPrice")), price(get("maxPrice")))
+        && min > max
+    {
+        problems
+            .entry("minPrice".to_owned())
+            .or_insert_with(|| "must not be above `maxPrice`".to_owned());
+    }
+    rejected(problems)?;
+    Ok(route)
+}
+
+fn ordered(
+    problems: &mut BTreeMap<String, String>,
+    first: Option<&str>,
+    second: Option<&str>,
+    name: &str,
+    problem: &str,
+    wrong: impl Fn(&str, &str) -> bool,
+) {
+    if let (Some(a), Some(b)) = (first, second)
+        && !problems.contains_key(name)
+        && wrong(a, b)
+    {
+        problems.insert(name.to_owned(), problem.to_owned());
     }
 }
 
-fn is_object_id(s: &str) -> bool {
-    s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit())
+/// Percent-decoding of a query component (`+` as space); a stray `%` stays as it is.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[i], escaped) {
+            (_, Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, None) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Reads and checks the body of a request that carries one (POST, PUT, PATCH): at most
 /// `max_bytes` (else 413), JSON by content type and by syntax (else 400 naming line and
-/// column). Returns the request with the body buffered, ready to forward.
-pub async fn check_body(request: Request, max_bytes: usize) -> Result<Request, ApiError> {
+/// column), and the fields the route's table entry lists. Returns the request with the body
+/// buffered, ready to forward.
+pub async fn check_body(
+    request: Request,
+    max_bytes: usize,
+    route: Option<&RouteSpec>,
+) -> Result<Request, ApiError> {
     if !matches!(
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH
@@ -115,7 +193,8 @@ pub async fn check_body(request: Request, max_bytes: usize) -> Result<Request, A
     let bytes: Bytes = axum::body::to_bytes(body, max_bytes)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
-    if !bytes.iter().all(u8::is_ascii_whitespace) {
+    let empty = bytes.iter().all(u8::is_ascii_whitespace);
+    if !empty {
         let json = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -125,18 +204,34 @@ pub async fn check_body(request: Request, max_bytes: usize) -> Result<Request, A
         if !json {
             return Err(ApiError::field("content-type", "expected application/json"));
         }
-        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-            return Err(ApiError::field(
-                "body",
-                format!(
-                    "malformed JSON at line {} column {}: {e}",
-                    e.line(),
-                    e.column()
-                ),
-            ));
+    }
+    if let Some(fields) = route.and_then(|r| r.body) {
+        let required = fields.iter().any(|f| f.required);
+        if empty && required {
+            return Err(ApiError::field("body", "a JSON body is required"));
         }
+        if !empty {
+            let value: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| syntax(&e))?;
+            let mut problems = BTreeMap::new();
+            schema::check_object(fields, &value, "", &mut problems);
+            rejected(problems)?;
+        }
+    } else if !empty {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| syntax(&e))?;
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn syntax(e: &serde_json::Error) -> ApiError {
+    ApiError::field(
+        "body",
+        format!(
+            "malformed JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -154,35 +249,58 @@ mod tests {
 
     #[test]
     fn good_targets_pass() {
+        let get = Method::GET;
+        assert!(check_target(&get, "/api/products/65a1b2c3d4e5f60718293a4b", None).is_ok());
         assert!(
             check_target(
-                "/api/products/65a1b2c3d4e5f60718293a4b",
-                Some("page=2&limit=100")
+                &get,
+                "/api/products",
+                Some("page=2&limit=100&sort=-price&minPrice=5&maxPrice=10.50")
             )
             .is_ok()
         );
-        assert!(check_target("/api/products", None).is_ok());
         assert!(
             check_target(
+                &get,
                 "/api/analytics/daily-revenue",
                 Some("from=2026-01-01&to=2026-01-31")
             )
             .is_ok()
         );
-        assert!(check_target("/api/auth/login", None).is_ok());
+        assert!(check_target(&Method::POST, "/api/auth/login", None).is_ok());
+        assert!(check_target(&get, "/api/products", Some("search=red%20shoes")).is_ok());
     }
 
     #[test]
     fn every_bad_part_of_a_target_is_named() {
-        let err = check_target("/api/orders/42/cancel", Some("page=0&limit=1000")).unwrap_err();
-        assert_eq!(fields(err), ["id", "limit", "page"]);
+        let err = check_target(&Method::POST, "/api/orders/42/cancel", None).unwrap_err();
+        assert_eq!(fields(err), ["id"]);
         let err = check_target(
+            &Method::GET,
+            "/api/products",
+            Some("page=0&limit=1000&sort=cheapest&minPrice=9&maxPrice=3"),
+        )
+        .unwrap_err();
+        assert_eq!(fields(err), ["limit", "minPrice", "page", "sort"]);
+        let err = check_target(
+            &Method::GET,
             "/api/analytics/daily-revenue",
             Some("from=2026-02-01&to=2026-01-01"),
         )
         .unwrap_err();
         assert_eq!(fields(err), ["from"]);
-        let err = check_target("/api/analytics/daily-revenue", Some("from=yesterday")).unwrap_err();
+        let err = check_target(
+            &Method::GET,
+            "/api/analytics/daily-revenue",
+            Some("from=yesterday"),
+        )
+        .unwrap_err();
         assert_eq!(fields(err), ["from"]);
+    }
+
+    #[test]
+    fn queries_are_percent_decoded() {
+        assert_eq!(decode("red%20shoes+now%2C"), "red shoes now,");
+        assert_eq!(decode("100%"), "100%");
     }
 }

@@ -33,6 +33,19 @@ pub fn init(service: &'static str) {
         .try_init();
 }
 
+/// Like [`init`], but writing through the test harness's capture, so a passing test stays
+/// quiet and a failing one shows its logs.
+pub fn init_for_tests(service: &'static str) {
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(json_layer(
+            service,
+            tracing_subscriber::fmt::TestWriter::new,
+        ))
+        .try_init();
+}
+
 /// One JSON object per line, with `service`, the event's fields and the current span's fields
 /// (`request_id` and `route` inside a request).
 pub fn json_layer<S, W>(service: &'static str, writer: W) -> impl tracing_subscriber::Layer<S>

@@ -27,7 +27,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(limits: LoginLimits) -> TestApp {
-    shared::telemetry::init("customer-service");
+    shared::telemetry::init_for_tests("customer-service");
     let names = TestNames::new();
     let service = service_config(DEFAULTS, &names);
     let config = Config {

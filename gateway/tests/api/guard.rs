@@ -175,3 +175,64 @@ async fn malformed_requests_are_refused_with_the_field_named_and_never_forwarded
     assert_eq!(echo.hits(), 0, "nothing reached the service");
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_body_that_breaks_its_routes_schema_is_refused_naming_every_field() {
+    let echo = spawn_echo().await;
+    let gw = spawn_gateway(&[
+        ("ORDER_SERVICE_URL", echo.url.clone()),
+        ("PRODUCT_SERVICE_URL", echo.url.clone()),
+    ])
+    .await;
+    let customer = gw.bearer(Role::Customer);
+
+    let (status, _, body) = send(
+        gw.app
+            .client
+            .post(gw.app.url("/api/orders"))
+            .header("authorization", customer)
+            .json(&serde_json::json!({ "items": [{ "productId": "nope", "quantity": 0 }, { "quantity": 2 }], "coupon": "FREE" })),
+    )
+    .await;
+    let (empty, _, _) = send(
+        gw.app
+            .client
+            .post(gw.app.url("/api/products"))
+            .header("authorization", gw.bearer(Role::Admin)),
+    )
+    .await;
+    let (price, _, priced) = send(
+        gw.app
+            .client
+            .post(gw.app.url("/api/products"))
+            .header("authorization", gw.bearer(Role::Admin))
+            .json(&serde_json::json!({ "name": "Lamp", "price": 19.999, "category": "Home", "stock": -1 })),
+    )
+    .await;
+
+    assert_eq!(status, 400, "{body}");
+    let mut fields: Vec<&String> = body["error"]["details"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "coupon",
+            "items[0].productId",
+            "items[0].quantity",
+            "items[1].productId"
+        ]
+    );
+    assert_eq!(empty, 400);
+    assert_eq!(price, 400);
+    let details = priced["error"]["details"].as_object().unwrap();
+    assert!(
+        details.contains_key("price") && details.contains_key("stock"),
+        "{priced}"
+    );
+    assert_eq!(echo.hits(), 0, "nothing reached the services");
+    gw.stop().await;
+}

@@ -44,7 +44,7 @@ pub async fn spawn_gateway_with(
     upstreams: &[(&str, String)],
     extra: &[(&str, &str)],
 ) -> TestGateway {
-    shared::telemetry::init("gateway");
+    shared::telemetry::init_for_tests("gateway");
     let mut pairs: Vec<(&str, String)> = gateway::config::UPSTREAMS
         .iter()
         .map(|(_, var, _)| (*var, closed_port_url()))

@@ -1,0 +1,78 @@
+//! The public API as data: one table of every route with who may call it and what its query
+//! and body must look like. The gateway's access rules and validation read it, and the OpenAPI
+//! document is generated from it, so the three cannot drift apart.
+
+pub mod docs;
+pub mod schema;
+pub mod table;
+
+pub use schema::{Field, Kind};
+pub use table::{ROUTES, RouteSpec};
+
+use axum::http::Method;
+
+use crate::access::Access;
+
+/// The route spec matching `method` and `path` (`/api/...`), with the path's parameters.
+pub fn find(
+    method: &Method,
+    path: &str,
+) -> Option<(&'static RouteSpec, Vec<(&'static str, String)>)> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    ROUTES
+        .iter()
+        .filter(|r| r.method == *method)
+        .find_map(|route| {
+            let pattern: Vec<&str> = route.path.split('/').collect();
+            if pattern.len() != segments.len() {
+                return None;
+            }
+            let mut params = Vec::new();
+            for (p, s) in pattern.iter().zip(&segments) {
+                match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    Some(name) => params.push((name, (*s).to_owned())),
+                    None if p == s => {}
+                    None => return None,
+                }
+            }
+            Some((route, params))
+        })
+}
+
+/// Who may call `method` on `path`: the route's rule, or public for paths the table does not
+/// know (those answer 404 from the service that owns the area).
+pub fn access(method: &Method, path: &str) -> Access {
+    find(method, path).map_or(Access::Public, |(route, _)| route.access)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_their_routes_and_capture_parameters() {
+        let (route, params) =
+            find(&Method::POST, "/api/orders/65a1b2c3d4e5f60718293a4b/cancel").unwrap();
+        assert_eq!(route.path, "/api/orders/{id}/cancel");
+        assert_eq!(params, [("id", "65a1b2c3d4e5f60718293a4b".to_owned())]);
+        assert!(
+            find(&Method::GET, "/api/orders/x/cancel").is_none(),
+            "wrong method"
+        );
+        assert!(find(&Method::GET, "/api/nowhere").is_none());
+    }
+
+    #[test]
+    fn every_route_is_under_api_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for route in ROUTES {
+            assert!(route.path.starts_with("/api/"), "{}", route.path);
+            assert!(
+                seen.insert((route.method, route.path)),
+                "twice: {} {}",
+                route.method,
+                route.path
+            );
+        }
+    }
+}

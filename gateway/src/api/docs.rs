@@ -1,0 +1,177 @@
+//! `GET /api/openapi.json` (OpenAPI 3.1, generated from the route table) and `GET /api/docs`
+//! (the same document as a readable page, served without scripts).
+
+use axum::{
+    Json,
+    http::header,
+    response::{Html, IntoResponse},
+};
+use serde_json::{Map, Value, json};
+
+use super::{ROUTES, RouteSpec, schema};
+use crate::access::Access;
+
+/// The OpenAPI document.
+pub fn openapi() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let entry = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
+        entry[route.method.to_lowercase()] = operation(route);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "The shop suite",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every route goes through the gateway. Answers use one envelope: \
+                `{success: true, data, meta?}` or `{success: false, error: {code, message, details?}}`."
+        },
+        "servers": [{ "url": "/" }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["success", "error"],
+                    "properties": {
+                        "success": { "const": false },
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": { "type": "string", "enum": ["VALIDATION_ERROR", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "UNPROCESSABLE", "RATE_LIMITED", "UPSTREAM_UNAVAILABLE", "INTERNAL"] },
+                                "message": { "type": "string" },
+                                "details": { "type": "object" }
+                            }
+                        }
+                    }
+                },
+                "Success": {
+                    "type": "object",
+                    "required": ["success"],
+                    "properties": { "success": { "const": true }, "data": {}, "meta": { "type": "object" } }
+                }
+            }
+        }
+    })
+}
+
+fn operation(route: &RouteSpec) -> Value {
+    let mut parameters: Vec<Value> = route
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| {
+            let kind = if name == "id" { schema::Kind::ObjectId } else { schema::Kind::Text { min: 1, max: 100 } };
+            json!({ "name": name, "in": "path", "required": true, "schema": schema::json_schema(&kind) })
+        })
+        .collect();
+    parameters.extend(
+        route
+            .query
+            .iter()
+            .map(|f| json!({ "name": f.name, "in": "query", "required": false, "schema": schema::json_schema(&f.kind) })),
+    );
+    let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let ok = if route.path.contains("/ws/") {
+        json!({ "101": { "description": "switching to WebSocket" } })
+    } else if route.path.ends_with("/stream") {
+        json!({ "200": { "description": "an event stream", "content": { "text/event-stream": {} } } })
+    } else {
+        json!({ "200": { "description": "success", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Success" } } } },
+                "201": { "description": "created", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Success" } } } },
+                "204": { "description": "done, nothing to say" } })
+    };
+    let mut responses = ok.as_object().cloned().unwrap_or_default();
+    for (code, description) in [
+        ("400", "invalid input; every bad field named in details"),
+        ("404", "no such thing (or not yours)"),
+        ("409", "conflict with the current state"),
+        ("413", "body too large"),
+        (
+            "422",
+            "cannot be applied (an idempotency key reused with another body)",
+        ),
+        ("429", "too many requests; see Retry-After"),
+        ("500", "internal error"),
+        ("503", "a service or store is unavailable"),
+    ] {
+        responses.insert(code.to_owned(), error(description));
+    }
+    if route.access != Access::Public {
+        responses.insert("401".to_owned(), error("no valid token"));
+    }
+    if route.access == Access::Admin {
+        responses.insert("403".to_owned(), error("admins only"));
+    }
+    let mut op = json!({
+        "summary": route.summary,
+        "tags": [route.tag],
+        "operationId": format!("{}{}", route.method.to_lowercase(), route.path.replace(['/', '{', '}', '-'], "_")),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if route.access != Access::Public {
+        op["security"] = json!([{ "bearer": [] }]);
+    }
+    if let Some(fields) = route.body {
+        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema::object_schema(fields) } } });
+    }
+    op
+}
+
+/// `GET /api/openapi.json`.
+pub async fn openapi_json() -> Json<Value> {
+    Json(openapi())
+}
+
+/// `GET /api/docs`.
+pub async fn page() -> impl IntoResponse {
+    let mut rows = String::new();
+    for route in ROUTES {
+        let access = match route.access {
+            Access::Public => "anyone",
+            Access::Authenticated => "signed in",
+            Access::Admin => "admin",
+        };
+        let body = route.body.map_or_else(String::new, |fields| {
+            escape(
+                &serde_json::to_string_pretty(&schema::object_schema(fields)).unwrap_or_default(),
+            )
+        });
+        let query: Vec<&str> = route.query.iter().map(|f| f.name).collect();
+        rows.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>\n",
+            route.method,
+            escape(route.path),
+            access,
+            escape(route.summary),
+            escape(&query.join(", ")),
+            body
+        ));
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>The shop suite API</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}\
+         td,th{{border:1px solid #ccc;padding:.4rem;vertical-align:top;text-align:left}}pre{{margin:0;font-size:.8rem}}</style>\
+         </head><body><h1>The shop suite API</h1><p>Machine-readable: <a href=\"/api/openapi.json\">/api/openapi.json</a> \
+         (OpenAPI 3.1). Every answer uses the envelope <code>{{success, data}}</code> or <code>{{success: false, error: {{code, message, details}}}}</code>.</p>\
+         <table><tr><th>method</th><th>path</th><th>who</th><th>what</th><th>query</th><th>body</th></tr>\n{rows}</table></body></html>"
+    );
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )],
+        Html(html),
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

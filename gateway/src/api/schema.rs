@@ -1,0 +1,297 @@
+//! Field schemas: what a body or query value must be, checked here and rendered as JSON Schema.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+/// The shape of one value. (Bounds are inclusive; their names say which.)
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// Text of `min..=max` characters.
+    Text { min: usize, max: usize },
+    /// An email address.
+    Email,
+    /// A MongoDB ObjectId (24 hex digits).
+    ObjectId,
+    /// A `YYYY-MM-DD` date.
+    Date,
+    /// An http(s) URL.
+    Url,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// A whole number in `min..=max`.
+    Integer { min: i64, max: i64 },
+    /// An amount of money: more than `min`, at most two decimals.
+    Money { min: f64 },
+    /// A list of `min..=max` items of one kind.
+    List {
+        item: &'static Kind,
+        min: usize,
+        max: usize,
+    },
+    /// An object with these fields (and no others).
+    Object(&'static [Field]),
+}
+
+/// One named field of a body or query.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Its name.
+    pub name: &'static str,
+    /// Its shape.
+    pub kind: Kind,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Whether `null` is accepted (to clear a value).
+    pub nullable: bool,
+}
+
+/// A required field.
+pub const fn required(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        required: true,
+        nullable: false,
+    }
+}
+
+/// An optional field.
+pub const fn optional(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        required: false,
+        nullable: false,
+    }
+}
+
+/// An optional field that may be `null`.
+pub const fn clearable(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        required: false,
+        nullable: true,
+    }
+}
+
+/// Checks `value` against `fields`, recording every problem under its path.
+pub fn check_object(
+    fields: &[Field],
+    value: &Value,
+    path: &str,
+    problems: &mut BTreeMap<String, String>,
+) {
+    let Some(object) = value.as_object() else {
+        problems.insert(label(path, "body"), "must be a JSON object".to_owned());
+        return;
+    };
+    for key in object.keys() {
+        if !fields.iter().any(|f| f.name == key) {
+            problems.insert(join(path, key), "is not a known field".to_owned());
+        }
+    }
+    for field in fields {
+        let at = join(path, field.name);
+        match object.get(field.name) {
+            None if field.required => {
+                problems.insert(at, "is required".to_owned());
+            }
+            None => {}
+            Some(Value::Null) if field.nullable => {}
+            Some(v) => check(&field.kind, v, &at, problems),
+        }
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn label(path: &str, fallback: &str) -> String {
+    if path.is_empty() {
+        fallback.to_owned()
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Checks one value.
+pub fn check(kind: &Kind, value: &Value, path: &str, problems: &mut BTreeMap<String, String>) {
+    let problem = match (kind, value) {
+        (Kind::Object(fields), _) => {
+            check_object(fields, value, path, problems);
+            None
+        }
+        (Kind::List { item, min, max }, Value::Array(items)) => {
+            for (i, v) in items.iter().enumerate() {
+                check(item, v, &format!("{path}[{i}]"), problems);
+            }
+            (!(*min..=*max).contains(&items.len()))
+                .then(|| format!("must have {min} to {max} items"))
+        }
+        (Kind::List { .. }, _) => Some("must be a list".to_owned()),
+        (Kind::Integer { min, max }, Value::Number(n)) => match n.as_i64() {
+            Some(i) if (*min..=*max).contains(&i) => None,
+            _ => Some(format!("must be a whole number from {min} to {max}")),
+        },
+        (Kind::Integer { .. }, _) => Some("must be a whole number".to_owned()),
+        (Kind::Money { min }, Value::Number(n)) => {
+            let text = n.to_string();
+            let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+            match n.as_f64() {
+                Some(x) if x > *min && decimals <= 2 && !text.contains(['e', 'E']) => None,
+                _ => Some(format!(
+                    "must be an amount above {min} with at most two decimals"
+                )),
+            }
+        }
+        (Kind::Money { .. }, _) => Some("must be a number".to_owned()),
+        (_, Value::String(s)) => check_text(kind, s),
+        (_, _) => Some("must be a string".to_owned()),
+    };
+    if let Some(problem) = problem {
+        problems.insert(path.to_owned(), problem);
+    }
+}
+
+/// Checks text (a string value, or a query parameter).
+pub fn check_text(kind: &Kind, s: &str) -> Option<String> {
+    let ok = match kind {
+        Kind::Text { min, max } => (*min..=*max).contains(&s.trim().chars().count()),
+        Kind::Email => {
+            s.split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.ends_with('.'))
+                && !s.contains(' ')
+        }
+        Kind::ObjectId => s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit()),
+        Kind::Date => s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok(),
+        Kind::Url => s.starts_with("https://") || s.starts_with("http://"),
+        Kind::OneOf(options) => options.contains(&s),
+        Kind::Integer { min, max } => s.parse::<i64>().is_ok_and(|i| (*min..=*max).contains(&i)),
+        Kind::Money { min } => {
+            let decimals = s.split_once('.').map_or(0, |(_, d)| d.len());
+            s.parse::<f64>()
+                .is_ok_and(|x| x > *min || (*min == 0.0 && x == 0.0))
+                && decimals <= 2
+        }
+        Kind::List { .. } | Kind::Object(_) => false,
+    };
+    (!ok).then(|| describe(kind))
+}
+
+fn describe(kind: &Kind) -> String {
+    match kind {
+        Kind::Text { min, max } => format!("must be {min} to {max} characters"),
+        Kind::Email => "must be an email address".to_owned(),
+        Kind::ObjectId => "must be a 24-character hex ObjectId".to_owned(),
+        Kind::Date => "must be a date as YYYY-MM-DD".to_owned(),
+        Kind::Url => "must be an http(s) URL".to_owned(),
+        Kind::OneOf(options) => format!("must be one of {}", options.join(", ")),
+        Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
+        Kind::Money { min } => {
+            format!("must be an amount of at least {min} with at most two decimals")
+        }
+        Kind::List { .. } => "must be a list".to_owned(),
+        Kind::Object(_) => "must be an object".to_owned(),
+    }
+}
+
+/// The JSON Schema (2020-12, as OpenAPI 3.1 uses) of a kind.
+pub fn json_schema(kind: &Kind) -> Value {
+    match kind {
+        Kind::Text { min, max } => json!({ "type": "string", "minLength": min, "maxLength": max }),
+        Kind::Email => json!({ "type": "string", "format": "email" }),
+        Kind::ObjectId => json!({ "type": "string", "pattern": "^[0-9a-fA-F]{24}$" }),
+        Kind::Date => json!({ "type": "string", "format": "date" }),
+        Kind::Url => json!({ "type": "string", "format": "uri", "pattern": "^https?://" }),
+        Kind::OneOf(options) => json!({ "type": "string", "enum": options }),
+        Kind::Integer { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
+        Kind::Money { min } => {
+            json!({ "type": "number", "exclusiveMinimum": min, "multipleOf": 0.01 })
+        }
+        Kind::List { item, min, max } => {
+            json!({ "type": "array", "items": json_schema(item), "minItems": min, "maxItems": max })
+        }
+        Kind::Object(fields) => object_schema(fields),
+    }
+}
+
+/// The JSON Schema of an object with `fields`.
+pub fn object_schema(fields: &[Field]) -> Value {
+    let mut properties = Map::new();
+    for field in fields {
+        let mut schema = json_schema(&field.kind);
+        if field.nullable {
+            schema = json!({ "anyOf": [schema, { "type": "null" }] });
+        }
+        properties.insert(field.name.to_owned(), schema);
+    }
+    let required: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
+    json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ITEM: Kind = Kind::Object(&[
+        required("productId", Kind::ObjectId),
+        required("quantity", Kind::Integer { min: 1, max: 1000 }),
+    ]);
+    const ORDER: &[Field] = &[required(
+        "items",
+        Kind::List {
+            item: &ITEM,
+            min: 1,
+            max: 100,
+        },
+    )];
+
+    #[test]
+    fn every_problem_is_named_by_its_path() {
+        let mut problems = BTreeMap::new();
+        let body = json!({ "items": [{ "productId": "x", "quantity": 0 }, { "quantity": 2 }], "coupon": "FREE" });
+        check_object(ORDER, &body, "", &mut problems);
+        let fields: Vec<&str> = problems.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "coupon",
+                "items[0].productId",
+                "items[0].quantity",
+                "items[1].productId"
+            ]
+        );
+    }
+
+    #[test]
+    fn money_takes_at_most_two_decimals() {
+        let mut problems = BTreeMap::new();
+        check(
+            &Kind::Money { min: 0.0 },
+            &json!(19.99),
+            "price",
+            &mut problems,
+        );
+        assert!(problems.is_empty());
+        check(
+            &Kind::Money { min: 0.0 },
+            &json!(19.999),
+            "price",
+            &mut problems,
+        );
+        check(&Kind::Money { min: 0.0 }, &json!(0), "zero", &mut problems);
+        assert_eq!(problems.len(), 2);
+    }
+}

@@ -1,0 +1,411 @@
+//! Every public route: method, path, who may call it, its query and its body. Read it as the
+//! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
+
+use super::schema::{Field, Kind, clearable, optional, required};
+use crate::access::Access::{self, Admin, Authenticated, Public};
+
+/// One route of the public API.
+#[derive(Debug)]
+pub struct RouteSpec {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path with `{param}` segments; params named `id` are ObjectIds.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// The OpenAPI tag.
+    pub tag: &'static str,
+    /// One line for the reference.
+    pub summary: &'static str,
+    /// Query parameters (all optional).
+    pub query: &'static [Field],
+    /// The JSON body, when the route takes one.
+    pub body: Option<&'static [Field]>,
+}
+
+const NAME: Kind = Kind::Text { min: 1, max: 100 };
+const LINE: Kind = Kind::Text { min: 1, max: 200 };
+const PAGE: Field = optional(
+    "page",
+    Kind::Integer {
+        min: 1,
+        max: 1_000_000,
+    },
+);
+const LIMIT: Field = optional("limit", Kind::Integer { min: 1, max: 100 });
+const ADDRESS: Kind = Kind::Object(&[
+    required("street", LINE),
+    required("city", LINE),
+    required("zipCode", LINE),
+    required("country", LINE),
+]);
+const PHONE: Kind = Kind::Text { min: 5, max: 30 };
+const TAG: Kind = Kind::Text { min: 1, max: 50 };
+const STATUSES: &[&str] = &[
+    "PENDING",
+    "PROCESSING",
+    "SHIPPED",
+    "DELIVERED",
+    "CANCELLED",
+    "REJECTED",
+];
+const ORDER_LINE: Kind = Kind::Object(&[
+    required("productId", Kind::ObjectId),
+    required("quantity", Kind::Integer { min: 1, max: 1000 }),
+]);
+const PRODUCT: &[Field] = &[
+    required("name", Kind::Text { min: 1, max: 200 }),
+    optional("description", Kind::Text { min: 0, max: 5000 }),
+    required("price", Kind::Money { min: 0.0 }),
+    required("category", NAME),
+    optional(
+        "tags",
+        Kind::List {
+            item: &TAG,
+            min: 0,
+            max: 20,
+        },
+    ),
+    optional("imageUrl", Kind::Url),
+    required(
+        "stock",
+        Kind::Integer {
+            min: 0,
+            max: 1_000_000_000,
+        },
+    ),
+    optional(
+        "lowStockThreshold",
+        Kind::Integer {
+            min: 0,
+            max: 1_000_000_000,
+        },
+    ),
+];
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    tag: &'static str,
+    summary: &'static str,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        tag,
+        summary,
+        query: &[],
+        body: None,
+    }
+}
+
+/// The public API.
+pub static ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        body: Some(&[
+            required("name", NAME),
+            required("email", Kind::Email),
+            required("password", Kind::Text { min: 8, max: 128 }),
+            optional("phone", PHONE),
+            optional("address", ADDRESS),
+        ]),
+        ..route(
+            "POST",
+            "/api/auth/register",
+            Public,
+            "auth",
+            "Create a customer account and sign in",
+        )
+    },
+    RouteSpec {
+        body: Some(&[
+            required("email", Kind::Text { min: 1, max: 254 }),
+            required("password", Kind::Text { min: 1, max: 128 }),
+        ]),
+        ..route(
+            "POST",
+            "/api/auth/login",
+            Public,
+            "auth",
+            "Sign in: access and refresh tokens",
+        )
+    },
+    RouteSpec {
+        body: Some(&[required("refreshToken", Kind::Text { min: 1, max: 200 })]),
+        ..route(
+            "POST",
+            "/api/auth/refresh",
+            Public,
+            "auth",
+            "Exchange a refresh token (once) for a new pair",
+        )
+    },
+    RouteSpec {
+        body: Some(&[optional("refreshToken", Kind::Text { min: 1, max: 200 })]),
+        ..route(
+            "POST",
+            "/api/auth/logout",
+            Authenticated,
+            "auth",
+            "Revoke the access token (and the refresh token's family)",
+        )
+    },
+    route(
+        "GET",
+        "/api/auth/me",
+        Authenticated,
+        "auth",
+        "The caller's record",
+    ),
+    RouteSpec {
+        query: &[optional("email", Kind::Email), PAGE, LIMIT],
+        ..route(
+            "GET",
+            "/api/customers",
+            Authenticated,
+            "customers",
+            "A customer by email (own only for customers), or all (admins)",
+        )
+    },
+    route(
+        "GET",
+        "/api/customers/{id}",
+        Authenticated,
+        "customers",
+        "A customer record (own only for customers)",
+    ),
+    RouteSpec {
+        body: Some(&[
+            optional("name", NAME),
+            clearable("phone", PHONE),
+            clearable("address", ADDRESS),
+        ]),
+        ..route(
+            "PATCH",
+            "/api/customers/{id}",
+            Authenticated,
+            "customers",
+            "Change name, phone or address",
+        )
+    },
+    RouteSpec {
+        query: &[
+            optional("search", Kind::Text { min: 1, max: 200 }),
+            optional("category", NAME),
+            optional("tag", TAG),
+            optional("minPrice", Kind::Money { min: 0.0 }),
+            optional("maxPrice", Kind::Money { min: 0.0 }),
+            optional(
+                "sort",
+                Kind::OneOf(&["price", "-price", "name", "-createdAt"]),
+            ),
+            PAGE,
+            LIMIT,
+        ],
+        ..route(
+            "GET",
+            "/api/products",
+            Public,
+            "products",
+            "Search, filter, sort and page the catalog",
+        )
+    },
+    route(
+        "GET",
+        "/api/products/{id}",
+        Public,
+        "products",
+        "One product",
+    ),
+    RouteSpec {
+        body: Some(PRODUCT),
+        ..route("POST", "/api/products", Admin, "products", "Add a product")
+    },
+    RouteSpec {
+        body: Some(PRODUCT),
+        ..route(
+            "PUT",
+            "/api/products/{id}",
+            Admin,
+            "products",
+            "Replace a product",
+        )
+    },
+    route(
+        "DELETE",
+        "/api/products/{id}",
+        Admin,
+        "products",
+        "Remove a product",
+    ),
+    RouteSpec {
+        body: Some(&[
+            required(
+                "items",
+                Kind::List {
+                    item: &ORDER_LINE,
+                    min: 1,
+                    max: 100,
+                },
+            ),
+            optional("shippingAddress", ADDRESS),
+        ]),
+        ..route(
+            "POST",
+            "/api/orders",
+            Authenticated,
+            "orders",
+            "Place an order (honours Idempotency-Key)",
+        )
+    },
+    RouteSpec {
+        query: &[optional("customerId", Kind::ObjectId), PAGE, LIMIT],
+        ..route(
+            "GET",
+            "/api/orders",
+            Authenticated,
+            "orders",
+            "Orders, newest first (own only for customers)",
+        )
+    },
+    route(
+        "GET",
+        "/api/orders/{id}",
+        Authenticated,
+        "orders",
+        "One order with its status history",
+    ),
+    route(
+        "POST",
+        "/api/orders/{id}/cancel",
+        Authenticated,
+        "orders",
+        "Cancel a PENDING or PROCESSING order",
+    ),
+    RouteSpec {
+        body: Some(&[
+            required("status", Kind::OneOf(STATUSES)),
+            optional("carrier", Kind::Text { min: 1, max: 100 }),
+            optional("trackingNumber", Kind::Text { min: 1, max: 100 }),
+        ]),
+        ..route(
+            "PATCH",
+            "/api/orders/{id}/status",
+            Admin,
+            "orders",
+            "Move an order along (legal transitions only)",
+        )
+    },
+    route(
+        "GET",
+        "/api/orders/{id}/stream",
+        Authenticated,
+        "live",
+        "Server-sent events: the order, then every change",
+    ),
+    route(
+        "GET",
+        "/api/ws/orders",
+        Authenticated,
+        "live",
+        "WebSocket: subscribe to one order or all of yours",
+    ),
+    RouteSpec {
+        query: &[
+            optional("topic", Kind::Text { min: 1, max: 50 }),
+            PAGE,
+            LIMIT,
+        ],
+        ..route(
+            "GET",
+            "/api/alerts",
+            Authenticated,
+            "alerts",
+            "Alerts for the caller",
+        )
+    },
+    route(
+        "POST",
+        "/api/alerts/{id}/ack",
+        Authenticated,
+        "alerts",
+        "Acknowledge an alert",
+    ),
+    route(
+        "GET",
+        "/api/ws/alerts",
+        Authenticated,
+        "live",
+        "WebSocket: alerts by topic, replay since an id",
+    ),
+    RouteSpec {
+        query: &[optional("from", Kind::Date), optional("to", Kind::Date)],
+        ..route(
+            "GET",
+            "/api/analytics/daily-revenue",
+            Admin,
+            "analytics",
+            "Revenue per day",
+        )
+    },
+    route(
+        "GET",
+        "/api/analytics/dashboard-metrics",
+        Admin,
+        "analytics",
+        "Headline figures",
+    ),
+    RouteSpec {
+        query: &[LIMIT],
+        ..route(
+            "GET",
+            "/api/analytics/top-products",
+            Admin,
+            "analytics",
+            "Best sellers",
+        )
+    },
+    route(
+        "GET",
+        "/api/dashboard/business-metrics",
+        Admin,
+        "dashboard",
+        "Business metrics",
+    ),
+    route(
+        "GET",
+        "/api/dashboard/performance",
+        Admin,
+        "dashboard",
+        "Service performance",
+    ),
+    route(
+        "GET",
+        "/api/dashboard/assistant-stats",
+        Admin,
+        "dashboard",
+        "Assistant statistics",
+    ),
+    RouteSpec {
+        body: Some(&[
+            required("message", Kind::Text { min: 1, max: 2000 }),
+            optional("sessionId", Kind::Text { min: 1, max: 100 }),
+        ]),
+        ..route(
+            "POST",
+            "/api/assistant/chat",
+            Public,
+            "assistant",
+            "One turn with the support assistant",
+        )
+    },
+    route(
+        "GET",
+        "/api/ws/chat/{sessionId}",
+        Public,
+        "live",
+        "WebSocket: assistant turns, streamed",
+    ),
+];

@@ -1,0 +1,56 @@
+//! The API document and its reference page, generated from the route table.
+
+use crate::helpers::spawn_gateway;
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_with_its_rules() {
+    let gw = spawn_gateway(&[]).await;
+
+    let (status, doc) = gw.app.get("/api/openapi.json").await;
+
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for route in gateway::api::ROUTES {
+        let op = &paths[route.path][route.method.to_lowercase()];
+        assert!(op.is_object(), "{} {} missing", route.method, route.path);
+    }
+    let create = &paths["/api/orders"]["post"];
+    let schema = &create["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(schema["required"], serde_json::json!(["items"]));
+    assert_eq!(
+        schema["properties"]["items"]["items"]["properties"]["quantity"]["maximum"],
+        1000
+    );
+    assert_eq!(create["security"][0]["bearer"], serde_json::json!([]));
+    assert!(
+        paths["/api/products"]["get"]["security"].is_null(),
+        "the catalog is public"
+    );
+    assert!(paths["/api/products"]["post"]["responses"]["403"].is_object());
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn the_reference_page_renders_the_same_table() {
+    let gw = spawn_gateway(&[]).await;
+
+    let res = gw
+        .app
+        .client
+        .get(gw.app.url("/api/docs"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("/api/orders/{id}/cancel") && html.contains("/api/openapi.json"));
+    gw.stop().await;
+}
