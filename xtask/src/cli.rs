@@ -1,4 +1,4 @@
-//! Command-line arguments: `up`, `down`, `status`, `test [-- args]`, `help`.
+//! Command-line arguments: `up`, `down`, `status`, `seed`, `test [-- args]`, `help`.
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +9,8 @@ pub enum Command {
     Down,
     /// Show the dependencies and services.
     Status,
+    /// Create the demo data through the running suite's public API (idempotent).
+    Seed,
     /// Start the infrastructure, run the workspace tests with these extra arguments.
     Test(Vec<String>),
     /// Print the usage.
@@ -21,9 +23,13 @@ Usage: cargo xtask <command>
 
 Commands:
   up                 install what is missing, start Redis, RabbitMQ and MongoDB if they are not
-                     running, build and start all seven services, wait until they are healthy
+                     running, build and start all seven services, wait until they are healthy,
+                     then seed
   down               stop the services and the infrastructure that xtask started (and only that)
   status             show each dependency and service, and whether xtask started it
+  seed               through the gateway's public API: register the demo customers (12, among
+                     them demo@example.com) and, when the catalog is empty, create 25 products;
+                     safe to run again; prints the demo logins
   test [-- args]     start the infrastructure, then run the workspace tests (cargo nextest if
                      installed, else cargo test); extra args are passed to the runner
   help               this text
@@ -31,6 +37,9 @@ Commands:
 Environment:
   MONGODB_URI, AMQP_URL, REDIS_URL   use these instead of local servers (nothing is started)
   RUST_LOG                           log filter for the services (default: info)
+  GATEWAY_URL                        the gateway `seed` talks to (default: http://127.0.0.1:5000)
+  ADMIN_EMAIL, ADMIN_PASSWORD        the admin account (default: admin@example.com,
+                                     admin-dev-password); `up` passes them to customer-service
 
 Files: logs in .local/logs/, pid files and state in .local/run/.";
 
@@ -45,6 +54,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         "up" => Command::Up,
         "down" => Command::Down,
         "status" => Command::Status,
+        "seed" => Command::Seed,
         "help" | "-h" | "--help" => return Ok(Command::Help),
         "test" => {
             let extra = match rest.split_first() {
@@ -81,6 +91,7 @@ mod tests {
         assert_eq!(parse_words("up"), Ok(Command::Up));
         assert_eq!(parse_words("down"), Ok(Command::Down));
         assert_eq!(parse_words("status"), Ok(Command::Status));
+        assert_eq!(parse_words("seed"), Ok(Command::Seed));
     }
 
     #[test]
@@ -104,5 +115,6 @@ mod tests {
     fn unknown_commands_and_stray_arguments_are_errors() {
         assert!(parse_words("deploy").is_err());
         assert!(parse_words("up --fast").is_err());
+        assert!(parse_words("seed now").is_err());
     }
 }

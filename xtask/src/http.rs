@@ -1,5 +1,5 @@
-//! A tiny HTTP/1.1 GET over `std::net::TcpStream` (`Connection: close`, timeouts), enough for
-//! `/health`; no HTTP crate.
+//! A tiny HTTP/1.1 client over `std::net::TcpStream` (`Connection: close`, timeouts): `GET`
+//! for `/health`, and any method with headers and a body for the seed; no HTTP crate.
 
 use std::{
     io::{self, Read as _, Write as _},
@@ -36,23 +36,114 @@ impl Response {
     }
 }
 
+/// One request to `host:port`: built with [`Request::new`] and the builder methods, written by
+/// [`Request::to_bytes`], sent by [`Request::send`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    method: String,
+    host: String,
+    port: u16,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// `method` of `target` (the path and query, e.g. `/api/products?limit=1`) on `host:port`.
+    pub fn new(method: &str, host: &str, port: u16, target: &str) -> Self {
+        Self {
+            method: method.to_owned(),
+            host: host.to_owned(),
+            port,
+            target: target.to_owned(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// Adds a header (after the standard ones). Names and values must not hold CR or LF.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A JSON body: sets `Content-Type: application/json`; `Content-Length` is written from it.
+    pub fn json(self, body: &str) -> Self {
+        let mut request = self.header("Content-Type", "application/json");
+        request.body = Some(body.as_bytes().to_vec());
+        request
+    }
+
+    /// `POST /api/products`, for messages.
+    pub fn line(&self) -> String {
+        format!("{} {}", self.method, self.target)
+    }
+
+    /// The bytes sent on the wire: request line, `Host`, `User-Agent`, `Accept`,
+    /// `Connection: close`, the added headers, `Content-Length` when there is a body, the body.
+    ///
+    /// Fails when the target, a header name or a value holds CR, LF or (in the target) a
+    /// space: they would split the request, so they never reach the socket.
+    pub fn to_bytes(&self) -> io::Result<Vec<u8>> {
+        let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidInput, what);
+        if self.target.contains([' ', '\r', '\n']) || !self.target.starts_with('/') {
+            return Err(invalid(format!("bad request target {:?}", self.target)));
+        }
+        for (name, value) in &self.headers {
+            let bad_name = name.is_empty() || name.contains([':', ' ', '\r', '\n']);
+            if bad_name || value.contains(['\r', '\n']) {
+                return Err(invalid(format!("bad header {name:?}: {value:?}")));
+            }
+        }
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cargo-xtask\r\n\
+             Accept: application/json\r\nConnection: close\r\n",
+            self.method,
+            self.target,
+            host_header(&self.host, self.port),
+        );
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some(body) = &self.body {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(self.body.as_deref().unwrap_or_default());
+        Ok(bytes)
+    }
+
+    /// Sends the request and reads the whole answer; each of connect, write and read is
+    /// limited by `timeout`.
+    pub fn send(&self, timeout: Duration) -> io::Result<Response> {
+        let bytes = self.to_bytes()?;
+        let addr = (self.host.as_str(), self.port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?;
+        let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        stream.write_all(&bytes)?;
+        let mut raw = Vec::new();
+        stream.take(MAX_RESPONSE).read_to_end(&mut raw)?;
+        parse_response(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// `host:port`, with an IPv6 address in brackets.
+fn host_header(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// `GET http://host:port/path`, each of connect, write and read limited by `timeout`.
 pub fn get(host: &str, port: u16, path: &str, timeout: Duration) -> io::Result<Response> {
-    let addr = (host, port)
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: cargo-xtask\r\n\
-         Accept: application/json\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.take(MAX_RESPONSE).read_to_end(&mut raw)?;
-    parse_response(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    Request::new("GET", host, port, path).send(timeout)
 }
 
 /// Parses a complete response: status line, headers, and a body framed by `Content-Length`,
@@ -154,6 +245,65 @@ mod tests {
     fn a_body_without_framing_runs_to_the_end() {
         let response = parse_response(b"HTTP/1.0 404 Not Found\r\n\r\nnope").expect("valid");
         assert_eq!((response.status, response.text().as_str()), (404, "nope"));
+    }
+
+    #[test]
+    fn a_get_writes_the_standard_headers_and_no_body() {
+        let bytes = Request::new("GET", "127.0.0.1", 5000, "/api/health")
+            .to_bytes()
+            .expect("valid request");
+        assert_eq!(
+            String::from_utf8(bytes).expect("ASCII"),
+            "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nUser-Agent: cargo-xtask\r\n\
+             Accept: application/json\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn a_post_with_json_writes_its_headers_length_and_body() {
+        let body = r#"{"name":"Café"}"#;
+        let bytes = Request::new("POST", "localhost", 5000, "/api/products")
+            .header("Authorization", "Bearer abc.def")
+            .json(body)
+            .to_bytes()
+            .expect("valid request");
+        let expected = format!(
+            "POST /api/products HTTP/1.1\r\nHost: localhost:5000\r\nUser-Agent: cargo-xtask\r\n\
+             Accept: application/json\r\nConnection: close\r\n\
+             Authorization: Bearer abc.def\r\nContent-Type: application/json\r\n\
+             Content-Length: 16\r\n\r\n{body}"
+        );
+        // 16 bytes: the é is two.
+        assert_eq!(body.len(), 16);
+        assert_eq!(String::from_utf8(bytes).expect("UTF-8"), expected);
+    }
+
+    #[test]
+    fn an_ipv6_host_is_bracketed() {
+        let bytes = Request::new("GET", "::1", 5000, "/")
+            .to_bytes()
+            .expect("valid");
+        assert!(
+            String::from_utf8(bytes)
+                .expect("ASCII")
+                .contains("\r\nHost: [::1]:5000\r\n")
+        );
+    }
+
+    #[test]
+    fn line_breaks_in_the_target_or_headers_are_refused() {
+        let base = || Request::new("GET", "h", 1, "/ok");
+        for request in [
+            Request::new("GET", "h", 1, "/a b"),
+            Request::new("GET", "h", 1, "/a\r\nX: y"),
+            Request::new("GET", "h", 1, "no-slash"),
+            base().header("X-Evil", "a\r\nInjected: yes"),
+            base().header("Bad Name", "v"),
+            base().header("", "v"),
+        ] {
+            let error = request.to_bytes().expect_err("must be refused");
+            assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        }
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! A small JSON reader (RFC 8259), enough to read `/health` answers without a dependency.
+//! A small JSON reader (RFC 8259) and writer (`write`), enough for `/health` answers and the
+//! seed's requests without a dependency.
+
+mod write;
 
 /// A parsed JSON value; objects keep their members in document order.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +58,27 @@ impl Json {
             Self::String(s) => Some(s),
             _ => None,
         }
+    }
+
+    /// The number, if this is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The items of an array, if this is one.
+    pub fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Self::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The value at a path of object members (`["data", "accessToken"]`).
+    pub fn pointer(&self, path: &[&str]) -> Option<&Json> {
+        path.iter().try_fold(self, |value, key| value.get(key))
     }
 
     /// The boolean, if this is one.

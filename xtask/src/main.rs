@@ -2,13 +2,16 @@
 //!
 //! # Layout
 //! - [`cli`]: the arguments, parsed into a [`cli::Command`], and the usage text.
-//! - `cmd/`: one file per subcommand: [`cmd::up`], [`cmd::down`], [`cmd::status`], [`cmd::test`].
+//! - `cmd/`: one file per subcommand: [`cmd::up`], [`cmd::down`], [`cmd::status`], [`cmd::seed`],
+//!   [`cmd::test`].
 //! - [`infra`] and `infra/`: Redis, RabbitMQ and MongoDB — use what is configured or running,
 //!   install and start what is missing, stop only what `xtask` started ([`state`]).
 //! - [`services`]: the seven binaries and their ports; build, launch, wait for `/health`.
 //! - [`ctx`]: paths under `.local/` and the progress printer; [`exec`] and [`apt`]: external
 //!   commands, printed before they run; [`proc`]: pid files and signals.
-//! - [`net`], [`http`], [`json`], [`health`]: probes written over std (no HTTP or JSON crate).
+//! - [`seed`] and `seed/`: demo data through the public API, from the files in `xtask/seed/`.
+//! - [`net`], [`http`], [`json`], [`health`]: probes and requests written over std (no HTTP or
+//!   JSON crate).
 
 mod apt;
 mod cli;
@@ -21,6 +24,7 @@ mod infra;
 mod json;
 mod net;
 mod proc;
+mod seed;
 mod services;
 mod state;
 
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::Up => cmd::up::run(&ctx).map(|()| ExitCode::SUCCESS),
         Command::Down => cmd::down::run(&ctx).map(|()| ExitCode::SUCCESS),
         Command::Status => cmd::status::run(&ctx).map(|()| ExitCode::SUCCESS),
+        Command::Seed => cmd::seed::run(&ctx).map(|()| ExitCode::SUCCESS),
         Command::Test(extra) => cmd::test::run(&ctx, &extra),
     };
     result.unwrap_or_else(|error| {

@@ -1,22 +1,14 @@
-//! `cargo xtask up`: infrastructure, build, the seven services, health, then how to use it.
+//! `cargo xtask up`: infrastructure, build, the seven services, health, the seed, then how to
+//! use it.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::{
     ctx::Ctx,
     health, infra,
+    seed::{self, DemoLogin, Gateway},
     services::{self, Launch, SERVICES},
 };
-
-/// A demo account to print at the end.
-pub struct DemoLogin {
-    /// Login e-mail.
-    pub email: &'static str,
-    /// Password.
-    pub password: String,
-    /// `customer` or `admin`.
-    pub role: &'static str,
-}
 
 /// Runs every step; the services keep running after we exit.
 pub fn run(ctx: &Ctx) -> Result<()> {
@@ -46,20 +38,16 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             .step(service.name, format!("GET /api/health {aggregate}"));
     }
 
-    let logins = seed(ctx)?;
-    print_summary(ctx, &logins);
-    Ok(())
-}
-
-/// Where demo data will be created, once the services are healthy (it goes through their
-/// APIs). The accounts of DESIGN.md arrive with customer-service's registration; until then
-/// there is nothing to seed, and we say so rather than print logins that do not work.
-fn seed(ctx: &Ctx) -> Result<Vec<DemoLogin>> {
-    ctx.progress.step(
-        "seed",
-        "skipped: customer-service cannot create accounts yet, so there are no demo logins",
-    );
-    Ok(Vec::new())
+    // The seed goes to the gateway started above, whatever GATEWAY_URL says.
+    let seeded = seed::run(ctx, &Gateway::local());
+    let logins = seeded
+        .as_ref()
+        .map_or(&[][..], |outcome| &outcome.logins[..]);
+    print_summary(ctx, logins);
+    seeded.map(drop).context(
+        "seeding the demo data; the services keep running: fix the cause, then \
+         `cargo xtask seed`",
+    )
 }
 
 fn print_summary(ctx: &Ctx, logins: &[DemoLogin]) {
@@ -71,14 +59,10 @@ fn print_summary(ctx: &Ctx, logins: &[DemoLogin]) {
     println!("  status:   cargo xtask status");
     println!("  stop:     cargo xtask down");
     if logins.is_empty() {
-        println!(
-            "  demo logins: none yet (accounts are seeded once customer-service supports them)"
-        );
+        println!("  demo logins: none, the seed failed (see below)");
     }
     for login in logins {
-        println!(
-            "  demo login ({}): {} / {}",
-            login.role, login.email, login.password
-        );
+        let label = format!("demo login ({}):", login.role);
+        println!("  {label:<22} {login}");
     }
 }
