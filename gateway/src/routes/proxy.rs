@@ -37,6 +37,22 @@ fn forwardable(headers: &HeaderMap) -> HeaderMap {
     out
 }
 
+/// Counts an open event stream on `gateway_open_streams` for as long as it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        metrics::gauge!("gateway_open_streams").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("gateway_open_streams").decrement(1.0);
+    }
+}
+
 /// Forwards one request.
 #[tracing::instrument(skip_all, fields(upstream))]
 pub async fn forward(
@@ -94,10 +110,24 @@ pub async fn forward(
 
     let status = upstream_response.status();
     let headers = forwardable(upstream_response.headers());
+    let is_stream = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
     let stream = upstream_response
         .bytes_stream()
         .map_err(std::io::Error::other);
-    let mut response = Body::from_stream(stream).into_response();
+    let mut response = if is_stream {
+        // Counted while open; the guard moves with the stream and is dropped with it.
+        let open = OpenStream::new();
+        Body::from_stream(stream.map_ok(move |chunk| {
+            let _ = &open;
+            chunk
+        }))
+        .into_response()
+    } else {
+        Body::from_stream(stream).into_response()
+    };
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)

@@ -102,3 +102,43 @@ async fn an_unreachable_service_answers_503_at_once_and_shows_down() {
 
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_service_that_hangs_answers_503_within_the_timeout_while_others_keep_working() {
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hanging_url = format!("http://{}", hanging.local_addr().unwrap());
+    // Accepts connections and never answers.
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hanging.accept().await {
+            held.push(socket);
+        }
+    });
+    let echo = crate::helpers::spawn_echo().await;
+    let gw = crate::helpers::spawn_gateway_with(
+        &[
+            ("ORDER_SERVICE_URL", hanging_url),
+            ("PRODUCT_SERVICE_URL", echo.url.clone()),
+        ],
+        &[("UPSTREAM_TIMEOUT_MS", "300")],
+    )
+    .await;
+    let customer = gw.bearer(shared::auth::Role::Customer);
+
+    let started = std::time::Instant::now();
+    let hung = gw
+        .app
+        .client
+        .get(gw.app.url("/api/orders/65a1b2c3d4e5f60718293a4b"))
+        .header("authorization", &customer)
+        .send()
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    let (other, _) = gw.app.get("/api/products/65a1b2c3d4e5f60718293a4b").await;
+
+    assert_eq!(hung.status(), 503);
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+    assert_eq!(other, 200, "another service's routes keep working");
+    gw.stop().await;
+}
