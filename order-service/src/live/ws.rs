@@ -5,7 +5,9 @@
 //! `{"type":"subscribe","orderId":"…"}` (own orders, or any for an admin),
 //! `{"type":"subscribe","all":true}` (every order of the caller; every order for an admin) and
 //! `{"type":"unsubscribe","orderId":"…"}`. Server messages: `snapshot`, `order.status_changed`,
-//! `heartbeat` (while idle) and `error` (`{code, message}`). When every order followed one by
+//! `heartbeat` (while idle) and `error` (`{code, message}`); a subscription to one order is
+//! acknowledged by its snapshot, one to all orders by `{"type":"subscribed","all":true}`
+//! followed by a snapshot of each open order. When every order followed one by
 //! one has reached a final status (and `all` was not asked for), the socket closes normally.
 //! A client that does not read is dropped by the hub as soon as its buffer is full.
 
@@ -247,7 +249,7 @@ impl Session {
             ALL_SNAPSHOTS,
         )
         .await?;
-        let mut snapshots = Vec::new();
+        let mut snapshots = vec![serde_json::json!({ "type": "subscribed", "all": true })];
         for order in recent.iter().filter(|o| !o.status.is_final()) {
             self.last.insert(order.id.to_hex(), order.version);
             snapshots.push(messages::snapshot(order));
