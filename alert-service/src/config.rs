@@ -1,6 +1,21 @@
-//! Configuration of alert-service: the shared settings with this service's defaults
-//! (see [`shared::config::ServiceConfig`] for the variables).
+//! Configuration of alert-service: the shared settings, live streams and the optional webhook.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of idle WebSocket streams |
+//! | `STREAM_BUFFER` | `64` | alerts buffered per client before it is dropped as too slow |
+//! | `ALERT_WEBHOOK_URL` | unset (no webhook) | every new alert is POSTed here |
+//! | `ALERT_WEBHOOK_SECRET` | required with the URL | HMAC-SHA256 key of the signature |
+//! | `ALERT_WEBHOOK_MAX_ATTEMPTS` | `8` | deliveries tried before an alert's webhook is given up |
+//! | `ALERT_WEBHOOK_BACKOFF_MS` | `1000` | wait before the first retry; doubles, at most 5 minutes |
+//! | `ALERT_WEBHOOK_TIMEOUT_MS` | `10000` | how long one delivery may take |
+//!
+//! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
+//! [`shared::config::ServiceConfig`].
 
+use std::time::Duration;
+
+use secrecy::SecretString;
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
 
 /// This service's defaults: port 5004, database `alerts`.
@@ -17,13 +32,131 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
 pub struct Config {
     /// Host, port, MongoDB, RabbitMQ, shutdown grace.
     pub service: ServiceConfig,
+    /// Live streams.
+    pub streams: StreamConfig,
+    /// Outbound delivery, when configured.
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// WebSocket stream settings.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamConfig {
+    /// Heartbeat interval while a stream is idle.
+    pub heartbeat: Duration,
+    /// Alerts buffered per client; a client whose buffer is full is dropped.
+    pub buffer: usize,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(15),
+            buffer: 64,
+        }
+    }
+}
+
+/// Where and how alerts are forwarded.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// The receiver's URL.
+    pub url: String,
+    /// The HMAC key of `x-alert-signature`.
+    pub secret: SecretString,
+    /// Attempts per alert before it is marked `failed`.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled each time.
+    pub backoff: Duration,
+    /// Timeout of one delivery.
+    pub timeout: Duration,
+}
+
+impl WebhookConfig {
+    /// The wait after `attempts` failed deliveries: `backoff × 2^(attempts-1)`, at most 5 min.
+    pub fn delay_after(&self, attempts: u32) -> Duration {
+        let factor = 1u32 << attempts.saturating_sub(1).min(16);
+        self.backoff
+            .saturating_mul(factor)
+            .min(Duration::from_secs(300))
+    }
 }
 
 impl Config {
     /// Reads the configuration, naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let buffer: usize = env.parse("STREAM_BUFFER", 64usize)?;
+        if buffer == 0 {
+            return Err(ConfigError {
+                name: "STREAM_BUFFER".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        let webhook = match env.get("ALERT_WEBHOOK_URL") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError {
+                        name: "ALERT_WEBHOOK_URL".to_owned(),
+                        reason: "must be an http:// or https:// URL".to_owned(),
+                    });
+                }
+                let secret = env.get("ALERT_WEBHOOK_SECRET").ok_or_else(|| ConfigError {
+                    name: "ALERT_WEBHOOK_SECRET".to_owned(),
+                    reason: "must be set when ALERT_WEBHOOK_URL is".to_owned(),
+                })?;
+                Some(WebhookConfig {
+                    url,
+                    secret: SecretString::from(secret),
+                    max_attempts: env.parse("ALERT_WEBHOOK_MAX_ATTEMPTS", 8u32)?.max(1),
+                    backoff: Duration::from_millis(env.parse("ALERT_WEBHOOK_BACKOFF_MS", 1000u64)?),
+                    timeout: Duration::from_millis(
+                        env.parse("ALERT_WEBHOOK_TIMEOUT_MS", 10_000u64)?.max(1),
+                    ),
+                })
+            }
+        };
         Ok(Self {
             service: ServiceConfig::from_env(env, DEFAULTS)?,
+            streams: StreamConfig {
+                heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
+                buffer,
+            },
+            webhook,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_url_there_is_no_webhook() {
+        let cfg = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        assert!(cfg.webhook.is_none());
+        assert_eq!(cfg.streams.buffer, 64);
+        assert_eq!(cfg.streams.heartbeat, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn a_webhook_url_without_a_secret_is_named() {
+        let env = Env::from_pairs(&[("ALERT_WEBHOOK_URL", "http://hooks.example/x")]);
+        assert_eq!(
+            Config::from_env(&env).unwrap_err().name,
+            "ALERT_WEBHOOK_SECRET"
+        );
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_five_minutes() {
+        let env = Env::from_pairs(&[
+            ("ALERT_WEBHOOK_URL", "http://hooks.example/x"),
+            ("ALERT_WEBHOOK_SECRET", "s"),
+        ]);
+        let hook = Config::from_env(&env).unwrap().webhook.unwrap();
+        assert_eq!(hook.delay_after(1), Duration::from_secs(1));
+        assert_eq!(hook.delay_after(3), Duration::from_secs(4));
+        assert_eq!(hook.delay_after(30), Duration::from_secs(300));
     }
 }

@@ -1,37 +1,119 @@
 //! alert-service: alerts from events, stored and pushed over WebSocket.
 //!
 //! # Layout
-//! - `config`: the settings this service reads.
+//! - `config`: the settings this service reads, with their variables and defaults.
 //! - `state`: what handlers share.
+//! - `domain/`: the alert, and the rules that make one from an event; no I/O.
+//! - `store/`: the `alerts` collection (each alert carries its own outbox and webhook state).
+//! - `events`: the consumer that turns events into alerts, once per event.
+//! - `live/`: the per-replica fan-out hub and `GET /ws/alerts`.
+//! - `routes/`: `GET /alerts`, `POST /alerts/{id}/ack`.
+//! - `webhook`: signed delivery to `ALERT_WEBHOOK_URL`, retried in the background.
 //!
-//! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
-//! `/health` and `/metrics` come from [`shared::server`].
+//! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
+//! consumers, the outbox relay and the webhook worker, and serves. `/health` and `/metrics`
+//! come from [`shared::server`].
 
 pub mod config;
+pub mod domain;
+pub mod events;
+pub mod live;
+pub mod routes;
 pub mod state;
+pub mod store;
+pub mod webhook;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::server::StartError;
-use tokio::net::TcpListener;
+use shared::{outbox::Relay, server::StartError};
+use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{Config, DEFAULTS};
 pub use state::AppState;
 
+use crate::live::Hub;
+
 /// The service's own routes.
 pub fn app(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .merge(routes::alerts::router())
+        .merge(live::router())
+        .with_state(state)
 }
 
-/// Connects MongoDB, RabbitMQ (without waiting for them) and serves on
-/// `listener` until `cancel` fires.
+/// Connects MongoDB and RabbitMQ (without waiting for them) and serves on `listener` until
+/// `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
-    shared::server::run_service(&config.service, listener, cancel, |infra| {
-        app(AppState { infra })
+    let hub = Hub::new(config.streams.buffer);
+    run_with_hub(config, listener, cancel, hub).await
+}
+
+/// [`run`] with a given live hub, so that tests can see who is subscribed.
+pub async fn run_with_hub(
+    config: Config,
+    listener: TcpListener,
+    cancel: CancellationToken,
+    hub: Hub,
+) -> Result<(), StartError> {
+    let service = config.service.clone();
+    let config = Arc::new(config);
+    let background = cancel.clone();
+    shared::server::run_service(&service, listener, cancel, move |infra| {
+        let db = infra.db().clone();
+        let bus = infra.bus().clone();
+        let relay = Relay::new(
+            db.clone(),
+            &[store::alerts::COLLECTION],
+            bus.clone(),
+            Duration::from_secs(1),
+        );
+        let webhook = config.webhook.clone().map(|hook| {
+            let wake = Arc::new(Notify::new());
+            webhook::spawn(db.clone(), hook, wake.clone(), background.clone());
+            wake
+        });
+        let handler = events::Handler {
+            db: db.clone(),
+            outbox: relay.nudge(),
+            webhook,
+        };
+        relay.spawn(background.clone());
+        live::consume(&bus, hub.clone());
+        tokio::spawn(consume_when_indexed(bus, handler, background.clone()));
+        app(AppState {
+            infra,
+            config,
+            hub,
+            cancel: background,
+        })
     })
     .await
+}
+
+/// Creates the indexes (retrying while the database is down), then starts the consumer: the
+/// unique `eventId` index is its inbox, so it must exist before the first event is handled.
+async fn consume_when_indexed(
+    bus: shared::events::Bus,
+    handler: events::Handler,
+    cancel: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match store::ensure_indexes(&handler.db).await {
+            Ok(()) => break,
+            Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+    events::consume(&bus, handler);
 }

@@ -1,4 +1,11 @@
-//! alert-service against the real MongoDB, RabbitMQ.
+//! alert-service against the real MongoDB and RabbitMQ.
+
+mod events;
+mod gaps;
+mod helpers;
+mod live;
+mod routes;
+mod webhook;
 
 use std::time::Duration;
 
@@ -10,6 +17,8 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
     let names = TestNames::new();
     let config = Config {
         service: service_config(DEFAULTS, &names),
+        streams: Default::default(),
+        webhook: None,
     };
     let app = spawn(&config.service.clone(), |listener, cancel| {
         alert_service::run(config, listener, cancel)

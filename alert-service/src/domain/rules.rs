@@ -1,0 +1,359 @@
+//! Which event becomes which alert. One event makes at most one alert; the payloads are read
+//! tolerantly (unknown fields ignored, optional ones defaulted), because their publishers
+//! evolve on their own.
+
+use serde::Deserialize;
+use serde_json::Value;
+use shared::events::{Envelope, keys};
+
+use super::{Entity, NewAlert, Severity, Topic};
+
+/// The routing keys that make alerts.
+pub const KEYS: [&str; 6] = [
+    keys::ORDER_CREATED,
+    keys::ORDER_STATUS_CHANGED,
+    keys::ORDER_CANCELLED,
+    keys::STOCK_REJECTED,
+    keys::PRODUCT_STOCK_LOW,
+    keys::SUPPORT_ESCALATED,
+];
+
+/// The alert `event` makes: `Ok(None)` for an event that makes none, `Err` for a payload that
+/// cannot be read (it will never be, so it is dead-lettered).
+pub fn alert_for(event: &Envelope) -> Result<Option<NewAlert>, String> {
+    let malformed = |e: serde_json::Error| format!("malformed {}: {e}", event.kind);
+    let alert = match event.kind.as_str() {
+        keys::ORDER_CREATED => order_created(event.data_as().map_err(malformed)?),
+        keys::ORDER_STATUS_CHANGED => status_changed(event.data_as().map_err(malformed)?),
+        keys::ORDER_CANCELLED => order_cancelled(event.data_as().map_err(malformed)?),
+        keys::STOCK_REJECTED => stock_rejected(event.data_as().map_err(malformed)?),
+        keys::PRODUCT_STOCK_LOW => stock_low(event.data_as().map_err(malformed)?),
+        keys::SUPPORT_ESCALATED => escalated(event.data_as().map_err(malformed)?),
+        _ => return Ok(None),
+    };
+    Ok(Some(alert))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderCreated {
+    order_id: String,
+    customer_id: Option<String>,
+    #[serde(default)]
+    items: Vec<Value>,
+    total: Option<Value>,
+}
+
+fn order(id: &str) -> Entity {
+    Entity {
+        kind: "order".to_owned(),
+        id: id.to_owned(),
+    }
+}
+
+fn order_created(data: OrderCreated) -> NewAlert {
+    let units: i64 = data
+        .items
+        .iter()
+        .filter_map(|i| i.get("quantity").and_then(Value::as_i64))
+        .sum();
+    let total = data
+        .total
+        .as_ref()
+        .and_then(money_text)
+        .map_or_else(String::new, |t| format!(", total {t}"));
+    NewAlert {
+        kind: keys::ORDER_CREATED.to_owned(),
+        topic: Topic::Orders,
+        severity: Severity::Info,
+        title: "New order".to_owned(),
+        message: format!(
+            "Order {} was placed: {units} item(s){total}.",
+            data.order_id
+        ),
+        entity: order(&data.order_id),
+        customer_id: data.customer_id,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusChanged {
+    order_id: String,
+    customer_id: Option<String>,
+    old_status: String,
+    new_status: String,
+    #[serde(default)]
+    order: Value,
+}
+
+fn status_changed(data: StatusChanged) -> NewAlert {
+    let severity = match data.new_status.as_str() {
+        "REJECTED" | "CANCELLED" => Severity::Warning,
+        _ => Severity::Info,
+    };
+    let customer_id = data.customer_id.or_else(|| {
+        data.order
+            .get("customerId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    NewAlert {
+        kind: keys::ORDER_STATUS_CHANGED.to_owned(),
+        topic: Topic::Orders,
+        severity,
+        title: format!("Order {}", data.new_status.to_lowercase()),
+        message: format!(
+            "Order {} moved from {} to {}.",
+            data.order_id, data.old_status, data.new_status
+        ),
+        entity: order(&data.order_id),
+        customer_id,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderCancelled {
+    order_id: String,
+    customer_id: Option<String>,
+    reason: Option<String>,
+}
+
+fn order_cancelled(data: OrderCancelled) -> NewAlert {
+    let reason = data
+        .reason
+        .filter(|r| !r.trim().is_empty())
+        .map_or_else(String::new, |r| format!(": {r}"));
+    NewAlert {
+        kind: keys::ORDER_CANCELLED.to_owned(),
+        topic: Topic::Orders,
+        severity: Severity::Warning,
+        title: "Order cancelled".to_owned(),
+        message: format!("Order {} was cancelled{reason}.", data.order_id),
+        entity: order(&data.order_id),
+        customer_id: data.customer_id,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StockRejected {
+    order_id: String,
+    #[serde(default)]
+    lines: Vec<RejectedLine>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RejectedLine {
+    product_id: String,
+    requested: Option<i64>,
+    available: Option<i64>,
+}
+
+fn stock_rejected(data: StockRejected) -> NewAlert {
+    let lines: Vec<String> = data
+        .lines
+        .iter()
+        .map(|l| match (l.requested, l.available) {
+            (Some(r), Some(a)) => format!("{} (requested {r}, available {a})", l.product_id),
+            _ => l.product_id.clone(),
+        })
+        .collect();
+    let detail = if lines.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", lines.join("; "))
+    };
+    NewAlert {
+        kind: keys::STOCK_REJECTED.to_owned(),
+        topic: Topic::Stock,
+        severity: Severity::Warning,
+        title: "Stock refused for an order".to_owned(),
+        message: format!("Not enough stock for order {}{detail}.", data.order_id),
+        entity: order(&data.order_id),
+        customer_id: None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StockLow {
+    product_id: String,
+    name: Option<String>,
+    stock: i64,
+    threshold: Option<i64>,
+}
+
+fn stock_low(data: StockLow) -> NewAlert {
+    let name = data.name.unwrap_or_else(|| data.product_id.clone());
+    let (severity, title) = if data.stock <= 0 {
+        (Severity::Critical, "Out of stock")
+    } else {
+        (Severity::Warning, "Stock low")
+    };
+    let threshold = data
+        .threshold
+        .map_or_else(String::new, |t| format!(" (threshold {t})"));
+    NewAlert {
+        kind: keys::PRODUCT_STOCK_LOW.to_owned(),
+        topic: Topic::Stock,
+        severity,
+        title: title.to_owned(),
+        message: format!("{name} has {} left{threshold}.", data.stock),
+        entity: Entity {
+            kind: "product".to_owned(),
+            id: data.product_id,
+        },
+        customer_id: None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Escalated {
+    session_id: Option<String>,
+    customer_id: Option<String>,
+    reason: Option<String>,
+    message: Option<String>,
+    order_id: Option<String>,
+}
+
+fn escalated(data: Escalated) -> NewAlert {
+    let why = data
+        .reason
+        .or(data.message)
+        .filter(|r| !r.trim().is_empty())
+        .map_or_else(String::new, |r| format!(": {r}"));
+    let entity = match (data.session_id, data.order_id) {
+        (Some(id), _) => Entity {
+            kind: "session".to_owned(),
+            id,
+        },
+        (None, Some(id)) => order(&id),
+        (None, None) => Entity {
+            kind: "customer".to_owned(),
+            id: data.customer_id.clone().unwrap_or_default(),
+        },
+    };
+    NewAlert {
+        kind: keys::SUPPORT_ESCALATED.to_owned(),
+        topic: Topic::Support,
+        severity: Severity::Critical,
+        title: "Support escalation".to_owned(),
+        message: format!("A conversation needs a human{why}."),
+        entity,
+        customer_id: data.customer_id,
+    }
+}
+
+/// A JSON money number as text with two decimals (`12` → `12.00`), read from its text so
+/// nothing is rounded; `None` for anything else.
+fn money_text(value: &Value) -> Option<String> {
+    let text = value.as_number()?.to_string();
+    if text.contains(['e', 'E', '-']) {
+        return Some(text);
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let fraction = format!("{fraction:0<2}");
+    Some(format!("{whole}.{fraction}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(kind: &str, data: Value) -> Envelope {
+        Envelope::new(kind, "test", "req", data)
+    }
+
+    #[test]
+    fn a_new_order_is_an_info_alert_about_the_order_for_its_customer() {
+        let alert = alert_for(&event(
+            keys::ORDER_CREATED,
+            json!({"orderId": "o1", "customerId": "c1", "total": 12.5,
+                   "items": [{"productId": "p", "quantity": 2}, {"productId": "q", "quantity": 1}],
+                   "createdAt": "2026-01-01T00:00:00Z", "extra": true}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(alert.topic, Topic::Orders);
+        assert_eq!(alert.severity, Severity::Info);
+        assert_eq!(alert.entity, order("o1"));
+        assert_eq!(alert.customer_id.as_deref(), Some("c1"));
+        assert_eq!(
+            alert.message,
+            "Order o1 was placed: 3 item(s), total 12.50."
+        );
+    }
+
+    #[test]
+    fn stock_running_out_is_critical_and_running_low_a_warning() {
+        let low = |stock| {
+            alert_for(&event(
+                keys::PRODUCT_STOCK_LOW,
+                json!({"productId": "p1", "name": "Mug", "stock": stock, "threshold": 5}),
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        assert_eq!(low(3).severity, Severity::Warning);
+        assert_eq!(low(0).severity, Severity::Critical);
+        assert_eq!(low(3).topic, Topic::Stock);
+        assert_eq!(low(3).message, "Mug has 3 left (threshold 5).");
+    }
+
+    #[test]
+    fn a_rejection_names_every_refused_line_and_a_rejected_order_is_a_warning() {
+        let refused = alert_for(&event(
+            keys::STOCK_REJECTED,
+            json!({"orderId": "o1", "lines": [{"productId": "p1", "requested": 5, "available": 2, "reason": "insufficient_stock"}]}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert!(refused.message.contains("p1 (requested 5, available 2)"));
+        let changed = alert_for(&event(
+            keys::ORDER_STATUS_CHANGED,
+            json!({"orderId": "o1", "oldStatus": "PENDING", "newStatus": "REJECTED",
+                   "at": "2026-01-01T00:00:00Z", "order": {"customerId": "c9"}}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(changed.severity, Severity::Warning);
+        assert_eq!(changed.customer_id.as_deref(), Some("c9"));
+    }
+
+    #[test]
+    fn an_escalation_is_critical_and_about_its_session() {
+        let alert = alert_for(&event(
+            keys::SUPPORT_ESCALATED,
+            json!({"sessionId": "s1", "customerId": "c1", "reason": "complaint"}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(alert.severity, Severity::Critical);
+        assert_eq!(alert.topic, Topic::Support);
+        assert_eq!(alert.entity.kind, "session");
+        assert_eq!(alert.message, "A conversation needs a human: complaint.");
+    }
+
+    #[test]
+    fn other_events_make_no_alert_and_a_malformed_payload_is_an_error() {
+        assert_eq!(
+            alert_for(&event(keys::STOCK_RESERVED, json!({"orderId": "o"}))).unwrap(),
+            None
+        );
+        assert!(alert_for(&event(keys::ORDER_CREATED, json!({"nope": 1}))).is_err());
+    }
+
+    #[test]
+    fn money_is_printed_from_the_numbers_text() {
+        assert_eq!(money_text(&json!(19.99)).as_deref(), Some("19.99"));
+        assert_eq!(money_text(&json!(12.0)).as_deref(), Some("12.00"));
+        assert_eq!(money_text(&json!(7)).as_deref(), Some("7.00"));
+        assert_eq!(money_text(&json!(0.5)).as_deref(), Some("0.50"));
+    }
+}

@@ -1,0 +1,3 @@
+//! alert-service's routes.
+
+pub mod alerts;
