@@ -1,7 +1,25 @@
-//! Configuration of assistant-service: the shared settings with this service's defaults
-//! (see [`shared::config::ServiceConfig`] for the variables).
+//! Configuration of assistant-service: the shared settings with this service's defaults (see
+//! [`shared::config::ServiceConfig`]), where the other services live, the optional LLM and
+//! how long conversations are remembered.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `PRODUCT_SERVICE_URL` | `http://127.0.0.1:5002` | `searchProducts` |
+//! | `ORDER_SERVICE_URL` | `http://127.0.0.1:5001` | `getOrderStatus`, `getCustomerOrders` |
+//! | `CUSTOMER_SERVICE_URL` | `http://127.0.0.1:5003` | `getCustomerOrders`, the caller's name |
+//! | `UPSTREAM_TIMEOUT_MS` | `3000` | longest wait for one of those services |
+//! | `LLM_ENDPOINT` | unset: answers are composed without a model | chat-completions URL, or one ending in `/generate` |
+//! | `LLM_TIMEOUT_MS` | `8000` | longest wait for the model before the composed answer is used |
+//! | `LLM_MODEL` | unset | model name sent to a chat-completions endpoint |
+//! | `LLM_API_KEY` | unset | bearer key for the endpoint |
+//! | `SESSION_TTL_SECS` | `1800` | a conversation is forgotten after this long without a message |
 
+use std::time::Duration;
+
+use secrecy::SecretString;
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
+
+use crate::{llm::LlmConfig, upstream::ServiceUrls};
 
 /// This service's defaults: port 5006, database `assistant`.
 pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
@@ -17,13 +35,77 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
 pub struct Config {
     /// Host, port, MongoDB, RabbitMQ, Redis, shutdown grace.
     pub service: ServiceConfig,
+    /// Where product-, order- and customer-service live.
+    pub services: ServiceUrls,
+    /// Longest wait for one of them.
+    pub upstream_timeout: Duration,
+    /// The optional LLM.
+    pub llm: Option<LlmConfig>,
+    /// How long a silent conversation is remembered.
+    pub session_ttl: Duration,
 }
 
 impl Config {
     /// Reads the configuration, naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let llm = match env.get("LLM_ENDPOINT") {
+            Some(endpoint) => {
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    return Err(ConfigError {
+                        name: "LLM_ENDPOINT".to_owned(),
+                        reason: "must be an http(s) URL".to_owned(),
+                    });
+                }
+                Some(LlmConfig {
+                    endpoint,
+                    timeout: Duration::from_millis(env.parse("LLM_TIMEOUT_MS", 8000u64)?.max(1)),
+                    model: env.get("LLM_MODEL"),
+                    api_key: env.get("LLM_API_KEY").map(SecretString::from),
+                })
+            }
+            None => None,
+        };
         Ok(Self {
             service: ServiceConfig::from_env(env, DEFAULTS)?,
+            services: ServiceUrls {
+                products: env.string("PRODUCT_SERVICE_URL", "http://127.0.0.1:5002"),
+                orders: env.string("ORDER_SERVICE_URL", "http://127.0.0.1:5001"),
+                customers: env.string("CUSTOMER_SERVICE_URL", "http://127.0.0.1:5003"),
+            },
+            upstream_timeout: Duration::from_millis(
+                env.parse("UPSTREAM_TIMEOUT_MS", 3000u64)?.max(1),
+            ),
+            llm,
+            session_ttl: Duration::from_secs(env.parse("SESSION_TTL_SECS", 1800u64)?.max(1)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let cfg = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        assert_eq!(cfg.services.orders, "http://127.0.0.1:5001");
+        assert_eq!(cfg.services.products, "http://127.0.0.1:5002");
+        assert_eq!(cfg.services.customers, "http://127.0.0.1:5003");
+        assert!(cfg.llm.is_none());
+        assert_eq!(cfg.session_ttl, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn an_llm_endpoint_brings_its_timeout_and_model() {
+        let env = Env::from_pairs(&[
+            ("LLM_ENDPOINT", "http://127.0.0.1:9/generate"),
+            ("LLM_TIMEOUT_MS", "250"),
+            ("LLM_MODEL", "small"),
+        ]);
+        let llm = Config::from_env(&env).unwrap().llm.unwrap();
+        assert_eq!(llm.timeout, Duration::from_millis(250));
+        assert_eq!(llm.model.as_deref(), Some("small"));
+        let bad = Env::from_pairs(&[("LLM_ENDPOINT", "ftp://x")]);
+        assert_eq!(Config::from_env(&bad).unwrap_err().name, "LLM_ENDPOINT");
     }
 }

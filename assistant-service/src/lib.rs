@@ -1,17 +1,41 @@
 //! assistant-service: the support assistant: intents, function calling, grounded answers.
 //!
 //! # Layout
-//! - `config`: the settings this service reads.
-//! - `state`: what handlers share.
+//! - [`config`]: the settings, including where the other services and the optional LLM live.
+//! - [`state`]: what handlers share.
+//! - [`domain`]: no I/O: text features, the intent classifier and its rules, the knowledge
+//!   base with BM25 retrieval and citation checks, the persona and its output filter.
+//! - [`functions`]: the function registry and the shop's functions.
+//! - [`upstream`]: product-, order- and customer-service over HTTP, as the caller.
+//! - [`llm`]: the optional model (chat completions or `/generate`).
+//! - [`session`]: conversations in Redis.
+//! - [`engine`]: one turn, from message to checked answer.
+//! - [`events`]: the payloads published and the consumer of `topology::ASSISTANT`.
+//! - [`store`]: replies and escalations in MongoDB, with their events (the outbox).
+//! - [`routes`]: `POST /assistant/chat`, `GET /assistant/functions`, `GET /ws/chat/{id}`.
+//!
+//! The data the assistant is built from ships in `data/`: `intents.tsv` (labelled examples),
+//! `ground-truth.json` (policies) and `prompts.yaml` (identity and replies).
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
 //! `/health` and `/metrics` come from [`shared::server`].
 
 pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod events;
+pub mod functions;
+pub mod llm;
+pub mod routes;
+pub mod session;
 pub mod state;
+pub mod store;
+pub mod upstream;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::server::StartError;
+use shared::{outbox::Relay, server::StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -20,18 +44,54 @@ pub use state::AppState;
 
 /// The service's own routes.
 pub fn app(state: AppState) -> Router {
-    Router::new().with_state(state)
+    routes::router().with_state(state)
 }
 
-/// Connects MongoDB, RabbitMQ and Redis (without waiting for them) and serves on
-/// `listener` until `cancel` fires.
+/// How often the outbox relay looks for pending events when no write nudged it.
+const OUTBOX_POLL: Duration = Duration::from_millis(500);
+
+/// Connects MongoDB, RabbitMQ and Redis (without waiting for them), trains the classifier,
+/// starts the outbox relay and the event consumer, and serves on `listener` until `cancel`
+/// fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
-    shared::server::run_service(&config.service, listener, cancel, |infra| {
-        app(AppState { infra })
+    let service = config.service.clone();
+    shared::server::run_service(&service, listener, cancel.clone(), move |infra| {
+        let db = infra.db().clone();
+        let redis = infra
+            .redis
+            .clone()
+            .expect("assistant-service is configured with Redis");
+        let sessions = session::Sessions::new(redis, config.session_ttl);
+        let relay = Relay::new(
+            db.clone(),
+            &[store::REPLIES, store::ESCALATIONS],
+            infra.bus().clone(),
+            OUTBOX_POLL,
+        );
+        let upstream = upstream::Upstream::new(&config.services, config.upstream_timeout);
+        let engine = engine::Engine {
+            classifier: domain::Classifier::shipped(),
+            knowledge: domain::KnowledgeBase::shipped(),
+            persona: domain::Persona::shipped(),
+            functions: functions::shop::registry(upstream.clone()),
+            upstream,
+            llm: config.llm.clone().map(llm::Llm::new),
+            sessions: sessions.clone(),
+            db: db.clone(),
+            nudge: relay.nudge(),
+            bus: infra.bus.clone(),
+        };
+        relay.spawn(cancel.clone());
+        store::spawn_indexes(db, cancel.clone());
+        events::consumer::start(infra.bus(), sessions);
+        app(AppState {
+            infra,
+            engine: Arc::new(engine),
+        })
     })
     .await
 }

@@ -1,39 +1,12 @@
-//! assistant-service against the real MongoDB, RabbitMQ and Redis.
+//! assistant-service through real HTTP and WebSocket, against the real customer-, product- and
+//! order-service and the real MongoDB, RabbitMQ and Redis.
 
-use std::time::Duration;
-
-use assistant_service::{Config, DEFAULTS};
-use shared::testing::{TestNames, service_config, spawn};
-
-#[tokio::test]
-async fn health_reports_every_dependency_up_and_metrics_count_requests() {
-    let names = TestNames::new();
-    let config = Config {
-        service: service_config(DEFAULTS, &names),
-    };
-    let app = spawn(&config.service.clone(), |listener, cancel| {
-        assistant_service::run(config, listener, cancel)
-    })
-    .await;
-
-    let health = app.wait_healthy(Duration::from_secs(30)).await;
-    assert_eq!(health["service"], "assistant-service");
-    let deps: Vec<&str> = health["dependencies"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(deps, ["mongodb", "rabbitmq", "redis"]);
-
-    let (status, body) = app.get("/no/such/route").await;
-    assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "NOT_FOUND");
-    let metrics = app.get_text("/metrics").await;
-    assert!(
-        metrics.contains("http_requests_total{service=\"assistant-service\""),
-        "{metrics}"
-    );
-
-    app.stop_and_clean().await;
-}
+mod chat;
+mod events;
+mod functions;
+mod helpers;
+mod identity;
+mod llm;
+mod scenarios;
+mod sessions;
+mod ws;

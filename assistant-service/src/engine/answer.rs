@@ -1,0 +1,298 @@
+//! The deterministic answer of each intent. Functions are called here, chosen by the intent
+//! and the session's context; their results are kept for the LLM's prompt.
+
+use serde_json::{Value, json};
+
+use super::{Engine, Observer, Turn, phrasing, record, result_json, tool_call};
+use crate::{
+    domain::{Classification, Intent, citations::cite, persona::Reply, rules::Rule, text},
+    functions::{CallContext, FunctionError, shop},
+    session::{ProductRef, Session},
+};
+
+/// An answer before the LLM and the checks.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Draft {
+    /// The text, citations included.
+    pub text: String,
+    /// Functions called, in order.
+    pub functions: Vec<String>,
+    /// Each function's result (or error) as JSON, for the prompt.
+    pub results: Vec<(String, Value)>,
+    /// The session ends with this answer.
+    pub end_session: bool,
+}
+
+impl Draft {
+    fn say(text: String) -> Self {
+        Self {
+            text,
+            ..Self::default()
+        }
+    }
+}
+
+/// The answer to `turn`, whose intent is `class`.
+pub(super) async fn compose(
+    engine: &Engine,
+    session: &mut Session,
+    class: &Classification,
+    turn: &Turn,
+    observer: &Observer,
+) -> Draft {
+    let persona = &engine.persona;
+    let name = session.first_name().map(str::to_owned);
+    let name = name.as_deref();
+    match class.intent {
+        Intent::PolicyQuestion => policy(engine, &turn.message, name),
+        Intent::OrderStatus => orders(engine, session, turn, observer).await,
+        Intent::ProductSearch => products(engine, session, turn, observer).await,
+        Intent::Complaint => complaint(engine, session, turn).await,
+        Intent::Chitchat => Draft::say(persona.reply(chitchat(class, &turn.message), name)),
+        Intent::OffTopic => {
+            let reply = if class.rule == Some(Rule::Injection) {
+                Reply::Instructions
+            } else {
+                Reply::OffTopic
+            };
+            Draft::say(persona.reply(reply, name))
+        }
+        Intent::Violation => Draft {
+            end_session: true,
+            ..Draft::say(persona.reply(Reply::Violation, None))
+        },
+    }
+}
+
+fn chitchat(class: &Classification, message: &str) -> Reply {
+    if class.rule == Some(Rule::IdentityProbe) {
+        return Reply::Identity;
+    }
+    let words: Vec<String> = text::words(&message.to_lowercase());
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    let lower = message.to_lowercase();
+    if has(&[
+        "thanks",
+        "thank",
+        "thx",
+        "cheers",
+        "appreciate",
+        "helpful",
+        "awesome",
+        "perfect",
+        "great",
+    ]) {
+        Reply::Thanks
+    } else if has(&["bye", "goodbye", "later", "night"]) || lower.contains("see you") {
+        Reply::Goodbye
+    } else if has(&["who", "name"]) {
+        Reply::Identity
+    } else if lower.contains("what can you")
+        || lower.contains("what do you do")
+        || lower.contains("help me")
+    {
+        Reply::Capabilities
+    } else if has(&["how", "going", "doing"]) {
+        Reply::Smalltalk
+    } else {
+        Reply::Greeting
+    }
+}
+
+/// The policies that answer `question`, quoted with their citations.
+fn policy(engine: &Engine, question: &str, name: Option<&str>) -> Draft {
+    let hits = engine.knowledge.search(question, 2);
+    let Some(best) = hits.first() else {
+        return Draft::say(engine.persona.reply(Reply::NoPolicy, name));
+    };
+    let mut text = format!("{} {}", best.policy.text, cite(&best.policy.id));
+    if let Some(next) = hits.get(1).filter(|h| h.score >= best.score * 0.6) {
+        text.push_str(&format!(
+            " Also worth knowing: {} {}",
+            lowercase_first(&next.policy.text),
+            cite(&next.policy.id)
+        ));
+    }
+    text.push_str(" Is there anything else I can help you with?");
+    Draft::say(text)
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match (chars.next(), chars.clone().next()) {
+        // Keep "I" and acronyms ("PCI") as they are.
+        (Some(first), Some(second)) if !second.is_uppercase() && first != 'I' => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => s.to_owned(),
+    }
+}
+
+async fn call(
+    engine: &Engine,
+    draft: &mut Draft,
+    observer: &Observer,
+    turn: &Turn,
+    name: &str,
+    args: Value,
+) -> Result<Value, FunctionError> {
+    let ctx = CallContext {
+        bearer: turn.bearer.clone(),
+        customer_id: turn.caller.as_ref().map(|c| c.id.clone()),
+        request_id: turn.request_id.clone(),
+    };
+    let result = engine.functions.execute(name, args.clone(), &ctx).await;
+    tool_call(observer, name, &args, &result);
+    draft.functions.push(name.to_owned());
+    draft.results.push((name.to_owned(), result_json(&result)));
+    result
+}
+
+/// Which order: one named in the message, the one talked about last, or the customer's latest.
+async fn orders(engine: &Engine, session: &mut Session, turn: &Turn, observer: &Observer) -> Draft {
+    let persona = &engine.persona;
+    let mut draft = Draft::default();
+    if turn.caller.is_none() {
+        draft.text = persona.reply(Reply::SignIn, None);
+        return draft;
+    }
+    let lower = turn.message.to_lowercase();
+    let wants_list = ["orders", "history", "placed", "purchases"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let named = text::order_ids(&turn.message).into_iter().next();
+    let email = text::email(&turn.message).or_else(|| {
+        wants_list
+            .then(|| session.customer.as_ref().and_then(|c| c.email.clone()))
+            .flatten()
+    });
+    if named.is_none()
+        && let Some(email) = email
+    {
+        let result = call(
+            engine,
+            &mut draft,
+            observer,
+            turn,
+            shop::GET_CUSTOMER_ORDERS,
+            json!({ "email": email }),
+        )
+        .await;
+        if let Ok(found) = &result
+            && let Some(latest) = found["orders"][0]["orderId"].as_str()
+        {
+            session.last_order_id = Some(latest.to_owned());
+        }
+        draft.text = phrasing::customer_orders(&result, &email);
+        return draft;
+    }
+    let mut order_id = named.or_else(|| session.last_order_id.clone());
+    if order_id.is_none()
+        && let Some(caller) = &turn.caller
+    {
+        order_id = engine
+            .sessions
+            .latest_order(&caller.id)
+            .await
+            .ok()
+            .flatten();
+    }
+    let Some(order_id) = order_id else {
+        draft.text = persona.reply(Reply::NeedOrderNumber, session.first_name());
+        return draft;
+    };
+    let result = call(
+        engine,
+        &mut draft,
+        observer,
+        turn,
+        shop::GET_ORDER_STATUS,
+        json!({ "orderId": order_id }),
+    )
+    .await;
+    if result.is_ok() {
+        session.last_order_id = Some(order_id.clone());
+    }
+    draft.text = phrasing::order_status(&result, &order_id, &turn.message);
+    draft
+}
+
+async fn products(
+    engine: &Engine,
+    session: &mut Session,
+    turn: &Turn,
+    observer: &Observer,
+) -> Draft {
+    let mut draft = Draft::default();
+    let query = phrasing::product_query(&turn.message);
+    let (query, follow_up) = match (query, &session.last_product) {
+        (Some(q), _) => (q, false),
+        (None, Some(last)) => (last.name.clone(), true),
+        (None, None) => {
+            draft.text = engine
+                .persona
+                .reply(Reply::NeedProduct, session.first_name());
+            return draft;
+        }
+    };
+    let limit = if follow_up { 1 } else { 5 };
+    let result = call(
+        engine,
+        &mut draft,
+        observer,
+        turn,
+        shop::SEARCH_PRODUCTS,
+        json!({ "query": query, "limit": limit }),
+    )
+    .await;
+    if let Ok(found) = &result
+        && let (Some(id), Some(name)) = (
+            found["products"][0]["id"].as_str(),
+            found["products"][0]["name"].as_str(),
+        )
+    {
+        session.last_product = Some(ProductRef {
+            id: id.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+    draft.text = if follow_up {
+        phrasing::one_product(&result, &query)
+    } else {
+        phrasing::product_list(&result, &query)
+    };
+    draft
+}
+
+async fn complaint(engine: &Engine, session: &mut Session, turn: &Turn) -> Draft {
+    let persona = &engine.persona;
+    let name = session.first_name().map(str::to_owned);
+    let mut text = persona.reply(Reply::Complaint, name.as_deref());
+    let escalation = if session.escalated {
+        Reply::AlreadyEscalated
+    } else if record::escalate(engine, session, turn).await {
+        session.escalated = true;
+        Reply::Escalated
+    } else {
+        Reply::EscalationFailed
+    };
+    text.push(' ');
+    text.push_str(&persona.reply(escalation, None));
+    if escalation != Reply::EscalationFailed
+        && let Some(policy) = engine.knowledge.get("Policy7.1")
+    {
+        text.push_str(&format!(" {}", cite(&policy.id)));
+    }
+    let hits = engine.knowledge.search(&turn.message, 1);
+    if let Some(hit) = hits
+        .first()
+        .filter(|h| h.score >= 4.0 && h.policy.id != "Policy7.1")
+    {
+        text.push_str(&format!(
+            " In the meantime, here's what our policy says: {} {}",
+            hit.policy.text,
+            cite(&hit.policy.id)
+        ));
+    }
+    Draft::say(text)
+}

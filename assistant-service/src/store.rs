@@ -1,0 +1,53 @@
+//! MongoDB of assistant-service: a record of every reply and every escalation, each written
+//! together with its event (the outbox), so neither event is lost while the broker is down.
+
+use bson::{Document, doc};
+use mongodb::Database;
+use shared::{ApiError, events::Envelope, outbox};
+
+/// One document per answered message.
+pub const REPLIES: &str = "replies";
+/// One document per complaint handed to a person.
+pub const ESCALATIONS: &str = "escalations";
+
+/// Inserts `record` into `collection` with `event` pending in its outbox.
+pub async fn insert_with_event<T: serde::Serialize>(
+    db: &Database,
+    collection: &str,
+    record: &T,
+    event: &Envelope,
+) -> Result<(), ApiError> {
+    let mut document: Document = bson::to_document(record).map_err(ApiError::internal)?;
+    document.insert("_id", event.id.to_string());
+    document.insert("at", bson::DateTime::from_chrono(event.occurred_at));
+    document.extend(outbox::initial(std::slice::from_ref(event)).map_err(ApiError::internal)?);
+    db.collection::<Document>(collection)
+        .insert_one(document)
+        .await?;
+    Ok(())
+}
+
+/// Indexes the relay and look-ups rely on; retried in the background until MongoDB answers.
+pub fn spawn_indexes(db: Database, cancel: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let mut wait = std::time::Duration::from_millis(200);
+        loop {
+            let index = mongodb::IndexModel::builder()
+                .keys(doc! { "sessionId": 1 })
+                .build();
+            let created = db
+                .collection::<Document>(ESCALATIONS)
+                .create_index(index)
+                .await;
+            match created {
+                Ok(_) => return,
+                Err(e) => tracing::debug!(error = %e, "indexes not created yet"),
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(std::time::Duration::from_secs(5));
+        }
+    });
+}
