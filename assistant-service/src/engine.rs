@@ -2,11 +2,12 @@
 //! LLM phrase it when one is configured, check citations and identity, remember, publish.
 //!
 //! - `answer`: the deterministic answer of each intent, calling functions as needed.
-//! - `phrasing`: how orders and products are described in words.
+//! - `phrasing`, `catalog`: how orders and products are described in words.
 //! - `grounding`: the LLM prompt and the checks its draft must pass.
 //! - `record`: the `assistant.replied` and `support.escalated` events.
 
 mod answer;
+mod catalog;
 mod grounding;
 mod phrasing;
 mod record;

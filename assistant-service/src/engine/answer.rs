@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Engine, Observer, Turn, phrasing, record, result_json, tool_call};
+use super::{Engine, Observer, Turn, catalog, phrasing, record, result_json, tool_call};
 use crate::{
     domain::{Classification, Intent, citations::cite, persona::Reply, rules::Rule, text},
     functions::{CallContext, FunctionError, shop},
@@ -224,7 +224,7 @@ async fn products(
     observer: &Observer,
 ) -> Draft {
     let mut draft = Draft::default();
-    let query = phrasing::product_query(&turn.message);
+    let query = catalog::product_query(&turn.message);
     let (query, follow_up) = match (query, &session.last_product) {
         (Some(q), _) => (q, false),
         (None, Some(last)) => (last.name.clone(), true),
@@ -257,9 +257,9 @@ async fn products(
         });
     }
     draft.text = if follow_up {
-        phrasing::one_product(&result, &query)
+        catalog::one_product(&result, &query)
     } else {
-        phrasing::product_list(&result, &query)
+        catalog::product_list(&result, &query)
     };
     draft
 }
