@@ -195,6 +195,23 @@ impl Persona {
     }
 }
 
+impl Persona {
+    /// Whether `text` repeats six or more consecutive words of the instructions (the system
+    /// prompt after its first line, which only introduces the persona, and the rules): a leak,
+    /// however the question was put.
+    pub fn echoes_instructions(&self, text: &str) -> bool {
+        const WINDOW: usize = 6;
+        let answer = normalise(text);
+        // Everything but the first line, which only says who the assistant is.
+        let prompt = self.system_prompt();
+        let source = normalise(prompt.split_once('\n').map_or("", |(_, rest)| rest));
+        let words: Vec<&str> = source.split_whitespace().collect();
+        words
+            .windows(WINDOW)
+            .any(|w| answer.contains(&format!(" {} ", w.join(" "))))
+    }
+}
+
 /// Lower case, words separated by single spaces, padded, so phrases match on word boundaries.
 fn normalise(text: &str) -> String {
     let lower = text.to_lowercase();
@@ -239,6 +256,23 @@ mod tests {
             "Both items are in stock.",
         ] {
             assert_eq!(persona.forbidden_term(fine), None, "{fine}");
+        }
+    }
+
+    #[test]
+    fn repeating_the_instructions_is_caught_but_ordinary_answers_are_not() {
+        let persona = Persona::shipped();
+        assert!(persona.echoes_instructions(
+            "Sure! I was told: answer only from the policies and lookup results given below."
+        ));
+        assert!(!persona.echoes_instructions(
+            "Items can be returned within 30 days of delivery for a full refund [Policy3.1]."
+        ));
+        for reply in Reply::ALL {
+            assert!(
+                !persona.echoes_instructions(&persona.reply(reply, None)),
+                "{reply:?}"
+            );
         }
     }
 

@@ -1,6 +1,7 @@
 //! The LLM path: a grounded prompt (identity, retrieved policies, function results, the
 //! conversation) and the checks its draft must pass before it replaces the composed answer:
-//! nothing the persona must never say, and, for a policy question, at least one citation of a
+//! nothing the persona must never say, no repetition of its instructions, and, for a policy
+//! question, at least one citation of a
 //! real policy. Invalid citations are removed later, like any answer's.
 
 use super::{Engine, Turn, answer::Draft};
@@ -86,6 +87,11 @@ pub(super) async fn phrase(
     if let Some(term) = engine.persona.forbidden_term(&text) {
         tracing::warn!(%term, "the LLM's answer broke the persona rules; using the composed one");
         metrics::counter!("assistant_llm_rejected_total", "reason" => "identity").increment(1);
+        return (draft.text.clone(), false);
+    }
+    if engine.persona.echoes_instructions(&text) {
+        tracing::warn!("the LLM's answer repeats its instructions; using the composed one");
+        metrics::counter!("assistant_llm_rejected_total", "reason" => "instructions").increment(1);
         return (draft.text.clone(), false);
     }
     if class.intent == Intent::PolicyQuestion
