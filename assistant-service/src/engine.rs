@@ -293,9 +293,3 @@ pub(crate) fn result_json(result: &Result<Value, crate::functions::FunctionError
         Err(e) => e.to_json(),
     }
 }
-
-#[allow(dead_code)]
-fn _assert_send(engine: Arc<Engine>, turn: Turn) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(async move { engine.handle(turn, None).await });
-}
