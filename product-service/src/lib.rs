@@ -3,11 +3,13 @@
 //! # Layout
 //! - `config`: the settings this service reads.
 //! - `state`: what handlers share.
+//! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
 //! `/health` and `/metrics` come from [`shared::server`].
 
 pub mod config;
+pub mod domain;
 pub mod state;
 
 use axum::Router;

@@ -1,0 +1,124 @@
+//! A product as the service keeps and shows it: its [`ProductDraft`] fields plus identity and
+//! timestamps, and its JSON form.
+
+use bson::oid::ObjectId;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use super::draft::ProductDraft;
+use super::money::Cents;
+
+/// Whether `stock` is low: strictly below `threshold`. `product.stock_low` goes out when this
+/// becomes true, once, until the stock is back at or above the threshold.
+pub fn is_low(stock: i64, threshold: i64) -> bool {
+    stock < threshold
+}
+
+/// A product as kept: its draft fields plus identity and timestamps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// The product's id.
+    pub id: ObjectId,
+    /// Everything an admin sets.
+    pub fields: ProductDraft,
+    /// When it was created (millisecond precision, as stored).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The JSON form of a product, in API answers and in `product.*` events.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct View<'a> {
+    id: String,
+    name: &'a str,
+    description: &'a str,
+    price: Cents,
+    category: &'a str,
+    tags: &'a [String],
+    image_url: Option<&'a str>,
+    stock: i64,
+    low_stock_threshold: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Product {
+    /// `{id, name, description, price, category, tags, imageUrl, stock, lowStockThreshold,
+    /// createdAt, updatedAt}`, with the id as a plain string and the price as a number.
+    pub fn to_json(&self) -> Value {
+        let f = &self.fields;
+        let view = View {
+            id: self.id.to_hex(),
+            name: &f.name,
+            description: &f.description,
+            price: f.price,
+            category: &f.category,
+            tags: &f.tags,
+            image_url: f.image_url.as_deref(),
+            stock: f.stock,
+            low_stock_threshold: f.low_stock_threshold,
+            created_at: timestamp(self.created_at),
+            updated_at: timestamp(self.updated_at),
+        };
+        serde_json::to_value(view).unwrap_or(Value::Null)
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2024-05-01T12:00:00.000Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_json_form_has_the_documented_fields() {
+        let at = DateTime::parse_from_rfc3339("2024-05-01T12:00:00.123Z")
+            .unwrap()
+            .to_utc();
+        let product = Product {
+            id: ObjectId::parse_str("665f1b2c3d4e5f6a7b8c9d0e").unwrap(),
+            fields: ProductDraft::parse(&json!({
+                "name": "Trail Runner", "price": 89.99, "category": "Shoes", "stock": 12,
+            }))
+            .unwrap(),
+            created_at: at,
+            updated_at: at,
+        };
+        let json = product.to_json();
+        assert_eq!(json["id"], "665f1b2c3d4e5f6a7b8c9d0e");
+        assert_eq!(json["price"].to_string(), "89.99");
+        assert_eq!(json["createdAt"], "2024-05-01T12:00:00.123Z");
+        assert_eq!(json["lowStockThreshold"], 5);
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "category",
+                "createdAt",
+                "description",
+                "id",
+                "imageUrl",
+                "lowStockThreshold",
+                "name",
+                "price",
+                "stock",
+                "tags",
+                "updatedAt"
+            ]
+        );
+    }
+}
