@@ -1,19 +1,28 @@
 //! product-service: the catalog, stock, reservations and low-stock events.
 //!
 //! # Layout
-//! - `config`: the settings this service reads.
-//! - `state`: what handlers share.
+//! - [`config`]: the settings this service reads.
+//! - [`state`]: what handlers share.
+//! - [`routes`]: `/products` (public reads, admin writes) and the `Admin` extractor.
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
+//! - [`store`]: MongoDB: the catalog.
+//! - [`cache`]: the Redis read cache and its generation-counter invalidation.
+//! - [`events`]: what is published (through the outbox).
 //!
-//! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
-//! `/health` and `/metrics` come from [`shared::server`].
+//! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
+//! outbox relay, and serves. `/health` and `/metrics` come from
+//! [`shared::server`].
 
+pub mod cache;
 pub mod config;
 pub mod domain;
+pub mod events;
+pub mod routes;
 pub mod state;
+pub mod store;
 
 use axum::Router;
-use shared::server::StartError;
+use shared::{outbox::Relay, server::StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -22,18 +31,29 @@ pub use state::AppState;
 
 /// The service's own routes.
 pub fn app(state: AppState) -> Router {
-    Router::new().with_state(state)
+    routes::router().with_state(state)
 }
 
-/// Connects MongoDB, RabbitMQ and Redis (without waiting for them) and serves on
-/// `listener` until `cancel` fires.
+/// Connects MongoDB, RabbitMQ and Redis (without waiting for them), creates the indexes in the
+/// background, starts the outbox relay, and serves on `listener` until
+/// `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
-    shared::server::run_service(&config.service, listener, cancel, |infra| {
-        app(AppState { infra })
+    shared::server::run_service(&config.service, listener, cancel.clone(), |infra| {
+        let db = infra.db().clone();
+        let relay = Relay::new(
+            db.clone(),
+            &[store::PRODUCTS, store::RESERVATIONS],
+            infra.bus().clone(),
+            config::OUTBOX_POLL,
+        );
+        let state = AppState::new(infra, relay.nudge());
+        relay.spawn(cancel.clone());
+        store::spawn_indexes(db, cancel.clone());
+        app(state)
     })
     .await
 }

@@ -1,22 +1,22 @@
-//! product-service against the real MongoDB, RabbitMQ and Redis.
+//! product-service against the real MongoDB (or its stand-in), RabbitMQ and Redis.
+
+mod cache;
+mod crud;
+mod events;
+mod gaps;
+mod helpers;
+mod listing;
+mod order_service;
 
 use std::time::Duration;
 
-use product_service::{Config, DEFAULTS};
-use shared::testing::{TestNames, service_config, spawn};
+use helpers::spawn_app;
 
 #[tokio::test]
 async fn health_reports_every_dependency_up_and_metrics_count_requests() {
-    let names = TestNames::new();
-    let config = Config {
-        service: service_config(DEFAULTS, &names),
-    };
-    let app = spawn(&config.service.clone(), |listener, cancel| {
-        product_service::run(config, listener, cancel)
-    })
-    .await;
+    let app = spawn_app().await;
 
-    let health = app.wait_healthy(Duration::from_secs(30)).await;
+    let health = app.app.wait_healthy(Duration::from_secs(30)).await;
     assert_eq!(health["service"], "product-service");
     let deps: Vec<&str> = health["dependencies"]
         .as_object()
@@ -26,14 +26,14 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         .collect();
     assert_eq!(deps, ["mongodb", "rabbitmq", "redis"]);
 
-    let (status, body) = app.get("/no/such/route").await;
+    let (status, body) = app.app.get("/no/such/route").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "NOT_FOUND");
-    let metrics = app.get_text("/metrics").await;
+    let metrics = app.app.get_text("/metrics").await;
     assert!(
         metrics.contains("http_requests_total{service=\"product-service\""),
         "{metrics}"
     );
 
-    app.stop_and_clean().await;
+    app.stop().await;
 }

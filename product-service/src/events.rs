@@ -1,0 +1,24 @@
+//! Events: what product-service publishes, always through the outbox (staged in the same
+//! single-document write as the change, then sent by the relay started in [`crate::run`]):
+//! `product.created`, `product.updated` (data: the product as the API shows it) and
+//! `product.deleted` (`{id}`), staged on the product.
+
+use serde::Serialize;
+use shared::events::Envelope;
+
+/// The `source` of every event this service publishes.
+pub const SOURCE: &str = crate::config::DEFAULTS.name;
+
+/// A new event of `kind` caused by the request (or event) `correlation_id`.
+pub fn envelope(
+    kind: &str,
+    correlation_id: &str,
+    data: impl Serialize,
+) -> Result<Envelope, serde_json::Error> {
+    Ok(Envelope::new(
+        kind,
+        SOURCE,
+        correlation_id,
+        serde_json::to_value(data)?,
+    ))
+}

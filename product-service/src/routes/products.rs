@@ -1,0 +1,126 @@
+//! `/products`: the public catalog reads, served through the cache, and the admin's writes,
+//! which invalidate it before answering.
+
+use axum::{
+    Json, Router,
+    extract::{Query, State, rejection::QueryRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::{Value, json};
+use shared::{
+    ApiError,
+    error::{ok, page},
+    extract::{AppJson, ObjectIdPath},
+    telemetry::request_id,
+};
+
+use super::Admin;
+use crate::{
+    cache::{list_entry, product_entry},
+    domain::{product::ProductDraft, query::ListQuery},
+    state::AppState,
+};
+
+/// `GET/POST /products`, `GET/PUT/DELETE /products/{id}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/products", get(list).post(create))
+        .route("/products/{id}", get(show).put(replace).delete(remove))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no such product".to_owned())
+}
+
+/// A JSON body that is already serialised (as the cache keeps it).
+fn json_text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `GET /products`: one page of matches, `meta.total` counting all of them.
+#[tracing::instrument(skip_all)]
+async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
+    let query = ListQuery::parse(&pairs)?;
+    let body = state
+        .cache
+        .read_through(&list_entry(&query.canonical()), || async {
+            let (products, total) = state.products.list(&query).await?;
+            let data: Vec<Value> = products.iter().map(|p| p.to_json()).collect();
+            let Json(body) = page(data, query.page, query.limit, total);
+            Ok(body.to_string())
+        })
+        .await?;
+    Ok(json_text(body))
+}
+
+/// `GET /products/{id}`: 404 for a missing or deleted product.
+#[tracing::instrument(skip_all, fields(product.id = %id))]
+async fn show(
+    State(state): State<AppState>,
+    ObjectIdPath(id): ObjectIdPath,
+) -> Result<Response, ApiError> {
+    let body = state
+        .cache
+        .read_through(&product_entry(&id), || async {
+            let product = state.products.find(id).await?.ok_or_else(not_found)?;
+            let Json(body) = ok(product.to_json());
+            Ok(body.to_string())
+        })
+        .await?;
+    Ok(json_text(body))
+}
+
+/// `POST /products` (admin): 201 with the new product.
+#[tracing::instrument(skip_all)]
+async fn create(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    headers: HeaderMap,
+    AppJson(body): AppJson<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let draft = ProductDraft::parse(&body)?;
+    let product = state.products.create(draft, &request_id(&headers)).await?;
+    state.written().await;
+    Ok((StatusCode::CREATED, ok(product.to_json())))
+}
+
+/// `PUT /products/{id}` (admin): replaces every editable field.
+#[tracing::instrument(skip_all, fields(product.id = %id))]
+async fn replace(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ObjectIdPath(id): ObjectIdPath,
+    headers: HeaderMap,
+    AppJson(body): AppJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let draft = ProductDraft::parse(&body)?;
+    let product = state
+        .products
+        .replace(id, draft, &request_id(&headers))
+        .await?
+        .ok_or_else(not_found)?;
+    state.written().await;
+    Ok(ok(product.to_json()))
+}
+
+/// `DELETE /products/{id}` (admin): the product disappears from reads at once; its events
+/// still go out.
+#[tracing::instrument(skip_all, fields(product.id = %id))]
+async fn remove(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ObjectIdPath(id): ObjectIdPath,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    if !state.products.delete(id, &request_id(&headers)).await? {
+        return Err(not_found());
+    }
+    state.written().await;
+    Ok(ok(json!({ "id": id.to_hex(), "deleted": true })))
+}

@@ -1,0 +1,99 @@
+//! MongoDB: the `products` and `reservations` collections, their indexes, and the writes that
+//! carry their events in the same single-document write (the outbox of DESIGN.md).
+//!
+//! A product document holds, besides its fields, `reservations: {<orderId>: quantity}` (what
+//! each order holds of it; 0 once given back) and `stockLow` (whether `product.stock_low` went
+//! out for the current low period). A reservation document (`_id` = order id) holds the order's
+//! lines and its [`crate::domain::stock::Status`], and carries the order-level events.
+//!
+//! Forms chosen to be right on MongoDB and on the stand-in alike (each with a test named after
+//! the gap in `tests/api/gaps.rs`): product timestamps are integers (epoch milliseconds),
+//! because the stand-in stores a date written by `$set` as a string; flags are read as
+//! booleans or integers, because it stores a `$set` boolean as 0 or 1; `tags` has no index,
+//! because on the stand-in an index on an array field hides documents from `find`.
+
+pub mod products;
+
+use std::time::Duration;
+
+use bson::{Bson, Document, doc};
+use mongodb::{Database, IndexModel};
+use tokio_util::sync::CancellationToken;
+
+/// The catalog.
+pub const PRODUCTS: &str = "products";
+/// One document per order whose stock was asked for.
+pub const RESERVATIONS: &str = "reservations";
+
+/// An integer field, whatever integer type the server kept it in (the stand-in returns small
+/// 64-bit integers as 32-bit ones).
+pub fn int(document: &Document, field: &str) -> Option<i64> {
+    match document.get(field)? {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        Bson::Double(n) if n.fract() == 0.0 => Some(*n as i64),
+        _ => None,
+    }
+}
+
+/// A flag, whether the server kept it as a boolean or (the stand-in, after `$set`) 0 or 1.
+pub fn flag(document: &Document, field: &str) -> bool {
+    match document.get(field) {
+        Some(Bson::Boolean(b)) => *b,
+        _ => int(document, field).is_some_and(|n| n != 0),
+    }
+}
+
+/// Now, to the millisecond: as stored (epoch milliseconds) and as shown.
+pub fn now() -> (i64, chrono::DateTime<chrono::Utc>) {
+    let millis = chrono::Utc::now().timestamp_millis();
+    (millis, from_millis(millis))
+}
+
+/// A stored timestamp (epoch milliseconds) as a time.
+pub fn from_millis(millis: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+/// Creates the indexes in the background, retrying while the database is down, so that the
+/// service starts without it.
+pub fn spawn_indexes(db: Database, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match create_indexes(&db).await {
+                Ok(()) => {
+                    tracing::debug!("indexes in place");
+                    return;
+                }
+                Err(e) => tracing::debug!(error = %e, ?backoff, "indexes not created yet"),
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    })
+}
+
+async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let keys = [
+        doc! { "deletedAt": 1 },
+        doc! { "categoryKey": 1 },
+        doc! { "createdAt": -1 },
+        doc! { "priceCents": 1 },
+        doc! { "nameKey": 1 },
+    ];
+    let models: Vec<IndexModel> = keys
+        .into_iter()
+        .map(|k| IndexModel::builder().keys(k).build())
+        .collect();
+    db.collection::<Document>(PRODUCTS)
+        .create_indexes(models)
+        .await?;
+    db.collection::<Document>(RESERVATIONS)
+        .create_index(IndexModel::builder().keys(doc! { "status": 1 }).build())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The catalog in MongoDB: reading products, and the admin's writes, each staging its
+//! `product.*` event in the same single-document write. Listing is in [`listing`].
+
+use bson::{Bson, Document, doc, oid::ObjectId};
+use mongodb::{Collection, Database};
+use serde::Deserialize;
+use shared::{ApiError, events::keys, outbox};
+
+use crate::{
+    domain::{
+        money::Cents,
+        product::{Product, ProductDraft, is_low},
+        stock::StockLow,
+    },
+    events::envelope,
+};
+
+/// A product document as stored (bookkeeping fields left out).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    name: String,
+    #[serde(default)]
+    description: String,
+    price_cents: i64,
+    category: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    image_url: Option<String>,
+    stock: i64,
+    low_stock_threshold: i64,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    stock_low: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// A boolean as MongoDB keeps it, or as the stand-in keeps a `$set` one (0 or 1).
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(de: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match Flag::deserialize(de)? {
+        Flag::Bool(b) => b,
+        Flag::Int(n) => n != 0,
+    })
+}
+
+impl From<Stored> for Product {
+    fn from(s: Stored) -> Self {
+        Self {
+            id: s.id,
+            fields: ProductDraft {
+                name: s.name,
+                description: s.description,
+                price: Cents::from_stored(s.price_cents),
+                category: s.category,
+                tags: s.tags,
+                image_url: s.image_url,
+                stock: s.stock,
+                low_stock_threshold: s.low_stock_threshold,
+            },
+            created_at: super::from_millis(s.created_at),
+            updated_at: super::from_millis(s.updated_at),
+        }
+    }
+}
+
+/// Leaves out what readers never need: pending events and per-order holdings.
+fn projection() -> Document {
+    doc! { outbox::FIELD: 0, outbox::COUNT: 0, "reservations": 0 }
+}
+
+/// Only products that were not deleted.
+fn live() -> Document {
+    doc! { "deletedAt": { "$exists": false } }
+}
+
+/// The stored form of the editable fields, with the lowercase keys used to filter and sort.
+fn fields(draft: &ProductDraft) -> Document {
+    doc! {
+        "name": &draft.name,
+        "nameKey": draft.name.to_lowercase(),
+        "description": &draft.description,
+        "priceCents": draft.price.get(),
+        "category": &draft.category,
+        "categoryKey": draft.category.to_lowercase(),
+        "tags": &draft.tags,
+        "imageUrl": draft.image_url.as_deref().map_or(Bson::Null, Bson::from),
+        "stock": draft.stock,
+        "lowStockThreshold": draft.low_stock_threshold,
+    }
+}
+
+fn encode(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+    ApiError::internal(e)
+}
+
+pub mod listing;
+
+pub use listing::MAX_CANDIDATES;
+
+/// The `products` collection.
+#[derive(Clone)]
+pub struct Products {
+    collection: Collection<Document>,
+}
+
+impl Products {
+    /// The catalog of `db`.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            collection: db.collection(super::PRODUCTS),
+        }
+    }
+
+    async fn stored(&self, id: ObjectId) -> Result<Option<Stored>, ApiError> {
+        let mut filter = live();
+        filter.insert("_id", id);
+        let found = self
+            .collection
+            .find_one(filter)
+            .projection(projection())
+            .await?;
+        found
+            .map(bson::from_document::<Stored>)
+            .transpose()
+            .map_err(encode)
+    }
+
+    /// The product `id`, unless it is missing or deleted.
+    #[tracing::instrument(skip(self))]
+    pub async fn find(&self, id: ObjectId) -> Result<Option<Product>, ApiError> {
+        Ok(self.stored(id).await?.map(Product::from))
+    }
+
+    /// Adds a product, staging `product.created`.
+    #[tracing::instrument(skip_all)]
+    pub async fn create(
+        &self,
+        draft: ProductDraft,
+        correlation: &str,
+    ) -> Result<Product, ApiError> {
+        let (millis, now) = super::now();
+        let product = Product {
+            id: ObjectId::new(),
+            fields: draft,
+            created_at: now,
+            updated_at: now,
+        };
+        let event =
+            envelope(keys::PRODUCT_CREATED, correlation, product.to_json()).map_err(encode)?;
+        let mut document = doc! { "_id": product.id };
+        document.extend(fields(&product.fields));
+        document.extend(doc! { "stockLow": false, "createdAt": millis, "updatedAt": millis });
+        document.extend(outbox::initial(&[event]).map_err(encode)?);
+        self.collection.insert_one(document).await?;
+        Ok(product)
+    }
+
+    /// Replaces every editable field of `id`, staging `product.updated`, plus
+    /// `product.stock_low` when the new stock is low and this low period was not announced
+    /// yet. `None` when the product is missing or deleted.
+    #[tracing::instrument(skip(self, draft, correlation))]
+    pub async fn replace(
+        &self,
+        id: ObjectId,
+        draft: ProductDraft,
+        correlation: &str,
+    ) -> Result<Option<Product>, ApiError> {
+        // The stock-low flag may be flipped by the stock consumer between our read and our
+        // write; the write is guarded by the flag we read, and tried again if it moved.
+        for _ in 0..5 {
+            let Some(current) = self.stored(id).await? else {
+                return Ok(None);
+            };
+            let (millis, now) = super::now();
+            let product = Product {
+                id,
+                fields: draft.clone(),
+                created_at: super::from_millis(current.created_at),
+                updated_at: now,
+            };
+            let low = is_low(draft.stock, draft.low_stock_threshold);
+            let mut events = vec![
+                envelope(keys::PRODUCT_UPDATED, correlation, product.to_json()).map_err(encode)?,
+            ];
+            if low && !current.stock_low {
+                let data = StockLow {
+                    product_id: id.to_hex(),
+                    name: &draft.name,
+                    stock: draft.stock,
+                    threshold: draft.low_stock_threshold,
+                };
+                events.push(envelope(keys::PRODUCT_STOCK_LOW, correlation, data).map_err(encode)?);
+            }
+            let mut set = fields(&draft);
+            set.extend(doc! { "stockLow": low, "updatedAt": millis });
+            let mut update = doc! { "$set": set };
+            outbox::stage(&mut update, &events).map_err(encode)?;
+            let mut filter = live();
+            filter.insert("_id", id);
+            filter.insert("stockLow", flag_guard(current.stock_low));
+            if self
+                .collection
+                .update_one(filter, update)
+                .await?
+                .matched_count
+                == 1
+            {
+                return Ok(Some(product));
+            }
+        }
+        Err(ApiError::Conflict(
+            "the product kept changing while being saved; retry".to_owned(),
+        ))
+    }
+
+    /// Marks `id` deleted (it keeps its pending events), staging `product.deleted`. `false`
+    /// when it is missing or already deleted.
+    #[tracing::instrument(skip(self, correlation))]
+    pub async fn delete(&self, id: ObjectId, correlation: &str) -> Result<bool, ApiError> {
+        let (millis, _) = super::now();
+        let event = envelope(
+            keys::PRODUCT_DELETED,
+            correlation,
+            serde_json::json!({ "id": id.to_hex() }),
+        )
+        .map_err(encode)?;
+        let mut update = doc! { "$set": { "deletedAt": millis, "updatedAt": millis } };
+        outbox::stage(&mut update, &[event]).map_err(encode)?;
+        let mut filter = live();
+        filter.insert("_id", id);
+        Ok(self
+            .collection
+            .update_one(filter, update)
+            .await?
+            .matched_count
+            == 1)
+    }
+}
+
+/// Matches a stored `stockLow` equal to `flag` (a missing field counts as `false`).
+pub fn flag_guard(flag: bool) -> Bson {
+    if flag {
+        Bson::Boolean(true)
+    } else {
+        Bson::Document(doc! { "$ne": true })
+    }
+}
+
+fn decode(documents: Vec<Document>) -> Result<Vec<Product>, ApiError> {
+    documents
+        .into_iter()
+        .map(|d| bson::from_document::<Stored>(d).map(Product::from))
+        .collect::<Result<_, _>>()
+        .map_err(encode)
+}

@@ -1,0 +1,92 @@
+//! Where the MongoDB stand-in differs from MongoDB, and the form this service uses that is
+//! right on both (DESIGN.md: "note it in a test named after the gap").
+
+use bson::{Document, doc};
+use product_service::store::{flag, from_millis, int};
+use shared::testing::eventually;
+
+use crate::helpers::{WAIT, product, spawn_app};
+
+#[tokio::test]
+async fn the_stand_in_returns_small_int64s_as_int32s_so_integers_are_read_tolerantly() {
+    let app = spawn_app().await;
+    let things = app.db.collection::<Document>("gap_integers");
+    things
+        .insert_one(doc! { "_id": 1, "stock": 5_i64 })
+        .await
+        .unwrap();
+    things
+        .update_one(doc! { "_id": 1 }, doc! { "$inc": { "stock": -2_i64 } })
+        .await
+        .unwrap();
+
+    let stored = things.find_one(doc! { "_id": 1 }).await.unwrap().unwrap();
+
+    assert_eq!(int(&stored, "stock"), Some(3));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_set_boolean_becomes_an_integer_on_the_stand_in_so_flags_are_read_either_way() {
+    let app = spawn_app().await;
+    let flags = app.db.collection::<Document>("gap_flags");
+    flags
+        .insert_one(doc! { "_id": 1, "f": false })
+        .await
+        .unwrap();
+    flags
+        .update_one(doc! { "_id": 1 }, doc! { "$set": { "f": true } })
+        .await
+        .unwrap();
+
+    let stored = flags.find_one(doc! { "_id": 1 }).await.unwrap().unwrap();
+
+    // MongoDB keeps `true`; the stand-in keeps 1. Queries treat both alike on each server.
+    assert!(flag(&stored, "f"));
+    assert_eq!(flags.count_documents(doc! { "f": true }).await.unwrap(), 1);
+    assert_eq!(
+        flags
+            .count_documents(doc! { "f": { "$ne": true } })
+            .await
+            .unwrap(),
+        0
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_set_date_becomes_a_string_on_the_stand_in_so_product_timestamps_are_epoch_milliseconds()
+{
+    let app = spawn_app().await;
+    let created = app.create_ok(&product("Timed", 1.0, 1)).await;
+    let id = created["id"].as_str().unwrap();
+
+    let (_, replaced) = app.replace(id, &product("Timed again", 2.0, 1)).await;
+
+    let stored = app.product_doc(id).await;
+    let updated = int(&stored, "updatedAt").expect("an integer timestamp");
+    assert_eq!(
+        from_millis(updated).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        replaced["data"]["updatedAt"].as_str().unwrap()
+    );
+    assert_eq!(app.get_product(id).await.1["data"], replaced["data"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_index_on_an_array_hides_documents_from_find_on_the_stand_in_so_tags_are_not_indexed() {
+    let app = spawn_app().await;
+    let mut body = product("Tagged", 1.0, 1);
+    body["tags"] = serde_json::json!(["blue"]);
+    app.create_ok(&body).await;
+    let products = app.db.collection::<Document>("products");
+    eventually("the service's indexes", WAIT, || async {
+        let names = products.list_index_names().await.ok()?;
+        names.iter().any(|n| n.contains("createdAt")).then_some(())
+    })
+    .await;
+
+    assert_eq!(app.list_names("tag=blue").await, ["Tagged"]);
+    assert_eq!(app.list_names("search=blue").await, ["Tagged"]);
+    app.stop().await;
+}
