@@ -1,7 +1,17 @@
-//! Events: what product-service publishes, always through the outbox (staged in the same
-//! single-document write as the change, then sent by the relay started in [`crate::run`]):
-//! `product.created`, `product.updated` (data: the product as the API shows it) and
-//! `product.deleted` (`{id}`), staged on the product.
+//! Events: what product-service publishes and what it consumes.
+//!
+//! Published, always through the outbox (staged in the same single-document write as the
+//! change, then sent by the relay started in [`crate::run`]):
+//! - `product.created`, `product.updated` (data: the product as the API shows it) and
+//!   `product.deleted` (`{id}`), staged on the product;
+//! - `product.stock_low` (`{productId, name, stock, threshold}`), staged on the product;
+//! - `stock.reserved` / `stock.released` (`{orderId, items}`) and `stock.rejected`
+//!   (`{orderId, lines: [{productId, requested, available, reason}]}`), staged on the order's
+//!   reservation.
+//!
+//! Consumed: `order.created` and `order.cancelled`, see [`orders`].
+
+pub mod orders;
 
 use serde::Serialize;
 use shared::events::Envelope;

@@ -5,12 +5,12 @@
 //! - [`state`]: what handlers share.
 //! - [`routes`]: `/products` (public reads, admin writes) and the `Admin` extractor.
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
-//! - [`store`]: MongoDB: the catalog.
+//! - [`store`]: MongoDB: the catalog, and reserving stock exactly once per order.
 //! - [`cache`]: the Redis read cache and its generation-counter invalidation.
-//! - [`events`]: what is published (through the outbox).
+//! - [`events`]: what is published (through the outbox) and the order-events consumer.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
-//! outbox relay, and serves. `/health` and `/metrics` come from
+//! order consumer and the outbox relay, and serves. `/health` and `/metrics` come from
 //! [`shared::server`].
 
 pub mod cache;
@@ -35,7 +35,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Connects MongoDB, RabbitMQ and Redis (without waiting for them), creates the indexes in the
-/// background, starts the outbox relay, and serves on `listener` until
+/// background, starts the outbox relay and the order consumer, and serves on `listener` until
 /// `cancel` fires.
 pub async fn run(
     config: Config,
@@ -52,7 +52,15 @@ pub async fn run(
         );
         let state = AppState::new(infra, relay.nudge());
         relay.spawn(cancel.clone());
-        store::spawn_indexes(db, cancel.clone());
+        store::spawn_indexes(db.clone(), cancel.clone());
+        events::orders::start(
+            state.infra.bus(),
+            events::orders::StockKeeper {
+                stock: store::stock::Stock::new(&db),
+                cache: state.cache.clone(),
+                nudge: state.nudge.clone(),
+            },
+        );
         app(state)
     })
     .await

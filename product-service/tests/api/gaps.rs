@@ -1,11 +1,43 @@
 //! Where the MongoDB stand-in differs from MongoDB, and the form this service uses that is
 //! right on both (DESIGN.md: "note it in a test named after the gap").
 
-use bson::{Document, doc};
-use product_service::store::{flag, from_millis, int};
+use bson::{Document, doc, oid::ObjectId};
+use product_service::store::{flag, from_millis, int, stock::held_quantity};
 use shared::testing::eventually;
 
 use crate::helpers::{WAIT, product, spawn_app};
+
+#[tokio::test]
+async fn a_dotted_projection_comes_back_flat_on_the_stand_in_so_holdings_are_read_in_either_shape()
+{
+    let app = spawn_app().await;
+    let products = app.db.collection::<Document>("gap_projection");
+    let id = ObjectId::new();
+    products
+        .insert_one(
+            doc! { "_id": id, "stock": 3_i64, "reservations": { "o-1": 2_i64, "o-2": 0_i64 } },
+        )
+        .await
+        .unwrap();
+
+    let projected = products
+        .find_one(doc! { "_id": id })
+        .projection(doc! { "stock": 1, "reservations.o-1": 1 })
+        .await
+        .unwrap()
+        .unwrap();
+
+    // MongoDB nests it ({reservations: {o-1: 2}}); the stand-in keeps the dotted key.
+    assert_eq!(held_quantity(&projected, "o-1"), Some(2));
+    assert_eq!(held_quantity(&projected, "o-3"), None);
+    let whole = products
+        .find_one(doc! { "_id": id })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(held_quantity(&whole, "o-2"), Some(0), "given back");
+    app.stop().await;
+}
 
 #[tokio::test]
 async fn the_stand_in_returns_small_int64s_as_int32s_so_integers_are_read_tolerantly() {

@@ -173,6 +173,20 @@ impl TestApp {
             .expect("the product exists")
     }
 
+    /// The stored stock of a product.
+    pub async fn stock_of(&self, id: &str) -> i64 {
+        product_service::store::int(&self.product_doc(id).await, "stock").expect("a stock")
+    }
+
+    /// The stored reservation of an order.
+    pub async fn reservation(&self, order_id: &str) -> Option<Document> {
+        self.db
+            .collection::<Document>("reservations")
+            .find_one(doc! { "_id": order_id })
+            .await
+            .expect("query")
+    }
+
     /// Every Redis key under this test's prefix.
     pub async fn cache_keys(&self) -> Vec<String> {
         let mut conn = redis_connection().await;

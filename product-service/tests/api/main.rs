@@ -7,6 +7,8 @@ mod gaps;
 mod helpers;
 mod listing;
 mod order_service;
+mod releases;
+mod stock;
 
 use std::time::Duration;
 

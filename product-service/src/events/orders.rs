@@ -1,0 +1,84 @@
+//! The consumer of `order.created` (reserve the order's stock) and `order.cancelled` (give it
+//! back), on the durable queue [`topology::PRODUCT_ORDERS`].
+//!
+//! A payload that can never be applied (wrong shape, unknown type or version, a bad order id,
+//! an order without lines, a quantity below 1) is rejected and dead-lettered at once; a
+//! database failure is retried with backoff. Redeliveries are harmless: see
+//! [`crate::store::stock`].
+
+use shared::{
+    events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology},
+    outbox::Nudge,
+};
+
+use crate::{
+    cache::Cache,
+    domain::stock::{OrderCancelled, OrderCreated, order_id},
+    store::stock::{Outcome, Stock},
+};
+
+/// What the consumer needs; cheap to clone.
+#[derive(Clone)]
+pub struct StockKeeper {
+    /// The reservations.
+    pub stock: Stock,
+    /// Invalidated when stock changes, since reads show it.
+    pub cache: Cache,
+    /// Wakes the relay after an event was staged.
+    pub nudge: Nudge,
+}
+
+/// Starts consuming order events.
+pub fn start(bus: &Bus, keeper: StockKeeper) -> Consuming {
+    bus.consume(ConsumerSpec::from(topology::PRODUCT_ORDERS), move |event| {
+        let keeper = keeper.clone();
+        async move { keeper.handle(event).await }
+    })
+}
+
+impl StockKeeper {
+    /// Applies one order event.
+    #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.kind))]
+    pub async fn handle(&self, event: Envelope) -> Result<(), HandlerError> {
+        if event.version != 1 {
+            return Err(HandlerError::Reject(format!(
+                "unsupported version {} of {}",
+                event.version, event.kind
+            )));
+        }
+        let outcome = match event.kind.as_str() {
+            keys::ORDER_CREATED => {
+                let request = event
+                    .data_as::<OrderCreated>()
+                    .map_err(|e| HandlerError::Reject(format!("malformed order.created: {e}")))?
+                    .into_request()
+                    .map_err(HandlerError::Reject)?;
+                self.stock.reserve(&request, &event.correlation_id).await
+            }
+            keys::ORDER_CANCELLED => {
+                let data = event
+                    .data_as::<OrderCancelled>()
+                    .map_err(|e| HandlerError::Reject(format!("malformed order.cancelled: {e}")))?;
+                let id = order_id(&data.order_id).map_err(HandlerError::Reject)?;
+                self.stock.release(&id, &event.correlation_id).await
+            }
+            other => return Err(HandlerError::Reject(format!("not an order event: {other}"))),
+        }
+        .map_err(|e| HandlerError::Retry(e.to_string()))?;
+        self.after(outcome).await;
+        Ok(())
+    }
+
+    async fn after(&self, outcome: Outcome) {
+        tracing::info!(
+            status = outcome.status.as_str(),
+            decided_now = outcome.decided_now,
+            "order event applied"
+        );
+        if outcome.stock_changed {
+            self.cache.invalidate().await;
+        }
+        // Staged events may sit on products (stock_low) as well as on the reservation.
+        self.nudge.nudge();
+    }
+}
