@@ -1,22 +1,38 @@
-//! `spawn_app()`: order-service (and, where a test needs them, the real product-service and
-//! customer-service) on random ports, sharing one test's database prefix, exchange, Redis
-//! prefix and signing key, with typed request helpers.
+//! `spawn_app()`: order-service with the real product-service (and, where a test asks, the
+//! real customer-service) on random ports, sharing one test's exchange and signing key, each
+//! with its own database; typed request helpers and live-stream clients.
 
 use std::time::Duration;
 
+use bson::oid::ObjectId;
 use order_service::{
     Config, DEFAULTS,
     config::{FulfilmentConfig, StreamConfig},
     live::Hub,
 };
-use shared::testing::{Spawned, TestNames, service_config, spawn};
+use shared::{
+    auth::Role,
+    events::Bus,
+    testing::{Spawned, TestNames, bus_config, service_config, spawn},
+};
+use tokio_util::sync::CancellationToken;
 
 pub const WAIT: Duration = Duration::from_secs(30);
+/// No service listens here: a dependency that is down.
+pub const NOWHERE: &str = "http://127.0.0.1:9";
 
-/// order-service's settings for a test: fast fulfilment, short heartbeats, small buffers.
+/// order-service's settings for a test: its own database, fulfilment steps milliseconds
+/// apart, one-second heartbeats, small buffers.
 pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Config {
+    let mut service = service_config(DEFAULTS, names);
+    if let Some(mongo) = service.mongo.as_mut() {
+        mongo.database = format!("{}_orders", names.database);
+    }
+    if let Some(redis) = service.redis.as_mut() {
+        redis.prefix = format!("{}orders:", names.redis_prefix);
+    }
     Config {
-        service: service_config(DEFAULTS, names),
+        service,
         product_service_url: products.to_owned(),
         customer_service_url: customers.to_owned(),
         fulfilment: FulfilmentConfig {
@@ -51,4 +67,124 @@ pub async fn spawn_replica(config: Config) -> Replica {
     .await;
     app.wait_healthy(WAIT).await;
     Replica { app, hub }
+}
+
+/// What a test runs against.
+pub struct TestApp {
+    pub names: TestNames,
+    pub orders: Replica,
+    pub products: Spawned,
+    pub customers: Option<Spawned>,
+    pub admin: String,
+    pub db: mongodb::Database,
+    pub bus: Bus,
+    pub bus_cancel: CancellationToken,
+}
+
+/// Settings of [`spawn_with`].
+pub struct Options {
+    /// Whether orders ship and deliver by themselves.
+    pub fulfilment: bool,
+    /// Whether the real customer-service runs too (for default shipping addresses).
+    pub customers: bool,
+    /// Changes to order-service's settings.
+    pub adjust: Box<dyn FnOnce(&mut Config) + Send>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            fulfilment: true,
+            customers: false,
+            adjust: Box::new(|_| {}),
+        }
+    }
+}
+
+/// order-service and product-service, fulfilment on.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+/// order-service and product-service with fulfilment off, so statuses stay where tests put them.
+pub async fn spawn_without_fulfilment() -> TestApp {
+    spawn_with(Options {
+        fulfilment: false,
+        ..Options::default()
+    })
+    .await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    let names = TestNames::new();
+    let products = spawn_products(&names).await;
+    let customers = if options.customers {
+        Some(spawn_customers(&names).await)
+    } else {
+        None
+    };
+    let customers_url = customers
+        .as_ref()
+        .map_or(NOWHERE.to_owned(), |c| c.base_url.clone());
+    let mut config = order_config(&names, &products.base_url, &customers_url);
+    config.fulfilment.enabled = options.fulfilment;
+    (options.adjust)(&mut config);
+    let db = database(&config).await;
+    let orders = spawn_replica(config).await;
+    let bus_cancel = CancellationToken::new();
+    let bus = Bus::start(bus_config(&names), "order-service-test", bus_cancel.clone());
+    TestApp {
+        admin: names.bearer(&ObjectId::new().to_hex(), Role::Admin),
+        names,
+        orders,
+        products,
+        customers,
+        db,
+        bus,
+        bus_cancel,
+    }
+}
+
+/// The database of an order-service configuration, for looking behind the API.
+pub async fn database(config: &Config) -> mongodb::Database {
+    let mongo = config.service.mongo.as_ref().expect("a database");
+    shared::store::mongo(mongo, "test").await.expect("database")
+}
+
+async fn spawn_products(names: &TestNames) -> Spawned {
+    let service = service_config(product_service::DEFAULTS, names);
+    let config = product_service::Config {
+        service: service.clone(),
+    };
+    let app = spawn(&service, |listener, cancel| {
+        product_service::run(config, listener, cancel)
+    })
+    .await;
+    app.wait_healthy(WAIT).await;
+    app
+}
+
+async fn spawn_customers(names: &TestNames) -> Spawned {
+    let mut service = service_config(customer_service::DEFAULTS, names);
+    if let Some(mongo) = service.mongo.as_mut() {
+        mongo.database = format!("{}_customers", names.database);
+    }
+    let config = customer_service::Config {
+        service: service.clone(),
+        signer: names.signer.clone(),
+        refresh_ttl: Duration::from_secs(3600),
+        admin_email: "admin@example.com".to_owned(),
+        admin_password: "admin-test-password".to_owned().into(),
+        limits: customer_service::config::LoginLimits {
+            max_failures: 5,
+            lock: Duration::from_secs(60),
+            per_client_per_minute: 1000,
+        },
+    };
+    let app = spawn(&service, |listener, cancel| {
+        customer_service::run(config, listener, cancel)
+    })
+    .await;
+    app.wait_healthy(WAIT).await;
+    app
 }

@@ -1,21 +1,28 @@
-//! order-service against the real MongoDB, RabbitMQ and Redis (and the real product-service
-//! and customer-service where orders need them).
+//! order-service against the real MongoDB, RabbitMQ and Redis, with the real product-service
+//! (and customer-service where a test needs it) in the same process.
 
+mod access;
+mod admin;
 mod binary;
+mod fulfilment;
+mod gaps;
 mod helpers;
+mod live;
+mod orders;
+mod outage;
+mod replicas;
+mod requests;
+mod saga;
+mod slow;
+mod streams;
 
-use helpers::{order_config, spawn_replica};
+use helpers::{NOWHERE, order_config, spawn_replica};
 use shared::testing::TestNames;
 
 #[tokio::test]
 async fn health_reports_every_dependency_up_and_metrics_count_requests() {
     let names = TestNames::new();
-    let replica = spawn_replica(order_config(
-        &names,
-        "http://127.0.0.1:9",
-        "http://127.0.0.1:9",
-    ))
-    .await;
+    let replica = spawn_replica(order_config(&names, NOWHERE, NOWHERE)).await;
     let app = &replica.app;
 
     let health = app.health().await;
