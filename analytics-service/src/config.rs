@@ -1,6 +1,21 @@
-//! Configuration of analytics-service: the shared settings with this service's defaults
-//! (see [`shared::config::ServiceConfig`] for the variables).
+//! Configuration of analytics-service: the shared settings, where the other services live
+//! (for `/dashboard/performance` and the rebuild) and the rebuild's token.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `GATEWAY_URL` | `http://127.0.0.1:5000` | `/metrics` of the gateway |
+//! | `ORDER_SERVICE_URL` | `http://127.0.0.1:5001` | `/metrics`, and the admin listing the rebuild reads |
+//! | `PRODUCT_SERVICE_URL` | `http://127.0.0.1:5002` | `/metrics` |
+//! | `CUSTOMER_SERVICE_URL` | `http://127.0.0.1:5003` | `/metrics` |
+//! | `ALERT_SERVICE_URL` | `http://127.0.0.1:5004` | `/metrics` |
+//! | `ANALYTICS_SERVICE_URL` | `http://127.0.0.1:5005` | `/metrics` (this service: read in-process) |
+//! | `ASSISTANT_SERVICE_URL` | `http://127.0.0.1:5006` | `/metrics` |
+//! | `ANALYTICS_SERVICE_TOKEN` | unset | an admin token for the rebuild; unset, the caller's own bearer is forwarded |
+//!
+//! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
+//! [`shared::config::ServiceConfig`].
 
+use secrecy::SecretString;
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
 
 /// This service's defaults: port 5005, database `analytics`.
@@ -17,13 +32,66 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
 pub struct Config {
     /// Host, port, MongoDB, RabbitMQ, shutdown grace.
     pub service: ServiceConfig,
+    /// Every service whose `/metrics` the performance dashboard gathers: name and base URL.
+    pub services: Vec<(String, String)>,
+    /// Base URL of order-service, for the rebuild.
+    pub order_service_url: String,
+    /// A token for order-service's admin listing; `None`: forward the caller's.
+    pub service_token: Option<SecretString>,
 }
+
+/// The suite's services and their variables, with the local default ports.
+const SERVICES: [(&str, &str, u16); 7] = [
+    ("gateway", "GATEWAY_URL", 5000),
+    ("order-service", "ORDER_SERVICE_URL", 5001),
+    ("product-service", "PRODUCT_SERVICE_URL", 5002),
+    ("customer-service", "CUSTOMER_SERVICE_URL", 5003),
+    ("alert-service", "ALERT_SERVICE_URL", 5004),
+    ("analytics-service", "ANALYTICS_SERVICE_URL", 5005),
+    ("assistant-service", "ASSISTANT_SERVICE_URL", 5006),
+];
 
 impl Config {
     /// Reads the configuration, naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let services: Vec<(String, String)> = SERVICES
+            .iter()
+            .map(|(name, var, port)| {
+                let url = env.string(var, &format!("http://127.0.0.1:{port}"));
+                ((*name).to_owned(), url.trim_end_matches('/').to_owned())
+            })
+            .collect();
+        let order_service_url = services[1].1.clone();
         Ok(Self {
             service: ServiceConfig::from_env(env, DEFAULTS)?,
+            services,
+            order_service_url,
+            service_token: env.get("ANALYTICS_SERVICE_TOKEN").map(SecretString::from),
         })
+    }
+
+    /// The configuration for a test: `service`, no other services, order-service at `orders`.
+    pub fn for_tests(service: ServiceConfig, orders: &str) -> Self {
+        Self {
+            service,
+            services: Vec::new(),
+            order_service_url: orders.trim_end_matches('/').to_owned(),
+            service_token: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_has_its_default_port() {
+        let cfg = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        assert_eq!(cfg.services.len(), 7);
+        assert_eq!(cfg.services[0].1, "http://127.0.0.1:5000");
+        assert_eq!(cfg.services[6].1, "http://127.0.0.1:5006");
+        assert_eq!(cfg.order_service_url, "http://127.0.0.1:5001");
+        assert!(cfg.service_token.is_none());
     }
 }

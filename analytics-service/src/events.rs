@@ -1,26 +1,38 @@
-//! What analytics consumes: every event on the bus, kept in the `event_log` collection keyed
-//! by event id. The id as `_id` is the inbox: a redelivered event hits the unique key and
-//! changes nothing. The read models of issue 7 are built from the same stream.
+//! What analytics consumes: every event on the bus ([`topology::ANALYTICS`] binds `#`).
+//!
+//! Each event is first applied to the read models ([`apply`]; every write there is
+//! idempotent by itself), then kept in the `event_log` collection keyed by event id. A
+//! failure to apply is retried by the bus; a payload that can never be read is dead-lettered.
 
-use bson::{Document, doc};
+pub mod apply;
+
 use mongodb::Database;
 use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, topology};
+
+use crate::live::Changes;
 
 /// The collection every consumed event lands in.
 pub const EVENT_LOG: &str = "event_log";
 
-/// Starts consuming every routing key into the event log.
-pub fn start(bus: &Bus, db: Database) -> Consuming {
+/// Starts consuming every routing key into the read models and the event log; `changes`
+/// hears of every applied event.
+pub fn start(bus: &Bus, db: Database, changes: Changes) -> Consuming {
     bus.consume(ConsumerSpec::from(topology::ANALYTICS), move |event| {
         let db = db.clone();
-        async move { record(&db, event).await }
+        let changes = changes.clone();
+        async move {
+            apply::apply(&db, &event).await?;
+            record(&db, &event).await?;
+            changes.touch();
+            Ok(())
+        }
     })
 }
 
 #[tracing::instrument(skip_all, fields(event.id = %event.id))]
-async fn record(db: &Database, event: Envelope) -> Result<(), HandlerError> {
+async fn record(db: &Database, event: &Envelope) -> Result<(), HandlerError> {
     let data = bson::to_bson(&event.data).map_err(|e| HandlerError::Reject(e.to_string()))?;
-    let entry = doc! {
+    let entry = bson::doc! {
         "_id": event.id.to_string(),
         "type": &event.kind,
         "source": &event.source,
@@ -30,12 +42,7 @@ async fn record(db: &Database, event: Envelope) -> Result<(), HandlerError> {
         "data": data,
         "receivedAt": bson::DateTime::now(),
     };
-    match db.collection::<Document>(EVENT_LOG).insert_one(entry).await {
-        Ok(_) => Ok(()),
-        Err(e) if shared::store::is_duplicate_key(&e) => {
-            tracing::debug!("event already recorded");
-            Ok(())
-        }
-        Err(e) => Err(HandlerError::Retry(e.to_string())),
-    }
+    crate::store::facts::record(db, EVENT_LOG, entry)
+        .await
+        .map_err(|e| HandlerError::Retry(e.to_string()))
 }

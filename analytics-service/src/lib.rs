@@ -1,16 +1,32 @@
 //! analytics-service: read models built from events; revenue and dashboard APIs.
 //!
 //! # Layout
-//! - `config`: the settings this service reads.
+//! - `config`: the settings, including where every other service lives.
 //! - `state`: what handlers share.
-//! - `events`: the consumer that records every event (the inbox of the read models).
+//! - `domain/`: money in cents, UTC days, period trends, Prometheus text; no I/O.
+//! - `store/`: the read models (order ledger, facts) and the rebuild's job document.
+//! - `events/`: the consumer that applies every event once and keeps the event log.
+//! - `reports`: the figures the routes answer, from the read models.
+//! - `routes/`: `/analytics/*` and `/dashboard/*`, admin-only.
+//! - `performance`: every service's `/metrics`, summarised.
+//! - `rebuild`: the ledger recomputed from order-service's admin listing, in the background.
+//! - `live/`: `GET /ws/analytics`.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
 //! `/health` and `/metrics` come from [`shared::server`].
 
 pub mod config;
+pub mod domain;
 pub mod events;
+pub mod live;
+pub mod performance;
+pub mod rebuild;
+pub mod reports;
+pub mod routes;
 pub mod state;
+pub mod store;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
 use shared::server::StartError;
@@ -22,19 +38,59 @@ pub use state::AppState;
 
 /// The service's own routes.
 pub fn app(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .merge(routes::analytics::router())
+        .merge(routes::dashboard::router())
+        .merge(routes::rebuild::router())
+        .merge(live::router())
+        .with_state(state)
 }
 
-/// Connects MongoDB, RabbitMQ (without waiting for them) and serves on
-/// `listener` until `cancel` fires.
+/// Connects MongoDB and RabbitMQ (without waiting for them), consumes every event into the
+/// read models, and serves on `listener` until `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
-    shared::server::run_service(&config.service, listener, cancel, |infra| {
-        events::start(infra.bus(), infra.db().clone());
-        app(AppState { infra })
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| StartError::Io(std::io::Error::other(e)))?;
+    let service = config.service.clone();
+    let config = Arc::new(config);
+    let background = cancel.clone();
+    shared::server::run_service(&service, listener, cancel, move |infra| {
+        let db = infra.db().clone();
+        tokio::spawn(ensure_indexes(db.clone(), background.clone()));
+        let changes = live::Changes::default();
+        let dashboard = live::Dashboard::default();
+        dashboard.spawn(db.clone(), changes.clone(), background.clone());
+        events::start(infra.bus(), db, changes);
+        app(AppState {
+            infra,
+            config,
+            client,
+            dashboard,
+            cancel: background,
+        })
     })
     .await
+}
+
+/// Creates the indexes, retrying while the database is down (queries work without them).
+async fn ensure_indexes(db: mongodb::Database, cancel: CancellationToken) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match store::ensure_indexes(&db).await {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
 }

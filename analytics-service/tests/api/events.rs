@@ -14,7 +14,8 @@ fn registered(email: &str) -> Envelope {
         keys::CUSTOMER_REGISTERED,
         "customer-service",
         "req-1",
-        json!({ "email": email }),
+        json!({ "customerId": uuid::Uuid::new_v4().simple().to_string(), "name": "Ada",
+            "email": email, "registeredAt": "2026-01-01T10:00:00.000Z" }),
     )
 }
 

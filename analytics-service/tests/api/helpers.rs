@@ -19,9 +19,7 @@ pub async fn spawn_analytics(names: &TestNames, amqp_url: Option<String>) -> Spa
     if let (Some(url), Some(broker)) = (amqp_url, service.broker.as_mut()) {
         broker.url = url;
     }
-    let config = Config {
-        service: service.clone(),
-    };
+    let config = Config::for_tests(service.clone(), "http://127.0.0.1:9");
     spawn(&service, |listener, cancel| {
         analytics_service::run(config, listener, cancel)
     })

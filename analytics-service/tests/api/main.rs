@@ -11,9 +11,7 @@ use shared::testing::{TestNames, service_config, spawn};
 #[tokio::test]
 async fn health_reports_every_dependency_up_and_metrics_count_requests() {
     let names = TestNames::new();
-    let config = Config {
-        service: service_config(DEFAULTS, &names),
-    };
+    let config = Config::for_tests(service_config(DEFAULTS, &names), "http://127.0.0.1:9");
     let app = spawn(&config.service.clone(), |listener, cancel| {
         analytics_service::run(config, listener, cancel)
     })

@@ -1,0 +1,279 @@
+//! Each event kind's effect on the read models. Payloads are read tolerantly: unknown fields
+//! are ignored and missing optional ones defaulted, since their publishers evolve on their own.
+
+use bson::doc;
+use mongodb::Database;
+use serde::Deserialize;
+use serde_json::Value;
+use shared::events::{Envelope, HandlerError, keys};
+
+use crate::{
+    domain::{Day, money},
+    store::{
+        facts,
+        orders::{self, FINAL, Facts, Line},
+    },
+};
+
+fn retry(e: mongodb::error::Error) -> HandlerError {
+    HandlerError::Retry(e.to_string())
+}
+
+fn data<T: for<'de> Deserialize<'de>>(event: &Envelope) -> Result<T, HandlerError> {
+    event
+        .data_as()
+        .map_err(|e| HandlerError::Reject(format!("malformed {}: {e}", event.kind)))
+}
+
+/// Applies `event` to the read models; events that feed none are left to the event log.
+pub async fn apply(db: &Database, event: &Envelope) -> Result<(), HandlerError> {
+    let day = Day::of(event.occurred_at).text();
+    let id = event.id.to_string();
+    match event.kind.as_str() {
+        keys::ORDER_CREATED => {
+            let created: OrderCreated = data(event)?;
+            let facts = created.facts(event);
+            orders::record(db, &facts).await.map_err(retry)?;
+            orders::set_status(db, &facts.order_id, "PENDING", 0)
+                .await
+                .map_err(retry)
+        }
+        keys::ORDER_STATUS_CHANGED => {
+            let changed: StatusChanged = data(event)?;
+            let index = changed
+                .index
+                .or_else(|| changed.order.get("version").and_then(Value::as_i64));
+            if let Some(facts) = order_facts(&changed.order) {
+                orders::record(db, &facts).await.map_err(retry)?;
+            }
+            let index = match (index, changed.new_status.as_str()) {
+                (Some(i), _) => i,
+                (None, "CANCELLED" | "REJECTED") => FINAL,
+                (None, _) => return Ok(()),
+            };
+            orders::set_status(db, &changed.order_id, &changed.new_status, index)
+                .await
+                .map_err(retry)
+        }
+        keys::ORDER_CANCELLED | keys::STOCK_REJECTED => {
+            let about: AboutOrder = data(event)?;
+            let status = if event.kind == keys::ORDER_CANCELLED {
+                "CANCELLED"
+            } else {
+                "REJECTED"
+            };
+            orders::set_status(db, &about.order_id, status, FINAL)
+                .await
+                .map_err(retry)
+        }
+        keys::CUSTOMER_REGISTERED => {
+            let c: Registered = data(event)?;
+            let day = c
+                .registered_at
+                .as_deref()
+                .and_then(Day::of_rfc3339)
+                .map_or(day, Day::text);
+            let document = doc! { "_id": c.customer_id, "day": day };
+            facts::record(db, facts::CUSTOMERS, document)
+                .await
+                .map_err(retry)
+        }
+        keys::PRODUCT_STOCK_LOW => {
+            let low: StockLow = data(event)?;
+            let document = doc! { "_id": id, "day": day, "productId": low.product_id,
+            "name": low.name, "stock": low.stock };
+            facts::record(db, facts::STOCK_LOW, document)
+                .await
+                .map_err(retry)
+        }
+        keys::ALERT_SENT => {
+            let alert: AlertSent = data(event)?;
+            let day = alert
+                .created_at
+                .as_deref()
+                .and_then(Day::of_rfc3339)
+                .map_or(day, Day::text);
+            let document = doc! { "_id": alert.id, "day": day, "type": alert.kind,
+            "severity": alert.severity, "topic": alert.topic };
+            facts::record(db, facts::ALERTS, document)
+                .await
+                .map_err(retry)
+        }
+        keys::ASSISTANT_REPLIED => {
+            let reply: Replied = data(event)?;
+            let latency = reply
+                .latency_ms
+                .or(reply.processing_time)
+                .and_then(|v| v.as_f64())
+                .map(|ms| ms.round() as i64);
+            let document = doc! { "_id": id, "day": day, "intent": reply.intent,
+            "functions": reply.functions.or(reply.functions_called).unwrap_or_default(),
+            "latencyMs": latency, "confidence": reply.confidence };
+            facts::record(db, facts::REPLIES, document)
+                .await
+                .map_err(retry)
+        }
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderCreated {
+    order_id: String,
+    customer_id: Option<String>,
+    #[serde(default)]
+    items: Vec<Value>,
+    total: Option<Value>,
+    created_at: Option<String>,
+}
+
+impl OrderCreated {
+    fn facts(&self, event: &Envelope) -> Facts {
+        let placed = self
+            .created_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or(event.occurred_at, |t| t.with_timezone(&chrono::Utc));
+        let lines = lines(&self.items);
+        let total = self
+            .total
+            .as_ref()
+            .and_then(money::from_json)
+            .or_else(|| Some(lines.iter().map(|l| l.revenue).sum()));
+        Facts {
+            order_id: self.order_id.clone(),
+            customer_id: self.customer_id.clone(),
+            day: Some(Day::of(placed).text()),
+            created_ms: Some(placed.timestamp_millis()),
+            total,
+            lines: Some(lines),
+        }
+    }
+}
+
+/// Lines from `[{productId, name?, quantity, price?, subtotal?}]`.
+pub fn lines(items: &[Value]) -> Vec<Line> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let quantity = item.get("quantity")?.as_i64()?;
+            let revenue = item
+                .get("subtotal")
+                .and_then(money::from_json)
+                .or_else(|| Some(money::from_json(item.get("price")?)? * quantity))
+                .unwrap_or(0);
+            Some(Line {
+                product_id: item.get("productId")?.as_str()?.to_owned(),
+                name: item.get("name").and_then(Value::as_str).map(str::to_owned),
+                quantity,
+                revenue,
+            })
+        })
+        .collect()
+}
+
+/// What an order as order-service shows it (`{id, customerId, items, total, createdAt}`)
+/// tells; `None` without an id.
+pub fn order_facts(order: &Value) -> Option<Facts> {
+    let id = order.get("id")?.as_str()?.to_owned();
+    let placed = order
+        .get("createdAt")
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    Some(Facts {
+        order_id: id,
+        customer_id: order
+            .get("customerId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        day: placed.map(|t| Day::of(t).text()),
+        created_ms: placed.map(|t| t.timestamp_millis()),
+        total: order.get("total").and_then(money::from_json),
+        lines: order
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| lines(items)),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusChanged {
+    order_id: String,
+    new_status: String,
+    index: Option<i64>,
+    #[serde(default)]
+    order: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AboutOrder {
+    order_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registered {
+    customer_id: String,
+    registered_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StockLow {
+    product_id: String,
+    name: Option<String>,
+    stock: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AlertSent {
+    id: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    severity: Option<String>,
+    topic: Option<String>,
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Replied {
+    intent: Option<String>,
+    functions: Option<Vec<String>>,
+    functions_called: Option<Vec<String>>,
+    latency_ms: Option<Value>,
+    processing_time: Option<Value>,
+    confidence: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_orders_facts_come_from_its_api_form_with_exact_cents() {
+        let facts = order_facts(&json!({
+            "id": "o1", "customerId": "c1", "total": 59.97, "createdAt": "2026-01-01T23:59:59.999Z",
+            "items": [{"productId": "p1", "name": "Mug", "price": 19.99, "quantity": 3, "subtotal": 59.97}],
+        }))
+        .unwrap();
+        assert_eq!(facts.total, Some(5997));
+        assert_eq!(facts.day.as_deref(), Some("2026-01-01"));
+        let lines = facts.lines.unwrap();
+        assert_eq!(lines[0].revenue, 5997);
+        assert_eq!(lines[0].quantity, 3);
+    }
+
+    #[test]
+    fn a_line_without_a_subtotal_is_priced_by_unit() {
+        let lines = lines(&[json!({"productId": "p", "quantity": 3, "price": 0.1})]);
+        assert_eq!(lines[0].revenue, 30);
+    }
+}

@@ -1,0 +1,154 @@
+//! The rebuild: the order ledger recomputed from order-service's own admin listing
+//! (`GET /orders?page=&limit=`), for when the rules change or the read models were lost.
+//!
+//! It runs in the background on the replica that was asked, one at a time suite-wide (a claim
+//! on the job document), and records its progress there for `GET /analytics/rebuild`. Each
+//! order is written like an event would write it (facts `$set`, status guarded by version),
+//! so events arriving meanwhile are never undone, and running it twice changes nothing.
+//! order-service wants an admin token: `ANALYTICS_SERVICE_TOKEN` when configured, otherwise
+//! the bearer of the admin who asked is forwarded (so a rebuild must finish within that
+//! token's lifetime, 15 minutes by default).
+
+use std::time::Duration;
+
+use mongodb::Database;
+use serde_json::Value;
+use shared::ApiError;
+use tokio_util::sync::CancellationToken;
+
+use crate::{events::apply::order_facts, store::jobs, store::orders};
+
+/// Orders asked for per page (order-service's maximum).
+pub const PAGE_SIZE: u64 = 100;
+/// Attempts per page before the rebuild fails.
+const ATTEMPTS: u32 = 4;
+
+/// Where to read orders from, and how.
+#[derive(Clone)]
+pub struct Source {
+    /// A pooled client.
+    pub client: reqwest::Client,
+    /// order-service's base URL.
+    pub url: String,
+    /// `Bearer ...` for order-service.
+    pub bearer: String,
+}
+
+/// Claims the rebuild and starts it; 409 when one is running.
+pub async fn start(
+    db: Database,
+    source: Source,
+    requested_by: &str,
+    cancel: CancellationToken,
+) -> Result<Value, ApiError> {
+    if !jobs::claim(&db, requested_by).await? {
+        return Err(ApiError::Conflict(
+            "a rebuild is already running".to_owned(),
+        ));
+    }
+    tracing::info!(%requested_by, "rebuild started");
+    let status = jobs::status(&db).await?;
+    tokio::spawn(async move {
+        let outcome = tokio::select! {
+            r = run(&db, &source) => r,
+            () = cancel.cancelled() => Err("interrupted by shutdown".to_owned()),
+        };
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "rebuild failed");
+        } else {
+            tracing::info!("rebuild done");
+        }
+        if let Err(e) = jobs::finish(&db, outcome.err()).await {
+            tracing::warn!(error = %e, "cannot record the end of the rebuild");
+        }
+    });
+    Ok(status)
+}
+
+async fn run(db: &Database, source: &Source) -> Result<(), String> {
+    let mut processed = 0i64;
+    for page in 1.. {
+        let (orders, total) = fetch_page(source, page).await?;
+        for order in &orders {
+            apply(db, order).await.map_err(|e| e.to_string())?;
+        }
+        processed += orders.len() as i64;
+        jobs::progress(db, processed, total, page)
+            .await
+            .map_err(|e| e.to_string())?;
+        let done = total.is_some_and(|t| processed >= t);
+        if done || (orders.len() as u64) < PAGE_SIZE {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one order from the listing into the ledger.
+async fn apply(db: &Database, order: &Value) -> Result<(), mongodb::error::Error> {
+    let Some(facts) = order_facts(order) else {
+        return Ok(());
+    };
+    orders::record(db, &facts).await?;
+    let status = order.get("status").and_then(Value::as_str);
+    let version = order.get("version").and_then(Value::as_i64);
+    if let (Some(status), Some(version)) = (status, version) {
+        orders::set_status(db, &facts.order_id, status, version).await?;
+    }
+    Ok(())
+}
+
+/// One page: its orders and the listing's total, retried with backoff.
+async fn fetch_page(source: &Source, page: i64) -> Result<(Vec<Value>, Option<i64>), String> {
+    let url = format!("{}/orders?page={page}&limit={PAGE_SIZE}", source.url);
+    let mut delay = Duration::from_millis(250);
+    let mut last = String::new();
+    for attempt in 1..=ATTEMPTS {
+        match try_fetch(source, &url).await {
+            Ok(found) => return Ok(found),
+            Err(Fatal(e)) => return Err(e),
+            Err(Transient(e)) => {
+                tracing::warn!(page, attempt, error = %e, "order listing failed; retrying");
+                last = e;
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+    Err(format!(
+        "order-service listing failed {ATTEMPTS} times: {last}"
+    ))
+}
+
+enum Failure {
+    Fatal(String),
+    Transient(String),
+}
+use Failure::{Fatal, Transient};
+
+async fn try_fetch(source: &Source, url: &str) -> Result<(Vec<Value>, Option<i64>), Failure> {
+    let response = source
+        .client
+        .get(url)
+        .header("authorization", &source.bearer)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .map_err(|e| Transient(e.to_string()))?;
+    let status = response.status();
+    if status.as_u16() == 401 || status.as_u16() == 403 {
+        return Err(Fatal(format!("order-service refused the token ({status})")));
+    }
+    if !status.is_success() {
+        return Err(Transient(format!("order-service answered {status}")));
+    }
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| Transient(e.to_string()))?;
+    let orders = body["data"]
+        .as_array()
+        .cloned()
+        .ok_or_else(|| Fatal("the order listing has no data array".to_owned()))?;
+    Ok((orders, body["meta"]["total"].as_i64()))
+}

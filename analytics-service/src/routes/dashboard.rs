@@ -1,0 +1,61 @@
+//! `GET /dashboard/business-metrics`, `/dashboard/performance`, `/dashboard/assistant-stats`.
+
+use axum::{
+    Json, Router,
+    extract::{Query, State, rejection::QueryRejection},
+    routing::get,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use shared::{ApiError, auth::Caller, error::ok};
+
+use super::{bad_query, range};
+use crate::{performance, reports, state::AppState};
+
+/// The dashboard routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard/business-metrics", get(business))
+        .route("/dashboard/performance", get(performance))
+        .route("/dashboard/assistant-stats", get(assistant))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+    days: Option<i64>,
+}
+
+/// The period (`from`/`to`, or `days` ending today, 7 by default) against the one before it.
+#[tracing::instrument(skip_all)]
+async fn business(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<RangeQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let Query(q) = query.map_err(bad_query)?;
+    let range = range(q.from.as_deref(), q.to.as_deref(), q.days, 7)?;
+    Ok(ok(reports::business(state.infra.db(), range).await?))
+}
+
+#[tracing::instrument(skip_all)]
+async fn performance(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    Ok(ok(performance::gather(
+        &state.client,
+        &state.config.services,
+    )
+    .await))
+}
+
+#[tracing::instrument(skip_all)]
+async fn assistant(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    Ok(ok(reports::assistant_stats(state.infra.db()).await?))
+}
