@@ -4,7 +4,7 @@ use reqwest::Method;
 
 use crate::{
     helpers::spawn_without_fulfilment,
-    streams::{expect_message, sse, subscribe, ws},
+    streams::{expect_message, send, sse, subscribe, ws},
 };
 
 #[tokio::test]
@@ -55,5 +55,30 @@ async fn a_customer_cannot_read_stream_or_cancel_another_customers_order() {
         t.order(id, &alice.bearer).await.1["data"]["status"],
         "CANCELLED"
     );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscription_to_all_of_ones_orders_carries_no_one_elses() {
+    let t = spawn_without_fulfilment().await;
+    let lamp = t.product("Lamp", 5.0, 10).await;
+    let (alice, bob) = (t.customer(), t.customer());
+    let mut socket = ws(&t.orders.app.base_url, Some(&alice.bearer)).await;
+    send(
+        &mut socket,
+        serde_json::json!({ "type": "subscribe", "all": true }),
+    )
+    .await;
+    assert_eq!(expect_message(&mut socket).await["type"], "subscribed");
+
+    let bobs = t.place_ok(&bob, &[(&lamp, 1)]).await;
+    t.wait_for_status(bobs["id"].as_str().unwrap(), "PROCESSING")
+        .await;
+    let alices = t.place_ok(&alice, &[(&lamp, 1)]).await;
+
+    let first = expect_message(&mut socket).await;
+    assert_eq!(first["type"], "order.status_changed");
+    assert_eq!(first["orderId"], alices["id"]);
+    assert_eq!(first["order"]["customerId"], alice.id.as_str());
     t.stop().await;
 }
