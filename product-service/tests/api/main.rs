@@ -7,6 +7,7 @@ mod gaps;
 mod helpers;
 mod listing;
 mod order_service;
+mod recovery;
 mod releases;
 mod stock;
 
