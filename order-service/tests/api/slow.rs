@@ -52,9 +52,10 @@ async fn a_websocket_client_that_stops_reading_does_not_delay_the_others() {
     subscribe(&mut reader, &id).await;
     expect_message(&mut reader).await;
 
-    // Many large changes of the order, straight onto the bus as another replica would send them.
-    let padding = "x".repeat(16 * 1024);
-    let total = 300;
+    // Many large changes of the order, straight onto the bus as another replica would send
+    // them: 12.8 MB, more than the kernel buffers (at most 4 MB here) hold for the laggard.
+    let padding = "x".repeat(32 * 1024);
+    let total = 400;
     t.bus.wait_connected(WAIT).await;
     let started = tokio::time::Instant::now();
     let publisher = {
