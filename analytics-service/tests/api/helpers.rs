@@ -70,3 +70,167 @@ pub async fn wait_logged(app: &Spawned, id: uuid::Uuid) -> Vec<Document> {
     })
     .await
 }
+
+/// What most tests run against: analytics with a publisher on the same exchange.
+pub struct TestApp {
+    pub app: Spawned,
+    pub bus: Bus,
+    pub admin: String,
+    pub customer: String,
+    cancel: CancellationToken,
+}
+
+/// analytics-service with `adjust` applied to its configuration, healthy, and a publisher.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    shared::telemetry::init_for_tests("analytics-service");
+    let names = TestNames::new();
+    let service = service_config(DEFAULTS, &names);
+    let mut config = Config::for_tests(service.clone(), "http://127.0.0.1:9");
+    adjust(&mut config);
+    let app = spawn(&service, |listener, cancel| {
+        analytics_service::run(config, listener, cancel)
+    })
+    .await;
+    app.wait_healthy(WAIT).await;
+    let (bus, cancel) = publisher(&names, "order-service").await;
+    TestApp {
+        admin: names.bearer(
+            &bson::oid::ObjectId::new().to_hex(),
+            shared::auth::Role::Admin,
+        ),
+        customer: names.bearer(
+            &bson::oid::ObjectId::new().to_hex(),
+            shared::auth::Role::Customer,
+        ),
+        app,
+        bus,
+        cancel,
+    }
+}
+
+/// analytics-service as configured for tests.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+impl TestApp {
+    /// `GET path` with an optional bearer: status and JSON body.
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::GET, path, bearer).await
+    }
+
+    /// `method path` with an optional bearer: status and JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.app.client.request(method, self.app.url(path));
+        if let Some(bearer) = bearer {
+            request = request.header("authorization", bearer);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    /// The `data` of an admin `GET path` that must answer 200.
+    pub async fn data(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path, Some(&self.admin)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        body["data"].clone()
+    }
+
+    /// Publishes `events` in order, then a marker, and waits until the marker is applied:
+    /// one queue, consumed in order, so every event before it has been handled.
+    pub async fn publish_all(&self, events: &[Envelope]) {
+        for event in events {
+            publish(&self.bus, event).await;
+        }
+        let marker = Envelope::new(
+            shared::events::keys::PRODUCT_UPDATED,
+            "product-service",
+            "marker",
+            serde_json::json!({ "id": "marker" }),
+        );
+        publish(&self.bus, &marker).await;
+        wait_logged(&self.app, marker.id).await;
+    }
+
+    /// Stops everything and removes what the test created.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        shared::testing::delete_topology(&self.bus).await;
+        self.app.stop_and_clean().await;
+    }
+}
+
+/// Builds the events of the order flow, as order- and product-service publish them.
+pub mod events {
+    use serde_json::{Value, json};
+    use shared::events::{Envelope, keys};
+
+    /// `order.created` for `order` placed at `at` (RFC 3339) with `(product, qty, price)` lines.
+    pub fn created(order: &str, customer: &str, at: &str, lines: &[(&str, i64, f64)]) -> Envelope {
+        let items: Vec<Value> = lines
+            .iter()
+            .map(|(p, q, price)| json!({"productId": p, "quantity": q, "name": format!("Product {p}"), "price": price}))
+            .collect();
+        let total: f64 = json_total(lines);
+        Envelope::new(
+            keys::ORDER_CREATED,
+            "order-service",
+            "req",
+            json!({
+                "orderId": order, "customerId": customer, "items": items, "total": total, "createdAt": at,
+            }),
+        )
+    }
+
+    /// The total as order-service prints it: cents summed exactly, then written as a number.
+    fn json_total(lines: &[(&str, i64, f64)]) -> f64 {
+        let cents: i64 = lines
+            .iter()
+            .map(|(_, q, price)| (price * 100.0).round() as i64 * q)
+            .sum();
+        format!("{}.{:02}", cents / 100, cents % 100)
+            .parse()
+            .unwrap()
+    }
+
+    /// `order.status_changed` to `status` with history index `index`.
+    pub fn changed(order: &str, customer: &str, old: &str, status: &str, index: i64) -> Envelope {
+        Envelope::new(
+            keys::ORDER_STATUS_CHANGED,
+            "order-service",
+            "req",
+            json!({
+                "orderId": order, "customerId": customer, "oldStatus": old, "newStatus": status,
+                "at": "2026-01-01T00:00:00.000Z", "index": index,
+                "order": {"id": order, "customerId": customer, "status": status, "version": index},
+            }),
+        )
+    }
+
+    /// `order.cancelled`.
+    pub fn cancelled(order: &str, customer: &str) -> Envelope {
+        Envelope::new(
+            keys::ORDER_CANCELLED,
+            "order-service",
+            "req",
+            json!({"orderId": order, "customerId": customer, "items": [], "reason": null}),
+        )
+    }
+
+    /// `stock.rejected`.
+    pub fn rejected(order: &str) -> Envelope {
+        Envelope::new(
+            keys::STOCK_REJECTED,
+            "product-service",
+            "req",
+            json!({"orderId": order,
+            "lines": [{"productId": "p", "requested": 9, "available": 0, "reason": "insufficient_stock"}]}),
+        )
+    }
+}

@@ -1,7 +1,13 @@
 //! analytics-service against the real MongoDB and RabbitMQ.
 
+mod access;
+mod dashboard;
 mod events;
+mod gaps;
 mod helpers;
+mod live;
+mod read_models;
+mod rebuild;
 
 use std::time::Duration;
 

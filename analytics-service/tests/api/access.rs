@@ -1,0 +1,54 @@
+//! Every analytics and dashboard route is for admins: 403 for a customer, 401 anonymous.
+
+use reqwest::Method;
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+
+use crate::helpers::spawn_app;
+
+const ROUTES: [(&str, &str); 9] = [
+    (
+        "GET",
+        "/analytics/daily-revenue?from=2026-01-01&to=2026-01-02",
+    ),
+    ("GET", "/analytics/dashboard-metrics"),
+    ("GET", "/analytics/top-products"),
+    ("GET", "/dashboard/business-metrics"),
+    ("GET", "/dashboard/performance"),
+    ("GET", "/dashboard/assistant-stats"),
+    ("GET", "/analytics/rebuild"),
+    ("POST", "/analytics/rebuild"),
+    ("GET", "/analytics/top-products?limit=5"),
+];
+
+#[tokio::test]
+async fn a_customer_gets_403_and_an_anonymous_caller_401_on_every_route() {
+    let app = spawn_app().await;
+
+    for (method, path) in ROUTES {
+        let method: Method = method.parse().unwrap();
+        let (status, body) = app.send(method.clone(), path, Some(&app.customer)).await;
+        assert_eq!(status, 403, "{method} {path}: {body}");
+        assert_eq!(body["error"]["code"], "FORBIDDEN");
+        let (status, _) = app.send(method.clone(), path, None).await;
+        assert_eq!(status, 401, "{method} {path}");
+        let (status, _) = app.send(method.clone(), path, Some("Bearer forged")).await;
+        assert_eq!(status, 401, "{method} {path}");
+    }
+    let url = app.app.base_url.replacen("http://", "ws://", 1) + "/ws/analytics";
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&app.customer).unwrap(),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!(
+            "expected 403 before the upgrade, got {:?}",
+            other.map(|_| ())
+        ),
+    }
+
+    app.stop().await;
+}

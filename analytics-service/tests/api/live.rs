@@ -1,0 +1,60 @@
+//! `GET /ws/analytics`: the figures at once, then as they change, at most once a second.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+use crate::helpers::{events::created, spawn_app};
+
+async fn next_dashboard(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a message in time")
+            .expect("the socket is open")
+            .expect("a frame");
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            if value["type"] == "dashboard" {
+                return value["data"].clone();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_admin_gets_the_figures_at_once_and_again_when_an_order_arrives_never_twice_a_second() {
+    let app = spawn_app().await;
+    let url = app.app.base_url.replacen("http://", "ws://", 1) + "/ws/analytics";
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", HeaderValue::from_str(&app.admin).unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+
+    let first = next_dashboard(&mut socket).await;
+    let first_at = Instant::now();
+    assert_eq!(first["metrics"]["orders"], 0);
+
+    let today = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    app.publish_all(&[created("o1", "c1", &today, &[("p1", 2, 12.5)])])
+        .await;
+    let second = next_dashboard(&mut socket).await;
+    let gap = first_at.elapsed();
+
+    assert_eq!(second["metrics"]["orders"], 1);
+    assert_eq!(second["metrics"]["totalRevenue"], 25.0);
+    assert_eq!(second["today"]["revenue"], 25.0);
+    assert!(
+        gap >= Duration::from_millis(900),
+        "pushed again after {gap:?}"
+    );
+
+    app.stop().await;
+}
