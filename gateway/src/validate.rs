@@ -275,13 +275,19 @@ mod tests {
     fn every_bad_part_of_a_target_is_named() {
         let err = check_target(&Method::POST, "/api/orders/42/cancel", None).unwrap_err();
         assert_eq!(fields(err), ["id"]);
+        let err = check_target(&Method::GET, "/api/orders", Some("page=0&limit=1000")).unwrap_err();
+        assert_eq!(fields(err), ["limit", "page"]);
         let err = check_target(
             &Method::GET,
             "/api/products",
-            Some("page=0&limit=1000&sort=cheapest&minPrice=9&maxPrice=3"),
+            Some("page=0&limit=0&sort=cheapest&minPrice=9&maxPrice=3"),
         )
         .unwrap_err();
         assert_eq!(fields(err), ["limit", "minPrice", "page", "sort"]);
+        assert!(
+            check_target(&Method::GET, "/api/products", Some("limit=1000")).is_ok(),
+            "the catalog caps"
+        );
         let err = check_target(
             &Method::GET,
             "/api/analytics/daily-revenue",

@@ -33,6 +33,14 @@ const PAGE: Field = optional(
     },
 );
 const LIMIT: Field = optional("limit", Kind::Integer { min: 1, max: 100 });
+/// The catalog caps `limit` at 100 itself (issue 4) rather than refusing more.
+const CAPPED_LIMIT: Field = optional(
+    "limit",
+    Kind::Integer {
+        min: 1,
+        max: 1_000_000,
+    },
+);
 const ADDRESS: Kind = Kind::Object(&[
     required("street", LINE),
     required("city", LINE),
@@ -199,10 +207,10 @@ pub static ROUTES: &[RouteSpec] = &[
             optional("maxPrice", Kind::Money { min: 0.0 }),
             optional(
                 "sort",
-                Kind::OneOf(&["price", "-price", "name", "-createdAt"]),
+                Kind::OneOf(&["price", "-price", "name", "-createdAt", "relevance"]),
             ),
             PAGE,
-            LIMIT,
+            CAPPED_LIMIT,
         ],
         ..route(
             "GET",
@@ -261,7 +269,12 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        query: &[optional("customerId", Kind::ObjectId), PAGE, LIMIT],
+        query: &[
+            optional("customerId", Kind::ObjectId),
+            optional("status", Kind::OneOf(STATUSES)),
+            PAGE,
+            LIMIT,
+        ],
         ..route(
             "GET",
             "/api/orders",
@@ -277,18 +290,22 @@ pub static ROUTES: &[RouteSpec] = &[
         "orders",
         "One order with its status history",
     ),
-    route(
-        "POST",
-        "/api/orders/{id}/cancel",
-        Authenticated,
-        "orders",
-        "Cancel a PENDING or PROCESSING order",
-    ),
+    RouteSpec {
+        body: Some(&[optional("reason", Kind::Text { min: 1, max: 500 })]),
+        ..route(
+            "POST",
+            "/api/orders/{id}/cancel",
+            Authenticated,
+            "orders",
+            "Cancel a PENDING or PROCESSING order (body optional)",
+        )
+    },
     RouteSpec {
         body: Some(&[
             required("status", Kind::OneOf(STATUSES)),
             optional("carrier", Kind::Text { min: 1, max: 100 }),
             optional("trackingNumber", Kind::Text { min: 1, max: 100 }),
+            optional("reason", Kind::Text { min: 1, max: 500 }),
         ]),
         ..route(
             "PATCH",
