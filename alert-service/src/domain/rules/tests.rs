@@ -1,0 +1,96 @@
+//! Unit tests of the alert rules.
+
+use serde_json::json;
+
+use super::*;
+
+fn event(kind: &str, data: Value) -> Envelope {
+    Envelope::new(kind, "test", "req", data)
+}
+
+#[test]
+fn a_new_order_is_an_info_alert_about_the_order_for_its_customer() {
+    let alert = alert_for(&event(
+        keys::ORDER_CREATED,
+        json!({"orderId": "o1", "customerId": "c1", "total": 12.5,
+               "items": [{"productId": "p", "quantity": 2}, {"productId": "q", "quantity": 1}],
+               "createdAt": "2026-01-01T00:00:00Z", "extra": true}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(alert.topic, Topic::Orders);
+    assert_eq!(alert.severity, Severity::Info);
+    assert_eq!(alert.entity, order("o1"));
+    assert_eq!(alert.customer_id.as_deref(), Some("c1"));
+    assert_eq!(
+        alert.message,
+        "Order o1 was placed: 3 item(s), total 12.50."
+    );
+}
+
+#[test]
+fn stock_running_out_is_critical_and_running_low_a_warning() {
+    let low = |stock| {
+        alert_for(&event(
+            keys::PRODUCT_STOCK_LOW,
+            json!({"productId": "p1", "name": "Mug", "stock": stock, "threshold": 5}),
+        ))
+        .unwrap()
+        .unwrap()
+    };
+    assert_eq!(low(3).severity, Severity::Warning);
+    assert_eq!(low(0).severity, Severity::Critical);
+    assert_eq!(low(3).topic, Topic::Stock);
+    assert_eq!(low(3).message, "Mug has 3 left (threshold 5).");
+}
+
+#[test]
+fn a_rejection_names_every_refused_line_and_a_rejected_order_is_a_warning() {
+    let refused = alert_for(&event(
+        keys::STOCK_REJECTED,
+        json!({"orderId": "o1", "lines": [{"productId": "p1", "requested": 5, "available": 2, "reason": "insufficient_stock"}]}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert!(refused.message.contains("p1 (requested 5, available 2)"));
+    let changed = alert_for(&event(
+        keys::ORDER_STATUS_CHANGED,
+        json!({"orderId": "o1", "oldStatus": "PENDING", "newStatus": "REJECTED",
+               "at": "2026-01-01T00:00:00Z", "order": {"customerId": "c9"}}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(changed.severity, Severity::Warning);
+    assert_eq!(changed.customer_id.as_deref(), Some("c9"));
+}
+
+#[test]
+fn an_escalation_is_critical_and_about_its_session() {
+    let alert = alert_for(&event(
+        keys::SUPPORT_ESCALATED,
+        json!({"sessionId": "s1", "customerId": "c1", "reason": "complaint"}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(alert.severity, Severity::Critical);
+    assert_eq!(alert.topic, Topic::Support);
+    assert_eq!(alert.entity.kind, "session");
+    assert_eq!(alert.message, "A conversation needs a human: complaint.");
+}
+
+#[test]
+fn other_events_make_no_alert_and_a_malformed_payload_is_an_error() {
+    assert_eq!(
+        alert_for(&event(keys::STOCK_RESERVED, json!({"orderId": "o"}))).unwrap(),
+        None
+    );
+    assert!(alert_for(&event(keys::ORDER_CREATED, json!({"nope": 1}))).is_err());
+}
+
+#[test]
+fn money_is_printed_from_the_numbers_text() {
+    assert_eq!(money_text(&json!(19.99)).as_deref(), Some("19.99"));
+    assert_eq!(money_text(&json!(12.0)).as_deref(), Some("12.00"));
+    assert_eq!(money_text(&json!(7)).as_deref(), Some("7.00"));
+    assert_eq!(money_text(&json!(0.5)).as_deref(), Some("0.50"));
+}
