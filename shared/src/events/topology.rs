@@ -46,6 +46,7 @@ pub const ALERTS: QueueDef = QueueDef {
     suffix: "alert.events",
     keys: &[
         PRODUCT_STOCK_LOW,
+        STOCK_REJECTED,
         ORDER_CREATED,
         ORDER_STATUS_CHANGED,
         ORDER_CANCELLED,
