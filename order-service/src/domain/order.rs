@@ -131,7 +131,68 @@ pub fn history_key(n: i64) -> String {
     format!("{n:04}")
 }
 
+impl Line {
+    /// `quantity` units of a product at `price`; `None` when the subtotal overflows.
+    pub fn priced(product_id: String, name: String, price: Money, quantity: u32) -> Option<Self> {
+        let subtotal = price.times(quantity)?;
+        Some(Self {
+            product_id,
+            name,
+            unit_price_cents: price.cents(),
+            quantity: i64::from(quantity),
+            subtotal_cents: subtotal.cents(),
+        })
+    }
+}
+
+/// The sum of the lines' subtotals, exact; `None` on overflow.
+pub fn total_of(lines: &[Line]) -> Option<Money> {
+    lines.iter().try_fold(Money::default(), |total, line| {
+        total.plus(Money::from_cents(line.subtotal_cents))
+    })
+}
+
 impl Order {
+    /// A new order, `PENDING` since `at`: one history entry, no schedule yet, delivery
+    /// estimated from the order date. `total` is the sum of `items` ([`total_of`]).
+    pub fn placed(
+        id: ObjectId,
+        customer_id: String,
+        items: Vec<Line>,
+        total: Money,
+        shipping_address: Address,
+        request_key: String,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            customer_id,
+            items,
+            total_cents: total.cents(),
+            shipping_address,
+            status: Status::Pending,
+            version: 0,
+            history: BTreeMap::from([(
+                history_key(0),
+                HistoryEntry {
+                    status: Status::Pending,
+                    at,
+                    note: None,
+                },
+            )]),
+            rejection_reason: None,
+            cancellation_reason: None,
+            carrier: None,
+            tracking_number: None,
+            estimated_delivery: super::shipment::estimate_from_order(at),
+            next_due_at_ms: None,
+            stock_released_at: None,
+            request_key,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     /// The history in order, with each entry's index.
     pub fn history(&self) -> Vec<(i64, &HistoryEntry)> {
         let mut entries: Vec<(i64, &HistoryEntry)> = self

@@ -2,8 +2,6 @@
 //! client), compute the total exactly, and store the order `PENDING` with `order.created` in
 //! one insert. An `Idempotency-Key` replays the first answer (see [`crate::idempotency`]).
 
-use std::collections::BTreeMap;
-
 use axum::{
     Json,
     extract::State,
@@ -15,9 +13,7 @@ use serde_json::{Value, json};
 use shared::{ApiError, auth::Caller, extract::AppJson};
 
 use crate::{
-    domain::{
-        HistoryEntry, Line, Money, NewOrder, Order, Problems, Status, order::history_key, shipment,
-    },
+    domain::{Line, NewOrder, Order, Problems, order::total_of},
     events,
     idempotency::{self, Claim},
     state::AppState,
@@ -118,22 +114,23 @@ async fn place(
 
     let mut problems = Problems::default();
     let mut lines = Vec::with_capacity(new.lines.len());
-    let mut total = Some(Money::default());
+    let mut overflow = false;
     for (i, (wanted, product)) in new.lines.iter().zip(priced).enumerate() {
         let Some(product) = product else {
             problems.add(format!("items[{i}].productId"), "no such product");
             continue;
         };
-        let subtotal = product.price.times(wanted.quantity);
-        total = total.zip(subtotal).and_then(|(t, s)| t.plus(s));
-        lines.push(Line {
-            product_id: product.id.to_hex(),
-            name: product.name,
-            unit_price_cents: product.price.cents(),
-            quantity: i64::from(wanted.quantity),
-            subtotal_cents: subtotal.map_or(0, Money::cents),
-        });
+        match Line::priced(
+            product.id.to_hex(),
+            product.name,
+            product.price,
+            wanted.quantity,
+        ) {
+            Some(line) => lines.push(line),
+            None => overflow = true,
+        }
     }
+    let total = total_of(&lines).filter(|_| !overflow);
     if address.is_none() {
         problems.add(
             "shippingAddress",
@@ -155,33 +152,15 @@ async fn place(
         Some(key) => format!("{}:{key}", caller.id),
         None => format!("order:{}", id.to_hex()),
     };
-    let order = Order {
+    let order = Order::placed(
         id,
-        customer_id: caller.id.clone(),
-        items: lines,
-        total_cents: total.cents(),
-        shipping_address: address,
-        status: Status::Pending,
-        version: 0,
-        history: BTreeMap::from([(
-            history_key(0),
-            HistoryEntry {
-                status: Status::Pending,
-                at: now,
-                note: None,
-            },
-        )]),
-        rejection_reason: None,
-        cancellation_reason: None,
-        carrier: None,
-        tracking_number: None,
-        estimated_delivery: shipment::estimate_from_order(now),
-        next_due_at_ms: None,
-        stock_released_at: None,
-        request_key: request_key.clone(),
-        created_at: now,
-        updated_at: now,
-    };
+        caller.id.clone(),
+        lines,
+        total,
+        address,
+        request_key.clone(),
+        now,
+    );
     let correlation_id = shared::telemetry::request_id(headers);
     let created_event = events::created(&order, &correlation_id).map_err(ApiError::internal)?;
     match orders::insert(state.infra.db(), &order, &[created_event]).await {
