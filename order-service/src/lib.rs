@@ -13,6 +13,8 @@
 //! - `events/`: payloads, and the stock saga's consumer.
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
+//! - `seed`: `order-service seed`, the demo orders with their history, written straight into
+//!   this service's database (historical orders cannot come through the API).
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
 //! consumers, the outbox relay and the fulfilment poller, and serves.
@@ -25,6 +27,7 @@ pub mod idempotency;
 pub mod lifecycle;
 pub mod live;
 pub mod routes;
+pub mod seed;
 pub mod state;
 pub mod store;
 pub mod upstream;

@@ -13,6 +13,7 @@ mod outage;
 mod replicas;
 mod requests;
 mod saga;
+mod seed;
 mod slow;
 mod streams;
 
