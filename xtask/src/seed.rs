@@ -1,13 +1,17 @@
 //! Demo data through the public API (the gateway), never the databases: the customers of
 //! `xtask/seed/customers.json` (demo@example.com among them) and, when the catalog is empty,
-//! the products of `xtask/seed/products.json`. Running it again changes nothing.
+//! the products of `xtask/seed/products.json`. Then the demo orders, which need dates in the
+//! past that the API does not allow: order-service's own `order-service seed` writes them,
+//! from the customers and products the API lists. Running it again changes nothing.
 //!
 //! - [`data`]: the embedded files, read into typed values, and the request bodies.
 //! - [`api`]: the gateway (`GATEWAY_URL`), requests and what each answer means.
 //! - [`sign_in`]: signing in without locking an account out.
+//! - [`orders`]: the lists piped into `order-service seed`.
 
 mod api;
 mod data;
+mod orders;
 mod sign_in;
 
 use std::{fmt, time::Duration};
@@ -68,6 +72,8 @@ pub struct Outcome {
     pub customers_existing: usize,
     /// The demo customer and the admin.
     pub logins: Vec<DemoLogin>,
+    /// What `order-service seed` did.
+    pub orders: orders::Seeded,
 }
 
 impl Outcome {
@@ -108,8 +114,8 @@ impl Admin {
 }
 
 /// Seeds through `gateway`: waits for the services, registers the customers, signs in as
-/// the admin and fills an empty catalog. Customers come first: they need only
-/// customer-service, so the demo login works even when the catalog step fails.
+/// the admin, fills an empty catalog and has the orders written. Customers come first: they
+/// need only customer-service, so the demo login works even when the catalog step fails.
 pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     // Read everything first, so that bad data fails before the first request.
     let products = data::products().map_err(|e| anyhow!(e))?;
@@ -126,6 +132,8 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     let token = sign_in(ctx, gateway, &admin.email, &admin.password)
         .with_context(|| format!("signing in as the admin {}", admin.email))?;
     let (products_created, catalog_found) = fill_catalog(ctx, gateway, &token, &products)?;
+    let seeded: Vec<&str> = customers.iter().map(|c| c.email.as_str()).collect();
+    let orders = orders::run(ctx, gateway, &token, &seeded).context("seeding the demo orders")?;
 
     let demo_works =
         registered[demo] == Registration::Created || still_signs_in(ctx, gateway, &customers[demo]);
@@ -150,6 +158,7 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
         customers_created: count(&registered, Registration::Created),
         customers_existing: count(&registered, Registration::Existing),
         logins,
+        orders,
     })
 }
 

@@ -1,5 +1,6 @@
 //! `cargo xtask seed`: demo customers and an empty catalog's products, through the running
-//! suite's public API (`GATEWAY_URL`, default the local gateway); then the logins.
+//! suite's public API (`GATEWAY_URL`, default the local gateway), and the demo orders through
+//! `order-service seed`; then the logins.
 
 use anyhow::Result;
 
@@ -12,6 +13,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     println!("Seeded through {}:", outcome.api_url);
     println!("  products:   {}", outcome.products_line());
     println!("  customers:  {}", outcome.customers_line());
+    println!("  orders:     {}", outcome.orders.line());
     println!("Demo logins:");
     for login in &outcome.logins {
         println!("  {:<9} {login}", login.role);

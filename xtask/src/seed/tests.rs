@@ -46,6 +46,7 @@ fn the_outcome_says_what_was_created_and_what_was_skipped() {
         customers_created: 12,
         customers_existing: 0,
         logins: Vec::new(),
+        orders: orders::Seeded::default(),
     };
     assert_eq!(outcome.products_line(), "25 created");
     assert_eq!(outcome.customers_line(), "12 created, 0 already there");
