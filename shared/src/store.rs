@@ -161,6 +161,23 @@ pub mod compat {
             .transpose()
     }
 
+    /// A time as epoch milliseconds, stored as a number of milliseconds, a BSON date, or the
+    /// stand-in's text (data written by an earlier version may hold any of them).
+    pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum RawMillis {
+            Int(i64),
+            Float(f64),
+            Date(RawDate),
+        }
+        Ok(match RawMillis::deserialize(d)? {
+            RawMillis::Int(n) => n,
+            RawMillis::Float(f) => f as i64,
+            RawMillis::Date(raw) => parse_date::<D::Error>(raw)?.timestamp_millis(),
+        })
+    }
+
     /// A boolean stored as a boolean or as the stand-in's integer.
     pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         #[derive(Deserialize)]
@@ -173,5 +190,28 @@ pub mod compat {
             RawBool::Bool(b) => b,
             RawBool::Int(n) => n != 0,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        #[serde(deserialize_with = "super::compat::millis")]
+        at: i64,
+    }
+
+    #[test]
+    fn millis_read_numbers_dates_and_the_stand_ins_text_alike() {
+        let ms = 1_764_000_000_123_i64;
+        let forms = [
+            bson::doc! { "at": ms },
+            bson::doc! { "at": bson::DateTime::from_millis(ms) },
+            bson::doc! { "at": "2025-11-24 16:00:00.123000" },
+        ];
+        for form in forms {
+            let row: Row = bson::from_document(form.clone()).unwrap();
+            assert_eq!(row.at, ms, "{form}");
+        }
     }
 }

@@ -31,24 +31,12 @@ struct Stored {
     image_url: Option<String>,
     stock: i64,
     low_stock_threshold: i64,
-    #[serde(default, deserialize_with = "lenient_bool")]
+    #[serde(default, deserialize_with = "shared::store::compat::boolean")]
     stock_low: bool,
+    #[serde(deserialize_with = "shared::store::compat::millis")]
     created_at: i64,
+    #[serde(deserialize_with = "shared::store::compat::millis")]
     updated_at: i64,
-}
-
-/// A boolean as MongoDB keeps it, or as the stand-in keeps a `$set` one (0 or 1).
-fn lenient_bool<'de, D: serde::Deserializer<'de>>(de: D) -> Result<bool, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flag {
-        Bool(bool),
-        Int(i64),
-    }
-    Ok(match Flag::deserialize(de)? {
-        Flag::Bool(b) => b,
-        Flag::Int(n) => n != 0,
-    })
 }
 
 impl From<Stored> for Product {
