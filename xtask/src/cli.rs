@@ -1,4 +1,7 @@
-//! Command-line arguments: `up`, `down`, `status`, `seed`, `test [-- args]`, `help`.
+//! Command-line arguments: `up`, `down`, `status`, `seed`, `test [-- args]`, `fuzz [options]`,
+//! `bench <name>`, `help`.
+
+use crate::{bench, fuzz};
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +16,10 @@ pub enum Command {
     Seed,
     /// Start the infrastructure, run the workspace tests with these extra arguments.
     Test(Vec<String>),
+    /// Fuzz the public API from its OpenAPI document.
+    Fuzz(fuzz::Options),
+    /// Run one benchmark.
+    Bench(bench::Name),
     /// Print the usage.
     Help,
 }
@@ -32,6 +39,15 @@ Commands:
                      safe to run again; prints the demo logins
   test [-- args]     start the infrastructure, then run the workspace tests (cargo nextest if
                      installed, else cargo test); extra args are passed to the runner
+  fuzz [--max-examples N] [--seed N]
+                     schemathesis (pinned, in .local/venv) against the gateway's
+                     /api/openapi.json, as the admin and as the demo customer: no 5xx, only
+                     declared status codes and content types. Starts (and afterwards stops)
+                     the suite with high rate limits when the gateway is not running. Writes
+                     bench/results/fuzz.md; exits non-zero on any finding. Defaults: 100, 1
+  bench gateway      release builds on spare ports; GET /api/products/:id direct, through
+                     nginx and through the gateway (with and without a token), measured with
+                     wrk; installs nginx and wrk if missing; writes bench/results/gateway.{json,md}
   help               this text
 
 Environment:
@@ -56,6 +72,14 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         "status" => Command::Status,
         "seed" => Command::Seed,
         "help" | "-h" | "--help" => return Ok(Command::Help),
+        "fuzz" => return parse_fuzz(&rest).map(Command::Fuzz),
+        "bench" => {
+            return match rest.as_slice() {
+                [name] => bench::Name::parse(name).map(Command::Bench),
+                [] => Err("`bench` needs a benchmark: `cargo xtask bench gateway`".to_owned()),
+                [_, extra, ..] => Err(format!("`bench` takes one name (got `{extra}` too)")),
+            };
+        }
         "test" => {
             let extra = match rest.split_first() {
                 Some((separator, tail)) if separator == "--" => tail.to_vec(),
@@ -69,6 +93,26 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         Some(extra) => Err(format!("`{first}` takes no arguments (got `{extra}`)")),
         None => Ok(command),
     }
+}
+
+/// `--max-examples N` and `--seed N`, in any order.
+fn parse_fuzz(args: &[String]) -> Result<fuzz::Options, String> {
+    let mut options = fuzz::Options::default();
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("`{flag}` needs a value"))?;
+        let bad = || format!("`{flag}` needs a positive whole number, not `{value}`");
+        match flag.as_str() {
+            "--max-examples" | "-n" => {
+                options.max_examples = value.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+            }
+            "--seed" => options.seed = value.parse().map_err(|_| bad())?,
+            other => return Err(format!("`fuzz` does not know `{other}`")),
+        }
+    }
+    Ok(options)
 }
 
 #[cfg(test)]
@@ -109,6 +153,35 @@ mod tests {
             parse_words("test -p shared"),
             Ok(Command::Test(vec!["-p".to_owned(), "shared".to_owned()]))
         );
+    }
+
+    #[test]
+    fn fuzz_takes_its_budget_and_seed() {
+        assert_eq!(
+            parse_words("fuzz"),
+            Ok(Command::Fuzz(fuzz::Options::default()))
+        );
+        assert_eq!(
+            parse_words("fuzz --seed 9 --max-examples 5"),
+            Ok(Command::Fuzz(fuzz::Options {
+                max_examples: 5,
+                seed: 9
+            }))
+        );
+        assert!(parse_words("fuzz --max-examples 0").is_err());
+        assert!(parse_words("fuzz --max-examples").is_err());
+        assert!(parse_words("fuzz --fast 1").is_err());
+    }
+
+    #[test]
+    fn bench_takes_exactly_one_known_name() {
+        assert_eq!(
+            parse_words("bench gateway"),
+            Ok(Command::Bench(bench::Name::Gateway))
+        );
+        assert!(parse_words("bench").is_err());
+        assert!(parse_words("bench gateway orders").is_err());
+        assert!(parse_words("bench orders").is_err());
     }
 
     #[test]

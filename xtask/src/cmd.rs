@@ -1,6 +1,8 @@
 //! The subcommands, one file each; `main` dispatches to their `run`.
 
+pub mod bench;
 pub mod down;
+pub mod fuzz;
 pub mod seed;
 pub mod status;
 pub mod test;

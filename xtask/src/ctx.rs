@@ -87,15 +87,29 @@ impl Paths {
 
     /// The dev-profile binary of a workspace package.
     pub fn binary(&self, name: &str) -> PathBuf {
+        self.target().join("debug").join(name)
+    }
+
+    /// The release-profile binary of a workspace package (what `bench` runs).
+    pub fn release_binary(&self, name: &str) -> PathBuf {
+        self.target().join("release").join(name)
+    }
+
+    /// `.local/bench`: configs, logs and files of what `bench` runs.
+    pub fn bench(&self) -> PathBuf {
+        self.local().join("bench")
+    }
+
+    /// `CARGO_TARGET_DIR`, or `target/` in the workspace.
+    fn target(&self) -> PathBuf {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| self.root.join("target"));
-        let target = if target.is_absolute() {
+        if target.is_absolute() {
             target
         } else {
             self.root.join(target)
-        };
-        target.join("debug").join(name)
+        }
     }
 
     /// Creates `.local/logs` and `.local/run`.

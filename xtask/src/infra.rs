@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::{ctx::Ctx, net, state::State};
+pub use mongodb::ensure_venv;
 
 /// One piece of infrastructure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,6 +120,16 @@ pub fn ensure_all(ctx: &Ctx) -> Result<Urls> {
         amqp: ensure(ctx, Infra::Rabbitmq, &mut state)?,
         mongodb: ensure(ctx, Infra::Mongodb, &mut state)?,
     })
+}
+
+/// [`ensure_all`], adding to `started` what this call started (so a caller can stop exactly
+/// that afterwards), whether it succeeds or not.
+pub fn ensure_all_noting(ctx: &Ctx, started: &mut Vec<Infra>) -> Result<Urls> {
+    let before = State::load(&ctx.paths.state())?;
+    let urls = ensure_all(ctx);
+    let after = State::load(&ctx.paths.state()).unwrap_or_default();
+    started.extend(after.all_started().filter(|infra| !before.started(*infra)));
+    urls
 }
 
 fn ensure(ctx: &Ctx, infra: Infra, state: &mut State) -> Result<String> {

@@ -3,21 +3,27 @@
 //! # Layout
 //! - [`cli`]: the arguments, parsed into a [`cli::Command`], and the usage text.
 //! - `cmd/`: one file per subcommand: [`cmd::up`], [`cmd::down`], [`cmd::status`], [`cmd::seed`],
-//!   [`cmd::test`].
+//!   [`cmd::test`], [`cmd::fuzz`], [`cmd::bench`].
 //! - [`infra`] and `infra/`: Redis, RabbitMQ and MongoDB — use what is configured or running,
 //!   install and start what is missing, stop only what `xtask` started ([`state`]).
-//! - [`services`]: the seven binaries and their ports; build, launch, wait for `/health`.
+//! - [`services`]: the seven binaries and their ports; build, launch, wait for `/health`;
+//!   [`suite`]: all of them started as `up` does; [`cleanup`]: stopping what one run started.
 //! - [`ctx`]: paths under `.local/` and the progress printer; [`exec`] and [`apt`]: external
 //!   commands, printed before they run; [`proc`]: pid files and signals.
 //! - [`seed`] and `seed/`: demo data through the public API, from the files in `xtask/seed/`.
+//! - [`fuzz`] and `fuzz/`: schemathesis against the gateway's OpenAPI document.
+//! - [`bench`] and `bench/`: benchmarks, their load generator, machine description and results.
 //! - [`net`], [`http`], [`json`], [`health`]: probes and requests written over std (no HTTP or
 //!   JSON crate).
 
 mod apt;
+mod bench;
+mod cleanup;
 mod cli;
 mod cmd;
 mod ctx;
 mod exec;
+mod fuzz;
 mod health;
 mod http;
 mod infra;
@@ -27,6 +33,7 @@ mod proc;
 mod seed;
 mod services;
 mod state;
+mod suite;
 
 use std::process::ExitCode;
 
@@ -51,6 +58,8 @@ fn main() -> ExitCode {
         Command::Status => cmd::status::run(&ctx).map(|()| ExitCode::SUCCESS),
         Command::Seed => cmd::seed::run(&ctx).map(|()| ExitCode::SUCCESS),
         Command::Test(extra) => cmd::test::run(&ctx, &extra),
+        Command::Fuzz(options) => cmd::fuzz::run(&ctx, options),
+        Command::Bench(name) => cmd::bench::run(&ctx, name).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|error| {
         eprintln!("\nerror: {error:#}");

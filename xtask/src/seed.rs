@@ -21,7 +21,8 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use crate::{ctx::Ctx, health, net};
 pub use api::Gateway;
 use api::Registration;
-use sign_in::{sign_in, still_signs_in};
+use sign_in::still_signs_in;
+pub use sign_in::{sign_in, sign_in_once};
 
 /// The admin's e-mail when `ADMIN_EMAIL` is unset (as customer-service's default).
 const DEFAULT_ADMIN_EMAIL: &str = "admin@example.com";
@@ -111,6 +112,18 @@ impl Admin {
             password: password.unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.to_owned()),
         }
     }
+}
+
+/// The (e-mail, password) of the admin (from `ADMIN_EMAIL`/`ADMIN_PASSWORD`, as
+/// customer-service reads them) and of the demo customer (from the seed data).
+pub fn credentials() -> Result<[(String, String); 2]> {
+    let admin = Admin::from_env();
+    let demo = data::customers()
+        .map_err(|e| anyhow!(e))?
+        .into_iter()
+        .find(|c| c.email == data::DEMO_EMAIL)
+        .ok_or_else(|| anyhow!("{} is missing from the seed data", data::DEMO_EMAIL))?;
+    Ok([(admin.email, admin.password), (demo.email, demo.password)])
 }
 
 /// Seeds through `gateway`: waits for the services, registers the customers, signs in as

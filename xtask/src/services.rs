@@ -87,8 +87,14 @@ pub enum Launch {
 }
 
 /// Starts `service` detached (own process group, output appended to its log, pid file
-/// written), unless its port already answers `/health`.
-pub fn launch(ctx: &Ctx, service: &Service, urls: &Urls) -> Result<Launch> {
+/// written), unless its port already answers `/health`. `extra` variables come last, so
+/// they win (e.g. the high rate limits `cargo xtask fuzz` gives the gateway).
+pub fn launch(
+    ctx: &Ctx,
+    service: &Service,
+    urls: &Urls,
+    extra: &[(&str, String)],
+) -> Result<Launch> {
     if let Ok(reply) = health::check(service.port, "/health")
         && reply.is_healthy()
     {
@@ -110,15 +116,7 @@ pub fn launch(ctx: &Ctx, service: &Service, urls: &Urls) -> Result<Launch> {
         .append(true)
         .open(&log_path)
         .with_context(|| format!("cannot open {}", log_path.display()))?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    writeln!(
-        log,
-        "{RUN_MARKER} {} at {} ===",
-        service.name,
-        utc(now.as_secs())
-    )?;
+    writeln!(log, "{RUN_MARKER} {} at {} ===", service.name, utc_now())?;
 
     let mut cmd = Command::new(&binary);
     cmd.current_dir(&ctx.paths.root)
@@ -136,6 +134,7 @@ pub fn launch(ctx: &Ctx, service: &Service, urls: &Urls) -> Result<Launch> {
             }
         }
     }
+    cmd.envs(extra.iter().map(|(k, v)| (k, v)));
     cmd.stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -215,6 +214,14 @@ fn failure(ctx: &Ctx, service: &Service, why: &str) -> anyhow::Error {
         service.name,
         ctx.paths.show(&log)
     )
+}
+
+/// Now, as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc_now() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    utc(now.as_secs())
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (the services log UTC, too).

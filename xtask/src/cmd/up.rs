@@ -4,39 +4,16 @@
 use anyhow::{Context as _, Result};
 
 use crate::{
+    cleanup::Started,
     ctx::Ctx,
-    health, infra,
     seed::{self, DemoLogin, Gateway},
-    services::{self, Launch, SERVICES},
+    suite,
 };
 
-/// Runs every step; the services keep running after we exit.
+/// Runs every step; the services keep running after we exit (also when a step fails: what
+/// started is left for `status` and `down`).
 pub fn run(ctx: &Ctx) -> Result<()> {
-    ctx.paths.ensure_dirs()?;
-    let urls = infra::ensure_all(ctx)?;
-    services::build(ctx)?;
-
-    let (backends, gateway) = SERVICES.split_at(SERVICES.len() - 1);
-    let mut launched = Vec::new();
-    for service in backends {
-        launched.push((service, services::launch(ctx, service, &urls)?));
-    }
-    for (service, launch) in &mut launched {
-        if let Launch::Spawned(child) = launch {
-            services::wait_healthy(ctx, service, Some(child))?;
-        }
-    }
-    for service in gateway {
-        if let Launch::Spawned(mut child) = services::launch(ctx, service, &urls)? {
-            services::wait_healthy(ctx, service, Some(&mut child))?;
-        }
-        let aggregate = match health::check(service.port, "/api/health") {
-            Ok(reply) => reply.summary(),
-            Err(error) => format!("no answer ({error})"),
-        };
-        ctx.progress
-            .step(service.name, format!("GET /api/health {aggregate}"));
-    }
+    suite::start(ctx, &suite::no_extra_env, &mut Started::default())?;
 
     // The seed goes to the gateway started above, whatever GATEWAY_URL says.
     let seeded = seed::run(ctx, &Gateway::local());

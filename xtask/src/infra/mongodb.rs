@@ -45,7 +45,8 @@ pub fn launch(ctx: &Ctx) -> Result<Launch> {
 }
 
 /// A virtualenv with pip at `.local/venv`; installs python3-venv when `venv` cannot work.
-fn ensure_venv(ctx: &Ctx) -> Result<()> {
+/// (Also where `cargo xtask fuzz` installs schemathesis.)
+pub fn ensure_venv(ctx: &Ctx) -> Result<()> {
     if ctx.paths.venv().join("bin").join("pip").exists() {
         return Ok(());
     }

@@ -1,4 +1,5 @@
-//! Writing a [`Json`] value back as compact JSON text (`to_string()`), for request bodies.
+//! Writing a [`Json`] value back as JSON text: compact (`to_string()`) for request bodies,
+//! indented ([`Json::pretty`]) for files people read and diff, like `bench/results/*.json`.
 
 use std::fmt::{self, Display, Write as _};
 
@@ -34,6 +35,48 @@ impl Display for Json {
                     write!(f, ":{value}")?;
                 }
                 f.write_char('}')
+            }
+        }
+    }
+}
+
+impl Json {
+    /// The value as indented JSON (two spaces a level, one member or item a line, empty
+    /// arrays and objects as `[]` and `{}`), ending with a newline.
+    pub fn pretty(&self) -> String {
+        let mut out = String::new();
+        self.write_pretty(&mut out, 0);
+        out.push('\n');
+        out
+    }
+
+    fn write_pretty(&self, out: &mut String, level: usize) {
+        let indent = |out: &mut String, level: usize| out.push_str(&"  ".repeat(level));
+        match self {
+            Self::Array(items) if !items.is_empty() => {
+                out.push_str("[\n");
+                for (i, item) in items.iter().enumerate() {
+                    indent(out, level + 1);
+                    item.write_pretty(out, level + 1);
+                    out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+                }
+                indent(out, level);
+                out.push(']');
+            }
+            Self::Object(members) if !members.is_empty() => {
+                out.push_str("{\n");
+                for (i, (key, value)) in members.iter().enumerate() {
+                    indent(out, level + 1);
+                    // A key is written as a string value would be.
+                    let _ = write!(out, "{}: ", Self::String(key.clone()));
+                    value.write_pretty(out, level + 1);
+                    out.push_str(if i + 1 < members.len() { ",\n" } else { "\n" });
+                }
+                indent(out, level);
+                out.push('}');
+            }
+            scalar => {
+                let _ = write!(out, "{scalar}");
             }
         }
     }
@@ -97,6 +140,24 @@ mod tests {
             let expected = expected.trim_end_matches('0').trim_end_matches('.');
             assert_eq!(written, expected, "{cents} cents");
         }
+    }
+
+    #[test]
+    fn pretty_output_indents_one_member_a_line_and_reads_back() {
+        let value = Json::Object(vec![
+            ("name".into(), Json::String("gateway".into())),
+            ("empty".into(), Json::Array(vec![])),
+            (
+                "runs".into(),
+                Json::Array(vec![Json::Object(vec![("rps".into(), Json::Number(1.5))])]),
+            ),
+        ]);
+        let text = value.pretty();
+        assert_eq!(
+            text,
+            "{\n  \"name\": \"gateway\",\n  \"empty\": [],\n  \"runs\": [\n    {\n      \"rps\": 1.5\n    }\n  ]\n}\n"
+        );
+        assert_eq!(Json::parse(&text), Ok(value));
     }
 
     #[test]

@@ -47,6 +47,21 @@ pub fn sign_in(ctx: &Ctx, gateway: &Gateway, email: &str, password: &str) -> Res
     }
 }
 
+/// Signs in with one attempt (a 429 or 503 is waited out): the access token, or `None` when
+/// the credentials are refused (401), e.g. because the account was never seeded.
+pub fn sign_in_once(
+    ctx: &Ctx,
+    gateway: &Gateway,
+    email: &str,
+    password: &str,
+) -> Result<Option<String>> {
+    let reply = gateway.send(ctx, &login_request(gateway, email, password))?;
+    if reply.status == 401 {
+        return Ok(None);
+    }
+    api::access_token(&reply).map(Some)
+}
+
 /// `POST /api/auth/login` with these credentials.
 fn login_request(gateway: &Gateway, email: &str, password: &str) -> http::Request {
     let body = Json::Object(vec![

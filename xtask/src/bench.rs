@@ -1,0 +1,96 @@
+//! `cargo xtask bench <name>`: figures from one run on this machine, written with its
+//! description to `bench/results/<name>.json` and `bench/results/<name>.md`.
+//!
+//! - [`gateway`]: `GET /api/products/:id` direct, through nginx and through the gateway.
+//! - [`stack`]: release builds, spare ports, the processes a benchmark starts.
+//! - [`wrk`]: the load generator's command and report; [`nginx`]: the reference proxy.
+//! - [`table`]: rows of figures as text, Markdown and JSON; [`machine`]: what it ran on.
+//!
+//! Everything a benchmark starts is stopped when it ends, also on failure
+//! ([`crate::cleanup::Cleanup`]).
+
+pub mod gateway;
+mod machine;
+mod nginx;
+mod stack;
+mod table;
+mod wrk;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+
+use crate::{apt, ctx::Ctx, exec};
+
+/// The benchmarks `cargo xtask bench` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Name {
+    /// The gateway against direct calls and nginx.
+    Gateway,
+}
+
+impl Name {
+    /// Parses `gateway`.
+    pub fn parse(word: &str) -> Result<Self, String> {
+        match word {
+            "gateway" => Ok(Self::Gateway),
+            "orders" | "streams" | "footprint" | "assistant" | "all" => Err(format!(
+                "`bench {word}` is not written yet (issue 9); available: gateway"
+            )),
+            other => Err(format!("unknown benchmark `{other}`; available: gateway")),
+        }
+    }
+}
+
+/// Runs one benchmark.
+pub fn run(ctx: &Ctx, name: Name) -> Result<()> {
+    match name {
+        Name::Gateway => gateway::run(ctx),
+    }
+}
+
+/// Finds `program`, installing the first of `packages` that apt can install when it is
+/// missing (e.g. `nginx-light`, then `nginx`).
+fn ensure_program(ctx: &Ctx, program: &str, packages: &[&str]) -> Result<PathBuf> {
+    if let Some(path) = exec::find_program(program) {
+        return Ok(path);
+    }
+    let hint = format!(
+        "install {} yourself, then run the benchmark again",
+        packages.join(" or ")
+    );
+    let mut last = None;
+    for package in packages {
+        match apt::install(ctx, "bench", &[package], &hint) {
+            Ok(()) => break,
+            Err(error) => last = Some(error),
+        }
+    }
+    exec::find_program(program).with_context(|| match last {
+        Some(error) => format!("{program} is still missing: {error:#}"),
+        None => format!("{program} is still missing after installing it: {hint}"),
+    })
+}
+
+/// `bench/results/<file>`, its folder created.
+fn result_path(ctx: &Ctx, file: &str) -> Result<PathBuf> {
+    let dir = ctx.paths.root.join("bench").join("results");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir.join(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_gateway_benchmark_exists_so_far() {
+        assert_eq!(Name::parse("gateway"), Ok(Name::Gateway));
+        assert!(
+            Name::parse("orders")
+                .unwrap_err()
+                .contains("not written yet")
+        );
+        assert!(Name::parse("nope").unwrap_err().contains("unknown"));
+    }
+}

@@ -1,0 +1,249 @@
+//! `cargo xtask bench gateway`: requests per second and latency of `GET /api/products/:id`
+//! straight to product-service, through nginx (a plain keep-alive reverse proxy) and through
+//! the gateway (rate limiting, validation and, in the last row, a token check on), in one run.
+//!
+//! Release builds of customer-, product-service and the gateway run on spare ports with their
+//! own database names, Redis prefix and exchange (`bench_*`, `bench:`, `bench.events`), so a
+//! suite started by `up` is neither disturbed nor measured.
+
+mod setup;
+
+use std::{process::Command, time::Duration};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::{
+    machine::Machine,
+    nginx::Proxy,
+    stack,
+    table::{Row, Table},
+    wrk::{Load, Report},
+};
+use crate::{cleanup::Cleanup, ctx::Ctx, exec, infra, json::Json};
+
+/// Open connections during a measurement.
+const CONNECTIONS: u32 = 32;
+/// wrk threads.
+const THREADS: u32 = 2;
+/// Load before each measurement, not counted: pools fill, caches warm.
+const WARM_UP: Duration = Duration::from_secs(3);
+/// One measurement.
+const MEASURE: Duration = Duration::from_secs(10);
+/// More than this share of failed answers makes a figure meaningless.
+const MAX_ERROR_SHARE: f64 = 0.001;
+
+/// The gateway's targets (issue 6): at least nginx's rate, at least this share of direct.
+const TARGET_VS_DIRECT: f64 = 0.6;
+
+/// One thing measured: key, label, URL, extra headers.
+struct Target {
+    key: &'static str,
+    label: &'static str,
+    url: String,
+    headers: Vec<String>,
+}
+
+/// Builds, starts, measures, writes `bench/results/gateway.{json,md}`; stops what it started.
+pub fn run(ctx: &Ctx) -> Result<()> {
+    std::fs::create_dir_all(ctx.paths.bench())?;
+    ctx.paths.ensure_dirs()?;
+    let nginx = super::ensure_program(ctx, "nginx", &["nginx-light", "nginx"])?;
+    let wrk = super::ensure_program(ctx, "wrk", &["wrk"])?;
+    stack::build_release(ctx, &setup::PACKAGES)?;
+
+    let mut cleanup = Cleanup::new(ctx);
+    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    let ports = setup::start_services(ctx, &mut cleanup.started, &urls)?;
+    let fixture = setup::fixture(ctx, &ports)?;
+
+    let proxy = Proxy {
+        listen: ports.nginx,
+        upstream: ports.product,
+        prefix: ctx.paths.bench().join("nginx"),
+    };
+    setup::start_nginx(
+        ctx,
+        &mut cleanup.started,
+        &nginx,
+        &proxy,
+        &fixture.product_id,
+    )?;
+
+    let id = &fixture.product_id;
+    let targets = [
+        Target {
+            key: "direct",
+            label: "product-service, direct",
+            url: format!("http://127.0.0.1:{}/products/{id}", ports.product),
+            headers: vec![],
+        },
+        Target {
+            key: "nginx",
+            label: "nginx → product-service",
+            url: format!("http://127.0.0.1:{}/api/products/{id}", ports.nginx),
+            headers: vec![],
+        },
+        Target {
+            key: "gateway",
+            label: "gateway → product-service",
+            url: format!("http://127.0.0.1:{}/api/products/{id}", ports.gateway),
+            headers: vec![],
+        },
+        Target {
+            key: "gateway-token",
+            label: "gateway + customer token → product-service",
+            url: format!("http://127.0.0.1:{}/api/products/{id}", ports.gateway),
+            headers: vec![format!("Authorization: Bearer {}", fixture.customer_token)],
+        },
+    ];
+    let mut rows = Vec::new();
+    for target in &targets {
+        rows.push(measure(ctx, &wrk, target, &fixture.customer_token)?);
+    }
+    let table = Table {
+        rows,
+        baseline: "direct".to_owned(),
+    };
+    drop(cleanup);
+
+    let tools = vec![
+        (
+            "nginx".to_owned(),
+            super::machine::first_line(Command::new(&nginx).arg("-v")),
+        ),
+        (
+            "wrk".to_owned(),
+            super::machine::first_line(Command::new(&wrk).arg("-v")),
+        ),
+    ];
+    let machine = Machine::describe(ctx, tools);
+    report(ctx, &table, &machine)
+}
+
+/// A warm-up, then the measured run.
+fn measure(ctx: &Ctx, wrk: &std::path::Path, target: &Target, token: &str) -> Result<Row> {
+    let load = |duration| Load {
+        url: target.url.clone(),
+        connections: CONNECTIONS,
+        threads: THREADS,
+        duration,
+        headers: target.headers.clone(),
+    };
+    run_wrk(ctx, wrk, target.key, &load(WARM_UP), token).context("warming up")?;
+    let report = run_wrk(ctx, wrk, target.key, &load(MEASURE), token)?;
+    ctx.progress.step(
+        target.key,
+        format!(
+            "{:.0} requests/s, p50 {}, p99 {}",
+            report.requests_per_sec,
+            super::table::latency(report.p50_us),
+            super::table::latency(report.p99_us)
+        ),
+    );
+    let request = target.url.split_once("//").map_or("", |(_, rest)| rest);
+    let request = request.find('/').map_or(request, |at| &request[at..]);
+    let auth = if target.headers.is_empty() {
+        ""
+    } else {
+        " (bearer token)"
+    };
+    Ok(Row {
+        key: target.key.to_owned(),
+        label: target.label.to_owned(),
+        request: format!("GET {request}{auth}"),
+        report,
+    })
+}
+
+fn run_wrk(
+    ctx: &Ctx,
+    wrk: &std::path::Path,
+    label: &str,
+    load: &Load,
+    token: &str,
+) -> Result<Report> {
+    let mut cmd = load.command(wrk);
+    let shown = exec::describe(&cmd).replace(token, "***");
+    ctx.progress.step(label, format!("$ {shown}"));
+    let output = cmd.output().context("cannot run wrk")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = Report::parse(&stdout).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\nwrk said:\n{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    if report.error_share() > MAX_ERROR_SHARE {
+        bail!(
+            "{label}: {} non-2xx answers and {} socket errors in {} requests: the figure would \
+             be meaningless (rate limited? a service down?). wrk said:\n{stdout}",
+            report.non_2xx,
+            report.socket_errors,
+            report.requests
+        );
+    }
+    Ok(report)
+}
+
+/// Prints the table and the targets, writes the JSON and Markdown files.
+fn report(ctx: &Ctx, table: &Table, machine: &Machine) -> Result<()> {
+    let vs_direct = table.ratio("gateway-token").unwrap_or(f64::NAN);
+    let vs_nginx = table
+        .ratio("nginx")
+        .map_or(f64::NAN, |nginx| vs_direct / nginx);
+    let verdict = |met: bool| if met { "met" } else { "MISSED" };
+    let targets = format!(
+        "gateway with a token check vs nginx: {vs_nginx:.2} (target ≥ 1.00: {}); vs direct: \
+         {vs_direct:.2} (target ≥ {TARGET_VS_DIRECT:.2}: {})",
+        verdict(vs_nginx >= 1.0),
+        verdict(vs_direct >= TARGET_VS_DIRECT)
+    );
+    println!();
+    print!("{}", table.render_text());
+    println!("{targets}");
+
+    let settings = format!(
+        "wrk, {THREADS} threads, {CONNECTIONS} connections, {}s warm-up then {}s measured per \
+         row, on loopback, from a second process on the same machine",
+        WARM_UP.as_secs(),
+        MEASURE.as_secs()
+    );
+    let json = Json::Object(vec![
+        ("benchmark".into(), Json::String("gateway".into())),
+        ("machine".into(), machine.to_json()),
+        ("settings".into(), Json::String(settings.clone())),
+        ("results".into(), table.to_json()),
+        (
+            "targets".into(),
+            Json::Object(vec![
+                ("gatewayTokenVsNginx".into(), Json::Number(round3(vs_nginx))),
+                (
+                    "gatewayTokenVsDirect".into(),
+                    Json::Number(round3(vs_direct)),
+                ),
+                ("atLeastNginx".into(), Json::Bool(vs_nginx >= 1.0)),
+                (
+                    "atLeastShareOfDirect".into(),
+                    Json::Bool(vs_direct >= TARGET_VS_DIRECT),
+                ),
+            ]),
+        ),
+    ]);
+    let json_path = super::result_path(ctx, "gateway.json")?;
+    std::fs::write(&json_path, json.pretty())?;
+    let md_path = super::result_path(ctx, "gateway.md")?;
+    std::fs::write(
+        &md_path,
+        setup::markdown(table, machine, &settings, &targets),
+    )?;
+    println!(
+        "Written: {} and {}",
+        ctx.paths.show(&json_path),
+        ctx.paths.show(&md_path)
+    );
+    Ok(())
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

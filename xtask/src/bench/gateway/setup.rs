@@ -1,0 +1,196 @@
+//! What the gateway benchmark sets up: the three services on spare ports with bench-only
+//! names, one product and a customer token through the API, nginx in front of
+//! product-service; and the Markdown it writes.
+
+use std::{path::Path, process::Command, time::Duration};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+
+use super::super::{machine::Machine, nginx::Proxy, stack, table::Table};
+use crate::{
+    cleanup::Started,
+    ctx::Ctx,
+    http,
+    infra::Urls,
+    json::Json,
+    seed::{self, Gateway},
+};
+
+/// What is built (release) and run.
+pub const PACKAGES: [&str; 3] = ["customer-service", "product-service", "gateway"];
+
+/// Per-minute quotas for the benchmark's gateway: rate limiting stays on, and never trips.
+const QUOTA: &str = "1000000000";
+/// Logs at `warn`: per-request `info` lines would be measured too, and nginx logs nothing.
+const LOG_LEVEL: &str = "warn";
+/// The account whose token the last row sends.
+const CUSTOMER: (&str, &str) = ("bench@example.com", "bench-password");
+
+/// The ports of this run.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    /// product-service.
+    pub product: u16,
+    /// The gateway.
+    pub gateway: u16,
+    /// nginx.
+    pub nginx: u16,
+}
+
+/// What the measurements need.
+pub struct Fixture {
+    /// The product every request reads.
+    pub product_id: String,
+    /// A valid customer access token.
+    pub customer_token: String,
+}
+
+/// Starts customer- and product-service, then the gateway in front of them; waits for each.
+pub fn start_services(ctx: &Ctx, started: &mut Started, urls: &Urls) -> Result<Ports> {
+    let [customer, product, gateway, nginx] = stack::spare_ports::<4>()?;
+    let ports = Ports {
+        product,
+        gateway,
+        nginx,
+    };
+    let jwks = format!("http://127.0.0.1:{customer}/.well-known/jwks.json");
+    for (name, port, db) in [
+        ("customer-service", customer, "bench_customers"),
+        ("product-service", product, "bench_products"),
+    ] {
+        let mut cmd = service(ctx, name, port, urls);
+        cmd.env("MONGODB_DB", db)
+            .env("EVENTS_EXCHANGE", "bench.events")
+            .env("JWKS_URL", &jwks)
+            .env("LOGIN_MAX_PER_CLIENT", QUOTA);
+        stack::spawn(ctx, started, name, cmd)?;
+    }
+    for (name, port) in [("customer-service", customer), ("product-service", product)] {
+        stack::wait_until(ctx, started, name, || stack::healthy(port))?;
+    }
+    let mut cmd = service(ctx, "gateway", gateway, urls);
+    cmd.env(
+        "CUSTOMER_SERVICE_URL",
+        format!("http://127.0.0.1:{customer}"),
+    )
+    .env("PRODUCT_SERVICE_URL", format!("http://127.0.0.1:{product}"));
+    // Not measured; pointed at the discard port rather than at a running `up`.
+    for var in [
+        "ORDER_SERVICE_URL",
+        "ALERT_SERVICE_URL",
+        "ANALYTICS_SERVICE_URL",
+        "ASSISTANT_SERVICE_URL",
+    ] {
+        cmd.env(var, "http://127.0.0.1:9");
+    }
+    for class in ["AUTH", "ASSISTANT", "CATALOG", "DEFAULT"] {
+        cmd.env(format!("RATE_LIMIT_{class}_PER_MIN"), QUOTA);
+    }
+    stack::spawn(ctx, started, "gateway", cmd)?;
+    stack::wait_until(ctx, started, "gateway", || stack::healthy(gateway))?;
+    Ok(ports)
+}
+
+/// The release binary of `name` on `port`, with the stores of `urls` and bench-only Redis
+/// keys.
+fn service(ctx: &Ctx, name: &str, port: u16, urls: &Urls) -> Command {
+    let mut cmd = Command::new(ctx.paths.release_binary(name));
+    cmd.current_dir(&ctx.paths.root)
+        .envs(urls.env())
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .env("REDIS_PREFIX", "bench:")
+        .env("RUST_LOG", LOG_LEVEL);
+    cmd
+}
+
+/// Creates a product as the admin and signs a customer in, through the gateway.
+pub fn fixture(ctx: &Ctx, ports: &Ports) -> Result<Fixture> {
+    let gateway =
+        Gateway::parse(&format!("http://127.0.0.1:{}", ports.gateway)).map_err(|e| anyhow!(e))?;
+    let [(admin_email, admin_password), _] = seed::credentials()?;
+    let admin = seed::sign_in(ctx, &gateway, &admin_email, &admin_password)
+        .context("signing in as the admin")?;
+    let product = Json::Object(vec![
+        ("name".into(), Json::String("Bench Mug".into())),
+        (
+            "description".into(),
+            Json::String("The product `cargo xtask bench gateway` reads.".into()),
+        ),
+        ("price".into(), Json::Number(12.5)),
+        ("category".into(), Json::String("Bench".into())),
+        (
+            "tags".into(),
+            Json::Array(vec![Json::String("bench".into())]),
+        ),
+        ("stock".into(), Json::Number(1000.0)),
+    ]);
+    let request = gateway
+        .request("POST", "/products")
+        .header("Authorization", &format!("Bearer {admin}"))
+        .json(&product.to_string());
+    let reply = gateway.send(ctx, &request)?;
+    let product_id = match (reply.status, reply.json.pointer(&["data", "id"])) {
+        (201, Some(Json::String(id))) => id.clone(),
+        _ => bail!("creating the bench product: {}", reply.describe()),
+    };
+    let (email, password) = CUSTOMER;
+    let register = Json::Object(vec![
+        ("name".into(), Json::String("Bench Customer".into())),
+        ("email".into(), Json::String(email.into())),
+        ("password".into(), Json::String(password.into())),
+    ]);
+    let reply = gateway.send(
+        ctx,
+        &gateway
+            .request("POST", "/auth/register")
+            .json(&register.to_string()),
+    )?;
+    if !matches!(reply.status, 201 | 409) {
+        bail!("registering {email}: {}", reply.describe());
+    }
+    let customer_token = seed::sign_in(ctx, &gateway, email, password)?;
+    ctx.progress.step(
+        "bench",
+        format!("product {product_id} created; signed in as {email}"),
+    );
+    Ok(Fixture {
+        product_id,
+        customer_token,
+    })
+}
+
+/// Writes `.local/bench/nginx.conf`, starts nginx on it and waits until it proxies.
+pub fn start_nginx(
+    ctx: &Ctx,
+    started: &mut Started,
+    nginx: &Path,
+    proxy: &Proxy,
+    product_id: &str,
+) -> Result<()> {
+    std::fs::create_dir_all(proxy.prefix.join("tmp"))?;
+    let config = ctx.paths.bench().join("nginx.conf");
+    std::fs::write(&config, proxy.render())
+        .with_context(|| format!("cannot write {}", config.display()))?;
+    stack::spawn(ctx, started, "nginx", proxy.command(nginx, &config))?;
+    let path = format!("/api/products/{product_id}");
+    stack::wait_until(ctx, started, "nginx", || {
+        http::get("127.0.0.1", proxy.listen, &path, Duration::from_secs(2))
+            .is_ok_and(|r| r.status == 200)
+    })
+}
+
+/// `bench/results/gateway.md`.
+pub fn markdown(table: &Table, machine: &Machine, settings: &str, targets: &str) -> String {
+    format!(
+        "# Benchmark: the gateway\n\n\
+         `cargo xtask bench gateway`: `GET /api/products/:id` for one product, straight to \
+         product-service, through nginx as a plain reverse proxy (keep-alive upstream, no \
+         access log), and through the gateway (rate limiting with quotas too high to trip, \
+         validation, and in the last row a customer's bearer token verified on every \
+         request). Release builds, `RUST_LOG={LOG_LEVEL}` for every service.\n\n\
+         {settings}.\n\n{}\n{targets}.\n\n## Machine\n\n{}",
+        table.render_markdown(),
+        machine.to_markdown()
+    )
+}

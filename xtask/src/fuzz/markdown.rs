@@ -1,0 +1,307 @@
+//! `bench/results/fuzz.md`: the passes with their totals, then every finding grouped by
+//! operation — landed areas first, areas still being built after — each with the request
+//! that reproduces it; the same finding in several passes is listed once.
+
+use std::fmt::Write as _;
+
+use super::report::{Area, Finding, Output, Totals, area};
+
+/// One schemathesis run (one caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassResult {
+    /// `admin`, `customer`, ...
+    pub name: String,
+    /// The JSON report's counts, when it was written.
+    pub totals: Option<Totals>,
+    /// What the console said.
+    pub output: Output,
+    /// schemathesis's exit code (`None`: killed at the time limit, or by a signal).
+    pub exit: Option<i32>,
+    /// Where its full console output is.
+    pub log: String,
+}
+
+impl PassResult {
+    /// Whether it found nothing and exited 0.
+    pub fn passed(&self) -> bool {
+        self.exit == Some(0) && self.output.findings.is_empty() && self.output.errors.is_empty()
+    }
+
+    fn outcome(&self) -> String {
+        match self.exit {
+            _ if self.passed() => "passed".to_owned(),
+            Some(code) => format!("failed (exit {code})"),
+            None => "stopped at the time limit".to_owned(),
+        }
+    }
+}
+
+/// The run's settings, for the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// UTC date.
+    pub date: String,
+    /// `schemathesis 4.32.5`.
+    pub tool: String,
+    /// The document's URL.
+    pub schema_url: String,
+    /// Operations in the document.
+    pub operations: usize,
+    /// Of which declare 429.
+    pub declare_429: usize,
+    /// The seed.
+    pub seed: u64,
+    /// `--max-examples`.
+    pub max_examples: u32,
+    /// The checks.
+    pub checks: String,
+    /// How rate limits were handled.
+    pub rate_limits: String,
+}
+
+/// The whole file.
+pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
+    let mut out = String::from("# Fuzzing the public API\n\n");
+    let _ = writeln!(
+        out,
+        "`cargo xtask fuzz`, {date}: {tool} against `{url}` ({ops} operations), seed {seed}, \
+         at most {max} examples per operation and phase; checks: {checks}.\n\n{limits} \
+         {declared} of {ops} operations declare 429.\n",
+        date = info.date,
+        tool = info.tool,
+        url = info.schema_url,
+        ops = info.operations,
+        seed = info.seed,
+        max = info.max_examples,
+        checks = info.checks,
+        limits = info.rate_limits,
+        declared = info.declare_429,
+    );
+    out.push_str(
+        "| pass | operations tested | test cases | unique failures | tool errors | result |\n",
+    );
+    out.push_str("| --- | ---: | ---: | ---: | ---: | --- |\n");
+    for pass in passes {
+        let count = |f: fn(&Totals) -> u64| {
+            pass.totals
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), |t| f(t).to_string())
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            pass.name,
+            count(|t| t.tested),
+            count(|t| t.generated),
+            count(|t| t.unique_failures),
+            count(|t| t.errors),
+            pass.outcome()
+        );
+    }
+    for (which, heading) in [
+        (
+            Area::Ready,
+            "Failures in areas that have landed (auth, customers, products)",
+        ),
+        (
+            Area::InProgress,
+            "Failures in areas still being built (orders, live streams, alerts, analytics, \
+             dashboards, assistant)",
+        ),
+    ] {
+        blank_line(&mut out);
+        let _ = writeln!(out, "## {heading}\n");
+        render_findings(&mut out, passes, which);
+    }
+    let errors: Vec<String> = passes
+        .iter()
+        .flat_map(|pass| {
+            pass.output.errors.iter().map(move |e| {
+                format!(
+                    "- `{}` ({}): {}: {}",
+                    e.operation, pass.name, e.title, e.message
+                )
+            })
+        })
+        .collect();
+    if !errors.is_empty() {
+        blank_line(&mut out);
+        out.push_str("## Tool errors (schemathesis could not finish these operations)\n\n");
+        out.push_str(&errors.join("\n"));
+        out.push('\n');
+    }
+    blank_line(&mut out);
+    out.push_str("Full console output of each pass: ");
+    let logs: Vec<String> = passes.iter().map(|p| format!("`{}`", p.log)).collect();
+    out.push_str(&logs.join(", "));
+    out.push_str(" (not committed).\n");
+    out
+}
+
+/// Ends `out` with exactly one empty line (Markdown's paragraph break).
+fn blank_line(out: &mut String) {
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out.push_str("\n\n");
+}
+
+/// A finding and the passes it showed up in.
+struct Grouped<'a> {
+    finding: &'a Finding,
+    passes: Vec<&'a str>,
+}
+
+fn render_findings(out: &mut String, passes: &[PassResult], which: Area) {
+    let mut groups: Vec<Grouped<'_>> = Vec::new();
+    for pass in passes {
+        for finding in pass
+            .output
+            .findings
+            .iter()
+            .filter(|f| area(&f.operation) == which)
+        {
+            let same = |g: &&mut Grouped<'_>| {
+                g.finding.operation == finding.operation
+                    && g.finding.status == finding.status
+                    && titles(g.finding) == titles(finding)
+            };
+            match groups.iter_mut().find(same) {
+                Some(group) => group.passes.push(&pass.name),
+                None => groups.push(Grouped {
+                    finding,
+                    passes: vec![&pass.name],
+                }),
+            }
+        }
+    }
+    if groups.is_empty() {
+        out.push_str("None.\n");
+        return;
+    }
+    groups.sort_by(|a, b| a.finding.operation.cmp(&b.finding.operation));
+    let mut current = "";
+    for group in &groups {
+        let finding = group.finding;
+        if finding.operation != current {
+            current = &finding.operation;
+            let _ = writeln!(out, "### `{current}`\n");
+        }
+        let status = finding
+            .status
+            .map_or_else(|| "no response".to_owned(), |s| s.to_string());
+        let _ = writeln!(
+            out,
+            "- **{}** → {status} (as {}; case `{}`)",
+            titles(finding).join("; "),
+            group.passes.join(", "),
+            finding.case_id
+        );
+        for (_, details) in &finding.checks {
+            for detail in details {
+                let _ = writeln!(out, "  - {detail}");
+            }
+        }
+        if let Some(body) = &finding.body {
+            let _ = writeln!(out, "  - body: `{body}`");
+        }
+        if let Some(curl) = &finding.curl {
+            let _ = writeln!(out, "\n  ```sh\n  {curl}\n  ```\n");
+        }
+    }
+}
+
+fn titles(finding: &Finding) -> Vec<&str> {
+    finding.checks.iter().map(|(t, _)| t.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(operation: &str, check: &str, status: u16) -> Finding {
+        Finding {
+            operation: operation.to_owned(),
+            case_id: "abc123".to_owned(),
+            checks: vec![(check.to_owned(), vec!["Received: 401".to_owned()])],
+            status: Some(status),
+            body: Some(r#"{"success":false}"#.to_owned()),
+            curl: Some(format!("curl -X GET http://127.0.0.1:5000{}", "/api/x")),
+        }
+    }
+
+    fn pass(name: &str, findings: Vec<Finding>) -> PassResult {
+        PassResult {
+            name: name.to_owned(),
+            totals: Some(Totals {
+                tested: 30,
+                selected: 30,
+                generated: 1200,
+                unique_failures: findings.len() as u64,
+                errors: 0,
+                stop_reason: "completed".to_owned(),
+            }),
+            exit: Some(if findings.is_empty() { 0 } else { 1 }),
+            output: Output {
+                findings,
+                ..Output::default()
+            },
+            log: format!(".local/logs/fuzz-{name}.log"),
+        }
+    }
+
+    fn info() -> RunInfo {
+        RunInfo {
+            date: "2026-11-25T12:00:00Z".to_owned(),
+            tool: "schemathesis 4.32.5".to_owned(),
+            schema_url: "http://127.0.0.1:5000/api/openapi.json".to_owned(),
+            operations: 31,
+            declare_429: 31,
+            seed: 1,
+            max_examples: 25,
+            checks: "not_a_server_error".to_owned(),
+            rate_limits: "Rate limits raised.".to_owned(),
+        }
+    }
+
+    #[test]
+    fn findings_are_split_by_area_and_merged_across_passes() {
+        let login = finding(
+            "POST /api/auth/login",
+            "ST103 Undocumented status code",
+            401,
+        );
+        let alerts = finding("GET /api/alerts", "ST101 Server error", 500);
+        let passes = [
+            pass("admin", vec![login.clone(), alerts]),
+            pass("customer", vec![login]),
+        ];
+        let text = render(&info(), &passes);
+        let ready = text
+            .find("## Failures in areas that have landed")
+            .expect("ready");
+        let building = text
+            .find("## Failures in areas still being built")
+            .expect("building");
+        let login_at = text.find("### `POST /api/auth/login`").expect("login");
+        let alerts_at = text.find("### `GET /api/alerts`").expect("alerts");
+        assert!(ready < login_at && login_at < building && building < alerts_at);
+        assert!(text.contains(
+            "- **ST103 Undocumented status code** → 401 (as admin, customer; case `abc123`)"
+        ));
+        assert_eq!(text.matches("### `POST /api/auth/login`").count(), 1);
+        assert!(text.contains("  curl -X GET http://127.0.0.1:5000/api/x\n"));
+        assert!(text.contains("| admin | 30 | 1200 | 2 | 0 | failed (exit 1) |"));
+        assert!(text.contains("| customer | 30 | 1200 | 1 | 0 | failed (exit 1) |"));
+    }
+
+    #[test]
+    fn a_clean_run_says_none_in_both_areas() {
+        let text = render(&info(), &[pass("admin", vec![])]);
+        assert_eq!(text.matches("\nNone.\n").count(), 2);
+        assert!(text.contains("| admin | 30 | 1200 | 0 | 0 | passed |"));
+        assert!(!text.contains("Tool errors"));
+        assert!(text.contains("`.local/logs/fuzz-admin.log`"));
+        assert!(!text.contains("\n\n\n"), "{text}");
+    }
+}
