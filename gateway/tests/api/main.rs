@@ -5,4 +5,6 @@ mod guard;
 mod health;
 mod helpers;
 mod proxy;
+mod suite;
+mod suite_helpers;
 mod websocket;
