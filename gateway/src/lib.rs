@@ -76,6 +76,7 @@ pub async fn run(
     let origins = config.cors_origins.clone();
     let limits = ratelimit::RateLimits::new(config.quotas);
     limits.purge_periodically(cancel.clone());
+    let read_timeout = config.read_timeout;
     let (max_body_bytes, trusted_proxy_header, connect_timeout) = (
         config.max_body_bytes,
         config.trusted_proxy_header.clone(),
@@ -90,6 +91,7 @@ pub async fn run(
             max_body_bytes,
             trusted_proxy_header,
             connect_timeout,
+            read_timeout,
         };
         app(state, &origins)
     })

@@ -21,6 +21,9 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// How long to wait for a service to accept a connection.
     pub connect_timeout: std::time::Duration,
+    /// How long to wait for an upstream's headers, and for each chunk of a body that is not
+    /// an event stream (event streams stay open as long as the service keeps them).
+    pub read_timeout: std::time::Duration,
     /// A header set by a trusted proxy in front of the gateway that carries the client address.
     pub trusted_proxy_header: Option<axum::http::HeaderName>,
 }
@@ -30,7 +33,6 @@ pub struct AppState {
 pub fn upstream_client(config: &crate::Config) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
-        .read_timeout(config.read_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .pool_max_idle_per_host(64)
         .redirect(reqwest::redirect::Policy::none())

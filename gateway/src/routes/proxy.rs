@@ -53,6 +53,26 @@ impl Drop for OpenStream {
     }
 }
 
+/// `stream`, failing when a chunk takes longer than `limit` to come.
+fn chunks_within<S>(
+    stream: S,
+    limit: std::time::Duration,
+) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
+{
+    futures::stream::unfold(Box::pin(stream), move |mut stream| async move {
+        match tokio::time::timeout(limit, futures::StreamExt::next(&mut stream)).await {
+            Ok(Some(item)) => Some((item, stream)),
+            Ok(None) => None,
+            Err(_) => {
+                let stalled = std::io::Error::new(std::io::ErrorKind::TimedOut, "upstream stalled");
+                Some((Err(stalled), stream))
+            }
+        }
+    })
+}
+
 /// Forwards one request.
 #[tracing::instrument(skip_all, fields(upstream))]
 pub async fn forward(
@@ -96,17 +116,21 @@ pub async fn forward(
         }
     }
     let body = reqwest::Body::wrap_stream(body.into_data_stream());
-    let upstream_response = state
+    let unavailable = |reason: &dyn std::fmt::Display| {
+        tracing::warn!(upstream = %upstream.name, error = %reason, "upstream unavailable");
+        ApiError::UpstreamUnavailable(upstream.name.clone())
+    };
+    let send = state
         .client
         .request(parts.method, &url)
         .headers(headers)
         .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            tracing::warn!(upstream = %upstream.name, error = %e, "upstream unavailable");
-            ApiError::UpstreamUnavailable(upstream.name.clone())
-        })?;
+        .send();
+    let upstream_response = match tokio::time::timeout(state.read_timeout, send).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => return Err(unavailable(&e)),
+        Err(_) => return Err(unavailable(&"no answer within the timeout")),
+    };
 
     let status = upstream_response.status();
     let headers = forwardable(upstream_response.headers());
@@ -118,6 +142,8 @@ pub async fn forward(
         .bytes_stream()
         .map_err(std::io::Error::other);
     let mut response = if is_stream {
+        // Event streams are long-lived and quiet between events (the service heartbeats): no
+        // per-chunk timeout, and a client that leaves drops the upstream stream with it.
         // Counted while open; the guard moves with the stream and is dropped with it.
         let open = OpenStream::new();
         Body::from_stream(stream.map_ok(move |chunk| {
@@ -126,7 +152,7 @@ pub async fn forward(
         }))
         .into_response()
     } else {
-        Body::from_stream(stream).into_response()
+        Body::from_stream(chunks_within(stream, state.read_timeout)).into_response()
     };
     *response.status_mut() = status;
     *response.headers_mut() = headers;

@@ -54,18 +54,29 @@ pub async fn relay(State(state): State<AppState>, request: Request) -> Result<Re
         .replacen("http://", "ws://", 1)
         .replacen("https://", "wss://", 1);
     let service = upstream.name.clone();
-    let upstream_socket = connect(&url, &parts, state.connect_timeout)
-        .await
-        .map_err(|e| {
+    let upstream_socket = match connect(&url, &parts, state.connect_timeout).await {
+        Ok(socket) => socket,
+        // The service answered instead of upgrading (401, 404, 429…): pass its answer on.
+        Err(tungstenite::Error::Http(res)) => return Ok(refusal(*res)),
+        Err(e) => {
             tracing::warn!(upstream = %service, error = %e, "websocket upstream unavailable");
-            match e {
-                tungstenite::Error::Http(res) if res.status() == 401 => {
-                    ApiError::Unauthorized("the service refused the token".to_owned())
-                }
-                _ => ApiError::UpstreamUnavailable(service.clone()),
-            }
-        })?;
+            return Err(ApiError::UpstreamUnavailable(service));
+        }
+    };
     Ok(upgrade.on_upgrade(move |client| pump(client, upstream_socket, service)))
+}
+
+/// The service's own answer to an upgrade it refused.
+fn refusal(res: tungstenite::http::Response<Option<Vec<u8>>>) -> Response {
+    let (parts, body) = res.into_parts();
+    let mut response = Response::new(axum::body::Body::from(body.unwrap_or_default()));
+    *response.status_mut() = parts.status;
+    if let Some(content_type) = parts.headers.get(axum::http::header::CONTENT_TYPE) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_TYPE, content_type.clone());
+    }
+    response
 }
 
 type Upstream =

@@ -104,13 +104,19 @@ pub async fn spawn_echo() -> Echo {
                 async move {
                     if request.uri().path().ends_with("/stream") {
                         slow_stream().into_response()
+                    } else if request.uri().path().ends_with("/events") {
+                        quiet_events().into_response()
                     } else {
                         echo(request).await.into_response()
                     }
                 }
             }),
         )
-        .route("/ws/orders", get(ws_echo));
+        .route("/ws/orders", get(ws_echo))
+        .route(
+            "/ws/chat/{session}",
+            get(|| async { shared::ApiError::NotFound("no such session".to_owned()) }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -137,6 +143,28 @@ async fn echo(request: Request) -> Json<Value> {
         "userId": header("x-user-id"),
         "userRole": header("x-user-role"),
     }))
+}
+
+/// An event stream that stays quiet for 600 ms between two events, then ends.
+fn quiet_events() -> axum::response::Response {
+    let events = futures::stream::unfold(0, |n| async move {
+        match n {
+            0 => Some((
+                Ok::<_, std::io::Error>(bytes::Bytes::from("data: one\n\n")),
+                1,
+            )),
+            1 => {
+                tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+                Some((Ok(bytes::Bytes::from("data: two\n\n")), 2))
+            }
+            _ => None,
+        }
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/event-stream")],
+        Body::from_stream(events),
+    )
+        .into_response()
 }
 
 fn slow_stream() -> Body {

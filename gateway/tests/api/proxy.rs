@@ -125,3 +125,31 @@ async fn every_answer_carries_the_security_headers() {
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn an_event_stream_may_stay_quiet_longer_than_the_read_timeout() {
+    let echo = spawn_echo().await;
+    let gw = crate::helpers::spawn_gateway_with(
+        &[("PRODUCT_SERVICE_URL", echo.url.clone())],
+        &[("UPSTREAM_TIMEOUT_MS", "300")],
+    )
+    .await;
+
+    let res = gw
+        .app
+        .client
+        .get(gw.app.url(&format!("/api/products/{ID}/events")))
+        .send()
+        .await
+        .unwrap();
+    let body = tokio::time::timeout(Duration::from_secs(10), res.text())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(
+        body, "data: one\n\ndata: two\n\n",
+        "the quiet gap did not cut the stream"
+    );
+    gw.stop().await;
+}

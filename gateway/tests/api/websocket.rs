@@ -86,3 +86,24 @@ async fn a_websocket_to_a_service_that_is_down_is_503_before_the_upgrade() {
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_services_refusal_of_an_upgrade_reaches_the_client_as_it_is() {
+    let echo = spawn_echo().await;
+    let gw = spawn_gateway(&[("ASSISTANT_SERVICE_URL", echo.url.clone())]).await;
+    let url = gw
+        .app
+        .url("/api/ws/chat/not-yours")
+        .replacen("http://", "ws://", 1);
+
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), 404);
+            let body: serde_json::Value =
+                serde_json::from_slice(res.body().as_deref().unwrap_or_default()).unwrap();
+            assert_eq!(body["error"]["code"], "NOT_FOUND");
+        }
+        other => panic!("expected the service's 404, got {:?}", other.map(|_| ())),
+    }
+    gw.stop().await;
+}
