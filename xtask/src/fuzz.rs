@@ -5,7 +5,8 @@
 //! - [`schemathesis`]: the pinned tool in `.local/venv`, one pass's arguments, running it.
 //! - [`report`]: its console output and JSON report read back into findings and totals.
 //! - [`markdown`]: writing `bench/results/fuzz.md`; [`console`]: the closing summary.
-//! - [`setup`]: the suite to fuzz, the document's operations, the callers' tokens.
+//! - [`setup`]: the suite to fuzz, the document's operations, the callers' tokens;
+//!   [`tidy`]: deleting the products the admin pass created.
 //!
 //! When the gateway on :5000 does not answer, the suite is started as `up` starts it (with the
 //! rate limits raised so the fuzzer is not throttled) and seeded, and whatever this run
@@ -17,6 +18,7 @@ mod markdown;
 mod report;
 mod schemathesis;
 mod setup;
+mod tidy;
 
 use std::{process::ExitCode, time::Duration};
 
@@ -74,6 +76,7 @@ pub fn run(ctx: &Ctx, options: Options) -> Result<ExitCode> {
 
     let gateway = Gateway::local();
     let [admin, customer, logout] = setup::tokens(ctx, &gateway)?;
+    let catalog_before = tidy::catalog(ctx, &gateway)?;
     let passes = [
         pass("admin", admin, Only::AllBut(vec![LOGOUT.to_owned()])),
         pass("customer", customer, Only::AllBut(vec![LOGOUT.to_owned()])),
@@ -94,6 +97,7 @@ pub fn run(ctx: &Ctx, options: Options) -> Result<ExitCode> {
         results.push(run_pass(ctx, &exe, &settings, pass)?);
     }
 
+    let afterwards = tidy_up(ctx, &gateway, &catalog_before);
     let info = RunInfo {
         date: services::utc_now(),
         tool: schemathesis::PACKAGE.replace("==", " "),
@@ -104,6 +108,7 @@ pub fn run(ctx: &Ctx, options: Options) -> Result<ExitCode> {
         max_examples: options.max_examples,
         checks: schemathesis::CHECKS.replace(',', ", "),
         rate_limits,
+        afterwards,
     };
     let path = ctx.paths.root.join("bench").join("results").join("fuzz.md");
     std::fs::create_dir_all(path.parent().unwrap_or(&ctx.paths.root))?;
@@ -117,6 +122,22 @@ pub fn run(ctx: &Ctx, options: Options) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Deletes the products the passes created; returns the sentence the report says about it.
+/// A failure here is reported, not fatal: the findings matter more.
+fn tidy_up(ctx: &Ctx, gateway: &Gateway, before: &std::collections::BTreeSet<String>) -> String {
+    let removed = setup::admin_token(ctx, gateway)
+        .and_then(|token| tidy::remove_new(ctx, gateway, &token, before));
+    let sentence = match removed {
+        Ok(n) => format!("The {n} products the passes created were deleted afterwards."),
+        Err(error) => format!(
+            "Deleting the products the passes created failed ({error:#}); they are still \
+             in the catalog."
+        ),
+    };
+    ctx.progress.step("fuzz", &sentence);
+    sentence
 }
 
 fn pass(name: &str, token: String, only: Only) -> Pass {

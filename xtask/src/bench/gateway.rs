@@ -96,6 +96,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             headers: vec![format!("Authorization: Bearer {}", fixture.customer_token)],
         },
     ];
+    let load = super::machine::load_average();
     let mut rows = Vec::new();
     for target in &targets {
         rows.push(measure(ctx, &wrk, target, &fixture.customer_token)?);
@@ -116,7 +117,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             super::machine::first_line(Command::new(&wrk).arg("-v")),
         ),
     ];
-    let machine = Machine::describe(ctx, tools);
+    let machine = Machine::describe(ctx, tools, load);
     report(ctx, &table, &machine)
 }
 

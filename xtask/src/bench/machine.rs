@@ -28,13 +28,17 @@ pub struct Machine {
     pub commit: String,
     /// UTC, `2026-11-25T12:00:00Z`.
     pub date: String,
+    /// `/proc/loadavg`'s 1-, 5- and 15-minute figures just before the measurements: other
+    /// work on the machine shows here, and makes the figures noisier.
+    pub load: String,
 }
 
 const UNKNOWN: &str = "unknown";
 
 impl Machine {
-    /// Looks everything up; `tools` are (name, version line) pairs found by the caller.
-    pub fn describe(ctx: &Ctx, tools: Vec<(String, String)>) -> Self {
+    /// Looks everything up; `tools` are (name, version line) pairs found by the caller,
+    /// `load` is [`load_average`] taken before the measurements.
+    pub fn describe(ctx: &Ctx, tools: Vec<(String, String)>, load: String) -> Self {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
@@ -50,6 +54,7 @@ impl Machine {
             tools,
             commit: commit(ctx),
             date: services::utc_now(),
+            load,
         }
     }
 
@@ -66,6 +71,7 @@ impl Machine {
             ("os".to_owned(), text(&self.os)),
             ("rustc".to_owned(), text(&self.rustc)),
             ("mongodb".to_owned(), text(&self.mongodb)),
+            ("loadBefore".to_owned(), text(&self.load)),
         ];
         members.extend(self.tools.iter().map(|(n, v)| (n.clone(), text(v))));
         Json::Object(members)
@@ -81,10 +87,24 @@ impl Machine {
             format!("- kernel: {} ({})", self.kernel, self.os),
             format!("- {}", self.rustc),
             format!("- MongoDB: {}", self.mongodb),
+            format!("- load average before the measurements: {}", self.load),
         ];
         lines.extend(self.tools.iter().map(|(n, v)| format!("- {n}: {v}")));
         lines.join("\n") + "\n"
     }
+}
+
+/// The 1-, 5- and 15-minute load averages, e.g. `0.12 0.30 0.25`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| UNKNOWN.to_owned(),
+        |text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    )
 }
 
 /// The first `model name` of `/proc/cpuinfo`.
@@ -199,6 +219,7 @@ mod tests {
             Some("Debian GNU/Linux 12 (bookworm)")
         );
         assert_eq!(memory("nothing"), None);
+        assert_eq!(load_average().split_whitespace().count(), 3);
     }
 
     #[test]

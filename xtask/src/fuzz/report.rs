@@ -169,6 +169,9 @@ pub struct Totals {
     pub errors: u64,
     /// `completed`, or why it stopped.
     pub stop_reason: String,
+    /// schemathesis's warnings that name operations (e.g. `missing_test_data`: the ids it
+    /// tried never existed), in report order: where coverage was shallow, not failures.
+    pub warnings: Vec<(String, Vec<String>)>,
 }
 
 impl Totals {
@@ -195,6 +198,20 @@ impl Totals {
                 .and_then(Json::as_str)
                 .unwrap_or("unknown")
                 .to_owned(),
+            warnings: json
+                .get("warnings")
+                .map(Json::members)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|(kind, operations)| {
+                    let operations: Vec<String> = operations
+                        .as_array()?
+                        .iter()
+                        .filter_map(|op| op.as_str().map(str::to_owned))
+                        .collect();
+                    (!operations.is_empty()).then(|| (kind.clone(), operations))
+                })
+                .collect(),
         })
     }
 }

@@ -94,6 +94,12 @@ fn count_operations(document: &Json) -> (usize, usize) {
     (operations.len(), declare_429)
 }
 
+/// A fresh admin token (the passes may outlast the first one).
+pub fn admin_token(ctx: &Ctx, gateway: &Gateway) -> Result<String> {
+    let [(email, password), _] = seed::credentials()?;
+    seed::sign_in(ctx, gateway, &email, &password)
+}
+
 /// Access tokens: the admin's, and two separate sign-ins of the demo customer (one for the
 /// logout pass, which revokes it). Seeds first when the demo customer cannot sign in.
 pub fn tokens(ctx: &Ctx, gateway: &Gateway) -> Result<[String; 3]> {

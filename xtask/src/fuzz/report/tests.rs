@@ -190,7 +190,9 @@ fn the_json_report_gives_the_totals() {
         "operations":{"total":31,"selected":30,"tested":30,"errored":0},
         "test_cases":{"generated":1279,"with_failures":3,"unique_failures":3},
         "failures":[{"code":"ST101","operations":["GET /api/products"]}],
-        "errors":[{"title":"Runtime Error"}]}"#;
+        "errors":[{"title":"Runtime Error"}],
+        "warnings":{"missing_auth":[],"missing_test_data":["GET /api/products/{id}"],
+            "baseline":null}}"#;
     assert_eq!(
         Totals::parse(report),
         Ok(Totals {
@@ -200,6 +202,10 @@ fn the_json_report_gives_the_totals() {
             unique_failures: 3,
             errors: 1,
             stop_reason: "completed".to_owned(),
+            warnings: vec![(
+                "missing_test_data".to_owned(),
+                vec!["GET /api/products/{id}".to_owned()]
+            )],
         })
     );
     assert!(Totals::parse(r#"{"operations":{}}"#).is_err());
