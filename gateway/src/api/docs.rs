@@ -101,11 +101,14 @@ fn operation(route: &RouteSpec) -> Value {
     ] {
         responses.insert(code.to_owned(), error(description));
     }
+    // A public route can still answer 401 (a bad token sent anyway, wrong credentials at
+    // sign-in) and any signed-in route 403 (a customer asking for what only admins may see).
+    responses.insert(
+        "401".to_owned(),
+        error("no valid token, or wrong credentials"),
+    );
     if route.access != Access::Public {
-        responses.insert("401".to_owned(), error("no valid token"));
-    }
-    if route.access == Access::Admin {
-        responses.insert("403".to_owned(), error("admins only"));
+        responses.insert("403".to_owned(), error("not allowed for this caller"));
     }
     let mut op = json!({
         "summary": route.summary,

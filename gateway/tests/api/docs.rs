@@ -28,6 +28,14 @@ async fn the_openapi_document_lists_every_route_with_its_rules() {
         "the catalog is public"
     );
     assert!(paths["/api/products"]["post"]["responses"]["403"].is_object());
+    assert!(
+        paths["/api/auth/login"]["post"]["responses"]["401"].is_object(),
+        "wrong credentials"
+    );
+    assert!(
+        paths["/api/customers"]["get"]["responses"]["403"].is_object(),
+        "customers may not list"
+    );
     gw.stop().await;
 }
 
