@@ -82,7 +82,14 @@ pub struct Verifier {
     last_fetch: Arc<RwLock<Option<std::time::Instant>>>,
     client: reqwest::Client,
     revocations: Option<Redis>,
+    /// Tokens whose signature has been checked, with their claims, until they expire: the
+    /// signature check is the costly part and a token's validity never changes (revocation is
+    /// still looked up on every use).
+    verified: Arc<std::sync::Mutex<HashMap<String, Claims>>>,
 }
+
+/// How many verified tokens are remembered before the memory is cleared.
+const VERIFIED_CAPACITY: usize = 10_000;
 
 impl Verifier {
     /// A verifier over `source`, checking revocations in `revocations` when given.
@@ -105,12 +112,41 @@ impl Verifier {
             last_fetch: Arc::new(RwLock::new(None)),
             client,
             revocations,
+            verified: Arc::new(std::sync::Mutex::new(HashMap::new())),
         })
+    }
+
+    fn remembered(&self, token: &str) -> Option<Claims> {
+        let now = chrono::Utc::now().timestamp();
+        let verified = self.verified.lock().ok()?;
+        verified.get(token).filter(|c| c.exp > now).cloned()
+    }
+
+    fn remember(&self, token: &str, claims: &Claims) {
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.clear();
+            }
+            verified.insert(token.to_owned(), claims.clone());
+        }
     }
 
     /// Checks signature, issuer, expiry and revocation; 401 for a bad token, 503 when the keys
     /// or the revocation list cannot be reached.
     pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let claims = match self.remembered(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.check_signature(token).await?;
+                self.remember(token, &claims);
+                claims
+            }
+        };
+        self.check_revocation(&claims).await?;
+        Ok(claims)
+    }
+
+    async fn check_signature(&self, token: &str) -> Result<Claims, ApiError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::Unauthorized("malformed token".to_owned()))?;
         if header.alg != Algorithm::EdDSA {
@@ -138,6 +174,10 @@ impl Verifier {
                 _ => ApiError::Unauthorized("invalid token".to_owned()),
             })?
             .claims;
+        Ok(claims)
+    }
+
+    async fn check_revocation(&self, claims: &Claims) -> Result<(), ApiError> {
         if let Some(redis) = &self.revocations {
             let mut conn = redis.connection().await?;
             let revoked: bool = redis::cmd("EXISTS")
@@ -149,7 +189,7 @@ impl Verifier {
                 return Err(ApiError::Unauthorized("token revoked".to_owned()));
             }
         }
-        Ok(claims)
+        Ok(())
     }
 
     /// Fetches the JWKS again (at most every five seconds) and returns the key `kid`.
@@ -410,6 +450,23 @@ mod tests {
         validation.set_issuer(&[ISSUER]);
         assert!(jsonwebtoken::decode::<Claims>(&token, &key, &validation).is_ok());
         assert_eq!(jwk.common.key_id.as_deref(), Some(signer.kid.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_still_expires() {
+        let signer = Signer::generate(Duration::from_secs(60));
+        let verifier = Verifier::new(signer.key_source(), None).unwrap();
+        let (token, mut claims) = signer.sign("x", Role::Customer).unwrap();
+        verifier.verify(&token).await.unwrap();
+        assert!(verifier.remembered(&token).is_some());
+
+        claims.exp = chrono::Utc::now().timestamp() - 1;
+        verifier.remember(&token, &claims);
+
+        assert!(
+            verifier.remembered(&token).is_none(),
+            "an expired entry is not used"
+        );
     }
 
     #[tokio::test]
