@@ -2,6 +2,7 @@
 //! description to `bench/results/<name>.json` and `bench/results/<name>.md`.
 //!
 //! - [`gateway`]: `GET /api/products/:id` direct, through nginx and through the gateway.
+//! - [`assistant`]: `POST /assistant/chat` without an LLM, replies/s and p95.
 //! - [`stack`]: release builds, spare ports, the processes a benchmark starts.
 //! - [`wrk`]: the load generator's command and report; [`nginx`]: the reference proxy.
 //! - [`table`]: rows of figures as text, Markdown and JSON; [`machine`]: what it ran on.
@@ -9,6 +10,7 @@
 //! Everything a benchmark starts is stopped when it ends, also on failure
 //! ([`crate::cleanup::Cleanup`]).
 
+pub mod assistant;
 pub mod gateway;
 mod machine;
 mod nginx;
@@ -27,17 +29,22 @@ use crate::{apt, ctx::Ctx, exec};
 pub enum Name {
     /// The gateway against direct calls and nginx.
     Gateway,
+    /// The assistant's chat without an LLM.
+    Assistant,
 }
 
 impl Name {
-    /// Parses `gateway`.
+    /// Parses `gateway` or `assistant`.
     pub fn parse(word: &str) -> Result<Self, String> {
         match word {
             "gateway" => Ok(Self::Gateway),
-            "orders" | "streams" | "footprint" | "assistant" | "all" => Err(format!(
-                "`bench {word}` is not written yet (issue 9); available: gateway"
+            "assistant" => Ok(Self::Assistant),
+            "orders" | "streams" | "footprint" | "all" => Err(format!(
+                "`bench {word}` is not written yet (issue 9); available: gateway, assistant"
             )),
-            other => Err(format!("unknown benchmark `{other}`; available: gateway")),
+            other => Err(format!(
+                "unknown benchmark `{other}`; available: gateway, assistant"
+            )),
         }
     }
 }
@@ -46,6 +53,7 @@ impl Name {
 pub fn run(ctx: &Ctx, name: Name) -> Result<()> {
     match name {
         Name::Gateway => gateway::run(ctx),
+        Name::Assistant => assistant::run(ctx),
     }
 }
 
@@ -84,8 +92,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_gateway_benchmark_exists_so_far() {
+    fn the_gateway_and_assistant_benchmarks_exist_so_far() {
         assert_eq!(Name::parse("gateway"), Ok(Name::Gateway));
+        assert_eq!(Name::parse("assistant"), Ok(Name::Assistant));
         assert!(
             Name::parse("orders")
                 .unwrap_err()

@@ -48,6 +48,8 @@ Commands:
   bench gateway      release builds on spare ports; GET /api/products/:id direct, through
                      nginx and through the gateway (with and without a token), measured with
                      wrk; installs nginx and wrk if missing; writes bench/results/gateway.{json,md}
+  bench assistant    release build on a spare port, no LLM; 2,000 chat messages from 4 threads;
+                     replies/s, p50/p95/p99/max; writes bench/results/assistant.{json,md}
   help               this text
 
 Environment:
@@ -178,6 +180,10 @@ mod tests {
         assert_eq!(
             parse_words("bench gateway"),
             Ok(Command::Bench(bench::Name::Gateway))
+        );
+        assert_eq!(
+            parse_words("bench assistant"),
+            Ok(Command::Bench(bench::Name::Assistant))
         );
         assert!(parse_words("bench").is_err());
         assert!(parse_words("bench gateway orders").is_err());

@@ -1,0 +1,588 @@
+//! `cargo xtask bench assistant`: replies per second and latency of `POST /assistant/chat`
+//! without an LLM (issue 8's target: p95 under 20 ms).
+//!
+//! A release build of assistant-service runs on a spare port with its own database
+//! (`bench_assistant`), Redis prefix (`bench:assistant:`) and exchange (`bench.events`), no
+//! `LLM_ENDPOINT` and `RUST_LOG=warn`. The messages need no other service (policy questions,
+//! chitchat, off-topic, complaints, follow-ups in a session), so product-, order- and
+//! customer-service are pointed at the discard port: a message taken for a product or order
+//! question fails fast there and shows in the intent counts. Load comes from client threads
+//! in this process (a second process from the service), anonymous, one connection a request.
+
+use std::{
+    collections::BTreeMap,
+    process::Command,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::{machine::Machine, stack, table::latency};
+use crate::{cleanup::Cleanup, ctx::Ctx, http, infra, json::Json};
+
+/// Measured requests, over all threads.
+const REQUESTS: usize = 2000;
+/// Client threads.
+const THREADS: usize = 4;
+/// Requests before the measurement, not counted: the classifier, Redis and MongoDB warm.
+const WARM_UP: usize = 200;
+/// Longest wait for one answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// More than this share of failed answers makes the figures meaningless.
+const MAX_ERROR_SHARE: f64 = 0.001;
+/// Issue 8: p95 reply time without an LLM.
+const TARGET_P95: Duration = Duration::from_millis(20);
+/// The service's log level: per-request `info` lines would be measured too.
+const LOG_LEVEL: &str = "warn";
+
+/// What a message is meant to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Policy,
+    Chitchat,
+    OffTopic,
+    Complaint,
+}
+
+/// Conversations, each in one session; later messages are follow-ups. One complaint in
+/// about ten conversations, so escalations (a MongoDB write and an event) are in the mix.
+const CONVERSATIONS: &[&[(Kind, &str)]] = &[
+    &[
+        (Kind::Chitchat, "Hi"),
+        (Kind::Policy, "What is your return policy?"),
+        (Kind::Policy, "How long does a refund take?"),
+        (Kind::Chitchat, "Thanks, that helps!"),
+    ],
+    &[
+        (Kind::Policy, "How long does shipping take?"),
+        (Kind::Policy, "Do you ship internationally?"),
+    ],
+    &[
+        (Kind::OffTopic, "What's the weather like today?"),
+        (Kind::OffTopic, "Tell me a joke"),
+        (Kind::Chitchat, "Good morning"),
+    ],
+    &[
+        (Kind::Policy, "What payment methods do you accept?"),
+        (Kind::Policy, "Is my card information stored securely?"),
+    ],
+    &[
+        (
+            Kind::Complaint,
+            "My order arrived damaged and I'm very upset",
+        ),
+        (Kind::Policy, "Can I return a damaged item?"),
+        (Kind::Chitchat, "Thank you"),
+    ],
+    &[
+        (Kind::Chitchat, "Hello there"),
+        (Kind::Policy, "What does the warranty cover?"),
+        (Kind::Policy, "How do I make a warranty claim?"),
+    ],
+    &[
+        (Kind::OffTopic, "Can you help me with my math homework?"),
+        (Kind::Policy, "How do you use my personal data?"),
+    ],
+    &[
+        (Kind::Policy, "Can I cancel my order after it is placed?"),
+        (Kind::Chitchat, "Great, bye!"),
+    ],
+    &[
+        (Kind::Chitchat, "Hey, how are you?"),
+        (Kind::OffTopic, "Who won the football game last night?"),
+    ],
+    &[
+        (Kind::Policy, "How do I contact customer support?"),
+        (Kind::Complaint, "I'm really disappointed with the quality"),
+    ],
+];
+
+/// One request of the schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Turn {
+    session: String,
+    kind: Kind,
+    message: &'static str,
+}
+
+/// The `count` requests of client `thread`: whole conversations in turn (starting at a
+/// different one per thread), each in a new session named after `run`, the thread and its
+/// number; the last may be cut short.
+fn schedule(run: &str, thread: usize, count: usize) -> Vec<Turn> {
+    let mut turns = Vec::with_capacity(count);
+    let mut n = 0;
+    while turns.len() < count {
+        let conversation = CONVERSATIONS[(thread + n) % CONVERSATIONS.len()];
+        let session = format!("bench-{run}-{thread}-{n}");
+        for &(kind, message) in conversation.iter().take(count - turns.len()) {
+            turns.push(Turn {
+                session: session.clone(),
+                kind,
+                message,
+            });
+        }
+        n += 1;
+    }
+    turns
+}
+
+/// The nearest-rank `p`-th percentile (0 < p ≤ 100) of `sorted` (ascending); zero when empty.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// What one request gave.
+struct Sample {
+    elapsed: Duration,
+    /// The intent answered, or why it failed.
+    outcome: Result<String, String>,
+}
+
+/// Sends one chat message, anonymously.
+fn chat(port: u16, turn: &Turn) -> Sample {
+    let body = Json::Object(vec![
+        ("message".into(), Json::String(turn.message.into())),
+        ("sessionId".into(), Json::String(turn.session.clone())),
+    ]);
+    let request =
+        http::Request::new("POST", "127.0.0.1", port, "/assistant/chat").json(&body.to_string());
+    let begun = Instant::now();
+    let reply = request.send(TIMEOUT);
+    let elapsed = begun.elapsed();
+    let outcome = match reply {
+        Ok(r) if r.status == 200 => Json::parse(&r.text())
+            .ok()
+            .and_then(|j| {
+                j.pointer(&["data", "intent"])
+                    .and_then(|i| i.as_str().map(str::to_owned))
+            })
+            .ok_or_else(|| format!("200 without data.intent: {}", r.text())),
+        Ok(r) => Err(format!("{}: {}", r.status, r.text())),
+        Err(e) => Err(e.to_string()),
+    };
+    Sample { elapsed, outcome }
+}
+
+/// Runs `per_thread` requests on each of `threads` threads; all samples and the wall time.
+fn load(port: u16, run: &str, threads: usize, per_thread: usize) -> (Vec<Sample>, Duration) {
+    let run: Arc<str> = Arc::from(run);
+    let begun = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|thread| {
+            let run = Arc::clone(&run);
+            std::thread::spawn(move || {
+                schedule(&run, thread, per_thread)
+                    .iter()
+                    .map(|turn| chat(port, turn))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let samples = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap_or_default())
+        .collect();
+    (samples, begun.elapsed())
+}
+
+/// The figures of one measurement.
+#[derive(Debug, Clone, PartialEq)]
+struct Figures {
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    per_sec: f64,
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+    max: Duration,
+    mean: Duration,
+    /// Replies and their p95, by the intent answered.
+    intents: BTreeMap<String, (usize, Duration)>,
+    first_error: Option<String>,
+}
+
+impl Figures {
+    fn from_samples(samples: &[Sample], wall: Duration) -> Self {
+        let mut times: Vec<Duration> = samples.iter().map(|s| s.elapsed).collect();
+        times.sort_unstable();
+        let mut by_intent: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+        for sample in samples {
+            if let Ok(intent) = &sample.outcome {
+                by_intent
+                    .entry(intent.clone())
+                    .or_default()
+                    .push(sample.elapsed);
+            }
+        }
+        let intents = by_intent
+            .into_iter()
+            .map(|(intent, mut times)| {
+                times.sort_unstable();
+                (intent, (times.len(), percentile(&times, 95.0)))
+            })
+            .collect();
+        let total: Duration = times.iter().sum();
+        let seconds = wall.as_secs_f64();
+        Self {
+            requests: samples.len(),
+            errors: samples.iter().filter(|s| s.outcome.is_err()).count(),
+            seconds,
+            per_sec: if seconds > 0.0 {
+                samples.len() as f64 / seconds
+            } else {
+                0.0
+            },
+            p50: percentile(&times, 50.0),
+            p95: percentile(&times, 95.0),
+            p99: percentile(&times, 99.0),
+            max: times.last().copied().unwrap_or_default(),
+            mean: total / u32::try_from(times.len().max(1)).unwrap_or(u32::MAX),
+            intents,
+            first_error: samples.iter().find_map(|s| s.outcome.clone().err()),
+        }
+    }
+
+    fn met(&self) -> bool {
+        self.p95 < TARGET_P95
+    }
+}
+
+/// Builds, starts, measures, writes `bench/results/assistant.{json,md}`; stops what it
+/// started.
+pub fn run(ctx: &Ctx) -> Result<()> {
+    std::fs::create_dir_all(ctx.paths.bench())?;
+    ctx.paths.ensure_dirs()?;
+    stack::build_release(ctx, &["assistant-service"])?;
+
+    let mut cleanup = Cleanup::new(ctx);
+    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    let [port] = stack::spare_ports::<1>()?;
+    let name = "assistant-service";
+    let mut cmd = Command::new(ctx.paths.release_binary(name));
+    cmd.current_dir(&ctx.paths.root)
+        .envs(urls.env())
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .env("MONGODB_DB", "bench_assistant")
+        .env("REDIS_PREFIX", "bench:assistant:")
+        .env("EVENTS_EXCHANGE", "bench.events")
+        .env("RUST_LOG", LOG_LEVEL)
+        .env_remove("LLM_ENDPOINT");
+    // Not needed by these messages; the discard port refuses at once.
+    for var in [
+        "PRODUCT_SERVICE_URL",
+        "ORDER_SERVICE_URL",
+        "CUSTOMER_SERVICE_URL",
+    ] {
+        cmd.env(var, "http://127.0.0.1:9");
+    }
+    cmd.env("JWKS_URL", "http://127.0.0.1:9/.well-known/jwks.json");
+    stack::spawn(ctx, &mut cleanup.started, name, cmd)?;
+    stack::wait_until(ctx, &mut cleanup.started, name, || stack::healthy(port))?;
+
+    let run = run_id();
+    ctx.progress
+        .step("bench", format!("warming up: {WARM_UP} requests"));
+    let (warm, _) = load(port, &format!("{run}w"), THREADS, WARM_UP / THREADS);
+    if let Some(error) = warm.iter().find_map(|s| s.outcome.as_ref().err()) {
+        bail!("warming up, POST /assistant/chat failed: {error}");
+    }
+    let before = super::machine::load_average();
+    ctx.progress.step(
+        "bench",
+        format!("measuring: {REQUESTS} requests from {THREADS} threads"),
+    );
+    let (samples, wall) = load(port, &run, THREADS, REQUESTS / THREADS);
+    let figures = Figures::from_samples(&samples, wall);
+    drop(cleanup);
+
+    if figures.errors as f64 > MAX_ERROR_SHARE * figures.requests as f64 {
+        bail!(
+            "{} of {} chat requests failed: the figures would be meaningless; first: {}",
+            figures.errors,
+            figures.requests,
+            figures.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    let machine = Machine::describe(ctx, Vec::new(), before);
+    report(ctx, &figures, &machine)
+}
+
+/// This run's part of the session ids, so a run never continues an earlier run's
+/// conversations: the time in milliseconds and the process id, in hex.
+fn run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{now:x}{:x}", std::process::id())
+}
+
+fn settings() -> String {
+    format!(
+        "{REQUESTS} anonymous `POST /assistant/chat` requests from {THREADS} client threads in \
+         the xtask process (a second process from the service; one connection a request, on \
+         loopback), after {WARM_UP} not counted; conversations of 2–4 messages in a session: \
+         policy questions and follow-ups, chitchat, off-topic, complaints (escalated once a \
+         session); no `LLM_ENDPOINT`, `RUST_LOG={LOG_LEVEL}`, release build"
+    )
+}
+
+fn verdict(figures: &Figures) -> String {
+    format!(
+        "p95 {} (target < {}: {})",
+        latency(us(figures.p95)),
+        latency(us(TARGET_P95)),
+        if figures.met() { "met" } else { "MISSED" }
+    )
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Header and one row of figures.
+fn cells(figures: &Figures) -> [[String; 7]; 2] {
+    [
+        ["replies", "replies/s", "p50", "p95", "p99", "max", "errors"].map(str::to_owned),
+        [
+            figures.requests.to_string(),
+            format!("{:.0}", figures.per_sec),
+            latency(us(figures.p50)),
+            latency(us(figures.p95)),
+            latency(us(figures.p99)),
+            latency(us(figures.max)),
+            figures.errors.to_string(),
+        ],
+    ]
+}
+
+fn intents_line(figures: &Figures) -> String {
+    figures
+        .intents
+        .iter()
+        .map(|(intent, (n, p95))| format!("{intent} {n} (p95 {})", latency(us(*p95))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render_text(figures: &Figures) -> String {
+    let rows = cells(figures);
+    let widths: Vec<usize> = (0..7)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:>width$}"))
+                .collect();
+            line.join("  ") + "\n"
+        })
+        .collect()
+}
+
+fn render_markdown(figures: &Figures, machine: &Machine) -> String {
+    let [header, row] = cells(figures);
+    format!(
+        "# Benchmark: the assistant\n\n\
+         `cargo xtask bench assistant`: {}.\n\n\
+         | {} |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n| {} |\n\n\
+         {}.\n\nReplies by intent answered (with their p95): {}.\n\n## Machine\n\n{}",
+        settings(),
+        header.join(" | "),
+        row.join(" | "),
+        verdict(figures),
+        intents_line(figures),
+        machine.to_markdown()
+    )
+}
+
+fn to_json(figures: &Figures, machine: &Machine) -> Json {
+    let number = Json::Number;
+    let ms = |d: Duration| number((us(d)).round());
+    Json::Object(vec![
+        ("benchmark".into(), Json::String("assistant".into())),
+        ("machine".into(), machine.to_json()),
+        ("settings".into(), Json::String(settings())),
+        (
+            "results".into(),
+            Json::Object(vec![
+                ("requests".into(), number(figures.requests as f64)),
+                ("errors".into(), number(figures.errors as f64)),
+                (
+                    "seconds".into(),
+                    number((figures.seconds * 1000.0).round() / 1000.0),
+                ),
+                (
+                    "repliesPerSec".into(),
+                    number((figures.per_sec * 10.0).round() / 10.0),
+                ),
+                (
+                    "latencyUs".into(),
+                    Json::Object(vec![
+                        ("p50".into(), ms(figures.p50)),
+                        ("p95".into(), ms(figures.p95)),
+                        ("p99".into(), ms(figures.p99)),
+                        ("max".into(), ms(figures.max)),
+                        ("mean".into(), ms(figures.mean)),
+                    ]),
+                ),
+                (
+                    "intents".into(),
+                    Json::Object(
+                        figures
+                            .intents
+                            .iter()
+                            .map(|(k, (n, p95))| {
+                                (
+                                    k.clone(),
+                                    Json::Object(vec![
+                                        ("replies".into(), number(*n as f64)),
+                                        ("p95Us".into(), ms(*p95)),
+                                    ]),
+                                )
+                            })
+                            .collect(),
+                    ),
+                ),
+            ]),
+        ),
+        (
+            "targets".into(),
+            Json::Object(vec![
+                ("p95UnderMs".into(), number(TARGET_P95.as_millis() as f64)),
+                ("p95Met".into(), Json::Bool(figures.met())),
+            ]),
+        ),
+    ])
+}
+
+/// Prints the table and the target, writes the JSON and Markdown files.
+fn report(ctx: &Ctx, figures: &Figures, machine: &Machine) -> Result<()> {
+    println!();
+    print!("{}", render_text(figures));
+    println!("{}", verdict(figures));
+    println!("by intent (p95): {}", intents_line(figures));
+    let json_path = super::result_path(ctx, "assistant.json")?;
+    std::fs::write(&json_path, to_json(figures, machine).pretty())
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    let md_path = super::result_path(ctx, "assistant.md")?;
+    std::fs::write(&md_path, render_markdown(figures, machine))
+        .with_context(|| format!("cannot write {}", md_path.display()))?;
+    println!(
+        "Written: {} and {}",
+        ctx.paths.show(&json_path),
+        ctx.paths.show(&md_path)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let sorted: Vec<Duration> = (1..=100).map(ms).collect();
+        assert_eq!(percentile(&sorted, 50.0), ms(50));
+        assert_eq!(percentile(&sorted, 95.0), ms(95));
+        assert_eq!(percentile(&sorted, 99.0), ms(99));
+        assert_eq!(percentile(&sorted, 100.0), ms(100));
+        assert_eq!(percentile(&sorted, 0.1), ms(1));
+        let few = [ms(1), ms(2), ms(3)];
+        assert_eq!(percentile(&few, 50.0), ms(2));
+        assert_eq!(percentile(&few, 95.0), ms(3));
+        assert_eq!(percentile(&[ms(7)], 99.0), ms(7));
+        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn figures_count_errors_intents_and_the_rate() {
+        let sample = |n, outcome: Result<&str, &str>| Sample {
+            elapsed: ms(n),
+            outcome: outcome.map(str::to_owned).map_err(str::to_owned),
+        };
+        let samples: Vec<Sample> = (1..=19)
+            .map(|n| sample(n, Ok("chitchat")))
+            .chain([sample(40, Err("503"))])
+            .collect();
+        let f = Figures::from_samples(&samples, Duration::from_secs(2));
+        assert_eq!((f.requests, f.errors), (20, 1));
+        assert_eq!(f.per_sec, 10.0);
+        assert_eq!((f.p50, f.p95, f.max), (ms(10), ms(19), ms(40)));
+        assert!(f.met());
+        assert_eq!(f.intents.get("chitchat"), Some(&(19, ms(19))));
+        assert_eq!(f.first_error.as_deref(), Some("503"));
+    }
+
+    #[test]
+    fn the_schedule_has_the_asked_count_and_valid_requests() {
+        for thread in 0..THREADS {
+            let turns = schedule("abc123", thread, REQUESTS / THREADS);
+            assert_eq!(turns.len(), REQUESTS / THREADS);
+            for turn in &turns {
+                assert!((1..=2000).contains(&turn.message.chars().count()));
+                assert!((8..=64).contains(&turn.session.len()), "{}", turn.session);
+                assert!(
+                    turn.session
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                );
+            }
+        }
+        assert_eq!(schedule("r", 0, 3).len(), 3);
+        let run = run_id();
+        assert!(run.len() <= 24 && run.chars().all(|c| c.is_ascii_hexdigit()));
+        let longest = schedule(&format!("{run}w"), THREADS, REQUESTS);
+        assert!(longest.iter().all(|t| t.session.len() <= 64));
+    }
+
+    #[test]
+    fn the_mix_is_mostly_policy_with_chitchat_off_topic_complaints_and_follow_ups() {
+        let turns: Vec<Turn> = (0..THREADS)
+            .flat_map(|t| schedule("run", t, REQUESTS / THREADS))
+            .collect();
+        let mut kinds = BTreeMap::new();
+        for turn in &turns {
+            *kinds.entry(turn.kind).or_insert(0usize) += 1;
+        }
+        let share = |kind| kinds.get(&kind).copied().unwrap_or(0) as f64 / turns.len() as f64;
+        assert!(share(Kind::Policy) > 0.4, "{kinds:?}");
+        assert!(share(Kind::Chitchat) > 0.15, "{kinds:?}");
+        assert!(share(Kind::OffTopic) > 0.08, "{kinds:?}");
+        assert!((0.02..0.1).contains(&share(Kind::Complaint)), "{kinds:?}");
+        // Follow-ups: most sessions carry more than one message, and sessions never repeat
+        // across threads.
+        let mut sessions: BTreeMap<&str, usize> = BTreeMap::new();
+        for turn in &turns {
+            *sessions.entry(turn.session.as_str()).or_insert(0) += 1;
+        }
+        let multi = sessions.values().filter(|n| **n > 1).count();
+        assert!(
+            multi * 10 >= sessions.len() * 9,
+            "{multi} of {}",
+            sessions.len()
+        );
+        assert!(sessions.values().all(|n| *n <= 4));
+        // Threads start at different conversations.
+        assert_ne!(
+            schedule("run", 0, 1)[0].message,
+            schedule("run", 1, 1)[0].message
+        );
+        // No message names an order or a product to look up.
+        for (_, message) in CONVERSATIONS.iter().flat_map(|c| c.iter()) {
+            assert!(!message.to_ascii_lowercase().contains("ord-"), "{message}");
+        }
+    }
+}
