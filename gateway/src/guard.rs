@@ -81,7 +81,12 @@ async fn admit(
         return Err((limited(verdict), Some(verdict)));
     }
     let refuse = |e: ApiError| (e, Some(verdict));
-    match (api::access(&parts.method, parts.uri.path()), &claims) {
+    // The route is looked up once and serves both the role rule and validation.
+    let found = api::find(&parts.method, parts.uri.path());
+    let access = found
+        .as_ref()
+        .map_or(Access::Public, |(route, _)| route.access);
+    match (access, &claims) {
         (Access::Authenticated | Access::Admin, None) => {
             return Err(refuse(ApiError::Unauthorized(
                 "a bearer token is required".to_owned(),
@@ -92,8 +97,8 @@ async fn admit(
         }
         _ => {}
     }
-    let route = validate::check_target(&parts.method, parts.uri.path(), parts.uri.query())
-        .map_err(refuse)?;
+    let route =
+        validate::check_target(found, parts.uri.path(), parts.uri.query()).map_err(refuse)?;
     parts.headers.remove(USER_ID);
     parts.headers.remove(USER_ROLE);
     if let Some(c) = &claims
