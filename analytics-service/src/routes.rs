@@ -5,9 +5,22 @@ pub mod dashboard;
 pub mod rebuild;
 
 use axum::extract::rejection::QueryRejection;
+use serde::Deserialize;
 use shared::ApiError;
 
 use crate::domain::{Day, DayRange};
+
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD`, or `?days=N` ending today: the period a report covers.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    /// First day.
+    pub from: Option<String>,
+    /// Last day.
+    pub to: Option<String>,
+    /// Days ending today, instead of `from`/`to`.
+    pub days: Option<i64>,
+}
 
 /// A query string's parse error, naming `query`.
 pub fn bad_query(e: QueryRejection) -> ApiError {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use shared::{ApiError, auth::Caller, error::ok};
 
-use super::{bad_query, range};
+use super::{RangeQuery, bad_query, range};
 use crate::{reports, state::AppState};
 
 /// The analytics routes.
@@ -18,14 +18,6 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/daily-revenue", get(daily_revenue))
         .route("/analytics/dashboard-metrics", get(dashboard_metrics))
         .route("/analytics/top-products", get(top_products))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RangeQuery {
-    from: Option<String>,
-    to: Option<String>,
-    days: Option<i64>,
 }
 
 /// One row per day of the range (the last 30 days without one), zero days included.

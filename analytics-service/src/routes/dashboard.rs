@@ -5,11 +5,10 @@ use axum::{
     extract::{Query, State, rejection::QueryRejection},
     routing::get,
 };
-use serde::Deserialize;
 use serde_json::Value;
 use shared::{ApiError, auth::Caller, error::ok};
 
-use super::{bad_query, range};
+use super::{RangeQuery, bad_query, range};
 use crate::{performance, reports, state::AppState};
 
 /// The dashboard routes.
@@ -18,14 +17,6 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/business-metrics", get(business))
         .route("/dashboard/performance", get(performance))
         .route("/dashboard/assistant-stats", get(assistant))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RangeQuery {
-    from: Option<String>,
-    to: Option<String>,
-    days: Option<i64>,
 }
 
 /// The period (`from`/`to`, or `days` ending today, 7 by default) against the one before it.
