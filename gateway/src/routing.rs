@@ -27,7 +27,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 11] = [
+const STANDARD: [(&str, &str); 12] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("products", "product-service"),
@@ -39,6 +39,7 @@ const STANDARD: [(&str, &str); 11] = [
     ("ws/orders", "order-service"),
     ("ws/alerts", "alert-service"),
     ("ws/chat", "assistant-service"),
+    ("ws/analytics", "analytics-service"),
 ];
 
 impl RouteTable {

@@ -33,6 +33,12 @@ const PAGE: Field = optional(
     },
 );
 const LIMIT: Field = optional("limit", Kind::Integer { min: 1, max: 100 });
+/// A report's period: `from`/`to` days, or `days` ending today.
+const PERIOD: &[Field] = &[
+    optional("from", Kind::Date),
+    optional("to", Kind::Date),
+    optional("days", Kind::Integer { min: 1, max: 3660 }),
+];
 /// The catalog caps `limit` at 100 itself (issue 4) rather than refusing more.
 const CAPPED_LIMIT: Field = optional(
     "limit",
@@ -358,7 +364,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "WebSocket: alerts by topic, replay since an id",
     ),
     RouteSpec {
-        query: &[optional("from", Kind::Date), optional("to", Kind::Date)],
+        query: PERIOD,
         ..route(
             "GET",
             "/api/analytics/daily-revenue",
@@ -384,12 +390,43 @@ pub static ROUTES: &[RouteSpec] = &[
             "Best sellers",
         )
     },
+    RouteSpec {
+        query: PERIOD,
+        ..route(
+            "GET",
+            "/api/dashboard/business-metrics",
+            Admin,
+            "dashboard",
+            "Business metrics against the period before",
+        )
+    },
+    route(
+        "POST",
+        "/api/analytics/rebuild",
+        Admin,
+        "analytics",
+        "Recompute the order read models from order-service",
+    ),
     route(
         "GET",
-        "/api/dashboard/business-metrics",
+        "/api/analytics/rebuild",
         Admin,
-        "dashboard",
-        "Business metrics",
+        "analytics",
+        "Progress of the rebuild",
+    ),
+    route(
+        "GET",
+        "/api/ws/analytics",
+        Admin,
+        "live",
+        "WebSocket: dashboard figures as they change",
+    ),
+    route(
+        "GET",
+        "/api/assistant/functions",
+        Public,
+        "assistant",
+        "The assistant's function schemas",
     ),
     route(
         "GET",
