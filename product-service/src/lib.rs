@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`config`]: the settings this service reads.
 //! - [`state`]: what handlers share.
-//! - [`routes`]: `/products` (public reads, admin writes) and the `Admin` extractor.
+//! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`).
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
 //! - [`store`]: MongoDB: the catalog, and reserving stock exactly once per order.
 //! - [`cache`]: the Redis read cache and its generation-counter invalidation.

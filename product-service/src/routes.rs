@@ -1,31 +1,15 @@
 //! The HTTP routes of product-service (paths as the service sees them; the gateway strips
-//! `/api`), and the `Admin` extractor that guards the catalog writes.
+//! `/api`); catalog writes are guarded by `shared::auth::Admin`.
 
 pub mod products;
 
-use axum::{Router, extract::FromRequestParts, http::request::Parts};
-use shared::{ApiError, auth::Caller};
+use axum::Router;
 
 use crate::state::AppState;
 
 /// Every route of the service.
 pub fn router() -> Router<AppState> {
     products::router()
-}
-
-/// An authenticated admin: 401 without a valid token, 403 for any other role. Checked before
-/// the body is read, so a customer learns nothing about validation rules.
-#[derive(Debug, Clone)]
-pub struct Admin(pub Caller);
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        caller.require_admin()?;
-        Ok(Self(caller))
-    }
 }
 
 #[cfg(test)]

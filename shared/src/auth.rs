@@ -308,6 +308,25 @@ where
     }
 }
 
+/// An authenticated admin: 401 without a valid token, 403 for any other role. As an extractor
+/// it runs before the body is read, so a customer learns nothing about validation rules.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_admin()?;
+        Ok(Self(caller))
+    }
+}
+
 /// The caller when the request carries a token; `None` when it carries none. A token that is
 /// present but invalid is still a 401.
 #[derive(Debug, Clone)]

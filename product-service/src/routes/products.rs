@@ -16,12 +16,12 @@ use shared::{
     telemetry::request_id,
 };
 
-use super::Admin;
 use crate::{
     cache::{list_entry, product_entry},
     domain::{product::ProductDraft, query::ListQuery},
     state::AppState,
 };
+use shared::auth::Admin;
 
 /// `GET/POST /products`, `GET/PUT/DELETE /products/{id}`.
 pub fn router() -> Router<AppState> {
