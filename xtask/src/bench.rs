@@ -12,7 +12,7 @@
 
 pub mod assistant;
 pub mod gateway;
-mod machine;
+pub(crate) mod machine;
 mod nginx;
 mod stack;
 mod table;

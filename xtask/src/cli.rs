@@ -1,7 +1,7 @@
 //! Command-line arguments: `up`, `down`, `status`, `seed`, `test [-- args]`, `fuzz [options]`,
-//! `bench <name>`, `help`.
+//! `bench <name>`, `drill [name]`, `help`.
 
-use crate::{bench, fuzz};
+use crate::{bench, drill, fuzz};
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub enum Command {
     Fuzz(fuzz::Options),
     /// Run one benchmark.
     Bench(bench::Name),
+    /// Inject faults under load and check the delivery guarantees.
+    Drill(Vec<drill::Kind>),
     /// Print the usage.
     Help,
 }
@@ -50,6 +52,14 @@ Commands:
                      wrk; installs nginx and wrk if missing; writes bench/results/gateway.{json,md}
   bench assistant    release build on a spare port, no LLM; 2,000 chat messages from 4 threads;
                      replies/s, p50/p95/p99/max; writes bench/results/assistant.{json,md}
+  drill [broker|database|service|network|all]
+                     under a steady order load: RabbitMQ stopped for 20 s / MongoDB stopped
+                     for 20 s / each service killed (SIGKILL) and restarted / order-service
+                     cut off the broker at a TCP proxy for 20 s; then every accepted order
+                     final, stock, analytics, alerts and live subscribers checked. Uses the
+                     running suite, or starts (and afterwards stops) one. Writes
+                     bench/results/drill.{md,json}; exits non-zero on any loss or duplicate.
+                     Default: all
   help               this text
 
 Environment:
@@ -80,6 +90,13 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
                 [name] => bench::Name::parse(name).map(Command::Bench),
                 [] => Err("`bench` needs a benchmark: `cargo xtask bench gateway`".to_owned()),
                 [_, extra, ..] => Err(format!("`bench` takes one name (got `{extra}` too)")),
+            };
+        }
+        "drill" => {
+            return match rest.as_slice() {
+                [] => Ok(Command::Drill(drill::ALL.to_vec())),
+                [name] => drill::Kind::parse(name).map(Command::Drill),
+                [_, extra, ..] => Err(format!("`drill` takes one name (got `{extra}` too)")),
             };
         }
         "test" => {
@@ -188,6 +205,20 @@ mod tests {
         assert!(parse_words("bench").is_err());
         assert!(parse_words("bench gateway orders").is_err());
         assert!(parse_words("bench orders").is_err());
+    }
+
+    #[test]
+    fn drill_takes_one_name_or_none_for_all() {
+        assert_eq!(
+            parse_words("drill"),
+            Ok(Command::Drill(drill::ALL.to_vec()))
+        );
+        assert_eq!(
+            parse_words("drill network"),
+            Ok(Command::Drill(vec![drill::Kind::Network]))
+        );
+        assert!(parse_words("drill disk").is_err());
+        assert!(parse_words("drill broker network").is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod down;
+pub mod drill;
 pub mod fuzz;
 pub mod seed;
 pub mod status;

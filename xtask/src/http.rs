@@ -1,8 +1,10 @@
 //! A tiny HTTP/1.1 client over `std::net::TcpStream` (`Connection: close`, timeouts): `GET`
-//! for `/health`, and any method with headers and a body for the seed; no HTTP crate.
+//! for `/health`, and any method with headers and a body for the seed; and [`Streaming`], an
+//! answer read as it arrives (a Server-Sent Events stream, for `cargo xtask drill`); no HTTP
+//! crate.
 
 use std::{
-    io::{self, Read as _, Write as _},
+    io::{self, BufRead as _, BufReader, Read, Write as _},
     net::{TcpStream, ToSocketAddrs as _},
     time::Duration,
 };
@@ -129,6 +131,127 @@ impl Request {
         let mut raw = Vec::new();
         stream.take(MAX_RESPONSE).read_to_end(&mut raw)?;
         parse_response(&raw).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
+impl Request {
+    /// Sends the request and reads only the status line and headers; the body is read from
+    /// the returned [`Streaming`] as it arrives. `connect` limits connecting and writing,
+    /// `idle` every read (a stream quiet for longer fails the read with `WouldBlock` or
+    /// `TimedOut`).
+    pub fn open(&self, connect: Duration, idle: Duration) -> io::Result<Streaming> {
+        let bytes = self.to_bytes()?;
+        let addr = (self.host.as_str(), self.port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?;
+        let mut stream = TcpStream::connect_timeout(&addr, connect)?;
+        stream.set_write_timeout(Some(connect))?;
+        stream.set_read_timeout(Some(idle))?;
+        stream.write_all(&bytes)?;
+        Streaming::read_head(BufReader::new(stream))
+    }
+}
+
+/// An answer whose body is read as it comes, de-chunked on the fly.
+pub struct Streaming {
+    /// Status code.
+    pub status: u16,
+    /// Header names (lower-cased) and values.
+    pub headers: Vec<(String, String)>,
+    reader: BufReader<TcpStream>,
+    chunked: bool,
+    /// Bytes left in the current chunk (chunked bodies only).
+    left: usize,
+    done: bool,
+}
+
+impl Streaming {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn read_head(mut reader: BufReader<TcpStream>) -> io::Result<Self> {
+        let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 {
+                return Err(invalid("connection closed in the headers".to_owned()));
+            }
+            if line.trim_end().is_empty() {
+                break;
+            }
+            head.push(line.trim_end().to_owned());
+        }
+        // The status line alone parses as a response without a body; the headers are read
+        // here, since their framing (length, chunks) applies to what is still to come.
+        let status_line = head.first().cloned().unwrap_or_default();
+        let response =
+            parse_response(format!("{status_line}\r\n\r\n").as_bytes()).map_err(invalid)?;
+        let headers: Vec<(String, String)> = head
+            .iter()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+            .collect();
+        let chunked = headers.iter().any(|(name, value)| {
+            name == "transfer-encoding" && value.to_ascii_lowercase().contains("chunked")
+        });
+        Ok(Self {
+            status: response.status,
+            headers,
+            reader,
+            chunked,
+            left: 0,
+            done: false,
+        })
+    }
+}
+
+impl Read for Streaming {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        if !self.chunked {
+            return self.reader.read(buf);
+        }
+        if self.left == 0 {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                self.done = true;
+                return Ok(0);
+            }
+            let digits = line.split(';').next().unwrap_or_default().trim();
+            let size = usize::from_str_radix(digits, 16).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bad chunk size {digits:?}"),
+                )
+            })?;
+            if size == 0 {
+                self.done = true;
+                return Ok(0);
+            }
+            self.left = size;
+        }
+        let wanted = buf.len().min(self.left);
+        let n = self.reader.read(&mut buf[..wanted])?;
+        if n == 0 {
+            self.done = true;
+            return Ok(0);
+        }
+        self.left -= n;
+        if self.left == 0 {
+            let mut crlf = String::new();
+            self.reader.read_line(&mut crlf)?;
+        }
+        Ok(n)
     }
 }
 
@@ -304,6 +427,35 @@ mod tests {
             let error = request.to_bytes().expect_err("must be refused");
             assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         }
+    }
+
+    #[test]
+    fn a_chunked_stream_is_read_as_it_arrives() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().expect("accept");
+            let mut request = [0_u8; 1024];
+            let _ = socket.read(&mut request);
+            socket
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+                      Transfer-Encoding: chunked\r\n\r\n7\r\nid: 1\n\n\r\n",
+                )
+                .expect("first chunk");
+            socket
+                .write_all(b"6\r\ndata: \r\n3\r\nx\n\n\r\n0\r\n\r\n")
+                .expect("rest");
+        });
+        let mut stream = Request::new("GET", "127.0.0.1", port, "/stream")
+            .open(Duration::from_secs(5), Duration::from_secs(5))
+            .expect("opens");
+        assert_eq!(stream.status, 200);
+        assert_eq!(stream.header("content-type"), Some("text/event-stream"));
+        let mut body = String::new();
+        stream.read_to_string(&mut body).expect("reads to the end");
+        assert_eq!(body, "id: 1\n\ndata: x\n\n");
+        server.join().expect("server");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`cli`]: the arguments, parsed into a [`cli::Command`], and the usage text.
 //! - `cmd/`: one file per subcommand: [`cmd::up`], [`cmd::down`], [`cmd::status`], [`cmd::seed`],
-//!   [`cmd::test`], [`cmd::fuzz`], [`cmd::bench`].
+//!   [`cmd::test`], [`cmd::fuzz`], [`cmd::bench`], [`cmd::drill`].
 //! - [`infra`] and `infra/`: Redis, RabbitMQ and MongoDB — use what is configured or running,
 //!   install and start what is missing, stop only what `xtask` started ([`state`]).
 //! - [`services`]: the seven binaries and their ports; build, launch, wait for `/health`;
@@ -13,6 +13,7 @@
 //! - [`seed`] and `seed/`: demo data through the public API, from the files in `xtask/seed/`.
 //! - [`fuzz`] and `fuzz/`: schemathesis against the gateway's OpenAPI document.
 //! - [`bench`] and `bench/`: benchmarks, their load generator, machine description and results.
+//! - [`drill`] and `drill/`: faults injected under an order load, the guarantees checked.
 //! - [`net`], [`http`], [`json`], [`health`]: probes and requests written over std (no HTTP or
 //!   JSON crate).
 
@@ -22,6 +23,7 @@ mod cleanup;
 mod cli;
 mod cmd;
 mod ctx;
+mod drill;
 mod exec;
 mod fuzz;
 mod health;
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Test(extra) => cmd::test::run(&ctx, &extra),
         Command::Fuzz(options) => cmd::fuzz::run(&ctx, options),
         Command::Bench(name) => cmd::bench::run(&ctx, name).map(|()| ExitCode::SUCCESS),
+        Command::Drill(kinds) => cmd::drill::run(&ctx, &kinds),
     };
     result.unwrap_or_else(|error| {
         eprintln!("\nerror: {error:#}");

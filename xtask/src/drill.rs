@@ -1,0 +1,418 @@
+//! `cargo xtask drill [broker|database|service|network|all]`: faults injected into the
+//! running suite under a steady order load, then the delivery guarantees checked.
+//!
+//! - [`load`]: the order load; [`sse`]: live subscribers that reconnect with `Last-Event-ID`.
+//! - [`fault`]: the faults; [`proxy`]: the TCP proxy the `network` drill severs.
+//! - [`check`]: the invariants, polled with a deadline; [`report`]: the table and the files.
+//! - [`api`]: the calls it makes through the gateway.
+//!
+//! The suite on :5000 is used as it is (started by `cargo xtask up`); when none answers, one
+//! is started as `up` does (quotas raised, fulfilment fast) and stopped at the end, also on
+//! failure. The broker is the machine's own: the `broker` drill restarts it, and it is
+//! running again whenever the drill ends. `network` restarts order-service with `AMQP_URL`
+//! pointing at a proxy xtask runs (so the real service binary, with its real reconnect code,
+//! is what gets cut off), and puts it back on the broker directly afterwards.
+
+mod api;
+mod check;
+mod fault;
+mod load;
+mod proxy;
+mod report;
+mod sse;
+
+use std::{
+    process::ExitCode,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::{Context as _, Result};
+
+use crate::{
+    bench::machine::{self, Machine},
+    cleanup::{Cleanup, Started},
+    ctx::Ctx,
+    health, infra,
+    seed::Gateway,
+    services::Service,
+    suite,
+};
+use api::{Account, Api};
+use check::{Finding, Kind as FindingKind};
+use fault::Suite;
+use load::{Load, Outcome, Products};
+use report::Row;
+
+/// One drill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// RabbitMQ stopped and started again.
+    Broker,
+    /// MongoDB stopped and started again.
+    Database,
+    /// Each service killed and started again.
+    Service,
+    /// order-service cut off the broker at a proxy.
+    Network,
+}
+
+/// Every drill, in the order `all` runs them.
+pub const ALL: [Kind; 4] = [Kind::Broker, Kind::Database, Kind::Service, Kind::Network];
+
+impl Kind {
+    /// The word on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Broker => "broker",
+            Self::Database => "database",
+            Self::Service => "service",
+            Self::Network => "network",
+        }
+    }
+
+    /// Parses a drill's name, or `all`.
+    pub fn parse(word: &str) -> Result<Vec<Self>, String> {
+        if word == "all" {
+            return Ok(ALL.to_vec());
+        }
+        ALL.into_iter()
+            .find(|k| k.name() == word)
+            .map(|k| vec![k])
+            .ok_or_else(|| {
+                format!(
+                    "unknown drill `{word}`; available: broker, database, service, network, all"
+                )
+            })
+    }
+}
+
+/// How long the broker, the database and the network are away.
+const OUTAGE: Duration = Duration::from_secs(20);
+/// Load before the fault, and after it.
+const BEFORE: Duration = Duration::from_secs(5);
+const AFTER: Duration = Duration::from_secs(8);
+/// How long the invariants get to hold once the load stopped.
+const SETTLE: Duration = Duration::from_secs(180);
+/// Customers placing orders, and orders followed live.
+const CUSTOMERS: usize = 4;
+const SUBSCRIBERS: usize = 6;
+/// Stock of the drill's products.
+const MAIN_STOCK: i64 = 100_000;
+const SCARCE_STOCK: i64 = 8;
+const GATEWAY_PORT: u16 = 5000;
+
+/// Runs the drills; the exit code is non-zero on any loss, duplicate or error.
+pub fn run(ctx: &Ctx, kinds: &[Kind]) -> Result<ExitCode> {
+    ctx.paths.ensure_dirs()?;
+    let load_before = machine::load_average();
+    let mut cleanup = Cleanup::new(ctx);
+    let setting = prepare_suite(ctx, &mut cleanup.started)?;
+    let urls = infra::ensure_all(ctx)?;
+    let api = Api {
+        gateway: Gateway::local(),
+    };
+    let admin = api.admin(ctx)?;
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let customers = (0..CUSTOMERS)
+        .map(|i| {
+            api.register(
+                &format!("drill-{stamp}-{i}@example.com"),
+                &format!("Drill Customer {i}"),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    ctx.progress.step(
+        "drill",
+        format!("{CUSTOMERS} customers registered, signed in as the admin"),
+    );
+    let extra = if cleanup.started.processes.is_empty() {
+        suite::no_extra_env
+    } else {
+        drill_env
+    };
+    let mut suite = Suite {
+        ctx,
+        urls,
+        started: &mut cleanup.started,
+        extra,
+    };
+    let mut rows = Vec::new();
+    for kind in kinds {
+        ctx.progress
+            .step("drill", format!("--- {} ---", kind.name()));
+        let mut row = Row {
+            drill: kind.name().to_owned(),
+            ..Row::default()
+        };
+        let people = People {
+            api: &api,
+            admin: &admin,
+            customers: &customers,
+        };
+        if let Err(error) = drill(&mut suite, &people, *kind, stamp, &mut row) {
+            ctx.progress.step(kind.name(), format!("error: {error:#}"));
+            row.error = Some(format!("{error:#}"));
+        }
+        // Whatever happened, the broker is the machine's and runs on.
+        if let Err(error) = fault::start_broker(ctx) {
+            row.error.get_or_insert(format!("{error:#}"));
+        }
+        rows.push(row);
+    }
+
+    let machine = Machine::describe(ctx, Vec::new(), load_before);
+    let dir = ctx.paths.root.join("bench").join("results");
+    std::fs::create_dir_all(&dir)?;
+    let md = dir.join("drill.md");
+    std::fs::write(&md, report::markdown(&rows, &machine, &setting))
+        .with_context(|| format!("cannot write {}", md.display()))?;
+    let json = dir.join("drill.json");
+    std::fs::write(&json, report::json(&rows, &machine).pretty())
+        .with_context(|| format!("cannot write {}", json.display()))?;
+    println!("\n{}", report::table(&rows));
+    for line in report::findings(&rows) {
+        println!("  {line}");
+    }
+    println!("Report: {}", ctx.paths.show(&md));
+    drop(cleanup);
+    Ok(if rows.iter().all(Row::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Who drives the load and reads the results.
+struct People<'a> {
+    api: &'a Api,
+    admin: &'a Account,
+    customers: &'a [Account],
+}
+
+/// One drill: products, load, fault, more load, then the checks.
+fn drill(
+    suite: &mut Suite<'_>,
+    people: &People<'_>,
+    kind: Kind,
+    stamp: u64,
+    row: &mut Row,
+) -> Result<()> {
+    let ctx = suite.ctx;
+    let api = people.api;
+    let name = |what: &str| format!("Drill {} {what} {stamp}", kind.name());
+    let products = Products {
+        main: api.product(people.admin, &name("staple"), 999.0, MAIN_STOCK)?,
+        scarce: api.product(people.admin, &name("rarity"), 1999.0, SCARCE_STOCK)?,
+    };
+    let analytics_before = check::analytics_orders(api, people.admin)?;
+    let proxy = match kind {
+        Kind::Network => Some(fault::network_setup(suite)?),
+        _ => None,
+    };
+
+    let started = Instant::now();
+    let load = Load::start(
+        api,
+        people.customers,
+        &products,
+        &format!("drill-{stamp}-{}", kind.name()),
+    );
+    let follow_until = started + BEFORE + OUTAGE + AFTER + SETTLE;
+    let mut follows = Vec::new();
+    let follow_new = |load: &Load, until: Instant, follows: &mut Vec<_>| {
+        while Instant::now() < until {
+            let wait = until.saturating_duration_since(Instant::now());
+            match load.accepted.recv_timeout(wait) {
+                Ok((order, customer)) if follows.len() < SUBSCRIBERS => follows.push(sse::follow(
+                    api.clone(),
+                    people.customers[customer].clone(),
+                    order,
+                    follow_until,
+                )),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    };
+    follow_new(&load, Instant::now() + BEFORE, &mut follows);
+    ctx.progress.step(
+        kind.name(),
+        format!(
+            "load running, {} orders followed live; fault now",
+            follows.len()
+        ),
+    );
+    let applied = match kind {
+        Kind::Broker => fault::broker(suite, OUTAGE),
+        Kind::Database => fault::database(suite, OUTAGE),
+        Kind::Service => fault::services(suite, Duration::from_secs(2)),
+        Kind::Network => match &proxy {
+            Some(proxy) => fault::network(suite, proxy, OUTAGE),
+            None => unreachable!("the network drill sets its proxy up first"),
+        },
+    };
+    let applied = match applied {
+        Ok(applied) => applied,
+        Err(error) => {
+            let _ = load.stop();
+            return Err(error);
+        }
+    };
+    row.fault = applied.description;
+    ctx.progress
+        .step(kind.name(), format!("fault over: {}", row.fault));
+    follow_new(&load, Instant::now() + AFTER, &mut follows);
+    let attempts = load.stop();
+    tally(&attempts, applied.restored_at, row);
+    ctx.progress.step(
+        kind.name(),
+        format!(
+            "load stopped: {} orders, {} accepted; checking the invariants (up to {} s)",
+            row.attempted,
+            row.accepted,
+            SETTLE.as_secs()
+        ),
+    );
+
+    let subject = check::Subject {
+        api,
+        admin: people.admin,
+        customers: people.customers,
+        products: &products,
+        initial: (MAIN_STOCK, SCARCE_STOCK),
+        attempts: &attempts,
+        analytics_before,
+    };
+    let (orders, findings, settled) = check::settle(&subject, Instant::now() + SETTLE)?;
+    row.settled_after = settled.map(|at| at.duration_since(applied.restored_at));
+    row.findings.extend(findings);
+    row.subscribers.1 = follows.len();
+    for follow in follows {
+        let follow = follow.join().unwrap_or_default();
+        let version = orders.get(&follow.order).map_or(-1, |o| check::facts(o).1);
+        match follow.problem(version) {
+            None => row.subscribers.0 += 1,
+            Some(what) => row.findings.push(Finding {
+                kind: FindingKind::Lost,
+                what,
+            }),
+        }
+    }
+    if proxy.is_some() {
+        drop(proxy);
+        fault::network_teardown(suite)?;
+    }
+    ctx.progress.step(
+        kind.name(),
+        if row.findings.is_empty() {
+            "every invariant holds".to_owned()
+        } else {
+            format!("{} findings", row.findings.len())
+        },
+    );
+    Ok(())
+}
+
+/// Counts the attempts into the row; refusals other than 503 are findings.
+fn tally(attempts: &[load::Attempt], restored_at: Instant, row: &mut Row) {
+    row.attempted = attempts.len();
+    for attempt in attempts {
+        match &attempt.outcome {
+            Outcome::Accepted(_) => row.accepted += 1,
+            Outcome::Refused(status) => *row.refused.entry(*status).or_default() += 1,
+            Outcome::Unknown(_) => row.unknown += 1,
+        }
+    }
+    for (status, n) in &row.refused {
+        if *status != 503 {
+            row.findings.push(Finding {
+                kind: FindingKind::Wrong,
+                what: format!("{n} orders refused with {status} (a refusal should be 503)"),
+            });
+        }
+    }
+    row.back_after = attempts
+        .iter()
+        .filter(|a| matches!(a.outcome, Outcome::Accepted(_)) && a.at > restored_at)
+        .map(|a| a.at.duration_since(restored_at))
+        .min();
+}
+
+/// Uses the running suite, or starts one like `up` (quotas raised, fulfilment fast); the
+/// report's sentence about it.
+fn prepare_suite(ctx: &Ctx, started: &mut Started) -> Result<String> {
+    if health::check(GATEWAY_PORT, "/health").is_ok_and(|r| r.is_healthy()) {
+        ctx.progress.step(
+            "drill",
+            "the gateway on :5000 answers: drilling the running suite as it is",
+        );
+        return Ok(
+            "The suite was already running (`cargo xtask up`), with its own settings: \
+                   fulfilment 3–7 s a step, default rate limits."
+                .to_owned(),
+        );
+    }
+    ctx.progress.step(
+        "drill",
+        "the gateway on :5000 does not answer: starting the suite as `up` does, and stopping \
+         it afterwards",
+    );
+    suite::start(ctx, &drill_env, started)?;
+    Ok(
+        "xtask started the suite for this run, with high rate limits and fulfilment steps of \
+        0.3–1 s."
+            .to_owned(),
+    )
+}
+
+/// The extra variables of a service the drill starts.
+fn drill_env(service: &Service) -> Vec<(&'static str, String)> {
+    let high = || "1000000".to_owned();
+    match service.name {
+        "gateway" => vec![
+            ("RATE_LIMIT_AUTH_PER_MIN", high()),
+            ("RATE_LIMIT_CATALOG_PER_MIN", high()),
+            ("RATE_LIMIT_DEFAULT_PER_MIN", high()),
+        ],
+        "customer-service" => vec![("LOGIN_MAX_PER_CLIENT", high())],
+        "order-service" => vec![
+            ("FULFILMENT_MIN_DELAY_MS", "300".to_owned()),
+            ("FULFILMENT_MAX_DELAY_MS", "1000".to_owned()),
+            ("FULFILMENT_POLL_MS", "100".to_owned()),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drills_parse_by_name_and_all_means_every_one() {
+        assert_eq!(Kind::parse("broker"), Ok(vec![Kind::Broker]));
+        assert_eq!(Kind::parse("all"), Ok(ALL.to_vec()));
+        assert!(Kind::parse("disk").is_err());
+    }
+
+    #[test]
+    fn refusals_other_than_503_are_findings() {
+        let now = Instant::now();
+        let attempt = |outcome| load::Attempt { at: now, outcome };
+        let mut row = Row::default();
+        tally(
+            &[
+                attempt(Outcome::Accepted("a".into())),
+                attempt(Outcome::Refused(503)),
+                attempt(Outcome::Refused(500)),
+            ],
+            now,
+            &mut row,
+        );
+        assert_eq!((row.attempted, row.accepted), (3, 1));
+        assert_eq!(row.findings.len(), 1);
+        assert!(row.findings[0].what.contains("500"));
+    }
+}

@@ -1,0 +1,313 @@
+//! After a fault: the invariants, polled until they hold or the deadline passes. Every
+//! accepted order is final; no order exists that no 2xx answered (beyond the answers that were
+//! lost); stock is the initial stock minus what confirmed orders hold; analytics counts each
+//! order once and its units exactly; alert-service holds one alert per event.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::{Duration, Instant},
+};
+
+use anyhow::Result;
+
+use super::{
+    api::{self, Account, Api},
+    load::{Attempt, Outcome, Products},
+};
+use crate::json::Json;
+
+/// What kind of finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Something that should be there is not (an order, an event's effect, an alert).
+    Lost,
+    /// Something happened twice.
+    Duplicated,
+    /// Neither, but wrong (a 500, a stock figure off).
+    Wrong,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Its kind.
+    pub kind: Kind,
+    /// What was seen.
+    pub what: String,
+}
+
+fn finding(kind: Kind, what: String) -> Finding {
+    Finding { kind, what }
+}
+
+/// Everything a check needs.
+pub struct Subject<'a> {
+    /// The gateway.
+    pub api: &'a Api,
+    /// The admin.
+    pub admin: &'a Account,
+    /// The customers who placed the orders.
+    pub customers: &'a [Account],
+    /// The drill's products and their stock before the load.
+    pub products: &'a Products,
+    /// `(main, scarce)` initial stock.
+    pub initial: (i64, i64),
+    /// Every attempt of the load.
+    pub attempts: &'a [Attempt],
+    /// Orders analytics knew of before the load.
+    pub analytics_before: i64,
+}
+
+/// The drill's orders as order-service lists them, by id.
+pub type Orders = BTreeMap<String, Json>;
+
+/// Polls until every invariant holds; returns the orders, the findings left at the
+/// deadline (none when it settled) and when it settled.
+pub fn settle(
+    subject: &Subject<'_>,
+    deadline: Instant,
+) -> Result<(Orders, Vec<Finding>, Option<Instant>)> {
+    loop {
+        let orders = orders(subject)?;
+        let mut findings = orders_and_stock(subject, &orders)?;
+        if findings.is_empty() {
+            findings = analytics(subject, &orders)?;
+        }
+        if findings.is_empty() {
+            findings = alerts(subject, &orders)?;
+        }
+        if findings.is_empty() {
+            return Ok((orders, findings, Some(Instant::now())));
+        }
+        if Instant::now() >= deadline {
+            return Ok((orders, findings, None));
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Analytics' count of every order it knows, whatever its status.
+pub fn analytics_orders(api: &Api, admin: &Account) -> Result<i64> {
+    let data = api.data(
+        "GET",
+        "/analytics/dashboard-metrics",
+        Some(&admin.bearer),
+        None,
+    )?;
+    Ok(data
+        .get("ordersByStatus")
+        .map(Json::members)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(_, n)| n.as_f64())
+        .sum::<f64>() as i64)
+}
+
+fn orders(subject: &Subject<'_>) -> Result<Orders> {
+    let ours = [&subject.products.main, &subject.products.scarce];
+    let mut found = Orders::new();
+    for customer in subject.customers {
+        for order in subject.api.all_pages("/orders", &customer.bearer)? {
+            let product = order
+                .get("items")
+                .and_then(Json::as_array)
+                .and_then(|items| items.first())
+                .and_then(|line| line.get("productId"))
+                .and_then(Json::as_str);
+            let id = order.get("id").and_then(Json::as_str);
+            if let (Some(id), Some(product)) = (id, product)
+                && ours.iter().any(|p| p.as_str() == product)
+            {
+                found.insert(id.to_owned(), order);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The order's status, version, first line's product and quantity.
+pub fn facts(order: &Json) -> (&str, i64, &str, i64) {
+    let line = order
+        .get("items")
+        .and_then(Json::as_array)
+        .and_then(|items| items.first());
+    let field = |key: &str| line.and_then(|l| l.get(key));
+    (
+        order.get("status").and_then(Json::as_str).unwrap_or("?"),
+        order.get("version").and_then(Json::as_f64).unwrap_or(-1.0) as i64,
+        field("productId").and_then(Json::as_str).unwrap_or("?"),
+        field("quantity").and_then(Json::as_f64).unwrap_or(0.0) as i64,
+    )
+}
+
+fn orders_and_stock(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let accepted: BTreeSet<&str> = subject
+        .attempts
+        .iter()
+        .filter_map(|a| match &a.outcome {
+            Outcome::Accepted(id) => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let unknown = subject
+        .attempts
+        .iter()
+        .filter(|a| matches!(a.outcome, Outcome::Unknown(_)))
+        .count();
+    for id in accepted.iter().filter(|id| !orders.contains_key(**id)) {
+        findings.push(finding(
+            Kind::Lost,
+            format!("accepted order {id} is missing"),
+        ));
+    }
+    let extra = orders
+        .keys()
+        .filter(|id| !accepted.contains(id.as_str()))
+        .count();
+    if extra > unknown {
+        findings.push(finding(
+            Kind::Duplicated,
+            format!(
+                "{extra} orders exist that no 2xx answered, but only {unknown} answers were lost"
+            ),
+        ));
+    }
+    let pending: Vec<&str> = orders
+        .iter()
+        .filter(|(_, o)| !api::is_final(facts(o).0))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if !pending.is_empty() {
+        findings.push(finding(
+            Kind::Lost,
+            format!("{} orders not final, e.g. {}", pending.len(), pending[0]),
+        ));
+        return Ok(findings);
+    }
+    let products = [
+        (&subject.products.main, subject.initial.0),
+        (&subject.products.scarce, subject.initial.1),
+    ];
+    for (product, initial) in products {
+        let held: i64 = held_units(orders, product);
+        let stock = subject.api.stock(product)?;
+        if stock != initial - held {
+            let kind = if stock < initial - held {
+                Kind::Duplicated
+            } else {
+                Kind::Lost
+            };
+            findings.push(finding(
+                kind,
+                format!("product {product}: stock {stock}, expected {initial} - {held}"),
+            ));
+        }
+    }
+    Ok(findings)
+}
+
+/// Units of `product` in orders whose stock stays taken.
+pub fn held_units(orders: &Orders, product: &str) -> i64 {
+    orders
+        .values()
+        .map(facts)
+        .filter(|(status, _, p, _)| *p == product && api::holds_stock(status))
+        .map(|(_, _, _, quantity)| quantity)
+        .sum()
+}
+
+fn analytics(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let counted = analytics_orders(subject.api, subject.admin)? - subject.analytics_before;
+    let expected = orders.len() as i64;
+    if counted != expected {
+        let kind = if counted > expected {
+            Kind::Duplicated
+        } else {
+            Kind::Lost
+        };
+        findings.push(finding(
+            kind,
+            format!("analytics counts {counted} new orders, order-service has {expected}"),
+        ));
+    }
+    let top = subject.api.data(
+        "GET",
+        "/analytics/top-products?limit=100",
+        Some(&subject.admin.bearer),
+        None,
+    )?;
+    for product in [&subject.products.main, &subject.products.scarce] {
+        let units = top
+            .as_array()
+            .unwrap_or_default()
+            .iter()
+            .find(|row| row.get("productId").and_then(Json::as_str) == Some(product))
+            .and_then(|row| row.get("units"))
+            .and_then(Json::as_f64)
+            .unwrap_or(0.0) as i64;
+        let held = held_units(orders, product);
+        if units != held {
+            let kind = if units > held {
+                Kind::Duplicated
+            } else {
+                Kind::Lost
+            };
+            findings.push(finding(
+                kind,
+                format!("analytics counts {units} units of {product} sold, orders hold {held}"),
+            ));
+        }
+    }
+    Ok(findings)
+}
+
+fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut events = BTreeSet::new();
+    // (created, status changes, cancellations) per order.
+    let mut per_order: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for customer in subject.customers {
+        for alert in subject.api.all_pages("/alerts", &customer.bearer)? {
+            let order = alert.pointer(&["entity", "id"]).and_then(Json::as_str);
+            let Some(order) = order.filter(|o| orders.contains_key(*o)) else {
+                continue;
+            };
+            let event = alert.get("eventId").and_then(Json::as_str).unwrap_or("?");
+            if !events.insert(event.to_owned()) {
+                findings.push(finding(
+                    Kind::Duplicated,
+                    format!("two alerts for event {event} (order {order})"),
+                ));
+            }
+            let counts = per_order.entry(order.to_owned()).or_default();
+            match alert.get("type").and_then(Json::as_str) {
+                Some("order.created") => counts.0 += 1,
+                Some("order.status_changed") => counts.1 += 1,
+                Some("order.cancelled") => counts.2 += 1,
+                _ => {}
+            }
+        }
+    }
+    for (id, order) in orders {
+        let (status, version, _, _) = facts(order);
+        let expected = (1, version, i64::from(status == "CANCELLED"));
+        let got = per_order.get(id).copied().unwrap_or_default();
+        if got != expected {
+            let kind = if got.0 > 1 || got.1 > version || got.2 > expected.2 {
+                Kind::Duplicated
+            } else {
+                Kind::Lost
+            };
+            findings.push(finding(
+                kind,
+                format!(
+                    "order {id} ({status}): alerts created/changed/cancelled {got:?}, \
+                     expected {expected:?}"
+                ),
+            ));
+        }
+    }
+    Ok(findings)
+}

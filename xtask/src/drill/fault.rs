@@ -1,0 +1,257 @@
+//! The faults: the broker or the database stopped and started again, each service killed with
+//! SIGKILL and started again, and order-service's broker connection severed at a proxy. Each
+//! returns when the fault is over and says what it did.
+
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::proxy::Proxy;
+use crate::{
+    cleanup::Started,
+    ctx::Ctx,
+    exec,
+    infra::{self, Infra, Urls},
+    net, proc,
+    services::{self, Launch, SERVICES, Service},
+    state::State,
+};
+
+/// What a fault did.
+pub struct Applied {
+    /// One line for the report.
+    pub description: String,
+    /// When the suite had everything back (the broker greets, the database listens, the
+    /// last service answers `/health`, the proxy lets connections through).
+    pub restored_at: Instant,
+}
+
+/// The running suite, and how to start one of its services again.
+pub struct Suite<'a> {
+    /// The run.
+    pub ctx: &'a Ctx,
+    /// The stores the services use.
+    pub urls: Urls,
+    /// What this run started (its services are replaced here when restarted).
+    pub started: &'a mut Started,
+    /// Extra environment of a service this run starts.
+    pub extra: fn(&Service) -> Vec<(&'static str, String)>,
+}
+
+/// Stops RabbitMQ for `outage` and starts it again; refuses a broker that is not this
+/// machine's own (`AMQP_URL`).
+pub fn broker(suite: &Suite<'_>, outage: Duration) -> Result<Applied> {
+    if Infra::Rabbitmq.env_url().is_some() {
+        bail!("AMQP_URL points at a broker xtask does not run: not restarting it");
+    }
+    let guard = BrokerGuard { ctx: suite.ctx };
+    infra::stop(suite.ctx, Infra::Rabbitmq)?;
+    let stopped = Instant::now();
+    wait_out(suite.ctx, "rabbitmq", outage);
+    start_broker(suite.ctx)?;
+    drop(guard);
+    Ok(Applied {
+        description: format!(
+            "RabbitMQ stopped (`rabbitmqctl stop`) for {:.1} s, then `rabbitmq-server -detached`",
+            stopped.elapsed().as_secs_f64()
+        ),
+        restored_at: Instant::now(),
+    })
+}
+
+/// Starts the machine's broker when it does not answer; what any exit path of the broker
+/// drill ends with.
+pub fn start_broker(ctx: &Ctx) -> Result<()> {
+    if net::amqp_greets(Infra::Rabbitmq.port()) {
+        return Ok(());
+    }
+    let hint = "start it yourself: sudo rabbitmq-server -detached";
+    let server = exec::find_program("rabbitmq-server").context(hint)?;
+    let mut cmd = exec::as_root(&server, &[], hint)?;
+    cmd.arg("-detached");
+    exec::run_logged(ctx, "rabbitmq", &mut cmd, &ctx.paths.log("rabbitmq"), hint)?;
+    if !net::wait_for(Duration::from_secs(90), || net::amqp_greets(5672)) {
+        bail!("RabbitMQ did not come back within 90 s: {hint}");
+    }
+    ctx.progress.step("rabbitmq", "answers AMQP again");
+    Ok(())
+}
+
+/// Starts the broker again if the drill leaves early.
+struct BrokerGuard<'a> {
+    ctx: &'a Ctx,
+}
+
+impl Drop for BrokerGuard<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = start_broker(self.ctx) {
+            eprintln!("warning: {error:#}");
+        }
+    }
+}
+
+/// Stops the MongoDB stand-in xtask started for `outage` and starts it again.
+pub fn database(suite: &Suite<'_>, outage: Duration) -> Result<Applied> {
+    if Infra::Mongodb.env_url().is_some() {
+        bail!("MONGODB_URI points at a server xtask does not run: not restarting it");
+    }
+    if !State::load(&suite.ctx.paths.state())?.started(Infra::Mongodb) {
+        bail!("the MongoDB on 127.0.0.1:27017 was not started by xtask: not restarting it");
+    }
+    infra::stop(suite.ctx, Infra::Mongodb)?;
+    let stopped = Instant::now();
+    wait_out(suite.ctx, "mongodb", outage);
+    infra::ensure_all(suite.ctx)?;
+    Ok(Applied {
+        description: format!(
+            "MongoDB (nx-27017) stopped for {:.1} s, then started again",
+            stopped.elapsed().as_secs_f64()
+        ),
+        restored_at: Instant::now(),
+    })
+}
+
+/// Kills each service with SIGKILL and starts it again, one at a time.
+pub fn services(suite: &mut Suite<'_>, pause: Duration) -> Result<Applied> {
+    let mut downtimes = Vec::new();
+    for service in &SERVICES {
+        let extra = (suite.extra)(service);
+        downtimes.push(restart(suite, service, "KILL", &extra)?);
+        std::thread::sleep(pause);
+    }
+    let (shortest, longest) = downtimes.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), d| {
+        (lo.min(d.as_secs_f64()), hi.max(d.as_secs_f64()))
+    });
+    Ok(Applied {
+        description: format!(
+            "each of the {} services killed (SIGKILL) and started again, one at a time \
+             (down {shortest:.1}–{longest:.1} s each)",
+            SERVICES.len()
+        ),
+        restored_at: Instant::now(),
+    })
+}
+
+/// The `network` drill's proxy, with order-service started behind it.
+pub fn network_setup(suite: &mut Suite<'_>) -> Result<Proxy> {
+    let target: SocketAddr = {
+        let endpoint = net::endpoint(&suite.urls.amqp, 5672).map_err(anyhow::Error::msg)?;
+        std::net::ToSocketAddrs::to_socket_addrs(&(endpoint.host.as_str(), endpoint.port))?
+            .next()
+            .context("the broker's address does not resolve")?
+    };
+    let proxy = Proxy::start(target)?;
+    let url = rewrite(&suite.urls.amqp, proxy.port);
+    let order = order_service();
+    let mut extra = (suite.extra)(order);
+    extra.push(("AMQP_URL", url));
+    restart(suite, order, "TERM", &extra)?;
+    Ok(proxy)
+}
+
+/// Severs the proxy for `outage`, then restores it.
+pub fn network(suite: &Suite<'_>, proxy: &Proxy, outage: Duration) -> Result<Applied> {
+    proxy.sever();
+    let severed = Instant::now();
+    wait_out(suite.ctx, "network", outage);
+    proxy.restore();
+    Ok(Applied {
+        description: format!(
+            "order-service's broker connection severed at a TCP proxy for {:.1} s",
+            severed.elapsed().as_secs_f64()
+        ),
+        restored_at: Instant::now(),
+    })
+}
+
+/// Puts order-service back on the broker directly.
+pub fn network_teardown(suite: &mut Suite<'_>) -> Result<()> {
+    let order = order_service();
+    let extra = (suite.extra)(order);
+    restart(suite, order, "TERM", &extra).map(|_| ())
+}
+
+fn order_service() -> &'static Service {
+    &SERVICES[0]
+}
+
+/// `scheme://user@127.0.0.1:<port>/vhost` for the broker URL `url`.
+fn rewrite(url: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("amqp", url));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let user = authority
+        .rsplit_once('@')
+        .map(|(u, _)| format!("{u}@"))
+        .unwrap_or_default();
+    format!("{scheme}://{user}127.0.0.1:{port}{path}")
+}
+
+/// The fault's own duration: nothing to poll for, the outage is the point.
+fn wait_out(ctx: &Ctx, label: &str, outage: Duration) {
+    ctx.progress
+        .step(label, format!("down; waiting {} s", outage.as_secs()));
+    std::thread::sleep(outage);
+}
+
+/// Stops `service` with `signal` and starts it again with `extra`; how long it was away.
+fn restart(
+    suite: &mut Suite<'_>,
+    service: &Service,
+    signal: &str,
+    extra: &[(&'static str, String)],
+) -> Result<Duration> {
+    let ctx = suite.ctx;
+    let pid = proc::read_pid(&ctx.paths.pid(service.name))
+        .filter(|pid| proc::runs(*pid, service.name))
+        .with_context(|| {
+            format!(
+                "{} is not running from `cargo xtask up` (no live pid in {})",
+                service.name,
+                ctx.paths.show(&ctx.paths.pid(service.name))
+            )
+        })?;
+    let down = Instant::now();
+    proc::signal(ctx, service.name, pid, signal)?;
+    if !proc::wait_gone(&[pid], Duration::from_secs(20)).is_empty() {
+        proc::signal(ctx, service.name, pid, "KILL")?;
+        proc::wait_gone(&[pid], Duration::from_secs(5));
+    }
+    for process in suite.started.processes.iter_mut() {
+        if process.child.id() == pid {
+            let _ = process.child.try_wait();
+        }
+    }
+    let Launch::Spawned(mut child) = services::launch(ctx, service, &suite.urls, extra)? else {
+        bail!("{} still answered after it was killed", service.name);
+    };
+    services::wait_healthy(ctx, service, Some(&mut child))?;
+    let away = down.elapsed();
+    match suite
+        .started
+        .processes
+        .iter_mut()
+        .find(|p| p.label == service.name)
+    {
+        Some(process) => process.child = child,
+        // Started by `up`: it runs on after us, like the copy it replaces.
+        None => drop(child),
+    }
+    Ok(away)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_broker_url_is_pointed_at_the_proxy() {
+        assert_eq!(
+            rewrite("amqp://guest:guest@127.0.0.1:5672/%2f", 40000),
+            "amqp://guest:guest@127.0.0.1:40000/%2f"
+        );
+        assert_eq!(rewrite("amqp://broker", 1), "amqp://127.0.0.1:1");
+    }
+}
