@@ -12,6 +12,8 @@ mod grounding;
 mod phrasing;
 mod record;
 
+pub use record::Recorder;
+
 use std::{sync::Arc, time::Instant};
 
 use chrono::Utc;
@@ -50,6 +52,8 @@ pub struct Engine {
     pub nudge: Nudge,
     /// Publishes directly when the outbox cannot be written.
     pub bus: Option<shared::events::Bus>,
+    /// Writes reply records and their events in the background.
+    pub recorder: Recorder,
 }
 
 /// One message from a caller.

@@ -84,6 +84,12 @@ pub async fn run(
             db: db.clone(),
             nudge: relay.nudge(),
             bus: infra.bus.clone(),
+            recorder: engine::Recorder::spawn(
+                db.clone(),
+                relay.nudge(),
+                infra.bus.clone(),
+                cancel.clone(),
+            ),
         };
         relay.spawn(cancel.clone());
         store::spawn_indexes(db, cancel.clone());

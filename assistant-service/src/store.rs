@@ -5,7 +5,7 @@ use bson::{Document, doc};
 use mongodb::Database;
 use shared::{ApiError, events::Envelope, outbox};
 
-/// One document per answered message.
+/// Answered messages: one document per batch of replies written together.
 pub const REPLIES: &str = "replies";
 /// One document per complaint handed to a person.
 pub const ESCALATIONS: &str = "escalations";
@@ -22,6 +22,37 @@ pub async fn insert_with_event<T: serde::Serialize>(
     document.insert("at", bson::DateTime::from_chrono(event.occurred_at));
     document.extend(outbox::initial(std::slice::from_ref(event)).map_err(ApiError::internal)?);
     db.collection::<Document>(collection)
+        .insert_one(document)
+        .await?;
+    Ok(())
+}
+
+/// Inserts one document holding `batch` (each reply with its event id) with every event
+/// pending in its outbox: `{_id, at, count, replies: [...], outbox, outboxCount}`.
+pub async fn insert_replies<T: serde::Serialize>(
+    db: &Database,
+    batch: &[(T, Envelope)],
+) -> Result<(), ApiError> {
+    let Some((_, first)) = batch.first() else {
+        return Ok(());
+    };
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut events = Vec::with_capacity(batch.len());
+    for (reply, event) in batch {
+        let mut document: Document = bson::to_document(reply).map_err(ApiError::internal)?;
+        document.insert("eventId", event.id.to_string());
+        document.insert("at", bson::DateTime::from_chrono(event.occurred_at));
+        replies.push(document);
+        events.push(event.clone());
+    }
+    let mut document = doc! {
+        "_id": uuid::Uuid::now_v7().to_string(),
+        "at": bson::DateTime::from_chrono(first.occurred_at),
+        "count": i64::try_from(replies.len()).unwrap_or(i64::MAX),
+        "replies": replies,
+    };
+    document.extend(outbox::initial(&events).map_err(ApiError::internal)?);
+    db.collection::<Document>(REPLIES)
         .insert_one(document)
         .await?;
     Ok(())

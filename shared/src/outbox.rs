@@ -196,7 +196,8 @@ impl Relay {
         Ok(clean)
     }
 
-    /// Publishes one document's events in order, stopping at the first failure.
+    /// Publishes one document's events in order, stopping at the first failure, then removes
+    /// the ones the broker took.
     async fn publish_document(
         &self,
         collection: &Collection<Document>,
@@ -210,29 +211,67 @@ impl Relay {
             .map(|d| d.iter().collect())
             .unwrap_or_default();
         events.sort_by(|a, b| a.0.cmp(b.0));
+        let mut published = Vec::with_capacity(events.len());
+        let mut clean = true;
         for (key, raw) in events {
             let Some(text) = raw.as_str() else { continue };
             let event: Envelope = match serde_json::from_str(text) {
                 Ok(event) => event,
                 Err(e) => {
                     tracing::error!(%key, error = %e, "unreadable outbox entry; left in place");
-                    return Ok(false);
+                    clean = false;
+                    break;
                 }
             };
             if let Err(e) = self.bus.publish(&event).await {
                 tracing::warn!(event.id = %event.id, error = %e, "publish failed; will retry");
-                return Ok(false);
+                clean = false;
+                break;
             }
-            let path = format!("{FIELD}.{key}");
-            collection
-                .update_one(
-                    doc! { "_id": id.clone(), &path: { "$exists": true } },
-                    doc! { "$unset": { &path: "" }, "$inc": { COUNT: -1 } },
-                )
-                .await?;
+            published.push(format!("{FIELD}.{key}"));
         }
-        Ok(true)
+        remove_published(collection, id, &published).await?;
+        Ok(clean)
     }
+}
+
+/// Removes the `published` event paths (`outbox.<key>`) from the document `id` and lowers its count: one write
+/// for all of them (a busy collection sees one update per document, not one per event), guarded
+/// so that an event another relay already removed is not counted off twice; when that guard
+/// fails, one guarded write per event.
+pub async fn remove_published(
+    collection: &Collection<Document>,
+    id: &Bson,
+    published: &[String],
+) -> Result<(), mongodb::error::Error> {
+    if published.is_empty() {
+        return Ok(());
+    }
+    let mut filter = doc! { "_id": id.clone() };
+    let mut unset = Document::new();
+    for path in published {
+        filter.insert(path, doc! { "$exists": true });
+        unset.insert(path, "");
+    }
+    let removed = i64::try_from(published.len()).unwrap_or(i64::MAX);
+    let all = collection
+        .update_one(
+            filter,
+            doc! { "$unset": unset, "$inc": { COUNT: -removed } },
+        )
+        .await?;
+    if all.matched_count == 1 || published.len() == 1 {
+        return Ok(());
+    }
+    for path in published {
+        collection
+            .update_one(
+                doc! { "_id": id.clone(), path: { "$exists": true } },
+                doc! { "$unset": { path: "" }, "$inc": { COUNT: -1 } },
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Seconds since the oldest pending event was created (its UUID v7 carries the time).

@@ -192,3 +192,49 @@ async fn dates_and_booleans_written_by_set_read_back_through_compat_on_the_stand
     assert!(row.flag);
     db.drop().await.unwrap();
 }
+
+#[tokio::test]
+async fn removing_published_events_counts_off_only_what_another_relay_left() {
+    let names = TestNames::new();
+    let db = database(&names).await;
+    let things = db.collection::<Document>("things");
+    let events: Vec<Envelope> = (1..=3).map(|n| event("thing.changed", n)).collect();
+    let mut new = doc! { "_id": 9 };
+    new.extend(outbox::initial(&events).unwrap());
+    things.insert_one(new).await.unwrap();
+    let paths: Vec<String> = document(&db, 9)
+        .await
+        .get_document(outbox::FIELD)
+        .unwrap()
+        .keys()
+        .map(|key| format!("{}.{key}", outbox::FIELD))
+        .collect();
+    assert_eq!(paths.len(), 3);
+    // Another relay published the second event and removed it first.
+    things
+        .update_one(
+            doc! { "_id": 9 },
+            doc! { "$unset": { &paths[1]: "" }, "$inc": { outbox::COUNT: -1 } },
+        )
+        .await
+        .unwrap();
+
+    outbox::remove_published(&things, &bson::Bson::Int32(9), &paths)
+        .await
+        .unwrap();
+
+    let stored = document(&db, 9).await;
+    assert_eq!(outbox::pending_count(&stored), 0);
+    assert!(stored.get_document(outbox::FIELD).unwrap().is_empty());
+    // All at once when nothing was taken before: one write, the same end state.
+    let mut again = doc! { "_id": 10 };
+    again.extend(outbox::initial(&events).unwrap());
+    things.insert_one(again).await.unwrap();
+    outbox::remove_published(&things, &bson::Bson::Int32(10), &paths)
+        .await
+        .unwrap();
+    let stored = document(&db, 10).await;
+    assert_eq!(outbox::pending_count(&stored), 0);
+    assert!(stored.get_document(outbox::FIELD).unwrap().is_empty());
+    db.drop().await.unwrap();
+}

@@ -1,12 +1,17 @@
 //! The events of a turn: `assistant.replied` for every answer, `support.escalated` for a
-//! complaint. Both are written to MongoDB with the event in the document's outbox; the relay
-//! publishes them with confirms. An escalation is written before the answer says it was passed
+//! complaint. Both are written to MongoDB with the event in the document's outbox (replies in
+//! batches, by the [`Recorder`]); the relay publishes them with confirms. An escalation is written before the answer says it was passed
 //! on; if MongoDB is down it is published directly, and only if that fails too does the answer
 //! say it could not be passed on.
 
 use std::sync::Arc;
 
-use shared::events::{Envelope, keys};
+use shared::{
+    events::{Bus, Envelope, keys},
+    outbox::Nudge,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::{ChatReply, Engine, Turn};
 use crate::{
@@ -15,7 +20,92 @@ use crate::{
     store,
 };
 
-/// Records the reply and its event in the background: analytics must not slow the answer.
+/// How many replies one write may carry.
+const MAX_BATCH: usize = 128;
+/// Replies waiting for their write; beyond this, a reply goes unrecorded (and is counted)
+/// rather than slowing the answers down.
+const QUEUE: usize = 8192;
+
+/// Writes the replies' records and their `assistant.replied` events in the background, many
+/// to a document when they come quickly. Every reply used to be its own insert plus the relay's
+/// update; under load those writes queued in front of a complaint's escalation, the one write
+/// an answer waits for. Now a burst of replies costs one insert and one relay update.
+#[derive(Clone)]
+pub struct Recorder {
+    queue: mpsc::Sender<(Replied, Envelope)>,
+}
+
+impl Recorder {
+    /// Starts the writer; it writes what is queued when `cancel` fires, then stops.
+    pub fn spawn(
+        db: mongodb::Database,
+        nudge: Nudge,
+        bus: Option<Bus>,
+        cancel: CancellationToken,
+    ) -> Self {
+        let (queue, mut pending) = mpsc::channel(QUEUE);
+        tokio::spawn(async move {
+            loop {
+                let first = tokio::select! {
+                    () = cancel.cancelled() => break,
+                    next = pending.recv() => match next {
+                        Some(reply) => reply,
+                        None => return,
+                    },
+                };
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match pending.try_recv() {
+                        Ok(reply) => batch.push(reply),
+                        Err(_) => break,
+                    }
+                }
+                write(&db, &nudge, bus.as_ref(), batch).await;
+            }
+            pending.close();
+            let mut rest = Vec::new();
+            while let Ok(reply) = pending.try_recv() {
+                rest.push(reply);
+            }
+            for batch in rest.chunks(MAX_BATCH) {
+                write(&db, &nudge, bus.as_ref(), batch.to_vec()).await;
+            }
+        });
+        Self { queue }
+    }
+
+    fn record(&self, payload: Replied, event: Envelope) {
+        if self.queue.try_send((payload, event)).is_err() {
+            metrics::counter!("assistant_replies_unrecorded_total").increment(1);
+            tracing::debug!("reply queue full; this reply is not recorded");
+        }
+    }
+}
+
+/// One document for `batch`: the replies and their events in its outbox. When MongoDB refuses
+/// it, the events go straight to the broker so analytics still counts the replies.
+async fn write(
+    db: &mongodb::Database,
+    nudge: &Nudge,
+    bus: Option<&Bus>,
+    batch: Vec<(Replied, Envelope)>,
+) {
+    let events: Vec<Envelope> = batch.iter().map(|(_, event)| event.clone()).collect();
+    match store::insert_replies(db, &batch).await {
+        Ok(()) => nudge.nudge(),
+        Err(e) => {
+            tracing::warn!(error = %e, replies = batch.len(), "replies not stored; publishing their events directly");
+            let Some(bus) = bus else { return };
+            for event in &events {
+                if let Err(e) = bus.publish(event).await {
+                    tracing::warn!(error = %e, "an assistant.replied event is lost");
+                }
+            }
+        }
+    }
+}
+
+/// Queues the reply's record and its event: analytics must not slow the answer.
 pub(super) fn replied(
     engine: &Arc<Engine>,
     session: &Session,
@@ -42,13 +132,7 @@ pub(super) fn replied(
     .to_value() else {
         return;
     };
-    let engine = engine.clone();
-    tokio::spawn(async move {
-        match store::insert_with_event(&engine.db, store::REPLIES, &payload, &event).await {
-            Ok(()) => engine.nudge.nudge(),
-            Err(e) => tracing::warn!(error = %e, "reply not recorded; its analytics event is lost"),
-        }
-    });
+    engine.recorder.record(payload, event);
 }
 
 /// Passes the complaint in `turn` on; `true` once it is durably on its way.

@@ -114,3 +114,77 @@ async fn order_events_let_a_customer_ask_about_their_latest_order_without_a_numb
     assert!(lower(&reply).contains("being prepared"), "{reply}");
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn a_burst_of_replies_is_recorded_and_published_exactly_once_each() {
+    let suite = spawn_suite().await;
+    let observer = Observer::start(&suite.names, &[keys::ASSISTANT_REPLIED]).await;
+    let messages = 30;
+
+    let replies = futures::future::join_all((0..messages).map(|n| {
+        let suite = &suite;
+        async move {
+            let message = if n % 2 == 0 {
+                "What is your return policy?"
+            } else {
+                "Hello there!"
+            };
+            suite.chat(message, None, None).await
+        }
+    }))
+    .await;
+
+    let sessions: std::collections::HashSet<String> = replies
+        .iter()
+        .map(|r| r["metadata"]["sessionId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sessions.len(), messages);
+    let published =
+        shared::testing::eventually("every reply's event", crate::helpers::WAIT, || async {
+            let events = observer.events.lock().unwrap();
+            let ours: Vec<_> = events
+                .iter()
+                .filter(|e| sessions.contains(e.data["sessionId"].as_str().unwrap_or("")))
+                .map(|e| e.id)
+                .collect();
+            (ours.len() >= messages).then_some(ours)
+        })
+        .await;
+    let distinct: std::collections::HashSet<_> = published.iter().collect();
+    assert_eq!(distinct.len(), messages, "one event per reply");
+    let db = shared::store::mongo(
+        &shared::config::MongoConfig {
+            uri: shared::testing::mongodb_uri(),
+            database: suite.names.database.clone(),
+        },
+        "assistant-test",
+    )
+    .await
+    .unwrap();
+    let recorded = shared::testing::eventually(
+        "the outbox of the reply records to empty",
+        crate::helpers::WAIT,
+        || async {
+            let documents: Vec<bson::Document> = futures::TryStreamExt::try_collect(
+                db.collection::<bson::Document>("replies")
+                    .find(bson::doc! {})
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+            let pending: i64 = documents.iter().map(shared::outbox::pending_count).sum();
+            let replies: usize = documents
+                .iter()
+                .map(|d| d.get_array("replies").map_or(0, Vec::len))
+                .sum();
+            (pending == 0).then_some(replies)
+        },
+    )
+    .await;
+    assert_eq!(recorded, messages);
+    // No event beyond one per reply arrived while the outbox emptied.
+    let events = observer.events.lock().unwrap().len();
+    assert_eq!(events, messages);
+    suite.stop().await;
+}
