@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 #
-# One image recipe for all seven services of the shop suite. The builder stage compiles every
-# binary of the workspace once; the runtime stage is the same for all of them, and the build
-# argument SERVICE picks which binary the container runs:
+# One image recipe for all seven services of the shop suite. The builder stage compiles the
+# seven service binaries once (not xtask or the load generator); the runtime stage is the same
+# for all of them, and the build argument SERVICE picks which binary the container runs:
 #
 #   docker build --build-arg SERVICE=order-service -t shop/order-service .
 #
@@ -21,12 +21,10 @@ COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo build --release --locked --workspace --bins \
+    bins="gateway customer-service product-service order-service alert-service analytics-service assistant-service" \
+ && cargo build --release --locked $(for bin in $bins; do printf -- '-p %s ' "$bin"; done) \
  && mkdir -p /out \
- && for bin in gateway customer-service product-service order-service \
-               alert-service analytics-service assistant-service; do \
-        cp "target/release/$bin" /out/; \
-    done
+ && for bin in $bins; do cp "target/release/$bin" /out/; done
 
 # ---- runtime -----------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
