@@ -51,7 +51,7 @@ pub fn consume(bus: &Bus, handler: Handler) -> Consuming {
 }
 
 fn transient(e: ApiError) -> HandlerError {
-    HandlerError::Retry(e.to_string())
+    HandlerError::from(e)
 }
 
 impl Handler {

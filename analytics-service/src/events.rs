@@ -44,5 +44,5 @@ async fn record(db: &Database, event: &Envelope) -> Result<(), HandlerError> {
     };
     crate::store::facts::record(db, EVENT_LOG, entry)
         .await
-        .map_err(|e| HandlerError::Retry(e.to_string()))
+        .map_err(HandlerError::from)
 }

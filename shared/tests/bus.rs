@@ -126,6 +126,47 @@ async fn a_message_that_keeps_failing_is_retried_then_dead_lettered() {
 }
 
 #[tokio::test]
+async fn a_dependency_outage_longer_than_the_retry_budget_delays_the_event_but_never_dead_letters_it()
+ {
+    // Found by `cargo xtask drill database`: a 20 s MongoDB outage used up alert-service's five
+    // deliveries of an `order.status_changed` and dead-lettered it, so its alert was lost.
+    let names = TestNames::new();
+    let t = connected_bus(&names, "test-consumer").await;
+    let attempts = Arc::new(AtomicU32::new(0));
+    let outage = bus_config(&names).max_deliveries * 2;
+    let _consuming = subscribed(t.bus.consume(
+        ConsumerSpec::new("outage-then-ok", &["thing.happened"]),
+        counting_handler(attempts.clone(), outage, || {
+            HandlerError::from(shared::ApiError::UpstreamUnavailable("database".into()))
+        }),
+    ))
+    .await;
+
+    t.bus
+        .publish(&event("thing.happened"))
+        .await
+        .expect("published");
+
+    eventually("the attempt after the outage", WAIT, || async {
+        (attempts.load(Ordering::SeqCst) == outage + 1).then_some(())
+    })
+    .await;
+    let queue = t.bus.queue_name("outage-then-ok");
+    eventually("the queue to drain", WAIT, || async {
+        (queue_depth(&t.bus, &queue).await == Some(0)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        queue_depth(&t.bus, &t.bus.dead_letter_queue()).await,
+        Some(0),
+        "nothing dead-lettered"
+    );
+    assert_eq!(attempts.load(Ordering::SeqCst), outage + 1);
+    t.cancel.cancel();
+    delete_topology(&t.bus).await;
+}
+
+#[tokio::test]
 async fn a_rejected_message_is_dead_lettered_without_retries() {
     let names = TestNames::new();
     let t = connected_bus(&names, "test-consumer").await;

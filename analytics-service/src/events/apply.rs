@@ -16,7 +16,7 @@ use crate::{
 };
 
 fn retry(e: mongodb::error::Error) -> HandlerError {
-    HandlerError::Retry(e.to_string())
+    HandlerError::from(e)
 }
 
 fn data<T: for<'de> Deserialize<'de>>(event: &Envelope) -> Result<T, HandlerError> {

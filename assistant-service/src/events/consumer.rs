@@ -44,7 +44,7 @@ async fn handle(sessions: &Sessions, event: Envelope) -> Result<(), HandlerError
     sessions
         .record_order(customer, order, placed_ms)
         .await
-        .map_err(|e| HandlerError::Retry(e.to_string()))
+        .map_err(HandlerError::from)
 }
 
 fn placed_at(value: &Value) -> Option<i64> {

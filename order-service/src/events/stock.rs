@@ -70,5 +70,5 @@ fn order_id(raw: &str) -> Result<ObjectId, HandlerError> {
 }
 
 fn transient(err: ApiError) -> HandlerError {
-    HandlerError::Retry(err.to_string())
+    HandlerError::from(err)
 }

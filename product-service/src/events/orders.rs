@@ -14,7 +14,7 @@ use shared::{
 use crate::{
     cache::Cache,
     domain::stock::{OrderCancelled, OrderCreated, order_id},
-    store::stock::{Outcome, Stock},
+    store::stock::{Outcome, Stock, StockError},
 };
 
 /// What the consumer needs; cheap to clone.
@@ -64,7 +64,10 @@ impl StockKeeper {
             }
             other => return Err(HandlerError::Reject(format!("not an order event: {other}"))),
         }
-        .map_err(|e| HandlerError::Retry(e.to_string()))?;
+        .map_err(|e| match e {
+            StockError::Database(e) => HandlerError::from(e),
+            other => HandlerError::Retry(other.to_string()),
+        })?;
         self.after(outcome).await;
         Ok(())
     }

@@ -67,12 +67,36 @@ impl ConsumerSpec {
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// Might work later (a dependency is down): retried with backoff, then dead-lettered.
+    /// Might work later: retried with backoff, then dead-lettered.
     #[error("transient: {0}")]
     Retry(String),
+    /// A dependency is unreachable (the service's database, another service): retried with
+    /// backoff for as long as the outage lasts, without counting towards `max_deliveries`,
+    /// since the message is not what fails — an outage delays an event, it never
+    /// dead-letters it.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Will never work (the payload is wrong): dead-lettered at once.
     #[error("permanent: {0}")]
     Reject(String),
+}
+
+impl From<crate::ApiError> for HandlerError {
+    /// `UpstreamUnavailable` (503) is [`HandlerError::Unavailable`]; anything else is retried
+    /// a bounded number of times.
+    fn from(error: crate::ApiError) -> Self {
+        match error {
+            crate::ApiError::UpstreamUnavailable(_) => Self::Unavailable(error.to_string()),
+            other => Self::Retry(other.to_string()),
+        }
+    }
+}
+
+impl From<mongodb::error::Error> for HandlerError {
+    /// An unreachable server is [`HandlerError::Unavailable`] (as it is a 503 to clients).
+    fn from(error: mongodb::error::Error) -> Self {
+        crate::ApiError::from(error).into()
+    }
 }
 
 /// A running consumer.
@@ -99,7 +123,12 @@ impl Consuming {
 
 enum Outcome {
     Done,
-    Retry { attempt: u32, reason: String },
+    /// `counted`: whether this attempt counts towards `max_deliveries`.
+    Retry {
+        attempt: u32,
+        reason: String,
+        counted: bool,
+    },
     DeadLetter(String),
 }
 
@@ -110,6 +139,7 @@ impl Bus {
     /// message is republished to the retry queue with a growing delay and the original acked
     /// only once the broker confirmed the copy; after `max_deliveries` attempts, or on `Reject`,
     /// it is nacked without requeue and the broker moves it to the dead-letter exchange.
+    /// `Unavailable` is retried the same way, but its attempts are not counted.
     pub fn consume<F, Fut>(&self, spec: ConsumerSpec, handler: F) -> Consuming
     where
         F: Fn(Envelope) -> Fut + Send + Sync + 'static,
@@ -247,10 +277,20 @@ impl Bus {
         match result {
             Ok(Ok(())) => Outcome::Done,
             Ok(Err(HandlerError::Reject(reason))) => Outcome::DeadLetter(reason),
-            Ok(Err(HandlerError::Retry(reason))) => Outcome::Retry { attempt, reason },
+            Ok(Err(HandlerError::Retry(reason))) => Outcome::Retry {
+                attempt,
+                reason,
+                counted: true,
+            },
+            Ok(Err(HandlerError::Unavailable(reason))) => Outcome::Retry {
+                attempt,
+                reason,
+                counted: false,
+            },
             Err(_) => Outcome::Retry {
                 attempt,
                 reason: "handler panicked".to_owned(),
+                counted: true,
             },
         }
     }
@@ -263,7 +303,11 @@ impl Bus {
     ) -> Result<(), BusError> {
         let max = self.inner.config.max_deliveries.max(1);
         let outcome = match outcome {
-            Outcome::Retry { attempt, reason } if attempt + 1 >= max => {
+            Outcome::Retry {
+                attempt,
+                reason,
+                counted: true,
+            } if attempt + 1 >= max => {
                 Outcome::DeadLetter(format!("gave up after {max} deliveries: {reason}"))
             }
             other => other,
@@ -274,14 +318,16 @@ impl Bus {
                     .increment(1);
                 delivery.acker.ack(BasicAckOptions::default()).await?;
             }
-            Outcome::Retry { attempt, reason } => {
+            Outcome::Retry {
+                attempt,
+                reason,
+                counted,
+            } => {
                 let delay = self.retry_delay(attempt);
-                tracing::warn!(%queue, attempt, ?delay, %reason, "handler failed; retrying later");
+                tracing::warn!(%queue, attempt, ?delay, %reason, counted, "handler failed; retrying later");
+                let next = if counted { attempt + 1 } else { attempt };
                 let mut headers = delivery.properties.headers().clone().unwrap_or_default();
-                headers.insert(
-                    RETRY_HEADER.into(),
-                    AMQPValue::LongLongInt(i64::from(attempt + 1)),
-                );
+                headers.insert(RETRY_HEADER.into(), AMQPValue::LongLongInt(i64::from(next)));
                 let properties = delivery
                     .properties
                     .clone()
