@@ -318,18 +318,25 @@ fn drill(
 /// Counts the attempts into the row; refusals other than 503 are findings.
 fn tally(attempts: &[load::Attempt], restored_at: Instant, row: &mut Row) {
     row.attempted = attempts.len();
+    let mut examples = std::collections::BTreeMap::new();
     for attempt in attempts {
         match &attempt.outcome {
             Outcome::Accepted(_) => row.accepted += 1,
-            Outcome::Refused(status) => *row.refused.entry(*status).or_default() += 1,
+            Outcome::Refused(status, message) => {
+                *row.refused.entry(*status).or_default() += 1;
+                examples.entry(*status).or_insert_with(|| message.clone());
+            }
             Outcome::Unknown(_) => row.unknown += 1,
         }
     }
     for (status, n) in &row.refused {
         if *status != 503 {
+            let example = examples.get(status).cloned().unwrap_or_default();
             row.findings.push(Finding {
                 kind: FindingKind::Wrong,
-                what: format!("{n} orders refused with {status} (a refusal should be 503)"),
+                what: format!(
+                    "{n} orders refused with {status} (a refusal should be 503), e.g. `{example}`"
+                ),
             });
         }
     }
@@ -405,8 +412,8 @@ mod tests {
         tally(
             &[
                 attempt(Outcome::Accepted("a".into())),
-                attempt(Outcome::Refused(503)),
-                attempt(Outcome::Refused(500)),
+                attempt(Outcome::Refused(503, "503 database".into())),
+                attempt(Outcome::Refused(500, "500 oops".into())),
             ],
             now,
             &mut row,

@@ -3,6 +3,7 @@
 
 use std::{
     io,
+    sync::{Arc, RwLock},
     time::{Duration, Instant},
 };
 
@@ -45,11 +46,31 @@ impl Answer {
     }
 }
 
-/// A signed-in caller.
+/// A signed-in caller, who signs in again when a token is refused: in development
+/// customer-service makes a fresh signing key at every start, so the `service` drill's restart
+/// of it invalidates every token (production keeps `JWT_PRIVATE_KEY`).
 #[derive(Debug, Clone)]
 pub struct Account {
-    /// `Bearer <token>`.
-    pub bearer: String,
+    email: String,
+    password: String,
+    bearer: Arc<RwLock<String>>,
+}
+
+impl Account {
+    fn new(email: &str, password: &str, token: &str) -> Self {
+        Self {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            bearer: Arc::new(RwLock::new(format!("Bearer {token}"))),
+        }
+    }
+
+    /// `Bearer <token>`, the latest.
+    pub fn bearer(&self) -> String {
+        self.bearer
+            .read()
+            .map_or_else(|e| e.into_inner().clone(), |b| b.clone())
+    }
 }
 
 /// The gateway.
@@ -60,16 +81,34 @@ pub struct Api {
 }
 
 impl Api {
-    /// One request; an answer, or the transport error (nothing heard back).
+    /// One request; an answer, or the transport error (nothing heard back). A 401 makes
+    /// `caller` sign in again, and the request goes once more with the new token.
     pub fn call(
         &self,
         method: &str,
         path: &str,
-        bearer: Option<&str>,
+        caller: Option<&Account>,
         body: Option<&Json>,
         headers: &[(&str, &str)],
     ) -> io::Result<Answer> {
-        self.request(method, path, bearer, body, headers)
+        let answer = self.call_once(method, path, caller, body, headers)?;
+        match caller {
+            Some(caller) if answer.status == 401 && self.sign_in(caller).is_ok() => {
+                self.call_once(method, path, Some(caller), body, headers)
+            }
+            _ => Ok(answer),
+        }
+    }
+
+    fn call_once(
+        &self,
+        method: &str,
+        path: &str,
+        caller: Option<&Account>,
+        body: Option<&Json>,
+        headers: &[(&str, &str)],
+    ) -> io::Result<Answer> {
+        self.request(method, path, caller, body, headers)
             .send(TIMEOUT)
             .map(|response| Answer {
                 status: response.status,
@@ -80,18 +119,35 @@ impl Api {
             })
     }
 
+    /// Signs `account` in again (`POST /api/auth/login`) and keeps the new token.
+    pub fn sign_in(&self, account: &Account) -> Result<()> {
+        let body = Json::Object(vec![
+            ("email".into(), Json::String(account.email.clone())),
+            ("password".into(), Json::String(account.password.clone())),
+        ]);
+        let data = self.data("POST", "/auth/login", None, Some(&body))?;
+        let token = data
+            .get("accessToken")
+            .and_then(Json::as_str)
+            .ok_or_else(|| anyhow!("POST /api/auth/login answered without a token"))?;
+        if let Ok(mut bearer) = account.bearer.write() {
+            *bearer = format!("Bearer {token}");
+        }
+        Ok(())
+    }
+
     /// The request [`Api::call`] sends (also for streams).
     pub fn request(
         &self,
         method: &str,
         path: &str,
-        bearer: Option<&str>,
+        caller: Option<&Account>,
         body: Option<&Json>,
         headers: &[(&str, &str)],
     ) -> http::Request {
         let mut request = self.gateway.request(method, path);
-        if let Some(bearer) = bearer {
-            request = request.header("Authorization", bearer);
+        if let Some(caller) = caller {
+            request = request.header("Authorization", &caller.bearer());
         }
         for (name, value) in headers {
             request = request.header(name, value);
@@ -108,12 +164,12 @@ impl Api {
         &self,
         method: &str,
         path: &str,
-        bearer: Option<&str>,
+        caller: Option<&Account>,
         body: Option<&Json>,
     ) -> Result<Json> {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let why = match self.call(method, path, bearer, body, &[]) {
+            let why = match self.call(method, path, caller, body, &[]) {
                 Ok(answer) if answer.ok() => {
                     return Ok(answer.json.get("data").cloned().unwrap_or(Json::Null));
                 }
@@ -141,9 +197,7 @@ impl Api {
     pub fn admin(&self, ctx: &Ctx) -> Result<Account> {
         let [(email, password), _] = seed::credentials()?;
         let token = seed::sign_in(ctx, &self.gateway, &email, &password)?;
-        Ok(Account {
-            bearer: format!("Bearer {token}"),
-        })
+        Ok(Account::new(&email, &password, &token))
     }
 
     /// Registers a fresh customer (with an address on file) and returns it signed in.
@@ -163,9 +217,7 @@ impl Api {
         ]);
         let data = self.data("POST", "/auth/register", None, Some(&body))?;
         match data.get("accessToken").and_then(Json::as_str) {
-            Some(token) => Ok(Account {
-                bearer: format!("Bearer {token}"),
-            }),
+            Some(token) => Ok(Account::new(email, PASSWORD, token)),
             None => Err(anyhow!("POST /api/auth/register answered without a token")),
         }
     }
@@ -183,7 +235,7 @@ impl Api {
             ("stock".into(), Json::Number(stock as f64)),
             ("lowStockThreshold".into(), Json::Number(0.0)),
         ]);
-        let data = self.data("POST", "/products", Some(&admin.bearer), Some(&body))?;
+        let data = self.data("POST", "/products", Some(admin), Some(&body))?;
         data.get("id")
             .and_then(Json::as_str)
             .map(str::to_owned)
@@ -200,14 +252,14 @@ impl Api {
     }
 
     /// Every item of a paged list (`limit=100`, page by page).
-    pub fn all_pages(&self, path: &str, bearer: &str) -> Result<Vec<Json>> {
+    pub fn all_pages(&self, path: &str, caller: &Account) -> Result<Vec<Json>> {
         let mut items = Vec::new();
         for page in 1.. {
             let separator = if path.contains('?') { '&' } else { '?' };
             let data = self.data(
                 "GET",
                 &format!("{path}{separator}limit=100&page={page}"),
-                Some(bearer),
+                Some(caller),
                 None,
             )?;
             let batch = data.as_array().unwrap_or_default();

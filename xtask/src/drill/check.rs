@@ -88,12 +88,7 @@ pub fn settle(
 
 /// Analytics' count of every order it knows, whatever its status.
 pub fn analytics_orders(api: &Api, admin: &Account) -> Result<i64> {
-    let data = api.data(
-        "GET",
-        "/analytics/dashboard-metrics",
-        Some(&admin.bearer),
-        None,
-    )?;
+    let data = api.data("GET", "/analytics/dashboard-metrics", Some(admin), None)?;
     Ok(data
         .get("ordersByStatus")
         .map(Json::members)
@@ -107,7 +102,7 @@ fn orders(subject: &Subject<'_>) -> Result<Orders> {
     let ours = [&subject.products.main, &subject.products.scarce];
     let mut found = Orders::new();
     for customer in subject.customers {
-        for order in subject.api.all_pages("/orders", &customer.bearer)? {
+        for order in subject.api.all_pages("/orders", customer)? {
             let product = order
                 .get("items")
                 .and_then(Json::as_array)
@@ -235,7 +230,7 @@ fn analytics(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
     let top = subject.api.data(
         "GET",
         "/analytics/top-products?limit=100",
-        Some(&subject.admin.bearer),
+        Some(subject.admin),
         None,
     )?;
     for product in [&subject.products.main, &subject.products.scarce] {
@@ -269,7 +264,7 @@ fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
     // (created, status changes, cancellations) per order.
     let mut per_order: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
     for customer in subject.customers {
-        for alert in subject.api.all_pages("/alerts", &customer.bearer)? {
+        for alert in subject.api.all_pages("/alerts", customer)? {
             let order = alert.pointer(&["entity", "id"]).and_then(Json::as_str);
             let Some(order) = order.filter(|o| orders.contains_key(*o)) else {
                 continue;

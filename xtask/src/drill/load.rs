@@ -26,8 +26,8 @@ const TRIES: u32 = 4;
 pub enum Outcome {
     /// 2xx: the order's id.
     Accepted(String),
-    /// An answer refusing it (the status).
-    Refused(u16),
+    /// An answer refusing it: the status and the envelope's message.
+    Refused(u16, String),
     /// No answer, or only 502/504, even after retrying the key.
     Unknown(String),
 }
@@ -156,7 +156,7 @@ impl Worker {
             let answer = self.api.call(
                 "POST",
                 "/orders",
-                Some(&self.customer.bearer),
+                Some(&self.customer),
                 Some(&body),
                 &headers,
             );
@@ -180,7 +180,7 @@ impl Worker {
                     lost = a.describe();
                     Duration::from_secs(1)
                 }
-                Ok(a) => return Outcome::Refused(a.status),
+                Ok(a) => return Outcome::Refused(a.status, a.describe()),
                 Err(error) => {
                     tries += 1;
                     lost = error.to_string();
@@ -202,7 +202,7 @@ impl Worker {
         let _ = self.api.call(
             "POST",
             &format!("/orders/{id}/cancel"),
-            Some(&self.customer.bearer),
+            Some(&self.customer),
             Some(&body),
             &[],
         );

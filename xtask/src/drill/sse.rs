@@ -89,11 +89,14 @@ fn read_once(
         .unwrap_or_default();
     let path = format!("/orders/{}/stream", seen.order);
     let stream = api
-        .request("GET", &path, Some(&customer.bearer), None, &headers)
+        .request("GET", &path, Some(customer), None, &headers)
         .open(api::TIMEOUT, IDLE)?;
     let is_stream = stream
         .header("content-type")
         .is_some_and(|t| t.starts_with("text/event-stream"));
+    if stream.status == 401 {
+        api.sign_in(customer).map_err(std::io::Error::other)?;
+    }
     if stream.status != 200 || !is_stream {
         return Err(std::io::Error::other(format!("status {}", stream.status)));
     }
