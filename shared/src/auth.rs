@@ -4,8 +4,11 @@
 //! Only customer-service signs tokens (Ed25519, `EdDSA`); everyone else verifies them with the
 //! public key, given as PEM (`JWT_PUBLIC_KEY`) or fetched from customer-service's JWKS
 //! (`JWKS_URL`) and refreshed when a token names a key id it does not know. A token revoked at
-//! logout is refused wherever Redis is at hand. Headers such as `x-user-id` are never trusted:
-//! the token is the only proof.
+//! logout is refused wherever Redis is at hand (`revocations`: a local set fed by Redis
+//! pub/sub, with Redis asked directly while that set is incomplete). Headers such as
+//! `x-user-id` are never trusted: the token is the only proof.
+
+mod revocations;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -18,6 +21,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
 use crate::{error::ApiError, store::Redis};
+
+use revocations::Revocations;
+pub use revocations::{CHANNEL as REVOCATION_CHANNEL, revoked_key};
 
 /// Who may do what (DESIGN.md, "Identity and access").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,11 +65,6 @@ pub struct Claims {
     pub iss: String,
 }
 
-/// The Redis key that marks an access token as revoked (under the service's prefix).
-pub fn revoked_key(jti: &str) -> String {
-    format!("auth:revoked:{jti}")
-}
-
 /// Where the public keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
@@ -81,7 +82,7 @@ pub struct Verifier {
     keys: Arc<RwLock<HashMap<String, DecodingKey>>>,
     last_fetch: Arc<RwLock<Option<std::time::Instant>>>,
     client: reqwest::Client,
-    revocations: Option<Redis>,
+    revocations: Option<Revocations>,
     /// Tokens whose signature has been checked, with their claims, until they expire: the
     /// signature check is the costly part and a token's validity never changes (revocation is
     /// still looked up on every use).
@@ -111,7 +112,7 @@ impl Verifier {
             keys: Arc::new(RwLock::new(HashMap::new())),
             last_fetch: Arc::new(RwLock::new(None)),
             client,
-            revocations,
+            revocations: revocations.map(Revocations::new),
             verified: Arc::new(std::sync::Mutex::new(HashMap::new())),
         })
     }
@@ -178,18 +179,44 @@ impl Verifier {
     }
 
     async fn check_revocation(&self, claims: &Claims) -> Result<(), ApiError> {
-        if let Some(redis) = &self.revocations {
-            let mut conn = redis.connection().await?;
-            let revoked: bool = redis::cmd("EXISTS")
-                .arg(redis.key(&revoked_key(&claims.jti)))
-                .query_async(&mut conn)
-                .await
-                .map_err(|_| ApiError::UpstreamUnavailable("cache".to_owned()))?;
-            if revoked {
-                return Err(ApiError::Unauthorized("token revoked".to_owned()));
-            }
+        match &self.revocations {
+            Some(revocations) => revocations.check(&claims.jti).await,
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Keeps the revocation list current from Redis pub/sub until `cancel` (nothing to do
+    /// without Redis). Until it is current, every check asks Redis.
+    pub fn watch_revocations(&self, cancel: tokio_util::sync::CancellationToken) {
+        if let Some(revocations) = &self.revocations {
+            revocations.watch(cancel);
+        }
+    }
+
+    /// Whether revocations are checked from the local list (subscribed and complete) rather
+    /// than by asking Redis.
+    pub fn revocations_are_local(&self) -> bool {
+        self.revocations
+            .as_ref()
+            .is_some_and(Revocations::is_complete)
+    }
+
+    /// Revokes the token of `claims` until it expires: refused here at once, and by every
+    /// other verifier through Redis (the key, and an announcement on the channel).
+    pub async fn revoke(&self, claims: &Claims) -> Result<(), ApiError> {
+        match &self.revocations {
+            Some(revocations) => revocations.revoke(&claims.jti, claims.exp).await,
+            None => Err(ApiError::internal("no redis configured")),
+        }
+    }
+
+    /// Refuses the token of `claims` here from now on, without telling Redis: for a process
+    /// that has seen the token's owner revoke it (the gateway forwarding a logout), so that
+    /// reuse through it does not wait for the announcement.
+    pub fn note_revoked(&self, claims: &Claims) {
+        if let Some(revocations) = &self.revocations {
+            revocations.note(&claims.jti, claims.exp);
+        }
     }
 
     /// Fetches the JWKS again (at most every five seconds) and returns the key `kid`.

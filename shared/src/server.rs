@@ -77,6 +77,7 @@ impl Infra {
         }
         let verifier = crate::auth::Verifier::new(cfg.auth.clone(), redis.clone())
             .map_err(|e| StartError::Auth(e.to_string()))?;
+        verifier.watch_revocations(cancel.clone());
         Ok(Self {
             db,
             bus,

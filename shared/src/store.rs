@@ -38,6 +38,7 @@ pub async fn mongo_is_up(db: &mongodb::Database, timeout: Duration) -> bool {
 #[derive(Clone)]
 pub struct Redis {
     manager: Arc<RwLock<Option<ConnectionManager>>>,
+    client: redis::Client,
     prefix: String,
 }
 
@@ -47,6 +48,7 @@ impl Redis {
         let client = redis::Client::open(cfg.url.as_str())?;
         let redis = Self {
             manager: Arc::new(RwLock::new(None)),
+            client: client.clone(),
             prefix: cfg.prefix.clone(),
         };
         let slot = redis.manager.clone();
@@ -87,6 +89,11 @@ impl Redis {
             .await
             .clone()
             .ok_or_else(|| ApiError::UpstreamUnavailable("cache".to_owned()))
+    }
+
+    /// The client, for connections of their own (a pub/sub subscription).
+    pub fn client(&self) -> &redis::Client {
+        &self.client
     }
 
     /// `key` under this service's prefix.

@@ -10,7 +10,6 @@ use axum::{
 };
 use bson::oid::ObjectId;
 use chrono::Utc;
-use redis::AsyncCommands;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::{
@@ -186,22 +185,8 @@ async fn logout(
     } else {
         shared::extract::parse_json(&body)?
     };
-    let redis = state
-        .infra
-        .redis
-        .as_ref()
-        .ok_or_else(|| ApiError::internal("no redis configured"))?;
-    let remaining = (caller.claims.exp - Utc::now().timestamp())
-        .max(1)
-        .unsigned_abs();
-    let mut conn = redis.connection().await?;
-    conn.set_ex::<_, _, ()>(
-        redis.key(&shared::auth::revoked_key(&caller.claims.jti)),
-        1,
-        remaining,
-    )
-    .await
-    .map_err(|_| ApiError::UpstreamUnavailable("cache".to_owned()))?;
+    // Refused here at once, and by every other verifier through Redis (key and channel).
+    state.infra.verifier.revoke(&caller.claims).await?;
     if let Some(token) = body.refresh_token {
         let db = state.infra.db();
         if let Some(stored) = refresh_tokens::by_hash(db, &session::digest(&token)).await?
