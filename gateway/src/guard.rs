@@ -30,9 +30,18 @@ const USER_ROLE: HeaderName = HeaderName::from_static("x-user-role");
 /// The middleware.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let class = RouteClass::of(request.method(), request.uri().path());
+    let logout = is_logout(&request);
     match admit(&state, class, request).await {
-        Ok((request, verdict)) => {
+        Ok((request, verdict, claims)) => {
             let mut response = next.run(request).await;
+            if logout
+                && response.status().is_success()
+                && let Some(claims) = &claims
+            {
+                // customer-service has revoked it in Redis; refuse it here from now on
+                // rather than when its announcement arrives.
+                state.infra.verifier.note_revoked(claims);
+            }
             rate_headers(response.headers_mut(), verdict);
             response
         }
@@ -52,11 +61,16 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 type Refusal = (ApiError, Option<Verdict>);
 
+fn is_logout(request: &Request) -> bool {
+    request.method() == axum::http::Method::POST
+        && request.uri().path().trim_end_matches('/') == "/api/auth/logout"
+}
+
 async fn admit(
     state: &AppState,
     class: RouteClass,
     request: Request,
-) -> Result<(Request, Verdict), Refusal> {
+) -> Result<(Request, Verdict, Option<Claims>), Refusal> {
     let client = client_address(state, &request);
     let (mut parts, body) = request.into_parts();
     let claims: Option<Claims> = match bearer_token(&parts) {
@@ -116,7 +130,7 @@ async fn admit(
     )
     .await
     .map_err(refuse)?;
-    Ok((request, verdict))
+    Ok((request, verdict, claims))
 }
 
 fn limited(verdict: Verdict) -> ApiError {

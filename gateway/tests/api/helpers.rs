@@ -44,6 +44,19 @@ pub async fn spawn_gateway_with(
     upstreams: &[(&str, String)],
     extra: &[(&str, &str)],
 ) -> TestGateway {
+    spawn_gateway_named_with(TestNames::new(), upstreams, extra).await
+}
+
+/// [`spawn_gateway`] over the given test names (Redis prefix and signing key).
+pub async fn spawn_gateway_named(names: TestNames, upstreams: &[(&str, String)]) -> TestGateway {
+    spawn_gateway_named_with(names, upstreams, &[]).await
+}
+
+async fn spawn_gateway_named_with(
+    names: TestNames,
+    upstreams: &[(&str, String)],
+    extra: &[(&str, &str)],
+) -> TestGateway {
     shared::telemetry::init_for_tests("gateway");
     let mut pairs: Vec<(&str, String)> = gateway::config::UPSTREAMS
         .iter()
@@ -56,7 +69,6 @@ pub async fn spawn_gateway_with(
     let mut borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     borrowed.extend_from_slice(extra);
     let mut config = Config::from_env(&Env::from_pairs(&borrowed)).expect("gateway config");
-    let names = TestNames::new();
     config.service = service_config(gateway::DEFAULTS, &names);
     let service = config.service.clone();
     let app = spawn(&service, |listener, cancel| {

@@ -6,6 +6,7 @@ mod guard;
 mod health;
 mod helpers;
 mod proxy;
+mod revocation;
 mod suite;
 mod suite_helpers;
 mod websocket;
