@@ -306,3 +306,32 @@ fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
     }
     Ok(findings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(status: &str, product: &str, quantity: i64) -> Json {
+        Json::parse(&format!(
+            r#"{{"status":"{status}","version":2,"items":[{{"productId":"{product}","quantity":{quantity}}}]}}"#
+        ))
+        .expect("valid")
+    }
+
+    #[test]
+    fn only_confirmed_orders_hold_stock() {
+        let orders: Orders = [
+            ("a", order("DELIVERED", "p", 2)),
+            ("b", order("SHIPPED", "p", 1)),
+            ("c", order("CANCELLED", "p", 5)),
+            ("d", order("REJECTED", "p", 7)),
+            ("e", order("DELIVERED", "q", 3)),
+        ]
+        .into_iter()
+        .map(|(id, o)| (id.to_owned(), o))
+        .collect();
+        assert_eq!(held_units(&orders, "p"), 3);
+        assert_eq!(held_units(&orders, "q"), 3);
+        assert_eq!(facts(&orders["c"]), ("CANCELLED", 2, "p", 5));
+    }
+}

@@ -154,3 +154,59 @@ fn take(seen: &mut Follow, kind: &str, id: Option<i64>, data: &str) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(joined: Option<i64>, ids: &[i64], finished: bool) -> Follow {
+        Follow {
+            order: "o".to_owned(),
+            joined_at: joined,
+            ids: ids.to_vec(),
+            finished,
+            ..Follow::default()
+        }
+    }
+
+    #[test]
+    fn a_subscriber_that_saw_every_change_after_joining_once_caught_up() {
+        assert_eq!(seen(Some(1), &[2, 3], true).problem(3), None);
+        assert_eq!(seen(Some(3), &[], true).problem(3), None);
+    }
+
+    #[test]
+    fn a_gap_a_repeat_an_open_stream_or_no_snapshot_is_a_problem() {
+        assert!(seen(Some(1), &[3], true).problem(3).is_some());
+        assert!(seen(Some(1), &[2, 2, 3], true).problem(3).is_some());
+        assert!(seen(Some(1), &[2, 3], false).problem(3).is_some());
+        assert!(seen(None, &[2, 3], true).problem(3).is_some());
+    }
+
+    #[test]
+    fn events_update_what_the_subscriber_knows() {
+        let mut follow = seen(None, &[], false);
+        take(
+            &mut follow,
+            "snapshot",
+            Some(1),
+            r#"{"order":{"status":"PROCESSING"}}"#,
+        );
+        // A reconnect's snapshot has no id and does not move the joining point.
+        take(
+            &mut follow,
+            "snapshot",
+            None,
+            r#"{"order":{"status":"SHIPPED"}}"#,
+        );
+        take(
+            &mut follow,
+            "order.status_changed",
+            Some(2),
+            r#"{"newStatus":"SHIPPED"}"#,
+        );
+        assert_eq!(follow.joined_at, Some(1));
+        assert_eq!(follow.ids, [2]);
+        assert_eq!(follow.status.as_deref(), Some("SHIPPED"));
+    }
+}
