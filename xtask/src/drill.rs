@@ -4,7 +4,7 @@
 //! - [`load`]: the order load; [`sse`]: live subscribers that reconnect with `Last-Event-ID`.
 //! - [`fault`]: the faults; [`proxy`]: the TCP proxy the `network` drill severs.
 //! - [`check`]: the invariants, polled with a deadline; [`report`]: the table and the files.
-//! - [`api`]: the calls it makes through the gateway.
+//! - [`api`]: the calls it makes through the gateway; [`setup`]: the suite it drills.
 //!
 //! The suite on :5000 is used as it is (started by `cargo xtask up`); when none answers, one
 //! is started as `up` does (quotas raised, fulfilment fast) and stopped at the end, also on
@@ -19,10 +19,12 @@ mod fault;
 mod load;
 mod proxy;
 mod report;
+mod setup;
 mod sse;
 
 use std::{
     process::ExitCode,
+    thread::JoinHandle,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -30,17 +32,16 @@ use anyhow::{Context as _, Result};
 
 use crate::{
     bench::machine::{self, Machine},
-    cleanup::{Cleanup, Started},
+    cleanup::Cleanup,
     ctx::Ctx,
-    health, infra,
+    infra,
     seed::Gateway,
-    services::Service,
     suite,
 };
 use api::{Account, Api};
 use check::{Finding, Kind as FindingKind};
 use fault::Suite;
-use load::{Load, Outcome, Products};
+use load::{Load, Products};
 use report::Row;
 
 /// One drill.
@@ -99,14 +100,13 @@ const SUBSCRIBERS: usize = 6;
 /// Stock of the drill's products.
 const MAIN_STOCK: i64 = 100_000;
 const SCARCE_STOCK: i64 = 8;
-const GATEWAY_PORT: u16 = 5000;
 
 /// Runs the drills; the exit code is non-zero on any loss, duplicate or error.
 pub fn run(ctx: &Ctx, kinds: &[Kind]) -> Result<ExitCode> {
     ctx.paths.ensure_dirs()?;
     let load_before = machine::load_average();
     let mut cleanup = Cleanup::new(ctx);
-    let setting = prepare_suite(ctx, &mut cleanup.started)?;
+    let setting = setup::prepare_suite(ctx, &mut cleanup.started)?;
     let urls = infra::ensure_all(ctx)?;
     let api = Api {
         gateway: Gateway::local(),
@@ -130,7 +130,7 @@ pub fn run(ctx: &Ctx, kinds: &[Kind]) -> Result<ExitCode> {
     let extra = if cleanup.started.processes.is_empty() {
         suite::no_extra_env
     } else {
-        drill_env
+        setup::drill_env
     };
     let mut suite = Suite {
         ctx,
@@ -191,7 +191,8 @@ struct People<'a> {
     customers: &'a [Account],
 }
 
-/// One drill: products, load, fault, more load, then the checks.
+/// One drill: products, load, fault, more load, then the checks. The `network` drill's
+/// order-service is put back on the broker directly however the drill ends.
 fn drill(
     suite: &mut Suite<'_>,
     people: &People<'_>,
@@ -199,7 +200,6 @@ fn drill(
     stamp: u64,
     row: &mut Row,
 ) -> Result<()> {
-    let ctx = suite.ctx;
     let api = people.api;
     let name = |what: &str| format!("Drill {} {what} {stamp}", kind.name());
     let products = Products {
@@ -211,62 +211,15 @@ fn drill(
         Kind::Network => Some(fault::network_setup(suite)?),
         _ => None,
     };
-
-    let started = Instant::now();
-    let load = Load::start(
-        api,
-        people.customers,
-        &products,
-        &format!("drill-{stamp}-{}", kind.name()),
-    );
-    let follow_until = started + BEFORE + OUTAGE + AFTER + SETTLE;
-    let mut follows = Vec::new();
-    let follow_new = |load: &Load, until: Instant, follows: &mut Vec<_>| {
-        while Instant::now() < until {
-            let wait = until.saturating_duration_since(Instant::now());
-            match load.accepted.recv_timeout(wait) {
-                Ok((order, customer)) if follows.len() < SUBSCRIBERS => follows.push(sse::follow(
-                    api.clone(),
-                    people.customers[customer].clone(),
-                    order,
-                    follow_until,
-                )),
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-    };
-    follow_new(&load, Instant::now() + BEFORE, &mut follows);
-    ctx.progress.step(
-        kind.name(),
-        format!(
-            "load running, {} orders followed live; fault now",
-            follows.len()
-        ),
-    );
-    let applied = match kind {
-        Kind::Broker => fault::broker(suite, OUTAGE),
-        Kind::Database => fault::database(suite, OUTAGE),
-        Kind::Service => fault::services(suite, Duration::from_secs(2)),
-        Kind::Network => match &proxy {
-            Some(proxy) => fault::network(suite, proxy, OUTAGE),
-            None => unreachable!("the network drill sets its proxy up first"),
-        },
-    };
-    let applied = match applied {
-        Ok(applied) => applied,
-        Err(error) => {
-            let _ = load.stop();
-            return Err(error);
-        }
-    };
+    let run = under_load(suite, people, kind, &products, proxy.as_ref(), stamp);
+    if proxy.is_some() {
+        drop(proxy);
+        fault::network_teardown(suite)?;
+    }
+    let (attempts, follows, applied) = run?;
     row.fault = applied.description;
-    ctx.progress
-        .step(kind.name(), format!("fault over: {}", row.fault));
-    follow_new(&load, Instant::now() + AFTER, &mut follows);
-    let attempts = load.stop();
-    tally(&attempts, applied.restored_at, row);
-    ctx.progress.step(
+    row.tally(&attempts, applied.restored_at);
+    suite.ctx.progress.step(
         kind.name(),
         format!(
             "load stopped: {} orders, {} accepted; checking the invariants (up to {} s)",
@@ -275,7 +228,6 @@ fn drill(
             SETTLE.as_secs()
         ),
     );
-
     let subject = check::Subject {
         api,
         admin: people.admin,
@@ -300,11 +252,7 @@ fn drill(
             }),
         }
     }
-    if proxy.is_some() {
-        drop(proxy);
-        fault::network_teardown(suite)?;
-    }
-    ctx.progress.step(
+    suite.ctx.progress.step(
         kind.name(),
         if row.findings.is_empty() {
             "every invariant holds".to_owned()
@@ -315,82 +263,65 @@ fn drill(
     Ok(())
 }
 
-/// Counts the attempts into the row; refusals other than 503 are findings.
-fn tally(attempts: &[load::Attempt], restored_at: Instant, row: &mut Row) {
-    row.attempted = attempts.len();
-    let mut examples = std::collections::BTreeMap::new();
-    for attempt in attempts {
-        match &attempt.outcome {
-            Outcome::Accepted(_) => row.accepted += 1,
-            Outcome::Refused(status, message) => {
-                *row.refused.entry(*status).or_default() += 1;
-                examples.entry(*status).or_insert_with(|| message.clone());
+/// What the load saw, the subscribers following orders, and what the fault did.
+type Run = (
+    Vec<load::Attempt>,
+    Vec<JoinHandle<sse::Follow>>,
+    fault::Applied,
+);
+
+/// The load for [`BEFORE`], the fault, the load for [`AFTER`] more; subscribers on the
+/// first [`SUBSCRIBERS`] accepted orders.
+fn under_load(
+    suite: &mut Suite<'_>,
+    people: &People<'_>,
+    kind: Kind,
+    products: &Products,
+    proxy: Option<&proxy::Proxy>,
+    stamp: u64,
+) -> Result<Run> {
+    let prefix = format!("drill-{stamp}-{}", kind.name());
+    let load = Load::start(people.api, people.customers, products, &prefix);
+    let follow_until = Instant::now() + BEFORE + OUTAGE + AFTER + SETTLE;
+    let mut follows = Vec::new();
+    let follow_new = |load: &Load, until: Instant, follows: &mut Vec<_>| {
+        while let Some(wait) = until.checked_duration_since(Instant::now()) {
+            match load.accepted.recv_timeout(wait) {
+                Ok((order, customer)) if follows.len() < SUBSCRIBERS => follows.push(sse::follow(
+                    people.api.clone(),
+                    people.customers[customer].clone(),
+                    order,
+                    follow_until,
+                )),
+                Ok(_) => {}
+                Err(_) => break,
             }
-            Outcome::Unknown(_) => row.unknown += 1,
         }
-    }
-    for (status, n) in &row.refused {
-        if *status != 503 {
-            let example = examples.get(status).cloned().unwrap_or_default();
-            row.findings.push(Finding {
-                kind: FindingKind::Wrong,
-                what: format!(
-                    "{n} orders refused with {status} (a refusal should be 503), e.g. `{example}`"
-                ),
-            });
-        }
-    }
-    row.back_after = attempts
-        .iter()
-        .filter(|a| matches!(a.outcome, Outcome::Accepted(_)) && a.at > restored_at)
-        .map(|a| a.at.duration_since(restored_at))
-        .min();
-}
-
-/// Uses the running suite, or starts one like `up` (quotas raised, fulfilment fast); the
-/// report's sentence about it.
-fn prepare_suite(ctx: &Ctx, started: &mut Started) -> Result<String> {
-    if health::check(GATEWAY_PORT, "/health").is_ok_and(|r| r.is_healthy()) {
-        ctx.progress.step(
-            "drill",
-            "the gateway on :5000 answers: drilling the running suite as it is",
-        );
-        return Ok(
-            "The suite was already running (`cargo xtask up`), with its own settings: \
-                   fulfilment 3–7 s a step, default rate limits."
-                .to_owned(),
-        );
-    }
-    ctx.progress.step(
-        "drill",
-        "the gateway on :5000 does not answer: starting the suite as `up` does, and stopping \
-         it afterwards",
+    };
+    follow_new(&load, Instant::now() + BEFORE, &mut follows);
+    let message = format!(
+        "load running, {} orders followed live; fault now",
+        follows.len()
     );
-    suite::start(ctx, &drill_env, started)?;
-    Ok(
-        "xtask started the suite for this run, with high rate limits and fulfilment steps of \
-        0.3–1 s."
-            .to_owned(),
-    )
-}
-
-/// The extra variables of a service the drill starts.
-fn drill_env(service: &Service) -> Vec<(&'static str, String)> {
-    let high = || "1000000".to_owned();
-    match service.name {
-        "gateway" => vec![
-            ("RATE_LIMIT_AUTH_PER_MIN", high()),
-            ("RATE_LIMIT_CATALOG_PER_MIN", high()),
-            ("RATE_LIMIT_DEFAULT_PER_MIN", high()),
-        ],
-        "customer-service" => vec![("LOGIN_MAX_PER_CLIENT", high())],
-        "order-service" => vec![
-            ("FULFILMENT_MIN_DELAY_MS", "300".to_owned()),
-            ("FULFILMENT_MAX_DELAY_MS", "1000".to_owned()),
-            ("FULFILMENT_POLL_MS", "100".to_owned()),
-        ],
-        _ => Vec::new(),
-    }
+    suite.ctx.progress.step(kind.name(), message);
+    let applied = match (kind, proxy) {
+        (Kind::Broker, _) => fault::broker(suite, OUTAGE),
+        (Kind::Database, _) => fault::database(suite, OUTAGE),
+        (Kind::Service, _) => fault::services(suite, Duration::from_secs(2)),
+        (Kind::Network, Some(proxy)) => fault::network(suite, proxy, OUTAGE),
+        (Kind::Network, None) => Err(anyhow::anyhow!("the network drill needs its proxy")),
+    };
+    let applied = match applied {
+        Ok(applied) => applied,
+        Err(error) => {
+            let _ = load.stop();
+            return Err(error);
+        }
+    };
+    let message = format!("fault over: {}", applied.description);
+    suite.ctx.progress.step(kind.name(), message);
+    follow_new(&load, Instant::now() + AFTER, &mut follows);
+    Ok((load.stop(), follows, applied))
 }
 
 #[cfg(test)]
@@ -402,24 +333,5 @@ mod tests {
         assert_eq!(Kind::parse("broker"), Ok(vec![Kind::Broker]));
         assert_eq!(Kind::parse("all"), Ok(ALL.to_vec()));
         assert!(Kind::parse("disk").is_err());
-    }
-
-    #[test]
-    fn refusals_other_than_503_are_findings() {
-        let now = Instant::now();
-        let attempt = |outcome| load::Attempt { at: now, outcome };
-        let mut row = Row::default();
-        tally(
-            &[
-                attempt(Outcome::Accepted("a".into())),
-                attempt(Outcome::Refused(503, "503 database".into())),
-                attempt(Outcome::Refused(500, "500 oops".into())),
-            ],
-            now,
-            &mut row,
-        );
-        assert_eq!((row.attempted, row.accepted), (3, 1));
-        assert_eq!(row.findings.len(), 1);
-        assert!(row.findings[0].what.contains("500"));
     }
 }

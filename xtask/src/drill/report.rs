@@ -1,9 +1,15 @@
 //! One row per drill, printed as a table and written to `bench/results/drill.md` and
 //! `bench/results/drill.json` with the machine's description.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
-use super::check::{Finding, Kind};
+use super::{
+    check::{Finding, Kind},
+    load::{Attempt, Outcome},
+};
 use crate::{bench::machine::Machine, json::Json};
 
 /// What one drill found.
@@ -34,6 +40,38 @@ pub struct Row {
 }
 
 impl Row {
+    /// Counts the attempts into the row; refusals other than 503 are findings.
+    pub fn tally(&mut self, attempts: &[Attempt], restored_at: Instant) {
+        self.attempted = attempts.len();
+        let mut examples = std::collections::BTreeMap::new();
+        for attempt in attempts {
+            match &attempt.outcome {
+                Outcome::Accepted(_) => self.accepted += 1,
+                Outcome::Refused(status, message) => {
+                    *self.refused.entry(*status).or_default() += 1;
+                    examples.entry(*status).or_insert_with(|| message.clone());
+                }
+                Outcome::Unknown(_) => self.unknown += 1,
+            }
+        }
+        for (status, n) in &self.refused {
+            if *status != 503 {
+                let example = examples.get(status).cloned().unwrap_or_default();
+                self.findings.push(Finding {
+                    kind: Kind::Wrong,
+                    what: format!(
+                        "{n} orders refused with {status} (a refusal should be 503), e.g. `{example}`"
+                    ),
+                });
+            }
+        }
+        self.back_after = attempts
+            .iter()
+            .filter(|a| matches!(a.outcome, Outcome::Accepted(_)) && a.at > restored_at)
+            .map(|a| a.at.duration_since(restored_at))
+            .min();
+    }
+
     fn count(&self, kind: Kind) -> usize {
         self.findings.iter().filter(|f| f.kind == kind).count()
     }
@@ -229,4 +267,27 @@ pub fn json(rows: &[Row], machine: &Machine) -> Json {
         ("machine".into(), machine.to_json()),
         ("drills".into(), Json::Array(drills)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_other_than_503_are_findings() {
+        let now = Instant::now();
+        let attempt = |outcome| Attempt { at: now, outcome };
+        let mut row = Row::default();
+        row.tally(
+            &[
+                attempt(Outcome::Accepted("a".into())),
+                attempt(Outcome::Refused(503, "503 database".into())),
+                attempt(Outcome::Refused(500, "500 oops".into())),
+            ],
+            now,
+        );
+        assert_eq!((row.attempted, row.accepted), (3, 1));
+        assert_eq!(row.findings.len(), 1);
+        assert!(row.findings[0].what.contains("500"));
+    }
 }
