@@ -3,7 +3,9 @@
 //!
 //! | variable | default |
 //! | --- | --- |
-//! | `JWT_PRIVATE_KEY` | development: a fresh key at every start (logged); production: required (Ed25519, PKCS#8 PEM) |
+//! | `JWT_PRIVATE_KEY` | the signing key (Ed25519, PKCS#8 PEM); production: this or the file below is required |
+//! | `JWT_PRIVATE_KEY_FILE` | a file holding it; in development, created with a new key when missing, so tokens survive a restart (`cargo xtask up` uses `.local/run/jwt-dev.pem`) |
+//! | (neither) | development only: a fresh key at every start (logged); tokens do not survive a restart |
 //! | `ACCESS_TOKEN_TTL_SECS` | `900` |
 //! | `REFRESH_TOKEN_TTL_SECS` | `2592000` (30 days) |
 //! | `ADMIN_EMAIL` | `admin@example.com` |
@@ -62,28 +64,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut service = ServiceConfig::from_env(env, DEFAULTS)?;
         let access_ttl = Duration::from_secs(env.parse("ACCESS_TOKEN_TTL_SECS", 900u64)?);
-        let signer = match (env.get("JWT_PRIVATE_KEY"), service.environment) {
-            (Some(pem), _) => {
-                Signer::from_pem(&pem.replace("\\n", "\n"), access_ttl).map_err(|reason| {
-                    ConfigError {
-                        name: "JWT_PRIVATE_KEY".to_owned(),
-                        reason,
-                    }
-                })?
-            }
-            (None, Environment::Development) => {
-                tracing::warn!(
-                    "JWT_PRIVATE_KEY is not set: signing with a key generated for this run (development only); tokens do not survive a restart"
-                );
-                Signer::generate(access_ttl)
-            }
-            (None, Environment::Production) => {
-                return Err(ConfigError {
-                    name: "JWT_PRIVATE_KEY".to_owned(),
-                    reason: "must be set outside development".to_owned(),
-                });
-            }
-        };
+        let signer = signer(env, service.environment, access_ttl)?;
         // customer-service verifies its own tokens with its own key, not through JWKS.
         service.auth = signer.key_source();
         Ok(Self {
@@ -108,6 +89,88 @@ impl Config {
     }
 }
 
+/// The signing key: `JWT_PRIVATE_KEY`, else the file `JWT_PRIVATE_KEY_FILE` (made with a new
+/// key when missing, in development), else in development a key for this run only.
+fn signer(
+    env: &Env,
+    environment: Environment,
+    access_ttl: Duration,
+) -> Result<Signer, ConfigError> {
+    let bad = |name: &str, reason: String| ConfigError {
+        name: name.to_owned(),
+        reason,
+    };
+    if let Some(pem) = env.get("JWT_PRIVATE_KEY") {
+        return Signer::from_pem(&pem.replace("\\n", "\n"), access_ttl)
+            .map_err(|reason| bad("JWT_PRIVATE_KEY", reason));
+    }
+    if let Some(path) = env.get("JWT_PRIVATE_KEY_FILE") {
+        let path = std::path::Path::new(&path);
+        let pem = match std::fs::read_to_string(path) {
+            Ok(pem) => pem,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && environment == Environment::Development =>
+            {
+                let pem = new_key_file(path).map_err(|e| {
+                    bad(
+                        "JWT_PRIVATE_KEY_FILE",
+                        format!("cannot create {}: {e}", path.display()),
+                    )
+                })?;
+                tracing::info!(path = %path.display(), "signing key created; tokens survive restarts while it is kept");
+                pem
+            }
+            Err(e) => {
+                return Err(bad(
+                    "JWT_PRIVATE_KEY_FILE",
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+            }
+        };
+        return Signer::from_pem(&pem, access_ttl)
+            .map_err(|reason| bad("JWT_PRIVATE_KEY_FILE", reason));
+    }
+    match environment {
+        Environment::Development => {
+            tracing::warn!(
+                "JWT_PRIVATE_KEY is not set: signing with a key generated for this run (development only); tokens do not survive a restart"
+            );
+            Ok(Signer::generate(access_ttl))
+        }
+        Environment::Production => Err(bad(
+            "JWT_PRIVATE_KEY",
+            "must be set (or JWT_PRIVATE_KEY_FILE) outside development".to_owned(),
+        )),
+    }
+}
+
+/// Writes a new Ed25519 key as PKCS#8 PEM to `path` (readable by its owner only), never over
+/// an existing file: two starts racing keep the first key.
+fn new_key_file(path: &std::path::Path) -> std::io::Result<String> {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, spki::der::pem::LineEnding};
+    use std::io::Write;
+    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(pem.as_bytes())?;
+            Ok(pem.to_string())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(path),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +181,63 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.name, "JWT_PRIVATE_KEY");
+    }
+
+    fn key_id(config: &Config) -> Option<String> {
+        config.signer.jwks().keys[0].common.key_id.clone()
+    }
+
+    #[test]
+    fn a_key_file_is_made_once_in_development_and_kept_across_starts() {
+        let dir = std::env::temp_dir().join(format!("jwt-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("run").join("jwt-dev.pem");
+        let file = path.to_str().unwrap();
+        let env = Env::from_pairs(&[("JWT_PRIVATE_KEY_FILE", file)]);
+
+        let first = Config::from_env(&env).unwrap();
+        let second = Config::from_env(&env).unwrap();
+
+        assert!(key_id(&first).is_some());
+        assert_eq!(
+            key_id(&first),
+            key_id(&second),
+            "the same key after a restart"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // Production reads the same file but never makes one.
+        let production = Env::from_pairs(&[
+            ("APP_ENV", "production"),
+            ("ADMIN_PASSWORD", "a-production-password"),
+            ("JWT_PRIVATE_KEY_FILE", file),
+        ]);
+        assert_eq!(
+            key_id(&Config::from_env(&production).unwrap()),
+            key_id(&first)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        let err = Config::from_env(&production).err().unwrap();
+        assert_eq!(err.name, "JWT_PRIVATE_KEY_FILE");
+        assert!(err.reason.contains("cannot read"), "{}", err.reason);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_key_file_that_holds_no_key_is_named() {
+        let path = std::env::temp_dir().join(format!("jwt-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&path, "not a key").unwrap();
+        let err = Config::from_env(&Env::from_pairs(&[(
+            "JWT_PRIVATE_KEY_FILE",
+            path.to_str().unwrap(),
+        )]))
+        .err()
+        .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(err.name, "JWT_PRIVATE_KEY_FILE");
     }
 
     #[test]

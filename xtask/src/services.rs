@@ -127,6 +127,14 @@ pub fn launch(
         )
         // Explicit, so that a PORT exported in the caller's shell cannot make all seven collide.
         .env("PORT", service.port.to_string());
+    if service.name == "customer-service" {
+        // One development signing key for every start, so a restart (or the service drill's
+        // SIGKILL) does not sign everyone out. JWT_PRIVATE_KEY, when set, still wins.
+        cmd.env(
+            "JWT_PRIVATE_KEY_FILE",
+            ctx.paths.local().join("run").join("jwt-dev.pem"),
+        );
+    }
     if service.is_gateway() {
         for backend in SERVICES.iter() {
             if let Some(var) = backend.gateway_var {
