@@ -211,15 +211,32 @@ fn drill(
         Kind::Network => Some(fault::network_setup(suite)?),
         _ => None,
     };
-    let run = under_load(suite, people, kind, &products, proxy.as_ref(), stamp);
+    let ctx = suite.ctx;
+    let result = under_load(suite, people, kind, &products, proxy.as_ref(), stamp)
+        .and_then(|run| check_after(ctx, people, kind, &products, analytics_before, run, row));
+    // After the checks, so that the restart is not part of what they measure.
     if proxy.is_some() {
         drop(proxy);
         fault::network_teardown(suite)?;
     }
-    let (attempts, follows, applied) = run?;
+    result
+}
+
+/// The invariants after the fault, and the subscribers' streams, into `row`.
+fn check_after(
+    ctx: &Ctx,
+    people: &People<'_>,
+    kind: Kind,
+    products: &Products,
+    analytics_before: i64,
+    run: Run,
+    row: &mut Row,
+) -> Result<()> {
+    let api = people.api;
+    let (attempts, follows, applied) = run;
     row.fault = applied.description;
     row.tally(&attempts, applied.restored_at);
-    suite.ctx.progress.step(
+    ctx.progress.step(
         kind.name(),
         format!(
             "load stopped: {} orders, {} accepted; checking the invariants (up to {} s)",
@@ -232,7 +249,7 @@ fn drill(
         api,
         admin: people.admin,
         customers: people.customers,
-        products: &products,
+        products,
         initial: (MAIN_STOCK, SCARCE_STOCK),
         attempts: &attempts,
         analytics_before,
@@ -252,7 +269,7 @@ fn drill(
             }),
         }
     }
-    suite.ctx.progress.step(
+    ctx.progress.step(
         kind.name(),
         if row.findings.is_empty() {
             "every invariant holds".to_owned()
