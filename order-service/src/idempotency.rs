@@ -2,7 +2,9 @@
 //! claimed atomically in Redis (`SET NX` with an expiry), scoped to the caller. The first
 //! request's answer is kept under the key: a retry with the same body gets it again, with
 //! the same status; the same key with another body is 422; a retry while the first request
-//! is still running is 409. An answer that the client may want to retry (a 5xx) is not kept.
+//! is still running is 409, unless the order it was placing is already stored (its process may
+//! have died before keeping the answer): then that order is the answer. An answer that the
+//! client may want to retry (a 5xx) is not kept.
 //!
 //! Redis is the fast path; the order itself also carries `<customer>:<key>` under a unique
 //! index, so even a retry after the Redis record expired (or was lost) creates nothing new.

@@ -50,15 +50,23 @@ pub async fn create(
     {
         Claim::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            let mut response = (status, Json(body)).into_response();
-            response
-                .headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            Ok(response)
+            Ok(replayed(status, body))
         }
-        Claim::InFlight => Err(ApiError::Conflict(
-            "a request with this Idempotency-Key is still being processed".to_owned(),
-        )),
+        Claim::InFlight => {
+            // The first request may have stored its order and died before keeping its answer
+            // (a crash, a kill): its claim then lingers until it expires. The order carries
+            // the key, so answer it rather than a minute of 409s.
+            let request_key = format!("{}:{key}", caller.id);
+            match orders::by_request_key(state.infra.db(), &request_key).await? {
+                Some(order) => Ok(replayed(
+                    StatusCode::CREATED,
+                    json!({ "success": true, "data": order.view() }),
+                )),
+                None => Err(ApiError::Conflict(
+                    "a request with this Idempotency-Key is still being processed".to_owned(),
+                )),
+            }
+        }
         Claim::Mismatch => Err(ApiError::Unprocessable(
             "this Idempotency-Key was used with a different request body".to_owned(),
         )),
@@ -77,6 +85,15 @@ pub async fn create(
             }
         },
     }
+}
+
+/// The answer of an earlier request with the same key, marked as such.
+fn replayed(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
 }
 
 fn created(body: Value) -> Response {

@@ -255,3 +255,73 @@ async fn a_key_still_in_flight_answers_409_and_keys_expire() {
     .await;
     cancel.cancel();
 }
+
+#[tokio::test]
+async fn a_retry_after_the_first_request_died_answers_the_order_it_stored() {
+    let t = spawn_without_fulfilment().await;
+    let lamp = t.product("Lamp", 10.0, 10).await;
+    let buyer = t.customer();
+    let body = order_body(&[(&lamp, 1)]);
+    let (status, first, _) = t
+        .place_with_key(&buyer.bearer, &body, Some("crash-1"))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    // What a process killed between storing the order and keeping its answer leaves behind:
+    // the claim, still pending, for this key and body.
+    let redis = redis::Client::open(shared::testing::redis_url()).unwrap();
+    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+    let claim = format!(
+        "{}orders:idempotency:{}:crash-1",
+        t.names.redis_prefix, buyer.id
+    );
+    let pending =
+        json!({ "state": "pending", "hash": order_service::idempotency::fingerprint(&body) });
+    let _: () = redis::cmd("SET")
+        .arg(&claim)
+        .arg(pending.to_string())
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let (status, again, headers) = t
+        .place_with_key(&buyer.bearer, &body, Some("crash-1"))
+        .await;
+    let (other_status, other, _) = t
+        .place_with_key(&buyer.bearer, &body, Some("crash-2"))
+        .await;
+    let early = format!(
+        "{}orders:idempotency:{}:crash-3",
+        t.names.redis_prefix, buyer.id
+    );
+    let _: () = redis::cmd("SET")
+        .arg(&early)
+        .arg(pending.to_string())
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let (died_early, _, _) = t
+        .place_with_key(&buyer.bearer, &body, Some("crash-3"))
+        .await;
+
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(again["data"]["id"], first["data"]["id"]);
+    assert_eq!(other_status, 201, "{other}");
+    assert_ne!(other["data"]["id"], first["data"]["id"]);
+    assert_eq!(
+        died_early, 409,
+        "a claim with no order behind it is still in flight"
+    );
+    assert_eq!(t.order_count().await, 2);
+    let _: () = redis::cmd("DEL")
+        .arg(&claim)
+        .arg(&early)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    t.stop().await;
+}
