@@ -12,7 +12,7 @@ Usage:
                  [--rates 2,5,10] [--stage-secs 10] [--customers 20] [--login-every 4]
                  [--follow-secs 30] [--max-in-flight 4000]
   loadgen streams --orders URL --customers URL --products URL --admin-email E
-                  --admin-password P --run ID --n 1000 [--pid PID] [--reach-secs 10]
+                  --admin-password P --run ID --n 1000 [--kinds sse,ws] [--pid PID] [--reach-secs 10]
                   [--sources 16] [--connect-concurrency 200]
 Prints one JSON document on stdout; progress on stderr.";
 
@@ -98,7 +98,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         return Err("which load? `orders` or `streams`".to_owned());
     };
     let mut flags = Flags::parse(rest)?;
-    let command = match which.as_str() {
+    let mut command = match which.as_str() {
         "orders" => Command::Orders(orders::Params {
             gateway: flags.text("gateway")?,
             admin_email: flags.text("admin-email")?,
@@ -119,6 +119,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             admin_password: flags.text("admin-password")?,
             run: flags.text("run")?,
             n: flags.number("n", 0)?,
+            sse: true,
+            ws: true,
             pid: match flags.0.remove("pid") {
                 None => None,
                 Some(raw) => Some(
@@ -132,13 +134,29 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }),
         other => return Err(format!("unknown load `{other}`: `orders` or `streams`")),
     };
-    if let Command::Streams(p) = &command
-        && p.n == 0
-    {
-        return Err("`--n` is required".to_owned());
+    if let Command::Streams(p) = &mut command {
+        if p.n == 0 {
+            return Err("`--n` is required".to_owned());
+        }
+        if let Some(kinds) = flags.0.remove("kinds") {
+            (p.sse, p.ws) = parse_kinds(&kinds)?;
+        }
     }
     flags.done()?;
     Ok(command)
+}
+
+/// `sse`, `ws` or both, comma-separated: (sse, ws).
+fn parse_kinds(raw: &str) -> Result<(bool, bool), String> {
+    let (mut sse, mut ws) = (false, false);
+    for kind in raw.split(',') {
+        match kind.trim() {
+            "sse" => sse = true,
+            "ws" => ws = true,
+            other => return Err(format!("`--kinds` takes sse and ws, not `{other}`")),
+        }
+    }
+    Ok((sse, ws))
 }
 
 #[cfg(test)]
@@ -171,6 +189,12 @@ mod tests {
             panic!("streams parses");
         };
         assert_eq!((p.n, p.pid, p.sources), (10_000, Some(42), 16));
+        assert!(p.sse && p.ws);
+        let Ok(Command::Streams(p)) = parse(&words(&format!("{base} --n 5 --kinds ws"))) else {
+            panic!("streams parses");
+        };
+        assert!(!p.sse && p.ws);
+        assert!(parse(&words(&format!("{base} --n 5 --kinds tcp"))).is_err());
         assert!(parse(&words(base)).unwrap_err().contains("--n"));
         assert!(parse(&words(&format!("{base} --n 0"))).is_err());
         assert!(parse(&words(&format!("{base} --n 5 --pid me"))).is_err());

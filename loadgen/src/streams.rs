@@ -2,7 +2,7 @@
 //!
 //! It signs in as the admin, creates a product, registers a customer and places an order
 //! (waiting until the stock saga made it `PROCESSING`), then opens N SSE streams of the order
-//! and N WebSockets subscribed to it, each waiting for its snapshot, reading the service's
+//! and N WebSockets subscribed to it (or only one kind), each waiting for its snapshot, reading the service's
 //! resident memory before, after the SSE streams and after the WebSockets. Then the admin
 //! moves the order to `SHIPPED` and to `DELIVERED`, and every subscriber notes when each
 //! change reached it: the time from the change being stored (the `at` of its history entry,
@@ -60,6 +60,10 @@ pub struct Params {
     pub run: String,
     /// Subscribers of each kind.
     pub n: usize,
+    /// Whether to open the SSE subscribers.
+    pub sse: bool,
+    /// Whether to open the WebSocket subscribers.
+    pub ws: bool,
     /// order-service's process id, for its resident memory (none: not measured).
     pub pid: Option<u32>,
     /// Longest wait for one change to reach everybody.
@@ -99,7 +103,8 @@ struct Target {
 
 /// Runs the load; the figures as JSON.
 pub async fn run(p: &Params) -> Result<Value> {
-    let limit = limits::raise_open_files(2 * p.n as u64 + 1024)?;
+    let kinds = usize::from(p.sse) + usize::from(p.ws);
+    let limit = limits::raise_open_files((kinds * p.n) as u64 + 1024)?;
     eprintln!("streams: open-file limit {limit}");
     let orders = Api::new(&p.orders)?;
     let (order, token, admin) = setup(p, &orders).await?;
@@ -122,21 +127,23 @@ pub async fn run(p: &Params) -> Result<Value> {
     let rss_before = rss("before");
     let mut subscribers = JoinSet::new();
 
+    let sse_n = if p.sse { p.n } else { 0 };
+    let ws_n = if p.ws { p.n } else { 0 };
     let begun = Instant::now();
-    for i in 0..p.n {
+    for i in 0..sse_n {
         let client = clients[i % clients.len()].clone();
         subscribers.spawn(sse(Arc::clone(&target), client));
     }
-    let sse_open = wait_ready(&mut ready, p.n, "SSE").await;
+    let sse_open = wait_ready(&mut ready, sse_n, "SSE").await;
     let sse_secs = begun.elapsed().as_secs_f64();
     settle().await;
     let rss_sse = rss("sse");
 
     let begun = Instant::now();
-    for i in 0..p.n {
+    for i in 0..ws_n {
         subscribers.spawn(ws(Arc::clone(&target), i));
     }
-    let ws_open = wait_ready(&mut ready, p.n, "WebSocket").await;
+    let ws_open = wait_ready(&mut ready, ws_n, "WebSocket").await;
     let ws_secs = begun.elapsed().as_secs_f64();
     settle().await;
     let rss_ws = rss("ws");
@@ -274,6 +281,13 @@ async fn wait_ready(
     what: &str,
 ) -> Opened {
     let deadline = Instant::now() + Duration::from_secs(60) + Duration::from_millis(10 * n as u64);
+    if n == 0 {
+        return Opened {
+            opened: 0,
+            failed: 0,
+            first_error: None,
+        };
+    }
     let mut out = Opened {
         opened: 0,
         failed: 0,

@@ -131,6 +131,8 @@ async fn every_subscriber_of_both_kinds_gets_both_changes_and_memory_is_read() {
         admin_password: ADMIN_PASSWORD.to_owned(),
         run: uuid_like(),
         n: 12,
+        sse: true,
+        ws: true,
         pid: Some(std::process::id()),
         reach_secs: 10.0,
         sources: 3,
