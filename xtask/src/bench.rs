@@ -3,18 +3,27 @@
 //!
 //! - [`gateway`]: `GET /api/products/:id` direct, through nginx and through the gateway.
 //! - [`assistant`]: `POST /assistant/chat` without an LLM, replies/s and p95.
-//! - [`stack`]: release builds, spare ports, the processes a benchmark starts.
+//! - [`orders`]: the shop's mix through the gateway at rising rates, event-to-client delay.
+//! - [`streams`]: N SSE + N WebSocket subscribers of one order: memory per stream, fan-out time.
+//! - [`footprint`]: each service's resident memory idle and after load, and its start-up time.
+//! - [`all`]: every benchmark in turn, then one summary of their targets.
+//! - [`stack`]: release builds, spare ports, the processes a benchmark starts, the whole
+//!   suite ([`stack::suite`]) and the `loadgen` crate's load generator run as a child.
 //! - [`wrk`]: the load generator's command and report; [`nginx`]: the reference proxy.
 //! - [`table`]: rows of figures as text, Markdown and JSON; [`machine`]: what it ran on.
 //!
 //! Everything a benchmark starts is stopped when it ends, also on failure
 //! ([`crate::cleanup::Cleanup`]).
 
+pub mod all;
 pub mod assistant;
+pub mod footprint;
 pub mod gateway;
 pub(crate) mod machine;
 mod nginx;
+pub mod orders;
 mod stack;
+pub mod streams;
 mod table;
 mod wrk;
 
@@ -31,19 +40,29 @@ pub enum Name {
     Gateway,
     /// The assistant's chat without an LLM.
     Assistant,
+    /// The shop's mix through the gateway at rising rates.
+    Orders,
+    /// Many live subscribers of one order.
+    Streams,
+    /// Each service's memory and start-up time.
+    Footprint,
+    /// All of them in turn.
+    All,
 }
 
 impl Name {
-    /// Parses `gateway` or `assistant`.
+    /// Parses `gateway`, `orders`, `streams`, `footprint`, `assistant` or `all`.
     pub fn parse(word: &str) -> Result<Self, String> {
         match word {
             "gateway" => Ok(Self::Gateway),
+            "orders" => Ok(Self::Orders),
+            "streams" => Ok(Self::Streams),
+            "footprint" => Ok(Self::Footprint),
             "assistant" => Ok(Self::Assistant),
-            "orders" | "streams" | "footprint" | "all" => Err(format!(
-                "`bench {word}` is not written yet (issue 9); available: gateway, assistant"
-            )),
+            "all" => Ok(Self::All),
             other => Err(format!(
-                "unknown benchmark `{other}`; available: gateway, assistant"
+                "unknown benchmark `{other}`; available: gateway, orders, streams, footprint, \
+                 assistant, all"
             )),
         }
     }
@@ -54,6 +73,10 @@ pub fn run(ctx: &Ctx, name: Name) -> Result<()> {
     match name {
         Name::Gateway => gateway::run(ctx),
         Name::Assistant => assistant::run(ctx),
+        Name::Orders => orders::run(ctx),
+        Name::Streams => streams::run(ctx),
+        Name::Footprint => footprint::run(ctx),
+        Name::All => all::run(ctx),
     }
 }
 
@@ -92,14 +115,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_gateway_and_assistant_benchmarks_exist_so_far() {
-        assert_eq!(Name::parse("gateway"), Ok(Name::Gateway));
-        assert_eq!(Name::parse("assistant"), Ok(Name::Assistant));
-        assert!(
-            Name::parse("orders")
-                .unwrap_err()
-                .contains("not written yet")
-        );
+    fn every_benchmark_of_issues_6_8_and_9_has_a_name() {
+        for (word, name) in [
+            ("gateway", Name::Gateway),
+            ("orders", Name::Orders),
+            ("streams", Name::Streams),
+            ("footprint", Name::Footprint),
+            ("assistant", Name::Assistant),
+            ("all", Name::All),
+        ] {
+            assert_eq!(Name::parse(word), Ok(name));
+        }
         assert!(Name::parse("nope").unwrap_err().contains("unknown"));
     }
 }

@@ -52,6 +52,19 @@ Commands:
                      wrk; installs nginx and wrk if missing; writes bench/results/gateway.{json,md}
   bench assistant    release build on a spare port, no LLM; 2,000 chat messages from 4 threads;
                      replies/s, p50/p95/p99/max; writes bench/results/assistant.{json,md}
+  bench orders       the seven services (release, spare ports, this run's databases) and the
+                     loadgen crate: browse, search, log in, order and follow the order's SSE
+                     stream through the gateway at rising rates until one is not sustained;
+                     orders/s, POST /orders p50/p99, change stored → SSE client p50/p99;
+                     writes bench/results/orders.{json,md}
+  bench streams      one order-service per step, 1,000, 5,000 and 10,000 SSE + as many
+                     WebSocket subscribers of one order from loadgen; memory per stream and
+                     the time one change takes to reach them all; writes
+                     bench/results/streams.{json,md}
+  bench footprint    the seven services' start-up time to healthy and resident memory idle
+                     and after an orders load; writes bench/results/footprint.{json,md}
+  bench all          gateway, orders, streams, footprint, assistant in turn, then one summary
+                     of every target (met or MISSED)
   drill [broker|database|service|network|all]
                      under a steady order load: RabbitMQ stopped for 20 s / MongoDB stopped
                      for 20 s / each service killed (SIGKILL) and restarted / order-service
@@ -204,7 +217,15 @@ mod tests {
         );
         assert!(parse_words("bench").is_err());
         assert!(parse_words("bench gateway orders").is_err());
-        assert!(parse_words("bench orders").is_err());
+        assert_eq!(
+            parse_words("bench orders"),
+            Ok(Command::Bench(bench::Name::Orders))
+        );
+        assert_eq!(
+            parse_words("bench all"),
+            Ok(Command::Bench(bench::Name::All))
+        );
+        assert!(parse_words("bench everything").is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The processes a benchmark runs: release builds, spare ports away from `up`'s 5000–5006,
 //! children started with their output in `.local/bench/logs/` and recorded for the drop
-//! guard, and waiting until they answer.
+//! guard, and waiting until they answer; [`suite`]: all seven services that way; the
+//! `loadgen` load generator run as a child whose JSON answer is read; `/proc` memory figures.
 
 use std::{
     fs::File,
@@ -10,9 +11,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 
-use crate::{cleanup::Started, ctx::Ctx, exec, health, proc};
+use crate::{cleanup::Started, ctx::Ctx, exec, health, json::Json, proc};
+
+pub mod suite;
 
 /// How long a process may take to answer after it started.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -132,6 +135,62 @@ fn tail(ctx: &Ctx, log: &Path) {
     eprintln!("---");
 }
 
+/// Runs the release `loadgen` with `args` (its progress on our stderr) and reads the JSON it
+/// prints. Values of the `--admin-password` option are shown as `***`.
+pub fn loadgen(ctx: &Ctx, label: &str, args: &[String]) -> Result<Json> {
+    let mut cmd = Command::new(ctx.paths.release_binary("loadgen"));
+    cmd.current_dir(&ctx.paths.root)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    let mut shown = Vec::new();
+    let mut hide = false;
+    for arg in args {
+        shown.push(if hide { "***".to_owned() } else { arg.clone() });
+        hide = arg == "--admin-password";
+    }
+    ctx.progress
+        .step(label, format!("$ loadgen {}", shown.join(" ")));
+    let output = cmd.output().context("cannot run loadgen")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("loadgen failed ({}); its output is above", output.status);
+    }
+    Json::parse(stdout.trim()).map_err(|e| anyhow!("loadgen printed no JSON ({e}): {stdout}"))
+}
+
+/// A `Vm…` figure (`VmRSS`, `VmHWM`) of `/proc/<pid>/status`, in KiB.
+pub fn vm_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The process id of the started process `label`.
+pub fn pid_of(started: &Started, label: &str) -> Option<u32> {
+    started
+        .processes
+        .iter()
+        .rev()
+        .find(|p| p.label == label)
+        .map(|p| p.child.id())
+}
+
+/// This run's part of database names, e-mail addresses and keys, so that no run sees
+/// another's data: the time in milliseconds and the process id, in hex.
+pub fn run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{now:x}{:x}", std::process::id())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +203,15 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), 4);
         assert!(ports.iter().all(|p| !(5000..=5006).contains(p)));
+    }
+
+    #[test]
+    fn memory_is_read_from_proc_and_run_ids_are_short_hex() {
+        let pid = std::process::id();
+        assert!(vm_kib(pid, "VmRSS").is_some_and(|kib| kib > 0));
+        assert!(vm_kib(pid, "VmHWM") >= vm_kib(pid, "VmRSS"));
+        assert_eq!(vm_kib(pid, "VmNothing"), None);
+        let run = run_id();
+        assert!(run.len() <= 24 && run.chars().all(|c| c.is_ascii_hexdigit()));
     }
 }

@@ -1,5 +1,7 @@
 //! The figures of one benchmark as rows, and those rows as a terminal table, a Markdown
-//! table and JSON; the ratio column compares each row with the baseline row.
+//! table and JSON; the ratio column compares each row with the baseline row. [`Grid`]: any
+//! other table of text cells (the `orders`, `streams` and `footprint` figures), and the units
+//! they are shown in.
 
 use super::wrk::Report;
 use crate::json::Json;
@@ -146,6 +148,86 @@ pub fn latency(us: f64) -> String {
     }
 }
 
+/// A header and rows of text cells: the first column left-aligned, the others right.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Grid {
+    /// Column titles.
+    pub header: Vec<String>,
+    /// Rows, each as long as the header.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Grid {
+    /// An empty table with these titles.
+    pub fn new(header: &[&str]) -> Self {
+        Self {
+            header: header.iter().map(|h| (*h).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Aligned columns for the terminal.
+    pub fn render_text(&self) -> String {
+        let all: Vec<&Vec<String>> = std::iter::once(&self.header).chain(&self.rows).collect();
+        let widths: Vec<usize> = (0..self.header.len())
+            .map(|c| {
+                all.iter()
+                    .map(|r| r.get(c).map_or(0, |cell| cell.chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for row in all {
+            let mut line = String::new();
+            for (c, width) in widths.iter().enumerate() {
+                let cell = row.get(c).map_or("", String::as_str);
+                if c == 0 {
+                    line.push_str(&format!("{cell:<width$}"));
+                } else {
+                    line.push_str(&format!("  {cell:>width$}"));
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A Markdown table.
+    pub fn render_markdown(&self) -> String {
+        let mut out = format!("| {} |\n|", self.header.join(" | "));
+        for c in 0..self.header.len() {
+            out.push_str(if c == 0 { " --- |" } else { " ---: |" });
+        }
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+        out
+    }
+}
+
+/// A latency given in milliseconds, for people ([`latency`]); `-` when unknown.
+pub fn ms(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_owned(), |ms| latency(ms * 1000.0))
+}
+
+/// A size given in bytes: `900 B`, `13.2 KiB`, `18.4 MiB`; `-` when unknown.
+pub fn size(bytes: Option<f64>) -> String {
+    match bytes {
+        None => "-".to_owned(),
+        Some(b) if b.abs() < 1024.0 => format!("{b:.0} B"),
+        Some(b) if b.abs() < 1024.0 * 1024.0 => format!("{:.1} KiB", b / 1024.0),
+        Some(b) => format!("{:.1} MiB", b / 1024.0 / 1024.0),
+    }
+}
+
+/// `met` or `MISSED`, as every benchmark reports a target.
+pub fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
 fn round(x: f64, places: i32) -> f64 {
     let scale = 10_f64.powi(places);
     (x * scale).round() / scale
@@ -241,5 +323,37 @@ through the gateway       12500  1.49 ms   1.25 s       0.63
             gateway.get("ratioTo_direct").and_then(Json::as_f64),
             Some(0.625)
         );
+    }
+
+    #[test]
+    fn a_grid_aligns_its_columns_and_renders_as_markdown() {
+        let mut grid = Grid::new(&["service", "idle", "after"]);
+        grid.rows.push(vec![
+            "gateway".into(),
+            size(Some(12.0 * 1048576.0)),
+            size(None),
+        ]);
+        grid.rows
+            .push(vec!["alert".into(), size(Some(900.0)), size(Some(2048.0))]);
+        assert_eq!(
+            grid.render_text(),
+            "\
+service      idle    after
+gateway  12.0 MiB        -
+alert       900 B  2.0 KiB
+"
+        );
+        assert_eq!(
+            grid.render_markdown(),
+            "\
+| service | idle | after |
+| --- | ---: | ---: |
+| gateway | 12.0 MiB | - |
+| alert | 900 B | 2.0 KiB |
+"
+        );
+        assert_eq!(ms(Some(1.5)), "1.50 ms");
+        assert_eq!(ms(None), "-");
+        assert_eq!((verdict(true), verdict(false)), ("met", "MISSED"));
     }
 }
