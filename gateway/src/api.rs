@@ -14,29 +14,35 @@ use axum::http::Method;
 use crate::access::Access;
 
 /// The route spec matching `method` and `path` (`/api/...`), with the path's parameters.
+/// Runs on every request: segments are compared in place, nothing is allocated until a
+/// route matches.
 pub fn find(
     method: &Method,
     path: &str,
 ) -> Option<(&'static RouteSpec, Vec<(&'static str, String)>)> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    ROUTES
+    let path = path.trim_end_matches('/');
+    let matches = |pattern: &str| {
+        let mut segments = path.split('/');
+        pattern.split('/').all(|p| {
+            segments
+                .next()
+                .is_some_and(|s| p == s || (p.starts_with('{') && p.ends_with('}')))
+        }) && segments.next().is_none()
+    };
+    let route = ROUTES
         .iter()
         .filter(|r| r.method == *method)
-        .find_map(|route| {
-            let pattern: Vec<&str> = route.path.split('/').collect();
-            if pattern.len() != segments.len() {
-                return None;
-            }
-            let mut params = Vec::new();
-            for (p, s) in pattern.iter().zip(&segments) {
-                match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                    Some(name) => params.push((name, (*s).to_owned())),
-                    None if p == s => {}
-                    None => return None,
-                }
-            }
-            Some((route, params))
+        .find(|r| matches(r.path))?;
+    let params = route
+        .path
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(p, s)| {
+            let name = p.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name, s.to_owned()))
         })
+        .collect();
+    Some((route, params))
 }
 
 /// Who may call `method` on `path`: the route's rule, or public for paths the table does not

@@ -6,9 +6,8 @@
 use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, Request},
     http::{HeaderMap, HeaderName, HeaderValue},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use shared::{
@@ -27,13 +26,19 @@ use crate::{
 const USER_ID: HeaderName = HeaderName::from_static("x-user-id");
 const USER_ROLE: HeaderName = HeaderName::from_static("x-user-role");
 
-/// The middleware.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Admits `request` and hands it to `next` (the proxy or the WebSocket relay), or refuses it.
+/// A plain function rather than a middleware layer: no boxed future and no state clone of its
+/// own per request.
+pub async fn guard<F, Fut>(state: AppState, request: Request, next: F) -> Response
+where
+    F: FnOnce(AppState, Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let class = RouteClass::of(request.method(), request.uri().path());
     let logout = is_logout(&request);
     match admit(&state, class, request).await {
         Ok((request, verdict, claims)) => {
-            let mut response = next.run(request).await;
+            let mut response = next(state.clone(), request).await;
             if logout
                 && response.status().is_success()
                 && let Some(claims) = &claims
@@ -71,7 +76,6 @@ async fn admit(
     class: RouteClass,
     request: Request,
 ) -> Result<(Request, Verdict, Option<Claims>), Refusal> {
-    let client = client_address(state, &request);
     let (mut parts, body) = request.into_parts();
     let claims: Option<Claims> = match bearer_token(&parts) {
         None => None,
@@ -79,7 +83,8 @@ async fn admit(
             Ok(claims) => Some(claims),
             Err(e) => {
                 // A bad token still counts against the address it came from.
-                let verdict = state.limits.check(class, &format!("ip:{client}"));
+                let key = format!("ip:{}", client_address(state, &parts));
+                let verdict = state.limits.check(class, key);
                 return Err((
                     if verdict.allowed { e } else { limited(verdict) },
                     Some(verdict),
@@ -87,10 +92,11 @@ async fn admit(
             }
         },
     };
-    let key = claims
-        .as_ref()
-        .map_or_else(|| format!("ip:{client}"), |c| format!("user:{}", c.sub));
-    let verdict = state.limits.check(class, &key);
+    let key = match &claims {
+        Some(c) => format!("user:{}", c.sub),
+        None => format!("ip:{}", client_address(state, &parts)),
+    };
+    let verdict = state.limits.check(class, key);
     if !verdict.allowed {
         return Err((limited(verdict), Some(verdict)));
     }
@@ -140,10 +146,10 @@ fn limited(verdict: Verdict) -> ApiError {
 }
 
 /// The client's address: the peer, or the configured trusted proxy header's last entry.
-fn client_address(state: &AppState, request: &Request) -> String {
+fn client_address(state: &AppState, request: &axum::http::request::Parts) -> String {
     let from_header = state.trusted_proxy_header.as_ref().and_then(|name| {
         request
-            .headers()
+            .headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
@@ -152,7 +158,7 @@ fn client_address(state: &AppState, request: &Request) -> String {
     });
     from_header.unwrap_or_else(|| {
         request
-            .extensions()
+            .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
     })
@@ -160,13 +166,10 @@ fn client_address(state: &AppState, request: &Request) -> String {
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF draft names).
 fn rate_headers(headers: &mut HeaderMap, verdict: Verdict) {
-    for (name, value) in [
-        ("ratelimit-limit", verdict.limit.to_string()),
-        ("ratelimit-remaining", verdict.remaining.to_string()),
-        ("ratelimit-reset", verdict.retry_after_secs.to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), v);
-        }
-    }
+    const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+    const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+    const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+    headers.insert(LIMIT, HeaderValue::from(verdict.limit));
+    headers.insert(REMAINING, HeaderValue::from(verdict.remaining));
+    headers.insert(RESET, HeaderValue::from(verdict.retry_after_secs));
 }

@@ -10,6 +10,8 @@
 //! - `api/`: the route table (access, query and body rules) and the OpenAPI document made from it.
 //! - `routes/`: `/api/health`, `/api/openapi.json`, `/api/docs`, the streaming proxy and the
 //!   WebSocket relay.
+//! - `telemetry`: request ids, spans, metrics and panics, in one layer (the gateway's
+//!   lighter version of `shared::telemetry::layer`).
 
 pub mod access;
 pub mod api;
@@ -19,6 +21,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod routing;
 pub mod state;
+pub mod telemetry;
 pub mod validate;
 
 use axum::Router;
@@ -72,28 +75,40 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
     let client = state::upstream_client(&config).map_err(std::io::Error::other)?;
-    let routes = std::sync::Arc::new(config.routes.clone());
-    let origins = config.cors_origins.clone();
+    let upstream = routes::proxy::upstream_client(&config);
     let limits = ratelimit::RateLimits::new(config.quotas);
     limits.purge_periodically(cancel.clone());
-    let read_timeout = config.read_timeout;
-    let (max_body_bytes, trusted_proxy_header, connect_timeout) = (
-        config.max_body_bytes,
-        config.trusted_proxy_header.clone(),
-        config.connect_timeout,
-    );
-    shared::server::run_service(&config.service, listener, cancel, move |infra| {
-        let state = AppState {
-            infra,
-            client,
-            routes,
-            limits,
-            max_body_bytes,
-            trusted_proxy_header,
-            connect_timeout,
-            read_timeout,
-        };
-        app(state, &origins)
-    })
-    .await
+    let infra = shared::server::Infra::connect(&config.service, &cancel).await?;
+    let health = infra.health.clone();
+    let state = AppState::new(state::Shared {
+        infra,
+        upstream,
+        client,
+        routes: std::sync::Arc::new(config.routes.clone()),
+        limits,
+        max_body_bytes: config.max_body_bytes,
+        trusted_proxy_header: config.trusted_proxy_header.clone(),
+        connect_timeout: config.connect_timeout,
+        read_timeout: config.read_timeout,
+    });
+    let router = finish(app(state, &config.cors_origins), health);
+    let grace = config.service.shutdown_grace;
+    let result = shared::server::serve(listener, router, cancel.clone(), grace).await;
+    cancel.cancel();
+    Ok(result?)
+}
+
+/// What `shared::server::finish` adds to every service (`/health`, `/metrics`, the 404
+/// fallback in our envelope), with the gateway's own telemetry layer instead of the shared one.
+fn finish(router: Router, health: shared::health::Health) -> Router {
+    // Install the recorder before the first request is counted.
+    let _ = shared::telemetry::metrics_handle();
+    router
+        .merge(health.router())
+        .route(
+            "/metrics",
+            axum::routing::get(shared::telemetry::metrics_endpoint),
+        )
+        .fallback(|| async { shared::ApiError::NotFound("no such route".to_owned()) })
+        .layer(telemetry::TelemetryLayer::default())
 }

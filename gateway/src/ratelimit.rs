@@ -121,14 +121,14 @@ impl RateLimits {
     }
 
     /// Counts one request of `class` from `key`.
-    pub fn check(&self, class: RouteClass, key: &str) -> Verdict {
+    pub fn check(&self, class: RouteClass, key: String) -> Verdict {
         let limit = match class {
             RouteClass::Auth => self.quotas.auth,
             RouteClass::Assistant => self.quotas.assistant,
             RouteClass::CatalogRead => self.quotas.catalog,
             RouteClass::Default => self.quotas.default,
         };
-        match self.limiters[Self::index(class)].check_key(&key.to_owned()) {
+        match self.limiters[Self::index(class)].check_key(&key) {
             Ok(snapshot) => Verdict {
                 limit,
                 remaining: snapshot.remaining_burst_capacity(),
@@ -217,17 +217,17 @@ mod tests {
             default: 1,
         });
         let verdicts: Vec<bool> = (0..4)
-            .map(|_| limits.check(RouteClass::Auth, "ip:1").allowed)
+            .map(|_| limits.check(RouteClass::Auth, "ip:1".to_owned()).allowed)
             .collect();
         assert_eq!(verdicts, [true, true, true, false]);
-        let refused = limits.check(RouteClass::Auth, "ip:1");
+        let refused = limits.check(RouteClass::Auth, "ip:1".to_owned());
         assert!(
             refused.retry_after_secs >= 1 && refused.retry_after_secs <= 21,
             "{refused:?}"
         );
-        assert!(limits.check(RouteClass::Auth, "ip:2").allowed);
+        assert!(limits.check(RouteClass::Auth, "ip:2".to_owned()).allowed);
         assert!(
-            limits.check(RouteClass::Default, "ip:1").allowed,
+            limits.check(RouteClass::Default, "ip:1".to_owned()).allowed,
             "classes are separate"
         );
     }

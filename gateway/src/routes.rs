@@ -6,25 +6,32 @@ pub mod proxy;
 pub mod ws;
 
 use axum::{
-    Router, middleware,
+    Router,
+    extract::{Request, State},
+    response::{IntoResponse, Response},
     routing::{any, get},
 };
 
-use crate::AppState;
+use crate::{AppState, guard::guard};
 
 /// `/api/health`, the API document, `/api/ws/...` and everything else under `/api`.
 pub fn router(state: AppState) -> Router {
-    let guarded = Router::new()
-        .route("/api/ws/{*rest}", get(ws::relay))
-        .route("/api/{*rest}", any(proxy::forward))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::guard::guard,
-        ));
     Router::new()
         .route("/api/health", get(health::aggregate))
         .route("/api/openapi.json", get(crate::api::docs::openapi_json))
         .route("/api/docs", get(crate::api::docs::page))
-        .merge(guarded)
+        .route("/api/ws/{*rest}", get(relay))
+        .route("/api/{*rest}", any(forward))
         .with_state(state)
+}
+
+async fn forward(State(state): State<AppState>, request: Request) -> Response {
+    guard(state, request, proxy::forward).await
+}
+
+async fn relay(State(state): State<AppState>, request: Request) -> Response {
+    guard(state, request, |state, request| async move {
+        ws::relay(state, request).await.into_response()
+    })
+    .await
 }

@@ -1,17 +1,37 @@
 //! What the gateway's handlers share.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use shared::server::Infra;
 
-use crate::routing::RouteTable;
+use crate::{routes::proxy::UpstreamClient, routing::RouteTable};
 
-/// Cheap to clone.
+/// Cheap to clone (one reference count): handlers receive a clone per request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// The state over `shared`.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Everything the handlers share.
+pub struct Shared {
     /// Redis and the health probes.
     pub infra: Infra,
-    /// One pooled HTTP client for every upstream.
+    /// The pooled client forwarded requests go through.
+    pub upstream: UpstreamClient,
+    /// A general client (health checks of the services).
     pub client: reqwest::Client,
     /// Which service owns which area.
     pub routes: Arc<RouteTable>,
@@ -28,13 +48,11 @@ pub struct AppState {
     pub trusted_proxy_header: Option<axum::http::HeaderName>,
 }
 
-/// One pooled client for every upstream, with the configured timeouts and no redirects
-/// (an upstream's redirect goes back to the caller as it is).
+/// One pooled client for the health checks, with the configured timeouts and no redirects.
 pub fn upstream_client(config: &crate::Config) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .pool_max_idle_per_host(64)
         .redirect(reqwest::redirect::Policy::none())
         .build()
 }

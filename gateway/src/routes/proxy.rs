@@ -3,17 +3,42 @@
 //! Bodies stream both ways (nothing is buffered, so SSE and large responses flow as they come).
 //! Hop-by-hop headers are dropped; the request id and the client address are forwarded. An
 //! upstream that cannot be reached or does not answer in time gives 503 `UPSTREAM_UNAVAILABLE`.
+//!
+//! The forwarding runs on hyper's pooled client rather than reqwest: the request is passed on
+//! as it came (its headers edited in place, its body as it is), without a URL parse, a body
+//! wrapper or a response conversion per request — reqwest's share of the gateway's profile
+//! under load.
+
+mod timed;
 
 use axum::{
     body::Body,
-    extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderName, header},
+    extract::{ConnectInfo, Request},
+    http::{HeaderMap, HeaderName, HeaderValue, Uri, Version, header, uri::PathAndQuery},
     response::{IntoResponse, Response},
 };
-use futures::TryStreamExt;
+use hyper_util::{
+    client::legacy::{Client, connect::HttpConnector},
+    rt::{TokioExecutor, TokioTimer},
+};
 use shared::ApiError;
 
 use crate::AppState;
+
+/// The pooled client every forwarded request goes through.
+pub type UpstreamClient = Client<HttpConnector, Body>;
+
+/// One pooled HTTP/1.1 client for every upstream, with the configured connect timeout.
+pub fn upstream_client(config: &crate::Config) -> UpstreamClient {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(config.connect_timeout));
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .pool_max_idle_per_host(64)
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
 
 /// Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -27,14 +52,15 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::UPGRADE,
 ];
 
-fn forwardable(headers: &HeaderMap) -> HeaderMap {
-    let mut out = headers.clone();
+const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// Drops what only concerns one connection, and the framing the next hop sets itself.
+fn strip(headers: &mut HeaderMap) {
     for name in &HOP_BY_HOP {
-        out.remove(name);
+        headers.remove(name);
     }
-    out.remove(header::HOST);
-    out.remove(header::CONTENT_LENGTH);
-    out
+    headers.remove(header::HOST);
+    headers.remove(header::CONTENT_LENGTH);
 }
 
 /// Counts an open event stream on `gateway_open_streams` for as long as it lives.
@@ -53,108 +79,80 @@ impl Drop for OpenStream {
     }
 }
 
-/// `stream`, failing when a chunk takes longer than `limit` to come.
-fn chunks_within<S>(
-    stream: S,
-    limit: std::time::Duration,
-) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>>
-where
-    S: futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
-{
-    futures::stream::unfold(Box::pin(stream), move |mut stream| async move {
-        match tokio::time::timeout(limit, futures::StreamExt::next(&mut stream)).await {
-            Ok(Some(item)) => Some((item, stream)),
-            Ok(None) => None,
-            Err(_) => {
-                let stalled = std::io::Error::new(std::io::ErrorKind::TimedOut, "upstream stalled");
-                Some((Err(stalled), stream))
-            }
-        }
-    })
+/// Forwards one request (already admitted by the guard).
+pub async fn forward(state: AppState, request: Request) -> Response {
+    match send(&state, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
 }
 
-/// Forwards one request.
-#[tracing::instrument(skip_all, fields(upstream))]
-pub async fn forward(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let path = request
-        .uri()
-        .path()
-        .strip_prefix("/api")
-        .unwrap_or_default()
-        .to_owned();
-    let Some((upstream, upstream_path)) = state.routes.resolve(&path) else {
+async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let path = parts.uri.path().strip_prefix("/api").unwrap_or_default();
+    let Some((upstream, upstream_path)) = state.routes.resolve(path) else {
         return Err(ApiError::NotFound(format!("no service serves /api{path}")));
     };
-    tracing::Span::current().record("upstream", upstream.name.as_str());
-    let query = request
-        .uri()
-        .query()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    let url = format!("{}{upstream_path}{query}", upstream.base_url);
+    let target = match parts.uri.query() {
+        Some(query) => format!("{}{upstream_path}?{query}", upstream.base_path()),
+        None => format!("{}{upstream_path}", upstream.base_path()),
+    };
+    let Ok(path_and_query) = PathAndQuery::try_from(target) else {
+        return Err(ApiError::NotFound(format!("no service serves /api{path}")));
+    };
+    let mut uri = upstream.uri_parts();
+    uri.path_and_query = Some(path_and_query);
+    parts.uri = Uri::from_parts(uri).map_err(ApiError::internal)?;
+    parts.version = Version::HTTP_11;
 
-    let client_ip = request
-        .extensions()
+    let client_ip = parts
+        .extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let (parts, body) = request.into_parts();
-    let mut headers = forwardable(&parts.headers);
+        .map(|c| c.0.ip());
+    strip(&mut parts.headers);
     if let Some(ip) = client_ip {
         let forwarded = match parts
             .headers
-            .get("x-forwarded-for")
+            .get(&FORWARDED_FOR)
             .and_then(|v| v.to_str().ok())
         {
             Some(prior) => format!("{prior}, {ip}"),
-            None => ip,
+            None => ip.to_string(),
         };
-        if let Ok(v) = forwarded.parse() {
-            headers.insert("x-forwarded-for", v);
+        if let Ok(v) = HeaderValue::try_from(forwarded) {
+            parts.headers.insert(FORWARDED_FOR, v);
         }
     }
-    let body = reqwest::Body::wrap_stream(body.into_data_stream());
+    parts.extensions = Default::default();
+
     let unavailable = |reason: &dyn std::fmt::Display| {
         tracing::warn!(upstream = %upstream.name, error = %reason, "upstream unavailable");
         ApiError::UpstreamUnavailable(upstream.name.clone())
     };
-    let send = state
-        .client
-        .request(parts.method, &url)
-        .headers(headers)
-        .body(body)
-        .send();
-    let upstream_response = match tokio::time::timeout(state.read_timeout, send).await {
+    let pending = state.upstream.request(Request::from_parts(parts, body));
+    let upstream_response = match tokio::time::timeout(state.read_timeout, pending).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => return Err(unavailable(&e)),
         Err(_) => return Err(unavailable(&"no answer within the timeout")),
     };
 
-    let status = upstream_response.status();
-    let headers = forwardable(upstream_response.headers());
-    let is_stream = headers
+    let (mut parts, body) = upstream_response.into_parts();
+    strip(&mut parts.headers);
+    let is_stream = parts
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let stream = upstream_response
-        .bytes_stream()
-        .map_err(std::io::Error::other);
-    let mut response = if is_stream {
+    let body = if is_stream {
         // Event streams are long-lived and quiet between events (the service heartbeats): no
         // per-chunk timeout, and a client that leaves drops the upstream stream with it.
-        // Counted while open; the guard moves with the stream and is dropped with it.
-        let open = OpenStream::new();
-        Body::from_stream(stream.map_ok(move |chunk| {
-            let _ = &open;
-            chunk
-        }))
-        .into_response()
+        // Counted while open; the guard lives in the body and is dropped with it.
+        Body::new(timed::Counted::new(body, OpenStream::new()))
     } else {
-        Body::from_stream(chunks_within(stream, state.read_timeout)).into_response()
+        Body::new(timed::Timed::new(body, state.read_timeout))
     };
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
+    let mut response = Response::new(body);
+    *response.status_mut() = parts.status;
+    *response.headers_mut() = parts.headers;
     Ok(response)
 }

@@ -6,7 +6,7 @@
 
 use axum::{
     extract::{
-        Request, State, WebSocketUpgrade,
+        Request, WebSocketUpgrade,
         ws::{self, WebSocket},
     },
     http::{HeaderName, request::Parts},
@@ -27,7 +27,7 @@ const FORWARDED: [HeaderName; 4] = [
 ];
 
 /// Relays one WebSocket.
-pub async fn relay(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn relay(state: AppState, request: Request) -> Result<Response, ApiError> {
     let (mut parts, _) = request.into_parts();
     let upgrade = <WebSocketUpgrade as axum::extract::FromRequestParts<()>>::from_request_parts(
         &mut parts,
