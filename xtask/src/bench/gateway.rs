@@ -203,12 +203,20 @@ fn report(ctx: &Ctx, table: &Table, machine: &Machine) -> Result<()> {
     print!("{}", table.render_text());
     println!("{targets}");
 
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let settings = format!(
         "wrk, {THREADS} threads, {CONNECTIONS} connections, {}s warm-up then {}s measured per \
-         row, on loopback, from a second process on the same machine",
+         row, on loopback, from a second process on the same machine. nginx: \
+         `worker_processes auto` ({cores} worker processes here, one per core), up to {} idle \
+         keep-alive connections to product-service per worker; gateway: tokio's default \
+         runtime ({cores} worker threads, one per core), up to 64 idle keep-alive \
+         connections to product-service. Both share the {cores} cores with wrk and \
+         product-service",
         WARM_UP.as_secs(),
-        MEASURE.as_secs()
+        MEASURE.as_secs(),
+        super::nginx::UPSTREAM_KEEPALIVE,
     );
+    println!("{settings}.");
     let json = Json::Object(vec![
         ("benchmark".into(), Json::String("gateway".into())),
         ("machine".into(), machine.to_json()),

@@ -19,8 +19,9 @@ pub struct Proxy {
 }
 
 /// Idle keep-alive connections each worker keeps to product-service; more than the
-/// benchmark's connections, so no request waits for a new TCP connection once warm.
-const UPSTREAM_KEEPALIVE: u32 = 64;
+/// benchmark's connections, so no request waits for a new TCP connection once warm (the
+/// gateway's pool keeps as many).
+pub const UPSTREAM_KEEPALIVE: u32 = 64;
 
 impl Proxy {
     /// The configuration: as many workers as cores, no access log, `/api/products/...`
