@@ -11,9 +11,11 @@
 //! milliseconds) to the event's arrival is noted.
 //!
 //! A stage is sustained when at least 95 % of the offered orders per second were placed,
-//! at most 1 % of requests failed, no session was skipped for too many in flight, and at
-//! least 99 % of the followed streams saw their order delivered. The stages stop after the
-//! first one that is not.
+//! at most 1 % of requests failed, no session was skipped for too many in flight, at least
+//! 99 % of the followed streams saw their order delivered, and the events' p99 delay stayed
+//! under a second (events lagging by seconds mean a backlog that grows: the orders are
+//! placed, but the suite is falling behind them). The stages stop after the first one that
+//! is not.
 
 use std::{
     collections::BTreeMap,
@@ -71,6 +73,8 @@ const MIN_ACHIEVED: f64 = 0.95;
 const MAX_ERROR_SHARE: f64 = 0.01;
 /// Share of followed streams that must see the order delivered.
 const MIN_FINISHED: f64 = 0.99;
+/// Longest p99 delay of the events of a sustained stage, in milliseconds.
+const MAX_EVENT_P99_MS: f64 = 1000.0;
 /// The password of the customers registered here.
 const PASSWORD: &str = "bench-password";
 
@@ -226,10 +230,12 @@ fn stage_json(notes: &Notes, rate: f64, count: usize, stage_secs: f64, start: In
     let errors: usize = notes.errors.values().sum();
     let error_share = errors as f64 / notes.requests.max(1) as f64;
     let finished_share = notes.streams_finished as f64 / notes.streams_opened.max(1) as f64;
+    let events = Summary::of(&notes.events);
     let sustained = per_sec >= MIN_ACHIEVED * rate
         && error_share <= MAX_ERROR_SHARE
         && notes.skipped == 0
-        && finished_share >= MIN_FINISHED;
+        && finished_share >= MIN_FINISHED
+        && events.p99 < MAX_EVENT_P99_MS;
     let latencies: serde_json::Map<String, Value> = notes
         .latencies
         .iter()
@@ -247,7 +253,7 @@ fn stage_json(notes: &Notes, rate: f64, count: usize, stage_secs: f64, start: In
         "firstError": notes.first_error,
         "skipped": notes.skipped,
         "latencyMs": latencies,
-        "eventToClientMs": Summary::of(&notes.events).to_json(),
+        "eventToClientMs": events.to_json(),
         "streams": { "opened": notes.streams_opened, "finished": notes.streams_finished },
     })
 }
@@ -457,6 +463,10 @@ mod tests {
         assert_eq!(failing["sustained"], false);
         let stuck = stage_json(&notes(100, 0, 100, 98), 10.0, 100, 10.0, start);
         assert_eq!(stuck["sustained"], false);
+        let mut lagging = notes(100, 0, 100, 100);
+        lagging.events.push(2500.0);
+        let lagging = stage_json(&lagging, 10.0, 100, 10.0, start);
+        assert_eq!(lagging["sustained"], false, "{lagging}");
     }
 
     #[test]

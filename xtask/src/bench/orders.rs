@@ -154,10 +154,13 @@ fn grid(figures: &Json) -> Grid {
     for stage in stages {
         let n = |path: &[&str]| stage.pointer(path).and_then(Json::as_f64);
         let whole = |path: &[&str]| n(path).map_or_else(|| "-".to_owned(), |x| format!("{x:.0}"));
-        let errors: f64 = stage
-            .get("errors")
-            .map(|e| e.members().iter().filter_map(|(_, v)| v.as_f64()).sum())
-            .unwrap_or(0.0);
+        let errors: u64 = stage.get("errors").map_or(0, |e| {
+            e.members()
+                .iter()
+                .filter_map(|(_, v)| v.as_f64())
+                .map(|n| n as u64)
+                .sum()
+        });
         grid.rows.push(vec![
             whole(&["offeredPerSec"]),
             n(&["ordersPerSec"]).map_or_else(|| "-".to_owned(), |x| format!("{x:.1}")),
@@ -172,7 +175,7 @@ fn grid(figures: &Json) -> Grid {
                 whole(&["streams", "finished"]),
                 whole(&["streams", "opened"])
             ),
-            format!("{errors:.0}"),
+            errors.to_string(),
             (if stage.get("sustained").and_then(Json::as_bool) == Some(true) {
                 "yes"
             } else {
@@ -221,8 +224,9 @@ fn settings() -> String {
          (one session in {LOGIN_EVERY}), `POST /api/orders` (one item, `Idempotency-Key`), \
          then `GET /api/orders/:id/stream` (SSE) until the order is `DELIVERED`. Fulfilment \
          {min}–{max} ms a step, polled every {poll} ms. A stage is sustained when ≥ 95 % of \
-         the offered orders/s were placed, ≤ 1 % of requests failed and ≥ 99 % of the \
-         streams saw their order delivered. Event→client: from the `at` order-service stores \
+         the offered orders/s were placed, ≤ 1 % of requests failed, ≥ 99 % of the \
+         streams saw their order delivered and the events' p99 delay stayed under 1 s (a \
+         growing backlog is not sustained). Event→client: from the `at` order-service stores \
          with the change (milliseconds, stamped just before the write) to the SSE event's \
          arrival, through the outbox relay, RabbitMQ, order-service's fan-out and the \
          gateway. Release builds, `RUST_LOG={}`, quotas too high to trip",
@@ -321,6 +325,7 @@ mod tests {
         assert_eq!(grid.rows[0][0], "5");
         assert_eq!(grid.rows[0][5], "12.50 ms");
         assert_eq!(grid.rows[0][8], "10/10");
+        assert_eq!(grid.rows[0][9], "0");
         assert_eq!(grid.rows[0][10], "yes");
     }
 }
