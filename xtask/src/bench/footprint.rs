@@ -39,6 +39,8 @@ pub struct Figures {
     pub startup_ms: f64,
     /// `VmRSS` idle, KiB.
     pub idle_kib: Option<u64>,
+    /// Of which anonymous (heap, stacks) and file-backed (the binary's pages), KiB.
+    pub idle_split_kib: (Option<u64>, Option<u64>),
     /// `VmRSS` after the load, KiB.
     pub after_kib: Option<u64>,
     /// `VmHWM` after the load, KiB.
@@ -72,10 +74,13 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ),
     );
     std::thread::sleep(SETTLE);
-    let idle: Vec<Option<u64>> = shop
+    let idle: Vec<_> = shop
         .members
         .iter()
-        .map(|m| stack::vm_kib(m.pid, "VmRSS"))
+        .map(|m| {
+            let read = |field| stack::vm_kib(m.pid, field);
+            (read("VmRSS"), (read("RssAnon"), read("RssFile")))
+        })
         .collect();
     let args = orders::loadgen_args(&shop.gateway_url(), &run, &[LOAD_RATE], LOAD_SECS)?;
     let load_figures = stack::loadgen(ctx, "footprint", &args)?;
@@ -83,10 +88,11 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         .members
         .iter()
         .zip(idle)
-        .map(|(m, idle_kib)| Figures {
+        .map(|(m, (idle_kib, idle_split_kib))| Figures {
             name: m.name.to_owned(),
             startup_ms: m.startup.as_secs_f64() * 1000.0,
             idle_kib,
+            idle_split_kib,
             after_kib: stack::vm_kib(m.pid, "VmRSS"),
             peak_kib: stack::vm_kib(m.pid, "VmHWM"),
         })
@@ -113,6 +119,7 @@ fn grid(figures: &[Figures]) -> Grid {
         "service",
         "start-up to healthy",
         "idle RSS",
+        "anon / file",
         "after load",
         "peak",
         "idle < 20 MiB",
@@ -122,6 +129,7 @@ fn grid(figures: &[Figures]) -> Grid {
             f.name.clone(),
             ms(Some(f.startup_ms)),
             kib(f.idle_kib),
+            format!("{} / {}", kib(f.idle_split_kib.0), kib(f.idle_split_kib.1)),
             kib(f.after_kib),
             kib(f.peak_kib),
             verdict(f.met()).to_owned(),
@@ -158,7 +166,8 @@ fn settings(placed: f64) -> String {
         "the seven services as release builds (`RUST_LOG={}`), started one after another, \
          customer-service first and the gateway last, each timed from its start until \
          `/health` answers (polled every 10 ms); idle = `VmRSS` {} s after the last was \
-         healthy; after load = `VmRSS` (and the peak, `VmHWM`) after one {LOAD_SECS} s stage \
+         healthy, split into anonymous memory (heap, stacks) and file-backed pages (mostly \
+         the binary's own code, shared with any other copy running); after load = `VmRSS` (and the peak, `VmHWM`) after one {LOAD_SECS} s stage \
          of the `orders` mix at {LOAD_RATE} orders/s offered through the gateway ({placed:.0} \
          orders placed and followed to delivery)",
         suite::LOG_LEVEL,
@@ -184,6 +193,8 @@ fn report(ctx: &Ctx, figures: &[Figures], placed: f64, machine: &Machine) -> Res
                     Json::Number((f.startup_ms * 10.0).round() / 10.0),
                 ),
                 ("idleRssKiB".into(), opt(f.idle_kib)),
+                ("idleRssAnonKiB".into(), opt(f.idle_split_kib.0)),
+                ("idleRssFileKiB".into(), opt(f.idle_split_kib.1)),
                 ("afterLoadRssKiB".into(), opt(f.after_kib)),
                 ("peakRssKiB".into(), opt(f.peak_kib)),
                 ("idleMet".into(), Json::Bool(f.met())),
@@ -231,6 +242,7 @@ mod tests {
             name: name.to_owned(),
             startup_ms: 312.5,
             idle_kib: Some(idle_mib * 1024),
+            idle_split_kib: (Some(idle_mib * 512), Some(idle_mib * 512)),
             after_kib: Some(idle_mib * 1024 + 512),
             peak_kib: None,
         }
@@ -253,7 +265,15 @@ mod tests {
         let grid = grid(&[service("gateway", 12)]);
         assert_eq!(
             grid.rows[0],
-            ["gateway", "312.50 ms", "12.0 MiB", "12.5 MiB", "-", "met"]
+            [
+                "gateway",
+                "312.50 ms",
+                "12.0 MiB",
+                "6.0 MiB / 6.0 MiB",
+                "12.5 MiB",
+                "-",
+                "met"
+            ]
         );
     }
 }
