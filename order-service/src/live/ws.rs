@@ -47,7 +47,10 @@ pub async fn upgrade(
     caller: Result<Caller, ApiError>,
 ) -> Response {
     let ws = match ws {
-        Ok(ws) => ws.max_message_size(64 * 1024),
+        // tungstenite's default read buffer is 128 KiB, zero-filled on the first read, so
+        // every idle socket held 140 KiB (`cargo xtask bench streams`); clients send only
+        // small JSON messages, and the buffer grows when one needs more.
+        Ok(ws) => ws.max_message_size(64 * 1024).read_buffer_size(4 * 1024),
         Err(e) => return ApiError::field("upgrade", e.body_text()).into_response(),
     };
     match caller {
