@@ -21,7 +21,7 @@ use serde_json::Value;
 use shared::{ApiError, auth::Caller, extract::ObjectIdPath};
 
 use super::{Filter, Subscription, messages};
-use crate::{domain::Order, events::StatusChanged, state::AppState, store::orders};
+use crate::{domain::Order, state::AppState, store::orders};
 
 fn event(kind: &str, data: &Value, id: Option<i64>) -> Event {
     let event = Event::default().event(kind).data(data.to_string());
@@ -105,17 +105,16 @@ fn live_events(subscription: Subscription, order: &Order) -> impl Stream<Item = 
             return None;
         }
         loop {
-            let change: std::sync::Arc<StatusChanged> = live.subscription.rx.recv().await?;
+            let change = live.subscription.rx.recv().await?;
             if change.index <= live.last {
                 continue;
             }
             live.last = change.index;
             live.done = change.new_status.is_final();
-            let out = event(
-                messages::STATUS_CHANGED,
-                &messages::status_changed(&change),
-                Some(change.index),
-            );
+            let out = Event::default()
+                .event(messages::STATUS_CHANGED)
+                .data(change.message.as_str())
+                .id(change.index.to_string());
             return Some((out, live));
         }
     })

@@ -135,7 +135,7 @@ async fn session(socket: WebSocket, state: AppState, caller: Caller) {
                 let last = s.last.entry(change.order_id.clone()).or_insert(-1);
                 if change.index <= *last { continue; }
                 *last = change.index;
-                if !send(&mut sink, &messages::status_changed(&change), &dropped).await { break None; }
+                if !send_text(&mut sink, change.message.clone(), &dropped).await { break None; }
                 heartbeat.reset();
                 if change.new_status.is_final() && s.open.remove(&change.order_id) && s.open.is_empty() && !s.all {
                     break Some((1000, "every followed order is complete"));
@@ -165,9 +165,17 @@ async fn send(
     message: &Value,
     dropped: &CancellationToken,
 ) -> bool {
-    let text = Message::Text(Utf8Bytes::from(message.to_string()));
+    send_text(sink, Utf8Bytes::from(message.to_string()), dropped).await
+}
+
+/// Writes one message already in text form (a change's shared message is not copied).
+async fn send_text(
+    sink: &mut SplitSink<WebSocket, Message>,
+    text: Utf8Bytes,
+    dropped: &CancellationToken,
+) -> bool {
     tokio::select! {
-        sent = sink.send(text) => sent.is_ok(),
+        sent = sink.send(Message::Text(text)) => sent.is_ok(),
         () = dropped.cancelled() => false,
         () = tokio::time::sleep(SEND_TIMEOUT) => false,
     }
