@@ -174,8 +174,14 @@ async fn send_text(
     text: Utf8Bytes,
     dropped: &CancellationToken,
 ) -> bool {
+    let mut send = sink.send(Message::Text(text));
+    // Usually the socket takes the frame at once: no timer for that (a fan-out to thousands
+    // of clients would arm and drop one per client).
+    if let Some(sent) = futures::FutureExt::now_or_never(&mut send) {
+        return sent.is_ok();
+    }
     tokio::select! {
-        sent = sink.send(Message::Text(text)) => sent.is_ok(),
+        sent = send => sent.is_ok(),
         () = dropped.cancelled() => false,
         () = tokio::time::sleep(SEND_TIMEOUT) => false,
     }
