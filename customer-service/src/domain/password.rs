@@ -27,6 +27,7 @@ impl Password {
 
     /// The argon2id hash (PHC string), computed on a blocking thread.
     pub async fn hash(self) -> Result<String, ApiError> {
+        let _turn = hashing().acquire().await.map_err(ApiError::internal)?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
             Argon2::default()
@@ -42,6 +43,15 @@ impl Password {
 /// Whether `attempt` matches the PHC `hash`, computed on a blocking thread. With no hash (an
 /// unknown account) a dummy hash is checked, so both cases take the same time.
 pub async fn verify(attempt: String, hash: Option<String>) -> Result<bool, ApiError> {
+    verify_in(hashing(), attempt, hash).await
+}
+
+async fn verify_in(
+    hashing: &tokio::sync::Semaphore,
+    attempt: String,
+    hash: Option<String>,
+) -> Result<bool, ApiError> {
+    let _turn = hashing.acquire().await.map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         let stored = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -56,6 +66,17 @@ pub async fn verify(attempt: String, hash: Option<String>) -> Result<bool, ApiEr
 
 /// The argon2id hash of a random string nobody knows, for timing-equal failures.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0TUrbYw0G8w+dGb3SFW1sUZu/kVOTIPFzUzU3wTC/L8";
+
+/// How many hashes run at once: one per core. Each argon2id computation holds 19 MiB; run
+/// unbounded on blocking threads, a burst of sign-ins left customer-service at 350 MiB (glibc
+/// keeps a memory arena per thread) and made every one of them slower, not more of them done.
+fn hashing() -> &'static tokio::sync::Semaphore {
+    static HASHING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    HASHING.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
 
 #[cfg(test)]
 mod tests {
@@ -90,5 +111,19 @@ mod tests {
             format!("{:?}", Password::parse("secret-enough").unwrap()),
             "Password(***)"
         );
+    }
+
+    #[tokio::test]
+    async fn hashing_waits_for_a_free_core() {
+        let hashing = tokio::sync::Semaphore::new(2);
+        let busy = hashing.acquire_many(2).await.unwrap();
+        let check = verify_in(&hashing, "whatever-password".to_owned(), None);
+        tokio::pin!(check);
+        assert!(futures::poll!(&mut check).is_pending());
+        drop(busy);
+        // The freed permits go to waiters first: the check was waiting for one.
+        assert_eq!(hashing.available_permits(), 1);
+        assert!(!check.await.unwrap());
+        assert_eq!(hashing.available_permits(), 2);
     }
 }
