@@ -416,3 +416,38 @@ async fn every_replica_gets_every_event_on_its_own_private_queue() {
     publisher.cancel.cancel();
     delete_topology(&publisher.bus).await;
 }
+
+#[tokio::test]
+async fn an_event_larger_than_a_frame_arrives_whole() {
+    let names = TestNames::new();
+    let t = connected_bus(&names, "test-consumer").await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _consuming = subscribed(t.bus.consume(
+        ConsumerSpec::new("large", &["thing.large"]),
+        move |event: Envelope| {
+            let _ = tx.send(event);
+            std::future::ready(Ok(()))
+        },
+    ))
+    .await;
+    // Ten times the frame size the bus asks the broker for (16 KiB).
+    let text: String = (0..160_000)
+        .map(|i| char::from(b'a' + u8::try_from(i % 26).unwrap()))
+        .collect();
+    let sent = Envelope::new(
+        "thing.large",
+        "test-publisher",
+        "corr-1",
+        json!({ "text": text }),
+    );
+
+    t.bus.publish(&sent).await.expect("published");
+
+    let received = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("the event in time")
+        .expect("an event");
+    assert_eq!(received, sent);
+    t.cancel.cancel();
+    delete_topology(&t.bus).await;
+}
