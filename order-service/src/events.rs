@@ -31,13 +31,9 @@ pub fn created(order: &Order, correlation_id: &str) -> Result<Envelope, serde_js
     .to_value()
 }
 
-/// `order.status_changed` from `before` to `after`.
-pub fn status_changed(
-    before: &Order,
-    after: &Order,
-    correlation_id: &str,
-) -> Result<Envelope, serde_json::Error> {
-    let data = StatusChanged {
+/// The change from `before` to `after`, as `order.status_changed` carries it.
+pub fn status_change(before: &Order, after: &Order) -> Result<StatusChanged, serde_json::Error> {
+    Ok(StatusChanged {
         order_id: after.id.to_hex(),
         customer_id: after.customer_id.clone(),
         old_status: before.status,
@@ -45,7 +41,16 @@ pub fn status_changed(
         at: rfc3339(after.updated_at),
         index: after.version,
         order: serde_json::to_value(after.view())?,
-    };
+    })
+}
+
+/// `order.status_changed` from `before` to `after`.
+pub fn status_changed(
+    before: &Order,
+    after: &Order,
+    correlation_id: &str,
+) -> Result<Envelope, serde_json::Error> {
+    let data = status_change(before, after)?;
     Envelope::new(
         keys::ORDER_STATUS_CHANGED,
         DEFAULTS.name,
