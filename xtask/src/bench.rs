@@ -103,6 +103,22 @@ fn ensure_program(ctx: &Ctx, program: &str, packages: &[&str]) -> Result<PathBuf
     })
 }
 
+/// Writes `bench/results/<name>.json` and `<name>.md` and says so.
+fn write_results(ctx: &Ctx, name: &str, json: &str, markdown: &str) -> Result<()> {
+    let json_path = result_path(ctx, &format!("{name}.json"))?;
+    std::fs::write(&json_path, json)
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    let md_path = result_path(ctx, &format!("{name}.md"))?;
+    std::fs::write(&md_path, markdown)
+        .with_context(|| format!("cannot write {}", md_path.display()))?;
+    println!(
+        "Written: {} and {}",
+        ctx.paths.show(&json_path),
+        ctx.paths.show(&md_path)
+    );
+    Ok(())
+}
+
 /// `bench/results/<file>`, its folder created.
 fn result_path(ctx: &Ctx, file: &str) -> Result<PathBuf> {
     let dir = ctx.paths.root.join("bench").join("results");

@@ -3,15 +3,13 @@
 
 use shared::testing::{TcpProxy, amqp_url, eventually, socket_addr_of};
 
-use crate::helpers::{Options, WAIT, spawn_with};
+use crate::helpers::{Options, TestApp, WAIT, spawn_with};
 
-#[tokio::test]
-async fn orders_placed_while_the_broker_is_cut_off_all_reach_processing_once_it_is_back() {
-    let proxy = std::sync::Arc::new(
-        TcpProxy::start(socket_addr_of(&amqp_url(), 5672))
-            .await
-            .unwrap(),
-    );
+/// order-service (fulfilment off) whose broker connection runs through a proxy the test can cut.
+async fn behind_a_proxy() -> (TcpProxy, TestApp) {
+    let proxy = TcpProxy::start(socket_addr_of(&amqp_url(), 5672))
+        .await
+        .unwrap();
     let url = proxy.rewrite(&amqp_url());
     let t = spawn_with(Options {
         fulfilment: false,
@@ -23,6 +21,12 @@ async fn orders_placed_while_the_broker_is_cut_off_all_reach_processing_once_it_
         ..Options::default()
     })
     .await;
+    (proxy, t)
+}
+
+#[tokio::test]
+async fn orders_placed_while_the_broker_is_cut_off_all_reach_processing_once_it_is_back() {
+    let (proxy, t) = behind_a_proxy().await;
     let lamp = t.product("Lamp", 3.0, 100).await;
     let buyer = t.customer();
 
@@ -77,22 +81,7 @@ async fn orders_placed_while_the_broker_is_cut_off_all_reach_processing_once_it_
 #[tokio::test]
 async fn a_change_reaches_this_replica_s_live_clients_while_the_broker_is_cut_off() {
     use crate::streams::{next_event, sse};
-    let proxy = std::sync::Arc::new(
-        TcpProxy::start(socket_addr_of(&amqp_url(), 5672))
-            .await
-            .unwrap(),
-    );
-    let url = proxy.rewrite(&amqp_url());
-    let t = spawn_with(Options {
-        fulfilment: false,
-        adjust: Box::new(move |c| {
-            if let Some(broker) = c.service.broker.as_mut() {
-                broker.url = url;
-            }
-        }),
-        ..Options::default()
-    })
-    .await;
+    let (proxy, t) = behind_a_proxy().await;
     let lamp = t.product("Lamp", 3.0, 10).await;
     let buyer = t.customer();
     let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]

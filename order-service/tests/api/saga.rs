@@ -256,6 +256,32 @@ async fn a_key_still_in_flight_answers_409_and_keys_expire() {
     cancel.cancel();
 }
 
+/// Leaves what a process killed mid-request leaves behind: the claim of `key`, still pending,
+/// for `body` (the request's own order may or may not have been stored). Returns the Redis key.
+async fn leave_pending_claim(
+    conn: &mut redis::aio::MultiplexedConnection,
+    t: &crate::helpers::TestApp,
+    customer: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> String {
+    let claim = format!(
+        "{}orders:idempotency:{customer}:{key}",
+        t.names.redis_prefix
+    );
+    let pending =
+        json!({ "state": "pending", "hash": order_service::idempotency::fingerprint(body) });
+    let _: () = redis::cmd("SET")
+        .arg(&claim)
+        .arg(pending.to_string())
+        .arg("PX")
+        .arg(60_000)
+        .query_async(conn)
+        .await
+        .unwrap();
+    claim
+}
+
 #[tokio::test]
 async fn a_retry_after_the_first_request_died_answers_the_order_it_stored() {
     let t = spawn_without_fulfilment().await;
@@ -266,24 +292,10 @@ async fn a_retry_after_the_first_request_died_answers_the_order_it_stored() {
         .place_with_key(&buyer.bearer, &body, Some("crash-1"))
         .await;
     assert_eq!(status, 201, "{first}");
-    // What a process killed between storing the order and keeping its answer leaves behind:
-    // the claim, still pending, for this key and body.
     let redis = redis::Client::open(shared::testing::redis_url()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let claim = format!(
-        "{}orders:idempotency:{}:crash-1",
-        t.names.redis_prefix, buyer.id
-    );
-    let pending =
-        json!({ "state": "pending", "hash": order_service::idempotency::fingerprint(&body) });
-    let _: () = redis::cmd("SET")
-        .arg(&claim)
-        .arg(pending.to_string())
-        .arg("PX")
-        .arg(60_000)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    // Killed between storing the order and keeping its answer.
+    let stored = leave_pending_claim(&mut conn, &t, &buyer.id, "crash-1", &body).await;
 
     let (status, again, headers) = t
         .place_with_key(&buyer.bearer, &body, Some("crash-1"))
@@ -291,18 +303,8 @@ async fn a_retry_after_the_first_request_died_answers_the_order_it_stored() {
     let (other_status, other, _) = t
         .place_with_key(&buyer.bearer, &body, Some("crash-2"))
         .await;
-    let early = format!(
-        "{}orders:idempotency:{}:crash-3",
-        t.names.redis_prefix, buyer.id
-    );
-    let _: () = redis::cmd("SET")
-        .arg(&early)
-        .arg(pending.to_string())
-        .arg("PX")
-        .arg(60_000)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    // Killed before storing anything.
+    let early = leave_pending_claim(&mut conn, &t, &buyer.id, "crash-3", &body).await;
     let (died_early, _, _) = t
         .place_with_key(&buyer.bearer, &body, Some("crash-3"))
         .await;
@@ -318,7 +320,7 @@ async fn a_retry_after_the_first_request_died_answers_the_order_it_stored() {
     );
     assert_eq!(t.order_count().await, 2);
     let _: () = redis::cmd("DEL")
-        .arg(&claim)
+        .arg(&stored)
         .arg(&early)
         .query_async(&mut conn)
         .await

@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 
 use super::{machine::Machine, stack, table::latency};
 use crate::{cleanup::Cleanup, ctx::Ctx, http, infra, json::Json};
@@ -470,18 +470,12 @@ fn report(ctx: &Ctx, figures: &Figures, machine: &Machine) -> Result<()> {
     print!("{}", render_text(figures));
     println!("{}", verdict(figures));
     println!("by intent (p95): {}", intents_line(figures));
-    let json_path = super::result_path(ctx, "assistant.json")?;
-    std::fs::write(&json_path, to_json(figures, machine).pretty())
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
-    let md_path = super::result_path(ctx, "assistant.md")?;
-    std::fs::write(&md_path, render_markdown(figures, machine))
-        .with_context(|| format!("cannot write {}", md_path.display()))?;
-    println!(
-        "Written: {} and {}",
-        ctx.paths.show(&json_path),
-        ctx.paths.show(&md_path)
-    );
-    Ok(())
+    super::write_results(
+        ctx,
+        "assistant",
+        &to_json(figures, machine).pretty(),
+        &render_markdown(figures, machine),
+    )
 }
 
 #[cfg(test)]

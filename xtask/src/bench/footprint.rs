@@ -214,9 +214,6 @@ fn report(ctx: &Ctx, figures: &[Figures], placed: f64, machine: &Machine) -> Res
             ]),
         ),
     ]);
-    let json_path = super::result_path(ctx, "footprint.json")?;
-    std::fs::write(&json_path, json.pretty())?;
-    let md_path = super::result_path(ctx, "footprint.md")?;
     let markdown = format!(
         "# Benchmark: footprint of the seven services\n\n`cargo xtask bench footprint`: {}.\n\n\
          {}\n{line}.\n\n## Machine\n\n{}",
@@ -224,13 +221,7 @@ fn report(ctx: &Ctx, figures: &[Figures], placed: f64, machine: &Machine) -> Res
         grid.render_markdown(),
         machine.to_markdown()
     );
-    std::fs::write(&md_path, markdown)?;
-    println!(
-        "Written: {} and {}",
-        ctx.paths.show(&json_path),
-        ctx.paths.show(&md_path)
-    );
-    Ok(())
+    super::write_results(ctx, "footprint", &json.pretty(), &markdown)
 }
 
 #[cfg(test)]

@@ -258,19 +258,8 @@ fn report(ctx: &Ctx, table: &Table, machine: &Machine) -> Result<()> {
             ]),
         ),
     ]);
-    let json_path = super::result_path(ctx, "gateway.json")?;
-    std::fs::write(&json_path, json.pretty())?;
-    let md_path = super::result_path(ctx, "gateway.md")?;
-    std::fs::write(
-        &md_path,
-        setup::markdown(table, machine, &settings, &targets),
-    )?;
-    println!(
-        "Written: {} and {}",
-        ctx.paths.show(&json_path),
-        ctx.paths.show(&md_path)
-    );
-    Ok(())
+    let markdown = setup::markdown(table, machine, &settings, &targets);
+    super::write_results(ctx, "gateway", &json.pretty(), &markdown)
 }
 
 fn round3(x: f64) -> f64 {

@@ -270,9 +270,6 @@ fn report(ctx: &Ctx, figures: &Json, machine: &Machine) -> Result<()> {
             ]),
         ),
     ]);
-    let json_path = super::result_path(ctx, "orders.json")?;
-    std::fs::write(&json_path, json.pretty())?;
-    let md_path = super::result_path(ctx, "orders.md")?;
     let markdown = format!(
         "# Benchmark: orders through the gateway\n\n`cargo xtask bench orders`: {}.\n\n{}\n\
          Other requests of the mix, p50 / p99:\n\n{}\n{}.\n\n## Machine\n\n{}",
@@ -282,13 +279,7 @@ fn report(ctx: &Ctx, figures: &Json, machine: &Machine) -> Result<()> {
         verdict.line,
         machine.to_markdown()
     );
-    std::fs::write(&md_path, markdown)?;
-    println!(
-        "Written: {} and {}",
-        ctx.paths.show(&json_path),
-        ctx.paths.show(&md_path)
-    );
-    Ok(())
+    super::write_results(ctx, "orders", &json.pretty(), &markdown)
 }
 
 #[cfg(test)]

@@ -384,9 +384,6 @@ fn report(ctx: &Ctx, steps: &Json, machine: &Machine) -> Result<()> {
             ]),
         ),
     ]);
-    let json_path = super::result_path(ctx, "streams.json")?;
-    std::fs::write(&json_path, json.pretty())?;
-    let md_path = super::result_path(ctx, "streams.md")?;
     let markdown = format!(
         "# Benchmark: live order streams\n\n`cargo xtask bench streams`: {}.\n\n{}\n{}.\n\n{}.\n\n\
          ## Machine\n\n{}",
@@ -396,13 +393,7 @@ fn report(ctx: &Ctx, steps: &Json, machine: &Machine) -> Result<()> {
         v.reach.0,
         machine.to_markdown()
     );
-    std::fs::write(&md_path, markdown)?;
-    println!(
-        "Written: {} and {}",
-        ctx.paths.show(&json_path),
-        ctx.paths.show(&md_path)
-    );
-    Ok(())
+    super::write_results(ctx, "streams", &json.pretty(), &markdown)
 }
 
 #[cfg(test)]
