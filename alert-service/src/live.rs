@@ -33,7 +33,7 @@ pub fn consume(bus: &Bus, hub: Hub) -> Consuming {
             let alert: Alert = event
                 .data_as()
                 .map_err(|e| HandlerError::Reject(format!("malformed alert.sent: {e}")))?;
-            let reached = hub.publish(Arc::new(alert));
+            let reached = hub::publish(&hub, Arc::new(alert));
             tracing::debug!(reached, "alert fanned out");
             Ok(())
         }

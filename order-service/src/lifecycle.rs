@@ -148,7 +148,7 @@ impl Orders {
             {
                 self.outbox.nudge();
                 if let Some(live) = &self.live {
-                    live.publish(std::sync::Arc::new(change_event));
+                    crate::live::hub::publish(live, std::sync::Arc::new(change_event));
                 }
                 metrics::counter!("order_status_changes_total", "to" => after.status.as_str())
                     .increment(1);

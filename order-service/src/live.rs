@@ -37,7 +37,7 @@ pub fn consume(bus: &Bus, hub: Hub) -> Consuming {
             let change: StatusChanged = event.data_as().map_err(|e| {
                 HandlerError::Reject(format!("malformed order.status_changed: {e}"))
             })?;
-            let reached = hub.publish(Arc::new(change));
+            let reached = hub::publish(&hub, Arc::new(change));
             tracing::debug!(reached, "status change fanned out");
             Ok(())
         }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod live;
 pub mod outbox;
 pub mod server;
 pub mod store;

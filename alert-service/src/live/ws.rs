@@ -150,7 +150,7 @@ async fn session(
         customer,
     };
     // Subscribe first, then replay: an alert made in between arrives live and is deduplicated.
-    let subscription = state.hub.subscribe(filter.clone());
+    let subscription = state.hub.subscribe("ws", filter.clone());
     let dropped = subscription.dropped();
     let cancel = state.cancel.clone();
     let mut heartbeat = tokio::time::interval(state.config.streams.heartbeat);

@@ -1,22 +1,10 @@
-//! The in-process fan-out: subscribers, each with a filter and a bounded buffer.
-//!
-//! Publishing never waits: an event is offered to every matching subscriber with `try_send`.
-//! A subscriber whose buffer is full is too slow; it is removed at once (logged, counted in
-//! `order_live_dropped_total`) and its `dropped` token fires, so its connection ends even if
-//! it is stuck writing to a client that does not read. Dropping a [`Subscription`] (the
-//! client went away) removes it at once. `order_live_streams` counts the open ones.
+//! order-service's live fan-out: the shared [`shared::live::Hub`] over order filters, its
+//! messages made once per change ([`LiveChange`]). Metrics: `order_live_streams`,
+//! `order_live_dropped_total` (by `kind`, `sse` or `ws`).
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
-    },
-};
+use std::{collections::HashSet, sync::Arc};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::events::StatusChanged;
 
@@ -75,149 +63,23 @@ impl Filter {
     }
 }
 
-struct Entry {
-    kind: &'static str,
-    filter: Filter,
-    tx: mpsc::Sender<Arc<LiveChange>>,
-    dropped: CancellationToken,
+impl shared::live::Filter for Filter {
+    const STREAMS_GAUGE: &'static str = "order_live_streams";
+    const DROPPED_COUNTER: &'static str = "order_live_dropped_total";
 }
 
-struct Inner {
-    next: AtomicU64,
-    buffer: usize,
-    subscribers: Mutex<HashMap<u64, Entry>>,
-}
+/// The fan-out of one process ([`shared::live::Hub`]). Cheap to clone.
+pub type Hub = shared::live::Hub<Filter, LiveChange>;
 
-/// The fan-out of one process. Cheap to clone.
-#[derive(Clone)]
-pub struct Hub {
-    inner: Arc<Inner>,
-}
+/// One subscriber's end ([`shared::live::Subscription`]).
+pub type Subscription = shared::live::Subscription<Filter, LiveChange>;
 
-impl Hub {
-    /// A hub whose subscribers buffer `buffer` events each.
-    pub fn new(buffer: usize) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                next: AtomicU64::new(1),
-                buffer: buffer.max(1),
-                subscribers: Mutex::new(HashMap::new()),
-            }),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
-        // A panic while holding the lock leaves the map consistent (every operation on it is
-        // a single insert, update or remove), so a poisoned lock is safe to keep using.
-        self.inner
-            .subscribers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// A new subscriber of `kind` (`sse` or `ws`, for logs and metrics) wanting `filter`.
-    pub fn subscribe(&self, kind: &'static str, filter: Filter) -> Subscription {
-        let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(self.inner.buffer);
-        let dropped = CancellationToken::new();
-        self.lock().insert(
-            id,
-            Entry {
-                kind,
-                filter,
-                tx,
-                dropped: dropped.clone(),
-            },
-        );
-        metrics::gauge!("order_live_streams", "kind" => kind).increment(1.0);
-        Subscription {
-            id,
-            hub: self.clone(),
-            rx,
-            dropped,
-        }
-    }
-
-    /// Offers `change` to every matching subscriber without waiting; returns how many took it.
-    pub fn publish(&self, change: Arc<StatusChanged>) -> usize {
-        let mut live: Option<Arc<LiveChange>> = None;
-        let mut subscribers = self.lock();
-        let mut reached = 0;
-        let mut gone = Vec::new();
-        for (id, entry) in subscribers.iter() {
-            if !entry.filter.matches(&change) {
-                continue;
-            }
-            let live = live.get_or_insert_with(|| Arc::new(LiveChange::new(change.clone())));
-            match entry.tx.try_send(live.clone()) {
-                Ok(()) => reached += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    tracing::warn!(subscriber = id, kind = entry.kind, order.id = %change.order_id,
-                        "live client too slow: buffer full; dropping it");
-                    metrics::counter!("order_live_dropped_total", "kind" => entry.kind)
-                        .increment(1);
-                    entry.dropped.cancel();
-                    gone.push(*id);
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
-            }
-        }
-        for id in gone {
-            if let Some(entry) = subscribers.remove(&id) {
-                metrics::gauge!("order_live_streams", "kind" => entry.kind).decrement(1.0);
-            }
-        }
-        reached
-    }
-
-    /// How many subscribers are connected.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether nobody is connected.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn update(&self, id: u64, change: impl FnOnce(&mut Filter)) {
-        if let Some(entry) = self.lock().get_mut(&id) {
-            change(&mut entry.filter);
-        }
-    }
-
-    fn remove(&self, id: u64) {
-        if let Some(entry) = self.lock().remove(&id) {
-            metrics::gauge!("order_live_streams", "kind" => entry.kind).decrement(1.0);
-        }
-    }
-}
-
-/// One subscriber's end: its buffer, and its place in the hub until dropped.
-pub struct Subscription {
-    id: u64,
-    hub: Hub,
-    /// The changes, in the order they were published.
-    pub rx: mpsc::Receiver<Arc<LiveChange>>,
-    dropped: CancellationToken,
-}
-
-impl Subscription {
-    /// Changes what this subscriber wants.
-    pub fn update(&self, change: impl FnOnce(&mut Filter)) {
-        self.hub.update(self.id, change);
-    }
-
-    /// Fires when the hub dropped this subscriber for being too slow.
-    pub fn dropped(&self) -> CancellationToken {
-        self.dropped.clone()
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.hub.remove(self.id);
-    }
+/// Offers `change` to every subscriber that follows it; returns how many took it.
+pub fn publish(hub: &Hub, change: Arc<StatusChanged>) -> usize {
+    hub.publish(
+        |filter| filter.matches(&change),
+        || Arc::new(LiveChange::new(change.clone())),
+    )
 }
 
 #[cfg(test)]
@@ -257,9 +119,9 @@ mod tests {
             },
         );
 
-        assert_eq!(hub.publish(change("o1", "c1")), 3);
-        assert_eq!(hub.publish(change("o2", "c1")), 2);
-        assert_eq!(hub.publish(change("o3", "c2")), 1);
+        assert_eq!(publish(&hub, change("o1", "c1")), 3);
+        assert_eq!(publish(&hub, change("o2", "c1")), 2);
+        assert_eq!(publish(&hub, change("o3", "c2")), 1);
 
         let first = one.rx.try_recv().unwrap();
         assert_eq!(first.order_id, "o1");
@@ -278,29 +140,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_subscriber_that_does_not_read_is_dropped_and_the_others_still_get_everything() {
-        let hub = Hub::new(2);
-        let slow = hub.subscribe("ws", Filter::order("o1"));
-        let mut fast = hub.subscribe("ws", Filter::order("o1"));
-
-        for _ in 0..10 {
-            hub.publish(change("o1", "c1"));
-            assert!(fast.rx.recv().await.is_some());
-        }
-
-        assert!(slow.dropped().is_cancelled());
-        assert_eq!(hub.len(), 1);
-    }
-
-    #[tokio::test]
     async fn a_closed_subscription_is_removed_at_once_and_filters_can_grow() {
         let hub = Hub::new(2);
         let sub = hub.subscribe("sse", Filter::default());
-        assert_eq!(hub.publish(change("o9", "c9")), 0);
+        assert_eq!(publish(&hub, change("o9", "c9")), 0);
         sub.update(|f| {
             f.orders.insert("o9".to_owned());
         });
-        assert_eq!(hub.publish(change("o9", "c9")), 1);
+        assert_eq!(publish(&hub, change("o9", "c9")), 1);
         drop(sub);
         assert!(hub.is_empty());
     }
