@@ -7,7 +7,7 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::Value;
-use shared::{ApiError, auth::Caller, error::ok};
+use shared::{ApiError, auth::Admin, error::ok};
 
 use super::{RangeQuery, bad_query, range};
 use crate::{reports, state::AppState};
@@ -24,10 +24,9 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all)]
 async fn daily_revenue(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
     let Query(q) = query.map_err(bad_query)?;
     let range = range(q.from.as_deref(), q.to.as_deref(), q.days, 30)?;
     Ok(ok(reports::daily_revenue(state.infra.db(), range).await?))
@@ -36,9 +35,8 @@ async fn daily_revenue(
 #[tracing::instrument(skip_all)]
 async fn dashboard_metrics(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
     Ok(ok(reports::dashboard_metrics(state.infra.db()).await?))
 }
 
@@ -51,10 +49,9 @@ struct TopQuery {
 #[tracing::instrument(skip_all)]
 async fn top_products(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     query: Result<Query<TopQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
     let Query(q) = query.map_err(bad_query)?;
     let limit = q.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {

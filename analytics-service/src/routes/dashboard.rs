@@ -6,7 +6,7 @@ use axum::{
     routing::get,
 };
 use serde_json::Value;
-use shared::{ApiError, auth::Caller, error::ok};
+use shared::{ApiError, auth::Admin, error::ok};
 
 use super::{RangeQuery, bad_query, range};
 use crate::{performance, reports, state::AppState};
@@ -23,21 +23,16 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all)]
 async fn business(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
     let Query(q) = query.map_err(bad_query)?;
     let range = range(q.from.as_deref(), q.to.as_deref(), q.days, 7)?;
     Ok(ok(reports::business(state.infra.db(), range).await?))
 }
 
 #[tracing::instrument(skip_all)]
-async fn performance(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
+async fn performance(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {
     Ok(ok(performance::gather(
         &state.client,
         &state.config.services,
@@ -46,7 +41,6 @@ async fn performance(
 }
 
 #[tracing::instrument(skip_all)]
-async fn assistant(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
+async fn assistant(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {
     Ok(ok(reports::assistant_stats(state.infra.db()).await?))
 }

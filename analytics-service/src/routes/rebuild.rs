@@ -9,7 +9,7 @@ use axum::{
 };
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use shared::{ApiError, auth::Caller, error::ok};
+use shared::{ApiError, auth::Admin, error::ok};
 
 use crate::{rebuild, state::AppState, store::jobs};
 
@@ -32,10 +32,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 #[tracing::instrument(skip_all)]
 async fn start(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     Bearer(token): Bearer,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require_admin()?;
     let token = match &state.config.service_token {
         Some(t) => t.expose_secret().to_owned(),
         None => {
@@ -58,7 +57,6 @@ async fn start(
 }
 
 #[tracing::instrument(skip_all)]
-async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require_admin()?;
+async fn status(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {
     Ok(ok(jobs::status(state.infra.db()).await?))
 }
