@@ -89,8 +89,6 @@ pub async fn run_with_hub(
             db,
             outbox: relay.nudge(),
             fulfilment: config.fulfilment,
-            live: Some(hub.clone()),
-            sequence: Default::default(),
         };
         relay.spawn(background.clone());
         events::consume(&bus, orders.clone());

@@ -7,11 +7,7 @@
 use bson::{Document, oid::ObjectId};
 use chrono::Utc;
 use mongodb::Database;
-use shared::{
-    ApiError,
-    events::{Envelope, keys},
-    outbox::Nudge,
-};
+use shared::{ApiError, outbox::Nudge};
 
 use crate::{
     config::FulfilmentConfig,
@@ -32,32 +28,6 @@ pub struct Orders {
     pub outbox: Nudge,
     /// Delays of the fulfilment schedule, stored with each change.
     pub fulfilment: FulfilmentConfig,
-    /// This replica's live clients: a change written here reaches them at once, without
-    /// waiting for the outbox relay and the broker (which still bring it to the other
-    /// replicas; clients drop the second copy by its history index).
-    pub live: Option<crate::live::Hub>,
-    /// Keeps a replica's changes of one order reaching its live clients in the order they
-    /// were written (two writes of an order, each followed by its publish, could otherwise
-    /// publish in the other order, and a client would drop the older change as stale).
-    pub sequence: Sequence,
-}
-
-/// Striped locks held from a change's write until its local publish.
-#[derive(Clone)]
-pub struct Sequence(std::sync::Arc<[tokio::sync::Mutex<()>]>);
-
-impl Default for Sequence {
-    fn default() -> Self {
-        Self((0..64).map(|_| tokio::sync::Mutex::new(())).collect())
-    }
-}
-
-impl Sequence {
-    fn of(&self, id: &ObjectId) -> &tokio::sync::Mutex<()> {
-        let bytes = id.bytes();
-        let stripe = usize::from(bytes[11]) | (usize::from(bytes[10]) << 8);
-        &self.0[stripe % self.0.len()]
-    }
 }
 
 /// What became of a change.
@@ -127,29 +97,17 @@ impl Orders {
                     });
                 }
             };
-            let change_event =
-                events::status_change(&before, &after).map_err(ApiError::internal)?;
             let mut staged = vec![
-                Envelope::new(
-                    keys::ORDER_STATUS_CHANGED,
-                    crate::DEFAULTS.name,
-                    correlation_id,
-                    &change_event,
-                )
-                .to_value()
-                .map_err(ApiError::internal)?,
+                events::status_changed(&before, &after, correlation_id)
+                    .map_err(ApiError::internal)?,
             ];
             if after.status == Status::Cancelled {
                 staged.push(events::cancelled(&after, correlation_id).map_err(ApiError::internal)?);
             }
-            let _in_order = self.sequence.of(&id).lock().await;
             if orders::replace_if_unchanged(&self.db, &before, &after, &staged, extra.clone())
                 .await?
             {
                 self.outbox.nudge();
-                if let Some(live) = &self.live {
-                    crate::live::hub::publish(live, std::sync::Arc::new(change_event));
-                }
                 metrics::counter!("order_status_changes_total", "to" => after.status.as_str())
                     .increment(1);
                 tracing::info!(order.id = %id, from = %before.status, to = %after.status, "order status changed");

@@ -59,8 +59,6 @@ async fn history_is_a_keyed_map_and_due_times_are_numbers_because_the_stand_in_m
         db: db.clone(),
         outbox: Nudge::default(),
         fulfilment: config.fulfilment,
-        live: None,
-        sequence: Default::default(),
     };
     let order = placed();
     orders::insert(&db, &order, &[]).await.unwrap();

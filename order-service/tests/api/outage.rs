@@ -34,12 +34,7 @@ async fn orders_placed_while_the_broker_is_cut_off_all_reach_processing_once_it_
     t.orders.app.wait_status("degraded", WAIT).await;
     let mut ids = Vec::new();
     for _ in 0..20 {
-        ids.push(
-            t.place_ok(&buyer, &[(&lamp, 2)]).await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(t.place_id(&buyer, &[(&lamp, 2)]).await);
     }
     assert_eq!(
         t.stock_of(&lamp).await,
@@ -73,60 +68,5 @@ async fn orders_placed_while_the_broker_is_cut_off_all_reach_processing_once_it_
         60,
         "each order.created reserved stock once"
     );
-    t.stop().await;
-}
-
-/// A change written on this replica reaches its live clients at once, without the outbox and
-/// the broker; the broker's copy, once it can be sent, is not shown twice.
-#[tokio::test]
-async fn a_change_reaches_this_replica_s_live_clients_while_the_broker_is_cut_off() {
-    use crate::streams::{next_event, sse};
-    let (proxy, t) = behind_a_proxy().await;
-    let lamp = t.product("Lamp", 3.0, 10).await;
-    let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    t.wait_for_status(&id, "PROCESSING").await;
-    let (status, mut events) = sse(
-        &t.orders.app.url(&format!("/orders/{id}/stream")),
-        &buyer.bearer,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert_eq!(next_event(&mut events).await.unwrap().event, "snapshot");
-
-    proxy.sever();
-    t.orders.app.wait_status("degraded", WAIT).await;
-    for next in ["SHIPPED", "DELIVERED"] {
-        let (code, body) = t
-            .request(
-                reqwest::Method::PATCH,
-                &format!("/orders/{id}/status"),
-                Some(&t.admin),
-                Some(&serde_json::json!({ "status": next })),
-            )
-            .await;
-        assert_eq!(code, 200, "{body}");
-    }
-    let shipped = next_event(&mut events).await.unwrap();
-    let delivered = next_event(&mut events).await.unwrap();
-
-    assert_eq!(shipped.event, "order.status_changed");
-    assert!(
-        shipped.data.contains("\"newStatus\":\"SHIPPED\""),
-        "{}",
-        shipped.data
-    );
-    assert!(
-        delivered.data.contains("\"newStatus\":\"DELIVERED\""),
-        "{}",
-        delivered.data
-    );
-    proxy.restore();
-    // DELIVERED is final: the stream ends after it, and the broker's copies never show.
-    assert!(next_event(&mut events).await.is_none());
     t.stop().await;
 }
