@@ -20,10 +20,7 @@ async fn admins_make_legal_transitions_and_illegal_ones_are_409() {
     let t = spawn_without_fulfilment().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     t.wait_for_status(&id, "PROCESSING").await;
 
     let (by_customer, _) = set(&t, &id, &buyer.bearer, json!({ "status": "SHIPPED" })).await;
@@ -78,10 +75,7 @@ async fn an_admin_ships_with_a_given_carrier_and_cannot_take_over_the_stock_saga
     let t = spawn_without_fulfilment().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     t.wait_for_status(&id, "PROCESSING").await;
 
     let (carrier_too_early, _) = set(

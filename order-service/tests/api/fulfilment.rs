@@ -24,10 +24,7 @@ async fn an_order_ships_then_arrives_by_itself_with_carrier_tracking_and_estimat
     let t = spawn_app().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
 
     let delivered = t.wait_for_status(&id, "DELIVERED").await;
 
@@ -56,12 +53,7 @@ async fn two_replicas_never_advance_an_order_twice() {
     let buyer = t.customer();
     let mut ids = Vec::new();
     for _ in 0..10 {
-        ids.push(
-            t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(t.place_id(&buyer, &[(&lamp, 1)]).await);
     }
 
     for id in &ids {
@@ -85,10 +77,7 @@ async fn a_switched_off_schedule_keeps_its_due_times_and_a_restart_resumes_it() 
     .await;
     let lamp = t.product("Lamp", 1.0, 100).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     t.wait_for_status(&id, "PROCESSING").await;
     let oid = ObjectId::parse_str(&id).unwrap();
     eventually("the next step to be overdue", WAIT, || async {

@@ -92,10 +92,7 @@ async fn a_stream_resumed_with_last_event_id_replays_what_was_missed_without_a_g
     let t = spawn_without_fulfilment().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     t.wait_for_status(&id, "PROCESSING").await;
     for status in ["SHIPPED", "DELIVERED"] {
         let (code, _) = t
@@ -141,10 +138,7 @@ async fn idle_streams_send_heartbeats() {
     let t = spawn_without_fulfilment().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     t.wait_for_status(&id, "PROCESSING").await;
 
     let raw = sse_raw_until(
@@ -199,10 +193,7 @@ async fn closed_streams_are_removed_at_once_and_counted_on_metrics() {
     let t = spawn_without_fulfilment().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     let (_, mut events) = sse(
         &t.orders.app.url(&format!("/orders/{id}/stream")),
         &buyer.bearer,

@@ -31,10 +31,7 @@ async fn a_subscriber_on_one_replica_sees_changes_made_through_the_other() {
     let b = second_replica(&t, false).await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     t.wait_for_status(&id, "PROCESSING").await;
     let mut socket = ws(&b.app.base_url, Some(&buyer.bearer)).await;
     subscribe(&mut socket, &id).await;

@@ -113,6 +113,12 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// Places an order that must be accepted; returns its id.
+    pub async fn place_id(&self, who: &Customer, items: &[(&str, u32)]) -> String {
+        let order = self.place_ok(who, items).await;
+        order["id"].as_str().expect("an order id").to_owned()
+    }
+
     /// `GET /orders/{id}`.
     pub async fn order(&self, id: &str, bearer: &str) -> (u16, Value) {
         self.request(Method::GET, &format!("/orders/{id}"), Some(bearer), None)

@@ -121,10 +121,7 @@ async fn a_redelivered_stock_answer_changes_nothing() {
     let t = spawn_without_fulfilment().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
-    let id = t.place_ok(&buyer, &[(&lamp, 1)]).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
     let before = t.wait_for_status(&id, "PROCESSING").await;
     let queue = t.bus.queue_name("order.stock");
     let seen = consumed(&t.orders.app.get_text("/metrics").await, &queue).await;
