@@ -50,28 +50,33 @@ where
             rate_headers(response.headers_mut(), verdict);
             response
         }
-        Err((error, verdict)) => {
-            if matches!(error, ApiError::RateLimited { .. }) {
-                metrics::counter!("gateway_rate_limited_total", "class" => class.as_str())
-                    .increment(1);
-            }
-            let mut response = error.into_response();
-            if let Some(verdict) = verdict {
-                rate_headers(response.headers_mut(), verdict);
-            }
-            response
-        }
+        Err(refusal) => refused(class, refusal),
     }
 }
 
-type Refusal = (ApiError, Option<Verdict>);
+/// What refuses a request: the error, and the rate limit's verdict when it was consulted.
+pub(crate) type Refusal = (ApiError, Option<Verdict>);
+
+/// The answer to a refused request (counted when it was rate limited).
+pub(crate) fn refused(class: RouteClass, (error, verdict): Refusal) -> Response {
+    if matches!(error, ApiError::RateLimited { .. }) {
+        metrics::counter!("gateway_rate_limited_total", "class" => class.as_str()).increment(1);
+    }
+    let mut response = error.into_response();
+    if let Some(verdict) = verdict {
+        rate_headers(response.headers_mut(), verdict);
+    }
+    response
+}
 
 fn is_logout(request: &Request) -> bool {
     request.method() == axum::http::Method::POST
         && request.uri().path().trim_end_matches('/') == "/api/auth/logout"
 }
 
-async fn admit(
+/// Checks `request` (identity, rate limit, role rule, validation) and returns it ready to
+/// forward: the caller's `x-user-*` headers set, any such header from outside removed.
+pub(crate) async fn admit(
     state: &AppState,
     class: RouteClass,
     request: Request,
@@ -165,7 +170,7 @@ fn client_address(state: &AppState, request: &axum::http::request::Parts) -> Str
 }
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF draft names).
-fn rate_headers(headers: &mut HeaderMap, verdict: Verdict) {
+pub(crate) fn rate_headers(headers: &mut HeaderMap, verdict: Verdict) {
     const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
     const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
     const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");

@@ -10,6 +10,9 @@
 //! - `api/`: the route table (access, query and body rules) and the OpenAPI document made from it.
 //! - `routes/`: `/api/health`, `/api/openapi.json`, `/api/docs`, the streaming proxy and the
 //!   WebSocket relay.
+//! - `lane`: the fast lane — bodiless `GET`/`HEAD`/`DELETE` requests proxied straight off
+//!   the connection, through the same `guard`; `serve`: the accept loop that hands every
+//!   other request to hyper and the router.
 //! - `telemetry`: request ids, spans, metrics and panics, in one layer (the gateway's
 //!   lighter version of `shared::telemetry::layer`).
 
@@ -17,9 +20,11 @@ pub mod access;
 pub mod api;
 pub mod config;
 pub mod guard;
+pub mod lane;
 pub mod ratelimit;
 pub mod routes;
 pub mod routing;
+pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod validate;
@@ -35,6 +40,12 @@ pub use state::AppState;
 
 /// The gateway's routes over `state`, with CORS from `cors_origins`.
 pub fn app(state: AppState, cors_origins: &[String]) -> Router {
+    response_layers(routes::router(state), cors_origins)
+}
+
+/// What every answer gets on its way out: CORS, and security headers unless the service set
+/// its own. (The fast lane reads off these layers what they add.)
+fn response_layers(router: Router, cors_origins: &[String]) -> Router {
     use axum::http::{HeaderName, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer;
     let header = |name: &'static str, value: &'static str| {
@@ -43,8 +54,7 @@ pub fn app(state: AppState, cors_origins: &[String]) -> Router {
             HeaderValue::from_static(value),
         )
     };
-    // Headers every answer carries unless the service set its own.
-    routes::router(state)
+    router
         .layer(cors(cors_origins))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("x-frame-options", "DENY"))
@@ -91,16 +101,31 @@ pub async fn run(
         connect_timeout: config.connect_timeout,
         read_timeout: config.read_timeout,
     });
-    let router = finish(app(state, &config.cors_origins), health);
+    let telemetry = telemetry::TelemetryLayer::default();
+    let origins = &config.cors_origins;
+    let lane = lane::Lane::new(&state, |r| response_layers(r, origins), telemetry.clone()).await;
+    let router = finish(app(state.clone(), origins), health, telemetry);
     let grace = config.service.shutdown_grace;
-    let result = shared::server::serve(listener, router, cancel.clone(), grace).await;
+    let result = serve::serve(
+        listener,
+        router,
+        state,
+        std::sync::Arc::new(lane),
+        cancel.clone(),
+        grace,
+    )
+    .await;
     cancel.cancel();
     Ok(result?)
 }
 
 /// What `shared::server::finish` adds to every service (`/health`, `/metrics`, the 404
 /// fallback in our envelope), with the gateway's own telemetry layer instead of the shared one.
-fn finish(router: Router, health: shared::health::Health) -> Router {
+fn finish(
+    router: Router,
+    health: shared::health::Health,
+    telemetry: telemetry::TelemetryLayer,
+) -> Router {
     // Install the recorder before the first request is counted.
     let _ = shared::telemetry::metrics_handle();
     router
@@ -110,5 +135,5 @@ fn finish(router: Router, health: shared::health::Health) -> Router {
             axum::routing::get(shared::telemetry::metrics_endpoint),
         )
         .fallback(|| async { shared::ApiError::NotFound("no such route".to_owned()) })
-        .layer(telemetry::TelemetryLayer::default())
+        .layer(telemetry)
 }

@@ -30,7 +30,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 /// A fresh request id: a UUID v7 (sorts by time in logs) from thread-local randomness.
-fn new_request_id() -> HeaderValue {
+pub(crate) fn new_request_id() -> HeaderValue {
     use rand::Rng;
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -82,6 +82,13 @@ impl Handles {
 #[derive(Clone, Default)]
 pub struct TelemetryLayer {
     handles: Arc<Handles>,
+}
+
+impl TelemetryLayer {
+    /// Counts a request served outside the router (the fast lane) as the layer would.
+    pub(crate) fn record(&self, method: &Method, route: &Arc<str>, status: u16, seconds: f64) {
+        self.handles.record(method, route, status, seconds);
+    }
 }
 
 impl<S> Layer<S> for TelemetryLayer {

@@ -41,7 +41,7 @@ pub fn upstream_client(config: &crate::Config) -> UpstreamClient {
 }
 
 /// Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
-const HOP_BY_HOP: [HeaderName; 8] = [
+pub(crate) const HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,
@@ -55,7 +55,7 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Drops what only concerns one connection, and the framing the next hop sets itself.
-fn strip(headers: &mut HeaderMap) {
+pub(crate) fn strip(headers: &mut HeaderMap) {
     for name in &HOP_BY_HOP {
         headers.remove(name);
     }
@@ -63,11 +63,23 @@ fn strip(headers: &mut HeaderMap) {
     headers.remove(header::CONTENT_LENGTH);
 }
 
+/// Adds the client's address to `x-forwarded-for` (after any addresses already there).
+pub(crate) fn forwarded_for(headers: &mut HeaderMap, client_ip: Option<std::net::IpAddr>) {
+    let Some(ip) = client_ip else { return };
+    let forwarded = match headers.get(&FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(prior) => format!("{prior}, {ip}"),
+        None => ip.to_string(),
+    };
+    if let Ok(v) = HeaderValue::try_from(forwarded) {
+        headers.insert(FORWARDED_FOR, v);
+    }
+}
+
 /// Counts an open event stream on `gateway_open_streams` for as long as it lives.
-struct OpenStream;
+pub(crate) struct OpenStream;
 
 impl OpenStream {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         metrics::gauge!("gateway_open_streams").increment(1.0);
         Self
     }
@@ -110,19 +122,7 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     strip(&mut parts.headers);
-    if let Some(ip) = client_ip {
-        let forwarded = match parts
-            .headers
-            .get(&FORWARDED_FOR)
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(prior) => format!("{prior}, {ip}"),
-            None => ip.to_string(),
-        };
-        if let Ok(v) = HeaderValue::try_from(forwarded) {
-            parts.headers.insert(FORWARDED_FOR, v);
-        }
-    }
+    forwarded_for(&mut parts.headers, client_ip);
     parts.extensions = Default::default();
 
     let unavailable = |reason: &dyn std::fmt::Display| {
