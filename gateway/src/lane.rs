@@ -40,7 +40,7 @@ use tracing::Instrument;
 use crate::{
     AppState, guard,
     ratelimit::{RouteClass, Verdict},
-    routes::proxy::{self, OpenStream},
+    routes::proxy::OpenStream,
     telemetry::{self, TelemetryLayer},
 };
 use upstream::{Pool, Relayed};
@@ -205,7 +205,7 @@ impl Lane {
         request: Request,
         stop: &CancellationToken,
     ) -> (StatusCode, bool) {
-        let (mut parts, _) = request.into_parts();
+        let (parts, _) = request.into_parts();
         let method = parts.method.clone();
         let path = parts.uri.path().strip_prefix("/api").unwrap_or_default();
         let Some((upstream, upstream_path)) = state.routes.resolve(path) else {
@@ -223,17 +223,17 @@ impl Lane {
             let error = ApiError::UpstreamUnavailable(upstream.name.clone());
             return exchange.refuse(self, error, &method).await;
         };
-        let target = match parts.uri.query() {
-            Some(query) => format!("{}{upstream_path}?{query}", upstream.base_path()),
-            None => format!("{}{upstream_path}", upstream.base_path()),
+        let target = wire::Target {
+            base_path: upstream.base_path(),
+            path: &upstream_path,
+            query: parts.uri.query(),
         };
         let client_ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         // (Hop-by-hop headers were left out when the head was parsed.)
-        proxy::forwarded_for(&mut parts.headers, client_ip);
-        let head = wire::request_head(&method, &target, authority, &parts.headers);
+        let head = wire::request_head(&method, &target, authority, &parts.headers, client_ip);
         let sent = upstream::send(
             pool,
             &head,
@@ -322,7 +322,6 @@ impl Lane {
         verdict: Verdict,
         close: bool,
     ) -> Vec<u8> {
-        use std::io::Write;
         let mut out = Vec::with_capacity(head.lines.len() + 512);
         out.extend_from_slice(b"HTTP/1.1 ");
         out.extend_from_slice(head.status.as_str().as_bytes());
@@ -330,11 +329,15 @@ impl Lane {
         out.extend_from_slice(head.status.canonical_reason().unwrap_or("").as_bytes());
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&head.lines);
-        let _ = write!(
-            out,
-            "ratelimit-limit: {}\r\nratelimit-remaining: {}\r\nratelimit-reset: {}\r\n",
-            verdict.limit, verdict.remaining, verdict.retry_after_secs
-        );
+        for (name, n) in [
+            (&b"ratelimit-limit: "[..], u64::from(verdict.limit)),
+            (b"ratelimit-remaining: ", u64::from(verdict.remaining)),
+            (b"ratelimit-reset: ", verdict.retry_after_secs),
+        ] {
+            out.extend_from_slice(name);
+            push_decimal(&mut out, n);
+            out.extend_from_slice(b"\r\n");
+        }
         let extra = std::iter::once((&self.watch[0], id))
             .chain(self.added.iter().map(|(name, value)| (name, value)));
         for (i, (name, value)) in extra.enumerate() {
@@ -386,6 +389,21 @@ impl Exchange<'_> {
     }
 }
 
+/// `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 /// `HTTP/1.1 <status>`, the headers and the blank line.
 fn response_head(status: StatusCode, headers: &HeaderMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
@@ -397,4 +415,16 @@ fn response_head(status: StatusCode, headers: &HeaderMap) -> Vec<u8> {
     wire::write_headers(&mut out, headers);
     out.extend_from_slice(b"\r\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimals_are_written_as_itoa_would() {
+        for n in [0, 7, 10, 999_999_999, u64::MAX] {
+            let mut out = Vec::new();
+            super::push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
+    }
 }

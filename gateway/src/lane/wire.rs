@@ -113,21 +113,76 @@ fn proxied(target: &str) -> bool {
         || matches!(rest, "health" | "openapi.json" | "docs"))
 }
 
-/// `method target HTTP/1.1`, `host`, then `headers`: a request head for the upstream.
+/// Where a request goes: the path on the service, with the query it came with.
+pub struct Target<'a> {
+    /// The service URL's path (usually empty).
+    pub base_path: &'a str,
+    /// The path after `/api`.
+    pub path: &'a str,
+    /// The query, without its `?`.
+    pub query: Option<&'a str>,
+}
+
+/// `method target HTTP/1.1`, `host`, `headers`, then `x-forwarded-for` with `client`
+/// appended to any addresses it had: a request head for the upstream, written in one go.
 pub fn request_head(
     method: &Method,
-    target: &str,
+    target: &Target<'_>,
     authority: &str,
     headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256 + target.len());
+    use std::io::Write;
+    const FORWARDED_FOR: &str = "x-forwarded-for";
+    let lines: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let mut out = Vec::with_capacity(
+        128 + target.base_path.len()
+            + target.path.len()
+            + target.query.map_or(0, str::len)
+            + authority.len()
+            + lines,
+    );
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(target.base_path.as_bytes());
+    out.extend_from_slice(target.path.as_bytes());
+    if let Some(query) = target.query {
+        out.push(b'?');
+        out.extend_from_slice(query.as_bytes());
+    }
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     out.extend_from_slice(authority.as_bytes());
     out.extend_from_slice(b"\r\n");
-    write_headers(&mut out, headers);
+    let mut prior = None;
+    for (name, value) in headers {
+        if name.as_str() == FORWARDED_FOR {
+            prior = Some(value);
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    match (prior, client) {
+        (Some(prior), Some(ip)) => {
+            out.extend_from_slice(b"x-forwarded-for: ");
+            out.extend_from_slice(prior.as_bytes());
+            let _ = write!(out, ", {ip}\r\n");
+        }
+        (None, Some(ip)) => {
+            let _ = write!(out, "x-forwarded-for: {ip}\r\n");
+        }
+        (Some(prior), None) => {
+            out.extend_from_slice(b"x-forwarded-for: ");
+            out.extend_from_slice(prior.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        (None, None) => {}
+    }
     out.extend_from_slice(b"\r\n");
     out
 }
@@ -413,6 +468,31 @@ mod tests {
         ));
         let (parsed, _) = parse("GET /api/p HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n");
         assert!(matches!(parsed, Parsed::Complete(_, true)));
+    }
+
+    #[test]
+    fn the_upstream_head_has_the_target_host_headers_and_the_client_appended_to_x_forwarded_for() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-a", HeaderValue::from_static("1"));
+        headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+        let target = Target {
+            base_path: "/base",
+            path: "/products/1",
+            query: Some("q=2"),
+        };
+        let ip = Some(peer().ip());
+        let head = request_head(&Method::GET, &target, "svc:80", &headers, ip);
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "GET /base/products/1?q=2 HTTP/1.1\r\nhost: svc:80\r\nx-a: 1\r\n\
+             x-forwarded-for: 10.0.0.1, 127.0.0.1\r\n\r\n"
+        );
+        let head = request_head(&Method::HEAD, &target, "svc:80", &HeaderMap::new(), ip);
+        assert!(
+            String::from_utf8(head)
+                .unwrap()
+                .ends_with("\r\nx-forwarded-for: 127.0.0.1\r\n\r\n")
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub(crate) const HOP_BY_HOP: [HeaderName; 8] = [
 const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Drops what only concerns one connection, and the framing the next hop sets itself.
-pub(crate) fn strip(headers: &mut HeaderMap) {
+fn strip(headers: &mut HeaderMap) {
     for name in &HOP_BY_HOP {
         headers.remove(name);
     }
@@ -64,7 +64,7 @@ pub(crate) fn strip(headers: &mut HeaderMap) {
 }
 
 /// Adds the client's address to `x-forwarded-for` (after any addresses already there).
-pub(crate) fn forwarded_for(headers: &mut HeaderMap, client_ip: Option<std::net::IpAddr>) {
+fn forwarded_for(headers: &mut HeaderMap, client_ip: Option<std::net::IpAddr>) {
     let Some(ip) = client_ip else { return };
     let forwarded = match headers.get(&FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prior) => format!("{prior}, {ip}"),
