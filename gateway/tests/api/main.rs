@@ -5,6 +5,7 @@ mod drill;
 mod guard;
 mod health;
 mod helpers;
+mod lane;
 mod proxy;
 mod revocation;
 mod suite;
