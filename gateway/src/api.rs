@@ -13,6 +13,28 @@ use axum::http::Method;
 
 use crate::access::Access;
 
+/// The routes by method and area (the segment after `/api/`), in the table's order: a request
+/// is matched against a handful of patterns rather than the whole table.
+static INDEX: std::sync::LazyLock<
+    std::collections::HashMap<(&'static str, &'static str), Vec<&'static RouteSpec>>,
+> = std::sync::LazyLock::new(|| {
+    let mut index = std::collections::HashMap::<_, Vec<_>>::new();
+    for route in ROUTES {
+        index
+            .entry((route.method, area(route.path)))
+            .or_default()
+            .push(route);
+    }
+    index
+});
+
+/// The segment after `/api/` (empty when there is none).
+fn area(path: &str) -> &str {
+    path.strip_prefix("/api/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+}
+
 /// The route spec matching `method` and `path` (`/api/...`), with the path's parameters.
 /// Runs on every request: segments are compared in place, nothing is allocated until a
 /// route matches.
@@ -29,10 +51,8 @@ pub fn find(
                 .is_some_and(|s| p == s || (p.starts_with('{') && p.ends_with('}')))
         }) && segments.next().is_none()
     };
-    let route = ROUTES
-        .iter()
-        .filter(|r| r.method == *method)
-        .find(|r| matches(r.path))?;
+    let candidates = INDEX.get(&(method.as_str(), area(path)))?;
+    let route = *candidates.iter().find(|r| matches(r.path))?;
     let params = route
         .path
         .split('/')
@@ -73,6 +93,8 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for route in ROUTES {
             assert!(route.path.starts_with("/api/"), "{}", route.path);
+            // `INDEX` files routes under their area: it must be a literal.
+            assert!(!area(route.path).starts_with('{'), "{}", route.path);
             assert!(
                 seen.insert((route.method, route.path)),
                 "twice: {} {}",
