@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, Request},
-    http::{HeaderMap, HeaderName, HeaderValue},
+    http::{HeaderMap, HeaderName, HeaderValue, Method},
     response::{IntoResponse, Response},
 };
 use shared::{
@@ -74,22 +74,50 @@ fn is_logout(request: &Request) -> bool {
         && request.uri().path().trim_end_matches('/') == "/api/auth/logout"
 }
 
-/// Checks `request` (identity, rate limit, role rule, validation) and returns it ready to
-/// forward: the caller's `x-user-*` headers set, any such header from outside removed.
-pub(crate) async fn admit(
-    state: &AppState,
-    class: RouteClass,
-    request: Request,
-) -> Result<(Request, Verdict, Option<Claims>), Refusal> {
-    let (mut parts, body) = request.into_parts();
-    let claims: Option<Claims> = match bearer_token(&parts) {
+/// What the door needs to know of a request, borrowed from wherever it was parsed.
+pub(crate) struct Knock<'a> {
+    /// Which quota it counts against.
+    pub class: RouteClass,
+    /// Its method.
+    pub method: &'a Method,
+    /// The raw path (`/api/...`).
+    pub path: &'a str,
+    /// The raw query.
+    pub query: Option<&'a str>,
+    /// The bearer token, if one came.
+    pub token: Option<&'a str>,
+    /// The configured trusted proxy header's value, if it came.
+    pub proxy_header: Option<&'a str>,
+    /// The TCP peer.
+    pub peer: Option<SocketAddr>,
+}
+
+/// Who a request is from and the rate limit's verdict, once the door let it through.
+pub(crate) struct Admitted {
+    /// The rate limit's verdict (its headers go on the answer).
+    pub verdict: Verdict,
+    /// The verified caller, if a token came.
+    pub claims: Option<Claims>,
+    /// The route's entry in the API table, if it has one.
+    pub route: Option<&'static crate::api::RouteSpec>,
+}
+
+/// The door (identity, rate limit, role rule, validation of path and query), for either lane.
+pub(crate) async fn check(state: &AppState, knock: Knock<'_>) -> Result<Admitted, Refusal> {
+    let class = knock.class;
+    let ip_key = || {
+        format!(
+            "ip:{}",
+            client_address(state, knock.proxy_header, knock.peer)
+        )
+    };
+    let claims: Option<Claims> = match knock.token {
         None => None,
-        Some(token) => match state.infra.verifier.verify(&token).await {
+        Some(token) => match state.infra.verifier.verify(token).await {
             Ok(claims) => Some(claims),
             Err(e) => {
                 // A bad token still counts against the address it came from.
-                let key = format!("ip:{}", client_address(state, &parts));
-                let verdict = state.limits.check(class, key);
+                let verdict = state.limits.check(class, ip_key());
                 return Err((
                     if verdict.allowed { e } else { limited(verdict) },
                     Some(verdict),
@@ -99,7 +127,7 @@ pub(crate) async fn admit(
     };
     let key = match &claims {
         Some(c) => format!("user:{}", c.sub),
-        None => format!("ip:{}", client_address(state, &parts)),
+        None => ip_key(),
     };
     let verdict = state.limits.check(class, key);
     if !verdict.allowed {
@@ -107,7 +135,7 @@ pub(crate) async fn admit(
     }
     let refuse = |e: ApiError| (e, Some(verdict));
     // The route is looked up once and serves both the role rule and validation.
-    let found = api::find(&parts.method, parts.uri.path());
+    let found = api::find(knock.method, knock.path);
     let access = found
         .as_ref()
         .map_or(Access::Public, |(route, _)| route.access);
@@ -122,8 +150,47 @@ pub(crate) async fn admit(
         }
         _ => {}
     }
-    let route =
-        validate::check_target(found, parts.uri.path(), parts.uri.query()).map_err(refuse)?;
+    let route = validate::check_target(found, knock.path, knock.query).map_err(refuse)?;
+    Ok(Admitted {
+        verdict,
+        claims,
+        route,
+    })
+}
+
+/// Checks `request` at the door and returns it ready to forward: the caller's `x-user-*`
+/// headers set, any such header from outside removed, its body validated.
+async fn admit(
+    state: &AppState,
+    class: RouteClass,
+    request: Request,
+) -> Result<(Request, Verdict, Option<Claims>), Refusal> {
+    let (mut parts, body) = request.into_parts();
+    let token = bearer_token(&parts);
+    let proxy_header = state
+        .trusted_proxy_header
+        .as_ref()
+        .and_then(|name| parts.headers.get(name))
+        .and_then(|v| v.to_str().ok());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let knock = Knock {
+        class,
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        token: token.as_deref(),
+        proxy_header,
+        peer,
+    };
+    let Admitted {
+        verdict,
+        claims,
+        route,
+    } = check(state, knock).await?;
+    let refuse = |e: ApiError| (e, Some(verdict));
     parts.headers.remove(USER_ID);
     parts.headers.remove(USER_ROLE);
     if let Some(c) = &claims
@@ -150,23 +217,19 @@ fn limited(verdict: Verdict) -> ApiError {
     }
 }
 
-/// The client's address: the peer, or the configured trusted proxy header's last entry.
-fn client_address(state: &AppState, request: &axum::http::request::Parts) -> String {
-    let from_header = state.trusted_proxy_header.as_ref().and_then(|name| {
-        request
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
+/// The client's address: the configured trusted proxy header's last entry, or the peer.
+fn client_address(
+    state: &AppState,
+    proxy_header: Option<&str>,
+    peer: Option<SocketAddr>,
+) -> String {
+    let from_header = state.trusted_proxy_header.as_ref().and_then(|_| {
+        proxy_header
             .and_then(|v| v.rsplit(',').next())
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     });
-    from_header.unwrap_or_else(|| {
-        request
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
-    })
+    from_header.unwrap_or_else(|| peer.map_or_else(|| "unknown".to_owned(), |p| p.ip().to_string()))
 }
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF draft names).

@@ -112,105 +112,130 @@ impl Lane {
     ) -> Ending {
         let mut buf = BytesMut::with_capacity(4096);
         loop {
-            let (request, close) = loop {
-                match wire::parse_request(&mut buf, peer) {
-                    Parsed::Complete(request, close) => break (request, close),
-                    Parsed::Declined => return Ending::HandOver(buf),
-                    Parsed::Partial if buf.len() >= wire::MAX_HEAD => {
-                        return Ending::HandOver(buf);
+            match self.handle(state, client, &mut buf, peer, stop).await {
+                Step::Partial if buf.len() >= wire::MAX_HEAD => return Ending::HandOver(buf),
+                Step::Partial => {
+                    buf.reserve(4096);
+                    let read = tokio::select! {
+                        read = client.read_buf(&mut buf) => read,
+                        () = stop.cancelled(), if buf.is_empty() => return Ending::Closed,
+                    };
+                    if !matches!(read, Ok(n) if n > 0) {
+                        return Ending::Closed;
                     }
-                    Parsed::Partial => {}
                 }
-                buf.reserve(4096);
-                let read = tokio::select! {
-                    read = client.read_buf(&mut buf) => read,
-                    () = stop.cancelled(), if buf.is_empty() => return Ending::Closed,
-                };
-                if !matches!(read, Ok(n) if n > 0) {
-                    return Ending::Closed;
+                Step::Declined => return Ending::HandOver(buf),
+                Step::Served { keep } => {
+                    if !keep || (stop.is_cancelled() && buf.is_empty()) {
+                        let _ = client.shutdown().await;
+                        return Ending::Closed;
+                    }
                 }
-            };
-            let keep = self
-                .handle(state, client, &mut buf, request, close, stop)
-                .await;
-            if !keep || (stop.is_cancelled() && buf.is_empty()) {
-                let _ = client.shutdown().await;
-                return Ending::Closed;
             }
         }
     }
 
-    /// One request: admitted and forwarded, or refused. Whether the connection goes on.
+    /// The request at the start of `buf`, if it is whole and this lane's: admitted and
+    /// forwarded, or refused.
     async fn handle(
         &self,
         state: &AppState,
         client: &mut TcpStream,
         buf: &mut BytesMut,
-        mut request: Request,
-        close: bool,
+        peer: SocketAddr,
         stop: &CancellationToken,
-    ) -> bool {
+    ) -> Step {
         let started = Instant::now();
-        let method = request.method().clone();
-        let id = match request.headers().get(REQUEST_ID) {
-            Some(id) => id.clone(),
-            None => {
-                let id = telemetry::new_request_id();
-                request.headers_mut().insert(REQUEST_ID, id.clone());
-                id
-            }
+        let head = match wire::parse_request(buf, state.trusted_proxy_header.as_ref()) {
+            Parsed::Partial => return Step::Partial,
+            Parsed::Declined => return Step::Declined,
+            Parsed::Complete(head) => head,
+        };
+        // The head, split off: `buf` reads on (pipelined requests) while it is in use.
+        let frame = buf.split_to(head.len).freeze();
+        let given = head.request_id.as_ref().map(|r| &frame[r.clone()]);
+        let id = match given.map(HeaderValue::from_bytes) {
+            Some(Ok(id)) => id,
+            _ => telemetry::new_request_id(),
         };
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();
-            tracing::info_span!("http", method = %method, route = ROUTE, request_id)
+            tracing::info_span!("http", method = %head.method, route = ROUTE, request_id)
         } else {
             tracing::Span::none()
         };
         let exchange = async {
-            let class = RouteClass::of(&method, request.uri().path());
-            let (status, keep) = match guard::admit(state, class, request).await {
-                Err(refusal) => {
-                    let response = guard::refused(class, refusal);
-                    self.answer(client, response, &method, &id, close).await
+            let (status, keep) = match self.prepare(state, &head, &frame, &id, peer).await {
+                Err(response) => {
+                    self.answer(client, response, &head.method, &id, head.close)
+                        .await
                 }
-                Ok((request, verdict, _)) => {
+                Ok(prepared) => {
                     let exchange = Exchange {
                         client,
                         client_buf: buf,
                         id: &id,
-                        verdict,
-                        close,
+                        verdict: prepared.verdict,
+                        close: head.close,
                     };
-                    self.forward(state, exchange, request, stop).await
+                    self.forward(state, exchange, prepared, &head.method, stop)
+                        .await
                 }
             };
             let elapsed = started.elapsed();
-            self.telemetry
-                .record(&method, &self.route, status.as_u16(), elapsed.as_secs_f64());
+            self.telemetry.record(
+                &head.method,
+                &self.route,
+                status.as_u16(),
+                elapsed.as_secs_f64(),
+            );
             tracing::info!(
                 status = status.as_u16(),
                 latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
                 "response"
             );
-            keep && !close
+            Step::Served {
+                keep: keep && !head.close,
+            }
         };
         exchange.instrument(span).await
     }
 
-    /// Forwards an admitted request and passes the answer back.
-    async fn forward(
+    /// The door, then the request as the service will get it; or the answer that refuses it.
+    async fn prepare(
         &self,
         state: &AppState,
-        exchange: Exchange<'_>,
-        request: Request,
-        stop: &CancellationToken,
-    ) -> (StatusCode, bool) {
-        let (parts, _) = request.into_parts();
-        let method = parts.method.clone();
-        let path = parts.uri.path().strip_prefix("/api").unwrap_or_default();
-        let Some((upstream, upstream_path)) = state.routes.resolve(path) else {
-            let error = ApiError::NotFound(format!("no service serves /api{path}"));
-            return exchange.refuse(self, error, &method).await;
+        head: &wire::Head,
+        frame: &[u8],
+        id: &HeaderValue,
+        peer: SocketAddr,
+    ) -> Result<Prepared, Response> {
+        let text = |range: &std::ops::Range<usize>| wire::text(frame, range);
+        let path = text(&head.path);
+        let query = head.query.as_ref().map(text);
+        let class = RouteClass::of(&head.method, path);
+        let knock = guard::Knock {
+            class,
+            method: &head.method,
+            path,
+            query,
+            token: shared::auth::bearer_token_in(head.authorization.as_ref().map(text), query),
+            proxy_header: head.proxy_header.as_ref().map(text),
+            peer: Some(peer),
+        };
+        let admitted = guard::check(state, knock)
+            .await
+            .map_err(|refusal| guard::refused(class, refusal))?;
+        let verdict = admitted.verdict;
+        let refuse = |error: ApiError| {
+            let mut response = error.into_response();
+            guard::rate_headers(response.headers_mut(), verdict);
+            response
+        };
+        let area = path.strip_prefix("/api").unwrap_or_default();
+        let Some((upstream, upstream_path)) = state.routes.resolve(area) else {
+            let error = ApiError::NotFound(format!("no service serves /api{area}"));
+            return Err(refuse(error));
         };
         let index = state
             .routes
@@ -218,26 +243,51 @@ impl Lane {
             .iter()
             .position(|u| std::ptr::eq(u, upstream))
             .unwrap_or_default();
-        let pool = &self.pools[index];
-        let Some(authority) = pool.authority.as_deref() else {
-            let error = ApiError::UpstreamUnavailable(upstream.name.clone());
-            return exchange.refuse(self, error, &method).await;
+        let Some(authority) = self.pools[index].authority.as_deref() else {
+            return Err(refuse(ApiError::UpstreamUnavailable(upstream.name.clone())));
         };
-        let target = wire::Target {
-            base_path: upstream.base_path(),
-            path: &upstream_path,
-            query: parts.uri.query(),
+        // As the router's lane: the caller is forwarded only as a valid header value.
+        let user = admitted
+            .claims
+            .as_ref()
+            .filter(|c| HeaderValue::from_str(&c.sub).is_ok())
+            .map(|c| (c.sub.as_str(), c.role.as_str()));
+        let request = wire::RequestHead {
+            method: &head.method,
+            target: wire::Target {
+                base_path: upstream.base_path(),
+                path: &upstream_path,
+                query,
+            },
+            authority,
+            lines: &head.lines,
+            request_id: id.as_bytes(),
+            forwarded_for: head.forwarded_for.as_ref().map(|r| &frame[r.clone()]),
+            client: Some(peer.ip()),
+            user,
         };
-        let client_ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        // (Hop-by-hop headers were left out when the head was parsed.)
-        let head = wire::request_head(&method, &target, authority, &parts.headers, client_ip);
+        Ok(Prepared {
+            request: request.write(),
+            pool: index,
+            upstream: upstream.name.clone(),
+            verdict,
+        })
+    }
+
+    /// Forwards a prepared request and passes the answer back.
+    async fn forward(
+        &self,
+        state: &AppState,
+        exchange: Exchange<'_>,
+        prepared: Prepared,
+        method: &Method,
+        stop: &CancellationToken,
+    ) -> (StatusCode, bool) {
+        let pool = &self.pools[prepared.pool];
         let sent = upstream::send(
             pool,
-            &head,
-            &method,
+            &prepared.request,
+            method,
             &self.watch,
             state.connect_timeout,
             state.read_timeout,
@@ -246,9 +296,9 @@ impl Lane {
         let answer = match sent {
             Ok(answer) => answer,
             Err(upstream::Unavailable(reason)) => {
-                tracing::warn!(upstream = %upstream.name, error = %reason, "upstream unavailable");
-                let error = ApiError::UpstreamUnavailable(upstream.name.clone());
-                return exchange.refuse(self, error, &method).await;
+                tracing::warn!(upstream = %prepared.upstream, error = %reason, "upstream unavailable");
+                let error = ApiError::UpstreamUnavailable(prepared.upstream);
+                return exchange.refuse(self, error, method).await;
             }
         };
         let status = answer.head.status;
@@ -368,6 +418,26 @@ impl Lane {
             }
         }
     }
+}
+
+/// What `serve` does next.
+enum Step {
+    /// Read more: the head is not whole yet.
+    Partial,
+    /// Hand the connection to hyper.
+    Declined,
+    /// A request was answered; whether the connection goes on.
+    Served { keep: bool },
+}
+
+/// An admitted request, ready to send.
+struct Prepared {
+    /// Its head, as the service gets it.
+    request: Vec<u8>,
+    /// The pool of its service, and the service's name.
+    pool: usize,
+    upstream: String,
+    verdict: Verdict,
 }
 
 /// One admitted request's client side.

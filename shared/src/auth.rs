@@ -297,21 +297,30 @@ impl Caller {
 /// The bearer token of a request: the `Authorization` header, or a `token` query parameter
 /// (browsers cannot set headers on a WebSocket).
 pub fn bearer_token(parts: &Parts) -> Option<String> {
-    let from_header = parts
+    let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.to_str().ok());
+    bearer_token_in(authorization, parts.uri.query()).map(str::to_owned)
+}
+
+/// [`bearer_token`] from an `Authorization` header value and a query, as borrowed text.
+pub fn bearer_token_in<'a>(
+    authorization: Option<&'a str>,
+    query: Option<&'a str>,
+) -> Option<&'a str> {
+    let from_header = authorization
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(|t| t.trim().to_owned());
+        .map(str::trim);
     from_header.or_else(|| {
-        parts.uri.query().and_then(|q| {
+        query.and_then(|q| {
             q.split('&')
                 .filter_map(|pair| pair.split_once('='))
                 .find(|(k, _)| *k == "token")
-                .map(|(_, v)| v.to_owned())
+                .map(|(_, v)| v)
         })
     })
 }

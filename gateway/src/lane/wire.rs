@@ -2,11 +2,9 @@
 //! declined, for hyper to serve), heads written for the upstream and for the client, and the
 //! end of a chunked body found while the body is passed on untouched.
 
-use axum::{
-    body::Body,
-    extract::{ConnectInfo, Request},
-    http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, Version, header},
-};
+use std::ops::Range;
+
+use axum::http::{HeaderMap, HeaderName, Method};
 use bytes::{Buf, BytesMut};
 
 /// Most headers a head may have in the fast lane (more: hyper serves it).
@@ -14,28 +12,72 @@ const MAX_HEADERS: usize = 64;
 /// Longest request head the fast lane waits for (longer: hyper serves or refuses it).
 pub const MAX_HEAD: usize = 16 * 1024;
 
+/// A request head the fast lane takes: where its parts lie in the buffer it was parsed from
+/// (so that the buffer can be split and read on while the head is in use).
+pub struct Head {
+    /// `GET`, `HEAD` or `DELETE`.
+    pub method: Method,
+    /// The raw path (`/api/...`).
+    pub path: Range<usize>,
+    /// The query, without its `?`.
+    pub query: Option<Range<usize>>,
+    /// `Authorization`, when it is visible ASCII.
+    pub authorization: Option<Range<usize>>,
+    /// The value of the configured trusted proxy header, when it is visible ASCII.
+    pub proxy_header: Option<Range<usize>>,
+    /// `x-request-id` as it came.
+    pub request_id: Option<Range<usize>>,
+    /// `x-forwarded-for` as it came.
+    pub forwarded_for: Option<Range<usize>>,
+    /// The other header lines to pass on (`name: value\r\n` each): not the hop-by-hop ones,
+    /// `host`, `content-length`, nor any `x-user-*` (only the gateway sets those).
+    pub lines: Vec<u8>,
+    /// The client asked to close the connection after this answer.
+    pub close: bool,
+    /// The head's length.
+    pub len: usize,
+}
+
+/// `frame[range]` as text (the parser checked it is ASCII).
+pub fn text<'a>(frame: &'a [u8], range: &Range<usize>) -> &'a str {
+    frame
+        .get(range.clone())
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .unwrap_or_default()
+}
+
 /// What the bytes read so far hold. (Made once per request and matched at once: boxing the
-/// request would cost an allocation for nothing.)
+/// head would cost an allocation for nothing.)
 #[allow(clippy::large_enum_variant)]
 pub enum Parsed {
     /// Not a whole head yet.
     Partial,
-    /// A request the fast lane serves (its head consumed from the buffer), and whether the
-    /// client asked to close the connection after it.
-    Complete(Request, bool),
+    /// A request the fast lane serves.
+    Complete(Head),
     /// Anything else (a body, an upgrade, CORS, HTTP/1.0, a malformed head...): hyper serves
     /// the connection from here on, starting with these very bytes.
     Declined,
 }
 
-/// Parses the request head at the start of `buf`, consuming it if the fast lane takes it.
+/// Headers the gateway sets itself or that concern one connection only: never passed on.
+const NOT_PASSED_ON: [&str; 6] = [
+    "host",
+    "content-length",
+    "x-user-id",
+    "x-user-role",
+    "x-request-id",
+    "x-forwarded-for",
+];
+
+/// Parses the request head at the start of `buf`.
 ///
 /// The fast lane takes what the proxy route would: an origin-form `/api/...` target that is
 /// not a WebSocket, health or document route, HTTP/1.1, `GET`, `HEAD` or `DELETE`, no body,
-/// no `Origin` (CORS answers go through tower-http), no `Expect` or `Upgrade`.
-pub fn parse_request(buf: &mut BytesMut, peer: std::net::SocketAddr) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut headers);
+/// no `Origin` (CORS answers go through tower-http), no `Expect` or `Upgrade`. `proxy_header`:
+/// the trusted proxy header's name, if one is configured.
+pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut slots);
     let len = match parsed.parse(buf) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Parsed::Partial,
@@ -50,55 +92,89 @@ pub fn parse_request(buf: &mut BytesMut, peer: std::net::SocketAddr) -> Parsed {
         "DELETE" => Method::DELETE,
         _ => return Parsed::Declined,
     };
-    if !proxied(target) {
+    if !proxied(target) || !target.bytes().all(uri_char) {
         return Parsed::Declined;
     }
-    let Ok(uri) = Uri::try_from(target) else {
-        return Parsed::Declined;
+    let at = |part: &[u8]| {
+        let start = part.as_ptr() as usize - buf.as_ptr() as usize;
+        start..start + part.len()
     };
-    let mut map = HeaderMap::with_capacity(parsed.headers.len());
-    let mut close = false;
-    let mut seen_host = false;
+    let whole = at(target.as_bytes());
+    let (path, query) = match target.find('?') {
+        Some(q) => (
+            whole.start..whole.start + q,
+            Some(whole.start + q + 1..whole.end),
+        ),
+        None => (whole, None),
+    };
+    let mut head = Head {
+        method,
+        path,
+        query,
+        authorization: None,
+        proxy_header: None,
+        request_id: None,
+        forwarded_for: None,
+        lines: Vec::with_capacity(len),
+        close: false,
+        len,
+    };
+    let mut hosts = 0;
     for h in parsed.headers.iter() {
-        let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
-            return Parsed::Declined;
-        };
-        let Ok(value) = HeaderValue::from_bytes(h.value) else {
-            return Parsed::Declined;
-        };
-        if name == header::TRANSFER_ENCODING
-            || name == header::UPGRADE
-            || name == header::EXPECT
-            || name == header::ORIGIN
-            || (name == header::HOST && std::mem::replace(&mut seen_host, true))
-            || (name == header::CONTENT_LENGTH && value.as_bytes() != b"0")
+        let name = h.name;
+        let is = |other: &str| name.eq_ignore_ascii_case(other);
+        if is("transfer-encoding")
+            || is("upgrade")
+            || is("expect")
+            || is("origin")
+            || (is("content-length") && h.value != b"0")
         {
             return Parsed::Declined;
         }
-        if name == header::CONNECTION {
-            let tokens = value.to_str().unwrap_or_default();
+        if is("connection") {
+            let tokens = std::str::from_utf8(h.value).unwrap_or_default();
             for token in tokens.split(',').map(str::trim) {
                 if token.eq_ignore_ascii_case("close") {
-                    close = true;
+                    head.close = true;
                 } else if token.eq_ignore_ascii_case("upgrade") {
                     return Parsed::Declined;
                 }
             }
+        } else if is("host") {
+            hosts += 1;
+        } else if is("authorization") {
+            head.authorization = visible(h.value).then(|| at(h.value));
+        } else if is("x-request-id") {
+            head.request_id = Some(at(h.value));
+        } else if is("x-forwarded-for") {
+            head.forwarded_for = Some(at(h.value));
         }
-        // What concerns this connection only is not kept (`proxy::strip`, done here).
-        if hop_by_hop(name.as_str()) || name == header::HOST || name == header::CONTENT_LENGTH {
+        if proxy_header.is_some_and(|p| is(p.as_str())) {
+            head.proxy_header = visible(h.value).then(|| at(h.value));
+        }
+        if hop_by_hop(name) || NOT_PASSED_ON.iter().any(|n| is(n)) {
             continue;
         }
-        map.append(name, value);
+        head.lines.extend_from_slice(name.as_bytes());
+        head.lines.extend_from_slice(b": ");
+        head.lines.extend_from_slice(h.value);
+        head.lines.extend_from_slice(b"\r\n");
     }
-    buf.advance(len);
-    let mut request = Request::new(Body::empty());
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.version_mut() = Version::HTTP_11;
-    *request.headers_mut() = map;
-    request.extensions_mut().insert(ConnectInfo(peer));
-    Parsed::Complete(request, close)
+    if hosts > 1 {
+        return Parsed::Declined;
+    }
+    Parsed::Complete(head)
+}
+
+/// Whether `value` is what `HeaderValue::to_str` accepts as text.
+fn visible(value: &[u8]) -> bool {
+    value.iter().all(|b| *b == b'\t' || (32..127).contains(b))
+}
+
+/// A character a path or query may hold as it is (RFC 3986: unreserved, sub-delims, `:`,
+/// `@`, `/`, `?`, and `%` of an escape). Anything else goes to hyper, which decides.
+fn uri_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b)
 }
 
 /// Whether the router would send `target` to the proxy (`/api/{*rest}`) rather than to one
@@ -123,68 +199,83 @@ pub struct Target<'a> {
     pub query: Option<&'a str>,
 }
 
-/// `method target HTTP/1.1`, `host`, `headers`, then `x-forwarded-for` with `client`
-/// appended to any addresses it had: a request head for the upstream, written in one go.
-pub fn request_head(
-    method: &Method,
-    target: &Target<'_>,
-    authority: &str,
-    headers: &HeaderMap,
-    client: Option<std::net::IpAddr>,
-) -> Vec<u8> {
-    use std::io::Write;
-    const FORWARDED_FOR: &str = "x-forwarded-for";
-    let lines: usize = headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum();
-    let mut out = Vec::with_capacity(
-        128 + target.base_path.len()
-            + target.path.len()
-            + target.query.map_or(0, str::len)
-            + authority.len()
-            + lines,
-    );
-    out.extend_from_slice(method.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(target.base_path.as_bytes());
-    out.extend_from_slice(target.path.as_bytes());
-    if let Some(query) = target.query {
-        out.push(b'?');
-        out.extend_from_slice(query.as_bytes());
-    }
-    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    out.extend_from_slice(authority.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    let mut prior = None;
-    for (name, value) in headers {
-        if name.as_str() == FORWARDED_FOR {
-            prior = Some(value);
-            continue;
+/// The upstream request head, in one buffer: the request line and `host`, the client's lines
+/// and the gateway's: `x-request-id`, `x-forwarded-for` (the client appended to any addresses
+/// it had), and the caller as `x-user-id` / `x-user-role` when a token was verified.
+pub struct RequestHead<'a> {
+    /// The client's method.
+    pub method: &'a Method,
+    /// Where on the service.
+    pub target: Target<'a>,
+    /// The service's `host:port`.
+    pub authority: &'a str,
+    /// The client's header lines to pass on.
+    pub lines: &'a [u8],
+    /// The request id (the client's, or one made for it).
+    pub request_id: &'a [u8],
+    /// The client's `x-forwarded-for`, if any.
+    pub forwarded_for: Option<&'a [u8]>,
+    /// The client's address.
+    pub client: Option<std::net::IpAddr>,
+    /// The verified caller: user id and role.
+    pub user: Option<(&'a str, &'a str)>,
+}
+
+impl RequestHead<'_> {
+    /// The bytes to send.
+    pub fn write(&self) -> Vec<u8> {
+        use std::io::Write;
+        let target = &self.target;
+        let mut out = Vec::with_capacity(
+            192 + target.base_path.len()
+                + target.path.len()
+                + target.query.map_or(0, str::len)
+                + self.authority.len()
+                + self.lines.len()
+                + self.request_id.len()
+                + self.forwarded_for.map_or(0, <[u8]>::len),
+        );
+        out.extend_from_slice(self.method.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(target.base_path.as_bytes());
+        out.extend_from_slice(target.path.as_bytes());
+        if let Some(query) = target.query {
+            out.push(b'?');
+            out.extend_from_slice(query.as_bytes());
         }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+        out.extend_from_slice(self.authority.as_bytes());
         out.extend_from_slice(b"\r\n");
-    }
-    match (prior, client) {
-        (Some(prior), Some(ip)) => {
-            out.extend_from_slice(b"x-forwarded-for: ");
-            out.extend_from_slice(prior.as_bytes());
-            let _ = write!(out, ", {ip}\r\n");
+        out.extend_from_slice(self.lines);
+        out.extend_from_slice(b"x-request-id: ");
+        out.extend_from_slice(self.request_id);
+        out.extend_from_slice(b"\r\n");
+        match (self.forwarded_for, self.client) {
+            (Some(prior), Some(ip)) => {
+                out.extend_from_slice(b"x-forwarded-for: ");
+                out.extend_from_slice(prior);
+                let _ = write!(out, ", {ip}\r\n");
+            }
+            (None, Some(ip)) => {
+                let _ = write!(out, "x-forwarded-for: {ip}\r\n");
+            }
+            (Some(prior), None) => {
+                out.extend_from_slice(b"x-forwarded-for: ");
+                out.extend_from_slice(prior);
+                out.extend_from_slice(b"\r\n");
+            }
+            (None, None) => {}
         }
-        (None, Some(ip)) => {
-            let _ = write!(out, "x-forwarded-for: {ip}\r\n");
-        }
-        (Some(prior), None) => {
-            out.extend_from_slice(b"x-forwarded-for: ");
-            out.extend_from_slice(prior.as_bytes());
+        if let Some((id, role)) = self.user {
+            out.extend_from_slice(b"x-user-id: ");
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(b"\r\nx-user-role: ");
+            out.extend_from_slice(role.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
-        (None, None) => {}
+        out.extend_from_slice(b"\r\n");
+        out
     }
-    out.extend_from_slice(b"\r\n");
-    out
 }
 
 /// `name: value` lines.
@@ -420,26 +511,50 @@ mod tests {
         "127.0.0.1:5000".parse().unwrap()
     }
 
-    fn parse(text: &str) -> (Parsed, BytesMut) {
-        let mut buf = BytesMut::from(text);
-        (parse_request(&mut buf, peer()), buf)
+    fn parse(text: &str) -> Parsed {
+        parse_request(text.as_bytes(), None)
     }
 
     #[test]
-    fn a_plain_get_is_taken_and_its_head_consumed() {
-        let (parsed, rest) =
-            parse("GET /api/products/1?x=2 HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\r\nGET");
-        let Parsed::Complete(request, close) = parsed else {
+    fn a_plain_get_is_taken_with_what_the_door_and_the_service_need() {
+        let text = "GET /api/products/1?x=2 HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\
+                    Authorization: Bearer t\r\nX-User-Id: forged\r\nX-Request-Id: r1\r\n\
+                    Keep-Alive: 5\r\nX-Forwarded-For: 10.0.0.1\r\n\r\nGET";
+        let Parsed::Complete(head) = parse(text) else {
             panic!("not taken")
         };
-        assert!(!close);
-        assert_eq!(request.uri(), "/api/products/1?x=2");
-        assert_eq!(request.headers()["x-a"], "b");
-        assert_eq!(&rest[..], b"GET");
+        let part =
+            |range: &Option<Range<usize>>| range.as_ref().map(|r| super::text(text.as_bytes(), r));
+        assert!(!head.close);
+        assert_eq!(super::text(text.as_bytes(), &head.path), "/api/products/1");
+        assert_eq!(part(&head.query), Some("x=2"));
+        assert_eq!(part(&head.authorization), Some("Bearer t"));
+        assert_eq!(part(&head.request_id), Some("r1"));
+        assert_eq!(part(&head.forwarded_for), Some("10.0.0.1"));
+        assert_eq!(
+            String::from_utf8_lossy(&head.lines),
+            "X-A: b\r\nAuthorization: Bearer t\r\n"
+        );
+        assert_eq!(head.len, text.len() - 3);
     }
 
     #[test]
-    fn what_the_fast_lane_does_not_serve_is_declined_and_left_in_the_buffer() {
+    fn the_trusted_proxy_header_is_read_only_when_configured() {
+        let text = "GET /api/p HTTP/1.1\r\nX-Real-Ip: 10.1.1.1\r\n\r\n";
+        let name = HeaderName::from_static("x-real-ip");
+        let Parsed::Complete(head) = parse_request(text.as_bytes(), Some(&name)) else {
+            panic!("not taken")
+        };
+        let value = head.proxy_header.map(|r| super::text(text.as_bytes(), &r));
+        assert_eq!(value, Some("10.1.1.1"));
+        let Parsed::Complete(head) = parse(text) else {
+            panic!("not taken")
+        };
+        assert_eq!(head.proxy_header, None);
+    }
+
+    #[test]
+    fn what_the_fast_lane_does_not_serve_is_declined() {
         for text in [
             "POST /api/orders HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}",
             "GET /api/products HTTP/1.0\r\n\r\n",
@@ -453,45 +568,50 @@ mod tests {
             "GET /api/products HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n",
             "GET http://x/api/products HTTP/1.1\r\n\r\n",
             "GET /api/products HTTP/1.1\r\nbad header\r\n\r\n",
+            "GET /api/products/{x} HTTP/1.1\r\n\r\n",
+            "GET /api/products?q=\"x\" HTTP/1.1\r\n\r\n",
         ] {
-            let (parsed, rest) = parse(text);
-            assert!(matches!(parsed, Parsed::Declined), "{text}");
-            assert_eq!(&rest[..], text.as_bytes(), "{text}");
+            assert!(matches!(parse(text), Parsed::Declined), "{text}");
         }
     }
 
     #[test]
     fn a_partial_head_waits_and_connection_close_is_noticed() {
         assert!(matches!(
-            parse("GET /api/products HTTP/1.1\r\nho").0,
+            parse("GET /api/products HTTP/1.1\r\nho"),
             Parsed::Partial
         ));
-        let (parsed, _) = parse("GET /api/p HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n");
-        assert!(matches!(parsed, Parsed::Complete(_, true)));
+        let parsed = parse("GET /api/p HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n");
+        assert!(matches!(parsed, Parsed::Complete(Head { close: true, .. })));
     }
 
     #[test]
-    fn the_upstream_head_has_the_target_host_headers_and_the_client_appended_to_x_forwarded_for() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-a", HeaderValue::from_static("1"));
-        headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
-        let target = Target {
-            base_path: "/base",
-            path: "/products/1",
-            query: Some("q=2"),
+    fn the_upstream_head_has_the_target_host_lines_and_the_gateways_headers() {
+        let mut head = RequestHead {
+            method: &Method::GET,
+            target: Target {
+                base_path: "/base",
+                path: "/products/1",
+                query: Some("q=2"),
+            },
+            authority: "svc:80",
+            lines: b"x-a: 1\r\n",
+            request_id: b"r1",
+            forwarded_for: Some(b"10.0.0.1"),
+            client: Some(peer().ip()),
+            user: Some(("u1", "admin")),
         };
-        let ip = Some(peer().ip());
-        let head = request_head(&Method::GET, &target, "svc:80", &headers, ip);
         assert_eq!(
-            String::from_utf8(head).unwrap(),
-            "GET /base/products/1?q=2 HTTP/1.1\r\nhost: svc:80\r\nx-a: 1\r\n\
-             x-forwarded-for: 10.0.0.1, 127.0.0.1\r\n\r\n"
+            String::from_utf8(head.write()).unwrap(),
+            "GET /base/products/1?q=2 HTTP/1.1\r\nhost: svc:80\r\nx-a: 1\r\nx-request-id: r1\r\n\
+             x-forwarded-for: 10.0.0.1, 127.0.0.1\r\nx-user-id: u1\r\nx-user-role: admin\r\n\r\n"
         );
-        let head = request_head(&Method::HEAD, &target, "svc:80", &HeaderMap::new(), ip);
+        head.forwarded_for = None;
+        head.user = None;
         assert!(
-            String::from_utf8(head)
+            String::from_utf8(head.write())
                 .unwrap()
-                .ends_with("\r\nx-forwarded-for: 127.0.0.1\r\n\r\n")
+                .ends_with("\r\nx-request-id: r1\r\nx-forwarded-for: 127.0.0.1\r\n\r\n")
         );
     }
 
