@@ -59,16 +59,6 @@ pub enum Parsed {
     Declined,
 }
 
-/// Headers the gateway sets itself or that concern one connection only: never passed on.
-const NOT_PASSED_ON: [&str; 6] = [
-    "host",
-    "content-length",
-    "x-user-id",
-    "x-user-role",
-    "x-request-id",
-    "x-forwarded-for",
-];
-
 /// Parses the request head at the start of `buf`.
 ///
 /// The fast lane takes what the proxy route would: an origin-form `/api/...` target that is
@@ -122,37 +112,32 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     let mut hosts = 0;
     for h in parsed.headers.iter() {
         let name = h.name;
-        let is = |other: &str| name.eq_ignore_ascii_case(other);
-        if is("transfer-encoding")
-            || is("upgrade")
-            || is("expect")
-            || is("origin")
-            || (is("content-length") && h.value != b"0")
-        {
-            return Parsed::Declined;
-        }
-        if is("connection") {
-            let tokens = std::str::from_utf8(h.value).unwrap_or_default();
-            for token in tokens.split(',').map(str::trim) {
-                if token.eq_ignore_ascii_case("close") {
-                    head.close = true;
-                } else if token.eq_ignore_ascii_case("upgrade") {
-                    return Parsed::Declined;
+        let special = Special::of(name);
+        match special {
+            Some(Special::Decline) => return Parsed::Declined,
+            Some(Special::ContentLength) if h.value != b"0" => return Parsed::Declined,
+            Some(Special::Connection) => {
+                let tokens = std::str::from_utf8(h.value).unwrap_or_default();
+                for token in tokens.split(',').map(str::trim) {
+                    if token.eq_ignore_ascii_case("close") {
+                        head.close = true;
+                    } else if token.eq_ignore_ascii_case("upgrade") {
+                        return Parsed::Declined;
+                    }
                 }
             }
-        } else if is("host") {
-            hosts += 1;
-        } else if is("authorization") {
-            head.authorization = visible(h.value).then(|| at(h.value));
-        } else if is("x-request-id") {
-            head.request_id = Some(at(h.value));
-        } else if is("x-forwarded-for") {
-            head.forwarded_for = Some(at(h.value));
+            Some(Special::Host) => hosts += 1,
+            Some(Special::Authorization) => {
+                head.authorization = visible(h.value).then(|| at(h.value));
+            }
+            Some(Special::RequestId) => head.request_id = Some(at(h.value)),
+            Some(Special::ForwardedFor) => head.forwarded_for = Some(at(h.value)),
+            _ => {}
         }
-        if proxy_header.is_some_and(|p| is(p.as_str())) {
+        if proxy_header.is_some_and(|p| name.eq_ignore_ascii_case(p.as_str())) {
             head.proxy_header = visible(h.value).then(|| at(h.value));
         }
-        if hop_by_hop(name) || NOT_PASSED_ON.iter().any(|n| is(n)) {
+        if special.is_some_and(|s| s != Special::Authorization) {
             continue;
         }
         head.lines.extend_from_slice(name.as_bytes());
@@ -164,6 +149,52 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         return Parsed::Declined;
     }
     Parsed::Complete(head)
+}
+
+/// A request header the fast lane looks at or does not pass on: all others go through as
+/// they came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Special {
+    /// `transfer-encoding`, `upgrade`, `expect`, `origin`: hyper serves the request.
+    Decline,
+    ContentLength,
+    Connection,
+    Host,
+    Authorization,
+    RequestId,
+    ForwardedFor,
+    /// Hop-by-hop, or set by the gateway only (`x-user-*`): dropped.
+    Dropped,
+}
+
+impl Special {
+    /// What `name` is, looked up by length first (one or two comparisons per header).
+    fn of(name: &str) -> Option<Self> {
+        let candidates: &[(&str, Self)] = match name.len() {
+            2 => &[("te", Self::Dropped)],
+            4 => &[("host", Self::Host)],
+            6 => &[("expect", Self::Decline), ("origin", Self::Decline)],
+            7 => &[("upgrade", Self::Decline), ("trailer", Self::Dropped)],
+            9 => &[("x-user-id", Self::Dropped)],
+            10 => &[
+                ("connection", Self::Connection),
+                ("keep-alive", Self::Dropped),
+            ],
+            11 => &[("x-user-role", Self::Dropped)],
+            12 => &[("x-request-id", Self::RequestId)],
+            13 => &[("authorization", Self::Authorization)],
+            14 => &[("content-length", Self::ContentLength)],
+            15 => &[("x-forwarded-for", Self::ForwardedFor)],
+            17 => &[("transfer-encoding", Self::Decline)],
+            18 => &[("proxy-authenticate", Self::Dropped)],
+            19 => &[("proxy-authorization", Self::Dropped)],
+            _ => &[],
+        };
+        candidates
+            .iter()
+            .find(|(known, _)| name.eq_ignore_ascii_case(known))
+            .map(|(_, special)| *special)
+    }
 }
 
 /// Whether `value` is what `HeaderValue::to_str` accepts as text.
@@ -572,6 +603,34 @@ mod tests {
             "GET /api/products?q=\"x\" HTTP/1.1\r\n\r\n",
         ] {
             assert!(matches!(parse(text), Parsed::Declined), "{text}");
+        }
+    }
+
+    #[test]
+    fn special_headers_are_found_whatever_their_case_and_only_they() {
+        for (name, special) in [
+            ("Transfer-Encoding", Special::Decline),
+            ("ORIGIN", Special::Decline),
+            ("Expect", Special::Decline),
+            ("upgrade", Special::Decline),
+            ("Content-Length", Special::ContentLength),
+            ("Connection", Special::Connection),
+            ("Host", Special::Host),
+            ("Authorization", Special::Authorization),
+            ("X-Request-Id", Special::RequestId),
+            ("X-Forwarded-For", Special::ForwardedFor),
+            ("X-User-Id", Special::Dropped),
+            ("x-user-role", Special::Dropped),
+            ("Keep-Alive", Special::Dropped),
+            ("TE", Special::Dropped),
+            ("Trailer", Special::Dropped),
+            ("Proxy-Authorization", Special::Dropped),
+            ("Proxy-Authenticate", Special::Dropped),
+        ] {
+            assert_eq!(Special::of(name), Some(special), "{name}");
+        }
+        for name in ["accept", "x-user", "cookie", "x-request-ie", "user-agent"] {
+            assert_eq!(Special::of(name), None, "{name}");
         }
     }
 
