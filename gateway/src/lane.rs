@@ -46,6 +46,9 @@ use crate::{
 use upstream::{Pool, Relayed};
 use wire::Parsed;
 
+/// How long the rest of a request head may take once its first bytes came.
+const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The route label this lane's requests are counted under (the proxy route's).
 const ROUTE: &str = "/api/{*rest}";
 
@@ -116,9 +119,16 @@ impl Lane {
                 Step::Partial if buf.len() >= wire::MAX_HEAD => return Ending::HandOver(buf),
                 Step::Partial => {
                     buf.reserve(4096);
-                    let read = tokio::select! {
-                        read = client.read_buf(&mut buf) => read,
-                        () = stop.cancelled(), if buf.is_empty() => return Ending::Closed,
+                    let read = if buf.is_empty() {
+                        // Between requests: as long as the client likes, until shutdown.
+                        tokio::select! {
+                            read = client.read_buf(&mut buf) => read,
+                            () = stop.cancelled() => return Ending::Closed,
+                        }
+                    } else {
+                        // Half a head: the rest must come in time (no slow-loris).
+                        let rest = tokio::time::timeout(HEAD_TIMEOUT, client.read_buf(&mut buf));
+                        rest.await.unwrap_or(Ok(0))
                     };
                     if !matches!(read, Ok(n) if n > 0) {
                         return Ending::Closed;

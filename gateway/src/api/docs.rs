@@ -83,6 +83,7 @@ fn operation(route: &RouteSpec) -> Value {
     } else {
         json!({ "200": { "description": "success", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Success" } } } },
                 "201": { "description": "created", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Success" } } } },
+                "202": { "description": "accepted; goes on in the background (e.g. an analytics rebuild)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Success" } } } },
                 "204": { "description": "done, nothing to say" } })
     };
     let mut responses = ok.as_object().cloned().unwrap_or_default();

@@ -93,7 +93,8 @@ pub fn closed_port_url() -> String {
 }
 
 /// A stand-in service: `/products/...` echoes what it received, `/products/{id}/stream` sends
-/// one chunk and holds on, `/ws/orders` echoes WebSocket text. `hits` counts HTTP requests.
+/// one chunk and holds on (`/live`: the same as an event stream, `/events`: two events 600 ms
+/// apart, then the end), `/ws/orders` echoes WebSocket text. `hits` counts HTTP requests.
 pub struct Echo {
     pub url: String,
     pub hits: Arc<AtomicUsize>,
@@ -118,6 +119,8 @@ pub async fn spawn_echo() -> Echo {
                         slow_stream().into_response()
                     } else if request.uri().path().ends_with("/events") {
                         quiet_events().into_response()
+                    } else if request.uri().path().ends_with("/live") {
+                        live_events().into_response()
                     } else {
                         echo(request).await.into_response()
                     }
@@ -155,6 +158,18 @@ async fn echo(request: Request) -> Json<Value> {
         "userId": header("x-user-id"),
         "userRole": header("x-user-role"),
     }))
+}
+
+/// An event stream that sends one event and then stays open.
+fn live_events() -> axum::response::Response {
+    let first = futures::stream::once(async {
+        Ok::<_, std::io::Error>(bytes::Bytes::from("data: live\n\n"))
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/event-stream")],
+        Body::from_stream(first.chain(futures::stream::pending())),
+    )
+        .into_response()
 }
 
 /// An event stream that stays quiet for 600 ms between two events, then ends.

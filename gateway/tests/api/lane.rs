@@ -322,3 +322,55 @@ async fn a_get_on_a_kept_connection_the_service_drops_is_sent_again_on_a_new_one
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 5);
     gw.stop().await;
 }
+
+/// The gateway's `gateway_open_streams` gauge, as `/metrics` shows it.
+async fn open_streams(gw: &crate::helpers::TestGateway) -> f64 {
+    let text = gw
+        .app
+        .client
+        .get(gw.app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("gateway_open_streams "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn an_event_stream_is_counted_while_open_and_closed_when_its_client_leaves() {
+    let echo = spawn_echo().await;
+    let gw = spawn_gateway(&[("PRODUCT_SERVICE_URL", echo.url.clone())]).await;
+    let mut raw = Raw::connect(&gw.app.url("")).await;
+    raw.send(&format!(
+        "GET /api/products/{ID}/live HTTP/1.1\r\nhost: x\r\n\r\n"
+    ))
+    .await;
+    let head_and_event = loop {
+        raw.fill().await;
+        if find(&raw.buf, b"data: live").is_some() {
+            break String::from_utf8_lossy(&raw.buf).into_owned();
+        }
+    };
+    assert!(
+        head_and_event.starts_with("HTTP/1.1 200"),
+        "{head_and_event}"
+    );
+    assert_eq!(open_streams(&gw).await, 1.0);
+
+    drop(raw);
+
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    while open_streams(&gw).await != 0.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream stayed open"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    gw.stop().await;
+}
