@@ -349,7 +349,9 @@ pub struct ResponseHead {
     pub close: bool,
 }
 
-/// Headers that concern one connection only, and are not passed on (RFC 9110, 7.6.1).
+/// Headers that concern one connection only, and are not passed on (RFC 9110, 7.6.1). Unlike
+/// the router lane's list (`routes::proxy`), `transfer-encoding` is not among them: this lane
+/// passes a body on as it came, framing and all.
 const HOP_BY_HOP: [&str; 7] = [
     "connection",
     "keep-alive",

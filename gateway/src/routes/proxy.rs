@@ -41,7 +41,7 @@ pub fn upstream_client(config: &crate::Config) -> UpstreamClient {
 }
 
 /// Headers that describe one connection, not the message (RFC 9110, section 7.6.1).
-pub(crate) const HOP_BY_HOP: [HeaderName; 8] = [
+const HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,

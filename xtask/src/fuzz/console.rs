@@ -1,10 +1,7 @@
-//! The summary printed at the end of `cargo xtask fuzz`: each pass's verdict, then the
-//! findings by area, one line each.
+//! The summary printed at the end of `cargo xtask fuzz`: each pass's verdict, then every
+//! finding, one line each.
 
-use super::{
-    markdown::PassResult,
-    report::{Area, area},
-};
+use super::markdown::PassResult;
 
 /// Prints the summary.
 pub fn print_summary(results: &[PassResult]) {
@@ -24,38 +21,31 @@ pub fn print_summary(results: &[PassResult]) {
             result.name
         );
     }
-    for (which, title) in [
-        (Area::Ready, "landed areas (auth, customers, products)"),
-        (Area::InProgress, "areas still being built"),
-    ] {
-        let mut lines: Vec<String> = results
-            .iter()
-            .flat_map(|r| {
-                r.output
-                    .findings
-                    .iter()
-                    .filter(|f| area(&f.operation) == which)
-                    .map(move |f| {
-                        let checks: Vec<&str> = f.checks.iter().map(|(t, _)| t.as_str()).collect();
-                        let status = f.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
-                        format!(
-                            "    {:<36} {status}  {} ({})",
-                            f.operation,
-                            checks.join("; "),
-                            r.name
-                        )
-                    })
+    // Sorted so an operation's findings sit together; deduplicated because one pass can fail
+    // the same check on the same operation with several cases.
+    let mut lines: Vec<String> = results
+        .iter()
+        .flat_map(|r| {
+            r.output.findings.iter().map(move |f| {
+                let checks: Vec<&str> = f.checks.iter().map(|(t, _)| t.as_str()).collect();
+                let status = f.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
+                format!(
+                    "    {:<36} {status}  {} ({})",
+                    f.operation,
+                    checks.join("; "),
+                    r.name
+                )
             })
-            .collect();
-        lines.sort();
-        lines.dedup();
-        if lines.is_empty() {
-            println!("  in {title}: none");
-        } else {
-            println!("  in {title}:");
-        }
-        for line in lines {
-            println!("{line}");
-        }
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    if lines.is_empty() {
+        println!("  findings: none");
+    } else {
+        println!("  findings:");
+    }
+    for line in lines {
+        println!("{line}");
     }
 }

@@ -1,10 +1,10 @@
 //! `bench/results/fuzz.md`: the passes with their totals, then every finding grouped by
-//! operation — landed areas first, areas still being built after — each with the request
-//! that reproduces it; the same finding in several passes is listed once.
+//! operation, each with the request that reproduces it; the same finding in several passes is
+//! listed once.
 
 use std::fmt::Write as _;
 
-use super::report::{Area, Finding, Output, Totals, area};
+use super::report::{Finding, Output, Totals};
 
 /// One schemathesis run (one caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,21 +101,9 @@ pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
             pass.outcome()
         );
     }
-    for (which, heading) in [
-        (
-            Area::Ready,
-            "Failures in areas that have landed (auth, customers, products)",
-        ),
-        (
-            Area::InProgress,
-            "Failures in areas still being built (orders, live streams, alerts, analytics, \
-             dashboards, assistant)",
-        ),
-    ] {
-        blank_line(&mut out);
-        let _ = writeln!(out, "## {heading}\n");
-        render_findings(&mut out, passes, which);
-    }
+    blank_line(&mut out);
+    out.push_str("## Failures\n\n");
+    render_findings(&mut out, passes);
     let errors: Vec<String> = passes
         .iter()
         .flat_map(|pass| {
@@ -182,15 +170,10 @@ struct Grouped<'a> {
     passes: Vec<&'a str>,
 }
 
-fn render_findings(out: &mut String, passes: &[PassResult], which: Area) {
+fn render_findings(out: &mut String, passes: &[PassResult]) {
     let mut groups: Vec<Grouped<'_>> = Vec::new();
     for pass in passes {
-        for finding in pass
-            .output
-            .findings
-            .iter()
-            .filter(|f| area(&f.operation) == which)
-        {
+        for finding in &pass.output.findings {
             let same = |g: &&mut Grouped<'_>| {
                 g.finding.operation == finding.operation
                     && g.finding.status == finding.status

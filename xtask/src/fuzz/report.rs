@@ -1,7 +1,6 @@
 //! What a schemathesis run found: its console output's FAILURES and ERRORS sections read into
 //! findings (operation, checks, status, the `curl` that reproduces it) and its JSON report's
-//! totals; and which findings belong to areas that are done and which to areas still being
-//! built.
+//! totals.
 
 use crate::json::Json;
 
@@ -213,28 +212,6 @@ impl Totals {
                 })
                 .collect(),
         })
-    }
-}
-
-/// Whether an operation belongs to an area that has landed or one still being built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Area {
-    /// Auth, customers and products (and the gateway's handling of them).
-    Ready,
-    /// Orders, live streams, alerts, analytics, dashboards, the assistant.
-    InProgress,
-}
-
-/// The path prefixes of the areas that have landed.
-const READY: [&str; 3] = ["/api/auth/", "/api/customers", "/api/products"];
-
-/// The area of `GET /api/products/{id}`.
-pub fn area(operation: &str) -> Area {
-    let path = operation.split_whitespace().nth(1).unwrap_or_default();
-    if READY.iter().any(|prefix| path.starts_with(prefix)) {
-        Area::Ready
-    } else {
-        Area::InProgress
     }
 }
 

@@ -210,25 +210,3 @@ fn the_json_report_gives_the_totals() {
     );
     assert!(Totals::parse(r#"{"operations":{}}"#).is_err());
 }
-
-#[test]
-fn auth_customers_and_products_are_ready_and_the_rest_in_progress() {
-    for ready in [
-        "POST /api/auth/login",
-        "GET /api/customers",
-        "PATCH /api/customers/{id}",
-        "DELETE /api/products/{id}",
-    ] {
-        assert_eq!(area(ready), Area::Ready, "{ready}");
-    }
-    for building in [
-        "POST /api/orders",
-        "GET /api/ws/orders",
-        "GET /api/alerts",
-        "GET /api/analytics/top-products",
-        "GET /api/dashboard/performance",
-        "POST /api/assistant/chat",
-    ] {
-        assert_eq!(area(building), Area::InProgress, "{building}");
-    }
-}
