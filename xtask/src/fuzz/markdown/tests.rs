@@ -53,7 +53,7 @@ fn info() -> RunInfo {
 }
 
 #[test]
-fn findings_are_split_by_area_and_merged_across_passes() {
+fn findings_are_grouped_by_operation_and_merged_across_passes() {
     let login = finding(
         "POST /api/auth/login",
         "ST103 Undocumented status code",
@@ -65,15 +65,11 @@ fn findings_are_split_by_area_and_merged_across_passes() {
         pass("customer", vec![login]),
     ];
     let text = render(&info(), &passes);
-    let ready = text
-        .find("## Failures in areas that have landed")
-        .expect("ready");
-    let building = text
-        .find("## Failures in areas still being built")
-        .expect("building");
+    assert_eq!(text.matches("## Failures\n").count(), 1);
+    let failures = text.find("## Failures\n").expect("failures");
     let login_at = text.find("### `POST /api/auth/login`").expect("login");
     let alerts_at = text.find("### `GET /api/alerts`").expect("alerts");
-    assert!(ready < login_at && login_at < building && building < alerts_at);
+    assert!(failures < alerts_at && alerts_at < login_at);
     assert!(text.contains(
         "- **ST103 Undocumented status code** → 401 (as admin, customer; case `abc123`)"
     ));
@@ -85,9 +81,9 @@ fn findings_are_split_by_area_and_merged_across_passes() {
 }
 
 #[test]
-fn a_clean_run_says_none_in_both_areas() {
+fn a_clean_run_says_none() {
     let text = render(&info(), &[pass("admin", vec![])]);
-    assert_eq!(text.matches("\nNone.\n").count(), 2);
+    assert!(text.contains("## Failures\n\nNone.\n"));
     assert!(text.contains("| admin | 30 | 1200 | 0 | 0 | passed |"));
     assert!(!text.contains("Tool errors"));
     assert!(text.contains("`.local/logs/fuzz-admin.log`"));
