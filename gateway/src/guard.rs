@@ -233,7 +233,7 @@ fn client_address(
 }
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF draft names).
-pub(crate) fn rate_headers(headers: &mut HeaderMap, verdict: Verdict) {
+fn rate_headers(headers: &mut HeaderMap, verdict: Verdict) {
     const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
     const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
     const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");

@@ -27,7 +27,7 @@ use axum::{
     body::Body,
     extract::Request,
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use bytes::BytesMut;
 use shared::{ApiError, telemetry::REQUEST_ID};
@@ -186,6 +186,7 @@ impl Lane {
                         client,
                         client_buf: buf,
                         id: &id,
+                        class: prepared.class,
                         verdict: prepared.verdict,
                         close: head.close,
                     };
@@ -238,22 +239,13 @@ impl Lane {
             .await
             .map_err(|refusal| guard::refused(class, refusal))?;
         let verdict = admitted.verdict;
-        let refuse = |error: ApiError| {
-            let mut response = error.into_response();
-            guard::rate_headers(response.headers_mut(), verdict);
-            response
-        };
+        let refuse = |error: ApiError| guard::refused(class, (error, Some(verdict)));
         let area = path.strip_prefix("/api").unwrap_or_default();
-        let Some((upstream, upstream_path)) = state.routes.resolve(area) else {
+        let Some((index, upstream_path)) = state.routes.resolve_index(area) else {
             let error = ApiError::NotFound(format!("no service serves /api{area}"));
             return Err(refuse(error));
         };
-        let index = state
-            .routes
-            .upstreams()
-            .iter()
-            .position(|u| std::ptr::eq(u, upstream))
-            .unwrap_or_default();
+        let upstream = &state.routes.upstreams()[index];
         let Some(authority) = self.pools[index].authority.as_deref() else {
             return Err(refuse(ApiError::UpstreamUnavailable(upstream.name.clone())));
         };
@@ -261,7 +253,7 @@ impl Lane {
         let user = admitted
             .claims
             .as_ref()
-            .filter(|c| HeaderValue::from_str(&c.sub).is_ok())
+            .filter(|c| wire::valid_value(c.sub.as_bytes()))
             .map(|c| (c.sub.as_str(), c.role.as_str()));
         let request = wire::RequestHead {
             method: &head.method,
@@ -281,6 +273,7 @@ impl Lane {
             request: request.write(),
             pool: index,
             upstream: upstream.name.clone(),
+            class,
             verdict,
         })
     }
@@ -355,6 +348,7 @@ struct Prepared {
     /// The pool of its service, and the service's name.
     pool: usize,
     upstream: String,
+    class: RouteClass,
     verdict: Verdict,
 }
 
@@ -363,6 +357,7 @@ struct Exchange<'a> {
     client: &'a mut TcpStream,
     client_buf: &'a mut BytesMut,
     id: &'a HeaderValue,
+    class: RouteClass,
     verdict: Verdict,
     close: bool,
 }
@@ -370,8 +365,7 @@ struct Exchange<'a> {
 impl Exchange<'_> {
     /// Answers with `error` (and the rate limit's headers).
     async fn refuse(self, lane: &Lane, error: ApiError, method: &Method) -> (StatusCode, bool) {
-        let mut response = error.into_response();
-        guard::rate_headers(response.headers_mut(), self.verdict);
+        let response = guard::refused(self.class, (error, Some(self.verdict)));
         lane.answer(self.client, response, method, self.id, self.close)
             .await
     }

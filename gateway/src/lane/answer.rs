@@ -60,11 +60,7 @@ impl Lane {
         close: bool,
     ) -> Vec<u8> {
         let mut out = Vec::with_capacity(head.lines.len() + 512);
-        out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(head.status.as_str().as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(head.status.canonical_reason().unwrap_or("").as_bytes());
-        out.extend_from_slice(b"\r\n");
+        wire::push_status_line(&mut out, head.status);
         out.extend_from_slice(&head.lines);
         for (name, n) in [
             (&b"ratelimit-limit: "[..], u64::from(verdict.limit)),
@@ -79,10 +75,7 @@ impl Lane {
             .chain(self.added.iter().map(|(name, value)| (name, value)));
         for (i, (name, value)) in extra.enumerate() {
             if *name == header::VARY || head.seen & (1 << i) == 0 {
-                out.extend_from_slice(name.as_str().as_bytes());
-                out.extend_from_slice(b": ");
-                out.extend_from_slice(value.as_bytes());
-                out.extend_from_slice(b"\r\n");
+                wire::push_header(&mut out, name.as_str().as_bytes(), value.as_bytes());
             }
         }
         if close {
@@ -125,12 +118,10 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
 /// `HTTP/1.1 <status>`, the headers and the blank line.
 fn response_head(status: StatusCode, headers: &HeaderMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    out.extend_from_slice(b"\r\n");
-    wire::write_headers(&mut out, headers);
+    wire::push_status_line(&mut out, status);
+    for (name, value) in headers {
+        wire::push_header(&mut out, name.as_str().as_bytes(), value.as_bytes());
+    }
     out.extend_from_slice(b"\r\n");
     out
 }

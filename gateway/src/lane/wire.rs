@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use axum::http::{HeaderMap, HeaderName, Method};
+use axum::http::{HeaderName, Method};
 
 /// Most headers a head may have in the fast lane (more: hyper serves it).
 const MAX_HEADERS: usize = 64;
@@ -138,10 +138,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         if special.is_some_and(|s| s != Special::Authorization) {
             continue;
         }
-        head.lines.extend_from_slice(name.as_bytes());
-        head.lines.extend_from_slice(b": ");
-        head.lines.extend_from_slice(h.value);
-        head.lines.extend_from_slice(b"\r\n");
+        push_header(&mut head.lines, name.as_bytes(), h.value);
     }
     if hosts > 1 {
         return Parsed::Declined;
@@ -193,6 +190,12 @@ impl Special {
             .find(|(known, _)| name.eq_ignore_ascii_case(known))
             .map(|(_, special)| *special)
     }
+}
+
+/// Whether `value` is what `HeaderValue::from_bytes` accepts (no control characters but tab),
+/// checked without making one.
+pub fn valid_value(value: &[u8]) -> bool {
+    value.iter().all(|b| (*b >= 32 && *b != 127) || *b == b'\t')
 }
 
 /// Whether `value` is what `HeaderValue::to_str` accepts as text.
@@ -276,45 +279,42 @@ impl RequestHead<'_> {
         out.extend_from_slice(self.authority.as_bytes());
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(self.lines);
-        out.extend_from_slice(b"x-request-id: ");
-        out.extend_from_slice(self.request_id);
-        out.extend_from_slice(b"\r\n");
-        match (self.forwarded_for, self.client) {
-            (Some(prior), Some(ip)) => {
-                out.extend_from_slice(b"x-forwarded-for: ");
+        push_header(&mut out, b"x-request-id", self.request_id);
+        if let Some(ip) = self.client {
+            // The client appended to the addresses before it.
+            out.extend_from_slice(b"x-forwarded-for: ");
+            if let Some(prior) = self.forwarded_for {
                 out.extend_from_slice(prior);
-                let _ = write!(out, ", {ip}\r\n");
+                out.extend_from_slice(b", ");
             }
-            (None, Some(ip)) => {
-                let _ = write!(out, "x-forwarded-for: {ip}\r\n");
-            }
-            (Some(prior), None) => {
-                out.extend_from_slice(b"x-forwarded-for: ");
-                out.extend_from_slice(prior);
-                out.extend_from_slice(b"\r\n");
-            }
-            (None, None) => {}
+            let _ = write!(out, "{ip}\r\n");
+        } else if let Some(prior) = self.forwarded_for {
+            push_header(&mut out, b"x-forwarded-for", prior);
         }
         if let Some((id, role)) = self.user {
-            out.extend_from_slice(b"x-user-id: ");
-            out.extend_from_slice(id.as_bytes());
-            out.extend_from_slice(b"\r\nx-user-role: ");
-            out.extend_from_slice(role.as_bytes());
-            out.extend_from_slice(b"\r\n");
+            push_header(&mut out, b"x-user-id", id.as_bytes());
+            push_header(&mut out, b"x-user-role", role.as_bytes());
         }
         out.extend_from_slice(b"\r\n");
         out
     }
 }
 
-/// `name: value` lines.
-pub fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+/// One `name: value` line.
+pub fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `HTTP/1.1 <code> <reason>`, the status line of an answer to the client.
+pub fn push_status_line(out: &mut Vec<u8>, status: axum::http::StatusCode) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 mod answer;

@@ -131,10 +131,7 @@ pub fn parse_response(
             event_stream |=
                 h.value.len() >= 17 && h.value[..17].eq_ignore_ascii_case(b"text/event-stream");
         }
-        lines.extend_from_slice(h.name.as_bytes());
-        lines.extend_from_slice(b": ");
-        lines.extend_from_slice(h.value);
-        lines.extend_from_slice(b"\r\n");
+        super::push_header(&mut lines, h.name.as_bytes(), h.value);
     }
     buf.advance(len);
     Ok(Some(ResponseHead {

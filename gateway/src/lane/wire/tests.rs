@@ -209,3 +209,22 @@ fn a_body_that_is_not_chunked_coding_is_an_error() {
     assert!(Chunked::default().feed(b"1\r\nab").is_err());
     assert!(Chunked::default().feed(b"fffffffffffffffff\r\n").is_err());
 }
+
+#[test]
+fn a_value_is_valid_exactly_when_header_value_takes_it() {
+    for value in [
+        &b"65a1b2c3"[..],
+        b"a\tb",
+        b"caf\xc3\xa9",
+        b"a\rb",
+        b"a\nb",
+        b"\x7f",
+        b"\x00",
+    ] {
+        assert_eq!(
+            valid_value(value),
+            axum::http::HeaderValue::from_bytes(value).is_ok(),
+            "{value:?}"
+        );
+    }
+}
