@@ -19,7 +19,7 @@ use std::{
 use anyhow::{Result, bail};
 
 use super::{machine::Machine, stack, table::latency};
-use crate::{cleanup::Cleanup, ctx::Ctx, http, infra, json::Json};
+use crate::{ctx::Ctx, http, json::Json};
 
 /// Measured requests, over all threads.
 const REQUESTS: usize = 2000;
@@ -256,12 +256,7 @@ impl Figures {
 /// Builds, starts, measures, writes `bench/results/assistant.{json,md}`; stops what it
 /// started.
 pub fn run(ctx: &Ctx) -> Result<()> {
-    std::fs::create_dir_all(ctx.paths.bench())?;
-    ctx.paths.ensure_dirs()?;
-    stack::build_release(ctx, &["assistant-service"])?;
-
-    let mut cleanup = Cleanup::new(ctx);
-    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    let (mut cleanup, urls) = stack::begin(ctx, &["assistant-service"])?;
     let [port] = stack::spare_ports::<1>()?;
     let name = "assistant-service";
     let mut cmd = Command::new(ctx.paths.release_binary(name));

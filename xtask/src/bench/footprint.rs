@@ -18,7 +18,7 @@ use super::{
     stack::{self, suite},
     table::{Grid, ms, size, verdict},
 };
-use crate::{cleanup::Cleanup, ctx::Ctx, infra, json::Json};
+use crate::{ctx::Ctx, json::Json};
 
 /// Issue 9: resident memory of an idle service.
 pub const TARGET_IDLE_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
@@ -57,12 +57,7 @@ impl Figures {
 /// Builds, starts, measures, writes `bench/results/footprint.{json,md}`; stops what it
 /// started.
 pub fn run(ctx: &Ctx) -> Result<()> {
-    std::fs::create_dir_all(ctx.paths.bench())?;
-    ctx.paths.ensure_dirs()?;
-    stack::build_release(ctx, &suite::PACKAGES)?;
-
-    let mut cleanup = Cleanup::new(ctx);
-    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    let (mut cleanup, urls) = stack::begin(ctx, &suite::PACKAGES)?;
     let run = stack::run_id();
     let load = machine::load_average();
     let shop = suite::start(ctx, &mut cleanup.started, &urls, "footprint", &run)?;

@@ -19,7 +19,7 @@ use super::{
     table::{Row, Table},
     wrk::{Load, Report},
 };
-use crate::{cleanup::Cleanup, ctx::Ctx, exec, infra, json::Json};
+use crate::{ctx::Ctx, exec, json::Json};
 
 /// Open connections during a measurement.
 const CONNECTIONS: u32 = 32;
@@ -50,14 +50,9 @@ struct Target {
 
 /// Builds, starts, measures, writes `bench/results/gateway.{json,md}`; stops what it started.
 pub fn run(ctx: &Ctx) -> Result<()> {
-    std::fs::create_dir_all(ctx.paths.bench())?;
-    ctx.paths.ensure_dirs()?;
     let nginx = super::ensure_program(ctx, "nginx", &["nginx-light", "nginx"])?;
     let wrk = super::ensure_program(ctx, "wrk", &["wrk"])?;
-    stack::build_release(ctx, &setup::PACKAGES)?;
-
-    let mut cleanup = Cleanup::new(ctx);
-    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    let (mut cleanup, urls) = stack::begin(ctx, &setup::PACKAGES)?;
     let ports = setup::start_services(ctx, &mut cleanup.started, &urls)?;
     let fixture = setup::fixture(ctx, &ports)?;
 

@@ -20,7 +20,7 @@ use super::{
     stack::{self, suite},
     table::{Grid, ms, verdict},
 };
-use crate::{cleanup::Cleanup, ctx::Ctx, infra, json::Json, seed};
+use crate::{ctx::Ctx, json::Json, seed};
 
 /// Offered orders per second, one stage each.
 const RATES: [f64; 6] = [2.0, 5.0, 10.0, 20.0, 40.0, 80.0];
@@ -35,12 +35,7 @@ pub const TARGET_EVENT_P99_MS: f64 = 20.0;
 
 /// Builds, starts, measures, writes `bench/results/orders.{json,md}`; stops what it started.
 pub fn run(ctx: &Ctx) -> Result<()> {
-    std::fs::create_dir_all(ctx.paths.bench())?;
-    ctx.paths.ensure_dirs()?;
-    stack::build_release(ctx, &suite::PACKAGES)?;
-
-    let mut cleanup = Cleanup::new(ctx);
-    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    let (mut cleanup, urls) = stack::begin(ctx, &suite::PACKAGES)?;
     let run = stack::run_id();
     let shop = suite::start(ctx, &mut cleanup.started, &urls, "orders", &run)?;
     let load = machine::load_average();

@@ -13,12 +13,31 @@ use std::{
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
-use crate::{cleanup::Started, ctx::Ctx, exec, health, json::Json, proc};
+use crate::{
+    cleanup::{Cleanup, Started},
+    ctx::Ctx,
+    exec, health,
+    infra::{self, Urls},
+    json::Json,
+    proc,
+};
 
 pub mod suite;
 
 /// How long a process may take to answer after it started.
 const READY_WITHIN: Duration = Duration::from_secs(60);
+
+/// What every benchmark does first: its folders, release builds of `packages`, and the
+/// infrastructure (started if missing, and then stopped again by the returned guard, with
+/// everything else recorded in it).
+pub fn begin<'a>(ctx: &'a Ctx, packages: &[&str]) -> Result<(Cleanup<'a>, Urls)> {
+    std::fs::create_dir_all(ctx.paths.bench())?;
+    ctx.paths.ensure_dirs()?;
+    build_release(ctx, packages)?;
+    let mut cleanup = Cleanup::new(ctx);
+    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    Ok((cleanup, urls))
+}
 
 /// `cargo build --release -p <each>` into the normal target folder.
 pub fn build_release(ctx: &Ctx, packages: &[&str]) -> Result<()> {

@@ -20,7 +20,7 @@ use super::{
     stack,
     table::{Grid, ms, size, verdict},
 };
-use crate::{cleanup::Cleanup, ctx::Ctx, infra, infra::Urls, json::Json, seed};
+use crate::{cleanup::Cleanup, ctx::Ctx, infra::Urls, json::Json, seed};
 
 /// Subscribers of each kind, one step each.
 pub const STEPS: [u32; 3] = [1_000, 5_000, 10_000];
@@ -42,12 +42,7 @@ const QUOTA: &str = "1000000000";
 /// Builds, starts, measures each step, writes `bench/results/streams.{json,md}`; stops what
 /// it started.
 pub fn run(ctx: &Ctx) -> Result<()> {
-    std::fs::create_dir_all(ctx.paths.bench())?;
-    ctx.paths.ensure_dirs()?;
-    stack::build_release(ctx, &PACKAGES)?;
-
-    let mut cleanup = Cleanup::new(ctx);
-    let urls = infra::ensure_all_noting(ctx, &mut cleanup.started.infra)?;
+    let (mut cleanup, urls) = stack::begin(ctx, &PACKAGES)?;
     let run = stack::run_id();
     let [customers, products] = stack::spare_ports::<2>()?;
     let jwks = format!("http://127.0.0.1:{customers}/.well-known/jwks.json");
