@@ -23,6 +23,33 @@ use crate::error::ApiError;
 /// The request id header, created at the first hop and propagated by every other.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The longest request id any hop accepts from a caller.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Whether `given` may be used as a request id as it is: 1 to [`MAX_REQUEST_ID_LEN`] visible
+/// ASCII characters (no spaces, no controls). Every hop applies this one rule to what it
+/// receives and makes a fresh id otherwise, because the id travels on into logs and into every
+/// event's AMQP `correlation_id`, a short string of at most 255 bytes: one oversized id once
+/// broke the broker connection of the outbox relay and stopped every order.
+pub fn is_acceptable_request_id(given: &[u8]) -> bool {
+    !given.is_empty()
+        && given.len() <= MAX_REQUEST_ID_LEN
+        && given.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// A fresh request id: a UUID v7, which sorts by time in logs.
+pub fn new_request_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// At most `max` characters of `text`, for logging something a caller sent that was refused.
+pub fn truncated(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
 /// Starts JSON logging for `service` (level from `RUST_LOG`, default `info`). Safe to call
 /// twice: the second call does nothing.
 pub fn init(service: &'static str) {
@@ -129,11 +156,7 @@ struct MakeUuidV7;
 
 impl MakeRequestId for MakeUuidV7 {
     fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
-        uuid::Uuid::now_v7()
-            .to_string()
-            .parse()
-            .ok()
-            .map(RequestId::new)
+        new_request_id().parse().ok().map(RequestId::new)
     }
 }
 
@@ -178,6 +201,9 @@ pub fn layer<S: Clone + Send + Sync + 'static>(
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUuidV7))
+        .layer(tower::util::MapRequestLayer::new(
+            drop_unacceptable_request_id,
+        ))
 }
 
 async fn record_metrics(
@@ -204,12 +230,28 @@ async fn record_metrics(
     response
 }
 
-/// The request id of the current request, for events' `correlationId`.
+/// The request id of the current request, for events' `correlationId`: the caller's when it
+/// is acceptable ([`is_acceptable_request_id`]), a fresh one otherwise.
 pub fn request_id(headers: &http::HeaderMap) -> String {
     headers
         .get(REQUEST_ID)
+        .filter(|v| is_acceptable_request_id(v.as_bytes()))
         .and_then(|v| v.to_str().ok())
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+/// Drops an `x-request-id` that is not acceptable, so that the next layer makes a fresh one.
+fn drop_unacceptable_request_id(mut request: Request) -> Request {
+    if let Some(given) = request.headers().get(REQUEST_ID)
+        && !is_acceptable_request_id(given.as_bytes())
+    {
+        tracing::debug!(
+            given = truncated(&String::from_utf8_lossy(given.as_bytes()), 64),
+            "request id refused; a new one is made"
+        );
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
 }
 
 #[cfg(test)]
@@ -229,6 +271,23 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn request_ids_are_accepted_only_when_short_and_plain() {
+        assert!(is_acceptable_request_id(b"req-7"));
+        assert!(is_acceptable_request_id(&[b'a'; MAX_REQUEST_ID_LEN]));
+        assert!(!is_acceptable_request_id(&[b'a'; MAX_REQUEST_ID_LEN + 1]));
+        assert!(!is_acceptable_request_id(b""));
+        assert!(!is_acceptable_request_id(b"two words"));
+        assert!(!is_acceptable_request_id(b"tab\there"));
+        assert!(!is_acceptable_request_id("caf\u{e9}".as_bytes()));
+    }
+
+    #[test]
+    fn truncation_counts_characters_not_bytes() {
+        assert_eq!(truncated("\u{e9}\u{e9}\u{e9}", 2), "\u{e9}\u{e9}");
+        assert_eq!(truncated("ab", 5), "ab");
     }
 
     #[test]
