@@ -24,7 +24,7 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
     port: 5004,
     database: Some("alerts"),
     uses_broker: true,
-    uses_redis: false,
+    uses_redis: true,
 };
 
 /// Everything alert-service reads at start.

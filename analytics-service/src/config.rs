@@ -24,7 +24,7 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
     port: 5005,
     database: Some("analytics"),
     uses_broker: true,
-    uses_redis: false,
+    uses_redis: true,
 };
 
 /// Everything analytics-service reads at start.

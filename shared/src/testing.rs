@@ -56,6 +56,33 @@ impl TestNames {
     }
 }
 
+/// Revokes `bearer` (`Bearer <token>`) as customer-service does at logout: the Redis key and
+/// the announcement, under the test's prefix, so that every service of the test refuses it.
+pub async fn revoke(names: &TestNames, bearer: &str) {
+    let token = bearer.trim_start_matches("Bearer ");
+    let redis = crate::store::Redis::start(
+        &RedisConfig {
+            url: redis_url(),
+            prefix: names.redis_prefix.clone(),
+        },
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .expect("redis url");
+    let claims = crate::auth::Verifier::new(names.signer.key_source(), None)
+        .expect("verifier")
+        .verify(token)
+        .await
+        .expect("a valid token to revoke");
+    let verifier =
+        crate::auth::Verifier::new(names.signer.key_source(), Some(redis)).expect("verifier");
+    eventually(
+        "redis to take the revocation",
+        Duration::from_secs(10),
+        || async { verifier.revoke(&claims).await.ok() },
+    )
+    .await;
+}
+
 impl Default for TestNames {
     fn default() -> Self {
         Self::new()

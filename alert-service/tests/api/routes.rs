@@ -112,3 +112,39 @@ async fn bad_filters_name_the_field_and_anonymous_callers_get_401() {
 
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_on_the_routes_and_the_socket() {
+    let app = spawn_app().await;
+    let (status, body) = app.alerts("", &app.admin).await;
+    assert_eq!(status, 200, "{body}");
+
+    shared::testing::revoke(&app.names, &app.admin).await;
+
+    let (status, body) = app.alerts("", &app.admin).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+    let url = app.app.url("/ws/alerts").replacen("http://", "ws://", 1);
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", app.admin.parse().unwrap());
+    let refused = match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            response.status().as_u16() == 401
+        }
+        Ok((mut socket, _)) => {
+            use futures::StreamExt;
+            matches!(
+                socket.next().await,
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame))))
+                    if u16::from(frame.code) == 4401
+            )
+        }
+        Err(_) => false,
+    };
+    assert!(refused, "the socket refuses a revoked token");
+    app.stop().await;
+}

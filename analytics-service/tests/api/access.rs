@@ -52,3 +52,26 @@ async fn a_customer_gets_403_and_an_anonymous_caller_401_on_every_route() {
 
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_revoked_admin_token_is_refused_on_every_route() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .send(
+            Method::GET,
+            "/analytics/dashboard-metrics",
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    shared::testing::revoke(&app.names, &app.admin).await;
+
+    for (method, path) in ROUTES {
+        let method: Method = method.parse().unwrap();
+        let (status, body) = app.send(method.clone(), path, Some(&app.admin)).await;
+        assert_eq!(status, 401, "{method} {path}: {body}");
+        assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+    }
+    app.stop().await;
+}

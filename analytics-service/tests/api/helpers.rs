@@ -74,6 +74,7 @@ pub async fn wait_logged(app: &Spawned, id: uuid::Uuid) -> Vec<Document> {
 /// What most tests run against: analytics with a publisher on the same exchange.
 pub struct TestApp {
     pub app: Spawned,
+    pub names: TestNames,
     pub bus: Bus,
     pub admin: String,
     pub customer: String,
@@ -105,6 +106,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         app,
         bus,
         cancel,
+        names,
     }
 }
 
