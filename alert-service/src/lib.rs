@@ -83,6 +83,7 @@ pub async fn run_with_hub(
             outbox: relay.nudge(),
             webhook,
         };
+        infra.health.watch(relay.heartbeat());
         relay.spawn(background.clone());
         live::consume(&bus, hub.clone());
         tokio::spawn(consume_when_indexed(bus, handler, background.clone()));

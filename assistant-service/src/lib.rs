@@ -91,6 +91,7 @@ pub async fn run(
                 cancel.clone(),
             ),
         };
+        infra.health.watch(relay.heartbeat());
         relay.spawn(cancel.clone());
         store::spawn_indexes(db, cancel.clone());
         events::consumer::start(infra.bus(), sessions);

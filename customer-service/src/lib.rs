@@ -60,6 +60,7 @@ pub async fn run(
             Duration::from_secs(1),
         );
         let outbox = relay.nudge();
+        infra.health.watch(relay.heartbeat());
         relay.spawn(background);
         app(AppState {
             infra,

@@ -8,6 +8,7 @@
 
 use bson::doc;
 use chrono::Utc;
+use shared::supervise::Heartbeat;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -20,22 +21,34 @@ use crate::{
 /// Orders advanced per poll at most.
 const BATCH: i64 = 100;
 
-/// Runs the poller until `cancel`.
-pub fn spawn(orders_: Orders, cancel: CancellationToken) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let poll = orders_.fulfilment.poll;
-        loop {
-            match tick(&orders_).await {
-                Ok(0) => {}
-                Ok(advanced) => tracing::debug!(advanced, "fulfilment advanced orders"),
-                Err(e) => tracing::warn!(error = %e, "fulfilment poll failed; retrying"),
-            }
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(poll) => {}
+/// How long a poll may take before the poller counts as stalled in `/health`.
+const POLL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs the poller under a supervisor until `cancel`; `/health` watches the heartbeat it
+/// returns.
+pub fn spawn(orders_: Orders, cancel: CancellationToken) -> (JoinHandle<()>, Heartbeat) {
+    let heartbeat = Heartbeat::new("fulfilment", POLL_DEADLINE + orders_.fulfilment.poll);
+    let beat = heartbeat.clone();
+    let stop = cancel.clone();
+    let task = shared::supervise::spawn("fulfilment", cancel, move || {
+        let (orders_, beat, cancel) = (orders_.clone(), beat.clone(), stop.clone());
+        async move {
+            let poll = orders_.fulfilment.poll;
+            loop {
+                match tick(&orders_).await {
+                    Ok(0) => {}
+                    Ok(advanced) => tracing::debug!(advanced, "fulfilment advanced orders"),
+                    Err(e) => tracing::warn!(error = %e, "fulfilment poll failed; retrying"),
+                }
+                beat.beat();
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(poll) => {}
+                }
             }
         }
-    })
+    });
+    (task, heartbeat)
 }
 
 /// The step due for `order` at `now_ms`, if any.

@@ -90,11 +90,13 @@ pub async fn run_with_hub(
             outbox: relay.nudge(),
             fulfilment: config.fulfilment,
         };
+        infra.health.watch(relay.heartbeat());
         relay.spawn(background.clone());
         events::consume(&bus, orders.clone());
         live::consume(&bus, hub.clone());
         if config.fulfilment.enabled {
-            fulfilment::spawn(orders.clone(), background.clone());
+            let (_, poller) = fulfilment::spawn(orders.clone(), background.clone());
+            infra.health.watch(poller);
         }
         let redis = infra
             .redis

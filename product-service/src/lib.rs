@@ -51,6 +51,7 @@ pub async fn run(
             config::OUTBOX_POLL,
         );
         let state = AppState::new(infra, relay.nudge());
+        state.infra.health.watch(relay.heartbeat());
         relay.spawn(cancel.clone());
         store::spawn_indexes(db.clone(), cancel.clone());
         events::orders::start(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::{Router, extract::State, routing::get};
 use serde::Serialize;
 
-use crate::{error::ok, events::Bus, store::Redis};
+use crate::{error::ok, events::Bus, store::Redis, supervise::Heartbeat};
 
 /// One dependency to probe.
 #[derive(Clone)]
@@ -50,7 +50,7 @@ pub struct HealthReport {
     pub status: String,
     /// Seconds since start.
     pub uptime_seconds: u64,
-    /// Dependency name to `up` or `down`.
+    /// Dependency name to `up` or `down`; background task name to `up` or `stalled`.
     pub dependencies: std::collections::BTreeMap<String, String>,
 }
 
@@ -60,6 +60,9 @@ pub struct Health {
     service: &'static str,
     started: Instant,
     probes: Vec<Probe>,
+    /// Looping background tasks (relays, pollers), added as they start: each is `up` while its
+    /// heartbeat is recent and `stalled` otherwise.
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<Heartbeat>>>,
 }
 
 impl Health {
@@ -69,6 +72,15 @@ impl Health {
             service,
             started: Instant::now(),
             probes,
+            tasks: Default::default(),
+        }
+    }
+
+    /// Reports the task behind `beat` too: `stalled` (and the service `degraded`) once its
+    /// last pass is older than the heartbeat's deadline.
+    pub fn watch(&self, beat: Heartbeat) {
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.push(beat);
         }
     }
 
@@ -86,7 +98,17 @@ impl Health {
                 )
             })
             .collect();
-        let all_up = states.iter().all(|up| *up);
+        let mut dependencies = dependencies;
+        let mut all_up = states.iter().all(|up| *up);
+        let tasks = self.tasks.lock().map(|t| t.clone()).unwrap_or_default();
+        for task in tasks {
+            let alive = task.is_alive();
+            all_up &= alive;
+            dependencies.insert(
+                task.name().to_owned(),
+                if alive { "up" } else { "stalled" }.to_owned(),
+            );
+        }
         HealthReport {
             service: self.service.to_owned(),
             status: if all_up { "ok" } else { "degraded" }.to_owned(),

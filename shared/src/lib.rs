@@ -10,6 +10,7 @@
 //! - [`outbox`]: events written with the state change, and the relay that publishes them.
 //! - [`store`]: MongoDB and Redis connections that never block start-up.
 //! - [`health`]: `/health` from dependency probes.
+//! - [`supervise`]: background tasks restarted when they die, and heartbeats for `/health`.
 //! - [`server`]: serving a router with the shared routes, middleware and graceful shutdown.
 //! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling.
 
@@ -23,6 +24,7 @@ pub mod live;
 pub mod outbox;
 pub mod server;
 pub mod store;
+pub mod supervise;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;

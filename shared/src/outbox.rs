@@ -16,17 +16,21 @@
 //! The [`Relay`] finds documents with `outboxCount > 0`, publishes their events in order with
 //! publisher confirms, and removes each one only after the broker took it. A failure leaves the
 //! event (and the ones after it in the same document) pending and backs off; nothing needs a
-//! human. Two relays may publish an event twice; consumers deduplicate by event id.
+//! human. An event that can never be published is parked in [`PARKED`] instead, so that it
+//! cannot stall its document or the relay. Two relays may publish an event twice; consumers
+//! deduplicate by event id.
 
-use std::{sync::Arc, time::Duration};
+mod relay;
+
+use std::sync::Arc;
 
 use bson::{Bson, Document, doc};
-use futures::TryStreamExt;
-use mongodb::{Collection, Database};
+use mongodb::Collection;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
-use crate::events::{Bus, Envelope};
+pub use relay::{PARKED, Relay};
+
+use crate::events::Envelope;
 
 /// The field holding pending events.
 pub const FIELD: &str = "outbox";
@@ -92,149 +96,6 @@ impl Nudge {
     }
 }
 
-/// Publishes pending events of some collections.
-pub struct Relay {
-    db: Database,
-    collections: Vec<String>,
-    bus: Bus,
-    nudge: Nudge,
-    poll: Duration,
-}
-
-impl Relay {
-    /// A relay over `collections` of `db`, polling every `poll` when not nudged.
-    pub fn new(db: Database, collections: &[&str], bus: Bus, poll: Duration) -> Self {
-        Self {
-            db,
-            collections: collections.iter().map(|c| (*c).to_owned()).collect(),
-            bus,
-            nudge: Nudge::default(),
-            poll,
-        }
-    }
-
-    /// The handle writers use to wake this relay.
-    pub fn nudge(&self) -> Nudge {
-        self.nudge.clone()
-    }
-
-    /// Runs until `cancel`; then makes one last attempt to flush what is pending.
-    pub fn spawn(self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            for name in &self.collections {
-                let index = mongodb::IndexModel::builder()
-                    .keys(doc! { COUNT: 1 })
-                    .build();
-                if let Err(e) = self
-                    .db
-                    .collection::<Document>(name)
-                    .create_index(index)
-                    .await
-                {
-                    tracing::debug!(collection = %name, error = %e, "outbox index not created yet");
-                }
-            }
-            let mut backoff = self.poll;
-            loop {
-                let clean = self.drain_all().await;
-                backoff = if clean {
-                    self.poll
-                } else {
-                    (backoff * 2).min(Duration::from_secs(5))
-                };
-                tokio::select! {
-                    () = cancel.cancelled() => break,
-                    () = self.nudge.0.notified(), if clean => {}
-                    () = tokio::time::sleep(backoff) => {}
-                }
-            }
-            if !self.drain_all().await {
-                tracing::warn!(
-                    "events still pending at shutdown; they go out after the next start"
-                );
-            }
-        })
-    }
-
-    /// One pass over every collection; `true` when nothing was left pending.
-    async fn drain_all(&self) -> bool {
-        let mut clean = true;
-        for name in &self.collections {
-            match self.drain(&self.db.collection::<Document>(name)).await {
-                Ok(done) => clean &= done,
-                Err(e) => {
-                    tracing::warn!(collection = %name, error = %e, "outbox scan failed");
-                    clean = false;
-                }
-            }
-        }
-        clean
-    }
-
-    async fn drain(
-        &self,
-        collection: &Collection<Document>,
-    ) -> Result<bool, mongodb::error::Error> {
-        let pending: Vec<Document> = collection
-            .find(doc! { COUNT: { "$gt": 0 } })
-            .projection(doc! { FIELD: 1 })
-            .limit(500)
-            .await?
-            .try_collect()
-            .await?;
-        let backlog: usize = pending
-            .iter()
-            .map(|d| d.get_document(FIELD).map_or(0, Document::len))
-            .sum();
-        let labels = [("collection", collection.name().to_owned())];
-        metrics::gauge!("outbox_backlog", &labels).set(backlog as f64);
-        metrics::gauge!("outbox_oldest_age_seconds", &labels).set(oldest_age(&pending));
-        let mut clean = true;
-        for document in pending {
-            clean &= self.publish_document(collection, &document).await?;
-        }
-        Ok(clean)
-    }
-
-    /// Publishes one document's events in order, stopping at the first failure, then removes
-    /// the ones the broker took.
-    async fn publish_document(
-        &self,
-        collection: &Collection<Document>,
-        document: &Document,
-    ) -> Result<bool, mongodb::error::Error> {
-        let Some(id) = document.get("_id") else {
-            return Ok(true);
-        };
-        let mut events: Vec<(&String, &Bson)> = document
-            .get_document(FIELD)
-            .map(|d| d.iter().collect())
-            .unwrap_or_default();
-        events.sort_by(|a, b| a.0.cmp(b.0));
-        let mut published = Vec::with_capacity(events.len());
-        let mut clean = true;
-        for (key, raw) in events {
-            let Some(text) = raw.as_str() else { continue };
-            let event: Envelope = match serde_json::from_str(text) {
-                Ok(event) => event,
-                Err(e) => {
-                    tracing::error!(%key, error = %e, "unreadable outbox entry; left in place");
-                    clean = false;
-                    break;
-                }
-            };
-            if let Err(e) = self.bus.publish(&event).await {
-                tracing::warn!(event.id = %event.id, error = %e, "publish failed; will retry");
-                clean = false;
-                break;
-            }
-            published.push(format!("{FIELD}.{key}"));
-        }
-        remove_published(collection, id, &published).await?;
-        Ok(clean)
-    }
-}
-
 /// Removes the `published` event paths (`outbox.<key>`) from the document `id` and lowers its count: one write
 /// for all of them (a busy collection sees one update per document, not one per event), guarded
 /// so that an event another relay already removed is not counted off twice; when that guard
@@ -272,28 +133,6 @@ pub async fn remove_published(
             .await?;
     }
     Ok(())
-}
-
-/// Seconds since the oldest pending event was created (its UUID v7 carries the time).
-fn oldest_age(pending: &[Document]) -> f64 {
-    let oldest = pending
-        .iter()
-        .filter_map(|d| d.get_document(FIELD).ok())
-        .flat_map(|events| events.keys())
-        .filter_map(|k| uuid::Uuid::parse_str(k).ok())
-        .filter_map(|id| id.get_timestamp())
-        .map(|ts| ts.to_unix())
-        .min();
-    match oldest {
-        Some((secs, nanos)) => {
-            let created = Duration::new(secs, nanos);
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            now.saturating_sub(created).as_secs_f64()
-        }
-        None => 0.0,
-    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,12 @@ async fn an_answer_has_the_documented_shape_and_health_reports_every_dependency(
     assert!(reply["metadata"]["sessionId"].as_str().unwrap().len() >= 8);
     assert_eq!(reply["functionsCalled"], json!([]));
     let health = suite.assistant.health().await;
-    assert_eq!(health["dependencies"].as_object().unwrap().len(), 3);
+    assert_eq!(
+        health["dependencies"].as_object().unwrap().len(),
+        4,
+        "{health}"
+    );
+    assert_eq!(health["dependencies"]["outbox-relay"], "up");
     let metrics = suite.assistant.get_text("/metrics").await;
     assert!(metrics.contains("assistant_replies_total"), "{metrics}");
     suite.stop().await;

@@ -11,6 +11,7 @@ mod live;
 mod orders;
 mod outage;
 mod replicas;
+mod request_ids;
 mod requests;
 mod saga;
 mod seed;
@@ -34,7 +35,10 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(deps, ["mongodb", "rabbitmq", "redis"]);
+    assert_eq!(
+        deps,
+        ["fulfilment", "mongodb", "outbox-relay", "rabbitmq", "redis"]
+    );
 
     let (status, body) = app.get("/no/such/route").await;
     assert_eq!(status, 404);

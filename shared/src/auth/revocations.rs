@@ -141,30 +141,41 @@ impl Revocations {
     }
 
     /// Keeps the local set fed from the channel until `cancel`, resubscribing (and rereading
-    /// the keys) whenever the connection is lost.
+    /// the keys) whenever the connection is lost. Runs under a supervisor: a watcher that died would leave the local set complete but
+    /// no longer fed, and revoked tokens would pass.
     pub(super) fn watch(&self, cancel: CancellationToken) {
         let this = self.clone();
-        tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                let outcome = tokio::select! {
-                    () = cancel.cancelled() => return,
-                    outcome = this.subscribe_and_follow() => outcome,
-                };
+        let stop = cancel.clone();
+        crate::supervise::spawn("revocation-watch", cancel, move || {
+            let (this, cancel) = (this.clone(), stop.clone());
+            async move {
+                // Until the channel is followed again, ask Redis for every token.
                 this.known.complete.store(false, Ordering::Release);
-                match outcome {
-                    Ok(()) => backoff = Duration::from_millis(100),
-                    Err(e) => {
-                        tracing::debug!(error = %e, ?backoff, "revocation channel unavailable");
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                    }
-                }
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    () = tokio::time::sleep(backoff) => {}
-                }
+                this.follow_until_cancelled(cancel).await;
             }
         });
+    }
+
+    async fn follow_until_cancelled(&self, cancel: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let outcome = tokio::select! {
+                () = cancel.cancelled() => return,
+                outcome = self.subscribe_and_follow() => outcome,
+            };
+            self.known.complete.store(false, Ordering::Release);
+            match outcome {
+                Ok(()) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    tracing::debug!(error = %e, ?backoff, "revocation channel unavailable");
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+        }
     }
 
     /// Subscribes, reads every revocation key, then follows the channel until the connection

@@ -59,6 +59,46 @@ pub enum BusError {
     /// The broker URL does not parse.
     #[error("bad broker URL: {0}")]
     BadUrl(String),
+    /// The message can never be published as it is (an exchange or routing key longer than
+    /// AMQP's 255-byte short strings); retrying cannot help.
+    #[error("cannot be published: {0}")]
+    Invalid(String),
+}
+
+impl BusError {
+    /// Whether retrying the same message can never succeed, so an outbox parks it.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Serialize(_) | Self::Invalid(_))
+    }
+
+    /// Whether the broker itself is unwell (down, slow, or the channel broke), as opposed to
+    /// refusing this one message: an outbox stops its pass instead of trying every event.
+    pub fn is_broker_trouble(&self) -> bool {
+        matches!(self, Self::Unavailable | Self::Timeout | Self::Amqp(_))
+    }
+}
+
+/// The longest time any one broker call may take (a channel opened, a publish confirmed).
+pub const BROKER_CALL_DEADLINE: Duration = Duration::from_secs(10);
+
+fn cancel_of(bus: &Bus) -> CancellationToken {
+    bus.inner.cancel.clone()
+}
+
+/// `text` as an AMQP short string, cut to its 255-byte limit on a character boundary: for
+/// message properties, which describe a message and must never stop it from being sent.
+pub fn short_string(text: &str) -> ShortString {
+    let mut end = text.len().min(lapin::types::MAX_SHORT_STRING_LENGTH);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    ShortString::try_new(&text[..end]).unwrap_or_default()
+}
+
+/// `name` as an AMQP short string, or [`BusError::Invalid`] when it is too long: for names the
+/// broker routes by, which must not be cut.
+fn name(kind: &str, name: &str) -> Result<ShortString, BusError> {
+    ShortString::try_new(name).map_err(|e| BusError::Invalid(format!("{kind}: {e}")))
 }
 
 /// The supervisor's view of the connection.
@@ -106,7 +146,10 @@ impl Bus {
                 queues: std::sync::Mutex::new(Vec::new()),
             }),
         };
-        tokio::spawn(bus.clone().supervise());
+        let supervised = bus.clone();
+        crate::supervise::spawn("broker-connection", cancel_of(&bus), move || {
+            supervised.clone().supervise()
+        });
         bus
     }
 
@@ -158,11 +201,20 @@ impl Bus {
     #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.kind))]
     pub async fn publish<T: serde::Serialize>(&self, event: &Envelope<T>) -> Result<(), BusError> {
         let payload = serde_json::to_vec(event)?;
+        // Stored events made before request ids were checked may carry any correlation id:
+        // one that is not acceptable is replaced by the event's own id in the property (the
+        // body keeps what was stored).
+        let correlation =
+            if crate::telemetry::is_acceptable_request_id(event.correlation_id.as_bytes()) {
+                short_string(&event.correlation_id)
+            } else {
+                short_string(&event.id.to_string())
+            };
         let properties = json_properties()
-            .with_message_id(event.id.to_string().into())
-            .with_type(event.kind.clone().into())
-            .with_app_id(self.inner.source.clone().into())
-            .with_correlation_id(event.correlation_id.clone().into())
+            .with_message_id(short_string(&event.id.to_string()))
+            .with_type(short_string(&event.kind))
+            .with_app_id(short_string(&self.inner.source))
+            .with_correlation_id(correlation)
             .with_timestamp(event.occurred_at.timestamp().max(0).unsigned_abs());
         let result = self
             .publish_raw(
@@ -186,12 +238,21 @@ impl Bus {
         payload: &[u8],
         properties: BasicProperties,
     ) -> Result<(), BusError> {
-        let channel = self.publish_channel().await?;
+        let exchange = name("exchange", exchange)?;
+        let routing = name("routing key", routing_key)?;
+        let channel = match tokio::time::timeout(BROKER_CALL_DEADLINE, self.publish_channel()).await
+        {
+            Ok(channel) => channel?,
+            Err(_) => {
+                self.drop_publish_channel().await;
+                return Err(BusError::Timeout);
+            }
+        };
         let publish = async {
             channel
                 .basic_publish(
-                    ShortString::from(exchange),
-                    ShortString::from(routing_key),
+                    exchange,
+                    routing,
                     BasicPublishOptions {
                         mandatory: true,
                         ..Default::default()
@@ -202,7 +263,7 @@ impl Bus {
                 .await?
                 .await
         };
-        let confirmation = match tokio::time::timeout(Duration::from_secs(10), publish).await {
+        let confirmation = match tokio::time::timeout(BROKER_CALL_DEADLINE, publish).await {
             Err(_) => {
                 self.drop_publish_channel().await;
                 return Err(BusError::Timeout);

@@ -162,38 +162,64 @@ impl Bus {
             metrics::counter!(name, "queue" => queue.clone()).increment(0);
         }
         let (subscribed_tx, subscribed) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut state = bus.inner.state.subscribe();
-            let cancel = bus.inner.cancel.clone();
-            loop {
-                let connection = match &*state.borrow_and_update() {
-                    ConnectionState::Connected { connection, .. } => Some(connection.clone()),
-                    ConnectionState::Disconnected => None,
-                };
-                if let Some(connection) = connection {
-                    match bus.subscribe(&connection, &queue, &spec).await {
-                        Ok((channel, consumer)) => {
-                            tracing::info!(%queue, "consuming");
-                            subscribed_tx.send_replace(true);
-                            bus.run_consumer(&queue, consumer, handler.as_ref(), !spec.per_replica)
-                                .await;
-                            subscribed_tx.send_replace(false);
-                            let _ = channel.close(200, "consumer stopped".into()).await;
-                        }
-                        Err(e) => tracing::warn!(%queue, error = %e, "cannot subscribe"),
-                    }
-                }
-                if cancel.is_cancelled() {
-                    return;
-                }
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    changed = state.changed() => if changed.is_err() { return },
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                }
+        let subscribed_tx = Arc::new(subscribed_tx);
+        let spec = Arc::new(spec);
+        let queue: Arc<str> = Arc::from(queue);
+        // Under a supervisor: a consumer loop that died would leave its queue unread while the
+        // service looked healthy.
+        let cancel = self.inner.cancel.clone();
+        let task = crate::supervise::spawn("consumer", cancel, move || {
+            let (bus, handler, spec) = (bus.clone(), handler.clone(), spec.clone());
+            let (queue, subscribed_tx) = (queue.clone(), subscribed_tx.clone());
+            async move {
+                bus.consume_until_cancelled(&queue, &spec, handler.as_ref(), &subscribed_tx)
+                    .await;
             }
         });
         Consuming { task, subscribed }
+    }
+
+    /// The consumer's loop: subscribes whenever connected, consumes until the channel or the
+    /// connection fails, and again, until the bus is cancelled.
+    async fn consume_until_cancelled<F, Fut>(
+        &self,
+        queue: &str,
+        spec: &ConsumerSpec,
+        handler: &F,
+        subscribed_tx: &watch::Sender<bool>,
+    ) where
+        F: Fn(Envelope) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    {
+        let mut state = self.inner.state.subscribe();
+        let cancel = self.inner.cancel.clone();
+        loop {
+            let connection = match &*state.borrow_and_update() {
+                ConnectionState::Connected { connection, .. } => Some(connection.clone()),
+                ConnectionState::Disconnected => None,
+            };
+            if let Some(connection) = connection {
+                match self.subscribe(&connection, queue, spec).await {
+                    Ok((channel, consumer)) => {
+                        tracing::info!(%queue, "consuming");
+                        subscribed_tx.send_replace(true);
+                        self.run_consumer(queue, consumer, handler, !spec.per_replica)
+                            .await;
+                        subscribed_tx.send_replace(false);
+                        let _ = channel.close(200, "consumer stopped".into()).await;
+                    }
+                    Err(e) => tracing::warn!(%queue, error = %e, "cannot subscribe"),
+                }
+            }
+            if cancel.is_cancelled() {
+                return;
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                changed = state.changed() => if changed.is_err() { return },
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
     }
 
     async fn subscribe(

@@ -26,14 +26,20 @@ pub struct Envelope<T = serde_json::Value> {
 }
 
 impl<T: Serialize> Envelope<T> {
-    /// A new event of `kind` from `source`, version 1.
+    /// A new event of `kind` from `source`, version 1. A correlation id that is not an
+    /// acceptable request id ([`crate::telemetry::is_acceptable_request_id`]) is replaced by a
+    /// fresh one, so what is stored can always be published.
     pub fn new(kind: &str, source: &str, correlation_id: impl Into<String>, data: T) -> Self {
+        let mut correlation_id = correlation_id.into();
+        if !crate::telemetry::is_acceptable_request_id(correlation_id.as_bytes()) {
+            correlation_id = crate::telemetry::new_request_id();
+        }
         Self {
             id: Uuid::now_v7(),
             kind: kind.to_owned(),
             occurred_at: Utc::now(),
             source: source.to_owned(),
-            correlation_id: correlation_id.into(),
+            correlation_id,
             version: 1,
             data,
         }
@@ -63,6 +69,20 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_correlation_id_that_is_not_an_acceptable_request_id_is_replaced() {
+        let long = "x".repeat(60_000);
+        for given in [long.as_str(), "line\nbreak", ""] {
+            let event = Envelope::new("order.created", "order-service", given, 1);
+            assert_ne!(event.correlation_id, given);
+            assert!(crate::telemetry::is_acceptable_request_id(
+                event.correlation_id.as_bytes()
+            ));
+        }
+        let kept = Envelope::new("order.created", "order-service", "req-1", 1);
+        assert_eq!(kept.correlation_id, "req-1");
+    }
 
     #[test]
     fn the_wire_form_uses_the_documented_field_names() {
