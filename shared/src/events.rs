@@ -7,12 +7,14 @@
 //! - `<exchange>.dlx`: durable fanout exchange for messages that failed too often, with the
 //!   durable queue `<exchange>.dead-letter` bound to it, so nothing dead-lettered is lost;
 //! - per consumer, a durable queue `<queue>` bound to its routing keys (dead-lettering to the
-//!   DLX) and `<queue>.retry`, where a failed message waits out its backoff (per-message TTL)
-//!   before RabbitMQ dead-letters it back into `<queue>` through the default exchange.
+//!   DLX) and, declared when first needed, `<queue>.retry.<ms>` per backoff step, where a
+//!   failed message waits out its delay (a queue TTL) before RabbitMQ dead-letters it back
+//!   into `<queue>` through the default exchange (see `retry`).
 
 mod bus;
 mod consumer;
 mod envelope;
+mod retry;
 pub mod topology;
 
 pub use bus::{Bus, BusConfig, BusError, ConnectionState};

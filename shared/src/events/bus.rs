@@ -281,7 +281,7 @@ impl Bus {
         }
     }
 
-    async fn publish_channel(&self) -> Result<Channel, BusError> {
+    pub(super) async fn publish_channel(&self) -> Result<Channel, BusError> {
         let (connection, generation) = match &*self.inner.state.borrow() {
             ConnectionState::Connected {
                 connection,

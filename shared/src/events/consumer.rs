@@ -1,5 +1,5 @@
 //! Consuming: manual acks after the handler succeeds, bounded prefetch, retries with growing
-//! delay through a per-queue retry queue, dead-lettering after the last attempt, and
+//! delay through retry queues (see `retry`), dead-lettering after the last attempt, and
 //! resubscription after every reconnect.
 
 use std::{future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
@@ -8,21 +8,16 @@ use futures::{FutureExt, StreamExt};
 use lapin::{
     Channel,
     message::Delivery,
-    options::{
-        BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, QueueBindOptions,
-        QueueDeclareOptions,
-    },
-    types::{AMQPValue, FieldTable, ShortString},
+    options::{BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions},
+    types::{FieldTable, ShortString},
 };
 use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
     Bus, Envelope,
     bus::{BusError, ConnectionState},
+    retry::{Counts, Outcome},
 };
-
-/// The header counting how many times a message was retried.
-const RETRY_HEADER: &str = "x-retry-count";
 
 /// What a consumer listens to.
 #[derive(Debug, Clone)]
@@ -121,17 +116,6 @@ impl Consuming {
     }
 }
 
-enum Outcome {
-    Done,
-    /// `counted`: whether this attempt counts towards `max_deliveries`.
-    Retry {
-        attempt: u32,
-        reason: String,
-        counted: bool,
-    },
-    DeadLetter(String),
-}
-
 impl Bus {
     /// Consumes `spec` with `handler` until the bus is cancelled, surviving reconnects.
     ///
@@ -139,7 +123,9 @@ impl Bus {
     /// message is republished to the retry queue with a growing delay and the original acked
     /// only once the broker confirmed the copy; after `max_deliveries` attempts, or on `Reject`,
     /// it is nacked without requeue and the broker moves it to the dead-letter exchange.
-    /// `Unavailable` is retried the same way, but its attempts are not counted.
+    /// `Unavailable` is retried the same way, but its attempts are not counted. A delivery the
+    /// broker repeats unanswered (the consumer died holding it) is counted too, and
+    /// dead-lettered after a few, so a message that crashes its consumer cannot loop forever.
     pub fn consume<F, Fut>(&self, spec: ConsumerSpec, handler: F) -> Consuming
     where
         F: Fn(Envelope) -> Fut + Send + Sync + 'static,
@@ -273,8 +259,15 @@ impl Bus {
                     None => return,
                 },
             };
-            let outcome = match self.process(&delivery, handler).await {
-                // A private fan-out queue has no retry queue: what fails there is dropped.
+            let outcome = if retries && delivery.redelivered {
+                // Handed out before and never answered: counted before the handler runs
+                // again, so a message that kills its consumer cannot loop forever.
+                Outcome::redelivered(Counts::of(&delivery))
+            } else {
+                self.process(&delivery, handler).await
+            };
+            let outcome = match outcome {
+                // A private fan-out queue has no retries: what fails there is dropped.
                 Outcome::Retry { reason, .. } if !retries => Outcome::DeadLetter(reason),
                 outcome => outcome,
             };
@@ -290,7 +283,9 @@ impl Bus {
         F: Fn(Envelope) -> Fut,
         Fut: Future<Output = Result<(), HandlerError>>,
     {
-        let attempt = retry_count(delivery);
+        let counts = Counts::of(delivery);
+        let attempt = counts.attempt;
+        let max = self.inner.config.max_deliveries;
         let event: Envelope = match serde_json::from_slice(&delivery.data) {
             Ok(event) => event,
             Err(e) => return Outcome::DeadLetter(format!("not an event envelope: {e}")),
@@ -303,99 +298,10 @@ impl Bus {
         match result {
             Ok(Ok(())) => Outcome::Done,
             Ok(Err(HandlerError::Reject(reason))) => Outcome::DeadLetter(reason),
-            Ok(Err(HandlerError::Retry(reason))) => Outcome::Retry {
-                attempt,
-                reason,
-                counted: true,
-            },
-            Ok(Err(HandlerError::Unavailable(reason))) => Outcome::Retry {
-                attempt,
-                reason,
-                counted: false,
-            },
-            Err(_) => Outcome::Retry {
-                attempt,
-                reason: "handler panicked".to_owned(),
-                counted: true,
-            },
+            Ok(Err(HandlerError::Retry(reason))) => Outcome::failed(counts, max, reason),
+            Ok(Err(HandlerError::Unavailable(reason))) => Outcome::unavailable(counts, reason),
+            Err(_) => Outcome::failed(counts, max, "handler panicked".to_owned()),
         }
-    }
-
-    async fn settle(
-        &self,
-        queue: &str,
-        delivery: &Delivery,
-        outcome: Outcome,
-    ) -> Result<(), BusError> {
-        let max = self.inner.config.max_deliveries.max(1);
-        let outcome = match outcome {
-            Outcome::Retry {
-                attempt,
-                reason,
-                counted: true,
-            } if attempt + 1 >= max => {
-                Outcome::DeadLetter(format!("gave up after {max} deliveries: {reason}"))
-            }
-            other => other,
-        };
-        match outcome {
-            Outcome::Done => {
-                metrics::counter!("events_consumed_total", "queue" => queue.to_owned())
-                    .increment(1);
-                delivery.acker.ack(BasicAckOptions::default()).await?;
-            }
-            Outcome::Retry {
-                attempt,
-                reason,
-                counted,
-            } => {
-                let delay = self.retry_delay(attempt);
-                tracing::warn!(%queue, attempt, ?delay, %reason, counted, "handler failed; retrying later");
-                let next = if counted { attempt + 1 } else { attempt };
-                let mut headers = delivery.properties.headers().clone().unwrap_or_default();
-                headers.insert(RETRY_HEADER.into(), AMQPValue::LongLongInt(i64::from(next)));
-                let properties = delivery
-                    .properties
-                    .clone()
-                    .with_headers(headers)
-                    .with_expiration(delay.as_millis().to_string().into());
-                let retry_queue = format!("{queue}.retry");
-                match self
-                    .publish_raw("", &retry_queue, &delivery.data, properties)
-                    .await
-                {
-                    Ok(()) => {
-                        metrics::counter!("events_consumer_retries_total", "queue" => queue.to_owned())
-                            .increment(1);
-                        delivery.acker.ack(BasicAckOptions::default()).await?;
-                    }
-                    Err(e) => {
-                        tracing::warn!(%queue, error = %e, "cannot schedule a retry; requeueing");
-                        tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
-                        delivery
-                            .acker
-                            .nack(BasicNackOptions {
-                                requeue: true,
-                                ..Default::default()
-                            })
-                            .await?;
-                    }
-                }
-            }
-            Outcome::DeadLetter(reason) => {
-                tracing::error!(%queue, %reason, "dead-lettering a message");
-                metrics::counter!("events_dead_lettered_total", "queue" => queue.to_owned())
-                    .increment(1);
-                delivery
-                    .acker
-                    .nack(BasicNackOptions {
-                        requeue: false,
-                        ..Default::default()
-                    })
-                    .await?;
-            }
-        }
-        Ok(())
     }
 
     /// Declares `queue` (dead-lettering to the DLX), its retry queue, and its bindings.
@@ -447,7 +353,6 @@ impl Bus {
             && !queues.iter().any(|q| q == queue)
         {
             queues.push(queue.to_owned());
-            queues.push(format!("{queue}.retry"));
         }
         let durable = QueueDeclareOptions {
             durable: true,
@@ -461,37 +366,6 @@ impl Bus {
                 self.queue_args(&[("x-dead-letter-exchange", &dlx)]),
             )
             .await?;
-        let retry = format!("{queue}.retry");
-        channel
-            .queue_declare(
-                retry.as_str().into(),
-                durable,
-                self.queue_args(&[
-                    ("x-dead-letter-exchange", ""),
-                    ("x-dead-letter-routing-key", queue),
-                ]),
-            )
-            .await?;
         self.bind(channel, queue, bindings).await
     }
-
-    fn retry_delay(&self, attempt: u32) -> Duration {
-        let base = self.inner.config.retry_base;
-        base.saturating_mul(1u32 << attempt.min(16))
-            .min(Duration::from_secs(60))
-    }
-}
-
-fn retry_count(delivery: &Delivery) -> u32 {
-    delivery
-        .properties
-        .headers()
-        .as_ref()
-        .and_then(|h| h.inner().get(RETRY_HEADER))
-        .and_then(|v| match v {
-            AMQPValue::LongLongInt(n) => u32::try_from(*n).ok(),
-            AMQPValue::LongInt(n) => u32::try_from(*n).ok(),
-            _ => None,
-        })
-        .unwrap_or(0)
 }

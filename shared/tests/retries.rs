@@ -1,0 +1,125 @@
+//! Retries against the real RabbitMQ: each waits out its own delay, and a message that kills
+//! its consumer ends in the dead-letter queue instead of looping.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use serde_json::json;
+use shared::{
+    events::{Bus, ConsumerSpec, Envelope, HandlerError},
+    testing::{TestNames, bus_config, delete_topology, eventually, take_one},
+};
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn event(kind: &str) -> Envelope {
+    Envelope::new(kind, "test-publisher", "corr-1", json!({ "n": 1 }))
+}
+
+async fn connected(names: &TestNames, retry_base: Duration) -> (Bus, CancellationToken) {
+    let cancel = CancellationToken::new();
+    let mut config = bus_config(names);
+    config.retry_base = retry_base;
+    let bus = Bus::start(config, "test-consumer", cancel.clone());
+    assert!(bus.wait_connected(WAIT).await, "connected to RabbitMQ");
+    (bus, cancel)
+}
+
+#[tokio::test]
+async fn a_long_retry_does_not_hold_a_shorter_one_behind_it() {
+    let names = TestNames::new();
+    // Delays of 1 s, then 2 s: `slow` waits 2 s for its third attempt, `quick` 1 s for its
+    // second, and `quick` starts waiting after `slow`. One retry queue with per-message
+    // expiry releases only its head, so `quick` came after `slow`.
+    let (bus, cancel) = connected(&names, Duration::from_secs(1)).await;
+    let attempts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = attempts.clone();
+    let consuming = bus.consume(ConsumerSpec::new("steps", &["thing.*"]), move |event| {
+        let mut seen = seen.lock().unwrap();
+        let n = seen.iter().filter(|a| a.starts_with(&event.kind)).count() + 1;
+        seen.push(format!("{}#{n}", event.kind));
+        let failures = if event.kind == "thing.slow" { 2 } else { 1 };
+        std::future::ready(if n <= failures {
+            Err(HandlerError::Retry("not yet".into()))
+        } else {
+            Ok(())
+        })
+    });
+    assert!(consuming.wait_subscribed(WAIT).await);
+
+    bus.publish(&event("thing.slow")).await.unwrap();
+    eventually("the slow one's second attempt", WAIT, || async {
+        attempts
+            .lock()
+            .unwrap()
+            .contains(&"thing.slow#2".to_owned())
+            .then_some(())
+    })
+    .await;
+    bus.publish(&event("thing.quick")).await.unwrap();
+    eventually("both to succeed", WAIT, || async {
+        let seen = attempts.lock().unwrap();
+        (seen.contains(&"thing.slow#3".to_owned()) && seen.contains(&"thing.quick#2".to_owned()))
+            .then_some(())
+    })
+    .await;
+
+    let seen = attempts.lock().unwrap().clone();
+    let at = |name: &str| seen.iter().position(|a| a == name).unwrap();
+    assert!(at("thing.quick#2") < at("thing.slow#3"), "{seen:?}");
+    cancel.cancel();
+    delete_topology(&bus).await;
+}
+
+#[tokio::test]
+async fn a_message_that_kills_its_consumer_every_time_ends_dead_lettered() {
+    let names = TestNames::new();
+    let (admin, admin_cancel) = connected(&names, Duration::from_millis(50)).await;
+    let poison = event("thing.poison");
+    let mut consumers = Vec::new();
+    let mut handled = 0;
+
+    let dead = loop {
+        assert!(handled <= 10, "the poison was handled {handled} times");
+        // A consumer that dies holding the message: its handler never answers, and its
+        // connection goes away (as when the process is killed).
+        let (bus, cancel) = connected(&names, Duration::from_millis(50)).await;
+        let (took_tx, mut took) = tokio::sync::mpsc::unbounded_channel();
+        let consuming = bus.consume(ConsumerSpec::new("poisoned", &["thing.*"]), move |_| {
+            let _ = took_tx.send(());
+            std::future::pending::<Result<(), HandlerError>>()
+        });
+        assert!(consuming.wait_subscribed(WAIT).await);
+        if consumers.is_empty() {
+            admin.publish(&poison).await.unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let outcome = loop {
+            assert!(tokio::time::Instant::now() < deadline, "nothing happened");
+            if took.try_recv().is_ok() {
+                break None;
+            }
+            if let Some(dead) = take_one(&admin, &admin.dead_letter_queue()).await {
+                break Some(dead);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        cancel.cancel();
+        consumers.push(bus);
+        match outcome {
+            Some(dead) => break dead,
+            None => handled += 1,
+        }
+    };
+
+    assert_eq!(dead.id, poison.id);
+    assert!(handled >= 2, "redelivered before it was given up on");
+    admin_cancel.cancel();
+    for bus in consumers {
+        delete_topology(&bus).await;
+    }
+    delete_topology(&admin).await;
+}
