@@ -71,20 +71,27 @@ pub async fn tick(orders_: &Orders) -> Result<usize, shared::ApiError> {
     let now_ms = Utc::now().timestamp_millis();
     let due = orders::due(&orders_.db, now_ms, BATCH).await?;
     let mut advanced = 0;
-    for order in due {
+    for id in due {
         let correlation_id = format!("fulfilment-{}", uuid::Uuid::now_v7());
         let guard = doc! { "nextDueAtMs": { "$lte": now_ms } };
         match orders_
-            .advance(order.id, &correlation_id, guard, |o| due_step(o, now_ms))
-            .await?
+            .advance(id, &correlation_id, guard, |o| due_step(o, now_ms))
+            .await
         {
-            Outcome::Applied { after, .. } => {
+            Ok(Outcome::Applied { after, .. }) => {
                 advanced += 1;
                 metrics::counter!("order_fulfilment_steps_total", "to" => after.status.as_str())
                     .increment(1);
             }
             // Another replica took it, or it was cancelled meanwhile.
-            Outcome::Skipped | Outcome::Illegal { .. } | Outcome::NotFound => {}
+            Ok(Outcome::Skipped | Outcome::Illegal { .. } | Outcome::NotFound) => {}
+            // The database is gone: every other order would fail the same way.
+            Err(e @ shared::ApiError::UpstreamUnavailable(_)) => return Err(e),
+            // This order alone (unreadable, or contended): the others go on.
+            Err(e) => {
+                tracing::warn!(order.id = %id, error = %e, "cannot advance an order; skipping it this time");
+                metrics::counter!("order_fulfilment_failures_total").increment(1);
+            }
         }
     }
     Ok(advanced)

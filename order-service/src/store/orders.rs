@@ -163,17 +163,23 @@ fn change_of(after: &Order) -> Result<Document, ApiError> {
 }
 
 /// Orders whose next fulfilment step is due at `now_ms`, oldest due first.
-pub async fn due(db: &Database, now_ms: i64, limit: i64) -> Result<Vec<Order>, ApiError> {
-    Ok(orders(db)
+pub async fn due(db: &Database, now_ms: i64, limit: i64) -> Result<Vec<ObjectId>, ApiError> {
+    // Ids only: one unreadable order must not stop the others from being advanced.
+    let due: Vec<Document> = documents(db)
         .find(doc! {
             "status": { "$in": [Status::Processing.as_str(), Status::Shipped.as_str()] },
             "nextDueAtMs": { "$lte": now_ms },
         })
+        .projection(doc! { "_id": 1 })
         .sort(doc! { "nextDueAtMs": 1 })
         .limit(limit)
         .await?
         .try_collect()
-        .await?)
+        .await?;
+    Ok(due
+        .iter()
+        .filter_map(|d| d.get_object_id("_id").ok())
+        .collect())
 }
 
 /// Records that product-service gave the stock of order `id` back; `false` when it was

@@ -104,7 +104,7 @@ async fn history_is_a_keyed_map_and_due_times_are_numbers_because_the_stand_in_m
     let later = stored.next_due_at_ms.unwrap()
         + i64::try_from(Duration::from_secs(60).as_millis()).unwrap();
     let due = orders::due(&db, later, 10).await.unwrap();
-    assert_eq!(due.iter().map(|o| o.id).collect::<Vec<_>>(), [order.id]);
+    assert_eq!(due, [order.id]);
     assert!(
         orders::due(&db, stored.next_due_at_ms.unwrap() - 1, 10)
             .await

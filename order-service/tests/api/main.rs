@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod binary;
 mod fulfilment;
+mod fulfilment_faults;
 mod gaps;
 mod helpers;
 mod live;

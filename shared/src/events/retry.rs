@@ -213,11 +213,7 @@ impl Bus {
     async fn retry_queue(&self, queue: &str, delay: Duration) -> Result<String, BusError> {
         let millis = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX).max(1);
         let name = format!("{queue}.retry.{millis}");
-        let known = self
-            .inner
-            .queues
-            .lock()
-            .is_ok_and(|q| q.contains(&name));
+        let known = self.inner.queues.lock().is_ok_and(|q| q.contains(&name));
         if known {
             return Ok(name);
         }
