@@ -13,12 +13,14 @@
 
 mod bus;
 mod consumer;
+mod dead_letters;
 mod envelope;
 mod retry;
 pub mod topology;
 
 pub use bus::{Bus, BusConfig, BusError, ConnectionState};
 pub use consumer::{ConsumerSpec, Consuming, HandlerError};
+pub use dead_letters::{DeadLetter, Selection};
 pub use envelope::Envelope;
 pub use topology::QueueDef;
 

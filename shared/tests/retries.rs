@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::json;
 use shared::{
-    events::{Bus, ConsumerSpec, Envelope, HandlerError},
+    events::{Bus, ConsumerSpec, Envelope, HandlerError, Selection},
     testing::{TestNames, bus_config, delete_topology, eventually, take_one},
 };
 use tokio_util::sync::CancellationToken;
@@ -122,4 +122,71 @@ async fn a_message_that_kills_its_consumer_every_time_ends_dead_lettered() {
         delete_topology(&bus).await;
     }
     delete_topology(&admin).await;
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_with_their_queue_and_replayed_once_the_cause_is_fixed() {
+    let names = TestNames::new();
+    let (bus, cancel) = connected(&names, Duration::from_millis(50)).await;
+    let fixed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let applied: Arc<Mutex<Vec<uuid::Uuid>>> = Arc::default();
+    let (is_fixed, seen) = (fixed.clone(), applied.clone());
+    let consuming = bus.consume(ConsumerSpec::new("fixable", &["thing.*"]), move |event| {
+        let result = if is_fixed.load(std::sync::atomic::Ordering::SeqCst) {
+            seen.lock().unwrap().push(event.id);
+            Ok(())
+        } else {
+            Err(HandlerError::Reject("a bug, fixed later".into()))
+        };
+        std::future::ready(result)
+    });
+    assert!(consuming.wait_subscribed(WAIT).await);
+    let (first, second) = (event("thing.one"), event("thing.two"));
+    bus.publish(&first).await.unwrap();
+    bus.publish(&second).await.unwrap();
+
+    let letters = eventually("both dead-lettered", WAIT, || async {
+        let letters = bus.dead_letters(10).await.ok()?;
+        (letters.len() == 2).then_some(letters)
+    })
+    .await;
+    assert_eq!(letters[0].id, Some(first.id));
+    assert_eq!(letters[0].kind, "thing.one");
+    assert_eq!(letters[0].queue, Some(bus.queue_name("fixable")));
+    assert_eq!(letters[0].reason.as_deref(), Some("rejected"));
+    assert_eq!(
+        bus.dead_letters(10).await.unwrap().len(),
+        2,
+        "listing leaves them"
+    );
+
+    fixed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let only_second = Selection {
+        ids: vec![second.id],
+        ..Selection::default()
+    };
+    assert_eq!(bus.replay_dead_letters(&only_second).await.unwrap(), 1);
+    eventually("the second applied", WAIT, || async {
+        applied.lock().unwrap().contains(&second.id).then_some(())
+    })
+    .await;
+    let left = bus.dead_letters(10).await.unwrap();
+    assert_eq!(
+        left.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [Some(first.id)]
+    );
+    assert_eq!(bus.replay_dead_letters(&only_second).await.unwrap(), 0);
+    assert_eq!(
+        bus.replay_dead_letters(&Selection::default())
+            .await
+            .unwrap(),
+        1
+    );
+    eventually("the first applied", WAIT, || async {
+        applied.lock().unwrap().contains(&first.id).then_some(())
+    })
+    .await;
+    assert!(bus.dead_letters(10).await.unwrap().is_empty());
+    cancel.cancel();
+    delete_topology(&bus).await;
 }
