@@ -107,6 +107,7 @@ pub fn service_config(defaults: ServiceDefaults, names: &TestNames) -> ServiceCo
         }),
         shutdown_grace: Duration::from_secs(5),
         auth: names.signer.key_source(),
+        tls: crate::http::Trust::system(),
     }
 }
 
@@ -280,7 +281,7 @@ where
         base_url,
         cancel,
         config: config.clone(),
-        client: reqwest::Client::builder()
+        client: crate::http::client_builder(&crate::http::Trust::system())
             .timeout(Duration::from_secs(30))
             .build()
             .expect("http client"),
