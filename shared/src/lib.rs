@@ -12,7 +12,8 @@
 //! - [`http`]: every outbound reqwest client, over rustls (ring) with the system's and extra CAs.
 //! - [`health`]: `/health` from dependency probes.
 //! - [`server`]: serving a router with the shared routes, middleware and graceful shutdown.
-//! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling.
+//! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling, and a
+//!   local HTTPS server under a test CA.
 
 pub mod auth;
 pub mod config;

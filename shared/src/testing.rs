@@ -1,5 +1,8 @@
 //! Test support: every test gets its own database, exchange and Redis prefix, a severable TCP
-//! proxy to cut one service off a dependency, and polling with a deadline instead of sleeps.
+//! proxy to cut one service off a dependency, polling with a deadline instead of sleeps, and
+//! a local HTTPS server under a test CA ([`https`]).
+
+pub mod https;
 
 use std::{
     future::Future,
