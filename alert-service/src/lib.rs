@@ -75,7 +75,13 @@ pub async fn run_with_hub(
         );
         let webhook = config.webhook.clone().map(|hook| {
             let wake = Arc::new(Notify::new());
-            webhook::spawn(db.clone(), hook, wake.clone(), background.clone());
+            webhook::spawn(
+                db.clone(),
+                hook,
+                config.service.tls.clone(),
+                wake.clone(),
+                background.clone(),
+            );
             wake
         });
         let handler = events::Handler {

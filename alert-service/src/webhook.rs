@@ -18,6 +18,7 @@ use std::time::Duration;
 use bson::oid::ObjectId;
 use mongodb::Database;
 use secrecy::ExposeSecret;
+use shared::http::Trust;
 use std::sync::Arc;
 
 use tokio::sync::Notify;
@@ -30,10 +31,17 @@ const POLL: Duration = Duration::from_secs(1);
 /// How long a claimed delivery is reserved for the replica that claimed it.
 const LEASE: Duration = Duration::from_secs(60);
 
-/// Starts the worker; `wake` wakes it when an alert is stored.
-pub fn spawn(db: Database, config: WebhookConfig, wake: Arc<Notify>, cancel: CancellationToken) {
+/// Starts the worker; `wake` wakes it when an alert is stored; an `https://` receiver is
+/// verified against `trust`.
+pub fn spawn(
+    db: Database,
+    config: WebhookConfig,
+    trust: Trust,
+    wake: Arc<Notify>,
+    cancel: CancellationToken,
+) {
     tokio::spawn(async move {
-        let client = match reqwest::Client::builder()
+        let client = match shared::http::client_builder(&trust)
             .connect_timeout(Duration::from_secs(5))
             .timeout(config.timeout)
             .build()

@@ -53,7 +53,7 @@ pub async fn run(
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
-    let client = reqwest::Client::builder()
+    let client = shared::http::client_builder(&config.service.tls)
         .connect_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(30))
         .build()

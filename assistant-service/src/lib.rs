@@ -72,14 +72,21 @@ pub async fn run(
             infra.bus().clone(),
             OUTBOX_POLL,
         );
-        let upstream = upstream::Upstream::new(&config.services, config.upstream_timeout);
+        let upstream = upstream::Upstream::new(
+            &config.services,
+            config.upstream_timeout,
+            &config.service.tls,
+        );
         let engine = engine::Engine {
             classifier: domain::Classifier::shipped(),
             knowledge: domain::KnowledgeBase::shipped(),
             persona: domain::Persona::shipped(),
             functions: functions::shop::registry(upstream.clone()),
             upstream,
-            llm: config.llm.clone().map(llm::Llm::new),
+            llm: config
+                .llm
+                .clone()
+                .map(|llm| llm::Llm::new(llm, &config.service.tls)),
             sessions: sessions.clone(),
             db: db.clone(),
             nudge: relay.nudge(),

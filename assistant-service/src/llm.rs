@@ -68,9 +68,9 @@ pub struct Llm {
 }
 
 impl Llm {
-    /// A client for `config`.
-    pub fn new(config: LlmConfig) -> Self {
-        let client = reqwest::Client::builder()
+    /// A client for `config`; an `https://` endpoint is verified against `trust`.
+    pub fn new(config: LlmConfig, trust: &shared::http::Trust) -> Self {
+        let client = shared::http::client_builder(trust)
             .connect_timeout(config.timeout.min(Duration::from_secs(2)))
             .timeout(config.timeout)
             .build()

@@ -46,9 +46,9 @@ pub struct ServiceUrls {
 }
 
 impl Upstream {
-    /// A client that gives up on a call after `timeout`.
-    pub fn new(urls: &ServiceUrls, timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
+    /// A client that gives up on a call after `timeout`, trusting `trust`'s CAs.
+    pub fn new(urls: &ServiceUrls, timeout: Duration, trust: &shared::http::Trust) -> Self {
+        let client = shared::http::client_builder(trust)
             .connect_timeout(timeout.min(Duration::from_secs(2)))
             .timeout(timeout)
             .build()

@@ -50,7 +50,7 @@ pub struct Shared {
 
 /// One pooled client for the health checks, with the configured timeouts and no redirects.
 pub fn upstream_client(config: &crate::Config) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    shared::http::client_builder(&config.service.tls)
         .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())

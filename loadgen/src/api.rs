@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
+use shared::{config::Env, http::Trust};
 
 /// The shipping address every order of the benchmarks goes to.
 pub fn address() -> Value {
@@ -24,10 +25,15 @@ pub struct Api {
 /// A status code and the JSON body (`null` when there was none).
 pub type Answer = (u16, Value);
 
+/// The CAs the load's clients trust, as the services': the system's plus `EXTRA_CA_CERTS`.
+pub fn trust() -> Result<Trust> {
+    Ok(Trust::from_env(&Env::process())?)
+}
+
 impl Api {
     /// Calls `base + path` with a 30-second timeout client.
     pub fn new(base: &str) -> Result<Self> {
-        let client = Client::builder()
+        let client = shared::http::client_builder(&trust()?)
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(5))
             .build()

@@ -178,7 +178,7 @@ async fn setup(p: &Params) -> Result<Shop> {
             token: Mutex::new(token),
         });
     }
-    let streaming = Client::builder()
+    let streaming = shared::http::client_builder(&crate::api::trust()?)
         .connect_timeout(Duration::from_secs(5))
         .build()
         .context("cannot build a streaming client")?;

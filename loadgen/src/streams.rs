@@ -220,9 +220,10 @@ async fn setup(p: &Params, orders: &Api) -> Result<(String, String, String)> {
 
 /// One reqwest client per source address.
 fn sse_clients(sources: usize) -> Result<Vec<Client>> {
+    let trust = crate::api::trust()?;
     (0..sources)
         .map(|i| {
-            Client::builder()
+            shared::http::client_builder(&trust)
                 .local_address(source(i))
                 .connect_timeout(Duration::from_secs(10))
                 .build()

@@ -70,8 +70,12 @@ pub async fn run_with_hub(
     cancel: CancellationToken,
     hub: Hub,
 ) -> Result<(), StartError> {
-    let upstream = Upstream::new(&config.product_service_url, &config.customer_service_url)
-        .map_err(|e| StartError::Io(std::io::Error::other(e)))?;
+    let upstream = Upstream::new(
+        &config.product_service_url,
+        &config.customer_service_url,
+        &config.service.tls,
+    )
+    .map_err(|e| StartError::Io(std::io::Error::other(e)))?;
     let service = config.service.clone();
     let config = Arc::new(config);
     let background = cancel.clone();

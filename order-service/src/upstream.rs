@@ -38,9 +38,13 @@ fn unavailable(what: &str) -> impl Fn(reqwest::Error) -> ApiError + '_ {
 }
 
 impl Upstream {
-    /// Clients of the services at these base URLs.
-    pub fn new(products: &str, customers: &str) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    /// Clients of the services at these base URLs, trusting `trust`'s CAs.
+    pub fn new(
+        products: &str,
+        customers: &str,
+        trust: &shared::http::Trust,
+    ) -> Result<Self, reqwest::Error> {
+        let client = shared::http::client_builder(trust)
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(30))

@@ -46,6 +46,7 @@ mod tests {
             redis: None,
             shutdown_grace: std::time::Duration::from_secs(1),
             auth: signer.key_source(),
+            tls: shared::http::Trust::system(),
         };
         let infra = Infra::connect(&config, cancel).await.unwrap();
         (crate::app(AppState::new(infra, Nudge::default())), signer)

@@ -93,15 +93,26 @@ pub struct Verifier {
 const VERIFIED_CAPACITY: usize = 10_000;
 
 impl Verifier {
-    /// A verifier over `source`, checking revocations in `revocations` when given.
+    /// A verifier over `source`, checking revocations in `revocations` when given; a JWKS host
+    /// is trusted by the system's root certificates.
     pub fn new(source: KeySource, revocations: Option<Redis>) -> Result<Self, ApiError> {
+        Self::with_trust(source, revocations, &crate::http::Trust::system())
+    }
+
+    /// As [`Verifier::new`], fetching the JWKS with `trust`'s CAs (the service's
+    /// `EXTRA_CA_CERTS`).
+    pub fn with_trust(
+        source: KeySource,
+        revocations: Option<Redis>,
+        trust: &crate::http::Trust,
+    ) -> Result<Self, ApiError> {
         let fixed = match &source {
             KeySource::Static(pem) => {
                 Some(DecodingKey::from_ed_pem(pem.as_bytes()).map_err(ApiError::internal)?)
             }
             KeySource::Jwks(_) => None,
         };
-        let client = reqwest::Client::builder()
+        let client = crate::http::client_builder(trust)
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .build()

@@ -144,6 +144,7 @@ pub struct ServiceDefaults {
 /// | `SHUTDOWN_GRACE_SECS` | `10` |
 /// | `JWT_PUBLIC_KEY` | unset: keys come from `JWKS_URL` |
 /// | `JWKS_URL` | `http://127.0.0.1:5003/.well-known/jwks.json` |
+/// | `EXTRA_CA_CERTS` | unset: the system's root certificates only |
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// Service name.
@@ -164,6 +165,8 @@ pub struct ServiceConfig {
     pub shutdown_grace: std::time::Duration,
     /// Where the public keys for verifying access tokens come from.
     pub auth: crate::auth::KeySource,
+    /// The CAs every outbound HTTPS client trusts: the system's, plus `EXTRA_CA_CERTS`.
+    pub tls: crate::http::Trust,
 }
 
 /// Where a service's MongoDB database lives.
@@ -234,6 +237,7 @@ impl ServiceConfig {
                 Some(pem) => crate::auth::KeySource::Static(pem.replace("\\n", "\n")),
                 None => crate::auth::KeySource::Jwks(env.string("JWKS_URL", DEFAULT_JWKS_URL)),
             },
+            tls: crate::http::Trust::from_env(env)?,
         })
     }
 

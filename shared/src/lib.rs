@@ -9,10 +9,12 @@
 //! - [`events`]: the event envelope and the RabbitMQ bus (confirms, acks, retries, reconnects).
 //! - [`outbox`]: events written with the state change, and the relay that publishes them.
 //! - [`store`]: MongoDB and Redis connections that never block start-up.
+//! - [`http`]: every outbound reqwest client, over rustls (ring) with the system's and extra CAs.
 //! - [`health`]: `/health` from dependency probes.
 //! - [`supervise`]: background tasks restarted when they die, and heartbeats for `/health`.
 //! - [`server`]: serving a router with the shared routes, middleware and graceful shutdown.
-//! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling.
+//! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling, and a
+//!   local HTTPS server under a test CA.
 
 pub mod auth;
 pub mod config;
@@ -20,6 +22,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod http;
 pub mod live;
 pub mod outbox;
 pub mod server;

@@ -75,7 +75,7 @@ impl Infra {
         if let Some(redis) = &redis {
             probes.push(Probe::Redis(redis.clone()));
         }
-        let verifier = crate::auth::Verifier::new(cfg.auth.clone(), redis.clone())
+        let verifier = crate::auth::Verifier::with_trust(cfg.auth.clone(), redis.clone(), &cfg.tls)
             .map_err(|e| StartError::Auth(e.to_string()))?;
         verifier.watch_revocations(cancel.clone());
         Ok(Self {

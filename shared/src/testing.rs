@@ -1,5 +1,8 @@
 //! Test support: every test gets its own database, exchange and Redis prefix, a severable TCP
-//! proxy to cut one service off a dependency, and polling with a deadline instead of sleeps.
+//! proxy to cut one service off a dependency, polling with a deadline instead of sleeps, and
+//! a local HTTPS server under a test CA ([`https`]).
+
+pub mod https;
 
 use std::{
     future::Future,
@@ -134,6 +137,7 @@ pub fn service_config(defaults: ServiceDefaults, names: &TestNames) -> ServiceCo
         }),
         shutdown_grace: Duration::from_secs(5),
         auth: names.signer.key_source(),
+        tls: crate::http::Trust::system(),
     }
 }
 
@@ -307,7 +311,7 @@ where
         base_url,
         cancel,
         config: config.clone(),
-        client: reqwest::Client::builder()
+        client: crate::http::client_builder(&crate::http::Trust::system())
             .timeout(Duration::from_secs(30))
             .build()
             .expect("http client"),

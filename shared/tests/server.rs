@@ -116,7 +116,10 @@ async fn shutdown_lets_an_in_flight_request_finish_and_then_stops_listening() {
     assert_eq!(in_flight.await.unwrap(), "finished");
     let url = app.url("/health");
     shared::testing::eventually("the listener to close", Duration::from_secs(10), || async {
-        reqwest::Client::new()
+        // A new client each time: a pooled connection could outlive the listener.
+        shared::http::client_builder(&shared::http::Trust::system())
+            .build()
+            .expect("a client")
             .get(&url)
             .send()
             .await

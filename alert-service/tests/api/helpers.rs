@@ -14,6 +14,7 @@ use serde_json::Value;
 use shared::{
     auth::Role,
     events::{Bus, BusError, Envelope},
+    http::Trust,
     testing::{Spawned, TestNames, bus_config, delete_topology, eventually, service_config, spawn},
 };
 use tokio_tungstenite::{
@@ -59,9 +60,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// alert-service with `webhook`, healthy and consuming.
 pub async fn spawn_with(webhook: Option<WebhookConfig>) -> TestApp {
+    spawn_trusting(webhook, Trust::system()).await
+}
+
+/// alert-service with `webhook`, its outbound clients trusting `trust` (as `EXTRA_CA_CERTS`
+/// would set it).
+pub async fn spawn_trusting(webhook: Option<WebhookConfig>, trust: Trust) -> TestApp {
     shared::telemetry::init_for_tests("alert-service");
     let names = TestNames::new();
-    let config = alert_config(&names, webhook);
+    let mut config = alert_config(&names, webhook);
+    config.service.tls = trust;
     let hub = Hub::new(config.streams.buffer);
     let running = hub.clone();
     let service = config.service.clone();

@@ -8,9 +8,12 @@ use std::{
 use alert_service::{config::WebhookConfig, webhook::sign};
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
 use serde_json::json;
-use shared::events::{Envelope, keys};
+use shared::{
+    events::{Envelope, keys},
+    testing::https::HttpsServer,
+};
 
-use crate::helpers::{WAIT, spawn_with};
+use crate::helpers::{TestApp, WAIT, spawn_trusting, spawn_with};
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -30,6 +33,14 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
+impl Receiver {
+    fn router(&self) -> Router {
+        Router::new()
+            .route("/hook", post(receive))
+            .with_state(self.clone())
+    }
+}
+
 async fn start_receiver(fail_first: usize) -> (String, Receiver) {
     let receiver = Receiver {
         fail_first,
@@ -37,11 +48,43 @@ async fn start_receiver(fail_first: usize) -> (String, Receiver) {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .with_state(receiver.clone());
+    let app = receiver.router();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, receiver)
+}
+
+/// A receiver on `https://`, under a CA made for the test.
+async fn start_https_receiver() -> (HttpsServer, Receiver) {
+    let receiver = Receiver::default();
+    (HttpsServer::start(receiver.router()).await, receiver)
+}
+
+fn https_hook(server: &HttpsServer) -> WebhookConfig {
+    WebhookConfig {
+        url: server.url("/hook"),
+        secret: "hook-secret".to_owned().into(),
+        max_attempts: 2,
+        backoff: Duration::from_millis(20),
+        timeout: Duration::from_secs(2),
+    }
+}
+
+fn stock_low() -> Envelope {
+    Envelope::new(
+        keys::PRODUCT_STOCK_LOW,
+        "product-service",
+        "req",
+        json!({"productId": "p1", "name": "Mug", "stock": 0, "threshold": 5}),
+    )
+}
+
+/// The first alert's `webhookState` once it is `state`.
+async fn wait_webhook_state(app: &TestApp, state: &str) {
+    shared::testing::eventually(&format!("the webhook {state}"), WAIT, || async {
+        let docs = app.documents().await;
+        (docs.first()?.get_str("webhookState").ok() == Some(state)).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -127,6 +170,38 @@ async fn a_receiver_that_never_answers_does_not_hold_up_alerts_and_is_given_up()
             .then_some(())
     })
     .await;
+
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_alert_is_delivered_to_an_https_receiver_whose_ca_is_an_extra_ca() {
+    let (server, receiver) = start_https_receiver().await;
+    let app = spawn_trusting(Some(https_hook(&server)), server.trust()).await;
+
+    app.publish(&stock_low()).await;
+
+    wait_webhook_state(&app, "sent").await;
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "one delivery");
+    let payload: serde_json::Value = serde_json::from_slice(&seen[0].1).unwrap();
+    assert_eq!(payload["type"], "alert");
+
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_https_receiver_under_an_unknown_ca_gets_nothing_and_the_webhook_is_given_up() {
+    let (server, receiver) = start_https_receiver().await;
+    let app = spawn_with(Some(https_hook(&server))).await;
+
+    app.publish(&stock_low()).await;
+
+    wait_webhook_state(&app, "failed").await;
+    assert!(
+        receiver.seen.lock().unwrap().is_empty(),
+        "no request got past the TLS handshake"
+    );
 
     app.stop().await;
 }

@@ -20,6 +20,7 @@ fn registry(suite: &Suite) -> assistant_service::functions::Registry {
             customers: suite.customers.base_url.clone(),
         },
         Duration::from_secs(3),
+        &shared::http::Trust::system(),
     ))
 }
 

@@ -11,7 +11,9 @@ use assistant_service::{Config, DEFAULTS, llm::LlmConfig, upstream::ServiceUrls}
 use serde_json::{Value, json};
 use shared::{
     auth::Role,
+    config::ServiceConfig,
     events::{Bus, ConsumerSpec, Envelope},
+    http::Trust,
     testing::{Spawned, TestNames, bus_config, eventually, service_config, spawn},
 };
 use tokio_util::sync::CancellationToken;
@@ -35,6 +37,8 @@ pub struct Options {
     pub llm: Option<LlmConfig>,
     /// Replaces the order-service URL (e.g. with an unreachable one).
     pub orders_url: Option<String>,
+    /// The assistant's CAs, as `EXTRA_CA_CERTS` would set them (the system's by default).
+    pub trust: Trust,
 }
 
 pub async fn spawn_suite() -> Suite {
@@ -92,7 +96,10 @@ pub async fn spawn_with(options: Options) -> Suite {
     })
     .await;
     let config = Config {
-        service: service_config(DEFAULTS, &names),
+        service: ServiceConfig {
+            tls: options.trust,
+            ..service_config(DEFAULTS, &names)
+        },
         services: ServiceUrls {
             products: products.base_url.clone(),
             orders: options

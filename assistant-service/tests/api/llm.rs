@@ -11,6 +11,8 @@ use assistant_service::llm::LlmConfig;
 use axum::{Json, Router, extract::State, routing::post};
 use serde_json::{Value, json};
 
+use shared::testing::https::HttpsServer;
+
 use crate::helpers::{Options, lower, spawn_with};
 
 #[derive(Clone)]
@@ -33,8 +35,8 @@ async fn generate(State(fake): State<Fake>, Json(body): Json<Value>) -> Json<Val
     Json(json!({ "text": fake.answer }))
 }
 
-/// Starts the fake; returns its base URL and the requests it received.
-async fn fake_llm(answer: &str, delay: Duration) -> (String, Arc<Mutex<Vec<Value>>>) {
+/// The fake's routes, and the requests it will receive.
+fn fake_router(answer: &str, delay: Duration) -> (Router, Arc<Mutex<Vec<Value>>>) {
     let requests = Arc::new(Mutex::new(Vec::new()));
     let fake = Fake {
         answer: answer.to_owned(),
@@ -45,6 +47,12 @@ async fn fake_llm(answer: &str, delay: Duration) -> (String, Arc<Mutex<Vec<Value
         .route("/v1/chat/completions", post(completions))
         .route("/generate", post(generate))
         .with_state(fake);
+    (app, requests)
+}
+
+/// Starts the fake; returns its base URL and the requests it received.
+async fn fake_llm(answer: &str, delay: Duration) -> (String, Arc<Mutex<Vec<Value>>>) {
+    let (app, requests) = fake_router(answer, delay);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -207,6 +215,59 @@ async fn a_plain_generate_endpoint_gets_the_flattened_prompt() {
     assert!(
         prompt.ends_with("Customer: How much does shipping cost?\nYou:"),
         "{prompt}"
+    );
+    suite.stop().await;
+}
+
+/// The fake on `https://`, under a CA made for the test, answering with a grounded reply.
+async fn https_llm() -> (HttpsServer, Arc<Mutex<Vec<Value>>>) {
+    let (app, requests) = fake_router(
+        "Standard shipping costs $5.99 and is free over $50 [Policy1.1].",
+        Duration::ZERO,
+    );
+    (HttpsServer::start(app).await, requests)
+}
+
+#[tokio::test]
+async fn an_https_llm_endpoint_whose_ca_is_an_extra_ca_answers_the_chat() {
+    let (server, requests) = https_llm().await;
+    let suite = spawn_with(Options {
+        trust: server.trust(),
+        ..llm(server.url("/v1/chat/completions"), Duration::from_secs(5))
+    })
+    .await;
+
+    let reply = suite.chat("How much does shipping cost?", None, None).await;
+
+    assert_eq!(reply["metadata"]["llm"], true, "{reply}");
+    assert_eq!(
+        reply["text"],
+        "Standard shipping costs $5.99 and is free over $50 [Policy1.1]."
+    );
+    assert_eq!(requests.lock().unwrap().len(), 1);
+    suite.stop().await;
+}
+
+#[tokio::test]
+async fn an_https_llm_endpoint_under_an_unknown_ca_is_never_reached_and_the_composed_answer_is_used()
+ {
+    let (server, requests) = https_llm().await;
+    let suite = spawn_with(llm(
+        server.url("/v1/chat/completions"),
+        Duration::from_secs(5),
+    ))
+    .await;
+
+    let reply = suite.chat("How much does shipping cost?", None, None).await;
+
+    assert_eq!(reply["metadata"]["llm"], false, "{reply}");
+    assert!(
+        requests.lock().unwrap().is_empty(),
+        "no request got past the TLS handshake"
+    );
+    assert!(
+        reply["text"].as_str().unwrap().contains("[Policy1.1]"),
+        "{reply}"
     );
     suite.stop().await;
 }

@@ -173,7 +173,7 @@ pub async fn spawn_shop(fulfilment: Fulfilment) -> Shop {
     ] {
         app.wait_healthy(WAIT).await;
     }
-    let streaming = reqwest::Client::builder()
+    let streaming = shared::http::client_builder(&shared::http::Trust::system())
         .connect_timeout(Duration::from_secs(5))
         .build()
         .expect("a streaming client");

@@ -63,7 +63,9 @@ async fn the_binary_serves_health_and_stops_cleanly_on_sigterm() {
         }
     };
 
-    let client = reqwest::Client::new();
+    let client = shared::http::client_builder(&shared::http::Trust::system())
+        .build()
+        .expect("a client");
     let url = format!("http://{addr}/health");
     eventually(
         "the binary to be healthy",

@@ -18,7 +18,9 @@ pub type SseStream = Pin<Box<dyn Stream<Item = Event> + Send>>;
 
 /// Opens `GET url` as an event stream; the status and the events (comments are skipped).
 pub async fn sse(url: &str, bearer: &str, last_event_id: Option<&str>) -> (u16, SseStream) {
-    let client = reqwest::Client::new();
+    let client = shared::http::client_builder(&shared::http::Trust::system())
+        .build()
+        .expect("a client");
     let mut request = client
         .get(url)
         .header("authorization", bearer)
@@ -45,7 +47,9 @@ pub async fn next_event(stream: &mut SseStream) -> Option<Event> {
 
 /// The raw bytes of `GET url` until `until` is seen in them (or the time limit passes).
 pub async fn sse_raw_until(url: &str, bearer: &str, until: &str) -> String {
-    let response = reqwest::Client::new()
+    let response = shared::http::client_builder(&shared::http::Trust::system())
+        .build()
+        .expect("a client")
         .get(url)
         .header("authorization", bearer)
         .send()

@@ -154,7 +154,7 @@ impl Rig {
             orders_url: Arc::new(RwLock::new(orders.base_url.clone())),
             orders,
             order_config,
-            client: reqwest::Client::builder()
+            client: shared::http::client_builder(&shared::http::Trust::system())
                 .timeout(Duration::from_secs(10))
                 .build()
                 .expect("a client"),
