@@ -164,10 +164,17 @@ impl Lane {
         };
         // The head, split off: `buf` reads on (pipelined requests) while it is in use.
         let frame = buf.split_to(head.len).freeze();
-        let given = head.request_id.as_ref().map(|r| &frame[r.clone()]);
-        let id = match given.map(HeaderValue::from_bytes) {
-            Some(Ok(id)) => id,
-            _ => telemetry::new_request_id(),
+        let id = match head.request_id.as_ref() {
+            None => telemetry::new_request_id(),
+            Some(given) if shared::telemetry::is_acceptable_request_id(&frame[given.clone()]) => {
+                // A view of the frame (no copy); the check above is stricter than the parse.
+                HeaderValue::from_maybe_shared(frame.slice(given.clone()))
+                    .unwrap_or_else(|_| telemetry::new_request_id())
+            }
+            Some(refused) => {
+                telemetry::note_refused_request_id(&frame[refused.clone()]);
+                telemetry::new_request_id()
+            }
         };
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();

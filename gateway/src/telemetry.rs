@@ -25,7 +25,10 @@ use axum::{
 };
 use futures::{FutureExt, future::BoxFuture};
 use metrics::{Counter, Histogram};
-use shared::{ApiError, telemetry::REQUEST_ID};
+use shared::{
+    ApiError,
+    telemetry::{REQUEST_ID, is_acceptable_request_id},
+};
 use tower::{Layer, Service};
 use tracing::Instrument;
 
@@ -40,6 +43,30 @@ pub(crate) fn new_request_id() -> HeaderValue {
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let text = id.hyphenated().encode_lower(&mut text);
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// The request id to use for a request that came with `given`: the caller's when it is
+/// acceptable (`shared::telemetry::is_acceptable_request_id`: 1-128 visible ASCII), a fresh one
+/// otherwise. The id travels on to every service, into logs and into events' AMQP
+/// `correlation_id` (at most 255 bytes): a 60 KB one once stopped every order (issue 14).
+pub(crate) fn request_id_for(given: Option<&HeaderValue>) -> HeaderValue {
+    match given {
+        Some(id) if is_acceptable_request_id(id.as_bytes()) => id.clone(),
+        Some(refused) => {
+            note_refused_request_id(refused.as_bytes());
+            new_request_id()
+        }
+        None => new_request_id(),
+    }
+}
+
+/// Logs (at debug, truncated) a request id the gateway did not accept.
+pub(crate) fn note_refused_request_id(given: &[u8]) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let text = String::from_utf8_lossy(given);
+        let given = shared::telemetry::truncated(&text, 64);
+        tracing::debug!(given, "request id refused; a new one is made");
+    }
 }
 
 type MetricKey = (Method, Arc<str>, u16);
@@ -144,14 +171,9 @@ where
 
     fn call(&mut self, mut request: Request) -> Self::Future {
         let started = Instant::now();
-        let id = match request.headers().get(REQUEST_ID) {
-            Some(id) => id.clone(),
-            None => {
-                let id = new_request_id();
-                request.headers_mut().insert(REQUEST_ID, id.clone());
-                id
-            }
-        };
+        let id = request_id_for(request.headers().get(REQUEST_ID));
+        // Inserted even when the caller's was kept: a second `x-request-id` goes too.
+        request.headers_mut().insert(REQUEST_ID, id.clone());
         let method = request.method().clone();
         let route = route_of(&request);
         let span = if tracing::enabled!(tracing::Level::INFO) {

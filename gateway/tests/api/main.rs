@@ -7,6 +7,8 @@ mod health;
 mod helpers;
 mod lane;
 mod proxy;
+mod raw;
+mod request_id;
 mod revocation;
 mod suite;
 mod suite_helpers;
