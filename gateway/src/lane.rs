@@ -239,6 +239,7 @@ impl Lane {
             path,
             query,
             token: shared::auth::bearer_token_in(head.authorization.as_ref().map(text), query),
+            authorization_twice: head.authorization_twice,
             proxy_header: head.proxy_header.as_ref().map(text),
             peer: Some(peer),
         };

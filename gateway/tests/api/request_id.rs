@@ -42,7 +42,7 @@ fn request(method: &str, id: &[u8], bearer: &str) -> Vec<u8> {
 
 fn fresh_uuid(answer: &Answer, case: &str) -> String {
     let echoed = answer.header("x-request-id").expect("an x-request-id");
-    let uuid = uuid::Uuid::parse_str(echoed).unwrap_or_else(|_| panic!("{case}: {echoed:?}"));
+    let uuid = uuid::Uuid::parse_str(echoed).unwrap_or_else(|_| panic!("{case}: {echoed:.40}…"));
     assert_eq!(uuid.get_version_num(), 7, "{case}");
     echoed.to_owned()
 }
