@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use axum::{Router, body::Body, extract::ConnectInfo};
+use axum::{Router, extract::ConnectInfo};
 use bytes::{Buf, Bytes};
 use hyper::body::Incoming;
 use hyper_util::{
@@ -24,12 +24,13 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use tower::ServiceExt;
 
 use crate::{
     AppState,
     lane::{Ending, Lane},
 };
+
+mod drain;
 
 /// Serves `listener` until `cancel` fires, then waits up to `grace` for open connections.
 pub async fn serve(
@@ -88,9 +89,11 @@ async fn connection(
         Ending::HandOver(read) => read.freeze(),
     };
     let io = TokioIo::new(Prefixed { read, stream });
-    let service = router.map_request(move |mut request: http::Request<Incoming>| {
+    let max_body = state.max_body_bytes;
+    let service = tower::service_fn(move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        request.map(Body::new)
+        let answered = drain::serve(router.clone(), request, max_body);
+        async move { Ok::<_, std::convert::Infallible>(answered.await) }
     });
     let builder = Builder::new(TokioExecutor::new());
     let conn = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));

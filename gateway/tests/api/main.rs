@@ -9,6 +9,7 @@ mod helpers;
 mod lane;
 mod proxy;
 mod raw;
+mod refusals;
 mod request_id;
 mod revocation;
 mod suite;
