@@ -18,6 +18,9 @@
 //! | `MAX_BODY_BYTES` | `1048576` |
 //! | `TRUSTED_PROXY_HEADER` | unset: the client is the TCP peer; set (e.g. `x-forwarded-for`) only behind a proxy you run |
 //! | `JWKS_URL` | `<CUSTOMER_SERVICE_URL>/.well-known/jwks.json` |
+//! | `HEAD_TIMEOUT_MS` | `15000` (a whole request head, from its first byte; in the router lane hyper also counts the wait for the next request) |
+//! | `KEEP_ALIVE_TIMEOUT_MS` | `60000` (an idle kept-alive connection in the fast lane) |
+//! | `MAX_CONNECTIONS_PER_CLIENT` | `256` open connections per client address (the TCP peer: behind a proxy, raise it or `0` for no cap) |
 
 use std::time::Duration;
 
@@ -63,6 +66,21 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The header a trusted proxy in front of the gateway puts the client address in.
     pub trusted_proxy_header: Option<axum::http::HeaderName>,
+    /// How long a client may take, and how many connections it may hold.
+    pub clients: ClientLimits,
+}
+
+/// What a slow or greedy client may hold: without these, a head trickled one line every few
+/// seconds, or idle kept-alive connections, held a connection forever, and one host could
+/// hold the gateway's open-file limit (issue 14, item 0b).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientLimits {
+    /// The longest a whole request head may take, from its first byte (not per read).
+    pub head_timeout: Duration,
+    /// The longest a kept-alive connection may stay idle between requests.
+    pub idle_timeout: Duration,
+    /// Open connections per client address; 0: no cap.
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -128,6 +146,11 @@ impl Config {
             },
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1_048_576usize)?,
             trusted_proxy_header,
+            clients: ClientLimits {
+                head_timeout: Duration::from_millis(env.parse("HEAD_TIMEOUT_MS", 15_000u64)?),
+                idle_timeout: Duration::from_millis(env.parse("KEEP_ALIVE_TIMEOUT_MS", 60_000u64)?),
+                max_connections: env.parse("MAX_CONNECTIONS_PER_CLIENT", 256usize)?,
+            },
         })
     }
 }

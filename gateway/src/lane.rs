@@ -47,9 +47,6 @@ use crate::{
 use upstream::{Pool, Relayed};
 use wire::Parsed;
 
-/// How long the rest of a request head may take once its first bytes came.
-const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The route label this lane's requests are counted under (the proxy route's).
 const ROUTE: &str = "/api/{*rest}";
 
@@ -115,20 +112,29 @@ impl Lane {
         stop: &CancellationToken,
     ) -> Ending {
         let mut buf = BytesMut::with_capacity(4096);
+        let limits = state.clients;
+        // When the head being read must be whole: set at its first bytes, not per read, so
+        // that a head trickled a line at a time cannot hold the connection (slow-loris).
+        let mut head_deadline = None;
         loop {
             match self.handle(state, client, &mut buf, peer, stop).await {
                 Step::Partial if buf.len() >= wire::MAX_HEAD => return Ending::HandOver(buf),
                 Step::Partial => {
                     buf.reserve(4096);
                     let read = if buf.is_empty() {
-                        // Between requests: as long as the client likes, until shutdown.
+                        // Between requests: up to the idle timeout, or shutdown. (`biased`:
+                        // a request already there is read without arming the timer.)
                         tokio::select! {
+                            biased;
                             read = client.read_buf(&mut buf) => read,
                             () = stop.cancelled() => return Ending::Closed,
+                            () = tokio::time::sleep(limits.idle_timeout) => return Ending::Closed,
                         }
                     } else {
-                        // Half a head: the rest must come in time (no slow-loris).
-                        let rest = tokio::time::timeout(HEAD_TIMEOUT, client.read_buf(&mut buf));
+                        let deadline = *head_deadline.get_or_insert_with(|| {
+                            tokio::time::Instant::now() + limits.head_timeout
+                        });
+                        let rest = tokio::time::timeout_at(deadline, client.read_buf(&mut buf));
                         rest.await.unwrap_or(Ok(0))
                     };
                     if !matches!(read, Ok(n) if n > 0) {
@@ -137,6 +143,7 @@ impl Lane {
                 }
                 Step::Declined => return Ending::HandOver(buf),
                 Step::Served { keep } => {
+                    head_deadline = None;
                     if !keep || (stop.is_cancelled() && buf.is_empty()) {
                         let _ = client.shutdown().await;
                         return Ending::Closed;

@@ -100,6 +100,7 @@ pub async fn run(
         trusted_proxy_header: config.trusted_proxy_header.clone(),
         connect_timeout: config.connect_timeout,
         read_timeout: config.read_timeout,
+        clients: config.clients,
     });
     let telemetry = telemetry::TelemetryLayer::default();
     let origins = &config.cors_origins;

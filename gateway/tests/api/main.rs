@@ -12,6 +12,7 @@ mod raw;
 mod refusals;
 mod request_id;
 mod revocation;
+mod slow_clients;
 mod suite;
 mod suite_helpers;
 mod websocket;
