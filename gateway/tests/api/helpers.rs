@@ -26,6 +26,8 @@ use shared::{
 pub struct TestGateway {
     pub app: Spawned,
     pub names: TestNames,
+    /// `http://127.0.0.1:<port>/metrics`, the gateway's internal metrics listener.
+    pub metrics_url: String,
 }
 
 impl TestGateway {
@@ -71,13 +73,19 @@ async fn spawn_gateway_named_with(
     let mut config = Config::from_env(&Env::from_pairs(&borrowed)).expect("gateway config");
     config.service = service_config(gateway::DEFAULTS, &names);
     let service = config.service.clone();
+    let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_url = format!("http://{}/metrics", metrics.local_addr().unwrap());
     let app = spawn(&service, |listener, cancel| {
-        gateway::run(config, listener, cancel)
+        gateway::run_with_metrics(config, listener, Some(metrics), cancel)
     })
     .await;
     // Token checks need Redis (revocations): wait until the gateway has reached it.
     app.wait_healthy(std::time::Duration::from_secs(30)).await;
-    TestGateway { app, names }
+    TestGateway {
+        app,
+        names,
+        metrics_url,
+    }
 }
 
 pub async fn spawn_gateway(upstreams: &[(&str, String)]) -> TestGateway {

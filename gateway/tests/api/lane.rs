@@ -215,7 +215,7 @@ async fn open_streams(gw: &crate::helpers::TestGateway) -> f64 {
     let text = gw
         .app
         .client
-        .get(gw.app.url("/metrics"))
+        .get(&gw.metrics_url)
         .send()
         .await
         .unwrap()

@@ -7,6 +7,7 @@ mod guard;
 mod health;
 mod helpers;
 mod lane;
+mod metrics;
 mod proxy;
 mod raw;
 mod refusals;
