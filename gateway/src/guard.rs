@@ -36,7 +36,8 @@ where
 {
     let class = RouteClass::of(request.method(), request.uri().path());
     let logout = is_logout(&request);
-    match admit(&state, class, request).await {
+    let label = crate::telemetry::RouteLabel(api::label(request.method(), request.uri().path()));
+    let mut response = match admit(&state, class, request).await {
         Ok((request, verdict, claims)) => {
             let mut response = next(state.clone(), request).await;
             if logout
@@ -51,7 +52,9 @@ where
             response
         }
         Err(refusal) => refused(class, refusal),
-    }
+    };
+    response.extensions_mut().insert(label);
+    response
 }
 
 /// What refuses a request: the error, and the rate limit's verdict when it was consulted.

@@ -20,7 +20,7 @@ mod answer;
 mod upstream;
 pub mod wire;
 
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{net::SocketAddr, time::Instant};
 
 use axum::{
     Router,
@@ -47,9 +47,6 @@ use crate::{
 use upstream::{Pool, Relayed};
 use wire::Parsed;
 
-/// The route label this lane's requests are counted under (the proxy route's).
-const ROUTE: &str = "/api/{*rest}";
-
 /// What the fast lane keeps between requests.
 pub struct Lane {
     /// Idle connections, one pool per service (in the route table's order).
@@ -59,7 +56,6 @@ pub struct Lane {
     /// The names looked for in an answer's head: the request id's, then those of `added`.
     watch: Vec<HeaderName>,
     telemetry: TelemetryLayer,
-    route: Arc<str>,
 }
 
 /// How a connection left the fast lane.
@@ -99,7 +95,6 @@ impl Lane {
             added,
             watch,
             telemetry,
-            route: Arc::from(ROUTE),
         }
     }
 
@@ -185,17 +180,22 @@ impl Lane {
         };
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();
-            tracing::info_span!("http", method = %head.method, route = ROUTE, request_id)
+            let route = crate::api::label(&head.method, wire::text(&frame, &head.path));
+            tracing::info_span!("http", method = %head.method, route, request_id)
         } else {
             tracing::Span::none()
         };
         let exchange = async {
+            let route;
             let (status, keep) = match self.prepare(state, &head, &frame, &id, peer).await {
                 Err(response) => {
+                    // Refused: the door's route lookup is not at hand, so it is looked up here.
+                    route = crate::api::label(&head.method, wire::text(&frame, &head.path));
                     self.answer(client, response, &head.method, &id, head.close)
                         .await
                 }
                 Ok(prepared) => {
+                    route = prepared.route;
                     let exchange = Exchange {
                         client,
                         client_buf: buf,
@@ -209,12 +209,8 @@ impl Lane {
                 }
             };
             let elapsed = started.elapsed();
-            self.telemetry.record(
-                &head.method,
-                &self.route,
-                status.as_u16(),
-                elapsed.as_secs_f64(),
-            );
+            self.telemetry
+                .record(&head.method, route, status.as_u16(), elapsed.as_secs_f64());
             tracing::info!(
                 status = status.as_u16(),
                 latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
@@ -254,6 +250,11 @@ impl Lane {
             .await
             .map_err(|refusal| guard::refused(class, refusal))?;
         let verdict = admitted.verdict;
+        // The door looked the route up already; `HEAD` is not in the table (counted as `GET`).
+        let route = match admitted.route {
+            Some(spec) if head.method != Method::HEAD => spec.path,
+            _ => crate::api::label(&head.method, path),
+        };
         let refuse = |error: ApiError| guard::refused(class, (error, Some(verdict)));
         let area = path.strip_prefix("/api").unwrap_or_default();
         let Some((index, upstream_path)) = state.routes.resolve_index(area) else {
@@ -285,6 +286,7 @@ impl Lane {
             user,
         };
         Ok(Prepared {
+            route,
             request: request.write(),
             pool: index,
             upstream: upstream.name.clone(),
@@ -358,6 +360,8 @@ enum Step {
 
 /// An admitted request, ready to send.
 struct Prepared {
+    /// What it is counted under (`crate::api::label`).
+    route: &'static str,
     /// Its head, as the service gets it.
     request: Vec<u8>,
     /// The pool of its service, and the service's name.

@@ -69,7 +69,7 @@ pub(crate) fn note_refused_request_id(given: &[u8]) {
     }
 }
 
-type MetricKey = (Method, Arc<str>, u16);
+type MetricKey = (Method, &'static str, u16);
 
 /// Metric handles by method, route and status, made on first use.
 #[derive(Default)]
@@ -78,8 +78,8 @@ struct Handles {
 }
 
 impl Handles {
-    fn record(&self, method: &Method, route: &Arc<str>, status: u16, seconds: f64) {
-        let key = (method.clone(), route.clone(), status);
+    fn record(&self, method: &Method, route: &'static str, status: u16, seconds: f64) {
+        let key = (method.clone(), route, status);
         let found = self.known.read().ok().and_then(|k| k.get(&key).cloned());
         let (counter, histogram) = match found {
             Some(handles) => handles,
@@ -87,7 +87,7 @@ impl Handles {
                 let labels = [
                     ("service", "gateway".to_owned()),
                     ("method", method.to_string()),
-                    ("route", route.to_string()),
+                    ("route", route.to_owned()),
                     ("status", status.to_string()),
                 ];
                 let handles = (
@@ -113,7 +113,7 @@ pub struct TelemetryLayer {
 
 impl TelemetryLayer {
     /// Counts a request served outside the router (the fast lane) as the layer would.
-    pub(crate) fn record(&self, method: &Method, route: &Arc<str>, status: u16, seconds: f64) {
+    pub(crate) fn record(&self, method: &Method, route: &'static str, status: u16, seconds: f64) {
         self.handles.record(method, route, status, seconds);
     }
 }
@@ -136,21 +136,27 @@ pub struct Telemetry<S> {
     handles: Arc<Handles>,
 }
 
-/// The route label of a request: its matched route, or `unmatched`.
-fn route_of(request: &Request) -> Arc<str> {
+/// The route label a router layer put on an answer, overriding the matched route: the proxy's
+/// one route (`/api/{*rest}`) would count every proxied request under one label per method,
+/// so the door labels each with the API table's pattern (`crate::api::label`).
+#[derive(Clone, Copy)]
+pub(crate) struct RouteLabel(pub &'static str);
+
+/// The route label of a request: its matched route, or `unmatched`. Interned: the router's
+/// routes are a small fixed set, each leaked once.
+fn route_of(request: &Request) -> &'static str {
     thread_local! {
-        static UNMATCHED: Arc<str> = Arc::from("unmatched");
-        static ROUTES: std::cell::RefCell<HashMap<String, Arc<str>>> = Default::default();
+        static ROUTES: std::cell::RefCell<HashMap<String, &'static str>> = Default::default();
     }
     match request.extensions().get::<MatchedPath>() {
-        None => UNMATCHED.with(Arc::clone),
+        None => crate::api::UNMATCHED,
         Some(path) => ROUTES.with(|routes| {
             let mut routes = routes.borrow_mut();
             if let Some(route) = routes.get(path.as_str()) {
-                return route.clone();
+                return *route;
             }
-            let route: Arc<str> = Arc::from(path.as_str());
-            routes.insert(path.as_str().to_owned(), route.clone());
+            let route: &'static str = Box::leak(path.as_str().to_owned().into_boxed_str());
+            routes.insert(path.as_str().to_owned(), route);
             route
         }),
     }
@@ -178,7 +184,7 @@ where
         let route = route_of(&request);
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();
-            tracing::info_span!("http", method = %method, route = &*route, request_id)
+            tracing::info_span!("http", method = %method, route, request_id)
         } else {
             tracing::Span::none()
         };
@@ -196,7 +202,11 @@ where
             };
             let status = response.status().as_u16();
             let elapsed = started.elapsed();
-            handles.record(&method, &route, status, elapsed.as_secs_f64());
+            let route = response
+                .extensions()
+                .get::<RouteLabel>()
+                .map_or(route, |label| label.0);
+            handles.record(&method, route, status, elapsed.as_secs_f64());
             tracing::info!(
                 status,
                 latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
