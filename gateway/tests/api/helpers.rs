@@ -102,7 +102,8 @@ pub fn closed_port_url() -> String {
 
 /// A stand-in service: `/products/...` echoes what it received, `/products/{id}/stream` sends
 /// one chunk and holds on (`/live`: the same as an event stream, `/events`: two events 600 ms
-/// apart, then the end), `/ws/orders` echoes WebSocket text. `hits` counts HTTP requests.
+/// apart, then the end), `/ws/orders` echoes WebSocket text, `/ws/alerts` sends the
+/// `x-request-id` its upgrade came with. `hits` counts HTTP requests.
 pub struct Echo {
     pub url: String,
     pub hits: Arc<AtomicUsize>,
@@ -136,6 +137,7 @@ pub async fn spawn_echo() -> Echo {
             }),
         )
         .route("/ws/orders", get(ws_echo))
+        .route("/ws/alerts", get(ws_request_id))
         .route(
             "/ws/chat/{session}",
             get(|| async { shared::ApiError::NotFound("no such session".to_owned()) }),
@@ -227,6 +229,23 @@ async fn ws_echo(upgrade: WebSocketUpgrade, request: Request) -> axum::response:
                 }
                 ws::Message::Close(_) => return,
                 _ => {}
+            }
+        }
+    })
+}
+
+/// Sends the request id the upgrade came with, as one text message.
+async fn ws_request_id(upgrade: WebSocketUpgrade, request: Request) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    upgrade.on_upgrade(move |mut socket| async move {
+        let _ = socket.send(ws::Message::Text(id.into())).await;
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, ws::Message::Close(_)) {
+                return;
             }
         }
     })

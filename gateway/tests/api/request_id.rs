@@ -88,3 +88,42 @@ async fn an_acceptable_request_id_is_forwarded_and_echoed_as_it_came_in_both_lan
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_websocket_upgrade_passes_on_a_fresh_id_in_place_of_an_unacceptable_one() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let echo = spawn_echo().await;
+    let gw = spawn_gateway(&[("ALERT_SERVICE_URL", echo.url.clone())]).await;
+    let url = gw.app.url("/api/ws/alerts").replacen("http://", "ws://", 1);
+
+    for (what, id) in unacceptable_ids() {
+        let mut request = url.as_str().into_client_request().unwrap();
+        let headers = request.headers_mut();
+        headers.insert(
+            "authorization",
+            gw.bearer(shared::auth::Role::Admin).parse().unwrap(),
+        );
+        headers.insert("x-request-id", http::HeaderValue::from_bytes(&id).unwrap());
+        let (mut socket, answer) = tokio_tungstenite::connect_async(request)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let seen = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("the service's message in time");
+
+        let echoed = answer.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let uuid =
+            uuid::Uuid::parse_str(&echoed).unwrap_or_else(|_| panic!("{what}: {echoed:.40}"));
+        assert_eq!(uuid.get_version_num(), 7, "{what}");
+        assert!(
+            matches!(&seen, Some(Ok(Message::Text(t))) if t.as_str() == echoed),
+            "{what}: the service saw {seen:.60?}"
+        );
+    }
+    gw.stop().await;
+}
