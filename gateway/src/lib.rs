@@ -12,9 +12,11 @@
 //!   WebSocket relay.
 //! - `lane`: the fast lane — bodiless `GET`/`HEAD`/`DELETE` requests proxied straight off
 //!   the connection, through the same `guard`; `serve`: the accept loop that hands every
-//!   other request to hyper and the router.
+//!   other request to hyper and the router (`serve/drain`: the body of a refused request;
+//!   `serve/per_client`: the cap on connections per client address).
 //! - `telemetry`: request ids, spans, metrics and panics, in one layer (the gateway's
-//!   lighter version of `shared::telemetry::layer`).
+//!   lighter version of `shared::telemetry::layer`); `/metrics` has a listener of its own
+//!   (`METRICS_ADDR`), never the public port.
 
 pub mod access;
 pub mod api;

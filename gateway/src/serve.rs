@@ -90,7 +90,9 @@ pub async fn serve(
 /// the accept loop never waits on a client) and closes it.
 fn refuse_one_more(stream: &TcpStream, peer: SocketAddr) {
     const BODY: &str = r#"{"error":{"code":"UPSTREAM_UNAVAILABLE","message":"too many connections from one address"}}"#;
-    tracing::warn!(client = %peer.ip(), "too many connections from one address; refused");
+    // Counted, and logged at debug only: a flood of these must not flood the log too.
+    metrics::counter!("gateway_connections_refused_total").increment(1);
+    tracing::debug!(client = %peer.ip(), "too many connections from one address; refused");
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
          connection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
