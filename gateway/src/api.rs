@@ -43,16 +43,7 @@ pub fn find(
     path: &str,
 ) -> Option<(&'static RouteSpec, Vec<(&'static str, String)>)> {
     let path = path.trim_end_matches('/');
-    let matches = |pattern: &str| {
-        let mut segments = path.split('/');
-        pattern.split('/').all(|p| {
-            segments
-                .next()
-                .is_some_and(|s| p == s || (p.starts_with('{') && p.ends_with('}')))
-        }) && segments.next().is_none()
-    };
-    let candidates = INDEX.get(&(method.as_str(), area(path)))?;
-    let route = *candidates.iter().find(|r| matches(r.path))?;
+    let route = spec(method.as_str(), path)?;
     let params = route
         .path
         .split('/')
@@ -63,6 +54,35 @@ pub fn find(
         })
         .collect();
     Some((route, params))
+}
+
+/// The route of `method` (upper case) and `path` (without a trailing `/`).
+fn spec(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    let matches = |pattern: &str| {
+        let mut segments = path.split('/');
+        pattern.split('/').all(|p| {
+            segments
+                .next()
+                .is_some_and(|s| p == s || (p.starts_with('{') && p.ends_with('}')))
+        }) && segments.next().is_none()
+    };
+    let candidates = INDEX.get(&(method, area(path)))?;
+    candidates.iter().find(|r| matches(r.path)).copied()
+}
+
+/// The label of every request whose path the table does not know.
+pub const UNMATCHED: &str = "unmatched";
+
+/// What a request is counted under in the metrics: its route's pattern
+/// (`/api/products/{id}`; `HEAD` as `GET`), or [`UNMATCHED`] — one label for every path the
+/// table does not know, so that no caller can add a label per path it tries.
+pub fn label(method: &Method, path: &str) -> &'static str {
+    let method = if *method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    spec(method, path.trim_end_matches('/')).map_or(UNMATCHED, |route| route.path)
 }
 
 /// Who may call `method` on `path`: the route's rule, or public for paths the table does not
@@ -86,6 +106,29 @@ mod tests {
             "wrong method"
         );
         assert!(find(&Method::GET, "/api/nowhere").is_none());
+    }
+
+    #[test]
+    fn a_request_is_labelled_with_its_routes_pattern_and_unknown_paths_with_one_label() {
+        let id = "65a1b2c3d4e5f60718293a4b";
+        let label = |method: Method, path: &str| label(&method, path);
+        assert_eq!(
+            label(Method::GET, &format!("/api/products/{id}")),
+            "/api/products/{id}"
+        );
+        assert_eq!(
+            label(Method::HEAD, &format!("/api/products/{id}/")),
+            "/api/products/{id}"
+        );
+        assert_eq!(
+            label(Method::GET, &format!("/api/orders/{id}/stream")),
+            "/api/orders/{id}/stream"
+        );
+        assert_eq!(label(Method::GET, "/api/nowhere/at/all"), UNMATCHED);
+        assert_eq!(
+            label(Method::GET, &format!("/api/products/{id}/x")),
+            UNMATCHED
+        );
     }
 
     #[test]

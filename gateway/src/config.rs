@@ -18,6 +18,10 @@
 //! | `MAX_BODY_BYTES` | `1048576` |
 //! | `TRUSTED_PROXY_HEADER` | unset: the client is the TCP peer; set (e.g. `x-forwarded-for`) only behind a proxy you run |
 //! | `JWKS_URL` | `<CUSTOMER_SERVICE_URL>/.well-known/jwks.json` |
+//! | `HEAD_TIMEOUT_MS` | `15000` (a whole request head, from its first byte; in the router lane hyper also counts the wait for the next request) |
+//! | `KEEP_ALIVE_TIMEOUT_MS` | `60000` (an idle kept-alive connection in the fast lane) |
+//! | `METRICS_ADDR` | `127.0.0.1:9100`: `/metrics`, on a listener of its own (never the public port); `off`: none |
+//! | `MAX_CONNECTIONS_PER_CLIENT` | `256` open connections per client address (the TCP peer: behind a proxy, raise it or `0` for no cap) |
 
 use std::time::Duration;
 
@@ -63,6 +67,39 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The header a trusted proxy in front of the gateway puts the client address in.
     pub trusted_proxy_header: Option<axum::http::HeaderName>,
+    /// How long a client may take, and how many connections it may hold.
+    pub clients: ClientLimits,
+    /// Where `/metrics` is served: an internal address, never the public port (it showed
+    /// anyone per-route counts and rate-limit hits; issue 14, item 0b).
+    pub metrics: MetricsListener,
+}
+
+/// Where the gateway serves `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListener {
+    /// Nowhere (`METRICS_ADDR=off`).
+    Off,
+    /// The default address: if it is taken (another gateway on this host), the gateway runs
+    /// without `/metrics` and says so in its log.
+    Default(std::net::SocketAddr),
+    /// An address set in `METRICS_ADDR`: the gateway does not start without it.
+    Set(std::net::SocketAddr),
+}
+
+/// `METRICS_ADDR` when it is not set.
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9100";
+
+/// What a slow or greedy client may hold: without these, a head trickled one line every few
+/// seconds, or idle kept-alive connections, held a connection forever, and one host could
+/// hold the gateway's open-file limit (issue 14, item 0b).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientLimits {
+    /// The longest a whole request head may take, from its first byte (not per read).
+    pub head_timeout: Duration,
+    /// The longest a kept-alive connection may stay idle between requests.
+    pub idle_timeout: Duration,
+    /// Open connections per client address; 0: no cap.
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -103,6 +140,19 @@ impl Config {
                 )
             }
         };
+        let metrics = match env.get("METRICS_ADDR") {
+            None => {
+                MetricsListener::Default(DEFAULT_METRICS_ADDR.parse().map_err(|_| ConfigError {
+                    name: "METRICS_ADDR".to_owned(),
+                    reason: "the default does not parse".to_owned(),
+                })?)
+            }
+            Some(off) if off.trim().eq_ignore_ascii_case("off") => MetricsListener::Off,
+            Some(addr) => MetricsListener::Set(addr.trim().parse().map_err(|_| ConfigError {
+                name: "METRICS_ADDR".to_owned(),
+                reason: format!("not an address and port (or off): {addr:?}"),
+            })?),
+        };
         let default_origins = match service.environment {
             Environment::Development => "*",
             Environment::Production => "",
@@ -128,6 +178,12 @@ impl Config {
             },
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1_048_576usize)?,
             trusted_proxy_header,
+            clients: ClientLimits {
+                head_timeout: Duration::from_millis(env.parse("HEAD_TIMEOUT_MS", 15_000u64)?),
+                idle_timeout: Duration::from_millis(env.parse("KEEP_ALIVE_TIMEOUT_MS", 60_000u64)?),
+                max_connections: env.parse("MAX_CONNECTIONS_PER_CLIENT", 256usize)?,
+            },
+            metrics,
         })
     }
 }
@@ -149,6 +205,22 @@ mod tests {
         assert_eq!(dev.cors_origins, ["*"]);
         let prod = Config::from_env(&Env::from_pairs(&[("APP_ENV", "production")])).unwrap();
         assert!(prod.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn metrics_are_served_on_an_internal_address_unless_turned_off() {
+        let default = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        let local = "127.0.0.1:9100".parse().unwrap();
+        assert_eq!(default.metrics, MetricsListener::Default(local));
+        let set = Config::from_env(&Env::from_pairs(&[("METRICS_ADDR", "0.0.0.0:9200")])).unwrap();
+        assert_eq!(
+            set.metrics,
+            MetricsListener::Set("0.0.0.0:9200".parse().unwrap())
+        );
+        let off = Config::from_env(&Env::from_pairs(&[("METRICS_ADDR", "off")])).unwrap();
+        assert_eq!(off.metrics, MetricsListener::Off);
+        let bad = Config::from_env(&Env::from_pairs(&[("METRICS_ADDR", "9100")])).unwrap_err();
+        assert_eq!(bad.name, "METRICS_ADDR");
     }
 
     #[test]

@@ -36,7 +36,8 @@ where
 {
     let class = RouteClass::of(request.method(), request.uri().path());
     let logout = is_logout(&request);
-    match admit(&state, class, request).await {
+    let label = crate::telemetry::RouteLabel(api::label(request.method(), request.uri().path()));
+    let mut response = match admit(&state, class, request).await {
         Ok((request, verdict, claims)) => {
             let mut response = next(state.clone(), request).await;
             if logout
@@ -51,7 +52,9 @@ where
             response
         }
         Err(refusal) => refused(class, refusal),
-    }
+    };
+    response.extensions_mut().insert(label);
+    response
 }
 
 /// What refuses a request: the error, and the rate limit's verdict when it was consulted.
@@ -86,6 +89,10 @@ pub(crate) struct Knock<'a> {
     pub query: Option<&'a str>,
     /// The bearer token, if one came.
     pub token: Option<&'a str>,
+    /// More than one `Authorization` header came: refused, because the gateway and the
+    /// service behind it could each read another one (a revoked token first, a valid one
+    /// last passed the fast lane, which read the last, while the service read the first).
+    pub authorization_twice: bool,
     /// The configured trusted proxy header's value, if it came.
     pub proxy_header: Option<&'a str>,
     /// The TCP peer.
@@ -111,6 +118,19 @@ pub(crate) async fn check(state: &AppState, knock: Knock<'_>) -> Result<Admitted
             client_address(state, knock.proxy_header, knock.peer)
         )
     };
+    if knock.authorization_twice {
+        // Counted against the address, as a bad token is.
+        let verdict = state.limits.check(class, ip_key());
+        let error = ApiError::field("authorization", "more than one Authorization header");
+        return Err((
+            if verdict.allowed {
+                error
+            } else {
+                limited(verdict)
+            },
+            Some(verdict),
+        ));
+    }
     let claims: Option<Claims> = match knock.token {
         None => None,
         Some(token) => match state.infra.verifier.verify(token).await {
@@ -182,6 +202,12 @@ async fn admit(
         path: parts.uri.path(),
         query: parts.uri.query(),
         token: token.as_deref(),
+        authorization_twice: parts
+            .headers
+            .get_all(axum::http::header::AUTHORIZATION)
+            .iter()
+            .nth(1)
+            .is_some(),
         proxy_header,
         peer,
     };

@@ -20,7 +20,7 @@ mod answer;
 mod upstream;
 pub mod wire;
 
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{net::SocketAddr, time::Instant};
 
 use axum::{
     Router,
@@ -47,12 +47,6 @@ use crate::{
 use upstream::{Pool, Relayed};
 use wire::Parsed;
 
-/// How long the rest of a request head may take once its first bytes came.
-const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// The route label this lane's requests are counted under (the proxy route's).
-const ROUTE: &str = "/api/{*rest}";
-
 /// What the fast lane keeps between requests.
 pub struct Lane {
     /// Idle connections, one pool per service (in the route table's order).
@@ -62,7 +56,6 @@ pub struct Lane {
     /// The names looked for in an answer's head: the request id's, then those of `added`.
     watch: Vec<HeaderName>,
     telemetry: TelemetryLayer,
-    route: Arc<str>,
 }
 
 /// How a connection left the fast lane.
@@ -102,7 +95,6 @@ impl Lane {
             added,
             watch,
             telemetry,
-            route: Arc::from(ROUTE),
         }
     }
 
@@ -115,20 +107,29 @@ impl Lane {
         stop: &CancellationToken,
     ) -> Ending {
         let mut buf = BytesMut::with_capacity(4096);
+        let limits = state.clients;
+        // When the head being read must be whole: set at its first bytes, not per read, so
+        // that a head trickled a line at a time cannot hold the connection (slow-loris).
+        let mut head_deadline = None;
         loop {
             match self.handle(state, client, &mut buf, peer, stop).await {
                 Step::Partial if buf.len() >= wire::MAX_HEAD => return Ending::HandOver(buf),
                 Step::Partial => {
                     buf.reserve(4096);
                     let read = if buf.is_empty() {
-                        // Between requests: as long as the client likes, until shutdown.
+                        // Between requests: up to the idle timeout, or shutdown. (`biased`:
+                        // a request already there is read without arming the timer.)
                         tokio::select! {
+                            biased;
                             read = client.read_buf(&mut buf) => read,
                             () = stop.cancelled() => return Ending::Closed,
+                            () = tokio::time::sleep(limits.idle_timeout) => return Ending::Closed,
                         }
                     } else {
-                        // Half a head: the rest must come in time (no slow-loris).
-                        let rest = tokio::time::timeout(HEAD_TIMEOUT, client.read_buf(&mut buf));
+                        let deadline = *head_deadline.get_or_insert_with(|| {
+                            tokio::time::Instant::now() + limits.head_timeout
+                        });
+                        let rest = tokio::time::timeout_at(deadline, client.read_buf(&mut buf));
                         rest.await.unwrap_or(Ok(0))
                     };
                     if !matches!(read, Ok(n) if n > 0) {
@@ -137,6 +138,7 @@ impl Lane {
                 }
                 Step::Declined => return Ending::HandOver(buf),
                 Step::Served { keep } => {
+                    head_deadline = None;
                     if !keep || (stop.is_cancelled() && buf.is_empty()) {
                         let _ = client.shutdown().await;
                         return Ending::Closed;
@@ -164,24 +166,36 @@ impl Lane {
         };
         // The head, split off: `buf` reads on (pipelined requests) while it is in use.
         let frame = buf.split_to(head.len).freeze();
-        let given = head.request_id.as_ref().map(|r| &frame[r.clone()]);
-        let id = match given.map(HeaderValue::from_bytes) {
-            Some(Ok(id)) => id,
-            _ => telemetry::new_request_id(),
+        let id = match head.request_id.as_ref() {
+            None => telemetry::new_request_id(),
+            Some(given) if shared::telemetry::is_acceptable_request_id(&frame[given.clone()]) => {
+                // A view of the frame (no copy); the check above is stricter than the parse.
+                HeaderValue::from_maybe_shared(frame.slice(given.clone()))
+                    .unwrap_or_else(|_| telemetry::new_request_id())
+            }
+            Some(refused) => {
+                telemetry::note_refused_request_id(&frame[refused.clone()]);
+                telemetry::new_request_id()
+            }
         };
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();
-            tracing::info_span!("http", method = %head.method, route = ROUTE, request_id)
+            let route = crate::api::label(&head.method, wire::text(&frame, &head.path));
+            tracing::info_span!("http", method = %head.method, route, request_id)
         } else {
             tracing::Span::none()
         };
         let exchange = async {
+            let route;
             let (status, keep) = match self.prepare(state, &head, &frame, &id, peer).await {
                 Err(response) => {
+                    // Refused: the door's route lookup is not at hand, so it is looked up here.
+                    route = crate::api::label(&head.method, wire::text(&frame, &head.path));
                     self.answer(client, response, &head.method, &id, head.close)
                         .await
                 }
                 Ok(prepared) => {
+                    route = prepared.route;
                     let exchange = Exchange {
                         client,
                         client_buf: buf,
@@ -195,12 +209,8 @@ impl Lane {
                 }
             };
             let elapsed = started.elapsed();
-            self.telemetry.record(
-                &head.method,
-                &self.route,
-                status.as_u16(),
-                elapsed.as_secs_f64(),
-            );
+            self.telemetry
+                .record(&head.method, route, status.as_u16(), elapsed.as_secs_f64());
             tracing::info!(
                 status = status.as_u16(),
                 latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
@@ -232,6 +242,7 @@ impl Lane {
             path,
             query,
             token: shared::auth::bearer_token_in(head.authorization.as_ref().map(text), query),
+            authorization_twice: head.authorization_twice,
             proxy_header: head.proxy_header.as_ref().map(text),
             peer: Some(peer),
         };
@@ -239,6 +250,11 @@ impl Lane {
             .await
             .map_err(|refusal| guard::refused(class, refusal))?;
         let verdict = admitted.verdict;
+        // The door looked the route up already; `HEAD` is not in the table (counted as `GET`).
+        let route = match admitted.route {
+            Some(spec) if head.method != Method::HEAD => spec.path,
+            _ => crate::api::label(&head.method, path),
+        };
         let refuse = |error: ApiError| guard::refused(class, (error, Some(verdict)));
         let area = path.strip_prefix("/api").unwrap_or_default();
         let Some((index, upstream_path)) = state.routes.resolve_index(area) else {
@@ -270,6 +286,7 @@ impl Lane {
             user,
         };
         Ok(Prepared {
+            route,
             request: request.write(),
             pool: index,
             upstream: upstream.name.clone(),
@@ -343,6 +360,8 @@ enum Step {
 
 /// An admitted request, ready to send.
 struct Prepared {
+    /// What it is counted under (`crate::api::label`).
+    route: &'static str,
     /// Its head, as the service gets it.
     request: Vec<u8>,
     /// The pool of its service, and the service's name.

@@ -12,9 +12,11 @@
 //!   WebSocket relay.
 //! - `lane`: the fast lane — bodiless `GET`/`HEAD`/`DELETE` requests proxied straight off
 //!   the connection, through the same `guard`; `serve`: the accept loop that hands every
-//!   other request to hyper and the router.
+//!   other request to hyper and the router (`serve/drain`: the body of a refused request;
+//!   `serve/per_client`: the cap on connections per client address).
 //! - `telemetry`: request ids, spans, metrics and panics, in one layer (the gateway's
-//!   lighter version of `shared::telemetry::layer`).
+//!   lighter version of `shared::telemetry::layer`); `/metrics` has a listener of its own
+//!   (`METRICS_ADDR`), never the public port.
 
 pub mod access;
 pub mod api;
@@ -78,12 +80,39 @@ fn cors(origins: &[String]) -> CorsLayer {
     }
 }
 
-/// Connects Redis (without waiting for it) and serves on `listener` until `cancel` fires.
+/// Connects Redis (without waiting for it) and serves on `listener` until `cancel` fires,
+/// with `/metrics` on the listener `METRICS_ADDR` names.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
+    let metrics = match config.metrics {
+        config::MetricsListener::Off => None,
+        config::MetricsListener::Set(addr) => Some(TcpListener::bind(addr).await?),
+        config::MetricsListener::Default(addr) => match TcpListener::bind(addr).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                tracing::warn!(%addr, error = %e, "cannot serve /metrics; set METRICS_ADDR");
+                None
+            }
+        },
+    };
+    run_with_metrics(config, listener, metrics, cancel).await
+}
+
+/// [`run`], with `/metrics` on `metrics` (tests bind it on a port of their own).
+pub async fn run_with_metrics(
+    config: Config,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    cancel: CancellationToken,
+) -> Result<(), StartError> {
+    // Install the recorder before the first request is counted.
+    let _ = shared::telemetry::metrics_handle();
+    if let Some(metrics) = metrics {
+        serve_metrics(metrics, cancel.clone())?;
+    }
     let client = state::upstream_client(&config).map_err(std::io::Error::other)?;
     let upstream = routes::proxy::upstream_client(&config);
     let limits = ratelimit::RateLimits::new(config.quotas);
@@ -100,6 +129,7 @@ pub async fn run(
         trusted_proxy_header: config.trusted_proxy_header.clone(),
         connect_timeout: config.connect_timeout,
         read_timeout: config.read_timeout,
+        clients: config.clients,
     });
     let telemetry = telemetry::TelemetryLayer::default();
     let origins = &config.cors_origins;
@@ -119,21 +149,36 @@ pub async fn run(
     Ok(result?)
 }
 
-/// What `shared::server::finish` adds to every service (`/health`, `/metrics`, the 404
-/// fallback in our envelope), with the gateway's own telemetry layer instead of the shared one.
+/// `/metrics` on its own listener, until `cancel` fires. Not on the public port: it told
+/// anyone per-route counts and rate-limit hits (issue 14, item 0b).
+fn serve_metrics(listener: TcpListener, cancel: CancellationToken) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "serving /metrics");
+    let router = Router::new().route(
+        "/metrics",
+        axum::routing::get(shared::telemetry::metrics_endpoint),
+    );
+    tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "the /metrics listener failed");
+        }
+    });
+    Ok(())
+}
+
+/// What `shared::server::finish` adds to every service (`/health`, the 404 fallback in our
+/// envelope), with the gateway's own telemetry layer instead of the shared one; `/metrics` is
+/// served apart ([`serve_metrics`]).
 fn finish(
     router: Router,
     health: shared::health::Health,
     telemetry: telemetry::TelemetryLayer,
 ) -> Router {
-    // Install the recorder before the first request is counted.
-    let _ = shared::telemetry::metrics_handle();
     router
         .merge(health.router())
-        .route(
-            "/metrics",
-            axum::routing::get(shared::telemetry::metrics_endpoint),
-        )
         .fallback(|| async { shared::ApiError::NotFound("no such route".to_owned()) })
         .layer(telemetry)
 }

@@ -2,6 +2,7 @@
 //! handed to hyper and the router, with the bytes already read, at the first request the lane
 //! does not take. On shutdown no connection is accepted any more, idle ones close, and those
 //! in flight get `grace` to finish (event streams end at once, so clients reconnect elsewhere).
+//! A client address holds at most `MAX_CONNECTIONS_PER_CLIENT` connections (`per_client`).
 
 use std::{
     net::SocketAddr,
@@ -11,11 +12,11 @@ use std::{
     time::Duration,
 };
 
-use axum::{Router, body::Body, extract::ConnectInfo};
+use axum::{Router, extract::ConnectInfo};
 use bytes::{Buf, Bytes};
 use hyper::body::Incoming;
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
+    rt::{TokioExecutor, TokioIo, TokioTimer},
     server::conn::auto::Builder,
     service::TowerToHyperService,
 };
@@ -24,12 +25,14 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use tower::ServiceExt;
 
 use crate::{
     AppState,
     lane::{Ending, Lane},
 };
+
+mod drain;
+mod per_client;
 
 /// Serves `listener` until `cancel` fires, then waits up to `grace` for open connections.
 pub async fn serve(
@@ -43,6 +46,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     let connections = TaskTracker::new();
+    let per_client = per_client::PerClient::new(state.clients.max_connections);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -57,10 +61,17 @@ pub async fn serve(
                 continue;
             }
         };
+        let Some(slot) = per_client.admit(peer.ip()) else {
+            refuse_one_more(&stream, peer);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let (router, state, lane, cancel) =
             (router.clone(), state.clone(), lane.clone(), cancel.clone());
-        connections.spawn(connection(stream, peer, router, state, lane, cancel));
+        connections.spawn(async move {
+            connection(stream, peer, router, state, lane, cancel).await;
+            drop(slot);
+        });
     }
     connections.close();
     if tokio::time::timeout(grace, connections.wait())
@@ -73,6 +84,21 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// Answers a connection over its address's cap with a 503 (if the socket takes it at once:
+/// the accept loop never waits on a client) and closes it.
+fn refuse_one_more(stream: &TcpStream, peer: SocketAddr) {
+    const BODY: &str = r#"{"error":{"code":"UPSTREAM_UNAVAILABLE","message":"too many connections from one address"}}"#;
+    // Counted, and logged at debug only: a flood of these must not flood the log too.
+    metrics::counter!("gateway_connections_refused_total").increment(1);
+    tracing::debug!(client = %peer.ip(), "too many connections from one address; refused");
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = stream.try_write(answer.as_bytes());
 }
 
 async fn connection(
@@ -88,11 +114,19 @@ async fn connection(
         Ending::HandOver(read) => read.freeze(),
     };
     let io = TokioIo::new(Prefixed { read, stream });
-    let service = router.map_request(move |mut request: http::Request<Incoming>| {
+    let max_body = state.max_body_bytes;
+    let service = tower::service_fn(move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        request.map(Body::new)
+        let answered = drain::serve(router.clone(), request, max_body);
+        async move { Ok::<_, std::convert::Infallible>(answered.await) }
     });
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    // Without a timer hyper's header timeout is off: a trickled head held the connection.
+    // hyper counts from when it waits for a head, so this also closes an idle connection.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.clients.head_timeout);
     let conn = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
     let mut conn = std::pin::pin!(conn);
     tokio::select! {

@@ -46,6 +46,8 @@ pub struct Shared {
     pub read_timeout: std::time::Duration,
     /// A header set by a trusted proxy in front of the gateway that carries the client address.
     pub trusted_proxy_header: Option<axum::http::HeaderName>,
+    /// How long a client may take, and how many connections it may hold.
+    pub clients: crate::config::ClientLimits,
 }
 
 /// One pooled client for the health checks, with the configured timeouts and no redirects.

@@ -25,7 +25,10 @@ use axum::{
 };
 use futures::{FutureExt, future::BoxFuture};
 use metrics::{Counter, Histogram};
-use shared::{ApiError, telemetry::REQUEST_ID};
+use shared::{
+    ApiError,
+    telemetry::{REQUEST_ID, is_acceptable_request_id},
+};
 use tower::{Layer, Service};
 use tracing::Instrument;
 
@@ -42,7 +45,31 @@ pub(crate) fn new_request_id() -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
-type MetricKey = (Method, Arc<str>, u16);
+/// The request id to use for a request that came with `given`: the caller's when it is
+/// acceptable (`shared::telemetry::is_acceptable_request_id`: 1-128 visible ASCII), a fresh one
+/// otherwise. The id travels on to every service, into logs and into events' AMQP
+/// `correlation_id` (at most 255 bytes): a 60 KB one once stopped every order (issue 14).
+pub(crate) fn request_id_for(given: Option<&HeaderValue>) -> HeaderValue {
+    match given {
+        Some(id) if is_acceptable_request_id(id.as_bytes()) => id.clone(),
+        Some(refused) => {
+            note_refused_request_id(refused.as_bytes());
+            new_request_id()
+        }
+        None => new_request_id(),
+    }
+}
+
+/// Logs (at debug, truncated) a request id the gateway did not accept.
+pub(crate) fn note_refused_request_id(given: &[u8]) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let text = String::from_utf8_lossy(given);
+        let given = shared::telemetry::truncated(&text, 64);
+        tracing::debug!(given, "request id refused; a new one is made");
+    }
+}
+
+type MetricKey = (Method, &'static str, u16);
 
 /// Metric handles by method, route and status, made on first use.
 #[derive(Default)]
@@ -51,8 +78,8 @@ struct Handles {
 }
 
 impl Handles {
-    fn record(&self, method: &Method, route: &Arc<str>, status: u16, seconds: f64) {
-        let key = (method.clone(), route.clone(), status);
+    fn record(&self, method: &Method, route: &'static str, status: u16, seconds: f64) {
+        let key = (method.clone(), route, status);
         let found = self.known.read().ok().and_then(|k| k.get(&key).cloned());
         let (counter, histogram) = match found {
             Some(handles) => handles,
@@ -60,7 +87,7 @@ impl Handles {
                 let labels = [
                     ("service", "gateway".to_owned()),
                     ("method", method.to_string()),
-                    ("route", route.to_string()),
+                    ("route", route.to_owned()),
                     ("status", status.to_string()),
                 ];
                 let handles = (
@@ -86,7 +113,7 @@ pub struct TelemetryLayer {
 
 impl TelemetryLayer {
     /// Counts a request served outside the router (the fast lane) as the layer would.
-    pub(crate) fn record(&self, method: &Method, route: &Arc<str>, status: u16, seconds: f64) {
+    pub(crate) fn record(&self, method: &Method, route: &'static str, status: u16, seconds: f64) {
         self.handles.record(method, route, status, seconds);
     }
 }
@@ -109,21 +136,27 @@ pub struct Telemetry<S> {
     handles: Arc<Handles>,
 }
 
-/// The route label of a request: its matched route, or `unmatched`.
-fn route_of(request: &Request) -> Arc<str> {
+/// The route label a router layer put on an answer, overriding the matched route: the proxy's
+/// one route (`/api/{*rest}`) would count every proxied request under one label per method,
+/// so the door labels each with the API table's pattern (`crate::api::label`).
+#[derive(Clone, Copy)]
+pub(crate) struct RouteLabel(pub &'static str);
+
+/// The route label of a request: its matched route, or `unmatched`. Interned: the router's
+/// routes are a small fixed set, each leaked once.
+fn route_of(request: &Request) -> &'static str {
     thread_local! {
-        static UNMATCHED: Arc<str> = Arc::from("unmatched");
-        static ROUTES: std::cell::RefCell<HashMap<String, Arc<str>>> = Default::default();
+        static ROUTES: std::cell::RefCell<HashMap<String, &'static str>> = Default::default();
     }
     match request.extensions().get::<MatchedPath>() {
-        None => UNMATCHED.with(Arc::clone),
+        None => crate::api::UNMATCHED,
         Some(path) => ROUTES.with(|routes| {
             let mut routes = routes.borrow_mut();
             if let Some(route) = routes.get(path.as_str()) {
-                return route.clone();
+                return *route;
             }
-            let route: Arc<str> = Arc::from(path.as_str());
-            routes.insert(path.as_str().to_owned(), route.clone());
+            let route: &'static str = Box::leak(path.as_str().to_owned().into_boxed_str());
+            routes.insert(path.as_str().to_owned(), route);
             route
         }),
     }
@@ -144,19 +177,14 @@ where
 
     fn call(&mut self, mut request: Request) -> Self::Future {
         let started = Instant::now();
-        let id = match request.headers().get(REQUEST_ID) {
-            Some(id) => id.clone(),
-            None => {
-                let id = new_request_id();
-                request.headers_mut().insert(REQUEST_ID, id.clone());
-                id
-            }
-        };
+        let id = request_id_for(request.headers().get(REQUEST_ID));
+        // Inserted even when the caller's was kept: a second `x-request-id` goes too.
+        request.headers_mut().insert(REQUEST_ID, id.clone());
         let method = request.method().clone();
         let route = route_of(&request);
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();
-            tracing::info_span!("http", method = %method, route = &*route, request_id)
+            tracing::info_span!("http", method = %method, route, request_id)
         } else {
             tracing::Span::none()
         };
@@ -174,7 +202,11 @@ where
             };
             let status = response.status().as_u16();
             let elapsed = started.elapsed();
-            handles.record(&method, &route, status, elapsed.as_secs_f64());
+            let route = response
+                .extensions()
+                .get::<RouteLabel>()
+                .map_or(route, |label| label.0);
+            handles.record(&method, route, status, elapsed.as_secs_f64());
             tracing::info!(
                 status,
                 latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),

@@ -21,6 +21,8 @@ pub struct Head {
     pub query: Option<Range<usize>>,
     /// `Authorization`, when it is visible ASCII.
     pub authorization: Option<Range<usize>>,
+    /// More than one `Authorization` header came (the door refuses the request).
+    pub authorization_twice: bool,
     /// The value of the configured trusted proxy header, when it is visible ASCII.
     pub proxy_header: Option<Range<usize>>,
     /// `x-request-id` as it came.
@@ -100,6 +102,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         path,
         query,
         authorization: None,
+        authorization_twice: false,
         proxy_header: None,
         request_id: None,
         forwarded_for: None,
@@ -108,6 +111,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         len,
     };
     let mut hosts = 0;
+    let mut authorizations = 0;
     for h in parsed.headers.iter() {
         let name = h.name;
         let special = Special::of(name);
@@ -126,6 +130,8 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
             }
             Some(Special::Host) => hosts += 1,
             Some(Special::Authorization) => {
+                head.authorization_twice = authorizations > 0;
+                authorizations += 1;
                 head.authorization = visible(h.value).then(|| at(h.value));
             }
             Some(Special::RequestId) => head.request_id = Some(at(h.value)),

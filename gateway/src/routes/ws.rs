@@ -18,10 +18,9 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 use crate::AppState;
 
-/// Headers passed on to the service's upgrade request.
-const FORWARDED: [HeaderName; 4] = [
+/// Headers passed on to the service's upgrade request (and the request id, checked again).
+const FORWARDED: [HeaderName; 3] = [
     axum::http::header::AUTHORIZATION,
-    HeaderName::from_static("x-request-id"),
     HeaderName::from_static("x-user-id"),
     HeaderName::from_static("x-user-role"),
 ];
@@ -93,6 +92,13 @@ async fn connect(
             request.headers_mut().insert(name.clone(), value.clone());
         }
     }
+    // The telemetry layer has already replaced an unacceptable caller's id; checked again
+    // here because the upgrade request is built apart from the proxy's.
+    let id = parts.headers.get(shared::telemetry::REQUEST_ID);
+    let id = crate::telemetry::request_id_for(id);
+    request
+        .headers_mut()
+        .insert(shared::telemetry::REQUEST_ID, id);
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
         Ok(result) => result.map(|(socket, _)| socket),
         Err(_) => Err(tungstenite::Error::Io(std::io::Error::from(

@@ -26,6 +26,8 @@ use shared::{
 pub struct TestGateway {
     pub app: Spawned,
     pub names: TestNames,
+    /// `http://127.0.0.1:<port>/metrics`, the gateway's internal metrics listener.
+    pub metrics_url: String,
 }
 
 impl TestGateway {
@@ -71,13 +73,19 @@ async fn spawn_gateway_named_with(
     let mut config = Config::from_env(&Env::from_pairs(&borrowed)).expect("gateway config");
     config.service = service_config(gateway::DEFAULTS, &names);
     let service = config.service.clone();
+    let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_url = format!("http://{}/metrics", metrics.local_addr().unwrap());
     let app = spawn(&service, |listener, cancel| {
-        gateway::run(config, listener, cancel)
+        gateway::run_with_metrics(config, listener, Some(metrics), cancel)
     })
     .await;
     // Token checks need Redis (revocations): wait until the gateway has reached it.
     app.wait_healthy(std::time::Duration::from_secs(30)).await;
-    TestGateway { app, names }
+    TestGateway {
+        app,
+        names,
+        metrics_url,
+    }
 }
 
 pub async fn spawn_gateway(upstreams: &[(&str, String)]) -> TestGateway {
@@ -94,7 +102,8 @@ pub fn closed_port_url() -> String {
 
 /// A stand-in service: `/products/...` echoes what it received, `/products/{id}/stream` sends
 /// one chunk and holds on (`/live`: the same as an event stream, `/events`: two events 600 ms
-/// apart, then the end), `/ws/orders` echoes WebSocket text. `hits` counts HTTP requests.
+/// apart, then the end), `/ws/orders` echoes WebSocket text, `/ws/alerts` sends the
+/// `x-request-id` its upgrade came with. `hits` counts HTTP requests.
 pub struct Echo {
     pub url: String,
     pub hits: Arc<AtomicUsize>,
@@ -128,6 +137,7 @@ pub async fn spawn_echo() -> Echo {
             }),
         )
         .route("/ws/orders", get(ws_echo))
+        .route("/ws/alerts", get(ws_request_id))
         .route(
             "/ws/chat/{session}",
             get(|| async { shared::ApiError::NotFound("no such session".to_owned()) }),
@@ -219,6 +229,23 @@ async fn ws_echo(upgrade: WebSocketUpgrade, request: Request) -> axum::response:
                 }
                 ws::Message::Close(_) => return,
                 _ => {}
+            }
+        }
+    })
+}
+
+/// Sends the request id the upgrade came with, as one text message.
+async fn ws_request_id(upgrade: WebSocketUpgrade, request: Request) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    upgrade.on_upgrade(move |mut socket| async move {
+        let _ = socket.send(ws::Message::Text(id.into())).await;
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, ws::Message::Close(_)) {
+                return;
             }
         }
     })

@@ -4,128 +4,15 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    net::TcpListener,
 };
 
-use crate::helpers::{spawn_echo, spawn_gateway};
-
-const ID: &str = "65a1b2c3d4e5f60718293a4b";
-const LIMIT: Duration = Duration::from_secs(15);
-
-/// One answer as read off the connection.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("a JSON body")
-    }
-}
-
-/// A client that reads answers one after another from one connection.
-struct Raw {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Raw {
-    async fn connect(base_url: &str) -> Self {
-        let addr = base_url.trim_start_matches("http://").trim_end_matches('/');
-        Self {
-            stream: TcpStream::connect(addr).await.expect("connect"),
-            buf: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, bytes: &str) {
-        self.stream
-            .write_all(bytes.as_bytes())
-            .await
-            .expect("write");
-    }
-
-    async fn fill(&mut self) {
-        let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout(LIMIT, self.stream.read(&mut chunk))
-            .await
-            .expect("an answer in time")
-            .expect("read");
-        assert!(n > 0, "the connection closed early");
-        self.buf.extend_from_slice(&chunk[..n]);
-    }
-
-    /// The next answer; `head_only` for the answer to a `HEAD`.
-    async fn answer(&mut self, head_only: bool) -> Answer {
-        let (status, headers, len) = loop {
-            let mut slots = [httparse::EMPTY_HEADER; 64];
-            let mut parsed = httparse::Response::new(&mut slots);
-            if let httparse::Status::Complete(len) = parsed.parse(&self.buf).expect("a head") {
-                let headers = parsed
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        let value = String::from_utf8_lossy(h.value).into_owned();
-                        (h.name.to_ascii_lowercase(), value)
-                    })
-                    .collect::<Vec<_>>();
-                break (parsed.code.unwrap_or_default(), headers, len);
-            }
-            self.fill().await;
-        };
-        self.buf.drain(..len);
-        let mut answer = Answer {
-            status,
-            headers,
-            body: Vec::new(),
-        };
-        if head_only {
-            return answer;
-        }
-        if let Some(length) = answer.header("content-length") {
-            let length: usize = length.parse().expect("a length");
-            while self.buf.len() < length {
-                self.fill().await;
-            }
-            answer.body = self.buf.drain(..length).collect();
-        } else if answer.header("transfer-encoding") == Some("chunked") {
-            // Enough for these tests: the body ends at the first empty chunk.
-            loop {
-                if let Some(end) = find(&self.buf, b"\r\n0\r\n\r\n") {
-                    answer.body = self.buf.drain(..end + 7).collect();
-                    break;
-                }
-                self.fill().await;
-            }
-        }
-        answer
-    }
-
-    /// Whether the gateway closed the connection (within the limit).
-    async fn closed(&mut self) -> bool {
-        let mut chunk = [0u8; 64];
-        matches!(
-            tokio::time::timeout(LIMIT, self.stream.read(&mut chunk)).await,
-            Ok(Ok(0) | Err(_))
-        )
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
+use crate::{
+    helpers::{spawn_echo, spawn_gateway},
+    raw::{Answer, ID, LIMIT, Raw, find},
+};
 
 #[tokio::test]
 async fn pipelined_requests_are_answered_in_order_across_the_hand_over_to_hyper() {
@@ -328,7 +215,7 @@ async fn open_streams(gw: &crate::helpers::TestGateway) -> f64 {
     let text = gw
         .app
         .client
-        .get(gw.app.url("/metrics"))
+        .get(&gw.metrics_url)
         .send()
         .await
         .unwrap()

@@ -1,13 +1,19 @@
 //! The gateway in front of real services (and, for the proxy's mechanics, a small echo server).
 
+mod credentials;
 mod docs;
 mod drill;
 mod guard;
 mod health;
 mod helpers;
 mod lane;
+mod metrics;
 mod proxy;
+mod raw;
+mod refusals;
+mod request_id;
 mod revocation;
+mod slow_clients;
 mod suite;
 mod suite_helpers;
 mod websocket;

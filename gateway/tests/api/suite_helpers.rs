@@ -158,6 +158,8 @@ pub async fn spawn_shop(fulfilment: Fulfilment) -> Shop {
         ("RATE_LIMIT_ASSISTANT_PER_MIN", "100000"),
         ("RATE_LIMIT_CATALOG_PER_MIN", "100000"),
         ("RATE_LIMIT_DEFAULT_PER_MIN", "100000"),
+        // Suites run side by side: none takes the default metrics port.
+        ("METRICS_ADDR", "off"),
     ]);
     let mut gateway_config =
         gateway::Config::from_env(&Env::from_pairs(&pairs)).expect("gateway settings");
