@@ -43,7 +43,13 @@ pub fn find(
     path: &str,
 ) -> Option<(&'static RouteSpec, Vec<(&'static str, String)>)> {
     let path = path.trim_end_matches('/');
-    let route = spec(method.as_str(), path)?;
+    // A HEAD is a GET without the body: the same rules, the same validation.
+    let method = if *method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    let route = spec(method, path)?;
     let params = route
         .path
         .split('/')

@@ -67,3 +67,25 @@ async fn one_authorization_header_still_passes_in_both_lanes() {
     assert_eq!(echo.hits(), 2);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_head_request_needs_what_the_get_of_the_same_route_needs_in_both_lanes() {
+    // The table has no HEAD routes: a HEAD was unknown to the door, so public, and went on to
+    // the service without a token.
+    let echo = spawn_echo().await;
+    let gw = spawn_gateway(&[("ORDER_SERVICE_URL", echo.url.clone())]).await;
+    let fast = format!("HEAD /api/orders/{ID} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let routed = format!(
+        "HEAD /api/orders/{ID} HTTP/1.1\r\nhost: x\r\norigin: http://localhost:3000\r\n\r\n"
+    );
+
+    for (lane, request) in [("fast lane", fast), ("router lane", routed)] {
+        let mut raw = Raw::connect(&gw.app.url("")).await;
+        raw.send(&request).await;
+        let answer = raw.answer(true).await;
+
+        assert_eq!(answer.status, 401, "{lane}");
+    }
+    assert_eq!(echo.hits(), 0, "nothing reached the service");
+    gw.stop().await;
+}
