@@ -241,7 +241,10 @@ impl Lane {
             method: &head.method,
             path,
             query,
-            token: shared::auth::bearer_token_in(head.authorization.as_ref().map(text), query),
+            token: shared::auth::bearer_token_in(
+                head.authorization.as_ref().map(text),
+                query.filter(|_| shared::auth::takes_query_token(path)),
+            ),
             authorization_twice: head.authorization_twice,
             proxy_header: head.proxy_header.as_ref().map(text),
             peer: Some(peer),

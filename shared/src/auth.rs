@@ -305,17 +305,31 @@ impl Caller {
     }
 }
 
-/// The bearer token of a request: the `Authorization` header, or a `token` query parameter
-/// (browsers cannot set headers on a WebSocket).
+/// The bearer token of a request: the `Authorization` header, or, on event streams and
+/// WebSockets only ([`takes_query_token`]), a `token` query parameter.
 pub fn bearer_token(parts: &Parts) -> Option<String> {
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    bearer_token_in(authorization, parts.uri.query()).map(str::to_owned)
+    let query = parts
+        .uri
+        .query()
+        .filter(|_| takes_query_token(parts.uri.path()));
+    bearer_token_in(authorization, query).map(str::to_owned)
 }
 
-/// [`bearer_token`] from an `Authorization` header value and a query, as borrowed text.
+/// Whether a `token` query parameter may carry the bearer token on `path`: only on event
+/// streams (`…/stream`) and WebSockets (`…/ws/…`), where browsers cannot set headers.
+/// Anywhere else a token in a URL would end up in logs, browser histories and referrers, so
+/// it is not read there.
+pub fn takes_query_token(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path.ends_with("/stream") || path.split('/').any(|segment| segment == "ws")
+}
+
+/// [`bearer_token`] from an `Authorization` header value and a query, as borrowed text; the
+/// caller passes the query only where [`takes_query_token`] allows it.
 pub fn bearer_token_in<'a>(
     authorization: Option<&'a str>,
     query: Option<&'a str>,
@@ -491,6 +505,39 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_in_the_query_is_read_only_on_streams_and_websockets() {
+        for path in [
+            "/orders/65a1b2c3d4e5f60718293a4b/stream",
+            "/api/orders/65a1b2c3d4e5f60718293a4b/stream/",
+            "/ws/orders",
+            "/api/ws/chat/abc",
+        ] {
+            assert!(takes_query_token(path), "{path}");
+        }
+        for path in [
+            "/orders",
+            "/api/alerts",
+            "/api/customers/streamline",
+            "/wsx/a",
+        ] {
+            assert!(!takes_query_token(path), "{path}");
+        }
+        let parts = |uri: &str| {
+            axum::http::Request::builder()
+                .uri(uri)
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0
+        };
+        assert_eq!(bearer_token(&parts("/orders?token=t")), None);
+        assert_eq!(
+            bearer_token(&parts("/ws/orders?token=t")).as_deref(),
+            Some("t")
+        );
+    }
 
     #[tokio::test]
     async fn a_signed_token_verifies_and_names_its_subject_and_role() {

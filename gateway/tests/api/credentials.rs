@@ -89,3 +89,33 @@ async fn a_head_request_needs_what_the_get_of_the_same_route_needs_in_both_lanes
     assert_eq!(echo.hits(), 0, "nothing reached the service");
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_token_in_the_query_is_refused_outside_streams_and_websockets_in_both_lanes() {
+    // A token in a URL ends up in logs, histories and referrers: only where a browser has
+    // no other way (EventSource, WebSocket) is it read.
+    let echo = spawn_echo().await;
+    let gw = spawn_gateway(&[("ORDER_SERVICE_URL", echo.url.clone())]).await;
+    let token = gw.bearer(shared::auth::Role::Admin);
+    let token = token.trim_start_matches("Bearer ");
+    let fast = format!("GET /api/orders/{ID}?token={token} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let routed = format!(
+        "GET /api/orders/{ID}?token={token} HTTP/1.1\r\nhost: x\r\norigin: http://localhost:3000\r\n\r\n"
+    );
+
+    for (lane, request) in [("fast lane", fast), ("router lane", routed)] {
+        let mut raw = Raw::connect(&gw.app.url("")).await;
+        raw.send(&request).await;
+        let answer = raw.answer(false).await;
+
+        assert_eq!(answer.status, 401, "{lane}");
+    }
+    assert_eq!(echo.hits(), 0, "nothing reached the service");
+    let stream = format!("GET /api/orders/{ID}/stream?token={token} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let mut raw = Raw::connect(&gw.app.url("")).await;
+    raw.send(&stream).await;
+    let answer = raw.answer(false).await;
+    // Past the door (the echo service itself knows no order streams).
+    assert_eq!(answer.status, 404, "a stream takes the token");
+    gw.stop().await;
+}
