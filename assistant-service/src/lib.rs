@@ -97,6 +97,7 @@ pub async fn run(
         app(AppState {
             infra,
             engine: Arc::new(engine),
+            heartbeat: config.heartbeat,
         })
     })
     .await

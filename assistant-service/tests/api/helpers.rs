@@ -35,6 +35,8 @@ pub struct Options {
     pub llm: Option<LlmConfig>,
     /// Replaces the order-service URL (e.g. with an unreachable one).
     pub orders_url: Option<String>,
+    /// Replaces the chat socket's heartbeat interval (15 s, longer than any test's turn).
+    pub heartbeat: Option<Duration>,
 }
 
 pub async fn spawn_suite() -> Suite {
@@ -103,6 +105,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         upstream_timeout: Duration::from_secs(3),
         llm: options.llm,
         session_ttl: Duration::from_secs(600),
+        heartbeat: options.heartbeat.unwrap_or(Duration::from_secs(15)),
     };
     let service = config.service.clone();
     let assistant = spawn(&service, |l, c| assistant_service::run(config, l, c)).await;
