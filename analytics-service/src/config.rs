@@ -3,17 +3,25 @@
 //!
 //! | variable | default | meaning |
 //! | --- | --- | --- |
-//! | `GATEWAY_URL` | `http://127.0.0.1:5000` | `/metrics` of the gateway |
+//! | `GATEWAY_METRICS_URL` | `http://127.0.0.1:9100` | the gateway's internal metrics listener (its `METRICS_ADDR`) |
 //! | `ORDER_SERVICE_URL` | `http://127.0.0.1:5001` | `/metrics`, and the admin listing the rebuild reads |
 //! | `PRODUCT_SERVICE_URL` | `http://127.0.0.1:5002` | `/metrics` |
 //! | `CUSTOMER_SERVICE_URL` | `http://127.0.0.1:5003` | `/metrics` |
 //! | `ALERT_SERVICE_URL` | `http://127.0.0.1:5004` | `/metrics` |
-//! | `ANALYTICS_SERVICE_URL` | `http://127.0.0.1:5005` | `/metrics` (this service: read in-process) |
+//! | `ANALYTICS_SERVICE_URL` | `http://127.0.0.1:5005` | `/metrics` of this service |
 //! | `ASSISTANT_SERVICE_URL` | `http://127.0.0.1:5006` | `/metrics` |
 //! | `ANALYTICS_SERVICE_TOKEN` | unset | an admin token for the rebuild; unset, the caller's own bearer is forwarded |
+//! | `PERFORMANCE_SCRAPE_SECS` | `15` | how often every service's `/metrics` is scraped |
+//! | `PERFORMANCE_WINDOW_SECS` | `300` | the span `/dashboard/performance` reports: the increase between scrapes that far apart |
+//!
+//! A service's `/metrics` is scraped at its URL above. The gateway serves `/metrics` only on its
+//! internal listener, never on the public port, so its URL is that listener's (the dashboard
+//! reads nothing else from the gateway).
 //!
 //! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
 //! [`shared::config::ServiceConfig`].
+
+use std::time::Duration;
 
 use secrecy::SecretString;
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
@@ -38,11 +46,13 @@ pub struct Config {
     pub order_service_url: String,
     /// A token for order-service's admin listing; `None`: forward the caller's.
     pub service_token: Option<SecretString>,
+    /// How often `/metrics` is scraped, and the span the performance dashboard covers.
+    pub scrape: crate::performance::ScrapeConfig,
 }
 
 /// The suite's services and their variables, with the local default ports.
 const SERVICES: [(&str, &str, u16); 7] = [
-    ("gateway", "GATEWAY_URL", 5000),
+    ("gateway", "GATEWAY_METRICS_URL", 9100),
     ("order-service", "ORDER_SERVICE_URL", 5001),
     ("product-service", "PRODUCT_SERVICE_URL", 5002),
     ("customer-service", "CUSTOMER_SERVICE_URL", 5003),
@@ -67,6 +77,10 @@ impl Config {
             services,
             order_service_url,
             service_token: env.get("ANALYTICS_SERVICE_TOKEN").map(SecretString::from),
+            scrape: crate::performance::ScrapeConfig {
+                every: Duration::from_secs(env.parse("PERFORMANCE_SCRAPE_SECS", 15u64)?.max(1)),
+                window: Duration::from_secs(env.parse("PERFORMANCE_WINDOW_SECS", 300u64)?.max(1)),
+            },
         })
     }
 
@@ -77,6 +91,7 @@ impl Config {
             services: Vec::new(),
             order_service_url: orders.trim_end_matches('/').to_owned(),
             service_token: None,
+            scrape: crate::performance::ScrapeConfig::default(),
         }
     }
 }
@@ -89,7 +104,7 @@ mod tests {
     fn every_service_has_its_default_port() {
         let cfg = Config::from_env(&Env::from_pairs(&[])).unwrap();
         assert_eq!(cfg.services.len(), 7);
-        assert_eq!(cfg.services[0].1, "http://127.0.0.1:5000");
+        assert_eq!(cfg.services[0].1, "http://127.0.0.1:9100");
         assert_eq!(cfg.services[6].1, "http://127.0.0.1:5006");
         assert_eq!(cfg.order_service_url, "http://127.0.0.1:5001");
         assert!(cfg.service_token.is_none());

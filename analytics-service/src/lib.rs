@@ -47,7 +47,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Connects MongoDB and RabbitMQ (without waiting for them), consumes every event into the
-/// read models, and serves on `listener` until `cancel` fires.
+/// read models, scrapes every service's `/metrics` for the performance dashboard, and serves
+/// on `listener` until `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -68,11 +69,14 @@ pub async fn run(
         let dashboard = live::Dashboard::default();
         dashboard.spawn(db.clone(), changes.clone(), background.clone());
         events::start(infra.bus(), db, changes);
+        let scrapes = performance::Scrapes::new(config.scrape);
+        scrapes.spawn(client.clone(), config.services.clone(), background.clone());
         app(AppState {
             infra,
             config,
             client,
             dashboard,
+            scrapes,
             cancel: background,
         })
     })

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use shared::{auth::Verifier, server::Infra};
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, live::Dashboard};
+use crate::{config::Config, live::Dashboard, performance::Scrapes};
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -19,6 +19,8 @@ pub struct AppState {
     pub client: reqwest::Client,
     /// The live dashboard figures.
     pub dashboard: Dashboard,
+    /// Recent scrapes of every service's `/metrics`.
+    pub scrapes: Scrapes,
     /// Fires at shutdown; sockets and the rebuild end with it.
     pub cancel: CancellationToken,
 }

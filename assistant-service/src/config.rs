@@ -13,6 +13,7 @@
 //! | `LLM_MODEL` | unset | model name sent to a chat-completions endpoint |
 //! | `LLM_API_KEY` | unset | bearer key for the endpoint |
 //! | `SESSION_TTL_SECS` | `1800` | a conversation is forgotten after this long without a message |
+//! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of an idle chat WebSocket (as order- and alert-service's streams) |
 
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// How long a silent conversation is remembered.
     pub session_ttl: Duration,
+    /// Heartbeat interval while a chat socket is idle.
+    pub heartbeat: Duration,
 }
 
 impl Config {
@@ -77,6 +80,7 @@ impl Config {
             ),
             llm,
             session_ttl: Duration::from_secs(env.parse("SESSION_TTL_SECS", 1800u64)?.max(1)),
+            heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
         })
     }
 }
@@ -93,6 +97,7 @@ mod tests {
         assert_eq!(cfg.services.customers, "http://127.0.0.1:5003");
         assert!(cfg.llm.is_none());
         assert_eq!(cfg.session_ttl, Duration::from_secs(1800));
+        assert_eq!(cfg.heartbeat, Duration::from_secs(15));
     }
 
     #[test]

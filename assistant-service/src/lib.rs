@@ -105,6 +105,7 @@ pub async fn run(
         app(AppState {
             infra,
             engine: Arc::new(engine),
+            heartbeat: config.heartbeat,
         })
     })
     .await

@@ -1,6 +1,6 @@
 //! The state every handler of assistant-service shares.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
 use shared::{auth::Verifier, server::Infra};
@@ -14,6 +14,8 @@ pub struct AppState {
     pub infra: Infra,
     /// Answers messages.
     pub engine: Arc<Engine>,
+    /// Heartbeat interval of an idle chat socket.
+    pub heartbeat: Duration,
 }
 
 impl FromRef<AppState> for Verifier {

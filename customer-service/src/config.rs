@@ -183,6 +183,20 @@ mod tests {
         assert_eq!(err.name, "JWT_PRIVATE_KEY");
     }
 
+    #[test]
+    fn without_app_env_the_secrets_are_required_as_in_production() {
+        let err = Config::from_env(&Env::from_pairs(&[])).err().unwrap();
+        assert_eq!(err.name, "JWT_PRIVATE_KEY");
+
+        let path = std::env::temp_dir().join(format!("jwt-{}.pem", uuid::Uuid::new_v4()));
+        let pem = new_key_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let err = Config::from_env(&Env::from_pairs(&[("JWT_PRIVATE_KEY", &pem)]))
+            .err()
+            .unwrap();
+        assert_eq!(err.name, "ADMIN_PASSWORD");
+    }
+
     fn key_id(config: &Config) -> Option<String> {
         config.signer.jwks().keys[0].common.key_id.clone()
     }
@@ -192,7 +206,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("jwt-{}", uuid::Uuid::new_v4()));
         let path = dir.join("run").join("jwt-dev.pem");
         let file = path.to_str().unwrap();
-        let env = Env::from_pairs(&[("JWT_PRIVATE_KEY_FILE", file)]);
+        let env = Env::from_pairs(&[("APP_ENV", "development"), ("JWT_PRIVATE_KEY_FILE", file)]);
 
         let first = Config::from_env(&env).unwrap();
         let second = Config::from_env(&env).unwrap();

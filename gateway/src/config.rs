@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn any_origin_is_allowed_in_development_only() {
-        let dev = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        let dev = Config::from_env(&Env::from_pairs(&[("APP_ENV", "development")])).unwrap();
         assert_eq!(dev.cors_origins, ["*"]);
         let prod = Config::from_env(&Env::from_pairs(&[("APP_ENV", "production")])).unwrap();
         assert!(prod.cors_origins.is_empty());

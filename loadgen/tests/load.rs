@@ -36,6 +36,7 @@ async fn stack(fulfilment: bool, with_gateway: bool) -> Stack {
     shared::telemetry::init_for_tests("loadgen");
     let names = TestNames::new();
     let mut customer_config = customer_service::Config::from_env(&Env::from_pairs(&[
+        ("APP_ENV", "development"),
         ("ADMIN_EMAIL", ADMIN_EMAIL),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("LOGIN_MAX_PER_CLIENT", "100000"),
@@ -57,6 +58,7 @@ async fn stack(fulfilment: bool, with_gateway: bool) -> Stack {
     let products = spawn(&service, |l, c| product_service::run(product_config, l, c)).await;
 
     let mut order_config = order_service::Config::from_env(&Env::from_pairs(&[
+        ("APP_ENV", "development"),
         ("PRODUCT_SERVICE_URL", products.base_url.as_str()),
         ("CUSTOMER_SERVICE_URL", customers.base_url.as_str()),
         (
@@ -74,6 +76,7 @@ async fn stack(fulfilment: bool, with_gateway: bool) -> Stack {
 
     let gateway = if with_gateway {
         let mut pairs = vec![
+            ("APP_ENV", "development"),
             ("CUSTOMER_SERVICE_URL", customers.base_url.as_str()),
             ("PRODUCT_SERVICE_URL", products.base_url.as_str()),
             ("ORDER_SERVICE_URL", orders.base_url.as_str()),

@@ -90,11 +90,16 @@ impl Env {
 }
 
 /// Where the suite runs: development allows default secrets, production does not.
+///
+/// Production is the default: a binary started with nothing set refuses to run without its
+/// secrets instead of starting with the demo admin password and a throwaway signing key.
+/// Whatever runs the suite locally (`cargo xtask`, the tests, docker-compose.yml) says
+/// `APP_ENV=development` explicitly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
-    /// Local machines, tests and CI.
+    /// Local machines, tests and CI; chosen only by `APP_ENV=development`.
     Development,
-    /// Anything else: every secret must be set.
+    /// The default: every secret must be set.
     Production,
 }
 
@@ -129,7 +134,7 @@ pub struct ServiceDefaults {
 ///
 /// | variable | default |
 /// | --- | --- |
-/// | `APP_ENV` | `development` |
+/// | `APP_ENV` | `production` (`development` allows the development secrets) |
 /// | `HOST` | `127.0.0.1` |
 /// | `PORT` | the service's port |
 /// | `MONGODB_URI` | `mongodb://127.0.0.1:27017` |
@@ -223,7 +228,7 @@ impl ServiceConfig {
         });
         Ok(Self {
             name: defaults.name,
-            environment: env.parse("APP_ENV", Environment::Development)?,
+            environment: env.parse("APP_ENV", Environment::Production)?,
             host: env.string("HOST", "127.0.0.1"),
             port: env.parse("PORT", defaults.port)?,
             mongo,
@@ -266,7 +271,27 @@ mod tests {
         assert_eq!(cfg.mongo.unwrap().database, "orders");
         assert_eq!(cfg.broker.unwrap().exchange, "shop.events");
         assert!(cfg.redis.is_none());
+    }
+
+    #[test]
+    fn without_app_env_the_environment_is_production_and_secrets_are_required() {
+        let env = Env::from_pairs(&[]);
+
+        let cfg = ServiceConfig::from_env(&env, DEFAULTS).unwrap();
+
+        assert_eq!(cfg.environment, Environment::Production);
+        let err = env
+            .secret("ADMIN_PASSWORD", cfg.environment, "admin-dev-password")
+            .unwrap_err();
+        assert_eq!(err.name, "ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn development_is_chosen_only_by_saying_so() {
+        let env = Env::from_pairs(&[("APP_ENV", "development")]);
+        let cfg = ServiceConfig::from_env(&env, DEFAULTS).unwrap();
         assert_eq!(cfg.environment, Environment::Development);
+        assert!(env.secret("ADMIN_PASSWORD", cfg.environment, "dev").is_ok());
     }
 
     #[test]

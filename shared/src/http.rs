@@ -59,7 +59,8 @@ impl Trust {
     /// From `EXTRA_CA_CERTS`: the system's roots alone when unset; an unreadable file or one
     /// without a certificate is an error naming the variable.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        match env.get(EXTRA_CA_CERTS) {
+        // The name spelt out, as every read is, so `xtask`'s settings checks find it.
+        match env.get("EXTRA_CA_CERTS") {
             None => Ok(Self::system()),
             Some(path) => {
                 Self::with_pem_file(Path::new(path.trim())).map_err(|reason| ConfigError {

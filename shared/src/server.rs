@@ -53,6 +53,11 @@ impl Infra {
         cfg: &ServiceConfig,
         cancel: &CancellationToken,
     ) -> Result<Self, StartError> {
+        if cfg.environment == crate::config::Environment::Development {
+            tracing::warn!(
+                "APP_ENV=development: development secrets (demo admin password, throwaway keys) are allowed; never run it like this in production"
+            );
+        }
         let mut probes = Vec::new();
         let db = match &cfg.mongo {
             Some(m) => Some(crate::store::mongo(m, cfg.name).await?),

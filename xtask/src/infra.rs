@@ -94,9 +94,12 @@ pub struct Urls {
 }
 
 impl Urls {
-    /// As environment variables.
-    pub fn env(&self) -> [(&'static str, &str); 3] {
+    /// As environment variables, with `APP_ENV=development`: every process xtask starts (the
+    /// services, `order-service seed`, the benchmarks' stacks, the tests) runs the suite
+    /// locally with its development secrets, and the binaries default to production.
+    pub fn env(&self) -> [(&'static str, &str); 4] {
         [
+            ("APP_ENV", "development"),
             ("MONGODB_URI", &self.mongodb),
             ("AMQP_URL", &self.amqp),
             ("REDIS_URL", &self.redis),

@@ -1,47 +1,32 @@
 //! Static checks of `docker-compose.yml`, the `Dockerfile` and `.env.example` against the code.
 //!
 //! No Docker engine is needed: the compose file is parsed with serde_yaml (merge keys applied
-//! as compose applies them) and compared with what the crates read: every variable set for a
-//! service must be read by that service's crate or by `shared`, ports and databases must match
-//! each service's `DEFAULTS`, and every store a service uses must be a healthy dependency.
+//! as compose applies them) and compared with what the crates read (see `reads`): every
+//! variable set for a service must be read by that service's crate or by `shared`, every
+//! setting a service reads must be given to it, its outbound URLs must name the compose service
+//! they reach (never loopback), ports and databases must match each service's `DEFAULTS`, and
+//! every store a service uses must be a healthy dependency.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    fs,
-    path::{Path, PathBuf},
-};
+mod reads;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use reads::{SERVICES, defaults, read, root};
 use serde_yaml::{Mapping, Value};
 
 /// The stores, as named in compose (and in the services' URLs).
 const INFRASTRUCTURE: [&str; 3] = ["mongodb", "rabbitmq", "redis"];
 
-/// The services: compose service name = binary = package = crate directory.
-const SERVICES: [&str; 7] = [
-    "gateway",
-    "order-service",
-    "product-service",
+/// Settings a service reads that compose deliberately does not give it, and why.
+const NOT_GIVEN: [(&str, &str, &str); 1] = [(
     "customer-service",
-    "alert-service",
-    "analytics-service",
-    "assistant-service",
-];
+    "JWT_PRIVATE_KEY_FILE",
+    "a path inside the container; compose passes the key itself as JWT_PRIVATE_KEY",
+)];
 
-/// Variables the code reads without spelling them as a string literal: `RUST_LOG` is read by
-/// `tracing_subscriber::EnvFilter::try_from_default_env`, so that call must be in `shared`.
-const READ_INDIRECTLY: [(&str, &str); 1] = [("RUST_LOG", "try_from_default_env")];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
-}
-
-fn read(relative: &str) -> String {
-    let path = root().join(relative);
-    fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
+/// Settings compose may give a service before its code reads them, while a change lands in
+/// steps (none at present).
+const READ_SOON: [(&str, &str); 0] = [];
 
 /// The compose file, with `<<:` merge keys resolved as compose resolves them.
 fn compose() -> Value {
@@ -113,68 +98,6 @@ fn depends_on(service: &Value) -> BTreeMap<String, Option<String>> {
         Some(Value::Sequence(list)) => list.iter().filter_map(text).map(|k| (k, None)).collect(),
         _ => BTreeMap::new(),
     }
-}
-
-/// What a crate's `pub const DEFAULTS: ServiceDefaults` in `src/config.rs` says.
-#[derive(Debug)]
-struct Defaults {
-    port: u16,
-    database: Option<String>,
-    uses_broker: bool,
-    uses_redis: bool,
-}
-
-fn defaults(crate_dir: &str) -> Defaults {
-    let file = format!("{crate_dir}/src/config.rs");
-    let source = fs::read_to_string(root().join(&file))
-        .unwrap_or_else(|e| panic!("{crate_dir}: cannot read {file} for its DEFAULTS: {e}"));
-    let start = source
-        .find("DEFAULTS: ServiceDefaults")
-        .unwrap_or_else(|| panic!("{crate_dir}: {file} has no `DEFAULTS: ServiceDefaults`"));
-    let block = &source[start..];
-    let block = &block[..block.find("};").unwrap_or(block.len())];
-    let field = |name: &str| -> String {
-        let at = block
-            .find(&format!("{name}:"))
-            .unwrap_or_else(|| panic!("{crate_dir}: DEFAULTS in {file} has no `{name}`"));
-        let rest = &block[at + name.len() + 1..];
-        rest[..rest.find([',', '\n']).unwrap_or(rest.len())]
-            .trim()
-            .to_owned()
-    };
-    let port = field("port");
-    let database = field("database");
-    Defaults {
-        port: port
-            .parse()
-            .unwrap_or_else(|_| panic!("{crate_dir}: DEFAULTS port {port:?} is not a number")),
-        database: database
-            .strip_prefix("Some(\"")
-            .and_then(|s| s.strip_suffix("\")"))
-            .map(str::to_owned),
-        uses_broker: field("uses_broker") == "true",
-        uses_redis: field("uses_redis") == "true",
-    }
-}
-
-/// All Rust source under `dir`, concatenated.
-fn sources(dir: &Path) -> String {
-    let mut all = String::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries =
-            fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                all.push_str(&fs::read_to_string(&path).unwrap_or_default());
-                all.push('\n');
-            }
-        }
-    }
-    all
 }
 
 /// The Dockerfile instructions (continuation lines joined, comments dropped) that copy out
@@ -287,52 +210,31 @@ fn the_stores_keep_their_data_in_named_volumes() {
     assert_no_problems("data volumes", &problems);
 }
 
+/// Whether compose may give `service` the setting `variable` ahead of the code reading it.
+fn read_soon(service: &str, variable: &str) -> bool {
+    READ_SOON.contains(&(service, variable))
+}
+
 #[test]
 fn every_variable_compose_sets_for_a_service_is_read_by_its_code() {
     let services = services();
-    let shared = sources(&root().join("shared/src"));
     let mut problems = Vec::new();
     for name in SERVICES {
-        let own = sources(&root().join(name).join("src"));
+        let reads = reads::service_reads(name);
         let env = environment(service(&services, name));
         assert!(!env.is_empty(), "{name}: sets no environment at all");
         for variable in env.keys() {
-            let literal = format!("\"{variable}\"");
-            let indirect = READ_INDIRECTLY
-                .iter()
-                .find(|(v, _)| v == variable)
-                .is_some_and(|(_, call)| shared.contains(call));
-            if !(own.contains(&literal) || shared.contains(&literal) || indirect) {
+            if !reads.contains(variable) && !read_soon(name, variable) {
                 problems.push(format!(
-                    "{name}: sets {variable}, which neither {name}/src nor shared/src reads"
+                    "{name}: sets {variable}, which {name} does not read (its src, or shared's \
+                     as far as its DEFAULTS use that store)"
                 ));
-            }
-        }
-        // Shared settings are read only when DEFAULTS says the service uses that store, so a
-        // literal in shared/src is not enough: compare with the flags.
-        let defaults = defaults(name);
-        let uses = [
-            ("MONGODB_URI", defaults.database.is_some()),
-            ("MONGODB_DB", defaults.database.is_some()),
-            ("AMQP_URL", defaults.uses_broker),
-            ("EVENTS_EXCHANGE", defaults.uses_broker),
-            ("REDIS_URL", defaults.uses_redis),
-        ];
-        for (variable, used) in uses {
-            match (env.contains_key(variable), used) {
-                (true, false) => problems.push(format!(
-                    "{name}: sets {variable}, but its DEFAULTS say it does not use that store"
-                )),
-                (false, true) => problems.push(format!(
-                    "{name}: does not set {variable}, but its DEFAULTS say it uses that store"
-                )),
-                _ => {}
             }
         }
         if env.get("HOST").map(String::as_str) != Some("0.0.0.0") {
             problems.push(format!("{name}: HOST must be 0.0.0.0 inside a container"));
         }
-        if let (Some(db), Some(set)) = (&defaults.database, env.get("MONGODB_DB"))
+        if let (Some(db), Some(set)) = (&defaults(name).database, env.get("MONGODB_DB"))
             && db != set
         {
             problems.push(format!(
@@ -341,6 +243,142 @@ fn every_variable_compose_sets_for_a_service_is_read_by_its_code() {
         }
     }
     assert_no_problems("variables set in docker-compose.yml", &problems);
+}
+
+/// The compose service an outbound URL variable must reach, where its name says.
+fn expected_host(variable: &str) -> Option<String> {
+    match variable {
+        "MONGODB_URI" => Some("mongodb".to_owned()),
+        "AMQP_URL" => Some("rabbitmq".to_owned()),
+        "REDIS_URL" => Some("redis".to_owned()),
+        "JWKS_URL" => Some("customer-service".to_owned()),
+        "GATEWAY_URL" => Some("gateway".to_owned()),
+        _ => variable
+            .strip_suffix("_SERVICE_URL")
+            .map(|area| format!("{}-service", area.to_ascii_lowercase())),
+    }
+}
+
+/// `host` and `port` of a URL such as `amqp://user:pass@rabbitmq:5672/%2f`.
+fn host_and_port(url: &str) -> Option<(String, Option<u16>)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    Some(match authority.rsplit_once(':') {
+        Some((host, port)) => (host.to_owned(), port.parse().ok()),
+        None => (authority.to_owned(), None),
+    })
+}
+
+/// `${NAME:-default}` or `${NAME}`: the name and the default, for a value that is only that.
+fn substitution(value: &str) -> Option<(&str, &str)> {
+    let inner = value.strip_prefix("${")?.strip_suffix('}')?;
+    Some(inner.split_once(":-").unwrap_or((inner, "")))
+}
+
+#[test]
+fn compose_gives_every_service_each_setting_and_outbound_url_its_code_reads() {
+    let services = services();
+    let mut problems = Vec::new();
+    for name in SERVICES {
+        let env = environment(service(&services, name));
+        for variable in reads::service_reads(name) {
+            let reason = NOT_GIVEN
+                .iter()
+                .find(|(s, v, _)| *s == name && *v == variable);
+            let Some(value) = env.get(&variable) else {
+                if reason.is_none() {
+                    problems.push(format!(
+                        "{name}: reads {variable}, which compose does not give it"
+                    ));
+                }
+                continue;
+            };
+            if let Some((_, _, why)) = reason {
+                problems.push(format!(
+                    "{name}: {variable} is listed as not given ({why}) but compose sets it"
+                ));
+            }
+            let outbound = ["_URL", "_URI", "_ENDPOINT"]
+                .iter()
+                .any(|end| variable.ends_with(end));
+            if outbound {
+                check_outbound(name, &variable, value, &mut problems);
+            }
+            // A ${VAR:-default} passthrough must default to what the code defaults to.
+            if let Some((_, fallback)) = substitution(value)
+                && let Some(code) = reads::literal_default(name, &variable)
+                    .or_else(|| reads::literal_default("shared", &variable))
+                && !fallback.is_empty()
+                && fallback != code
+            {
+                problems.push(format!(
+                    "{name}: {variable} defaults to {fallback:?} in compose, {code:?} in the code"
+                ));
+            }
+        }
+    }
+    assert_no_problems("settings given to the services", &problems);
+}
+
+/// The port of `name`'s `METRICS_ADDR` in compose (0 when it has none).
+fn metrics_port(name: &str) -> u16 {
+    let services = services();
+    text(&service(&services, name)["environment"]["METRICS_ADDR"])
+        .and_then(|addr| {
+            addr.rsplit_once(':')
+                .and_then(|(_, port)| port.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// An outbound URL names the compose service it reaches (on that service's port), or is left to
+/// the operator as `${VAR:-}`; never loopback, which inside a container is the container.
+fn check_outbound(name: &str, variable: &str, value: &str, problems: &mut Vec<String>) {
+    if let Some((_, fallback)) = substitution(value) {
+        if fallback.contains("127.0.0.1") || fallback.contains("localhost") {
+            problems.push(format!(
+                "{name}: {variable} falls back to loopback ({value}), the container itself"
+            ));
+        }
+        if expected_host(variable).is_some() {
+            problems.push(format!(
+                "{name}: {variable} is left to the operator ({value}), but the suite's own \
+                 service must be named"
+            ));
+        }
+        return;
+    }
+    let Some((host, port)) = host_and_port(value) else {
+        problems.push(format!("{name}: {variable} is not a URL: {value:?}"));
+        return;
+    };
+    let known = INFRASTRUCTURE.contains(&host.as_str()) || SERVICES.contains(&host.as_str());
+    if !known {
+        problems.push(format!(
+            "{name}: {variable} reaches {host:?}, which is no compose service"
+        ));
+    }
+    if let Some(expected) = expected_host(variable)
+        && host != expected
+    {
+        problems.push(format!(
+            "{name}: {variable} reaches {host:?}, expected {expected:?}"
+        ));
+    }
+    if SERVICES.contains(&host.as_str()) {
+        // The gateway's /metrics is only on its internal listener (METRICS_ADDR).
+        let listens = if variable == "GATEWAY_METRICS_URL" {
+            metrics_port(&host)
+        } else {
+            defaults(&host).port
+        };
+        if port != Some(listens) {
+            problems.push(format!(
+                "{name}: {variable} reaches {host} on {port:?}; it listens on {listens}"
+            ));
+        }
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Reading the Prometheus text exposition every service serves on `/metrics`, and turning its
-//! request histograms into per-route latency quantiles and error rates.
+//! request histograms into per-route rates, latency quantiles and error rates. Given the
+//! increase of each series between two scrapes, the figures are those of that span.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -82,6 +83,8 @@ pub struct RouteStats {
     pub route: String,
     /// Requests counted.
     pub requests: u64,
+    /// Requests per second over the span the counts cover.
+    pub per_second: f64,
     /// Share of 5xx answers (0..1).
     pub error_rate: f64,
     /// Median latency in milliseconds.
@@ -101,8 +104,9 @@ struct Acc {
 }
 
 /// Per-route figures from `http_request_duration_seconds` of `service` (series labelled with
-/// another service are left out: in tests several services share one process), busiest first.
-pub fn routes(samples: &[Sample], service: &str) -> Vec<RouteStats> {
+/// another service are left out: in tests several services share one process), busiest first;
+/// `seconds` is the span the counts cover, for the rate. Routes without a request are left out.
+pub fn routes(samples: &[Sample], service: &str, seconds: f64) -> Vec<RouteStats> {
     let mut by_route: HashMap<(String, String), Acc> = HashMap::new();
     for s in samples {
         if s.labels.get("service").is_some_and(|v| v != service) {
@@ -145,12 +149,13 @@ pub fn routes(samples: &[Sample], service: &str) -> Vec<RouteStats> {
                 .map(|(us, n)| (*us as f64 / 1e6, *n))
                 .collect();
             let total = acc.infinite.max(acc.count);
-            let q = |p| quantile(&buckets, total, p).map(|s| (s * 1e6).round() / 1e3);
+            let q = |p| quantile(&buckets, total, p).map(|s| tidy(s * 1e3, 1e3));
             RouteStats {
                 method,
                 route,
-                requests: acc.count as u64,
-                error_rate: ((acc.errors / acc.count) * 1e4).round() / 1e4,
+                requests: acc.count.round() as u64,
+                per_second: per_second(acc.count, seconds),
+                error_rate: tidy(acc.errors / acc.count, 1e4),
                 p50_ms: q(0.5),
                 p95_ms: q(0.95),
                 p99_ms: q(0.99),
@@ -184,11 +189,33 @@ pub fn quantile(buckets: &[(f64, f64)], total: f64, p: f64) -> Option<f64> {
     buckets.last().map(|(bound, _)| *bound)
 }
 
+/// `value` rounded to `1/scale`, and never `-0` (which JSON would show as `-0.0`).
+pub fn tidy(value: f64, scale: f64) -> f64 {
+    let rounded = (value * scale).round() / scale;
+    if rounded == 0.0 || !rounded.is_finite() {
+        0.0
+    } else {
+        rounded
+    }
+}
+
+/// `count` per second over `seconds`, to the thousandth; 0 over an empty span.
+pub fn per_second(count: f64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        tidy(count / seconds, 1e3)
+    } else {
+        0.0
+    }
+}
+
 /// Open live streams: the sum of every gauge whose name ends in `_streams`, per metric.
 pub fn streams(samples: &[Sample]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for s in samples.iter().filter(|s| s.name.ends_with("_streams")) {
         *out.entry(s.name.clone()).or_insert(0.0) += s.value;
+    }
+    for value in out.values_mut() {
+        *value = tidy(*value, 1e3);
     }
     out
 }
@@ -223,15 +250,24 @@ odd{a="quote \" and, comma"} 1
 
     #[test]
     fn route_quantiles_merge_every_status_and_errors_are_the_5xx_share() {
-        let routes = routes(&parse(TEXT), "order-service");
+        let routes = routes(&parse(TEXT), "order-service", 50.0);
         assert_eq!(routes.len(), 1);
         let r = &routes[0];
         assert_eq!(r.requests, 100);
+        assert_eq!(r.per_second, 2.0);
         assert_eq!(r.error_rate, 0.1);
         // 50 of 100 fall at or below 10 ms: the median is the bucket's bound.
         assert_eq!(r.p50_ms, Some(10.0));
         // The 95th is 45 of the 50 between 10 and 100 ms.
         assert_eq!(r.p95_ms, Some(91.0));
+    }
+
+    #[test]
+    fn figures_are_never_negative_zero() {
+        assert!(tidy(-0.0, 1e3).is_sign_positive());
+        assert!(tidy(-0.00001, 1e3).is_sign_positive());
+        assert!(per_second(0.0, 0.0).is_sign_positive());
+        assert_eq!(tidy(0.12345, 1e3), 0.123);
     }
 
     #[test]

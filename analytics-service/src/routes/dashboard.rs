@@ -35,6 +35,7 @@ async fn business(
 async fn performance(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {
     Ok(ok(performance::gather(
         &state.client,
+        &state.scrapes,
         &state.config.services,
     )
     .await))

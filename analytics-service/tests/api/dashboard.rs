@@ -1,10 +1,13 @@
-//! `/dashboard/business-metrics` compares the right periods; `/dashboard/performance` reads
-//! every service's `/metrics`.
+//! `/dashboard/business-metrics` compares the right periods; `/dashboard/performance` shows
+//! what changed between scrapes of every service's `/metrics`.
 
-use axum::{Router, routing::get};
-use serde_json::json;
+use std::time::Duration;
 
-use crate::helpers::{events::created, spawn_app, spawn_app_with};
+use analytics_service::performance::ScrapeConfig;
+use serde_json::{Value, json};
+use shared::testing::eventually;
+
+use crate::helpers::{WAIT, events::created, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn the_business_trend_compares_the_period_with_the_one_of_the_same_length_before_it() {
@@ -56,60 +59,98 @@ async fn the_business_trend_compares_the_period_with_the_one_of_the_same_length_
     app.stop().await;
 }
 
-const ORDER_METRICS: &str = r#"# TYPE http_request_duration_seconds histogram
-http_request_duration_seconds_bucket{service="order-service",method="POST",route="/orders",status="201",le="0.05"} 8
-http_request_duration_seconds_bucket{service="order-service",method="POST",route="/orders",status="201",le="0.25"} 10
-http_request_duration_seconds_bucket{service="order-service",method="POST",route="/orders",status="201",le="+Inf"} 10
-http_request_duration_seconds_count{service="order-service",method="POST",route="/orders",status="201"} 10
-order_live_streams{kind="ws"} 2
-order_live_streams{kind="sse"} 1
-"#;
+/// Whether any number in `value` is negative zero (`-0.0` in JSON).
+fn has_negative_zero(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()),
+        Value::Array(items) => items.iter().any(has_negative_zero),
+        Value::Object(map) => map.values().any(has_negative_zero),
+        _ => false,
+    }
+}
+
+/// `route`'s figures among `service`'s in a performance answer.
+fn route<'a>(body: &'a Value, service: &str, route: &str) -> Option<&'a Value> {
+    body["services"]
+        .as_array()?
+        .iter()
+        .find(|s| s["service"] == service)?["routes"]
+        .as_array()?
+        .iter()
+        .find(|r| r["route"] == route && r["method"] == "GET")
+}
 
 #[tokio::test]
-async fn performance_gathers_every_services_metrics_and_reports_the_unreachable_ones_down() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let orders = format!("http://{}", listener.local_addr().unwrap());
-    let fake = Router::new().route("/metrics", get(|| async { ORDER_METRICS }));
-    tokio::spawn(async move { axum::serve(listener, fake).await });
+async fn performance_shows_the_requests_of_the_last_minutes_not_totals_since_each_start() {
+    // A real analytics-service whose /metrics the dashboard scrapes over HTTP.
+    let scraped = spawn_app().await;
+    let url = scraped.app.base_url.clone();
     let app = spawn_app_with(|config| {
         config.services = vec![
-            ("order-service".to_owned(), orders.clone()),
+            ("analytics-service".to_owned(), url.clone()),
             (
                 "product-service".to_owned(),
                 "http://127.0.0.1:9".to_owned(),
             ),
-            (
-                "analytics-service".to_owned(),
-                "http://in-process".to_owned(),
-            ),
         ];
+        config.scrape = ScrapeConfig {
+            every: Duration::from_millis(100),
+            window: Duration::from_secs(5),
+        };
     })
     .await;
-    app.data("/analytics/dashboard-metrics").await;
+    const ROUTE: &str = "/analytics/dashboard-metrics";
+    let before = app.data("/dashboard/performance").await;
 
-    let body = app.data("/dashboard/performance").await;
+    for _ in 0..12 {
+        scraped.data(ROUTE).await;
+    }
+    let recent = eventually("the 12 requests on the dashboard", WAIT, || async {
+        let body = app.data("/dashboard/performance").await;
+        let figures = route(&body, "analytics-service", ROUTE)?;
+        (figures["requests"] == 12).then(|| (body.clone(), figures.clone()))
+    })
+    .await;
+    // Nothing since: once the window has passed, the route has no recent requests...
+    let quiet = eventually("the requests to leave the window", WAIT, || async {
+        let body = app.data("/dashboard/performance").await;
+        route(&body, "analytics-service", ROUTE)
+            .is_none()
+            .then_some(body)
+    })
+    .await;
+    // ...although the scraped service still counts them since its start.
+    let totals = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
 
-    let services = body["services"].as_array().unwrap();
-    let order = &services[0];
-    assert_eq!(order["up"], true);
-    assert_eq!(order["openStreams"], 3.0);
-    let route = &order["routes"][0];
-    assert_eq!(route["route"], "/orders");
-    assert_eq!(route["requests"], 10);
-    assert_eq!(route["errorRate"], 0.0);
-    assert_eq!(route["p50Ms"], 31.25);
-    assert_eq!(services[1]["up"], false);
-    assert!(services[1]["error"].is_string());
-    let own = &services[2];
-    assert_eq!(own["up"], true);
     assert!(
-        own["routes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["route"] == "/analytics/dashboard-metrics"),
-        "{own}"
+        route(&before, "analytics-service", ROUTE).is_none(),
+        "{before}"
     );
+    assert_eq!(before["services"][1]["up"], false);
+    assert!(before["services"][1]["error"].is_string());
+    let (body, figures) = recent;
+    assert_eq!(body["services"][0]["up"], true);
+    assert!(figures["perSecond"].as_f64().unwrap() > 0.0, "{figures}");
+    assert!(figures["p50Ms"].as_f64().unwrap() > 0.0, "{figures}");
+    assert_eq!(figures["errorRate"], 0.0);
+    assert_eq!(quiet["services"][0]["up"], true);
+    assert!(
+        totals
+            .lines()
+            .any(|l| l.starts_with("http_request_duration_seconds_count")
+                && l.contains(&format!("route=\"{ROUTE}\""))
+                && l.ends_with(" 12")),
+        "{totals}"
+    );
+    for body in [&before, &body, &quiet] {
+        assert!(!has_negative_zero(body), "{body}");
+    }
 
     app.stop().await;
+    scraped.stop().await;
 }

@@ -4,11 +4,13 @@
 //! `{"type":"message","message":"..."}`; the server answers with `thinking` (intent,
 //! confidence), one `tool_call` per function called, then `assistant` (the same object as
 //! `POST /assistant/chat`'s `data`), or `error` (`{code, message}`). After a violation the
-//! server closes the socket. The token comes in the `Authorization` header or the `token`
+//! server closes the socket. While idle (no message either way) the server sends
+//! `{"type":"heartbeat","at":...}` every `STREAM_HEARTBEAT_SECS`, as the order and alert
+//! sockets do, so proxies keep the connection and clients notice a dead one. The token comes in the `Authorization` header or the `token`
 //! query parameter; a bad one is answered 401 before the upgrade, and a session that belongs to
 //! someone else 404.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -50,9 +52,10 @@ async fn upgrade(
     state.engine.open(&id, caller.as_ref()).await?;
     let bearer = caller.as_ref().and(shared::auth::bearer_token(&parts));
     let engine = state.engine.clone();
+    let heartbeat = state.heartbeat;
     Ok(ws.on_upgrade(move |socket| async move {
         metrics::gauge!("assistant_ws_open").increment(1.0);
-        if let Err(e) = serve(socket, engine, id, caller, bearer).await {
+        if let Err(e) = serve(socket, engine, id, caller, bearer, heartbeat).await {
             tracing::debug!(error = %e, "chat socket closed");
         }
         metrics::gauge!("assistant_ws_open").decrement(1.0);
@@ -61,6 +64,12 @@ async fn upgrade(
 
 fn error(code: &str, message: &str) -> Value {
     json!({ "type": "error", "code": code, "message": message })
+}
+
+/// `{type: "heartbeat", at}`, the same message as order- and alert-service's sockets send.
+fn heartbeat() -> Value {
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    json!({ "type": "heartbeat", "at": at })
 }
 
 async fn send(socket: &mut WebSocket, value: &Value) -> Result<(), axum::Error> {
@@ -73,6 +82,7 @@ async fn serve(
     id: SessionId,
     caller: Option<Caller>,
     bearer: Option<String>,
+    every: Duration,
 ) -> Result<(), axum::Error> {
     let history = engine
         .sessions
@@ -81,7 +91,19 @@ async fn serve(
         .unwrap_or_default();
     let ended = matches!(engine.sessions.load(&id).await, Ok(Some(s)) if s.ended);
     send(&mut socket, &json!({ "type": "history", "sessionId": id.as_str(), "messages": history, "ended": ended })).await?;
-    while let Some(message) = socket.recv().await {
+    let mut beat = tokio::time::interval(every);
+    beat.reset();
+    loop {
+        let message = tokio::select! {
+            message = socket.recv() => message,
+            _ = beat.tick() => {
+                send(&mut socket, &heartbeat()).await?;
+                continue;
+            }
+        };
+        let Some(message) = message else {
+            return Ok(());
+        };
         let text = match message? {
             Message::Text(text) => text,
             Message::Close(_) => return Ok(()),
@@ -155,6 +177,7 @@ async fn serve(
             }
             Err(_) => send(&mut socket, &error("INTERNAL", "internal error")).await?,
         }
+        // The answer was the last message: idle starts now.
+        beat.reset();
     }
-    Ok(())
 }

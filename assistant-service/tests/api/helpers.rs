@@ -39,6 +39,8 @@ pub struct Options {
     pub orders_url: Option<String>,
     /// The assistant's CAs, as `EXTRA_CA_CERTS` would set them (the system's by default).
     pub trust: Trust,
+    /// Replaces the chat socket's heartbeat interval (15 s, longer than any test's turn).
+    pub heartbeat: Option<Duration>,
 }
 
 pub async fn spawn_suite() -> Suite {
@@ -110,6 +112,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         upstream_timeout: Duration::from_secs(3),
         llm: options.llm,
         session_ttl: Duration::from_secs(600),
+        heartbeat: options.heartbeat.unwrap_or(Duration::from_secs(15)),
     };
     let service = config.service.clone();
     let assistant = spawn(&service, |l, c| assistant_service::run(config, l, c)).await;

@@ -138,3 +138,36 @@ async fn bad_tokens_and_other_people_s_sessions_are_refused_before_the_upgrade()
     assert!(connect(&suite, session, Some(&alex.bearer)).await.is_ok());
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn an_idle_chat_socket_gets_heartbeats_and_still_answers_between_them() {
+    let suite = crate::helpers::spawn_with(crate::helpers::Options {
+        heartbeat: Some(std::time::Duration::from_millis(100)),
+        ..Default::default()
+    })
+    .await;
+    let alex = suite.register("Alex Demo", "alex@example.com").await;
+    let mut socket = connect(&suite, "ws-heartbeat-0001", Some(&alex.bearer))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket).await["type"], "history");
+
+    let first = next(&mut socket).await;
+    let second = next(&mut socket).await;
+    say(&mut socket, "What is your return policy?").await;
+    let answer = loop {
+        let message = next(&mut socket).await;
+        // Heartbeats may come before the turn starts; `thinking` and `tool_call` belong to it.
+        if !["heartbeat", "thinking", "tool_call"].contains(&message["type"].as_str().unwrap_or(""))
+        {
+            break message;
+        }
+    };
+
+    for beat in [&first, &second] {
+        assert_eq!(beat["type"], "heartbeat", "{beat}");
+        let at = beat["at"].as_str().expect("at");
+        chrono::DateTime::parse_from_rfc3339(at).expect("at is RFC 3339");
+    }
+    assert_eq!(answer["type"], "assistant", "{answer}");
+}

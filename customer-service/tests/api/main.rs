@@ -1,6 +1,7 @@
 //! customer-service through real HTTP against the real MongoDB, RabbitMQ and Redis.
 
 mod auth;
+mod binary;
 mod customers;
 mod helpers;
 mod sessions;

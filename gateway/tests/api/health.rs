@@ -8,8 +8,11 @@ use crate::helpers::{closed_port_url, spawn_gateway};
 
 macro_rules! spawn_service {
     ($krate:ident, $names:expr) => {{
-        let mut config =
-            $krate::Config::from_env(&shared::config::Env::from_pairs(&[])).expect("defaults");
+        let mut config = $krate::Config::from_env(&shared::config::Env::from_pairs(&[(
+            "APP_ENV",
+            "development",
+        )]))
+        .expect("defaults");
         config.service = service_config($krate::DEFAULTS, $names);
         let service = config.service.clone();
         spawn(&service, |listener, cancel| {

@@ -75,6 +75,7 @@ pub async fn spawn_shop(fulfilment: Fulfilment) -> Shop {
     let names = TestNames::new();
 
     let mut customer_config = customer_service::Config::from_env(&Env::from_pairs(&[
+        ("APP_ENV", "development"),
         ("ADMIN_EMAIL", ADMIN_EMAIL),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("LOGIN_MAX_PER_CLIENT", "100000"),

@@ -34,6 +34,7 @@ fn a_malformed_setting_stops_the_binary_with_a_message_naming_the_variable() {
 async fn the_binary_serves_health_and_stops_cleanly_on_sigterm() {
     let names = TestNames::new();
     let mut child = Command::new(BINARY)
+        .env("APP_ENV", "development")
         .env("PORT", "0")
         .env("MONGODB_URI", mongodb_uri())
         .env("MONGODB_DB", &names.database)
@@ -52,16 +53,22 @@ async fn the_binary_serves_health_and_stops_cleanly_on_sigterm() {
             let _ = tx.send(line);
         }
     });
+    let mut warned = false;
     let addr = loop {
         let line = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("a log line before 30 s");
         let json: serde_json::Value = serde_json::from_str(&line).expect("log lines are JSON");
         assert_eq!(json["service"], "order-service", "{line}");
+        warned |= json["level"] == "WARN"
+            && json["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("APP_ENV=development"));
         if json["message"] == "listening" {
             break json["addr"].as_str().expect("addr").to_owned();
         }
     };
+    assert!(warned, "a development start warns before it listens");
 
     let client = shared::http::client_builder(&shared::http::Trust::system())
         .build()

@@ -335,6 +335,7 @@ async fn product_service_takes_the_stock_of_seeded_orders_except_cancelled_and_r
 fn seed_binary(database: &str, input: &str) -> (Option<i32>, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_order-service"))
         .arg("seed")
+        .env("APP_ENV", "development")
         .env("MONGODB_URI", mongodb_uri())
         .env("MONGODB_DB", database)
         .stdin(Stdio::piped())

@@ -101,7 +101,9 @@ pub fn start(
     benchmark: &str,
     run: &str,
 ) -> Result<Suite> {
-    let ports = spare_ports::<7>()?;
+    // The eighth port is the gateway's internal metrics listener, which analytics scrapes.
+    let ports = spare_ports::<8>()?;
+    let metrics = ports[7];
     let url = |port: u16| format!("http://127.0.0.1:{port}");
     let jwks = format!("{}/.well-known/jwks.json", url(ports[0]));
     let (min, max, poll) = FULFILMENT;
@@ -121,6 +123,8 @@ pub fn start(
             .env("FULFILMENT_MIN_DELAY_MS", min.to_string())
             .env("FULFILMENT_MAX_DELAY_MS", max.to_string())
             .env("FULFILMENT_POLL_MS", poll.to_string())
+            .env("METRICS_ADDR", format!("127.0.0.1:{metrics}"))
+            .env("GATEWAY_METRICS_URL", url(metrics))
             .env_remove("LLM_ENDPOINT");
         if let Some(db) = db {
             cmd.env("MONGODB_DB", format!("bench_{run}_{db}"));
