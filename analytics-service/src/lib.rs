@@ -42,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::analytics::router())
         .merge(routes::dashboard::router())
         .merge(routes::rebuild::router())
+        .merge(routes::dead_letters::router())
         .merge(live::router())
         .with_state(state)
 }

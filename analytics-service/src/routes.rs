@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod dashboard;
+pub mod dead_letters;
 pub mod rebuild;
 
 use axum::extract::rejection::QueryRejection;

@@ -5,7 +5,7 @@ use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValu
 
 use crate::helpers::spawn_app;
 
-const ROUTES: [(&str, &str); 9] = [
+const ROUTES: [(&str, &str); 11] = [
     (
         "GET",
         "/analytics/daily-revenue?from=2026-01-01&to=2026-01-02",
@@ -18,6 +18,8 @@ const ROUTES: [(&str, &str); 9] = [
     ("GET", "/analytics/rebuild"),
     ("POST", "/analytics/rebuild"),
     ("GET", "/analytics/top-products?limit=5"),
+    ("GET", "/analytics/dead-letters"),
+    ("POST", "/analytics/dead-letters/replay"),
 ];
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 mod access;
 mod dashboard;
+mod dead_letters;
 mod events;
 mod gaps;
 mod helpers;

@@ -414,6 +414,36 @@ pub static ROUTES: &[RouteSpec] = &[
         "analytics",
         "Progress of the rebuild",
     ),
+    RouteSpec {
+        query: &[optional("limit", Kind::Integer { min: 1, max: 1000 })],
+        ..route(
+            "GET",
+            "/api/analytics/dead-letters",
+            Admin,
+            "analytics",
+            "Dead-lettered events, oldest first, with the queue and reason each died of",
+        )
+    },
+    RouteSpec {
+        body: Some(&[
+            optional("queue", Kind::Text { min: 1, max: 255 }),
+            optional(
+                "ids",
+                Kind::List {
+                    item: &Kind::Text { min: 36, max: 36 },
+                    min: 1,
+                    max: 1000,
+                },
+            ),
+        ]),
+        ..route(
+            "POST",
+            "/api/analytics/dead-letters/replay",
+            Admin,
+            "analytics",
+            "Send dead-lettered events back to the queue each died in (all, or by queue and ids; body optional)",
+        )
+    },
     route(
         "GET",
         "/api/ws/analytics",

@@ -168,7 +168,10 @@ impl Bus {
     ) -> Result<usize, BusError> {
         let queue = self.dead_letter_queue();
         let mut replayed = 0;
-        loop {
+        // Only what is there now: a replayed message that fails again comes back behind them,
+        // and must wait for the next replay rather than loop in this one.
+        let mut left: Option<u32> = None;
+        while left != Some(0) {
             let got = tokio::time::timeout(
                 BROKER_CALL_DEADLINE,
                 channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false }),
@@ -176,6 +179,10 @@ impl Bus {
             .await
             .map_err(|_| BusError::Timeout)??;
             let Some(message) = got else { break };
+            left = Some(match left {
+                None => message.message_count,
+                Some(n) => n - 1,
+            });
             let delivery = message.delivery;
             let letter = letter(&delivery.data, &delivery.properties);
             let Some(target) = letter.queue.clone().filter(|_| selection.takes(&letter)) else {

@@ -238,7 +238,13 @@ impl Bus {
                 AMQPValue::LongInt(i32::try_from(expires).unwrap_or(i32::MAX)),
             );
         }
-        let channel = self.publish_channel().await?;
+        let channel =
+            match tokio::time::timeout(super::bus::BROKER_CALL_DEADLINE, self.publish_channel())
+                .await
+            {
+                Ok(channel) => channel?,
+                Err(_) => return Err(BusError::Timeout),
+            };
         let declare = channel.queue_declare(
             name.as_str().into(),
             QueueDeclareOptions {
