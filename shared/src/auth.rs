@@ -9,6 +9,7 @@
 //! `x-user-id` are never trusted: the token is the only proof.
 
 mod revocations;
+mod verified;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -86,10 +87,10 @@ pub struct Verifier {
     /// Tokens whose signature has been checked, with their claims, until they expire: the
     /// signature check is the costly part and a token's validity never changes (revocation is
     /// still looked up on every use).
-    verified: Arc<std::sync::Mutex<HashMap<String, Claims>>>,
+    verified: Arc<std::sync::Mutex<verified::Verified>>,
 }
 
-/// How many verified tokens are remembered before the memory is cleared.
+/// How many verified tokens are remembered; beyond, the oldest are forgotten.
 const VERIFIED_CAPACITY: usize = 10_000;
 
 impl Verifier {
@@ -124,22 +125,20 @@ impl Verifier {
             last_fetch: Arc::new(RwLock::new(None)),
             client,
             revocations: revocations.map(Revocations::new),
-            verified: Arc::new(std::sync::Mutex::new(HashMap::new())),
+            verified: Arc::new(std::sync::Mutex::new(verified::Verified::new(
+                VERIFIED_CAPACITY,
+            ))),
         })
     }
 
     fn remembered(&self, token: &str) -> Option<Claims> {
         let now = chrono::Utc::now().timestamp();
-        let verified = self.verified.lock().ok()?;
-        verified.get(token).filter(|c| c.exp > now).cloned()
+        self.verified.lock().ok()?.get(token, now)
     }
 
     fn remember(&self, token: &str, claims: &Claims) {
         if let Ok(mut verified) = self.verified.lock() {
-            if verified.len() >= VERIFIED_CAPACITY {
-                verified.clear();
-            }
-            verified.insert(token.to_owned(), claims.clone());
+            verified.insert(token, claims);
         }
     }
 
