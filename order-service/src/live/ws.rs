@@ -31,7 +31,7 @@ use shared::{ApiError, auth::Caller};
 use tokio_util::sync::CancellationToken;
 
 use super::{Filter, Subscription, messages};
-use crate::{state::AppState, store::orders};
+use crate::{domain::Order, state::AppState, store::orders};
 
 /// Close code for a missing or bad token.
 pub const UNAUTHORIZED: u16 = 4401;
@@ -132,6 +132,9 @@ async fn session(socket: WebSocket, state: AppState, caller: Caller) {
             },
             change = s.subscription.rx.recv() => {
                 let Some(change) = change else { break None };
+                // The filter should never let another customer's change through; checked again
+                // here so that no slip in following can leak an order.
+                if !s.caller.may_see(&change.customer_id) { continue; }
                 let last = s.last.entry(change.order_id.clone()).or_insert(-1);
                 if change.index <= *last { continue; }
                 *last = change.index;
@@ -227,24 +230,37 @@ impl Session {
         let id = ObjectId::parse_str(raw.trim())
             .map_err(|_| ApiError::field("orderId", "must be a 24-character hex ObjectId"))?;
         let key = id.to_hex();
-        // Follow first, then read: a change in between arrives and is deduplicated by index.
+        // Whose order it is decides whether it may be followed at all: a filter that held
+        // someone else's order even for the length of a read let the changes queued in that
+        // window through (issue 14, 0b).
+        self.readable(id).await?;
         self.subscription.update(|f| {
             f.orders.insert(key.clone());
         });
-        let order = orders::by_id(self.state.infra.db(), id)
-            .await?
-            .filter(|o| self.caller.may_see(&o.customer_id));
-        let Some(order) = order else {
-            self.subscription.update(|f| {
-                f.orders.remove(&key);
-            });
-            return Err(ApiError::NotFound("no such order".to_owned()));
+        // Read again after following, so a change made in between is in the snapshot or
+        // arrives after it (deduplicated by index).
+        let order = match self.readable(id).await {
+            Ok(order) => order,
+            Err(e) => {
+                self.subscription.update(|f| {
+                    f.orders.remove(&key);
+                });
+                return Err(e);
+            }
         };
         self.last.insert(key.clone(), order.version);
         if !order.status.is_final() {
             self.open.insert(key);
         }
         Ok(vec![messages::snapshot(&order)])
+    }
+
+    /// The order `id` if the caller may see it; `NOT_FOUND` otherwise, as for a missing one.
+    async fn readable(&self, id: ObjectId) -> Result<Order, ApiError> {
+        orders::by_id(self.state.infra.db(), id)
+            .await?
+            .filter(|o| self.caller.may_see(&o.customer_id))
+            .ok_or_else(|| ApiError::NotFound("no such order".to_owned()))
     }
 
     async fn follow_all(&mut self) -> Result<Vec<Value>, ApiError> {
