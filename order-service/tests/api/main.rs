@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod binary;
+mod demo;
 mod fulfilment;
 mod gaps;
 mod helpers;
