@@ -13,6 +13,7 @@ mod orders;
 mod outage;
 mod replicas;
 mod requests;
+mod resume;
 mod saga;
 mod seed;
 mod slow;
