@@ -52,37 +52,9 @@ fn shown(kind: &str, id: &str, data: &Value) -> (String, String, String, i64, us
     )
 }
 
-#[tokio::test]
-async fn a_resumed_stream_replays_the_past_in_order_each_change_with_the_order_as_it_stood_then() {
-    // Arrange: the client saw index 1 (PROCESSING); the order has since been delivered.
-    let t = spawn_without_fulfilment().await;
-    let (id, buyer) = delivered_order(&t).await;
-    let url = t.orders.app.url(&format!("/orders/{id}/stream"));
-
-    // Act
-    let (status, mut events) = sse(&url, &buyer.bearer, Some("1")).await;
-    let mut over_sse = Vec::new();
-    while let Some(event) = next_event(&mut events).await {
-        let data: Value = serde_json::from_str(&event.data).unwrap();
-        over_sse.push(shown(&event.event, &event.id, &data));
-    }
-    let mut socket = ws(&t.orders.app.base_url, Some(&buyer.bearer)).await;
-    send(
-        &mut socket,
-        json!({ "type": "subscribe", "orderId": id, "after": 1 }),
-    )
-    .await;
-    let mut over_ws = Vec::new();
-    for _ in 0..3 {
-        let message = expect_message(&mut socket).await;
-        let index = message["index"].as_i64().map(|i| i.to_string());
-        let kind = message["type"].as_str().unwrap().to_owned();
-        over_ws.push(shown(&kind, &index.unwrap_or_default(), &message));
-    }
-    let (seen_all, _) = sse(&url, &buyer.bearer, Some("3")).await;
-    let (seen_some, _) = sse(&url, &buyer.bearer, Some("2")).await;
-
-    // Assert: a snapshot as of 1, then 2 and 3 each as they stood, then the end.
+/// What a client that had index 1 must get: a snapshot as of 1, then changes 2 and 3, each
+/// with the order as it stood at its index.
+fn replayed_after_1() -> Vec<(String, String, String, i64, usize)> {
     let row = |kind: &str, id: &str, status: &str, version, len| {
         (
             kind.to_owned(),
@@ -92,19 +64,64 @@ async fn a_resumed_stream_replays_the_past_in_order_each_change_with_the_order_a
             len,
         )
     };
-    let expected = vec![
+    vec![
         row("snapshot", "", "PROCESSING", 1, 2),
         row("order.status_changed", "2", "SHIPPED", 2, 3),
         row("order.status_changed", "3", "DELIVERED", 3, 4),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn a_resumed_stream_replays_the_past_in_order_each_change_with_the_order_as_it_stood_then() {
+    // Arrange: the client saw index 1 (PROCESSING); the order has since been delivered.
+    let t = spawn_without_fulfilment().await;
+    let (id, buyer) = delivered_order(&t).await;
+    let url = t.orders.app.url(&format!("/orders/{id}/stream"));
+
+    // Act
+    let (status, mut events) = sse(&url, &buyer.bearer, Some("1")).await;
+    let mut received = Vec::new();
+    while let Some(event) = next_event(&mut events).await {
+        let data: Value = serde_json::from_str(&event.data).unwrap();
+        received.push(shown(&event.event, &event.id, &data));
+    }
+    let (seen_all, _) = sse(&url, &buyer.bearer, Some("3")).await;
+    let (seen_some, _) = sse(&url, &buyer.bearer, Some("2")).await;
+
+    // Assert: the past in order, then the end; nothing more to say once all was seen.
     assert_eq!(status, 200);
-    assert_eq!(over_sse, expected);
-    assert_eq!(over_ws, expected);
+    assert_eq!(received, replayed_after_1());
     assert_eq!(
         seen_all, 204,
         "a delivered order seen to the end: EventSource stops"
     );
     assert_eq!(seen_some, 200);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_subscription_after_an_index_replays_the_past_as_it_stood() {
+    // Arrange
+    let t = spawn_without_fulfilment().await;
+    let (id, buyer) = delivered_order(&t).await;
+    let mut socket = ws(&t.orders.app.base_url, Some(&buyer.bearer)).await;
+
+    // Act
+    send(
+        &mut socket,
+        json!({ "type": "subscribe", "orderId": id, "after": 1 }),
+    )
+    .await;
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        let message = expect_message(&mut socket).await;
+        let index = message["index"].as_i64().map(|i| i.to_string());
+        let kind = message["type"].as_str().unwrap().to_owned();
+        received.push(shown(&kind, &index.unwrap_or_default(), &message));
+    }
+
+    // Assert
+    assert_eq!(received, replayed_after_1());
     t.stop().await;
 }
 
