@@ -3,15 +3,15 @@
 //! # Layout
 //! - `config`: the settings this service reads, with their variables and defaults.
 //! - `state`: what handlers share.
-//! - `domain/`: money, the status machine, the order and its history, the request body, the
-//!   transitions, shipments; no I/O.
+//! - `domain/`: money, the status machine, the order and its history (and the order as it
+//!   stood at each index), the request body, the transitions, shipments; no I/O.
 //! - `store/`: the `orders` collection (each order carries its own outbox).
 //! - `lifecycle`: every status change, guarded by status and version, with its events.
 //! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes.
 //! - `upstream`: product-service (prices) and customer-service (address) clients.
 //! - `idempotency`: `Idempotency-Key` records in Redis.
 //! - `events/`: payloads, and the stock saga's consumer.
-//! - `live/`: the per-replica fan-out hub, SSE and WebSocket.
+//! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
 //! - `seed`: `order-service seed`, the demo orders with their history, written straight into
 //!   this service's database (historical orders cannot come through the API).

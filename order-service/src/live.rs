@@ -4,11 +4,13 @@
 //!
 //! - [`hub`]: subscribers with bounded buffers; a full buffer drops its client.
 //! - [`messages`]: the JSON messages both transports send.
+//! - [`resume`]: replay after a client's last index, and filling gaps in the live feed.
 //! - [`sse`]: `GET /orders/{id}/stream`.
 //! - [`ws`]: `GET /ws/orders`.
 
 pub mod hub;
 pub mod messages;
+pub mod resume;
 pub mod sse;
 pub mod ws;
 

@@ -18,9 +18,13 @@
 //! for more than the product ever had, so product-service refuses it again and holds nothing.
 //! Alerts and analytics learn the history the same way.
 //!
-//! No order carries a fulfilment due time, so the poller leaves the `PROCESSING` and `SHIPPED`
-//! ones where they are. Ids are derived from a fixed seed and the order's index: a second run
-//! finds every order already there and inserts nothing.
+//! The `PROCESSING` and `SHIPPED` ones are on the fulfilment schedule like any order: their
+//! next step is due a random delay of the service's schedule after the seed ran, so the poller
+//! ships and delivers them and the demo customer's streams end. The delay counts from the run,
+//! not from the order's last historical step: a due time weeks past would have every one of
+//! them advanced at the poller's first pass, before anyone could watch one move. Ids are
+//! derived from a fixed seed and the order's index: a second run finds every order already
+//! there and inserts nothing (and leaves its schedule as it is).
 //!
 //! [`Order::placed`]: crate::domain::Order::placed
 
@@ -36,7 +40,8 @@ use shared::{ApiError, config::Env};
 
 use crate::{
     Config,
-    domain::Address,
+    config::FulfilmentConfig,
+    domain::{Address, transition::next_due},
     store::{
         self,
         orders::{self, InsertError},
@@ -113,13 +118,20 @@ pub enum SeedError {
 }
 
 /// Plans the orders as of `now` and inserts those that are not there yet, each with its
-/// events in its outbox.
+/// events in its outbox, the unfinished ones due on `schedule` from `now`.
 #[tracing::instrument(skip_all)]
-pub async fn run(db: &Database, input: &Input, now: DateTime<Utc>) -> Result<Report, SeedError> {
+pub async fn run(
+    db: &Database,
+    input: &Input,
+    now: DateTime<Utc>,
+    schedule: &FulfilmentConfig,
+) -> Result<Report, SeedError> {
     let planned = plan::orders(input, now).map_err(SeedError::Input)?;
     store::ensure_indexes(db).await?;
     let mut report = Report::default();
-    for planned in planned {
+    for mut planned in planned {
+        let order = &mut planned.order;
+        order.next_due_at_ms = next_due(order.status, now, schedule.random_delay());
         match orders::insert(db, &planned.order, &planned.events).await {
             Ok(()) => report.created += 1,
             Err(InsertError::Duplicate) => report.already_there += 1,
@@ -167,7 +179,7 @@ pub fn command(env: &Env, mut stdin: impl Read) -> ExitCode {
     };
     let result = runtime.block_on(async {
         let db = shared::store::mongo(&mongo, "order-service-seed").await?;
-        run(&db, &input, Utc::now()).await
+        run(&db, &input, Utc::now(), &config.fulfilment).await
     });
     match result {
         Ok(report) => {

@@ -3,7 +3,8 @@
 //! The status history is a map keyed by a zero-padded index (`"0003"`) rather than an array,
 //! so that a change adds its entry with `$set` of one dotted key: the MongoDB stand-in turns a
 //! `$push`ed sub-document into a string. The index of the latest entry equals the order's
-//! `version`, which every change increments; SSE uses it as the event id.
+//! `version`, which every change increments; SSE uses it as the event id. The order as it
+//! stood at an earlier index: [`Order::as_of`] (`order/as_of.rs`).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{Money, Status};
+
+mod as_of;
 
 /// A postal address; every part 1..=200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

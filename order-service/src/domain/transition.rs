@@ -95,13 +95,7 @@ pub fn apply(
             next.estimated_delivery = shipment::estimate_from_shipping(now);
         }
     }
-    next.next_due_at_ms = match to {
-        Status::Processing | Status::Shipped => {
-            let wait = Duration::from_std(next_step_in).unwrap_or(Duration::zero());
-            Some((now + wait).timestamp_millis())
-        }
-        _ => None,
-    };
+    next.next_due_at_ms = next_due(to, now, next_step_in);
     next.status = to;
     next.version = order.version + 1;
     next.updated_at = now;
@@ -114,6 +108,19 @@ pub fn apply(
         },
     );
     Ok(next)
+}
+
+/// When the fulfilment schedule takes the step after `status`, counting `wait` from `from`
+/// (epoch milliseconds); `None` for statuses without a next step (only `PROCESSING` and
+/// `SHIPPED` have one).
+pub fn next_due(status: Status, from: DateTime<Utc>, wait: std::time::Duration) -> Option<i64> {
+    match status {
+        Status::Processing | Status::Shipped => {
+            let wait = Duration::from_std(wait).unwrap_or(Duration::zero());
+            Some((from + wait).timestamp_millis())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

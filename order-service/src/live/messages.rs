@@ -35,15 +35,12 @@ pub fn status_changed(change: &StatusChanged) -> Value {
     })
 }
 
-/// The change that history entry `index` of `order` records, rebuilt for a client resuming
-/// with `Last-Event-ID` (`order` is the order as it stands now).
+/// The change that history entry `index` of `order` records, rebuilt for a client that
+/// resumes: its `order` is the order as it stood at that index ([`Order::as_of`]), so a
+/// replayed `SHIPPED` never shows a `DELIVERED` order.
 pub fn from_history(order: &Order, index: i64) -> Option<StatusChanged> {
-    let entry = order
-        .history()
-        .into_iter()
-        .find(|(i, _)| *i == index)?
-        .1
-        .clone();
+    let then = order.as_of(index)?;
+    let entry = then.history().last()?.1.clone();
     Some(StatusChanged {
         order_id: order.id.to_hex(),
         customer_id: order.customer_id.clone(),
@@ -51,8 +48,16 @@ pub fn from_history(order: &Order, index: i64) -> Option<StatusChanged> {
         new_status: entry.status,
         at: rfc3339(entry.at),
         index,
-        order: serde_json::to_value(order.view()).unwrap_or_default(),
+        order: serde_json::to_value(then.view()).unwrap_or_default(),
     })
+}
+
+/// `{type: "snapshot", orderId, order}` with the order as it stood at `index`, or as it stands
+/// when the history has no such index.
+pub fn snapshot_as_of(order: &Order, index: i64) -> Value {
+    order
+        .as_of(index)
+        .map_or_else(|| snapshot(order), |then| snapshot(&then))
 }
 
 /// `{type: "heartbeat", at}`.

@@ -7,11 +7,17 @@
 //! `{"type":"unsubscribe","orderId":"…"}`. Server messages: `snapshot`, `order.status_changed`,
 //! `heartbeat` (while idle) and `error` (`{code, message}`); a subscription to one order is
 //! acknowledged by its snapshot, one to all orders by `{"type":"subscribed","all":true}`
-//! followed by a snapshot of each open order. When every order followed one by
-//! one has reached a final status (and `all` was not asked for), the socket closes normally.
-//! A client that does not read is dropped by the hub as soon as its buffer is full.
+//! followed by a snapshot of each open order. A client that comes back after index `n` of an
+//! order subscribes with `"after": n`: the snapshot is then the order as it stood at `n`,
+//! followed by every change after `n` from the stored history, oldest first, each with the
+//! order as it stood then, before any live change ([`super::resume`]). A live change that
+//! skips indices of an order the client was sent is preceded by the missing ones from the
+//! store (when the store cannot be read the socket closes with 1011, and the client resumes
+//! with `after`). When every order followed one by one has reached a final status (and `all`
+//! was not asked for), the socket closes normally. A client that does not read is dropped by
+//! the hub as soon as its buffer is full.
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 use axum::{
     extract::{
@@ -23,22 +29,22 @@ use axum::{
     },
     response::{IntoResponse, Response},
 };
-use bson::oid::ObjectId;
 use futures::{SinkExt, StreamExt, stream::SplitSink};
-use serde::Deserialize;
 use serde_json::Value;
 use shared::{ApiError, auth::Caller};
 use tokio_util::sync::CancellationToken;
 
-use super::{Filter, Subscription, messages};
-use crate::{state::AppState, store::orders};
+use super::{Filter, messages};
+use crate::state::AppState;
+
+mod subscriptions;
+
+use subscriptions::Session;
 
 /// Close code for a missing or bad token.
 pub const UNAUTHORIZED: u16 = 4401;
 /// The longest a single write to a client may take before it is given up on.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
-/// Open orders sent as snapshots when a client subscribes to all of its orders.
-const ALL_SNAPSHOTS: u64 = 50;
 
 /// The handler: authenticates, then upgrades.
 pub async fn upgrade(
@@ -66,33 +72,6 @@ pub async fn upgrade(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum ClientMessage {
-    Subscribe {
-        #[serde(rename = "orderId")]
-        order_id: Option<String>,
-        #[serde(default)]
-        all: bool,
-    },
-    Unsubscribe {
-        #[serde(rename = "orderId")]
-        order_id: String,
-    },
-}
-
-struct Session {
-    state: AppState,
-    caller: Caller,
-    subscription: Subscription,
-    /// Orders followed one by one that have not reached a final status.
-    open: std::collections::HashSet<String>,
-    /// Whether the client follows all of its orders.
-    all: bool,
-    /// The last history index sent per order, to drop what the snapshot already covered.
-    last: HashMap<String, i64>,
-}
-
 async fn session(socket: WebSocket, state: AppState, caller: Caller) {
     let (mut sink, mut source) = socket.split();
     let subscription = state.hub.subscribe("ws", Filter::default());
@@ -106,7 +85,7 @@ async fn session(socket: WebSocket, state: AppState, caller: Caller) {
         subscription,
         open: Default::default(),
         all: false,
-        last: HashMap::new(),
+        last: Default::default(),
     };
     let close = loop {
         tokio::select! {
@@ -132,10 +111,22 @@ async fn session(socket: WebSocket, state: AppState, caller: Caller) {
             },
             change = s.subscription.rx.recv() => {
                 let Some(change) = change else { break None };
-                let last = s.last.entry(change.order_id.clone()).or_insert(-1);
-                if change.index <= *last { continue; }
-                *last = change.index;
-                if !send_text(&mut sink, change.message.clone(), &dropped).await { break None; }
+                // The filter should never let another customer's change through; checked again
+                // here so that no slip in following can leak an order.
+                if !s.caller.may_see(&change.customer_id) { continue; }
+                let texts = match s.catch_up(&change).await {
+                    Ok(texts) => texts,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot fill a gap in a live socket; closing it");
+                        break Some((1011, "missed changes unavailable: subscribe again with after"));
+                    }
+                };
+                if texts.is_empty() { continue; }
+                let mut delivered = true;
+                for text in texts {
+                    delivered = delivered && send_text(&mut sink, text, &dropped).await;
+                }
+                if !delivered { break None; }
                 heartbeat.reset();
                 if change.new_status.is_final() && s.open.remove(&change.order_id) && s.open.is_empty() && !s.all {
                     break Some((1000, "every followed order is complete"));
@@ -184,93 +175,5 @@ async fn send_text(
         sent = send => sent.is_ok(),
         () = dropped.cancelled() => false,
         () = tokio::time::sleep(SEND_TIMEOUT) => false,
-    }
-}
-
-impl Session {
-    /// Answers one client message with the messages to send back.
-    async fn handle(&mut self, text: &str) -> Vec<Value> {
-        let message: ClientMessage = match serde_json::from_str(text) {
-            Ok(m) => m,
-            Err(e) => {
-                return vec![messages::error(
-                    "VALIDATION_ERROR",
-                    &format!(
-                        "expected {{\"type\":\"subscribe\",\"orderId\":\"…\"}} or {{\"type\":\"subscribe\",\"all\":true}}: {e}"
-                    ),
-                )];
-            }
-        };
-        let result = match message {
-            ClientMessage::Subscribe {
-                order_id: Some(id), ..
-            } => self.follow(&id).await,
-            ClientMessage::Subscribe {
-                order_id: None,
-                all: true,
-            } => self.follow_all().await,
-            ClientMessage::Subscribe { .. } => {
-                Err(ApiError::field("orderId", "give an orderId, or all: true"))
-            }
-            ClientMessage::Unsubscribe { order_id } => {
-                self.subscription.update(|f| {
-                    f.orders.remove(&order_id);
-                });
-                self.open.remove(&order_id);
-                Ok(Vec::new())
-            }
-        };
-        result.unwrap_or_else(|e| vec![messages::error(e.code(), &e.to_string())])
-    }
-
-    async fn follow(&mut self, raw: &str) -> Result<Vec<Value>, ApiError> {
-        let id = ObjectId::parse_str(raw.trim())
-            .map_err(|_| ApiError::field("orderId", "must be a 24-character hex ObjectId"))?;
-        let key = id.to_hex();
-        // Follow first, then read: a change in between arrives and is deduplicated by index.
-        self.subscription.update(|f| {
-            f.orders.insert(key.clone());
-        });
-        let order = orders::by_id(self.state.infra.db(), id)
-            .await?
-            .filter(|o| self.caller.may_see(&o.customer_id));
-        let Some(order) = order else {
-            self.subscription.update(|f| {
-                f.orders.remove(&key);
-            });
-            return Err(ApiError::NotFound("no such order".to_owned()));
-        };
-        self.last.insert(key.clone(), order.version);
-        if !order.status.is_final() {
-            self.open.insert(key);
-        }
-        Ok(vec![messages::snapshot(&order)])
-    }
-
-    async fn follow_all(&mut self) -> Result<Vec<Value>, ApiError> {
-        let customer = self.caller.id.clone();
-        let admin = self.caller.is_admin();
-        self.subscription.update(|f| {
-            if admin {
-                f.everything = true;
-            } else {
-                f.customer = Some(customer.clone());
-            }
-        });
-        self.all = true;
-        let (recent, _) = orders::page(
-            self.state.infra.db(),
-            Some(&customer),
-            None,
-            1,
-            ALL_SNAPSHOTS,
-        )
-        .await?;
-        let mut snapshots = vec![serde_json::json!({ "type": "subscribed", "all": true })];
-        for order in recent.iter().filter(|o| !o.status.is_final()) {
-            self.last.insert(order.id.to_hex(), order.version);
-            snapshots.push(messages::snapshot(order));
-        }
-        Ok(snapshots)
     }
 }

@@ -232,7 +232,7 @@ fn steps(index: usize, fate: Fate, reason: Option<String>) -> Vec<(Change, Durat
 }
 
 /// Applies `steps` to a placed order as the live code does, collecting the events each change
-/// publishes; the result has no fulfilment due time.
+/// publishes; the result has no fulfilment due time yet ([`super::run`] gives it one).
 fn play(placed: Order, steps: &[(Change, Duration)]) -> Result<Planned, String> {
     let encode = |e: serde_json::Error| e.to_string();
     let mut events = vec![events::created(&placed, CORRELATION).map_err(encode)?];

@@ -1,9 +1,8 @@
-//! Live updates over SSE and WebSocket: the purchase flow, resuming, heartbeats,
-//! authentication, clean-up, and slow clients.
+//! Live updates over SSE and WebSocket: the purchase flow, heartbeats, authentication and
+//! clean-up (resuming: `resume.rs`; slow clients: `slow.rs`).
 
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::json;
 use shared::testing::eventually;
 
@@ -84,52 +83,6 @@ async fn the_purchase_flow_is_watched_over_sse_and_websocket_until_delivered() {
         .collect();
     assert_eq!(over_ws, pairs);
     t.wait_for_stock(&lamp, 8).await;
-    t.stop().await;
-}
-
-#[tokio::test]
-async fn a_stream_resumed_with_last_event_id_replays_what_was_missed_without_a_gap() {
-    let t = spawn_without_fulfilment().await;
-    let lamp = t.product("Lamp", 10.0, 10).await;
-    let buyer = t.customer();
-    let id = t.place_id(&buyer, &[(&lamp, 1)]).await;
-    t.wait_for_status(&id, "PROCESSING").await;
-    for status in ["SHIPPED", "DELIVERED"] {
-        let (code, _) = t
-            .request(
-                Method::PATCH,
-                &format!("/orders/{id}/status"),
-                Some(&t.admin),
-                Some(&json!({ "status": status })),
-            )
-            .await;
-        assert_eq!(code, 200);
-    }
-
-    let (_, mut events) = sse(
-        &t.orders.app.url(&format!("/orders/{id}/stream")),
-        &buyer.bearer,
-        Some("1"),
-    )
-    .await;
-
-    let snapshot = next_event(&mut events).await.unwrap();
-    assert_eq!(
-        (snapshot.event.as_str(), snapshot.id.as_str()),
-        ("snapshot", "")
-    );
-    let shipped = next_event(&mut events).await.unwrap();
-    let delivered = next_event(&mut events).await.unwrap();
-    assert_eq!((shipped.id.as_str(), delivered.id.as_str()), ("2", "3"));
-    let data: serde_json::Value = serde_json::from_str(&delivered.data).unwrap();
-    assert_eq!(
-        transition(&data),
-        ("SHIPPED".to_owned(), "DELIVERED".to_owned())
-    );
-    assert!(
-        next_event(&mut events).await.is_none(),
-        "the stream ends after a final status"
-    );
     t.stop().await;
 }
 

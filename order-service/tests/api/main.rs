@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod binary;
+mod demo;
 mod fulfilment;
 mod fulfilment_faults;
 mod gaps;
@@ -14,6 +15,7 @@ mod outage;
 mod replicas;
 mod request_ids;
 mod requests;
+mod resume;
 mod saga;
 mod seed;
 mod slow;

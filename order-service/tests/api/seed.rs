@@ -1,6 +1,6 @@
 //! The demo orders of `order-service seed` ([`order_service::seed::run`]): 18 historical orders
 //! with the events the live service would have published, written once; what owners read, what
-//! the poller and the stock saga make of them.
+//! the poller and the stock saga make of them. Their streams: `demo.rs`.
 
 use std::{
     collections::BTreeMap,
@@ -13,6 +13,7 @@ use bson::{Document, doc, oid::ObjectId};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use order_service::{
+    config::FulfilmentConfig,
     domain::{Order, Status, order::rfc3339},
     seed::{self, DEMO_EMAIL, Input},
 };
@@ -26,7 +27,7 @@ use shared::{
 };
 
 use crate::{
-    helpers::{NOWHERE, WAIT, database, order_config, spawn_app, spawn_replica},
+    helpers::{NOWHERE, WAIT, database, order_config, spawn_replica, spawn_without_fulfilment},
     requests::call,
 };
 
@@ -41,7 +42,7 @@ fn customer(id: ObjectId, email: &str, address: bool) -> Value {
 }
 
 /// Three customers with an address (the demo one among them) and an admin without one.
-fn customers() -> (Vec<ObjectId>, Value) {
+pub fn customers() -> (Vec<ObjectId>, Value) {
     let ids: Vec<ObjectId> = (0..4).map(|_| ObjectId::new()).collect();
     let list = json!([
         customer(ids[0], DEMO_EMAIL, true),
@@ -74,11 +75,26 @@ fn staged(document: &Document) -> Vec<Envelope> {
         .collect()
 }
 
-/// Checks one stored order against the rules of the seed; returns it.
-fn check_order(document: &Document, prices: &BTreeMap<String, i64>, now: DateTime<Utc>) -> Order {
+/// Checks one stored order against the rules of the seed, run at `now` on `schedule`; returns it.
+fn check_order(
+    document: &Document,
+    prices: &BTreeMap<String, i64>,
+    now: DateTime<Utc>,
+    schedule: &FulfilmentConfig,
+) -> Order {
     let order: Order = bson::from_document(document.clone()).expect("an order");
     let id = order.id;
-    assert!(!document.contains_key("nextDueAtMs"), "{id}: scheduled");
+    let due = document.get_i64("nextDueAtMs").ok();
+    if matches!(order.status, Status::Processing | Status::Shipped) {
+        let from = |wait: Duration| (now + wait).timestamp_millis();
+        let window = from(schedule.min_delay)..=from(schedule.max_delay);
+        assert!(
+            due.is_some_and(|d| window.contains(&d)),
+            "{id}: due {due:?}"
+        );
+    } else {
+        assert_eq!(due, None, "{id}: a final order has no next step");
+    }
     assert!((1..=4).contains(&order.items.len()), "{id}: lines");
     for line in &order.items {
         assert_eq!(line.unit_price_cents, prices[&line.product_id], "{id}");
@@ -150,11 +166,14 @@ async fn the_seed_writes_eighteen_historical_orders_with_their_events_once_and_o
     let input: Input =
         serde_json::from_value(json!({ "customers": customers, "products": products })).unwrap();
     let now = Utc::now();
+    let schedule = config.fulfilment;
 
     // Act
-    let first = seed::run(&db, &input, now).await.expect("first run");
+    let first = seed::run(&db, &input, now, &schedule)
+        .await
+        .expect("first run");
     let written = documents(&db).await;
-    let second = seed::run(&db, &input, Utc::now())
+    let second = seed::run(&db, &input, Utc::now(), &schedule)
         .await
         .expect("second run");
 
@@ -177,7 +196,7 @@ async fn the_seed_writes_eighteen_historical_orders_with_their_events_once_and_o
 
     let orders: Vec<Order> = written
         .iter()
-        .map(|d| check_order(d, &prices, now))
+        .map(|d| check_order(d, &prices, now, &schedule))
         .collect();
     let count = |f: &dyn Fn(&Order) -> bool| orders.iter().filter(|o| f(o)).count();
     assert_eq!(count(&|o| o.customer_id == ids[0].to_hex()), 3);
@@ -218,7 +237,8 @@ async fn the_seed_writes_eighteen_historical_orders_with_their_events_once_and_o
         .collect();
     assert_eq!(cancelled_from, [Status::Processing, Status::Pending]);
 
-    // The service serves them to their owners, publishes their events and leaves them be.
+    // The service serves them to their owners, publishes their events, and its poller ships and
+    // delivers those on their way.
     let replica = spawn_replica(config).await;
     let app = &replica.app;
     for order in &orders {
@@ -233,7 +253,10 @@ async fn the_seed_writes_eighteen_historical_orders_with_their_events_once_and_o
         )
         .await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["data"]["status"], order.status.as_str());
+        // The unfinished ones may have moved on already: their first step was due at once.
+        let history = body["data"]["statusHistory"].as_array().unwrap();
+        let seeded = usize::try_from(order.version).unwrap();
+        assert_eq!(history[seeded]["status"], order.status.as_str());
         assert_eq!(body["data"]["createdAt"], rfc3339(order.created_at));
     }
     let stranger = names.bearer(&ObjectId::new().to_hex(), Role::Customer);
@@ -252,26 +275,31 @@ async fn the_seed_writes_eighteen_historical_orders_with_their_events_once_and_o
         (pending == 0).then_some(())
     })
     .await;
-    // The poller runs every 20 ms here: a few hundred milliseconds are many chances to move one.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let after: Vec<Order> = documents(&db)
-        .await
-        .into_iter()
-        .map(|d| bson::from_document(d).unwrap())
+    let expected: Vec<_> = orders
+        .iter()
+        .map(|o| match o.status {
+            Status::Processing => (o.id, Status::Delivered, o.version + 2),
+            Status::Shipped => (o.id, Status::Delivered, o.version + 1),
+            other => (o.id, other, o.version),
+        })
         .collect();
-    let statuses = |list: &[Order]| {
-        list.iter()
+    eventually("the unfinished orders to be delivered", WAIT, || async {
+        let now: Vec<_> = documents(&db)
+            .await
+            .into_iter()
+            .map(|d| bson::from_document::<Order>(d).unwrap())
             .map(|o| (o.id, o.status, o.version))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(statuses(&after), statuses(&orders));
+            .collect();
+        (now == expected).then_some(())
+    })
+    .await;
     replica.app.stop_and_clean().await;
 }
 
 #[tokio::test]
 async fn product_service_takes_the_stock_of_seeded_orders_except_cancelled_and_rejected_ones() {
-    // Arrange
-    let t = spawn_app().await;
+    // Arrange: no fulfilment, so only the saga could change an order.
+    let t = spawn_without_fulfilment().await;
     let stocks = [("Lamp", 12.5, 30), ("Mug", 4.0, 2), ("Desk", 99.99, 25)];
     let mut products = Vec::new();
     for (name, price, stock) in stocks {
@@ -283,7 +311,10 @@ async fn product_service_takes_the_stock_of_seeded_orders_except_cancelled_and_r
         serde_json::from_value(json!({ "customers": customers, "products": products })).unwrap();
 
     // Act
-    let report = seed::run(&t.db, &input, Utc::now()).await.expect("seed");
+    let schedule = order_config(&t.names, NOWHERE, NOWHERE).fulfilment;
+    let report = seed::run(&t.db, &input, Utc::now(), &schedule)
+        .await
+        .expect("seed");
 
     // Assert
     assert_eq!(report.created, 18);

@@ -112,8 +112,10 @@ pub async fn subscribe(socket: &mut Socket, order_id: &str) {
 
 /// What the server sent next, skipping heartbeats: `Ok(message)`, or `Err(close code)`.
 pub async fn next_message(socket: &mut Socket) -> Result<Value, Option<u16>> {
+    // One deadline for all: heartbeats keep coming while the awaited message never does.
+    let deadline = tokio::time::Instant::now() + NEXT;
     loop {
-        let next = tokio::time::timeout(NEXT, socket.next())
+        let next = tokio::time::timeout_at(deadline, socket.next())
             .await
             .expect("a websocket message within the time limit");
         match next {
