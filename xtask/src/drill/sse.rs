@@ -97,6 +97,11 @@ fn read_once(
     if stream.status == 401 {
         api.sign_in(customer).map_err(std::io::Error::other)?;
     }
+    // 204: the order is final and every change was seen already (an EventSource stops here).
+    if stream.status == 204 && seen.status.as_deref().is_some_and(api::is_final) {
+        seen.finished = true;
+        return Ok(());
+    }
     if stream.status != 200 || !is_stream {
         return Err(std::io::Error::other(format!("status {}", stream.status)));
     }

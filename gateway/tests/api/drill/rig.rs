@@ -326,6 +326,10 @@ pub(super) async fn subscriber(
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
+        // 204: the order is final and every change was seen; nothing more will come.
+        if answer.status() == reqwest::StatusCode::NO_CONTENT {
+            break;
+        }
         let mut events = answer.bytes_stream().eventsource();
         let mut last_status = String::new();
         while let Ok(Some(Ok(event))) =
