@@ -55,8 +55,18 @@ struct Inner {
     nudge: Nudge,
     poll: Duration,
     heartbeat: Heartbeat,
-    /// Documents whose next event the broker refused: attempts so far and when to try again.
-    retries: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Documents whose next event the broker refused, by `<collection>/<id>`.
+    retries: Mutex<HashMap<String, Refused>>,
+    /// Documents read per collection and pass at most.
+    batch: i64,
+}
+
+/// A document whose next event the broker refused.
+struct Refused {
+    collection: String,
+    id: Bson,
+    attempts: u32,
+    next: Instant,
 }
 
 /// How a pass ended.
@@ -92,8 +102,19 @@ impl Relay {
                 poll,
                 heartbeat: Heartbeat::new("outbox-relay", PASS_DEADLINE),
                 retries: Mutex::default(),
+                batch: 500,
             }),
         }
+    }
+
+    /// At most `batch` documents read per collection and pass (500 unless set). Documents
+    /// waiting to retry a refused event are left out of the read, so however many there are,
+    /// the others still go out.
+    pub fn with_batch(mut self, batch: i64) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.batch = batch.max(1);
+        }
+        self
     }
 
     /// The handle writers use to wake this relay.
@@ -186,10 +207,15 @@ impl Relay {
         collection: &Collection<Document>,
         pass: &mut Pass,
     ) -> Result<(), mongodb::error::Error> {
+        let mut filter = doc! { COUNT: { "$gt": 0 } };
+        let waiting = self.waiting(collection.name());
+        if !waiting.is_empty() {
+            filter.insert("_id", doc! { "$nin": waiting });
+        }
         let pending: Vec<Document> = collection
-            .find(doc! { COUNT: { "$gt": 0 } })
+            .find(filter)
             .projection(doc! { FIELD: 1 })
-            .limit(500)
+            .limit(self.inner.batch)
             .await?
             .try_collect()
             .await?;
@@ -215,7 +241,7 @@ impl Relay {
             .inner
             .retries
             .lock()
-            .map(|r| r.values().map(|(_, at)| *at).min());
+            .map(|r| r.values().map(|refused| refused.next).min());
         pass.next_retry = retries.ok().flatten();
         Ok(())
     }
@@ -268,7 +294,7 @@ impl Relay {
                     outcome = if e.is_broker_trouble() {
                         Published::BrokerTrouble
                     } else {
-                        self.refused(&retry_key);
+                        self.refused(collection.name(), id, &retry_key);
                         Published::Pending
                     };
                     break;
@@ -291,20 +317,43 @@ impl Relay {
     /// Whether the document `key` may be tried now.
     fn due(&self, key: &str) -> bool {
         self.inner.retries.lock().map_or(true, |r| {
-            r.get(key).is_none_or(|(_, at)| *at <= Instant::now())
+            r.get(key)
+                .is_none_or(|refused| refused.next <= Instant::now())
         })
     }
 
-    /// Notes that the broker refused the next event of the document `key`.
-    fn refused(&self, key: &str) {
+    /// The ids of `collection`'s documents that are waiting to retry, not to be read now.
+    fn waiting(&self, collection: &str) -> Vec<Bson> {
+        let now = Instant::now();
+        self.inner.retries.lock().map_or_else(
+            |_| Vec::new(),
+            |r| {
+                r.values()
+                    .filter(|refused| refused.collection == collection && refused.next > now)
+                    .map(|refused| refused.id.clone())
+                    .collect()
+            },
+        )
+    }
+
+    /// Notes that the broker refused the next event of the document `id` (`key`).
+    fn refused(&self, collection: &str, id: &Bson, key: &str) {
         if let Ok(mut retries) = self.inner.retries.lock() {
-            let attempts = retries.get(key).map_or(0, |(n, _)| *n) + 1;
+            let attempts = retries.get(key).map_or(0, |r| r.attempts) + 1;
             let delay = self
                 .inner
                 .poll
                 .saturating_mul(1 << attempts.min(10))
                 .min(MAX_RETRY_DELAY);
-            retries.insert(key.to_owned(), (attempts, Instant::now() + delay));
+            retries.insert(
+                key.to_owned(),
+                Refused {
+                    collection: collection.to_owned(),
+                    id: id.clone(),
+                    attempts,
+                    next: Instant::now() + delay,
+                },
+            );
         }
     }
 
