@@ -53,6 +53,26 @@ fn key(event: &Envelope) -> String {
     event.id.simple().to_string()
 }
 
+/// The map key of the `n`th event staged with the aggregate's `version`: `v`, the version and
+/// `n` in fixed-width hex, then the event id. Keys sort by version first, so the events of one
+/// aggregate go out in the order of its versions even when replicas with skewed clocks wrote
+/// them (a UUID v7 carries the writer's clock); the `v` sorts them after keys of the plain form
+/// left from before.
+fn versioned_key(version: i64, n: usize, event: &Envelope) -> String {
+    format!(
+        "v{:016x}{:04x}{}",
+        version.max(0),
+        n.min(0xffff),
+        event.id.simple()
+    )
+}
+
+/// The event id in a map key of either form.
+pub(crate) fn id_in_key(key: &str) -> Option<uuid::Uuid> {
+    let start = key.len().checked_sub(32)?;
+    uuid::Uuid::parse_str(key.get(start..)?).ok()
+}
+
 fn json(event: &Envelope) -> Result<String, serde_json::Error> {
     serde_json::to_string(event)
 }
@@ -66,15 +86,42 @@ pub fn initial(events: &[Envelope]) -> Result<Document, serde_json::Error> {
     Ok(doc! { FIELD: pending, COUNT: i64::try_from(events.len()).unwrap_or(i64::MAX) })
 }
 
+/// [`initial`] for an aggregate with a version: its events keyed by [`versioned_key`].
+pub fn initial_at(events: &[Envelope], version: i64) -> Result<Document, serde_json::Error> {
+    let mut pending = Document::new();
+    for (n, event) in events.iter().enumerate() {
+        pending.insert(versioned_key(version, n, event), json(event)?);
+    }
+    Ok(doc! { FIELD: pending, COUNT: i64::try_from(events.len()).unwrap_or(i64::MAX) })
+}
+
 /// Adds `events` to an update document (`$set` of each event, `$inc` of the count), merging
 /// with the `$set` and `$inc` the update already has.
 pub fn stage(update: &mut Document, events: &[Envelope]) -> Result<(), serde_json::Error> {
+    stage_keyed(update, events, |_, event| key(event))
+}
+
+/// [`stage`] for the change that takes an aggregate to `version`: its events keyed by
+/// [`versioned_key`], so they go out after those of every earlier version.
+pub fn stage_at(
+    update: &mut Document,
+    events: &[Envelope],
+    version: i64,
+) -> Result<(), serde_json::Error> {
+    stage_keyed(update, events, |n, event| versioned_key(version, n, event))
+}
+
+fn stage_keyed(
+    update: &mut Document,
+    events: &[Envelope],
+    key: impl Fn(usize, &Envelope) -> String,
+) -> Result<(), serde_json::Error> {
     if events.is_empty() {
         return Ok(());
     }
     let mut set = update.get_document("$set").cloned().unwrap_or_default();
-    for event in events {
-        set.insert(format!("{FIELD}.{}", key(event)), json(event)?);
+    for (n, event) in events.iter().enumerate() {
+        set.insert(format!("{FIELD}.{}", key(n, event)), json(event)?);
     }
     update.insert("$set", set);
     let mut inc = update.get_document("$inc").cloned().unwrap_or_default();
@@ -172,6 +219,28 @@ mod tests {
                 .get_i32("stock")
                 .unwrap(),
             -1
+        );
+    }
+
+    #[test]
+    fn versioned_keys_sort_by_version_whatever_the_writers_clocks_said() {
+        // Version 2 written by a replica whose clock is behind the one that wrote version 1.
+        let mut early = event(2);
+        early.id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_000, 0));
+        let late = event(1);
+        let (first, second) = (versioned_key(1, 0, &late), versioned_key(2, 0, &early));
+
+        assert!(first < second);
+        assert!(key(&late) < first, "the plain form sorts before");
+        assert_eq!(id_in_key(&second), Some(early.id));
+        assert_eq!(id_in_key(&key(&late)), Some(late.id));
+        let mut update = doc! {};
+        stage_at(&mut update, &[late.clone(), early.clone()], 3).unwrap();
+        let set = update.get_document("$set").unwrap();
+        let keys: Vec<&String> = set.keys().collect();
+        assert!(
+            keys[0] < keys[1],
+            "two events of one change keep their order"
         );
     }
 

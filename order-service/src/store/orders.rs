@@ -55,7 +55,7 @@ pub enum InsertError {
 #[tracing::instrument(skip_all, fields(order.id = %order.id))]
 pub async fn insert(db: &Database, order: &Order, events: &[Envelope]) -> Result<(), InsertError> {
     let mut document = bson::to_document(order).map_err(ApiError::internal)?;
-    document.extend(outbox::initial(events).map_err(ApiError::internal)?);
+    document.extend(outbox::initial_at(events, order.version).map_err(ApiError::internal)?);
     match documents(db).insert_one(document).await {
         Ok(_) => Ok(()),
         Err(e) if shared::store::is_duplicate_key(&e) => Err(InsertError::Duplicate),
@@ -119,7 +119,8 @@ pub async fn replace_if_unchanged(
     };
     filter.extend(extra);
     let mut update = change_of(after)?;
-    outbox::stage(&mut update, events).map_err(ApiError::internal)?;
+    // Keyed by version: the relay publishes one order's changes in the order of its versions.
+    outbox::stage_at(&mut update, events, after.version).map_err(ApiError::internal)?;
     let result = documents(db).update_one(filter, update).await?;
     Ok(result.matched_count == 1)
 }

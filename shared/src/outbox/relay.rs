@@ -406,7 +406,7 @@ fn oldest_age(pending: &[Document]) -> f64 {
         .iter()
         .filter_map(|d| d.get_document(FIELD).ok())
         .flat_map(|events| events.keys())
-        .filter_map(|k| uuid::Uuid::parse_str(k).ok())
+        .filter_map(|k| super::id_in_key(k))
         .filter_map(|id| id.get_timestamp())
         .map(|ts| ts.to_unix())
         .min();
