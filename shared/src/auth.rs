@@ -195,6 +195,19 @@ impl Verifier {
         }
     }
 
+    /// Resolves once the token of `claims` is revoked, checking every `every` (from the local
+    /// list while it is current, so a check costs a lookup): a stream or socket opened with a
+    /// token that is later revoked (a logout) selects on it and closes. While Redis cannot be
+    /// asked, the token counts as not revoked: an outage must not cut every stream.
+    pub async fn until_revoked(&self, claims: &Claims, every: std::time::Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(ApiError::Unauthorized(_)) = self.check_revocation(claims).await {
+                return;
+            }
+        }
+    }
+
     /// Keeps the revocation list current from Redis pub/sub until `cancel` (nothing to do
     /// without Redis). Until it is current, every check asks Redis.
     pub fn watch_revocations(&self, cancel: tokio_util::sync::CancellationToken) {

@@ -155,6 +155,12 @@ async fn session(
     let cancel = state.cancel.clone();
     let mut heartbeat = tokio::time::interval(state.config.streams.heartbeat);
     heartbeat.reset();
+    // A logout (or any revocation) of the token the socket was opened with closes it within a
+    // heartbeat.
+    let verifier = state.infra.verifier.clone();
+    let (claims, every) = (caller.claims.clone(), state.config.streams.heartbeat);
+    let revoked = async move { verifier.until_revoked(&claims, every).await };
+    let mut revoked = std::pin::pin!(revoked);
     let mut s = Session {
         state,
         filter,
@@ -174,6 +180,7 @@ async fn session(
     let close = loop {
         tokio::select! {
             () = cancel.cancelled() => break Some((1001, "server shutting down")),
+            () = &mut revoked => break Some((UNAUTHORIZED, "token revoked")),
             () = dropped.cancelled() => {
                 tracing::warn!(customer.id = %caller.id, "alert websocket client dropped: too slow");
                 break Some((1008, "too slow: buffer full"));

@@ -26,6 +26,9 @@ use crate::state::AppState;
 pub const UNAUTHORIZED: u16 = 4401;
 /// Heartbeat interval while nothing changes.
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often the admin's token is checked against revocations (a local lookup): a logout
+/// closes the socket within this. Admin sockets are few, so more often than the heartbeat.
+const REVOCATION_CHECK: Duration = Duration::from_secs(2);
 
 /// The handler: authenticates, requires an admin, then upgrades.
 pub async fn upgrade(
@@ -39,7 +42,7 @@ pub async fn upgrade(
     };
     match caller {
         Ok(caller) => match caller.require_admin() {
-            Ok(()) => ws.on_upgrade(move |socket| session(socket, state)),
+            Ok(()) => ws.on_upgrade(move |socket| session(socket, state, caller)),
             Err(e) => e.into_response(),
         },
         Err(ApiError::Unauthorized(reason)) => ws.on_upgrade(move |mut socket| async move {
@@ -59,7 +62,7 @@ fn message(kind: &str, data: Value) -> Message {
     ))
 }
 
-async fn session(socket: WebSocket, state: AppState) {
+async fn session(socket: WebSocket, state: AppState, caller: Caller) {
     let (mut sink, mut source) = socket.split();
     let mut rx = state.dashboard.subscribe();
     let (first, mut last) = match crate::live::figures(state.infra.db()).await {
@@ -80,11 +83,20 @@ async fn session(socket: WebSocket, state: AppState) {
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.reset();
     let cancel = state.cancel.clone();
-    loop {
+    // A logout (or any revocation) of the admin's token closes the socket.
+    let verifier = state.infra.verifier.clone();
+    let revoked = async move {
+        verifier
+            .until_revoked(&caller.claims, REVOCATION_CHECK)
+            .await
+    };
+    let mut revoked = std::pin::pin!(revoked);
+    let close = loop {
         tokio::select! {
-            () = cancel.cancelled() => break,
+            () = cancel.cancelled() => break (1001, "server shutting down"),
+            () = &mut revoked => break (UNAUTHORIZED, "token revoked"),
             changed = rx.changed() => {
-                if changed.is_err() { break; }
+                if changed.is_err() { break (1001, "server shutting down"); }
                 // Never twice within the interval: wait it out, then send the latest.
                 tokio::time::sleep_until(last_sent + MIN_INTERVAL).await;
                 let Some(value) = rx.borrow_and_update().clone() else { continue };
@@ -105,10 +117,10 @@ async fn session(socket: WebSocket, state: AppState) {
                 if sink.send(beat).await.is_err() { return; }
             }
         }
-    }
+    };
     let frame = CloseFrame {
-        code: 1001,
-        reason: Utf8Bytes::from("server shutting down"),
+        code: close.0,
+        reason: Utf8Bytes::from(close.1),
     };
     let _ = sink.send(Message::Close(Some(frame))).await;
 }

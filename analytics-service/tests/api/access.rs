@@ -77,3 +77,33 @@ async fn a_revoked_admin_token_is_refused_on_every_route() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_open_dashboard_socket_closes_with_4401_once_the_admins_token_is_revoked() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = spawn_app().await;
+    let url = app.app.base_url.replacen("http://", "ws://", 1) + "/ws/analytics";
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", HeaderValue::from_str(&app.admin).unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert!(matches!(socket.next().await, Some(Ok(Message::Text(_)))));
+
+    shared::testing::revoke(&app.names, &app.admin).await;
+
+    let code = tokio::time::timeout(crate::helpers::WAIT, async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let Message::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket closed in time");
+    assert_eq!(code, Some(4401));
+    app.stop().await;
+}

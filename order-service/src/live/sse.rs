@@ -96,10 +96,16 @@ pub async fn stream(
         live_events(subscription, state.infra.db().clone(), order.version).boxed()
     };
     let cancel = state.cancel.clone();
+    // A logout (or any revocation) of the token the stream was opened with ends it within a
+    // heartbeat; the client's reconnect with that token is then refused.
+    let verifier = state.infra.verifier.clone();
+    let every = state.config.streams.heartbeat;
+    let revoked = async move { verifier.until_revoked(&caller.claims, every).await };
     let events = stream::iter(first)
         .chain(live)
         .map(Ok::<_, Infallible>)
-        .take_until(cancel.cancelled_owned());
+        .take_until(cancel.cancelled_owned())
+        .take_until(revoked);
     Ok(Sse::new(events)
         .keep_alive(
             KeepAlive::new()

@@ -79,6 +79,13 @@ async fn session(socket: WebSocket, state: AppState, caller: Caller) {
     let cancel = state.cancel.clone();
     let mut heartbeat = tokio::time::interval(state.config.streams.heartbeat);
     heartbeat.reset();
+    // A logout (or any revocation) of the token the socket was opened with closes it within a
+    // heartbeat.
+    let verifier = state.infra.verifier.clone();
+    let claims = caller.claims.clone();
+    let every = state.config.streams.heartbeat;
+    let revoked = async move { verifier.until_revoked(&claims, every).await };
+    let mut revoked = std::pin::pin!(revoked);
     let mut s = Session {
         state,
         caller,
@@ -90,6 +97,7 @@ async fn session(socket: WebSocket, state: AppState, caller: Caller) {
     let close = loop {
         tokio::select! {
             () = cancel.cancelled() => break Some((1001, "server shutting down")),
+            () = &mut revoked => break Some((UNAUTHORIZED, "token revoked")),
             () = dropped.cancelled() => {
                 tracing::warn!(customer.id = %s.caller.id, "websocket client dropped: too slow");
                 break Some((1008, "too slow: buffer full"));

@@ -16,6 +16,7 @@ mod replicas;
 mod request_ids;
 mod requests;
 mod resume;
+mod revoked;
 mod saga;
 mod seed;
 mod slow;
