@@ -86,6 +86,30 @@ pub async fn revoke(names: &TestNames, bearer: &str) {
     .await;
 }
 
+/// The close code `socket` ends with, reading past whatever else it sends, within `within`;
+/// `None` when it ends without a close frame. Panics when it has not ended by then.
+pub async fn ws_close_code<S>(socket: &mut S, within: Duration) -> Option<u16>
+where
+    S: futures::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures::StreamExt;
+    let ended = tokio::time::timeout(within, async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await;
+    ended.expect("the socket closed in time")
+}
+
 impl Default for TestNames {
     fn default() -> Self {
         Self::new()

@@ -151,9 +151,6 @@ async fn a_revoked_token_is_refused_on_the_routes_and_the_socket() {
 
 #[tokio::test]
 async fn an_open_socket_closes_with_4401_once_its_token_is_revoked() {
-    use futures::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
-
     let app = spawn_app().await;
     let mut socket = app.ws("", &app.admin).await;
     let subscribed = crate::helpers::next_message(&mut socket).await;
@@ -161,16 +158,7 @@ async fn an_open_socket_closes_with_4401_once_its_token_is_revoked() {
 
     shared::testing::revoke(&app.names, &app.admin).await;
 
-    let code = tokio::time::timeout(crate::helpers::WAIT, async {
-        while let Some(Ok(message)) = socket.next().await {
-            if let Message::Close(frame) = message {
-                return frame.map(|f| u16::from(f.code));
-            }
-        }
-        None
-    })
-    .await
-    .expect("the socket closed in time");
+    let code = shared::testing::ws_close_code(&mut socket, crate::helpers::WAIT).await;
     assert_eq!(code, Some(4401));
     app.stop().await;
 }

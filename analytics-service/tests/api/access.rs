@@ -94,16 +94,7 @@ async fn an_open_dashboard_socket_closes_with_4401_once_the_admins_token_is_revo
 
     shared::testing::revoke(&app.names, &app.admin).await;
 
-    let code = tokio::time::timeout(crate::helpers::WAIT, async {
-        while let Some(Ok(message)) = socket.next().await {
-            if let Message::Close(frame) = message {
-                return frame.map(|f| u16::from(f.code));
-            }
-        }
-        None
-    })
-    .await
-    .expect("the socket closed in time");
+    let code = shared::testing::ws_close_code(&mut socket, crate::helpers::WAIT).await;
     assert_eq!(code, Some(4401));
     app.stop().await;
 }

@@ -5,7 +5,29 @@
 use reqwest::header::HeaderValue;
 use serde_json::Value;
 
-use crate::{helpers::spawn_without_fulfilment, requests::order_body};
+use crate::{
+    helpers::{TestApp, spawn_without_fulfilment},
+    requests::order_body,
+};
+
+/// `POST /orders` of one `product` with `x-request-id: id`.
+async fn place_with_request_id(
+    t: &TestApp,
+    bearer: &str,
+    product: &str,
+    id: HeaderValue,
+) -> reqwest::Response {
+    t.orders
+        .app
+        .client
+        .post(t.orders.app.url("/orders"))
+        .header("authorization", bearer)
+        .header("x-request-id", id)
+        .json(&order_body(&[(product, 1)]))
+        .send()
+        .await
+        .expect("request")
+}
 
 #[tokio::test]
 async fn orders_placed_with_an_oversized_or_unprintable_request_id_still_reach_processing() {
@@ -22,17 +44,8 @@ async fn orders_placed_with_an_oversized_or_unprintable_request_id_still_reach_p
 
     let mut placed = Vec::new();
     for given in refused {
-        let response = t
-            .orders
-            .app
-            .client
-            .post(t.orders.app.url("/orders"))
-            .header("authorization", &buyer.bearer)
-            .header("x-request-id", HeaderValue::from_bytes(given).unwrap())
-            .json(&order_body(&[(&lamp, 1)]))
-            .send()
-            .await
-            .expect("request");
+        let id = HeaderValue::from_bytes(given).unwrap();
+        let response = place_with_request_id(&t, &buyer.bearer, &lamp, id).await;
         assert_eq!(response.status(), 201);
         let echoed = response.headers()["x-request-id"].as_bytes().to_vec();
         assert_ne!(echoed, given, "a refused id is not echoed");
@@ -59,17 +72,8 @@ async fn a_short_plain_request_id_is_kept_and_echoed() {
     let lamp = t.product("Lamp", 10.0, 5).await;
     let buyer = t.customer();
 
-    let response = t
-        .orders
-        .app
-        .client
-        .post(t.orders.app.url("/orders"))
-        .header("authorization", &buyer.bearer)
-        .header("x-request-id", "checkout-42")
-        .json(&order_body(&[(&lamp, 1)]))
-        .send()
-        .await
-        .expect("request");
+    let id = HeaderValue::from_static("checkout-42");
+    let response = place_with_request_id(&t, &buyer.bearer, &lamp, id).await;
 
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["x-request-id"], "checkout-42");

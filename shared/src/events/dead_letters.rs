@@ -129,25 +129,41 @@ impl Bus {
     /// `dead_letter_queue_depth`.
     pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BusError> {
         let channel = self.inspection_channel().await?;
-        let queue = self.dead_letter_queue();
+        let listed = self.list_on(&channel, limit).await;
+        // Closing the channel gives back every message taken, unacknowledged, in order.
+        let _ = channel.close(200, "listed".into()).await;
+        listed
+    }
+
+    async fn list_on(
+        &self,
+        channel: &lapin::Channel,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, BusError> {
         let mut letters = Vec::new();
         let mut depth = 0;
         while letters.len() < limit {
-            let got = tokio::time::timeout(
-                BROKER_CALL_DEADLINE,
-                channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false }),
-            )
-            .await
-            .map_err(|_| BusError::Timeout)??;
-            let Some(message) = got else { break };
+            let Some(message) = self.take_dead_letter(channel).await? else {
+                break;
+            };
             depth = depth.max(message.message_count + 1);
             let delivery = &message.delivery;
             letters.push(letter(&delivery.data, &delivery.properties));
         }
-        // Closing the channel gives back every message taken, unacknowledged, in order.
-        let _ = channel.close(200, "listed".into()).await;
         metrics::gauge!("dead_letter_queue_depth").set(f64::from(depth));
         Ok(letters)
+    }
+
+    /// The next dead letter on `channel`, unacknowledged (given back when the channel closes).
+    async fn take_dead_letter(
+        &self,
+        channel: &lapin::Channel,
+    ) -> Result<Option<lapin::message::BasicGetMessage>, BusError> {
+        let queue = self.dead_letter_queue();
+        let get = channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false });
+        Ok(tokio::time::timeout(BROKER_CALL_DEADLINE, get)
+            .await
+            .map_err(|_| BusError::Timeout)??)
     }
 
     /// Sends every dead-lettered message `selection` takes back to the queue it died in;
@@ -166,19 +182,14 @@ impl Bus {
         channel: &lapin::Channel,
         selection: &Selection,
     ) -> Result<usize, BusError> {
-        let queue = self.dead_letter_queue();
         let mut replayed = 0;
         // Only what is there now: a replayed message that fails again comes back behind them,
         // and must wait for the next replay rather than loop in this one.
         let mut left: Option<u32> = None;
         while left != Some(0) {
-            let got = tokio::time::timeout(
-                BROKER_CALL_DEADLINE,
-                channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false }),
-            )
-            .await
-            .map_err(|_| BusError::Timeout)??;
-            let Some(message) = got else { break };
+            let Some(message) = self.take_dead_letter(channel).await? else {
+                break;
+            };
             left = Some(match left {
                 None => message.message_count,
                 Some(n) => n - 1,
