@@ -10,7 +10,7 @@ use axum::{
     extract::Request,
     http::{Method, header},
 };
-use shared::ApiError;
+use shared::{ApiError, Money};
 
 use crate::api::{RouteSpec, schema};
 
@@ -110,13 +110,13 @@ pub fn check_target(
         "must not be after `to`",
         |a, b| a > b,
     );
-    let price = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok());
+    let price = |v: Option<&str>| v.and_then(|v| Money::parse(v).ok());
     if let (Some(min), Some(max)) = (price(get("minPrice")), price(get("maxPrice")))
         && min > max
     {
         problems
             .entry("minPrice".to_owned())
-            .or_insert_with(|| "must not be above `maxPrice`".to_owned());
+            .or_insert_with(|| "must not be above maxPrice".to_owned());
     }
     rejected(problems)?;
     Ok(route)
