@@ -1,9 +1,7 @@
 //! Field schemas: what a body or query value must be, checked here and rendered as JSON Schema.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
-use shared::{Money, money::MoneyError};
+use shared::{Money, Problems, money::MoneyError};
 
 /// The shape of one value. (Bounds are inclusive; their names say which.)
 #[allow(missing_docs)]
@@ -81,26 +79,21 @@ pub const fn clearable(name: &'static str, kind: Kind) -> Field {
 }
 
 /// Checks `value` against `fields`, recording every problem under its path.
-pub fn check_object(
-    fields: &[Field],
-    value: &Value,
-    path: &str,
-    problems: &mut BTreeMap<String, String>,
-) {
+pub fn check_object(fields: &[Field], value: &Value, path: &str, problems: &mut Problems) {
     let Some(object) = value.as_object() else {
-        problems.insert(label(path, "body"), "must be a JSON object".to_owned());
+        problems.add(label(path, "body"), "must be a JSON object");
         return;
     };
     for key in object.keys() {
         if !fields.iter().any(|f| f.name == key) {
-            problems.insert(join(path, key), "is not a known field".to_owned());
+            problems.add(join(path, key), "is not a known field");
         }
     }
     for field in fields {
         let at = join(path, field.name);
         match object.get(field.name) {
             None if field.required => {
-                problems.insert(at, "is required".to_owned());
+                problems.add(at, "is required");
             }
             None => {}
             Some(Value::Null) if field.nullable => {}
@@ -126,7 +119,7 @@ fn label(path: &str, fallback: &str) -> String {
 }
 
 /// Checks one value.
-pub fn check(kind: &Kind, value: &Value, path: &str, problems: &mut BTreeMap<String, String>) {
+pub fn check(kind: &Kind, value: &Value, path: &str, problems: &mut Problems) {
     let problem = match (kind, value) {
         (Kind::Object(fields), _) => {
             check_object(fields, value, path, problems);
@@ -151,7 +144,7 @@ pub fn check(kind: &Kind, value: &Value, path: &str, problems: &mut BTreeMap<Str
         (_, _) => Some("must be a string".to_owned()),
     };
     if let Some(problem) = problem {
-        problems.insert(path.to_owned(), problem);
+        problems.add(path.to_owned(), problem);
     }
 }
 
@@ -252,10 +245,10 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_by_its_path() {
-        let mut problems = BTreeMap::new();
+        let mut problems = Problems::new();
         let body = json!({ "items": [{ "productId": "x", "quantity": 0 }, { "quantity": 2 }], "coupon": "FREE" });
         check_object(ORDER, &body, "", &mut problems);
-        let fields: Vec<&str> = problems.keys().map(String::as_str).collect();
+        let fields: Vec<&str> = problems.fields().collect();
         assert_eq!(
             fields,
             [
@@ -269,7 +262,7 @@ mod tests {
 
     #[test]
     fn prices_follow_the_services_rule() {
-        let mut problems = BTreeMap::new();
+        let mut problems = Problems::new();
         check(&Kind::Price, &json!(19.99), "price", &mut problems);
         check(&Kind::Price, &json!(1e2), "exponent", &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
@@ -277,10 +270,13 @@ mod tests {
         check(&Kind::Price, &json!(0), "zero", &mut problems);
         check(&Kind::Price, &json!(1_000_000.01), "above", &mut problems);
         check(&Kind::Price, &json!("19.99"), "text", &mut problems);
-        assert_eq!(problems["decimals"], "must have at most two decimals");
-        assert_eq!(problems["zero"], "must be greater than 0");
-        assert_eq!(problems["above"], "must be at most 1000000.00");
-        assert_eq!(problems["text"], "must be a number");
+        assert_eq!(
+            problems.get("decimals").unwrap(),
+            "must have at most two decimals"
+        );
+        assert_eq!(problems.get("zero").unwrap(), "must be greater than 0");
+        assert_eq!(problems.get("above").unwrap(), "must be at most 1000000.00");
+        assert_eq!(problems.get("text").unwrap(), "must be a number");
     }
 
     #[test]

@@ -53,6 +53,11 @@ impl Problems {
         self.0.is_empty()
     }
 
+    /// The fields with a problem, in path order.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     /// The problem recorded for `field`.
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(String::as_str)
