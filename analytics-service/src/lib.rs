@@ -3,7 +3,7 @@
 //! # Layout
 //! - `config`: the settings, including where every other service lives.
 //! - `state`: what handlers share.
-//! - `domain/`: money in cents, UTC days, period trends, Prometheus text; no I/O.
+//! - `domain/`: UTC days, period trends, Prometheus text; no I/O.
 //! - `store/`: the read models (order ledger, facts) and the rebuild's job document.
 //! - `events/`: the consumer that applies every event once and keeps the event log.
 //! - `reports`: the figures the routes answer, from the read models.

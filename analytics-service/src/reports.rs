@@ -2,13 +2,12 @@
 
 use mongodb::Database;
 use serde_json::{Value, json};
-use shared::ApiError;
+use shared::{ApiError, Money};
 
 use crate::{
     domain::{
         DayRange,
-        figures::{self, Totals},
-        money,
+        figures::{self, Totals, rounded_div},
     },
     store::{facts, orders},
 };
@@ -28,7 +27,7 @@ pub async fn daily_revenue(db: &Database, range: DayRange) -> Result<Vec<Value>,
             let (revenue, count) = per_day.get(&text).copied().unwrap_or_default();
             json!({
                 "date": text,
-                "revenue": money::to_json(revenue),
+                "revenue": Money::from_cents(revenue),
                 "orderCount": count,
                 "newCustomers": customers.get(&text).copied().unwrap_or(0),
             })
@@ -64,9 +63,9 @@ pub async fn dashboard_metrics(db: &Database) -> Result<Value, ApiError> {
         .collect();
     let alerts = facts::count_by(db, facts::ALERTS, "severity").await?;
     Ok(json!({
-        "totalRevenue": money::to_json(counted.revenue),
+        "totalRevenue": Money::from_cents(counted.revenue),
         "orders": counted.orders,
-        "averageOrderValue": money::to_json(counted.average()),
+        "averageOrderValue": Money::from_cents(counted.average()),
         "customers": facts::count(db, facts::CUSTOMERS).await?,
         "orderingCustomers": orders::ordering_customers(db).await?,
         "ordersByStatus": by_status,
@@ -82,7 +81,7 @@ pub async fn top_products(db: &Database, limit: usize) -> Result<Vec<Value>, Api
         .await?
         .into_iter()
         .map(|(id, name, units, revenue)| {
-            json!({ "productId": id, "name": name, "units": units, "revenue": money::to_json(revenue) })
+            json!({ "productId": id, "name": name, "units": units, "revenue": Money::from_cents(revenue) })
         })
         .collect())
 }
@@ -104,7 +103,7 @@ pub async fn assistant_stats(db: &Database) -> Result<Value, ApiError> {
         (n > 0).then(|| latencies[((p * n as f64).ceil() as usize).clamp(1, n) - 1])
     };
     let average = (!latencies.is_empty())
-        .then(|| money::average(latencies.iter().sum(), latencies.len() as i64));
+        .then(|| rounded_div(latencies.iter().sum(), latencies.len() as i64));
     let replies: i64 = intents.values().sum();
     let distribution: serde_json::Map<String, Value> = intents
         .iter()

@@ -6,4 +6,5 @@ pub mod profile;
 
 pub use customer::{Customer, CustomerView};
 pub use password::Password;
-pub use profile::{Address, Email, Name, Phone, Problems};
+pub use profile::{Address, Email, Name, Phone};
+pub use shared::Problems;

@@ -3,32 +3,17 @@
 //! A rejected request answers 4xx in the envelope, with every offending field named, and is
 //! never forwarded.
 
-use std::collections::BTreeMap;
-
 use axum::{
     body::{Body, Bytes},
     extract::Request,
     http::{Method, header},
 };
-use shared::ApiError;
+use shared::{ApiError, Money, Problems};
 
 use crate::api::{RouteSpec, schema};
 
 /// Ids in these areas are MongoDB ObjectIds, also on paths the table does not know.
 const ID_AREAS: [&str; 4] = ["products", "orders", "customers", "alerts"];
-
-fn rejected(problems: BTreeMap<String, String>) -> Result<(), ApiError> {
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Validation {
-        message: format!(
-            "invalid request: {}",
-            problems.keys().cloned().collect::<Vec<_>>().join(", ")
-        ),
-        details: serde_json::to_value(problems).unwrap_or_default(),
-    })
-}
 
 /// Checks the path and query of a request; returns its route, when the table knows it.
 /// `found` is the request's route and path parameters (`api::find`), when the table knows it.
@@ -37,7 +22,7 @@ pub fn check_target(
     path: &str,
     query: Option<&str>,
 ) -> Result<Option<&'static RouteSpec>, ApiError> {
-    let mut problems = BTreeMap::new();
+    let mut problems = Problems::new();
     let pairs: Vec<(String, String)> = query
         .map(|q| {
             q.split('&')
@@ -58,7 +43,7 @@ pub fn check_target(
         Some((route, params)) => {
             for (name, value) in params {
                 if name == "id" && schema::check_text(&schema::Kind::ObjectId, &value).is_some() {
-                    problems.insert(
+                    problems.add(
                         "id".to_owned(),
                         "must be a 24-character hex ObjectId".to_owned(),
                     );
@@ -68,7 +53,7 @@ pub fn check_target(
                 if let Some(value) = get(field.name)
                     && let Some(problem) = schema::check_text(&field.kind, value)
                 {
-                    problems.insert(field.name.to_owned(), problem);
+                    problems.add(field.name, problem);
                 }
             }
         }
@@ -79,7 +64,7 @@ pub fn check_target(
                 && !id.is_empty()
                 && schema::check_text(&schema::Kind::ObjectId, id).is_some()
             {
-                problems.insert(
+                problems.add(
                     "id".to_owned(),
                     "must be a 24-character hex ObjectId".to_owned(),
                 );
@@ -97,7 +82,7 @@ pub fn check_target(
                 if let Some(problem) =
                     get(field.name).and_then(|v| schema::check_text(&field.kind, v))
                 {
-                    problems.insert(field.name.to_owned(), problem);
+                    problems.add(field.name, problem);
                 }
             }
         }
@@ -110,20 +95,18 @@ pub fn check_target(
         "must not be after `to`",
         |a, b| a > b,
     );
-    let price = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok());
+    let price = |v: Option<&str>| v.and_then(|v| Money::parse(v).ok());
     if let (Some(min), Some(max)) = (price(get("minPrice")), price(get("maxPrice")))
         && min > max
     {
-        problems
-            .entry("minPrice".to_owned())
-            .or_insert_with(|| "must not be above `maxPrice`".to_owned());
+        problems.add("minPrice", "must not be above maxPrice");
     }
-    rejected(problems)?;
+    problems.into_result()?;
     Ok(route)
 }
 
 fn ordered(
-    problems: &mut BTreeMap<String, String>,
+    problems: &mut Problems,
     first: Option<&str>,
     second: Option<&str>,
     name: &str,
@@ -131,10 +114,10 @@ fn ordered(
     wrong: impl Fn(&str, &str) -> bool,
 ) {
     if let (Some(a), Some(b)) = (first, second)
-        && !problems.contains_key(name)
+        && problems.get(name).is_none()
         && wrong(a, b)
     {
-        problems.insert(name.to_owned(), problem.to_owned());
+        problems.add(name, problem);
     }
 }
 
@@ -213,9 +196,9 @@ pub async fn check_body(
         if !empty {
             let value: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| syntax(&e))?;
-            let mut problems = BTreeMap::new();
+            let mut problems = Problems::new();
             schema::check_object(fields, &value, "", &mut problems);
-            rejected(problems)?;
+            problems.into_result()?;
         }
     } else if !empty {
         serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| syntax(&e))?;

@@ -83,10 +83,7 @@ impl Upstream {
         let body: Value = response.json().await.map_err(unavailable(WHAT))?;
         let data = &body["data"];
         let name = data["name"].as_str();
-        let price = match &data["price"] {
-            Value::Number(n) => Money::from_json(n).ok(),
-            _ => None,
-        };
+        let price = Money::price(&data["price"]).ok();
         match (name, price) {
             (Some(name), Some(price)) => Ok(Some(Priced {
                 id,

@@ -1,12 +1,9 @@
-//! The catalog's rules, with no I/O: products and their validation, prices in cents, list
-//! queries, search ranking, and the stock messages exchanged with order-service.
+//! The catalog's rules, with no I/O: products and their validation, list queries, search ranking, and the stock messages exchanged with order-service.
 //!
 //! Raw input becomes one of these types once, at the edge; the rest of the service cannot hold
 //! an invalid product, price or query.
 
 pub mod draft;
-pub mod fields;
-pub mod money;
 pub mod product;
 pub mod query;
 pub mod search;

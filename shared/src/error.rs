@@ -12,6 +12,10 @@ use axum::{
 };
 use serde_json::{Value, json};
 
+mod problems;
+
+pub use problems::Problems;
+
 /// Shorthand for handler results.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 

@@ -3,7 +3,9 @@
 //! # Layout
 //! - [`auth`]: roles, token claims, verification and the `Caller` extractor.
 //! - [`config`]: typed settings from environment variables, failing with the variable's name.
-//! - [`error`]: [`error::ApiError`] and the JSON envelope of every response.
+//! - [`error`]: [`error::ApiError`], the JSON envelope of every response, and
+//!   [`error::Problems`], which gathers every bad field of a request into one answer.
+//! - [`money`]: [`money::Money`], exact integer cents parsed and printed the one way.
 //! - [`extract`]: extractors that answer bad input in that envelope (`AppJson`, `ObjectIdPath`).
 //! - [`telemetry`]: JSON logs, request ids, Prometheus metrics and the HTTP middleware stack.
 //! - [`events`]: the event envelope and the RabbitMQ bus (confirms, acks, retries, reconnects).
@@ -24,6 +26,7 @@ pub mod extract;
 pub mod health;
 pub mod http;
 pub mod live;
+pub mod money;
 pub mod outbox;
 pub mod server;
 pub mod store;
@@ -32,4 +35,5 @@ pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use error::{ApiError, Result};
+pub use error::{ApiError, Problems, Result};
+pub use money::Money;

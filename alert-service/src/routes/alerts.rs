@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::Value;
 use shared::{
-    ApiError,
+    ApiError, Problems,
     auth::Caller,
     error::{ok, page},
     extract::ObjectIdPath,
@@ -42,54 +42,36 @@ struct ListQuery {
 }
 
 fn parse(query: ListQuery, caller: &Caller) -> Result<(Filter, u64, u64), ApiError> {
-    let mut problems = serde_json::Map::new();
-    let mut problem = |field: &str, message: String| {
-        problems.insert(field.to_owned(), Value::String(message));
-    };
+    let mut problems = Problems::new();
     let page_no = query.page.unwrap_or(1);
     let limit = query.limit.unwrap_or(20);
-    if page_no == 0 {
-        problem("page", "must be at least 1".to_owned());
-    }
-    if !(1..=100).contains(&limit) {
-        problem("limit", "must be between 1 and 100".to_owned());
-    }
-    let severity = match query.severity.as_deref().map(str::parse::<Severity>) {
-        Some(Err(e)) => {
-            problem("severity", e);
-            None
-        }
-        Some(Ok(s)) => Some(s),
-        None => None,
-    };
+    problems.ensure(page_no != 0, "page", "must be at least 1");
+    problems.ensure(
+        (1..=100).contains(&limit),
+        "limit",
+        "must be between 1 and 100",
+    );
+    let severity = query
+        .severity
+        .as_deref()
+        .and_then(|s| problems.check("severity", s.parse::<Severity>()));
     let acknowledged = match query.acknowledged.as_deref() {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
         Some(_) => {
-            problem("acknowledged", "must be true or false".to_owned());
+            problems.add("acknowledged", "must be true or false");
             None
         }
     };
-    let topics = match query.topic.as_deref().map(|t| parse_topics(t.split(','))) {
-        Some(Err(_)) => {
-            problem("topic", "must be orders, stock or support".to_owned());
-            None
-        }
-        Some(Ok(t)) => Some(t),
-        None => None,
-    };
-    if !problems.is_empty() {
-        let message = problems
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(ApiError::Validation {
-            message,
-            details: Value::Object(problems),
-        });
-    }
+    let topics = query.topic.as_deref().and_then(|t| {
+        let topics = parse_topics(t.split(','));
+        problems.check(
+            "topic",
+            topics.map_err(|_| "must be orders, stock or support"),
+        )
+    });
+    problems.into_result()?;
     let filter = Filter {
         customer_id: (!caller.is_admin()).then(|| caller.id.clone()),
         topics,

@@ -1,30 +1,47 @@
 //! Period figures and the trend between two periods.
 
 use serde_json::{Value, json};
+use shared::Money;
 
-use super::{DayRange, money};
+use super::DayRange;
+
+/// An amount in cents, as the read models store and sum it.
+pub type Cents = i64;
+
+/// `total / count`, rounded half away from zero; 0 when `count` is 0.
+pub fn rounded_div(total: i64, count: i64) -> i64 {
+    if count == 0 {
+        return 0;
+    }
+    let (q, r) = (total / count, total % count);
+    if 2 * r.abs() >= count.abs() {
+        q + total.signum() * count.signum()
+    } else {
+        q
+    }
+}
 
 /// Revenue and order count of a period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Revenue in cents.
-    pub revenue: money::Cents,
+    pub revenue: Cents,
     /// Orders that count.
     pub orders: i64,
 }
 
 impl Totals {
-    /// Average order value in cents.
-    pub fn average(self) -> money::Cents {
-        money::average(self.revenue, self.orders)
+    /// Average order value in cents, rounded half up to the cent.
+    pub fn average(self) -> Cents {
+        rounded_div(self.revenue, self.orders)
     }
 
     /// `{revenue, orderCount, averageOrderValue}`.
     pub fn to_json(self) -> Value {
         json!({
-            "revenue": money::to_json(self.revenue),
+            "revenue": Money::from_cents(self.revenue),
             "orderCount": self.orders,
-            "averageOrderValue": money::to_json(self.average()),
+            "averageOrderValue": Money::from_cents(self.average()),
         })
     }
 }
@@ -35,7 +52,7 @@ pub fn change_percent(before: i64, now: i64) -> Option<f64> {
         return None;
     }
     // Tenths of a percent, rounded half away from zero, in integers.
-    let tenths = money::average((now - before) * 1000, before);
+    let tenths = rounded_div((now - before) * 1000, before);
     Some(tenths as f64 / 10.0)
 }
 
@@ -60,6 +77,25 @@ pub fn business(range: DayRange, now: Totals, before: Totals) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn averages_round_half_up_to_the_cent() {
+        assert_eq!(rounded_div(1000, 3), 333);
+        assert_eq!(rounded_div(1001, 2), 501);
+        assert_eq!(rounded_div(-1001, 2), -501);
+        assert_eq!(rounded_div(5, 0), 0);
+    }
+
+    #[test]
+    fn totals_show_money_with_at_most_two_decimals() {
+        let totals = Totals {
+            revenue: 1000,
+            orders: 3,
+        };
+        let json = totals.to_json();
+        assert_eq!(json["revenue"].to_string(), "10.0");
+        assert_eq!(json["averageOrderValue"].to_string(), "3.33");
+    }
 
     #[test]
     fn the_trend_is_the_change_in_percent_and_null_from_nothing() {

@@ -5,10 +5,13 @@ use bson::doc;
 use mongodb::Database;
 use serde::Deserialize;
 use serde_json::Value;
-use shared::events::{Envelope, HandlerError, keys};
+use shared::{
+    Money,
+    events::{Envelope, HandlerError, keys},
+};
 
 use crate::{
-    domain::{Day, money},
+    domain::{Cents, Day},
     store::{
         facts,
         orders::{self, FINAL, Facts, Line},
@@ -139,7 +142,7 @@ impl OrderCreated {
         let total = self
             .total
             .as_ref()
-            .and_then(money::from_json)
+            .and_then(cents)
             .or_else(|| Some(lines.iter().map(|l| l.revenue).sum()));
         Facts {
             order_id: self.order_id.clone(),
@@ -152,6 +155,12 @@ impl OrderCreated {
     }
 }
 
+/// The cents of an amount in an event or an order (`shared::Money`'s rule); `None` when it
+/// is not one.
+fn cents(value: &Value) -> Option<Cents> {
+    Money::from_json(value).ok().map(Money::cents)
+}
+
 /// Lines from `[{productId, name?, quantity, price?, subtotal?}]`.
 pub fn lines(items: &[Value]) -> Vec<Line> {
     items
@@ -160,8 +169,8 @@ pub fn lines(items: &[Value]) -> Vec<Line> {
             let quantity = item.get("quantity")?.as_i64()?;
             let revenue = item
                 .get("subtotal")
-                .and_then(money::from_json)
-                .or_else(|| Some(money::from_json(item.get("price")?)? * quantity))
+                .and_then(cents)
+                .or_else(|| cents(item.get("price")?)?.checked_mul(quantity))
                 .unwrap_or(0);
             Some(Line {
                 product_id: item.get("productId")?.as_str()?.to_owned(),
@@ -190,7 +199,7 @@ pub fn order_facts(order: &Value) -> Option<Facts> {
             .map(str::to_owned),
         day: placed.map(|t| Day::of(t).text()),
         created_ms: placed.map(|t| t.timestamp_millis()),
-        total: order.get("total").and_then(money::from_json),
+        total: order.get("total").and_then(cents),
         lines: order
             .get("items")
             .and_then(Value::as_array)

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use shared::Money;
 
 use crate::functions::FunctionError;
 
@@ -14,11 +15,9 @@ fn short(id: &str) -> String {
     }
 }
 
-/// "$12.50".
+/// "$12.50", read as the services write it (exact cents, [`Money`]).
 pub fn money(value: &Value) -> String {
-    value
-        .as_f64()
-        .map_or_else(|| "an unknown amount".to_owned(), |v| format!("${v:.2}"))
+    Money::from_json(value).map_or_else(|_| "an unknown amount".to_owned(), |m| format!("${m}"))
 }
 
 /// "Tuesday, 12 March".
@@ -177,6 +176,13 @@ mod tests {
         assert!(text.contains("UPS, tracking number 1Z999"), "{text}");
         assert!(text.contains("Tuesday, 11 March"), "{text}");
         assert!(text.contains("$59.50"), "{text}");
+    }
+
+    #[test]
+    fn amounts_are_said_in_dollars_and_cents_or_not_at_all() {
+        assert_eq!(money(&json!(19.99)), "$19.99");
+        assert_eq!(money(&json!(20)), "$20.00");
+        assert_eq!(money(&json!("19.99")), "an unknown amount");
     }
 
     #[test]

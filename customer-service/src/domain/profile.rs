@@ -1,43 +1,7 @@
 //! Email, name, phone and address, each with its own `parse`.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use shared::ApiError;
-
-/// Field name to problem, gathered so that one answer names every bad field.
-#[derive(Debug, Default)]
-pub struct Problems(BTreeMap<String, String>);
-
-impl Problems {
-    /// Records the problem of `field`, if any, and passes the value on.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(problem) => {
-                self.0.insert(field.to_owned(), problem);
-                None
-            }
-        }
-    }
-
-    /// Records a problem.
-    pub fn add(&mut self, field: &str, problem: &str) {
-        self.0.insert(field.to_owned(), problem.to_owned());
-    }
-
-    /// `Ok` when nothing was recorded; otherwise one 400 naming every field.
-    pub fn into_result(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let fields: Vec<&str> = self.0.keys().map(String::as_str).collect();
-        Err(ApiError::Validation {
-            message: format!("invalid fields: {}", fields.join(", ")),
-            details: serde_json::to_value(&self.0).unwrap_or_default(),
-        })
-    }
-}
+use shared::Problems;
 
 /// A normalised email address: trimmed, lowercase, `local@domain.tld`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +126,8 @@ impl Address {
 
 #[cfg(test)]
 mod tests {
+    use shared::ApiError;
+
     use super::*;
 
     #[test]

@@ -1,8 +1,7 @@
 //! Field schemas: what a body or query value must be, checked here and rendered as JSON Schema.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
+use shared::{Money, Problems, money::MoneyError};
 
 /// The shape of one value. (Bounds are inclusive; their names say which.)
 #[allow(missing_docs)]
@@ -22,8 +21,10 @@ pub enum Kind {
     OneOf(&'static [&'static str]),
     /// A whole number in `min..=max`.
     Integer { min: i64, max: i64 },
-    /// An amount of money: more than `min`, at most two decimals.
-    Money { min: f64 },
+    /// A product's price: [`Money::price`], the rule product-service applies.
+    Price,
+    /// An amount of money, zero or more: [`Money::parse`].
+    Amount,
     /// A list of `min..=max` items of one kind.
     List {
         item: &'static Kind,
@@ -78,26 +79,21 @@ pub const fn clearable(name: &'static str, kind: Kind) -> Field {
 }
 
 /// Checks `value` against `fields`, recording every problem under its path.
-pub fn check_object(
-    fields: &[Field],
-    value: &Value,
-    path: &str,
-    problems: &mut BTreeMap<String, String>,
-) {
+pub fn check_object(fields: &[Field], value: &Value, path: &str, problems: &mut Problems) {
     let Some(object) = value.as_object() else {
-        problems.insert(label(path, "body"), "must be a JSON object".to_owned());
+        problems.add(label(path, "body"), "must be a JSON object");
         return;
     };
     for key in object.keys() {
         if !fields.iter().any(|f| f.name == key) {
-            problems.insert(join(path, key), "is not a known field".to_owned());
+            problems.add(join(path, key), "is not a known field");
         }
     }
     for field in fields {
         let at = join(path, field.name);
         match object.get(field.name) {
             None if field.required => {
-                problems.insert(at, "is required".to_owned());
+                problems.add(at, "is required");
             }
             None => {}
             Some(Value::Null) if field.nullable => {}
@@ -123,7 +119,7 @@ fn label(path: &str, fallback: &str) -> String {
 }
 
 /// Checks one value.
-pub fn check(kind: &Kind, value: &Value, path: &str, problems: &mut BTreeMap<String, String>) {
+pub fn check(kind: &Kind, value: &Value, path: &str, problems: &mut Problems) {
     let problem = match (kind, value) {
         (Kind::Object(fields), _) => {
             check_object(fields, value, path, problems);
@@ -142,28 +138,22 @@ pub fn check(kind: &Kind, value: &Value, path: &str, problems: &mut BTreeMap<Str
             _ => Some(format!("must be a whole number from {min} to {max}")),
         },
         (Kind::Integer { .. }, _) => Some("must be a whole number".to_owned()),
-        (Kind::Money { min }, Value::Number(n)) => {
-            let text = n.to_string();
-            let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
-            match n.as_f64() {
-                Some(x) if x > *min && decimals <= 2 && !text.contains(['e', 'E']) => None,
-                _ => Some(format!(
-                    "must be an amount above {min} with at most two decimals"
-                )),
-            }
-        }
-        (Kind::Money { .. }, _) => Some("must be a number".to_owned()),
+        (Kind::Price, _) => Money::price(value).err().map(|e| e.to_string()),
+        (Kind::Amount, _) => Money::from_json(value).err().map(|e| e.to_string()),
         (_, Value::String(s)) => check_text(kind, s),
         (_, _) => Some("must be a string".to_owned()),
     };
     if let Some(problem) = problem {
-        problems.insert(path.to_owned(), problem);
+        problems.add(path.to_owned(), problem);
     }
 }
 
 /// Checks text (a string value, or a query parameter).
 pub fn check_text(kind: &Kind, s: &str) -> Option<String> {
+    let money = |checked: Result<Money, MoneyError>| checked.err().map(|e| e.to_string());
     let ok = match kind {
+        Kind::Price => return money(Money::parse(s).and_then(Money::as_price)),
+        Kind::Amount => return money(Money::parse(s)),
         Kind::Text { min, max } => (*min..=*max).contains(&s.trim().chars().count()),
         Kind::Email => {
             s.split_once('@')
@@ -175,12 +165,6 @@ pub fn check_text(kind: &Kind, s: &str) -> Option<String> {
         Kind::Url => s.starts_with("https://") || s.starts_with("http://"),
         Kind::OneOf(options) => options.contains(&s),
         Kind::Integer { min, max } => s.parse::<i64>().is_ok_and(|i| (*min..=*max).contains(&i)),
-        Kind::Money { min } => {
-            let decimals = s.split_once('.').map_or(0, |(_, d)| d.len());
-            s.parse::<f64>()
-                .is_ok_and(|x| x > *min || (*min == 0.0 && x == 0.0))
-                && decimals <= 2
-        }
         Kind::List { .. } | Kind::Object(_) => false,
     };
     (!ok).then(|| describe(kind))
@@ -195,9 +179,7 @@ fn describe(kind: &Kind) -> String {
         Kind::Url => "must be an http(s) URL".to_owned(),
         Kind::OneOf(options) => format!("must be one of {}", options.join(", ")),
         Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
-        Kind::Money { min } => {
-            format!("must be an amount of at least {min} with at most two decimals")
-        }
+        Kind::Price | Kind::Amount => "must be an amount of money".to_owned(),
         Kind::List { .. } => "must be a list".to_owned(),
         Kind::Object(_) => "must be an object".to_owned(),
     }
@@ -213,9 +195,12 @@ pub fn json_schema(kind: &Kind) -> Value {
         Kind::Url => json!({ "type": "string", "format": "uri", "pattern": "^https?://" }),
         Kind::OneOf(options) => json!({ "type": "string", "enum": options }),
         Kind::Integer { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
-        Kind::Money { min } => {
-            json!({ "type": "number", "exclusiveMinimum": min, "multipleOf": 0.01 })
-        }
+        Kind::Price => json!({
+            "type": "number", "exclusiveMinimum": 0, "maximum": Money::MAX_PRICE, "multipleOf": 0.01,
+        }),
+        Kind::Amount => json!({
+            "type": "number", "minimum": 0, "maximum": Money::MAX, "multipleOf": 0.01,
+        }),
         Kind::List { item, min, max } => {
             json!({ "type": "array", "items": json_schema(item), "minItems": min, "maxItems": max })
         }
@@ -260,10 +245,10 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_by_its_path() {
-        let mut problems = BTreeMap::new();
+        let mut problems = Problems::new();
         let body = json!({ "items": [{ "productId": "x", "quantity": 0 }, { "quantity": 2 }], "coupon": "FREE" });
         check_object(ORDER, &body, "", &mut problems);
-        let fields: Vec<&str> = problems.keys().map(String::as_str).collect();
+        let fields: Vec<&str> = problems.fields().collect();
         assert_eq!(
             fields,
             [
@@ -276,22 +261,35 @@ mod tests {
     }
 
     #[test]
-    fn money_takes_at_most_two_decimals() {
-        let mut problems = BTreeMap::new();
-        check(
-            &Kind::Money { min: 0.0 },
-            &json!(19.99),
-            "price",
-            &mut problems,
+    fn prices_follow_the_services_rule() {
+        let mut problems = Problems::new();
+        check(&Kind::Price, &json!(19.99), "price", &mut problems);
+        check(&Kind::Price, &json!(1e2), "exponent", &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        check(&Kind::Price, &json!(19.999), "decimals", &mut problems);
+        check(&Kind::Price, &json!(0), "zero", &mut problems);
+        check(&Kind::Price, &json!(1_000_000.01), "above", &mut problems);
+        check(&Kind::Price, &json!("19.99"), "text", &mut problems);
+        assert_eq!(
+            problems.get("decimals").unwrap(),
+            "must have at most two decimals"
         );
-        assert!(problems.is_empty());
-        check(
-            &Kind::Money { min: 0.0 },
-            &json!(19.999),
-            "price",
-            &mut problems,
+        assert_eq!(problems.get("zero").unwrap(), "must be greater than 0");
+        assert_eq!(problems.get("above").unwrap(), "must be at most 1000000.00");
+        assert_eq!(problems.get("text").unwrap(), "must be a number");
+    }
+
+    #[test]
+    fn amounts_in_a_query_take_zero_but_not_a_third_decimal() {
+        assert_eq!(check_text(&Kind::Amount, "0"), None);
+        assert_eq!(check_text(&Kind::Amount, "15.5"), None);
+        assert_eq!(
+            check_text(&Kind::Amount, "1.234").as_deref(),
+            Some("must have at most two decimals")
         );
-        check(&Kind::Money { min: 0.0 }, &json!(0), "zero", &mut problems);
-        assert_eq!(problems.len(), 2);
+        assert_eq!(
+            check_text(&Kind::Amount, "-5").as_deref(),
+            Some("must not be negative")
+        );
     }
 }

@@ -70,7 +70,7 @@ const ORDER_LINE: Kind = Kind::Object(&[
 const PRODUCT: &[Field] = &[
     required("name", Kind::Text { min: 1, max: 200 }),
     optional("description", Kind::Text { min: 0, max: 5000 }),
-    required("price", Kind::Money { min: 0.0 }),
+    required("price", Kind::Price),
     required("category", NAME),
     optional(
         "tags",
@@ -209,8 +209,8 @@ pub static ROUTES: &[RouteSpec] = &[
             optional("search", Kind::Text { min: 1, max: 200 }),
             optional("category", NAME),
             optional("tag", TAG),
-            optional("minPrice", Kind::Money { min: 0.0 }),
-            optional("maxPrice", Kind::Money { min: 0.0 }),
+            optional("minPrice", Kind::Amount),
+            optional("maxPrice", Kind::Amount),
             optional(
                 "sort",
                 Kind::OneOf(&["price", "-price", "name", "-createdAt", "relevance"]),

@@ -40,7 +40,7 @@ impl Shelf {
                 return Err(format!("products[{i}].name: must not be empty"));
             }
             let price =
-                Money::from_json(&p.price).map_err(|e| format!("products[{i}].price: {e}"))?;
+                Money::from_number(&p.price).map_err(|e| format!("products[{i}].price: {e}"))?;
             if p.stock.is_some_and(|s| s < 0) {
                 return Err(format!("products[{i}].stock: must not be negative"));
             }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{fields::FieldErrors, money::Cents};
+use shared::{Money, Problems};
 
 /// Longest name, in characters.
 pub const MAX_NAME: usize = 200;
@@ -31,7 +31,7 @@ pub struct ProductDraft {
     /// Up to 5000 characters; empty when omitted.
     pub description: String,
     /// Greater than zero, at most two decimals.
-    pub price: Cents,
+    pub price: Money,
     /// 1..=100 characters, trimmed; filtered on case-insensitively.
     pub category: String,
     /// Up to 20 distinct tags, each 1..=50 characters, trimmed and lowercased.
@@ -46,8 +46,8 @@ pub struct ProductDraft {
 
 impl ProductDraft {
     /// Validates a JSON body, reporting every bad field.
-    pub fn parse(body: &Value) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
+    pub fn parse(body: &Value) -> Result<Self, Problems> {
+        let mut errors = Problems::new();
         let Some(body) = body.as_object() else {
             errors.add("body", "must be a JSON object");
             return Err(errors);
@@ -124,11 +124,10 @@ fn text(
     }
 }
 
-fn price(body: &Map<String, Value>) -> Result<Cents, String> {
+fn price(body: &Map<String, Value>) -> Result<Money, String> {
     match body.get("price") {
         None | Some(Value::Null) => Err("is required".to_owned()),
-        Some(Value::Number(n)) => Cents::price(n),
-        Some(_) => Err("must be a number".to_owned()),
+        Some(value) => Money::price(value).map_err(|e| e.to_string()),
     }
 }
 
@@ -148,7 +147,7 @@ fn count(body: &Map<String, Value>, field: &str, default: Option<i64>) -> Result
     }
 }
 
-fn tags(body: &Map<String, Value>, errors: &mut FieldErrors) -> Option<Vec<String>> {
+fn tags(body: &Map<String, Value>, errors: &mut Problems) -> Option<Vec<String>> {
     let items = match body.get("tags") {
         None | Some(Value::Null) => return Some(Vec::new()),
         Some(Value::Array(items)) => items,
@@ -227,7 +226,7 @@ mod tests {
         })
     }
 
-    fn errors_of(body: Value) -> FieldErrors {
+    fn errors_of(body: Value) -> Problems {
         ProductDraft::parse(&body).expect_err("should be refused")
     }
 
@@ -235,7 +234,7 @@ mod tests {
     fn a_valid_body_is_normalised() {
         let draft = ProductDraft::parse(&valid()).unwrap();
         assert_eq!(draft.name, "Trail Runner");
-        assert_eq!(draft.price.get(), 8999);
+        assert_eq!(draft.price.cents(), 8999);
         assert_eq!(draft.tags, ["running", "outdoor"]);
         assert_eq!(draft.low_stock_threshold, DEFAULT_LOW_STOCK_THRESHOLD);
         assert_eq!(draft.stock, 12);

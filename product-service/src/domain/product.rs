@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use super::draft::ProductDraft;
-use super::money::Cents;
+use shared::Money;
 
 /// Whether `stock` is low: strictly below `threshold`. `product.stock_low` goes out when this
 /// becomes true, once, until the stock is back at or above the threshold.
@@ -35,7 +35,7 @@ struct View<'a> {
     id: String,
     name: &'a str,
     description: &'a str,
-    price: Cents,
+    price: Money,
     category: &'a str,
     tags: &'a [String],
     image_url: Option<&'a str>,

@@ -12,7 +12,9 @@
 //!
 //! Unknown parameters are ignored. Ties in every order are broken by id, so paging is stable.
 
-use super::{fields::FieldErrors, money::Cents, search::Search};
+use shared::{Money, Problems};
+
+use super::search::Search;
 
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: u64 = 20;
@@ -59,9 +61,9 @@ pub struct ListQuery {
     /// The tag, lowercased.
     pub tag: Option<String>,
     /// Lowest price, inclusive.
-    pub min_price: Option<Cents>,
+    pub min_price: Option<Money>,
     /// Highest price, inclusive.
-    pub max_price: Option<Cents>,
+    pub max_price: Option<Money>,
     /// The order.
     pub sort: Sort,
     /// 1-based page number.
@@ -73,7 +75,7 @@ pub struct ListQuery {
 impl ListQuery {
     /// Validates the query-string pairs, reporting every bad parameter. When a parameter is
     /// repeated, the last one counts.
-    pub fn parse(pairs: &[(String, String)]) -> Result<Self, FieldErrors> {
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, Problems> {
         let get = |name: &str| {
             pairs
                 .iter()
@@ -82,12 +84,12 @@ impl ListQuery {
                 .map(|(_, v)| v.trim())
                 .filter(|v| !v.is_empty())
         };
-        let mut errors = FieldErrors::new();
+        let mut errors = Problems::new();
         let search = get("search").and_then(|s| errors.check("search", Search::parse(s)));
         let category = get("category").map(str::to_lowercase);
         let tag = get("tag").map(str::to_lowercase);
-        let min_price = get("minPrice").and_then(|v| errors.check("minPrice", Cents::parse(v)));
-        let max_price = get("maxPrice").and_then(|v| errors.check("maxPrice", Cents::parse(v)));
+        let min_price = get("minPrice").and_then(|v| errors.check("minPrice", Money::parse(v)));
+        let max_price = get("maxPrice").and_then(|v| errors.check("maxPrice", Money::parse(v)));
         if let (Some(min), Some(max)) = (min_price, max_price)
             && min > max
         {
@@ -129,7 +131,7 @@ impl ListQuery {
     /// One canonical text per distinct query, for cache keys: equal queries (whatever their
     /// spelling, order or repeated parameters) give equal keys.
     pub fn canonical(&self) -> String {
-        let price = |p: Option<Cents>| p.map(|c| c.get().to_string()).unwrap_or_default();
+        let price = |p: Option<Money>| p.map(|c| c.cents().to_string()).unwrap_or_default();
         format!(
             "s={}|c={}|t={}|min={}|max={}|o={}|p={}|l={}",
             self.search
@@ -186,7 +188,7 @@ fn whole(raw: &str, min: u64, max: u64) -> Result<u64, String> {
 mod tests {
     use super::*;
 
-    fn parse(query: &[(&str, &str)]) -> Result<ListQuery, FieldErrors> {
+    fn parse(query: &[(&str, &str)]) -> Result<ListQuery, Problems> {
         let pairs: Vec<(String, String)> = query
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -4,11 +4,10 @@
 use bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::{Collection, Database};
 use serde::Deserialize;
-use shared::{ApiError, events::keys, outbox};
+use shared::{ApiError, Money, events::keys, outbox};
 
 use crate::{
     domain::{
-        money::Cents,
         product::{Product, ProductDraft, is_low},
         stock::StockLow,
     },
@@ -46,7 +45,7 @@ impl From<Stored> for Product {
             fields: ProductDraft {
                 name: s.name,
                 description: s.description,
-                price: Cents::from_stored(s.price_cents),
+                price: Money::from_cents(s.price_cents),
                 category: s.category,
                 tags: s.tags,
                 image_url: s.image_url,
@@ -75,7 +74,7 @@ fn fields(draft: &ProductDraft) -> Document {
         "name": &draft.name,
         "nameKey": draft.name.to_lowercase(),
         "description": &draft.description,
-        "priceCents": draft.price.get(),
+        "priceCents": draft.price.cents(),
         "category": &draft.category,
         "categoryKey": draft.category.to_lowercase(),
         "tags": &draft.tags,

@@ -126,10 +126,10 @@ fn filter(query: &ListQuery) -> Document {
     }
     let mut price = Document::new();
     if let Some(min) = query.min_price {
-        price.insert("$gte", min.get());
+        price.insert("$gte", min.cents());
     }
     if let Some(max) = query.max_price {
-        price.insert("$lte", max.get());
+        price.insert("$lte", max.cents());
     }
     if !price.is_empty() {
         filter.insert("priceCents", price);
