@@ -13,19 +13,23 @@
 //! - `events/`: payloads, and the stock saga's consumer.
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
+//! - `deadline`: the saga's deadline, which rejects orders left `PENDING` too long.
+//! - `poller`: the supervised loop both schedules run.
 //! - `seed`: `order-service seed`, the demo orders with their history, written straight into
 //!   this service's database (historical orders cannot come through the API).
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
-//! consumers, the outbox relay and the fulfilment poller, and serves.
+//! consumers, the outbox relay, the fulfilment and deadline pollers, and serves.
 
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod events;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod live;
+pub mod poller;
 pub mod routes;
 pub mod seed;
 pub mod state;
@@ -102,6 +106,8 @@ pub async fn run_with_hub(
             let (_, poller) = fulfilment::spawn(orders.clone(), background.clone());
             infra.health.watch(poller);
         }
+        let (_, deadline) = deadline::spawn(orders.clone(), config.saga, background.clone());
+        infra.health.watch(deadline);
         let redis = infra
             .redis
             .clone()

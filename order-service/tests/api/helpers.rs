@@ -7,7 +7,7 @@ use std::time::Duration;
 use bson::oid::ObjectId;
 use order_service::{
     Config, DEFAULTS,
-    config::{FulfilmentConfig, StreamConfig},
+    config::{FulfilmentConfig, SagaConfig, StreamConfig},
     live::Hub,
 };
 use shared::{
@@ -39,6 +39,11 @@ pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Confi
             enabled: true,
             min_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(60),
+            poll: Duration::from_millis(20),
+        },
+        // Far beyond any test's wait, except where a test shortens it.
+        saga: SagaConfig {
+            timeout: Duration::from_secs(300),
             poll: Duration::from_millis(20),
         },
         idempotency_ttl: Duration::from_secs(600),
@@ -87,6 +92,9 @@ pub struct Options {
     pub fulfilment: bool,
     /// Whether the real customer-service runs too (for default shipping addresses).
     pub customers: bool,
+    /// Whether product-service hears of orders (`false`: it answers prices and stock on
+    /// another exchange, so `order.created` waits unheard in its queue).
+    pub products_hear_orders: bool,
     /// Changes to order-service's settings.
     pub adjust: Box<dyn FnOnce(&mut Config) + Send>,
 }
@@ -96,6 +104,7 @@ impl Default for Options {
         Self {
             fulfilment: true,
             customers: false,
+            products_hear_orders: true,
             adjust: Box::new(|_| {}),
         }
     }
@@ -117,7 +126,11 @@ pub async fn spawn_without_fulfilment() -> TestApp {
 
 pub async fn spawn_with(options: Options) -> TestApp {
     let names = TestNames::new();
-    let products = spawn_products(&names).await;
+    let products = if options.products_hear_orders {
+        spawn_products(&names).await
+    } else {
+        spawn_products_on(&names, &format!("{}.elsewhere", names.exchange)).await
+    };
     let customers = if options.customers {
         Some(spawn_customers(&names).await)
     } else {
@@ -151,8 +164,18 @@ pub async fn database(config: &Config) -> mongodb::Database {
     shared::store::mongo(mongo, "test").await.expect("database")
 }
 
-async fn spawn_products(names: &TestNames) -> Spawned {
-    let service = service_config(product_service::DEFAULTS, names);
+/// product-service on the test's database and exchange.
+pub async fn spawn_products(names: &TestNames) -> Spawned {
+    spawn_products_on(names, &names.exchange).await
+}
+
+/// product-service on the test's database but the events exchange `exchange`: with another
+/// exchange than order-service's it answers prices and stock but never hears of an order.
+pub async fn spawn_products_on(names: &TestNames, exchange: &str) -> Spawned {
+    let mut service = service_config(product_service::DEFAULTS, names);
+    if let Some(bus) = service.broker.as_mut() {
+        exchange.clone_into(&mut bus.exchange);
+    }
     let config = product_service::Config {
         service: service.clone(),
     };

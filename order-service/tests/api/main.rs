@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod binary;
+mod deadline;
 mod demo;
 mod fulfilment;
 mod fulfilment_faults;
@@ -40,7 +41,14 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         .collect();
     assert_eq!(
         deps,
-        ["fulfilment", "mongodb", "outbox-relay", "rabbitmq", "redis"]
+        [
+            "fulfilment",
+            "mongodb",
+            "outbox-relay",
+            "rabbitmq",
+            "redis",
+            "saga-deadline"
+        ]
     );
 
     let (status, body) = app.get("/no/such/route").await;

@@ -1,0 +1,147 @@
+//! The saga's deadline with the real product-service: an order whose `order.created` is never
+//! heard ends `REJECTED` with `SAGA_TIMEOUT`, and a reservation made after that is given back,
+//! once, whatever is redelivered.
+
+use std::time::Duration;
+
+use bson::{doc, oid::ObjectId};
+use serde_json::json;
+use shared::{
+    events::{Envelope, keys},
+    testing::eventually,
+};
+
+use crate::{
+    helpers::{Options, TestApp, WAIT, spawn_products, spawn_with},
+    saga::consumed,
+};
+
+/// Short enough for a test, long enough that the order is read `PENDING` first.
+const DEADLINE: Duration = Duration::from_millis(300);
+
+/// order-service with a short saga deadline, and a product-service that answers prices and
+/// stock but never hears of an order.
+async fn spawn_unheard() -> TestApp {
+    spawn_with(Options {
+        fulfilment: false,
+        products_hear_orders: false,
+        adjust: Box::new(|config| config.saga.timeout = DEADLINE),
+        ..Options::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_order_whose_creation_is_never_heard_ends_rejected_for_saga_timeout() {
+    let t = spawn_unheard().await;
+    let lamp = t.product("Lamp", 10.0, 5).await;
+    let buyer = t.customer();
+
+    let placed = t.place_ok(&buyer, &[(&lamp, 2)]).await;
+    let id = placed["id"].as_str().unwrap();
+    let rejected = t.wait_for_status(id, "REJECTED").await;
+
+    assert_eq!(placed["status"], "PENDING");
+    let reason = rejected["rejectionReason"].as_str().unwrap();
+    assert!(reason.starts_with("SAGA_TIMEOUT"), "{rejected}");
+    let history: Vec<&str> = rejected["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["PENDING", "REJECTED"]);
+    assert_eq!(rejected["version"], 1);
+    assert_eq!(t.stock_of(&lamp).await, 5);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_reservation_made_after_the_deadline_is_given_back_once_even_when_redelivered() {
+    let t = spawn_unheard().await;
+    let lamp = t.product("Lamp", 10.0, 5).await;
+    let buyer = t.customer();
+    let id = t.place_id(&buyer, &[(&lamp, 2)]).await;
+    t.wait_for_status(&id, "REJECTED").await;
+
+    // product-service starts hearing orders only now: `order.created` reserves late, then
+    // `order.expired` gives it back; both wait in its queue in that order.
+    let listening = spawn_products(&t.names).await;
+    let created_again = Envelope::new(
+        keys::ORDER_CREATED,
+        "order-service",
+        "test",
+        json!({ "orderId": id, "customerId": buyer.id,
+                "items": [{ "productId": lamp, "quantity": 2 }] }),
+    );
+    let expired_again = Envelope::new(
+        keys::ORDER_EXPIRED,
+        "order-service",
+        "test",
+        json!({ "orderId": id, "customerId": buyer.id, "items": [], "reason": "SAGA_TIMEOUT" }),
+    );
+    let reserved_again = Envelope::new(
+        keys::STOCK_RESERVED,
+        "product-service",
+        "test",
+        json!({ "orderId": id, "items": [] }),
+    );
+    let orders_queue = t.bus.queue_name("product.orders");
+    eventually("the late reservation and its release", WAIT, || async {
+        let metrics = listening.get_text("/metrics").await;
+        (consumed(&metrics, &orders_queue).await >= 2).then_some(())
+    })
+    .await;
+    t.bus.wait_connected(WAIT).await;
+    for event in [&created_again, &expired_again, &reserved_again] {
+        t.bus.publish(event).await.expect("publish a redelivery");
+    }
+
+    eventually(
+        "product-service to consume the redeliveries",
+        WAIT,
+        || async {
+            let metrics = listening.get_text("/metrics").await;
+            (consumed(&metrics, &orders_queue).await >= 4).then_some(())
+        },
+    )
+    .await;
+    let stock_queue = t.bus.queue_name("order.stock");
+    // The late stock.reserved, stock.released, and the redelivered stock.reserved.
+    eventually(
+        "order-service to consume every stock answer",
+        WAIT,
+        || async {
+            let metrics = t.orders.app.get_text("/metrics").await;
+            (consumed(&metrics, &stock_queue).await >= 3).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(t.stock_of(&lamp).await, 5);
+    let reservation =
+        t.db.client()
+            .database(&t.names.database)
+            .collection::<bson::Document>("reservations")
+            .find_one(doc! { "_id": &id })
+            .await
+            .unwrap()
+            .expect("a reservation");
+    assert_eq!(reservation.get_str("status").unwrap(), "released");
+    assert!(
+        !reservation.get_array("lines").unwrap().is_empty(),
+        "the stock was reserved after the deadline, not refused unseen: {reservation}"
+    );
+    let (_, order) = t.order(&id, &buyer.bearer).await;
+    assert_eq!(order["data"]["status"], "REJECTED");
+    assert_eq!(order["data"]["version"], 1);
+    let oid = ObjectId::parse_str(&id).unwrap();
+    let stored =
+        t.db.collection::<bson::Document>("orders")
+            .find_one(doc! { "_id": oid })
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(stored.contains_key("stockReleasedAt"), "{stored}");
+    listening.stop_and_clean().await;
+    t.stop().await;
+}
