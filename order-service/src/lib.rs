@@ -39,7 +39,7 @@ pub mod upstream;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::{outbox::Relay, server::StartError};
+use shared::{health::Readiness, outbox::Relay, server::StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -86,7 +86,12 @@ pub async fn run_with_hub(
     shared::server::run_service(&service, listener, cancel, move |infra| {
         let db = infra.db().clone();
         let bus = infra.bus().clone();
-        tokio::spawn(ensure_indexes(db.clone(), background.clone()));
+        let indexes = infra.health.gate("indexes");
+        tokio::spawn(ensure_indexes(
+            db.clone(),
+            indexes.clone(),
+            background.clone(),
+        ));
         let relay = Relay::new(
             db.clone(),
             &[store::orders::COLLECTION],
@@ -114,6 +119,7 @@ pub async fn run_with_hub(
             .expect("order-service is configured with Redis");
         app(AppState {
             idempotency: Idempotency::new(redis, config.idempotency_ttl),
+            indexes,
             infra,
             config,
             orders,
@@ -125,12 +131,17 @@ pub async fn run_with_hub(
     .await
 }
 
-/// Creates the indexes, retrying while the database is down.
-async fn ensure_indexes(db: mongodb::Database, cancel: CancellationToken) {
+/// Creates the indexes, retrying while the database is down (or refuses them), and then
+/// marks `ready`: `/health` says `pending` and `POST /orders` answers 503 until then.
+async fn ensure_indexes(db: mongodb::Database, ready: Readiness, cancel: CancellationToken) {
     let mut backoff = Duration::from_millis(200);
     loop {
         match store::ensure_indexes(&db).await {
-            Ok(()) => return,
+            Ok(()) => {
+                ready.set_ready();
+                tracing::info!("indexes in place; placing orders");
+                return;
+            }
             Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
         }
         tokio::select! {

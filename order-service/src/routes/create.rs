@@ -28,6 +28,8 @@ pub async fn create(
     headers: HeaderMap,
     AppJson(body): AppJson<Value>,
 ) -> Result<Response, ApiError> {
+    // Before the unique request-key index exists a retry could store a second order.
+    state.indexes.require()?;
     let new = NewOrder::parse(&body).map_err(Problems::into_error)?;
     let key = match headers.get(idempotency::HEADER) {
         None => None,

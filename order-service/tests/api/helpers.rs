@@ -62,6 +62,13 @@ pub struct Replica {
 
 /// Starts an order-service replica with `config` and waits until it is healthy.
 pub async fn spawn_replica(config: Config) -> Replica {
+    let replica = start_replica(config).await;
+    replica.app.wait_healthy(WAIT).await;
+    replica
+}
+
+/// Starts an order-service replica with `config` without waiting for anything.
+pub async fn start_replica(config: Config) -> Replica {
     shared::telemetry::init("order-service");
     let hub = Hub::new(config.streams.buffer);
     let running = hub.clone();
@@ -70,7 +77,6 @@ pub async fn spawn_replica(config: Config) -> Replica {
         order_service::run_with_hub(config, listener, cancel, running)
     })
     .await;
-    app.wait_healthy(WAIT).await;
     Replica { app, hub }
 }
 
@@ -97,6 +103,10 @@ pub struct Options {
     pub products_hear_orders: bool,
     /// Changes to order-service's settings.
     pub adjust: Box<dyn FnOnce(&mut Config) + Send>,
+    /// The test's names, when it prepared something under them before the start.
+    pub names: Option<TestNames>,
+    /// Whether to wait until order-service is healthy (`false`: it may still be starting).
+    pub wait_healthy: bool,
 }
 
 impl Default for Options {
@@ -106,6 +116,8 @@ impl Default for Options {
             customers: false,
             products_hear_orders: true,
             adjust: Box::new(|_| {}),
+            names: None,
+            wait_healthy: true,
         }
     }
 }
@@ -125,7 +137,7 @@ pub async fn spawn_without_fulfilment() -> TestApp {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
-    let names = TestNames::new();
+    let names = options.names.unwrap_or_default();
     let products = if options.products_hear_orders {
         spawn_products(&names).await
     } else {
@@ -143,7 +155,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     config.fulfilment.enabled = options.fulfilment;
     (options.adjust)(&mut config);
     let db = database(&config).await;
-    let orders = spawn_replica(config).await;
+    let orders = if options.wait_healthy {
+        spawn_replica(config).await
+    } else {
+        start_replica(config).await
+    };
     let bus_cancel = CancellationToken::new();
     let bus = Bus::start(bus_config(&names), "order-service-test", bus_cancel.clone());
     TestApp {

@@ -13,6 +13,7 @@ mod helpers;
 mod live;
 mod orders;
 mod outage;
+mod readiness;
 mod replicas;
 mod request_ids;
 mod requests;
@@ -43,6 +44,7 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         deps,
         [
             "fulfilment",
+            "indexes",
             "mongodb",
             "outbox-relay",
             "rabbitmq",
