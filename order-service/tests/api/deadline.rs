@@ -2,17 +2,18 @@
 //! heard ends `REJECTED` with `SAGA_TIMEOUT`, and a reservation made after that is given back,
 //! once, whatever is redelivered.
 
-use std::time::Duration;
+use std::{collections::HashSet, time::Duration};
 
 use bson::{doc, oid::ObjectId};
 use serde_json::json;
 use shared::{
     events::{Envelope, keys},
-    testing::eventually,
+    testing::{eventually, take_one},
 };
 
 use crate::{
     helpers::{Options, TestApp, WAIT, spawn_products, spawn_with},
+    replicas::second_replica,
     saga::consumed,
 };
 
@@ -53,6 +54,59 @@ async fn an_order_whose_creation_is_never_heard_ends_rejected_for_saga_timeout()
     assert_eq!(history, ["PENDING", "REJECTED"]);
     assert_eq!(rejected["version"], 1);
     assert_eq!(t.stock_of(&lamp).await, 5);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn two_replicas_reject_each_order_past_its_deadline_once() {
+    let t = spawn_unheard().await;
+    let b = second_replica(&t, false).await;
+    let lamp = t.product("Lamp", 10.0, 100).await;
+    let buyer = t.customer();
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        ids.push(t.place_id(&buyer, &[(&lamp, 1)]).await);
+    }
+
+    let mut rejected = Vec::new();
+    for id in &ids {
+        rejected.push(t.wait_for_status(id, "REJECTED").await);
+    }
+
+    // Every change's events are published once the orders' outboxes are empty; what waits,
+    // unheard, in product-service's queue is then every event there will be.
+    eventually("every event to leave the outbox", WAIT, || async {
+        let pending =
+            t.db.collection::<bson::Document>("orders")
+                .count_documents(doc! { "outboxCount": { "$gt": 0 } })
+                .await
+                .ok()?;
+        (pending == 0).then_some(())
+    })
+    .await;
+    let queue = t.bus.queue_name("product.orders");
+    let mut expired = std::collections::HashMap::<String, HashSet<uuid::Uuid>>::new();
+    while let Some(event) = take_one(&t.bus, &queue).await {
+        if event.kind == keys::ORDER_EXPIRED {
+            let order = event.data["orderId"].as_str().unwrap().to_owned();
+            // Two relays may publish one event twice: what counts is distinct events.
+            expired.entry(order).or_default().insert(event.id);
+        }
+    }
+
+    assert_eq!(expired.len(), ids.len(), "{expired:?}");
+    assert!(expired.values().all(|e| e.len() == 1), "{expired:?}");
+    for order in rejected {
+        let history: Vec<&str> = order["statusHistory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(history, ["PENDING", "REJECTED"], "{order}");
+        assert_eq!(order["version"], 1);
+    }
+    b.app.stop_and_clean().await;
     t.stop().await;
 }
 
