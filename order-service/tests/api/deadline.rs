@@ -23,13 +23,17 @@ const DEADLINE: Duration = Duration::from_millis(300);
 /// order-service with a short saga deadline, and a product-service that answers prices and
 /// stock but never hears of an order.
 async fn spawn_unheard() -> TestApp {
-    spawn_with(Options {
+    spawn_with(unheard()).await
+}
+
+/// The options of [`spawn_unheard`].
+fn unheard() -> Options {
+    Options {
         fulfilment: false,
         products_hear_orders: false,
         adjust: Box::new(|config| config.saga.timeout = DEADLINE),
         ..Options::default()
-    })
-    .await
+    }
 }
 
 #[tokio::test]
@@ -54,6 +58,50 @@ async fn an_order_whose_creation_is_never_heard_ends_rejected_for_saga_timeout()
     assert_eq!(history, ["PENDING", "REJECTED"]);
     assert_eq!(rejected["version"], 1);
     assert_eq!(t.stock_of(&lamp).await, 5);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_pending_order_stored_before_deadlines_existed_gets_one_and_ends_rejected() {
+    use order_service::{
+        domain::{Address, Money, Order},
+        store::orders,
+    };
+    let names = shared::testing::TestNames::new();
+    let db = crate::helpers::database(&crate::helpers::order_config(
+        &names,
+        crate::helpers::NOWHERE,
+        crate::helpers::NOWHERE,
+    ))
+    .await;
+    let id = ObjectId::new();
+    let address = Address {
+        street: "1 Main St".to_owned(),
+        city: "Springfield".to_owned(),
+        zip_code: "12345".to_owned(),
+        country: "US".to_owned(),
+    };
+    let old = Order::placed(
+        id,
+        ObjectId::new().to_hex(),
+        vec![],
+        Money::from_cents(0),
+        address,
+        format!("order:{}", id.to_hex()),
+        bson::DateTime::now().to_chrono(),
+    );
+    assert_eq!(old.next_due_at_ms, None);
+    orders::insert(&db, &old, &[]).await.unwrap();
+
+    let t = spawn_with(Options {
+        names: Some(names),
+        ..unheard()
+    })
+    .await;
+    let rejected = t.wait_for_status(&id.to_hex(), "REJECTED").await;
+
+    let reason = rejected["rejectionReason"].as_str().unwrap();
+    assert!(reason.starts_with("SAGA_TIMEOUT"), "{rejected}");
     t.stop().await;
 }
 
