@@ -41,10 +41,11 @@ pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Confi
             max_delay: Duration::from_millis(60),
             poll: Duration::from_millis(20),
         },
-        // Far beyond any test's wait, except where a test shortens it.
+        // Far beyond any test's wait, except where a test shortens it; polled gently, since
+        // every test runs this poller and most never need it.
         saga: SagaConfig {
             timeout: Duration::from_secs(300),
-            poll: Duration::from_millis(20),
+            poll: Duration::from_millis(100),
         },
         idempotency_ttl: Duration::from_secs(600),
         streams: StreamConfig {
