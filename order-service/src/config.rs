@@ -1,5 +1,5 @@
 //! Configuration of order-service: the shared settings, where product- and customer-service
-//! live, the fulfilment schedule, idempotency and live streams.
+//! live, the fulfilment schedule, the saga's deadline, idempotency and live streams.
 //!
 //! | variable | default | meaning |
 //! | --- | --- | --- |
@@ -9,6 +9,8 @@
 //! | `FULFILMENT_MIN_DELAY_MS` | `3000` | shortest wait between two fulfilment steps |
 //! | `FULFILMENT_MAX_DELAY_MS` | `7000` | longest wait between two fulfilment steps |
 //! | `FULFILMENT_POLL_MS` | `500` | how often due orders are looked for |
+//! | `SAGA_TIMEOUT_MS` | `300000` | a `PENDING` order with no stock answer by then ends `REJECTED` (`SAGA_TIMEOUT`) |
+//! | `SAGA_POLL_MS` | `1000` | how often orders past their saga deadline are looked for |
 //! | `IDEMPOTENCY_TTL_SECS` | `86400` | how long an `Idempotency-Key` replays its answer |
 //! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of idle SSE and WebSocket streams |
 //! | `STREAM_BUFFER` | `64` | events buffered per live client before it is dropped as too slow |
@@ -40,6 +42,8 @@ pub struct Config {
     pub customer_service_url: String,
     /// The fulfilment schedule.
     pub fulfilment: FulfilmentConfig,
+    /// The stock saga's deadline.
+    pub saga: SagaConfig,
     /// How long an idempotency key is remembered.
     pub idempotency_ttl: Duration,
     /// Live streams (SSE and WebSocket).
@@ -73,6 +77,15 @@ impl FulfilmentConfig {
     }
 }
 
+/// How long a `PENDING` order waits for product-service's answer before it is rejected.
+#[derive(Debug, Clone, Copy)]
+pub struct SagaConfig {
+    /// From placement to the deadline.
+    pub timeout: Duration,
+    /// How often orders past their deadline are looked for.
+    pub poll: Duration,
+}
+
 /// Live stream settings.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamConfig {
@@ -97,6 +110,16 @@ impl Config {
                 reason: "must not be below FULFILMENT_MIN_DELAY_MS".to_owned(),
             });
         }
+        let saga = SagaConfig {
+            timeout: Duration::from_millis(env.parse("SAGA_TIMEOUT_MS", 300_000u64)?),
+            poll: Duration::from_millis(env.parse("SAGA_POLL_MS", 1000u64)?.max(1)),
+        };
+        if saga.timeout.is_zero() {
+            return Err(ConfigError {
+                name: "SAGA_TIMEOUT_MS".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
         let buffer: usize = env.parse("STREAM_BUFFER", 64usize)?;
         if buffer == 0 {
             return Err(ConfigError {
@@ -109,6 +132,7 @@ impl Config {
             product_service_url: base_url(env, "PRODUCT_SERVICE_URL", "http://127.0.0.1:5002"),
             customer_service_url: base_url(env, "CUSTOMER_SERVICE_URL", "http://127.0.0.1:5003"),
             fulfilment,
+            saga,
             idempotency_ttl: Duration::from_secs(
                 env.parse("IDEMPOTENCY_TTL_SECS", 86_400u64)?.max(1),
             ),
@@ -136,6 +160,7 @@ mod tests {
         assert!(cfg.fulfilment.enabled);
         assert_eq!(cfg.fulfilment.min_delay, Duration::from_secs(3));
         assert_eq!(cfg.fulfilment.max_delay, Duration::from_secs(7));
+        assert_eq!(cfg.saga.timeout, Duration::from_secs(300));
         assert_eq!(cfg.idempotency_ttl, Duration::from_secs(86_400));
         assert_eq!(cfg.streams.heartbeat, Duration::from_secs(15));
         assert_eq!(cfg.streams.buffer, 64);

@@ -1,7 +1,8 @@
 //! What order-service publishes and consumes (DESIGN.md, "Events").
 //!
 //! Published, always through the outbox in the same write as the change: `order.created`,
-//! `order.status_changed` (`{orderId, oldStatus, newStatus, at, order}`) and `order.cancelled`.
+//! `order.status_changed` (`{orderId, oldStatus, newStatus, at, order}`), `order.cancelled`
+//! and `order.expired` (the saga's deadline passed; same payload as `order.cancelled`).
 //! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), the
 //! catalog queue `ORDER_CATALOG` (acknowledged only: prices are read from product-service at
 //! order time), and `order.status_changed` on a per-replica queue for live fan-out
@@ -69,6 +70,17 @@ pub fn cancelled(order: &Order, correlation_id: &str) -> Result<Envelope, serde_
         OrderCancelled::of(order),
     )
     .to_value()
+}
+
+/// `order.expired` for an order rejected at the saga's deadline: product-service gives back
+/// whatever it holds for it, now or when its `order.created` arrives late. The payload is
+/// `order.cancelled`'s, with the rejection reason.
+pub fn expired(order: &Order, correlation_id: &str) -> Result<Envelope, serde_json::Error> {
+    let data = OrderCancelled {
+        reason: order.rejection_reason.clone(),
+        ..OrderCancelled::of(order)
+    };
+    Envelope::new(keys::ORDER_EXPIRED, DEFAULTS.name, correlation_id, data).to_value()
 }
 
 /// Starts the saga consumer and the catalog consumer on their durable queues.

@@ -21,34 +21,14 @@ use crate::{
 /// Orders advanced per poll at most.
 const BATCH: i64 = 100;
 
-/// How long a poll may take before the poller counts as stalled in `/health`.
-const POLL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Runs the poller under a supervisor until `cancel`; `/health` watches the heartbeat it
 /// returns.
 pub fn spawn(orders_: Orders, cancel: CancellationToken) -> (JoinHandle<()>, Heartbeat) {
-    let heartbeat = Heartbeat::new("fulfilment", POLL_DEADLINE + orders_.fulfilment.poll);
-    let beat = heartbeat.clone();
-    let stop = cancel.clone();
-    let task = shared::supervise::spawn("fulfilment", cancel, move || {
-        let (orders_, beat, cancel) = (orders_.clone(), beat.clone(), stop.clone());
-        async move {
-            let poll = orders_.fulfilment.poll;
-            loop {
-                match tick(&orders_).await {
-                    Ok(0) => {}
-                    Ok(advanced) => tracing::debug!(advanced, "fulfilment advanced orders"),
-                    Err(e) => tracing::warn!(error = %e, "fulfilment poll failed; retrying"),
-                }
-                beat.beat();
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    () = tokio::time::sleep(poll) => {}
-                }
-            }
-        }
-    });
-    (task, heartbeat)
+    let poll = orders_.fulfilment.poll;
+    crate::poller::spawn("fulfilment", poll, cancel, move || {
+        let orders_ = orders_.clone();
+        async move { tick(&orders_).await }
+    })
 }
 
 /// The step due for `order` at `now_ms`, if any.
@@ -69,7 +49,13 @@ pub fn due_step(order: &Order, now_ms: i64) -> Option<Change> {
 /// One poll: advances every order due now; returns how many this replica advanced.
 pub async fn tick(orders_: &Orders) -> Result<usize, shared::ApiError> {
     let now_ms = Utc::now().timestamp_millis();
-    let due = orders::due(&orders_.db, now_ms, BATCH).await?;
+    let due = orders::due(
+        &orders_.db,
+        &[Status::Processing, Status::Shipped],
+        now_ms,
+        BATCH,
+    )
+    .await?;
     let mut advanced = 0;
     for id in due {
         let correlation_id = format!("fulfilment-{}", uuid::Uuid::now_v7());

@@ -13,19 +13,23 @@
 //! - `events/`: payloads, and the stock saga's consumer.
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
+//! - `deadline`: the saga's deadline, which rejects orders left `PENDING` too long.
+//! - `poller`: the supervised loop both schedules run.
 //! - `seed`: `order-service seed`, the demo orders with their history, written straight into
 //!   this service's database (historical orders cannot come through the API).
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
-//! consumers, the outbox relay and the fulfilment poller, and serves.
+//! consumers, the outbox relay, the fulfilment and deadline pollers, and serves.
 
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod events;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod live;
+pub mod poller;
 pub mod routes;
 pub mod seed;
 pub mod state;
@@ -35,7 +39,7 @@ pub mod upstream;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::{outbox::Relay, server::StartError};
+use shared::{health::Readiness, outbox::Relay, server::StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -82,7 +86,12 @@ pub async fn run_with_hub(
     shared::server::run_service(&service, listener, cancel, move |infra| {
         let db = infra.db().clone();
         let bus = infra.bus().clone();
-        tokio::spawn(ensure_indexes(db.clone(), background.clone()));
+        let indexes = infra.health.gate("indexes");
+        tokio::spawn(ensure_indexes(
+            db.clone(),
+            indexes.clone(),
+            background.clone(),
+        ));
         let relay = Relay::new(
             db.clone(),
             &[store::orders::COLLECTION],
@@ -102,12 +111,15 @@ pub async fn run_with_hub(
             let (_, poller) = fulfilment::spawn(orders.clone(), background.clone());
             infra.health.watch(poller);
         }
+        let (_, deadline) = deadline::spawn(orders.clone(), config.saga, background.clone());
+        infra.health.watch(deadline);
         let redis = infra
             .redis
             .clone()
             .expect("order-service is configured with Redis");
         app(AppState {
             idempotency: Idempotency::new(redis, config.idempotency_ttl),
+            indexes,
             infra,
             config,
             orders,
@@ -119,12 +131,17 @@ pub async fn run_with_hub(
     .await
 }
 
-/// Creates the indexes, retrying while the database is down.
-async fn ensure_indexes(db: mongodb::Database, cancel: CancellationToken) {
+/// Creates the indexes, retrying while the database is down (or refuses them), and then
+/// marks `ready`: `/health` says `pending` and `POST /orders` answers 503 until then.
+async fn ensure_indexes(db: mongodb::Database, ready: Readiness, cancel: CancellationToken) {
     let mut backoff = Duration::from_millis(200);
     loop {
         match store::ensure_indexes(&db).await {
-            Ok(()) => return,
+            Ok(()) => {
+                ready.set_ready();
+                tracing::info!("indexes in place; placing orders");
+                return;
+            }
             Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
         }
         tokio::select! {

@@ -1,7 +1,7 @@
 //! Status changes, wherever they come from (the stock saga, a cancel, an admin, the
 //! fulfilment schedule): read the order, apply the change in memory, and write it guarded by
 //! the previous status and version together with `order.status_changed` (and
-//! `order.cancelled`) in one write. A lost race re-reads and decides again, so a redelivered
+//! `order.cancelled`, or `order.expired` for a saga past its deadline) in one write. A lost race re-reads and decides again, so a redelivered
 //! event or a second replica changes nothing.
 
 use bson::{Document, oid::ObjectId};
@@ -103,6 +103,9 @@ impl Orders {
             ];
             if after.status == Status::Cancelled {
                 staged.push(events::cancelled(&after, correlation_id).map_err(ApiError::internal)?);
+            }
+            if change == Change::Expire {
+                staged.push(events::expired(&after, correlation_id).map_err(ApiError::internal)?);
             }
             if orders::replace_if_unchanged(&self.db, &before, &after, &staged, extra.clone())
                 .await?

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use shared::{auth::Verifier, server::Infra};
+use shared::{auth::Verifier, health::Readiness, server::Infra};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -23,6 +23,9 @@ pub struct AppState {
     pub upstream: Upstream,
     /// `Idempotency-Key` records.
     pub idempotency: Idempotency,
+    /// Set once the indexes exist: until then no order is placed, since only the unique
+    /// request-key index makes an `Idempotency-Key` hold when its Redis record is gone.
+    pub indexes: Readiness,
     /// This replica's live subscribers.
     pub hub: Hub,
     /// Fires at shutdown; live streams end with it.

@@ -9,7 +9,7 @@
 //!   (`{orderId, lines: [{productId, requested, available, reason}]}`), staged on the order's
 //!   reservation.
 //!
-//! Consumed: `order.created` and `order.cancelled`, see [`orders`].
+//! Consumed: `order.created`, `order.cancelled` and `order.expired`, see [`orders`].
 
 pub mod orders;
 

@@ -51,6 +51,9 @@ pub mod keys {
     pub const ORDER_STATUS_CHANGED: &str = "order.status_changed";
     /// An order was cancelled.
     pub const ORDER_CANCELLED: &str = "order.cancelled";
+    /// An order's saga ran past its deadline: the order was rejected, and whatever stock it
+    /// holds now, or comes to hold later, goes back.
+    pub const ORDER_EXPIRED: &str = "order.expired";
     /// An alert went out to subscribers.
     pub const ALERT_SENT: &str = "alert.sent";
     /// The assistant answered a message.

@@ -2,13 +2,24 @@
 //!
 //! The answer is 200 with `status: "ok"` when every dependency is up and `"degraded"` when one
 //! is down: the process is alive and recovers by itself, so orchestrators should not restart it.
+//!
+//! A [`Readiness`] gate is a start-up step a service must finish before it serves what depends
+//! on it (order-service's unique request-key index, without which `Idempotency-Key` does not
+//! hold): it is listed as `pending`, and the service `degraded`, until it is marked ready, and
+//! the routes that depend on it answer 503 meanwhile ([`Readiness::require`]).
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use axum::{Router, extract::State, routing::get};
 use serde::Serialize;
 
-use crate::{error::ok, events::Bus, store::Redis, supervise::Heartbeat};
+use crate::{ApiError, error::ok, events::Bus, store::Redis, supervise::Heartbeat};
 
 /// One dependency to probe.
 #[derive(Clone)]
@@ -40,6 +51,37 @@ impl Probe {
     }
 }
 
+/// A start-up step the service is not ready without; cheap to clone, every clone shares the
+/// flag. Made with [`Health::gate`], so `/health` reports it.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    name: &'static str,
+    ready: Arc<AtomicBool>,
+}
+
+impl Readiness {
+    /// Whether the step has finished.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Marks the step finished, for good.
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// `Ok` once ready; before, a 503 for the request that needs the step.
+    pub fn require(&self) -> Result<(), ApiError> {
+        if self.is_ready() {
+            return Ok(());
+        }
+        Err(ApiError::UpstreamUnavailable(format!(
+            "this service (still starting: {})",
+            self.name
+        )))
+    }
+}
+
 /// What `/health` reports.
 #[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -50,7 +92,8 @@ pub struct HealthReport {
     pub status: String,
     /// Seconds since start.
     pub uptime_seconds: u64,
-    /// Dependency name to `up` or `down`; background task name to `up` or `stalled`.
+    /// Dependency name to `up` or `down`; background task name to `up` or `stalled`;
+    /// start-up step to `up` or `pending`.
     pub dependencies: std::collections::BTreeMap<String, String>,
 }
 
@@ -62,7 +105,9 @@ pub struct Health {
     probes: Vec<Probe>,
     /// Looping background tasks (relays, pollers), added as they start: each is `up` while its
     /// heartbeat is recent and `stalled` otherwise.
-    tasks: std::sync::Arc<std::sync::Mutex<Vec<Heartbeat>>>,
+    tasks: Arc<std::sync::Mutex<Vec<Heartbeat>>>,
+    /// Start-up steps: `pending` (and the service `degraded`) until each is ready.
+    gates: Arc<std::sync::Mutex<Vec<Readiness>>>,
 }
 
 impl Health {
@@ -73,7 +118,20 @@ impl Health {
             started: Instant::now(),
             probes,
             tasks: Default::default(),
+            gates: Default::default(),
         }
+    }
+
+    /// A new start-up step named `name`, reported until it is ready.
+    pub fn gate(&self, name: &'static str) -> Readiness {
+        let gate = Readiness {
+            name,
+            ready: Arc::default(),
+        };
+        if let Ok(mut gates) = self.gates.lock() {
+            gates.push(gate.clone());
+        }
+        gate
     }
 
     /// Reports the task behind `beat` too: `stalled` (and the service `degraded`) once its
@@ -109,6 +167,15 @@ impl Health {
                 if alive { "up" } else { "stalled" }.to_owned(),
             );
         }
+        let gates = self.gates.lock().map(|g| g.clone()).unwrap_or_default();
+        for gate in gates {
+            let ready = gate.is_ready();
+            all_up &= ready;
+            dependencies.insert(
+                gate.name.to_owned(),
+                if ready { "up" } else { "pending" }.to_owned(),
+            );
+        }
         HealthReport {
             service: self.service.to_owned(),
             status: if all_up { "ok" } else { "degraded" }.to_owned(),
@@ -127,4 +194,30 @@ impl Health {
 
 async fn handler(State(health): State<Health>) -> axum::Json<serde_json::Value> {
     ok(health.report().await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_pending_start_up_step_keeps_the_service_degraded_and_its_routes_refused() {
+        let health = Health::new("test-service", vec![]);
+        let indexes = health.gate("indexes");
+
+        let before = health.report().await;
+        let refused = indexes.require().unwrap_err();
+        indexes.set_ready();
+        let after = health.report().await;
+
+        assert_eq!(before.status, "degraded");
+        assert_eq!(before.dependencies["indexes"], "pending");
+        assert_eq!(
+            refused.status(),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(after.status, "ok");
+        assert_eq!(after.dependencies["indexes"], "up");
+        assert!(indexes.require().is_ok());
+    }
 }

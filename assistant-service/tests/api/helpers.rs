@@ -86,6 +86,10 @@ pub async fn spawn_with(options: Options) -> Suite {
             max_delay: Duration::from_millis(60),
             poll: Duration::from_millis(50),
         },
+        saga: order_service::config::SagaConfig {
+            timeout: Duration::from_secs(300),
+            poll: Duration::from_millis(50),
+        },
         idempotency_ttl: Duration::from_secs(600),
         streams: order_service::config::StreamConfig {
             heartbeat: Duration::from_secs(1),

@@ -15,6 +15,9 @@ pub enum Change {
         /// Why.
         reason: String,
     },
+    /// The saga's deadline passed with no stock answer: `PENDING → REJECTED` with
+    /// [`SAGA_TIMEOUT`]; whatever stock the order holds, or comes to hold, goes back.
+    Expire,
     /// `PENDING | PROCESSING → CANCELLED`.
     Cancel {
         /// Why, as given (or who cancelled).
@@ -36,13 +39,17 @@ impl Change {
     pub fn target(&self) -> Status {
         match self {
             Self::Reserve => Status::Processing,
-            Self::Reject { .. } => Status::Rejected,
+            Self::Reject { .. } | Self::Expire => Status::Rejected,
             Self::Cancel { .. } => Status::Cancelled,
             Self::Ship { .. } => Status::Shipped,
             Self::Deliver => Status::Delivered,
         }
     }
 }
+
+/// The rejection reason of an order whose saga ran past its deadline; it starts with the code
+/// `SAGA_TIMEOUT` so that clients can tell it from a refusal of stock.
+pub const SAGA_TIMEOUT: &str = "SAGA_TIMEOUT: the stock was neither reserved nor refused in time";
 
 /// The change does not fit where the order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -77,6 +84,10 @@ pub fn apply(
             next.rejection_reason = Some(reason.clone());
             note = Some(reason.clone());
         }
+        Change::Expire => {
+            next.rejection_reason = Some(SAGA_TIMEOUT.to_owned());
+            note = Some(SAGA_TIMEOUT.to_owned());
+        }
         Change::Cancel { reason } => {
             next.cancellation_reason = Some(reason.clone());
             note = Some(reason.clone());
@@ -110,12 +121,12 @@ pub fn apply(
     Ok(next)
 }
 
-/// When the fulfilment schedule takes the step after `status`, counting `wait` from `from`
-/// (epoch milliseconds); `None` for statuses without a next step (only `PROCESSING` and
-/// `SHIPPED` have one).
+/// When the step after `status` is due, counting `wait` from `from` (epoch milliseconds): for
+/// `PENDING` the saga's deadline, for `PROCESSING` and `SHIPPED` the fulfilment schedule's next
+/// step; `None` for the final statuses.
 pub fn next_due(status: Status, from: DateTime<Utc>, wait: std::time::Duration) -> Option<i64> {
     match status {
-        Status::Processing | Status::Shipped => {
+        Status::Pending | Status::Processing | Status::Shipped => {
             let wait = Duration::from_std(wait).unwrap_or(Duration::zero());
             Some((from + wait).timestamp_millis())
         }
@@ -206,6 +217,21 @@ mod tests {
         );
         assert!(shipped.next_due_at_ms.is_some());
         assert_eq!(delivered.next_due_at_ms, None);
+    }
+
+    #[test]
+    fn an_expired_order_is_rejected_with_the_saga_timeout_and_leaves_the_schedule() {
+        let mut pending = placed();
+        pending.next_due_at_ms = next_due(Status::Pending, Utc::now(), SOON);
+
+        let expired = apply(&pending, &Change::Expire, Utc::now(), SOON).unwrap();
+        let processing = apply(&pending, &Change::Reserve, Utc::now(), SOON).unwrap();
+
+        assert_eq!(expired.status, Status::Rejected);
+        assert_eq!(expired.rejection_reason.as_deref(), Some(SAGA_TIMEOUT));
+        assert!(SAGA_TIMEOUT.starts_with("SAGA_TIMEOUT"));
+        assert_eq!(expired.next_due_at_ms, None);
+        assert!(apply(&processing, &Change::Expire, Utc::now(), SOON).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `POST /orders`: validate the whole body, price every line with product-service (never the
-//! client), compute the total exactly, and store the order `PENDING` with `order.created` in
-//! one insert. An `Idempotency-Key` replays the first answer (see [`crate::idempotency`]).
+//! client), compute the total exactly, and store the order `PENDING` (with the saga's deadline)
+//! and `order.created` in one insert. An `Idempotency-Key` replays the first answer (see [`crate::idempotency`]).
 
 use axum::{
     Json,
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use shared::{ApiError, auth::Caller, extract::AppJson};
 
 use crate::{
-    domain::{Line, NewOrder, Order, Problems, order::total_of},
+    domain::{Line, NewOrder, Order, Problems, Status, order::total_of, transition::next_due},
     events,
     idempotency::{self, Claim},
     state::AppState,
@@ -28,6 +28,8 @@ pub async fn create(
     headers: HeaderMap,
     AppJson(body): AppJson<Value>,
 ) -> Result<Response, ApiError> {
+    // Before the unique request-key index exists a retry could store a second order.
+    state.indexes.require()?;
     let new = NewOrder::parse(&body).map_err(Problems::into_error)?;
     let key = match headers.get(idempotency::HEADER) {
         None => None,
@@ -169,7 +171,7 @@ async fn place(
         Some(key) => format!("{}:{key}", caller.id),
         None => format!("order:{}", id.to_hex()),
     };
-    let order = Order::placed(
+    let mut order = Order::placed(
         id,
         caller.id.clone(),
         lines,
@@ -178,6 +180,8 @@ async fn place(
         request_key.clone(),
         now,
     );
+    // The saga's deadline: without a stock answer by then, `deadline` rejects the order.
+    order.next_due_at_ms = next_due(Status::Pending, now, state.config.saga.timeout);
     let correlation_id = shared::telemetry::request_id(headers);
     let created_event = events::created(&order, &correlation_id).map_err(ApiError::internal)?;
     match orders::insert(state.infra.db(), &order, &[created_event]).await {

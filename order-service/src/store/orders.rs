@@ -21,7 +21,8 @@ fn documents(db: &Database) -> Collection<Document> {
     db.collection(COLLECTION)
 }
 
-/// A unique request key per order, listing by customer, and the fulfilment poller's query.
+/// A unique request key per order, listing by customer, and the pollers' query (fulfilment
+/// and the saga's deadline).
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let unique = IndexOptions::builder().unique(true).build();
     let indexes = [
@@ -163,12 +164,18 @@ fn change_of(after: &Order) -> Result<Document, ApiError> {
     Ok(update)
 }
 
-/// Orders whose next fulfilment step is due at `now_ms`, oldest due first.
-pub async fn due(db: &Database, now_ms: i64, limit: i64) -> Result<Vec<ObjectId>, ApiError> {
+/// Orders in one of `statuses` whose next step is due at `now_ms`, oldest due first.
+pub async fn due(
+    db: &Database,
+    statuses: &[Status],
+    now_ms: i64,
+    limit: i64,
+) -> Result<Vec<ObjectId>, ApiError> {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
     // Ids only: one unreadable order must not stop the others from being advanced.
     let due: Vec<Document> = documents(db)
         .find(doc! {
-            "status": { "$in": [Status::Processing.as_str(), Status::Shipped.as_str()] },
+            "status": { "$in": statuses },
             "nextDueAtMs": { "$lte": now_ms },
         })
         .projection(doc! { "_id": 1 })
@@ -181,6 +188,19 @@ pub async fn due(db: &Database, now_ms: i64, limit: i64) -> Result<Vec<ObjectId>
         .iter()
         .filter_map(|d| d.get_object_id("_id").ok())
         .collect())
+}
+
+/// Gives every `PENDING` order without a saga deadline (placed before deadlines existed) the
+/// deadline `due_ms`; how many it gave one. Guarded by the status, so an order that moved on
+/// meanwhile is left alone.
+pub async fn give_deadlines(db: &Database, due_ms: i64) -> Result<u64, ApiError> {
+    let result = documents(db)
+        .update_many(
+            doc! { "status": Status::Pending.as_str(), "nextDueAtMs": { "$exists": false } },
+            doc! { "$set": { "nextDueAtMs": due_ms } },
+        )
+        .await?;
+    Ok(result.modified_count)
 }
 
 /// Records that product-service gave the stock of order `id` back; `false` when it was

@@ -13,6 +13,9 @@ use shared::{outbox::Nudge, testing::TestNames};
 
 use crate::helpers::{NOWHERE, database, order_config};
 
+/// The statuses the fulfilment schedule moves on.
+const SCHEDULED: [Status; 2] = [Status::Processing, Status::Shipped];
+
 fn placed() -> Order {
     let now = bson::DateTime::now().to_chrono();
     Order {
@@ -103,10 +106,10 @@ async fn history_is_a_keyed_map_and_due_times_are_numbers_because_the_stand_in_m
     assert!(stored.updated_at >= order.updated_at);
     let later = stored.next_due_at_ms.unwrap()
         + i64::try_from(Duration::from_secs(60).as_millis()).unwrap();
-    let due = orders::due(&db, later, 10).await.unwrap();
+    let due = orders::due(&db, &SCHEDULED, later, 10).await.unwrap();
     assert_eq!(due, [order.id]);
     assert!(
-        orders::due(&db, stored.next_due_at_ms.unwrap() - 1, 10)
+        orders::due(&db, &SCHEDULED, stored.next_due_at_ms.unwrap() - 1, 10)
             .await
             .unwrap()
             .is_empty()

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bson::oid::ObjectId;
 use order_service::{
     Config, DEFAULTS,
-    config::{FulfilmentConfig, StreamConfig},
+    config::{FulfilmentConfig, SagaConfig, StreamConfig},
     live::Hub,
 };
 use shared::{
@@ -41,6 +41,12 @@ pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Confi
             max_delay: Duration::from_millis(60),
             poll: Duration::from_millis(20),
         },
+        // Far beyond any test's wait, except where a test shortens it; polled gently, since
+        // every test runs this poller and most never need it.
+        saga: SagaConfig {
+            timeout: Duration::from_secs(300),
+            poll: Duration::from_millis(100),
+        },
         idempotency_ttl: Duration::from_secs(600),
         streams: StreamConfig {
             heartbeat: Duration::from_secs(1),
@@ -57,6 +63,13 @@ pub struct Replica {
 
 /// Starts an order-service replica with `config` and waits until it is healthy.
 pub async fn spawn_replica(config: Config) -> Replica {
+    let replica = start_replica(config).await;
+    replica.app.wait_healthy(WAIT).await;
+    replica
+}
+
+/// Starts an order-service replica with `config` without waiting for anything.
+pub async fn start_replica(config: Config) -> Replica {
     shared::telemetry::init("order-service");
     let hub = Hub::new(config.streams.buffer);
     let running = hub.clone();
@@ -65,7 +78,6 @@ pub async fn spawn_replica(config: Config) -> Replica {
         order_service::run_with_hub(config, listener, cancel, running)
     })
     .await;
-    app.wait_healthy(WAIT).await;
     Replica { app, hub }
 }
 
@@ -87,8 +99,15 @@ pub struct Options {
     pub fulfilment: bool,
     /// Whether the real customer-service runs too (for default shipping addresses).
     pub customers: bool,
+    /// Whether product-service hears of orders (`false`: it answers prices and stock on
+    /// another exchange, so `order.created` waits unheard in its queue).
+    pub products_hear_orders: bool,
     /// Changes to order-service's settings.
     pub adjust: Box<dyn FnOnce(&mut Config) + Send>,
+    /// The test's names, when it prepared something under them before the start.
+    pub names: Option<TestNames>,
+    /// Whether to wait until order-service is healthy (`false`: it may still be starting).
+    pub wait_healthy: bool,
 }
 
 impl Default for Options {
@@ -96,7 +115,10 @@ impl Default for Options {
         Self {
             fulfilment: true,
             customers: false,
+            products_hear_orders: true,
             adjust: Box::new(|_| {}),
+            names: None,
+            wait_healthy: true,
         }
     }
 }
@@ -116,8 +138,12 @@ pub async fn spawn_without_fulfilment() -> TestApp {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
-    let names = TestNames::new();
-    let products = spawn_products(&names).await;
+    let names = options.names.unwrap_or_default();
+    let products = if options.products_hear_orders {
+        spawn_products(&names).await
+    } else {
+        spawn_products_on(&names, &format!("{}.elsewhere", names.exchange)).await
+    };
     let customers = if options.customers {
         Some(spawn_customers(&names).await)
     } else {
@@ -130,7 +156,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     config.fulfilment.enabled = options.fulfilment;
     (options.adjust)(&mut config);
     let db = database(&config).await;
-    let orders = spawn_replica(config).await;
+    let orders = if options.wait_healthy {
+        spawn_replica(config).await
+    } else {
+        start_replica(config).await
+    };
     let bus_cancel = CancellationToken::new();
     let bus = Bus::start(bus_config(&names), "order-service-test", bus_cancel.clone());
     TestApp {
@@ -151,8 +181,18 @@ pub async fn database(config: &Config) -> mongodb::Database {
     shared::store::mongo(mongo, "test").await.expect("database")
 }
 
-async fn spawn_products(names: &TestNames) -> Spawned {
-    let service = service_config(product_service::DEFAULTS, names);
+/// product-service on the test's database and exchange.
+pub async fn spawn_products(names: &TestNames) -> Spawned {
+    spawn_products_on(names, &names.exchange).await
+}
+
+/// product-service on the test's database but the events exchange `exchange`: with another
+/// exchange than order-service's it answers prices and stock but never hears of an order.
+pub async fn spawn_products_on(names: &TestNames, exchange: &str) -> Spawned {
+    let mut service = service_config(product_service::DEFAULTS, names);
+    if let Some(bus) = service.broker.as_mut() {
+        exchange.clone_into(&mut bus.exchange);
+    }
     let config = product_service::Config {
         service: service.clone(),
     };

@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod binary;
+mod deadline;
 mod demo;
 mod fulfilment;
 mod fulfilment_faults;
@@ -12,6 +13,7 @@ mod helpers;
 mod live;
 mod orders;
 mod outage;
+mod readiness;
 mod replicas;
 mod request_ids;
 mod requests;
@@ -41,7 +43,15 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         .collect();
     assert_eq!(
         deps,
-        ["fulfilment", "mongodb", "outbox-relay", "rabbitmq", "redis"]
+        [
+            "fulfilment",
+            "indexes",
+            "mongodb",
+            "outbox-relay",
+            "rabbitmq",
+            "redis",
+            "saga-deadline"
+        ]
     );
 
     let (status, body) = app.get("/no/such/route").await;

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// `events_consumed_total` of `queue` on `/metrics` (0 when not yet counted).
-async fn consumed(metrics: &str, queue: &str) -> u64 {
+pub async fn consumed(metrics: &str, queue: &str) -> u64 {
     let needle = format!("events_consumed_total{{queue=\"{queue}\"}} ");
     metrics
         .lines()

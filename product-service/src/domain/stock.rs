@@ -36,7 +36,7 @@ pub struct OrderCreated {
     pub items: Vec<OrderItem>,
 }
 
-/// The data of `order.cancelled`.
+/// The data of `order.cancelled` and `order.expired`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {

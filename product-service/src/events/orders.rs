@@ -1,5 +1,10 @@
-//! The consumer of `order.created` (reserve the order's stock) and `order.cancelled` (give it
-//! back), on the durable queue [`topology::PRODUCT_ORDERS`].
+//! The consumer of `order.created` (reserve the order's stock) and `order.cancelled` or
+//! `order.expired` (give it back), on the durable queue [`topology::PRODUCT_ORDERS`].
+//!
+//! An expired order (its saga ran past order-service's deadline) is released exactly like a
+//! cancelled one, and for the same reason whenever it comes: its `order.created` may still be
+//! on its way (retried, or dead-lettered and replayed), and the release recorded first makes
+//! that late reservation hold nothing, while one that came first is given back.
 //!
 //! A payload that can never be applied (wrong shape, unknown type or version, a bad order id,
 //! an order without lines, a quantity below 1) is rejected and dead-lettered at once; a
@@ -55,10 +60,10 @@ impl StockKeeper {
                     .map_err(HandlerError::Reject)?;
                 self.stock.reserve(&request, &event.correlation_id).await
             }
-            keys::ORDER_CANCELLED => {
+            keys::ORDER_CANCELLED | keys::ORDER_EXPIRED => {
                 let data = event
                     .data_as::<OrderCancelled>()
-                    .map_err(|e| HandlerError::Reject(format!("malformed order.cancelled: {e}")))?;
+                    .map_err(|e| HandlerError::Reject(format!("malformed {}: {e}", event.kind)))?;
                 let id = order_id(&data.order_id).map_err(HandlerError::Reject)?;
                 self.stock.release(&id, &event.correlation_id).await
             }

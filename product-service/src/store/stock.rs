@@ -22,7 +22,7 @@
 //! Giving back a line: `{"reservations.<order>": {$gt: 0}}` → `{$inc: {stock: q}, $set: 0}`,
 //! so a line returns its stock once whoever tries.
 //!
-//! Releasing (`order.cancelled`): `reserved` (or `pending`) → `released` + `stock.released`
+//! Releasing (`order.cancelled`, `order.expired`): `reserved` (or `pending`) → `released` + `stock.released`
 //! in one guarded write, then give back every line. A cancellation for an order never seen
 //! records it as `released` with no lines, so a late `order.created` reserves nothing.
 //!

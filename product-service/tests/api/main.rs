@@ -9,6 +9,7 @@ mod listing;
 mod order_service;
 mod recovery;
 mod releases;
+mod replicas;
 mod stock;
 
 use std::time::Duration;

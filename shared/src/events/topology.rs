@@ -23,10 +23,10 @@ pub const ANALYTICS: QueueDef = QueueDef {
     keys: &["#"],
 };
 
-/// product-service: reserve stock for new orders, release it for cancelled ones.
+/// product-service: reserve stock for new orders, release it for cancelled and expired ones.
 pub const PRODUCT_ORDERS: QueueDef = QueueDef {
     suffix: "product.orders",
-    keys: &[ORDER_CREATED, ORDER_CANCELLED],
+    keys: &[ORDER_CREATED, ORDER_CANCELLED, ORDER_EXPIRED],
 };
 
 /// order-service: the saga's answers from the stock keeper.
@@ -98,6 +98,7 @@ mod tests {
             ORDER_CREATED,
             ORDER_STATUS_CHANGED,
             ORDER_CANCELLED,
+            ORDER_EXPIRED,
             ALERT_SENT,
             ASSISTANT_REPLIED,
             SUPPORT_ESCALATED,

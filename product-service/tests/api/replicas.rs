@@ -1,0 +1,143 @@
+//! Two product-service instances on one database and one queue, as replicas run: their
+//! reservations race for real (one consumer alone handles one delivery at a time, so it
+//! cannot), and N buyers of the last k units still get exactly k.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, AtomicI64, Ordering},
+};
+
+use bson::{Document, doc, oid::ObjectId};
+use serde_json::json;
+use shared::{
+    events::{Bus, Envelope, keys, topology},
+    testing::{TestNames, eventually},
+};
+
+use crate::{
+    helpers::{WAIT, product, spawn_with},
+    order_service::{OrderService, new_order_id, order_created},
+};
+
+/// Buyers of one unit each.
+const BUYERS: usize = 60;
+/// Units left.
+const LAST: i64 = 7;
+
+/// Consumers attached to `queue`, read with a passive declare.
+async fn consumers_on(bus: &Bus, queue: &str) -> Option<u32> {
+    let connection = lapin::Connection::connect(&bus.config().url, Default::default())
+        .await
+        .ok()?;
+    let channel = connection.create_channel().await.ok()?;
+    let declared = channel
+        .queue_declare(
+            queue.into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .await
+        .ok()
+        .map(|q| q.consumer_count());
+    let _ = connection.close(200, "inspected".into()).await;
+    declared
+}
+
+/// `events` without the copies two relays may both publish (DESIGN.md: consumers deduplicate
+/// by event id, as order-service does).
+fn distinct(events: &[Envelope]) -> Vec<Envelope> {
+    let mut seen = std::collections::HashSet::new();
+    events
+        .iter()
+        .filter(|e| seen.insert(e.id))
+        .cloned()
+        .collect()
+}
+
+/// Samples the product's stock until `done`; the lowest value seen.
+fn lowest_stock(
+    db: &mongodb::Database,
+    id: &str,
+    done: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<i64> {
+    let (db, id) = (db.clone(), ObjectId::parse_str(id).unwrap());
+    tokio::spawn(async move {
+        let lowest = AtomicI64::new(i64::MAX);
+        while !done.load(Ordering::SeqCst) {
+            if let Ok(Some(d)) = db
+                .collection::<Document>("products")
+                .find_one(doc! { "_id": id })
+                .await
+            {
+                lowest.fetch_min(
+                    product_service::store::int(&d, "stock").unwrap(),
+                    Ordering::SeqCst,
+                );
+            }
+            // A sampling rate, not a wait for anything.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        lowest.load(Ordering::SeqCst)
+    })
+}
+
+#[tokio::test]
+async fn two_instances_on_one_queue_give_the_last_units_to_exactly_as_many_buyers() {
+    let names = TestNames::new();
+    let first = spawn_with(names.clone(), |_| {}).await;
+    let second = spawn_with(names.clone(), |_| {}).await;
+    first.app.wait_healthy(WAIT).await;
+    second.app.wait_healthy(WAIT).await;
+    let orders = OrderService::start(&names, &["stock.*"]).await;
+    let queue = orders.bus.queue_name(topology::PRODUCT_ORDERS.suffix);
+    eventually(
+        "both instances to consume the order queue",
+        WAIT,
+        || async { (consumers_on(&orders.bus, &queue).await == Some(2)).then_some(()) },
+    )
+    .await;
+    let mut body = product("Last Units", 5.0, LAST);
+    body["lowStockThreshold"] = json!(0);
+    let scarce = first.create_ok(&body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events: Vec<_> = (0..BUYERS)
+        .map(|_| order_created(&new_order_id(), &[(&scarce, 1)]))
+        .collect();
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = lowest_stock(&first.db, &scarce, done.clone());
+
+    futures::future::join_all(events.iter().map(|e| orders.publish(e))).await;
+    eventually("an answer to every buyer", WAIT, || async {
+        (distinct(&orders.seen(keys::STOCK_RESERVED)).len()
+            + distinct(&orders.seen(keys::STOCK_REJECTED)).len()
+            >= BUYERS)
+            .then_some(())
+    })
+    .await;
+    done.store(true, Ordering::SeqCst);
+    let lowest = sampler.await.unwrap();
+
+    let reserved = distinct(&orders.seen(keys::STOCK_RESERVED));
+    let rejected = distinct(&orders.seen(keys::STOCK_REJECTED));
+    let mut answered: Vec<&str> = reserved
+        .iter()
+        .chain(&rejected)
+        .map(|e| e.data["orderId"].as_str().unwrap())
+        .collect();
+    answered.sort_unstable();
+    answered.dedup();
+    assert_eq!(answered.len(), BUYERS, "a decision for every buyer");
+    assert_eq!(reserved.len() + rejected.len(), BUYERS, "one decision each");
+    assert_eq!(reserved.len(), usize::try_from(LAST).unwrap());
+    assert_eq!(first.stock_of(&scarce).await, 0);
+    assert_eq!(second.stock_of(&scarce).await, 0);
+    assert!(lowest >= 0, "stock went below zero: {lowest}");
+    orders.stop().await;
+    second.app.stop_and_clean().await;
+    first.app.stop_and_clean().await;
+}
