@@ -1,4 +1,6 @@
-//! Sessions: an access token and a rotating refresh token, issued at sign-in and refresh.
+//! Sessions: an access token and a rotating refresh token, issued at sign-in and refresh, and
+//! ended at logout or when a refresh token is reused. A session is one refresh family; its id
+//! is the `sid` of every access token issued in it, so ending it refuses them all.
 
 use base64::Engine;
 use chrono::Utc;
@@ -41,10 +43,12 @@ pub async fn issue(
     customer: &Customer,
     family: Option<String>,
 ) -> Result<Session, ApiError> {
-    let (access_token, _) = state
-        .config
-        .signer
-        .sign(&customer.id.to_hex(), customer.role)?;
+    let family = family.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let (access_token, _) =
+        state
+            .config
+            .signer
+            .sign_in_session(&customer.id.to_hex(), customer.role, &family)?;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let refresh_token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -54,7 +58,7 @@ pub async fn issue(
         &RefreshToken {
             hash: digest(&refresh_token),
             customer_id: customer.id,
-            family: family.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+            family,
             expires_at: Utc::now() + ttl,
             used: false,
             revoked: false,
@@ -67,4 +71,14 @@ pub async fn issue(
         expires_in: state.config.signer.access_ttl.as_secs(),
         customer: customer.into(),
     })
+}
+
+/// Ends session `family`: its refresh tokens (MongoDB) and every access token issued in it
+/// (revoked by `sid` in Redis until the last of them would have expired).
+pub async fn end(state: &AppState, family: &str) -> Result<(), ApiError> {
+    refresh_tokens::revoke_family(state.infra.db(), family).await?;
+    let ttl = i64::try_from(state.config.signer.access_ttl.as_secs()).unwrap_or(i64::MAX);
+    // The verifiers' clock leeway: a token is accepted a few seconds past its expiry.
+    let until = Utc::now().timestamp().saturating_add(ttl).saturating_add(5);
+    state.infra.verifier.revoke_session(family, until).await
 }

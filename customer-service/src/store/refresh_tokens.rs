@@ -67,8 +67,11 @@ pub async fn insert(db: &Database, token: &RefreshToken) -> Result<(), ApiError>
 pub enum Exchange {
     /// It was valid and is now used; here it is.
     Fresh(RefreshToken),
-    /// It had been used or revoked before: the family is now revoked.
-    Reused,
+    /// It had been used or revoked before: its family is to be ended.
+    Reused {
+        /// The family it belongs to.
+        family: String,
+    },
     /// Unknown or expired.
     Invalid,
 }
@@ -86,11 +89,9 @@ pub async fn exchange(db: &Database, hash: &str) -> Result<Exchange, ApiError> {
         return Ok(Exchange::Fresh(token));
     }
     match collection(db).find_one(doc! { "_id": hash }).await? {
-        Some(token) if token.used || token.revoked => {
-            revoke_family(db, &token.family).await?;
-            tracing::warn!(family = %token.family, "refresh token reused; family revoked");
-            Ok(Exchange::Reused)
-        }
+        Some(token) if token.used || token.revoked => Ok(Exchange::Reused {
+            family: token.family,
+        }),
         _ => Ok(Exchange::Invalid),
     }
 }
