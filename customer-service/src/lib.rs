@@ -4,7 +4,7 @@
 //! - `config`: the settings, including the signing key and sign-in limits.
 //! - `state`: what handlers share.
 //! - `domain/`: email, name, phone, address and password rules; the customer record.
-//! - `store/`: the `customers` and `refresh_tokens` collections.
+//! - `store/`: the `customers`, `refresh_tokens` and `ended_families` collections.
 //! - `routes/`: `/auth/*`, `/customers*`, `/.well-known/jwks.json`.
 //! - `session`: issuing access and rotating refresh tokens.
 //! - `throttle`: sign-in limits per client and per account (Redis).

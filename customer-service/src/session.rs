@@ -43,6 +43,7 @@ pub async fn issue(
     customer: &Customer,
     family: Option<String>,
 ) -> Result<Session, ApiError> {
+    let continued = family.is_some();
     let family = family.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let (access_token, _) =
         state
@@ -53,18 +54,27 @@ pub async fn issue(
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let refresh_token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let ttl = chrono::Duration::from_std(state.config.refresh_ttl).map_err(ApiError::internal)?;
+    let db = state.infra.db();
     refresh_tokens::insert(
-        state.infra.db(),
+        db,
         &RefreshToken {
             hash: digest(&refresh_token),
             customer_id: customer.id,
-            family,
+            family: family.clone(),
             expires_at: Utc::now() + ttl,
             used: false,
             revoked: false,
         },
     )
     .await?;
+    // Stored first, asked second (see `refresh_tokens`): a session ended meanwhile, by a
+    // reuse or a logout, is refused here or has already revoked this child.
+    if continued && refresh_tokens::is_ended(db, &family).await? {
+        refresh_tokens::revoke_family(db, &family).await?;
+        return Err(ApiError::Unauthorized(
+            "session ended; sign in again".to_owned(),
+        ));
+    }
     Ok(Session {
         access_token,
         refresh_token,
@@ -73,10 +83,14 @@ pub async fn issue(
     })
 }
 
-/// Ends session `family`: its refresh tokens (MongoDB) and every access token issued in it
-/// (revoked by `sid` in Redis until the last of them would have expired).
+/// Ends session `family` for good: its refresh tokens, now and any rotation in flight
+/// (MongoDB), and every access token issued in it (revoked by `sid` in Redis until the last
+/// of them would have expired; after the MongoDB end, so a token issued before a rotation saw
+/// the end is still covered).
 pub async fn end(state: &AppState, family: &str) -> Result<(), ApiError> {
-    refresh_tokens::revoke_family(state.infra.db(), family).await?;
+    let refresh_ttl =
+        chrono::Duration::from_std(state.config.refresh_ttl).map_err(ApiError::internal)?;
+    refresh_tokens::end_family(state.infra.db(), family, Utc::now() + refresh_ttl).await?;
     let ttl = i64::try_from(state.config.signer.access_ttl.as_secs()).unwrap_or(i64::MAX);
     // The verifiers' clock leeway: a token is accepted a few seconds past its expiry.
     let until = Utc::now().timestamp().saturating_add(ttl).saturating_add(5);

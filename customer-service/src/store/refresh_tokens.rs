@@ -2,7 +2,7 @@
 //! SHA-256, grouped in families (one per sign-in). Rotation marks a token used; presenting a
 //! used token again revokes its whole family.
 
-use bson::{doc, oid::ObjectId};
+use bson::{Document, doc, oid::ObjectId};
 use chrono::{DateTime, Utc};
 use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,9 @@ use shared::ApiError;
 
 /// The collection name.
 pub const COLLECTION: &str = "refresh_tokens";
+
+/// Families that were ended (logout, reuse), by id, until their last token would expire.
+pub const ENDED: &str = "ended_families";
 
 /// A stored refresh token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,13 +48,15 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
     let ttl = IndexOptions::builder()
         .expire_after(std::time::Duration::from_secs(0))
         .build();
-    collection(db)
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! { "expiresAt": 1 })
-                .options(ttl)
-                .build(),
-        )
+    let expiry = || {
+        IndexModel::builder()
+            .keys(doc! { "expiresAt": 1 })
+            .options(ttl.clone())
+            .build()
+    };
+    collection(db).create_index(expiry()).await?;
+    db.collection::<Document>(ENDED)
+        .create_index(expiry())
         .await?;
     Ok(())
 }
@@ -96,7 +101,29 @@ pub async fn exchange(db: &Database, hash: &str) -> Result<Exchange, ApiError> {
     }
 }
 
-/// Revokes every token of `family`.
+/// Ends `family` for good: marks it ended (kept until `until`, when its last token expires),
+/// then revokes every token of it.
+pub async fn end_family(db: &Database, family: &str, until: DateTime<Utc>) -> Result<(), ApiError> {
+    db.collection::<Document>(ENDED)
+        .update_one(
+            doc! { "_id": family },
+            doc! { "$max": { "expiresAt": bson::DateTime::from_chrono(until) } },
+        )
+        .upsert(true)
+        .await?;
+    revoke_family(db, family).await
+}
+
+/// Whether `family` was ended.
+pub async fn is_ended(db: &Database, family: &str) -> Result<bool, ApiError> {
+    Ok(db
+        .collection::<Document>(ENDED)
+        .find_one(doc! { "_id": family })
+        .await?
+        .is_some())
+}
+
+/// Revokes every token of `family` stored so far.
 pub async fn revoke_family(db: &Database, family: &str) -> Result<(), ApiError> {
     collection(db)
         .update_many(

@@ -4,4 +4,5 @@ mod auth;
 mod binary;
 mod customers;
 mod helpers;
+mod reuse;
 mod sessions;
