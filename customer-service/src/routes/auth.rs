@@ -21,6 +21,7 @@ use shared::{
 };
 
 use crate::{
+    burst,
     domain::{Address, Customer, CustomerView, Email, Name, Password, Phone, Problems, password},
     session::{self, Session},
     state::AppState,
@@ -115,22 +116,27 @@ async fn login(
         .as_ref()
         .ok_or_else(|| ApiError::internal("no redis configured"))?;
     let limits = state.config.limits;
-    throttle::count_client(redis, limits, throttle::client_ip(peer, &headers)).await?;
+    let ip = throttle::client_ip(peer, &headers);
+    throttle::count_client(redis, limits, ip).await?;
     let refused = || ApiError::Unauthorized("wrong email or password".to_owned());
     let Ok(email) = Email::parse(&body.email) else {
         return Err(refused());
     };
-    throttle::check_account(redis, limits, email.as_str()).await?;
+    throttle::check(redis, email.as_str(), ip).await?;
     let customer = customers::by_email(state.infra.db(), email.as_str()).await?;
     let hash = customer.as_ref().map(|c| c.password_hash.clone());
     if !password::verify(body.password, hash).await? {
-        throttle::record_failure(redis, limits, email.as_str()).await?;
+        if throttle::record_failure(redis, limits, email.as_str(), ip).await?
+            == throttle::Burst::Started
+        {
+            burst::raise(&state, &headers, limits, email.as_str()).await?;
+        }
         return Err(refused());
     }
     let Some(customer) = customer else {
         return Err(refused());
     };
-    throttle::clear(redis, email.as_str()).await?;
+    throttle::clear(redis, email.as_str(), ip).await?;
     Ok(ok(session::issue(&state, &customer, None).await?))
 }
 

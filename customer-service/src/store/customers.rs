@@ -118,3 +118,18 @@ pub async fn set_password_hash(db: &Database, email: &str, hash: &str) -> Result
         .await?;
     Ok(())
 }
+
+/// Queues `events` in the outbox of the account with `email`; whether there is one.
+pub async fn stage_events(
+    db: &Database,
+    email: &str,
+    events: &[Envelope],
+) -> Result<bool, ApiError> {
+    let mut update = Document::new();
+    outbox::stage(&mut update, events).map_err(ApiError::internal)?;
+    let result = db
+        .collection::<Document>(COLLECTION)
+        .update_one(doc! { "email": email }, update)
+        .await?;
+    Ok(result.matched_count > 0)
+}

@@ -6,3 +6,4 @@ mod customers;
 mod helpers;
 mod reuse;
 mod sessions;
+mod throttle;

@@ -237,6 +237,8 @@ async fn one_client_making_too_many_attempts_is_slowed_down() {
         max_failures: 100,
         lock: Duration::from_secs(60),
         per_client_per_minute: 3,
+        delay: Duration::ZERO,
+        burst_alert: 1000,
     })
     .await;
 
