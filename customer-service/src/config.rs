@@ -10,8 +10,10 @@
 //! | `REFRESH_TOKEN_TTL_SECS` | `2592000` (30 days) |
 //! | `ADMIN_EMAIL` | `admin@example.com` |
 //! | `ADMIN_PASSWORD` | development: `admin-dev-password`; production: required |
-//! | `LOGIN_MAX_FAILURES` | `5` failed sign-ins lock an account... |
-//! | `LOGIN_LOCK_SECS` | `...for 300 s` |
+//! | `LOGIN_MAX_FAILURES` | `5` failed sign-ins of an account from one address lock that address out of it... |
+//! | `LOGIN_LOCK_SECS` | `...for 300 s` (also the window failures are counted in) |
+//! | `LOGIN_DELAY_MS` | `1000`: after each failure the address waits this, doubled per failure, before its next try on that account (`0`: no delay before the lock) |
+//! | `LOGIN_BURST_ALERT` | `20` failed sign-ins of one account from anywhere within the window raise `auth.login_burst` (and a WARN and `customer_login_bursts_total`) |
 //! | `LOGIN_MAX_PER_CLIENT` | `30` sign-in attempts per client address per minute |
 
 use std::time::Duration;
@@ -51,12 +53,16 @@ pub struct Config {
 /// How sign-in attempts are limited.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
-    /// Failed attempts that lock an account.
+    /// Failed attempts of one account from one address that lock that address out of it.
     pub max_failures: u32,
     /// How long the lock lasts (and the window failures are counted in).
     pub lock: Duration,
     /// Attempts per client address per minute.
     pub per_client_per_minute: u32,
+    /// The wait after a first failure, doubled at each further one until the lock.
+    pub delay: Duration,
+    /// Failures of one account from anywhere, within the window, that raise the alarm.
+    pub burst_alert: u32,
 }
 
 impl Config {
@@ -83,6 +89,8 @@ impl Config {
                 max_failures: env.parse("LOGIN_MAX_FAILURES", 5u32)?,
                 lock: Duration::from_secs(env.parse("LOGIN_LOCK_SECS", 300u64)?),
                 per_client_per_minute: env.parse("LOGIN_MAX_PER_CLIENT", 30u32)?,
+                delay: Duration::from_millis(env.parse("LOGIN_DELAY_MS", 1000u64)?),
+                burst_alert: env.parse("LOGIN_BURST_ALERT", 20u32)?.max(1),
             },
             service,
         })

@@ -1,10 +1,12 @@
 //! Customer domain types and their rules: parsed once at the edge, valid everywhere after.
 
 pub mod customer;
+pub mod email;
 pub mod password;
 pub mod profile;
 
 pub use customer::{Customer, CustomerView};
+pub use email::Email;
 pub use password::Password;
-pub use profile::{Address, Email, Name, Phone};
+pub use profile::{Address, Name, Phone};
 pub use shared::Problems;

@@ -4,16 +4,18 @@
 //! - `config`: the settings, including the signing key and sign-in limits.
 //! - `state`: what handlers share.
 //! - `domain/`: email, name, phone, address and password rules; the customer record.
-//! - `store/`: the `customers` and `refresh_tokens` collections.
+//! - `store/`: the `customers`, `refresh_tokens` and `ended_families` collections.
 //! - `routes/`: `/auth/*`, `/customers*`, `/.well-known/jwks.json`.
 //! - `session`: issuing access and rotating refresh tokens.
-//! - `throttle`: sign-in limits per client and per account (Redis).
+//! - `throttle`: sign-in limits per client, and per account and address (Redis).
+//! - `burst`: the alarm for a burst of failed sign-ins against one account.
 //! - `admin`: the admin account, ensured at start.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
 //! `customer.registered` leaves through the outbox of [`shared::outbox`].
 
 pub mod admin;
+pub mod burst;
 pub mod config;
 pub mod domain;
 pub mod routes;

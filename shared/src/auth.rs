@@ -23,8 +23,8 @@ use tokio::sync::RwLock;
 
 use crate::{error::ApiError, store::Redis};
 
-use revocations::Revocations;
 pub use revocations::{CHANNEL as REVOCATION_CHANNEL, revoked_key};
+use revocations::{Revocations, session_id};
 
 /// Who may do what (DESIGN.md, "Identity and access").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +58,11 @@ pub struct Claims {
     pub role: Role,
     /// Unique token id; logout revokes by it.
     pub jti: String,
+    /// The session (refresh family) the token was issued in: logout and a detected refresh
+    /// reuse revoke it, and with it every access token of the session. Empty in tokens signed
+    /// before sessions were named, which then can only be revoked one by one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sid: String,
     /// Issued at (seconds since the epoch).
     pub iat: i64,
     /// Expires at (seconds since the epoch).
@@ -190,7 +195,7 @@ impl Verifier {
 
     async fn check_revocation(&self, claims: &Claims) -> Result<(), ApiError> {
         match &self.revocations {
-            Some(revocations) => revocations.check(&claims.jti).await,
+            Some(revocations) => revocations.check(&claims.jti, &claims.sid).await,
             None => Ok(()),
         }
     }
@@ -233,12 +238,25 @@ impl Verifier {
         }
     }
 
-    /// Refuses the token of `claims` here from now on, without telling Redis: for a process
-    /// that has seen the token's owner revoke it (the gateway forwarding a logout), so that
-    /// reuse through it does not wait for the announcement.
+    /// Revokes every access token of session `sid` issued so far, until `until` (seconds since
+    /// the epoch: when the last of them expires). Like [`Verifier::revoke`], one key and one
+    /// announcement, so a check stays one lookup whatever the session holds.
+    pub async fn revoke_session(&self, sid: &str, until: i64) -> Result<(), ApiError> {
+        match &self.revocations {
+            Some(revocations) => revocations.revoke(&session_id(sid), until).await,
+            None => Err(ApiError::internal("no redis configured")),
+        }
+    }
+
+    /// Refuses the token of `claims`, and its session, here from now on, without telling
+    /// Redis: for a process that has seen the token's owner sign out (the gateway forwarding a
+    /// logout), so that reuse through it does not wait for the announcement.
     pub fn note_revoked(&self, claims: &Claims) {
         if let Some(revocations) = &self.revocations {
             revocations.note(&claims.jti, claims.exp);
+            if !claims.sid.is_empty() {
+                revocations.note(&session_id(&claims.sid), claims.exp);
+            }
         }
     }
 
@@ -482,14 +500,25 @@ impl Signer {
         })
     }
 
-    /// A signed access token for `sub` with `role`, and its claims.
+    /// A signed access token for `sub` with `role` in a session of its own, and its claims.
     pub fn sign(&self, sub: &str, role: Role) -> Result<(String, Claims), ApiError> {
+        self.sign_in_session(sub, role, &uuid::Uuid::now_v7().to_string())
+    }
+
+    /// A signed access token for `sub` with `role` in session `sid`, and its claims.
+    pub fn sign_in_session(
+        &self,
+        sub: &str,
+        role: Role,
+        sid: &str,
+    ) -> Result<(String, Claims), ApiError> {
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX);
         let claims = Claims {
             sub: sub.to_owned(),
             role,
             jti: uuid::Uuid::now_v7().to_string(),
+            sid: sid.to_owned(),
             iat: now,
             exp: now.saturating_add(ttl),
             iss: ISSUER.to_owned(),

@@ -60,4 +60,6 @@ pub mod keys {
     pub const ASSISTANT_REPLIED: &str = "assistant.replied";
     /// The assistant handed a conversation to a human.
     pub const SUPPORT_ESCALATED: &str = "support.escalated";
+    /// Failed sign-ins of one account from anywhere reached the alarm threshold.
+    pub const LOGIN_BURST: &str = "auth.login_burst";
 }

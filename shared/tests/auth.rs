@@ -123,3 +123,55 @@ async fn a_revocation_stored_before_the_subscription_is_read_into_the_list() {
     assert!(is_revoked(&late.verify(&token).await));
     cancel.cancel();
 }
+
+#[tokio::test]
+async fn a_revoked_session_refuses_every_access_token_of_it_everywhere_and_no_other() {
+    let (names, cancel) = (TestNames::new(), CancellationToken::new());
+    let (ours, theirs) = (
+        verifier(&names, &cancel).await,
+        verifier(&names, &cancel).await,
+    );
+    let unwatched = Verifier::new(
+        names.signer.key_source(),
+        Some(redis(&names, &cancel).await),
+    )
+    .expect("verifier");
+    let sign = |sid: &str| {
+        names
+            .signer
+            .sign_in_session("a", Role::Customer, sid)
+            .unwrap()
+    };
+    let ((first, claims), (second, _), (other, _)) = (sign("s1"), sign("s1"), sign("s2"));
+    eventually("the list local", WAIT, || async {
+        ours.revocations_are_local().then_some(())
+    })
+    .await;
+
+    theirs
+        .revoke_session("s1", claims.exp)
+        .await
+        .expect("revoked");
+
+    for token in [&first, &second] {
+        assert!(
+            is_revoked(&theirs.verify(token).await),
+            "at once where revoked"
+        );
+        assert!(
+            is_revoked(&unwatched.verify(token).await),
+            "not subscribed: Redis is asked"
+        );
+        eventually("the session refused", WAIT, || async {
+            is_revoked(&ours.verify(token).await).then_some(())
+        })
+        .await;
+    }
+    for verifier in [&ours, &theirs, &unwatched] {
+        assert!(
+            verifier.verify(&other).await.is_ok(),
+            "another session works"
+        );
+    }
+    cancel.cancel();
+}

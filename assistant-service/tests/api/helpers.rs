@@ -61,6 +61,8 @@ pub async fn spawn_with(options: Options) -> Suite {
             max_failures: 100,
             lock: Duration::from_secs(1),
             per_client_per_minute: 10_000,
+            delay: Duration::ZERO,
+            burst_alert: 1000,
         },
     };
     let customers = spawn(&customer_service, |l, c| {

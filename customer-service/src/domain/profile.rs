@@ -1,40 +1,7 @@
-//! Email, name, phone and address, each with its own `parse`.
+//! Name, phone and address, each with its own `parse` (the email has `email`).
 
 use serde::{Deserialize, Serialize};
 use shared::Problems;
-
-/// A normalised email address: trimmed, lowercase, `local@domain.tld`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Email(String);
-
-impl Email {
-    /// Parses and normalises.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let email = raw.trim().to_lowercase();
-        let valid = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && local.len() <= 64
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-                    && domain.contains('.')
-                    && !domain.contains("..")
-                    && !domain.contains('@')
-            })
-            && !email.chars().any(char::is_whitespace);
-        if valid {
-            Ok(Self(email))
-        } else {
-            Err("must be a valid email address".to_owned())
-        }
-    }
-
-    /// The normalised address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A display name: 1 to 100 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,30 +96,7 @@ mod tests {
     use shared::ApiError;
 
     use super::*;
-
-    #[test]
-    fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
-    }
-
-    #[test]
-    fn malformed_emails_are_refused() {
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "ada@.com",
-            "a b@example.com",
-            "ada@example..com",
-        ] {
-            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
-        }
-    }
+    use crate::domain::Email;
 
     #[test]
     fn names_must_have_content_and_a_bounded_length() {

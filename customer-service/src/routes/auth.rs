@@ -21,6 +21,7 @@ use shared::{
 };
 
 use crate::{
+    burst,
     domain::{Address, Customer, CustomerView, Email, Name, Password, Phone, Problems, password},
     session::{self, Session},
     state::AppState,
@@ -115,22 +116,27 @@ async fn login(
         .as_ref()
         .ok_or_else(|| ApiError::internal("no redis configured"))?;
     let limits = state.config.limits;
-    throttle::count_client(redis, limits, throttle::client_ip(peer, &headers)).await?;
+    let ip = throttle::client_ip(peer, &headers);
+    throttle::count_client(redis, limits, ip).await?;
     let refused = || ApiError::Unauthorized("wrong email or password".to_owned());
     let Ok(email) = Email::parse(&body.email) else {
         return Err(refused());
     };
-    throttle::check_account(redis, limits, email.as_str()).await?;
+    throttle::check(redis, email.as_str(), ip).await?;
     let customer = customers::by_email(state.infra.db(), email.as_str()).await?;
     let hash = customer.as_ref().map(|c| c.password_hash.clone());
     if !password::verify(body.password, hash).await? {
-        throttle::record_failure(redis, limits, email.as_str()).await?;
+        if throttle::record_failure(redis, limits, email.as_str(), ip).await?
+            == throttle::Burst::Started
+        {
+            burst::raise(&state, &headers, limits, email.as_str()).await?;
+        }
         return Err(refused());
     }
     let Some(customer) = customer else {
         return Err(refused());
     };
-    throttle::clear(redis, email.as_str()).await?;
+    throttle::clear(redis, email.as_str(), ip).await?;
     Ok(ok(session::issue(&state, &customer, None).await?))
 }
 
@@ -148,7 +154,10 @@ async fn refresh(
     let db = state.infra.db();
     let token = match refresh_tokens::exchange(db, &session::digest(&body.refresh_token)).await? {
         refresh_tokens::Exchange::Fresh(token) => token,
-        refresh_tokens::Exchange::Reused => {
+        refresh_tokens::Exchange::Reused { family } => {
+            // Someone holds a copy: end the session, access tokens included.
+            session::end(&state, &family).await?;
+            tracing::warn!(%family, "refresh token reused; session ended");
             return Err(ApiError::Unauthorized(
                 "refresh token already used; sign in again".to_owned(),
             ));
@@ -172,8 +181,9 @@ struct LogoutRequest {
     refresh_token: Option<String>,
 }
 
-/// Revokes the access token (until it would have expired) and, when given, the refresh
-/// token's whole family. Body optional.
+/// Ends the caller's session: the access token, every other access token of its session and
+/// the session's refresh tokens; and, when a refresh token is given, that token's session too.
+/// Body optional.
 #[tracing::instrument(skip_all)]
 async fn logout(
     State(state): State<AppState>,
@@ -186,13 +196,18 @@ async fn logout(
         shared::extract::parse_json(&body)?
     };
     // Refused here at once, and by every other verifier through Redis (key and channel).
+    // The token itself too: one signed before sessions were named has no `sid`.
     state.infra.verifier.revoke(&caller.claims).await?;
+    if !caller.claims.sid.is_empty() {
+        session::end(&state, &caller.claims.sid).await?;
+    }
     if let Some(token) = body.refresh_token {
         let db = state.infra.db();
         if let Some(stored) = refresh_tokens::by_hash(db, &session::digest(&token)).await?
             && stored.customer_id.to_hex() == caller.id
+            && stored.family != caller.claims.sid
         {
-            refresh_tokens::revoke_family(db, &stored.family).await?;
+            session::end(&state, &stored.family).await?;
         }
     }
     Ok(StatusCode::NO_CONTENT)

@@ -1,11 +1,14 @@
-//! The `customers` collection.
+//! The `customers` collection. Each document also holds `emailSkeleton`, the confusable
+//! skeleton of its email (`domain::email::skeleton`), under a unique index: a look-alike of an
+//! existing address is refused by the same insert that would store it, so two racing sign-ups
+//! cannot both get in.
 
 use bson::{Document, doc, oid::ObjectId};
 use chrono::Utc;
 use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
 use shared::{ApiError, events::Envelope, outbox};
 
-use crate::domain::{Address, Customer};
+use crate::domain::{Address, Customer, email::skeleton};
 
 /// The collection name.
 pub const COLLECTION: &str = "customers";
@@ -14,7 +17,12 @@ fn collection(db: &Database) -> Collection<Customer> {
     db.collection(COLLECTION)
 }
 
-/// Unique emails.
+/// The field holding the email's confusable skeleton.
+const SKELETON: &str = "emailSkeleton";
+
+/// Unique emails and unique email skeletons; accounts stored before skeletons were are given
+/// theirs. The skeleton index is sparse so that those accounts do not collide as missing
+/// values meanwhile.
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let unique = IndexOptions::builder().unique(true).build();
     let index = IndexModel::builder()
@@ -22,6 +30,37 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
         .options(unique)
         .build();
     collection(db).create_index(index).await?;
+    let sparse = IndexOptions::builder().unique(true).sparse(true).build();
+    let index = IndexModel::builder()
+        .keys(doc! { SKELETON: 1 })
+        .options(sparse)
+        .build();
+    collection(db).create_index(index).await?;
+    backfill_skeletons(db).await
+}
+
+/// Gives every account without a skeleton its own. Two existing look-alikes keep working (the
+/// second is logged and left without one); only new sign-ups are refused.
+async fn backfill_skeletons(db: &Database) -> Result<(), mongodb::error::Error> {
+    use futures::TryStreamExt;
+    let documents = db.collection::<Document>(COLLECTION);
+    let mut missing = documents
+        .find(doc! { SKELETON: { "$exists": false } })
+        .projection(doc! { "email": 1 })
+        .await?;
+    while let Some(found) = missing.try_next().await? {
+        let (Ok(id), Ok(email)) = (found.get_object_id("_id"), found.get_str("email")) else {
+            continue;
+        };
+        let set = doc! { "$set": { SKELETON: skeleton(email) } };
+        match documents.update_one(doc! { "_id": id }, set).await {
+            Ok(_) => {}
+            Err(e) if shared::store::is_duplicate_key(&e) => {
+                tracing::warn!(customer.id = %id, "existing account looks like another; left without a skeleton");
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 
@@ -33,6 +72,7 @@ pub async fn insert(
     events: &[Envelope],
 ) -> Result<(), ApiError> {
     let mut document = bson::to_document(customer).map_err(ApiError::internal)?;
+    document.insert(SKELETON, skeleton(&customer.email));
     document.extend(outbox::initial(events).map_err(ApiError::internal)?);
     match db
         .collection::<Document>(COLLECTION)
@@ -41,7 +81,7 @@ pub async fn insert(
     {
         Ok(_) => Ok(()),
         Err(e) if shared::store::is_duplicate_key(&e) => Err(ApiError::Conflict(
-            "an account with this email already exists".to_owned(),
+            "an account with this email, or one that looks the same, already exists".to_owned(),
         )),
         Err(e) => Err(e.into()),
     }
@@ -117,4 +157,19 @@ pub async fn set_password_hash(db: &Database, email: &str, hash: &str) -> Result
         )
         .await?;
     Ok(())
+}
+
+/// Queues `events` in the outbox of the account with `email`; whether there is one.
+pub async fn stage_events(
+    db: &Database,
+    email: &str,
+    events: &[Envelope],
+) -> Result<bool, ApiError> {
+    let mut update = Document::new();
+    outbox::stage(&mut update, events).map_err(ApiError::internal)?;
+    let result = db
+        .collection::<Document>(COLLECTION)
+        .update_one(doc! { "email": email }, update)
+        .await?;
+    Ok(result.matched_count > 0)
 }

@@ -2,7 +2,7 @@
 //! SHA-256, grouped in families (one per sign-in). Rotation marks a token used; presenting a
 //! used token again revokes its whole family.
 
-use bson::{doc, oid::ObjectId};
+use bson::{Document, doc, oid::ObjectId};
 use chrono::{DateTime, Utc};
 use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,9 @@ use shared::ApiError;
 
 /// The collection name.
 pub const COLLECTION: &str = "refresh_tokens";
+
+/// Families that were ended (logout, reuse), by id, until their last token would expire.
+pub const ENDED: &str = "ended_families";
 
 /// A stored refresh token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,13 +48,15 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
     let ttl = IndexOptions::builder()
         .expire_after(std::time::Duration::from_secs(0))
         .build();
-    collection(db)
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! { "expiresAt": 1 })
-                .options(ttl)
-                .build(),
-        )
+    let expiry = || {
+        IndexModel::builder()
+            .keys(doc! { "expiresAt": 1 })
+            .options(ttl.clone())
+            .build()
+    };
+    collection(db).create_index(expiry()).await?;
+    db.collection::<Document>(ENDED)
+        .create_index(expiry())
         .await?;
     Ok(())
 }
@@ -67,8 +72,11 @@ pub async fn insert(db: &Database, token: &RefreshToken) -> Result<(), ApiError>
 pub enum Exchange {
     /// It was valid and is now used; here it is.
     Fresh(RefreshToken),
-    /// It had been used or revoked before: the family is now revoked.
-    Reused,
+    /// It had been used or revoked before: its family is to be ended.
+    Reused {
+        /// The family it belongs to.
+        family: String,
+    },
     /// Unknown or expired.
     Invalid,
 }
@@ -86,16 +94,36 @@ pub async fn exchange(db: &Database, hash: &str) -> Result<Exchange, ApiError> {
         return Ok(Exchange::Fresh(token));
     }
     match collection(db).find_one(doc! { "_id": hash }).await? {
-        Some(token) if token.used || token.revoked => {
-            revoke_family(db, &token.family).await?;
-            tracing::warn!(family = %token.family, "refresh token reused; family revoked");
-            Ok(Exchange::Reused)
-        }
+        Some(token) if token.used || token.revoked => Ok(Exchange::Reused {
+            family: token.family,
+        }),
         _ => Ok(Exchange::Invalid),
     }
 }
 
-/// Revokes every token of `family`.
+/// Ends `family` for good: marks it ended (kept until `until`, when its last token expires),
+/// then revokes every token of it.
+pub async fn end_family(db: &Database, family: &str, until: DateTime<Utc>) -> Result<(), ApiError> {
+    db.collection::<Document>(ENDED)
+        .update_one(
+            doc! { "_id": family },
+            doc! { "$max": { "expiresAt": bson::DateTime::from_chrono(until) } },
+        )
+        .upsert(true)
+        .await?;
+    revoke_family(db, family).await
+}
+
+/// Whether `family` was ended.
+pub async fn is_ended(db: &Database, family: &str) -> Result<bool, ApiError> {
+    Ok(db
+        .collection::<Document>(ENDED)
+        .find_one(doc! { "_id": family })
+        .await?
+        .is_some())
+}
+
+/// Revokes every token of `family` stored so far.
 pub async fn revoke_family(db: &Database, family: &str) -> Result<(), ApiError> {
     collection(db)
         .update_many(

@@ -22,6 +22,9 @@ pub async fn spawn_app() -> TestApp {
         max_failures: 3,
         lock: Duration::from_secs(60),
         per_client_per_minute: 1000,
+        // No wait between failures, so tests can fail in a row; the lock still comes.
+        delay: Duration::ZERO,
+        burst_alert: 1000,
     })
     .await
 }

@@ -4,4 +4,7 @@ mod auth;
 mod binary;
 mod customers;
 mod helpers;
+mod lookalikes;
+mod reuse;
 mod sessions;
+mod throttle;

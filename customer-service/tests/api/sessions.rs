@@ -113,6 +113,75 @@ async fn signing_out_revokes_the_access_token_and_the_refresh_token() {
 }
 
 #[tokio::test]
+async fn signing_out_without_a_body_ends_the_whole_session_and_no_other() {
+    let t = spawn_app().await;
+    let first = t.register("session@example.com").await;
+    let (_, rotated) = t
+        .post(
+            "/auth/refresh",
+            json!({ "refreshToken": first["refreshToken"] }),
+        )
+        .await;
+    let rotated = &rotated["data"];
+    let (_, elsewhere) = t.login("session@example.com", PASSWORD).await;
+    let elsewhere = &elsewhere["data"];
+
+    let (status, _) = t
+        .request("POST", "/auth/logout", None, Some(&token(rotated)))
+        .await;
+
+    assert_eq!(status, 204);
+    for access in [token(&first), token(rotated)] {
+        let (status, body) = t.get_as("/auth/me", &access).await;
+        assert_eq!(status, 401, "every access token of the session: {body}");
+        assert_eq!(body["error"]["message"], "token revoked");
+    }
+    let (status, _) = t
+        .post(
+            "/auth/refresh",
+            json!({ "refreshToken": rotated["refreshToken"] }),
+        )
+        .await;
+    assert_eq!(status, 401, "the session's refresh token");
+    assert_eq!(t.get_as("/auth/me", &token(elsewhere)).await.0, 200);
+    let (status, _) = t
+        .post(
+            "/auth/refresh",
+            json!({ "refreshToken": elsewhere["refreshToken"] }),
+        )
+        .await;
+    assert_eq!(status, 200, "another sign-in's session goes on");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_detected_reuse_refuses_the_access_token_of_the_descendant_pair() {
+    let t = spawn_app().await;
+    let first = t.register("descendant@example.com").await;
+    let (_, rotated) = t
+        .post(
+            "/auth/refresh",
+            json!({ "refreshToken": first["refreshToken"] }),
+        )
+        .await;
+    let rotated = &rotated["data"];
+    assert_eq!(t.get_as("/auth/me", &token(rotated)).await.0, 200);
+
+    let (status, _) = t
+        .post(
+            "/auth/refresh",
+            json!({ "refreshToken": first["refreshToken"] }),
+        )
+        .await;
+
+    assert_eq!(status, 401);
+    let (status, body) = t.get_as("/auth/me", &token(rotated)).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["message"], "token revoked");
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn signing_out_needs_a_valid_token() {
     let t = spawn_app().await;
 
@@ -168,6 +237,8 @@ async fn one_client_making_too_many_attempts_is_slowed_down() {
         max_failures: 100,
         lock: Duration::from_secs(60),
         per_client_per_minute: 3,
+        delay: Duration::ZERO,
+        burst_alert: 1000,
     })
     .await;
 

@@ -219,6 +219,8 @@ async fn spawn_customers(names: &TestNames) -> Spawned {
             max_failures: 5,
             lock: Duration::from_secs(60),
             per_client_per_minute: 1000,
+            delay: Duration::ZERO,
+            burst_alert: 1000,
         },
     };
     let app = spawn(&service, |listener, cancel| {

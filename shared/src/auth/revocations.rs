@@ -3,6 +3,11 @@
 //! `auth:revocations` channel; every verifier keeps the revoked ids in a local set, fed by that
 //! channel and refilled from the keys (SCAN) each time it (re)subscribes.
 //!
+//! A whole session (refresh family) is revoked the same way, under the id `sid:<sid>`
+//! (`auth:revoked:sid:<sid>`, until the last access token the session can hold expires): a
+//! token is refused when its `jti` or its session is listed, so a check is still one local
+//! lookup, or one `EXISTS` over both keys while the list is incomplete.
+//!
 //! The set is only trusted while it is complete: subscribed, and every key read since. Until
 //! then (at start, after the connection drops, while Redis is down) each check asks Redis, as
 //! it always did, and answers 503 when Redis cannot say. A silent connection loss (no reset)
@@ -43,6 +48,11 @@ pub fn revoked_key(jti: &str) -> String {
     format!("auth:revoked:{jti}")
 }
 
+/// The revocation id of session `sid`: kept apart from token ids by its prefix.
+pub(super) fn session_id(sid: &str) -> String {
+    format!("sid:{sid}")
+}
+
 fn cache_down<E>(_: E) -> ApiError {
     ApiError::UpstreamUnavailable("cache".to_owned())
 }
@@ -79,7 +89,10 @@ impl Known {
             let now = chrono::Utc::now().timestamp();
             set.retain(|_, exp| *exp >= now);
         }
-        set.insert(jti.to_owned(), exp);
+        // Announced and noted twice (the revoker's own note, then the channel): keep the
+        // longer life, so a session is not forgotten before its last token expires.
+        let kept = set.entry(jti.to_owned()).or_insert(exp);
+        *kept = (*kept).max(exp);
     }
 }
 
@@ -96,21 +109,24 @@ impl Revocations {
         self.known.complete.load(Ordering::Acquire)
     }
 
-    /// 401 when `jti` is revoked; asks Redis only while the local set is incomplete.
-    pub(super) async fn check(&self, jti: &str) -> Result<(), ApiError> {
-        if self.known.contains(jti) {
+    /// 401 when token `jti` or its session `sid` (empty: none) is revoked; asks Redis, in
+    /// one command, only while the local set is incomplete.
+    pub(super) async fn check(&self, jti: &str, sid: &str) -> Result<(), ApiError> {
+        let session = (!sid.is_empty()).then(|| session_id(sid));
+        if self.known.contains(jti) || session.as_deref().is_some_and(|s| self.known.contains(s)) {
             return Err(revoked());
         }
         if self.is_complete() {
             return Ok(());
         }
+        let mut exists = redis::cmd("EXISTS");
+        exists.arg(self.redis.key(&revoked_key(jti)));
+        if let Some(session) = &session {
+            exists.arg(self.redis.key(&revoked_key(session)));
+        }
         let mut conn = self.redis.connection().await?;
-        let found: bool = redis::cmd("EXISTS")
-            .arg(self.redis.key(&revoked_key(jti)))
-            .query_async(&mut conn)
-            .await
-            .map_err(cache_down)?;
-        if found { Err(revoked()) } else { Ok(()) }
+        let found: u32 = exists.query_async(&mut conn).await.map_err(cache_down)?;
+        if found > 0 { Err(revoked()) } else { Ok(()) }
     }
 
     /// Remembers `jti` as revoked here only (its owner has told Redis).

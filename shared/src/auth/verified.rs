@@ -65,6 +65,7 @@ mod tests {
             sub: sub.to_owned(),
             role: Role::Customer,
             jti: sub.to_owned(),
+            sid: String::new(),
             iat: 0,
             exp,
             iss: crate::auth::ISSUER.to_owned(),

@@ -102,6 +102,7 @@ mod tests {
             ALERT_SENT,
             ASSISTANT_REPLIED,
             SUPPORT_ESCALATED,
+            LOGIN_BURST,
         ];
         for key in all {
             assert!(
@@ -122,7 +123,12 @@ mod tests {
         // DESIGN.md: these are consumed by analytics alone.
         assert_eq!(
             analytics_only,
-            [CUSTOMER_REGISTERED, ALERT_SENT, ASSISTANT_REPLIED]
+            [
+                CUSTOMER_REGISTERED,
+                ALERT_SENT,
+                ASSISTANT_REPLIED,
+                LOGIN_BURST
+            ]
         );
     }
 }

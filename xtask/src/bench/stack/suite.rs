@@ -120,6 +120,7 @@ pub fn start(
             .env("JWKS_URL", &jwks)
             .env("LOGIN_MAX_PER_CLIENT", QUOTA)
             .env("LOGIN_MAX_FAILURES", QUOTA)
+            .env("LOGIN_DELAY_MS", "0")
             .env("FULFILMENT_MIN_DELAY_MS", min.to_string())
             .env("FULFILMENT_MAX_DELAY_MS", max.to_string())
             .env("FULFILMENT_POLL_MS", poll.to_string())
