@@ -53,14 +53,26 @@ async fn upgrade(
     let bearer = caller.as_ref().and(shared::auth::bearer_token(&parts));
     let engine = state.engine.clone();
     let heartbeat = state.heartbeat;
+    let verifier = state.infra.verifier.clone();
     Ok(ws.on_upgrade(move |socket| async move {
         metrics::gauge!("assistant_ws_open").increment(1.0);
-        if let Err(e) = serve(socket, engine, id, caller, bearer, heartbeat).await {
+        // A signed-in chat ends when its token is revoked (a logout), checked each heartbeat.
+        let claims = caller.as_ref().map(|c| c.claims.clone());
+        let revoked = async move {
+            match claims {
+                Some(claims) => verifier.until_revoked(&claims, heartbeat).await,
+                None => std::future::pending().await,
+            }
+        };
+        if let Err(e) = serve(socket, engine, id, caller, bearer, heartbeat, revoked).await {
             tracing::debug!(error = %e, "chat socket closed");
         }
         metrics::gauge!("assistant_ws_open").decrement(1.0);
     }))
 }
+
+/// Close code for a token revoked while the chat was open.
+const UNAUTHORIZED: u16 = 4401;
 
 fn error(code: &str, message: &str) -> Value {
     json!({ "type": "error", "code": code, "message": message })
@@ -83,7 +95,9 @@ async fn serve(
     caller: Option<Caller>,
     bearer: Option<String>,
     every: Duration,
+    revoked: impl std::future::Future<Output = ()>,
 ) -> Result<(), axum::Error> {
+    let mut revoked = std::pin::pin!(revoked);
     let history = engine
         .sessions
         .history(id.as_str())
@@ -99,6 +113,14 @@ async fn serve(
             _ = beat.tick() => {
                 send(&mut socket, &heartbeat()).await?;
                 continue;
+            }
+            () = &mut revoked => {
+                let frame = CloseFrame {
+                    code: UNAUTHORIZED,
+                    reason: "token revoked".into(),
+                };
+                socket.send(Message::Close(Some(frame))).await?;
+                return Ok(());
             }
         };
         let Some(message) = message else {

@@ -171,3 +171,23 @@ async fn an_idle_chat_socket_gets_heartbeats_and_still_answers_between_them() {
     }
     assert_eq!(answer["type"], "assistant", "{answer}");
 }
+
+#[tokio::test]
+async fn a_signed_in_chat_closes_with_4401_once_its_token_is_revoked() {
+    let suite = crate::helpers::spawn_with(crate::helpers::Options {
+        heartbeat: Some(std::time::Duration::from_millis(200)),
+        ..Default::default()
+    })
+    .await;
+    let alex = suite.register("Alex Demo", "alex@example.com").await;
+    let mut socket = connect(&suite, "ws-session-0009", Some(&alex.bearer))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket).await["type"], "history");
+
+    shared::testing::revoke(&suite.names, &alex.bearer).await;
+
+    let code = shared::testing::ws_close_code(&mut socket, crate::helpers::WAIT).await;
+    assert_eq!(code, Some(4401));
+    suite.stop().await;
+}
