@@ -27,11 +27,13 @@ pub enum Topic {
     Stock,
     /// Conversations handed to a human.
     Support,
+    /// Attacks on accounts (a burst of failed sign-ins against one).
+    Security,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 3] = [Topic::Orders, Topic::Stock, Topic::Support];
+    pub const ALL: [Topic; 4] = [Topic::Orders, Topic::Stock, Topic::Support, Topic::Security];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Topic {
             Self::Orders => "orders",
             Self::Stock => "stock",
             Self::Support => "support",
+            Self::Security => "security",
         }
     }
 }
@@ -51,8 +54,9 @@ impl FromStr for Topic {
             "orders" => Ok(Self::Orders),
             "stock" => Ok(Self::Stock),
             "support" => Ok(Self::Support),
+            "security" => Ok(Self::Security),
             other => Err(format!(
-                "unknown topic {other:?}: expected orders, stock, support or all"
+                "unknown topic {other:?}: expected orders, stock, support, security or all"
             )),
         }
     }

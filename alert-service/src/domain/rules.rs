@@ -9,13 +9,14 @@ use shared::events::{Envelope, keys};
 use super::{Entity, NewAlert, Severity, Topic};
 
 /// The routing keys that make alerts.
-pub const KEYS: [&str; 6] = [
+pub const KEYS: [&str; 7] = [
     keys::ORDER_CREATED,
     keys::ORDER_STATUS_CHANGED,
     keys::ORDER_CANCELLED,
     keys::STOCK_REJECTED,
     keys::PRODUCT_STOCK_LOW,
     keys::SUPPORT_ESCALATED,
+    keys::LOGIN_BURST,
 ];
 
 /// The alert `event` makes: `Ok(None)` for an event that makes none, `Err` for a payload that
@@ -29,6 +30,7 @@ pub fn alert_for(event: &Envelope) -> Result<Option<NewAlert>, String> {
         keys::STOCK_REJECTED => stock_rejected(event.data_as().map_err(malformed)?),
         keys::PRODUCT_STOCK_LOW => stock_low(event.data_as().map_err(malformed)?),
         keys::SUPPORT_ESCALATED => escalated(event.data_as().map_err(malformed)?),
+        keys::LOGIN_BURST => login_burst(event.data_as().map_err(malformed)?),
         _ => return Ok(None),
     };
     Ok(Some(alert))
@@ -245,6 +247,39 @@ fn escalated(data: Escalated) -> NewAlert {
         message: format!("A conversation needs a human{why}."),
         entity,
         customer_id: data.customer_id,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginBurst {
+    email: String,
+    failures: Option<u64>,
+    window_secs: Option<u64>,
+}
+
+/// For admins only (no customer): someone is trying passwords on one account.
+fn login_burst(data: LoginBurst) -> NewAlert {
+    let failures = data
+        .failures
+        .map_or_else(|| "Many".to_owned(), |n| n.to_string());
+    let window = data
+        .window_secs
+        .map_or_else(String::new, |s| format!(" within {s} s"));
+    NewAlert {
+        kind: keys::LOGIN_BURST.to_owned(),
+        topic: Topic::Security,
+        severity: Severity::Critical,
+        title: "Burst of failed sign-ins".to_owned(),
+        message: format!(
+            "{failures} failed sign-ins against {}{window}, from any address.",
+            data.email
+        ),
+        entity: Entity {
+            kind: "account".to_owned(),
+            id: data.email,
+        },
+        customer_id: None,
     }
 }
 

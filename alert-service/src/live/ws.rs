@@ -2,7 +2,7 @@
 //!
 //! The token comes in the `Authorization` header or a `token` query parameter; without a valid
 //! one the socket is opened and closed at once with code 4401. Admins follow topics (`orders`,
-//! `stock`, `support`; all of them until they say otherwise); customers get only their own
+//! `stock`, `support`, `security`; all of them until they say otherwise); customers get only their own
 //! alerts. The URL may carry `topics=orders,stock` and `since=<alert id>`: the alerts after
 //! that one which the filter wants are replayed in order (`replay: true`, at most
 //! [`REPLAY_LIMIT`], then a `replayed` message), before live ones. Client messages:

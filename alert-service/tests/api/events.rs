@@ -51,6 +51,12 @@ async fn each_event_kind_makes_the_right_alert_once_even_when_delivered_twice() 
             "assistant-service",
             json!({"sessionId": "s1", "customerId": customer, "reason": "complaint"}),
         ),
+        event(
+            keys::LOGIN_BURST,
+            "customer-service",
+            json!({"email": "demo@example.com", "failures": 20, "windowSecs": 300,
+            "detectedAt": "2026-01-01T10:00:02.000Z"}),
+        ),
     ];
 
     for e in &events {
@@ -66,7 +72,7 @@ async fn each_event_kind_makes_the_right_alert_once_even_when_delivered_twice() 
 
     // One queue, consumed in order: once the marker's alert exists, every duplicate before
     // it has been handled too.
-    let alerts = app.wait_total(7).await;
+    let alerts = app.wait_total(8).await;
     let by_event = |e: &Envelope| {
         let id = e.id.to_string();
         let found: Vec<_> = alerts
@@ -101,6 +107,7 @@ async fn each_event_kind_makes_the_right_alert_once_even_when_delivered_twice() 
             "session",
             Some(customer),
         ),
+        ("auth.login_burst", "security", "critical", "account", None),
     ];
     for (e, (kind, topic, severity, entity, who)) in events.iter().zip(expected) {
         let alert = by_event(e);

@@ -79,6 +79,24 @@ fn an_escalation_is_critical_and_about_its_session() {
 }
 
 #[test]
+fn a_burst_of_failed_sign_ins_is_a_critical_security_alert_for_admins_only() {
+    let alert = alert_for(&event(
+        keys::LOGIN_BURST,
+        json!({"email": "demo@example.com", "failures": 20, "windowSecs": 300}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(alert.severity, Severity::Critical);
+    assert_eq!(alert.topic, Topic::Security);
+    assert_eq!(alert.customer_id, None);
+    assert_eq!(alert.entity.id, "demo@example.com");
+    assert_eq!(
+        alert.message,
+        "20 failed sign-ins against demo@example.com within 300 s, from any address."
+    );
+}
+
+#[test]
 fn other_events_make_no_alert_and_a_malformed_payload_is_an_error() {
     assert_eq!(
         alert_for(&event(keys::STOCK_RESERVED, json!({"orderId": "o"}))).unwrap(),
