@@ -424,6 +424,18 @@ impl Drop for Spawned {
 
 /// Messages ready in `queue` (not counting unacknowledged ones), read with a passive declare.
 pub async fn queue_depth(bus: &Bus, queue: &str) -> Option<u32> {
+    queue_counts(bus, queue).await.map(|(messages, _)| messages)
+}
+
+/// Consumers attached to `queue`, read with a passive declare.
+pub async fn queue_consumers(bus: &Bus, queue: &str) -> Option<u32> {
+    queue_counts(bus, queue)
+        .await
+        .map(|(_, consumers)| consumers)
+}
+
+/// `(ready messages, consumers)` of `queue`, from a passive declare on a connection of its own.
+async fn queue_counts(bus: &Bus, queue: &str) -> Option<(u32, u32)> {
     let connection = lapin::Connection::connect(&bus.config().url, Default::default())
         .await
         .ok()?;
@@ -439,7 +451,7 @@ pub async fn queue_depth(bus: &Bus, queue: &str) -> Option<u32> {
         )
         .await
         .ok()
-        .map(|q| q.message_count());
+        .map(|q| (q.message_count(), q.consumer_count()));
     let _ = connection.close(200, "inspected".into()).await;
     declared
 }

@@ -63,6 +63,13 @@ async fn relay(
     relay
 }
 
+/// Stops the test's relay and consumer and drops what it made.
+async fn finish(cancel: CancellationToken, consumer: &Bus, db: mongodb::Database) {
+    cancel.cancel();
+    delete_topology(consumer).await;
+    db.drop().await.unwrap();
+}
+
 async fn insert(db: &mongodb::Database, id: i32, pending: Document) {
     let count = i64::try_from(pending.len()).unwrap();
     db.collection::<Document>("things")
@@ -105,9 +112,7 @@ async fn an_event_whose_correlation_id_is_too_long_for_amqp_goes_out_and_so_do_l
     relay.nudge().nudge();
 
     assert_eq!(receive(&mut rx, WAIT).await, later.id);
-    cancel.cancel();
-    delete_topology(&consumer).await;
-    db.drop().await.unwrap();
+    finish(cancel, &consumer, db).await;
 }
 
 #[tokio::test]
@@ -141,9 +146,7 @@ async fn an_unreadable_entry_is_parked_and_the_events_after_it_go_out() {
         (outbox::pending_count(&stored) == 0).then_some(())
     })
     .await;
-    cancel.cancel();
-    delete_topology(&consumer).await;
-    db.drop().await.unwrap();
+    finish(cancel, &consumer, db).await;
 }
 
 /// A queue that takes no message: the broker answers every publish routed to it with a nack.
@@ -231,9 +234,7 @@ async fn an_event_the_broker_refuses_does_not_hold_up_documents_written_after_it
         .unwrap()
         .unwrap();
     assert_eq!(outbox::pending_count(&stored), 1, "kept, to be tried again");
-    cancel.cancel();
-    delete_topology(&consumer).await;
-    db.drop().await.unwrap();
+    finish(cancel, &consumer, db).await;
 }
 
 #[tokio::test]
@@ -265,9 +266,7 @@ async fn documents_waiting_to_retry_a_refused_event_do_not_starve_the_others() {
     relay.nudge().nudge();
 
     assert_eq!(receive(&mut rx, Duration::from_secs(3)).await, later.id);
-    cancel.cancel();
-    delete_topology(&consumer).await;
-    db.drop().await.unwrap();
+    finish(cancel, &consumer, db).await;
 }
 
 #[tokio::test]

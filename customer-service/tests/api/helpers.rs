@@ -74,6 +74,15 @@ impl TestApp {
         self.request("POST", path, Some(body), None).await
     }
 
+    /// `POST /auth/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: impl serde::Serialize) -> (u16, Value) {
+        self.post(
+            "/auth/refresh",
+            serde_json::json!({ "refreshToken": refresh_token }),
+        )
+        .await
+    }
+
     pub async fn get_as(&self, path: &str, token: &str) -> (u16, Value) {
         self.request("GET", path, None, Some(token)).await
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use customer_service::store::refresh_tokens::{self, RefreshToken};
 use futures::{TryStreamExt, future::join_all};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app, token};
 
@@ -99,11 +99,7 @@ async fn a_reuse_landing_while_the_child_is_issued_still_ends_the_session() {
 }
 
 async fn refresh(t: &TestApp, session: &Value) -> (u16, Value) {
-    t.post(
-        "/auth/refresh",
-        json!({ "refreshToken": session["refreshToken"] }),
-    )
-    .await
+    t.refresh(&session["refreshToken"]).await
 }
 
 /// The sessions the successful answers gave.
@@ -166,11 +162,5 @@ async fn live_refresh_tokens(t: &TestApp, family: &str) -> usize {
 /// One open connection per presenter, to the service and from it to MongoDB, so that none
 /// starts late by a handshake.
 async fn warm_up(t: &TestApp, presenters: usize) {
-    join_all((0..presenters).map(|n| {
-        t.post(
-            "/auth/refresh",
-            json!({ "refreshToken": format!("warm-up-{n}") }),
-        )
-    }))
-    .await;
+    join_all((0..presenters).map(|n| t.refresh(format!("warm-up-{n}")))).await;
 }

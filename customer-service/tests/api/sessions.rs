@@ -13,12 +13,7 @@ async fn a_refresh_token_is_exchanged_once_for_a_new_pair() {
     let t = spawn_app().await;
     let first = t.register("rot@example.com").await;
 
-    let (status, body) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": first["refreshToken"] }),
-        )
-        .await;
+    let (status, body) = t.refresh(&first["refreshToken"]).await;
 
     assert_eq!(status, 200, "{body}");
     let second = &body["data"];
@@ -34,39 +29,19 @@ async fn a_refresh_token_is_exchanged_once_for_a_new_pair() {
 async fn reusing_a_refresh_token_is_refused_and_revokes_its_successors() {
     let t = spawn_app().await;
     let first = t.register("reuse@example.com").await;
-    let (_, rotated) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": first["refreshToken"] }),
-        )
-        .await;
+    let (_, rotated) = t.refresh(&first["refreshToken"]).await;
 
-    let (status, body) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": first["refreshToken"] }),
-        )
-        .await;
+    let (status, body) = t.refresh(&first["refreshToken"]).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["code"], "UNAUTHORIZED");
 
     // The thief may hold the rotated token: the whole family is gone.
-    let (status, _) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": rotated["data"]["refreshToken"] }),
-        )
-        .await;
+    let (status, _) = t.refresh(&rotated["data"]["refreshToken"]).await;
     assert_eq!(status, 401);
     // A fresh sign-in starts a new family that works.
     let (status, login) = t.login("reuse@example.com", PASSWORD).await;
     assert_eq!(status, 200);
-    let (status, _) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": login["data"]["refreshToken"] }),
-        )
-        .await;
+    let (status, _) = t.refresh(&login["data"]["refreshToken"]).await;
     assert_eq!(status, 200);
     t.stop().await;
 }
@@ -75,9 +50,7 @@ async fn reusing_a_refresh_token_is_refused_and_revokes_its_successors() {
 async fn an_unknown_refresh_token_is_refused() {
     let t = spawn_app().await;
 
-    let (status, body) = t
-        .post("/auth/refresh", json!({ "refreshToken": "made-up" }))
-        .await;
+    let (status, body) = t.refresh(&"made-up").await;
 
     assert_eq!(status, 401, "{body}");
     t.stop().await;
@@ -102,12 +75,7 @@ async fn signing_out_revokes_the_access_token_and_the_refresh_token() {
     let (status, body) = t.get_as("/auth/me", &access).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["message"], "token revoked");
-    let (status, _) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": session["refreshToken"] }),
-        )
-        .await;
+    let (status, _) = t.refresh(&session["refreshToken"]).await;
     assert_eq!(status, 401);
     t.stop().await;
 }
@@ -116,12 +84,7 @@ async fn signing_out_revokes_the_access_token_and_the_refresh_token() {
 async fn signing_out_without_a_body_ends_the_whole_session_and_no_other() {
     let t = spawn_app().await;
     let first = t.register("session@example.com").await;
-    let (_, rotated) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": first["refreshToken"] }),
-        )
-        .await;
+    let (_, rotated) = t.refresh(&first["refreshToken"]).await;
     let rotated = &rotated["data"];
     let (_, elsewhere) = t.login("session@example.com", PASSWORD).await;
     let elsewhere = &elsewhere["data"];
@@ -136,20 +99,10 @@ async fn signing_out_without_a_body_ends_the_whole_session_and_no_other() {
         assert_eq!(status, 401, "every access token of the session: {body}");
         assert_eq!(body["error"]["message"], "token revoked");
     }
-    let (status, _) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": rotated["refreshToken"] }),
-        )
-        .await;
+    let (status, _) = t.refresh(&rotated["refreshToken"]).await;
     assert_eq!(status, 401, "the session's refresh token");
     assert_eq!(t.get_as("/auth/me", &token(elsewhere)).await.0, 200);
-    let (status, _) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": elsewhere["refreshToken"] }),
-        )
-        .await;
+    let (status, _) = t.refresh(&elsewhere["refreshToken"]).await;
     assert_eq!(status, 200, "another sign-in's session goes on");
     t.stop().await;
 }
@@ -158,21 +111,11 @@ async fn signing_out_without_a_body_ends_the_whole_session_and_no_other() {
 async fn a_detected_reuse_refuses_the_access_token_of_the_descendant_pair() {
     let t = spawn_app().await;
     let first = t.register("descendant@example.com").await;
-    let (_, rotated) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": first["refreshToken"] }),
-        )
-        .await;
+    let (_, rotated) = t.refresh(&first["refreshToken"]).await;
     let rotated = &rotated["data"];
     assert_eq!(t.get_as("/auth/me", &token(rotated)).await.0, 200);
 
-    let (status, _) = t
-        .post(
-            "/auth/refresh",
-            json!({ "refreshToken": first["refreshToken"] }),
-        )
-        .await;
+    let (status, _) = t.refresh(&first["refreshToken"]).await;
 
     assert_eq!(status, 401);
     let (status, body) = t.get_as("/auth/me", &token(rotated)).await;

@@ -10,7 +10,7 @@ use std::sync::{
 use bson::{Document, doc, oid::ObjectId};
 use serde_json::json;
 use shared::{
-    events::{Bus, Envelope, keys, topology},
+    events::{Envelope, keys, topology},
     testing::{TestNames, eventually},
 };
 
@@ -23,28 +23,6 @@ use crate::{
 const BUYERS: usize = 60;
 /// Units left.
 const LAST: i64 = 7;
-
-/// Consumers attached to `queue`, read with a passive declare.
-async fn consumers_on(bus: &Bus, queue: &str) -> Option<u32> {
-    let connection = lapin::Connection::connect(&bus.config().url, Default::default())
-        .await
-        .ok()?;
-    let channel = connection.create_channel().await.ok()?;
-    let declared = channel
-        .queue_declare(
-            queue.into(),
-            lapin::options::QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            Default::default(),
-        )
-        .await
-        .ok()
-        .map(|q| q.consumer_count());
-    let _ = connection.close(200, "inspected".into()).await;
-    declared
-}
 
 /// `events` without the copies two relays may both publish (DESIGN.md: consumers deduplicate
 /// by event id, as order-service does).
@@ -96,7 +74,9 @@ async fn two_instances_on_one_queue_give_the_last_units_to_exactly_as_many_buyer
     eventually(
         "both instances to consume the order queue",
         WAIT,
-        || async { (consumers_on(&orders.bus, &queue).await == Some(2)).then_some(()) },
+        || async {
+            (shared::testing::queue_consumers(&orders.bus, &queue).await == Some(2)).then_some(())
+        },
     )
     .await;
     let mut body = product("Last Units", 5.0, LAST);

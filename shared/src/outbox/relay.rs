@@ -264,9 +264,6 @@ impl Relay {
             return Ok(Published::All);
         };
         let retry_key = format!("{}/{id}", collection.name());
-        if !self.due(&retry_key) {
-            return Ok(Published::Pending);
-        }
         let mut events: Vec<(&String, &Bson)> = document
             .get_document(FIELD)
             .map(|d| d.iter().collect())
@@ -319,14 +316,6 @@ impl Relay {
             retries.remove(&retry_key);
         }
         Ok(outcome)
-    }
-
-    /// Whether the document `key` may be tried now.
-    fn due(&self, key: &str) -> bool {
-        self.inner.retries.lock().map_or(true, |r| {
-            r.get(key)
-                .is_none_or(|refused| refused.next <= Instant::now())
-        })
     }
 
     /// The ids of `collection`'s documents that are waiting to retry, not to be read now.
