@@ -2,6 +2,7 @@
 //! and body must look like. The gateway's access rules and validation read it, and the OpenAPI
 //! document is generated from it, so the three cannot drift apart.
 
+pub mod body;
 pub mod docs;
 pub mod schema;
 pub mod table;

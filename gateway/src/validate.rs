@@ -151,7 +151,7 @@ fn decode(s: &str) -> String {
 
 /// Reads and checks the body of a request that carries one (POST, PUT, PATCH): at most
 /// `max_bytes` (else 413), JSON by content type and by syntax (else 400 naming line and
-/// column), and the fields the route's table entry lists. Returns the request with the body
+/// column), and the body's type in `shared::api` (every bad field named). Returns the request with the body
 /// buffered, ready to forward.
 pub async fn check_body(
     request: Request,
@@ -188,20 +188,16 @@ pub async fn check_body(
             return Err(ApiError::field("content-type", "expected application/json"));
         }
     }
-    if let Some(fields) = route.and_then(|r| r.body) {
-        let required = fields.iter().any(|f| f.required);
-        if empty && required {
+    match route.and_then(|r| r.body) {
+        Some(spec) if empty && !spec.optional => {
             return Err(ApiError::field("body", "a JSON body is required"));
         }
-        if !empty {
-            let value: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| syntax(&e))?;
-            let mut problems = Problems::new();
-            schema::check_object(fields, &value, "", &mut problems);
-            problems.into_result()?;
+        Some(spec) if !empty => (spec.check)(&bytes)?,
+        Some(_) => {}
+        None if !empty => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| syntax(&e))?;
         }
-    } else if !empty {
-        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| syntax(&e))?;
+        None => {}
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }

@@ -22,27 +22,85 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            });
-        if !is_json {
+        let bytes = json_bytes(req, state).await?;
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// A request body of the public API ([`crate::api`]), parsed and checked by its rules: a 400
+/// names the first type error or every broken rule. Also checks the content type and the size
+/// as [`AppJson`] does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Valid<T>(pub T);
+
+impl<S, T> FromRequest<S> for Valid<T>
+where
+    S: Send + Sync,
+    T: crate::api::Body,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, state).await?;
+        crate::api::parse(&bytes).map(Valid)
+    }
+}
+
+/// A body of the public API that may be left out: empty (or only whitespace, with any content
+/// type) is `T::default()`; otherwise as [`Valid`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidOrDefault<T>(pub T);
+
+impl<S, T> FromRequest<S> for ValidOrDefault<T>
+where
+    S: Send + Sync,
+    T: crate::api::Body + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(rejection)?;
+        if crate::api::is_empty(&bytes) {
+            return Ok(Self(T::default()));
+        }
+        if !is_json(&parts.headers) {
             return Err(ApiError::field("content-type", "expected application/json"));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(inner)
-                if inner.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                ApiError::PayloadTooLarge
-            }
-            other => ApiError::field("body", other.body_text()),
-        })?;
-        parse_json(&bytes).map(AppJson)
+        crate::api::parse(&bytes).map(ValidOrDefault)
+    }
+}
+
+/// Whether the content type is JSON (`application/json` or `…+json`).
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        })
+}
+
+/// The body of a request that must be JSON: 400 for another content type, 413 over the limit.
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::field("content-type", "expected application/json"));
+    }
+    Bytes::from_request(req, state).await.map_err(rejection)
+}
+
+fn rejection(e: BytesRejection) -> ApiError {
+    match e {
+        BytesRejection::FailedToBufferBody(inner)
+            if inner.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            ApiError::PayloadTooLarge
+        }
+        other => ApiError::field("body", other.body_text()),
     }
 }
 

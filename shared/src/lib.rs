@@ -1,12 +1,14 @@
 //! `shared`: what every service of the shop suite needs, once.
 //!
 //! # Layout
+//! - [`api`]: the public API's request bodies as types (serde, garde rules, utoipa schemas),
+//!   shared by the gateway, the services and the OpenAPI document.
 //! - [`auth`]: roles, token claims, verification and the `Caller` extractor.
 //! - [`config`]: typed settings from environment variables, failing with the variable's name.
 //! - [`error`]: [`error::ApiError`], the JSON envelope of every response, and
 //!   [`error::Problems`], which gathers every bad field of a request into one answer.
 //! - [`money`]: [`money::Money`], exact integer cents parsed and printed the one way.
-//! - [`extract`]: extractors that answer bad input in that envelope (`AppJson`, `ObjectIdPath`).
+//! - [`extract`]: extractors that answer bad input in that envelope (`AppJson`, `Valid`, `ObjectIdPath`).
 //! - [`telemetry`]: JSON logs, request ids, Prometheus metrics and the HTTP middleware stack.
 //! - [`events`]: the event envelope and the RabbitMQ bus (confirms, acks, retries, reconnects).
 //! - [`outbox`]: events written with the state change, and the relay that publishes them.
@@ -18,6 +20,7 @@
 //! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling, and a
 //!   local HTTPS server under a test CA.
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -144,6 +144,35 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// In the OpenAPI document: a number in hundredths.
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .multiple_of(Some(0.01))
+            .description(Some(
+                "An amount of money: a number with at most two decimals",
+            ))
+            .build()
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
+impl Money {
+    /// A price in the OpenAPI document: as [`Money::as_price`] takes it.
+    pub fn price_schema() -> utoipa::openapi::schema::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .multiple_of(Some(0.01))
+            .exclusive_minimum(Some(0))
+            .maximum(Some(Self::MAX_PRICE.0 / 100))
+            .description(Some("A price: more than zero, at most two decimals"))
+            .build()
+    }
+}
+
 struct MoneyVisitor;
 
 impl MoneyVisitor {

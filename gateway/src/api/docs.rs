@@ -20,6 +20,31 @@ pub fn openapi() -> Value {
             .or_insert_with(|| json!({}));
         entry[route.method.to_lowercase()] = operation(route);
     }
+    let mut components = json!({
+        "Error": {
+            "type": "object",
+            "required": ["success", "error"],
+            "properties": {
+                "success": { "const": false },
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": { "type": "string", "enum": ["VALIDATION_ERROR", "UNAUTHORIZED", "PAYMENT_REQUIRED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "UNPROCESSABLE", "RATE_LIMITED", "UPSTREAM_UNAVAILABLE", "INTERNAL"] },
+                        "message": { "type": "string" },
+                        "details": { "type": "object" }
+                    }
+                }
+            }
+        },
+        "Success": { "type": "object", "required": ["success"], "properties": { "success": { "const": true }, "data": {}, "meta": { "type": "object" } } }
+    });
+    for body in ROUTES.iter().filter_map(|r| r.body) {
+        let (name, schema, referred) = (body.schema)();
+        for (name, schema) in std::iter::once((name, schema)).chain(referred) {
+            components[name] = serde_json::to_value(schema).unwrap_or_default();
+        }
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -32,29 +57,7 @@ pub fn openapi() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["success", "error"],
-                    "properties": {
-                        "success": { "const": false },
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": { "type": "string", "enum": ["VALIDATION_ERROR", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "UNPROCESSABLE", "RATE_LIMITED", "UPSTREAM_UNAVAILABLE", "INTERNAL"] },
-                                "message": { "type": "string" },
-                                "details": { "type": "object" }
-                            }
-                        }
-                    }
-                },
-                "Success": {
-                    "type": "object",
-                    "required": ["success"],
-                    "properties": { "success": { "const": true }, "data": {}, "meta": { "type": "object" } }
-                }
-            }
+            "schemas": components
         }
     })
 }
@@ -121,8 +124,12 @@ fn operation(route: &RouteSpec) -> Value {
     if route.access != Access::Public {
         op["security"] = json!([{ "bearer": [] }]);
     }
-    if let Some(fields) = route.body {
-        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema::object_schema(fields) } } });
+    if let Some(body) = route.body {
+        let (name, _, _) = (body.schema)();
+        op["requestBody"] = json!({
+            "required": !body.optional,
+            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } }
+        });
     }
     op
 }
@@ -141,10 +148,10 @@ pub async fn page() -> impl IntoResponse {
             Access::Authenticated => "signed in",
             Access::Admin => "admin",
         };
-        let body = route.body.map_or_else(String::new, |fields| {
-            escape(
-                &serde_json::to_string_pretty(&schema::object_schema(fields)).unwrap_or_default(),
-            )
+        let body = route.body.map_or_else(String::new, |body| {
+            let (name, schema, _) = (body.schema)();
+            let schema = serde_json::to_string_pretty(&schema).unwrap_or_default();
+            escape(&format!("{name} {schema}"))
         });
         let query: Vec<&str> = route.query.iter().map(|f| f.name).collect();
         rows.push_str(&format!(

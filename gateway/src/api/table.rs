@@ -1,7 +1,12 @@
 //! Every public route: method, path, who may call it, its query and its body. Read it as the
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
-use super::schema::{Field, Kind, clearable, optional, required};
+use shared::api::{analytics, assistant, auth, customers, orders, products};
+
+use super::{
+    body::{BodySpec, body, optional_body},
+    schema::{Field, Kind, optional},
+};
 use crate::access::Access::{self, Admin, Authenticated, Public};
 
 /// One route of the public API.
@@ -19,12 +24,11 @@ pub struct RouteSpec {
     pub summary: &'static str,
     /// Query parameters (all optional).
     pub query: &'static [Field],
-    /// The JSON body, when the route takes one.
-    pub body: Option<&'static [Field]>,
+    /// The JSON body, when the route takes one: its type in `shared::api`.
+    pub body: Option<BodySpec>,
 }
 
 const NAME: Kind = Kind::Text { min: 1, max: 100 };
-const LINE: Kind = Kind::Text { min: 1, max: 200 };
 const PAGE: Field = optional(
     "page",
     Kind::Integer {
@@ -47,13 +51,6 @@ const CAPPED_LIMIT: Field = optional(
         max: 1_000_000,
     },
 );
-const ADDRESS: Kind = Kind::Object(&[
-    required("street", LINE),
-    required("city", LINE),
-    required("zipCode", LINE),
-    required("country", LINE),
-]);
-const PHONE: Kind = Kind::Text { min: 5, max: 30 };
 const TAG: Kind = Kind::Text { min: 1, max: 50 };
 const STATUSES: &[&str] = &[
     "PENDING",
@@ -62,39 +59,6 @@ const STATUSES: &[&str] = &[
     "DELIVERED",
     "CANCELLED",
     "REJECTED",
-];
-const ORDER_LINE: Kind = Kind::Object(&[
-    required("productId", Kind::ObjectId),
-    required("quantity", Kind::Integer { min: 1, max: 1000 }),
-]);
-const PRODUCT: &[Field] = &[
-    required("name", Kind::Text { min: 1, max: 200 }),
-    optional("description", Kind::Text { min: 0, max: 5000 }),
-    required("price", Kind::Price),
-    required("category", NAME),
-    optional(
-        "tags",
-        Kind::List {
-            item: &TAG,
-            min: 0,
-            max: 20,
-        },
-    ),
-    optional("imageUrl", Kind::Url),
-    required(
-        "stock",
-        Kind::Integer {
-            min: 0,
-            max: 1_000_000_000,
-        },
-    ),
-    optional(
-        "lowStockThreshold",
-        Kind::Integer {
-            min: 0,
-            max: 1_000_000_000,
-        },
-    ),
 ];
 
 const fn route(
@@ -118,13 +82,7 @@ const fn route(
 /// The public API.
 pub static ROUTES: &[RouteSpec] = &[
     RouteSpec {
-        body: Some(&[
-            required("name", NAME),
-            required("email", Kind::Email),
-            required("password", Kind::Text { min: 8, max: 128 }),
-            optional("phone", PHONE),
-            optional("address", ADDRESS),
-        ]),
+        body: Some(body::<auth::Registration>()),
         ..route(
             "POST",
             "/api/auth/register",
@@ -134,10 +92,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        body: Some(&[
-            required("email", Kind::Text { min: 1, max: 254 }),
-            required("password", Kind::Text { min: 1, max: 128 }),
-        ]),
+        body: Some(body::<auth::Credentials>()),
         ..route(
             "POST",
             "/api/auth/login",
@@ -147,7 +102,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        body: Some(&[required("refreshToken", Kind::Text { min: 1, max: 200 })]),
+        body: Some(body::<auth::Refresh>()),
         ..route(
             "POST",
             "/api/auth/refresh",
@@ -157,7 +112,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        body: Some(&[optional("refreshToken", Kind::Text { min: 1, max: 200 })]),
+        body: Some(optional_body::<auth::Logout>()),
         ..route(
             "POST",
             "/api/auth/logout",
@@ -191,11 +146,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "A customer record (own only for customers)",
     ),
     RouteSpec {
-        body: Some(&[
-            optional("name", NAME),
-            clearable("phone", PHONE),
-            clearable("address", ADDRESS),
-        ]),
+        body: Some(body::<customers::CustomerPatch>()),
         ..route(
             "PATCH",
             "/api/customers/{id}",
@@ -234,11 +185,11 @@ pub static ROUTES: &[RouteSpec] = &[
         "One product",
     ),
     RouteSpec {
-        body: Some(PRODUCT),
+        body: Some(body::<products::ProductInput>()),
         ..route("POST", "/api/products", Admin, "products", "Add a product")
     },
     RouteSpec {
-        body: Some(PRODUCT),
+        body: Some(body::<products::ProductInput>()),
         ..route(
             "PUT",
             "/api/products/{id}",
@@ -255,17 +206,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "Remove a product",
     ),
     RouteSpec {
-        body: Some(&[
-            required(
-                "items",
-                Kind::List {
-                    item: &ORDER_LINE,
-                    min: 1,
-                    max: 100,
-                },
-            ),
-            optional("shippingAddress", ADDRESS),
-        ]),
+        body: Some(body::<orders::OrderRequest>()),
         ..route(
             "POST",
             "/api/orders",
@@ -297,7 +238,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "One order with its status history",
     ),
     RouteSpec {
-        body: Some(&[optional("reason", Kind::Text { min: 1, max: 500 })]),
+        body: Some(optional_body::<orders::Cancellation>()),
         ..route(
             "POST",
             "/api/orders/{id}/cancel",
@@ -307,12 +248,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        body: Some(&[
-            required("status", Kind::OneOf(STATUSES)),
-            optional("carrier", Kind::Text { min: 1, max: 100 }),
-            optional("trackingNumber", Kind::Text { min: 1, max: 100 }),
-            optional("reason", Kind::Text { min: 1, max: 500 }),
-        ]),
+        body: Some(body::<orders::StatusChange>()),
         ..route(
             "PATCH",
             "/api/orders/{id}/status",
@@ -425,17 +361,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        body: Some(&[
-            optional("queue", Kind::Text { min: 1, max: 255 }),
-            optional(
-                "ids",
-                Kind::List {
-                    item: &Kind::Text { min: 36, max: 36 },
-                    min: 1,
-                    max: 1000,
-                },
-            ),
-        ]),
+        body: Some(optional_body::<analytics::Replay>()),
         ..route(
             "POST",
             "/api/analytics/dead-letters/replay",
@@ -473,10 +399,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "Assistant statistics",
     ),
     RouteSpec {
-        body: Some(&[
-            required("message", Kind::Text { min: 1, max: 2000 }),
-            optional("sessionId", Kind::Text { min: 1, max: 100 }),
-        ]),
+        body: Some(body::<assistant::ChatRequest>()),
         ..route(
             "POST",
             "/api/assistant/chat",

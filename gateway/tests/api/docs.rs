@@ -17,11 +17,33 @@ async fn the_openapi_document_lists_every_route_with_its_rules() {
     }
     let create = &paths["/api/orders"]["post"];
     let schema = &create["requestBody"]["content"]["application/json"]["schema"];
-    assert_eq!(schema["required"], serde_json::json!(["items"]));
+    assert_eq!(schema["$ref"], "#/components/schemas/OrderRequest");
+    let schemas = &doc["components"]["schemas"];
     assert_eq!(
-        schema["properties"]["items"]["items"]["properties"]["quantity"]["maximum"],
+        schemas["OrderRequest"]["required"],
+        serde_json::json!(["items"])
+    );
+    assert_eq!(
+        schemas["OrderRequest"]["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/OrderLine"
+    );
+    assert_eq!(
+        schemas["OrderLine"]["properties"]["quantity"]["maximum"],
         1000
     );
+    assert_eq!(schemas["Address"]["additionalProperties"], false);
+    assert_eq!(
+        schemas["ProductInput"]["properties"]["price"]["multipleOf"],
+        0.01
+    );
+    let refs = serde_json::to_string(&doc).unwrap();
+    for name in refs.split("#/components/schemas/").skip(1) {
+        let name = name.split('"').next().unwrap();
+        assert!(
+            schemas[name].is_object(),
+            "{name} is referred to but missing"
+        );
+    }
     assert_eq!(create["security"][0]["bearer"], serde_json::json!([]));
     assert!(
         paths["/api/products"]["get"]["security"].is_null(),

@@ -1,0 +1,48 @@
+//! A route's JSON body, as its type in `shared::api`: the gateway checks a body by parsing it
+//! into that type (what the owning service does with the same bytes), and the OpenAPI document
+//! takes the type's schema. Nothing here restates a rule.
+
+use shared::{ApiError, api};
+use utoipa::openapi::{RefOr, schema::Schema};
+
+/// The body of one route.
+#[derive(Debug, Clone, Copy)]
+pub struct BodySpec {
+    /// Parses and checks a body: a 400 naming the fields, as the service would answer.
+    pub check: fn(&[u8]) -> Result<(), ApiError>,
+    /// The type's name, its schema, and the schemas it refers to.
+    pub schema: fn() -> Schemas,
+    /// Whether the body may be left out (empty means the type's default).
+    pub optional: bool,
+}
+
+/// A body type's name, its schema, and the named schemas it refers to.
+pub type Schemas = (String, RefOr<Schema>, Vec<(String, RefOr<Schema>)>);
+
+/// A route whose body must be a `T`.
+pub const fn body<T: api::Body>() -> BodySpec {
+    BodySpec {
+        check: check::<T>,
+        schema: schemas::<T>,
+        optional: false,
+    }
+}
+
+/// A route whose body is a `T` or nothing.
+pub const fn optional_body<T: api::Body + Default>() -> BodySpec {
+    BodySpec {
+        check: check::<T>,
+        schema: schemas::<T>,
+        optional: true,
+    }
+}
+
+fn check<T: api::Body>(bytes: &[u8]) -> Result<(), ApiError> {
+    api::parse::<T>(bytes).map(drop)
+}
+
+fn schemas<T: api::Body>() -> Schemas {
+    let mut referred = Vec::new();
+    T::schemas(&mut referred);
+    (T::name().into_owned(), T::schema(), referred)
+}

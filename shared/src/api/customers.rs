@@ -1,0 +1,63 @@
+//! Customer bodies: the address every area shares, and `PATCH /customers/{id}`.
+
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules;
+
+/// A postal address; every part 1 to 200 characters (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Address {
+    /// Street and number.
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub street: String,
+    /// City.
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub city: String,
+    /// Postal code.
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub zip_code: String,
+    /// Country.
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub country: String,
+}
+
+impl Address {
+    /// The same address with every part trimmed.
+    pub fn trimmed(&self) -> Self {
+        let trim = |s: &str| s.trim().to_owned();
+        Self {
+            street: trim(&self.street),
+            city: trim(&self.city),
+            zip_code: trim(&self.zip_code),
+            country: trim(&self.country),
+        }
+    }
+}
+
+/// `PATCH /customers/{id}`: what to change. An absent field stays; `null` clears the phone or
+/// the address.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPatch {
+    /// New display name, 1 to 100 characters (trimmed).
+    #[garde(inner(custom(rules::text(1, 100))))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// New phone number, or `null` to remove it.
+    #[serde(default, deserialize_with = "super::present")]
+    #[garde(inner(inner(custom(rules::phone))))]
+    #[schema(value_type = Option<String>, nullable, min_length = 5, max_length = 30)]
+    pub phone: Option<Option<String>>,
+    /// New address, or `null` to remove it.
+    #[serde(default, deserialize_with = "super::present")]
+    #[garde(dive)]
+    #[schema(value_type = Option<Address>, nullable)]
+    pub address: Option<Option<Address>>,
+}

@@ -1,0 +1,109 @@
+//! Order bodies: place an order, cancel it, move it along.
+
+use std::collections::HashMap;
+
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{customers::Address, rules};
+
+/// Most lines in one order.
+pub const MAX_LINES: usize = 100;
+/// Most units of one product in one order.
+pub const MAX_QUANTITY: u32 = 1000;
+
+/// `POST /orders`: the lines to buy and, optionally, where to ship them (the customer's
+/// address on file otherwise).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderRequest {
+    /// 1 to 100 lines, one per product.
+    #[garde(custom(rules::items(1, MAX_LINES)), custom(distinct_products), dive)]
+    #[schema(min_items = 1, max_items = 100)]
+    pub items: Vec<OrderLine>,
+    /// Where to ship.
+    #[garde(dive)]
+    pub shipping_address: Option<Address>,
+}
+
+/// One line of an order request.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderLine {
+    /// The product (an ObjectId).
+    #[garde(custom(rules::object_id))]
+    #[schema(pattern = "^[0-9a-fA-F]{24}$")]
+    pub product_id: String,
+    /// 1 to 1000 units.
+    #[garde(custom(rules::whole(1, MAX_QUANTITY)))]
+    #[schema(minimum = 1, maximum = 1000)]
+    pub quantity: u32,
+}
+
+/// A product may appear on one line only (ids compared case-insensitively, as ObjectIds are).
+fn distinct_products(lines: &[OrderLine], _: &()) -> garde::Result {
+    let mut seen = HashMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(first) = seen.insert(line.product_id.to_ascii_lowercase(), i) {
+            return Err(garde::Error::new(format!(
+                "items[{i}] repeats the product of items[{first}]"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /orders/{id}/cancel` (body optional).
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cancellation {
+    /// Why; up to 500 characters (trimmed). A default reason is recorded without one.
+    #[garde(inner(custom(rules::text(0, 500))))]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// An order's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(missing_docs)]
+pub enum OrderStatus {
+    Pending,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Rejected,
+}
+
+/// `PATCH /orders/{id}/status` (admins): where to move the order. A carrier and tracking
+/// number go only with `SHIPPED` (made up when absent).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusChange {
+    /// The new status.
+    #[garde(skip)]
+    pub status: OrderStatus,
+    /// The carrier, 1 to 100 characters (trimmed); only with `SHIPPED`.
+    #[garde(custom(only_when_shipped(self.status)), inner(custom(rules::text(1, 100))))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub carrier: Option<String>,
+    /// The tracking number, 1 to 100 characters (trimmed); only with `SHIPPED`.
+    #[garde(custom(only_when_shipped(self.status)), inner(custom(rules::text(1, 100))))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub tracking_number: Option<String>,
+    /// Why (recorded with a cancellation), up to 500 characters (trimmed).
+    #[garde(inner(custom(rules::text(0, 500))))]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+fn only_when_shipped(status: OrderStatus) -> impl FnOnce(&Option<String>, &()) -> garde::Result {
+    move |value, _| match value {
+        Some(_) if status != OrderStatus::Shipped => {
+            Err(garde::Error::new("only with status SHIPPED"))
+        }
+        _ => Ok(()),
+    }
+}
