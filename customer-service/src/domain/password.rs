@@ -18,11 +18,8 @@ impl std::fmt::Debug for Password {
 impl Password {
     /// Checks the rules.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw.chars().count() {
-            0..=7 => Err("must be at least 8 characters".to_owned()),
-            8..=128 => Ok(Self(raw.to_owned())),
-            _ => Err("must be at most 128 characters".to_owned()),
-        }
+        shared::api::rules::exact(8, 128)(raw, &()).map_err(|e| e.message().to_owned())?;
+        Ok(Self(raw.to_owned()))
     }
 
     /// The argon2id hash (PHC string), computed on a blocking thread.

@@ -1,7 +1,8 @@
 //! Name, phone and address, each with its own `parse` (the email has `email`).
 
 use serde::{Deserialize, Serialize};
-use shared::Problems;
+pub use shared::api::customers::Address;
+use shared::api::rules;
 
 /// A display name: 1 to 100 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,12 +12,8 @@ pub struct Name(String);
 impl Name {
     /// Parses a name.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
-        match name.chars().count() {
-            0 => Err("must not be empty".to_owned()),
-            1..=100 => Ok(Self(name.to_owned())),
-            _ => Err("must be at most 100 characters".to_owned()),
-        }
+        rules::text(1, 100)(raw, &()).map_err(|e| e.message().to_owned())?;
+        Ok(Self(raw.trim().to_owned()))
     }
 
     /// The name.
@@ -34,60 +31,13 @@ pub struct Phone(String);
 impl Phone {
     /// Parses a phone number.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let phone = raw.trim();
-        let allowed = phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        if allowed && (5..=30).contains(&phone.len()) && digits >= 5 {
-            Ok(Self(phone.to_owned()))
-        } else {
-            Err("must be a phone number (digits, spaces, + - ( ) .)".to_owned())
-        }
+        rules::phone(raw, &()).map_err(|e| e.message().to_owned())?;
+        Ok(Self(raw.trim().to_owned()))
     }
 
     /// The number as given, trimmed.
     pub fn into_string(self) -> String {
         self.0
-    }
-}
-
-/// A postal address; every part is required and at most 200 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Address {
-    /// Street and number.
-    pub street: String,
-    /// City.
-    pub city: String,
-    /// Postal code.
-    pub zip_code: String,
-    /// Country.
-    pub country: String,
-}
-
-impl Address {
-    /// Checks every part, recording problems under `address.<part>`.
-    pub fn parse(raw: &Address, problems: &mut Problems) -> Option<Self> {
-        let mut part = |name: &str, value: &str| {
-            let value = value.trim();
-            let result = match value.chars().count() {
-                0 => Err("must not be empty".to_owned()),
-                1..=200 => Ok(value.to_owned()),
-                _ => Err("must be at most 200 characters".to_owned()),
-            };
-            problems.check(&format!("address.{name}"), result)
-        };
-        let street = part("street", &raw.street);
-        let city = part("city", &raw.city);
-        let zip_code = part("zipCode", &raw.zip_code);
-        let country = part("country", &raw.country);
-        Some(Self {
-            street: street?,
-            city: city?,
-            zip_code: zip_code?,
-            country: country?,
-        })
     }
 }
 
@@ -114,6 +64,8 @@ mod tests {
 
     #[test]
     fn problems_name_every_bad_field() {
+        use shared::Problems;
+
         let mut problems = Problems::default();
         problems.check("email", Email::parse("nope"));
         problems.check("name", Name::parse(""));

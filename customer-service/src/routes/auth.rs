@@ -10,19 +10,19 @@ use axum::{
 };
 use bson::oid::ObjectId;
 use chrono::Utc;
-use serde::Deserialize;
 use serde_json::Value;
 use shared::{
     ApiError,
+    api::auth::{Credentials, Logout, Refresh, Registration},
     auth::{Caller, Role},
     error::ok,
     events::{Envelope, keys},
-    extract::AppJson,
+    extract::{Valid, ValidOrDefault},
 };
 
 use crate::{
     burst,
-    domain::{Address, Customer, CustomerView, Email, Name, Password, Phone, Problems, password},
+    domain::{Customer, CustomerView, Email, Name, Password, Phone, Problems, password},
     session::{self, Session},
     state::AppState,
     store::{customers, refresh_tokens},
@@ -39,21 +39,11 @@ pub fn router() -> Router<AppState> {
         .route("/auth/me", get(me))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Registration {
-    name: String,
-    email: String,
-    password: String,
-    phone: Option<String>,
-    address: Option<Address>,
-}
-
 #[tracing::instrument(skip_all)]
 async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
-    AppJson(body): AppJson<Registration>,
+    Valid(body): Valid<Registration>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut problems = Problems::default();
     let name = problems.check("name", Name::parse(&body.name));
@@ -63,10 +53,7 @@ async fn register(
         .phone
         .as_deref()
         .map(|p| problems.check("phone", Phone::parse(p)));
-    let address = body
-        .address
-        .as_ref()
-        .map(|a| Address::parse(a, &mut problems));
+    let address = body.address.as_ref().map(|a| a.trimmed());
     problems.into_result()?;
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return Err(ApiError::internal("validated fields missing"));
@@ -80,7 +67,7 @@ async fn register(
         password_hash: password.hash().await?,
         role: Role::Customer,
         phone: phone.flatten().map(Phone::into_string),
-        address: address.flatten(),
+        address,
         created_at: now,
         updated_at: now,
     };
@@ -97,18 +84,12 @@ async fn register(
     Ok((StatusCode::CREATED, ok(session)))
 }
 
-#[derive(Deserialize)]
-struct Credentials {
-    email: String,
-    password: String,
-}
-
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    AppJson(body): AppJson<Credentials>,
+    Valid(body): Valid<Credentials>,
 ) -> Result<Json<Value>, ApiError> {
     let redis = state
         .infra
@@ -140,16 +121,10 @@ async fn login(
     Ok(ok(session::issue(&state, &customer, None).await?))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RefreshRequest {
-    refresh_token: String,
-}
-
 #[tracing::instrument(skip_all)]
 async fn refresh(
     State(state): State<AppState>,
-    AppJson(body): AppJson<RefreshRequest>,
+    Valid(body): Valid<Refresh>,
 ) -> Result<Json<Value>, ApiError> {
     let db = state.infra.db();
     let token = match refresh_tokens::exchange(db, &session::digest(&body.refresh_token)).await? {
@@ -175,12 +150,6 @@ async fn refresh(
     Ok(ok(session))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct LogoutRequest {
-    refresh_token: Option<String>,
-}
-
 /// Ends the caller's session: the access token, every other access token of its session and
 /// the session's refresh tokens; and, when a refresh token is given, that token's session too.
 /// Body optional.
@@ -188,13 +157,8 @@ struct LogoutRequest {
 async fn logout(
     State(state): State<AppState>,
     caller: Caller,
-    body: axum::body::Bytes,
+    ValidOrDefault(body): ValidOrDefault<Logout>,
 ) -> Result<StatusCode, ApiError> {
-    let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        LogoutRequest::default()
-    } else {
-        shared::extract::parse_json(&body)?
-    };
     // Refused here at once, and by every other verifier through Redis (key and channel).
     // The token itself too: one signed before sessions were named has no `sid`.
     state.infra.verifier.revoke(&caller.claims).await?;

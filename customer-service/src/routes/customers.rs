@@ -12,11 +12,12 @@ use shared::{
     ApiError,
     auth::Caller,
     error::{ok, page},
-    extract::{AppJson, ObjectIdPath},
+    api::customers::CustomerPatch,
+    extract::{ObjectIdPath, Valid},
 };
 
 use crate::{
-    domain::{Address, CustomerView, Email, Name, Phone, Problems},
+    domain::{CustomerView, Email, Name, Phone, Problems},
     state::AppState,
     store::customers::{self, Changes},
 };
@@ -96,29 +97,12 @@ async fn one(
 }
 
 /// Absent fields stay as they are; `null` clears `phone` or `address`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Patch {
-    name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    address: Option<Option<Address>>,
-}
-
-/// Tells `"field": null` (Some(None)) apart from an absent field (None).
-fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[tracing::instrument(skip_all)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ObjectIdPath(id): ObjectIdPath,
-    AppJson(patch): AppJson<Patch>,
+    Valid(patch): Valid<CustomerPatch>,
 ) -> Result<Json<Value>, ApiError> {
     if !caller.may_see(&id.to_hex()) {
         return Err(not_found());
@@ -131,14 +115,12 @@ async fn update(
     let phone = patch
         .phone
         .map(|p| p.map(|p| problems.check("phone", Phone::parse(&p))));
-    let address = patch
-        .address
-        .map(|a| a.map(|a| Address::parse(&a, &mut problems)));
+    let address = patch.address.map(|a| a.map(|a| a.trimmed()));
     problems.into_result()?;
     let changes = Changes {
         name: name.flatten().map(|n| n.as_str().to_owned()),
         phone: phone.map(|p| p.flatten().map(Phone::into_string)),
-        address: address.map(Option::flatten),
+        address,
     };
     let customer = customers::update(state.infra.db(), id, changes)
         .await?
