@@ -8,6 +8,8 @@
 //! - fields are camelCase; an unknown field is refused;
 //! - an optional field may be absent or `null` (the same thing), except where the field says
 //!   `null` clears a value (`Patch<T>`);
+//! - a body is a JSON object (a nested object given as an array, by position, is still read
+//!   as serde reads it: the gateway and the service read it alike);
 //! - a type error (a string where a number goes) is reported alone, by its path; every rule
 //!   that fails on well-typed values is reported at once, each under its path.
 //!
@@ -40,6 +42,14 @@ impl<T: DeserializeOwned + Validate<Context = ()> + utoipa::ToSchema> Body for T
 /// Parses `bytes` as a `T` and checks its rules: a 400 naming the first type error, or every
 /// broken rule at once.
 pub fn parse<T: Body>(bytes: &[u8]) -> Result<T, ApiError> {
+    // serde would read a struct from an array too (`[name, price, ...]` by position): every
+    // body of the API is an object.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let value: T = crate::extract::parse_json(bytes)?;
     value.validate().map_err(into_error)?;
     Ok(value)

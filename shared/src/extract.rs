@@ -113,8 +113,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             ApiError::field("body", format!("malformed JSON: {inner}"))
         } else {
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::field(&field, inner.to_string())
+            let message = inner.to_string();
+            // serde names a missing field in its message, at the path of the object holding it.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            match (missing, path.as_str()) {
+                (Some(name), ".") => ApiError::field(name, "is required"),
+                (Some(name), parent) => ApiError::field(&format!("{parent}.{name}"), "is required"),
+                (None, ".") => ApiError::field("body", message),
+                (None, _) => ApiError::field(&path, message),
+            }
         }
     })
 }

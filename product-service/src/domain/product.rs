@@ -85,9 +85,13 @@ mod tests {
             .to_utc();
         let product = Product {
             id: ObjectId::parse_str("665f1b2c3d4e5f6a7b8c9d0e").unwrap(),
-            fields: ProductDraft::parse(&json!({
-                "name": "Trail Runner", "price": 89.99, "category": "Shoes", "stock": 12,
-            }))
+            fields: ProductDraft::parse(
+                json!({
+                    "name": "Trail Runner", "price": 89.99, "category": "Shoes", "stock": 12,
+                })
+                .to_string()
+                .as_bytes(),
+            )
             .unwrap(),
             created_at: at,
             updated_at: at,

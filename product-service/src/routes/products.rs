@@ -11,8 +11,9 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     ApiError,
+    api::products::ProductInput,
     error::{ok, page},
-    extract::{AppJson, ObjectIdPath},
+    extract::{ObjectIdPath, Valid},
     telemetry::request_id,
 };
 
@@ -82,9 +83,9 @@ async fn create(
     State(state): State<AppState>,
     Admin(_): Admin,
     headers: HeaderMap,
-    AppJson(body): AppJson<Value>,
+    Valid(body): Valid<ProductInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let draft = ProductDraft::parse(&body)?;
+    let draft = ProductDraft::from_input(body)?;
     let product = state.products.create(draft, &request_id(&headers)).await?;
     state.written().await;
     Ok((StatusCode::CREATED, ok(product.to_json())))
@@ -97,9 +98,9 @@ async fn replace(
     Admin(_): Admin,
     ObjectIdPath(id): ObjectIdPath,
     headers: HeaderMap,
-    AppJson(body): AppJson<Value>,
+    Valid(body): Valid<ProductInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let draft = ProductDraft::parse(&body)?;
+    let draft = ProductDraft::from_input(body)?;
     let product = state
         .products
         .replace(id, draft, &request_id(&headers))

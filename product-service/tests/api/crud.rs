@@ -191,6 +191,7 @@ async fn every_bad_field_is_named_in_one_answer() {
         .create(&json!({
             "name": "",
             "price": 0.001,
+            "category": " ",
             "tags": [""],
             "imageUrl": "mailto:x@example.com",
             "stock": -3,

@@ -47,6 +47,15 @@ fn a_type_error_is_named_by_its_path() {
 }
 
 #[test]
+fn a_missing_field_is_named_by_its_own_path() {
+    let details =
+        problems::<products::ProductInput>(json!({"price": 1, "category": "c", "stock": 1}));
+    assert_eq!(details, json!({"name": "is required"}));
+    let details = problems::<orders::OrderRequest>(json!({"items": [{"quantity": 1}]}));
+    assert_eq!(details, json!({"items[0].productId": "is required"}));
+}
+
+#[test]
 fn nested_paths_are_camel_case_like_the_wire() {
     let details = problems::<orders::OrderRequest>(json!({
         "items": [{"productId": "nope", "quantity": 0}],
@@ -93,7 +102,11 @@ fn null_clears_a_clearable_field_and_absent_keeps_it() {
     let details = problems::<customers::CustomerPatch>(
         json!({"phone": "call me", "address": {"street": "s"}}),
     );
-    assert_eq!(fields(&details), ["address"]);
+    assert_eq!(
+        fields(&details),
+        ["address.city"],
+        "a type error (here: a missing field) comes alone"
+    );
 }
 
 #[test]
@@ -112,6 +125,15 @@ fn unknown_fields_and_passwords_follow_the_wire_rules() {
         json!({"name": "Ada", "email": "ada\u{200b}@example.com", "password": "short"}),
     );
     assert_eq!(fields(&details), ["email", "password"]);
+}
+
+#[test]
+fn a_body_is_an_object_not_an_array_by_position() {
+    let details = match parse::<auth::Credentials>(br#"["ada@example.com", "secret"]"#) {
+        Err(ApiError::Validation { details, .. }) => details,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(details, json!({"body": "must be a JSON object"}));
 }
 
 #[test]
