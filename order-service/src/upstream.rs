@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::ApiError;
 
-use crate::domain::{Address, Money, Problems, request::parse_address};
+use crate::domain::{Address, Money, request::address_from_json};
 
 /// A product as priced now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +142,6 @@ impl Upstream {
         if address.is_null() {
             return Ok(None);
         }
-        let mut problems = Problems::default();
-        Ok(parse_address(address, "address", &mut problems).filter(|_| problems.is_empty()))
+        Ok(address_from_json(address))
     }
 }

@@ -23,6 +23,20 @@ pub enum Status {
     Cancelled,
 }
 
+impl From<shared::api::orders::OrderStatus> for Status {
+    fn from(status: shared::api::orders::OrderStatus) -> Self {
+        use shared::api::orders::OrderStatus as Wire;
+        match status {
+            Wire::Pending => Self::Pending,
+            Wire::Processing => Self::Processing,
+            Wire::Shipped => Self::Shipped,
+            Wire::Delivered => Self::Delivered,
+            Wire::Rejected => Self::Rejected,
+            Wire::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
 impl Status {
     /// Every status.
     pub const ALL: [Self; 6] = [

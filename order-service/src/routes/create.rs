@@ -30,7 +30,9 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     // Before the unique request-key index exists a retry could store a second order.
     state.indexes.require()?;
-    let new = NewOrder::parse(&body).map_err(Problems::into_error)?;
+    // The body as `shared::api::orders::OrderRequest` (the gateway's check); the JSON value
+    // stays for the idempotency fingerprint.
+    let new = NewOrder::parse(body.to_string().as_bytes())?;
     let key = match headers.get(idempotency::HEADER) {
         None => None,
         Some(raw) => Some(

@@ -2,19 +2,19 @@
 //! `PATCH /orders/{id}/status` (admins, legal transitions only): both 409 when the order's
 //! status does not allow the change.
 
-use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
-use serde::Deserialize;
+use axum::{Json, extract::State, http::HeaderMap};
 use serde_json::Value;
 use shared::{
     ApiError,
+    api::orders::{Cancellation, StatusChange},
     auth::Caller,
     error::ok,
-    extract::{ObjectIdPath, parse_json},
+    extract::{ObjectIdPath, Valid, ValidOrDefault},
 };
 
 use super::orders::{not_found, visible};
 use crate::{
-    domain::{Change, Illegal, Problems, Status, shipment},
+    domain::{Change, Illegal, Status},
     lifecycle::Outcome,
     state::AppState,
 };
@@ -37,12 +37,6 @@ async fn apply(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct CancelBody {
-    reason: Option<String>,
-}
-
 /// The handler of `POST /orders/{id}/cancel`; the body (`{reason?}`) is optional.
 #[tracing::instrument(skip_all, fields(order.id = %id))]
 pub async fn cancel(
@@ -50,13 +44,8 @@ pub async fn cancel(
     caller: Caller,
     ObjectIdPath(id): ObjectIdPath,
     headers: HeaderMap,
-    body: Bytes,
+    ValidOrDefault(body): ValidOrDefault<Cancellation>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
-        CancelBody::default()
-    } else {
-        parse_json(&body)?
-    };
     let order = visible(&state, &caller, id).await?;
     if !order.status.is_cancellable() {
         return Err(conflict(Illegal {
@@ -65,9 +54,6 @@ pub async fn cancel(
         }));
     }
     let reason = match body.reason.as_deref().map(str::trim) {
-        Some(r) if r.chars().count() > 500 => {
-            return Err(ApiError::field("reason", "must be at most 500 characters"));
-        }
         Some(r) if !r.is_empty() => r.to_owned(),
         _ if caller.is_admin() && caller.id != order.customer_id => {
             "cancelled by an admin".to_owned()
@@ -75,15 +61,6 @@ pub async fn cancel(
         _ => "cancelled by the customer".to_owned(),
     };
     apply(&state, id, &Change::Cancel { reason }, &headers).await
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct StatusBody {
-    status: String,
-    carrier: Option<String>,
-    tracking_number: Option<String>,
-    reason: Option<String>,
 }
 
 /// The handler of `PATCH /orders/{id}/status`: `{status, carrier?, trackingNumber?, reason?}`.
@@ -95,43 +72,13 @@ pub async fn set(
     caller: Caller,
     ObjectIdPath(id): ObjectIdPath,
     headers: HeaderMap,
-    body: Bytes,
+    Valid(body): Valid<StatusChange>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    let body: StatusBody = parse_json(&body)?;
-    let mut problems = Problems::default();
-    let to = match body.status.parse::<Status>() {
-        Ok(to) => Some(to),
-        Err(problem) => {
-            problems.add("status", problem);
-            None
-        }
-    };
-    let mut label = |field: &str, raw: Option<&str>| {
-        raw.and_then(|raw| match shipment::parse_label(raw) {
-            Ok(value) => Some(value),
-            Err(problem) => {
-                problems.add(field, problem);
-                None
-            }
-        })
-    };
-    let carrier = label("carrier", body.carrier.as_deref());
-    let tracking_number = label("trackingNumber", body.tracking_number.as_deref());
-    if to != Some(Status::Shipped) {
-        for (field, given) in [
-            ("carrier", &body.carrier),
-            ("trackingNumber", &body.tracking_number),
-        ] {
-            if given.is_some() {
-                problems.add(field, "only with status SHIPPED");
-            }
-        }
-    }
-    problems.into_result()?;
-    let Some(to) = to else {
-        return Err(ApiError::internal("status checked above"));
-    };
+    let to = Status::from(body.status);
+    let label = |raw: Option<&String>| raw.map(|r| r.trim().to_owned());
+    let carrier = label(body.carrier.as_ref());
+    let tracking_number = label(body.tracking_number.as_ref());
     let order = visible(&state, &caller, id).await?;
     if !order.status.admin_may_set(to) {
         let refused = Illegal {

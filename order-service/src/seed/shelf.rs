@@ -104,7 +104,7 @@ impl Shelf {
         nth: usize,
         order_id: &ObjectId,
     ) -> Result<(Line, String), String> {
-        let max = i64::try_from(MAX_QUANTITY).unwrap_or(i64::MAX);
+        let max = i64::from(MAX_QUANTITY);
         let mut scarce: Vec<&Product> = self
             .products
             .iter()

@@ -27,7 +27,7 @@ async fn admins_make_legal_transitions_and_illegal_ones_are_409() {
     let (unknown, unknown_body) = set(&t, &id, &t.admin, json!({ "status": "LOST" })).await;
     let (skipping, _) = set(&t, &id, &t.admin, json!({ "status": "DELIVERED" })).await;
     let (backwards, _) = set(&t, &id, &t.admin, json!({ "status": "PENDING" })).await;
-    let (shipped, shipped_body) = set(&t, &id, &t.admin, json!({ "status": "shipped" })).await;
+    let (shipped, shipped_body) = set(&t, &id, &t.admin, json!({ "status": "SHIPPED" })).await;
     let (cancel_shipped, _) = t
         .request(
             Method::POST,

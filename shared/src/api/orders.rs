@@ -35,10 +35,11 @@ pub struct OrderLine {
     #[garde(custom(rules::object_id))]
     #[schema(pattern = "^[0-9a-fA-F]{24}$")]
     pub product_id: String,
-    /// 1 to 1000 units.
-    #[garde(custom(rules::whole(1, MAX_QUANTITY)))]
+    /// 1 to 1000 units. (Read as any whole number, so that `-1` is named with the other
+    /// bad fields rather than alone.)
+    #[garde(custom(rules::whole(1, i64::from(MAX_QUANTITY))))]
     #[schema(minimum = 1, maximum = 1000)]
-    pub quantity: u32,
+    pub quantity: i64,
 }
 
 /// A product may appear on one line only (ids compared case-insensitively, as ObjectIds are).
