@@ -13,20 +13,12 @@ pub fn router() -> Router<AppState> {
     chat::router().merge(ws::router())
 }
 
-/// The longest message accepted, in characters.
-pub const MAX_MESSAGE: usize = 2000;
+pub use shared::api::assistant::MAX_MESSAGE;
 
-/// A message checked at the edge: trimmed, not empty, not too long.
+/// A message checked at the edge (the rule of `shared::api::assistant::ChatRequest`, which the
+/// WebSocket's turns follow too): trimmed, not empty, not too long.
 pub fn parse_message(raw: &str) -> Result<String, shared::ApiError> {
-    let message = raw.trim();
-    if message.is_empty() {
-        return Err(shared::ApiError::field("message", "must not be empty"));
-    }
-    if message.chars().count() > MAX_MESSAGE {
-        return Err(shared::ApiError::field(
-            "message",
-            format!("must be at most {MAX_MESSAGE} characters"),
-        ));
-    }
-    Ok(message.to_owned())
+    shared::api::rules::text(1, MAX_MESSAGE)(raw, &())
+        .map_err(|e| shared::ApiError::field("message", e.message()))?;
+    Ok(raw.trim().to_owned())
 }

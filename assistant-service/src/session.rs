@@ -22,18 +22,9 @@ pub struct SessionId(String);
 impl SessionId {
     /// Checks a session id given by a client.
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let ok = (8..=64).contains(&raw.len())
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(ApiError::field(
-                "sessionId",
-                "must be 8 to 64 letters, digits, '-' or '_'",
-            ))
-        }
+        shared::api::rules::session_id(raw, &())
+            .map_err(|e| ApiError::field("sessionId", e.message()))?;
+        Ok(Self(raw.to_owned()))
     }
 
     /// A fresh random id.

@@ -6,7 +6,6 @@
 
 use axum::{
     Json, Router,
-    body::Bytes,
     extract::{Query, State, rejection::QueryRejection},
     routing::{get, post},
 };
@@ -14,10 +13,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ApiError,
+    api::analytics::Replay,
     auth::Admin,
     error::ok,
     events::{BusError, Selection},
-    extract::parse_json,
+    extract::ValidOrDefault,
 };
 use uuid::Uuid;
 
@@ -38,14 +38,6 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     limit: Option<usize>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ReplayBody {
-    queue: Option<String>,
-    #[serde(default)]
-    ids: Vec<Uuid>,
 }
 
 fn unavailable(e: BusError) -> ApiError {
@@ -78,16 +70,21 @@ async fn list(
 async fn replay(
     State(state): State<AppState>,
     Admin(caller): Admin,
-    body: Bytes,
+    ValidOrDefault(body): ValidOrDefault<Replay>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: ReplayBody = if body.iter().all(u8::is_ascii_whitespace) {
-        ReplayBody::default()
-    } else {
-        parse_json(&body)?
-    };
+    let ids = body
+        .ids
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            Uuid::try_parse(&id.0)
+                .map_err(|_| ApiError::field(&format!("ids[{i}]"), "must be a UUID"))
+        })
+        .collect::<Result<_, _>>()?;
     let selection = Selection {
         queue: body.queue,
-        ids: body.ids,
+        ids,
     };
     let replayed = state
         .infra

@@ -7,9 +7,8 @@ use axum::{
     http::request::Parts,
     routing::{get, post},
 };
-use serde::Deserialize;
 use serde_json::Value;
-use shared::{ApiError, auth::MaybeCaller, error::ok, extract::AppJson};
+use shared::{ApiError, api::assistant::ChatRequest, auth::MaybeCaller, error::ok, extract::Valid};
 
 use crate::{engine::Turn, session::SessionId, state::AppState};
 
@@ -20,13 +19,6 @@ pub fn router() -> Router<AppState> {
         .route("/assistant/functions", get(functions))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ChatRequest {
-    message: String,
-    session_id: Option<String>,
-}
-
 /// Answers `{message, sessionId?}` with `{text, intent, citations, functionsCalled, metadata}`.
 /// Anonymous callers may chat; their conversations get no customer data.
 #[tracing::instrument(skip_all)]
@@ -34,7 +26,7 @@ async fn chat(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     parts: Parts,
-    AppJson(body): AppJson<ChatRequest>,
+    Valid(body): Valid<ChatRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let message = crate::routes::parse_message(&body.message)?;
     let session_id = body
