@@ -76,6 +76,17 @@ impl Policy {
         }
     }
 
+    /// The wait after `failures` failures in a row (at least one), jittered like
+    /// [`Backoff::next_delay`]: for retries scheduled outside this process, where the count
+    /// is kept with the record (a webhook delivery's attempts).
+    pub fn delay_after(self, failures: u32) -> Duration {
+        Backoff {
+            policy: self,
+            failures: failures.saturating_sub(1),
+        }
+        .next_delay()
+    }
+
     /// Runs `operation` until it succeeds, waiting after each failure; `None` once `cancel`
     /// fires (at once, whether it was waiting or running `operation`, which is dropped).
     /// `notify` sees each error and the wait before the next attempt, for the log.
@@ -237,6 +248,17 @@ mod tests {
 
         assert_eq!(backoff.ceiling(), 100 * MS);
         assert_eq!(backoff.next_delay(), 100 * MS);
+    }
+
+    #[test]
+    fn a_counted_delay_is_the_wait_of_that_failure_in_a_run() {
+        let policy = Policy::new(100 * MS, 1000 * MS);
+        assert_eq!(policy.delay_after(0), 100 * MS);
+        assert_eq!(policy.delay_after(1), 100 * MS);
+        for _ in 0..100 {
+            assert!((100 * MS..=400 * MS).contains(&policy.delay_after(3)));
+            assert!((100 * MS..=1000 * MS).contains(&policy.delay_after(u32::MAX)));
+        }
     }
 
     #[test]
