@@ -65,19 +65,18 @@ pub struct WebhookConfig {
     pub secret: SecretString,
     /// Attempts per alert before it is marked `failed`.
     pub max_attempts: u32,
-    /// Wait before the first retry; doubled each time.
+    /// Wait before the first retry; each later one is drawn up to twice the last ceiling.
     pub backoff: Duration,
     /// Timeout of one delivery.
     pub timeout: Duration,
 }
 
 impl WebhookConfig {
-    /// The wait after `attempts` failed deliveries: `backoff × 2^(attempts-1)`, at most 5 min.
+    /// The wait after `attempts` failed deliveries: between `backoff` and
+    /// `backoff × 2^(attempts-1)` (at most 5 min), drawn at random so that alerts that failed
+    /// together (the receiver was down) are not retried together.
     pub fn delay_after(&self, attempts: u32) -> Duration {
-        let factor = 1u32 << attempts.saturating_sub(1).min(16);
-        self.backoff
-            .saturating_mul(factor)
-            .min(Duration::from_secs(300))
+        shared::retry::Policy::new(self.backoff, Duration::from_secs(300)).delay_after(attempts)
     }
 }
 
@@ -149,14 +148,20 @@ mod tests {
     }
 
     #[test]
-    fn retries_back_off_exponentially_up_to_five_minutes() {
+    fn retries_back_off_exponentially_with_jitter_up_to_five_minutes() {
         let env = Env::from_pairs(&[
             ("ALERT_WEBHOOK_URL", "http://hooks.example/x"),
             ("ALERT_WEBHOOK_SECRET", "s"),
         ]);
         let hook = Config::from_env(&env).unwrap().webhook.unwrap();
-        assert_eq!(hook.delay_after(1), Duration::from_secs(1));
-        assert_eq!(hook.delay_after(3), Duration::from_secs(4));
-        assert_eq!(hook.delay_after(30), Duration::from_secs(300));
+        let secs = Duration::from_secs;
+        assert_eq!(hook.delay_after(1), secs(1));
+        for _ in 0..100 {
+            assert!((secs(1)..=secs(4)).contains(&hook.delay_after(3)));
+            assert!((secs(1)..=secs(300)).contains(&hook.delay_after(30)));
+        }
+        let late: std::collections::HashSet<Duration> =
+            (0..20).map(|_| hook.delay_after(30)).collect();
+        assert!(late.len() > 1, "alerts that failed together retry apart");
     }
 }

@@ -110,17 +110,14 @@ async fn consume_when_indexed(
     handler: events::Handler,
     cancel: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        match store::ensure_indexes(&handler.db).await {
-            Ok(()) => break,
-            Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
-        }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
+    let indexed = shared::retry::STARTUP
+        .until_ok(
+            &cancel,
+            || store::ensure_indexes(&handler.db),
+            |e, wait| tracing::warn!(error = %e, ?wait, "cannot create indexes yet"),
+        )
+        .await;
+    if indexed.is_some() {
+        events::consume(&bus, handler);
     }
-    events::consume(&bus, handler);
 }

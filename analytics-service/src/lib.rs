@@ -86,16 +86,11 @@ pub async fn run(
 
 /// Creates the indexes, retrying while the database is down (queries work without them).
 async fn ensure_indexes(db: mongodb::Database, cancel: CancellationToken) {
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        match store::ensure_indexes(&db).await {
-            Ok(()) => return,
-            Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
-        }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
-    }
+    shared::retry::STARTUP
+        .until_ok(
+            &cancel,
+            || store::ensure_indexes(&db),
+            |e, wait| tracing::warn!(error = %e, ?wait, "cannot create indexes yet"),
+        )
+        .await;
 }

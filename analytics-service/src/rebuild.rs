@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use mongodb::Database;
 use serde_json::Value;
-use shared::ApiError;
+use shared::{ApiError, retry::Policy};
 use tokio_util::sync::CancellationToken;
 
 use crate::{events::apply::order_facts, store::jobs, store::orders};
@@ -21,7 +21,9 @@ use crate::{events::apply::order_facts, store::jobs, store::orders};
 /// Orders asked for per page (order-service's maximum).
 pub const PAGE_SIZE: u64 = 100;
 /// Attempts per page before the rebuild fails.
-const ATTEMPTS: u32 = 4;
+const ATTEMPTS: usize = 4;
+/// The waits between them.
+const RETRY: Policy = Policy::new(Duration::from_millis(250), Duration::from_secs(2));
 
 /// Where to read orders from, and how.
 #[derive(Clone)]
@@ -101,23 +103,18 @@ async fn apply(db: &Database, order: &Value) -> Result<(), mongodb::error::Error
 /// One page: its orders and the listing's total, retried with backoff.
 async fn fetch_page(source: &Source, page: i64) -> Result<(Vec<Value>, Option<i64>), String> {
     let url = format!("{}/orders?page={page}&limit={PAGE_SIZE}", source.url);
-    let mut delay = Duration::from_millis(250);
-    let mut last = String::new();
-    for attempt in 1..=ATTEMPTS {
-        match try_fetch(source, &url).await {
-            Ok(found) => return Ok(found),
-            Err(Fatal(e)) => return Err(e),
-            Err(Transient(e)) => {
-                tracing::warn!(page, attempt, error = %e, "order listing failed; retrying");
-                last = e;
-            }
-        }
-        tokio::time::sleep(delay).await;
-        delay *= 2;
-    }
-    Err(format!(
-        "order-service listing failed {ATTEMPTS} times: {last}"
-    ))
+    let fetched = RETRY
+        .at_most(
+            ATTEMPTS,
+            || try_fetch(source, &url),
+            |e| matches!(e, Transient(_)),
+            |e, wait| tracing::warn!(page, error = %e, ?wait, "order listing failed; retrying"),
+        )
+        .await;
+    fetched.map_err(|e| match e {
+        Fatal(e) => e,
+        Transient(e) => format!("order-service listing failed {ATTEMPTS} times: {e}"),
+    })
 }
 
 enum Failure {
@@ -125,6 +122,14 @@ enum Failure {
     Transient(String),
 }
 use Failure::{Fatal, Transient};
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fatal(e) | Transient(e) => f.write_str(e),
+        }
+    }
+}
 
 async fn try_fetch(source: &Source, url: &str) -> Result<(Vec<Value>, Option<i64>), Failure> {
     let response = source

@@ -61,24 +61,19 @@ pub async fn insert_replies<T: serde::Serialize>(
 /// Indexes the relay and look-ups rely on; retried in the background until MongoDB answers.
 pub fn spawn_indexes(db: Database, cancel: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {
-        let mut wait = std::time::Duration::from_millis(200);
-        loop {
+        let db = &db;
+        let create = || async move {
             let index = mongodb::IndexModel::builder()
                 .keys(doc! { "sessionId": 1 })
                 .build();
-            let created = db
-                .collection::<Document>(ESCALATIONS)
+            db.collection::<Document>(ESCALATIONS)
                 .create_index(index)
-                .await;
-            match created {
-                Ok(_) => return,
-                Err(e) => tracing::debug!(error = %e, "indexes not created yet"),
-            }
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(wait) => {}
-            }
-            wait = (wait * 2).min(std::time::Duration::from_secs(5));
-        }
+                .await
+        };
+        shared::retry::STARTUP
+            .until_ok(&cancel, create, |e, wait| {
+                tracing::debug!(error = %e, ?wait, "indexes not created yet");
+            })
+            .await;
     });
 }

@@ -1,8 +1,6 @@
 //! The admin account: ensured at start from `ADMIN_EMAIL` / `ADMIN_PASSWORD` (the environment
 //! is the source of truth for its password), retrying until the database answers.
 
-use std::time::Duration;
-
 use bson::oid::ObjectId;
 use chrono::Utc;
 use secrecy::ExposeSecret;
@@ -18,20 +16,15 @@ use crate::{
 /// Creates the indexes and the admin account, retrying with backoff until both are done.
 pub fn ensure(db: mongodb::Database, config: std::sync::Arc<Config>, cancel: CancellationToken) {
     tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            match ensure_once(&db, &config).await {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, ?backoff, "cannot prepare the customers database yet")
-                }
-            }
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(10));
-        }
+        shared::retry::STARTUP
+            .until_ok(
+                &cancel,
+                || ensure_once(&db, &config),
+                |e, wait| {
+                    tracing::warn!(error = %e, ?wait, "cannot prepare the customers database yet");
+                },
+            )
+            .await;
     });
 }
 

@@ -134,20 +134,15 @@ pub async fn run_with_hub(
 /// Creates the indexes, retrying while the database is down (or refuses them), and then
 /// marks `ready`: `/health` says `pending` and `POST /orders` answers 503 until then.
 async fn ensure_indexes(db: mongodb::Database, ready: Readiness, cancel: CancellationToken) {
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        match store::ensure_indexes(&db).await {
-            Ok(()) => {
-                ready.set_ready();
-                tracing::info!("indexes in place; placing orders");
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot create indexes yet"),
-        }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
+    let indexed = shared::retry::STARTUP
+        .until_ok(
+            &cancel,
+            || store::ensure_indexes(&db),
+            |e, wait| tracing::warn!(error = %e, ?wait, "cannot create indexes yet"),
+        )
+        .await;
+    if indexed.is_some() {
+        ready.set_ready();
+        tracing::info!("indexes in place; placing orders");
     }
 }

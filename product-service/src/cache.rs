@@ -26,6 +26,7 @@ use std::{
 };
 
 use shared::{ApiError, store::Redis};
+use tokio_util::sync::CancellationToken;
 
 /// The default life of an entry.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
@@ -106,15 +107,14 @@ impl Cache {
         }
         let cache = self.clone();
         tokio::spawn(async move {
-            let give_up = Instant::now() + cache.ttl * 2;
-            let mut backoff = Duration::from_millis(100);
-            while Instant::now() < give_up {
-                tokio::time::sleep(backoff).await;
-                if cache.bump().await {
-                    cache.set_bypass(None);
-                    break;
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+            let this = &cache;
+            let bump = || async move { if this.bump().await { Ok(()) } else { Err(()) } };
+            // Until the bypass ends: after that the cache is used again anyway, so this task
+            // needs no cancellation of its own.
+            let unstopped = CancellationToken::new();
+            let retrying = shared::retry::RECONNECT.until_ok(&unstopped, bump, |_, _| {});
+            if let Ok(Some(())) = tokio::time::timeout(cache.ttl * 2, retrying).await {
+                cache.set_bypass(None);
             }
             cache.retrying.store(false, Ordering::SeqCst);
         });

@@ -15,8 +15,6 @@
 pub mod products;
 pub mod stock;
 
-use std::time::Duration;
-
 use bson::{Bson, Document, doc};
 use mongodb::{Database, IndexModel};
 use tokio_util::sync::CancellationToken;
@@ -60,20 +58,15 @@ pub fn from_millis(millis: i64) -> chrono::DateTime<chrono::Utc> {
 /// service starts without it.
 pub fn spawn_indexes(db: Database, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            match create_indexes(&db).await {
-                Ok(()) => {
-                    tracing::debug!("indexes in place");
-                    return;
-                }
-                Err(e) => tracing::debug!(error = %e, ?backoff, "indexes not created yet"),
-            }
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(30));
+        let created = shared::retry::STARTUP
+            .until_ok(
+                &cancel,
+                || create_indexes(&db),
+                |e, wait| tracing::debug!(error = %e, ?wait, "indexes not created yet"),
+            )
+            .await;
+        if created.is_some() {
+            tracing::debug!("indexes in place");
         }
     })
 }

@@ -56,27 +56,15 @@ impl Redis {
             let config = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(Duration::from_secs(2)))
                 .set_response_timeout(Some(Duration::from_secs(2)));
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                let attempt = tokio::select! {
-                    () = cancel.cancelled() => return,
-                    r = client.get_connection_manager_with_config(config.clone()) => r,
-                };
-                match attempt {
-                    Ok(manager) => {
-                        tracing::info!("connected to redis");
-                        *slot.write().await = Some(manager);
-                        return;
-                    }
-                    Err(e) => {
-                        tracing::debug!(error = %e, ?backoff, "redis not reachable");
-                        tokio::select! {
-                            () = cancel.cancelled() => return,
-                            () = tokio::time::sleep(backoff) => {}
-                        }
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                    }
-                }
+            let connect = || client.get_connection_manager_with_config(config.clone());
+            let connected = crate::retry::RECONNECT
+                .until_ok(&cancel, connect, |e, wait| {
+                    tracing::debug!(error = %e, ?wait, "redis not reachable");
+                })
+                .await;
+            if let Some(manager) = connected {
+                tracing::info!("connected to redis");
+                *slot.write().await = Some(manager);
             }
         });
         Ok(redis)

@@ -19,10 +19,6 @@ use std::{
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// The first pause before a restart; it doubles with every quick failure up to [`MAX_PAUSE`].
-const FIRST_PAUSE: Duration = Duration::from_millis(100);
-/// The longest pause between restarts.
-const MAX_PAUSE: Duration = Duration::from_secs(5);
 /// A run that lasted this long resets the pause: it was a failure, not a crash loop.
 const STABLE: Duration = Duration::from_secs(30);
 
@@ -35,7 +31,8 @@ where
 {
     metrics::counter!("background_task_restarts_total", "task" => task).increment(0);
     tokio::spawn(async move {
-        let mut pause = FIRST_PAUSE;
+        // Restarts back off like reconnects: tasks that died together start again apart.
+        let mut pause = crate::retry::RECONNECT.backoff();
         loop {
             let started = tokio::time::Instant::now();
             let outcome = tokio::spawn(make()).await;
@@ -55,13 +52,12 @@ where
             }
             metrics::counter!("background_task_restarts_total", "task" => task).increment(1);
             if started.elapsed() >= STABLE {
-                pause = FIRST_PAUSE;
+                pause.reset();
             }
             tokio::select! {
                 () = cancel.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
+                () = tokio::time::sleep(pause.next_delay()) => {}
             }
-            pause = (pause * 2).min(MAX_PAUSE);
         }
     })
 }

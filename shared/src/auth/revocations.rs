@@ -173,23 +173,23 @@ impl Revocations {
     }
 
     async fn follow_until_cancelled(&self, cancel: CancellationToken) {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = crate::retry::RECONNECT.backoff();
         loop {
             let outcome = tokio::select! {
                 () = cancel.cancelled() => return,
                 outcome = self.subscribe_and_follow() => outcome,
             };
             self.known.complete.store(false, Ordering::Release);
-            match outcome {
-                Ok(()) => backoff = Duration::from_millis(100),
-                Err(e) => {
-                    tracing::debug!(error = %e, ?backoff, "revocation channel unavailable");
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
+            if outcome.is_ok() {
+                backoff.reset();
+            }
+            let wait = backoff.next_delay();
+            if let Err(e) = outcome {
+                tracing::debug!(error = %e, ?wait, "revocation channel unavailable");
             }
             tokio::select! {
                 () = cancel.cancelled() => return,
-                () = tokio::time::sleep(backoff) => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
     }

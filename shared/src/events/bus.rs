@@ -315,12 +315,12 @@ impl Bus {
     /// until cancelled.
     async fn supervise(self) {
         let cancel = self.inner.cancel.clone();
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = crate::retry::RECONNECT.backoff();
         let mut generation = 0u64;
         while !cancel.is_cancelled() {
             match self.connect().await {
                 Ok(connection) => {
-                    backoff = Duration::from_millis(100);
+                    backoff.reset();
                     generation += 1;
                     let connection = Arc::new(connection);
                     tracing::info!(generation, "connected to the broker");
@@ -341,12 +341,12 @@ impl Bus {
                     }
                 }
                 Err(e) => {
-                    tracing::debug!(error = %e, ?backoff, "broker not reachable");
+                    let wait = backoff.next_delay();
+                    tracing::debug!(error = %e, ?wait, "broker not reachable");
                     tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
+                        () = tokio::time::sleep(wait) => {}
                         () = cancel.cancelled() => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
         }

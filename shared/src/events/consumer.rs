@@ -179,6 +179,9 @@ impl Bus {
     {
         let mut state = self.inner.state.subscribe();
         let cancel = self.inner.cancel.clone();
+        // Woken at once by a (re)connection; otherwise tries again after a backoff that
+        // grows while subscribing fails on a connection that looks up.
+        let mut backoff = crate::retry::RECONNECT.backoff();
         loop {
             let connection = match &*state.borrow_and_update() {
                 ConnectionState::Connected { connection, .. } => Some(connection.clone()),
@@ -187,6 +190,7 @@ impl Bus {
             if let Some(connection) = connection {
                 match self.subscribe(&connection, queue, spec).await {
                     Ok((channel, consumer)) => {
+                        backoff.reset();
                         tracing::info!(%queue, "consuming");
                         subscribed_tx.send_replace(true);
                         self.run_consumer(queue, consumer, handler, !spec.per_replica)
@@ -203,7 +207,7 @@ impl Bus {
             tokio::select! {
                 () = cancel.cancelled() => return,
                 changed = state.changed() => if changed.is_err() { return },
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(backoff.next_delay()) => {}
             }
         }
     }

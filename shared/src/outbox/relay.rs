@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use super::{COUNT, FIELD, Nudge, remove_published};
 use crate::{
     events::{Bus, Envelope},
+    retry::{Backoff, Policy},
     supervise::Heartbeat,
 };
 
@@ -67,7 +68,8 @@ struct Inner {
 struct Refused {
     collection: String,
     id: Bson,
-    attempts: u32,
+    /// The waits between this document's attempts.
+    backoff: Backoff,
     next: Instant,
 }
 
@@ -141,15 +143,14 @@ impl Relay {
     async fn run(self, cancel: CancellationToken) {
         self.ensure_indexes().await;
         let inner = &self.inner;
-        let mut backoff = inner.poll;
+        let mut backoff = self.policy(MAX_BACKOFF).backoff();
         loop {
             let pass = self.drain_all().await;
             inner.heartbeat.beat();
             let wait = if pass.troubled {
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                backoff
+                backoff.next_delay()
             } else {
-                backoff = inner.poll;
+                backoff.reset();
                 let until_retry = pass.next_retry.map_or(inner.poll, |at| {
                     at.saturating_duration_since(Instant::now())
                 });
@@ -335,22 +336,26 @@ impl Relay {
     /// Notes that the broker refused the next event of the document `id` (`key`).
     fn refused(&self, collection: &str, id: &Bson, key: &str) {
         if let Ok(mut retries) = self.inner.retries.lock() {
-            let attempts = retries.get(key).map_or(0, |r| r.attempts) + 1;
-            let delay = self
-                .inner
-                .poll
-                .saturating_mul(1 << attempts.min(10))
-                .min(MAX_RETRY_DELAY);
+            let mut backoff = retries.remove(key).map_or_else(
+                || self.policy(MAX_RETRY_DELAY).backoff(),
+                |refused| refused.backoff,
+            );
+            let next = Instant::now() + backoff.next_delay();
             retries.insert(
                 key.to_owned(),
                 Refused {
                     collection: collection.to_owned(),
                     id: id.clone(),
-                    attempts,
-                    next: Instant::now() + delay,
+                    backoff,
+                    next,
                 },
             );
         }
+    }
+
+    /// Waits from twice the poll interval up to `cap`.
+    fn policy(&self, cap: Duration) -> Policy {
+        Policy::new(self.inner.poll.saturating_mul(2).min(cap), cap)
     }
 
     /// Moves one event that can never be published out of the way, keeping it and the reason.
