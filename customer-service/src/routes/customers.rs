@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use shared::{
     ApiError,
+    api::customers::CustomerPatch,
     auth::Caller,
     error::{ok, page},
-    api::customers::CustomerPatch,
     extract::{ObjectIdPath, Valid},
 };
 
