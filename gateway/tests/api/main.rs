@@ -1,5 +1,6 @@
 //! The gateway in front of real services (and, for the proxy's mechanics, a small echo server).
 
+mod agreement;
 mod credentials;
 mod docs;
 mod drill;

@@ -1,0 +1,286 @@
+//! One contract: for every route of the OpenAPI document that takes a body, the gateway's check
+//! and the owning service give the same verdict on the same bad bodies. Each body is a valid
+//! one with one thing broken (a field missing, `null`, of the wrong type, out of its bounds,
+//! an unknown field beside it), made from the document's own schemas; the gateway's verdict is
+//! its check of that route, the service's is what it answers when sent the body directly.
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+use shared::ApiError;
+
+use crate::suite_helpers::{Fulfilment, Shop, spawn_shop};
+
+/// A valid body of each body type, to break one part at a time.
+fn valid(schema: &str, product: &str) -> Value {
+    let address =
+        json!({"street": "1 Main St", "city": "Springfield", "zipCode": "12345", "country": "US"});
+    match schema {
+        "Registration" => {
+            json!({"name": "Ada", "email": "ada.agreement@example.com", "password": "long enough", "phone": "+1 555 0100", "address": address})
+        }
+        "Credentials" => json!({"email": "nobody@example.com", "password": "wrong"}),
+        "Refresh" => json!({"refreshToken": "not-a-token"}),
+        "Logout" => json!({"refreshToken": "not-a-token"}),
+        "CustomerPatch" => json!({"name": "Ada", "phone": "+1 555 0100", "address": address}),
+        "ProductInput" => {
+            json!({"name": "Lamp", "description": "Bright.", "price": 19.99, "category": "Home", "tags": ["light"], "imageUrl": "https://cdn.example.com/l.png", "stock": 5, "lowStockThreshold": 1})
+        }
+        "OrderRequest" => {
+            json!({"items": [{"productId": product, "quantity": 1}], "shippingAddress": address})
+        }
+        "Cancellation" => json!({"reason": "changed my mind"}),
+        "StatusChange" => json!({"status": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z"}),
+        "Replay" => {
+            json!({"queue": "nothing.here", "ids": ["0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f"]})
+        }
+        "ChatRequest" => {
+            json!({"message": "What is your return policy?", "sessionId": "agreement-1"})
+        }
+        other => panic!("no valid example of {other}: add one"),
+    }
+}
+
+/// `#/components/schemas/X` → the schema of X.
+fn resolve<'a>(schemas: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    }
+}
+
+/// Wrong values for a property of this schema: another type, and each bound crossed.
+fn wrong_values(schemas: &Value, schema: &Value) -> Vec<Value> {
+    let schema = match schema.get("oneOf") {
+        Some(Value::Array(options)) => options
+            .iter()
+            .find(|o| o["type"] != "null")
+            .unwrap_or(schema),
+        _ => schema,
+    };
+    let schema = resolve(schemas, schema);
+    let kind = match &schema["type"] {
+        Value::Array(types) => types
+            .iter()
+            .find(|t| *t != "null")
+            .cloned()
+            .unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    let mut values = vec![json!(true)];
+    match kind.as_str() {
+        Some("string") => {
+            values.extend([
+                json!(7),
+                json!(""),
+                json!("   "),
+                json!("\u{200b}"),
+                json!(["x"]),
+            ]);
+            if let Some(max) = schema["maxLength"].as_u64() {
+                values.push(json!("x".repeat(usize::try_from(max).unwrap() + 1)));
+            }
+            if schema["enum"].is_array() {
+                values.push(json!("NOT_A_VALUE"));
+            }
+        }
+        Some("integer") | Some("number") => {
+            values.extend([json!("1"), json!(1.5), json!(0.001), json!(-1), json!(0)]);
+            if let Some(max) = schema["maximum"].as_f64() {
+                values.push(json!(max + 1.0));
+            }
+        }
+        Some("array") => {
+            values.extend([json!({}), json!([]), json!([null]), json!([7])]);
+            if let Some(max) = schema["maxItems"].as_u64() {
+                values.push(Value::Array(vec![
+                    json!("x");
+                    usize::try_from(max).unwrap() + 1
+                ]));
+            }
+        }
+        Some("object") => values.extend([json!("x"), json!([]), json!({}), json!({"zz": 1})]),
+        _ => values.push(json!("x")),
+    }
+    values
+}
+
+/// The valid body with one thing broken, for every thing the schema lets us break (one level
+/// into nested objects, which the services check the same way).
+fn broken(schemas: &Value, schema: &Value, body: &Value) -> Vec<Value> {
+    let mut bodies = vec![json!([]), json!("x"), json!(1), json!({"zz": 1})];
+    let Some(properties) = schema["properties"].as_object() else {
+        return bodies;
+    };
+    let object = body.as_object().cloned().unwrap_or_default();
+    let with = |name: &str, value: Option<Value>| {
+        let mut copy: Map<String, Value> = object.clone();
+        match value {
+            Some(v) => copy.insert(name.to_owned(), v),
+            None => copy.remove(name),
+        };
+        Value::Object(copy)
+    };
+    let mut extra = object.clone();
+    extra.insert("zz".to_owned(), json!(1));
+    bodies.push(Value::Object(extra));
+    for (name, property) in properties {
+        bodies.push(with(name, None));
+        bodies.push(with(name, Some(Value::Null)));
+        for value in wrong_values(schemas, property) {
+            bodies.push(with(name, Some(value)));
+        }
+        let nested = resolve(
+            schemas,
+            property
+                .get("oneOf")
+                .and_then(|o| o.get(1))
+                .unwrap_or(property),
+        );
+        if nested["type"] == "object" && object.get(name).is_some_and(Value::is_object) {
+            for inner in broken(schemas, nested, &object[name]) {
+                bodies.push(with(name, Some(inner)));
+            }
+        }
+        if nested["type"] == "array"
+            && let Some(first) = object
+                .get(name)
+                .and_then(|v| v.get(0))
+                .filter(|v| v.is_object())
+        {
+            let item = resolve(schemas, &nested["items"]);
+            for inner in broken(schemas, item, first) {
+                bodies.push(with(name, Some(json!([inner]))));
+            }
+        }
+    }
+    bodies
+}
+
+/// The fields a 400 names, or `None` when the answer is not a validation error.
+fn refused(status: u16, answer: &Value) -> Option<Vec<String>> {
+    (status == 400 && answer["error"]["code"] == "VALIDATION_ERROR").then(|| {
+        let mut fields: Vec<String> = answer["error"]["details"]
+            .as_object()
+            .map(|d| d.keys().cloned().collect())
+            .unwrap_or_default();
+        fields.sort();
+        fields
+    })
+}
+
+fn gateway_verdict(check: fn(&[u8]) -> Result<(), ApiError>, bytes: &[u8]) -> Option<Vec<String>> {
+    match check(bytes) {
+        Ok(()) => None,
+        Err(ApiError::Validation { details, .. }) => {
+            let mut fields: Vec<String> = details
+                .as_object()
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default();
+            fields.sort();
+            Some(fields)
+        }
+        Err(other) => panic!("the check answered {other:?}"),
+    }
+}
+
+/// The service that owns a path (`/api/<area>/...`), and the path as that service sees it.
+fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'a str) {
+    let local = path.strip_prefix("/api").unwrap();
+    let area = local.split('/').nth(1).unwrap();
+    let service = match area {
+        "auth" | "customers" => &shop.customers,
+        "products" => &shop.products,
+        "orders" => &shop.orders,
+        "alerts" => &shop.alerts,
+        "analytics" | "dashboard" => &shop.analytics,
+        "assistant" => &shop.assistant,
+        other => panic!("no owner for /{other}"),
+    };
+    (service, local)
+}
+
+#[tokio::test]
+async fn the_gateway_and_the_owning_service_agree_on_every_bad_body_of_every_route() {
+    let shop = spawn_shop(Fulfilment::Off).await;
+    let buyer = shop.register("Buyer", "buyer.agreement@example.com").await;
+    let leaver = shop
+        .register("Leaver", "leaver.agreement@example.com")
+        .await;
+    let product = shop.product("Agreement Lamp", 10.0, 1000, &[]).await;
+    let product_id = product["id"].as_str().unwrap().to_owned();
+    let order = shop.place(&buyer, &product_id, 1).await;
+    let (status, doc) = shop
+        .call(Method::GET, "/api/openapi.json", None, None)
+        .await;
+    assert_eq!(status, 200);
+    let schemas = &doc["components"]["schemas"];
+
+    let mut compared = 0;
+    let mut disagreements = Vec::new();
+    for (pattern, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let Some(reference) =
+                operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+            else {
+                continue;
+            };
+            let name = reference.trim_start_matches("#/components/schemas/");
+            let path = pattern.replace(
+                "{id}",
+                if pattern.starts_with("/api/products") {
+                    &product_id
+                } else if pattern.starts_with("/api/customers") {
+                    &buyer.id
+                } else {
+                    &order
+                },
+            );
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (route, _) =
+                gateway::api::find(&method, &path).expect("the document's route is in the table");
+            let check = route.body.expect("a route with a body").check;
+            let bearer = match (route.access, name) {
+                (_, "Logout") => Some(leaver.bearer.as_str()),
+                (gateway::access::Access::Admin, _) => Some(shop.admin.as_str()),
+                (gateway::access::Access::Authenticated, _) => Some(buyer.bearer.as_str()),
+                (gateway::access::Access::Public, _) => None,
+            };
+            let (service, local) = owner(&shop, &path);
+            let schema = &schemas[name];
+            let mut bodies = broken(schemas, schema, &valid(name, &product_id));
+            // Refusals first: a valid body may change what later ones meet (a logout, a move).
+            bodies.sort_by_key(|b| check(b.to_string().as_bytes()).is_ok());
+            for body in bodies {
+                let bytes = body.to_string();
+                let gateway = gateway_verdict(check, bytes.as_bytes());
+                let mut request = service
+                    .client
+                    .request(method.clone(), service.url(local))
+                    .header("content-type", "application/json")
+                    .body(bytes.clone());
+                if let Some(bearer) = bearer {
+                    request = request.header("authorization", bearer);
+                }
+                let answer = request.send().await.expect("the service answers");
+                let status = answer.status().as_u16();
+                let answer: Value = answer.json().await.unwrap_or(Value::Null);
+                let service = refused(status, &answer);
+                compared += 1;
+                if gateway != service {
+                    disagreements.push(format!(
+                        "{method} {pattern} {bytes}\n  gateway: {gateway:?}\n  service: {status} {answer}"
+                    ));
+                }
+            }
+        }
+    }
+
+    assert!(compared > 300, "only {compared} bodies compared");
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+    shop.stop().await;
+}
