@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{ApiError, Problems};
 
+pub mod alerts;
 pub mod analytics;
 pub mod assistant;
 pub mod auth;
@@ -29,6 +30,7 @@ pub mod customers;
 pub mod email;
 pub mod orders;
 pub mod products;
+pub mod query;
 pub mod rules;
 
 /// Longest URL anywhere in the API.

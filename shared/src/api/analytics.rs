@@ -32,3 +32,71 @@ super::text_schema!(
     36,
     "An event id: a UUID in its 36-character form"
 );
+
+/// The longest report period, in days.
+pub const MAX_DAYS: i64 = 3660;
+
+/// A report's period: `from` and `to` (both, `from` not after `to`, at most 3660 days), or the
+/// `days` days ending today; the report's default without either.
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// First day, `YYYY-MM-DD` (with `to`).
+    #[garde(custom(both_or_neither(&self.to, "to")), inner(custom(rules::date)), custom(not_after(&self.to)))]
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (with `from`).
+    #[garde(custom(both_or_neither(&self.from, "from")), inner(custom(rules::date)))]
+    #[param(format = Date)]
+    pub to: Option<String>,
+    /// The days ending today, 1 to 3660, instead of `from` and `to`.
+    #[garde(inner(custom(rules::int(1, MAX_DAYS))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 3660)]
+    pub days: Option<String>,
+}
+
+fn both_or_neither<'a>(
+    other: &'a Option<String>,
+    name: &'static str,
+) -> impl FnOnce(&Option<String>, &()) -> garde::Result + 'a {
+    move |value, _| match (value, other) {
+        (Some(_), None) => Err(garde::Error::new(format!("goes only with {name}"))),
+        _ => Ok(()),
+    }
+}
+
+fn not_after(to: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
+    move |from, _| {
+        let day = |s: &Option<String>| {
+            s.as_deref()
+                .and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+        };
+        match (day(from), day(to)) {
+            (Some(from), Some(to)) if from > to => Err(garde::Error::new("must not be after to")),
+            (Some(from), Some(to)) if (to - from).num_days() + 1 > MAX_DAYS => Err(
+                garde::Error::new(format!("a period spans at most {MAX_DAYS} days")),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `GET /analytics/top-products`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TopProducts {
+    /// How many, 1 to 100 (default 10).
+    #[garde(inner(custom(rules::int(1, 100))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+}
+
+/// `GET /analytics/dead-letters`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeadLetterList {
+    /// How many, oldest first, 1 to 1000 (default 100).
+    #[garde(inner(custom(rules::int(1, 1000))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    pub limit: Option<String>,
+}

@@ -63,3 +63,69 @@ impl ProductInput {
 pub struct Tag(#[garde(custom(rules::text(1, 50)))] pub String);
 
 super::text_schema!(Tag, 1, 50, "A tag: 1 to 50 characters (trimmed)");
+
+/// Every order the catalog can be listed in.
+pub const SORTS: &[&str] = &["price", "-price", "name", "-createdAt", "relevance"];
+
+/// `GET /products`: search, filter, sort and page the catalog. A `limit` above 100 is capped
+/// at 100 (and `meta.limit` says so) rather than refused.
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ProductQuery {
+    /// Words matched in name, description and tags.
+    #[garde(inner(custom(rules::text(1, 200))))]
+    #[param(max_length = 200)]
+    pub search: Option<String>,
+    /// Exact category, case-insensitive.
+    #[garde(inner(custom(rules::text(1, 100))))]
+    #[param(max_length = 100)]
+    pub category: Option<String>,
+    /// Products carrying this tag.
+    #[garde(inner(custom(rules::text(1, 50))))]
+    #[param(max_length = 50)]
+    pub tag: Option<String>,
+    /// Lowest price, inclusive.
+    #[garde(inner(custom(rules::amount)), custom(not_above(&self.max_price)))]
+    #[param(value_type = Option<f64>, minimum = 0, multiple_of = 0.01)]
+    pub min_price: Option<String>,
+    /// Highest price, inclusive.
+    #[garde(inner(custom(rules::amount)))]
+    #[param(value_type = Option<f64>, minimum = 0, multiple_of = 0.01)]
+    pub max_price: Option<String>,
+    /// The order: `price`, `-price`, `name`, `-createdAt` (default), or `relevance` (only with
+    /// `search`, and its default).
+    #[garde(inner(custom(rules::one_of(SORTS))), custom(relevance_needs(&self.search)))]
+    pub sort: Option<String>,
+    /// 1-based page number (default 1).
+    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    /// Page size (default 20); above 100 is capped at 100.
+    #[garde(inner(custom(rules::int(1, i64::MAX))))]
+    #[param(value_type = Option<i64>, minimum = 1)]
+    pub limit: Option<String>,
+}
+
+fn not_above(max: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
+    move |min, _| {
+        let money = |s: &Option<String>| s.as_deref().and_then(|s| Money::parse(s).ok());
+        match (money(min), money(max)) {
+            (Some(min), Some(max)) if min > max => {
+                Err(garde::Error::new("must not be above maxPrice"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn relevance_needs(
+    search: &Option<String>,
+) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
+    move |sort, _| match sort.as_deref().map(str::trim) {
+        Some("relevance") if search.is_none() => {
+            Err(garde::Error::new("relevance goes only with search"))
+        }
+        _ => Ok(()),
+    }
+}

@@ -48,6 +48,58 @@ pub fn whole<T: Copy + PartialOrd + std::fmt::Display>(
     }
 }
 
+/// Text holding a whole number in `min..=max` (a query parameter).
+pub fn int(min: i64, max: i64) -> impl FnOnce(&str, &()) -> Result {
+    move |value, _| match value.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(()),
+        _ => Err(Error::new(format!(
+            "must be a whole number from {min} to {max}"
+        ))),
+    }
+}
+
+/// Text holding an amount of money, zero or more, at most two decimals (a query parameter).
+pub fn amount(value: &str, _: &()) -> Result {
+    Money::parse(value)
+        .map(drop)
+        .map_err(|e| Error::new(e.to_string()))
+}
+
+/// A day as `YYYY-MM-DD`.
+pub fn date(value: &str, _: &()) -> Result {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map(drop)
+        .map_err(|_| Error::new("must be a date as YYYY-MM-DD"))
+}
+
+/// One of `options`, exactly.
+pub fn one_of(options: &'static [&'static str]) -> impl FnOnce(&str, &()) -> Result {
+    move |value, _| {
+        if options.contains(&value.trim()) {
+            Ok(())
+        } else {
+            Err(Error::new(format!("must be one of {}", options.join(", "))))
+        }
+    }
+}
+
+/// A comma-separated list, each of `options`.
+pub fn some_of(options: &'static [&'static str]) -> impl FnOnce(&str, &()) -> Result {
+    move |value, _| {
+        let unknown = value
+            .split(',')
+            .map(str::trim)
+            .find(|v| !v.is_empty() && !options.contains(v));
+        match unknown {
+            None => Ok(()),
+            Some(v) => Err(Error::new(format!(
+                "{v:?} is not one of {}",
+                options.join(", ")
+            ))),
+        }
+    }
+}
+
 /// A list of `min..=max` items.
 pub fn items<T>(min: usize, max: usize) -> impl FnOnce(&[T], &()) -> Result {
     move |value, _| match value.len() {
