@@ -73,6 +73,9 @@ impl Setup {
 pub struct Timing {
     /// Load before the fault.
     pub before: Duration,
+    /// About how long the fault lasts (subscribers follow their orders until the load, the
+    /// fault and the settling are all over).
+    pub fault: Duration,
     /// Load after it (a planned number of orders runs to its end anyway).
     pub after: Duration,
     /// How long the invariants get to hold once the load stopped.
@@ -194,7 +197,7 @@ where
 {
     let mut load = Load::start(&setup.api, &setup.customers, &setup.products, prefix, plan);
     let mut follows = Vec::new();
-    let follow_until = Instant::now() + timing.before + timing.after + timing.settle * 2;
+    let follow_until = Instant::now() + timing.before + timing.fault + timing.after + timing.settle;
     follow_new(
         setup,
         &mut load,

@@ -68,6 +68,7 @@ async fn run(fault: Fault) {
         .expect("the drill's products");
     let timing = Timing {
         before: Duration::from_millis(300),
+        fault: Duration::from_secs(10),
         after: Duration::ZERO,
         settle: WAIT,
         subscribers: WORKERS,

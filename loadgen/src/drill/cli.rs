@@ -76,6 +76,7 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
     );
     let timing = Timing {
         before: Duration::from_secs(5),
+        fault: Duration::from_secs(params.outage_secs),
         after: Duration::from_secs(8),
         settle: Duration::from_secs(180),
         subscribers: SUBSCRIBERS,
