@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, str::FromStr};
 
-use crate::{orders, streams};
+use crate::{drill, orders, streams};
 
 /// The usage text, printed after a bad argument.
 pub const USAGE: &str = "\
@@ -14,6 +14,8 @@ Usage:
   loadgen streams --orders URL --customers URL --products URL --admin-email E
                   --admin-password P --run ID --n 1000 [--kinds sse,ws] [--pid PID] [--reach-secs 10]
                   [--sources 16] [--connect-concurrency 200]
+  loadgen drill --gateway URL --admin-email E --admin-password P --run ID
+                --kind broker|database|service|network [--outage-secs 20] [--broker-url URL]
 Prints one JSON document on stdout; progress on stderr.";
 
 /// What to run.
@@ -23,6 +25,8 @@ pub enum Command {
     Orders(orders::Params),
     /// Many subscribers of one order.
     Streams(streams::Params),
+    /// One fault drill, its fault applied by `cargo xtask drill`.
+    Drill(drill::cli::Params),
 }
 
 /// `--name value` pairs, each taken once.
@@ -95,7 +99,7 @@ impl Flags {
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
     let Some((which, rest)) = args.split_first() else {
-        return Err("which load? `orders` or `streams`".to_owned());
+        return Err("which load? `orders`, `streams` or `drill`".to_owned());
     };
     let mut flags = Flags::parse(rest)?;
     let mut command = match which.as_str() {
@@ -132,7 +136,23 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             sources: flags.number("sources", 16)?,
             connect_concurrency: flags.number("connect-concurrency", 200)?,
         }),
-        other => return Err(format!("unknown load `{other}`: `orders` or `streams`")),
+        "drill" => Command::Drill(drill::cli::Params {
+            gateway: flags.text("gateway")?,
+            admin_email: flags.text("admin-email")?,
+            admin_password: flags.text("admin-password")?,
+            run: flags.text("run")?,
+            kind: match flags.text("kind")?.as_str() {
+                kind @ ("broker" | "database" | "service" | "network") => kind.to_owned(),
+                other => return Err(format!("unknown drill `{other}`")),
+            },
+            outage_secs: flags.number("outage-secs", 20)?,
+            broker_url: flags.0.remove("broker-url"),
+        }),
+        other => {
+            return Err(format!(
+                "unknown load `{other}`: `orders`, `streams` or `drill`"
+            ));
+        }
     };
     if let Command::Streams(p) = &mut command {
         if p.n == 0 {
@@ -231,5 +251,19 @@ mod tests {
                 .unwrap_err()
                 .contains("--admin-email")
         );
+    }
+
+    #[test]
+    fn a_drill_names_its_kind_and_the_network_drill_its_broker() {
+        let base = "drill --gateway g --admin-email e --admin-password p --run r";
+        let Ok(Command::Drill(p)) = parse(&words(&format!(
+            "{base} --kind network --broker-url amqp://b:5672/%2f"
+        ))) else {
+            panic!("a drill command");
+        };
+        assert_eq!((p.kind.as_str(), p.outage_secs), ("network", 20));
+        assert_eq!(p.broker_url.as_deref(), Some("amqp://b:5672/%2f"));
+        let disk = parse(&words(&format!("{base} --kind disk"))).unwrap_err();
+        assert!(disk.contains("disk"), "{disk}");
     }
 }

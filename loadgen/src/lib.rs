@@ -8,6 +8,8 @@
 //!   in, order, follow the order's event stream) at rising rates.
 //! - [`streams`]: `loadgen streams`: N SSE and N WebSocket subscribers of one order on one
 //!   order-service; memory per stream and the time one change takes to reach them all.
+//! - [`drill`]: `loadgen drill` and the gateway's drill tests: an order load, live
+//!   subscribers and the delivery guarantees checked around a fault.
 //! - [`api`]: the few calls both need (sign in, create a product, place an order, ...).
 //! - [`stats`]: percentiles and summaries; [`clock`]: wall-clock times and the services'
 //!   RFC 3339 timestamps; [`limits`]: the open-file limit and a process's resident memory.
@@ -15,6 +17,7 @@
 pub mod api;
 pub mod args;
 pub mod clock;
+pub mod drill;
 pub mod limits;
 pub mod orders;
 pub mod stats;

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         match &command {
             Command::Orders(params) => loadgen::orders::run(params).await,
             Command::Streams(params) => loadgen::streams::run(params).await,
+            Command::Drill(params) => loadgen::drill::cli::run(params).await,
         }
     });
     match result {

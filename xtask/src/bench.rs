@@ -126,6 +126,22 @@ fn result_path(ctx: &Ctx, file: &str) -> Result<PathBuf> {
     Ok(dir.join(file))
 }
 
+/// A JSON pointer from member names: `["latencyMs", "order", "p99"]` → `/latencyMs/order/p99`.
+pub fn pointer(path: &[&str]) -> String {
+    format!("/{}", path.join("/"))
+}
+
+/// A figure as JSON: whole numbers without a fraction (`25`, not `25.0`), others as the
+/// shortest text that reads back the same; NaN and infinities (which JSON lacks) as `null`.
+pub fn number(x: f64) -> serde_json::Value {
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        // Whole and within i64's exact range, checked above.
+        serde_json::Value::from(x as i64)
+    } else {
+        serde_json::Value::from(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,11 @@
 //! Reading a service's `GET /health` (and the gateway's `GET /api/health`): the envelope
 //! `{"success":true,"data":{"status":"ok"|"degraded","dependencies":{...}}}`.
 
+use serde_json::Value;
+
 use std::{io, time::Duration};
 
-use crate::{http, json::Json};
+use crate::http;
 
 /// How long one health request may take (the gateway's aggregate asks every service).
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,25 +26,23 @@ pub struct Reply {
 impl Reply {
     /// Reads a response body.
     pub fn from_body(code: u16, body: &str) -> Self {
-        let json = Json::parse(body).unwrap_or(Json::Null);
-        let data = json.get("data").unwrap_or(&Json::Null);
+        let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        let data = json.get("data").unwrap_or(&Value::Null);
         let parts = ["dependencies", "services"]
             .iter()
             .filter_map(|key| data.get(key))
-            .map(|group| {
-                group
-                    .members()
-                    .iter()
-                    .map(describe_part)
-                    .collect::<Vec<_>>()
-            })
+            .filter_map(Value::as_object)
+            .map(|group| group.iter().map(describe_part).collect::<Vec<_>>())
             .find(|parts| !parts.is_empty())
             .unwrap_or_default();
         Self {
             code,
-            status: data.get("status").and_then(Json::as_str).map(str::to_owned),
+            status: data
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             parts,
-            success: json.get("success").and_then(Json::as_bool) == Some(true),
+            success: json.get("success").and_then(Value::as_bool) == Some(true),
         }
     }
 
@@ -67,18 +67,18 @@ impl Reply {
 }
 
 /// A part's state: a string, or an object's `status`.
-fn describe_part((name, value): &(String, Json)) -> (String, String) {
+fn describe_part((name, value): (&String, &Value)) -> (String, String) {
     let state = value
         .as_str()
-        .or_else(|| value.get("status").and_then(Json::as_str))
+        .or_else(|| value.get("status").and_then(Value::as_str))
         .unwrap_or("?");
     (name.clone(), state.to_owned())
 }
 
 /// `GET http://127.0.0.1:<port><path>`.
 pub fn check(port: u16, path: &str) -> io::Result<Reply> {
-    let response = http::get("127.0.0.1", port, path, TIMEOUT)?;
-    Ok(Reply::from_body(response.status, &response.text()))
+    let response = http::get(port, path, TIMEOUT)?;
+    Ok(Reply::from_body(response.status, &response.text))
 }
 
 #[cfg(test)]

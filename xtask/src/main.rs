@@ -13,9 +13,10 @@
 //! - [`seed`] and `seed/`: demo data through the public API, from the files in `xtask/seed/`.
 //! - [`fuzz`] and `fuzz/`: schemathesis against the gateway's OpenAPI document.
 //! - [`bench`] and `bench/`: benchmarks, their load generator, machine description and results.
-//! - [`drill`] and `drill/`: faults injected under an order load, the guarantees checked.
-//! - [`net`], [`http`], [`json`], [`health`]: probes and requests written over std (no HTTP or
-//!   JSON crate).
+//! - [`drill`] and `drill/`: faults injected while `loadgen drill` (the load, live subscribers
+//!   and the checks, shared with the gateway's drill tests) runs against the suite.
+//! - [`net`]: TCP probes and the Redis and AMQP greetings; [`http`]: reqwest's blocking client
+//!   for `/health` and the seed (JSON with serde_json); [`health`]: reading `/health`.
 
 mod apt;
 mod bench;
@@ -29,7 +30,6 @@ mod fuzz;
 mod health;
 mod http;
 mod infra;
-mod json;
 mod net;
 mod proc;
 mod seed;

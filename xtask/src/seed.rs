@@ -245,7 +245,7 @@ fn register(
     for customer in customers {
         let request = gateway
             .request("POST", "/auth/register")
-            .json(&customer.body().to_string());
+            .json(customer.body());
         let reply = gateway.send(ctx, &request)?;
         let result =
             api::registration(&reply).with_context(|| format!("registering {}", customer.email))?;
@@ -285,7 +285,7 @@ fn fill_catalog(
         let request = gateway
             .request("POST", "/products")
             .header("Authorization", &bearer)
-            .json(&product.body().to_string());
+            .json(product.body());
         let reply = gateway.send(ctx, &request)?;
         api::created(&reply).with_context(|| {
             format!(

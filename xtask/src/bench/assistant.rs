@@ -9,6 +9,8 @@
 //! question fails fast there and shows in the intent counts. Load comes from client threads
 //! in this process (a second process from the service), anonymous, one connection a request.
 
+use serde_json::{Value, json};
+
 use std::{
     collections::BTreeMap,
     process::Command,
@@ -19,7 +21,7 @@ use std::{
 use anyhow::{Result, bail};
 
 use super::{machine::Machine, stack, table::latency};
-use crate::{ctx::Ctx, http, json::Json};
+use crate::{ctx::Ctx, http};
 
 /// Measured requests, over all threads.
 const REQUESTS: usize = 2000;
@@ -145,24 +147,21 @@ struct Sample {
 
 /// Sends one chat message, anonymously.
 fn chat(port: u16, turn: &Turn) -> Sample {
-    let body = Json::Object(vec![
-        ("message".into(), Json::String(turn.message.into())),
-        ("sessionId".into(), Json::String(turn.session.clone())),
-    ]);
-    let request =
-        http::Request::new("POST", "127.0.0.1", port, "/assistant/chat").json(&body.to_string());
+    let body = json!({ "message": turn.message, "sessionId": turn.session });
+    let url = format!("http://127.0.0.1:{port}/assistant/chat");
+    let request = http::Request::new("POST", &url).json(body.to_string());
     let begun = Instant::now();
     let reply = request.send(TIMEOUT);
     let elapsed = begun.elapsed();
     let outcome = match reply {
-        Ok(r) if r.status == 200 => Json::parse(&r.text())
+        Ok(r) if r.status == 200 => serde_json::from_str::<Value>(&r.text)
             .ok()
             .and_then(|j| {
-                j.pointer(&["data", "intent"])
+                j.pointer("/data/intent")
                     .and_then(|i| i.as_str().map(str::to_owned))
             })
-            .ok_or_else(|| format!("200 without data.intent: {}", r.text())),
-        Ok(r) => Err(format!("{}: {}", r.status, r.text())),
+            .ok_or_else(|| format!("200 without data.intent: {}", r.text)),
+        Ok(r) => Err(format!("{}: {}", r.status, r.text)),
         Err(e) => Err(e.to_string()),
     };
     Sample { elapsed, outcome }
@@ -399,48 +398,48 @@ fn render_markdown(figures: &Figures, machine: &Machine) -> String {
     )
 }
 
-fn to_json(figures: &Figures, machine: &Machine) -> Json {
-    let number = Json::Number;
+fn to_json(figures: &Figures, machine: &Machine) -> Value {
+    let number = super::number;
     let ms = |d: Duration| number((us(d)).round());
-    Json::Object(vec![
-        ("benchmark".into(), Json::String("assistant".into())),
-        ("machine".into(), machine.to_json()),
-        ("settings".into(), Json::String(settings())),
+    Value::from_iter(vec![
+        ("benchmark", Value::String("assistant".into())),
+        ("machine", machine.to_json()),
+        ("settings", Value::String(settings())),
         (
-            "results".into(),
-            Json::Object(vec![
-                ("requests".into(), number(figures.requests as f64)),
-                ("errors".into(), number(figures.errors as f64)),
+            "results",
+            Value::from_iter(vec![
+                ("requests", number(figures.requests as f64)),
+                ("errors", number(figures.errors as f64)),
                 (
-                    "seconds".into(),
+                    "seconds",
                     number((figures.seconds * 1000.0).round() / 1000.0),
                 ),
                 (
-                    "repliesPerSec".into(),
+                    "repliesPerSec",
                     number((figures.per_sec * 10.0).round() / 10.0),
                 ),
                 (
-                    "latencyUs".into(),
-                    Json::Object(vec![
-                        ("p50".into(), ms(figures.p50)),
-                        ("p95".into(), ms(figures.p95)),
-                        ("p99".into(), ms(figures.p99)),
-                        ("max".into(), ms(figures.max)),
-                        ("mean".into(), ms(figures.mean)),
+                    "latencyUs",
+                    Value::from_iter(vec![
+                        ("p50", ms(figures.p50)),
+                        ("p95", ms(figures.p95)),
+                        ("p99", ms(figures.p99)),
+                        ("max", ms(figures.max)),
+                        ("mean", ms(figures.mean)),
                     ]),
                 ),
                 (
-                    "intents".into(),
-                    Json::Object(
+                    "intents",
+                    Value::Object(
                         figures
                             .intents
                             .iter()
                             .map(|(k, (n, p95))| {
                                 (
                                     k.clone(),
-                                    Json::Object(vec![
-                                        ("replies".into(), number(*n as f64)),
-                                        ("p95Us".into(), ms(*p95)),
+                                    Value::from_iter(vec![
+                                        ("replies", number(*n as f64)),
+                                        ("p95Us", ms(*p95)),
                                     ]),
                                 )
                             })
@@ -450,10 +449,10 @@ fn to_json(figures: &Figures, machine: &Machine) -> Json {
             ]),
         ),
         (
-            "targets".into(),
-            Json::Object(vec![
-                ("p95UnderMs".into(), number(TARGET_P95.as_millis() as f64)),
-                ("p95Met".into(), Json::Bool(figures.met())),
+            "targets",
+            Value::from_iter(vec![
+                ("p95UnderMs", number(TARGET_P95.as_millis() as f64)),
+                ("p95Met", Value::Bool(figures.met())),
             ]),
         ),
     ])
@@ -468,7 +467,7 @@ fn report(ctx: &Ctx, figures: &Figures, machine: &Machine) -> Result<()> {
     super::write_results(
         ctx,
         "assistant",
-        &to_json(figures, machine).pretty(),
+        &http::pretty(&to_json(figures, machine)),
         &render_markdown(figures, machine),
     )
 }

@@ -8,6 +8,8 @@
 //! few seconds of quiet; then `loadgen orders` runs one stage of the orders mix, and the
 //! memory is read again, with the peak (`VmHWM`) beside it.
 
+use serde_json::Value;
+
 use std::time::Duration;
 
 use anyhow::Result;
@@ -18,7 +20,7 @@ use super::{
     stack::{self, suite},
     table::{Grid, ms, size, verdict},
 };
-use crate::{ctx::Ctx, json::Json};
+use crate::ctx::Ctx;
 
 /// Issue 9: resident memory of an idle service.
 pub const TARGET_IDLE_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
@@ -95,11 +97,11 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     drop(cleanup);
 
     let placed = load_figures
-        .pointer(&["stages"])
-        .and_then(Json::as_array)
-        .and_then(<[Json]>::first)
+        .pointer("/stages")
+        .and_then(Value::as_array)
+        .and_then(|stages| stages.first())
         .and_then(|s| s.get("ordersOk"))
-        .and_then(Json::as_f64)
+        .and_then(Value::as_f64)
         .unwrap_or(0.0);
     let machine = Machine::describe(ctx, Vec::new(), load);
     report(ctx, &figures, placed, &machine)
@@ -177,35 +179,35 @@ fn report(ctx: &Ctx, figures: &[Figures], placed: f64, machine: &Machine) -> Res
     println!();
     print!("{}", grid.render_text());
     println!("{line}");
-    let opt = |k: Option<u64>| k.map_or(Json::Null, |k| Json::Number(k as f64));
+    let opt = |k: Option<u64>| k.map_or(Value::Null, Value::from);
     let services = figures
         .iter()
         .map(|f| {
-            Json::Object(vec![
-                ("service".into(), Json::String(f.name.clone())),
+            Value::from_iter(vec![
+                ("service", Value::String(f.name.clone())),
                 (
-                    "startupMs".into(),
-                    Json::Number((f.startup_ms * 10.0).round() / 10.0),
+                    "startupMs",
+                    super::number((f.startup_ms * 10.0).round() / 10.0),
                 ),
-                ("idleRssKiB".into(), opt(f.idle_kib)),
-                ("idleRssAnonKiB".into(), opt(f.idle_split_kib.0)),
-                ("idleRssFileKiB".into(), opt(f.idle_split_kib.1)),
-                ("afterLoadRssKiB".into(), opt(f.after_kib)),
-                ("peakRssKiB".into(), opt(f.peak_kib)),
-                ("idleMet".into(), Json::Bool(f.met())),
+                ("idleRssKiB", opt(f.idle_kib)),
+                ("idleRssAnonKiB", opt(f.idle_split_kib.0)),
+                ("idleRssFileKiB", opt(f.idle_split_kib.1)),
+                ("afterLoadRssKiB", opt(f.after_kib)),
+                ("peakRssKiB", opt(f.peak_kib)),
+                ("idleMet", Value::Bool(f.met())),
             ])
         })
         .collect();
-    let json = Json::Object(vec![
-        ("benchmark".into(), Json::String("footprint".into())),
-        ("machine".into(), machine.to_json()),
-        ("settings".into(), Json::String(settings(placed))),
-        ("results".into(), Json::Array(services)),
+    let json = Value::from_iter(vec![
+        ("benchmark", Value::String("footprint".into())),
+        ("machine", machine.to_json()),
+        ("settings", Value::String(settings(placed))),
+        ("results", Value::Array(services)),
         (
-            "targets".into(),
-            Json::Object(vec![
-                ("idleRssUnderBytes".into(), Json::Number(TARGET_IDLE_BYTES)),
-                ("met".into(), Json::Bool(met)),
+            "targets",
+            Value::from_iter(vec![
+                ("idleRssUnderBytes", super::number(TARGET_IDLE_BYTES)),
+                ("met", Value::Bool(met)),
             ]),
         ),
     ]);
@@ -216,7 +218,7 @@ fn report(ctx: &Ctx, figures: &[Figures], placed: f64, machine: &Machine) -> Res
         grid.render_markdown(),
         machine.to_markdown()
     );
-    super::write_results(ctx, "footprint", &json.pretty(), &markdown)
+    super::write_results(ctx, "footprint", &crate::http::pretty(&json), &markdown)
 }
 
 #[cfg(test)]

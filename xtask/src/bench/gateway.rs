@@ -8,6 +8,8 @@
 
 mod setup;
 
+use serde_json::Value;
+
 use std::{process::Command, time::Duration};
 
 use anyhow::{Context as _, Result, bail};
@@ -19,7 +21,7 @@ use super::{
     table::{Row, Table},
     wrk::{Load, Report},
 };
-use crate::{ctx::Ctx, exec, json::Json};
+use crate::{ctx::Ctx, exec};
 
 /// Open connections during a measurement.
 const CONNECTIONS: u32 = 32;
@@ -287,39 +289,36 @@ fn report(ctx: &Ctx, table: &Table, paired: &Paired, machine: &Machine) -> Resul
         super::nginx::UPSTREAM_KEEPALIVE,
     );
     println!("{settings}.");
-    let json = Json::Object(vec![
-        ("benchmark".into(), Json::String("gateway".into())),
-        ("machine".into(), machine.to_json()),
-        ("settings".into(), Json::String(settings.clone())),
-        ("results".into(), table.to_json()),
+    let json = Value::from_iter(vec![
+        ("benchmark", Value::String("gateway".into())),
+        ("machine", machine.to_json()),
+        ("settings", Value::String(settings.clone())),
+        ("results", table.to_json()),
         (
-            "targets".into(),
-            Json::Object(vec![
-                ("gatewayTokenVsNginx".into(), Json::Number(round3(vs_nginx))),
+            "targets",
+            Value::from_iter(vec![
+                ("gatewayTokenVsNginx", super::number(round3(vs_nginx))),
                 (
-                    "gatewayTokenVsNginxPerRound".into(),
-                    Json::Array(
+                    "gatewayTokenVsNginxPerRound",
+                    Value::Array(
                         paired
                             .vs_nginx
                             .iter()
-                            .map(|r| Json::Number(round3(*r)))
+                            .map(|r| super::number(round3(*r)))
                             .collect(),
                     ),
                 ),
+                ("gatewayTokenVsDirect", super::number(round3(vs_direct))),
+                ("atLeastNginx", Value::Bool(vs_nginx >= 1.0)),
                 (
-                    "gatewayTokenVsDirect".into(),
-                    Json::Number(round3(vs_direct)),
-                ),
-                ("atLeastNginx".into(), Json::Bool(vs_nginx >= 1.0)),
-                (
-                    "atLeastShareOfDirect".into(),
-                    Json::Bool(vs_direct >= TARGET_VS_DIRECT),
+                    "atLeastShareOfDirect",
+                    Value::Bool(vs_direct >= TARGET_VS_DIRECT),
                 ),
             ]),
         ),
     ]);
     let markdown = setup::markdown(table, machine, &settings, &targets);
-    super::write_results(ctx, "gateway", &json.pretty(), &markdown)
+    super::write_results(ctx, "gateway", &crate::http::pretty(&json), &markdown)
 }
 
 fn round3(x: f64) -> f64 {

@@ -1,9 +1,11 @@
 //! The machine a benchmark ran on, written beside its figures: cores, memory, kernel, OS,
 //! toolchain, which MongoDB, the tools' versions, the commit and the date.
 
+use serde_json::Value;
+
 use std::process::Command;
 
-use crate::{ctx::Ctx, json::Json, services};
+use crate::{ctx::Ctx, services};
 
 /// A description; every field is text, `unknown` when it could not be found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,13 +61,13 @@ impl Machine {
     }
 
     /// As a JSON object.
-    pub fn to_json(&self) -> Json {
-        let text = |s: &str| Json::String(s.to_owned());
+    pub fn to_json(&self) -> Value {
+        let text = |s: &str| Value::String(s.to_owned());
         let mut members = vec![
             ("date".to_owned(), text(&self.date)),
             ("commit".to_owned(), text(&self.commit)),
             ("cpu".to_owned(), text(&self.cpu)),
-            ("cores".to_owned(), Json::Number(self.cores as f64)),
+            ("cores".to_owned(), Value::from(self.cores)),
             ("memory".to_owned(), text(&self.memory)),
             ("kernel".to_owned(), text(&self.kernel)),
             ("os".to_owned(), text(&self.os)),
@@ -74,7 +76,7 @@ impl Machine {
             ("loadBefore".to_owned(), text(&self.load)),
         ];
         members.extend(self.tools.iter().map(|(n, v)| (n.clone(), text(v))));
-        Json::Object(members)
+        Value::from_iter(members)
     }
 
     /// As Markdown list items, one a line.

@@ -13,6 +13,10 @@
 //! order-service's live consumer and fan-out, and the gateway's SSE pass-through; the
 //! timestamp's truncation to the millisecond adds 0–1 ms.
 
+use serde_json::Value;
+
+use super::pointer;
+
 use anyhow::Result;
 
 use super::{
@@ -20,7 +24,7 @@ use super::{
     stack::{self, suite},
     table::{Grid, ms, verdict},
 };
-use crate::{ctx::Ctx, json::Json, seed};
+use crate::{ctx::Ctx, seed};
 
 /// Offered orders per second, one stage each.
 const RATES: [f64; 6] = [2.0, 5.0, 10.0, 20.0, 40.0, 80.0];
@@ -93,9 +97,12 @@ pub struct Verdict {
 }
 
 /// Reads `topSustained` of loadgen's answer.
-pub fn verdict_of(figures: &Json) -> Verdict {
-    let top = figures.get("topSustained").filter(|t| **t != Json::Null);
-    let number = |path: &[&str]| top.and_then(|t| t.pointer(path)).and_then(Json::as_f64);
+pub fn verdict_of(figures: &Value) -> Verdict {
+    let top = figures.get("topSustained").filter(|t| **t != Value::Null);
+    let number = |path: &[&str]| {
+        top.and_then(|t| t.pointer(&pointer(path)))
+            .and_then(Value::as_f64)
+    };
     let top = match (
         number(&["offeredPerSec"]),
         number(&["ordersPerSec"]),
@@ -128,7 +135,7 @@ pub fn verdict_of(figures: &Json) -> Verdict {
     Verdict { top, line, met }
 }
 
-fn grid(figures: &Json) -> Grid {
+fn grid(figures: &Value) -> Grid {
     let mut grid = Grid::new(&[
         "offered/s",
         "placed/s",
@@ -144,14 +151,15 @@ fn grid(figures: &Json) -> Grid {
     ]);
     let stages = figures
         .get("stages")
-        .and_then(Json::as_array)
-        .unwrap_or(&[]);
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
     for stage in stages {
-        let n = |path: &[&str]| stage.pointer(path).and_then(Json::as_f64);
+        let n = |path: &[&str]| stage.pointer(&pointer(path)).and_then(Value::as_f64);
         let whole = |path: &[&str]| n(path).map_or_else(|| "-".to_owned(), |x| format!("{x:.0}"));
         let errors: u64 = stage.get("errors").map_or(0, |e| {
-            e.members()
-                .iter()
+            e.as_object()
+                .into_iter()
+                .flatten()
                 .filter_map(|(_, v)| v.as_f64())
                 .map(|n| n as u64)
                 .sum()
@@ -171,7 +179,7 @@ fn grid(figures: &Json) -> Grid {
                 whole(&["streams", "opened"])
             ),
             errors.to_string(),
-            (if stage.get("sustained").and_then(Json::as_bool) == Some(true) {
+            (if stage.get("sustained").and_then(Value::as_bool) == Some(true) {
                 "yes"
             } else {
                 "NO"
@@ -183,23 +191,23 @@ fn grid(figures: &Json) -> Grid {
 }
 
 /// The other requests of the mix at each stage: p50 / p99 each.
-fn requests_grid(figures: &Json) -> Grid {
+fn requests_grid(figures: &Value) -> Grid {
     let kinds = ["browse", "search", "product", "login"];
     let mut grid = Grid::new(&["offered/s", "browse", "search", "product", "login"]);
     for stage in figures
         .get("stages")
-        .and_then(Json::as_array)
-        .unwrap_or(&[])
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
     {
         let n = |kind: &str, p: &str| {
             stage
-                .pointer(&["latencyMs", kind, p])
-                .and_then(Json::as_f64)
+                .pointer(&pointer(&["latencyMs", kind, p]))
+                .and_then(Value::as_f64)
         };
         let mut row = vec![
             stage
                 .get("offeredPerSec")
-                .and_then(Json::as_f64)
+                .and_then(Value::as_f64)
                 .map_or_else(|| "-".to_owned(), |x| format!("{x:.0}")),
         ];
         row.extend(kinds.map(|kind| format!("{} / {}", ms(n(kind, "p50")), ms(n(kind, "p99")))));
@@ -231,7 +239,7 @@ fn settings() -> String {
 }
 
 /// Prints the tables and the target, writes the JSON and Markdown files.
-fn report(ctx: &Ctx, figures: &Json, machine: &Machine) -> Result<()> {
+fn report(ctx: &Ctx, figures: &Value, machine: &Machine) -> Result<()> {
     let verdict = verdict_of(figures);
     let main = grid(figures);
     let requests = requests_grid(figures);
@@ -241,27 +249,27 @@ fn report(ctx: &Ctx, figures: &Json, machine: &Machine) -> Result<()> {
     print!("{}", requests.render_text());
     println!("{}", verdict.line);
 
-    let json = Json::Object(vec![
-        ("benchmark".into(), Json::String("orders".into())),
-        ("machine".into(), machine.to_json()),
-        ("settings".into(), Json::String(settings())),
-        ("results".into(), figures.clone()),
+    let json = Value::from_iter(vec![
+        ("benchmark", Value::String("orders".into())),
+        ("machine", machine.to_json()),
+        ("settings", Value::String(settings())),
+        ("results", figures.clone()),
         (
-            "targets".into(),
-            Json::Object(vec![
+            "targets",
+            Value::from_iter(vec![
                 (
-                    "eventToClientP99UnderMs".into(),
-                    Json::Number(TARGET_EVENT_P99_MS),
+                    "eventToClientP99UnderMs",
+                    super::number(TARGET_EVENT_P99_MS),
                 ),
                 (
-                    "topSustainedPerSec".into(),
-                    verdict.top.map_or(Json::Null, |t| Json::Number(t.0)),
+                    "topSustainedPerSec",
+                    verdict.top.map_or(Value::Null, |t| super::number(t.0)),
                 ),
                 (
-                    "eventToClientP99Ms".into(),
-                    verdict.top.map_or(Json::Null, |t| Json::Number(t.2)),
+                    "eventToClientP99Ms",
+                    verdict.top.map_or(Value::Null, |t| super::number(t.2)),
                 ),
-                ("met".into(), Json::Bool(verdict.met)),
+                ("met", Value::Bool(verdict.met)),
             ]),
         ),
     ]);
@@ -274,15 +282,15 @@ fn report(ctx: &Ctx, figures: &Json, machine: &Machine) -> Result<()> {
         verdict.line,
         machine.to_markdown()
     );
-    super::write_results(ctx, "orders", &json.pretty(), &markdown)
+    super::write_results(ctx, "orders", &crate::http::pretty(&json), &markdown)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn figures(top: &str) -> Json {
-        Json::parse(&format!(
+    fn figures(top: &str) -> Value {
+        serde_json::from_str::<Value>(&format!(
             r#"{{"stages":[{{"offeredPerSec":5,"ordersPerSec":5.0,"sustained":true,
                 "errors":{{}},"latencyMs":{{"order":{{"p50":4.2,"p99":9.5}}}},
                 "eventToClientMs":{{"p50":3.1,"p99":12.5,"max":15,"count":30}},

@@ -3,6 +3,8 @@
 //! guard, and waiting until they answer; [`suite`]: all seven services that way; the
 //! `loadgen` load generator run as a child whose JSON answer is read; `/proc` memory figures.
 
+use serde_json::Value;
+
 use std::{
     fs::File,
     net::TcpListener,
@@ -18,7 +20,6 @@ use crate::{
     ctx::Ctx,
     exec, health,
     infra::{self, Urls},
-    json::Json,
     proc,
 };
 
@@ -156,7 +157,7 @@ fn tail(ctx: &Ctx, log: &Path) {
 
 /// Runs the release `loadgen` with `args` (its progress on our stderr) and reads the JSON it
 /// prints. Values of the `--admin-password` option are shown as `***`.
-pub fn loadgen(ctx: &Ctx, label: &str, args: &[String]) -> Result<Json> {
+pub fn loadgen(ctx: &Ctx, label: &str, args: &[String]) -> Result<Value> {
     let mut cmd = Command::new(ctx.paths.release_binary("loadgen"));
     cmd.current_dir(&ctx.paths.root)
         .args(args)
@@ -175,7 +176,8 @@ pub fn loadgen(ctx: &Ctx, label: &str, args: &[String]) -> Result<Json> {
     if !output.status.success() {
         bail!("loadgen failed ({}); its output is above", output.status);
     }
-    Json::parse(stdout.trim()).map_err(|e| anyhow!("loadgen printed no JSON ({e}): {stdout}"))
+    serde_json::from_str::<Value>(stdout.trim())
+        .map_err(|e| anyhow!("loadgen printed no JSON ({e}): {stdout}"))
 }
 
 /// A `Vm…` figure (`VmRSS`, `VmHWM`) of `/proc/<pid>/status`, in KiB.

@@ -11,6 +11,10 @@
 //! raise its own, it inherits it). `loadgen streams` opens the subscribers from a second
 //! process and reads order-service's `VmRSS` before and after.
 
+use serde_json::Value;
+
+use super::pointer;
+
 use std::process::Command;
 
 use anyhow::{Context as _, Result};
@@ -20,7 +24,7 @@ use super::{
     stack,
     table::{Grid, ms, size, verdict},
 };
-use crate::{cleanup::Cleanup, ctx::Ctx, infra::Urls, json::Json, seed};
+use crate::{cleanup::Cleanup, ctx::Ctx, infra::Urls, seed};
 
 /// Subscribers of each kind, one step each.
 pub const STEPS: [u32; 3] = [1_000, 5_000, 10_000];
@@ -76,7 +80,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     drop(cleanup);
 
     let machine = Machine::describe(ctx, Vec::new(), load);
-    report(ctx, &Json::Array(steps), &machine)
+    report(ctx, &Value::Array(steps), &machine)
 }
 
 /// A release binary on `port` with this run's Redis prefix, this benchmark's exchange and
@@ -117,7 +121,7 @@ fn step(
     n: u32,
     kinds: &str,
     (customers, products): (u16, u16),
-) -> Result<Json> {
+) -> Result<Value> {
     let mut cleanup = Cleanup::new(ctx);
     let [port] = stack::spare_ports::<1>()?;
     let binary = ctx.paths.release_binary("order-service");
@@ -182,19 +186,22 @@ fn step(
     .map(str::to_owned);
     let mut figures = stack::loadgen(ctx, "streams", &args)?;
     drop(cleanup);
-    if let Json::Object(members) = &mut figures {
-        members.insert(1, ("kinds".to_owned(), Json::String(kinds.to_owned())));
+    if let Value::Object(members) = &mut figures {
+        members.shift_insert(1, "kinds".to_owned(), Value::String(kinds.to_owned()));
     }
     Ok(figures)
 }
 
-fn number(step: &Json, path: &[&str]) -> Option<f64> {
-    step.pointer(path).and_then(Json::as_f64)
+fn number(step: &Value, path: &[&str]) -> Option<f64> {
+    step.pointer(&pointer(path)).and_then(Value::as_f64)
 }
 
 /// The worst of the step's changes: (p99, time until all were reached, whether all were).
-fn worst_change(step: &Json) -> (Option<f64>, Option<f64>, bool) {
-    let changes = step.get("changes").and_then(Json::as_array).unwrap_or(&[]);
+fn worst_change(step: &Value) -> (Option<f64>, Option<f64>, bool) {
+    let changes = step
+        .get("changes")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
     let mut p99: Option<f64> = None;
     let mut all: Option<f64> = None;
     let mut every = !changes.is_empty();
@@ -224,13 +231,13 @@ pub struct Verdict {
 }
 
 /// Judges the runs of the largest N in `steps` (one with both kinds, or one per kind).
-pub fn verdict_of(steps: &Json) -> Verdict {
-    let runs = steps.as_array().unwrap_or(&[]);
+pub fn verdict_of(steps: &Value) -> Verdict {
+    let runs = steps.as_array().map_or(&[][..], Vec::as_slice);
     let n = runs
         .iter()
         .filter_map(|s| number(s, &["n"]))
         .fold(0.0, f64::max);
-    let last: Vec<&Json> = runs
+    let last: Vec<&Value> = runs
         .iter()
         .filter(|s| number(s, &["n"]) == Some(n))
         .collect();
@@ -279,7 +286,7 @@ pub fn verdict_of(steps: &Json) -> Verdict {
     }
 }
 
-fn grid(steps: &Json) -> Grid {
+fn grid(steps: &Value) -> Grid {
     let mut grid = Grid::new(&[
         "N (each kind)",
         "subscribers",
@@ -293,18 +300,18 @@ fn grid(steps: &Json) -> Grid {
         "p99",
         "all reached",
     ]);
-    for step in steps.as_array().unwrap_or(&[]) {
+    for step in steps.as_array().map_or(&[][..], Vec::as_slice) {
         let n = |path: &[&str]| number(step, path);
         let kib = |path: &[&str]| size(n(path).map(|k| k * 1024.0));
         let (p99, all, every) = worst_change(step);
-        let p50 = step.get("changes").and_then(Json::as_array).and_then(|c| {
+        let p50 = step.get("changes").and_then(Value::as_array).and_then(|c| {
             c.iter()
                 .filter_map(|c| number(c, &["fromStoredMs", "p50"]))
                 .reduce(f64::max)
         });
         grid.rows.push(vec![
             n(&["n"]).map_or_else(|| "-".to_owned(), |x| format!("{x:.0}")),
-            match step.get("kinds").and_then(Json::as_str) {
+            match step.get("kinds").and_then(Value::as_str) {
                 Some("sse") => "SSE".to_owned(),
                 Some("ws") => "WebSocket".to_owned(),
                 _ => "SSE + WebSocket".to_owned(),
@@ -352,30 +359,27 @@ fn settings() -> String {
 }
 
 /// Prints the table and the targets, writes the JSON and Markdown files.
-fn report(ctx: &Ctx, steps: &Json, machine: &Machine) -> Result<()> {
+fn report(ctx: &Ctx, steps: &Value, machine: &Machine) -> Result<()> {
     let v = verdict_of(steps);
     let grid = grid(steps);
     println!();
     print!("{}", grid.render_text());
     println!("{}\n{}", v.memory.0, v.reach.0);
-    let json = Json::Object(vec![
-        ("benchmark".into(), Json::String("streams".into())),
-        ("machine".into(), machine.to_json()),
-        ("settings".into(), Json::String(settings())),
-        ("results".into(), steps.clone()),
+    let json = Value::from_iter(vec![
+        ("benchmark", Value::String("streams".into())),
+        ("machine", machine.to_json()),
+        ("settings", Value::String(settings())),
+        ("results", steps.clone()),
         (
-            "targets".into(),
-            Json::Object(vec![
+            "targets",
+            Value::from_iter(vec![
                 (
-                    "bytesPerIdleStreamUnder".into(),
-                    Json::Number(TARGET_BYTES_PER_STREAM),
+                    "bytesPerIdleStreamUnder",
+                    super::number(TARGET_BYTES_PER_STREAM),
                 ),
-                ("memoryMet".into(), Json::Bool(v.memory.1)),
-                (
-                    "allReachedUnderMs".into(),
-                    Json::Number(TARGET_ALL_REACHED_MS),
-                ),
-                ("reachMet".into(), Json::Bool(v.reach.1)),
+                ("memoryMet", Value::Bool(v.memory.1)),
+                ("allReachedUnderMs", super::number(TARGET_ALL_REACHED_MS)),
+                ("reachMet", Value::Bool(v.reach.1)),
             ]),
         ),
     ]);
@@ -388,7 +392,7 @@ fn report(ctx: &Ctx, steps: &Json, machine: &Machine) -> Result<()> {
         v.reach.0,
         machine.to_markdown()
     );
-    super::write_results(ctx, "streams", &json.pretty(), &markdown)
+    super::write_results(ctx, "streams", &crate::http::pretty(&json), &markdown)
 }
 
 #[cfg(test)]
@@ -406,7 +410,7 @@ mod tests {
 
     #[test]
     fn targets_are_judged_at_the_largest_step_on_the_worse_change() {
-        let ok = Json::parse(&format!(
+        let ok = serde_json::from_str::<Value>(&format!(
             "[{},{}]",
             step(1000, 20000.0, "130"),
             step(10000, 12000.0, "140")
@@ -414,11 +418,13 @@ mod tests {
         .expect("json");
         let v = verdict_of(&ok);
         assert!(v.memory.1 && v.reach.1, "{} / {}", v.memory.0, v.reach.0);
-        let missed = Json::parse(&format!("[{}]", step(10000, 17000.0, "null"))).expect("json");
+        let missed = serde_json::from_str::<Value>(&format!("[{}]", step(10000, 17000.0, "null")))
+            .expect("json");
         let v = verdict_of(&missed);
         assert!(!v.memory.1 && !v.reach.1);
         assert!(v.reach.0.contains("NOT all reached"), "{}", v.reach.0);
-        let small = Json::parse(&format!("[{}]", step(1000, 100.0, "10"))).expect("json");
+        let small =
+            serde_json::from_str::<Value>(&format!("[{}]", step(1000, 100.0, "10"))).expect("json");
         assert!(!verdict_of(&small).reach.1, "10,000 were never measured");
     }
 
@@ -430,7 +436,7 @@ mod tests {
             step(10000, 9000.0, "200"),
             step(10000, 15000.0, "240")
         );
-        let v = verdict_of(&Json::parse(&apart).expect("json"));
+        let v = verdict_of(&serde_json::from_str::<Value>(&apart).expect("json"));
         assert!(v.memory.1 && v.reach.1, "{} / {}", v.memory.0, v.reach.0);
         assert!(v.reach.0.contains("apart"), "{}", v.reach.0);
         assert!(v.memory.0.contains("14.6 KiB"), "{}", v.memory.0);
@@ -449,7 +455,8 @@ mod tests {
 
     #[test]
     fn each_step_is_a_row_with_the_worse_change() {
-        let steps = Json::parse(&format!("[{}]", step(1000, 10240.0, "140"))).expect("json");
+        let steps = serde_json::from_str::<Value>(&format!("[{}]", step(1000, 10240.0, "140")))
+            .expect("json");
         let grid = grid(&steps);
         assert_eq!(grid.rows[0][1], "SSE + WebSocket");
         assert_eq!(grid.rows[0][2], "2000");

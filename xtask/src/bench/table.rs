@@ -3,8 +3,9 @@
 //! other table of text cells (the `orders`, `streams` and `footprint` figures), and the units
 //! they are shown in.
 
+use serde_json::Value;
+
 use super::wrk::Report;
-use crate::json::Json;
 
 /// One measured target.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,38 +98,35 @@ impl Table {
     }
 
     /// Each row as an object, latencies in microseconds.
-    pub fn to_json(&self) -> Json {
-        let number = Json::Number;
-        Json::Array(
+    pub fn to_json(&self) -> Value {
+        let number = super::number;
+        Value::Array(
             self.rows
                 .iter()
                 .map(|row| {
                     let r = &row.report;
-                    Json::Object(vec![
-                        ("key".into(), Json::String(row.key.clone())),
-                        ("target".into(), Json::String(row.label.clone())),
-                        ("request".into(), Json::String(row.request.clone())),
+                    Value::from_iter(vec![
+                        ("key", Value::String(row.key.clone())),
+                        ("target", Value::String(row.label.clone())),
+                        ("request", Value::String(row.request.clone())),
+                        ("requestsPerSec", number(round(r.requests_per_sec, 1))),
+                        ("requests", number(r.requests as f64)),
+                        ("seconds", number(r.seconds)),
                         (
-                            "requestsPerSec".into(),
-                            number(round(r.requests_per_sec, 1)),
-                        ),
-                        ("requests".into(), number(r.requests as f64)),
-                        ("seconds".into(), number(r.seconds)),
-                        (
-                            "latencyUs".into(),
-                            Json::Object(vec![
-                                ("p50".into(), number(r.p50_us)),
-                                ("p75".into(), number(r.p75_us)),
-                                ("p90".into(), number(r.p90_us)),
-                                ("p99".into(), number(r.p99_us)),
+                            "latencyUs",
+                            Value::from_iter(vec![
+                                ("p50", number(r.p50_us)),
+                                ("p75", number(r.p75_us)),
+                                ("p90", number(r.p90_us)),
+                                ("p99", number(r.p99_us)),
                             ]),
                         ),
-                        ("non2xx".into(), number(r.non_2xx as f64)),
-                        ("socketErrors".into(), number(r.socket_errors as f64)),
+                        ("non2xx", number(r.non_2xx as f64)),
+                        ("socketErrors", number(r.socket_errors as f64)),
                         (
-                            format!("ratioTo_{}", self.baseline),
+                            format!("ratioTo_{}", self.baseline).as_str(),
                             self.ratio(&row.key)
-                                .map_or(Json::Null, |x| number(round(x, 3))),
+                                .map_or(Value::Null, |x| number(round(x, 3))),
                         ),
                     ])
                 })
@@ -310,17 +308,15 @@ through the gateway       12500  1.49 ms   1.25 s       0.63
         let json = table().to_json();
         let gateway = &json.as_array().expect("array")[1];
         assert_eq!(
-            gateway.get("requestsPerSec").and_then(Json::as_f64),
+            gateway.get("requestsPerSec").and_then(Value::as_f64),
             Some(12500.4)
         );
         assert_eq!(
-            gateway
-                .pointer(&["latencyUs", "p99"])
-                .and_then(Json::as_f64),
+            gateway.pointer("/latencyUs/p99").and_then(Value::as_f64),
             Some(1_250_000.0)
         );
         assert_eq!(
-            gateway.get("ratioTo_direct").and_then(Json::as_f64),
+            gateway.get("ratioTo_direct").and_then(Value::as_f64),
             Some(0.625)
         );
     }

@@ -1,15 +1,12 @@
-//! The faults: the broker or the database stopped and started again, each service killed with
-//! SIGKILL and started again, and order-service's broker connection severed at a proxy. Each
-//! returns when the fault is over and says what it did.
+//! The faults: the broker or the database stopped and started again, and each service killed
+//! with SIGKILL and started again. Each returns when the fault is over (the suite has
+//! everything back) and says what it did. For the `network` drill, order-service is restarted
+//! behind loadgen's proxy (loadgen severs it) and put back afterwards.
 
-use std::{
-    net::SocketAddr,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
-use super::proxy::Proxy;
 use crate::{
     cleanup::Started,
     ctx::Ctx,
@@ -19,15 +16,6 @@ use crate::{
     services::{self, Launch, SERVICES, Service},
     state::State,
 };
-
-/// What a fault did.
-pub struct Applied {
-    /// One line for the report.
-    pub description: String,
-    /// When the suite had everything back (the broker greets, the database listens, the
-    /// last service answers `/health`, the proxy lets connections through).
-    pub restored_at: Instant,
-}
 
 /// The running suite, and how to start one of its services again.
 pub struct Suite<'a> {
@@ -43,7 +31,7 @@ pub struct Suite<'a> {
 
 /// Stops RabbitMQ for `outage` and starts it again; refuses a broker that is not this
 /// machine's own (`AMQP_URL`).
-pub fn broker(suite: &Suite<'_>, outage: Duration) -> Result<Applied> {
+pub fn broker(suite: &Suite<'_>, outage: Duration) -> Result<String> {
     if Infra::Rabbitmq.env_url().is_some() {
         bail!("AMQP_URL points at a broker xtask does not run: not restarting it");
     }
@@ -53,13 +41,10 @@ pub fn broker(suite: &Suite<'_>, outage: Duration) -> Result<Applied> {
     wait_out(suite.ctx, "rabbitmq", outage);
     start_broker(suite.ctx)?;
     drop(guard);
-    Ok(Applied {
-        description: format!(
-            "RabbitMQ stopped (`rabbitmqctl stop`) for {:.1} s, then `rabbitmq-server -detached`",
-            stopped.elapsed().as_secs_f64()
-        ),
-        restored_at: Instant::now(),
-    })
+    Ok(format!(
+        "RabbitMQ stopped (`rabbitmqctl stop`) for {:.1} s, then `rabbitmq-server -detached`",
+        stopped.elapsed().as_secs_f64()
+    ))
 }
 
 /// Starts the machine's broker when it does not answer; what any exit path of the broker
@@ -94,7 +79,7 @@ impl Drop for BrokerGuard<'_> {
 }
 
 /// Stops the MongoDB stand-in xtask started for `outage` and starts it again.
-pub fn database(suite: &Suite<'_>, outage: Duration) -> Result<Applied> {
+pub fn database(suite: &Suite<'_>, outage: Duration) -> Result<String> {
     if Infra::Mongodb.env_url().is_some() {
         bail!("MONGODB_URI points at a server xtask does not run: not restarting it");
     }
@@ -105,17 +90,14 @@ pub fn database(suite: &Suite<'_>, outage: Duration) -> Result<Applied> {
     let stopped = Instant::now();
     wait_out(suite.ctx, "mongodb", outage);
     infra::ensure_all(suite.ctx)?;
-    Ok(Applied {
-        description: format!(
-            "MongoDB (nx-27017) stopped for {:.1} s, then started again",
-            stopped.elapsed().as_secs_f64()
-        ),
-        restored_at: Instant::now(),
-    })
+    Ok(format!(
+        "MongoDB (nx-27017) stopped for {:.1} s, then started again",
+        stopped.elapsed().as_secs_f64()
+    ))
 }
 
 /// Kills each service with SIGKILL and starts it again, one at a time.
-pub fn services(suite: &mut Suite<'_>, pause: Duration) -> Result<Applied> {
+pub fn services(suite: &mut Suite<'_>, pause: Duration) -> Result<String> {
     let mut downtimes = Vec::new();
     for service in &SERVICES {
         let extra = (suite.extra)(service);
@@ -125,46 +107,19 @@ pub fn services(suite: &mut Suite<'_>, pause: Duration) -> Result<Applied> {
     let (shortest, longest) = downtimes.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), d| {
         (lo.min(d.as_secs_f64()), hi.max(d.as_secs_f64()))
     });
-    Ok(Applied {
-        description: format!(
-            "each of the {} services killed (SIGKILL) and started again, one at a time \
-             (down {shortest:.1}–{longest:.1} s each)",
-            SERVICES.len()
-        ),
-        restored_at: Instant::now(),
-    })
+    Ok(format!(
+        "each of the {} services killed (SIGKILL) and started again, one at a time \
+         (down {shortest:.1}–{longest:.1} s each)",
+        SERVICES.len()
+    ))
 }
 
-/// The `network` drill's proxy, with order-service started behind it.
-pub fn network_setup(suite: &mut Suite<'_>) -> Result<Proxy> {
-    let target: SocketAddr = {
-        let endpoint = net::endpoint(&suite.urls.amqp, 5672).map_err(anyhow::Error::msg)?;
-        std::net::ToSocketAddrs::to_socket_addrs(&(endpoint.host.as_str(), endpoint.port))?
-            .next()
-            .context("the broker's address does not resolve")?
-    };
-    let proxy = Proxy::start(target)?;
-    let url = rewrite(&suite.urls.amqp, proxy.port);
+/// Restarts order-service with `AMQP_URL` set to `url` (loadgen's proxy to the broker).
+pub fn network_setup(suite: &mut Suite<'_>, url: &str) -> Result<()> {
     let order = order_service();
     let mut extra = (suite.extra)(order);
-    extra.push(("AMQP_URL", url));
-    restart(suite, order, "TERM", &extra)?;
-    Ok(proxy)
-}
-
-/// Severs the proxy for `outage`, then restores it.
-pub fn network(suite: &Suite<'_>, proxy: &Proxy, outage: Duration) -> Result<Applied> {
-    proxy.sever();
-    let severed = Instant::now();
-    wait_out(suite.ctx, "network", outage);
-    proxy.restore();
-    Ok(Applied {
-        description: format!(
-            "order-service's broker connection severed at a TCP proxy for {:.1} s",
-            severed.elapsed().as_secs_f64()
-        ),
-        restored_at: Instant::now(),
-    })
+    extra.push(("AMQP_URL", url.to_owned()));
+    restart(suite, order, "TERM", &extra).map(|_| ())
 }
 
 /// Puts order-service back on the broker directly.
@@ -176,17 +131,6 @@ pub fn network_teardown(suite: &mut Suite<'_>) -> Result<()> {
 
 fn order_service() -> &'static Service {
     &SERVICES[0]
-}
-
-/// `scheme://user@127.0.0.1:<port>/vhost` for the broker URL `url`.
-fn rewrite(url: &str, port: u16) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("amqp", url));
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let user = authority
-        .rsplit_once('@')
-        .map(|(u, _)| format!("{u}@"))
-        .unwrap_or_default();
-    format!("{scheme}://{user}127.0.0.1:{port}{path}")
 }
 
 /// The fault's own duration: nothing to poll for, the outage is the point.
@@ -240,18 +184,4 @@ fn restart(
         None => drop(child),
     }
     Ok(away)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_broker_url_is_pointed_at_the_proxy() {
-        assert_eq!(
-            rewrite("amqp://guest:guest@127.0.0.1:5672/%2f", 40000),
-            "amqp://guest:guest@127.0.0.1:40000/%2f"
-        );
-        assert_eq!(rewrite("amqp://broker", 1), "amqp://127.0.0.1:1");
-    }
 }

@@ -3,11 +3,13 @@
 //! during them is deleted through the API afterwards. (Accounts the passes registered stay:
 //! the API has no way to remove one.)
 
+use serde_json::Value;
+
 use std::collections::BTreeSet;
 
 use anyhow::{Result, bail};
 
-use crate::{ctx::Ctx, json::Json, seed::Gateway};
+use crate::{ctx::Ctx, seed::Gateway};
 
 /// The catalog's page size (the most `GET /api/products` gives).
 const PAGE: usize = 100;
@@ -28,8 +30,8 @@ pub fn catalog(ctx: &Ctx, gateway: &Gateway) -> Result<BTreeSet<String>> {
         let listed = ids_of(&reply.json);
         let total = reply
             .json
-            .pointer(&["meta", "total"])
-            .and_then(Json::as_f64)
+            .pointer("/meta/total")
+            .and_then(Value::as_f64)
             .map_or(usize::MAX, |t| t as usize);
         let last = listed.len() < PAGE;
         ids.extend(listed);
@@ -41,13 +43,13 @@ pub fn catalog(ctx: &Ctx, gateway: &Gateway) -> Result<BTreeSet<String>> {
 }
 
 /// The `data[].id` of a list answer.
-fn ids_of(answer: &Json) -> Vec<String> {
+fn ids_of(answer: &Value) -> Vec<String> {
     answer
         .get("data")
-        .and_then(Json::as_array)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|p| p.get("id").and_then(Json::as_str).map(str::to_owned))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_owned))
         .collect()
 }
 
@@ -80,12 +82,12 @@ mod tests {
 
     #[test]
     fn ids_are_read_from_a_list_answer() {
-        let answer = Json::parse(
+        let answer = serde_json::from_str::<Value>(
             r#"{"success":true,"data":[{"id":"a","name":"x"},{"id":"b"},{"name":"no id"}],
                 "meta":{"page":1,"limit":100,"total":3}}"#,
         )
         .expect("valid");
         assert_eq!(ids_of(&answer), ["a", "b"]);
-        assert!(ids_of(&Json::Null).is_empty());
+        assert!(ids_of(&Value::Null).is_empty());
     }
 }

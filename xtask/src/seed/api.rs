@@ -1,11 +1,13 @@
 //! The public API as the seed uses it: where the gateway is (`GATEWAY_URL`), one request
 //! with our envelope read back, and what each answer means for the seed.
 
+use serde_json::Value;
+
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::{ctx::Ctx, http, json::Json};
+use crate::{ctx::Ctx, http};
 
 /// The gateway when `GATEWAY_URL` is not set.
 pub const DEFAULT_GATEWAY: &str = "http://127.0.0.1:5000";
@@ -23,10 +25,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Where the public API is: `http://host[:port][/prefix]`; requests go to `<prefix>/api/...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gateway {
-    host: String,
-    port: u16,
-    /// Path before `/api`, without a trailing slash (usually empty).
-    prefix: String,
+    /// `http://host:port/prefix`, without a trailing slash (the prefix is usually empty).
+    base: String,
 }
 
 impl Gateway {
@@ -42,52 +42,43 @@ impl Gateway {
     /// The gateway `cargo xtask up` starts: [`DEFAULT_GATEWAY`].
     pub fn local() -> Self {
         Self {
-            host: "127.0.0.1".to_owned(),
-            port: 5000,
-            prefix: String::new(),
+            base: DEFAULT_GATEWAY.to_owned(),
         }
     }
 
     /// Parses the gateway's base URL. A trailing `/api` is accepted and dropped, so both
     /// `http://127.0.0.1:5000` and `http://127.0.0.1:5000/api` mean the same gateway.
     pub fn parse(url: &str) -> Result<Self, String> {
-        let rest = match url.split_once("://") {
-            Some(("http", rest)) => rest,
-            Some((scheme, _)) => {
-                return Err(format!(
-                    "{url:?}: only http:// is supported (xtask has no TLS), not {scheme}://"
-                ));
-            }
-            None => return Err(format!("{url:?} is not a URL (expected http://host:port)")),
-        };
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if path.contains(['?', '#']) || authority.contains('@') {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| format!("{url:?} is not a URL (expected http://host:port): {e}"))?;
+        if parsed.scheme() != "http" {
+            return Err(format!(
+                "{url:?}: only http:// is supported (the suite serves plain HTTP), not {}://",
+                parsed.scheme()
+            ));
+        }
+        let extra = parsed.query().is_some() || parsed.fragment().is_some();
+        if extra || !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(format!("{url:?}: expected http://host[:port][/path] only"));
         }
-        let endpoint = crate::net::endpoint(&format!("http://{authority}"), 80)?;
-        let path = path.trim_end_matches('/');
+        let (Some(host), Some(port)) = (parsed.host(), parsed.port_or_known_default()) else {
+            return Err(format!("{url:?}: no host"));
+        };
+        let path = parsed.path().trim_end_matches('/');
         let prefix = path.strip_suffix("/api").unwrap_or(path);
         Ok(Self {
-            host: endpoint.host,
-            port: endpoint.port,
-            prefix: prefix.to_owned(),
+            base: format!("http://{host}:{port}{prefix}"),
         })
     }
 
     /// The public API's base, for messages: `http://127.0.0.1:5000/api`.
     pub fn api_url(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!("http://{host}:{}{}/api", self.port, self.prefix)
+        format!("{}/api", self.base)
     }
 
     /// A request for `path` under `/api` (`/products?limit=1`).
     pub fn request(&self, method: &str, path: &str) -> http::Request {
-        let target = format!("{}/api{path}", self.prefix);
-        http::Request::new(method, &self.host, self.port, &target)
+        http::Request::new(method, &format!("{}{path}", self.api_url()))
     }
 
     /// Sends `request` once.
@@ -147,7 +138,7 @@ pub struct Reply {
     /// HTTP status code.
     pub status: u16,
     /// The body, parsed.
-    pub json: Json,
+    pub json: Value,
     /// The body as text, for messages when it is not our envelope.
     pub text: String,
     /// The `Retry-After` header.
@@ -156,12 +147,11 @@ pub struct Reply {
 
 impl From<http::Response> for Reply {
     fn from(response: http::Response) -> Self {
-        let text = response.text();
         Self {
             status: response.status,
-            json: Json::parse(&text).unwrap_or(Json::Null),
-            retry_after: response.header("retry-after").map(str::to_owned),
-            text,
+            json: response.json(),
+            retry_after: response.retry_after,
+            text: response.text,
         }
     }
 }
@@ -172,7 +162,7 @@ impl Reply {
     pub fn new(status: u16, body: &str) -> Self {
         Self {
             status,
-            json: Json::parse(body).unwrap_or(Json::Null),
+            json: serde_json::from_str(body).unwrap_or(Value::Null),
             text: body.to_owned(),
             retry_after: None,
         }
@@ -180,11 +170,7 @@ impl Reply {
 
     /// The envelope's `error.message`, or else the start of the body.
     pub fn message(&self) -> String {
-        if let Some(message) = self
-            .json
-            .pointer(&["error", "message"])
-            .and_then(Json::as_str)
-        {
+        if let Some(message) = self.json.pointer("/error/message").and_then(Value::as_str) {
             return message.to_owned();
         }
         let text = self.text.trim();
@@ -234,11 +220,8 @@ pub fn total(reply: &Reply) -> Result<u64> {
     }
     reply
         .json
-        .pointer(&["meta", "total"])
-        .and_then(Json::as_f64)
-        .filter(|n| n.fract() == 0.0 && *n >= 0.0)
-        // A whole, non-negative count.
-        .map(|n| n as u64)
+        .pointer("/meta/total")
+        .and_then(Value::as_u64)
         .ok_or_else(|| anyhow!("200 without a meta.total count: {}", reply.message()))
 }
 
@@ -249,8 +232,8 @@ pub fn access_token(reply: &Reply) -> Result<String> {
     }
     reply
         .json
-        .pointer(&["data", "accessToken"])
-        .and_then(Json::as_str)
+        .pointer("/data/accessToken")
+        .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("200 without data.accessToken"))

@@ -3,7 +3,8 @@
 //! file fails here rather than as a 400 halfway through a seed), and written back as the
 //! bodies of `POST /api/products` and `POST /api/auth/register`.
 
-use crate::json::Json;
+use serde::{Serialize, Serializer};
+use serde_json::{Value, value::RawValue};
 
 /// The catalog, in the order it is created.
 const PRODUCTS: &str = include_str!("../../seed/products.json");
@@ -14,13 +15,15 @@ const CUSTOMERS: &str = include_str!("../../seed/customers.json");
 pub const DEMO_EMAIL: &str = "demo@example.com";
 
 /// One catalog entry, as `POST /products` takes it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Product {
     /// Display name.
     pub name: String,
     /// A sentence or two.
     pub description: String,
-    /// The price in cents (exact; written as a number with at most two decimals).
+    /// The price in cents (exact; written as a number with two decimals).
+    #[serde(rename = "price", serialize_with = "exact")]
     pub price_cents: u64,
     /// Category name.
     pub category: String,
@@ -35,7 +38,8 @@ pub struct Product {
 }
 
 /// A postal address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Address {
     /// Street and number.
     pub street: String,
@@ -48,7 +52,7 @@ pub struct Address {
 }
 
 /// One customer account, as `POST /auth/register` takes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Customer {
     /// Display name.
     pub name: String,
@@ -73,7 +77,7 @@ pub fn customers() -> Result<Vec<Customer>, String> {
 }
 
 impl Product {
-    fn read(item: &Json) -> Result<Self, String> {
+    fn read(item: &Value) -> Result<Self, String> {
         let fields = Fields::new(
             item,
             &[
@@ -99,33 +103,26 @@ impl Product {
         })
     }
 
-    /// The body of `POST /products`.
-    pub fn body(&self) -> Json {
-        let text = |s: &str| Json::String(s.to_owned());
-        // Exact: a whole number of cents over 100 is the double nearest the decimal, which
-        // is written back as that decimal (see json::write).
-        let price = self.price_cents as f64 / 100.0;
-        Json::Object(vec![
-            ("name".into(), text(&self.name)),
-            ("description".into(), text(&self.description)),
-            ("price".into(), Json::Number(price)),
-            ("category".into(), text(&self.category)),
-            (
-                "tags".into(),
-                Json::Array(self.tags.iter().map(|t| text(t)).collect()),
-            ),
-            ("imageUrl".into(), text(&self.image_url)),
-            ("stock".into(), Json::Number(self.stock as f64)),
-            (
-                "lowStockThreshold".into(),
-                Json::Number(self.low_stock_threshold as f64),
-            ),
-        ])
+    /// The body of `POST /products`, the price written exactly from the cents.
+    pub fn body(&self) -> String {
+        serde_json::to_string(self).expect("strings and numbers always serialize")
     }
 }
 
+/// `price_cents` as the JSON number `19.99`, written from the integer (never through f64).
+fn exact<S: Serializer>(cents: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    RawValue::from_string(decimal(*cents))
+        .map_err(serde::ser::Error::custom)?
+        .serialize(serializer)
+}
+
+/// Cents as a decimal with two places: `1999` → `19.99`, `500` → `5.00`.
+pub fn decimal(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 impl Customer {
-    fn read(item: &Json) -> Result<Self, String> {
+    fn read(item: &Value) -> Result<Self, String> {
         let fields = Fields::new(item, &["name", "email", "password", "phone", "address"])?;
         let address = fields.get("address")?;
         let parts = Fields::new(address, &["street", "city", "zipCode", "country"])
@@ -146,24 +143,8 @@ impl Customer {
     }
 
     /// The body of `POST /auth/register`.
-    pub fn body(&self) -> Json {
-        let text = |s: &str| Json::String(s.to_owned());
-        let address = &self.address;
-        Json::Object(vec![
-            ("name".into(), text(&self.name)),
-            ("email".into(), text(&self.email)),
-            ("password".into(), text(&self.password)),
-            ("phone".into(), text(&self.phone)),
-            (
-                "address".into(),
-                Json::Object(vec![
-                    ("street".into(), text(&address.street)),
-                    ("city".into(), text(&address.city)),
-                    ("zipCode".into(), text(&address.zip_code)),
-                    ("country".into(), text(&address.country)),
-                ]),
-            ),
-        ])
+    pub fn body(&self) -> String {
+        serde_json::to_string(self).expect("strings always serialize")
     }
 }
 
@@ -171,9 +152,9 @@ impl Customer {
 fn parse_list<T>(
     text: &str,
     file: &str,
-    read: fn(&Json) -> Result<T, String>,
+    read: fn(&Value) -> Result<T, String>,
 ) -> Result<Vec<T>, String> {
-    let json = Json::parse(text).map_err(|e| format!("{file}: {e}"))?;
+    let json: Value = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
     let items = json
         .as_array()
         .ok_or_else(|| format!("{file}: expected an array at the top level"))?;
@@ -182,7 +163,7 @@ fn parse_list<T>(
         .enumerate()
         .map(|(i, item)| {
             read(item).map_err(|e| {
-                let name = item.get("name").and_then(Json::as_str).unwrap_or("?");
+                let name = item.get("name").and_then(Value::as_str).unwrap_or("?");
                 format!("{file}: item {} ({name:?}): {e}", i + 1)
             })
         })
@@ -204,18 +185,12 @@ fn cents(price: f64) -> Result<u64, String> {
 }
 
 /// The members of one JSON object, checked against the names it may have.
-struct Fields<'a>(&'a Json);
+struct Fields<'a>(&'a Value);
 
 impl<'a> Fields<'a> {
-    fn new(value: &'a Json, allowed: &[&str]) -> Result<Self, String> {
-        if !matches!(value, Json::Object(_)) {
-            return Err("expected an object".to_owned());
-        }
-        if let Some((unknown, _)) = value
-            .members()
-            .iter()
-            .find(|(k, _)| !allowed.contains(&k.as_str()))
-        {
+    fn new(value: &'a Value, allowed: &[&str]) -> Result<Self, String> {
+        let members = value.as_object().ok_or("expected an object")?;
+        if let Some(unknown) = members.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(format!(
                 "unknown field {unknown:?} (expected {})",
                 allowed.join(", ")
@@ -224,7 +199,7 @@ impl<'a> Fields<'a> {
         Ok(Self(value))
     }
 
-    fn get(&self, name: &str) -> Result<&'a Json, String> {
+    fn get(&self, name: &str) -> Result<&'a Value, String> {
         self.0.get(name).ok_or_else(|| format!("{name}: missing"))
     }
 

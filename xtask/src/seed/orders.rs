@@ -4,6 +4,8 @@
 //! API, which dates every order "now" (see `order-service/src/seed.rs`). Running it again
 //! inserts nothing.
 
+use serde_json::{Value, json};
+
 use std::{
     io::Write as _,
     process::{Child, Command, Stdio},
@@ -18,7 +20,6 @@ use crate::{
     ctx::Ctx,
     exec,
     infra::{Infra, Urls},
-    json::Json,
 };
 
 /// The package and binary that writes the orders.
@@ -115,7 +116,7 @@ fn urls() -> Urls {
 }
 
 /// Every item of a paged list (`GET /api<path>?page=&limit=100`).
-fn list(ctx: &Ctx, gateway: &Gateway, path: &str, token: Option<&str>) -> Result<Vec<Json>> {
+fn list(ctx: &Ctx, gateway: &Gateway, path: &str, token: Option<&str>) -> Result<Vec<Value>> {
     let mut items = Vec::new();
     for page in 1.. {
         let mut request = gateway.request("GET", &format!("{path}?page={page}&limit={PAGE}"));
@@ -134,14 +135,14 @@ fn list(ctx: &Ctx, gateway: &Gateway, path: &str, token: Option<&str>) -> Result
 }
 
 /// `data` and `meta.total` of a 200 list answer.
-fn page_of(reply: &Reply) -> Result<(Vec<Json>, u64)> {
+fn page_of(reply: &Reply) -> Result<(Vec<Value>, u64)> {
     if reply.status != 200 {
         bail!("{}", reply.describe());
     }
     let items = reply
         .json
         .get("data")
-        .and_then(Json::as_array)
+        .and_then(Value::as_array)
         .ok_or_else(|| anyhow!("200 without a data list"))?;
     let total = super::api::total(reply)?;
     Ok((items.to_vec(), total))
@@ -149,9 +150,9 @@ fn page_of(reply: &Reply) -> Result<(Vec<Json>, u64)> {
 
 /// `{customers: [{id, email, name, address}], products: [{id, name, price, stock}]}`: the
 /// customers of the seed only (not whoever else registered), every product.
-fn input(customers: &[Json], products: &[Json], seeded: &[&str]) -> Json {
-    let pick = |item: &Json, fields: &[&str]| {
-        Json::Object(
+fn input(customers: &[Value], products: &[Value], seeded: &[&str]) -> Value {
+    let pick = |item: &Value, fields: &[&str]| {
+        Value::Object(
             fields
                 .iter()
                 .filter_map(|f| item.get(f).map(|v| ((*f).to_owned(), v.clone())))
@@ -162,7 +163,7 @@ fn input(customers: &[Json], products: &[Json], seeded: &[&str]) -> Json {
         .iter()
         .filter(|c| {
             c.get("email")
-                .and_then(Json::as_str)
+                .and_then(Value::as_str)
                 .is_some_and(|e| seeded.iter().any(|s| s.eq_ignore_ascii_case(e)))
         })
         .map(|c| pick(c, &["id", "email", "name", "address"]))
@@ -171,17 +172,14 @@ fn input(customers: &[Json], products: &[Json], seeded: &[&str]) -> Json {
         .iter()
         .map(|p| pick(p, &["id", "name", "price", "stock"]))
         .collect();
-    Json::Object(vec![
-        ("customers".to_owned(), Json::Array(customers)),
-        ("products".to_owned(), Json::Array(products)),
-    ])
+    json!({ "customers": Value::Array(customers), "products": Value::Array(products) })
 }
 
-fn count(input: &Json, list: &str) -> usize {
+fn count(input: &Value, list: &str) -> usize {
     input
         .get(list)
-        .and_then(Json::as_array)
-        .map_or(0, <[Json]>::len)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
 }
 
 /// Runs `cmd` with `stdin` written to it; its stdout, or an error with its stderr.
@@ -247,14 +245,10 @@ fn report(stdout: &str) -> Result<Seeded> {
         .rev()
         .find(|l| !l.trim().is_empty())
         .ok_or_else(|| anyhow!("`{BINARY} seed` printed no report"))?;
-    let json = Json::parse(line).map_err(|e| anyhow!("`{BINARY} seed` reported {line:?}: {e}"))?;
-    let number = |value: Option<&Json>| {
-        value
-            .and_then(Json::as_f64)
-            .filter(|n| n.fract() == 0.0 && *n >= 0.0)
-            // A whole, non-negative count.
-            .map(|n| n as u64)
-    };
+    let json: Value = serde_json::from_str(line)
+        .map_err(|e| anyhow!("`{BINARY} seed` reported {line:?}: {e}"))?;
+    // A whole, non-negative count.
+    let number = |value: Option<&Value>| value.and_then(Value::as_u64);
     let field = |name: &str| {
         number(json.get(name)).ok_or_else(|| anyhow!("`{BINARY} seed` reported no {name}: {line}"))
     };
@@ -263,9 +257,9 @@ fn report(stdout: &str) -> Result<Seeded> {
         already_there: field("alreadyThere")?,
         by_status: json
             .get("byStatus")
-            .map(Json::members)
-            .unwrap_or_default()
-            .iter()
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
             .filter_map(|(status, n)| Some((status.clone(), number(Some(n))?)))
             .collect(),
     })

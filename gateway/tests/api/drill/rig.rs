@@ -1,5 +1,5 @@
 //! The drills' rig: the services (order-service on a runtime of its own, its broker link
-//! through a proxy), the order load and the live subscribers.
+//! through a proxy), and where each path of the drill's calls goes.
 
 use std::{
     future::Future,
@@ -7,9 +7,8 @@ use std::{
     time::Duration,
 };
 
-use eventsource_stream::Eventsource;
-use futures::StreamExt;
-use serde_json::{Value, json};
+use loadgen::drill::api::Routes;
+use serde_json::Value;
 use shared::{
     auth::Role,
     config::{Env, ServiceConfig},
@@ -81,8 +80,9 @@ pub(super) struct Rig {
     orders: Isolated,
     /// order-service's current URL, for the load (it changes when it restarts).
     pub(super) orders_url: Arc<RwLock<String>>,
-    pub(super) client: reqwest::Client,
-    admin: String,
+    client: reqwest::Client,
+    /// The admin's `Bearer ...`.
+    pub(super) admin: String,
 }
 
 fn settings(names: &TestNames, defaults: shared::config::ServiceDefaults) -> ServiceConfig {
@@ -163,8 +163,28 @@ impl Rig {
         rig
     }
 
-    pub(super) fn orders_url(&self) -> String {
+    fn orders_url(&self) -> String {
         self.orders_url.read().expect("url").clone()
+    }
+
+    /// Each path to the service that owns it; order-service's URL as it is at the call.
+    pub(super) fn routes(&self) -> Routes {
+        let orders = self.orders_url.clone();
+        let products = self.products.base_url.clone();
+        let analytics = self.analytics.base_url.clone();
+        let alerts = self.alerts.base_url.clone();
+        std::sync::Arc::new(move |path: &str| {
+            let base = if path.starts_with("/orders") {
+                orders.read().expect("url").clone()
+            } else if path.starts_with("/products") {
+                products.clone()
+            } else if path.starts_with("/analytics") {
+                analytics.clone()
+            } else {
+                alerts.clone()
+            };
+            format!("{base}{path}")
+        })
     }
 
     async fn wait_orders_healthy(&self) {
@@ -183,34 +203,6 @@ impl Rig {
         self.orders = start_orders(&self.order_config, &self.products.base_url);
         *self.orders_url.write().expect("url") = self.orders.base_url.clone();
         self.wait_orders_healthy().await;
-    }
-
-    pub(super) async fn product(&self, name: &str, stock: i64) -> String {
-        let body = json!({ "name": name, "price": 12.5, "category": "Drill", "stock": stock,
-                           "lowStockThreshold": 0 });
-        let answer = self
-            .client
-            .post(self.products.url("/products"))
-            .header("authorization", &self.admin)
-            .json(&body)
-            .send()
-            .await
-            .expect("product-service answers");
-        assert_eq!(answer.status().as_u16(), 201);
-        let body: Value = answer.json().await.expect("JSON");
-        body["data"]["id"].as_str().expect("an id").to_owned()
-    }
-
-    pub(super) async fn admin_get(&self, base: &str, path: &str) -> Value {
-        let answer = self
-            .client
-            .get(format!("{base}{path}"))
-            .header("authorization", &self.admin)
-            .send()
-            .await
-            .expect("an answer");
-        assert_eq!(answer.status().as_u16(), 200, "GET {path}");
-        answer.json::<Value>().await.expect("JSON")["data"].clone()
     }
 
     pub(super) async fn stop(self) {
@@ -232,126 +224,4 @@ impl Rig {
         alerts.stop_and_clean().await;
         products.stop_and_clean().await;
     }
-}
-
-/// One customer placing orders, each with its own `Idempotency-Key`, retried with the same
-/// key until order-service answers (it may be down); every third order on the scarce
-/// product, every fourth cancelled at once.
-pub(super) async fn customer(
-    client: reqwest::Client,
-    url: Arc<RwLock<String>>,
-    bearer: String,
-    products: (String, String),
-    worker: usize,
-) -> (Vec<String>, usize) {
-    let mut accepted = Vec::new();
-    let mut unanswered = 0;
-    for n in 0..ORDERS_PER_WORKER {
-        let product = if n % 3 == 2 { &products.1 } else { &products.0 };
-        let body = json!({
-            "items": [{ "productId": product, "quantity": 1 + n % 2 }],
-            "shippingAddress": { "street": "1 Drill Lane", "city": "Faultville",
-                                 "zipCode": "12345", "country": "US" },
-        });
-        let key = format!("drill-{worker}-{n}");
-        let conflicts = std::sync::atomic::AtomicU32::new(0);
-        let placed = eventually("an answer to the order", WAIT, || {
-            let (client, url, bearer, body, key) = (&client, &url, &bearer, &body, &key);
-            let conflicts = &conflicts;
-            async move {
-                let base = url.read().expect("url").clone();
-                let answer = client
-                    .post(format!("{base}/orders"))
-                    .header("authorization", bearer)
-                    .header("idempotency-key", key)
-                    .json(body)
-                    .send()
-                    .await
-                    .ok()?;
-                let status = answer.status().as_u16();
-                assert!(
-                    status < 500 || status == 503,
-                    "POST /orders answered {status}"
-                );
-                // The key's claim outlives a request killed with its service (it expires
-                // after a minute): after a while, count the order as unanswered.
-                if status == 409 {
-                    let seen = conflicts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    return (seen >= 20).then_some(None);
-                }
-                let body: Value = answer.json().await.ok()?;
-                body["data"]["id"].as_str().map(|id| Some(id.to_owned()))
-            }
-        })
-        .await;
-        let Some(id) = placed else {
-            unanswered += 1;
-            continue;
-        };
-        if n % 4 == 3 {
-            let base = url.read().expect("url").clone();
-            let _ = client
-                .post(format!("{base}/orders/{id}/cancel"))
-                .header("authorization", &bearer)
-                .json(&json!({ "reason": "drill" }))
-                .send()
-                .await;
-        }
-        accepted.push(id);
-        tokio::time::sleep(Duration::from_millis(60)).await;
-    }
-    (accepted, unanswered)
-}
-
-/// Follows one order's SSE stream, reconnecting with `Last-Event-ID` whenever it breaks;
-/// returns the id of the first snapshot and the ids of the changes seen.
-pub(super) async fn subscriber(
-    client: reqwest::Client,
-    url: Arc<RwLock<String>>,
-    bearer: String,
-    order: String,
-) -> (i64, Vec<i64>) {
-    let mut joined = None;
-    let mut ids: Vec<i64> = Vec::new();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while tokio::time::Instant::now() < deadline {
-        let base = url.read().expect("url").clone();
-        let mut request = client
-            .get(format!("{base}/orders/{order}/stream"))
-            .header("authorization", &bearer);
-        if let Some(last) = ids.last().copied().or(joined) {
-            request = request.header("last-event-id", last.to_string());
-        }
-        let Ok(answer) = request.send().await else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
-        // 204: the order is final and every change was seen; nothing more will come.
-        if answer.status() == reqwest::StatusCode::NO_CONTENT {
-            break;
-        }
-        let mut events = answer.bytes_stream().eventsource();
-        let mut last_status = String::new();
-        while let Ok(Some(Ok(event))) =
-            tokio::time::timeout(Duration::from_secs(5), events.next()).await
-        {
-            let data: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
-            match event.event.as_str() {
-                "snapshot" if joined.is_none() => {
-                    joined = event.id.parse().ok();
-                    last_status = data["order"]["status"].as_str().unwrap_or("").to_owned();
-                }
-                "order.status_changed" => {
-                    ids.extend(event.id.parse::<i64>().ok());
-                    last_status = data["newStatus"].as_str().unwrap_or("").to_owned();
-                }
-                _ => {}
-            }
-        }
-        if ["DELIVERED", "CANCELLED", "REJECTED"].contains(&last_status.as_str()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (joined.expect("a first snapshot"), ids)
 }

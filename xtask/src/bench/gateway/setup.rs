@@ -2,6 +2,8 @@
 //! names, one product and a customer token through the API, nginx in front of
 //! product-service; and the Markdown it writes.
 
+use serde_json::Value;
+
 use std::{path::Path, process::Command, time::Duration};
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -12,7 +14,6 @@ use crate::{
     ctx::Ctx,
     http,
     infra::Urls,
-    json::Json,
     seed::{self, Gateway},
 };
 
@@ -111,40 +112,37 @@ pub fn fixture(ctx: &Ctx, ports: &Ports) -> Result<Fixture> {
     let [(admin_email, admin_password), _] = seed::credentials()?;
     let admin = seed::sign_in(ctx, &gateway, &admin_email, &admin_password)
         .context("signing in as the admin")?;
-    let product = Json::Object(vec![
-        ("name".into(), Json::String("Bench Mug".into())),
+    let product = Value::from_iter(vec![
+        ("name", Value::String("Bench Mug".into())),
         (
-            "description".into(),
-            Json::String("The product `cargo xtask bench gateway` reads.".into()),
+            "description",
+            Value::String("The product `cargo xtask bench gateway` reads.".into()),
         ),
-        ("price".into(), Json::Number(12.5)),
-        ("category".into(), Json::String("Bench".into())),
-        (
-            "tags".into(),
-            Json::Array(vec![Json::String("bench".into())]),
-        ),
-        ("stock".into(), Json::Number(1000.0)),
+        ("price", Value::from(12.5)),
+        ("category", Value::String("Bench".into())),
+        ("tags", Value::Array(vec![Value::String("bench".into())])),
+        ("stock", Value::from(1000)),
     ]);
     let request = gateway
         .request("POST", "/products")
         .header("Authorization", &format!("Bearer {admin}"))
-        .json(&product.to_string());
+        .json(product.to_string());
     let reply = gateway.send(ctx, &request)?;
-    let product_id = match (reply.status, reply.json.pointer(&["data", "id"])) {
-        (201, Some(Json::String(id))) => id.clone(),
+    let product_id = match (reply.status, reply.json.pointer("/data/id")) {
+        (201, Some(Value::String(id))) => id.clone(),
         _ => bail!("creating the bench product: {}", reply.describe()),
     };
     let (email, password) = CUSTOMER;
-    let register = Json::Object(vec![
-        ("name".into(), Json::String("Bench Customer".into())),
-        ("email".into(), Json::String(email.into())),
-        ("password".into(), Json::String(password.into())),
+    let register = Value::from_iter(vec![
+        ("name", Value::String("Bench Customer".into())),
+        ("email", Value::String(email.into())),
+        ("password", Value::String(password.into())),
     ]);
     let reply = gateway.send(
         ctx,
         &gateway
             .request("POST", "/auth/register")
-            .json(&register.to_string()),
+            .json(register.to_string()),
     )?;
     if !matches!(reply.status, 201 | 409) {
         bail!("registering {email}: {}", reply.describe());
@@ -175,8 +173,7 @@ pub fn start_nginx(
     stack::spawn(ctx, started, "nginx", proxy.command(nginx, &config))?;
     let path = format!("/api/products/{product_id}");
     stack::wait_until(ctx, started, "nginx", || {
-        http::get("127.0.0.1", proxy.listen, &path, Duration::from_secs(2))
-            .is_ok_and(|r| r.status == 200)
+        http::get(proxy.listen, &path, Duration::from_secs(2)).is_ok_and(|r| r.status == 200)
     })
 }
 

@@ -2,8 +2,8 @@
 
 use super::*;
 
-fn parse(text: &str) -> Json {
-    Json::parse(text).expect("valid JSON")
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).expect("valid JSON")
 }
 
 #[test]

@@ -1,15 +1,16 @@
-//! A live subscriber: follows one order's `GET /api/orders/:id/stream` until the order is
-//! final, reconnecting with `Last-Event-ID` whenever the stream breaks, and keeps the event
-//! ids it saw so the checks can tell whether it caught up without a gap or a repeat.
+//! A live subscriber: follows one order's `GET /orders/:id/stream` until the order is final,
+//! reconnecting with `Last-Event-ID` whenever the stream breaks, and keeps the event ids it
+//! saw so the checks can tell whether it caught up without a gap or a repeat.
 
-use std::{
-    io::{BufRead as _, BufReader},
-    thread::JoinHandle,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
+
+use eventsource_stream::Eventsource as _;
+use futures::StreamExt as _;
+use reqwest::Method;
+use serde_json::Value;
+use tokio::{task::JoinHandle, time::Instant};
 
 use super::api::{self, Account, Api};
-use crate::json::Json;
 
 /// A stream quiet for this long is taken for broken (the services send heartbeats).
 const IDLE: Duration = Duration::from_secs(30);
@@ -55,20 +56,40 @@ impl Follow {
         }
         None
     }
+
+    /// One event.
+    fn take(&mut self, kind: &str, id: Option<i64>, data: &str) {
+        let Ok(json) = serde_json::from_str::<Value>(data) else {
+            return;
+        };
+        match kind {
+            // Only the first connection's snapshot carries an id; after a reconnect the
+            // changes that follow it say what was missed.
+            "snapshot" if self.joined_at.is_none() => {
+                self.joined_at = id;
+                self.status = json["order"]["status"].as_str().map(str::to_owned);
+            }
+            "order.status_changed" => {
+                self.ids.extend(id);
+                self.status = json["newStatus"].as_str().map(str::to_owned);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Follows `order` as `customer` until it is final or `deadline` passes.
 pub fn follow(api: Api, customer: Account, order: String, deadline: Instant) -> JoinHandle<Follow> {
-    std::thread::spawn(move || {
+    tokio::spawn(async move {
         let mut seen = Follow {
             order,
             ..Follow::default()
         };
         while !seen.finished && Instant::now() < deadline {
             let last = seen.ids.last().copied().or(seen.joined_at);
-            if read_once(&api, &customer, &mut seen, last).is_err() || !seen.finished {
+            if read_once(&api, &customer, &mut seen, last).await.is_err() || !seen.finished {
                 seen.reconnects += 1;
-                std::thread::sleep(Duration::from_millis(300));
+                tokio::time::sleep(Duration::from_millis(300)).await;
             }
         }
         seen
@@ -76,87 +97,49 @@ pub fn follow(api: Api, customer: Account, order: String, deadline: Instant) -> 
 }
 
 /// One connection: reads events until the stream ends or breaks.
-fn read_once(
+async fn read_once(
     api: &Api,
     customer: &Account,
     seen: &mut Follow,
     last: Option<i64>,
-) -> std::io::Result<()> {
+) -> anyhow::Result<()> {
     let last = last.map(|id| id.to_string());
     let headers: Vec<(&str, &str)> = last
         .as_deref()
-        .map(|id| vec![("Last-Event-ID", id)])
+        .map(|id| vec![("last-event-id", id)])
         .unwrap_or_default();
     let path = format!("/orders/{}/stream", seen.order);
-    let stream = api
-        .request("GET", &path, Some(customer), None, &headers)
-        .open(api::TIMEOUT, IDLE)?;
-    let is_stream = stream
-        .header("content-type")
-        .is_some_and(|t| t.starts_with("text/event-stream"));
-    if stream.status == 401 {
-        api.sign_in(customer).map_err(std::io::Error::other)?;
+    let request = api.request(Method::GET, &path, Some(customer), &headers);
+    let response = tokio::time::timeout(api::TIMEOUT, request.send()).await??;
+    let status = response.status().as_u16();
+    if status == 401 {
+        // A no-op error for a fixed token: the next connection tries again.
+        let _ = api.sign_in(customer).await;
     }
     // 204: the order is final and every change was seen already (an EventSource stops here).
-    if stream.status == 204 && seen.status.as_deref().is_some_and(api::is_final) {
+    if status == 204 && seen.status.as_deref().is_some_and(api::is_final) {
         seen.finished = true;
         return Ok(());
     }
-    if stream.status != 200 || !is_stream {
-        return Err(std::io::Error::other(format!("status {}", stream.status)));
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .and_then(|t| t.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/event-stream"));
+    if status != 200 || !is_stream {
+        anyhow::bail!("status {status}");
     }
-    let mut reader = BufReader::new(stream);
-    let (mut kind, mut id, mut data) = (String::new(), None::<i64>, String::new());
+    let mut events = response.bytes_stream().eventsource();
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            seen.finished = seen.status.as_deref().is_some_and(api::is_final);
-            return Ok(());
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            if !data.is_empty() {
-                take(seen, &kind, id, &data);
+        match tokio::time::timeout(IDLE, events.next()).await {
+            Ok(Some(Ok(event))) => seen.take(&event.event, event.id.parse().ok(), &event.data),
+            Ok(None) => {
+                seen.finished = seen.status.as_deref().is_some_and(api::is_final);
+                return Ok(());
             }
-            (kind, id, data) = (String::new(), None, String::new());
-            continue;
+            Ok(Some(Err(error))) => anyhow::bail!("the stream broke: {error}"),
+            Err(_) => anyhow::bail!("the stream was quiet for {} s", IDLE.as_secs()),
         }
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "event" => kind = value.to_owned(),
-            "id" => id = value.trim().parse().ok(),
-            "data" => data.push_str(value),
-            _ => {}
-        }
-    }
-}
-
-/// One event.
-fn take(seen: &mut Follow, kind: &str, id: Option<i64>, data: &str) {
-    let Ok(json) = Json::parse(data) else {
-        return;
-    };
-    match kind {
-        // Only the first connection's snapshot carries an id; after a reconnect the changes
-        // that follow it say what was missed.
-        "snapshot" if seen.joined_at.is_none() => {
-            seen.joined_at = id;
-            seen.status = json
-                .pointer(&["order", "status"])
-                .and_then(Json::as_str)
-                .map(str::to_owned);
-        }
-        "order.status_changed" => {
-            if let Some(id) = id {
-                seen.ids.push(id);
-            }
-            seen.status = json
-                .get("newStatus")
-                .and_then(Json::as_str)
-                .map(str::to_owned);
-        }
-        _ => {}
     }
 }
 
@@ -191,21 +174,10 @@ mod tests {
     #[test]
     fn events_update_what_the_subscriber_knows() {
         let mut follow = seen(None, &[], false);
-        take(
-            &mut follow,
-            "snapshot",
-            Some(1),
-            r#"{"order":{"status":"PROCESSING"}}"#,
-        );
+        follow.take("snapshot", Some(1), r#"{"order":{"status":"PROCESSING"}}"#);
         // A reconnect's snapshot has no id and does not move the joining point.
-        take(
-            &mut follow,
-            "snapshot",
-            None,
-            r#"{"order":{"status":"SHIPPED"}}"#,
-        );
-        take(
-            &mut follow,
+        follow.take("snapshot", None, r#"{"order":{"status":"SHIPPED"}}"#);
+        follow.take(
             "order.status_changed",
             Some(2),
             r#"{"newStatus":"SHIPPED"}"#,

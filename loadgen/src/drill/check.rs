@@ -5,19 +5,23 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use anyhow::Result;
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::time::Instant;
 
 use super::{
     api::{self, Account, Api},
     load::{Attempt, Outcome, Products},
 };
-use crate::json::Json;
 
 /// What kind of finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Something that should be there is not (an order, an event's effect, an alert).
     Lost,
@@ -40,41 +44,45 @@ fn finding(kind: Kind, what: String) -> Finding {
     Finding { kind, what }
 }
 
+/// Orders per status as analytics counts them.
+pub type ByStatus = BTreeMap<String, i64>;
+
 /// Everything a check needs.
 pub struct Subject<'a> {
-    /// The gateway.
+    /// Where the calls go.
     pub api: &'a Api,
     /// The admin.
     pub admin: &'a Account,
     /// The customers who placed the orders.
     pub customers: &'a [Account],
-    /// The drill's products and their stock before the load.
+    /// The drill's products.
     pub products: &'a Products,
     /// `(main, scarce)` initial stock.
     pub initial: (i64, i64),
     /// Every attempt of the load.
     pub attempts: &'a [Attempt],
-    /// Orders analytics knew of before the load.
-    pub analytics_before: i64,
+    /// Orders analytics knew of before the load. When it knew none (fresh databases), the
+    /// counts per status must match too, not only the total.
+    pub analytics_before: ByStatus,
 }
 
 /// The drill's orders as order-service lists them, by id.
-pub type Orders = BTreeMap<String, Json>;
+pub type Orders = BTreeMap<String, Value>;
 
 /// Polls until every invariant holds; returns the orders, the findings left at the
 /// deadline (none when it settled) and when it settled.
-pub fn settle(
+pub async fn settle(
     subject: &Subject<'_>,
     deadline: Instant,
 ) -> Result<(Orders, Vec<Finding>, Option<Instant>)> {
     loop {
-        let orders = orders(subject)?;
-        let mut findings = orders_and_stock(subject, &orders)?;
+        let orders = orders(subject).await?;
+        let mut findings = orders_and_stock(subject, &orders).await?;
         if findings.is_empty() {
-            findings = analytics(subject, &orders)?;
+            findings = analytics(subject, &orders).await?;
         }
         if findings.is_empty() {
-            findings = alerts(subject, &orders)?;
+            findings = alerts(subject, &orders).await?;
         }
         if findings.is_empty() {
             return Ok((orders, findings, Some(Instant::now())));
@@ -82,35 +90,35 @@ pub fn settle(
         if Instant::now() >= deadline {
             return Ok((orders, findings, None));
         }
-        std::thread::sleep(Duration::from_secs(1));
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
-/// Analytics' count of every order it knows, whatever its status.
-pub fn analytics_orders(api: &Api, admin: &Account) -> Result<i64> {
-    let data = api.data("GET", "/analytics/dashboard-metrics", Some(admin), None)?;
-    Ok(data
-        .get("ordersByStatus")
-        .map(Json::members)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|(_, n)| n.as_f64())
-        .sum::<f64>() as i64)
+/// Analytics' count of every order it knows, by status.
+pub async fn analytics_orders(api: &Api, admin: &Account) -> Result<ByStatus> {
+    let data = api
+        .data(
+            Method::GET,
+            "/analytics/dashboard-metrics",
+            Some(admin),
+            None,
+        )
+        .await?;
+    Ok(data["ordersByStatus"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(status, n)| (status.clone(), n.as_i64().unwrap_or(0)))
+        .collect())
 }
 
-fn orders(subject: &Subject<'_>) -> Result<Orders> {
+async fn orders(subject: &Subject<'_>) -> Result<Orders> {
     let ours = [&subject.products.main, &subject.products.scarce];
     let mut found = Orders::new();
     for customer in subject.customers {
-        for order in subject.api.all_pages("/orders", customer)? {
-            let product = order
-                .get("items")
-                .and_then(Json::as_array)
-                .and_then(|items| items.first())
-                .and_then(|line| line.get("productId"))
-                .and_then(Json::as_str);
-            let id = order.get("id").and_then(Json::as_str);
-            if let (Some(id), Some(product)) = (id, product)
+        for order in subject.api.all_pages("/orders", customer).await? {
+            let product = order["items"][0]["productId"].as_str();
+            if let (Some(id), Some(product)) = (order["id"].as_str(), product)
                 && ours.iter().any(|p| p.as_str() == product)
             {
                 found.insert(id.to_owned(), order);
@@ -121,21 +129,17 @@ fn orders(subject: &Subject<'_>) -> Result<Orders> {
 }
 
 /// The order's status, version, first line's product and quantity.
-pub fn facts(order: &Json) -> (&str, i64, &str, i64) {
-    let line = order
-        .get("items")
-        .and_then(Json::as_array)
-        .and_then(|items| items.first());
-    let field = |key: &str| line.and_then(|l| l.get(key));
+pub fn facts(order: &Value) -> (&str, i64, &str, i64) {
+    let line = &order["items"][0];
     (
-        order.get("status").and_then(Json::as_str).unwrap_or("?"),
-        order.get("version").and_then(Json::as_f64).unwrap_or(-1.0) as i64,
-        field("productId").and_then(Json::as_str).unwrap_or("?"),
-        field("quantity").and_then(Json::as_f64).unwrap_or(0.0) as i64,
+        order["status"].as_str().unwrap_or("?"),
+        order["version"].as_i64().unwrap_or(-1),
+        line["productId"].as_str().unwrap_or("?"),
+        line["quantity"].as_i64().unwrap_or(0),
     )
 }
 
-fn orders_and_stock(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
+async fn orders_and_stock(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     let accepted: BTreeSet<&str> = subject
         .attempts
@@ -185,8 +189,8 @@ fn orders_and_stock(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Findin
         (&subject.products.scarce, subject.initial.1),
     ];
     for (product, initial) in products {
-        let held: i64 = held_units(orders, product);
-        let stock = subject.api.stock(product)?;
+        let held = held_units(orders, product);
+        let stock = subject.api.stock(subject.admin, product).await?;
         if stock != initial - held {
             let kind = if stock < initial - held {
                 Kind::Duplicated
@@ -212,9 +216,20 @@ pub fn held_units(orders: &Orders, product: &str) -> i64 {
         .sum()
 }
 
-fn analytics(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
+/// Orders per status.
+fn by_status(orders: &Orders) -> ByStatus {
+    let mut counts = ByStatus::new();
+    for order in orders.values() {
+        *counts.entry(facts(order).0.to_owned()).or_default() += 1;
+    }
+    counts
+}
+
+async fn analytics(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let counted = analytics_orders(subject.api, subject.admin)? - subject.analytics_before;
+    let now = analytics_orders(subject.api, subject.admin).await?;
+    let total = |counts: &ByStatus| counts.values().sum::<i64>();
+    let counted = total(&now) - total(&subject.analytics_before);
     let expected = orders.len() as i64;
     if counted != expected {
         let kind = if counted > expected {
@@ -226,22 +241,33 @@ fn analytics(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
             kind,
             format!("analytics counts {counted} new orders, order-service has {expected}"),
         ));
+    } else if subject.analytics_before.values().all(|n| *n == 0) {
+        let mut now = now;
+        now.retain(|_, n| *n != 0);
+        if now != by_status(orders) {
+            findings.push(finding(
+                Kind::Wrong,
+                format!(
+                    "analytics counts orders by status {now:?}, order-service has {:?}",
+                    by_status(orders)
+                ),
+            ));
+        }
     }
-    let top = subject.api.data(
-        "GET",
-        "/analytics/top-products?limit=100",
-        Some(subject.admin),
-        None,
-    )?;
+    let top = subject
+        .api
+        .data(
+            Method::GET,
+            "/analytics/top-products?limit=100",
+            Some(subject.admin),
+            None,
+        )
+        .await?;
     for product in [&subject.products.main, &subject.products.scarce] {
         let units = top
             .as_array()
-            .unwrap_or_default()
-            .iter()
-            .find(|row| row.get("productId").and_then(Json::as_str) == Some(product))
-            .and_then(|row| row.get("units"))
-            .and_then(Json::as_f64)
-            .unwrap_or(0.0) as i64;
+            .and_then(|rows| rows.iter().find(|r| r["productId"] == product.as_str()))
+            .map_or(0, |r| r["units"].as_i64().unwrap_or(0));
         let held = held_units(orders, product);
         if units != held {
             let kind = if units > held {
@@ -258,18 +284,20 @@ fn analytics(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
+async fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     let mut events = BTreeSet::new();
     // (created, status changes, cancellations) per order.
     let mut per_order: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
     for customer in subject.customers {
-        for alert in subject.api.all_pages("/alerts", customer)? {
-            let order = alert.pointer(&["entity", "id"]).and_then(Json::as_str);
-            let Some(order) = order.filter(|o| orders.contains_key(*o)) else {
+        for alert in subject.api.all_pages("/alerts", customer).await? {
+            let Some(order) = alert["entity"]["id"]
+                .as_str()
+                .filter(|o| orders.contains_key(*o))
+            else {
                 continue;
             };
-            let event = alert.get("eventId").and_then(Json::as_str).unwrap_or("?");
+            let event = alert["eventId"].as_str().unwrap_or("?");
             if !events.insert(event.to_owned()) {
                 findings.push(finding(
                     Kind::Duplicated,
@@ -277,7 +305,7 @@ fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
                 ));
             }
             let counts = per_order.entry(order.to_owned()).or_default();
-            match alert.get("type").and_then(Json::as_str) {
+            match alert["type"].as_str() {
                 Some("order.created") => counts.0 += 1,
                 Some("order.status_changed") => counts.1 += 1,
                 Some("order.cancelled") => counts.2 += 1,
@@ -311,11 +339,9 @@ fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
 mod tests {
     use super::*;
 
-    fn order(status: &str, product: &str, quantity: i64) -> Json {
-        Json::parse(&format!(
-            r#"{{"status":"{status}","version":2,"items":[{{"productId":"{product}","quantity":{quantity}}}]}}"#
-        ))
-        .expect("valid")
+    fn order(status: &str, product: &str, quantity: i64) -> Value {
+        serde_json::json!({"status": status, "version": 2,
+                           "items": [{"productId": product, "quantity": quantity}]})
     }
 
     #[test]
@@ -333,5 +359,6 @@ mod tests {
         assert_eq!(held_units(&orders, "p"), 3);
         assert_eq!(held_units(&orders, "q"), 3);
         assert_eq!(facts(&orders["c"]), ("CANCELLED", 2, "p", 5));
+        assert_eq!(by_status(&orders)["DELIVERED"], 2);
     }
 }
