@@ -5,27 +5,22 @@ pub mod dashboard;
 pub mod dead_letters;
 pub mod rebuild;
 
-use axum::extract::rejection::QueryRejection;
-use serde::Deserialize;
-use shared::ApiError;
+use shared::{
+    ApiError,
+    api::{analytics::Period, query::number},
+};
 
 use crate::domain::{Day, DayRange};
 
-/// `?from=YYYY-MM-DD&to=YYYY-MM-DD`, or `?days=N` ending today: the period a report covers.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RangeQuery {
-    /// First day.
-    pub from: Option<String>,
-    /// Last day.
-    pub to: Option<String>,
-    /// Days ending today, instead of `from`/`to`.
-    pub days: Option<i64>,
-}
-
-/// A query string's parse error, naming `query`.
-pub fn bad_query(e: QueryRejection) -> ApiError {
-    ApiError::field("query", e.body_text())
+/// The range of a checked period (`shared::api::analytics::Period`, the gateway's check too).
+pub fn period(query: &Period, default_days: i64) -> Result<DayRange, ApiError> {
+    let days = query.days.as_ref().map(|d| number(Some(d), default_days));
+    range(
+        query.from.as_deref(),
+        query.to.as_deref(),
+        days,
+        default_days,
+    )
 }
 
 /// `from`/`to` (`YYYY-MM-DD`), or the `days` days ending today (`default_days` without any).

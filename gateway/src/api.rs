@@ -4,10 +4,8 @@
 
 pub mod body;
 pub mod docs;
-pub mod schema;
 pub mod table;
 
-pub use schema::{Field, Kind};
 pub use table::{ROUTES, RouteSpec};
 
 use axum::http::Method;

@@ -8,145 +8,53 @@ use axum::{
     extract::Request,
     http::{Method, header},
 };
-use shared::{ApiError, Money, Problems};
+use shared::{
+    ApiError,
+    api::{query::Paging, rules},
+};
 
-use crate::api::{RouteSpec, schema};
+use crate::api::RouteSpec;
 
 /// Ids in these areas are MongoDB ObjectIds, also on paths the table does not know.
 const ID_AREAS: [&str; 4] = ["products", "orders", "customers", "alerts"];
 
 /// Checks the path and query of a request; returns its route, when the table knows it.
 /// `found` is the request's route and path parameters (`api::find`), when the table knows it.
+/// A query is checked by parsing it into the route's type in `shared::api` (a path the table
+/// does not know: as a plain page of a list).
 pub fn check_target(
     found: Option<(&'static RouteSpec, Vec<(&'static str, String)>)>,
     path: &str,
     query: Option<&str>,
 ) -> Result<Option<&'static RouteSpec>, ApiError> {
-    let mut problems = Problems::new();
-    let pairs: Vec<(String, String)> = query
-        .map(|q| {
-            q.split('&')
-                .filter_map(|p| p.split_once('=').or(Some((p, ""))))
-                .filter(|(k, _)| !k.is_empty())
-                .map(|(k, v)| (decode(k), decode(v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let route = found.as_ref().map(|(route, _)| *route);
+    let bad_id = |id: &str| rules::object_id(id, &()).is_err();
+    let id_problem = || ApiError::field("id", "must be a 24-character hex ObjectId");
     match found {
         Some((route, params)) => {
-            for (name, value) in params {
-                if name == "id" && schema::check_text(&schema::Kind::ObjectId, &value).is_some() {
-                    problems.add(
-                        "id".to_owned(),
-                        "must be a 24-character hex ObjectId".to_owned(),
-                    );
-                }
+            if params
+                .iter()
+                .any(|(name, value)| *name == "id" && bad_id(value))
+            {
+                return Err(id_problem());
             }
-            for field in route.query {
-                if let Some(value) = get(field.name)
-                    && let Some(problem) = schema::check_text(&field.kind, value)
-                {
-                    problems.add(field.name, problem);
-                }
+            if let Some(spec) = route.query {
+                (spec.check)(query)?;
             }
+            Ok(Some(route))
         }
         None => {
             let mut segments = path.strip_prefix("/api/").unwrap_or(path).split('/');
             if let (Some(area), Some(id)) = (segments.next(), segments.next())
                 && ID_AREAS.contains(&area)
                 && !id.is_empty()
-                && schema::check_text(&schema::Kind::ObjectId, id).is_some()
+                && bad_id(id)
             {
-                problems.add(
-                    "id".to_owned(),
-                    "must be a 24-character hex ObjectId".to_owned(),
-                );
+                return Err(id_problem());
             }
-            for field in [
-                schema::optional(
-                    "page",
-                    schema::Kind::Integer {
-                        min: 1,
-                        max: 1_000_000,
-                    },
-                ),
-                schema::optional("limit", schema::Kind::Integer { min: 1, max: 100 }),
-            ] {
-                if let Some(problem) =
-                    get(field.name).and_then(|v| schema::check_text(&field.kind, v))
-                {
-                    problems.add(field.name, problem);
-                }
-            }
+            shared::api::query::parse::<Paging>(query)?;
+            Ok(None)
         }
     }
-    ordered(
-        &mut problems,
-        get("from"),
-        get("to"),
-        "from",
-        "must not be after `to`",
-        |a, b| a > b,
-    );
-    let price = |v: Option<&str>| v.and_then(|v| Money::parse(v).ok());
-    if let (Some(min), Some(max)) = (price(get("minPrice")), price(get("maxPrice")))
-        && min > max
-    {
-        problems.add("minPrice", "must not be above maxPrice");
-    }
-    problems.into_result()?;
-    Ok(route)
-}
-
-fn ordered(
-    problems: &mut Problems,
-    first: Option<&str>,
-    second: Option<&str>,
-    name: &str,
-    problem: &str,
-    wrong: impl Fn(&str, &str) -> bool,
-) {
-    if let (Some(a), Some(b)) = (first, second)
-        && problems.get(name).is_none()
-        && wrong(a, b)
-    {
-        problems.add(name, problem);
-    }
-}
-
-/// Percent-decoding of a query component (`+` as space); a stray `%` stays as it is.
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| s.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (bytes[i], escaped) {
-            (_, Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', None) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, None) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Reads and checks the body of a request that carries one (POST, PUT, PATCH): at most
@@ -289,11 +197,5 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(fields(err), ["from"]);
-    }
-
-    #[test]
-    fn queries_are_percent_decoded() {
-        assert_eq!(decode("red%20shoes+now%2C"), "red shoes now,");
-        assert_eq!(decode("100%"), "100%");
     }
 }

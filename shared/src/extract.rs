@@ -128,6 +128,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// A query string of the public API ([`crate::api::query`]), parsed and checked by its rules
+/// exactly as the gateway checks it: a 400 naming every bad parameter.
+#[derive(Debug, Clone, Default)]
+pub struct ValidQuery<T>(pub T);
+
+impl<S: Send + Sync, T: crate::api::query::Query> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        crate::api::query::parse(parts.uri.query()).map(ValidQuery)
+    }
+}
+
 /// A path segment that must be a MongoDB ObjectId (24 hex digits); otherwise 400 naming `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObjectIdPath(pub bson::oid::ObjectId);

@@ -162,3 +162,18 @@ pub struct Alert {
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_topics_the_api_checks_are_the_topics_there_are() {
+        let mut names: Vec<&str> = Topic::ALL.iter().map(|t| t.as_str()).collect();
+        names.push("all");
+        assert_eq!(names, shared::api::alerts::TOPICS);
+        for severity in shared::api::alerts::SEVERITIES {
+            assert!(severity.parse::<Severity>().is_ok(), "{severity}");
+        }
+    }
+}

@@ -3,16 +3,16 @@
 
 use axum::{
     Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
+    extract::State,
     routing::{get, post},
 };
-use serde::Deserialize;
 use serde_json::Value;
 use shared::{
-    ApiError, Problems,
+    ApiError,
+    api::{alerts::AlertQuery, query::number},
     auth::Caller,
     error::{ok, page},
-    extract::ObjectIdPath,
+    extract::{ObjectIdPath, ValidQuery},
 };
 
 use crate::{
@@ -29,57 +29,33 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}/ack", post(acknowledge))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    severity: Option<String>,
-    acknowledged: Option<String>,
-    topic: Option<String>,
-    page: Option<u64>,
-    limit: Option<u64>,
-}
-
-fn parse(query: ListQuery, caller: &Caller) -> Result<(Filter, u64, u64), ApiError> {
-    let mut problems = Problems::new();
-    let page_no = query.page.unwrap_or(1);
-    let limit = query.limit.unwrap_or(20);
-    problems.ensure(page_no != 0, "page", "must be at least 1");
-    problems.ensure(
-        (1..=100).contains(&limit),
-        "limit",
-        "must be between 1 and 100",
-    );
+/// The filter and page of a checked query (`shared::api::alerts::AlertQuery`, the gateway's
+/// check too); a customer's filter is always its own alerts.
+fn parse(query: AlertQuery, caller: &Caller) -> Result<(Filter, u64, u64), ApiError> {
     let severity = query
         .severity
         .as_deref()
-        .and_then(|s| problems.check("severity", s.parse::<Severity>()));
-    let acknowledged = match query.acknowledged.as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => {
-            problems.add("acknowledged", "must be true or false");
-            None
-        }
-    };
-    let topics = query.topic.as_deref().and_then(|t| {
-        let topics = parse_topics(t.split(','));
-        problems.check(
-            "topic",
-            topics.map_err(|_| "must be orders, stock or support"),
-        )
-    });
-    problems.into_result()?;
+        .map(str::parse::<Severity>)
+        .transpose()
+        .map_err(|problem| ApiError::field("severity", problem))?;
+    let topics = query
+        .topic
+        .as_deref()
+        .map(|t| parse_topics(t.split(',')))
+        .transpose()
+        .map_err(|_| ApiError::field("topic", "must be orders, stock, support or security"))?;
     let filter = Filter {
         customer_id: (!caller.is_admin()).then(|| caller.id.clone()),
         topics,
         kind: query.kind.filter(|k| !k.trim().is_empty()),
         severity,
-        acknowledged,
+        acknowledged: query.acknowledged.as_deref().map(|a| a.trim() == "true"),
     };
-    Ok((filter, page_no, limit))
+    Ok((
+        filter,
+        number(query.page.as_ref(), 1).unsigned_abs(),
+        number(query.limit.as_ref(), 20).unsigned_abs(),
+    ))
 }
 
 /// Newest first.
@@ -87,9 +63,8 @@ fn parse(query: ListQuery, caller: &Caller) -> Result<(Filter, u64, u64), ApiErr
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ValidQuery(query): ValidQuery<AlertQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
     let (filter, page_no, limit) = parse(query, &caller)?;
     let (found, total) = alerts::page(state.infra.db(), &filter, page_no, limit).await?;
     Ok(page(found, page_no, limit, total))

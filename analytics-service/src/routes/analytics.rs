@@ -1,15 +1,19 @@
 //! `GET /analytics/daily-revenue`, `/analytics/dashboard-metrics`, `/analytics/top-products`.
 
-use axum::{
-    Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
-    routing::get,
-};
-use serde::Deserialize;
+use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
-use shared::{ApiError, auth::Admin, error::ok};
+use shared::{
+    ApiError,
+    api::{
+        analytics::{Period, TopProducts},
+        query::number,
+    },
+    auth::Admin,
+    error::ok,
+    extract::ValidQuery,
+};
 
-use super::{RangeQuery, bad_query, range};
+use super::period;
 use crate::{reports, state::AppState};
 
 /// The analytics routes.
@@ -25,10 +29,9 @@ pub fn router() -> Router<AppState> {
 async fn daily_revenue(
     State(state): State<AppState>,
     _: Admin,
-    query: Result<Query<RangeQuery>, QueryRejection>,
+    ValidQuery(q): ValidQuery<Period>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = query.map_err(bad_query)?;
-    let range = range(q.from.as_deref(), q.to.as_deref(), q.days, 30)?;
+    let range = period(&q, 30)?;
     Ok(ok(reports::daily_revenue(state.infra.db(), range).await?))
 }
 
@@ -40,23 +43,12 @@ async fn dashboard_metrics(
     Ok(ok(reports::dashboard_metrics(state.infra.db()).await?))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TopQuery {
-    limit: Option<u64>,
-}
-
 #[tracing::instrument(skip_all)]
 async fn top_products(
     State(state): State<AppState>,
     _: Admin,
-    query: Result<Query<TopQuery>, QueryRejection>,
+    ValidQuery(q): ValidQuery<TopProducts>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = query.map_err(bad_query)?;
-    let limit = q.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("limit", "must be between 1 and 100"));
-    }
-    let limit = usize::try_from(limit).unwrap_or(100);
+    let limit = usize::try_from(number(q.limit.as_ref(), 10)).unwrap_or(100);
     Ok(ok(reports::top_products(state.infra.db(), limit).await?))
 }

@@ -1,14 +1,10 @@
 //! `GET /dashboard/business-metrics`, `/dashboard/performance`, `/dashboard/assistant-stats`.
 
-use axum::{
-    Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
-use shared::{ApiError, auth::Admin, error::ok};
+use shared::{ApiError, api::analytics::Period, auth::Admin, error::ok, extract::ValidQuery};
 
-use super::{RangeQuery, bad_query, range};
+use super::period;
 use crate::{performance, reports, state::AppState};
 
 /// The dashboard routes.
@@ -24,10 +20,9 @@ pub fn router() -> Router<AppState> {
 async fn business(
     State(state): State<AppState>,
     _: Admin,
-    query: Result<Query<RangeQuery>, QueryRejection>,
+    ValidQuery(q): ValidQuery<Period>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = query.map_err(bad_query)?;
-    let range = range(q.from.as_deref(), q.to.as_deref(), q.days, 7)?;
+    let range = period(&q, 7)?;
     Ok(ok(reports::business(state.infra.db(), range).await?))
 }
 

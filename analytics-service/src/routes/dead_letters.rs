@@ -6,22 +6,23 @@
 
 use axum::{
     Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
+    extract::State,
     routing::{get, post},
 };
-use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ApiError,
-    api::analytics::Replay,
+    api::{
+        analytics::{DeadLetterList, Replay},
+        query::number,
+    },
     auth::Admin,
     error::ok,
     events::{BusError, Selection},
-    extract::ValidOrDefault,
+    extract::{ValidOrDefault, ValidQuery},
 };
 use uuid::Uuid;
 
-use super::bad_query;
 use crate::state::AppState;
 
 /// The most dead letters one listing shows.
@@ -34,12 +35,6 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/dead-letters/replay", post(replay))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    limit: Option<usize>,
-}
-
 fn unavailable(e: BusError) -> ApiError {
     ApiError::UpstreamUnavailable(format!("the broker: {e}"))
 }
@@ -48,15 +43,9 @@ fn unavailable(e: BusError) -> ApiError {
 async fn list(
     State(state): State<AppState>,
     _: Admin,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ValidQuery(query): ValidQuery<DeadLetterList>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = query.map_err(bad_query)?.0.limit.unwrap_or(100);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = usize::try_from(number(query.limit.as_ref(), 100)).unwrap_or(MAX_LIMIT);
     let letters = state
         .infra
         .bus()

@@ -51,7 +51,10 @@ async fn daily_revenue_for_a_range_is_the_cent_exact_sum_of_its_orders_with_zero
         )
         .await;
     assert_eq!(status, 400);
-    assert!(body["error"]["details"]["to"].is_string());
+    assert_eq!(
+        body["error"]["details"]["from"], "must not be after to",
+        "{body}"
+    );
     let (status, body) = app
         .get(
             "/analytics/daily-revenue?from=2026-02-31&to=2026-03-01",

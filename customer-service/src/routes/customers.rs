@@ -1,19 +1,17 @@
 //! `/customers`: look-ups and profile changes. A customer sees only its own record; asking
 //! for anyone else's answers 404, as if it did not exist.
 
-use axum::{
-    Json, Router,
-    extract::{Query, State},
-    routing::get,
-};
-use serde::Deserialize;
+use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
 use shared::{
     ApiError,
-    api::customers::CustomerPatch,
+    api::{
+        customers::{CustomerPatch, CustomerQuery},
+        query::number,
+    },
     auth::Caller,
     error::{ok, page},
-    extract::{ObjectIdPath, Valid},
+    extract::{ObjectIdPath, Valid, ValidQuery},
 };
 
 use crate::{
@@ -33,23 +31,14 @@ fn not_found() -> ApiError {
     ApiError::NotFound("no such customer".to_owned())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    email: Option<String>,
-    page: Option<u64>,
-    limit: Option<u64>,
-}
-
 /// With `email`: that customer (admins: anyone; customers: only themselves, else 404).
 /// Without: a page of every customer, for admins only.
 #[tracing::instrument(skip_all)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    ValidQuery(query): ValidQuery<CustomerQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
     let db = state.infra.db();
     if let Some(raw) = query.email {
         let email = Email::parse(&raw).map_err(|p| ApiError::field("email", p))?;
@@ -62,16 +51,8 @@ async fn list(
         return Ok(ok(CustomerView::from(&customer)));
     }
     caller.require_admin()?;
-    let mut problems = Problems::default();
-    let page_no = query.page.unwrap_or(1);
-    let limit = query.limit.unwrap_or(20);
-    if page_no == 0 {
-        problems.add("page", "must be at least 1");
-    }
-    if !(1..=100).contains(&limit) {
-        problems.add("limit", "must be between 1 and 100");
-    }
-    problems.into_result()?;
+    let page_no = number(query.page.as_ref(), 1).unsigned_abs();
+    let limit = number(query.limit.as_ref(), 20).unsigned_abs();
     let (found, total) = customers::page(db, page_no, limit).await?;
     Ok(page(
         found.iter().map(CustomerView::from).collect(),

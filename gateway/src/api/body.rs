@@ -1,9 +1,13 @@
-//! A route's JSON body, as its type in `shared::api`: the gateway checks a body by parsing it
-//! into that type (what the owning service does with the same bytes), and the OpenAPI document
-//! takes the type's schema. Nothing here restates a rule.
+//! A route's JSON body and query string, as their types in `shared::api`: the gateway checks
+//! them by parsing them into those types (what the owning service does with the same bytes),
+//! and the OpenAPI document takes the types' schemas. Nothing here restates a rule.
 
 use shared::{ApiError, api};
-use utoipa::openapi::{RefOr, schema::Schema};
+use utoipa::openapi::{
+    RefOr,
+    path::{Parameter, ParameterIn},
+    schema::Schema,
+};
 
 /// The body of one route.
 #[derive(Debug, Clone, Copy)]
@@ -45,4 +49,29 @@ fn schemas<T: api::Body>() -> Schemas {
     let mut referred = Vec::new();
     T::schemas(&mut referred);
     (T::name().into_owned(), T::schema(), referred)
+}
+
+/// The query string of one route.
+#[derive(Debug, Clone, Copy)]
+pub struct QuerySpec {
+    /// Parses and checks a query string (without `?`): a 400 naming every bad parameter.
+    pub check: fn(Option<&str>) -> Result<(), ApiError>,
+    /// Its parameters, for the document.
+    pub params: fn() -> Vec<Parameter>,
+}
+
+/// A route whose query string is a `T`.
+pub const fn query<T: api::query::Query>() -> QuerySpec {
+    QuerySpec {
+        check: check_query::<T>,
+        params: params::<T>,
+    }
+}
+
+fn check_query<T: api::query::Query>(query: Option<&str>) -> Result<(), ApiError> {
+    api::query::parse::<T>(query).map(drop)
+}
+
+fn params<T: api::query::Query>() -> Vec<Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
 }

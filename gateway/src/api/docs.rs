@@ -8,7 +8,7 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{ROUTES, RouteSpec, schema};
+use super::{ROUTES, RouteSpec};
 use crate::access::Access;
 
 /// The OpenAPI document.
@@ -68,16 +68,21 @@ fn operation(route: &RouteSpec) -> Value {
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| {
-            let kind = if name == "id" { schema::Kind::ObjectId } else { schema::Kind::Text { min: 1, max: 100 } };
-            json!({ "name": name, "in": "path", "required": true, "schema": schema::json_schema(&kind) })
+            let schema = if name == "id" {
+                json!({ "type": "string", "pattern": "^[0-9a-fA-F]{24}$" })
+            } else {
+                json!({ "type": "string", "minLength": 1, "maxLength": 100 })
+            };
+            json!({ "name": name, "in": "path", "required": true, "schema": schema })
         })
         .collect();
-    parameters.extend(
-        route
-            .query
-            .iter()
-            .map(|f| json!({ "name": f.name, "in": "query", "required": false, "schema": schema::json_schema(&f.kind) })),
-    );
+    if let Some(query) = route.query {
+        parameters.extend(
+            (query.params)()
+                .iter()
+                .filter_map(|p| serde_json::to_value(p).ok()),
+        );
+    }
     let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     let ok = if route.path.contains("/ws/") {
         json!({ "101": { "description": "switching to WebSocket" } })
@@ -153,7 +158,10 @@ pub async fn page() -> impl IntoResponse {
             let schema = serde_json::to_string_pretty(&schema).unwrap_or_default();
             escape(&format!("{name} {schema}"))
         });
-        let query: Vec<&str> = route.query.iter().map(|f| f.name).collect();
+        let query: Vec<String> = route
+            .query
+            .map(|q| (q.params)().into_iter().map(|p| p.name).collect())
+            .unwrap_or_default();
         rows.push_str(&format!(
             "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>\n",
             route.method,

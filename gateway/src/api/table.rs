@@ -1,12 +1,9 @@
 //! Every public route: method, path, who may call it, its query and its body. Read it as the
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
-use shared::api::{analytics, assistant, auth, customers, orders, products};
+use shared::api::{alerts, analytics, assistant, auth, customers, orders, products};
 
-use super::{
-    body::{BodySpec, body, optional_body},
-    schema::{Field, Kind, optional},
-};
+use super::body::{BodySpec, QuerySpec, body, optional_body, query};
 use crate::access::Access::{self, Admin, Authenticated, Public};
 
 /// One route of the public API.
@@ -22,44 +19,11 @@ pub struct RouteSpec {
     pub tag: &'static str,
     /// One line for the reference.
     pub summary: &'static str,
-    /// Query parameters (all optional).
-    pub query: &'static [Field],
+    /// The query string, when the route takes one: its type in `shared::api`.
+    pub query: Option<QuerySpec>,
     /// The JSON body, when the route takes one: its type in `shared::api`.
     pub body: Option<BodySpec>,
 }
-
-const NAME: Kind = Kind::Text { min: 1, max: 100 };
-const PAGE: Field = optional(
-    "page",
-    Kind::Integer {
-        min: 1,
-        max: 1_000_000,
-    },
-);
-const LIMIT: Field = optional("limit", Kind::Integer { min: 1, max: 100 });
-/// A report's period: `from`/`to` days, or `days` ending today.
-const PERIOD: &[Field] = &[
-    optional("from", Kind::Date),
-    optional("to", Kind::Date),
-    optional("days", Kind::Integer { min: 1, max: 3660 }),
-];
-/// The catalog caps `limit` at 100 itself (issue 4) rather than refusing more.
-const CAPPED_LIMIT: Field = optional(
-    "limit",
-    Kind::Integer {
-        min: 1,
-        max: 1_000_000,
-    },
-);
-const TAG: Kind = Kind::Text { min: 1, max: 50 };
-const STATUSES: &[&str] = &[
-    "PENDING",
-    "PROCESSING",
-    "SHIPPED",
-    "DELIVERED",
-    "CANCELLED",
-    "REJECTED",
-];
 
 const fn route(
     method: &'static str,
@@ -74,7 +38,7 @@ const fn route(
         access,
         tag,
         summary,
-        query: &[],
+        query: None,
         body: None,
     }
 }
@@ -129,7 +93,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "The caller's record",
     ),
     RouteSpec {
-        query: &[optional("email", Kind::Email), PAGE, LIMIT],
+        query: Some(query::<customers::CustomerQuery>()),
         ..route(
             "GET",
             "/api/customers",
@@ -156,19 +120,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        query: &[
-            optional("search", Kind::Text { min: 1, max: 200 }),
-            optional("category", NAME),
-            optional("tag", TAG),
-            optional("minPrice", Kind::Amount),
-            optional("maxPrice", Kind::Amount),
-            optional(
-                "sort",
-                Kind::OneOf(&["price", "-price", "name", "-createdAt", "relevance"]),
-            ),
-            PAGE,
-            CAPPED_LIMIT,
-        ],
+        query: Some(query::<products::ProductQuery>()),
         ..route(
             "GET",
             "/api/products",
@@ -216,12 +168,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        query: &[
-            optional("customerId", Kind::ObjectId),
-            optional("status", Kind::OneOf(STATUSES)),
-            PAGE,
-            LIMIT,
-        ],
+        query: Some(query::<orders::OrderQuery>()),
         ..route(
             "GET",
             "/api/orders",
@@ -272,11 +219,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "WebSocket: subscribe to one order or all of yours",
     ),
     RouteSpec {
-        query: &[
-            optional("topic", Kind::Text { min: 1, max: 50 }),
-            PAGE,
-            LIMIT,
-        ],
+        query: Some(query::<alerts::AlertQuery>()),
         ..route(
             "GET",
             "/api/alerts",
@@ -300,7 +243,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "WebSocket: alerts by topic, replay since an id",
     ),
     RouteSpec {
-        query: PERIOD,
+        query: Some(query::<analytics::Period>()),
         ..route(
             "GET",
             "/api/analytics/daily-revenue",
@@ -317,7 +260,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "Headline figures",
     ),
     RouteSpec {
-        query: &[LIMIT],
+        query: Some(query::<analytics::TopProducts>()),
         ..route(
             "GET",
             "/api/analytics/top-products",
@@ -327,7 +270,7 @@ pub static ROUTES: &[RouteSpec] = &[
         )
     },
     RouteSpec {
-        query: PERIOD,
+        query: Some(query::<analytics::Period>()),
         ..route(
             "GET",
             "/api/dashboard/business-metrics",
@@ -351,7 +294,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "Progress of the rebuild",
     ),
     RouteSpec {
-        query: &[optional("limit", Kind::Integer { min: 1, max: 1000 })],
+        query: Some(query::<analytics::DeadLetterList>()),
         ..route(
             "GET",
             "/api/analytics/dead-letters",

@@ -1,22 +1,18 @@
 //! `GET /orders/{id}` and `GET /orders`: an order for its owner or an admin (404 for anyone
 //! else, as if it did not exist); lists newest first, a customer's own only.
 
-use axum::{
-    Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
-    routing::get,
-};
-use serde::Deserialize;
+use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
 use shared::{
     ApiError,
+    api::{orders::OrderQuery, query::number},
     auth::Caller,
     error::{ok, page},
-    extract::ObjectIdPath,
+    extract::{ObjectIdPath, ValidQuery},
 };
 
 use crate::{
-    domain::{Order, Problems, Status},
+    domain::{Order, Status},
     state::AppState,
     store::orders,
 };
@@ -63,47 +59,22 @@ async fn one(
     Ok(ok(visible(&state, &caller, id).await?.view()))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ListQuery {
-    customer_id: Option<String>,
-    status: Option<String>,
-    page: Option<u64>,
-    limit: Option<u64>,
-}
-
 /// Customers: their own orders (asking for another customer's is 403). Admins: one
 /// customer's, or everyone's without `customerId`.
 #[tracing::instrument(skip_all)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ValidQuery(query): ValidQuery<OrderQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
-    let mut problems = Problems::default();
-    let page_no = query.page.unwrap_or(1);
-    let limit = query.limit.unwrap_or(20);
-    if page_no == 0 {
-        problems.add("page", "must be at least 1");
-    }
-    if !(1..=100).contains(&limit) {
-        problems.add("limit", "must be between 1 and 100");
-    }
-    let status = match query.status.as_deref().map(str::parse::<Status>) {
-        Some(Err(problem)) => {
-            problems.add("status", problem);
-            None
-        }
-        Some(Ok(s)) => Some(s),
-        None => None,
-    };
-    if let Some(id) = &query.customer_id
-        && bson::oid::ObjectId::parse_str(id).is_err()
-    {
-        problems.add("customerId", "must be a 24-character hex ObjectId");
-    }
-    problems.into_result()?;
+    let page_no = number(query.page.as_ref(), 1).unsigned_abs();
+    let limit = number(query.limit.as_ref(), 20).unsigned_abs();
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<Status>)
+        .transpose()
+        .map_err(|problem| ApiError::field("status", problem))?;
     let customer = match (query.customer_id, caller.is_admin()) {
         (Some(id), _) if caller.may_see(&id) => Some(id),
         (Some(_), _) => {

@@ -10,9 +10,14 @@
 //! | `page` | 1 or more, default 1 |
 //! | `limit` | 1 or more, default 20; values above 100 are capped at 100 (and `meta.limit` says so) |
 //!
-//! Unknown parameters are ignored. Ties in every order are broken by id, so paging is stable.
+//! The rules of each parameter are `shared::api::products::ProductQuery`'s (the gateway checks
+//! the same); unknown parameters are ignored. Ties in every order are broken by id, so paging
+//! is stable.
 
-use shared::{Money, Problems};
+use shared::{
+    ApiError, Money,
+    api::{products::ProductQuery, query::number},
+};
 
 use super::search::Search;
 
@@ -73,54 +78,39 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// Validates the query-string pairs, reporting every bad parameter. When a parameter is
-    /// repeated, the last one counts.
-    pub fn parse(pairs: &[(String, String)]) -> Result<Self, Problems> {
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim())
-                .filter(|v| !v.is_empty())
-        };
-        let mut errors = Problems::new();
-        let search = get("search").and_then(|s| errors.check("search", Search::parse(s)));
-        let category = get("category").map(str::to_lowercase);
-        let tag = get("tag").map(str::to_lowercase);
-        let min_price = get("minPrice").and_then(|v| errors.check("minPrice", Money::parse(v)));
-        let max_price = get("maxPrice").and_then(|v| errors.check("maxPrice", Money::parse(v)));
-        if let (Some(min), Some(max)) = (min_price, max_price)
-            && min > max
-        {
-            errors.add("minPrice", "must not be above maxPrice");
+    /// A checked query (`shared::api::products::ProductQuery`, the gateway's check too) as
+    /// filters, order and page.
+    pub fn from_query(query: &ProductQuery) -> Result<Self, ApiError> {
+        fn text(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
         }
-        let sort = match get("sort") {
-            None if search.is_some() => Some(Sort::Relevance),
-            None => Some(Sort::Newest),
-            Some(raw) => errors.check("sort", parse_sort(raw, search.is_some())),
+        let search = text(&query.search)
+            .map(Search::parse)
+            .transpose()
+            .map_err(|e| ApiError::field("search", e))?;
+        let price = |v: &Option<String>, field: &str| {
+            text(v)
+                .map(Money::parse)
+                .transpose()
+                .map_err(|e| ApiError::field(field, e.to_string()))
         };
-        let page = match get("page") {
-            None => Some(1),
-            Some(raw) => errors.check("page", whole(raw, 1, MAX_PAGE)),
+        let sort = match text(&query.sort) {
+            None if search.is_some() => Sort::Relevance,
+            None => Sort::Newest,
+            Some(raw) => {
+                parse_sort(raw, search.is_some()).map_err(|e| ApiError::field("sort", e))?
+            }
         };
-        let limit = match get("limit") {
-            None => Some(DEFAULT_LIMIT),
-            Some(raw) => errors.check("limit", limit(raw)),
-        };
-        match (sort, page, limit) {
-            (Some(sort), Some(page), Some(limit)) if errors.is_empty() => Ok(Self {
-                search,
-                category,
-                tag,
-                min_price,
-                max_price,
-                sort,
-                page,
-                limit,
-            }),
-            _ => Err(errors),
-        }
+        Ok(Self {
+            category: text(&query.category).map(str::to_lowercase),
+            tag: text(&query.tag).map(str::to_lowercase),
+            min_price: price(&query.min_price, "minPrice")?,
+            max_price: price(&query.max_price, "maxPrice")?,
+            sort,
+            page: number(query.page.as_ref(), 1).unsigned_abs(),
+            limit: limit(query.limit.as_deref()),
+            search,
+        })
     }
 
     /// How many matches come before this page.
@@ -161,26 +151,12 @@ fn parse_sort(raw: &str, searching: bool) -> Result<Sort, String> {
     }
 }
 
-/// A page size: 1 or more; anything above [`MAX_LIMIT`], however large, is capped.
-fn limit(raw: &str) -> Result<u64, String> {
-    match whole(raw, 1, u64::MAX) {
-        Err(_) if raw.bytes().all(|b| b.is_ascii_digit()) && raw.bytes().any(|b| b != b'0') => {
-            Ok(MAX_LIMIT)
-        }
-        other => other.map(|l| l.min(MAX_LIMIT)),
-    }
-}
-
-fn whole(raw: &str, min: u64, max: u64) -> Result<u64, String> {
-    match raw.parse::<u64>() {
-        Ok(n) if n < min => Err(format!("must be at least {min}")),
-        Ok(n) if n > max => Err(format!("must be at most {max}")),
-        Ok(n) => Ok(n),
-        // All digits but too long for u64: too large rather than malformed.
-        Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => {
-            Err(format!("must be at most {max}"))
-        }
-        Err(_) => Err("must be a whole number".to_owned()),
+/// A page size: [`DEFAULT_LIMIT`] when none; anything above [`MAX_LIMIT`], however large, is
+/// capped.
+fn limit(raw: Option<&str>) -> u64 {
+    match raw.map(str::trim) {
+        None => DEFAULT_LIMIT,
+        Some(raw) => raw.parse::<u64>().map_or(MAX_LIMIT, |l| l.min(MAX_LIMIT)),
     }
 }
 
@@ -188,17 +164,21 @@ fn whole(raw: &str, min: u64, max: u64) -> Result<u64, String> {
 mod tests {
     use super::*;
 
-    fn parse(query: &[(&str, &str)]) -> Result<ListQuery, Problems> {
-        let pairs: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        ListQuery::parse(&pairs)
+    fn parse(query: &str) -> Result<ListQuery, ApiError> {
+        let checked: ProductQuery = shared::api::query::parse(Some(query))?;
+        ListQuery::from_query(&checked)
+    }
+
+    fn problems(query: &str) -> serde_json::Value {
+        match parse(query) {
+            Err(ApiError::Validation { details, .. }) => details,
+            other => panic!("{query} was not refused: {other:?}"),
+        }
     }
 
     #[test]
     fn an_empty_query_lists_the_newest_first_page() {
-        let q = parse(&[]).unwrap();
+        let q = parse("").unwrap();
         assert_eq!(
             (q.sort, q.page, q.limit, q.skip()),
             (Sort::Newest, 1, 20, 0)
@@ -207,70 +187,44 @@ mod tests {
 
     #[test]
     fn searching_sorts_by_relevance_unless_told_otherwise() {
-        assert_eq!(parse(&[("search", "shoe")]).unwrap().sort, Sort::Relevance);
+        assert_eq!(parse("search=shoe").unwrap().sort, Sort::Relevance);
         assert_eq!(
-            parse(&[("search", "shoe"), ("sort", "price")])
-                .unwrap()
-                .sort,
+            parse("search=shoe&sort=price").unwrap().sort,
             Sort::PriceAsc
         );
-        assert!(
-            parse(&[("sort", "relevance")])
-                .unwrap_err()
-                .get("sort")
-                .is_some()
-        );
+        assert!(problems("sort=relevance").get("sort").is_some());
     }
 
     #[test]
     fn a_limit_above_the_maximum_is_capped() {
-        assert_eq!(parse(&[("limit", "500")]).unwrap().limit, MAX_LIMIT);
-        assert_eq!(
-            parse(&[("limit", "99999999999999999999999")])
-                .unwrap()
-                .limit,
-            MAX_LIMIT
-        );
-        assert_eq!(
-            parse(&[("limit", "0")]).unwrap_err().get("limit"),
-            Some("must be at least 1")
-        );
-        assert!(
-            parse(&[("limit", "-1")])
-                .unwrap_err()
-                .get("limit")
-                .is_some()
-        );
+        assert_eq!(parse("limit=500").unwrap().limit, MAX_LIMIT);
+        assert!(problems("limit=0").get("limit").is_some());
+        assert!(problems("limit=-1").get("limit").is_some());
     }
 
     #[test]
     fn every_bad_parameter_is_reported() {
-        let errors = parse(&[
-            ("page", "0"),
-            ("limit", "ten"),
-            ("sort", "popularity"),
-            ("minPrice", "1.234"),
-            ("maxPrice", "-3"),
-        ])
-        .unwrap_err();
+        let errors = problems("page=0&limit=ten&sort=popularity&minPrice=1.234&maxPrice=-3");
         for field in ["page", "limit", "sort", "minPrice", "maxPrice"] {
-            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+            assert!(errors.get(field).is_some(), "{field}: {errors}");
         }
     }
 
     #[test]
     fn min_price_above_max_price_is_refused() {
-        let errors = parse(&[("minPrice", "10"), ("maxPrice", "9.99")]).unwrap_err();
-        assert_eq!(errors.get("minPrice"), Some("must not be above maxPrice"));
-        assert!(parse(&[("minPrice", "10"), ("maxPrice", "10.00")]).is_ok());
+        assert_eq!(
+            problems("minPrice=10&maxPrice=9.99")["minPrice"],
+            "must not be above maxPrice"
+        );
+        assert!(parse("minPrice=10&maxPrice=10.00").is_ok());
     }
 
     #[test]
     fn equal_queries_share_a_cache_key() {
-        let a = parse(&[("category", "Shoes"), ("maxPrice", "20"), ("page", "1")]).unwrap();
-        let b = parse(&[("maxPrice", "20.00"), ("category", "shoes")]).unwrap();
+        let a = parse("category=Shoes&maxPrice=20&page=1").unwrap();
+        let b = parse("maxPrice=20.00&category=shoes").unwrap();
         assert_eq!(a.canonical(), b.canonical());
-        let c = parse(&[("category", "shoes"), ("maxPrice", "20"), ("page", "2")]).unwrap();
+        let c = parse("category=shoes&maxPrice=20&page=2").unwrap();
         assert_ne!(a.canonical(), c.canonical());
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
@@ -11,9 +11,9 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     ApiError,
-    api::products::ProductInput,
+    api::products::{ProductInput, ProductQuery},
     error::{ok, page},
-    extract::{ObjectIdPath, Valid},
+    extract::{ObjectIdPath, Valid, ValidQuery},
     telemetry::request_id,
 };
 
@@ -44,10 +44,9 @@ fn json_text(body: String) -> Response {
 #[tracing::instrument(skip_all)]
 async fn list(
     State(state): State<AppState>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    ValidQuery(query): ValidQuery<ProductQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(pairs) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
-    let query = ListQuery::parse(&pairs)?;
+    let query = ListQuery::from_query(&query)?;
     let body = state
         .cache
         .read_through(&list_entry(&query.canonical()), || async {

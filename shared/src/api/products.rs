@@ -73,8 +73,8 @@ pub const SORTS: &[&str] = &["price", "-price", "name", "-createdAt", "relevance
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ProductQuery {
-    /// Words matched in name, description and tags.
-    #[garde(inner(custom(rules::text(1, 200))))]
+    /// Words matched in name, description and tags (1 to 10 distinct words).
+    #[garde(inner(custom(rules::search)))]
     #[param(max_length = 200)]
     pub search: Option<String>,
     /// Exact category, case-insensitive.

@@ -118,6 +118,21 @@ pub fn some_items<T>(min: usize, max: usize) -> impl FnOnce(&Option<Vec<T>>, &()
     }
 }
 
+/// Catalog search words: up to 200 characters holding 1 to 10 distinct words.
+pub fn search(value: &str, _: &()) -> Result {
+    if value.chars().count() > 200 {
+        return Err(Error::new("must be at most 200 characters"));
+    }
+    let mut words: Vec<String> = value.split_whitespace().map(str::to_lowercase).collect();
+    words.sort();
+    words.dedup();
+    match words.len() {
+        0 => Err(Error::new("must contain a word")),
+        1..=10 => Ok(()),
+        _ => Err(Error::new("must have at most 10 words")),
+    }
+}
+
 /// A MongoDB ObjectId: 24 hex digits.
 pub fn object_id(value: &str, _: &()) -> Result {
     if value.len() == 24 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
