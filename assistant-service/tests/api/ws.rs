@@ -194,3 +194,27 @@ async fn a_signed_in_chat_closes_with_4401_once_its_token_is_revoked() {
     assert_eq!(code, Some(4401));
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn two_messages_sent_at_once_are_answered_one_turn_after_the_other() {
+    let suite = spawn_suite().await;
+    let alex = suite.register("Alex Demo", "alex@example.com").await;
+    let mut socket = connect(&suite, "ws-session-0003", Some(&alex.bearer))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket).await["type"], "history");
+
+    say(&mut socket, "What is your return policy?").await;
+    say(&mut socket, "hello").await;
+    let mut seen = Vec::new();
+    while seen.iter().filter(|t| *t == "assistant").count() < 2 {
+        let message = next(&mut socket).await;
+        let kind = message["type"].as_str().unwrap_or_default().to_owned();
+        if kind != "heartbeat" && kind != "tool_call" {
+            seen.push(kind);
+        }
+    }
+
+    assert_eq!(seen, ["thinking", "assistant", "thinking", "assistant"]);
+    suite.stop().await;
+}
