@@ -44,7 +44,8 @@
 //!
 //! # Layout
 //! - this file: [`Upgrade`], [`Close`], [`Reply`] and the shared messages.
-//! - [`driver`]: [`Session`] and [`Driver`].
+//! - `ws/driver.rs`: [`Session`] and [`Driver`].
+//! - `ws/tests.rs`: the driver over channels standing in for the socket.
 
 mod driver;
 #[cfg(test)]
