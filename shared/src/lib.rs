@@ -18,6 +18,7 @@
 //! - [`health`]: `/health` from dependency probes.
 //! - [`supervise`]: background tasks restarted when they die, and heartbeats for `/health`.
 //! - [`server`]: serving a router with the shared routes, middleware and graceful shutdown.
+//! - [`ws`]: the WebSocket scaffold: authenticated upgrade, close codes, one session driver.
 //! - `testing` (feature `test-support`): isolated names, a severable TCP proxy, polling, and a
 //!   local HTTPS server under a test CA.
 
@@ -39,6 +40,7 @@ pub mod supervise;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod ws;
 
 pub use error::{ApiError, Problems, Result};
 pub use money::Money;

@@ -1,8 +1,9 @@
-//! The JSON messages `/ws/alerts` sends (DESIGN.md, "Wire details").
+//! The JSON messages `/ws/alerts` sends (DESIGN.md, "Wire details"); heartbeats and errors
+//! are [`shared::ws`]'s.
 
 use serde_json::{Value, json};
 
-use crate::domain::{Alert, Topic, alert::rfc3339};
+use crate::domain::{Alert, Topic};
 
 /// `{type: "alert", replay, alert}`: `replay` is true for alerts sent because of `since`.
 pub fn alert(alert: &Alert, replay: bool) -> Value {
@@ -18,14 +19,4 @@ pub fn replayed(count: usize) -> Value {
 pub fn subscribed(topics: &[Topic]) -> Value {
     let names: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
     json!({ "type": "subscribed", "topics": names })
-}
-
-/// `{type: "heartbeat", at}`.
-pub fn heartbeat() -> Value {
-    json!({ "type": "heartbeat", "at": rfc3339(chrono::Utc::now()) })
-}
-
-/// `{type: "error", code, message}`.
-pub fn error(code: &str, message: &str) -> Value {
-    json!({ "type": "error", "code": code, "message": message })
 }

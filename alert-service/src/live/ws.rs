@@ -1,7 +1,7 @@
-//! `GET /ws/alerts`: alerts over WebSocket.
+//! `GET /ws/alerts`: alerts over WebSocket, run by [`shared::ws`] (token, close codes,
+//! heartbeats, error frames, laggards, revocation).
 //!
-//! The token comes in the `Authorization` header or a `token` query parameter; without a valid
-//! one the socket is opened and closed at once with code 4401. Admins follow topics (`orders`,
+//! Admins follow topics (`orders`,
 //! `stock`, `support`, `security`; all of them until they say otherwise); customers get only their own
 //! alerts. The URL may carry `topics=orders,stock` and `since=<alert id>`: the alerts after
 //! that one which the filter wants are replayed in order (`replay: true`, at most
@@ -9,39 +9,33 @@
 //! `{"type":"subscribe","topics":["orders","stock"],"since"?:"<alert id>"}` and
 //! `{"type":"unsubscribe","topics":[...]}`. Server messages: `subscribed`, `alert`,
 //! `replayed`, `heartbeat` (while idle), `error` (`{code, message}`). A client that does not
-//! read is dropped by the hub as soon as its buffer is full (close code 1008).
+//! read is dropped by the hub as soon as its buffer is full (1008).
 
-use std::{collections::HashSet, time::Duration};
+use std::{collections::HashSet, sync::Arc};
 
 use axum::{
-    extract::{
-        Query, State,
-        rejection::QueryRejection,
-        ws::{
-            CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade,
-            rejection::WebSocketUpgradeRejection,
-        },
-    },
+    extract::{Query, State, rejection::QueryRejection},
     response::{IntoResponse, Response},
 };
 use bson::oid::ObjectId;
-use futures::{SinkExt, StreamExt, stream::SplitSink};
 use serde::Deserialize;
 use serde_json::Value;
-use shared::{ApiError, auth::Caller};
-use tokio_util::sync::CancellationToken;
+use shared::{
+    ApiError,
+    ws::{Close, Driver, Reply, Upgrade},
+};
 
 use super::{Filter, Subscription, messages};
-use crate::{domain::Topic, state::AppState, store::alerts};
+use crate::{
+    domain::{Alert, Topic},
+    state::AppState,
+    store::alerts,
+};
 
-/// Close code for a missing or bad token.
-pub const UNAUTHORIZED: u16 = 4401;
 /// The most alerts one replay sends; a client that gets this many asks again from the last.
 pub const REPLAY_LIMIT: i64 = 1000;
-/// The longest a single write to a client may take before it is given up on.
-const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The query of the upgrade (the token, if there, is read by the `Caller` extractor).
+/// The query of the upgrade (the token, if there, is read by [`Upgrade`]).
 #[derive(Deserialize)]
 pub struct WsQuery {
     /// Replay the alerts after this one.
@@ -79,14 +73,9 @@ pub fn parse_topics<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<
 /// The handler: checks the query and the token, then upgrades.
 pub async fn upgrade(
     State(state): State<AppState>,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Upgrade,
     query: Result<Query<WsQuery>, QueryRejection>,
-    caller: Result<Caller, ApiError>,
 ) -> Response {
-    let ws = match ws {
-        Ok(ws) => ws.max_message_size(64 * 1024),
-        Err(e) => return ApiError::field("upgrade", e.body_text()).into_response(),
-    };
     let Query(query) = match query {
         Ok(q) => q,
         Err(e) => return ApiError::field("query", e.body_text()).into_response(),
@@ -99,19 +88,38 @@ pub async fn upgrade(
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    match caller {
-        Ok(caller) => ws.on_upgrade(move |socket| session(socket, state, caller, topics, since)),
-        Err(ApiError::Unauthorized(reason)) => ws.on_upgrade(move |mut socket| async move {
-            let frame = CloseFrame {
-                code: UNAUTHORIZED,
-                reason: Utf8Bytes::from(reason),
-            };
-            let _ = socket.send(Message::Close(Some(frame))).await;
-        }),
-        Err(other) => other.into_response(),
-    }
+    let (ws, caller) = match upgrade.require() {
+        Ok(parts) => parts,
+        Err(refused) => return refused,
+    };
+    ws.on_upgrade(move |socket| async move {
+        let customer = (!caller.is_admin()).then(|| caller.id.clone());
+        let filter = Filter {
+            topics: topics.iter().copied().collect(),
+            customer,
+        };
+        // Subscribe first, then replay: an alert made in between arrives live and is
+        // deduplicated.
+        let subscription = state.hub.subscribe("ws", filter.clone());
+        let every = state.config.streams.heartbeat;
+        let driver = Driver::new(every)
+            .shutdown_on(state.cancel.clone())
+            .dropped_by(subscription.dropped())
+            .revocable(state.infra.verifier.clone(), caller.claims, every);
+        let session = Session {
+            state,
+            filter,
+            subscription,
+            replayed: HashSet::new(),
+            floor: i64::MIN,
+            topics,
+            since,
+        };
+        driver.serve(socket, session).await;
+    })
 }
 
+/// What a client may send.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum ClientMessage {
@@ -134,107 +142,43 @@ struct Session {
     replayed: HashSet<String>,
     /// Live alerts at or below this sequence number were covered by `since`.
     floor: i64,
-}
-
-async fn session(
-    socket: WebSocket,
-    state: AppState,
-    caller: Caller,
+    /// The topics asked for in the URL, acknowledged first.
     topics: Vec<Topic>,
+    /// Replay after this alert first (the URL's `since`).
     since: Option<ObjectId>,
-) {
-    let (mut sink, mut source) = socket.split();
-    let customer = (!caller.is_admin()).then(|| caller.id.clone());
-    let filter = Filter {
-        topics: topics.iter().copied().collect(),
-        customer,
-    };
-    // Subscribe first, then replay: an alert made in between arrives live and is deduplicated.
-    let subscription = state.hub.subscribe("ws", filter.clone());
-    let dropped = subscription.dropped();
-    let cancel = state.cancel.clone();
-    let mut heartbeat = tokio::time::interval(state.config.streams.heartbeat);
-    heartbeat.reset();
-    // A logout (or any revocation) of the token the socket was opened with closes it within a
-    // heartbeat.
-    let verifier = state.infra.verifier.clone();
-    let (claims, every) = (caller.claims.clone(), state.config.streams.heartbeat);
-    let revoked = async move { verifier.until_revoked(&claims, every).await };
-    let mut revoked = std::pin::pin!(revoked);
-    let mut s = Session {
-        state,
-        filter,
-        subscription,
-        replayed: HashSet::new(),
-        floor: i64::MIN,
-    };
-    let mut first = vec![messages::subscribed(&topics)];
-    if let Some(since) = since {
-        first.extend(s.replay(since).await);
-    }
-    for message in first {
-        if !send(&mut sink, &message, &dropped).await {
-            return;
-        }
-    }
-    let close = loop {
-        tokio::select! {
-            () = cancel.cancelled() => break Some((1001, "server shutting down")),
-            () = &mut revoked => break Some((UNAUTHORIZED, "token revoked")),
-            () = dropped.cancelled() => {
-                tracing::warn!(customer.id = %caller.id, "alert websocket client dropped: too slow");
-                break Some((1008, "too slow: buffer full"));
-            }
-            incoming = source.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    let mut delivered = true;
-                    for reply in s.handle(text.as_str()).await {
-                        delivered = delivered && send(&mut sink, &reply, &dropped).await;
-                    }
-                    if !delivered { break None; }
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    let reply = messages::error("VALIDATION_ERROR", "messages must be JSON text");
-                    if !send(&mut sink, &reply, &dropped).await { break None; }
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
-            },
-            alert = s.subscription.rx.recv() => {
-                let Some(alert) = alert else { break None };
-                if alert.sequence <= s.floor || s.replayed.contains(&alert.id) { continue; }
-                if !send(&mut sink, &messages::alert(&alert, false), &dropped).await { break None; }
-                heartbeat.reset();
-            }
-            _ = heartbeat.tick() => {
-                if !send(&mut sink, &messages::heartbeat(), &dropped).await { break None; }
-            }
-        }
-    };
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from(reason),
-        };
-        let _ = tokio::time::timeout(
-            Duration::from_secs(1),
-            sink.send(Message::Close(Some(frame))),
-        )
-        .await;
-    }
 }
 
-/// Writes one message; `false` when the client is gone, too slow, or dropped by the hub.
-async fn send(
-    sink: &mut SplitSink<WebSocket, Message>,
-    message: &Value,
-    dropped: &CancellationToken,
-) -> bool {
-    let text = Message::Text(Utf8Bytes::from(message.to_string()));
-    tokio::select! {
-        sent = sink.send(text) => sent.is_ok(),
-        () = dropped.cancelled() => false,
-        () = tokio::time::sleep(SEND_TIMEOUT) => false,
+impl shared::ws::Session for Session {
+    type Incoming = ClientMessage;
+    type Pushed = Option<Arc<Alert>>;
+    const EXPECTED: &'static str = r#"{"type":"subscribe","topics":["orders","stock"]}"#;
+    const DROPPED_COUNTER: &'static str = <Filter as shared::live::Filter>::DROPPED_COUNTER;
+
+    async fn start(&mut self) -> Reply {
+        let mut first = vec![messages::subscribed(&self.topics)];
+        if let Some(since) = self.since {
+            first.extend(self.replay(since).await);
+        }
+        Reply::json(&first)
+    }
+
+    async fn handle(&mut self, message: ClientMessage) -> Reply {
+        self.answer(message).await
+    }
+
+    fn next(&mut self) -> impl Future<Output = Option<Arc<Alert>>> + Send {
+        self.subscription.rx.recv()
+    }
+
+    async fn push(&mut self, alert: Option<Arc<Alert>>) -> Reply {
+        // The hub ends the feed only when it dropped this client for being too slow.
+        let Some(alert) = alert else {
+            return Reply::close(Close::too_slow());
+        };
+        if alert.sequence <= self.floor || self.replayed.contains(&alert.id) {
+            return Reply::none();
+        }
+        Reply::json([&messages::alert(&alert, false)])
     }
 }
 
@@ -245,16 +189,16 @@ impl Session {
         let floor = match alerts::sequence_of(db, since).await {
             Ok(Some(seq)) => seq,
             Ok(None) => {
-                return vec![messages::error(
+                return vec![shared::ws::error(
                     "NOT_FOUND",
                     "no alert with that id to replay from",
                 )];
             }
-            Err(e) => return vec![messages::error(e.code(), &e.to_string())],
+            Err(e) => return vec![shared::ws::api_error(&e)],
         };
         let found = match alerts::after(db, floor, &self.filter.to_store(), REPLAY_LIMIT).await {
             Ok(found) => found,
-            Err(e) => return vec![messages::error(e.code(), &e.to_string())],
+            Err(e) => return vec![shared::ws::api_error(&e)],
         };
         self.floor = self.floor.max(floor);
         let mut out = Vec::with_capacity(found.len() + 1);
@@ -266,19 +210,8 @@ impl Session {
         out
     }
 
-    /// Answers one client message with the messages to send back.
-    async fn handle(&mut self, text: &str) -> Vec<Value> {
-        let message: ClientMessage = match serde_json::from_str(text) {
-            Ok(m) => m,
-            Err(e) => {
-                return vec![messages::error(
-                    "VALIDATION_ERROR",
-                    &format!(
-                        "expected {{\"type\":\"subscribe\",\"topics\":[\"orders\",\"stock\"]}}: {e}"
-                    ),
-                )];
-            }
-        };
+    /// Answers one client message.
+    async fn answer(&mut self, message: ClientMessage) -> Reply {
         let result = match message {
             ClientMessage::Subscribe { topics, since } => {
                 match (
@@ -309,7 +242,7 @@ impl Session {
                 })
             }
         };
-        result.unwrap_or_else(|e| vec![messages::error(e.code(), &e.to_string())])
+        result.map_or_else(|e| Reply::error(&e), |out| Reply::json(&out))
     }
 
     fn set_topics(&mut self, topics: HashSet<Topic>) {

@@ -58,3 +58,40 @@ async fn an_admin_gets_the_figures_at_once_and_again_when_an_order_arrives_never
 
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_message_to_the_dashboard_socket_gets_an_error_frame_in_the_shared_shape() {
+    use futures::SinkExt;
+
+    let app = spawn_app().await;
+    let url = app.app.base_url.replacen("http://", "ws://", 1) + "/ws/analytics";
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", HeaderValue::from_str(&app.admin).unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    next_dashboard(&mut socket).await;
+
+    socket
+        .send(Message::text(r#"{"type":"subscribe"}"#))
+        .await
+        .unwrap();
+    let error = loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a message in time")
+            .expect("the socket is open")
+            .expect("a frame");
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            if value["type"] == "error" {
+                break value;
+            }
+        }
+    };
+
+    assert_eq!(error["code"], "VALIDATION_ERROR", "{error}");
+    assert!(error["message"].is_string(), "{error}");
+    assert!(error.get("data").is_none(), "{error}");
+    app.stop().await;
+}

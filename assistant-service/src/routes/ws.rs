@@ -1,39 +1,45 @@
-//! `GET /ws/chat/{sessionId}`: the same turns over a WebSocket, streamed as typed messages.
+//! `GET /ws/chat/{sessionId}`: the same turns over a WebSocket, streamed as typed messages and
+//! run by [`shared::ws`] (token, close codes, heartbeats, error frames, revocation).
 //!
 //! On connect the server sends `history` (`{sessionId, messages, ended}`). The client sends
 //! `{"type":"message","message":"..."}`; the server answers with `thinking` (intent,
 //! confidence), one `tool_call` per function called, then `assistant` (the same object as
-//! `POST /assistant/chat`'s `data`), or `error` (`{code, message}`). After a violation the
-//! server closes the socket. While idle (no message either way) the server sends
-//! `{"type":"heartbeat","at":...}` every `STREAM_HEARTBEAT_SECS`, as the order and alert
-//! sockets do, so proxies keep the connection and clients notice a dead one. The token comes in the `Authorization` header or the `token`
-//! query parameter; a bad one is answered 401 before the upgrade, and a session that belongs to
-//! someone else 404.
+//! `POST /assistant/chat`'s `data`), or `error` (`{code, message}`). Turns run one at a time:
+//! a message sent during a turn waits for it (at most [`WAITING`] of them). After a violation
+//! the server closes the socket (1000). While nothing is sent the server sends `heartbeat`
+//! every `STREAM_HEARTBEAT_SECS`. The token comes in the `Authorization` header or the `token`
+//! query parameter and is optional; a bad one closes with 4401, as a revoked one does, and a
+//! session that belongs to someone else is 404 before the upgrade.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::VecDeque, sync::Arc};
 
 use axum::{
     Router,
-    extract::{
-        Path, State,
-        ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
-    },
+    extract::{Path, State},
     http::request::Parts,
     response::Response,
     routing::get,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ApiError,
-    auth::{Caller, MaybeCaller},
+    auth::Caller,
+    ws::{Close, Driver, Reply, Upgrade},
 };
-use tokio::sync::mpsc;
+use tokio::{
+    sync::mpsc,
+    task::{JoinError, JoinHandle},
+};
 
 use crate::{
-    engine::{Engine, Turn},
+    engine::{ChatReply, Engine, Progress, Turn},
     session::SessionId,
     state::AppState,
 };
+
+/// Messages that may wait for the turn in progress.
+pub const WAITING: usize = 8;
 
 /// `GET /ws/chat/{sessionId}`.
 pub fn router() -> Router<AppState> {
@@ -43,163 +49,159 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all)]
 async fn upgrade(
     State(state): State<AppState>,
-    MaybeCaller(caller): MaybeCaller,
     Path(raw): Path<String>,
     parts: Parts,
-    ws: WebSocketUpgrade,
+    upgrade: Upgrade,
 ) -> Result<Response, ApiError> {
     let id = SessionId::parse(&raw)?;
+    let (ws, caller) = match upgrade.into_parts() {
+        Ok(parts) => parts,
+        Err(refused) => return Ok(refused),
+    };
     state.engine.open(&id, caller.as_ref()).await?;
     let bearer = caller.as_ref().and(shared::auth::bearer_token(&parts));
-    let engine = state.engine.clone();
-    let heartbeat = state.heartbeat;
-    let verifier = state.infra.verifier.clone();
     Ok(ws.on_upgrade(move |socket| async move {
         metrics::gauge!("assistant_ws_open").increment(1.0);
-        // A signed-in chat ends when its token is revoked (a logout), checked each heartbeat.
-        let claims = caller.as_ref().map(|c| c.claims.clone());
-        let revoked = async move {
-            match claims {
-                Some(claims) => verifier.until_revoked(&claims, heartbeat).await,
-                None => std::future::pending().await,
-            }
-        };
-        if let Err(e) = serve(socket, engine, id, caller, bearer, heartbeat, revoked).await {
-            tracing::debug!(error = %e, "chat socket closed");
+        let mut driver = Driver::new(state.heartbeat);
+        // A signed-in chat ends when its token is revoked (a logout).
+        if let Some(caller) = &caller {
+            let verifier = state.infra.verifier.clone();
+            driver = driver.revocable(verifier, caller.claims.clone(), state.heartbeat);
         }
+        let chat = Chat {
+            engine: state.engine.clone(),
+            id,
+            caller,
+            bearer,
+            turn: None,
+            waiting: VecDeque::new(),
+        };
+        driver.serve(socket, chat).await;
         metrics::gauge!("assistant_ws_open").decrement(1.0);
     }))
 }
 
-/// Close code for a token revoked while the chat was open.
-const UNAUTHORIZED: u16 = 4401;
-
-fn error(code: &str, message: &str) -> Value {
-    json!({ "type": "error", "code": code, "message": message })
+/// What a client may send.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Incoming {
+    Message { message: String },
 }
 
-/// `{type: "heartbeat", at}`, the same message as order- and alert-service's sockets send.
-fn heartbeat() -> Value {
-    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    json!({ "type": "heartbeat", "at": at })
-}
-
-async fn send(socket: &mut WebSocket, value: &Value) -> Result<(), axum::Error> {
-    socket.send(Message::Text(value.to_string().into())).await
-}
-
-async fn serve(
-    mut socket: WebSocket,
+/// One chat socket: who talks, the turn in progress and the messages waiting for it.
+struct Chat {
     engine: Arc<Engine>,
     id: SessionId,
     caller: Option<Caller>,
     bearer: Option<String>,
-    every: Duration,
-    revoked: impl std::future::Future<Output = ()>,
-) -> Result<(), axum::Error> {
-    let mut revoked = std::pin::pin!(revoked);
-    let history = engine
-        .sessions
-        .history(id.as_str())
-        .await
-        .unwrap_or_default();
-    let ended = matches!(engine.sessions.load(&id).await, Ok(Some(s)) if s.ended);
-    send(&mut socket, &json!({ "type": "history", "sessionId": id.as_str(), "messages": history, "ended": ended })).await?;
-    let mut beat = tokio::time::interval(every);
-    beat.reset();
-    loop {
-        let message = tokio::select! {
-            message = socket.recv() => message,
-            _ = beat.tick() => {
-                send(&mut socket, &heartbeat()).await?;
-                continue;
-            }
-            () = &mut revoked => {
-                let frame = CloseFrame {
-                    code: UNAUTHORIZED,
-                    reason: "token revoked".into(),
-                };
-                socket.send(Message::Close(Some(frame))).await?;
-                return Ok(());
-            }
-        };
-        let Some(message) = message else {
-            return Ok(());
-        };
-        let text = match message? {
-            Message::Text(text) => text,
-            Message::Close(_) => return Ok(()),
-            _ => continue,
-        };
-        let parsed: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
-        let raw = match (parsed["type"].as_str(), parsed["message"].as_str()) {
-            (Some("message"), Some(raw)) => raw,
-            _ => {
-                let e = error(
-                    "VALIDATION_ERROR",
-                    "expected {\"type\":\"message\",\"message\":\"...\"}",
-                );
-                send(&mut socket, &e).await?;
-                continue;
-            }
-        };
-        let message = match crate::routes::parse_message(raw) {
-            Ok(m) => m,
-            Err(e) => {
-                send(&mut socket, &error(e.code(), &e.to_string())).await?;
-                continue;
-            }
-        };
+    turn: Option<Running>,
+    waiting: VecDeque<String>,
+}
+
+/// A turn being answered: its progress, then its answer.
+struct Running {
+    progress: mpsc::UnboundedReceiver<Progress>,
+    answer: JoinHandle<Result<ChatReply, ApiError>>,
+}
+
+/// What a turn yields.
+enum Step {
+    Progress(Progress),
+    Done(Result<Result<ChatReply, ApiError>, JoinError>),
+}
+
+fn progress(p: &Progress) -> Value {
+    serde_json::to_value(p).unwrap_or(Value::Null)
+}
+
+impl Chat {
+    fn begin(&mut self, message: String) {
         let turn = Turn {
             message,
-            session_id: Some(id.clone()),
-            caller: caller.clone(),
-            bearer: bearer.clone(),
+            session_id: Some(self.id.clone()),
+            caller: self.caller.clone(),
+            bearer: self.bearer.clone(),
             request_id: uuid::Uuid::now_v7().to_string(),
         };
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let worker = engine.clone();
-        let mut answer = tokio::spawn(async move { worker.handle(turn, Some(tx)).await });
-        let outcome = loop {
-            tokio::select! {
-                Some(progress) = rx.recv() => {
-                    send(&mut socket, &serde_json::to_value(&progress).unwrap_or(Value::Null)).await?;
-                }
-                done = &mut answer => break done,
-            }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let engine = self.engine.clone();
+        self.turn = Some(Running {
+            progress: rx,
+            answer: tokio::spawn(async move { engine.handle(turn, Some(tx)).await }),
+        });
+    }
+}
+
+impl shared::ws::Session for Chat {
+    type Incoming = Incoming;
+    type Pushed = Step;
+    const EXPECTED: &'static str = r#"{"type":"message","message":"..."}"#;
+    const DROPPED_COUNTER: &'static str = "assistant_ws_dropped_total";
+
+    async fn start(&mut self) -> Reply {
+        let sessions = &self.engine.sessions;
+        let history = sessions.history(self.id.as_str()).await.unwrap_or_default();
+        let ended = matches!(sessions.load(&self.id).await, Ok(Some(s)) if s.ended);
+        let id = self.id.as_str();
+        Reply::json([
+            &json!({ "type": "history", "sessionId": id, "messages": history, "ended": ended }),
+        ])
+    }
+
+    async fn handle(&mut self, Incoming::Message { message }: Incoming) -> Reply {
+        let message = match crate::routes::parse_message(&message) {
+            Ok(m) => m,
+            Err(e) => return Reply::error(&e),
         };
-        // Progress sent just before the answer finished.
-        while let Ok(progress) = rx.try_recv() {
-            send(
-                &mut socket,
-                &serde_json::to_value(&progress).unwrap_or(Value::Null),
-            )
-            .await?;
+        if self.turn.is_none() {
+            self.begin(message);
+        } else if self.waiting.len() < WAITING {
+            self.waiting.push_back(message);
+        } else {
+            let busy = ApiError::Conflict("too many messages waiting for an answer".to_owned());
+            return Reply::error(&busy);
         }
-        match outcome {
-            Ok(Ok(reply)) => {
-                let mut out = serde_json::to_value(&reply).unwrap_or(Value::Null);
+        Reply::none()
+    }
+
+    async fn next(&mut self) -> Step {
+        let Some(turn) = self.turn.as_mut() else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            biased;
+            Some(p) = turn.progress.recv() => Step::Progress(p),
+            done = &mut turn.answer => Step::Done(done),
+        }
+    }
+
+    async fn push(&mut self, step: Step) -> Reply {
+        let done = match step {
+            Step::Progress(p) => return Reply::json([&progress(&p)]),
+            Step::Done(done) => done,
+        };
+        let mut reply = Reply::none();
+        // Progress sent just before the answer finished.
+        if let Some(mut turn) = self.turn.take() {
+            while let Ok(p) = turn.progress.try_recv() {
+                reply.push(&progress(&p));
+            }
+        }
+        match done {
+            Ok(Ok(answer)) => {
+                let mut out = serde_json::to_value(&answer).unwrap_or(Value::Null);
                 out["type"] = json!("assistant");
-                send(&mut socket, &out).await?;
-                if reply.metadata.session_ended {
-                    let frame = CloseFrame {
-                        code: 1000,
-                        reason: "conversation ended".into(),
-                    };
-                    socket.send(Message::Close(Some(frame))).await?;
-                    return Ok(());
+                reply.push(&out);
+                if answer.metadata.session_ended {
+                    return reply.then(Close::normal("conversation ended"));
                 }
             }
-            Ok(Err(e)) => {
-                let message = match &e {
-                    ApiError::Internal(_) => "internal error".to_owned(),
-                    other => other.to_string(),
-                };
-                send(&mut socket, &error(e.code(), &message)).await?;
-            }
-            Err(_) => send(&mut socket, &error("INTERNAL", "internal error")).await?,
+            Ok(Err(e)) => reply.push(&shared::ws::api_error(&e)),
+            Err(_) => reply.push(&shared::ws::error("INTERNAL", "internal error")),
         }
-        // The answer was the last message: idle starts now.
-        beat.reset();
+        if let Some(next) = self.waiting.pop_front() {
+            self.begin(next);
+        }
+        reply
     }
 }

@@ -1,6 +1,6 @@
 //! `GET /ws/chat/{sessionId}`: a turn streamed as `thinking`, `tool_call` and `assistant`
-//! messages; history on reconnect; bad tokens and other people's sessions refused before the
-//! upgrade.
+//! messages; history on reconnect; other people's sessions refused before the upgrade, bad
+//! tokens closed with 4401.
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -118,16 +118,19 @@ async fn bad_frames_get_typed_errors_and_a_violation_closes_the_socket() {
 }
 
 #[tokio::test]
-async fn bad_tokens_and_other_people_s_sessions_are_refused_before_the_upgrade() {
+async fn other_people_s_sessions_are_refused_before_the_upgrade_and_a_bad_token_closes_with_4401() {
     let suite = spawn_suite().await;
     let alex = suite.register("Alex Demo", "alex@example.com").await;
     let sam = suite.register("Sam Other", "sam@example.com").await;
     let reply = suite.chat("hello", None, Some(&alex.bearer)).await;
     let session = reply["metadata"]["sessionId"].as_str().unwrap();
 
+    let mut garbage = connect(&suite, session, Some("Bearer garbage"))
+        .await
+        .expect("upgraded, then closed");
     assert_eq!(
-        connect(&suite, session, Some("Bearer garbage")).await.err(),
-        Some(401)
+        shared::testing::ws_close_code(&mut garbage, crate::helpers::WAIT).await,
+        Some(4401)
     );
     assert_eq!(
         connect(&suite, session, Some(&sam.bearer)).await.err(),
@@ -189,5 +192,29 @@ async fn a_signed_in_chat_closes_with_4401_once_its_token_is_revoked() {
 
     let code = shared::testing::ws_close_code(&mut socket, crate::helpers::WAIT).await;
     assert_eq!(code, Some(4401));
+    suite.stop().await;
+}
+
+#[tokio::test]
+async fn two_messages_sent_at_once_are_answered_one_turn_after_the_other() {
+    let suite = spawn_suite().await;
+    let alex = suite.register("Alex Demo", "alex@example.com").await;
+    let mut socket = connect(&suite, "ws-session-0003", Some(&alex.bearer))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket).await["type"], "history");
+
+    say(&mut socket, "What is your return policy?").await;
+    say(&mut socket, "hello").await;
+    let mut seen = Vec::new();
+    while seen.iter().filter(|t| *t == "assistant").count() < 2 {
+        let message = next(&mut socket).await;
+        let kind = message["type"].as_str().unwrap_or_default().to_owned();
+        if kind != "heartbeat" && kind != "tool_call" {
+            seen.push(kind);
+        }
+    }
+
+    assert_eq!(seen, ["thinking", "assistant", "thinking", "assistant"]);
     suite.stop().await;
 }

@@ -1,5 +1,6 @@
 //! The JSON messages live clients receive, the same on SSE (where `type` is also the event
-//! name) and WebSocket (DESIGN.md, "Wire details").
+//! name) and WebSocket (DESIGN.md, "Wire details"); heartbeats and errors are
+//! [`shared::ws`]'s.
 
 use serde_json::{Value, json};
 
@@ -12,10 +13,6 @@ use crate::{
 pub const SNAPSHOT: &str = "snapshot";
 /// The `type` of a status change.
 pub const STATUS_CHANGED: &str = "order.status_changed";
-/// The `type` of a heartbeat.
-pub const HEARTBEAT: &str = "heartbeat";
-/// The `type` of an error.
-pub const ERROR: &str = "error";
 
 /// `{type: "snapshot", orderId, order}`: the order as it stands.
 pub fn snapshot(order: &Order) -> Value {
@@ -58,14 +55,4 @@ pub fn snapshot_as_of(order: &Order, index: i64) -> Value {
     order
         .as_of(index)
         .map_or_else(|| snapshot(order), |then| snapshot(&then))
-}
-
-/// `{type: "heartbeat", at}`.
-pub fn heartbeat() -> Value {
-    json!({ "type": HEARTBEAT, "at": rfc3339(chrono::Utc::now()) })
-}
-
-/// `{type: "error", code, message}`.
-pub fn error(code: &str, message: &str) -> Value {
-    json!({ "type": ERROR, "code": code, "message": message })
 }

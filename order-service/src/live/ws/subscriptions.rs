@@ -2,18 +2,25 @@
 //! order it follows: the snapshot or the replay after its last index, and each live change
 //! once, with any indices it missed filled from the store first.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use axum::extract::ws::Utf8Bytes;
 use bson::oid::ObjectId;
 use serde::Deserialize;
 use serde_json::Value;
-use shared::{ApiError, auth::Caller};
+use shared::{
+    ApiError,
+    auth::Caller,
+    ws::{Close, Reply},
+};
 
 use crate::{
     domain::Order,
     live::{
-        Subscription,
+        Filter, Subscription,
         hub::LiveChange,
         messages,
         resume::{self, Step},
@@ -25,9 +32,10 @@ use crate::{
 /// Open orders sent as snapshots when a client subscribes to all of its orders.
 const ALL_SNAPSHOTS: u64 = 50;
 
+/// What a client may send.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
-enum ClientMessage {
+pub(super) enum ClientMessage {
     Subscribe {
         #[serde(rename = "orderId")]
         order_id: Option<String>,
@@ -56,20 +64,14 @@ pub(super) struct Session {
     pub(super) last: HashMap<String, i64>,
 }
 
-impl Session {
-    /// Answers one client message with the messages to send back.
-    pub(super) async fn handle(&mut self, text: &str) -> Vec<Value> {
-        let message: ClientMessage = match serde_json::from_str(text) {
-            Ok(m) => m,
-            Err(e) => {
-                return vec![messages::error(
-                    "VALIDATION_ERROR",
-                    &format!(
-                        "expected {{\"type\":\"subscribe\",\"orderId\":\"…\"}} or {{\"type\":\"subscribe\",\"all\":true}}: {e}"
-                    ),
-                )];
-            }
-        };
+impl shared::ws::Session for Session {
+    type Incoming = ClientMessage;
+    type Pushed = Option<Arc<LiveChange>>;
+    const EXPECTED: &'static str =
+        r#"{"type":"subscribe","orderId":"…"} or {"type":"subscribe","all":true}"#;
+    const DROPPED_COUNTER: &'static str = <Filter as shared::live::Filter>::DROPPED_COUNTER;
+
+    async fn handle(&mut self, message: ClientMessage) -> Reply {
         let result = match message {
             ClientMessage::Subscribe {
                 order_id: Some(id),
@@ -92,15 +94,51 @@ impl Session {
                 Ok(Vec::new())
             }
         };
-        result.unwrap_or_else(|e| vec![messages::error(e.code(), &e.to_string())])
+        result.map_or_else(|e| Reply::error(&e), |out| Reply::json(&out))
     }
 
+    fn next(&mut self) -> impl Future<Output = Option<Arc<LiveChange>>> + Send {
+        self.subscription.rx.recv()
+    }
+
+    async fn push(&mut self, change: Option<Arc<LiveChange>>) -> Reply {
+        // The hub ends the feed only when it dropped this client for being too slow.
+        let Some(change) = change else {
+            return Reply::close(Close::too_slow());
+        };
+        // The filter should never let another customer's change through; checked again here
+        // so that no slip in following can leak an order.
+        if !self.caller.may_see(&change.customer_id) {
+            return Reply::none();
+        }
+        let texts = match self.catch_up(&change).await {
+            Ok(texts) => texts,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot fill a gap in a live socket; closing it");
+                return Reply::close(Close::internal(
+                    "missed changes unavailable: subscribe again with after",
+                ));
+            }
+        };
+        if texts.is_empty() {
+            return Reply::none();
+        }
+        let reply = Reply::texts(texts);
+        if change.new_status.is_final()
+            && self.open.remove(&change.order_id)
+            && self.open.is_empty()
+            && !self.all
+        {
+            return reply.then(Close::normal("every followed order is complete"));
+        }
+        reply
+    }
+}
+
+impl Session {
     /// The messages that deliver a live change: none when the client has it already,
     /// otherwise the changes it missed before it (from the store) and the change itself.
-    pub(super) async fn catch_up(
-        &mut self,
-        change: &LiveChange,
-    ) -> Result<Vec<Utf8Bytes>, ApiError> {
+    async fn catch_up(&mut self, change: &LiveChange) -> Result<Vec<Utf8Bytes>, ApiError> {
         let Some(&last) = self.last.get(&change.order_id) else {
             // An order first met through `all`: nothing was sent of it, so nothing is missing.
             self.last.insert(change.order_id.clone(), change.index);
