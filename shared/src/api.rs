@@ -25,6 +25,7 @@ use crate::{ApiError, Problems};
 pub mod analytics;
 pub mod assistant;
 pub mod auth;
+pub mod cart;
 pub mod customers;
 pub mod email;
 pub mod orders;
