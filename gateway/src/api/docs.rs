@@ -68,7 +68,8 @@ fn operation(route: &RouteSpec) -> Value {
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| {
-            let kind = if name == "id" { schema::Kind::ObjectId } else { schema::Kind::Text { min: 1, max: 100 } };
+            // `id` and `productId` name ObjectIds.
+            let kind = if name == "id" || name == "productId" { schema::Kind::ObjectId } else { schema::Kind::Text { min: 1, max: 100 } };
             json!({ "name": name, "in": "path", "required": true, "schema": schema::json_schema(&kind) })
         })
         .collect();
