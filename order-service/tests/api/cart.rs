@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, spawn_without_fulfilment},
+    helpers::{NOWHERE, TestApp, database, order_config, spawn_replica, spawn_without_fulfilment},
     requests::{Customer, call},
 };
 
@@ -322,4 +322,54 @@ async fn an_order_of_the_carts_lines_is_priced_exactly_as_the_cart_quoted() {
     assert_eq!(order["quote"], cart["quote"]);
     assert_eq!(order["total"], cart["quote"]["subtotal"]);
     t.stop().await;
+}
+
+#[tokio::test]
+async fn product_service_being_down_answers_503_and_the_cart_is_kept() {
+    let names = shared::testing::TestNames::new();
+    let config = order_config(&names, NOWHERE, NOWHERE);
+    let db = database(&config).await;
+    let replica = spawn_replica(config).await;
+    let customer = bson::oid::ObjectId::new().to_hex();
+    let bearer = names.bearer(&customer, shared::auth::Role::Customer);
+    db.collection::<bson::Document>("carts")
+        .insert_one(doc! { "_id": &customer, "count": 1,
+            "lines": { "p64b000000000000000000001": { "quantity": 2, "name": "Lamp", "addedAtMs": 1 } } })
+        .await
+        .unwrap();
+    let app = &replica.app;
+    let line = app.url("/cart/items/64b000000000000000000002");
+
+    let (read, answer) = call(
+        &app.client,
+        Method::GET,
+        &app.url("/cart"),
+        Some(&bearer),
+        None,
+    )
+    .await;
+    let (added, _) = call(
+        &app.client,
+        Method::PUT,
+        &line,
+        Some(&bearer),
+        Some(&json!({"quantity": 1})),
+    )
+    .await;
+
+    assert_eq!(read, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], "UPSTREAM_UNAVAILABLE");
+    assert_eq!(added, 503);
+    let stored = db
+        .collection::<bson::Document>("carts")
+        .find_one(doc! { "_id": &customer })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.get_document("lines").unwrap().len(),
+        1,
+        "nothing written"
+    );
+    replica.app.stop_and_clean().await;
 }
