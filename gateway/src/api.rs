@@ -75,6 +75,11 @@ fn spec(method: &str, path: &str) -> Option<&'static RouteSpec> {
     candidates.iter().find(|r| matches(r.path)).copied()
 }
 
+/// Whether a path parameter names a MongoDB ObjectId (`id`, `productId`).
+pub fn is_object_id(name: &str) -> bool {
+    matches!(name, "id" | "productId")
+}
+
 /// The label of every request whose path the table does not know.
 pub const UNMATCHED: &str = "unmatched";
 

@@ -61,11 +61,12 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 12] = [
+const STANDARD: [(&str, &str); 13] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("products", "product-service"),
     ("orders", "order-service"),
+    ("cart", "order-service"),
     ("alerts", "alert-service"),
     ("analytics", "analytics-service"),
     ("dashboard", "analytics-service"),
@@ -142,6 +143,8 @@ mod tests {
         assert_eq!(t.resolve("orders/1/stream").unwrap().1, "/orders/1/stream");
         assert_eq!(t.resolve("orders").unwrap().0.base_url, "http://o:1");
         assert!(t.resolve("ordersx").is_none());
+        assert_eq!(t.resolve("cart/items/1").unwrap().0.name, "order-service");
+        assert!(t.resolve("carts").is_none());
         assert_eq!(t.resolve("/orders/1").unwrap().1, "/orders/1");
         assert_eq!(t.resolve("//orders").unwrap().1, "/orders");
         assert!(

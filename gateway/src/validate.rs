@@ -31,11 +31,11 @@ pub fn check_target(
     let id_problem = || ApiError::field("id", "must be a 24-character hex ObjectId");
     match found {
         Some((route, params)) => {
-            if params
+            if let Some((name, _)) = params
                 .iter()
-                .any(|(name, value)| *name == "id" && bad_id(value))
+                .find(|(name, value)| crate::api::is_object_id(name) && bad_id(value))
             {
-                return Err(id_problem());
+                return Err(ApiError::field(name, "must be a 24-character hex ObjectId"));
             }
             if let Some(spec) = route.query {
                 (spec.check)(query)?;

@@ -1,12 +1,15 @@
 //! Order domain types and their rules, without I/O: parsed once at the edge, valid after.
 
+pub mod cart;
 pub mod order;
+pub mod pricing;
 pub mod request;
 pub mod shipment;
 pub mod status;
 pub mod transition;
 
 pub use order::{Address, HistoryEntry, Line, Order, OrderView};
+pub use pricing::{Discounts, Quote};
 pub use request::{NewOrder, RequestedLine};
 pub use shared::{Money, Problems};
 pub use status::Status;

@@ -4,10 +4,11 @@
 //! - `config`: the settings this service reads, with their variables and defaults.
 //! - `state`: what handlers share.
 //! - `domain/`: money, the status machine, the order and its history (and the order as it
-//!   stood at each index), the request body, the transitions, shipments; no I/O.
-//! - `store/`: the `orders` collection (each order carries its own outbox).
+//!   stood at each index), the request body, the transitions, shipments, the one pricing
+//!   function (`pricing`) and the priced cart; no I/O.
+//! - `store/`: the `orders` collection (each order carries its own outbox) and `carts`.
 //! - `lifecycle`: every status change, guarded by status and version, with its events.
-//! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes.
+//! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes, the cart.
 //! - `upstream`: product-service (prices) and customer-service (address) clients.
 //! - `idempotency`: `Idempotency-Key` records in Redis.
 //! - `events/`: payloads, and the stock saga's consumer.
@@ -52,6 +53,7 @@ use crate::{idempotency::Idempotency, lifecycle::Orders, live::Hub, upstream::Up
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::orders::router())
+        .merge(routes::cart::router())
         .merge(live::router())
         .with_state(state)
 }

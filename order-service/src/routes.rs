@@ -1,5 +1,6 @@
-//! order-service's routes: `/orders*` here, the live streams in [`crate::live`].
+//! order-service's routes: `/orders*` and `/cart*` here, the live streams in [`crate::live`].
 
+pub mod cart;
 pub mod create;
 pub mod orders;
 pub mod status;

@@ -1,6 +1,7 @@
 //! MongoDB access of order-service: the `orders` collection, which also carries each order's
-//! pending events (the outbox of [`shared::outbox`]).
+//! pending events (the outbox of [`shared::outbox`]), and the customers' `carts`.
 
+pub mod carts;
 pub mod orders;
 
 /// Creates the indexes this service relies on. Run at start in the background: it retries

@@ -1,5 +1,5 @@
-//! The other services order-service asks at order time: product-service for names and prices
-//! (never the client), customer-service for the default shipping address. One pooled client;
+//! The other services order-service asks at order time: product-service for names, prices and
+//! stock (never the client), customer-service for the default shipping address. One pooled client;
 //! a service that cannot be reached answers 503 `UPSTREAM_UNAVAILABLE`.
 
 use std::time::Duration;
@@ -20,6 +20,8 @@ pub struct Priced {
     pub name: String,
     /// Its unit price.
     pub price: Money,
+    /// Units in stock now.
+    pub stock: i64,
 }
 
 /// Clients of product-service and customer-service. Cheap to clone.
@@ -84,14 +86,15 @@ impl Upstream {
         let data = &body["data"];
         let name = data["name"].as_str();
         let price = Money::price(&data["price"]).ok();
-        match (name, price) {
-            (Some(name), Some(price)) => Ok(Some(Priced {
+        match (name, price, data["stock"].as_i64()) {
+            (Some(name), Some(price), Some(stock)) => Ok(Some(Priced {
                 id,
                 name: name.to_owned(),
                 price,
+                stock,
             })),
             _ => {
-                tracing::error!(product.id = %id, "product-service answered a product without a usable name or price");
+                tracing::error!(product.id = %id, "product-service answered a product without a usable name, price or stock");
                 Err(ApiError::UpstreamUnavailable(WHAT.to_owned()))
             }
         }

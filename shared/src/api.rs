@@ -26,6 +26,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod assistant;
 pub mod auth;
+pub mod cart;
 pub mod customers;
 pub mod email;
 pub mod orders;

@@ -68,7 +68,7 @@ fn operation(route: &RouteSpec) -> Value {
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| {
-            let schema = if name == "id" {
+            let schema = if super::is_object_id(name) {
                 json!({ "type": "string", "pattern": "^[0-9a-fA-F]{24}$" })
             } else {
                 json!({ "type": "string", "minLength": 1, "maxLength": 100 })

@@ -1,7 +1,7 @@
 //! Every public route: method, path, who may call it, its query and its body. Read it as the
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
-use shared::api::{alerts, analytics, assistant, auth, customers, orders, products};
+use shared::api::{alerts, analytics, assistant, auth, cart, customers, orders, products};
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
 use crate::access::Access::{self, Admin, Authenticated, Public};
@@ -204,6 +204,37 @@ pub static ROUTES: &[RouteSpec] = &[
             "Move an order along (legal transitions only)",
         )
     },
+    route(
+        "GET",
+        "/api/cart",
+        Authenticated,
+        "cart",
+        "The caller's cart, priced now, with its quote",
+    ),
+    RouteSpec {
+        body: Some(body::<cart::CartQuantity>()),
+        ..route(
+            "PUT",
+            "/api/cart/items/{productId}",
+            Authenticated,
+            "cart",
+            "Set how many of a product the cart holds (0 removes it)",
+        )
+    },
+    route(
+        "DELETE",
+        "/api/cart/items/{productId}",
+        Authenticated,
+        "cart",
+        "Remove a product from the cart",
+    ),
+    route(
+        "DELETE",
+        "/api/cart",
+        Authenticated,
+        "cart",
+        "Empty the cart",
+    ),
     route(
         "GET",
         "/api/orders/{id}/stream",

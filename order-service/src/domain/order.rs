@@ -12,7 +12,10 @@ use bson::oid::ObjectId;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{Money, Status};
+use super::{
+    Money, Status,
+    pricing::{Quote, StoredQuote},
+};
 
 mod as_of;
 
@@ -73,8 +76,13 @@ pub struct Order {
     pub customer_id: String,
     /// What was ordered.
     pub items: Vec<Line>,
-    /// Sum of the lines, in cents.
+    /// The goods net of discounts, before shipping and tax, in cents: the sum of the lines
+    /// when there are no discounts (what analytics counts as revenue; see
+    /// [`crate::domain::pricing`]).
     pub total_cents: i64,
+    /// The price as quoted when the order was placed (orders placed before pricing had none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<StoredQuote>,
     /// Where it goes.
     pub shipping_address: Address,
     /// Where it stands.
@@ -148,21 +156,15 @@ impl Line {
     }
 }
 
-/// The sum of the lines' subtotals, exact; `None` on overflow.
-pub fn total_of(lines: &[Line]) -> Option<Money> {
-    lines.iter().try_fold(Money::default(), |total, line| {
-        total.plus(Money::from_cents(line.subtotal_cents))
-    })
-}
-
 impl Order {
     /// A new order, `PENDING` since `at`: one history entry, no schedule yet, delivery
-    /// estimated from the order date. `total` is the sum of `items` ([`total_of`]).
+    /// estimated from the order date. `quote` is the price of `items` ([`crate::domain::pricing`]);
+    /// the order's `total` is its discounted subtotal.
     pub fn placed(
         id: ObjectId,
         customer_id: String,
         items: Vec<Line>,
-        total: Money,
+        quote: Quote,
         shipping_address: Address,
         request_key: String,
         at: DateTime<Utc>,
@@ -171,7 +173,8 @@ impl Order {
             id,
             customer_id,
             items,
-            total_cents: total.cents(),
+            total_cents: quote.discounted_subtotal().cents(),
+            quote: Some(quote.into()),
             shipping_address,
             status: Status::Pending,
             version: 0,
@@ -234,6 +237,7 @@ impl Order {
                 })
                 .collect(),
             total: Money::from_cents(self.total_cents),
+            quote: self.quote.map(Quote::from),
             shipping_address: self.shipping_address.clone(),
             status_history: self
                 .history()
@@ -274,8 +278,12 @@ pub struct OrderView {
     pub status: Status,
     /// The lines.
     pub items: Vec<LineView>,
-    /// Sum of the lines.
+    /// The goods net of discounts, before shipping and tax (the sum of the lines without
+    /// discounts).
     pub total: Money,
+    /// The itemised price: discounts, shipping, tax and what is paid (`quote.total`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
     /// Where it goes.
     pub shipping_address: Address,
     /// Every status with its time, oldest first.
@@ -372,6 +380,7 @@ mod tests {
                 subtotal_cents: 5997,
             }],
             total_cents: 5997,
+            quote: None,
             shipping_address: Address {
                 street: "1 Main St".to_owned(),
                 city: "Springfield".to_owned(),

@@ -159,6 +159,7 @@ mod tests {
             customer_id: "c".to_owned(),
             items: vec![],
             total_cents: 0,
+            quote: None,
             shipping_address: Address {
                 street: "s".to_owned(),
                 city: "c".to_owned(),

@@ -1,5 +1,5 @@
 //! `POST /orders`: validate the whole body, price every line with product-service (never the
-//! client), compute the total exactly, and store the order `PENDING` (with the saga's deadline)
+//! client), quote it with the one pricing function ([`crate::domain::pricing`]), and store the order `PENDING` (with the saga's deadline)
 //! and `order.created` in one insert. An `Idempotency-Key` replays the first answer (see [`crate::idempotency`]).
 
 use axum::{
@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use shared::{ApiError, auth::Caller, extract::AppJson};
 
 use crate::{
-    domain::{Line, NewOrder, Order, Problems, Status, order::total_of, transition::next_due},
+    domain::{
+        Discounts, Line, Money, NewOrder, Order, Problems, Status, pricing, transition::next_due,
+    },
     events,
     idempotency::{self, Claim},
     state::AppState,
@@ -151,14 +153,22 @@ async fn place(
             None => overflow = true,
         }
     }
-    let total = total_of(&lines).filter(|_| !overflow);
+    // The one pricing function (no discounts through this endpoint yet): the order carries
+    // its quote, and its `total` stays the sum of the lines.
+    let subtotals: Vec<Money> = lines
+        .iter()
+        .map(|l| Money::from_cents(l.subtotal_cents))
+        .collect();
+    let quote = pricing::quote(&subtotals, &Discounts::NONE)
+        .ok()
+        .filter(|_| !overflow);
     if address.is_none() {
         problems.add(
             "shippingAddress",
             "is required: there is no address on file",
         );
     }
-    let Some(total) = total else {
+    let Some(quote) = quote else {
         problems.add("items", "the total is too large");
         return Err(problems.into_error());
     };
@@ -177,7 +187,7 @@ async fn place(
         id,
         caller.id.clone(),
         lines,
-        total,
+        quote,
         address,
         request_key.clone(),
         now,
@@ -190,7 +200,7 @@ async fn place(
         Ok(()) => {
             state.orders.outbox.nudge();
             metrics::counter!("orders_created_total").increment(1);
-            tracing::info!(order.id = %id, total = total.cents(), "order placed");
+            tracing::info!(order.id = %id, total = quote.total.cents(), "order placed");
             Ok(order.view())
         }
         Err(InsertError::Duplicate) => {

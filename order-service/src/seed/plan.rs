@@ -8,7 +8,7 @@ use shared::events::Envelope;
 
 use super::{DEMO_EMAIL, Input, shelf::Shelf};
 use crate::{
-    domain::{Address, Change, Order, Status, order::total_of, shipment::CARRIERS, transition},
+    domain::{Address, Change, Discounts, Order, Status, pricing, shipment::CARRIERS, transition},
     events,
 };
 
@@ -124,7 +124,13 @@ pub(super) fn orders(input: &Input, now: DateTime<Utc>) -> Result<Vec<Planned>, 
                 "order {index}: no product has stock left (a fresh catalog has plenty)"
             ));
         }
-        let total = total_of(&lines).ok_or_else(|| format!("order {index}: total too large"))?;
+        // Priced by the live function, like every order placed through the API.
+        let subtotals: Vec<_> = lines
+            .iter()
+            .map(|l| crate::domain::Money::from_cents(l.subtotal_cents))
+            .collect();
+        let quote = pricing::quote(&subtotals, &Discounts::NONE)
+            .map_err(|_| format!("order {index}: total too large"))?;
         let placed_at = now
             - Duration::hours(slot.hours_ago)
             - Duration::minutes(draw(index, "minute", 0, 59))
@@ -133,7 +139,7 @@ pub(super) fn orders(input: &Input, now: DateTime<Utc>) -> Result<Vec<Planned>, 
             id,
             customer.id.clone(),
             lines,
-            total,
+            quote,
             customer.address.clone(),
             format!("order:{}", id.to_hex()),
             placed_at,

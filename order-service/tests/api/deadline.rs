@@ -64,7 +64,7 @@ async fn an_order_whose_creation_is_never_heard_ends_rejected_for_saga_timeout()
 #[tokio::test]
 async fn a_pending_order_stored_before_deadlines_existed_gets_one_and_ends_rejected() {
     use order_service::{
-        domain::{Address, Money, Order},
+        domain::{Address, Order, Quote},
         store::orders,
     };
     let names = shared::testing::TestNames::new();
@@ -85,7 +85,7 @@ async fn a_pending_order_stored_before_deadlines_existed_gets_one_and_ends_rejec
         id,
         ObjectId::new().to_hex(),
         vec![],
-        Money::from_cents(0),
+        Quote::default(),
         address,
         format!("order:{}", id.to_hex()),
         bson::DateTime::now().to_chrono(),

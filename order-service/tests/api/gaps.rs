@@ -23,6 +23,7 @@ fn placed() -> Order {
         customer_id: ObjectId::new().to_hex(),
         items: vec![],
         total_cents: 0,
+        quote: None,
         shipping_address: Address {
             street: "1 Main St".to_owned(),
             city: "Springfield".to_owned(),

@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod binary;
+mod cart;
 mod deadline;
 mod demo;
 mod fulfilment;

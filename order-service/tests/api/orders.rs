@@ -25,6 +25,13 @@ async fn an_order_is_priced_by_product_service_and_its_total_is_exact() {
     assert_eq!(status, 201, "{body}");
     let order = &body["data"];
     assert_eq!(order["total"], json!(60.27));
+    // The one pricing function: `total` stays the sum of the lines (no discounts here), the
+    // quote adds shipping (free from 50.00) and 8 % tax, and `quote.total` is what is paid.
+    assert_eq!(
+        order["quote"],
+        json!({ "subtotal": 60.27, "couponDiscount": 0.0, "tierDiscount": 0.0,
+            "pointsDiscount": 0.0, "shipping": 0.0, "tax": 4.82, "total": 65.09 })
+    );
     assert_eq!(order["items"][0]["name"], "Lamp");
     assert_eq!(order["items"][0]["price"], json!(19.99));
     assert_eq!(order["items"][0]["subtotal"], json!(59.97));

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{auth, customers, orders, parse, parse_optional, products};
+use super::{auth, cart, customers, orders, parse, parse_optional, products};
 use crate::ApiError;
 
 fn problems<T: super::Body + std::fmt::Debug>(body: Value) -> Value {
@@ -161,4 +161,27 @@ fn the_schema_carries_the_rules() {
         patch["properties"]["phone"]["type"],
         json!(["string", "null"])
     );
+}
+
+#[test]
+fn a_cart_quantity_is_a_whole_number_from_zero_to_a_thousand() {
+    for ok in [0, 1, 1000] {
+        let body = json!({ "quantity": ok }).to_string();
+        assert_eq!(
+            parse::<cart::CartQuantity>(body.as_bytes())
+                .unwrap()
+                .quantity,
+            ok
+        );
+    }
+    for bad in [json!(-1), json!(1001), json!(1.5), json!("2"), json!(null)] {
+        let details = problems::<cart::CartQuantity>(json!({ "quantity": bad }));
+        assert_eq!(fields(&details), ["quantity"], "{bad}");
+    }
+    assert_eq!(
+        problems::<cart::CartQuantity>(json!({})),
+        json!({"quantity": "is required"})
+    );
+    let unknown = problems::<cart::CartQuantity>(json!({"quantity": 1, "price": 1}));
+    assert!(!fields(&unknown).is_empty(), "an unknown field is refused");
 }

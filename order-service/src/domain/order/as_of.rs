@@ -71,7 +71,11 @@ mod tests {
             ObjectId::new(),
             "c".to_owned(),
             vec![line],
-            Money::from_cents(1998),
+            crate::domain::pricing::quote(
+                &[Money::from_cents(1998)],
+                &crate::domain::Discounts::NONE,
+            )
+            .unwrap(),
             address,
             "order:x".to_owned(),
             at,

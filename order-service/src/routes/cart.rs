@@ -1,0 +1,122 @@
+//! The caller's cart (issue 15): `GET /cart`, `PUT /cart/items/{productId}` (sets the
+//! quantity; 0 removes), `DELETE /cart/items/{productId}`, `DELETE /cart`. Each answers the
+//! cart as it is now, priced from product-service at read time ([`crate::domain::cart`]). A
+//! customer only ever reaches their own cart: it is the caller's, from the token.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderMap, header},
+    routing::{get, put},
+};
+use bson::oid::ObjectId;
+use serde_json::Value;
+use shared::{
+    ApiError,
+    api::cart::{CartQuantity, MAX_LINES},
+    auth::Caller,
+    error::ok,
+    extract::Valid,
+};
+
+use crate::{
+    domain::{Discounts, cart},
+    state::AppState,
+    store::carts::{self, SetError},
+};
+
+/// `/cart` and `/cart/items/{productId}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cart", get(show).delete(clear))
+        .route("/cart/items/{product_id}", put(set).delete(remove))
+}
+
+/// The caller's bearer header, passed on to product-service.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn product_id(raw: &str) -> Result<ObjectId, ApiError> {
+    ObjectId::parse_str(raw)
+        .map_err(|_| ApiError::field("productId", "must be a 24-character hex ObjectId"))
+}
+
+/// The caller's cart, priced now.
+async fn view(
+    state: &AppState,
+    customer: &str,
+    headers: &HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let stored = carts::get(state.infra.db(), customer).await?;
+    let lines = stored.lines();
+    let ids: Vec<ObjectId> = lines.iter().map(|(id, _)| *id).collect();
+    let products = state.upstream.products(&ids, bearer(headers)).await?;
+    let priced: Vec<_> = lines
+        .into_iter()
+        .zip(products)
+        .map(|((id, line), product)| (id, line, product))
+        .collect();
+    // No coupon, tier or points yet: the coupon and loyalty slices of issue 15 add them here.
+    let view = cart::price(&priced, &Discounts::NONE).map_err(ApiError::internal)?;
+    Ok(ok(view))
+}
+
+#[tracing::instrument(skip_all, fields(customer.id = %caller.id))]
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    view(&state, &caller.id, &headers).await
+}
+
+#[tracing::instrument(skip_all, fields(customer.id = %caller.id, product.id = %raw))]
+async fn set(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Valid(body): Valid<CartQuantity>,
+) -> Result<Json<Value>, ApiError> {
+    let product = product_id(&raw)?;
+    let db = state.infra.db();
+    if body.quantity == 0 {
+        carts::remove(db, &caller.id, product).await?;
+        return view(&state, &caller.id, &headers).await;
+    }
+    let Some(found) = state.upstream.product(product, bearer(&headers)).await? else {
+        return Err(ApiError::NotFound("no such product".to_owned()));
+    };
+    match carts::set(db, &caller.id, product, &found.name, body.quantity).await {
+        Ok(()) => view(&state, &caller.id, &headers).await,
+        Err(SetError::Full) => Err(ApiError::Unprocessable(format!(
+            "the cart holds at most {MAX_LINES} products"
+        ))),
+        Err(SetError::Api(e)) => Err(e),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(customer.id = %caller.id, product.id = %raw))]
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let product = product_id(&raw)?;
+    carts::remove(state.infra.db(), &caller.id, product).await?;
+    view(&state, &caller.id, &headers).await
+}
+
+#[tracing::instrument(skip_all, fields(customer.id = %caller.id))]
+async fn clear(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    carts::clear(state.infra.db(), &caller.id).await?;
+    view(&state, &caller.id, &headers).await
+}
