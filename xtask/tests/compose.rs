@@ -1,6 +1,6 @@
 //! Static checks of `docker-compose.yml`, the `Dockerfile` and `.env.example` against the code.
 //!
-//! No Docker engine is needed: the compose file is parsed with serde_yaml (merge keys applied
+//! No Docker engine is needed: the compose file is parsed with serde_yaml_ng (merge keys applied
 //! as compose applies them) and compared with what the crates read (see `reads`): every
 //! variable set for a service must be read by that service's crate or by `shared`, every
 //! setting a service reads must be given to it, its outbound URLs must name the compose service
@@ -12,7 +12,7 @@ mod reads;
 use std::collections::{BTreeMap, BTreeSet};
 
 use reads::{SERVICES, defaults, read, root};
-use serde_yaml::{Mapping, Value};
+use serde_yaml_ng::{Mapping, Value};
 
 /// The stores, as named in compose (and in the services' URLs).
 const INFRASTRUCTURE: [&str; 3] = ["mongodb", "rabbitmq", "redis"];
@@ -31,7 +31,7 @@ const READ_SOON: [(&str, &str); 0] = [];
 /// The compose file, with `<<:` merge keys resolved as compose resolves them.
 fn compose() -> Value {
     let mut doc: Value =
-        serde_yaml::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML");
+        serde_yaml_ng::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML");
     doc.apply_merge().expect("merge keys in docker-compose.yml");
     doc
 }

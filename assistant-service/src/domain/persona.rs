@@ -121,7 +121,7 @@ pub struct Persona {
 impl Persona {
     /// Parses a prompts file; every reply must be present and pass the output filter.
     pub fn parse(yaml: &str) -> Result<Self, String> {
-        let file: File = serde_yaml::from_str(yaml).map_err(|e| format!("prompts.yaml: {e}"))?;
+        let file: File = serde_yaml_ng::from_str(yaml).map_err(|e| format!("prompts.yaml: {e}"))?;
         let never_say = file
             .never_say
             .iter()
