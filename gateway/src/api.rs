@@ -1,6 +1,7 @@
-//! The public API as data: one table of every route with who may call it and what its query
-//! and body must look like. The gateway's access rules and validation read it, and the OpenAPI
-//! document is generated from it, so the three cannot drift apart.
+//! The public API as data: one table of every route with who may call it, its rate-limit class,
+//! and which `shared::api` types its query and body are. The gateway's access rules and
+//! validation read it, and the OpenAPI document is generated from it and those types, which the
+//! services parse too: the gateway, the services and the document cannot drift apart.
 
 pub mod body;
 pub mod docs;
