@@ -62,4 +62,7 @@ pub mod keys {
     pub const SUPPORT_ESCALATED: &str = "support.escalated";
     /// Failed sign-ins of one account from anywhere reached the alarm threshold.
     pub const LOGIN_BURST: &str = "auth.login_burst";
+    /// An event could never be published and was parked, with the reason, in its service's
+    /// `outbox_parked` collection (`{collection, documentId, eventType, eventId, reason}`).
+    pub const OUTBOX_PARKED: &str = "outbox.parked";
 }

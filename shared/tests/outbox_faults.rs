@@ -149,6 +149,54 @@ async fn an_unreadable_entry_is_parked_and_the_events_after_it_go_out() {
     finish(cancel, &consumer, db).await;
 }
 
+#[tokio::test]
+async fn a_parked_event_is_announced_as_outbox_parked_so_that_ops_hear_of_it() {
+    let names = TestNames::new();
+    let db = database(&names).await;
+    let cancel = CancellationToken::new();
+    let listener = Bus::start(bus_config(&names), "alert-service", cancel.clone());
+    let (tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
+    let consuming = listener.consume(
+        ConsumerSpec::new("ops", &[shared::events::keys::OUTBOX_PARKED]),
+        move |event| {
+            let _ = tx.send(event);
+            std::future::ready(Ok(()))
+        },
+    );
+    assert!(consuming.wait_subscribed(WAIT).await);
+    let good = event("thing.made", 1);
+    let (key, text) = entry(&good);
+    insert(&db, 7, doc! { "0": "{not json", key: text }).await;
+    relay(&names, &db, Duration::from_millis(50), &cancel).await;
+
+    let notice = tokio::time::timeout(WAIT, notices.recv())
+        .await
+        .expect("a notice in time")
+        .expect("the consumer is running");
+    assert_eq!(notice.kind, shared::events::keys::OUTBOX_PARKED);
+    assert_eq!(notice.data["collection"], "things");
+    assert_eq!(notice.data["documentId"], "7");
+    assert!(
+        notice.data["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("unreadable"),
+        "{}",
+        notice.data
+    );
+    // The notice went out through the parked record's own outbox, which is empty again.
+    eventually("the notice to leave the parked record", WAIT, || async {
+        let parked = db
+            .collection::<Document>(outbox::PARKED)
+            .find_one(doc! { "_id": "things:0" })
+            .await
+            .unwrap()?;
+        (outbox::pending_count(&parked) == 0).then_some(())
+    })
+    .await;
+    finish(cancel, &listener, db).await;
+}
+
 /// A queue that takes no message: the broker answers every publish routed to it with a nack.
 async fn refuse(names: &TestNames, routing_key: &str) {
     let connection = lapin::Connection::connect(&shared::testing::amqp_url(), Default::default())

@@ -29,11 +29,19 @@ pub enum Topic {
     Support,
     /// Attacks on accounts (a burst of failed sign-ins against one).
     Security,
+    /// The suite's own health (an event that could never be published).
+    Ops,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 4] = [Topic::Orders, Topic::Stock, Topic::Support, Topic::Security];
+    pub const ALL: [Topic; 5] = [
+        Topic::Orders,
+        Topic::Stock,
+        Topic::Support,
+        Topic::Security,
+        Topic::Ops,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +50,7 @@ impl Topic {
             Self::Stock => "stock",
             Self::Support => "support",
             Self::Security => "security",
+            Self::Ops => "ops",
         }
     }
 }
@@ -55,8 +64,9 @@ impl FromStr for Topic {
             "stock" => Ok(Self::Stock),
             "support" => Ok(Self::Support),
             "security" => Ok(Self::Security),
+            "ops" => Ok(Self::Ops),
             other => Err(format!(
-                "unknown topic {other:?}: expected orders, stock, support, security or all"
+                "unknown topic {other:?}: expected orders, stock, support, security, ops or all"
             )),
         }
     }

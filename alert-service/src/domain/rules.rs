@@ -9,7 +9,7 @@ use shared::events::{Envelope, keys};
 use super::{Entity, NewAlert, Severity, Topic};
 
 /// The routing keys that make alerts.
-pub const KEYS: [&str; 7] = [
+pub const KEYS: [&str; 8] = [
     keys::ORDER_CREATED,
     keys::ORDER_STATUS_CHANGED,
     keys::ORDER_CANCELLED,
@@ -17,6 +17,7 @@ pub const KEYS: [&str; 7] = [
     keys::PRODUCT_STOCK_LOW,
     keys::SUPPORT_ESCALATED,
     keys::LOGIN_BURST,
+    keys::OUTBOX_PARKED,
 ];
 
 /// The alert `event` makes: `Ok(None)` for an event that makes none, `Err` for a payload that
@@ -31,6 +32,7 @@ pub fn alert_for(event: &Envelope) -> Result<Option<NewAlert>, String> {
         keys::PRODUCT_STOCK_LOW => stock_low(event.data_as().map_err(malformed)?),
         keys::SUPPORT_ESCALATED => escalated(event.data_as().map_err(malformed)?),
         keys::LOGIN_BURST => login_burst(event.data_as().map_err(malformed)?),
+        keys::OUTBOX_PARKED => parked(&event.source, event.data_as().map_err(malformed)?),
         _ => return Ok(None),
     };
     Ok(Some(alert))
@@ -278,6 +280,39 @@ fn login_burst(data: LoginBurst) -> NewAlert {
         entity: Entity {
             kind: "account".to_owned(),
             id: data.email,
+        },
+        customer_id: None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Parked {
+    collection: String,
+    document_id: String,
+    event_type: Option<String>,
+    event_id: Option<String>,
+    reason: String,
+}
+
+/// For admins only: an event of `source` could never be published and waits, parked, for a
+/// person (the `outbox_parked` collection of that service's database).
+fn parked(source: &str, data: Parked) -> NewAlert {
+    let what = data.event_type.as_deref().unwrap_or("an unreadable event");
+    NewAlert {
+        kind: keys::OUTBOX_PARKED.to_owned(),
+        topic: Topic::Ops,
+        severity: Severity::Critical,
+        title: format!("{source} parked an event it cannot publish"),
+        message: format!(
+            "{what} of {} {} was parked in outbox_parked: {}",
+            data.collection, data.document_id, data.reason
+        ),
+        entity: Entity {
+            kind: "event".to_owned(),
+            id: data
+                .event_id
+                .unwrap_or_else(|| format!("{}:{}", data.collection, data.document_id)),
         },
         customer_id: None,
     }

@@ -57,6 +57,12 @@ async fn each_event_kind_makes_the_right_alert_once_even_when_delivered_twice() 
             json!({"email": "demo@example.com", "failures": 20, "windowSecs": 300,
             "detectedAt": "2026-01-01T10:00:02.000Z"}),
         ),
+        event(
+            keys::OUTBOX_PARKED,
+            "order-service",
+            json!({"collection": "orders", "documentId": order, "eventType": "order.created",
+            "eventId": "0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f", "reason": "unreadable: EOF"}),
+        ),
     ];
 
     for e in &events {
@@ -72,7 +78,7 @@ async fn each_event_kind_makes_the_right_alert_once_even_when_delivered_twice() 
 
     // One queue, consumed in order: once the marker's alert exists, every duplicate before
     // it has been handled too.
-    let alerts = app.wait_total(8).await;
+    let alerts = app.wait_total(9).await;
     let by_event = |e: &Envelope| {
         let id = e.id.to_string();
         let found: Vec<_> = alerts
@@ -108,6 +114,7 @@ async fn each_event_kind_makes_the_right_alert_once_even_when_delivered_twice() 
             Some(customer),
         ),
         ("auth.login_burst", "security", "critical", "account", None),
+        ("outbox.parked", "ops", "critical", "event", None),
     ];
     for (e, (kind, topic, severity, entity, who)) in events.iter().zip(expected) {
         let alert = by_event(e);

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::rules;
 
 /// Every alert topic (`all` also names them all).
-pub const TOPICS: &[&str] = &["orders", "stock", "support", "security", "all"];
+pub const TOPICS: &[&str] = &["orders", "stock", "support", "security", "ops", "all"];
 /// Every severity.
 pub const SEVERITIES: &[&str] = &["info", "warning", "critical"];
 
@@ -26,7 +26,7 @@ pub struct AlertQuery {
     #[garde(inner(custom(rules::one_of(&["true", "false"]))))]
     #[param(value_type = Option<bool>)]
     pub acknowledged: Option<String>,
-    /// Comma-separated topics: `orders`, `stock`, `support`, `security` or `all`.
+    /// Comma-separated topics: `orders`, `stock`, `support`, `security`, `ops` or `all`.
     #[garde(inner(custom(rules::some_of(TOPICS))))]
     pub topic: Option<String>,
     /// 1-based page number (default 1).

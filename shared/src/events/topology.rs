@@ -52,6 +52,7 @@ pub const ALERTS: QueueDef = QueueDef {
         ORDER_CANCELLED,
         SUPPORT_ESCALATED,
         LOGIN_BURST,
+        OUTBOX_PARKED,
     ],
 };
 

@@ -100,7 +100,13 @@ impl Relay {
         Self {
             inner: Arc::new(Inner {
                 db,
-                collections: collections.iter().map(|c| (*c).to_owned()).collect(),
+                // The parked events' own collection, whose notices (`outbox.parked`) go out
+                // like any other event.
+                collections: collections
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .chain((!collections.contains(&PARKED)).then(|| PARKED.to_owned()))
+                    .collect(),
                 bus,
                 nudge: Nudge::default(),
                 poll,
@@ -373,7 +379,7 @@ impl Relay {
             reason,
             "outbox event can never be published; parked in {PARKED}"
         );
-        let record = doc! {
+        let mut record = doc! {
             "_id": format!("{}:{key}", collection.name()),
             "collection": collection.name(),
             "documentId": id.clone(),
@@ -382,6 +388,15 @@ impl Relay {
             "reason": reason,
             "parkedAt": bson::DateTime::now(),
         };
+        // Ops learn of it through an alert: a notice, pending in the parked record itself, goes
+        // out through this relay with confirms and retries like any event. (Not for a notice
+        // that could not go: that would park forever.)
+        if collection.name() != PARKED {
+            let notice = parked_notice(collection.name(), id, text, reason);
+            if let Ok(pending) = super::initial(&[notice]) {
+                record.extend(pending);
+            }
+        }
         match self
             .inner
             .db
@@ -399,6 +414,32 @@ impl Relay {
             .increment(1);
         Ok(())
     }
+}
+
+/// The `outbox.parked` event telling of a parked event (whose text may not even be readable).
+fn parked_notice(collection: &str, id: &Bson, text: &str, reason: &str) -> Envelope {
+    let original: Option<Envelope> = serde_json::from_str(text).ok();
+    let source = original.as_ref().map_or("outbox", |e| e.source.as_str());
+    let correlation = original
+        .as_ref()
+        .map(|e| e.correlation_id.clone())
+        .unwrap_or_default();
+    Envelope::new(
+        crate::events::keys::OUTBOX_PARKED,
+        source,
+        correlation,
+        serde_json::json!({
+            "collection": collection,
+            "documentId": match id {
+                Bson::ObjectId(oid) => oid.to_hex(),
+                Bson::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+            "eventType": original.as_ref().map(|e| e.kind.clone()),
+            "eventId": original.as_ref().map(|e| e.id.to_string()),
+            "reason": reason,
+        }),
+    )
 }
 
 /// Seconds since the oldest pending event was created (its UUID v7 carries the time).

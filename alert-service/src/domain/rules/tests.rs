@@ -97,6 +97,26 @@ fn a_burst_of_failed_sign_ins_is_a_critical_security_alert_for_admins_only() {
 }
 
 #[test]
+fn a_parked_event_is_a_critical_ops_alert_for_admins_only() {
+    let alert = alert_for(&event(
+        keys::OUTBOX_PARKED,
+        json!({"collection": "orders", "documentId": "65a1b2c3d4e5f60718293a4b", "eventType": null,
+        "eventId": null, "reason": "unreadable: EOF"}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(alert.severity, Severity::Critical);
+    assert_eq!(alert.topic, Topic::Ops);
+    assert_eq!(alert.customer_id, None);
+    assert_eq!(alert.entity.id, "orders:65a1b2c3d4e5f60718293a4b");
+    assert!(
+        alert.message.starts_with("an unreadable event of orders"),
+        "{}",
+        alert.message
+    );
+}
+
+#[test]
 fn other_events_make_no_alert_and_a_malformed_payload_is_an_error() {
     assert_eq!(
         alert_for(&event(keys::STOCK_RESERVED, json!({"orderId": "o"}))).unwrap(),
