@@ -158,7 +158,7 @@ fn signer(
 fn new_key_file(path: &std::path::Path) -> std::io::Result<String> {
     use ed25519_dalek::pkcs8::{EncodePrivateKey, spki::der::pem::LineEnding};
     use std::io::Write;
-    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| std::io::Error::other(e.to_string()))?;

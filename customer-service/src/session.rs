@@ -51,7 +51,7 @@ pub async fn issue(
             .signer
             .sign_in_session(&customer.id.to_hex(), customer.role, &family)?;
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    rand::rng().fill_bytes(&mut bytes);
     let refresh_token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let ttl = chrono::Duration::from_std(state.config.refresh_ttl).map_err(ApiError::internal)?;
     let db = state.infra.db();

@@ -34,11 +34,10 @@ use tracing::Instrument;
 
 /// A fresh request id: a UUID v7 (sorts by time in logs) from thread-local randomness.
 pub(crate) fn new_request_id() -> HeaderValue {
-    use rand::Rng;
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let random: [u8; 10] = rand::thread_rng().r#gen();
+    let random: [u8; 10] = rand::random();
     let id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let text = id.hyphenated().encode_lower(&mut text);

@@ -72,7 +72,7 @@ impl FulfilmentConfig {
         if hi <= lo {
             return self.min_delay;
         }
-        let ms = rand::thread_rng().gen_range(lo..=hi);
+        let ms = rand::rng().random_range(lo..=hi);
         Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
     }
 }

@@ -144,7 +144,7 @@ impl Backoff {
         if ceiling <= self.policy.first {
             return self.policy.first;
         }
-        rand::thread_rng().gen_range(self.policy.first..=ceiling)
+        rand::rng().random_range(self.policy.first..=ceiling)
     }
 
     /// Starts over after a success: the next wait is the first delay again.

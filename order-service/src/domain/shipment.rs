@@ -13,15 +13,15 @@ pub const DAYS_TO_DELIVER_FROM_SHIPPING: i64 = 3;
 
 /// A carrier picked at random.
 pub fn any_carrier() -> String {
-    CARRIERS[rand::thread_rng().gen_range(0..CARRIERS.len())].to_owned()
+    CARRIERS[rand::rng().random_range(0..CARRIERS.len())].to_owned()
 }
 
 /// A fresh tracking number: `TRK` and 12 digits or capitals.
 pub fn tracking_number() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let mut rng = rand::thread_rng();
+    let mut rng = rand::rng();
     let tail: String = (0..12)
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect();
     format!("TRK{tail}")
 }

@@ -183,12 +183,14 @@ fn a_quote_round_trips_through_its_stored_form() {
 }
 
 fn random_coupon(rng: &mut StdRng) -> Option<Coupon> {
-    let value = match rng.gen_range(0..3) {
+    let value = match rng.random_range(0..3) {
         0 => return None,
-        1 => CouponValue::Percent(Percent::basis_points(rng.gen_range(0..=10_000))),
-        _ => CouponValue::Fixed(cents(rng.gen_range(0..=20_000))),
+        1 => CouponValue::Percent(Percent::basis_points(rng.random_range(0..=10_000))),
+        _ => CouponValue::Fixed(cents(rng.random_range(0..=20_000))),
     };
-    let max_discount = rng.gen_bool(0.3).then(|| cents(rng.gen_range(0..=10_000)));
+    let max_discount = rng
+        .random_bool(0.3)
+        .then(|| cents(rng.random_range(0..=10_000)));
     Some(Coupon {
         value,
         max_discount,
@@ -197,16 +199,16 @@ fn random_coupon(rng: &mut StdRng) -> Option<Coupon> {
 
 fn random_line(rng: &mut StdRng) -> Money {
     // Mostly shop-sized prices, sometimes the largest allowed.
-    let price = if rng.gen_bool(0.9) {
-        rng.gen_range(1..=20_000)
+    let price = if rng.random_bool(0.9) {
+        rng.random_range(1..=20_000)
     } else {
-        rng.gen_range(1..=Money::MAX_PRICE.cents())
+        rng.random_range(1..=Money::MAX_PRICE.cents())
     };
     cents(
         price
             * rng
-                .gen_range(1..=1000i64)
-                .min(if rng.gen_bool(0.8) { 5 } else { 1000 }),
+                .random_range(1..=1000i64)
+                .min(if rng.random_bool(0.8) { 5 } else { 1000 }),
     )
 }
 
@@ -221,16 +223,16 @@ fn is_half_up(rounded: Money, amount: Money, bp: i64) -> bool {
 fn random_carts_and_discounts_keep_every_invariant() {
     let mut rng = StdRng::seed_from_u64(15);
     for case in 0..20_000 {
-        let lines: Vec<Money> = (0..rng.gen_range(0..=12))
+        let lines: Vec<Money> = (0..rng.random_range(0..=12))
             .map(|_| random_line(&mut rng))
             .collect();
         let discounts = Discounts {
             coupon: random_coupon(&mut rng),
-            tier: Percent::whole([0, 5, 10, 15][rng.gen_range(0..4)]),
-            points: if rng.gen_bool(0.5) {
+            tier: Percent::whole([0, 5, 10, 15][rng.random_range(0..4)]),
+            points: if rng.random_bool(0.5) {
                 0
             } else {
-                rng.gen_range(0..=200_000)
+                rng.random_range(0..=200_000)
             },
         };
         let q = quote(&lines, &discounts).unwrap();
