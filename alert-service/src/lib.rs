@@ -26,7 +26,7 @@ pub mod webhook;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::{outbox::Relay, server::StartError};
+use shared::server::StartError;
 use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -67,11 +67,10 @@ pub async fn run_with_hub(
     shared::server::run_service(&service, listener, cancel, move |infra| {
         let db = infra.db().clone();
         let bus = infra.bus().clone();
-        let relay = Relay::new(
-            db.clone(),
+        let outbox = infra.relay(
             &[store::alerts::COLLECTION],
-            bus.clone(),
             Duration::from_secs(1),
+            &background,
         );
         let webhook = config.webhook.clone().map(|hook| {
             let wake = Arc::new(Notify::new());
@@ -85,14 +84,18 @@ pub async fn run_with_hub(
             wake
         });
         let handler = events::Handler {
-            db: db.clone(),
-            outbox: relay.nudge(),
+            db,
+            outbox,
             webhook,
         };
-        infra.health.watch(relay.heartbeat());
-        relay.spawn(background.clone());
         live::consume(&bus, hub.clone());
-        tokio::spawn(consume_when_indexed(bus, handler, background.clone()));
+        // The unique `eventId` index is the consumer's inbox: it must exist before the first
+        // event is handled.
+        infra.after_indexes(
+            &background,
+            |db| async move { store::ensure_indexes(&db).await },
+            move || drop(events::consume(&bus, handler)),
+        );
         app(AppState {
             infra,
             config,
@@ -101,23 +104,4 @@ pub async fn run_with_hub(
         })
     })
     .await
-}
-
-/// Creates the indexes (retrying while the database is down), then starts the consumer: the
-/// unique `eventId` index is its inbox, so it must exist before the first event is handled.
-async fn consume_when_indexed(
-    bus: shared::events::Bus,
-    handler: events::Handler,
-    cancel: CancellationToken,
-) {
-    let indexed = shared::retry::STARTUP
-        .until_ok(
-            &cancel,
-            || store::ensure_indexes(&handler.db),
-            |e, wait| tracing::warn!(error = %e, ?wait, "cannot create indexes yet"),
-        )
-        .await;
-    if indexed.is_some() {
-        events::consume(&bus, handler);
-    }
 }

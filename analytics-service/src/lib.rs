@@ -65,7 +65,12 @@ pub async fn run(
     let background = cancel.clone();
     shared::server::run_service(&service, listener, cancel, move |infra| {
         let db = infra.db().clone();
-        tokio::spawn(ensure_indexes(db.clone(), background.clone()));
+        // Queries work without the indexes; they only make them fast.
+        infra.after_indexes(
+            &background,
+            |db| async move { store::ensure_indexes(&db).await },
+            || {},
+        );
         let changes = live::Changes::default();
         let dashboard = live::Dashboard::default();
         dashboard.spawn(db.clone(), changes.clone(), background.clone());
@@ -82,15 +87,4 @@ pub async fn run(
         })
     })
     .await
-}
-
-/// Creates the indexes, retrying while the database is down (queries work without them).
-async fn ensure_indexes(db: mongodb::Database, cancel: CancellationToken) {
-    shared::retry::STARTUP
-        .until_ok(
-            &cancel,
-            || store::ensure_indexes(&db),
-            |e, wait| tracing::warn!(error = %e, ?wait, "cannot create indexes yet"),
-        )
-        .await;
 }

@@ -100,7 +100,11 @@ pub async fn run(
         };
         infra.health.watch(relay.heartbeat());
         relay.spawn(cancel.clone());
-        store::spawn_indexes(db, cancel.clone());
+        infra.after_indexes(
+            &cancel,
+            |db| async move { store::create_indexes(&db).await },
+            || {},
+        );
         events::consumer::start(infra.bus(), sessions);
         app(AppState {
             infra,

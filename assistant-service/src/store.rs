@@ -59,21 +59,13 @@ pub async fn insert_replies<T: serde::Serialize>(
 }
 
 /// Indexes the relay and look-ups rely on; retried in the background until MongoDB answers.
-pub fn spawn_indexes(db: Database, cancel: tokio_util::sync::CancellationToken) {
-    tokio::spawn(async move {
-        let db = &db;
-        let create = || async move {
-            let index = mongodb::IndexModel::builder()
-                .keys(doc! { "sessionId": 1 })
-                .build();
-            db.collection::<Document>(ESCALATIONS)
-                .create_index(index)
-                .await
-        };
-        shared::retry::STARTUP
-            .until_ok(&cancel, create, |e, wait| {
-                tracing::debug!(error = %e, ?wait, "indexes not created yet");
-            })
-            .await;
-    });
+/// Creates the assistant's indexes (run by the start-up with backoff until they exist).
+pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let index = mongodb::IndexModel::builder()
+        .keys(doc! { "sessionId": 1 })
+        .build();
+    db.collection::<Document>(ESCALATIONS)
+        .create_index(index)
+        .await
+        .map(drop)
 }

@@ -40,7 +40,7 @@ pub mod upstream;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::{health::Readiness, outbox::Relay, server::StartError};
+use shared::server::StartError;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -88,25 +88,24 @@ pub async fn run_with_hub(
     shared::server::run_service(&service, listener, cancel, move |infra| {
         let db = infra.db().clone();
         let bus = infra.bus().clone();
+        // `/health` says `pending` and `POST /orders` answers 503 until the unique request-key
+        // index exists: before it, a retry could store a second order.
         let indexes = infra.health.gate("indexes");
-        tokio::spawn(ensure_indexes(
-            db.clone(),
-            indexes.clone(),
-            background.clone(),
-        ));
-        let relay = Relay::new(
-            db.clone(),
-            &[store::orders::COLLECTION],
-            bus.clone(),
-            Duration::from_secs(1),
+        let ready = indexes.clone();
+        infra.after_indexes(
+            &background,
+            |db| async move { store::ensure_indexes(&db).await },
+            move || ready.set_ready(),
         );
         let orders = Orders {
             db,
-            outbox: relay.nudge(),
+            outbox: infra.relay(
+                &[store::orders::COLLECTION],
+                Duration::from_secs(1),
+                &background,
+            ),
             fulfilment: config.fulfilment,
         };
-        infra.health.watch(relay.heartbeat());
-        relay.spawn(background.clone());
         events::consume(&bus, orders.clone());
         live::consume(&bus, hub.clone());
         if config.fulfilment.enabled {
@@ -131,20 +130,4 @@ pub async fn run_with_hub(
         })
     })
     .await
-}
-
-/// Creates the indexes, retrying while the database is down (or refuses them), and then
-/// marks `ready`: `/health` says `pending` and `POST /orders` answers 503 until then.
-async fn ensure_indexes(db: mongodb::Database, ready: Readiness, cancel: CancellationToken) {
-    let indexed = shared::retry::STARTUP
-        .until_ok(
-            &cancel,
-            || store::ensure_indexes(&db),
-            |e, wait| tracing::warn!(error = %e, ?wait, "cannot create indexes yet"),
-        )
-        .await;
-    if indexed.is_some() {
-        ready.set_ready();
-        tracing::info!("indexes in place; placing orders");
-    }
 }

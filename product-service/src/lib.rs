@@ -22,7 +22,7 @@ pub mod state;
 pub mod store;
 
 use axum::Router;
-use shared::{outbox::Relay, server::StartError};
+use shared::server::StartError;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -44,16 +44,17 @@ pub async fn run(
 ) -> Result<(), StartError> {
     shared::server::run_service(&config.service, listener, cancel.clone(), |infra| {
         let db = infra.db().clone();
-        let relay = Relay::new(
-            db.clone(),
+        let nudge = infra.relay(
             &[store::PRODUCTS, store::RESERVATIONS],
-            infra.bus().clone(),
             config::OUTBOX_POLL,
+            &cancel,
         );
-        let state = AppState::new(infra, relay.nudge());
-        state.infra.health.watch(relay.heartbeat());
-        relay.spawn(cancel.clone());
-        store::spawn_indexes(db.clone(), cancel.clone());
+        infra.after_indexes(
+            &cancel,
+            |db| async move { store::create_indexes(&db).await },
+            || {},
+        );
+        let state = AppState::new(infra, nudge);
         events::orders::start(
             state.infra.bus(),
             events::orders::StockKeeper {

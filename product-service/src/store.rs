@@ -17,7 +17,6 @@ pub mod stock;
 
 use bson::{Bson, Document, doc};
 use mongodb::{Database, IndexModel};
-use tokio_util::sync::CancellationToken;
 
 /// The catalog.
 pub const PRODUCTS: &str = "products";
@@ -54,24 +53,8 @@ pub fn from_millis(millis: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
 }
 
-/// Creates the indexes in the background, retrying while the database is down, so that the
-/// service starts without it.
-pub fn spawn_indexes(db: Database, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let created = shared::retry::STARTUP
-            .until_ok(
-                &cancel,
-                || create_indexes(&db),
-                |e, wait| tracing::debug!(error = %e, ?wait, "indexes not created yet"),
-            )
-            .await;
-        if created.is_some() {
-            tracing::debug!("indexes in place");
-        }
-    })
-}
-
-async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+/// Creates the catalog's indexes (run by the start-up with backoff until they exist).
+pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let keys = [
         doc! { "deletedAt": 1 },
         doc! { "categoryKey": 1 },

@@ -105,6 +105,53 @@ impl Infra {
             .as_ref()
             .expect("this service is configured with a broker")
     }
+
+    /// Starts the outbox relay over `collections` (and the parked events' notices), polling
+    /// every `poll` when no write nudges it, watched by `/health`, until `cancel`; returns the
+    /// handle writers nudge it with.
+    pub fn relay(
+        &self,
+        collections: &[&str],
+        poll: Duration,
+        cancel: &CancellationToken,
+    ) -> crate::outbox::Nudge {
+        let relay =
+            crate::outbox::Relay::new(self.db().clone(), collections, self.bus().clone(), poll);
+        self.health.watch(relay.heartbeat());
+        let nudge = relay.nudge();
+        relay.spawn(cancel.clone());
+        nudge
+    }
+
+    /// Creates the service's indexes in the background, retrying with backoff while the
+    /// database is down or refuses, and then runs `then`: start a consumer whose inbox is a
+    /// unique index, or mark a [`crate::health::Readiness`]. Nothing runs `then` if `cancel`
+    /// fires first.
+    pub fn after_indexes<Fut, E>(
+        &self,
+        cancel: &CancellationToken,
+        ensure: impl Fn(mongodb::Database) -> Fut + Send + Sync + 'static,
+        then: impl FnOnce() + Send + 'static,
+    ) where
+        Fut: std::future::Future<Output = Result<(), E>> + Send,
+        E: std::fmt::Display,
+    {
+        let db = self.db().clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let indexed = crate::retry::STARTUP
+                .until_ok(
+                    &cancel,
+                    || ensure(db.clone()),
+                    |e, wait| tracing::warn!(error = %e, ?wait, "cannot create indexes yet"),
+                )
+                .await;
+            if indexed.is_some() {
+                tracing::info!("indexes in place");
+                then();
+            }
+        });
+    }
 }
 
 /// Adds `/health`, `/metrics`, the 404 fallback in our envelope, and the shared middleware.
