@@ -9,4 +9,5 @@ mod lookalikes;
 mod loyalty;
 mod reuse;
 mod sessions;
+mod stand_in;
 mod throttle;
