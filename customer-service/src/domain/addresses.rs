@@ -187,6 +187,33 @@ impl AddressBook {
         Ok(())
     }
 
+    /// What `PATCH /customers/{id}` does to the single `address`, which mirrors the default:
+    /// a new address replaces the default's postal part (or is saved under `id` as the first,
+    /// when the book is empty); `None` deletes the default (the oldest left takes over).
+    pub fn set_default_address(&mut self, id: ObjectId, address: Option<&Address>) {
+        let current = self.default;
+        match (address, current) {
+            (Some(address), Some(default)) => {
+                if let Some(saved) = self.addresses.iter_mut().find(|a| a.id == default) {
+                    saved.street.clone_from(&address.street);
+                    saved.city.clone_from(&address.city);
+                    saved.zip_code.clone_from(&address.zip_code);
+                    saved.country.clone_from(&address.country);
+                }
+            }
+            (Some(address), None) => {
+                let saved = AddressBook::imported(id, address);
+                self.addresses.extend(saved.addresses);
+                self.default = Some(id);
+            }
+            (None, Some(default)) => {
+                // The default is in the book whenever it is set.
+                let _ = self.remove(default);
+            }
+            (None, None) => {}
+        }
+    }
+
     /// Deletes the address `id`; when it was the default, the oldest remaining one becomes
     /// the default. 404 when there is none.
     pub fn remove(&mut self, id: ObjectId) -> Result<(), ApiError> {

@@ -87,3 +87,24 @@ fn a_full_book_refuses_another_address() {
     ));
     assert_eq!(book, before);
 }
+
+#[test]
+fn the_single_address_of_a_profile_change_edits_the_default() {
+    let mut book = AddressBook::default();
+    let first = ObjectId::new();
+    let moved = input("9 Moved St", None).address();
+    book.set_default_address(first, Some(&moved));
+    assert_eq!(book.default, Some(first));
+    let (a, b) = (ObjectId::new(), ObjectId::new());
+    book.add(a, &input("a", Some(true))).unwrap();
+    book.add(b, &input("b", None)).unwrap();
+
+    book.set_default_address(ObjectId::new(), Some(&moved));
+    assert_eq!(book.addresses.len(), 3);
+    assert_eq!(book.view(a).unwrap().street, "9 Moved St");
+    assert_eq!(book.view(a).unwrap().label.as_deref(), Some("Home"));
+
+    book.set_default_address(ObjectId::new(), None);
+    assert_eq!(book.addresses.len(), 2);
+    assert_eq!(book.default, Some(first));
+}
