@@ -157,3 +157,36 @@ async fn the_tiers_are_public() {
     assert_eq!(anonymous, 401);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn an_unreadable_delivery_is_set_aside_and_later_orders_still_earn() {
+    let t = spawn_app().await;
+    let session = t.register("unreadable@example.com").await;
+    let (customer, bearer) = (
+        session["customer"]["id"].as_str().unwrap().to_owned(),
+        token(&session),
+    );
+    let cancel = CancellationToken::new();
+    let bus = Bus::start(bus_config(&t.names), "order-service", cancel.clone());
+    assert!(bus.wait_connected(WAIT).await);
+
+    let mut broken = status_changed(&customer, "6750a00000000000000000b1", "DELIVERED", 10.0);
+    broken.data["order"]["total"] = json!("ten");
+    bus.publish(&broken).await.unwrap();
+    let good = "6750a00000000000000000b2";
+    bus.publish(&status_changed(&customer, good, "DELIVERED", 42.5))
+        .await
+        .unwrap();
+
+    let account = credited(&t, &bearer, good).await;
+    assert_eq!(account["points"], 42, "{account}");
+    assert_eq!(account["history"].as_array().unwrap().len(), 1);
+    let dead = eventually("the unreadable event dead-lettered", WAIT, || async {
+        shared::testing::take_one(&bus, &bus.dead_letter_queue()).await
+    })
+    .await;
+    assert_eq!(dead.id, broken.id);
+    cancel.cancel();
+    delete_topology(&bus).await;
+    t.stop().await;
+}
