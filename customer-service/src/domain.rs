@@ -1,7 +1,9 @@
 //! Customer domain types and their rules: parsed once at the edge, valid everywhere after.
 
+pub mod addresses;
 pub mod customer;
 pub mod email;
+pub mod loyalty;
 pub mod password;
 pub mod profile;
 

@@ -4,20 +4,24 @@
 //! - `config`: the settings, including the signing key and sign-in limits.
 //! - `state`: what handlers share.
 //! - `domain/`: email, name, phone, address and password rules; the customer record.
-//! - `store/`: the `customers`, `refresh_tokens` and `ended_families` collections.
-//! - `routes/`: `/auth/*`, `/customers*`, `/.well-known/jwks.json`.
+//! - `store/`: the `customers` (with each one's address book and loyalty account),
+//!   `refresh_tokens` and `ended_families` collections.
+//! - `routes/`: `/auth/*`, `/customers*` (and `/customers/me/addresses`), `/loyalty*`,
+//!   `/.well-known/jwks.json`.
+//! - `events`: points for delivered orders, from `order.status_changed`.
 //! - `session`: issuing access and rotating refresh tokens.
 //! - `throttle`: sign-in limits per client, and per account and address (Redis).
 //! - `burst`: the alarm for a burst of failed sign-ins against one account.
 //! - `admin`: the admin account, ensured at start.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
-//! `customer.registered` leaves through the outbox of [`shared::outbox`].
+//! `customer.registered` and `loyalty.changed` leave through the outbox of [`shared::outbox`].
 
 pub mod admin;
 pub mod burst;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -39,6 +43,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::auth::router())
         .merge(routes::customers::router())
+        .merge(routes::addresses::router())
+        .merge(routes::loyalty::router())
         .merge(routes::jwks::router())
         .with_state(state)
 }
@@ -64,6 +70,7 @@ pub async fn run(
         let outbox = relay.nudge();
         infra.health.watch(relay.heartbeat());
         relay.spawn(background);
+        events::start(infra.bus(), infra.db().clone(), outbox.clone());
         app(AppState {
             infra,
             config,

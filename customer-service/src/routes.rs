@@ -1,5 +1,7 @@
 //! customer-service's routes.
 
+pub mod addresses;
 pub mod auth;
 pub mod customers;
 pub mod jwks;
+pub mod loyalty;

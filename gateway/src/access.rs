@@ -49,6 +49,13 @@ mod tests {
             (Method::GET, "/api/analytics/daily-revenue", Access::Admin),
             (Method::GET, "/api/dashboard/performance", Access::Admin),
             (Method::POST, "/api/assistant/chat", Access::Public),
+            (Method::GET, "/api/loyalty/tiers", Access::Public),
+            (Method::GET, "/api/loyalty", Access::Authenticated),
+            (
+                Method::DELETE,
+                "/api/customers/me/addresses/65a1b2c3d4e5f60718293a4b",
+                Access::Authenticated,
+            ),
         ];
         for (method, path, expected) in cases {
             assert_eq!(access(&method, path), expected, "{method} {path}");

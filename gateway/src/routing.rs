@@ -61,9 +61,10 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 13] = [
+const STANDARD: [(&str, &str); 14] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
+    ("loyalty", "customer-service"),
     ("products", "product-service"),
     ("orders", "order-service"),
     ("cart", "order-service"),

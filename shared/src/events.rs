@@ -65,4 +65,6 @@ pub mod keys {
     /// An event could never be published and was parked, with the reason, in its service's
     /// `outbox_parked` collection (`{collection, documentId, eventType, eventId, reason}`).
     pub const OUTBOX_PARKED: &str = "outbox.parked";
+    /// A customer's loyalty points or tier changed.
+    pub const LOYALTY_CHANGED: &str = "loyalty.changed";
 }

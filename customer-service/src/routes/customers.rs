@@ -17,7 +17,10 @@ use shared::{
 use crate::{
     domain::{CustomerView, Email, Name, Phone, Problems},
     state::AppState,
-    store::customers::{self, Changes},
+    store::{
+        addresses,
+        customers::{self, Changes},
+    },
 };
 
 /// `GET /customers`, `GET /customers/{id}`, `PATCH /customers/{id}`.
@@ -77,7 +80,9 @@ async fn one(
     Ok(ok(CustomerView::from(&customer)))
 }
 
-/// Absent fields stay as they are; `null` clears `phone` or `address`.
+/// Absent fields stay as they are; `null` clears `phone` or `address`. `address` is the
+/// default of the address book: a new one replaces the default's street, city, code and
+/// country, `null` deletes the default (the oldest saved address, if any, takes over).
 #[tracing::instrument(skip_all)]
 async fn update(
     State(state): State<AppState>,
@@ -98,10 +103,19 @@ async fn update(
         .map(|p| p.map(|p| problems.check("phone", Phone::parse(&p))));
     let address = patch.address.map(|a| a.map(|a| a.trimmed()));
     problems.into_result()?;
+    if let Some(address) = address {
+        // The single address mirrors the default of the address book: change it there, and
+        // the book's write sets `address` too.
+        let new_id = bson::oid::ObjectId::new();
+        addresses::change(state.infra.db(), id, |book| {
+            book.set_default_address(new_id, address.as_ref());
+            Ok(())
+        })
+        .await?;
+    }
     let changes = Changes {
         name: name.flatten().map(|n| n.as_str().to_owned()),
         phone: phone.map(|p| p.flatten().map(Phone::into_string)),
-        address,
     };
     let customer = customers::update(state.infra.db(), id, changes)
         .await?

@@ -8,7 +8,7 @@ use chrono::Utc;
 use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
 use shared::{ApiError, events::Envelope, outbox};
 
-use crate::domain::{Address, Customer, email::skeleton};
+use crate::domain::{Customer, email::skeleton};
 
 /// The collection name.
 pub const COLLECTION: &str = "customers";
@@ -112,15 +112,14 @@ pub async fn page(db: &Database, page: u64, limit: u64) -> Result<(Vec<Customer>
     Ok((found, total))
 }
 
-/// What `PATCH /customers/:id` may change.
+/// What `PATCH /customers/:id` may change here (its `address` goes through the address
+/// book: `super::addresses`).
 #[derive(Debug, Default)]
 pub struct Changes {
     /// New name.
     pub name: Option<String>,
     /// New phone; `Some(None)` clears it.
     pub phone: Option<Option<String>>,
-    /// New address; `Some(None)` clears it.
-    pub address: Option<Option<Address>>,
 }
 
 /// Applies `changes` and returns the customer after them; `None` when there is no such id.
@@ -135,12 +134,6 @@ pub async fn update(
     }
     if let Some(phone) = changes.phone {
         set.insert("phone", phone);
-    }
-    if let Some(address) = changes.address {
-        set.insert(
-            "address",
-            bson::to_bson(&address).map_err(ApiError::internal)?,
-        );
     }
     Ok(collection(db)
         .find_one_and_update(doc! { "_id": id }, doc! { "$set": set })

@@ -160,3 +160,53 @@ async fn a_customer_cannot_change_another_customer() {
     assert_eq!(after["data"]["name"], "Ada Lovelace");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn changing_the_profile_address_changes_the_default_of_the_address_book() {
+    let t = spawn_app().await;
+    let me = t.register("mirror@example.com").await;
+    let (path, bearer) = (
+        format!("/customers/{}", me["customer"]["id"].as_str().unwrap()),
+        token(&me),
+    );
+    let work = json!({ "street": "5 Work Rd", "city": "Leeds", "zipCode": "LS1", "country": "UK", "label": "Work" });
+    let (status, _) = t
+        .request("POST", "/customers/me/addresses", Some(work), Some(&bearer))
+        .await;
+    assert_eq!(status, 201);
+
+    let moved =
+        json!({ "street": "1 Ockham Rd", "city": "Ockham", "zipCode": "GU23", "country": "UK" });
+    let (status, body) = t
+        .request(
+            "PATCH",
+            &path,
+            Some(json!({ "address": moved })),
+            Some(&bearer),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["address"]["city"], "Ockham");
+    let (_, book) = t.get_as("/customers/me/addresses", &bearer).await;
+    let book = book["data"].as_array().unwrap().clone();
+    assert_eq!(book.len(), 2, "{book:?}");
+    assert_eq!(
+        (book[0]["city"].as_str(), book[0]["isDefault"].as_bool()),
+        (Some("Ockham"), Some(true))
+    );
+
+    // Clearing it deletes the default; the other saved address takes over and is mirrored.
+    let (status, body) = t
+        .request(
+            "PATCH",
+            &path,
+            Some(json!({ "address": null })),
+            Some(&bearer),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["address"]["city"], "Leeds", "{body}");
+    let (_, book) = t.get_as("/customers/me/addresses", &bearer).await;
+    assert_eq!(book["data"].as_array().unwrap().len(), 1);
+    t.stop().await;
+}

@@ -119,6 +119,54 @@ pub static ROUTES: &[RouteSpec] = &[
             "Change name, phone or address",
         )
     },
+    route(
+        "GET",
+        "/api/customers/me/addresses",
+        Authenticated,
+        "customers",
+        "The caller's saved addresses, oldest first (one is the default)",
+    ),
+    RouteSpec {
+        body: Some(body::<customers::AddressInput>()),
+        ..route(
+            "POST",
+            "/api/customers/me/addresses",
+            Authenticated,
+            "customers",
+            "Save an address (at most 20; the first becomes the default)",
+        )
+    },
+    RouteSpec {
+        body: Some(body::<customers::AddressPatch>()),
+        ..route(
+            "PATCH",
+            "/api/customers/me/addresses/{id}",
+            Authenticated,
+            "customers",
+            "Change one of the caller's addresses, or make it the default",
+        )
+    },
+    route(
+        "DELETE",
+        "/api/customers/me/addresses/{id}",
+        Authenticated,
+        "customers",
+        "Delete one of the caller's addresses (the oldest left becomes the default)",
+    ),
+    route(
+        "GET",
+        "/api/loyalty",
+        Authenticated,
+        "loyalty",
+        "The caller's points, tier, next tier and history",
+    ),
+    route(
+        "GET",
+        "/api/loyalty/tiers",
+        Public,
+        "loyalty",
+        "The loyalty tiers: lifetime points needed and discount",
+    ),
     RouteSpec {
         query: Some(query::<products::ProductQuery>()),
         ..route(

@@ -22,6 +22,12 @@ fn valid(schema: &str, product: &str) -> Value {
         "Refresh" => json!({"refreshToken": "not-a-token"}),
         "Logout" => json!({"refreshToken": "not-a-token"}),
         "CustomerPatch" => json!({"name": "Ada", "phone": "+1 555 0100", "address": address}),
+        "AddressInput" => {
+            json!({"street": "1 Main St", "city": "Springfield", "zipCode": "12345", "country": "US", "label": "Home", "isDefault": true})
+        }
+        "AddressPatch" => {
+            json!({"street": "2 Main St", "city": "Springfield", "zipCode": "12345", "country": "US", "label": "Work", "isDefault": true})
+        }
         "ProductInput" => {
             json!({"name": "Lamp", "description": "Bright.", "price": 19.99, "category": "Home", "tags": ["light"], "imageUrl": "https://cdn.example.com/l.png", "stock": 5, "lowStockThreshold": 1})
         }
@@ -189,7 +195,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let local = path.strip_prefix("/api").unwrap();
     let area = local.split('/').nth(1).unwrap();
     let service = match area {
-        "auth" | "customers" => &shop.customers,
+        "auth" | "customers" | "loyalty" => &shop.customers,
         "products" => &shop.products,
         "orders" | "cart" => &shop.orders,
         "alerts" => &shop.alerts,

@@ -9,6 +9,7 @@ mod guard;
 mod health;
 mod helpers;
 mod lane;
+mod loyalty;
 mod metrics;
 mod proxy;
 mod raw;

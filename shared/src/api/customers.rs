@@ -1,4 +1,5 @@
-//! Customer bodies: the address every area shares, and `PATCH /customers/{id}`.
+//! Customer bodies: the address every area shares, `PATCH /customers/{id}`, and the saved
+//! addresses of `/customers/me/addresses`.
 
 use garde::Validate;
 use serde::{Deserialize, Serialize};
@@ -78,4 +79,82 @@ pub struct CustomerQuery {
     #[garde(inner(custom(rules::int(1, 100))))]
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+}
+
+/// Most saved addresses one customer keeps.
+pub const MAX_ADDRESSES: usize = 20;
+
+/// `POST /customers/me/addresses`: a new saved address. The first one a customer saves is
+/// their default whatever `isDefault` says; `isDefault: true` makes a later one the default.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddressInput {
+    /// Street and number, 1 to 200 characters (trimmed).
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub street: String,
+    /// City, 1 to 200 characters (trimmed).
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub city: String,
+    /// Postal code, 1 to 200 characters (trimmed).
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub zip_code: String,
+    /// Country, 1 to 200 characters (trimmed).
+    #[garde(custom(rules::text(1, 200)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub country: String,
+    /// A name for it ("Home", "Work"), 1 to 50 characters (trimmed).
+    #[garde(inner(custom(rules::text(1, 50))))]
+    #[schema(min_length = 1, max_length = 50)]
+    pub label: Option<String>,
+    /// Make it the default address.
+    #[garde(skip)]
+    pub is_default: Option<bool>,
+}
+
+impl AddressInput {
+    /// The postal part, trimmed.
+    pub fn address(&self) -> Address {
+        Address {
+            street: self.street.clone(),
+            city: self.city.clone(),
+            zip_code: self.zip_code.clone(),
+            country: self.country.clone(),
+        }
+        .trimmed()
+    }
+}
+
+/// `PATCH /customers/me/addresses/{id}`: what to change. An absent field stays; `null` clears
+/// the label; `isDefault: true` makes it the default (the old default stops being one), while
+/// `false` on the default is refused (422: make another one the default instead).
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddressPatch {
+    /// New street and number.
+    #[garde(inner(custom(rules::text(1, 200))))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub street: Option<String>,
+    /// New city.
+    #[garde(inner(custom(rules::text(1, 200))))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub city: Option<String>,
+    /// New postal code.
+    #[garde(inner(custom(rules::text(1, 200))))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub zip_code: Option<String>,
+    /// New country.
+    #[garde(inner(custom(rules::text(1, 200))))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub country: Option<String>,
+    /// New label, or `null` to remove it.
+    #[serde(default, deserialize_with = "super::present")]
+    #[garde(inner(inner(custom(rules::text(1, 50)))))]
+    #[schema(value_type = Option<String>, nullable, min_length = 1, max_length = 50)]
+    pub label: Option<Option<String>>,
+    /// `true` makes it the default address.
+    #[garde(skip)]
+    pub is_default: Option<bool>,
 }

@@ -68,14 +68,21 @@ pub const ASSISTANT: QueueDef = QueueDef {
     ],
 };
 
+/// customer-service: loyalty points earned when an order is delivered.
+pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
+    suffix: "customer.loyalty",
+    keys: &[ORDER_STATUS_CHANGED],
+};
+
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 6] = [
+pub const QUEUES: [QueueDef; 7] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
     ORDER_CATALOG,
     ALERTS,
     ASSISTANT,
+    CUSTOMER_LOYALTY,
 ];
 
 #[cfg(test)]
@@ -105,6 +112,7 @@ mod tests {
             ASSISTANT_REPLIED,
             SUPPORT_ESCALATED,
             LOGIN_BURST,
+            LOYALTY_CHANGED,
         ];
         for key in all {
             assert!(
@@ -122,10 +130,16 @@ mod tests {
                     .any(|q| q.keys.iter().any(|p| matches(p, key)))
             })
             .collect();
-        // DESIGN.md: these are consumed by analytics alone.
+        // DESIGN.md: these are consumed by analytics alone (alert-service does not take
+        // `loyalty.changed` yet).
         assert_eq!(
             analytics_only,
-            [CUSTOMER_REGISTERED, ALERT_SENT, ASSISTANT_REPLIED]
+            [
+                CUSTOMER_REGISTERED,
+                ALERT_SENT,
+                ASSISTANT_REPLIED,
+                LOYALTY_CHANGED
+            ]
         );
     }
 }

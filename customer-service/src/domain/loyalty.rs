@@ -1,0 +1,192 @@
+//! Loyalty: points earned on delivered orders, tiers by lifetime points (DESIGN.md, "Coupons
+//! and loyalty"). Pure rules, no I/O; `store::loyalty` keeps an [`Account`] inside the
+//! customer's document.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::Money;
+
+/// One tier of the programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tier {
+    /// Its name.
+    pub name: &'static str,
+    /// Lifetime points from which a customer holds it.
+    pub min_points: i64,
+    /// The discount it gives at checkout, in percent.
+    pub discount_percent: u8,
+}
+
+/// The tiers, lowest first.
+pub const TIERS: [Tier; 4] = [
+    Tier {
+        name: "Bronze",
+        min_points: 0,
+        discount_percent: 0,
+    },
+    Tier {
+        name: "Silver",
+        min_points: 500,
+        discount_percent: 5,
+    },
+    Tier {
+        name: "Gold",
+        min_points: 2_000,
+        discount_percent: 10,
+    },
+    Tier {
+        name: "Platinum",
+        min_points: 5_000,
+        discount_percent: 15,
+    },
+];
+
+/// The tier held with `lifetime` points.
+pub fn tier_of(lifetime: i64) -> Tier {
+    TIERS
+        .into_iter()
+        .rev()
+        .find(|t| lifetime >= t.min_points)
+        .unwrap_or(TIERS[0])
+}
+
+/// The next tier up and how many points it still takes; `None` at the top.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextTier {
+    /// Its name.
+    pub name: &'static str,
+    /// Lifetime points still missing.
+    pub points_needed: i64,
+}
+
+/// The tier after the one held with `lifetime` points.
+pub fn next_tier(lifetime: i64) -> Option<NextTier> {
+    TIERS
+        .into_iter()
+        .find(|t| t.min_points > lifetime)
+        .map(|t| NextTier {
+            name: t.name,
+            points_needed: t.min_points - lifetime,
+        })
+}
+
+/// One point per whole currency unit of `total` (cents are dropped).
+pub fn points_for(total: Money) -> i64 {
+    total.cents().max(0) / 100
+}
+
+/// Why points moved.
+pub const REASON_DELIVERED: &str = "ORDER_DELIVERED";
+
+/// One movement of points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// When (RFC 3339; kept as text, which sorts and survives the stand-in alike).
+    pub at: String,
+    /// Points added (negative: taken).
+    pub points: i64,
+    /// Why, e.g. [`REASON_DELIVERED`].
+    pub reason: String,
+    /// The order it was for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+
+/// A customer's loyalty account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// Points to spend.
+    #[serde(default)]
+    pub points: i64,
+    /// Every point ever earned: decides the tier.
+    #[serde(default)]
+    pub lifetime_points: i64,
+    /// Every movement, oldest first. Also the inbox: an order appears here once.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Account {
+    /// Whether `order` was credited already.
+    pub fn credited(&self, order: &str) -> bool {
+        self.history
+            .iter()
+            .any(|h| h.reason == REASON_DELIVERED && h.order_id.as_deref() == Some(order))
+    }
+
+    /// Credits `points` for the delivered `order`; `false` (and no change) when that order
+    /// was credited before.
+    pub fn credit_delivery(&mut self, order: &str, points: i64, at: DateTime<Utc>) -> bool {
+        if self.credited(order) {
+            return false;
+        }
+        self.points = self.points.saturating_add(points);
+        self.lifetime_points = self.lifetime_points.saturating_add(points);
+        self.history.push(HistoryEntry {
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            points,
+            reason: REASON_DELIVERED.to_owned(),
+            order_id: Some(order.to_owned()),
+        });
+        true
+    }
+
+    /// What `GET /loyalty` answers: the history newest first.
+    pub fn view(&self) -> serde_json::Value {
+        let history: Vec<&HistoryEntry> = self.history.iter().rev().collect();
+        serde_json::json!({
+            "points": self.points,
+            "lifetimePoints": self.lifetime_points,
+            "tier": tier_of(self.lifetime_points).name,
+            "nextTier": next_tier(self.lifetime_points),
+            "history": history,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_follow_lifetime_points() {
+        assert_eq!(tier_of(0).name, "Bronze");
+        assert_eq!(tier_of(499).name, "Bronze");
+        assert_eq!(tier_of(500).name, "Silver");
+        assert_eq!(tier_of(1_999).name, "Silver");
+        assert_eq!(tier_of(2_000).name, "Gold");
+        assert_eq!(tier_of(1_000_000).name, "Platinum");
+        assert_eq!(
+            next_tier(499),
+            Some(NextTier {
+                name: "Silver",
+                points_needed: 1
+            })
+        );
+        assert_eq!(next_tier(5_000), None);
+    }
+
+    #[test]
+    fn a_point_per_whole_currency_unit() {
+        assert_eq!(points_for(Money::from_cents(5_997)), 59);
+        assert_eq!(points_for(Money::from_cents(99)), 0);
+        assert_eq!(points_for(Money::from_cents(50_000)), 500);
+    }
+
+    #[test]
+    fn an_order_is_credited_once() {
+        let mut account = Account::default();
+        assert!(account.credit_delivery("o1", 300, Utc::now()));
+        assert!(!account.credit_delivery("o1", 300, Utc::now()));
+        assert!(account.credit_delivery("o2", 200, Utc::now()));
+        assert_eq!((account.points, account.lifetime_points), (500, 500));
+        let view = account.view();
+        assert_eq!(view["tier"], "Silver");
+        assert_eq!(view["nextTier"]["name"], "Gold");
+        assert_eq!(view["history"][0]["orderId"], "o2");
+    }
+}

@@ -1,0 +1,62 @@
+//! Gaps of the local MongoDB stand-in that shaped customer-service's storage, each pinned by a
+//! test that passes on real MongoDB too (DESIGN.md: "note it in a test named after the gap").
+
+use bson::{Bson, Document, doc};
+use shared::{config::MongoConfig, testing::TestNames};
+
+/// The default-address switch written with `arrayFilters` (unset the old, set the new in one
+/// update) is what real MongoDB offers; the stand-in answers "matched 1, modified 0" and changes
+/// nothing. So `store::addresses` keeps the default as one id beside the list and rewrites the
+/// book whole with `$set`, which both apply alike.
+#[tokio::test]
+async fn stand_in_gap_array_filters_change_nothing_so_the_address_book_is_rewritten_whole() {
+    let names = TestNames::new();
+    let mongo = MongoConfig {
+        uri: shared::testing::mongodb_uri(),
+        database: names.database.clone(),
+    };
+    let db = shared::store::mongo(&mongo, "stand-in-gap").await.unwrap();
+    let books = db.collection::<Document>("books");
+    let book = |a: bool, b: bool| {
+        Bson::Array(vec![
+            doc! { "id": "a", "isDefault": a }.into(),
+            doc! { "id": "b", "isDefault": b }.into(),
+        ])
+    };
+    books
+        .insert_one(doc! { "_id": 1, "list": book(true, false) })
+        .await
+        .unwrap();
+
+    let filtered = books
+        .update_one(
+            doc! { "_id": 1 },
+            doc! { "$set": { "list.$[old].isDefault": false, "list.$[new].isDefault": true } },
+        )
+        .array_filters(vec![
+            doc! { "old.id": { "$ne": "b" } },
+            doc! { "new.id": "b" },
+        ])
+        .await
+        .unwrap();
+    let after = books.find_one(doc! { "_id": 1 }).await.unwrap().unwrap();
+    let list = after.get("list").cloned();
+    if filtered.modified_count == 0 {
+        // The stand-in: nothing changed, not even half of the switch.
+        assert_eq!(list, Some(book(true, false)));
+    } else {
+        assert_eq!(list, Some(book(false, true)));
+    }
+
+    // The form the service uses: the whole list with `$set`, the same on both.
+    books
+        .update_one(
+            doc! { "_id": 1 },
+            doc! { "$set": { "list": book(false, true) } },
+        )
+        .await
+        .unwrap();
+    let after = books.find_one(doc! { "_id": 1 }).await.unwrap().unwrap();
+    assert_eq!(after.get("list").cloned(), Some(book(false, true)));
+    db.drop().await.unwrap();
+}
