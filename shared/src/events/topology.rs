@@ -17,7 +17,8 @@ pub struct QueueDef {
     pub keys: &'static [&'static str],
 }
 
-/// analytics: every event, into its event log and read models.
+/// analytics: every event, into its event log and read models (`cart.checked_out`, the
+/// checkout funnel, is for analytics alone).
 pub const ANALYTICS: QueueDef = QueueDef {
     suffix: "analytics.events",
     keys: &["#"],
@@ -100,6 +101,7 @@ mod tests {
             ORDER_STATUS_CHANGED,
             ORDER_CANCELLED,
             ORDER_EXPIRED,
+            CART_CHECKED_OUT,
             ALERT_SENT,
             ASSISTANT_REPLIED,
             SUPPORT_ESCALATED,
@@ -124,7 +126,12 @@ mod tests {
         // DESIGN.md: these are consumed by analytics alone.
         assert_eq!(
             analytics_only,
-            [CUSTOMER_REGISTERED, ALERT_SENT, ASSISTANT_REPLIED]
+            [
+                CUSTOMER_REGISTERED,
+                CART_CHECKED_OUT,
+                ALERT_SENT,
+                ASSISTANT_REPLIED
+            ]
         );
     }
 }
