@@ -36,8 +36,9 @@ async fn handle(
     // An absent body and `{}` are the same request.
     let fingerprint =
         idempotency::fingerprint(&serde_json::to_value(&body).map_err(ApiError::internal)?);
-    // Scoped apart from `POST /orders`: the same key there is another request.
-    let scope = format!("{}:checkout", caller.id);
+    // Scoped apart from `POST /orders`, whose scope is the bare customer id: the same key
+    // there is another request (and no key of theirs can spell this scope).
+    let scope = format!("checkout:{}", caller.id);
     let stored = || async {
         let order = checkout::stored(&state, &caller.id, &token).await?;
         Ok(order.map(|o| o.view()))

@@ -315,3 +315,26 @@ async fn another_customer_cannot_check_out_your_cart() {
     assert_eq!(t.cart(&ada).await["items"][0]["quantity"], 2);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_used_for_post_orders_is_another_request_at_checkout() {
+    let t = spawn_without_fulfilment().await;
+    let lamp = t.product("Lamp", 10.0, 10).await;
+    let buyer = t.customer();
+    t.put_line(&buyer, &lamp, json!(1)).await;
+    let body = json!({ "shippingAddress": address() });
+    let direct = crate::requests::order_body(&[(&lamp, 2)]);
+
+    // Spelt so that a scope of `<customer>:checkout` would have met it.
+    let (placed, order, _) = t
+        .place_with_key(&buyer.bearer, &direct, Some("checkout:same"))
+        .await;
+    let (checked_out, from_cart, _) = t.checkout(&buyer, Some(&body), Some("same")).await;
+
+    assert_eq!(placed, 201, "{order}");
+    assert_eq!(checked_out, 201, "{from_cart}");
+    assert_ne!(order["data"]["id"], from_cart["data"]["id"]);
+    assert_eq!(from_cart["data"]["items"][0]["quantity"], 1);
+    assert_eq!(t.order_count().await, 2);
+    t.stop().await;
+}
