@@ -61,13 +61,14 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 14] = [
+const STANDARD: [(&str, &str); 15] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
     ("products", "product-service"),
     ("orders", "order-service"),
     ("cart", "order-service"),
+    ("checkout", "order-service"),
     ("alerts", "alert-service"),
     ("analytics", "analytics-service"),
     ("dashboard", "analytics-service"),
@@ -146,6 +147,7 @@ mod tests {
         assert!(t.resolve("ordersx").is_none());
         assert_eq!(t.resolve("cart/items/1").unwrap().0.name, "order-service");
         assert!(t.resolve("carts").is_none());
+        assert_eq!(t.resolve("checkout").unwrap().0.name, "order-service");
         assert_eq!(t.resolve("/orders/1").unwrap().1, "/orders/1");
         assert_eq!(t.resolve("//orders").unwrap().1, "/orders");
         assert!(

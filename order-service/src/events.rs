@@ -1,6 +1,7 @@
 //! What order-service publishes and consumes (DESIGN.md, "Events").
 //!
-//! Published, always through the outbox in the same write as the change: `order.created`,
+//! Published, always through the outbox in the same write as the change: `order.created`
+//! (with `cart.checked_out` beside it when the order came from a cart),
 //! `order.status_changed` (`{orderId, oldStatus, newStatus, at, order}`), `order.cancelled`
 //! and `order.expired` (the saga's deadline passed; same payload as `order.cancelled`).
 //! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), the
@@ -13,7 +14,7 @@ pub mod stock;
 
 use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology};
 
-pub use payloads::{OrderCancelled, OrderCreated, StatusChanged};
+pub use payloads::{CartCheckedOut, OrderCancelled, OrderCreated, StatusChanged};
 
 use crate::{
     DEFAULTS,
@@ -28,6 +29,20 @@ pub fn created(order: &Order, correlation_id: &str) -> Result<Envelope, serde_js
         DEFAULTS.name,
         correlation_id,
         OrderCreated::of(order),
+    )
+    .to_value()
+}
+
+/// `cart.checked_out` for an order placed from a cart.
+pub fn cart_checked_out(
+    order: &Order,
+    correlation_id: &str,
+) -> Result<Envelope, serde_json::Error> {
+    Envelope::new(
+        keys::CART_CHECKED_OUT,
+        DEFAULTS.name,
+        correlation_id,
+        CartCheckedOut::of(order),
     )
     .to_value()
 }

@@ -8,7 +8,10 @@
 //!   function (`pricing`) and the priced cart; no I/O.
 //! - `store/`: the `orders` collection (each order carries its own outbox) and `carts`.
 //! - `lifecycle`: every status change, guarded by status and version, with its events.
-//! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes, the cart.
+//! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes, the cart,
+//!   `POST /checkout`, and answering once per `Idempotency-Key` (`once`).
+//! - `placing`: pricing, building and storing a new order, for `POST /orders` and checkout.
+//! - `checkout`: the cart becomes one order and is emptied, once (the protocol in its doc).
 //! - `upstream`: product-service (prices) and customer-service (address) clients.
 //! - `idempotency`: `Idempotency-Key` records in Redis.
 //! - `events/`: payloads, and the stock saga's consumer.
@@ -22,6 +25,7 @@
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
 //! consumers, the outbox relay, the fulfilment and deadline pollers, and serves.
 
+pub mod checkout;
 pub mod config;
 pub mod deadline;
 pub mod domain;
@@ -30,6 +34,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod live;
+pub mod placing;
 pub mod poller;
 pub mod routes;
 pub mod seed;
@@ -54,6 +59,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::orders::router())
         .merge(routes::cart::router())
+        .merge(routes::checkout::router())
         .merge(live::router())
         .with_state(state)
 }

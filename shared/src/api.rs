@@ -27,6 +27,7 @@ pub mod analytics;
 pub mod assistant;
 pub mod auth;
 pub mod cart;
+pub mod checkout;
 pub mod customers;
 pub mod email;
 pub mod orders;

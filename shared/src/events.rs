@@ -54,6 +54,8 @@ pub mod keys {
     /// An order's saga ran past its deadline: the order was rejected, and whatever stock it
     /// holds now, or comes to hold later, goes back.
     pub const ORDER_EXPIRED: &str = "order.expired";
+    /// A customer's cart became an order (`POST /checkout`): `{customerId, orderId, total}`.
+    pub const CART_CHECKED_OUT: &str = "cart.checked_out";
     /// An alert went out to subscribers.
     pub const ALERT_SENT: &str = "alert.sent";
     /// The assistant answered a message.

@@ -1,7 +1,9 @@
 //! Every public route: method, path, who may call it, its query and its body. Read it as the
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
-use shared::api::{alerts, analytics, assistant, auth, cart, customers, orders, products};
+use shared::api::{
+    alerts, analytics, assistant, auth, cart, checkout, customers, orders, products,
+};
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
 use crate::access::Access::{self, Admin, Authenticated, Public};
@@ -283,6 +285,16 @@ pub static ROUTES: &[RouteSpec] = &[
         "cart",
         "Empty the cart",
     ),
+    RouteSpec {
+        body: Some(optional_body::<checkout::Checkout>()),
+        ..route(
+            "POST",
+            "/api/checkout",
+            Authenticated,
+            "cart",
+            "Turn the cart into one order and empty it (honours Idempotency-Key; body optional)",
+        )
+    },
     route(
         "GET",
         "/api/orders/{id}/stream",

@@ -36,6 +36,7 @@ fn valid(schema: &str, product: &str) -> Value {
         }
         "Cancellation" => json!({"reason": "changed my mind"}),
         "CartQuantity" => json!({"quantity": 1}),
+        "Checkout" => json!({"shippingAddress": address}),
         "StatusChange" => json!({"status": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z"}),
         "Replay" => {
             json!({"queue": "nothing.here", "ids": ["0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f"]})
@@ -197,7 +198,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let service = match area {
         "auth" | "customers" | "loyalty" => &shop.customers,
         "products" => &shop.products,
-        "orders" | "cart" => &shop.orders,
+        "orders" | "cart" | "checkout" => &shop.orders,
         "alerts" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
         "assistant" => &shop.assistant,

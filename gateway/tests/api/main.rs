@@ -2,6 +2,7 @@
 
 mod agreement;
 mod cart;
+mod checkout;
 mod credentials;
 mod docs;
 mod drill;

@@ -56,6 +56,31 @@ impl OrderCreated {
     }
 }
 
+/// `cart.checked_out`: a customer's cart became an order (the checkout funnel). `total` is
+/// what the customer pays, the order's `quote.total` (shipping and tax included).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartCheckedOut {
+    /// Whose cart.
+    pub customer_id: String,
+    /// The order it became.
+    pub order_id: String,
+    /// What is paid.
+    pub total: f64,
+}
+
+impl CartCheckedOut {
+    /// The payload for the order a cart became.
+    pub fn of(order: &Order) -> Self {
+        let total = order.quote.map_or(order.total_cents, |q| q.total_cents);
+        Self {
+            customer_id: order.customer_id.clone(),
+            order_id: order.id.to_hex(),
+            total: Money::from_cents(total).to_json_number(),
+        }
+    }
+}
+
 /// `order.status_changed`: `{orderId, oldStatus, newStatus, at, order}`, plus the customer
 /// (so live subscribers to "all my orders" can be matched without a read) and the history
 /// index of the change (the SSE event id; equal to `order.version`).

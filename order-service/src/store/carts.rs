@@ -4,8 +4,11 @@
 //!
 //! ```text
 //! { _id: "<customer id>", count: <lines>, updatedAtMs,
-//!   lines: { "p<product id>": { quantity, name, addedAtMs }, ... } }
+//!   lines: { "p<product id>": { quantity, name, addedAtMs }, ... },
+//!   checkoutToken?, checkoutAtMs? }
 //! ```
+//! `checkoutToken` is the claim of a checkout in progress ([`crate::checkout`]): set by
+//! [`claim`], given up by [`release`], and the cart deleted with it by [`clear_checked_out`].
 //! Lines are a map keyed by product rather than an array: a change `$set`s or `$unset`s one
 //! dotted key (the MongoDB stand-in turns a `$push`ed sub-document into a string), and a key
 //! is unique by construction. The `p` prefix keeps a key from ever being all digits, which a
@@ -15,7 +18,10 @@
 use std::collections::BTreeMap;
 
 use bson::{doc, oid::ObjectId};
-use mongodb::{Collection, Database, options::UpdateOptions};
+use mongodb::{
+    Collection, Database,
+    options::{ReturnDocument, UpdateOptions},
+};
 use serde::{Deserialize, Serialize};
 use shared::ApiError;
 
@@ -33,6 +39,9 @@ pub struct StoredCart {
     /// Lines by key (`p<product id>`).
     #[serde(default)]
     pub lines: BTreeMap<String, StoredLine>,
+    /// The request key of the order a checkout in progress places from this cart.
+    #[serde(default)]
+    pub checkout_token: Option<String>,
 }
 
 impl StoredCart {
@@ -152,4 +161,48 @@ pub async fn remove(db: &Database, customer: &str, product: ObjectId) -> Result<
 pub async fn clear(db: &Database, customer: &str) -> Result<(), ApiError> {
     carts(db).delete_one(doc! { "_id": customer }).await?;
     Ok(())
+}
+
+/// Claims the cart of `customer` for the checkout `token`: one conditional update, which only
+/// a cart with lines and no claim matches. The cart as claimed, or `None` (no cart, an empty
+/// one, or one already claimed).
+#[tracing::instrument(skip(db))]
+pub async fn claim(
+    db: &Database,
+    customer: &str,
+    token: &str,
+) -> Result<Option<StoredCart>, ApiError> {
+    Ok(carts(db)
+        .find_one_and_update(
+            doc! { "_id": customer, "count": { "$gt": 0 }, "checkoutToken": { "$exists": false } },
+            doc! { "$set": { "checkoutToken": token, "checkoutAtMs": now_ms() } },
+        )
+        .return_document(ReturnDocument::After)
+        .await?)
+}
+
+/// Gives the claim `token` up, if the cart still holds it; the lines stay as they are.
+#[tracing::instrument(skip(db))]
+pub async fn release(db: &Database, customer: &str, token: &str) -> Result<(), ApiError> {
+    carts(db)
+        .update_one(
+            doc! { "_id": customer, "checkoutToken": token },
+            doc! { "$unset": { "checkoutToken": "", "checkoutAtMs": "" } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Empties the cart of `customer` once the order of `token` is stored, only if the cart still
+/// holds that claim (`false` when it does not: emptied already, or by the customer).
+#[tracing::instrument(skip(db))]
+pub async fn clear_checked_out(
+    db: &Database,
+    customer: &str,
+    token: &str,
+) -> Result<bool, ApiError> {
+    let result = carts(db)
+        .delete_one(doc! { "_id": customer, "checkoutToken": token })
+        .await?;
+    Ok(result.deleted_count == 1)
 }

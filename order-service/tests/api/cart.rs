@@ -14,7 +14,7 @@ use crate::{
 
 impl TestApp {
     /// `PUT /cart/items/{product}` with `{quantity}`.
-    async fn put_line(&self, who: &Customer, product: &str, quantity: Value) -> (u16, Value) {
+    pub async fn put_line(&self, who: &Customer, product: &str, quantity: Value) -> (u16, Value) {
         let path = format!("/cart/items/{product}");
         let body = json!({ "quantity": quantity });
         self.request(Method::PUT, &path, Some(&who.bearer), Some(&body))
@@ -22,7 +22,7 @@ impl TestApp {
     }
 
     /// `GET /cart`, which must answer 200; its `data`.
-    async fn cart(&self, who: &Customer) -> Value {
+    pub async fn cart(&self, who: &Customer) -> Value {
         let (status, body) = self
             .request(Method::GET, "/cart", Some(&who.bearer), None)
             .await;
@@ -31,7 +31,7 @@ impl TestApp {
     }
 
     /// Carts stored.
-    async fn cart_count(&self) -> u64 {
+    pub async fn cart_count(&self) -> u64 {
         self.db
             .collection::<bson::Document>("carts")
             .count_documents(doc! {})
@@ -40,7 +40,7 @@ impl TestApp {
     }
 
     /// Replaces a product in product-service (as an admin).
-    async fn reprice(&self, id: &str, name: &str, price: f64, stock: i64) {
+    pub async fn reprice(&self, id: &str, name: &str, price: f64, stock: i64) {
         let body = json!({ "name": name, "description": "Repriced.", "price": price,
             "category": "General", "tags": [], "stock": stock });
         let url = self.products.url(&format!("/products/{id}"));

@@ -5,6 +5,8 @@ mod access;
 mod admin;
 mod binary;
 mod cart;
+mod checkout;
+mod checkout_crash;
 mod deadline;
 mod demo;
 mod fulfilment;

@@ -17,7 +17,8 @@ pub struct QueueDef {
     pub keys: &'static [&'static str],
 }
 
-/// analytics: every event, into its event log and read models.
+/// analytics: every event, into its event log and read models (`cart.checked_out`, the
+/// checkout funnel, is for analytics alone).
 pub const ANALYTICS: QueueDef = QueueDef {
     suffix: "analytics.events",
     keys: &["#"],
@@ -108,6 +109,7 @@ mod tests {
             ORDER_STATUS_CHANGED,
             ORDER_CANCELLED,
             ORDER_EXPIRED,
+            CART_CHECKED_OUT,
             ALERT_SENT,
             ASSISTANT_REPLIED,
             SUPPORT_ESCALATED,
@@ -136,6 +138,7 @@ mod tests {
             analytics_only,
             [
                 CUSTOMER_REGISTERED,
+                CART_CHECKED_OUT,
                 ALERT_SENT,
                 ASSISTANT_REPLIED,
                 LOYALTY_CHANGED

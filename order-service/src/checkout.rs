@@ -1,0 +1,211 @@
+//! Checkout (issue 15): the caller's cart becomes one `PENDING` order and the cart is emptied,
+//! once, without a multi-document transaction (the MongoDB stand-in has none).
+//!
+//! # The protocol
+//! The order and the cart are two documents; each step below is one single-document atomic
+//! write, and the *token* ties them together. The token is the order's unique request key:
+//! `checkout:<customer>:<Idempotency-Key>`, or `checkout:<customer>:<fresh id>` without a key.
+//!
+//! 1. **Claim** the cart: one conditional update sets `checkoutToken` on a cart that has lines
+//!    and no claim ([`carts::claim`]). A cart already claimed is not claimed again: whoever finds
+//!    a claim (a retry, a second tab, a request after a crash) *finishes that claim's job*
+//!    with its token instead of starting its own.
+//! 2. **Place** the order priced now ([`crate::placing`]: the same pricing and saga as
+//!    `POST /orders`) under the token as its request key, with `order.created` and
+//!    `cart.checked_out` in the same insert. The unique index on the request key lets only one
+//!    insert per token succeed; a second one answers the stored order.
+//! 3. **Empty** the cart only if it still holds the token ([`carts::clear_checked_out`]).
+//!
+//! Before step 2 every request first looks for an order already stored under the token: if
+//! there is one, it only does step 3 and answers it. So a crash anywhere leaves either the cart
+//! intact (before 2: claimed, which the next checkout resumes) or the order stored and
+//! findable by its token (after 2), and the next checkout, or the retry with the same key,
+//! finishes the job. Two checkouts at once make one order: the loser of step 1 resumes the
+//! winner's token and answers **the same order** (201, the same `data`); one that arrives after
+//! the winner emptied the cart finds it empty (422). A retry that must get the same answer
+//! carries an `Idempotency-Key`: its first answer is replayed (see [`crate::routes::once`]),
+//! and even without the Redis record its order is found by the token.
+//!
+//! A refusal (an empty cart, a line whose product was deleted or whose stock is short, no
+//! address) releases the claim of the request that made it, so nothing stays written; a failure
+//! that may have stored the order (a 5xx) keeps the claim, so the next attempt finds the order
+//! rather than placing a second one. The cart may still be changed while claimed: the order
+//! takes the lines as they are when it is priced, and the cart is emptied after it.
+
+use axum::http::HeaderMap;
+use bson::oid::ObjectId;
+use shared::{ApiError, api::checkout::Checkout, auth::Caller};
+
+use crate::{
+    domain::{Address, Line, Order},
+    events, placing,
+    state::AppState,
+    store::{
+        carts::{self, StoredCart},
+        orders,
+    },
+};
+
+/// The token (the order's request key) of a checkout with `key`, or of a fresh one.
+pub fn token(customer: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!("checkout:{customer}:{key}"),
+        None => format!("checkout:{customer}:{}", ObjectId::new().to_hex()),
+    }
+}
+
+/// The order stored under `token`, if any, with the cart emptied if it still holds the claim:
+/// a checkout that stored its order may have stopped before emptying the cart.
+pub async fn stored(
+    state: &AppState,
+    customer: &str,
+    token: &str,
+) -> Result<Option<Order>, ApiError> {
+    let db = state.infra.db();
+    let Some(order) = orders::by_request_key(db, token).await? else {
+        return Ok(None);
+    };
+    carts::clear_checked_out(db, customer, token).await?;
+    Ok(Some(order))
+}
+
+/// Checks out the cart of `caller` with the token `mine`; the order placed (or found).
+#[tracing::instrument(skip_all, fields(customer.id = %caller.id))]
+pub async fn run(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &Checkout,
+    mine: &str,
+) -> Result<Order, ApiError> {
+    let db = state.infra.db();
+    // A retry of a checkout that stored its order: only the emptying may be left to do.
+    if let Some(order) = stored(state, &caller.id, mine).await? {
+        return Ok(order);
+    }
+    for _ in 0..3 {
+        if let Some(cart) = carts::claim(db, &caller.id, mine).await? {
+            return finish(state, caller, headers, body, mine, &cart, true).await;
+        }
+        let cart = carts::get(db, &caller.id).await?;
+        match cart.checkout_token.clone() {
+            Some(theirs) => {
+                let own = theirs == mine;
+                return finish(state, caller, headers, body, &theirs, &cart, own).await;
+            }
+            None if cart.lines.is_empty() => {
+                return Err(ApiError::Unprocessable("the cart is empty".to_owned()));
+            }
+            // Claimed and released (or emptied and refilled) in between: claim again.
+            None => {}
+        }
+    }
+    Err(ApiError::Conflict(
+        "the cart is being checked out by another request; retry".to_owned(),
+    ))
+}
+
+/// Steps 2 and 3 for `token`; `own`: the claim is this request's, released on a refusal.
+async fn finish(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &Checkout,
+    token: &str,
+    cart: &StoredCart,
+    own: bool,
+) -> Result<Order, ApiError> {
+    let db = state.infra.db();
+    if let Some(order) = stored(state, &caller.id, token).await? {
+        return Ok(order);
+    }
+    match place(state, caller, headers, body, token, cart).await {
+        Ok(order) => {
+            if !carts::clear_checked_out(db, &caller.id, token).await? {
+                tracing::debug!(order.id = %order.id, "the cart was emptied already");
+            }
+            Ok(order)
+        }
+        Err(e) => {
+            if own && is_refusal(&e) {
+                carts::release(db, &caller.id, token).await?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A 4xx that stored nothing.
+fn is_refusal(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Validation { .. } | ApiError::Unprocessable(_) | ApiError::NotFound(_)
+    )
+}
+
+/// Prices the cart's lines now and stores the order under `token`.
+async fn place(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &Checkout,
+    token: &str,
+    cart: &StoredCart,
+) -> Result<Order, ApiError> {
+    let wanted = cart.lines();
+    if wanted.is_empty() {
+        return Err(ApiError::Unprocessable("the cart is empty".to_owned()));
+    }
+    let ids: Vec<ObjectId> = wanted.iter().map(|(id, _)| *id).collect();
+    let given = body.shipping_address.as_ref().map(Address::from);
+    let (products, address) = placing::look_up(state, &caller.id, headers, &ids, given).await?;
+
+    let mut refused = Vec::new();
+    let mut lines = Vec::with_capacity(wanted.len());
+    for ((id, line), product) in wanted.iter().zip(products) {
+        let Some(product) = product else {
+            refused.push(format!("{} ({id}) is no longer sold", line.name));
+            continue;
+        };
+        if product.stock < line.quantity {
+            refused.push(format!(
+                "{} ({id}): {} wanted, {} in stock",
+                product.name, line.quantity, product.stock
+            ));
+            continue;
+        }
+        let priced = u32::try_from(line.quantity)
+            .ok()
+            .and_then(|units| Line::priced(id.to_hex(), product.name, product.price, units));
+        lines.extend(priced);
+    }
+    if !refused.is_empty() {
+        return Err(ApiError::Unprocessable(format!(
+            "the cart cannot be checked out: {}",
+            refused.join("; ")
+        )));
+    }
+    let quote = placing::quote(&lines)
+        .filter(|_| lines.len() == wanted.len())
+        .ok_or_else(|| ApiError::Unprocessable("the cart's total is too large".to_owned()))?;
+    let Some(address) = address else {
+        return Err(ApiError::field(
+            "shippingAddress",
+            "is required: there is no address on file",
+        ));
+    };
+    let order = placing::order(
+        state,
+        &caller.id,
+        lines,
+        quote,
+        address,
+        Some(token.to_owned()),
+    );
+    let correlation_id = shared::telemetry::request_id(headers);
+    let checked_out =
+        events::cart_checked_out(&order, &correlation_id).map_err(ApiError::internal)?;
+    let stored = placing::store(state, order, &correlation_id, vec![checked_out]).await?;
+    tracing::info!(order.id = %stored.id, "cart checked out");
+    Ok(stored)
+}

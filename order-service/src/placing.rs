@@ -1,0 +1,110 @@
+//! Placing an order, the one way for `POST /orders` and `POST /checkout`: the lines priced
+//! with product-service now (never by the client), the address given or the customer's on
+//! file, the quote of the one pricing function ([`crate::domain::pricing`]), the saga's
+//! deadline, and one insert holding the order, its `order.created` and any other events of
+//! the same change (the outbox inside the order document). The order's unique request key makes
+//! the insert happen once: a second insert with the same key answers the stored order.
+
+use axum::http::{HeaderMap, header};
+use bson::oid::ObjectId;
+use shared::{ApiError, events::Envelope};
+
+use crate::{
+    domain::{
+        Address, Discounts, Line, Money, Order, Quote, Status, pricing, transition::next_due,
+    },
+    events,
+    state::AppState,
+    store::orders::{self, InsertError},
+    upstream::Priced,
+};
+
+/// The caller's bearer header, passed on to the other services.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The products `ids` as product-service has them now (`None`: no such product), and the
+/// address to ship to: `given`, or the customer's on file (`None` when there is none).
+pub async fn look_up(
+    state: &AppState,
+    customer: &str,
+    headers: &HeaderMap,
+    ids: &[ObjectId],
+    given: Option<Address>,
+) -> Result<(Vec<Option<Priced>>, Option<Address>), ApiError> {
+    let bearer = bearer(headers);
+    let address = async {
+        match given {
+            Some(address) => Ok(Some(address)),
+            None => state.upstream.address(customer, bearer).await,
+        }
+    };
+    let (priced, address) = tokio::join!(state.upstream.products(ids, bearer), address);
+    Ok((priced?, address?))
+}
+
+/// The quote of `lines` by the one pricing function; `None` when a sum overflows. (No
+/// coupon, tier or points yet: later slices of issue 15 pass them here.)
+pub fn quote(lines: &[Line]) -> Option<Quote> {
+    let subtotals: Vec<Money> = lines
+        .iter()
+        .map(|l| Money::from_cents(l.subtotal_cents))
+        .collect();
+    pricing::quote(&subtotals, &Discounts::NONE).ok()
+}
+
+/// A new `PENDING` order with the saga's deadline (without a stock answer by then,
+/// [`crate::deadline`] rejects it), carrying `request_key` (`order:<id>` without one).
+pub fn order(
+    state: &AppState,
+    customer: &str,
+    lines: Vec<Line>,
+    quote: Quote,
+    address: Address,
+    request_key: Option<String>,
+) -> Order {
+    let now = bson::DateTime::now().to_chrono();
+    let id = ObjectId::new();
+    let request_key = request_key.unwrap_or_else(|| format!("order:{}", id.to_hex()));
+    let mut order = Order::placed(
+        id,
+        customer.to_owned(),
+        lines,
+        quote,
+        address,
+        request_key,
+        now,
+    );
+    order.next_due_at_ms = next_due(Status::Pending, now, state.config.saga.timeout);
+    order
+}
+
+/// Stores `order` with its `order.created` and `more` events in one insert; the stored
+/// order: this one, or the one already stored under the same request key.
+pub async fn store(
+    state: &AppState,
+    order: Order,
+    correlation_id: &str,
+    more: Vec<Envelope>,
+) -> Result<Order, ApiError> {
+    let mut staged = vec![events::created(&order, correlation_id).map_err(ApiError::internal)?];
+    staged.extend(more);
+    match orders::insert(state.infra.db(), &order, &staged).await {
+        Ok(()) => {
+            state.orders.outbox.nudge();
+            metrics::counter!("orders_created_total").increment(1);
+            tracing::info!(order.id = %order.id, total = order.total_cents, "order placed");
+            Ok(order)
+        }
+        Err(InsertError::Duplicate) => {
+            // The same request key was used before (a retry, a second tab): answer that order.
+            orders::by_request_key(state.infra.db(), &order.request_key)
+                .await?
+                .ok_or_else(|| ApiError::Conflict("the order is being placed; retry".to_owned()))
+        }
+        Err(InsertError::Api(e)) => Err(e),
+    }
+}
