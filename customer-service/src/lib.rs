@@ -31,7 +31,7 @@ pub mod throttle;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use shared::{outbox::Relay, server::StartError};
+use shared::server::StartError;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -61,15 +61,11 @@ pub async fn run(
     let background = cancel.clone();
     shared::server::run_service(&service, listener, cancel, move |infra| {
         admin::ensure(infra.db().clone(), config.clone(), background.clone());
-        let relay = Relay::new(
-            infra.db().clone(),
+        let outbox = infra.relay(
             &[store::customers::COLLECTION],
-            infra.bus().clone(),
             Duration::from_secs(1),
+            &background,
         );
-        let outbox = relay.nudge();
-        infra.health.watch(relay.heartbeat());
-        relay.spawn(background);
         events::start(infra.bus(), infra.db().clone(), outbox.clone());
         app(AppState {
             infra,
