@@ -112,6 +112,15 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     };
     let mut hosts = 0;
     let mut authorizations = 0;
+    // Every header the `Connection` header names is hop-by-hop too (RFC 9110, 7.6.1).
+    let named: Vec<&str> = parsed
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+        .flat_map(|h| std::str::from_utf8(h.value).unwrap_or_default().split(','))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .collect();
     for h in parsed.headers.iter() {
         let name = h.name;
         let special = Special::of(name);
@@ -141,7 +150,9 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         if proxy_header.is_some_and(|p| name.eq_ignore_ascii_case(p.as_str())) {
             head.proxy_header = visible(h.value).then(|| at(h.value));
         }
-        if special.is_some_and(|s| s != Special::Authorization) {
+        if special.is_some_and(|s| s != Special::Authorization)
+            || named.iter().any(|token| token.eq_ignore_ascii_case(name))
+        {
             continue;
         }
         push_header(&mut head.lines, name.as_bytes(), h.value);

@@ -54,8 +54,19 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 
 const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
-/// Drops what only concerns one connection, and the framing the next hop sets itself.
+/// Drops what only concerns one connection (the standard hop-by-hop headers and every header
+/// the `Connection` header names), and the framing the next hop sets itself.
 fn strip(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|token| HeaderName::try_from(token.trim()).ok())
+        .collect();
+    for name in &named {
+        headers.remove(name);
+    }
     for name in &HOP_BY_HOP {
         headers.remove(name);
     }

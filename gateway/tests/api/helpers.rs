@@ -167,6 +167,7 @@ async fn echo(request: Request) -> Json<Value> {
         "forwardedFor": header("x-forwarded-for"),
         "userId": header("x-user-id"),
         "userRole": header("x-user-role"),
+        "headers": parts.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
     }))
 }
 

@@ -3,6 +3,7 @@
 mod agreement;
 mod cart;
 mod checkout;
+mod conformance;
 mod credentials;
 mod docs;
 mod drill;
