@@ -117,6 +117,7 @@ pub fn order_summary(order: &Value) -> Value {
         "carrier": order.get("carrier").cloned().unwrap_or(Value::Null),
         "trackingNumber": order.get("trackingNumber").cloned().unwrap_or(Value::Null),
         "estimatedDelivery": order.get("estimatedDelivery").cloned().unwrap_or(Value::Null),
+        "rejectionReason": order.get("rejectionReason").cloned().unwrap_or(Value::Null),
         "createdAt": order["createdAt"],
         "updatedAt": order["updatedAt"],
     })
