@@ -2,13 +2,15 @@
 //! LLM phrase it when one is configured, check citations and identity, remember, publish.
 //!
 //! - `answer`: the deterministic answer of each intent, calling functions as needed.
-//! - `phrasing`, `catalog`: how orders and products are described in words.
+//! - `phrasing`, `catalog`, `loyalty`: how orders, products and points are described in words
+//!   (`loyalty` also calls `getLoyalty`).
 //! - `grounding`: the LLM prompt and the checks its draft must pass.
 //! - `record`: the `assistant.replied` and `support.escalated` events.
 
 mod answer;
 mod catalog;
 mod grounding;
+mod loyalty;
 mod phrasing;
 mod record;
 

@@ -1,6 +1,7 @@
-//! Function calling: a registry of named functions with JSON Schemas, and the shop's three
+//! Function calling: a registry of named functions with JSON Schemas, and the shop's four
 //! functions over the owning services.
 
+pub mod loyalty;
 pub mod registry;
 pub mod schema;
 pub mod shop;

@@ -188,6 +188,38 @@ impl Upstream {
         Ok(body["data"].clone())
     }
 
+    /// `GET /loyalty` (customer-service): the caller's `{points, lifetimePoints, tier,
+    /// nextTier, history}`.
+    pub async fn loyalty(&self, bearer: &str, request_id: &str) -> Result<Value, UpstreamError> {
+        let body = self
+            .get(
+                "customer-service",
+                &self.customers,
+                "/loyalty",
+                &[],
+                Some(bearer),
+                request_id,
+            )
+            .await?;
+        Ok(body["data"].clone())
+    }
+
+    /// `GET /loyalty/tiers` (customer-service, public): `[{name, minPoints, discountPercent}]`,
+    /// lowest first.
+    pub async fn loyalty_tiers(&self, request_id: &str) -> Result<Vec<Value>, UpstreamError> {
+        let body = self
+            .get(
+                "customer-service",
+                &self.customers,
+                "/loyalty/tiers",
+                &[],
+                None,
+                request_id,
+            )
+            .await?;
+        Ok(body["data"].as_array().cloned().unwrap_or_default())
+    }
+
     /// `GET /products?search=&limit=` (product-service): matching products.
     pub async fn search_products(
         &self,

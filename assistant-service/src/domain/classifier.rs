@@ -1,12 +1,13 @@
-//! Intent detection: rules first ([`super::rules`]), then a multinomial naive Bayes model over
-//! word and bigram features, trained at start from the labelled examples in
-//! `data/intents.tsv`. Deterministic, fast (microseconds a message) and explainable: every
-//! answer says which rule fired or which words weighed most.
+//! Intent detection: rules first ([`super::rules`], [`super::loyalty`]), then a multinomial
+//! naive Bayes model over word and bigram features, trained at start from the labelled
+//! examples in `data/intents.tsv`. Deterministic, fast (microseconds a message) and
+//! explainable: every answer says which rule fired or which words weighed most.
 
 use std::collections::{HashMap, HashSet};
 
 use super::{
     intent::Intent,
+    loyalty,
     rules::{self, Rule},
     text,
 };
@@ -162,7 +163,10 @@ impl Classifier {
             return by_rule(Intent::Chitchat, 0.95, Rule::IdentityProbe);
         }
         let model = self.model(message);
-        if !text::order_ids(message).is_empty() && model.intent != Intent::Complaint {
+        if model.intent == Intent::Complaint {
+            return model;
+        }
+        if !text::order_ids(message).is_empty() {
             return Classification {
                 intent: Intent::OrderStatus,
                 confidence: model.confidence.max(0.95),
@@ -170,7 +174,10 @@ impl Classifier {
                 evidence: vec![text::ORDER_ID.to_owned()],
             };
         }
-        model
+        match loyalty::route(message) {
+            Some((intent, rule)) => by_rule(intent, 0.9, rule),
+            None => model,
+        }
     }
 
     /// The model's decision alone, without rules.

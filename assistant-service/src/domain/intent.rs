@@ -9,7 +9,8 @@ pub enum Intent {
     /// Returns, shipping, warranties, payments, privacy, cancellations: answered from the
     /// knowledge base, with citations.
     PolicyQuestion,
-    /// Where an order is: answered with `getOrderStatus` / `getCustomerOrders`.
+    /// The caller's own account: where an order is (`getOrderStatus` / `getCustomerOrders`),
+    /// and their loyalty points and tier (`getLoyalty`, see `super::loyalty`).
     OrderStatus,
     /// Looking for a product: answered with `searchProducts`.
     ProductSearch,

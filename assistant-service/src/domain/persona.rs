@@ -59,6 +59,8 @@ pub enum Reply {
     EscalationFailed,
     /// Order details need a signed-in caller.
     SignIn,
+    /// Points and tier need a signed-in caller.
+    SignInLoyalty,
     /// No order to talk about.
     NeedOrderNumber,
     /// No product to look for.
@@ -66,7 +68,7 @@ pub enum Reply {
 }
 
 impl Reply {
-    const ALL: [Reply; 18] = [
+    const ALL: [Reply; 19] = [
         Self::Greeting,
         Self::Thanks,
         Self::Goodbye,
@@ -83,6 +85,7 @@ impl Reply {
         Self::NoPolicy,
         Self::EscalationFailed,
         Self::SignIn,
+        Self::SignInLoyalty,
         Self::NeedOrderNumber,
         Self::NeedProduct,
     ];
@@ -105,6 +108,7 @@ impl Reply {
             Self::NoPolicy => "no_policy",
             Self::EscalationFailed => "escalation_failed",
             Self::SignIn => "sign_in",
+            Self::SignInLoyalty => "sign_in_loyalty",
             Self::NeedOrderNumber => "need_order_number",
             Self::NeedProduct => "need_product",
         }

@@ -15,6 +15,10 @@ pub enum Rule {
     Injection,
     /// The message names an order by its id.
     OrderId,
+    /// A question about the caller's own loyalty points or tier ([`super::loyalty`]).
+    LoyaltyAccount,
+    /// A question about how the loyalty programme works ([`super::loyalty`]).
+    LoyaltyProgramme,
 }
 
 impl Rule {
@@ -25,6 +29,8 @@ impl Rule {
             Self::IdentityProbe => "question about the assistant",
             Self::Injection => "attempt to change or reveal instructions",
             Self::OrderId => "order id",
+            Self::LoyaltyAccount => "question about the customer's points or tier",
+            Self::LoyaltyProgramme => "question about the loyalty programme",
         }
     }
 }

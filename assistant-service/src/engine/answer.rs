@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Engine, Observer, Turn, catalog, phrasing, record, result_json, tool_call};
+use super::{Engine, Observer, Turn, catalog, loyalty, phrasing, record, result_json, tool_call};
 use crate::{
     domain::{Classification, Intent, citations::cite, persona::Reply, rules::Rule, text},
     functions::{CallContext, FunctionError, shop},
@@ -45,6 +45,9 @@ pub(super) async fn compose(
     let name = name.as_deref();
     match class.intent {
         Intent::PolicyQuestion => policy(engine, &turn.message, name),
+        Intent::OrderStatus if class.rule == Some(Rule::LoyaltyAccount) => {
+            loyalty::answer(engine, session, turn, observer).await
+        }
         Intent::OrderStatus => orders(engine, session, turn, observer).await,
         Intent::ProductSearch => products(engine, session, turn, observer).await,
         Intent::Complaint => complaint(engine, session, turn).await,
@@ -128,7 +131,8 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
-async fn call(
+/// Calls `name` for the caller of `turn`, reporting it to `observer` and keeping its result.
+pub(super) async fn call(
     engine: &Engine,
     draft: &mut Draft,
     observer: &Observer,

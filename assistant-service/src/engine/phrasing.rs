@@ -52,6 +52,20 @@ fn items(order: &Value) -> String {
     }
 }
 
+/// Why an order was rejected, from its reason's leading code (order-service writes
+/// `PAYMENT_DECLINED` and `SAGA_TIMEOUT`; a stock refusal has no code).
+fn rejected(reason: Option<&str>) -> &'static str {
+    match reason {
+        Some(r) if r.starts_with("PAYMENT_DECLINED") => {
+            "could not be completed because the payment was declined, so nothing was charged."
+        }
+        Some(r) if r.starts_with("SAGA_TIMEOUT") => {
+            "could not be confirmed in time, so we stopped it. You're welcome to place it again."
+        }
+        _ => "could not be fulfilled because an item was out of stock.",
+    }
+}
+
 /// The status of one order in a sentence or two.
 pub fn describe(order: &Value) -> String {
     let id = short(order["orderId"].as_str().unwrap_or_default());
@@ -72,7 +86,7 @@ pub fn describe(order: &Value) -> String {
         }
         "DELIVERED" => "has been delivered.".to_owned(),
         "CANCELLED" => "was cancelled.".to_owned(),
-        "REJECTED" => "could not be fulfilled because an item was out of stock.".to_owned(),
+        "REJECTED" => rejected(order["rejectionReason"].as_str()).to_owned(),
         other => format!("is in status {other}."),
     });
     if let Some(eta) = eta.filter(|_| matches!(status, "PENDING" | "PROCESSING" | "SHIPPED")) {
@@ -176,6 +190,19 @@ mod tests {
         assert!(text.contains("UPS, tracking number 1Z999"), "{text}");
         assert!(text.contains("Tuesday, 11 March"), "{text}");
         assert!(text.contains("$59.50"), "{text}");
+    }
+
+    #[test]
+    fn a_rejected_order_says_why() {
+        let order = |reason: Value| {
+            describe(
+                &json!({ "orderId": "x", "status": "REJECTED", "total": 10, "rejectionReason": reason }),
+            )
+        };
+        assert!(order(json!("PAYMENT_DECLINED: card declined")).contains("payment was declined"));
+        assert!(order(json!("SAGA_TIMEOUT: no answer")).contains("could not be confirmed in time"));
+        assert!(order(json!("Desk Lamp: 2 wanted, 1 in stock")).contains("out of stock"));
+        assert!(order(Value::Null).contains("out of stock"));
     }
 
     #[test]

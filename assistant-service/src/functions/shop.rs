@@ -1,7 +1,8 @@
-//! The shop's functions: `getOrderStatus(orderId)`, `searchProducts(query, limit)` and
-//! `getCustomerOrders(email)`, each calling the owning service with the caller's token.
-//! Orders and customer records need a signed-in caller; the services answer 404 for anything
-//! that is not the caller's, so a customer cannot look at another customer's orders here.
+//! The shop's functions: `getOrderStatus(orderId)`, `searchProducts(query, limit)`,
+//! `getCustomerOrders(email)` and `getLoyalty()` ([`super::loyalty`]), each calling the owning
+//! service with the caller's token. Orders, customer records and loyalty accounts need a
+//! signed-in caller; the services answer 404 for anything that is not the caller's, so a
+//! customer cannot look at another customer's orders or points here.
 
 use serde_json::{Value, json};
 
@@ -14,8 +15,12 @@ pub const GET_ORDER_STATUS: &str = "getOrderStatus";
 pub const SEARCH_PRODUCTS: &str = "searchProducts";
 /// `getCustomerOrders`.
 pub const GET_CUSTOMER_ORDERS: &str = "getCustomerOrders";
+/// `getLoyalty`.
+pub const GET_LOYALTY: &str = "getLoyalty";
 
-fn map(e: UpstreamError, what: &str) -> FunctionError {
+/// An upstream failure as a function's: 401 asks to sign in, 404/403/400 is `what` not
+/// found, anything else (down, slow, 5xx such as 503) is unavailable.
+pub(super) fn map(e: UpstreamError, what: &str) -> FunctionError {
     match e {
         UpstreamError::Unavailable(service) => FunctionError::Unavailable(service.to_owned()),
         UpstreamError::NotFound | UpstreamError::Rejected(_) => {
@@ -25,7 +30,7 @@ fn map(e: UpstreamError, what: &str) -> FunctionError {
     }
 }
 
-/// A registry holding the three shop functions over `upstream`.
+/// A registry holding the four shop functions over `upstream`.
 pub fn registry(upstream: Upstream) -> Registry {
     let mut registry = Registry::new();
     let up = upstream.clone();
@@ -67,6 +72,11 @@ pub fn registry(upstream: Upstream) -> Registry {
             async move { search(&up, &args, &ctx).await }
         },
     );
+    let up = upstream.clone();
+    registry.register(GET_LOYALTY, super::loyalty::schema(), move |_, ctx| {
+        let up = up.clone();
+        async move { super::loyalty::run(&up, &ctx).await }
+    });
     registry.register(
         GET_CUSTOMER_ORDERS,
         json!({
@@ -107,6 +117,7 @@ pub fn order_summary(order: &Value) -> Value {
         "carrier": order.get("carrier").cloned().unwrap_or(Value::Null),
         "trackingNumber": order.get("trackingNumber").cloned().unwrap_or(Value::Null),
         "estimatedDelivery": order.get("estimatedDelivery").cloned().unwrap_or(Value::Null),
+        "rejectionReason": order.get("rejectionReason").cloned().unwrap_or(Value::Null),
         "createdAt": order["createdAt"],
         "updatedAt": order["updatedAt"],
     })

@@ -63,6 +63,8 @@ async fn every_policy_answer_cites_real_policies_that_are_in_its_text() {
         ("Do you sell my personal data?", "Policy5.1"),
         ("Can I cancel my order before it ships?", "Policy6.1"),
         ("What payment methods do you accept?", "Policy2.1"),
+        ("How do I earn loyalty points?", "Policy8.1"),
+        ("What are the reward tiers?", "Policy8.1"),
     ];
 
     for (question, expected) in questions {
@@ -112,7 +114,12 @@ async fn chitchat_is_brief_and_off_topic_is_declined() {
         .collect();
     assert_eq!(
         names,
-        ["getCustomerOrders", "getOrderStatus", "searchProducts"]
+        [
+            "getCustomerOrders",
+            "getLoyalty",
+            "getOrderStatus",
+            "searchProducts"
+        ]
     );
     suite.stop().await;
 }

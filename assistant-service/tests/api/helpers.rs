@@ -37,6 +37,9 @@ pub struct Options {
     pub llm: Option<LlmConfig>,
     /// Replaces the order-service URL (e.g. with an unreachable one).
     pub orders_url: Option<String>,
+    /// Replaces the customer-service URL the assistant calls (the other services keep the
+    /// real one).
+    pub customers_url: Option<String>,
     /// The assistant's CAs, as `EXTRA_CA_CERTS` would set them (the system's by default).
     pub trust: Trust,
     /// Replaces the chat socket's heartbeat interval (15 s, longer than any test's turn).
@@ -113,7 +116,9 @@ pub async fn spawn_with(options: Options) -> Suite {
             orders: options
                 .orders_url
                 .unwrap_or_else(|| orders.base_url.clone()),
-            customers: customers.base_url.clone(),
+            customers: options
+                .customers_url
+                .unwrap_or_else(|| customers.base_url.clone()),
         },
         upstream_timeout: Duration::from_secs(3),
         llm: options.llm,
@@ -142,7 +147,8 @@ pub struct Customer {
     pub bearer: String,
 }
 
-async fn send(
+/// `method path` on `app` with `body` as `bearer`; the status and the JSON body.
+pub async fn send(
     app: &Spawned,
     method: reqwest::Method,
     path: &str,

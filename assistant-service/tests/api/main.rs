@@ -7,6 +7,7 @@ mod functions;
 mod helpers;
 mod identity;
 mod llm;
+mod loyalty;
 mod scenarios;
 mod sessions;
 mod ws;
