@@ -70,3 +70,70 @@ async fn a_fullwidth_address_signs_in_as_the_address_it_shows() {
     assert_eq!(body["data"]["customer"]["email"], "grace@example.com");
     t.stop().await;
 }
+
+/// Accounts stored before skeletons existed get theirs when the indexes are made; of two such
+/// accounts that look alike, the first keeps the skeleton and the second is left without one
+/// (it keeps working), and from then on a new look-alike of either is refused.
+#[tokio::test]
+async fn accounts_stored_before_skeletons_are_given_theirs_and_old_look_alikes_keep_working() {
+    use bson::{Document, doc, oid::ObjectId};
+    use customer_service::store::customers::{COLLECTION, ensure_indexes};
+
+    let names = shared::testing::TestNames::new();
+    let config = shared::config::MongoConfig {
+        uri: shared::testing::mongodb_uri(),
+        database: names.database.clone(),
+    };
+    let db = shared::store::mongo(&config, "skeleton-test")
+        .await
+        .unwrap();
+    let customers = db.collection::<Document>(COLLECTION);
+    let (ada, mallory, bob) = (ObjectId::new(), ObjectId::new(), ObjectId::new());
+    for (id, email) in [
+        (ada, "ada@example.com"),
+        (mallory, "\u{430}da@example.com"),
+        (bob, "bob@example.com"),
+    ] {
+        customers
+            .insert_one(doc! { "_id": id, "email": email, "name": "Old" })
+            .await
+            .unwrap();
+    }
+
+    ensure_indexes(&db).await.unwrap();
+    ensure_indexes(&db)
+        .await
+        .expect("a second start changes nothing");
+
+    let skeleton_of = |id: ObjectId| {
+        let customers = customers.clone();
+        async move {
+            customers
+                .find_one(doc! { "_id": id })
+                .await
+                .unwrap()
+                .unwrap()
+                .get_str("emailSkeleton")
+                .ok()
+                .map(str::to_owned)
+        }
+    };
+    let ada_skeleton = skeleton_of(ada)
+        .await
+        .expect("the first account has its skeleton");
+    assert_eq!(
+        skeleton_of(mallory).await,
+        None,
+        "its older look-alike is left without one"
+    );
+    assert!(skeleton_of(bob).await.is_some());
+    let duplicate = customers
+        .insert_one(doc! { "_id": ObjectId::new(), "email": "ada@example.net", "emailSkeleton": ada_skeleton })
+        .await;
+    assert!(
+        duplicate.is_err(),
+        "a new account with ada's skeleton is refused"
+    );
+    assert_eq!(customers.count_documents(doc! {}).await.unwrap(), 3);
+    db.drop().await.unwrap();
+}
