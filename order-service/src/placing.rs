@@ -5,7 +5,7 @@
 //! the same change (the outbox inside the order document). The order's unique request key makes
 //! the insert happen once: a second insert with the same key answers the stored order.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use bson::oid::ObjectId;
 use shared::{ApiError, events::Envelope};
 
@@ -19,13 +19,6 @@ use crate::{
     upstream::Priced,
 };
 
-/// The caller's bearer header, passed on to the other services.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-}
-
 /// The products `ids` as product-service has them now (`None`: no such product), and the
 /// address to ship to: `given`, or the customer's on file (`None` when there is none).
 pub async fn look_up(
@@ -35,14 +28,14 @@ pub async fn look_up(
     ids: &[ObjectId],
     given: Option<Address>,
 ) -> Result<(Vec<Option<Priced>>, Option<Address>), ApiError> {
-    let bearer = bearer(headers);
+    let call = shared::client::Call::from_headers(headers);
     let address = async {
         match given {
             Some(address) => Ok(Some(address)),
-            None => state.upstream.address(customer, bearer).await,
+            None => state.upstream.address(customer, &call).await,
         }
     };
-    let (priced, address) = tokio::join!(state.upstream.products(ids, bearer), address);
+    let (priced, address) = tokio::join!(state.upstream.products(ids, &call), address);
     Ok((priced?, address?))
 }
 

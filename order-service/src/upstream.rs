@@ -1,13 +1,16 @@
 //! The other services order-service asks at order time: product-service for names, prices and
-//! stock (never the client), customer-service for the default shipping address. One pooled client;
-//! a service that cannot be reached answers 503 `UPSTREAM_UNAVAILABLE`.
+//! stock (never the client), customer-service for the default shipping address, through
+//! `shared::client` (the caller's token and request id passed on); a service that cannot be
+//! reached answers 503 `UPSTREAM_UNAVAILABLE`.
 
 use std::time::Duration;
 
 use bson::oid::ObjectId;
-use reqwest::StatusCode;
 use serde_json::Value;
-use shared::ApiError;
+use shared::{
+    ApiError,
+    client::{Call, Service, UpstreamError},
+};
 
 use crate::domain::{Address, Money, request::address_from_json};
 
@@ -27,15 +30,22 @@ pub struct Priced {
 /// Clients of product-service and customer-service. Cheap to clone.
 #[derive(Clone)]
 pub struct Upstream {
-    client: reqwest::Client,
-    products: String,
-    customers: String,
+    products: Service,
+    customers: Service,
 }
 
-fn unavailable(what: &str) -> impl Fn(reqwest::Error) -> ApiError + '_ {
-    move |e| {
-        tracing::warn!(error = %e, service = what, "upstream request failed");
-        ApiError::UpstreamUnavailable(what.to_owned())
+/// The 503 of a service that gave no usable answer; a record it does not have is `None`.
+fn found(answer: Result<Value, UpstreamError>) -> Result<Option<Value>, ApiError> {
+    match answer {
+        Ok(body) => Ok(Some(body)),
+        Err(UpstreamError::NotFound) => Ok(None),
+        Err(UpstreamError::Unavailable(service)) => {
+            Err(ApiError::UpstreamUnavailable(service.to_owned()))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "another service refused an order-time question");
+            Err(ApiError::UpstreamUnavailable("another service".to_owned()))
+        }
     }
 }
 
@@ -46,43 +56,21 @@ impl Upstream {
         customers: &str,
         trust: &shared::http::Trust,
     ) -> Result<Self, reqwest::Error> {
-        let client = shared::http::client_builder(trust)
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()?;
+        let client = shared::client::pooled(trust, Duration::from_secs(5))?;
         Ok(Self {
-            client,
-            products: products.trim_end_matches('/').to_owned(),
-            customers: customers.trim_end_matches('/').to_owned(),
+            products: Service::new("product-service", products, client.clone()),
+            customers: Service::new("customer-service", customers, client),
         })
     }
 
     /// The product `id` with its current name and price; `None` when product-service does not
     /// know it (or it was deleted).
-    #[tracing::instrument(skip(self, bearer))]
-    pub async fn product(
-        &self,
-        id: ObjectId,
-        bearer: Option<&str>,
-    ) -> Result<Option<Priced>, ApiError> {
-        const WHAT: &str = "product-service";
-        let mut request = self
-            .client
-            .get(format!("{}/products/{}", self.products, id.to_hex()));
-        if let Some(bearer) = bearer {
-            request = request.header(reqwest::header::AUTHORIZATION, bearer);
-        }
-        let response = request.send().await.map_err(unavailable(WHAT))?;
-        match response.status() {
-            StatusCode::NOT_FOUND => return Ok(None),
-            s if s.is_success() => {}
-            s => {
-                tracing::warn!(status = %s, "product-service answered an error");
-                return Err(ApiError::UpstreamUnavailable(WHAT.to_owned()));
-            }
-        }
-        let body: Value = response.json().await.map_err(unavailable(WHAT))?;
+    #[tracing::instrument(skip(self, call))]
+    pub async fn product(&self, id: ObjectId, call: &Call<'_>) -> Result<Option<Priced>, ApiError> {
+        let path = format!("/products/{}", id.to_hex());
+        let Some(body) = found(self.products.get_json(&path, &[], call).await)? else {
+            return Ok(None);
+        };
         let data = &body["data"];
         let name = data["name"].as_str();
         let price = Money::price(&data["price"]).ok();
@@ -95,7 +83,9 @@ impl Upstream {
             })),
             _ => {
                 tracing::error!(product.id = %id, "product-service answered a product without a usable name, price or stock");
-                Err(ApiError::UpstreamUnavailable(WHAT.to_owned()))
+                Err(ApiError::UpstreamUnavailable(
+                    self.products.name().to_owned(),
+                ))
             }
         }
     }
@@ -104,12 +94,12 @@ impl Upstream {
     pub async fn products(
         &self,
         ids: &[ObjectId],
-        bearer: Option<&str>,
+        call: &Call<'_>,
     ) -> Result<Vec<Option<Priced>>, ApiError> {
         use futures::{StreamExt, TryStreamExt};
         // Collected first: a lazy `map` closure in the stream trips the `Send` check of axum
         // handlers (higher-ranked lifetimes).
-        let lookups: Vec<_> = ids.iter().map(|id| self.product(*id, bearer)).collect();
+        let lookups: Vec<_> = ids.iter().map(|id| self.product(*id, call)).collect();
         futures::stream::iter(lookups)
             .buffered(16)
             .try_collect()
@@ -118,29 +108,12 @@ impl Upstream {
 
     /// The address on file of customer `id`, asked with the caller's own token; `None` when
     /// the customer has none.
-    #[tracing::instrument(skip(self, bearer))]
-    pub async fn address(
-        &self,
-        id: &str,
-        bearer: Option<&str>,
-    ) -> Result<Option<Address>, ApiError> {
-        const WHAT: &str = "customer-service";
-        let mut request = self
-            .client
-            .get(format!("{}/customers/{id}", self.customers));
-        if let Some(bearer) = bearer {
-            request = request.header(reqwest::header::AUTHORIZATION, bearer);
-        }
-        let response = request.send().await.map_err(unavailable(WHAT))?;
-        match response.status() {
-            StatusCode::NOT_FOUND => return Ok(None),
-            s if s.is_success() => {}
-            s => {
-                tracing::warn!(status = %s, "customer-service answered an error");
-                return Err(ApiError::UpstreamUnavailable(WHAT.to_owned()));
-            }
-        }
-        let body: Value = response.json().await.map_err(unavailable(WHAT))?;
+    #[tracing::instrument(skip(self, call))]
+    pub async fn address(&self, id: &str, call: &Call<'_>) -> Result<Option<Address>, ApiError> {
+        let path = format!("/customers/{id}");
+        let Some(body) = found(self.customers.get_json(&path, &[], call).await)? else {
+            return Ok(None);
+        };
         let address = &body["data"]["address"];
         if address.is_null() {
             return Ok(None);

@@ -4,6 +4,8 @@
 //! - [`api`]: the public API's request bodies as types (serde, garde rules, utoipa schemas),
 //!   shared by the gateway, the services and the OpenAPI document.
 //! - [`auth`]: roles, token claims, verification and the `Caller` extractor.
+//! - [`client`]: calling another service (timeouts, the caller's token and request id, one
+//!   reading of the answer's status).
 //! - [`config`]: typed settings from environment variables, failing with the variable's name.
 //! - [`error`]: [`error::ApiError`], the JSON envelope of every response, and
 //!   [`error::Problems`], which gathers every bad field of a request into one answer.
@@ -24,6 +26,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;

@@ -6,7 +6,7 @@
 use axum::{
     Json, Router,
     extract::{Path, State},
-    http::{HeaderMap, header},
+    http::HeaderMap,
     routing::{get, put},
 };
 use bson::oid::ObjectId;
@@ -32,13 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/cart/items/{product_id}", put(set).delete(remove))
 }
 
-/// The caller's bearer header, passed on to product-service.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-}
-
 fn product_id(raw: &str) -> Result<ObjectId, ApiError> {
     ObjectId::parse_str(raw)
         .map_err(|_| ApiError::field("productId", "must be a 24-character hex ObjectId"))
@@ -53,7 +46,10 @@ async fn view(
     let stored = carts::get(state.infra.db(), customer).await?;
     let lines = stored.lines();
     let ids: Vec<ObjectId> = lines.iter().map(|(id, _)| *id).collect();
-    let products = state.upstream.products(&ids, bearer(headers)).await?;
+    let products = state
+        .upstream
+        .products(&ids, &shared::client::Call::from_headers(headers))
+        .await?;
     let priced: Vec<_> = lines
         .into_iter()
         .zip(products)
@@ -87,7 +83,11 @@ async fn set(
         carts::remove(db, &caller.id, product).await?;
         return view(&state, &caller.id, &headers).await;
     }
-    let Some(found) = state.upstream.product(product, bearer(&headers)).await? else {
+    let Some(found) = state
+        .upstream
+        .product(product, &shared::client::Call::from_headers(&headers))
+        .await?
+    else {
         return Err(ApiError::NotFound("no such product".to_owned()));
     };
     match carts::set(db, &caller.id, product, &found.name, body.quantity).await {
