@@ -28,12 +28,12 @@ const RETRY: Policy = Policy::new(Duration::from_millis(250), Duration::from_sec
 /// Where to read orders from, and how.
 #[derive(Clone)]
 pub struct Source {
-    /// A pooled client.
-    pub client: reqwest::Client,
-    /// order-service's base URL.
-    pub url: String,
-    /// `Bearer ...` for order-service.
-    pub bearer: String,
+    /// order-service.
+    pub orders: shared::client::Service,
+    /// The token the listing is read with.
+    pub token: String,
+    /// The request id of the request that started the rebuild, carried on every page.
+    pub request_id: String,
 }
 
 /// Claims the rebuild and starts it; 409 when one is running.
@@ -102,11 +102,10 @@ async fn apply(db: &Database, order: &Value) -> Result<(), mongodb::error::Error
 
 /// One page: its orders and the listing's total, retried with backoff.
 async fn fetch_page(source: &Source, page: i64) -> Result<(Vec<Value>, Option<i64>), String> {
-    let url = format!("{}/orders?page={page}&limit={PAGE_SIZE}", source.url);
     let fetched = RETRY
         .at_most(
             ATTEMPTS,
-            || try_fetch(source, &url),
+            || try_fetch(source, page),
             |e| matches!(e, Transient(_)),
             |e, wait| tracing::warn!(page, error = %e, ?wait, "order listing failed; retrying"),
         )
@@ -131,26 +130,20 @@ impl std::fmt::Display for Failure {
     }
 }
 
-async fn try_fetch(source: &Source, url: &str) -> Result<(Vec<Value>, Option<i64>), Failure> {
-    let response = source
-        .client
-        .get(url)
-        .header("authorization", &source.bearer)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .map_err(|e| Transient(e.to_string()))?;
-    let status = response.status();
-    if status.as_u16() == 401 || status.as_u16() == 403 {
-        return Err(Fatal(format!("order-service refused the token ({status})")));
-    }
-    if !status.is_success() {
-        return Err(Transient(format!("order-service answered {status}")));
-    }
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| Transient(e.to_string()))?;
+async fn try_fetch(source: &Source, page: i64) -> Result<(Vec<Value>, Option<i64>), Failure> {
+    use shared::client::{Call, UpstreamError};
+    let params = [("page", page.to_string()), ("limit", PAGE_SIZE.to_string())];
+    let call = Call::with_token(Some(&source.token), &source.request_id);
+    let body = match source.orders.get_json("/orders", &params, &call).await {
+        Ok(body) => body,
+        Err(UpstreamError::Unavailable(_)) => {
+            return Err(Transient("order-service could not be reached".to_owned()));
+        }
+        Err(e @ (UpstreamError::Unauthorized | UpstreamError::NotFound)) => {
+            return Err(Fatal(format!("order-service refused the token ({e})")));
+        }
+        Err(e) => return Err(Fatal(format!("order-service refused the listing: {e}"))),
+    };
     let orders = body["data"]
         .as_array()
         .cloned()

@@ -34,6 +34,7 @@ async fn start(
     State(state): State<AppState>,
     Admin(caller): Admin,
     Bearer(token): Bearer,
+    headers: axum::http::HeaderMap,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let token = match &state.config.service_token {
         Some(t) => t.expose_secret().to_owned(),
@@ -42,9 +43,13 @@ async fn start(
         }
     };
     let source = rebuild::Source {
-        client: state.client.clone(),
-        url: state.config.order_service_url.clone(),
-        bearer: format!("Bearer {token}"),
+        orders: shared::client::Service::new(
+            "order-service",
+            &state.config.order_service_url,
+            state.client.clone(),
+        ),
+        token,
+        request_id: shared::telemetry::request_id(&headers),
     };
     let job = rebuild::start(
         state.infra.db().clone(),
