@@ -12,6 +12,7 @@
 mod api;
 mod data;
 mod orders;
+mod shopping;
 mod sign_in;
 
 use std::{fmt, time::Duration};
@@ -147,6 +148,9 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     let (products_created, catalog_found) = fill_catalog(ctx, gateway, &token, &products)?;
     let seeded: Vec<&str> = customers.iter().map(|c| c.email.as_str()).collect();
     let orders = orders::run(ctx, gateway, &token, &seeded).context("seeding the demo orders")?;
+    let shop = shopping::run(ctx, gateway, &customers[demo])
+        .context("seeding the demo customer's addresses and cart")?;
+    ctx.progress.step("seed", shop);
 
     let demo_works =
         registered[demo] == Registration::Created || still_signs_in(ctx, gateway, &customers[demo]);

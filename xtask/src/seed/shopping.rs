@@ -1,0 +1,74 @@
+//! The demo customer's shop (issue 15): an address book of two and a cart holding two
+//! products, each made only where it is missing, so that a second seed changes nothing.
+
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+
+use super::{api::Gateway, data::Customer, sign_in::sign_in};
+use crate::ctx::Ctx;
+
+/// The addresses the demo customer keeps (the one given at sign-up counts as the first).
+fn book() -> [Value; 2] {
+    [
+        json!({"street": "742 Market Street", "city": "San Francisco", "zipCode": "94103", "country": "United States", "label": "Home"}),
+        json!({"street": "1 Ferry Building", "city": "San Francisco", "zipCode": "94111", "country": "United States", "label": "Work"}),
+    ]
+}
+
+/// Gives `demo` two saved addresses and a cart of two products, where missing; says what it did.
+pub fn run(ctx: &Ctx, gateway: &Gateway, demo: &Customer) -> Result<String> {
+    let token = sign_in(ctx, gateway, &demo.email, &demo.password)?;
+    let bearer = format!("Bearer {token}");
+    let as_demo = |method: &str, path: &str| {
+        gateway
+            .request(method, path)
+            .header("authorization", &bearer)
+    };
+
+    let saved = gateway.send(ctx, &as_demo("GET", "/customers/me/addresses"))?;
+    if saved.status != 200 {
+        bail!("GET /api/customers/me/addresses: {}", saved.describe());
+    }
+    let had = saved.json["data"].as_array().map_or(0, Vec::len);
+    let mut added = 0;
+    for address in book().iter().skip(had) {
+        let reply = gateway.send(
+            ctx,
+            &as_demo("POST", "/customers/me/addresses").json(address.to_string()),
+        )?;
+        super::api::created(&reply)?;
+        added += 1;
+    }
+
+    let cart = gateway.send(ctx, &as_demo("GET", "/cart"))?;
+    if cart.status != 200 {
+        bail!("GET /api/cart: {}", cart.describe());
+    }
+    let mut lines = cart.json["data"]["items"].as_array().map_or(0, Vec::len);
+    if lines == 0 {
+        let products =
+            gateway.send(ctx, &gateway.request("GET", "/products?limit=2&sort=price"))?;
+        let ids: Vec<String> = products.json["data"]
+            .as_array()
+            .map(|p| {
+                p.iter()
+                    .filter_map(|p| p["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (id, quantity) in ids.iter().zip([1, 2]) {
+            let put = as_demo("PUT", &format!("/cart/items/{id}"))
+                .json(json!({ "quantity": quantity }).to_string());
+            let reply = gateway.send(ctx, &put)?;
+            if reply.status != 200 {
+                bail!("PUT /api/cart/items/{id}: {}", reply.describe());
+            }
+            lines += 1;
+        }
+    }
+    Ok(format!(
+        "{}: {} saved addresses ({added} added now), {lines} lines in the cart",
+        demo.email,
+        had + added
+    ))
+}
