@@ -30,11 +30,6 @@ pub struct NewOrder {
 }
 
 impl NewOrder {
-    /// Parses and checks a body, naming every bad field.
-    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        Self::from_request(api::parse::<OrderRequest>(body)?)
-    }
-
     /// A checked request as lines and an address.
     pub fn from_request(request: OrderRequest) -> Result<Self, ApiError> {
         let lines = request
@@ -92,7 +87,7 @@ mod tests {
     const P2: &str = "64b000000000000000000002";
 
     fn parse(body: &Value) -> Result<NewOrder, ApiError> {
-        NewOrder::parse(body.to_string().as_bytes())
+        NewOrder::from_request(api::parse::<OrderRequest>(body.to_string().as_bytes())?)
     }
 
     fn problems(body: &Value) -> Value {

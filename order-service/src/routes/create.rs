@@ -4,8 +4,8 @@
 //! `Idempotency-Key` replays the first answer (see [`super::once`]).
 
 use axum::{extract::State, http::HeaderMap, response::Response};
-use serde_json::{Value, json};
-use shared::{ApiError, auth::Caller, extract::AppJson};
+use serde_json::json;
+use shared::{ApiError, api::orders::OrderRequest, auth::Caller, extract::Valid};
 
 use super::once;
 use crate::{
@@ -20,13 +20,15 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    AppJson(body): AppJson<Value>,
+    Valid(body): Valid<OrderRequest>,
 ) -> Result<Response, ApiError> {
     // Before the unique request-key index exists a retry could store a second order.
     state.indexes.require()?;
-    // The body as `shared::api::orders::OrderRequest` (the gateway's check); the JSON value
-    // stays for the idempotency fingerprint.
-    let new = NewOrder::parse(body.to_string().as_bytes())?;
+    // Fingerprinted as read (as checkout does), so key order, spacing and `null` for an
+    // absent field do not make another request.
+    let fingerprint =
+        idempotency::fingerprint(&serde_json::to_value(&body).map_err(ApiError::internal)?);
+    let new = NewOrder::from_request(body)?;
     let Some(key) = once::key(&headers)? else {
         let view = place(&state, &caller, &headers, new, None).await?;
         return Ok(once::created(json!({ "success": true, "data": view })));
@@ -35,7 +37,7 @@ pub async fn create(
     once::answer(
         &state,
         &caller.id,
-        (&key, &idempotency::fingerprint(&body)),
+        (&key, &fingerprint),
         || place(&state, &caller, &headers, new, Some(&request_key)),
         || once::by_request_key(&state, &request_key),
     )

@@ -15,7 +15,7 @@ pub const MAX_QUANTITY: u32 = 1000;
 
 /// `POST /orders`: the lines to buy and, optionally, where to ship them (the customer's
 /// address on file otherwise).
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderRequest {
     /// 1 to 100 lines, one per product.
@@ -28,7 +28,7 @@ pub struct OrderRequest {
 }
 
 /// One line of an order request.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderLine {
     /// The product (an ObjectId).
