@@ -28,19 +28,6 @@ pub enum UpstreamError {
     Rejected(String),
 }
 
-impl From<UpstreamError> for crate::ApiError {
-    /// For a caller that has nothing better to say: unavailable is 503; the rest are the
-    /// caller's own 404, 401 and 400.
-    fn from(e: UpstreamError) -> Self {
-        match e {
-            UpstreamError::Unavailable(service) => Self::UpstreamUnavailable(service.to_owned()),
-            UpstreamError::NotFound => Self::NotFound("not found".to_owned()),
-            UpstreamError::Unauthorized => Self::Unauthorized("not signed in".to_owned()),
-            UpstreamError::Rejected(message) => Self::field("body", message),
-        }
-    }
-}
-
 /// A pooled client for calls to other services: connecting gives up after at most 2 s, a whole
 /// call after `deadline`.
 pub fn pooled(
