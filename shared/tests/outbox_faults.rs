@@ -39,10 +39,27 @@ fn event(kind: &str, n: i32) -> Envelope {
 
 /// A consumer of `thing.*` on the test's exchange, and the ids it receives.
 async fn listen(names: &TestNames, cancel: &CancellationToken) -> (Bus, UnboundedReceiver<Uuid>) {
+    let (bus, mut events) = listen_to(names, cancel, "things", "thing.*").await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            let _ = tx.send(event.id);
+        }
+    });
+    (bus, rx)
+}
+
+/// A consumer of `pattern` on the test's exchange (queue `name`), and the events it receives.
+async fn listen_to(
+    names: &TestNames,
+    cancel: &CancellationToken,
+    name: &str,
+    pattern: &str,
+) -> (Bus, UnboundedReceiver<Envelope>) {
     let bus = Bus::start(bus_config(names), "consumer", cancel.clone());
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let consuming = bus.consume(ConsumerSpec::new("things", &["thing.*"]), move |event| {
-        let _ = tx.send(event.id);
+    let consuming = bus.consume(ConsumerSpec::new(name, &[pattern]), move |event| {
+        let _ = tx.send(event);
         std::future::ready(Ok(()))
     });
     assert!(consuming.wait_subscribed(WAIT).await);
@@ -154,16 +171,8 @@ async fn a_parked_event_is_announced_as_outbox_parked_so_that_ops_hear_of_it() {
     let names = TestNames::new();
     let db = database(&names).await;
     let cancel = CancellationToken::new();
-    let listener = Bus::start(bus_config(&names), "alert-service", cancel.clone());
-    let (tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
-    let consuming = listener.consume(
-        ConsumerSpec::new("ops", &[shared::events::keys::OUTBOX_PARKED]),
-        move |event| {
-            let _ = tx.send(event);
-            std::future::ready(Ok(()))
-        },
-    );
-    assert!(consuming.wait_subscribed(WAIT).await);
+    let (listener, mut notices) =
+        listen_to(&names, &cancel, "ops", shared::events::keys::OUTBOX_PARKED).await;
     let good = event("thing.made", 1);
     let (key, text) = entry(&good);
     insert(&db, 7, doc! { "0": "{not json", key: text }).await;
