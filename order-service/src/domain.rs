@@ -2,6 +2,7 @@
 
 pub mod cart;
 pub mod order;
+pub mod payment;
 pub mod pricing;
 pub mod request;
 pub mod shipment;
@@ -9,6 +10,7 @@ pub mod status;
 pub mod transition;
 
 pub use order::{Address, HistoryEntry, Line, Order, OrderView};
+pub use payment::{Payment, PaymentStatus};
 pub use pricing::{Discounts, Quote};
 pub use request::{NewOrder, RequestedLine};
 pub use shared::{Money, Problems};

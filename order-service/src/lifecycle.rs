@@ -1,7 +1,8 @@
 //! Status changes, wherever they come from (the stock saga, a cancel, an admin, the
 //! fulfilment schedule): read the order, apply the change in memory, and write it guarded by
 //! the previous status and version together with `order.status_changed` (and
-//! `order.cancelled`, or `order.expired` for a saga past its deadline) in one write. A lost race re-reads and decides again, so a redelivered
+//! `order.cancelled`, `order.expired` for a saga past its deadline, `payment.authorized` or
+//! `payment.failed` for the saga's payment step) in one write. A lost race re-reads and decides again, so a redelivered
 //! event or a second replica changes nothing.
 
 use bson::{Document, oid::ObjectId};
@@ -97,16 +98,22 @@ impl Orders {
                     });
                 }
             };
-            let mut staged = vec![
-                events::status_changed(&before, &after, correlation_id)
-                    .map_err(ApiError::internal)?,
-            ];
+            let mut staged = vec![events::status_changed(&before, &after, correlation_id)];
             if after.status == Status::Cancelled {
-                staged.push(events::cancelled(&after, correlation_id).map_err(ApiError::internal)?);
+                staged.push(events::cancelled(&after, correlation_id));
             }
-            if change == Change::Expire {
-                staged.push(events::expired(&after, correlation_id).map_err(ApiError::internal)?);
+            match change {
+                Change::Expire => staged.push(events::expired(&after, correlation_id)),
+                Change::Authorize { .. } => {
+                    staged.push(events::payment_authorized(&after, correlation_id));
+                }
+                Change::Decline { .. } => staged.push(events::payment_failed(&after, correlation_id)),
+                _ => {}
             }
+            let staged: Vec<_> = staged
+                .into_iter()
+                .map(|e| e.map_err(ApiError::internal))
+                .collect::<Result<_, _>>()?;
             if orders::replace_if_unchanged(&self.db, &before, &after, &staged, extra.clone())
                 .await?
             {

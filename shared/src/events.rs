@@ -69,4 +69,13 @@ pub mod keys {
     pub const OUTBOX_PARKED: &str = "outbox.parked";
     /// A customer's loyalty points or tier changed.
     pub const LOYALTY_CHANGED: &str = "loyalty.changed";
+    /// An order's payment was authorised (its stock is reserved; it is now `PROCESSING`):
+    /// `{orderId, customerId, amount, providerRef}`.
+    pub const PAYMENT_AUTHORIZED: &str = "payment.authorized";
+    /// An order's payment was declined (it is `REJECTED`, its stock goes back):
+    /// `{orderId, customerId, amount, providerRef, reason}`.
+    pub const PAYMENT_FAILED: &str = "payment.failed";
+    /// A paid order's authorisation was voided or its charge refunded:
+    /// `{orderId, customerId, amount, providerRef}`.
+    pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 }

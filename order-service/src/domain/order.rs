@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::{
     Money, Status,
+    payment::{Payment, PaymentView},
     pricing::{Quote, StoredQuote},
 };
 
@@ -121,6 +122,10 @@ pub struct Order {
         deserialize_with = "shared::store::compat::optional_date"
     )]
     pub stock_released_at: Option<DateTime<Utc>>,
+    /// The card it is paid with and where the payment stands; `None` for an invoiced API
+    /// order (no payment step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<Payment>,
     /// Unique per order: `<customer>:<Idempotency-Key>`, or `order:<id>` without a key.
     pub request_key: String,
     /// When it was placed.
@@ -193,10 +198,17 @@ impl Order {
             estimated_delivery: super::shipment::estimate_from_order(at),
             next_due_at_ms: None,
             stock_released_at: None,
+            payment: None,
             request_key,
             created_at: at,
             updated_at: at,
         }
+    }
+
+    /// What the customer pays, in cents: the quote's total (shipping and tax included), or the
+    /// goods' total for an order placed before pricing.
+    pub fn amount_due_cents(&self) -> i64 {
+        self.quote.map_or(self.total_cents, |q| q.total_cents)
     }
 
     /// The history in order, with each entry's index.
@@ -253,6 +265,7 @@ impl Order {
             cancellation_reason: self.cancellation_reason.clone(),
             carrier: self.carrier.clone(),
             tracking_number: self.tracking_number.clone(),
+            payment: self.payment.as_ref().map(Payment::view),
             estimated_delivery: rfc3339(self.estimated_delivery),
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
@@ -300,6 +313,10 @@ pub struct OrderView {
     /// Tracking number, once shipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
+    /// The card (brand, last four, expiry) and where the payment stands; absent for an
+    /// invoiced API order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentView>,
     /// When it should arrive.
     pub estimated_delivery: String,
     /// When it was placed.
@@ -397,6 +414,7 @@ mod tests {
             estimated_delivery: now,
             next_due_at_ms: None,
             stock_released_at: None,
+            payment: None,
             request_key: "order:x".to_owned(),
             created_at: now,
             updated_at: now,

@@ -3,13 +3,28 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{HistoryEntry, Order, Status, order::history_key, shipment};
+use super::{
+    HistoryEntry, Order, PaymentStatus, Status, order::history_key, payment::declined_reason,
+    shipment,
+};
 
 /// A status change and what it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Stock reserved: `PENDING → PROCESSING`.
+    /// Stock reserved: `PENDING → PROCESSING` (an order without a payment step).
     Reserve,
+    /// Stock reserved and the payment authorised: `PENDING → PROCESSING`, the payment
+    /// `authorized` with the provider's reference.
+    Authorize {
+        /// The provider's reference of the authorisation.
+        provider_ref: String,
+    },
+    /// Stock reserved but the payment declined: `PENDING → REJECTED` with
+    /// `PAYMENT_DECLINED: <code>`; the stock goes back (product-service hears `payment.failed`).
+    Decline {
+        /// The provider's decline code (`card_declined`, `insufficient_funds`).
+        code: String,
+    },
     /// Stock refused: `PENDING → REJECTED`, with the reason.
     Reject {
         /// Why.
@@ -38,8 +53,8 @@ impl Change {
     /// The status this change leads to.
     pub fn target(&self) -> Status {
         match self {
-            Self::Reserve => Status::Processing,
-            Self::Reject { .. } | Self::Expire => Status::Rejected,
+            Self::Reserve | Self::Authorize { .. } => Status::Processing,
+            Self::Reject { .. } | Self::Expire | Self::Decline { .. } => Status::Rejected,
             Self::Cancel { .. } => Status::Cancelled,
             Self::Ship { .. } => Status::Shipped,
             Self::Deliver => Status::Delivered,
@@ -80,6 +95,25 @@ pub fn apply(
     let mut note = None;
     match change {
         Change::Reserve | Change::Deliver => {}
+        Change::Authorize { provider_ref } => {
+            let payment = next.payment.as_mut().ok_or(Illegal {
+                from: order.status,
+                to,
+            })?;
+            payment.status = PaymentStatus::Authorized;
+            payment.provider_ref = Some(provider_ref.clone());
+        }
+        Change::Decline { code } => {
+            let payment = next.payment.as_mut().ok_or(Illegal {
+                from: order.status,
+                to,
+            })?;
+            payment.status = PaymentStatus::Declined;
+            payment.decline_reason = Some(code.clone());
+            let reason = declined_reason(code);
+            next.rejection_reason = Some(reason.clone());
+            note = Some(reason);
+        }
         Change::Reject { reason } => {
             next.rejection_reason = Some(reason.clone());
             note = Some(reason.clone());
@@ -176,6 +210,7 @@ mod tests {
             estimated_delivery: shipment::estimate_from_order(now),
             next_due_at_ms: None,
             stock_released_at: None,
+            payment: None,
             request_key: "order:x".to_owned(),
             created_at: now,
             updated_at: now,
@@ -233,6 +268,55 @@ mod tests {
         assert!(SAGA_TIMEOUT.starts_with("SAGA_TIMEOUT"));
         assert_eq!(expired.next_due_at_ms, None);
         assert!(apply(&processing, &Change::Expire, Utc::now(), SOON).is_err());
+    }
+
+    #[test]
+    fn an_authorisation_records_the_reference_and_a_decline_rejects_with_its_code() {
+        let mut paying = placed();
+        paying.payment = Some(crate::domain::Payment::pending(
+            "test", "visa", "4242", 12, 2030, "tok",
+        ));
+        let authorized = apply(
+            &paying,
+            &Change::Authorize {
+                provider_ref: "auth_1".to_owned(),
+            },
+            Utc::now(),
+            SOON,
+        )
+        .unwrap();
+        let declined = apply(
+            &paying,
+            &Change::Decline {
+                code: "card_declined".to_owned(),
+            },
+            Utc::now(),
+            SOON,
+        )
+        .unwrap();
+
+        let payment = authorized.payment.unwrap();
+        assert_eq!(authorized.status, Status::Processing);
+        assert_eq!(payment.status, PaymentStatus::Authorized);
+        assert_eq!(payment.provider_ref.as_deref(), Some("auth_1"));
+        assert_eq!(declined.status, Status::Rejected);
+        assert_eq!(
+            declined.rejection_reason.as_deref(),
+            Some("PAYMENT_DECLINED: card_declined")
+        );
+        assert_eq!(declined.payment.unwrap().status, PaymentStatus::Declined);
+        // An invoiced order has no payment to authorise.
+        assert!(
+            apply(
+                &placed(),
+                &Change::Authorize {
+                    provider_ref: "x".to_owned()
+                },
+                Utc::now(),
+                SOON
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -136,6 +136,38 @@ impl OrderCancelled {
     }
 }
 
+/// `payment.authorized`, `payment.failed` (with `reason`) and `payment.refunded`:
+/// `{orderId, customerId, amount, providerRef}`; `amount` is what the customer pays (the
+/// order's `quote.total`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentEvent {
+    /// The order.
+    pub order_id: String,
+    /// Its customer.
+    pub customer_id: String,
+    /// The amount authorised, declined or given back.
+    pub amount: f64,
+    /// The provider's reference (`null` for a decline, which has none).
+    pub provider_ref: Option<String>,
+    /// The decline code, on `payment.failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl PaymentEvent {
+    /// The payload for `order`'s payment, with the provider's reference `provider_ref`.
+    pub fn of(order: &Order, provider_ref: Option<String>) -> Self {
+        Self {
+            order_id: order.id.to_hex(),
+            customer_id: order.customer_id.clone(),
+            amount: Money::from_cents(order.amount_due_cents()).to_json_number(),
+            provider_ref,
+            reason: None,
+        }
+    }
+}
+
 /// A product and a quantity.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

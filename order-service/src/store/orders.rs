@@ -151,6 +151,12 @@ fn change_of(after: &Order) -> Result<Document, ApiError> {
     for (field, value) in optional {
         set.insert(field, value.clone().map_or(Bson::Null, Bson::String));
     }
+    if let Some(payment) = &after.payment {
+        set.insert(
+            "payment",
+            bson::to_bson(payment).map_err(ApiError::internal)?,
+        );
+    }
     let mut update = doc! {};
     match after.next_due_at_ms {
         Some(ms) => {

@@ -47,6 +47,7 @@ fn placed() -> Order {
         estimated_delivery: shipment::estimate_from_order(now),
         next_due_at_ms: None,
         stock_released_at: None,
+        payment: None,
         request_key: format!("order:{}", ObjectId::new().to_hex()),
         created_at: now,
         updated_at: now,

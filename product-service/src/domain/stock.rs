@@ -36,7 +36,8 @@ pub struct OrderCreated {
     pub items: Vec<OrderItem>,
 }
 
-/// The data of `order.cancelled` and `order.expired`.
+/// The data of `order.cancelled`, `order.expired` and `payment.failed` (only its order id is
+/// read).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {

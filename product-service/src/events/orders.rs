@@ -1,5 +1,10 @@
-//! The consumer of `order.created` (reserve the order's stock) and `order.cancelled` or
-//! `order.expired` (give it back), on the durable queue [`topology::PRODUCT_ORDERS`].
+//! The consumer of `order.created` (reserve the order's stock) and `order.cancelled`,
+//! `order.expired` or `payment.failed` (give it back), on the durable queue
+//! [`topology::PRODUCT_ORDERS`].
+//!
+//! `payment.failed` is published when a payment is declined after the stock was reserved
+//! (order-service's payment step, issue 15): the order is `REJECTED` and its stock comes back
+//! through the same release as a cancellation, once whatever is redelivered.
 //!
 //! An expired order (its saga ran past order-service's deadline) is released exactly like a
 //! cancelled one, and for the same reason whenever it comes: its `order.created` may still be
@@ -60,7 +65,7 @@ impl StockKeeper {
                     .map_err(HandlerError::Reject)?;
                 self.stock.reserve(&request, &event.correlation_id).await
             }
-            keys::ORDER_CANCELLED | keys::ORDER_EXPIRED => {
+            keys::ORDER_CANCELLED | keys::ORDER_EXPIRED | keys::PAYMENT_FAILED => {
                 let data = event
                     .data_as::<OrderCancelled>()
                     .map_err(|e| HandlerError::Reject(format!("malformed {}: {e}", event.kind)))?;

@@ -24,16 +24,25 @@ pub const ANALYTICS: QueueDef = QueueDef {
     keys: &["#"],
 };
 
-/// product-service: reserve stock for new orders, release it for cancelled and expired ones.
+/// product-service: reserve stock for new orders, release it for cancelled and expired ones
+/// and for those whose payment was declined.
 pub const PRODUCT_ORDERS: QueueDef = QueueDef {
     suffix: "product.orders",
-    keys: &[ORDER_CREATED, ORDER_CANCELLED, ORDER_EXPIRED],
+    keys: &[ORDER_CREATED, ORDER_CANCELLED, ORDER_EXPIRED, PAYMENT_FAILED],
 };
 
 /// order-service: the saga's answers from the stock keeper.
 pub const ORDER_STOCK: QueueDef = QueueDef {
     suffix: "order.stock",
     keys: &[STOCK_RESERVED, STOCK_REJECTED, STOCK_RELEASED],
+};
+
+/// order-service: void (or refund) the payment of a cancelled order, durably: the cancel
+/// stages `order.cancelled` in the same write as the status, and this queue keeps it until
+/// the provider call succeeded.
+pub const ORDER_PAYMENTS: QueueDef = QueueDef {
+    suffix: "order.payments",
+    keys: &[ORDER_CANCELLED],
 };
 
 /// order-service: its cache of the catalog.
@@ -76,10 +85,11 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
 };
 
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 7] = [
+pub const QUEUES: [QueueDef; 8] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
+    ORDER_PAYMENTS,
     ORDER_CATALOG,
     ALERTS,
     ASSISTANT,
@@ -115,6 +125,9 @@ mod tests {
             SUPPORT_ESCALATED,
             LOGIN_BURST,
             LOYALTY_CHANGED,
+            PAYMENT_AUTHORIZED,
+            PAYMENT_FAILED,
+            PAYMENT_REFUNDED,
         ];
         for key in all {
             assert!(
@@ -133,7 +146,7 @@ mod tests {
             })
             .collect();
         // DESIGN.md: these are consumed by analytics alone (alert-service does not take
-        // `loyalty.changed` yet).
+        // `loyalty.changed` yet, nor alert- and customer-service the payment events).
         assert_eq!(
             analytics_only,
             [
@@ -141,7 +154,9 @@ mod tests {
                 CART_CHECKED_OUT,
                 ALERT_SENT,
                 ASSISTANT_REPLIED,
-                LOYALTY_CHANGED
+                LOYALTY_CHANGED,
+                PAYMENT_AUTHORIZED,
+                PAYMENT_REFUNDED
             ]
         );
     }
