@@ -38,7 +38,9 @@ use shared::{ApiError, api::checkout::Checkout, auth::Caller};
 
 use crate::{
     domain::{Address, Line, Order},
-    events, placing,
+    events,
+    payment_method::{self, Choice},
+    placing,
     state::AppState,
     store::{
         carts::{self, StoredCart},
@@ -194,7 +196,10 @@ async fn place(
             "is required: there is no address on file",
         ));
     };
-    let order = placing::order(
+    let call = shared::client::Call::from_headers(headers);
+    let choice = Choice::of(body.card.as_ref(), body.payment_method_id.as_deref());
+    let payment = payment_method::for_checkout(state, &caller.id, &call, choice).await?;
+    let mut order = placing::order(
         state,
         &caller.id,
         lines,
@@ -202,6 +207,7 @@ async fn place(
         address,
         Some(token.to_owned()),
     );
+    order.payment = Some(payment);
     let correlation_id = shared::telemetry::request_id(headers);
     let checked_out =
         events::cart_checked_out(&order, &correlation_id).map_err(ApiError::internal)?;

@@ -14,6 +14,7 @@
 //! | `IDEMPOTENCY_TTL_SECS` | `86400` | how long an `Idempotency-Key` replays its answer |
 //! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of idle SSE and WebSocket streams |
 //! | `STREAM_BUFFER` | `64` | events buffered per live client before it is dropped as too slow |
+//! | `PAYMENT_PROVIDER` | `test` | the payment provider of checkout and the saga's payment step (`shared::payment`; only `test` exists) |
 //!
 //! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
 //! [`shared::config::ServiceConfig`].
@@ -48,6 +49,8 @@ pub struct Config {
     pub idempotency_ttl: Duration,
     /// Live streams (SSE and WebSocket).
     pub streams: StreamConfig,
+    /// The payment provider's name (`PAYMENT_PROVIDER`, checked at start).
+    pub payment_provider: String,
 }
 
 /// How orders move from `PROCESSING` to `DELIVERED` by themselves.
@@ -127,7 +130,19 @@ impl Config {
                 reason: "must be at least 1".to_owned(),
             });
         }
+        let payment_provider = env.string(
+            shared::payment::PROVIDER_ENV,
+            shared::payment::DEFAULT_PROVIDER,
+        );
+        // The providers this build has (`shared::payment::provider` builds them).
+        if payment_provider != "test" {
+            return Err(ConfigError {
+                name: shared::payment::PROVIDER_ENV.to_owned(),
+                reason: format!("unknown payment provider {payment_provider:?} (known: test)"),
+            });
+        }
         Ok(Self {
+            payment_provider,
             service: ServiceConfig::from_env(env, DEFAULTS)?,
             product_service_url: base_url(env, "PRODUCT_SERVICE_URL", "http://127.0.0.1:5002"),
             customer_service_url: base_url(env, "CUSTOMER_SERVICE_URL", "http://127.0.0.1:5003"),
@@ -164,6 +179,13 @@ mod tests {
         assert_eq!(cfg.idempotency_ttl, Duration::from_secs(86_400));
         assert_eq!(cfg.streams.heartbeat, Duration::from_secs(15));
         assert_eq!(cfg.streams.buffer, 64);
+        assert_eq!(cfg.payment_provider, "test");
+    }
+
+    #[test]
+    fn an_unknown_payment_provider_is_named() {
+        let env = Env::from_pairs(&[("PAYMENT_PROVIDER", "stripe")]);
+        assert_eq!(Config::from_env(&env).unwrap_err().name, "PAYMENT_PROVIDER");
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! (with `cart.checked_out` beside it when the order came from a cart),
 //! `order.status_changed` (`{orderId, oldStatus, newStatus, at, order}`), `order.cancelled`
 //! and `order.expired` (the saga's deadline passed; same payload as `order.cancelled`).
-//! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), the
+//! `payment.authorized`, `payment.failed` and `payment.refunded` (`{orderId, customerId,
+//! amount, providerRef}`, `reason` on failed; see [`crate::payment`]).
+//! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), its own
+//! `order.cancelled` on `ORDER_PAYMENTS` (voiding a paid order's authorisation), the
 //! catalog queue `ORDER_CATALOG` (acknowledged only: prices are read from product-service at
 //! order time), and `order.status_changed` on a per-replica queue for live fan-out
 //! ([`crate::live`]).
@@ -19,7 +22,7 @@ pub use payloads::{CartCheckedOut, OrderCancelled, OrderCreated, PaymentEvent, S
 use crate::{
     DEFAULTS,
     domain::{Order, order::rfc3339},
-    lifecycle::Orders,
+    payment::Payments,
 };
 
 /// `order.created` for a new order.
@@ -129,15 +132,21 @@ pub fn payment_refunded(
     Envelope::new(keys::PAYMENT_REFUNDED, DEFAULTS.name, correlation_id, data).to_value()
 }
 
-/// Starts the saga consumer and the catalog consumer on their durable queues.
-pub fn consume(bus: &Bus, orders: Orders) -> Vec<Consuming> {
+/// Starts the saga consumer, the payments consumer (voids of cancelled orders) and the
+/// catalog consumer on their durable queues.
+pub fn consume(bus: &Bus, payments: Payments) -> Vec<Consuming> {
+    let voids = payments.clone();
     let saga = bus.consume(ConsumerSpec::from(topology::ORDER_STOCK), move |event| {
-        let orders = orders.clone();
-        async move { stock::handle(&orders, event).await }
+        let payments = payments.clone();
+        async move { stock::handle(&payments, event).await }
+    });
+    let voids = bus.consume(ConsumerSpec::from(topology::ORDER_PAYMENTS), move |event| {
+        let voids = voids.clone();
+        async move { voids.on_cancelled(event).await }
     });
     let catalog = bus.consume(ConsumerSpec::from(topology::ORDER_CATALOG), |event| async move {
         tracing::debug!(event.type = %event.kind, "catalog event noted; prices are read at order time");
         Ok::<(), HandlerError>(())
     });
-    vec![saga, catalog]
+    vec![saga, voids, catalog]
 }

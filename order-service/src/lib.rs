@@ -10,11 +10,14 @@
 //! - `lifecycle`: every status change, guarded by status and version, with its events.
 //! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes, the cart,
 //!   `POST /checkout`, and answering once per `Idempotency-Key` (`once`).
+//! - `payment_method`: the card a new order is paid with (a new card tokenised, a saved one).
 //! - `placing`: pricing, building and storing a new order, for `POST /orders` and checkout.
 //! - `checkout`: the cart becomes one order and is emptied, once (the protocol in its doc).
 //! - `upstream`: product-service (prices) and customer-service (address) clients.
 //! - `idempotency`: `Idempotency-Key` records in Redis.
 //! - `events/`: payloads, and the stock saga's consumer.
+//! - `payment`: the saga's payment step (authorise on `stock.reserved`) and the void of a
+//!   cancelled order's authorisation, through the provider of `shared::payment`.
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
 //! - `deadline`: the saga's deadline, which rejects orders left `PENDING` too long.
@@ -34,6 +37,8 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod live;
+pub mod payment;
+pub mod payment_method;
 pub mod placing;
 pub mod poller;
 pub mod routes;
@@ -93,6 +98,7 @@ pub async fn run_with_hub(
     let background = cancel.clone();
     shared::server::run_service(&service, listener, cancel, move |infra| {
         let db = infra.db().clone();
+        let db_for_payments = db.clone();
         let bus = infra.bus().clone();
         // `/health` says `pending` and `POST /orders` answers 503 until the unique request-key
         // index exists: before it, a retry could store a second order.
@@ -112,7 +118,19 @@ pub async fn run_with_hub(
             ),
             fulfilment: config.fulfilment,
         };
-        events::consume(&bus, orders.clone());
+        let provider = shared::payment::provider(&config.payment_provider, &db_for_payments)
+            .expect("the payment provider was checked with the configuration");
+        // `/health` names the provider (a name that was checked at start).
+        let named: &'static str =
+            Box::leak(format!("payment-provider:{}", provider.name()).into_boxed_str());
+        infra.health.gate(named).set_ready();
+        events::consume(
+            &bus,
+            payment::Payments {
+                orders: orders.clone(),
+                provider: provider.clone(),
+            },
+        );
         live::consume(&bus, hub.clone());
         if config.fulfilment.enabled {
             let (_, poller) = fulfilment::spawn(orders.clone(), background.clone());
@@ -130,6 +148,7 @@ pub async fn run_with_hub(
             infra,
             config,
             orders,
+            payments: provider,
             upstream,
             hub,
             cancel: background,

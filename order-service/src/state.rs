@@ -21,6 +21,8 @@ pub struct AppState {
     pub orders: Orders,
     /// product-service and customer-service.
     pub upstream: Upstream,
+    /// The payment provider: tokenises checkout's new cards.
+    pub payments: Arc<dyn shared::payment::PaymentProvider>,
     /// `Idempotency-Key` records.
     pub idempotency: Idempotency,
     /// Set once the indexes exist: until then no order is placed, since only the unique

@@ -27,6 +27,23 @@ pub struct Priced {
     pub stock: i64,
 }
 
+/// A saved card of a customer's as customer-service answers it to order-service, with the
+/// provider's token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedCard {
+    /// Card brand.
+    pub brand: String,
+    /// Last four digits.
+    pub last4: String,
+    /// Expiry month.
+    pub exp_month: i32,
+    /// Expiry year.
+    pub exp_year: i32,
+    /// The provider's token.
+    pub token: String,
+}
+
 /// Clients of product-service and customer-service. Cheap to clone.
 #[derive(Clone)]
 pub struct Upstream {
@@ -119,5 +136,30 @@ impl Upstream {
             return Ok(None);
         }
         Ok(address_from_json(address))
+    }
+
+    /// The saved card `id` of customer `customer` (or their default card when `id` is
+    /// `None`), with its token, asked with the caller's own token; `None` when there is no
+    /// such card.
+    #[tracing::instrument(skip(self, call))]
+    pub async fn payment_method(
+        &self,
+        customer: &str,
+        id: Option<&str>,
+        call: &Call<'_>,
+    ) -> Result<Option<SavedCard>, ApiError> {
+        let path = format!(
+            "/customers/{customer}/payment-methods/{}/token",
+            id.unwrap_or("default")
+        );
+        let Some(body) = found(self.customers.get_json(&path, &[], call).await)? else {
+            return Ok(None);
+        };
+        serde_json::from_value(body["data"].clone())
+            .map(Some)
+            .map_err(|e| {
+                tracing::error!(error = %e, "customer-service answered a saved card without a usable token");
+                ApiError::UpstreamUnavailable(self.customers.name().to_owned())
+            })
     }
 }

@@ -27,6 +27,10 @@ pub struct NewOrder {
     pub lines: Vec<RequestedLine>,
     /// Where to ship; the customer's address on file when absent.
     pub shipping_address: Option<Address>,
+    /// A new card to pay with (checked by its rules; tokenised when the order is placed).
+    pub card: Option<api::payments::NewCard>,
+    /// A saved card to pay with.
+    pub payment_method_id: Option<String>,
 }
 
 impl NewOrder {
@@ -55,6 +59,8 @@ impl NewOrder {
         Ok(Self {
             lines,
             shipping_address: request.shipping_address.as_ref().map(Address::from),
+            card: request.card,
+            payment_method_id: request.payment_method_id,
         })
     }
 }

@@ -1,7 +1,9 @@
 //! The saga's answers from product-service: `stock.reserved` moves a `PENDING` order to
 //! `PROCESSING`, `stock.rejected` to `REJECTED` with the reason, `stock.released` records
 //! that a cancelled order's stock is back. Each change is guarded by the expected status and
-//! version, so a redelivered event changes nothing.
+//! version, so a redelivered event changes nothing. For an order with a payment,
+//! `stock.reserved` is the payment step's cue ([`crate::payment`]): it goes to `PROCESSING`
+//! only once the provider authorised it.
 
 use bson::oid::ObjectId;
 use chrono::Utc;
@@ -13,15 +15,24 @@ use shared::{
 use super::payloads::{StockAnswer, StockRejected};
 use crate::{
     domain::Change,
-    lifecycle::{Orders, Outcome},
+    lifecycle::Outcome,
+    payment::Payments,
     store::orders,
 };
 
 /// Applies one stock event.
 #[tracing::instrument(skip_all, fields(event.type = %event.kind, event.id = %event.id))]
-pub async fn handle(orders_: &Orders, event: Envelope) -> Result<(), HandlerError> {
+pub async fn handle(payments: &Payments, event: Envelope) -> Result<(), HandlerError> {
+    let orders_ = &payments.orders;
     let change = match event.kind.as_str() {
-        keys::STOCK_RESERVED => Change::Reserve,
+        keys::STOCK_RESERVED => {
+            let id = order_id(&payload::<StockAnswer>(&event)?.order_id)?;
+            let stored = orders::by_id(&orders_.db, id).await.map_err(transient)?;
+            if stored.is_some_and(|o| o.payment.is_some()) {
+                return payments.on_stock_reserved(id, &event.correlation_id).await;
+            }
+            Change::Reserve
+        }
         keys::STOCK_REJECTED => {
             let rejected: StockRejected = payload(&event)?;
             Change::Reject {

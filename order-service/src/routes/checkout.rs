@@ -34,8 +34,10 @@ async fn handle(
         return Ok(once::created(json!({ "success": true, "data": view })));
     };
     // An absent body and `{}` are the same request.
-    let fingerprint =
-        idempotency::fingerprint(&serde_json::to_value(&body).map_err(ApiError::internal)?);
+    let mut read = serde_json::to_value(&body).map_err(ApiError::internal)?;
+    // Never the card's number or cvc, not even hashed.
+    crate::payment_method::fingerprint_card(&mut read);
+    let fingerprint = idempotency::fingerprint(&read);
     // Scoped apart from `POST /orders`, whose scope is the bare customer id: the same key
     // there is another request (and no key of theirs can spell this scope).
     let scope = format!("checkout:{}", caller.id);

@@ -10,7 +10,9 @@ use shared::{ApiError, api::orders::OrderRequest, auth::Caller, extract::Valid};
 use super::once;
 use crate::{
     domain::{Line, NewOrder, OrderView, Problems},
-    idempotency, placing,
+    idempotency,
+    payment_method::{self, Choice},
+    placing,
     state::AppState,
 };
 
@@ -26,8 +28,9 @@ pub async fn create(
     state.indexes.require()?;
     // Fingerprinted as read (as checkout does), so key order, spacing and `null` for an
     // absent field do not make another request.
-    let fingerprint =
-        idempotency::fingerprint(&serde_json::to_value(&body).map_err(ApiError::internal)?);
+    let mut read = serde_json::to_value(&body).map_err(ApiError::internal)?;
+    payment_method::fingerprint_card(&mut read);
+    let fingerprint = idempotency::fingerprint(&read);
     let new = NewOrder::from_request(body)?;
     let Some(key) = once::key(&headers)? else {
         let view = place(&state, &caller, &headers, new, None).await?;
@@ -91,7 +94,10 @@ async fn place(
         return Err(ApiError::internal("address checked above"));
     };
 
-    let order = placing::order(
+    let call = shared::client::Call::from_headers(headers);
+    let choice = Choice::of(new.card.as_ref(), new.payment_method_id.as_deref());
+    let payment = payment_method::for_order(state, &caller.id, &call, choice).await?;
+    let mut order = placing::order(
         state,
         &caller.id,
         lines,
@@ -99,6 +105,7 @@ async fn place(
         address,
         request_key.map(ToOwned::to_owned),
     );
+    order.payment = payment;
     let correlation_id = shared::telemetry::request_id(headers);
     let stored = placing::store(state, order, &correlation_id, Vec::new()).await?;
     Ok(stored.view())

@@ -224,3 +224,61 @@ pub async fn mark_stock_released(
         .await?;
     Ok(result.modified_count == 1)
 }
+
+/// Stops the saga's deadline of a paying order whose stock was reserved: from now on it waits
+/// only for the payment provider (retried for as long as the provider is down), so the
+/// deadline must not reject it (`payment.stockReservedAtMs` set, `nextDueAtMs` removed).
+/// Guarded by status and version, so it loses cleanly to the deadline or a cancel; `false`
+/// when the order moved meanwhile.
+pub async fn hold_for_payment(db: &Database, order: &Order, now_ms: i64) -> Result<bool, ApiError> {
+    let result = documents(db)
+        .update_one(
+            doc! {
+                "_id": order.id,
+                "status": Status::Pending.as_str(),
+                "version": order.version,
+            },
+            doc! {
+                "$set": { "payment.stockReservedAtMs": now_ms },
+                "$unset": { "nextDueAtMs": "" },
+            },
+        )
+        .await?;
+    Ok(result.matched_count == 1)
+}
+
+/// Records that the authorisation of the cancelled order `order` was voided (`void_ref`) and
+/// stages `events` (`payment.refunded`) in the same write; `false` when a void was recorded
+/// before (a redelivery, or the other path got there first), which stages nothing.
+pub async fn record_void(
+    db: &Database,
+    order: &Order,
+    void_ref: &str,
+    events: &[Envelope],
+) -> Result<bool, ApiError> {
+    let mut update = doc! {
+        "$set": { "payment.status": "voided", "payment.refundRef": void_ref },
+    };
+    // After the order's own last change, so the relay keeps one order's events in order.
+    outbox::stage_at(&mut update, events, order.version + 1).map_err(ApiError::internal)?;
+    let result = documents(db)
+        .update_one(
+            doc! { "_id": order.id, "payment.refundRef": { "$exists": false } },
+            update,
+        )
+        .await?;
+    Ok(result.modified_count == 1)
+}
+
+/// Marks the payment of an order cancelled before it was authorised as `voided` (the key is
+/// voided at the provider, so a late authorisation is declined); nothing was charged, so no
+/// event. Only a `pending` payment changes.
+pub async fn mark_unpaid_void(db: &Database, id: ObjectId) -> Result<bool, ApiError> {
+    let result = documents(db)
+        .update_one(
+            doc! { "_id": id, "payment.status": "pending" },
+            doc! { "$set": { "payment.status": "voided" } },
+        )
+        .await?;
+    Ok(result.modified_count == 1)
+}

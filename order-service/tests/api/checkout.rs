@@ -20,6 +20,11 @@ fn address() -> Value {
     json!({ "street": "1 Main St", "city": "Springfield", "zipCode": "12345", "country": "US" })
 }
 
+/// A checkout body with an address and a new card that the test provider approves.
+pub fn checkout_body() -> Value {
+    json!({ "shippingAddress": address(), "card": crate::payments::card(crate::payments::APPROVES) })
+}
+
 impl TestApp {
     /// `POST /checkout` with `body` (none when `None`) and an `Idempotency-Key` when given.
     pub async fn checkout(
@@ -51,9 +56,9 @@ impl TestApp {
         (status, body, replayed)
     }
 
-    /// Checks `who`'s cart out with an address; must answer 201; the order.
+    /// Checks `who`'s cart out with an address and a card; must answer 201; the order.
     pub async fn checkout_ok(&self, who: &Customer) -> Value {
-        let body = json!({ "shippingAddress": address() });
+        let body = checkout_body();
         let (status, answer, _) = self.checkout(who, Some(&body), None).await;
         assert_eq!(status, 201, "{answer}");
         answer["data"].clone()
@@ -170,7 +175,7 @@ async fn a_retried_checkout_with_the_same_key_answers_the_first_order_again() {
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
     t.put_line(&buyer, &lamp, json!(1)).await;
-    let body = json!({ "shippingAddress": address() });
+    let body = checkout_body();
 
     let (first, answer, _) = t.checkout(&buyer, Some(&body), Some("tab-1")).await;
     // The cart is filled again: a retry must still not place a second order.
@@ -194,7 +199,7 @@ async fn two_checkouts_of_one_cart_at_once_place_one_order() {
     let lamp = t.product("Lamp", 10.0, 100).await;
     let buyer = t.customer();
     t.put_line(&buyer, &lamp, json!(2)).await;
-    let body = json!({ "shippingAddress": address() });
+    let body = checkout_body();
 
     let answers = join_all((0..4).map(|_| t.checkout(&buyer, Some(&body), None))).await;
 
@@ -223,7 +228,7 @@ async fn an_empty_cart_or_a_deleted_or_short_line_is_422_naming_it_and_writes_no
     let lamp = t.product("Lamp", 10.0, 10).await;
     let mug = t.product("Mug", 4.5, 1).await;
     let buyer = t.customer();
-    let body = json!({ "shippingAddress": address() });
+    let body = checkout_body();
 
     let (empty, empty_answer, _) = t.checkout(&buyer, Some(&body), None).await;
     t.put_line(&buyer, &lamp, json!(1)).await;
@@ -302,7 +307,7 @@ async fn another_customer_cannot_check_out_your_cart() {
     let ada = t.customer();
     let bob = t.customer();
     t.put_line(&ada, &lamp, json!(2)).await;
-    let body = json!({ "shippingAddress": address() });
+    let body = checkout_body();
 
     let (status, answer, _) = t.checkout(&bob, Some(&body), None).await;
     let (anonymous, _) = t
@@ -322,7 +327,7 @@ async fn a_key_used_for_post_orders_is_another_request_at_checkout() {
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
     t.put_line(&buyer, &lamp, json!(1)).await;
-    let body = json!({ "shippingAddress": address() });
+    let body = checkout_body();
     let direct = crate::requests::order_body(&[(&lamp, 2)]);
 
     // Spelt so that a scope of `<customer>:checkout` would have met it.

@@ -89,7 +89,7 @@ async fn a_keyed_retry_finds_its_stored_order_and_empties_the_cart() {
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
     t.put_line(&buyer, &lamp, json!(1)).await;
-    let body = json!({ "shippingAddress": { "street": "1 Main St", "city": "Springfield", "zipCode": "12345", "country": "US" } });
+    let body = crate::checkout::checkout_body();
     let (status, first, _) = t.checkout(&buyer, Some(&body), Some("retry-me")).await;
     assert_eq!(status, 201, "{first}");
     // As if the first attempt had stored its order and stopped: the cart still full and

@@ -16,6 +16,7 @@ mod helpers;
 mod live;
 mod orders;
 mod outage;
+mod payments;
 mod readiness;
 mod replicas;
 mod request_ids;
@@ -51,6 +52,7 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
             "indexes",
             "mongodb",
             "outbox-relay",
+            "payment-provider:test",
             "rabbitmq",
             "redis",
             "saga-deadline"

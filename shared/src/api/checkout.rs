@@ -4,13 +4,15 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::customers::Address;
+use super::{customers::Address, payments::NewCard, rules};
 
 /// `POST /checkout` (body optional): where to ship the cart's order, the customer's address
-/// on file when absent. The lines come from the stored cart, never from the body.
+/// on file when absent, and the card to pay with: a new `card`, a saved one
+/// (`paymentMethodId`), or neither for the customer's default saved card. The lines come from
+/// the stored cart, never from the body.
 ///
-/// Later slices of issue 15 add `shippingAddressId`, `paymentMethodId`, `card` and
-/// `redeemPoints` here; until then they are unknown fields, refused like any other.
+/// Later slices of issue 15 add `shippingAddressId` and `redeemPoints` here; until then they
+/// are unknown fields, refused like any other.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Checkout {
@@ -18,6 +20,27 @@ pub struct Checkout {
     #[garde(dive)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
+    /// A new card to pay with (tokenised; the number and cvc are never kept).
+    #[garde(dive)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<NewCard>,
+    /// A saved card of the caller's (an ObjectId); not together with `card`.
+    #[garde(inner(custom(rules::object_id)), custom(one_way_to_pay(&self.card)))]
+    #[schema(pattern = "^[0-9a-fA-F]{24}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<String>,
+}
+
+/// `card` and `paymentMethodId` name two ways to pay: at most one is given.
+pub fn one_way_to_pay<'a>(
+    card: &'a Option<NewCard>,
+) -> impl FnOnce(&Option<String>, &()) -> garde::Result + 'a {
+    move |id, _| match (card, id) {
+        (Some(_), Some(_)) => Err(garde::Error::new(
+            "give either card or paymentMethodId, not both",
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -35,6 +58,23 @@ mod tests {
     }
 
     #[test]
+    fn a_card_is_checked_field_by_field_and_not_together_with_a_saved_one() {
+        let card = json!({"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": 2099,
+            "cvc": "123"});
+        let parsed = api::parse::<Checkout>(json!({ "card": card }).to_string().as_bytes());
+        assert!(parsed.unwrap().card.is_some());
+        let problems = details(&json!({"card": {"number": "4242 4242 4242 4241",
+            "expMonth": 13, "expYear": 2099, "cvc": "1"}}));
+        for field in ["card.number", "card.expMonth", "card.cvc"] {
+            assert!(problems.get(field).is_some(), "{field}: {problems}");
+        }
+        let both = details(&json!({"card": card, "paymentMethodId": "65920080aaaaaaaaaaaaaaaa"}));
+        assert!(both.get("paymentMethodId").is_some(), "{both}");
+        let bad_id = details(&json!({"paymentMethodId": "nope"}));
+        assert!(bad_id.get("paymentMethodId").is_some(), "{bad_id}");
+    }
+
+    #[test]
     fn an_empty_object_and_an_address_are_accepted() {
         assert_eq!(api::parse::<Checkout>(b"{}").unwrap(), Checkout::default());
         let body = json!({"shippingAddress": {"street": "1 Main St", "city": "Springfield",
@@ -45,12 +85,7 @@ mod tests {
 
     #[test]
     fn fields_of_later_slices_are_still_unknown_and_a_bad_address_is_named() {
-        for field in [
-            "paymentMethodId",
-            "card",
-            "redeemPoints",
-            "shippingAddressId",
-        ] {
+        for field in ["redeemPoints", "shippingAddressId"] {
             let problems = details(&json!({ field: "x" }));
             assert!(problems.to_string().contains(field), "{field}: {problems}");
         }

@@ -6,7 +6,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{customers::Address, rules};
+use super::{checkout::one_way_to_pay, customers::Address, payments::NewCard, rules};
 
 /// Most lines in one order.
 pub const MAX_LINES: usize = 100;
@@ -25,6 +25,16 @@ pub struct OrderRequest {
     /// Where to ship.
     #[garde(dive)]
     pub shipping_address: Option<Address>,
+    /// A new card to pay with; without `card` or `paymentMethodId` the order is an invoiced
+    /// API order, with no payment step.
+    #[garde(dive)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<NewCard>,
+    /// A saved card of the caller's (an ObjectId); not together with `card`.
+    #[garde(inner(custom(rules::object_id)), custom(one_way_to_pay(&self.card)))]
+    #[schema(pattern = "^[0-9a-fA-F]{24}$")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<String>,
 }
 
 /// One line of an order request.
