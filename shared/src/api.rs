@@ -31,7 +31,6 @@ pub mod checkout;
 pub mod customers;
 pub mod email;
 pub mod orders;
-pub mod payments;
 pub mod products;
 pub mod query;
 pub mod rules;
