@@ -31,6 +31,7 @@ pub mod checkout;
 pub mod customers;
 pub mod email;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod query;
 pub mod rules;

@@ -14,6 +14,7 @@
 //! - [`telemetry`]: JSON logs, request ids, Prometheus metrics and the HTTP middleware stack.
 //! - [`events`]: the event envelope and the RabbitMQ bus (confirms, acks, retries, reconnects).
 //! - [`outbox`]: events written with the state change, and the relay that publishes them.
+//! - [`payment`]: the payment provider trait, the card rules and the built-in `test` provider.
 //! - [`retry`]: backoff with a cap and jitter, for every retry after a failure.
 //! - [`store`]: MongoDB and Redis connections that never block start-up.
 //! - [`http`]: every outbound reqwest client, over rustls (ring) with the system's and extra CAs.
@@ -36,6 +37,7 @@ pub mod http;
 pub mod live;
 pub mod money;
 pub mod outbox;
+pub mod payment;
 pub mod retry;
 pub mod server;
 pub mod store;

@@ -225,6 +225,36 @@ pub fn uuid(value: &str, _: &()) -> Result {
         .ok_or_else(|| Error::new("must be a UUID (36 characters)"))
 }
 
+/// A card number: digits once spaces are removed, 12 to 19 of them, passing the Luhn check.
+pub fn card_number(value: &str, _: &()) -> Result {
+    crate::payment::digits(value).map(drop).map_err(Error::new)
+}
+
+/// A card's expiry month, 1 to 12, not already past in `year`.
+pub fn card_month(year: i64) -> impl FnOnce(&i64, &()) -> Result {
+    move |month, _| match crate::payment::month_problem(*month, year, crate::payment::today()) {
+        Some(problem) => Err(Error::new(problem)),
+        None => Ok(()),
+    }
+}
+
+/// A card's expiry year: four digits, not past, at most [`crate::payment::MAX_YEARS_AHEAD`]
+/// years ahead.
+pub fn card_year(year: &i64, _: &()) -> Result {
+    match crate::payment::year_problem(*year, crate::payment::today()) {
+        Some(problem) => Err(Error::new(problem)),
+        None => Ok(()),
+    }
+}
+
+/// A card verification code: 3 or 4 digits.
+pub fn cvc(value: &str, _: &()) -> Result {
+    match crate::payment::cvc_problem(value) {
+        Some(problem) => Err(Error::new(problem)),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
