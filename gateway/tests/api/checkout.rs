@@ -1,6 +1,6 @@
 //! Checkout through the gateway (issue 15): `/api/checkout` is routed to order-service, needs a
 //! token, has its optional body checked before it is forwarded, passes `Idempotency-Key` on,
-//! and turns the cart into one order shipped to the address on file.
+//! and turns the cart into one order shipped to the address on file, paid with a new card.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -8,14 +8,18 @@ use serde_json::{Value, json};
 use crate::suite_helpers::{Customer, Fulfilment, Shop, spawn_shop};
 
 impl Shop {
-    /// `POST /api/checkout` with `Idempotency-Key: key` and no body; the status and JSON body.
+    /// `POST /api/checkout` with `Idempotency-Key: key` and a new test card that approves (no
+    /// address: the one on file); the status and JSON body.
     async fn checkout_with_key(&self, customer: &Customer, key: &str) -> (u16, Value) {
+        let card = json!({"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": 2030,
+            "cvc": "123"});
         let response = self
             .gateway
             .client
             .post(self.gateway.url("/api/checkout"))
             .header("authorization", &customer.bearer)
             .header("idempotency-key", key)
+            .json(&json!({ "card": card }))
             .send()
             .await
             .expect("the gateway answers");
@@ -73,7 +77,10 @@ async fn a_storefront_checks_out_its_cart_once_through_the_gateway() {
         .await;
 
     assert_eq!(refused, 400, "{refusal}");
-    assert!(refusal["error"]["details"]["card"].is_string(), "{refusal}");
+    assert!(
+        refusal["error"]["details"]["card.expMonth"].is_string(),
+        "{refusal}"
+    );
     assert_eq!(anonymous, 401);
     assert_eq!(bobs, 422, "bob's own cart is empty: {bobs_answer}");
     assert_eq!(placed, 201, "{order}");
