@@ -73,6 +73,8 @@ impl Config {
         let signer = signer(env, service.environment, access_ttl)?;
         // customer-service verifies its own tokens with its own key, not through JWKS.
         service.auth = signer.key_source();
+        // Checked here so that a misspelt provider stops the start, not the first saved card.
+        shared::payment::name_from_env(env)?;
         Ok(Self {
             signer,
             refresh_ttl: Duration::from_secs(env.parse("REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?),

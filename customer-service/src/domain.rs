@@ -5,6 +5,7 @@ pub mod customer;
 pub mod email;
 pub mod loyalty;
 pub mod password;
+pub mod payment_methods;
 pub mod profile;
 
 pub use customer::{Customer, CustomerView};

@@ -6,8 +6,9 @@
 //! - `domain/`: email, name, phone, address and password rules; the customer record.
 //! - `store/`: the `customers` (with each one's address book and loyalty account),
 //!   `refresh_tokens` and `ended_families` collections.
-//! - `routes/`: `/auth/*`, `/customers*` (and `/customers/me/addresses`), `/loyalty*`,
-//!   `/.well-known/jwks.json`.
+//! - `routes/`: `/auth/*`, `/customers*` (and `/customers/me/addresses`,
+//!   `/customers/me/payment-methods`), `/loyalty*`, `/.well-known/jwks.json`; and
+//!   `/internal/customers/{id}/payment-methods/{id}` for order-service (never behind the gateway).
 //! - `events`: points for delivered orders, from `order.status_changed`.
 //! - `session`: issuing access and rotating refresh tokens.
 //! - `throttle`: sign-in limits per client, and per account and address (Redis).
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::customers::router())
         .merge(routes::addresses::router())
+        .merge(routes::payment_methods::router())
         .merge(routes::loyalty::router())
         .merge(routes::jwks::router())
         .with_state(state)
@@ -67,10 +69,13 @@ pub async fn run(
             &background,
         );
         events::start(infra.bus(), infra.db().clone(), outbox.clone());
+        let payments = shared::payment::from_env(infra.db())
+            .expect("PAYMENT_PROVIDER is checked by Config::from_env");
         app(AppState {
             infra,
             config,
             outbox,
+            payments,
         })
     })
     .await

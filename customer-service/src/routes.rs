@@ -5,3 +5,4 @@ pub mod auth;
 pub mod customers;
 pub mod jwks;
 pub mod loyalty;
+pub mod payment_methods;

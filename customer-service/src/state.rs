@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: std::sync::Arc<Config>,
     /// Wakes the outbox relay after a write.
     pub outbox: Nudge,
+    /// Tokenises saved cards (`PAYMENT_PROVIDER`, default `test`).
+    pub payments: std::sync::Arc<dyn shared::payment::PaymentProvider>,
 }
 
 impl FromRef<AppState> for Verifier {

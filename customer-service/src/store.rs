@@ -1,10 +1,11 @@
-//! MongoDB access of customer-service: customers (with their address book and loyalty
-//! account) and refresh tokens.
+//! MongoDB access of customer-service: customers (with their address book, saved cards and
+//! loyalty account) and refresh tokens.
 
 pub mod addresses;
 pub mod customers;
 mod guard;
 pub mod loyalty;
+pub mod payment_methods;
 pub mod refresh_tokens;
 
 /// Creates the indexes this service relies on (unique email, token lookups). Run at start in

@@ -215,6 +215,19 @@ pub fn provider(
     }
 }
 
+/// `PAYMENT_PROVIDER` (default `test`), refused at start when no provider has that name.
+pub fn name_from_env(env: &crate::config::Env) -> Result<String, crate::config::ConfigError> {
+    let name = env.string(PROVIDER_ENV, DEFAULT_PROVIDER).trim().to_owned();
+    if name == "test" {
+        Ok(name)
+    } else {
+        Err(crate::config::ConfigError {
+            name: PROVIDER_ENV.to_owned(),
+            reason: UnknownProvider(name).to_string(),
+        })
+    }
+}
+
 /// The provider `PAYMENT_PROVIDER` names (default `test`).
 pub fn from_env(db: &mongodb::Database) -> Result<Arc<dyn PaymentProvider>, UnknownProvider> {
     let name = std::env::var(PROVIDER_ENV).unwrap_or_else(|_| DEFAULT_PROVIDER.to_owned());
@@ -239,6 +252,40 @@ pub fn check(card: &Card, today: chrono::NaiveDate) -> Result<String, ProviderEr
         return Err(invalid("cvc", m));
     }
     Ok(digits)
+}
+
+/// A customer's saved card as customer-service answers it to order-service (service to
+/// service, never through the gateway): what the customer sees, and the token to charge.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedMethod {
+    /// The payment method's id.
+    pub id: String,
+    /// The provider that made the token.
+    pub provider: String,
+    /// The token to authorise with.
+    pub token: String,
+    /// The card network.
+    pub brand: String,
+    /// The number's last four digits.
+    pub last4: String,
+    /// Expiry month.
+    pub exp_month: u8,
+    /// Expiry year.
+    pub exp_year: u16,
+    /// Whether it is the customer's default card.
+    pub is_default: bool,
+}
+
+/// customer-service's internal path for the saved card `method` of `customer`, or for the
+/// customer's default card when `method` is `None`: `GET` it with the customer's own token (or
+/// an admin's) and read `data` as a [`SavedMethod`]; 404 when there is no such card (or no card
+/// at all). Not under `/api`: the gateway never forwards it, so the token never reaches a client.
+pub fn saved_method_path(customer: &str, method: Option<&str>) -> String {
+    format!(
+        "/internal/customers/{customer}/payment-methods/{}",
+        method.unwrap_or("default")
+    )
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! Test support: every test gets its own database, exchange and Redis prefix, a severable TCP
 //! proxy to cut one service off a dependency, polling with a deadline instead of sleeps, and
-//! a local HTTPS server under a test CA ([`https`]).
+//! a local HTTPS server under a test CA ([`https`]), and a search of databases and logs for
+//! secrets ([`leaks`]).
 
 pub mod https;
+pub mod leaks;
 
 use std::{
     future::Future,

@@ -3,10 +3,12 @@
 mod addresses;
 mod auth;
 mod binary;
+mod card_secrets;
 mod customers;
 mod helpers;
 mod lookalikes;
 mod loyalty;
+mod payment_methods;
 mod reuse;
 mod sessions;
 mod stand_in;
