@@ -130,17 +130,8 @@ impl Config {
                 reason: "must be at least 1".to_owned(),
             });
         }
-        let payment_provider = env.string(
-            shared::payment::PROVIDER_ENV,
-            shared::payment::DEFAULT_PROVIDER,
-        );
-        // The providers this build has (`shared::payment::provider` builds them).
-        if payment_provider != "test" {
-            return Err(ConfigError {
-                name: shared::payment::PROVIDER_ENV.to_owned(),
-                reason: format!("unknown payment provider {payment_provider:?} (known: test)"),
-            });
-        }
+        // A misspelt provider stops the start, not the first checkout.
+        let payment_provider = shared::payment::name_from_env(env)?;
         Ok(Self {
             payment_provider,
             service: ServiceConfig::from_env(env, DEFAULTS)?,

@@ -108,14 +108,23 @@ pub fn payment_authorized(
 ) -> Result<Envelope, serde_json::Error> {
     let provider_ref = order.payment.as_ref().and_then(|p| p.provider_ref.clone());
     let data = PaymentEvent::of(order, provider_ref);
-    Envelope::new(keys::PAYMENT_AUTHORIZED, DEFAULTS.name, correlation_id, data).to_value()
+    Envelope::new(
+        keys::PAYMENT_AUTHORIZED,
+        DEFAULTS.name,
+        correlation_id,
+        data,
+    )
+    .to_value()
 }
 
 /// `payment.failed` for an order whose payment was just declined (`reason`: the decline
 /// code); product-service gives its stock back on it.
 pub fn payment_failed(order: &Order, correlation_id: &str) -> Result<Envelope, serde_json::Error> {
     let data = PaymentEvent {
-        reason: order.payment.as_ref().and_then(|p| p.decline_reason.clone()),
+        reason: order
+            .payment
+            .as_ref()
+            .and_then(|p| p.decline_reason.clone()),
         ..PaymentEvent::of(order, None)
     };
     Envelope::new(keys::PAYMENT_FAILED, DEFAULTS.name, correlation_id, data).to_value()

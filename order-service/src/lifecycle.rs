@@ -107,7 +107,9 @@ impl Orders {
                 Change::Authorize { .. } => {
                     staged.push(events::payment_authorized(&after, correlation_id));
                 }
-                Change::Decline { .. } => staged.push(events::payment_failed(&after, correlation_id)),
+                Change::Decline { .. } => {
+                    staged.push(events::payment_failed(&after, correlation_id))
+                }
                 _ => {}
             }
             let staged: Vec<_> = staged

@@ -79,16 +79,14 @@ impl Payments {
                 .map_err(unavailable)?
             {
                 // The deadline, a cancel or another replica moved it: decide again.
-                return Err(HandlerError::Retry("the order changed meanwhile".to_owned()));
+                return Err(HandlerError::Retry(
+                    "the order changed meanwhile".to_owned(),
+                ));
             }
         }
         let key = id.to_hex();
         let amount = order.amount_due_cents();
-        let change = match self
-            .provider
-            .authorize(&key, &payment.token, amount)
-            .await
-        {
+        let change = match self.provider.authorize(&key, &payment.token, amount).await {
             Ok(Authorization::Approved { provider_ref }) => Change::Authorize { provider_ref },
             Ok(Authorization::Declined { reason }) => Change::Decline {
                 code: reason.code().to_owned(),

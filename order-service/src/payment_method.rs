@@ -102,21 +102,28 @@ async fn saved(
     let method = state.upstream.payment_method(customer, id, call).await?;
     let Some(method) = method else {
         return Err(match id {
-            Some(id) => ApiError::Unprocessable(format!(
-                "paymentMethodId: no saved card {id} of yours"
-            )),
+            Some(id) => {
+                ApiError::Unprocessable(format!("paymentMethodId: no saved card {id} of yours"))
+            }
             None => ApiError::Unprocessable(
                 "PAYMENT_METHOD_REQUIRED: send card or paymentMethodId, or save a default card"
                     .to_owned(),
             ),
         });
     };
+    if method.provider != state.payments.name() {
+        // A token is only good with the provider that made it.
+        return Err(ApiError::Unprocessable(format!(
+            "paymentMethodId: the saved card belongs to payment provider {:?}; add it again",
+            method.provider
+        )));
+    }
     Ok(Payment::pending(
-        state.payments.name(),
+        &method.provider,
         &method.brand,
         &method.last4,
-        method.exp_month,
-        method.exp_year,
+        i32::from(method.exp_month),
+        i32::from(method.exp_year),
         &method.token,
     ))
 }
@@ -158,7 +165,10 @@ mod tests {
         fingerprint_card(&mut other);
 
         let text = body.to_string();
-        assert!(!text.contains("4111 1111") && !text.contains("7391"), "{text}");
+        assert!(
+            !text.contains("4111 1111") && !text.contains("7391"),
+            "{text}"
+        );
         assert_eq!(body["card"]["last4"], "1111");
         assert_eq!(body["items"], json!([]));
         // The same last four and expiry read as the same request: an accepted trade-off.

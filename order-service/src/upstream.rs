@@ -1,5 +1,6 @@
 //! The other services order-service asks at order time: product-service for names, prices and
-//! stock (never the client), customer-service for the default shipping address, through
+//! stock (never the client), customer-service for the default shipping address and a saved
+//! card with its token (its internal route, never behind the gateway), through
 //! `shared::client` (the caller's token and request id passed on); a service that cannot be
 //! reached answers 503 `UPSTREAM_UNAVAILABLE`.
 
@@ -10,6 +11,7 @@ use serde_json::Value;
 use shared::{
     ApiError,
     client::{Call, Service, UpstreamError},
+    payment::SavedMethod,
 };
 
 use crate::domain::{Address, Money, request::address_from_json};
@@ -25,23 +27,6 @@ pub struct Priced {
     pub price: Money,
     /// Units in stock now.
     pub stock: i64,
-}
-
-/// A saved card of a customer's as customer-service answers it to order-service, with the
-/// provider's token.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SavedCard {
-    /// Card brand.
-    pub brand: String,
-    /// Last four digits.
-    pub last4: String,
-    /// Expiry month.
-    pub exp_month: i32,
-    /// Expiry year.
-    pub exp_year: i32,
-    /// The provider's token.
-    pub token: String,
 }
 
 /// Clients of product-service and customer-service. Cheap to clone.
@@ -147,11 +132,8 @@ impl Upstream {
         customer: &str,
         id: Option<&str>,
         call: &Call<'_>,
-    ) -> Result<Option<SavedCard>, ApiError> {
-        let path = format!(
-            "/customers/{customer}/payment-methods/{}/token",
-            id.unwrap_or("default")
-        );
+    ) -> Result<Option<SavedMethod>, ApiError> {
+        let path = shared::payment::saved_method_path(customer, id);
         let Some(body) = found(self.customers.get_json(&path, &[], call).await)? else {
             return Ok(None);
         };

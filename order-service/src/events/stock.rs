@@ -13,12 +13,7 @@ use shared::{
 };
 
 use super::payloads::{StockAnswer, StockRejected};
-use crate::{
-    domain::Change,
-    lifecycle::Outcome,
-    payment::Payments,
-    store::orders,
-};
+use crate::{domain::Change, lifecycle::Outcome, payment::Payments, store::orders};
 
 /// Applies one stock event.
 #[tracing::instrument(skip_all, fields(event.type = %event.kind, event.id = %event.id))]

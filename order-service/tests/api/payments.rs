@@ -16,7 +16,7 @@ use shared::{
 
 use crate::{
     helpers::{Options, TestApp, WAIT, spawn_with, spawn_without_fulfilment},
-    requests::{Customer, order_body},
+    requests::{Customer, call, order_body},
     saga::consumed,
 };
 
@@ -105,9 +105,7 @@ async fn an_approved_card_moves_the_order_to_processing_with_one_authorisation()
     t.wait_for_stock(&lamp, 8).await;
     let seen = Mutex::new(Vec::new());
     let authorized = eventually("payment.authorized", WAIT, || async {
-        let found = t
-            .events_of(keys::PAYMENT_AUTHORIZED, &id, &seen)
-            .await;
+        let found = t.events_of(keys::PAYMENT_AUTHORIZED, &id, &seen).await;
         (!found.is_empty()).then_some(found)
     })
     .await;
@@ -167,8 +165,7 @@ async fn a_declined_card_ends_rejected_payment_declined_and_the_stock_comes_back
 }
 
 #[tokio::test]
-async fn a_provider_that_is_down_keeps_the_order_pending_past_the_saga_deadline_until_it_returns()
-{
+async fn a_provider_that_is_down_keeps_the_order_pending_past_the_saga_deadline_until_it_returns() {
     // product-service never hears of the order here: the test answers for it, so that the
     // provider goes down between placing (which tokenises) and the payment step.
     let t = spawn_with(Options {
@@ -190,12 +187,11 @@ async fn a_provider_that_is_down_keeps_the_order_pending_past_the_saga_deadline_
     set_test_unavailable(&database, true);
     t.publish_stock(keys::STOCK_RESERVED, &id).await;
     let held = eventually("the payment step to hold the order", WAIT, || async {
-        let stored = t
-            .db
-            .collection::<Document>("orders")
-            .find_one(doc! { "_id": oid })
-            .await
-            .ok()??;
+        let stored =
+            t.db.collection::<Document>("orders")
+                .find_one(doc! { "_id": oid })
+                .await
+                .ok()??;
         let payment = stored.get_document("payment").ok()?;
         payment.contains_key("stockReservedAtMs").then_some(stored)
     })
@@ -356,15 +352,14 @@ async fn no_card_number_or_cvc_is_stored_in_the_orders_database() {
 
     let mut everything = String::new();
     for name in t.db.list_collection_names().await.unwrap() {
-        let documents: Vec<Document> = t
-            .db
-            .collection::<Document>(&name)
-            .find(doc! {})
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
+        let documents: Vec<Document> =
+            t.db.collection::<Document>(&name)
+                .find(doc! {})
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
         everything.push_str(&format!("{name}: {documents:?}\n"));
     }
     assert!(
@@ -374,5 +369,107 @@ async fn no_card_number_or_cvc_is_stored_in_the_orders_database() {
     for secret in ["4111111111111111", number, "\"7391\"", "cvc"] {
         assert!(!everything.contains(secret), "{secret} is stored");
     }
+    t.stop().await;
+}
+
+/// Registers a customer at customer-service.
+async fn register(t: &TestApp, email: &str) -> Customer {
+    let customers = t.customers.as_ref().expect("customer-service runs");
+    let (status, session) = call(
+        &customers.client,
+        Method::POST,
+        &customers.url("/auth/register"),
+        None,
+        Some(
+            &json!({ "name": "Ada Lovelace", "email": email, "password": "correct horse battery" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    Customer {
+        id: session["data"]["customer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        bearer: format!(
+            "Bearer {}",
+            session["data"]["accessToken"].as_str().unwrap()
+        ),
+    }
+}
+
+/// Saves the card `number` for the customer of `bearer`; its id.
+async fn save_card(t: &TestApp, bearer: &str, number: &str) -> String {
+    let customers = t.customers.as_ref().expect("customer-service runs");
+    let (status, saved) = call(
+        &customers.client,
+        Method::POST,
+        &customers.url("/customers/me/payment-methods"),
+        Some(bearer),
+        Some(&json!({ "card": card(number) })),
+    )
+    .await;
+    assert_eq!(status, 201, "{saved}");
+    saved["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_checkout_pays_with_a_saved_card_by_id_or_the_default_one_and_without_any_is_422() {
+    let t = spawn_with(Options {
+        customers: true,
+        fulfilment: false,
+        ..Options::default()
+    })
+    .await;
+    let lamp = t.product("Lamp", 10.0, 10).await;
+    let who = register(&t, "ada.pays@example.com").await;
+    let address = json!({ "street": "1 Main St", "city": "Springfield", "zipCode": "12345", "country": "US" });
+    let body = json!({ "shippingAddress": address });
+
+    // No card given and none saved.
+    t.put_line(&who, &lamp, json!(1)).await;
+    let (none, refusal, _) = t.checkout(&who, Some(&body), None).await;
+    let approves = save_card(&t, &who.bearer, APPROVES).await;
+    let declines = save_card(&t, &who.bearer, DECLINES).await;
+    let unknown = bson::oid::ObjectId::new().to_hex();
+    let with_unknown = json!({ "shippingAddress": address, "paymentMethodId": unknown });
+    let (missing, missing_answer, _) = t.checkout(&who, Some(&with_unknown), None).await;
+    // The first saved card is the default.
+    let (by_default, default_order, _) = t.checkout(&who, Some(&body), None).await;
+    t.put_line(&who, &lamp, json!(2)).await;
+    let by_id = json!({ "shippingAddress": address, "paymentMethodId": declines });
+    let (chosen, chosen_order, _) = t.checkout(&who, Some(&by_id), None).await;
+
+    assert_eq!(none, 422, "{refusal}");
+    assert!(
+        refusal["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("PAYMENT_METHOD_REQUIRED"),
+        "{refusal}"
+    );
+    assert_eq!(missing, 422, "{missing_answer}");
+    assert!(
+        missing_answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("paymentMethodId")
+    );
+    assert_eq!(by_default, 201, "{default_order}");
+    assert_eq!(chosen, 201, "{chosen_order}");
+    let paid = t
+        .wait_for_status(default_order["data"]["id"].as_str().unwrap(), "PROCESSING")
+        .await;
+    let refused = t
+        .wait_for_status(chosen_order["data"]["id"].as_str().unwrap(), "REJECTED")
+        .await;
+    assert_eq!(paid["payment"]["last4"], "4242");
+    assert_eq!(
+        refused["rejectionReason"],
+        "PAYMENT_DECLINED: card_declined"
+    );
+    assert_ne!(approves, declines);
+    t.wait_for_stock(&lamp, 9).await;
+    assert_eq!(t.order_count().await, 2);
     t.stop().await;
 }
