@@ -473,3 +473,92 @@ async fn a_checkout_pays_with_a_saved_card_by_id_or_the_default_one_and_without_
     assert_eq!(t.order_count().await, 2);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_cancel_while_the_provider_is_down_voids_once_it_returns() {
+    let t = spawn_without_fulfilment().await;
+    let lamp = t.product("Lamp", 10.0, 10).await;
+    let buyer = t.customer();
+    let id = t.place_paid(&buyer, &[(&lamp, 1)], APPROVES).await;
+    t.wait_for_status(&id, "PROCESSING").await;
+    let database = t.db.name().to_owned();
+
+    set_test_unavailable(&database, true);
+    let (status, cancelled) = t
+        .request(
+            Method::POST,
+            &format!("/orders/{id}/cancel"),
+            Some(&buyer.bearer),
+            None,
+        )
+        .await;
+    // The stock comes back whatever the provider does; the void waits for it.
+    t.wait_for_stock(&lamp, 10).await;
+    let (_, waiting) = t.order(&id, &buyer.bearer).await;
+    set_test_unavailable(&database, false);
+    eventually("the void to be recorded", WAIT, || async {
+        let (_, order) = t.order(&id, &buyer.bearer).await;
+        (order["data"]["payment"]["status"] == "voided").then_some(())
+    })
+    .await;
+
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(waiting["data"]["payment"]["status"], "authorized");
+    assert_eq!(t.ledger("void", &id).await, 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_cancelled_while_its_payment_waits_for_the_provider_is_never_charged() {
+    let t = spawn_with(Options {
+        fulfilment: false,
+        products_hear_orders: false,
+        ..Options::default()
+    })
+    .await;
+    let lamp = t.product("Lamp", 10.0, 10).await;
+    let buyer = t.customer();
+    let id = t.place_paid(&buyer, &[(&lamp, 1)], APPROVES).await;
+    let database = t.db.name().to_owned();
+    set_test_unavailable(&database, true);
+    t.publish_stock(keys::STOCK_RESERVED, &id).await;
+    let oid = bson::oid::ObjectId::parse_str(&id).unwrap();
+    eventually("the payment step to hold the order", WAIT, || async {
+        let stored =
+            t.db.collection::<Document>("orders")
+                .find_one(doc! { "_id": oid, "payment.stockReservedAtMs": { "$exists": true } })
+                .await
+                .ok()?;
+        stored.map(|_| ())
+    })
+    .await;
+
+    let (status, cancelled) = t
+        .request(
+            Method::POST,
+            &format!("/orders/{id}/cancel"),
+            Some(&buyer.bearer),
+            None,
+        )
+        .await;
+    set_test_unavailable(&database, false);
+    eventually("the unpaid payment to be voided", WAIT, || async {
+        let (_, order) = t.order(&id, &buyer.bearer).await;
+        (order["data"]["payment"]["status"] == "voided").then_some(())
+    })
+    .await;
+    // The retried stock.reserved finds the order cancelled; a late one too.
+    t.publish_stock(keys::STOCK_RESERVED, &id).await;
+    let queue = t.bus.queue_name("order.stock");
+    eventually("order-service to consume the late answer", WAIT, || async {
+        (consumed(&t.orders.app.get_text("/metrics").await, &queue).await >= 2).then_some(())
+    })
+    .await;
+
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(t.ledger("authorize", &id).await, 0, "never charged");
+    assert_eq!(t.ledger("void", &id).await, 1);
+    let (_, order) = t.order(&id, &buyer.bearer).await;
+    assert_eq!(order["data"]["status"], "CANCELLED");
+    t.stop().await;
+}
