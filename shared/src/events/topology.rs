@@ -28,7 +28,12 @@ pub const ANALYTICS: QueueDef = QueueDef {
 /// and for those whose payment was declined.
 pub const PRODUCT_ORDERS: QueueDef = QueueDef {
     suffix: "product.orders",
-    keys: &[ORDER_CREATED, ORDER_CANCELLED, ORDER_EXPIRED, PAYMENT_FAILED],
+    keys: &[
+        ORDER_CREATED,
+        ORDER_CANCELLED,
+        ORDER_EXPIRED,
+        PAYMENT_FAILED,
+    ],
 };
 
 /// order-service: the saga's answers from the stock keeper.
