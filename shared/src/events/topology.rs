@@ -42,6 +42,12 @@ pub const ORDER_CATALOG: QueueDef = QueueDef {
     keys: &[PRODUCT_CREATED, PRODUCT_UPDATED, PRODUCT_DELETED],
 };
 
+/// order-service: ends of orders that give a coupon's use back.
+pub const ORDER_COUPONS: QueueDef = QueueDef {
+    suffix: "order.coupons",
+    keys: &[ORDER_STATUS_CHANGED],
+};
+
 /// alert-service: what becomes an alert.
 pub const ALERTS: QueueDef = QueueDef {
     suffix: "alert.events",
@@ -76,11 +82,12 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
 };
 
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 7] = [
+pub const QUEUES: [QueueDef; 8] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
     ORDER_CATALOG,
+    ORDER_COUPONS,
     ALERTS,
     ASSISTANT,
     CUSTOMER_LOYALTY,
