@@ -6,9 +6,11 @@
 //! and `order.expired` (the saga's deadline passed; same payload as `order.cancelled`).
 //! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), the
 //! catalog queue `ORDER_CATALOG` (acknowledged only: prices are read from product-service at
-//! order time), and `order.status_changed` on a per-replica queue for live fan-out
-//! ([`crate::live`]).
+//! order time), `order.status_changed` on the durable queue `ORDER_COUPONS` (a rejected or
+//! cancelled order gives its coupon's use back, [`coupons`]) and on a per-replica queue for
+//! live fan-out ([`crate::live`]).
 
+pub mod coupons;
 pub mod payloads;
 pub mod stock;
 
@@ -98,8 +100,13 @@ pub fn expired(order: &Order, correlation_id: &str) -> Result<Envelope, serde_js
     Envelope::new(keys::ORDER_EXPIRED, DEFAULTS.name, correlation_id, data).to_value()
 }
 
-/// Starts the saga consumer and the catalog consumer on their durable queues.
+/// Starts the saga, coupon and catalog consumers on their durable queues.
 pub fn consume(bus: &Bus, orders: Orders) -> Vec<Consuming> {
+    let ends = orders.clone();
+    let coupons = bus.consume(ConsumerSpec::from(topology::ORDER_COUPONS), move |event| {
+        let orders = ends.clone();
+        async move { coupons::handle(&orders, event).await }
+    });
     let saga = bus.consume(ConsumerSpec::from(topology::ORDER_STOCK), move |event| {
         let orders = orders.clone();
         async move { stock::handle(&orders, event).await }
@@ -108,5 +115,5 @@ pub fn consume(bus: &Bus, orders: Orders) -> Vec<Consuming> {
         tracing::debug!(event.type = %event.kind, "catalog event noted; prices are read at order time");
         Ok::<(), HandlerError>(())
     });
-    vec![saga, catalog]
+    vec![saga, coupons, catalog]
 }

@@ -177,6 +177,7 @@ mod tests {
             next_due_at_ms: None,
             stock_released_at: None,
             request_key: "order:x".to_owned(),
+            coupon: None,
             created_at: now,
             updated_at: now,
         }

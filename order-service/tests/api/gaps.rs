@@ -48,6 +48,7 @@ fn placed() -> Order {
         next_due_at_ms: None,
         stock_released_at: None,
         request_key: format!("order:{}", ObjectId::new().to_hex()),
+        coupon: None,
         created_at: now,
         updated_at: now,
     }
