@@ -204,9 +204,16 @@ async fn place(
     };
     // Last before the insert, so nothing can refuse after it: the coupon's use, counted once
     // for this token (see `crate::discounts` for the crash windows).
-    let (quote, coupon) =
-        crate::discounts::apply(state, cart.coupon.as_deref(), &caller.id, &tier, &lines, plain, token)
-            .await?;
+    let (quote, coupon) = crate::discounts::apply(
+        state,
+        cart.coupon.as_deref(),
+        &caller.id,
+        &tier,
+        &lines,
+        plain,
+        token,
+    )
+    .await?;
     let mut order = placing::order(
         state,
         &caller.id,

@@ -31,6 +31,7 @@ use crate::{
         Discounts, Line, Money, Quote,
         cart::{self, CartView, CouponLine, StoredLine},
         coupon::{Coupon, Refusal, Tier, normalise},
+        pricing::CouponValue,
     },
     state::AppState,
     store::coupons,
@@ -102,7 +103,13 @@ pub async fn cart_view(
                 ..base
             };
             let mut view = cart::price(lines, &with).map_err(ApiError::internal)?;
-            let saved_shipping = plain.quote.shipping.cents() - view.quote.shipping.cents();
+            // A free-shipping coupon's worth is the shipping it saves. (Another coupon may
+            // bring the subtotal under the free-shipping threshold: that is not its discount.)
+            let saved_shipping = if coupon.pricing().value == CouponValue::FreeShipping {
+                (plain.quote.shipping.cents() - view.quote.shipping.cents()).max(0)
+            } else {
+                0
+            };
             view.coupon = Some(CouponLine {
                 code: coupon.code,
                 applies: true,

@@ -13,12 +13,7 @@ use shared::{
     client::{Call, Service, UpstreamError},
 };
 
-use crate::domain::{
-    Address, Money,
-    coupon::Tier,
-    pricing::Percent,
-    request::address_from_json,
-};
+use crate::domain::{Address, Money, coupon::Tier, pricing::Percent, request::address_from_json};
 
 /// A product as priced now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +149,9 @@ impl Upstream {
             }),
             _ => {
                 tracing::error!("customer-service answered a loyalty account without a known tier");
-                Err(ApiError::UpstreamUnavailable(self.customers.name().to_owned()))
+                Err(ApiError::UpstreamUnavailable(
+                    self.customers.name().to_owned(),
+                ))
             }
         }
     }

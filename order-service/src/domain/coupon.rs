@@ -73,7 +73,9 @@ pub struct Coupon {
     /// The lowest tier that may use it.
     #[serde(default)]
     pub min_tier: Option<String>,
-    /// `false`: paused.
+    /// `false`: paused. Stored as `state: "active" | "paused"`: the MongoDB stand-in turns a
+    /// boolean written by `$set` into a number.
+    #[serde(rename = "state", with = "state")]
     pub active: bool,
     /// Uses counted now (given-back ones are not).
     #[serde(default)]
@@ -237,9 +239,9 @@ impl Coupon {
     /// What pricing applies.
     pub fn pricing(&self) -> pricing::Coupon {
         let value = match self.kind.as_str() {
-            "percent" => {
-                CouponValue::Percent(Percent::basis_points(u32::try_from(self.value).unwrap_or(0)))
-            }
+            "percent" => CouponValue::Percent(Percent::basis_points(
+                u32::try_from(self.value).unwrap_or(0),
+            )),
             "fixed" => CouponValue::Fixed(Money::from_cents(self.value)),
             _ => CouponValue::FreeShipping,
         };
@@ -324,6 +326,24 @@ impl Coupon {
     }
 }
 
+/// `active` as the stored `state`.
+mod state {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(active: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(super::state_of(*active))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(String::deserialize(d)? == "active")
+    }
+}
+
+/// The stored `state` of a coupon that is `active` (or paused).
+pub fn state_of(active: bool) -> &'static str {
+    if active { "active" } else { "paused" }
+}
+
 /// The key of a customer in [`Coupon::per_customer`].
 pub fn customer_key(customer: &str) -> String {
     format!("c{customer}")
@@ -350,30 +370,54 @@ mod tests {
         let c = coupon(serde_json::json!({"code": "welcome10", "kind": "percent", "value": 12.5}));
         assert_eq!(c.code, "WELCOME10");
         assert_eq!(c.value, 1250);
-        assert_eq!(c.pricing().discount(Money::from_cents(10_000)), Money::from_cents(1250));
+        assert_eq!(
+            c.pricing().discount(Money::from_cents(10_000)),
+            Money::from_cents(1250)
+        );
     }
 
     #[test]
     fn each_rule_refuses_with_its_own_reason() {
-        let c = coupon(serde_json::json!({"code": "GOLD20", "kind": "percent", "value": 20,
+        let c = coupon(
+            serde_json::json!({"code": "GOLD20", "kind": "percent", "value": 20,
             "minSubtotal": 30, "validFrom": "1970-01-01T00:00:01Z",
             "validUntil": "1970-01-01T00:00:10Z", "usageLimit": 2, "perCustomerLimit": 1,
-            "minTier": "gold"}));
+            "minTier": "Gold"}),
+        );
         let (gold, fifty) = (tier("Gold"), Money::from_cents(5000));
         let ok = |c: &Coupon| c.check("a", &gold, fifty, 5_000, true);
         assert_eq!(ok(&c), Ok(()));
-        assert_eq!(c.check("a", &gold, fifty, 500, true), Err(Refusal::NotYetValid));
-        assert_eq!(c.check("a", &gold, fifty, 10_000, true), Err(Refusal::Expired));
-        assert_eq!(c.check("a", &tier("Silver"), fifty, 5_000, true), Err(Refusal::TierTooLow));
-        assert_eq!(c.check("a", &gold, Money::from_cents(2999), 5_000, true), Err(Refusal::BelowMinimum));
+        assert_eq!(
+            c.check("a", &gold, fifty, 500, true),
+            Err(Refusal::NotYetValid)
+        );
+        assert_eq!(
+            c.check("a", &gold, fifty, 10_000, true),
+            Err(Refusal::Expired)
+        );
+        assert_eq!(
+            c.check("a", &tier("Silver"), fifty, 5_000, true),
+            Err(Refusal::TierTooLow)
+        );
+        assert_eq!(
+            c.check("a", &gold, Money::from_cents(2999), 5_000, true),
+            Err(Refusal::BelowMinimum)
+        );
         let mut used = c.clone();
         used.per_customer.insert(customer_key("a"), 1);
         used.used = 1;
         assert_eq!(ok(&used), Err(Refusal::PerCustomerLimit));
         assert_eq!(used.check("b", &gold, fifty, 5_000, true), Ok(()));
-        assert_eq!(used.check("a", &gold, fifty, 5_000, false), Ok(()), "a use already held");
+        assert_eq!(
+            used.check("a", &gold, fifty, 5_000, false),
+            Ok(()),
+            "a use already held"
+        );
         used.used = 2;
-        assert_eq!(used.check("b", &gold, fifty, 5_000, true), Err(Refusal::UsedUp));
+        assert_eq!(
+            used.check("b", &gold, fifty, 5_000, true),
+            Err(Refusal::UsedUp)
+        );
         let mut paused = c;
         paused.active = false;
         assert_eq!(ok(&paused), Err(Refusal::Paused));

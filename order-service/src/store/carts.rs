@@ -229,13 +229,19 @@ pub async fn set_coupon(db: &Database, customer: &str, code: &str) -> Result<(),
         }
         // `count` too, so that the first line's update (whose filter compares it) matches.
         let fresh = doc! { "_id": customer, "count": 0_i64, "coupon": code, "updatedAtMs": now };
-        match db.collection::<bson::Document>(COLLECTION).insert_one(fresh).await {
+        match db
+            .collection::<bson::Document>(COLLECTION)
+            .insert_one(fresh)
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(e) if shared::store::is_duplicate_key(&e) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict("the cart kept changing; retry".to_owned()))
+    Err(ApiError::Conflict(
+        "the cart kept changing; retry".to_owned(),
+    ))
 }
 
 /// Takes the coupon off the cart of `customer`, if it has one.

@@ -3,7 +3,7 @@
 //! every redemption, so that counting a use is one conditional single-document write.
 //!
 //! ```text
-//! { _id: "WELCOME10", kind, value, minSubtotalCents?, ..., active, rulesVersion,
+//! { _id: "WELCOME10", kind, value, minSubtotalCents?, ..., state: active|paused, rulesVersion,
 //!   used: <uses counted>, perCustomer: { "c<customer>": n },
 //!   redemptions: { "r<sha256 of the order's request key>": { customerId, token, atMs,
 //!                                                              returnedAtMs? } } }
@@ -22,8 +22,8 @@ use mongodb::{Collection, Database, options::ReturnDocument};
 use sha2::{Digest, Sha256};
 use shared::ApiError;
 
-use crate::domain::coupon::{Coupon, Refusal, Tier, customer_key};
 use crate::domain::Money;
+use crate::domain::coupon::{Coupon, Refusal, Tier, customer_key, state_of};
 
 /// The collection name.
 pub const COLLECTION: &str = "coupons";
@@ -78,7 +78,11 @@ pub async fn list(db: &Database) -> Result<Vec<Coupon>, ApiError> {
 
 /// Writes the rules of `after` over the coupon as it was read (`before`'s rules version);
 /// `false` when another edit came first.
-pub async fn replace_rules(db: &Database, before: &Coupon, after: &Coupon) -> Result<bool, ApiError> {
+pub async fn replace_rules(
+    db: &Database,
+    before: &Coupon,
+    after: &Coupon,
+) -> Result<bool, ApiError> {
     let opt = |v: Option<i64>| v.map_or(Bson::Null, Bson::Int64);
     let result = documents(db)
         .update_one(
@@ -93,7 +97,7 @@ pub async fn replace_rules(db: &Database, before: &Coupon, after: &Coupon) -> Re
                 "usageLimit": opt(after.usage_limit),
                 "perCustomerLimit": opt(after.per_customer_limit),
                 "minTier": after.min_tier.clone().map_or(Bson::Null, Bson::String),
-                "active": after.active,
+                "state": state_of(after.active),
                 "rulesVersion": before.rules_version + 1,
             } },
         )
@@ -104,7 +108,11 @@ pub async fn replace_rules(db: &Database, before: &Coupon, after: &Coupon) -> Re
 /// Deletes the coupon `code`; `false` when there was none. Orders that used it keep their
 /// price; giving a use back to a deleted coupon does nothing.
 pub async fn delete(db: &Database, code: &str) -> Result<bool, ApiError> {
-    Ok(coupons(db).delete_one(doc! { "_id": code }).await?.deleted_count == 1)
+    Ok(coupons(db)
+        .delete_one(doc! { "_id": code })
+        .await?
+        .deleted_count
+        == 1)
 }
 
 /// Counts one use of `code` by `customer` for the order whose request key is `token`, if the
@@ -145,7 +153,7 @@ pub async fn redeem(
             .await?;
         let mut filter = doc! {
             "_id": code,
-            "active": true,
+            "state": state_of(true),
             "rulesVersion": coupon.rules_version,
             format!("redemptions.{key}"): { "$exists": false },
         };

@@ -82,9 +82,7 @@ fn value_of(kind: &str) -> impl FnOnce(&Option<Number>, &()) -> garde::Result + 
         ("percent", Some(v)) => percent(v),
         ("fixed", Some(v)) => positive(v, &()),
         ("percent" | "fixed", None) => Err(Error::new("is required for this kind")),
-        ("free_shipping", Some(v)) if Money::from_number(v).is_ok_and(|m| m.cents() == 0) => {
-            Ok(())
-        }
+        ("free_shipping", Some(v)) if Money::from_number(v).is_ok_and(|m| m.cents() == 0) => Ok(()),
         ("free_shipping", Some(_)) => Err(Error::new("must be absent (or 0) for free_shipping")),
         _ => Ok(()),
     }
@@ -104,9 +102,7 @@ fn until(from: Option<&str>) -> impl FnOnce(&str, &()) -> garde::Result + '_ {
 }
 
 /// [`until`] in a patch, whose `validFrom` may be absent or `null`.
-fn patched_until(
-    from: &Option<Option<String>>,
-) -> impl FnOnce(&str, &()) -> garde::Result + '_ {
+fn patched_until(from: &Option<Option<String>>) -> impl FnOnce(&str, &()) -> garde::Result + '_ {
     until(from.as_ref().and_then(Option::as_deref))
 }
 
@@ -259,7 +255,10 @@ mod tests {
             json!({"code": "A", "kind": "fixed", "value": 1.005}),
             json!({"code": "A", "kind": "free_shipping", "value": 3}),
         ] {
-            assert!(details::<CouponInput>(&body).get("value").is_some(), "{body}");
+            assert!(
+                details::<CouponInput>(&body).get("value").is_some(),
+                "{body}"
+            );
         }
     }
 
@@ -281,6 +280,10 @@ mod tests {
         assert_eq!(patch.usage_limit, Some(Some(5)));
         let problems = details::<CouponPatch>(&json!({"kind": "percent", "value": 150}));
         assert!(problems.get("value").is_some(), "{problems}");
-        assert!(details::<CouponPatch>(&json!({"code": "X"})).get("code").is_some());
+        assert!(
+            details::<CouponPatch>(&json!({"code": "X"}))
+                .get("code")
+                .is_some()
+        );
     }
 }

@@ -178,7 +178,10 @@ fn a_free_shipping_coupon_takes_off_the_shipping_and_nothing_else() {
             points: 0,
         },
     );
-    assert_eq!((q.tier_discount, q.shipping, q.total), (cents(100), Money::ZERO, cents(972)));
+    assert_eq!(
+        (q.tier_discount, q.shipping, q.total),
+        (cents(100), Money::ZERO, cents(972))
+    );
 }
 
 #[test]
