@@ -61,7 +61,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 15] = [
+const STANDARD: [(&str, &str); 16] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
@@ -69,6 +69,7 @@ const STANDARD: [(&str, &str); 15] = [
     ("orders", "order-service"),
     ("cart", "order-service"),
     ("checkout", "order-service"),
+    ("coupons", "order-service"),
     ("alerts", "alert-service"),
     ("analytics", "analytics-service"),
     ("dashboard", "analytics-service"),

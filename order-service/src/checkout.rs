@@ -141,7 +141,10 @@ async fn finish(
 fn is_refusal(e: &ApiError) -> bool {
     matches!(
         e,
-        ApiError::Validation { .. } | ApiError::Unprocessable(_) | ApiError::NotFound(_)
+        ApiError::Validation { .. }
+            | ApiError::Unprocessable(_)
+            | ApiError::Refused { .. }
+            | ApiError::NotFound(_)
     )
 }
 
@@ -160,7 +163,11 @@ async fn place(
     }
     let ids: Vec<ObjectId> = wanted.iter().map(|(id, _)| *id).collect();
     let given = body.shipping_address.as_ref().map(Address::from);
-    let (products, address) = placing::look_up(state, &caller.id, headers, &ids, given).await?;
+    let (looked_up, tier) = tokio::join!(
+        placing::look_up(state, &caller.id, headers, &ids, given),
+        crate::discounts::tier(state, headers),
+    );
+    let ((products, address), tier) = (looked_up?, tier?);
 
     let mut refused = Vec::new();
     let mut lines = Vec::with_capacity(wanted.len());
@@ -187,9 +194,10 @@ async fn place(
             refused.join("; ")
         )));
     }
-    let quote = placing::quote(&lines)
+    let too_large = || ApiError::Unprocessable("the cart's total is too large".to_owned());
+    let plain = placing::quote(&lines, &placing::tier_only(&tier))
         .filter(|_| lines.len() == wanted.len())
-        .ok_or_else(|| ApiError::Unprocessable("the cart's total is too large".to_owned()))?;
+        .ok_or_else(too_large)?;
     let Some(address) = address else {
         return Err(ApiError::field(
             "shippingAddress",
@@ -199,15 +207,28 @@ async fn place(
     let call = shared::client::Call::from_headers(headers);
     let choice = Choice::of(body.card.as_ref(), body.payment_method_id.as_deref());
     let payment = payment_method::for_checkout(state, &caller.id, &call, choice).await?;
+    // Last before the insert, so nothing can refuse after it: the coupon's use, counted once
+    // for this token (see `crate::discounts` for the crash windows).
+    let (quote, coupon) = crate::discounts::apply(
+        state,
+        cart.coupon.as_deref(),
+        &caller.id,
+        &tier,
+        &lines,
+        plain,
+        token,
+    )
+    .await?;
     let mut order = placing::order(
         state,
         &caller.id,
         lines,
-        quote,
+        quote.ok_or_else(too_large)?,
         address,
         Some(token.to_owned()),
     );
     order.payment = Some(payment);
+    order.coupon = coupon;
     let correlation_id = shared::telemetry::request_id(headers);
     let checked_out =
         events::cart_checked_out(&order, &correlation_id).map_err(ApiError::internal)?;

@@ -1,6 +1,7 @@
 //! Order domain types and their rules, without I/O: parsed once at the edge, valid after.
 
 pub mod cart;
+pub mod coupon;
 pub mod order;
 pub mod payment;
 pub mod pricing;

@@ -9,9 +9,11 @@
 //! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), its own
 //! `order.cancelled` on `ORDER_PAYMENTS` (voiding a paid order's authorisation), the
 //! catalog queue `ORDER_CATALOG` (acknowledged only: prices are read from product-service at
-//! order time), and `order.status_changed` on a per-replica queue for live fan-out
-//! ([`crate::live`]).
+//! order time), `order.status_changed` on the durable queue `ORDER_COUPONS` (a rejected or
+//! cancelled order gives its coupon's use back, [`coupons`]) and on a per-replica queue for
+//! live fan-out ([`crate::live`]).
 
+pub mod coupons;
 pub mod payloads;
 pub mod stock;
 
@@ -101,50 +103,15 @@ pub fn expired(order: &Order, correlation_id: &str) -> Result<Envelope, serde_js
     Envelope::new(keys::ORDER_EXPIRED, DEFAULTS.name, correlation_id, data).to_value()
 }
 
-/// `payment.authorized` for an order whose payment was just authorised.
-pub fn payment_authorized(
-    order: &Order,
-    correlation_id: &str,
-) -> Result<Envelope, serde_json::Error> {
-    let provider_ref = order.payment.as_ref().and_then(|p| p.provider_ref.clone());
-    let data = PaymentEvent::of(order, provider_ref);
-    Envelope::new(
-        keys::PAYMENT_AUTHORIZED,
-        DEFAULTS.name,
-        correlation_id,
-        data,
-    )
-    .to_value()
-}
-
-/// `payment.failed` for an order whose payment was just declined (`reason`: the decline
-/// code); product-service gives its stock back on it.
-pub fn payment_failed(order: &Order, correlation_id: &str) -> Result<Envelope, serde_json::Error> {
-    let data = PaymentEvent {
-        reason: order
-            .payment
-            .as_ref()
-            .and_then(|p| p.decline_reason.clone()),
-        ..PaymentEvent::of(order, None)
-    };
-    Envelope::new(keys::PAYMENT_FAILED, DEFAULTS.name, correlation_id, data).to_value()
-}
-
-/// `payment.refunded` for a cancelled order whose authorisation was voided (`provider_ref`:
-/// the void's reference).
-pub fn payment_refunded(
-    order: &Order,
-    provider_ref: &str,
-    correlation_id: &str,
-) -> Result<Envelope, serde_json::Error> {
-    let data = PaymentEvent::of(order, Some(provider_ref.to_owned()));
-    Envelope::new(keys::PAYMENT_REFUNDED, DEFAULTS.name, correlation_id, data).to_value()
-}
-
-/// Starts the saga consumer, the payments consumer (voids of cancelled orders) and the
-/// catalog consumer on their durable queues.
+/// Starts the saga consumer, the payments consumer (voids of cancelled orders), the coupon
+/// consumer (uses given back) and the catalog consumer on their durable queues.
 pub fn consume(bus: &Bus, payments: Payments) -> Vec<Consuming> {
     let voids = payments.clone();
+    let ends = payments.orders.clone();
+    let coupons = bus.consume(ConsumerSpec::from(topology::ORDER_COUPONS), move |event| {
+        let orders = ends.clone();
+        async move { coupons::handle(&orders, event).await }
+    });
     let saga = bus.consume(ConsumerSpec::from(topology::ORDER_STOCK), move |event| {
         let payments = payments.clone();
         async move { stock::handle(&payments, event).await }
@@ -157,5 +124,5 @@ pub fn consume(bus: &Bus, payments: Payments) -> Vec<Consuming> {
         tracing::debug!(event.type = %event.kind, "catalog event noted; prices are read at order time");
         Ok::<(), HandlerError>(())
     });
-    vec![saga, voids, catalog]
+    vec![saga, voids, coupons, catalog]
 }

@@ -6,12 +6,16 @@
 //! - `domain/`: money, the status machine, the order and its history (and the order as it
 //!   stood at each index), the request body, the transitions, shipments, the one pricing
 //!   function (`pricing`) and the priced cart; no I/O.
-//! - `store/`: the `orders` collection (each order carries its own outbox) and `carts`.
+//! - `store/`: the `orders` collection (each order carries its own outbox), `carts` and
+//!   `coupons`.
 //! - `lifecycle`: every status change, guarded by status and version, with its events.
 //! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes, the cart,
-//!   `POST /checkout`, and answering once per `Idempotency-Key` (`once`).
+//!   `POST /checkout`, coupons (admin) and the cart's coupon, and answering once per
+//!   `Idempotency-Key` (`once`).
 //! - `payment_method`: the card a new order is paid with (a new card tokenised, a saved one).
 //! - `placing`: pricing, building and storing a new order, for `POST /orders` and checkout.
+//! - `discounts`: the caller's loyalty tier and the cart's coupon (checked; counted once at
+//!   checkout, given back once when the order is rejected or cancelled).
 //! - `checkout`: the cart becomes one order and is emptied, once (the protocol in its doc).
 //! - `upstream`: product-service (prices) and customer-service (address) clients.
 //! - `idempotency`: `Idempotency-Key` records in Redis.
@@ -31,6 +35,7 @@
 pub mod checkout;
 pub mod config;
 pub mod deadline;
+pub mod discounts;
 pub mod domain;
 pub mod events;
 pub mod fulfilment;
@@ -65,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::orders::router())
         .merge(routes::cart::router())
         .merge(routes::checkout::router())
+        .merge(routes::coupons::router())
         .merge(live::router())
         .with_state(state)
 }

@@ -11,7 +11,8 @@ use shared::{ApiError, events::Envelope};
 
 use crate::{
     domain::{
-        Address, Discounts, Line, Money, Order, Quote, Status, pricing, transition::next_due,
+        Address, Discounts, Line, Money, Order, Quote, Status, coupon::Tier, pricing,
+        transition::next_due,
     },
     events,
     state::AppState,
@@ -39,14 +40,22 @@ pub async fn look_up(
     Ok((priced?, address?))
 }
 
-/// The quote of `lines` by the one pricing function; `None` when a sum overflows. (No
-/// coupon, tier or points yet: later slices of issue 15 pass them here.)
-pub fn quote(lines: &[Line]) -> Option<Quote> {
+/// The quote of `lines` with `discounts` by the one pricing function; `None` when a sum
+/// overflows.
+pub fn quote(lines: &[Line], discounts: &Discounts) -> Option<Quote> {
     let subtotals: Vec<Money> = lines
         .iter()
         .map(|l| Money::from_cents(l.subtotal_cents))
         .collect();
-    pricing::quote(&subtotals, &Discounts::NONE).ok()
+    pricing::quote(&subtotals, discounts).ok()
+}
+
+/// The caller's tier's discount (and nothing else), for `POST /orders`.
+pub fn tier_only(tier: &Tier) -> Discounts {
+    Discounts {
+        tier: tier.discount,
+        ..Discounts::NONE
+    }
 }
 
 /// A new `PENDING` order with the saga's deadline (without a stock answer by then,

@@ -1,7 +1,8 @@
-//! order-service's routes: `/orders*`, `/cart*` and `/checkout` here, the live streams in [`crate::live`].
+//! order-service's routes: `/orders*`, `/cart*`, `/checkout` and `/coupons*` here, the live streams in [`crate::live`].
 
 pub mod cart;
 pub mod checkout;
+pub mod coupons;
 pub mod create;
 pub mod once;
 pub mod orders;

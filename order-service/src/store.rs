@@ -1,7 +1,8 @@
 //! MongoDB access of order-service: the `orders` collection, which also carries each order's
-//! pending events (the outbox of [`shared::outbox`]), and the customers' `carts`.
+//! pending events (the outbox of [`shared::outbox`]), the customers' `carts`, and `coupons`.
 
 pub mod carts;
+pub mod coupons;
 pub mod orders;
 
 /// Creates the indexes this service relies on. Run at start in the background: it retries

@@ -1,6 +1,7 @@
 //! The other services order-service asks at order time: product-service for names, prices and
-//! stock (never the client), customer-service for the default shipping address and a saved
-//! card with its token (its internal route, never behind the gateway), through
+//! stock (never the client), customer-service for the default shipping address, a saved
+//! card with its token (its internal route, never behind the gateway) and the caller's
+//! loyalty tier (whose discount every price includes), through
 //! `shared::client` (the caller's token and request id passed on); a service that cannot be
 //! reached answers 503 `UPSTREAM_UNAVAILABLE`.
 
@@ -14,7 +15,7 @@ use shared::{
     payment::SavedMethod,
 };
 
-use crate::domain::{Address, Money, request::address_from_json};
+use crate::domain::{Address, Money, coupon::Tier, pricing::Percent, request::address_from_json};
 
 /// A product as priced now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,5 +144,39 @@ impl Upstream {
                 tracing::error!(error = %e, "customer-service answered a saved card without a usable token");
                 ApiError::UpstreamUnavailable(self.customers.name().to_owned())
             })
+    }
+
+    /// The caller's loyalty tier and its discount, asked with the caller's own token
+    /// (`/loyalty` and `/loyalty/tiers`). A caller customer-service has no account for (an
+    /// admin, a token from elsewhere) is Bronze; customer-service down is 503, never a price
+    /// without the tier.
+    #[tracing::instrument(skip_all)]
+    pub async fn tier(&self, call: &Call<'_>) -> Result<Tier, ApiError> {
+        let (account, tiers) = tokio::join!(
+            self.customers.get_json("/loyalty", &[], call),
+            self.customers.get_json("/loyalty/tiers", &[], call),
+        );
+        let Some(account) = found(account)? else {
+            return Ok(Tier::bronze());
+        };
+        let tiers = found(tiers)?.unwrap_or(Value::Null);
+        let name = account["data"]["tier"].as_str();
+        let percent = tiers["data"].as_array().and_then(|all| {
+            all.iter()
+                .find(|t| t["name"].as_str() == name)
+                .and_then(|t| t["discountPercent"].as_u64())
+        });
+        match (name, percent.and_then(|p| u32::try_from(p).ok())) {
+            (Some(name), Some(percent)) => Ok(Tier {
+                name: name.to_owned(),
+                discount: Percent::whole(percent),
+            }),
+            _ => {
+                tracing::error!("customer-service answered a loyalty account without a known tier");
+                Err(ApiError::UpstreamUnavailable(
+                    self.customers.name().to_owned(),
+                ))
+            }
+        }
     }
 }

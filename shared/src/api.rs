@@ -28,6 +28,7 @@ pub mod assistant;
 pub mod auth;
 pub mod cart;
 pub mod checkout;
+pub mod coupons;
 pub mod customers;
 pub mod email;
 pub mod orders;

@@ -49,6 +49,15 @@ pub enum ApiError {
     /// another body).
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// 422 `UNPROCESSABLE` with `details` saying why (e.g. `{"code": "expired"}` for a coupon
+    /// that cannot be used), for clients that act on the reason.
+    #[error("unprocessable: {message}")]
+    Refused {
+        /// Human-readable summary.
+        message: String,
+        /// The reason, structured.
+        details: Value,
+    },
     /// 429 `RATE_LIMITED`, with `Retry-After` in seconds.
     #[error("rate limited")]
     RateLimited {
@@ -87,7 +96,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) | Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UpstreamUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -103,7 +112,7 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::Unprocessable(_) => "UNPROCESSABLE",
+            Self::Unprocessable(_) | Self::Refused { .. } => "UNPROCESSABLE",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::UpstreamUnavailable(_) => "UPSTREAM_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
@@ -112,7 +121,7 @@ impl ApiError {
 
     fn public_message(&self) -> String {
         match self {
-            Self::Validation { message, .. } => message.clone(),
+            Self::Validation { message, .. } | Self::Refused { message, .. } => message.clone(),
             Self::Unauthorized(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
@@ -145,7 +154,7 @@ impl IntoResponse for ApiError {
             tracing::error!(code = self.code(), error = %cause_chain(&self), "request failed");
         }
         let mut error = json!({ "code": self.code(), "message": self.public_message() });
-        if let Self::Validation { details, .. } = &self {
+        if let Self::Validation { details, .. } | Self::Refused { details, .. } = &self {
             error["details"] = details.clone();
         }
         let mut response =

@@ -2,15 +2,18 @@
 //! `xtask/seed/customers.json` (demo@example.com among them) and, when the catalog is empty,
 //! the products of `xtask/seed/products.json`. Then the demo orders, which need dates in the
 //! past that the API does not allow: order-service's own `order-service seed` writes them,
-//! from the customers and products the API lists. Running it again changes nothing.
+//! from the customers and products the API lists. The catalog's three coupons (issue 15) are
+//! created through the API as the admin. Running it again changes nothing.
 //!
 //! - [`data`]: the embedded files, read into typed values, and the request bodies.
 //! - [`api`]: the gateway (`GATEWAY_URL`), requests and what each answer means.
 //! - [`sign_in`]: signing in without locking an account out.
 //! - [`orders`]: the lists piped into `order-service seed`.
+//! - [`coupons`]: `WELCOME10`, `FREESHIP` and `GOLD20`, where missing.
 
 mod api;
 mod cards;
+mod coupons;
 mod data;
 mod orders;
 mod shopping;
@@ -147,6 +150,8 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     let token = sign_in(ctx, gateway, &admin.email, &admin.password)
         .with_context(|| format!("signing in as the admin {}", admin.email))?;
     let (products_created, catalog_found) = fill_catalog(ctx, gateway, &token, &products)?;
+    let coupons = coupons::run(ctx, gateway, &token).context("seeding the coupons")?;
+    ctx.progress.step("seed", coupons);
     let seeded: Vec<&str> = customers.iter().map(|c| c.email.as_str()).collect();
     let orders = orders::run(ctx, gateway, &token, &seeded).context("seeding the demo orders")?;
     let shop = shopping::run(ctx, gateway, &customers[demo])

@@ -2,7 +2,8 @@
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
 use shared::api::{
-    alerts, analytics, assistant, auth, cart, checkout, customers, orders, payments, products,
+    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, orders, payments,
+    products,
 };
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
@@ -236,6 +237,16 @@ pub static ROUTES: &[RouteSpec] = &[
     .with_body(body::<cart::CartQuantity>()),
     delete("/api/cart/items/{productId}", Authenticated, "cart", "Remove a product from the cart"),
     delete("/api/cart", Authenticated, "cart", "Empty the cart"),
+    post("/api/cart/coupon", Authenticated, "cart", "Apply a coupon to the cart (422 naming why not)")
+        .with_body(body::<coupons::CartCoupon>()),
+    delete("/api/cart/coupon", Authenticated, "cart", "Take the coupon off the cart"),
+    post("/api/coupons", Admin, "coupons", "Create a coupon (a code is unique in any case)")
+        .with_body(body::<coupons::CouponInput>()),
+    get("/api/coupons", Admin, "coupons", "Every coupon with how often it was used"),
+    get("/api/coupons/{code}", Admin, "coupons", "One coupon with how often it was used"),
+    patch("/api/coupons/{code}", Admin, "coupons", "Change, pause or resume a coupon")
+        .with_body(body::<coupons::CouponPatch>()),
+    delete("/api/coupons/{code}", Admin, "coupons", "Delete a coupon"),
     post(
         "/api/checkout",
         Authenticated,

@@ -46,6 +46,13 @@ fn valid(schema: &str, product: &str) -> Value {
         "Cancellation" => json!({"reason": "changed my mind"}),
         "CartQuantity" => json!({"quantity": 1}),
         "Checkout" => json!({"shippingAddress": address}),
+        "CouponInput" => {
+            json!({"code": "AGREE10", "kind": "percent", "value": 10, "minSubtotal": 20, "maxDiscount": 15, "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2999-01-01T00:00:00Z", "usageLimit": 100, "perCustomerLimit": 2, "minTier": "Silver", "active": true})
+        }
+        "CouponPatch" => {
+            json!({"kind": "fixed", "value": 5, "minSubtotal": 20, "maxDiscount": 15, "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2999-01-01T00:00:00Z", "usageLimit": 100, "perCustomerLimit": 2, "minTier": "Gold", "active": false})
+        }
+        "CartCoupon" => json!({"code": "AGREE10"}),
         "StatusChange" => json!({"status": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z"}),
         "Replay" => {
             json!({"queue": "nothing.here", "ids": ["0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f"]})
@@ -217,7 +224,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let service = match area {
         "auth" | "customers" | "loyalty" => &shop.customers,
         "products" => &shop.products,
-        "orders" | "cart" | "checkout" => &shop.orders,
+        "orders" | "cart" | "checkout" | "coupons" => &shop.orders,
         "alerts" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
         "assistant" => &shop.assistant,

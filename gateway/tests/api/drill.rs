@@ -6,8 +6,9 @@
 //! the databases being fresh) and its units once, alert-service holds one alert per event,
 //! and live SSE subscribers that reconnect with `Last-Event-ID` saw every change once.
 //!
-//! The services are called directly with tokens signed by the test's key (no gateway or
-//! customer-service: the orders carry their shipping address). The killed service runs on
+//! The services are called directly with tokens signed by the test's key (no gateway;
+//! customer-service runs only because every order's price asks it for the loyalty tier: the
+//! orders carry their shipping address). The killed service runs on
 //! a tokio runtime of its own, and "kill" drops that runtime without cancelling anything:
 //! no graceful shutdown, no outbox flush, in-flight deliveries unacked, sockets closed as the
 //! kernel closes them after a SIGKILL — the nearest an in-process test gets to one.

@@ -48,11 +48,32 @@ pub struct CartLineView {
     pub available: bool,
 }
 
+/// The cart's coupon as the API shows it: what it takes off, or why it does not apply now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CouponLine {
+    /// The code, upper-cased.
+    pub code: String,
+    /// Whether it applies to the cart as it is now.
+    pub applies: bool,
+    /// What it takes off (for `free_shipping`: the shipping it saves); 0 when it does not apply.
+    pub discount: Money,
+    /// Why it does not apply (`expired`, `paused`, ...), as a checkout would refuse it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// The same for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// A cart as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CartView {
     /// The lines, oldest first.
     pub items: Vec<CartLineView>,
+    /// The coupon applied, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<CouponLine>,
     /// The price of the available lines.
     pub quote: Quote,
 }
@@ -94,6 +115,7 @@ pub fn price(
     }
     Ok(CartView {
         items,
+        coupon: None,
         quote: pricing::quote(&subtotals, discounts)?,
     })
 }

@@ -128,6 +128,10 @@ pub struct Order {
     pub payment: Option<Payment>,
     /// Unique per order: `<customer>:<Idempotency-Key>`, or `order:<id>` without a key.
     pub request_key: String,
+    /// The coupon code whose use this order counted (given back if it is rejected or
+    /// cancelled; see [`crate::discounts`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
     /// When it was placed.
     #[serde(
         serialize_with = "bson_date",
@@ -200,6 +204,7 @@ impl Order {
             stock_released_at: None,
             payment: None,
             request_key,
+            coupon: None,
             created_at: at,
             updated_at: at,
         }
@@ -250,6 +255,7 @@ impl Order {
                 .collect(),
             total: Money::from_cents(self.total_cents),
             quote: self.quote.map(Quote::from),
+            coupon: self.coupon.clone(),
             shipping_address: self.shipping_address.clone(),
             status_history: self
                 .history()
@@ -297,6 +303,9 @@ pub struct OrderView {
     /// The itemised price: discounts, shipping, tax and what is paid (`quote.total`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<Quote>,
+    /// The coupon code applied, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
     /// Where it goes.
     pub shipping_address: Address,
     /// Every status with its time, oldest first.
@@ -416,6 +425,7 @@ mod tests {
             stock_released_at: None,
             payment: None,
             request_key: "order:x".to_owned(),
+            coupon: None,
             created_at: now,
             updated_at: now,
         }

@@ -6,12 +6,14 @@
 //! 1. `subtotal`: the sum of the lines (unit price × quantity).
 //! 2. `couponDiscount`: the coupon on the subtotal. `percent`: that share of the subtotal;
 //!    `fixed`: its amount. Either is capped by the coupon's `maxDiscount`, and by the subtotal.
+//!    `free_shipping` (our addition to DESIGN.md's two kinds, for `FREESHIP`) takes nothing
+//!    off the subtotal (`couponDiscount` 0): it makes step 6's shipping free instead.
 //! 3. `tierDiscount`: the loyalty tier's percentage of what is left after the coupon.
 //! 4. `pointsDiscount`: redeemed points on what is left after both (100 points = 1.00, so one
 //!    point is one cent); never more than is left, so points beyond that are not spent.
 //! 5. The *discounted subtotal* = subtotal − the three discounts (never below zero).
-//! 6. `shipping`: 5.99, free when the discounted subtotal is at least 50.00, and nothing when
-//!    there is nothing to ship (no lines).
+//! 6. `shipping`: 5.99, free when the discounted subtotal is at least 50.00 or the coupon is
+//!    `free_shipping`, and nothing when there is nothing to ship (no lines).
 //! 7. `tax`: 8 % of (discounted subtotal + shipping).
 //! 8. `total` = discounted subtotal + shipping + tax: what the customer pays.
 //!
@@ -71,6 +73,8 @@ pub enum CouponValue {
     Percent(Percent),
     /// An amount.
     Fixed(Money),
+    /// Free shipping; nothing off the subtotal.
+    FreeShipping,
 }
 
 /// A coupon as pricing sees it (validity, limits and tiers are checked before pricing).
@@ -141,7 +145,10 @@ pub fn quote(lines: &[Money], discounts: &Discounts) -> Result<Quote, TooLarge> 
     let points = i64::try_from(discounts.points).unwrap_or(i64::MAX);
     let points_discount = Money::from_cents(points.min(after_tier.cents()));
     let discounted = less(after_tier, points_discount);
-    let shipping = if lines.is_empty() || discounted >= FREE_SHIPPING_FROM {
+    let free = discounts
+        .coupon
+        .is_some_and(|c| c.value == CouponValue::FreeShipping);
+    let shipping = if lines.is_empty() || free || discounted >= FREE_SHIPPING_FROM {
         Money::ZERO
     } else {
         SHIPPING
@@ -171,6 +178,7 @@ impl Coupon {
         let raw = match self.value {
             CouponValue::Percent(p) => p.of(subtotal),
             CouponValue::Fixed(amount) => amount.max(Money::ZERO),
+            CouponValue::FreeShipping => Money::ZERO,
         };
         let capped = self.max_discount.map_or(raw, |cap| raw.min(cap));
         capped.min(subtotal).max(Money::ZERO)

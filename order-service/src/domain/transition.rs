@@ -212,6 +212,7 @@ mod tests {
             stock_released_at: None,
             payment: None,
             request_key: "order:x".to_owned(),
+            coupon: None,
             created_at: now,
             updated_at: now,
         }

@@ -20,7 +20,6 @@ use shared::{
 };
 
 use crate::{
-    domain::{Discounts, cart},
     state::AppState,
     store::carts::{self, SetError},
 };
@@ -38,7 +37,7 @@ fn product_id(raw: &str) -> Result<ObjectId, ApiError> {
 }
 
 /// The caller's cart, priced now.
-async fn view(
+pub(crate) async fn view(
     state: &AppState,
     customer: &str,
     headers: &HeaderMap,
@@ -46,17 +45,20 @@ async fn view(
     let stored = carts::get(state.infra.db(), customer).await?;
     let lines = stored.lines();
     let ids: Vec<ObjectId> = lines.iter().map(|(id, _)| *id).collect();
-    let products = state
-        .upstream
-        .products(&ids, &shared::client::Call::from_headers(headers))
-        .await?;
+    let call = shared::client::Call::from_headers(headers);
+    let (products, tier) = tokio::join!(
+        state.upstream.products(&ids, &call),
+        crate::discounts::tier(state, headers)
+    );
+    let (products, tier) = (products?, tier?);
     let priced: Vec<_> = lines
         .into_iter()
         .zip(products)
         .map(|((id, line), product)| (id, line, product))
         .collect();
-    // No coupon, tier or points yet: the coupon and loyalty slices of issue 15 add them here.
-    let view = cart::price(&priced, &Discounts::NONE).map_err(ApiError::internal)?;
+    // The tier and the coupon (checked, counted only at checkout); points are not in yet.
+    let coupon = stored.coupon.as_deref();
+    let view = crate::discounts::cart_view(state, customer, &tier, coupon, &priced).await?;
     Ok(ok(view))
 }
 

@@ -56,8 +56,11 @@ async fn place(
     request_key: Option<&str>,
 ) -> Result<OrderView, ApiError> {
     let ids: Vec<_> = new.lines.iter().map(|l| l.product_id).collect();
-    let (priced, address) =
-        placing::look_up(state, &caller.id, headers, &ids, new.shipping_address).await?;
+    let (looked_up, tier) = tokio::join!(
+        placing::look_up(state, &caller.id, headers, &ids, new.shipping_address),
+        crate::discounts::tier(state, headers),
+    );
+    let ((priced, address), tier) = (looked_up?, tier?);
 
     let mut problems = Problems::default();
     let mut lines = Vec::with_capacity(new.lines.len());
@@ -77,8 +80,9 @@ async fn place(
             None => overflow = true,
         }
     }
-    // The order carries its quote, and its `total` stays the sum of the lines.
-    let quote = placing::quote(&lines).filter(|_| !overflow);
+    // The order carries its quote (with the caller's tier), and its `total` is the
+    // discounted subtotal.
+    let quote = placing::quote(&lines, &placing::tier_only(&tier)).filter(|_| !overflow);
     if address.is_none() {
         problems.add(
             "shippingAddress",

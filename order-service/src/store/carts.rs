@@ -5,8 +5,10 @@
 //! ```text
 //! { _id: "<customer id>", count: <lines>, updatedAtMs,
 //!   lines: { "p<product id>": { quantity, name, addedAtMs }, ... },
-//!   checkoutToken?, checkoutAtMs? }
+//!   checkoutToken?, checkoutAtMs?, coupon? }
 //! ```
+//! `coupon` is the code the customer applied ([`set_coupon`]); it is checked whenever the
+//! cart is priced and counted only at checkout ([`crate::discounts`]).
 //! `checkoutToken` is the claim of a checkout in progress ([`crate::checkout`]): set by
 //! [`claim`], given up by [`release`], and the cart deleted with it by [`clear_checked_out`].
 //! Lines are a map keyed by product rather than an array: a change `$set`s or `$unset`s one
@@ -42,6 +44,9 @@ pub struct StoredCart {
     /// The request key of the order a checkout in progress places from this cart.
     #[serde(default)]
     pub checkout_token: Option<String>,
+    /// The coupon code applied, upper-cased.
+    #[serde(default)]
+    pub coupon: Option<String>,
 }
 
 impl StoredCart {
@@ -205,4 +210,48 @@ pub async fn clear_checked_out(
         .delete_one(doc! { "_id": customer, "checkoutToken": token })
         .await?;
     Ok(result.deleted_count == 1)
+}
+
+/// Applies coupon `code` to the cart of `customer` (making the cart if it has none); one
+/// write, whatever else changes the cart at the same time.
+#[tracing::instrument(skip(db))]
+pub async fn set_coupon(db: &Database, customer: &str, code: &str) -> Result<(), ApiError> {
+    let now = now_ms();
+    for _ in 0..3 {
+        let changed = carts(db)
+            .update_one(
+                doc! { "_id": customer },
+                doc! { "$set": { "coupon": code, "updatedAtMs": now } },
+            )
+            .await?;
+        if changed.matched_count == 1 {
+            return Ok(());
+        }
+        // `count` too, so that the first line's update (whose filter compares it) matches.
+        let fresh = doc! { "_id": customer, "count": 0_i64, "coupon": code, "updatedAtMs": now };
+        match db
+            .collection::<bson::Document>(COLLECTION)
+            .insert_one(fresh)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if shared::store::is_duplicate_key(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(
+        "the cart kept changing; retry".to_owned(),
+    ))
+}
+
+/// Takes the coupon off the cart of `customer`, if it has one.
+#[tracing::instrument(skip(db))]
+pub async fn remove_coupon(db: &Database, customer: &str) -> Result<(), ApiError> {
+    carts(db)
+        .update_one(
+            doc! { "_id": customer },
+            doc! { "$unset": { "coupon": "" }, "$set": { "updatedAtMs": now_ms() } },
+        )
+        .await?;
+    Ok(())
 }

@@ -148,16 +148,22 @@ async fn a_checkout_turns_the_cart_into_one_order_priced_as_the_cart_and_empties
 
 #[tokio::test]
 async fn a_checkout_prices_the_cart_now_and_waits_for_an_address_it_cannot_read() {
-    let t = spawn_without_fulfilment().await;
+    let mut t = spawn_without_fulfilment().await;
     let lamp = t.product("Lamp", 10.0, 10).await;
     let buyer = t.customer();
     t.put_line(&buyer, &lamp, json!(2)).await;
     let before = t.cart(&buyer).await;
     t.reprice(&lamp, "Desk Lamp", 12.5, 10).await;
-
-    // No address given: the one on file is asked of customer-service, which is down here.
-    let (no_address, down, _) = t.checkout(&buyer, None, None).await;
     let order = t.checkout_ok(&buyer).await;
+
+    // No address given: the one on file (and the tier) is asked of customer-service, down now.
+    t.put_line(&buyer, &lamp, json!(1)).await;
+    t.customers
+        .take()
+        .expect("customer-service")
+        .stop_and_clean()
+        .await;
+    let (no_address, down, _) = t.checkout(&buyer, None, None).await;
 
     assert_eq!(before["quote"]["subtotal"], json!(20.0));
     assert_eq!(order["items"][0]["price"], json!(12.5));

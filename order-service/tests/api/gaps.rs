@@ -49,6 +49,7 @@ fn placed() -> Order {
         stock_released_at: None,
         payment: None,
         request_key: format!("order:{}", ObjectId::new().to_hex()),
+        coupon: None,
         created_at: now,
         updated_at: now,
     }

@@ -98,7 +98,8 @@ pub struct TestApp {
 pub struct Options {
     /// Whether orders ship and deliver by themselves.
     pub fulfilment: bool,
-    /// Whether the real customer-service runs too (for default shipping addresses).
+    /// Whether the real customer-service runs too (default addresses, and the loyalty tier
+    /// that every price asks for: without it placing an order or pricing a cart is 503).
     pub customers: bool,
     /// Whether product-service hears of orders (`false`: it answers prices and stock on
     /// another exchange, so `order.created` waits unheard in its queue).
@@ -115,7 +116,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             fulfilment: true,
-            customers: false,
+            customers: true,
             products_hear_orders: true,
             adjust: Box::new(|_| {}),
             names: None,
@@ -205,7 +206,7 @@ pub async fn spawn_products_on(names: &TestNames, exchange: &str) -> Spawned {
     app
 }
 
-async fn spawn_customers(names: &TestNames) -> Spawned {
+pub async fn spawn_customers(names: &TestNames) -> Spawned {
     let mut service = service_config(customer_service::DEFAULTS, names);
     if let Some(mongo) = service.mongo.as_mut() {
         mongo.database = format!("{}_customers", names.database);

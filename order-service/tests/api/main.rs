@@ -7,6 +7,7 @@ mod binary;
 mod cart;
 mod checkout;
 mod checkout_crash;
+mod coupons;
 mod deadline;
 mod demo;
 mod fulfilment;

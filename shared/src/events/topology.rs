@@ -56,6 +56,12 @@ pub const ORDER_CATALOG: QueueDef = QueueDef {
     keys: &[PRODUCT_CREATED, PRODUCT_UPDATED, PRODUCT_DELETED],
 };
 
+/// order-service: ends of orders that give a coupon's use back.
+pub const ORDER_COUPONS: QueueDef = QueueDef {
+    suffix: "order.coupons",
+    keys: &[ORDER_STATUS_CHANGED],
+};
+
 /// alert-service: what becomes an alert.
 pub const ALERTS: QueueDef = QueueDef {
     suffix: "alert.events",
@@ -96,6 +102,7 @@ pub const QUEUES: [QueueDef; 8] = [
     ORDER_STOCK,
     ORDER_PAYMENTS,
     ORDER_CATALOG,
+    ORDER_COUPONS,
     ALERTS,
     ASSISTANT,
     CUSTOMER_LOYALTY,

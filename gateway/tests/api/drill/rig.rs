@@ -73,6 +73,8 @@ impl Drop for Isolated {
 pub(super) struct Rig {
     pub(super) names: TestNames,
     pub(super) products: Spawned,
+    /// For the loyalty tier every order's price includes.
+    customers: Spawned,
     pub(super) alerts: Spawned,
     pub(super) analytics: Spawned,
     pub(super) proxy: TcpProxy,
@@ -93,9 +95,10 @@ fn settings(names: &TestNames, defaults: shared::config::ServiceDefaults) -> Ser
     service
 }
 
-fn start_orders(config: &ServiceConfig, products_url: &str) -> Isolated {
+fn start_orders(config: &ServiceConfig, products_url: &str, customers_url: &str) -> Isolated {
     let mut order_config = order_service::Config::from_env(&Env::from_pairs(&[
         ("PRODUCT_SERVICE_URL", products_url),
+        ("CUSTOMER_SERVICE_URL", customers_url),
         ("FULFILMENT_ENABLED", "true"),
         ("FULFILMENT_MIN_DELAY_MS", "30"),
         ("FULFILMENT_MAX_DELAY_MS", "80"),
@@ -116,6 +119,16 @@ impl Rig {
         };
         let service = product_config.service.clone();
         let products = spawn(&service, |l, c| product_service::run(product_config, l, c)).await;
+        let mut customer_config =
+            customer_service::Config::from_env(&Env::from_pairs(&[("APP_ENV", "development")]))
+                .expect("customer-service settings");
+        customer_config.service = settings(&names, customer_service::DEFAULTS);
+        customer_config.signer = names.signer.clone();
+        let service = customer_config.service.clone();
+        let customers = spawn(&service, |l, c| {
+            customer_service::run(customer_config, l, c)
+        })
+        .await;
 
         let proxy = TcpProxy::start(socket_addr_of(&shared::testing::amqp_url(), 5672))
             .await
@@ -124,7 +137,7 @@ impl Rig {
         if let Some(bus) = order_config.broker.as_mut() {
             bus.url = proxy.rewrite(&bus.url);
         }
-        let orders = start_orders(&order_config, &products.base_url);
+        let orders = start_orders(&order_config, &products.base_url, &customers.base_url);
 
         let mut alert_config =
             alert_service::Config::from_env(&Env::from_pairs(&[("STREAM_HEARTBEAT_SECS", "1")]))
@@ -141,13 +154,14 @@ impl Rig {
             analytics_service::run(analytics_config, l, c)
         })
         .await;
-        for app in [&products, &alerts, &analytics] {
+        for app in [&products, &customers, &alerts, &analytics] {
             app.wait_healthy(WAIT).await;
         }
         let rig = Self {
             admin: names.bearer("000000000000000000000001", Role::Admin),
             names,
             products,
+            customers,
             alerts,
             analytics,
             proxy,
@@ -200,7 +214,11 @@ impl Rig {
     /// Kills order-service and starts it again on the same databases and exchange.
     pub(super) async fn restart_orders(&mut self) {
         self.orders.kill();
-        self.orders = start_orders(&self.order_config, &self.products.base_url);
+        self.orders = start_orders(
+            &self.order_config,
+            &self.products.base_url,
+            &self.customers.base_url,
+        );
         *self.orders_url.write().expect("url") = self.orders.base_url.clone();
         self.wait_orders_healthy().await;
     }
@@ -208,6 +226,7 @@ impl Rig {
     pub(super) async fn stop(self) {
         let Self {
             products,
+            customers,
             alerts,
             analytics,
             mut orders,
@@ -223,5 +242,6 @@ impl Rig {
         analytics.stop_and_clean().await;
         alerts.stop_and_clean().await;
         products.stop_and_clean().await;
+        customers.stop_and_clean().await;
     }
 }

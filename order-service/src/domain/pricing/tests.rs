@@ -154,6 +154,37 @@ fn no_discount_takes_off_more_than_it_applies_to() {
 }
 
 #[test]
+fn a_free_shipping_coupon_takes_off_the_shipping_and_nothing_else() {
+    let freeship = Some(Coupon {
+        value: CouponValue::FreeShipping,
+        max_discount: None,
+    });
+    // 10.00 ships free with it: tax 8 % of 10.00 = 0.80.
+    let q = priced(
+        &[1000],
+        Discounts {
+            coupon: freeship,
+            ..Discounts::NONE
+        },
+    );
+    assert_eq!((q.coupon_discount, q.shipping), (Money::ZERO, Money::ZERO));
+    assert_eq!((q.tax, q.total), (cents(80), cents(1080)));
+    // With a tier beside it, the tier still applies to the whole subtotal.
+    let q = priced(
+        &[1000],
+        Discounts {
+            coupon: freeship,
+            tier: Percent::whole(10),
+            points: 0,
+        },
+    );
+    assert_eq!(
+        (q.tier_discount, q.shipping, q.total),
+        (cents(100), Money::ZERO, cents(972))
+    );
+}
+
+#[test]
 fn an_empty_cart_costs_nothing() {
     assert_eq!(priced(&[], Discounts::NONE), Quote::default());
     assert_eq!(Percent::whole(250), Percent::whole(100), "capped at 100 %");
@@ -183,9 +214,10 @@ fn a_quote_round_trips_through_its_stored_form() {
 }
 
 fn random_coupon(rng: &mut StdRng) -> Option<Coupon> {
-    let value = match rng.random_range(0..3) {
+    let value = match rng.random_range(0..4) {
         0 => return None,
         1 => CouponValue::Percent(Percent::basis_points(rng.random_range(0..=10_000))),
+        2 => CouponValue::FreeShipping,
         _ => CouponValue::Fixed(cents(rng.random_range(0..=20_000))),
     };
     let max_discount = rng
@@ -283,7 +315,13 @@ fn random_carts_and_discounts_keep_every_invariant() {
         );
         let discounted = cents(after_tier.cents() - q.points_discount.cents());
         assert_eq!(q.discounted_subtotal(), discounted, "{ctx}");
-        let ships_free = lines.is_empty() || discounted >= FREE_SHIPPING_FROM;
+        let free_shipping = discounts
+            .coupon
+            .is_some_and(|c| c.value == CouponValue::FreeShipping);
+        if free_shipping {
+            assert_eq!(q.coupon_discount, Money::ZERO, "{ctx}");
+        }
+        let ships_free = lines.is_empty() || free_shipping || discounted >= FREE_SHIPPING_FROM;
         assert_eq!(
             q.shipping,
             if ships_free { Money::ZERO } else { SHIPPING },
