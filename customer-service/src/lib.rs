@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::customers::router())
         .merge(routes::addresses::router())
         .merge(routes::loyalty::router())
+        .merge(routes::holds::router())
         .merge(routes::jwks::router())
         .with_state(state)
 }

@@ -3,5 +3,6 @@
 pub mod addresses;
 pub mod auth;
 pub mod customers;
+pub mod holds;
 pub mod jwks;
 pub mod loyalty;

@@ -30,6 +30,7 @@ pub mod cart;
 pub mod checkout;
 pub mod customers;
 pub mod email;
+pub mod loyalty;
 pub mod orders;
 pub mod products;
 pub mod query;

@@ -69,4 +69,7 @@ pub mod keys {
     pub const OUTBOX_PARKED: &str = "outbox.parked";
     /// A customer's loyalty points or tier changed.
     pub const LOYALTY_CHANGED: &str = "loyalty.changed";
+    /// An order's payment was refunded, in whole or in part:
+    /// `{orderId, customerId, amount, providerRef}`.
+    pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 }

@@ -7,6 +7,7 @@ mod customers;
 mod helpers;
 mod lookalikes;
 mod loyalty;
+mod points;
 mod reuse;
 mod sessions;
 mod stand_in;

@@ -69,10 +69,11 @@ pub const ASSISTANT: QueueDef = QueueDef {
     ],
 };
 
-/// customer-service: loyalty points earned when an order is delivered.
+/// customer-service: loyalty points earned when an order is delivered, redeemed points held
+/// by an order spent or given back as it goes on, and earned points taken back on a refund.
 pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
     suffix: "customer.loyalty",
-    keys: &[ORDER_STATUS_CHANGED],
+    keys: &[ORDER_STATUS_CHANGED, PAYMENT_REFUNDED],
 };
 
 /// Every durable queue.
@@ -115,6 +116,7 @@ mod tests {
             SUPPORT_ESCALATED,
             LOGIN_BURST,
             LOYALTY_CHANGED,
+            PAYMENT_REFUNDED,
         ];
         for key in all {
             assert!(
