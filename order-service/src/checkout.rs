@@ -31,13 +31,18 @@
 //! that may have stored the order (a 5xx) keeps the claim, so the next attempt finds the order
 //! rather than placing a second one. The cart may still be changed while claimed: the order
 //! takes the lines as they are when it is priced, and the cart is emptied after it.
+//!
+//! Redeemed points are held in customer-service under the same token just before step 2, and
+//! the order takes the hold's order id ([`points`] tells the protocol and its crash windows).
+
+pub mod points;
 
 use axum::http::HeaderMap;
 use bson::oid::ObjectId;
 use shared::{ApiError, api::checkout::Checkout, auth::Caller};
 
 use crate::{
-    domain::{Address, Line, Order},
+    domain::{Line, Order},
     events, placing,
     state::AppState,
     store::{
@@ -157,7 +162,7 @@ async fn place(
         return Err(ApiError::Unprocessable("the cart is empty".to_owned()));
     }
     let ids: Vec<ObjectId> = wanted.iter().map(|(id, _)| *id).collect();
-    let given = body.shipping_address.as_ref().map(Address::from);
+    let given = points::shipping_address(state, headers, body).await?;
     let (products, address) = placing::look_up(state, &caller.id, headers, &ids, given).await?;
 
     let mut refused = Vec::new();
@@ -194,7 +199,8 @@ async fn place(
             "is required: there is no address on file",
         ));
     };
-    let order = placing::order(
+    let (quote, held_for) = points::hold(state, headers, token, body.redeem_points, quote).await?;
+    let mut order = placing::order(
         state,
         &caller.id,
         lines,
@@ -202,6 +208,10 @@ async fn place(
         address,
         Some(token.to_owned()),
     );
+    if let Some(id) = held_for {
+        // The hold names the order: a retry of this checkout places it under the same id.
+        order.id = id;
+    }
     let correlation_id = shared::telemetry::request_id(headers);
     let checked_out =
         events::cart_checked_out(&order, &correlation_id).map_err(ApiError::internal)?;

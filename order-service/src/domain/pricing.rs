@@ -137,11 +137,29 @@ pub fn quote(lines: &[Money], discounts: &Discounts) -> Result<Quote, TooLarge> 
         .map_or(Money::ZERO, |c| c.discount(subtotal));
     let after_coupon = less(subtotal, coupon_discount);
     let tier_discount = discounts.tier.of(after_coupon);
-    let after_tier = less(after_coupon, tier_discount);
-    let points = i64::try_from(discounts.points).unwrap_or(i64::MAX);
+    settle(
+        !lines.is_empty(),
+        subtotal,
+        coupon_discount,
+        tier_discount,
+        discounts.points,
+    )
+}
+
+/// Steps 4 to 8: the points on what is left after the coupon and the tier, then shipping, tax
+/// and the total.
+fn settle(
+    anything: bool,
+    subtotal: Money,
+    coupon_discount: Money,
+    tier_discount: Money,
+    points: u64,
+) -> Result<Quote, TooLarge> {
+    let after_tier = less(less(subtotal, coupon_discount), tier_discount);
+    let points = i64::try_from(points).unwrap_or(i64::MAX);
     let points_discount = Money::from_cents(points.min(after_tier.cents()));
     let discounted = less(after_tier, points_discount);
-    let shipping = if lines.is_empty() || discounted >= FREE_SHIPPING_FROM {
+    let shipping = if !anything || discounted >= FREE_SHIPPING_FROM {
         Money::ZERO
     } else {
         SHIPPING
@@ -178,6 +196,28 @@ impl Coupon {
 }
 
 impl Quote {
+    /// The same price with `points` redeemed instead of what this quote redeems: what checkout
+    /// prices once it knows how many points were held (the coupon and the tier stay as they
+    /// are; points come off last). Lines whose subtotal is zero count as nothing to ship.
+    pub fn with_points(self, points: u64) -> Result<Quote, TooLarge> {
+        settle(
+            self.subtotal > Money::ZERO,
+            self.subtotal,
+            self.coupon_discount,
+            self.tier_discount,
+            points,
+        )
+    }
+
+    /// Points that can still buy something: what is left after the coupon and the tier.
+    pub fn redeemable_points(&self) -> u64 {
+        let left = less(
+            less(self.subtotal, self.coupon_discount),
+            self.tier_discount,
+        );
+        u64::try_from(left.cents()).unwrap_or(0)
+    }
+
     /// The goods net of discounts, before shipping and tax: a stored order's `total`.
     pub fn discounted_subtotal(&self) -> Money {
         less(

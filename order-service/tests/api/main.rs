@@ -16,6 +16,7 @@ mod helpers;
 mod live;
 mod orders;
 mod outage;
+mod points;
 mod readiness;
 mod replicas;
 mod request_ids;
