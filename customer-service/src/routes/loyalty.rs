@@ -46,7 +46,8 @@ async fn tiers() -> Json<Value> {
     ok(TIERS)
 }
 
-/// The adjustment's key: the `Idempotency-Key` header, else the body's `id`; one is required.
+/// The adjustment's key: the `Idempotency-Key` header, else the body's `id`; one is required
+/// (422 without either).
 fn adjustment_key(headers: &HeaderMap, body: &Adjustment) -> Result<String, ApiError> {
     let header = headers
         .get("idempotency-key")
@@ -63,10 +64,12 @@ fn adjustment_key(headers: &HeaderMap, body: &Adjustment) -> Result<String, ApiE
         .transpose()?;
     header
         .or_else(|| body.id.as_ref().map(|id| id.trim().to_owned()))
+        // 422, not 400: the body is well-formed (an `id` is optional in it when the header
+        // carries the key), the request as a whole lacks a key.
         .ok_or_else(|| {
-            ApiError::field(
-                "id",
-                "is required (or an Idempotency-Key header), so a retry adjusts once",
+            ApiError::Unprocessable(
+                "an adjustment needs an Idempotency-Key header or an id, so a retry adjusts once"
+                    .to_owned(),
             )
         })
 }

@@ -37,6 +37,7 @@ fn valid(schema: &str, product: &str) -> Value {
         "Cancellation" => json!({"reason": "changed my mind"}),
         "CartQuantity" => json!({"quantity": 1}),
         "Checkout" => json!({"shippingAddress": address}),
+        "Adjustment" => json!({"points": 5, "reason": "agreement", "id": "agreement-1"}),
         "StatusChange" => json!({"status": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z"}),
         "Replay" => {
             json!({"queue": "nothing.here", "ids": ["0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f"]})

@@ -113,24 +113,25 @@ async fn fill(t: &TestApp, who: &Customer, product: &str, quantity: i64) {
 #[tokio::test]
 async fn redeemed_points_price_the_order_are_held_and_then_spent_when_it_is_processed() {
     let t = shop(true, None).await;
-    let ada = member(&t, "ada.points@example.com", 1_250).await;
+    let ada = member(&t, "ada.points@example.com", 499).await;
     let lamp = t.product("Lamp", 20.0, 10).await;
     fill(&t, &ada, &lamp, 1).await;
 
     let (status, answer, _) = t
-        .checkout(&ada, Some(&json!({ "redeemPoints": 500 })), None)
+        .checkout(&ada, Some(&json!({ "redeemPoints": 100 })), None)
         .await;
 
     assert_eq!(status, 201, "{answer}");
     let order = answer["data"].clone();
     let id = order["id"].as_str().unwrap();
-    // 20.00 − 5.00 = 15.00; shipping 5.99; tax 8 % of 20.99 = 1.68.
+    // Bronze (499 lifetime points: no tier discount). 20.00 − 1.00 = 19.00; shipping 5.99;
+    // tax 8 % of 24.99 = 1.9992, up to 2.00.
     assert_eq!(
         order["quote"],
         json!({"subtotal": 20.0, "couponDiscount": 0.0, "tierDiscount": 0.0,
-            "pointsDiscount": 5.0, "shipping": 5.99, "tax": 1.68, "total": 22.67}),
+            "pointsDiscount": 1.0, "shipping": 5.99, "tax": 2.0, "total": 26.99}),
     );
-    assert_eq!(order["total"], 15.0);
+    assert_eq!(order["total"], 19.0);
     assert_eq!(
         order["shippingAddress"],
         serde_json::from_str::<Value>(HOME).unwrap()
@@ -139,7 +140,7 @@ async fn redeemed_points_price_the_order_are_held_and_then_spent_when_it_is_proc
     let account = moved(&t, &ada, "POINTS_SPENT", id).await;
     assert_eq!(
         (account["points"].as_i64(), account["held"].as_i64()),
-        (Some(750), Some(0)),
+        (Some(399), Some(0)),
         "{account}"
     );
     assert_eq!(count(&account, "POINTS_HELD", id), 1);
@@ -154,7 +155,7 @@ async fn redeemed_points_price_the_order_are_held_and_then_spent_when_it_is_proc
     assert_eq!(answer["data"]["quote"]["pointsDiscount"], 3.0);
     assert_eq!(answer["data"]["total"], 0.0);
     let account = loyalty(&t, &ada).await;
-    assert_eq!(account["points"], 450, "300 held or spent: {account}");
+    assert_eq!(account["points"], 99, "300 held or spent: {account}");
     t.stop().await;
 }
 

@@ -11,7 +11,7 @@ pub const MAX_ADJUSTMENT: i64 = 1_000_000;
 
 /// `POST /customers/{id}/loyalty/adjustments` (admins): add (or, negative, take) points, with
 /// why. Made once per `Idempotency-Key` header or client `id` (one of them is required): the
-/// same key again answers the account without a second change.
+/// same key again answers the account without a second change (neither key: 422).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Adjustment {
