@@ -54,6 +54,7 @@ pub const ALERTS: QueueDef = QueueDef {
         SUPPORT_ESCALATED,
         LOGIN_BURST,
         OUTBOX_PARKED,
+        LOYALTY_CHANGED,
     ],
 };
 
@@ -134,8 +135,7 @@ mod tests {
                     .any(|q| q.keys.iter().any(|p| matches(p, key)))
             })
             .collect();
-        // DESIGN.md: these are consumed by analytics alone (alert-service does not take
-        // `loyalty.changed` yet).
+        // DESIGN.md: these are consumed by analytics alone.
         assert_eq!(
             analytics_only,
             [
@@ -143,7 +143,6 @@ mod tests {
                 CART_CHECKED_OUT,
                 ALERT_SENT,
                 ASSISTANT_REPLIED,
-                LOYALTY_CHANGED
             ]
         );
     }
