@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::addresses::router())
         .merge(routes::payment_methods::router())
         .merge(routes::loyalty::router())
+        .merge(routes::holds::router())
         .merge(routes::jwks::router())
         .with_state(state)
 }

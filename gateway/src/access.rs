@@ -52,6 +52,11 @@ mod tests {
             (Method::GET, "/api/loyalty/tiers", Access::Public),
             (Method::GET, "/api/loyalty", Access::Authenticated),
             (
+                Method::POST,
+                "/api/customers/65a1b2c3d4e5f60718293a4b/loyalty/adjustments",
+                Access::Admin,
+            ),
+            (
                 Method::DELETE,
                 "/api/customers/me/addresses/65a1b2c3d4e5f60718293a4b",
                 Access::Authenticated,

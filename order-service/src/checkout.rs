@@ -31,13 +31,18 @@
 //! that may have stored the order (a 5xx) keeps the claim, so the next attempt finds the order
 //! rather than placing a second one. The cart may still be changed while claimed: the order
 //! takes the lines as they are when it is priced, and the cart is emptied after it.
+//!
+//! Redeemed points are held in customer-service under the same token just before step 2, and
+//! the order takes the hold's order id ([`points`] tells the protocol and its crash windows).
+
+pub mod points;
 
 use axum::http::HeaderMap;
 use bson::oid::ObjectId;
 use shared::{ApiError, api::checkout::Checkout, auth::Caller};
 
 use crate::{
-    domain::{Address, Line, Order},
+    domain::{Line, Order},
     events,
     payment_method::{self, Choice},
     placing,
@@ -162,7 +167,7 @@ async fn place(
         return Err(ApiError::Unprocessable("the cart is empty".to_owned()));
     }
     let ids: Vec<ObjectId> = wanted.iter().map(|(id, _)| *id).collect();
-    let given = body.shipping_address.as_ref().map(Address::from);
+    let given = points::shipping_address(state, headers, body).await?;
     let (looked_up, tier) = tokio::join!(
         placing::look_up(state, &caller.id, headers, &ids, given),
         crate::discounts::tier(state, headers),
@@ -207,8 +212,9 @@ async fn place(
     let call = shared::client::Call::from_headers(headers);
     let choice = Choice::of(body.card.as_ref(), body.payment_method_id.as_deref());
     let payment = payment_method::for_checkout(state, &caller.id, &call, choice).await?;
-    // Last before the insert, so nothing can refuse after it: the coupon's use, counted once
-    // for this token (see `crate::discounts` for the crash windows).
+    // The coupon's use is counted once for this token (see `crate::discounts` for the crash
+    // windows), then the points are held. Only the hold can still refuse after the count (too
+    // few points): the use is then given back at once, so a refused checkout counts nothing.
     let (quote, coupon) = crate::discounts::apply(
         state,
         cart.coupon.as_deref(),
@@ -219,16 +225,31 @@ async fn place(
         token,
     )
     .await?;
+    let quote = quote.ok_or_else(too_large)?;
+    let (quote, held_for) =
+        match points::hold(state, headers, token, body.redeem_points, quote).await {
+            Ok(held) => held,
+            Err(refused) => {
+                if let (Some(code), true) = (&coupon, refused.status().is_client_error()) {
+                    crate::store::coupons::give_back(state.infra.db(), code, token).await?;
+                }
+                return Err(refused);
+            }
+        };
     let mut order = placing::order(
         state,
         &caller.id,
         lines,
-        quote.ok_or_else(too_large)?,
+        quote,
         address,
         Some(token.to_owned()),
     );
     order.payment = Some(payment);
     order.coupon = coupon;
+    if let Some(id) = held_for {
+        // The hold names the order: a retry of this checkout places it under the same id.
+        order.id = id;
+    }
     let correlation_id = shared::telemetry::request_id(headers);
     let checked_out =
         events::cart_checked_out(&order, &correlation_id).map_err(ApiError::internal)?;

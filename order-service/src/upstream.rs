@@ -17,6 +17,10 @@ use shared::{
 
 use crate::domain::{Address, Money, coupon::Tier, pricing::Percent, request::address_from_json};
 
+mod loyalty;
+
+pub use loyalty::Held;
+
 /// A product as priced now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Priced {

@@ -31,6 +31,7 @@ pub mod checkout;
 pub mod coupons;
 pub mod customers;
 pub mod email;
+pub mod loyalty;
 pub mod orders;
 pub mod payments;
 pub mod products;

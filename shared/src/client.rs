@@ -99,7 +99,6 @@ impl Service {
         params: &[(&str, String)],
         call: &Call<'_>,
     ) -> Result<Value, UpstreamError> {
-        let service = self.name;
         let url = Url::parse_with_params(&format!("{}{path}", self.base), params)
             .map_err(|e| UpstreamError::Rejected(e.to_string()))?;
         let mut request = self
@@ -109,6 +108,33 @@ impl Service {
         if let Some(authorization) = &call.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
         }
+        self.answer(request).await
+    }
+
+    /// `POST base + path` with the JSON `body` for `call`: the whole JSON body of a 2xx answer.
+    /// Another service's write (e.g. customer-service's loyalty holds): the callee makes it
+    /// idempotent, since a call that timed out may still have been applied.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        call: &Call<'_>,
+    ) -> Result<Value, UpstreamError> {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(crate::telemetry::REQUEST_ID, call.request_id.as_ref())
+            .json(body);
+        if let Some(authorization) = &call.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
+        }
+        self.answer(request).await
+    }
+
+    /// Sends `request` and reads its answer the one way: 2xx JSON, 404/403, 401, other 4xx
+    /// with the service's message, anything else unavailable.
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Value, UpstreamError> {
+        let service = self.name;
         let response = request.send().await.map_err(|e| {
             tracing::warn!(service, error = %e, "upstream call failed");
             UpstreamError::Unavailable(service)

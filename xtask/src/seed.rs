@@ -154,8 +154,8 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     ctx.progress.step("seed", coupons);
     let seeded: Vec<&str> = customers.iter().map(|c| c.email.as_str()).collect();
     let orders = orders::run(ctx, gateway, &token, &seeded).context("seeding the demo orders")?;
-    let shop = shopping::run(ctx, gateway, &customers[demo])
-        .context("seeding the demo customer's addresses and cart")?;
+    let shop = shopping::run(ctx, gateway, &customers[demo], &token)
+        .context("seeding the demo customer's addresses, cart and points")?;
     ctx.progress.step("seed", shop);
     let card =
         cards::run(ctx, gateway, &customers[demo]).context("seeding the demo customer's card")?;

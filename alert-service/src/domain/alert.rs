@@ -31,16 +31,19 @@ pub enum Topic {
     Security,
     /// The suite's own health (an event that could never be published).
     Ops,
+    /// A customer's loyalty points earned or tier reached.
+    Loyalty,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Orders,
         Topic::Stock,
         Topic::Support,
         Topic::Security,
         Topic::Ops,
+        Topic::Loyalty,
     ];
 
     /// The wire name.
@@ -51,6 +54,7 @@ impl Topic {
             Self::Support => "support",
             Self::Security => "security",
             Self::Ops => "ops",
+            Self::Loyalty => "loyalty",
         }
     }
 }
@@ -65,8 +69,9 @@ impl FromStr for Topic {
             "support" => Ok(Self::Support),
             "security" => Ok(Self::Security),
             "ops" => Ok(Self::Ops),
+            "loyalty" => Ok(Self::Loyalty),
             other => Err(format!(
-                "unknown topic {other:?}: expected orders, stock, support, security, ops or all"
+                "unknown topic {other:?}: expected orders, stock, support, security, ops, loyalty or all"
             )),
         }
     }

@@ -9,7 +9,7 @@ use shared::events::{Envelope, keys};
 use super::{Entity, NewAlert, Severity, Topic};
 
 /// The routing keys that make alerts.
-pub const KEYS: [&str; 8] = [
+pub const KEYS: [&str; 9] = [
     keys::ORDER_CREATED,
     keys::ORDER_STATUS_CHANGED,
     keys::ORDER_CANCELLED,
@@ -18,6 +18,7 @@ pub const KEYS: [&str; 8] = [
     keys::SUPPORT_ESCALATED,
     keys::LOGIN_BURST,
     keys::OUTBOX_PARKED,
+    keys::LOYALTY_CHANGED,
 ];
 
 /// The alert `event` makes: `Ok(None)` for an event that makes none, `Err` for a payload that
@@ -33,6 +34,7 @@ pub fn alert_for(event: &Envelope) -> Result<Option<NewAlert>, String> {
         keys::SUPPORT_ESCALATED => escalated(event.data_as().map_err(malformed)?),
         keys::LOGIN_BURST => login_burst(event.data_as().map_err(malformed)?),
         keys::OUTBOX_PARKED => parked(&event.source, event.data_as().map_err(malformed)?),
+        keys::LOYALTY_CHANGED => return Ok(loyalty_changed(event.data_as().map_err(malformed)?)),
         _ => return Ok(None),
     };
     Ok(Some(alert))
@@ -316,6 +318,60 @@ fn parked(source: &str, data: Parked) -> NewAlert {
         },
         customer_id: None,
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoyaltyChanged {
+    customer_id: String,
+    points: i64,
+    tier: String,
+    previous_tier: Option<String>,
+    #[serde(default)]
+    change: Value,
+}
+
+/// Why points are "earned" for an alert: a delivered order, or points an admin gave. Holds,
+/// spends, releases and refunds move points too, but tell the customer nothing new.
+const EARNING: [&str; 2] = ["ORDER_DELIVERED", "ADMIN_ADJUSTMENT"];
+
+/// For the customer: a new tier reached (or lost), or points earned; nothing for other moves.
+fn loyalty_changed(data: LoyaltyChanged) -> Option<NewAlert> {
+    let moved = data.change["points"].as_i64().unwrap_or(0);
+    let reason = data.change["reason"].as_str().unwrap_or_default();
+    let new_tier = data
+        .previous_tier
+        .as_deref()
+        .filter(|before| *before != data.tier);
+    let (title, message) = match new_tier {
+        Some(before) => (
+            format!("{} tier", data.tier),
+            format!(
+                "Your loyalty tier is now {} (it was {before}); you have {} points.",
+                data.tier, data.points
+            ),
+        ),
+        None if moved > 0 && EARNING.contains(&reason) => (
+            "Points earned".to_owned(),
+            format!(
+                "You earned {moved} points; you have {} points ({} tier).",
+                data.points, data.tier
+            ),
+        ),
+        None => return None,
+    };
+    Some(NewAlert {
+        kind: keys::LOYALTY_CHANGED.to_owned(),
+        topic: Topic::Loyalty,
+        severity: Severity::Info,
+        title,
+        message,
+        entity: Entity {
+            kind: "customer".to_owned(),
+            id: data.customer_id.clone(),
+        },
+        customer_id: Some(data.customer_id),
+    })
 }
 
 /// A JSON money number as text with two decimals (`12` → `12.00`), read from its text so

@@ -43,7 +43,12 @@ fn parse(query: AlertQuery, caller: &Caller) -> Result<(Filter, u64, u64), ApiEr
         .as_deref()
         .map(|t| parse_topics(t.split(',')))
         .transpose()
-        .map_err(|_| ApiError::field("topic", "must be orders, stock, support, security or ops"))?;
+        .map_err(|_| {
+            ApiError::field(
+                "topic",
+                "must be orders, stock, support, security, ops or loyalty",
+            )
+        })?;
     let filter = Filter {
         customer_id: (!caller.is_admin()).then(|| caller.id.clone()),
         topics,

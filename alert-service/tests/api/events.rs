@@ -168,3 +168,44 @@ async fn a_malformed_event_is_dead_lettered_and_makes_no_alert() {
 
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_tier_or_points_earned_alert_only_that_customer_once_on_the_loyalty_topic() {
+    let app = spawn_app().await;
+    let (customer, bearer) = app.customer();
+    let (_, stranger) = app.customer();
+    let changed = |points: i64, tier: &str, before: &str, moved: i64, reason: &str| {
+        event(
+            keys::LOYALTY_CHANGED,
+            "customer-service",
+            json!({"customerId": customer, "points": points, "held": 0, "lifetimePoints": points,
+                "tier": tier, "previousTier": before,
+                "change": {"at": "2026-12-05T10:00:00.000Z", "points": moved, "reason": reason}}),
+        )
+    };
+    let earned = changed(300, "Bronze", "Bronze", 300, "ORDER_DELIVERED");
+    let held = changed(100, "Bronze", "Bronze", -200, "POINTS_HELD");
+    let silver = changed(1_350, "Silver", "Bronze", 1_250, "ADMIN_ADJUSTMENT");
+
+    for e in [&earned, &held, &silver] {
+        app.publish(e).await;
+        app.publish(e).await;
+    }
+    let alerts = app.wait_total(2).await;
+    let (status, mine) = app.alerts("?topic=loyalty", &bearer).await;
+    let (_, theirs) = app.alerts("", &stranger).await;
+
+    assert_eq!(status, 200, "{mine}");
+    let mine = mine["data"].as_array().unwrap();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!(mine[0]["eventId"], silver.id.to_string());
+    assert_eq!(mine[0]["title"], "Silver tier");
+    assert_eq!(mine[1]["eventId"], earned.id.to_string());
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["topic"] == "loyalty" && a["customerId"] == customer.as_str())
+    );
+    assert_eq!(theirs["data"].as_array().map(Vec::len), Some(0), "{theirs}");
+    app.stop().await;
+}

@@ -1,6 +1,11 @@
 //! Loyalty: points earned on delivered orders, tiers by lifetime points (DESIGN.md, "Coupons
 //! and loyalty"). Pure rules, no I/O; `store::loyalty` keeps an [`Account`] inside the
-//! customer's document.
+//! customer's document. Points redeemed at checkout (held, spent, released), taken back on a
+//! refund and adjusted by an admin: [`moves`].
+
+pub mod moves;
+
+pub use moves::{Hold, HoldState, NotEnough};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -93,6 +98,35 @@ pub struct HistoryEntry {
     /// The order it was for, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// Points put on hold (negative: a hold ended), for holds, spends and releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<i64>,
+    /// For a delivery: what the order charged, in cents (the base of a refund's share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_cents: Option<i64>,
+    /// What makes the movement happen once: a refund's provider reference, an adjustment's
+    /// idempotency key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A person's note (an adjustment's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl HistoryEntry {
+    /// An entry at `at` moving `points` for `reason`; the optional parts empty.
+    pub fn new(at: DateTime<Utc>, points: i64, reason: &str) -> Self {
+        Self {
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            points,
+            reason: reason.to_owned(),
+            order_id: None,
+            held: None,
+            paid_cents: None,
+            key: None,
+            note: None,
+        }
+    }
 }
 
 /// A customer's loyalty account.
@@ -105,9 +139,15 @@ pub struct Account {
     /// Every point ever earned: decides the tier.
     #[serde(default)]
     pub lifetime_points: i64,
+    /// Points held by orders not yet paid (not in `points`).
+    #[serde(default)]
+    pub held: i64,
     /// Every movement, oldest first. Also the inbox: an order appears here once.
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// Every hold ever made, oldest first, with its state: the inbox of the hold's steps.
+    #[serde(default)]
+    pub holds: Vec<Hold>,
 }
 
 impl Account {
@@ -120,17 +160,23 @@ impl Account {
 
     /// Credits `points` for the delivered `order`; `false` (and no change) when that order
     /// was credited before.
-    pub fn credit_delivery(&mut self, order: &str, points: i64, at: DateTime<Utc>) -> bool {
+    /// `paid`: what the order charged (a refund takes back its share of the points).
+    pub fn credit_delivery(
+        &mut self,
+        order: &str,
+        points: i64,
+        paid: Option<Money>,
+        at: DateTime<Utc>,
+    ) -> bool {
         if self.credited(order) {
             return false;
         }
         self.points = self.points.saturating_add(points);
         self.lifetime_points = self.lifetime_points.saturating_add(points);
         self.history.push(HistoryEntry {
-            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            points,
-            reason: REASON_DELIVERED.to_owned(),
             order_id: Some(order.to_owned()),
+            paid_cents: paid.map(Money::cents),
+            ..HistoryEntry::new(at, points, REASON_DELIVERED)
         });
         true
     }
@@ -141,6 +187,7 @@ impl Account {
         serde_json::json!({
             "points": self.points,
             "lifetimePoints": self.lifetime_points,
+            "held": self.held,
             "tier": tier_of(self.lifetime_points).name,
             "nextTier": next_tier(self.lifetime_points),
             "history": history,
@@ -180,9 +227,9 @@ mod tests {
     #[test]
     fn an_order_is_credited_once() {
         let mut account = Account::default();
-        assert!(account.credit_delivery("o1", 300, Utc::now()));
-        assert!(!account.credit_delivery("o1", 300, Utc::now()));
-        assert!(account.credit_delivery("o2", 200, Utc::now()));
+        assert!(account.credit_delivery("o1", 300, None, Utc::now()));
+        assert!(!account.credit_delivery("o1", 300, None, Utc::now()));
+        assert!(account.credit_delivery("o2", 200, None, Utc::now()));
         assert_eq!((account.points, account.lifetime_points), (500, 500));
         let view = account.view();
         assert_eq!(view["tier"], "Silver");

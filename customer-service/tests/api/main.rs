@@ -9,6 +9,7 @@ mod helpers;
 mod lookalikes;
 mod loyalty;
 mod payment_methods;
+mod points;
 mod reuse;
 mod sessions;
 mod stand_in;

@@ -2,8 +2,8 @@
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
 use shared::api::{
-    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, orders, payments,
-    products,
+    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, orders,
+    payments, products,
 };
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
@@ -200,6 +200,13 @@ pub static ROUTES: &[RouteSpec] = &[
         "loyalty",
         "The loyalty tiers: lifetime points needed and discount",
     ),
+    post(
+        "/api/customers/{id}/loyalty/adjustments",
+        Admin,
+        "loyalty",
+        "Add or take a customer's points, once per Idempotency-Key or id",
+    )
+    .with_body(body::<loyalty::Adjustment>()),
     get("/api/products", Public, "products", "Search, filter, sort and page the catalog")
         .with_query(query::<products::ProductQuery>()),
     get("/api/products/{id}", Public, "products", "One product"),

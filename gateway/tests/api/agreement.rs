@@ -53,6 +53,7 @@ fn valid(schema: &str, product: &str) -> Value {
             json!({"kind": "fixed", "value": 5, "minSubtotal": 20, "maxDiscount": 15, "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2999-01-01T00:00:00Z", "usageLimit": 100, "perCustomerLimit": 2, "minTier": "Gold", "active": false})
         }
         "CartCoupon" => json!({"code": "AGREE10"}),
+        "Adjustment" => json!({"points": 5, "reason": "agreement", "id": "agreement-1"}),
         "StatusChange" => json!({"status": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z"}),
         "Replay" => {
             json!({"queue": "nothing.here", "ids": ["0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f"]})

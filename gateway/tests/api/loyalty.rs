@@ -91,3 +91,92 @@ async fn a_delivered_order_earns_points_and_addresses_are_kept_through_the_gatew
     assert_eq!(account["history"][0]["orderId"], order.as_str());
     shop.stop().await;
 }
+
+#[tokio::test]
+async fn an_admin_gives_points_and_a_customer_redeems_them_at_checkout_through_the_gateway() {
+    let shop = spawn_shop(Fulfilment::Off).await;
+    let bea = shop.register("Bea", "bea.points@example.com").await;
+    let lamp = shop.product("Points Lamp", 30.0, 10, &[]).await;
+    let lamp = lamp["id"].as_str().unwrap();
+    let adjustments = format!("/api/customers/{}/loyalty/adjustments", bea.id);
+    let gift = json!({"points": 1250, "reason": "welcome", "id": "gift-1"});
+
+    let (by_customer, _) = shop
+        .call(Method::POST, &adjustments, Some(&gift), Some(&bea.bearer))
+        .await;
+    let (bad, problem) = shop
+        .call(
+            Method::POST,
+            &adjustments,
+            Some(&json!({"points": 0, "reason": "x"})),
+            Some(&shop.admin),
+        )
+        .await;
+    let given = shop
+        .ok(Method::POST, &adjustments, Some(&gift), Some(&shop.admin))
+        .await;
+    // The hold endpoint is for services: the gateway routes no /api/internal.
+    let (internal, _) = shop
+        .call(
+            Method::POST,
+            "/api/internal/loyalty/holds",
+            Some(&json!({"key": "k", "orderId": lamp, "points": 1250})),
+            Some(&bea.bearer),
+        )
+        .await;
+    assert_eq!((by_customer, bad, internal), (403, 400, 404), "{problem}");
+    assert_eq!(
+        (given["points"].as_i64(), given["tier"].as_str()),
+        (Some(1250), Some("Silver"))
+    );
+
+    shop.ok(
+        Method::PUT,
+        &format!("/api/cart/items/{lamp}"),
+        Some(&json!({"quantity": 1})),
+        Some(&bea.bearer),
+    )
+    .await;
+    let (refused, refusal) = shop
+        .call(
+            Method::POST,
+            "/api/checkout",
+            Some(&json!({"redeemPoints": -5})),
+            Some(&bea.bearer),
+        )
+        .await;
+    let order = shop
+        .ok(
+            Method::POST,
+            "/api/checkout",
+            Some(&json!({"redeemPoints": 1000})),
+            Some(&bea.bearer),
+        )
+        .await;
+    let account = shop
+        .ok(Method::GET, "/api/loyalty", None, Some(&bea.bearer))
+        .await;
+
+    assert_eq!(refused, 400, "{refusal}");
+    assert!(
+        refusal["error"]["details"]["redeemPoints"].is_string(),
+        "{refusal}"
+    );
+    // Points come off after the coupon and the tier (Silver's share, once tiers price).
+    let cents = |v: &Value| Money::from_json(v).unwrap().cents();
+    let quote = &order["quote"];
+    assert_eq!(cents(&quote["pointsDiscount"]), 1000, "{order}");
+    assert_eq!(
+        cents(&order["total"]),
+        3000 - cents(&quote["couponDiscount"]) - cents(&quote["tierDiscount"]) - 1000,
+        "{order}"
+    );
+    // Held, or already spent if the stock was reserved in between.
+    assert_eq!(account["points"], 250, "{account}");
+    let history = account["history"].as_array().unwrap();
+    assert!(
+        history.iter().any(|h| h["reason"] == "POINTS_HELD"),
+        "{account}"
+    );
+    shop.stop().await;
+}

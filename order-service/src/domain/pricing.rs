@@ -124,6 +124,10 @@ pub struct Quote {
     pub tax: Money,
     /// What the customer pays.
     pub total: Money,
+    /// Whether a `free_shipping` coupon waived shipping, so that re-pricing with points
+    /// ([`Quote::with_points`]) keeps it waived; not part of the wire form.
+    #[serde(skip)]
+    pub free_shipping: bool,
 }
 
 /// The amounts are too large to add up (far beyond any real cart).
@@ -141,14 +145,34 @@ pub fn quote(lines: &[Money], discounts: &Discounts) -> Result<Quote, TooLarge> 
         .map_or(Money::ZERO, |c| c.discount(subtotal));
     let after_coupon = less(subtotal, coupon_discount);
     let tier_discount = discounts.tier.of(after_coupon);
-    let after_tier = less(after_coupon, tier_discount);
-    let points = i64::try_from(discounts.points).unwrap_or(i64::MAX);
-    let points_discount = Money::from_cents(points.min(after_tier.cents()));
-    let discounted = less(after_tier, points_discount);
     let free = discounts
         .coupon
         .is_some_and(|c| c.value == CouponValue::FreeShipping);
-    let shipping = if lines.is_empty() || free || discounted >= FREE_SHIPPING_FROM {
+    settle(
+        !lines.is_empty(),
+        free,
+        subtotal,
+        coupon_discount,
+        tier_discount,
+        discounts.points,
+    )
+}
+
+/// Steps 4 to 8: the points on what is left after the coupon and the tier, then shipping, tax
+/// and the total.
+fn settle(
+    anything: bool,
+    free_shipping: bool,
+    subtotal: Money,
+    coupon_discount: Money,
+    tier_discount: Money,
+    points: u64,
+) -> Result<Quote, TooLarge> {
+    let after_tier = less(less(subtotal, coupon_discount), tier_discount);
+    let points = i64::try_from(points).unwrap_or(i64::MAX);
+    let points_discount = Money::from_cents(points.min(after_tier.cents()));
+    let discounted = less(after_tier, points_discount);
+    let shipping = if !anything || free_shipping || discounted >= FREE_SHIPPING_FROM {
         Money::ZERO
     } else {
         SHIPPING
@@ -164,6 +188,7 @@ pub fn quote(lines: &[Money], discounts: &Discounts) -> Result<Quote, TooLarge> 
         shipping,
         tax,
         total,
+        free_shipping,
     })
 }
 
@@ -186,6 +211,29 @@ impl Coupon {
 }
 
 impl Quote {
+    /// The same price with `points` redeemed instead of what this quote redeems: what checkout
+    /// prices once it knows how many points were held (the coupon and the tier stay as they
+    /// are; points come off last). Lines whose subtotal is zero count as nothing to ship.
+    pub fn with_points(self, points: u64) -> Result<Quote, TooLarge> {
+        settle(
+            self.subtotal > Money::ZERO,
+            self.free_shipping,
+            self.subtotal,
+            self.coupon_discount,
+            self.tier_discount,
+            points,
+        )
+    }
+
+    /// Points that can still buy something: what is left after the coupon and the tier.
+    pub fn redeemable_points(&self) -> u64 {
+        let left = less(
+            less(self.subtotal, self.coupon_discount),
+            self.tier_discount,
+        );
+        u64::try_from(left.cents()).unwrap_or(0)
+    }
+
     /// The goods net of discounts, before shipping and tax: a stored order's `total`.
     pub fn discounted_subtotal(&self) -> Money {
         less(

@@ -18,6 +18,7 @@ mod live;
 mod orders;
 mod outage;
 mod payments;
+mod points;
 mod readiness;
 mod replicas;
 mod request_ids;

@@ -6,7 +6,9 @@ use serde::Deserialize;
 use super::rules;
 
 /// Every alert topic (`all` also names them all).
-pub const TOPICS: &[&str] = &["orders", "stock", "support", "security", "ops", "all"];
+pub const TOPICS: &[&str] = &[
+    "orders", "stock", "support", "security", "ops", "loyalty", "all",
+];
 /// Every severity.
 pub const SEVERITIES: &[&str] = &["info", "warning", "critical"];
 

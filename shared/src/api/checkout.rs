@@ -6,13 +6,14 @@ use utoipa::ToSchema;
 
 use super::{customers::Address, payments::NewCard, rules};
 
-/// `POST /checkout` (body optional): where to ship the cart's order, the customer's address
-/// on file when absent, and the card to pay with: a new `card`, a saved one
+/// The most points one checkout may redeem (1,000,000.00 worth: far beyond any cart).
+pub const MAX_REDEEM_POINTS: i64 = 100_000_000;
+
+/// `POST /checkout` (body optional): where to ship the cart's order (a new address, or one of
+/// the caller's saved addresses by id, not both; the default address when neither), how many
+/// loyalty points to redeem, and the card to pay with: a new `card`, a saved one
 /// (`paymentMethodId`), or neither for the customer's default saved card. The lines come from
 /// the stored cart, never from the body.
-///
-/// Later slices of issue 15 add `shippingAddressId` and `redeemPoints` here; until then they
-/// are unknown fields, refused like any other.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Checkout {
@@ -20,6 +21,18 @@ pub struct Checkout {
     #[garde(dive)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
+    /// One of the caller's saved addresses (`/customers/me/addresses`), instead of
+    /// `shippingAddress`.
+    #[garde(inner(custom(rules::object_id)), custom(not_with_address(&self.shipping_address)))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-fA-F]{24}$")]
+    pub shipping_address_id: Option<String>,
+    /// Loyalty points to redeem (100 points = 1.00 off, after the coupon and the tier);
+    /// points beyond what is left to pay are not taken.
+    #[garde(inner(custom(rules::whole(0, MAX_REDEEM_POINTS))))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub redeem_points: Option<i64>,
     /// A new card to pay with (tokenised; the number and cvc are never kept).
     #[garde(dive)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +51,18 @@ pub fn one_way_to_pay<'a>(
     move |id, _| match (card, id) {
         (Some(_), Some(_)) => Err(garde::Error::new(
             "give either card or paymentMethodId, not both",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `shippingAddressId` and `shippingAddress` exclude each other.
+fn not_with_address(
+    address: &Option<Address>,
+) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
+    move |id, _| match (id, address) {
+        (Some(_), Some(_)) => Err(garde::Error::new(
+            "give shippingAddressId or shippingAddress, not both",
         )),
         _ => Ok(()),
     }
@@ -84,8 +109,8 @@ mod tests {
     }
 
     #[test]
-    fn fields_of_later_slices_are_still_unknown_and_a_bad_address_is_named() {
-        for field in ["redeemPoints", "shippingAddressId"] {
+    fn unknown_fields_are_refused_and_a_bad_address_is_named() {
+        for field in ["giftWrap", "couponCode"] {
             let problems = details(&json!({ field: "x" }));
             assert!(problems.to_string().contains(field), "{field}: {problems}");
         }
@@ -94,6 +119,26 @@ mod tests {
         assert!(
             problems.get("shippingAddress.street").is_some(),
             "{problems}"
+        );
+    }
+
+    #[test]
+    fn points_and_a_saved_address_are_read_and_checked() {
+        let body = json!({"shippingAddressId": "65a1b2c3d4e5f60718293a4b", "redeemPoints": 250});
+        let parsed = api::parse::<Checkout>(body.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            (parsed.shipping_address_id.as_deref(), parsed.redeem_points),
+            (Some("65a1b2c3d4e5f60718293a4b"), Some(250))
+        );
+        let problems = details(&json!({"shippingAddressId": "nope", "redeemPoints": -1}));
+        assert!(problems.get("shippingAddressId").is_some(), "{problems}");
+        assert!(problems.get("redeemPoints").is_some(), "{problems}");
+        let both = details(&json!({"shippingAddressId": "65a1b2c3d4e5f60718293a4b",
+            "shippingAddress": {"street": "1 Main St", "city": "Springfield",
+            "zipCode": "12345", "country": "US"}}));
+        assert!(
+            both["shippingAddressId"].to_string().contains("not both"),
+            "{both}"
         );
     }
 }

@@ -1,5 +1,7 @@
-//! The demo customer's shop (issue 15): an address book of two and a cart holding two
-//! products, each made only where it is missing, so that a second seed changes nothing.
+//! The demo customer's shop (issue 15): an address book of two, a cart holding two products
+//! and 1,250 loyalty points (Silver), each made only where it is missing, so that a second
+//! seed changes nothing (the points are one admin adjustment under a fixed key, which
+//! customer-service applies once).
 
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
@@ -15,8 +17,13 @@ fn book() -> [Value; 2] {
     ]
 }
 
-/// Gives `demo` two saved addresses and a cart of two products, where missing; says what it did.
-pub fn run(ctx: &Ctx, gateway: &Gateway, demo: &Customer) -> Result<String> {
+/// The demo customer's welcome points, and the key that makes them given once.
+const WELCOME_POINTS: i64 = 1_250;
+const WELCOME_KEY: &str = "seed-demo-welcome-points";
+
+/// Gives `demo` two saved addresses, a cart of two products and the welcome points (as the
+/// admin signed in with `admin_token`), where missing; says what it did.
+pub fn run(ctx: &Ctx, gateway: &Gateway, demo: &Customer, admin_token: &str) -> Result<String> {
     let token = sign_in(ctx, gateway, &demo.email, &demo.password)?;
     let bearer = format!("Bearer {token}");
     let as_demo = |method: &str, path: &str| {
@@ -66,9 +73,38 @@ pub fn run(ctx: &Ctx, gateway: &Gateway, demo: &Customer) -> Result<String> {
             lines += 1;
         }
     }
+    let points = welcome_points(ctx, gateway, &as_demo("GET", "/auth/me"), admin_token)?;
     Ok(format!(
-        "{}: {} saved addresses ({added} added now), {lines} lines in the cart",
+        "{}: {} saved addresses ({added} added now), {lines} lines in the cart, {points}",
         demo.email,
         had + added
     ))
+}
+
+/// Gives the customer `me` answers for the welcome points, once (a replay is 200).
+fn welcome_points(
+    ctx: &Ctx,
+    gateway: &Gateway,
+    me: &crate::http::Request,
+    admin_token: &str,
+) -> Result<String> {
+    let me = gateway.send(ctx, me)?;
+    let Some(id) = me.json["data"]["id"].as_str() else {
+        bail!("GET /api/auth/me: {}", me.describe());
+    };
+    let body = json!({ "points": WELCOME_POINTS, "reason": "Welcome to the shop" });
+    let adjust = gateway
+        .request("POST", &format!("/customers/{id}/loyalty/adjustments"))
+        .header("authorization", &format!("Bearer {admin_token}"))
+        .header("idempotency-key", WELCOME_KEY)
+        .json(body.to_string());
+    let reply = gateway.send(ctx, &adjust)?;
+    match reply.status {
+        201 => Ok(format!("{WELCOME_POINTS} welcome points given")),
+        200 => Ok("welcome points given before".to_owned()),
+        _ => bail!(
+            "POST /api/customers/{id}/loyalty/adjustments: {}",
+            reply.describe()
+        ),
+    }
 }

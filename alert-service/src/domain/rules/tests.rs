@@ -132,3 +132,63 @@ fn money_is_printed_from_the_numbers_text() {
     assert_eq!(money_text(&json!(7)).as_deref(), Some("7.00"));
     assert_eq!(money_text(&json!(0.5)).as_deref(), Some("0.50"));
 }
+
+fn loyalty(points: i64, tier: &str, before: &str, change: serde_json::Value) -> Envelope {
+    event(
+        keys::LOYALTY_CHANGED,
+        json!({"customerId": "65a1b2c3d4e5f60718293a4b", "points": points, "held": 0,
+            "lifetimePoints": points, "tier": tier, "previousTier": before, "change": change}),
+    )
+}
+
+#[test]
+fn a_new_tier_or_points_earned_alert_the_customer_and_other_moves_do_not() {
+    let tier = alert_for(&loyalty(
+        520,
+        "Silver",
+        "Bronze",
+        json!({"points": 200, "reason": "ORDER_DELIVERED"}),
+    ))
+    .unwrap()
+    .unwrap();
+    let earned = alert_for(&loyalty(
+        300,
+        "Bronze",
+        "Bronze",
+        json!({"points": 120, "reason": "ORDER_DELIVERED"}),
+    ))
+    .unwrap()
+    .unwrap();
+    let held = alert_for(&loyalty(
+        100,
+        "Bronze",
+        "Bronze",
+        json!({"points": -200, "reason": "POINTS_HELD"}),
+    ))
+    .unwrap();
+    let released = alert_for(&loyalty(
+        300,
+        "Bronze",
+        "Bronze",
+        json!({"points": 200, "reason": "POINTS_RELEASED"}),
+    ))
+    .unwrap();
+
+    assert_eq!(
+        (tier.topic, tier.severity),
+        (Topic::Loyalty, Severity::Info)
+    );
+    assert_eq!(tier.title, "Silver tier");
+    assert!(tier.message.contains("was Bronze"), "{}", tier.message);
+    assert_eq!(
+        tier.customer_id.as_deref(),
+        Some("65a1b2c3d4e5f60718293a4b")
+    );
+    assert_eq!(earned.title, "Points earned");
+    assert!(
+        earned.message.contains("earned 120 points"),
+        "{}",
+        earned.message
+    );
+    assert_eq!((held, released), (None, None));
+}

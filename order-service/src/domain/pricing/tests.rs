@@ -344,3 +344,31 @@ fn random_carts_and_discounts_keep_every_invariant() {
         );
     }
 }
+
+#[test]
+fn points_redeemed_after_the_fact_price_as_if_given_up_front() {
+    let mut rng = StdRng::seed_from_u64(1515);
+    for case in 0..5_000 {
+        let lines: Vec<Money> = (0..rng.random_range(1..=8))
+            .map(|_| random_line(&mut rng))
+            .collect();
+        let points = rng.random_range(0..=300_000);
+        let without = Discounts {
+            coupon: random_coupon(&mut rng),
+            tier: Percent::whole([0, 5, 10, 15][rng.random_range(0..4)]),
+            points: 0,
+        };
+        let base = quote(&lines, &without).unwrap();
+        let direct = quote(&lines, &Discounts { points, ..without }).unwrap();
+
+        assert_eq!(base.with_points(points), Ok(direct), "case {case}");
+        // Points beyond what is left buy nothing more.
+        let usable = base.redeemable_points();
+        assert_eq!(
+            base.with_points(usable.saturating_add(1 + points)),
+            base.with_points(usable),
+            "case {case}"
+        );
+        assert_eq!(direct.points_discount.cents() as u64, points.min(usable));
+    }
+}
