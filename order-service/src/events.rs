@@ -103,6 +103,46 @@ pub fn expired(order: &Order, correlation_id: &str) -> Result<Envelope, serde_js
     Envelope::new(keys::ORDER_EXPIRED, DEFAULTS.name, correlation_id, data).to_value()
 }
 
+/// `payment.authorized` for an order whose payment was just authorised.
+pub fn payment_authorized(
+    order: &Order,
+    correlation_id: &str,
+) -> Result<Envelope, serde_json::Error> {
+    let provider_ref = order.payment.as_ref().and_then(|p| p.provider_ref.clone());
+    let data = PaymentEvent::of(order, provider_ref);
+    Envelope::new(
+        keys::PAYMENT_AUTHORIZED,
+        DEFAULTS.name,
+        correlation_id,
+        data,
+    )
+    .to_value()
+}
+
+/// `payment.failed` for an order whose payment was just declined (`reason`: the decline
+/// code); product-service gives its stock back on it.
+pub fn payment_failed(order: &Order, correlation_id: &str) -> Result<Envelope, serde_json::Error> {
+    let data = PaymentEvent {
+        reason: order
+            .payment
+            .as_ref()
+            .and_then(|p| p.decline_reason.clone()),
+        ..PaymentEvent::of(order, None)
+    };
+    Envelope::new(keys::PAYMENT_FAILED, DEFAULTS.name, correlation_id, data).to_value()
+}
+
+/// `payment.refunded` for a cancelled order whose authorisation was voided (`provider_ref`:
+/// the void's reference).
+pub fn payment_refunded(
+    order: &Order,
+    provider_ref: &str,
+    correlation_id: &str,
+) -> Result<Envelope, serde_json::Error> {
+    let data = PaymentEvent::of(order, Some(provider_ref.to_owned()));
+    Envelope::new(keys::PAYMENT_REFUNDED, DEFAULTS.name, correlation_id, data).to_value()
+}
+
 /// Starts the saga consumer, the payments consumer (voids of cancelled orders), the coupon
 /// consumer (uses given back) and the catalog consumer on their durable queues.
 pub fn consume(bus: &Bus, payments: Payments) -> Vec<Consuming> {

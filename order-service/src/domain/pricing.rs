@@ -106,8 +106,9 @@ impl Discounts {
     };
 }
 
-/// A price, itemised as DESIGN.md shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+/// A price, itemised as DESIGN.md shows it. Two quotes are equal when their amounts are:
+/// `free_shipping` says how one was reached, not what it costs.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
     /// The sum of the lines.
@@ -129,6 +130,25 @@ pub struct Quote {
     #[serde(skip)]
     pub free_shipping: bool,
 }
+
+impl PartialEq for Quote {
+    fn eq(&self, other: &Self) -> bool {
+        let amounts = |q: &Quote| {
+            [
+                q.subtotal,
+                q.coupon_discount,
+                q.tier_discount,
+                q.points_discount,
+                q.shipping,
+                q.tax,
+                q.total,
+            ]
+        };
+        amounts(self) == amounts(other)
+    }
+}
+
+impl Eq for Quote {}
 
 /// The amounts are too large to add up (far beyond any real cart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -291,6 +311,8 @@ impl From<StoredQuote> for Quote {
             shipping: Money::from_cents(q.shipping_cents),
             tax: Money::from_cents(q.tax_cents),
             total: Money::from_cents(q.total_cents),
+            // How a stored quote was reached is not kept; it is only read, never re-priced.
+            free_shipping: false,
         }
     }
 }

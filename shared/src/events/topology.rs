@@ -98,7 +98,7 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
 };
 
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 8] = [
+pub const QUEUES: [QueueDef; 9] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
