@@ -73,8 +73,16 @@ impl Config {
         let signer = signer(env, service.environment, access_ttl)?;
         // customer-service verifies its own tokens with its own key, not through JWKS.
         service.auth = signer.key_source();
-        // Checked here so that a misspelt provider stops the start, not the first saved card.
-        shared::payment::name_from_env(env)?;
+        // Checked here so that a misspelt provider stops the start, not the first saved card
+        // (`run` builds it with `shared::payment::from_env`).
+        shared::payment::Settings::new(
+            &env.string("PAYMENT_PROVIDER", "test"),
+            shared::payment::Settings::flag(&env.string("PAYMENT_TEST_UNAVAILABLE", "")),
+        )
+        .map_err(|e| ConfigError {
+            name: "PAYMENT_PROVIDER".to_owned(),
+            reason: e.to_string(),
+        })?;
         Ok(Self {
             signer,
             refresh_ttl: Duration::from_secs(env.parse("REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?),
@@ -205,6 +213,17 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.name, "ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn an_unknown_payment_provider_stops_the_start() {
+        let dev = [("APP_ENV", "development")];
+        assert!(Config::from_env(&Env::from_pairs(&dev)).is_ok());
+        let err = Config::from_env(&Env::from_pairs(&[dev[0], ("PAYMENT_PROVIDER", "stripe")]))
+            .err()
+            .unwrap();
+        assert_eq!(err.name, "PAYMENT_PROVIDER");
+        assert!(err.reason.contains("stripe"), "{err}");
     }
 
     fn key_id(config: &Config) -> Option<String> {

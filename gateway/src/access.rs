@@ -56,6 +56,16 @@ mod tests {
                 "/api/customers/me/addresses/65a1b2c3d4e5f60718293a4b",
                 Access::Authenticated,
             ),
+            (
+                Method::POST,
+                "/api/customers/me/payment-methods",
+                Access::Authenticated,
+            ),
+            (
+                Method::PATCH,
+                "/api/customers/me/payment-methods/65a1b2c3d4e5f60718293a4b",
+                Access::Authenticated,
+            ),
         ];
         for (method, path, expected) in cases {
             assert_eq!(access(&method, path), expected, "{method} {path}");

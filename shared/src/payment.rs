@@ -6,7 +6,9 @@
 //! - [`ProviderError`] has a third variant, [`ProviderError::Refused`]: the provider will not
 //!   do this, ever (a refund with no approved charge under its key, or beyond what is left of
 //!   it, a zero amount). Not worth retrying; a saga parks or reports it.
-//! - [`provider`] fails with [`UnknownProvider`]; [`from_env`] reads `PAYMENT_PROVIDER`.
+//! - [`provider`] fails with [`UnknownProvider`]; [`Settings`] is the checked choice a
+//!   service's `config.rs` makes from `PAYMENT_PROVIDER` and `PAYMENT_TEST_UNAVAILABLE`, and
+//!   [`from_env`] builds the provider they name.
 //! - [`InvalidCard`](ProviderError::InvalidCard)'s `field` is the card's own wire name
 //!   (`number`, `expMonth`, `expYear`, `cvc`, `holder`; `token` for a token this provider did
 //!   not make): a caller prefixes its own path (`card.number`).
@@ -209,29 +211,70 @@ pub fn provider(
     name: &str,
     db: &mongodb::Database,
 ) -> Result<Arc<dyn PaymentProvider>, UnknownProvider> {
-    match name.trim() {
-        "test" => Ok(Arc::new(TestProvider::new(db))),
-        other => Err(UnknownProvider(other.to_owned())),
+    Settings::new(name, false)?.build(db)
+}
+
+/// The environment variable that makes the test provider answer every call `Unavailable`
+/// (`1`), for trying the provider-down paths by hand.
+pub const TEST_UNAVAILABLE_ENV: &str = "PAYMENT_TEST_UNAVAILABLE";
+
+/// Which provider a service uses, checked: a service's `config.rs` makes one from
+/// `PAYMENT_PROVIDER` and `PAYMENT_TEST_UNAVAILABLE` at start, so a misspelt name stops the
+/// start rather than the first payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The provider's name (`test`).
+    pub provider: String,
+    /// Whether the test provider answers every call `Unavailable`.
+    pub test_unavailable: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            provider: DEFAULT_PROVIDER.to_owned(),
+            test_unavailable: false,
+        }
     }
 }
 
-/// `PAYMENT_PROVIDER` (default `test`), refused at start when no provider has that name.
-pub fn name_from_env(env: &crate::config::Env) -> Result<String, crate::config::ConfigError> {
-    let name = env.string(PROVIDER_ENV, DEFAULT_PROVIDER).trim().to_owned();
-    if name == "test" {
-        Ok(name)
-    } else {
-        Err(crate::config::ConfigError {
-            name: PROVIDER_ENV.to_owned(),
-            reason: UnknownProvider(name).to_string(),
-        })
+impl Settings {
+    /// The settings for the provider `name`; an unknown name is refused.
+    pub fn new(name: &str, test_unavailable: bool) -> Result<Self, UnknownProvider> {
+        match name.trim() {
+            "test" => Ok(Self {
+                provider: "test".to_owned(),
+                test_unavailable,
+            }),
+            other => Err(UnknownProvider(other.to_owned())),
+        }
+    }
+
+    /// `PAYMENT_TEST_UNAVAILABLE`'s value read: `1` or `true` switch the provider off.
+    pub fn flag(value: &str) -> bool {
+        matches!(value.trim(), "1" | "true")
+    }
+
+    /// The provider these settings name, keeping its records in `db`.
+    pub fn build(
+        &self,
+        db: &mongodb::Database,
+    ) -> Result<Arc<dyn PaymentProvider>, UnknownProvider> {
+        match self.provider.as_str() {
+            "test" => Ok(Arc::new(
+                TestProvider::new(db).always_down(self.test_unavailable),
+            )),
+            other => Err(UnknownProvider(other.to_owned())),
+        }
     }
 }
 
-/// The provider `PAYMENT_PROVIDER` names (default `test`).
+/// The provider `PAYMENT_PROVIDER` names (default `test`), switched off by
+/// `PAYMENT_TEST_UNAVAILABLE=1`, read from the process environment.
 pub fn from_env(db: &mongodb::Database) -> Result<Arc<dyn PaymentProvider>, UnknownProvider> {
     let name = std::env::var(PROVIDER_ENV).unwrap_or_else(|_| DEFAULT_PROVIDER.to_owned());
-    provider(&name, db)
+    let down = std::env::var(TEST_UNAVAILABLE_ENV).is_ok_and(|v| Settings::flag(&v));
+    Settings::new(&name, down)?.build(db)
 }
 
 /// The card's problem, if any, as the provider reports it: the first bad field, checked in

@@ -10,6 +10,7 @@
 //! - [`orders`]: the lists piped into `order-service seed`.
 
 mod api;
+mod cards;
 mod data;
 mod orders;
 mod shopping;
@@ -151,6 +152,9 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     let shop = shopping::run(ctx, gateway, &customers[demo])
         .context("seeding the demo customer's addresses and cart")?;
     ctx.progress.step("seed", shop);
+    let card =
+        cards::run(ctx, gateway, &customers[demo]).context("seeding the demo customer's card")?;
+    ctx.progress.step("seed", card);
 
     let demo_works =
         registered[demo] == Registration::Created || still_signs_in(ctx, gateway, &customers[demo]);

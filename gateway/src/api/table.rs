@@ -2,7 +2,7 @@
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
 use shared::api::{
-    alerts, analytics, assistant, auth, cart, checkout, customers, orders, products,
+    alerts, analytics, assistant, auth, cart, checkout, customers, orders, payments, products,
 };
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
@@ -160,6 +160,32 @@ pub static ROUTES: &[RouteSpec] = &[
         Authenticated,
         "customers",
         "Delete one of the caller's addresses (the oldest left becomes the default)",
+    ),
+    get(
+        "/api/customers/me/payment-methods",
+        Authenticated,
+        "customers",
+        "The caller's saved cards (brand, last four, expiry; one is the default)",
+    ),
+    post(
+        "/api/customers/me/payment-methods",
+        Authenticated,
+        "customers",
+        "Save a card, tokenised by the payment provider (at most 10; the first is the default)",
+    )
+    .with_body(body::<payments::NewPaymentMethod>()),
+    patch(
+        "/api/customers/me/payment-methods/{id}",
+        Authenticated,
+        "customers",
+        "Make one of the caller's cards the default",
+    )
+    .with_body(body::<payments::PaymentMethodPatch>()),
+    delete(
+        "/api/customers/me/payment-methods/{id}",
+        Authenticated,
+        "customers",
+        "Delete one of the caller's cards (the newest left becomes the default)",
     ),
     get(
         "/api/loyalty",

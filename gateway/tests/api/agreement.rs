@@ -28,6 +28,15 @@ fn valid(schema: &str, product: &str) -> Value {
         "AddressPatch" => {
             json!({"street": "2 Main St", "city": "Springfield", "zipCode": "12345", "country": "US", "label": "Work", "isDefault": true})
         }
+        "NewPaymentMethod" => {
+            let year: i64 = shared::payment::today()
+                .format("%Y")
+                .to_string()
+                .parse()
+                .unwrap();
+            json!({"card": {"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": year + 3, "cvc": "123", "holder": "Ada"}, "makeDefault": true})
+        }
+        "PaymentMethodPatch" => json!({"makeDefault": true}),
         "ProductInput" => {
             json!({"name": "Lamp", "description": "Bright.", "price": 19.99, "category": "Home", "tags": ["light"], "imageUrl": "https://cdn.example.com/l.png", "stock": 5, "lowStockThreshold": 1})
         }

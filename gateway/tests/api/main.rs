@@ -13,6 +13,7 @@ mod helpers;
 mod lane;
 mod loyalty;
 mod metrics;
+mod payment_methods;
 mod proxy;
 mod raw;
 mod refusals;

@@ -83,19 +83,24 @@ impl Class {
 pub struct TestProvider {
     ledger: Collection<Document>,
     down: Arc<AtomicBool>,
-    /// `PAYMENT_TEST_UNAVAILABLE=1` when built: down whatever the switch says.
-    down_by_env: bool,
+    /// Down whatever the switch says (`PAYMENT_TEST_UNAVAILABLE=1`).
+    always_down: bool,
 }
 
 impl TestProvider {
     /// A provider keeping its ledger in `db`.
     pub fn new(db: &Database) -> Self {
-        let down_by_env = std::env::var("PAYMENT_TEST_UNAVAILABLE").is_ok_and(|v| v == "1");
         Self {
             ledger: db.collection(LEDGER),
             down: switch(db.name()),
-            down_by_env,
+            always_down: false,
         }
+    }
+
+    /// The same provider, answering `Unavailable` to every call for good when `down`.
+    pub fn always_down(mut self, down: bool) -> Self {
+        self.always_down = down;
+        self
     }
 
     /// Makes every call answer `Unavailable` (or not); the same switch as
@@ -105,7 +110,7 @@ impl TestProvider {
     }
 
     fn up(&self) -> Result<(), ProviderError> {
-        if self.down_by_env || self.down.load(Ordering::SeqCst) {
+        if self.always_down || self.down.load(Ordering::SeqCst) {
             Err(ProviderError::Unavailable(
                 "test provider switched off".to_owned(),
             ))
