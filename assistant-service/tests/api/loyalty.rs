@@ -183,7 +183,11 @@ async fn where_is_my_order_finds_an_order_placed_through_checkout() {
         &suite.orders,
         Method::POST,
         "/checkout",
-        Some(&json!({ "shippingAddress": address })),
+        // Checkout pays: a new test card the provider approves.
+        Some(
+            &json!({ "shippingAddress": address, "card": { "number": "4242 4242 4242 4242",
+            "expMonth": 12, "expYear": 2030, "cvc": "123" } }),
+        ),
         Some(&alex.bearer),
     )
     .await;
