@@ -1,7 +1,8 @@
 //! The saga's answers from product-service: `stock.reserved` moves a `PENDING` order to
 //! `PROCESSING`, `stock.rejected` to `REJECTED` with the reason, `stock.released` records
 //! that a cancelled order's stock is back. Each change is guarded by the expected status and
-//! version, so a redelivered event changes nothing.
+//! version, so a redelivered event changes nothing. A rejected order gives its coupon's use
+//! back ([`super::coupons`]).
 
 use bson::oid::ObjectId;
 use chrono::Utc;
@@ -42,6 +43,7 @@ pub async fn handle(orders_: &Orders, event: Envelope) -> Result<(), HandlerErro
         }
     };
     let id = order_id(&payload::<StockAnswer>(&event)?.order_id)?;
+    let rejecting = matches!(change, Change::Reject { .. });
     match orders_
         .change(id, &change, &event.correlation_id)
         .await
@@ -55,6 +57,11 @@ pub async fn handle(orders_: &Orders, event: Envelope) -> Result<(), HandlerErro
         Outcome::NotFound => {
             tracing::warn!(order.id = %id, "stock answer for an unknown order; ignored");
         }
+    }
+    if rejecting {
+        // After the change is written, before the event is acknowledged: a crash in between
+        // redelivers it, and this gives back then (once, whichever delivery gets here).
+        super::coupons::give_back_for(orders_, id).await?;
     }
     Ok(())
 }
