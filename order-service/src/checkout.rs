@@ -16,6 +16,17 @@
 //!    insert per token succeed; a second one answers the stored order.
 //! 3. **Empty** the cart only if it still holds the token ([`carts::clear_checked_out`]).
 //!
+//! The cart's coupon joins step 2: after every other check (lines, stock, address, the
+//! caller's tier, the coupon's own rules), and just before the insert, its use is counted
+//! under the token ([`crate::discounts::redeem`]: one conditional write on the coupon that
+//! adds the token's redemption only while the limits hold and the token has none). So a
+//! refusal never follows a counted use; a retry or a resumed claim (same token) finds the
+//! redemption and counts nothing; a crash between the count and the insert leaves the claim,
+//! and the next checkout inserts the order with the use already counted. The one window left
+//! open (the claimed cart deleted by `DELETE /cart` after such a crash) is in
+//! [`crate::discounts`]. The order records the code, and its end (`REJECTED`, `CANCELLED`)
+//! gives the use back once ([`crate::events::coupons`]).
+//!
 //! Before step 2 every request first looks for an order already stored under the token: if
 //! there is one, it only does step 3 and answers it. So a crash anywhere leaves either the cart
 //! intact (before 2: claimed, which the next checkout resumes) or the order stored and

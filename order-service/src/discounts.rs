@@ -9,10 +9,11 @@
 //!   whose filter holds the limits and "this token has no redemption"
 //!   ([`crate::store::coupons::redeem`]). A retry, a second tab resuming the claim, or a
 //!   checkout after a crash carries the same token, finds its redemption and counts nothing.
-//! - **Given back once.** When the order ends `REJECTED` (stock refused, or the saga's
-//!   deadline) or `CANCELLED`, the consumer of its own `order.status_changed`
-//!   ([`crate::events::coupons`]) marks the redemption returned, only if it is not returned
-//!   yet; a redelivered event finds it returned and changes nothing.
+//! - **Given back once.** When the order ends `CANCELLED` or `REJECTED` (at the saga's
+//!   deadline: `order.cancelled` / `order.expired` on order-service's own durable queue; for
+//!   want of stock: in the saga's consumer), [`crate::events::coupons`] marks the redemption
+//!   returned, only if it is not returned yet; a redelivered event finds it returned and
+//!   changes nothing.
 //! - **Crash windows.** A crash after the use is counted and before the order is inserted
 //!   leaves the cart claimed under the token (a 5xx keeps the claim), so the next checkout
 //!   resumes that token and inserts the order without counting again. A refusal after the

@@ -9,8 +9,9 @@
 //! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), its own
 //! `order.cancelled` on `ORDER_PAYMENTS` (voiding a paid order's authorisation), the
 //! catalog queue `ORDER_CATALOG` (acknowledged only: prices are read from product-service at
-//! order time), `order.status_changed` on the durable queue `ORDER_COUPONS` (a rejected or
-//! cancelled order gives its coupon's use back, [`coupons`]) and on a per-replica queue for
+//! order time), `order.cancelled` and `order.expired` on the durable queue `ORDER_COUPONS` (a
+//! cancelled or expired order gives its coupon's use back, [`coupons`]; a stock rejection
+//! does so in the saga's consumer), and `order.status_changed` on a per-replica queue for
 //! live fan-out ([`crate::live`]).
 
 pub mod coupons;

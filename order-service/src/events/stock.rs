@@ -3,7 +3,8 @@
 //! that a cancelled order's stock is back. Each change is guarded by the expected status and
 //! version, so a redelivered event changes nothing. For an order with a payment,
 //! `stock.reserved` is the payment step's cue ([`crate::payment`]): it goes to `PROCESSING`
-//! only once the provider authorised it.
+//! only once the provider authorised it. A rejected order gives its coupon's use back
+//! ([`super::coupons`]).
 
 use bson::oid::ObjectId;
 use chrono::Utc;
@@ -48,6 +49,7 @@ pub async fn handle(payments: &Payments, event: Envelope) -> Result<(), HandlerE
         }
     };
     let id = order_id(&payload::<StockAnswer>(&event)?.order_id)?;
+    let rejecting = matches!(change, Change::Reject { .. });
     match orders_
         .change(id, &change, &event.correlation_id)
         .await
@@ -61,6 +63,11 @@ pub async fn handle(payments: &Payments, event: Envelope) -> Result<(), HandlerE
         Outcome::NotFound => {
             tracing::warn!(order.id = %id, "stock answer for an unknown order; ignored");
         }
+    }
+    if rejecting {
+        // After the change is written, before the event is acknowledged: a crash in between
+        // redelivers it, and this gives back then (once, whichever delivery gets here).
+        super::coupons::give_back_for(orders_, id).await?;
     }
     Ok(())
 }

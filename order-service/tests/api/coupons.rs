@@ -340,14 +340,16 @@ async fn a_rejected_or_cancelled_order_gives_its_coupon_use_back_once_even_when_
     let queue = t.bus.queue_name("order.coupons");
     let seen = consumed(&t.orders.app.get_text("/metrics").await, &queue).await;
     t.bus.wait_connected(WAIT).await;
-    for (order, status) in [(&rejected, "REJECTED"), (&answer["data"], "CANCELLED")] {
+    for (order, key) in [
+        (&rejected, keys::ORDER_EXPIRED),
+        (&answer["data"], keys::ORDER_CANCELLED),
+    ] {
         let again = Envelope::new(
-            keys::ORDER_STATUS_CHANGED,
+            key,
             "order-service",
             "test",
             json!({ "orderId": order["id"], "customerId": order["customerId"],
-                "oldStatus": "PENDING", "newStatus": status, "at": order["updatedAt"],
-                "index": order["version"], "order": order }),
+                "items": [], "reason": "again" }),
         );
         t.bus.publish(&again).await.unwrap();
     }
@@ -433,5 +435,87 @@ async fn without_customer_service_the_cart_is_503_rather_than_a_price_without_th
     assert_eq!(put, 503, "the line is set, but the cart cannot be priced");
     assert_eq!(status, 503, "{answer}");
     assert_eq!(answer["error"]["code"], "UPSTREAM_UNAVAILABLE");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_stock_rejection_gives_the_coupon_use_back_once_even_when_redelivered() {
+    // product-service never hears of the order: the test answers for it.
+    let t = spawn_with(Options {
+        fulfilment: false,
+        products_hear_orders: false,
+        ..Options::default()
+    })
+    .await;
+    let lamp = t.product("Lamp", 10.0, 100).await;
+    t.coupon(json!({"code": "ONLY1", "kind": "percent", "value": 10, "usageLimit": 1}))
+        .await;
+    let (first, second) = (t.customer(), t.customer());
+    t.cart_with(&first, &lamp, 1, "ONLY1").await;
+    let order = t.checkout_ok(&first).await;
+    let id = order["id"].as_str().unwrap();
+    t.put_line(&second, &lamp, json!(1)).await;
+    let (while_held, held) = t.apply(&second, "ONLY1").await;
+
+    let queue = t.bus.queue_name("order.stock");
+    let seen = consumed(&t.orders.app.get_text("/metrics").await, &queue).await;
+    t.bus.wait_connected(WAIT).await;
+    for _ in 0..2 {
+        let rejected = Envelope::new(
+            keys::STOCK_REJECTED,
+            "product-service",
+            "test",
+            json!({ "orderId": id, "lines": [] }),
+        );
+        t.bus.publish(&rejected).await.unwrap();
+    }
+    t.wait_for_status(id, "REJECTED").await;
+    eventually("both deliveries consumed", WAIT, || async {
+        (consumed(&t.orders.app.get_text("/metrics").await, &queue).await >= seen + 2).then_some(())
+    })
+    .await;
+    let (after, _) = t.apply(&second, "ONLY1").await;
+
+    assert_eq!(while_held, 422);
+    assert_eq!(held["error"]["details"]["reason"], "used_up");
+    assert_eq!(
+        t.used("ONLY1").await,
+        0,
+        "given back once, never below zero"
+    );
+    assert_eq!(after, 200, "the use is free again");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_declined_payment_gives_the_coupon_use_back_once() {
+    let t = spawn_without_fulfilment().await;
+    let lamp = t.product("Lamp", 10.0, 100).await;
+    t.coupon(json!({"code": "ONCE", "kind": "percent", "value": 10, "usageLimit": 1}))
+        .await;
+    let (first, second) = (t.customer(), t.customer());
+    t.cart_with(&first, &lamp, 1, "ONCE").await;
+    let declined = json!({ "shippingAddress": address(),
+        "card": crate::payments::card(crate::payments::DECLINES) });
+
+    let (status, answer, _) = t.checkout(&first, Some(&declined), None).await;
+    assert_eq!(status, 201, "{answer}");
+    let id = answer["data"]["id"].as_str().unwrap().to_owned();
+    let rejected = t.wait_for_status(&id, "REJECTED").await;
+    assert!(
+        rejected["rejectionReason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("PAYMENT_DECLINED")),
+        "{rejected}"
+    );
+    t.put_line(&second, &lamp, json!(1)).await;
+
+    // The give-back is heard on its own queue after the rejection: poll the second buyer's
+    // right to the one use, which comes back only through it.
+    eventually("the use given back", WAIT, || async {
+        (t.apply(&second, "ONCE").await.0 == 200).then_some(())
+    })
+    .await;
+    assert_eq!(t.used("ONCE").await, 0, "given back once, never below zero");
     t.stop().await;
 }

@@ -23,7 +23,7 @@ use crate::{
 /// Approves (DESIGN.md's test cards).
 pub const APPROVES: &str = "4242 4242 4242 4242";
 /// Declines: `card_declined`.
-const DECLINES: &str = "4000 0000 0000 0002";
+pub const DECLINES: &str = "4000 0000 0000 0002";
 /// Declines: `insufficient_funds`.
 const NO_FUNDS: &str = "4000 0000 0000 9995";
 

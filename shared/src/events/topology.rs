@@ -56,10 +56,12 @@ pub const ORDER_CATALOG: QueueDef = QueueDef {
     keys: &[PRODUCT_CREATED, PRODUCT_UPDATED, PRODUCT_DELETED],
 };
 
-/// order-service: ends of orders that give a coupon's use back.
+/// order-service: ends of orders that give a coupon's use back (cancelled, expired, payment
+/// declined; a stock rejection does so in
+/// the saga's consumer). Not every `order.status_changed`: most changes concern no coupon.
 pub const ORDER_COUPONS: QueueDef = QueueDef {
     suffix: "order.coupons",
-    keys: &[ORDER_STATUS_CHANGED],
+    keys: &[ORDER_CANCELLED, ORDER_EXPIRED, PAYMENT_FAILED],
 };
 
 /// alert-service: what becomes an alert.
