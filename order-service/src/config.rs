@@ -14,7 +14,8 @@
 //! | `IDEMPOTENCY_TTL_SECS` | `86400` | how long an `Idempotency-Key` replays its answer |
 //! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of idle SSE and WebSocket streams |
 //! | `STREAM_BUFFER` | `64` | events buffered per live client before it is dropped as too slow |
-//! | `PAYMENT_PROVIDER` | `test` | the payment provider of checkout and the saga's payment step (`shared::payment`; only `test` exists) |
+//! | `PAYMENT_PROVIDER` | `test` | the payment provider of checkout and the saga's payment step (`shared::payment`; only `test` exists; another name stops the start) |
+//! | `PAYMENT_TEST_UNAVAILABLE` | (empty) | `1`: the test provider answers every call "unavailable" (orders wait in `PENDING`) |
 //!
 //! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
 //! [`shared::config::ServiceConfig`].
@@ -49,8 +50,8 @@ pub struct Config {
     pub idempotency_ttl: Duration,
     /// Live streams (SSE and WebSocket).
     pub streams: StreamConfig,
-    /// The payment provider's name (`PAYMENT_PROVIDER`, checked at start).
-    pub payment_provider: String,
+    /// The payment provider (`PAYMENT_PROVIDER`, checked at start).
+    pub payment: shared::payment::Settings,
 }
 
 /// How orders move from `PROCESSING` to `DELIVERED` by themselves.
@@ -131,9 +132,16 @@ impl Config {
             });
         }
         // A misspelt provider stops the start, not the first checkout.
-        let payment_provider = shared::payment::name_from_env(env)?;
+        let payment = shared::payment::Settings::new(
+            &env.string("PAYMENT_PROVIDER", "test"),
+            shared::payment::Settings::flag(&env.string("PAYMENT_TEST_UNAVAILABLE", "")),
+        )
+        .map_err(|e| ConfigError {
+            name: "PAYMENT_PROVIDER".to_owned(),
+            reason: e.to_string(),
+        })?;
         Ok(Self {
-            payment_provider,
+            payment,
             service: ServiceConfig::from_env(env, DEFAULTS)?,
             product_service_url: base_url(env, "PRODUCT_SERVICE_URL", "http://127.0.0.1:5002"),
             customer_service_url: base_url(env, "CUSTOMER_SERVICE_URL", "http://127.0.0.1:5003"),
@@ -170,7 +178,7 @@ mod tests {
         assert_eq!(cfg.idempotency_ttl, Duration::from_secs(86_400));
         assert_eq!(cfg.streams.heartbeat, Duration::from_secs(15));
         assert_eq!(cfg.streams.buffer, 64);
-        assert_eq!(cfg.payment_provider, "test");
+        assert_eq!(cfg.payment, shared::payment::Settings::default());
     }
 
     #[test]

@@ -124,7 +124,9 @@ pub async fn run_with_hub(
             ),
             fulfilment: config.fulfilment,
         };
-        let provider = shared::payment::provider(&config.payment_provider, &db_for_payments)
+        let provider = config
+            .payment
+            .build(&db_for_payments)
             .expect("the payment provider was checked with the configuration");
         // `/health` names the provider (a name that was checked at start).
         let named: &'static str =

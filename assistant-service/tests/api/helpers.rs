@@ -96,7 +96,7 @@ pub async fn spawn_with(options: Options) -> Suite {
             poll: Duration::from_millis(50),
         },
         idempotency_ttl: Duration::from_secs(600),
-        payment_provider: "test".to_owned(),
+        payment: shared::payment::Settings::default(),
         streams: order_service::config::StreamConfig {
             heartbeat: Duration::from_secs(1),
             buffer: 16,

@@ -48,7 +48,7 @@ pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Confi
             poll: Duration::from_millis(100),
         },
         idempotency_ttl: Duration::from_secs(600),
-        payment_provider: "test".to_owned(),
+        payment: shared::payment::Settings::default(),
         streams: StreamConfig {
             heartbeat: Duration::from_secs(1),
             buffer: 16,
