@@ -64,7 +64,9 @@ pub async fn run(params: &Params) -> Result<Value> {
         prefetch: 100,
         max_deliveries: 3,
         retry_base: Duration::from_millis(500),
-        ephemeral: true,
+        // Not the tests' expiring queues: nobody consumes them, and a queue unused for a
+        // minute would vanish mid-run on a slow machine. Deleted at the end instead.
+        ephemeral: false,
     };
     let bus = Bus::start(config, "bench-relay", cancel.clone());
     if !bus.wait_connected(Duration::from_secs(30)).await {
