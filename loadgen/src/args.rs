@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, str::FromStr};
 
-use crate::{drill, orders, streams};
+use crate::{drill, orders, relay, streams};
 
 /// The usage text, printed after a bad argument.
 pub const USAGE: &str = "\
@@ -16,6 +16,7 @@ Usage:
                   [--sources 16] [--connect-concurrency 200]
   loadgen drill --gateway URL --admin-email E --admin-password P --run ID
                 --kind broker|database|service|network [--outage-secs 20] [--broker-url URL]
+  loadgen relay --mongodb URI --amqp URL --run ID [--events 20000] [--documents 2000]
 Prints one JSON document on stdout; progress on stderr.";
 
 /// What to run.
@@ -27,6 +28,8 @@ pub enum Command {
     Streams(streams::Params),
     /// One fault drill, its fault applied by `cargo xtask drill`.
     Drill(drill::cli::Params),
+    /// The outbox relay against the broker's ceiling.
+    Relay(relay::Params),
 }
 
 /// `--name value` pairs, each taken once.
@@ -99,7 +102,7 @@ impl Flags {
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
     let Some((which, rest)) = args.split_first() else {
-        return Err("which load? `orders`, `streams` or `drill`".to_owned());
+        return Err("which load? `orders`, `streams`, `drill` or `relay`".to_owned());
     };
     let mut flags = Flags::parse(rest)?;
     let mut command = match which.as_str() {
@@ -136,6 +139,13 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             sources: flags.number("sources", 16)?,
             connect_concurrency: flags.number("connect-concurrency", 200)?,
         }),
+        "relay" => Command::Relay(relay::Params {
+            mongodb: flags.text("mongodb")?,
+            amqp: flags.text("amqp")?,
+            run: flags.text("run")?,
+            events: flags.number("events", 20_000)?,
+            documents: flags.number("documents", 2_000)?,
+        }),
         "drill" => Command::Drill(drill::cli::Params {
             gateway: flags.text("gateway")?,
             admin_email: flags.text("admin-email")?,
@@ -150,7 +160,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }),
         other => {
             return Err(format!(
-                "unknown load `{other}`: `orders`, `streams` or `drill`"
+                "unknown load `{other}`: `orders`, `streams`, `drill` or `relay`"
             ));
         }
     };

@@ -10,6 +10,8 @@
 //!   order-service; memory per stream and the time one change takes to reach them all.
 //! - [`drill`]: `loadgen drill` and the gateway's drill tests: an order load, live
 //!   subscribers and the delivery guarantees checked around a fault.
+//! - [`relay`]: `loadgen relay`: the outbox relay draining a backlog against the broker's
+//!   pipelined-confirm ceiling, both measured in the same run.
 //! - [`api`]: the few calls both need (sign in, create a product, place an order, ...).
 //! - [`stats`]: percentiles and summaries; [`clock`]: wall-clock times and the services'
 //!   RFC 3339 timestamps; [`limits`]: the open-file limit and a process's resident memory.
@@ -20,5 +22,6 @@ pub mod clock;
 pub mod drill;
 pub mod limits;
 pub mod orders;
+pub mod relay;
 pub mod stats;
 pub mod streams;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             Command::Orders(params) => loadgen::orders::run(params).await,
             Command::Streams(params) => loadgen::streams::run(params).await,
             Command::Drill(params) => loadgen::drill::cli::run(params).await,
+            Command::Relay(params) => loadgen::relay::run(params).await,
         }
     });
     match result {

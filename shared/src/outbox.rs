@@ -36,6 +36,21 @@ use crate::events::Envelope;
 pub const FIELD: &str = "outbox";
 /// The field counting them; the relay's query and index use it.
 pub const COUNT: &str = "outboxCount";
+/// When the document's pending events are next due, in milliseconds since the epoch: the time
+/// its oldest pending event was staged (writers keep the earliest with `$min`), or after a
+/// refusal the time of its next attempt (set by the relay). The relay takes documents in this
+/// order, so the one that has waited longest goes first. Milliseconds as a 64-bit integer, not
+/// a BSON date: the stand-in stores a date written by `$min` or `$set` as text, which sorts
+/// apart from dates (see `due_times_are_integers_because_the_stand_in_stores_updated_dates_as_text`).
+/// A document without it (written before it existed) counts as due since forever.
+pub const DUE: &str = "outboxDueAt";
+
+/// Now, as [`DUE`] counts time.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 /// How many events `document` has pending, whatever integer type the server kept the count
 /// in (the stand-in turns an `$inc`ed 64-bit count into a 32-bit one).
@@ -83,7 +98,16 @@ pub fn initial(events: &[Envelope]) -> Result<Document, serde_json::Error> {
     for event in events {
         pending.insert(key(event), json(event)?);
     }
-    Ok(doc! { FIELD: pending, COUNT: i64::try_from(events.len()).unwrap_or(i64::MAX) })
+    Ok(fields(pending, events.len()))
+}
+
+/// The outbox fields of a new document holding `pending` (`n` events).
+fn fields(pending: Document, n: usize) -> Document {
+    let mut fields = doc! { FIELD: pending, COUNT: i64::try_from(n).unwrap_or(i64::MAX) };
+    if n > 0 {
+        fields.insert(DUE, now_millis());
+    }
+    fields
 }
 
 /// [`initial`] for an aggregate with a version: its events keyed by [`versioned_key`].
@@ -92,11 +116,11 @@ pub fn initial_at(events: &[Envelope], version: i64) -> Result<Document, serde_j
     for (n, event) in events.iter().enumerate() {
         pending.insert(versioned_key(version, n, event), json(event)?);
     }
-    Ok(doc! { FIELD: pending, COUNT: i64::try_from(events.len()).unwrap_or(i64::MAX) })
+    Ok(fields(pending, events.len()))
 }
 
-/// Adds `events` to an update document (`$set` of each event, `$inc` of the count), merging
-/// with the `$set` and `$inc` the update already has.
+/// Adds `events` to an update document (`$set` of each event, `$inc` of the count, `$min` of
+/// the due time), merging with the `$set`, `$inc` and `$min` the update already has.
 pub fn stage(update: &mut Document, events: &[Envelope]) -> Result<(), serde_json::Error> {
     stage_keyed(update, events, |_, event| key(event))
 }
@@ -129,6 +153,10 @@ fn stage_keyed(
     let previous = inc.get_i64(COUNT).unwrap_or(0);
     inc.insert(COUNT, previous + added);
     update.insert("$inc", inc);
+    // The earliest wins: a document already waiting keeps its place in the relay's queue.
+    let mut min = update.get_document("$min").cloned().unwrap_or_default();
+    min.insert(DUE, now_millis());
+    update.insert("$min", min);
     Ok(())
 }
 

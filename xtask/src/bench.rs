@@ -6,6 +6,7 @@
 //! - [`orders`]: the shop's mix through the gateway at rising rates, event-to-client delay.
 //! - [`streams`]: N SSE + N WebSocket subscribers of one order: memory per stream, fan-out time.
 //! - [`footprint`]: each service's resident memory idle and after load, and its start-up time.
+//! - [`relay`]: the outbox relay's events/s against the broker's pipelined-confirm ceiling.
 //! - [`all`]: every benchmark in turn, then one summary of their targets.
 //! - [`stack`]: release builds, spare ports, the processes a benchmark starts, the whole
 //!   suite ([`stack::suite`]) and the `loadgen` crate's load generator run as a child.
@@ -22,6 +23,7 @@ pub mod gateway;
 pub(crate) mod machine;
 mod nginx;
 pub mod orders;
+pub mod relay;
 mod stack;
 pub mod streams;
 mod table;
@@ -46,12 +48,14 @@ pub enum Name {
     Streams,
     /// Each service's memory and start-up time.
     Footprint,
+    /// The outbox relay against the broker's ceiling.
+    Relay,
     /// All of them in turn.
     All,
 }
 
 impl Name {
-    /// Parses `gateway`, `orders`, `streams`, `footprint`, `assistant` or `all`.
+    /// Parses `gateway`, `orders`, `streams`, `footprint`, `assistant`, `relay` or `all`.
     pub fn parse(word: &str) -> Result<Self, String> {
         match word {
             "gateway" => Ok(Self::Gateway),
@@ -59,10 +63,11 @@ impl Name {
             "streams" => Ok(Self::Streams),
             "footprint" => Ok(Self::Footprint),
             "assistant" => Ok(Self::Assistant),
+            "relay" => Ok(Self::Relay),
             "all" => Ok(Self::All),
             other => Err(format!(
                 "unknown benchmark `{other}`; available: gateway, orders, streams, footprint, \
-                 assistant, all"
+                 assistant, relay, all"
             )),
         }
     }
@@ -76,6 +81,7 @@ pub fn run(ctx: &Ctx, name: Name) -> Result<()> {
         Name::Orders => orders::run(ctx),
         Name::Streams => streams::run(ctx),
         Name::Footprint => footprint::run(ctx),
+        Name::Relay => relay::run(ctx),
         Name::All => all::run(ctx),
     }
 }
@@ -154,6 +160,7 @@ mod tests {
             ("streams", Name::Streams),
             ("footprint", Name::Footprint),
             ("assistant", Name::Assistant),
+            ("relay", Name::Relay),
             ("all", Name::All),
         ] {
             assert_eq!(Name::parse(word), Ok(name));

@@ -63,8 +63,12 @@ Commands:
                      bench/results/streams.{json,md}
   bench footprint    the seven services' start-up time to healthy and resident memory idle
                      and after an orders load; writes bench/results/footprint.{json,md}
-  bench all          gateway, orders, streams, footprint, assistant in turn, then one summary
-                     of every target (met or MISSED)
+  bench relay        the outbox relay (loadgen, release) draining 20,000 pending events in
+                     2,000 documents against a plain lapin publisher's pipelined-confirm
+                     ceiling on the same broker, measured in the same run; their ratio;
+                     writes bench/results/relay.{json,md}
+  bench all          gateway, orders, streams, footprint, assistant, relay in turn, then one
+                     summary of every target (met or MISSED)
   drill [broker|database|service|network|all]
                      under a steady order load: RabbitMQ stopped for 20 s / MongoDB stopped
                      for 20 s / each service killed (SIGKILL) and restarted / order-service

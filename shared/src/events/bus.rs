@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::Envelope;
 
+mod pipelined;
+
 /// How to reach the broker and how consumers behave.
 #[derive(Debug, Clone)]
 pub struct BusConfig {
@@ -200,6 +202,26 @@ impl Bus {
     /// broker's confirm. `Ok` means the broker has taken responsibility for the message.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.kind))]
     pub async fn publish<T: serde::Serialize>(&self, event: &Envelope<T>) -> Result<(), BusError> {
+        let (payload, properties) = self.message(event)?;
+        let result = self
+            .publish_raw(
+                &self.inner.config.exchange,
+                &event.kind,
+                &payload,
+                properties,
+            )
+            .await;
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        metrics::counter!("events_published_total", "type" => event.kind.clone(), "outcome" => outcome)
+            .increment(1);
+        result
+    }
+
+    /// The body and properties `event` is published with.
+    pub(super) fn message<T: serde::Serialize>(
+        &self,
+        event: &Envelope<T>,
+    ) -> Result<(Vec<u8>, BasicProperties), BusError> {
         let payload = serde_json::to_vec(event)?;
         // Stored events made before request ids were checked may carry any correlation id:
         // one that is not acceptable is replaced by the event's own id in the property (the
@@ -216,18 +238,7 @@ impl Bus {
             .with_app_id(short_string(&self.inner.source))
             .with_correlation_id(correlation)
             .with_timestamp(event.occurred_at.timestamp().max(0).unsigned_abs());
-        let result = self
-            .publish_raw(
-                &self.inner.config.exchange,
-                &event.kind,
-                &payload,
-                properties,
-            )
-            .await;
-        let outcome = if result.is_ok() { "ok" } else { "failed" };
-        metrics::counter!("events_published_total", "type" => event.kind.clone(), "outcome" => outcome)
-            .increment(1);
-        result
+        Ok((payload, properties))
     }
 
     /// Publishes bytes with `mandatory` set and waits for the confirm.

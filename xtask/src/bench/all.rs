@@ -1,5 +1,5 @@
 //! `cargo xtask bench all`: every benchmark in turn — gateway, orders, streams, footprint,
-//! assistant — then one summary: how each went and every target it reports, as met or
+//! assistant, relay — then one summary: how each went and every target it reports, as met or
 //! MISSED. A benchmark that fails does not stop the others; the command fails at the end.
 
 use std::time::{Duration, Instant};
@@ -10,12 +10,13 @@ use super::Name;
 use crate::ctx::Ctx;
 
 /// The order they run in: the cheap one first, the whole shop's in the middle.
-pub const ORDER: [(Name, &str); 5] = [
+pub const ORDER: [(Name, &str); 6] = [
     (Name::Gateway, "gateway"),
     (Name::Orders, "orders"),
     (Name::Streams, "streams"),
     (Name::Footprint, "footprint"),
     (Name::Assistant, "assistant"),
+    (Name::Relay, "relay"),
 ];
 
 /// How one benchmark went.
@@ -162,7 +163,14 @@ mod tests {
         let names: Vec<&str> = ORDER.iter().map(|(_, n)| *n).collect();
         assert_eq!(
             names,
-            ["gateway", "orders", "streams", "footprint", "assistant"]
+            [
+                "gateway",
+                "orders",
+                "streams",
+                "footprint",
+                "assistant",
+                "relay"
+            ]
         );
         for (which, name) in ORDER {
             assert_eq!(Name::parse(name), Ok(which));

@@ -1,0 +1,140 @@
+//! What a pass takes: in each collection the documents whose events are due, the one that
+//! has waited longest first ([`DUE`] ascending, a document without it first of all), at most a
+//! page of them; then the collections' pages dealt out in turn, so that a backlog in one
+//! collection does not put another's fresh event behind all of it.
+
+use std::time::Duration;
+
+use bson::{Bson, Document, doc};
+use futures::TryStreamExt;
+use mongodb::Collection;
+
+use super::super::{COUNT, DUE, FIELD};
+
+/// One document of a pass and its pending events, in the order they must go out.
+pub(super) struct Due {
+    /// The index of its collection in the relay's list.
+    pub collection: usize,
+    pub id: Bson,
+    /// `(key, stored text)`, sorted by key: by version, then by time made.
+    pub events: Vec<(String, String)>,
+}
+
+/// The query of due documents at `now` (milliseconds since the epoch). `$or` with `$exists`
+/// rather than `$not: {$gt: now}`, which the stand-in does not implement.
+pub(super) fn due_filter(now: i64) -> Document {
+    doc! {
+        COUNT: { "$gt": 0 },
+        "$or": [ { DUE: { "$lte": now } }, { DUE: { "$exists": false } } ],
+    }
+}
+
+/// Up to `limit` due documents of `collection`, the longest waiting first.
+pub(super) async fn due(
+    collection: &Collection<Document>,
+    index: usize,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<Due>, mongodb::error::Error> {
+    let found: Vec<Document> = collection
+        .find(due_filter(now))
+        .projection(doc! { FIELD: 1 })
+        .sort(doc! { DUE: 1, "_id": 1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?;
+    let due: Vec<Due> = found
+        .into_iter()
+        .filter_map(|document| {
+            let id = document.get("_id")?.clone();
+            let mut events: Vec<(String, String)> = document
+                .get_document(FIELD)
+                .map(|pending| {
+                    pending
+                        .iter()
+                        .map(|(key, raw)| {
+                            let text = match raw {
+                                Bson::String(text) => text.clone(),
+                                other => other.to_string(),
+                            };
+                            (key.clone(), text)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            events.sort_by(|a, b| a.0.cmp(&b.0));
+            Some(Due {
+                collection: index,
+                id,
+                events,
+            })
+        })
+        .collect();
+    let labels = [("collection", collection.name().to_owned())];
+    let backlog: usize = due.iter().map(|d| d.events.len()).sum();
+    metrics::gauge!("outbox_backlog", &labels).set(backlog as f64);
+    metrics::gauge!("outbox_oldest_age_seconds", &labels).set(oldest_age(&due));
+    Ok(due)
+}
+
+/// The collections' pages dealt out in turn: the first of each, then the second of each, ….
+pub(super) fn interleave(pages: Vec<Vec<Due>>) -> Vec<Due> {
+    let total = pages.iter().map(Vec::len).sum();
+    let mut pages: Vec<std::vec::IntoIter<Due>> = pages.into_iter().map(Vec::into_iter).collect();
+    let mut dealt = Vec::with_capacity(total);
+    while dealt.len() < total {
+        for page in &mut pages {
+            dealt.extend(page.next());
+        }
+    }
+    dealt
+}
+
+/// Seconds since the oldest pending event read was created (its UUID v7 carries the time).
+fn oldest_age(due: &[Due]) -> f64 {
+    let oldest = due
+        .iter()
+        .flat_map(|d| d.events.iter())
+        .filter_map(|(key, _)| super::super::id_in_key(key))
+        .filter_map(|id| id.get_timestamp())
+        .map(|ts| ts.to_unix())
+        .min();
+    match oldest {
+        Some((secs, nanos)) => {
+            let created = Duration::new(secs, nanos);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            now.saturating_sub(created).as_secs_f64()
+        }
+        None => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(collection: usize, n: i32) -> Vec<Due> {
+        (0..n)
+            .map(|id| Due {
+                collection,
+                id: Bson::Int32(id),
+                events: Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_are_dealt_out_in_turn_so_a_long_one_does_not_go_first_entirely() {
+        let dealt = interleave(vec![page(0, 3), page(1, 1), page(2, 2)]);
+        let order: Vec<(usize, Bson)> = dealt.into_iter().map(|d| (d.collection, d.id)).collect();
+        assert_eq!(
+            order,
+            [(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (0, 2)]
+                .map(|(c, id)| (c, Bson::Int32(id)))
+                .to_vec()
+        );
+    }
+}
