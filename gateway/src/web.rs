@@ -124,6 +124,8 @@ fn finish(mut response: Response, path: &str, host: Option<&HeaderValue>) -> Res
         REVALIDATE
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // The same URL answers brotli, gzip or plain bytes: a shared cache must keep them apart.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if html && let Ok(csp) = HeaderValue::from_str(&page_policy(host)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
