@@ -40,3 +40,16 @@ test("the console shows every service's health and the analytics to an admin", a
   await expect(page.getByTestId("live-state")).toHaveText("Live");
   expect(problems).toEqual([]);
 });
+
+test("a wrong password is refused in words and nobody is signed in", async ({ page }) => {
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  await page.goto("/signin");
+  await signIn(page, { email: CUSTOMER.email, password: "not-the-password" });
+  await expect(page.getByRole("alert")).not.toBeEmpty();
+  await expect(page).toHaveURL(/\/signin$/);
+  await expect(page.getByTestId("who")).toHaveCount(0);
+  await page.goto("/cart");
+  await expect(page).toHaveURL(/\/signin\?next=%2Fcart/);
+  expect(problems).toEqual([]);
+});

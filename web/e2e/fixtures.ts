@@ -12,7 +12,11 @@ export const ADMIN = {
 export function watch(page: Page): string[] {
   const problems: string[] = [];
   page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    // A refused request is also logged as "Failed to load resource": it is reported below,
+    // with its address.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) {
+      problems.push(`console: ${m.text()}`);
+    }
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => {
@@ -22,7 +26,7 @@ export function watch(page: Page): string[] {
     }
   });
   page.on("response", (r) => {
-    if (r.status() >= 500) problems.push(`answer ${r.status()}: ${r.url()}`);
+    if (r.status() >= 400) problems.push(`answer ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
   return problems;
 }

@@ -113,6 +113,7 @@ export function socket(
   onState: (state: Connection) => void,
   signal: AbortSignal,
   query: () => Record<string, string> = () => ({}),
+  onOpen: (ws: WebSocket) => void = () => {},
 ) {
   let attempt = 0;
   const open = () => {
@@ -125,6 +126,7 @@ export function socket(
     const ws = new WebSocket(`${scheme}://${location.host}/api/ws/${path}?${params}`);
     ws.onopen = () => {
       attempt = 0;
+      onOpen(ws);
       onState("live");
       for (const message of hello()) ws.send(JSON.stringify(message));
     };

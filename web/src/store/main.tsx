@@ -10,6 +10,7 @@ import "../styles.css";
 import { SignIn, SignUp } from "./account";
 import { CartPage, Checkout } from "./cart";
 import { Catalog, ProductPage } from "./catalog";
+import { Chat } from "./chat";
 import { OrderPage, Orders } from "./orders";
 
 function Page({ url }: { url: URL }) {
@@ -33,6 +34,7 @@ function Page({ url }: { url: URL }) {
   if (path === "/cart") return <CartPage />;
   if (path === "/checkout") return <Checkout />;
   if (path === "/orders") return <Orders />;
+  if (path === "/chat") return <Chat />;
   if ((match = path.match(/^\/orders\/([0-9a-f]{24})$/))) return <OrderPage id={match[1]} />;
   return (
     <section>
@@ -60,6 +62,7 @@ function App() {
           <Link href="/">Catalog</Link>
           {session && <Link href="/cart">Cart</Link>}
           {session && <Link href="/orders">My orders</Link>}
+          <Link href="/chat">Help</Link>
           {session?.role === "admin" && <a href="/console">Console</a>}
           {session ? (
             <>
