@@ -45,3 +45,9 @@ export async function person(context: BrowserContext) {
 
 export const test = base;
 export { expect };
+
+/** Saves a screenshot for the README when `SCREENSHOTS` names a folder (none otherwise). */
+export async function shot(page: Page, name: string) {
+  const dir = process.env.SCREENSHOTS;
+  if (dir) await page.screenshot({ path: `${dir}/${name}.png` });
+}

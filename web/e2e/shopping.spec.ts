@@ -2,7 +2,7 @@
 // customer, search, add to the cart, check out with a saved address, and watch the order's
 // timeline move to DELIVERED live (reloading midway misses no step), while an admin's console,
 // open in a second browser context, shows the same order arrive and move on the live board.
-import { CUSTOMER, ADMIN, expect, person, signIn, test } from "./fixtures";
+import { ADMIN, CUSTOMER, expect, person, shot, signIn, test } from "./fixtures";
 
 const PRODUCT = "Organic Cotton T-Shirt";
 
@@ -26,6 +26,7 @@ test("a customer orders and follows the order live while the admin's board shows
   await page.getByLabel("Search").fill("cotton t-shirt");
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page).toHaveURL(/search=cotton/);
+  await shot(page, "storefront-search");
   await page.getByRole("link", { name: PRODUCT }).click();
   await expect(page.getByRole("heading", { name: PRODUCT })).toBeVisible();
   await expect(page.getByTestId("stock")).toContainText("in stock");
@@ -51,6 +52,7 @@ test("a customer orders and follows the order live while the admin's board shows
   await expect(saved).toBeChecked();
   await expect(page.getByTestId("quote-total")).toHaveText(total!);
   await expect(page.getByTestId("payment-placeholder")).toBeVisible();
+  await shot(page, "storefront-checkout");
   await page.getByRole("button", { name: "Place order" }).click();
   await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);
   const orderId = page.url().split("/").pop()!;
@@ -65,11 +67,13 @@ test("a customer orders and follows the order live while the admin's board shows
   await expect(step("SHIPPED")).toHaveClass(/done/);
   await expect(step("DELIVERED")).toHaveClass(/done/);
   await expect(page.getByText("DELIVERED").first()).toBeVisible();
+  await shot(page, "storefront-timeline");
 
   // The admin's board saw it arrive and reach DELIVERED without a reload.
   const card = admin.page.locator(`[data-order-id="${orderId}"]`);
   await expect(card).toBeVisible();
   await expect(admin.page.locator(`[data-column=DELIVERED] [data-order-id="${orderId}"]`)).toBeVisible();
+  await shot(admin.page, "console-board");
 
   // My orders lists it as delivered.
   await page.getByRole("link", { name: "My orders" }).click();
