@@ -6,8 +6,21 @@
 #
 #   docker build --build-arg SERVICE=order-service -t shop/order-service .
 #
-# docker-compose.yml builds it once per service with SERVICE=<binary>. The builder stage does
-# not depend on SERVICE, so BuildKit builds it once and reuses it for all seven images.
+# docker-compose.yml builds it once per service with SERVICE=<binary>. The builder and web
+# stages do not depend on SERVICE, so BuildKit builds them once and reuses them for all seven
+# images.
+
+# ---- web ---------------------------------------------------------------------------------
+# The storefront and console (web/), built by Vite with the lockfile's exact packages. Node is
+# needed only here: the runtime image holds the built files, which the gateway serves from
+# WEB_ROOT.
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
 
 # ---- builder -----------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
@@ -37,12 +50,15 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid shop --no-create-home --shell /usr/sbin/nologin shop
 
 COPY --from=builder /out/ /usr/local/bin/
+# The built web front end (a few hundred kB); only the gateway reads WEB_ROOT.
+COPY --from=web /web/dist/ /usr/local/share/shop/web/
 
 # Which binary this image runs: gateway, customer-service, product-service, order-service,
 # alert-service, analytics-service or assistant-service.
 ARG SERVICE=gateway
 ENV SERVICE=${SERVICE} \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    WEB_ROOT=/usr/local/share/shop/web
 
 USER shop:shop
 

@@ -21,6 +21,7 @@
 //! | `HEAD_TIMEOUT_MS` | `15000` (a whole request head, from its first byte; in the router lane hyper also counts the wait for the next request) |
 //! | `KEEP_ALIVE_TIMEOUT_MS` | `60000` (an idle kept-alive connection in the fast lane) |
 //! | `METRICS_ADDR` | `127.0.0.1:9100`: `/metrics`, on a listener of its own (never the public port); `off`: none |
+//! | `WEB_ROOT` | `web/dist` (relative to the working directory): the built storefront and console; missing, the pages answer 404 and the API works |
 //! | `MAX_CONNECTIONS_PER_CLIENT` | `256` open connections per client address (the TCP peer: behind a proxy, raise it or `0` for no cap) |
 
 use std::time::Duration;
@@ -72,6 +73,8 @@ pub struct Config {
     /// Where `/metrics` is served: an internal address, never the public port (it showed
     /// anyone per-route counts and rate-limit hits; issue 14, item 0b).
     pub metrics: MetricsListener,
+    /// The folder of the built web front end (`index.html`, `console/`, `assets/`).
+    pub web_root: std::path::PathBuf,
 }
 
 /// Where the gateway serves `/metrics`.
@@ -184,6 +187,7 @@ impl Config {
                 max_connections: env.parse("MAX_CONNECTIONS_PER_CLIENT", 256usize)?,
             },
             metrics,
+            web_root: env.string("WEB_ROOT", "web/dist").into(),
         })
     }
 }

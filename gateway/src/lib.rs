@@ -17,6 +17,8 @@
 //! - `telemetry`: request ids, spans, metrics and panics, in one layer (the gateway's
 //!   lighter version of `shared::telemetry::layer`); `/metrics` has a listener of its own
 //!   (`METRICS_ADDR`), never the public port.
+//! - `web`: the storefront and the console, built files from `WEB_ROOT`, for every `GET` no
+//!   API route takes.
 
 pub mod access;
 pub mod api;
@@ -30,6 +32,7 @@ pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod validate;
+pub mod web;
 
 use axum::Router;
 use shared::server::StartError;
@@ -130,6 +133,7 @@ pub async fn run_with_metrics(
         connect_timeout: config.connect_timeout,
         read_timeout: config.read_timeout,
         clients: config.clients,
+        web: web::Web::new(&config.web_root),
     });
     let telemetry = telemetry::TelemetryLayer::default();
     let origins = &config.cors_origins;
@@ -169,16 +173,13 @@ fn serve_metrics(listener: TcpListener, cancel: CancellationToken) -> std::io::R
     Ok(())
 }
 
-/// What `shared::server::finish` adds to every service (`/health`, the 404 fallback in our
-/// envelope), with the gateway's own telemetry layer instead of the shared one; `/metrics` is
-/// served apart ([`serve_metrics`]).
+/// What `shared::server::finish` adds to every service (`/health`; the 404 envelope is the
+/// web fallback's, in `routes`), with the gateway's own telemetry layer instead of the shared
+/// one; `/metrics` is served apart ([`serve_metrics`]).
 fn finish(
     router: Router,
     health: shared::health::Health,
     telemetry: telemetry::TelemetryLayer,
 ) -> Router {
-    router
-        .merge(health.router())
-        .fallback(|| async { shared::ApiError::NotFound("no such route".to_owned()) })
-        .layer(telemetry)
+    router.merge(health.router()).layer(telemetry)
 }

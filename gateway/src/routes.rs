@@ -14,7 +14,9 @@ use axum::{
 
 use crate::{AppState, guard::guard};
 
-/// `/api/health`, the API document, `/api/ws/...` and everything else under `/api`.
+/// `/api/health`, the API document, `/api/ws/...` and everything else under `/api`; what no
+/// route takes goes to the web front end (`crate::web`), which answers the 404 envelope for
+/// what is not a page.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health::aggregate))
@@ -22,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/docs", get(crate::api::docs::page))
         .route("/api/ws/{*rest}", get(relay))
         .route("/api/{*rest}", any(forward))
+        .fallback(web)
         .with_state(state)
 }
 
@@ -34,4 +37,8 @@ async fn relay(State(state): State<AppState>, request: Request) -> Response {
         ws::relay(state, request).await.into_response()
     })
     .await
+}
+
+async fn web(State(state): State<AppState>, request: Request) -> Response {
+    state.web.answer(request).await
 }

@@ -48,6 +48,8 @@ pub struct Shared {
     pub trusted_proxy_header: Option<axum::http::HeaderName>,
     /// How long a client may take, and how many connections it may hold.
     pub clients: crate::config::ClientLimits,
+    /// The built web front end (`WEB_ROOT`).
+    pub web: crate::web::Web,
 }
 
 /// One pooled client for the health checks, with the configured timeouts and no redirects.

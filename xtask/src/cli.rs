@@ -1,5 +1,5 @@
-//! Command-line arguments: `up`, `down`, `status`, `seed`, `test [-- args]`, `fuzz [options]`,
-//! `bench <name>`, `drill [name]`, `help`.
+//! Command-line arguments: `up`, `down`, `status`, `seed`, `test [-- args]`, `e2e`,
+//! `fuzz [options]`, `bench <name>`, `drill [name]`, `help`.
 
 use crate::{bench, drill, fuzz};
 
@@ -14,8 +14,11 @@ pub enum Command {
     Status,
     /// Create the demo data through the running suite's public API (idempotent).
     Seed,
-    /// Start the infrastructure, run the workspace tests with these extra arguments.
+    /// Start the infrastructure, run the workspace tests with these extra arguments, then the
+    /// browser tests.
     Test(Vec<String>),
+    /// The browser tests alone, against the running suite or one started for them.
+    E2e,
     /// Fuzz the public API from its OpenAPI document.
     Fuzz(fuzz::Options),
     /// Run one benchmark.
@@ -32,15 +35,22 @@ Usage: cargo xtask <command>
 
 Commands:
   up                 install what is missing, start Redis, RabbitMQ and MongoDB if they are not
-                     running, build and start all seven services, wait until they are healthy,
-                     then seed
+                     running, build the web front end (npm ci when node_modules is missing or
+                     the lockfile changed, npm run build), build and start all seven services,
+                     wait until they are healthy, then seed; prints the storefront and console
+                     URLs and the demo logins
   down               stop the services and the infrastructure that xtask started (and only that)
   status             show each dependency and service, and whether xtask started it
   seed               through the gateway's public API: register the demo customers (12, among
                      them demo@example.com) and, when the catalog is empty, create 25 products;
                      safe to run again; prints the demo logins
   test [-- args]     start the infrastructure, then run the workspace tests (cargo nextest if
-                     installed, else cargo test); extra args are passed to the runner
+                     installed, else cargo test); extra args are passed to the runner; then
+                     the browser tests (as `e2e`)
+  e2e                the browser tests in web/e2e: installs Debian's chromium if
+                     /usr/bin/chromium is missing, builds the web, uses the suite on :5000 or
+                     starts one as `up` does (and stops it afterwards), seeds it, then
+                     `npm run e2e` with BASE_URL
   fuzz [--max-examples N] [--seed N]
                      schemathesis (pinned, in .local/venv) against the gateway's
                      /api/openapi.json, as the admin and as the demo customer: no 5xx, only
@@ -100,6 +110,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         "down" => Command::Down,
         "status" => Command::Status,
         "seed" => Command::Seed,
+        "e2e" => Command::E2e,
         "help" | "-h" | "--help" => return Ok(Command::Help),
         "fuzz" => return parse_fuzz(&rest).map(Command::Fuzz),
         "bench" => {
@@ -172,6 +183,8 @@ mod tests {
         assert_eq!(parse_words("down"), Ok(Command::Down));
         assert_eq!(parse_words("status"), Ok(Command::Status));
         assert_eq!(parse_words("seed"), Ok(Command::Seed));
+        assert_eq!(parse_words("e2e"), Ok(Command::E2e));
+        assert!(parse_words("e2e now").is_err());
     }
 
     #[test]

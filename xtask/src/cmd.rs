@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod down;
 pub mod drill;
+pub mod e2e;
 pub mod fuzz;
 pub mod seed;
 pub mod status;

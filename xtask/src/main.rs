@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`cli`]: the arguments, parsed into a [`cli::Command`], and the usage text.
 //! - `cmd/`: one file per subcommand: [`cmd::up`], [`cmd::down`], [`cmd::status`], [`cmd::seed`],
-//!   [`cmd::test`], [`cmd::fuzz`], [`cmd::bench`], [`cmd::drill`].
+//!   [`cmd::test`], [`cmd::e2e`], [`cmd::fuzz`], [`cmd::bench`], [`cmd::drill`].
 //! - [`infra`] and `infra/`: Redis, RabbitMQ and MongoDB — use what is configured or running,
 //!   install and start what is missing, stop only what `xtask` started ([`state`]).
 //! - [`services`]: the seven binaries and their ports; build, launch, wait for `/health`;
@@ -15,6 +15,7 @@
 //! - [`bench`] and `bench/`: benchmarks, their load generator, machine description and results.
 //! - [`drill`] and `drill/`: faults injected while `loadgen drill` (the load, live subscribers
 //!   and the checks, shared with the gateway's drill tests) runs against the suite.
+//! - [`web`]: the front end in `web/` (npm ci and build) and its browser tests in chromium.
 //! - [`net`]: TCP probes and the Redis and AMQP greetings; [`http`]: reqwest's blocking client
 //!   for `/health` and the seed (JSON with serde_json); [`health`]: reading `/health`.
 
@@ -36,6 +37,7 @@ mod seed;
 mod services;
 mod state;
 mod suite;
+mod web;
 
 use std::process::ExitCode;
 
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Status => cmd::status::run(&ctx).map(|()| ExitCode::SUCCESS),
         Command::Seed => cmd::seed::run(&ctx).map(|()| ExitCode::SUCCESS),
         Command::Test(extra) => cmd::test::run(&ctx, &extra),
+        Command::E2e => cmd::e2e::run(&ctx),
         Command::Fuzz(options) => cmd::fuzz::run(&ctx, options),
         Command::Bench(name) => cmd::bench::run(&ctx, name).map(|()| ExitCode::SUCCESS),
         Command::Drill(kinds) => cmd::drill::run(&ctx, &kinds),

@@ -18,11 +18,18 @@ use serde_yaml_ng::{Mapping, Value};
 const INFRASTRUCTURE: [&str; 3] = ["mongodb", "rabbitmq", "redis"];
 
 /// Settings a service reads that compose deliberately does not give it, and why.
-const NOT_GIVEN: [(&str, &str, &str); 1] = [(
-    "customer-service",
-    "JWT_PRIVATE_KEY_FILE",
-    "a path inside the container; compose passes the key itself as JWT_PRIVATE_KEY",
-)];
+const NOT_GIVEN: [(&str, &str, &str); 2] = [
+    (
+        "customer-service",
+        "JWT_PRIVATE_KEY_FILE",
+        "a path inside the container; compose passes the key itself as JWT_PRIVATE_KEY",
+    ),
+    (
+        "gateway",
+        "WEB_ROOT",
+        "the image sets it (Dockerfile ENV) to where its web stage put the built files",
+    ),
+];
 
 /// Settings compose may give a service before its code reads them, while a change lands in
 /// steps (none at present).
@@ -472,6 +479,12 @@ fn each_service_is_built_from_the_dockerfile_as_its_own_workspace_binary() {
         "--release",
         "debian:bookworm-slim",
         "USER ",
+        // The web front end: built in a Node stage from the lockfile, served from WEB_ROOT.
+        "FROM node:",
+        "npm ci",
+        "npm run build",
+        "COPY --from=web /web/dist/ /usr/local/share/shop/web/",
+        "WEB_ROOT=/usr/local/share/shop/web",
     ] {
         if !dockerfile.contains(needed) {
             problems.push(format!("Dockerfile: no `{needed}`"));

@@ -22,4 +22,5 @@ mod revocation;
 mod slow_clients;
 mod suite;
 mod suite_helpers;
+mod web;
 mod websocket;

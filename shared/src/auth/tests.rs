@@ -137,3 +137,42 @@ async fn a_token_signed_with_a_shared_secret_is_refused() {
         Err(ApiError::Unauthorized(_))
     ));
 }
+
+#[tokio::test]
+async fn requests_that_meet_a_new_key_together_all_wait_for_one_fetch_of_the_key_set() {
+    // A key set served slowly over real HTTP, as customer-service serves it.
+    let signer = std::sync::Arc::new(Signer::generate(Duration::from_secs(60)));
+    let served = signer.clone();
+    let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = fetches.clone();
+    let app = axum::Router::new().route(
+        "/.well-known/jwks.json",
+        axum::routing::get(move || {
+            let (served, counted) = (served.clone(), counted.clone());
+            async move {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                axum::Json(served.jwks())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let verifier = Verifier::new(KeySource::Jwks(url), None).unwrap();
+    let (first, _) = signer
+        .sign("65a1b2c3d4e5f60718293a4b", Role::Admin)
+        .unwrap();
+    let (second, _) = signer
+        .sign("65a1b2c3d4e5f60718293a4c", Role::Admin)
+        .unwrap();
+
+    let (a, b) = tokio::join!(verifier.verify(&first), verifier.verify(&second));
+
+    assert!(a.is_ok(), "{a:?}");
+    assert!(b.is_ok(), "the second waited for the first's fetch: {b:?}");
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -208,20 +208,22 @@ impl Verifier {
         let KeySource::Jwks(url) = &self.source else {
             return Err(ApiError::Unauthorized("unknown signing key".to_owned()));
         };
-        {
-            let mut last = self.last_fetch.write().await;
-            if last.is_some_and(|t| t.elapsed() < Duration::from_secs(5)) {
-                drop(last);
-                return self
-                    .keys
-                    .read()
-                    .await
-                    .get(kid)
-                    .cloned()
-                    .ok_or_else(|| ApiError::Unauthorized("unknown signing key".to_owned()));
-            }
-            *last = Some(std::time::Instant::now());
+        // Held until the keys are stored: a request that needs the same new key meanwhile
+        // waits for this fetch. (Released before it, such a request found the fetch "recent"
+        // and the key not there yet, and was refused with a 401: the first two requests after
+        // a service started, seen by the browser tests of issue 16.)
+        let mut last = self.last_fetch.write().await;
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(5)) {
+            drop(last);
+            return self
+                .keys
+                .read()
+                .await
+                .get(kid)
+                .cloned()
+                .ok_or_else(|| ApiError::Unauthorized("unknown signing key".to_owned()));
         }
+        *last = Some(std::time::Instant::now());
         let unavailable = |_| ApiError::UpstreamUnavailable("identity keys".to_owned());
         let set: JwkSet = self
             .client
@@ -240,6 +242,7 @@ impl Verifier {
                 keys.insert(id.clone(), key);
             }
         }
+        drop(last);
         keys.get(kid)
             .cloned()
             .ok_or_else(|| ApiError::Unauthorized("unknown signing key".to_owned()))

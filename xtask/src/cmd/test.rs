@@ -1,11 +1,11 @@
 //! `cargo xtask test [-- args]`: the infrastructure of `up` (no services), then the whole
-//! workspace test suite against it.
+//! workspace test suite against it, then the browser tests (`cargo xtask e2e`).
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::{ctx::Ctx, exec, infra, state::State};
+use crate::{ctx::Ctx, exec, infra, state::State, web};
 
 /// Runs the tests; the exit code is the runner's.
 pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
@@ -48,5 +48,16 @@ pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
         }
     };
     ctx.progress.step("test", format!("finished: {status}"));
-    Ok(ExitCode::from(code))
+
+    // The browser tests run whatever the Rust suite said, so one run shows both; the exit
+    // code is the Rust suite's when it failed, else theirs.
+    let browser = web::e2e(ctx);
+    if let Err(error) = &browser {
+        eprintln!("\nerror: the browser tests did not run: {error:#}");
+    }
+    match browser {
+        _ if code != 0 => Ok(ExitCode::from(code)),
+        Ok(exit) => Ok(exit),
+        Err(_) => Ok(ExitCode::FAILURE),
+    }
 }

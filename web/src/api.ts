@@ -1,0 +1,309 @@
+// The one client of the public API (`/api` on this origin): the envelope of DESIGN.md, the
+// session (tokens in memory, mirrored to sessionStorage so a reload keeps it and a closed tab
+// forgets it), one silent refresh through `/api/auth/refresh` when an access token is refused,
+// and an `Idempotency-Key` on checkout so a retried click never orders twice.
+
+export type Role = "customer" | "admin";
+
+export interface Customer {
+  id: string;
+  name: string;
+  email: string;
+  role?: Role;
+}
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  customer: Customer;
+  role: Role;
+}
+
+export interface Meta {
+  page: number;
+  limit: number;
+  total: number;
+}
+
+/** An answer the API refused, in words: `code` and `message` from the envelope. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+const KEY = "shop.session";
+let session: Session | null = load();
+const listeners = new Set<(s: Session | null) => void>();
+let refreshing: Promise<boolean> | null = null;
+
+function load(): Session | null {
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    return raw ? (JSON.parse(raw) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+function store(next: Session | null) {
+  session = next;
+  if (next) sessionStorage.setItem(KEY, JSON.stringify(next));
+  else sessionStorage.removeItem(KEY);
+  listeners.forEach((listener) => listener(next));
+}
+
+/** The signed-in person, or null. */
+export function current(): Session | null {
+  return session;
+}
+
+/** Calls `listener` whenever the session changes; returns the unsubscribe. */
+export function onSession(listener: (s: Session | null) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The access token, for the streams that carry it in the URL (`?token=`). */
+export function accessToken(): string | null {
+  return session?.accessToken ?? null;
+}
+
+/** The role claim of a token (what the gateway checks), without verifying it. */
+function roleOf(token: string): Role {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload)).role === "admin" ? "admin" : "customer";
+  } catch {
+    return "customer";
+  }
+}
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  customer: Customer;
+}
+
+function signedIn(tokens: Tokens): Session {
+  const next = { ...tokens, role: roleOf(tokens.accessToken) };
+  store(next);
+  return next;
+}
+
+/** Envelope in, data out; a refused answer becomes an [`ApiError`] with the API's words. */
+async function unwrap<T>(response: Response): Promise<{ data: T; meta?: Meta }> {
+  if (response.status === 204) return { data: undefined as T };
+  let body: any = null;
+  try {
+    body = await response.json();
+  } catch {
+    // Not JSON: a proxy's error page or a cut connection.
+  }
+  if (response.ok && body?.success) return { data: body.data as T, meta: body.meta };
+  const error = body?.error;
+  throw new ApiError(
+    response.status,
+    error?.code ?? "INTERNAL",
+    error?.message ?? `The shop answered ${response.status}; please try again.`,
+    error?.details,
+  );
+}
+
+export interface Options {
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Send without the access token (sign-in, sign-up, refresh). */
+  anonymous?: boolean;
+  signal?: AbortSignal;
+}
+
+async function send(path: string, options: Options): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (!options.anonymous && session) headers.Authorization = `Bearer ${session.accessToken}`;
+  try {
+    return await fetch(`/api${path}`, {
+      method: options.method ?? "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (e) {
+    if ((e as Error).name === "AbortError") throw e;
+    throw new ApiError(0, "NETWORK", "The shop cannot be reached; check your connection.");
+  }
+}
+
+/** Exchanges the refresh token once for a new pair; false (and signed out) when refused. */
+export function refresh(): Promise<boolean> {
+  const refreshToken = session?.refreshToken;
+  if (!refreshToken) return Promise.resolve(false);
+  refreshing ??= (async () => {
+    try {
+      const response = await send("/auth/refresh", {
+        method: "POST",
+        body: { refreshToken },
+        anonymous: true,
+      });
+      signedIn((await unwrap<Tokens>(response)).data);
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) store(null);
+      return false;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/** One call: the data and, for lists, the page meta. Retries once after a silent refresh. */
+export async function request<T>(path: string, options: Options = {}) {
+  let response = await send(path, options);
+  if (response.status === 401 && !options.anonymous && session && (await refresh())) {
+    response = await send(path, options);
+  }
+  return unwrap<T>(response);
+}
+
+export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await request<T>(path, { signal })).data;
+}
+
+// --- auth -------------------------------------------------------------------------------
+
+export async function signIn(email: string, password: string): Promise<Session> {
+  const { data } = await request<Tokens>("/auth/login", {
+    method: "POST",
+    body: { email, password },
+    anonymous: true,
+  });
+  return signedIn(data);
+}
+
+export async function signUp(name: string, email: string, password: string): Promise<Session> {
+  const { data } = await request<Tokens>("/auth/register", {
+    method: "POST",
+    body: { name, email, password },
+    anonymous: true,
+  });
+  return signedIn(data);
+}
+
+export async function signOut(): Promise<void> {
+  const refreshToken = session?.refreshToken;
+  try {
+    if (session) await request("/auth/logout", { method: "POST", body: { refreshToken } });
+  } catch {
+    // Signed out here whatever the API says: the tokens are dropped below.
+  } finally {
+    store(null);
+  }
+}
+
+// --- catalog, cart, checkout, orders ------------------------------------------------------
+
+export interface Product {
+  id: string;
+  name: string;
+  description?: string;
+  price: number;
+  category: string;
+  tags?: string[];
+  stock: number;
+  imageUrl?: string;
+}
+
+export interface CartLine {
+  productId: string;
+  name: string;
+  /** null when the product was deleted (the line is flagged, not dropped). */
+  price: number | null;
+  quantity: number;
+  subtotal: number | null;
+  inStock: boolean;
+  available: boolean;
+}
+
+export interface Quote {
+  subtotal: number;
+  couponDiscount: number;
+  tierDiscount: number;
+  pointsDiscount: number;
+  shipping: number;
+  tax: number;
+  total: number;
+}
+
+export interface Cart {
+  items: CartLine[];
+  quote: Quote;
+}
+
+export interface Address {
+  street: string;
+  city: string;
+  zipCode: string;
+  country: string;
+}
+
+export interface SavedAddress extends Address {
+  id: string;
+  label?: string;
+  isDefault?: boolean;
+}
+
+export interface HistoryEntry {
+  index: number;
+  status: string;
+  at: string;
+  note?: string;
+}
+
+export interface Order {
+  id: string;
+  customerId: string;
+  status: string;
+  items: { productId: string; name: string; price: number; quantity: number; subtotal: number }[];
+  total: number;
+  quote?: Quote;
+  shippingAddress?: Address;
+  statusHistory: HistoryEntry[];
+  rejectionReason?: string;
+  cancellationReason?: string;
+  createdAt: string;
+  estimatedDelivery?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  version: number;
+}
+
+export const setQuantity = (productId: string, quantity: number) =>
+  request<Cart>(`/cart/items/${encodeURIComponent(productId)}`, {
+    method: "PUT",
+    body: { quantity },
+  });
+
+/** `POST /checkout` with a fresh key per attempt; the caller keeps the key for its retries. */
+export const checkout = (address: Address, idempotencyKey: string) =>
+  request<Order>("/checkout", {
+    method: "POST",
+    body: { shippingAddress: address },
+    headers: { "Idempotency-Key": idempotencyKey },
+  });
+
+export function newKey(): string {
+  return crypto.randomUUID();
+}
+
+/** Money as the API sends it (a number with at most two decimals), shown in dollars. */
+export function money(amount: number | undefined): string {
+  return `$${(amount ?? 0).toFixed(2)}`;
+}

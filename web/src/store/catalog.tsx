@@ -1,0 +1,255 @@
+// The catalog (search, category, price range, sort, pages; all kept in the URL so a link or a
+// reload shows the same page) and the product page with its stock.
+
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, type Meta, type Product, current, money, request, setQuantity } from "../api";
+import { navigate } from "../router";
+import { ErrorNote, Link, Loading } from "../ui";
+
+const SORTS: [string, string][] = [
+  ["-createdAt", "Newest"],
+  ["price", "Price: low to high"],
+  ["-price", "Price: high to low"],
+  ["name", "Name"],
+];
+const FILTERS = ["search", "category", "minPrice", "maxPrice", "sort"];
+
+let categoriesOnce: Promise<string[]> | null = null;
+function categories(): Promise<string[]> {
+  categoriesOnce ??= request<Product[]>("/products?limit=100")
+    .then(({ data }) => [...new Set(data.map((p) => p.category))].sort())
+    .catch(() => []);
+  return categoriesOnce;
+}
+
+export function Catalog({ url }: { url: URL }) {
+  const params = url.searchParams;
+  const [items, setItems] = useState<Product[] | null>(null);
+  const [meta, setMeta] = useState<Meta | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [cats, setCats] = useState<string[]>([]);
+  const [search, setSearch] = useState(params.get("search") ?? "");
+  const query = url.search;
+
+  useEffect(() => void categories().then(setCats), []);
+  useEffect(() => {
+    const abort = new AbortController();
+    const api = new URLSearchParams();
+    for (const key of [...FILTERS, "page"]) {
+      const value = params.get(key);
+      if (value) api.set(key, value);
+    }
+    if (params.get("search") && !params.get("sort")) api.set("sort", "relevance");
+    api.set("limit", "12");
+    setError(null);
+    request<Product[]>(`/products?${api}`, { signal: abort.signal })
+      .then(({ data, meta }) => {
+        setItems(data);
+        setMeta(meta ?? null);
+      })
+      .catch((e) => abort.signal.aborted || setError(e));
+    return () => abort.abort();
+  }, [query]);
+
+  const go = (changes: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    if (!("page" in changes)) next.delete("page");
+    navigate(`/?${next}`);
+  };
+  const pages = meta ? Math.max(1, Math.ceil(meta.total / meta.limit)) : 1;
+  const page = meta?.page ?? 1;
+
+  return (
+    <section aria-labelledby="catalog-title">
+      <h1 id="catalog-title">Catalog</h1>
+      <form
+        class="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go({ search: search.trim() });
+        }}
+      >
+        <div class="field grow">
+          <label for="search">Search</label>
+          <input
+            id="search"
+            type="search"
+            value={search}
+            placeholder="headphones, yoga mat…"
+            onInput={(e) => setSearch(e.currentTarget.value)}
+          />
+        </div>
+        <button type="submit">Search</button>
+        <div class="field">
+          <label for="category">Category</label>
+          <select
+            id="category"
+            value={params.get("category") ?? ""}
+            onChange={(e) => go({ category: e.currentTarget.value })}
+          >
+            <option value="">All</option>
+            {cats.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </div>
+        <PriceField name="minPrice" label="Min price" value={params.get("minPrice")} go={go} />
+        <PriceField name="maxPrice" label="Max price" value={params.get("maxPrice")} go={go} />
+        <div class="field">
+          <label for="sort">Sort</label>
+          <select
+            id="sort"
+            value={params.get("sort") ?? (params.get("search") ? "relevance" : "-createdAt")}
+            onChange={(e) => go({ sort: e.currentTarget.value })}
+          >
+            {params.get("search") && <option value="relevance">Relevance</option>}
+            {SORTS.map(([value, text]) => (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      <ErrorNote error={error} />
+      {items === null && !error && <Loading />}
+      {items?.length === 0 && <p>No product matches; try fewer filters.</p>}
+      <ul class="grid" aria-label="Products">
+        {items?.map((p) => (
+          <li key={p.id} class="card product-card">
+            <div class={`thumb cat-${slug(p.category)}`} aria-hidden="true">
+              {p.name.slice(0, 1)}
+            </div>
+            <Link href={`/products/${p.id}`} class="product-link">
+              {p.name}
+            </Link>
+            <p class="muted">{p.category}</p>
+            <p class="price">{money(p.price)}</p>
+            <p class={p.stock > 0 ? "stock" : "stock out"}>
+              {p.stock > 0 ? `${p.stock} in stock` : "Out of stock"}
+            </p>
+          </li>
+        ))}
+      </ul>
+      {meta && pages > 1 && (
+        <nav class="pager" aria-label="Pages">
+          <button disabled={page <= 1} onClick={() => go({ page: String(page - 1) })}>
+            Previous
+          </button>
+          <span>
+            Page {page} of {pages}
+          </span>
+          <button disabled={page >= pages} onClick={() => go({ page: String(page + 1) })}>
+            Next
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}
+
+function PriceField(props: {
+  name: string;
+  label: string;
+  value: string | null;
+  go: (c: Record<string, string>) => void;
+}) {
+  return (
+    <div class="field narrow">
+      <label for={props.name}>{props.label}</label>
+      <input
+        id={props.name}
+        type="number"
+        min="0"
+        step="0.01"
+        inputMode="decimal"
+        value={props.value ?? ""}
+        onChange={(e) => props.go({ [props.name]: e.currentTarget.value })}
+      />
+    </div>
+  );
+}
+
+export const slug = (text: string) => text.toLowerCase().replace(/[^a-z]+/g, "-");
+
+export function ProductPage({ id }: { id: string }) {
+  const [product, setProduct] = useState<Product | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [quantity, setQty] = useState(1);
+  const [added, setAdded] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    request<Product>(`/products/${id}`).then(({ data }) => setProduct(data), setError);
+  }, [id]);
+
+  const add = async () => {
+    if (!current()) return navigate(`/signin?next=${encodeURIComponent(location.pathname)}`);
+    setBusy(true);
+    setError(null);
+    setAdded(null);
+    try {
+      const { data: cart } = await request<{ items: { productId: string; quantity: number }[] }>(
+        "/cart",
+      );
+      const have = cart.items.find((line) => line.productId === id)?.quantity ?? 0;
+      await setQuantity(id, have + quantity);
+      setAdded(`Added ${quantity} to your cart.`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (error && !product) return <ErrorNote error={error} />;
+  if (!product) return <Loading />;
+  return (
+    <article class="product" aria-labelledby="product-title">
+      <div class={`thumb large cat-${slug(product.category)}`} aria-hidden="true">
+        {product.name.slice(0, 1)}
+      </div>
+      <div>
+        <h1 id="product-title">{product.name}</h1>
+        <p class="muted">{product.category}</p>
+        <p class="price">{money(product.price)}</p>
+        <p class={product.stock > 0 ? "stock" : "stock out"} data-testid="stock">
+          {product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}
+        </p>
+        {product.description && <p>{product.description}</p>}
+        <div class="buy">
+          <div class="field narrow">
+            <label for="quantity">Quantity</label>
+            <input
+              id="quantity"
+              type="number"
+              min="1"
+              max={Math.max(1, product.stock)}
+              value={quantity}
+              onInput={(e) => setQty(Math.max(1, Number(e.currentTarget.value) || 1))}
+            />
+          </div>
+          <button class="primary" disabled={busy || product.stock <= 0} onClick={add}>
+            Add to cart
+          </button>
+        </div>
+        {added && (
+          <p class="ok" role="status">
+            {added} <Link href="/cart">Go to the cart</Link>
+          </p>
+        )}
+        <ErrorNote error={error} />
+        {error instanceof ApiError && error.status === 401 && (
+          <Link href="/signin">Sign in again</Link>
+        )}
+      </div>
+    </article>
+  );
+}

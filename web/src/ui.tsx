@@ -1,0 +1,94 @@
+// What the storefront and the console share: the session hook, links, errors in words,
+// a labelled field, a live-status badge.
+
+import type { AnchorHTMLAttributes, ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, current, onSession, type Session } from "./api";
+import type { Connection } from "./live";
+import { onLink } from "./router";
+
+export function useSession(): Session | null {
+  const [session, setSession] = useState(current());
+  useEffect(() => onSession(setSession), []);
+  return session;
+}
+
+export function Link(props: AnchorHTMLAttributes & { href: string }) {
+  return <a {...props} onClick={onLink} />;
+}
+
+/** An error as a person reads it: the API's message, or what to do when it cannot be reached. */
+export function ErrorNote({ error }: { error: unknown }) {
+  if (!error) return null;
+  const text =
+    error instanceof ApiError ? error.message : "Something went wrong; please try again.";
+  const fields =
+    error instanceof ApiError && error.details
+      ? Object.entries(error.details).map(([field, why]) => `${field}: ${String(why)}`)
+      : [];
+  return (
+    <div class="error" role="alert">
+      <p>{text}</p>
+      {fields.length > 0 && (
+        <ul>
+          {fields.map((f) => (
+            <li key={f}>{f}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function Field(props: {
+  label: string;
+  name: string;
+  type?: "text" | "email" | "password" | "search";
+  value: string;
+  onInput: (value: string) => void;
+  autocomplete?: string;
+  required?: boolean;
+}) {
+  const id = `field-${props.name}`;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        name={props.name}
+        type={(props.type ?? "text") as "text"}
+        value={props.value}
+        autocomplete={props.autocomplete}
+        required={props.required}
+        onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+    </div>
+  );
+}
+
+const LIVE_TEXT: Record<Connection, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  closed: "Closed",
+};
+
+export function LiveBadge({ state }: { state: Connection }) {
+  return (
+    <span class={`badge live-${state}`} role="status" data-testid="live-state">
+      {LIVE_TEXT[state]}
+    </span>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`badge status status-${status.toLowerCase()}`}>{status}</span>;
+}
+
+export function Loading({ children }: { children?: ComponentChildren }) {
+  return (
+    <p class="muted" role="status">
+      {children ?? "Loading…"}
+    </p>
+  );
+}
