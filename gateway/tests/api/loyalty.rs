@@ -149,7 +149,10 @@ async fn an_admin_gives_points_and_a_customer_redeems_them_at_checkout_through_t
         .ok(
             Method::POST,
             "/api/checkout",
-            Some(&json!({"redeemPoints": 1000})),
+            Some(
+                &json!({"redeemPoints": 1000, "card": {"number": "4242 4242 4242 4242",
+                "expMonth": 12, "expYear": 2030, "cvc": "123"}}),
+            ),
             Some(&bea.bearer),
         )
         .await;

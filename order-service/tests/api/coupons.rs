@@ -267,7 +267,7 @@ async fn buyers_racing_for_a_coupon_with_k_uses_left_get_it_exactly_k_times() {
     for buyer in &buyers {
         t.cart_with(buyer, &lamp, 1, "FEW").await;
     }
-    let body = json!({ "shippingAddress": address() });
+    let body = crate::checkout::checkout_body();
 
     let answers = join_all(buyers.iter().map(|b| t.checkout(b, Some(&body), None))).await;
 
@@ -391,7 +391,7 @@ async fn a_coupon_paused_after_it_was_put_in_a_cart_no_longer_applies_and_the_ch
         .await;
     assert_eq!(status, 200);
     let paused = t.cart(&buyer).await;
-    let body = json!({ "shippingAddress": address() });
+    let body = crate::checkout::checkout_body();
     let (refused, answer, _) = t.checkout(&buyer, Some(&body), None).await;
     let stored = t.stored_cart(&buyer).await.expect("the cart stays");
     let (removed, without) = t

@@ -118,7 +118,7 @@ async fn redeemed_points_price_the_order_are_held_and_then_spent_when_it_is_proc
     fill(&t, &ada, &lamp, 1).await;
 
     let (status, answer, _) = t
-        .checkout(&ada, Some(&json!({ "redeemPoints": 100 })), None)
+        .checkout(&ada, Some(&paid(json!({ "redeemPoints": 100 }))), None)
         .await;
 
     assert_eq!(status, 201, "{answer}");
@@ -149,7 +149,7 @@ async fn redeemed_points_price_the_order_are_held_and_then_spent_when_it_is_proc
     let pin = t.product("Pin", 3.0, 10).await;
     fill(&t, &ada, &pin, 1).await;
     let (status, answer, _) = t
-        .checkout(&ada, Some(&json!({ "redeemPoints": 700 })), None)
+        .checkout(&ada, Some(&paid(json!({ "redeemPoints": 700 }))), None)
         .await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["data"]["quote"]["pointsDiscount"], 3.0);
@@ -169,7 +169,7 @@ async fn too_few_points_is_422_naming_redeem_points_and_writes_nothing() {
     let (status, refusal, _) = t
         .checkout(
             &bob,
-            Some(&json!({ "redeemPoints": 301 })),
+            Some(&paid(json!({ "redeemPoints": 301 }))),
             Some("too-many"),
         )
         .await;
@@ -205,7 +205,7 @@ async fn a_retried_or_raced_checkout_holds_its_points_once() {
     let cy = member(&t, "cy.points@example.com", 1_000).await;
     let lamp = t.product("Lamp", 20.0, 10).await;
     fill(&t, &cy, &lamp, 1).await;
-    let body = json!({ "redeemPoints": 800 });
+    let body = paid(json!({ "redeemPoints": 800 }));
 
     // Two tabs at once, each its own key; then the first key again.
     let tabs = ["tab-1", "tab-2"].map(|key| t.checkout(&cy, Some(&body), Some(key)));
@@ -266,7 +266,7 @@ async fn a_checkout_that_stopped_after_holding_reuses_the_hold_and_its_order_id(
     let (status, answer, _) = t
         .checkout(
             &dee,
-            Some(&json!({ "redeemPoints": 600 })),
+            Some(&paid(json!({ "redeemPoints": 600 }))),
             Some("crash-key"),
         )
         .await;
@@ -291,7 +291,7 @@ async fn held_points_come_back_when_the_order_is_cancelled_or_rejected_by_its_de
 
     fill(&t, &eve, &lamp, 1).await;
     let (_, first, _) = t
-        .checkout(&eve, Some(&json!({ "redeemPoints": 300 })), None)
+        .checkout(&eve, Some(&paid(json!({ "redeemPoints": 300 }))), None)
         .await;
     let cancelled = first["data"]["id"].as_str().expect("an order").to_owned();
     let (status, body) = t
@@ -305,7 +305,7 @@ async fn held_points_come_back_when_the_order_is_cancelled_or_rejected_by_its_de
     assert_eq!(status, 200, "{body}");
     fill(&t, &eve, &lamp, 1).await;
     let (_, second, _) = t
-        .checkout(&eve, Some(&json!({ "redeemPoints": 200 })), None)
+        .checkout(&eve, Some(&paid(json!({ "redeemPoints": 200 }))), None)
         .await;
     let expired = second["data"]["id"].as_str().expect("an order").to_owned();
 
@@ -347,7 +347,11 @@ async fn a_checkout_ships_to_a_saved_address_chosen_by_id() {
     let both = json!({ "shippingAddressId": work_id, "shippingAddress": serde_json::from_str::<Value>(HOME).unwrap() });
     let (bad, problem, _) = t.checkout(&fay, Some(&both), None).await;
     let (status, answer, _) = t
-        .checkout(&fay, Some(&json!({ "shippingAddressId": work_id })), None)
+        .checkout(
+            &fay,
+            Some(&paid(json!({ "shippingAddressId": work_id }))),
+            None,
+        )
         .await;
 
     assert_eq!(refused, 422, "{refusal}");
@@ -369,4 +373,10 @@ async fn a_checkout_ships_to_a_saved_address_chosen_by_id() {
         json!({"street": "9 Office Rd", "city": "Shelbyville", "zipCode": "54321", "country": "US"})
     );
     t.stop().await;
+}
+
+/// `body` paying with a new test card that approves: every checkout pays now.
+fn paid(mut body: Value) -> Value {
+    body["card"] = crate::payments::card(crate::payments::APPROVES);
+    body
 }
