@@ -48,6 +48,8 @@ pub struct Config {
     pub admin_password: SecretString,
     /// Sign-in limits.
     pub limits: LoginLimits,
+    /// The payment provider that tokenises saved cards (`PAYMENT_PROVIDER`).
+    pub payment: shared::payment::Settings,
 }
 
 /// How sign-in attempts are limited.
@@ -73,17 +75,13 @@ impl Config {
         let signer = signer(env, service.environment, access_ttl)?;
         // customer-service verifies its own tokens with its own key, not through JWKS.
         service.auth = signer.key_source();
-        // Checked here so that a misspelt provider stops the start, not the first saved card
-        // (`run` builds it with `shared::payment::from_env`).
-        shared::payment::Settings::new(
+        // A misspelt provider stops the start, not the first saved card.
+        let payment = shared::payment::Settings::parse(
             &env.string("PAYMENT_PROVIDER", "test"),
-            shared::payment::Settings::flag(&env.string("PAYMENT_TEST_UNAVAILABLE", "")),
-        )
-        .map_err(|e| ConfigError {
-            name: "PAYMENT_PROVIDER".to_owned(),
-            reason: e.to_string(),
-        })?;
+            &env.string("PAYMENT_TEST_UNAVAILABLE", ""),
+        )?;
         Ok(Self {
+            payment,
             signer,
             refresh_ttl: Duration::from_secs(env.parse("REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?),
             admin_email: env

@@ -70,7 +70,9 @@ pub async fn run(
             &background,
         );
         events::start(infra.bus(), infra.db().clone(), outbox.clone());
-        let payments = shared::payment::from_env(infra.db())
+        let payments = config
+            .payment
+            .build(infra.db())
             .expect("PAYMENT_PROVIDER is checked by Config::from_env");
         app(AppState {
             infra,

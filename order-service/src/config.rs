@@ -132,14 +132,10 @@ impl Config {
             });
         }
         // A misspelt provider stops the start, not the first checkout.
-        let payment = shared::payment::Settings::new(
+        let payment = shared::payment::Settings::parse(
             &env.string("PAYMENT_PROVIDER", "test"),
-            shared::payment::Settings::flag(&env.string("PAYMENT_TEST_UNAVAILABLE", "")),
-        )
-        .map_err(|e| ConfigError {
-            name: "PAYMENT_PROVIDER".to_owned(),
-            reason: e.to_string(),
-        })?;
+            &env.string("PAYMENT_TEST_UNAVAILABLE", ""),
+        )?;
         Ok(Self {
             payment,
             service: ServiceConfig::from_env(env, DEFAULTS)?,

@@ -214,10 +214,6 @@ pub fn provider(
     Settings::new(name, false)?.build(db)
 }
 
-/// The environment variable that makes the test provider answer every call `Unavailable`
-/// (`1`), for trying the provider-down paths by hand.
-pub const TEST_UNAVAILABLE_ENV: &str = "PAYMENT_TEST_UNAVAILABLE";
-
 /// Which provider a service uses, checked: a service's `config.rs` makes one from
 /// `PAYMENT_PROVIDER` and `PAYMENT_TEST_UNAVAILABLE` at start, so a misspelt name stops the
 /// start rather than the first payment.
@@ -250,6 +246,16 @@ impl Settings {
         }
     }
 
+    /// The settings from the values a service's `config.rs` read for `PAYMENT_PROVIDER`
+    /// (`provider`) and `PAYMENT_TEST_UNAVAILABLE` (`unavailable`); an unknown provider is a
+    /// configuration error, so it stops the start rather than the first payment.
+    pub fn parse(provider: &str, unavailable: &str) -> Result<Self, crate::config::ConfigError> {
+        Self::new(provider, Self::flag(unavailable)).map_err(|e| crate::config::ConfigError {
+            name: PROVIDER_ENV.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
     /// `PAYMENT_TEST_UNAVAILABLE`'s value read: `1` or `true` switch the provider off.
     pub fn flag(value: &str) -> bool {
         matches!(value.trim(), "1" | "true")
@@ -267,14 +273,6 @@ impl Settings {
             other => Err(UnknownProvider(other.to_owned())),
         }
     }
-}
-
-/// The provider `PAYMENT_PROVIDER` names (default `test`), switched off by
-/// `PAYMENT_TEST_UNAVAILABLE=1`, read from the process environment.
-pub fn from_env(db: &mongodb::Database) -> Result<Arc<dyn PaymentProvider>, UnknownProvider> {
-    let name = std::env::var(PROVIDER_ENV).unwrap_or_else(|_| DEFAULT_PROVIDER.to_owned());
-    let down = std::env::var(TEST_UNAVAILABLE_ENV).is_ok_and(|v| Settings::flag(&v));
-    Settings::new(&name, down)?.build(db)
 }
 
 /// The card's problem, if any, as the provider reports it: the first bad field, checked in

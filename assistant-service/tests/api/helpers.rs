@@ -67,6 +67,7 @@ pub async fn spawn_with(options: Options) -> Suite {
             delay: Duration::ZERO,
             burst_alert: 1000,
         },
+        payment: Default::default(),
     };
     let customers = spawn(&customer_service, |l, c| {
         customer_service::run(customer_config, l, c)

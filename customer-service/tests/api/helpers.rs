@@ -40,6 +40,7 @@ pub async fn spawn_with(limits: LoginLimits) -> TestApp {
         admin_email: ADMIN_EMAIL.to_owned(),
         admin_password: ADMIN_PASSWORD.to_owned().into(),
         limits,
+        payment: Default::default(),
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)

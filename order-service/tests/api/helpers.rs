@@ -224,6 +224,7 @@ pub async fn spawn_customers(names: &TestNames) -> Spawned {
             delay: Duration::ZERO,
             burst_alert: 1000,
         },
+        payment: Default::default(),
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)
