@@ -205,8 +205,24 @@ where
         &mut follows,
         timing,
         follow_until,
+        None,
     )
     .await;
+    if follows.is_empty() {
+        // On a loaded machine the first order can take longer than `before` to be accepted;
+        // the drill is about live streams across the fault, so it waits for one (up to
+        // `settle`) rather than faulting with nobody following.
+        follow_new(
+            setup,
+            &mut load,
+            Instant::now() + timing.settle,
+            &mut follows,
+            timing,
+            follow_until,
+            Some(1),
+        )
+        .await;
+    }
     eprintln!(
         "{prefix}: load running, {} orders followed live; fault now",
         follows.len()
@@ -227,6 +243,7 @@ where
         &mut follows,
         timing,
         follow_until,
+        None,
     )
     .await;
     let attempts = load.stop().await;
@@ -267,8 +284,8 @@ where
     Ok(row)
 }
 
-/// Subscribers on newly accepted orders until `until`, up to `timing.subscribers` in all. A
-/// planned load that finished early ends the wait.
+/// Subscribers on newly accepted orders until `until`, up to `timing.subscribers` in all, or
+/// until `enough` are followed. A planned load that finished early ends the wait.
 async fn follow_new(
     setup: &Setup,
     load: &mut Load,
@@ -276,6 +293,7 @@ async fn follow_new(
     follows: &mut Vec<JoinHandle<Follow>>,
     timing: Timing,
     follow_until: Instant,
+    enough: Option<usize>,
 ) {
     while let Ok(Some((order, customer))) =
         tokio::time::timeout_at(until, load.accepted.recv()).await
@@ -288,6 +306,9 @@ async fn follow_new(
                 order,
                 follow_until,
             ));
+        }
+        if enough.is_some_and(|enough| follows.len() >= enough) {
+            break;
         }
     }
 }
