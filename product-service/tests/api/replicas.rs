@@ -153,7 +153,8 @@ async fn two_instances_handling_every_order_event_twice_hold_and_give_back_each_
         .unwrap()
         .to_owned();
     let ids: Vec<String> = (0..BUYERS / 3).map(|_| new_order_id()).collect();
-    // Each event twice, as two relays of order-service may publish it: the copies race.
+    // Each event twice in a row, as two relays of order-service may publish it: the copies
+    // go to both instances at once and race.
     let created: Vec<_> = ids
         .iter()
         .map(|o| order_created(o, &[(&scarce, 1)]))
@@ -161,7 +162,13 @@ async fn two_instances_handling_every_order_event_twice_hold_and_give_back_each_
     let done = Arc::new(AtomicBool::new(false));
     let sampler = lowest_stock(&first.db, &scarce, done.clone());
 
-    futures::future::join_all(created.iter().chain(&created).map(|e| orders.publish(e))).await;
+    futures::future::join_all(
+        created
+            .iter()
+            .flat_map(|e| [e, e])
+            .map(|e| orders.publish(e)),
+    )
+    .await;
     let published = 2 * ids.len() as u64;
     eventually("every copy consumed", WAIT, || async {
         (consumed(&first).await >= published).then_some(())
