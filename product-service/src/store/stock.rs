@@ -141,9 +141,9 @@ impl Stock {
     #[tracing::instrument(skip_all, fields(order.id = %request.order_id))]
     pub async fn reserve(&self, request: &Request, correlation: &str) -> Result<Outcome> {
         let order_id = request.order_id.as_str();
-        let lines = match self.claim(request).await? {
-            None => request.lines.clone(),
-            Some((Status::Pending, lines)) => lines,
+        let (lines, resumed) = match self.claim(request).await? {
+            None => (request.lines.clone(), false),
+            Some((Status::Pending, lines)) => (lines, true),
             Some((status, lines)) => {
                 let changed = status.holds_nothing() && self.give_back(order_id, &lines).await?;
                 return Ok(Outcome {
@@ -157,7 +157,7 @@ impl Stock {
         let mut short = Vec::new();
         for line in &lines {
             if short.is_empty() {
-                match self.take(order_id, line, correlation).await? {
+                match self.take(order_id, line, correlation, resumed).await? {
                     Take::Held { changed: c } => changed |= c,
                     Take::Short(s) => short.push(s),
                 }

@@ -25,17 +25,19 @@ pub(super) enum Take {
 }
 
 impl Stock {
-    /// Takes one line for `order_id`, or says why it cannot be taken.
+    /// Takes one line for `order_id`, or says why it cannot be taken. `resumed`: an earlier
+    /// attempt at this order may have taken it already (a fresh claim skips that read).
     pub(super) async fn take(
         &self,
         order_id: &str,
         line: &OrderItem,
         correlation: &str,
+        resumed: bool,
     ) -> Result<Take> {
         let Ok(id) = ObjectId::parse_str(&line.product_id) else {
             return Ok(Take::Short(short(line, 0, ShortReason::NotFound)));
         };
-        if let Some(hold) = self.find_hold(order_id, id).await? {
+        if resumed && let Some(hold) = self.find_hold(order_id, id).await? {
             // Taken by an earlier attempt at this order that stopped before deciding.
             let changed = self.settle_take(order_id, id, &hold, None).await?;
             return Ok(Take::Held { changed });
