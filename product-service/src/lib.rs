@@ -51,7 +51,11 @@ pub async fn run(
         );
         infra.after_indexes(
             &cancel,
-            |db| async move { store::create_indexes(&db).await },
+            |db| async move {
+                store::create_indexes(&db).await?;
+                store::stock::Stock::new(&db).migrate_legacy().await?;
+                Ok::<_, store::stock::StockError>(())
+            },
             || {},
         );
         let state = AppState::new(infra, nudge);

@@ -1,10 +1,13 @@
-//! MongoDB: the `products` and `reservations` collections, their indexes, and the writes that
-//! carry their events in the same single-document write (the outbox of DESIGN.md).
+//! MongoDB: the `products`, `reservations` and `stock_holds` collections, their indexes, and
+//! the writes that carry their events in the same single-document write (the outbox of
+//! DESIGN.md).
 //!
-//! A product document holds, besides its fields, `reservations: {<orderId>: quantity}` (what
-//! each order holds of it; 0 once given back) and `stockLow` (whether `product.stock_low` went
-//! out for the current low period). A reservation document (`_id` = order id) holds the order's
-//! lines and its [`crate::domain::stock::Status`], and carries the order-level events.
+//! A product document holds, besides its fields, `stockLow` (whether `product.stock_low` went
+//! out for the current low period) and the transient stock bookkeeping of [`stock`]
+//! (`returningUnits`, and `taking`/`givingBack` markers only while a step is under way). A
+//! reservation document (`_id` = order id) holds the order's lines and its
+//! [`crate::domain::stock::Status`], and carries the order-level events. A `stock_holds`
+//! document holds what one order holds of one product.
 //!
 //! Forms chosen to be right on MongoDB and on the stand-in alike (each with a test named after
 //! the gap in `tests/api/gaps.rs`): product timestamps are integers (epoch milliseconds),
@@ -22,6 +25,8 @@ use mongodb::{Database, IndexModel};
 pub const PRODUCTS: &str = "products";
 /// One document per order whose stock was asked for.
 pub const RESERVATIONS: &str = "reservations";
+/// One document per order and product it took stock of (`_id` = `<orderId>/<productId>`).
+pub const HOLDS: &str = "stock_holds";
 
 /// An integer field, whatever integer type the server kept it in (the stand-in returns small
 /// 64-bit integers as 32-bit ones).
@@ -71,6 +76,11 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
         .await?;
     db.collection::<Document>(RESERVATIONS)
         .create_index(IndexModel::builder().keys(doc! { "status": 1 }).build())
+        .await?;
+    // Uniqueness per order and product is the `_id`; these serve looking holds up.
+    let holds = [doc! { "orderId": 1 }, doc! { "productId": 1, "state": 1 }];
+    db.collection::<Document>(HOLDS)
+        .create_indexes(holds.map(|k| IndexModel::builder().keys(k).build()))
         .await?;
     Ok(())
 }

@@ -58,9 +58,13 @@ impl From<Stored> for Product {
     }
 }
 
-/// Leaves out what readers never need: pending events and per-order holdings.
+/// Leaves out what readers never need: pending events and the stock bookkeeping.
 fn projection() -> Document {
-    doc! { outbox::FIELD: 0, outbox::COUNT: 0, "reservations": 0 }
+    use super::stock::{GIVING_BACK, LEGACY, RETURNING, TAKING};
+    doc! {
+        outbox::FIELD: 0, outbox::COUNT: 0,
+        LEGACY: 0, TAKING: 0, GIVING_BACK: 0, RETURNING: 0,
+    }
 }
 
 /// Only products that were not deleted.

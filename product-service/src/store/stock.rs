@@ -7,24 +7,58 @@
 //!    (a `rejected`/`released` one only has its lines given back once more, which is a no-op
 //!    unless a crash interrupted that); when it is still `pending` a previous attempt stopped
 //!    half-way, and this one carries on from step 2 with the stored lines.
-//! 2. Take each line with one conditional update of the product:
-//!    `{stock: {$gte: q}, "reservations.<order>": {$exists: false}}` →
-//!    `{$inc: {stock: -q}, $set: {"reservations.<order>": q}}`. Stock never goes below zero, and
-//!    a line is taken at most once per order, ever (the entry stays, set to 0, once given back).
-//!    A line the order already holds counts as taken. After the first line that cannot be
-//!    taken, the remaining lines are only checked, so the rejection names every short line
-//!    without holding stock that would then be given back.
+//! 2. Take each line (below). After the first line that cannot be taken, the remaining lines
+//!    are only checked, so the rejection names every short line without holding stock that
+//!    would then be given back.
 //! 3. Decide, with a write guarded by `status: pending` that also stages the outcome event:
 //!    `reserved` + `stock.reserved`, or `rejected` + `stock.rejected`, and then give back what
 //!    the order holds. The decision is written before the giving back, so a crash in between
 //!    is finished by the redelivery (step 1) rather than decided again.
 //!
-//! Giving back a line: `{"reservations.<order>": {$gt: 0}}` → `{$inc: {stock: q}, $set: 0}`,
-//! so a line returns its stock once whoever tries.
+//! Releasing (`order.cancelled`, `order.expired`): `reserved` (or `pending`) → `released` +
+//! `stock.released` in one guarded write, then give back every line. A cancellation for an
+//! order never seen records it as `released` with no lines, so a late `order.created`
+//! reserves nothing.
 //!
-//! Releasing (`order.cancelled`, `order.expired`): `reserved` (or `pending`) → `released` + `stock.released`
-//! in one guarded write, then give back every line. A cancellation for an order never seen
-//! records it as `released` with no lines, so a late `order.created` reserves nothing.
+//! # Holds (issue 22)
+//! What an order holds of a product is a document of its own in `stock_holds` (`_id` =
+//! `<orderId>/<productId>`, so unique from the first write; `quantity`, `state` `held` or
+//! `returned`, `takenBy`, `returnedBy`), never a field of the product: the product keeps only
+//! `stock`, `returningUnits` (0 between steps) and, while a step is under way, one marker per
+//! order in `taking.<orderId>` or `givingBack.<orderId>` holding the attempt's random token.
+//! There is no transaction (the stand-in and a standalone MongoDB have none), so each change
+//! is one single-document write, ordered so that whatever a crash leaves is recognisable:
+//!
+//! Taking a line, `q` units, attempt token `t` (a hold that exists means: already taken):
+//! 1. product `{stock ≥ q, taking.<o> absent}` → `stock −= q`, `taking.<o> = t`;
+//! 2. insert the hold `{held, takenBy: t}`;
+//! 3. product `{taking.<o>: t}` → unset the marker.
+//!
+//! A marker without a hold (a crash after 1) is adopted: the hold is written with the
+//! marker's token, then the marker cleared. A marker beside a hold taken by another token is a
+//! second take of the same line by an attempt that looked before the first finished (two
+//! copies of one event handled at once): its units are put back as the marker is cleared, in
+//! one write. So a line is taken once; a duplicate only borrows units for a moment, and stock
+//! never goes below zero, since every decrement is guarded.
+//!
+//! Giving a hold back, attempt token `t`:
+//! 1. product `{givingBack.<o> absent}` → `returningUnits += q`, `givingBack.<o> = t`;
+//! 2. hold `{state: held}` → `{returned, returnedBy: t}` (the hold decides which attempt wins);
+//! 3. product `{givingBack.<o>: t}` → `returningUnits −= q`, `stock += q` when the hold was
+//!    returned by `t`, else only `returningUnits −= q`; the marker is unset in the same write.
+//!
+//! Units come back through `returningUnits`, which is never sold, because a second attempt
+//! that looked at the hold before the first finished cannot be stopped by the (by then
+//! removed) marker: its staged units must be droppable without taking back stock a buyer may
+//! already have. A marker beside a `held` hold (a crash after 1) is adopted by step 2.
+//!
+//! After any step has finished, no per-order field remains on the product: its size is
+//! bounded by the orders in flight on it at that moment, not by its history.
+//!
+//! Products written before holds had their own collection keep `reservations.<orderId>`
+//! (0 once given back). This service does both: a start-up migration moves them into holds
+//! (`stock/legacy.rs`, run with the index creation), and until it has, every step reads both
+//! shapes, so the migration and the order consumer may run in any order.
 //!
 //! Low stock: after stock falls, `stockLow: {$ne: true}` → `true` with `product.stock_low`
 //! staged in the same write, guarded by the stock still being below the threshold; after it
@@ -39,10 +73,12 @@ use crate::{
     events::envelope,
 };
 
+mod holds;
+mod legacy;
 mod lines;
 
+pub use holds::{GIVING_BACK, LEGACY, RETURNING, TAKING, entry, hold_id, legacy_quantity, marker};
 use lines::Take;
-pub use lines::held_quantity;
 
 /// Why a stock operation did not complete; the event is retried.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +89,9 @@ pub enum StockError {
     /// An event or a document could not be encoded or read.
     #[error("encoding: {0}")]
     Encoding(String),
+    /// Other attempts at the same order kept changing what this one was about to change.
+    #[error("contended: {0}")]
+    Contended(String),
 }
 
 impl From<serde_json::Error> for StockError {
@@ -80,11 +119,12 @@ pub struct Outcome {
     pub stock_changed: bool,
 }
 
-/// Reservations over the `products` and `reservations` collections.
+/// Reservations over the `products`, `reservations` and `stock_holds` collections.
 #[derive(Clone)]
 pub struct Stock {
     products: Collection<Document>,
     reservations: Collection<Document>,
+    holds: Collection<Document>,
 }
 
 impl Stock {
@@ -93,6 +133,7 @@ impl Stock {
         Self {
             products: db.collection(super::PRODUCTS),
             reservations: db.collection(super::RESERVATIONS),
+            holds: db.collection(super::HOLDS),
         }
     }
 
@@ -100,9 +141,9 @@ impl Stock {
     #[tracing::instrument(skip_all, fields(order.id = %request.order_id))]
     pub async fn reserve(&self, request: &Request, correlation: &str) -> Result<Outcome> {
         let order_id = request.order_id.as_str();
-        let lines = match self.claim(request).await? {
-            None => request.lines.clone(),
-            Some((Status::Pending, lines)) => lines,
+        let (lines, resumed) = match self.claim(request).await? {
+            None => (request.lines.clone(), false),
+            Some((Status::Pending, lines)) => (lines, true),
             Some((status, lines)) => {
                 let changed = status.holds_nothing() && self.give_back(order_id, &lines).await?;
                 return Ok(Outcome {
@@ -116,7 +157,7 @@ impl Stock {
         let mut short = Vec::new();
         for line in &lines {
             if short.is_empty() {
-                match self.take(order_id, line, correlation).await? {
+                match self.take(order_id, line, correlation, resumed).await? {
                     Take::Held { changed: c } => changed |= c,
                     Take::Short(s) => short.push(s),
                 }

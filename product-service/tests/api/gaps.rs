@@ -2,40 +2,48 @@
 //! right on both (DESIGN.md: "note it in a test named after the gap").
 
 use bson::{Document, doc, oid::ObjectId};
-use product_service::store::{flag, from_millis, int, stock::held_quantity};
+use product_service::store::{
+    flag, from_millis, int,
+    stock::{TAKING, legacy_quantity, marker},
+};
 use shared::testing::eventually;
 
 use crate::helpers::{WAIT, product, spawn_app};
 
 #[tokio::test]
-async fn a_dotted_projection_comes_back_flat_on_the_stand_in_so_holdings_are_read_in_either_shape()
-{
+async fn a_dotted_projection_comes_back_flat_on_the_stand_in_so_markers_are_read_in_either_shape() {
     let app = spawn_app().await;
     let products = app.db.collection::<Document>("gap_projection");
     let id = ObjectId::new();
     products
-        .insert_one(
-            doc! { "_id": id, "stock": 3_i64, "reservations": { "o-1": 2_i64, "o-2": 0_i64 } },
-        )
+        .insert_one(doc! {
+            "_id": id, "stock": 3_i64, "taking": { "o-1": "token-1" },
+            "reservations": { "o-1": 2_i64, "o-2": 0_i64 },
+        })
         .await
         .unwrap();
 
     let projected = products
         .find_one(doc! { "_id": id })
-        .projection(doc! { "stock": 1, "reservations.o-1": 1 })
+        .projection(doc! { "stock": 1, "taking.o-1": 1, "reservations.o-1": 1 })
         .await
         .unwrap()
         .unwrap();
 
-    // MongoDB nests it ({reservations: {o-1: 2}}); the stand-in keeps the dotted key.
-    assert_eq!(held_quantity(&projected, "o-1"), Some(2));
-    assert_eq!(held_quantity(&projected, "o-3"), None);
+    // MongoDB nests it ({taking: {o-1: ...}}); the stand-in keeps the dotted key.
+    assert_eq!(
+        marker(&projected, TAKING, "o-1").as_deref(),
+        Some("token-1")
+    );
+    assert_eq!(marker(&projected, TAKING, "o-3"), None);
+    assert_eq!(legacy_quantity(&projected, "o-1"), Some(2));
     let whole = products
         .find_one(doc! { "_id": id })
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(held_quantity(&whole, "o-2"), Some(0), "given back");
+    assert_eq!(legacy_quantity(&whole, "o-2"), Some(0), "given back");
+    assert_eq!(marker(&whole, TAKING, "o-1").as_deref(), Some("token-1"));
     app.stop().await;
 }
 

@@ -187,6 +187,19 @@ impl TestApp {
             .expect("query")
     }
 
+    /// The holds written for `product` (`stock_holds`), in no particular order.
+    pub async fn holds_of(&self, product: &str) -> Vec<Document> {
+        use futures::TryStreamExt;
+        self.db
+            .collection::<Document>("stock_holds")
+            .find(doc! { "productId": product })
+            .await
+            .expect("query")
+            .try_collect()
+            .await
+            .expect("holds")
+    }
+
     /// Every Redis key under this test's prefix.
     pub async fn cache_keys(&self) -> Vec<String> {
         let mut conn = redis_connection().await;
@@ -219,6 +232,21 @@ async fn redis_connection() -> redis::aio::MultiplexedConnection {
         .get_multiplexed_async_connection()
         .await
         .expect("redis")
+}
+
+/// Fails unless `product` is free of per-order bookkeeping: no legacy `reservations`, no
+/// `taking`/`givingBack` marker left, nothing on its way back.
+pub fn assert_no_per_order_fields(product: &Document) {
+    assert!(!product.contains_key("reservations"), "{product}");
+    for map in ["taking", "givingBack"] {
+        let left = product.get_document(map).map(Document::len).unwrap_or(0);
+        assert_eq!(left, 0, "{map} left on {product}");
+    }
+    assert_eq!(
+        product_service::store::int(product, "returningUnits").unwrap_or(0),
+        0,
+        "{product}"
+    );
 }
 
 /// The `name`s of a list answer's `data`, in order.

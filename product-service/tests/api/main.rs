@@ -5,6 +5,7 @@ mod crud;
 mod events;
 mod gaps;
 mod helpers;
+mod holds;
 mod listing;
 mod order_service;
 mod recovery;

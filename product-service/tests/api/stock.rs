@@ -23,7 +23,7 @@ use shared::{
 };
 
 use crate::{
-    helpers::{TestApp, WAIT, product, spawn_app},
+    helpers::{TestApp, WAIT, assert_no_per_order_fields, product, spawn_app},
     order_service::{OrderService, marker, new_order_id, order_created},
 };
 
@@ -149,12 +149,10 @@ async fn fifty_concurrent_orders_for_ten_units_reserve_exactly_ten_and_replaying
         ),
         (11, 40)
     );
-    let held = app.product_doc(&scarce).await;
-    assert_eq!(
-        held.get_document("reservations").unwrap().len(),
-        10,
-        "ten orders hold one unit each"
-    );
+    let held = app.holds_of(&scarce).await;
+    assert_eq!(held.len(), 10, "ten orders hold one unit each");
+    assert!(held.iter().all(|h| h.get_str("state") == Ok("held")));
+    assert_no_per_order_fields(&app.product_doc(&scarce).await);
     orders.stop().await;
     app.stop().await;
 }

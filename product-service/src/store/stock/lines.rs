@@ -5,7 +5,10 @@ use bson::{Document, doc, oid::ObjectId};
 use mongodb::options::ReturnDocument;
 use shared::{events::keys, outbox};
 
-use super::{Result, Stock};
+use super::{
+    Result, Stock, StockError,
+    holds::{LEGACY, TAKING, entry_path, legacy_quantity, marker, token},
+};
 use crate::{
     domain::{
         product::is_low,
@@ -15,22 +18,6 @@ use crate::{
     store::{flag, int, now, products::flag_guard},
 };
 
-/// The field path of what `order_id` holds of a product.
-fn held_path(order_id: &str) -> String {
-    format!("reservations.{order_id}")
-}
-
-/// What `order_id` holds of the product `document`: `None` when it never took any, `Some(0)`
-/// once given back. Reads both shapes of a projection on `reservations.<order>`: nested (MongoDB)
-/// and a flat dotted key (the stand-in).
-pub fn held_quantity(document: &Document, order_id: &str) -> Option<i64> {
-    document
-        .get_document("reservations")
-        .ok()
-        .and_then(|held| int(held, order_id))
-        .or_else(|| int(document, &held_path(order_id)))
-}
-
 /// What trying one line came to.
 pub(super) enum Take {
     Held { changed: bool },
@@ -38,29 +25,38 @@ pub(super) enum Take {
 }
 
 impl Stock {
-    /// Takes one line for `order_id`, or says why it cannot be taken.
+    /// Takes one line for `order_id`, or says why it cannot be taken. `resumed`: an earlier
+    /// attempt at this order may have taken it already (a fresh claim skips that read).
     pub(super) async fn take(
         &self,
         order_id: &str,
         line: &OrderItem,
         correlation: &str,
+        resumed: bool,
     ) -> Result<Take> {
         let Ok(id) = ObjectId::parse_str(&line.product_id) else {
             return Ok(Take::Short(short(line, 0, ShortReason::NotFound)));
         };
-        let path = held_path(order_id);
+        if resumed && let Some(hold) = self.find_hold(order_id, id).await? {
+            // Taken by an earlier attempt at this order that stopped before deciding.
+            let changed = self.settle_take(order_id, id, &hold, None).await?;
+            return Ok(Take::Held { changed });
+        }
+        let token = token();
+        let taking = entry_path(TAKING, order_id);
         let taken = self
             .products
             .find_one_and_update(
                 doc! {
                     "_id": id,
                     "deletedAt": { "$exists": false },
-                    &path: { "$exists": false },
+                    &taking: { "$exists": false },
+                    entry_path(LEGACY, order_id): { "$exists": false },
                     "stock": { "$gte": line.quantity },
                 },
                 doc! {
                     "$inc": { "stock": -line.quantity },
-                    "$set": { &path: line.quantity, "updatedAt": now().0 },
+                    "$set": { &taking: &token, "updatedAt": now().0 },
                 },
             )
             .projection(low_stock_fields())
@@ -68,23 +64,26 @@ impl Stock {
             .await?;
         if let Some(after) = taken {
             self.announce_if_low(id, &after, correlation).await?;
+            self.record_take(order_id, id, line.quantity, &token)
+                .await?;
             return Ok(Take::Held { changed: true });
         }
         let mut fields = low_stock_fields();
         fields.insert("deletedAt", 1);
-        fields.insert(&path, 1);
-        let Some(current) = self
-            .products
-            .find_one(doc! { "_id": id })
-            .projection(fields)
-            .await?
-        else {
+        let Some(current) = self.markers(order_id, id, fields).await? else {
             return Ok(Take::Short(short(line, 0, ShortReason::NotFound)));
         };
-        if held_quantity(&current, order_id).is_some_and(|q| q > 0) {
-            // Taken by an earlier attempt at this order that stopped before deciding.
+        if let Some(staged) = self.staged_take(order_id, id, &current).await? {
+            // Another attempt took it and has not recorded it yet (or stopped doing so).
+            self.record_take(order_id, id, line.quantity, &staged)
+                .await?;
             self.announce_if_low(id, &current, correlation).await?;
             return Ok(Take::Held { changed: false });
+        }
+        if let Some(hold) = self.find_hold(order_id, id).await? {
+            // Another attempt took and recorded it since this one looked.
+            let changed = self.settle_take(order_id, id, &hold, None).await?;
+            return Ok(Take::Held { changed });
         }
         if current.contains_key("deletedAt") {
             return Ok(Take::Short(short(line, 0, ShortReason::NotFound)));
@@ -95,6 +94,23 @@ impl Stock {
             available,
             ShortReason::InsufficientStock,
         )))
+    }
+
+    /// The token of a take staged on the product `current` and not recorded as a hold yet; a
+    /// line an older version held is turned into such a take first.
+    async fn staged_take(
+        &self,
+        order_id: &str,
+        id: ObjectId,
+        current: &Document,
+    ) -> Result<Option<String>> {
+        if let Some(staged) = marker(current, TAKING, order_id) {
+            return Ok(Some(staged));
+        }
+        match legacy_quantity(current, order_id) {
+            Some(q) if q > 0 => self.convert_legacy(order_id, id, q).await,
+            _ => Ok(None),
+        }
     }
 
     /// Why a line that was not tried could not be taken now, if it could not.
@@ -118,30 +134,38 @@ impl Stock {
 
     /// Gives back every line `order_id` still holds; whether any stock changed.
     pub(super) async fn give_back(&self, order_id: &str, lines: &[OrderItem]) -> Result<bool> {
-        let path = held_path(order_id);
         let mut changed = false;
         for line in lines {
             let Ok(id) = ObjectId::parse_str(&line.product_id) else {
                 continue;
             };
-            let after = self
-                .products
-                .find_one_and_update(
-                    doc! { "_id": id, &path: { "$gt": 0 } },
-                    doc! {
-                        "$inc": { "stock": line.quantity },
-                        "$set": { &path: 0, "updatedAt": now().0 },
-                    },
-                )
-                .projection(low_stock_fields())
-                .return_document(ReturnDocument::After)
-                .await?;
-            if let Some(after) = after {
-                changed = true;
-                self.clear_low_if_restored(id, &after).await?;
-            }
+            changed |= self.give_back_line(order_id, id, line.quantity).await?;
         }
         Ok(changed)
+    }
+
+    /// Gives back what `order_id` holds of `id`, in whichever shape it holds it.
+    async fn give_back_line(&self, order_id: &str, id: ObjectId, quantity: i64) -> Result<bool> {
+        for _ in 0..3 {
+            if let Some(hold) = self.find_hold(order_id, id).await? {
+                let settled = self.settle_take(order_id, id, &hold, None).await?;
+                return Ok(self.return_hold(order_id, id, hold).await? | settled);
+            }
+            let Some(current) = self.markers(order_id, id, doc! {}).await? else {
+                return Ok(false);
+            };
+            if let Some(staged) = marker(&current, TAKING, order_id) {
+                // A take that stopped before recording its hold: record it, then give it back.
+                let hold = self.record_take(order_id, id, quantity, &staged).await?;
+                return self.return_hold(order_id, id, hold).await;
+            }
+            if let Some(changed) = self.give_back_legacy(order_id, id, &current).await? {
+                return Ok(changed);
+            }
+        }
+        Err(StockError::Contended(format!(
+            "giving back {order_id}/{id} kept changing shape"
+        )))
     }
 
     /// Stages `product.stock_low` when the stock is below the threshold and this low period
@@ -187,7 +211,11 @@ impl Stock {
     }
 
     /// Ends the low period once the stock is back at or above the threshold.
-    async fn clear_low_if_restored(&self, id: ObjectId, product: &Document) -> Result<()> {
+    pub(super) async fn clear_low_if_restored(
+        &self,
+        id: ObjectId,
+        product: &Document,
+    ) -> Result<()> {
         let (Some(stock), Some(threshold)) =
             (int(product, "stock"), int(product, "lowStockThreshold"))
         else {
@@ -211,7 +239,7 @@ impl Stock {
     }
 }
 
-fn low_stock_fields() -> Document {
+pub(super) fn low_stock_fields() -> Document {
     doc! { "name": 1, "stock": 1, "lowStockThreshold": 1, "stockLow": 1 }
 }
 

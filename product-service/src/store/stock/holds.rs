@@ -1,0 +1,310 @@
+//! Holds: what one order holds of one product, in its own `stock_holds` document, and the
+//! transient markers on the product that make each stock change happen once (see the parent
+//! module for the protocol and why each write comes where it does).
+
+use bson::{Bson, Document, doc, oid::ObjectId};
+use mongodb::options::ReturnDocument;
+use shared::store::is_duplicate_key;
+
+use super::{Result, Stock, StockError};
+use crate::store::{int, now};
+
+/// The product field mapping an order to the token of the attempt taking its line.
+pub const TAKING: &str = "taking";
+/// The product field mapping an order to the token of the attempt giving its line back.
+pub const GIVING_BACK: &str = "givingBack";
+/// Units on their way back to `stock`, not yet sellable (0 between steps).
+pub const RETURNING: &str = "returningUnits";
+/// Where versions before issue 22 kept what each order held (`{<orderId>: quantity}`).
+pub const LEGACY: &str = "reservations";
+
+/// How often giving back is retried when other attempts keep changing the same hold.
+const GIVE_BACK_ROUNDS: usize = 6;
+
+/// The `_id` of the hold of `order_id` on `product`: unique from the first write, which an
+/// index created in the background could not promise.
+pub fn hold_id(order_id: &str, product: ObjectId) -> String {
+    format!("{order_id}/{}", product.to_hex())
+}
+
+/// The path of `order_id`'s entry in the product map `map`.
+pub fn entry_path(map: &str, order_id: &str) -> String {
+    format!("{map}.{order_id}")
+}
+
+/// `order_id`'s entry in the product map `map`, from a whole document or a projection on the
+/// entry: nested on MongoDB, a flat dotted key on the stand-in (`tests/api/gaps.rs`).
+pub fn entry<'a>(document: &'a Document, map: &str, order_id: &str) -> Option<&'a Bson> {
+    document
+        .get_document(map)
+        .ok()
+        .and_then(|m| m.get(order_id))
+        .or_else(|| document.get(entry_path(map, order_id)))
+}
+
+/// A marker's token (`taking` or `givingBack`) for `order_id`, if the product carries one.
+pub fn marker(document: &Document, map: &str, order_id: &str) -> Option<String> {
+    entry(document, map, order_id)
+        .and_then(Bson::as_str)
+        .map(str::to_owned)
+}
+
+/// What an older version recorded `order_id` as holding of this product: `Some(0)` once given
+/// back.
+pub fn legacy_quantity(document: &Document, order_id: &str) -> Option<i64> {
+    match entry(document, LEGACY, order_id)? {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        Bson::Double(n) => Some(*n as i64),
+        _ => None,
+    }
+}
+
+/// A fresh attempt token.
+pub fn token() -> String {
+    ObjectId::new().to_hex()
+}
+
+/// A hold as stored.
+#[derive(Debug, Clone)]
+pub struct Hold {
+    /// Units held.
+    pub quantity: i64,
+    /// Whether they were given back.
+    pub returned: bool,
+    /// The attempt whose take the hold records.
+    pub taken_by: String,
+    /// The attempt whose giving back the hold records.
+    pub returned_by: Option<String>,
+}
+
+impl Hold {
+    fn read(document: &Document) -> Result<Self> {
+        let state = document.get_str("state").unwrap_or_default();
+        let returned = match state {
+            "held" => false,
+            "returned" => true,
+            other => {
+                return Err(StockError::Encoding(format!(
+                    "unknown hold state {other:?}"
+                )));
+            }
+        };
+        Ok(Self {
+            quantity: int(document, "quantity").unwrap_or(0),
+            returned,
+            taken_by: document.get_str("takenBy").unwrap_or_default().to_owned(),
+            returned_by: document.get_str("returnedBy").ok().map(str::to_owned),
+        })
+    }
+}
+
+impl Stock {
+    /// The hold of `order_id` on `product`, if one was written.
+    pub(super) async fn find_hold(
+        &self,
+        order_id: &str,
+        product: ObjectId,
+    ) -> Result<Option<Hold>> {
+        let found = self
+            .holds
+            .find_one(doc! { "_id": hold_id(order_id, product) })
+            .await?;
+        found.as_ref().map(Hold::read).transpose()
+    }
+
+    /// The product's markers and legacy entry for `order_id`, with `extra` fields; `None` when
+    /// the product does not exist.
+    pub(super) async fn markers(
+        &self,
+        order_id: &str,
+        product: ObjectId,
+        mut extra: Document,
+    ) -> Result<Option<Document>> {
+        for map in [TAKING, GIVING_BACK, LEGACY] {
+            extra.insert(entry_path(map, order_id), 1);
+        }
+        Ok(self
+            .products
+            .find_one(doc! { "_id": product })
+            .projection(extra)
+            .await?)
+    }
+
+    /// Records the take staged under `token` as the order's hold, then clears its marker; the
+    /// hold as stored (another attempt's, when one was recorded first).
+    pub(super) async fn record_take(
+        &self,
+        order_id: &str,
+        product: ObjectId,
+        quantity: i64,
+        token: &str,
+    ) -> Result<Hold> {
+        let inserted = self
+            .holds
+            .insert_one(doc! {
+                "_id": hold_id(order_id, product), "orderId": order_id,
+                "productId": product.to_hex(), "quantity": quantity,
+                "state": "held", "takenBy": token, "createdAt": bson::DateTime::now(),
+            })
+            .await;
+        let hold = match inserted {
+            Ok(_) => Hold {
+                quantity,
+                returned: false,
+                taken_by: token.to_owned(),
+                returned_by: None,
+            },
+            Err(e) if is_duplicate_key(&e) => self
+                .find_hold(order_id, product)
+                .await?
+                .ok_or_else(|| StockError::Encoding("a written hold vanished".into()))?,
+            Err(e) => return Err(e.into()),
+        };
+        self.settle_take(order_id, product, &hold, Some(token))
+            .await?;
+        Ok(hold)
+    }
+
+    /// Clears a `taking` marker left beside a recorded hold: the hold's own attempt's is only
+    /// removed; another attempt's took the line a second time, so its units come back. `seen`
+    /// is the marker when the caller knows it; whether stock changed.
+    pub(super) async fn settle_take(
+        &self,
+        order_id: &str,
+        product: ObjectId,
+        hold: &Hold,
+        seen: Option<&str>,
+    ) -> Result<bool> {
+        let seen = match seen {
+            Some(token) => Some(token.to_owned()),
+            None => self
+                .markers(order_id, product, doc! {})
+                .await?
+                .and_then(|d| marker(&d, TAKING, order_id)),
+        };
+        let Some(stray) = seen else {
+            return Ok(false);
+        };
+        let path = entry_path(TAKING, order_id);
+        let mut update = doc! { "$unset": { &path: "" } };
+        let duplicate = stray != hold.taken_by;
+        if duplicate {
+            update.insert("$inc", doc! { "stock": hold.quantity });
+            update.insert("$set", doc! { "updatedAt": now().0 });
+        }
+        let after = self
+            .products
+            .find_one_and_update(doc! { "_id": product, &path: &stray }, update)
+            .projection(super::lines::low_stock_fields())
+            .return_document(ReturnDocument::After)
+            .await?;
+        match after {
+            Some(after) if duplicate => {
+                self.clear_low_if_restored(product, &after).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Gives `hold` back once, whoever else is giving it back or stopped half-way doing so:
+    /// stage the units as returning under a marker, record the hold returned by that marker,
+    /// then move them into stock (or, for a marker the hold was not returned by, drop them).
+    pub(super) async fn return_hold(
+        &self,
+        order_id: &str,
+        product: ObjectId,
+        mut hold: Hold,
+    ) -> Result<bool> {
+        let id = hold_id(order_id, product);
+        let path = entry_path(GIVING_BACK, order_id);
+        for _ in 0..GIVE_BACK_ROUNDS {
+            let Some(current) = self.markers(order_id, product, doc! {}).await? else {
+                return Ok(false);
+            };
+            match (hold.returned, marker(&current, GIVING_BACK, order_id)) {
+                (true, None) => return Ok(false),
+                (true, Some(staged)) => {
+                    let ours = hold.returned_by.as_deref() == Some(staged.as_str());
+                    return self
+                        .finish_return(order_id, product, &hold, &staged, ours)
+                        .await;
+                }
+                (false, Some(staged)) => self.mark_returned(&id, &staged).await?,
+                (false, None) => {
+                    let staged = token();
+                    let result = self
+                        .products
+                        .update_one(
+                            doc! { "_id": product, &path: { "$exists": false } },
+                            doc! {
+                                "$inc": { RETURNING: hold.quantity },
+                                "$set": { &path: &staged },
+                            },
+                        )
+                        .await?;
+                    if result.matched_count == 1 {
+                        self.mark_returned(&id, &staged).await?;
+                    }
+                }
+            }
+            hold = self
+                .find_hold(order_id, product)
+                .await?
+                .ok_or_else(|| StockError::Encoding("a hold vanished".into()))?;
+        }
+        Err(StockError::Contended(format!(
+            "giving back {id} kept racing other attempts"
+        )))
+    }
+
+    /// Records the hold `id` returned by the attempt `staged`, unless it already is.
+    async fn mark_returned(&self, id: &str, staged: &str) -> Result<()> {
+        self.holds
+            .update_one(
+                doc! { "_id": id, "state": "held" },
+                doc! { "$set": {
+                    "state": "returned", "returnedBy": staged, "returnedAt": bson::DateTime::now(),
+                } },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Moves the units staged under `staged` into stock when the hold was returned by it
+    /// (`ours`), else drops them; clears the marker either way. Whether stock changed.
+    async fn finish_return(
+        &self,
+        order_id: &str,
+        product: ObjectId,
+        hold: &Hold,
+        staged: &str,
+        ours: bool,
+    ) -> Result<bool> {
+        let path = entry_path(GIVING_BACK, order_id);
+        let q = hold.quantity;
+        let update = if ours {
+            doc! {
+                "$inc": { RETURNING: -q, "stock": q },
+                "$unset": { &path: "" },
+                "$set": { "updatedAt": now().0 },
+            }
+        } else {
+            doc! { "$inc": { RETURNING: -q }, "$unset": { &path: "" } }
+        };
+        let after = self
+            .products
+            .find_one_and_update(doc! { "_id": product, &path: staged }, update)
+            .projection(super::lines::low_stock_fields())
+            .return_document(ReturnDocument::After)
+            .await?;
+        match after {
+            Some(after) if ours => {
+                self.clear_low_if_restored(product, &after).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
