@@ -107,3 +107,30 @@ async fn revenue_per_day_ranges_on_the_day_text_because_two_range_operators_on_a
     );
     db.drop().await.unwrap();
 }
+
+#[tokio::test]
+async fn marks_read_as_true_or_1_because_the_stand_in_gives_a_boolean_set_by_an_upsert_back_as_1() {
+    let db = database().await;
+    let facts = Facts {
+        order_id: "a".to_owned(),
+        day: Some("2026-01-01".to_owned()),
+        total: Some(100),
+        payment: Payment::Invoice,
+        reached: true,
+        ..Facts::default()
+    };
+    orders::record(&db, &facts).await.unwrap();
+    orders::mark(&db, "a", doc! { "fromCart": true, "refunds.e-1": 40i64 })
+        .await
+        .unwrap();
+
+    let row = rows::rows(&db, None, false).await.unwrap().remove(0);
+
+    assert!(row.reached, "{row:?}");
+    assert!(row.from_cart, "{row:?}");
+    assert_eq!(
+        row.refunded, 40,
+        "a refund under a dotted key lands in the map"
+    );
+    db.drop().await.unwrap();
+}

@@ -433,3 +433,9 @@ pub mod checkout {
         )
     }
 }
+
+/// analytics-service's own database, as the running service uses it.
+pub async fn database(app: &Spawned) -> mongodb::Database {
+    let mongo = app.config.mongo.as_ref().expect("analytics has a database");
+    shared::store::mongo(mongo, "test").await.expect("database")
+}
