@@ -125,4 +125,35 @@ mod tests {
         let lines = lines(&[json!({"productId": "p", "quantity": 3, "price": 0.1})]);
         assert_eq!(lines[0].revenue, 30);
     }
+
+    #[test]
+    fn an_orders_quote_coupon_and_payment_come_from_its_api_form() {
+        let paid = order_facts(&json!({
+            "id": "o1", "status": "CANCELLED", "coupon": "welcome10",
+            "statusHistory": [{"status": "PENDING"}, {"status": "PROCESSING"}, {"status": "CANCELLED"}],
+            "quote": {"subtotal": 30.0, "couponDiscount": 3.0, "tierDiscount": 1.35,
+                "pointsDiscount": 1.0, "shipping": 5.99, "tax": 2.45, "total": 33.09},
+            "payment": {"status": "voided"},
+        }))
+        .unwrap();
+        assert_eq!(
+            paid.quote,
+            Some(Quoted {
+                due: 3309,
+                coupon_discount: 300,
+                tier_discount: 135,
+                points_discount: 100,
+            })
+        );
+        assert_eq!(paid.payment, Payment::Card);
+        assert!(paid.reached, "it went through PROCESSING");
+        assert!(!paid.payment_failed);
+        let invoiced = order_facts(&json!({"id": "o2", "status": "PENDING"})).unwrap();
+        assert_eq!(invoiced.payment, Payment::Invoice);
+        assert!(!invoiced.reached);
+        let declined = order_facts(&json!({"id": "o3", "status": "REJECTED",
+            "payment": {"status": "declined"}}))
+        .unwrap();
+        assert!(declined.payment_failed);
+    }
 }

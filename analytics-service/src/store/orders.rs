@@ -13,9 +13,9 @@
 //! them, so they are simply `$set`; so are the marks that only ever become true (`reached`,
 //! `paymentFailed`, `fromCart`) and the amount authorised. Each refund is `$set` under its own
 //! key (the event's id), so a redelivered refund overwrites itself instead of adding up. The
-//! status is set only by a newer one: `statusIndex` is the
-//! order's version (0 when placed, +1 per change) and the update is guarded by
-//! `statusIndex < new`; cancellation and rejection, which are final, use [`FINAL`]. Events can
+//! status is set only by a newer one: `statusIndex` is the order's version (0 when placed, +1
+//! per change) and the update is guarded by `statusIndex < new`; cancellation and rejection,
+//! which are final, use [`FINAL`]. Events can
 //! therefore arrive late, twice or out of order and the ledger ends the same. The guard is a
 //! comparison on one always-present field, because the stand-in does not honour `$or` in an
 //! update filter (see the test named after that gap). What an order brought in is decided by
