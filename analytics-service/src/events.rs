@@ -1,10 +1,12 @@
 //! What analytics consumes: every event on the bus ([`topology::ANALYTICS`] binds `#`).
 //!
-//! Each event is first applied to the read models ([`apply`]; every write there is
-//! idempotent by itself), then kept in the `event_log` collection keyed by event id. A
+//! Each event is first applied to the read models ([`apply`], the checkout's events in
+//! [`commerce`]; every write there is idempotent by itself), then kept in the `event_log` collection keyed by event id. A
 //! failure to apply is retried by the bus; a payload that can never be read is dead-lettered.
 
 pub mod apply;
+pub mod commerce;
+pub mod order;
 
 use mongodb::Database;
 use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, topology};

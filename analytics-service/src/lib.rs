@@ -1,12 +1,16 @@
-//! analytics-service: read models built from events; revenue and dashboard APIs.
+//! analytics-service: read models built from events; revenue, commerce reports (discounts,
+//! funnel, loyalty) and dashboard APIs. What counts and why: `README.md`.
 //!
 //! # Layout
 //! - `config`: the settings, including where every other service lives.
 //! - `state`: what handlers share.
-//! - `domain/`: UTC days, period trends, Prometheus text; no I/O.
-//! - `store/`: the read models (order ledger, facts) and the rebuild's job document.
+//! - `domain/`: UTC days, period trends, what an order brought in, the funnel, discounts and
+//!   loyalty figures, Prometheus text; no I/O.
+//! - `store/`: the read models (order ledger and its rows, facts, loyalty) and the rebuild's
+//!   job document.
 //! - `events/`: the consumer that applies every event once and keeps the event log.
-//! - `reports`: the figures the routes answer, from the read models.
+//! - `reports`: the figures the routes answer, from the read models (`reports::commerce`: the
+//!   discounts, funnel and loyalty reports).
 //! - `routes/`: `/analytics/*` and `/dashboard/*`, admin-only.
 //! - `performance`: every service's `/metrics`, summarised.
 //! - `rebuild`: the ledger recomputed from order-service's admin listing, in the background.

@@ -92,11 +92,23 @@ impl Dashboard {
     }
 }
 
-/// What a dashboard shows: the all-time metrics and today's revenue.
+/// What a dashboard shows: the all-time metrics, today's revenue, today's funnel and
+/// today's loyalty figures (with customers per tier).
 pub async fn figures(db: &Database) -> Result<Value, shared::ApiError> {
+    use crate::reports::{self, commerce};
     let today = crate::domain::Day::today();
     let range = crate::domain::DayRange::ending(today, 1);
-    let metrics = crate::reports::dashboard_metrics(db).await?;
-    let today = crate::reports::daily_revenue(db, range).await?;
-    Ok(json!({ "metrics": metrics, "today": today.into_iter().next() }))
+    let metrics = reports::dashboard_metrics(db).await?;
+    let revenue = reports::daily_revenue(db, range).await?;
+    let funnel = commerce::funnel_days(db, range).await?;
+    let loyalty = commerce::loyalty(db, range).await?;
+    Ok(json!({
+        "metrics": metrics,
+        "today": revenue.into_iter().next(),
+        "funnel": funnel.first().map(|(_, f)| f.to_json()),
+        "loyalty": {
+            "today": loyalty["days"][0].clone(),
+            "customersByTier": loyalty["customersByTier"].clone(),
+        },
+    }))
 }

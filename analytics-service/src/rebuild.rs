@@ -5,18 +5,25 @@
 //! on the job document), and records its progress there for `GET /analytics/rebuild`. Each
 //! order is written like an event would write it (facts `$set`, status guarded by version),
 //! so events arriving meanwhile are never undone, and running it twice changes nothing.
+//! Payments are read from each order's `payment` (see [`payment`]); what the listing does not
+//! show (which orders came from a cart, partial refunds) is kept from the events where the
+//! ledger still has it, and lost with a lost ledger.
 //! order-service wants an admin token: `ANALYTICS_SERVICE_TOKEN` when configured, otherwise
 //! the bearer of the admin who asked is forwarded (so a rebuild must finish within that
 //! token's lifetime, 15 minutes by default).
 
 use std::time::Duration;
 
+use bson::{Document, doc};
 use mongodb::Database;
 use serde_json::Value;
 use shared::{ApiError, retry::Policy};
 use tokio_util::sync::CancellationToken;
 
-use crate::{events::apply::order_facts, store::jobs, store::orders};
+use crate::{
+    events::apply::order_facts,
+    store::{jobs, orders, orders::Facts},
+};
 
 /// Orders asked for per page (order-service's maximum).
 pub const PAGE_SIZE: u64 = 100;
@@ -92,12 +99,30 @@ async fn apply(db: &Database, order: &Value) -> Result<(), mongodb::error::Error
         return Ok(());
     };
     orders::record(db, &facts).await?;
+    if let Some(set) = payment(order, &facts) {
+        orders::mark(db, &facts.order_id, set).await?;
+    }
     let status = order.get("status").and_then(Value::as_str);
     let version = order.get("version").and_then(Value::as_i64);
     if let (Some(status), Some(version)) = (status, version) {
         orders::set_status(db, &facts.order_id, status, version).await?;
     }
     Ok(())
+}
+
+/// What the listing says was paid and given back, as the payment events would have said it:
+/// an order whose payment is `authorized` was paid what it is due; one `voided` after it
+/// reached `PROCESSING` (authorised, then cancelled) was paid and given it all back, recorded
+/// under the key `void` (a refund seen twice, by event and here, is taken back once: see
+/// [`crate::domain::ledger`]). A void before `PROCESSING` never charged anything.
+fn payment(order: &Value, facts: &Facts) -> Option<Document> {
+    let status = order.get("payment")?.get("status")?.as_str()?;
+    let due = facts.quote.map(|q| q.due).or(facts.total)?;
+    match status {
+        "authorized" if facts.reached => Some(doc! { "paidCents": due }),
+        "voided" if facts.reached => Some(doc! { "paidCents": due, "refunds.void": due }),
+        _ => None,
+    }
 }
 
 /// One page: its orders and the listing's total, retried with backoff.

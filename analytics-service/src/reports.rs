@@ -1,4 +1,9 @@
-//! The figures the API answers, built from the read models.
+//! The figures the API answers, built from the read models; the checkout's reports (discounts,
+//! funnel, loyalty) in [`commerce`].
+
+pub mod commerce;
+
+use std::collections::{HashMap, HashSet};
 
 use mongodb::Database;
 use serde_json::{Value, json};
@@ -6,29 +11,41 @@ use shared::{ApiError, Money};
 
 use crate::{
     domain::{
-        DayRange,
+        Cents, DayRange,
         figures::{self, Totals, rounded_div},
+        ledger::OrderRow,
     },
-    store::{facts, orders},
+    store::{facts, orders, rows},
 };
 
+/// Revenue and orders that count per day, from `rows`.
+fn per_day(rows: &[OrderRow]) -> HashMap<String, Totals> {
+    let mut out: HashMap<String, Totals> = HashMap::new();
+    for row in rows {
+        if let (Some(revenue), Some(day)) = (row.revenue(), &row.day) {
+            let t = out.entry(day.clone()).or_default();
+            t.revenue += revenue;
+            t.orders += 1;
+        }
+    }
+    out
+}
+
 /// `[{date, revenue, orderCount, newCustomers}]`, one row per day of `range`, zeros included.
+/// Revenue is money paid net of refunds ([`crate::domain::ledger`]), on the day the order was
+/// placed; `orderCount` the orders that count.
 pub async fn daily_revenue(db: &Database, range: DayRange) -> Result<Vec<Value>, ApiError> {
-    let per_day: std::collections::HashMap<String, (i64, i64)> = orders::per_day(db, range)
-        .await?
-        .into_iter()
-        .map(|(day, revenue, count)| (day, (revenue, count)))
-        .collect();
+    let per_day = per_day(&rows::rows(db, Some(range), false).await?);
     let customers = facts::per_day(db, facts::CUSTOMERS, range).await?;
     Ok(range
         .days()
         .map(|day| {
             let text = day.text();
-            let (revenue, count) = per_day.get(&text).copied().unwrap_or_default();
+            let t = per_day.get(&text).copied().unwrap_or_default();
             json!({
                 "date": text,
-                "revenue": Money::from_cents(revenue),
-                "orderCount": count,
+                "revenue": Money::from_cents(t.revenue),
+                "orderCount": t.orders,
                 "newCustomers": customers.get(&text).copied().unwrap_or(0),
             })
         })
@@ -37,37 +54,43 @@ pub async fn daily_revenue(db: &Database, range: DayRange) -> Result<Vec<Value>,
 
 /// Revenue and order count over `range`.
 pub async fn totals(db: &Database, range: DayRange) -> Result<Totals, ApiError> {
-    let rows = orders::per_day(db, range).await?;
-    Ok(rows
-        .iter()
-        .fold(Totals::default(), |t, (_, revenue, count)| Totals {
-            revenue: t.revenue + revenue,
-            orders: t.orders + count,
+    let rows = rows::rows(db, Some(range), false).await?;
+    Ok(per_day(&rows)
+        .values()
+        .fold(Totals::default(), |t, d| Totals {
+            revenue: t.revenue + d.revenue,
+            orders: t.orders + d.orders,
         }))
 }
 
-/// `{totalRevenue, orders, averageOrderValue, customers, ordersByStatus, ...}` over all time.
+/// `{totalRevenue, orders, averageOrderValue, refunded, customers, ordersByStatus, ...}` over
+/// all time.
 pub async fn dashboard_metrics(db: &Database) -> Result<Value, ApiError> {
-    let per_status = orders::per_status(db).await?;
-    let counted = per_status
-        .iter()
-        .filter(|(status, _, _)| !orders::NOT_COUNTED.contains(&status.as_str()))
-        .fold(Totals::default(), |t, (_, count, revenue)| Totals {
-            revenue: t.revenue + revenue,
-            orders: t.orders + count,
-        });
-    let by_status: serde_json::Map<String, Value> = per_status
-        .iter()
-        .filter(|(status, _, _)| status != "UNKNOWN")
-        .map(|(status, count, _)| (status.clone(), json!(count)))
+    let by_status: serde_json::Map<String, Value> = orders::per_status(db)
+        .await?
+        .into_iter()
+        .filter(|(status, _)| status != "UNKNOWN")
+        .map(|(status, count)| (status, json!(count)))
         .collect();
+    let mut counted = Totals::default();
+    let mut refunded = 0;
+    let mut customers = HashSet::new();
+    for row in rows::rows(db, None, false).await? {
+        refunded += row.taken_back();
+        if let Some(revenue) = row.revenue() {
+            counted.revenue += revenue;
+            counted.orders += 1;
+            customers.extend(row.customer_id);
+        }
+    }
     let alerts = facts::count_by(db, facts::ALERTS, "severity").await?;
     Ok(json!({
         "totalRevenue": Money::from_cents(counted.revenue),
         "orders": counted.orders,
         "averageOrderValue": Money::from_cents(counted.average()),
+        "refunded": Money::from_cents(refunded),
         "customers": facts::count(db, facts::CUSTOMERS).await?,
-        "orderingCustomers": orders::ordering_customers(db).await?,
+        "orderingCustomers": customers.len(),
         "ordersByStatus": by_status,
         "stockLowEvents": facts::count(db, facts::STOCK_LOW).await?,
         "alertsSent": alerts.values().sum::<i64>(),
@@ -75,22 +98,42 @@ pub async fn dashboard_metrics(db: &Database) -> Result<Value, ApiError> {
     }))
 }
 
-/// `[{productId, name, units, revenue}]`, by revenue.
+/// `[{productId, name, units, revenue}]` over the orders that count, by revenue then units.
+/// A line's revenue is its price as ordered (before the order's discounts).
 pub async fn top_products(db: &Database, limit: usize) -> Result<Vec<Value>, ApiError> {
-    Ok(orders::top_products(db, limit)
-        .await?
+    let mut totals: HashMap<String, (Option<String>, i64, Cents)> = HashMap::new();
+    for row in rows::rows(db, None, true).await? {
+        if row.revenue().is_none() {
+            continue;
+        }
+        for line in row.lines {
+            let entry = totals.entry(line.product_id).or_default();
+            if line.name.is_some() {
+                entry.0 = line.name;
+            }
+            entry.1 += line.quantity;
+            entry.2 += line.revenue;
+        }
+    }
+    let mut rows: Vec<_> = totals.into_iter().collect();
+    rows.sort_by(|a, b| (b.1.2, b.1.1, &a.0).cmp(&(a.1.2, a.1.1, &b.0)));
+    rows.truncate(limit);
+    Ok(rows
         .into_iter()
-        .map(|(id, name, units, revenue)| {
+        .map(|(id, (name, units, revenue))| {
             json!({ "productId": id, "name": name, "units": units, "revenue": Money::from_cents(revenue) })
         })
         .collect())
 }
 
-/// Business metrics of `range` against the period of the same length before it.
+/// Business metrics of `range` against the period of the same length before it, with the
+/// loyalty programme's figures of `range`.
 pub async fn business(db: &Database, range: DayRange) -> Result<Value, ApiError> {
     let now = totals(db, range).await?;
     let before = totals(db, range.previous()).await?;
-    Ok(figures::business(range, now, before))
+    let mut body = figures::business(range, now, before);
+    body["loyalty"] = commerce::loyalty(db, range).await?;
+    Ok(body)
 }
 
 /// `{replies, intents, functionCalls, responseTimeMs: {average, p50, p95, p99, max}}`.

@@ -1,8 +1,9 @@
 //! MongoDB access of analytics-service: its read models.
 //!
 //! - [`orders`]: the order ledger, one document per order, which revenue, order counts,
-//!   statuses and products are grouped from.
+//!   statuses, products, discounts and the funnel are grouped from ([`rows`] reads it back).
 //! - [`facts`]: one document per customer, stock-low event, alert and assistant reply.
+//! - [`loyalty`]: point movements and each customer's tier.
 //! - [`jobs`]: the state of the rebuild.
 //!
 //! Every write is a single-document write that is idempotent by itself (an insert keyed by
@@ -11,13 +12,16 @@
 
 pub mod facts;
 pub mod jobs;
+pub mod loyalty;
 pub mod orders;
+pub mod rows;
 
 use bson::{Bson, Document};
 
 /// Creates the indexes the queries use.
 pub async fn ensure_indexes(db: &mongodb::Database) -> Result<(), mongodb::error::Error> {
     orders::ensure_indexes(db).await?;
+    loyalty::ensure_indexes(db).await?;
     facts::ensure_indexes(db).await
 }
 

@@ -5,16 +5,15 @@ use bson::doc;
 use mongodb::Database;
 use serde::Deserialize;
 use serde_json::Value;
-use shared::{
-    Money,
-    events::{Envelope, HandlerError, keys},
-};
+use shared::events::{Envelope, HandlerError, keys};
 
+use super::order::cents;
+pub use super::order::{lines, order_facts};
 use crate::{
-    domain::{Cents, Day},
+    domain::{Day, ledger::REACHED},
     store::{
         facts,
-        orders::{self, FINAL, Facts, Line},
+        orders::{self, FINAL, Facts},
     },
 };
 
@@ -22,7 +21,8 @@ fn retry(e: mongodb::error::Error) -> HandlerError {
     HandlerError::from(e)
 }
 
-fn data<T: for<'de> Deserialize<'de>>(event: &Envelope) -> Result<T, HandlerError> {
+/// The event's payload as `T`; a payload that can never be read is rejected (dead-lettered).
+pub fn data<T: for<'de> Deserialize<'de>>(event: &Envelope) -> Result<T, HandlerError> {
     event
         .data_as()
         .map_err(|e| HandlerError::Reject(format!("malformed {}: {e}", event.kind)))
@@ -30,6 +30,9 @@ fn data<T: for<'de> Deserialize<'de>>(event: &Envelope) -> Result<T, HandlerErro
 
 /// Applies `event` to the read models; events that feed none are left to the event log.
 pub async fn apply(db: &Database, event: &Envelope) -> Result<(), HandlerError> {
+    if super::commerce::apply(db, event).await? {
+        return Ok(());
+    }
     let day = Day::of(event.occurred_at).text();
     let id = event.id.to_string();
     match event.kind.as_str() {
@@ -46,7 +49,8 @@ pub async fn apply(db: &Database, event: &Envelope) -> Result<(), HandlerError> 
             let index = changed
                 .index
                 .or_else(|| changed.order.get("version").and_then(Value::as_i64));
-            if let Some(facts) = order_facts(&changed.order) {
+            if let Some(mut facts) = order_facts(&changed.order) {
+                facts.reached |= REACHED.contains(&changed.new_status.as_str());
                 orders::record(db, &facts).await.map_err(retry)?;
             }
             let index = match (index, changed.new_status.as_str()) {
@@ -151,60 +155,9 @@ impl OrderCreated {
             created_ms: Some(placed.timestamp_millis()),
             total,
             lines: Some(lines),
+            ..Facts::default()
         }
     }
-}
-
-/// The cents of an amount in an event or an order (`shared::Money`'s rule); `None` when it
-/// is not one.
-fn cents(value: &Value) -> Option<Cents> {
-    Money::from_json(value).ok().map(Money::cents)
-}
-
-/// Lines from `[{productId, name?, quantity, price?, subtotal?}]`.
-pub fn lines(items: &[Value]) -> Vec<Line> {
-    items
-        .iter()
-        .filter_map(|item| {
-            let quantity = item.get("quantity")?.as_i64()?;
-            let revenue = item
-                .get("subtotal")
-                .and_then(cents)
-                .or_else(|| cents(item.get("price")?)?.checked_mul(quantity))
-                .unwrap_or(0);
-            Some(Line {
-                product_id: item.get("productId")?.as_str()?.to_owned(),
-                name: item.get("name").and_then(Value::as_str).map(str::to_owned),
-                quantity,
-                revenue,
-            })
-        })
-        .collect()
-}
-
-/// What an order as order-service shows it (`{id, customerId, items, total, createdAt}`)
-/// tells; `None` without an id.
-pub fn order_facts(order: &Value) -> Option<Facts> {
-    let id = order.get("id")?.as_str()?.to_owned();
-    let placed = order
-        .get("createdAt")
-        .and_then(Value::as_str)
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc));
-    Some(Facts {
-        order_id: id,
-        customer_id: order
-            .get("customerId")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        day: placed.map(|t| Day::of(t).text()),
-        created_ms: placed.map(|t| t.timestamp_millis()),
-        total: order.get("total").and_then(cents),
-        lines: order
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|items| lines(items)),
-    })
 }
 
 #[derive(Deserialize)]
@@ -258,31 +211,4 @@ struct Replied {
     latency_ms: Option<Value>,
     processing_time: Option<Value>,
     confidence: Option<f64>,
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn an_orders_facts_come_from_its_api_form_with_exact_cents() {
-        let facts = order_facts(&json!({
-            "id": "o1", "customerId": "c1", "total": 59.97, "createdAt": "2026-01-01T23:59:59.999Z",
-            "items": [{"productId": "p1", "name": "Mug", "price": 19.99, "quantity": 3, "subtotal": 59.97}],
-        }))
-        .unwrap();
-        assert_eq!(facts.total, Some(5997));
-        assert_eq!(facts.day.as_deref(), Some("2026-01-01"));
-        let lines = facts.lines.unwrap();
-        assert_eq!(lines[0].revenue, 5997);
-        assert_eq!(lines[0].quantity, 3);
-    }
-
-    #[test]
-    fn a_line_without_a_subtotal_is_priced_by_unit() {
-        let lines = lines(&[json!({"productId": "p", "quantity": 3, "price": 0.1})]);
-        assert_eq!(lines[0].revenue, 30);
-    }
 }

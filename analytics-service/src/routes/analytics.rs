@@ -1,4 +1,5 @@
-//! `GET /analytics/daily-revenue`, `/analytics/dashboard-metrics`, `/analytics/top-products`.
+//! `GET /analytics/daily-revenue`, `/analytics/dashboard-metrics`, `/analytics/top-products`,
+//! `/analytics/discounts`, `/analytics/funnel`.
 
 use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/daily-revenue", get(daily_revenue))
         .route("/analytics/dashboard-metrics", get(dashboard_metrics))
         .route("/analytics/top-products", get(top_products))
+        .route("/analytics/discounts", get(discounts))
+        .route("/analytics/funnel", get(funnel))
 }
 
 /// One row per day of the range (the last 30 days without one), zero days included.
@@ -51,4 +54,28 @@ async fn top_products(
 ) -> Result<Json<Value>, ApiError> {
     let limit = usize::try_from(number(q.limit.as_ref(), 10)).unwrap_or(100);
     Ok(ok(reports::top_products(state.infra.db(), limit).await?))
+}
+
+/// Per coupon and per day, over the range (the last 30 days without one).
+#[tracing::instrument(skip_all)]
+async fn discounts(
+    State(state): State<AppState>,
+    _: Admin,
+    ValidQuery(q): ValidQuery<Period>,
+) -> Result<Json<Value>, ApiError> {
+    let range = period(&q, 30)?;
+    Ok(ok(
+        reports::commerce::discounts(state.infra.db(), range).await?
+    ))
+}
+
+/// The order funnel per day of the range (the last 30 days without one).
+#[tracing::instrument(skip_all)]
+async fn funnel(
+    State(state): State<AppState>,
+    _: Admin,
+    ValidQuery(q): ValidQuery<Period>,
+) -> Result<Json<Value>, ApiError> {
+    let range = period(&q, 30)?;
+    Ok(ok(reports::commerce::funnel(state.infra.db(), range).await?))
 }

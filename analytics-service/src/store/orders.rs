@@ -1,33 +1,37 @@
-//! The order ledger (`orders`): one document per order with its day, total, customer, lines
-//! and latest known status.
+//! The order ledger (`orders`): one document per order with its day, total, customer, lines,
+//! latest known status, its price as quoted and what was paid and given back.
 //!
 //! ```text
 //! { _id: orderId, day: "YYYY-MM-DD", createdAt: <ms>, totalCents, customerId,
-//!   items: [{productId, name, quantity, revenueCents}], status, statusIndex }
+//!   items: [{productId, name, quantity, revenueCents}], status, statusIndex,
+//!   dueCents, coupon, couponDiscountCents, tierDiscountCents, pointsDiscountCents,
+//!   payment: "card"|"invoice", reached, paidCents, refunds: {<key>: cents},
+//!   paymentFailed, fromCart }
 //! ```
 //!
-//! Facts about the order (day, total, lines) are the same in every event that carries them,
-//! so they are simply `$set`. The status is set only by a newer one: `statusIndex` is the
-//! order's version (0 when placed, +1 per change) and the update is guarded by
-//! `statusIndex < new`; cancellation and rejection, which are final, use [`FINAL`]. Events can
+//! Facts about the order (day, total, lines, quote) are the same in every event that carries
+//! them, so they are simply `$set`; so are the marks that only ever become true (`reached`,
+//! `paymentFailed`, `fromCart`) and the amount authorised. Each refund is `$set` under its own
+//! key (the event's id), so a redelivered refund overwrites itself instead of adding up. The
+//! status is set only by a newer one: `statusIndex` is the order's version (0 when placed, +1
+//! per change) and the update is guarded by `statusIndex < new`; cancellation and rejection,
+//! which are final, use [`FINAL`]. Events can
 //! therefore arrive late, twice or out of order and the ledger ends the same. The guard is a
 //! comparison on one always-present field, because the stand-in does not honour `$or` in an
-//! update filter (see the test named after that gap). Revenue counts every order that is not
-//! cancelled or rejected, on the UTC day it was placed.
+//! update filter (see the test named after that gap). What an order brought in is decided by
+//! [`crate::domain::ledger`] when it is read ([`super::rows`]).
 
 use bson::{Document, doc};
 use futures::TryStreamExt;
 use mongodb::{Database, IndexModel};
 
 use super::int;
-use crate::domain::{Cents, DayRange};
+use crate::domain::{Cents, ledger::Payment};
 
 /// The collection name.
 pub const COLLECTION: &str = "orders";
 /// The status index of a final status learnt from `order.cancelled` or `stock.rejected`.
 pub const FINAL: i64 = i64::MAX;
-/// Statuses whose orders count for nothing.
-pub const NOT_COUNTED: [&str; 3] = ["CANCELLED", "REJECTED", "UNKNOWN"];
 
 /// Indexes on `day` and `status`.
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
@@ -68,6 +72,29 @@ pub struct Facts {
     pub total: Option<Cents>,
     /// Its lines.
     pub lines: Option<Vec<Line>>,
+    /// Its price as quoted.
+    pub quote: Option<Quoted>,
+    /// The coupon code applied.
+    pub coupon: Option<String>,
+    /// How it is paid, once known.
+    pub payment: Payment,
+    /// It reached `PROCESSING` (only ever set, never unset).
+    pub reached: bool,
+    /// Its payment was declined (only ever set, never unset).
+    pub payment_failed: bool,
+}
+
+/// The parts of an order's quote the reports use, in cents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quoted {
+    /// What is paid (`quote.total`).
+    pub due: Cents,
+    /// Taken off by the coupon.
+    pub coupon_discount: Cents,
+    /// Taken off by the loyalty tier.
+    pub tier_discount: Cents,
+    /// Taken off by redeemed points.
+    pub points_discount: Cents,
 }
 
 fn collection(db: &Database) -> mongodb::Collection<Document> {
@@ -99,11 +126,43 @@ pub async fn record(db: &Database, facts: &Facts) -> Result<(), mongodb::error::
             .collect();
         set.insert("items", items);
     }
+    if let Some(q) = facts.quote {
+        set.insert("dueCents", q.due);
+        set.insert("couponDiscountCents", q.coupon_discount);
+        set.insert("tierDiscountCents", q.tier_discount);
+        set.insert("pointsDiscountCents", q.points_discount);
+    }
+    if let Some(code) = &facts.coupon {
+        set.insert("coupon", code.to_uppercase());
+    }
+    if let Some(payment) = facts.payment.as_str() {
+        set.insert("payment", payment);
+    }
+    if facts.reached {
+        set.insert("reached", true);
+    }
+    if facts.payment_failed {
+        set.insert("paymentFailed", true);
+    }
     let mut update = doc! { "$setOnInsert": { "status": "UNKNOWN", "statusIndex": -1i64 } };
     if !set.is_empty() {
         update.insert("$set", set);
     }
     upsert(db, &facts.order_id, update).await
+}
+
+/// Sets `set` on the order's document, creating it if needed: a mark or an amount learnt from
+/// an event that is about the order but carries none of its facts.
+pub async fn mark(
+    db: &Database,
+    order_id: &str,
+    set: Document,
+) -> Result<(), mongodb::error::Error> {
+    let update = doc! {
+        "$setOnInsert": { "status": "UNKNOWN", "statusIndex": -1i64 },
+        "$set": set,
+    };
+    upsert(db, order_id, update).await
 }
 
 /// An upsert by `_id`, retried once when a concurrent one inserted the document first.
@@ -144,18 +203,11 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Revenue and order count per day in `range`, for the days that have any.
-pub async fn per_day(
-    db: &Database,
-    range: DayRange,
-) -> Result<Vec<(String, Cents, i64)>, mongodb::error::Error> {
+/// Orders per status, over every order.
+pub async fn per_status(db: &Database) -> Result<Vec<(String, i64)>, mongodb::error::Error> {
     let rows: Vec<Document> = collection(db)
         .aggregate(vec![
-            doc! { "$match": {
-                "day": { "$gte": range.from.text(), "$lte": range.to.text() },
-                "status": { "$nin": NOT_COUNTED.to_vec() },
-            } },
-            doc! { "$group": { "_id": "$day", "revenue": { "$sum": "$totalCents" }, "orders": { "$sum": 1 } } },
+            doc! { "$group": { "_id": "$status", "orders": { "$sum": 1 } } },
         ])
         .await?
         .try_collect()
@@ -165,83 +217,8 @@ pub async fn per_day(
         .filter_map(|r| {
             Some((
                 r.get_str("_id").ok()?.to_owned(),
-                int(r, "revenue").unwrap_or(0),
                 int(r, "orders").unwrap_or(0),
             ))
         })
         .collect())
-}
-
-/// Orders and revenue per status, over every order.
-pub async fn per_status(db: &Database) -> Result<Vec<(String, i64, Cents)>, mongodb::error::Error> {
-    let rows: Vec<Document> = collection(db)
-        .aggregate(vec![doc! { "$group": {
-            "_id": "$status", "orders": { "$sum": 1 }, "revenue": { "$sum": "$totalCents" },
-        } }])
-        .await?
-        .try_collect()
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.get_str("_id").ok()?.to_owned(),
-                int(r, "orders").unwrap_or(0),
-                int(r, "revenue").unwrap_or(0),
-            ))
-        })
-        .collect())
-}
-
-/// Units and revenue per product over the orders that count: `(id, name, units, revenue)`,
-/// by revenue then units, at most `limit`. Summed here rather than with `$unwind`, which the
-/// stand-in does not support.
-pub async fn top_products(
-    db: &Database,
-    limit: usize,
-) -> Result<Vec<(String, Option<String>, i64, Cents)>, mongodb::error::Error> {
-    let mut cursor = collection(db)
-        .find(doc! { "status": { "$nin": NOT_COUNTED.to_vec() } })
-        .projection(doc! { "items": 1 })
-        .await?;
-    let mut totals: std::collections::HashMap<String, (Option<String>, i64, Cents)> =
-        std::collections::HashMap::new();
-    while let Some(order) = cursor.try_next().await? {
-        let Ok(items) = order.get_array("items") else {
-            continue;
-        };
-        for item in items.iter().filter_map(|i| i.as_document()) {
-            let Ok(id) = item.get_str("productId") else {
-                continue;
-            };
-            let entry = totals.entry(id.to_owned()).or_default();
-            if let Ok(name) = item.get_str("name") {
-                entry.0 = Some(name.to_owned());
-            }
-            entry.1 += int(item, "quantity").unwrap_or(0);
-            entry.2 += int(item, "revenueCents").unwrap_or(0);
-        }
-    }
-    let mut rows: Vec<_> = totals
-        .into_iter()
-        .map(|(id, (name, units, revenue))| (id, name, units, revenue))
-        .collect();
-    rows.sort_by(|a, b| b.3.cmp(&a.3).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-    rows.truncate(limit);
-    Ok(rows)
-}
-
-/// Distinct customers who placed an order that counts.
-pub async fn ordering_customers(db: &Database) -> Result<u64, mongodb::error::Error> {
-    let mut cursor = collection(db)
-        .find(doc! { "status": { "$nin": NOT_COUNTED.to_vec() } })
-        .projection(doc! { "customerId": 1 })
-        .await?;
-    let mut ids = std::collections::HashSet::new();
-    while let Some(order) = cursor.try_next().await? {
-        if let Ok(id) = order.get_str("customerId") {
-            ids.insert(id.to_owned());
-        }
-    }
-    Ok(ids.len() as u64)
 }

@@ -5,7 +5,7 @@ use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValu
 
 use crate::helpers::spawn_app;
 
-const ROUTES: [(&str, &str); 11] = [
+const ROUTES: [(&str, &str); 13] = [
     (
         "GET",
         "/analytics/daily-revenue?from=2026-01-01&to=2026-01-02",
@@ -20,6 +20,8 @@ const ROUTES: [(&str, &str); 11] = [
     ("GET", "/analytics/top-products?limit=5"),
     ("GET", "/analytics/dead-letters"),
     ("POST", "/analytics/dead-letters/replay"),
+    ("GET", "/analytics/discounts?from=2026-01-01&to=2026-01-02"),
+    ("GET", "/analytics/funnel"),
 ];
 
 #[tokio::test]

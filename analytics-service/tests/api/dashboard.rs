@@ -7,24 +7,39 @@ use analytics_service::performance::ScrapeConfig;
 use serde_json::{Value, json};
 use shared::testing::eventually;
 
-use crate::helpers::{WAIT, events::created, spawn_app, spawn_app_with};
+use crate::helpers::{
+    WAIT,
+    events::{changed, created},
+    spawn_app, spawn_app_with,
+};
+
+/// An invoiced order placed at `at` and accepted (`PROCESSING`): its total counts.
+fn accepted(id: &str, at: &str, lines: &[(&str, i64, f64)]) -> Vec<shared::events::Envelope> {
+    vec![
+        created(id, "c", at, lines),
+        changed(id, "c", "PENDING", "PROCESSING", 1),
+    ]
+}
 
 #[tokio::test]
 async fn the_business_trend_compares_the_period_with_the_one_of_the_same_length_before_it() {
     let app = spawn_app().await;
-    app.publish_all(&[
-        // Before the previous period: never counted.
-        created("x", "c", "2026-02-21T12:00:00.000Z", &[("p", 1, 1000.0)]),
-        // The previous period, 2026-02-22..28: 20.00 in two orders.
-        created("a", "c", "2026-02-22T00:00:00.000Z", &[("p", 1, 5.0)]),
-        created("b", "c", "2026-02-28T23:59:59.999Z", &[("p", 1, 15.0)]),
-        // The period, 2026-03-01..07: 30.00 in three orders.
-        created("c", "c", "2026-03-01T00:00:00.000Z", &[("p", 1, 10.0)]),
-        created("d", "c", "2026-03-04T00:00:00.000Z", &[("p", 2, 5.0)]),
-        created("e", "c", "2026-03-07T23:59:59.999Z", &[("p", 1, 10.0)]),
-        // After the period: never counted.
-        created("y", "c", "2026-03-08T00:00:00.000Z", &[("p", 1, 1000.0)]),
-    ])
+    app.publish_all(
+        &[
+            // Before the previous period: never counted.
+            accepted("x", "2026-02-21T12:00:00.000Z", &[("p", 1, 1000.0)]),
+            // The previous period, 2026-02-22..28: 20.00 in two orders.
+            accepted("a", "2026-02-22T00:00:00.000Z", &[("p", 1, 5.0)]),
+            accepted("b", "2026-02-28T23:59:59.999Z", &[("p", 1, 15.0)]),
+            // The period, 2026-03-01..07: 30.00 in three orders.
+            accepted("c", "2026-03-01T00:00:00.000Z", &[("p", 1, 10.0)]),
+            accepted("d", "2026-03-04T00:00:00.000Z", &[("p", 2, 5.0)]),
+            accepted("e", "2026-03-07T23:59:59.999Z", &[("p", 1, 10.0)]),
+            // After the period: never counted.
+            accepted("y", "2026-03-08T00:00:00.000Z", &[("p", 1, 1000.0)]),
+        ]
+        .concat(),
+    )
     .await;
 
     let body = app

@@ -236,3 +236,206 @@ pub mod events {
         )
     }
 }
+
+/// Builds the checkout's events as order- and customer-service publish them: the order as
+/// order-service shows it, with its quote and payment, and each step's events in the order
+/// its outbox sends them.
+pub mod checkout {
+    use serde_json::{Value, json};
+    use shared::events::{Envelope, keys};
+
+    /// A quote `{subtotal, couponDiscount, tierDiscount, pointsDiscount, shipping, tax, total}`.
+    pub fn quote(amounts: [f64; 7]) -> Value {
+        let [subtotal, coupon, tier, points, shipping, tax, total] = amounts;
+        json!({"subtotal": subtotal, "couponDiscount": coupon, "tierDiscount": tier,
+        "pointsDiscount": points, "shipping": shipping, "tax": tax, "total": total})
+    }
+
+    /// One order's checkout.
+    #[derive(Clone)]
+    pub struct Order {
+        pub id: String,
+        pub customer: String,
+        pub at: String,
+        pub quote: Value,
+        pub coupon: Option<String>,
+        /// `None`: invoiced (no payment step).
+        pub card: bool,
+    }
+
+    impl Order {
+        /// A card order placed at `at` (RFC 3339) priced `quote`, with `coupon`.
+        pub fn card(id: &str, at: &str, quote: Value, coupon: Option<&str>) -> Self {
+            Self {
+                id: id.to_owned(),
+                customer: "c1".to_owned(),
+                at: at.to_owned(),
+                quote,
+                coupon: coupon.map(str::to_owned),
+                card: true,
+            }
+        }
+
+        /// An invoiced order (`POST /orders` without a card).
+        pub fn invoiced(id: &str, at: &str, quote: Value) -> Self {
+            Self {
+                card: false,
+                ..Self::card(id, at, quote, None)
+            }
+        }
+
+        fn total(&self) -> f64 {
+            // The goods net of discounts: the order's `total`.
+            let q = &self.quote;
+            let cents = |f: &str| (q[f].as_f64().unwrap() * 100.0).round() as i64;
+            let net = cents("subtotal")
+                - cents("couponDiscount")
+                - cents("tierDiscount")
+                - cents("pointsDiscount");
+            net as f64 / 100.0
+        }
+
+        fn due(&self) -> f64 {
+            self.quote["total"].as_f64().unwrap()
+        }
+
+        /// The order as `GET /orders/:id` shows it at `version` with `history` statuses.
+        pub fn view(&self, history: &[&str], payment: Option<&str>) -> Value {
+            let status = *history.last().unwrap();
+            let entries: Vec<Value> = history
+                .iter()
+                .enumerate()
+                .map(|(i, s)| json!({"index": i, "status": s, "at": self.at}))
+                .collect();
+            let mut view = json!({
+                "id": self.id, "customerId": self.customer, "status": status,
+                "items": [{"productId": "p1", "name": "Mug", "price": self.quote["subtotal"], "quantity": 1,
+                    "subtotal": self.quote["subtotal"]}],
+                "total": self.total(), "quote": self.quote, "statusHistory": entries,
+                "createdAt": self.at, "updatedAt": self.at, "version": history.len() - 1,
+            });
+            if let Some(code) = &self.coupon {
+                view["coupon"] = json!(code);
+            }
+            if let (true, Some(state)) = (self.card, payment) {
+                view["payment"] = json!({"provider": "test", "brand": "visa", "last4": "4242",
+                    "expMonth": 12, "expYear": 2030, "status": state, "providerRef": "auth_1"});
+            }
+            view
+        }
+
+        fn event(kind: &str, data: Value) -> Envelope {
+            Envelope::new(kind, "order-service", "req", data)
+        }
+
+        /// `order.created`, and `cart.checked_out` for a card order (placed by checkout).
+        pub fn placed(&self) -> Vec<Envelope> {
+            let created = Self::event(
+                keys::ORDER_CREATED,
+                json!({"orderId": self.id, "customerId": self.customer, "total": self.total(),
+                "createdAt": self.at, "items": [{"productId": "p1", "quantity": 1, "name": "Mug",
+                "price": self.quote["subtotal"]}]}),
+            );
+            let mut events = vec![created];
+            if self.card {
+                events.push(Self::event(
+                    keys::CART_CHECKED_OUT,
+                    json!({"customerId": self.customer, "orderId": self.id, "total": self.due()}),
+                ));
+            }
+            events
+        }
+
+        fn changed(&self, history: &[&str], payment: Option<&str>) -> Envelope {
+            let n = history.len();
+            Self::event(
+                keys::ORDER_STATUS_CHANGED,
+                json!({"orderId": self.id, "customerId": self.customer, "oldStatus": history[n - 2],
+                "newStatus": history[n - 1], "at": self.at, "index": n - 1,
+                "order": self.view(history, payment)}),
+            )
+        }
+
+        /// `payment.authorized|failed|refunded` of `amount`.
+        pub fn payment(&self, kind: &str, amount: f64) -> Envelope {
+            let mut data = json!({"orderId": self.id, "customerId": self.customer,
+            "amount": amount, "providerRef": "ref"});
+            if kind == keys::PAYMENT_FAILED {
+                data["providerRef"] = Value::Null;
+                data["reason"] = json!("card_declined");
+            }
+            Self::event(kind, data)
+        }
+
+        /// Stock reserved: `PROCESSING` with `payment.authorized` (a card order), or
+        /// `PROCESSING` alone (invoiced).
+        pub fn accepted(&self) -> Vec<Envelope> {
+            let mut events = vec![self.changed(&["PENDING", "PROCESSING"], Some("authorized"))];
+            if self.card {
+                events.push(self.payment(keys::PAYMENT_AUTHORIZED, self.due()));
+            }
+            events
+        }
+
+        /// The card was declined: `REJECTED` with `payment.failed`.
+        pub fn declined(&self) -> Vec<Envelope> {
+            vec![
+                self.changed(&["PENDING", "REJECTED"], Some("declined")),
+                self.payment(keys::PAYMENT_FAILED, self.due()),
+            ]
+        }
+
+        /// Cancelled after it was accepted: `CANCELLED`, `order.cancelled`, then the void's
+        /// `payment.refunded` (a card order).
+        pub fn cancelled(&self) -> Vec<Envelope> {
+            let mut events = vec![
+                self.changed(&["PENDING", "PROCESSING", "CANCELLED"], Some("voided")),
+                Self::event(
+                    keys::ORDER_CANCELLED,
+                    json!({"orderId": self.id, "customerId": self.customer, "items": [], "reason": null}),
+                ),
+            ];
+            if self.card {
+                events.push(self.payment(keys::PAYMENT_REFUNDED, self.due()));
+            }
+            events
+        }
+
+        /// Shipped, then delivered.
+        pub fn delivered(&self) -> Vec<Envelope> {
+            vec![
+                self.changed(&["PENDING", "PROCESSING", "SHIPPED"], Some("authorized")),
+                self.changed(
+                    &["PENDING", "PROCESSING", "SHIPPED", "DELIVERED"],
+                    Some("authorized"),
+                ),
+            ]
+        }
+    }
+
+    /// `loyalty.changed` as customer-service publishes it: the balance after the move, the
+    /// tier, and the move (`reason`, `points`, `held`) at `at`.
+    pub fn loyalty(
+        customer: &str,
+        tier: &str,
+        reason: &str,
+        points: i64,
+        held: i64,
+        at: &str,
+    ) -> Envelope {
+        Envelope::new(
+            keys::LOYALTY_CHANGED,
+            "customer-service",
+            "req",
+            json!({"customerId": customer, "points": 1000, "held": 0, "lifetimePoints": 1000,
+            "tier": tier, "previousTier": "Bronze",
+            "change": {"at": at, "points": points, "reason": reason, "held": held}}),
+        )
+    }
+}
+
+/// analytics-service's own database, as the running service uses it.
+pub async fn database(app: &Spawned) -> mongodb::Database {
+    let mongo = app.config.mongo.as_ref().expect("analytics has a database");
+    shared::store::mongo(mongo, "test").await.expect("database")
+}

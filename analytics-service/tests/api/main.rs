@@ -9,6 +9,8 @@ mod helpers;
 mod live;
 mod read_models;
 mod rebuild;
+mod reports;
+mod revenue;
 
 use std::time::Duration;
 

@@ -283,6 +283,20 @@ pub static ROUTES: &[RouteSpec] = &[
     get("/api/analytics/top-products", Admin, "analytics", "Best sellers")
         .with_query(query::<analytics::TopProducts>()),
     get(
+        "/api/analytics/discounts",
+        Admin,
+        "analytics",
+        "Coupon, tier and points discounts per code and per day",
+    )
+    .with_query(query::<analytics::Period>()),
+    get(
+        "/api/analytics/funnel",
+        Admin,
+        "analytics",
+        "Order funnel per day: checked out, created, paid, failed, rejected, cancelled, delivered",
+    )
+    .with_query(query::<analytics::Period>()),
+    get(
         "/api/dashboard/business-metrics",
         Admin,
         "dashboard",
