@@ -69,7 +69,7 @@ test("a coupon, points and a new card: the page's total is the order's total to 
   await fillCard(page, "4242 4242 4242 4242");
   const shown = (await page.getByTestId("quote-total").textContent())!;
   expect(shown).not.toBe(withCoupon);
-  await shot(page, "storefront-checkout");
+  await shot(page, "storefront-checkout", true);
   await page.getByRole("button", { name: "Place order" }).click();
 
   await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);

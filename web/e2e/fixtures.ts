@@ -53,9 +53,15 @@ export const test = base;
 export { expect };
 
 /** Saves a screenshot for the README when `SCREENSHOTS` names a folder (none otherwise). */
-export async function shot(page: Page, name: string) {
+export async function shot(page: Page, name: string, fullPage = false) {
   const dir = process.env.SCREENSHOTS;
-  if (dir) await page.screenshot({ path: `${dir}/${name}.png` });
+  if (!dir) return;
+  // From the top of the page, with no field focused: what a person sees on arrival.
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    scrollTo(0, 0);
+  });
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage });
 }
 
 /** The API's envelope, read by the specs' own calls (setting up, and checking what is stored). */

@@ -152,7 +152,7 @@ function ProductRow(props: {
         <label class="sr-only" for={`price-${product.id}`}>
           Price of {product.name}
         </label>
-        <input id={`price-${product.id}`} class="qty" type="number" step="0.01" min="0.01"
+        <input id={`price-${product.id}`} class="price-input" type="number" step="0.01" min="0.01"
           value={price} onInput={(e) => setPrice(e.currentTarget.value)} />
       </td>
       <td>
