@@ -45,6 +45,15 @@ test("an admin creates a coupon, sees its uses, pauses it and deletes it", async
   await api(request, "PUT", `/cart/items/${product.id}`, customer.token, { quantity: 1 });
   const cart = await api(request, "POST", "/cart/coupon", customer.token, { code });
   expect(cart.coupon.applies).toBe(true);
+  // A checkout with it counts one use, which the list shows when read again.
+  await api(request, "POST", "/checkout", customer.token, {
+    shippingAddress: { street: "1 Test Street", city: "Springfield", zipCode: "12345", country: "US" },
+    card: { number: "4242 4242 4242 4242", expMonth: 12, expYear: 2030, cvc: "123" },
+  });
+  await page.reload();
+  await expect(row.getByTestId("coupon-used")).toHaveText("1 of 5");
+  await api(request, "PUT", `/cart/items/${product.id}`, customer.token, { quantity: 1 });
+  await api(request, "POST", "/cart/coupon", customer.token, { code });
   await page.getByRole("button", { name: `Pause ${code}` }).click();
   await expect(row).toContainText("paused");
   const paused = await api(request, "GET", "/cart", customer.token);
