@@ -112,3 +112,31 @@ test("a declined card ends the order REJECTED and the order page says so", async
   expect(order.rejectionReason).toMatch(/^PAYMENT_DECLINED/);
   expect(problems).toEqual([]);
 });
+
+test("free shipping stays free when points take the subtotal below the threshold", async ({
+  browser,
+  request,
+}) => {
+  const buyer = await newCustomer(request, "freeship");
+  await grantPoints(request, buyer.id, 1500);
+  const product = await productNamed(request, PRODUCT);
+  await api(request, "PUT", `/cart/items/${product.id}`, buyer.token, { quantity: 3 });
+  await api(request, "POST", "/cart/coupon", buyer.token, { code: "FREESHIP" });
+
+  const { page, problems } = await person(await browser.newContext());
+  await page.goto("/signin?next=%2Fcheckout");
+  await signIn(page, buyer);
+  await expect(page.getByTestId("coupon")).toContainText("FREESHIP applied");
+  await page.getByLabel("Points to redeem").fill("1500");
+  await expect(page.getByTestId("quote").locator("div", { hasText: "Points" })).toContainText("-$15.00");
+  await expect(page.getByTestId("quote").locator("div", { hasText: "Shipping" })).toContainText("$0.00");
+  await fillAddress(page);
+  await fillCard(page, "4242 4242 4242 4242");
+  const shown = (await page.getByTestId("quote-total").textContent())!;
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);
+  const order = await api(request, "GET", `/orders/${page.url().split("/").pop()}`, buyer.token);
+  expect([order.quote.shipping, order.quote.pointsDiscount]).toEqual([0, 15]);
+  expect(`$${order.quote.total.toFixed(2)}`).toBe(shown);
+  expect(problems).toEqual([]);
+});

@@ -138,10 +138,11 @@ export function withPoints(quote: Quote, points: number, coupon?: CartCoupon | n
   const left = redeemable(quote);
   const pointsOff = Math.min(Math.max(0, Math.floor(points)), left);
   const discounted = left - pointsOff;
-  // The cart does not say a coupon's kind: a free-shipping one takes nothing off the lines but
-  // saves the shipping, and the cart's own quote then shows none below the threshold.
+  // The cart does not say a coupon's kind: one that applies yet takes nothing off the lines is
+  // a free-shipping one (its `discount` is the shipping saved, 0 above the threshold), and a
+  // quote with no shipping below the threshold has one too.
   const freeByCoupon =
-    (!!coupon?.applies && cents(quote.couponDiscount) === 0 && coupon.discount > 0) ||
+    (!!coupon?.applies && cents(quote.couponDiscount) === 0 && subtotal > 0) ||
     (cents(quote.shipping) === 0 && subtotal > 0 && left < FREE_SHIPPING_FROM);
   const shipping = subtotal === 0 || freeByCoupon || discounted >= FREE_SHIPPING_FROM ? 0 : SHIPPING;
   const taxable = discounted + shipping;
