@@ -126,10 +126,21 @@ fn finish(mut response: Response, path: &str, host: Option<&HeaderValue>) -> Res
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     // The same URL answers brotli, gzip or plain bytes: a shared cache must keep them apart.
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if html && let Ok(csp) = HeaderValue::from_str(&page_policy(host)) {
+    // A revalidated page answers 304 with no `Content-Type`, and the browser keeps the 304's
+    // headers over the cached ones: without the page CSP here, the reloaded page would run
+    // under the API's `default-src 'none'` and load nothing.
+    let page = html || (status == StatusCode::NOT_MODIFIED && is_page_path(path));
+    if page && let Ok(csp) = HeaderValue::from_str(&page_policy(host)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response
+}
+
+/// A page's path rather than a file's: a client-side route (no `.` in its last segment) or an
+/// `.html` file.
+fn is_page_path(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    !last.contains('.') || last.ends_with(".html")
 }
 
 fn is_html(headers: &HeaderMap) -> bool {
@@ -171,6 +182,21 @@ mod tests {
         }
         for path in ["/", "/apiary", "/products/1", "/console", "/healthy-food"] {
             assert!(!reserved(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn client_side_routes_and_html_files_are_pages_and_other_files_are_not() {
+        for path in [
+            "/",
+            "/orders/65a1b2c3d4e5f60718293a4b",
+            "/console/alerts",
+            "/index.html",
+        ] {
+            assert!(is_page_path(path), "{path}");
+        }
+        for path in ["/favicon.svg", "/assets/app-1a2b3c.js", "/robots.txt"] {
+            assert!(!is_page_path(path), "{path}");
         }
     }
 

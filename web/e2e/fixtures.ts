@@ -1,6 +1,12 @@
 // What every spec shares: the demo logins, signing in through the pages, and a watch on each
 // page that fails the test on a console error or a failed request (a CSP refusal is both).
-import { type BrowserContext, type Page, expect, test as base } from "@playwright/test";
+import {
+  type APIRequestContext,
+  type BrowserContext,
+  type Page,
+  expect,
+  test as base,
+} from "@playwright/test";
 
 export const CUSTOMER = { email: "demo@example.com", password: "demo-password", name: "Alex Demo" };
 export const ADMIN = {
@@ -47,7 +53,65 @@ export const test = base;
 export { expect };
 
 /** Saves a screenshot for the README when `SCREENSHOTS` names a folder (none otherwise). */
-export async function shot(page: Page, name: string) {
+export async function shot(page: Page, name: string, fullPage = false) {
   const dir = process.env.SCREENSHOTS;
-  if (dir) await page.screenshot({ path: `${dir}/${name}.png` });
+  if (!dir) return;
+  // From the top of the page, with no field focused: what a person sees on arrival.
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    scrollTo(0, 0);
+  });
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage });
+}
+
+/** The API's envelope, read by the specs' own calls (setting up, and checking what is stored). */
+export async function api<T = any>(
+  request: APIRequestContext,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const response = await request.fetch(`/api${path}`, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    data: body,
+  });
+  const text = await response.text();
+  if (!response.ok()) throw new Error(`${method} ${path} answered ${response.status()}: ${text}`);
+  return text ? JSON.parse(text).data : (undefined as T);
+}
+
+/** Signs in through the API: the access token and the customer. */
+export async function tokenOf(request: APIRequestContext, who: { email: string; password: string }) {
+  const credentials = { email: who.email, password: who.password };
+  const data = await api(request, "POST", "/auth/login", undefined, credentials);
+  return { token: data.accessToken as string, id: data.customer.id as string };
+}
+
+/** A brand-new customer (so a spec never depends on what earlier runs left on the demo one). */
+export async function newCustomer(request: APIRequestContext, prefix: string) {
+  const who = {
+    name: `E2E ${prefix}`,
+    email: `e2e-${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`,
+    password: "e2e-password-1",
+  };
+  const data = await api(request, "POST", "/auth/register", undefined, who);
+  return { ...who, token: data.accessToken as string, id: data.customer.id as string };
+}
+
+/** Gives a customer loyalty points as the admin, once per key. */
+export async function grantPoints(request: APIRequestContext, customerId: string, points: number) {
+  const admin = await tokenOf(request, ADMIN);
+  await api(request, "POST", `/customers/${customerId}/loyalty/adjustments`, admin.token,
+    { points, reason: "e2e welcome points" }, { "Idempotency-Key": `e2e-${customerId}-${points}` });
+}
+
+/** A product of the seeded catalog by exact name. */
+export async function productNamed(request: APIRequestContext, name: string) {
+  const list = await api(request, "GET", `/products?search=${encodeURIComponent(name)}&limit=20`);
+  const product = list.find((p: { name: string }) => p.name === name);
+  if (!product) throw new Error(`no product named ${name} in the catalog`);
+  return product as { id: string; name: string; price: number; stock: number };
 }

@@ -277,6 +277,7 @@ export interface Order {
   shippingAddress?: Address;
   statusHistory: HistoryEntry[];
   rejectionReason?: string;
+  payment?: { brand: string; last4: string; status: string; declineReason?: string };
   cancellationReason?: string;
   createdAt: string;
   estimatedDelivery?: string;
@@ -291,11 +292,20 @@ export const setQuantity = (productId: string, quantity: number) =>
     body: { quantity },
   });
 
+/** What `POST /checkout` takes: where to ship, how to pay, points to redeem. */
+export interface CheckoutBody {
+  shippingAddress?: Address;
+  shippingAddressId?: string;
+  card?: { number: string; expMonth: number; expYear: number; cvc: string; holder?: string };
+  paymentMethodId?: string;
+  redeemPoints?: number;
+}
+
 /** `POST /checkout` with a fresh key per attempt; the caller keeps the key for its retries. */
-export const checkout = (address: Address, idempotencyKey: string) =>
+export const checkout = (body: CheckoutBody, idempotencyKey: string) =>
   request<Order>("/checkout", {
     method: "POST",
-    body: { shippingAddress: address },
+    body,
     headers: { "Idempotency-Key": idempotencyKey },
   });
 
@@ -305,5 +315,6 @@ export function newKey(): string {
 
 /** Money as the API sends it (a number with at most two decimals), shown in dollars. */
 export function money(amount: number | undefined): string {
-  return `$${(amount ?? 0).toFixed(2)}`;
+  const value = amount ?? 0;
+  return `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
 }

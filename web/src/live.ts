@@ -13,13 +13,17 @@ export interface LiveEvent {
 
 export type Connection = "connecting" | "live" | "reconnecting" | "closed";
 
+/** Waits `ms`, or less when `signal` aborts or the browser comes back online. */
 const wait = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(timer);
+      removeEventListener("online", done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+    addEventListener("online", done);
   });
 
 /** Where the last event id of an order's stream is kept, so a reload resumes after it. */
@@ -36,15 +40,26 @@ export async function followOrder(
   signal: AbortSignal,
 ) {
   let attempt = 0;
+  // One connection at a time, dropped at once when the browser reports the network gone (a
+  // dead connection can stay open and silent for minutes), then resumed from the last id.
+  let connection = new AbortController();
+  const drop = () => connection.abort();
+  addEventListener("offline", drop);
+  signal.addEventListener("abort", drop);
   while (!signal.aborted) {
     onState(attempt === 0 ? "connecting" : "reconnecting");
+    connection = new AbortController();
     const headers: Record<string, string> = { Accept: "text/event-stream" };
     const token = accessToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     const last = sessionStorage.getItem(lastIdKey(orderId));
     if (last) headers["Last-Event-ID"] = last;
     try {
-      const response = await fetch(`/api/orders/${orderId}/stream`, { headers, signal });
+      if (!navigator.onLine) throw new Error("offline");
+      const response = await fetch(`/api/orders/${orderId}/stream`, {
+        headers,
+        signal: connection.signal,
+      });
       if (response.status === 204) break; // final, and every step already seen
       if (response.status === 401 && (await refresh())) continue;
       if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
@@ -64,6 +79,7 @@ export async function followOrder(
     attempt += 1;
     await wait(Math.min(500 * 2 ** attempt, 8000), signal);
   }
+  removeEventListener("offline", drop);
   onState("closed");
 }
 

@@ -43,11 +43,16 @@ export function ErrorNote({ error }: { error: unknown }) {
 export function Field(props: {
   label: string;
   name: string;
-  type?: "text" | "email" | "password" | "search";
+  type?: "text" | "email" | "password" | "search" | "number";
   value: string;
   onInput: (value: string) => void;
   autocomplete?: string;
   required?: boolean;
+  inputMode?: "numeric" | "decimal";
+  placeholder?: string;
+  min?: string;
+  max?: string;
+  step?: string;
 }) {
   const id = `field-${props.name}`;
   return (
@@ -60,6 +65,11 @@ export function Field(props: {
         value={props.value}
         autocomplete={props.autocomplete}
         required={props.required}
+        inputMode={props.inputMode}
+        placeholder={props.placeholder}
+        min={props.min}
+        max={props.max}
+        step={props.step}
         onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
       />
     </div>

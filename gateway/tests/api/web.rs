@@ -238,3 +238,26 @@ async fn without_a_built_front_end_the_pages_answer_404_and_the_api_still_works(
     assert_eq!(status, 200);
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn a_revalidated_page_keeps_the_page_csp_in_its_304() {
+    let root = WebRoot::new();
+    let gateway = gateway_over(root.path(), &[]).await;
+    let client = reqwest::Client::new();
+    for path in ["/orders/65a1b2c3d4e5f60718293a4b", "/console/alerts"] {
+        let first = get(&gateway.app.url(path), None).await;
+        let modified = header_of(&first, "last-modified").to_owned();
+        assert!(!modified.is_empty(), "{path}");
+        let again = client
+            .get(gateway.app.url(path))
+            .header(header::IF_MODIFIED_SINCE, &modified)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        // The browser takes these headers over the cached page's: the page CSP, not the API's.
+        let csp = header_of(&again, "content-security-policy");
+        assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
+    }
+    gateway.stop().await;
+}

@@ -1,11 +1,15 @@
-// Revenue by day (a uPlot line) and the best sellers (a bar list with a table's semantics),
-// from `/api/analytics/...`, read again every ten seconds so new orders show.
+// Revenue by day (a uPlot line), the headline figures and the best sellers, kept current over
+// `/ws/analytics`: each `dashboard` message carries the figures and today's revenue, which
+// replace the chart's last point in place (no reload, no layout shift); the best sellers are
+// read again when the figures changed. The days before today come from
+// `/analytics/daily-revenue` once.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { get, money } from "../api";
-import { ErrorNote, Loading } from "../ui";
+import { type Connection, socket } from "../live";
+import { ErrorNote, LiveBadge, Loading } from "../ui";
 
 interface Day {
   date: string;
@@ -18,46 +22,69 @@ interface Top {
   units: number;
   revenue: number;
 }
+interface Metrics {
+  totalRevenue: number;
+  orders: number;
+  averageOrderValue: number;
+  customers: number;
+  alertsSent: number;
+  ordersByStatus: Record<string, number>;
+}
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
 
 export function Analytics() {
   const [days, setDays] = useState<Day[] | null>(null);
   const [top, setTop] = useState<Top[] | null>(null);
+  const [metrics, setMetrics] = useState<Metrics | null>(null);
+  const [state, setState] = useState<Connection>("connecting");
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    let stop = false;
-    let timer = 0;
-    const read = async () => {
-      const to = new Date();
-      const from = new Date(to.getTime() - 13 * 86_400_000);
-      try {
-        const [d, t] = await Promise.all([
-          get<Day[]>(`/analytics/daily-revenue?from=${iso(from)}&to=${iso(to)}`),
-          get<Top[]>("/analytics/top-products?limit=8"),
-        ]);
-        setDays(d);
-        setTop(t);
-        setError(null);
-      } catch (e) {
-        setError(e);
-      }
-      if (!stop) timer = window.setTimeout(read, 10_000);
-    };
-    read();
-    return () => {
-      stop = true;
-      clearTimeout(timer);
-    };
+    const abort = new AbortController();
+    const to = new Date();
+    const from = new Date(to.getTime() - 13 * 86_400_000);
+    const fail = (e: unknown) => abort.signal.aborted || setError(e);
+    const readTop = () => get<Top[]>("/analytics/top-products?limit=8", abort.signal).then(setTop, fail);
+    get<Day[]>(`/analytics/daily-revenue?from=${iso(from)}&to=${iso(to)}`, abort.signal).then(
+      (list) => setDays((known) => (known ? merge(list, known[known.length - 1]) : list)),
+      fail,
+    );
+    readTop();
+    socket(
+      "analytics",
+      () => [],
+      (message) => {
+        if (message.type !== "dashboard" || !message.data) return;
+        setMetrics(message.data.metrics);
+        const today: Day | undefined = message.data.today;
+        if (today) setDays((known) => merge(known ?? [], today));
+        readTop();
+      },
+      setState,
+      abort.signal,
+    );
+    return () => abort.abort();
   }, []);
 
   if (!days) return error ? <ErrorNote error={error} /> : <Loading />;
   const most = Math.max(1, ...(top ?? []).map((t) => t.revenue));
+  const today = days[days.length - 1];
   return (
     <section aria-labelledby="analytics-title">
-      <h1 id="analytics-title">Analytics</h1>
+      <h1 id="analytics-title">
+        Analytics <LiveBadge state={state} />
+      </h1>
       <ErrorNote error={error} />
+      <dl class="figures" data-testid="figures">
+        <Figure label="Revenue today" value={money(today?.revenue)} testid="today-revenue" />
+        <Figure label="Orders today" value={String(today?.orderCount ?? 0)} testid="today-orders" />
+        <Figure label="Revenue, all time" value={metrics ? money(metrics.totalRevenue) : "…"} testid="total-revenue" />
+        <Figure label="Orders, all time" value={metrics ? String(metrics.orders) : "…"} testid="total-orders" />
+        <Figure label="Average order" value={metrics ? money(metrics.averageOrderValue) : "…"} />
+        <Figure label="Customers" value={metrics ? String(metrics.customers) : "…"} />
+        <Figure label="Alerts sent" value={metrics ? String(metrics.alertsSent) : "…"} />
+      </dl>
       <h2>Revenue by day</h2>
       <RevenueChart days={days} />
       <p class="muted" data-testid="revenue-total">
@@ -65,7 +92,7 @@ export function Analytics() {
         {days.reduce((n, d) => n + d.orderCount, 0)} orders
       </p>
       <h2>Top products</h2>
-      <ol class="bars" aria-label="Top products by revenue">
+      <ol class="bars" aria-label="Top products by revenue" data-testid="top-products">
         {top?.map((t) => (
           <li key={t.productId}>
             <span class="bar-label">
@@ -79,15 +106,33 @@ export function Analytics() {
   );
 }
 
+/** The days with `today` in its place (replacing the same date, or added after the rest). */
+function merge(days: Day[], today: Day): Day[] {
+  if (days.length === 0) return [today];
+  const last = days[days.length - 1];
+  if (last.date === today.date) return [...days.slice(0, -1), today];
+  return last.date < today.date ? [...days.slice(1), today] : days;
+}
+
+function Figure(props: { label: string; value: string; testid?: string }) {
+  return (
+    <div>
+      <dt>{props.label}</dt>
+      <dd data-testid={props.testid}>{props.value}</dd>
+    </div>
+  );
+}
+
 function RevenueChart({ days }: { days: Day[] }) {
   const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | null>(null);
+  const data: uPlot.AlignedData = [
+    days.map((d) => Date.parse(`${d.date}T12:00:00Z`) / 1000),
+    days.map((d) => d.revenue),
+  ];
   useEffect(() => {
     if (!box.current) return;
-    const data: uPlot.AlignedData = [
-      days.map((d) => Date.parse(`${d.date}T12:00:00Z`) / 1000),
-      days.map((d) => d.revenue),
-    ];
-    const chart = new uPlot(
+    chart.current = new uPlot(
       {
         width: Math.min(760, box.current.clientWidth || 760),
         height: 260,
@@ -97,7 +142,16 @@ function RevenueChart({ days }: { days: Day[] }) {
       data,
       box.current,
     );
-    return () => chart.destroy();
-  }, [days]);
-  return <div ref={box} class="chart" role="img" aria-label="Revenue per day, last 14 days" />;
+    return () => {
+      chart.current?.destroy();
+      chart.current = null;
+    };
+  }, []);
+  // A new figure moves the line in place: the chart is not rebuilt.
+  useEffect(() => chart.current?.setData(data), [days]);
+  return (
+    <div ref={box} class="chart" role="img" data-testid="revenue-chart"
+      data-today={days[days.length - 1]?.revenue ?? 0}
+      aria-label={`Revenue per day, last 14 days; today ${money(days[days.length - 1]?.revenue)}`} />
+  );
 }

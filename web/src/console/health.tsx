@@ -1,5 +1,6 @@
-// Every service's health from `GET /api/health` (the gateway's aggregate), read again every
-// five seconds: each service's status and the state of each of its dependencies.
+// Every service's health from `GET /api/health` (the gateway's aggregate) and the dead letters
+// by queue (`GET /api/analytics/dead-letters`), read again every five seconds. The outbox
+// backlog has no API route (only each service's `/metrics`), so it is not shown here.
 
 import { useEffect, useState } from "preact/hooks";
 import { get } from "../api";
@@ -8,6 +9,10 @@ import { ErrorNote, Loading } from "../ui";
 interface Report {
   status: string;
   [part: string]: unknown;
+}
+interface DeadLetter {
+  queue?: string | null;
+  type: string;
 }
 interface Aggregate {
   status: string;
@@ -19,6 +24,8 @@ export function Health() {
   const [health, setHealth] = useState<Aggregate | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [at, setAt] = useState<Date | null>(null);
+  const [dead, setDead] = useState<DeadLetter[] | null>(null);
+  const [deadError, setDeadError] = useState<unknown>(null);
 
   useEffect(() => {
     let stop = false;
@@ -29,6 +36,12 @@ export function Health() {
         setError(null);
       } catch (e) {
         setError(e);
+      }
+      try {
+        setDead(await get<DeadLetter[]>("/analytics/dead-letters?limit=1000"));
+        setDeadError(null);
+      } catch (e) {
+        setDeadError(e);
       }
       if (!stop) timer = setTimeout(read, 5000);
     };
@@ -69,6 +82,7 @@ export function Health() {
           ))}
         </tbody>
       </table>
+      <DeadLetters letters={dead} error={deadError} />
     </section>
   );
 }
@@ -80,4 +94,38 @@ function dependencies(report: Report): string {
   return Object.entries(deps)
     .map(([name, value]) => `${name}: ${typeof value === "object" ? value?.status ?? "?" : value}`)
     .join(", ");
+}
+
+/** How many events each queue dead-lettered (the listing shows at most 1000). */
+function DeadLetters({ letters, error }: { letters: DeadLetter[] | null; error: unknown }) {
+  const byQueue = new Map<string, number>();
+  for (const l of letters ?? []) byQueue.set(l.queue ?? "unknown", (byQueue.get(l.queue ?? "unknown") ?? 0) + 1);
+  return (
+    <>
+      <h2>
+        Dead letters <span class="badge" data-testid="dead-letter-count">{letters ? letters.length : "…"}</span>
+      </h2>
+      <ErrorNote error={error} />
+      {letters && letters.length === 0 && <p>No dead-lettered events.</p>}
+      {byQueue.size > 0 && (
+        <table class="lines" data-testid="dead-letters">
+          <caption class="sr-only">Dead-lettered events by the queue they died in</caption>
+          <thead>
+            <tr>
+              <th scope="col">Queue</th>
+              <th scope="col">Events</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...byQueue].map(([queue, n]) => (
+              <tr key={queue}>
+                <th scope="row">{queue}</th>
+                <td>{n}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
 }

@@ -1,5 +1,6 @@
 // The ops console at `/console`, for admins only: anyone else (signed out, or a customer) gets
-// the sign-in page. Sections: the live order board, live alerts, health, analytics.
+// the sign-in page. Sections: the live order board, live alerts, health and dead letters,
+// live analytics, catalog editing, coupons, assistant statistics.
 
 import { render } from "preact";
 import { useState } from "preact/hooks";
@@ -9,7 +10,10 @@ import { ErrorNote, Field, Link, useSession } from "../ui";
 import "../styles.css";
 import { Alerts } from "./alerts";
 import { Analytics } from "./analytics";
+import { AssistantStats } from "./assistant";
 import { Board } from "./board";
+import { CatalogEditor } from "./catalog";
+import { Coupons } from "./coupons";
 import { Health } from "./health";
 
 const SECTIONS: [string, string][] = [
@@ -17,6 +21,9 @@ const SECTIONS: [string, string][] = [
   ["/console/alerts", "Alerts"],
   ["/console/health", "Health"],
   ["/console/analytics", "Analytics"],
+  ["/console/catalog", "Catalog"],
+  ["/console/coupons", "Coupons"],
+  ["/console/assistant", "Assistant"],
 ];
 
 function AdminSignIn({ customer }: { customer: boolean }) {
@@ -72,6 +79,9 @@ function Console() {
   if (path === "/console/alerts") section = <Alerts />;
   else if (path === "/console/health") section = <Health />;
   else if (path === "/console/analytics") section = <Analytics />;
+  else if (path === "/console/catalog") section = <CatalogEditor />;
+  else if (path === "/console/coupons") section = <Coupons />;
+  else if (path === "/console/assistant") section = <AssistantStats />;
   else section = <Board />;
   return (
     <>

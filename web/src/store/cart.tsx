@@ -1,20 +1,9 @@
-// The cart (quantities, line flags, the quote exactly as the API prices it) and the checkout
-// (a saved address or a new one; `Idempotency-Key` kept across retries of one attempt).
+// The cart: quantities, line flags, the coupon it holds, and the quote exactly as the API
+// prices it. The checkout is `checkout.tsx`.
 
 import { useEffect, useState } from "preact/hooks";
-import {
-  type Address,
-  type Cart,
-  type Quote,
-  type SavedAddress,
-  checkout,
-  get,
-  money,
-  newKey,
-  setQuantity,
-} from "../api";
-import { navigate } from "../router";
-import { ErrorNote, Field, Link, Loading } from "../ui";
+import { type Cart, type Quote, get, money, setQuantity } from "../api";
+import { ErrorNote, Link, Loading } from "../ui";
 
 export function CartPage() {
   const [cart, setCart] = useState<Cart | null>(null);
@@ -128,113 +117,5 @@ export function QuoteTable({ quote }: { quote: Quote }) {
         <dd data-testid="quote-total">{money(quote.total)}</dd>
       </div>
     </dl>
-  );
-}
-
-const EMPTY: Address = { street: "", city: "", zipCode: "", country: "" };
-
-export function Checkout() {
-  const [cart, setCart] = useState<Cart | null>(null);
-  const [saved, setSaved] = useState<SavedAddress[]>([]);
-  const [choice, setChoice] = useState<string>("new");
-  const [fresh, setFresh] = useState<Address>(EMPTY);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  // One key per order attempt: a retry after a timeout sends the same key, so it orders once.
-  const [key] = useState(newKey);
-
-  useEffect(() => {
-    get<Cart>("/cart").then(setCart, setError);
-    get<SavedAddress[]>("/customers/me/addresses").then((list) => {
-      setSaved(list);
-      const first = list.find((a) => a.isDefault) ?? list[0];
-      if (first) setChoice(first.id);
-    }, setError);
-  }, []);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const address = choice === "new" ? fresh : saved.find((a) => a.id === choice);
-    if (!address) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const { street, city, zipCode, country } = address;
-      const { data: order } = await checkout({ street, city, zipCode, country }, key);
-      navigate(`/orders/${order.id}`, true);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-
-  if (!cart) return error ? <ErrorNote error={error} /> : <Loading />;
-  if (cart.items.length === 0)
-    return (
-      <p>
-        Your cart is empty. <Link href="/">Browse the catalog</Link>
-      </p>
-    );
-  const set = (part: keyof Address) => (value: string) => setFresh({ ...fresh, [part]: value });
-  return (
-    <section aria-labelledby="checkout-title">
-      <h1 id="checkout-title">Checkout</h1>
-      <form onSubmit={submit}>
-        <fieldset>
-          <legend>Ship to</legend>
-          {saved.map((a) => (
-            <label key={a.id} class="choice">
-              <input
-                type="radio"
-                name="address"
-                value={a.id}
-                checked={choice === a.id}
-                onChange={() => setChoice(a.id)}
-              />
-              <span>
-                {a.label && <strong>{a.label}: </strong>}
-                {a.street}, {a.zipCode} {a.city}, {a.country}
-              </span>
-            </label>
-          ))}
-          <label class="choice">
-            <input
-              type="radio"
-              name="address"
-              value="new"
-              checked={choice === "new"}
-              onChange={() => setChoice("new")}
-            />
-            <span>A new address</span>
-          </label>
-          {choice === "new" && (
-            <div class="address">
-              <Field label="Street" name="street" required autocomplete="street-address"
-                value={fresh.street} onInput={set("street")} />
-              <Field label="City" name="city" required autocomplete="address-level2"
-                value={fresh.city} onInput={set("city")} />
-              <Field label="Postal code" name="zipCode" required autocomplete="postal-code"
-                value={fresh.zipCode} onInput={set("zipCode")} />
-              <Field label="Country" name="country" required autocomplete="country-name"
-                value={fresh.country} onInput={set("country")} />
-            </div>
-          )}
-        </fieldset>
-        <fieldset>
-          <legend>Payment</legend>
-          {/* Card, coupon and points arrive with the payment, coupon and loyalty slices of
-              issue 15; until their API exists the order is placed unpaid, as on the API. */}
-          <p class="muted" data-testid="payment-placeholder">
-            Payment by card, coupons and loyalty points are coming soon. Your order is
-            confirmed once its stock is reserved.
-          </p>
-        </fieldset>
-        <QuoteTable quote={cart.quote} />
-        <ErrorNote error={error} />
-        <button class="primary" type="submit" disabled={busy}>
-          Place order
-        </button>
-      </form>
-    </section>
   );
 }

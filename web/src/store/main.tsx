@@ -8,16 +8,18 @@ import { navigate, useLocation } from "../router";
 import { Link, useSession } from "../ui";
 import "../styles.css";
 import { SignIn, SignUp } from "./account";
-import { CartPage, Checkout } from "./cart";
+import { CartPage } from "./cart";
+import { Checkout } from "./checkout";
 import { Catalog, ProductPage } from "./catalog";
 import { Chat } from "./chat";
+import { AccountPage } from "./wallet";
 import { OrderPage, Orders } from "./orders";
 
 function Page({ url }: { url: URL }) {
   const session = useSession();
   const path = url.pathname;
   const signedIn = !!session;
-  const needsSession = /^\/(cart|checkout|orders)(\/|$)/.test(path);
+  const needsSession = /^\/(cart|checkout|orders|account)(\/|$)/.test(path);
 
   useEffect(() => {
     if (needsSession && !signedIn) {
@@ -34,6 +36,7 @@ function Page({ url }: { url: URL }) {
   if (path === "/cart") return <CartPage />;
   if (path === "/checkout") return <Checkout />;
   if (path === "/orders") return <Orders />;
+  if (path === "/account") return <AccountPage />;
   if (path === "/chat") return <Chat />;
   if ((match = path.match(/^\/orders\/([0-9a-f]{24})$/))) return <OrderPage id={match[1]} />;
   return (
@@ -62,6 +65,7 @@ function App() {
           <Link href="/">Catalog</Link>
           {session && <Link href="/cart">Cart</Link>}
           {session && <Link href="/orders">My orders</Link>}
+          {session && <Link href="/account">My account</Link>}
           <Link href="/chat">Help</Link>
           {session?.role === "admin" && <a href="/console">Console</a>}
           {session ? (

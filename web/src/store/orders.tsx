@@ -40,10 +40,38 @@ export function Orders() {
   );
 }
 
+/** A status change this page was sent live: the stream's event id is the history index. */
+interface Update {
+  index: number;
+  status: string;
+}
+
+const updatesKey = (orderId: string) => `shop.sse.updates.${orderId}`;
+
+function updatesOf(orderId: string): Update[] {
+  try {
+    return JSON.parse(sessionStorage.getItem(updatesKey(orderId)) ?? "[]");
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Notes one live change, kept for the tab like the stream's last id, so the list survives a
+ * reload. Not deduplicated on purpose: resuming must never send a change twice, and a change
+ * sent twice shows here twice.
+ */
+function note(orderId: string, seen: Update[], index: number, status: string): Update[] {
+  const next = [...seen, { index, status }];
+  sessionStorage.setItem(updatesKey(orderId), JSON.stringify(next));
+  return next;
+}
+
 export function OrderPage({ id }: { id: string }) {
   const [order, setOrder] = useState<Order | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [state, setState] = useState<Connection>("connecting");
+  const [updates, setUpdates] = useState<Update[]>(() => updatesOf(id));
 
   useEffect(() => {
     const abort = new AbortController();
@@ -56,6 +84,9 @@ export function OrderPage({ id }: { id: string }) {
     followOrder(
       id,
       (event) => {
+        if (event.type === "order.status_changed" && event.data?.newStatus) {
+          setUpdates((seen) => note(id, seen, Number(event.data.index), event.data.newStatus));
+        }
         const next: Order | undefined = event.data?.order;
         if (!next) return;
         setOrder((known) => (known && known.version > next.version ? known : next));
@@ -89,6 +120,19 @@ export function OrderPage({ id }: { id: string }) {
           );
         })}
       </ol>
+      {updates.length > 0 && (
+        <p class="muted">
+          Updates received here:{" "}
+          <span data-testid="updates">
+            {updates.map((u, i) => (
+              <span key={i} data-index={u.index}>
+                {i > 0 && " → "}
+                {u.status}
+              </span>
+            ))}
+          </span>
+        </p>
+      )}
       {order.carrier && (
         <p>
           Shipped with {order.carrier}, tracking number {order.trackingNumber}.
@@ -97,7 +141,19 @@ export function OrderPage({ id }: { id: string }) {
       {order.estimatedDelivery && !["DELIVERED", "CANCELLED", "REJECTED"].includes(order.status) && (
         <p>Estimated delivery: {when(order.estimatedDelivery)}</p>
       )}
-      {order.rejectionReason && <p class="error">Rejected: {order.rejectionReason}</p>}
+      {order.rejectionReason && (
+        <p class="error" data-testid="rejection">
+          {order.rejectionReason.startsWith("PAYMENT_DECLINED")
+            ? "Your payment was declined, so the order was not placed. "
+            : "Rejected. "}
+          ({order.rejectionReason})
+        </p>
+      )}
+      {order.payment && (
+        <p>
+          Paid with {order.payment.brand} ending {order.payment.last4} ({order.payment.status}).
+        </p>
+      )}
       {order.cancellationReason && <p>Cancelled: {order.cancellationReason}</p>}
       <h2>Items</h2>
       <ul class="list">
