@@ -12,7 +12,7 @@
 //! - Afterwards everything recovers by itself: orders are accepted again (the row's
 //!   `backAfterSeconds`), and the revoked token is 401 again.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, future::Future, time::Duration};
 
 use anyhow::{Result, anyhow};
 use reqwest::Method;
@@ -124,13 +124,56 @@ impl Probe {
         Ok(answer.status)
     }
 
-    /// Probes until `until` (the outage's end, as the fault knows it): every round reads the
-    /// product, calls with the revoked token and retries a kept key.
-    pub async fn during(&self, until: Instant) -> (Observed, Vec<Finding>) {
+    /// Through the gateway (`cargo xtask drill redis`): a customer who places the kept
+    /// orders, one whose token is revoked by logging out, and a product of their own; waits
+    /// until analytics has counted the kept orders, so the drill's own count starts after them.
+    pub async fn enlist(api: &Api, admin: &Account, run: &str, patience: Duration) -> Result<Self> {
+        let customer = api
+            .register(&format!("drill-{run}-redis-kept@example.com"), "Drill Kept")
+            .await?;
+        let revoked = api
+            .register(
+                &format!("drill-{run}-redis-revoked@example.com"),
+                "Drill Revoked",
+            )
+            .await?;
+        let revoked = Account::token(&revoked.bearer());
+        let logout = api
+            .call(
+                Method::POST,
+                "/auth/logout",
+                Some(&revoked),
+                Some(&json!({})),
+                &[],
+            )
+            .await?;
+        if !logout.ok() {
+            return Err(anyhow!("POST /auth/logout: {}", logout.describe()));
+        }
+        let name = format!("Drill redis {run} probe");
+        let product = api.product(admin, &name, 500, 1000).await?;
+        let total = |counts: super::check::ByStatus| counts.values().sum::<i64>();
+        let before = total(super::check::analytics_orders(api, admin).await?);
+        let prefix = format!("drill-{run}-redis");
+        let probe = Self::new(api.clone(), customer, revoked, product, &prefix, patience).await?;
+        let deadline = Instant::now() + patience;
+        while total(super::check::analytics_orders(api, admin).await?) < before + KEPT as i64 {
+            if Instant::now() > deadline {
+                return Err(anyhow!("analytics did not count the kept orders"));
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        Ok(probe)
+    }
+
+    /// Probes until `end` completes (the fault is over): every round reads the product, calls
+    /// with the revoked token and retries a kept key.
+    pub async fn during(&self, end: impl Future<Output = ()>) -> (Observed, Vec<Finding>) {
         let mut seen = Observed::default();
         let mut findings = Vec::new();
         let mut round = 0;
-        while Instant::now() < until {
+        let mut end = std::pin::pin!(end);
+        loop {
             let path = format!("/products/{}", self.product);
             match self.api.call(Method::GET, &path, None, None, &[]).await {
                 Ok(a) => *seen.product_reads.entry(a.status).or_default() += 1,
@@ -149,7 +192,10 @@ impl Probe {
                 Err(_) => seen.unanswered += 1,
             }
             round += 1;
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::select! {
+                () = &mut end => break,
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
         }
         findings.extend(judge(&seen));
         (seen, findings)

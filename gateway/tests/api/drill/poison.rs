@@ -72,6 +72,7 @@ async fn poison_in_every_queue_is_dead_lettered_once_while_orders_flow_and_a_rep
         WORKERS * ORDERS_PER_WORKER,
         "one order per key"
     );
+    eprintln!("{}", serde_json::to_string(&row).unwrap_or_default());
     assert!(row.passed, "{:#?}", row.findings());
     rig.stop().await;
 }

@@ -42,6 +42,7 @@ async fn one_of_two_order_and_product_replicas_killed_under_load_loses_and_overs
     .expect("the drill ran to its end");
     assert_eq!(row.orders_attempted, WORKERS * ORDERS, "one order per key");
     assert!(row.subscribers > 0, "orders were followed live");
+    eprintln!("{}", serde_json::to_string(&row).unwrap_or_default());
     assert!(row.passed, "{:#?}", row.findings());
     rig.stop().await;
 }
