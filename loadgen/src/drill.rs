@@ -220,6 +220,27 @@ where
         follow_until,
     )
     .await;
+    // The fault is meant to hit orders someone follows: on a slow machine the first answer
+    // can take longer than `timing.before`, so wait for it (bounded by the settling time).
+    if follows.is_empty() && timing.subscribers > 0 {
+        follow_new(
+            setup,
+            &mut load,
+            Instant::now(),
+            &mut follows,
+            timing,
+            follow_until,
+        )
+        .await;
+        if follows.is_empty()
+            && let Ok(Some((order, customer))) =
+                tokio::time::timeout(timing.settle, load.accepted.recv()).await
+        {
+            let customer = setup.customers[customer].clone();
+            let api = setup.api.clone();
+            follows.push(follow::follow(api, customer, order, follow_until));
+        }
+    }
     eprintln!(
         "{prefix}: load running, {} orders followed live; fault now",
         follows.len()

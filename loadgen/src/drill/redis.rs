@@ -28,6 +28,9 @@ use super::{
 /// Orders placed with a key before the outage and retried during and after it.
 const KEPT: usize = 2;
 
+/// A probe's answer slower than this while Redis is down counts as a hang.
+const SLOW_MS: u64 = 5000;
+
 /// What the probes hold on to across the outage.
 pub struct Probe {
     api: Api,
@@ -53,6 +56,16 @@ pub struct Observed {
     pub kept_key_retries: BTreeMap<u16, usize>,
     /// Requests that got no answer at all.
     pub unanswered: usize,
+    /// The slowest answer of each probe, in milliseconds (a hang would show here first).
+    pub slowest_ms: BTreeMap<&'static str, u64>,
+}
+
+impl Observed {
+    fn timed(&mut self, probe: &'static str, started: Instant) {
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let slowest = self.slowest_ms.entry(probe).or_default();
+        *slowest = (*slowest).max(ms);
+    }
 }
 
 fn order_body(product: &str) -> Value {
@@ -175,16 +188,23 @@ impl Probe {
         let mut end = std::pin::pin!(end);
         loop {
             let path = format!("/products/{}", self.product);
+            let started = Instant::now();
             match self.api.call(Method::GET, &path, None, None, &[]).await {
                 Ok(a) => *seen.product_reads.entry(a.status).or_default() += 1,
                 Err(_) => seen.unanswered += 1,
             }
+            seen.timed("productRead", started);
+            let started = Instant::now();
             match self.revoked_status().await {
                 Ok(status) => *seen.revoked_token.entry(status).or_default() += 1,
                 Err(_) => seen.unanswered += 1,
             }
+            seen.timed("revokedToken", started);
             let (key, id) = &self.kept[round % self.kept.len()];
-            match self.retry_key(key).await {
+            let started = Instant::now();
+            let answer = self.retry_key(key).await;
+            seen.timed("keptKey", started);
+            match answer {
                 Ok(a) => {
                     *seen.kept_key_retries.entry(a.status).or_default() += 1;
                     findings.extend(same_order(key, id, &a));
@@ -299,6 +319,18 @@ fn judge(seen: &Observed) -> Vec<Finding> {
             kept.join(", ")
         )));
     }
+    let slow: Vec<String> = seen
+        .slowest_ms
+        .iter()
+        .filter(|(_, ms)| **ms > SLOW_MS)
+        .map(|(probe, ms)| format!("{probe} {ms} ms"))
+        .collect();
+    if !slow.is_empty() {
+        findings.push(wrong(format!(
+            "answers while Redis was down took {} (more than {SLOW_MS} ms is a hang, not a 503)",
+            slow.join(", ")
+        )));
+    }
     if seen.product_reads.values().sum::<usize>() == 0 {
         findings.push(wrong("no probe ran while Redis was down".into()));
     }
@@ -320,6 +352,8 @@ mod tests {
         seen.kept_key_retries.insert(500, 1);
         seen.product_reads.insert(503, 1);
         assert_eq!(judge(&seen).len(), 3);
+        seen.slowest_ms.insert("keptKey", 10_000);
+        assert_eq!(judge(&seen).len(), 4, "a 10 s answer is a hang");
     }
 
     #[test]

@@ -126,6 +126,7 @@ async fn redis_killed_under_load_refuses_orders_with_503_keeps_revoked_tokens_ou
     row.extend(found);
     row.extend(probe.after(WAIT).await);
     eprintln!("{}", serde_json::to_string(&row).unwrap_or_default());
+    eprintln!("while Redis was away: {observed:?}");
     assert!(row.passed, "{:#?}\n{observed:#?}", row.findings());
     assert!(
         row.refused.get(&503).copied().unwrap_or(0) > 0,
