@@ -102,6 +102,10 @@ pub(super) struct Rig {
     pub(super) proxy: TcpProxy,
     order_config: ServiceConfig,
     orders: Isolated,
+    /// In front of order-service: severed before it is killed, so that nothing the dying
+    /// runtime still writes (a handler panicking as its database pool's task is dropped
+    /// answers 500) reaches a client — a SIGKILLed process writes nothing.
+    orders_front: TcpProxy,
     /// order-service's current URL, for the load (it changes when it restarts).
     pub(super) orders_url: Arc<RwLock<String>>,
     client: reqwest::Client,
@@ -138,6 +142,13 @@ fn start_orders(config: &ServiceConfig, products_url: &str, customers_url: &str)
     .expect("order-service settings");
     order_config.service = config.clone();
     Isolated::start(move |l, c| order_service::run(order_config, l, c))
+}
+
+/// A proxy in front of `service`.
+async fn front(service: &Isolated) -> TcpProxy {
+    TcpProxy::start(socket_addr_of(&service.base_url, 80))
+        .await
+        .expect("a proxy in front of order-service")
 }
 
 impl Rig {
@@ -200,6 +211,7 @@ impl Rig {
         for app in [&products, &customers, &alerts, &analytics] {
             app.wait_healthy(WAIT).await;
         }
+        let orders_front = front(&orders).await;
         let rig = Self {
             admin: names.bearer("000000000000000000000001", Role::Admin),
             names,
@@ -208,8 +220,9 @@ impl Rig {
             alerts,
             analytics,
             proxy,
-            orders_url: Arc::new(RwLock::new(orders.base_url.clone())),
+            orders_url: Arc::new(RwLock::new(orders_front.rewrite(&orders.base_url))),
             orders,
+            orders_front,
             order_config,
             replicas,
             client: shared::http::client_builder(&shared::http::Trust::system())
@@ -272,15 +285,18 @@ impl Rig {
         .await;
     }
 
-    /// Kills order-service and starts it again on the same databases and exchange.
+    /// Kills order-service (its clients cut off first) and starts it again on the same
+    /// databases and exchange.
     pub(super) async fn restart_orders(&mut self) {
+        self.orders_front.sever();
         self.orders.kill();
         self.orders = start_orders(
             &self.order_config,
             &self.products.base_url,
             &self.customers.base_url,
         );
-        *self.orders_url.write().expect("url") = self.orders.base_url.clone();
+        self.orders_front = front(&self.orders).await;
+        *self.orders_url.write().expect("url") = self.orders_front.rewrite(&self.orders.base_url);
         self.wait_orders_healthy().await;
     }
 
