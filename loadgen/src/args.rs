@@ -15,7 +15,8 @@ Usage:
                   --admin-password P --run ID --n 1000 [--kinds sse,ws] [--pid PID] [--reach-secs 10]
                   [--sources 16] [--connect-concurrency 200]
   loadgen drill --gateway URL --admin-email E --admin-password P --run ID
-                --kind broker|database|service|network [--outage-secs 20] [--broker-url URL]
+                --kind broker|database|service|network|redis|poison|replica [--outage-secs 20]
+                [--broker-url URL] [--exchange shop.events]
   loadgen relay --mongodb URI --amqp URL --run ID [--events 20000] [--documents 2000]
 Prints one JSON document on stdout; progress on stderr.";
 
@@ -152,11 +153,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             admin_password: flags.text("admin-password")?,
             run: flags.text("run")?,
             kind: match flags.text("kind")?.as_str() {
-                kind @ ("broker" | "database" | "service" | "network") => kind.to_owned(),
+                kind @ ("broker" | "database" | "service" | "network" | "redis" | "poison"
+                | "replica") => kind.to_owned(),
                 other => return Err(format!("unknown drill `{other}`")),
             },
             outage_secs: flags.number("outage-secs", 20)?,
             broker_url: flags.0.remove("broker-url"),
+            exchange: flags
+                .0
+                .remove("exchange")
+                .unwrap_or_else(|| shared::events::DEFAULT_EXCHANGE.to_owned()),
         }),
         other => {
             return Err(format!(
@@ -273,6 +279,12 @@ mod tests {
         };
         assert_eq!((p.kind.as_str(), p.outage_secs), ("network", 20));
         assert_eq!(p.broker_url.as_deref(), Some("amqp://b:5672/%2f"));
+        assert_eq!(p.exchange, "shop.events");
+        let Ok(Command::Drill(p)) = parse(&words(&format!("{base} --kind poison --exchange x")))
+        else {
+            panic!("a poison drill");
+        };
+        assert_eq!((p.kind.as_str(), p.exchange.as_str()), ("poison", "x"));
         let disk = parse(&words(&format!("{base} --kind disk"))).unwrap_err();
         assert!(disk.contains("disk"), "{disk}");
     }

@@ -5,12 +5,18 @@
 //! - [`api`]: the calls, routed to the gateway or the services; [`load`]: the order load;
 //!   [`follow`]: live subscribers reconnecting with `Last-Event-ID`; [`check`]: the invariants,
 //!   polled until they hold; [`cli`]: `loadgen drill`, which takes its fault from xtask.
+//! - The faults that need more than a signal: [`redis`] (probes while Redis is away),
+//!   [`poison`] (poison messages into every queue, the dead letters read and replayed) and
+//!   [`replica`] (calls spread over two replicas, one of them killed).
 
 pub mod api;
 pub mod check;
 pub mod cli;
 pub mod follow;
 pub mod load;
+pub mod poison;
+pub mod redis;
+pub mod replica;
 
 use std::{collections::BTreeMap, future::Future, time::Duration};
 
@@ -88,7 +94,7 @@ pub struct Timing {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
-    /// `broker`, `database`, `service`, `network`.
+    /// `broker`, `database`, `service`, `network`, `redis`, `poison`, `replica`.
     pub drill: String,
     /// What was done to the suite.
     pub fault: String,
@@ -158,6 +164,13 @@ impl Row {
             .reduce(f64::min);
     }
 
+    /// Adds a fault's own findings (the probes of `redis`, the dead letters of `poison`);
+    /// the row passes only if it did before and none came.
+    pub fn extend(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        findings.into_iter().for_each(|f| self.add(f));
+        self.passed = self.findings().is_empty();
+    }
+
     /// Every finding, one a line.
     pub fn findings(&self) -> Vec<String> {
         let kinds = [
@@ -208,7 +221,7 @@ where
         None,
     )
     .await;
-    if follows.is_empty() {
+    if follows.is_empty() && timing.subscribers > 0 {
         // On a loaded machine the first order can take longer than `before` to be accepted;
         // the drill is about live streams across the fault, so it waits for one (up to
         // `settle`) rather than faulting with nobody following.

@@ -8,6 +8,10 @@
 //!
 //! Redis is the fast path; the order itself also carries `<customer>:<key>` under a unique
 //! index, so even a retry after the Redis record expired (or was lost) creates nothing new.
+//! Each Redis command is bounded by [`REDIS_STEP`]: while Redis is down the connection
+//! manager would wait for it, and the `redis` drill saw `POST /orders` hang for the client's
+//! whole 10 s; now a claim that cannot be made is a prompt 503, and an answer that cannot be
+//! kept is still answered.
 
 use std::time::Duration;
 
@@ -18,6 +22,9 @@ use shared::{ApiError, store::Redis};
 
 /// How long a claim lasts while its request is running.
 const IN_FLIGHT_TTL: Duration = Duration::from_secs(60);
+
+/// How long one Redis command may take before Redis counts as unavailable.
+const REDIS_STEP: Duration = Duration::from_secs(2);
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
@@ -129,26 +136,24 @@ impl Idempotency {
         })
         .map_err(ApiError::internal)?;
         for _ in 0..3 {
-            let set: Option<String> = redis::cmd("SET")
-                .arg(&full)
-                .arg(&pending)
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(IN_FLIGHT_TTL))
-                .query_async(&mut conn)
-                .await
-                .map_err(cache_down)?;
+            let set: Option<String> = bounded(
+                redis::cmd("SET")
+                    .arg(&full)
+                    .arg(&pending)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(millis(IN_FLIGHT_TTL))
+                    .query_async(&mut conn),
+            )
+            .await?;
             if set.is_some() {
                 return Ok(Claim::Fresh(Ticket {
                     key: full,
                     hash: hash.to_owned(),
                 }));
             }
-            let existing: Option<String> = redis::cmd("GET")
-                .arg(&full)
-                .query_async(&mut conn)
-                .await
-                .map_err(cache_down)?;
+            let existing: Option<String> =
+                bounded(redis::cmd("GET").arg(&full).query_async(&mut conn)).await?;
             // Gone between the two commands (expired): claim again.
             let Some(existing) = existing else { continue };
             let record: Record = serde_json::from_str(&existing).map_err(ApiError::internal)?;
@@ -179,14 +184,15 @@ impl Idempotency {
         })
         .map_err(ApiError::internal)?;
         let mut conn = self.redis.connection().await?;
-        let _: () = redis::cmd("SET")
-            .arg(&ticket.key)
-            .arg(record)
-            .arg("PX")
-            .arg(millis(self.ttl))
-            .query_async(&mut conn)
-            .await
-            .map_err(cache_down)?;
+        let _: () = bounded(
+            redis::cmd("SET")
+                .arg(&ticket.key)
+                .arg(record)
+                .arg("PX")
+                .arg(millis(self.ttl))
+                .query_async(&mut conn),
+        )
+        .await?;
         Ok(())
     }
 
@@ -195,10 +201,8 @@ impl Idempotency {
         let Ok(mut conn) = self.redis.connection().await else {
             return;
         };
-        let result: Result<(), _> = redis::cmd("DEL")
-            .arg(&ticket.key)
-            .query_async(&mut conn)
-            .await;
+        let result: Result<(), _> =
+            bounded(redis::cmd("DEL").arg(&ticket.key).query_async(&mut conn)).await;
         if let Err(e) = result {
             tracing::warn!(error = %e, "cannot release an idempotency key; it expires by itself");
         }
@@ -212,6 +216,19 @@ fn millis(d: Duration) -> u64 {
 fn cache_down(e: redis::RedisError) -> ApiError {
     tracing::warn!(error = %e, "redis command failed");
     ApiError::UpstreamUnavailable("cache".to_owned())
+}
+
+/// One Redis command, given up after [`REDIS_STEP`].
+async fn bounded<T>(
+    command: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> Result<T, ApiError> {
+    match tokio::time::timeout(REDIS_STEP, command).await {
+        Ok(result) => result.map_err(cache_down),
+        Err(_) => {
+            tracing::warn!(after = ?REDIS_STEP, "redis command timed out");
+            Err(ApiError::UpstreamUnavailable("cache".to_owned()))
+        }
+    }
 }
 
 #[cfg(test)]

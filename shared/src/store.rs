@@ -53,9 +53,15 @@ impl Redis {
         };
         let slot = redis.manager.clone();
         tokio::spawn(async move {
+            // One quick reconnect attempt per command while Redis is away: the default six,
+            // with growing delays, held every command for about ten seconds (the `redis`
+            // drill's `POST /orders`, stuck in the revocation check), where a prompt 503 or
+            // a fall-through to MongoDB was meant.
             let config = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(Duration::from_secs(2)))
-                .set_response_timeout(Some(Duration::from_secs(2)));
+                .set_response_timeout(Some(Duration::from_secs(2)))
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_millis(500));
             let connect = || client.get_connection_manager_with_config(config.clone());
             let connected = crate::retry::RECONNECT
                 .until_ok(&cancel, connect, |e, wait| {

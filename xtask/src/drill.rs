@@ -1,5 +1,6 @@
-//! `cargo xtask drill [broker|database|service|network|all]`: faults injected into the
-//! running suite under a steady order load, then the delivery guarantees checked.
+//! `cargo xtask drill [broker|database|service|network|redis|poison|replica|all]`: faults
+//! injected into the running suite under a steady order load, then the delivery guarantees
+//! checked.
 //!
 //! The client — the order load, live SSE subscribers, the `network` drill's proxy and the
 //! checks — is `loadgen drill` (the same code the gateway's drill tests run), a second
@@ -11,9 +12,14 @@
 //! failure. The broker is the machine's own: the `broker` drill restarts it, and it is
 //! running again whenever the drill ends. `network` restarts order-service with `AMQP_URL`
 //! pointing at loadgen's proxy (so the real service binary, with its real reconnect code, is
-//! what gets cut off), and puts it back on the broker directly afterwards.
+//! what gets cut off), and puts it back on the broker directly afterwards. `redis` stops the
+//! Redis xtask runs for 20 s (loadgen probes idempotency keys, a revoked token and product
+//! reads meanwhile); `poison` is loadgen's own (poison messages into every queue, the dead
+//! letters read and replayed through the admin API); `replica` starts a second order-service
+//! and product-service ([`replica`]) and kills them mid-load.
 
 mod fault;
+mod replica;
 mod report;
 mod setup;
 
@@ -45,10 +51,24 @@ pub enum Kind {
     Service,
     /// order-service cut off the broker at a proxy.
     Network,
+    /// Redis stopped and started again.
+    Redis,
+    /// Poison messages in every consumer queue, then the dead letters replayed.
+    Poison,
+    /// One of two order-services and product-services killed, not restarted.
+    Replica,
 }
 
 /// Every drill, in the order `all` runs them.
-pub const ALL: [Kind; 4] = [Kind::Broker, Kind::Database, Kind::Service, Kind::Network];
+pub const ALL: [Kind; 7] = [
+    Kind::Broker,
+    Kind::Database,
+    Kind::Service,
+    Kind::Network,
+    Kind::Redis,
+    Kind::Poison,
+    Kind::Replica,
+];
 
 impl Kind {
     /// The word on the command line.
@@ -58,6 +78,9 @@ impl Kind {
             Self::Database => "database",
             Self::Service => "service",
             Self::Network => "network",
+            Self::Redis => "redis",
+            Self::Poison => "poison",
+            Self::Replica => "replica",
         }
     }
 
@@ -71,7 +94,8 @@ impl Kind {
             .map(|k| vec![k])
             .ok_or_else(|| {
                 format!(
-                    "unknown drill `{word}`; available: broker, database, service, network, all"
+                    "unknown drill `{word}`; available: broker, database, service, network, \
+                     redis, poison, replica, all"
                 )
             })
     }
@@ -111,8 +135,12 @@ pub fn run(ctx: &Ctx, kinds: &[Kind]) -> Result<ExitCode> {
             ctx.progress.step(kind.name(), format!("error: {error:#}"));
             json!({ "drill": kind.name(), "error": format!("{error:#}"), "passed": false })
         });
-        // Whatever happened, the broker is the machine's and runs on.
-        if let Err(error) = fault::start_broker(ctx) {
+        // Whatever happened, the broker and Redis are the machine's and run on.
+        let restored = fault::start_broker(ctx).and_then(|()| match kind {
+            Kind::Redis => infra::ensure_all(ctx).map(|_| ()),
+            _ => Ok(()),
+        });
+        if let Err(error) = restored {
             row["error"] = Value::String(format!("{error:#}"));
             row["passed"] = Value::Bool(false);
         }
@@ -158,8 +186,11 @@ fn drill(suite: &mut Suite<'_>, kind: Kind, stamp: u64) -> Result<Value> {
         .args(["--admin-email", &email, "--admin-password", &password])
         .args(["--run", &stamp.to_string(), "--kind", kind.name()])
         .args(["--outage-secs", &OUTAGE.as_secs().to_string()]);
-    if kind == Kind::Network {
+    if matches!(kind, Kind::Network | Kind::Poison) {
         cmd.args(["--broker-url", &suite.urls.amqp]);
+    }
+    if let Ok(exchange) = std::env::var("EVENTS_EXCHANGE") {
+        cmd.args(["--exchange", &exchange]);
     }
     ctx.progress.step(
         kind.name(),
@@ -177,6 +208,7 @@ fn drill(suite: &mut Suite<'_>, kind: Kind, stamp: u64) -> Result<Value> {
     let stdout = BufReader::new(child.stdout.take().context("loadgen's stdout")?);
     let mut row = None;
     let mut behind_proxy = false;
+    let mut replicas = Vec::new();
     let mut result = Ok(());
     for line in stdout.lines() {
         let message: Value = serde_json::from_str(&line?).unwrap_or(Value::Null);
@@ -186,6 +218,11 @@ fn drill(suite: &mut Suite<'_>, kind: Kind, stamp: u64) -> Result<Value> {
                 let url = message["url"].as_str().unwrap_or_default();
                 fault::network_setup(suite, url).map(|()| "ready".to_owned())
             }
+            Some("replicas") => replica::start(suite).map(|started| {
+                replicas = started;
+                replica::urls(&replicas)
+            }),
+            Some("fault") if kind == Kind::Replica => replica::kill(suite, &mut replicas),
             Some("fault") => apply(suite, kind),
             Some("row") => {
                 row = Some(message["row"].clone());
@@ -201,6 +238,7 @@ fn drill(suite: &mut Suite<'_>, kind: Kind, stamp: u64) -> Result<Value> {
         answer_loadgen(&mut stdin, &answer)?;
     }
     let status = child.wait()?;
+    drop(replicas);
     if behind_proxy {
         fault::network_teardown(suite)?;
     }
@@ -218,7 +256,9 @@ fn apply(suite: &mut Suite<'_>, kind: Kind) -> Result<String> {
         Kind::Broker => fault::broker(suite, OUTAGE),
         Kind::Database => fault::database(suite, OUTAGE),
         Kind::Service => fault::services(suite, Duration::from_secs(2)),
-        Kind::Network => Err(anyhow!("the network fault is loadgen's own")),
+        Kind::Redis => fault::redis(suite, OUTAGE),
+        Kind::Network | Kind::Poison => Err(anyhow!("this fault is loadgen's own")),
+        Kind::Replica => Err(anyhow!("the replicas are killed where they were started")),
     }
 }
 
@@ -236,6 +276,7 @@ mod tests {
     fn drills_parse_by_name_and_all_means_every_one() {
         assert_eq!(Kind::parse("broker"), Ok(vec![Kind::Broker]));
         assert_eq!(Kind::parse("all"), Ok(ALL.to_vec()));
+        assert_eq!(Kind::parse("poison"), Ok(vec![Kind::Poison]));
         assert!(Kind::parse("disk").is_err());
     }
 }

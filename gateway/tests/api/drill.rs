@@ -12,6 +12,14 @@
 //! a tokio runtime of its own, and "kill" drops that runtime without cancelling anything:
 //! no graceful shutdown, no outbox flush, in-flight deliveries unacked, sockets closed as the
 //! kernel closes them after a SIGKILL — the nearest an in-process test gets to one.
+//!
+//! Issue 22's drills have a file each: [`redis`] (a private Redis killed under load),
+//! [`poison`] (poison messages in every queue, dead-lettered and replayed) and [`replica`]
+//! (one of two replicas of order- and product-service killed, not restarted).
+mod poison;
+mod private_redis;
+mod redis;
+mod replica;
 mod rig;
 
 use std::time::Duration;
@@ -23,7 +31,7 @@ use loadgen::drill::{
 };
 use shared::auth::Role;
 
-use rig::{MAIN_STOCK, ORDERS_PER_WORKER, Rig, SCARCE_STOCK, WAIT, WORKERS};
+use rig::{MAIN_STOCK, ORDERS_PER_WORKER, Options, Rig, SCARCE_STOCK, WAIT, WORKERS};
 
 /// The fault a drill injects while the load runs.
 enum Fault {
@@ -54,8 +62,8 @@ const PLAN: Plan = Plan {
     conflicts: 20,
 };
 
-async fn run(fault: Fault) {
-    let mut rig = Rig::start().await;
+/// The drill's customers (tokens signed by the test's key) and products, calling `rig`.
+async fn prepare(rig: &Rig) -> Setup {
     let api = Api::new(rig.routes()).expect("a client");
     let admin = Account::token(&rig.admin);
     let customers = (0..WORKERS)
@@ -64,9 +72,14 @@ async fn run(fault: Fault) {
             Account::token(&rig.names.bearer(&id, Role::Customer))
         })
         .collect();
-    let setup = Setup::new(api, admin, customers, "Drill", (MAIN_STOCK, SCARCE_STOCK))
+    Setup::new(api, admin, customers, "Drill", (MAIN_STOCK, SCARCE_STOCK))
         .await
-        .expect("the drill's products");
+        .expect("the drill's products")
+}
+
+async fn run(fault: Fault) {
+    let mut rig = Rig::start(Options::default()).await;
+    let setup = prepare(&rig).await;
     let timing = Timing {
         before: Duration::from_millis(300),
         fault: Duration::from_secs(10),

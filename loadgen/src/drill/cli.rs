@@ -4,20 +4,39 @@
 //! 1. (`network` only) `{"step":"proxy","url":"amqp://...@127.0.0.1:<port>/..."}`: the broker
 //!    URL through a proxy this process runs; xtask restarts order-service on it and writes a
 //!    line.
+//!    (`replica` only) `{"step":"replicas"}`: xtask starts a second order-service and
+//!    product-service on the suite's databases and queue and answers one JSON line,
+//!    `{"orders":[url, url],"products":[url, url]}`, the replica it will kill last in each;
+//!    `/orders` and `/products` then go to those replicas in turn, the rest through the gateway.
 //! 2. `{"step":"fault"}` once the load has run a while; xtask applies the fault and, when the
 //!    suite has everything back, writes one line: what it did (or `error: ...`). The `network`
-//!    fault is this process's own: the proxy severed for `--outage-secs`, then restored.
+//!    fault is this process's own: the proxy severed for `--outage-secs`, then restored; so is
+//!    `poison` (messages published into every queue of `--exchange` on `--broker-url`, the
+//!    dead letters read and replayed through the admin API). While xtask keeps Redis away
+//!    (`redis`), the probes of [`super::redis`] run beside the load.
 //! 3. `{"step":"row","row":{...}}`: the [`Row`](super::Row), once the checks held or gave up
 //!    (and, as for every `loadgen` command, the row alone as the last line, from `main`).
 
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use serde_json::json;
-use shared::testing::{TcpProxy, socket_addr_of};
+use serde_json::{Value, json};
+use shared::{
+    events::topology,
+    testing::{TcpProxy, socket_addr_of},
+};
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines, Stdin};
 
-use super::{Setup, Timing, api, load::Plan};
+use super::{
+    Setup, Timing, api,
+    check::Finding,
+    load::Plan,
+    poison,
+    redis::Probe,
+    replica::{self, Pool},
+};
+
+type Input = Lines<BufReader<Stdin>>;
 
 /// Customers placing orders, and orders followed live.
 const CUSTOMERS: usize = 4;
@@ -40,14 +59,127 @@ pub struct Params {
     pub run: String,
     /// How long the network is cut (the other faults' length is xtask's).
     pub outage_secs: u64,
-    /// The broker order-service uses (`network` only).
+    /// The broker order-service uses (`network`, `poison`).
     pub broker_url: Option<String>,
+    /// The suite's exchange (`poison`).
+    pub exchange: String,
+}
+
+/// The replicas xtask started, `/orders` and `/products` spread over them (`replica`).
+struct Replicas {
+    orders: std::sync::Arc<Pool>,
+    products: std::sync::Arc<Pool>,
+    /// The replica of each that xtask kills.
+    doomed: (String, String),
+}
+
+/// Asks xtask for the replicas and routes over them.
+async fn replicas(stdin: &mut Input) -> Result<Replicas> {
+    say(json!({ "step": "replicas" }));
+    let line = answer(stdin).await?;
+    if let Some(error) = line.strip_prefix("error: ") {
+        bail!("{error}");
+    }
+    let urls: Value = serde_json::from_str(&line).context("xtask's replicas")?;
+    let list = |name: &str| -> Result<Vec<String>> {
+        let urls: Vec<String> = urls[name]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.as_str().map(str::to_owned))
+            .collect();
+        if urls.len() < 2 {
+            bail!(
+                "xtask named {} {name} replicas, the drill needs two",
+                urls.len()
+            );
+        }
+        Ok(urls)
+    };
+    let (orders, products) = (list("orders")?, list("products")?);
+    Ok(Replicas {
+        doomed: (
+            orders[orders.len() - 1].clone(),
+            products[products.len() - 1].clone(),
+        ),
+        orders: Pool::new(&orders),
+        products: Pool::new(&products),
+    })
+}
+
+/// The poison fault, this process's own: what it did; its findings go to `found`.
+async fn poison_fault(setup: &Setup, params: &Params, found: &mut Vec<Finding>) -> Result<String> {
+    let amqp = params
+        .broker_url
+        .as_deref()
+        .ok_or_else(|| anyhow!("the poison drill needs --broker-url"))?;
+    let queues = poison::queues(&params.exchange, &topology::QUEUES);
+    let marker = format!("drill-{}-poison", params.run);
+    let published = poison::publish(amqp, &queues, &marker).await?;
+    let patience = tokio::time::Instant::now() + Duration::from_secs(120);
+    let (api, admin) = (&setup.api, &setup.admin);
+    let (first, took) =
+        poison::dead_lettered(api, admin, &published, &marker, "published", patience).await?;
+    found.extend(first);
+    let replayed = poison::replay(api, admin, &published).await?;
+    let patience = tokio::time::Instant::now() + Duration::from_secs(120);
+    let (again, retook) =
+        poison::dead_lettered(api, admin, &published, &marker, "replayed", patience).await?;
+    found.extend(again);
+    Ok(format!(
+        "{} poison messages (a body that is not JSON and an envelope no handler can apply) \
+         into each of {} queues; all in the dead-letter queue after {:.1} s; {replayed} \
+         replayed, back in it after {:.1} s",
+        published.len(),
+        poison::by_queue(&published).len(),
+        took.as_secs_f64(),
+        retook.as_secs_f64()
+    ))
+}
+
+/// xtask's fault, with the Redis probes beside it while it lasts (`redis`).
+async fn xtask_fault(
+    stdin: &mut Input,
+    kind: &str,
+    probe: Option<&Probe>,
+    found: &mut Vec<Finding>,
+) -> Result<String> {
+    say(json!({ "step": "fault", "kind": kind }));
+    let (over, heard) = tokio::sync::oneshot::channel::<()>();
+    let reply = async {
+        let line = answer(stdin).await;
+        let _ = over.send(());
+        line
+    };
+    let probes = async {
+        match probe {
+            Some(probe) => Some(
+                probe
+                    .during(async {
+                        let _ = heard.await;
+                    })
+                    .await,
+            ),
+            None => None,
+        }
+    };
+    let (line, probed) = tokio::join!(reply, probes);
+    if let Some((seen, findings)) = probed {
+        eprintln!("{kind}: while Redis was away: {}", json!(seen));
+        found.extend(findings);
+    }
+    let line = line?;
+    match line.strip_prefix("error: ") {
+        Some(error) => Err(anyhow!("{error}")),
+        None => Ok(line),
+    }
 }
 
 /// Runs the drill; the row as JSON.
 pub async fn run(params: &Params) -> Result<serde_json::Value> {
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
-    let proxy = match (&params.broker_url, params.kind.as_str()) {
+    let kind = params.kind.as_str();
+    let proxy = match (&params.broker_url, kind) {
         (Some(url), "network") => {
             let proxy = TcpProxy::start(socket_addr_of(url, 5672))
                 .await
@@ -59,21 +191,31 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
         (None, "network") => bail!("the network drill needs --broker-url"),
         _ => None,
     };
-    let api = api::Api::new(api::under(&params.gateway))?;
+    let replicas = match kind {
+        "replica" => Some(replicas(&mut stdin).await?),
+        _ => None,
+    };
+    let gateway = api::under(&params.gateway);
+    let routes = match &replicas {
+        Some(r) => replica::routes(r.orders.clone(), r.products.clone(), gateway),
+        None => gateway,
+    };
+    let api = api::Api::new(routes)?;
     let admin = api
         .account(&params.admin_email, &params.admin_password)
         .await?;
+    let probe = match kind {
+        "redis" => Some(Probe::enlist(&api, &admin, &params.run, Duration::from_secs(60)).await?),
+        _ => None,
+    };
     let mut customers = Vec::new();
     for i in 0..CUSTOMERS {
-        let email = format!("drill-{}-{}-{i}@example.com", params.run, params.kind);
+        let email = format!("drill-{}-{}-{i}@example.com", params.run, kind);
         customers.push(api.register(&email, &format!("Drill Customer {i}")).await?);
     }
-    let name = format!("Drill {} {}", params.kind, params.run);
+    let name = format!("Drill {} {}", kind, params.run);
     let setup = Setup::new(api, admin, customers, &name, STOCK).await?;
-    eprintln!(
-        "{}: {CUSTOMERS} customers registered, products created",
-        params.kind
-    );
+    eprintln!("{kind}: {CUSTOMERS} customers registered, products created");
     let timing = Timing {
         before: Duration::from_secs(5),
         fault: Duration::from_secs(params.outage_secs),
@@ -81,8 +223,9 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
         settle: Duration::from_secs(180),
         subscribers: SUBSCRIBERS,
     };
-    let prefix = format!("drill-{}-{}", params.run, params.kind);
+    let prefix = format!("drill-{}-{}", params.run, kind);
     let outage = Duration::from_secs(params.outage_secs);
+    let mut found = Vec::new();
     let fault = async {
         if let Some(proxy) = &proxy {
             proxy.sever();
@@ -94,15 +237,23 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
                 severed.elapsed().as_secs_f64()
             ));
         }
-        say(json!({ "step": "fault", "kind": params.kind }));
-        let line = answer(&mut stdin).await?;
-        match line.strip_prefix("error: ") {
-            Some(error) => Err(anyhow!("{error}")),
-            None => Ok(line),
+        if kind == "poison" {
+            return poison_fault(&setup, params, &mut found).await;
         }
+        let done = xtask_fault(&mut stdin, kind, probe.as_ref(), &mut found).await;
+        if let (Some(r), Ok(_)) = (&replicas, &done) {
+            // Killed now: out of the turn, as a load balancer's health check would take it.
+            r.orders.down(&r.doomed.0);
+            r.products.down(&r.doomed.1);
+        }
+        done
     };
     let mut row = super::run(&setup, Plan::STEADY, timing, &prefix, fault).await?;
     row.drill = params.kind.clone();
+    row.extend(found);
+    if let Some(probe) = &probe {
+        row.extend(probe.after(Duration::from_secs(60)).await);
+    }
     let row = serde_json::to_value(row)?;
     say(json!({ "step": "row", "row": row }));
     Ok(row)
@@ -114,7 +265,7 @@ fn say(line: serde_json::Value) {
 }
 
 /// xtask's next line.
-async fn answer(stdin: &mut Lines<BufReader<Stdin>>) -> Result<String> {
+async fn answer(stdin: &mut Input) -> Result<String> {
     stdin
         .next_line()
         .await?

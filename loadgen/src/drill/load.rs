@@ -211,7 +211,10 @@ impl Worker {
                     lost = a.describe();
                     Duration::from_millis(500)
                 }
-                Ok(a) if matches!(a.status, 502 | 504) => {
+                // After an answer was lost, a 503 does not say the lost try did nothing (its
+                // claim may have been made before the dependency went): only the key, retried,
+                // can tell.
+                Ok(a) if matches!(a.status, 502 | 504) || (a.status == 503 && !lost.is_empty()) => {
                     tries += 1;
                     lost = a.describe();
                     Duration::from_secs(1)

@@ -1,5 +1,5 @@
-//! The faults: the broker or the database stopped and started again, and each service killed
-//! with SIGKILL and started again. Each returns when the fault is over (the suite has
+//! The faults: the broker, the database or Redis stopped and started again, and each service
+//! killed with SIGKILL and started again. Each returns when the fault is over (the suite has
 //! everything back) and says what it did. For the `network` drill, order-service is restarted
 //! behind loadgen's proxy (loadgen severs it) and put back afterwards.
 
@@ -92,6 +92,25 @@ pub fn database(suite: &Suite<'_>, outage: Duration) -> Result<String> {
     infra::ensure_all(suite.ctx)?;
     Ok(format!(
         "MongoDB (nx-27017) stopped for {:.1} s, then started again",
+        stopped.elapsed().as_secs_f64()
+    ))
+}
+
+/// Stops the Redis xtask started for `outage` and starts it again (empty, unless it keeps a
+/// snapshot); refuses a Redis that is not this machine's own (`REDIS_URL`).
+pub fn redis(suite: &Suite<'_>, outage: Duration) -> Result<String> {
+    if Infra::Redis.env_url().is_some() {
+        bail!("REDIS_URL points at a Redis xtask does not run: not stopping it");
+    }
+    if !State::load(&suite.ctx.paths.state())?.started(Infra::Redis) {
+        bail!("the Redis on 127.0.0.1:6379 was not started by xtask: not stopping it");
+    }
+    infra::stop(suite.ctx, Infra::Redis)?;
+    let stopped = Instant::now();
+    wait_out(suite.ctx, "redis", outage);
+    infra::ensure_all(suite.ctx)?;
+    Ok(format!(
+        "Redis stopped for {:.1} s, then started again",
         stopped.elapsed().as_secs_f64()
     ))
 }

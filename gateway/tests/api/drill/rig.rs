@@ -1,5 +1,7 @@
 //! The drills' rig: the services (order-service on a runtime of its own, its broker link
-//! through a proxy), and where each path of the drill's calls goes.
+//! through a proxy), and where each path of the drill's calls goes. [`Options`] point every
+//! service at a private Redis (the `redis` drill) or add a second, killable replica of
+//! order-service and of product-service on the same databases and queues (`replica`).
 
 use std::{
     future::Future,
@@ -7,7 +9,10 @@ use std::{
     time::Duration,
 };
 
-use loadgen::drill::api::Routes;
+use loadgen::drill::{
+    api::Routes,
+    replica::{self, Pool},
+};
 use serde_json::Value;
 use shared::{
     auth::Role,
@@ -23,6 +28,23 @@ pub(super) const ORDERS_PER_WORKER: usize = 10;
 pub(super) const WORKERS: usize = 3;
 pub(super) const MAIN_STOCK: i64 = 1000;
 pub(super) const SCARCE_STOCK: i64 = 3;
+
+/// What a drill's rig differs in.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Options {
+    /// Every service's Redis (a private one the drill may stop); the shared one when `None`.
+    pub(super) redis: Option<String>,
+    /// A second replica of order-service and of product-service, each killable.
+    pub(super) replicas: bool,
+}
+
+/// The second replicas, and the pools the calls are spread over.
+struct Replicas {
+    orders: Isolated,
+    products: Isolated,
+    order_pool: Arc<Pool>,
+    product_pool: Arc<Pool>,
+}
 
 /// A service on a tokio runtime of its own, so that it can be killed without a goodbye.
 struct Isolated {
@@ -80,17 +102,29 @@ pub(super) struct Rig {
     pub(super) proxy: TcpProxy,
     order_config: ServiceConfig,
     orders: Isolated,
+    /// In front of order-service: severed before it is killed, so that nothing the dying
+    /// runtime still writes (a handler panicking as its database pool's task is dropped
+    /// answers 500) reaches a client — a SIGKILLed process writes nothing.
+    orders_front: TcpProxy,
     /// order-service's current URL, for the load (it changes when it restarts).
     pub(super) orders_url: Arc<RwLock<String>>,
     client: reqwest::Client,
+    replicas: Option<Replicas>,
     /// The admin's `Bearer ...`.
     pub(super) admin: String,
 }
 
-fn settings(names: &TestNames, defaults: shared::config::ServiceDefaults) -> ServiceConfig {
+fn settings(
+    names: &TestNames,
+    defaults: shared::config::ServiceDefaults,
+    options: &Options,
+) -> ServiceConfig {
     let mut service = service_config(defaults, names);
     if let Some(mongo) = service.mongo.as_mut() {
         mongo.database = format!("{}_{}", names.database, defaults.name.replace('-', "_"));
+    }
+    if let (Some(redis), Some(url)) = (service.redis.as_mut(), &options.redis) {
+        redis.url = url.clone();
     }
     service
 }
@@ -110,19 +144,30 @@ fn start_orders(config: &ServiceConfig, products_url: &str, customers_url: &str)
     Isolated::start(move |l, c| order_service::run(order_config, l, c))
 }
 
+/// A proxy in front of `service`.
+async fn front(service: &Isolated) -> TcpProxy {
+    TcpProxy::start(socket_addr_of(&service.base_url, 80))
+        .await
+        .expect("a proxy in front of order-service")
+}
+
 impl Rig {
-    pub(super) async fn start() -> Self {
+    pub(super) async fn start(options: Options) -> Self {
         shared::telemetry::init_for_tests("gateway");
         let names = TestNames::new();
         let product_config = product_service::Config {
-            service: settings(&names, product_service::DEFAULTS),
+            service: settings(&names, product_service::DEFAULTS, &options),
         };
+        let second_products = options.replicas.then(|| {
+            let config = product_config.clone();
+            Isolated::start(move |l, c| product_service::run(config, l, c))
+        });
         let service = product_config.service.clone();
         let products = spawn(&service, |l, c| product_service::run(product_config, l, c)).await;
         let mut customer_config =
             customer_service::Config::from_env(&Env::from_pairs(&[("APP_ENV", "development")]))
                 .expect("customer-service settings");
-        customer_config.service = settings(&names, customer_service::DEFAULTS);
+        customer_config.service = settings(&names, customer_service::DEFAULTS, &options);
         customer_config.signer = names.signer.clone();
         let service = customer_config.service.clone();
         let customers = spawn(&service, |l, c| {
@@ -133,20 +178,29 @@ impl Rig {
         let proxy = TcpProxy::start(socket_addr_of(&shared::testing::amqp_url(), 5672))
             .await
             .expect("a proxy to the broker");
-        let mut order_config = settings(&names, order_service::DEFAULTS);
+        let mut order_config = settings(&names, order_service::DEFAULTS, &options);
         if let Some(bus) = order_config.broker.as_mut() {
             bus.url = proxy.rewrite(&bus.url);
         }
         let orders = start_orders(&order_config, &products.base_url, &customers.base_url);
+        let replicas = second_products.map(|second| {
+            let second_orders = start_orders(&order_config, &second.base_url, &customers.base_url);
+            Replicas {
+                order_pool: Pool::new(&[orders.base_url.clone(), second_orders.base_url.clone()]),
+                product_pool: Pool::new(&[products.base_url.clone(), second.base_url.clone()]),
+                orders: second_orders,
+                products: second,
+            }
+        });
 
         let mut alert_config =
             alert_service::Config::from_env(&Env::from_pairs(&[("STREAM_HEARTBEAT_SECS", "1")]))
                 .expect("alert-service settings");
-        alert_config.service = settings(&names, alert_service::DEFAULTS);
+        alert_config.service = settings(&names, alert_service::DEFAULTS, &options);
         let service = alert_config.service.clone();
         let alerts = spawn(&service, |l, c| alert_service::run(alert_config, l, c)).await;
         let analytics_config = analytics_service::Config::for_tests(
-            settings(&names, analytics_service::DEFAULTS),
+            settings(&names, analytics_service::DEFAULTS, &options),
             &orders.base_url,
         );
         let service = analytics_config.service.clone();
@@ -157,6 +211,7 @@ impl Rig {
         for app in [&products, &customers, &alerts, &analytics] {
             app.wait_healthy(WAIT).await;
         }
+        let orders_front = front(&orders).await;
         let rig = Self {
             admin: names.bearer("000000000000000000000001", Role::Admin),
             names,
@@ -165,15 +220,21 @@ impl Rig {
             alerts,
             analytics,
             proxy,
-            orders_url: Arc::new(RwLock::new(orders.base_url.clone())),
+            orders_url: Arc::new(RwLock::new(orders_front.rewrite(&orders.base_url))),
             orders,
+            orders_front,
             order_config,
+            replicas,
             client: shared::http::client_builder(&shared::http::Trust::system())
                 .timeout(Duration::from_secs(10))
                 .build()
                 .expect("a client"),
         };
         rig.wait_orders_healthy().await;
+        if let Some(r) = &rig.replicas {
+            rig.wait_healthy(&r.orders.base_url).await;
+            rig.wait_healthy(&r.products.base_url).await;
+        }
         rig
     }
 
@@ -181,8 +242,17 @@ impl Rig {
         self.orders_url.read().expect("url").clone()
     }
 
-    /// Each path to the service that owns it; order-service's URL as it is at the call.
+    /// Each path to the service that owns it; order-service's URL as it is at the call. With
+    /// replicas, `/orders` and `/products` take turns over the replicas still up.
     pub(super) fn routes(&self) -> Routes {
+        let rest = self.single_routes();
+        match &self.replicas {
+            Some(r) => replica::routes(r.order_pool.clone(), r.product_pool.clone(), rest),
+            None => rest,
+        }
+    }
+
+    fn single_routes(&self) -> Routes {
         let orders = self.orders_url.clone();
         let products = self.products.base_url.clone();
         let analytics = self.analytics.base_url.clone();
@@ -202,7 +272,11 @@ impl Rig {
     }
 
     async fn wait_orders_healthy(&self) {
-        let url = format!("{}/health", self.orders_url());
+        self.wait_healthy(&self.orders_url()).await;
+    }
+
+    async fn wait_healthy(&self, base: &str) {
+        let url = format!("{base}/health");
         eventually("order-service to be healthy", WAIT, || async {
             let answer = self.client.get(&url).send().await.ok()?;
             let body: Value = answer.json().await.ok()?;
@@ -211,16 +285,36 @@ impl Rig {
         .await;
     }
 
-    /// Kills order-service and starts it again on the same databases and exchange.
+    /// Kills order-service (its clients cut off first) and starts it again on the same
+    /// databases and exchange.
     pub(super) async fn restart_orders(&mut self) {
+        self.orders_front.sever();
         self.orders.kill();
         self.orders = start_orders(
             &self.order_config,
             &self.products.base_url,
             &self.customers.base_url,
         );
-        *self.orders_url.write().expect("url") = self.orders.base_url.clone();
+        self.orders_front = front(&self.orders).await;
+        *self.orders_url.write().expect("url") = self.orders_front.rewrite(&self.orders.base_url);
         self.wait_orders_healthy().await;
+    }
+
+    /// Kills (as SIGKILL would) the second replica of order-service and of product-service,
+    /// and only then takes them out of the turn, as a load balancer notices a dead replica;
+    /// they are not started again.
+    pub(super) fn kill_replicas(&mut self) -> String {
+        let r = self.replicas.as_mut().expect("a rig with replicas");
+        r.orders.kill();
+        r.products.kill();
+        r.order_pool.down(&r.orders.base_url);
+        r.product_pool.down(&r.products.base_url);
+        format!(
+            "one of two order-services and one of two product-services killed, not restarted \
+             ({} and {} left in the turn)",
+            r.order_pool.up(),
+            r.product_pool.up()
+        )
     }
 
     pub(super) async fn stop(self) {
@@ -231,9 +325,14 @@ impl Rig {
             analytics,
             mut orders,
             order_config,
+            replicas,
             ..
         } = self;
         orders.kill();
+        if let Some(mut r) = replicas {
+            r.orders.kill();
+            r.products.kill();
+        }
         if let Some(mongo) = &order_config.mongo
             && let Ok(db) = shared::store::mongo(mongo, "test-cleanup").await
         {
