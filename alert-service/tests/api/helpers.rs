@@ -50,6 +50,7 @@ pub fn alert_config(names: &TestNames, webhook: Option<WebhookConfig>) -> Config
             buffer: 16,
         },
         webhook,
+        mail: None,
     }
 }
 

@@ -19,6 +19,7 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         service: service_config(DEFAULTS, &names),
         streams: Default::default(),
         webhook: None,
+        mail: None,
     };
     let app = spawn(&config.service.clone(), |listener, cancel| {
         alert_service::run(config, listener, cancel)
