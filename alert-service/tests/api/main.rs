@@ -4,7 +4,10 @@ mod events;
 mod gaps;
 mod helpers;
 mod live;
+mod mail;
+mod notifications;
 mod routes;
+mod smtp;
 mod webhook;
 
 use std::time::Duration;
