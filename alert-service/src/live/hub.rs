@@ -138,4 +138,38 @@ mod tests {
         assert_eq!(everything.rx.len(), 3);
         assert_eq!(mine.rx.len(), 1);
     }
+
+    fn notification(customer: &str) -> Arc<Notification> {
+        Arc::new(Notification {
+            id: "n".to_owned(),
+            customer_id: customer.to_owned(),
+            kind: crate::domain::notification::Kind::OrderPlaced,
+            category: crate::domain::notification::Category::Orders,
+            title: "t".to_owned(),
+            message: "m".to_owned(),
+            order_id: None,
+            details: serde_json::Map::new(),
+            read: false,
+            read_at: None,
+            created_at: "2026-01-01T00:00:00.000Z".to_owned(),
+            event_id: "e".to_owned(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_notification_reaches_only_its_own_customers_me_topic() {
+        let hub = Hub::new(8);
+        let admin_everything = hub.subscribe("ws", Filter::all(None));
+        let mine_without_me = hub.subscribe("ws", Filter::all(Some("c1".to_owned())));
+        let mut me = Filter::all(Some("c1".to_owned()));
+        me.me = Some("c1".to_owned());
+        let mine = hub.subscribe("ws", me);
+
+        assert_eq!(publish_notification(&hub, notification("c1")), 1);
+        assert_eq!(publish_notification(&hub, notification("c2")), 0);
+
+        assert_eq!(mine.rx.len(), 1);
+        assert!(admin_everything.rx.is_empty());
+        assert!(mine_without_me.rx.is_empty());
+    }
 }

@@ -208,7 +208,7 @@ impl shared::ws::Session for Session {
         if alert.sequence <= self.floor || self.replayed.contains(&alert.id) {
             return Reply::none();
         }
-        Reply::json([&messages::alert(&alert, false)])
+        Reply::json([&messages::alert(alert, false)])
     }
 }
 

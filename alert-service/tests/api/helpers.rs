@@ -310,3 +310,18 @@ impl TestApp {
         self.publish(&event).await;
     }
 }
+
+impl TestApp {
+    /// A second replica of this app: the same database and exchange, its own hub and port.
+    pub async fn replica(&self, mail: Option<MailConfig>) -> Spawned {
+        let mut config = alert_config(&self.names, None);
+        config.mail = mail;
+        let service = config.service.clone();
+        let replica = spawn(&service, move |listener, cancel| {
+            alert_service::run(config, listener, cancel)
+        })
+        .await;
+        replica.wait_healthy(WAIT).await;
+        replica
+    }
+}

@@ -1,6 +1,9 @@
 //! Notification mail over real SMTP to a sink per test: text and HTML parts, one mail per
 //! event whatever is redelivered, preferences, and a mail server that is down for a while.
 
+use std::{collections::HashSet, time::Duration};
+
+use alert_service::config::MailConfig;
 use bson::Document;
 use serde_json::{Value, json};
 use shared::{
@@ -240,4 +243,41 @@ async fn mail_waits_while_the_smtp_server_is_down_and_arrives_once_when_it_is_ba
 
 fn shared_int(d: &Document, field: &str) -> i64 {
     alert_service::store::int(d, field).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn two_replicas_send_each_queued_mail_once() {
+    let sink = Sink::start().await;
+    let app = spawn_mailing(&sink.url()).await;
+    let replica = app
+        .replica(Some(MailConfig::local(
+            sink.url(),
+            Duration::from_millis(50),
+        )))
+        .await;
+    let (me, _) = app.customer();
+    app.register(&me, "dee@example.com", "Dee").await;
+
+    for n in 0..10 {
+        app.publish(&placed(&format!("65a1b2c3d4e5f60718293b{n:02x}"), &me))
+            .await;
+    }
+    let got = wait_mails(&sink, 10).await;
+    let ids: HashSet<String> = got
+        .iter()
+        .map(|m| {
+            smtp::parse(&m.data)
+                .header("Message-ID")
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 10, "ten different messages");
+    // Both replicas keep polling: a later mail arrives alone, so none of the ten went twice.
+    app.publish(&delivered("65a1b2c3d4e5f60718293b00", &me))
+        .await;
+    wait_mails(&sink, 11).await;
+
+    replica.stop_and_clean().await;
+    app.stop().await;
 }
