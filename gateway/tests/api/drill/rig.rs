@@ -139,9 +139,11 @@ impl Rig {
         }
         let orders = start_orders(&order_config, &products.base_url, &customers.base_url);
 
-        let mut alert_config =
-            alert_service::Config::from_env(&Env::from_pairs(&[("STREAM_HEARTBEAT_SECS", "1")]))
-                .expect("alert-service settings");
+        let mut alert_config = alert_service::Config::from_env(&Env::from_pairs(&[
+            ("STREAM_HEARTBEAT_SECS", "1"),
+            ("SMTP_URL", "off"),
+        ]))
+        .expect("alert-service settings");
         alert_config.service = settings(&names, alert_service::DEFAULTS);
         let service = alert_config.service.clone();
         let alerts = spawn(&service, |l, c| alert_service::run(alert_config, l, c)).await;
