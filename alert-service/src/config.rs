@@ -9,6 +9,9 @@
 //! | `ALERT_WEBHOOK_MAX_ATTEMPTS` | `8` | deliveries tried before an alert's webhook is given up |
 //! | `ALERT_WEBHOOK_BACKOFF_MS` | `1000` | wait before the first retry; doubles, at most 5 minutes |
 //! | `ALERT_WEBHOOK_TIMEOUT_MS` | `10000` | how long one delivery may take |
+//! | `SMTP_URL` | `smtp://127.0.0.1:1025` (the local sink `cargo xtask up` starts) | where notification mail goes (`smtp://`, `smtps://`, `smtp://host?tls=required`, lettre's URL form); `off`: no mail |
+//! | `MAIL_FROM` | `Shop <shop@localhost>` | the sender of notification mail |
+//! | `MAIL_BACKOFF_MS` | `1000` | wait before the first retry of a mail; doubles, at most 5 minutes |
 //!
 //! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
 //! [`shared::config::ServiceConfig`].
@@ -36,7 +39,42 @@ pub struct Config {
     pub streams: StreamConfig,
     /// Outbound delivery, when configured.
     pub webhook: Option<WebhookConfig>,
+    /// Notification mail; `None`: in-app notifications only.
+    pub mail: Option<MailConfig>,
 }
+
+/// Where and how notification mail is sent.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// lettre's SMTP URL, e.g. `smtp://127.0.0.1:1025`.
+    pub smtp_url: String,
+    /// The sender, `Name <address>` or a bare address.
+    pub from: String,
+    /// Wait before the first retry; each later one up to twice the last ceiling, at most 5 min.
+    pub backoff: Duration,
+}
+
+impl MailConfig {
+    /// The local sink's URL and a development sender, retrying after `backoff`.
+    pub fn local(smtp_url: impl Into<String>, backoff: Duration) -> Self {
+        Self {
+            smtp_url: smtp_url.into(),
+            from: DEFAULT_FROM.to_owned(),
+            backoff,
+        }
+    }
+
+    /// The wait after `attempts` failed sends, with jitter so mail that failed together (the
+    /// server was down) is not retried together.
+    pub fn delay_after(&self, attempts: u32) -> Duration {
+        shared::retry::Policy::new(self.backoff, Duration::from_secs(300)).delay_after(attempts)
+    }
+}
+
+/// `SMTP_URL`'s default: the sink `cargo xtask up` starts.
+pub const DEFAULT_SMTP_URL: &str = "smtp://127.0.0.1:1025";
+/// `MAIL_FROM`'s default.
+pub const DEFAULT_FROM: &str = "Shop <shop@localhost>";
 
 /// WebSocket stream settings.
 #[derive(Debug, Clone, Copy)]
@@ -115,6 +153,7 @@ impl Config {
                 })
             }
         };
+        let mail = mail_from_env(env)?;
         Ok(Self {
             service: ServiceConfig::from_env(env, DEFAULTS)?,
             streams: StreamConfig {
@@ -122,8 +161,46 @@ impl Config {
                 buffer,
             },
             webhook,
+            mail,
         })
     }
+}
+
+/// `SMTP_URL` (`off`: no mail), `MAIL_FROM` and `MAIL_BACKOFF_MS`, checked now so that a typo
+/// stops the service at start rather than every mail later.
+fn mail_from_env(env: &Env) -> Result<Option<MailConfig>, ConfigError> {
+    let url = env
+        .get("SMTP_URL")
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_SMTP_URL.to_owned());
+    if url == "off" {
+        return Ok(None);
+    }
+    let bad = |name: &str, reason: String| ConfigError {
+        name: name.to_owned(),
+        reason,
+    };
+    if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+        return Err(bad(
+            "SMTP_URL",
+            "must be an smtp:// or smtps:// URL, or off".to_owned(),
+        ));
+    }
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url)
+        .map_err(|e| bad("SMTP_URL", e.to_string()))?;
+    let from = env
+        .get("MAIL_FROM")
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| DEFAULT_FROM.to_owned());
+    from.parse::<lettre::message::Mailbox>()
+        .map_err(|e| bad("MAIL_FROM", e.to_string()))?;
+    Ok(Some(MailConfig {
+        smtp_url: url,
+        from,
+        backoff: Duration::from_millis(env.parse("MAIL_BACKOFF_MS", 1000u64)?.max(1)),
+    }))
 }
 
 #[cfg(test)]
@@ -136,6 +213,21 @@ mod tests {
         assert!(cfg.webhook.is_none());
         assert_eq!(cfg.streams.buffer, 64);
         assert_eq!(cfg.streams.heartbeat, Duration::from_secs(15));
+        let mail = cfg.mail.expect("mail to the local sink by default");
+        assert_eq!(
+            (mail.smtp_url.as_str(), mail.from.as_str()),
+            (DEFAULT_SMTP_URL, DEFAULT_FROM)
+        );
+    }
+
+    #[test]
+    fn mail_can_be_turned_off_and_a_bad_url_or_sender_is_named() {
+        let off = Config::from_env(&Env::from_pairs(&[("SMTP_URL", "off")])).unwrap();
+        assert!(off.mail.is_none());
+        let env = Env::from_pairs(&[("SMTP_URL", "http://mail.example")]);
+        assert_eq!(Config::from_env(&env).unwrap_err().name, "SMTP_URL");
+        let env = Env::from_pairs(&[("MAIL_FROM", "not an address")]);
+        assert_eq!(Config::from_env(&env).unwrap_err().name, "MAIL_FROM");
     }
 
     #[test]

@@ -3,12 +3,18 @@
 //! # Layout
 //! - `config`: the settings this service reads, with their variables and defaults.
 //! - `state`: what handlers share.
-//! - `domain/`: the alert, and the rules that make one from an event; no I/O.
-//! - `store/`: the `alerts` collection (each alert carries its own outbox and webhook state).
+//! - `domain/`: the alert, the customer notification and its mail, and the rules that make
+//!   them from events; no I/O.
+//! - `store/`: the `alerts` collection (each alert carries its own outbox and webhook state),
+//!   the `notifications` collection (each with its outbox and queued mail), preferences and
+//!   mail addresses.
 //! - `events`: the consumer that turns events into alerts, once per event.
-//! - `live/`: the per-replica fan-out hub and `GET /ws/alerts`.
-//! - `routes/`: `GET /alerts`, `POST /alerts/{id}/ack`.
+//! - `notify`: the consumer that turns a customer's events into notifications and mail, once
+//!   per event.
+//! - `live/`: the per-replica fan-out hub and `GET /ws/alerts` (topic `me`: own notifications).
+//! - `routes/`: `GET /alerts`, `POST /alerts/{id}/ack`, `/notifications...`.
 //! - `webhook`: signed delivery to `ALERT_WEBHOOK_URL`, retried in the background.
+//! - `mail`: the SMTP worker that sends queued notification mail, retried until accepted.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
 //! consumers, the outbox relay and the webhook worker, and serves. `/health` and `/metrics`
@@ -18,6 +24,8 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod live;
+pub mod mail;
+pub mod notify;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -39,6 +47,7 @@ use crate::live::Hub;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::alerts::router())
+        .merge(routes::notifications::router())
         .merge(live::router())
         .with_state(state)
 }
@@ -68,7 +77,7 @@ pub async fn run_with_hub(
         let db = infra.db().clone();
         let bus = infra.bus().clone();
         let outbox = infra.relay(
-            &[store::alerts::COLLECTION],
+            &[store::alerts::COLLECTION, store::notifications::COLLECTION],
             Duration::from_secs(1),
             &background,
         );
@@ -83,18 +92,31 @@ pub async fn run_with_hub(
             );
             wake
         });
+        let mail = config.mail.clone().map(|mail| {
+            let wake = Arc::new(Notify::new());
+            mail::spawn(db.clone(), mail, wake.clone(), background.clone());
+            wake
+        });
+        let notifier = notify::Handler {
+            db: db.clone(),
+            outbox: outbox.clone(),
+            mail,
+        };
         let handler = events::Handler {
             db,
             outbox,
             webhook,
         };
         live::consume(&bus, hub.clone());
-        // The unique `eventId` index is the consumer's inbox: it must exist before the first
-        // event is handled.
+        // The unique `eventId` indexes are the consumers' inboxes: they must exist before the
+        // first event is handled.
         infra.after_indexes(
             &background,
             |db| async move { store::ensure_indexes(&db).await },
-            move || drop(events::consume(&bus, handler)),
+            move || {
+                drop(events::consume(&bus, handler));
+                drop(notify::consume(&bus, notifier));
+            },
         );
         app(AppState {
             infra,

@@ -1,3 +1,4 @@
 //! alert-service's routes.
 
 pub mod alerts;
+pub mod notifications;

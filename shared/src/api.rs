@@ -32,6 +32,7 @@ pub mod coupons;
 pub mod customers;
 pub mod email;
 pub mod loyalty;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod products;

@@ -78,4 +78,7 @@ pub mod keys {
     /// A paid order's authorisation was voided or its charge refunded:
     /// `{orderId, customerId, amount, providerRef}`.
     pub const PAYMENT_REFUNDED: &str = "payment.refunded";
+    /// alert-service made an in-app notification for a customer (`{id, customerId, kind,
+    /// title, message, ...}`); its replicas fan it out live on topic `me`.
+    pub const NOTIFICATION_CREATED: &str = "notification.created";
 }

@@ -1,9 +1,11 @@
-//! The three dependencies: use the configured URL or a server already listening, else install
-//! and start one — and record what `xtask` started so `down` stops that and only that.
+//! The dependencies (the three stores and the SMTP sink): use the configured URL or a server
+//! already listening, else install and start one — and record what `xtask` started so `down`
+//! stops that and only that.
 
 mod mongodb;
 mod rabbitmq;
 mod redis;
+mod smtp;
 
 use std::time::{Duration, Instant};
 
@@ -21,10 +23,12 @@ pub enum Infra {
     Rabbitmq,
     /// MongoDB, locally the `nx-27017` stand-in.
     Mongodb,
+    /// The mail server alert-service sends notifications to, locally the aiosmtpd sink.
+    Smtp,
 }
 
 /// In start order.
-pub const ALL: [Infra; 3] = [Infra::Redis, Infra::Rabbitmq, Infra::Mongodb];
+pub const ALL: [Infra; 4] = [Infra::Redis, Infra::Rabbitmq, Infra::Mongodb, Infra::Smtp];
 
 impl Infra {
     /// Its name in messages and in the state file.
@@ -33,6 +37,7 @@ impl Infra {
             Self::Redis => "redis",
             Self::Rabbitmq => "rabbitmq",
             Self::Mongodb => "mongodb",
+            Self::Smtp => "smtp",
         }
     }
 
@@ -47,6 +52,7 @@ impl Infra {
             Self::Redis => "REDIS_URL",
             Self::Rabbitmq => "AMQP_URL",
             Self::Mongodb => "MONGODB_URI",
+            Self::Smtp => "SMTP_URL",
         }
     }
 
@@ -56,6 +62,7 @@ impl Infra {
             Self::Redis => 6379,
             Self::Rabbitmq => 5672,
             Self::Mongodb => 27017,
+            Self::Smtp => 1025,
         }
     }
 
@@ -65,6 +72,7 @@ impl Infra {
             Self::Redis => "redis://127.0.0.1:6379",
             Self::Rabbitmq => "amqp://guest:guest@127.0.0.1:5672/%2f",
             Self::Mongodb => "mongodb://127.0.0.1:27017",
+            Self::Smtp => "smtp://127.0.0.1:1025",
         }
     }
 
@@ -91,18 +99,21 @@ pub struct Urls {
     pub amqp: String,
     /// `REDIS_URL`.
     pub redis: String,
+    /// `SMTP_URL` (alert-service's mail).
+    pub smtp: String,
 }
 
 impl Urls {
     /// As environment variables, with `APP_ENV=development`: every process xtask starts (the
     /// services, `order-service seed`, the benchmarks' stacks, the tests) runs the suite
     /// locally with its development secrets, and the binaries default to production.
-    pub fn env(&self) -> [(&'static str, &str); 4] {
+    pub fn env(&self) -> [(&'static str, &str); 5] {
         [
             ("APP_ENV", "development"),
             ("MONGODB_URI", &self.mongodb),
             ("AMQP_URL", &self.amqp),
             ("REDIS_URL", &self.redis),
+            ("SMTP_URL", &self.smtp),
         ]
     }
 }
@@ -122,6 +133,7 @@ pub fn ensure_all(ctx: &Ctx) -> Result<Urls> {
         redis: ensure(ctx, Infra::Redis, &mut state)?,
         amqp: ensure(ctx, Infra::Rabbitmq, &mut state)?,
         mongodb: ensure(ctx, Infra::Mongodb, &mut state)?,
+        smtp: ensure(ctx, Infra::Smtp, &mut state)?,
     })
 }
 
@@ -171,6 +183,7 @@ fn ensure(ctx: &Ctx, infra: Infra, state: &mut State) -> Result<String> {
         Infra::Redis => redis::launch(ctx)?,
         Infra::Rabbitmq => rabbitmq::launch(ctx)?,
         Infra::Mongodb => mongodb::launch(ctx)?,
+        Infra::Smtp => smtp::launch(ctx)?,
     };
     if let Launch::ByPackage = launch {
         ctx.progress.step(
@@ -186,6 +199,7 @@ fn ensure(ctx: &Ctx, infra: Infra, state: &mut State) -> Result<String> {
         Infra::Redis => redis::wait_ready(ctx)?,
         Infra::Rabbitmq => rabbitmq::wait_ready(ctx)?,
         Infra::Mongodb => mongodb::wait_ready(ctx)?,
+        Infra::Smtp => smtp::wait_ready(ctx)?,
     }
     let seconds = started.elapsed().as_secs_f64();
     ctx.progress.step(
@@ -205,6 +219,7 @@ pub fn stop(ctx: &Ctx, infra: Infra) -> Result<()> {
         Infra::Redis => redis::stop(ctx),
         Infra::Rabbitmq => rabbitmq::stop(ctx),
         Infra::Mongodb => mongodb::stop(ctx),
+        Infra::Smtp => smtp::stop(ctx),
     }?;
     if !net::wait_for(Duration::from_secs(30), || {
         !net::accepts_tcp("127.0.0.1", infra.port())

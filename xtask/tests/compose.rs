@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use reads::{SERVICES, defaults, read, root};
 use serde_yaml_ng::{Mapping, Value};
 
-/// The stores, as named in compose (and in the services' URLs).
-const INFRASTRUCTURE: [&str; 3] = ["mongodb", "rabbitmq", "redis"];
+/// The stores and the mail sink, as named in compose (and in the services' URLs).
+const INFRASTRUCTURE: [&str; 4] = ["mongodb", "rabbitmq", "redis", "mailpit"];
 
 /// Settings a service reads that compose deliberately does not give it, and why.
 const NOT_GIVEN: [(&str, &str, &str); 2] = [
@@ -132,7 +132,7 @@ fn assert_no_problems(what: &str, problems: &[String]) {
 }
 
 #[test]
-fn compose_defines_the_three_stores_and_the_seven_services() {
+fn compose_defines_the_three_stores_the_mail_sink_and_the_seven_services() {
     let services = services();
     let found: BTreeSet<String> = services.keys().filter_map(text).collect();
     let expected: BTreeSet<String> = INFRASTRUCTURE
@@ -141,7 +141,7 @@ fn compose_defines_the_three_stores_and_the_seven_services() {
         .map(|s| (*s).to_owned())
         .collect();
     assert_eq!(found, expected, "services in docker-compose.yml");
-    assert_eq!(found.len(), 10);
+    assert_eq!(found.len(), 11);
 }
 
 #[test]
@@ -260,6 +260,7 @@ fn expected_host(variable: &str) -> Option<String> {
         "REDIS_URL" => Some("redis".to_owned()),
         "JWKS_URL" => Some("customer-service".to_owned()),
         "GATEWAY_URL" => Some("gateway".to_owned()),
+        "SMTP_URL" => Some("mailpit".to_owned()),
         _ => variable
             .strip_suffix("_SERVICE_URL")
             .map(|area| format!("{}-service", area.to_ascii_lowercase())),

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{Alert, Topic};
+use crate::domain::{Alert, Topic, notification::Notification};
 
 /// `{type: "alert", replay, alert}`: `replay` is true for alerts sent because of `since`.
 pub fn alert(alert: &Alert, replay: bool) -> Value {
@@ -15,8 +15,19 @@ pub fn replayed(count: usize) -> Value {
     json!({ "type": "replayed", "count": count })
 }
 
-/// `{type: "subscribed", topics}`: what the socket follows now.
-pub fn subscribed(topics: &[Topic]) -> Value {
-    let names: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+/// `{type: "notification", notification}`: one of the caller's own (topic `me`).
+pub fn notification(notification: &Notification) -> Value {
+    json!({ "type": "notification", "notification": notification })
+}
+
+/// `{type: "subscribed", topics}`: what the socket follows now (`me` last, when followed).
+pub fn subscribed(topics: &[Topic], me: bool) -> Value {
+    let mut names: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+    if me {
+        names.push(ME);
+    }
     json!({ "type": "subscribed", "topics": names })
 }
+
+/// The topic of the caller's own notifications.
+pub const ME: &str = "me";

@@ -3,7 +3,9 @@
 //!
 //! Admins follow topics (`orders`,
 //! `stock`, `support`, `security`; all of them until they say otherwise); customers get only their own
-//! alerts. The URL may carry `topics=orders,stock` and `since=<alert id>`: the alerts after
+//! alerts. Topic `me` (asked for by name, never implied by `all`) adds the caller's own
+//! notifications as `{"type":"notification","notification":{...}}`; nobody else's are ever
+//! sent. The URL may carry `topics=orders,stock,me` and `since=<alert id>`: the alerts after
 //! that one which the filter wants are replayed in order (`replay: true`, at most
 //! [`REPLAY_LIMIT`], then a `replayed` message), before live ones. Client messages:
 //! `{"type":"subscribe","topics":["orders","stock"],"since"?:"<alert id>"}` and
@@ -25,7 +27,7 @@ use shared::{
     ws::{Close, Driver, Reply, Upgrade},
 };
 
-use super::{Filter, Subscription, messages};
+use super::{Filter, Live, Subscription, messages};
 use crate::{
     domain::{Alert, Topic},
     state::AppState,
@@ -70,6 +72,24 @@ pub fn parse_topics<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<
     Ok(topics)
 }
 
+/// Topic names with `me` among them: the alert topics ([`parse_topics`]; none when `me` is
+/// all that was named) and whether `me` was.
+pub fn parse_wanted<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(Vec<Topic>, bool), ApiError> {
+    let names: Vec<&str> = names
+        .into_iter()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let me = names.contains(&messages::ME);
+    let rest: Vec<&str> = names.into_iter().filter(|n| *n != messages::ME).collect();
+    if me && rest.is_empty() {
+        return Ok((Vec::new(), true));
+    }
+    Ok((parse_topics(rest)?, me))
+}
+
 /// The handler: checks the query and the token, then upgrades.
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -84,8 +104,8 @@ pub async fn upgrade(
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    let topics = match parse_topics(query.topics.as_deref().unwrap_or("").split(',')) {
-        Ok(t) => t,
+    let (topics, me) = match parse_wanted(query.topics.as_deref().unwrap_or("").split(',')) {
+        Ok(wanted) => wanted,
         Err(e) => return e.into_response(),
     };
     let (ws, caller) = match upgrade.require() {
@@ -97,6 +117,7 @@ pub async fn upgrade(
         let filter = Filter {
             topics: topics.iter().copied().collect(),
             customer,
+            me: me.then(|| caller.id.clone()),
         };
         // Subscribe first, then replay: an alert made in between arrives live and is
         // deduplicated.
@@ -107,6 +128,7 @@ pub async fn upgrade(
             .dropped_by(subscription.dropped())
             .revocable(state.infra.verifier.clone(), caller.claims, every);
         let session = Session {
+            caller: caller.id.clone(),
             state,
             filter,
             subscription,
@@ -135,6 +157,8 @@ enum ClientMessage {
 }
 
 struct Session {
+    /// The caller's id: whose notifications topic `me` carries.
+    caller: String,
     state: AppState,
     filter: Filter,
     subscription: Subscription,
@@ -150,12 +174,12 @@ struct Session {
 
 impl shared::ws::Session for Session {
     type Incoming = ClientMessage;
-    type Pushed = Option<Arc<Alert>>;
+    type Pushed = Option<Arc<Live>>;
     const EXPECTED: &'static str = r#"{"type":"subscribe","topics":["orders","stock"]}"#;
     const DROPPED_COUNTER: &'static str = <Filter as shared::live::Filter>::DROPPED_COUNTER;
 
     async fn start(&mut self) -> Reply {
-        let mut first = vec![messages::subscribed(&self.topics)];
+        let mut first = vec![messages::subscribed(&self.topics, self.filter.me.is_some())];
         if let Some(since) = self.since {
             first.extend(self.replay(since).await);
         }
@@ -166,19 +190,25 @@ impl shared::ws::Session for Session {
         self.answer(message).await
     }
 
-    fn next(&mut self) -> impl Future<Output = Option<Arc<Alert>>> + Send {
+    fn next(&mut self) -> impl Future<Output = Option<Arc<Live>>> + Send {
         self.subscription.rx.recv()
     }
 
-    async fn push(&mut self, alert: Option<Arc<Alert>>) -> Reply {
+    async fn push(&mut self, live: Option<Arc<Live>>) -> Reply {
         // The hub ends the feed only when it dropped this client for being too slow.
-        let Some(alert) = alert else {
+        let Some(live) = live else {
             return Reply::close(Close::too_slow());
+        };
+        let alert: &Alert = match live.as_ref() {
+            Live::Alert(alert) => alert,
+            Live::Notification(notification) => {
+                return Reply::json([&messages::notification(notification)]);
+            }
         };
         if alert.sequence <= self.floor || self.replayed.contains(&alert.id) {
             return Reply::none();
         }
-        Reply::json([&messages::alert(&alert, false)])
+        Reply::json([&messages::alert(alert, false)])
     }
 }
 
@@ -215,12 +245,12 @@ impl Session {
         let result = match message {
             ClientMessage::Subscribe { topics, since } => {
                 match (
-                    parse_topics(topics.iter().map(String::as_str)),
+                    parse_wanted(topics.iter().map(String::as_str)),
                     since.as_deref().map(parse_since).transpose(),
                 ) {
-                    (Ok(topics), Ok(since)) => {
-                        self.set_topics(topics.iter().copied().collect());
-                        let mut out = vec![messages::subscribed(&topics)];
+                    (Ok((topics, me)), Ok(since)) => {
+                        self.set_topics(topics.iter().copied().collect(), me);
+                        let mut out = vec![messages::subscribed(&topics, me)];
                         if let Some(since) = since {
                             out.extend(self.replay(since).await);
                         }
@@ -230,23 +260,29 @@ impl Session {
                 }
             }
             ClientMessage::Unsubscribe { topics } => {
-                parse_topics(topics.iter().map(String::as_str)).map(|gone| {
+                parse_wanted(topics.iter().map(String::as_str)).map(|(gone, me_gone)| {
                     let mut left = self.filter.topics.clone();
                     for topic in gone {
                         left.remove(&topic);
                     }
-                    self.set_topics(left);
+                    let me = self.filter.me.is_some() && !me_gone;
+                    self.set_topics(left, me);
                     let mut now: Vec<Topic> = self.filter.topics.iter().copied().collect();
                     now.sort();
-                    vec![messages::subscribed(&now)]
+                    vec![messages::subscribed(&now, me)]
                 })
             }
         };
         result.map_or_else(|e| Reply::error(&e), |out| Reply::json(&out))
     }
 
-    fn set_topics(&mut self, topics: HashSet<Topic>) {
+    fn set_topics(&mut self, topics: HashSet<Topic>, me: bool) {
+        let me = me.then(|| self.caller.clone());
         self.filter.topics = topics.clone();
-        self.subscription.update(|f| f.topics = topics);
+        self.filter.me = me.clone();
+        self.subscription.update(|f| {
+            f.topics = topics;
+            f.me = me;
+        });
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use alert_service::{
     Config, DEFAULTS,
-    config::{StreamConfig, WebhookConfig},
+    config::{MailConfig, StreamConfig, WebhookConfig},
     live::Hub,
 };
 use bson::{Document, oid::ObjectId};
@@ -50,6 +50,7 @@ pub fn alert_config(names: &TestNames, webhook: Option<WebhookConfig>) -> Config
             buffer: 16,
         },
         webhook,
+        mail: None,
     }
 }
 
@@ -66,10 +67,26 @@ pub async fn spawn_with(webhook: Option<WebhookConfig>) -> TestApp {
 /// alert-service with `webhook`, its outbound clients trusting `trust` (as `EXTRA_CA_CERTS`
 /// would set it).
 pub async fn spawn_trusting(webhook: Option<WebhookConfig>, trust: Trust) -> TestApp {
+    spawn_full(webhook, trust, None).await
+}
+
+/// alert-service mailing through the SMTP server at `smtp_url`, retrying after 50 ms.
+pub async fn spawn_mailing(smtp_url: &str) -> TestApp {
+    let mail = MailConfig::local(smtp_url, Duration::from_millis(50));
+    spawn_full(None, Trust::system(), Some(mail)).await
+}
+
+/// alert-service with everything chosen.
+pub async fn spawn_full(
+    webhook: Option<WebhookConfig>,
+    trust: Trust,
+    mail: Option<MailConfig>,
+) -> TestApp {
     shared::telemetry::init_for_tests("alert-service");
     let names = TestNames::new();
     let mut config = alert_config(&names, webhook);
     config.service.tls = trust;
+    config.mail = mail;
     let hub = Hub::new(config.streams.buffer);
     let running = hub.clone();
     let service = config.service.clone();
@@ -244,5 +261,67 @@ impl TestApp {
                 return sent;
             }
         }
+    }
+}
+
+impl TestApp {
+    /// `GET /notifications{query}` as `bearer`.
+    pub async fn notifications(&self, query: &str, bearer: &str) -> (u16, Value) {
+        self.request(
+            reqwest::Method::GET,
+            &format!("/notifications{query}"),
+            Some(bearer),
+        )
+        .await
+    }
+
+    /// Polls `GET /notifications` as `bearer` until it holds `total`; the body.
+    pub async fn wait_notifications(&self, bearer: &str, total: u64) -> Value {
+        eventually(&format!("{total} notifications"), WAIT, || async {
+            let (status, body) = self.notifications("?limit=100", bearer).await;
+            assert_eq!(status, 200, "{body}");
+            (body["meta"]["total"] == total).then_some(body)
+        })
+        .await
+    }
+
+    /// The raw notification documents.
+    pub async fn notification_documents(&self) -> Vec<Document> {
+        use futures::TryStreamExt;
+        self.db
+            .collection::<Document>(alert_service::store::notifications::COLLECTION)
+            .find(bson::doc! {})
+            .await
+            .expect("find")
+            .try_collect()
+            .await
+            .expect("documents")
+    }
+
+    /// Announces customer `id` as `customer-service` does at sign-up.
+    pub async fn register(&self, id: &str, email: &str, name: &str) {
+        let event = Envelope::new(
+            shared::events::keys::CUSTOMER_REGISTERED,
+            "customer-service",
+            "sign-up",
+            serde_json::json!({"customerId": id, "name": name, "email": email,
+                "registeredAt": "2026-01-01T00:00:00Z"}),
+        );
+        self.publish(&event).await;
+    }
+}
+
+impl TestApp {
+    /// A second replica of this app: the same database and exchange, its own hub and port.
+    pub async fn replica(&self, mail: Option<MailConfig>) -> Spawned {
+        let mut config = alert_config(&self.names, None);
+        config.mail = mail;
+        let service = config.service.clone();
+        let replica = spawn(&service, move |listener, cancel| {
+            alert_service::run(config, listener, cancel)
+        })
+        .await;
+        replica.wait_healthy(WAIT).await;
+        replica
     }
 }

@@ -4,7 +4,10 @@ mod events;
 mod gaps;
 mod helpers;
 mod live;
+mod mail;
+mod notifications;
 mod routes;
+mod smtp;
 mod webhook;
 
 use std::time::Duration;
@@ -19,6 +22,7 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         service: service_config(DEFAULTS, &names),
         streams: Default::default(),
         webhook: None,
+        mail: None,
     };
     let app = spawn(&config.service.clone(), |listener, cancel| {
         alert_service::run(config, listener, cancel)

@@ -2,8 +2,8 @@
 //! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
 
 use shared::api::{
-    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, orders,
-    payments, products,
+    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
+    orders, payments, products,
 };
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
@@ -277,6 +277,18 @@ pub static ROUTES: &[RouteSpec] = &[
         .with_query(query::<alerts::AlertQuery>()),
     post("/api/alerts/{id}/ack", Authenticated, "alerts", "Acknowledge an alert"),
     get("/api/ws/alerts", Authenticated, "live", "WebSocket: alerts by topic, replay since an id"),
+    get("/api/notifications", Authenticated, "notifications", "The caller's notifications, unread count in meta")
+        .with_query(query::<notifications::NotificationQuery>()),
+    post("/api/notifications/{id}/read", Authenticated, "notifications", "Mark one of the caller's notifications read"),
+    post("/api/notifications/read-all", Authenticated, "notifications", "Mark all of the caller's notifications read"),
+    get("/api/notifications/preferences", Authenticated, "notifications", "What the caller wants by mail"),
+    patch(
+        "/api/notifications/preferences",
+        Authenticated,
+        "notifications",
+        "Choose which kinds of notification are also mailed",
+    )
+    .with_body(body::<notifications::PreferencesPatch>()),
     get("/api/analytics/daily-revenue", Admin, "analytics", "Revenue per day")
         .with_query(query::<analytics::Period>()),
     get("/api/analytics/dashboard-metrics", Admin, "analytics", "Headline figures"),

@@ -61,6 +61,9 @@ fn valid(schema: &str, product: &str) -> Value {
         "ChatRequest" => {
             json!({"message": "What is your return policy?", "sessionId": "agreement-1"})
         }
+        "PreferencesPatch" => {
+            json!({"email": {"orders": false, "payments": true, "loyalty": true}})
+        }
         other => panic!("no valid example of {other}: add one"),
     }
 }
@@ -226,7 +229,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
         "auth" | "customers" | "loyalty" => &shop.customers,
         "products" => &shop.products,
         "orders" | "cart" | "checkout" | "coupons" => &shop.orders,
-        "alerts" => &shop.alerts,
+        "alerts" | "notifications" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
         "assistant" => &shop.assistant,
         other => panic!("no owner for /{other}"),

@@ -99,8 +99,22 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
     keys: &[ORDER_STATUS_CHANGED, PAYMENT_REFUNDED],
 };
 
+/// alert-service: in-app notifications and mail for a customer's own orders, payments and
+/// loyalty; `customer.registered` tells it where to mail each customer.
+pub const NOTIFICATIONS: QueueDef = QueueDef {
+    suffix: "alert.notifications",
+    keys: &[
+        CUSTOMER_REGISTERED,
+        ORDER_CREATED,
+        ORDER_STATUS_CHANGED,
+        PAYMENT_FAILED,
+        PAYMENT_REFUNDED,
+        LOYALTY_CHANGED,
+    ],
+};
+
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 9] = [
+pub const QUEUES: [QueueDef; 10] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -110,6 +124,7 @@ pub const QUEUES: [QueueDef; 9] = [
     ALERTS,
     ASSISTANT,
     CUSTOMER_LOYALTY,
+    NOTIFICATIONS,
 ];
 
 #[cfg(test)]
@@ -144,6 +159,7 @@ mod tests {
             PAYMENT_AUTHORIZED,
             PAYMENT_FAILED,
             PAYMENT_REFUNDED,
+            NOTIFICATION_CREATED,
         ];
         for key in all {
             assert!(
@@ -166,11 +182,11 @@ mod tests {
         assert_eq!(
             analytics_only,
             [
-                CUSTOMER_REGISTERED,
                 CART_CHECKED_OUT,
                 ALERT_SENT,
                 ASSISTANT_REPLIED,
-                PAYMENT_AUTHORIZED
+                PAYMENT_AUTHORIZED,
+                NOTIFICATION_CREATED
             ]
         );
     }

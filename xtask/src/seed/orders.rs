@@ -112,6 +112,7 @@ fn urls() -> Urls {
         mongodb: url(Infra::Mongodb),
         amqp: url(Infra::Rabbitmq),
         redis: url(Infra::Redis),
+        smtp: url(Infra::Smtp),
     }
 }
 

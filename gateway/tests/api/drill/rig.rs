@@ -193,9 +193,11 @@ impl Rig {
             }
         });
 
-        let mut alert_config =
-            alert_service::Config::from_env(&Env::from_pairs(&[("STREAM_HEARTBEAT_SECS", "1")]))
-                .expect("alert-service settings");
+        let mut alert_config = alert_service::Config::from_env(&Env::from_pairs(&[
+            ("STREAM_HEARTBEAT_SECS", "1"),
+            ("SMTP_URL", "off"),
+        ]))
+        .expect("alert-service settings");
         alert_config.service = settings(&names, alert_service::DEFAULTS, &options);
         let service = alert_config.service.clone();
         let alerts = spawn(&service, |l, c| alert_service::run(alert_config, l, c)).await;

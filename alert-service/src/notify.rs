@@ -1,0 +1,124 @@
+//! The consumer of [`topology::NOTIFICATIONS`]: a customer's own orders, payments and loyalty
+//! become in-app notifications ([`crate::domain::notify`]), mailed when the kind is mailed,
+//! the customer wants that category by mail and their address is known; `customer.registered`
+//! records the address ([`crate::store::recipients`]).
+//!
+//! The inbox is the unique `eventId` of the notifications: the notification, its
+//! `notification.created` and its queued mail are one insert, so a redelivered event makes no
+//! second notification and queues no second mail.
+
+use std::sync::Arc;
+
+use mongodb::Database;
+use serde::Deserialize;
+use shared::{
+    ApiError,
+    events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology},
+    outbox::Nudge,
+};
+use tokio::sync::Notify;
+
+use crate::{
+    domain::{letter, notify},
+    store::{
+        notifications, preferences,
+        recipients::{self, Recipient},
+    },
+};
+
+/// What the consumer needs.
+#[derive(Clone)]
+pub struct Handler {
+    /// The service's database.
+    pub db: Database,
+    /// Wakes the outbox relay after a notification is stored.
+    pub outbox: Nudge,
+    /// Wakes the mail worker; `None` when mail is off (nothing is queued then).
+    pub mail: Option<Arc<Notify>>,
+}
+
+/// Starts consuming.
+pub fn consume(bus: &Bus, handler: Handler) -> Consuming {
+    bus.consume(ConsumerSpec::from(topology::NOTIFICATIONS), move |event| {
+        let handler = handler.clone();
+        async move { handler.handle(event).await }
+    })
+}
+
+/// `customer.registered`, as far as mail goes.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registered {
+    customer_id: String,
+    email: String,
+    name: Option<String>,
+}
+
+impl Handler {
+    /// Applies one event, once.
+    #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.kind))]
+    pub async fn handle(&self, event: Envelope) -> Result<(), HandlerError> {
+        if event.kind == keys::CUSTOMER_REGISTERED {
+            let who: Registered = event
+                .data_as()
+                .map_err(|e| HandlerError::Reject(format!("malformed {}: {e}", event.kind)))?;
+            let recipient = Recipient {
+                email: who.email,
+                name: who.name,
+            };
+            return recipients::remember(&self.db, &who.customer_id, &recipient)
+                .await
+                .map_err(HandlerError::from);
+        }
+        let Some(new) = notify::notification_for(&event).map_err(HandlerError::Reject)? else {
+            return Ok(());
+        };
+        let letter = self.letter_for(&new).await.map_err(HandlerError::from)?;
+        let event_id = event.id.to_string();
+        let stored = notifications::insert(
+            &self.db,
+            &new,
+            &event_id,
+            letter.as_ref(),
+            &event.correlation_id,
+        )
+        .await
+        .map_err(HandlerError::from)?;
+        let Some(notification) = stored else {
+            tracing::debug!("notification already made for this event");
+            return Ok(());
+        };
+        metrics::counter!("notifications_created_total", "kind" => new.kind.as_str(), "mailed" => if letter.is_some() { "yes" } else { "no" })
+            .increment(1);
+        tracing::info!(notification.id = %notification.id, kind = new.kind.as_str(), mailed = letter.is_some(), "notification made");
+        self.outbox.nudge();
+        if let (Some(wake), Some(_)) = (&self.mail, &letter) {
+            wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The mail of `new`, when mail is on, its kind is mailed, the customer wants it and their
+    /// address is known.
+    async fn letter_for(
+        &self,
+        new: &crate::domain::notification::NewNotification,
+    ) -> Result<Option<letter::Letter>, ApiError> {
+        if self.mail.is_none() || !new.kind.mailed() {
+            return Ok(None);
+        }
+        if !preferences::get(&self.db, &new.customer_id)
+            .await?
+            .mails(new.kind)
+        {
+            return Ok(None);
+        }
+        let Some(to) = recipients::find(&self.db, &new.customer_id).await? else {
+            metrics::counter!("notification_mail_skipped_total", "reason" => "no_address")
+                .increment(1);
+            tracing::warn!(customer.id = %new.customer_id, "no address known for this customer; in-app only");
+            return Ok(None);
+        };
+        Ok(Some(letter::compose(new, &to.email, to.name.as_deref())))
+    }
+}

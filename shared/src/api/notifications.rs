@@ -1,0 +1,87 @@
+//! Notification queries and bodies: a customer's in-app notifications and mail preferences.
+
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules;
+
+/// `GET /notifications`: the caller's own, newest first, with `meta.unread`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationQuery {
+    /// Only unread (`true`) or only read (`false`) notifications.
+    #[garde(inner(custom(rules::one_of(&["true", "false"]))))]
+    #[param(value_type = Option<bool>)]
+    pub unread: Option<String>,
+    /// 1-based page number (default 1).
+    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[garde(inner(custom(rules::int(1, 100))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+}
+
+/// `PATCH /notifications/preferences`: what the caller wants by mail; a field left out is
+/// left as it is. The in-app notification is made whatever is chosen here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreferencesPatch {
+    /// Mail, per kind.
+    #[garde(dive)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailPreferencesPatch>,
+}
+
+/// Which kinds of notification are also mailed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmailPreferencesPatch {
+    /// Orders placed, shipped, delivered, rejected or cancelled.
+    #[garde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders: Option<bool>,
+    /// Payments declined and refunds issued.
+    #[garde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payments: Option<bool>,
+    /// Loyalty tiers reached.
+    #[garde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loyalty: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ApiError, api};
+
+    #[test]
+    fn a_preferences_patch_reads_what_is_given_and_refuses_unknown_fields() {
+        let patch =
+            api::parse::<PreferencesPatch>(br#"{"email": {"orders": false}}"#).expect("a patch");
+        let email = patch.email.expect("email");
+        assert_eq!((email.orders, email.payments), (Some(false), None));
+        let Err(ApiError::Validation { details, .. }) =
+            api::parse::<PreferencesPatch>(br#"{"email": {"orders": "no"}}"#)
+        else {
+            panic!("a string is not a flag");
+        };
+        assert!(details.to_string().contains("orders"), "{details}");
+        assert!(api::parse::<PreferencesPatch>(br#"{"sms": {}}"#).is_err());
+    }
+
+    #[test]
+    fn a_notification_query_names_a_bad_flag() {
+        let Err(ApiError::Validation { details, .. }) =
+            api::query::parse::<NotificationQuery>(Some("unread=maybe&limit=0"))
+        else {
+            panic!("refused");
+        };
+        for field in ["unread", "limit"] {
+            assert!(details.get(field).is_some(), "{field}: {details}");
+        }
+    }
+}
