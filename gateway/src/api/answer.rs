@@ -93,3 +93,46 @@ fn schemas<T: Answer>() -> Schemas {
     T::schemas(&mut referred);
     (T::name().into_owned(), T::schema(), referred)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use shared::api::products::Deleted;
+
+    use super::*;
+
+    #[test]
+    fn an_answer_reads_back_only_when_it_is_exactly_the_type() {
+        let check = one::<Deleted>(200).check;
+        assert_eq!(check(&json!({"id": "a", "deleted": true})), Ok(()));
+        let added = check(&json!({"id": "a", "deleted": true, "gone": 1})).unwrap_err();
+        assert!(added.contains("gone"), "{added}");
+        let renamed = check(&json!({"ID": "a", "deleted": true})).unwrap_err();
+        assert!(renamed.contains("ID"), "{renamed}");
+        assert!(check(&json!({"id": "a"})).is_err(), "a field dropped");
+        assert!(
+            check(&json!({"id": 7, "deleted": true})).is_err(),
+            "a type changed"
+        );
+        let list = list::<Deleted>().check;
+        assert!(list(&json!([{"id": "a", "deleted": true}])).is_ok());
+        assert!(
+            list(&json!({"id": "a", "deleted": true})).is_err(),
+            "one, not a list"
+        );
+    }
+
+    #[test]
+    fn a_null_where_the_type_leaves_a_field_out_is_a_difference() {
+        let check = one::<shared::api::orders::StatusEntry>(200).check;
+        let entry = json!({"index": 0, "status": "PENDING", "at": "2026-01-01T00:00:00.000Z"});
+        assert_eq!(check(&entry), Ok(()));
+        let mut with_null = entry.clone();
+        with_null["note"] = serde_json::Value::Null;
+        assert!(
+            check(&with_null)
+                .unwrap_err()
+                .contains("written back differently")
+        );
+    }
+}
