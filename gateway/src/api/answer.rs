@@ -25,6 +25,8 @@ pub enum Shape {
 pub struct ResponseSpec {
     /// The status of a success.
     pub status: u16,
+    /// Another status the same answer may come with (a replay of an idempotent request).
+    pub also: Option<u16>,
     /// How `data` holds the type.
     pub shape: Shape,
     /// Reads `data` as the type and writes it back: an error naming what differs when the
@@ -38,6 +40,7 @@ pub struct ResponseSpec {
 pub const fn one<T: Answer>(status: u16) -> ResponseSpec {
     ResponseSpec {
         status,
+        also: None,
         shape: Shape::One,
         check: check::<T>,
         schema: Some(schemas::<T>),
@@ -48,6 +51,7 @@ pub const fn one<T: Answer>(status: u16) -> ResponseSpec {
 pub const fn list<T: Answer>() -> ResponseSpec {
     ResponseSpec {
         status: 200,
+        also: None,
         shape: Shape::List,
         check: check::<Vec<T>>,
         schema: Some(schemas::<T>),
@@ -58,6 +62,7 @@ pub const fn list<T: Answer>() -> ResponseSpec {
 pub const fn page<T: Answer>() -> ResponseSpec {
     ResponseSpec {
         status: 200,
+        also: None,
         shape: Shape::Page,
         check: check::<Vec<T>>,
         schema: Some(schemas::<T>),
@@ -68,9 +73,23 @@ pub const fn page<T: Answer>() -> ResponseSpec {
 pub const fn nothing() -> ResponseSpec {
     ResponseSpec {
         status: 204,
+        also: None,
         shape: Shape::Nothing,
         check: |_| Ok(()),
         schema: None,
+    }
+}
+
+impl ResponseSpec {
+    /// The same answer, which may come with `status` too.
+    pub const fn or(mut self, status: u16) -> Self {
+        self.also = Some(status);
+        self
+    }
+
+    /// Whether `status` is one this answer comes with.
+    pub fn has_status(&self, status: u16) -> bool {
+        status == self.status || Some(status) == self.also
     }
 }
 

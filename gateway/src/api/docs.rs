@@ -180,12 +180,12 @@ fn success(answer: &ResponseSpec) -> Value {
         envelope["required"] = json!(["success", "data", "meta"]);
         envelope["properties"]["meta"] = json!({ "$ref": "#/components/schemas/PageMeta" });
     }
-    let description = if answer.status == 201 {
-        "created"
-    } else {
-        "success"
-    };
-    json!({ status: { "description": description, "content": { "application/json": { "schema": envelope } } } })
+    let mut responses = json!({});
+    for status in std::iter::once(answer.status).chain(answer.also) {
+        let description = if status == 201 { "created" } else { "success" };
+        responses[status.to_string()] = json!({ "description": description, "content": { "application/json": { "schema": envelope.clone() } } });
+    }
+    responses
 }
 
 /// `GET /api/openapi.json`.

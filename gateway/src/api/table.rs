@@ -237,7 +237,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "Add or take a customer's points, once per Idempotency-Key or id",
     )
     .with_body(body::<loyalty::Adjustment>())
-    .answers(one::<loyalty::LoyaltyAccount>(201)),
+    .answers(one::<loyalty::LoyaltyAccount>(201).or(200)),
     get("/api/products", Public, "products", "Search, filter, sort and page the catalog")
         .with_query(query::<products::ProductQuery>())
         .answers(page::<products::Product>()),
