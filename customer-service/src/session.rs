@@ -5,29 +5,17 @@
 use base64::Engine;
 use chrono::Utc;
 use rand::RngCore;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use shared::ApiError;
 
 use crate::{
-    domain::{Customer, CustomerView},
+    domain::Customer,
     state::AppState,
     store::refresh_tokens::{self, RefreshToken},
 };
 
-/// What sign-in and refresh answer.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Session {
-    /// Bearer token for every other call.
-    pub access_token: String,
-    /// Exchange it at `/auth/refresh` for a new pair; usable once.
-    pub refresh_token: String,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// Who signed in.
-    pub customer: CustomerView,
-}
+/// What sign-in and refresh answer (the contract's `Session`).
+pub use shared::api::auth::Session;
 
 /// The stored form of a refresh token: its SHA-256, hex.
 pub fn digest(token: &str) -> String {

@@ -3,6 +3,7 @@
 //! validation read it, and the OpenAPI document is generated from it and those types, which the
 //! services parse too: the gateway, the services and the document cannot drift apart.
 
+pub mod answer;
 pub mod body;
 pub mod docs;
 pub mod table;

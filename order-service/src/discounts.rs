@@ -125,7 +125,7 @@ pub async fn cart_view(
             plain.coupon = Some(CouponLine {
                 applies: false,
                 discount: Money::ZERO,
-                reason: Some(refusal.reason()),
+                reason: Some(refusal.reason().to_owned()),
                 message: Some(refusal.message(&code)),
                 code,
             });

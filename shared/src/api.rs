@@ -1,8 +1,10 @@
-//! The public API's request bodies as Rust types: one module per area, each type with serde
-//! for the wire, garde for its rules and utoipa for its schema. The gateway validates a body by
-//! parsing it into its type (then forwards the original bytes), the owning service parses the
-//! same bytes into the same type, and `/api/openapi.json` is generated from it: the three
-//! cannot drift apart (DESIGN.md, "One contract, one schema").
+//! The public API's request and response bodies as Rust types: one module per area, each type
+//! with serde for the wire, garde for its rules (requests) and utoipa for its schema. The
+//! gateway validates a body by parsing it into its type (then forwards the original bytes), the
+//! owning service parses the same bytes into the same type, and `/api/openapi.json` is
+//! generated from it: the three cannot drift apart (DESIGN.md, "One contract, one schema").
+//! Answers ([`Answer`]) are types here too: the services serialise them, the route table names
+//! them, and the gateway's tests read real answers back into them.
 //!
 //! Rules of the wire, for every type here:
 //! - fields are camelCase; an unknown field is refused;
@@ -46,6 +48,12 @@ pub const MAX_URL: usize = 2048;
 pub trait Body: DeserializeOwned + Validate<Context = ()> + utoipa::ToSchema {}
 
 impl<T: DeserializeOwned + Validate<Context = ()> + utoipa::ToSchema> Body for T {}
+
+/// What a route answers inside the envelope's `data`: the service serialises it, a client (and
+/// the gateway's response agreement test) reads it back, an unknown field refused.
+pub trait Answer: serde::Serialize + DeserializeOwned + utoipa::ToSchema {}
+
+impl<T: serde::Serialize + DeserializeOwned + utoipa::ToSchema> Answer for T {}
 
 /// Parses `bytes` as a `T` and checks its rules: a 400 naming the first type error, or every
 /// broken rule at once.

@@ -25,7 +25,7 @@ pub use signer::Signer;
 pub use verifier::{KeySource, Verifier};
 
 /// Who may do what (DESIGN.md, "Identity and access").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// A shopper: their own records only.

@@ -45,25 +45,8 @@ impl SavedAddress {
     }
 }
 
-/// What callers see of one address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddressView {
-    /// Id as a string.
-    pub id: String,
-    /// Street and number.
-    pub street: String,
-    /// City.
-    pub city: String,
-    /// Postal code.
-    pub zip_code: String,
-    /// Country.
-    pub country: String,
-    /// Its name, or `null`.
-    pub label: Option<String>,
-    /// Whether it is the default address.
-    pub is_default: bool,
-}
+/// What callers see of one address (the contract's `SavedAddress`).
+pub use shared::api::customers::SavedAddress as AddressView;
 
 /// A customer's saved addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The stored customer and the view of it that leaves the service.
+//! The stored customer, and how it becomes the view that leaves the service.
 
 use bson::oid::ObjectId;
 use chrono::{DateTime, Utc};
@@ -39,27 +39,8 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What callers see: no hash, the id as a plain string.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerView {
-    /// Id as a string.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Email.
-    pub email: String,
-    /// `customer` or `admin`.
-    pub role: Role,
-    /// Phone.
-    pub phone: Option<String>,
-    /// Address.
-    pub address: Option<Address>,
-    /// When the account was made.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-}
+/// What callers see (the contract's `Customer`): no hash, the id as a plain string.
+pub use shared::api::customers::Customer as CustomerView;
 
 impl From<&Customer> for CustomerView {
     fn from(c: &Customer) -> Self {

@@ -9,7 +9,7 @@ pub use moves::{Hold, HoldState, NotEnough};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared::Money;
+use shared::{Money, api::loyalty as api};
 
 /// One tier of the programme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,6 +114,20 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
+    /// The entry as the API shows it.
+    pub fn view(&self) -> api::LoyaltyEntry {
+        api::LoyaltyEntry {
+            at: self.at.clone(),
+            points: self.points,
+            reason: self.reason.clone(),
+            order_id: self.order_id.clone(),
+            held: self.held,
+            paid_cents: self.paid_cents,
+            key: self.key.clone(),
+            note: self.note.clone(),
+        }
+    }
+
     /// An entry at `at` moving `points` for `reason`; the optional parts empty.
     pub fn new(at: DateTime<Utc>, points: i64, reason: &str) -> Self {
         Self {
@@ -182,16 +196,18 @@ impl Account {
     }
 
     /// What `GET /loyalty` answers: the history newest first.
-    pub fn view(&self) -> serde_json::Value {
-        let history: Vec<&HistoryEntry> = self.history.iter().rev().collect();
-        serde_json::json!({
-            "points": self.points,
-            "lifetimePoints": self.lifetime_points,
-            "held": self.held,
-            "tier": tier_of(self.lifetime_points).name,
-            "nextTier": next_tier(self.lifetime_points),
-            "history": history,
-        })
+    pub fn view(&self) -> api::LoyaltyAccount {
+        api::LoyaltyAccount {
+            points: self.points,
+            lifetime_points: self.lifetime_points,
+            held: self.held,
+            tier: tier_of(self.lifetime_points).name.to_owned(),
+            next_tier: next_tier(self.lifetime_points).map(|t| api::NextTier {
+                name: t.name.to_owned(),
+                points_needed: t.points_needed,
+            }),
+            history: self.history.iter().rev().map(HistoryEntry::view).collect(),
+        }
     }
 }
 
@@ -231,7 +247,7 @@ mod tests {
         assert!(!account.credit_delivery("o1", 300, None, Utc::now()));
         assert!(account.credit_delivery("o2", 200, None, Utc::now()));
         assert_eq!((account.points, account.lifetime_points), (500, 500));
-        let view = account.view();
+        let view = serde_json::to_value(account.view()).unwrap();
         assert_eq!(view["tier"], "Silver");
         assert_eq!(view["nextTier"]["name"], "Gold");
         assert_eq!(view["history"][0]["orderId"], "o2");

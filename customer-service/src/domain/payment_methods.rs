@@ -57,25 +57,8 @@ impl SavedCard {
     }
 }
 
-/// What customers see of one card: no token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentMethodView {
-    /// Id as a string.
-    pub id: String,
-    /// The card network.
-    pub brand: String,
-    /// The number's last four digits.
-    pub last4: String,
-    /// Expiry month.
-    pub exp_month: u8,
-    /// Expiry year.
-    pub exp_year: u16,
-    /// Whether it is the default card.
-    pub is_default: bool,
-    /// When it was saved.
-    pub created_at: DateTime<Utc>,
-}
+/// What customers see of one card (the contract's `PaymentMethod`): no token.
+pub use shared::api::payments::PaymentMethod as PaymentMethodView;
 
 /// A customer's saved cards.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -43,7 +43,11 @@ async fn account(State(state): State<AppState>, caller: Caller) -> Result<Json<V
 
 /// Every tier, lowest first: `[{name, minPoints, discountPercent}]`.
 async fn tiers() -> Json<Value> {
-    ok(TIERS)
+    ok(TIERS.map(|t| shared::api::loyalty::Tier {
+        name: t.name.to_owned(),
+        min_points: t.min_points,
+        discount_percent: t.discount_percent,
+    }))
 }
 
 /// The adjustment's key: the `Idempotency-Key` header, else the body's `id`; one is required

@@ -8,7 +8,10 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{ROUTES, RouteSpec};
+use super::{
+    ROUTES, RouteSpec,
+    answer::{ResponseSpec, Shape},
+};
 use crate::access::Access;
 
 /// The OpenAPI document.
@@ -37,10 +40,24 @@ pub fn openapi() -> Value {
                 }
             }
         },
-        "Success": { "type": "object", "required": ["success"], "properties": { "success": { "const": true }, "data": {}, "meta": { "type": "object" } } }
+        "Success": { "type": "object", "required": ["success"], "properties": { "success": { "const": true }, "data": {}, "meta": { "type": "object" } } },
+        "PageMeta": {
+            "type": "object",
+            "required": ["page", "limit", "total"],
+            "additionalProperties": false,
+            "properties": {
+                "page": { "type": "integer", "minimum": 1 },
+                "limit": { "type": "integer", "minimum": 1 },
+                "total": { "type": "integer", "minimum": 0 }
+            }
+        }
     });
-    for body in ROUTES.iter().filter_map(|r| r.body) {
-        let (name, schema, referred) = (body.schema)();
+    let bodies = ROUTES.iter().filter_map(|r| r.body.map(|b| b.schema));
+    let answers = ROUTES
+        .iter()
+        .filter_map(|r| r.answer.and_then(|a| a.schema));
+    for schemas in bodies.chain(answers) {
+        let (name, schema, referred) = schemas();
         for (name, schema) in std::iter::once((name, schema)).chain(referred) {
             components[name] = serde_json::to_value(schema).unwrap_or_default();
         }
@@ -84,7 +101,9 @@ fn operation(route: &RouteSpec) -> Value {
         );
     }
     let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
-    let ok = if route.path.contains("/ws/") {
+    let ok = if let Some(answer) = route.answer {
+        success(&answer)
+    } else if route.path.contains("/ws/") {
         json!({ "101": { "description": "switching to WebSocket" } })
     } else if route.path.ends_with("/stream") {
         json!({ "200": { "description": "an event stream", "content": { "text/event-stream": {} } } })
@@ -139,6 +158,36 @@ fn operation(route: &RouteSpec) -> Value {
     op
 }
 
+/// A declared answer: its status, with `data` (and `meta` for a page) in the success envelope.
+fn success(answer: &ResponseSpec) -> Value {
+    let status = answer.status.to_string();
+    let Some(schema) = answer.schema else {
+        return json!({ status: { "description": "done, nothing to say" } });
+    };
+    let (name, _, _) = schema();
+    let one = json!({ "$ref": format!("#/components/schemas/{name}") });
+    let data = match answer.shape {
+        Shape::One | Shape::Nothing => one,
+        Shape::List | Shape::Page => json!({ "type": "array", "items": one }),
+    };
+    let mut envelope = json!({
+        "type": "object",
+        "required": ["success", "data"],
+        "additionalProperties": false,
+        "properties": { "success": { "const": true }, "data": data }
+    });
+    if answer.shape == Shape::Page {
+        envelope["required"] = json!(["success", "data", "meta"]);
+        envelope["properties"]["meta"] = json!({ "$ref": "#/components/schemas/PageMeta" });
+    }
+    let mut responses = json!({});
+    for status in std::iter::once(answer.status).chain(answer.also) {
+        let description = if status == 201 { "created" } else { "success" };
+        responses[status.to_string()] = json!({ "description": description, "content": { "application/json": { "schema": envelope.clone() } } });
+    }
+    responses
+}
+
 /// `GET /api/openapi.json`.
 pub async fn openapi_json() -> Json<Value> {
     Json(openapi())
@@ -158,18 +207,27 @@ pub async fn page() -> impl IntoResponse {
             let schema = serde_json::to_string_pretty(&schema).unwrap_or_default();
             escape(&format!("{name} {schema}"))
         });
+        let answer = route.answer.map_or_else(String::new, |answer| {
+            let name = answer.schema.map_or_else(String::new, |s| s().0);
+            let name = match answer.shape {
+                Shape::List | Shape::Page => format!("[{name}]"),
+                Shape::One | Shape::Nothing => name,
+            };
+            format!("{} {}", answer.status, escape(&name))
+        });
         let query: Vec<String> = route
             .query
             .map(|q| (q.params)().into_iter().map(|p| p.name).collect())
             .unwrap_or_default();
         rows.push_str(&format!(
-            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>\n",
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td><td>{}</td></tr>\n",
             route.method,
             escape(route.path),
             access,
             escape(route.summary),
             escape(&query.join(", ")),
-            body
+            body,
+            answer
         ));
     }
     let html = format!(
@@ -178,7 +236,7 @@ pub async fn page() -> impl IntoResponse {
          td,th{{border:1px solid #ccc;padding:.4rem;vertical-align:top;text-align:left}}pre{{margin:0;font-size:.8rem}}</style>\
          </head><body><h1>The shop suite API</h1><p>Machine-readable: <a href=\"/api/openapi.json\">/api/openapi.json</a> \
          (OpenAPI 3.1). Every answer uses the envelope <code>{{success, data}}</code> or <code>{{success: false, error: {{code, message, details}}}}</code>.</p>\
-         <table><tr><th>method</th><th>path</th><th>who</th><th>what</th><th>query</th><th>body</th></tr>\n{rows}</table></body></html>"
+         <table><tr><th>method</th><th>path</th><th>who</th><th>what</th><th>query</th><th>body</th><th>answers</th></tr>\n{rows}</table></body></html>"
     );
     (
         [(

@@ -1,12 +1,16 @@
-//! Every public route: method, path, who may call it, its query and its body. Read it as the
-//! API reference; the gateway enforces it and `/api/openapi.json` is generated from it.
+//! Every public route: method, path, who may call it, its query, its body and what it answers.
+//! Read it as the API reference; the gateway enforces it and `/api/openapi.json` is generated
+//! from it.
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
     orders, payments, products,
 };
 
-use super::body::{BodySpec, QuerySpec, body, optional_body, query};
+use super::{
+    answer::{ResponseSpec, list, nothing, one, page},
+    body::{BodySpec, QuerySpec, body, optional_body, query},
+};
 use crate::access::Access::{self, Admin, Authenticated, Public};
 
 /// One route of the public API.
@@ -26,6 +30,8 @@ pub struct RouteSpec {
     pub query: Option<QuerySpec>,
     /// The JSON body, when the route takes one: its type in `shared::api`.
     pub body: Option<BodySpec>,
+    /// What it answers on success, when declared: the status and the `shared::api` type.
+    pub answer: Option<ResponseSpec>,
 }
 
 impl RouteSpec {
@@ -44,12 +50,19 @@ impl RouteSpec {
             summary,
             query: None,
             body: None,
+            answer: None,
         }
     }
 
     /// The same route taking a JSON body of this type.
     const fn with_body(mut self, body: BodySpec) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    /// The same route answering this on success.
+    const fn answers(mut self, answer: ResponseSpec) -> Self {
+        self.answer = Some(answer);
         self
     }
 
@@ -108,19 +121,24 @@ const fn delete(
 /// The public API.
 pub static ROUTES: &[RouteSpec] = &[
     post("/api/auth/register", Public, "auth", "Create a customer account and sign in")
-        .with_body(body::<auth::Registration>()),
+        .with_body(body::<auth::Registration>())
+        .answers(one::<auth::Session>(201)),
     post("/api/auth/login", Public, "auth", "Sign in: access and refresh tokens")
-        .with_body(body::<auth::Credentials>()),
+        .with_body(body::<auth::Credentials>())
+        .answers(one::<auth::Session>(200)),
     post("/api/auth/refresh", Public, "auth", "Exchange a refresh token (once) for a new pair")
-        .with_body(body::<auth::Refresh>()),
+        .with_body(body::<auth::Refresh>())
+        .answers(one::<auth::Session>(200)),
     post(
         "/api/auth/logout",
         Authenticated,
         "auth",
         "Revoke the access token (and the refresh token's family)",
     )
-    .with_body(optional_body::<auth::Logout>()),
-    get("/api/auth/me", Authenticated, "auth", "The caller's record"),
+    .with_body(optional_body::<auth::Logout>())
+    .answers(nothing()),
+    get("/api/auth/me", Authenticated, "auth", "The caller's record")
+        .answers(one::<customers::Customer>(200)),
     get(
         "/api/customers",
         Authenticated,
@@ -133,134 +151,169 @@ pub static ROUTES: &[RouteSpec] = &[
         Authenticated,
         "customers",
         "A customer record (own only for customers)",
-    ),
+    )
+    .answers(one::<customers::Customer>(200)),
     patch("/api/customers/{id}", Authenticated, "customers", "Change name, phone or address")
-        .with_body(body::<customers::CustomerPatch>()),
+        .with_body(body::<customers::CustomerPatch>())
+        .answers(one::<customers::Customer>(200)),
     get(
         "/api/customers/me/addresses",
         Authenticated,
         "customers",
         "The caller's saved addresses, oldest first (one is the default)",
-    ),
+    )
+    .answers(list::<customers::SavedAddress>()),
     post(
         "/api/customers/me/addresses",
         Authenticated,
         "customers",
         "Save an address (at most 20; the first becomes the default)",
     )
-    .with_body(body::<customers::AddressInput>()),
+    .with_body(body::<customers::AddressInput>())
+    .answers(one::<customers::SavedAddress>(201)),
     patch(
         "/api/customers/me/addresses/{id}",
         Authenticated,
         "customers",
         "Change one of the caller's addresses, or make it the default",
     )
-    .with_body(body::<customers::AddressPatch>()),
+    .with_body(body::<customers::AddressPatch>())
+    .answers(one::<customers::SavedAddress>(200)),
     delete(
         "/api/customers/me/addresses/{id}",
         Authenticated,
         "customers",
         "Delete one of the caller's addresses (the oldest left becomes the default)",
-    ),
+    )
+    .answers(list::<customers::SavedAddress>()),
     get(
         "/api/customers/me/payment-methods",
         Authenticated,
         "customers",
         "The caller's saved cards (brand, last four, expiry; one is the default)",
-    ),
+    )
+    .answers(list::<payments::PaymentMethod>()),
     post(
         "/api/customers/me/payment-methods",
         Authenticated,
         "customers",
         "Save a card, tokenised by the payment provider (at most 10; the first is the default)",
     )
-    .with_body(body::<payments::NewPaymentMethod>()),
+    .with_body(body::<payments::NewPaymentMethod>())
+    .answers(one::<payments::PaymentMethod>(201)),
     patch(
         "/api/customers/me/payment-methods/{id}",
         Authenticated,
         "customers",
         "Make one of the caller's cards the default",
     )
-    .with_body(body::<payments::PaymentMethodPatch>()),
+    .with_body(body::<payments::PaymentMethodPatch>())
+    .answers(one::<payments::PaymentMethod>(200)),
     delete(
         "/api/customers/me/payment-methods/{id}",
         Authenticated,
         "customers",
         "Delete one of the caller's cards (the newest left becomes the default)",
-    ),
+    )
+    .answers(list::<payments::PaymentMethod>()),
     get(
         "/api/loyalty",
         Authenticated,
         "loyalty",
         "The caller's points, tier, next tier and history",
-    ),
+    )
+    .answers(one::<loyalty::LoyaltyAccount>(200)),
     get(
         "/api/loyalty/tiers",
         Public,
         "loyalty",
         "The loyalty tiers: lifetime points needed and discount",
-    ),
+    )
+    .answers(list::<loyalty::Tier>()),
     post(
         "/api/customers/{id}/loyalty/adjustments",
         Admin,
         "loyalty",
         "Add or take a customer's points, once per Idempotency-Key or id",
     )
-    .with_body(body::<loyalty::Adjustment>()),
+    .with_body(body::<loyalty::Adjustment>())
+    .answers(one::<loyalty::LoyaltyAccount>(201).or(200)),
     get("/api/products", Public, "products", "Search, filter, sort and page the catalog")
-        .with_query(query::<products::ProductQuery>()),
-    get("/api/products/{id}", Public, "products", "One product"),
+        .with_query(query::<products::ProductQuery>())
+        .answers(page::<products::Product>()),
+    get("/api/products/{id}", Public, "products", "One product")
+        .answers(one::<products::Product>(200)),
     post("/api/products", Admin, "products", "Add a product")
-        .with_body(body::<products::ProductInput>()),
+        .with_body(body::<products::ProductInput>())
+        .answers(one::<products::Product>(201)),
     put("/api/products/{id}", Admin, "products", "Replace a product")
-        .with_body(body::<products::ProductInput>()),
-    delete("/api/products/{id}", Admin, "products", "Remove a product"),
+        .with_body(body::<products::ProductInput>())
+        .answers(one::<products::Product>(200)),
+    delete("/api/products/{id}", Admin, "products", "Remove a product")
+        .answers(one::<products::Deleted>(200)),
     post("/api/orders", Authenticated, "orders", "Place an order (honours Idempotency-Key)")
-        .with_body(body::<orders::OrderRequest>()),
+        .with_body(body::<orders::OrderRequest>())
+        .answers(one::<orders::Order>(201)),
     get("/api/orders", Authenticated, "orders", "Orders, newest first (own only for customers)")
-        .with_query(query::<orders::OrderQuery>()),
-    get("/api/orders/{id}", Authenticated, "orders", "One order with its status history"),
+        .with_query(query::<orders::OrderQuery>())
+        .answers(page::<orders::Order>()),
+    get("/api/orders/{id}", Authenticated, "orders", "One order with its status history")
+        .answers(one::<orders::Order>(200)),
     post(
         "/api/orders/{id}/cancel",
         Authenticated,
         "orders",
         "Cancel a PENDING or PROCESSING order (body optional)",
     )
-    .with_body(optional_body::<orders::Cancellation>()),
+    .with_body(optional_body::<orders::Cancellation>())
+    .answers(one::<orders::Order>(200)),
     patch(
         "/api/orders/{id}/status",
         Admin,
         "orders",
         "Move an order along (legal transitions only)",
     )
-    .with_body(body::<orders::StatusChange>()),
-    get("/api/cart", Authenticated, "cart", "The caller's cart, priced now, with its quote"),
+    .with_body(body::<orders::StatusChange>())
+    .answers(one::<orders::Order>(200)),
+    get("/api/cart", Authenticated, "cart", "The caller's cart, priced now, with its quote")
+        .answers(one::<cart::Cart>(200)),
     put(
         "/api/cart/items/{productId}",
         Authenticated,
         "cart",
         "Set how many of a product the cart holds (0 removes it)",
     )
-    .with_body(body::<cart::CartQuantity>()),
-    delete("/api/cart/items/{productId}", Authenticated, "cart", "Remove a product from the cart"),
-    delete("/api/cart", Authenticated, "cart", "Empty the cart"),
+    .with_body(body::<cart::CartQuantity>())
+    .answers(one::<cart::Cart>(200)),
+    delete("/api/cart/items/{productId}", Authenticated, "cart", "Remove a product from the cart")
+        .answers(one::<cart::Cart>(200)),
+    delete("/api/cart", Authenticated, "cart", "Empty the cart")
+        .answers(one::<cart::Cart>(200)),
     post("/api/cart/coupon", Authenticated, "cart", "Apply a coupon to the cart (422 naming why not)")
-        .with_body(body::<coupons::CartCoupon>()),
-    delete("/api/cart/coupon", Authenticated, "cart", "Take the coupon off the cart"),
+        .with_body(body::<coupons::CartCoupon>())
+        .answers(one::<cart::Cart>(200)),
+    delete("/api/cart/coupon", Authenticated, "cart", "Take the coupon off the cart")
+        .answers(one::<cart::Cart>(200)),
     post("/api/coupons", Admin, "coupons", "Create a coupon (a code is unique in any case)")
-        .with_body(body::<coupons::CouponInput>()),
-    get("/api/coupons", Admin, "coupons", "Every coupon with how often it was used"),
-    get("/api/coupons/{code}", Admin, "coupons", "One coupon with how often it was used"),
+        .with_body(body::<coupons::CouponInput>())
+        .answers(one::<coupons::Coupon>(201)),
+    get("/api/coupons", Admin, "coupons", "Every coupon with how often it was used")
+        .answers(list::<coupons::Coupon>()),
+    get("/api/coupons/{code}", Admin, "coupons", "One coupon with how often it was used")
+        .answers(one::<coupons::Coupon>(200)),
     patch("/api/coupons/{code}", Admin, "coupons", "Change, pause or resume a coupon")
-        .with_body(body::<coupons::CouponPatch>()),
-    delete("/api/coupons/{code}", Admin, "coupons", "Delete a coupon"),
+        .with_body(body::<coupons::CouponPatch>())
+        .answers(one::<coupons::Coupon>(200)),
+    delete("/api/coupons/{code}", Admin, "coupons", "Delete a coupon")
+        .answers(nothing()),
     post(
         "/api/checkout",
         Authenticated,
         "cart",
         "Turn the cart into one order and empty it (honours Idempotency-Key; body optional)",
     )
-    .with_body(optional_body::<checkout::Checkout>()),
+    .with_body(optional_body::<checkout::Checkout>())
+    .answers(one::<orders::Order>(201)),
     get(
         "/api/orders/{id}/stream",
         Authenticated,

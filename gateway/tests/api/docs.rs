@@ -62,6 +62,85 @@ async fn the_openapi_document_lists_every_route_with_its_rules() {
 }
 
 #[tokio::test]
+async fn every_declared_answer_is_in_the_document_inside_the_success_envelope() {
+    let gw = spawn_gateway(&[]).await;
+
+    let (status, doc) = gw.app.get("/api/openapi.json").await;
+
+    assert_eq!(status, 200);
+    let schemas = &doc["components"]["schemas"];
+    let mut declared = 0;
+    for route in gateway::api::ROUTES {
+        let Some(answer) = route.answer else {
+            continue;
+        };
+        declared += 1;
+        let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        let response = &op["responses"][answer.status.to_string()];
+        assert!(
+            response.is_object(),
+            "{} {}: no {}",
+            route.method,
+            route.path,
+            answer.status
+        );
+        let Some(schema) = answer.schema else {
+            assert!(
+                response["content"].is_null(),
+                "{} {}: 204 has no body",
+                route.method,
+                route.path
+            );
+            continue;
+        };
+        let (name, _, _) = schema();
+        let envelope = &response["content"]["application/json"]["schema"];
+        assert_eq!(envelope["properties"]["success"]["const"], true);
+        let data = &envelope["properties"]["data"];
+        let reference = data["items"]["$ref"].as_str().or(data["$ref"].as_str());
+        assert_eq!(
+            reference,
+            Some(format!("#/components/schemas/{name}").as_str()),
+            "{} {}",
+            route.method,
+            route.path
+        );
+        assert!(
+            schemas[&name]["properties"].is_object(),
+            "{name} is missing"
+        );
+        assert_eq!(
+            schemas[&name]["additionalProperties"], false,
+            "{name} allows unknown fields"
+        );
+        if answer.shape == gateway::api::answer::Shape::Page {
+            assert_eq!(
+                envelope["properties"]["meta"]["$ref"],
+                "#/components/schemas/PageMeta"
+            );
+        }
+    }
+    assert!(declared >= 40, "only {declared} answers declared");
+    let order = &schemas["Order"];
+    assert_eq!(
+        order["properties"]["statusHistory"]["items"]["$ref"],
+        "#/components/schemas/StatusEntry"
+    );
+    assert!(
+        schemas["Quote"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&"total".into())
+    );
+    let login = &doc["paths"]["/api/auth/login"]["post"]["responses"]["200"];
+    assert_eq!(
+        login["content"]["application/json"]["schema"]["properties"]["data"]["$ref"],
+        "#/components/schemas/Session"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
 async fn the_reference_page_renders_the_same_table() {
     let gw = spawn_gateway(&[]).await;
 

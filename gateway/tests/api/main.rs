@@ -1,6 +1,7 @@
 //! The gateway in front of real services (and, for the proxy's mechanics, a small echo server).
 
 mod agreement;
+mod answers;
 mod cart;
 mod checkout;
 mod conformance;

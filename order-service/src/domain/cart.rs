@@ -10,10 +10,7 @@
 use bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Money,
-    pricing::{self, Discounts, Quote, TooLarge},
-};
+use super::pricing::{self, Discounts, TooLarge};
 use crate::upstream::Priced;
 
 /// One stored line.
@@ -28,55 +25,10 @@ pub struct StoredLine {
     pub added_at_ms: i64,
 }
 
-/// A line as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CartLineView {
-    /// The product's id.
-    pub product_id: String,
-    /// Its name now (or when last seen, if it was deleted).
-    pub name: String,
-    /// Its unit price now; `null` when it was deleted.
-    pub price: Option<Money>,
-    /// Units wanted.
-    pub quantity: i64,
-    /// `price × quantity`; `null` when it was deleted.
-    pub subtotal: Option<Money>,
-    /// Whether the stock covers the quantity.
-    pub in_stock: bool,
-    /// Whether the product still exists (otherwise it is left out of the quote).
-    pub available: bool,
-}
-
-/// The cart's coupon as the API shows it: what it takes off, or why it does not apply now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CouponLine {
-    /// The code, upper-cased.
-    pub code: String,
-    /// Whether it applies to the cart as it is now.
-    pub applies: bool,
-    /// What it takes off (for `free_shipping`: the shipping it saves); 0 when it does not apply.
-    pub discount: Money,
-    /// Why it does not apply (`expired`, `paused`, ...), as a checkout would refuse it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
-    /// The same for people.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-/// A cart as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CartView {
-    /// The lines, oldest first.
-    pub items: Vec<CartLineView>,
-    /// The coupon applied, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<CouponLine>,
-    /// The price of the available lines.
-    pub quote: Quote,
-}
+/// A cart, a line and its coupon as the API shows them (the contract's types).
+pub use shared::api::cart::{
+    AppliedCoupon as CouponLine, Cart as CartView, CartLine as CartLineView,
+};
 
 /// Prices `lines` (stored line and the product as it is now, `None` when it is gone).
 pub fn price(
@@ -116,13 +68,14 @@ pub fn price(
     Ok(CartView {
         items,
         coupon: None,
-        quote: pricing::quote(&subtotals, discounts)?,
+        quote: pricing::quote(&subtotals, discounts)?.into(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Money;
 
     fn stored(quantity: i64) -> StoredLine {
         StoredLine {
@@ -155,7 +108,9 @@ mod tests {
         assert!(!view.items[1].available && view.items[1].price.is_none());
         assert_eq!(
             view.quote,
-            pricing::quote(&[Money::from_cents(3998)], &Discounts::NONE).unwrap()
+            pricing::quote(&[Money::from_cents(3998)], &Discounts::NONE)
+                .unwrap()
+                .into()
         );
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::{
     ApiError,
     api::coupons::{CouponInput, TIERS, parse_time},
@@ -306,23 +306,23 @@ impl Coupon {
     }
 
     /// What the admin's API shows, with how often it was used.
-    pub fn view(&self) -> Value {
+    pub fn view(&self) -> shared::api::coupons::Coupon {
         let money = |c: Option<i64>| c.map(Money::from_cents);
-        json!({
-            "code": self.code,
-            "kind": self.kind,
-            "value": (self.kind != "free_shipping").then(|| Money::from_cents(self.value)),
-            "minSubtotal": money(self.min_subtotal_cents),
-            "maxDiscount": money(self.max_discount_cents),
-            "validFrom": self.valid_from_ms.and_then(rfc3339),
-            "validUntil": self.valid_until_ms.and_then(rfc3339),
-            "usageLimit": self.usage_limit,
-            "perCustomerLimit": self.per_customer_limit,
-            "minTier": self.min_tier,
-            "active": self.active,
-            "used": self.used,
-            "createdAt": rfc3339(self.created_at_ms),
-        })
+        shared::api::coupons::Coupon {
+            code: self.code.clone(),
+            kind: self.kind.clone(),
+            value: (self.kind != "free_shipping").then(|| Money::from_cents(self.value)),
+            min_subtotal: money(self.min_subtotal_cents),
+            max_discount: money(self.max_discount_cents),
+            valid_from: self.valid_from_ms.and_then(rfc3339),
+            valid_until: self.valid_until_ms.and_then(rfc3339),
+            usage_limit: self.usage_limit,
+            per_customer_limit: self.per_customer_limit,
+            min_tier: self.min_tier.clone(),
+            active: self.active,
+            used: self.used,
+            created_at: rfc3339(self.created_at_ms),
+        }
     }
 }
 

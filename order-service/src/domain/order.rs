@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use bson::oid::ObjectId;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
+use shared::api::orders as api;
 
 use super::{
     Money, Status,
-    payment::{Payment, PaymentView},
+    payment::Payment,
     pricing::{Quote, StoredQuote},
 };
 
@@ -241,11 +242,11 @@ impl Order {
         OrderView {
             id: self.id.to_hex(),
             customer_id: self.customer_id.clone(),
-            status: self.status,
+            status: self.status.into(),
             items: self
                 .items
                 .iter()
-                .map(|l| LineView {
+                .map(|l| api::OrderItem {
                     product_id: l.product_id.clone(),
                     name: l.name.clone(),
                     price: Money::from_cents(l.unit_price_cents),
@@ -254,15 +255,20 @@ impl Order {
                 })
                 .collect(),
             total: Money::from_cents(self.total_cents),
-            quote: self.quote.map(Quote::from),
+            quote: self.quote.map(|q| Quote::from(q).into()),
             coupon: self.coupon.clone(),
-            shipping_address: self.shipping_address.clone(),
+            shipping_address: shared::api::customers::Address {
+                street: self.shipping_address.street.clone(),
+                city: self.shipping_address.city.clone(),
+                zip_code: self.shipping_address.zip_code.clone(),
+                country: self.shipping_address.country.clone(),
+            },
             status_history: self
                 .history()
                 .into_iter()
-                .map(|(index, e)| HistoryView {
+                .map(|(index, e)| api::StatusEntry {
                     index,
-                    status: e.status,
+                    status: e.status.into(),
                     at: rfc3339(e.at),
                     note: e.note.clone(),
                 })
@@ -285,87 +291,8 @@ pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// An order as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderView {
-    /// Id as a string.
-    pub id: String,
-    /// The customer who placed it.
-    pub customer_id: String,
-    /// Where it stands.
-    pub status: Status,
-    /// The lines.
-    pub items: Vec<LineView>,
-    /// The goods net of discounts, before shipping and tax (the sum of the lines without
-    /// discounts).
-    pub total: Money,
-    /// The itemised price: discounts, shipping, tax and what is paid (`quote.total`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quote: Option<Quote>,
-    /// The coupon code applied, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub coupon: Option<String>,
-    /// Where it goes.
-    pub shipping_address: Address,
-    /// Every status with its time, oldest first.
-    pub status_history: Vec<HistoryView>,
-    /// Why stock was refused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rejection_reason: Option<String>,
-    /// Why it was cancelled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancellation_reason: Option<String>,
-    /// Carrier, once shipped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
-    /// Tracking number, once shipped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tracking_number: Option<String>,
-    /// The card (brand, last four, expiry) and where the payment stands; absent for an
-    /// invoiced API order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment: Option<PaymentView>,
-    /// When it should arrive.
-    pub estimated_delivery: String,
-    /// When it was placed.
-    pub created_at: String,
-    /// Last change.
-    pub updated_at: String,
-    /// The index of the latest history entry.
-    pub version: i64,
-}
-
-/// A line as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LineView {
-    /// The product's id.
-    pub product_id: String,
-    /// Its name at order time.
-    pub name: String,
-    /// Unit price at order time.
-    pub price: Money,
-    /// Units.
-    pub quantity: i64,
-    /// `price × quantity`.
-    pub subtotal: Money,
-}
-
-/// A history entry as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryView {
-    /// Its index (the SSE event id of the change).
-    pub index: i64,
-    /// The status entered.
-    pub status: Status,
-    /// When.
-    pub at: String,
-    /// Why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
+/// An order as the API shows it (the contract's `Order`), with its status history.
+pub type OrderView = api::Order;
 
 fn bson_date<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     bson::DateTime::from_chrono(*at).serialize(s)

@@ -25,6 +25,17 @@ pub enum PaymentStatus {
     Voided,
 }
 
+impl From<PaymentStatus> for shared::api::orders::PaymentStatus {
+    fn from(status: PaymentStatus) -> Self {
+        match status {
+            PaymentStatus::Pending => Self::Pending,
+            PaymentStatus::Authorized => Self::Authorized,
+            PaymentStatus::Declined => Self::Declined,
+            PaymentStatus::Voided => Self::Voided,
+        }
+    }
+}
+
 impl PaymentStatus {
     /// As stored and shown.
     pub fn as_str(self) -> &'static str {
@@ -70,29 +81,8 @@ pub struct Payment {
     pub refund_ref: Option<String>,
 }
 
-/// The payment as the API shows it: no token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentView {
-    /// The provider.
-    pub provider: String,
-    /// Card brand.
-    pub brand: String,
-    /// Last four digits.
-    pub last4: String,
-    /// Expiry month.
-    pub exp_month: i32,
-    /// Expiry year.
-    pub exp_year: i32,
-    /// `pending`, `authorized`, `declined` or `voided`.
-    pub status: PaymentStatus,
-    /// The provider's reference, once authorised.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider_ref: Option<String>,
-    /// Why it was declined.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decline_reason: Option<String>,
-}
+/// The payment as the API shows it (the contract's `OrderPayment`): no token.
+pub use shared::api::orders::OrderPayment as PaymentView;
 
 impl Payment {
     /// A payment not asked for yet, with the card as tokenised.
@@ -127,7 +117,7 @@ impl Payment {
             last4: self.last4.clone(),
             exp_month: self.exp_month,
             exp_year: self.exp_year,
-            status: self.status,
+            status: self.status.into(),
             provider_ref: self.provider_ref.clone(),
             decline_reason: self.decline_reason.clone(),
         }

@@ -317,5 +317,19 @@ impl From<StoredQuote> for Quote {
     }
 }
 
+impl From<Quote> for shared::api::orders::Quote {
+    fn from(q: Quote) -> Self {
+        Self {
+            subtotal: q.subtotal,
+            coupon_discount: q.coupon_discount,
+            tier_discount: q.tier_discount,
+            points_discount: q.points_discount,
+            shipping: q.shipping,
+            tax: q.tax,
+            total: q.total,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,19 @@ impl From<shared::api::orders::OrderStatus> for Status {
     }
 }
 
+impl From<Status> for shared::api::orders::OrderStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Pending => Self::Pending,
+            Status::Processing => Self::Processing,
+            Status::Shipped => Self::Shipped,
+            Status::Delivered => Self::Delivered,
+            Status::Rejected => Self::Rejected,
+            Status::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
 impl Status {
     /// Every status.
     pub const ALL: [Self; 6] = [

@@ -3,7 +3,6 @@
 //! (optional); an `Idempotency-Key` replays the first answer. Answers 201 with the order.
 
 use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::post};
-use serde_json::json;
 use shared::{ApiError, api::checkout::Checkout, auth::Caller, extract::ValidOrDefault};
 
 use super::once;
@@ -31,7 +30,7 @@ async fn handle(
     };
     let Some(key) = key else {
         let view = run().await?;
-        return Ok(once::created(json!({ "success": true, "data": view })));
+        return Ok(once::created(shared::error::ok(view).0));
     };
     // An absent body and `{}` are the same request.
     let mut read = serde_json::to_value(&body).map_err(ApiError::internal)?;

@@ -4,7 +4,6 @@
 //! `Idempotency-Key` replays the first answer (see [`super::once`]).
 
 use axum::{extract::State, http::HeaderMap, response::Response};
-use serde_json::json;
 use shared::{ApiError, api::orders::OrderRequest, auth::Caller, extract::Valid};
 
 use super::once;
@@ -34,7 +33,7 @@ pub async fn create(
     let new = NewOrder::from_request(body)?;
     let Some(key) = once::key(&headers)? else {
         let view = place(&state, &caller, &headers, new, None).await?;
-        return Ok(once::created(json!({ "success": true, "data": view })));
+        return Ok(once::created(shared::error::ok(view).0));
     };
     let request_key = format!("{}:{key}", caller.id);
     once::answer(

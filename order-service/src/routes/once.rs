@@ -11,7 +11,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::ApiError;
 
 use crate::{
@@ -66,10 +66,7 @@ where
             Ok(replayed(status, body))
         }
         Claim::InFlight => match stored().await? {
-            Some(view) => Ok(replayed(
-                StatusCode::CREATED,
-                json!({ "success": true, "data": view }),
-            )),
+            Some(view) => Ok(replayed(StatusCode::CREATED, shared::error::ok(view).0)),
             None => Err(ApiError::Conflict(
                 "a request with this Idempotency-Key is still being processed".to_owned(),
             )),
@@ -79,7 +76,7 @@ where
         )),
         Claim::Fresh(ticket) => match place().await {
             Ok(view) => {
-                let body = json!({ "success": true, "data": view });
+                let body = shared::error::ok(view).0;
                 if let Err(e) = state.idempotency.complete(ticket, 201, &body).await {
                     // The order exists and carries the key: a retry still finds it.
                     tracing::warn!(error = %e, "cannot keep the idempotent answer");

@@ -3,11 +3,10 @@
 
 use bson::oid::ObjectId;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
 use serde_json::Value;
+use shared::api::products as api;
 
 pub use super::draft::ProductDraft;
-use shared::Money;
 
 /// Whether `stock` is low: strictly below `threshold`. `product.stock_low` goes out when this
 /// becomes true, once, until the stock is back at or above the threshold.
@@ -28,42 +27,29 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The JSON form of a product, in API answers and in `product.*` events.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct View<'a> {
-    id: String,
-    name: &'a str,
-    description: &'a str,
-    price: Money,
-    category: &'a str,
-    tags: &'a [String],
-    image_url: Option<&'a str>,
-    stock: i64,
-    low_stock_threshold: i64,
-    created_at: String,
-    updated_at: String,
-}
-
 impl Product {
-    /// `{id, name, description, price, category, tags, imageUrl, stock, lowStockThreshold,
-    /// createdAt, updatedAt}`, with the id as a plain string and the price as a number.
-    pub fn to_json(&self) -> Value {
+    /// The product as the API shows it (`shared::api::products::Product`), with the id as a
+    /// plain string and the price as a number.
+    pub fn view(&self) -> api::Product {
         let f = &self.fields;
-        let view = View {
+        api::Product {
             id: self.id.to_hex(),
-            name: &f.name,
-            description: &f.description,
+            name: f.name.clone(),
+            description: f.description.clone(),
             price: f.price,
-            category: &f.category,
-            tags: &f.tags,
-            image_url: f.image_url.as_deref(),
+            category: f.category.clone(),
+            tags: f.tags.clone(),
+            image_url: f.image_url.clone(),
             stock: f.stock,
             low_stock_threshold: f.low_stock_threshold,
             created_at: timestamp(self.created_at),
             updated_at: timestamp(self.updated_at),
-        };
-        serde_json::to_value(view).unwrap_or(Value::Null)
+        }
+    }
+
+    /// [`Product::view`] as JSON: what API answers and `product.*` events carry.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 }
 

@@ -8,10 +8,10 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::{
     ApiError,
-    api::products::{ProductInput, ProductQuery},
+    api::products::{Deleted, ProductInput, ProductQuery},
     error::{ok, page},
     extract::{ObjectIdPath, Valid, ValidQuery},
     telemetry::request_id,
@@ -51,7 +51,7 @@ async fn list(
         .cache
         .read_through(&list_entry(&query.canonical()), || async {
             let (products, total) = state.products.list(&query).await?;
-            let data: Vec<Value> = products.iter().map(|p| p.to_json()).collect();
+            let data: Vec<_> = products.iter().map(|p| p.view()).collect();
             let Json(body) = page(data, query.page, query.limit, total);
             Ok(body.to_string())
         })
@@ -69,7 +69,7 @@ async fn show(
         .cache
         .read_through(&product_entry(&id), || async {
             let product = state.products.find(id).await?.ok_or_else(not_found)?;
-            let Json(body) = ok(product.to_json());
+            let Json(body) = ok(product.view());
             Ok(body.to_string())
         })
         .await?;
@@ -87,7 +87,7 @@ async fn create(
     let draft = ProductDraft::from_input(body)?;
     let product = state.products.create(draft, &request_id(&headers)).await?;
     state.written().await;
-    Ok((StatusCode::CREATED, ok(product.to_json())))
+    Ok((StatusCode::CREATED, ok(product.view())))
 }
 
 /// `PUT /products/{id}` (admin): replaces every editable field.
@@ -106,7 +106,7 @@ async fn replace(
         .await?
         .ok_or_else(not_found)?;
     state.written().await;
-    Ok(ok(product.to_json()))
+    Ok(ok(product.view()))
 }
 
 /// `DELETE /products/{id}` (admin): the product disappears from reads at once; its events
@@ -122,5 +122,8 @@ async fn remove(
         return Err(not_found());
     }
     state.written().await;
-    Ok(ok(json!({ "id": id.to_hex(), "deleted": true })))
+    Ok(ok(Deleted {
+        id: id.to_hex(),
+        deleted: true,
+    }))
 }

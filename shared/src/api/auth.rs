@@ -1,10 +1,13 @@
 //! `/auth/*` bodies: register, sign in, refresh, sign out.
 
 use garde::Validate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{customers::Address, rules};
+use super::{
+    customers::{Address, Customer},
+    rules,
+};
 
 /// `POST /auth/register`: a new customer account.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
@@ -64,4 +67,18 @@ pub struct Logout {
     #[garde(inner(custom(rules::exact(1, 200))))]
     #[schema(min_length = 1, max_length = 200)]
     pub refresh_token: Option<String>,
+}
+
+/// What registration (201), sign-in and refresh answer: a new session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Session {
+    /// Bearer token for every other call.
+    pub access_token: String,
+    /// Exchange it at `/auth/refresh` for a new pair; usable once.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Who signed in.
+    pub customer: Customer,
 }

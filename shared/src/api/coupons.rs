@@ -225,6 +225,38 @@ pub struct CartCoupon {
     pub code: String,
 }
 
+/// A coupon as the admin's API shows it, with how often it was used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Coupon {
+    /// The code, upper-cased.
+    pub code: String,
+    /// `percent`, `fixed` or `free_shipping`.
+    pub kind: String,
+    /// The percent or the amount; `null` for `free_shipping`.
+    pub value: Option<Money>,
+    /// The least subtotal it applies to, or `null`.
+    pub min_subtotal: Option<Money>,
+    /// The most it takes off, or `null`.
+    pub max_discount: Option<Money>,
+    /// From when it applies (RFC 3339), or `null`.
+    pub valid_from: Option<String>,
+    /// Until when it applies, or `null`.
+    pub valid_until: Option<String>,
+    /// How often it may be used in all, or `null`.
+    pub usage_limit: Option<i64>,
+    /// How often one customer may use it, or `null`.
+    pub per_customer_limit: Option<i64>,
+    /// The least loyalty tier it needs, or `null`.
+    pub min_tier: Option<String>,
+    /// Whether it is on (not paused).
+    pub active: bool,
+    /// How often it was used.
+    pub used: i64,
+    /// When it was made.
+    pub created_at: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};

@@ -1,6 +1,7 @@
 //! Customer bodies: the address every area shares, `PATCH /customers/{id}`, and the saved
 //! addresses of `/customers/me/addresses`.
 
+use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -157,4 +158,49 @@ pub struct AddressPatch {
     /// `true` makes it the default address.
     #[garde(skip)]
     pub is_default: Option<bool>,
+}
+
+/// A customer as callers see it (`/auth/me`, `/customers`): no password hash, the id as a
+/// plain string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Customer {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email, normalised.
+    pub email: String,
+    /// `customer` or `admin`.
+    pub role: crate::auth::Role,
+    /// Phone, or `null`.
+    pub phone: Option<String>,
+    /// The default address, or `null`.
+    pub address: Option<Address>,
+    /// When the account was made.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One of the caller's saved addresses (`/customers/me/addresses`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavedAddress {
+    /// Its own id, 24 hex digits.
+    pub id: String,
+    /// Street and number.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub zip_code: String,
+    /// Country.
+    pub country: String,
+    /// Its name, or `null`.
+    pub label: Option<String>,
+    /// Whether it is the default address.
+    pub is_default: bool,
 }

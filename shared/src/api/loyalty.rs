@@ -39,6 +39,73 @@ fn not_zero(points: &i64, _: &()) -> garde::Result {
     }
 }
 
+/// `GET /loyalty`: the caller's points, tier and history (newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoyaltyAccount {
+    /// Points to spend.
+    pub points: i64,
+    /// Every point ever earned: decides the tier.
+    pub lifetime_points: i64,
+    /// Points held by orders not yet paid (not in `points`).
+    pub held: i64,
+    /// The tier held.
+    pub tier: String,
+    /// The next tier up, or `null` at the top.
+    pub next_tier: Option<NextTier>,
+    /// Every movement of points, newest first.
+    pub history: Vec<LoyaltyEntry>,
+}
+
+/// The next tier up and how many lifetime points it still takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NextTier {
+    /// Its name.
+    pub name: String,
+    /// Lifetime points still missing.
+    pub points_needed: i64,
+}
+
+/// One movement of points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoyaltyEntry {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Points added (negative: taken).
+    pub points: i64,
+    /// Why, e.g. `ORDER_DELIVERED`.
+    pub reason: String,
+    /// The order it was for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// Points put on hold (negative: a hold ended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<i64>,
+    /// For a delivery: what the order charged, in cents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_cents: Option<i64>,
+    /// What makes the movement happen once (a refund's reference, an adjustment's key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A person's note (an adjustment's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One tier of the programme (`GET /loyalty/tiers`, lowest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tier {
+    /// Its name.
+    pub name: String,
+    /// Lifetime points from which a customer holds it.
+    pub min_points: i64,
+    /// The discount it gives at checkout, in percent.
+    pub discount_percent: u8,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

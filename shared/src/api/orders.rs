@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{checkout::one_way_to_pay, customers::Address, payments::NewCard, rules};
+use crate::Money;
 
 /// Most lines in one order.
 pub const MAX_LINES: usize = 100;
@@ -150,4 +151,139 @@ fn only_when_shipped(status: OrderStatus) -> impl FnOnce(&Option<String>, &()) -
         }
         _ => Ok(()),
     }
+}
+
+/// An order as the API shows it, with its status history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Order {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// The customer who placed it.
+    pub customer_id: String,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// The lines.
+    pub items: Vec<OrderItem>,
+    /// The goods net of discounts, before shipping and tax.
+    pub total: Money,
+    /// The itemised price; absent on an order placed before pricing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
+    /// The coupon code applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
+    /// Where it goes.
+    pub shipping_address: Address,
+    /// Every status with its time, oldest first.
+    pub status_history: Vec<StatusEntry>,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    /// Why it was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<String>,
+    /// Carrier, once shipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// Tracking number, once shipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    /// The card and where the payment stands; absent for an invoiced API order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<OrderPayment>,
+    /// When it should arrive (RFC 3339).
+    pub estimated_delivery: String,
+    /// When it was placed.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// The index of the latest history entry.
+    pub version: i64,
+}
+
+/// One line of an order, priced when it was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderItem {
+    /// The product's id.
+    pub product_id: String,
+    /// Its name at order time.
+    pub name: String,
+    /// Unit price at order time.
+    pub price: Money,
+    /// Units.
+    pub quantity: i64,
+    /// `price × quantity`.
+    pub subtotal: Money,
+}
+
+/// One entry of an order's status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusEntry {
+    /// Its index (the SSE event id of the change).
+    pub index: i64,
+    /// The status entered.
+    pub status: OrderStatus,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An itemised price: of a cart now, of an order when it was placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quote {
+    /// The sum of the lines.
+    pub subtotal: Money,
+    /// Taken off by the coupon.
+    pub coupon_discount: Money,
+    /// Taken off by the loyalty tier.
+    pub tier_discount: Money,
+    /// Taken off by redeemed points.
+    pub points_discount: Money,
+    /// Shipping.
+    pub shipping: Money,
+    /// Tax.
+    pub tax: Money,
+    /// What the customer pays.
+    pub total: Money,
+}
+
+/// The card an order is paid with and where its payment stands: never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderPayment {
+    /// The provider.
+    pub provider: String,
+    /// Card brand.
+    pub brand: String,
+    /// Last four digits.
+    pub last4: String,
+    /// Expiry month.
+    pub exp_month: i32,
+    /// Expiry year.
+    pub exp_year: i32,
+    /// Where it stands.
+    pub status: PaymentStatus,
+    /// The provider's reference, once authorised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_ref: Option<String>,
+    /// Why it was declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+}
+
+/// Where an order's payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum PaymentStatus {
+    Pending,
+    Authorized,
+    Declined,
+    Voided,
 }

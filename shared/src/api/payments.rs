@@ -81,6 +81,27 @@ pub struct PaymentMethodPatch {
     pub make_default: bool,
 }
 
+/// One of the caller's saved cards (`/customers/me/payment-methods`): never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentMethod {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// The card network: `visa`, `mastercard`, `amex`, `discover` or `unknown`.
+    pub brand: String,
+    /// The number's last four digits.
+    pub last4: String,
+    /// Expiry month.
+    pub exp_month: u8,
+    /// Expiry year.
+    pub exp_year: u16,
+    /// Whether it is the default card.
+    pub is_default: bool,
+    /// When it was saved.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Datelike;

@@ -1,7 +1,7 @@
 //! Catalog bodies: `POST /products` and `PUT /products/{id}` take the same product.
 
 use garde::Validate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules;
@@ -128,4 +128,42 @@ fn relevance_needs(
         }
         _ => Ok(()),
     }
+}
+
+/// A product as the catalog shows it (and as `product.*` events carry it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Product {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// Unit price.
+    pub price: Money,
+    /// Category.
+    pub category: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Picture, or `null`.
+    pub image_url: Option<String>,
+    /// Units in stock.
+    pub stock: i64,
+    /// Below this, the product is low on stock.
+    pub low_stock_threshold: i64,
+    /// When it was added (RFC 3339, milliseconds).
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// What a delete answers: the id, and that it is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deleted {
+    /// The id of what was deleted.
+    pub id: String,
+    /// Always `true`.
+    pub deleted: bool,
 }

@@ -1,0 +1,353 @@
+//! One contract for answers: every route of the table that declares what it answers is called
+//! for real through the gateway, in an order that makes each call succeed, and its `data` is
+//! read back into the declared `shared::api` type (unknown fields refused, and written back
+//! the same). A field a service adds, renames or drops without the contract fails here.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::suite_helpers::{Customer, Fulfilment, Shop, WAIT, spawn_shop};
+use gateway::api::answer::Shape;
+use shared::testing::eventually;
+
+/// Calls routes and compares each answer with what its row of the table declares.
+struct Answers<'a> {
+    shop: &'a Shop,
+    /// `METHOD pattern` of every route called.
+    covered: BTreeSet<String>,
+    /// Every difference found, to report them all at once.
+    differences: Vec<String>,
+}
+
+impl<'a> Answers<'a> {
+    fn new(shop: &'a Shop) -> Self {
+        Self {
+            shop,
+            covered: BTreeSet::new(),
+            differences: Vec::new(),
+        }
+    }
+
+    /// `method path` with `body` as `bearer`; checks the answer against the route's row and
+    /// returns its `data`.
+    async fn call(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+    ) -> Value {
+        let bare = path.split('?').next().unwrap_or(path);
+        let (route, _) = gateway::api::find(&method, bare).expect("a route of the table");
+        let answer = route
+            .answer
+            .unwrap_or_else(|| panic!("{method} {} declares no answer", route.path));
+        let (status, envelope) = self
+            .shop
+            .call(method.clone(), path, body.as_ref(), bearer)
+            .await;
+        let name = format!("{method} {}", route.path);
+        self.covered.insert(name.clone());
+        if !answer.has_status(status) {
+            self.differences.push(format!(
+                "{name}: answered {status}, declared {}: {envelope}",
+                answer.status
+            ));
+            return Value::Null;
+        }
+        if answer.shape == Shape::Nothing {
+            if !envelope.is_null() {
+                self.differences
+                    .push(format!("{name}: a body where none is declared: {envelope}"));
+            }
+            return Value::Null;
+        }
+        let keys: BTreeSet<&str> = envelope
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let expected: BTreeSet<&str> = if answer.shape == Shape::Page {
+            ["success", "data", "meta"].into()
+        } else {
+            ["success", "data"].into()
+        };
+        if keys != expected || envelope["success"] != true {
+            self.differences
+                .push(format!("{name}: not the success envelope: {envelope}"));
+        }
+        if answer.shape == Shape::Page {
+            let meta = &envelope["meta"];
+            let fields = ["page", "limit", "total"];
+            if meta.as_object().map(|m| m.len()) != Some(3)
+                || fields.iter().any(|f| !meta[f].is_u64())
+            {
+                self.differences.push(format!(
+                    "{name}: meta is not {{page, limit, total}}: {meta}"
+                ));
+            }
+        }
+        if let Err(problem) = (answer.check)(&envelope["data"]) {
+            self.differences.push(format!("{name}: {problem}"));
+        }
+        envelope["data"].clone()
+    }
+}
+
+fn id(data: &Value) -> String {
+    data["id"].as_str().expect("an id").to_owned()
+}
+
+fn card(number: &str) -> Value {
+    let year: i64 = shared::payment::today()
+        .format("%Y")
+        .to_string()
+        .parse()
+        .unwrap();
+    json!({"card": {"number": number, "expMonth": 12, "expYear": year + 3, "cvc": "123", "holder": "Ana"}})
+}
+
+fn product(name: &str) -> Value {
+    json!({"name": name, "description": "Bright.", "price": 19.99, "category": "Home",
+        "tags": ["light"], "imageUrl": "https://cdn.example.com/l.png", "stock": 50,
+        "lowStockThreshold": 2})
+}
+
+/// Sign-up, sign-in, refresh, sign-out of an account of its own.
+async fn sessions(a: &mut Answers<'_>) {
+    let email = "leaver.answers@example.com";
+    let body = json!({"name": "Leaver", "email": email, "password": "long enough",
+        "phone": "+1 555 0100"});
+    let session = a
+        .call(Method::POST, "/api/auth/register", Some(body), None)
+        .await;
+    let login = json!({"email": email, "password": "long enough"});
+    a.call(Method::POST, "/api/auth/login", Some(login), None)
+        .await;
+    let refresh = json!({"refreshToken": session["refreshToken"]});
+    let renewed = a
+        .call(Method::POST, "/api/auth/refresh", Some(refresh), None)
+        .await;
+    let bearer = format!(
+        "Bearer {}",
+        renewed["accessToken"].as_str().unwrap_or_default()
+    );
+    a.call(Method::POST, "/api/auth/logout", None, Some(&bearer))
+        .await;
+}
+
+/// The buyer's record, address book, wallet and loyalty; the card to pay with.
+async fn records(a: &mut Answers<'_>, buyer: &Customer, admin: &str) {
+    let me = Some(buyer.bearer.as_str());
+    let own = format!("/api/customers/{}", buyer.id);
+    a.call(Method::GET, "/api/auth/me", None, me).await;
+    a.call(Method::GET, &own, None, me).await;
+    let patch = json!({"name": "Ana Answers", "phone": "+1 555 0199"});
+    a.call(Method::PATCH, &own, Some(patch), me).await;
+
+    let book = "/api/customers/me/addresses";
+    a.call(Method::GET, book, None, me).await;
+    let work = json!({"street": "2 Work Rd", "city": "Springfield", "zipCode": "12345",
+        "country": "US", "label": "Work"});
+    let saved = id(&a.call(Method::POST, book, Some(work), me).await);
+    let one = format!("{book}/{saved}");
+    a.call(Method::PATCH, &one, Some(json!({"isDefault": true})), me)
+        .await;
+    a.call(Method::DELETE, &one, None, me).await;
+
+    let wallet = "/api/customers/me/payment-methods";
+    a.call(Method::GET, wallet, None, me).await;
+    a.call(Method::POST, wallet, Some(card("4242 4242 4242 4242")), me)
+        .await;
+    let spare = id(&a
+        .call(Method::POST, wallet, Some(card("5555 5555 5555 4444")), me)
+        .await);
+    let one = format!("{wallet}/{spare}");
+    a.call(Method::PATCH, &one, Some(json!({"makeDefault": true})), me)
+        .await;
+    a.call(Method::DELETE, &one, None, me).await;
+
+    a.call(Method::GET, "/api/loyalty/tiers", None, None).await;
+    let adjustment = json!({"points": 100, "reason": "welcome", "id": "answers-1"});
+    let path = format!("{own}/loyalty/adjustments");
+    a.call(Method::POST, &path, Some(adjustment.clone()), Some(admin))
+        .await;
+    // The same key again: 200, the same account.
+    a.call(Method::POST, &path, Some(adjustment), Some(admin))
+        .await;
+}
+
+/// The catalog; the id of a product to buy.
+async fn catalog(a: &mut Answers<'_>, admin: &str) -> String {
+    let admin = Some(admin);
+    let lamp = id(&a
+        .call(
+            Method::POST,
+            "/api/products",
+            Some(product("Answer Lamp")),
+            admin,
+        )
+        .await);
+    let doomed = id(&a
+        .call(
+            Method::POST,
+            "/api/products",
+            Some(product("Answer Bin")),
+            admin,
+        )
+        .await);
+    a.call(Method::GET, "/api/products?limit=5", None, None)
+        .await;
+    let one = format!("/api/products/{lamp}");
+    a.call(Method::GET, &one, None, None).await;
+    a.call(Method::PUT, &one, Some(product("Answer Lamp II")), admin)
+        .await;
+    a.call(
+        Method::DELETE,
+        &format!("/api/products/{doomed}"),
+        None,
+        admin,
+    )
+    .await;
+    lamp
+}
+
+/// Coupons, the cart, and a checkout with a coupon and the default card; the checkout's order.
+async fn cart_and_checkout(
+    a: &mut Answers<'_>,
+    buyer: &Customer,
+    admin: &str,
+    lamp: &str,
+) -> String {
+    let me = Some(buyer.bearer.as_str());
+    let admin = Some(admin);
+    let coupon = json!({"code": "ANSWERS10", "kind": "percent", "value": 10});
+    a.call(Method::POST, "/api/coupons", Some(coupon), admin)
+        .await;
+    let doomed = json!({"code": "GONE5", "kind": "fixed", "value": 5, "minSubtotal": 20});
+    a.call(Method::POST, "/api/coupons", Some(doomed), admin)
+        .await;
+    a.call(Method::GET, "/api/coupons", None, admin).await;
+    a.call(Method::GET, "/api/coupons/ANSWERS10", None, admin)
+        .await;
+    a.call(
+        Method::PATCH,
+        "/api/coupons/ANSWERS10",
+        Some(json!({"maxDiscount": 15})),
+        admin,
+    )
+    .await;
+    a.call(Method::DELETE, "/api/coupons/GONE5", None, admin)
+        .await;
+
+    let line = format!("/api/cart/items/{lamp}");
+    a.call(Method::PUT, &line, Some(json!({"quantity": 2})), me)
+        .await;
+    a.call(Method::DELETE, &line, None, me).await;
+    a.call(Method::PUT, &line, Some(json!({"quantity": 3})), me)
+        .await;
+    a.call(
+        Method::POST,
+        "/api/cart/coupon",
+        Some(json!({"code": "ANSWERS10"})),
+        me,
+    )
+    .await;
+    a.call(Method::DELETE, "/api/cart/coupon", None, me).await;
+    a.call(
+        Method::POST,
+        "/api/cart/coupon",
+        Some(json!({"code": "ANSWERS10"})),
+        me,
+    )
+    .await;
+    a.call(Method::GET, "/api/cart", None, me).await;
+    let order = id(&a.call(Method::POST, "/api/checkout", None, me).await);
+    a.call(Method::DELETE, "/api/cart", None, me).await;
+    order
+}
+
+#[tokio::test]
+async fn every_declared_answer_reads_back_into_its_type_through_the_suite() {
+    let shop = spawn_shop(Fulfilment::Off).await;
+    let buyer = shop.register("Ana", "ana.answers@example.com").await;
+    let admin = shop.admin.clone();
+    let me = Some(buyer.bearer.as_str());
+    let mut a = Answers::new(&shop);
+
+    sessions(&mut a).await;
+    records(&mut a, &buyer, &admin).await;
+    let lamp = catalog(&mut a, &admin).await;
+    let items = json!({"items": [{"productId": lamp, "quantity": 1}]});
+    let invoiced = id(&a
+        .call(Method::POST, "/api/orders", Some(items.clone()), me)
+        .await);
+    let cancelled = id(&a.call(Method::POST, "/api/orders", Some(items), me).await);
+    a.call(
+        Method::POST,
+        &format!("/api/orders/{cancelled}/cancel"),
+        Some(json!({"reason": "changed my mind"})),
+        me,
+    )
+    .await;
+    let paid = cart_and_checkout(&mut a, &buyer, &admin, &lamp).await;
+    // Delivered, the paid order credits points: the account then has a delivery's entry.
+    for order in [&invoiced, &paid] {
+        shop.wait_for_status(&buyer, order, "PROCESSING").await;
+    }
+    let status = format!("/api/orders/{paid}/status");
+    a.call(
+        Method::PATCH,
+        &status,
+        Some(json!({"status": "SHIPPED"})),
+        Some(&admin),
+    )
+    .await;
+    a.call(
+        Method::PATCH,
+        &status,
+        Some(json!({"status": "DELIVERED"})),
+        Some(&admin),
+    )
+    .await;
+    eventually("the delivery's points", WAIT, || async {
+        let (_, account) = shop.call(Method::GET, "/api/loyalty", None, me).await;
+        let history = account["data"]["history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        history
+            .iter()
+            .any(|h| h["reason"] == "ORDER_DELIVERED")
+            .then_some(())
+    })
+    .await;
+    a.call(Method::GET, "/api/loyalty", None, me).await;
+    a.call(Method::GET, "/api/orders", None, me).await;
+    a.call(Method::GET, &format!("/api/orders/{paid}"), None, me)
+        .await;
+
+    let declared: BTreeSet<String> = gateway::api::ROUTES
+        .iter()
+        .filter(|r| r.answer.is_some())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let missed: Vec<&String> = declared.difference(&a.covered).collect();
+    assert!(
+        missed.is_empty(),
+        "declared but never called here: {missed:?}"
+    );
+    assert!(
+        declared.len() >= 40,
+        "only {} answers declared",
+        declared.len()
+    );
+    assert!(
+        a.differences.is_empty(),
+        "{} answers differ from their types:\n{}",
+        a.differences.len(),
+        a.differences.join("\n")
+    );
+    shop.stop().await;
+}
