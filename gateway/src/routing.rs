@@ -61,7 +61,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 16] = [
+const STANDARD: [(&str, &str); 17] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
@@ -78,6 +78,7 @@ const STANDARD: [(&str, &str); 16] = [
     ("ws/alerts", "alert-service"),
     ("ws/chat", "assistant-service"),
     ("ws/analytics", "analytics-service"),
+    ("returns", "order-service"),
 ];
 
 impl RouteTable {

@@ -78,4 +78,11 @@ pub mod keys {
     /// A paid order's authorisation was voided or its charge refunded:
     /// `{orderId, customerId, amount, providerRef}`.
     pub const PAYMENT_REFUNDED: &str = "payment.refunded";
+    /// A customer asked to return part of a delivered order (issue 17): `{returnId, orderId,
+    /// customerId, items: [{productId, quantity}], amount, status}`.
+    pub const RETURN_REQUESTED: &str = "return.requested";
+    /// An admin marked a return's parcel received: its stock goes back (same payload).
+    pub const RETURN_RECEIVED: &str = "return.received";
+    /// A return's refund went through the provider (same payload, with `providerRef`).
+    pub const RETURN_REFUNDED: &str = "return.refunded";
 }

@@ -3,7 +3,7 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, orders,
-    payments, products,
+    payments, products, returns,
 };
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
@@ -234,6 +234,27 @@ pub static ROUTES: &[RouteSpec] = &[
         "Move an order along (legal transitions only)",
     )
     .with_body(body::<orders::StatusChange>()),
+    post(
+        "/api/orders/{id}/returns",
+        Authenticated,
+        "returns",
+        "Return part of a delivered order within 30 days (422 naming why not)",
+    )
+    .with_body(body::<returns::ReturnRequest>()),
+    get("/api/returns", Authenticated, "returns", "Returns, newest first (own only for customers)")
+        .with_query(query::<returns::ReturnQuery>()),
+    get("/api/returns/{id}", Authenticated, "returns", "One return with its history"),
+    post("/api/returns/{id}/approve", Admin, "returns", "Approve a requested return")
+        .with_body(optional_body::<returns::ReturnNote>()),
+    post("/api/returns/{id}/reject", Admin, "returns", "Reject a requested or approved return")
+        .with_body(optional_body::<returns::ReturnNote>()),
+    post(
+        "/api/returns/{id}/receive",
+        Admin,
+        "returns",
+        "Mark an approved return's parcel received: stock goes back, the refund follows",
+    )
+    .with_body(optional_body::<returns::ReturnNote>()),
     get("/api/cart", Authenticated, "cart", "The caller's cart, priced now, with its quote"),
     put(
         "/api/cart/items/{productId}",

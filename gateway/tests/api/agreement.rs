@@ -225,7 +225,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let service = match area {
         "auth" | "customers" | "loyalty" => &shop.customers,
         "products" => &shop.products,
-        "orders" | "cart" | "checkout" | "coupons" => &shop.orders,
+        "orders" | "cart" | "checkout" | "coupons" | "returns" => &shop.orders,
         "alerts" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
         "assistant" => &shop.assistant,

@@ -99,8 +99,22 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
     keys: &[ORDER_STATUS_CHANGED, PAYMENT_REFUNDED],
 };
 
+/// product-service: a received return's stock goes back on the shelf, once per return.
+pub const PRODUCT_RETURNS: QueueDef = QueueDef {
+    suffix: "product.returns",
+    keys: &[RETURN_RECEIVED],
+};
+
+/// order-service: refund a received return through the payment provider, durably: the
+/// receipt stages `return.received` in the same write as the status, and this queue keeps it
+/// until the provider answered (like [`ORDER_PAYMENTS`] for voids).
+pub const ORDER_REFUNDS: QueueDef = QueueDef {
+    suffix: "order.refunds",
+    keys: &[RETURN_RECEIVED],
+};
+
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 9] = [
+pub const QUEUES: [QueueDef; 11] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -110,6 +124,8 @@ pub const QUEUES: [QueueDef; 9] = [
     ALERTS,
     ASSISTANT,
     CUSTOMER_LOYALTY,
+    PRODUCT_RETURNS,
+    ORDER_REFUNDS,
 ];
 
 #[cfg(test)]
@@ -144,6 +160,9 @@ mod tests {
             PAYMENT_AUTHORIZED,
             PAYMENT_FAILED,
             PAYMENT_REFUNDED,
+            RETURN_REQUESTED,
+            RETURN_RECEIVED,
+            RETURN_REFUNDED,
         ];
         for key in all {
             assert!(
@@ -162,7 +181,8 @@ mod tests {
             })
             .collect();
         // DESIGN.md: these are consumed by analytics alone (alert- and customer-service do not
-        // take `payment.authorized` yet).
+        // take `payment.authorized` yet, nor `return.requested|refunded`: notifications are
+        // another slice).
         assert_eq!(
             analytics_only,
             [
@@ -170,7 +190,9 @@ mod tests {
                 CART_CHECKED_OUT,
                 ALERT_SENT,
                 ASSISTANT_REPLIED,
-                PAYMENT_AUTHORIZED
+                PAYMENT_AUTHORIZED,
+                RETURN_REQUESTED,
+                RETURN_REFUNDED
             ]
         );
     }
