@@ -14,6 +14,8 @@
 //! - An invoiced API order (no payment) has nothing to refund through a provider: the return
 //!   becomes `REFUNDED` (credited on the invoice) with `payment.refunded` and no reference.
 //!   A zero amount refunds nothing and stages only `return.refunded`.
+//! - `order_refunds_total{outcome}` counts `refunded`, `already` (a redelivery or a second
+//!   replica, nothing done) and `unavailable` (the provider was down; retried).
 //! - A refund the provider refuses for good (more than is left of the charge) is dead-lettered
 //!   for a person to look at; the return stays `RECEIVED`.
 
@@ -65,6 +67,7 @@ impl Refunds {
             return Ok(());
         };
         if ret.status != ReturnStatus::Received {
+            metrics::counter!("order_refunds_total", "outcome" => "already").increment(1);
             tracing::info!(return.id = %id, status = ret.status.as_str(), "refund already decided; ignored");
             return Ok(());
         }
@@ -80,7 +83,9 @@ impl Refunds {
         } else if ret.amount_cents == 0 {
             (None, "nothing to refund".to_owned())
         } else {
-            let reference = self.refund(&ret.order_id, &data.return_id, ret.amount_cents).await?;
+            let reference = self
+                .refund(&ret.order_id, &data.return_id, ret.amount_cents)
+                .await?;
             (Some(reference.clone()), format!("refunded: {reference}"))
         };
         match change(
@@ -95,6 +100,7 @@ impl Refunds {
         .map_err(HandlerError::from)?
         {
             Changed::Applied(after) => {
+                metrics::counter!("order_refunds_total", "outcome" => "refunded").increment(1);
                 tracing::info!(return.id = %id, amount = after.amount_cents, "return refunded");
             }
             // A second replica or a redelivery recorded it first.
@@ -110,7 +116,9 @@ impl Refunds {
             Err(ProviderError::Unavailable(why)) => {
                 metrics::counter!("order_refunds_total", "outcome" => "unavailable").increment(1);
                 tracing::warn!(%why, "payment provider unavailable; the refund is retried");
-                Err(HandlerError::Unavailable(format!("payment provider: {why}")))
+                Err(HandlerError::Unavailable(format!(
+                    "payment provider: {why}"
+                )))
             }
             Err(e) => {
                 tracing::error!(error = %e, "the provider refused the refund; dead-lettered");

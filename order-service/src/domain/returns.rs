@@ -260,12 +260,15 @@ pub fn plan(
             .map(|l| i128::from(l.unit_price_cents) * i128::from(l.quantity))
             .sum()
     };
-    let bought: i128 = order.items.iter().map(|l| i128::from(l.subtotal_cents)).sum();
+    let bought: i128 = order
+        .items
+        .iter()
+        .map(|l| i128::from(l.subtotal_cents))
+        .sum();
     let held = list(&mut standing.iter().flat_map(|r| &r.items).chain(&items));
     let given: i64 = standing.iter().map(|r| r.amount_cents).sum();
     let owed = if bought > 0 {
-        i64::try_from(i128::from(refundable_cents(order)) * held.min(bought) / bought)
-            .unwrap_or(0)
+        i64::try_from(i128::from(refundable_cents(order)) * held.min(bought) / bought).unwrap_or(0)
     } else {
         0
     };
@@ -361,7 +364,6 @@ impl Return {
         );
         Some(after)
     }
-
 }
 
 mod view;

@@ -62,7 +62,10 @@ async fn one(
     let returns = crate::store::returns::of_order(state.infra.db(), &id.to_hex()).await?;
     let mut view = serde_json::to_value(order.view()).map_err(ApiError::internal)?;
     if !returns.is_empty() {
-        let steps: Vec<_> = returns.iter().map(crate::domain::returns::Return::view).collect();
+        let steps: Vec<_> = returns
+            .iter()
+            .map(crate::domain::returns::Return::view)
+            .collect();
         view["returns"] = serde_json::to_value(steps).map_err(ApiError::internal)?;
     }
     Ok(ok(view))

@@ -63,8 +63,7 @@ async fn create(
     }
     let correlation_id = shared::telemetry::request_id(&headers);
     let ret = returns::request(&state.orders, &order, &body, &correlation_id).await?;
-    let mut response =
-        super::once::created(json!({ "success": true, "data": ret.view() }));
+    let mut response = super::once::created(json!({ "success": true, "data": ret.view() }));
     // `created` points at the order; a return lives under `/returns`.
     if let Ok(location) = format!("/returns/{}", ret.id.to_hex()).parse() {
         response

@@ -40,16 +40,22 @@ pub struct Restocker {
 
 /// Starts consuming return events.
 pub fn start(bus: &Bus, restocker: Restocker) -> Consuming {
-    bus.consume(ConsumerSpec::from(topology::PRODUCT_RETURNS), move |event| {
-        let restocker = restocker.clone();
-        async move { restocker.handle(event).await }
-    })
+    bus.consume(
+        ConsumerSpec::from(topology::PRODUCT_RETURNS),
+        move |event| {
+            let restocker = restocker.clone();
+            async move { restocker.handle(event).await }
+        },
+    )
 }
 
 /// The return's id and lines, checked; the reason when they can never be applied.
 fn parse(event: &Envelope) -> Result<(String, String, Vec<ReturnedLine>), String> {
     if event.version != 1 {
-        return Err(format!("unsupported version {} of {}", event.version, event.kind));
+        return Err(format!(
+            "unsupported version {} of {}",
+            event.version, event.kind
+        ));
     }
     let data: Received = event
         .data_as()

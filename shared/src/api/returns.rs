@@ -89,7 +89,8 @@ mod tests {
             r#"{{"items": [{{"productId": "{id}", "quantity": 1}}, {{"productId": "{id}", "quantity": 2}}], "reason": "broken"}}"#
         );
         assert!(parse::<ReturnRequest>(body.as_bytes()).is_err());
-        let one = format!(r#"{{"items": [{{"productId": "{id}", "quantity": 1}}], "reason": "broken"}}"#);
+        let one =
+            format!(r#"{{"items": [{{"productId": "{id}", "quantity": 1}}], "reason": "broken"}}"#);
         assert!(parse::<ReturnRequest>(one.as_bytes()).is_ok());
     }
 }

@@ -105,4 +105,3 @@ pub struct ReturnStepView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
-
