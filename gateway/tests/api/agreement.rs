@@ -61,6 +61,10 @@ fn valid(schema: &str, product: &str) -> Value {
         "ChatRequest" => {
             json!({"message": "What is your return policy?", "sessionId": "agreement-1"})
         }
+        "ReturnRequest" => {
+            json!({"items": [{"productId": product, "quantity": 1}], "reason": "Too bright"})
+        }
+        "ReturnNote" => json!({"note": "the parcel arrived whole"}),
         other => panic!("no valid example of {other}: add one"),
     }
 }

@@ -24,7 +24,7 @@ async fn a_customer_returns_part_of_a_delivered_order_and_an_admin_takes_it_to_r
         .call(
             Method::POST,
             &path,
-            Some(&json!({"items": [{"productId": lamp, "quantity": 0}]})),
+            Some(&json!({"items": [{"productId": lamp, "quantity": 0}], "reason": " "})),
             Some(&ada.bearer),
         )
         .await;
