@@ -61,7 +61,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 17] = [
+const STANDARD: [(&str, &str); 18] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
@@ -79,6 +79,7 @@ const STANDARD: [(&str, &str); 17] = [
     ("ws/chat", "assistant-service"),
     ("ws/analytics", "analytics-service"),
     ("notifications", "alert-service"),
+    ("returns", "order-service"),
 ];
 
 impl RouteTable {

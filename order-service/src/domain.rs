@@ -6,6 +6,7 @@ pub mod order;
 pub mod payment;
 pub mod pricing;
 pub mod request;
+pub mod returns;
 pub mod shipment;
 pub mod status;
 pub mod transition;

@@ -16,6 +16,7 @@
 
 pub mod coupons;
 pub mod payloads;
+pub mod returns;
 pub mod stock;
 
 use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology};

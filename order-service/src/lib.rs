@@ -6,8 +6,8 @@
 //! - `domain/`: money, the status machine, the order and its history (and the order as it
 //!   stood at each index), the request body, the transitions, shipments, the one pricing
 //!   function (`pricing`) and the priced cart; no I/O.
-//! - `store/`: the `orders` collection (each order carries its own outbox), `carts` and
-//!   `coupons`.
+//! - `store/`: the `orders` collection (each order carries its own outbox), `carts`,
+//!   `coupons` and `returns` (each return carries its own outbox).
 //! - `lifecycle`: every status change, guarded by status and version, with its events.
 //! - `routes/`: `POST /orders`, `GET /orders[/{id}]`, cancel, admin status changes, the cart,
 //!   `POST /checkout`, coupons (admin) and the cart's coupon, and answering once per
@@ -20,6 +20,8 @@
 //! - `upstream`: product-service (prices) and customer-service (address) clients.
 //! - `idempotency`: `Idempotency-Key` records in Redis.
 //! - `events/`: payloads, and the stock saga's consumer.
+//! - `returns`: asking for a return and an admin's approve, reject and receive (the rules in
+//!   `domain/returns`); `refunds`: the refund of a received return through the provider.
 //! - `payment`: the saga's payment step (authorise on `stock.reserved`) and the void of a
 //!   cancelled order's authorisation, through the provider of `shared::payment`.
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
@@ -46,6 +48,8 @@ pub mod payment;
 pub mod payment_method;
 pub mod placing;
 pub mod poller;
+pub mod refunds;
+pub mod returns;
 pub mod routes;
 pub mod seed;
 pub mod state;
@@ -71,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::cart::router())
         .merge(routes::checkout::router())
         .merge(routes::coupons::router())
+        .merge(routes::returns::router())
         .merge(live::router())
         .with_state(state)
 }
@@ -118,7 +123,7 @@ pub async fn run_with_hub(
         let orders = Orders {
             db,
             outbox: infra.relay(
-                &[store::orders::COLLECTION],
+                &[store::orders::COLLECTION, store::returns::COLLECTION],
                 Duration::from_secs(1),
                 &background,
             ),
@@ -135,6 +140,13 @@ pub async fn run_with_hub(
         events::consume(
             &bus,
             payment::Payments {
+                orders: orders.clone(),
+                provider: provider.clone(),
+            },
+        );
+        refunds::consume(
+            &bus,
+            refunds::Refunds {
                 orders: orders.clone(),
                 provider: provider.clone(),
             },

@@ -1,4 +1,4 @@
-//! order-service's routes: `/orders*`, `/cart*`, `/checkout` and `/coupons*` here, the live streams in [`crate::live`].
+//! order-service's routes: `/orders*`, `/cart*`, `/checkout` and `/coupons*`, `/returns*` here, the live streams in [`crate::live`].
 
 pub mod cart;
 pub mod checkout;
@@ -6,4 +6,5 @@ pub mod coupons;
 pub mod create;
 pub mod once;
 pub mod orders;
+pub mod returns;
 pub mod status;

@@ -9,9 +9,11 @@
 //!   (`{orderId, lines: [{productId, requested, available, reason}]}`), staged on the order's
 //!   reservation.
 //!
-//! Consumed: `order.created`, `order.cancelled` and `order.expired`, see [`orders`].
+//! Consumed: `order.created`, `order.cancelled` and `order.expired`, see [`orders`];
+//! `return.received` (the stock of a received return goes back), see [`returns`].
 
 pub mod orders;
+pub mod returns;
 
 use serde::Serialize;
 use shared::events::Envelope;

@@ -5,12 +5,14 @@
 //! - [`state`]: what handlers share.
 //! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`).
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
-//! - [`store`]: MongoDB: the catalog, and reserving stock exactly once per order.
+//! - [`store`]: MongoDB: the catalog, reserving stock exactly once per order, and putting a
+//!   received return's stock back once per return.
 //! - [`cache`]: the Redis read cache and its generation-counter invalidation.
-//! - [`events`]: what is published (through the outbox) and the order-events consumer.
+//! - [`events`]: what is published (through the outbox), the order-events consumer and the
+//!   returns consumer.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
-//! order consumer and the outbox relay, and serves. `/health` and `/metrics` come from
+//! order and return consumers and the outbox relay, and serves. `/health` and `/metrics` come from
 //! [`shared::server`].
 
 pub mod cache;
@@ -65,6 +67,13 @@ pub async fn run(
                 stock: store::stock::Stock::new(&db),
                 cache: state.cache.clone(),
                 nudge: state.nudge.clone(),
+            },
+        );
+        events::returns::start(
+            state.infra.bus(),
+            events::returns::Restocker {
+                restock: store::restock::Restock::new(&db),
+                cache: state.cache.clone(),
             },
         );
         app(state)

@@ -16,6 +16,7 @@
 //! because on the stand-in an index on an array field hides documents from `find`.
 
 pub mod products;
+pub mod restock;
 pub mod stock;
 
 use bson::{Bson, Document, doc};

@@ -39,6 +39,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod query;
+pub mod returns;
 pub mod rules;
 
 /// Longest URL anywhere in the API.

@@ -81,4 +81,11 @@ pub mod keys {
     /// alert-service made an in-app notification for a customer (`{id, customerId, kind,
     /// title, message, ...}`); its replicas fan it out live on topic `me`.
     pub const NOTIFICATION_CREATED: &str = "notification.created";
+    /// A customer asked to return part of a delivered order (issue 17): `{returnId, orderId,
+    /// customerId, items: [{productId, quantity}], amount, status}`.
+    pub const RETURN_REQUESTED: &str = "return.requested";
+    /// An admin marked a return's parcel received: its stock goes back (same payload).
+    pub const RETURN_RECEIVED: &str = "return.received";
+    /// A return's refund went through the provider (same payload, with `providerRef`).
+    pub const RETURN_REFUNDED: &str = "return.refunded";
 }

@@ -4,7 +4,7 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products,
+    orders, payments, products, returns,
 };
 
 use super::{
@@ -275,6 +275,27 @@ pub static ROUTES: &[RouteSpec] = &[
     )
     .with_body(body::<orders::StatusChange>())
     .answers(one::<orders::Order>(200)),
+    post(
+        "/api/orders/{id}/returns",
+        Authenticated,
+        "returns",
+        "Return part of a delivered order within 30 days (422 naming why not)",
+    )
+    .with_body(body::<returns::ReturnRequest>()),
+    get("/api/returns", Authenticated, "returns", "Returns, newest first (own only for customers)")
+        .with_query(query::<returns::ReturnQuery>()),
+    get("/api/returns/{id}", Authenticated, "returns", "One return with its history"),
+    post("/api/returns/{id}/approve", Admin, "returns", "Approve a requested return")
+        .with_body(optional_body::<returns::ReturnNote>()),
+    post("/api/returns/{id}/reject", Admin, "returns", "Reject a requested or approved return")
+        .with_body(optional_body::<returns::ReturnNote>()),
+    post(
+        "/api/returns/{id}/receive",
+        Admin,
+        "returns",
+        "Mark an approved return's parcel received: stock goes back, the refund follows",
+    )
+    .with_body(optional_body::<returns::ReturnNote>()),
     get("/api/cart", Authenticated, "cart", "The caller's cart, priced now, with its quote")
         .answers(one::<cart::Cart>(200)),
     put(

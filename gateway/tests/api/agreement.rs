@@ -64,6 +64,10 @@ fn valid(schema: &str, product: &str) -> Value {
         "PreferencesPatch" => {
             json!({"email": {"orders": false, "payments": true, "loyalty": true}})
         }
+        "ReturnRequest" => {
+            json!({"items": [{"productId": product, "quantity": 1}], "reason": "Too bright"})
+        }
+        "ReturnNote" => json!({"note": "the parcel arrived whole"}),
         other => panic!("no valid example of {other}: add one"),
     }
 }
@@ -228,7 +232,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let service = match area {
         "auth" | "customers" | "loyalty" => &shop.customers,
         "products" => &shop.products,
-        "orders" | "cart" | "checkout" | "coupons" => &shop.orders,
+        "orders" | "cart" | "checkout" | "coupons" | "returns" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
         "assistant" => &shop.assistant,

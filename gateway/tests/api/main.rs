@@ -19,6 +19,7 @@ mod proxy;
 mod raw;
 mod refusals;
 mod request_id;
+mod returns;
 mod revocation;
 mod slow_clients;
 mod suite;

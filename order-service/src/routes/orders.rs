@@ -1,5 +1,6 @@
 //! `GET /orders/{id}` and `GET /orders`: an order for its owner or an admin (404 for anyone
-//! else, as if it did not exist); lists newest first, a customer's own only.
+//! else, as if it did not exist), with its returns and their steps; lists newest first, a
+//! customer's own only.
 
 use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
@@ -56,7 +57,18 @@ async fn one(
     caller: Caller,
     ObjectIdPath(id): ObjectIdPath,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(ok(visible(&state, &caller, id).await?.view()))
+    let order = visible(&state, &caller, id).await?;
+    // The order's returns, each with its steps, so the order's page shows the whole story.
+    let returns = crate::store::returns::of_order(state.infra.db(), &id.to_hex()).await?;
+    let mut view = serde_json::to_value(order.view()).map_err(ApiError::internal)?;
+    if !returns.is_empty() {
+        let steps: Vec<_> = returns
+            .iter()
+            .map(crate::domain::returns::Return::view)
+            .collect();
+        view["returns"] = serde_json::to_value(steps).map_err(ApiError::internal)?;
+    }
+    Ok(ok(view))
 }
 
 /// Customers: their own orders (asking for another customer's is 403). Admins: one

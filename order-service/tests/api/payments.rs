@@ -49,7 +49,7 @@ impl TestApp {
     }
 
     /// The ledger entries of `operation` under the key `order`.
-    async fn ledger(&self, operation: &str, order: &str) -> u64 {
+    pub async fn ledger(&self, operation: &str, order: &str) -> u64 {
         self.db
             .collection::<Document>(LEDGER)
             .count_documents(doc! { "operation": operation, "key": order })
@@ -59,7 +59,12 @@ impl TestApp {
 
     /// Every `kind` event published for `order` so far, from analytics' queue (bound to
     /// everything), drained.
-    async fn events_of(&self, kind: &str, order: &str, seen: &Mutex<Vec<Envelope>>) -> Vec<Value> {
+    pub async fn events_of(
+        &self,
+        kind: &str,
+        order: &str,
+        seen: &Mutex<Vec<Envelope>>,
+    ) -> Vec<Value> {
         let queue = self.bus.queue_name("analytics.events");
         let mut fresh = Vec::new();
         while let Some(event) = take_one(&self.bus, &queue).await {

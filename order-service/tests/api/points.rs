@@ -36,7 +36,7 @@ fn customers(t: &TestApp) -> &Spawned {
 }
 
 /// A customer registered in customer-service with an address, given `points` by an admin.
-async fn member(t: &TestApp, email: &str, points: i64) -> Customer {
+pub async fn member(t: &TestApp, email: &str, points: i64) -> Customer {
     let cs = customers(t);
     let home: Value = serde_json::from_str(HOME).unwrap();
     let (status, session) = call(
@@ -73,7 +73,7 @@ async fn member(t: &TestApp, email: &str, points: i64) -> Customer {
     who
 }
 
-async fn loyalty(t: &TestApp, who: &Customer) -> Value {
+pub async fn loyalty(t: &TestApp, who: &Customer) -> Value {
     let cs = customers(t);
     let (status, body) = call(
         &cs.client,

@@ -11,6 +11,7 @@ mod order_service;
 mod recovery;
 mod releases;
 mod replicas;
+mod restock;
 mod stock;
 
 use std::time::Duration;

@@ -54,7 +54,7 @@ pub struct OrderLine {
 }
 
 /// A product may appear on one line only (ids compared case-insensitively, as ObjectIds are).
-fn distinct_products(lines: &[OrderLine], _: &()) -> garde::Result {
+pub(super) fn distinct_products(lines: &[OrderLine], _: &()) -> garde::Result {
     let mut seen = HashMap::new();
     for (i, line) in lines.iter().enumerate() {
         if let Some(first) = seen.insert(line.product_id.to_ascii_lowercase(), i) {

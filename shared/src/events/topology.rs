@@ -113,8 +113,22 @@ pub const NOTIFICATIONS: QueueDef = QueueDef {
     ],
 };
 
+/// product-service: a received return's stock goes back on the shelf, once per return.
+pub const PRODUCT_RETURNS: QueueDef = QueueDef {
+    suffix: "product.returns",
+    keys: &[RETURN_RECEIVED],
+};
+
+/// order-service: refund a received return through the payment provider, durably: the
+/// receipt stages `return.received` in the same write as the status, and this queue keeps it
+/// until the provider answered (like [`ORDER_PAYMENTS`] for voids).
+pub const ORDER_REFUNDS: QueueDef = QueueDef {
+    suffix: "order.refunds",
+    keys: &[RETURN_RECEIVED],
+};
+
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 10] = [
+pub const QUEUES: [QueueDef; 12] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -125,6 +139,8 @@ pub const QUEUES: [QueueDef; 10] = [
     ASSISTANT,
     CUSTOMER_LOYALTY,
     NOTIFICATIONS,
+    PRODUCT_RETURNS,
+    ORDER_REFUNDS,
 ];
 
 #[cfg(test)]
@@ -160,6 +176,9 @@ mod tests {
             PAYMENT_FAILED,
             PAYMENT_REFUNDED,
             NOTIFICATION_CREATED,
+            RETURN_REQUESTED,
+            RETURN_RECEIVED,
+            RETURN_REFUNDED,
         ];
         for key in all {
             assert!(
@@ -178,7 +197,8 @@ mod tests {
             })
             .collect();
         // DESIGN.md: these are consumed by analytics alone (alert- and customer-service do not
-        // take `payment.authorized` yet).
+        // take `payment.authorized` yet, nor `return.requested|refunded`: notifications are
+        // another slice).
         assert_eq!(
             analytics_only,
             [
@@ -186,7 +206,9 @@ mod tests {
                 ALERT_SENT,
                 ASSISTANT_REPLIED,
                 PAYMENT_AUTHORIZED,
-                NOTIFICATION_CREATED
+                NOTIFICATION_CREATED,
+                RETURN_REQUESTED,
+                RETURN_REFUNDED
             ]
         );
     }

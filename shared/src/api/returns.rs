@@ -1,0 +1,96 @@
+//! Return bodies (issue 17): a customer's `POST /orders/{id}/returns`, the listing's query, and
+//! the note an admin may give with `POST /returns/{id}/approve|reject|receive`. What needs the
+//! stored order (delivered within 30 days, no more than was bought) stays in order-service.
+
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    orders::{MAX_LINES, OrderLine, distinct_products},
+    rules,
+};
+
+/// Longest reason or note.
+pub const MAX_REASON: usize = 500;
+
+/// Every return status, as the wire spells it.
+pub const STATUSES: &[&str] = &["REQUESTED", "APPROVED", "RECEIVED", "REFUNDED", "REJECTED"];
+
+/// `POST /orders/{id}/returns`: which of the order's products to send back, how many of each,
+/// and why.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// 1 to 100 lines, one per product of the order.
+    #[garde(custom(rules::items(1, MAX_LINES)), custom(distinct_products), dive)]
+    #[schema(min_items = 1, max_items = 100)]
+    pub items: Vec<OrderLine>,
+    /// Why, 1 to 500 characters (trimmed).
+    #[garde(custom(rules::text(1, MAX_REASON)))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// `POST /returns/{id}/approve|reject|receive` (body optional): a note kept in the return's
+/// history (why it was rejected, the parcel's state).
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnNote {
+    /// Up to 500 characters (trimmed).
+    #[garde(inner(custom(rules::text(0, MAX_REASON))))]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// `GET /returns`: newest first; customers see only their own.
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ReturnQuery {
+    /// Only returns in this status.
+    #[garde(inner(custom(rules::one_of(STATUSES))))]
+    #[param(value_type = Option<String>)]
+    pub status: Option<String>,
+    /// 1-based page number (default 1).
+    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[garde(inner(custom(rules::int(1, 100))))]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::parse;
+
+    #[test]
+    fn a_return_names_every_bad_field() {
+        let bad = br#"{"items": [{"productId": "x", "quantity": 0}], "reason": "  "}"#;
+        let Err(crate::ApiError::Validation { details, .. }) = parse::<ReturnRequest>(bad) else {
+            panic!("refused");
+        };
+        let mut fields: Vec<&String> = details.as_object().unwrap().keys().collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["items[0].productId", "items[0].quantity", "reason"],
+            "{details}"
+        );
+    }
+
+    #[test]
+    fn a_product_may_be_returned_on_one_line_only() {
+        let id = "0123456789abcdef01234567";
+        let body = format!(
+            r#"{{"items": [{{"productId": "{id}", "quantity": 1}}, {{"productId": "{id}", "quantity": 2}}], "reason": "broken"}}"#
+        );
+        assert!(parse::<ReturnRequest>(body.as_bytes()).is_err());
+        let one =
+            format!(r#"{{"items": [{{"productId": "{id}", "quantity": 1}}], "reason": "broken"}}"#);
+        assert!(parse::<ReturnRequest>(one.as_bytes()).is_ok());
+    }
+}
