@@ -7,11 +7,14 @@
 //! - `product.stock_low` (`{productId, name, stock, threshold}`), staged on the product;
 //! - `stock.reserved` / `stock.released` (`{orderId, items}`) and `stock.rejected`
 //!   (`{orderId, lines: [{productId, requested, available, reason}]}`), staged on the order's
-//!   reservation.
+//!   reservation;
+//! - `review.created` (`{reviewId, productId, customerId, rating}`), staged on the review.
 //!
-//! Consumed: `order.created`, `order.cancelled` and `order.expired`, see [`orders`].
+//! Consumed: `order.created`, `order.cancelled` and `order.expired`, see [`orders`];
+//! `order.status_changed` into `DELIVERED`, see [`purchases`].
 
 pub mod orders;
+pub mod purchases;
 
 use serde::Serialize;
 use shared::events::Envelope;

@@ -3,11 +3,13 @@
 //! # Layout
 //! - [`config`]: the settings this service reads.
 //! - [`state`]: what handlers share.
-//! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`).
+//! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`) and
+//!   `/products/{id}/reviews`.
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
 //! - [`store`]: MongoDB: the catalog, and reserving stock exactly once per order.
 //! - [`cache`]: the Redis read cache and its generation-counter invalidation.
-//! - [`events`]: what is published (through the outbox) and the order-events consumer.
+//! - [`events`]: what is published (through the outbox), the order-events consumer, and the
+//!   delivered-orders consumer that grants the right to review.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
 //! order consumer and the outbox relay, and serves. `/health` and `/metrics` come from
@@ -45,7 +47,7 @@ pub async fn run(
     shared::server::run_service(&config.service, listener, cancel.clone(), |infra| {
         let db = infra.db().clone();
         let nudge = infra.relay(
-            &[store::PRODUCTS, store::RESERVATIONS],
+            &[store::PRODUCTS, store::RESERVATIONS, store::REVIEWS],
             config::OUTBOX_POLL,
             &cancel,
         );
@@ -63,6 +65,7 @@ pub async fn run(
                 nudge: state.nudge.clone(),
             },
         );
+        events::purchases::start(state.infra.bus(), state.reviews.clone());
         app(state)
     })
     .await

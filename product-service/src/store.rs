@@ -2,8 +2,8 @@
 //! carry their events in the same single-document write (the outbox of DESIGN.md).
 //!
 //! A product document holds, besides its fields, `reservations: {<orderId>: quantity}` (what
-//! each order holds of it; 0 once given back) and `stockLow` (whether `product.stock_low` went
-//! out for the current low period). A reservation document (`_id` = order id) holds the order's
+//! each order holds of it; 0 once given back), `stockLow` (whether `product.stock_low` went
+//! out for the current low period) and its rating sums (see [`reviews`]). A reservation document (`_id` = order id) holds the order's
 //! lines and its [`crate::domain::stock::Status`], and carries the order-level events.
 //!
 //! Forms chosen to be right on MongoDB and on the stand-in alike (each with a test named after
@@ -13,6 +13,7 @@
 //! because on the stand-in an index on an array field hides documents from `find`.
 
 pub mod products;
+pub mod reviews;
 pub mod stock;
 
 use bson::{Bson, Document, doc};
@@ -22,6 +23,10 @@ use mongodb::{Database, IndexModel};
 pub const PRODUCTS: &str = "products";
 /// One document per order whose stock was asked for.
 pub const RESERVATIONS: &str = "reservations";
+/// Customers' reviews of products (see [`reviews`]).
+pub const REVIEWS: &str = "reviews";
+/// Who received which product, one document per customer and product (see [`reviews`]).
+pub const PURCHASES: &str = "purchases";
 
 /// An integer field, whatever integer type the server kept it in (the stand-in returns small
 /// 64-bit integers as 32-bit ones).
@@ -71,6 +76,13 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
         .await?;
     db.collection::<Document>(RESERVATIONS)
         .create_index(IndexModel::builder().keys(doc! { "status": 1 }).build())
+        .await?;
+    db.collection::<Document>(REVIEWS)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "productId": 1, "createdAt": -1 })
+                .build(),
+        )
         .await?;
     Ok(())
 }

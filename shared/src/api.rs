@@ -36,6 +36,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod query;
+pub mod reviews;
 pub mod rules;
 
 /// Longest URL anywhere in the API.

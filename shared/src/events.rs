@@ -78,4 +78,7 @@ pub mod keys {
     /// A paid order's authorisation was voided or its charge refunded:
     /// `{orderId, customerId, amount, providerRef}`.
     pub const PAYMENT_REFUNDED: &str = "payment.refunded";
+    /// A customer reviewed a product they received:
+    /// `{reviewId, productId, customerId, rating}`.
+    pub const REVIEW_CREATED: &str = "review.created";
 }

@@ -3,7 +3,7 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, orders,
-    payments, products,
+    payments, products, reviews,
 };
 
 use super::body::{BodySpec, QuerySpec, body, optional_body, query};
@@ -215,6 +215,24 @@ pub static ROUTES: &[RouteSpec] = &[
     put("/api/products/{id}", Admin, "products", "Replace a product")
         .with_body(body::<products::ProductInput>()),
     delete("/api/products/{id}", Admin, "products", "Remove a product"),
+    get("/api/products/{id}/reviews", Public, "reviews", "A product's visible reviews, paged")
+        .with_query(query::<reviews::ReviewQuery>()),
+    post(
+        "/api/products/{id}/reviews",
+        Authenticated,
+        "reviews",
+        "Review a product the caller received (403 otherwise, 409 for a second review)",
+    )
+    .with_body(body::<reviews::ReviewInput>()),
+    put("/api/products/{id}/reviews/mine", Authenticated, "reviews", "Edit the caller's review")
+        .with_body(body::<reviews::ReviewInput>()),
+    patch(
+        "/api/products/{id}/reviews/{reviewId}",
+        Admin,
+        "reviews",
+        "Hide a review (or show it again)",
+    )
+    .with_body(body::<reviews::ReviewVisibility>()),
     post("/api/orders", Authenticated, "orders", "Place an order (honours Idempotency-Key)")
         .with_body(body::<orders::OrderRequest>()),
     get("/api/orders", Authenticated, "orders", "Orders, newest first (own only for customers)")

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use super::draft::ProductDraft;
+use super::review::Rating;
 use shared::Money;
 
 /// Whether `stock` is low: strictly below `threshold`. `product.stock_low` goes out when this
@@ -26,6 +27,8 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Its reviews' rating (kept by the reviews, never by the admin's writes).
+    pub rating: Rating,
 }
 
 /// The JSON form of a product, in API answers and in `product.*` events.
@@ -41,13 +44,15 @@ struct View<'a> {
     image_url: Option<&'a str>,
     stock: i64,
     low_stock_threshold: i64,
+    rating: Value,
     created_at: String,
     updated_at: String,
 }
 
 impl Product {
     /// `{id, name, description, price, category, tags, imageUrl, stock, lowStockThreshold,
-    /// createdAt, updatedAt}`, with the id as a plain string and the price as a number.
+    /// rating: {average, count}, createdAt, updatedAt}`, with the id as a plain string and the
+    /// price as a number.
     pub fn to_json(&self) -> Value {
         let f = &self.fields;
         let view = View {
@@ -60,6 +65,7 @@ impl Product {
             image_url: f.image_url.as_deref(),
             stock: f.stock,
             low_stock_threshold: f.low_stock_threshold,
+            rating: self.rating.to_json(),
             created_at: timestamp(self.created_at),
             updated_at: timestamp(self.updated_at),
         };
@@ -95,12 +101,14 @@ mod tests {
             .unwrap(),
             created_at: at,
             updated_at: at,
+            rating: Rating { sum: 9, count: 2 },
         };
         let json = product.to_json();
         assert_eq!(json["id"], "665f1b2c3d4e5f6a7b8c9d0e");
         assert_eq!(json["price"].to_string(), "89.99");
         assert_eq!(json["createdAt"], "2024-05-01T12:00:00.123Z");
         assert_eq!(json["lowStockThreshold"], 5);
+        assert_eq!(json["rating"], json!({ "average": 4.5, "count": 2 }));
         let mut keys: Vec<&str> = json
             .as_object()
             .unwrap()
@@ -119,6 +127,7 @@ mod tests {
                 "lowStockThreshold",
                 "name",
                 "price",
+                "rating",
                 "stock",
                 "tags",
                 "updatedAt"

@@ -10,6 +10,7 @@ mod order_service;
 mod recovery;
 mod releases;
 mod replicas;
+mod reviews;
 mod stock;
 
 use std::time::Duration;

@@ -99,8 +99,15 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
     keys: &[ORDER_STATUS_CHANGED, PAYMENT_REFUNDED],
 };
 
+/// product-service: who received which product (an order `DELIVERED`), so that only they
+/// may review it.
+pub const PRODUCT_PURCHASES: QueueDef = QueueDef {
+    suffix: "product.purchases",
+    keys: &[ORDER_STATUS_CHANGED],
+};
+
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 9] = [
+pub const QUEUES: [QueueDef; 10] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -110,6 +117,7 @@ pub const QUEUES: [QueueDef; 9] = [
     ALERTS,
     ASSISTANT,
     CUSTOMER_LOYALTY,
+    PRODUCT_PURCHASES,
 ];
 
 #[cfg(test)]
@@ -144,6 +152,7 @@ mod tests {
             PAYMENT_AUTHORIZED,
             PAYMENT_FAILED,
             PAYMENT_REFUNDED,
+            REVIEW_CREATED,
         ];
         for key in all {
             assert!(
@@ -170,7 +179,8 @@ mod tests {
                 CART_CHECKED_OUT,
                 ALERT_SENT,
                 ASSISTANT_REPLIED,
-                PAYMENT_AUTHORIZED
+                PAYMENT_AUTHORIZED,
+                REVIEW_CREATED
             ]
         );
     }
