@@ -36,6 +36,18 @@ pub fn router() -> Router<AppState> {
         .route("/products/{id}/reviews/{review_id}", patch(moderate))
 }
 
+/// Invalidates the cache and wakes the relay after a write, and after a failure that may have
+/// left one half done (a 5xx: see `store::reviews`). Refusals (403, 404, 409) wrote nothing, so
+/// they leave the cache alone: a stream of them cannot keep emptying it.
+async fn written<T>(state: &AppState, result: &Result<T, ApiError>) {
+    if result
+        .as_ref()
+        .map_or_else(|e| e.status().is_server_error(), |_| true)
+    {
+        state.written().await;
+    }
+}
+
 /// `GET /products/{id}/reviews`: visible reviews only; 404 for a missing or deleted product.
 #[tracing::instrument(skip_all, fields(product.id = %id))]
 async fn list(
@@ -69,8 +81,7 @@ async fn create(
         .reviews
         .create(id, &caller.id, draft, &request_id(&headers))
         .await;
-    // Even a failed write may have moved the rating half way (see `store::reviews`).
-    state.written().await;
+    written(&state, &result).await;
     Ok((StatusCode::CREATED, ok(result?.to_json())))
 }
 
@@ -84,7 +95,7 @@ async fn edit(
 ) -> Result<Json<Value>, ApiError> {
     let draft = ReviewDraft::from_input(body)?;
     let result = state.reviews.edit(id, &caller.id, draft).await;
-    state.written().await;
+    written(&state, &result).await;
     Ok(ok(result?.to_json()))
 }
 
@@ -103,6 +114,6 @@ async fn moderate(
     };
     let (id, review_id) = (parse(&id, "id")?, parse(&review_id, "reviewId")?);
     let result = state.reviews.set_hidden(id, review_id, body.hidden).await;
-    state.written().await;
+    written(&state, &result).await;
     Ok(ok(result?.to_json()))
 }
