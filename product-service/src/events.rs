@@ -7,12 +7,15 @@
 //! - `product.stock_low` (`{productId, name, stock, threshold}`), staged on the product;
 //! - `stock.reserved` / `stock.released` (`{orderId, items}`) and `stock.rejected`
 //!   (`{orderId, lines: [{productId, requested, available, reason}]}`), staged on the order's
-//!   reservation.
+//!   reservation;
+//! - `review.created` (`{reviewId, productId, customerId, rating}`), staged on the review.
 //!
 //! Consumed: `order.created`, `order.cancelled` and `order.expired`, see [`orders`];
-//! `return.received` (the stock of a received return goes back), see [`returns`].
+//! `return.received` (the stock of a received return goes back), see [`returns`];
+//! `order.status_changed` into `DELIVERED`, see [`purchases`].
 
 pub mod orders;
+pub mod purchases;
 pub mod returns;
 
 use serde::Serialize;

@@ -3,13 +3,14 @@
 //! # Layout
 //! - [`config`]: the settings this service reads.
 //! - [`state`]: what handlers share.
-//! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`).
+//! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`) and
+//!   `/products/{id}/reviews`.
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
 //! - [`store`]: MongoDB: the catalog, reserving stock exactly once per order, and putting a
 //!   received return's stock back once per return.
 //! - [`cache`]: the Redis read cache and its generation-counter invalidation.
-//! - [`events`]: what is published (through the outbox), the order-events consumer and the
-//!   returns consumer.
+//! - [`events`]: what is published (through the outbox), the order-events consumer, the
+//!   returns consumer, and the delivered-orders consumer that grants the right to review.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
 //! order and return consumers and the outbox relay, and serves. `/health` and `/metrics` come from
@@ -47,7 +48,7 @@ pub async fn run(
     shared::server::run_service(&config.service, listener, cancel.clone(), |infra| {
         let db = infra.db().clone();
         let nudge = infra.relay(
-            &[store::PRODUCTS, store::RESERVATIONS],
+            &[store::PRODUCTS, store::RESERVATIONS, store::REVIEWS],
             config::OUTBOX_POLL,
             &cancel,
         );
@@ -76,6 +77,7 @@ pub async fn run(
                 cache: state.cache.clone(),
             },
         );
+        events::purchases::start(state.infra.bus(), state.reviews.clone());
         app(state)
     })
     .await

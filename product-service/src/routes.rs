@@ -1,7 +1,8 @@
 //! The HTTP routes of product-service (paths as the service sees them; the gateway strips
-//! `/api`); catalog writes are guarded by `shared::auth::Admin`.
+//! `/api`); catalog writes and review moderation are guarded by `shared::auth::Admin`.
 
 pub mod products;
+pub mod reviews;
 
 use axum::Router;
 
@@ -9,7 +10,7 @@ use crate::state::AppState;
 
 /// Every route of the service.
 pub fn router() -> Router<AppState> {
-    products::router()
+    products::router().merge(reviews::router())
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 use axum::extract::FromRef;
 use shared::{auth::Verifier, outbox::Nudge, server::Infra};
 
-use crate::{cache::Cache, store::products::Products};
+use crate::{
+    cache::Cache,
+    store::{products::Products, reviews::Reviews},
+};
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -12,6 +15,8 @@ pub struct AppState {
     pub infra: Infra,
     /// The catalog.
     pub products: Products,
+    /// Reviews, purchases and ratings.
+    pub reviews: Reviews,
     /// The read cache.
     pub cache: Cache,
     /// Wakes the outbox relay after a write.
@@ -23,6 +28,7 @@ impl AppState {
     pub fn new(infra: Infra, nudge: Nudge) -> Self {
         Self {
             products: Products::new(infra.db()),
+            reviews: Reviews::new(infra.db()),
             cache: Cache::new(infra.redis.clone(), crate::config::CACHE_TTL),
             nudge,
             infra,

@@ -3,7 +3,7 @@
 //! DESIGN.md).
 //!
 //! A product document holds, besides its fields, `stockLow` (whether `product.stock_low` went
-//! out for the current low period) and the transient stock bookkeeping of [`stock`]
+//! out for the current low period) its rating sums (see [`reviews`]), and the transient stock bookkeeping of [`stock`]
 //! (`returningUnits`, and `taking`/`givingBack` markers only while a step is under way). A
 //! reservation document (`_id` = order id) holds the order's lines and its
 //! [`crate::domain::stock::Status`], and carries the order-level events. A `stock_holds`
@@ -17,6 +17,7 @@
 
 pub mod products;
 pub mod restock;
+pub mod reviews;
 pub mod stock;
 
 use bson::{Bson, Document, doc};
@@ -28,6 +29,10 @@ pub const PRODUCTS: &str = "products";
 pub const RESERVATIONS: &str = "reservations";
 /// One document per order and product it took stock of (`_id` = `<orderId>/<productId>`).
 pub const HOLDS: &str = "stock_holds";
+/// Customers' reviews of products (see [`reviews`]).
+pub const REVIEWS: &str = "reviews";
+/// Who received which product, one document per customer and product (see [`reviews`]).
+pub const PURCHASES: &str = "purchases";
 
 /// An integer field, whatever integer type the server kept it in (the stand-in returns small
 /// 64-bit integers as 32-bit ones).
@@ -82,6 +87,13 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
     let holds = [doc! { "orderId": 1 }, doc! { "productId": 1, "state": 1 }];
     db.collection::<Document>(HOLDS)
         .create_indexes(holds.map(|k| IndexModel::builder().keys(k).build()))
+        .await?;
+    db.collection::<Document>(REVIEWS)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "productId": 1, "createdAt": -1 })
+                .build(),
+        )
         .await?;
     Ok(())
 }

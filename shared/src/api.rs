@@ -40,6 +40,7 @@ pub mod payments;
 pub mod products;
 pub mod query;
 pub mod returns;
+pub mod reviews;
 pub mod rules;
 
 /// Longest URL anywhere in the API.

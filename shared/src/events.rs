@@ -88,4 +88,7 @@ pub mod keys {
     pub const RETURN_RECEIVED: &str = "return.received";
     /// A return's refund went through the provider (same payload, with `providerRef`).
     pub const RETURN_REFUNDED: &str = "return.refunded";
+    /// A customer reviewed a product they received:
+    /// `{reviewId, productId, customerId, rating}`.
+    pub const REVIEW_CREATED: &str = "review.created";
 }

@@ -4,7 +4,7 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, returns,
+    orders, payments, products, returns, reviews,
 };
 
 use super::{
@@ -251,6 +251,24 @@ pub static ROUTES: &[RouteSpec] = &[
         .answers(one::<products::Product>(200)),
     delete("/api/products/{id}", Admin, "products", "Remove a product")
         .answers(one::<products::Deleted>(200)),
+    get("/api/products/{id}/reviews", Public, "reviews", "A product's visible reviews, paged")
+        .with_query(query::<reviews::ReviewQuery>()),
+    post(
+        "/api/products/{id}/reviews",
+        Authenticated,
+        "reviews",
+        "Review a product the caller received (403 otherwise, 409 for a second review)",
+    )
+    .with_body(body::<reviews::ReviewInput>()),
+    put("/api/products/{id}/reviews/mine", Authenticated, "reviews", "Edit the caller's review")
+        .with_body(body::<reviews::ReviewInput>()),
+    patch(
+        "/api/products/{id}/reviews/{reviewId}",
+        Admin,
+        "reviews",
+        "Hide a review (or show it again)",
+    )
+    .with_body(body::<reviews::ReviewVisibility>()),
     post("/api/orders", Authenticated, "orders", "Place an order (honours Idempotency-Key)")
         .with_body(body::<orders::OrderRequest>())
         .answers(one::<orders::Order>(201)),

@@ -10,6 +10,9 @@ use shared::ApiError;
 
 use crate::suite_helpers::{Fulfilment, Shop, spawn_shop};
 
+/// An id that names nothing.
+const UNKNOWN_ID: &str = "65a1b2c3d4e5f60718293a4b";
+
 /// A valid body of each body type, to break one part at a time.
 fn valid(schema: &str, product: &str) -> Value {
     let address =
@@ -58,6 +61,8 @@ fn valid(schema: &str, product: &str) -> Value {
         "Replay" => {
             json!({"queue": "nothing.here", "ids": ["0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f"]})
         }
+        "ReviewInput" => json!({"rating": 4, "title": "Good lamp", "body": "Bright enough."}),
+        "ReviewVisibility" => json!({"hidden": true}),
         "ChatRequest" => {
             json!({"message": "What is your return policy?", "sessionId": "agreement-1"})
         }
@@ -267,7 +272,9 @@ async fn the_gateway_and_the_owning_service_agree_on_every_bad_body_of_every_rou
                 continue;
             };
             let name = reference.trim_start_matches("#/components/schemas/");
-            let path = pattern.replace("{productId}", &product_id).replace(
+            // No review exists: a valid body meets 404 there, never a 400 the gateway lacks.
+            let path = pattern.replace("{reviewId}", UNKNOWN_ID);
+            let path = path.replace("{productId}", &product_id).replace(
                 "{id}",
                 if pattern.starts_with("/api/products") {
                     &product_id
@@ -389,7 +396,9 @@ async fn the_gateway_and_the_owning_service_agree_on_every_bad_query_of_every_ro
                 queries.push(format!("{name}={}", value.replace(' ', "+")));
             }
         }
-        let (service, local) = owner(&shop, path);
+        // A product that does not exist: a valid query meets 404, a bad one the same 400.
+        let concrete = path.replace("{id}", UNKNOWN_ID);
+        let (service, local) = owner(&shop, &concrete);
         for query in queries {
             let gateway = gateway_verdict(check(Some(&query)));
             let mut request = service

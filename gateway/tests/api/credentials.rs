@@ -19,7 +19,7 @@ async fn a_request_with_two_authorization_headers_is_refused_in_both_lanes() {
         let auth = format!("authorization: {first}\r\nauthorization: {last}\r\n");
         let fast = format!("GET /api/products/{ID} HTTP/1.1\r\nhost: x\r\n{auth}\r\n");
         let routed = format!(
-            "POST /api/products/{ID}/reviews HTTP/1.1\r\nhost: x\r\n{auth}\
+            "POST /api/products/{ID}/questions HTTP/1.1\r\nhost: x\r\n{auth}\
              content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
@@ -55,7 +55,7 @@ async fn one_authorization_header_still_passes_in_both_lanes() {
     let mut raw = Raw::connect(&gw.app.url("")).await;
     raw.send(&format!(
         "GET /api/products/{ID} HTTP/1.1\r\nhost: x\r\n{auth}\r\n\
-         POST /api/products/{ID}/reviews HTTP/1.1\r\nhost: x\r\n{auth}\
+         POST /api/products/{ID}/questions HTTP/1.1\r\nhost: x\r\n{auth}\
          content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     ))

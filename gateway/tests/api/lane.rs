@@ -26,7 +26,7 @@ async fn pipelined_requests_are_answered_in_order_across_the_hand_over_to_hyper(
     raw.send(&format!(
         "GET /api/products/{ID}/events HTTP/1.1\r\nhost: x\r\n\r\n\
          GET /api/products/{ID}?n=1 HTTP/1.1\r\nhost: x\r\n\r\n\
-         POST /api/products/{ID}/reviews HTTP/1.1\r\nhost: x\r\nauthorization: {}\r\n\
+         POST /api/products/{ID}/questions HTTP/1.1\r\nhost: x\r\nauthorization: {}\r\n\
          content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}\
          GET /api/products/{ID}?n=2 HTTP/1.1\r\nhost: x\r\n\r\n",
         gw.bearer(shared::auth::Role::Admin),

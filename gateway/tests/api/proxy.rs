@@ -20,7 +20,7 @@ async fn a_request_reaches_the_owning_service_with_method_path_query_body_and_ca
         .client
         .post(
             gw.app
-                .url(&format!("/api/products/{ID}/reviews?page=2&limit=5")),
+                .url(&format!("/api/products/{ID}/questions?page=2&limit=5")),
         )
         .header("authorization", gw.bearer(Role::Admin))
         .header("x-request-id", "req-42")
@@ -34,7 +34,7 @@ async fn a_request_reaches_the_owning_service_with_method_path_query_body_and_ca
     assert_eq!(res.headers()["x-request-id"], "req-42");
     let seen: Value = res.json().await.unwrap();
     assert_eq!(seen["method"], "POST");
-    assert_eq!(seen["path"], format!("/products/{ID}/reviews"));
+    assert_eq!(seen["path"], format!("/products/{ID}/questions"));
     assert_eq!(seen["query"], "page=2&limit=5");
     assert_eq!(seen["body"], r#"{"stars":5}"#);
     assert_eq!(seen["requestId"], "req-42");

@@ -26,7 +26,7 @@ fn request(method: &str, id: &[u8], bearer: &str) -> Vec<u8> {
     let mut out = match method {
         "GET" => format!("GET /api/products/{ID} HTTP/1.1\r\nhost: x\r\nx-request-id: "),
         _ => format!(
-            "POST /api/products/{ID}/reviews HTTP/1.1\r\nhost: x\r\nauthorization: {bearer}\r\n\
+            "POST /api/products/{ID}/questions HTTP/1.1\r\nhost: x\r\nauthorization: {bearer}\r\n\
              content-type: application/json\r\ncontent-length: {}\r\nx-request-id: ",
             body.len()
         ),

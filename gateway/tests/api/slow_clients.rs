@@ -66,7 +66,7 @@ async fn idle_until_closed(raw: &mut Raw) -> Option<Duration> {
 fn post() -> String {
     let body = r#"{"stars":5}"#;
     format!(
-        "POST /api/products/{ID}/reviews HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+        "POST /api/products/{ID}/questions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
          content-length: {}\r\n\r\n{body}",
         body.len()
     )

@@ -7,6 +7,7 @@ use serde_json::Value;
 use shared::api::products as api;
 
 pub use super::draft::ProductDraft;
+use super::review::Rating;
 
 /// Whether `stock` is low: strictly below `threshold`. `product.stock_low` goes out when this
 /// becomes true, once, until the stock is back at or above the threshold.
@@ -25,6 +26,8 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Its reviews' rating (kept by the reviews, never by the admin's writes).
+    pub rating: Rating,
 }
 
 impl Product {
@@ -42,6 +45,7 @@ impl Product {
             image_url: f.image_url.clone(),
             stock: f.stock,
             low_stock_threshold: f.low_stock_threshold,
+            rating: self.rating.view(),
             created_at: timestamp(self.created_at),
             updated_at: timestamp(self.updated_at),
         }
@@ -81,12 +85,14 @@ mod tests {
             .unwrap(),
             created_at: at,
             updated_at: at,
+            rating: Rating { sum: 9, count: 2 },
         };
         let json = product.to_json();
         assert_eq!(json["id"], "665f1b2c3d4e5f6a7b8c9d0e");
         assert_eq!(json["price"].to_string(), "89.99");
         assert_eq!(json["createdAt"], "2024-05-01T12:00:00.123Z");
         assert_eq!(json["lowStockThreshold"], 5);
+        assert_eq!(json["rating"], json!({ "average": 4.5, "count": 2 }));
         let mut keys: Vec<&str> = json
             .as_object()
             .unwrap()
@@ -105,6 +111,7 @@ mod tests {
                 "lowStockThreshold",
                 "name",
                 "price",
+                "rating",
                 "stock",
                 "tags",
                 "updatedAt"

@@ -6,7 +6,7 @@
 //! | `category` | exact category, case-insensitive |
 //! | `tag` | products carrying this tag (tags are lowercase) |
 //! | `minPrice`, `maxPrice` | inclusive bounds, decimals with at most two places, `min <= max` |
-//! | `sort` | `price`, `-price`, `name`, `-createdAt`, or `relevance` (only with `search`); default `-createdAt`, or `relevance` when searching |
+//! | `sort` | `price`, `-price`, `name`, `-createdAt`, `rating` (best average first, ties by review count), or `relevance` (only with `search`); default `-createdAt`, or `relevance` when searching |
 //! | `page` | 1 or more, default 1 |
 //! | `limit` | 1 or more, default 20; values above 100 are capped at 100 (and `meta.limit` says so) |
 //!
@@ -41,6 +41,9 @@ pub enum Sort {
     Newest,
     /// Best search match first (`relevance`), ties by id ascending.
     Relevance,
+    /// Best average rating first (`rating`), then most reviews, then id ascending; products
+    /// without reviews last.
+    Rating,
 }
 
 impl Sort {
@@ -52,6 +55,7 @@ impl Sort {
             Self::Name => "name",
             Self::Newest => "-createdAt",
             Self::Relevance => "relevance",
+            Self::Rating => "rating",
         }
     }
 }
@@ -145,9 +149,10 @@ fn parse_sort(raw: &str, searching: bool) -> Result<Sort, String> {
         "-price" => Ok(Sort::PriceDesc),
         "name" => Ok(Sort::Name),
         "-createdAt" => Ok(Sort::Newest),
+        "rating" => Ok(Sort::Rating),
         "relevance" if searching => Ok(Sort::Relevance),
         "relevance" => Err("relevance needs a search".to_owned()),
-        _ => Err("must be one of price, -price, name, -createdAt, relevance".to_owned()),
+        _ => Err("must be one of price, -price, name, -createdAt, relevance, rating".to_owned()),
     }
 }
 

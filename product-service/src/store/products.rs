@@ -9,6 +9,7 @@ use shared::{ApiError, Money, events::keys, outbox};
 use crate::{
     domain::{
         product::{Product, ProductDraft, is_low},
+        review::Rating,
         stock::StockLow,
     },
     events::envelope,
@@ -36,6 +37,10 @@ struct Stored {
     created_at: i64,
     #[serde(deserialize_with = "shared::store::compat::millis")]
     updated_at: i64,
+    #[serde(default)]
+    rating_sum: i64,
+    #[serde(default)]
+    rating_count: i64,
 }
 
 impl From<Stored> for Product {
@@ -54,16 +59,21 @@ impl From<Stored> for Product {
             },
             created_at: super::from_millis(s.created_at),
             updated_at: super::from_millis(s.updated_at),
+            rating: Rating {
+                sum: s.rating_sum,
+                count: s.rating_count,
+            },
         }
     }
 }
 
-/// Leaves out what readers never need: pending events and the stock bookkeeping.
+/// Leaves out what readers never need: pending events, the stock bookkeeping and what each
+/// review counts in the rating.
 fn projection() -> Document {
     use super::stock::{GIVING_BACK, LEGACY, RETURNING, TAKING};
     doc! {
         outbox::FIELD: 0, outbox::COUNT: 0,
-        LEGACY: 0, TAKING: 0, GIVING_BACK: 0, RETURNING: 0,
+        LEGACY: 0, TAKING: 0, GIVING_BACK: 0, RETURNING: 0, "ratings": 0,
     }
 }
 
@@ -143,12 +153,15 @@ impl Products {
             fields: draft,
             created_at: now,
             updated_at: now,
+            rating: Rating::default(),
         };
         let event =
             envelope(keys::PRODUCT_CREATED, correlation, product.to_json()).map_err(encode)?;
         let mut document = doc! { "_id": product.id };
         document.extend(fields(&product.fields));
         document.extend(doc! { "stockLow": false, "createdAt": millis, "updatedAt": millis });
+        // A product without reviews sorts last under `sort=rating` on any server.
+        document.extend(doc! { "ratingSum": 0_i64, "ratingCount": 0_i64, "ratingAverage": 0.0 });
         document.extend(outbox::initial(&[event]).map_err(encode)?);
         self.collection.insert_one(document).await?;
         Ok(product)
@@ -176,6 +189,10 @@ impl Products {
                 fields: draft.clone(),
                 created_at: super::from_millis(current.created_at),
                 updated_at: now,
+                rating: Rating {
+                    sum: current.rating_sum,
+                    count: current.rating_count,
+                },
             };
             let low = is_low(draft.stock, draft.low_stock_threshold);
             let mut events = vec![

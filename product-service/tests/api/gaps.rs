@@ -130,3 +130,31 @@ async fn an_index_on_an_array_hides_documents_from_find_on_the_stand_in_so_tags_
     assert_eq!(app.list_names("search=blue").await, ["Tagged"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_object_id_filter_on_a_field_other_than_id_matches_nothing_on_the_stand_in_so_reviews_keep_product_ids_as_text()
+ {
+    let app = spawn_app().await;
+    let reviews = app.db.collection::<Document>("gap_object_id_field");
+    let product = ObjectId::new();
+    reviews
+        .insert_one(
+            doc! { "_id": ObjectId::new(), "productOid": product, "productId": product.to_hex() },
+        )
+        .await
+        .unwrap();
+
+    let by_oid = reviews
+        .count_documents(doc! { "productOid": product })
+        .await
+        .unwrap();
+    let by_text = reviews
+        .count_documents(doc! { "productId": product.to_hex(), "hidden": { "$exists": false } })
+        .await
+        .unwrap();
+
+    // MongoDB finds it both ways (1); the stand-in only by the text form (0), which reviews use.
+    tracing::info!(by_oid, "an ObjectId filter on productOid");
+    assert_eq!(by_text, 1);
+    app.stop().await;
+}

@@ -12,6 +12,7 @@ mod recovery;
 mod releases;
 mod replicas;
 mod restock;
+mod reviews;
 mod stock;
 
 use std::time::Duration;

@@ -65,7 +65,14 @@ pub struct Tag(#[garde(custom(rules::text(1, 50)))] pub String);
 super::text_schema!(Tag, 1, 50, "A tag: 1 to 50 characters (trimmed)");
 
 /// Every order the catalog can be listed in.
-pub const SORTS: &[&str] = &["price", "-price", "name", "-createdAt", "relevance"];
+pub const SORTS: &[&str] = &[
+    "price",
+    "-price",
+    "name",
+    "-createdAt",
+    "relevance",
+    "rating",
+];
 
 /// `GET /products`: search, filter, sort and page the catalog. A `limit` above 100 is capped
 /// at 100 (and `meta.limit` says so) rather than refused.
@@ -93,8 +100,8 @@ pub struct ProductQuery {
     #[garde(inner(custom(rules::amount)))]
     #[param(value_type = Option<f64>, minimum = 0, multiple_of = 0.01)]
     pub max_price: Option<String>,
-    /// The order: `price`, `-price`, `name`, `-createdAt` (default), or `relevance` (only with
-    /// `search`, and its default).
+    /// The order: `price`, `-price`, `name`, `-createdAt` (default), `rating` (best average
+    /// first, ties by review count), or `relevance` (only with `search`, and its default).
     #[garde(inner(custom(rules::one_of(SORTS))), custom(relevance_needs(&self.search)))]
     pub sort: Option<String>,
     /// 1-based page number (default 1).
@@ -152,10 +159,22 @@ pub struct Product {
     pub stock: i64,
     /// Below this, the product is low on stock.
     pub low_stock_threshold: i64,
+    /// Its visible reviews' rating.
+    pub rating: Rating,
     /// When it was added (RFC 3339, milliseconds).
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
+}
+
+/// A product's rating from its visible reviews.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rating {
+    /// The average, rounded half up to two decimals; `null` without reviews.
+    pub average: Option<f64>,
+    /// How many reviews count.
+    pub count: i64,
 }
 
 /// What a delete answers: the id, and that it is gone.

@@ -127,8 +127,15 @@ pub const ORDER_REFUNDS: QueueDef = QueueDef {
     keys: &[RETURN_RECEIVED],
 };
 
+/// product-service: who received which product (an order `DELIVERED`), so that only they
+/// may review it.
+pub const PRODUCT_PURCHASES: QueueDef = QueueDef {
+    suffix: "product.purchases",
+    keys: &[ORDER_STATUS_CHANGED],
+};
+
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 12] = [
+pub const QUEUES: [QueueDef; 13] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -141,6 +148,7 @@ pub const QUEUES: [QueueDef; 12] = [
     NOTIFICATIONS,
     PRODUCT_RETURNS,
     ORDER_REFUNDS,
+    PRODUCT_PURCHASES,
 ];
 
 #[cfg(test)]
@@ -179,6 +187,7 @@ mod tests {
             RETURN_REQUESTED,
             RETURN_RECEIVED,
             RETURN_REFUNDED,
+            REVIEW_CREATED,
         ];
         for key in all {
             assert!(
@@ -208,7 +217,8 @@ mod tests {
                 PAYMENT_AUTHORIZED,
                 NOTIFICATION_CREATED,
                 RETURN_REQUESTED,
-                RETURN_REFUNDED
+                RETURN_REFUNDED,
+                REVIEW_CREATED
             ]
         );
     }

@@ -29,6 +29,7 @@ impl Products {
             Sort::PriceAsc => doc! { "priceCents": 1, "_id": 1 },
             Sort::PriceDesc => doc! { "priceCents": -1, "_id": 1 },
             Sort::Name => doc! { "nameKey": 1, "_id": 1 },
+            Sort::Rating => doc! { "ratingAverage": -1, "ratingCount": -1, "_id": 1 },
             Sort::Newest | Sort::Relevance => doc! { "createdAt": -1, "_id": -1 },
         };
         let page = async {
