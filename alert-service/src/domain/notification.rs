@@ -53,6 +53,12 @@ pub enum Kind {
     /// `loyalty.changed` into a new tier.
     #[serde(rename = "loyalty.tier")]
     TierReached,
+    /// `return.requested`.
+    #[serde(rename = "return.requested")]
+    ReturnRequested,
+    /// `return.received`: the parcel is back, the refund follows.
+    #[serde(rename = "return.received")]
+    ReturnReceived,
 }
 
 impl Kind {
@@ -67,6 +73,8 @@ impl Kind {
             Self::PaymentDeclined => "payment.declined",
             Self::RefundIssued => "refund.issued",
             Self::TierReached => "loyalty.tier",
+            Self::ReturnRequested => "return.requested",
+            Self::ReturnReceived => "return.received",
         }
     }
 

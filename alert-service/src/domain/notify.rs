@@ -7,6 +7,8 @@ use shared::events::{Envelope, keys};
 
 use super::notification::{Kind, NewNotification};
 
+mod returns;
+
 /// The notification `event` makes: `Ok(None)` when it makes none (another status, a points
 /// move without a new tier, an event without a customer), `Err` for a payload that cannot be
 /// read.
@@ -18,6 +20,8 @@ pub fn notification_for(event: &Envelope) -> Result<Option<NewNotification>, Str
         keys::PAYMENT_FAILED => Some(declined(event.data_as().map_err(malformed)?)),
         keys::PAYMENT_REFUNDED => Some(refunded(event.data_as().map_err(malformed)?)),
         keys::LOYALTY_CHANGED => tier(event.data_as().map_err(malformed)?),
+        keys::RETURN_REQUESTED => Some(returns::requested(event.data_as().map_err(malformed)?)),
+        keys::RETURN_RECEIVED => Some(returns::received(event.data_as().map_err(malformed)?)),
         _ => None,
     })
 }

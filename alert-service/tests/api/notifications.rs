@@ -75,7 +75,20 @@ fn every_kind(customer: &str) -> Vec<Envelope> {
             json!({"customerId": customer, "points": 1210, "tier": "SILVER", "previousTier": "SILVER",
                    "change": {"points": 10, "reason": "ORDER_DELIVERED"}}),
         ),
+        returned(keys::RETURN_REQUESTED, order, customer),
+        returned(keys::RETURN_RECEIVED, order, customer),
+        // Told by the `payment.refunded` beside it: makes none of its own.
+        returned(keys::RETURN_REFUNDED, order, customer),
     ]
+}
+
+fn returned(kind: &str, order: &str, customer: &str) -> Envelope {
+    event(
+        kind,
+        json!({"returnId": "65a1b2c3d4e5f60718293a50", "orderId": order, "customerId": customer,
+               "items": [{"productId": "65a1b2c3d4e5f60718293a51", "quantity": 1}],
+               "amount": 10.8, "status": "REQUESTED"}),
+    )
 }
 
 async fn post(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
@@ -99,8 +112,8 @@ async fn each_event_makes_one_notification_for_its_customer_even_when_delivered_
         .await;
     app.wait_notifications(&other_bearer, 1).await;
 
-    let body = app.wait_notifications(&bearer, 8).await;
-    assert_eq!(body["meta"]["unread"], 8, "{body}");
+    let body = app.wait_notifications(&bearer, 10).await;
+    assert_eq!(body["meta"]["unread"], 10, "{body}");
     let kinds: Vec<&str> = body["data"]
         .as_array()
         .unwrap()
@@ -116,6 +129,8 @@ async fn each_event_makes_one_notification_for_its_customer_even_when_delivered_
         "payment.declined",
         "refund.issued",
         "loyalty.tier",
+        "return.requested",
+        "return.received",
     ] {
         assert_eq!(
             kinds.iter().filter(|k| **k == kind).count(),
@@ -134,7 +149,7 @@ async fn each_event_makes_one_notification_for_its_customer_even_when_delivered_
         shipped["message"].as_str().unwrap().contains("TN-42"),
         "{shipped}"
     );
-    assert_eq!(app.notification_documents().await.len(), 9);
+    assert_eq!(app.notification_documents().await.len(), 11);
 
     let (status, theirs) = app.notifications("", &stranger).await;
     assert_eq!((status, theirs["meta"]["total"].as_u64()), (200, Some(0)));

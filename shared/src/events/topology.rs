@@ -99,7 +99,7 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
     keys: &[ORDER_STATUS_CHANGED, PAYMENT_REFUNDED],
 };
 
-/// alert-service: in-app notifications and mail for a customer's own orders, payments and
+/// alert-service: in-app notifications and mail for a customer's own orders, payments, returns and
 /// loyalty; `customer.registered` tells it where to mail each customer.
 pub const NOTIFICATIONS: QueueDef = QueueDef {
     suffix: "alert.notifications",
@@ -110,6 +110,8 @@ pub const NOTIFICATIONS: QueueDef = QueueDef {
         PAYMENT_FAILED,
         PAYMENT_REFUNDED,
         LOYALTY_CHANGED,
+        RETURN_REQUESTED,
+        RETURN_RECEIVED,
     ],
 };
 
@@ -216,7 +218,6 @@ mod tests {
                 ASSISTANT_REPLIED,
                 PAYMENT_AUTHORIZED,
                 NOTIFICATION_CREATED,
-                RETURN_REQUESTED,
                 RETURN_REFUNDED,
                 REVIEW_CREATED
             ]
