@@ -69,7 +69,7 @@ pub async fn apply(db: &Database, event: &Envelope) -> Result<(), HandlerError> 
             } else {
                 "REJECTED"
             };
-            orders::set_status(db, &about.order_id, status, FINAL)
+            orders::set_final(db, &about.order_id, status)
                 .await
                 .map_err(retry)
         }

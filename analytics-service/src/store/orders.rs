@@ -15,7 +15,8 @@
 //! key (the event's id), so a redelivered refund overwrites itself instead of adding up. The
 //! status is set only by a newer one: `statusIndex` is the order's version (0 when placed, +1
 //! per change) and the update is guarded by `statusIndex < new`; cancellation and rejection,
-//! which are final, use [`FINAL`]. Events can
+//! which are final, use [`FINAL`] ([`set_final`]: a cancellation wins over a refusal in
+//! whichever order they come). Events can
 //! therefore arrive late, twice or out of order and the ledger ends the same. The guard is a
 //! comparison on one always-present field, because the stand-in does not honour `$or` in an
 //! update filter (see the test named after that gap). What an order brought in is decided by
@@ -198,6 +199,37 @@ pub async fn set_status(
         .update_one(
             doc! { "_id": order_id, "statusIndex": { "$lt": index } },
             doc! { "$set": { "status": status, "statusIndex": index } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// A final status learnt from `order.cancelled` or `stock.rejected`, which carry no index:
+/// `CANCELLED` is order-service's own word and wins over everything but itself, whenever it
+/// arrives; `REJECTED` from `stock.rejected` is only product-service's, so it never replaces a
+/// cancellation (an order cancelled while its reservation was refused stays cancelled).
+pub async fn set_final(
+    db: &Database,
+    order_id: &str,
+    status: &str,
+) -> Result<(), mongodb::error::Error> {
+    record(
+        db,
+        &Facts {
+            order_id: order_id.to_owned(),
+            ..Facts::default()
+        },
+    )
+    .await?;
+    let filter = if status == "CANCELLED" {
+        doc! { "_id": order_id, "status": { "$ne": "CANCELLED" } }
+    } else {
+        doc! { "_id": order_id, "statusIndex": { "$lt": FINAL }, "status": { "$ne": "CANCELLED" } }
+    };
+    collection(db)
+        .update_one(
+            filter,
+            doc! { "$set": { "status": status, "statusIndex": FINAL } },
         )
         .await?;
     Ok(())

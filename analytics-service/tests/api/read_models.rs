@@ -186,3 +186,35 @@ async fn a_replayed_batch_of_events_changes_no_figure() {
 
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_order_cancelled_while_its_stock_was_refused_counts_as_cancelled_whichever_event_comes_first()
+ {
+    let app = spawn_app().await;
+    let c = "65a1b2c3d4e5f60718293a4c";
+    // The refusal between the cancellation's two events (the replica drill saw this order),
+    // and before both.
+    app.publish_all(&[
+        created("x", c, "2026-02-01T10:00:00.000Z", &[("p1", 1, 3.0)]),
+        changed("x", c, "PENDING", "CANCELLED", 1),
+        rejected("x"),
+        cancelled("x", c),
+        created("y", c, "2026-02-01T11:00:00.000Z", &[("p1", 1, 4.0)]),
+        rejected("y"),
+        cancelled("y", c),
+        changed("y", c, "PENDING", "CANCELLED", 1),
+        created("z", c, "2026-02-01T12:00:00.000Z", &[("p1", 1, 5.0)]),
+        rejected("z"),
+        changed("z", c, "PENDING", "REJECTED", 1),
+    ])
+    .await;
+
+    let metrics = app.data("/analytics/dashboard-metrics").await;
+    assert_eq!(
+        metrics["ordersByStatus"],
+        json!({"CANCELLED": 2, "REJECTED": 1}),
+        "{metrics}"
+    );
+
+    app.stop().await;
+}
