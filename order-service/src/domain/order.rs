@@ -79,8 +79,8 @@ pub struct Order {
     /// What was ordered.
     pub items: Vec<Line>,
     /// The goods net of discounts, before shipping and tax, in cents: the sum of the lines
-    /// when there are no discounts (what analytics counts as revenue; see
-    /// [`crate::domain::pricing`]).
+    /// when there are no discounts (see [`crate::domain::pricing`]; what is paid, and what
+    /// analytics counts as revenue, is the quote's total).
     pub total_cents: i64,
     /// The price as quoted when the order was placed (orders placed before pricing had none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
