@@ -94,8 +94,21 @@ pub fn ensure_chromium(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// The extra variables of a service the browser tests start: every spec signs in (most as a
+/// customer registered for it), all from 127.0.0.1, which the sign-in quotas of `up` (20 a
+/// minute at the gateway, and customer-service's per-client sign-in limit) would refuse.
+fn e2e_env(service: &crate::services::Service) -> Vec<(&'static str, String)> {
+    let high = || "100000".to_owned();
+    match service.name {
+        "gateway" => vec![("RATE_LIMIT_AUTH_PER_MIN", high())],
+        "customer-service" => vec![("LOGIN_MAX_PER_CLIENT", high())],
+        _ => Vec::new(),
+    }
+}
+
 /// The browser tests: chromium, the build, a seeded suite (the running one, or one started
-/// as `up` starts it and stopped afterwards, also on failure), then `npm run e2e`.
+/// as `up` starts it, with the sign-in quotas raised, and stopped afterwards, also on
+/// failure), then `npm run e2e`.
 pub fn e2e(ctx: &Ctx) -> Result<ExitCode> {
     ctx.paths.ensure_dirs()?;
     ensure_chromium(ctx)?;
@@ -112,7 +125,7 @@ pub fn e2e(ctx: &Ctx) -> Result<ExitCode> {
             "the gateway on :5000 does not answer: starting the suite as `up` does, and \
              stopping it afterwards",
         );
-        suite::start(ctx, &suite::no_extra_env, &mut cleanup.started)?;
+        suite::start(ctx, &e2e_env, &mut cleanup.started)?;
     }
     // Idempotent: the demo accounts, the catalog and the demo cart the specs rely on.
     seed::run(ctx, &Gateway::local()).context("seeding the suite for the browser tests")?;
