@@ -96,23 +96,66 @@ pub fn database(suite: &Suite<'_>, outage: Duration) -> Result<String> {
     ))
 }
 
-/// Stops the Redis xtask started for `outage` and starts it again (empty, unless it keeps a
-/// snapshot); refuses a Redis that is not this machine's own (`REDIS_URL`).
+/// Stops the machine's Redis for `outage` and starts it again (empty, unless it keeps a
+/// snapshot): the one xtask started, or else, as the broker drill does with RabbitMQ, the
+/// machine's own (`redis-cli shutdown nosave`), which xtask then starts again itself. Refuses
+/// a Redis that is not on this machine (`REDIS_URL`).
 pub fn redis(suite: &Suite<'_>, outage: Duration) -> Result<String> {
     if Infra::Redis.env_url().is_some() {
         bail!("REDIS_URL points at a Redis xtask does not run: not stopping it");
     }
-    if !State::load(&suite.ctx.paths.state())?.started(Infra::Redis) {
-        bail!("the Redis on 127.0.0.1:6379 was not started by xtask: not stopping it");
+    let guard = RedisGuard { ctx: suite.ctx };
+    if State::load(&suite.ctx.paths.state())?.started(Infra::Redis) {
+        infra::stop(suite.ctx, Infra::Redis)?;
+    } else {
+        shut_down_machine_redis(suite.ctx)?;
     }
-    infra::stop(suite.ctx, Infra::Redis)?;
     let stopped = Instant::now();
     wait_out(suite.ctx, "redis", outage);
     infra::ensure_all(suite.ctx)?;
+    drop(guard);
     Ok(format!(
         "Redis stopped for {:.1} s, then started again",
         stopped.elapsed().as_secs_f64()
     ))
+}
+
+/// `redis-cli shutdown nosave` on the machine's Redis, and wait until it no longer listens.
+fn shut_down_machine_redis(ctx: &Ctx) -> Result<()> {
+    let port = Infra::Redis.port();
+    let hint = format!("stop it yourself: redis-cli -p {port} shutdown nosave");
+    let cli = exec::find_program("redis-cli").context(hint.clone())?;
+    ctx.progress.step(
+        "redis",
+        "not started by xtask: `redis-cli shutdown nosave` (xtask starts it again)",
+    );
+    // The server closes the connection as it goes, so the exit code says nothing: the port does.
+    let _ = std::process::Command::new(cli)
+        .args(["-p", &port.to_string(), "shutdown", "nosave"])
+        .output();
+    if !net::wait_for(Duration::from_secs(30), || {
+        !net::accepts_tcp("127.0.0.1", port)
+    }) {
+        bail!("Redis still listens on 127.0.0.1:{port}: {hint}");
+    }
+    ctx.progress.step("redis", "stopped");
+    Ok(())
+}
+
+/// Starts Redis again if the drill leaves early.
+struct RedisGuard<'a> {
+    ctx: &'a Ctx,
+}
+
+impl Drop for RedisGuard<'_> {
+    fn drop(&mut self) {
+        if net::accepts_tcp("127.0.0.1", Infra::Redis.port()) {
+            return;
+        }
+        if let Err(error) = infra::ensure_all(self.ctx) {
+            eprintln!("warning: {error:#}");
+        }
+    }
 }
 
 /// Kills each service with SIGKILL and starts it again, one at a time.
