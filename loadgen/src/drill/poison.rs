@@ -25,7 +25,10 @@ use lapin::{
 };
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::events::topology::{self, QueueDef};
+use shared::events::{
+    keys,
+    topology::{self, QueueDef},
+};
 use tokio::time::Instant;
 
 use super::{
@@ -73,12 +76,18 @@ fn unappliable(id: &str, key: &str, marker: &str) -> Value {
                       "amount": wrong, "reason": wrong, "name": wrong, "price": wrong } })
 }
 
-/// The queues of `defs` under `exchange`, and a routing key each is bound to (`order.created`
-/// for analytics' `#`).
+/// The queues of `defs` under `exchange`, and a routing key each is bound to and its consumer
+/// reads: `order.created` where the queue takes it (analytics' `#` too; the assistant's queue
+/// takes product events first, which it only acknowledges, so an unappliable envelope of that
+/// type would never be dead-lettered), else its first key.
 pub fn queues(exchange: &str, defs: &[QueueDef]) -> Vec<(String, &'static str)> {
     defs.iter()
         .map(|d| {
-            let key = d.keys.iter().find(|k| **k != "#").copied();
+            let key = if d.keys.contains(&keys::ORDER_CREATED) {
+                Some(keys::ORDER_CREATED)
+            } else {
+                d.keys.iter().find(|k| **k != "#").copied()
+            };
             (
                 format!("{exchange}.{}", d.suffix),
                 key.unwrap_or("order.created"),
@@ -250,6 +259,7 @@ mod tests {
         assert_eq!(queues.len(), topology::QUEUES.len());
         assert!(queues.contains(&("shop.analytics.events".to_owned(), "order.created")));
         assert!(queues.contains(&("shop.order.stock".to_owned(), "stock.reserved")));
+        assert!(queues.contains(&("shop.assistant.events".to_owned(), "order.created")));
     }
 
     #[test]
