@@ -3,6 +3,12 @@
 //! The answer is 200 with `status: "ok"` when every dependency is up and `"degraded"` when one
 //! is down: the process is alive and recovers by itself, so orchestrators should not restart it.
 //!
+//! For orchestrators there are two more: `GET /health/live` answers 200 while the process
+//! serves (never failing on a dependency outage, so a liveness probe never restarts a service
+//! that would recover by itself), and `GET /health/ready` answers 200 only when every
+//! dependency answers and every start-up step is done, else 503 with the report as `details`
+//! (a readiness probe takes the replica out of its Service meanwhile).
+//!
 //! A [`Readiness`] gate is a start-up step a service must finish before it serves what depends
 //! on it (order-service's unique request-key index, without which `Idempotency-Key` does not
 //! hold): it is listed as `pending`, and the service `degraded`, until it is marked ready, and
@@ -184,16 +190,55 @@ impl Health {
         }
     }
 
-    /// `GET /health`.
+    /// Whether the replica should take traffic: every dependency up and every start-up step
+    /// done. A stalled background task does not count: it is reported, but taking the replica
+    /// out of its Service would not restart it.
+    pub async fn is_ready(&self) -> (bool, HealthReport) {
+        let report = self.report().await;
+        let ready = report
+            .dependencies
+            .values()
+            .all(|state| state == "up" || state == "stalled");
+        (ready, report)
+    }
+
+    /// `GET /health`, `GET /health/live` and `GET /health/ready`.
     pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
         Router::new()
             .route("/health", get(handler))
+            .route("/health/live", get(live))
+            .route("/health/ready", get(ready))
             .with_state(self)
     }
 }
 
 async fn handler(State(health): State<Health>) -> axum::Json<serde_json::Value> {
     ok(health.report().await)
+}
+
+/// The process serves: that is all a liveness probe may ask.
+async fn live(State(health): State<Health>) -> axum::Json<serde_json::Value> {
+    ok(serde_json::json!({
+        "service": health.service,
+        "status": "alive",
+        "uptimeSeconds": health.started.elapsed().as_secs(),
+    }))
+}
+
+/// 200 with the report when ready; 503 naming what is not up otherwise.
+async fn ready(State(health): State<Health>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (ready, report) = health.is_ready().await;
+    if ready {
+        return ok(report).into_response();
+    }
+    let waiting: Vec<String> = report
+        .dependencies
+        .iter()
+        .filter(|(_, state)| *state != "up" && *state != "stalled")
+        .map(|(name, state)| format!("{name} {state}"))
+        .collect();
+    ApiError::UpstreamUnavailable(format!("not ready: {}", waiting.join(", "))).into_response()
 }
 
 #[cfg(test)]
@@ -219,5 +264,67 @@ mod tests {
         assert_eq!(after.status, "ok");
         assert_eq!(after.dependencies["indexes"], "up");
         assert!(indexes.require().is_ok());
+    }
+
+    async fn get(router: Router, path: &str) -> (u16, serde_json::Value) {
+        use tower::ServiceExt;
+        let response = router
+            .oneshot(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn readiness_waits_for_start_up_steps_while_liveness_never_does() {
+        let health = Health::new("test-service", vec![]);
+        let indexes = health.gate("indexes");
+        let router = || health.clone().router::<()>();
+
+        let (live_status, live) = get(router(), "/health/live").await;
+        let (before_status, before) = get(router(), "/health/ready").await;
+        indexes.set_ready();
+        let (after_status, after) = get(router(), "/health/ready").await;
+
+        assert_eq!(live_status, 200);
+        assert_eq!(live["data"]["status"], "alive");
+        assert_eq!(before_status, 503);
+        assert_eq!(before["error"]["code"], "UPSTREAM_UNAVAILABLE");
+        assert!(
+            before["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("indexes pending"),
+            "{before}"
+        );
+        assert_eq!(after_status, 200);
+        assert_eq!(after["data"]["status"], "ok");
+    }
+
+    #[tokio::test]
+    async fn a_stalled_task_is_reported_but_does_not_take_the_replica_out() {
+        let health = Health::new("test-service", vec![]);
+        health.watch(Heartbeat::new("relay", Duration::from_millis(1)));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while health.report().await.dependencies["relay"] != "stalled" {
+            assert!(
+                Instant::now() < deadline,
+                "the relay never counted as stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+
+        let (ready, report) = health.is_ready().await;
+
+        assert!(ready);
+        assert_eq!(report.status, "degraded");
     }
 }
