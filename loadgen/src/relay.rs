@@ -67,6 +67,7 @@ pub async fn run(params: &Params) -> Result<Value> {
         // Not the tests' expiring queues: nobody consumes them, and a queue unused for a
         // minute would vanish mid-run on a slow machine. Deleted at the end instead.
         ephemeral: false,
+        queue_type: shared::events::QueueType::default(),
     };
     let bus = Bus::start(config, "bench-relay", cancel.clone());
     if !bus.wait_connected(Duration::from_secs(30)).await {

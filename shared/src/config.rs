@@ -144,6 +144,7 @@ pub struct ServiceDefaults {
 /// | `EVENTS_PREFETCH` | `16` |
 /// | `EVENTS_MAX_DELIVERIES` | `5` |
 /// | `EVENTS_RETRY_BASE_MS` | `500` |
+/// | `EVENTS_QUEUE_TYPE` | `classic`; `quorum` replicates the durable queues over a RabbitMQ cluster |
 /// | `REDIS_URL` | `redis://127.0.0.1:6379` |
 /// | `REDIS_PREFIX` | empty (tests set a unique one) |
 /// | `SHUTDOWN_GRACE_SECS` | `10` |
@@ -218,6 +219,7 @@ impl ServiceConfig {
                     env.parse("EVENTS_RETRY_BASE_MS", 500u64)?,
                 ),
                 ephemeral: false,
+                queue_type: env.parse("EVENTS_QUEUE_TYPE", crate::events::QueueType::Classic)?,
             })
         } else {
             None

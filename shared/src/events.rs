@@ -18,7 +18,7 @@ mod envelope;
 mod retry;
 pub mod topology;
 
-pub use bus::{Bus, BusConfig, BusError, ConnectionState};
+pub use bus::{Bus, BusConfig, BusError, ConnectionState, QueueType};
 pub use consumer::{ConsumerSpec, Consuming, HandlerError};
 pub use dead_letters::{DeadLetter, Selection};
 pub use envelope::Envelope;

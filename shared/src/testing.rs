@@ -142,6 +142,7 @@ pub fn bus_config(names: &TestNames) -> BusConfig {
         max_deliveries: 3,
         retry_base: Duration::from_millis(50),
         ephemeral: true,
+        queue_type: crate::events::QueueType::default(),
     }
 }
 

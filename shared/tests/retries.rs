@@ -190,3 +190,83 @@ async fn dead_letters_are_listed_with_their_queue_and_replayed_once_the_cause_is
     cancel.cancel();
     delete_topology(&bus).await;
 }
+
+#[tokio::test]
+async fn quorum_queues_retry_and_dead_letter_like_classic_ones() {
+    // Arrange: every durable queue of this bus is a quorum queue (EVENTS_QUEUE_TYPE=quorum).
+    let names = TestNames::new();
+    let cancel = CancellationToken::new();
+    let mut config = bus_config(&names);
+    config.queue_type = shared::events::QueueType::Quorum;
+    let bus = Bus::start(config, "test-consumer", cancel.clone());
+    assert!(bus.wait_connected(WAIT).await, "connected to RabbitMQ");
+    let attempts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = attempts.clone();
+    let consuming = bus.consume(
+        ConsumerSpec::new("replicated", &["thing.*"]),
+        move |event| {
+            let mut seen = seen.lock().unwrap();
+            seen.push(event.kind.clone());
+            let tries = seen.iter().filter(|k| **k == event.kind).count();
+            std::future::ready(match event.kind.as_str() {
+                "thing.bad" => Err(HandlerError::Reject("never applies".into())),
+                _ if tries == 1 => Err(HandlerError::Retry("not yet".into())),
+                _ => Ok(()),
+            })
+        },
+    );
+    assert!(consuming.wait_subscribed(WAIT).await);
+
+    // Act
+    let bad = event("thing.bad");
+    bus.publish(&bad).await.unwrap();
+    bus.publish(&event("thing.late")).await.unwrap();
+
+    // Assert: the retried one came back through its (quorum) retry queue, the bad one sits
+    // in the (quorum) dead-letter queue, and the queue really is a quorum queue: declaring it
+    // as a classic one is refused by the broker.
+    eventually("the retried one's second attempt", WAIT, || async {
+        let seen = attempts.lock().unwrap();
+        (seen.iter().filter(|k| *k == "thing.late").count() == 2).then_some(())
+    })
+    .await;
+    let letters = eventually("the bad one dead-lettered", WAIT, || async {
+        let letters = bus.dead_letters(10).await.ok()?;
+        (letters.len() == 1).then_some(letters)
+    })
+    .await;
+    assert_eq!(letters[0].id, Some(bad.id));
+    assert_eq!(letters[0].queue, Some(bus.queue_name("replicated")));
+    let connection = lapin::Connection::connect(
+        &shared::testing::amqp_url(),
+        lapin::ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    // The same arguments as the bus gives it, but for the queue type.
+    let mut arguments = lapin::types::FieldTable::default();
+    let text = |v: &str| lapin::types::AMQPValue::LongString(v.into());
+    arguments.insert(
+        "x-dead-letter-exchange".into(),
+        text(&format!("{}.dlx", names.exchange)),
+    );
+    arguments.insert("x-dead-letter-strategy".into(), text("at-least-once"));
+    arguments.insert("x-overflow".into(), text("reject-publish"));
+    arguments.insert("x-expires".into(), lapin::types::AMQPValue::LongInt(60_000));
+    let classic = channel
+        .queue_declare(
+            bus.queue_name("replicated").as_str().into(),
+            lapin::options::QueueDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
+            arguments,
+        )
+        .await;
+    let refused = classic.expect_err("a classic declaration of a quorum queue is refused");
+    assert!(refused.to_string().contains("x-queue-type"), "{refused}");
+    let _ = connection.close(0, "done".into()).await;
+    cancel.cancel();
+    delete_topology(&bus).await;
+}

@@ -33,6 +33,33 @@ pub struct BusConfig {
     /// For tests: queues expire a minute after their last consumer left and exchanges are
     /// deleted with their last binding, so a test that dies leaves nothing behind for long.
     pub ephemeral: bool,
+    /// How RabbitMQ keeps the durable queues (consumers', retries', dead letters').
+    pub queue_type: QueueType,
+}
+
+/// How RabbitMQ keeps the suite's durable queues (`EVENTS_QUEUE_TYPE`). The private queues of
+/// the live fan-out are always classic: they are exclusive to one connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueueType {
+    /// On one node: the default, and all a single broker needs.
+    #[default]
+    Classic,
+    /// Replicated over a cluster's nodes, for production. Dead-lettering is at-least-once
+    /// (RabbitMQ's default for quorum queues drops a message whose dead-lettering fails),
+    /// which needs `x-overflow: reject-publish`.
+    Quorum,
+}
+
+impl std::str::FromStr for QueueType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "classic" => Ok(Self::Classic),
+            "quorum" => Ok(Self::Quorum),
+            other => Err(format!("expected classic or quorum, got {other:?}")),
+        }
+    }
 }
 
 /// Why a publish did not go through; the caller keeps the event and tries again later.
@@ -338,7 +365,23 @@ impl Bus {
         if self.inner.config.ephemeral {
             table.insert("x-expires".into(), AMQPValue::LongInt(60_000));
         }
+        self.type_args(&mut table);
         table
+    }
+
+    /// The arguments that make a durable queue of the configured [`QueueType`].
+    pub(super) fn type_args(&self, table: &mut FieldTable) {
+        if self.inner.config.queue_type == QueueType::Quorum {
+            let dead_letters = table.contains_key("x-dead-letter-exchange");
+            let mut set = |k: &str, v: &str| {
+                table.insert(k.into(), AMQPValue::LongString(v.into()));
+            };
+            set("x-queue-type", "quorum");
+            if dead_letters {
+                set("x-dead-letter-strategy", "at-least-once");
+                set("x-overflow", "reject-publish");
+            }
+        }
     }
 }
 

@@ -238,6 +238,7 @@ impl Bus {
                 AMQPValue::LongInt(i32::try_from(expires).unwrap_or(i32::MAX)),
             );
         }
+        self.type_args(&mut arguments);
         let channel =
             match tokio::time::timeout(super::bus::BROKER_CALL_DEADLINE, self.publish_channel())
                 .await
