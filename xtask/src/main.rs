@@ -31,6 +31,7 @@ mod fuzz;
 mod health;
 mod http;
 mod infra;
+mod k8s;
 mod net;
 mod proc;
 mod seed;
