@@ -38,13 +38,19 @@ test("the storefront's main pages have no serious accessibility violation", asyn
   await check("catalog", page.locator(".product-link").first());
   const product = await productNamed(request, "Organic Cotton T-Shirt");
   await page.goto(`/products/${product.id}`);
-  await check("product", page.getByTestId("stock"));
+  await expect(page.getByTestId("reviews")).toBeVisible();
+  await check("product", page.getByTestId("rating"));
   await page.goto("/signin?next=%2Fcart");
   await check("sign-in", page.getByRole("heading", { name: "Sign in" }));
   await signIn(page, CUSTOMER);
   await check("cart", page.getByRole("heading", { name: "Your cart" }));
   await page.goto("/account");
+  await expect(page.getByTestId("mail-preferences")).toBeVisible();
   await check("account", page.getByTestId("loyalty-summary"));
+  await page.goto("/notifications");
+  await check("notifications", page.getByRole("heading", { name: "Notifications" }));
+  await page.goto("/returns");
+  await check("returns", page.getByRole("heading", { name: "My returns" }));
   await page.goto("/orders");
   await check("orders", page.getByRole("heading", { name: "My orders" }));
   await page.locator(".list a").first().click();
@@ -76,6 +82,8 @@ test("the console's pages have no serious accessibility violation", async ({ bro
     ["Analytics", "/console/analytics", "[data-testid=revenue-chart]"],
     ["Catalog", "/console/catalog", "[data-testid=products]"],
     ["Coupons", "/console/coupons", "[data-testid=coupons]"],
+    ["Returns", "/console/returns", "#return-status"],
+    ["Reviews", "/console/reviews", "#review-product-search"],
     ["Assistant", "/console/assistant", "[data-testid=assistant-figures]"],
   ];
   for (const [name, path, ready] of pages) {
