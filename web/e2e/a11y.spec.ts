@@ -82,7 +82,7 @@ test("the console's pages have no serious accessibility violation", async ({ bro
     ["Analytics", "/console/analytics", "[data-testid=revenue-chart]"],
     ["Catalog", "/console/catalog", "[data-testid=products]"],
     ["Coupons", "/console/coupons", "[data-testid=coupons]"],
-    ["Returns", "/console/returns", "#return-status"],
+    ["Returns", "/console/returns", "[data-testid=returns-desk], p:has-text('No returns')"],
     ["Reviews", "/console/reviews", "#review-product-search"],
     ["Assistant", "/console/assistant", "[data-testid=assistant-figures]"],
   ];
@@ -92,6 +92,14 @@ test("the console's pages have no serious accessibility violation", async ({ bro
     await expect(page.locator(ready).first()).toBeVisible();
     found[name] = await serious(page);
   }
+  // A product's reviews as the moderator sees them.
+  await page.getByRole("link", { name: "Reviews", exact: true }).click();
+  await page.getByLabel("Product").fill("Organic Cotton T-Shirt");
+  await page.getByRole("button", { name: "Find products" }).click();
+  await page.getByTestId("review-products").getByRole("button").first().click();
+  await expect(page.locator("[data-testid=moderation], p:has-text('No visible reviews')").first()).toBeVisible();
+  found["Reviews of a product"] = await serious(page);
+  pages.push(["Reviews of a product", "", ""]);
   expect(found).toEqual(Object.fromEntries(pages.map(([name]) => [name, []])));
   expect(problems).toEqual([]);
 });
