@@ -26,6 +26,8 @@ test("a notification arrives live in the bell while the page is open", async ({
   // An order placed elsewhere: its notification reaches the open page.
   const order = await deliveredOrder(request, buyer, [{ productId: product.id, quantity: 1 }]);
   await expect(bell.getByTestId("unread")).not.toHaveText("0");
+  // Said by the live message itself (a re-read count would not name it), to screen readers too.
+  await expect(page.getByTestId("bell-news")).toContainText(`New notification: Order ${order.id}`);
   await expect(bell).toHaveAccessibleName(/^Notifications, [1-9]\d* unread$/);
   expect(await page.evaluate(() => (window as any).e2eSameDocument)).toBe(true);
 

@@ -95,7 +95,7 @@ export function Bell() {
           {count}
         </span>
       </Link>
-      <span class="sr-only" role="status">
+      <span class="sr-only" role="status" data-testid="bell-news">
         {latest ? `New notification: ${latest}` : ""}
       </span>
     </>
@@ -215,6 +215,11 @@ export function MailPreferencesPanel() {
     preferences().then(setPrefs, setError);
   }, []);
   const toggle = async (category: keyof MailPreferences["email"], on: boolean) => {
+    if (!prefs) return;
+    // Shown as chosen at once (a controlled box would otherwise spring back until the answer),
+    // and put back if the API refuses.
+    const before = prefs;
+    setPrefs({ ...prefs, email: { ...prefs.email, [category]: on } });
     setBusy(true);
     setError(null);
     setSaved(null);
@@ -222,6 +227,7 @@ export function MailPreferencesPanel() {
       setPrefs((await changePreferences({ [category]: on })).data);
       setSaved("Saved.");
     } catch (e) {
+      setPrefs(before);
       setError(e);
     } finally {
       setBusy(false);
