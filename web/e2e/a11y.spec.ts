@@ -172,6 +172,7 @@ test("on a phone the shop fits the screen and the checkout can be completed", as
   await shot(page, "phone-catalog");
   await page.goto(`/products/${product.id}`);
   await expect(page.getByTestId("stock")).toBeVisible();
+  await expect(page.getByTestId("reviews")).toBeVisible();
   await fits();
   await page.goto("/signin?next=%2Fcheckout");
   await signIn(page, buyer);
@@ -188,6 +189,12 @@ test("on a phone the shop fits the screen and the checkout can be completed", as
   await page.getByRole("button", { name: "Place order" }).tap();
   await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);
   await expect(page.getByTestId("timeline")).toBeVisible();
+  await fits();
+  await page.getByRole("link", { name: /^Notifications/ }).tap();
+  await expect(page.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  await fits();
+  await page.goto("/account");
+  await expect(page.getByTestId("mail-preferences")).toBeVisible();
   await fits();
   expect(problems).toEqual([]);
 });

@@ -90,7 +90,12 @@ export function Bell() {
         data-testid="bell"
         data-live={state}
       >
-        <span aria-hidden="true">🔔</span>
+        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+          <path
+            fill="currentColor"
+            d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6v-5a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z"
+          />
+        </svg>
         <span class={count > 0 ? "badge unread" : "badge"} aria-hidden="true" data-testid="unread">
           {count}
         </span>
