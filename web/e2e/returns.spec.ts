@@ -1,7 +1,8 @@
 // Returns, end to end: a customer returns part of a delivered order from its page (the form
 // offers no more than is left to return), the admin approves it and marks the parcel received
 // in the console, and both pages show REFUNDED once the refund is written, without a reload;
-// the stock is put back and "My returns" lists it.
+// the stock is put back and "My returns" lists it. A return of more than is left (raced by a
+// second tab) is refused in words.
 import {
   ADMIN,
   api,
@@ -75,6 +76,21 @@ test("a customer returns part of a delivered order, the admin approves and recei
     .poll(async () => (await api(request, "GET", `/products/${product.id}`)).stock)
     .toBe(stockBefore + 1);
 
+  // A second tab returned the last one meanwhile: this page's request is refused in words
+  // (the 422's code), and nothing more is stored.
+  await page.getByRole("button", { name: "Return items" }).click();
+  await expect(quantity).toHaveAttribute("max", "1");
+  await api(request, "POST", `/orders/${order.id}/returns`, buyer.token, {
+    items: [{ productId: product.id, quantity: 1 }],
+    reason: "Returned from another tab",
+  });
+  await quantity.fill("1");
+  await page.getByLabel("Reason").fill("Also too small");
+  await page.getByRole("button", { name: "Request return" }).click();
+  await expect(page.getByRole("alert")).toHaveText("That is more than is left to return of this order.");
+  const all = await api(request, "GET", "/returns", buyer.token);
+  expect(all.map((r: any) => r.reason).sort()).toEqual(["Returned from another tab", "Too small"]);
+
   await page.getByRole("link", { name: "My account" }).click();
   await page.getByRole("link", { name: "My returns" }).click();
   await expect(page.getByTestId("returns").locator(`[data-return-id="${returnId}"]`)).toHaveAttribute(
@@ -82,6 +98,6 @@ test("a customer returns part of a delivered order, the admin approves and recei
     "REFUNDED",
   );
   await shot(page, "storefront-returns");
-  expect(problems).toEqual([]);
+  expect(problems).toEqual([expect.stringMatching(/^answer 422: POST .*\/returns$/)]);
   expect(admin.problems).toEqual([]);
 });
