@@ -1,6 +1,7 @@
 // Reviews, end to end: a customer who never received the product is refused in words; a buyer
 // whose order was delivered writes a review, sees it and the rating on the product page, edits
-// it; the admin hides it in the console and it leaves the page and the rating.
+// it; the catalog sorts by rating with stars on the cards; the admin hides it in the console
+// and it leaves the page and the rating.
 import {
   ADMIN,
   api,
@@ -68,6 +69,19 @@ test("a buyer writes a review and sees it on the product page, and the admin hid
   await expect(mine.getByRole("img")).toHaveAttribute("aria-label", "4 out of 5 stars");
   const reviewId = (await mine.getAttribute("data-review-id"))!;
   expect((await api(request, "GET", `/products/${product.id}`)).rating.count).toBe(before + 1);
+
+  // The catalog sorted by rating shows the product with its stars; the product page lists its
+  // reviews by rating when asked.
+  await page.getByRole("link", { name: "Catalog" }).click();
+  await page.getByLabel("Sort", { exact: true }).selectOption("rating");
+  await expect(page).toHaveURL(/sort=rating/);
+  const card = page.locator(".product-card", { hasText: PRODUCT });
+  await expect(card.getByRole("img")).toHaveAttribute("aria-label", /^Rated [1-5](\.\d+)? out of 5$/);
+  await card.getByRole("link", { name: PRODUCT }).click();
+  const byRating = page.waitForResponse(/\/reviews\?sort=rating&page=1/);
+  await page.getByLabel("Sort reviews").selectOption("rating");
+  expect((await byRating).ok()).toBe(true);
+  await expect(mine).toBeVisible();
 
   // The admin hides it.
   const admin = await person(await browser.newContext());
