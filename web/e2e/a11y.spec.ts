@@ -38,13 +38,19 @@ test("the storefront's main pages have no serious accessibility violation", asyn
   await check("catalog", page.locator(".product-link").first());
   const product = await productNamed(request, "Organic Cotton T-Shirt");
   await page.goto(`/products/${product.id}`);
-  await check("product", page.getByTestId("stock"));
+  await expect(page.getByTestId("reviews")).toBeVisible();
+  await check("product", page.getByTestId("rating"));
   await page.goto("/signin?next=%2Fcart");
   await check("sign-in", page.getByRole("heading", { name: "Sign in" }));
   await signIn(page, CUSTOMER);
   await check("cart", page.getByRole("heading", { name: "Your cart" }));
   await page.goto("/account");
+  await expect(page.getByTestId("mail-preferences")).toBeVisible();
   await check("account", page.getByTestId("loyalty-summary"));
+  await page.goto("/notifications");
+  await check("notifications", page.getByRole("heading", { name: "Notifications" }));
+  await page.goto("/returns");
+  await check("returns", page.getByRole("heading", { name: "My returns" }));
   await page.goto("/orders");
   await check("orders", page.getByRole("heading", { name: "My orders" }));
   await page.locator(".list a").first().click();
@@ -76,6 +82,8 @@ test("the console's pages have no serious accessibility violation", async ({ bro
     ["Analytics", "/console/analytics", "[data-testid=revenue-chart]"],
     ["Catalog", "/console/catalog", "[data-testid=products]"],
     ["Coupons", "/console/coupons", "[data-testid=coupons]"],
+    ["Returns", "/console/returns", "[data-testid=returns-desk], p:has-text('No returns')"],
+    ["Reviews", "/console/reviews", "#review-product-search"],
     ["Assistant", "/console/assistant", "[data-testid=assistant-figures]"],
   ];
   for (const [name, path, ready] of pages) {
@@ -84,6 +92,14 @@ test("the console's pages have no serious accessibility violation", async ({ bro
     await expect(page.locator(ready).first()).toBeVisible();
     found[name] = await serious(page);
   }
+  // A product's reviews as the moderator sees them.
+  await page.getByRole("link", { name: "Reviews", exact: true }).click();
+  await page.getByLabel("Product").fill("Organic Cotton T-Shirt");
+  await page.getByRole("button", { name: "Find products" }).click();
+  await page.getByTestId("review-products").getByRole("button").first().click();
+  await expect(page.locator("[data-testid=moderation], p:has-text('No visible reviews')").first()).toBeVisible();
+  found["Reviews of a product"] = await serious(page);
+  pages.push(["Reviews of a product", "", ""]);
   expect(found).toEqual(Object.fromEntries(pages.map(([name]) => [name, []])));
   expect(problems).toEqual([]);
 });
@@ -156,6 +172,7 @@ test("on a phone the shop fits the screen and the checkout can be completed", as
   await shot(page, "phone-catalog");
   await page.goto(`/products/${product.id}`);
   await expect(page.getByTestId("stock")).toBeVisible();
+  await expect(page.getByTestId("reviews")).toBeVisible();
   await fits();
   await page.goto("/signin?next=%2Fcheckout");
   await signIn(page, buyer);
@@ -172,6 +189,12 @@ test("on a phone the shop fits the screen and the checkout can be completed", as
   await page.getByRole("button", { name: "Place order" }).tap();
   await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);
   await expect(page.getByTestId("timeline")).toBeVisible();
+  await fits();
+  await page.getByRole("link", { name: /^Notifications/ }).tap();
+  await expect(page.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  await fits();
+  await page.goto("/account");
+  await expect(page.getByTestId("mail-preferences")).toBeVisible();
   await fits();
   expect(problems).toEqual([]);
 });

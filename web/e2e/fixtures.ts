@@ -124,3 +124,27 @@ export async function productNamed(request: APIRequestContext, name: string) {
   if (!product) throw new Error(`no product named ${name} in the catalog`);
   return product as { id: string; name: string; price: number; stock: number };
 }
+
+/**
+ * A paid order of `quantity` × each product for `buyer`, placed through the checkout with the
+ * test card, and waited for until the suite's fulfilment has delivered it (3 to 7 s a step).
+ */
+export async function deliveredOrder(
+  request: APIRequestContext,
+  buyer: { token: string },
+  lines: { productId: string; quantity: number }[],
+) {
+  for (const line of lines) {
+    await api(request, "PUT", `/cart/items/${line.productId}`, buyer.token, { quantity: line.quantity });
+  }
+  const order = await api(request, "POST", "/checkout", buyer.token, {
+    shippingAddress: { street: "1 Test Street", city: "Springfield", zipCode: "12345", country: "US" },
+    card: { number: "4242 4242 4242 4242", expMonth: 12, expYear: 2030, cvc: "123" },
+  }, { "Idempotency-Key": `e2e-${Date.now()}-${Math.random()}` });
+  await expect
+    .poll(async () => (await api(request, "GET", `/orders/${order.id}`, buyer.token)).status, {
+      timeout: 60_000,
+    })
+    .toBe("DELIVERED");
+  return order as { id: string };
+}

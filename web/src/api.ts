@@ -219,6 +219,8 @@ export interface Product {
   tags?: string[];
   stock: number;
   imageUrl?: string;
+  /** The visible reviews' average (null without any) and count. */
+  rating?: { average: number | null; count: number } | null;
 }
 
 export interface CartLine {

@@ -1,6 +1,7 @@
 // The ops console at `/console`, for admins only: anyone else (signed out, or a customer) gets
 // the sign-in page. Sections: the live order board, live alerts, health and dead letters,
-// live analytics, catalog editing, coupons, assistant statistics.
+// live analytics, catalog editing, coupons, returns handling, reviews moderation, assistant
+// statistics.
 
 import { render } from "preact";
 import { useState } from "preact/hooks";
@@ -15,6 +16,8 @@ import { Board } from "./board";
 import { CatalogEditor } from "./catalog";
 import { Coupons } from "./coupons";
 import { Health } from "./health";
+import { ReturnsDesk } from "./returns";
+import { ReviewsDesk } from "./reviews";
 
 const SECTIONS: [string, string][] = [
   ["/console", "Orders"],
@@ -23,6 +26,8 @@ const SECTIONS: [string, string][] = [
   ["/console/analytics", "Analytics"],
   ["/console/catalog", "Catalog"],
   ["/console/coupons", "Coupons"],
+  ["/console/returns", "Returns"],
+  ["/console/reviews", "Reviews"],
   ["/console/assistant", "Assistant"],
 ];
 
@@ -81,6 +86,8 @@ function Console() {
   else if (path === "/console/analytics") section = <Analytics />;
   else if (path === "/console/catalog") section = <CatalogEditor />;
   else if (path === "/console/coupons") section = <Coupons />;
+  else if (path === "/console/returns") section = <ReturnsDesk />;
+  else if (path === "/console/reviews") section = <ReviewsDesk />;
   else if (path === "/console/assistant") section = <AssistantStats />;
   else section = <Board />;
   return (

@@ -1,16 +1,19 @@
 // The catalog (search, category, price range, sort, pages; all kept in the URL so a link or a
-// reload shows the same page) and the product page with its stock.
+// reload shows the same page; stars on each card) and the product page with its stock, rating
+// and reviews (`reviews.tsx`).
 
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Meta, type Product, current, money, request, setQuantity } from "../api";
 import { navigate } from "../router";
 import { ErrorNote, Link, Loading } from "../ui";
+import { RatingSummary, Reviews, Stars } from "./reviews";
 
 const SORTS: [string, string][] = [
   ["-createdAt", "Newest"],
   ["price", "Price: low to high"],
   ["-price", "Price: high to low"],
   ["name", "Name"],
+  ["rating", "Customer rating"],
 ];
 const FILTERS = ["search", "category", "minPrice", "maxPrice", "sort"];
 
@@ -132,6 +135,12 @@ export function Catalog({ url }: { url: URL }) {
             </Link>
             <p class="muted">{p.category}</p>
             <p class="price">{money(p.price)}</p>
+            {p.rating?.count && p.rating.average !== null ? (
+              <p class="card-rating">
+                <Stars value={p.rating.average} label={`Rated ${p.rating.average} out of 5`} />{" "}
+                <span class="muted">({p.rating.count})</span>
+              </p>
+            ) : null}
             <p class={p.stock > 0 ? "stock" : "stock out"}>
               {p.stock > 0 ? `${p.stock} in stock` : "Out of stock"}
             </p>
@@ -186,9 +195,8 @@ export function ProductPage({ id }: { id: string }) {
   const [added, setAdded] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    request<Product>(`/products/${id}`).then(({ data }) => setProduct(data), setError);
-  }, [id]);
+  const read = () => request<Product>(`/products/${id}`).then(({ data }) => setProduct(data), setError);
+  useEffect(() => void read(), [id]);
 
   const add = async () => {
     if (!current()) return navigate(`/signin?next=${encodeURIComponent(location.pathname)}`);
@@ -220,6 +228,7 @@ export function ProductPage({ id }: { id: string }) {
         <h1 id="product-title">{product.name}</h1>
         <p class="muted">{product.category}</p>
         <p class="price">{money(product.price)}</p>
+        <RatingSummary rating={product.rating} />
         <p class={product.stock > 0 ? "stock" : "stock out"} data-testid="stock">
           {product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}
         </p>
@@ -249,6 +258,9 @@ export function ProductPage({ id }: { id: string }) {
         {error instanceof ApiError && error.status === 401 && (
           <Link href="/signin">Sign in again</Link>
         )}
+      </div>
+      <div class="product-reviews">
+        <Reviews productId={id} onChange={read} />
       </div>
     </article>
   );

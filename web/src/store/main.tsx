@@ -14,12 +14,14 @@ import { Catalog, ProductPage } from "./catalog";
 import { Chat } from "./chat";
 import { AccountPage } from "./wallet";
 import { OrderPage, Orders } from "./orders";
+import { Bell, NotificationsPage } from "./notifications";
+import { ReturnsPage } from "./returns";
 
 function Page({ url }: { url: URL }) {
   const session = useSession();
   const path = url.pathname;
   const signedIn = !!session;
-  const needsSession = /^\/(cart|checkout|orders|account)(\/|$)/.test(path);
+  const needsSession = /^\/(cart|checkout|orders|account|returns|notifications)(\/|$)/.test(path);
 
   useEffect(() => {
     if (needsSession && !signedIn) {
@@ -37,6 +39,8 @@ function Page({ url }: { url: URL }) {
   if (path === "/checkout") return <Checkout />;
   if (path === "/orders") return <Orders />;
   if (path === "/account") return <AccountPage />;
+  if (path === "/returns") return <ReturnsPage />;
+  if (path === "/notifications") return <NotificationsPage />;
   if (path === "/chat") return <Chat />;
   if ((match = path.match(/^\/orders\/([0-9a-f]{24})$/))) return <OrderPage id={match[1]} />;
   return (
@@ -66,6 +70,7 @@ function App() {
           {session && <Link href="/cart">Cart</Link>}
           {session && <Link href="/orders">My orders</Link>}
           {session && <Link href="/account">My account</Link>}
+          {session && <Bell key={session.customer.id} />}
           <Link href="/chat">Help</Link>
           {session?.role === "admin" && <a href="/console">Console</a>}
           {session ? (

@@ -1,12 +1,17 @@
 // "My orders" and one order's live timeline: the order's stream (`followOrder`) sends a
 // snapshot, then each status change as it happens; after a reload or a lost connection it
-// resumes from the last event id, so no step is missed or shown twice.
+// resumes from the last event id, so no step is missed or shown twice. A delivered order can be
+// returned from here (`returns.tsx`); its returns are read again when a notification about the
+// order arrives, and every few seconds while a refund is on its way.
 
 import { useEffect, useState } from "preact/hooks";
 import { type Order, get, money } from "../api";
+import type { OrderWithReturns, Return } from "../aftersales";
 import { type Connection, followOrder } from "../live";
 import { ErrorNote, LiveBadge, Link, Loading, StatusBadge } from "../ui";
 import { QuoteTable } from "./cart";
+import { onNotification } from "./notifications";
+import { OrderReturns } from "./returns";
 
 const STEPS = ["PENDING", "PROCESSING", "SHIPPED", "DELIVERED"];
 const when = (at?: string) => (at ? new Date(at).toLocaleString() : "");
@@ -72,15 +77,27 @@ export function OrderPage({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [state, setState] = useState<Connection>("connecting");
   const [updates, setUpdates] = useState<Update[]>(() => updatesOf(id));
+  // Only `GET /orders/:id` shows the returns (the stream's order does not).
+  const [returns, setReturns] = useState<Return[]>([]);
+  const reread = (signal?: AbortSignal) =>
+    get<OrderWithReturns>(`/orders/${id}`, signal).then((o) => {
+      setReturns(o.returns ?? []);
+      setOrder((known) => (known && known.version >= o.version ? known : o));
+    });
+
+  useEffect(() => onNotification((n) => void (n.orderId === id && reread().catch(() => {}))), [id]);
+  const refunding = returns.some((r) => r.status === "RECEIVED");
+  useEffect(() => {
+    if (!refunding) return;
+    const timer = setInterval(() => reread().catch(() => {}), 3000);
+    return () => clearInterval(timer);
+  }, [refunding, id]);
 
   useEffect(() => {
     const abort = new AbortController();
     // The stream's snapshot is the order, but a final order whose steps were all seen
     // answers 204 with no snapshot: read it once too.
-    get<Order>(`/orders/${id}`, abort.signal).then(
-      (o) => setOrder((known) => (known && known.version >= o.version ? known : o)),
-      (e) => abort.signal.aborted || setError(e),
-    );
+    reread(abort.signal).catch((e) => abort.signal.aborted || setError(e));
     followOrder(
       id,
       (event) => {
@@ -166,6 +183,9 @@ export function OrderPage({ id }: { id: string }) {
         ))}
       </ul>
       {order.quote && <QuoteTable quote={order.quote} />}
+      {(order.status === "DELIVERED" || returns.length > 0) && (
+        <OrderReturns order={{ ...order, returns }} onChange={() => void reread().catch(setError)} />
+      )}
       {order.shippingAddress && (
         <p>
           Ships to {order.shippingAddress.street}, {order.shippingAddress.zipCode}{" "}

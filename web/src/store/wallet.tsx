@@ -1,6 +1,7 @@
 // "My account": saved addresses and saved cards (list, add, delete, make default) and the
-// loyalty account (points, tier, the next tier, history). Every change answers with the API's
-// own list read again, so what is shown is what is stored.
+// loyalty account (points, tier, the next tier, history), mail preferences and a link to the
+// returns. Every change answers with the API's own list read again, so what is shown is what
+// is stored.
 
 import { useEffect, useState } from "preact/hooks";
 import { type Address, type SavedAddress, money } from "../api";
@@ -18,13 +19,18 @@ import {
   saveAddress,
   saveCard,
 } from "../commerce";
-import { ErrorNote, Field, Loading } from "../ui";
+import { ErrorNote, Field, Link, Loading } from "../ui";
+import { MailPreferencesPanel } from "./notifications";
 
 export function AccountPage() {
   return (
     <section aria-labelledby="account-title">
       <h1 id="account-title">My account</h1>
+      <p>
+        <Link href="/returns">My returns</Link> · <Link href="/notifications">Notifications</Link>
+      </p>
       <LoyaltyPanel />
+      <MailPreferencesPanel />
       <Addresses />
       <Cards />
     </section>
