@@ -11,7 +11,7 @@ mod reads;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use reads::{SERVICES, defaults, read, root};
+use reads::{SERVICES, defaults, read, root, text};
 use serde_yaml_ng::{Mapping, Value};
 
 /// The stores and the mail sink, as named in compose (and in the services' URLs).
@@ -56,16 +56,6 @@ fn service<'a>(services: &'a Mapping, name: &str) -> &'a Value {
     services
         .get(name)
         .unwrap_or_else(|| panic!("docker-compose.yml has no service `{name}`"))
-}
-
-/// A scalar as text (compose accepts numbers and booleans where it means strings).
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 /// A service's `environment`, in map or `KEY=value` list form.

@@ -15,7 +15,7 @@ use std::{
     process::Command,
 };
 
-use reads::{SERVICES, defaults, read, root};
+use reads::{SERVICES, defaults, read, root, text};
 use serde_yaml_ng::Value;
 
 const OVERLAYS: [&str; 2] = ["dev", "prod"];
@@ -42,15 +42,6 @@ fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|o| o["kind"].as_str() == Some(kind))
         .collect()
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 fn assert_no_problems(what: &str, problems: &[String]) {

@@ -238,3 +238,13 @@ pub fn literal_default(crate_dir: &str, name: &str) -> Option<String> {
     }
     None
 }
+
+/// A scalar as text (compose accepts numbers and booleans where it means strings).
+pub fn text(value: &serde_yaml_ng::Value) -> Option<String> {
+    match value {
+        serde_yaml_ng::Value::String(s) => Some(s.clone()),
+        serde_yaml_ng::Value::Number(n) => Some(n.to_string()),
+        serde_yaml_ng::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
