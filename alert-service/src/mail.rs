@@ -102,9 +102,9 @@ impl Worker {
 async fn report_backlog(db: &Database) -> Result<(), shared::ApiError> {
     let backlog = mail::backlog(db).await?;
     metrics::gauge!("notification_mail_backlog").set(backlog.pending as f64);
-    let age = backlog
-        .oldest
-        .map_or(0.0, |at| (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+    let age = backlog.oldest.map_or(0.0, |at| {
+        (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
     metrics::gauge!("notification_mail_oldest_pending_seconds").set(age);
     Ok(())
 }

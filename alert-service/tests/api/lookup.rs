@@ -57,7 +57,9 @@ async fn customer(
         let body = json!({"success": false, "error": {"code": code, "message": code}});
         (status, Json(body))
     };
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {TOKEN}")) {
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(&format!("Bearer {TOKEN}"))
+    {
         return failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
     }
     if !c.up.load(Ordering::SeqCst) {
@@ -127,7 +129,8 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
     .await;
 
     // customer-service is down: the event waits, asked again and again, nothing stored yet.
-    app.publish(&placed("65a1b2c3d4e5f60718293c01", &early)).await;
+    app.publish(&placed("65a1b2c3d4e5f60718293c01", &early))
+        .await;
     eventually("customer-service asked twice", WAIT, || async {
         (customers.calls.load(Ordering::SeqCst) >= 2).then_some(())
     })
@@ -148,7 +151,8 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
     let asked = customers.calls.load(Ordering::SeqCst);
 
     // The address is remembered: the next mail asks nobody.
-    app.publish(&placed("65a1b2c3d4e5f60718293c02", &early)).await;
+    app.publish(&placed("65a1b2c3d4e5f60718293c02", &early))
+        .await;
     eventually("the second mail", WAIT, || async {
         (sink.received().len() == 2).then_some(())
     })
@@ -157,7 +161,8 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
 
     // A customer customer-service does not know: in-app only, asked once.
     let stranger = bson::oid::ObjectId::new().to_hex();
-    app.publish(&placed("65a1b2c3d4e5f60718293c03", &stranger)).await;
+    app.publish(&placed("65a1b2c3d4e5f60718293c03", &stranger))
+        .await;
     eventually("the stranger's notification", WAIT, || async {
         let docs = app.notification_documents().await;
         docs.iter()

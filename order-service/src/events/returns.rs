@@ -70,7 +70,11 @@ pub fn return_event(
     let mut data = ReturnEvent::of(ret);
     if kind == keys::RETURN_APPROVED || kind == keys::RETURN_REJECTED {
         // The decision is the latest step; its note is what the admin wrote.
-        data.note = ret.history.values().next_back().and_then(|s| s.note.clone());
+        data.note = ret
+            .history
+            .values()
+            .next_back()
+            .and_then(|s| s.note.clone());
     }
     Envelope::new(kind, DEFAULTS.name, correlation_id, data).to_value()
 }

@@ -380,7 +380,13 @@ async fn approving_or_rejecting_a_return_publishes_its_event_once_with_the_admin
     assert_eq!(approved.len(), 1, "{approved:?}");
     assert_eq!(approved[0]["returnId"], second);
     assert_eq!(approved[0]["status"], "APPROVED");
-    assert!(approved[0]["amount"].as_f64().unwrap() > 0.0, "{approved:?}");
-    assert!(approved[0].get("note").is_none(), "no note given: {approved:?}");
+    assert!(
+        approved[0]["amount"].as_f64().unwrap() > 0.0,
+        "{approved:?}"
+    );
+    assert!(
+        approved[0].get("note").is_none(),
+        "no note given: {approved:?}"
+    );
     t.stop().await;
 }

@@ -363,7 +363,10 @@ impl Reviews {
             }
         }
         if !stale.is_empty() {
-            tracing::info!(products = stale.len(), "legacy per-review ratings recounted away");
+            tracing::info!(
+                products = stale.len(),
+                "legacy per-review ratings recounted away"
+            );
         }
         Ok(stale.len() as u64)
     }

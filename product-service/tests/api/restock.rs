@@ -3,8 +3,8 @@
 //! read from the return's record, which counts every handling after its lines were applied.
 
 use bson::{doc, oid::ObjectId};
-use serde_json::{Value, json};
 use product_service::store::restock::{Restock, ReturnedLine};
+use serde_json::{Value, json};
 use shared::{
     events::{Envelope, keys},
     testing::eventually,
@@ -174,7 +174,7 @@ async fn a_restock_stopped_after_staging_is_finished_once_by_the_redelivery() {
         .update_one(
             doc! { "_id": lamp_id },
             doc! { "$inc": { "returningUnits": 2 },
-                   "$set": { format!("restocking.{return_id}"): "crashed-attempt" } },
+            "$set": { format!("restocking.{return_id}"): "crashed-attempt" } },
         )
         .await
         .unwrap();
@@ -224,7 +224,11 @@ async fn a_return_recorded_on_the_product_by_an_older_version_is_migrated_and_no
     assert_eq!(restock.migrate_legacy().await.unwrap(), 0, "idempotent");
     assert!(!restock.apply(&older, "order-1", &line(1)).await.unwrap());
 
-    assert_eq!(app.stock_of(&lamp).await, 5, "nothing put back a second time");
+    assert_eq!(
+        app.stock_of(&lamp).await,
+        5,
+        "nothing put back a second time"
+    );
     assert_no_per_return_fields(&app.product_doc(&lamp).await);
     let lines = app.db.collection::<bson::Document>("restock_lines");
     assert_eq!(lines.count_documents(doc! {}).await.unwrap(), 2);

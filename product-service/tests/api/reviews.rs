@@ -460,10 +460,7 @@ async fn the_average_is_exact_after_concurrent_reviews_and_redeliveries_and_the_
     let stored = shop.app.product_doc(&mug).await;
     assert!(!stored.contains_key("ratings"), "{stored}");
     let keys: Vec<&String> = stored.keys().collect();
-    assert!(
-        keys.iter().all(|k| !k.starts_with("ratings.")),
-        "{keys:?}"
-    );
+    assert!(keys.iter().all(|k| !k.starts_with("ratings.")), "{keys:?}");
     shop.stop().await;
 }
 

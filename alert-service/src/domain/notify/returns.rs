@@ -53,7 +53,11 @@ pub(super) fn requested(data: Return) -> NewNotification {
 pub(super) fn approved(data: Return) -> NewNotification {
     let units = data.units();
     let id = &data.order_id;
-    let note = data.note.as_deref().map(|n| format!(" Note: {n}")).unwrap_or_default();
+    let note = data
+        .note
+        .as_deref()
+        .map(|n| format!(" Note: {n}"))
+        .unwrap_or_default();
     new(
         data.customer_id.clone(),
         Kind::ReturnApproved,
@@ -173,7 +177,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(approved.kind, Kind::ReturnApproved);
-        assert!(approved.message.contains("2 item(s)"), "{}", approved.message);
+        assert!(
+            approved.message.contains("2 item(s)"),
+            "{}",
+            approved.message
+        );
         assert!(kind_mailed(Kind::ReturnApproved) && kind_mailed(Kind::ReturnRejected));
         let broken = Envelope::new(keys::RETURN_REJECTED, "order-service", "r", json!({}));
         assert!(notification_for(&broken).is_err());
