@@ -12,6 +12,8 @@
 //! | `SMTP_URL` | `smtp://127.0.0.1:1025` (the local sink `cargo xtask up` starts) | where notification mail goes (`smtp://`, `smtps://`, `smtp://host?tls=required`, lettre's URL form); `off`: no mail |
 //! | `MAIL_FROM` | `Shop <shop@localhost>` | the sender of notification mail |
 //! | `MAIL_BACKOFF_MS` | `1000` | wait before the first retry of a mail; doubles, at most 5 minutes |
+//! | `ALERT_SERVICE_TOKEN` | unset (no look-up) | an admin bearer token with which customer-service is asked for the address of a customer whose `customer.registered` alert-service never saw |
+//! | `CUSTOMER_SERVICE_URL` | `http://127.0.0.1:5003` | where that look-up goes |
 //!
 //! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
 //! [`shared::config::ServiceConfig`].
@@ -41,7 +43,24 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     /// Notification mail; `None`: in-app notifications only.
     pub mail: Option<MailConfig>,
+    /// Asking customer-service for addresses never announced; `None`: such customers get
+    /// in-app notifications only.
+    pub customers: Option<CustomerLookup>,
 }
+
+/// How customer-service is asked for a customer's address.
+#[derive(Debug, Clone)]
+pub struct CustomerLookup {
+    /// customer-service's base URL.
+    pub url: String,
+    /// An admin bearer token (customer-service answers any customer's record to an admin).
+    pub token: SecretString,
+    /// How long one look-up may take.
+    pub timeout: Duration,
+}
+
+/// `CUSTOMER_SERVICE_URL`'s default.
+pub const DEFAULT_CUSTOMER_SERVICE_URL: &str = "http://127.0.0.1:5003";
 
 /// Where and how notification mail is sent.
 #[derive(Debug, Clone)]
@@ -162,6 +181,13 @@ impl Config {
             },
             webhook,
             mail,
+            customers: env.get("ALERT_SERVICE_TOKEN").map(|token| CustomerLookup {
+                url: env
+                    .get("CUSTOMER_SERVICE_URL")
+                    .unwrap_or_else(|| DEFAULT_CUSTOMER_SERVICE_URL.to_owned()),
+                token: SecretString::from(token),
+                timeout: Duration::from_secs(5),
+            }),
         })
     }
 }

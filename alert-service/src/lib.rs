@@ -14,13 +14,16 @@
 //! - `live/`: the per-replica fan-out hub and `GET /ws/alerts` (topic `me`: own notifications).
 //! - `routes/`: `GET /alerts`, `POST /alerts/{id}/ack`, `/notifications...`.
 //! - `webhook`: signed delivery to `ALERT_WEBHOOK_URL`, retried in the background.
-//! - `mail`: the SMTP worker that sends queued notification mail, retried until accepted.
+//! - `mail`: the SMTP worker that sends queued notification mail, retried until accepted;
+//!   it and `webhook` run under `shared::supervise`.
+//! - `directory`: asks customer-service for an address never announced.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
 //! consumers, the outbox relay and the webhook worker, and serves. `/health` and `/metrics`
 //! come from [`shared::server`].
 
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod events;
 pub mod live;
@@ -97,10 +100,16 @@ pub async fn run_with_hub(
             mail::spawn(db.clone(), mail, wake.clone(), background.clone());
             wake
         });
+        let directory = config.customers.as_ref().and_then(|lookup| {
+            directory::Directory::new(lookup, &config.service.tls)
+                .inspect_err(|e| tracing::error!(error = %e, "cannot build the customer-service client; no address look-ups"))
+                .ok()
+        });
         let notifier = notify::Handler {
             db: db.clone(),
             outbox: outbox.clone(),
             mail,
+            directory,
         };
         let handler = events::Handler {
             db,

@@ -38,26 +38,54 @@ pub const LEASE: Duration = Duration::from_secs(60);
 /// How long one SMTP conversation may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Starts the worker; `wake` wakes it when mail is queued.
+/// Starts the worker under [`shared::supervise`] (a panic restarts it, `cancel` ends it);
+/// `wake` wakes it when mail is queued. A `SMTP_URL` or `MAIL_FROM` that cannot be used
+/// starts nothing, and says so: the mail stays queued for a fixed configuration.
 pub fn spawn(db: Database, config: MailConfig, wake: Arc<Notify>, cancel: CancellationToken) {
-    tokio::spawn(async move {
-        let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url) {
-            Ok(builder) => builder.timeout(Some(TIMEOUT)).build(),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot use SMTP_URL; mail stays queued");
-                return;
-            }
-        };
-        let from: Mailbox = match config.from.parse() {
-            Ok(from) => from,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot use MAIL_FROM; mail stays queued");
-                return;
-            }
-        };
+    let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url) {
+        Ok(builder) => builder.timeout(Some(TIMEOUT)).build(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot use SMTP_URL; mail stays queued");
+            return;
+        }
+    };
+    let from: Mailbox = match config.from.parse() {
+        Ok(from) => from,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot use MAIL_FROM; mail stays queued");
+            return;
+        }
+    };
+    let worker = Arc::new(Worker {
+        db,
+        config,
+        transport,
+        from,
+    });
+    let stop = cancel.clone();
+    drop(shared::supervise::spawn("mail", cancel, move || {
+        let (worker, wake, cancel) = (worker.clone(), wake.clone(), stop.clone());
+        async move { worker.run(&wake, &cancel).await }
+    }));
+}
+
+/// What the worker's passes share.
+struct Worker {
+    db: Database,
+    config: MailConfig,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Worker {
+    /// Passes until `cancel` fires, each after a nudge or [`POLL`].
+    async fn run(&self, wake: &Notify, cancel: &CancellationToken) {
         loop {
-            if let Err(e) = pass(&db, &config, &transport, &from).await {
+            if let Err(e) = pass(&self.db, &self.config, &self.transport, &self.from).await {
                 tracing::warn!(error = %e, "mail pass failed; trying again");
+            }
+            if let Err(e) = report_backlog(&self.db).await {
+                tracing::warn!(error = %e, "cannot read the mail backlog");
             }
             tokio::select! {
                 () = cancel.cancelled() => return,
@@ -65,7 +93,20 @@ pub fn spawn(db: Database, config: MailConfig, wake: Arc<Notify>, cancel: Cancel
                 () = tokio::time::sleep(POLL) => {}
             }
         }
+    }
+}
+
+/// Sets `notification_mail_backlog` (mail not yet accepted nor refused for good) and
+/// `notification_mail_oldest_pending_seconds` (how long the oldest of it has waited; 0 when
+/// none): a mail server that is down shows as both rising.
+async fn report_backlog(db: &Database) -> Result<(), shared::ApiError> {
+    let backlog = mail::backlog(db).await?;
+    metrics::gauge!("notification_mail_backlog").set(backlog.pending as f64);
+    let age = backlog.oldest.map_or(0.0, |at| {
+        (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
     });
+    metrics::gauge!("notification_mail_oldest_pending_seconds").set(age);
+    Ok(())
 }
 
 /// Why a mail was not sent.

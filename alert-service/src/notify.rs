@@ -1,7 +1,9 @@
 //! The consumer of [`topology::NOTIFICATIONS`]: a customer's own orders, payments, returns and loyalty
 //! become in-app notifications ([`crate::domain::notify`]), mailed when the kind is mailed,
 //! the customer wants that category by mail and their address is known; `customer.registered`
-//! records the address ([`crate::store::recipients`]).
+//! records the address ([`crate::store::recipients`]), and an address never announced is
+//! asked of customer-service once ([`crate::directory`]; while it cannot answer, the event
+//! waits rather than lose the mail).
 //!
 //! The inbox is the unique `eventId` of the notifications: the notification, its
 //! `notification.created` and its queued mail are one insert, so a redelivered event makes no
@@ -19,6 +21,7 @@ use shared::{
 use tokio::sync::Notify;
 
 use crate::{
+    directory::Directory,
     domain::{letter, notify},
     store::{
         notifications, preferences,
@@ -35,6 +38,8 @@ pub struct Handler {
     pub outbox: Nudge,
     /// Wakes the mail worker; `None` when mail is off (nothing is queued then).
     pub mail: Option<Arc<Notify>>,
+    /// customer-service, for addresses never announced; `None`: in-app only for those.
+    pub directory: Option<Directory>,
 }
 
 /// Starts consuming.
@@ -73,7 +78,10 @@ impl Handler {
         let Some(new) = notify::notification_for(&event).map_err(HandlerError::Reject)? else {
             return Ok(());
         };
-        let letter = self.letter_for(&new).await.map_err(HandlerError::from)?;
+        let letter = self
+            .letter_for(&new, &event.correlation_id)
+            .await
+            .map_err(HandlerError::from)?;
         let event_id = event.id.to_string();
         let stored = notifications::insert(
             &self.db,
@@ -99,10 +107,11 @@ impl Handler {
     }
 
     /// The mail of `new`, when mail is on, its kind is mailed, the customer wants it and their
-    /// address is known.
+    /// address is known (or customer-service gives it; 503 while it cannot).
     async fn letter_for(
         &self,
         new: &crate::domain::notification::NewNotification,
+        request_id: &str,
     ) -> Result<Option<letter::Letter>, ApiError> {
         if self.mail.is_none() || !new.kind.mailed() {
             return Ok(None);
@@ -113,7 +122,13 @@ impl Handler {
         {
             return Ok(None);
         }
-        let Some(to) = recipients::find(&self.db, &new.customer_id).await? else {
+        let mut known = recipients::find(&self.db, &new.customer_id).await?;
+        if let (None, Some(directory)) = (&known, &self.directory) {
+            known = directory
+                .recipient(&self.db, &new.customer_id, request_id)
+                .await?;
+        }
+        let Some(to) = known else {
             metrics::counter!("notification_mail_skipped_total", "reason" => "no_address")
                 .increment(1);
             tracing::warn!(customer.id = %new.customer_id, "no address known for this customer; in-app only");

@@ -31,8 +31,9 @@ const POLL: Duration = Duration::from_secs(1);
 /// How long a claimed delivery is reserved for the replica that claimed it.
 const LEASE: Duration = Duration::from_secs(60);
 
-/// Starts the worker; `wake` wakes it when an alert is stored; an `https://` receiver is
-/// verified against `trust`.
+/// Starts the worker under [`shared::supervise`] (a panic restarts it, `cancel` ends it);
+/// `wake` wakes it when an alert is stored; an `https://` receiver is verified against
+/// `trust`. A client that cannot be built starts nothing, and says so.
 pub fn spawn(
     db: Database,
     config: WebhookConfig,
@@ -40,29 +41,35 @@ pub fn spawn(
     wake: Arc<Notify>,
     cancel: CancellationToken,
 ) {
-    tokio::spawn(async move {
-        let client = match shared::http::client_builder(&trust)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(config.timeout)
-            .build()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot build the webhook client; webhook off");
-                return;
-            }
-        };
-        loop {
-            if let Err(e) = pass(&db, &config, &client).await {
-                tracing::warn!(error = %e, "webhook pass failed; trying again");
-            }
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = wake.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
+    let client = match shared::http::client_builder(&trust)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(config.timeout)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the webhook client; webhook off");
+            return;
+        }
+    };
+    let config = Arc::new(config);
+    let stop = cancel.clone();
+    drop(shared::supervise::spawn("webhook", cancel, move || {
+        let (db, config, client) = (db.clone(), config.clone(), client.clone());
+        let (wake, cancel) = (wake.clone(), stop.clone());
+        async move {
+            loop {
+                if let Err(e) = pass(&db, &config, &client).await {
+                    tracing::warn!(error = %e, "webhook pass failed; trying again");
+                }
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                }
             }
         }
-    });
+    }));
 }
 
 /// Delivers what is due now.

@@ -105,9 +105,9 @@ pub async fn change(
     ))
 }
 
-/// The events a change stages: `return.received` on receipt; on the refund
-/// `payment.refunded` (when something was refunded) and `return.refunded`; none for an
-/// approval or a rejection.
+/// The events a change stages: `return.approved` or `return.rejected` on the decision (so
+/// that the customer is told), `return.received` on receipt; on the refund
+/// `payment.refunded` (when something was refunded) and `return.refunded`.
 fn events_of(
     action: Action,
     after: &Return,
@@ -121,6 +121,7 @@ fn events_of(
             return_event(keys::RETURN_REFUNDED, after, correlation_id)?,
         ],
         Action::Refund => vec![return_event(keys::RETURN_REFUNDED, after, correlation_id)?],
-        Action::Approve | Action::Reject => Vec::new(),
+        Action::Approve => vec![return_event(keys::RETURN_APPROVED, after, correlation_id)?],
+        Action::Reject => vec![return_event(keys::RETURN_REJECTED, after, correlation_id)?],
     })
 }

@@ -57,7 +57,9 @@ pub async fn run(
             |db| async move {
                 store::create_indexes(&db).await?;
                 store::stock::Stock::new(&db).migrate_legacy().await?;
-                Ok::<_, store::stock::StockError>(())
+                store::restock::Restock::new(&db).migrate_legacy().await?;
+                store::reviews::Reviews::new(&db).migrate_legacy().await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
             },
             || {},
         );

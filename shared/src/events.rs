@@ -84,6 +84,11 @@ pub mod keys {
     /// A customer asked to return part of a delivered order (issue 17): `{returnId, orderId,
     /// customerId, items: [{productId, quantity}], amount, status}`.
     pub const RETURN_REQUESTED: &str = "return.requested";
+    /// An admin approved a return: the customer may send the parcel (same payload, with the
+    /// admin's `note` when one was given).
+    pub const RETURN_APPROVED: &str = "return.approved";
+    /// An admin refused a return (same payload, with the admin's `note` when one was given).
+    pub const RETURN_REJECTED: &str = "return.rejected";
     /// An admin marked a return's parcel received: its stock goes back (same payload).
     pub const RETURN_RECEIVED: &str = "return.received";
     /// A return's refund went through the provider (same payload, with `providerRef`).

@@ -59,6 +59,12 @@ pub enum Kind {
     /// `return.received`: the parcel is back, the refund follows.
     #[serde(rename = "return.received")]
     ReturnReceived,
+    /// `return.approved`: the parcel may be sent.
+    #[serde(rename = "return.approved")]
+    ReturnApproved,
+    /// `return.rejected`: the shop refused the return, with its note.
+    #[serde(rename = "return.rejected")]
+    ReturnRejected,
 }
 
 impl Kind {
@@ -75,6 +81,8 @@ impl Kind {
             Self::TierReached => "loyalty.tier",
             Self::ReturnRequested => "return.requested",
             Self::ReturnReceived => "return.received",
+            Self::ReturnApproved => "return.approved",
+            Self::ReturnRejected => "return.rejected",
         }
     }
 

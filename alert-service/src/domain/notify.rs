@@ -22,6 +22,8 @@ pub fn notification_for(event: &Envelope) -> Result<Option<NewNotification>, Str
         keys::LOYALTY_CHANGED => tier(event.data_as().map_err(malformed)?),
         keys::RETURN_REQUESTED => Some(returns::requested(event.data_as().map_err(malformed)?)),
         keys::RETURN_RECEIVED => Some(returns::received(event.data_as().map_err(malformed)?)),
+        keys::RETURN_APPROVED => Some(returns::approved(event.data_as().map_err(malformed)?)),
+        keys::RETURN_REJECTED => Some(returns::rejected(event.data_as().map_err(malformed)?)),
         _ => None,
     })
 }

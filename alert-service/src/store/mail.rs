@@ -133,3 +133,32 @@ pub async fn failed(
         .await?;
     Ok(())
 }
+
+/// Mail waiting to be sent: how much, and since when the oldest of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Mails `pending`.
+    pub pending: u64,
+    /// When the oldest of them was queued (its notification's creation).
+    pub oldest: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The mail backlog now. The oldest is found by `_id` (an ObjectId starts with its creation
+/// second), which every server sorts alike and indexes.
+pub async fn backlog(db: &Database) -> Result<Backlog, ApiError> {
+    let notifications = db.collection::<Document>(COLLECTION);
+    let filter = doc! { "mailState": PENDING };
+    let pending = notifications.count_documents(filter.clone()).await?;
+    let oldest = if pending == 0 {
+        None
+    } else {
+        notifications
+            .find_one(filter)
+            .sort(doc! { "_id": 1 })
+            .projection(doc! { "_id": 1 })
+            .await?
+            .and_then(|d| d.get_object_id("_id").ok())
+            .map(|id| id.timestamp().to_chrono())
+    };
+    Ok(Backlog { pending, oldest })
+}

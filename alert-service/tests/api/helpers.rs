@@ -51,6 +51,7 @@ pub fn alert_config(names: &TestNames, webhook: Option<WebhookConfig>) -> Config
         },
         webhook,
         mail: None,
+        customers: None,
     }
 }
 
@@ -82,11 +83,22 @@ pub async fn spawn_full(
     trust: Trust,
     mail: Option<MailConfig>,
 ) -> TestApp {
+    spawn_adjusted(webhook, trust, mail, |_| {}).await
+}
+
+/// [`spawn_full`], with `adjust` applied to the configuration last.
+pub async fn spawn_adjusted(
+    webhook: Option<WebhookConfig>,
+    trust: Trust,
+    mail: Option<MailConfig>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     shared::telemetry::init_for_tests("alert-service");
     let names = TestNames::new();
     let mut config = alert_config(&names, webhook);
     config.service.tls = trust;
     config.mail = mail;
+    adjust(&mut config);
     let hub = Hub::new(config.streams.buffer);
     let running = hub.clone();
     let service = config.service.clone();

@@ -1,9 +1,11 @@
 //! alert-service against the real MongoDB and RabbitMQ.
 
+mod backlog;
 mod events;
 mod gaps;
 mod helpers;
 mod live;
+mod lookup;
 mod mail;
 mod notifications;
 mod routes;
@@ -23,6 +25,7 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         streams: Default::default(),
         webhook: None,
         mail: None,
+        customers: None,
     };
     let app = spawn(&config.service.clone(), |listener, cancel| {
         alert_service::run(config, listener, cancel)

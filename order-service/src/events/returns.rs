@@ -1,6 +1,7 @@
-//! The return events (issue 17): `return.requested`, `return.received` and `return.refunded`,
-//! each `{returnId, orderId, customerId, items: [{productId, quantity}], amount, status}`
-//! (`providerRef` on `return.refunded`), and the refund's `payment.refunded` with the
+//! The return events (issue 17): `return.requested`, `return.approved`, `return.rejected`,
+//! `return.received` and `return.refunded`, each `{returnId, orderId, customerId, items:
+//! [{productId, quantity}], amount, status}` (`providerRef` on `return.refunded`, the admin's
+//! `note` on `return.approved` and `return.rejected` when one was given), and the refund's `payment.refunded` with the
 //! return's amount. product-service restocks on `return.received`; this service refunds on it
 //! ([`crate::refunds`]).
 
@@ -32,6 +33,9 @@ pub struct ReturnEvent {
     /// The provider's reference of the refund (on `return.refunded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_ref: Option<String>,
+    /// The admin's note on a decision (on `return.approved` and `return.rejected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ReturnEvent {
@@ -52,6 +56,7 @@ impl ReturnEvent {
             amount: Money::from_cents(ret.amount_cents).to_json_number(),
             status: ret.status.as_str().to_owned(),
             provider_ref: ret.refund_ref.clone(),
+            note: None,
         }
     }
 }
@@ -62,7 +67,16 @@ pub fn return_event(
     ret: &Return,
     correlation_id: &str,
 ) -> Result<Envelope, serde_json::Error> {
-    Envelope::new(kind, DEFAULTS.name, correlation_id, ReturnEvent::of(ret)).to_value()
+    let mut data = ReturnEvent::of(ret);
+    if kind == keys::RETURN_APPROVED || kind == keys::RETURN_REJECTED {
+        // The decision is the latest step; its note is what the admin wrote.
+        data.note = ret
+            .history
+            .values()
+            .next_back()
+            .and_then(|s| s.note.clone());
+    }
+    Envelope::new(kind, DEFAULTS.name, correlation_id, data).to_value()
 }
 
 /// `payment.refunded` for a refunded return: its amount, and the refund's reference (which

@@ -335,3 +335,58 @@ async fn an_invoiced_orders_return_is_refunded_without_the_provider_and_shown_in
     assert_eq!(order["data"]["status"], "DELIVERED");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn approving_or_rejecting_a_return_publishes_its_event_once_with_the_admins_note() {
+    let (t, buyer, lamp, id) = delivered_order().await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let (_, first) = t.ask_return(&id, &buyer.bearer, &[(&lamp, 1)]).await;
+    let first = first["data"]["id"].as_str().unwrap().to_owned();
+    let refuse = json!({ "note": "Worn, not returnable" });
+    let (status, body) = t
+        .request(
+            Method::POST,
+            &format!("/returns/{first}/reject"),
+            Some(&t.admin),
+            Some(&refuse),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, second) = t.ask_return(&id, &buyer.bearer, &[(&lamp, 2)]).await;
+    let second = second["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(t.return_action(&second, "approve", &t.admin).await.0, 200);
+    // Deciding again is refused and publishes nothing more.
+    assert_eq!(t.return_action(&first, "approve", &t.admin).await.0, 409);
+    assert_eq!(t.return_action(&second, "approve", &t.admin).await.0, 409);
+
+    use shared::events::keys::{RETURN_APPROVED, RETURN_REJECTED};
+    let rejected = eventually("return.rejected", WAIT, || async {
+        let found = t.events_of(RETURN_REJECTED, &id, &seen).await;
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+    let approved = eventually("return.approved", WAIT, || async {
+        let found = t.events_of(RETURN_APPROVED, &id, &seen).await;
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0]["returnId"], first);
+    assert_eq!(rejected[0]["status"], "REJECTED");
+    assert_eq!(rejected[0]["customerId"], buyer.id);
+    assert_eq!(rejected[0]["note"], "Worn, not returnable");
+    assert_eq!(rejected[0]["items"][0]["productId"], lamp);
+    assert_eq!(approved.len(), 1, "{approved:?}");
+    assert_eq!(approved[0]["returnId"], second);
+    assert_eq!(approved[0]["status"], "APPROVED");
+    assert!(
+        approved[0]["amount"].as_f64().unwrap() > 0.0,
+        "{approved:?}"
+    );
+    assert!(
+        approved[0].get("note").is_none(),
+        "no note given: {approved:?}"
+    );
+    t.stop().await;
+}

@@ -2,9 +2,10 @@
 //! (so its average is exact however many edits and hides it went through), and the JSON forms.
 //!
 //! A product keeps `ratingSum` and `ratingCount` over its *counted* reviews: a review counts
-//! with its rating unless it is hidden. Every change of a review (created, edited, hidden,
-//! shown) moves the sums by the difference between what the review counted before and what it
-//! counts now ([`counted`]), so they stay equal to a sum over the visible reviews.
+//! with its rating unless it is hidden ([`counted`]). Every change of a review (created,
+//! edited, hidden, shown) recounts them from the reviews (`store/reviews.rs`), so they stay
+//! equal to a sum over the visible reviews; [`Rating::moved`] is that sum's step for one
+//! review, as the unit tests state it.
 
 use serde::Serialize;
 use serde_json::Value;

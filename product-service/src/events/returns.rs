@@ -10,7 +10,10 @@ use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, topol
 
 use crate::{
     cache::Cache,
-    store::restock::{Restock, ReturnedLine},
+    store::{
+        restock::{Restock, ReturnedLine},
+        stock::StockError,
+    },
 };
 
 /// `return.received` as this service reads it.
@@ -90,7 +93,10 @@ impl Restocker {
             .restock
             .apply(&return_id, &order_id, &lines)
             .await
-            .map_err(HandlerError::from)?;
+            .map_err(|e| match e {
+                StockError::Database(e) => HandlerError::from(e),
+                other => HandlerError::Retry(other.to_string()),
+            })?;
         tracing::info!(r#return.id = %return_id, changed, "return restocked");
         if changed {
             self.cache.invalidate().await;

@@ -74,6 +74,7 @@ fn projection() -> Document {
     doc! {
         outbox::FIELD: 0, outbox::COUNT: 0,
         LEGACY: 0, TAKING: 0, GIVING_BACK: 0, RETURNING: 0, "ratings": 0,
+        "restocking": 0, "restocked": 0,
     }
 }
 

@@ -420,3 +420,75 @@ async fn bad_reviews_are_400_naming_the_field_and_write_nothing() {
     assert_eq!(shop.review(&vase, &buyer, 4).await.0, 201, "still allowed");
     shop.stop().await;
 }
+
+#[tokio::test]
+async fn the_average_is_exact_after_concurrent_reviews_and_redeliveries_and_the_product_keeps_nothing_per_review()
+ {
+    let shop = Shop::start().await;
+    let mug = shop.product("Crowded Mug").await;
+    let buyers: Vec<String> = (0..6).map(|_| customer()).collect();
+    for buyer in &buyers {
+        let event = shop.deliver(buyer, &[&mug]).await;
+        // The broker delivers it again.
+        shop.orders.publish(&event).await;
+    }
+    let stars = [5, 4, 4, 3, 2, 5];
+
+    let posted = futures::future::join_all(
+        buyers
+            .iter()
+            .zip(stars)
+            .map(|(buyer, rating)| shop.review(&mug, buyer, rating)),
+    )
+    .await;
+    assert!(posted.iter().all(|(s, _)| *s == 201), "{posted:?}");
+    // Two clients retry their edit at once; one re-sends its review (409, nothing counted).
+    let edits = futures::future::join_all([
+        shop.edit(&mug, &buyers[0], 1),
+        shop.edit(&mug, &buyers[0], 1),
+        shop.edit(&mug, &buyers[1], 5),
+    ])
+    .await;
+    assert!(edits.iter().all(|(s, _)| *s == 200), "{edits:?}");
+    assert_eq!(shop.review(&mug, &buyers[2], 4).await.0, 409);
+
+    // 1 + 5 + 4 + 3 + 2 + 5 = 20 over 6.
+    assert_eq!(
+        shop.rating(&mug).await,
+        json!({ "average": 3.33, "count": 6 })
+    );
+    let stored = shop.app.product_doc(&mug).await;
+    assert!(!stored.contains_key("ratings"), "{stored}");
+    let keys: Vec<&String> = stored.keys().collect();
+    assert!(keys.iter().all(|k| !k.starts_with("ratings.")), "{keys:?}");
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn a_product_rated_by_an_older_version_is_recounted_and_loses_its_per_review_fields() {
+    let shop = Shop::start().await;
+    let mug = shop.product("Legacy Mug").await;
+    let buyer = customer();
+    shop.deliver(&buyer, &[&mug]).await;
+    assert_eq!(shop.review(&mug, &buyer, 4).await.0, 201);
+    // What an older version left: a per-review entry and sums that a crash left behind.
+    let id = ObjectId::parse_str(&mug).unwrap();
+    let products = shop.app.db.collection::<Document>("products");
+    products
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "ratings": { ObjectId::new().to_hex(): 2 }, "ratingSum": 6, "ratingCount": 2 } },
+        )
+        .await
+        .unwrap();
+
+    let reviews = product_service::store::reviews::Reviews::new(&shop.app.db);
+    assert_eq!(reviews.migrate_legacy().await.unwrap(), 1);
+    assert_eq!(reviews.migrate_legacy().await.unwrap(), 0, "nothing left");
+
+    let stored = shop.app.product_doc(&mug).await;
+    assert!(!stored.contains_key("ratings"), "{stored}");
+    assert_eq!(product_service::store::int(&stored, "ratingSum"), Some(4));
+    assert_eq!(product_service::store::int(&stored, "ratingCount"), Some(1));
+    shop.stop().await;
+}

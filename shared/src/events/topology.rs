@@ -112,6 +112,8 @@ pub const NOTIFICATIONS: QueueDef = QueueDef {
         LOYALTY_CHANGED,
         RETURN_REQUESTED,
         RETURN_RECEIVED,
+        RETURN_APPROVED,
+        RETURN_REJECTED,
     ],
 };
 
@@ -190,6 +192,8 @@ mod tests {
             RETURN_RECEIVED,
             RETURN_REFUNDED,
             REVIEW_CREATED,
+            RETURN_APPROVED,
+            RETURN_REJECTED,
         ];
         for key in all {
             assert!(

@@ -1,5 +1,5 @@
-//! A customer's return (order-service's `return.requested` and `return.received`): the two
-//! steps the customer waits on. The refund that ends a return is told once, by the
+//! A customer's return (order-service's `return.requested`, `return.approved`,
+//! `return.rejected` and `return.received`): the steps the customer waits on. The refund that ends a return is told once, by the
 //! `payment.refunded` beside `return.refunded`, so `return.refunded` makes nothing here.
 
 use serde::Deserialize;
@@ -18,6 +18,9 @@ pub(super) struct Return {
     #[serde(default)]
     items: Vec<Value>,
     amount: Option<Value>,
+    /// The admin's note on a decision.
+    #[serde(default)]
+    note: Option<String>,
 }
 
 impl Return {
@@ -46,6 +49,46 @@ pub(super) fn requested(data: Return) -> NewNotification {
     )
 }
 
+/// `return.approved`: the customer may send the parcel.
+pub(super) fn approved(data: Return) -> NewNotification {
+    let units = data.units();
+    let id = &data.order_id;
+    let note = data
+        .note
+        .as_deref()
+        .map(|n| format!(" Note: {n}"))
+        .unwrap_or_default();
+    new(
+        data.customer_id.clone(),
+        Kind::ReturnApproved,
+        format!("Return approved for order {id}"),
+        format!(
+            "Your return of {units} item(s) of order {id} is approved: please send the \
+             parcel; we will tell you when it arrives.{note}"
+        ),
+        Some(id),
+        json!({ "returnId": data.return_id, "items": units, "note": data.note }),
+    )
+}
+
+/// `return.rejected`: the shop refused the return; its note says why.
+pub(super) fn rejected(data: Return) -> NewNotification {
+    let units = data.units();
+    let id = &data.order_id;
+    let why = data
+        .note
+        .as_deref()
+        .map_or_else(String::new, |n| format!(" Reason: {n}"));
+    new(
+        data.customer_id.clone(),
+        Kind::ReturnRejected,
+        format!("Return declined for order {id}"),
+        format!("We could not accept your return of {units} item(s) of order {id}.{why}"),
+        Some(id),
+        json!({ "returnId": data.return_id, "items": units, "reason": data.note }),
+    )
+}
+
 /// `return.received`: the parcel is back and the refund is on its way.
 pub(super) fn received(data: Return) -> NewNotification {
     let amount = data.amount.as_ref().and_then(money_text);
@@ -71,6 +114,10 @@ mod tests {
 
     use super::super::notification_for;
     use crate::domain::notification::Kind;
+
+    fn kind_mailed(kind: Kind) -> bool {
+        kind.mailed() && kind.category() == crate::domain::notification::Category::Orders
+    }
 
     fn event(kind: &str) -> Envelope {
         Envelope::new(
@@ -108,6 +155,35 @@ mod tests {
             None
         );
         let broken = Envelope::new(keys::RETURN_RECEIVED, "order-service", "r", json!({}));
+        assert!(notification_for(&broken).is_err());
+    }
+
+    #[test]
+    fn an_approved_and_a_rejected_return_tell_their_customer_with_the_admins_note() {
+        let mut decided = event(keys::RETURN_REJECTED);
+        decided.data["note"] = json!("Worn, not returnable");
+        let rejected = notification_for(&decided).unwrap().unwrap();
+        assert_eq!(
+            (rejected.kind, rejected.customer_id.as_str()),
+            (Kind::ReturnRejected, "c1")
+        );
+        assert!(
+            rejected.message.ends_with("Reason: Worn, not returnable"),
+            "{}",
+            rejected.message
+        );
+        assert_eq!(rejected.details["reason"], "Worn, not returnable");
+        let approved = notification_for(&event(keys::RETURN_APPROVED))
+            .unwrap()
+            .unwrap();
+        assert_eq!(approved.kind, Kind::ReturnApproved);
+        assert!(
+            approved.message.contains("2 item(s)"),
+            "{}",
+            approved.message
+        );
+        assert!(kind_mailed(Kind::ReturnApproved) && kind_mailed(Kind::ReturnRejected));
+        let broken = Envelope::new(keys::RETURN_REJECTED, "order-service", "r", json!({}));
         assert!(notification_for(&broken).is_err());
     }
 }

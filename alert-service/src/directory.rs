@@ -1,0 +1,91 @@
+//! Asking customer-service where to mail a customer whose `customer.registered` this service
+//! never saw (they signed up before its queue existed, or the event was lost to an old
+//! version): `GET /customers/{id}` with the admin token `ALERT_SERVICE_TOKEN`, through
+//! [`shared::client`]. The answer is remembered in `recipients`, so each customer is asked
+//! for once.
+//!
+//! The consumer asks only when a mail is due and the address is unknown. A customer-service
+//! that is down (or refuses the token) makes the event wait ([`HandlerError::Unavailable`]
+//! via a 503): the notification and its mail are delayed, never dropped. An unknown customer
+//! (404) gets the notification in-app only.
+//!
+//! [`HandlerError::Unavailable`]: shared::events::HandlerError::Unavailable
+
+use secrecy::ExposeSecret;
+use shared::{
+    ApiError,
+    client::{Call, Service, UpstreamError},
+    http::Trust,
+};
+
+use crate::{
+    config::CustomerLookup,
+    store::recipients::{self, Recipient},
+};
+
+/// customer-service, as this service asks it; cheap to clone.
+#[derive(Clone)]
+pub struct Directory {
+    service: Service,
+    token: secrecy::SecretString,
+}
+
+impl Directory {
+    /// The look-up `config` describes, over a pooled client trusting `trust`.
+    pub fn new(config: &CustomerLookup, trust: &Trust) -> Result<Self, reqwest::Error> {
+        let client = shared::client::pooled(trust, config.timeout)?;
+        Ok(Self {
+            service: Service::new("customer-service", &config.url, client),
+            token: config.token.clone(),
+        })
+    }
+
+    /// `customer_id`'s address from customer-service, remembered for next time; `None` when
+    /// customer-service knows no such customer; 503 when it cannot answer now.
+    #[tracing::instrument(skip(self, db))]
+    pub async fn recipient(
+        &self,
+        db: &mongodb::Database,
+        customer_id: &str,
+        request_id: &str,
+    ) -> Result<Option<Recipient>, ApiError> {
+        let call = Call::with_token(Some(self.token.expose_secret()), request_id);
+        let answer = self
+            .service
+            .get_json(&format!("/customers/{customer_id}"), &[], &call)
+            .await;
+        metrics::counter!("customer_lookups_total", "outcome" => outcome(&answer)).increment(1);
+        let body = match answer {
+            Ok(body) => body,
+            Err(UpstreamError::NotFound) => return Ok(None),
+            Err(e) => {
+                tracing::warn!(error = %e, "customer-service cannot give the address now; the mail waits");
+                return Err(ApiError::UpstreamUnavailable(format!(
+                    "customer-service: {e}"
+                )));
+            }
+        };
+        // Only the two fields needed are read (of `shared::api::customers::Customer`), so a
+        // customer record that gains a field never stops mail.
+        let data = &body["data"];
+        let Some(email) = data["email"].as_str().filter(|e| !e.is_empty()) else {
+            return Err(ApiError::UpstreamUnavailable(
+                "customer-service answered a customer without an email".to_owned(),
+            ));
+        };
+        let recipient = Recipient {
+            email: email.to_owned(),
+            name: data["name"].as_str().map(str::to_owned),
+        };
+        recipients::remember(db, customer_id, &recipient).await?;
+        Ok(Some(recipient))
+    }
+}
+
+fn outcome<T>(answer: &Result<T, UpstreamError>) -> &'static str {
+    match answer {
+        Ok(_) => "found",
+        Err(UpstreamError::NotFound) => "unknown",
+        Err(_) => "unavailable",
+    }
+}

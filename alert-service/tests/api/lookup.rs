@@ -1,0 +1,177 @@
+//! A customer whose `customer.registered` alert-service never saw is mailed all the same: the
+//! address is asked of customer-service (`GET /customers/{id}` with the service's admin
+//! token), once; while customer-service cannot answer, the event waits and nothing is lost;
+//! a customer it does not know gets the notification in-app only.
+//!
+//! customer-service is played by a small server answering its real answer type
+//! (`shared::api::customers::Customer` in the envelope), so that it can be taken down and
+//! its calls counted.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use alert_service::config::{CustomerLookup, MailConfig};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    routing::get,
+};
+use serde_json::{Value, json};
+use shared::{
+    api::customers::Customer,
+    auth::Role,
+    events::{Envelope, keys},
+    http::Trust,
+    testing::eventually,
+};
+use tokio::net::TcpListener;
+
+use crate::{
+    helpers::{WAIT, spawn_adjusted},
+    smtp::{self, Sink},
+};
+
+const TOKEN: &str = "service-admin-token";
+
+#[derive(Clone, Default)]
+struct Customers {
+    up: Arc<AtomicBool>,
+    calls: Arc<AtomicUsize>,
+    known: Arc<HashMap<String, (String, String)>>,
+}
+
+async fn customer(
+    State(c): State<Customers>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> (StatusCode, Json<Value>) {
+    c.calls.fetch_add(1, Ordering::SeqCst);
+    let failure = |status: StatusCode, code: &str| {
+        let body = json!({"success": false, "error": {"code": code, "message": code}});
+        (status, Json(body))
+    };
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(&format!("Bearer {TOKEN}"))
+    {
+        return failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+    if !c.up.load(Ordering::SeqCst) {
+        return failure(StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE");
+    }
+    let Some((name, email)) = c.known.get(&id) else {
+        return failure(StatusCode::NOT_FOUND, "NOT_FOUND");
+    };
+    let now = chrono::Utc::now();
+    let data = Customer {
+        id,
+        name: name.clone(),
+        email: email.clone(),
+        role: Role::Customer,
+        phone: None,
+        address: None,
+        created_at: now,
+        updated_at: now,
+    };
+    (StatusCode::OK, Json(json!({"success": true, "data": data})))
+}
+
+/// Starts the stand-in customer-service; its base URL.
+async fn serve(customers: Customers) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/customers/{id}", get(customer))
+        .with_state(customers);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+fn placed(order: &str, customer: &str) -> Envelope {
+    Envelope::new(
+        keys::ORDER_CREATED,
+        "order-service",
+        format!("req-{order}"),
+        json!({"orderId": order, "customerId": customer,
+               "items": [{"productId": "p1", "quantity": 1, "name": "Mug", "price": 9.5}],
+               "total": 9.5, "createdAt": "2026-01-01T10:00:00.000Z"}),
+    )
+}
+
+#[tokio::test]
+async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once_and_an_outage_only_delays_it()
+ {
+    let sink = Sink::start().await;
+    let early = bson::oid::ObjectId::new().to_hex();
+    let customers = Customers {
+        known: Arc::new(HashMap::from([(
+            early.clone(),
+            ("Early Bird".to_owned(), "early@example.com".to_owned()),
+        )])),
+        ..Customers::default()
+    };
+    let url = serve(customers.clone()).await;
+    let smtp_url = sink.url();
+    let app = spawn_adjusted(None, Trust::system(), None, move |config| {
+        config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
+        config.customers = Some(CustomerLookup {
+            url,
+            token: TOKEN.to_owned().into(),
+            timeout: Duration::from_secs(2),
+        });
+    })
+    .await;
+
+    // customer-service is down: the event waits, asked again and again, nothing stored yet.
+    app.publish(&placed("65a1b2c3d4e5f60718293c01", &early))
+        .await;
+    eventually("customer-service asked twice", WAIT, || async {
+        (customers.calls.load(Ordering::SeqCst) >= 2).then_some(())
+    })
+    .await;
+    assert!(app.notification_documents().await.is_empty());
+    assert!(sink.received().is_empty());
+
+    customers.up.store(true, Ordering::SeqCst);
+    let first = eventually("the first mail", WAIT, || async {
+        let got = sink.received();
+        (!got.is_empty()).then_some(got)
+    })
+    .await;
+    assert_eq!(first.len(), 1, "{first:#?}");
+    assert_eq!(first[0].to, ["early@example.com"]);
+    let text = smtp::parse(&first[0].data).text;
+    assert!(text.contains("Hello Early Bird,"), "{text}");
+    let asked = customers.calls.load(Ordering::SeqCst);
+
+    // The address is remembered: the next mail asks nobody.
+    app.publish(&placed("65a1b2c3d4e5f60718293c02", &early))
+        .await;
+    eventually("the second mail", WAIT, || async {
+        (sink.received().len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(customers.calls.load(Ordering::SeqCst), asked);
+
+    // A customer customer-service does not know: in-app only, asked once.
+    let stranger = bson::oid::ObjectId::new().to_hex();
+    app.publish(&placed("65a1b2c3d4e5f60718293c03", &stranger))
+        .await;
+    eventually("the stranger's notification", WAIT, || async {
+        let docs = app.notification_documents().await;
+        docs.iter()
+            .any(|d| d.get_str("customerId") == Ok(stranger.as_str()))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(customers.calls.load(Ordering::SeqCst), asked + 1);
+    assert_eq!(sink.received().len(), 2, "no mail to an unknown customer");
+    assert_eq!(app.notification_documents().await.len(), 3);
+    app.stop().await;
+}
