@@ -1,5 +1,5 @@
 //! The return events (issue 17): `return.requested`, `return.received` and `return.refunded`,
-//! each `{returnId, orderId, customerId, items: [{productId, quantity}], amount, status}`
+//! each `{returnId, orderId, customerId, items: [{productId, quantity}], amount, status, reason}`
 //! (`providerRef` on `return.refunded`), and the refund's `payment.refunded` with the
 //! return's amount. product-service restocks on `return.received`; this service refunds on it
 //! ([`crate::refunds`]).
@@ -29,6 +29,9 @@ pub struct ReturnEvent {
     pub amount: f64,
     /// The return's status after the change.
     pub status: String,
+    /// Why the customer sends it back (analytics counts returns by reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The provider's reference of the refund (on `return.refunded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_ref: Option<String>,
@@ -51,6 +54,7 @@ impl ReturnEvent {
                 .collect(),
             amount: Money::from_cents(ret.amount_cents).to_json_number(),
             status: ret.status.as_str().to_owned(),
+            reason: Some(ret.reason.clone()),
             provider_ref: ret.refund_ref.clone(),
         }
     }
