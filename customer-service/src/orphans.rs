@@ -86,7 +86,8 @@ pub struct Orders {
 impl Orders {
     /// order-service at `base`, over a pooled client trusting `tls`.
     pub fn new(base: &str, tls: &shared::http::Trust, signer: Signer) -> Result<Self, String> {
-        let client = shared::client::pooled(tls, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+        let client =
+            shared::client::pooled(tls, Duration::from_secs(5)).map_err(|e| e.to_string())?;
         Ok(Self {
             service: Service::new("order-service", base, client),
             signer,
@@ -97,7 +98,11 @@ impl Orders {
     pub async fn fate(&self, id: &str, token: &str) -> Result<Fate, ApiError> {
         let request_id = format!("orphan-sweep-{}", uuid::Uuid::now_v7());
         let call = Call::with_token(Some(token), &request_id);
-        match self.service.get_json(&format!("/orders/{id}"), &[], &call).await {
+        match self
+            .service
+            .get_json(&format!("/orders/{id}"), &[], &call)
+            .await
+        {
             Ok(_) => Ok(Fate::Placed),
             Err(UpstreamError::NotFound) => Ok(Fate::Missing),
             Err(e) => Err(ApiError::UpstreamUnavailable(format!("order-service: {e}"))),
@@ -106,7 +111,9 @@ impl Orders {
 
     fn token(&self) -> Result<String, ApiError> {
         // A subject of no customer: the sweep is nobody's request.
-        let (token, _) = self.signer.sign(&ObjectId::from_bytes([0; 12]).to_hex(), Role::Admin)?;
+        let (token, _) = self
+            .signer
+            .sign(&ObjectId::from_bytes([0; 12]).to_hex(), Role::Admin)?;
         Ok(token)
     }
 }
@@ -177,8 +184,13 @@ pub fn spawn(
     let beat = heartbeat.clone();
     let stop = cancel.clone();
     shared::supervise::spawn("orphan-holds", cancel, move || {
-        let (db, orders, outbox, beat, cancel) =
-            (db.clone(), orders.clone(), outbox.clone(), beat.clone(), stop.clone());
+        let (db, orders, outbox, beat, cancel) = (
+            db.clone(),
+            orders.clone(),
+            outbox.clone(),
+            beat.clone(),
+            stop.clone(),
+        );
         async move {
             loop {
                 match sweep(&db, &orders, ttl, Utc::now()).await {

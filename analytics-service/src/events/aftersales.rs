@@ -51,7 +51,7 @@ pub async fn apply(db: &Database, event: &Envelope) -> Result<bool, HandlerError
         keys::REVIEW_CREATED => {
             let r: ReviewCreated = data(event)?;
             let document = doc! { "_id": r.review_id, "day": day, "productId": r.product_id,
-                "rating": r.rating };
+            "rating": r.rating };
             aftersales::record(db, REVIEWS, document)
                 .await
                 .map_err(retry)?;
@@ -65,7 +65,7 @@ pub async fn apply(db: &Database, event: &Envelope) -> Result<bool, HandlerError
                 .map_or(day, Day::text);
             let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
             let document = doc! { "_id": n.id, "day": day, "kind": text(n.kind),
-                "category": text(n.category) };
+            "category": text(n.category) };
             aftersales::record(db, NOTIFICATIONS, document)
                 .await
                 .map_err(retry)?;

@@ -89,7 +89,9 @@ async fn after_sales(
     ValidQuery(q): ValidQuery<Period>,
 ) -> Result<Json<Value>, ApiError> {
     let range = period(&q, 30)?;
-    Ok(ok(
-        reports::aftersales::summary(state.infra.db(), Some(range)).await?
-    ))
+    Ok(ok(reports::aftersales::summary(
+        state.infra.db(),
+        Some(range),
+    )
+    .await?))
 }

@@ -37,7 +37,11 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
 }
 
 /// `$set`s `set` on the return `id`, creating its document if needed.
-pub async fn mark_return(db: &Database, id: &str, set: Document) -> Result<(), mongodb::error::Error> {
+pub async fn mark_return(
+    db: &Database,
+    id: &str,
+    set: Document,
+) -> Result<(), mongodb::error::Error> {
     let returns = db.collection::<Document>(RETURNS);
     let attempt = || {
         returns

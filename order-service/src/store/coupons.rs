@@ -135,7 +135,10 @@ pub async fn redeem(
         let Some(coupon) = get(db, code).await? else {
             return Ok(Err(Refusal::Unknown));
         };
-        let returned = coupon.redemptions.get(&key).map(|r| r.returned_at_ms.is_some());
+        let returned = coupon
+            .redemptions
+            .get(&key)
+            .map(|r| r.returned_at_ms.is_some());
         let swept = match returned {
             // Counted for this token already (a retry, or a checkout resumed after a crash):
             // the use was granted when it was counted, so its order gets it even if the

@@ -5,7 +5,10 @@
 use bson::doc;
 use futures::future::join_all;
 use order_service::{
-    domain::{Money, coupon::{Refusal, Tier}},
+    domain::{
+        Money,
+        coupon::{Refusal, Tier},
+    },
     store::coupons,
 };
 use reqwest::Method;
@@ -26,7 +29,12 @@ async fn one_customers_concurrent_checkouts_use_a_once_per_customer_coupon_exact
     let (status, answer) = t.put_line(&ada, &lamp, json!(1)).await;
     assert_eq!(status, 200, "{answer}");
     let (status, answer) = t
-        .request(Method::POST, "/cart/coupon", Some(&ada.bearer), Some(&json!({"code": "onceeach"})))
+        .request(
+            Method::POST,
+            "/cart/coupon",
+            Some(&ada.bearer),
+            Some(&json!({"code": "onceeach"})),
+        )
         .await;
     assert_eq!(status, 200, "{answer}");
     let body = checkout_body();
@@ -49,12 +57,11 @@ async fn one_customers_concurrent_checkouts_use_a_once_per_customer_coupon_exact
             "{status} {answer}"
         );
     }
-    let with_coupon = t
-        .db
-        .collection::<bson::Document>("orders")
-        .count_documents(doc! { "coupon": "ONCEEACH" })
-        .await
-        .unwrap();
+    let with_coupon =
+        t.db.collection::<bson::Document>("orders")
+            .count_documents(doc! { "coupon": "ONCEEACH" })
+            .await
+            .unwrap();
     assert_eq!((with_coupon, t.order_count().await), (1, 1));
     let (_, coupon) = t
         .request(Method::GET, "/coupons/ONCEEACH", Some(&t.admin), None)
@@ -63,7 +70,12 @@ async fn one_customers_concurrent_checkouts_use_a_once_per_customer_coupon_exact
     // A second cart: the limit is reached, the coupon is refused naming why.
     t.put_line(&ada, &lamp, json!(1)).await;
     let (status, answer) = t
-        .request(Method::POST, "/cart/coupon", Some(&ada.bearer), Some(&json!({"code": "ONCEEACH"})))
+        .request(
+            Method::POST,
+            "/cart/coupon",
+            Some(&ada.bearer),
+            Some(&json!({"code": "ONCEEACH"})),
+        )
         .await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["error"]["details"]["reason"], "per_customer_limit");
@@ -71,7 +83,8 @@ async fn one_customers_concurrent_checkouts_use_a_once_per_customer_coupon_exact
 }
 
 #[tokio::test]
-async fn counts_raced_under_distinct_tokens_by_one_customer_count_a_once_per_customer_coupon_once() {
+async fn counts_raced_under_distinct_tokens_by_one_customer_count_a_once_per_customer_coupon_once()
+{
     let t = spawn_without_fulfilment().await;
     let body = json!({"code": "ONEEACH", "kind": "fixed", "value": 5, "perCustomerLimit": 1, "usageLimit": 100});
     let (status, answer) = t
@@ -84,12 +97,26 @@ async fn counts_raced_under_distinct_tokens_by_one_customer_count_a_once_per_cus
     let tokens: Vec<String> = (0..8).map(|n| format!("checkout:{}:{n}", ada.id)).collect();
 
     let counted = join_all(tokens.iter().map(|token| {
-        coupons::redeem(&t.db, "ONEEACH", &ada.id, &tier, Money::from_cents(2_000), token)
+        coupons::redeem(
+            &t.db,
+            "ONEEACH",
+            &ada.id,
+            &tier,
+            Money::from_cents(2_000),
+            token,
+        )
     }))
     .await;
-    let others = coupons::redeem(&t.db, "ONEEACH", &other.id, &tier, Money::from_cents(2_000), "o")
-        .await
-        .unwrap();
+    let others = coupons::redeem(
+        &t.db,
+        "ONEEACH",
+        &other.id,
+        &tier,
+        Money::from_cents(2_000),
+        "o",
+    )
+    .await
+    .unwrap();
 
     let granted = counted.iter().filter(|c| matches!(c, Ok(Ok(_)))).count();
     let limited = counted

@@ -45,7 +45,12 @@ impl TestApp {
 
     async fn coupon_used(&self, code: &str) -> i64 {
         let (status, answer) = self
-            .request(Method::GET, &format!("/coupons/{code}"), Some(&self.admin), None)
+            .request(
+                Method::GET,
+                &format!("/coupons/{code}"),
+                Some(&self.admin),
+                None,
+            )
             .await;
         assert_eq!(status, 200, "{answer}");
         answer["data"]["used"].as_i64().unwrap()
@@ -79,7 +84,12 @@ async fn a_coupon_use_whose_checkout_stored_no_order_is_given_back_once_by_two_s
     let (status, answer) = t.put_line(&placed, &lamp, json!(1)).await;
     assert_eq!(status, 200, "{answer}");
     let (status, answer) = t
-        .request(Method::POST, "/cart/coupon", Some(&placed.bearer), Some(&json!({"code": "twice"})))
+        .request(
+            Method::POST,
+            "/cart/coupon",
+            Some(&placed.bearer),
+            Some(&json!({"code": "twice"})),
+        )
         .await;
     assert_eq!(status, 200, "{answer}");
     let order = t.checkout_ok(&placed).await;
@@ -102,7 +112,11 @@ async fn a_coupon_use_whose_checkout_stored_no_order_is_given_back_once_by_two_s
     assert_eq!(young, 0);
     assert_eq!(a.unwrap() + b.unwrap(), 1, "given back once");
     assert_eq!(again, 0);
-    assert_eq!(t.coupon_used("TWICE").await, 1, "the placed order keeps its use");
+    assert_eq!(
+        t.coupon_used("TWICE").await,
+        1,
+        "the placed order keeps its use"
+    );
     assert_eq!(order["coupon"], "TWICE");
     // The stopped checkout comes back with its token: its use is counted again, once.
     t.count_without_order("TWICE", &crashed, &token).await;
@@ -129,13 +143,12 @@ async fn the_running_sweep_gives_an_orphaned_coupon_use_back_by_itself() {
         (t.coupon_used("LONE").await == 0).then_some(())
     })
     .await;
-    let stored = t
-        .db
-        .collection::<bson::Document>("coupons")
-        .find_one(doc! { "_id": "LONE" })
-        .await
-        .unwrap()
-        .unwrap();
+    let stored =
+        t.db.collection::<bson::Document>("coupons")
+            .find_one(doc! { "_id": "LONE" })
+            .await
+            .unwrap()
+            .unwrap();
     let redemption = stored
         .get_document("redemptions")
         .unwrap()
@@ -201,7 +214,7 @@ async fn holds(db: &mongodb::Database, who: &Customer) -> Vec<(String, String)> 
 
 #[tokio::test]
 async fn a_points_hold_whose_checkout_stored_no_order_is_given_back_once_and_taken_again_if_it_returns()
-{
+ {
     let t = shop(|_| {}).await;
     let ada = member(&t, "ada.orphan@example.com", 1_000).await;
     let lamp = t.product("Lamp", 20.0, 10).await;
@@ -223,7 +236,13 @@ async fn a_points_hold_whose_checkout_stored_no_order_is_given_back_once_and_tak
     let later = Utc::now() + chrono::Duration::seconds(5);
 
     // order-service down: nothing is given back on a guess.
-    let down = customer_service::orphans::sweep(&db, &hold_sweeper(&t, NOWHERE), Duration::from_secs(1), later).await;
+    let down = customer_service::orphans::sweep(
+        &db,
+        &hold_sweeper(&t, NOWHERE),
+        Duration::from_secs(1),
+        later,
+    )
+    .await;
     let young = customer_service::orphans::sweep(&db, &hold_sweeper(&t, &orders_url), LONG, later)
         .await
         .unwrap();
@@ -238,12 +257,18 @@ async fn a_points_hold_whose_checkout_stored_no_order_is_given_back_once_and_tak
     assert_eq!(one.unwrap() + two.unwrap(), 1, "expired once");
     let account = loyalty(&t, &ada).await;
     let states = holds(&db, &ada).await;
-    assert!(states.contains(&(lost.clone(), "EXPIRED".to_owned())), "{states:?}");
+    assert!(
+        states.contains(&(lost.clone(), "EXPIRED".to_owned())),
+        "{states:?}"
+    );
     assert!(
         !states.contains(&(placed.clone(), "EXPIRED".to_owned())),
         "the placed order's hold is its events' business: {states:?}"
     );
-    assert_eq!(account["points"], 900, "300 back, 100 with the placed order: {account}");
+    assert_eq!(
+        account["points"], 900,
+        "300 back, 100 with the placed order: {account}"
+    );
     let expiries = account["history"]
         .as_array()
         .unwrap()

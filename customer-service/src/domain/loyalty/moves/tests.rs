@@ -111,13 +111,25 @@ fn the_sweep_expires_a_stale_hold_once_and_only_while_it_is_held() {
         .collect();
     assert_eq!(stale, ["old"], "spent and recent holds are not swept");
     assert!(account.expire("old", Utc::now()));
-    assert!(!account.expire("old", Utc::now()), "a second sweep finds nothing");
-    assert!(!account.expire("paid", Utc::now()), "a spent hold stays spent");
+    assert!(
+        !account.expire("old", Utc::now()),
+        "a second sweep finds nothing"
+    );
+    assert!(
+        !account.expire("paid", Utc::now()),
+        "a spent hold stays spent"
+    );
 
     assert_eq!((account.points, account.held), (700, 200));
     let last = account.history.last().unwrap();
-    assert_eq!((last.reason.as_str(), last.points, last.held), (REASON_RELEASED, 300, Some(-300)));
-    assert!(!account.spend("o1", Utc::now()), "an expired hold is not spent");
+    assert_eq!(
+        (last.reason.as_str(), last.points, last.held),
+        (REASON_RELEASED, 300, Some(-300))
+    );
+    assert!(
+        !account.spend("o1", Utc::now()),
+        "an expired hold is not spent"
+    );
 }
 
 #[test]
@@ -132,7 +144,10 @@ fn a_checkout_that_comes_back_after_its_hold_expired_holds_again_under_the_same_
     assert_eq!((again.order_id.as_str(), again.points), ("o1", 300));
     assert_eq!(again.state, HoldState::Held);
     assert_eq!((account.points, account.held), (200, 300));
-    assert!(account.spend("o1", Utc::now()), "its order spends it as usual");
+    assert!(
+        account.spend("o1", Utc::now()),
+        "its order spends it as usual"
+    );
 }
 
 #[test]
