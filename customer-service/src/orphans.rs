@@ -73,6 +73,9 @@ pub enum Fate {
     Placed,
     /// order-service has no such order.
     Missing,
+    /// order-service refused this one question (a 4xx other than 404): the hold is left
+    /// alone, and the pass goes on with the others.
+    Unknown,
 }
 
 /// Asks order-service about orders, as an admin of the suite's own making (this service signs
@@ -105,6 +108,15 @@ impl Orders {
         {
             Ok(_) => Ok(Fate::Placed),
             Err(UpstreamError::NotFound) => Ok(Fate::Missing),
+            Err(UpstreamError::Rejected(why)) => {
+                tracing::warn!(
+                    order.id = id,
+                    why = %why,
+                    "order-service refused to say whether an order exists"
+                );
+                Ok(Fate::Unknown)
+            }
+            // Down, or refusing the sweep's token: every other question fails alike.
             Err(e) => Err(ApiError::UpstreamUnavailable(format!("order-service: {e}"))),
         }
     }
@@ -147,7 +159,7 @@ pub async fn sweep(
         };
         let account: Account = bson::from_document(account.clone()).map_err(ApiError::internal)?;
         for hold in account.held_before(cutoff) {
-            if orders.fate(&hold.order_id, &token).await? == Fate::Placed {
+            if orders.fate(&hold.order_id, &token).await? != Fate::Missing {
                 continue;
             }
             let correlation_id = format!("orphan-sweep-{}", uuid::Uuid::now_v7());
