@@ -1,9 +1,10 @@
 //! What analytics consumes: every event on the bus ([`topology::ANALYTICS`] binds `#`).
 //!
 //! Each event is first applied to the read models ([`apply`], the checkout's events in
-//! [`commerce`]; every write there is idempotent by itself), then kept in the `event_log` collection keyed by event id. A
+//! [`commerce`], returns, reviews and notifications in [`aftersales`]; every write there is idempotent by itself), then kept in the `event_log` collection keyed by event id. A
 //! failure to apply is retried by the bus; a payload that can never be read is dead-lettered.
 
+pub mod aftersales;
 pub mod apply;
 pub mod commerce;
 pub mod order;

@@ -1,6 +1,7 @@
 //! The figures the API answers, built from the read models; the checkout's reports (discounts,
 //! funnel, loyalty) in [`commerce`].
 
+pub mod aftersales;
 pub mod commerce;
 
 use std::collections::{HashMap, HashSet};
@@ -31,20 +32,39 @@ fn per_day(rows: &[OrderRow]) -> HashMap<String, Totals> {
     out
 }
 
-/// `[{date, revenue, orderCount, newCustomers}]`, one row per day of `range`, zeros included.
-/// Revenue is money paid net of refunds ([`crate::domain::ledger`]), on the day the order was
-/// placed; `orderCount` the orders that count.
+/// What refunds took back per day (the day the order was placed), from `rows`.
+fn refunds_per_day(rows: &[OrderRow]) -> HashMap<String, Cents> {
+    let mut out: HashMap<String, Cents> = HashMap::new();
+    for row in rows {
+        if let Some(day) = &row.day {
+            *out.entry(day.clone()).or_default() += row.taken_back();
+        }
+    }
+    out
+}
+
+/// `[{date, revenue, gross, refunds, net, orderCount, newCustomers}]`, one row per day of
+/// `range`, zeros included. `gross` is what was recognised (paid, or invoiced and under way),
+/// `refunds` what refunds and voids took back of it, `net` = `gross` − `refunds`; `revenue` is
+/// `net` (as it always was: money paid net of refunds, [`crate::domain::ledger`]). All on the
+/// day the order was placed; `orderCount` the orders that count (a fully refunded one does not).
 pub async fn daily_revenue(db: &Database, range: DayRange) -> Result<Vec<Value>, ApiError> {
-    let per_day = per_day(&rows::rows(db, Some(range), false).await?);
+    let rows = rows::rows(db, Some(range), false).await?;
+    let per_day = per_day(&rows);
+    let refunds = refunds_per_day(&rows);
     let customers = facts::per_day(db, facts::CUSTOMERS, range).await?;
     Ok(range
         .days()
         .map(|day| {
             let text = day.text();
             let t = per_day.get(&text).copied().unwrap_or_default();
+            let back = refunds.get(&text).copied().unwrap_or(0);
             json!({
                 "date": text,
                 "revenue": Money::from_cents(t.revenue),
+                "gross": Money::from_cents(t.revenue + back),
+                "refunds": Money::from_cents(back),
+                "net": Money::from_cents(t.revenue),
                 "orderCount": t.orders,
                 "newCustomers": customers.get(&text).copied().unwrap_or(0),
             })
@@ -95,6 +115,7 @@ pub async fn dashboard_metrics(db: &Database) -> Result<Value, ApiError> {
         "stockLowEvents": facts::count(db, facts::STOCK_LOW).await?,
         "alertsSent": alerts.values().sum::<i64>(),
         "alertsBySeverity": alerts,
+        "afterSales": aftersales::summary(db, None).await?,
     }))
 }
 

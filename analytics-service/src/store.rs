@@ -4,12 +4,14 @@
 //!   statuses, products, discounts and the funnel are grouped from ([`rows`] reads it back).
 //! - [`facts`]: one document per customer, stock-low event, alert and assistant reply.
 //! - [`loyalty`]: point movements and each customer's tier.
+//! - [`aftersales`]: returns, reviews and notifications.
 //! - [`jobs`]: the state of the rebuild.
 //!
 //! Every write is a single-document write that is idempotent by itself (an insert keyed by
 //! the event's or entity's id, or a `$set` guarded by a version), so a redelivered or
 //! replayed event changes no figure and no separate inbox is needed.
 
+pub mod aftersales;
 pub mod facts;
 pub mod jobs;
 pub mod loyalty;
@@ -22,6 +24,7 @@ use bson::{Bson, Document};
 pub async fn ensure_indexes(db: &mongodb::Database) -> Result<(), mongodb::error::Error> {
     orders::ensure_indexes(db).await?;
     loyalty::ensure_indexes(db).await?;
+    aftersales::ensure_indexes(db).await?;
     facts::ensure_indexes(db).await
 }
 

@@ -15,6 +15,9 @@
 //! | `LOGIN_DELAY_MS` | `1000`: after each failure the address waits this, doubled per failure, before its next try on that account (`0`: no delay before the lock) |
 //! | `LOGIN_BURST_ALERT` | `20` failed sign-ins of one account from anywhere within the window raise `auth.login_burst` (and a WARN and `customer_login_bursts_total`) |
 //! | `LOGIN_MAX_PER_CLIENT` | `30` sign-in attempts per client address per minute |
+//! | `ORDER_SERVICE_URL` | `http://127.0.0.1:5001`: asked by the orphan hold sweep whether a hold's order exists (empty: no sweep in this process) |
+//! | `ORPHAN_HOLD_TTL_SECS` | `3600`: a points hold still held this long after its checkout, with no order, is given back (see `orphans`) |
+//! | `ORPHAN_SWEEP_POLL_SECS` | `60`: how often the sweep runs |
 
 use std::time::Duration;
 
@@ -50,6 +53,8 @@ pub struct Config {
     pub limits: LoginLimits,
     /// The payment provider that tokenises saved cards (`PAYMENT_PROVIDER`).
     pub payment: shared::payment::Settings,
+    /// The sweep of points holds whose checkout placed no order.
+    pub orphans: crate::orphans::Settings,
 }
 
 /// How sign-in attempts are limited.
@@ -80,8 +85,17 @@ impl Config {
             &env.string("PAYMENT_PROVIDER", "test"),
             &env.string("PAYMENT_TEST_UNAVAILABLE", ""),
         )?;
+        let orphans = crate::orphans::Settings {
+            order_service_url: env
+                .string("ORDER_SERVICE_URL", "http://127.0.0.1:5001")
+                .trim_end_matches('/')
+                .to_owned(),
+            ttl: Duration::from_secs(env.parse("ORPHAN_HOLD_TTL_SECS", 3600u64)?.max(1)),
+            poll: Duration::from_secs(env.parse("ORPHAN_SWEEP_POLL_SECS", 60u64)?.max(1)),
+        };
         Ok(Self {
             payment,
+            orphans,
             signer,
             refresh_ttl: Duration::from_secs(env.parse("REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?),
             admin_email: env

@@ -14,6 +14,7 @@
 //! - `throttle`: sign-in limits per client, and per account and address (Redis).
 //! - `burst`: the alarm for a burst of failed sign-ins against one account.
 //! - `admin`: the admin account, ensured at start.
+//! - `orphans`: the sweep that gives back points held by checkouts that placed no order.
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
 //! `customer.registered` and `loyalty.changed` leave through the outbox of [`shared::outbox`].
@@ -23,6 +24,7 @@ pub mod burst;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod orphans;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -70,6 +72,22 @@ pub async fn run(
             &background,
         );
         events::start(infra.bus(), infra.db().clone(), outbox.clone());
+        if !config.orphans.order_service_url.is_empty() {
+            match orphans::Orders::new(
+                &config.orphans.order_service_url,
+                &config.service.tls,
+                config.signer.clone(),
+            ) {
+                Ok(orders) => infra.health.watch(orphans::spawn(
+                    infra.db().clone(),
+                    orders,
+                    &config.orphans,
+                    outbox.clone(),
+                    background.clone(),
+                )),
+                Err(e) => tracing::error!(error = %e, "no orphan hold sweep: no HTTP client"),
+            }
+        }
         let payments = config
             .payment
             .build(infra.db())

@@ -14,6 +14,8 @@
 //! | `IDEMPOTENCY_TTL_SECS` | `86400` | how long an `Idempotency-Key` replays its answer |
 //! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of idle SSE and WebSocket streams |
 //! | `STREAM_BUFFER` | `64` | events buffered per live client before it is dropped as too slow |
+//! | `ORPHAN_COUPON_TTL_SECS` | `3600` | a coupon use counted this long ago whose checkout stored no order is given back (see `orphans`) |
+//! | `ORPHAN_SWEEP_POLL_SECS` | `60` | how often such uses are looked for |
 //! | `PAYMENT_PROVIDER` | `test` | the payment provider of checkout and the saga's payment step (`shared::payment`; only `test` exists; another name stops the start) |
 //! | `PAYMENT_TEST_UNAVAILABLE` | (empty) | `1`: the test provider answers every call "unavailable" (orders wait in `PENDING`) |
 //!
@@ -52,6 +54,8 @@ pub struct Config {
     pub streams: StreamConfig,
     /// The payment provider (`PAYMENT_PROVIDER`, checked at start).
     pub payment: shared::payment::Settings,
+    /// The sweep of coupon uses whose checkout stored no order.
+    pub orphans: crate::orphans::OrphanConfig,
 }
 
 /// How orders move from `PROCESSING` to `DELIVERED` by themselves.
@@ -136,8 +140,13 @@ impl Config {
             &env.string("PAYMENT_PROVIDER", "test"),
             &env.string("PAYMENT_TEST_UNAVAILABLE", ""),
         )?;
+        let orphans = crate::orphans::OrphanConfig {
+            ttl: Duration::from_secs(env.parse("ORPHAN_COUPON_TTL_SECS", 3600u64)?.max(1)),
+            poll: Duration::from_secs(env.parse("ORPHAN_SWEEP_POLL_SECS", 60u64)?.max(1)),
+        };
         Ok(Self {
             payment,
+            orphans,
             service: ServiceConfig::from_env(env, DEFAULTS)?,
             product_service_url: base_url(env, "PRODUCT_SERVICE_URL", "http://127.0.0.1:5002"),
             customer_service_url: base_url(env, "CUSTOMER_SERVICE_URL", "http://127.0.0.1:5003"),

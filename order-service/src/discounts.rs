@@ -20,8 +20,8 @@
 //!   count cannot happen: every other check (lines, stock, address, tier, the coupon's own
 //!   rules) runs first. The window left: the customer empties the cart (`DELETE /cart`)
 //!   between a crash and the next checkout; the token is then lost and the use stays counted
-//!   without an order. That needs a crash at one exact step and is visible in the coupon's
-//!   redemptions (a token with no order), where an admin can see it.
+//!   without an order, until the orphan sweep ([`crate::orphans`]) finds it: a use older than
+//!   `ORPHAN_COUPON_TTL_SECS` whose token has no order is given back, once.
 
 use axum::http::HeaderMap;
 use bson::oid::ObjectId;

@@ -27,7 +27,8 @@
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
 //! - `deadline`: the saga's deadline, which rejects orders left `PENDING` too long.
-//! - `poller`: the supervised loop both schedules run.
+//! - `orphans`: the sweep that gives back coupon uses counted by checkouts that stored no order.
+//! - `poller`: the supervised loop the schedules and the sweep run.
 //! - `seed`: `order-service seed`, the demo orders with their history, written straight into
 //!   this service's database (historical orders cannot come through the API).
 //!
@@ -44,6 +45,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod live;
+pub mod orphans;
 pub mod payment;
 pub mod payment_method;
 pub mod placing;
@@ -158,6 +160,8 @@ pub async fn run_with_hub(
         }
         let (_, deadline) = deadline::spawn(orders.clone(), config.saga, background.clone());
         infra.health.watch(deadline);
+        let (_, orphans) = orphans::spawn(orders.db.clone(), config.orphans, background.clone());
+        infra.health.watch(orphans);
         let redis = infra
             .redis
             .clone()

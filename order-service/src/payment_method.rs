@@ -92,6 +92,23 @@ async fn tokenize(state: &AppState, card: &NewCard) -> Result<Payment, ApiError>
     ))
 }
 
+/// `details.code` of a checkout that names no card and has no default saved card.
+pub const REQUIRED: &str = "PAYMENT_METHOD_REQUIRED";
+/// `details.code` of a `paymentMethodId` that is not one of the caller's saved cards.
+pub const NOT_FOUND: &str = "PAYMENT_METHOD_NOT_FOUND";
+/// `details.code` of a saved card tokenised by another payment provider.
+pub const OTHER_PROVIDER: &str = "PAYMENT_METHOD_OTHER_PROVIDER";
+
+/// A 422 with a machine-readable `details.code` (like a coupon's `reason`), so a storefront
+/// can tell "choose a card" from other refusals without reading the message.
+/// `fields`: what the caller can send to fix it.
+fn refused(code: &str, fields: &[&str], message: String) -> ApiError {
+    ApiError::Refused {
+        message,
+        details: json!({ "code": code, "fields": fields }),
+    }
+}
+
 /// A saved card of `customer` (`id`, or the default one), with its token.
 async fn saved(
     state: &AppState,
@@ -102,21 +119,29 @@ async fn saved(
     let method = state.upstream.payment_method(customer, id, call).await?;
     let Some(method) = method else {
         return Err(match id {
-            Some(id) => {
-                ApiError::Unprocessable(format!("paymentMethodId: no saved card {id} of yours"))
-            }
-            None => ApiError::Unprocessable(
-                "PAYMENT_METHOD_REQUIRED: send card or paymentMethodId, or save a default card"
+            Some(id) => refused(
+                NOT_FOUND,
+                &["paymentMethodId"],
+                format!("paymentMethodId: no saved card {id} of yours"),
+            ),
+            None => refused(
+                REQUIRED,
+                &["card", "paymentMethodId"],
+                "a payment method is required: send card or paymentMethodId, or save a default card"
                     .to_owned(),
             ),
         });
     };
     if method.provider != state.payments.name() {
         // A token is only good with the provider that made it.
-        return Err(ApiError::Unprocessable(format!(
-            "paymentMethodId: the saved card belongs to payment provider {:?}; add it again",
-            method.provider
-        )));
+        return Err(refused(
+            OTHER_PROVIDER,
+            &["paymentMethodId"],
+            format!(
+                "paymentMethodId: the saved card belongs to payment provider {:?}; add it again",
+                method.provider
+            ),
+        ));
     }
     Ok(Payment::pending(
         &method.provider,

@@ -1,7 +1,9 @@
 //! The discounts report: what coupons, loyalty tiers and redeemed points took off the orders
 //! that count (a cancelled, rejected or fully refunded order gave nothing away: its coupon use
 //! and points went back). Amounts are the order's quote as priced, in exact cents. A
-//! free-shipping coupon takes nothing off the goods, so its orders show a discount of 0.
+//! free-shipping coupon takes nothing off the goods: its worth is the shipping it waived
+//! (counted in its `discount` and the day's `couponDiscount`, and shown apart as
+//! `couponShipping`), as the cart shows it.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +17,7 @@ use super::{Cents, DayRange, ledger::OrderRow};
 pub struct CouponFigures {
     /// Orders that used it.
     pub orders: i64,
-    /// What it took off.
+    /// What it took off (the shipping it waived included).
     pub discount: Cents,
     /// What those orders brought in.
     pub revenue: Cents,
@@ -24,8 +26,10 @@ pub struct CouponFigures {
 /// The discounts of one day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DayDiscounts {
-    /// By coupons.
+    /// By coupons (the shipping they waived included).
     pub coupon: Cents,
+    /// The shipping free-shipping coupons waived.
+    pub coupon_shipping: Cents,
     /// By loyalty tiers.
     pub tier: Cents,
     /// By redeemed points.
@@ -50,11 +54,12 @@ impl Discounts {
         if let Some(code) = &row.coupon {
             let c = self.coupons.entry(code.clone()).or_default();
             c.orders += 1;
-            c.discount += row.coupon_discount;
+            c.discount += row.coupon_discount + row.coupon_shipping;
             c.revenue += revenue;
         }
         let d = self.days.entry(day.clone()).or_default();
-        d.coupon += row.coupon_discount;
+        d.coupon += row.coupon_discount + row.coupon_shipping;
+        d.coupon_shipping += row.coupon_shipping;
         d.tier += row.tier_discount;
         d.points += row.points_discount;
     }
@@ -75,6 +80,7 @@ impl Discounts {
         let day_json = |date: Option<String>, d: DayDiscounts| {
             let mut v = json!({
                 "couponDiscount": Money::from_cents(d.coupon),
+                "couponShipping": Money::from_cents(d.coupon_shipping),
                 "tierDiscount": Money::from_cents(d.tier),
                 "pointsDiscount": Money::from_cents(d.points),
             });
@@ -89,6 +95,7 @@ impl Discounts {
             .map(|day| {
                 let d = self.days.get(&day.text()).copied().unwrap_or_default();
                 total.coupon += d.coupon;
+                total.coupon_shipping += d.coupon_shipping;
                 total.tier += d.tier;
                 total.points += d.points;
                 day_json(Some(day.text()), d)
@@ -134,7 +141,31 @@ mod tests {
         );
         assert_eq!(
             json["totals"],
-            json!({"couponDiscount": 3.33, "tierDiscount": 0.03, "pointsDiscount": 0.3})
+            json!({"couponDiscount": 3.33, "couponShipping": 0.0, "tierDiscount": 0.03,
+                "pointsDiscount": 0.3})
         );
+    }
+
+    #[test]
+    fn a_free_shipping_coupon_is_worth_the_shipping_it_waived() {
+        let row = OrderRow {
+            day: Some("2026-05-02".to_owned()),
+            status: "DELIVERED".to_owned(),
+            payment: Payment::Card,
+            paid: Some(2807),
+            coupon: Some("FREESHIP".to_owned()),
+            coupon_shipping: 599,
+            ..OrderRow::default()
+        };
+        let mut report = Discounts::default();
+        report.add(&row);
+        let day = Day::parse("2026-05-02").unwrap();
+        let json = report.to_json(DayRange::new(day, day).unwrap());
+        assert_eq!(
+            json["coupons"],
+            json!([{"code": "FREESHIP", "orders": 1, "discount": 5.99, "revenue": 28.07}])
+        );
+        assert_eq!(json["totals"]["couponDiscount"], 5.99);
+        assert_eq!(json["totals"]["couponShipping"], 5.99);
     }
 }

@@ -90,6 +90,8 @@ pub struct OrderRow {
     pub coupon: Option<String>,
     /// Taken off by the coupon.
     pub coupon_discount: Cents,
+    /// The shipping a free-shipping coupon waived.
+    pub coupon_shipping: Cents,
     /// Taken off by the loyalty tier.
     pub tier_discount: Cents,
     /// Taken off by redeemed points.

@@ -30,7 +30,7 @@ pub fn data<T: for<'de> Deserialize<'de>>(event: &Envelope) -> Result<T, Handler
 
 /// Applies `event` to the read models; events that feed none are left to the event log.
 pub async fn apply(db: &Database, event: &Envelope) -> Result<(), HandlerError> {
-    if super::commerce::apply(db, event).await? {
+    if super::commerce::apply(db, event).await? || super::aftersales::apply(db, event).await? {
         return Ok(());
     }
     let day = Day::of(event.occurred_at).text();

@@ -40,14 +40,36 @@ pub fn lines(items: &[Value]) -> Vec<Line> {
         .collect()
 }
 
-/// `{total, couponDiscount, tierDiscount, pointsDiscount, ...}`; `None` without a total.
-fn quoted(quote: &Value) -> Option<Quoted> {
+/// The shop's shipping (DESIGN.md, "Cart and checkout"): 5.99, free when the discounted
+/// subtotal is at least 50.00. order-service prices with it; here it tells what a
+/// free-shipping coupon saved, which the quote does not show (its `couponDiscount` is 0).
+const SHIPPING: Cents = 599;
+/// See [`SHIPPING`].
+const FREE_SHIPPING_FROM: Cents = 5000;
+
+/// `{subtotal, couponDiscount, tierDiscount, pointsDiscount, shipping, total}` of an order
+/// that used a coupon (`with_coupon`) or not; `None` without a total.
+fn quoted(quote: &Value, with_coupon: bool) -> Option<Quoted> {
     let amount = |field: &str| quote.get(field).and_then(cents).unwrap_or(0);
+    let (coupon, tier, points) = (
+        amount("couponDiscount"),
+        amount("tierDiscount"),
+        amount("pointsDiscount"),
+    );
+    let discounted = amount("subtotal") - coupon - tier - points;
+    // No shipping charged on goods that would have paid it, under a coupon that took nothing
+    // off the goods: only a free-shipping coupon does that.
+    let shipping_waived = with_coupon
+        && coupon == 0
+        && quote.get("shipping").and_then(cents) == Some(0)
+        && discounted > 0
+        && discounted < FREE_SHIPPING_FROM;
     Some(Quoted {
         due: quote.get("total").and_then(cents)?,
-        coupon_discount: amount("couponDiscount"),
-        tier_discount: amount("tierDiscount"),
-        points_discount: amount("pointsDiscount"),
+        coupon_discount: coupon,
+        coupon_shipping: if shipping_waived { SHIPPING } else { 0 },
+        tier_discount: tier,
+        points_discount: points,
     })
 }
 
@@ -85,7 +107,9 @@ pub fn order_facts(order: &Value) -> Option<Facts> {
             .get("items")
             .and_then(Value::as_array)
             .map(|items| lines(items)),
-        quote: order.get("quote").and_then(quoted),
+        quote: order
+            .get("quote")
+            .and_then(|q| quoted(q, order.get("coupon").is_some_and(Value::is_string))),
         coupon: order
             .get("coupon")
             .and_then(Value::as_str)
@@ -105,6 +129,20 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn only_a_free_shipping_coupon_on_goods_below_the_threshold_waives_shipping() {
+        let q = |coupon: f64, shipping: f64, subtotal: f64| {
+            json!({"subtotal": subtotal, "couponDiscount": coupon, "tierDiscount": 0.0,
+                "pointsDiscount": 0.0, "shipping": shipping, "tax": 0.0, "total": 1.0})
+        };
+        let waived = |quote: Value, coupon: bool| quoted(&quote, coupon).unwrap().coupon_shipping;
+        assert_eq!(waived(q(0.0, 0.0, 20.0), true), 599, "FREESHIP on 20.00");
+        assert_eq!(waived(q(0.0, 0.0, 20.0), false), 0, "no coupon");
+        assert_eq!(waived(q(0.0, 0.0, 60.0), true), 0, "free anyway from 50.00");
+        assert_eq!(waived(q(2.0, 5.99, 20.0), true), 0, "a percent coupon");
+        assert_eq!(waived(q(0.0, 5.99, 20.0), true), 0, "shipping paid");
+    }
 
     #[test]
     fn an_orders_facts_come_from_its_api_form_with_exact_cents() {
@@ -141,6 +179,7 @@ mod tests {
             Some(Quoted {
                 due: 3309,
                 coupon_discount: 300,
+                coupon_shipping: 0,
                 tier_discount: 135,
                 points_discount: 100,
             })

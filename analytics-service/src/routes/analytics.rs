@@ -1,5 +1,5 @@
 //! `GET /analytics/daily-revenue`, `/analytics/dashboard-metrics`, `/analytics/top-products`,
-//! `/analytics/discounts`, `/analytics/funnel`.
+//! `/analytics/discounts`, `/analytics/funnel`, `/analytics/after-sales`.
 
 use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/top-products", get(top_products))
         .route("/analytics/discounts", get(discounts))
         .route("/analytics/funnel", get(funnel))
+        .route("/analytics/after-sales", get(after_sales))
 }
 
 /// One row per day of the range (the last 30 days without one), zero days included.
@@ -78,4 +79,19 @@ async fn funnel(
 ) -> Result<Json<Value>, ApiError> {
     let range = period(&q, 30)?;
     Ok(ok(reports::commerce::funnel(state.infra.db(), range).await?))
+}
+
+/// Returns, reviews and notifications of the range (the last 30 days without one).
+#[tracing::instrument(skip_all)]
+async fn after_sales(
+    State(state): State<AppState>,
+    _: Admin,
+    ValidQuery(q): ValidQuery<Period>,
+) -> Result<Json<Value>, ApiError> {
+    let range = period(&q, 30)?;
+    Ok(ok(reports::aftersales::summary(
+        state.infra.db(),
+        Some(range),
+    )
+    .await?))
 }

@@ -4,7 +4,7 @@
 //! ```text
 //! { _id: orderId, day: "YYYY-MM-DD", createdAt: <ms>, totalCents, customerId,
 //!   items: [{productId, name, quantity, revenueCents}], status, statusIndex,
-//!   dueCents, coupon, couponDiscountCents, tierDiscountCents, pointsDiscountCents,
+//!   dueCents, coupon, couponDiscountCents, couponShippingCents, tierDiscountCents, pointsDiscountCents,
 //!   payment: "card"|"invoice", reached, paidCents, refunds: {<key>: cents},
 //!   paymentFailed, fromCart }
 //! ```
@@ -92,6 +92,8 @@ pub struct Quoted {
     pub due: Cents,
     /// Taken off by the coupon.
     pub coupon_discount: Cents,
+    /// The shipping a free-shipping coupon waived (0 for another coupon, or none).
+    pub coupon_shipping: Cents,
     /// Taken off by the loyalty tier.
     pub tier_discount: Cents,
     /// Taken off by redeemed points.
@@ -130,6 +132,7 @@ pub async fn record(db: &Database, facts: &Facts) -> Result<(), mongodb::error::
     if let Some(q) = facts.quote {
         set.insert("dueCents", q.due);
         set.insert("couponDiscountCents", q.coupon_discount);
+        set.insert("couponShippingCents", q.coupon_shipping);
         set.insert("tierDiscountCents", q.tier_discount);
         set.insert("pointsDiscountCents", q.points_discount);
     }

@@ -12,7 +12,7 @@ use crate::domain::{
     ledger::{OrderRow, Payment, RowLine},
 };
 
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 16] = [
     "day",
     "customerId",
     "status",
@@ -26,6 +26,7 @@ const FIELDS: [&str; 15] = [
     "paymentFailed",
     "coupon",
     "couponDiscountCents",
+    "couponShippingCents",
     "tierDiscountCents",
     "pointsDiscountCents",
 ];
@@ -90,6 +91,7 @@ pub fn row(d: &Document, lines: bool) -> OrderRow {
         payment_failed: flag(d, "paymentFailed"),
         coupon: text(d, "coupon"),
         coupon_discount: int(d, "couponDiscountCents").unwrap_or(0),
+        coupon_shipping: int(d, "couponShippingCents").unwrap_or(0),
         tier_discount: int(d, "tierDiscountCents").unwrap_or(0),
         points_discount: int(d, "pointsDiscountCents").unwrap_or(0),
         lines: if lines { row_lines(d) } else { Vec::new() },

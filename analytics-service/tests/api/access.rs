@@ -5,7 +5,7 @@ use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValu
 
 use crate::helpers::spawn_app;
 
-const ROUTES: [(&str, &str); 13] = [
+const ROUTES: [(&str, &str); 14] = [
     (
         "GET",
         "/analytics/daily-revenue?from=2026-01-01&to=2026-01-02",
@@ -22,6 +22,7 @@ const ROUTES: [(&str, &str); 13] = [
     ("POST", "/analytics/dead-letters/replay"),
     ("GET", "/analytics/discounts?from=2026-01-01&to=2026-01-02"),
     ("GET", "/analytics/funnel"),
+    ("GET", "/analytics/after-sales"),
 ];
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! analytics-service against the real MongoDB and RabbitMQ.
 
 mod access;
+mod aftersales;
 mod dashboard;
 mod dead_letters;
 mod events;

@@ -47,10 +47,14 @@ async fn daily_revenue_for_a_range_is_the_cent_exact_sum_of_its_accepted_orders_
     assert_eq!(
         rows,
         json!([
-            {"date": "2026-02-01", "revenue": 60.27, "orderCount": 2, "newCustomers": 0},
-            {"date": "2026-02-02", "revenue": 0.0, "orderCount": 0, "newCustomers": 0},
-            {"date": "2026-02-03", "revenue": 100.01, "orderCount": 1, "newCustomers": 0},
-            {"date": "2026-02-04", "revenue": 0.0, "orderCount": 0, "newCustomers": 0},
+            {"date": "2026-02-01", "revenue": 60.27, "gross": 60.27, "refunds": 0.0, "net": 60.27,
+                "orderCount": 2, "newCustomers": 0},
+            {"date": "2026-02-02", "revenue": 0.0, "gross": 0.0, "refunds": 0.0, "net": 0.0,
+                "orderCount": 0, "newCustomers": 0},
+            {"date": "2026-02-03", "revenue": 100.01, "gross": 100.01, "refunds": 0.0, "net": 100.01,
+                "orderCount": 1, "newCustomers": 0},
+            {"date": "2026-02-04", "revenue": 0.0, "gross": 0.0, "refunds": 0.0, "net": 0.0,
+                "orderCount": 0, "newCustomers": 0},
         ])
     );
     let (status, body) = app

@@ -87,17 +87,57 @@ async fn the_discounts_report_sums_exact_cents_per_coupon_and_per_day_over_order
     assert_eq!(
         report["days"],
         json!([
-            {"date": "2026-07-01", "couponDiscount": 6.67, "tierDiscount": 0.3, "pointsDiscount": 1.5},
-            {"date": "2026-07-02", "couponDiscount": 0.0, "tierDiscount": 1.11, "pointsDiscount": 0.0},
-            {"date": "2026-07-03", "couponDiscount": 0.0, "tierDiscount": 0.0, "pointsDiscount": 0.0},
+            {"date": "2026-07-01", "couponDiscount": 6.67, "couponShipping": 0.0, "tierDiscount": 0.3, "pointsDiscount": 1.5},
+            {"date": "2026-07-02", "couponDiscount": 0.0, "couponShipping": 0.0, "tierDiscount": 1.11, "pointsDiscount": 0.0},
+            {"date": "2026-07-03", "couponDiscount": 0.0, "couponShipping": 0.0, "tierDiscount": 0.0, "pointsDiscount": 0.0},
         ])
     );
     assert_eq!(
         report["totals"],
-        json!({"couponDiscount": 6.67, "tierDiscount": 1.41, "pointsDiscount": 1.5})
+        json!({"couponDiscount": 6.67, "couponShipping": 0.0, "tierDiscount": 1.41, "pointsDiscount": 1.5})
     );
     bad_periods_are_refused(&app, "/analytics/discounts").await;
 
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_free_shipping_coupon_counts_the_shipping_it_saved() {
+    let app = spawn_app().await;
+    let day = "2026-07-05T09:00:00.000Z";
+    // 20.00 of goods: shipping 5.99 waived; tax 8 % of 20.00.
+    let freeship = Order::card(
+        "fs",
+        day,
+        quote([20.0, 0.0, 0.0, 0.0, 0.0, 1.6, 21.6]),
+        Some("FREESHIP"),
+    );
+    // 60.00 of goods ships free anyway: the coupon saved nothing.
+    let big = Order::card(
+        "fs-big",
+        day,
+        quote([60.0, 0.0, 0.0, 0.0, 0.0, 4.8, 64.8]),
+        Some("FREESHIP"),
+    );
+    let mut events = Vec::new();
+    for order in [&freeship, &big] {
+        events.extend(order.placed());
+        events.extend(order.accepted());
+    }
+    app.publish_all(&events).await;
+    app.publish_all(&events).await;
+
+    let report = app
+        .data("/analytics/discounts?from=2026-07-05&to=2026-07-05")
+        .await;
+
+    assert_eq!(
+        report["coupons"],
+        json!([{"code": "FREESHIP", "orders": 2, "discount": 5.99, "revenue": 86.4}]),
+        "{report}"
+    );
+    assert_eq!(report["totals"]["couponDiscount"], 5.99);
+    assert_eq!(report["totals"]["couponShipping"], 5.99);
     app.stop().await;
 }
 

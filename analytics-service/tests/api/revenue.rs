@@ -73,6 +73,15 @@ async fn a_refund_takes_its_amount_back_once_and_a_declined_payment_never_counts
         "20.00 less 5.00 and 2.50: {first}"
     );
     assert_eq!(first[0]["orderCount"], 1);
+    assert_eq!(
+        (&first[0]["gross"], &first[0]["refunds"], &first[0]["net"]),
+        (
+            &serde_json::json!(30.8),
+            &serde_json::json!(18.3),
+            &serde_json::json!(12.5)
+        ),
+        "10.80 voided and 7.50 refunded come off 30.80 recognised: {first}"
+    );
     assert_eq!(app.data(DAY).await, first);
     let metrics = app.data("/analytics/dashboard-metrics").await;
     assert_eq!(metrics["totalRevenue"], 12.5);

@@ -68,6 +68,7 @@ pub async fn spawn_with(options: Options) -> Suite {
             burst_alert: 1000,
         },
         payment: Default::default(),
+        orphans: Default::default(),
     };
     let customers = spawn(&customer_service, |l, c| {
         customer_service::run(customer_config, l, c)
@@ -97,6 +98,7 @@ pub async fn spawn_with(options: Options) -> Suite {
             poll: Duration::from_millis(50),
         },
         idempotency_ttl: Duration::from_secs(600),
+        orphans: Default::default(),
         payment: shared::payment::Settings::default(),
         streams: order_service::config::StreamConfig {
             heartbeat: Duration::from_secs(1),

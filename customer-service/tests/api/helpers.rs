@@ -41,6 +41,7 @@ pub async fn spawn_with(limits: LoginLimits) -> TestApp {
         admin_password: ADMIN_PASSWORD.to_owned().into(),
         limits,
         payment: Default::default(),
+        orphans: Default::default(),
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)

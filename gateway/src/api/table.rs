@@ -401,6 +401,13 @@ pub static ROUTES: &[RouteSpec] = &[
     )
     .with_query(query::<analytics::Period>()),
     get(
+        "/api/analytics/after-sales",
+        Admin,
+        "analytics",
+        "Returns by reason, refunds, review volume and rating, notifications per kind",
+    )
+    .with_query(query::<analytics::Period>()),
+    get(
         "/api/dashboard/business-metrics",
         Admin,
         "dashboard",

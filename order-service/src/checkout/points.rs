@@ -32,9 +32,10 @@
 //!   again.
 //! - A call to customer-service that times out may still have held: the retry finds that hold.
 //!
-//! Known gap: a hold whose token is never resumed (the cart deleted while claimed after a crash
-//! between 3 and 4, or a second tab resuming the claim with a body that redeems nothing) stays
-//! held; nothing sweeps such holds yet.
+//! A hold whose token is never resumed (the cart deleted while claimed after a crash between 3
+//! and 4, or a second tab resuming the claim with a body that redeems nothing) is given back by
+//! customer-service's orphan sweep once it is older than `ORPHAN_HOLD_TTL_SECS` and this
+//! service has no order by its id; a checkout resuming the token later holds it again.
 
 use axum::http::HeaderMap;
 use bson::oid::ObjectId;

@@ -1,7 +1,8 @@
 //! The return events (issue 17): `return.requested`, `return.approved`, `return.rejected`,
 //! `return.received` and `return.refunded`, each `{returnId, orderId, customerId, items:
-//! [{productId, quantity}], amount, status}` (`providerRef` on `return.refunded`, the admin's
-//! `note` on `return.approved` and `return.rejected` when one was given), and the refund's `payment.refunded` with the
+//! [{productId, quantity}], amount, status, reason}` (`providerRef` on `return.refunded`, the
+//! admin's `note` on `return.approved` and `return.rejected` when one was given), and the
+//! refund's `payment.refunded` with the
 //! return's amount. product-service restocks on `return.received`; this service refunds on it
 //! ([`crate::refunds`]).
 
@@ -30,6 +31,9 @@ pub struct ReturnEvent {
     pub amount: f64,
     /// The return's status after the change.
     pub status: String,
+    /// Why the customer sends it back (analytics counts returns by reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The provider's reference of the refund (on `return.refunded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_ref: Option<String>,
@@ -55,6 +59,7 @@ impl ReturnEvent {
                 .collect(),
             amount: Money::from_cents(ret.amount_cents).to_json_number(),
             status: ret.status.as_str().to_owned(),
+            reason: Some(ret.reason.clone()),
             provider_ref: ret.refund_ref.clone(),
             note: None,
         }

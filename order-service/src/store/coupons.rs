@@ -135,12 +135,21 @@ pub async fn redeem(
         let Some(coupon) = get(db, code).await? else {
             return Ok(Err(Refusal::Unknown));
         };
-        if coupon.redemptions.contains_key(&key) {
+        let returned = coupon
+            .redemptions
+            .get(&key)
+            .map(|r| r.returned_at_ms.is_some());
+        let swept = match returned {
             // Counted for this token already (a retry, or a checkout resumed after a crash):
             // the use was granted when it was counted, so its order gets it even if the
             // coupon was paused since; refusing now would leave the use counted for nothing.
-            return Ok(Ok(coupon));
-        }
+            Some(false) => return Ok(Ok(coupon)),
+            // Given back with no order stored under the token (the orphan sweep; an order
+            // that ended is found by its token before a checkout gets here): the checkout
+            // came back, so its use is counted again, under the coupon's rules of now.
+            Some(true) => true,
+            None => false,
+        };
         if let Err(refusal) = coupon.check(customer, tier, subtotal, now_ms(), true) {
             return Ok(Err(refusal));
         }
@@ -155,8 +164,15 @@ pub async fn redeem(
             "_id": code,
             "state": state_of(true),
             "rulesVersion": coupon.rules_version,
-            format!("redemptions.{key}"): { "$exists": false },
         };
+        if swept {
+            filter.insert(
+                format!("redemptions.{key}.returnedAtMs"),
+                doc! { "$exists": true },
+            );
+        } else {
+            filter.insert(format!("redemptions.{key}"), doc! { "$exists": false });
+        }
         if let Some(limit) = coupon.usage_limit {
             filter.insert("used", doc! { "$lt": limit });
         }
@@ -212,4 +228,43 @@ pub async fn give_back(db: &Database, code: &str, token: &str) -> Result<bool, A
         )
         .await?;
     Ok(result.modified_count == 1)
+}
+
+/// A counted use not given back: the coupon, the redemption's key and the use.
+#[derive(Debug, Clone)]
+pub struct Open {
+    /// The coupon's code.
+    pub code: String,
+    /// The order's request key (the checkout token).
+    pub token: String,
+    /// Who used it.
+    pub customer_id: String,
+    /// When it was counted (epoch milliseconds).
+    pub at_ms: i64,
+}
+
+/// Every use counted before `before_ms` and not given back, oldest first: the candidates of
+/// the orphan sweep. (Redemptions are keys of a map, which no query can filter by value on
+/// every MongoDB and on the stand-in alike, so the coupons are read and filtered here;
+/// coupons are few.)
+pub async fn orphans(db: &Database, before_ms: i64) -> Result<Vec<Open>, ApiError> {
+    let all: Vec<Coupon> = coupons(db).find(doc! {}).await?.try_collect().await?;
+    let mut open: Vec<Open> = all
+        .into_iter()
+        .flat_map(|coupon| {
+            let code = coupon.code.clone();
+            coupon
+                .redemptions
+                .into_values()
+                .filter(|r| r.returned_at_ms.is_none() && r.at_ms < before_ms)
+                .map(move |r| Open {
+                    code: code.clone(),
+                    token: r.token,
+                    customer_id: r.customer_id,
+                    at_ms: r.at_ms,
+                })
+        })
+        .collect();
+    open.sort_by_key(|o| o.at_ms);
+    Ok(open)
 }

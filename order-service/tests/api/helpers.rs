@@ -48,6 +48,7 @@ pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Confi
             poll: Duration::from_millis(100),
         },
         idempotency_ttl: Duration::from_secs(600),
+        orphans: Default::default(),
         payment: shared::payment::Settings::default(),
         streams: StreamConfig {
             heartbeat: Duration::from_secs(1),
@@ -225,6 +226,7 @@ pub async fn spawn_customers(names: &TestNames) -> Spawned {
             burst_alert: 1000,
         },
         payment: Default::default(),
+        orphans: Default::default(),
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)

@@ -7,6 +7,7 @@ mod binary;
 mod cart;
 mod checkout;
 mod checkout_crash;
+mod coupon_limits;
 mod coupons;
 mod deadline;
 mod demo;
@@ -16,6 +17,7 @@ mod gaps;
 mod helpers;
 mod live;
 mod orders;
+mod orphans;
 mod outage;
 mod payments;
 mod points;
@@ -55,6 +57,7 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
             "fulfilment",
             "indexes",
             "mongodb",
+            "orphan-coupons",
             "outbox-relay",
             "payment-provider:test",
             "rabbitmq",

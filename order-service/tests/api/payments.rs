@@ -446,14 +446,20 @@ async fn a_checkout_pays_with_a_saved_card_by_id_or_the_default_one_and_without_
     let (chosen, chosen_order, _) = t.checkout(&who, Some(&by_id), None).await;
 
     assert_eq!(none, 422, "{refusal}");
-    assert!(
-        refusal["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("PAYMENT_METHOD_REQUIRED"),
+    assert_eq!(refusal["error"]["code"], "UNPROCESSABLE", "{refusal}");
+    assert_eq!(
+        refusal["error"]["details"]["code"], "PAYMENT_METHOD_REQUIRED",
         "{refusal}"
     );
+    assert_eq!(
+        refusal["error"]["details"]["fields"],
+        json!(["card", "paymentMethodId"])
+    );
     assert_eq!(missing, 422, "{missing_answer}");
+    assert_eq!(
+        missing_answer["error"]["details"]["code"], "PAYMENT_METHOD_NOT_FOUND",
+        "{missing_answer}"
+    );
     assert!(
         missing_answer["error"]["message"]
             .as_str()

@@ -2,7 +2,8 @@
 //! placed, spent when it is paid, released when it is rejected or cancelled), taken back when
 //! a delivered order is refunded, and adjusted by an admin. Each move happens once: a hold is
 //! found again by its key, a hold's state only goes forward (`HELD` → `SPENT` → `RETURNED`, or
-//! `HELD` → `RELEASED`), and a refund or an adjustment is recorded under its own key.
+//! `HELD` → `RELEASED`; `HELD` → `EXPIRED` when the checkout never placed its order, and back
+//! to `HELD` only if that checkout comes back with the same key), and a refund or an adjustment is recorded under its own key.
 //!
 //! `points` is what can be spent now; `held` is what orders not yet paid have put aside. A hold
 //! moves points from `points` to `held`, a spend removes them from `held`, a release moves them
@@ -18,8 +19,11 @@ use super::{Account, HistoryEntry, REASON_DELIVERED};
 pub const REASON_HELD: &str = "POINTS_HELD";
 /// The order was paid: its held points are gone.
 pub const REASON_SPENT: &str = "POINTS_SPENT";
-/// The order was rejected or cancelled before it was paid: its held points came back.
+/// The order was rejected or cancelled before it was paid: its held points came back. Also the
+/// reason of a hold the sweep expired (its checkout placed no order; `note` says so).
 pub const REASON_RELEASED: &str = "POINTS_RELEASED";
+/// The note of a history entry of a hold the sweep expired.
+pub const NOTE_EXPIRED: &str = "the checkout placed no order";
 /// A paid order was cancelled (its payment voided or refunded): its spent points came back.
 pub const REASON_RETURNED: &str = "POINTS_RETURNED";
 /// A delivered order was refunded: the points it earned (its share for a part) were taken.
@@ -39,6 +43,10 @@ pub enum HoldState {
     Released,
     /// The order was cancelled after it was paid; the points came back.
     Returned,
+    /// The checkout that made it never placed its order (it stopped between the hold and the
+    /// order's insert, or its cart was dropped): the sweep gave the points back. The same
+    /// checkout coming back (same key) holds them again, under the same order id.
+    Expired,
 }
 
 /// Points put aside by one checkout.
@@ -86,8 +94,29 @@ impl Account {
         points: i64,
         at: DateTime<Utc>,
     ) -> Result<(Hold, bool), NotEnough> {
-        if let Some(hold) = self.hold_by_key(key) {
-            return Ok((hold.clone(), false));
+        if let Some(i) = self.holds.iter().position(|h| h.key == key) {
+            let hold = &self.holds[i];
+            if hold.state != HoldState::Expired {
+                return Ok((hold.clone(), false));
+            }
+            // The checkout came back after the sweep gave its points back: hold them again,
+            // under its order id, or refuse like a new hold.
+            let (n, order) = (hold.points, hold.order_id.clone());
+            if n > self.points {
+                return Err(NotEnough {
+                    available: self.points,
+                });
+            }
+            self.points -= n;
+            self.held += n;
+            self.holds[i].state = HoldState::Held;
+            self.history.push(HistoryEntry {
+                order_id: Some(order),
+                held: Some(n),
+                key: Some(key.to_owned()),
+                ..HistoryEntry::new(at, -n, REASON_HELD)
+            });
+            return Ok((self.holds[i].clone(), true));
         }
         if points > self.points {
             return Err(NotEnough {
@@ -134,7 +163,9 @@ impl Account {
             HoldState::Spent => (0, -n, REASON_SPENT),
             HoldState::Released => (n, -n, REASON_RELEASED),
             HoldState::Returned => (n, 0, REASON_RETURNED),
-            HoldState::Held => unreachable!("a hold never goes back to held"),
+            HoldState::Held | HoldState::Expired => {
+                unreachable!("an order's status never moves a hold to held or expired")
+            }
         };
         self.points += points;
         self.held += held;
@@ -142,6 +173,43 @@ impl Account {
             order_id: Some(order.to_owned()),
             held: (held != 0).then_some(held),
             ..HistoryEntry::new(at, points, reason)
+        });
+        true
+    }
+
+    /// The holds still `HELD` that were made before `cutoff`: candidates for the sweep (whose
+    /// order may or may not exist; the sweep asks order-service).
+    pub fn held_before(&self, cutoff: DateTime<Utc>) -> Vec<&Hold> {
+        self.holds
+            .iter()
+            .filter(|h| h.state == HoldState::Held)
+            .filter(|h| {
+                DateTime::parse_from_rfc3339(&h.at).is_ok_and(|at| at.with_timezone(&Utc) < cutoff)
+            })
+            .collect()
+    }
+
+    /// The sweep's move: the hold under `key`, still `HELD`, whose checkout placed no order,
+    /// gives its points back (`EXPIRED`). `false` when it is not held any more (moved by its
+    /// order, or expired by another replica's sweep): the move is made once.
+    pub fn expire(&mut self, key: &str, at: DateTime<Utc>) -> bool {
+        let Some(hold) = self
+            .holds
+            .iter_mut()
+            .find(|h| h.key == key && h.state == HoldState::Held)
+        else {
+            return false;
+        };
+        hold.state = HoldState::Expired;
+        let (n, order) = (hold.points, hold.order_id.clone());
+        self.points += n;
+        self.held -= n;
+        self.history.push(HistoryEntry {
+            order_id: Some(order),
+            held: Some(-n),
+            key: Some(key.to_owned()),
+            note: Some(NOTE_EXPIRED.to_owned()),
+            ..HistoryEntry::new(at, n, REASON_RELEASED)
         });
         true
     }

@@ -93,3 +93,72 @@ fn an_adjustment_is_applied_once_and_counts_towards_the_tier() {
     assert_eq!(view.tier, "Silver");
     assert_eq!(view.history[0].note.as_deref(), Some("test"));
 }
+
+#[test]
+fn the_sweep_expires_a_stale_hold_once_and_only_while_it_is_held() {
+    let mut account = account_with(1_000);
+    let long_ago = Utc::now() - chrono::Duration::hours(2);
+    account.hold("old", "o1", 300, long_ago).unwrap();
+    account.hold("paid", "o2", 100, long_ago).unwrap();
+    account.hold("fresh", "o3", 200, Utc::now()).unwrap();
+    assert!(account.spend("o2", Utc::now()));
+    let cutoff = Utc::now() - chrono::Duration::hours(1);
+
+    let stale: Vec<&str> = account
+        .held_before(cutoff)
+        .iter()
+        .map(|h| h.key.as_str())
+        .collect();
+    assert_eq!(stale, ["old"], "spent and recent holds are not swept");
+    assert!(account.expire("old", Utc::now()));
+    assert!(
+        !account.expire("old", Utc::now()),
+        "a second sweep finds nothing"
+    );
+    assert!(
+        !account.expire("paid", Utc::now()),
+        "a spent hold stays spent"
+    );
+
+    assert_eq!((account.points, account.held), (700, 200));
+    let last = account.history.last().unwrap();
+    assert_eq!(
+        (last.reason.as_str(), last.points, last.held),
+        (REASON_RELEASED, 300, Some(-300))
+    );
+    assert!(
+        !account.spend("o1", Utc::now()),
+        "an expired hold is not spent"
+    );
+}
+
+#[test]
+fn a_checkout_that_comes_back_after_its_hold_expired_holds_again_under_the_same_order() {
+    let mut account = account_with(500);
+    account.hold("k", "o1", 300, Utc::now()).unwrap();
+    assert!(account.expire("k", Utc::now()));
+
+    let (again, new) = account.hold("k", "o-other", 100, Utc::now()).unwrap();
+
+    assert!(new, "the points move again");
+    assert_eq!((again.order_id.as_str(), again.points), ("o1", 300));
+    assert_eq!(again.state, HoldState::Held);
+    assert_eq!((account.points, account.held), (200, 300));
+    assert!(
+        account.spend("o1", Utc::now()),
+        "its order spends it as usual"
+    );
+}
+
+#[test]
+fn an_expired_hold_is_not_taken_again_beyond_the_balance() {
+    let mut account = account_with(500);
+    account.hold("k", "o1", 300, Utc::now()).unwrap();
+    assert!(account.expire("k", Utc::now()));
+    account.hold("other", "o2", 400, Utc::now()).unwrap();
+
+    let refused = account.hold("k", "o1", 300, Utc::now());
+
+    assert_eq!(refused, Err(NotEnough { available: 100 }));
+    assert_eq!((account.points, account.held), (100, 400));
+}

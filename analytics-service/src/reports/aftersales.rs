@@ -1,0 +1,46 @@
+//! The after-sales report: returns (how many, why, received, refunded and for how much),
+//! reviews (how many, average rating, per rating) and notifications made (per kind), over a
+//! range of days or all time (the dashboard's `afterSales`).
+
+use mongodb::Database;
+use serde_json::{Value, json};
+use shared::{ApiError, Money};
+
+use crate::{
+    domain::{DayRange, figures::rounded_div},
+    store::aftersales,
+};
+
+/// `{returns: {requested, received, refunded, refundedAmount, byReason}, reviews: {count,
+/// averageRating, byRating}, notifications: {count, byKind}}`; with `period` when ranged.
+/// The average rating has two decimals (`null` without reviews).
+pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<Value, ApiError> {
+    let returns = aftersales::returns(db, range).await?;
+    let reviews = aftersales::reviews(db, range).await?;
+    let notifications = aftersales::notifications(db, range).await?;
+    let average = (reviews.count > 0)
+        .then(|| rounded_div(reviews.rating_sum * 100, reviews.count) as f64 / 100.0);
+    let mut body = json!({
+        "returns": {
+            "requested": returns.requested,
+            "received": returns.received,
+            "refunded": returns.refunded,
+            "refundedAmount": Money::from_cents(returns.refunded_cents),
+            "byReason": returns.by_reason,
+        },
+        "reviews": {
+            "count": reviews.count,
+            "averageRating": average,
+            "byRating": reviews.by_rating,
+        },
+        "notifications": {
+            "count": notifications.values().sum::<i64>(),
+            "byKind": notifications,
+        },
+    });
+    if let Some(range) = range {
+        body["period"] =
+            json!({ "from": range.from.text(), "to": range.to.text(), "days": range.len() });
+    }
+    Ok(body)
+}
