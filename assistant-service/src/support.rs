@@ -118,6 +118,7 @@ impl Desk {
                 agent_id: None,
                 agent_name: None,
                 queued_at: now,
+                queued_ms: now.timestamp_millis(),
                 updated_at: now,
                 last_message: transcript.last().cloned(),
             };

@@ -4,7 +4,8 @@
 //! `{_id, sessionId, role, content, agent, at}`). Messages are inserts of their own rather than
 //! a `$push` into the conversation: a transcript has no size limit that way, and no array
 //! operator is needed (the stand-in's `$addToSet` on a missing field does nothing; `$push`
-//! would be the next such gap).
+//! would be the next such gap). Dates written by `$set` come back from the stand-in as text,
+//! so they are read with `shared::store::compat::date`, and the queue sorts on a number.
 
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
@@ -41,11 +42,21 @@ pub struct Record {
     /// Their name.
     pub agent_name: Option<String>,
     /// When it entered the queue.
-    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    #[serde(
+        serialize_with = "bson::serde_helpers::chrono_datetime_as_bson_datetime::serialize",
+        deserialize_with = "shared::store::compat::date"
+    )]
     pub queued_at: DateTime<Utc>,
     /// Its last change.
-    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    #[serde(
+        serialize_with = "bson::serde_helpers::chrono_datetime_as_bson_datetime::serialize",
+        deserialize_with = "shared::store::compat::date"
+    )]
     pub updated_at: DateTime<Utc>,
+    /// `queuedAt` in epoch milliseconds: the queue's order. A number, because the stand-in
+    /// stores a date written by `$set` (a hand-back put back in the queue) as text, which would
+    /// sort apart from the dates written by inserts.
+    pub queued_ms: i64,
     /// The last message, for the queue's preview.
     pub last_message: Option<Stored>,
 }
@@ -61,7 +72,10 @@ pub struct Stored {
     /// The agent's name, on theirs.
     pub agent: Option<String>,
     /// When.
-    #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
+    #[serde(
+        serialize_with = "bson::serde_helpers::chrono_datetime_as_bson_datetime::serialize",
+        deserialize_with = "shared::store::compat::date"
+    )]
     pub at: DateTime<Utc>,
 }
 
@@ -138,7 +152,13 @@ pub async fn reopen(
 ) -> Result<bool, ApiError> {
     add_messages(db, session_id, transcript).await?;
     let now = bson::DateTime::now();
-    let mut set = doc! { "status": Status::Waiting.as_str(), "reason": reason, "queuedAt": now, "updatedAt": now };
+    let mut set = doc! {
+        "status": Status::Waiting.as_str(),
+        "reason": reason,
+        "queuedAt": now,
+        "queuedMs": now.timestamp_millis(),
+        "updatedAt": now,
+    };
     if let Some(last) = transcript.last() {
         set.insert(
             "lastMessage",
@@ -236,7 +256,7 @@ pub async fn queue(
 ) -> Result<(Vec<QueueEntry>, u64), ApiError> {
     let filter = doc! { "status": { "$in": [Status::Waiting.as_str(), Status::Active.as_str()] } };
     let options = FindOptions::builder()
-        .sort(doc! { "queuedAt": 1, "_id": 1 })
+        .sort(doc! { "queuedMs": 1, "_id": 1 })
         .skip(page.saturating_sub(1).saturating_mul(limit))
         .limit(i64::try_from(limit).unwrap_or(i64::MAX))
         .build();
@@ -278,7 +298,7 @@ pub async fn conversation(
 /// The indexes of the queue and the transcripts.
 pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let queue = mongodb::IndexModel::builder()
-        .keys(doc! { "status": 1, "queuedAt": 1 })
+        .keys(doc! { "status": 1, "queuedMs": 1 })
         .build();
     db.collection::<Document>(CONVERSATIONS)
         .create_index(queue)

@@ -10,4 +10,5 @@ mod llm;
 mod loyalty;
 mod scenarios;
 mod sessions;
+mod support;
 mod ws;
