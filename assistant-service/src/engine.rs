@@ -6,6 +6,7 @@
 //!   (`loyalty` also calls `getLoyalty`).
 //! - `grounding`: the LLM prompt and the checks its draft must pass.
 //! - `record`: the `assistant.replied` and `support.escalated` events.
+//! - `returns`: the caller's returnable orders beside the returns policy.
 
 mod answer;
 mod catalog;
@@ -13,6 +14,7 @@ mod grounding;
 mod loyalty;
 mod phrasing;
 mod record;
+mod returns;
 
 pub use record::Recorder;
 

@@ -45,7 +45,13 @@ pub(super) async fn compose(
     let name = session.first_name().map(str::to_owned);
     let name = name.as_deref();
     match class.intent {
-        Intent::PolicyQuestion => policy(engine, &turn.message, name),
+        Intent::PolicyQuestion => {
+            let mut draft = policy(engine, &turn.message, name);
+            if super::returns::about_returning(&turn.message) {
+                super::returns::add(engine, &mut draft, turn, observer).await;
+            }
+            draft
+        }
         Intent::OrderStatus if class.rule == Some(Rule::LoyaltyAccount) => {
             loyalty::answer(engine, session, turn, observer).await
         }
