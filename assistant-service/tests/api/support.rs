@@ -472,3 +472,46 @@ async fn an_agent_on_one_replica_and_the_customer_on_another_talk_through_redis(
     drop(other);
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn a_conversation_requeued_after_handback_waits_behind_older_ones_though_the_stand_in_sets_dates_as_text()
+ {
+    // The stand-in stores a date written by `$set` (the requeue's `queuedAt`) as text, which
+    // sorts before every date: the queue orders by `queuedMs`, a number, on both.
+    let suite = spawn_suite().await;
+    let alex = suite.register("Alex Demo", "alex@example.com").await;
+    let sam = suite.register("Sam Other", "sam@example.com").await;
+    ask_for_a_person(&suite, "support-0008", &alex.bearer).await;
+    let mut agent = socket(
+        &suite.assistant,
+        "/ws/support/support-0008",
+        Some(&suite.admin),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next(&mut agent).await["type"], "conversation");
+    say(&mut agent, json!({ "type": "close" })).await;
+    assert_eq!(next(&mut agent).await["type"], "closed");
+    ask_for_a_person(&suite, "support-0009", &sam.bearer).await;
+
+    let again = ask_for_a_person(&suite, "support-0008", &alex.bearer).await;
+    let (_, queue) = get(&suite.assistant, "/support/queue", &suite.admin).await;
+
+    assert!(
+        again["text"]
+            .as_str()
+            .unwrap()
+            .contains("person from our team"),
+        "queued again: {again}"
+    );
+    let order: Vec<&str> = queue["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["sessionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["support-0009", "support-0008"], "{queue}");
+    assert_eq!(queue["data"][1]["status"], "WAITING");
+    chrono::DateTime::parse_from_rfc3339(queue["data"][1]["queuedAt"].as_str().unwrap()).unwrap();
+    suite.stop().await;
+}
