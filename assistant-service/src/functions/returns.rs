@@ -94,7 +94,7 @@ pub fn returnable(delivered: &[Value], now: DateTime<Utc>) -> Value {
             })
         })
         .collect();
-    orders.sort_by(|a, b| b.0.cmp(&a.0));
+    orders.sort_by_key(|o| std::cmp::Reverse(o.0));
     let orders: Vec<Value> = orders.into_iter().map(|(_, o)| o).collect();
     json!({ "windowDays": RETURN_WINDOW_DAYS, "count": orders.len(), "orders": orders })
 }
