@@ -6,6 +6,7 @@
 //!   (`loyalty` also calls `getLoyalty`).
 //! - `grounding`: the LLM prompt and the checks its draft must pass.
 //! - `record`: the `assistant.replied` and `support.escalated` events.
+//! - `returns`: the caller's returnable orders beside the returns policy.
 
 mod answer;
 mod catalog;
@@ -13,6 +14,7 @@ mod grounding;
 mod loyalty;
 mod phrasing;
 mod record;
+mod returns;
 
 pub use record::Recorder;
 
@@ -48,6 +50,8 @@ pub struct Engine {
     pub llm: Option<Llm>,
     /// Conversations.
     pub sessions: Sessions,
+    /// The hand-over to a person: the queue and the relay.
+    pub support: crate::support::Desk,
     /// Where replies and escalations are recorded with their events.
     pub db: mongodb::Database,
     /// Wakes the outbox relay.
@@ -177,6 +181,9 @@ impl Engine {
             Some(s) => s,
             None => Session::new(&id, caller_id.clone()),
         };
+        if self.support.held(&session.id).await {
+            return self.to_person(&session, &turn, started).await;
+        }
         self.know_customer(&mut session, &turn).await;
         let mut class = self.classifier.classify(&turn.message);
         if session.last_product.is_some()
@@ -252,6 +259,39 @@ impl Engine {
             .record(elapsed.as_secs_f64());
         record::replied(self, &session, &reply, &turn.request_id);
         Ok(reply)
+    }
+
+    /// A message while a person holds the conversation: it goes to them, and the answer only
+    /// says so (no assistant reply, no function, nothing recorded as the assistant's).
+    async fn to_person(
+        &self,
+        session: &Session,
+        turn: &Turn,
+        started: Instant,
+    ) -> Result<ChatReply, ApiError> {
+        self.support
+            .from_customer(&session.id, &turn.message)
+            .await?;
+        let class = self.classifier.classify(&turn.message);
+        let text = self.persona.reply(
+            crate::domain::persona::Reply::WithPerson,
+            session.first_name(),
+        );
+        let elapsed = started.elapsed();
+        Ok(ChatReply {
+            text,
+            intent: class.intent,
+            citations: vec![],
+            functions_called: vec![],
+            metadata: Metadata {
+                processing_time: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+                citations_valid: true,
+                session_id: session.id.clone(),
+                confidence: (class.confidence * 1000.0).round() / 1000.0,
+                llm: false,
+                session_ended: false,
+            },
+        })
     }
 
     /// Fills in the signed-in customer's name and email once per session (best effort).

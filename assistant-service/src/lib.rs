@@ -12,7 +12,10 @@
 //! - [`engine`]: one turn, from message to checked answer.
 //! - [`events`]: the payloads published and the consumer of `topology::ASSISTANT`.
 //! - [`store`]: replies and escalations in MongoDB, with their events (the outbox).
-//! - [`routes`]: `POST /assistant/chat`, `GET /assistant/functions`, `GET /ws/chat/{id}`.
+//! - [`support`]: the hand-over to a person: the support queue, transcripts and the relay
+//!   between the customer's and the agent's sockets.
+//! - [`routes`]: `POST /assistant/chat`, `GET /assistant/functions`, `GET /ws/chat/{id}`, and
+//!   the support queue and `GET /ws/support/{id}`.
 //!
 //! The data the assistant is built from ships in `data/`: `intents.tsv` (labelled examples),
 //! `ground-truth.json` (policies) and `prompts.yaml` (identity and replies).
@@ -30,6 +33,7 @@ pub mod routes;
 pub mod session;
 pub mod state;
 pub mod store;
+pub mod support;
 pub mod upstream;
 
 use std::{sync::Arc, time::Duration};
@@ -65,7 +69,9 @@ pub async fn run(
             .redis
             .clone()
             .expect("assistant-service is configured with Redis");
+        let board = support::Switchboard::start(redis.clone(), cancel.clone());
         let sessions = session::Sessions::new(redis, config.session_ttl);
+        let desk = support::Desk::new(db.clone(), board, sessions.clone());
         let relay = Relay::new(
             db.clone(),
             &[store::REPLIES, store::ESCALATIONS],
@@ -88,6 +94,7 @@ pub async fn run(
                 .clone()
                 .map(|llm| llm::Llm::new(llm, &config.service.tls)),
             sessions: sessions.clone(),
+            support: desk,
             db: db.clone(),
             nudge: relay.nudge(),
             bus: infra.bus.clone(),

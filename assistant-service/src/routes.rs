@@ -2,6 +2,7 @@
 //! `/api`).
 
 pub mod chat;
+pub mod support;
 pub mod ws;
 
 use axum::Router;
@@ -10,7 +11,7 @@ use crate::state::AppState;
 
 /// Every route of the service.
 pub fn router() -> Router<AppState> {
-    chat::router().merge(ws::router())
+    chat::router().merge(ws::router()).merge(support::router())
 }
 
 pub use shared::api::assistant::MAX_MESSAGE;

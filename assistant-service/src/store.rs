@@ -66,6 +66,6 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
         .build();
     db.collection::<Document>(ESCALATIONS)
         .create_index(index)
-        .await
-        .map(drop)
+        .await?;
+    crate::support::store::create_indexes(db).await
 }

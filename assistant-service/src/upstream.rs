@@ -78,6 +78,28 @@ impl Upstream {
         Ok((orders, total))
     }
 
+    /// `GET /orders?customerId=&status=` (order-service): the newest orders of a customer in
+    /// `status`.
+    pub async fn orders_with_status(
+        &self,
+        customer_id: &str,
+        status: &str,
+        limit: u32,
+        bearer: Option<&str>,
+        request_id: &str,
+    ) -> Result<Vec<Value>, UpstreamError> {
+        let params = [
+            ("customerId", customer_id.to_owned()),
+            ("status", status.to_owned()),
+            ("limit", limit.to_string()),
+        ];
+        let body = self
+            .orders
+            .get_json("/orders", &params, &Call::with_token(bearer, request_id))
+            .await?;
+        Ok(body["data"].as_array().cloned().unwrap_or_default())
+    }
+
     /// `GET /customers?email=` (customer-service): the customer's `data`.
     pub async fn customer_by_email(
         &self,

@@ -162,6 +162,10 @@ impl Classifier {
         if rules::is_identity_probe(message) {
             return by_rule(Intent::Chitchat, 0.95, Rule::IdentityProbe);
         }
+        if rules::is_human_request(message) {
+            // The intent whose answer is an escalation.
+            return by_rule(Intent::Complaint, 0.95, Rule::HumanRequest);
+        }
         let model = self.model(message);
         if model.intent == Intent::Complaint {
             return model;

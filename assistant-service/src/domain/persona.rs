@@ -65,10 +65,16 @@ pub enum Reply {
     NeedOrderNumber,
     /// No product to look for.
     NeedProduct,
+    /// The customer asked for a person, who will join.
+    Handover,
+    /// The customer asked for a person again while in the queue.
+    HandoverWaiting,
+    /// A person holds the conversation: the assistant stays out of it.
+    WithPerson,
 }
 
 impl Reply {
-    const ALL: [Reply; 19] = [
+    const ALL: [Reply; 22] = [
         Self::Greeting,
         Self::Thanks,
         Self::Goodbye,
@@ -88,6 +94,9 @@ impl Reply {
         Self::SignInLoyalty,
         Self::NeedOrderNumber,
         Self::NeedProduct,
+        Self::Handover,
+        Self::HandoverWaiting,
+        Self::WithPerson,
     ];
 
     fn key(self) -> &'static str {
@@ -111,6 +120,9 @@ impl Reply {
             Self::SignInLoyalty => "sign_in_loyalty",
             Self::NeedOrderNumber => "need_order_number",
             Self::NeedProduct => "need_product",
+            Self::Handover => "handover",
+            Self::HandoverWaiting => "handover_waiting",
+            Self::WithPerson => "with_person",
         }
     }
 }

@@ -19,6 +19,8 @@ pub enum Rule {
     LoyaltyAccount,
     /// A question about how the loyalty programme works ([`super::loyalty`]).
     LoyaltyProgramme,
+    /// The customer wants a person ("can I talk to a person?", "human please").
+    HumanRequest,
 }
 
 impl Rule {
@@ -31,6 +33,7 @@ impl Rule {
             Self::OrderId => "order id",
             Self::LoyaltyAccount => "question about the customer's points or tier",
             Self::LoyaltyProgramme => "question about the loyalty programme",
+            Self::HumanRequest => "request for a person",
         }
     }
 }
@@ -232,6 +235,52 @@ pub fn is_identity_probe(message: &str) -> bool {
     addressed && asks && tokens.iter().any(|t| IDENTITY_NOUNS.contains(t))
 }
 
+/// Asking to talk to someone.
+const TALK_VERBS: &[&str] = &["talk", "speak", "chat", "connect", "transfer", "put", "get"];
+/// Who they want to talk to.
+const PEOPLE: &[&str] = &[
+    "person",
+    "human",
+    "humans",
+    "someone",
+    "somebody",
+    "agent",
+    "representative",
+    "rep",
+    "people",
+    "staff",
+    "operator",
+];
+/// Short requests that need no verb.
+const WANT_PERSON: &[&str] = &[
+    "human please",
+    "a human",
+    "real person",
+    "a person please",
+    "live agent",
+    "human agent",
+    "live person",
+    "live chat",
+];
+
+/// A request for a person ("can I talk to a person?", "human please", "get me a real
+/// person"), not a question about who answers ("are you a real person?": an identity probe,
+/// checked first).
+pub fn is_human_request(message: &str) -> bool {
+    let text = normalised(message);
+    if WANT_PERSON.iter().any(|p| text.contains(&format!(" {p} "))) {
+        return true;
+    }
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    tokens.iter().enumerate().any(|(i, t)| {
+        TALK_VERBS.contains(t)
+            && tokens[i + 1..]
+                .iter()
+                .take(5)
+                .any(|next| PEOPLE.contains(next))
+    })
+}
+
 /// An attempt to read or rewrite the assistant's instructions.
 pub fn is_injection(message: &str) -> bool {
     let text = normalised(message);
@@ -271,6 +320,27 @@ pub fn is_product_follow_up(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn asking_for_a_person_is_a_human_request_and_asking_what_we_are_is_not() {
+        for yes in [
+            "can I talk to a person?",
+            "human please",
+            "I want to speak to someone",
+            "Can you connect me with a real person",
+            "let me chat with an agent",
+        ] {
+            assert!(is_human_request(yes), "{yes}");
+        }
+        for no in [
+            "are you human",
+            "where is my order",
+            "what is your returns policy for personal items",
+            "get me a yoga mat",
+        ] {
+            assert!(!is_human_request(no), "{no}");
+        }
+    }
 
     #[test]
     fn abuse_is_recognised_and_ordinary_complaints_are_not() {

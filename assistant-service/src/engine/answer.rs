@@ -8,6 +8,7 @@ use crate::{
     domain::{Classification, Intent, citations::cite, persona::Reply, rules::Rule, text},
     functions::{CallContext, FunctionError, shop},
     session::{ProductRef, Session},
+    support::{self, Enqueued},
 };
 
 /// An answer before the LLM and the checks.
@@ -44,12 +45,21 @@ pub(super) async fn compose(
     let name = session.first_name().map(str::to_owned);
     let name = name.as_deref();
     match class.intent {
-        Intent::PolicyQuestion => policy(engine, &turn.message, name),
+        Intent::PolicyQuestion => {
+            let mut draft = policy(engine, &turn.message, name);
+            if super::returns::about_returning(&turn.message) {
+                super::returns::add(engine, &mut draft, turn, observer).await;
+            }
+            draft
+        }
         Intent::OrderStatus if class.rule == Some(Rule::LoyaltyAccount) => {
             loyalty::answer(engine, session, turn, observer).await
         }
         Intent::OrderStatus => orders(engine, session, turn, observer).await,
         Intent::ProductSearch => products(engine, session, turn, observer).await,
+        Intent::Complaint if class.rule == Some(Rule::HumanRequest) => {
+            handover(engine, session, turn).await
+        }
         Intent::Complaint => complaint(engine, session, turn).await,
         Intent::Chitchat => Draft::say(persona.reply(chitchat(class, &turn.message), name)),
         Intent::OffTopic => {
@@ -276,6 +286,7 @@ async fn complaint(engine: &Engine, session: &mut Session, turn: &Turn) -> Draft
         Reply::AlreadyEscalated
     } else if record::escalate(engine, session, turn).await {
         session.escalated = true;
+        queue(engine, session, turn, support::REASON_COMPLAINT).await;
         Reply::Escalated
     } else {
         Reply::EscalationFailed
@@ -297,6 +308,46 @@ async fn complaint(engine: &Engine, session: &mut Session, turn: &Turn) -> Draft
             hit.policy.text,
             cite(&hit.policy.id)
         ));
+    }
+    Draft::say(text)
+}
+
+/// Puts an escalated conversation in the support queue, where a person can join it. Best
+/// effort for a complaint: the escalation itself is already on its way.
+async fn queue(engine: &Engine, session: &Session, turn: &Turn, reason: &str) {
+    if let Err(e) = engine.support.enqueue(session, &turn.message, reason).await {
+        tracing::warn!(error = %e, "an escalated conversation could not enter the support queue");
+    }
+}
+
+/// "Can I talk to a person?": the conversation enters the support queue (once while it
+/// waits) and is escalated like a complaint, so the team is alerted.
+async fn handover(engine: &Engine, session: &mut Session, turn: &Turn) -> Draft {
+    let persona = &engine.persona;
+    let name = session.first_name().map(str::to_owned);
+    let reply = match engine
+        .support
+        .enqueue(session, &turn.message, support::REASON_ASKED)
+        .await
+    {
+        Ok(Enqueued::Already(_)) => Reply::HandoverWaiting,
+        Ok(Enqueued::Queued) => {
+            if !record::escalate(engine, session, turn).await {
+                tracing::warn!("a request for a person is queued but not announced");
+            }
+            session.escalated = true;
+            Reply::Handover
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a request for a person could not be queued");
+            Reply::EscalationFailed
+        }
+    };
+    let mut text = persona.reply(reply, name.as_deref());
+    if reply != Reply::EscalationFailed
+        && let Some(policy) = engine.knowledge.get("Policy7.1")
+    {
+        text.push_str(&format!(" {}", cite(&policy.id)));
     }
     Draft::say(text)
 }

@@ -73,6 +73,15 @@ pub fn registry(upstream: Upstream) -> Registry {
         },
     );
     let up = upstream.clone();
+    registry.register(
+        super::returns::GET_RETURNABLE_ORDERS,
+        super::returns::schema(),
+        move |_, ctx| {
+            let up = up.clone();
+            async move { super::returns::run(&up, &ctx).await }
+        },
+    );
+    let up = upstream.clone();
     registry.register(GET_LOYALTY, super::loyalty::schema(), move |_, ctx| {
         let up = up.clone();
         async move { super::loyalty::run(&up, &ctx).await }

@@ -10,6 +10,11 @@
 //! every `STREAM_HEARTBEAT_SECS`. The token comes in the `Authorization` header or the `token`
 //! query parameter and is optional; a bad one closes with 4401, as a revoked one does, and a
 //! session that belongs to someone else is 404 before the upgrade.
+//!
+//! While a person holds the conversation (`routes::support`), the client's messages go to
+//! them and the assistant stays quiet; the server pushes `agent_joined`
+//! (`{agent, at}`), the person's messages as `agent` (`{content, agent, at}`), and `handback`
+//! (`{at}`) when the conversation returns to the assistant.
 
 use std::{collections::VecDeque, sync::Arc};
 
@@ -36,6 +41,7 @@ use crate::{
     engine::{ChatReply, Engine, Progress, Turn},
     session::SessionId,
     state::AppState,
+    support::{Listener, Party},
 };
 
 /// Messages that may wait for the turn in progress.
@@ -69,6 +75,7 @@ async fn upgrade(
             driver = driver.revocable(verifier, caller.claims.clone(), state.heartbeat);
         }
         let chat = Chat {
+            listener: state.engine.support.board().listen(id.as_str()),
             engine: state.engine.clone(),
             id,
             caller,
@@ -96,6 +103,8 @@ struct Chat {
     bearer: Option<String>,
     turn: Option<Running>,
     waiting: VecDeque<String>,
+    /// What a person in the conversation sends.
+    listener: Listener,
 }
 
 /// A turn being answered: its progress, then its answer.
@@ -108,6 +117,8 @@ struct Running {
 enum Step {
     Progress(Progress),
     Done(Result<Result<ChatReply, ApiError>, JoinError>),
+    /// From the person holding the conversation.
+    Support(Value),
 }
 
 fn progress(p: &Progress) -> Value {
@@ -153,6 +164,13 @@ impl shared::ws::Session for Chat {
             Ok(m) => m,
             Err(e) => return Reply::error(&e),
         };
+        let id = self.id.as_str();
+        if self.engine.support.held(id).await {
+            return match self.engine.support.from_customer(id, &message).await {
+                Ok(()) => Reply::none(),
+                Err(e) => Reply::error(&e),
+            };
+        }
         if self.turn.is_none() {
             self.begin(message);
         } else if self.waiting.len() < WAITING {
@@ -165,19 +183,22 @@ impl shared::ws::Session for Chat {
     }
 
     async fn next(&mut self) -> Step {
+        let listener = &mut self.listener;
         let Some(turn) = self.turn.as_mut() else {
-            return std::future::pending().await;
+            return Step::Support(listener.recv(Party::Customer).await);
         };
         tokio::select! {
             biased;
             Some(p) = turn.progress.recv() => Step::Progress(p),
             done = &mut turn.answer => Step::Done(done),
+            note = listener.recv(Party::Customer) => Step::Support(note),
         }
     }
 
     async fn push(&mut self, step: Step) -> Reply {
         let done = match step {
             Step::Progress(p) => return Reply::json([&progress(&p)]),
+            Step::Support(note) => return Reply::json([&note]),
             Step::Done(done) => done,
         };
         let mut reply = Reply::none();

@@ -118,6 +118,7 @@ async fn chitchat_is_brief_and_off_topic_is_declined() {
             "getCustomerOrders",
             "getLoyalty",
             "getOrderStatus",
+            "getReturnableOrders",
             "searchProducts"
         ]
     );

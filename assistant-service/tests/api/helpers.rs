@@ -29,6 +29,8 @@ pub struct Suite {
     pub products: Spawned,
     pub orders: Spawned,
     pub admin: String,
+    /// The assistant's settings, for another replica or a restart on the same database.
+    pub assistant_config: Config,
 }
 
 /// What a test changes in the assistant's settings.
@@ -130,6 +132,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         heartbeat: options.heartbeat.unwrap_or(Duration::from_secs(15)),
     };
     let service = config.service.clone();
+    let assistant_config = config.clone();
     let assistant = spawn(&service, |l, c| assistant_service::run(config, l, c)).await;
     for app in [&customers, &products, &orders, &assistant] {
         app.wait_healthy(WAIT).await;
@@ -138,6 +141,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         admin: names.bearer("000000000000000000000001", Role::Admin),
         names,
         assistant,
+        assistant_config,
         customers,
         products,
         orders,
@@ -281,6 +285,15 @@ impl Suite {
         )
         .await;
         assert_eq!(status, 200, "{body}");
+    }
+
+    /// Another assistant replica: the same database, exchange and Redis prefix.
+    pub async fn replica(&self) -> Spawned {
+        let config = self.assistant_config.clone();
+        let service = config.service.clone();
+        let replica = spawn(&service, |l, c| assistant_service::run(config, l, c)).await;
+        replica.wait_healthy(WAIT).await;
+        replica
     }
 
     pub async fn stop(self) {

@@ -8,6 +8,8 @@ mod helpers;
 mod identity;
 mod llm;
 mod loyalty;
+mod returns;
 mod scenarios;
 mod sessions;
+mod support;
 mod ws;

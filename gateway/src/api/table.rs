@@ -4,7 +4,7 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, returns, reviews,
+    orders, payments, products, query as paging, returns, reviews, support,
 };
 
 use super::{
@@ -442,4 +442,25 @@ pub static ROUTES: &[RouteSpec] = &[
     post("/api/assistant/chat", Public, "assistant", "One turn with the support assistant")
         .with_body(body::<assistant::ChatRequest>()),
     get("/api/ws/chat/{sessionId}", Public, "live", "WebSocket: assistant turns, streamed"),
+    get(
+        "/api/support/queue",
+        Admin,
+        "support",
+        "Escalated conversations waiting for or held by a person, oldest first",
+    )
+    .with_query(query::<paging::Paging>())
+    .answers(page::<support::QueueEntry>()),
+    get(
+        "/api/support/conversations/{sessionId}",
+        Admin,
+        "support",
+        "One escalated conversation with its whole transcript",
+    )
+    .answers(one::<support::Conversation>(200)),
+    get(
+        "/api/ws/support/{sessionId}",
+        Admin,
+        "live",
+        "WebSocket: a person takes over a chat (messages both ways; close hands it back)",
+    ),
 ];

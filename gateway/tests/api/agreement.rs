@@ -240,7 +240,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
         "orders" | "cart" | "checkout" | "coupons" | "returns" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
-        "assistant" => &shop.assistant,
+        "assistant" | "support" => &shop.assistant,
         other => panic!("no owner for /{other}"),
     };
     (service, local)

@@ -328,6 +328,19 @@ async fn every_declared_answer_reads_back_into_its_type_through_the_suite() {
     a.call(Method::GET, &format!("/api/orders/{paid}"), None, me)
         .await;
 
+    // Human support: a chat that asked for a person waits in the queue.
+    shop.chat("can I talk to a person?", Some("answers-support-1"), me)
+        .await;
+    a.call(Method::GET, "/api/support/queue", None, Some(&admin))
+        .await;
+    a.call(
+        Method::GET,
+        "/api/support/conversations/answers-support-1",
+        None,
+        Some(&admin),
+    )
+    .await;
+
     let declared: BTreeSet<String> = gateway::api::ROUTES
         .iter()
         .filter(|r| r.answer.is_some())

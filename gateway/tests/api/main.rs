@@ -24,5 +24,6 @@ mod revocation;
 mod slow_clients;
 mod suite;
 mod suite_helpers;
+mod support;
 mod web;
 mod websocket;
