@@ -18,6 +18,7 @@ mod payment_methods;
 mod proxy;
 mod raw;
 mod refusals;
+mod replicas;
 mod request_id;
 mod returns;
 mod revocation;
