@@ -8,6 +8,7 @@ mod conformance;
 mod credentials;
 mod docs;
 mod drill;
+mod failover;
 mod guard;
 mod health;
 mod helpers;
