@@ -8,6 +8,15 @@
 //! | `ALERT_SERVICE_URL` | `http://127.0.0.1:5004` |
 //! | `ANALYTICS_SERVICE_URL` | `http://127.0.0.1:5005` |
 //! | `ASSISTANT_SERVICE_URL` | `http://127.0.0.1:5006` |
+//!
+//! Every `*_SERVICE_URL` may list several base URLs, comma-separated: the service's replicas.
+//! Requests (streams and WebSocket relays too) go to them in turn; a replica that refuses a
+//! connection is skipped for five seconds and the request goes to the next (only a refused
+//! connection moves on: a request that was sent is never sent again). `/api/health` reports
+//! each replica.
+//!
+//! | variable | default |
+//! | --- | --- |
 //! | `UPSTREAM_TIMEOUT_MS` | `10000` (time to wait for an upstream's next bytes) |
 //! | `UPSTREAM_CONNECT_TIMEOUT_MS` | `2000` |
 //! | `CORS_ORIGINS` | `*` in development; none (same-origin only) in production |
@@ -15,6 +24,7 @@
 //! | `RATE_LIMIT_ASSISTANT_PER_MIN` | `30` per caller, the assistant |
 //! | `RATE_LIMIT_CATALOG_PER_MIN` | `600` per caller, `GET /api/products*` |
 //! | `RATE_LIMIT_DEFAULT_PER_MIN` | `300` per caller, everything else |
+//! | `RATE_LIMIT_REDIS` | `false`: quotas per gateway replica; `true`: shared by every replica through the gateway's Redis (`REDIS_URL`, keys under `REDIS_PREFIX`); a `redis://` URL: shared through that Redis. Redis not answering: each replica counts alone meanwhile |
 //! | `MAX_BODY_BYTES` | `1048576` |
 //! | `TRUSTED_PROXY_HEADER` | unset: the client is the TCP peer; set (e.g. `x-forwarded-for`) only behind a proxy you run |
 //! | `JWKS_URL` | `<CUSTOMER_SERVICE_URL>/.well-known/jwks.json` |
@@ -64,6 +74,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Requests per minute per caller, by route class.
     pub quotas: crate::ratelimit::Quotas,
+    /// Where quotas shared by every gateway replica are counted (`None`: per replica).
+    pub shared_quotas: Option<SharedQuotaStore>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
     /// The header a trusted proxy in front of the gateway puts the client address in.
@@ -75,6 +87,33 @@ pub struct Config {
     pub metrics: MetricsListener,
     /// The folder of the built web front end (`index.html`, `console/`, `assets/`).
     pub web_root: std::path::PathBuf,
+}
+
+/// Where `RATE_LIMIT_REDIS` counts the quotas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedQuotaStore {
+    /// The gateway's own Redis (`REDIS_URL`).
+    OwnRedis,
+    /// Another Redis, at this URL.
+    Redis(String),
+}
+
+fn shared_quota_store(env: &Env) -> Result<Option<SharedQuotaStore>, ConfigError> {
+    let Some(value) = env.get("RATE_LIMIT_REDIS") else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    match value.to_ascii_lowercase().as_str() {
+        "" | "false" | "0" | "off" | "no" => Ok(None),
+        "true" | "1" | "on" | "yes" => Ok(Some(SharedQuotaStore::OwnRedis)),
+        url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Ok(Some(SharedQuotaStore::Redis(value.to_owned())))
+        }
+        _ => Err(ConfigError {
+            name: "RATE_LIMIT_REDIS".to_owned(),
+            reason: format!("neither true/false nor a redis:// URL: {value:?}"),
+        }),
+    }
 }
 
 /// Where the gateway serves `/metrics`.
@@ -111,11 +150,14 @@ impl Config {
         let mut upstreams = Vec::new();
         for (name, var, port) in UPSTREAMS {
             let url = env.string(var, &format!("http://127.0.0.1:{port}"));
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError {
-                    name: var.to_owned(),
-                    reason: format!("not an http(s) URL: {url:?}"),
-                });
+            // Several URLs, comma-separated, are the service's replicas.
+            for one in url.split(',').map(str::trim) {
+                if !(one.starts_with("http://") || one.starts_with("https://")) {
+                    return Err(ConfigError {
+                        name: var.to_owned(),
+                        reason: format!("not an http(s) URL: {one:?}"),
+                    });
+                }
             }
             upstreams.push(Upstream::new(name, &url));
         }
@@ -126,7 +168,7 @@ impl Config {
         {
             service.auth = shared::auth::KeySource::Jwks(format!(
                 "{}/.well-known/jwks.json",
-                customer.base_url
+                customer.first().base_url
             ));
         }
         let trusted_proxy_header = match env.get("TRUSTED_PROXY_HEADER") {
@@ -179,6 +221,7 @@ impl Config {
                 catalog: env.parse("RATE_LIMIT_CATALOG_PER_MIN", 600u32)?,
                 default: env.parse("RATE_LIMIT_DEFAULT_PER_MIN", 300u32)?,
             },
+            shared_quotas: shared_quota_store(env)?,
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1_048_576usize)?,
             trusted_proxy_header,
             clients: ClientLimits {
@@ -236,8 +279,42 @@ mod tests {
             "order-service"
         );
         assert_eq!(
-            cfg.routes.resolve("auth/login").unwrap().0.base_url,
+            cfg.routes.resolve("auth/login").unwrap().0.first().base_url,
             "http://127.0.0.1:5003"
         );
+    }
+
+    #[test]
+    fn several_urls_are_replicas_and_each_must_be_http() {
+        let env = Env::from_pairs(&[("ORDER_SERVICE_URL", "http://a:1,http://b:2")]);
+        let cfg = Config::from_env(&env).unwrap();
+        let orders = cfg.routes.resolve("orders").unwrap().0;
+        assert_eq!(orders.replicas().len(), 2);
+        let bad = Env::from_pairs(&[("ORDER_SERVICE_URL", "http://a:1,b:2")]);
+        assert_eq!(
+            Config::from_env(&bad).unwrap_err().name,
+            "ORDER_SERVICE_URL"
+        );
+    }
+
+    #[test]
+    fn shared_quotas_are_off_unless_rate_limit_redis_says_where() {
+        let quotas = |value: &str| {
+            Config::from_env(&Env::from_pairs(&[("RATE_LIMIT_REDIS", value)]))
+                .map(|c| c.shared_quotas)
+        };
+        assert_eq!(
+            Config::from_env(&Env::from_pairs(&[]))
+                .unwrap()
+                .shared_quotas,
+            None
+        );
+        assert_eq!(quotas("false").unwrap(), None);
+        assert_eq!(quotas("true").unwrap(), Some(SharedQuotaStore::OwnRedis));
+        assert_eq!(
+            quotas("redis://cache:6379").unwrap(),
+            Some(SharedQuotaStore::Redis("redis://cache:6379".to_owned()))
+        );
+        assert_eq!(quotas("maybe").unwrap_err().name, "RATE_LIMIT_REDIS");
     }
 }

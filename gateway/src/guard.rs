@@ -120,7 +120,7 @@ pub(crate) async fn check(state: &AppState, knock: Knock<'_>) -> Result<Admitted
     };
     if knock.authorization_twice {
         // Counted against the address, as a bad token is.
-        let verdict = state.limits.check(class, ip_key());
+        let verdict = state.limits.check(class, ip_key()).await;
         let error = ApiError::field("authorization", "more than one Authorization header");
         return Err((
             if verdict.allowed {
@@ -137,7 +137,7 @@ pub(crate) async fn check(state: &AppState, knock: Knock<'_>) -> Result<Admitted
             Ok(claims) => Some(claims),
             Err(e) => {
                 // A bad token still counts against the address it came from.
-                let verdict = state.limits.check(class, ip_key());
+                let verdict = state.limits.check(class, ip_key()).await;
                 return Err((
                     if verdict.allowed { e } else { limited(verdict) },
                     Some(verdict),
@@ -149,7 +149,7 @@ pub(crate) async fn check(state: &AppState, knock: Knock<'_>) -> Result<Admitted
         Some(c) => format!("user:{}", c.sub),
         None => ip_key(),
     };
-    let verdict = state.limits.check(class, key);
+    let verdict = state.limits.check(class, key).await;
     if !verdict.allowed {
         return Err((limited(verdict), Some(verdict)));
     }

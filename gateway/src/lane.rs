@@ -49,8 +49,9 @@ use wire::Parsed;
 
 /// What the fast lane keeps between requests.
 pub struct Lane {
-    /// Idle connections, one pool per service (in the route table's order).
-    pools: Vec<Pool>,
+    /// Idle connections, one pool per service replica (services in the route table's order,
+    /// then replicas in their configured order).
+    pools: Vec<Vec<Pool>>,
     /// Headers the router's response layers add to an answer (CORS, security headers).
     added: Vec<(HeaderName, HeaderValue)>,
     /// The names looked for in an answer's head: the request id's, then those of `added`.
@@ -91,7 +92,12 @@ impl Lane {
             .chain(added.iter().map(|(name, _)| name.clone()))
             .collect();
         Self {
-            pools: state.routes.upstreams().iter().map(Pool::new).collect(),
+            pools: state
+                .routes
+                .upstreams()
+                .iter()
+                .map(|u| u.replicas().iter().map(Pool::new).collect())
+                .collect(),
             added,
             watch,
             telemetry,
@@ -265,32 +271,40 @@ impl Lane {
             return Err(refuse(error));
         };
         let upstream = &state.routes.upstreams()[index];
-        let Some(authority) = self.pools[index].authority.as_deref() else {
-            return Err(refuse(ApiError::UpstreamUnavailable(upstream.name.clone())));
-        };
         // As the router's lane: the caller is forwarded only as a valid header value.
         let user = admitted
             .claims
             .as_ref()
             .filter(|c| wire::valid_value(c.sub.as_bytes()))
             .map(|c| (c.sub.as_str(), c.role.as_str()));
-        let request = wire::RequestHead {
-            method: &head.method,
-            target: wire::Target {
-                base_path: upstream.base_path(),
-                path: &upstream_path,
-                query,
-            },
-            authority,
-            lines: &head.lines,
-            request_id: id.as_bytes(),
-            forwarded_for: head.forwarded_for.as_ref().map(|r| &frame[r.clone()]),
-            client: Some(peer.ip()),
-            user,
-        };
+        // One head per replica to try (its `Host` and base path differ), in the order tried.
+        let mut requests = Vec::new();
+        for replica in upstream.attempts() {
+            let Some(authority) = self.pools[index][replica].authority.as_deref() else {
+                continue;
+            };
+            let request = wire::RequestHead {
+                method: &head.method,
+                target: wire::Target {
+                    base_path: upstream.replicas()[replica].base_path(),
+                    path: &upstream_path,
+                    query,
+                },
+                authority,
+                lines: &head.lines,
+                request_id: id.as_bytes(),
+                forwarded_for: head.forwarded_for.as_ref().map(|r| &frame[r.clone()]),
+                client: Some(peer.ip()),
+                user,
+            };
+            requests.push((replica, request.write()));
+        }
+        if requests.is_empty() {
+            return Err(refuse(ApiError::UpstreamUnavailable(upstream.name.clone())));
+        }
         Ok(Prepared {
             route,
-            request: request.write(),
+            requests,
             pool: index,
             upstream: upstream.name.clone(),
             class,
@@ -307,19 +321,36 @@ impl Lane {
         method: &Method,
         stop: &CancellationToken,
     ) -> (StatusCode, bool) {
-        let pool = &self.pools[prepared.pool];
-        let sent = upstream::send(
-            pool,
-            &prepared.request,
-            method,
-            &self.watch,
-            state.connect_timeout,
-            state.read_timeout,
-        )
-        .await;
+        let service = &state.routes.upstreams()[prepared.pool];
+        let mut sent = Err(upstream::SendError::Refused("no replica".to_owned()));
+        let mut pool = &self.pools[prepared.pool][0];
+        // A replica that refuses the connection got nothing: the next one is asked. Once a
+        // request went out, it is never sent again.
+        for (replica, request) in &prepared.requests {
+            pool = &self.pools[prepared.pool][*replica];
+            sent = upstream::send(
+                pool,
+                request,
+                method,
+                &self.watch,
+                state.connect_timeout,
+                state.read_timeout,
+            )
+            .await;
+            match &sent {
+                Err(upstream::SendError::Refused(_)) => service.mark_down(*replica),
+                _ => {
+                    service.mark_up(*replica);
+                    break;
+                }
+            }
+        }
         let answer = match sent {
             Ok(answer) => answer,
-            Err(upstream::Unavailable(reason)) => {
+            Err(
+                upstream::SendError::Refused(reason)
+                | upstream::SendError::Unavailable(upstream::Unavailable(reason)),
+            ) => {
                 tracing::warn!(upstream = %prepared.upstream, error = %reason, "upstream unavailable");
                 let error = ApiError::UpstreamUnavailable(prepared.upstream);
                 return exchange.refuse(self, error, method).await;
@@ -365,9 +396,9 @@ enum Step {
 struct Prepared {
     /// What it is counted under (`crate::api::label`).
     route: &'static str,
-    /// Its head, as the service gets it.
-    request: Vec<u8>,
-    /// The pool of its service, and the service's name.
+    /// Its head as each replica to try gets it, in the order tried.
+    requests: Vec<(usize, Vec<u8>)>,
+    /// The service (its index in the route table), and the service's name.
     pool: usize,
     upstream: String,
     class: RouteClass,

@@ -118,9 +118,38 @@ pub async fn run_with_metrics(
     }
     let client = state::upstream_client(&config).map_err(std::io::Error::other)?;
     let upstream = routes::proxy::upstream_client(&config);
-    let limits = ratelimit::RateLimits::new(config.quotas);
+    let mut limits = ratelimit::RateLimits::new(config.quotas);
     limits.purge_periodically(cancel.clone());
     let infra = shared::server::Infra::connect(&config.service, &cancel).await?;
+    if let Some(store) = &config.shared_quotas {
+        let prefix = config
+            .service
+            .redis
+            .as_ref()
+            .map(|r| r.prefix.clone())
+            .unwrap_or_default();
+        let redis = match (store, &infra.redis) {
+            (config::SharedQuotaStore::OwnRedis, Some(redis)) => redis.clone(),
+            (config::SharedQuotaStore::OwnRedis, None) => shared::store::Redis::start(
+                &shared::config::RedisConfig {
+                    url: shared::config::DEFAULT_REDIS_URL.to_owned(),
+                    prefix,
+                },
+                cancel.clone(),
+            )
+            .map_err(std::io::Error::other)?,
+            (config::SharedQuotaStore::Redis(url), _) => shared::store::Redis::start(
+                &shared::config::RedisConfig {
+                    url: url.clone(),
+                    prefix,
+                },
+                cancel.clone(),
+            )
+            .map_err(std::io::Error::other)?,
+        };
+        tracing::info!("rate limits shared by every gateway replica through redis");
+        limits = limits.shared_through(ratelimit::SharedQuotas::new(redis));
+    }
     let health = infra.health.clone();
     let state = AppState::new(state::Shared {
         infra,

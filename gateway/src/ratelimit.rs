@@ -4,6 +4,14 @@
 //! Quotas are per minute with a burst of the same size (GCRA: a full minute's allowance may
 //! be spent at once, then it refills evenly). Keys that have not been seen for a while are
 //! purged every minute, so memory stays bounded however many addresses call.
+//!
+//! These limiters are per replica. With `RATE_LIMIT_REDIS` on, quotas are counted in Redis
+//! instead and so hold across every gateway replica (`shared`); this replica's limiter only
+//! decides while Redis does not answer.
+
+mod window;
+
+pub use window::SharedQuotas;
 
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
@@ -88,6 +96,7 @@ pub struct Verdict {
 pub struct RateLimits {
     quotas: Quotas,
     limiters: Arc<[Limiter; 4]>,
+    shared: Option<SharedQuotas>,
 }
 
 fn limiter(per_minute: u32) -> Limiter {
@@ -108,6 +117,33 @@ impl RateLimits {
         Self {
             quotas,
             limiters: Arc::new(limiters),
+            shared: None,
+        }
+    }
+
+    /// These limits, counted in Redis (shared by every replica) while it answers.
+    pub fn shared_through(mut self, shared: SharedQuotas) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Counts one request of `class` from `key`: in Redis when the quotas are shared and it
+    /// answers, by this replica otherwise.
+    pub async fn check(&self, class: RouteClass, key: String) -> Verdict {
+        if let Some(shared) = &self.shared
+            && let Some(verdict) = shared.check(class, &key, self.limit(class)).await
+        {
+            return verdict;
+        }
+        self.check_local(class, key)
+    }
+
+    fn limit(&self, class: RouteClass) -> u32 {
+        match class {
+            RouteClass::Auth => self.quotas.auth,
+            RouteClass::Assistant => self.quotas.assistant,
+            RouteClass::CatalogRead => self.quotas.catalog,
+            RouteClass::Default => self.quotas.default,
         }
     }
 
@@ -120,14 +156,9 @@ impl RateLimits {
         }
     }
 
-    /// Counts one request of `class` from `key`.
-    pub fn check(&self, class: RouteClass, key: String) -> Verdict {
-        let limit = match class {
-            RouteClass::Auth => self.quotas.auth,
-            RouteClass::Assistant => self.quotas.assistant,
-            RouteClass::CatalogRead => self.quotas.catalog,
-            RouteClass::Default => self.quotas.default,
-        };
+    /// Counts one request of `class` from `key` in this replica's own limiter.
+    pub fn check_local(&self, class: RouteClass, key: String) -> Verdict {
+        let limit = self.limit(class);
         match self.limiters[Self::index(class)].check_key(&key) {
             Ok(snapshot) => Verdict {
                 limit,
@@ -217,17 +248,27 @@ mod tests {
             default: 1,
         });
         let verdicts: Vec<bool> = (0..4)
-            .map(|_| limits.check(RouteClass::Auth, "ip:1".to_owned()).allowed)
+            .map(|_| {
+                limits
+                    .check_local(RouteClass::Auth, "ip:1".to_owned())
+                    .allowed
+            })
             .collect();
         assert_eq!(verdicts, [true, true, true, false]);
-        let refused = limits.check(RouteClass::Auth, "ip:1".to_owned());
+        let refused = limits.check_local(RouteClass::Auth, "ip:1".to_owned());
         assert!(
             refused.retry_after_secs >= 1 && refused.retry_after_secs <= 21,
             "{refused:?}"
         );
-        assert!(limits.check(RouteClass::Auth, "ip:2".to_owned()).allowed);
         assert!(
-            limits.check(RouteClass::Default, "ip:1".to_owned()).allowed,
+            limits
+                .check_local(RouteClass::Auth, "ip:2".to_owned())
+                .allowed
+        );
+        assert!(
+            limits
+                .check_local(RouteClass::Default, "ip:1".to_owned())
+                .allowed,
             "classes are separate"
         );
     }

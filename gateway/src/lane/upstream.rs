@@ -32,9 +32,9 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// A pool for the service at `upstream`.
-    pub fn new(upstream: &crate::routing::Upstream) -> Self {
-        let authority = upstream
+    /// A pool for the service replica at `replica`.
+    pub fn new(replica: &crate::routing::Replica) -> Self {
+        let authority = replica
             .base_url
             .strip_prefix("http://")
             .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
@@ -76,6 +76,15 @@ impl Pool {
 #[derive(Debug)]
 pub struct Unavailable(pub String);
 
+/// Why [`send`] failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// No connection could be made: nothing was sent, another replica may take the request.
+    Refused(String),
+    /// The request may have reached the service: it must not be sent again.
+    Unavailable(Unavailable),
+}
+
 /// A request's answer: the head, the connection it came on and what was read past the head.
 pub struct Answer {
     pub head: ResponseHead,
@@ -94,27 +103,37 @@ pub async fn send(
     watch: &[axum::http::HeaderName],
     connect_timeout: Duration,
     read_timeout: Duration,
-) -> Result<Answer, Unavailable> {
+) -> Result<Answer, SendError> {
     let Some(authority) = pool.authority.as_deref() else {
-        return Err(Unavailable("not a plain HTTP service".to_owned()));
+        return Err(SendError::Unavailable(Unavailable(
+            "not a plain HTTP service".to_owned(),
+        )));
     };
     let retry = matches!(*method, Method::GET | Method::HEAD);
     if let Some(stream) = pool.checkout() {
         match exchange(stream, request, method, watch, read_timeout).await {
             Ok(answer) => return Ok(answer),
             Err(Failure::BeforeAnswer(_)) if retry => {}
-            Err(Failure::BeforeAnswer(e) | Failure::Other(e)) => return Err(Unavailable(e)),
+            Err(Failure::BeforeAnswer(e) | Failure::Other(e)) => {
+                return Err(SendError::Unavailable(Unavailable(e)));
+            }
         }
     }
     let stream = match tokio::time::timeout(connect_timeout, TcpStream::connect(authority)).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(Unavailable(e.to_string())),
-        Err(_) => return Err(Unavailable("no connection within the timeout".to_owned())),
+        Ok(Err(e)) => return Err(SendError::Refused(e.to_string())),
+        Err(_) => {
+            return Err(SendError::Refused(
+                "no connection within the timeout".to_owned(),
+            ));
+        }
     };
     let _ = stream.set_nodelay(true);
     exchange(stream, request, method, watch, read_timeout)
         .await
-        .map_err(|(Failure::BeforeAnswer(e) | Failure::Other(e))| Unavailable(e))
+        .map_err(|(Failure::BeforeAnswer(e) | Failure::Other(e))| {
+            SendError::Unavailable(Unavailable(e))
+        })
 }
 
 enum Failure {

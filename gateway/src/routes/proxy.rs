@@ -116,18 +116,7 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
     let Some((upstream, upstream_path)) = state.routes.resolve(path) else {
         return Err(ApiError::NotFound(format!("no service serves /api{path}")));
     };
-    let target = match parts.uri.query() {
-        Some(query) => format!("{}{upstream_path}?{query}", upstream.base_path()),
-        None => format!("{}{upstream_path}", upstream.base_path()),
-    };
-    let Ok(path_and_query) = PathAndQuery::try_from(target) else {
-        return Err(ApiError::NotFound(format!("no service serves /api{path}")));
-    };
-    let mut uri = upstream.uri_parts();
-    uri.path_and_query = Some(path_and_query);
-    parts.uri = Uri::from_parts(uri).map_err(ApiError::internal)?;
-    parts.version = Version::HTTP_11;
-
+    let replicas = upstream.attempts();
     let client_ip = parts
         .extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
@@ -135,16 +124,64 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
     strip(&mut parts.headers);
     forwarded_for(&mut parts.headers, client_ip);
     parts.extensions = Default::default();
+    parts.version = Version::HTTP_11;
 
     let unavailable = |reason: &dyn std::fmt::Display| {
         tracing::warn!(upstream = %upstream.name, error = %reason, "upstream unavailable");
         ApiError::UpstreamUnavailable(upstream.name.clone())
     };
-    let pending = state.upstream.request(Request::from_parts(parts, body));
-    let upstream_response = match tokio::time::timeout(state.read_timeout, pending).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(e)) => return Err(unavailable(&e)),
-        Err(_) => return Err(unavailable(&"no answer within the timeout")),
+    // With several replicas the body is kept (it is bounded by `MAX_BODY_BYTES`) so that a
+    // replica refusing the connection can be passed over: only a refused connection moves on
+    // to the next replica, never a request that went out.
+    let (kept, mut streamed) = if replicas.len() > 1 {
+        let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        (Some(bytes), None)
+    } else {
+        (None, Some(body))
+    };
+    let mut last_error = String::new();
+    let mut answered = None;
+    for replica_index in replicas {
+        let replica = &upstream.replicas()[replica_index];
+        let target = match parts.uri.query() {
+            Some(query) => format!("{}{upstream_path}?{query}", replica.base_path()),
+            None => format!("{}{upstream_path}", replica.base_path()),
+        };
+        let Ok(path_and_query) = PathAndQuery::try_from(target) else {
+            return Err(ApiError::NotFound(format!("no service serves /api{path}")));
+        };
+        let mut uri = replica.uri_parts();
+        uri.path_and_query = Some(path_and_query);
+        let mut request_parts = parts.clone();
+        request_parts.uri = Uri::from_parts(uri).map_err(ApiError::internal)?;
+        let this_body = match &kept {
+            Some(bytes) => Body::from(bytes.clone()),
+            None => match streamed.take() {
+                Some(body) => body,
+                None => break,
+            },
+        };
+        let pending = state
+            .upstream
+            .request(Request::from_parts(request_parts, this_body));
+        match tokio::time::timeout(state.read_timeout, pending).await {
+            Ok(Ok(response)) => {
+                upstream.mark_up(replica_index);
+                answered = Some(response);
+                break;
+            }
+            Ok(Err(e)) if e.is_connect() => {
+                upstream.mark_down(replica_index);
+                last_error = e.to_string();
+            }
+            Ok(Err(e)) => return Err(unavailable(&e)),
+            Err(_) => return Err(unavailable(&"no answer within the timeout")),
+        }
+    }
+    let Some(upstream_response) = answered else {
+        return Err(unavailable(&last_error));
     };
 
     let (mut parts, body) = upstream_response.into_parts();

@@ -49,18 +49,40 @@ pub async fn relay(state: AppState, request: Request) -> Result<Response, ApiErr
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let url = format!("{}{upstream_path}{query}", upstream.base_url)
+    let service = upstream.name.clone();
+    // Replicas in turn, as for any request; one that cannot be reached is passed over (the
+    // upgrade is a `GET`: asking the next replica cannot double anything).
+    let mut failure = None;
+    let mut connected = None;
+    for replica in upstream.attempts() {
+        let url = format!(
+            "{}{upstream_path}{query}",
+            upstream.replicas()[replica].base_url
+        )
         .replacen("http://", "ws://", 1)
         .replacen("https://", "wss://", 1);
-    let service = upstream.name.clone();
-    let upstream_socket = match connect(&url, &parts, state.connect_timeout).await {
-        Ok(socket) => socket,
-        // The service answered instead of upgrading (401, 404, 429…): pass its answer on.
-        Err(tungstenite::Error::Http(res)) => return Ok(refusal(*res)),
-        Err(e) => {
-            tracing::warn!(upstream = %service, error = %e, "websocket upstream unavailable");
-            return Err(ApiError::UpstreamUnavailable(service));
+        match connect(&url, &parts, state.connect_timeout).await {
+            Ok(socket) => {
+                upstream.mark_up(replica);
+                connected = Some(socket);
+                break;
+            }
+            // The service answered instead of upgrading (401, 404, 429…): pass its answer on.
+            Err(tungstenite::Error::Http(res)) => return Ok(refusal(*res)),
+            Err(e @ tungstenite::Error::Io(_)) => {
+                upstream.mark_down(replica);
+                failure = Some(e);
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
+    }
+    let Some(upstream_socket) = connected else {
+        let error = failure.map(|e| e.to_string()).unwrap_or_default();
+        tracing::warn!(upstream = %service, %error, "websocket upstream unavailable");
+        return Err(ApiError::UpstreamUnavailable(service));
     };
     Ok(upgrade.on_upgrade(move |client| pump(client, upstream_socket, service)))
 }

@@ -54,7 +54,7 @@ pub async fn spawn_gateway_named(names: TestNames, upstreams: &[(&str, String)])
     spawn_gateway_named_with(names, upstreams, &[]).await
 }
 
-async fn spawn_gateway_named_with(
+pub async fn spawn_gateway_named_with(
     names: TestNames,
     upstreams: &[(&str, String)],
     extra: &[(&str, &str)],
