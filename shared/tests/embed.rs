@@ -14,10 +14,22 @@ use shared::testing::embedding_model_dir;
 
 /// Sentence pairs and their reference cosine similarity.
 const REFERENCE: [(&str, &str, f32); 8] = [
-    ("A man is eating food.", "A man is eating a piece of bread.", 0.7553),
+    (
+        "A man is eating food.",
+        "A man is eating a piece of bread.",
+        0.7553,
+    ),
     ("A man is eating food.", "A man is riding a horse.", 0.2474),
-    ("A man is eating food.", "The stock market fell sharply today.", 0.0037),
-    ("The cat sits outside", "The dog plays in the garden", 0.2838),
+    (
+        "A man is eating food.",
+        "The stock market fell sharply today.",
+        0.0037,
+    ),
+    (
+        "The cat sits outside",
+        "The dog plays in the garden",
+        0.2838,
+    ),
     (
         "a gift for someone who loves cooking",
         "Cast Iron Skillet. Sear, bake and fry in one heavy pan. Kitchen. pan, kitchen",
@@ -33,7 +45,11 @@ const REFERENCE: [(&str, &str, f32); 8] = [
         "My package arrived broken, can I send it back?",
         0.6144,
     ),
-    ("How do I return a damaged item?", "What is the weather like today?", 0.0171),
+    (
+        "How do I return a damaged item?",
+        "What is the weather like today?",
+        0.0171,
+    ),
 ];
 
 /// The first components of the reference embedding of "A man is eating food.".
@@ -71,7 +87,10 @@ async fn similarities_match_the_reference_values_of_sentence_transformers() {
 #[tokio::test]
 async fn embeddings_are_unit_vectors_of_384_and_do_not_depend_on_the_batch() {
     let model = embedder();
-    let alone = model.embed_one("Cast iron skillet".to_owned()).await.unwrap();
+    let alone = model
+        .embed_one("Cast iron skillet".to_owned())
+        .await
+        .unwrap();
     let long = "a long description of a pan ".repeat(100);
     let batched = model
         .embed(vec![long, "Cast iron skillet".to_owned(), "x".to_owned()])
@@ -82,7 +101,10 @@ async fn embeddings_are_unit_vectors_of_384_and_do_not_depend_on_the_batch() {
     assert_eq!(batched.len(), 3);
     let norm: f32 = alone.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
-    assert!(cosine(&alone, &batched[1]) > 0.9999, "padding changed the vector");
+    assert!(
+        cosine(&alone, &batched[1]) > 0.9999,
+        "padding changed the vector"
+    );
     assert!(batched.iter().all(|v| v.iter().all(|x| x.is_finite())));
 }
 
