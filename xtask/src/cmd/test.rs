@@ -1,16 +1,18 @@
-//! `cargo xtask test [-- args]`: the infrastructure of `up` (no services), then the whole
-//! workspace test suite against it, then the browser tests (`cargo xtask e2e`).
+//! `cargo xtask test [-- args]`: the infrastructure of `up` (no services) and the embedding
+//! model, then the whole workspace test suite against them, then the browser tests
+//! (`cargo xtask e2e`).
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::{ctx::Ctx, exec, infra, state::State, web};
+use crate::{ctx::Ctx, exec, infra, model, state::State, web};
 
 /// Runs the tests; the exit code is the runner's.
 pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     ctx.paths.ensure_dirs()?;
     let urls = infra::ensure_all(ctx)?;
+    let model = model::env(ctx);
 
     let nextest = exec::succeeds(exec::cargo().args(["nextest", "--version"]));
     let mut cmd = exec::cargo();
@@ -22,7 +24,8 @@ pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     }
     cmd.args(["--workspace", "--no-fail-fast"])
         .args(extra)
-        .envs(urls.env());
+        .envs(urls.env())
+        .envs(model);
     let status = exec::status(ctx, "test", &mut cmd)?;
 
     let started: Vec<&str> = State::load(&ctx.paths.state())?
