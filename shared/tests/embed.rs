@@ -13,6 +13,8 @@ use shared::embed::{DIMENSIONS, Embedder, cosine};
 use shared::testing::embedding_model_dir;
 
 /// Sentence pairs and their reference cosine similarity.
+// 0.3926 is a measured similarity that happens to be close to π/8.
+#[allow(clippy::approx_constant)]
 const REFERENCE: [(&str, &str, f32); 8] = [
     (
         "A man is eating food.",

@@ -532,8 +532,7 @@ fn the_services_that_read_the_embedding_model_are_built_with_it_and_no_others() 
     // model, so the other images stay lean.
     let last_stage = dockerfile
         .lines()
-        .filter(|l| l.starts_with("FROM "))
-        .last()
+        .rfind(|l| l.starts_with("FROM "))
         .unwrap_or_default();
     if !last_stage.ends_with(" AS runtime") {
         problems.push(format!(
