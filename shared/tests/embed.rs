@@ -6,7 +6,9 @@
 //! forward pass (HF `tokenizers` for the tokens, exact-erf GELU, mean pooling over the
 //! attention mask, L2 normalisation), since the package's own sentence-transformers needs
 //! PyTorch; that implementation reproduces the figures published for this model by
-//! sentence-transformers (0.7553 and 0.2838 below are in its documentation).
+//! sentence-transformers (0.7553 and 0.2838 below are in its documentation). The script is
+//! `tests/embed/reference.py` (numpy, safetensors and tokenizers from PyPI; run it as
+//! `python reference.py <model dir> pairs.json`); it is not part of the test run.
 //! (`cargo nextest run -p shared --test embed`)
 
 use shared::embed::{DIMENSIONS, Embedder, cosine};
