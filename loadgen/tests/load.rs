@@ -53,6 +53,7 @@ async fn stack(fulfilment: bool, with_gateway: bool) -> Stack {
 
     let product_config = product_service::Config {
         service: settings(product_service::DEFAULTS, &names),
+        embedding_model_dir: None,
     };
     let service = product_config.service.clone();
     let products = spawn(&service, |l, c| product_service::run(product_config, l, c)).await;

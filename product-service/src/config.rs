@@ -1,7 +1,7 @@
 //! Configuration of product-service: the shared settings with this service's defaults
 //! (see [`shared::config::ServiceConfig`] for the variables).
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
 
@@ -18,6 +18,9 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
 /// only memory use and the window of the one case described in [`crate::cache`].
 pub const CACHE_TTL: Duration = crate::cache::DEFAULT_TTL;
 
+/// Products embedded per pass of the start-up backfill.
+pub const BACKFILL_BATCH: i64 = 32;
+
 /// How often the outbox relay looks for pending events when no write nudged it.
 pub const OUTBOX_POLL: Duration = Duration::from_millis(500);
 
@@ -26,6 +29,11 @@ pub const OUTBOX_POLL: Duration = Duration::from_millis(500);
 pub struct Config {
     /// Host, port, MongoDB, RabbitMQ, Redis, shutdown grace.
     pub service: ServiceConfig,
+    /// `EMBEDDING_MODEL_DIR`: the folder of the all-MiniLM-L6-v2 files (`config.json`,
+    /// `tokenizer.json`, `model.safetensors`) for search by meaning. Unset (the default), or a
+    /// folder the model cannot be loaded from: keyword search only, and `/health` says
+    /// `features.embeddings: "off"`.
+    pub embedding_model_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -33,6 +41,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             service: ServiceConfig::from_env(env, DEFAULTS)?,
+            embedding_model_dir: env.get("EMBEDDING_MODEL_DIR").map(PathBuf::from),
         })
     }
 }

@@ -12,8 +12,10 @@
 //! - [`events`]: what is published (through the outbox), the order-events consumer, the
 //!   returns consumer, and the delivered-orders consumer that grants the right to review.
 //!
-//! [`app`] builds the router without I/O; [`run`] connects the real dependencies, starts the
-//! order and return consumers and the outbox relay, and serves. `/health` and `/metrics` come from
+//! [`app`] builds the router without I/O; [`run`] loads the embedding model if
+//! `EMBEDDING_MODEL_DIR` names one (and backfills missing embeddings in the background),
+//! connects the real dependencies, starts the order and return consumers and the outbox relay,
+//! and serves. `/health` and `/metrics` come from
 //! [`shared::server`].
 
 pub mod cache;
@@ -37,21 +39,28 @@ pub fn app(state: AppState) -> Router {
     routes::router().with_state(state)
 }
 
-/// Connects MongoDB, RabbitMQ and Redis (without waiting for them), creates the indexes in the
-/// background, starts the outbox relay and the order consumer, and serves on `listener` until
-/// `cancel` fires.
+/// Loads the embedding model (when configured; without it, or when it cannot be loaded, search
+/// goes by words only), connects MongoDB, RabbitMQ and Redis (without waiting for them),
+/// creates the indexes in the background and then backfills missing embeddings, starts the
+/// outbox relay and the order consumer, and serves on `listener` until `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
+    let embedder = load_embedder(config.embedding_model_dir.as_deref()).await;
     shared::server::run_service(&config.service, listener, cancel.clone(), |infra| {
         let db = infra.db().clone();
+        let state_on = if embedder.is_some() { "on" } else { "off" };
+        infra.health.feature("embeddings", state_on);
         let nudge = infra.relay(
             &[store::PRODUCTS, store::RESERVATIONS, store::REVIEWS],
             config::OUTBOX_POLL,
             &cancel,
         );
+        let state = AppState::new(infra.clone(), nudge).with_embedder(embedder);
+        let backfill = state.clone();
+        let backfill_cancel = cancel.clone();
         infra.after_indexes(
             &cancel,
             |db| async move {
@@ -61,9 +70,10 @@ pub async fn run(
                 store::reviews::Reviews::new(&db).migrate_legacy().await?;
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
             },
-            || {},
+            move || {
+                tokio::spawn(backfill_embeddings(backfill, backfill_cancel));
+            },
         );
-        let state = AppState::new(infra, nudge);
         events::orders::start(
             state.infra.bus(),
             events::orders::StockKeeper {
@@ -83,4 +93,52 @@ pub async fn run(
         app(state)
     })
     .await
+}
+
+/// The embedding model from `dir`, or none (said in the log) when there is no folder or the
+/// model cannot be loaded from it.
+async fn load_embedder(dir: Option<&std::path::Path>) -> Option<shared::embed::Embedder> {
+    let Some(dir) = dir else {
+        tracing::info!("EMBEDDING_MODEL_DIR is not set: search goes by words only");
+        return None;
+    };
+    match shared::embed::Embedder::load_async(dir).await {
+        Ok(embedder) => {
+            tracing::info!(dir = %dir.display(), "embedding model loaded: search goes by meaning too");
+            Some(embedder)
+        }
+        Err(error) => {
+            tracing::warn!(
+                %error,
+                dir = %dir.display(),
+                "cannot load the embedding model: search goes by words only"
+            );
+            None
+        }
+    }
+}
+
+/// Embeds the products that have no embedding (retrying while MongoDB is down), then makes
+/// cached search answers that did not know them unreachable.
+async fn backfill_embeddings(state: AppState, cancel: CancellationToken) {
+    let Some(embedder) = state.embedder.clone() else {
+        return;
+    };
+    let written = shared::retry::STARTUP
+        .until_ok(
+            &cancel,
+            || {
+                state
+                    .products
+                    .backfill_embeddings(&embedder, config::BACKFILL_BATCH, &cancel)
+            },
+            |error, wait| tracing::warn!(%error, ?wait, "cannot backfill embeddings yet"),
+        )
+        .await;
+    if let Some(written) = written {
+        tracing::info!(written, "embeddings backfilled");
+        if written > 0 {
+            state.cache.invalidate().await;
+        }
+    }
 }

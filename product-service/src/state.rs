@@ -1,7 +1,7 @@
 //! The state every handler of product-service shares.
 
 use axum::extract::FromRef;
-use shared::{auth::Verifier, outbox::Nudge, server::Infra};
+use shared::{auth::Verifier, embed::Embedder, outbox::Nudge, server::Infra};
 
 use crate::{
     cache::Cache,
@@ -21,6 +21,8 @@ pub struct AppState {
     pub cache: Cache,
     /// Wakes the outbox relay after a write.
     pub nudge: Nudge,
+    /// The embedding model, when loaded: search by meaning, and embeddings on every write.
+    pub embedder: Option<Embedder>,
 }
 
 impl AppState {
@@ -32,6 +34,26 @@ impl AppState {
             cache: Cache::new(infra.redis.clone(), crate::config::CACHE_TTL),
             nudge,
             infra,
+            embedder: None,
+        }
+    }
+
+    /// The same state searching by meaning with `embedder` (none: by words only).
+    pub fn with_embedder(mut self, embedder: Option<Embedder>) -> Self {
+        self.embedder = embedder;
+        self
+    }
+
+    /// The embedding of `text`, or none without the model or when it fails (logged: the caller
+    /// goes on by words alone).
+    pub async fn embedding(&self, text: String) -> Option<Vec<f32>> {
+        let embedder = self.embedder.as_ref()?;
+        match embedder.embed_one(text).await {
+            Ok(vector) => Some(vector),
+            Err(error) => {
+                tracing::warn!(%error, "cannot embed; going on without the embedding");
+                None
+            }
         }
     }
 

@@ -13,6 +13,10 @@
 //! on it (order-service's unique request-key index, without which `Idempotency-Key` does not
 //! hold): it is listed as `pending`, and the service `degraded`, until it is marked ready, and
 //! the routes that depend on it answer 503 meanwhile ([`Readiness::require`]).
+//!
+//! A feature the service may run without (product-service's search by meaning without its
+//! embedding model) is listed under `features` as `on` or `off` ([`Health::feature`]); an `off`
+//! feature does not make the service degraded, since it was configured (or left) that way.
 
 use std::{
     sync::{
@@ -101,6 +105,9 @@ pub struct HealthReport {
     /// Dependency name to `up` or `down`; background task name to `up` or `stalled`;
     /// start-up step to `up` or `pending`.
     pub dependencies: std::collections::BTreeMap<String, String>,
+    /// Optional feature name to its state (`on`, `off`); absent when the service has none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub features: std::collections::BTreeMap<String, String>,
 }
 
 /// The probes of one service.
@@ -114,6 +121,8 @@ pub struct Health {
     tasks: Arc<std::sync::Mutex<Vec<Heartbeat>>>,
     /// Start-up steps: `pending` (and the service `degraded`) until each is ready.
     gates: Arc<std::sync::Mutex<Vec<Readiness>>>,
+    /// Optional features and their state, reported as they are.
+    features: Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>,
 }
 
 impl Health {
@@ -125,6 +134,7 @@ impl Health {
             probes,
             tasks: Default::default(),
             gates: Default::default(),
+            features: Default::default(),
         }
     }
 
@@ -145,6 +155,14 @@ impl Health {
     pub fn watch(&self, beat: Heartbeat) {
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.push(beat);
+        }
+    }
+
+    /// Reports the optional feature `name` as `state` (e.g. `on`, `off`) from now on, without
+    /// bearing on `status`.
+    pub fn feature(&self, name: &str, state: &str) {
+        if let Ok(mut features) = self.features.lock() {
+            features.insert(name.to_owned(), state.to_owned());
         }
     }
 
@@ -187,6 +205,7 @@ impl Health {
             status: if all_up { "ok" } else { "degraded" }.to_owned(),
             uptime_seconds: self.started.elapsed().as_secs(),
             dependencies,
+            features: self.features.lock().map(|f| f.clone()).unwrap_or_default(),
         }
     }
 
@@ -326,5 +345,19 @@ mod tests {
 
         assert!(ready);
         assert_eq!(report.status, "degraded");
+    }
+
+    #[tokio::test]
+    async fn a_feature_that_is_off_is_reported_without_degrading_the_service() {
+        let health = Health::new("test-service", vec![]);
+        let none = serde_json::to_value(health.report().await).unwrap();
+
+        health.feature("embeddings", "off");
+        let report = health.report().await;
+
+        assert!(none.get("features").is_none(), "{none}");
+        assert_eq!(report.status, "ok");
+        assert_eq!(report.features["embeddings"], "off");
+        assert!(!report.dependencies.contains_key("embeddings"));
     }
 }

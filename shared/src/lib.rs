@@ -7,6 +7,7 @@
 //! - [`client`]: calling another service (timeouts, the caller's token and request id, one
 //!   reading of the answer's status).
 //! - [`config`]: typed settings from environment variables, failing with the variable's name.
+//! - `embed` (feature `embed`): sentence embeddings (all-MiniLM-L6-v2 on candle), offline.
 //! - [`error`]: [`error::ApiError`], the JSON envelope of every response, and
 //!   [`error::Problems`], which gathers every bad field of a request into one answer.
 //! - [`money`]: [`money::Money`], exact integer cents parsed and printed the one way.
@@ -29,6 +30,8 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod config;
+#[cfg(feature = "embed")]
+pub mod embed;
 pub mod error;
 pub mod events;
 pub mod extract;

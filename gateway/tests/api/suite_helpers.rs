@@ -93,6 +93,7 @@ pub async fn spawn_shop(fulfilment: Fulfilment) -> Shop {
 
     let product_config = product_service::Config {
         service: settings(product_service::DEFAULTS, &names),
+        embedding_model_dir: None,
     };
     let service = product_config.service.clone();
     let products = spawn(&service, |l, c| product_service::run(product_config, l, c)).await;

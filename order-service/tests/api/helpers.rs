@@ -198,6 +198,7 @@ pub async fn spawn_products_on(names: &TestNames, exchange: &str) -> Spawned {
     }
     let config = product_service::Config {
         service: service.clone(),
+        embedding_model_dir: None,
     };
     let app = spawn(&service, |listener, cancel| {
         product_service::run(config, listener, cancel)

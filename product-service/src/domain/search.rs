@@ -65,6 +65,28 @@ impl Search {
         self.phrase.clone()
     }
 
+    /// The most a product can score: every word whole in the name, a tag and the
+    /// description, plus the phrase bonus.
+    pub fn best_score(&self) -> u32 {
+        let words = u32::try_from(self.terms.len()).unwrap_or(u32::MAX);
+        words * (10 + 8 + 3) + if words > 1 { 5 } else { 0 }
+    }
+
+    /// Whether every word occurs as a whole word of the name, of the description or of a tag
+    /// (or is a whole tag).
+    pub fn all_whole_words(&self, name: &str, description: &str, tags: &[String]) -> bool {
+        let name = name.to_lowercase();
+        let description = description.to_lowercase();
+        let tags: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+        let mut found: Vec<&str> = words(&name);
+        found.extend(words(&description));
+        for tag in &tags {
+            found.push(tag);
+            found.extend(words(tag));
+        }
+        self.terms.iter().all(|t| found.contains(&t.as_str()))
+    }
+
     /// How well a product matches (see the module docs); 0 when it does not.
     pub fn score(&self, name: &str, description: &str, tags: &[String]) -> u32 {
         let name = name.to_lowercase();
@@ -183,6 +205,17 @@ mod tests {
         let phrase = s.score("Desk lamp", "", &[]);
         let one = s.score("Floor lamp", "", &[]);
         assert!(phrase > both && both > one);
+    }
+
+    #[test]
+    fn all_whole_words_needs_every_word_whole_somewhere() {
+        let s = search("desk lamp");
+        assert!(s.all_whole_words("Lamp", "for a desk", &[]));
+        assert!(s.all_whole_words("x", "", &tags(&["desk", "lamp"])));
+        assert!(!s.all_whole_words("Desk Lamps", "", &[]));
+        assert!(!s.all_whole_words("Lamp", "", &[]));
+        assert_eq!(search("lamp").best_score(), 21);
+        assert_eq!(s.best_score(), 47);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use shared::{
 
 use crate::{
     cache::{list_entry, product_entry},
-    domain::{product::ProductDraft, query::ListQuery},
+    domain::{product::ProductDraft, query::ListQuery, semantic::product_text},
     state::AppState,
 };
 use shared::auth::Admin;
@@ -40,23 +40,43 @@ fn json_text(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `GET /products`: one page of matches, `meta.total` counting all of them.
+/// `GET /products`: one page of matches, `meta.total` counting all of them. A search goes by
+/// meaning as well as by words when the embedding model is loaded (cached apart from
+/// word-only answers, should replicas differ).
 #[tracing::instrument(skip_all)]
 async fn list(
     State(state): State<AppState>,
     ValidQuery(query): ValidQuery<ProductQuery>,
 ) -> Result<Response, ApiError> {
     let query = ListQuery::from_query(&query)?;
+    let key = match (&state.embedder, &query.search) {
+        (Some(_), Some(_)) => format!("meaning:{}", query.canonical()),
+        _ => query.canonical(),
+    };
     let body = state
         .cache
-        .read_through(&list_entry(&query.canonical()), || async {
-            let (products, total) = state.products.list(&query).await?;
+        .read_through(&list_entry(&key), || async {
+            let meaning = match &query.search {
+                Some(search) => state.embedding(search.canonical()).await,
+                None => None,
+            };
+            let (products, total) = state.products.list(&query, meaning.as_deref()).await?;
             let data: Vec<_> = products.iter().map(|p| p.view()).collect();
             let Json(body) = page(data, query.page, query.limit, total);
             Ok(body.to_string())
         })
         .await?;
     Ok(json_text(body))
+}
+
+/// The text of a draft that its embedding describes.
+fn text_of(draft: &ProductDraft) -> String {
+    product_text(
+        &draft.name,
+        &draft.description,
+        &draft.category,
+        &draft.tags,
+    )
 }
 
 /// `GET /products/{id}`: 404 for a missing or deleted product.
@@ -85,7 +105,11 @@ async fn create(
     Valid(body): Valid<ProductInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let draft = ProductDraft::from_input(body)?;
-    let product = state.products.create(draft, &request_id(&headers)).await?;
+    let embedding = state.embedding(text_of(&draft)).await;
+    let product = state
+        .products
+        .create(draft, embedding.as_deref(), &request_id(&headers))
+        .await?;
     state.written().await;
     Ok((StatusCode::CREATED, ok(product.view())))
 }
@@ -100,9 +124,10 @@ async fn replace(
     Valid(body): Valid<ProductInput>,
 ) -> Result<Json<Value>, ApiError> {
     let draft = ProductDraft::from_input(body)?;
+    let embedding = state.embedding(text_of(&draft)).await;
     let product = state
         .products
-        .replace(id, draft, &request_id(&headers))
+        .replace(id, draft, embedding.as_deref(), &request_id(&headers))
         .await?
         .ok_or_else(not_found)?;
     state.written().await;

@@ -75,6 +75,7 @@ fn projection() -> Document {
         outbox::FIELD: 0, outbox::COUNT: 0,
         LEGACY: 0, TAKING: 0, GIVING_BACK: 0, RETURNING: 0, "ratings": 0,
         "restocking": 0, "restocked": 0,
+        embeddings::FIELD: 0, embeddings::MODEL_FIELD: 0,
     }
 }
 
@@ -103,6 +104,7 @@ fn encode(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
     ApiError::internal(e)
 }
 
+pub mod embeddings;
 pub mod listing;
 
 pub use listing::MAX_CANDIDATES;
@@ -141,11 +143,12 @@ impl Products {
         Ok(self.stored(id).await?.map(Product::from))
     }
 
-    /// Adds a product, staging `product.created`.
+    /// Adds a product, staging `product.created`, with its `embedding` when there is one.
     #[tracing::instrument(skip_all)]
     pub async fn create(
         &self,
         draft: ProductDraft,
+        embedding: Option<&[f32]>,
         correlation: &str,
     ) -> Result<Product, ApiError> {
         let (millis, now) = super::now();
@@ -163,6 +166,9 @@ impl Products {
         document.extend(doc! { "stockLow": false, "createdAt": millis, "updatedAt": millis });
         // A product without reviews sorts last under `sort=rating` on any server.
         document.extend(doc! { "ratingSum": 0_i64, "ratingCount": 0_i64, "ratingAverage": 0.0 });
+        if let Some(vector) = embedding {
+            document.extend(embeddings::stored(vector));
+        }
         document.extend(outbox::initial(&[event]).map_err(encode)?);
         self.collection.insert_one(document).await?;
         Ok(product)
@@ -170,12 +176,15 @@ impl Products {
 
     /// Replaces every editable field of `id`, staging `product.updated`, plus
     /// `product.stock_low` when the new stock is low and this low period was not announced
-    /// yet. `None` when the product is missing or deleted.
-    #[tracing::instrument(skip(self, draft, correlation))]
+    /// yet. The embedding of the new text replaces the old one; without one (no model) the old
+    /// one is removed, since it describes the old text, and the backfill makes it anew. `None`
+    /// when the product is missing or deleted.
+    #[tracing::instrument(skip(self, draft, embedding, correlation))]
     pub async fn replace(
         &self,
         id: ObjectId,
         draft: ProductDraft,
+        embedding: Option<&[f32]>,
         correlation: &str,
     ) -> Result<Option<Product>, ApiError> {
         // The stock-low flag may be flipped by the stock consumer between our read and our
@@ -210,7 +219,13 @@ impl Products {
             }
             let mut set = fields(&draft);
             set.extend(doc! { "stockLow": low, "updatedAt": millis });
-            let mut update = doc! { "$set": set };
+            let mut update = match embedding {
+                Some(vector) => {
+                    set.extend(embeddings::stored(vector));
+                    doc! { "$set": set }
+                }
+                None => doc! { "$set": set, "$unset": embeddings::unset() },
+            };
             outbox::stage(&mut update, &events).map_err(encode)?;
             let mut filter = live();
             filter.insert("_id", id);

@@ -158,3 +158,28 @@ async fn an_object_id_filter_on_a_field_other_than_id_matches_nothing_on_the_sta
     assert_eq!(by_text, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_update_filtered_by_ne_on_a_missing_field_matches_nothing_on_the_stand_in_so_the_backfill_uses_nin()
+ {
+    let app = spawn_app().await;
+    let products = app.db.collection::<Document>("gap_ne_update");
+    let id = ObjectId::new();
+    products
+        .insert_one(doc! { "_id": id, "name": "Skillet" })
+        .await
+        .unwrap();
+    let mut filter = product_service::store::products::embeddings::missing();
+    filter.insert("_id", id);
+
+    // MongoDB matches a missing field with `$ne` and `$nin` alike; the stand-in's updates only
+    // with `$nin`, the form the backfill's filter uses.
+    let matched = products
+        .update_one(filter, doc! { "$set": { "embeddingModel": "m" } })
+        .await
+        .unwrap()
+        .matched_count;
+
+    assert_eq!(matched, 1);
+    app.stop().await;
+}

@@ -1,7 +1,7 @@
 //! Spawning product-service with its own database, exchange and Redis prefix; typed requests;
 //! reading what it stored.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use bson::{Document, doc, oid::ObjectId};
 use product_service::{Config, DEFAULTS};
@@ -38,10 +38,27 @@ pub async fn spawn_app() -> TestApp {
 /// product-service over `names`, its configuration adjusted by `adjust` first; returns at
 /// once, whatever state its dependencies are in.
 pub async fn spawn_with(names: TestNames, adjust: impl FnOnce(&mut ServiceConfig)) -> TestApp {
+    spawn_model(names, adjust, None).await
+}
+
+/// product-service over `names` with the embedding model in `model_dir` (see
+/// `shared::testing::embedding_model_dir`); returns once it is healthy.
+pub async fn spawn_with_model(names: TestNames, model_dir: Option<PathBuf>) -> TestApp {
+    let app = spawn_model(names, |_| {}, model_dir).await;
+    app.app.wait_healthy(WAIT).await;
+    app
+}
+
+async fn spawn_model(
+    names: TestNames,
+    adjust: impl FnOnce(&mut ServiceConfig),
+    embedding_model_dir: Option<PathBuf>,
+) -> TestApp {
     let mut service = service_config(DEFAULTS, &names);
     adjust(&mut service);
     let config = Config {
         service: service.clone(),
+        embedding_model_dir,
     };
     let app = spawn(&service, |listener, cancel| {
         product_service::run(config, listener, cancel)

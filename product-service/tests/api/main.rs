@@ -13,6 +13,7 @@ mod releases;
 mod replicas;
 mod restock;
 mod reviews;
+mod semantic;
 mod stock;
 
 use std::time::Duration;

@@ -1,17 +1,19 @@
-//! `cargo xtask test [-- args]`: the infrastructure of `up` (no services) and the manifest
-//! validator ([`k8s`]), then the whole workspace test suite against it, then the browser tests (`cargo xtask e2e`).
+//! `cargo xtask test [-- args]`: the infrastructure of `up` (no services), the embedding model
+//! and the manifest validator ([`k8s`]), then the whole workspace test suite against them, then
+//! the browser tests (`cargo xtask e2e`).
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::{ctx::Ctx, exec, infra, k8s, state::State, web};
+use crate::{ctx::Ctx, exec, infra, k8s, model, state::State, web};
 
 /// Runs the tests; the exit code is the runner's.
 pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     ctx.paths.ensure_dirs()?;
     let urls = infra::ensure_all(ctx)?;
     let validator = k8s::validator(ctx)?;
+    let model = model::env(ctx);
 
     let nextest = exec::succeeds(exec::cargo().args(["nextest", "--version"]));
     let mut cmd = exec::cargo();
@@ -24,6 +26,7 @@ pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     cmd.args(["--workspace", "--no-fail-fast"])
         .args(extra)
         .envs(urls.env())
+        .envs(model)
         .env("KUBERNETES_VALIDATE", &validator);
     let status = exec::status(ctx, "test", &mut cmd)?;
 

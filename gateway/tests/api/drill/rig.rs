@@ -157,6 +157,7 @@ impl Rig {
         let names = TestNames::new();
         let product_config = product_service::Config {
             service: settings(&names, product_service::DEFAULTS, &options),
+            embedding_model_dir: None,
         };
         let second_products = options.replicas.then(|| {
             let config = product_config.clone();
