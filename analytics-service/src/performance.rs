@@ -18,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use serde_json::{Value, json};
+use shared::api::reports::{Performance, ServiceFigures};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -163,39 +163,51 @@ pub async fn gather(
     client: &reqwest::Client,
     scrapes: &Scrapes,
     services: &[(String, String)],
-) -> Value {
+) -> Performance {
     let answers = scrapes.scrape_all(client, services).await;
-    let services: Vec<Value> = services
+    let services = services
         .iter()
         .zip(answers)
         .map(|((name, url), answer)| match answer {
-            Err(error) => json!({ "service": name, "url": url, "up": false, "error": error }),
+            Err(error) => ServiceFigures {
+                service: name.clone(),
+                url: url.clone(),
+                up: false,
+                error: Some(error),
+                since_seconds: None,
+                requests: None,
+                per_second: None,
+                routes: None,
+                open_streams: None,
+                streams: None,
+            },
             Ok(_) => summarise(name, url, scrapes),
         })
         .collect();
-    json!({
-        "services": services,
-        "windowSeconds": scrapes.config.window.as_secs(),
-        "generatedAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    })
+    Performance {
+        services,
+        window_seconds: scrapes.config.window.as_secs(),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    }
 }
 
-fn summarise(name: &str, url: &str, scrapes: &Scrapes) -> Value {
+fn summarise(name: &str, url: &str, scrapes: &Scrapes) -> ServiceFigures {
     let (increase, latest, seconds) = scrapes.increase(name).unwrap_or_default();
     let routes = prometheus::routes(&increase, name, seconds);
     let streams = prometheus::streams(&latest);
     let requests: u64 = routes.iter().map(|r| r.requests).sum();
-    json!({
-        "service": name,
-        "url": url,
-        "up": true,
-        "sinceSeconds": prometheus::tidy(seconds, 1e3),
-        "requests": requests,
-        "perSecond": prometheus::per_second(requests as f64, seconds),
-        "routes": routes,
-        "openStreams": prometheus::tidy(streams.values().sum::<f64>(), 1e3),
-        "streams": streams,
-    })
+    ServiceFigures {
+        service: name.to_owned(),
+        url: url.to_owned(),
+        up: true,
+        error: None,
+        since_seconds: Some(prometheus::tidy(seconds, 1e3)),
+        requests: Some(requests),
+        per_second: Some(prometheus::per_second(requests as f64, seconds)),
+        routes: Some(routes),
+        open_streams: Some(prometheus::tidy(streams.values().sum::<f64>(), 1e3)),
+        streams: Some(streams),
+    }
 }
 
 async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, String> {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use bson::{Document, doc};
 use mongodb::Database;
 use serde_json::Value;
-use shared::{ApiError, retry::Policy};
+use shared::{ApiError, api::reports::RebuildStatus, retry::Policy};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -49,7 +49,7 @@ pub async fn start(
     source: Source,
     requested_by: &str,
     cancel: CancellationToken,
-) -> Result<Value, ApiError> {
+) -> Result<RebuildStatus, ApiError> {
     if !jobs::claim(&db, requested_by).await? {
         return Err(ApiError::Conflict(
             "a rebuild is already running".to_owned(),

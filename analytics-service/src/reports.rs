@@ -8,7 +8,10 @@ use std::collections::{HashMap, HashSet};
 
 use mongodb::Database;
 use serde_json::{Value, json};
-use shared::{ApiError, Money};
+use shared::{
+    ApiError, Money,
+    api::reports::{AssistantStats, IntentShare, Latency},
+};
 
 use crate::{
     domain::{
@@ -158,7 +161,7 @@ pub async fn business(db: &Database, range: DayRange) -> Result<Value, ApiError>
 }
 
 /// `{replies, intents, functionCalls, responseTimeMs: {average, p50, p95, p99, max}}`.
-pub async fn assistant_stats(db: &Database) -> Result<Value, ApiError> {
+pub async fn assistant_stats(db: &Database) -> Result<AssistantStats, ApiError> {
     let intents = facts::count_by(db, facts::REPLIES, "intent").await?;
     let (functions, mut latencies) = facts::replies(db).await?;
     latencies.sort_unstable();
@@ -169,7 +172,7 @@ pub async fn assistant_stats(db: &Database) -> Result<Value, ApiError> {
     let average = (!latencies.is_empty())
         .then(|| rounded_div(latencies.iter().sum(), latencies.len() as i64));
     let replies: i64 = intents.values().sum();
-    let distribution: serde_json::Map<String, Value> = intents
+    let distribution = intents
         .iter()
         .map(|(intent, n)| {
             let share = if replies == 0 {
@@ -177,17 +180,20 @@ pub async fn assistant_stats(db: &Database) -> Result<Value, ApiError> {
             } else {
                 (*n as f64 / replies as f64 * 1e4).round() / 1e4
             };
-            (intent.clone(), json!({ "count": n, "share": share }))
+            (intent.clone(), IntentShare { count: *n, share })
         })
         .collect();
-    Ok(json!({
-        "replies": replies,
-        "intents": distribution,
-        "functionCalls": functions,
-        "totalFunctionCalls": functions.values().sum::<i64>(),
-        "responseTimeMs": {
-            "average": average, "p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99),
-            "max": latencies.last(),
+    Ok(AssistantStats {
+        replies,
+        intents: distribution,
+        total_function_calls: functions.values().sum::<i64>(),
+        function_calls: functions,
+        response_time_ms: Latency {
+            average,
+            p50: pick(0.5),
+            p95: pick(0.95),
+            p99: pick(0.99),
+            max: latencies.last().copied(),
         },
-    }))
+    })
 }

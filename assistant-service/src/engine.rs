@@ -101,39 +101,9 @@ pub enum Progress {
     },
 }
 
-/// The answer: `{text, intent, citations, functionsCalled, metadata}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChatReply {
-    /// The answer.
-    pub text: String,
-    /// The detected intent.
-    pub intent: Intent,
-    /// Valid citations in `text`.
-    pub citations: Vec<String>,
-    /// Functions called, in order.
-    pub functions_called: Vec<String>,
-    /// Timing and checks.
-    pub metadata: Metadata,
-}
-
-/// `metadata` of a reply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Metadata {
-    /// Milliseconds from message to answer.
-    pub processing_time: u64,
-    /// `false` when a citation had to be removed.
-    pub citations_valid: bool,
-    /// The conversation, to send with the next message.
-    pub session_id: String,
-    /// The classifier's confidence.
-    pub confidence: f64,
-    /// Whether the LLM phrased the answer.
-    pub llm: bool,
-    /// Whether the conversation has ended (after a violation).
-    pub session_ended: bool,
-}
+/// The answer (`{text, intent, citations, functionsCalled, metadata}`) and its `metadata`:
+/// the API's types.
+pub use shared::api::assistant::{ChatMetadata as Metadata, ChatReply};
 
 /// Receives progress while a turn is answered.
 pub type Observer = Option<UnboundedSender<Progress>>;
@@ -241,7 +211,7 @@ impl Engine {
         let elapsed = started.elapsed();
         let reply = ChatReply {
             text: checked.text.clone(),
-            intent: class.intent,
+            intent: class.intent.as_str().to_owned(),
             citations: checked.citations.clone(),
             functions_called: draft.functions.clone(),
             metadata: Metadata {

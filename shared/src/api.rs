@@ -39,6 +39,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod query;
+pub mod reports;
 pub mod returns;
 pub mod reviews;
 pub mod rules;

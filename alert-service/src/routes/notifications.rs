@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared::{
     ApiError,
     api::{
-        notifications::{NotificationQuery, PreferencesPatch},
+        notifications::{Marked, NotificationQuery, PreferencesPatch},
         query::number,
     },
     auth::Caller,
@@ -73,7 +73,7 @@ async fn read(
 #[tracing::instrument(skip_all)]
 async fn read_all(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let marked = notifications::mark_all_read(state.infra.db(), &caller.id).await?;
-    Ok(ok(json!({ "marked": marked })))
+    Ok(ok(Marked { marked }))
 }
 
 #[tracing::instrument(skip_all)]

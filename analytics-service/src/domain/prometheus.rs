@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
-
 /// One sample: `name{labels} value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -73,27 +71,8 @@ fn parse_line(line: &str) -> Option<Sample> {
     })
 }
 
-/// Latency and errors of one route.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RouteStats {
-    /// HTTP method.
-    pub method: String,
-    /// The route pattern.
-    pub route: String,
-    /// Requests counted.
-    pub requests: u64,
-    /// Requests per second over the span the counts cover.
-    pub per_second: f64,
-    /// Share of 5xx answers (0..1).
-    pub error_rate: f64,
-    /// Median latency in milliseconds.
-    pub p50_ms: Option<f64>,
-    /// 95th percentile in milliseconds.
-    pub p95_ms: Option<f64>,
-    /// 99th percentile in milliseconds.
-    pub p99_ms: Option<f64>,
-}
+/// Latency and errors of one route, as the dashboard answers it.
+pub use shared::api::reports::RouteFigures as RouteStats;
 
 #[derive(Default)]
 struct Acc {

@@ -9,12 +9,13 @@ use axum::{
     extract::State,
     routing::{get, post},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::{
     ApiError,
     api::{
         analytics::{DeadLetterList, Replay},
         query::number,
+        reports::Replayed,
     },
     auth::Admin,
     error::ok,
@@ -82,5 +83,7 @@ async fn replay(
         .await
         .map_err(unavailable)?;
     tracing::info!(caller = %caller.id, replayed, "dead letters replayed");
-    Ok(ok(json!({ "replayed": replayed })))
+    Ok(ok(Replayed {
+        replayed: u64::try_from(replayed).unwrap_or(u64::MAX),
+    }))
 }

@@ -5,7 +5,7 @@
 
 use bson::{Document, doc};
 use mongodb::Database;
-use serde_json::{Value, json};
+use shared::api::reports::RebuildStatus;
 
 use super::int;
 
@@ -90,27 +90,35 @@ pub async fn finish(db: &Database, error: Option<String>) -> Result<(), mongodb:
 }
 
 /// The job as the API shows it: `{state, startedAt, finishedAt, processed, total, pages,
-/// error}` (times RFC 3339), or `{state: "idle"}` when none ever ran.
-pub async fn status(db: &Database) -> Result<Value, mongodb::error::Error> {
+/// error}` (times RFC 3339); `state: "idle"` with nothing done when none ever ran.
+pub async fn status(db: &Database) -> Result<RebuildStatus, mongodb::error::Error> {
     let Some(job) = db
         .collection::<Document>(COLLECTION)
         .find_one(doc! { "_id": ID })
         .await?
     else {
-        return Ok(json!({ "state": "idle" }));
+        return Ok(RebuildStatus {
+            state: "idle".to_owned(),
+            started_at: None,
+            finished_at: None,
+            processed: 0,
+            total: None,
+            pages: 0,
+            error: None,
+        });
     };
     let time = |field: &str| {
         int(&job, field)
             .and_then(chrono::DateTime::from_timestamp_millis)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
     };
-    Ok(json!({
-        "state": job.get_str("state").unwrap_or("unknown"),
-        "startedAt": time("startedAt"),
-        "finishedAt": time("finishedAt"),
-        "processed": int(&job, "processed").unwrap_or(0),
-        "total": int(&job, "total"),
-        "pages": int(&job, "pages").unwrap_or(0),
-        "error": job.get_str("error").ok(),
-    }))
+    Ok(RebuildStatus {
+        state: job.get_str("state").unwrap_or("unknown").to_owned(),
+        started_at: time("startedAt"),
+        finished_at: time("finishedAt"),
+        processed: int(&job, "processed").unwrap_or(0),
+        total: int(&job, "total"),
+        pages: int(&job, "pages").unwrap_or(0),
+        error: job.get_str("error").ok().map(str::to_owned),
+    })
 }

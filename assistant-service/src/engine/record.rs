@@ -115,7 +115,7 @@ pub(super) fn replied(
     let payload = Replied {
         session_id: session.id.clone(),
         customer_id: session.owner.clone(),
-        intent: reply.intent.as_str().to_owned(),
+        intent: reply.intent.clone(),
         confidence: reply.metadata.confidence,
         functions: reply.functions_called.clone(),
         latency_ms: reply.metadata.processing_time,

@@ -85,61 +85,21 @@ pub fn points_for(total: Money) -> i64 {
 /// Why points moved.
 pub const REASON_DELIVERED: &str = "ORDER_DELIVERED";
 
-/// One movement of points.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryEntry {
-    /// When (RFC 3339; kept as text, which sorts and survives the stand-in alike).
-    pub at: String,
-    /// Points added (negative: taken).
-    pub points: i64,
-    /// Why, e.g. [`REASON_DELIVERED`].
-    pub reason: String,
-    /// The order it was for, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
-    /// Points put on hold (negative: a hold ended), for holds, spends and releases.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held: Option<i64>,
-    /// For a delivery: what the order charged, in cents (the base of a refund's share).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paid_cents: Option<i64>,
-    /// What makes the movement happen once: a refund's provider reference, an adjustment's
-    /// idempotency key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// A person's note (an adjustment's reason).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
+/// One movement of points, kept in the account just as the API shows it (times as RFC 3339
+/// text, which sorts and survives the stand-in alike).
+pub use api::LoyaltyEntry as HistoryEntry;
 
-impl HistoryEntry {
-    /// The entry as the API shows it.
-    pub fn view(&self) -> api::LoyaltyEntry {
-        api::LoyaltyEntry {
-            at: self.at.clone(),
-            points: self.points,
-            reason: self.reason.clone(),
-            order_id: self.order_id.clone(),
-            held: self.held,
-            paid_cents: self.paid_cents,
-            key: self.key.clone(),
-            note: self.note.clone(),
-        }
-    }
-
-    /// An entry at `at` moving `points` for `reason`; the optional parts empty.
-    pub fn new(at: DateTime<Utc>, points: i64, reason: &str) -> Self {
-        Self {
-            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            points,
-            reason: reason.to_owned(),
-            order_id: None,
-            held: None,
-            paid_cents: None,
-            key: None,
-            note: None,
-        }
+/// An entry at `at` moving `points` for `reason`; the optional parts empty.
+pub fn entry(at: DateTime<Utc>, points: i64, reason: &str) -> HistoryEntry {
+    HistoryEntry {
+        at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        points,
+        reason: reason.to_owned(),
+        order_id: None,
+        held: None,
+        paid_cents: None,
+        key: None,
+        note: None,
     }
 }
 
@@ -190,7 +150,7 @@ impl Account {
         self.history.push(HistoryEntry {
             order_id: Some(order.to_owned()),
             paid_cents: paid.map(Money::cents),
-            ..HistoryEntry::new(at, points, REASON_DELIVERED)
+            ..entry(at, points, REASON_DELIVERED)
         });
         true
     }
@@ -206,7 +166,7 @@ impl Account {
                 name: t.name.to_owned(),
                 points_needed: t.points_needed,
             }),
-            history: self.history.iter().rev().map(HistoryEntry::view).collect(),
+            history: self.history.iter().rev().cloned().collect(),
         }
     }
 }

@@ -18,6 +18,12 @@ pub enum Shape {
     Page,
     /// No body (204).
     Nothing,
+    /// `data` is one `T` (a query naming one, e.g. `?email=`), or a page of `T` with `meta`.
+    OneOrPage,
+    /// A stream of server-sent events (`text/event-stream`), not an envelope.
+    Events,
+    /// A switch to WebSocket (101); what follows is messages, not an envelope.
+    Upgrade,
 }
 
 /// The success answer of one route.
@@ -34,6 +40,8 @@ pub struct ResponseSpec {
     pub check: fn(&Value) -> Result<(), String>,
     /// The type's name, its schema and the schemas it refers to; `None` for no body.
     pub schema: Option<fn() -> Schemas>,
+    /// Whole numbers a page's `meta` has besides `page`, `limit` and `total`.
+    pub meta: &'static [&'static str],
 }
 
 /// A route answering `status` with one `T`.
@@ -44,6 +52,19 @@ pub const fn one<T: Answer>(status: u16) -> ResponseSpec {
         shape: Shape::One,
         check: check::<T>,
         schema: Some(schemas::<T>),
+        meta: &[],
+    }
+}
+
+/// A route answering 200 with one `T` (when its query names one) or a page of `T`.
+pub const fn one_or_page<T: Answer>() -> ResponseSpec {
+    ResponseSpec {
+        status: 200,
+        also: None,
+        shape: Shape::OneOrPage,
+        check: check_one_or_list::<T>,
+        schema: Some(schemas::<T>),
+        meta: &[],
     }
 }
 
@@ -55,6 +76,7 @@ pub const fn list<T: Answer>() -> ResponseSpec {
         shape: Shape::List,
         check: check::<Vec<T>>,
         schema: Some(schemas::<T>),
+        meta: &[],
     }
 }
 
@@ -66,6 +88,7 @@ pub const fn page<T: Answer>() -> ResponseSpec {
         shape: Shape::Page,
         check: check::<Vec<T>>,
         schema: Some(schemas::<T>),
+        meta: &[],
     }
 }
 
@@ -77,6 +100,31 @@ pub const fn nothing() -> ResponseSpec {
         shape: Shape::Nothing,
         check: |_| Ok(()),
         schema: None,
+        meta: &[],
+    }
+}
+
+/// A route answering 200 with a stream of server-sent events.
+pub const fn events() -> ResponseSpec {
+    ResponseSpec {
+        status: 200,
+        also: None,
+        shape: Shape::Events,
+        check: |_| Ok(()),
+        schema: None,
+        meta: &[],
+    }
+}
+
+/// A route switching to WebSocket (101).
+pub const fn upgrade() -> ResponseSpec {
+    ResponseSpec {
+        status: 101,
+        also: None,
+        shape: Shape::Upgrade,
+        check: |_| Ok(()),
+        schema: None,
+        meta: &[],
     }
 }
 
@@ -85,6 +133,17 @@ impl ResponseSpec {
     pub const fn or(mut self, status: u16) -> Self {
         self.also = Some(status);
         self
+    }
+
+    /// The same page, whose `meta` also has these whole numbers (e.g. `unread`).
+    pub const fn with_meta(mut self, meta: &'static [&'static str]) -> Self {
+        self.meta = meta;
+        self
+    }
+
+    /// Whether the answer is a JSON envelope (not a stream or a WebSocket).
+    pub fn is_envelope(&self) -> bool {
+        !matches!(self.shape, Shape::Events | Shape::Upgrade)
     }
 
     /// Whether `status` is one this answer comes with.
@@ -107,6 +166,15 @@ fn check<T: serde::Serialize + serde::de::DeserializeOwned>(data: &Value) -> Res
     }
 }
 
+/// `data` as one `T` or, when it is a list, as a list of `T`.
+fn check_one_or_list<T: Answer>(data: &Value) -> Result<(), String> {
+    if data.is_array() {
+        check::<Vec<T>>(data)
+    } else {
+        check::<T>(data)
+    }
+}
+
 fn schemas<T: Answer>() -> Schemas {
     let mut referred = Vec::new();
     T::schemas(&mut referred);
@@ -119,6 +187,48 @@ mod tests {
     use shared::api::products::Deleted;
 
     use super::*;
+
+    #[test]
+    fn every_route_of_the_table_declares_what_it_answers() {
+        let undeclared: Vec<String> = super::super::ROUTES
+            .iter()
+            .filter(|r| r.answer.is_none())
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(
+            undeclared.is_empty(),
+            "declare each one's answer with .answers(...) and a shared::api type: {undeclared:?}"
+        );
+        for route in super::super::ROUTES {
+            let Some(answer) = route.answer else { continue };
+            let stream = route.path.ends_with("/stream");
+            let socket = route.path.starts_with("/api/ws/");
+            assert_eq!(
+                (
+                    answer.shape == Shape::Events,
+                    answer.shape == Shape::Upgrade
+                ),
+                (stream, socket),
+                "{} {}: a stream or a socket only where the path says so",
+                route.method,
+                route.path
+            );
+            assert!(
+                answer.meta.is_empty() || answer.shape == Shape::Page,
+                "{}: extra meta only on a page",
+                route.path
+            );
+        }
+    }
+
+    #[test]
+    fn one_or_a_page_reads_either_and_nothing_else() {
+        let check = one_or_page::<Deleted>().check;
+        assert_eq!(check(&json!({"id": "a", "deleted": true})), Ok(()));
+        assert_eq!(check(&json!([{"id": "a", "deleted": true}])), Ok(()));
+        assert!(check(&json!([{"id": "a"}])).is_err());
+        assert!(check(&json!("a")).is_err());
+    }
 
     #[test]
     fn an_answer_reads_back_only_when_it_is_exactly_the_type() {

@@ -4,11 +4,11 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, query as paging, returns, reviews, support,
+    orders, payments, products, query as paging, reports, returns, reviews, support,
 };
 
 use super::{
-    answer::{ResponseSpec, list, nothing, one, page},
+    answer::{ResponseSpec, events, list, nothing, one, one_or_page, page, upgrade},
     body::{BodySpec, QuerySpec, body, optional_body, query},
 };
 use crate::access::Access::{self, Admin, Authenticated, Public};
@@ -145,7 +145,8 @@ pub static ROUTES: &[RouteSpec] = &[
         "customers",
         "A customer by email (own only for customers), or all (admins)",
     )
-    .with_query(query::<customers::CustomerQuery>()),
+    .with_query(query::<customers::CustomerQuery>())
+    .answers(one_or_page::<customers::Customer>()),
     get(
         "/api/customers/{id}",
         Authenticated,
@@ -252,23 +253,27 @@ pub static ROUTES: &[RouteSpec] = &[
     delete("/api/products/{id}", Admin, "products", "Remove a product")
         .answers(one::<products::Deleted>(200)),
     get("/api/products/{id}/reviews", Public, "reviews", "A product's visible reviews, paged")
-        .with_query(query::<reviews::ReviewQuery>()),
+        .with_query(query::<reviews::ReviewQuery>())
+        .answers(page::<reviews::Review>()),
     post(
         "/api/products/{id}/reviews",
         Authenticated,
         "reviews",
         "Review a product the caller received (403 otherwise, 409 for a second review)",
     )
-    .with_body(body::<reviews::ReviewInput>()),
+    .with_body(body::<reviews::ReviewInput>())
+    .answers(one::<reviews::Review>(201)),
     put("/api/products/{id}/reviews/mine", Authenticated, "reviews", "Edit the caller's review")
-        .with_body(body::<reviews::ReviewInput>()),
+        .with_body(body::<reviews::ReviewInput>())
+        .answers(one::<reviews::Review>(200)),
     patch(
         "/api/products/{id}/reviews/{reviewId}",
         Admin,
         "reviews",
         "Hide a review (or show it again)",
     )
-    .with_body(body::<reviews::ReviewVisibility>()),
+    .with_body(body::<reviews::ReviewVisibility>())
+    .answers(one::<reviews::Review>(200)),
     post("/api/orders", Authenticated, "orders", "Place an order (honours Idempotency-Key)")
         .with_body(body::<orders::OrderRequest>())
         .answers(one::<orders::Order>(201)),
@@ -299,21 +304,27 @@ pub static ROUTES: &[RouteSpec] = &[
         "returns",
         "Return part of a delivered order within 30 days (422 naming why not)",
     )
-    .with_body(body::<returns::ReturnRequest>()),
+    .with_body(body::<returns::ReturnRequest>())
+    .answers(one::<returns::Return>(201)),
     get("/api/returns", Authenticated, "returns", "Returns, newest first (own only for customers)")
-        .with_query(query::<returns::ReturnQuery>()),
-    get("/api/returns/{id}", Authenticated, "returns", "One return with its history"),
+        .with_query(query::<returns::ReturnQuery>())
+        .answers(page::<returns::Return>()),
+    get("/api/returns/{id}", Authenticated, "returns", "One return with its history")
+        .answers(one::<returns::Return>(200)),
     post("/api/returns/{id}/approve", Admin, "returns", "Approve a requested return")
-        .with_body(optional_body::<returns::ReturnNote>()),
+        .with_body(optional_body::<returns::ReturnNote>())
+        .answers(one::<returns::Return>(200)),
     post("/api/returns/{id}/reject", Admin, "returns", "Reject a requested or approved return")
-        .with_body(optional_body::<returns::ReturnNote>()),
+        .with_body(optional_body::<returns::ReturnNote>())
+        .answers(one::<returns::Return>(200)),
     post(
         "/api/returns/{id}/receive",
         Admin,
         "returns",
         "Mark an approved return's parcel received: stock goes back, the refund follows",
     )
-    .with_body(optional_body::<returns::ReturnNote>()),
+    .with_body(optional_body::<returns::ReturnNote>())
+    .answers(one::<returns::Return>(200)),
     get("/api/cart", Authenticated, "cart", "The caller's cart, priced now, with its quote")
         .answers(one::<cart::Cart>(200)),
     put(
@@ -358,48 +369,63 @@ pub static ROUTES: &[RouteSpec] = &[
         Authenticated,
         "live",
         "Server-sent events: the order, then every change",
-    ),
+    )
+    .answers(events()),
     get(
         "/api/ws/orders",
         Authenticated,
         "live",
         "WebSocket: subscribe to one order or all of yours",
-    ),
+    )
+    .answers(upgrade()),
     get("/api/alerts", Authenticated, "alerts", "Alerts for the caller")
-        .with_query(query::<alerts::AlertQuery>()),
-    post("/api/alerts/{id}/ack", Authenticated, "alerts", "Acknowledge an alert"),
-    get("/api/ws/alerts", Authenticated, "live", "WebSocket: alerts by topic, replay since an id"),
+        .with_query(query::<alerts::AlertQuery>())
+        .answers(page::<alerts::Alert>()),
+    post("/api/alerts/{id}/ack", Authenticated, "alerts", "Acknowledge an alert")
+        .answers(one::<alerts::Alert>(200)),
+    get("/api/ws/alerts", Authenticated, "live", "WebSocket: alerts by topic, replay since an id")
+        .answers(upgrade()),
     get("/api/notifications", Authenticated, "notifications", "The caller's notifications, unread count in meta")
-        .with_query(query::<notifications::NotificationQuery>()),
-    post("/api/notifications/{id}/read", Authenticated, "notifications", "Mark one of the caller's notifications read"),
-    post("/api/notifications/read-all", Authenticated, "notifications", "Mark all of the caller's notifications read"),
-    get("/api/notifications/preferences", Authenticated, "notifications", "What the caller wants by mail"),
+        .with_query(query::<notifications::NotificationQuery>())
+        .answers(page::<notifications::Notification>().with_meta(&["unread"])),
+    post("/api/notifications/{id}/read", Authenticated, "notifications", "Mark one of the caller's notifications read")
+        .answers(one::<notifications::Notification>(200)),
+    post("/api/notifications/read-all", Authenticated, "notifications", "Mark all of the caller's notifications read")
+        .answers(one::<notifications::Marked>(200)),
+    get("/api/notifications/preferences", Authenticated, "notifications", "What the caller wants by mail")
+        .answers(one::<notifications::Preferences>(200)),
     patch(
         "/api/notifications/preferences",
         Authenticated,
         "notifications",
         "Choose which kinds of notification are also mailed",
     )
-    .with_body(body::<notifications::PreferencesPatch>()),
+    .with_body(body::<notifications::PreferencesPatch>())
+    .answers(one::<notifications::Preferences>(200)),
     get("/api/analytics/daily-revenue", Admin, "analytics", "Revenue per day")
-        .with_query(query::<analytics::Period>()),
-    get("/api/analytics/dashboard-metrics", Admin, "analytics", "Headline figures"),
+        .with_query(query::<analytics::Period>())
+        .answers(list::<reports::DailyRevenue>()),
+    get("/api/analytics/dashboard-metrics", Admin, "analytics", "Headline figures")
+        .answers(one::<reports::DashboardMetrics>(200)),
     get("/api/analytics/top-products", Admin, "analytics", "Best sellers")
-        .with_query(query::<analytics::TopProducts>()),
+        .with_query(query::<analytics::TopProducts>())
+        .answers(list::<reports::TopProduct>()),
     get(
         "/api/analytics/discounts",
         Admin,
         "analytics",
         "Coupon, tier and points discounts per code and per day",
     )
-    .with_query(query::<analytics::Period>()),
+    .with_query(query::<analytics::Period>())
+    .answers(one::<reports::Discounts>(200)),
     get(
         "/api/analytics/funnel",
         Admin,
         "analytics",
         "Order funnel per day: checked out, created, paid, failed, rejected, cancelled, delivered",
     )
-    .with_query(query::<analytics::Period>()),
+    .with_query(query::<analytics::Period>())
+    .answers(one::<reports::Funnel>(200)),
     get(
         "/api/analytics/after-sales",
         Admin,
@@ -413,35 +439,46 @@ pub static ROUTES: &[RouteSpec] = &[
         "dashboard",
         "Business metrics against the period before",
     )
-    .with_query(query::<analytics::Period>()),
+    .with_query(query::<analytics::Period>())
+    .answers(one::<reports::BusinessMetrics>(200)),
     post(
         "/api/analytics/rebuild",
         Admin,
         "analytics",
         "Recompute the order read models from order-service",
-    ),
-    get("/api/analytics/rebuild", Admin, "analytics", "Progress of the rebuild"),
+    )
+    .answers(one::<reports::RebuildStatus>(202)),
+    get("/api/analytics/rebuild", Admin, "analytics", "Progress of the rebuild")
+        .answers(one::<reports::RebuildStatus>(200)),
     get(
         "/api/analytics/dead-letters",
         Admin,
         "analytics",
         "Dead-lettered events, oldest first, with the queue and reason each died of",
     )
-    .with_query(query::<analytics::DeadLetterList>()),
+    .with_query(query::<analytics::DeadLetterList>())
+    .answers(list::<reports::DeadLetter>()),
     post(
         "/api/analytics/dead-letters/replay",
         Admin,
         "analytics",
         "Send dead-lettered events back to the queue each died in (all, or by queue and ids; body optional)",
     )
-    .with_body(optional_body::<analytics::Replay>()),
-    get("/api/ws/analytics", Admin, "live", "WebSocket: dashboard figures as they change"),
-    get("/api/assistant/functions", Public, "assistant", "The assistant's function schemas"),
-    get("/api/dashboard/performance", Admin, "dashboard", "Service performance"),
-    get("/api/dashboard/assistant-stats", Admin, "dashboard", "Assistant statistics"),
+    .with_body(optional_body::<analytics::Replay>())
+    .answers(one::<reports::Replayed>(200)),
+    get("/api/ws/analytics", Admin, "live", "WebSocket: dashboard figures as they change")
+        .answers(upgrade()),
+    get("/api/assistant/functions", Public, "assistant", "The assistant's function schemas")
+        .answers(list::<assistant::FunctionSchema>()),
+    get("/api/dashboard/performance", Admin, "dashboard", "Service performance")
+        .answers(one::<reports::Performance>(200)),
+    get("/api/dashboard/assistant-stats", Admin, "dashboard", "Assistant statistics")
+        .answers(one::<reports::AssistantStats>(200)),
     post("/api/assistant/chat", Public, "assistant", "One turn with the support assistant")
-        .with_body(body::<assistant::ChatRequest>()),
-    get("/api/ws/chat/{sessionId}", Public, "live", "WebSocket: assistant turns, streamed"),
+        .with_body(body::<assistant::ChatRequest>())
+        .answers(one::<assistant::ChatReply>(200)),
+    get("/api/ws/chat/{sessionId}", Public, "live", "WebSocket: assistant turns, streamed")
+        .answers(upgrade()),
     get(
         "/api/support/queue",
         Admin,
@@ -462,5 +499,6 @@ pub static ROUTES: &[RouteSpec] = &[
         Admin,
         "live",
         "WebSocket: a person takes over a chat (messages both ways; close hands it back)",
-    ),
+    )
+    .answers(upgrade()),
 ];

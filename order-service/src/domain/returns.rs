@@ -28,47 +28,7 @@ use super::{Money, Order, Status, order::rfc3339, pricing::TAX};
 /// How long after delivery a return may be asked for.
 pub const WINDOW_DAYS: i64 = 30;
 
-/// Where a return stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ReturnStatus {
-    /// Asked for by the customer.
-    Requested,
-    /// An admin agreed; the parcel may be sent.
-    Approved,
-    /// The parcel arrived: stock goes back, the refund is due.
-    Received,
-    /// The provider refunded the amount.
-    Refunded,
-    /// An admin refused it; its items count as not returned.
-    Rejected,
-}
-
-impl ReturnStatus {
-    /// As stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Requested => "REQUESTED",
-            Self::Approved => "APPROVED",
-            Self::Received => "RECEIVED",
-            Self::Refunded => "REFUNDED",
-            Self::Rejected => "REJECTED",
-        }
-    }
-
-    /// The status from its wire name (checked by `shared::api::returns` before).
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Requested,
-            Self::Approved,
-            Self::Received,
-            Self::Refunded,
-            Self::Rejected,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-}
+pub use shared::api::returns::ReturnStatus;
 
 /// One returned line, priced as the order was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,8 +327,6 @@ impl Return {
 }
 
 mod view;
-
-pub use view::{ReturnLineView, ReturnStepView, ReturnView};
 
 #[cfg(test)]
 mod tests;

@@ -7,8 +7,6 @@
 //! equal to a sum over the visible reviews; [`Rating::moved`] is that sum's step for one
 //! review, as the unit tests state it.
 
-use serde::Serialize;
-use serde_json::Value;
 use shared::{ApiError, api::reviews::ReviewInput};
 
 use super::product::timestamp;
@@ -115,35 +113,20 @@ pub struct Review {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct View<'a> {
-    id: &'a str,
-    product_id: &'a str,
-    customer_id: &'a str,
-    rating: i64,
-    title: Option<&'a str>,
-    body: &'a str,
-    hidden: bool,
-    created_at: String,
-    updated_at: String,
-}
-
 impl Review {
-    /// `{id, productId, customerId, rating, title, body, hidden, createdAt, updatedAt}`.
-    pub fn to_json(&self) -> Value {
-        let view = View {
-            id: &self.id,
-            product_id: &self.product_id,
-            customer_id: &self.customer_id,
+    /// As the API shows it.
+    pub fn view(&self) -> shared::api::reviews::Review {
+        shared::api::reviews::Review {
+            id: self.id.clone(),
+            product_id: self.product_id.clone(),
+            customer_id: self.customer_id.clone(),
             rating: self.draft.rating,
-            title: self.draft.title.as_deref(),
-            body: &self.draft.body,
+            title: self.draft.title.clone(),
+            body: self.draft.body.clone(),
             hidden: self.hidden,
             created_at: timestamp(self.created_at),
             updated_at: timestamp(self.updated_at),
-        };
-        serde_json::to_value(view).unwrap_or(Value::Null)
+        }
     }
 }
 
@@ -159,7 +142,7 @@ mod tests {
         assert_eq!(r(13, 3).to_string(), "4.33");
         assert_eq!(r(14, 3).to_string(), "4.67");
         assert_eq!(r(9, 2).to_string(), "4.5");
-        assert_eq!(r(0, 0), Value::Null);
+        assert_eq!(r(0, 0), serde_json::Value::Null);
         assert_eq!(
             Rating { sum: 1, count: 8 }.hundredths(),
             Some(13),

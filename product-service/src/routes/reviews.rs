@@ -62,7 +62,7 @@ async fn list(
     let page_number = number(query.page.as_ref(), 1).unsigned_abs();
     let limit = number(query.limit.as_ref(), DEFAULT_LIMIT).unsigned_abs();
     let (reviews, total) = state.reviews.list(id, sort, page_number, limit).await?;
-    let data: Vec<Value> = reviews.iter().map(|r| r.to_json()).collect();
+    let data: Vec<_> = reviews.iter().map(|r| r.view()).collect();
     Ok(page(data, page_number, limit, total))
 }
 
@@ -82,7 +82,7 @@ async fn create(
         .create(id, &caller.id, draft, &request_id(&headers))
         .await;
     written(&state, &result).await;
-    Ok((StatusCode::CREATED, ok(result?.to_json())))
+    Ok((StatusCode::CREATED, ok(result?.view())))
 }
 
 /// `PUT /products/{id}/reviews/mine`: replaces the caller's review; 404 when they have none.
@@ -96,7 +96,7 @@ async fn edit(
     let draft = ReviewDraft::from_input(body)?;
     let result = state.reviews.edit(id, &caller.id, draft).await;
     written(&state, &result).await;
-    Ok(ok(result?.to_json()))
+    Ok(ok(result?.view()))
 }
 
 /// `PATCH /products/{id}/reviews/{reviewId}` (admin) `{hidden}`: a hidden review leaves the
@@ -115,5 +115,5 @@ async fn moderate(
     let (id, review_id) = (parse(&id, "id")?, parse(&review_id, "reviewId")?);
     let result = state.reviews.set_hidden(id, review_id, body.hidden).await;
     written(&state, &result).await;
-    Ok(ok(result?.to_json()))
+    Ok(ok(result?.view()))
 }

@@ -53,6 +53,77 @@ pub struct EmailPreferencesPatch {
     pub loyalty: Option<bool>,
 }
 
+/// One of the caller's notifications (`GET /notifications`, `POST /notifications/{id}/read`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Notification {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// Whose it is.
+    pub customer_id: String,
+    /// What happened: `order.placed`, `order.shipped`, `order.delivered`, `order.rejected`,
+    /// `order.cancelled`, `payment.declined`, `refund.issued`, `loyalty.tier`,
+    /// `return.requested`, `return.received`, ...
+    pub kind: String,
+    /// The preference it is mailed under.
+    pub category: Category,
+    /// One line.
+    pub title: String,
+    /// A sentence or two.
+    pub message: String,
+    /// The order it is about, if any.
+    pub order_id: Option<String>,
+    /// Figures of the event (amount, tier, ...).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+    /// Whether the caller read it.
+    pub read: bool,
+    /// When (RFC 3339).
+    pub read_at: Option<String>,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// The event it was made from.
+    pub event_id: String,
+}
+
+/// The mail preference a notification falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Category {
+    Orders,
+    Payments,
+    Loyalty,
+}
+
+/// `GET` and `PATCH /notifications/preferences`: what the caller has mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preferences {
+    /// Mail per category (in-app notifications are always made).
+    pub email: EmailPreferences,
+}
+
+/// Which categories are mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmailPreferences {
+    /// Orders placed, shipped, delivered (and returns).
+    pub orders: bool,
+    /// Payments declined and refunds issued.
+    pub payments: bool,
+    /// Loyalty tiers reached.
+    pub loyalty: bool,
+}
+
+/// `POST /notifications/read-all`: how many were unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Marked {
+    /// Notifications marked read now.
+    pub marked: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,6 +62,108 @@ pub struct ReturnQuery {
     pub limit: Option<String>,
 }
 
+/// Where a return stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReturnStatus {
+    /// Asked for by the customer.
+    Requested,
+    /// An admin agreed; the parcel may be sent.
+    Approved,
+    /// The parcel arrived: stock goes back, the refund is due.
+    Received,
+    /// The provider refunded the amount.
+    Refunded,
+    /// An admin refused it; its items count as not returned.
+    Rejected,
+}
+
+impl ReturnStatus {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "REQUESTED",
+            Self::Approved => "APPROVED",
+            Self::Received => "RECEIVED",
+            Self::Refunded => "REFUNDED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+
+    /// The status from its wire name (checked by `shared::api::returns` before).
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Requested,
+            Self::Approved,
+            Self::Received,
+            Self::Refunded,
+            Self::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// A return as the API shows it: money as numbers, times as RFC 3339, the history in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Return {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// The order.
+    pub order_id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// Where it stands.
+    pub status: ReturnStatus,
+    /// What goes back.
+    pub items: Vec<ReturnLine>,
+    /// Why.
+    pub reason: String,
+    /// What is (or will be) refunded.
+    pub amount: crate::Money,
+    /// Every step, oldest first.
+    pub history: Vec<ReturnStep>,
+    /// The provider's reference of the refund, once refunded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_ref: Option<String>,
+    /// When it was asked for.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// The index of the latest step.
+    pub version: i64,
+}
+
+/// A returned line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReturnLine {
+    /// The product.
+    pub product_id: String,
+    /// Its name on the order.
+    pub name: String,
+    /// Unit price on the order.
+    pub price: crate::Money,
+    /// Units returned.
+    pub quantity: i64,
+}
+
+/// One step of a return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReturnStep {
+    /// Its index.
+    pub index: i64,
+    /// The status entered.
+    pub status: ReturnStatus,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Reason, note or reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

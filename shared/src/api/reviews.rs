@@ -3,7 +3,7 @@
 //! with `PATCH /products/{id}/reviews/{reviewId}`.
 
 use garde::Validate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules;
@@ -60,6 +60,30 @@ pub struct ReviewQuery {
     #[garde(inner(custom(rules::int(1, 100))))]
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+}
+
+/// A review as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Review {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// The product reviewed.
+    pub product_id: String,
+    /// Its author.
+    pub customer_id: String,
+    /// Stars, 1 to 5.
+    pub rating: i64,
+    /// The title, or `null`.
+    pub title: Option<String>,
+    /// What it says.
+    pub body: String,
+    /// Hidden by an admin.
+    pub hidden: bool,
+    /// When it was written (RFC 3339).
+    pub created_at: String,
+    /// When it last changed (RFC 3339).
+    pub updated_at: String,
 }
 
 #[cfg(test)]

@@ -18,11 +18,12 @@ use super::{
     bus::{BROKER_CALL_DEADLINE, BusError, ConnectionState},
 };
 
-/// One dead-lettered message, as listed.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One dead-lettered message, as `GET /analytics/dead-letters` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeadLetter {
     /// The event id, when the body is an event envelope.
+    #[schema(value_type = Option<String>, format = "uuid")]
     pub id: Option<Uuid>,
     /// The event type (its routing key).
     #[serde(rename = "type")]
@@ -32,6 +33,7 @@ pub struct DeadLetter {
     /// Why, as the broker recorded it (`rejected`, `expired`, …).
     pub reason: Option<String>,
     /// The body as it was published.
+    #[schema(value_type = Value)]
     pub body: serde_json::Value,
 }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::Money;
 
-use super::{Account, HistoryEntry, REASON_DELIVERED};
+use super::{Account, HistoryEntry, REASON_DELIVERED, entry};
 
 /// Points put aside for an order being placed.
 pub const REASON_HELD: &str = "POINTS_HELD";
@@ -128,7 +128,7 @@ impl Account {
             order_id: order_id.to_owned(),
             points,
             state: HoldState::Held,
-            at: HistoryEntry::new(at, 0, "").at,
+            at: entry(at, 0, "").at,
         };
         self.points -= points;
         self.held += points;
@@ -136,7 +136,7 @@ impl Account {
         self.history.push(HistoryEntry {
             order_id: Some(order_id.to_owned()),
             held: Some(points),
-            ..HistoryEntry::new(at, -points, REASON_HELD)
+            ..entry(at, -points, REASON_HELD)
         });
         Ok((hold, true))
     }
@@ -172,7 +172,7 @@ impl Account {
         self.history.push(HistoryEntry {
             order_id: Some(order.to_owned()),
             held: (held != 0).then_some(held),
-            ..HistoryEntry::new(at, points, reason)
+            ..entry(at, points, reason)
         });
         true
     }
@@ -272,7 +272,7 @@ impl Account {
         self.history.push(HistoryEntry {
             order_id: Some(order.to_owned()),
             key: Some(refund.to_owned()),
-            ..HistoryEntry::new(at, -take, REASON_REFUNDED)
+            ..entry(at, -take, REASON_REFUNDED)
         });
         take
     }
@@ -309,7 +309,7 @@ impl Account {
         self.history.push(HistoryEntry {
             key: Some(key.to_owned()),
             note: Some(reason.to_owned()),
-            ..HistoryEntry::new(at, points, REASON_ADJUSTED)
+            ..entry(at, points, REASON_ADJUSTED)
         });
         Ok(true)
     }

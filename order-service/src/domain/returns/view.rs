@@ -1,9 +1,10 @@
-//! A return as the API shows it: money as numbers, times as RFC 3339, the history in order.
+//! A return as the API shows it (`shared::api::returns::Return`): money as numbers, times as
+//! RFC 3339, the history in order.
 
 use chrono::DateTime;
-use serde::Serialize;
+use shared::api::returns::{Return as ReturnView, ReturnLine, ReturnStep};
 
-use super::{Return, ReturnStatus};
+use super::Return;
 use crate::domain::{Money, order::rfc3339};
 
 impl Return {
@@ -18,7 +19,7 @@ impl Return {
             items: self
                 .items
                 .iter()
-                .map(|l| ReturnLineView {
+                .map(|l| ReturnLine {
                     product_id: l.product_id.clone(),
                     name: l.name.clone(),
                     price: Money::from_cents(l.unit_price_cents),
@@ -31,7 +32,7 @@ impl Return {
                 .history
                 .iter()
                 .filter_map(|(k, s)| k.parse::<i64>().ok().map(|i| (i, s)))
-                .map(|(index, s)| ReturnStepView {
+                .map(|(index, s)| ReturnStep {
                     index,
                     status: s.status,
                     at: at(s.at_ms),
@@ -44,64 +45,4 @@ impl Return {
             version: self.version,
         }
     }
-}
-
-/// A return as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReturnView {
-    /// Id.
-    pub id: String,
-    /// The order.
-    pub order_id: String,
-    /// The customer.
-    pub customer_id: String,
-    /// Where it stands.
-    pub status: ReturnStatus,
-    /// What goes back.
-    pub items: Vec<ReturnLineView>,
-    /// Why.
-    pub reason: String,
-    /// What is (or will be) refunded.
-    pub amount: Money,
-    /// Every step, oldest first.
-    pub history: Vec<ReturnStepView>,
-    /// The provider's reference of the refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refund_ref: Option<String>,
-    /// When it was asked for.
-    pub created_at: String,
-    /// Last change.
-    pub updated_at: String,
-    /// The index of the latest step.
-    pub version: i64,
-}
-
-/// A returned line as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReturnLineView {
-    /// The product.
-    pub product_id: String,
-    /// Its name on the order.
-    pub name: String,
-    /// Unit price on the order.
-    pub price: Money,
-    /// Units returned.
-    pub quantity: i64,
-}
-
-/// A step as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReturnStepView {
-    /// Its index.
-    pub index: i64,
-    /// The status entered.
-    pub status: ReturnStatus,
-    /// When.
-    pub at: String,
-    /// Reason, note or reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
 }
