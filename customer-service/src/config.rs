@@ -15,6 +15,7 @@
 //! | `LOGIN_DELAY_MS` | `1000`: after each failure the address waits this, doubled per failure, before its next try on that account (`0`: no delay before the lock) |
 //! | `LOGIN_BURST_ALERT` | `20` failed sign-ins of one account from anywhere within the window raise `auth.login_burst` (and a WARN and `customer_login_bursts_total`) |
 //! | `LOGIN_MAX_PER_CLIENT` | `30` sign-in attempts per client address per minute |
+//! | `PRODUCT_SERVICE_URL` | `http://127.0.0.1:5002`: asked whether a product added to a wishlist exists, and for a wished product's stock after a stock move |
 
 use std::time::Duration;
 
@@ -50,7 +51,12 @@ pub struct Config {
     pub limits: LoginLimits,
     /// The payment provider that tokenises saved cards (`PAYMENT_PROVIDER`).
     pub payment: shared::payment::Settings,
+    /// product-service's base URL (`PRODUCT_SERVICE_URL`), for the wishlist.
+    pub product_service_url: String,
 }
+
+/// Where product-service listens unless `PRODUCT_SERVICE_URL` says otherwise.
+pub const DEFAULT_PRODUCT_SERVICE_URL: &str = "http://127.0.0.1:5002";
 
 /// How sign-in attempts are limited.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +88,10 @@ impl Config {
         )?;
         Ok(Self {
             payment,
+            product_service_url: env
+                .string("PRODUCT_SERVICE_URL", DEFAULT_PRODUCT_SERVICE_URL)
+                .trim_end_matches('/')
+                .to_owned(),
             signer,
             refresh_ttl: Duration::from_secs(env.parse("REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?),
             admin_email: env

@@ -13,6 +13,8 @@ pub enum Category {
     Payments,
     /// Loyalty tiers reached.
     Loyalty,
+    /// Wished products back in stock or cheaper.
+    Wishlist,
 }
 
 impl Category {
@@ -22,6 +24,7 @@ impl Category {
             Self::Orders => "orders",
             Self::Payments => "payments",
             Self::Loyalty => "loyalty",
+            Self::Wishlist => "wishlist",
         }
     }
 }
@@ -59,6 +62,12 @@ pub enum Kind {
     /// `return.received`: the parcel is back, the refund follows.
     #[serde(rename = "return.received")]
     ReturnReceived,
+    /// `wishlist.back_in_stock`: a wished product can be bought again.
+    #[serde(rename = "wishlist.back_in_stock")]
+    WishlistBackInStock,
+    /// `wishlist.price_dropped`: a wished product got cheaper.
+    #[serde(rename = "wishlist.price_dropped")]
+    WishlistPriceDropped,
 }
 
 impl Kind {
@@ -75,6 +84,8 @@ impl Kind {
             Self::TierReached => "loyalty.tier",
             Self::ReturnRequested => "return.requested",
             Self::ReturnReceived => "return.received",
+            Self::WishlistBackInStock => "wishlist.back_in_stock",
+            Self::WishlistPriceDropped => "wishlist.price_dropped",
         }
     }
 
@@ -83,6 +94,7 @@ impl Kind {
         match self {
             Self::PaymentDeclined | Self::RefundIssued => Category::Payments,
             Self::TierReached => Category::Loyalty,
+            Self::WishlistBackInStock | Self::WishlistPriceDropped => Category::Wishlist,
             _ => Category::Orders,
         }
     }
@@ -123,7 +135,7 @@ pub struct Notification {
     pub customer_id: String,
     /// What it tells (`order.placed`, `order.shipped`, ...).
     pub kind: Kind,
-    /// Its preference: `orders`, `payments` or `loyalty`.
+    /// Its preference: `orders`, `payments`, `loyalty` or `wishlist`.
     pub category: Category,
     /// One line.
     pub title: String,
@@ -153,6 +165,8 @@ pub struct EmailPreferences {
     pub payments: bool,
     /// Loyalty mail.
     pub loyalty: bool,
+    /// Wishlist mail (a wished product back in stock or cheaper).
+    pub wishlist: bool,
 }
 
 /// A customer's preferences, as `GET /notifications/preferences` shows them.
@@ -170,6 +184,7 @@ impl Default for Preferences {
                 orders: true,
                 payments: true,
                 loyalty: true,
+                wishlist: true,
             },
         }
     }
@@ -183,6 +198,7 @@ impl Preferences {
                 Category::Orders => self.email.orders,
                 Category::Payments => self.email.payments,
                 Category::Loyalty => self.email.loyalty,
+                Category::Wishlist => self.email.wishlist,
             }
     }
 }
@@ -202,6 +218,15 @@ mod tests {
         assert!(!prefs.mails(Kind::OrderShipped));
         assert!(prefs.mails(Kind::RefundIssued));
         assert!(prefs.mails(Kind::TierReached));
+        assert!(prefs.mails(Kind::WishlistPriceDropped));
+        let no_wishlist = Preferences {
+            email: EmailPreferences {
+                wishlist: false,
+                ..Preferences::default().email
+            },
+        };
+        assert!(!no_wishlist.mails(Kind::WishlistBackInStock));
+        assert!(no_wishlist.mails(Kind::OrderShipped));
         assert!(!Preferences::default().mails(Kind::OrderRejected));
         assert_eq!(
             serde_json::to_value(Kind::RefundIssued).unwrap(),

@@ -68,6 +68,7 @@ pub async fn spawn_with(options: Options) -> Suite {
             burst_alert: 1000,
         },
         payment: Default::default(),
+        product_service_url: customer_service::config::DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
     };
     let customers = spawn(&customer_service, |l, c| {
         customer_service::run(customer_config, l, c)

@@ -225,6 +225,7 @@ pub async fn spawn_customers(names: &TestNames) -> Spawned {
             burst_alert: 1000,
         },
         payment: Default::default(),
+        product_service_url: customer_service::config::DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)
