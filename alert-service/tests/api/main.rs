@@ -9,6 +9,7 @@ mod notifications;
 mod routes;
 mod smtp;
 mod webhook;
+mod wishlist;
 
 use std::time::Duration;
 

@@ -3,7 +3,9 @@
 //! - [`ENTRIES`] (`wishlist`): one document per customer and wished product, `_id`
 //!   `"<customer>:<product>"` (so two racing adds of one product store one entry even before
 //!   the index exists), under a unique `(customerId, productId)` index; it keeps what the
-//!   customer saw when adding (name, price in cents) and `addedAt` in milliseconds.
+//!   customer saw when adding (name, price in cents) and `addedAt` in milliseconds. Both ids
+//!   are kept as hex strings: the stand-in matches no ObjectId held in a field other than
+//!   `_id` (`wishlist::stand_in_gap_an_object_id_in_a_field_matches_nothing_so_wishlist_ids_are_text`).
 //! - [`WATCHES`] (`wishlist_watches`): one document per product ever wished, `_id` the
 //!   product's id: the last sighting applied (name, price, stock, the product's `updatedAt`),
 //!   a `version`, and the outbox of the `wishlist.*` events. A newer sighting is stored with
@@ -60,9 +62,9 @@ fn item(document: &Document) -> Result<WishlistItem, ApiError> {
     let added = chrono::DateTime::from_timestamp_millis(added).ok_or_else(broken)?;
     Ok(WishlistItem {
         product_id: document
-            .get_object_id("productId")
+            .get_str("productId")
             .map_err(|_| broken())?
-            .to_hex(),
+            .to_owned(),
         name: document.get_str("name").map_err(|_| broken())?.to_owned(),
         price: Money::from_cents(int(document, "price").ok_or_else(broken)?),
         added_at: added.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -75,7 +77,7 @@ fn item(document: &Document) -> Result<WishlistItem, ApiError> {
 pub async fn list(db: &Database, customer: ObjectId) -> Result<Vec<WishlistItem>, ApiError> {
     let found: Vec<Document> = db
         .collection::<Document>(ENTRIES)
-        .find(doc! { "customerId": customer })
+        .find(doc! { "customerId": customer.to_hex() })
         .sort(doc! { "addedAt": -1, "_id": 1 })
         .await?
         .try_collect()
@@ -87,7 +89,7 @@ pub async fn list(db: &Database, customer: ObjectId) -> Result<Vec<WishlistItem>
 pub async fn count(db: &Database, customer: ObjectId) -> Result<u64, ApiError> {
     Ok(db
         .collection::<Document>(ENTRIES)
-        .count_documents(doc! { "customerId": customer })
+        .count_documents(doc! { "customerId": customer.to_hex() })
         .await?)
 }
 
@@ -115,8 +117,8 @@ pub async fn insert(
 ) -> Result<bool, ApiError> {
     let mut entry = doc! {
         "_id": entry_id(customer, product),
-        "customerId": customer,
-        "productId": product,
+        "customerId": customer.to_hex(),
+        "productId": product.to_hex(),
         "name": &seen.name,
         "price": seen.price.cents(),
         "addedAt": chrono::Utc::now().timestamp_millis(),
@@ -159,15 +161,15 @@ pub async fn remove(db: &Database, customer: ObjectId, product: ObjectId) -> Res
 pub async fn wishers(db: &Database, product: ObjectId) -> Result<Vec<String>, ApiError> {
     let found: Vec<Document> = db
         .collection::<Document>(ENTRIES)
-        .find(doc! { "productId": product })
+        .find(doc! { "productId": product.to_hex() })
         .projection(doc! { "customerId": 1 })
         .await?
         .try_collect()
         .await?;
     Ok(found
         .iter()
-        .filter_map(|d| d.get_object_id("customerId").ok())
-        .map(|id| id.to_hex())
+        .filter_map(|d| d.get_str("customerId").ok())
+        .map(str::to_owned)
         .collect())
 }
 

@@ -48,7 +48,7 @@ impl Shop {
         };
         let products = spawn(&service, |l, c| product_service::run(config, l, c)).await;
         products.wait_healthy(WAIT).await;
-        let admin = format!("Bearer {}", names.bearer(&ObjectId::new().to_hex(), Role::Admin));
+        let admin = names.bearer(&ObjectId::new().to_hex(), Role::Admin);
         let customers = spawn_named(names, limits(), &products.base_url).await;
         Self {
             customers,
@@ -222,12 +222,11 @@ async fn the_hundred_and_first_product_is_refused_with_422_and_not_stored() {
     let t = &shop.customers;
     let lamp = shop.add("Desk Lamp", 19.99, 5).await;
     let (id, me) = customer(t, "hoarder@example.com").await;
-    let customer = ObjectId::parse_str(&id).unwrap();
     let full: Vec<Document> = (0..shared::api::wishlist::MAX_WISHLIST_ITEMS)
         .map(|n| {
             let product = ObjectId::new();
-            doc! { "_id": format!("{id}:{}", product.to_hex()), "customerId": customer,
-                   "productId": product, "name": format!("Thing {n}"), "price": 100_i64,
+            doc! { "_id": format!("{id}:{}", product.to_hex()), "customerId": &id,
+                   "productId": product.to_hex(), "name": format!("Thing {n}"), "price": 100_i64,
                    "addedAt": 1_i64 }
         })
         .collect();
@@ -350,8 +349,13 @@ async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_rede
     // nothing came between (events of one queue are handled in order).
     let (status, _) = t.request("DELETE", &format!("/wishlist/{lamp}"), None, Some(&bob)).await;
     assert_eq!(status, 200);
+    // Taken first: what is published again comes back to this observer too.
+    let mut updates = Vec::new();
     while let Ok(update) = seen.updates.try_recv() {
-        seen.bus.publish(&update).await.unwrap();
+        updates.push(update);
+    }
+    for update in &updates {
+        seen.bus.publish(update).await.unwrap();
     }
     seen.bus.publish(&drop).await.unwrap();
     shop.set(&lamp, "Desk Lamp", 12.0, 4).await;
@@ -396,4 +400,25 @@ async fn stock_put_back_by_a_received_return_tells_the_wisher_it_is_back() {
     assert_eq!(stock, 2);
     seen.cancel.cancel();
     shop.stop().await;
+}
+
+#[tokio::test]
+async fn stand_in_gap_an_object_id_in_a_field_matches_nothing_so_wishlist_ids_are_text() {
+    let t = spawn_named(TestNames::new(), limits(), NOWHERE).await;
+    let mongo = t.app.config.mongo.as_ref().unwrap();
+    let db = shared::store::mongo(mongo, "test").await.unwrap();
+    let probe = db.collection::<Document>("stand_in_probe");
+    let id = ObjectId::new();
+    probe
+        .insert_one(doc! { "asId": id, "asText": id.to_hex() })
+        .await
+        .unwrap();
+    // The text form is found on every server; the ObjectId form only on real MongoDB.
+    let by_text = probe.find_one(doc! { "asText": id.to_hex() }).await.unwrap();
+    assert!(by_text.is_some());
+    let by_id = probe.find_one(doc! { "asId": id }).await.unwrap();
+    if by_id.is_none() {
+        eprintln!("the stand-in's gap is still there: an ObjectId field matched nothing");
+    }
+    t.stop().await;
 }

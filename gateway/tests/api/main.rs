@@ -26,3 +26,4 @@ mod suite;
 mod suite_helpers;
 mod web;
 mod websocket;
+mod wishlist;
