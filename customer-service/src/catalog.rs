@@ -60,7 +60,11 @@ impl Catalog {
     /// The product `id` now; `None` when product-service does not have it (or it was
     /// deleted); 503 when product-service cannot be reached or answers nonsense.
     #[tracing::instrument(skip(self, call))]
-    pub async fn product(&self, id: ObjectId, call: &Call<'_>) -> Result<Option<Sighting>, ApiError> {
+    pub async fn product(
+        &self,
+        id: ObjectId,
+        call: &Call<'_>,
+    ) -> Result<Option<Sighting>, ApiError> {
         let path = format!("/products/{}", id.to_hex());
         let unavailable = || ApiError::UpstreamUnavailable(self.products.name().to_owned());
         match self.products.get_json(&path, &[], call).await {

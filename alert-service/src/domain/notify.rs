@@ -23,12 +23,12 @@ pub fn notification_for(event: &Envelope) -> Result<Option<NewNotification>, Str
         keys::LOYALTY_CHANGED => tier(event.data_as().map_err(malformed)?),
         keys::RETURN_REQUESTED => Some(returns::requested(event.data_as().map_err(malformed)?)),
         keys::RETURN_RECEIVED => Some(returns::received(event.data_as().map_err(malformed)?)),
-        keys::WISHLIST_BACK_IN_STOCK => Some(wishlist::back_in_stock(
-            event.data_as().map_err(malformed)?,
-        )),
-        keys::WISHLIST_PRICE_DROPPED => Some(wishlist::price_dropped(
-            event.data_as().map_err(malformed)?,
-        )),
+        keys::WISHLIST_BACK_IN_STOCK => {
+            Some(wishlist::back_in_stock(event.data_as().map_err(malformed)?))
+        }
+        keys::WISHLIST_PRICE_DROPPED => {
+            Some(wishlist::price_dropped(event.data_as().map_err(malformed)?))
+        }
         _ => None,
     })
 }

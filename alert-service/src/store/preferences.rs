@@ -60,9 +60,10 @@ pub async fn patch(
 ) -> Result<Preferences, ApiError> {
     let mut set = Document::new();
     if let Some(email) = &patch.email {
-        for (field, value) in FIELDS
-            .iter()
-            .zip([email.orders, email.payments, email.loyalty, email.wishlist])
+        for (field, value) in
+            FIELDS
+                .iter()
+                .zip([email.orders, email.payments, email.loyalty, email.wishlist])
         {
             if let Some(value) = value {
                 set.insert(*field, value);

@@ -54,15 +54,18 @@ pub struct Handler {
 
 /// Starts consuming.
 pub fn start(bus: &Bus, handler: Handler) -> Consuming {
-    bus.consume(ConsumerSpec::from(topology::CUSTOMER_WISHLIST), move |event| {
-        let handler = handler.clone();
-        async move {
-            if handler.handle(&event).await? {
-                handler.outbox.nudge();
+    bus.consume(
+        ConsumerSpec::from(topology::CUSTOMER_WISHLIST),
+        move |event| {
+            let handler = handler.clone();
+            async move {
+                if handler.handle(&event).await? {
+                    handler.outbox.nudge();
+                }
+                Ok(())
             }
-            Ok(())
-        }
-    })
+        },
+    )
 }
 
 /// A line of a stock move: only the product is read.

@@ -97,7 +97,9 @@ async fn again(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let item = wishlist::find(db, customer, product)
         .await?
-        .ok_or_else(|| ApiError::Conflict("the wishlist changed meanwhile; try again".to_owned()))?;
+        .ok_or_else(|| {
+            ApiError::Conflict("the wishlist changed meanwhile; try again".to_owned())
+        })?;
     Ok((StatusCode::OK, ok(item)))
 }
 

@@ -125,20 +125,42 @@ async fn a_customer_wishes_lists_and_lets_go_of_products_and_wishing_again_chang
     let (_, me) = customer(t, "wisher@example.com").await;
 
     let (status, body) = t
-        .request("PUT", &format!("/wishlist/{lamp}"), Some(json!({"note": "for the study"})), Some(&me))
+        .request(
+            "PUT",
+            &format!("/wishlist/{lamp}"),
+            Some(json!({"note": "for the study"})),
+            Some(&me),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
-        (&body["data"]["productId"], &body["data"]["name"], &body["data"]["price"], &body["data"]["note"]),
-        (&json!(lamp), &json!("Desk Lamp"), &json!(19.99), &json!("for the study"))
+        (
+            &body["data"]["productId"],
+            &body["data"]["name"],
+            &body["data"]["price"],
+            &body["data"]["note"]
+        ),
+        (
+            &json!(lamp),
+            &json!("Desk Lamp"),
+            &json!(19.99),
+            &json!("for the study")
+        )
     );
     let added_at = body["data"]["addedAt"].clone();
     // Later changes of the product do not change what the customer saw when adding it.
     shop.set(&lamp, "Desk Lamp", 25.0, 5).await;
-    let (status, again) = t.request("PUT", &format!("/wishlist/{lamp}"), None, Some(&me)).await;
+    let (status, again) = t
+        .request("PUT", &format!("/wishlist/{lamp}"), None, Some(&me))
+        .await;
     assert_eq!(status, 200, "{again}");
-    assert_eq!((&again["data"]["price"], &again["data"]["addedAt"]), (&json!(19.99), &added_at));
-    let (status, _) = t.request("PUT", &format!("/wishlist/{mug}"), None, Some(&me)).await;
+    assert_eq!(
+        (&again["data"]["price"], &again["data"]["addedAt"]),
+        (&json!(19.99), &added_at)
+    );
+    let (status, _) = t
+        .request("PUT", &format!("/wishlist/{mug}"), None, Some(&me))
+        .await;
     assert_eq!(status, 201);
 
     let (status, list) = t.get_as("/wishlist", &me).await;
@@ -151,10 +173,14 @@ async fn a_customer_wishes_lists_and_lets_go_of_products_and_wishing_again_chang
         .collect();
     assert_eq!(ids, [mug.as_str(), lamp.as_str()], "newest first");
 
-    let (status, left) = t.request("DELETE", &format!("/wishlist/{mug}"), None, Some(&me)).await;
+    let (status, left) = t
+        .request("DELETE", &format!("/wishlist/{mug}"), None, Some(&me))
+        .await;
     assert_eq!(status, 200, "{left}");
     assert_eq!(left["data"].as_array().unwrap().len(), 1);
-    let (status, still) = t.request("DELETE", &format!("/wishlist/{mug}"), None, Some(&me)).await;
+    let (status, still) = t
+        .request("DELETE", &format!("/wishlist/{mug}"), None, Some(&me))
+        .await;
     assert_eq!((status, still["data"].as_array().unwrap().len()), (200, 1));
     assert_eq!(entries(t).await.len(), 1);
     let (status, _) = t.request("GET", "/wishlist", None, None).await;
@@ -170,14 +196,31 @@ async fn an_unknown_product_is_404_a_bad_id_or_note_is_400_and_nothing_is_writte
     let (_, me) = customer(t, "careful@example.com").await;
 
     let unknown = ObjectId::new().to_hex();
-    let (status, body) = t.request("PUT", &format!("/wishlist/{unknown}"), None, Some(&me)).await;
-    assert_eq!((status, &body["error"]["code"]), (404, &json!("NOT_FOUND")), "{body}");
-    let (status, body) = t.request("PUT", "/wishlist/not-an-id", None, Some(&me)).await;
+    let (status, body) = t
+        .request("PUT", &format!("/wishlist/{unknown}"), None, Some(&me))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("NOT_FOUND")),
+        "{body}"
+    );
+    let (status, body) = t
+        .request("PUT", "/wishlist/not-an-id", None, Some(&me))
+        .await;
     assert_eq!(status, 400, "{body}");
     assert!(body["error"]["details"]["productId"].is_string(), "{body}");
-    for bad in [json!({"note": "  "}), json!({"note": 5}), json!({"price": 1})] {
+    for bad in [
+        json!({"note": "  "}),
+        json!({"note": 5}),
+        json!({"price": 1}),
+    ] {
         let (status, body) = t
-            .request("PUT", &format!("/wishlist/{lamp}"), Some(bad.clone()), Some(&me))
+            .request(
+                "PUT",
+                &format!("/wishlist/{lamp}"),
+                Some(bad.clone()),
+                Some(&me),
+            )
             .await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
@@ -191,8 +234,14 @@ async fn product_service_down_is_503_and_nothing_is_written() {
     let (_, me) = customer(&t, "patient@example.com").await;
 
     let product = ObjectId::new().to_hex();
-    let (status, body) = t.request("PUT", &format!("/wishlist/{product}"), None, Some(&me)).await;
-    assert_eq!((status, &body["error"]["code"]), (503, &json!("UPSTREAM_UNAVAILABLE")), "{body}");
+    let (status, body) = t
+        .request("PUT", &format!("/wishlist/{product}"), None, Some(&me))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (503, &json!("UPSTREAM_UNAVAILABLE")),
+        "{body}"
+    );
     assert!(entries(&t).await.is_empty());
     t.stop().await;
 }
@@ -204,12 +253,16 @@ async fn another_customers_wishlist_is_neither_seen_nor_changed() {
     let lamp = shop.add("Desk Lamp", 19.99, 5).await;
     let (_, ann) = customer(t, "ann.wish@example.com").await;
     let (_, bob) = customer(t, "bob.wish@example.com").await;
-    let (status, _) = t.request("PUT", &format!("/wishlist/{lamp}"), None, Some(&ann)).await;
+    let (status, _) = t
+        .request("PUT", &format!("/wishlist/{lamp}"), None, Some(&ann))
+        .await;
     assert_eq!(status, 201);
 
     let (_, bobs) = t.get_as("/wishlist", &bob).await;
     assert_eq!(bobs["data"], json!([]));
-    let (status, _) = t.request("DELETE", &format!("/wishlist/{lamp}"), None, Some(&bob)).await;
+    let (status, _) = t
+        .request("DELETE", &format!("/wishlist/{lamp}"), None, Some(&bob))
+        .await;
     assert_eq!(status, 200);
     let (_, anns) = t.get_as("/wishlist", &ann).await;
     assert_eq!(anns["data"].as_array().unwrap().len(), 1, "{anns}");
@@ -226,19 +279,34 @@ async fn the_hundred_and_first_product_is_refused_with_422_and_not_stored() {
         .map(|n| {
             let product = ObjectId::new();
             doc! { "_id": format!("{id}:{}", product.to_hex()), "customerId": &id,
-                   "productId": product.to_hex(), "name": format!("Thing {n}"), "price": 100_i64,
-                   "addedAt": 1_i64 }
+            "productId": product.to_hex(), "name": format!("Thing {n}"), "price": 100_i64,
+            "addedAt": 1_i64 }
         })
         .collect();
     let mongo = t.app.config.mongo.as_ref().unwrap();
     let db = shared::store::mongo(mongo, "test").await.unwrap();
-    db.collection::<Document>("wishlist").insert_many(full).await.unwrap();
+    db.collection::<Document>("wishlist")
+        .insert_many(full)
+        .await
+        .unwrap();
 
-    let (status, body) = t.request("PUT", &format!("/wishlist/{lamp}"), None, Some(&me)).await;
-    assert_eq!((status, &body["error"]["code"]), (422, &json!("UNPROCESSABLE")), "{body}");
+    let (status, body) = t
+        .request("PUT", &format!("/wishlist/{lamp}"), None, Some(&me))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (422, &json!("UNPROCESSABLE")),
+        "{body}"
+    );
     let (_, list) = t.get_as("/wishlist", &me).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 100);
-    assert!(list["data"].as_array().unwrap().iter().all(|i| i["productId"] != json!(lamp)));
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["productId"] != json!(lamp))
+    );
     shop.stop().await;
 }
 
@@ -302,7 +370,8 @@ impl Observer {
 }
 
 #[tokio::test]
-async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_redeliveries_and_rises_tell_nothing() {
+async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_redeliveries_and_rises_tell_nothing()
+ {
     let shop = Shop::start().await;
     let t = &shop.customers;
     let mut seen = Observer::start(&t.names).await;
@@ -310,7 +379,9 @@ async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_rede
     let (ann_id, ann) = customer(t, "ann.news@example.com").await;
     let (bob_id, bob) = customer(t, "bob.news@example.com").await;
     for who in [&ann, &bob] {
-        let (status, _) = t.request("PUT", &format!("/wishlist/{lamp}"), None, Some(who)).await;
+        let (status, _) = t
+            .request("PUT", &format!("/wishlist/{lamp}"), None, Some(who))
+            .await;
         assert_eq!(status, 201);
     }
 
@@ -347,7 +418,9 @@ async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_rede
 
     // Bob lets go; every event so far redelivered; then a last drop reaches Ann alone, and
     // nothing came between (events of one queue are handled in order).
-    let (status, _) = t.request("DELETE", &format!("/wishlist/{lamp}"), None, Some(&bob)).await;
+    let (status, _) = t
+        .request("DELETE", &format!("/wishlist/{lamp}"), None, Some(&bob))
+        .await;
     assert_eq!(status, 200);
     // Taken first: what is published again comes back to this observer too.
     let mut updates = Vec::new();
@@ -361,7 +434,11 @@ async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_rede
     shop.set(&lamp, "Desk Lamp", 12.0, 4).await;
     let last = seen.next().await;
     assert_eq!(
-        (last.kind.as_str(), &last.data["customerId"], &last.data["oldPrice"]),
+        (
+            last.kind.as_str(),
+            &last.data["customerId"],
+            &last.data["oldPrice"]
+        ),
         (keys::WISHLIST_PRICE_DROPPED, &json!(ann_id), &json!(18.0))
     );
     assert!(seen.news.try_recv().is_err(), "nothing more");
@@ -376,7 +453,9 @@ async fn stock_put_back_by_a_received_return_tells_the_wisher_it_is_back() {
     let mut seen = Observer::start(&t.names).await;
     let lamp = shop.add("Desk Lamp", 20.0, 0).await;
     let (ann_id, ann) = customer(t, "ann.return@example.com").await;
-    let (status, _) = t.request("PUT", &format!("/wishlist/{lamp}"), None, Some(&ann)).await;
+    let (status, _) = t
+        .request("PUT", &format!("/wishlist/{lamp}"), None, Some(&ann))
+        .await;
     assert_eq!(status, 201);
 
     // product-service restocks from this event too; customer-service waits for it to.
@@ -391,7 +470,10 @@ async fn stock_put_back_by_a_received_return_tells_the_wisher_it_is_back() {
     seen.bus.publish(&returned).await.unwrap();
     let back = seen.next().await;
     assert_eq!(back.kind, keys::WISHLIST_BACK_IN_STOCK);
-    assert_eq!((&back.data["customerId"], &back.data["stock"]), (&json!(ann_id), &json!(2)));
+    assert_eq!(
+        (&back.data["customerId"], &back.data["stock"]),
+        (&json!(ann_id), &json!(2))
+    );
     let stock = eventually("the restock", WAIT, || async {
         let (_, product) = shop.products.get(&format!("/products/{lamp}")).await;
         product["data"]["stock"].as_i64().filter(|s| *s == 2)
@@ -414,7 +496,10 @@ async fn stand_in_gap_an_object_id_in_a_field_matches_nothing_so_wishlist_ids_ar
         .await
         .unwrap();
     // The text form is found on every server; the ObjectId form only on real MongoDB.
-    let by_text = probe.find_one(doc! { "asText": id.to_hex() }).await.unwrap();
+    let by_text = probe
+        .find_one(doc! { "asText": id.to_hex() })
+        .await
+        .unwrap();
     assert!(by_text.is_some());
     let by_id = probe.find_one(doc! { "asId": id }).await.unwrap();
     if by_id.is_none() {

@@ -271,8 +271,13 @@ async fn cart_and_checkout(
 /// The wishlist: a product wished (201), wished again (200), listed, and let go.
 async fn wishes(a: &mut Answers<'_>, me: Option<&str>, lamp: &str) {
     let path = format!("/api/wishlist/{lamp}");
-    a.call(Method::PUT, &path, Some(json!({"note": "for the study"})), me)
-        .await;
+    a.call(
+        Method::PUT,
+        &path,
+        Some(json!({"note": "for the study"})),
+        me,
+    )
+    .await;
     a.call(Method::PUT, &path, None, me).await;
     a.call(Method::GET, "/api/wishlist", None, me).await;
     a.call(Method::DELETE, &path, None, me).await;

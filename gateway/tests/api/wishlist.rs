@@ -9,7 +9,7 @@ use crate::suite_helpers::{Fulfilment, spawn_shop};
 
 #[tokio::test]
 async fn a_storefront_wishes_and_lets_go_of_a_product_through_the_gateway_and_bad_calls_are_refused()
-{
+ {
     let shop = spawn_shop(Fulfilment::Off).await;
     let ada = shop.register("Ada", "ada.wish@example.com").await;
     let bob = shop.register("Bob", "bob.wish@example.com").await;
@@ -20,18 +20,26 @@ async fn a_storefront_wishes_and_lets_go_of_a_product_through_the_gateway_and_ba
 
     let (anonymous, _) = shop.call(Method::PUT, &path, None, None).await;
     let (anonymous_list, _) = shop.call(Method::GET, "/api/wishlist", None, None).await;
-    let (bad_id, bad_id_answer) = shop
-        .call(Method::PUT, "/api/wishlist/nope", None, me)
-        .await;
+    let (bad_id, bad_id_answer) = shop.call(Method::PUT, "/api/wishlist/nope", None, me).await;
     let (bad_body, bad_body_answer) = shop
         .call(Method::PUT, &path, Some(&json!({"note": 7})), me)
         .await;
     let (unknown, _) = shop
-        .call(Method::PUT, "/api/wishlist/65a1b2c3d4e5f60718293a4b", None, me)
+        .call(
+            Method::PUT,
+            "/api/wishlist/65a1b2c3d4e5f60718293a4b",
+            None,
+            me,
+        )
         .await;
     let untouched = shop.ok(Method::GET, "/api/wishlist", None, me).await;
     let (added, item) = shop
-        .call(Method::PUT, &path, Some(&json!({"note": "for the study"})), me)
+        .call(
+            Method::PUT,
+            &path,
+            Some(&json!({"note": "for the study"})),
+            me,
+        )
         .await;
     let (again, _) = shop.call(Method::PUT, &path, None, me).await;
     let adas = shop.ok(Method::GET, "/api/wishlist", None, me).await;

@@ -29,10 +29,7 @@ pub(super) fn back_in_stock(data: News) -> NewNotification {
         data.customer_id,
         Kind::WishlistBackInStock,
         format!("{} is back in stock", data.name),
-        format!(
-            "{} from your wishlist is in stock again{at}.",
-            data.name
-        ),
+        format!("{} from your wishlist is in stock again{at}.", data.name),
         None,
         json!({ "productId": data.product_id, "price": price }),
     )
