@@ -388,7 +388,7 @@ async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_rede
     // A drop: one event per wisher, old and new price.
     shop.set(&lamp, "Desk Lamp", 15.0, 0).await;
     let drop = seen.update().await;
-    let mut told = vec![seen.next().await, seen.next().await];
+    let mut told = [seen.next().await, seen.next().await];
     told.sort_by_key(|e| e.data["customerId"].as_str().unwrap().to_owned());
     let mut wishers = vec![ann_id.clone(), bob_id.clone()];
     wishers.sort();
@@ -405,7 +405,7 @@ async fn a_price_drop_and_a_return_to_stock_each_tell_every_wisher_once_and_rede
     seen.bus.publish(&drop).await.unwrap();
     shop.set(&lamp, "Desk Lamp", 18.0, 0).await;
     shop.set(&lamp, "Desk Lamp", 18.0, 4).await;
-    let mut back = vec![seen.next().await, seen.next().await];
+    let mut back = [seen.next().await, seen.next().await];
     back.sort_by_key(|e| e.data["customerId"].as_str().unwrap().to_owned());
     for (event, who) in back.iter().zip(&wishers) {
         assert_eq!(event.kind, keys::WISHLIST_BACK_IN_STOCK, "{:?}", event.data);
