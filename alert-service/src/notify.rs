@@ -1,4 +1,4 @@
-//! The consumer of [`topology::NOTIFICATIONS`]: a customer's own orders, payments, returns and loyalty
+//! The consumer of [`topology::NOTIFICATIONS`]: a customer's own orders, payments, returns, loyalty and wishlist
 //! become in-app notifications ([`crate::domain::notify`]), mailed when the kind is mailed,
 //! the customer wants that category by mail and their address is known; `customer.registered`
 //! records the address ([`crate::store::recipients`]), and an address never announced is

@@ -18,6 +18,7 @@
 //! | `ORDER_SERVICE_URL` | `http://127.0.0.1:5001`: asked by the orphan hold sweep whether a hold's order exists (empty: no sweep in this process) |
 //! | `ORPHAN_HOLD_TTL_SECS` | `3600`: a points hold still held this long after its checkout, with no order, is given back (see `orphans`) |
 //! | `ORPHAN_SWEEP_POLL_SECS` | `60`: how often the sweep runs |
+//! | `PRODUCT_SERVICE_URL` | `http://127.0.0.1:5002`: asked whether a product added to a wishlist exists, and for a wished product's stock after a stock move |
 
 use std::time::Duration;
 
@@ -55,7 +56,12 @@ pub struct Config {
     pub payment: shared::payment::Settings,
     /// The sweep of points holds whose checkout placed no order.
     pub orphans: crate::orphans::Settings,
+    /// product-service's base URL (`PRODUCT_SERVICE_URL`), for the wishlist.
+    pub product_service_url: String,
 }
+
+/// Where product-service listens unless `PRODUCT_SERVICE_URL` says otherwise.
+pub const DEFAULT_PRODUCT_SERVICE_URL: &str = "http://127.0.0.1:5002";
 
 /// How sign-in attempts are limited.
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +102,10 @@ impl Config {
         Ok(Self {
             payment,
             orphans,
+            product_service_url: env
+                .string("PRODUCT_SERVICE_URL", DEFAULT_PRODUCT_SERVICE_URL)
+                .trim_end_matches('/')
+                .to_owned(),
             signer,
             refresh_ttl: Duration::from_secs(env.parse("REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?),
             admin_email: env

@@ -7,6 +7,7 @@ pub mod loyalty;
 pub mod password;
 pub mod payment_methods;
 pub mod profile;
+pub mod wishlist;
 
 pub use customer::{Customer, CustomerView};
 pub use email::Email;

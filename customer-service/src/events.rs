@@ -1,4 +1,4 @@
-//! What customer-service consumes, all for loyalty:
+//! What customer-service consumes: for the wishlist, see [`wishlist`]; for loyalty:
 //! - `order.status_changed` into `DELIVERED` earns the order's customer one point per whole
 //!   currency unit of the order's total (the event carries the order as the API shows it,
 //!   `total` and `quote` included); into `PROCESSING` (stock reserved and, with the payment
@@ -8,6 +8,8 @@
 //!
 //! Every move is idempotent (see `store::loyalty` and `domain::loyalty::moves`), so
 //! redeliveries and repeated events change nothing.
+
+pub mod wishlist;
 
 use bson::oid::ObjectId;
 use mongodb::Database;

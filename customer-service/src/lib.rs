@@ -7,9 +7,11 @@
 //! - `store/`: the `customers` (with each one's address book and loyalty account),
 //!   `refresh_tokens` and `ended_families` collections.
 //! - `routes/`: `/auth/*`, `/customers*` (and `/customers/me/addresses`,
-//!   `/customers/me/payment-methods`), `/loyalty*`, `/.well-known/jwks.json`; and
+//!   `/customers/me/payment-methods`), `/loyalty*`, `/wishlist*`, `/.well-known/jwks.json`; and
 //!   `/internal/customers/{id}/payment-methods/{id}` for order-service (never behind the gateway).
-//! - `events`: points for delivered orders, from `order.status_changed`.
+//! - `events`: points for delivered orders, from `order.status_changed`; the wishlist's news
+//!   (`events::wishlist`), from product and stock events.
+//! - `catalog`: product-service as the wishlist asks it.
 //! - `session`: issuing access and rotating refresh tokens.
 //! - `throttle`: sign-in limits per client, and per account and address (Redis).
 //! - `burst`: the alarm for a burst of failed sign-ins against one account.
@@ -21,6 +23,7 @@
 
 pub mod admin;
 pub mod burst;
+pub mod catalog;
 pub mod config;
 pub mod domain;
 pub mod events;
@@ -50,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::payment_methods::router())
         .merge(routes::loyalty::router())
         .merge(routes::holds::router())
+        .merge(routes::wishlist::router())
         .merge(routes::jwks::router())
         .with_state(state)
 }
@@ -61,13 +65,15 @@ pub async fn run(
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
+    let catalog = catalog::Catalog::new(&config.product_service_url, &config.service.tls)
+        .map_err(|e| StartError::Io(std::io::Error::other(e)))?;
     let service = config.service.clone();
     let config = Arc::new(config);
     let background = cancel.clone();
     shared::server::run_service(&service, listener, cancel, move |infra| {
         admin::ensure(infra.db().clone(), config.clone(), background.clone());
         let outbox = infra.relay(
-            &[store::customers::COLLECTION],
+            &[store::customers::COLLECTION, store::wishlist::WATCHES],
             Duration::from_secs(1),
             &background,
         );
@@ -88,6 +94,14 @@ pub async fn run(
                 Err(e) => tracing::error!(error = %e, "no orphan hold sweep: no HTTP client"),
             }
         }
+        events::wishlist::start(
+            infra.bus(),
+            events::wishlist::Handler {
+                db: infra.db().clone(),
+                catalog: catalog.clone(),
+                outbox: outbox.clone(),
+            },
+        );
         let payments = config
             .payment
             .build(infra.db())
@@ -97,6 +111,7 @@ pub async fn run(
             config,
             outbox,
             payments,
+            catalog,
         })
     })
     .await

@@ -7,3 +7,4 @@ pub mod holds;
 pub mod jwks;
 pub mod loyalty;
 pub mod payment_methods;
+pub mod wishlist;

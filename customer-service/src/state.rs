@@ -16,6 +16,8 @@ pub struct AppState {
     pub outbox: Nudge,
     /// Tokenises saved cards (`PAYMENT_PROVIDER`, default `test`).
     pub payments: std::sync::Arc<dyn shared::payment::PaymentProvider>,
+    /// product-service, asked by the wishlist.
+    pub catalog: crate::catalog::Catalog,
 }
 
 impl FromRef<AppState> for Verifier {

@@ -66,6 +66,12 @@ mod tests {
                 "/api/customers/me/payment-methods",
                 Access::Authenticated,
             ),
+            (Method::GET, "/api/wishlist", Access::Authenticated),
+            (
+                Method::PUT,
+                "/api/wishlist/65a1b2c3d4e5f60718293a4b",
+                Access::Authenticated,
+            ),
             (
                 Method::PATCH,
                 "/api/customers/me/payment-methods/65a1b2c3d4e5f60718293a4b",

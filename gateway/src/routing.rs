@@ -171,7 +171,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 20] = [
+const STANDARD: [(&str, &str); 21] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
@@ -192,6 +192,7 @@ const STANDARD: [(&str, &str); 20] = [
     ("returns", "order-service"),
     ("support", "assistant-service"),
     ("ws/support", "assistant-service"),
+    ("wishlist", "customer-service"),
 ];
 
 impl RouteTable {

@@ -44,6 +44,7 @@ pub mod returns;
 pub mod reviews;
 pub mod rules;
 pub mod support;
+pub mod wishlist;
 
 /// Longest URL anywhere in the API.
 pub const MAX_URL: usize = 2048;

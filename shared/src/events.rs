@@ -96,4 +96,10 @@ pub mod keys {
     /// A customer reviewed a product they received:
     /// `{reviewId, productId, customerId, rating}`.
     pub const REVIEW_CREATED: &str = "review.created";
+    /// A wished product came back in stock, told once per wishing customer (issue 17):
+    /// `{customerId, productId, name, newPrice, stock}` (`shared::api::wishlist::WishlistNews`).
+    pub const WISHLIST_BACK_IN_STOCK: &str = "wishlist.back_in_stock";
+    /// A wished product got cheaper, told once per wishing customer:
+    /// `{customerId, productId, name, oldPrice, newPrice}`.
+    pub const WISHLIST_PRICE_DROPPED: &str = "wishlist.price_dropped";
 }

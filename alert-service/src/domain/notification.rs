@@ -13,6 +13,8 @@ pub enum Category {
     Payments,
     /// Loyalty tiers reached.
     Loyalty,
+    /// Wished products back in stock or cheaper.
+    Wishlist,
 }
 
 impl Category {
@@ -22,6 +24,7 @@ impl Category {
             Self::Orders => "orders",
             Self::Payments => "payments",
             Self::Loyalty => "loyalty",
+            Self::Wishlist => "wishlist",
         }
     }
 }
@@ -65,6 +68,12 @@ pub enum Kind {
     /// `return.rejected`: the shop refused the return, with its note.
     #[serde(rename = "return.rejected")]
     ReturnRejected,
+    /// `wishlist.back_in_stock`: a wished product can be bought again.
+    #[serde(rename = "wishlist.back_in_stock")]
+    WishlistBackInStock,
+    /// `wishlist.price_dropped`: a wished product got cheaper.
+    #[serde(rename = "wishlist.price_dropped")]
+    WishlistPriceDropped,
 }
 
 impl Kind {
@@ -83,6 +92,8 @@ impl Kind {
             Self::ReturnReceived => "return.received",
             Self::ReturnApproved => "return.approved",
             Self::ReturnRejected => "return.rejected",
+            Self::WishlistBackInStock => "wishlist.back_in_stock",
+            Self::WishlistPriceDropped => "wishlist.price_dropped",
         }
     }
 
@@ -91,6 +102,7 @@ impl Kind {
         match self {
             Self::PaymentDeclined | Self::RefundIssued => Category::Payments,
             Self::TierReached => Category::Loyalty,
+            Self::WishlistBackInStock | Self::WishlistPriceDropped => Category::Wishlist,
             _ => Category::Orders,
         }
     }
@@ -131,7 +143,7 @@ pub struct Notification {
     pub customer_id: String,
     /// What it tells (`order.placed`, `order.shipped`, ...).
     pub kind: Kind,
-    /// Its preference: `orders`, `payments` or `loyalty`.
+    /// Its preference: `orders`, `payments`, `loyalty` or `wishlist`.
     pub category: Category,
     /// One line.
     pub title: String,
@@ -161,6 +173,8 @@ pub struct EmailPreferences {
     pub payments: bool,
     /// Loyalty mail.
     pub loyalty: bool,
+    /// Wishlist mail (a wished product back in stock or cheaper).
+    pub wishlist: bool,
 }
 
 /// A customer's preferences, as `GET /notifications/preferences` shows them.
@@ -178,6 +192,7 @@ impl Default for Preferences {
                 orders: true,
                 payments: true,
                 loyalty: true,
+                wishlist: true,
             },
         }
     }
@@ -191,6 +206,7 @@ impl Preferences {
                 Category::Orders => self.email.orders,
                 Category::Payments => self.email.payments,
                 Category::Loyalty => self.email.loyalty,
+                Category::Wishlist => self.email.wishlist,
             }
     }
 }
@@ -210,6 +226,15 @@ mod tests {
         assert!(!prefs.mails(Kind::OrderShipped));
         assert!(prefs.mails(Kind::RefundIssued));
         assert!(prefs.mails(Kind::TierReached));
+        assert!(prefs.mails(Kind::WishlistPriceDropped));
+        let no_wishlist = Preferences {
+            email: EmailPreferences {
+                wishlist: false,
+                ..Preferences::default().email
+            },
+        };
+        assert!(!no_wishlist.mails(Kind::WishlistBackInStock));
+        assert!(no_wishlist.mails(Kind::OrderShipped));
         assert!(!Preferences::default().mails(Kind::OrderRejected));
         assert_eq!(
             serde_json::to_value(Kind::RefundIssued).unwrap(),

@@ -8,6 +8,7 @@ use shared::events::{Envelope, keys};
 use super::notification::{Kind, NewNotification};
 
 mod returns;
+mod wishlist;
 
 /// The notification `event` makes: `Ok(None)` when it makes none (another status, a points
 /// move without a new tier, an event without a customer), `Err` for a payload that cannot be
@@ -24,6 +25,12 @@ pub fn notification_for(event: &Envelope) -> Result<Option<NewNotification>, Str
         keys::RETURN_RECEIVED => Some(returns::received(event.data_as().map_err(malformed)?)),
         keys::RETURN_APPROVED => Some(returns::approved(event.data_as().map_err(malformed)?)),
         keys::RETURN_REJECTED => Some(returns::rejected(event.data_as().map_err(malformed)?)),
+        keys::WISHLIST_BACK_IN_STOCK => {
+            Some(wishlist::back_in_stock(event.data_as().map_err(malformed)?))
+        }
+        keys::WISHLIST_PRICE_DROPPED => {
+            Some(wishlist::price_dropped(event.data_as().map_err(malformed)?))
+        }
         _ => None,
     })
 }

@@ -11,7 +11,12 @@ use crate::domain::notification::{EmailPreferences, Preferences};
 /// The collection name.
 pub const COLLECTION: &str = "notification_preferences";
 
-const FIELDS: [&str; 3] = ["emailOrders", "emailPayments", "emailLoyalty"];
+const FIELDS: [&str; 4] = [
+    "emailOrders",
+    "emailPayments",
+    "emailLoyalty",
+    "emailWishlist",
+];
 
 /// A flag, whatever form the server kept it in (the stand-in may answer an integer).
 fn flag(document: &Document, field: &str) -> bool {
@@ -32,6 +37,7 @@ fn from_document(document: Option<&Document>) -> Preferences {
             orders: flag(document, FIELDS[0]),
             payments: flag(document, FIELDS[1]),
             loyalty: flag(document, FIELDS[2]),
+            wishlist: flag(document, FIELDS[3]),
         },
     }
 }
@@ -54,9 +60,10 @@ pub async fn patch(
 ) -> Result<Preferences, ApiError> {
     let mut set = Document::new();
     if let Some(email) = &patch.email {
-        for (field, value) in FIELDS
-            .iter()
-            .zip([email.orders, email.payments, email.loyalty])
+        for (field, value) in
+            FIELDS
+                .iter()
+                .zip([email.orders, email.payments, email.loyalty, email.wishlist])
         {
             if let Some(value) = value {
                 set.insert(*field, value);

@@ -168,7 +168,7 @@ async fn an_opted_out_kind_sends_no_mail_but_keeps_the_in_app_notification() {
         .await;
     assert_eq!(
         unchanged["data"],
-        json!({"email": {"orders": true, "payments": true, "loyalty": true}})
+        json!({"email": {"orders": true, "payments": true, "loyalty": true, "wishlist": true}})
     );
     let changed: Value = prefs(r#"{"email": {"orders": false}}"#)
         .await
@@ -178,7 +178,7 @@ async fn an_opted_out_kind_sends_no_mail_but_keeps_the_in_app_notification() {
         .unwrap();
     assert_eq!(
         changed["data"],
-        json!({"email": {"orders": false, "payments": true, "loyalty": true}})
+        json!({"email": {"orders": false, "payments": true, "loyalty": true, "wishlist": true}})
     );
 
     let order = "65a1b2c3d4e5f60718293a4c";

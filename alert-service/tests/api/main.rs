@@ -11,6 +11,7 @@ mod notifications;
 mod routes;
 mod smtp;
 mod webhook;
+mod wishlist;
 
 use std::time::Duration;
 

@@ -71,6 +71,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         },
         payment: Default::default(),
         orphans: Default::default(),
+        product_service_url: customer_service::config::DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
     };
     let customers = spawn(&customer_service, |l, c| {
         customer_service::run(customer_config, l, c)

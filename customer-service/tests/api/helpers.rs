@@ -30,8 +30,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(limits: LoginLimits) -> TestApp {
+    spawn_named(
+        TestNames::new(),
+        limits,
+        customer_service::config::DEFAULT_PRODUCT_SERVICE_URL,
+    )
+    .await
+}
+
+/// customer-service under `names`, asking product-service at `products`.
+pub async fn spawn_named(names: TestNames, limits: LoginLimits, products: &str) -> TestApp {
     shared::telemetry::init_for_tests("customer-service");
-    let names = TestNames::new();
     let service = service_config(DEFAULTS, &names);
     let config = Config {
         service: service.clone(),
@@ -42,6 +51,7 @@ pub async fn spawn_with(limits: LoginLimits) -> TestApp {
         limits,
         payment: Default::default(),
         orphans: Default::default(),
+        product_service_url: products.to_owned(),
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)

@@ -14,3 +14,4 @@ mod reuse;
 mod sessions;
 mod stand_in;
 mod throttle;
+mod wishlist;

@@ -4,7 +4,7 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, query as paging, reports, returns, reviews, support,
+    orders, payments, products, query as paging, reports, returns, reviews, support, wishlist,
 };
 
 use super::{
@@ -344,6 +344,23 @@ pub static ROUTES: &[RouteSpec] = &[
         .answers(one::<cart::Cart>(200)),
     delete("/api/cart/coupon", Authenticated, "cart", "Take the coupon off the cart")
         .answers(one::<cart::Cart>(200)),
+    get("/api/wishlist", Authenticated, "wishlist", "The caller's wished products, newest first")
+        .answers(list::<wishlist::WishlistItem>()),
+    put(
+        "/api/wishlist/{productId}",
+        Authenticated,
+        "wishlist",
+        "Wish a product (201; 200 when already wished; 404 unknown product; at most 100; body optional)",
+    )
+    .with_body(optional_body::<wishlist::WishlistAdd>())
+    .answers(one::<wishlist::WishlistItem>(201).or(200)),
+    delete(
+        "/api/wishlist/{productId}",
+        Authenticated,
+        "wishlist",
+        "Stop wishing a product: the list left",
+    )
+    .answers(list::<wishlist::WishlistItem>()),
     post("/api/coupons", Admin, "coupons", "Create a coupon (a code is unique in any case)")
         .with_body(body::<coupons::CouponInput>())
         .answers(one::<coupons::Coupon>(201)),

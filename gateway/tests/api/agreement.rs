@@ -73,6 +73,7 @@ fn valid(schema: &str, product: &str) -> Value {
             json!({"items": [{"productId": product, "quantity": 1}], "reason": "Too bright"})
         }
         "ReturnNote" => json!({"note": "the parcel arrived whole"}),
+        "WishlistAdd" => json!({"note": "for the study"}),
         other => panic!("no valid example of {other}: add one"),
     }
 }
@@ -235,7 +236,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let local = path.strip_prefix("/api").unwrap();
     let area = local.split('/').nth(1).unwrap();
     let service = match area {
-        "auth" | "customers" | "loyalty" => &shop.customers,
+        "auth" | "customers" | "loyalty" | "wishlist" => &shop.customers,
         "products" => &shop.products,
         "orders" | "cart" | "checkout" | "coupons" | "returns" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,

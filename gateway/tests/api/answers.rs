@@ -446,6 +446,19 @@ async fn reports(a: &mut Answers<'_>, admin: &str) {
         .await;
     a.call(Method::GET, "/api/analytics/rebuild", None, admin)
         .await;
+/// The wishlist: a product wished (201), wished again (200), listed, and let go.
+async fn wishes(a: &mut Answers<'_>, me: Option<&str>, lamp: &str) {
+    let path = format!("/api/wishlist/{lamp}");
+    a.call(
+        Method::PUT,
+        &path,
+        Some(json!({"note": "for the study"})),
+        me,
+    )
+    .await;
+    a.call(Method::PUT, &path, None, me).await;
+    a.call(Method::GET, "/api/wishlist", None, me).await;
+    a.call(Method::DELETE, &path, None, me).await;
 }
 
 #[tokio::test]
@@ -472,6 +485,7 @@ async fn every_declared_answer_reads_back_into_its_type_through_the_suite() {
     )
     .await;
     let paid = cart_and_checkout(&mut a, &buyer, &admin, &lamp).await;
+    wishes(&mut a, me, &lamp).await;
     // Delivered, the paid order credits points: the account then has a delivery's entry.
     for order in [&invoiced, &paid] {
         shop.wait_for_status(&buyer, order, "PROCESSING").await;

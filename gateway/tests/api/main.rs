@@ -29,3 +29,4 @@ mod suite_helpers;
 mod support;
 mod web;
 mod websocket;
+mod wishlist;

@@ -74,6 +74,13 @@ pub async fn spawn_shop(fulfilment: Fulfilment) -> Shop {
     shared::telemetry::init_for_tests("gateway");
     let names = TestNames::new();
 
+    let product_config = product_service::Config {
+        service: settings(product_service::DEFAULTS, &names),
+        embedding_model_dir: None,
+    };
+    let service = product_config.service.clone();
+    let products = spawn(&service, |l, c| product_service::run(product_config, l, c)).await;
+
     let mut customer_config = customer_service::Config::from_env(&Env::from_pairs(&[
         ("APP_ENV", "development"),
         ("ADMIN_EMAIL", ADMIN_EMAIL),
@@ -85,18 +92,12 @@ pub async fn spawn_shop(fulfilment: Fulfilment) -> Shop {
     .expect("customer-service settings");
     customer_config.service = settings(customer_service::DEFAULTS, &names);
     customer_config.signer = names.signer.clone();
+    customer_config.product_service_url = products.base_url.clone();
     let service = customer_config.service.clone();
     let customers = spawn(&service, |l, c| {
         customer_service::run(customer_config, l, c)
     })
     .await;
-
-    let product_config = product_service::Config {
-        service: settings(product_service::DEFAULTS, &names),
-        embedding_model_dir: None,
-    };
-    let service = product_config.service.clone();
-    let products = spawn(&service, |l, c| product_service::run(product_config, l, c)).await;
 
     let (enabled, min, max) = match fulfilment {
         Fulfilment::Off => ("false", "20".to_owned(), "20".to_owned()),

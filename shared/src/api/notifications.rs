@@ -51,6 +51,10 @@ pub struct EmailPreferencesPatch {
     #[garde(skip)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loyalty: Option<bool>,
+    /// A wished product back in stock or cheaper.
+    #[garde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wishlist: Option<bool>,
 }
 
 /// One of the caller's notifications (`GET /notifications`, `POST /notifications/{id}/read`).

@@ -114,6 +114,21 @@ pub const NOTIFICATIONS: QueueDef = QueueDef {
         RETURN_RECEIVED,
         RETURN_APPROVED,
         RETURN_REJECTED,
+        WISHLIST_BACK_IN_STOCK,
+        WISHLIST_PRICE_DROPPED,
+    ],
+};
+
+/// customer-service: what a wished product's price and stock are now. `product.updated`
+/// carries the product; the stock moves (`stock.reserved`, `stock.released`,
+/// `return.received`) only name the products, whose state is then asked of product-service.
+pub const CUSTOMER_WISHLIST: QueueDef = QueueDef {
+    suffix: "customer.wishlist",
+    keys: &[
+        PRODUCT_UPDATED,
+        STOCK_RESERVED,
+        STOCK_RELEASED,
+        RETURN_RECEIVED,
     ],
 };
 
@@ -139,7 +154,7 @@ pub const PRODUCT_PURCHASES: QueueDef = QueueDef {
 };
 
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 13] = [
+pub const QUEUES: [QueueDef; 14] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -153,6 +168,7 @@ pub const QUEUES: [QueueDef; 13] = [
     PRODUCT_RETURNS,
     ORDER_REFUNDS,
     PRODUCT_PURCHASES,
+    CUSTOMER_WISHLIST,
 ];
 
 #[cfg(test)]
@@ -194,6 +210,8 @@ mod tests {
             REVIEW_CREATED,
             RETURN_APPROVED,
             RETURN_REJECTED,
+            WISHLIST_BACK_IN_STOCK,
+            WISHLIST_PRICE_DROPPED,
         ];
         for key in all {
             assert!(
