@@ -42,6 +42,7 @@ pub mod query;
 pub mod returns;
 pub mod reviews;
 pub mod rules;
+pub mod subscriptions;
 
 /// Longest URL anywhere in the API.
 pub const MAX_URL: usize = 2048;

@@ -112,6 +112,7 @@ pub const NOTIFICATIONS: QueueDef = QueueDef {
         LOYALTY_CHANGED,
         RETURN_REQUESTED,
         RETURN_RECEIVED,
+        SUBSCRIPTION_PAUSED,
     ],
 };
 
