@@ -26,6 +26,9 @@
 //!   cancelled order's authorisation, through the provider of `shared::payment`.
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
+//! - `subscriptions`: the durable schedule that places each subscription's orders (routes in
+//!   `routes/subscriptions`, rules in `domain/subscription`, documents in
+//!   `store/subscriptions`).
 //! - `deadline`: the saga's deadline, which rejects orders left `PENDING` too long.
 //! - `poller`: the supervised loop both schedules run.
 //! - `seed`: `order-service seed`, the demo orders with their history, written straight into
@@ -54,6 +57,7 @@ pub mod routes;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod subscriptions;
 pub mod upstream;
 
 use std::{sync::Arc, time::Duration};
@@ -76,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::checkout::router())
         .merge(routes::coupons::router())
         .merge(routes::returns::router())
+        .merge(routes::subscriptions::router())
         .merge(live::router())
         .with_state(state)
 }
@@ -123,7 +128,11 @@ pub async fn run_with_hub(
         let orders = Orders {
             db,
             outbox: infra.relay(
-                &[store::orders::COLLECTION, store::returns::COLLECTION],
+                &[
+                    store::orders::COLLECTION,
+                    store::returns::COLLECTION,
+                    store::subscriptions::COLLECTION,
+                ],
                 Duration::from_secs(1),
                 &background,
             ),
@@ -162,7 +171,8 @@ pub async fn run_with_hub(
             .redis
             .clone()
             .expect("order-service is configured with Redis");
-        app(AppState {
+        let schedule = config.subscriptions;
+        let state = AppState {
             idempotency: Idempotency::new(redis, config.idempotency_ttl),
             indexes,
             infra,
@@ -171,8 +181,13 @@ pub async fn run_with_hub(
             payments: provider,
             upstream,
             hub,
-            cancel: background,
-        })
+            cancel: background.clone(),
+        };
+        if schedule.enabled {
+            let (_, poller) = subscriptions::spawn(state.clone(), background);
+            state.infra.health.watch(poller);
+        }
+        app(state)
     })
     .await
 }
