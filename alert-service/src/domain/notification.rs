@@ -59,6 +59,10 @@ pub enum Kind {
     /// `return.received`: the parcel is back, the refund follows.
     #[serde(rename = "return.received")]
     ReturnReceived,
+    /// `subscription.paused`: order-service paused a subscription (a declined payment, an
+    /// order it could not place).
+    #[serde(rename = "subscription.paused")]
+    SubscriptionPaused,
 }
 
 impl Kind {
@@ -75,6 +79,7 @@ impl Kind {
             Self::TierReached => "loyalty.tier",
             Self::ReturnRequested => "return.requested",
             Self::ReturnReceived => "return.received",
+            Self::SubscriptionPaused => "subscription.paused",
         }
     }
 

@@ -8,6 +8,7 @@ use shared::events::{Envelope, keys};
 use super::notification::{Kind, NewNotification};
 
 mod returns;
+mod subscriptions;
 
 /// The notification `event` makes: `Ok(None)` when it makes none (another status, a points
 /// move without a new tier, an event without a customer), `Err` for a payload that cannot be
@@ -22,6 +23,9 @@ pub fn notification_for(event: &Envelope) -> Result<Option<NewNotification>, Str
         keys::LOYALTY_CHANGED => tier(event.data_as().map_err(malformed)?),
         keys::RETURN_REQUESTED => Some(returns::requested(event.data_as().map_err(malformed)?)),
         keys::RETURN_RECEIVED => Some(returns::received(event.data_as().map_err(malformed)?)),
+        keys::SUBSCRIPTION_PAUSED => {
+            Some(subscriptions::paused(event.data_as().map_err(malformed)?))
+        }
         _ => None,
     })
 }

@@ -8,6 +8,7 @@ mod mail;
 mod notifications;
 mod routes;
 mod smtp;
+mod subscriptions;
 mod webhook;
 
 use std::time::Duration;
