@@ -191,6 +191,9 @@ mod tests {
             RETURN_RECEIVED,
             RETURN_REFUNDED,
             REVIEW_CREATED,
+            SUBSCRIPTION_CREATED,
+            SUBSCRIPTION_PAUSED,
+            SUBSCRIPTION_CANCELLED,
         ];
         for key in all {
             assert!(
@@ -210,7 +213,7 @@ mod tests {
             .collect();
         // DESIGN.md: these are consumed by analytics alone (alert- and customer-service do not
         // take `payment.authorized` yet, nor `return.requested|refunded`: notifications are
-        // another slice).
+        // another slice; a subscription's creation and cancellation are for the figures).
         assert_eq!(
             analytics_only,
             [
@@ -220,7 +223,9 @@ mod tests {
                 PAYMENT_AUTHORIZED,
                 NOTIFICATION_CREATED,
                 RETURN_REFUNDED,
-                REVIEW_CREATED
+                REVIEW_CREATED,
+                SUBSCRIPTION_CREATED,
+                SUBSCRIPTION_CANCELLED,
             ]
         );
     }
