@@ -61,7 +61,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 18] = [
+const STANDARD: [(&str, &str); 19] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
@@ -80,6 +80,7 @@ const STANDARD: [(&str, &str); 18] = [
     ("ws/analytics", "analytics-service"),
     ("notifications", "alert-service"),
     ("returns", "order-service"),
+    ("subscriptions", "order-service"),
 ];
 
 impl RouteTable {

@@ -4,7 +4,7 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, returns, reviews,
+    orders, payments, products, returns, reviews, subscriptions,
 };
 
 use super::{
@@ -314,6 +314,35 @@ pub static ROUTES: &[RouteSpec] = &[
         "Mark an approved return's parcel received: stock goes back, the refund follows",
     )
     .with_body(optional_body::<returns::ReturnNote>()),
+    post(
+        "/api/subscriptions",
+        Authenticated,
+        "subscriptions",
+        "Order the same products every intervalDays with a saved card and address (422 naming why not)",
+    )
+    .with_body(body::<subscriptions::SubscriptionRequest>())
+    .answers(one::<subscriptions::Subscription>(201)),
+    get(
+        "/api/subscriptions",
+        Authenticated,
+        "subscriptions",
+        "Subscriptions, newest first (own only for customers)",
+    )
+    .with_query(query::<subscriptions::SubscriptionQuery>())
+    .answers(page::<subscriptions::Subscription>()),
+    get("/api/subscriptions/{id}", Authenticated, "subscriptions", "One subscription with its runs")
+        .answers(one::<subscriptions::Subscription>(200)),
+    post("/api/subscriptions/{id}/pause", Authenticated, "subscriptions", "Pause an active subscription")
+        .answers(one::<subscriptions::Subscription>(200)),
+    post("/api/subscriptions/{id}/resume", Authenticated, "subscriptions", "Resume a paused subscription")
+        .answers(one::<subscriptions::Subscription>(200)),
+    post(
+        "/api/subscriptions/{id}/cancel",
+        Authenticated,
+        "subscriptions",
+        "Cancel a subscription for good",
+    )
+    .answers(one::<subscriptions::Subscription>(200)),
     get("/api/cart", Authenticated, "cart", "The caller's cart, priced now, with its quote")
         .answers(one::<cart::Cart>(200)),
     put(

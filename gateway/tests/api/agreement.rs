@@ -73,6 +73,9 @@ fn valid(schema: &str, product: &str) -> Value {
             json!({"items": [{"productId": product, "quantity": 1}], "reason": "Too bright"})
         }
         "ReturnNote" => json!({"note": "the parcel arrived whole"}),
+        "SubscriptionRequest" => {
+            json!({"items": [{"productId": product, "quantity": 1}], "intervalDays": 30, "paymentMethodId": UNKNOWN_ID, "shippingAddressId": UNKNOWN_ID})
+        }
         other => panic!("no valid example of {other}: add one"),
     }
 }
@@ -237,7 +240,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let service = match area {
         "auth" | "customers" | "loyalty" => &shop.customers,
         "products" => &shop.products,
-        "orders" | "cart" | "checkout" | "coupons" | "returns" => &shop.orders,
+        "orders" | "cart" | "checkout" | "coupons" | "returns" | "subscriptions" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
         "assistant" => &shop.assistant,
