@@ -171,7 +171,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 21] = [
+const STANDARD: [(&str, &str); 22] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
@@ -193,6 +193,7 @@ const STANDARD: [(&str, &str); 21] = [
     ("support", "assistant-service"),
     ("ws/support", "assistant-service"),
     ("wishlist", "customer-service"),
+    ("subscriptions", "order-service"),
 ];
 
 impl RouteTable {

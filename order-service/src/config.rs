@@ -1,5 +1,6 @@
 //! Configuration of order-service: the shared settings, where product- and customer-service
-//! live, the fulfilment schedule, the saga's deadline, idempotency and live streams.
+//! live, the fulfilment schedule, the saga's deadline, idempotency, live streams and the
+//! subscriptions' schedule.
 //!
 //! | variable | default | meaning |
 //! | --- | --- | --- |
@@ -17,6 +18,9 @@
 //! | `ORPHAN_COUPON_TTL_SECS` | `3600` | a coupon use counted this long ago whose checkout stored no order is given back (see `orphans`) |
 //! | `ORPHAN_SWEEP_POLL_SECS` | `60` | how often such uses are looked for |
 //! | `PAYMENT_PROVIDER` | `test` | the payment provider of checkout and the saga's payment step (`shared::payment`; only `test` exists; another name stops the start) |
+//! | `SUBSCRIPTIONS_ENABLED` | `true` | run due subscriptions in this process (the schedule is stored either way) |
+//! | `SUBSCRIPTION_DAY_MS` | `86400000` | how long one of a subscription's `intervalDays` lasts (tests shorten it) |
+//! | `SUBSCRIPTION_POLL_MS` | `1000` | how often due subscriptions are looked for |
 //! | `PAYMENT_TEST_UNAVAILABLE` | (empty) | `1`: the test provider answers every call "unavailable" (orders wait in `PENDING`) |
 //!
 //! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
@@ -56,6 +60,30 @@ pub struct Config {
     pub payment: shared::payment::Settings,
     /// The sweep of coupon uses whose checkout stored no order.
     pub orphans: crate::orphans::OrphanConfig,
+    /// The subscriptions' schedule.
+    pub subscriptions: SubscriptionConfig,
+}
+
+/// How subscriptions place their orders by themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionConfig {
+    /// Whether the poller runs in this process.
+    pub enabled: bool,
+    /// How long one day of `intervalDays` lasts, in milliseconds (at least 1).
+    pub day_ms: i64,
+    /// How often due subscriptions are looked for.
+    pub poll: Duration,
+}
+
+impl Default for SubscriptionConfig {
+    /// On, real days, polled every second.
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            day_ms: 86_400_000,
+            poll: Duration::from_secs(1),
+        }
+    }
 }
 
 /// How orders move from `PROCESSING` to `DELIVERED` by themselves.
@@ -144,9 +172,21 @@ impl Config {
             ttl: Duration::from_secs(env.parse("ORPHAN_COUPON_TTL_SECS", 3600u64)?.max(1)),
             poll: Duration::from_secs(env.parse("ORPHAN_SWEEP_POLL_SECS", 60u64)?.max(1)),
         };
+        let subscriptions = SubscriptionConfig {
+            enabled: env.parse("SUBSCRIPTIONS_ENABLED", true)?,
+            day_ms: env.parse("SUBSCRIPTION_DAY_MS", 86_400_000i64)?,
+            poll: Duration::from_millis(env.parse("SUBSCRIPTION_POLL_MS", 1000u64)?.max(1)),
+        };
+        if subscriptions.day_ms < 1 {
+            return Err(ConfigError {
+                name: "SUBSCRIPTION_DAY_MS".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
         Ok(Self {
             payment,
             orphans,
+            subscriptions,
             service: ServiceConfig::from_env(env, DEFAULTS)?,
             product_service_url: base_url(env, "PRODUCT_SERVICE_URL", "http://127.0.0.1:5002"),
             customer_service_url: base_url(env, "CUSTOMER_SERVICE_URL", "http://127.0.0.1:5003"),
@@ -184,6 +224,17 @@ mod tests {
         assert_eq!(cfg.streams.heartbeat, Duration::from_secs(15));
         assert_eq!(cfg.streams.buffer, 64);
         assert_eq!(cfg.payment, shared::payment::Settings::default());
+        assert!(cfg.subscriptions.enabled);
+        assert_eq!(cfg.subscriptions.day_ms, 86_400_000);
+    }
+
+    #[test]
+    fn a_subscription_day_below_one_millisecond_is_named() {
+        let env = Env::from_pairs(&[("SUBSCRIPTION_DAY_MS", "0")]);
+        assert_eq!(
+            Config::from_env(&env).unwrap_err().name,
+            "SUBSCRIPTION_DAY_MS"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod request;
 pub mod returns;
 pub mod shipment;
 pub mod status;
+pub mod subscription;
 pub mod transition;
 
 pub use order::{Address, HistoryEntry, Line, Order, OrderView};

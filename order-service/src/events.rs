@@ -6,6 +6,8 @@
 //! and `order.expired` (the saga's deadline passed; same payload as `order.cancelled`).
 //! `payment.authorized`, `payment.failed` and `payment.refunded` (`{orderId, customerId,
 //! amount, providerRef}`, `reason` on failed; see [`crate::payment`]).
+//! `subscription.created`, `subscription.paused` and `subscription.cancelled`
+//! ([`subscriptions`]).
 //! Consumed: the stock saga's answers on the durable queue `ORDER_STOCK` ([`stock`]), its own
 //! `order.cancelled` on `ORDER_PAYMENTS` (voiding a paid order's authorisation), the
 //! catalog queue `ORDER_CATALOG` (acknowledged only: prices are read from product-service at
@@ -18,6 +20,7 @@ pub mod coupons;
 pub mod payloads;
 pub mod returns;
 pub mod stock;
+pub mod subscriptions;
 
 use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology};
 

@@ -26,6 +26,9 @@
 //!   cancelled order's authorisation, through the provider of `shared::payment`.
 //! - `live/`: the per-replica fan-out hub, SSE and WebSocket, resuming and gap filling.
 //! - `fulfilment`: the durable schedule that ships and delivers orders.
+//! - `subscriptions`: the durable schedule that places each subscription's orders (routes in
+//!   `routes/subscriptions`, rules in `domain/subscription`, documents in
+//!   `store/subscriptions`).
 //! - `deadline`: the saga's deadline, which rejects orders left `PENDING` too long.
 //! - `orphans`: the sweep that gives back coupon uses counted by checkouts that stored no order.
 //! - `poller`: the supervised loop the schedules and the sweep run.
@@ -56,6 +59,7 @@ pub mod routes;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod subscriptions;
 pub mod upstream;
 
 use std::{sync::Arc, time::Duration};
@@ -78,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::checkout::router())
         .merge(routes::coupons::router())
         .merge(routes::returns::router())
+        .merge(routes::subscriptions::router())
         .merge(live::router())
         .with_state(state)
 }
@@ -125,7 +130,11 @@ pub async fn run_with_hub(
         let orders = Orders {
             db,
             outbox: infra.relay(
-                &[store::orders::COLLECTION, store::returns::COLLECTION],
+                &[
+                    store::orders::COLLECTION,
+                    store::returns::COLLECTION,
+                    store::subscriptions::COLLECTION,
+                ],
                 Duration::from_secs(1),
                 &background,
             ),
@@ -166,7 +175,8 @@ pub async fn run_with_hub(
             .redis
             .clone()
             .expect("order-service is configured with Redis");
-        app(AppState {
+        let schedule = config.subscriptions;
+        let state = AppState {
             idempotency: Idempotency::new(redis, config.idempotency_ttl),
             indexes,
             infra,
@@ -175,8 +185,13 @@ pub async fn run_with_hub(
             payments: provider,
             upstream,
             hub,
-            cancel: background,
-        })
+            cancel: background.clone(),
+        };
+        if schedule.enabled {
+            let (_, poller) = subscriptions::spawn(state.clone(), background);
+            state.infra.health.watch(poller);
+        }
+        app(state)
     })
     .await
 }

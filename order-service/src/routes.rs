@@ -1,4 +1,4 @@
-//! order-service's routes: `/orders*`, `/cart*`, `/checkout` and `/coupons*`, `/returns*` here, the live streams in [`crate::live`].
+//! order-service's routes: `/orders*`, `/cart*`, `/checkout` and `/coupons*`, `/returns*`, `/subscriptions*` here, the live streams in [`crate::live`].
 
 pub mod cart;
 pub mod checkout;
@@ -8,3 +8,4 @@ pub mod once;
 pub mod orders;
 pub mod returns;
 pub mod status;
+pub mod subscriptions;

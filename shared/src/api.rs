@@ -45,6 +45,7 @@ pub mod reviews;
 pub mod rules;
 pub mod support;
 pub mod wishlist;
+pub mod subscriptions;
 
 /// Longest URL anywhere in the API.
 pub const MAX_URL: usize = 2048;

@@ -102,4 +102,13 @@ pub mod keys {
     /// A wished product got cheaper, told once per wishing customer:
     /// `{customerId, productId, name, oldPrice, newPrice}`.
     pub const WISHLIST_PRICE_DROPPED: &str = "wishlist.price_dropped";
+    /// A customer subscribed to a replenishment (issue 17): `{subscriptionId, customerId,
+    /// intervalDays, items: [{productId, quantity}]}`.
+    pub const SUBSCRIPTION_CREATED: &str = "subscription.created";
+    /// order-service paused a subscription by itself (a run's payment was declined, or a run
+    /// could not be placed): `{subscriptionId, customerId, reason}`. A customer's own pause is
+    /// not announced.
+    pub const SUBSCRIPTION_PAUSED: &str = "subscription.paused";
+    /// A customer cancelled a subscription: `{subscriptionId, customerId}`.
+    pub const SUBSCRIPTION_CANCELLED: &str = "subscription.cancelled";
 }

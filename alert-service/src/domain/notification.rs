@@ -74,6 +74,10 @@ pub enum Kind {
     /// `wishlist.price_dropped`: a wished product got cheaper.
     #[serde(rename = "wishlist.price_dropped")]
     WishlistPriceDropped,
+    /// `subscription.paused`: order-service paused a subscription (a declined payment, an
+    /// order it could not place).
+    #[serde(rename = "subscription.paused")]
+    SubscriptionPaused,
 }
 
 impl Kind {
@@ -94,6 +98,7 @@ impl Kind {
             Self::ReturnRejected => "return.rejected",
             Self::WishlistBackInStock => "wishlist.back_in_stock",
             Self::WishlistPriceDropped => "wishlist.price_dropped",
+            Self::SubscriptionPaused => "subscription.paused",
         }
     }
 

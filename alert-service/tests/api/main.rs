@@ -10,6 +10,7 @@ mod mail;
 mod notifications;
 mod routes;
 mod smtp;
+mod subscriptions;
 mod webhook;
 mod wishlist;
 

@@ -108,6 +108,7 @@ pub async fn spawn_with(options: Options) -> Suite {
             heartbeat: Duration::from_secs(1),
             buffer: 16,
         },
+        subscriptions: Default::default(),
     };
     let order_service = order_config.service.clone();
     let orders = spawn(&order_service, |l, c| {

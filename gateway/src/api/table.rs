@@ -4,7 +4,8 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, query as paging, reports, returns, reviews, support, wishlist,
+    orders, payments, products, query as paging, reports, returns, reviews, subscriptions,
+    support, wishlist,
 };
 
 use super::{
@@ -325,6 +326,35 @@ pub static ROUTES: &[RouteSpec] = &[
     )
     .with_body(optional_body::<returns::ReturnNote>())
     .answers(one::<returns::Return>(200)),
+    post(
+        "/api/subscriptions",
+        Authenticated,
+        "subscriptions",
+        "Order the same products every intervalDays with a saved card and address (422 naming why not)",
+    )
+    .with_body(body::<subscriptions::SubscriptionRequest>())
+    .answers(one::<subscriptions::Subscription>(201)),
+    get(
+        "/api/subscriptions",
+        Authenticated,
+        "subscriptions",
+        "Subscriptions, newest first (own only for customers)",
+    )
+    .with_query(query::<subscriptions::SubscriptionQuery>())
+    .answers(page::<subscriptions::Subscription>()),
+    get("/api/subscriptions/{id}", Authenticated, "subscriptions", "One subscription with its runs")
+        .answers(one::<subscriptions::Subscription>(200)),
+    post("/api/subscriptions/{id}/pause", Authenticated, "subscriptions", "Pause an active subscription")
+        .answers(one::<subscriptions::Subscription>(200)),
+    post("/api/subscriptions/{id}/resume", Authenticated, "subscriptions", "Resume a paused subscription")
+        .answers(one::<subscriptions::Subscription>(200)),
+    post(
+        "/api/subscriptions/{id}/cancel",
+        Authenticated,
+        "subscriptions",
+        "Cancel a subscription for good",
+    )
+    .answers(one::<subscriptions::Subscription>(200)),
     get("/api/cart", Authenticated, "cart", "The caller's cart, priced now, with its quote")
         .answers(one::<cart::Cart>(200)),
     put(

@@ -74,6 +74,9 @@ fn valid(schema: &str, product: &str) -> Value {
         }
         "ReturnNote" => json!({"note": "the parcel arrived whole"}),
         "WishlistAdd" => json!({"note": "for the study"}),
+        "SubscriptionRequest" => {
+            json!({"items": [{"productId": product, "quantity": 1}], "intervalDays": 30, "paymentMethodId": UNKNOWN_ID, "shippingAddressId": UNKNOWN_ID})
+        }
         other => panic!("no valid example of {other}: add one"),
     }
 }
@@ -238,7 +241,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let service = match area {
         "auth" | "customers" | "loyalty" | "wishlist" => &shop.customers,
         "products" => &shop.products,
-        "orders" | "cart" | "checkout" | "coupons" | "returns" => &shop.orders,
+        "orders" | "cart" | "checkout" | "coupons" | "returns" | "subscriptions" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,
         "assistant" | "support" => &shop.assistant,

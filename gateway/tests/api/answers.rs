@@ -459,6 +459,37 @@ async fn wishes(a: &mut Answers<'_>, me: Option<&str>, lamp: &str) {
     a.call(Method::PUT, &path, None, me).await;
     a.call(Method::GET, "/api/wishlist", None, me).await;
     a.call(Method::DELETE, &path, None, me).await;
+/// A subscription to `lamp` with a card and an address saved for it, paused, resumed,
+/// listed and cancelled.
+async fn subscriptions(a: &mut Answers<'_>, buyer: &Customer, lamp: &str) {
+    let me = Some(buyer.bearer.as_str());
+    let home = json!({"street": "3 Sub St", "city": "Springfield", "zipCode": "12345",
+        "country": "US", "label": "Subscriptions"});
+    let (_, address) = a
+        .shop
+        .call(Method::POST, "/api/customers/me/addresses", Some(&home), me)
+        .await;
+    let (_, wallet) = a
+        .shop
+        .call(
+            Method::POST,
+            "/api/customers/me/payment-methods",
+            Some(&card("4242 4242 4242 4242")),
+            me,
+        )
+        .await;
+    let body = json!({"items": [{"productId": lamp, "quantity": 1}], "intervalDays": 30,
+        "paymentMethodId": wallet["data"]["id"], "shippingAddressId": address["data"]["id"]});
+    let sub = id(&a
+        .call(Method::POST, "/api/subscriptions", Some(body), me)
+        .await);
+    let one = format!("/api/subscriptions/{sub}");
+    a.call(Method::GET, "/api/subscriptions", None, me).await;
+    a.call(Method::GET, &one, None, me).await;
+    for action in ["pause", "resume", "cancel"] {
+        a.call(Method::POST, &format!("{one}/{action}"), None, me)
+            .await;
+    }
 }
 
 #[tokio::test]
@@ -525,6 +556,7 @@ async fn every_declared_answer_reads_back_into_its_type_through_the_suite() {
     after_sales(&mut a, &buyer, &admin, &lamp, &paid).await;
     messages(&mut a, &buyer, &admin).await;
     reports(&mut a, &admin).await;
+    subscriptions(&mut a, &buyer, &lamp).await;
 
     // Human support: a chat that asked for a person waits in the queue.
     shop.chat("can I talk to a person?", Some("answers-support-1"), me)

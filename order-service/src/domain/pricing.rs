@@ -57,6 +57,11 @@ impl Percent {
         Self(if n > 10_000 { 10_000 } else { n })
     }
 
+    /// In hundredths of a percent (what [`Self::basis_points`] takes), to store it.
+    pub const fn in_basis_points(self) -> u32 {
+        self.0
+    }
+
     /// This share of `amount`, rounded half-up to the cent; `amount` must not be negative.
     pub fn of(self, amount: Money) -> Money {
         let exact = i128::from(amount.cents().max(0)) * i128::from(self.0);

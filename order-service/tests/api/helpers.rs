@@ -50,6 +50,8 @@ pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Confi
         idempotency_ttl: Duration::from_secs(600),
         orphans: Default::default(),
         payment: shared::payment::Settings::default(),
+        // Real days: a subscription's first run happens at once, the next never in a test.
+        subscriptions: order_service::config::SubscriptionConfig::default(),
         streams: StreamConfig {
             heartbeat: Duration::from_secs(1),
             buffer: 16,

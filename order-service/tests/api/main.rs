@@ -33,6 +33,7 @@ mod saga;
 mod seed;
 mod slow;
 mod streams;
+mod subscriptions;
 
 use helpers::{NOWHERE, order_config, spawn_replica};
 use shared::testing::TestNames;
@@ -62,7 +63,8 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
             "payment-provider:test",
             "rabbitmq",
             "redis",
-            "saga-deadline"
+            "saga-deadline",
+            "subscriptions"
         ]
     );
 

@@ -116,6 +116,7 @@ pub const NOTIFICATIONS: QueueDef = QueueDef {
         RETURN_REJECTED,
         WISHLIST_BACK_IN_STOCK,
         WISHLIST_PRICE_DROPPED,
+        SUBSCRIPTION_PAUSED,
     ],
 };
 
@@ -212,6 +213,9 @@ mod tests {
             RETURN_REJECTED,
             WISHLIST_BACK_IN_STOCK,
             WISHLIST_PRICE_DROPPED,
+            SUBSCRIPTION_CREATED,
+            SUBSCRIPTION_PAUSED,
+            SUBSCRIPTION_CANCELLED,
         ];
         for key in all {
             assert!(
@@ -231,7 +235,7 @@ mod tests {
             .collect();
         // DESIGN.md: these are consumed by analytics alone (alert- and customer-service do not
         // take `payment.authorized` yet, nor `return.requested|refunded`: notifications are
-        // another slice).
+        // another slice; a subscription's creation and cancellation are for the figures).
         assert_eq!(
             analytics_only,
             [
@@ -241,7 +245,9 @@ mod tests {
                 PAYMENT_AUTHORIZED,
                 NOTIFICATION_CREATED,
                 RETURN_REFUNDED,
-                REVIEW_CREATED
+                REVIEW_CREATED,
+                SUBSCRIPTION_CREATED,
+                SUBSCRIPTION_CANCELLED,
             ]
         );
     }
