@@ -250,7 +250,7 @@ impl Engine {
         let elapsed = started.elapsed();
         Ok(ChatReply {
             text,
-            intent: class.intent,
+            intent: class.intent.as_str().to_owned(),
             citations: vec![],
             functions_called: vec![],
             metadata: Metadata {

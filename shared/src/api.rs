@@ -43,9 +43,9 @@ pub mod reports;
 pub mod returns;
 pub mod reviews;
 pub mod rules;
+pub mod subscriptions;
 pub mod support;
 pub mod wishlist;
-pub mod subscriptions;
 
 /// Longest URL anywhere in the API.
 pub const MAX_URL: usize = 2048;

@@ -8,8 +8,8 @@ use shared::events::{Envelope, keys};
 use super::notification::{Kind, NewNotification};
 
 mod returns;
-mod wishlist;
 mod subscriptions;
+mod wishlist;
 
 /// The notification `event` makes: `Ok(None)` when it makes none (another status, a points
 /// move without a new tier, an event without a customer), `Err` for a payload that cannot be
@@ -31,6 +31,7 @@ pub fn notification_for(event: &Envelope) -> Result<Option<NewNotification>, Str
         }
         keys::WISHLIST_PRICE_DROPPED => {
             Some(wishlist::price_dropped(event.data_as().map_err(malformed)?))
+        }
         keys::SUBSCRIPTION_PAUSED => {
             Some(subscriptions::paused(event.data_as().map_err(malformed)?))
         }

@@ -45,6 +45,7 @@ impl Shop {
         }
         let config = product_service::Config {
             service: service.clone(),
+            embedding_model_dir: None,
         };
         let products = spawn(&service, |l, c| product_service::run(config, l, c)).await;
         products.wait_healthy(WAIT).await;

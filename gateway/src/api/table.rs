@@ -4,8 +4,8 @@
 
 use shared::api::{
     alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, query as paging, reports, returns, reviews, subscriptions,
-    support, wishlist,
+    orders, payments, products, query as paging, reports, returns, reviews, subscriptions, support,
+    wishlist,
 };
 
 use super::{

@@ -446,6 +446,8 @@ async fn reports(a: &mut Answers<'_>, admin: &str) {
         .await;
     a.call(Method::GET, "/api/analytics/rebuild", None, admin)
         .await;
+}
+
 /// The wishlist: a product wished (201), wished again (200), listed, and let go.
 async fn wishes(a: &mut Answers<'_>, me: Option<&str>, lamp: &str) {
     let path = format!("/api/wishlist/{lamp}");
@@ -459,6 +461,8 @@ async fn wishes(a: &mut Answers<'_>, me: Option<&str>, lamp: &str) {
     a.call(Method::PUT, &path, None, me).await;
     a.call(Method::GET, "/api/wishlist", None, me).await;
     a.call(Method::DELETE, &path, None, me).await;
+}
+
 /// A subscription to `lamp` with a card and an address saved for it, paused, resumed,
 /// listed and cancelled.
 async fn subscriptions(a: &mut Answers<'_>, buyer: &Customer, lamp: &str) {

@@ -42,6 +42,7 @@ fn settings(defaults: ServiceDefaults, names: &TestNames) -> ServiceConfig {
 async fn spawn_products(names: &TestNames) -> Spawned {
     let config = product_service::Config {
         service: settings(product_service::DEFAULTS, names),
+        embedding_model_dir: None,
     };
     let service = config.service.clone();
     spawn(&service, |l, c| product_service::run(config, l, c)).await

@@ -114,7 +114,7 @@ impl Account {
                 order_id: Some(order),
                 held: Some(n),
                 key: Some(key.to_owned()),
-                ..HistoryEntry::new(at, -n, REASON_HELD)
+                ..entry(at, -n, REASON_HELD)
             });
             return Ok((self.holds[i].clone(), true));
         }
@@ -209,7 +209,7 @@ impl Account {
             held: Some(-n),
             key: Some(key.to_owned()),
             note: Some(NOTE_EXPIRED.to_owned()),
-            ..HistoryEntry::new(at, n, REASON_RELEASED)
+            ..entry(at, n, REASON_RELEASED)
         });
         true
     }
