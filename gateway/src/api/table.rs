@@ -479,7 +479,8 @@ pub static ROUTES: &[RouteSpec] = &[
         "analytics",
         "Returns by reason, refunds, review volume and rating, notifications per kind",
     )
-    .with_query(query::<analytics::Period>()),
+    .with_query(query::<analytics::Period>())
+    .answers(one::<reports::AfterSales>(200)),
     get(
         "/api/dashboard/business-metrics",
         Admin,

@@ -432,6 +432,7 @@ async fn reports(a: &mut Answers<'_>, admin: &str) {
         "/api/analytics/top-products?limit=5",
         "/api/analytics/discounts?days=7",
         "/api/analytics/funnel?days=7",
+        "/api/analytics/after-sales?days=7",
         "/api/dashboard/business-metrics?days=7",
         "/api/dashboard/performance",
         "/api/analytics/dead-letters?limit=5",

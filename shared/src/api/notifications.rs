@@ -118,6 +118,8 @@ pub struct EmailPreferences {
     pub payments: bool,
     /// Loyalty tiers reached.
     pub loyalty: bool,
+    /// A wished product back in stock or cheaper.
+    pub wishlist: bool,
 }
 
 /// `POST /notifications/read-all`: how many were unread.

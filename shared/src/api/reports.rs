@@ -27,8 +27,14 @@ pub struct Span {
 pub struct DailyRevenue {
     /// The day, `YYYY-MM-DD`.
     pub date: String,
-    /// Money paid, net of refunds, for orders placed that day.
+    /// Money paid, net of refunds, for orders placed that day (the same as `net`).
     pub revenue: Money,
+    /// Money paid for orders placed that day, before refunds.
+    pub gross: Money,
+    /// Money given back for orders placed that day.
+    pub refunds: Money,
+    /// `gross - refunds`.
+    pub net: Money,
     /// Orders that count.
     pub order_count: i64,
     /// Customers registered that day.
@@ -36,7 +42,7 @@ pub struct DailyRevenue {
 }
 
 /// `GET /analytics/dashboard-metrics`: headline figures over all time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DashboardMetrics {
     /// Money paid, net of refunds.
@@ -59,6 +65,62 @@ pub struct DashboardMetrics {
     pub alerts_sent: i64,
     /// Alerts sent per severity.
     pub alerts_by_severity: BTreeMap<String, i64>,
+    /// Returns, reviews and notifications over all time.
+    pub after_sales: AfterSales,
+}
+
+/// `GET /analytics/after-sales` (and the dashboard's `afterSales`): returns, reviews and
+/// notifications, over a period or all time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AfterSales {
+    /// The days counted; absent for all time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Span>,
+    /// Returns asked for, received and refunded.
+    pub returns: ReturnFigures,
+    /// Reviews written.
+    pub reviews: ReviewFigures,
+    /// Notifications made.
+    pub notifications: NotificationFigures,
+}
+
+/// The returns part of [`AfterSales`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReturnFigures {
+    /// Returns asked for.
+    pub requested: i64,
+    /// Parcels received back.
+    pub received: i64,
+    /// Returns refunded.
+    pub refunded: i64,
+    /// Money refunded for returns.
+    pub refunded_amount: Money,
+    /// Returns asked for, per reason given.
+    pub by_reason: BTreeMap<String, i64>,
+}
+
+/// The reviews part of [`AfterSales`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReviewFigures {
+    /// Reviews written.
+    pub count: i64,
+    /// Their average rating, two decimals; `null` without reviews.
+    pub average_rating: Option<f64>,
+    /// Reviews per rating (`"1"` to `"5"`).
+    pub by_rating: BTreeMap<String, i64>,
+}
+
+/// The notifications part of [`AfterSales`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationFigures {
+    /// Notifications made.
+    pub count: i64,
+    /// Notifications per kind (`order.created`, `return.approved`, ...).
+    pub by_kind: BTreeMap<String, i64>,
 }
 
 /// `GET /analytics/top-products`: one best seller.
@@ -110,8 +172,10 @@ pub struct DiscountFigures {
     /// The day, `YYYY-MM-DD`; absent in the totals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// Taken off by coupons.
+    /// Taken off by coupons (a free-shipping coupon's waived shipping included).
     pub coupon_discount: Money,
+    /// The part of `couponDiscount` that was waived shipping.
+    pub coupon_shipping: Money,
     /// Taken off by loyalty tiers.
     pub tier_discount: Money,
     /// Taken off by redeemed points.
