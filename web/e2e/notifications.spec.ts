@@ -23,7 +23,7 @@ test("a notification arrives live in the bell while the page is open", async ({
   await page.getByRole("checkbox", { name: /^Orders/ }).uncheck();
   await expect(page.getByText("Saved.")).toBeVisible();
   const prefs = await api(request, "GET", "/notifications/preferences", buyer.token);
-  expect(prefs.email).toEqual({ orders: false, payments: true, loyalty: true });
+  expect(prefs.email).toEqual({ orders: false, payments: true, loyalty: true, wishlist: true });
 
   // An order placed elsewhere: its notification reaches the open page.
   const order = await deliveredOrder(request, buyer, [{ productId: product.id, quantity: 1 }]);

@@ -135,7 +135,7 @@ export async function myReview(productId: string, customerId: string): Promise<R
 export interface Notification {
   id: string;
   kind: string;
-  category: "orders" | "payments" | "loyalty";
+  category: "orders" | "payments" | "loyalty" | "wishlist";
   title: string;
   message: string;
   orderId?: string | null;
@@ -159,7 +159,7 @@ export const markAllRead = () =>
   request<{ marked: number }>("/notifications/read-all", { method: "POST" });
 
 export interface MailPreferences {
-  email: { orders: boolean; payments: boolean; loyalty: boolean };
+  email: { orders: boolean; payments: boolean; loyalty: boolean; wishlist: boolean };
 }
 
 export const preferences = () => get<MailPreferences>("/notifications/preferences");

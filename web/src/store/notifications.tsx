@@ -209,6 +209,7 @@ const CATEGORIES: [keyof MailPreferences["email"], string][] = [
   ["orders", "Orders: placed, shipped, delivered, and returns"],
   ["payments", "Payments: declined payments and refunds"],
   ["loyalty", "Loyalty: a new tier reached"],
+  ["wishlist", "Wishlist: a wished product back in stock or cheaper"],
 ];
 
 export function MailPreferencesPanel() {
