@@ -7,6 +7,7 @@ import { ApiError, type Meta, type Product, current, money, request, setQuantity
 import { navigate } from "../router";
 import { ErrorNote, Link, Loading } from "../ui";
 import { RatingSummary, Reviews, Stars } from "./reviews";
+import { WishButton } from "./wishlist";
 
 const SORTS: [string, string][] = [
   ["-createdAt", "Newest"],
@@ -249,6 +250,7 @@ export function ProductPage({ id }: { id: string }) {
             Add to cart
           </button>
         </div>
+        <WishButton productId={id} />
         {added && (
           <p class="ok" role="status">
             {added} <Link href="/cart">Go to the cart</Link>
