@@ -84,23 +84,15 @@ pub async fn page(
     page: u64,
     limit: u64,
 ) -> Result<(Vec<Order>, u64), ApiError> {
-    let mut filter = Document::new();
-    if let Some(customer_id) = customer_id {
-        filter.insert("customerId", customer_id);
-    }
-    if let Some(status) = status {
-        filter.insert("status", status.as_str());
-    }
-    let total = orders(db).count_documents(filter.clone()).await?;
-    let found = orders(db)
-        .find(filter)
-        .sort(doc! { "createdAt": -1, "_id": -1 })
-        .skip((page - 1) * limit)
-        .limit(i64::try_from(limit).unwrap_or(100))
-        .await?
-        .try_collect()
-        .await?;
-    Ok((found, total))
+    super::newest_page(
+        &orders(db),
+        "createdAt",
+        customer_id,
+        status.map(|s| s.as_str()),
+        page,
+        limit,
+    )
+    .await
 }
 
 /// Writes `after` over `before` with `events`, only if the stored order still has `before`'s

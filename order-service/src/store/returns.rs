@@ -80,23 +80,15 @@ pub async fn page(
     page: u64,
     limit: u64,
 ) -> Result<(Vec<Return>, u64), ApiError> {
-    let mut filter = Document::new();
-    if let Some(customer_id) = customer_id {
-        filter.insert("customerId", customer_id);
-    }
-    if let Some(status) = status {
-        filter.insert("status", status.as_str());
-    }
-    let total = returns(db).count_documents(filter.clone()).await?;
-    let found = returns(db)
-        .find(filter)
-        .sort(doc! { "createdAtMs": -1, "_id": -1 })
-        .skip((page - 1) * limit)
-        .limit(i64::try_from(limit).unwrap_or(100))
-        .await?
-        .try_collect()
-        .await?;
-    Ok((found, total))
+    super::newest_page(
+        &returns(db),
+        "createdAtMs",
+        customer_id,
+        status.map(|s| s.as_str()),
+        page,
+        limit,
+    )
+    .await
 }
 
 /// Writes the change from `before` to `after` with `events`, only if the stored return still
