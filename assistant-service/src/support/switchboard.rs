@@ -79,7 +79,13 @@ impl Switchboard {
             local: Mutex::new(HashMap::new()),
         });
         let follower = inner.clone();
-        tokio::spawn(async move { follower.follow(cancel).await });
+        // Supervised: a panic while relaying restarts the follower instead of leaving this
+        // replica deaf to the others until the process restarts.
+        let stop = cancel.clone();
+        shared::supervise::spawn("support-switchboard", stop, move || {
+            let (follower, cancel) = (follower.clone(), cancel.clone());
+            async move { follower.follow(cancel).await }
+        });
         Self { inner }
     }
 
