@@ -219,6 +219,24 @@ where
     }
 }
 
+/// Publishes `event` as a producer would, waiting out a bus that is still connecting or a broker
+/// that is slow to confirm (a loaded machine): retried while the broker is in trouble, for up to
+/// 30 s, then the test fails naming the error. A retry may deliver twice, which the consumers
+/// under test must bear anyway.
+pub async fn publish(bus: &Bus, event: &crate::events::Envelope) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        bus.wait_connected(Duration::from_secs(10)).await;
+        match bus.publish(event).await {
+            Ok(()) => return,
+            Err(e) if e.is_broker_trouble() && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("publishing {} failed: {e}", event.kind),
+        }
+    }
+}
+
 /// Deletes what a test's bus declared: its queues, the exchange and the dead-letter parts.
 pub async fn delete_topology(bus: &Bus) {
     let Ok(connection) = lapin::Connection::connect(&bus.config().url, Default::default()).await

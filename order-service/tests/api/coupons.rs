@@ -351,7 +351,7 @@ async fn a_rejected_or_cancelled_order_gives_its_coupon_use_back_once_even_when_
             json!({ "orderId": order["id"], "customerId": order["customerId"],
                 "items": [], "reason": "again" }),
         );
-        t.bus.publish(&again).await.unwrap();
+        shared::testing::publish(&t.bus, &again).await;
     }
     eventually("both redeliveries consumed", WAIT, || async {
         (consumed(&t.orders.app.get_text("/metrics").await, &queue).await >= seen + 2).then_some(())
@@ -467,7 +467,7 @@ async fn a_stock_rejection_gives_the_coupon_use_back_once_even_when_redelivered(
             "test",
             json!({ "orderId": id, "lines": [] }),
         );
-        t.bus.publish(&rejected).await.unwrap();
+        shared::testing::publish(&t.bus, &rejected).await;
     }
     t.wait_for_status(id, "REJECTED").await;
     eventually("both deliveries consumed", WAIT, || async {

@@ -196,7 +196,7 @@ async fn a_reservation_made_after_the_deadline_is_given_back_once_even_when_rede
     .await;
     t.bus.wait_connected(WAIT).await;
     for event in [&created_again, &expired_again, &reserved_again] {
-        t.bus.publish(event).await.expect("publish a redelivery");
+        shared::testing::publish(&t.bus, event).await;
     }
 
     eventually(

@@ -87,7 +87,7 @@ impl TestApp {
             json!({ "orderId": order, "items": [] }),
         );
         self.bus.wait_connected(WAIT).await;
-        self.bus.publish(&event).await.expect("publish");
+        shared::testing::publish(&self.bus, &event).await;
     }
 }
 
@@ -159,7 +159,7 @@ async fn a_declined_card_ends_rejected_payment_declined_and_the_stock_comes_back
         "test",
         failed[0].clone(),
     );
-    t.bus.publish(&again).await.unwrap();
+    shared::testing::publish(&t.bus, &again).await;
     eventually("product-service to consume it", WAIT, || async {
         (consumed(&t.products.get_text("/metrics").await, &queue).await > before).then_some(())
     })
@@ -280,7 +280,7 @@ async fn cancelling_a_paid_order_voids_it_once_and_publishes_payment_refunded() 
     );
     let queue = t.bus.queue_name("order.payments");
     let before = consumed(&t.orders.app.get_text("/metrics").await, &queue).await;
-    t.bus.publish(&duplicate).await.unwrap();
+    shared::testing::publish(&t.bus, &duplicate).await;
     eventually("order-service to consume it", WAIT, || async {
         (consumed(&t.orders.app.get_text("/metrics").await, &queue).await > before).then_some(())
     })

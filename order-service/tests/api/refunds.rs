@@ -236,7 +236,7 @@ async fn a_redelivered_return_received_refunds_and_restocks_nothing_more() {
         received,
     );
     t.bus.wait_connected(WAIT).await;
-    t.bus.publish(&again).await.expect("publish");
+    shared::testing::publish(&t.bus, &again).await;
     eventually("the redelivery to be handled", WAIT, || async {
         (consumed(&t.orders.app.get_text("/metrics").await, &queue).await > before).then_some(())
     })

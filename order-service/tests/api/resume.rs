@@ -169,7 +169,7 @@ async fn a_live_change_that_skips_indices_is_preceded_by_the_missing_ones_from_t
         "test",
         carried[1].clone(),
     );
-    t.bus.publish(&last).await.unwrap();
+    shared::testing::publish(&t.bus, &last).await;
 
     // Assert
     let mut over_sse = Vec::new();

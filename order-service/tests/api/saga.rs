@@ -139,8 +139,8 @@ async fn a_redelivered_stock_answer_changes_nothing() {
         json!({ "orderId": id, "lines": [] }),
     );
     t.bus.wait_connected(WAIT).await;
-    t.bus.publish(&again).await.unwrap();
-    t.bus.publish(&late_rejection).await.unwrap();
+    shared::testing::publish(&t.bus, &again).await;
+    shared::testing::publish(&t.bus, &late_rejection).await;
     eventually("order-service to consume both answers", WAIT, || async {
         (consumed(&t.orders.app.get_text("/metrics").await, &queue).await >= seen + 2).then_some(())
     })

@@ -35,7 +35,10 @@ function ReturnError({ error }: { error: unknown }) {
  */
 export function OrderReturns(props: { order: OrderWithReturns; onChange: () => void }) {
   const { order } = props;
-  const [open, setOpen] = useState(false);
+  // The form works on what was left when it was opened: a live update of the order (another
+  // tab's return, say) does not pull lines or quantities from under the customer's hands; the
+  // API is the judge and its refusal is said in words.
+  const [open, setOpen] = useState<Map<string, number> | null>(null);
   const left = returnable(order);
   const anyLeft = [...left.values()].some((n) => n > 0);
   const returns = order.returns ?? [];
@@ -49,19 +52,19 @@ export function OrderReturns(props: { order: OrderWithReturns; onChange: () => v
         ))}
       </ul>
       {order.status === "DELIVERED" && anyLeft && !open && (
-        <button type="button" onClick={() => setOpen(true)}>
+        <button type="button" onClick={() => setOpen(left)}>
           Return items
         </button>
       )}
       {open && (
         <ReturnForm
           order={order}
-          left={left}
+          left={open}
           onDone={() => {
-            setOpen(false);
+            setOpen(null);
             props.onChange();
           }}
-          onCancel={() => setOpen(false)}
+          onCancel={() => setOpen(null)}
         />
       )}
     </section>

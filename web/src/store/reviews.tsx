@@ -73,7 +73,7 @@ export function Reviews(props: { productId: string; onChange: () => void }) {
   const pages = Math.max(1, Math.ceil(total / PAGE));
   const session = useSession();
   return (
-    <section class="reviews" aria-labelledby="reviews-title">
+    <section class="reviews" aria-labelledby="reviews-title" aria-busy={!list && !error}>
       <h2 id="reviews-title">Reviews</h2>
       <div class="row">
         <div class="field">
