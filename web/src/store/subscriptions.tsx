@@ -45,7 +45,8 @@ function settling(s: Subscription, order: Order | undefined): boolean {
   const last = s.runs[s.runs.length - 1];
   if (!last) return new Date(s.nextRunAt).getTime() <= Date.now() + 2000;
   if (!last.orderId) return !last.error;
-  return !order || order.status === "PENDING";
+  // A declined payment rejects the order first and pauses the subscription just after.
+  return !order || order.status === "PENDING" || order.status === "REJECTED";
 }
 
 /** "My subscriptions": newest first, paged, each with its actions. */
