@@ -37,7 +37,6 @@ test("a customer subscribes to the cart, sees the first order, pauses, resumes a
   await expect(page.getByLabel("Pay with")).toContainText("ending 4242");
   await expect(page.getByLabel("Ship to")).toContainText(ADDRESS.street);
   await page.getByLabel("Every how many days").fill("14");
-  await shot(page, "subscribe");
   await page.getByRole("button", { name: "Subscribe" }).click();
 
   await expect(page).toHaveURL(/\/subscriptions\?subscribed=1$/);
@@ -54,7 +53,7 @@ test("a customer subscribes to the cart, sees the first order, pauses, resumes a
   const placed = (await api(request, "GET", `/subscriptions/${stored.id}`, buyer.token)).runs;
   expect(placed).toHaveLength(1);
   expect(placed[0].orderId).toMatch(/^[0-9a-f]{24}$/);
-  await shot(page, "subscriptions");
+  await shot(page, "storefront-subscriptions");
 
   await card.getByRole("button", { name: /^Pause/ }).click();
   await expect(card).toHaveAttribute("data-status", "PAUSED");

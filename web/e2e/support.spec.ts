@@ -2,7 +2,17 @@
 // assistant for a person; the admin, with the console's support queue open, sees the
 // conversation arrive, joins it, and they write to each other both ways (the assistant stays
 // quiet); the admin leaves, the customer is told, and the assistant answers again.
+import AxeBuilder from "@axe-core/playwright";
+import { type Page } from "@playwright/test";
 import { ADMIN, expect, newCustomer, person, shot, signIn, test } from "./fixtures";
+
+/** axe's serious and critical findings on the page as it is now. */
+async function serious(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
 
 test("an admin joins a customer's chat from the support queue, they talk, and the assistant takes over again", async ({
   browser,
@@ -30,7 +40,6 @@ test("an admin joins a customer's chat from the support queue, they talk, and th
   const entry = admin.page.locator(`[data-session="${sessionId}"]`);
   await expect(entry).toHaveAttribute("data-status", "WAITING");
   await expect(entry).toContainText(buyer.name);
-  await shot(admin.page, "console-support");
   await entry.getByRole("button", { name: /^Join/ }).click();
   const conversation = admin.page.getByTestId("conversation");
   await expect(conversation.getByTestId("live-state")).toHaveText("Live");
@@ -49,7 +58,11 @@ test("an admin joins a customer's chat from the support queue, they talk, and th
   await customer.page.getByLabel("Your message").fill("My parcel has not arrived yet.");
   await customer.page.getByRole("button", { name: "Send" }).click();
   await expect(agentView.locator(".says-user").last()).toHaveText(/My parcel has not arrived yet\./);
-  await shot(customer.page, "chat-with-a-person");
+  await shot(customer.page, "storefront-chat-person");
+  await shot(admin.page, "console-support");
+  // Both sides of a held conversation are as accessible as the rest.
+  expect(await serious(customer.page)).toEqual([]);
+  expect(await serious(admin.page)).toEqual([]);
   // The assistant stayed quiet while the person held the conversation.
   await expect(transcript.locator(".says-assistant")).toHaveCount(answers);
   await expect(customer.page.getByText("Support is typing…")).toHaveCount(0);
