@@ -3,7 +3,7 @@
 // and cancels it, and the API agrees at each step. Unhappy paths: without a saved card the form
 // says what is missing; a subscription cancelled in another tab refuses a pause in words
 // (409); a declined card pauses the subscription and the page says why.
-import { type APIRequestContext } from "@playwright/test";
+import { type APIRequestContext, type Locator } from "@playwright/test";
 import { api, expect, newCustomer, person, productNamed, shot, signIn, test } from "./fixtures";
 
 const PRODUCT = "Organic Cotton T-Shirt";
@@ -21,6 +21,13 @@ async function subscriber(request: APIRequestContext, prefix: string, number: st
     : null;
   await api(request, "PUT", `/cart/items/${product.id}`, buyer.token, { quantity: 1 });
   return { buyer, product, address, card };
+}
+
+/** The first run's order has been paid: the page has stopped reading the list again. */
+async function settled(card: Locator) {
+  const badge = card.getByTestId("last-run").locator(".badge");
+  await expect(badge).toBeVisible();
+  await expect(badge).not.toHaveText(/PENDING|REJECTED/);
 }
 
 test("a customer subscribes to the cart, sees the first order, pauses, resumes and cancels", async ({
@@ -49,6 +56,7 @@ test("a customer subscribes to the cart, sees the first order, pauses, resumes a
   expect(stored).toMatchObject({ status: "ACTIVE", intervalDays: 14 });
   // The first order is placed at once; the next one is due in 14 days.
   await expect(card.getByRole("link", { name: "order" })).toBeVisible();
+  await settled(card);
   await expect(card.getByTestId("next-run")).not.toContainText("being placed");
   const placed = (await api(request, "GET", `/subscriptions/${stored.id}`, buyer.token)).runs;
   expect(placed).toHaveLength(1);
@@ -97,6 +105,7 @@ test("without a saved card the form says so, and a pause of a subscription cance
   await page.getByRole("link", { name: "Subscriptions" }).click();
   const card = page.getByTestId("subscription");
   await expect(card).toHaveAttribute("data-status", "ACTIVE");
+  await settled(card);
   // Another tab cancels it; this one still offers a pause, which the API refuses (409).
   await api(request, "POST", `/subscriptions/${sub.id}/cancel`, buyer.token);
   await card.getByRole("button", { name: /^Pause/ }).click();

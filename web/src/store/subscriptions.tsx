@@ -86,10 +86,9 @@ export function SubscriptionsPage({ url }: { url: URL }) {
     try {
       const { data } = await moveSubscription(s.id, action);
       setList((known) => known?.map((k) => (k.id === data.id ? data : k)) ?? null);
-      if (action === "resume") {
-        reads.current = 0;
-        setTick((n) => n + 1);
-      }
+      // Read again, which also drops a read still in flight from before the change.
+      reads.current = 0;
+      setTick((n) => n + 1);
     } catch (e) {
       setError(e);
       // Changed elsewhere (another tab, a declined run): show what it is now.
