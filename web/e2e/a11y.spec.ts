@@ -52,6 +52,15 @@ test("the storefront's main pages have no serious accessibility violation", asyn
   await check("notifications", page.getByRole("heading", { name: "Notifications" }));
   await page.goto("/returns");
   await check("returns", page.getByRole("heading", { name: "My returns" }));
+  await page.goto("/wishlist");
+  await check("wishlist", page.locator("[data-testid=wishlist], [data-testid=wishlist-empty]").first());
+  await page.goto("/subscriptions");
+  await check(
+    "subscriptions",
+    page.locator("[data-testid=subscription], [data-testid=subscriptions-empty]").first(),
+  );
+  await page.goto("/subscriptions/new");
+  await check("subscribe", page.getByRole("heading", { name: "Subscribe to your cart" }));
   await page.goto("/orders");
   await check("orders", page.getByRole("heading", { name: "My orders" }));
   await page.locator(".list a").first().click();
@@ -85,6 +94,7 @@ test("the console's pages have no serious accessibility violation", async ({ bro
     ["Coupons", "/console/coupons", "[data-testid=coupons]"],
     ["Returns", "/console/returns", "[data-testid=returns-desk], p:has-text('No returns')"],
     ["Reviews", "/console/reviews", "#review-product-search"],
+    ["Support", "/console/support", "[data-testid=support-queue] li, [data-testid=queue-empty]"],
     ["Assistant", "/console/assistant", "[data-testid=assistant-figures]"],
   ];
   for (const [name, path, ready] of pages) {

@@ -2,7 +2,7 @@
 // and a customer's notifications and mail preferences (alert-service), with their JSON shapes
 // as the services' READMEs give them.
 
-import { type Meta, type Order, get, request } from "./api";
+import { type Address, type Meta, type Order, get, request } from "./api";
 
 // --- returns --------------------------------------------------------------------------------
 
@@ -166,3 +166,61 @@ export const preferences = () => get<MailPreferences>("/notifications/preference
 
 export const changePreferences = (email: Partial<MailPreferences["email"]>) =>
   request<MailPreferences>("/notifications/preferences", { method: "PATCH", body: { email } });
+
+// --- subscriptions --------------------------------------------------------------------------
+
+export const SUBSCRIPTION_STATUSES = ["ACTIVE", "PAUSED", "CANCELLED"];
+
+export interface SubscriptionRun {
+  n: number;
+  at: string;
+  /** The order placed, or null while it is being placed or when it was refused. */
+  orderId: string | null;
+  /** Why no order was placed, or null. */
+  error: string | null;
+}
+
+export interface Subscription {
+  id: string;
+  customerId: string;
+  items: { productId: string; quantity: number }[];
+  intervalDays: number;
+  status: "ACTIVE" | "PAUSED" | "CANCELLED";
+  /** `PAYMENT_DECLINED: card_declined`, `ORDER_REFUSED: ...`, `CUSTOMER`, or null. */
+  pauseReason: string | null;
+  paymentMethodId: string;
+  card: { brand: string; last4: string };
+  shippingAddressId: string;
+  shippingAddress: Address;
+  nextRunAt: string;
+  runs: SubscriptionRun[];
+  version: number;
+  createdAt: string;
+}
+
+export const subscribe = (body: {
+  items: { productId: string; quantity: number }[];
+  intervalDays: number;
+  paymentMethodId: string;
+  shippingAddressId: string;
+}) => request<Subscription>("/subscriptions", { method: "POST", body });
+
+export const listSubscriptions = (page = 1, limit = 10) =>
+  request<Subscription[]>(`/subscriptions?page=${page}&limit=${limit}`);
+
+/** A customer's move: `pause`, `resume` or `cancel` (409 in words when the status forbids it). */
+export const moveSubscription = (id: string, action: "pause" | "resume" | "cancel") =>
+  request<Subscription>(`/subscriptions/${id}/${action}`, { method: "POST" });
+
+/** Why a subscription is paused, in words. */
+export function pauseReason(reason: string | null): string {
+  if (!reason || reason === "CUSTOMER") return "You paused it.";
+  if (reason.startsWith("PAYMENT_DECLINED")) {
+    return "Your card was declined on the last run, so it is paused. Resume it once the card works, or subscribe again with another card.";
+  }
+  if (reason.startsWith("ORDER_REFUSED")) {
+    const why = reason.slice("ORDER_REFUSED".length).replace(/^:\s*/, "");
+    return `The last order could not be placed${why ? ` (${why})` : ""}, so it is paused.`;
+  }
+  return `Paused: ${reason}`;
+}

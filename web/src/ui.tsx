@@ -102,3 +102,32 @@ export function Loading({ children }: { children?: ComponentChildren }) {
     </p>
   );
 }
+
+/**
+ * Previous / "Page n of m" / next for a paged list (nothing when it fits on one page). The
+ * page numbers are 1-based; `label` names the navigation for screen readers.
+ */
+export function Pager(props: {
+  page: number;
+  pages: number;
+  onPage: (page: number) => void;
+  label?: string;
+  previous?: string;
+  next?: string;
+}) {
+  const { page, pages, onPage } = props;
+  if (pages <= 1) return null;
+  return (
+    <nav class="pager" aria-label={props.label ?? "Pages"}>
+      <button disabled={page <= 1} onClick={() => onPage(page - 1)}>
+        {props.previous ?? "Previous"}
+      </button>
+      <span>
+        Page {page} of {pages}
+      </span>
+      <button disabled={page >= pages} onClick={() => onPage(page + 1)}>
+        {props.next ?? "Next"}
+      </button>
+    </nav>
+  );
+}

@@ -1,7 +1,7 @@
 // The ops console at `/console`, for admins only: anyone else (signed out, or a customer) gets
 // the sign-in page. Sections: the live order board, live alerts, health and dead letters,
-// live analytics, catalog editing, coupons, returns handling, reviews moderation, assistant
-// statistics.
+// live analytics, catalog editing, coupons, returns handling, reviews moderation, the support queue,
+// assistant statistics.
 
 import { render } from "preact";
 import { useState } from "preact/hooks";
@@ -18,6 +18,7 @@ import { Coupons } from "./coupons";
 import { Health } from "./health";
 import { ReturnsDesk } from "./returns";
 import { ReviewsDesk } from "./reviews";
+import { SupportDesk } from "./support";
 
 const SECTIONS: [string, string][] = [
   ["/console", "Orders"],
@@ -28,6 +29,7 @@ const SECTIONS: [string, string][] = [
   ["/console/coupons", "Coupons"],
   ["/console/returns", "Returns"],
   ["/console/reviews", "Reviews"],
+  ["/console/support", "Support"],
   ["/console/assistant", "Assistant"],
 ];
 
@@ -88,6 +90,7 @@ function Console() {
   else if (path === "/console/coupons") section = <Coupons />;
   else if (path === "/console/returns") section = <ReturnsDesk />;
   else if (path === "/console/reviews") section = <ReviewsDesk />;
+  else if (path === "/console/support") section = <SupportDesk />;
   else if (path === "/console/assistant") section = <AssistantStats />;
   else section = <Board />;
   return (

@@ -6,7 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, money } from "../api";
 import { RETURN_STATUSES, type Return, listReturns, moveReturn } from "../aftersales";
-import { ErrorNote, Loading, StatusBadge } from "../ui";
+import { ErrorNote, Loading, Pager, StatusBadge } from "../ui";
 
 const PAGE = 20;
 
@@ -87,19 +87,7 @@ export function ReturnsDesk() {
           </tbody>
         </table>
       )}
-      {pages > 1 && (
-        <nav class="pager" aria-label="Pages">
-          <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <button disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} onPage={setPage} />
     </section>
   );
 }

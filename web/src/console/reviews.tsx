@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { type Product, request } from "../api";
 import { type Review, reviewsOf, setHidden } from "../aftersales";
 import { navigate, useLocation } from "../router";
-import { ErrorNote, Loading } from "../ui";
+import { ErrorNote, Loading, Pager } from "../ui";
 
 const PAGE = 20;
 
@@ -160,19 +160,7 @@ function ProductReviews({ productId }: { productId: string }) {
           </tbody>
         </table>
       )}
-      {pages > 1 && (
-        <nav class="pager" aria-label="Review pages">
-          <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <button disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} onPage={setPage} label="Review pages" />
     </section>
   );
 }

@@ -81,9 +81,12 @@ export function CartPage() {
             </tbody>
           </table>
           <QuoteTable quote={cart.quote} />
-          <p>
+          <p class="row">
             <Link href="/checkout" class="button primary">
               Check out
+            </Link>
+            <Link href="/subscriptions/new" class="button">
+              Subscribe to these
             </Link>
           </p>
         </>

@@ -1,17 +1,29 @@
 // The support chat over `/ws/chat/:sessionId` (the token in `?token=` when signed in, so the
 // assistant knows whose orders to look at): the session's history on connect, a "thinking"
 // note while a turn runs, then the answer with its citations. The session id is kept for the
-// tab (sessionStorage), so a reload continues the same conversation.
+// tab (sessionStorage), so a reload continues the same conversation. When a person from the
+// team joins (an escalated conversation taken from the console's support queue), their
+// messages show as theirs, with their name, the assistant stays quiet, and the chat says when
+// they joined and when they handed the conversation back to the assistant.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Connection, socket } from "../live";
 import { LiveBadge } from "../ui";
 
 interface Line {
-  role: "user" | "assistant" | "note";
+  role: "user" | "assistant" | "agent" | "note";
   text: string;
   citations?: string[];
+  /** The person's name, on an agent's line. */
+  agent?: string;
 }
+
+const WHO: Record<Line["role"], string> = {
+  user: "You",
+  assistant: "Assistant",
+  agent: "Support team",
+  note: "Note",
+};
 
 const KEY = "shop.chat.session";
 
@@ -30,6 +42,10 @@ export function Chat() {
   const [thinking, setThinking] = useState(false);
   const [ended, setEnded] = useState(false);
   const [draft, setDraft] = useState("");
+  // The person holding the conversation, while one does.
+  const [agent, setAgent] = useState<string | null>(null);
+  const held = useRef(false);
+  const holder = useRef<string | null>(null);
   const send = useRef<(text: string) => void>(() => {});
 
   useEffect(() => {
@@ -53,6 +69,23 @@ export function Chat() {
           setThinking(false);
           setLines((l) => [...l, { role: "assistant", text: m.text, citations: m.citations }]);
           if (m.metadata?.sessionEnded) setEnded(true);
+        } else if (m.type === "agent_joined") {
+          held.current = true;
+          holder.current = m.agent ?? "Support team";
+          setAgent(holder.current);
+          setThinking(false);
+          setLines((l) => [...l, { role: "note", text: `${m.agent ?? "A person from our team"} joined the conversation.` }]);
+        } else if (m.type === "agent") {
+          held.current = true;
+          holder.current = m.agent ?? "Support team";
+          setAgent(holder.current);
+          setThinking(false);
+          setLines((l) => [...l, { role: "agent", text: m.content, agent: m.agent }]);
+        } else if (m.type === "handback") {
+          held.current = false;
+          const who = holder.current ?? "The person from our team";
+          setAgent(null);
+          setLines((l) => [...l, { role: "note", text: `${who} left; the assistant answers again.` }]);
         } else if (m.type === "error") {
           setThinking(false);
           setLines((l) => [...l, { role: "note", text: m.message ?? "The assistant failed." }]);
@@ -67,7 +100,8 @@ export function Chat() {
       if (ws?.readyState !== WebSocket.OPEN) return;
       ws.send(JSON.stringify({ type: "message", message: text }));
       setLines((l) => [...l, { role: "user", text }]);
-      setThinking(true);
+      // A person answers in their own time; only the assistant "types".
+      if (!held.current) setThinking(true);
     };
     return () => abort.abort();
   }, []);
@@ -77,10 +111,19 @@ export function Chat() {
       <h1 id="chat-title">
         Support chat <LiveBadge state={state} />
       </h1>
+      {agent && (
+        <p class="badge agent-badge" data-testid="agent-here">
+          You are talking with {agent}, a person from our team
+        </p>
+      )}
       <ol class="transcript" aria-live="polite" data-testid="transcript">
         {lines.map((line, i) => (
           <li key={i} class={`says-${line.role}`}>
-            <span class="sr-only">{line.role === "user" ? "You" : "Support"}: </span>
+            {line.role === "agent" ? (
+              <span class="who-says">{line.agent ?? WHO.agent}: </span>
+            ) : (
+              <span class="sr-only">{WHO[line.role]}: </span>
+            )}
             {line.text}
             {line.citations && line.citations.length > 0 && (
               <span class="citations">Sources: {line.citations.join(", ")}</span>

@@ -16,13 +16,14 @@ import { AccountPage } from "./wallet";
 import { OrderPage, Orders } from "./orders";
 import { Bell, NotificationsPage } from "./notifications";
 import { ReturnsPage } from "./returns";
+import { SubscribePage, SubscriptionsPage } from "./subscriptions";
 import { WishlistPage } from "./wishlist";
 
 function Page({ url }: { url: URL }) {
   const session = useSession();
   const path = url.pathname;
   const signedIn = !!session;
-  const needsSession = /^\/(cart|checkout|orders|account|returns|notifications|wishlist)(\/|$)/.test(path);
+  const needsSession = /^\/(cart|checkout|orders|account|returns|notifications|wishlist|subscriptions)(\/|$)/.test(path);
 
   useEffect(() => {
     if (needsSession && !signedIn) {
@@ -42,6 +43,8 @@ function Page({ url }: { url: URL }) {
   if (path === "/account") return <AccountPage />;
   if (path === "/returns") return <ReturnsPage />;
   if (path === "/wishlist") return <WishlistPage />;
+  if (path === "/subscriptions") return <SubscriptionsPage url={url} />;
+  if (path === "/subscriptions/new") return <SubscribePage />;
   if (path === "/notifications") return <NotificationsPage />;
   if (path === "/chat") return <Chat />;
   if ((match = path.match(/^\/orders\/([0-9a-f]{24})$/))) return <OrderPage id={match[1]} />;
@@ -72,6 +75,7 @@ function App() {
           {session && <Link href="/cart">Cart</Link>}
           {session && <Link href="/orders">My orders</Link>}
           {session && <Link href="/wishlist">Wishlist</Link>}
+          {session && <Link href="/subscriptions">Subscriptions</Link>}
           {session && <Link href="/account">My account</Link>}
           {session && <Bell key={session.customer.id} />}
           <Link href="/chat">Help</Link>

@@ -17,7 +17,7 @@ import {
   preferences,
 } from "../aftersales";
 import { type Connection, socket } from "../live";
-import { ErrorNote, Link, Loading } from "../ui";
+import { ErrorNote, Link, Loading, Pager } from "../ui";
 
 // --- the live feed, shared by the bell and the pages -----------------------------------------
 
@@ -186,19 +186,7 @@ export function NotificationsPage() {
           </li>
         ))}
       </ul>
-      {pages > 1 && (
-        <nav class="pager" aria-label="Pages">
-          <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <button disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} onPage={setPage} />
     </section>
   );
 }

@@ -12,7 +12,7 @@ import {
   requestReturn,
   returnable,
 } from "../aftersales";
-import { ErrorNote, Link, Loading, StatusBadge } from "../ui";
+import { ErrorNote, Link, Loading, Pager, StatusBadge } from "../ui";
 
 const when = (at: string) => new Date(at).toLocaleString();
 
@@ -229,19 +229,7 @@ export function ReturnsPage() {
           <ReturnCard key={r.id} item={r} showOrder />
         ))}
       </ul>
-      {pages > 1 && (
-        <nav class="pager" aria-label="Pages">
-          <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <button disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} onPage={setPage} />
     </section>
   );
 }

@@ -14,7 +14,7 @@ import {
   reviewsOf,
   writeReview,
 } from "../aftersales";
-import { ErrorNote, Link, Loading, useSession } from "../ui";
+import { ErrorNote, Link, Loading, Pager, useSession } from "../ui";
 
 const PAGE = 5;
 
@@ -110,19 +110,7 @@ export function Reviews(props: { productId: string; onChange: () => void }) {
           </li>
         ))}
       </ul>
-      {pages > 1 && (
-        <nav class="pager" aria-label="Review pages">
-          <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous reviews
-          </button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <button disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            More reviews
-          </button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} onPage={setPage} label="Review pages" previous="Previous reviews" next="More reviews" />
       {session ? (
         <ReviewForm
           productId={productId}
