@@ -58,7 +58,11 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     let run = stack::run_id();
     let shop = suite::start(ctx, &mut cleanup.started, &urls, "orders", &run)?;
     let load = machine::load_average();
-    let mut args = loadgen_args(&shop.gateway_url(), &run, &RATES, STAGE_SECS)?;
+    let (rates, stage_secs) = shape(
+        std::env::var("BENCH_ORDERS_RATES").ok().as_deref(),
+        std::env::var("BENCH_ORDERS_STAGE_SECS").ok().as_deref(),
+    )?;
+    let mut args = loadgen_args(&shop.gateway_url(), &run, &rates, stage_secs)?;
     args.extend(
         [
             "--paths",
@@ -74,7 +78,34 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     drop(cleanup);
 
     let machine = Machine::describe(ctx, Vec::new(), load);
-    report(ctx, &figures, &machine)
+    report(ctx, &figures, &machine, &rates, stage_secs)
+}
+
+/// The rates and stage length: `RATES` and `STAGE_SECS`, or a shorter run's from
+/// `BENCH_ORDERS_RATES` (rising, comma-separated) and `BENCH_ORDERS_STAGE_SECS`, which the
+/// results then state.
+fn shape(rates: Option<&str>, stage_secs: Option<&str>) -> Result<(Vec<f64>, u32)> {
+    let rates = match rates {
+        None => RATES.to_vec(),
+        Some(raw) => {
+            let rates: Vec<f64> = raw
+                .split(',')
+                .map(|r| r.trim().parse::<f64>().ok().filter(|r| *r > 0.0))
+                .collect::<Option<_>>()
+                .filter(|r: &Vec<f64>| !r.is_empty() && r.windows(2).all(|w| w[0] < w[1]))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("BENCH_ORDERS_RATES must be rising positive numbers: {raw}")
+                })?;
+            rates
+        }
+    };
+    let stage_secs = match stage_secs {
+        None => STAGE_SECS,
+        Some(raw) => raw.trim().parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+            anyhow::anyhow!("BENCH_ORDERS_STAGE_SECS must be a whole number of seconds: {raw}")
+        })?,
+    };
+    Ok((rates, stage_secs))
 }
 
 /// `loadgen orders` arguments for `rates` through the gateway at `gateway` (the direct path
@@ -428,11 +459,11 @@ fn requests_grid(figures: &Value) -> Grid {
     grid
 }
 
-fn settings() -> String {
+fn settings(rates: &[f64], stage_secs: u32) -> String {
     let (min, max, poll) = suite::FULFILMENT;
     format!(
         "`loadgen orders` (a second process, on loopback) through the gateway: stages of \
-         {STAGE_SECS} s at {} orders/s offered, open loop (sessions start at an even pace \
+         {stage_secs} s at {} orders/s offered, open loop (sessions start at an even pace \
          whatever the answers take); at each rate a `direct` stage, then a `shop` stage, each \
          path stopping after its first stage not sustained. Every session first does \
          `GET /api/products?page=1&limit=20`, `GET /api/products?search=<word>`, \
@@ -456,7 +487,11 @@ fn settings() -> String {
          gateway. Release builds, `RUST_LOG={}`, quotas too high to trip. The machine is \
          shared: each stage notes the 1-minute load average when it started; compare the \
          paths by their ratios at one rate, measured within a minute of each other",
-        RATES.map(|r| r.to_string()).join(", "),
+        rates
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         suite::LOG_LEVEL
     )
 }
@@ -486,7 +521,21 @@ fn targets_json(verdict: &Verdict, goal: &Verdict) -> Value {
 }
 
 /// Prints the tables and the targets, writes the JSON and Markdown files.
-fn report(ctx: &Ctx, figures: &Value, machine: &Machine) -> Result<()> {
+fn report(
+    ctx: &Ctx,
+    figures: &Value,
+    machine: &Machine,
+    rates: &[f64],
+    stage_secs: u32,
+) -> Result<()> {
+    let shorter = (rates != RATES || stage_secs != STAGE_SECS).then(|| {
+        format!(
+            " **A shorter run than the default** ({} s stages at {} orders/s): \
+             `BENCH_ORDERS_RATES` / `BENCH_ORDERS_STAGE_SECS` were set",
+            STAGE_SECS,
+            RATES.map(|r| r.to_string()).join(", ")
+        )
+    });
     let verdict = verdict_of(figures);
     let goal = goal_of(figures, PATHS[0]);
     let shop_goal = goal_of(figures, PATHS[1]);
@@ -517,7 +566,10 @@ fn report(ctx: &Ctx, figures: &Value, machine: &Machine) -> Result<()> {
     let json = Value::from_iter(vec![
         ("benchmark", Value::String("orders".into())),
         ("machine", machine.to_json()),
-        ("settings", Value::String(settings())),
+        (
+            "settings",
+            Value::String(settings(rates, stage_secs) + shorter.as_deref().unwrap_or("")),
+        ),
         ("results", figures.clone()),
         ("targets", targets_json(&verdict, &goal)),
     ]);
@@ -527,7 +579,7 @@ fn report(ctx: &Ctx, figures: &Value, machine: &Machine) -> Result<()> {
          Side by side at each rate both paths ran (shop ÷ direct):\n\n{}\n\
          Other requests of the mix, p50 / p99:\n\n{}\n\
          {}.\n\n{}.\n\n{}.\n\n{shop_top}.\n\n## Machine\n\n{}",
-        settings(),
+        settings(rates, stage_secs) + shorter.as_deref().unwrap_or(""),
         main.render_markdown(),
         pairs.render_markdown(),
         requests.render_markdown(),
@@ -667,6 +719,20 @@ mod tests {
         let requests = requests_grid(&run);
         assert_eq!(requests.rows[0][6], "-", "no cart on the direct path");
         assert_eq!(requests.rows[2][6], "2.00 ms / 3.00 ms");
+    }
+
+    #[test]
+    fn a_shorter_run_is_asked_for_by_its_rates_and_stage_length() {
+        assert_eq!(shape(None, None).unwrap(), (RATES.to_vec(), STAGE_SECS));
+        assert_eq!(
+            shape(Some("20, 40,80"), Some("5")).unwrap(),
+            (vec![20.0, 40.0, 80.0], 5)
+        );
+        assert!(shape(Some("40,20"), None).is_err());
+        assert!(shape(Some("x"), None).is_err());
+        assert!(shape(Some(""), None).is_err());
+        assert!(shape(None, Some("0")).is_err());
+        assert!(settings(&[20.0, 80.0], 5).contains("stages of 5 s at 20, 80 orders/s"));
     }
 
     #[test]
