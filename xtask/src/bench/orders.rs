@@ -616,8 +616,7 @@ mod tests {
         let top = |stages: &[Value]| {
             stages
                 .iter()
-                .filter(|s| s["sustained"] == true)
-                .next_back()
+                .rfind(|s| s["sustained"] == true)
                 .cloned()
                 .unwrap_or(Value::Null)
         };
