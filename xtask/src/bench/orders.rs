@@ -484,7 +484,8 @@ fn settings(rates: &[f64], stage_secs: u32) -> String {
          growing backlog is not sustained). Event→client: from the `at` order-service stores \
          with the change (milliseconds, stamped just before the write) to the SSE event's \
          arrival, through the outbox relay, RabbitMQ, order-service's fan-out and the \
-         gateway. Release builds, `RUST_LOG={}`, quotas too high to trip. The machine is \
+         gateway. Release builds, `RUST_LOG={}`, quotas too high to trip, no cap on connections \
+         per client address. The machine is \
          shared: each stage notes the 1-minute load average when it started; compare the \
          paths by their ratios at one rate, measured within a minute of each other",
         rates
