@@ -10,7 +10,8 @@ pub const USAGE: &str = "\
 Usage:
   loadgen orders --gateway URL --admin-email E --admin-password P --run ID
                  [--rates 2,5,10] [--stage-secs 10] [--customers 20] [--login-every 4]
-                 [--follow-secs 30] [--max-in-flight 4000]
+                 [--follow-secs 30] [--max-in-flight 4000] [--paths direct,shop]
+                 [--shop-customers 100] [--coupon-every 2]
   loadgen streams --orders URL --customers URL --products URL --admin-email E
                   --admin-password P --run ID --n 1000 [--kinds sse,ws] [--pid PID] [--reach-secs 10]
                   [--sources 16] [--connect-concurrency 200]
@@ -92,6 +93,23 @@ impl Flags {
         Ok(rates)
     }
 
+    /// `direct`, `shop` or both, comma-separated, each once; `direct` when not given.
+    fn paths(&mut self, name: &str) -> Result<Vec<orders::Path>, String> {
+        let Some(raw) = self.0.remove(name) else {
+            return Ok(vec![orders::Path::Direct]);
+        };
+        let mut paths = Vec::new();
+        for word in raw.split(',') {
+            let path = orders::Path::parse(word.trim())
+                .ok_or_else(|| format!("`--{name}` takes direct and shop, not `{word}`"))?;
+            if paths.contains(&path) {
+                return Err(format!("`--{name}` names `{word}` twice"));
+            }
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+
     fn done(self) -> Result<(), String> {
         match self.0.keys().next() {
             Some(name) => Err(format!("unknown option `--{name}`")),
@@ -118,6 +136,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             login_every: flags.number("login-every", 4)?,
             follow_secs: flags.number("follow-secs", 30.0)?,
             max_in_flight: flags.number("max-in-flight", 4000)?,
+            paths: flags.paths("paths")?,
+            shop_customers: flags.number("shop-customers", 100)?,
+            coupon_every: flags.number("coupon-every", 2)?,
         }),
         "streams" => Command::Streams(streams::Params {
             orders: flags.text("orders")?,
@@ -215,6 +236,29 @@ mod tests {
         assert_eq!(p.rates, vec![1.0, 2.5, 40.0]);
         assert_eq!(p.stage_secs, 3.0);
         assert_eq!((p.customers, p.login_every, p.max_in_flight), (20, 4, 4000));
+        assert_eq!(p.paths, [orders::Path::Direct]);
+        assert_eq!((p.shop_customers, p.coupon_every), (100, 2));
+    }
+
+    #[test]
+    fn orders_measures_the_paths_named_in_their_order() {
+        let base = "orders --gateway g --admin-email e --admin-password p --run r";
+        let Ok(Command::Orders(p)) = parse(&words(&format!(
+            "{base} --paths direct,shop --shop-customers 7 --coupon-every 3"
+        ))) else {
+            panic!("orders parses");
+        };
+        assert_eq!(p.paths, [orders::Path::Direct, orders::Path::Shop]);
+        assert_eq!((p.shop_customers, p.coupon_every), (7, 3));
+        let Ok(Command::Orders(p)) = parse(&words(&format!("{base} --paths shop"))) else {
+            panic!("orders parses");
+        };
+        assert_eq!(p.paths, [orders::Path::Shop]);
+        let cart = parse(&words(&format!("{base} --paths direct,cart"))).unwrap_err();
+        assert!(cart.contains("cart"), "{cart}");
+        let twice = parse(&words(&format!("{base} --paths shop,shop"))).unwrap_err();
+        assert!(twice.contains("twice"), "{twice}");
+        assert!(parse(&words(&format!("{base} --coupon-every 0"))).is_err());
     }
 
     #[test]

@@ -1,14 +1,25 @@
-//! `loadgen orders`: the shop's mix through the gateway at rising rates.
+//! `loadgen orders`: the shop's mix through the gateway at rising rates, by one path or two.
 //!
 //! Before the stages it signs in as the admin, creates six products and registers
 //! `customers` customers. Each stage starts `rate × stage_secs` sessions at an even pace
 //! (open loop: a slow answer does not slow the arrivals), each of which, as one customer:
 //! browses the catalog, searches it, reads one product, signs in again (one session in
-//! `login_every`; the others keep their token), places an order of one item (with an
-//! `Idempotency-Key`), then follows the order's SSE stream through the gateway until it is
-//! `DELIVERED` (the service runs fulfilment with short delays) or `follow_secs` passed. For
-//! every `order.status_changed` event the time from the change being stored (its `at`, in
-//! milliseconds) to the event's arrival is noted.
+//! `login_every`; the others keep their token), places an order, then follows the order's SSE
+//! stream through the gateway until it is `DELIVERED` (the service runs fulfilment with short
+//! delays) or `follow_secs` passed. For every `order.status_changed` event the time from the
+//! change being stored (its `at`, in milliseconds) to the event's arrival is noted.
+//!
+//! How the order is placed is the stage's [`Path`]:
+//! - `direct`: `POST /orders` of one item with an `Idempotency-Key` (an API client's order,
+//!   invoiced: no payment step).
+//! - `shop` ([`shop`], issue 15): a cart of two lines, a coupon in one session of
+//!   `coupon_every`, the quote, and `POST /checkout` with the `test` provider's approving card;
+//!   its customers come from their own pool ([`pool`]), one session at a time each.
+//!
+//! With both paths, every rate runs a `direct` stage and then a `shop` stage, so the two are
+//! measured side by side on the same machine within a minute of each other; a path stops
+//! rising after its first stage that is not sustained, the other goes on. Each stage notes
+//! the machine's load average (`/proc/loadavg`) when it starts and ends.
 //!
 //! A stage is sustained when at least 95 % of the offered orders per second were placed,
 //! at most 1 % of requests failed, no session was skipped for too many in flight, at least
@@ -40,6 +51,47 @@ use crate::{
     stats::{Summary, round3},
 };
 
+pub mod pool;
+pub mod shop;
+
+use pool::{Customer, Pool};
+
+/// How a stage's sessions place their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// `POST /orders` with the items.
+    Direct,
+    /// Cart, quote and `POST /checkout` with a card.
+    Shop,
+}
+
+impl Path {
+    /// `direct` or `shop`, as on the command line and in the figures.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Shop => "shop",
+        }
+    }
+
+    /// The request that places the order, as its latencies are noted.
+    pub fn placing(self) -> &'static str {
+        match self {
+            Self::Direct => "order",
+            Self::Shop => "checkout",
+        }
+    }
+
+    /// Reads `direct` or `shop`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "direct" => Some(Self::Direct),
+            "shop" => Some(Self::Shop),
+            _ => None,
+        }
+    }
+}
+
 /// The parameters of one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -63,6 +115,13 @@ pub struct Params {
     pub follow_secs: f64,
     /// Sessions in flight at most; beyond, a session is skipped (and the stage not sustained).
     pub max_in_flight: usize,
+    /// The paths measured, each at every rate, in this order.
+    pub paths: Vec<Path>,
+    /// Customers of the shop path registered before the stages (the pool grows if a stage
+    /// needs more at once).
+    pub shop_customers: usize,
+    /// One shop session in this many applies the run's coupon.
+    pub coupon_every: usize,
 }
 
 /// The catalog's words: product names and searches.
@@ -78,17 +137,17 @@ const MAX_EVENT_P99_MS: f64 = 1000.0;
 /// The password of the customers registered here.
 const PASSWORD: &str = "bench-password";
 
-struct Customer {
-    email: String,
-    token: Mutex<String>,
-}
-
 /// What every session shares.
 struct Shop {
     api: Api,
     streaming: Client,
     products: Vec<String>,
-    customers: Vec<Customer>,
+    /// The direct path's customers, taken in turn.
+    customers: Vec<Arc<Customer>>,
+    /// The shop path's customers, one session at a time each.
+    pool: Pool,
+    /// The run's coupon, when the shop path runs.
+    coupon: Option<String>,
     params: Params,
 }
 
@@ -117,41 +176,99 @@ fn note(notes: &Shared, change: impl FnOnce(&mut Notes)) {
     );
 }
 
-/// Runs every stage; the figures as JSON.
+/// Runs every stage; the figures as JSON: `byPath.<path>.{stages, topSustained}`, and the
+/// first path's as `stages` and `topSustained` too (what readers of one path expect).
 pub async fn run(p: &Params) -> Result<Value> {
     let limit = limits::raise_open_files(2 * p.max_in_flight as u64 + 1024)?;
     let shop = Arc::new(setup(p).await?);
     eprintln!(
-        "orders: {} products, {} customers; open-file limit {limit}",
+        "orders: {} products, {} customers, {} shop customers; open-file limit {limit}",
         shop.products.len(),
-        shop.customers.len()
+        shop.customers.len(),
+        shop.pool.take_counts().customers,
     );
-    let mut stages = Vec::new();
-    let mut top: Option<Value> = None;
-    for (number, &rate) in p.rates.iter().enumerate() {
-        let stage = stage(&shop, number, rate).await;
-        let sustained = stage["sustained"] == true;
-        eprintln!(
-            "orders: {rate}/s offered: {} orders/s placed, POST /orders p99 {} ms, \
-             event-to-client p99 {} ms, {}",
-            stage["ordersPerSec"],
-            stage["latencyMs"]["order"]["p99"],
-            stage["eventToClientMs"]["p99"],
-            if sustained {
-                "sustained"
-            } else {
-                "NOT sustained"
-            }
-        );
-        if sustained {
-            top = Some(stage.clone());
+    let mut runs: Vec<PathRun> = p.paths.iter().map(|&path| PathRun::new(path)).collect();
+    let mut number = 0;
+    for &rate in &p.rates {
+        for run in runs.iter_mut().filter(|r| r.rising) {
+            let stage = stage(&shop, number, rate, run.path).await;
+            number += 1;
+            eprintln!("orders: {}", stage_line(&stage));
+            run.add(stage);
         }
-        stages.push(stage);
-        if !sustained {
+        if runs.iter().all(|r| !r.rising) {
             break;
         }
     }
-    Ok(json!({ "stages": stages, "topSustained": top }))
+    Ok(figures(&runs))
+}
+
+/// One path's stages so far.
+struct PathRun {
+    path: Path,
+    stages: Vec<Value>,
+    top: Option<Value>,
+    /// Every stage so far was sustained: the next rate is tried.
+    rising: bool,
+}
+
+impl PathRun {
+    fn new(path: Path) -> Self {
+        Self {
+            path,
+            stages: Vec::new(),
+            top: None,
+            rising: true,
+        }
+    }
+
+    fn add(&mut self, stage: Value) {
+        if stage["sustained"] == true {
+            self.top = Some(stage.clone());
+        } else {
+            self.rising = false;
+        }
+        self.stages.push(stage);
+    }
+}
+
+fn figures(runs: &[PathRun]) -> Value {
+    let by_path: serde_json::Map<String, Value> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.path.name().to_owned(),
+                json!({ "stages": r.stages, "topSustained": r.top }),
+            )
+        })
+        .collect();
+    let first = runs.first();
+    json!({
+        "paths": runs.iter().map(|r| r.path.name()).collect::<Vec<_>>(),
+        "byPath": by_path,
+        "stages": first.map_or(Vec::new(), |r| r.stages.clone()),
+        "topSustained": first.and_then(|r| r.top.clone()),
+    })
+}
+
+/// The progress line of a stage.
+fn stage_line(stage: &Value) -> String {
+    let placing = stage["placing"].as_str().unwrap_or("order");
+    format!(
+        "{} {}/s offered: {} placed/s, {placing} p99 {} ms, event-to-client p99 {} ms, \
+         load {}, {}",
+        stage["path"].as_str().unwrap_or("?"),
+        stage["offeredPerSec"],
+        stage["ordersPerSec"],
+        stage["latencyMs"][placing]["p99"],
+        stage["eventToClientMs"]["p99"],
+        stage["loadAverage"]["start"],
+        if stage["sustained"] == true {
+            "sustained"
+        } else {
+            "NOT sustained"
+        }
+    )
 }
 
 async fn setup(p: &Params) -> Result<Shop> {
@@ -170,13 +287,32 @@ async fn setup(p: &Params) -> Result<Shop> {
         products.push(api.create_product(&admin, &product).await?);
     }
     let mut customers = Vec::new();
-    for i in 0..p.customers {
-        let email = format!("orders-{}-{i}@bench.example.com", p.run);
-        let token = api.register("Bench Shopper", &email, PASSWORD).await?;
-        customers.push(Customer {
-            email,
-            token: Mutex::new(token),
-        });
+    if p.paths.contains(&Path::Direct) {
+        for i in 0..p.customers {
+            let email = format!("orders-{}-{i}@bench.example.com", p.run);
+            let token = api.register("Bench Shopper", &email, PASSWORD).await?;
+            customers.push(Customer::new(email, token));
+        }
+    }
+    let mut shoppers = Vec::new();
+    let mut coupon = None;
+    if p.paths.contains(&Path::Shop) {
+        for i in 0..p.shop_customers {
+            let email = format!("shop-{}-{i}@bench.example.com", p.run);
+            let token = api.register("Bench Shopper", &email, PASSWORD).await?;
+            shoppers.push(Customer::new(email, token));
+        }
+        let code = shop::coupon_code(&p.run);
+        api.expect(
+            &[201],
+            Method::POST,
+            "/coupons",
+            Some(&shop::coupon_body(&code)),
+            Some(&admin),
+        )
+        .await
+        .context("creating the run's coupon")?;
+        coupon = Some(code);
     }
     let streaming = shared::http::client_builder(&crate::api::trust()?)
         .connect_timeout(Duration::from_secs(5))
@@ -187,13 +323,17 @@ async fn setup(p: &Params) -> Result<Shop> {
         streaming,
         products,
         customers,
+        pool: Pool::new(shoppers),
+        coupon,
         params: p.clone(),
     })
 }
 
-/// One stage at `rate` orders per second.
-async fn stage(shop: &Arc<Shop>, number: usize, rate: f64) -> Value {
+/// One stage at `rate` orders per second by `path`.
+async fn stage(shop: &Arc<Shop>, number: usize, rate: f64, path: Path) -> Value {
     let p = &shop.params;
+    let load_at_start = load_average();
+    shop.pool.take_counts();
     let count = (rate * p.stage_secs).round().max(1.0) as usize;
     let notes: Shared = Arc::default();
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -209,7 +349,10 @@ async fn stage(shop: &Arc<Shop>, number: usize, rate: f64) -> Value {
         let (shop, notes, in_flight) =
             (Arc::clone(shop), Arc::clone(&notes), Arc::clone(&in_flight));
         sessions.spawn(async move {
-            session(&shop, &notes, number, i).await;
+            match path {
+                Path::Direct => session(&shop, &notes, number, i).await,
+                Path::Shop => shop::session(&shop, &notes, number, i).await,
+            }
             in_flight.fetch_sub(1, Ordering::Relaxed);
         });
     }
@@ -219,7 +362,31 @@ async fn stage(shop: &Arc<Shop>, number: usize, rate: f64) -> Value {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    stage_json(&notes, rate, count, p.stage_secs, start.into_std())
+    let mut stage = stage_json(&notes, rate, count, p.stage_secs, start.into_std());
+    stage["path"] = json!(path.name());
+    stage["placing"] = json!(path.placing());
+    stage["loadAverage"] = json!({ "start": load_at_start, "end": load_average() });
+    if path == Path::Shop {
+        let counts = shop.pool.take_counts();
+        stage["customers"] = json!({
+            "pool": counts.customers,
+            "peakInUse": counts.peak_in_use,
+            "registeredDuringStage": counts.added,
+        });
+    }
+    stage
+}
+
+/// The 1-, 5- and 15-minute load averages of `/proc/loadavg`, when it can be read.
+fn load_average() -> Option<[f64; 3]> {
+    parse_load_average(&std::fs::read_to_string("/proc/loadavg").ok()?)
+}
+
+/// The first three numbers of a `/proc/loadavg` line.
+fn parse_load_average(line: &str) -> Option<[f64; 3]> {
+    let mut numbers = line.split_whitespace().map(str::parse::<f64>);
+    let mut next = || numbers.next()?.ok();
+    Some([next()?, next()?, next()?])
 }
 
 fn stage_json(notes: &Notes, rate: f64, count: usize, stage_secs: f64, start: Instant) -> Value {
@@ -317,10 +484,8 @@ async fn timed(shop: &Shop, notes: &Shared, call: Call<'_>) -> Option<Value> {
     }
 }
 
-/// One customer's visit: browse, search, a product, maybe sign in, order, follow.
-async fn session(shop: &Shop, notes: &Shared, stage: usize, i: usize) {
-    let p = &shop.params;
-    let customer = &shop.customers[i % shop.customers.len()];
+/// The catalog, a search and one product, as any visit starts.
+async fn look_around(shop: &Shop, notes: &Shared, i: usize) {
     let word = WORDS[i % WORDS.len()];
     let product = &shop.products[i % shop.products.len()];
     timed(
@@ -333,22 +498,29 @@ async fn session(shop: &Shop, notes: &Shared, stage: usize, i: usize) {
     timed(shop, notes, Call::get("search", &search)).await;
     let one = format!("/products/{product}");
     timed(shop, notes, Call::get("product", &one)).await;
-    if i.is_multiple_of(p.login_every) {
-        let body = json!({ "email": customer.email, "password": PASSWORD });
-        if let Some(answer) = timed(shop, notes, Call::post("login", "/auth/login", &body)).await
-            && let Some(token) = answer["data"]["accessToken"].as_str()
-        {
-            *customer
-                .token
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = token.to_owned();
-        }
+}
+
+/// Signs `customer` in again in one session of `login_every`, keeping the new token.
+async fn sign_in_now_and_then(shop: &Shop, notes: &Shared, customer: &Customer, i: usize) {
+    if !i.is_multiple_of(shop.params.login_every) {
+        return;
     }
-    let token = customer
-        .token
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let body = json!({ "email": customer.email, "password": PASSWORD });
+    if let Some(answer) = timed(shop, notes, Call::post("login", "/auth/login", &body)).await
+        && let Some(token) = answer["data"]["accessToken"].as_str()
+    {
+        customer.set_token(token);
+    }
+}
+
+/// One customer's visit: browse, search, a product, maybe sign in, order, follow.
+async fn session(shop: &Shop, notes: &Shared, stage: usize, i: usize) {
+    let p = &shop.params;
+    let customer = &shop.customers[i % shop.customers.len()];
+    let product = &shop.products[i % shop.products.len()];
+    look_around(shop, notes, i).await;
+    sign_in_now_and_then(shop, notes, customer, i).await;
+    let token = customer.token();
     let key = format!("{}-{stage}-{i}", p.run);
     let body = order_body(product, 1);
     let headers = [("idempotency-key", key.as_str())];
@@ -467,6 +639,61 @@ mod tests {
         lagging.events.push(2500.0);
         let lagging = stage_json(&lagging, 10.0, 100, 10.0, start);
         assert_eq!(lagging["sustained"], false, "{lagging}");
+    }
+
+    #[test]
+    fn the_load_average_is_read_from_proc() {
+        assert_eq!(
+            parse_load_average("2.09 2.22 2.94 3/812 4711\n"),
+            Some([2.09, 2.22, 2.94])
+        );
+        assert_eq!(parse_load_average("2.09 x 2.94"), None);
+        assert_eq!(parse_load_average(""), None);
+        assert!(load_average().is_some_and(|l| l.iter().all(|x| *x >= 0.0)));
+    }
+
+    fn stage(path: Path, rate: f64, sustained: bool) -> Value {
+        json!({ "path": path.name(), "offeredPerSec": rate, "sustained": sustained })
+    }
+
+    #[test]
+    fn each_path_rises_until_its_first_stage_not_sustained() {
+        let mut direct = PathRun::new(Path::Direct);
+        let mut shop = PathRun::new(Path::Shop);
+        direct.add(stage(Path::Direct, 2.0, true));
+        shop.add(stage(Path::Shop, 2.0, true));
+        direct.add(stage(Path::Direct, 5.0, false));
+        shop.add(stage(Path::Shop, 5.0, true));
+        assert!(!direct.rising && shop.rising);
+        let figures = figures(&[direct, shop]);
+        assert_eq!(figures["paths"], json!(["direct", "shop"]));
+        // The first path's figures are also where readers of one path look.
+        assert_eq!(figures["stages"], figures["byPath"]["direct"]["stages"]);
+        assert_eq!(figures["topSustained"]["offeredPerSec"], 2.0);
+        assert_eq!(
+            figures["byPath"]["shop"]["topSustained"]["offeredPerSec"],
+            5.0
+        );
+        assert_eq!(figures["byPath"]["shop"]["stages"][1]["path"], "shop");
+        let none = super::figures(&[PathRun::new(Path::Shop)]);
+        assert_eq!(none["topSustained"], Value::Null);
+    }
+
+    #[test]
+    fn a_stage_line_names_its_path_and_placing_request() {
+        let mut stage = stage_json(&notes(10, 0, 10, 10), 1.0, 10, 10.0, Instant::now());
+        stage["path"] = json!("shop");
+        stage["placing"] = json!("checkout");
+        stage["loadAverage"] = json!({ "start": [3.5, 2.0, 1.0] });
+        let line = stage_line(&stage);
+        assert!(line.starts_with("shop 1.0/s offered"), "{line}");
+        assert!(
+            line.contains("checkout p99") && line.contains("load [3.5,2.0,1.0]"),
+            "{line}"
+        );
+        assert_eq!(Path::parse("shop"), Some(Path::Shop));
+        assert_eq!(Path::parse("cart"), None);
+        assert_eq!(Path::Direct.placing(), "order");
     }
 
     #[test]

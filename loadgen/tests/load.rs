@@ -175,12 +175,19 @@ async fn a_short_stage_of_the_orders_mix_places_orders_and_follows_them_to_deliv
         login_every: 3,
         follow_secs: 20.0,
         max_in_flight: 100,
+        paths: vec![orders::Path::Direct, orders::Path::Shop],
+        // One, so that a session finding it leased registers another.
+        shop_customers: 1,
+        coupon_every: 2,
     };
 
     let figures = orders::run(&params).await.expect("the orders load runs");
     stack.stop().await;
 
+    assert_eq!(figures["paths"], serde_json::json!(["direct", "shop"]));
+    assert_eq!(figures["stages"], figures["byPath"]["direct"]["stages"]);
     let stage = &figures["stages"][0];
+    assert_eq!(stage["path"], "direct", "{figures}");
     assert_eq!(stage["ordersOk"], 6, "{figures}");
     assert_eq!(stage["streams"]["finished"], 6, "{figures}");
     assert_eq!(
@@ -198,6 +205,48 @@ async fn a_short_stage_of_the_orders_mix_places_orders_and_follows_them_to_deliv
     assert!(
         stage["eventToClientMs"]["count"].as_u64() >= Some(12),
         "{figures}"
+    );
+
+    // The shop path: cart, coupon (sessions 0, 2 and 4), quote and checkout with the test
+    // card; every order was priced as its cart's quote to the cent (a difference would be an
+    // error) and was paid and delivered.
+    let shop = &figures["byPath"]["shop"]["stages"][0];
+    assert_eq!(shop["path"], "shop", "{figures}");
+    assert_eq!(shop["placing"], "checkout", "{figures}");
+    assert_eq!(shop["ordersOk"], 6, "{figures}");
+    assert_eq!(shop["streams"]["finished"], 6, "{figures}");
+    assert_eq!(
+        shop["errors"],
+        Value::Object(Default::default()),
+        "{figures}"
+    );
+    assert_eq!(shop["latencyMs"]["cart"]["count"], 12, "{figures}");
+    assert_eq!(shop["latencyMs"]["coupon"]["count"], 3, "{figures}");
+    assert_eq!(shop["latencyMs"]["quote"]["count"], 6, "{figures}");
+    assert_eq!(shop["latencyMs"]["checkout"]["count"], 6, "{figures}");
+    assert!(
+        shop["latencyMs"]["clear"].is_null(),
+        "no failed checkout: {figures}"
+    );
+    let pool = &shop["customers"];
+    assert!(pool["pool"].as_u64() >= Some(1), "{figures}");
+    assert_eq!(
+        pool["pool"].as_u64(),
+        pool["registeredDuringStage"].as_u64().map(|n| n + 1),
+        "{figures}"
+    );
+    assert!(
+        shop["eventToClientMs"]["count"].as_u64() >= Some(12),
+        "{figures}"
+    );
+    assert!(
+        shop["loadAverage"]["start"][0].as_f64().is_some(),
+        "{figures}"
+    );
+    // One rate, so one stage each (sustained or not: the machine may be busy).
+    assert_eq!(
+        figures["byPath"]["shop"]["stages"].as_array().map(Vec::len),
+        Some(1)
     );
 }
 

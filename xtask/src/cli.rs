@@ -64,8 +64,10 @@ Commands:
                      replies/s, p50/p95/p99/max; writes bench/results/assistant.{json,md}
   bench orders       the seven services (release, spare ports, this run's databases) and the
                      loadgen crate: browse, search, log in, order and follow the order's SSE
-                     stream through the gateway at rising rates until one is not sustained;
-                     orders/s, POST /orders p50/p99, change stored → SSE client p50/p99;
+                     stream through the gateway at rising rates until one is not sustained,
+                     each rate by POST /orders (direct) and then by cart, quote, coupon and
+                     POST /checkout with the test card (shop); orders/s, request p50/p99,
+                     change stored → SSE client p50/p99, shop ÷ direct side by side;
                      writes bench/results/orders.{json,md}
   bench streams      one order-service per step, 1,000, 5,000 and 10,000 SSE + as many
                      WebSocket subscribers of one order from loadgen; memory per stream and

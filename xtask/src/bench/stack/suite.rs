@@ -54,6 +54,8 @@ const SERVICES: [(&str, &str, Option<&str>); 7] = [
 
 /// Per-minute quotas: rate limiting stays on, and never trips.
 const QUOTA: &str = "1000000000";
+/// `MAX_CONNECTIONS_PER_CLIENT` for no cap (the gateway's `0`).
+pub const NO_CONNECTION_CAP: &str = "0";
 /// Per-request `info` lines would be measured too.
 pub const LOG_LEVEL: &str = "warn";
 /// Fulfilment steps (milliseconds): `PROCESSING → SHIPPED → DELIVERED` in well under a second.
@@ -121,6 +123,10 @@ pub fn start(
             .env("LOGIN_MAX_PER_CLIENT", QUOTA)
             .env("LOGIN_MAX_FAILURES", QUOTA)
             .env("LOGIN_DELAY_MS", "0")
+            // Every client of a benchmark is one address (loopback): the gateway's cap of
+            // connections per address (256) would refuse its streams with a 503 and be measured
+            // instead of the suite. No cap, like the quotas.
+            .env("MAX_CONNECTIONS_PER_CLIENT", NO_CONNECTION_CAP)
             .env("FULFILMENT_MIN_DELAY_MS", min.to_string())
             .env("FULFILMENT_MAX_DELAY_MS", max.to_string())
             .env("FULFILMENT_POLL_MS", poll.to_string())
