@@ -172,7 +172,13 @@ mod tests {
         ] {
             assert!(about_xtask(name), "{name}");
         }
-        for name in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_BUILD_JOBS", "PATH"] {
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_JOBS",
+            "PATH",
+        ] {
             assert!(!about_xtask(name), "{name}");
         }
     }

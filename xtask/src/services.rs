@@ -46,10 +46,25 @@ const fn backend(
 pub const SERVICES: [Service; 7] = [
     backend("order-service", 5001, "ORDER_SERVICE_URL", "orders"),
     backend("product-service", 5002, "PRODUCT_SERVICE_URL", "products"),
-    backend("customer-service", 5003, "CUSTOMER_SERVICE_URL", "customers"),
+    backend(
+        "customer-service",
+        5003,
+        "CUSTOMER_SERVICE_URL",
+        "customers",
+    ),
     backend("alert-service", 5004, "ALERT_SERVICE_URL", "alerts"),
-    backend("analytics-service", 5005, "ANALYTICS_SERVICE_URL", "analytics"),
-    backend("assistant-service", 5006, "ASSISTANT_SERVICE_URL", "assistant"),
+    backend(
+        "analytics-service",
+        5005,
+        "ANALYTICS_SERVICE_URL",
+        "analytics",
+    ),
+    backend(
+        "assistant-service",
+        5006,
+        "ASSISTANT_SERVICE_URL",
+        "assistant",
+    ),
     Service {
         name: "gateway",
         design_port: 5000,
@@ -107,7 +122,10 @@ pub fn placement_env(service: &Service) -> Vec<(&'static str, String)> {
         }
         if service.is_gateway() {
             // The default metrics listener (9100) belongs to the first suite's gateway.
-            env.push(("METRICS_ADDR", format!("127.0.0.1:{}", 9100 + port_offset())));
+            env.push((
+                "METRICS_ADDR",
+                format!("127.0.0.1:{}", 9100 + port_offset()),
+            ));
         }
         env.push((
             "GATEWAY_METRICS_URL",

@@ -239,7 +239,8 @@ mod tests {
             "machine": {"date": "2026-11-25T15:06:36Z", "commit": "7d54c57", "loadBefore": "4.38"},
             "drills": [{"drill": "broker", "passed": true}, {"drill": "poison", "passed": false}]
         });
-        let machine = json!({"date": "2026-12-06T08:00:00Z", "commit": "abc1234", "loadBefore": "30.1"});
+        let machine =
+            json!({"date": "2026-12-06T08:00:00Z", "commit": "abc1234", "loadBefore": "30.1"});
         let rows = vec![json!({"drill": "poison", "passed": true})];
         let merged = merge(&before, rows, &machine, "started by xtask");
         let names: Vec<&str> = merged.iter().filter_map(|r| r["drill"].as_str()).collect();
@@ -249,7 +250,12 @@ mod tests {
         assert_eq!(run_of(&merged[0]), "2026-11-25 (7d54c57; load 4.38)");
         assert_eq!(merged[0]["run"]["setting"], Value::Null);
         // A second merge keeps the marks the first gave.
-        let again = merge(&json!({"machine": machine, "drills": merged}), Vec::new(), &machine, "x");
+        let again = merge(
+            &json!({"machine": machine, "drills": merged}),
+            Vec::new(),
+            &machine,
+            "x",
+        );
         assert_eq!(run_of(&again[0]), "2026-11-25 (7d54c57; load 4.38)");
     }
 
