@@ -46,6 +46,11 @@ impl Progress {
     }
 }
 
+/// `<namespace>-` with `XTASK_NAMESPACE`, else nothing.
+fn namespaced() -> String {
+    crate::services::namespace().map_or_else(String::new, |n| format!("{n}-"))
+}
+
 /// The workspace and `.local/` (gitignored): logs, pid files, data of what `xtask` runs.
 pub struct Paths {
     /// The workspace root.
@@ -65,14 +70,19 @@ impl Paths {
         self.root.join(".local")
     }
 
-    /// `.local/logs/<name>.log`.
+    /// `.local/logs/<name>.log` (`<namespace>-<name>.log` with `XTASK_NAMESPACE`).
     pub fn log(&self, name: &str) -> PathBuf {
-        self.local().join("logs").join(format!("{name}.log"))
+        self.local()
+            .join("logs")
+            .join(format!("{}{name}.log", namespaced()))
     }
 
-    /// `.local/run/<name>.pid`.
+    /// `.local/run/<name>.pid` (`<namespace>-<name>.pid` with `XTASK_NAMESPACE`, so that two
+    /// suites on one machine keep their own).
     pub fn pid(&self, name: &str) -> PathBuf {
-        self.local().join("run").join(format!("{name}.pid"))
+        self.local()
+            .join("run")
+            .join(format!("{}{name}.pid", namespaced()))
     }
 
     /// `.local/run/xtask.state`: which infrastructure `xtask` started.

@@ -155,11 +155,18 @@ pub fn run(ctx: &Ctx, kinds: &[Kind]) -> Result<ExitCode> {
     let machine = Machine::describe(ctx, Vec::new(), load_before);
     let dir = ctx.paths.root.join("bench").join("results");
     std::fs::create_dir_all(&dir)?;
-    let md = dir.join("drill.md");
-    std::fs::write(&md, report::markdown(&rows, &machine, &setting))
-        .with_context(|| format!("cannot write {}", md.display()))?;
     let path = dir.join("drill.json");
-    let document = json!({ "machine": machine.to_json(), "drills": rows });
+    let previous = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .unwrap_or(Value::Null);
+    let this_run = rows.clone();
+    let kept = report::merge(&previous, rows, &machine.to_json(), &setting);
+    let md = dir.join("drill.md");
+    std::fs::write(&md, report::markdown(&kept, &machine, &setting))
+        .with_context(|| format!("cannot write {}", md.display()))?;
+    let rows = this_run;
+    let document = json!({ "machine": machine.to_json(), "drills": kept });
     std::fs::write(&path, http::pretty(&document))
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("\n{}", report::table(&rows));
@@ -189,7 +196,10 @@ fn drill(suite: &mut Suite<'_>, kind: Kind, stamp: u64) -> Result<Value> {
     if matches!(kind, Kind::Network | Kind::Poison) {
         cmd.args(["--broker-url", &suite.urls.amqp]);
     }
-    if let Ok(exchange) = std::env::var("EVENTS_EXCHANGE") {
+    let exchange = services::namespace()
+        .map(|n| services::exchange_in(&n))
+        .or_else(|| std::env::var("EVENTS_EXCHANGE").ok());
+    if let Some(exchange) = exchange {
         cmd.args(["--exchange", &exchange]);
     }
     ctx.progress.step(
@@ -238,9 +248,13 @@ fn drill(suite: &mut Suite<'_>, kind: Kind, stamp: u64) -> Result<Value> {
         answer_loadgen(&mut stdin, &answer)?;
     }
     let status = child.wait()?;
+    let copied = !replicas.is_empty();
     drop(replicas);
     if behind_proxy {
         fault::network_teardown(suite)?;
+    }
+    if copied {
+        replica::teardown(suite)?;
     }
     result?;
     if !status.success() {

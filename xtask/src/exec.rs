@@ -11,9 +11,28 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::{ctx::Ctx, net, proc};
 
-/// `cargo`, as the one that runs us (`$CARGO`), or from `PATH`.
+/// `cargo`, as the one that runs us (`$CARGO`), or from `PATH`, without the variables
+/// `cargo run` gave xtask about itself (`CARGO_PKG_NAME=xtask`, `CARGO_MANIFEST_DIR`, …):
+/// build scripts such as ring's rerun when those change, so a build under them and the next
+/// `cargo xtask` without them rebuilt ring and everything above it, every time.
 pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(about_xtask) {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd
+}
+
+/// Whether `cargo run` set the variable `name` for the package it runs.
+fn about_xtask(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "OUT_DIR"
+        )
 }
 
 /// The command as a shell line (explicit variables first), passwords in URLs masked.
@@ -140,6 +159,29 @@ pub fn as_root(program: &Path, envs: &[(&str, &str)], hint: &str) -> Result<Comm
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_cargo_forgets_what_cargo_run_said_about_xtask_but_not_the_toolchain() {
+        for name in [
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_CRATE_NAME",
+            "OUT_DIR",
+        ] {
+            assert!(about_xtask(name), "{name}");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_JOBS",
+            "PATH",
+        ] {
+            assert!(!about_xtask(name), "{name}");
+        }
+    }
 
     #[test]
     fn described_commands_quote_odd_words_and_mask_passwords() {

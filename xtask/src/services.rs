@@ -13,39 +13,139 @@ use anyhow::{Context as _, Result, anyhow, bail};
 
 use crate::{ctx::Ctx, exec, health, infra::Urls, proc};
 
-/// One service: binary (= package) name, port, and the variable the gateway reads its URL from.
+/// One service: binary (= package) name, port, the variable the gateway reads its URL from,
+/// and its database.
 #[derive(Debug, Clone, Copy)]
 pub struct Service {
     /// Binary and package name.
     pub name: &'static str,
-    /// HTTP port (DESIGN.md).
-    pub port: u16,
+    /// HTTP port (DESIGN.md); [`Service::port`] is where it runs, shifted by
+    /// [`PORT_OFFSET_VAR`].
+    pub design_port: u16,
     /// The gateway's variable for this service's URL (`None` for the gateway).
     pub gateway_var: Option<&'static str>,
+    /// Its database's default name (`None`: it has none).
+    pub database: Option<&'static str>,
 }
 
-const fn backend(name: &'static str, port: u16, var: &'static str) -> Service {
+const fn backend(
+    name: &'static str,
+    port: u16,
+    var: &'static str,
+    database: &'static str,
+) -> Service {
     Service {
         name,
-        port,
+        design_port: port,
         gateway_var: Some(var),
+        database: Some(database),
     }
 }
 
 /// In start order: the backends, then the gateway in front of them.
 pub const SERVICES: [Service; 7] = [
-    backend("order-service", 5001, "ORDER_SERVICE_URL"),
-    backend("product-service", 5002, "PRODUCT_SERVICE_URL"),
-    backend("customer-service", 5003, "CUSTOMER_SERVICE_URL"),
-    backend("alert-service", 5004, "ALERT_SERVICE_URL"),
-    backend("analytics-service", 5005, "ANALYTICS_SERVICE_URL"),
-    backend("assistant-service", 5006, "ASSISTANT_SERVICE_URL"),
+    backend("order-service", 5001, "ORDER_SERVICE_URL", "orders"),
+    backend("product-service", 5002, "PRODUCT_SERVICE_URL", "products"),
+    backend(
+        "customer-service",
+        5003,
+        "CUSTOMER_SERVICE_URL",
+        "customers",
+    ),
+    backend("alert-service", 5004, "ALERT_SERVICE_URL", "alerts"),
+    backend(
+        "analytics-service",
+        5005,
+        "ANALYTICS_SERVICE_URL",
+        "analytics",
+    ),
+    backend(
+        "assistant-service",
+        5006,
+        "ASSISTANT_SERVICE_URL",
+        "assistant",
+    ),
     Service {
         name: "gateway",
-        port: 5000,
+        design_port: 5000,
         gateway_var: None,
+        database: None,
     },
 ];
+
+/// `XTASK_PORT_OFFSET=<n>`: the suite xtask starts, checks and drills runs on 5000+n to
+/// 5006+n, so that a second suite on one machine leaves `up`'s ports to the first.
+pub const PORT_OFFSET_VAR: &str = "XTASK_PORT_OFFSET";
+/// `XTASK_NAMESPACE=<name>`: that suite's databases are `<name>_<database>`, its exchange
+/// `<name>.events` and its Redis prefix `<name>:`, so that it shares no queue, document or
+/// key with the first.
+pub const NAMESPACE_VAR: &str = "XTASK_NAMESPACE";
+
+/// The port offset ([`PORT_OFFSET_VAR`]; 0 when unset or not a number that keeps every port
+/// valid).
+pub fn port_offset() -> u16 {
+    parse_offset(std::env::var(PORT_OFFSET_VAR).ok().as_deref())
+}
+
+fn parse_offset(value: Option<&str>) -> u16 {
+    value
+        .and_then(|v| v.trim().parse::<u16>().ok())
+        .filter(|n| n.checked_add(5006).is_some())
+        .unwrap_or(0)
+}
+
+/// The namespace ([`NAMESPACE_VAR`]), when set to a name of letters, digits and `_`.
+pub fn namespace() -> Option<String> {
+    std::env::var(NAMESPACE_VAR)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
+/// The variables that put a service on the shifted ports and in the namespace: every other
+/// service's URL and the signing keys' (the defaults name 5000–5006), and the namespace's
+/// database, exchange and Redis prefix. Empty when neither is set.
+pub fn placement_env(service: &Service) -> Vec<(&'static str, String)> {
+    let mut env = Vec::new();
+    if port_offset() != 0 {
+        for other in SERVICES.iter() {
+            if let Some(var) = other.gateway_var {
+                env.push((var, other.url()));
+            }
+        }
+        let customers = SERVICES.iter().find(|s| s.name == "customer-service");
+        if let Some(customers) = customers {
+            env.push((
+                "JWKS_URL",
+                format!("{}/.well-known/jwks.json", customers.url()),
+            ));
+        }
+        if service.is_gateway() {
+            // The default metrics listener (9100) belongs to the first suite's gateway.
+            env.push((
+                "METRICS_ADDR",
+                format!("127.0.0.1:{}", 9100 + port_offset()),
+            ));
+        }
+        env.push((
+            "GATEWAY_METRICS_URL",
+            format!("http://127.0.0.1:{}", 9100 + port_offset()),
+        ));
+    }
+    if let Some(name) = namespace() {
+        if let Some(db) = service.database {
+            env.push(("MONGODB_DB", format!("{name}_{db}")));
+        }
+        env.push(("EVENTS_EXCHANGE", exchange_in(&name)));
+        env.push(("REDIS_PREFIX", format!("{name}:")));
+    }
+    env
+}
+
+/// The namespace's exchange.
+pub fn exchange_in(namespace: &str) -> String {
+    format!("{namespace}.events")
+}
 
 /// Starts the line `launch` writes into a service's log before each start.
 const RUN_MARKER: &str = "=== cargo xtask up: starting";
@@ -54,9 +154,14 @@ const RUN_MARKER: &str = "=== cargo xtask up: starting";
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Service {
+    /// Where it runs: its DESIGN.md port plus [`port_offset`].
+    pub fn port(&self) -> u16 {
+        self.design_port + port_offset()
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.port())
     }
 
     /// Whether this is the gateway.
@@ -95,12 +200,12 @@ pub fn launch(
     urls: &Urls,
     extra: &[(&str, String)],
 ) -> Result<Launch> {
-    if let Ok(reply) = health::check(service.port, "/health")
+    if let Ok(reply) = health::check(service.port(), "/health")
         && reply.is_healthy()
     {
         let message = format!(
             "already running on :{} ({}); not starting a second copy",
-            service.port,
+            service.port(),
             reply.summary()
         );
         ctx.progress.step(service.name, message);
@@ -126,7 +231,8 @@ pub fn launch(
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
         )
         // Explicit, so that a PORT exported in the caller's shell cannot make all seven collide.
-        .env("PORT", service.port.to_string());
+        .env("PORT", service.port().to_string())
+        .envs(placement_env(service));
     if service.name == "customer-service" {
         // One development signing key for every start, so a restart (or the service drill's
         // SIGKILL) does not sign everyone out. JWT_PRIVATE_KEY, when set, still wins.
@@ -180,7 +286,7 @@ pub fn wait_healthy(
                 &format!("exited ({status}) before answering /health"),
             ));
         }
-        let last = match health::check(service.port, "/health") {
+        let last = match health::check(service.port(), "/health") {
             Ok(reply) if reply.is_healthy() => {
                 let seconds = started.elapsed().as_secs_f64();
                 let message = format!(
@@ -263,10 +369,19 @@ mod tests {
 
     #[test]
     fn ports_are_unique_and_the_gateway_starts_last() {
-        let mut ports: Vec<u16> = SERVICES.iter().map(|s| s.port).collect();
+        let mut ports: Vec<u16> = SERVICES.iter().map(|s| s.design_port).collect();
         ports.sort_unstable();
         assert_eq!(ports, (5000..=5006).collect::<Vec<_>>());
         assert!(SERVICES[SERVICES.len() - 1].is_gateway());
         assert_eq!(SERVICES.iter().filter(|s| s.is_gateway()).count(), 1);
+    }
+
+    #[test]
+    fn an_offset_that_would_leave_the_port_range_is_ignored() {
+        assert_eq!(parse_offset(None), 0);
+        assert_eq!(parse_offset(Some(" 100 ")), 100);
+        assert_eq!(parse_offset(Some("-3")), 0);
+        assert_eq!(parse_offset(Some("65000")), 0);
+        assert_eq!(parse_offset(Some("many")), 0);
     }
 }

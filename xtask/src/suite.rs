@@ -55,7 +55,7 @@ pub fn start(ctx: &Ctx, extra: ExtraEnv<'_>, started: &mut Started) -> Result<()
             let child = started.processes.last_mut().map(|p| &mut p.child);
             services::wait_healthy(ctx, service, child)?;
         }
-        let aggregate = match health::check(service.port, "/api/health") {
+        let aggregate = match health::check(service.port(), "/api/health") {
             Ok(reply) => reply.summary(),
             Err(error) => format!("no answer ({error})"),
         };

@@ -285,32 +285,48 @@ async fn analytics(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding
 }
 
 async fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> {
+    let mut listed = Vec::new();
+    for customer in subject.customers {
+        listed.extend(subject.api.all_pages("/alerts", customer).await?);
+    }
+    Ok(alert_findings(&listed, orders))
+}
+
+/// One alert per event, and the alerts each order's history calls for, in `listed` (every
+/// page of `/alerts`). The list is newest first and grows while it is paged, which pushes
+/// alerts already read onto the next page: the same alert (by its own id) read twice is one
+/// alert; two alerts of one event are a duplicate.
+fn alert_findings(listed: &[Value], orders: &Orders) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut seen = BTreeSet::new();
     let mut events = BTreeSet::new();
     // (created, status changes, cancellations) per order.
     let mut per_order: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
-    for customer in subject.customers {
-        for alert in subject.api.all_pages("/alerts", customer).await? {
-            let Some(order) = alert["entity"]["id"]
-                .as_str()
-                .filter(|o| orders.contains_key(*o))
-            else {
-                continue;
-            };
-            let event = alert["eventId"].as_str().unwrap_or("?");
-            if !events.insert(event.to_owned()) {
-                findings.push(finding(
-                    Kind::Duplicated,
-                    format!("two alerts for event {event} (order {order})"),
-                ));
-            }
-            let counts = per_order.entry(order.to_owned()).or_default();
-            match alert["type"].as_str() {
-                Some("order.created") => counts.0 += 1,
-                Some("order.status_changed") => counts.1 += 1,
-                Some("order.cancelled") => counts.2 += 1,
-                _ => {}
-            }
+    for alert in listed {
+        let Some(order) = alert["entity"]["id"]
+            .as_str()
+            .filter(|o| orders.contains_key(*o))
+        else {
+            continue;
+        };
+        if let Some(id) = alert["id"].as_str()
+            && !seen.insert(id.to_owned())
+        {
+            continue;
+        }
+        let event = alert["eventId"].as_str().unwrap_or("?");
+        if !events.insert(event.to_owned()) {
+            findings.push(finding(
+                Kind::Duplicated,
+                format!("two alerts for event {event} (order {order})"),
+            ));
+        }
+        let counts = per_order.entry(order.to_owned()).or_default();
+        match alert["type"].as_str() {
+            Some("order.created") => counts.0 += 1,
+            Some("order.status_changed") => counts.1 += 1,
+            Some("order.cancelled") => counts.2 += 1,
+            _ => {}
         }
     }
     for (id, order) in orders {
@@ -332,7 +348,7 @@ async fn alerts(subject: &Subject<'_>, orders: &Orders) -> Result<Vec<Finding>> 
             ));
         }
     }
-    Ok(findings)
+    findings
 }
 
 #[cfg(test)]
@@ -360,5 +376,28 @@ mod tests {
         assert_eq!(held_units(&orders, "q"), 3);
         assert_eq!(facts(&orders["c"]), ("CANCELLED", 2, "p", 5));
         assert_eq!(by_status(&orders)["DELIVERED"], 2);
+    }
+
+    #[test]
+    fn an_alert_read_twice_while_the_list_grows_is_one_but_two_of_one_event_are_a_duplicate() {
+        let orders: Orders = [("o1".to_owned(), order("PENDING", "p", 1))].into();
+        let alert = |id: &str, event: &str, kind: &str| {
+            serde_json::json!({"id": id, "eventId": event, "type": kind,
+                               "entity": {"type": "order", "id": "o1"}})
+        };
+        let mut listed = vec![
+            alert("a1", "e1", "order.created"),
+            alert("a2", "e2", "order.status_changed"),
+            alert("a3", "e3", "order.status_changed"),
+        ];
+        // Page two repeats the last alert of page one: a newer one pushed it down.
+        listed.push(listed[2].clone());
+        assert_eq!(alert_findings(&listed, &orders), []);
+        listed.push(alert("a4", "e3", "order.status_changed"));
+        let found = alert_findings(&listed, &orders);
+        assert_eq!(found[0].kind, Kind::Duplicated);
+        assert!(found[0].what.contains("e3"), "{found:?}");
+        listed.truncate(1);
+        assert_eq!(alert_findings(&listed, &orders)[0].kind, Kind::Lost);
     }
 }

@@ -4,10 +4,12 @@
 //! 1. (`network` only) `{"step":"proxy","url":"amqp://...@127.0.0.1:<port>/..."}`: the broker
 //!    URL through a proxy this process runs; xtask restarts order-service on it and writes a
 //!    line.
-//!    (`replica` only) `{"step":"replicas"}`: xtask starts a second order-service and
-//!    product-service on the suite's databases and queue and answers one JSON line,
-//!    `{"orders":[url, url],"products":[url, url]}`, the replica it will kill last in each;
-//!    `/orders` and `/products` then go to those replicas in turn, the rest through the gateway.
+//!    (`replica` only) `{"step":"replicas"}`: xtask starts a second order-service,
+//!    product-service and gateway on the suite's databases and queue and answers one JSON line,
+//!    `{"orders":[url, url],"products":[url, url],"gateways":[api, api]}`, the replica it will
+//!    kill last in each; every call then goes to the gateways in turn (both list both copies
+//!    of each backend). Without `gateways`, `/orders` and `/products` go to the replicas in
+//!    turn, the rest through the gateway.
 //! 2. `{"step":"fault"}` once the load has run a while; xtask applies the fault and, when the
 //!    suite has everything back, writes one line: what it did (or `error: ...`). The `network`
 //!    fault is this process's own: the proxy severed for `--outage-secs`, then restored; so is
@@ -65,12 +67,17 @@ pub struct Params {
     pub exchange: String,
 }
 
-/// The replicas xtask started, `/orders` and `/products` spread over them (`replica`).
+/// The replicas xtask started, `/orders` and `/products` spread over them (`replica`); or,
+/// when xtask started a second gateway too, every call spread over the gateways, which spread
+/// theirs over the replicas.
 struct Replicas {
     orders: std::sync::Arc<Pool>,
     products: std::sync::Arc<Pool>,
-    /// The replica of each that xtask kills.
-    doomed: (String, String),
+    /// The gateways' API bases (`None`: one gateway, `/orders` and `/products` called on the
+    /// replicas directly).
+    gateways: Option<std::sync::Arc<Pool>>,
+    /// The replica of each that xtask kills, and the gateway.
+    doomed: (String, String, Option<String>),
 }
 
 /// Asks xtask for the replicas and routes over them.
@@ -97,13 +104,16 @@ async fn replicas(stdin: &mut Input) -> Result<Replicas> {
         Ok(urls)
     };
     let (orders, products) = (list("orders")?, list("products")?);
+    let gateways = urls.get("gateways").map(|_| list("gateways")).transpose()?;
     Ok(Replicas {
         doomed: (
             orders[orders.len() - 1].clone(),
             products[products.len() - 1].clone(),
+            gateways.as_ref().map(|g| g[g.len() - 1].clone()),
         ),
         orders: Pool::new(&orders),
         products: Pool::new(&products),
+        gateways: gateways.as_deref().map(Pool::new),
     })
 }
 
@@ -197,6 +207,10 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
     };
     let gateway = api::under(&params.gateway);
     let routes = match &replicas {
+        Some(Replicas {
+            gateways: Some(gateways),
+            ..
+        }) => replica::spread(gateways.clone()),
         Some(r) => replica::routes(r.orders.clone(), r.products.clone(), gateway),
         None => gateway,
     };
@@ -216,10 +230,13 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
     let name = format!("Drill {} {}", kind, params.run);
     let setup = Setup::new(api, admin, customers, &name, STOCK).await?;
     eprintln!("{kind}: {CUSTOMERS} customers registered, products created");
+    // A kill is over at once: the replica drill loads both copies a while before it and the
+    // survivors a while after, so that orders of every stage span it.
+    let (before, after) = if kind == "replica" { (15, 20) } else { (5, 8) };
     let timing = Timing {
-        before: Duration::from_secs(5),
+        before: Duration::from_secs(before),
         fault: Duration::from_secs(params.outage_secs),
-        after: Duration::from_secs(8),
+        after: Duration::from_secs(after),
         settle: Duration::from_secs(180),
         subscribers: SUBSCRIBERS,
     };
@@ -245,6 +262,9 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
             // Killed now: out of the turn, as a load balancer's health check would take it.
             r.orders.down(&r.doomed.0);
             r.products.down(&r.doomed.1);
+            if let (Some(gateways), Some(doomed)) = (&r.gateways, &r.doomed.2) {
+                gateways.down(doomed);
+            }
         }
         done
     };

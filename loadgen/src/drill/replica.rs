@@ -80,6 +80,11 @@ pub fn routes(orders: Arc<Pool>, products: Arc<Pool>, rest: Routes) -> Routes {
     })
 }
 
+/// Every path to the gateways (API bases) in turn.
+pub fn spread(gateways: Arc<Pool>) -> Routes {
+    Arc::new(move |path: &str| format!("{}{path}", gateways.pick()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +108,11 @@ mod tests {
         assert_eq!(routes("/orders/1"), "http://o/orders/1");
         assert_eq!(routes("/products"), "http://p/products");
         assert_eq!(routes("/alerts"), "http://g/api/alerts");
+        let gateways = Pool::new(&["http://g1/api".to_owned(), "http://g2/api".to_owned()]);
+        let spread = spread(gateways.clone());
+        assert_eq!(spread("/orders"), "http://g1/api/orders");
+        assert_eq!(spread("/alerts"), "http://g2/api/alerts");
+        gateways.down("http://g2/api");
+        assert_eq!(spread("/products"), "http://g1/api/products");
     }
 }

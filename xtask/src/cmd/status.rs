@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             service.name,
             process,
             service.url(),
-            describe(service.port, "/health")
+            describe(service.port(), "/health")
         );
         if service.is_gateway() {
             println!(
@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                 "",
                 "",
                 service.url(),
-                describe(service.port, "/api/health")
+                describe(service.port(), "/api/health")
             );
         }
     }

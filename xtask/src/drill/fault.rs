@@ -203,7 +203,7 @@ fn wait_out(ctx: &Ctx, label: &str, outage: Duration) {
 }
 
 /// Stops `service` with `signal` and starts it again with `extra`; how long it was away.
-fn restart(
+pub(super) fn restart(
     suite: &mut Suite<'_>,
     service: &Service,
     signal: &str,

@@ -1,8 +1,10 @@
-//! The `replica` drill's second order-service and product-service: the suite's own binaries,
-//! environment and stores (one database, one queue per consumer: the replicas compete for
-//! its messages), each on a free port outside the suite's 5000–5006. loadgen spreads
-//! `/orders` and `/products` over both copies of each; at the fault these second copies are
-//! killed with SIGKILL and not started again. They are stopped whatever else happens.
+//! The `replica` drill's second order-service, product-service and gateway: the suite's own
+//! binaries, environment and stores (one database, one queue per consumer: the replicas
+//! compete for its messages), each on a free port outside the suite's ports. Both gateways
+//! list both copies of order- and product-service (`ORDER_SERVICE_URL=<first>,<second>`: the
+//! suite's gateway is restarted so, and put back afterwards), and loadgen spreads its calls
+//! over the two gateways. At the fault the second copies are killed with SIGKILL and not
+//! started again; they are stopped whatever else happens.
 
 use std::{
     fs::OpenOptions,
@@ -14,10 +16,10 @@ use std::{
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 
-use super::fault::Suite;
+use super::fault::{self, Suite};
 use crate::{
     health, proc,
-    services::{SERVICES, Service},
+    services::{self, SERVICES, Service},
 };
 
 /// One second copy.
@@ -47,15 +49,49 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Starts a second copy of order-service and of product-service and waits until both are
-/// healthy.
-pub fn start(suite: &Suite<'_>) -> Result<Vec<Replica>> {
+/// The services with a second copy, the gateway last (it lists the others' copies).
+const COPIED: [&str; 3] = ["order-service", "product-service", "gateway"];
+
+/// The variables that make a gateway call both copies of each copied backend.
+fn gateway_lists(replicas: &[Replica]) -> Vec<(&'static str, String)> {
+    SERVICES
+        .iter()
+        .filter(|s| COPIED.contains(&s.name))
+        .filter_map(|s| {
+            let var = s.gateway_var?;
+            let second = replicas.iter().find(|r| r.service.name == s.name)?;
+            Some((var, format!("{},{}", s.url(), second.url())))
+        })
+        .collect()
+}
+
+fn gateway() -> &'static Service {
+    SERVICES
+        .iter()
+        .find(|s| s.is_gateway())
+        .unwrap_or(&SERVICES[SERVICES.len() - 1])
+}
+
+/// Starts a second copy of order-service, product-service and the gateway, waits until they
+/// are healthy, and restarts the suite's gateway listing both copies of each backend.
+pub fn start(suite: &mut Suite<'_>) -> Result<Vec<Replica>> {
     let ctx = suite.ctx;
     let mut replicas = Vec::new();
-    for service in SERVICES
+    for service in COPIED
         .iter()
-        .filter(|s| matches!(s.name, "order-service" | "product-service"))
+        .filter_map(|name| SERVICES.iter().find(|s| s.name == *name))
     {
+        let lists = if service.is_gateway() {
+            for replica in &mut replicas {
+                wait_healthy(replica)?;
+            }
+            let mut lists = gateway_lists(&replicas);
+            // The first gateway's metrics listener is the suite's.
+            lists.push(("METRICS_ADDR", "off".to_owned()));
+            lists
+        } else {
+            Vec::new()
+        };
         let port = free_port()?;
         let label = format!("{}-replica", service.name);
         let log = OpenOptions::new()
@@ -67,6 +103,8 @@ pub fn start(suite: &Suite<'_>) -> Result<Vec<Replica>> {
             .current_dir(&ctx.paths.root)
             .envs(suite.urls.env())
             .envs((suite.extra)(service))
+            .envs(services::placement_env(service))
+            .envs(lists)
             .env("PORT", port.to_string())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -85,7 +123,16 @@ pub fn start(suite: &Suite<'_>) -> Result<Vec<Replica>> {
     for replica in &mut replicas {
         wait_healthy(replica)?;
     }
+    let mut extra = (suite.extra)(gateway());
+    extra.extend(gateway_lists(&replicas));
+    fault::restart(suite, gateway(), "TERM", &extra)?;
     Ok(replicas)
+}
+
+/// Restarts the suite's gateway on its usual backends (the second copies are gone).
+pub fn teardown(suite: &mut Suite<'_>) -> Result<()> {
+    let extra = (suite.extra)(gateway());
+    fault::restart(suite, gateway(), "TERM", &extra).map(|_| ())
 }
 
 fn wait_healthy(replica: &mut Replica) -> Result<()> {
@@ -107,7 +154,8 @@ fn wait_healthy(replica: &mut Replica) -> Result<()> {
     Ok(())
 }
 
-/// loadgen's answer: each service's copies, the one to be killed last.
+/// loadgen's answer: each service's copies, the one to be killed last (the gateways' as their
+/// API's base).
 pub fn urls(replicas: &[Replica]) -> String {
     let of = |name: &str| {
         let first = SERVICES.iter().find(|s| s.name == name).map(Service::url);
@@ -121,7 +169,10 @@ pub fn urls(replicas: &[Replica]) -> String {
             )
             .collect::<Vec<_>>()
     };
-    json!({ "orders": of("order-service"), "products": of("product-service") }).to_string()
+    let gateways: Vec<String> = of("gateway").iter().map(|u| format!("{u}/api")).collect();
+    json!({ "orders": of("order-service"), "products": of("product-service"),
+            "gateways": gateways })
+    .to_string()
 }
 
 /// Kills the second copies with SIGKILL; what was done.

@@ -1,7 +1,7 @@
 //! One row per drill — as `loadgen drill` reported it — printed as a table and written to
 //! `bench/results/drill.md` (`drill.json` holds the rows as they are, with the machine).
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::bench::machine::Machine;
 
@@ -35,6 +35,56 @@ fn refused(row: &Value) -> String {
     } else {
         refused.join(", ")
     }
+}
+
+/// When and where a row was measured: its run's date, commit and load average.
+fn run_of(row: &Value) -> String {
+    let run = &row["run"];
+    match run["date"].as_str() {
+        Some(date) => format!(
+            "{} ({}; load {})",
+            date.split('T').next().unwrap_or(date),
+            run["commit"].as_str().unwrap_or("?"),
+            run["loadBefore"].as_str().unwrap_or("?")
+        ),
+        None => "—".to_owned(),
+    }
+}
+
+/// This run's rows, each marked with `machine`'s date, commit and load and `setting`, in
+/// front of the rows of the drills it did not run, kept from the report before (`previous`,
+/// the last `drill.json`; rows written before rows were marked take its machine's marks): one
+/// `cargo xtask drill poison` does not wipe out the last `broker` figures.
+pub fn merge(previous: &Value, rows: Vec<Value>, machine: &Value, setting: &str) -> Vec<Value> {
+    let mark = |machine: &Value, setting: Option<&str>| {
+        json!({ "date": machine["date"], "commit": machine["commit"],
+                "loadBefore": machine["loadBefore"], "setting": setting })
+    };
+    let mut merged: Vec<Value> = rows
+        .into_iter()
+        .map(|mut row| {
+            row["run"] = mark(machine, Some(setting));
+            row
+        })
+        .collect();
+    for old in previous["drills"].as_array().into_iter().flatten() {
+        if merged.iter().any(|r| r["drill"] == old["drill"]) {
+            continue;
+        }
+        let mut old = old.clone();
+        if old["run"].is_null() {
+            old["run"] = mark(&previous["machine"], None);
+        }
+        merged.push(old);
+    }
+    let order = |row: &Value| {
+        super::ALL
+            .iter()
+            .position(|k| row["drill"].as_str() == Some(k.name()))
+            .unwrap_or(usize::MAX)
+    };
+    merged.sort_by_key(order);
+    merged
 }
 
 fn cells(row: &Value) -> [String; 10] {
@@ -141,13 +191,21 @@ pub fn markdown(rows: &[Value], machine: &Machine, setting: &str) -> String {
          reconnecting with `Last-Event-ID` seeing every change once.\n\n",
     );
     md.push_str(setting);
+    md.push_str(
+        " Rows of drills this run did not repeat are kept from earlier runs, each with its \
+         own date, commit and load average (*run*).",
+    );
     md.push_str("\n\n| ");
     md.push_str(&HEADERS.join(" | "));
-    md.push_str(" |\n|");
-    md.push_str(&" --- |".repeat(HEADERS.len()));
+    md.push_str(" | run |\n|");
+    md.push_str(&" --- |".repeat(HEADERS.len() + 1));
     md.push('\n');
     for row in rows {
-        md.push_str(&format!("| {} |\n", cells(row).join(" | ")));
+        md.push_str(&format!(
+            "| {} | {} |\n",
+            cells(row).join(" | "),
+            run_of(row)
+        ));
     }
     md.push_str(
         "\n*back*: from the end of the fault to the first order accepted after it; \
@@ -166,16 +224,40 @@ pub fn markdown(rows: &[Value], machine: &Machine, setting: &str) -> String {
     for line in findings {
         md.push_str(&format!("- {line}\n"));
     }
-    md.push_str("\n## Machine\n\n");
+    md.push_str("\n## Machine (this run)\n\n");
     md.push_str(&machine.to_markdown());
     md
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
+
+    #[test]
+    fn a_run_replaces_its_own_drills_rows_and_keeps_the_others_with_their_marks() {
+        let before = json!({
+            "machine": {"date": "2026-11-25T15:06:36Z", "commit": "7d54c57", "loadBefore": "4.38"},
+            "drills": [{"drill": "broker", "passed": true}, {"drill": "poison", "passed": false}]
+        });
+        let machine =
+            json!({"date": "2026-12-06T08:00:00Z", "commit": "abc1234", "loadBefore": "30.1"});
+        let rows = vec![json!({"drill": "poison", "passed": true})];
+        let merged = merge(&before, rows, &machine, "started by xtask");
+        let names: Vec<&str> = merged.iter().filter_map(|r| r["drill"].as_str()).collect();
+        assert_eq!(names, ["broker", "poison"]);
+        assert_eq!(merged[1]["passed"], true);
+        assert_eq!(run_of(&merged[1]), "2026-12-06 (abc1234; load 30.1)");
+        assert_eq!(run_of(&merged[0]), "2026-11-25 (7d54c57; load 4.38)");
+        assert_eq!(merged[0]["run"]["setting"], Value::Null);
+        // A second merge keeps the marks the first gave.
+        let again = merge(
+            &json!({"machine": machine, "drills": merged}),
+            Vec::new(),
+            &machine,
+            "x",
+        );
+        assert_eq!(run_of(&again[0]), "2026-11-25 (7d54c57; load 4.38)");
+    }
 
     #[test]
     fn a_row_is_read_into_its_cells_and_findings() {

@@ -3,17 +3,27 @@
 
 use anyhow::Result;
 
-use crate::{cleanup::Started, ctx::Ctx, health, services::Service, suite};
-
-const GATEWAY_PORT: u16 = 5000;
+use crate::{
+    cleanup::Started,
+    ctx::Ctx,
+    health,
+    services::{self, SERVICES, Service},
+    suite,
+};
 
 /// Uses the running suite, or starts one like `up` (quotas raised, fulfilment fast); the
-/// report's sentence about it.
+/// report's sentence about it. The suite's ports are 5000–5006 shifted by
+/// `XTASK_PORT_OFFSET`, and with `XTASK_NAMESPACE` its databases, exchange and Redis prefix
+/// are its own (see [`services::placement_env`]).
 pub fn prepare_suite(ctx: &Ctx, started: &mut Started) -> Result<String> {
-    if health::check(GATEWAY_PORT, "/health").is_ok_and(|r| r.is_healthy()) {
+    let port = SERVICES
+        .iter()
+        .find(|s| s.is_gateway())
+        .map_or(5000, Service::port);
+    if health::check(port, "/health").is_ok_and(|r| r.is_healthy()) {
         ctx.progress.step(
             "drill",
-            "the gateway on :5000 answers: drilling the running suite as it is",
+            format!("the gateway on :{port} answers: drilling the running suite as it is"),
         );
         return Ok(
             "The suite was already running (`cargo xtask up`), with its own settings: \
@@ -23,8 +33,11 @@ pub fn prepare_suite(ctx: &Ctx, started: &mut Started) -> Result<String> {
     }
     ctx.progress.step(
         "drill",
-        "the gateway on :5000 does not answer: starting the suite as `up` does, and stopping \
-         it afterwards",
+        format!(
+            "the gateway on :{port} does not answer: starting the suite as `up` does, and \
+             stopping it afterwards{}",
+            services::namespace().map_or_else(String::new, |n| format!(" (namespace {n})"))
+        ),
     );
     suite::start(ctx, &drill_env, started)?;
     Ok(

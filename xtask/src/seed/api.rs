@@ -39,11 +39,14 @@ impl Gateway {
         Self::parse(url.trim()).map_err(|e| anyhow!("GATEWAY_URL: {e}"))
     }
 
-    /// The gateway `cargo xtask up` starts: [`DEFAULT_GATEWAY`].
+    /// The gateway `cargo xtask up` starts: [`DEFAULT_GATEWAY`], or its port shifted by
+    /// `XTASK_PORT_OFFSET`.
     pub fn local() -> Self {
-        Self {
-            base: DEFAULT_GATEWAY.to_owned(),
-        }
+        let base = match crate::services::port_offset() {
+            0 => DEFAULT_GATEWAY.to_owned(),
+            offset => format!("http://127.0.0.1:{}", 5000 + offset),
+        };
+        Self { base }
     }
 
     /// Parses the gateway's base URL. A trailing `/api` is accepted and dropped, so both
