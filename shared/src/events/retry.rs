@@ -140,10 +140,17 @@ impl Outcome {
     }
 }
 
-/// The delay of backoff step `step`: `base` doubled per step, capped at [`MAX_DELAY`]. Steps
-/// are few and fixed (one queue each), so jitter comes from when each message failed.
+/// The delay of backoff step `step`: `base` doubled per step, capped at [`MAX_DELAY`].
 pub(super) fn delay(base: Duration, step: u32) -> Duration {
     base.saturating_mul(1u32 << step.min(16)).min(MAX_DELAY)
+}
+
+/// The step a retry actually waits: `step` or, by a coin toss, the one below it. Delays are a
+/// few fixed queues (one per step), so jitter picks among them: messages that failed together
+/// in an outage come back spread over two delays instead of as one herd, and the delay still
+/// grows (its expectation is ¾ of the step's) and is capped.
+pub(super) fn jittered(step: u32, coin: bool) -> u32 {
+    if step > 0 && coin { step - 1 } else { step }
 }
 
 impl Bus {
@@ -161,7 +168,10 @@ impl Bus {
                 delivery.acker.ack(BasicAckOptions::default()).await?;
             }
             Outcome::Retry { next, step, reason } => {
-                let delay = delay(self.inner.config.retry_base, step);
+                let delay = delay(
+                    self.inner.config.retry_base,
+                    jittered(step, rand::random::<bool>()),
+                );
                 tracing::warn!(%queue, ?next, ?delay, %reason, "handler failed; retrying later");
                 let mut headers = delivery.properties.headers().clone().unwrap_or_default();
                 next.write(&mut headers);
@@ -279,6 +289,22 @@ mod tests {
         assert_eq!(delay(base, 0), base);
         assert_eq!(delay(base, 3), Duration::from_secs(4));
         assert_eq!(delay(base, 40), MAX_DELAY);
+    }
+
+    #[test]
+    fn a_retry_waits_its_step_or_the_one_below_never_less_for_the_first() {
+        assert_eq!(jittered(0, true), 0);
+        assert_eq!(jittered(0, false), 0);
+        assert_eq!(jittered(5, false), 5);
+        assert_eq!(jittered(5, true), 4);
+        let base = Duration::from_millis(500);
+        let seen: std::collections::BTreeSet<Duration> = (0..200)
+            .map(|_| delay(base, jittered(3, rand::random::<bool>())))
+            .collect();
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            [Duration::from_secs(2), Duration::from_secs(4)]
+        );
     }
 
     #[test]
