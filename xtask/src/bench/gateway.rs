@@ -373,28 +373,10 @@ fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) ->
             "targets",
             Value::from_iter(vec![
                 ("gatewayTokenVsNginx", super::number(round3(vs_nginx))),
-                (
-                    "gatewayTokenVsNginxPerRound",
-                    Value::Array(
-                        paired
-                            .vs_nginx
-                            .iter()
-                            .map(|r| super::number(round3(*r)))
-                            .collect(),
-                    ),
-                ),
+                ("gatewayTokenVsNginxPerRound", per_round(&paired.vs_nginx)),
                 ("gatewayTokenVsDirect", super::number(round3(vs_direct))),
                 ("gatewayPutVsNginx", super::number(round3(put_vs_nginx))),
-                (
-                    "gatewayPutVsNginxPerRound",
-                    Value::Array(
-                        paired
-                            .put_vs_nginx
-                            .iter()
-                            .map(|r| super::number(round3(*r)))
-                            .collect(),
-                    ),
-                ),
+                ("gatewayPutVsNginxPerRound", per_round(&paired.put_vs_nginx)),
                 ("gatewayPutVsDirect", super::number(round3(put_vs_direct))),
                 ("atLeastNginx", Value::Bool(vs_nginx >= 1.0)),
                 (
@@ -406,6 +388,11 @@ fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) ->
     ]);
     let markdown = setup::markdown([reads, writes], machine, &settings, &targets);
     super::write_results(ctx, "gateway", &crate::http::pretty(&json), &markdown)
+}
+
+/// Each round's ratio, to three decimals.
+fn per_round(ratios: &[f64]) -> Value {
+    Value::Array(ratios.iter().map(|r| super::number(round3(*r))).collect())
 }
 
 fn round3(x: f64) -> f64 {
