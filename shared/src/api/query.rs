@@ -234,7 +234,7 @@ mod tests {
         status: Option<String>,
     }
 
-    fn problems<T: Query>(query: &str) -> serde_json::Value {
+    fn problems<T: Query + std::fmt::Debug>(query: &str) -> serde_json::Value {
         match parse::<T>(Some(query)) {
             Err(ApiError::Validation { details, .. }) => details,
             other => panic!("{query} was not refused: {other:?}"),
