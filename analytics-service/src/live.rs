@@ -105,10 +105,10 @@ pub async fn figures(db: &Database) -> Result<Value, shared::ApiError> {
     Ok(json!({
         "metrics": metrics,
         "today": revenue.into_iter().next(),
-        "funnel": funnel.first().map(|(_, f)| f.to_json()),
+        "funnel": funnel.into_iter().next().map(|(_, f)| f.report(None)),
         "loyalty": {
-            "today": loyalty["days"][0].clone(),
-            "customersByTier": loyalty["customersByTier"].clone(),
+            "today": loyalty.days.into_iter().next(),
+            "customersByTier": loyalty.customers_by_tier,
         },
     }))
 }

@@ -7,10 +7,12 @@ pub mod commerce;
 use std::collections::{HashMap, HashSet};
 
 use mongodb::Database;
-use serde_json::{Value, json};
 use shared::{
     ApiError, Money,
-    api::reports::{AssistantStats, IntentShare, Latency},
+    api::reports::{
+        AssistantStats, BusinessMetrics, DailyRevenue, DashboardMetrics, IntentShare, Latency,
+        TopProduct,
+    },
 };
 
 use crate::{
@@ -51,7 +53,7 @@ fn refunds_per_day(rows: &[OrderRow]) -> HashMap<String, Cents> {
 /// `refunds` what refunds and voids took back of it, `net` = `gross` − `refunds`; `revenue` is
 /// `net` (as it always was: money paid net of refunds, [`crate::domain::ledger`]). All on the
 /// day the order was placed; `orderCount` the orders that count (a fully refunded one does not).
-pub async fn daily_revenue(db: &Database, range: DayRange) -> Result<Vec<Value>, ApiError> {
+pub async fn daily_revenue(db: &Database, range: DayRange) -> Result<Vec<DailyRevenue>, ApiError> {
     let rows = rows::rows(db, Some(range), false).await?;
     let per_day = per_day(&rows);
     let refunds = refunds_per_day(&rows);
@@ -62,15 +64,15 @@ pub async fn daily_revenue(db: &Database, range: DayRange) -> Result<Vec<Value>,
             let text = day.text();
             let t = per_day.get(&text).copied().unwrap_or_default();
             let back = refunds.get(&text).copied().unwrap_or(0);
-            json!({
-                "date": text,
-                "revenue": Money::from_cents(t.revenue),
-                "gross": Money::from_cents(t.revenue + back),
-                "refunds": Money::from_cents(back),
-                "net": Money::from_cents(t.revenue),
-                "orderCount": t.orders,
-                "newCustomers": customers.get(&text).copied().unwrap_or(0),
-            })
+            DailyRevenue {
+                new_customers: customers.get(&text).copied().unwrap_or(0),
+                date: text,
+                revenue: Money::from_cents(t.revenue),
+                gross: Money::from_cents(t.revenue + back),
+                refunds: Money::from_cents(back),
+                net: Money::from_cents(t.revenue),
+                order_count: t.orders,
+            }
         })
         .collect())
 }
@@ -88,12 +90,11 @@ pub async fn totals(db: &Database, range: DayRange) -> Result<Totals, ApiError> 
 
 /// `{totalRevenue, orders, averageOrderValue, refunded, customers, ordersByStatus, ...}` over
 /// all time.
-pub async fn dashboard_metrics(db: &Database) -> Result<Value, ApiError> {
-    let by_status: serde_json::Map<String, Value> = orders::per_status(db)
+pub async fn dashboard_metrics(db: &Database) -> Result<DashboardMetrics, ApiError> {
+    let by_status = orders::per_status(db)
         .await?
         .into_iter()
         .filter(|(status, _)| status != "UNKNOWN")
-        .map(|(status, count)| (status, json!(count)))
         .collect();
     let mut counted = Totals::default();
     let mut refunded = 0;
@@ -107,24 +108,29 @@ pub async fn dashboard_metrics(db: &Database) -> Result<Value, ApiError> {
         }
     }
     let alerts = facts::count_by(db, facts::ALERTS, "severity").await?;
-    Ok(json!({
-        "totalRevenue": Money::from_cents(counted.revenue),
-        "orders": counted.orders,
-        "averageOrderValue": Money::from_cents(counted.average()),
-        "refunded": Money::from_cents(refunded),
-        "customers": facts::count(db, facts::CUSTOMERS).await?,
-        "orderingCustomers": customers.len(),
-        "ordersByStatus": by_status,
-        "stockLowEvents": facts::count(db, facts::STOCK_LOW).await?,
-        "alertsSent": alerts.values().sum::<i64>(),
-        "alertsBySeverity": alerts,
-        "afterSales": aftersales::summary(db, None).await?,
-    }))
+    Ok(DashboardMetrics {
+        total_revenue: Money::from_cents(counted.revenue),
+        orders: counted.orders,
+        average_order_value: Money::from_cents(counted.average()),
+        refunded: Money::from_cents(refunded),
+        customers: count(facts::count(db, facts::CUSTOMERS).await?),
+        ordering_customers: count(customers.len()),
+        orders_by_status: by_status,
+        stock_low_events: count(facts::count(db, facts::STOCK_LOW).await?),
+        alerts_sent: alerts.values().sum::<i64>(),
+        alerts_by_severity: alerts,
+        after_sales: aftersales::summary(db, None).await?,
+    })
+}
+
+/// A count as the reports give it.
+fn count(n: impl TryInto<i64>) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
 }
 
 /// `[{productId, name, units, revenue}]` over the orders that count, by revenue then units.
 /// A line's revenue is its price as ordered (before the order's discounts).
-pub async fn top_products(db: &Database, limit: usize) -> Result<Vec<Value>, ApiError> {
+pub async fn top_products(db: &Database, limit: usize) -> Result<Vec<TopProduct>, ApiError> {
     let mut totals: HashMap<String, (Option<String>, i64, Cents)> = HashMap::new();
     for row in rows::rows(db, None, true).await? {
         if row.revenue().is_none() {
@@ -144,20 +150,22 @@ pub async fn top_products(db: &Database, limit: usize) -> Result<Vec<Value>, Api
     rows.truncate(limit);
     Ok(rows
         .into_iter()
-        .map(|(id, (name, units, revenue))| {
-            json!({ "productId": id, "name": name, "units": units, "revenue": Money::from_cents(revenue) })
+        .map(|(id, (name, units, revenue))| TopProduct {
+            product_id: id,
+            name,
+            units,
+            revenue: Money::from_cents(revenue),
         })
         .collect())
 }
 
 /// Business metrics of `range` against the period of the same length before it, with the
 /// loyalty programme's figures of `range`.
-pub async fn business(db: &Database, range: DayRange) -> Result<Value, ApiError> {
+pub async fn business(db: &Database, range: DayRange) -> Result<BusinessMetrics, ApiError> {
     let now = totals(db, range).await?;
     let before = totals(db, range.previous()).await?;
-    let mut body = figures::business(range, now, before);
-    body["loyalty"] = commerce::loyalty(db, range).await?;
-    Ok(body)
+    let loyalty = commerce::loyalty(db, range).await?;
+    Ok(figures::business(range, now, before, loyalty))
 }
 
 /// `{replies, intents, functionCalls, responseTimeMs: {average, p50, p95, p99, max}}`.

@@ -15,6 +15,7 @@
 //! booleans or integers, because it stores a `$set` boolean as 0 or 1; `tags` has no index,
 //! because on the stand-in an index on an array field hides documents from `find`.
 
+mod legacy;
 pub mod products;
 pub mod restock;
 pub mod reviews;

@@ -33,6 +33,7 @@ pub mod checkout;
 pub mod coupons;
 pub mod customers;
 pub mod email;
+pub mod health;
 pub mod loyalty;
 pub mod notifications;
 pub mod orders;

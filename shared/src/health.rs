@@ -27,9 +27,11 @@ use std::{
 };
 
 use axum::{Router, extract::State, routing::get};
-use serde::Serialize;
 
-use crate::{ApiError, error::ok, events::Bus, store::Redis, supervise::Heartbeat};
+use crate::{
+    ApiError, api::health::Health as Report, error::ok, events::Bus, store::Redis,
+    supervise::Heartbeat,
+};
 
 /// One dependency to probe.
 #[derive(Clone)]
@@ -92,24 +94,6 @@ impl Readiness {
     }
 }
 
-/// What `/health` reports.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct HealthReport {
-    /// The service name.
-    pub service: String,
-    /// `ok` or `degraded`.
-    pub status: String,
-    /// Seconds since start.
-    pub uptime_seconds: u64,
-    /// Dependency name to `up` or `down`; background task name to `up` or `stalled`;
-    /// start-up step to `up` or `pending`.
-    pub dependencies: std::collections::BTreeMap<String, String>,
-    /// Optional feature name to its state (`on`, `off`); absent when the service has none.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub features: std::collections::BTreeMap<String, String>,
-}
-
 /// The probes of one service.
 #[derive(Clone)]
 pub struct Health {
@@ -167,7 +151,7 @@ impl Health {
     }
 
     /// Probes every dependency concurrently.
-    pub async fn report(&self) -> HealthReport {
+    pub async fn report(&self) -> Report {
         let states = futures::future::join_all(self.probes.iter().map(Probe::is_up)).await;
         let dependencies: std::collections::BTreeMap<String, String> = self
             .probes
@@ -200,7 +184,7 @@ impl Health {
                 if ready { "up" } else { "pending" }.to_owned(),
             );
         }
-        HealthReport {
+        Report {
             service: self.service.to_owned(),
             status: if all_up { "ok" } else { "degraded" }.to_owned(),
             uptime_seconds: self.started.elapsed().as_secs(),
@@ -212,7 +196,7 @@ impl Health {
     /// Whether the replica should take traffic: every dependency up and every start-up step
     /// done. A stalled background task does not count: it is reported, but taking the replica
     /// out of its Service would not restart it.
-    pub async fn is_ready(&self) -> (bool, HealthReport) {
+    pub async fn is_ready(&self) -> (bool, Report) {
         let report = self.report().await;
         let ready = report
             .dependencies

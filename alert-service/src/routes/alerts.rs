@@ -9,7 +9,7 @@ use axum::{
 use serde_json::Value;
 use shared::{
     ApiError,
-    api::{alerts::AlertQuery, query::number},
+    api::alerts::AlertQuery,
     auth::Caller,
     error::{ok, page},
     extract::{ObjectIdPath, ValidQuery},
@@ -52,15 +52,11 @@ fn parse(query: AlertQuery, caller: &Caller) -> Result<(Filter, u64, u64), ApiEr
     let filter = Filter {
         customer_id: (!caller.is_admin()).then(|| caller.id.clone()),
         topics,
-        kind: query.kind.filter(|k| !k.trim().is_empty()),
-        severity,
         acknowledged: query.acknowledged.as_deref().map(|a| a.trim() == "true"),
+        kind: query.filter.kind.filter(|k| !k.trim().is_empty()),
+        severity,
     };
-    Ok((
-        filter,
-        number(query.page.as_ref(), 1).unsigned_abs(),
-        number(query.limit.as_ref(), 20).unsigned_abs(),
-    ))
+    Ok((filter, query.paging.page(), query.paging.limit()))
 }
 
 /// Newest first.

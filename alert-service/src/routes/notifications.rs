@@ -11,10 +11,7 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     ApiError,
-    api::{
-        notifications::{Marked, NotificationQuery, PreferencesPatch},
-        query::number,
-    },
+    api::notifications::{Marked, NotificationQuery, PreferencesPatch},
     auth::Caller,
     error::ok,
     extract::{ObjectIdPath, Valid, ValidQuery},
@@ -44,8 +41,8 @@ async fn list(
     caller: Caller,
     ValidQuery(query): ValidQuery<NotificationQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = number(query.page.as_ref(), 1).unsigned_abs();
-    let limit = number(query.limit.as_ref(), 20).unsigned_abs();
+    let page = query.paging.page();
+    let limit = query.paging.limit();
     let unread = query.unread.as_deref().map(|u| u.trim() == "true");
     let (found, total, unread_count) =
         notifications::page(state.infra.db(), &caller.id, unread, page, limit).await?;

@@ -3,6 +3,7 @@
 //! two range operators on one date field in an aggregation).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use shared::api::reports::Span;
 
 /// One UTC calendar day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -95,6 +96,15 @@ impl DayRange {
     /// Every day, in order.
     pub fn days(self) -> impl Iterator<Item = Day> {
         (0..self.len()).map(move |i| self.from.plus(i))
+    }
+
+    /// As a report names it: `{from, to, days}`.
+    pub fn span(self) -> Span {
+        Span {
+            from: self.from.text(),
+            to: self.to.text(),
+            days: self.len(),
+        }
     }
 }
 

@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
-use shared::Money;
+use shared::{
+    Money,
+    api::reports::{self, DiscountFigures},
+};
 
 use super::{Cents, DayRange, ledger::OrderRow};
 
@@ -67,30 +69,27 @@ impl Discounts {
     /// `{coupons: [{code, orders, discount, revenue}], days: [{date, couponDiscount,
     /// tierDiscount, pointsDiscount}], totals}`: coupons by discount given, then code; every
     /// day of `range`, zero days included.
-    pub fn to_json(&self, range: DayRange) -> Value {
+    pub fn report(&self, range: DayRange) -> reports::Discounts {
         let mut coupons: Vec<(&String, &CouponFigures)> = self.coupons.iter().collect();
         coupons.sort_by(|a, b| b.1.discount.cmp(&a.1.discount).then(a.0.cmp(b.0)));
-        let coupons: Vec<Value> = coupons
+        let coupons = coupons
             .into_iter()
-            .map(|(code, c)| {
-                json!({ "code": code, "orders": c.orders, "discount": Money::from_cents(c.discount),
-                "revenue": Money::from_cents(c.revenue) })
+            .map(|(code, c)| reports::CouponFigures {
+                code: code.clone(),
+                orders: c.orders,
+                discount: Money::from_cents(c.discount),
+                revenue: Money::from_cents(c.revenue),
             })
             .collect();
-        let day_json = |date: Option<String>, d: DayDiscounts| {
-            let mut v = json!({
-                "couponDiscount": Money::from_cents(d.coupon),
-                "couponShipping": Money::from_cents(d.coupon_shipping),
-                "tierDiscount": Money::from_cents(d.tier),
-                "pointsDiscount": Money::from_cents(d.points),
-            });
-            if let (Some(date), Value::Object(map)) = (date, &mut v) {
-                map.insert("date".to_owned(), json!(date));
-            }
-            v
+        let day_report = |date: Option<String>, d: DayDiscounts| DiscountFigures {
+            date,
+            coupon_discount: Money::from_cents(d.coupon),
+            coupon_shipping: Money::from_cents(d.coupon_shipping),
+            tier_discount: Money::from_cents(d.tier),
+            points_discount: Money::from_cents(d.points),
         };
         let mut total = DayDiscounts::default();
-        let days: Vec<Value> = range
+        let days = range
             .days()
             .map(|day| {
                 let d = self.days.get(&day.text()).copied().unwrap_or_default();
@@ -98,20 +97,22 @@ impl Discounts {
                 total.coupon_shipping += d.coupon_shipping;
                 total.tier += d.tier;
                 total.points += d.points;
-                day_json(Some(day.text()), d)
+                day_report(Some(day.text()), d)
             })
             .collect();
-        json!({
-            "period": { "from": range.from.text(), "to": range.to.text(), "days": range.len() },
-            "coupons": coupons,
-            "days": days,
-            "totals": day_json(None, total),
-        })
+        reports::Discounts {
+            period: range.span(),
+            coupons,
+            days,
+            totals: day_report(None, total),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::domain::{Day, ledger::Payment};
 
@@ -134,7 +135,7 @@ mod tests {
         }
         report.add(&row("REJECTED", None, "WELCOME10", 500));
         let day = Day::parse("2026-05-01").unwrap();
-        let json = report.to_json(DayRange::new(day, day).unwrap());
+        let json = serde_json::to_value(report.report(DayRange::new(day, day).unwrap())).unwrap();
         assert_eq!(
             json["coupons"],
             json!([{"code": "WELCOME10", "orders": 3, "discount": 3.33, "revenue": 30.03}])
@@ -160,7 +161,7 @@ mod tests {
         let mut report = Discounts::default();
         report.add(&row);
         let day = Day::parse("2026-05-02").unwrap();
-        let json = report.to_json(DayRange::new(day, day).unwrap());
+        let json = serde_json::to_value(report.report(DayRange::new(day, day).unwrap())).unwrap();
         assert_eq!(
             json["coupons"],
             json!([{"code": "FREESHIP", "orders": 1, "discount": 5.99, "revenue": 28.07}])

@@ -1,7 +1,9 @@
 //! Period figures and the trend between two periods.
 
-use serde_json::{Value, json};
-use shared::Money;
+use shared::{
+    Money,
+    api::reports::{self, BusinessMetrics, LoyaltyReport, Trend},
+};
 
 use super::DayRange;
 
@@ -37,12 +39,12 @@ impl Totals {
     }
 
     /// `{revenue, orderCount, averageOrderValue}`.
-    pub fn to_json(self) -> Value {
-        json!({
-            "revenue": Money::from_cents(self.revenue),
-            "orderCount": self.orders,
-            "averageOrderValue": Money::from_cents(self.average()),
-        })
+    pub fn report(self) -> reports::Totals {
+        reports::Totals {
+            revenue: Money::from_cents(self.revenue),
+            order_count: self.orders,
+            average_order_value: Money::from_cents(self.average()),
+        }
     }
 }
 
@@ -56,22 +58,28 @@ pub fn change_percent(before: i64, now: i64) -> Option<f64> {
     Some(tenths as f64 / 10.0)
 }
 
-/// `{period, previousPeriod, current, previous, trend}` for business metrics.
-pub fn business(range: DayRange, now: Totals, before: Totals) -> Value {
-    let period = |r: DayRange| json!({ "from": r.from.text(), "to": r.to.text(), "days": r.len() });
-    let mut body = now.to_json();
-    let trend = json!({
-        "revenue": change_percent(before.revenue, now.revenue),
-        "orderCount": change_percent(before.orders, now.orders),
-        "averageOrderValue": change_percent(before.average(), now.average()),
-    });
-    if let Value::Object(map) = &mut body {
-        map.insert("period".to_owned(), period(range));
-        map.insert("previousPeriod".to_owned(), period(range.previous()));
-        map.insert("previous".to_owned(), before.to_json());
-        map.insert("trend".to_owned(), trend);
+/// Business metrics: `range`'s figures against `before` (the period before), the trend
+/// between them and the loyalty programme's figures.
+pub fn business(
+    range: DayRange,
+    now: Totals,
+    before: Totals,
+    loyalty: LoyaltyReport,
+) -> BusinessMetrics {
+    BusinessMetrics {
+        revenue: Money::from_cents(now.revenue),
+        order_count: now.orders,
+        average_order_value: Money::from_cents(now.average()),
+        period: range.span(),
+        previous_period: range.previous().span(),
+        previous: before.report(),
+        trend: Trend {
+            revenue: change_percent(before.revenue, now.revenue),
+            order_count: change_percent(before.orders, now.orders),
+            average_order_value: change_percent(before.average(), now.average()),
+        },
+        loyalty,
     }
-    body
 }
 
 #[cfg(test)]
@@ -92,7 +100,7 @@ mod tests {
             revenue: 1000,
             orders: 3,
         };
-        let json = totals.to_json();
+        let json = serde_json::to_value(totals.report()).unwrap();
         assert_eq!(json["revenue"].to_string(), "10.0");
         assert_eq!(json["averageOrderValue"].to_string(), "3.33");
     }

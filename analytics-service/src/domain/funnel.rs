@@ -2,7 +2,7 @@
 //! between the steps. Each day follows its own orders (a cohort), so a ratio compares the same
 //! orders and a late delivery still counts for the day its order was placed.
 
-use serde_json::{Value, json};
+use shared::api::reports::{FunnelFigures, FunnelRatios};
 
 use super::ledger::OrderRow;
 
@@ -58,26 +58,27 @@ impl Funnel {
         }
     }
 
-    /// `{checkedOut, created, paid, paymentFailed, rejected, cancelled, delivered, ratios}`;
-    /// a ratio is `null` when there is nothing to divide by.
-    pub fn to_json(self) -> Value {
-        json!({
-            "checkedOut": self.checked_out,
-            "created": self.created,
-            "paid": self.paid,
-            "paymentFailed": self.payment_failed,
-            "rejected": self.rejected,
-            "cancelled": self.cancelled,
-            "delivered": self.delivered,
-            "ratios": {
-                "checkoutShare": ratio(self.checked_out, self.created),
-                "paymentSuccess": ratio(self.paid, self.paid + self.payment_failed),
-                "paidOfCreated": ratio(self.paid, self.created),
-                "rejected": ratio(self.rejected, self.created),
-                "cancelled": ratio(self.cancelled, self.created),
-                "delivered": ratio(self.delivered, self.created),
+    /// The figures of `date` (of a whole period without one), with their ratios; a ratio is
+    /// `null` when there is nothing to divide by.
+    pub fn report(self, date: Option<String>) -> FunnelFigures {
+        FunnelFigures {
+            date,
+            checked_out: self.checked_out,
+            created: self.created,
+            paid: self.paid,
+            payment_failed: self.payment_failed,
+            rejected: self.rejected,
+            cancelled: self.cancelled,
+            delivered: self.delivered,
+            ratios: FunnelRatios {
+                checkout_share: ratio(self.checked_out, self.created),
+                payment_success: ratio(self.paid, self.paid + self.payment_failed),
+                paid_of_created: ratio(self.paid, self.created),
+                rejected: ratio(self.rejected, self.created),
+                cancelled: ratio(self.cancelled, self.created),
+                delivered: ratio(self.delivered, self.created),
             },
-        })
+        }
     }
 }
 
@@ -90,8 +91,7 @@ mod tests {
         assert_eq!(ratio(1, 3), Some(0.3333));
         assert_eq!(ratio(2, 3), Some(0.6667));
         assert_eq!(ratio(0, 0), None);
-        let json = Funnel::default().to_json();
-        assert!(json["ratios"]["delivered"].is_null());
+        assert_eq!(Funnel::default().report(None).ratios.delivered, None);
     }
 
     #[test]
@@ -120,6 +120,6 @@ mod tests {
                 delivered: 1,
             }
         );
-        assert_eq!(funnel.to_json()["ratios"]["paymentSuccess"], 0.5);
+        assert_eq!(funnel.report(None).ratios.payment_success, Some(0.5));
     }
 }

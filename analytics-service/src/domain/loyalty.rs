@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use shared::api::reports::{LoyaltyReport, PointsFigures};
 
 use super::DayRange;
 
@@ -56,10 +56,15 @@ impl Points {
         }
     }
 
-    /// `{issued, redeemed, returned, takenBack}`.
-    pub fn to_json(self) -> Value {
-        json!({ "issued": self.issued, "redeemed": self.redeemed, "returned": self.returned,
-        "takenBack": self.taken_back })
+    /// The figures of `date` (of a whole period without one).
+    pub fn report(self, date: Option<String>) -> PointsFigures {
+        PointsFigures {
+            date,
+            issued: self.issued,
+            redeemed: self.redeemed,
+            returned: self.returned,
+            taken_back: self.taken_back,
+        }
     }
 }
 
@@ -69,34 +74,30 @@ pub fn report(
     range: DayRange,
     per_day: &BTreeMap<String, Points>,
     tiers: &BTreeMap<String, i64>,
-) -> Value {
+) -> LoyaltyReport {
     let mut total = Points::default();
-    let days: Vec<Value> = range
+    let days = range
         .days()
         .map(|day| {
             let p = per_day.get(&day.text()).copied().unwrap_or_default();
             total = total.plus(p);
-            let mut v = p.to_json();
-            v["date"] = json!(day.text());
-            v
+            p.report(Some(day.text()))
         })
         .collect();
-    json!({ "days": days, "totals": total.to_json(), "customersByTier": by_tier(tiers) })
+    LoyaltyReport {
+        days,
+        totals: total.report(None),
+        customers_by_tier: by_tier(tiers),
+    }
 }
 
 /// Every tier with its customers (0 included), and any other tier name seen.
-pub fn by_tier(tiers: &BTreeMap<String, i64>) -> Value {
-    let mut map = serde_json::Map::new();
+pub fn by_tier(tiers: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+    let mut map = tiers.clone();
     for tier in TIERS {
-        map.insert(
-            tier.to_owned(),
-            json!(tiers.get(tier).copied().unwrap_or(0)),
-        );
+        map.entry(tier.to_owned()).or_insert(0);
     }
-    for (tier, n) in tiers {
-        map.entry(tier.clone()).or_insert(json!(n));
-    }
-    Value::Object(map)
+    map
 }
 
 #[cfg(test)]
@@ -118,9 +119,8 @@ mod tests {
     #[test]
     fn every_tier_is_listed_even_without_customers() {
         let tiers = BTreeMap::from([("Gold".to_owned(), 2)]);
-        assert_eq!(
-            by_tier(&tiers),
-            json!({"Bronze": 0, "Silver": 0, "Gold": 2, "Platinum": 0})
-        );
+        let expected = [("Bronze", 0), ("Silver", 0), ("Gold", 2), ("Platinum", 0)]
+            .map(|(tier, n)| (tier.to_owned(), n));
+        assert_eq!(by_tier(&tiers), BTreeMap::from(expected));
     }
 }

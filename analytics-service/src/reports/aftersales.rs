@@ -3,8 +3,10 @@
 //! range of days or all time (the dashboard's `afterSales`).
 
 use mongodb::Database;
-use serde_json::{Value, json};
-use shared::{ApiError, Money};
+use shared::{
+    ApiError, Money,
+    api::reports::{AfterSales, NotificationFigures, ReturnFigures, ReviewFigures},
+};
 
 use crate::{
     domain::{DayRange, figures::rounded_div},
@@ -14,33 +16,29 @@ use crate::{
 /// `{returns: {requested, received, refunded, refundedAmount, byReason}, reviews: {count,
 /// averageRating, byRating}, notifications: {count, byKind}}`; with `period` when ranged.
 /// The average rating has two decimals (`null` without reviews).
-pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<Value, ApiError> {
+pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<AfterSales, ApiError> {
     let returns = aftersales::returns(db, range).await?;
     let reviews = aftersales::reviews(db, range).await?;
     let notifications = aftersales::notifications(db, range).await?;
     let average = (reviews.count > 0)
         .then(|| rounded_div(reviews.rating_sum * 100, reviews.count) as f64 / 100.0);
-    let mut body = json!({
-        "returns": {
-            "requested": returns.requested,
-            "received": returns.received,
-            "refunded": returns.refunded,
-            "refundedAmount": Money::from_cents(returns.refunded_cents),
-            "byReason": returns.by_reason,
+    Ok(AfterSales {
+        period: range.map(DayRange::span),
+        returns: ReturnFigures {
+            requested: returns.requested,
+            received: returns.received,
+            refunded: returns.refunded,
+            refunded_amount: Money::from_cents(returns.refunded_cents),
+            by_reason: returns.by_reason,
         },
-        "reviews": {
-            "count": reviews.count,
-            "averageRating": average,
-            "byRating": reviews.by_rating,
+        reviews: ReviewFigures {
+            count: reviews.count,
+            average_rating: average,
+            by_rating: reviews.by_rating,
         },
-        "notifications": {
-            "count": notifications.values().sum::<i64>(),
-            "byKind": notifications,
+        notifications: NotificationFigures {
+            count: notifications.values().sum::<i64>(),
+            by_kind: notifications,
         },
-    });
-    if let Some(range) = range {
-        body["period"] =
-            json!({ "from": range.from.text(), "to": range.to.text(), "days": range.len() });
-    }
-    Ok(body)
+    })
 }

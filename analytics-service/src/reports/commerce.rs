@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use mongodb::Database;
-use serde_json::{Value, json};
-use shared::ApiError;
+use shared::{
+    ApiError,
+    api::reports::{self, LoyaltyReport},
+};
 
 use crate::{
     domain::{
@@ -19,12 +21,12 @@ use crate::{
 
 /// `GET /analytics/discounts`: per coupon and per day, over the orders placed in `range`
 /// that count.
-pub async fn discounts(db: &Database, range: DayRange) -> Result<Value, ApiError> {
+pub async fn discounts(db: &Database, range: DayRange) -> Result<reports::Discounts, ApiError> {
     let mut report = Discounts::default();
     for row in rows::rows(db, Some(range), false).await? {
         report.add(&row);
     }
-    Ok(report.to_json(range))
+    Ok(report.report(range))
 }
 
 /// The funnel of every day of `range` (zero days included) and of the whole range.
@@ -50,27 +52,22 @@ pub async fn funnel_days(
 
 /// `GET /analytics/funnel`: `{period, days: [{date, checkedOut, created, paid, paymentFailed,
 /// rejected, cancelled, delivered, ratios}], totals}`.
-pub async fn funnel(db: &Database, range: DayRange) -> Result<Value, ApiError> {
+pub async fn funnel(db: &Database, range: DayRange) -> Result<reports::Funnel, ApiError> {
     let days = funnel_days(db, range).await?;
     let total = days.iter().fold(Funnel::default(), |t, (_, f)| t.plus(*f));
-    let days: Vec<Value> = days
-        .into_iter()
-        .map(|(date, f)| {
-            let mut v = f.to_json();
-            v["date"] = json!(date);
-            v
-        })
-        .collect();
-    Ok(json!({
-        "period": { "from": range.from.text(), "to": range.to.text(), "days": range.len() },
-        "days": days,
-        "totals": total.to_json(),
-    }))
+    Ok(reports::Funnel {
+        period: range.span(),
+        days: days
+            .into_iter()
+            .map(|(date, f)| f.report(Some(date)))
+            .collect(),
+        totals: total.report(None),
+    })
 }
 
 /// Points issued, redeemed, returned and taken back per day of `range`, and customers per
 /// tier now.
-pub async fn loyalty(db: &Database, range: DayRange) -> Result<Value, ApiError> {
+pub async fn loyalty(db: &Database, range: DayRange) -> Result<LoyaltyReport, ApiError> {
     let per_day: BTreeMap<String, Points> = store::loyalty::per_day(db, range).await?;
     let tiers = store::loyalty::tiers(db).await?;
     Ok(loyalty::report(range, &per_day, &tiers))

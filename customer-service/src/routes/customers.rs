@@ -5,10 +5,7 @@ use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
 use shared::{
     ApiError,
-    api::{
-        customers::{CustomerPatch, CustomerQuery},
-        query::number,
-    },
+    api::customers::{CustomerPatch, CustomerQuery},
     auth::Caller,
     error::{ok, page},
     extract::{ObjectIdPath, Valid, ValidQuery},
@@ -43,7 +40,7 @@ async fn list(
     ValidQuery(query): ValidQuery<CustomerQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let db = state.infra.db();
-    if let Some(raw) = query.email {
+    if let Some(raw) = &query.email {
         let email = Email::parse(&raw).map_err(|p| ApiError::field("email", p))?;
         let customer = customers::by_email(db, email.as_str())
             .await?
@@ -54,8 +51,8 @@ async fn list(
         return Ok(ok(CustomerView::from(&customer)));
     }
     caller.require_admin()?;
-    let page_no = number(query.page.as_ref(), 1).unsigned_abs();
-    let limit = number(query.limit.as_ref(), 20).unsigned_abs();
+    let page_no = query.paging.page();
+    let limit = query.paging.limit();
     let (found, total) = customers::page(db, page_no, limit).await?;
     Ok(page(
         found.iter().map(CustomerView::from).collect(),

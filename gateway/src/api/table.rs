@@ -3,9 +3,9 @@
 //! from it.
 
 use shared::api::{
-    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, loyalty, notifications,
-    orders, payments, products, query as paging, reports, returns, reviews, subscriptions, support,
-    wishlist,
+    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, health, loyalty,
+    notifications, orders, payments, products, query as paging, reports, returns, reviews,
+    subscriptions, support, wishlist,
 };
 
 use super::{
@@ -121,6 +121,13 @@ const fn delete(
 
 /// The public API.
 pub static ROUTES: &[RouteSpec] = &[
+    get(
+        "/api/health",
+        Public,
+        "health",
+        "The gateway's and every service's health, replica by replica (200 when degraded too)",
+    )
+    .answers(one::<health::SuiteHealth>(200)),
     post("/api/auth/register", Public, "auth", "Create a customer account and sign in")
         .with_body(body::<auth::Registration>())
         .answers(one::<auth::Session>(201)),

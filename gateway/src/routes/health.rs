@@ -9,7 +9,8 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use axum::{Json, extract::State};
-use serde_json::{Value, json};
+use serde_json::Value;
+use shared::api::health::{Health, Probed, ReplicaHealth, ServiceHealth, SuiteHealth};
 
 use crate::AppState;
 
@@ -22,30 +23,31 @@ pub async fn aggregate(State(state): State<AppState>) -> Json<Value> {
             let probes = upstream.replicas().iter().enumerate().map(|(i, replica)| {
                 let client = client.clone();
                 async move {
-                    let mut report = probe(&client, &replica.base_url).await;
-                    report["url"] = json!(replica.base_url);
-                    report["skipped"] = json!(upstream.is_marked_down(i));
-                    report
+                    ReplicaHealth {
+                        report: probe(&client, &replica.base_url).await,
+                        url: replica.base_url.clone(),
+                        skipped: upstream.is_marked_down(i),
+                    }
                 }
             });
-            let replicas: Vec<Value> = futures::future::join_all(probes).await;
+            let replicas = futures::future::join_all(probes).await;
             (upstream.name.clone(), service_report(replicas))
         }
     });
-    let services: BTreeMap<String, Value> = futures::future::join_all(checks)
+    let services: BTreeMap<String, ServiceHealth> = futures::future::join_all(checks)
         .await
         .into_iter()
         .collect();
-    let all_ok = own.status == "ok" && services.values().all(|s| s["status"] == "ok");
-    shared::error::ok(json!({
-        "status": if all_ok { "ok" } else { "degraded" },
-        "gateway": own,
-        "services": services,
-    }))
+    let all_ok = own.status == "ok" && services.values().all(|s| s.report.status() == "ok");
+    shared::error::ok(SuiteHealth {
+        status: if all_ok { "ok" } else { "degraded" }.to_owned(),
+        gateway: own,
+        services,
+    })
 }
 
 /// One replica's `/health`.
-async fn probe(client: &reqwest::Client, base_url: &str) -> Value {
+async fn probe(client: &reqwest::Client, base_url: &str) -> Probed {
     let url = format!("{base_url}/health");
     match client
         .get(&url)
@@ -54,32 +56,34 @@ async fn probe(client: &reqwest::Client, base_url: &str) -> Value {
         .await
     {
         Ok(res) => match res.json::<Value>().await {
-            Ok(body) if body["data"]["status"].is_string() => body["data"].clone(),
-            _ => json!({ "status": "down", "error": "unreadable health answer" }),
+            Ok(mut body) => serde_json::from_value::<Health>(body["data"].take()).map_or_else(
+                |_| Probed::down(Some("unreadable health answer")),
+                Probed::Answered,
+            ),
+            Err(_) => Probed::down(Some("unreadable health answer")),
         },
-        Err(e) => {
-            json!({ "status": "down", "error": if e.is_timeout() { "timed out" } else { "unreachable" } })
-        }
+        Err(e) => Probed::down(Some(if e.is_timeout() {
+            "timed out"
+        } else {
+            "unreachable"
+        })),
     }
 }
 
 /// A service's entry: its first replica's report (or the first that is not `ok`), `status`
 /// `ok` when every replica is, `degraded` when some are, and each replica under `replicas`.
-fn service_report(replicas: Vec<Value>) -> Value {
-    let ok = replicas.iter().filter(|r| r["status"] == "ok").count();
+fn service_report(replicas: Vec<ReplicaHealth>) -> ServiceHealth {
+    let ok = replicas
+        .iter()
+        .filter(|r| r.report.status() == "ok")
+        .count();
     let mut report = replicas
         .iter()
-        .find(|r| r["status"] != "ok")
+        .find(|r| r.report.status() != "ok")
         .or(replicas.first())
-        .cloned()
-        .unwrap_or_else(|| json!({ "status": "down" }));
+        .map_or_else(|| Probed::down(None), |r| r.report.clone());
     if ok > 0 && ok < replicas.len() {
-        report["status"] = json!("degraded");
+        report.set_status("degraded");
     }
-    if let Some(fields) = report.as_object_mut() {
-        fields.remove("url");
-        fields.remove("skipped");
-    }
-    report["replicas"] = Value::Array(replicas);
-    report
+    ServiceHealth { report, replicas }
 }

@@ -505,6 +505,7 @@ async fn every_declared_answer_reads_back_into_its_type_through_the_suite() {
     let me = Some(buyer.bearer.as_str());
     let mut a = Answers::new(&shop);
 
+    a.call(Method::GET, "/api/health", None, None).await;
     sessions(&mut a).await;
     records(&mut a, &buyer, &admin).await;
     let lamp = catalog(&mut a, &admin).await;

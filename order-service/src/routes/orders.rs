@@ -6,7 +6,7 @@ use axum::{Json, Router, extract::State, routing::get};
 use serde_json::Value;
 use shared::{
     ApiError,
-    api::{orders::OrderQuery, query::number},
+    api::orders::OrderQuery,
     auth::Caller,
     error::{ok, page},
     extract::{ObjectIdPath, ValidQuery},
@@ -79,15 +79,15 @@ async fn list(
     caller: Caller,
     ValidQuery(query): ValidQuery<OrderQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page_no = number(query.page.as_ref(), 1).unsigned_abs();
-    let limit = number(query.limit.as_ref(), 20).unsigned_abs();
+    let page_no = query.paging.page();
+    let limit = query.paging.limit();
     let status = query
         .status
         .as_deref()
         .map(str::parse::<Status>)
         .transpose()
         .map_err(|problem| ApiError::field("status", problem))?;
-    let customer = match (query.customer_id, caller.is_admin()) {
+    let customer = match (query.filter.customer_id, caller.is_admin()) {
         (Some(id), _) if caller.may_see(&id) => Some(id),
         (Some(_), _) => {
             return Err(ApiError::Forbidden(

@@ -13,10 +13,7 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     ApiError,
-    api::{
-        query::number,
-        returns::{ReturnNote, ReturnQuery, ReturnRequest},
-    },
+    api::returns::{ReturnNote, ReturnQuery, ReturnRequest},
     auth::Caller,
     error::{ok, page},
     extract::{ObjectIdPath, Valid, ValidOrDefault, ValidQuery},
@@ -79,8 +76,8 @@ async fn list(
     caller: Caller,
     ValidQuery(query): ValidQuery<ReturnQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page_no = number(query.page.as_ref(), 1).unsigned_abs();
-    let limit = number(query.limit.as_ref(), 20).unsigned_abs();
+    let page_no = query.paging.page();
+    let limit = query.paging.limit();
     let status = query
         .status
         .as_deref()

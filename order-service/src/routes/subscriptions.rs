@@ -17,10 +17,7 @@ use chrono::Utc;
 use serde_json::Value;
 use shared::{
     ApiError,
-    api::{
-        query::number,
-        subscriptions::{SubscriptionQuery, SubscriptionRequest},
-    },
+    api::subscriptions::{SubscriptionQuery, SubscriptionRequest},
     auth::Caller,
     client::Call,
     error::{ok, page},
@@ -140,8 +137,8 @@ async fn list(
     caller: Caller,
     ValidQuery(query): ValidQuery<SubscriptionQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page_no = number(query.page.as_ref(), 1).unsigned_abs();
-    let limit = number(query.limit.as_ref(), 20).unsigned_abs();
+    let page_no = query.paging.page();
+    let limit = query.paging.limit();
     let status = query
         .status
         .as_deref()

@@ -14,19 +14,9 @@
 //! the same); unknown parameters are ignored. Ties in every order are broken by id, so paging
 //! is stable.
 
-use shared::{
-    ApiError, Money,
-    api::{products::ProductQuery, query::number},
-};
+use shared::{ApiError, Money, api::products::ProductQuery};
 
 use super::search::Search;
-
-/// Page size when none is asked for.
-pub const DEFAULT_LIMIT: u64 = 20;
-/// Largest page; larger requests are capped to it.
-pub const MAX_LIMIT: u64 = 100;
-/// Highest page number accepted (keeps `skip` bounded).
-pub const MAX_PAGE: u64 = 100_000;
 
 /// The order of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +101,8 @@ impl ListQuery {
             min_price: price(&query.min_price, "minPrice")?,
             max_price: price(&query.max_price, "maxPrice")?,
             sort,
-            page: number(query.page.as_ref(), 1).unsigned_abs(),
-            limit: limit(query.limit.as_deref()),
+            page: query.paging.page(),
+            limit: query.paging.limit(),
             search,
         })
     }
@@ -156,15 +146,6 @@ fn parse_sort(raw: &str, searching: bool) -> Result<Sort, String> {
     }
 }
 
-/// A page size: [`DEFAULT_LIMIT`] when none; anything above [`MAX_LIMIT`], however large, is
-/// capped.
-fn limit(raw: Option<&str>) -> u64 {
-    match raw.map(str::trim) {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw.parse::<u64>().map_or(MAX_LIMIT, |l| l.min(MAX_LIMIT)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,7 +183,7 @@ mod tests {
 
     #[test]
     fn a_limit_above_the_maximum_is_capped() {
-        assert_eq!(parse("limit=500").unwrap().limit, MAX_LIMIT);
+        assert_eq!(parse("limit=500").unwrap().limit, 100);
         assert!(problems("limit=0").get("limit").is_some());
         assert!(problems("limit=-1").get("limit").is_some());
     }

@@ -12,10 +12,7 @@ use bson::oid::ObjectId;
 use serde_json::Value;
 use shared::{
     ApiError,
-    api::{
-        query::number,
-        reviews::{ReviewInput, ReviewQuery, ReviewVisibility},
-    },
+    api::reviews::{ReviewInput, ReviewQuery, ReviewVisibility},
     auth::{Admin, Caller},
     error::{ok, page},
     extract::{ObjectIdPath, Valid, ValidQuery},
@@ -23,9 +20,6 @@ use shared::{
 };
 
 use crate::{domain::review::ReviewDraft, state::AppState, store::reviews::ReviewSort};
-
-/// Page size when none is asked for.
-const DEFAULT_LIMIT: i64 = 20;
 
 /// `GET/POST /products/{id}/reviews`, `PUT /products/{id}/reviews/mine`,
 /// `PATCH /products/{id}/reviews/{reviewId}`.
@@ -59,8 +53,8 @@ async fn list(
         Some("rating") => ReviewSort::Rating,
         _ => ReviewSort::Recent,
     };
-    let page_number = number(query.page.as_ref(), 1).unsigned_abs();
-    let limit = number(query.limit.as_ref(), DEFAULT_LIMIT).unsigned_abs();
+    let page_number = query.paging.page();
+    let limit = query.paging.limit();
     let (reviews, total) = state.reviews.list(id, sort, page_number, limit).await?;
     let data: Vec<_> = reviews.iter().map(|r| r.view()).collect();
     Ok(page(data, page_number, limit, total))

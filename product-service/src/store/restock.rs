@@ -43,7 +43,7 @@ use shared::store::is_duplicate_key;
 use super::{
     PRODUCTS, flag, int, now,
     products::flag_guard,
-    stock::{RETURNING, StockError, entry, marker},
+    stock::{RETURNING, StockError, entry, entry_path, marker},
 };
 use crate::domain::product::is_low;
 
@@ -73,10 +73,6 @@ pub struct ReturnedLine {
 /// The `_id` of what the return `return_id` put back of `product`.
 pub fn line_id(return_id: &str, product: ObjectId) -> String {
     format!("{return_id}/{}", product.to_hex())
-}
-
-fn path(map: &str, return_id: &str) -> String {
-    format!("{map}.{return_id}")
 }
 
 /// The products, the lines put back and the record of handled returns. Cheap to clone.
@@ -137,8 +133,8 @@ impl Restock {
     /// One product's line, through the steps of the module docs from wherever they stand.
     async fn apply_line(&self, return_id: &str, product: ObjectId, q: i64) -> Result<bool> {
         let id = line_id(return_id, product);
-        let marker_path = path(RESTOCKING, return_id);
-        let legacy_path = path(LEGACY, return_id);
+        let marker_path = entry_path(RESTOCKING, return_id);
+        let legacy_path = entry_path(LEGACY, return_id);
         for _ in 0..ROUNDS {
             let recorded = self.recorded_by(&id).await?;
             let Some(current) = self
@@ -225,7 +221,7 @@ impl Restock {
         staged: &str,
         ours: bool,
     ) -> Result<bool> {
-        let marker_path = path(RESTOCKING, return_id);
+        let marker_path = entry_path(RESTOCKING, return_id);
         let update = if ours {
             doc! {
                 "$inc": { RETURNING: -q, "stock": q },

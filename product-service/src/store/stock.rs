@@ -77,7 +77,9 @@ mod holds;
 mod legacy;
 mod lines;
 
-pub use holds::{GIVING_BACK, LEGACY, RETURNING, TAKING, entry, hold_id, legacy_quantity, marker};
+pub use holds::{
+    GIVING_BACK, LEGACY, RETURNING, TAKING, entry, entry_path, hold_id, legacy_quantity, marker,
+};
 use lines::Take;
 
 /// Why a stock operation did not complete; the event is retried.

@@ -19,7 +19,7 @@ pub const SEVERITIES: &[&str] = &["info", "warning", "critical"];
 /// `GET /alerts`: newest first; customers see only their own.
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AlertQuery {
+pub struct AlertFilter {
     /// Only alerts of this type (e.g. `order.created`).
     #[serde(rename = "type")]
     #[garde(inner(custom(rules::text(1, 100))))]
@@ -35,15 +35,10 @@ pub struct AlertQuery {
     /// Comma-separated topics: `orders`, `stock`, `support`, `security`, `ops` or `all`.
     #[garde(inner(custom(rules::some_of(TOPICS))))]
     pub topic: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[garde(inner(custom(rules::int(1, 100))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
 }
+
+/// The query of that list: its filters and its [`Paging`](super::query::Paging).
+pub type AlertQuery = super::query::Paged<AlertFilter>;
 
 /// How urgent an alert is.
 #[derive(

@@ -67,20 +67,15 @@ pub struct CustomerPatch {
 /// `GET /customers`: one customer by `email`, or a page of all (admins).
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CustomerQuery {
+pub struct CustomerFilter {
     /// The customer with this email.
     #[garde(inner(custom(rules::email)))]
     #[param(format = Email)]
     pub email: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[garde(inner(custom(rules::int(1, 100))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
 }
+
+/// The query of that list: its filters and its [`Paging`](super::query::Paging).
+pub type CustomerQuery = super::query::Paged<CustomerFilter>;
 
 /// Most saved addresses one customer keeps.
 pub const MAX_ADDRESSES: usize = 20;

@@ -9,20 +9,15 @@ use super::rules;
 /// `GET /notifications`: the caller's own, newest first, with `meta.unread`.
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct NotificationQuery {
+pub struct NotificationFilter {
     /// Only unread (`true`) or only read (`false`) notifications.
     #[garde(inner(custom(rules::one_of(&["true", "false"]))))]
     #[param(value_type = Option<bool>)]
     pub unread: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[garde(inner(custom(rules::int(1, 100))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
 }
+
+/// The query of that list: its filters and its [`Paging`](super::query::Paging).
+pub type NotificationQuery = super::query::Paged<NotificationFilter>;
 
 /// `PATCH /notifications/preferences`: what the caller wants by mail; a field left out is
 /// left as it is. The in-app notification is made whatever is chosen here.

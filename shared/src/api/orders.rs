@@ -90,7 +90,7 @@ pub const STATUSES: &[&str] = &[
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct OrderQuery {
+pub struct OrderFilter {
     /// Only this customer's orders (a customer may name only itself).
     #[garde(inner(custom(rules::object_id)))]
     #[param(pattern = "^[0-9a-fA-F]{24}$")]
@@ -99,15 +99,10 @@ pub struct OrderQuery {
     #[garde(inner(custom(rules::one_of(STATUSES))))]
     #[param(value_type = Option<OrderStatus>)]
     pub status: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[garde(inner(custom(rules::int(1, 100))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
 }
+
+/// The query of that list: its filters and its [`Paging`](super::query::Paging).
+pub type OrderQuery = super::query::Paged<OrderFilter>;
 
 /// An order's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

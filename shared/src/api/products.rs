@@ -79,7 +79,7 @@ pub const SORTS: &[&str] = &[
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct ProductQuery {
+pub struct ProductFilter {
     /// Words matched in name, description and tags (1 to 10 distinct words).
     #[garde(inner(custom(rules::search)))]
     #[param(max_length = 200)]
@@ -104,15 +104,11 @@ pub struct ProductQuery {
     /// first, ties by review count), or `relevance` (only with `search`, and its default).
     #[garde(inner(custom(rules::one_of(SORTS))), custom(relevance_needs(&self.search)))]
     pub sort: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size (default 20); above 100 is capped at 100.
-    #[garde(inner(custom(rules::int(1, i64::MAX))))]
-    #[param(value_type = Option<i64>, minimum = 1)]
-    pub limit: Option<String>,
 }
+
+/// The query of the catalog: its filters and its [`Paging`](super::query::Paging), a `limit`
+/// above 100 capped.
+pub type ProductQuery = super::query::Paged<ProductFilter, true>;
 
 fn not_above(max: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
     move |min, _| {

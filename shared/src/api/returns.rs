@@ -47,20 +47,15 @@ pub struct ReturnNote {
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct ReturnQuery {
+pub struct ReturnFilter {
     /// Only returns in this status.
     #[garde(inner(custom(rules::one_of(STATUSES))))]
     #[param(value_type = Option<String>)]
     pub status: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[garde(inner(custom(rules::int(1, 100))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
 }
+
+/// The query of that list: its filters and its [`Paging`](super::query::Paging).
+pub type ReturnQuery = super::query::Paged<ReturnFilter>;
 
 /// Where a return stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -48,19 +48,14 @@ pub const REVIEW_SORTS: &[&str] = &["recent", "rating"];
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct ReviewQuery {
+pub struct ReviewFilter {
     /// `recent` (newest first, the default) or `rating` (most stars first, then newest).
     #[garde(inner(custom(rules::one_of(REVIEW_SORTS))))]
     pub sort: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[garde(inner(custom(rules::int(1, 100))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
 }
+
+/// The query of that list: its filters and its [`Paging`](super::query::Paging).
+pub type ReviewQuery = super::query::Paged<ReviewFilter>;
 
 /// A review as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -46,20 +46,15 @@ pub struct SubscriptionRequest {
 #[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct SubscriptionQuery {
+pub struct SubscriptionFilter {
     /// Only subscriptions in this status.
     #[garde(inner(custom(rules::one_of(STATUSES))))]
     #[param(value_type = Option<String>)]
     pub status: Option<String>,
-    /// 1-based page number (default 1).
-    #[garde(inner(custom(rules::int(1, super::query::MAX_PAGE))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    pub page: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[garde(inner(custom(rules::int(1, 100))))]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
 }
+
+/// The query of that list: its filters and its [`Paging`](super::query::Paging).
+pub type SubscriptionQuery = super::query::Paged<SubscriptionFilter>;
 
 /// One run of a subscription: the order it placed (once placed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,6 +1,9 @@
 //! `cargo xtask bench gateway`: requests per second and latency of `GET /api/products/:id`
 //! straight to product-service, through nginx (a plain keep-alive reverse proxy) and through
-//! the gateway (rate limiting, validation and, in the last row, a token check on), in one run.
+//! the gateway (rate limiting, validation and, in the last row, a token check on), in one run;
+//! and the same three ways for a write whose body the gateway validates (`PUT
+//! /api/products/:id` as the admin, parsed into `shared::api` types on the way), so the price
+//! of that parsing is a ratio too.
 //!
 //! Release builds of customer-, product-service and the gateway run on spare ports with their
 //! own database names, Redis prefix and exchange (`bench_*`, `bench:`, `bench.events`), so a
@@ -42,13 +45,18 @@ const MAX_ERROR_SHARE: f64 = 0.001;
 /// The gateway's targets (issue 6): at least nginx's rate, at least this share of direct.
 const TARGET_VS_DIRECT: f64 = 0.6;
 
-/// One thing measured: key, label, URL, extra headers.
+/// One thing measured: key, label, URL, extra headers, and the body of a write.
 struct Target {
     key: &'static str,
     label: &'static str,
     url: String,
     headers: Vec<String>,
+    /// A JSON body sent with `PUT`; a bodiless `GET` without one.
+    body: Option<String>,
 }
+
+/// The keys of the write rows; the first is their baseline.
+const WRITES: [&str; 3] = ["direct-put", "nginx-put", "gateway-put"];
 
 /// Builds, starts, measures, writes `bench/results/gateway.{json,md}`; stops what it started.
 pub fn run(ctx: &Ctx) -> Result<()> {
@@ -72,31 +80,55 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     )?;
 
     let id = &fixture.product_id;
+    let admin = vec![format!("Authorization: Bearer {}", fixture.admin_token)];
+    let write = |key, label, port: u16, prefix: &str| Target {
+        key,
+        label,
+        url: format!("http://127.0.0.1:{port}{prefix}/products/{id}"),
+        headers: admin.clone(),
+        body: Some(fixture.product.clone()),
+    };
     let targets = [
         Target {
             key: "direct",
             label: "product-service, direct",
             url: format!("http://127.0.0.1:{}/products/{id}", ports.product),
             headers: vec![],
+            body: None,
         },
         Target {
             key: "nginx",
             label: "nginx → product-service",
             url: format!("http://127.0.0.1:{}/api/products/{id}", ports.nginx),
             headers: vec![],
+            body: None,
         },
         Target {
             key: "gateway",
             label: "gateway → product-service",
             url: format!("http://127.0.0.1:{}/api/products/{id}", ports.gateway),
             headers: vec![],
+            body: None,
         },
         Target {
             key: "gateway-token",
             label: "gateway + customer token → product-service",
             url: format!("http://127.0.0.1:{}/api/products/{id}", ports.gateway),
             headers: vec![format!("Authorization: Bearer {}", fixture.customer_token)],
+            body: None,
         },
+        write(WRITES[0], "product-service, direct", ports.product, ""),
+        write(WRITES[1], "nginx → product-service", ports.nginx, "/api"),
+        write(
+            WRITES[2],
+            "gateway → product-service",
+            ports.gateway,
+            "/api",
+        ),
+    ];
+    let secrets = [
+        fixture.customer_token.as_str(),
+        fixture.admin_token.as_str(),
     ];
     let load = super::machine::load_average();
     let mut rounds: Vec<Vec<Row>> = targets.iter().map(|_| Vec::new()).collect();
@@ -104,14 +136,24 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ctx.progress
             .step("bench", format!("round {round} of {ROUNDS}"));
         for (target, measured) in targets.iter().zip(&mut rounds) {
-            measured.push(measure(ctx, &wrk, target, &fixture.customer_token)?);
+            measured.push(measure(ctx, &wrk, target, &secrets)?);
         }
     }
     let paired = Paired::of(&targets, &rounds);
-    let table = Table {
-        rows: rounds.into_iter().map(median).collect(),
-        baseline: "direct".to_owned(),
-    };
+    let (writes, reads): (Vec<Row>, Vec<Row>) = rounds
+        .into_iter()
+        .map(median)
+        .partition(|row| WRITES.contains(&row.key.as_str()));
+    let tables = [
+        Table {
+            rows: reads,
+            baseline: "direct".to_owned(),
+        },
+        Table {
+            rows: writes,
+            baseline: WRITES[0].to_owned(),
+        },
+    ];
     drop(cleanup);
 
     let tools = vec![
@@ -125,7 +167,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ),
     ];
     let machine = Machine::describe(ctx, tools, load);
-    report(ctx, &table, &paired, &machine)
+    report(ctx, &tables, &paired, &machine)
 }
 
 /// The targets' ratios, round by round.
@@ -134,6 +176,10 @@ struct Paired {
     vs_nginx: Vec<f64>,
     /// gateway with a token over direct, per round.
     vs_direct: Vec<f64>,
+    /// The gateway's validated write over nginx's, per round.
+    put_vs_nginx: Vec<f64>,
+    /// The gateway's validated write over direct, per round.
+    put_vs_direct: Vec<f64>,
 }
 
 impl Paired {
@@ -152,9 +198,12 @@ impl Paired {
         };
         let over = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a / b).collect();
         let gateway = rates("gateway-token");
+        let put = rates(WRITES[2]);
         Self {
             vs_nginx: over(&gateway, &rates("nginx")),
             vs_direct: over(&gateway, &rates("direct")),
+            put_vs_nginx: over(&put, &rates(WRITES[1])),
+            put_vs_direct: over(&put, &rates(WRITES[0])),
         }
     }
 }
@@ -180,16 +229,27 @@ fn listed(values: &[f64]) -> String {
 }
 
 /// A warm-up, then the measured run.
-fn measure(ctx: &Ctx, wrk: &std::path::Path, target: &Target, token: &str) -> Result<Row> {
+fn measure(ctx: &Ctx, wrk: &std::path::Path, target: &Target, secrets: &[&str]) -> Result<Row> {
+    let script = match &target.body {
+        Some(body) => {
+            let path = ctx.paths.bench().join(format!("{}.lua", target.key));
+            std::fs::create_dir_all(ctx.paths.bench())?;
+            std::fs::write(&path, Load::script("PUT", body))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
     let load = |duration| Load {
         url: target.url.clone(),
         connections: CONNECTIONS,
         threads: THREADS,
         duration,
         headers: target.headers.clone(),
+        script: script.clone(),
     };
-    run_wrk(ctx, wrk, target.key, &load(WARM_UP), token).context("warming up")?;
-    let report = run_wrk(ctx, wrk, target.key, &load(MEASURE), token)?;
+    run_wrk(ctx, wrk, target.key, &load(WARM_UP), secrets).context("warming up")?;
+    let report = run_wrk(ctx, wrk, target.key, &load(MEASURE), secrets)?;
     ctx.progress.step(
         target.key,
         format!(
@@ -206,10 +266,11 @@ fn measure(ctx: &Ctx, wrk: &std::path::Path, target: &Target, token: &str) -> Re
     } else {
         " (bearer token)"
     };
+    let method = if target.body.is_some() { "PUT" } else { "GET" };
     Ok(Row {
         key: target.key.to_owned(),
         label: target.label.to_owned(),
-        request: format!("GET {request}{auth}"),
+        request: format!("{method} {request}{auth}"),
         report,
     })
 }
@@ -230,10 +291,12 @@ fn run_wrk(
     wrk: &std::path::Path,
     label: &str,
     load: &Load,
-    token: &str,
+    secrets: &[&str],
 ) -> Result<Report> {
     let mut cmd = load.command(wrk);
-    let shown = exec::describe(&cmd).replace(token, "***");
+    let shown = secrets.iter().fold(exec::describe(&cmd), |shown, secret| {
+        shown.replace(secret, "***")
+    });
     ctx.progress.step(label, format!("$ {shown}"));
     let output = cmd.output().context("cannot run wrk")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -256,21 +319,32 @@ fn run_wrk(
 }
 
 /// Prints the table and the targets, writes the JSON and Markdown files.
-fn report(ctx: &Ctx, table: &Table, paired: &Paired, machine: &Machine) -> Result<()> {
+fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) -> Result<()> {
     let vs_direct = median_of(&paired.vs_direct);
     let vs_nginx = median_of(&paired.vs_nginx);
+    let put_vs_direct = median_of(&paired.put_vs_direct);
+    let put_vs_nginx = median_of(&paired.put_vs_nginx);
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
     let targets = format!(
         "gateway with a token check vs nginx, median of the rounds' ratios: {vs_nginx:.2} \
          (rounds: {}; target ≥ 1.00: {}); vs direct: {vs_direct:.2} (rounds: {}; target ≥ \
-         {TARGET_VS_DIRECT:.2}: {})",
+         {TARGET_VS_DIRECT:.2}: {}). The validated write through the gateway vs nginx: \
+         {put_vs_nginx:.2} (rounds: {}; target ≥ 1.00: {}); vs direct: {put_vs_direct:.2} \
+         (rounds: {}; target ≥ {TARGET_VS_DIRECT:.2}: {})",
         listed(&paired.vs_nginx),
         verdict(vs_nginx >= 1.0),
         listed(&paired.vs_direct),
-        verdict(vs_direct >= TARGET_VS_DIRECT)
+        verdict(vs_direct >= TARGET_VS_DIRECT),
+        listed(&paired.put_vs_nginx),
+        verdict(put_vs_nginx >= 1.0),
+        listed(&paired.put_vs_direct),
+        verdict(put_vs_direct >= TARGET_VS_DIRECT)
     );
+    let [reads, writes] = tables;
     println!();
-    print!("{}", table.render_text());
+    print!("{}", reads.render_text());
+    println!();
+    print!("{}", writes.render_text());
     println!("{targets}");
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -293,22 +367,17 @@ fn report(ctx: &Ctx, table: &Table, paired: &Paired, machine: &Machine) -> Resul
         ("benchmark", Value::String("gateway".into())),
         ("machine", machine.to_json()),
         ("settings", Value::String(settings.clone())),
-        ("results", table.to_json()),
+        ("results", reads.to_json()),
+        ("writes", writes.to_json()),
         (
             "targets",
             Value::from_iter(vec![
                 ("gatewayTokenVsNginx", super::number(round3(vs_nginx))),
-                (
-                    "gatewayTokenVsNginxPerRound",
-                    Value::Array(
-                        paired
-                            .vs_nginx
-                            .iter()
-                            .map(|r| super::number(round3(*r)))
-                            .collect(),
-                    ),
-                ),
+                ("gatewayTokenVsNginxPerRound", per_round(&paired.vs_nginx)),
                 ("gatewayTokenVsDirect", super::number(round3(vs_direct))),
+                ("gatewayPutVsNginx", super::number(round3(put_vs_nginx))),
+                ("gatewayPutVsNginxPerRound", per_round(&paired.put_vs_nginx)),
+                ("gatewayPutVsDirect", super::number(round3(put_vs_direct))),
                 ("atLeastNginx", Value::Bool(vs_nginx >= 1.0)),
                 (
                     "atLeastShareOfDirect",
@@ -317,8 +386,13 @@ fn report(ctx: &Ctx, table: &Table, paired: &Paired, machine: &Machine) -> Resul
             ]),
         ),
     ]);
-    let markdown = setup::markdown(table, machine, &settings, &targets);
+    let markdown = setup::markdown([reads, writes], machine, &settings, &targets);
     super::write_results(ctx, "gateway", &crate::http::pretty(&json), &markdown)
+}
+
+/// Each round's ratio, to three decimals.
+fn per_round(ratios: &[f64]) -> Value {
+    Value::Array(ratios.iter().map(|r| super::number(round3(*r))).collect())
 }
 
 fn round3(x: f64) -> f64 {

@@ -1,7 +1,11 @@
 //! wrk, the load generator: the command for one measurement and what its `--latency` report
 //! says (requests per second, latency percentiles in its `us`/`ms`/`s`/`m`/`h` units, errors).
 
-use std::{path::Path, process::Command, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
 
 /// One load run: where, how hard, how long.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,10 +20,27 @@ pub struct Load {
     pub duration: Duration,
     /// Extra headers, `Name: value`.
     pub headers: Vec<String>,
+    /// A Lua script for a request other than a bodiless `GET` ([`Load::script`]).
+    pub script: Option<PathBuf>,
 }
 
 impl Load {
-    /// `wrk -t<threads> -c<connections> -d<seconds>s --latency [-H ...] <url>`.
+    /// The Lua script that makes wrk send `method` with the JSON `body` on every request.
+    pub fn script(method: &str, body: &str) -> String {
+        // A long bracket of its own level: the body is taken as it is, escapes and all.
+        let mut level = String::from("=");
+        while body.contains(&format!("]{level}]")) {
+            level.push('=');
+        }
+        format!(
+            "-- Written by `cargo xtask bench`: {method} with a JSON body.\n\
+             wrk.method = \"{method}\"\n\
+             wrk.headers[\"Content-Type\"] = \"application/json\"\n\
+             wrk.body = [{level}[{body}]{level}]\n"
+        )
+    }
+
+    /// `wrk -t<threads> -c<connections> -d<seconds>s --latency [-H ...] [-s script] <url>`.
     pub fn command(&self, wrk: &Path) -> Command {
         let mut cmd = Command::new(wrk);
         cmd.arg(format!("-t{}", self.threads))
@@ -29,6 +50,9 @@ impl Load {
             .args(["--timeout", "5s", "--latency"]);
         for header in &self.headers {
             cmd.args(["-H", header]);
+        }
+        if let Some(script) = &self.script {
+            cmd.arg("-s").arg(script);
         }
         cmd.arg(&self.url);
         cmd
@@ -227,6 +251,7 @@ Transfer/sec:      9.84MB
             threads: 2,
             duration: Duration::from_secs(10),
             headers: vec!["Authorization: Bearer t".to_owned()],
+            script: Some(PathBuf::from("/w/put.lua")),
         };
         let cmd = load.command(Path::new("/usr/bin/wrk"));
         let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy()).collect();
@@ -241,8 +266,21 @@ Transfer/sec:      9.84MB
                 "--latency",
                 "-H",
                 "Authorization: Bearer t",
+                "-s",
+                "/w/put.lua",
                 "http://127.0.0.1:1/x"
             ]
+        );
+    }
+
+    #[test]
+    fn a_script_sends_the_method_and_the_body_as_it_is() {
+        let script = Load::script("PUT", r#"{"name":"a]=]b \"q\""}"#);
+        assert!(script.contains("wrk.method = \"PUT\"\n"), "{script}");
+        assert!(script.contains("wrk.headers[\"Content-Type\"] = \"application/json\"\n"));
+        assert!(
+            script.contains(r#"wrk.body = [==[{"name":"a]=]b \"q\""}]==]"#),
+            "{script}"
         );
     }
 }

@@ -5,38 +5,23 @@
 //! units that are dropped when it finds the line recorded.
 
 use bson::{Bson, doc, oid::ObjectId};
-use futures::TryStreamExt;
 
-use super::{LEGACY, Restock, Result, line_id, path};
-use crate::store::int;
+use super::{LEGACY, Restock, Result, line_id};
+use crate::store::{int, legacy::migrate_map, stock::entry_path};
 
 impl Restock {
     /// Moves every legacy entry into the lines, so that product documents lose them; safe to
     /// run again, beside other instances and while returns are handled. How many it moved.
     #[tracing::instrument(skip_all)]
     pub async fn migrate_legacy(&self) -> Result<u64> {
-        let mut cursor = self
-            .products
-            .find(doc! { LEGACY: { "$exists": true } })
-            .projection(doc! { LEGACY: 1 })
-            .await?;
-        let mut moved = 0;
-        while let Some(product) = cursor.try_next().await? {
-            let Ok(id) = product.get_object_id("_id") else {
-                continue;
-            };
-            let entries = product.get_document(LEGACY).cloned().unwrap_or_default();
-            for (return_id, value) in &entries {
-                self.migrate_entry(id, return_id, value).await?;
-                moved += 1;
-            }
-            self.products
-                .update_one(
-                    doc! { "_id": id, LEGACY: {} },
-                    doc! { "$unset": { LEGACY: "" } },
-                )
-                .await?;
-        }
+        let moved = migrate_map(
+            &self.products,
+            LEGACY,
+            |id, return_id: String, value| async move {
+                self.migrate_entry(id, &return_id, &value).await
+            },
+        )
+        .await?;
         if moved > 0 {
             tracing::info!(moved, "legacy restock markers moved into restock_lines");
         }
@@ -49,8 +34,8 @@ impl Restock {
             .await?;
         self.products
             .update_one(
-                doc! { "_id": id, path(LEGACY, return_id): value.clone() },
-                doc! { "$unset": { path(LEGACY, return_id): "" } },
+                doc! { "_id": id, entry_path(LEGACY, return_id): value.clone() },
+                doc! { "$unset": { entry_path(LEGACY, return_id): "" } },
             )
             .await?;
         Ok(())

@@ -6,14 +6,13 @@
 //! write that removes it, so exactly one of the two ever acts on it.
 
 use bson::{Bson, Document, doc, oid::ObjectId};
-use futures::TryStreamExt;
 use mongodb::options::ReturnDocument;
 
 use super::{
     Result, Stock,
     holds::{LEGACY, TAKING, entry_path, legacy_quantity, marker, token},
 };
-use crate::store::{int, now};
+use crate::store::{int, legacy::migrate_map, now};
 
 impl Stock {
     /// Moves every legacy entry into the holds, so that product documents lose them; safe to
@@ -21,28 +20,15 @@ impl Stock {
     /// entries it moved.
     #[tracing::instrument(skip_all)]
     pub async fn migrate_legacy(&self) -> Result<u64> {
-        let mut cursor = self
-            .products
-            .find(doc! { LEGACY: { "$exists": true } })
-            .projection(doc! { LEGACY: 1 })
+        let moved =
+            migrate_map(
+                &self.products,
+                LEGACY,
+                |id, order_id: String, value| async move {
+                    self.migrate_entry(id, &order_id, &value).await
+                },
+            )
             .await?;
-        let mut moved = 0;
-        while let Some(product) = cursor.try_next().await? {
-            let Ok(id) = product.get_object_id("_id") else {
-                continue;
-            };
-            let entries = product.get_document(LEGACY).cloned().unwrap_or_default();
-            for (order_id, value) in &entries {
-                self.migrate_entry(id, order_id, value).await?;
-                moved += 1;
-            }
-            self.products
-                .update_one(
-                    doc! { "_id": id, LEGACY: {} },
-                    doc! { "$unset": { LEGACY: "" } },
-                )
-                .await?;
-        }
         if moved > 0 {
             tracing::info!(moved, "legacy reservations moved into stock_holds");
         }

@@ -44,6 +44,10 @@ pub struct Fixture {
     pub product_id: String,
     /// A valid customer access token.
     pub customer_token: String,
+    /// A valid admin access token (the write rows replace the product).
+    pub admin_token: String,
+    /// The product as JSON: what the write rows send back, unchanged.
+    pub product: String,
 }
 
 /// Starts customer- and product-service, then the gateway in front of them; waits for each.
@@ -155,6 +159,8 @@ pub fn fixture(ctx: &Ctx, ports: &Ports) -> Result<Fixture> {
     Ok(Fixture {
         product_id,
         customer_token,
+        admin_token: admin,
+        product: product.to_string(),
     })
 }
 
@@ -178,7 +184,8 @@ pub fn start_nginx(
 }
 
 /// `bench/results/gateway.md`.
-pub fn markdown(table: &Table, machine: &Machine, settings: &str, targets: &str) -> String {
+pub fn markdown(tables: [&Table; 2], machine: &Machine, settings: &str, targets: &str) -> String {
+    let [reads, writes] = tables;
     format!(
         "# Benchmark: the gateway\n\n\
          `cargo xtask bench gateway`: `GET /api/products/:id` for one product, straight to \
@@ -186,8 +193,13 @@ pub fn markdown(table: &Table, machine: &Machine, settings: &str, targets: &str)
          access log), and through the gateway (rate limiting with quotas too high to trip, \
          validation, and in the last row a customer's bearer token verified on every \
          request). Release builds, `RUST_LOG={LOG_LEVEL}` for every service.\n\n\
-         {settings}.\n\n{}\n{targets}.\n\n## Machine\n\n{}",
-        table.render_markdown(),
+         {settings}.\n\n## Reads\n\n{}\n## Writes\n\n\
+         `PUT /api/products/:id` as the admin, the product sent back unchanged: a body the \
+         gateway validates by parsing it into `shared::api::products::ProductInput` (what \
+         product-service then does again), straight to product-service, through nginx and \
+         through the gateway.\n\n{}\n{targets}.\n\n## Machine\n\n{}",
+        reads.render_markdown(),
+        writes.render_markdown(),
         machine.to_markdown()
     )
 }
