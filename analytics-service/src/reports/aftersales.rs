@@ -1,23 +1,27 @@
 //! The after-sales report: returns (how many, why, received, refunded and for how much),
-//! reviews (how many, average rating, per rating) and notifications made (per kind), over a
+//! reviews (how many, average rating, per rating), notifications made (per kind) and their
+//! mail's delivery (sent, failed attempts, refused, delayed; per kind and per day), over a
 //! range of days or all time (the dashboard's `afterSales`).
 
 use mongodb::Database;
 use serde_json::{Value, json};
+use store::aftersales::{DELAYED_AFTER_MINUTES, MailCounts};
 use shared::{ApiError, Money};
 
 use crate::{
     domain::{DayRange, figures::rounded_div},
-    store::aftersales,
+    store::{self, aftersales},
 };
 
 /// `{returns: {requested, received, refunded, refundedAmount, byReason}, reviews: {count,
-/// averageRating, byRating}, notifications: {count, byKind}}`; with `period` when ranged.
+/// averageRating, byRating}, notifications: {count, byKind, mail: {sent, failedAttempts,
+/// failed, delayed, delayedAfterMinutes, byKind, byDay}}}`; with `period` when ranged.
 /// The average rating has two decimals (`null` without reviews).
 pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<Value, ApiError> {
     let returns = aftersales::returns(db, range).await?;
     let reviews = aftersales::reviews(db, range).await?;
     let notifications = aftersales::notifications(db, range).await?;
+    let mail = aftersales::mail(db, range).await?;
     let average = (reviews.count > 0)
         .then(|| rounded_div(reviews.rating_sum * 100, reviews.count) as f64 / 100.0);
     let mut body = json!({
@@ -36,6 +40,20 @@ pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<Value, Ap
         "notifications": {
             "count": notifications.values().sum::<i64>(),
             "byKind": notifications,
+            "mail": {
+                "sent": mail.total.sent,
+                "failedAttempts": mail.total.failed_attempts,
+                "failed": mail.total.failed,
+                "delayed": mail.total.delayed,
+                "delayedAfterMinutes": DELAYED_AFTER_MINUTES,
+                "byKind": mail.by_kind.iter().map(|(k, c)| (k.clone(), counts(c)))
+                    .collect::<serde_json::Map<_, _>>(),
+                "byDay": mail.by_day.iter().map(|(day, c)| {
+                    let mut row = counts(c);
+                    row["date"] = json!(day);
+                    row
+                }).collect::<Vec<_>>(),
+            },
         },
     });
     if let Some(range) = range {
@@ -43,4 +61,9 @@ pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<Value, Ap
             json!({ "from": range.from.text(), "to": range.to.text(), "days": range.len() });
     }
     Ok(body)
+}
+
+fn counts(c: &MailCounts) -> Value {
+    json!({ "sent": c.sent, "failedAttempts": c.failed_attempts, "failed": c.failed,
+        "delayed": c.delayed })
 }
