@@ -250,8 +250,8 @@ impl Desk {
         agent_name: &str,
     ) -> Result<String, ApiError> {
         let lease = uuid::Uuid::now_v7().to_string();
-        let now = Utc::now().timestamp_millis();
-        let window = (now, self.until(now));
+        let now_ms = Utc::now().timestamp_millis();
+        let window = (now_ms, self.until(now_ms));
         if !store::claim(&self.db, session_id, agent_id, agent_name, &lease, window).await? {
             return Err(match store::find(&self.db, session_id).await? {
                 None => ApiError::NotFound("no support conversation for this session".to_owned()),

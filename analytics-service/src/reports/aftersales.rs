@@ -5,12 +5,11 @@
 
 use mongodb::Database;
 use serde_json::{Value, json};
-use store::aftersales::{DELAYED_AFTER_MINUTES, MailCounts};
 use shared::{ApiError, Money};
 
 use crate::{
     domain::{DayRange, figures::rounded_div},
-    store::{self, aftersales},
+    store::aftersales::{self, DELAYED_AFTER_MINUTES, MailCounts},
 };
 
 /// `{returns: {requested, received, refunded, refundedAmount, byReason}, reviews: {count,
@@ -22,6 +21,20 @@ pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<Value, Ap
     let reviews = aftersales::reviews(db, range).await?;
     let notifications = aftersales::notifications(db, range).await?;
     let mail = aftersales::mail(db, range).await?;
+    let mail_by_kind: serde_json::Map<String, Value> = mail
+        .by_kind
+        .iter()
+        .map(|(kind, c)| (kind.clone(), counts(c)))
+        .collect();
+    let mail_by_day: Vec<Value> = mail
+        .by_day
+        .iter()
+        .map(|(day, c)| {
+            let mut row = counts(c);
+            row["date"] = json!(day);
+            row
+        })
+        .collect();
     let average = (reviews.count > 0)
         .then(|| rounded_div(reviews.rating_sum * 100, reviews.count) as f64 / 100.0);
     let mut body = json!({
@@ -46,13 +59,8 @@ pub async fn summary(db: &Database, range: Option<DayRange>) -> Result<Value, Ap
                 "failed": mail.total.failed,
                 "delayed": mail.total.delayed,
                 "delayedAfterMinutes": DELAYED_AFTER_MINUTES,
-                "byKind": mail.by_kind.iter().map(|(k, c)| (k.clone(), counts(c)))
-                    .collect::<serde_json::Map<_, _>>(),
-                "byDay": mail.by_day.iter().map(|(day, c)| {
-                    let mut row = counts(c);
-                    row["date"] = json!(day);
-                    row
-                }).collect::<Vec<_>>(),
+                "byKind": mail_by_kind,
+                "byDay": mail_by_day,
             },
         },
     });
