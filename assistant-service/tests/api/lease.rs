@@ -25,9 +25,13 @@ use crate::{
 const BINARY: &str = env!("CARGO_BIN_EXE_assistant-service");
 /// Short, so that a lease runs out within the test; renewed every third of it.
 const LEASE: Duration = Duration::from_millis(600);
+/// How long the binary may take to start and be healthy.
+const START: Duration = Duration::from_secs(120);
 
-/// The real binary as a second replica of `suite`'s assistant (same database, exchange, Redis
-/// prefix and token key); killed when dropped.
+/// The real binary as a second replica of `suite`'s assistant (same database, Redis prefix and
+/// token key; support needs nothing else); killed when dropped. Its events exchange is its
+/// own ([`binary_exchange`]): the binary declares durable queues, which RabbitMQ refuses to
+/// redeclare over the test's expiring ones.
 struct Process {
     child: Child,
     app: Spawned,
@@ -45,7 +49,7 @@ impl Process {
             .env("MONGODB_URI", mongodb_uri())
             .env("MONGODB_DB", &names.database)
             .env("AMQP_URL", amqp_url())
-            .env("EVENTS_EXCHANGE", &names.exchange)
+            .env("EVENTS_EXCHANGE", binary_exchange(suite))
             .env("REDIS_URL", redis_url())
             .env("REDIS_PREFIX", &names.redis_prefix)
             .env("JWT_PUBLIC_KEY", public_key)
@@ -67,8 +71,8 @@ impl Process {
         let addr = tokio::task::spawn_blocking(move || {
             loop {
                 let line = rx
-                    .recv_timeout(Duration::from_secs(60))
-                    .expect("the binary listens within 60 s");
+                    .recv_timeout(START)
+                    .expect("the binary listens in time");
                 let Ok(log) = serde_json::from_str::<serde_json::Value>(&line) else {
                     continue;
                 };
@@ -84,7 +88,8 @@ impl Process {
         let mut config = suite.assistant_config.service.clone();
         config.port = 0;
         let app = Spawned::attach(format!("http://{addr}"), config);
-        app.wait_healthy(WAIT).await;
+        // A cold process on a busy machine: its first connections take longer than a test's.
+        app.wait_healthy(START).await;
         Self { child, app }
     }
 
@@ -178,7 +183,9 @@ async fn a_conversation_held_on_a_replica_that_is_killed_goes_back_to_the_queue_
     drop(rejoined);
     drop(other);
     let cancel = tokio_util::sync::CancellationToken::new();
-    delete_topology(&Bus::start(bus_config(&suite.names), "cleanup", cancel.clone())).await;
+    let mut binary_bus = bus_config(&suite.names);
+    binary_bus.exchange = binary_exchange(&suite);
+    delete_topology(&Bus::start(binary_bus, "cleanup", cancel.clone())).await;
     cancel.cancel();
     suite.stop().await;
 }
@@ -241,6 +248,11 @@ async fn a_lease_that_ran_out_is_taken_over_and_the_old_socket_is_told_and_close
     assert_eq!(now["data"]["status"], "ACTIVE", "the old socket's end does not requeue: {now}");
     assert_eq!(now["data"]["agentId"], "000000000000000000000002");
     suite.stop().await;
+}
+
+/// The binary's own events exchange.
+fn binary_exchange(suite: &Suite) -> String {
+    format!("{}.binary", suite.names.exchange)
 }
 
 async fn suite_db(suite: &Suite) -> mongodb::Database {
