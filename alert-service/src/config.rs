@@ -303,6 +303,9 @@ mod tests {
         let bad = Env::from_pairs(&[("SERVICE_TOKEN_KEY", "not a key")]);
 
         assert!(off.customers.is_none(), "no key, no look-up");
-        assert_eq!(Config::from_env(&bad).unwrap_err().name, "SERVICE_TOKEN_KEY");
+        assert_eq!(
+            Config::from_env(&bad).unwrap_err().name,
+            "SERVICE_TOKEN_KEY"
+        );
     }
 }

@@ -54,7 +54,11 @@ impl Directory {
         let call = Call::with_token(Some(token.as_str()), request_id);
         let answer = self
             .service
-            .get_json(&format!("/internal/customers/{customer_id}/contact"), &[], &call)
+            .get_json(
+                &format!("/internal/customers/{customer_id}/contact"),
+                &[],
+                &call,
+            )
             .await;
         metrics::counter!("customer_lookups_total", "outcome" => outcome(&answer)).increment(1);
         let body = match answer {

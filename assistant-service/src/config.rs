@@ -84,9 +84,7 @@ impl Config {
             llm,
             session_ttl: Duration::from_secs(env.parse("SESSION_TTL_SECS", 1800u64)?.max(1)),
             heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
-            support_lease: Duration::from_millis(
-                env.parse("SUPPORT_LEASE_MS", 30_000u64)?.max(30),
-            ),
+            support_lease: Duration::from_millis(env.parse("SUPPORT_LEASE_MS", 30_000u64)?.max(30)),
         })
     }
 }

@@ -97,19 +97,23 @@ impl Desk {
     pub fn spawn_sweep(&self, cancel: tokio_util::sync::CancellationToken) {
         let desk = self.clone();
         let stop = cancel.clone();
-        drop(shared::supervise::spawn("support-lease-sweep", stop, move || {
-            let (desk, cancel) = (desk.clone(), cancel.clone());
-            async move {
-                let mut tick = tokio::time::interval(desk.renew_every());
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        () = cancel.cancelled() => return,
-                        _ = tick.tick() => desk.sweep().await,
+        drop(shared::supervise::spawn(
+            "support-lease-sweep",
+            stop,
+            move || {
+                let (desk, cancel) = (desk.clone(), cancel.clone());
+                async move {
+                    let mut tick = tokio::time::interval(desk.renew_every());
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tokio::select! {
+                            () = cancel.cancelled() => return,
+                            _ = tick.tick() => desk.sweep().await,
+                        }
                     }
                 }
-            }
-        }));
+            },
+        ));
     }
 
     /// One sweep: the expired leases' conversations back to the queue, their customers told.
@@ -118,7 +122,10 @@ impl Desk {
             Ok(requeued) => {
                 for session in requeued {
                     metrics::counter!("assistant_support_leases_expired_total").increment(1);
-                    tracing::warn!(session, "a support agent's lease ran out; the conversation is back in the queue");
+                    tracing::warn!(
+                        session,
+                        "a support agent's lease ran out; the conversation is back in the queue"
+                    );
                     self.handback(&session, HANDBACK_AGENT_LEFT).await;
                 }
             }

@@ -107,11 +107,12 @@ impl Config {
             .get("SERVICE_TOKEN_KEY")
             .filter(|pem| !pem.trim().is_empty())
             .map(|pem| {
-                shared::auth::service::ServiceVerifier::from_private_pem(&pem)
-                    .map_err(|reason| ConfigError {
+                shared::auth::service::ServiceVerifier::from_private_pem(&pem).map_err(|reason| {
+                    ConfigError {
                         name: "SERVICE_TOKEN_KEY".to_owned(),
                         reason,
-                    })
+                    }
+                })
             })
             .transpose()?;
         Ok(Self {

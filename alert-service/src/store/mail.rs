@@ -77,8 +77,10 @@ pub async fn claim_due(
     let notifications = db.collection::<Document>(COLLECTION);
     let candidates: Vec<Document> = notifications
         .find(doc! { "mailState": PENDING, "mailNextAt": { "$lte": now_ms } })
-        .projection(doc! { "mail": 1, "mailMessageId": 1, "mailAttempts": 1, "mailNextAt": 1,
-        "mailQueuedAt": 1, "customerId": 1, "kind": 1 })
+        .projection(
+            doc! { "mail": 1, "mailMessageId": 1, "mailAttempts": 1, "mailNextAt": 1,
+            "mailQueuedAt": 1, "customerId": 1, "kind": 1 },
+        )
         .sort(doc! { "mailNextAt": 1 })
         .limit(limit)
         .await?
@@ -113,7 +115,10 @@ pub async fn claim_due(
                 .map_or_else(|_| message_id(id), str::to_owned),
             attempts: u32::try_from(int(&document, "mailAttempts").unwrap_or_default())
                 .unwrap_or(0),
-            customer_id: document.get_str("customerId").unwrap_or_default().to_owned(),
+            customer_id: document
+                .get_str("customerId")
+                .unwrap_or_default()
+                .to_owned(),
             kind: document.get_str("kind").unwrap_or("unknown").to_owned(),
             // Mail queued before `mailQueuedAt` was kept: its notification's creation second.
             queued_ms: int(&document, "mailQueuedAt")

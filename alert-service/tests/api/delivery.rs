@@ -38,7 +38,8 @@ async fn announcements(
     let mut seen = Vec::new();
     loop {
         while let Some(event) = take_one(&app.bus, &queue).await {
-            if event.kind == keys::NOTIFICATION_MAILED || event.kind == keys::NOTIFICATION_MAIL_FAILED
+            if event.kind == keys::NOTIFICATION_MAILED
+                || event.kind == keys::NOTIFICATION_MAIL_FAILED
             {
                 seen.push((event.kind.clone(), event.data_as().expect("a MailDelivery")));
             }
@@ -83,15 +84,31 @@ async fn each_failed_attempt_and_the_sent_mail_are_announced_once_with_how_long_
         .partition(|(k, _)| k == keys::NOTIFICATION_MAILED);
     assert_eq!(sent.len(), 1, "announced sent once: {all:?}");
     let sent = &sent[0].1;
-    assert!(failed.iter().all(|(_, d)| d.outcome == "retry" && d.reason.is_some()), "{all:?}");
+    assert!(
+        failed
+            .iter()
+            .all(|(_, d)| d.outcome == "retry" && d.reason.is_some()),
+        "{all:?}"
+    );
     let numbers: Vec<u32> = failed.iter().map(|(_, d)| d.attempt).collect();
-    assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>(), "each attempt once, in order");
+    assert_eq!(
+        numbers,
+        (1..=numbers.len() as u32).collect::<Vec<_>>(),
+        "each attempt once, in order"
+    );
     assert_eq!(sent.attempt as usize, numbers.len() + 1);
     assert_eq!(sent.outcome, "sent");
     assert_eq!(sent.kind, "order.placed");
     assert_eq!(sent.customer_id, me);
-    assert!(all.iter().all(|(_, d)| d.notification_id == sent.notification_id && d.queued_at == sent.queued_at));
-    assert!(sent.waited_ms >= failed.last().unwrap().1.waited_ms, "{all:?}");
+    assert!(
+        all.iter().all(
+            |(_, d)| d.notification_id == sent.notification_id && d.queued_at == sent.queued_at
+        )
+    );
+    assert!(
+        sent.waited_ms >= failed.last().unwrap().1.waited_ms,
+        "{all:?}"
+    );
     assert!(sent.reason.is_none());
     app.stop().await;
 }
@@ -119,9 +136,19 @@ async fn a_mail_refused_for_good_is_announced_failed_once() {
     let (key, failed) = &seen[0];
     assert_eq!(key, keys::NOTIFICATION_MAIL_FAILED);
     assert_eq!((failed.outcome.as_str(), failed.attempt), ("failed", 1));
-    assert!(failed.reason.as_deref().is_some_and(|r| r.contains("recipient")), "{failed:?}");
+    assert!(
+        failed
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("recipient")),
+        "{failed:?}"
+    );
     assert_eq!(state.get_str("mailState"), Ok("failed"));
-    assert!(more.iter().all(|(_, d)| d.notification_id != failed.notification_id), "{more:?}");
+    assert!(
+        more.iter()
+            .all(|(_, d)| d.notification_id != failed.notification_id),
+        "{more:?}"
+    );
     assert!(sink.received().is_empty());
     app.stop().await;
 }

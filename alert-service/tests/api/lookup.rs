@@ -222,7 +222,10 @@ async fn a_look_up_signed_with_another_key_is_refused_and_the_mail_waits() {
     .await;
 
     assert!(customers.callers.lock().unwrap().is_empty());
-    assert!(app.notification_documents().await.is_empty(), "the event waits");
+    assert!(
+        app.notification_documents().await.is_empty(),
+        "the event waits"
+    );
     assert!(sink.received().is_empty());
     app.stop().await;
 }

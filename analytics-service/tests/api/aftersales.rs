@@ -173,7 +173,12 @@ async fn mail_delivery_is_counted_per_kind_and_day_once_however_often_it_is_anno
 
     let mail = &both_days["notifications"]["mail"];
     assert_eq!(
-        (&mail["sent"], &mail["failedAttempts"], &mail["failed"], &mail["delayed"]),
+        (
+            &mail["sent"],
+            &mail["failedAttempts"],
+            &mail["failed"],
+            &mail["delayed"]
+        ),
         (&json!(2), &json!(3), &json!(1), &json!(1)),
         "{mail}"
     );
@@ -193,7 +198,11 @@ async fn mail_delivery_is_counted_per_kind_and_day_once_however_often_it_is_anno
         ])
     );
     let first = &first_day["notifications"]["mail"];
-    assert_eq!((&first["sent"], &first["delayed"]), (&json!(1), &json!(1)), "{first}");
+    assert_eq!(
+        (&first["sent"], &first["delayed"]),
+        (&json!(1), &json!(1)),
+        "{first}"
+    );
     assert_eq!(dashboard["afterSales"]["notifications"]["mail"]["sent"], 2);
     let typed: shared::api::reports::AfterSales =
         serde_json::from_value(both_days.clone()).expect("the declared answer type");

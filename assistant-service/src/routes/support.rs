@@ -234,11 +234,15 @@ impl shared::ws::Session for Agent {
             Pushed::Note(payload) => Reply::json([&payload]),
             Pushed::Lost => {
                 self.released = true;
-                tracing::warn!(session = self.id.as_str(), "a support agent lost their lease; closing their socket");
+                tracing::warn!(
+                    session = self.id.as_str(),
+                    "a support agent lost their lease; closing their socket"
+                );
                 let error = ApiError::Conflict(
                     "this conversation went back to the queue; join it again".to_owned(),
                 );
-                Reply::error(&error).then(Close::internal("the conversation went back to the queue"))
+                Reply::error(&error)
+                    .then(Close::internal("the conversation went back to the queue"))
             }
         }
     }

@@ -70,9 +70,7 @@ impl Process {
         });
         let addr = tokio::task::spawn_blocking(move || {
             loop {
-                let line = rx
-                    .recv_timeout(START)
-                    .expect("the binary listens in time");
+                let line = rx.recv_timeout(START).expect("the binary listens in time");
                 let Ok(log) = serde_json::from_str::<serde_json::Value>(&line) else {
                     continue;
                 };
@@ -145,14 +143,22 @@ async fn a_conversation_held_on_a_replica_that_is_killed_goes_back_to_the_queue_
         .chat("Are you still there?", Some(session), Some(&alex.bearer))
         .await;
     let to_agent = next(&mut agent).await;
-    say(&mut agent, json!({ "type": "message", "content": "Still here." })).await;
+    say(
+        &mut agent,
+        json!({ "type": "message", "content": "Still here." }),
+    )
+    .await;
     let from_agent = next(&mut customer).await;
 
     other.kill();
     let handback = next(&mut customer).await;
     let (_, requeued) = get(&suite.assistant, &conversation, &suite.admin).await;
     let answered = suite
-        .chat("What is your return policy?", Some(session), Some(&alex.bearer))
+        .chat(
+            "What is your return policy?",
+            Some(session),
+            Some(&alex.bearer),
+        )
         .await;
     let second_admin = suite.names.bearer("000000000000000000000002", Role::Admin);
     let mut rejoined = socket(
@@ -166,7 +172,10 @@ async fn a_conversation_held_on_a_replica_that_is_killed_goes_back_to_the_queue_
 
     assert_eq!(held["data"]["status"], "ACTIVE", "{held}");
     assert!(
-        relayed["text"].as_str().unwrap().contains("person from our team"),
+        relayed["text"]
+            .as_str()
+            .unwrap()
+            .contains("person from our team"),
         "the assistant stays quiet while the lease is renewed: {relayed}"
     );
     assert_eq!(to_agent["content"], "Are you still there?");
@@ -175,7 +184,10 @@ async fn a_conversation_held_on_a_replica_that_is_killed_goes_back_to_the_queue_
     assert_eq!(handback["reason"], "agent_left", "{handback}");
     assert_eq!(requeued["data"]["status"], "WAITING", "{requeued}");
     assert!(
-        !answered["text"].as_str().unwrap().contains("person from our team"),
+        !answered["text"]
+            .as_str()
+            .unwrap()
+            .contains("person from our team"),
         "the assistant answers again: {answered}"
     );
     assert_ne!(answered["intent"], "complaint", "{answered}");
@@ -234,7 +246,11 @@ async fn a_lease_that_ran_out_is_taken_over_and_the_old_socket_is_told_and_close
         .expect("the second agent takes it");
     assert_eq!(next(&mut second).await["type"], "conversation");
     drop(first);
-    say(&mut second, json!({ "type": "message", "content": "I'm on it." })).await;
+    say(
+        &mut second,
+        json!({ "type": "message", "content": "I'm on it." }),
+    )
+    .await;
     let (_, now) = get(
         &suite.assistant,
         &format!("/support/conversations/{session}"),
@@ -245,7 +261,10 @@ async fn a_lease_that_ran_out_is_taken_over_and_the_old_socket_is_told_and_close
     assert_eq!(told["type"], "error", "{told}");
     assert_eq!(told["code"], "CONFLICT", "{told}");
     assert_eq!(closed, json!({ "type": "closed", "code": 1011 }));
-    assert_eq!(now["data"]["status"], "ACTIVE", "the old socket's end does not requeue: {now}");
+    assert_eq!(
+        now["data"]["status"], "ACTIVE",
+        "the old socket's end does not requeue: {now}"
+    );
     assert_eq!(now["data"]["agentId"], "000000000000000000000002");
     suite.stop().await;
 }

@@ -366,16 +366,17 @@ async fn one_agent_at_a_time_customers_and_bad_tokens_are_refused_and_leaving_re
     say(&mut first, json!({ "type": "shout" })).await;
     let unknown = next(&mut first).await;
     drop(first);
-    let handed_back = shared::testing::eventually("the conversation back in the queue", WAIT, || async {
-        let (_, c) = get(
-            &suite.assistant,
-            &format!("/support/conversations/{session}"),
-            &suite.admin,
-        )
+    let handed_back =
+        shared::testing::eventually("the conversation back in the queue", WAIT, || async {
+            let (_, c) = get(
+                &suite.assistant,
+                &format!("/support/conversations/{session}"),
+                &suite.admin,
+            )
+            .await;
+            (c["data"]["status"] == "WAITING").then_some(c)
+        })
         .await;
-        (c["data"]["status"] == "WAITING").then_some(c)
-    })
-    .await;
     let now_second = socket(&suite.assistant, &path, Some(&second_admin)).await;
 
     assert_eq!(second, Some(409));

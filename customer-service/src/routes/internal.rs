@@ -11,10 +11,7 @@
 use axum::{Json, Router, extract::State, http::request::Parts, routing::get};
 use serde_json::Value;
 use shared::{
-    ApiError,
-    api::customers::Contact,
-    auth::service::CUSTOMER_CONTACT,
-    error::ok,
+    ApiError, api::customers::Contact, auth::service::CUSTOMER_CONTACT, error::ok,
     extract::ObjectIdPath,
 };
 

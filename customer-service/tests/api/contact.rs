@@ -18,9 +18,14 @@ async fn a_service_token_reads_a_customers_contact_and_nothing_else() {
 
     let (status, contact) = app.get_as(&path, &service).await;
     let (unknown, _) = app
-        .get_as("/internal/customers/65a1b2c3d4e5f60718293a4b/contact", &service)
+        .get_as(
+            "/internal/customers/65a1b2c3d4e5f60718293a4b/contact",
+            &service,
+        )
         .await;
-    let (bad_id, bad_body) = app.get_as("/internal/customers/nope/contact", &service).await;
+    let (bad_id, bad_body) = app
+        .get_as("/internal/customers/nope/contact", &service)
+        .await;
     // The same token on the routes an admin's token opens.
     let (record, _) = app.get_as(&format!("/customers/{id}"), &service).await;
     let (listing, _) = app.get_as("/customers?page=1", &service).await;
@@ -35,7 +40,11 @@ async fn a_service_token_reads_a_customers_contact_and_nothing_else() {
     assert_eq!(typed.email, "ada@example.com");
     assert_eq!(unknown, 404);
     assert_eq!(bad_id, 400, "{bad_body}");
-    assert_eq!((record, listing, me), (401, 401, 401), "a service token is no access token");
+    assert_eq!(
+        (record, listing, me),
+        (401, 401, 401),
+        "a service token is no access token"
+    );
     app.stop().await;
 }
 
@@ -65,7 +74,10 @@ async fn user_tokens_foreign_keys_other_audiences_and_old_tokens_are_refused_on_
     tokio::time::sleep(Duration::from_secs(7)).await;
     let (expired, _) = app.get_as(&path, &stale).await;
 
-    assert_eq!(as_admin, 401, "an admin's token is no service token: {body}");
+    assert_eq!(
+        as_admin, 401,
+        "an admin's token is no service token: {body}"
+    );
     assert_eq!(body["error"]["code"], "UNAUTHORIZED");
     assert_eq!(as_customer, 401);
     assert_eq!(foreign, 401);

@@ -146,7 +146,8 @@ impl ServiceVerifier {
     /// The claims of `token` if it is a service token for `audience`, signed with the service
     /// key and not expired; 401 otherwise (a user's token included).
     pub fn verify(&self, token: &str, audience: &str) -> Result<ServiceClaims, ApiError> {
-        let refused = |why: &str| ApiError::Unauthorized(format!("not a valid service token: {why}"));
+        let refused =
+            |why: &str| ApiError::Unauthorized(format!("not a valid service token: {why}"));
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
@@ -206,8 +207,16 @@ mod tests {
             .unwrap()
             .0;
 
-        assert!(verifier.verify(&resign(&signer, &claims), CUSTOMER_CONTACT).is_err());
-        assert!(verifier.verify(&resign(&signer, &admin_like), CUSTOMER_CONTACT).is_err());
+        assert!(
+            verifier
+                .verify(&resign(&signer, &claims), CUSTOMER_CONTACT)
+                .is_err()
+        );
+        assert!(
+            verifier
+                .verify(&resign(&signer, &admin_like), CUSTOMER_CONTACT)
+                .is_err()
+        );
         let foreign = stranger.mint(CUSTOMER_CONTACT).unwrap();
         assert!(verifier.verify(&foreign, CUSTOMER_CONTACT).is_err());
         assert!(verifier.verify(&admin, CUSTOMER_CONTACT).is_err());
