@@ -12,7 +12,7 @@
 //! | `SMTP_URL` | `smtp://127.0.0.1:1025` (the local sink `cargo xtask up` starts) | where notification mail goes (`smtp://`, `smtps://`, `smtp://host?tls=required`, lettre's URL form); `off`: no mail |
 //! | `MAIL_FROM` | `Shop <shop@localhost>` | the sender of notification mail |
 //! | `MAIL_BACKOFF_MS` | `1000` | wait before the first retry of a mail; doubles, at most 5 minutes |
-//! | `ALERT_SERVICE_TOKEN` | unset (no look-up) | an admin bearer token with which customer-service is asked for the address of a customer whose `customer.registered` alert-service never saw |
+//! | `SERVICE_TOKEN_KEY` | unset (no look-up) | the suite's service key (Ed25519, PKCS#8 PEM, `\n` allowed; the same as customer-service's): alert-service mints a one-minute service token with it for each look-up of the address of a customer whose `customer.registered` it never saw (`shared::auth::service`) |
 //! | `CUSTOMER_SERVICE_URL` | `http://127.0.0.1:5003` | where that look-up goes |
 //!
 //! The shared variables (`PORT`, `MONGODB_URI`, `AMQP_URL`, ...) are listed on
@@ -21,7 +21,10 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
-use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
+use shared::{
+    auth::service::ServiceSigner,
+    config::{ConfigError, Env, ServiceConfig, ServiceDefaults},
+};
 
 /// This service's defaults: port 5004, database `alerts`.
 pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
@@ -53,8 +56,9 @@ pub struct Config {
 pub struct CustomerLookup {
     /// customer-service's base URL.
     pub url: String,
-    /// An admin bearer token (customer-service answers any customer's record to an admin).
-    pub token: SecretString,
+    /// Mints the short-lived service token each look-up carries (customer-service accepts it on
+    /// its internal contact route only).
+    pub identity: ServiceSigner,
     /// How long one look-up may take.
     pub timeout: Duration,
 }
@@ -173,6 +177,16 @@ impl Config {
             }
         };
         let mail = mail_from_env(env)?;
+        let identity = env
+            .get("SERVICE_TOKEN_KEY")
+            .filter(|pem| !pem.trim().is_empty())
+            .map(|pem| {
+                ServiceSigner::from_pem(DEFAULTS.name, &pem).map_err(|reason| ConfigError {
+                    name: "SERVICE_TOKEN_KEY".to_owned(),
+                    reason,
+                })
+            })
+            .transpose()?;
         Ok(Self {
             service: ServiceConfig::from_env(env, DEFAULTS)?,
             streams: StreamConfig {
@@ -181,11 +195,11 @@ impl Config {
             },
             webhook,
             mail,
-            customers: env.get("ALERT_SERVICE_TOKEN").map(|token| CustomerLookup {
+            customers: identity.map(|identity| CustomerLookup {
                 url: env
                     .get("CUSTOMER_SERVICE_URL")
                     .unwrap_or_else(|| DEFAULT_CUSTOMER_SERVICE_URL.to_owned()),
-                token: SecretString::from(token),
+                identity,
                 timeout: Duration::from_secs(5),
             }),
         })
@@ -281,5 +295,17 @@ mod tests {
         let late: std::collections::HashSet<Duration> =
             (0..20).map(|_| hook.delay_after(30)).collect();
         assert!(late.len() > 1, "alerts that failed together retry apart");
+    }
+
+    #[test]
+    fn the_service_key_turns_the_address_look_up_on_and_a_bad_one_is_named() {
+        let off = Config::from_env(&Env::from_pairs(&[])).unwrap();
+        let bad = Env::from_pairs(&[("SERVICE_TOKEN_KEY", "not a key")]);
+
+        assert!(off.customers.is_none(), "no key, no look-up");
+        assert_eq!(
+            Config::from_env(&bad).unwrap_err().name,
+            "SERVICE_TOKEN_KEY"
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! Asking customer-service where to mail a customer whose `customer.registered` this service
 //! never saw (they signed up before its queue existed, or the event was lost to an old
-//! version): `GET /customers/{id}` with the admin token `ALERT_SERVICE_TOKEN`, through
-//! [`shared::client`]. The answer is remembered in `recipients`, so each customer is asked
-//! for once.
+//! version): `GET /internal/customers/{id}/contact`, with a service token minted for that
+//! call alone from the suite's service key (`SERVICE_TOKEN_KEY`, [`shared::auth::service`]:
+//! it lives a minute and opens that route only), through [`shared::client`]. The answer is
+//! remembered in `recipients`, so each customer is asked for once.
 //!
 //! The consumer asks only when a mail is due and the address is unknown. A customer-service
 //! that is down (or refuses the token) makes the event wait ([`HandlerError::Unavailable`]
@@ -11,9 +12,9 @@
 //!
 //! [`HandlerError::Unavailable`]: shared::events::HandlerError::Unavailable
 
-use secrecy::ExposeSecret;
 use shared::{
     ApiError,
+    auth::service::{CUSTOMER_CONTACT, ServiceSigner},
     client::{Call, Service, UpstreamError},
     http::Trust,
 };
@@ -27,7 +28,7 @@ use crate::{
 #[derive(Clone)]
 pub struct Directory {
     service: Service,
-    token: secrecy::SecretString,
+    identity: ServiceSigner,
 }
 
 impl Directory {
@@ -36,7 +37,7 @@ impl Directory {
         let client = shared::client::pooled(trust, config.timeout)?;
         Ok(Self {
             service: Service::new("customer-service", &config.url, client),
-            token: config.token.clone(),
+            identity: config.identity.clone(),
         })
     }
 
@@ -49,10 +50,15 @@ impl Directory {
         customer_id: &str,
         request_id: &str,
     ) -> Result<Option<Recipient>, ApiError> {
-        let call = Call::with_token(Some(self.token.expose_secret()), request_id);
+        let token = self.identity.mint(CUSTOMER_CONTACT)?;
+        let call = Call::with_token(Some(token.as_str()), request_id);
         let answer = self
             .service
-            .get_json(&format!("/customers/{customer_id}"), &[], &call)
+            .get_json(
+                &format!("/internal/customers/{customer_id}/contact"),
+                &[],
+                &call,
+            )
             .await;
         metrics::counter!("customer_lookups_total", "outcome" => outcome(&answer)).increment(1);
         let body = match answer {
@@ -65,8 +71,8 @@ impl Directory {
                 )));
             }
         };
-        // Only the two fields needed are read (of `shared::api::customers::Customer`), so a
-        // customer record that gains a field never stops mail.
+        // Only the two fields needed are read (of `shared::api::customers::Contact`), so an
+        // answer that gains a field never stops mail.
         let data = &body["data"];
         let Some(email) = data["email"].as_str().filter(|e| !e.is_empty()) else {
             return Err(ApiError::UpstreamUnavailable(

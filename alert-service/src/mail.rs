@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::MailConfig,
-    store::mail::{self, Due},
+    store::mail::{self, Due, Outcome},
 };
 
 /// How often due mail is looked for when nothing nudges the worker.
@@ -132,7 +132,7 @@ async fn pass(
             Ok(()) => {
                 metrics::counter!("notification_mail_total", "outcome" => "sent").increment(1);
                 tracing::info!(notification.id = %due.id, attempts, "mail sent");
-                mail::sent(db, due.id, attempts).await?;
+                mail::record(db, &due, attempts, Outcome::Sent).await?;
             }
             Err(Refused::Transient(reason)) => {
                 metrics::counter!("notification_mail_total", "outcome" => "retry").increment(1);
@@ -140,12 +140,17 @@ async fn pass(
                 tracing::warn!(notification.id = %due.id, attempts, %reason, ?delay, "mail not sent; will retry");
                 let next = shared::outbox::now_millis()
                     + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 4);
-                mail::failed(db, due.id, attempts, Some(next), &reason).await?;
+                let outcome = Outcome::Retry {
+                    next_ms: next,
+                    reason: &reason,
+                };
+                mail::record(db, &due, attempts, outcome).await?;
             }
             Err(Refused::Permanent(reason)) => {
                 metrics::counter!("notification_mail_total", "outcome" => "failed").increment(1);
                 tracing::error!(notification.id = %due.id, attempts, %reason, "mail refused for good");
-                mail::failed(db, due.id, attempts, None, &reason).await?;
+                let outcome = Outcome::Failed { reason: &reason };
+                mail::record(db, &due, attempts, outcome).await?;
             }
         }
     }

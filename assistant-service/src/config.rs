@@ -14,6 +14,7 @@
 //! | `LLM_API_KEY` | unset | bearer key for the endpoint |
 //! | `SESSION_TTL_SECS` | `1800` | a conversation is forgotten after this long without a message |
 //! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of an idle chat WebSocket (as order- and alert-service's streams) |
+//! | `SUPPORT_LEASE_MS` | `30000` | how long a person holds a support conversation past their socket's last renewal (renewed every third of it): after a replica dies, its agents' conversations go back to the queue within this |
 
 use std::time::Duration;
 
@@ -46,6 +47,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Heartbeat interval while a chat socket is idle.
     pub heartbeat: Duration,
+    /// How long an agent holds a support conversation without renewing (see `support`).
+    pub support_lease: Duration,
 }
 
 impl Config {
@@ -81,6 +84,7 @@ impl Config {
             llm,
             session_ttl: Duration::from_secs(env.parse("SESSION_TTL_SECS", 1800u64)?.max(1)),
             heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
+            support_lease: Duration::from_millis(env.parse("SUPPORT_LEASE_MS", 30_000u64)?.max(30)),
         })
     }
 }
@@ -98,6 +102,7 @@ mod tests {
         assert!(cfg.llm.is_none());
         assert_eq!(cfg.session_ttl, Duration::from_secs(1800));
         assert_eq!(cfg.heartbeat, Duration::from_secs(15));
+        assert_eq!(cfg.support_lease, Duration::from_secs(30));
     }
 
     #[test]

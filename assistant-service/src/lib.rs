@@ -71,7 +71,8 @@ pub async fn run(
             .expect("assistant-service is configured with Redis");
         let board = support::Switchboard::start(redis.clone(), cancel.clone());
         let sessions = session::Sessions::new(redis, config.session_ttl);
-        let desk = support::Desk::new(db.clone(), board, sessions.clone());
+        let desk = support::Desk::new(db.clone(), board, sessions.clone(), config.support_lease);
+        desk.spawn_sweep(cancel.clone());
         let relay = Relay::new(
             db.clone(),
             &[store::REPLIES, store::ESCALATIONS],

@@ -19,6 +19,7 @@
 //! | `ORPHAN_HOLD_TTL_SECS` | `3600`: a points hold still held this long after its checkout, with no order, is given back (see `orphans`) |
 //! | `ORPHAN_SWEEP_POLL_SECS` | `60`: how often the sweep runs |
 //! | `PRODUCT_SERVICE_URL` | `http://127.0.0.1:5002`: asked whether a product added to a wishlist exists, and for a wished product's stock after a stock move |
+//! | `SERVICE_TOKEN_KEY` | unset: no service token is accepted. The suite's service key (Ed25519, PKCS#8 PEM, `\n` allowed): service tokens signed with it open `GET /internal/customers/{id}/contact`, and nothing else (see `shared::auth::service`) |
 
 use std::time::Duration;
 
@@ -58,6 +59,9 @@ pub struct Config {
     pub orphans: crate::orphans::Settings,
     /// product-service's base URL (`PRODUCT_SERVICE_URL`), for the wishlist.
     pub product_service_url: String,
+    /// Checks the service tokens of the internal look-ups (`SERVICE_TOKEN_KEY`); `None`: none
+    /// is accepted.
+    pub service_tokens: Option<shared::auth::service::ServiceVerifier>,
 }
 
 /// Where product-service listens unless `PRODUCT_SERVICE_URL` says otherwise.
@@ -99,7 +103,20 @@ impl Config {
             ttl: Duration::from_secs(env.parse("ORPHAN_HOLD_TTL_SECS", 3600u64)?.max(1)),
             poll: Duration::from_secs(env.parse("ORPHAN_SWEEP_POLL_SECS", 60u64)?.max(1)),
         };
+        let service_tokens = env
+            .get("SERVICE_TOKEN_KEY")
+            .filter(|pem| !pem.trim().is_empty())
+            .map(|pem| {
+                shared::auth::service::ServiceVerifier::from_private_pem(&pem).map_err(|reason| {
+                    ConfigError {
+                        name: "SERVICE_TOKEN_KEY".to_owned(),
+                        reason,
+                    }
+                })
+            })
+            .transpose()?;
         Ok(Self {
+            service_tokens,
             payment,
             orphans,
             product_service_url: env
@@ -311,5 +328,19 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.name, "JWT_PRIVATE_KEY");
+    }
+
+    #[test]
+    fn a_service_token_key_is_read_and_a_bad_one_names_the_variable() {
+        let none = Config::from_env(&Env::from_pairs(&[("APP_ENV", "development")])).unwrap();
+        let bad = Config::from_env(&Env::from_pairs(&[
+            ("APP_ENV", "development"),
+            ("SERVICE_TOKEN_KEY", "not a key"),
+        ]))
+        .err()
+        .unwrap();
+
+        assert!(none.service_tokens.is_none());
+        assert_eq!(bad.name, "SERVICE_TOKEN_KEY");
     }
 }

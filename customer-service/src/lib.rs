@@ -8,7 +8,9 @@
 //!   `refresh_tokens` and `ended_families` collections.
 //! - `routes/`: `/auth/*`, `/customers*` (and `/customers/me/addresses`,
 //!   `/customers/me/payment-methods`), `/loyalty*`, `/wishlist*`, `/.well-known/jwks.json`; and
-//!   `/internal/customers/{id}/payment-methods/{id}` for order-service (never behind the gateway).
+//!   `/internal/customers/{id}/payment-methods/{id}` for order-service and
+//!   `/internal/customers/{id}/contact` for services holding a service token (never behind
+//!   the gateway).
 //! - `events`: points for delivered orders, from `order.status_changed`; the wishlist's news
 //!   (`events::wishlist`), from product and stock events.
 //! - `catalog`: product-service as the wishlist asks it.
@@ -55,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::holds::router())
         .merge(routes::wishlist::router())
         .merge(routes::jwks::router())
+        .merge(routes::internal::router())
         .with_state(state)
 }
 

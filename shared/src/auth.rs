@@ -6,10 +6,12 @@
 //! (`JWKS_URL`) and refreshed when a token names a key id it does not know. A token revoked at
 //! logout is refused wherever Redis is at hand (`revocations`: a local set fed by Redis
 //! pub/sub, with Redis asked directly while that set is incomplete). Headers such as
-//! `x-user-id` are never trusted: the token is the only proof.
+//! `x-user-id` are never trusted: the token is the only proof. Services calling each other's
+//! internal routes use short-lived service tokens of their own key ([`service`]).
 
 mod extract;
 mod revocations;
+pub mod service;
 mod signer;
 mod verified;
 mod verifier;

@@ -81,6 +81,13 @@ pub mod keys {
     /// alert-service made an in-app notification for a customer (`{id, customerId, kind,
     /// title, message, ...}`); its replicas fan it out live on topic `me`.
     pub const NOTIFICATION_CREATED: &str = "notification.created";
+    /// alert-service's SMTP server accepted a notification's mail (issue 17, delivery figures):
+    /// `shared::api::notifications::MailDelivery` with `outcome: "sent"`. Staged in the same
+    /// write that marks the mail sent, so a mail sent once is announced once.
+    pub const NOTIFICATION_MAILED: &str = "notification.mailed";
+    /// One attempt to mail a notification failed: `MailDelivery` with `outcome: "retry"` (it
+    /// will be tried again) or `"failed"` (refused for good), the attempt's number and reason.
+    pub const NOTIFICATION_MAIL_FAILED: &str = "notification.mail_failed";
     /// A customer asked to return part of a delivered order (issue 17): `{returnId, orderId,
     /// customerId, items: [{productId, quantity}], amount, status}`.
     pub const RETURN_REQUESTED: &str = "return.requested";

@@ -397,6 +397,21 @@ where
 }
 
 impl Spawned {
+    /// A service running elsewhere (another process) at `base_url` with `config`: the same
+    /// helpers, nothing to stop.
+    pub fn attach(base_url: String, config: ServiceConfig) -> Self {
+        Self {
+            base_url,
+            cancel: tokio_util::sync::CancellationToken::new(),
+            config,
+            client: crate::http::client_builder(&crate::http::Trust::system())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+            handle: None,
+        }
+    }
+
     /// The full URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

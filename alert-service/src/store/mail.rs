@@ -4,11 +4,21 @@
 //! compare alike on MongoDB and the stand-in). A send is claimed by moving `mailNextAt` past
 //! a lease with a conditional update, so two replicas never send the same attempt; a replica
 //! that dies holding a claim leaves it to be taken again when the lease ends.
+//!
+//! Each attempt's outcome is staged as an event in the same update that records it
+//! (`notification.mailed` or `notification.mail_failed`, [`MailDelivery`]), in the
+//! notification's own outbox: analytics counts delivery from them, and an attempt recorded is
+//! an attempt announced.
 
 use bson::{Document, doc, oid::ObjectId};
 use futures::TryStreamExt;
 use mongodb::Database;
-use shared::{ApiError, outbox};
+use shared::{
+    ApiError,
+    api::notifications::MailDelivery,
+    events::{Envelope, keys},
+    outbox,
+};
 
 use super::{int, notifications::COLLECTION};
 use crate::domain::letter::Letter;
@@ -28,6 +38,7 @@ pub fn queued(id: ObjectId, letter: &Letter) -> Result<Document, ApiError> {
         "mailState": PENDING,
         "mailAttempts": 0i64,
         "mailNextAt": outbox::now_millis(),
+        "mailQueuedAt": outbox::now_millis(),
     })
 }
 
@@ -48,6 +59,12 @@ pub struct Due {
     pub message_id: String,
     /// Attempts made so far.
     pub attempts: u32,
+    /// Whose notification it is.
+    pub customer_id: String,
+    /// The notification's kind.
+    pub kind: String,
+    /// When the mail was queued, epoch milliseconds.
+    pub queued_ms: i64,
 }
 
 /// Mail due at `now_ms`, oldest first, each claimed for `lease_ms`.
@@ -60,7 +77,10 @@ pub async fn claim_due(
     let notifications = db.collection::<Document>(COLLECTION);
     let candidates: Vec<Document> = notifications
         .find(doc! { "mailState": PENDING, "mailNextAt": { "$lte": now_ms } })
-        .projection(doc! { "mail": 1, "mailMessageId": 1, "mailAttempts": 1, "mailNextAt": 1 })
+        .projection(
+            doc! { "mail": 1, "mailMessageId": 1, "mailAttempts": 1, "mailNextAt": 1,
+            "mailQueuedAt": 1, "customerId": 1, "kind": 1 },
+        )
         .sort(doc! { "mailNextAt": 1 })
         .limit(limit)
         .await?
@@ -95,41 +115,101 @@ pub async fn claim_due(
                 .map_or_else(|_| message_id(id), str::to_owned),
             attempts: u32::try_from(int(&document, "mailAttempts").unwrap_or_default())
                 .unwrap_or(0),
+            customer_id: document
+                .get_str("customerId")
+                .unwrap_or_default()
+                .to_owned(),
+            kind: document.get_str("kind").unwrap_or("unknown").to_owned(),
+            // Mail queued before `mailQueuedAt` was kept: its notification's creation second.
+            queued_ms: int(&document, "mailQueuedAt")
+                .unwrap_or_else(|| id.timestamp().timestamp_millis()),
         });
     }
     Ok(due)
 }
 
-/// Records that the SMTP server accepted the mail.
-pub async fn sent(db: &Database, id: ObjectId, attempts: u32) -> Result<(), ApiError> {
-    db.collection::<Document>(COLLECTION)
-        .update_one(
-            doc! { "_id": id },
-            doc! { "$set": {
-                "mailState": SENT,
-                "mailAttempts": i64::from(attempts),
-                "mailSentAt": outbox::now_millis(),
-            } },
-        )
-        .await?;
-    Ok(())
+/// What became of an attempt, for [`sent`] and [`failed`].
+pub enum Outcome<'a> {
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Refused for now: tried again at `next_ms`.
+    Retry {
+        /// When.
+        next_ms: i64,
+        /// The server's answer.
+        reason: &'a str,
+    },
+    /// Refused for good.
+    Failed {
+        /// The server's answer.
+        reason: &'a str,
+    },
 }
 
-/// Records a failed attempt: retry at `next_ms`, or give up (`None`: refused for good).
-pub async fn failed(
-    db: &Database,
-    id: ObjectId,
-    attempts: u32,
-    next_ms: Option<i64>,
-    reason: &str,
-) -> Result<(), ApiError> {
-    let mut set = doc! { "mailAttempts": i64::from(attempts), "mailError": reason };
-    match next_ms {
-        Some(at) => set.insert("mailNextAt", at),
-        None => set.insert("mailState", FAILED),
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The event announcing attempt `attempt` of `due`'s mail, ended at `at_ms`.
+fn announcement(
+    due: &Due,
+    attempt: u32,
+    at_ms: i64,
+    outcome: &Outcome<'_>,
+) -> Result<Envelope, ApiError> {
+    let (kind, name, reason) = match outcome {
+        Outcome::Sent => (keys::NOTIFICATION_MAILED, "sent", None),
+        Outcome::Retry { reason, .. } => (keys::NOTIFICATION_MAIL_FAILED, "retry", Some(*reason)),
+        Outcome::Failed { reason } => (keys::NOTIFICATION_MAIL_FAILED, "failed", Some(*reason)),
     };
+    let delivery = MailDelivery {
+        notification_id: due.id.to_hex(),
+        customer_id: due.customer_id.clone(),
+        kind: due.kind.clone(),
+        outcome: name.to_owned(),
+        attempt,
+        queued_at: rfc3339(due.queued_ms),
+        at: rfc3339(at_ms),
+        waited_ms: (at_ms - due.queued_ms).max(0),
+        reason: reason.map(str::to_owned),
+    };
+    let correlation = format!("notification-{}", due.id.to_hex());
+    Envelope::new(kind, crate::DEFAULTS.name, &correlation, &delivery)
+        .to_value()
+        .map_err(ApiError::internal)
+}
+
+/// Records attempt `attempts` of `due`'s mail and what became of it, with its announcement
+/// staged in the same update.
+pub async fn record(
+    db: &Database,
+    due: &Due,
+    attempts: u32,
+    outcome: Outcome<'_>,
+) -> Result<(), ApiError> {
+    let now = outbox::now_millis();
+    let mut set = doc! { "mailAttempts": i64::from(attempts) };
+    match &outcome {
+        Outcome::Sent => {
+            set.insert("mailState", SENT);
+            set.insert("mailSentAt", now);
+        }
+        Outcome::Retry { next_ms, reason } => {
+            set.insert("mailNextAt", *next_ms);
+            set.insert("mailError", *reason);
+        }
+        Outcome::Failed { reason } => {
+            set.insert("mailState", FAILED);
+            set.insert("mailError", *reason);
+        }
+    }
+    let mut update = doc! { "$set": set };
+    let event = announcement(due, attempts, now, &outcome)?;
+    outbox::stage(&mut update, &[event]).map_err(ApiError::internal)?;
     db.collection::<Document>(COLLECTION)
-        .update_one(doc! { "_id": id }, doc! { "$set": set })
+        .update_one(doc! { "_id": due.id }, update)
         .await?;
     Ok(())
 }

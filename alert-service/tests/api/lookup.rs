@@ -1,11 +1,13 @@
 //! A customer whose `customer.registered` alert-service never saw is mailed all the same: the
-//! address is asked of customer-service (`GET /customers/{id}` with the service's admin
-//! token), once; while customer-service cannot answer, the event waits and nothing is lost;
-//! a customer it does not know gets the notification in-app only.
+//! address is asked of customer-service (`GET /internal/customers/{id}/contact` with a
+//! service token minted from the suite's service key), once; while customer-service cannot
+//! answer, the event waits and nothing is lost; a customer it does not know gets the
+//! notification in-app only.
 //!
-//! customer-service is played by a small server answering its real answer type
-//! (`shared::api::customers::Customer` in the envelope), so that it can be taken down and
-//! its calls counted.
+//! customer-service is played by a small server that checks the service token as the real one
+//! does (`shared::auth::service`) and answers its real answer type
+//! (`shared::api::customers::Contact` in the envelope), so that it can be taken down and its
+//! calls counted. customer-service's own tests hold the real route to the same rules.
 
 use std::{
     collections::HashMap,
@@ -25,8 +27,8 @@ use axum::{
 };
 use serde_json::{Value, json};
 use shared::{
-    api::customers::Customer,
-    auth::Role,
+    api::customers::Contact,
+    auth::service::{CUSTOMER_CONTACT, ServiceSigner, ServiceVerifier},
     events::{Envelope, keys},
     http::Trust,
     testing::eventually,
@@ -38,13 +40,15 @@ use crate::{
     smtp::{self, Sink},
 };
 
-const TOKEN: &str = "service-admin-token";
-
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Customers {
     up: Arc<AtomicBool>,
     calls: Arc<AtomicUsize>,
     known: Arc<HashMap<String, (String, String)>>,
+    /// Checks service tokens, as customer-service does with `SERVICE_TOKEN_KEY`.
+    verifier: ServiceVerifier,
+    /// The services that called with a valid token.
+    callers: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 async fn customer(
@@ -57,10 +61,14 @@ async fn customer(
         let body = json!({"success": false, "error": {"code": code, "message": code}});
         (status, Json(body))
     };
-    if headers.get("authorization").and_then(|v| v.to_str().ok())
-        != Some(&format!("Bearer {TOKEN}"))
-    {
-        return failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    match c.verifier.verify(token, CUSTOMER_CONTACT) {
+        Ok(claims) => c.callers.lock().unwrap().push(claims.sub),
+        Err(_) => return failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
     }
     if !c.up.load(Ordering::SeqCst) {
         return failure(StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE");
@@ -68,16 +76,10 @@ async fn customer(
     let Some((name, email)) = c.known.get(&id) else {
         return failure(StatusCode::NOT_FOUND, "NOT_FOUND");
     };
-    let now = chrono::Utc::now();
-    let data = Customer {
+    let data = Contact {
         id,
         name: name.clone(),
         email: email.clone(),
-        role: Role::Customer,
-        phone: None,
-        address: None,
-        created_at: now,
-        updated_at: now,
     };
     (StatusCode::OK, Json(json!({"success": true, "data": data})))
 }
@@ -87,7 +89,7 @@ async fn serve(customers: Customers) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = Router::new()
-        .route("/customers/{id}", get(customer))
+        .route("/internal/customers/{id}/contact", get(customer))
         .with_state(customers);
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
@@ -109,12 +111,16 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
  {
     let sink = Sink::start().await;
     let early = bson::oid::ObjectId::new().to_hex();
+    let identity = ServiceSigner::generate("alert-service");
     let customers = Customers {
         known: Arc::new(HashMap::from([(
             early.clone(),
             ("Early Bird".to_owned(), "early@example.com".to_owned()),
         )])),
-        ..Customers::default()
+        up: Arc::default(),
+        calls: Arc::default(),
+        verifier: identity.verifier(),
+        callers: Arc::default(),
     };
     let url = serve(customers.clone()).await;
     let smtp_url = sink.url();
@@ -122,7 +128,7 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
         config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
         config.customers = Some(CustomerLookup {
             url,
-            token: TOKEN.to_owned().into(),
+            identity,
             timeout: Duration::from_secs(2),
         });
     })
@@ -173,5 +179,53 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
     assert_eq!(customers.calls.load(Ordering::SeqCst), asked + 1);
     assert_eq!(sink.received().len(), 2, "no mail to an unknown customer");
     assert_eq!(app.notification_documents().await.len(), 3);
+    let callers = customers.callers.lock().unwrap().clone();
+    assert!(
+        !callers.is_empty() && callers.iter().all(|c| c == "alert-service"),
+        "every call carried alert-service's service token: {callers:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_look_up_signed_with_another_key_is_refused_and_the_mail_waits() {
+    let sink = Sink::start().await;
+    let known = bson::oid::ObjectId::new().to_hex();
+    let customers = Customers {
+        known: Arc::new(HashMap::from([(
+            known.clone(),
+            ("Kay".to_owned(), "kay@example.com".to_owned()),
+        )])),
+        up: Arc::new(AtomicBool::new(true)),
+        calls: Arc::default(),
+        // customer-service holds the suite's key; alert-service was given another one.
+        verifier: ServiceSigner::generate("alert-service").verifier(),
+        callers: Arc::default(),
+    };
+    let url = serve(customers.clone()).await;
+    let smtp_url = sink.url();
+    let app = spawn_adjusted(None, Trust::system(), None, move |config| {
+        config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
+        config.customers = Some(CustomerLookup {
+            url,
+            identity: ServiceSigner::generate("alert-service"),
+            timeout: Duration::from_secs(2),
+        });
+    })
+    .await;
+
+    app.publish(&placed("65a1b2c3d4e5f60718293c04", &known))
+        .await;
+    eventually("customer-service asked twice", WAIT, || async {
+        (customers.calls.load(Ordering::SeqCst) >= 2).then_some(())
+    })
+    .await;
+
+    assert!(customers.callers.lock().unwrap().is_empty());
+    assert!(
+        app.notification_documents().await.is_empty(),
+        "the event waits"
+    );
+    assert!(sink.received().is_empty());
     app.stop().await;
 }

@@ -1,6 +1,7 @@
 //! alert-service against the real MongoDB and RabbitMQ.
 
 mod backlog;
+mod delivery;
 mod events;
 mod gaps;
 mod helpers;

@@ -1,6 +1,6 @@
 //! After-sales events (issue 15): `return.requested`, `return.received`, `return.refunded`
 //! (order-service), `review.created` (product-service) and `notification.created`
-//! (alert-service), into [`crate::store::aftersales`]. Refunds themselves reach revenue
+//! and `notification.mailed|mail_failed` (alert-service), into [`crate::store::aftersales`]. Refunds themselves reach revenue
 //! through `payment.refunded` ([`super::commerce`]).
 
 use bson::doc;
@@ -12,7 +12,7 @@ use shared::events::{Envelope, HandlerError, keys};
 use super::{apply::data, order::cents};
 use crate::{
     domain::Day,
-    store::aftersales::{self, NOTIFICATIONS, REVIEWS},
+    store::aftersales::{self, MAIL_ATTEMPTS, NOTIFICATIONS, REVIEWS},
 };
 
 fn retry(e: mongodb::error::Error) -> HandlerError {
@@ -70,6 +70,21 @@ pub async fn apply(db: &Database, event: &Envelope) -> Result<bool, HandlerError
                 .await
                 .map_err(retry)?;
         }
+        keys::NOTIFICATION_MAILED | keys::NOTIFICATION_MAIL_FAILED => {
+            let m: MailDelivery = data(event)?;
+            let day = Day::of_rfc3339(&m.at).map_or(day, Day::text);
+            // One `sent` per notification, however often it was announced; one document per
+            // failed attempt.
+            let id = match m.outcome.as_str() {
+                "sent" => format!("{}:sent", m.notification_id),
+                _ => format!("{}:{}", m.notification_id, m.attempt),
+            };
+            let document = doc! { "_id": id, "day": day, "kind": m.kind,
+            "notificationId": m.notification_id, "outcome": m.outcome, "waitedMs": m.waited_ms };
+            aftersales::record(db, MAIL_ATTEMPTS, document)
+                .await
+                .map_err(retry)?;
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -91,6 +106,25 @@ struct ReviewCreated {
     review_id: String,
     product_id: Option<String>,
     rating: i64,
+}
+
+/// `shared::api::notifications::MailDelivery`, read tolerantly: only what is counted.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MailDelivery {
+    notification_id: String,
+    #[serde(default = "unknown")]
+    kind: String,
+    outcome: String,
+    #[serde(default)]
+    attempt: u32,
+    at: String,
+    #[serde(default)]
+    waited_ms: i64,
+}
+
+fn unknown() -> String {
+    "unknown".to_owned()
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,6 @@
 //! After-sales analytics (issue 15): returns by reason, received and refunded; review volume
-//! and average rating; notifications per kind. Each counted once however often its events
-//! arrive, in whichever order.
+//! and average rating; notifications per kind and their mail's delivery. Each counted once
+//! however often its events arrive, in whichever order.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -82,7 +82,9 @@ async fn returns_reviews_and_notifications_are_counted_once_whatever_the_order_o
     );
     assert_eq!(
         first["notifications"],
-        json!({"count": 3, "byKind": {"order_shipped": 2, "refund_issued": 1}})
+        json!({"count": 3, "byKind": {"order_shipped": 2, "refund_issued": 1},
+            "mail": {"sent": 0, "failedAttempts": 0, "failed": 0, "delayed": 0,
+                "delayedAfterMinutes": 10, "byKind": {}, "byDay": []}})
     );
     assert_eq!(app.data(RANGE).await, first);
     let dashboard = app.data("/analytics/dashboard-metrics").await;
@@ -112,5 +114,98 @@ async fn the_after_sales_report_is_for_admins_and_refuses_a_bad_period() {
     assert_eq!((customer, anonymous), (403, 401));
     assert_eq!(bad, 400, "{body}");
     assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
+    app.stop().await;
+}
+
+/// `notification.mailed` or `notification.mail_failed` for attempt `attempt` of `id`'s mail,
+/// queued at 10:00 on 2026-09-01 and ended `waited_s` seconds later.
+fn attempt(id: &str, kind: &str, outcome: &str, attempt: u32, waited_s: i64) -> Envelope {
+    let queued = AT.parse::<DateTime<Utc>>().unwrap();
+    let at = queued + chrono::Duration::seconds(waited_s);
+    let key = if outcome == "sent" {
+        keys::NOTIFICATION_MAILED
+    } else {
+        keys::NOTIFICATION_MAIL_FAILED
+    };
+    let mut e = event(
+        key,
+        "alert-service",
+        serde_json::to_value(shared::api::notifications::MailDelivery {
+            notification_id: id.to_owned(),
+            customer_id: "c1".to_owned(),
+            kind: kind.to_owned(),
+            outcome: outcome.to_owned(),
+            attempt,
+            queued_at: AT.to_owned(),
+            at: at.to_rfc3339(),
+            waited_ms: waited_s * 1000,
+            reason: (outcome != "sent").then(|| "421 try later".to_owned()),
+        })
+        .unwrap(),
+    );
+    e.occurred_at = at;
+    e
+}
+
+#[tokio::test]
+async fn mail_delivery_is_counted_per_kind_and_day_once_however_often_it_is_announced() {
+    let app = spawn_app().await;
+    let events = vec![
+        // n1: sent at once; a crash after the server took it sent it again (announced twice).
+        attempt("n1", "order.shipped", "sent", 1, 1),
+        attempt("n1", "order.shipped", "sent", 2, 70),
+        // n2: the server down for a day: two failed attempts, then sent the next morning.
+        attempt("n2", "order.shipped", "retry", 1, 2),
+        attempt("n2", "order.shipped", "retry", 2, 15 * 60),
+        attempt("n2", "order.shipped", "sent", 3, 24 * 3600),
+        // n3: an unknown mailbox, refused for good at the first attempt.
+        attempt("n3", "refund.issued", "failed", 1, 3),
+    ];
+
+    app.publish_all(&events).await;
+    // A redelivery of everything changes nothing.
+    app.publish_all(&events).await;
+    let both_days = app
+        .data("/analytics/after-sales?from=2026-09-01&to=2026-09-02")
+        .await;
+    let first_day = app.data(RANGE).await;
+    let dashboard = app.data("/analytics/dashboard-metrics").await;
+
+    let mail = &both_days["notifications"]["mail"];
+    assert_eq!(
+        (
+            &mail["sent"],
+            &mail["failedAttempts"],
+            &mail["failed"],
+            &mail["delayed"]
+        ),
+        (&json!(2), &json!(3), &json!(1), &json!(1)),
+        "{mail}"
+    );
+    assert_eq!(mail["delayedAfterMinutes"], 10);
+    assert_eq!(
+        mail["byKind"],
+        json!({
+            "order.shipped": {"sent": 2, "failedAttempts": 2, "failed": 0, "delayed": 1},
+            "refund.issued": {"sent": 0, "failedAttempts": 1, "failed": 1, "delayed": 0},
+        })
+    );
+    assert_eq!(
+        mail["byDay"],
+        json!([
+            {"date": "2026-09-01", "sent": 1, "failedAttempts": 3, "failed": 1, "delayed": 1},
+            {"date": "2026-09-02", "sent": 1, "failedAttempts": 0, "failed": 0, "delayed": 1},
+        ])
+    );
+    let first = &first_day["notifications"]["mail"];
+    assert_eq!(
+        (&first["sent"], &first["delayed"]),
+        (&json!(1), &json!(1)),
+        "{first}"
+    );
+    assert_eq!(dashboard["afterSales"]["notifications"]["mail"]["sent"], 2);
+    let typed: shared::api::reports::AfterSales =
+        serde_json::from_value(both_days.clone()).expect("the declared answer type");
+    assert_eq!(typed.notifications.mail.by_day.len(), 2);
     app.stop().await;
 }

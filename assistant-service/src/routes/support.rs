@@ -9,8 +9,13 @@
 //! messages as `{"type":"customer","content","at"}`. The agent sends
 //! `{"type":"message","content":"..."}` (stored, pushed to the customer's chat socket as
 //! `{"type":"agent","content","agent","at"}`) and `{"type":"close"}`, which hands the
-//! conversation back to the assistant (the customer gets `{"type":"handback"}`) and closes
-//! the socket (1000). Leaving without `close` hands it back too.
+//! conversation back to the assistant (the customer gets `{"type":"handback","reason":"closed"}`)
+//! and closes the socket (1000). Leaving without `close` puts the conversation back in the
+//! queue (`WAITING`; the customer gets `handback` with reason `agent_left`). While the socket
+//! lives it renews the agent's lease (see [`crate::support`]); a socket whose lease was lost
+//! (its renewals failed for longer than the lease and the conversation went back to the
+//! queue) is told `{"type":"error","code":"CONFLICT",...}` and closed (1011; joining again
+//! claims it anew if nobody else did).
 
 use axum::{
     Json, Router,
@@ -88,12 +93,12 @@ async fn upgrade(
     let id = SessionId::parse(&raw)?;
     let name = agent_name(&state, &parts).await;
     let desk = state.engine.support.clone();
-    desk.claim(id.as_str(), &caller.id, &name).await?;
-    let failed = (desk.clone(), id.clone(), caller.id.clone());
+    let lease = desk.claim(id.as_str(), &caller.id, &name).await?;
+    let failed = (desk.clone(), id.clone(), lease.clone());
     let ws = ws.on_failed_upgrade(move |e| {
-        tracing::warn!(error = %e, "the agent's upgrade failed; handing the conversation back");
-        let (desk, id, agent) = failed;
-        tokio::spawn(async move { desk.release(id.as_str(), &agent).await });
+        tracing::warn!(error = %e, "the agent's upgrade failed; the conversation goes back to the queue");
+        let (desk, id, lease) = failed;
+        tokio::spawn(async move { desk.leave(id.as_str(), &lease).await });
     });
     Ok(ws.on_upgrade(move |socket| async move {
         metrics::gauge!("assistant_support_ws_open").increment(1.0);
@@ -102,12 +107,15 @@ async fn upgrade(
             caller.claims.clone(),
             state.heartbeat,
         );
+        let mut renewal = tokio::time::interval(desk.renew_every());
+        renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let agent = Agent {
             listener: desk.board().listen(id.as_str()),
             desk,
             id,
-            agent_id: caller.id,
+            lease,
             agent_name: name,
+            renewal,
             released: false,
         };
         driver.serve(socket, agent).await;
@@ -146,15 +154,27 @@ enum Incoming {
 struct Agent {
     desk: Desk,
     id: SessionId,
-    agent_id: String,
+    /// The lease this socket holds the conversation under.
+    lease: String,
     agent_name: String,
     listener: Listener,
+    /// When the lease is next renewed.
+    renewal: tokio::time::Interval,
+    /// Whether the conversation was closed or lost, so there is nothing to hand back.
     released: bool,
+}
+
+/// What an agent's socket pushes.
+enum Pushed {
+    /// A note for the agent.
+    Note(Value),
+    /// The lease no longer holds the conversation.
+    Lost,
 }
 
 impl shared::ws::Session for Agent {
     type Incoming = Incoming;
-    type Pushed = Value;
+    type Pushed = Pushed;
     const EXPECTED: &'static str = r#"{"type":"message","content":"..."} or {"type":"close"}"#;
     const DROPPED_COUNTER: &'static str = "assistant_support_ws_dropped_total";
 
@@ -186,23 +206,51 @@ impl shared::ws::Session for Agent {
             }
             Incoming::Close => {
                 self.released = true;
-                self.desk.release(self.id.as_str(), &self.agent_id).await;
+                self.desk.release(self.id.as_str(), &self.lease).await;
                 Reply::close(Close::normal("handed back to the assistant"))
             }
         }
     }
 
-    async fn next(&mut self) -> Value {
-        self.listener.recv(Party::Agent).await
+    /// The agent's notes, and between them the lease's renewals. Cancel safe: the listener's
+    /// `recv` and the interval's `tick` are, and a renewal cut short is made at the next tick.
+    async fn next(&mut self) -> Pushed {
+        loop {
+            tokio::select! {
+                note = self.listener.recv(Party::Agent) => return Pushed::Note(note),
+                _ = self.renewal.tick() => {
+                    match self.desk.renew(self.id.as_str(), &self.lease).await {
+                        Ok(true) => {}
+                        Ok(false) => return Pushed::Lost,
+                        Err(e) => tracing::warn!(error = %e, "a support lease could not be renewed; trying again"),
+                    }
+                }
+            }
+        }
     }
 
-    async fn push(&mut self, payload: Value) -> Reply {
-        Reply::json([&payload])
+    async fn push(&mut self, pushed: Pushed) -> Reply {
+        match pushed {
+            Pushed::Note(payload) => Reply::json([&payload]),
+            Pushed::Lost => {
+                self.released = true;
+                tracing::warn!(
+                    session = self.id.as_str(),
+                    "a support agent lost their lease; closing their socket"
+                );
+                let error = ApiError::Conflict(
+                    "this conversation went back to the queue; join it again".to_owned(),
+                );
+                Reply::error(&error)
+                    .then(Close::internal("the conversation went back to the queue"))
+            }
+        }
     }
 }
 
 impl Drop for Agent {
-    /// An agent who leaves without `close` hands the conversation back all the same.
+    /// An agent who leaves without `close` puts the conversation back in the queue. Should
+    /// this not run (the process died), the lease runs out and a sweep does the same.
     fn drop(&mut self) {
         if self.released {
             return;
@@ -210,8 +258,8 @@ impl Drop for Agent {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (desk, id, agent) = (self.desk.clone(), self.id.clone(), self.agent_id.clone());
-        runtime.spawn(async move { desk.release(id.as_str(), &agent).await });
+        let (desk, id, lease) = (self.desk.clone(), self.id.clone(), self.lease.clone());
+        runtime.spawn(async move { desk.leave(id.as_str(), &lease).await });
     }
 }
 

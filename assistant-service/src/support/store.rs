@@ -1,6 +1,6 @@
 //! The support queue in MongoDB: `support_conversations` (one document per chat session:
 //! `{_id: sessionId, customerId, customerName, status, reason, agentId, agentName, queuedAt,
-//! updatedAt, lastMessage}`) and `support_messages` (the transcript, one document per message:
+//! updatedAt, lastMessage, leaseId, leaseUntil}`) and `support_messages` (the transcript, one document per message:
 //! `{_id, sessionId, role, content, agent, at}`). Messages are inserts of their own rather than
 //! a `$push` into the conversation: a transcript has no size limit that way, and no array
 //! operator is needed (the stand-in's `$addToSet` on a missing field does nothing; `$push`
@@ -203,32 +203,50 @@ pub async fn append(db: &Database, session_id: &str, message: &Stored) -> Result
     Ok(())
 }
 
-/// Whether a person holds `session_id` now.
-pub async fn is_active(db: &Database, session_id: &str) -> Result<bool, ApiError> {
+/// Whether a person holds `session_id` now: `ACTIVE` under a lease that has not run out.
+pub async fn is_active(db: &Database, session_id: &str, now_ms: i64) -> Result<bool, ApiError> {
     let found = conversations(db)
-        .find_one(doc! { "_id": session_id, "status": Status::Active.as_str() })
+        .find_one(doc! {
+            "_id": session_id,
+            "status": Status::Active.as_str(),
+            "leaseUntil": { "$gt": now_ms },
+        })
         .await?;
     Ok(found.is_some())
 }
 
-/// Marks the conversation `ACTIVE` for `agent_id`, if nobody holds it: one conditional update,
-/// so two agents (on any replicas) cannot both win. `false` when it is held already or absent.
+/// A conversation nobody holds at `now_ms`: waiting, closed, or `ACTIVE` under a lease that
+/// ran out (its holder's replica died) or that was never taken (written before leases).
+fn free(now_ms: i64) -> Document {
+    doc! { "$or": [
+        { "status": { "$in": [Status::Waiting.as_str(), Status::Closed.as_str()] } },
+        { "status": Status::Active.as_str(), "leaseUntil": { "$lte": now_ms } },
+        { "status": Status::Active.as_str(), "leaseUntil": { "$exists": false } },
+    ] }
+}
+
+/// Marks the conversation `ACTIVE` for `agent_id` under the lease `lease_id` until
+/// `until_ms`, if nobody holds it: one conditional update, so two agents (on any replicas)
+/// cannot both win. `false` when it is held already or absent.
 pub async fn claim(
     db: &Database,
     session_id: &str,
     agent_id: &str,
     agent_name: &str,
+    lease_id: &str,
+    (now_ms, until_ms): (i64, i64),
 ) -> Result<bool, ApiError> {
+    let mut filter = free(now_ms);
+    filter.insert("_id", session_id);
     let done = conversations(db)
         .update_one(
-            doc! {
-                "_id": session_id,
-                "status": { "$in": [Status::Waiting.as_str(), Status::Closed.as_str()] },
-            },
+            filter,
             doc! { "$set": {
                 "status": Status::Active.as_str(),
                 "agentId": agent_id,
                 "agentName": agent_name,
+                "leaseId": lease_id,
+                "leaseUntil": until_ms,
                 "updatedAt": bson::DateTime::now(),
             } },
         )
@@ -236,15 +254,72 @@ pub async fn claim(
     Ok(done.matched_count == 1)
 }
 
-/// Hands the conversation back (`CLOSED`) if `agent_id` holds it; `true` when it did.
-pub async fn release(db: &Database, session_id: &str, agent_id: &str) -> Result<bool, ApiError> {
+/// Extends the lease `lease_id` on `session_id` to `until_ms`, if it is still running at
+/// `now_ms`; `false` when it is not: it ran out (the assistant has been answering since, and a
+/// sweep puts the conversation back in the queue, if one has not already, maybe to another
+/// agent by now). A lease is never revived, so its end is the same on every replica.
+pub async fn renew(
+    db: &Database,
+    session_id: &str,
+    lease_id: &str,
+    (now_ms, until_ms): (i64, i64),
+) -> Result<bool, ApiError> {
     let done = conversations(db)
         .update_one(
-            doc! { "_id": session_id, "status": Status::Active.as_str(), "agentId": agent_id },
-            doc! { "$set": { "status": Status::Closed.as_str(), "updatedAt": bson::DateTime::now() } },
+            doc! {
+                "_id": session_id,
+                "status": Status::Active.as_str(),
+                "leaseId": lease_id,
+                "leaseUntil": { "$gt": now_ms },
+            },
+            doc! { "$set": { "leaseUntil": until_ms } },
         )
         .await?;
     Ok(done.matched_count == 1)
+}
+
+/// Ends the lease `lease_id` on `session_id`, the conversation becoming `to` (`CLOSED`: handed
+/// back; `WAITING`: back in the queue, keeping its place); `true` when that lease held it.
+pub async fn release(
+    db: &Database,
+    session_id: &str,
+    lease_id: &str,
+    to: Status,
+) -> Result<bool, ApiError> {
+    let done = conversations(db)
+        .update_one(
+            doc! { "_id": session_id, "status": Status::Active.as_str(), "leaseId": lease_id },
+            doc! {
+                "$set": { "status": to.as_str(), "updatedAt": bson::DateTime::now() },
+                "$unset": { "leaseId": "", "leaseUntil": "" },
+            },
+        )
+        .await?;
+    Ok(done.matched_count == 1)
+}
+
+/// The conversations whose lease ran out by `now_ms`, each put back in the queue (`WAITING`)
+/// with one conditional update on its lease, so of two replicas sweeping at once exactly one
+/// requeues it; the sessions this call requeued.
+pub async fn requeue_expired(db: &Database, now_ms: i64) -> Result<Vec<String>, ApiError> {
+    let expired: Vec<Document> = db
+        .collection::<Document>(CONVERSATIONS)
+        .find(doc! { "status": Status::Active.as_str(), "leaseUntil": { "$lte": now_ms } })
+        .projection(doc! { "_id": 1, "leaseId": 1 })
+        .limit(100)
+        .await?
+        .try_collect()
+        .await?;
+    let mut requeued = Vec::new();
+    for d in expired {
+        let (Ok(session), Ok(lease)) = (d.get_str("_id"), d.get_str("leaseId")) else {
+            continue;
+        };
+        if release(db, session, lease, Status::Waiting).await? {
+            requeued.push(session.to_owned());
+        }
+    }
+    Ok(requeued)
 }
 
 /// One page of the waiting and active conversations, oldest in the queue first, and how many
@@ -302,6 +377,12 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
         .build();
     db.collection::<Document>(CONVERSATIONS)
         .create_index(queue)
+        .await?;
+    let leases = mongodb::IndexModel::builder()
+        .keys(doc! { "status": 1, "leaseUntil": 1 })
+        .build();
+    db.collection::<Document>(CONVERSATIONS)
+        .create_index(leases)
         .await?;
     let transcript = mongodb::IndexModel::builder()
         .keys(doc! { "sessionId": 1, "at": 1 })

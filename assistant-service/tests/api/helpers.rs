@@ -46,6 +46,8 @@ pub struct Options {
     pub trust: Trust,
     /// Replaces the chat socket's heartbeat interval (15 s, longer than any test's turn).
     pub heartbeat: Option<Duration>,
+    /// Replaces how long an agent holds a support conversation without renewing (30 s).
+    pub support_lease: Option<Duration>,
 }
 
 pub async fn spawn_suite() -> Suite {
@@ -72,6 +74,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         payment: Default::default(),
         orphans: Default::default(),
         product_service_url: customer_service::config::DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
+        service_tokens: None,
     };
     let customers = spawn(&customer_service, |l, c| {
         customer_service::run(customer_config, l, c)
@@ -133,6 +136,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         llm: options.llm,
         session_ttl: Duration::from_secs(600),
         heartbeat: options.heartbeat.unwrap_or(Duration::from_secs(15)),
+        support_lease: options.support_lease.unwrap_or(Duration::from_secs(30)),
     };
     let service = config.service.clone();
     let assistant_config = config.clone();

@@ -6,6 +6,7 @@ mod events;
 mod functions;
 mod helpers;
 mod identity;
+mod lease;
 mod llm;
 mod loyalty;
 mod returns;

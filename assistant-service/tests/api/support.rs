@@ -1,7 +1,7 @@
 //! Human support (issue 17): an escalated chat enters the queue in MongoDB; an admin joins it
 //! over `/ws/support/{sessionId}` and talks with the customer on `/ws/chat/{sessionId}` while
-//! the assistant stays quiet; closing (or leaving) hands it back. Two real WebSocket clients,
-//! real MongoDB, RabbitMQ and Redis.
+//! the assistant stays quiet; closing hands it back, leaving puts it back in the queue. Two real
+//! WebSocket clients, real MongoDB, RabbitMQ and Redis. (Leases across replicas: `lease.rs`.)
 
 use futures::{SinkExt, StreamExt};
 use reqwest::Method;
@@ -11,12 +11,12 @@ use tokio_tungstenite::{connect_async, tungstenite::Message};
 
 use crate::helpers::{Observer, Suite, WAIT, send, spawn_suite};
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A socket to `path` on `app`, the token (if any) in the query; `Err(status)` when refused
 /// before the upgrade.
-async fn socket(app: &Spawned, path: &str, bearer: Option<&str>) -> Result<Socket, u16> {
+pub async fn socket(app: &Spawned, path: &str, bearer: Option<&str>) -> Result<Socket, u16> {
     let mut url = app.url(path).replacen("http://", "ws://", 1);
     if let Some(bearer) = bearer {
         url.push_str(&format!("?token={}", bearer.trim_start_matches("Bearer ")));
@@ -31,7 +31,7 @@ async fn socket(app: &Spawned, path: &str, bearer: Option<&str>) -> Result<Socke
 }
 
 /// The next message that is not a heartbeat; a close as `{"type":"closed","code"}`.
-async fn next(socket: &mut Socket) -> Value {
+pub async fn next(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(WAIT, socket.next())
             .await
@@ -53,19 +53,19 @@ async fn next(socket: &mut Socket) -> Value {
     }
 }
 
-async fn say(socket: &mut Socket, message: Value) {
+pub async fn say(socket: &mut Socket, message: Value) {
     socket
         .send(Message::Text(message.to_string().into()))
         .await
         .unwrap();
 }
 
-async fn get(app: &Spawned, path: &str, bearer: &str) -> (u16, Value) {
+pub async fn get(app: &Spawned, path: &str, bearer: &str) -> (u16, Value) {
     send(app, Method::GET, path, None, Some(bearer)).await
 }
 
 /// Escalates `session` for `bearer` by asking for a person.
-async fn ask_for_a_person(suite: &Suite, session: &str, bearer: &str) -> Value {
+pub async fn ask_for_a_person(suite: &Suite, session: &str, bearer: &str) -> Value {
     suite
         .chat("can I talk to a person?", Some(session), Some(bearer))
         .await
@@ -311,6 +311,7 @@ async fn an_agent_and_the_customer_talk_over_two_sockets_while_the_assistant_sta
         ]
     );
     assert_eq!(handback["type"], "handback", "{handback}");
+    assert_eq!(handback["reason"], "closed", "{handback}");
     assert_eq!(agent_closed, json!({ "type": "closed", "code": 1000 }));
     assert_eq!(closed["data"]["status"], "CLOSED");
     assert_eq!(
@@ -326,7 +327,7 @@ async fn an_agent_and_the_customer_talk_over_two_sockets_while_the_assistant_sta
 }
 
 #[tokio::test]
-async fn one_agent_at_a_time_customers_and_bad_tokens_are_refused_and_leaving_hands_back() {
+async fn one_agent_at_a_time_customers_and_bad_tokens_are_refused_and_leaving_requeues() {
     let suite = spawn_suite().await;
     let alex = suite.register("Alex Demo", "alex@example.com").await;
     let session = "support-0005";
@@ -365,16 +366,17 @@ async fn one_agent_at_a_time_customers_and_bad_tokens_are_refused_and_leaving_ha
     say(&mut first, json!({ "type": "shout" })).await;
     let unknown = next(&mut first).await;
     drop(first);
-    let handed_back = shared::testing::eventually("the conversation handed back", WAIT, || async {
-        let (_, c) = get(
-            &suite.assistant,
-            &format!("/support/conversations/{session}"),
-            &suite.admin,
-        )
+    let handed_back =
+        shared::testing::eventually("the conversation back in the queue", WAIT, || async {
+            let (_, c) = get(
+                &suite.assistant,
+                &format!("/support/conversations/{session}"),
+                &suite.admin,
+            )
+            .await;
+            (c["data"]["status"] == "WAITING").then_some(c)
+        })
         .await;
-        (c["data"]["status"] == "CLOSED").then_some(c)
-    })
-    .await;
     let now_second = socket(&suite.assistant, &path, Some(&second_admin)).await;
 
     assert_eq!(second, Some(409));

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use customer_service::{Config, DEFAULTS, config::LoginLimits};
 use serde_json::{Value, json};
-use shared::testing::{Spawned, TestNames, eventually, service_config, spawn};
+use shared::{
+    auth::service::ServiceSigner,
+    testing::{Spawned, TestNames, eventually, service_config, spawn},
+};
 
 pub const WAIT: Duration = Duration::from_secs(30);
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -15,6 +18,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub app: Spawned,
     pub names: TestNames,
+    /// The suite's service key for this test, as another service (alert-service) holds it.
+    pub service_key: ServiceSigner,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -42,6 +47,7 @@ pub async fn spawn_with(limits: LoginLimits) -> TestApp {
 pub async fn spawn_named(names: TestNames, limits: LoginLimits, products: &str) -> TestApp {
     shared::telemetry::init_for_tests("customer-service");
     let service = service_config(DEFAULTS, &names);
+    let service_key = ServiceSigner::generate("alert-service");
     let config = Config {
         service: service.clone(),
         signer: names.signer.clone(),
@@ -52,13 +58,18 @@ pub async fn spawn_named(names: TestNames, limits: LoginLimits, products: &str) 
         payment: Default::default(),
         orphans: Default::default(),
         product_service_url: products.to_owned(),
+        service_tokens: Some(service_key.verifier()),
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)
     })
     .await;
     app.wait_healthy(WAIT).await;
-    TestApp { app, names }
+    TestApp {
+        app,
+        names,
+        service_key,
+    }
 }
 
 impl TestApp {

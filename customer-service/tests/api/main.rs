@@ -4,6 +4,7 @@ mod addresses;
 mod auth;
 mod binary;
 mod card_secrets;
+mod contact;
 mod customers;
 mod helpers;
 mod lookalikes;

@@ -231,6 +231,7 @@ pub async fn spawn_customers(names: &TestNames) -> Spawned {
         payment: Default::default(),
         orphans: Default::default(),
         product_service_url: customer_service::config::DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
+        service_tokens: None,
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)

@@ -199,3 +199,17 @@ pub struct SavedAddress {
     /// Whether it is the default address.
     pub is_default: bool,
 }
+
+/// `GET /internal/customers/{id}/contact` (customer-service, never behind the gateway): where
+/// to mail a customer, for a service holding a service token (alert-service's look-up of a
+/// customer whose `customer.registered` it never saw).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Contact {
+    /// Id, 24 hex digits.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email, normalised.
+    pub email: String,
+}

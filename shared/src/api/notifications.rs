@@ -93,6 +93,7 @@ pub enum Category {
     Orders,
     Payments,
     Loyalty,
+    Wishlist,
 }
 
 /// `GET` and `PATCH /notifications/preferences`: what the caller has mailed.
@@ -115,6 +116,33 @@ pub struct EmailPreferences {
     pub loyalty: bool,
     /// A wished product back in stock or cheaper.
     pub wishlist: bool,
+}
+
+/// What became of one attempt to mail a notification: the payload of `notification.mailed`
+/// (`outcome: "sent"`) and `notification.mail_failed` (`"retry"` or `"failed"`), published by
+/// alert-service through the notification's outbox and counted by analytics-service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailDelivery {
+    /// The notification mailed.
+    pub notification_id: String,
+    /// Whose it is.
+    pub customer_id: String,
+    /// Its kind (`order.shipped`, `refund.issued`, ...).
+    pub kind: String,
+    /// `sent`, `retry` (a transient failure: tried again later) or `failed` (refused for good).
+    pub outcome: String,
+    /// The attempt's number, from 1.
+    pub attempt: u32,
+    /// When the mail was queued (RFC 3339, milliseconds).
+    pub queued_at: String,
+    /// When this attempt ended (RFC 3339, milliseconds).
+    pub at: String,
+    /// `at - queuedAt`, in milliseconds: how long the mail had waited by then.
+    pub waited_ms: i64,
+    /// Why it failed (the SMTP server's answer), on a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `POST /notifications/read-all`: how many were unread.

@@ -18,7 +18,8 @@ pub struct QueueDef {
 }
 
 /// analytics: every event, into its event log and read models (`cart.checked_out`, the
-/// checkout funnel, is for analytics alone).
+/// checkout funnel, and `notification.mailed|mail_failed`, mail delivery, are for analytics
+/// alone).
 pub const ANALYTICS: QueueDef = QueueDef {
     suffix: "analytics.events",
     keys: &["#"],
@@ -205,6 +206,8 @@ mod tests {
             PAYMENT_FAILED,
             PAYMENT_REFUNDED,
             NOTIFICATION_CREATED,
+            NOTIFICATION_MAILED,
+            NOTIFICATION_MAIL_FAILED,
             RETURN_REQUESTED,
             RETURN_RECEIVED,
             RETURN_REFUNDED,
@@ -244,6 +247,8 @@ mod tests {
                 ASSISTANT_REPLIED,
                 PAYMENT_AUTHORIZED,
                 NOTIFICATION_CREATED,
+                NOTIFICATION_MAILED,
+                NOTIFICATION_MAIL_FAILED,
                 RETURN_REFUNDED,
                 REVIEW_CREATED,
                 SUBSCRIPTION_CREATED,

@@ -1,0 +1,50 @@
+//! `GET /internal/customers/{id}/contact`: a customer's name and address for another service
+//! of the suite, which proves who it is with a short-lived service token
+//! ([`shared::auth::service`], audience [`CUSTOMER_CONTACT`]), never with a customer's or an
+//! admin's token. The route lives outside `/api`'s areas, so the gateway never forwards it;
+//! and a service token opens nothing else here: every other route verifies access tokens,
+//! which a service token is not.
+//!
+//! 401 without a valid service token (or when this service was given no `SERVICE_TOKEN_KEY`),
+//! 400 for an id that is not an ObjectId, 404 for an unknown customer.
+
+use axum::{Json, Router, extract::State, http::request::Parts, routing::get};
+use serde_json::Value;
+use shared::{
+    ApiError, api::customers::Contact, auth::service::CUSTOMER_CONTACT, error::ok,
+    extract::ObjectIdPath,
+};
+
+use crate::{state::AppState, store::customers};
+
+/// The internal look-ups.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/internal/customers/{id}/contact", get(contact))
+}
+
+#[tracing::instrument(skip_all)]
+async fn contact(
+    State(state): State<AppState>,
+    parts: Parts,
+    ObjectIdPath(id): ObjectIdPath,
+) -> Result<Json<Value>, ApiError> {
+    let Some(verifier) = &state.config.service_tokens else {
+        return Err(ApiError::Unauthorized(
+            "this service accepts no service tokens (SERVICE_TOKEN_KEY is not set)".to_owned(),
+        ));
+    };
+    let token = shared::auth::bearer_token(&parts)
+        .ok_or_else(|| ApiError::Unauthorized("a service token is required".to_owned()))?;
+    let caller = verifier.verify(&token, CUSTOMER_CONTACT)?;
+    metrics::counter!("customer_contact_lookups_total", "service" => caller.sub.clone())
+        .increment(1);
+    tracing::info!(service = %caller.sub, customer = %id, "contact looked up");
+    let customer = customers::by_id(state.infra.db(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such customer".to_owned()))?;
+    Ok(ok(Contact {
+        id: id.to_hex(),
+        name: customer.name,
+        email: customer.email,
+    }))
+}

@@ -1,0 +1,88 @@
+//! Service identity (issue 17): another service of the suite reads a customer's contact on
+//! `GET /internal/customers/{id}/contact` with a short-lived service token minted from the
+//! suite's service key, and with nothing else; the token opens no other route.
+
+use std::time::Duration;
+
+use shared::auth::service::{CUSTOMER_CONTACT, ServiceSigner};
+
+use crate::helpers::{spawn_app, token};
+
+#[tokio::test]
+async fn a_service_token_reads_a_customers_contact_and_nothing_else() {
+    let app = spawn_app().await;
+    let session = app.register("ada@example.com").await;
+    let id = session["customer"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/internal/customers/{id}/contact");
+    let service = app.service_key.mint(CUSTOMER_CONTACT).unwrap();
+
+    let (status, contact) = app.get_as(&path, &service).await;
+    let (unknown, _) = app
+        .get_as(
+            "/internal/customers/65a1b2c3d4e5f60718293a4b/contact",
+            &service,
+        )
+        .await;
+    let (bad_id, bad_body) = app
+        .get_as("/internal/customers/nope/contact", &service)
+        .await;
+    // The same token on the routes an admin's token opens.
+    let (record, _) = app.get_as(&format!("/customers/{id}"), &service).await;
+    let (listing, _) = app.get_as("/customers?page=1", &service).await;
+    let (me, _) = app.get_as("/auth/me", &service).await;
+
+    assert_eq!(status, 200, "{contact}");
+    assert_eq!(contact["data"]["id"], id.as_str());
+    assert_eq!(contact["data"]["email"], "ada@example.com");
+    assert_eq!(contact["data"]["name"], "Ada Lovelace");
+    let typed: shared::api::customers::Contact =
+        serde_json::from_value(contact["data"].clone()).expect("the declared answer type");
+    assert_eq!(typed.email, "ada@example.com");
+    assert_eq!(unknown, 404);
+    assert_eq!(bad_id, 400, "{bad_body}");
+    assert_eq!(
+        (record, listing, me),
+        (401, 401, 401),
+        "a service token is no access token"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn user_tokens_foreign_keys_other_audiences_and_old_tokens_are_refused_on_the_internal_route()
+{
+    let app = spawn_app().await;
+    let session = app.register("bo@example.com").await;
+    let id = session["customer"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/internal/customers/{id}/contact");
+    let admin = app.admin_token().await;
+    let stranger = ServiceSigner::generate("alert-service")
+        .mint(CUSTOMER_CONTACT)
+        .unwrap();
+    let elsewhere = app.service_key.mint("order-service/internal").unwrap();
+    let stale = app
+        .service_key
+        .mint_for(CUSTOMER_CONTACT, Duration::ZERO)
+        .unwrap();
+
+    let (as_admin, body) = app.get_as(&path, &admin).await;
+    let (as_customer, _) = app.get_as(&path, &token(&session)).await;
+    let (foreign, _) = app.get_as(&path, &stranger).await;
+    let (other_audience, _) = app.get_as(&path, &elsewhere).await;
+    let (anonymous, _) = app.request("GET", &path, None, None).await;
+    // Past the verifier's few seconds of leeway for clock skew.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let (expired, _) = app.get_as(&path, &stale).await;
+
+    assert_eq!(
+        as_admin, 401,
+        "an admin's token is no service token: {body}"
+    );
+    assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+    assert_eq!(as_customer, 401);
+    assert_eq!(foreign, 401);
+    assert_eq!(other_audience, 401);
+    assert_eq!(anonymous, 401);
+    assert_eq!(expired, 401);
+    app.stop().await;
+}
