@@ -231,6 +231,13 @@ impl Categories {
                     Ok(()) => {}
                 }
             }
+            // Checked here as well as by the unique index: the stand-in answers a unique
+            // violation by an update with no document rather than an error.
+            if let Some(slug) = &change.slug
+                && tree.slugs().get(slug.as_str()).is_some_and(|c| c.id != id)
+            {
+                return Err(slug_taken(slug));
+            }
             let (millis, _) = now();
             let mut set = doc! { "updatedAt": millis };
             if let Some(name) = &change.name {
