@@ -263,7 +263,7 @@ pub static ROUTES: &[RouteSpec] = &[
     get("/api/categories", Public, "categories", "The category tree: top level first, children nested")
         .answers(list::<categories::CategoryNode>()),
     get("/api/categories/{id}", Public, "categories", "One category with its path from the top")
-        .answers(one::<categories::Category>(200)),
+        .answers(one::<categories::CategoryDetail>(200)),
     post(
         "/api/categories",
         Admin,
@@ -271,7 +271,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "Add a category, at the top or under a parent (422 unknown parent, 409 slug taken)",
     )
     .with_body(body::<categories::CategoryInput>())
-    .answers(one::<categories::Category>(201)),
+    .answers(one::<categories::CategoryDetail>(201)),
     patch(
         "/api/categories/{id}",
         Admin,
@@ -279,7 +279,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "Rename or move a category (422 for a move under itself or a category under it)",
     )
     .with_body(body::<categories::CategoryPatch>())
-    .answers(one::<categories::Category>(200)),
+    .answers(one::<categories::CategoryDetail>(200)),
     delete(
         "/api/categories/{id}",
         Admin,

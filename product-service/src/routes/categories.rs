@@ -6,7 +6,7 @@ use serde_json::Value;
 use shared::{
     ApiError,
     api::{
-        categories::{Category, CategoryInput, CategoryPatch},
+        categories::{CategoryDetail as Category, CategoryInput, CategoryPatch},
         products::Deleted,
     },
     auth::Admin,

@@ -103,7 +103,7 @@ pub struct CategoryNode {
 /// One category on its own, with the way to it from the top.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Category {
+pub struct CategoryDetail {
     /// Id, 24 hex digits.
     pub id: String,
     /// Name.
