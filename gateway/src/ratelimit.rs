@@ -30,7 +30,7 @@ pub enum RouteClass {
     Auth,
     /// `/api/assistant/*` and `/api/ws/chat/*`: moderate, each turn is expensive.
     Assistant,
-    /// `GET /api/products*`: generous, the storefront browses a lot.
+    /// `GET /api/products*` and `GET /api/categories*`: generous, the storefront browses a lot.
     CatalogRead,
     /// Everything else.
     Default,
@@ -44,7 +44,11 @@ impl RouteClass {
             Self::Auth
         } else if area.starts_with("assistant") || area.starts_with("ws/chat") {
             Self::Assistant
-        } else if *method == Method::GET && (area == "products" || area.starts_with("products/")) {
+        } else if *method == Method::GET
+            && ["products", "categories"]
+                .iter()
+                .any(|a| area == *a || area.strip_prefix(a).is_some_and(|r| r.starts_with('/')))
+        {
             Self::CatalogRead
         } else {
             Self::Default
@@ -231,6 +235,14 @@ mod tests {
         );
         assert_eq!(
             RouteClass::of(&Method::POST, "/api/products"),
+            RouteClass::Default
+        );
+        assert_eq!(
+            RouteClass::of(&Method::GET, "/api/categories/65a1b2c3d4e5f60718293a4b"),
+            RouteClass::CatalogRead
+        );
+        assert_eq!(
+            RouteClass::of(&Method::GET, "/api/categoriesx"),
             RouteClass::Default
         );
         assert_eq!(

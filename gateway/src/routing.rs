@@ -171,11 +171,12 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 22] = [
+const STANDARD: [(&str, &str); 23] = [
     ("auth", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
     ("products", "product-service"),
+    ("categories", "product-service"),
     ("orders", "order-service"),
     ("cart", "order-service"),
     ("checkout", "order-service"),

@@ -197,12 +197,17 @@ impl Cache {
     }
 }
 
-/// What a cached product is stored as: `product:<id hex>`.
+/// The shape of the cached bodies: bumped whenever the product JSON changes, so that a
+/// replica never serves a body cached by an older version (2: `categoryId`, `brand`,
+/// `stockStatus`).
+const SHAPE: u32 = 2;
+
+/// What a cached product is stored as: `product:s<shape>:<id hex>`.
 pub fn product_entry(id: &bson::oid::ObjectId) -> String {
-    format!("product:{}", id.to_hex())
+    format!("product:s{SHAPE}:{}", id.to_hex())
 }
 
-/// What a cached list is stored as: `list:<canonical query>`.
+/// What a cached list is stored as: `list:s<shape>:<canonical query>`.
 pub fn list_entry(canonical: &str) -> String {
-    format!("list:{canonical}")
+    format!("list:s{SHAPE}:{canonical}")
 }

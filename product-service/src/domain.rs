@@ -3,6 +3,7 @@
 //! Raw input becomes one of these types once, at the edge; the rest of the service cannot hold
 //! an invalid product, price or query.
 
+pub mod category;
 pub mod draft;
 pub mod product;
 pub mod query;

@@ -5,6 +5,9 @@
 //! - `product.created`, `product.updated` (data: the product as the API shows it) and
 //!   `product.deleted` (`{id}`), staged on the product;
 //! - `product.stock_low` (`{productId, name, stock, threshold}`), staged on the product;
+//! - `stock.restocked` (`{returnId, productId, quantity}`), staged on the product in the write
+//!   that puts a received return's units back (live stock streams follow it, see
+//!   [`crate::live`]);
 //! - `stock.reserved` / `stock.released` (`{orderId, items}`) and `stock.rejected`
 //!   (`{orderId, lines: [{productId, requested, available, reason}]}`), staged on the order's
 //!   reservation;
@@ -12,7 +15,8 @@
 //!
 //! Consumed: `order.created`, `order.cancelled` and `order.expired`, see [`orders`];
 //! `return.received` (the stock of a received return goes back), see [`returns`];
-//! `order.status_changed` into `DELIVERED`, see [`purchases`].
+//! `order.status_changed` into `DELIVERED`, see [`purchases`]; the stock events again, on a
+//! queue of each replica's own, for live stock streams, see [`crate::live`].
 
 pub mod orders;
 pub mod purchases;

@@ -3,8 +3,10 @@
 //! # Layout
 //! - [`config`]: the settings this service reads.
 //! - [`state`]: what handlers share.
-//! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`) and
-//!   `/products/{id}/reviews`.
+//! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`),
+//!   `/products/{id}/reviews` and `/categories` (the tree; admin writes).
+//! - [`live`]: `/products/{id}/stock/stream`, live stock over SSE, fed by every replica's own
+//!   queue of stock events.
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
 //! - [`store`]: MongoDB: the catalog, reserving stock exactly once per order, and putting a
 //!   received return's stock back once per return.
@@ -22,6 +24,7 @@ pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod live;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -58,7 +61,9 @@ pub async fn run(
             config::OUTBOX_POLL,
             &cancel,
         );
-        let state = AppState::new(infra.clone(), nudge).with_embedder(embedder);
+        let state = AppState::new(infra.clone(), nudge)
+            .with_embedder(embedder)
+            .with_cancel(cancel.clone());
         let backfill = state.clone();
         let backfill_cancel = cancel.clone();
         infra.after_indexes(
@@ -68,6 +73,9 @@ pub async fn run(
                 store::stock::Stock::new(&db).migrate_legacy().await?;
                 store::restock::Restock::new(&db).migrate_legacy().await?;
                 store::reviews::Reviews::new(&db).migrate_legacy().await?;
+                store::categories::Categories::new(&db)
+                    .migrate_legacy()
+                    .await?;
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
             },
             move || {
@@ -90,6 +98,11 @@ pub async fn run(
             },
         );
         events::purchases::start(state.infra.bus(), state.reviews.clone());
+        live::consume(
+            state.infra.bus(),
+            state.stock_hub.clone(),
+            state.products.clone(),
+        );
         app(state)
     })
     .await

@@ -1,6 +1,8 @@
 //! The HTTP routes of product-service (paths as the service sees them; the gateway strips
-//! `/api`); catalog writes and review moderation are guarded by `shared::auth::Admin`.
+//! `/api`); catalog and category writes and review moderation are guarded by
+//! `shared::auth::Admin`. The live stock stream is in [`crate::live`].
 
+pub mod categories;
 pub mod products;
 pub mod reviews;
 
@@ -10,7 +12,10 @@ use crate::state::AppState;
 
 /// Every route of the service.
 pub fn router() -> Router<AppState> {
-    products::router().merge(reviews::router())
+    products::router()
+        .merge(reviews::router())
+        .merge(categories::router())
+        .merge(crate::live::router())
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 
 use axum::extract::FromRef;
 use shared::{auth::Verifier, embed::Embedder, outbox::Nudge, server::Infra};
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     cache::Cache,
-    store::{products::Products, reviews::Reviews},
+    live::StockHub,
+    store::{categories::Categories, products::Products, reviews::Reviews},
 };
 
 /// Cheap to clone: every field is a handle.
@@ -17,12 +19,18 @@ pub struct AppState {
     pub products: Products,
     /// Reviews, purchases and ratings.
     pub reviews: Reviews,
+    /// The category tree.
+    pub categories: Categories,
+    /// The live stock streams of this replica.
+    pub stock_hub: StockHub,
     /// The read cache.
     pub cache: Cache,
     /// Wakes the outbox relay after a write.
     pub nudge: Nudge,
     /// The embedding model, when loaded: search by meaning, and embeddings on every write.
     pub embedder: Option<Embedder>,
+    /// Fires at shutdown: live streams end.
+    pub cancel: CancellationToken,
 }
 
 impl AppState {
@@ -31,11 +39,20 @@ impl AppState {
         Self {
             products: Products::new(infra.db()),
             reviews: Reviews::new(infra.db()),
+            categories: Categories::new(infra.db()),
+            stock_hub: StockHub::new(crate::live::BUFFER),
             cache: Cache::new(infra.redis.clone(), crate::config::CACHE_TTL),
             nudge,
             infra,
             embedder: None,
+            cancel: CancellationToken::new(),
         }
+    }
+
+    /// The same state whose live streams end when `cancel` fires.
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
     }
 
     /// The same state searching by meaning with `embedder` (none: by words only).

@@ -15,6 +15,7 @@
 //! booleans or integers, because it stores a `$set` boolean as 0 or 1; `tags` has no index,
 //! because on the stand-in an index on an array field hides documents from `find`.
 
+pub mod categories;
 mod legacy;
 pub mod products;
 pub mod restock;
@@ -34,6 +35,10 @@ pub const HOLDS: &str = "stock_holds";
 pub const REVIEWS: &str = "reviews";
 /// Who received which product, one document per customer and product (see [`reviews`]).
 pub const PURCHASES: &str = "purchases";
+/// The category tree, one document per category (see [`categories`]).
+pub const CATEGORIES: &str = "categories";
+/// Leases that serialise changes across replicas (`_id` = what they guard).
+pub const LOCKS: &str = "locks";
 
 /// An integer field, whatever integer type the server kept it in (the stand-in returns small
 /// 64-bit integers as 32-bit ones).
@@ -70,6 +75,8 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
     let keys = [
         doc! { "deletedAt": 1 },
         doc! { "categoryKey": 1 },
+        doc! { "categoryId": 1 },
+        doc! { "brandKey": 1 },
         doc! { "createdAt": -1 },
         doc! { "priceCents": 1 },
         doc! { "nameKey": 1 },
@@ -88,6 +95,18 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
     let holds = [doc! { "orderId": 1 }, doc! { "productId": 1, "state": 1 }];
     db.collection::<Document>(HOLDS)
         .create_indexes(holds.map(|k| IndexModel::builder().keys(k).build()))
+        .await?;
+    db.collection::<Document>(CATEGORIES)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "slug": 1 })
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .unique(true)
+                        .build(),
+                )
+                .build(),
+        )
         .await?;
     db.collection::<Document>(REVIEWS)
         .create_index(

@@ -29,6 +29,7 @@ pub mod analytics;
 pub mod assistant;
 pub mod auth;
 pub mod cart;
+pub mod categories;
 pub mod checkout;
 pub mod coupons;
 pub mod customers;

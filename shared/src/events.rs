@@ -43,6 +43,8 @@ pub mod keys {
     pub const STOCK_REJECTED: &str = "stock.rejected";
     /// Reserved stock was given back.
     pub const STOCK_RELEASED: &str = "stock.released";
+    /// A received return's units are back in stock (`{returnId, productId, quantity}`).
+    pub const STOCK_RESTOCKED: &str = "stock.restocked";
     /// A product's stock fell below its threshold.
     pub const PRODUCT_STOCK_LOW: &str = "product.stock_low";
     /// An order was placed.

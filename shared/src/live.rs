@@ -134,6 +134,12 @@ impl<F: Filter, M: Send + Sync + 'static> Hub<F, M> {
         reached
     }
 
+    /// Whether some subscriber's filter `wants` a message (so that a message costly to make,
+    /// such as one read from a database, is made only when someone will take it).
+    pub fn wants_any(&self, wants: impl Fn(&F) -> bool) -> bool {
+        self.lock().values().any(|entry| wants(&entry.filter))
+    }
+
     /// How many subscribers are connected.
     pub fn len(&self) -> usize {
         self.lock().len()

@@ -10,9 +10,11 @@
 //! - [`sign_in`]: signing in without locking an account out.
 //! - [`orders`]: the lists piped into `order-service seed`.
 //! - [`coupons`]: `WELCOME10`, `FREESHIP` and `GOLD20`, where missing.
+//! - [`categories`]: the demo category tree, made (where missing) before the products.
 
 mod api;
 mod cards;
+mod categories;
 mod coupons;
 mod data;
 mod orders;
@@ -294,6 +296,9 @@ fn fill_catalog(
         return Ok((0, Some(found)));
     }
     let bearer = format!("Bearer {token}");
+    let made = categories::run(ctx, gateway, &bearer).context("seeding the category tree")?;
+    ctx.progress
+        .step("seed", format!("categories: {made} created"));
     for (done, product) in products.iter().enumerate() {
         let request = gateway
             .request("POST", "/products")

@@ -3,8 +3,8 @@
 //! from it.
 
 use shared::api::{
-    alerts, analytics, assistant, auth, cart, checkout, coupons, customers, health, loyalty,
-    notifications, orders, payments, products, query as paging, reports, returns, reviews,
+    alerts, analytics, assistant, auth, cart, categories, checkout, coupons, customers, health,
+    loyalty, notifications, orders, payments, products, query as paging, reports, returns, reviews,
     subscriptions, support, wishlist,
 };
 
@@ -260,6 +260,40 @@ pub static ROUTES: &[RouteSpec] = &[
         .answers(one::<products::Product>(200)),
     delete("/api/products/{id}", Admin, "products", "Remove a product")
         .answers(one::<products::Deleted>(200)),
+    get(
+        "/api/products/{id}/stock/stream",
+        Public,
+        "live",
+        "Server-sent events: the product's stock and stockStatus, then every change",
+    )
+    .answers(events()),
+    get("/api/categories", Public, "categories", "The category tree: top level first, children nested")
+        .answers(list::<categories::CategoryNode>()),
+    get("/api/categories/{id}", Public, "categories", "One category with its path from the top")
+        .answers(one::<categories::CategoryDetail>(200)),
+    post(
+        "/api/categories",
+        Admin,
+        "categories",
+        "Add a category, at the top or under a parent (422 unknown parent, 409 slug taken)",
+    )
+    .with_body(body::<categories::CategoryInput>())
+    .answers(one::<categories::CategoryDetail>(201)),
+    patch(
+        "/api/categories/{id}",
+        Admin,
+        "categories",
+        "Rename or move a category (422 for a move under itself or a category under it)",
+    )
+    .with_body(body::<categories::CategoryPatch>())
+    .answers(one::<categories::CategoryDetail>(200)),
+    delete(
+        "/api/categories/{id}",
+        Admin,
+        "categories",
+        "Delete an empty category (409 while categories or products are in it)",
+    )
+    .answers(one::<products::Deleted>(200)),
     get("/api/products/{id}/reviews", Public, "reviews", "A product's visible reviews, paged")
         .with_query(query::<reviews::ReviewQuery>())
         .answers(page::<reviews::Review>()),

@@ -40,8 +40,14 @@ fn valid(schema: &str, product: &str) -> Value {
             json!({"card": {"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": year + 3, "cvc": "123", "holder": "Ada"}, "makeDefault": true})
         }
         "PaymentMethodPatch" => json!({"makeDefault": true}),
+        "CategoryInput" => {
+            json!({"name": "Agreement Lamps", "slug": "agreement-lamps", "parent": UNKNOWN_ID})
+        }
+        "CategoryPatch" => {
+            json!({"name": "Agreement Shades", "slug": "agreement-shades", "parent": UNKNOWN_ID})
+        }
         "ProductInput" => {
-            json!({"name": "Lamp", "description": "Bright.", "price": 19.99, "category": "Home", "tags": ["light"], "imageUrl": "https://cdn.example.com/l.png", "stock": 5, "lowStockThreshold": 1})
+            json!({"name": "Lamp", "description": "Bright.", "price": 19.99, "category": "Home", "brand": "Lumen", "tags": ["light"], "imageUrl": "https://cdn.example.com/l.png", "stock": 5, "lowStockThreshold": 1})
         }
         "OrderRequest" => {
             json!({"items": [{"productId": product, "quantity": 1}], "shippingAddress": address})
@@ -240,7 +246,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let area = local.split('/').nth(1).unwrap();
     let service = match area {
         "auth" | "customers" | "loyalty" | "wishlist" => &shop.customers,
-        "products" => &shop.products,
+        "products" | "categories" => &shop.products,
         "orders" | "cart" | "checkout" | "coupons" | "returns" | "subscriptions" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,
         "analytics" | "dashboard" => &shop.analytics,

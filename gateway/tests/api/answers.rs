@@ -119,6 +119,7 @@ fn card(number: &str) -> Value {
 
 fn product(name: &str) -> Value {
     json!({"name": name, "description": "Bright.", "price": 19.99, "category": "Home",
+        "brand": "Lumen",
         "tags": ["light"], "imageUrl": "https://cdn.example.com/l.png", "stock": 50,
         "lowStockThreshold": 2})
 }
@@ -220,6 +221,33 @@ async fn catalog(a: &mut Answers<'_>, admin: &str) -> String {
     )
     .await;
     lamp
+}
+
+/// The category tree: a parent and a child made, read, renamed and moved, the child deleted.
+async fn categories(a: &mut Answers<'_>, admin: &str) {
+    let admin = Some(admin);
+    let home = id(&a
+        .call(
+            Method::POST,
+            "/api/categories",
+            Some(json!({"name": "Answer Home"})),
+            admin,
+        )
+        .await);
+    let lights = id(&a
+        .call(
+            Method::POST,
+            "/api/categories",
+            Some(json!({"name": "Answer Lights", "parent": home})),
+            admin,
+        )
+        .await);
+    a.call(Method::GET, "/api/categories", None, None).await;
+    let one = format!("/api/categories/{lights}");
+    a.call(Method::GET, &one, None, None).await;
+    let change = json!({"name": "Answer Lamps", "slug": "answer-lamps", "parent": null});
+    a.call(Method::PATCH, &one, Some(change), admin).await;
+    a.call(Method::DELETE, &one, None, admin).await;
 }
 
 /// Coupons, the cart, and a checkout with a coupon and the default card; the checkout's order.
@@ -509,6 +537,7 @@ async fn every_declared_answer_reads_back_into_its_type_through_the_suite() {
     sessions(&mut a).await;
     records(&mut a, &buyer, &admin).await;
     let lamp = catalog(&mut a, &admin).await;
+    categories(&mut a, &admin).await;
     let items = json!({"items": [{"productId": lamp, "quantity": 1}]});
     let invoiced = id(&a
         .call(Method::POST, "/api/orders", Some(items.clone()), me)

@@ -17,8 +17,13 @@ pub struct ProductDraft {
     pub description: String,
     /// Greater than zero, at most two decimals.
     pub price: Money,
-    /// 1..=100 characters, trimmed; filtered on case-insensitively.
+    /// The category's name: as given (an id, slug or name) until the route resolves it
+    /// ([`crate::store::categories::Categories::for_product`]), then the category's own.
     pub category: String,
+    /// The category's id, once resolved (empty before).
+    pub category_id: String,
+    /// Up to 100 characters, trimmed; none when empty.
+    pub brand: Option<String>,
     /// Up to 20 distinct tags, each 1..=50 characters, trimmed and lowercased.
     pub tags: Vec<String>,
     /// An absolute http(s) URL, or none.
@@ -55,6 +60,11 @@ impl ProductDraft {
             description: input.description.unwrap_or_default().trim().to_owned(),
             price,
             category: input.category.trim().to_owned(),
+            category_id: String::new(),
+            brand: input
+                .brand
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty()),
             tags,
             image_url: input
                 .image_url
@@ -105,6 +115,24 @@ mod tests {
         assert_eq!(draft.tags, ["running", "outdoor"]);
         assert_eq!(draft.low_stock_threshold, DEFAULT_LOW_STOCK_THRESHOLD);
         assert_eq!(draft.stock, 12);
+    }
+
+    #[test]
+    fn a_blank_brand_is_none_and_a_category_needs_a_letter_or_digit() {
+        let draft =
+            parse(&json!({"name": "A", "price": 1, "category": "c", "stock": 0, "brand": " "}))
+                .unwrap();
+        assert_eq!(draft.brand, None);
+        let draft = parse(
+            &json!({"name": "A", "price": 1, "category": "c", "stock": 0, "brand": " Acme "}),
+        )
+        .unwrap();
+        assert_eq!(draft.brand.as_deref(), Some("Acme"));
+        assert!(
+            errors_of(json!({"name": "A", "price": 1, "category": "&&", "stock": 0}))
+                .get("category")
+                .is_some()
+        );
     }
 
     #[test]

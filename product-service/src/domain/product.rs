@@ -41,10 +41,13 @@ impl Product {
             description: f.description.clone(),
             price: f.price,
             category: f.category.clone(),
+            category_id: f.category_id.clone(),
+            brand: f.brand.clone(),
             tags: f.tags.clone(),
             image_url: f.image_url.clone(),
             stock: f.stock,
             low_stock_threshold: f.low_stock_threshold,
+            stock_status: api::StockStatus::of(f.stock, f.low_stock_threshold),
             rating: self.rating.view(),
             created_at: timestamp(self.created_at),
             updated_at: timestamp(self.updated_at),
@@ -65,8 +68,27 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use shared::api::products::StockStatus;
 
     use super::*;
+
+    #[test]
+    fn the_stock_status_follows_the_stock_and_the_threshold() {
+        assert_eq!(StockStatus::of(0, 5), StockStatus::OutOfStock);
+        assert_eq!(StockStatus::of(1, 5), StockStatus::LowStock);
+        assert_eq!(StockStatus::of(4, 5), StockStatus::LowStock);
+        assert_eq!(StockStatus::of(5, 5), StockStatus::InStock);
+        assert_eq!(StockStatus::of(1, 0), StockStatus::InStock);
+        assert_eq!(StockStatus::of(0, 0), StockStatus::OutOfStock);
+        for stock in 0..10 {
+            let low = StockStatus::of(stock, 5) == StockStatus::LowStock;
+            assert_eq!(
+                low,
+                stock > 0 && is_low(stock, 5),
+                "low means is_low and not empty"
+            );
+        }
+    }
 
     #[test]
     fn the_json_form_has_the_documented_fields() {
@@ -92,6 +114,7 @@ mod tests {
         assert_eq!(json["price"].to_string(), "89.99");
         assert_eq!(json["createdAt"], "2024-05-01T12:00:00.123Z");
         assert_eq!(json["lowStockThreshold"], 5);
+        assert_eq!(json["stockStatus"], "in_stock");
         assert_eq!(json["rating"], json!({ "average": 4.5, "count": 2 }));
         let mut keys: Vec<&str> = json
             .as_object()
@@ -103,7 +126,9 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "brand",
                 "category",
+                "categoryId",
                 "createdAt",
                 "description",
                 "id",
@@ -113,6 +138,7 @@ mod tests {
                 "price",
                 "rating",
                 "stock",
+                "stockStatus",
                 "tags",
                 "updatedAt"
             ]

@@ -3,7 +3,8 @@
 //! | parameter | meaning |
 //! | --- | --- |
 //! | `search` | words matched in name, description and tags (see [`super::search`]) |
-//! | `category` | exact category, case-insensitive |
+//! | `category` | a category by id or slug (a name is read as its slug): it and every category under it; 404 when none is so named |
+//! | `brand` | exact brand, case-insensitive |
 //! | `tag` | products carrying this tag (tags are lowercase) |
 //! | `minPrice`, `maxPrice` | inclusive bounds, decimals with at most two places, `min <= max` |
 //! | `sort` | `price`, `-price`, `name`, `-createdAt`, `rating` (best average first, ties by review count), or `relevance` (only with `search`); default `-createdAt`, or `relevance` when searching |
@@ -55,8 +56,13 @@ impl Sort {
 pub struct ListQuery {
     /// Words to search for.
     pub search: Option<Search>,
-    /// The category, lowercased.
+    /// The category as asked for (an id, slug or name), lowercased.
     pub category: Option<String>,
+    /// The ids of that category and of every category under it, once the route has looked
+    /// them up in the tree (`None` without a category filter).
+    pub within: Option<Vec<String>>,
+    /// The brand, lowercased.
+    pub brand: Option<String>,
     /// The tag, lowercased.
     pub tag: Option<String>,
     /// Lowest price, inclusive.
@@ -97,6 +103,8 @@ impl ListQuery {
         };
         Ok(Self {
             category: text(&query.category).map(str::to_lowercase),
+            within: None,
+            brand: text(&query.brand).map(str::to_lowercase),
             tag: text(&query.tag).map(str::to_lowercase),
             min_price: price(&query.min_price, "minPrice")?,
             max_price: price(&query.max_price, "maxPrice")?,
@@ -117,12 +125,13 @@ impl ListQuery {
     pub fn canonical(&self) -> String {
         let price = |p: Option<Money>| p.map(|c| c.cents().to_string()).unwrap_or_default();
         format!(
-            "s={}|c={}|t={}|min={}|max={}|o={}|p={}|l={}",
+            "s={}|c={}|b={}|t={}|min={}|max={}|o={}|p={}|l={}",
             self.search
                 .as_ref()
                 .map(Search::canonical)
                 .unwrap_or_default(),
             self.category.as_deref().unwrap_or_default(),
+            self.brand.as_deref().unwrap_or_default(),
             self.tag.as_deref().unwrap_or_default(),
             price(self.min_price),
             price(self.max_price),

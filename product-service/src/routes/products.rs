@@ -48,7 +48,7 @@ async fn list(
     State(state): State<AppState>,
     ValidQuery(query): ValidQuery<ProductQuery>,
 ) -> Result<Response, ApiError> {
-    let query = ListQuery::from_query(&query)?;
+    let mut query = ListQuery::from_query(&query)?;
     let key = match (&state.embedder, &query.search) {
         (Some(_), Some(_)) => format!("meaning:{}", query.canonical()),
         _ => query.canonical(),
@@ -56,11 +56,19 @@ async fn list(
     let body = state
         .cache
         .read_through(&list_entry(&key), || async {
+            if let Some(named) = &query.category {
+                let tree = state.categories.tree().await?;
+                let category = tree.find(named).ok_or_else(|| {
+                    ApiError::NotFound(format!("no category has the id or slug {named}"))
+                })?;
+                query.within = Some(tree.with_descendants(&category.id));
+            }
+            let query = &query;
             let meaning = match &query.search {
                 Some(search) => state.embedding(search.canonical()).await,
                 None => None,
             };
-            let (products, total) = state.products.list(&query, meaning.as_deref()).await?;
+            let (products, total) = state.products.list(query, meaning.as_deref()).await?;
             let data: Vec<_> = products.iter().map(|p| p.view()).collect();
             let Json(body) = page(data, query.page, query.limit, total);
             Ok(body.to_string())
@@ -96,6 +104,15 @@ async fn show(
     Ok(json_text(body))
 }
 
+/// The draft with its category looked up (or made, for a new name): 422 for an id that
+/// names no category.
+async fn categorised(state: &AppState, mut draft: ProductDraft) -> Result<ProductDraft, ApiError> {
+    let category = state.categories.for_product(&draft.category).await?;
+    draft.category = category.name;
+    draft.category_id = category.id;
+    Ok(draft)
+}
+
 /// `POST /products` (admin): 201 with the new product.
 #[tracing::instrument(skip_all)]
 async fn create(
@@ -104,7 +121,7 @@ async fn create(
     headers: HeaderMap,
     Valid(body): Valid<ProductInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let draft = ProductDraft::from_input(body)?;
+    let draft = categorised(&state, ProductDraft::from_input(body)?).await?;
     let embedding = state.embedding(text_of(&draft)).await;
     let product = state
         .products
@@ -124,6 +141,9 @@ async fn replace(
     Valid(body): Valid<ProductInput>,
 ) -> Result<Json<Value>, ApiError> {
     let draft = ProductDraft::from_input(body)?;
+    // No category is made for a product that is not there.
+    state.products.find(id).await?.ok_or_else(not_found)?;
+    let draft = categorised(&state, draft).await?;
     let embedding = state.embedding(text_of(&draft)).await;
     let product = state
         .products

@@ -27,6 +27,10 @@ struct Stored {
     price_cents: i64,
     category: String,
     #[serde(default)]
+    category_id: String,
+    #[serde(default)]
+    brand: Option<String>,
+    #[serde(default)]
     tags: Vec<String>,
     image_url: Option<String>,
     stock: i64,
@@ -52,6 +56,8 @@ impl From<Stored> for Product {
                 description: s.description,
                 price: Money::from_cents(s.price_cents),
                 category: s.category,
+                category_id: s.category_id,
+                brand: s.brand,
                 tags: s.tags,
                 image_url: s.image_url,
                 stock: s.stock,
@@ -93,6 +99,9 @@ fn fields(draft: &ProductDraft) -> Document {
         "priceCents": draft.price.cents(),
         "category": &draft.category,
         "categoryKey": draft.category.to_lowercase(),
+        "categoryId": &draft.category_id,
+        "brand": draft.brand.as_deref().map_or(Bson::Null, Bson::from),
+        "brandKey": draft.brand.as_deref().map_or(Bson::Null, |b| Bson::from(b.to_lowercase())),
         "tags": &draft.tags,
         "imageUrl": draft.image_url.as_deref().map_or(Bson::Null, Bson::from),
         "stock": draft.stock,

@@ -38,14 +38,14 @@ use mongodb::{
     Collection, Database,
     options::{ReturnDocument, UpdateOptions},
 };
-use shared::store::is_duplicate_key;
+use shared::{events::keys, outbox, store::is_duplicate_key};
 
 use super::{
     PRODUCTS, flag, int, now,
     products::flag_guard,
     stock::{RETURNING, StockError, entry, entry_path, marker},
 };
-use crate::domain::product::is_low;
+use crate::{domain::product::is_low, events::envelope};
 
 /// One document per return seen, counting how often it was handled.
 pub const RESTOCKS: &str = "restocks";
@@ -223,11 +223,22 @@ impl Restock {
     ) -> Result<bool> {
         let marker_path = entry_path(RESTOCKING, return_id);
         let update = if ours {
-            doc! {
+            // `stock.restocked` goes out with the units (live stock streams follow it).
+            let event = envelope(
+                keys::STOCK_RESTOCKED,
+                return_id,
+                serde_json::json!({
+                    "returnId": return_id, "productId": product.to_hex(), "quantity": q,
+                }),
+            )?;
+            let mut update = doc! {
                 "$inc": { RETURNING: -q, "stock": q },
                 "$unset": { &marker_path: "" },
                 "$set": { "updatedAt": now().0 },
-            }
+            };
+            outbox::stage(&mut update, &[event])
+                .map_err(|e| StockError::Encoding(e.to_string()))?;
+            update
         } else {
             doc! { "$inc": { RETURNING: -q }, "$unset": { &marker_path: "" } }
         };

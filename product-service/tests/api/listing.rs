@@ -159,9 +159,11 @@ async fn filters_select_exactly_the_matching_products_and_combine() {
         home,
         "case-insensitive"
     );
-    assert!(
-        app.list_names("category=hom").await.is_empty(),
-        "exact, not a prefix"
+    let (status, body) = app.list("category=hom").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("NOT_FOUND")),
+        "exact, not a prefix: no category is so named"
     );
     assert_eq!(
         app.list_names("tag=Running").await,

@@ -1,12 +1,14 @@
 //! product-service against the real MongoDB (or its stand-in), RabbitMQ and Redis.
 
 mod cache;
+mod categories;
 mod crud;
 mod events;
 mod gaps;
 mod helpers;
 mod holds;
 mod listing;
+mod live_stock;
 mod order_service;
 mod recovery;
 mod releases;

@@ -28,10 +28,16 @@ pub struct ProductInput {
     #[garde(custom(rules::price))]
     #[schema(schema_with = Money::price_schema)]
     pub price: serde_json::Number,
-    /// 1 to 100 characters (trimmed); matched case-insensitively.
-    #[garde(custom(rules::text(1, 100)))]
+    /// The category: its id, its slug, or its name (1 to 100 characters, trimmed). A name no
+    /// category has yet creates a top-level category of that name; an id must name one
+    /// (422 otherwise). At least one letter or digit.
+    #[garde(custom(super::categories::category_name))]
     #[schema(min_length = 1, max_length = 100)]
     pub category: String,
+    /// The brand (up to 100 characters, trimmed); empty or omitted means none.
+    #[garde(inner(custom(rules::text(0, 100))))]
+    #[schema(max_length = 100)]
+    pub brand: Option<String>,
     /// Up to 20 tags of 1 to 50 characters, stored trimmed, lowercase and without repeats.
     #[garde(custom(rules::some_items(0, 20)), dive)]
     #[schema(max_items = 20)]
@@ -84,10 +90,15 @@ pub struct ProductFilter {
     #[garde(inner(custom(rules::search)))]
     #[param(max_length = 200)]
     pub search: Option<String>,
-    /// Exact category, case-insensitive.
+    /// A category by id or slug (a name is read as its slug): the products in it and in every
+    /// category under it. 404 when no category is so named.
     #[garde(inner(custom(rules::text(1, 100))))]
     #[param(max_length = 100)]
     pub category: Option<String>,
+    /// Exact brand, case-insensitive.
+    #[garde(inner(custom(rules::text(1, 100))))]
+    #[param(max_length = 100)]
+    pub brand: Option<String>,
     /// Products carrying this tag.
     #[garde(inner(custom(rules::text(1, 50))))]
     #[param(max_length = 50)]
@@ -145,8 +156,12 @@ pub struct Product {
     pub description: String,
     /// Unit price.
     pub price: Money,
-    /// Category.
+    /// The category's name.
     pub category: String,
+    /// The category's id (see `GET /categories`).
+    pub category_id: String,
+    /// The brand, or `null`.
+    pub brand: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
     /// Picture, or `null`.
@@ -155,12 +170,62 @@ pub struct Product {
     pub stock: i64,
     /// Below this, the product is low on stock.
     pub low_stock_threshold: i64,
+    /// Availability from `stock` and `lowStockThreshold`.
+    pub stock_status: StockStatus,
     /// Its visible reviews' rating.
     pub rating: Rating,
     /// When it was added (RFC 3339, milliseconds).
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
+}
+
+/// A product's availability: `out_of_stock` at 0 units, `low_stock` from 1 unit up to below
+/// its `lowStockThreshold`, `in_stock` from the threshold up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StockStatus {
+    /// At or above the threshold (and at least one unit).
+    InStock,
+    /// At least one unit, below the threshold.
+    LowStock,
+    /// None left.
+    OutOfStock,
+}
+
+impl StockStatus {
+    /// The status of `stock` units against `threshold`.
+    pub fn of(stock: i64, threshold: i64) -> Self {
+        if stock <= 0 {
+            Self::OutOfStock
+        } else if stock < threshold {
+            Self::LowStock
+        } else {
+            Self::InStock
+        }
+    }
+
+    /// The spelling on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InStock => "in_stock",
+            Self::LowStock => "low_stock",
+            Self::OutOfStock => "out_of_stock",
+        }
+    }
+}
+
+/// What `GET /products/{id}/stock/stream` sends, as the `data` of its `snapshot` and `stock`
+/// events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StockLevel {
+    /// The product's id.
+    pub product_id: String,
+    /// Units in stock.
+    pub stock: i64,
+    /// Availability.
+    pub stock_status: StockStatus,
 }
 
 /// A product's rating from its visible reviews.

@@ -18,20 +18,62 @@ const SORTS: [string, string][] = [
 ];
 const FILTERS = ["search", "category", "minPrice", "maxPrice", "sort"];
 
-let categoriesOnce: Promise<string[]> | null = null;
-function categories(): Promise<string[]> {
-  categoriesOnce ??= request<Product[]>("/products?limit=100")
-    .then(({ data }) => [...new Set(data.map((p) => p.category))].sort())
-    .catch(() => []);
+/** A node of `GET /api/categories`: the tree, children nested, each level by name. */
+interface CategoryNode {
+  id: string;
+  name: string;
+  slug: string;
+  parent: string | null;
+  children: CategoryNode[];
+}
+
+/** One `<option>` of the category filter: its slug, name and depth in the tree. */
+type CategoryOption = { slug: string; name: string; depth: number };
+
+/** What products show beyond `api.ts`'s `Product` (issue 19). */
+type StockStatus = "in_stock" | "low_stock" | "out_of_stock";
+type Shown = Product & { stockStatus?: StockStatus; brand?: string | null };
+
+/** The tree flattened in order, parents before their children. */
+function flatten(nodes: CategoryNode[], depth = 0): CategoryOption[] {
+  return nodes.flatMap((n) => [
+    { slug: n.slug, name: n.name, depth },
+    ...flatten(n.children ?? [], depth + 1),
+  ]);
+}
+
+let categoriesOnce: Promise<CategoryOption[]> | null = null;
+function categories(): Promise<CategoryOption[]> {
+  categoriesOnce ??= request<CategoryNode[]>("/categories")
+    .then(({ data }) => flatten(data))
+    .catch(() => {
+      categoriesOnce = null;
+      return [];
+    });
   return categoriesOnce;
+}
+
+const STATUS_TEXT: Record<StockStatus, string> = {
+  in_stock: "In stock",
+  low_stock: "Low stock",
+  out_of_stock: "Out of stock",
+};
+
+/** "Low stock" beside a count that is running out (nothing otherwise: the count says it). */
+function LowStock({ status }: { status?: StockStatus }) {
+  return status === "low_stock" ? (
+    <span class="badge sev-warning" data-testid="stock-status">
+      {STATUS_TEXT[status]}
+    </span>
+  ) : null;
 }
 
 export function Catalog({ url }: { url: URL }) {
   const params = url.searchParams;
-  const [items, setItems] = useState<Product[] | null>(null);
+  const [items, setItems] = useState<Shown[] | null>(null);
   const [meta, setMeta] = useState<Meta | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [cats, setCats] = useState<string[]>([]);
+  const [cats, setCats] = useState<CategoryOption[]>([]);
   const [search, setSearch] = useState(params.get("search") ?? "");
   const query = url.search;
 
@@ -46,7 +88,7 @@ export function Catalog({ url }: { url: URL }) {
     if (params.get("search") && !params.get("sort")) api.set("sort", "relevance");
     api.set("limit", "12");
     setError(null);
-    request<Product[]>(`/products?${api}`, { signal: abort.signal })
+    request<Shown[]>(`/products?${api}`, { signal: abort.signal })
       .then(({ data, meta }) => {
         setItems(data);
         setMeta(meta ?? null);
@@ -98,10 +140,14 @@ export function Catalog({ url }: { url: URL }) {
           >
             <option value="">All</option>
             {cats.map((c) => (
-              <option key={c} value={c}>
-                {c}
+              <option key={c.slug} value={c.slug}>
+                {"\u00a0\u00a0".repeat(c.depth) + (c.depth ? "› " : "") + c.name}
               </option>
             ))}
+            {/* A link naming a category the tree does not list (an old name) stays selected. */}
+            {params.get("category") && !cats.some((c) => c.slug === params.get("category")) && (
+              <option value={params.get("category") ?? ""}>{params.get("category")}</option>
+            )}
           </select>
         </div>
         <PriceField name="minPrice" label="Min price" value={params.get("minPrice")} go={go} />
@@ -143,7 +189,7 @@ export function Catalog({ url }: { url: URL }) {
               </p>
             ) : null}
             <p class={p.stock > 0 ? "stock" : "stock out"}>
-              {p.stock > 0 ? `${p.stock} in stock` : "Out of stock"}
+              {p.stock > 0 ? `${p.stock} in stock` : "Out of stock"} <LowStock status={p.stockStatus} />
             </p>
           </li>
         ))}
@@ -187,17 +233,49 @@ function PriceField(props: {
   );
 }
 
+/** The API's slug of a category name (as product-service makes it): `Home & Kitchen` → `home-kitchen`. */
+const categorySlug = (name: string) =>
+  name.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean).join("-");
+
+/** A CSS-friendly key of a category name (the thumbnail's colour); not the API's slug. */
 export const slug = (text: string) => text.toLowerCase().replace(/[^a-z]+/g, "-");
 
+/**
+ * Follows `/api/products/:id/stock/stream` (SSE, no token) while the page is open: each
+ * `snapshot` or `stock` event gives the stock as it now is, whoever changed it. `EventSource`
+ * reconnects by itself; a `deleted` event ends it.
+ */
+function useLiveStock(id: string, apply: (stock: number, status: StockStatus) => void) {
+  useEffect(() => {
+    if (typeof EventSource === "undefined") return;
+    const source = new EventSource(`/api/products/${id}/stock/stream`);
+    const onLevel = (e: MessageEvent) => {
+      try {
+        const level = JSON.parse(e.data) as { stock: number; stockStatus: StockStatus };
+        apply(level.stock, level.stockStatus);
+      } catch {
+        // A malformed event changes nothing.
+      }
+    };
+    source.addEventListener("snapshot", onLevel);
+    source.addEventListener("stock", onLevel);
+    source.addEventListener("deleted", () => source.close());
+    return () => source.close();
+  }, [id]);
+}
+
 export function ProductPage({ id }: { id: string }) {
-  const [product, setProduct] = useState<Product | null>(null);
+  const [product, setProduct] = useState<Shown | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [quantity, setQty] = useState(1);
   const [added, setAdded] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const read = () => request<Product>(`/products/${id}`).then(({ data }) => setProduct(data), setError);
+  const read = () => request<Shown>(`/products/${id}`).then(({ data }) => setProduct(data), setError);
   useEffect(() => void read(), [id]);
+  useLiveStock(id, (stock, stockStatus) =>
+    setProduct((p) => (p && p.id === id ? { ...p, stock, stockStatus } : p)),
+  );
 
   const add = async () => {
     if (!current()) return navigate(`/signin?next=${encodeURIComponent(location.pathname)}`);
@@ -227,11 +305,19 @@ export function ProductPage({ id }: { id: string }) {
       </div>
       <div>
         <h1 id="product-title">{product.name}</h1>
-        <p class="muted">{product.category}</p>
+        <p class="muted">
+          <Link href={`/?category=${encodeURIComponent(categorySlug(product.category))}`}>
+            {product.category}
+          </Link>
+          {product.brand ? ` · ${product.brand}` : ""}
+        </p>
         <p class="price">{money(product.price)}</p>
         <RatingSummary rating={product.rating} />
-        <p class={product.stock > 0 ? "stock" : "stock out"} data-testid="stock">
-          {product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}
+        <p class="stock-line" aria-live="polite">
+          <span class={product.stock > 0 ? "stock" : "stock out"} data-testid="stock">
+            {product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}
+          </span>{" "}
+          <LowStock status={product.stockStatus} />
         </p>
         {product.description && <p>{product.description}</p>}
         <div class="buy">

@@ -212,11 +212,16 @@ fn filter(query: &ListQuery) -> Document {
     filter
 }
 
-/// A list query's filters other than the search: live products, category, tag, prices.
+/// A list query's filters other than the search: live products, category (with those under
+/// it), brand, tag, prices. Category ids are kept as hex text (the stand-in matches no
+/// equality on an ObjectId field other than `_id`).
 fn base_filter(query: &ListQuery) -> Document {
     let mut filter = live();
-    if let Some(category) = &query.category {
-        filter.insert("categoryKey", category);
+    if let Some(within) = &query.within {
+        filter.insert("categoryId", doc! { "$in": within });
+    }
+    if let Some(brand) = &query.brand {
+        filter.insert("brandKey", brand);
     }
     if let Some(tag) = &query.tag {
         filter.insert("tags", tag);
