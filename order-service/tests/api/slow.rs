@@ -1,6 +1,6 @@
 //! A WebSocket client that stops reading is dropped without delaying the others.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use serde_json::json;
 use shared::{
