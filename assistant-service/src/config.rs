@@ -14,8 +14,9 @@
 //! | `LLM_API_KEY` | unset | bearer key for the endpoint |
 //! | `SESSION_TTL_SECS` | `1800` | a conversation is forgotten after this long without a message |
 //! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of an idle chat WebSocket (as order- and alert-service's streams) |
+//! | `EMBEDDING_MODEL_DIR` | unset: intents and policies by words and rules only | the all-MiniLM-L6-v2 folder (`config.json`, `tokenizer.json`, `model.safetensors`): intents and policies by meaning too |
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
@@ -46,6 +47,9 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Heartbeat interval while a chat socket is idle.
     pub heartbeat: Duration,
+    /// The embedding model's folder. Unset, or a folder the model cannot be loaded from:
+    /// words and rules only, and `/health` says `features.embeddings: "off"`.
+    pub embedding_model_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -81,6 +85,7 @@ impl Config {
             llm,
             session_ttl: Duration::from_secs(env.parse("SESSION_TTL_SECS", 1800u64)?.max(1)),
             heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
+            embedding_model_dir: env.get("EMBEDDING_MODEL_DIR").map(PathBuf::from),
         })
     }
 }
@@ -98,6 +103,12 @@ mod tests {
         assert!(cfg.llm.is_none());
         assert_eq!(cfg.session_ttl, Duration::from_secs(1800));
         assert_eq!(cfg.heartbeat, Duration::from_secs(15));
+        assert_eq!(cfg.embedding_model_dir, None);
+        let env = Env::from_pairs(&[("EMBEDDING_MODEL_DIR", "/models/minilm")]);
+        assert_eq!(
+            Config::from_env(&env).unwrap().embedding_model_dir,
+            Some(PathBuf::from("/models/minilm"))
+        );
     }
 
     #[test]

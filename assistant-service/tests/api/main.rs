@@ -3,11 +3,13 @@
 
 mod chat;
 mod events;
+mod fallback;
 mod functions;
 mod helpers;
 mod identity;
 mod llm;
 mod loyalty;
+mod meaning;
 mod returns;
 mod scenarios;
 mod sessions;
