@@ -12,7 +12,6 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    sync::Mutex,
     time::Instant,
 };
 
@@ -73,8 +72,10 @@ impl Meaning {
     }
 }
 
-/// What each model folder gave in this process.
-static LOADED: Mutex<Option<HashMap<PathBuf, Meaning>>> = Mutex::new(None);
+/// What each model folder gave in this process. Held while a folder is loaded, so instances
+/// starting together wait for the first one's vectors instead of computing their own.
+static LOADED: tokio::sync::Mutex<Option<HashMap<PathBuf, Meaning>>> =
+    tokio::sync::Mutex::const_new(None);
 
 /// The model of `dir` with the shipped examples and policies embedded, computed once per
 /// process and folder; `None` (said in the log) without a folder or when it cannot be loaded.
@@ -83,12 +84,9 @@ pub async fn load(dir: Option<&Path>) -> Option<Meaning> {
         tracing::info!("no EMBEDDING_MODEL_DIR: intents and policies by words and rules only");
         return None;
     };
-    let cached = LOADED
-        .lock()
-        .ok()
-        .and_then(|all| all.as_ref().and_then(|all| all.get(dir).cloned()));
-    if let Some(meaning) = cached {
-        return Some(meaning);
+    let mut loaded = LOADED.lock().await;
+    if let Some(meaning) = loaded.as_ref().and_then(|all| all.get(dir)) {
+        return Some(meaning.clone());
     }
     let started = Instant::now();
     match Meaning::compute(dir).await {
@@ -100,10 +98,9 @@ pub async fn load(dir: Option<&Path>) -> Option<Meaning> {
                 ms = started.elapsed().as_millis(),
                 "embedding model loaded: intents and policies by meaning too"
             );
-            if let Ok(mut all) = LOADED.lock() {
-                all.get_or_insert_with(HashMap::new)
-                    .insert(dir.to_path_buf(), meaning.clone());
-            }
+            loaded
+                .get_or_insert_with(HashMap::new)
+                .insert(dir.to_path_buf(), meaning.clone());
             Some(meaning)
         }
         Err(error) => {

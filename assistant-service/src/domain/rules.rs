@@ -241,6 +241,8 @@ const TALKING_TO: &[&str] = &[
     "replying",
     "reply",
     "answers",
+    "other end",
+    "other side",
 ];
 
 /// A question about what the assistant is or who made it.

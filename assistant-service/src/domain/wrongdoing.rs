@@ -166,6 +166,8 @@ const PERSONAL: &[&str] = &[
     "home address",
     "phone",
     "phone number",
+    "mobile",
+    "mobile number",
     "email",
     "emails",
     "email address",

@@ -72,6 +72,12 @@ pub async fn spawn_suite() -> Suite {
 
 pub async fn spawn_with(options: Options) -> Suite {
     shared::telemetry::init("assistant-service");
+    if let Some(dir) = &options.model_dir {
+        // Embeds the examples and policies once for the whole test binary before any service
+        // listens: the assistant's start then finds them computed (an unoptimised build takes
+        // longer than a health check waits).
+        assistant_service::meaning::load(Some(dir)).await;
+    }
     let names = TestNames::new();
     let customer_service = service_config(customer_service::DEFAULTS, &names);
     let customer_config = customer_service::Config {
