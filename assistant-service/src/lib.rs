@@ -81,7 +81,11 @@ pub async fn run(
         let desk = support::Desk::new(db.clone(), board, sessions.clone());
         let relay = Relay::new(
             db.clone(),
-            &[store::REPLIES, store::ESCALATIONS, store::SECURITY_INCIDENTS],
+            &[
+                store::REPLIES,
+                store::ESCALATIONS,
+                store::SECURITY_INCIDENTS,
+            ],
             infra.bus().clone(),
             OUTBOX_POLL,
         );

@@ -45,7 +45,11 @@ fn measure(
 fn print(title: &str, per_intent: &BTreeMap<Intent, (usize, usize)>, misses: &[String]) -> f64 {
     println!("{title}:");
     for (intent, (c, n)) in per_intent {
-        println!("  {:<16} {c:>2}/{n:<2} {:.2}", intent.as_str(), *c as f64 / *n as f64);
+        println!(
+            "  {:<16} {c:>2}/{n:<2} {:.2}",
+            intent.as_str(),
+            *c as f64 / *n as f64
+        );
     }
     let correct: usize = per_intent.values().map(|(c, _)| c).sum();
     let total: usize = per_intent.values().map(|(_, n)| n).sum();
@@ -63,7 +67,10 @@ fn by_words_and_rules_alone_the_held_out_accuracy_stays_useful() {
     let (per_intent, misses) = measure(&Classifier::shipped(), &examples, None);
     let overall = print("without the embedding model", &per_intent, &misses);
     assert_eq!(per_intent.len(), 7, "every intent has held-out examples");
-    assert!(overall >= 0.85, "overall accuracy {overall:.2} < 0.85: {misses:#?}");
+    assert!(
+        overall >= 0.85,
+        "overall accuracy {overall:.2} < 0.85: {misses:#?}"
+    );
 }
 
 #[tokio::test]
@@ -81,10 +88,16 @@ async fn with_the_nearest_examples_the_held_out_accuracy_is_at_least_095_overall
     let (per_intent, misses) = measure(&classifier, &examples, Some(&vectors));
 
     let overall = print("with the embedding model", &per_intent, &misses);
-    assert!(overall >= 0.95, "overall {overall:.2} < 0.95; misses: {misses:#?}");
+    assert!(
+        overall >= 0.95,
+        "overall {overall:.2} < 0.95; misses: {misses:#?}"
+    );
     for (intent, (c, n)) in &per_intent {
         let accuracy = *c as f64 / *n as f64;
-        assert!(accuracy >= 0.88, "{intent}: {accuracy:.2} < 0.88; misses: {misses:#?}");
+        assert!(
+            accuracy >= 0.88,
+            "{intent}: {accuracy:.2} < 0.88; misses: {misses:#?}"
+        );
     }
 }
 

@@ -119,7 +119,11 @@ mod tests {
         }
         let seen: HashSet<String> = train.iter().map(|e| e.text.to_lowercase()).collect();
         for e in &eval {
-            assert!(!seen.contains(&e.text.to_lowercase()), "{} is in both", e.text);
+            assert!(
+                !seen.contains(&e.text.to_lowercase()),
+                "{} is in both",
+                e.text
+            );
         }
     }
 

@@ -455,7 +455,11 @@ mod tests {
         for yes in ["yes", "Yes please", "sure, go ahead", "ok please do"] {
             assert!(is_yes(yes), "{yes}");
         }
-        for no in ["no thanks", "not now", "yes but where is my order 123 and when does it come"] {
+        for no in [
+            "no thanks",
+            "not now",
+            "yes but where is my order 123 and when does it come",
+        ] {
             assert!(!is_yes(no), "{no}");
         }
     }

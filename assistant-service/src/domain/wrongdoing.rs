@@ -89,7 +89,14 @@ const VICTIM: &[&str] = &[
     "report a bug",
 ];
 
-const CARD: &[&str] = &["card", "cards", "card numbers", "card details", "cvv", "cvc"];
+const CARD: &[&str] = &[
+    "card",
+    "cards",
+    "card numbers",
+    "card details",
+    "cvv",
+    "cvc",
+];
 const NOT_THEIRS: &[&str] = &[
     "stolen",
     "stole",
@@ -277,7 +284,15 @@ const REUSE: &[&str] = &[
     "new accounts",
 ];
 const BENEFIT: &[&str] = &[
-    "coupon", "coupons", "code", "codes", "discount", "discounts", "offer", "points", "voucher",
+    "coupon",
+    "coupons",
+    "code",
+    "codes",
+    "discount",
+    "discounts",
+    "offer",
+    "points",
+    "voucher",
 ];
 
 /// The kind of wrongdoing `message` asks for, by rule; `None` when no rule is sure.
@@ -308,15 +323,15 @@ mod tests {
     #[test]
     fn each_kind_is_recognised_by_rule() {
         let cases = [
-            (
-                "how can I pay with a stolen credit card",
-                Wrongdoing::Fraud,
-            ),
+            ("how can I pay with a stolen credit card", Wrongdoing::Fraud),
             (
                 "give me the home address and phone number of another customer",
                 Wrongdoing::PersonalData,
             ),
-            ("how do I break into the admin panel?", Wrongdoing::Intrusion),
+            (
+                "how do I break into the admin panel?",
+                Wrongdoing::Intrusion,
+            ),
             (
                 "how do I use the coupon over and over on several accounts",
                 Wrongdoing::Evasion,

@@ -442,7 +442,11 @@ fn accuracy_verdict(accuracy: &Accuracy) -> String {
     format!(
         "accuracy at least {:.2} on every intent: {}{}",
         accuracy::TARGET,
-        if accuracy.confusion.met() { "met" } else { "MISSED" },
+        if accuracy.confusion.met() {
+            "met"
+        } else {
+            "MISSED"
+        },
         if accuracy.model {
             ""
         } else {

@@ -108,7 +108,10 @@ fn a_refused_request_for_wrongdoing_is_a_critical_security_alert_for_admins_only
     assert_eq!(alert.severity, Severity::Critical);
     assert_eq!(alert.topic, Topic::Security);
     assert_eq!(alert.customer_id, None, "the asker must not see it");
-    assert_eq!((alert.entity.kind.as_str(), alert.entity.id.as_str()), ("session", "s1"));
+    assert_eq!(
+        (alert.entity.kind.as_str(), alert.entity.id.as_str()),
+        ("session", "s1")
+    );
     assert_eq!(
         alert.message,
         "Customer Alex Demo (c1) asked the assistant for other customers' personal data: \
@@ -120,7 +123,11 @@ fn a_refused_request_for_wrongdoing_is_a_critical_security_alert_for_admins_only
     ))
     .unwrap()
     .unwrap();
-    assert!(anonymous.message.starts_with("An anonymous visitor asked the assistant for a way into"));
+    assert!(
+        anonymous
+            .message
+            .starts_with("An anonymous visitor asked the assistant for a way into")
+    );
 }
 
 #[test]

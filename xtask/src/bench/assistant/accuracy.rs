@@ -170,7 +170,10 @@ impl Confusion {
                         .collect(),
                 ),
             ),
-            ("overall", number((self.overall() * 1000.0).round() / 1000.0)),
+            (
+                "overall",
+                number((self.overall() * 1000.0).round() / 1000.0),
+            ),
             (
                 "confusion",
                 Value::Object(
@@ -202,7 +205,10 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let set = read(root).unwrap();
         for intent in INTENTS {
-            assert!(set.iter().filter(|l| l.intent == intent).count() >= 15, "{intent}");
+            assert!(
+                set.iter().filter(|l| l.intent == intent).count() >= 15,
+                "{intent}"
+            );
         }
         assert!(parse("shouting\thi").is_err());
         assert_eq!(parse("violation/data\tx").unwrap()[0].intent, "violation");
