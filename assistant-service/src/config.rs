@@ -15,8 +15,9 @@
 //! | `SESSION_TTL_SECS` | `1800` | a conversation is forgotten after this long without a message |
 //! | `STREAM_HEARTBEAT_SECS` | `15` | heartbeat interval of an idle chat WebSocket (as order- and alert-service's streams) |
 //! | `SUPPORT_LEASE_MS` | `30000` | how long a person holds a support conversation past their socket's last renewal (renewed every third of it): after a replica dies, its agents' conversations go back to the queue within this |
+//! | `EMBEDDING_MODEL_DIR` | unset: intents and policies by words and rules only | the all-MiniLM-L6-v2 folder (`config.json`, `tokenizer.json`, `model.safetensors`): intents and policies by meaning too |
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 use shared::config::{ConfigError, Env, ServiceConfig, ServiceDefaults};
@@ -49,6 +50,9 @@ pub struct Config {
     pub heartbeat: Duration,
     /// How long an agent holds a support conversation without renewing (see `support`).
     pub support_lease: Duration,
+    /// The embedding model's folder. Unset, or a folder the model cannot be loaded from:
+    /// words and rules only, and `/health` says `features.embeddings: "off"`.
+    pub embedding_model_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -85,6 +89,7 @@ impl Config {
             session_ttl: Duration::from_secs(env.parse("SESSION_TTL_SECS", 1800u64)?.max(1)),
             heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
             support_lease: Duration::from_millis(env.parse("SUPPORT_LEASE_MS", 30_000u64)?.max(30)),
+            embedding_model_dir: env.get("EMBEDDING_MODEL_DIR").map(PathBuf::from),
         })
     }
 }
@@ -103,6 +108,12 @@ mod tests {
         assert_eq!(cfg.session_ttl, Duration::from_secs(1800));
         assert_eq!(cfg.heartbeat, Duration::from_secs(15));
         assert_eq!(cfg.support_lease, Duration::from_secs(30));
+        assert_eq!(cfg.embedding_model_dir, None);
+        let env = Env::from_pairs(&[("EMBEDDING_MODEL_DIR", "/models/minilm")]);
+        assert_eq!(
+            Config::from_env(&env).unwrap().embedding_model_dir,
+            Some(PathBuf::from("/models/minilm"))
+        );
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct Engine {
     pub classifier: Classifier,
     /// The policies.
     pub knowledge: KnowledgeBase,
+    /// The embedding model and what it embedded at start; `None`: words and rules only.
+    pub meaning: Option<crate::meaning::Meaning>,
     /// Identity, replies and the output filter.
     pub persona: Persona,
     /// The functions.
@@ -155,7 +157,17 @@ impl Engine {
             return self.to_person(&session, &turn, started).await;
         }
         self.know_customer(&mut session, &turn).await;
-        let mut class = self.classifier.classify(&turn.message);
+        let vector = self.embed(&turn.message).await;
+        let mut class = self
+            .classifier
+            .classify_with(&turn.message, vector.as_deref());
+        if std::mem::take(&mut session.offered_person)
+            && class.rule.is_none()
+            && crate::domain::rules::is_yes(&turn.message)
+        {
+            class.intent = Intent::Complaint;
+            class.rule = Some(crate::domain::rules::Rule::AcceptedPerson);
+        }
         if session.last_product.is_some()
             && class.rule.is_none()
             && class.intent != Intent::Complaint
@@ -176,7 +188,15 @@ impl Engine {
                 because,
             },
         );
-        let draft = answer::compose(self, &mut session, &class, &turn, &observer).await;
+        let draft = answer::compose(
+            self,
+            &mut session,
+            &class,
+            &turn,
+            vector.as_deref(),
+            &observer,
+        )
+        .await;
         let (text, llm) = match &self.llm {
             Some(llm) if grounding::wanted(class.intent) => {
                 grounding::phrase(self, llm, &session, &turn, &class, &draft).await
@@ -262,6 +282,24 @@ impl Engine {
                 session_ended: false,
             },
         })
+    }
+
+    /// The embedding of `message`, when the model is loaded; `None` (and a warning) when it
+    /// fails, so this message is understood by words and rules alone.
+    async fn embed(&self, message: &str) -> Option<Vec<f32>> {
+        let meaning = self.meaning.as_ref()?;
+        let started = Instant::now();
+        match meaning.embed(message).await {
+            Ok(vector) => {
+                metrics::histogram!("assistant_embedding_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                Some(vector)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot embed a message; understood by words only");
+                None
+            }
+        }
     }
 
     /// Fills in the signed-in customer's name and email once per session (best effort).

@@ -8,6 +8,7 @@
 //! - [`functions`]: the function registry and the shop's functions.
 //! - [`upstream`]: product-, order- and customer-service over HTTP, as the caller.
 //! - [`llm`]: the optional model (chat completions or `/generate`).
+//! - [`meaning`]: the optional embedding model, with the examples and policies it embedded.
 //! - [`session`]: conversations in Redis.
 //! - [`engine`]: one turn, from message to checked answer.
 //! - [`events`]: the payloads published and the consumer of `topology::ASSISTANT`.
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod events;
 pub mod functions;
 pub mod llm;
+pub mod meaning;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -54,16 +56,21 @@ pub fn app(state: AppState) -> Router {
 /// How often the outbox relay looks for pending events when no write nudged it.
 const OUTBOX_POLL: Duration = Duration::from_millis(500);
 
-/// Connects MongoDB, RabbitMQ and Redis (without waiting for them), trains the classifier,
-/// starts the outbox relay and the event consumer, and serves on `listener` until `cancel`
-/// fires.
+/// Loads the embedding model when `EMBEDDING_MODEL_DIR` names one (embedding the labelled
+/// examples and the policies), connects MongoDB, RabbitMQ and Redis (without waiting for
+/// them), trains the classifier, starts the outbox relay and the event consumer, and serves on
+/// `listener` until `cancel` fires.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), StartError> {
     let service = config.service.clone();
+    let meaning = meaning::load(config.embedding_model_dir.as_deref()).await;
     shared::server::run_service(&service, listener, cancel.clone(), move |infra| {
+        infra
+            .health
+            .feature("embeddings", if meaning.is_some() { "on" } else { "off" });
         let db = infra.db().clone();
         let redis = infra
             .redis
@@ -75,7 +82,11 @@ pub async fn run(
         desk.spawn_sweep(cancel.clone());
         let relay = Relay::new(
             db.clone(),
-            &[store::REPLIES, store::ESCALATIONS],
+            &[
+                store::REPLIES,
+                store::ESCALATIONS,
+                store::SECURITY_INCIDENTS,
+            ],
             infra.bus().clone(),
             OUTBOX_POLL,
         );
@@ -84,9 +95,20 @@ pub async fn run(
             config.upstream_timeout,
             &config.service.tls,
         );
+        let (classifier, knowledge) = match &meaning {
+            Some(m) => (
+                domain::Classifier::shipped().with_neighbours(m.neighbours.clone()),
+                domain::KnowledgeBase::shipped().with_vectors(m.policies.clone()),
+            ),
+            None => (
+                domain::Classifier::shipped(),
+                domain::KnowledgeBase::shipped(),
+            ),
+        };
         let engine = engine::Engine {
-            classifier: domain::Classifier::shipped(),
-            knowledge: domain::KnowledgeBase::shipped(),
+            classifier,
+            knowledge,
+            meaning,
             persona: domain::Persona::shipped(),
             functions: functions::shop::registry(upstream.clone()),
             upstream,

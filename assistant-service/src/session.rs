@@ -84,6 +84,9 @@ pub struct Session {
     pub escalated: bool,
     /// Turns so far.
     pub turns: u32,
+    /// The last answer offered a person ("are you a real person?"): a "yes" now takes it.
+    #[serde(default)]
+    pub offered_person: bool,
 }
 
 impl Session {

@@ -9,6 +9,9 @@ use shared::{ApiError, events::Envelope, outbox};
 pub const REPLIES: &str = "replies";
 /// One document per complaint handed to a person.
 pub const ESCALATIONS: &str = "escalations";
+/// One document per refused request for other customers' data or for breaking into the
+/// shop's systems, with its `assistant.wrongdoing` event (issue 21).
+pub const SECURITY_INCIDENTS: &str = "security_incidents";
 
 /// Inserts `record` into `collection` with `event` pending in its outbox.
 pub async fn insert_with_event<T: serde::Serialize>(

@@ -1,82 +1,102 @@
-//! Intent accuracy on the held-out part of `data/intents.tsv`: every fifth example of each
-//! intent is kept out of training and classified afterwards (rules included, as in service).
-//! Run with `--nocapture` to see the table.
+//! Intent accuracy on the held-out set `data/intents-eval.tsv` (never trained on), rules
+//! included as in service: by words and rules alone (the fallback), and with the embedding
+//! model's nearest examples. Issue 21's goal is at least 0.95 on every intent; measured when
+//! this was written: 0.96 overall with the model (policy_question and off_topic 0.90,
+//! violation 0.92 with its kind, the rest 1.00), 0.90 without. The asserts guard those figures
+//! against regressions rather than pretend the goal is met. Run with `--nocapture` to see the
+//! tables and misses; `cargo xtask bench assistant` measures the same set through the service.
 
 use std::collections::BTreeMap;
 
-use assistant_service::domain::{
-    Classifier, Intent,
-    classifier::{Example, TRAINING_SET, parse_examples},
+use assistant_service::{
+    domain::{
+        Classifier, Intent,
+        classifier::{EVALUATION_SET, Example, parse_examples},
+    },
+    meaning::Meaning,
 };
 
-fn split() -> (Vec<Example>, Vec<Example>) {
-    let mut seen: BTreeMap<Intent, usize> = BTreeMap::new();
-    let (mut train, mut held_out) = (Vec::new(), Vec::new());
-    for example in parse_examples(TRAINING_SET).unwrap() {
-        let n = seen.entry(example.intent).or_default();
-        *n += 1;
-        if (*n).is_multiple_of(5) {
-            held_out.push(example);
-        } else {
-            train.push(example);
-        }
-    }
-    (train, held_out)
-}
-
-#[test]
-fn held_out_accuracy_is_at_least_090_overall_and_080_for_every_intent() {
-    let (train, held_out) = split();
-    let classifier = Classifier::train(&train);
+/// Correct and total per intent, and the misses.
+fn measure(
+    classifier: &Classifier,
+    examples: &[Example],
+    vectors: Option<&[Vec<f32>]>,
+) -> (BTreeMap<Intent, (usize, usize)>, Vec<String>) {
     let mut per_intent: BTreeMap<Intent, (usize, usize)> = BTreeMap::new();
     let mut misses = Vec::new();
-    for example in &held_out {
-        let got = classifier.classify(&example.text);
+    for (i, example) in examples.iter().enumerate() {
+        let vector = vectors.map(|v| v[i].as_slice());
+        let got = classifier.classify_with(&example.text, vector);
         let entry = per_intent.entry(example.intent).or_default();
         entry.1 += 1;
-        if got.intent == example.intent {
+        let kind_ok = example.intent != Intent::Violation || got.wrongdoing == example.wrongdoing;
+        if got.intent == example.intent && kind_ok {
             entry.0 += 1;
         } else {
             misses.push(format!(
-                "{:?} -> {} (expected {})",
-                example.text, got.intent, example.intent
+                "{:?} -> {} {:?} (expected {} {:?})",
+                example.text, got.intent, got.wrongdoing, example.intent, example.wrongdoing
             ));
         }
     }
-    let correct: usize = per_intent.values().map(|(c, _)| c).sum();
-    let overall = correct as f64 / held_out.len() as f64;
-    println!(
-        "intent accuracy on {} held-out examples (trained on {}):",
-        held_out.len(),
-        train.len()
-    );
-    for (intent, (c, n)) in &per_intent {
+    (per_intent, misses)
+}
+
+fn print(title: &str, per_intent: &BTreeMap<Intent, (usize, usize)>, misses: &[String]) -> f64 {
+    println!("{title}:");
+    for (intent, (c, n)) in per_intent {
         println!(
-            "  {:<16} {:>2}/{:<2} {:.2}",
+            "  {:<16} {c:>2}/{n:<2} {:.2}",
             intent.as_str(),
-            c,
-            n,
             *c as f64 / *n as f64
         );
     }
-    println!(
-        "  {:<16} {correct:>2}/{:<2} {overall:.2}",
-        "overall",
-        held_out.len()
-    );
-    for miss in &misses {
+    let correct: usize = per_intent.values().map(|(c, _)| c).sum();
+    let total: usize = per_intent.values().map(|(_, n)| n).sum();
+    let overall = correct as f64 / total as f64;
+    println!("  {:<16} {correct:>2}/{total:<2} {overall:.2}", "overall");
+    for miss in misses {
         println!("  miss: {miss}");
     }
+    overall
+}
+
+#[test]
+fn by_words_and_rules_alone_the_held_out_accuracy_stays_useful() {
+    let examples = parse_examples(EVALUATION_SET).unwrap();
+    let (per_intent, misses) = measure(&Classifier::shipped(), &examples, None);
+    let overall = print("without the embedding model", &per_intent, &misses);
     assert_eq!(per_intent.len(), 7, "every intent has held-out examples");
     assert!(
-        overall >= 0.9,
-        "overall accuracy {overall:.2} < 0.90; misses: {misses:#?}"
+        overall >= 0.85,
+        "overall accuracy {overall:.2} < 0.85: {misses:#?}"
+    );
+}
+
+#[tokio::test]
+async fn with_the_nearest_examples_the_held_out_accuracy_is_at_least_095_overall() {
+    let dir = shared::testing::embedding_model_dir();
+    let meaning = Meaning::compute(&dir).await.expect("the model loads");
+    let classifier = Classifier::shipped().with_neighbours(meaning.neighbours.clone());
+    let examples = parse_examples(EVALUATION_SET).unwrap();
+    let vectors = meaning
+        .embedder
+        .embed(examples.iter().map(|e| e.text.clone()).collect())
+        .await
+        .unwrap();
+
+    let (per_intent, misses) = measure(&classifier, &examples, Some(&vectors));
+
+    let overall = print("with the embedding model", &per_intent, &misses);
+    assert!(
+        overall >= 0.95,
+        "overall {overall:.2} < 0.95; misses: {misses:#?}"
     );
     for (intent, (c, n)) in &per_intent {
         let accuracy = *c as f64 / *n as f64;
         assert!(
-            accuracy >= 0.8,
-            "{intent}: accuracy {accuracy:.2} < 0.80; misses: {misses:#?}"
+            accuracy >= 0.88,
+            "{intent}: {accuracy:.2} < 0.88; misses: {misses:#?}"
         );
     }
 }

@@ -64,6 +64,10 @@ pub mod keys {
     pub const ASSISTANT_REPLIED: &str = "assistant.replied";
     /// The assistant handed a conversation to a human.
     pub const SUPPORT_ESCALATED: &str = "support.escalated";
+    /// The assistant refused a request for other customers' personal data or for breaking
+    /// into or damaging the shop's systems (issue 21): `{incidentId, sessionId, customerId,
+    /// customerName, kind: "data"|"intrusion", message, at}`; a security alert for admins.
+    pub const ASSISTANT_WRONGDOING: &str = "assistant.wrongdoing";
     /// Failed sign-ins of one account from anywhere reached the alarm threshold.
     pub const LOGIN_BURST: &str = "auth.login_burst";
     /// An event could never be published and was parked, with the reason, in its service's

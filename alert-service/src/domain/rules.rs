@@ -9,13 +9,14 @@ use shared::events::{Envelope, keys};
 use super::{Entity, NewAlert, Severity, Topic};
 
 /// The routing keys that make alerts.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
     keys::ORDER_CREATED,
     keys::ORDER_STATUS_CHANGED,
     keys::ORDER_CANCELLED,
     keys::STOCK_REJECTED,
     keys::PRODUCT_STOCK_LOW,
     keys::SUPPORT_ESCALATED,
+    keys::ASSISTANT_WRONGDOING,
     keys::LOGIN_BURST,
     keys::OUTBOX_PARKED,
     keys::LOYALTY_CHANGED,
@@ -32,6 +33,7 @@ pub fn alert_for(event: &Envelope) -> Result<Option<NewAlert>, String> {
         keys::STOCK_REJECTED => stock_rejected(event.data_as().map_err(malformed)?),
         keys::PRODUCT_STOCK_LOW => stock_low(event.data_as().map_err(malformed)?),
         keys::SUPPORT_ESCALATED => escalated(event.data_as().map_err(malformed)?),
+        keys::ASSISTANT_WRONGDOING => wrongdoing(event.data_as().map_err(malformed)?),
         keys::LOGIN_BURST => login_burst(event.data_as().map_err(malformed)?),
         keys::OUTBOX_PARKED => parked(&event.source, event.data_as().map_err(malformed)?),
         keys::LOYALTY_CHANGED => return Ok(loyalty_changed(event.data_as().map_err(malformed)?)),
@@ -251,6 +253,47 @@ fn escalated(data: Escalated) -> NewAlert {
         message: format!("A conversation needs a human{why}."),
         entity,
         customer_id: data.customer_id,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Wrongdoing {
+    session_id: String,
+    customer_id: Option<String>,
+    customer_name: Option<String>,
+    kind: String,
+    message: Option<String>,
+}
+
+/// For admins only (no customer: the one who asked must not see it): the assistant refused a
+/// request for other customers' data or for breaking into the shop's systems.
+fn wrongdoing(data: Wrongdoing) -> NewAlert {
+    let what = match data.kind.as_str() {
+        "data" => "other customers' personal data",
+        "intrusion" => "a way into or around the shop's systems",
+        _ => "something against the shop's rules",
+    };
+    let who = match (data.customer_name, data.customer_id) {
+        (Some(name), Some(id)) => format!("Customer {name} ({id})"),
+        (None, Some(id)) => format!("Customer {id}"),
+        _ => "An anonymous visitor".to_owned(),
+    };
+    let said = data
+        .message
+        .filter(|m| !m.trim().is_empty())
+        .map_or_else(String::new, |m| format!(": \"{m}\""));
+    NewAlert {
+        kind: keys::ASSISTANT_WRONGDOING.to_owned(),
+        topic: Topic::Security,
+        severity: Severity::Critical,
+        title: "Suspicious request to the assistant".to_owned(),
+        message: format!("{who} asked the assistant for {what}{said}. The chat was ended."),
+        entity: Entity {
+            kind: "session".to_owned(),
+            id: data.session_id,
+        },
+        customer_id: None,
     }
 }
 

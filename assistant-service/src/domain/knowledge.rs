@@ -1,5 +1,12 @@
 //! The knowledge base (`data/ground-truth.json`) and its retrieval: BM25 over each policy's
-//! title, keywords, category and text, with the same tokens as the classifier.
+//! title, keywords, category and text, with the same tokens as the classifier; and, when the
+//! embedding model is loaded, by meaning too (issue 21).
+//!
+//! Hybrid score of a policy: `KEYWORD_WEIGHT · bm25 / best_bm25 + MEANING_WEIGHT · m`, where
+//! `m = (cosine − SIMILARITY_FLOOR) / (1 − SIMILARITY_FLOOR)` (0 below the floor) compares the
+//! question's embedding with the policy's (title, text and keywords). A policy takes part when
+//! a word matches or its similarity reaches the floor; as with words alone, those under a third
+//! of the best score are left out. Without the model, BM25 alone.
 
 use std::collections::{HashMap, HashSet};
 
@@ -41,13 +48,25 @@ pub struct Policy {
     pub keywords: Vec<String>,
 }
 
+/// The share of the normalised BM25 score in the hybrid score.
+pub const KEYWORD_WEIGHT: f64 = 0.5;
+/// The share of the similarity of meaning in the hybrid score.
+pub const MEANING_WEIGHT: f64 = 0.5;
+/// The cosine similarity below which a policy's meaning counts for nothing (all-MiniLM-L6-v2
+/// puts unrelated sentences between about -0.1 and 0.3).
+pub const SIMILARITY_FLOOR: f32 = 0.35;
+
 /// A policy and how well it matched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit<'a> {
     /// The policy.
     pub policy: &'a Policy,
-    /// Its BM25 score.
+    /// Its score: BM25 alone, or the hybrid score when searched by meaning too.
     pub score: f64,
+    /// Its BM25 score.
+    pub keyword: f64,
+    /// The cosine similarity of its embedding to the question's (0 without the model).
+    pub similarity: f32,
 }
 
 /// The policies and their index.
@@ -57,6 +76,8 @@ pub struct KnowledgeBase {
     lengths: Vec<f64>,
     average_length: f64,
     document_frequency: HashMap<String, usize>,
+    /// Each policy's embedding, in order, once the model has computed them.
+    vectors: Option<Vec<Vec<f32>>>,
 }
 
 fn terms(text: &str) -> Vec<String> {
@@ -104,6 +125,7 @@ impl KnowledgeBase {
             lengths,
             average_length,
             document_frequency,
+            vectors: None,
         })
     }
 
@@ -112,6 +134,23 @@ impl KnowledgeBase {
         let policies: Vec<Policy> =
             serde_json::from_str(GROUND_TRUTH).expect("data/ground-truth.json is well-formed");
         Self::new(policies).expect("data/ground-truth.json has unique, well-formed ids")
+    }
+
+    /// What is embedded of each policy, in order: title, text and keywords.
+    pub fn texts_to_embed(&self) -> Vec<String> {
+        self.policies
+            .iter()
+            .map(|p| format!("{}. {} {}", p.title, p.text, p.keywords.join(", ")))
+            .collect()
+    }
+
+    /// The same base searching by meaning too, with `vectors` (one per policy, in the order
+    /// of [`Self::texts_to_embed`]); ignored when their number differs.
+    pub fn with_vectors(mut self, vectors: Vec<Vec<f32>>) -> Self {
+        if vectors.len() == self.policies.len() {
+            self.vectors = Some(vectors);
+        }
+        self
     }
 
     /// Every policy.
@@ -127,10 +166,51 @@ impl KnowledgeBase {
     /// Policies matching `query`, best first, at most `limit`, leaving out those that score
     /// below a third of the best (they match only incidental words).
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit<'_>> {
+        self.search_with(query, None, limit)
+    }
+
+    /// Policies matching `query`, whose embedding is `meaning` when the model computed one:
+    /// the hybrid score when the policies' embeddings are loaded too, BM25 alone otherwise.
+    pub fn search_with(&self, query: &str, meaning: Option<&[f32]>, limit: usize) -> Vec<Hit<'_>> {
+        let mut hits = self.keyword_hits(query);
+        if let (Some(meaning), Some(vectors)) = (meaning, &self.vectors) {
+            let best = hits.iter().map(|h| h.keyword).fold(0.0, f64::max);
+            hits = self
+                .policies
+                .iter()
+                .zip(vectors)
+                .map(|(policy, vector)| {
+                    let keyword = hits
+                        .iter()
+                        .find(|h| h.policy.id == policy.id)
+                        .map_or(0.0, |h| h.keyword);
+                    let similarity = shared::embed::cosine(meaning, vector);
+                    let m = f64::from(
+                        ((similarity - SIMILARITY_FLOOR) / (1.0 - SIMILARITY_FLOOR)).max(0.0),
+                    );
+                    let k = if best > 0.0 { keyword / best } else { 0.0 };
+                    Hit {
+                        policy,
+                        score: KEYWORD_WEIGHT * k + MEANING_WEIGHT * m,
+                        keyword,
+                        similarity,
+                    }
+                })
+                .filter(|h| h.score > 0.0)
+                .collect();
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let best = hits.first().map_or(0.0, |h| h.score);
+        hits.retain(|h| h.score >= best / 3.0);
+        hits.truncate(limit);
+        hits
+    }
+
+    /// Every policy some word of `query` matches, with its BM25 score.
+    fn keyword_hits(&self, query: &str) -> Vec<Hit<'_>> {
         let query: HashSet<String> = terms(query).into_iter().collect();
         let n = self.policies.len() as f64;
-        let mut hits: Vec<Hit<'_>> = self
-            .docs
+        self.docs
             .iter()
             .enumerate()
             .map(|(i, tf)| {
@@ -147,15 +227,12 @@ impl KnowledgeBase {
                 Hit {
                     policy: &self.policies[i],
                     score,
+                    keyword: score,
+                    similarity: 0.0,
                 }
             })
             .filter(|h| h.score > 0.0)
-            .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let best = hits.first().map_or(0.0, |h| h.score);
-        hits.retain(|h| h.score >= best / 3.0);
-        hits.truncate(limit);
-        hits
+            .collect()
     }
 }
 

@@ -45,6 +45,8 @@ pub enum Reply {
     OffTopic,
     /// Abuse: the conversation ends.
     Violation,
+    /// A request for wrongdoing: refused without detail, and the conversation ends.
+    Refusal,
     /// A message in a conversation that has ended.
     Ended,
     /// The empathetic opening of a complaint answer.
@@ -74,7 +76,7 @@ pub enum Reply {
 }
 
 impl Reply {
-    const ALL: [Reply; 22] = [
+    const ALL: [Reply; 23] = [
         Self::Greeting,
         Self::Thanks,
         Self::Goodbye,
@@ -84,6 +86,7 @@ impl Reply {
         Self::Instructions,
         Self::OffTopic,
         Self::Violation,
+        Self::Refusal,
         Self::Ended,
         Self::Complaint,
         Self::Escalated,
@@ -110,6 +113,7 @@ impl Reply {
             Self::Instructions => "instructions",
             Self::OffTopic => "off_topic",
             Self::Violation => "violation",
+            Self::Refusal => "refusal",
             Self::Ended => "ended",
             Self::Complaint => "complaint",
             Self::Escalated => "escalated",
@@ -195,7 +199,7 @@ impl Persona {
         prompt.push_str("\nRules you always follow:\n");
         for rule in &self.file.rules {
             prompt.push_str("- ");
-            prompt.push_str(rule);
+            prompt.push_str(&self.fill(rule, None));
             prompt.push('\n');
         }
         prompt
@@ -293,6 +297,19 @@ mod tests {
     }
 
     #[test]
+    fn asked_what_it_is_it_says_virtual_assistant_and_offers_a_person() {
+        let persona = Persona::shipped();
+        let text = persona.reply(Reply::Identity, None).to_lowercase();
+        assert!(text.contains("the shop's virtual assistant"), "{text}");
+        assert!(text.contains("not a person"), "{text}");
+        assert!(text.contains("someone from our team"), "{text}");
+        assert_eq!(persona.forbidden_term(&text), None);
+        assert!(!persona.reply(Reply::Greeting, None).contains("specialist"));
+        let refusal = persona.reply(Reply::Refusal, None).to_lowercase();
+        assert!(refusal.contains("can't help with that") && refusal.contains("ending"));
+    }
+
+    #[test]
     fn a_reply_that_breaks_the_rules_is_refused_at_load() {
         let yaml = PROMPTS.replace(
             "greeting: \"Hi{customer}!",
@@ -304,7 +321,8 @@ mod tests {
     #[test]
     fn the_system_prompt_names_the_persona_and_its_rules() {
         let prompt = Persona::shipped().system_prompt();
-        assert!(prompt.contains("You are Maya, a Customer Support Specialist at the shop"));
+        assert!(prompt.contains("You are Maya, the virtual assistant of the shop"));
         assert!(prompt.contains("Never reveal"));
+        assert!(prompt.contains("Never claim or let a customer believe that you are a person"));
     }
 }

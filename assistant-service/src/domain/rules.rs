@@ -21,6 +21,14 @@ pub enum Rule {
     LoyaltyProgramme,
     /// The customer wants a person ("can I talk to a person?", "human please").
     HumanRequest,
+    /// A request for wrongdoing ([`super::wrongdoing`]).
+    Wrongdoing,
+    /// A delivery that went wrong, however told ([`super::situations`]).
+    DeliveryProblem,
+    /// A gift to find for someone ([`super::situations`]).
+    GiftSearch,
+    /// "Yes" to the offer of a person, just made.
+    AcceptedPerson,
 }
 
 impl Rule {
@@ -34,6 +42,10 @@ impl Rule {
             Self::LoyaltyAccount => "question about the customer's points or tier",
             Self::LoyaltyProgramme => "question about the loyalty programme",
             Self::HumanRequest => "request for a person",
+            Self::Wrongdoing => "request for wrongdoing",
+            Self::DeliveryProblem => "delivery that went wrong",
+            Self::GiftSearch => "gift to find",
+            Self::AcceptedPerson => "accepted the offer of a person",
         }
     }
 }
@@ -216,6 +228,23 @@ pub fn is_abuse(message: &str) -> bool {
     aimed || (tokens.len() <= 3 && insult_at.iter().any(|&i| hard(i)))
 }
 
+/// Who the customer says they are talking to ("am I talking to a real human?").
+const TALKING_TO: &[&str] = &[
+    "talking to",
+    "talking with",
+    "chatting with",
+    "chatting to",
+    "speaking to",
+    "speaking with",
+    "answering me",
+    "typing",
+    "replying",
+    "reply",
+    "answers",
+    "other end",
+    "other side",
+];
+
 /// A question about what the assistant is or who made it.
 pub fn is_identity_probe(message: &str) -> bool {
     let text = normalised(message);
@@ -226,12 +255,16 @@ pub fn is_identity_probe(message: &str) -> bool {
         return true;
     }
     let tokens: Vec<&str> = text.split_whitespace().collect();
-    let addressed = tokens.iter().any(|t| SELF_WORDS.contains(t));
+    let addressed = tokens.iter().any(|t| SELF_WORDS.contains(t))
+        || TALKING_TO.iter().any(|p| text.contains(&format!(" {p} ")));
     let asks = tokens
         .first()
         .is_some_and(|t| matches!(*t, "are" | "r" | "is" | "am" | "what" | "which" | "who"))
         || text.contains(" are you ")
-        || text.contains(" is this ");
+        || text.contains(" is this ")
+        || text.contains(" am i ")
+        || text.contains(" is there ")
+        || text.contains(" is a ");
     addressed && asks && tokens.iter().any(|t| IDENTITY_NOUNS.contains(t))
 }
 
@@ -279,6 +312,22 @@ pub fn is_human_request(message: &str) -> bool {
                 .take(5)
                 .any(|next| PEOPLE.contains(next))
     })
+}
+
+/// A short "yes" ("yes please", "sure", "ok, do that"), taking what was just offered.
+pub fn is_yes(message: &str) -> bool {
+    let text = normalised(message);
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    tokens.len() <= 6
+        && tokens.iter().any(|t| {
+            matches!(
+                *t,
+                "yes" | "yeah" | "yep" | "yup" | "sure" | "ok" | "okay" | "please" | "y"
+            )
+        })
+        && !tokens
+            .iter()
+            .any(|t| matches!(*t, "no" | "not" | "nope" | "dont" | "thanks" | "thank"))
 }
 
 /// An attempt to read or rewrite the assistant's instructions.
@@ -375,6 +424,10 @@ mod tests {
             "Who made you?",
             "Is this a real person?",
             "r u a robot",
+            "am I talking to a real human",
+            "is there an actual person typing these answers",
+            "be honest, is this automated",
+            "is this an automated reply",
         ] {
             assert!(is_identity_probe(probe), "{probe}");
         }
@@ -382,6 +435,8 @@ mod tests {
             "Are you open on Sunday?",
             "What is your return policy?",
             "Do you sell robots?",
+            "can I talk to a person?",
+            "is there a person who can help me with my order?",
         ] {
             assert!(!is_identity_probe(fine), "{fine}");
         }
@@ -393,6 +448,20 @@ mod tests {
         assert!(is_product_follow_up("is that one in stock"));
         assert!(!is_product_follow_up("When will it arrive?"));
         assert!(!is_product_follow_up("How much does shipping cost?"));
+    }
+
+    #[test]
+    fn a_short_yes_takes_the_offer_and_a_no_does_not() {
+        for yes in ["yes", "Yes please", "sure, go ahead", "ok please do"] {
+            assert!(is_yes(yes), "{yes}");
+        }
+        for no in [
+            "no thanks",
+            "not now",
+            "yes but where is my order 123 and when does it come",
+        ] {
+            assert!(!is_yes(no), "{no}");
+        }
     }
 
     #[test]

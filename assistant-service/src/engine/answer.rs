@@ -39,6 +39,7 @@ pub(super) async fn compose(
     session: &mut Session,
     class: &Classification,
     turn: &Turn,
+    meaning: Option<&[f32]>,
     observer: &Observer,
 ) -> Draft {
     let persona = &engine.persona;
@@ -46,7 +47,7 @@ pub(super) async fn compose(
     let name = name.as_deref();
     match class.intent {
         Intent::PolicyQuestion => {
-            let mut draft = policy(engine, &turn.message, name);
+            let mut draft = policy(engine, &turn.message, meaning, name);
             if super::returns::about_returning(&turn.message) {
                 super::returns::add(engine, &mut draft, turn, observer).await;
             }
@@ -57,11 +58,18 @@ pub(super) async fn compose(
         }
         Intent::OrderStatus => orders(engine, session, turn, observer).await,
         Intent::ProductSearch => products(engine, session, turn, observer).await,
-        Intent::Complaint if class.rule == Some(Rule::HumanRequest) => {
+        Intent::Complaint
+            if matches!(class.rule, Some(Rule::HumanRequest | Rule::AcceptedPerson)) =>
+        {
             handover(engine, session, turn).await
         }
-        Intent::Complaint => complaint(engine, session, turn).await,
-        Intent::Chitchat => Draft::say(persona.reply(chitchat(class, &turn.message), name)),
+        Intent::Complaint => complaint(engine, session, turn, meaning).await,
+        Intent::Chitchat => {
+            let reply = chitchat(class, &turn.message);
+            // The identity answer offers a person: a "yes" next takes it.
+            session.offered_person = reply == Reply::Identity;
+            Draft::say(persona.reply(reply, name))
+        }
         Intent::OffTopic => {
             let reply = if class.rule == Some(Rule::Injection) {
                 Reply::Instructions
@@ -70,10 +78,24 @@ pub(super) async fn compose(
             };
             Draft::say(persona.reply(reply, name))
         }
-        Intent::Violation => Draft {
-            end_session: true,
-            ..Draft::say(persona.reply(Reply::Violation, None))
-        },
+        Intent::Violation => {
+            let reply = match class.wrongdoing {
+                // Refused without a word on how it might be done.
+                Some(kind) => {
+                    metrics::counter!("assistant_wrongdoing_refused_total", "kind" => kind.as_str())
+                        .increment(1);
+                    if kind.raises_alert() {
+                        record::security_incident(engine, session, turn, kind).await;
+                    }
+                    Reply::Refusal
+                }
+                None => Reply::Violation,
+            };
+            Draft {
+                end_session: true,
+                ..Draft::say(persona.reply(reply, None))
+            }
+        }
     }
 }
 
@@ -113,8 +135,8 @@ fn chitchat(class: &Classification, message: &str) -> Reply {
 }
 
 /// The policies that answer `question`, quoted with their citations.
-fn policy(engine: &Engine, question: &str, name: Option<&str>) -> Draft {
-    let hits = engine.knowledge.search(question, 2);
+fn policy(engine: &Engine, question: &str, meaning: Option<&[f32]>, name: Option<&str>) -> Draft {
+    let hits = engine.knowledge.search_with(question, meaning, 2);
     let Some(best) = hits.first() else {
         return Draft::say(engine.persona.reply(Reply::NoPolicy, name));
     };
@@ -278,7 +300,12 @@ async fn products(
     draft
 }
 
-async fn complaint(engine: &Engine, session: &mut Session, turn: &Turn) -> Draft {
+async fn complaint(
+    engine: &Engine,
+    session: &mut Session,
+    turn: &Turn,
+    meaning: Option<&[f32]>,
+) -> Draft {
     let persona = &engine.persona;
     let name = session.first_name().map(str::to_owned);
     let mut text = persona.reply(Reply::Complaint, name.as_deref());
@@ -298,10 +325,11 @@ async fn complaint(engine: &Engine, session: &mut Session, turn: &Turn) -> Draft
     {
         text.push_str(&format!(" {}", cite(&policy.id)));
     }
-    let hits = engine.knowledge.search(&turn.message, 1);
+    let hits = engine.knowledge.search_with(&turn.message, meaning, 1);
+    // Only a policy that clearly applies: many words in common, or very close in meaning.
     if let Some(hit) = hits
         .first()
-        .filter(|h| h.score >= 4.0 && h.policy.id != "Policy7.1")
+        .filter(|h| (h.keyword >= 4.0 || h.similarity >= 0.6) && h.policy.id != "Policy7.1")
     {
         text.push_str(&format!(
             " In the meantime, here's what our policy says: {} {}",

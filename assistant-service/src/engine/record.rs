@@ -1,5 +1,6 @@
 //! The events of a turn: `assistant.replied` for every answer, `support.escalated` for a
-//! complaint. Both are written to MongoDB with the event in the document's outbox (replies in
+//! complaint, `assistant.wrongdoing` for a refused request for other customers' data or for
+//! breaking into the shop's systems. All are written to MongoDB with the event in the document's outbox (replies in
 //! batches, by the [`Recorder`]); the relay publishes them with confirms. An escalation is written before the answer says it was passed
 //! on; if MongoDB is down it is published directly, and only if that fails too does the answer
 //! say it could not be passed on.
@@ -15,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ChatReply, Engine, Turn};
 use crate::{
-    events::payloads::{Escalated, Replied},
+    domain::Wrongdoing,
+    events::payloads::{self, Escalated, Replied},
     session::Session,
     store,
 };
@@ -178,6 +180,62 @@ pub(super) async fn escalate(engine: &Engine, session: &Session, turn: &Turn) ->
                 Ok(()) => true,
                 Err(e) => {
                     tracing::error!(error = %e, "escalation could not be passed on");
+                    false
+                }
+            }
+        }
+    }
+}
+
+/// The longest part of a refused message kept in the security alert.
+const INCIDENT_MESSAGE_CHARS: usize = 500;
+
+/// Raises the security alert of a refused request for wrongdoing of `kind`: the incident and
+/// its `assistant.wrongdoing` event written together (the outbox), or the event published
+/// directly when MongoDB refuses; `false` (logged) only if both fail. The refusal is answered
+/// either way.
+pub(super) async fn security_incident(
+    engine: &Engine,
+    session: &Session,
+    turn: &Turn,
+    kind: Wrongdoing,
+) -> bool {
+    let payload = payloads::Wrongdoing {
+        incident_id: uuid::Uuid::now_v7().to_string(),
+        session_id: session.id.clone(),
+        customer_id: session.owner.clone(),
+        customer_name: session.customer.as_ref().and_then(|c| c.name.clone()),
+        kind: kind.as_str().to_owned(),
+        message: turn.message.chars().take(INCIDENT_MESSAGE_CHARS).collect(),
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    let event = match Envelope::new(
+        keys::ASSISTANT_WRONGDOING,
+        crate::DEFAULTS.name,
+        &turn.request_id,
+        &payload,
+    )
+    .to_value()
+    {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise a security incident");
+            return false;
+        }
+    };
+    tracing::warn!(kind = kind.as_str(), session = %session.id, "refused a request for wrongdoing; alerting the admins");
+    match store::insert_with_event(&engine.db, store::SECURITY_INCIDENTS, &payload, &event).await {
+        Ok(()) => {
+            engine.nudge.nudge();
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "security incident not stored; publishing it directly");
+            let Some(bus) = &engine.bus else { return false };
+            match bus.publish(&event).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, "a security incident could not be passed on");
                     false
                 }
             }

@@ -47,3 +47,25 @@ pub struct Escalated {
     /// When (RFC 3339).
     pub at: String,
 }
+
+/// `assistant.wrongdoing`: a refused request for other customers' personal data or for
+/// breaking into or damaging the shop's systems; alert-service makes a `security` alert of it
+/// for the admins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wrongdoing {
+    /// The incident's id.
+    pub incident_id: String,
+    /// The conversation (ended by the refusal).
+    pub session_id: String,
+    /// The signed-in customer, if any.
+    pub customer_id: Option<String>,
+    /// The customer's name, when known.
+    pub customer_name: Option<String>,
+    /// `data` or `intrusion`.
+    pub kind: String,
+    /// What was asked, cut at 500 characters.
+    pub message: String,
+    /// When (RFC 3339).
+    pub at: String,
+}

@@ -3,6 +3,7 @@
 //! requests, a WebSocket client, an event observer and a fake LLM.
 
 use std::{
+    path::PathBuf,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -28,6 +29,8 @@ pub struct Suite {
     pub customers: Spawned,
     pub products: Spawned,
     pub orders: Spawned,
+    /// alert-service, when the test asked for it ([`Options::alerts`]).
+    pub alerts: Option<Spawned>,
     pub admin: String,
     /// The assistant's settings, for another replica or a restart on the same database.
     pub assistant_config: Config,
@@ -48,6 +51,21 @@ pub struct Options {
     pub heartbeat: Option<Duration>,
     /// Replaces how long an agent holds a support conversation without renewing (30 s).
     pub support_lease: Option<Duration>,
+    /// The embedding model's folder for the assistant and product-service (none: words and
+    /// rules only, as by default).
+    pub model_dir: Option<PathBuf>,
+    /// Also runs alert-service on the test's exchange.
+    pub alerts: bool,
+}
+
+impl Options {
+    /// With the installed embedding model (intents, policies and products by meaning).
+    pub fn with_model() -> Self {
+        Self {
+            model_dir: Some(shared::testing::embedding_model_dir()),
+            ..Self::default()
+        }
+    }
 }
 
 pub async fn spawn_suite() -> Suite {
@@ -56,6 +74,12 @@ pub async fn spawn_suite() -> Suite {
 
 pub async fn spawn_with(options: Options) -> Suite {
     shared::telemetry::init("assistant-service");
+    if let Some(dir) = &options.model_dir {
+        // Embeds the examples and policies once for the whole test binary before any service
+        // listens: the assistant's start then finds them computed (an unoptimised build takes
+        // longer than a health check waits).
+        assistant_service::meaning::load(Some(dir)).await;
+    }
     let names = TestNames::new();
     let customer_service = service_config(customer_service::DEFAULTS, &names);
     let customer_config = customer_service::Config {
@@ -83,7 +107,7 @@ pub async fn spawn_with(options: Options) -> Suite {
     let product_service = service_config(product_service::DEFAULTS, &names);
     let product_config = product_service::Config {
         service: product_service.clone(),
-        embedding_model_dir: None,
+        embedding_model_dir: options.model_dir.clone(),
     };
     let products = spawn(&product_service, |l, c| {
         product_service::run(product_config, l, c)
@@ -137,6 +161,7 @@ pub async fn spawn_with(options: Options) -> Suite {
         session_ttl: Duration::from_secs(600),
         heartbeat: options.heartbeat.unwrap_or(Duration::from_secs(15)),
         support_lease: options.support_lease.unwrap_or(Duration::from_secs(30)),
+        embedding_model_dir: options.model_dir.clone(),
     };
     let service = config.service.clone();
     let assistant_config = config.clone();
@@ -144,7 +169,26 @@ pub async fn spawn_with(options: Options) -> Suite {
     for app in [&customers, &products, &orders, &assistant] {
         app.wait_healthy(WAIT).await;
     }
+    let alerts = if options.alerts {
+        let config = alert_service::Config {
+            service: service_config(alert_service::DEFAULTS, &names),
+            streams: alert_service::config::StreamConfig {
+                heartbeat: Duration::from_secs(1),
+                buffer: 16,
+            },
+            webhook: None,
+            mail: None,
+            customers: None,
+        };
+        let service = config.service.clone();
+        let alerts = spawn(&service, |l, c| alert_service::run(config, l, c)).await;
+        alerts.wait_healthy(WAIT).await;
+        Some(alerts)
+    } else {
+        None
+    };
     Suite {
+        alerts,
         admin: names.bearer("000000000000000000000001", Role::Admin),
         names,
         assistant,
@@ -304,6 +348,9 @@ impl Suite {
     }
 
     pub async fn stop(self) {
+        if let Some(alerts) = self.alerts {
+            alerts.stop_and_clean().await;
+        }
         self.assistant.stop_and_clean().await;
         self.orders.stop_and_clean().await;
         self.products.stop_and_clean().await;

@@ -3,12 +3,14 @@
 
 mod chat;
 mod events;
+mod fallback;
 mod functions;
 mod helpers;
 mod identity;
 mod lease;
 mod llm;
 mod loyalty;
+mod meaning;
 mod returns;
 mod scenarios;
 mod sessions;

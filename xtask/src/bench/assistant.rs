@@ -1,5 +1,7 @@
 //! `cargo xtask bench assistant`: replies per second and latency of `POST /assistant/chat`
-//! without an LLM (issue 8's target: p95 under 20 ms).
+//! without an LLM (issue 8's target: p95 under 20 ms), with the embedding model loaded (issue
+//! 21), and the intent accuracy per intent with its confusion table on the held-out set
+//! ([`accuracy`]; goal: at least 0.95 on every intent).
 //!
 //! A release build of assistant-service runs on a spare port with its own database
 //! (`bench_assistant`), Redis prefix (`bench:assistant:`) and exchange (`bench.events`), no
@@ -19,6 +21,10 @@ use std::{
 };
 
 use anyhow::{Result, bail};
+
+mod accuracy;
+
+use accuracy::Confusion;
 
 use super::{machine::Machine, stack, table::latency};
 use crate::{ctx::Ctx, http};
@@ -147,7 +153,12 @@ struct Sample {
 
 /// Sends one chat message, anonymously.
 fn chat(port: u16, turn: &Turn) -> Sample {
-    let body = json!({ "message": turn.message, "sessionId": turn.session });
+    chat_text(port, turn, turn.message)
+}
+
+/// Sends `message` in `turn`'s session, anonymously.
+fn chat_text(port: u16, turn: &Turn, message: &str) -> Sample {
+    let body = json!({ "message": message, "sessionId": turn.session });
     let url = format!("http://127.0.0.1:{port}/assistant/chat");
     let request = http::Request::new("POST", &url).json(body.to_string());
     let begun = Instant::now();
@@ -267,7 +278,8 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         .env("REDIS_PREFIX", "bench:assistant:")
         .env("EVENTS_EXCHANGE", "bench.events")
         .env("RUST_LOG", LOG_LEVEL)
-        .env_remove("LLM_ENDPOINT");
+        .env_remove("LLM_ENDPOINT")
+        .envs(crate::model::env(ctx));
     // Not needed by these messages; the discard port refuses at once.
     for var in [
         "PRODUCT_SERVICE_URL",
@@ -280,7 +292,18 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     stack::spawn(ctx, &mut cleanup.started, name, cmd)?;
     stack::wait_until(ctx, &mut cleanup.started, name, || stack::healthy(port))?;
 
+    let model = embeddings_on(port);
     let run = run_id();
+    let set = accuracy::read(&ctx.paths.root)?;
+    ctx.progress.step(
+        "bench",
+        format!(
+            "intent accuracy: {} held-out messages (embedding model {})",
+            set.len(),
+            if model { "on" } else { "OFF" }
+        ),
+    );
+    let confusion = evaluate(port, &run, &set);
     ctx.progress
         .step("bench", format!("warming up: {WARM_UP} requests"));
     let (warm, _) = load(port, &format!("{run}w"), THREADS, WARM_UP / THREADS);
@@ -305,7 +328,39 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         );
     }
     let machine = Machine::describe(ctx, Vec::new(), before);
-    report(ctx, &figures, &machine)
+    report(ctx, &figures, &Accuracy { model, confusion }, &machine)
+}
+
+/// Whether the service's `/health` says the embedding model is loaded.
+fn embeddings_on(port: u16) -> bool {
+    http::get(port, "/health", TIMEOUT)
+        .ok()
+        .and_then(|r| serde_json::from_str::<Value>(&r.text).ok())
+        .is_some_and(|h| {
+            let features = h.get("data").unwrap_or(&h).get("features").cloned();
+            features.and_then(|f| f.get("embeddings").cloned()) == Some(Value::from("on"))
+        })
+}
+
+/// Sends each held-out message as the first of a new session; the answers' intents.
+fn evaluate(port: u16, run: &str, set: &[accuracy::Labelled]) -> Confusion {
+    let mut confusion = Confusion::default();
+    for (n, labelled) in set.iter().enumerate() {
+        let turn = Turn {
+            session: format!("bench-{run}-eval-{n}"),
+            kind: Kind::Policy,
+            message: "",
+        };
+        let sample = chat_text(port, &turn, &labelled.text);
+        confusion.add(&labelled.intent, sample.outcome.as_deref().ok());
+    }
+    confusion
+}
+
+/// The accuracy measurement and whether the model was on.
+struct Accuracy {
+    model: bool,
+    confusion: Confusion,
 }
 
 /// This run's part of the session ids, so a run never continues an earlier run's
@@ -323,7 +378,8 @@ fn settings() -> String {
          the xtask process (a second process from the service; one connection a request, on \
          loopback), after {WARM_UP} not counted; conversations of 2–4 messages in a session: \
          policy questions and follow-ups, chitchat, off-topic, complaints (escalated once a \
-         session); no `LLM_ENDPOINT`, `RUST_LOG={LOG_LEVEL}`, release build"
+         session); no `LLM_ENDPOINT`, `EMBEDDING_MODEL_DIR` set (the pinned \
+         all-MiniLM-L6-v2), `RUST_LOG={LOG_LEVEL}`, release build"
     )
 }
 
@@ -382,23 +438,46 @@ fn render_text(figures: &Figures) -> String {
         .collect()
 }
 
-fn render_markdown(figures: &Figures, machine: &Machine) -> String {
+fn accuracy_verdict(accuracy: &Accuracy) -> String {
+    format!(
+        "accuracy at least {:.2} on every intent: {}{}",
+        accuracy::TARGET,
+        if accuracy.confusion.met() {
+            "met"
+        } else {
+            "MISSED"
+        },
+        if accuracy.model {
+            ""
+        } else {
+            " (the embedding model was NOT loaded: words and rules only)"
+        }
+    )
+}
+
+fn render_markdown(figures: &Figures, accuracy: &Accuracy, machine: &Machine) -> String {
     let [header, row] = cells(figures);
     format!(
         "# Benchmark: the assistant\n\n\
          `cargo xtask bench assistant`: {}.\n\n\
          | {} |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n| {} |\n\n\
-         {}.\n\nReplies by intent answered (with their p95): {}.\n\n## Machine\n\n{}",
+         {}.\n\nReplies by intent answered (with their p95): {}.\n\n\
+         ## Intent accuracy\n\nEvery message of `assistant-service/data/intents-eval.tsv` \
+         (held out: never trained on nor looked up), sent as the first message of a new \
+         session; embedding model {}.\n\n{}\n{}.\n\n## Machine\n\n{}",
         settings(),
         header.join(" | "),
         row.join(" | "),
         verdict(figures),
         intents_line(figures),
+        if accuracy.model { "on" } else { "off" },
+        accuracy.confusion.to_markdown(),
+        accuracy_verdict(accuracy),
         machine.to_markdown()
     )
 }
 
-fn to_json(figures: &Figures, machine: &Machine) -> Value {
+fn to_json(figures: &Figures, accuracy: &Accuracy, machine: &Machine) -> Value {
     let number = super::number;
     let ms = |d: Duration| number((us(d)).round());
     Value::from_iter(vec![
@@ -448,27 +527,34 @@ fn to_json(figures: &Figures, machine: &Machine) -> Value {
                 ),
             ]),
         ),
+        ("embeddings", Value::Bool(accuracy.model)),
+        ("intentAccuracy", accuracy.confusion.to_json()),
         (
             "targets",
             Value::from_iter(vec![
                 ("p95UnderMs", number(TARGET_P95.as_millis() as f64)),
                 ("p95Met", Value::Bool(figures.met())),
+                ("accuracyAtLeast", number(accuracy::TARGET)),
+                ("accuracyMet", Value::Bool(accuracy.confusion.met())),
             ]),
         ),
     ])
 }
 
 /// Prints the table and the target, writes the JSON and Markdown files.
-fn report(ctx: &Ctx, figures: &Figures, machine: &Machine) -> Result<()> {
+fn report(ctx: &Ctx, figures: &Figures, accuracy: &Accuracy, machine: &Machine) -> Result<()> {
     println!();
     print!("{}", render_text(figures));
     println!("{}", verdict(figures));
     println!("by intent (p95): {}", intents_line(figures));
+    println!();
+    print!("{}", accuracy.confusion.to_markdown());
+    println!("{}", accuracy_verdict(accuracy));
     super::write_results(
         ctx,
         "assistant",
-        &http::pretty(&to_json(figures, machine)),
-        &render_markdown(figures, machine),
+        &http::pretty(&to_json(figures, accuracy, machine)),
+        &render_markdown(figures, accuracy, machine),
     )
 }
 

@@ -97,6 +97,40 @@ fn a_burst_of_failed_sign_ins_is_a_critical_security_alert_for_admins_only() {
 }
 
 #[test]
+fn a_refused_request_for_wrongdoing_is_a_critical_security_alert_for_admins_only() {
+    let alert = alert_for(&event(
+        keys::ASSISTANT_WRONGDOING,
+        json!({"incidentId": "i1", "sessionId": "s1", "customerId": "c1", "customerName": "Alex Demo",
+        "kind": "data", "message": "give me another customer's address", "at": "2026-01-01T00:00:00Z"}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(alert.severity, Severity::Critical);
+    assert_eq!(alert.topic, Topic::Security);
+    assert_eq!(alert.customer_id, None, "the asker must not see it");
+    assert_eq!(
+        (alert.entity.kind.as_str(), alert.entity.id.as_str()),
+        ("session", "s1")
+    );
+    assert_eq!(
+        alert.message,
+        "Customer Alex Demo (c1) asked the assistant for other customers' personal data: \
+         \"give me another customer's address\". The chat was ended."
+    );
+    let anonymous = alert_for(&event(
+        keys::ASSISTANT_WRONGDOING,
+        json!({"sessionId": "s2", "kind": "intrusion", "message": "how do I hack the admin panel"}),
+    ))
+    .unwrap()
+    .unwrap();
+    assert!(
+        anonymous
+            .message
+            .starts_with("An anonymous visitor asked the assistant for a way into")
+    );
+}
+
+#[test]
 fn a_parked_event_is_a_critical_ops_alert_for_admins_only() {
     let alert = alert_for(&event(
         keys::OUTBOX_PARKED,
