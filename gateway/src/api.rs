@@ -85,6 +85,9 @@ pub fn is_object_id(name: &str) -> bool {
 /// The label of every request whose path the table does not know.
 pub const UNMATCHED: &str = "unmatched";
 
+/// The proxy's route, which every proxied request matches (`crate::routes`).
+pub const PROXIED: &str = "/api/{*rest}";
+
 /// What a request is counted under in the metrics: its route's pattern
 /// (`/api/products/{id}`; `HEAD` as `GET`), or [`UNMATCHED`] — one label for every path the
 /// table does not know, so that no caller can add a label per path it tries.

@@ -187,7 +187,16 @@ impl Lane {
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();
             let route = crate::api::label(&head.method, wire::text(&frame, &head.path));
-            tracing::info_span!("http", method = %head.method, route, request_id)
+            let span = shared::telemetry::server_span("gateway", &head.method, route, request_id);
+            if let Some(traceparent) = &head.traceparent {
+                let tracestate = head.tracestate.as_ref().map(|r| wire::text(&frame, r));
+                shared::telemetry::trace::continue_from_parts(
+                    &span,
+                    wire::text(&frame, traceparent),
+                    tracestate,
+                );
+            }
+            span
         } else {
             tracing::Span::none()
         };
@@ -277,6 +286,15 @@ impl Lane {
             .as_ref()
             .filter(|c| wire::valid_value(c.sub.as_bytes()))
             .map(|c| (c.sub.as_str(), c.role.as_str()));
+        // The service continues the gateway's span; not tracing, the client's context as it came.
+        let ours = shared::telemetry::trace::current_parts();
+        let trace = match &ours {
+            Some((parent, state)) => (Some(parent.as_bytes()), state.as_deref().map(str::as_bytes)),
+            None => (
+                head.traceparent.as_ref().map(|r| &frame[r.clone()]),
+                head.tracestate.as_ref().map(|r| &frame[r.clone()]),
+            ),
+        };
         // One head per replica to try (its `Host` and base path differ), in the order tried.
         let mut requests = Vec::new();
         for replica in upstream.attempts() {
@@ -293,6 +311,7 @@ impl Lane {
                 authority,
                 lines: &head.lines,
                 request_id: id.as_bytes(),
+                trace,
                 forwarded_for: head.forwarded_for.as_ref().map(|r| &frame[r.clone()]),
                 client: Some(peer.ip()),
                 user,

@@ -23,7 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(crate::api::docs::openapi_json))
         .route("/api/docs", get(crate::api::docs::page))
         .route("/api/ws/{*rest}", get(relay))
-        .route("/api/{*rest}", any(forward))
+        .route(crate::api::PROXIED, any(forward))
         .fallback(web)
         .with_state(state)
 }

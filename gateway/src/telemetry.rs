@@ -1,5 +1,6 @@
 //! The gateway's own request telemetry: what `shared::telemetry::layer` gives every service
-//! (a request id created or passed on, a trace span with the route and request id, per-route
+//! (a request id created or passed on, a trace span with the route and request id that
+//! continues the caller's W3C trace, per-route
 //! metrics, panics answered with an opaque 500), at a cost that fits a proxy that must keep
 //! up with nginx. Measured under `cargo xtask bench gateway`, the shared stack spent a
 //! `getrandom` system call per request id, formatted four metric labels and looked them up
@@ -183,7 +184,16 @@ where
         let route = route_of(&request);
         let span = if tracing::enabled!(tracing::Level::INFO) {
             let request_id = id.to_str().unwrap_or_default();
-            tracing::info_span!("http", method = %method, route, request_id)
+            // Traced, the proxy's one route (`/api/{*rest}`) would name every span alike.
+            let named = if shared::telemetry::trace::is_on() && route == crate::api::PROXIED {
+                crate::api::label(&method, request.uri().path())
+            } else {
+                route
+            };
+            let span = shared::telemetry::server_span("gateway", &method, named, request_id);
+            // The caller's trace goes on; a malformed `traceparent` starts a new one.
+            shared::telemetry::trace::continue_from(&span, request.headers());
+            span
         } else {
             tracing::Span::none()
         };

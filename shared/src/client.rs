@@ -3,7 +3,7 @@
 //! deadline (a service that is down or slow answers [`UpstreamError::Unavailable`] within it,
 //! never a hang). Every call passes on the caller's `Authorization` (so the other service
 //! enforces the caller's rights) and the request id (so one id follows a request through every
-//! hop), and reads the answer's status into [`UpstreamError`] the same way everywhere.
+//! hop) with the trace context (so one trace follows it too), and reads the answer's status into [`UpstreamError`] the same way everywhere.
 
 use std::{borrow::Cow, time::Duration};
 
@@ -69,6 +69,17 @@ impl<'a> Call<'a> {
     }
 }
 
+/// `request` with the current span's trace context (`traceparent`, `tracestate`), so the
+/// other service's spans join the caller's trace.
+pub fn traced(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    if !crate::telemetry::trace::is_on() {
+        return request;
+    }
+    let mut headers = http::HeaderMap::new();
+    crate::telemetry::trace::inject(&mut headers);
+    request.headers(headers)
+}
+
 /// One service: its name (for logs and errors) and base URL, over a shared pooled client.
 #[derive(Debug, Clone)]
 pub struct Service {
@@ -108,7 +119,7 @@ impl Service {
         if let Some(authorization) = &call.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
         }
-        self.answer(request).await
+        self.answer(traced(request)).await
     }
 
     /// `POST base + path` with the JSON `body` for `call`: the whole JSON body of a 2xx answer.
@@ -128,7 +139,7 @@ impl Service {
         if let Some(authorization) = &call.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
         }
-        self.answer(request).await
+        self.answer(traced(request)).await
     }
 
     /// Sends `request` and reads its answer the one way: 2xx JSON, 404/403, 401, other 4xx

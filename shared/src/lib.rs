@@ -12,7 +12,8 @@
 //!   [`error::Problems`], which gathers every bad field of a request into one answer.
 //! - [`money`]: [`money::Money`], exact integer cents parsed and printed the one way.
 //! - [`extract`]: extractors that answer bad input in that envelope (`AppJson`, `Valid`, `ObjectIdPath`).
-//! - [`telemetry`]: JSON logs, request ids, Prometheus metrics and the HTTP middleware stack.
+//! - [`telemetry`]: JSON logs, request ids, Prometheus metrics and the HTTP middleware stack;
+//!   `telemetry::trace`: W3C trace context in and out, OTLP export.
 //! - [`events`]: the event envelope and the RabbitMQ bus (confirms, acks, retries, reconnects).
 //! - [`outbox`]: events written with the state change, and the relay that publishes them.
 //! - [`payment`]: the payment provider trait, the card rules and the built-in `test` provider.

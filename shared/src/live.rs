@@ -101,6 +101,20 @@ impl<F: Filter, M: Send + Sync + 'static> Hub<F, M> {
     /// Offers a message to every subscriber whose filter `wants` it, without waiting; the
     /// message is made by `message`, once, only if someone wants it. Returns how many took it.
     pub fn publish(&self, wants: impl Fn(&F) -> bool, message: impl FnOnce() -> Arc<M>) -> usize {
+        // The last hop of a trace: the change handed to the live clients that follow it (a
+        // child of the consumed event's span).
+        let span = tracing::info_span!(
+            "live.fanout",
+            otel.name = "live fan-out",
+            reached = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        let reached = self.offer(wants, message);
+        span.record("reached", reached);
+        reached
+    }
+
+    fn offer(&self, wants: impl Fn(&F) -> bool, message: impl FnOnce() -> Arc<M>) -> usize {
         let mut message = Some(message);
         let mut made: Option<Arc<M>> = None;
         let mut subscribers = self.lock();

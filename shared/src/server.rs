@@ -255,7 +255,7 @@ where
     R: FnOnce(C, TcpListener, CancellationToken) -> Fut,
     Fut: std::future::Future<Output = Result<(), StartError>>,
 {
-    crate::telemetry::init(service);
+    let tracing = crate::telemetry::init(service);
     let config = match load(&crate::config::Env::process()) {
         Ok(c) => c,
         Err(e) => {
@@ -283,6 +283,10 @@ where
         cancel_on_signal(cancel.clone());
         run(config, listener, cancel).await
     });
+    // The last spans (the shutdown's own) go out before the process ends.
+    if let Some(tracing) = tracing {
+        tracing.shutdown();
+    }
     match result {
         Ok(()) => {
             tracing::info!("stopped");

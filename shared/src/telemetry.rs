@@ -1,5 +1,8 @@
-//! Telemetry: JSON logs carrying the service name and request id, Prometheus metrics, and the
-//! HTTP middleware stack every service and the gateway share.
+//! Telemetry: JSON logs carrying the service name, request id and trace ids, distributed
+//! traces over OTLP (`trace`), Prometheus metrics, and the HTTP middleware stack every service
+//! and the gateway share.
+
+pub mod trace;
 
 use std::{sync::OnceLock, time::Instant};
 
@@ -50,27 +53,81 @@ pub fn truncated(text: &str, max: usize) -> &str {
     }
 }
 
-/// Starts JSON logging for `service` (level from `RUST_LOG`, default `info`). Safe to call
-/// twice: the second call does nothing.
-pub fn init(service: &'static str) {
+/// Starts JSON logging for `service` (level from `RUST_LOG`, default `info`) and, when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the export of its spans ([`trace`]); the answer is
+/// what to flush before the process ends. Safe to call twice: the second call does nothing.
+pub fn init(service: &'static str) -> Option<trace::Tracing> {
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(json_layer(service, std::io::stdout))
-        .try_init();
+    let otlp = trace::Otlp::from_env(&crate::config::Env::process());
+    install(
+        filter,
+        json_layer(service, std::io::stdout),
+        service,
+        otlp.as_ref(),
+    )
 }
 
 /// Like [`init`], but writing through the test harness's capture, so a passing test stays
 /// quiet and a failing one shows its logs.
 pub fn init_for_tests(service: &'static str) {
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::registry()
+    let _ = install(
+        filter,
+        json_layer(service, tracing_subscriber::fmt::TestWriter::new),
+        service,
+        None,
+    );
+}
+
+/// [`init_for_tests`] with spans exported to `otlp` (at `info`, whatever `RUST_LOG` says for
+/// the logs), for tests of the traces themselves.
+pub fn init_for_tests_traced(service: &'static str, otlp: &trace::Otlp) -> Option<trace::Tracing> {
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = json_layer(service, tracing_subscriber::fmt::TestWriter::new)
+        .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+    install(filter, logs, service, Some(otlp))
+}
+
+/// The process's subscriber: `filter`, the `logs` layer, and the OTLP layer when `otlp` is
+/// given (and can be made: a broken exporter costs the traces, not the service).
+fn install<L>(
+    filter: EnvFilter,
+    logs: L,
+    service: &'static str,
+    otlp: Option<&trace::Otlp>,
+) -> Option<trace::Tracing>
+where
+    L: tracing_subscriber::Layer<
+            tracing_subscriber::layer::Layered<EnvFilter, tracing_subscriber::Registry>,
+        > + Send
+        + Sync
+        + 'static,
+{
+    let exporting = match otlp.map(|otlp| trace::layer(service, otlp)) {
+        None => None,
+        Some(Ok(exporting)) => Some(exporting),
+        Some(Err(e)) => {
+            eprintln!("{service}: {e}; traces are not exported");
+            None
+        }
+    };
+    let (otel, tracing) = match exporting {
+        Some((layer, tracing)) => (Some(layer), Some(tracing)),
+        None => (None, None),
+    };
+    let installed = tracing_subscriber::registry()
         .with(filter)
-        .with(json_layer(
-            service,
-            tracing_subscriber::fmt::TestWriter::new,
-        ))
-        .try_init();
+        .with(logs)
+        .with(otel)
+        .try_init()
+        .is_ok();
+    match tracing {
+        Some(tracing) if installed => {
+            trace::mark_on();
+            Some(tracing)
+        }
+        _ => None,
+    }
 }
 
 /// One JSON object per line, with `service`, the event's fields and the current span's fields
@@ -110,10 +167,26 @@ where
         let mut line = String::new();
         self.inner
             .format_event(ctx, Writer::new(&mut line), event)?;
-        match line.strip_prefix('{') {
-            Some(rest) => write!(writer, "{{\"service\":\"{}\",{rest}", self.service),
-            None => writer.write_str(&line),
+        let Some(rest) = line.strip_prefix('{') else {
+            return writer.write_str(&line);
+        };
+        write!(writer, "{{\"service\":\"{}\",", self.service)?;
+        if trace::is_on() {
+            let span = event
+                .parent()
+                .cloned()
+                .or_else(|| ctx.lookup_current().map(|s| s.id()));
+            let ids = span.and_then(|id| {
+                tracing::dispatcher::get_default(|dispatch| trace::ids_of(&id, dispatch))
+            });
+            if let Some((trace_id, span_id)) = ids {
+                write!(
+                    writer,
+                    "\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\","
+                )?;
+            }
         }
+        writer.write_str(rest)
     }
 }
 
@@ -177,7 +250,7 @@ pub fn layer<S: Clone + Send + Sync + 'static>(
         }))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
+                .make_span_with(move |req: &Request| {
                     let route = req
                         .extensions()
                         .get::<MatchedPath>()
@@ -187,7 +260,9 @@ pub fn layer<S: Clone + Send + Sync + 'static>(
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default();
-                    tracing::info_span!("http", method = %req.method(), route, request_id)
+                    let span = server_span(service, req.method(), &route, request_id);
+                    trace::continue_from(&span, req.headers());
+                    span
                 })
                 .on_response(
                     |res: &Response<_>, latency: std::time::Duration, _: &tracing::Span| {
@@ -204,6 +279,29 @@ pub fn layer<S: Clone + Send + Sync + 'static>(
         .layer(tower::util::MapRequestLayer::new(
             drop_unacceptable_request_id,
         ))
+}
+
+/// The span of one request a service (or the gateway) serves: `http` with the method, route
+/// and request id, named `<method> <route>` in traces and tagged with the service.
+pub fn server_span(
+    service: &'static str,
+    method: &http::Method,
+    route: &str,
+    request_id: &str,
+) -> tracing::Span {
+    let span = tracing::info_span!(
+        "http",
+        method = %method,
+        route,
+        request_id,
+        service,
+        otel.name = tracing::field::Empty,
+        otel.kind = "server",
+    );
+    if trace::is_on() {
+        span.record("otel.name", format!("{method} {route}"));
+    }
+    span
 }
 
 async fn record_metrics(

@@ -17,6 +17,10 @@ use serde_yaml_ng::{Mapping, Value};
 /// The stores and the mail sink, as named in compose (and in the services' URLs).
 const INFRASTRUCTURE: [&str; 4] = ["mongodb", "rabbitmq", "redis", "mailpit"];
 
+/// Where traces go: in compose, but keeping nothing worth a volume (traces are looked at, not
+/// kept).
+const TRACES: &str = "jaeger";
+
 /// Settings a service reads that compose deliberately does not give it, and why.
 const NOT_GIVEN: [(&str, &str, &str); 3] = [
     (
@@ -127,23 +131,24 @@ fn assert_no_problems(what: &str, problems: &[String]) {
 }
 
 #[test]
-fn compose_defines_the_three_stores_the_mail_sink_and_the_seven_services() {
+fn compose_defines_the_three_stores_the_mail_sink_the_trace_store_and_the_seven_services() {
     let services = services();
     let found: BTreeSet<String> = services.keys().filter_map(text).collect();
     let expected: BTreeSet<String> = INFRASTRUCTURE
         .iter()
+        .chain(&[TRACES])
         .chain(&SERVICES)
         .map(|s| (*s).to_owned())
         .collect();
     assert_eq!(found, expected, "services in docker-compose.yml");
-    assert_eq!(found.len(), 11);
+    assert_eq!(found.len(), 12);
 }
 
 #[test]
 fn every_container_has_a_healthcheck_a_restart_policy_and_waits_for_healthy_dependencies() {
     let services = services();
     let mut problems = Vec::new();
-    for name in INFRASTRUCTURE.iter().chain(&SERVICES) {
+    for name in INFRASTRUCTURE.iter().chain(&[TRACES]).chain(&SERVICES) {
         let svc = service(&services, name);
         if healthcheck_command(svc).is_none_or(|c| c.trim().is_empty()) {
             problems.push(format!("{name}: no healthcheck test"));
@@ -256,6 +261,7 @@ fn expected_host(variable: &str) -> Option<String> {
         "JWKS_URL" => Some("customer-service".to_owned()),
         "GATEWAY_URL" => Some("gateway".to_owned()),
         "SMTP_URL" => Some("mailpit".to_owned()),
+        "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(TRACES.to_owned()),
         _ => variable
             .strip_suffix("_SERVICE_URL")
             .map(|area| format!("{}-service", area.to_ascii_lowercase())),
@@ -356,7 +362,9 @@ fn check_outbound(name: &str, variable: &str, value: &str, problems: &mut Vec<St
         problems.push(format!("{name}: {variable} is not a URL: {value:?}"));
         return;
     };
-    let known = INFRASTRUCTURE.contains(&host.as_str()) || SERVICES.contains(&host.as_str());
+    let known = INFRASTRUCTURE.contains(&host.as_str())
+        || host == TRACES
+        || SERVICES.contains(&host.as_str());
     if !known {
         problems.push(format!(
             "{name}: {variable} reaches {host:?}, which is no compose service"

@@ -29,8 +29,13 @@ pub struct Head {
     pub request_id: Option<Range<usize>>,
     /// `x-forwarded-for` as it came.
     pub forwarded_for: Option<Range<usize>>,
+    /// `traceparent` as it came (the last one, if several).
+    pub traceparent: Option<Range<usize>>,
+    /// `tracestate` as it came (the last one, if several).
+    pub tracestate: Option<Range<usize>>,
     /// The other header lines to pass on (`name: value\r\n` each): not the hop-by-hop ones,
-    /// `host`, `content-length`, nor any `x-user-*` (only the gateway sets those).
+    /// `host`, `content-length`, the trace context (written apart), nor any `x-user-*` (only
+    /// the gateway sets those).
     pub lines: Vec<u8>,
     /// The client asked to close the connection after this answer.
     pub close: bool,
@@ -106,6 +111,8 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         proxy_header: None,
         request_id: None,
         forwarded_for: None,
+        traceparent: None,
+        tracestate: None,
         lines: Vec::with_capacity(len),
         close: false,
         len,
@@ -145,6 +152,8 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
             }
             Some(Special::RequestId) => head.request_id = Some(at(h.value)),
             Some(Special::ForwardedFor) => head.forwarded_for = Some(at(h.value)),
+            Some(Special::TraceParent) => head.traceparent = visible(h.value).then(|| at(h.value)),
+            Some(Special::TraceState) => head.tracestate = visible(h.value).then(|| at(h.value)),
             _ => {}
         }
         if proxy_header.is_some_and(|p| name.eq_ignore_ascii_case(p.as_str())) {
@@ -175,6 +184,8 @@ enum Special {
     Authorization,
     RequestId,
     ForwardedFor,
+    TraceParent,
+    TraceState,
     /// Hop-by-hop, or set by the gateway only (`x-user-*`): dropped.
     Dropped,
 }
@@ -191,8 +202,12 @@ impl Special {
             10 => &[
                 ("connection", Self::Connection),
                 ("keep-alive", Self::Dropped),
+                ("tracestate", Self::TraceState),
             ],
-            11 => &[("x-user-role", Self::Dropped)],
+            11 => &[
+                ("x-user-role", Self::Dropped),
+                ("traceparent", Self::TraceParent),
+            ],
             12 => &[("x-request-id", Self::RequestId)],
             13 => &[("authorization", Self::Authorization)],
             14 => &[("content-length", Self::ContentLength)],
@@ -249,7 +264,7 @@ pub struct Target<'a> {
 }
 
 /// The upstream request head, in one buffer: the request line and `host`, the client's lines
-/// and the gateway's: `x-request-id`, `x-forwarded-for` (the client appended to any addresses
+/// and the gateway's: `x-request-id`, the trace context, `x-forwarded-for` (the client appended to any addresses
 /// it had), and the caller as `x-user-id` / `x-user-role` when a token was verified.
 pub struct RequestHead<'a> {
     /// The client's method.
@@ -262,6 +277,9 @@ pub struct RequestHead<'a> {
     pub lines: &'a [u8],
     /// The request id (the client's, or one made for it).
     pub request_id: &'a [u8],
+    /// The trace context to pass on: `traceparent` and `tracestate` (the gateway's span's, or
+    /// the client's as they came when not tracing).
+    pub trace: (Option<&'a [u8]>, Option<&'a [u8]>),
     /// The client's `x-forwarded-for`, if any.
     pub forwarded_for: Option<&'a [u8]>,
     /// The client's address.
@@ -282,6 +300,8 @@ impl RequestHead<'_> {
                 + self.authority.len()
                 + self.lines.len()
                 + self.request_id.len()
+                + self.trace.0.map_or(0, <[u8]>::len)
+                + self.trace.1.map_or(0, <[u8]>::len)
                 + self.forwarded_for.map_or(0, <[u8]>::len),
         );
         out.extend_from_slice(self.method.as_str().as_bytes());
@@ -297,6 +317,12 @@ impl RequestHead<'_> {
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(self.lines);
         push_header(&mut out, b"x-request-id", self.request_id);
+        if let Some(traceparent) = self.trace.0 {
+            push_header(&mut out, b"traceparent", traceparent);
+        }
+        if let Some(tracestate) = self.trace.1 {
+            push_header(&mut out, b"tracestate", tracestate);
+        }
         if let Some(ip) = self.client {
             // The client appended to the addresses before it.
             out.extend_from_slice(b"x-forwarded-for: ");

@@ -1,7 +1,8 @@
 //! `/api/<area>/...`: forwards the request to the owning service and streams the answer back.
 //!
 //! Bodies stream both ways (nothing is buffered, so SSE and large responses flow as they come).
-//! Hop-by-hop headers are dropped; the request id and the client address are forwarded. An
+//! Hop-by-hop headers are dropped; the request id, the trace context and the client address
+//! are forwarded. An
 //! upstream that cannot be reached or does not answer in time gives 503 `UPSTREAM_UNAVAILABLE`.
 //!
 //! The forwarding runs on hyper's pooled client rather than reqwest: the request is passed on
@@ -123,6 +124,9 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
         .map(|c| c.0.ip());
     strip(&mut parts.headers);
     forwarded_for(&mut parts.headers, client_ip);
+    // The service continues the gateway's span (when tracing; otherwise the caller's
+    // `traceparent` passes on as it came).
+    shared::telemetry::trace::inject(&mut parts.headers);
     parts.extensions = Default::default();
     parts.version = Version::HTTP_11;
 

@@ -121,6 +121,9 @@ async fn connect(
     request
         .headers_mut()
         .insert(shared::telemetry::REQUEST_ID, id);
+    // The caller's trace context is among the forwarded headers; when tracing, the gateway's
+    // own span takes its place.
+    shared::telemetry::trace::inject(request.headers_mut());
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
         Ok(result) => result.map(|(socket, _)| socket),
         Err(_) => Err(tungstenite::Error::Io(std::io::Error::from(

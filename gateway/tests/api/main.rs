@@ -27,6 +27,7 @@ mod slow_clients;
 mod suite;
 mod suite_helpers;
 mod support;
+mod traces;
 mod web;
 mod websocket;
 mod wishlist;

@@ -4,6 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use crate::telemetry::trace;
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection,
     options::{BasicPublishOptions, ConfirmSelectOptions},
@@ -227,26 +228,30 @@ impl Bus {
     /// broker's confirm. `Ok` means the broker has taken responsibility for the message.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.kind))]
     pub async fn publish<T: serde::Serialize>(&self, event: &Envelope<T>) -> Result<(), BusError> {
-        let (payload, properties) = self.message(event)?;
-        let result = self
-            .publish_raw(
+        let (payload, properties, span) = self.message(event)?;
+        let result = tracing::Instrument::instrument(
+            self.publish_raw(
                 &self.inner.config.exchange,
                 &event.kind,
                 &payload,
                 properties,
-            )
-            .await;
+            ),
+            span,
+        )
+        .await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
         metrics::counter!("events_published_total", "type" => event.kind.clone(), "outcome" => outcome)
             .increment(1);
         result
     }
 
-    /// The body and properties `event` is published with.
+    /// The body and properties `event` is published with, and the span of its publishing: a
+    /// child of the span that made the event (its stored trace context), whose own context
+    /// travels in the `traceparent` and `tracestate` headers to every consumer.
     pub(super) fn message<T: serde::Serialize>(
         &self,
         event: &Envelope<T>,
-    ) -> Result<(Vec<u8>, BasicProperties), BusError> {
+    ) -> Result<(Vec<u8>, BasicProperties, tracing::Span), BusError> {
         let payload = serde_json::to_vec(event)?;
         // Stored events made before request ids were checked may carry any correlation id:
         // one that is not acceptable is replaced by the event's own id in the property (the
@@ -263,7 +268,45 @@ impl Bus {
             .with_app_id(short_string(&self.inner.source))
             .with_correlation_id(correlation)
             .with_timestamp(event.occurred_at.timestamp().max(0).unsigned_abs());
-        Ok((payload, properties))
+        let span = self.publish_span(event);
+        let properties = match trace::parts_of(&span) {
+            Some((traceparent, tracestate)) => {
+                let mut headers = FieldTable::default();
+                headers.insert(
+                    trace::TRACEPARENT.as_str().into(),
+                    AMQPValue::LongString(traceparent.into()),
+                );
+                if let Some(state) = tracestate {
+                    headers.insert(
+                        trace::TRACESTATE.as_str().into(),
+                        AMQPValue::LongString(state.into()),
+                    );
+                }
+                properties.with_headers(headers)
+            }
+            None => properties,
+        };
+        Ok((payload, properties, span))
+    }
+
+    /// The span of publishing `event`, in the trace the event was made in.
+    fn publish_span<T>(&self, event: &Envelope<T>) -> tracing::Span {
+        if !trace::is_on() {
+            return tracing::Span::none();
+        }
+        let span = tracing::info_span!(
+            parent: None,
+            "publish",
+            service = %self.inner.source,
+            event.id = %event.id,
+            event.type = %event.kind,
+            otel.name = %format_args!("publish {}", event.kind),
+            otel.kind = "producer",
+        );
+        if let Some(traceparent) = &event.traceparent {
+            trace::continue_from_parts(&span, traceparent, event.tracestate.as_deref());
+        }
+        span
     }
 
     /// Publishes bytes with `mandatory` set and waits for the confirm.

@@ -9,7 +9,7 @@ use lapin::{
     Channel,
     message::Delivery,
     options::{BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions},
-    types::{FieldTable, ShortString},
+    types::{AMQPValue, FieldTable, ShortString},
 };
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -294,8 +294,7 @@ impl Bus {
             Ok(event) => event,
             Err(e) => return Outcome::DeadLetter(format!("not an event envelope: {e}")),
         };
-        let span = tracing::info_span!("consume", event.id = %event.id, event.type = %event.kind,
-            correlation_id = %event.correlation_id, attempt);
+        let span = self.consume_span(delivery, &event, attempt);
         let result =
             tracing::Instrument::instrument(AssertUnwindSafe(handler(event)).catch_unwind(), span)
                 .await;
@@ -308,7 +307,38 @@ impl Bus {
         }
     }
 
-    /// Declares `queue` (dead-lettering to the DLX), its retry queue, and its bindings.
+    /// The span a delivery is handled in: a child of the span that published it (the
+    /// `traceparent` header; the envelope's own context for a message published without one).
+    fn consume_span(&self, delivery: &Delivery, event: &Envelope, attempt: u32) -> tracing::Span {
+        let span = tracing::info_span!(
+            "consume",
+            service = %self.inner.source,
+            event.id = %event.id,
+            event.type = %event.kind,
+            correlation_id = %event.correlation_id,
+            attempt,
+            otel.name = tracing::field::Empty,
+            otel.kind = "consumer",
+        );
+        if !crate::telemetry::trace::is_on() {
+            return span;
+        }
+        span.record("otel.name", format!("consume {}", event.kind));
+        let text = |name: &str| {
+            let headers = delivery.properties.headers().as_ref()?;
+            match headers.inner().get(name)? {
+                AMQPValue::LongString(text) => std::str::from_utf8(text.as_bytes()).ok(),
+                _ => None,
+            }
+        };
+        let traceparent = text("traceparent").or(event.traceparent.as_deref());
+        if let Some(traceparent) = traceparent {
+            let tracestate = text("tracestate").or(event.tracestate.as_deref());
+            crate::telemetry::trace::continue_from_parts(&span, traceparent, tracestate);
+        }
+        span
+    }
+
     /// Declares an exclusive, auto-deleted queue and its bindings.
     async fn declare_private_queue(
         &self,

@@ -23,17 +23,27 @@ pub struct Envelope<T = serde_json::Value> {
     pub version: u32,
     /// The payload.
     pub data: T,
+    /// The W3C trace context of the span that made the event (the request or the consumed
+    /// event that caused it), kept with the event in the outbox so that the relay publishes it
+    /// in the trace it belongs to; absent when tracing is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+    /// The `tracestate` that goes with [`Envelope::traceparent`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<String>,
 }
 
 impl<T: Serialize> Envelope<T> {
-    /// A new event of `kind` from `source`, version 1. A correlation id that is not an
-    /// acceptable request id ([`crate::telemetry::is_acceptable_request_id`]) is replaced by a
-    /// fresh one, so what is stored can always be published.
+    /// A new event of `kind` from `source`, version 1, in the trace of the current span. A
+    /// correlation id that is not an acceptable request id
+    /// ([`crate::telemetry::is_acceptable_request_id`]) is replaced by a fresh one, so what is
+    /// stored can always be published.
     pub fn new(kind: &str, source: &str, correlation_id: impl Into<String>, data: T) -> Self {
         let mut correlation_id = correlation_id.into();
         if !crate::telemetry::is_acceptable_request_id(correlation_id.as_bytes()) {
             correlation_id = crate::telemetry::new_request_id();
         }
+        let (traceparent, tracestate) = crate::telemetry::trace::current_parts().unzip();
         Self {
             id: Uuid::now_v7(),
             kind: kind.to_owned(),
@@ -42,6 +52,8 @@ impl<T: Serialize> Envelope<T> {
             correlation_id,
             version: 1,
             data,
+            traceparent,
+            tracestate: tracestate.flatten(),
         }
     }
 
@@ -55,6 +67,8 @@ impl<T: Serialize> Envelope<T> {
             correlation_id: self.correlation_id.clone(),
             version: self.version,
             data: serde_json::to_value(&self.data)?,
+            traceparent: self.traceparent.clone(),
+            tracestate: self.tracestate.clone(),
         })
     }
 }

@@ -122,6 +122,7 @@ fn the_upstream_head_has_the_target_host_lines_and_the_gateways_headers() {
         authority: "svc:80",
         lines: b"x-a: 1\r\n",
         request_id: b"r1",
+        trace: (None, None),
         forwarded_for: Some(b"10.0.0.1"),
         client: Some(peer().ip()),
         user: Some(("u1", "admin")),
@@ -138,6 +139,28 @@ fn the_upstream_head_has_the_target_host_lines_and_the_gateways_headers() {
             .unwrap()
             .ends_with("\r\nx-request-id: r1\r\nx-forwarded-for: 127.0.0.1\r\n\r\n")
     );
+    head.trace = (Some(b"00-a-b-01"), Some(b"v=1"));
+    assert!(
+        String::from_utf8(head.write())
+            .unwrap()
+            .contains("\r\nx-request-id: r1\r\ntraceparent: 00-a-b-01\r\ntracestate: v=1\r\n")
+    );
+}
+
+#[test]
+fn the_trace_context_is_taken_out_of_the_lines_to_be_written_apart() {
+    let text = "GET /api/p HTTP/1.1\r\nTraceparent: 00-x-y-01\r\ntracestate: v=1\r\nx-a: 1\r\n\r\n";
+    let Parsed::Complete(head) = parse(text) else {
+        panic!("taken by the lane")
+    };
+    let frame = text.as_bytes();
+    assert_eq!(text_of(frame, head.traceparent.as_ref()), "00-x-y-01");
+    assert_eq!(text_of(frame, head.tracestate.as_ref()), "v=1");
+    assert_eq!(head.lines, b"x-a: 1\r\n");
+}
+
+fn text_of<'a>(frame: &'a [u8], range: Option<&std::ops::Range<usize>>) -> &'a str {
+    range.map_or("", |r| super::text(frame, r))
 }
 
 #[test]

@@ -40,6 +40,7 @@ impl Bus {
         };
         let mut broken = channel.is_none();
         let mut confirms = FuturesUnordered::new();
+        let mut spans = Vec::with_capacity(events.len());
         for (n, event) in events.iter().enumerate() {
             let message = (|| -> Result<_, BusError> {
                 let exchange = match &exchange {
@@ -47,11 +48,15 @@ impl Bus {
                     Err(e) => return Err(BusError::Invalid(e.to_string())),
                 };
                 let routing = name("routing key", &event.kind)?;
-                let (payload, properties) = self.message(event)?;
-                Ok((exchange, routing, payload, properties))
+                let (payload, properties, span) = self.message(event)?;
+                Ok((exchange, routing, payload, properties, span))
             })();
             let (exchange, routing, payload, properties) = match message {
-                Ok(message) => message,
+                Ok((exchange, routing, payload, properties, span)) => {
+                    // Each event's publish span lasts until the batch is confirmed.
+                    spans.push(span);
+                    (exchange, routing, payload, properties)
+                }
                 Err(e) => {
                     results[n] = Some(Err(e));
                     continue;
