@@ -41,7 +41,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let db = state.infra.db();
     if let Some(raw) = &query.email {
-        let email = Email::parse(&raw).map_err(|p| ApiError::field("email", p))?;
+        let email = Email::parse(raw).map_err(|p| ApiError::field("email", p))?;
         let customer = customers::by_email(db, email.as_str())
             .await?
             .ok_or_else(not_found)?;
