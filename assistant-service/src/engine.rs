@@ -218,6 +218,7 @@ impl Engine {
                 intent: intent.clone(),
                 citations: vec![],
                 at: now,
+                agent: None,
             },
             Entry {
                 role: "assistant".to_owned(),
@@ -225,6 +226,7 @@ impl Engine {
                 intent,
                 citations: checked.citations.clone(),
                 at: now,
+                agent: None,
             },
         ];
         self.sessions.save(&session, &entries).await?;

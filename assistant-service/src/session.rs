@@ -112,7 +112,7 @@ impl Session {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
-    /// `user` or `assistant`.
+    /// `user`, `assistant`, or `agent` (a person from the team, while one held the chat).
     pub role: String,
     /// What was said.
     pub text: String,
@@ -123,6 +123,24 @@ pub struct Entry {
     pub citations: Vec<String>,
     /// When.
     pub at: DateTime<Utc>,
+    /// The person's name, on an `agent` entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+}
+
+impl Entry {
+    /// What was said while a person held the conversation (`user` or `agent`): kept in the
+    /// history too, so a reloaded chat shows it.
+    pub fn held(role: &str, text: &str, agent: Option<&str>, at: DateTime<Utc>) -> Self {
+        Self {
+            role: role.to_owned(),
+            text: text.to_owned(),
+            intent: None,
+            citations: Vec::new(),
+            at,
+            agent: agent.map(str::to_owned),
+        }
+    }
 }
 
 /// The session store.
@@ -185,6 +203,26 @@ impl Sessions {
         }
         pipe.ltrim(&history, -HISTORY_ENTRIES, -1)
             .expire(&history, i64::try_from(ttl).unwrap_or(i64::MAX));
+        pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
+    }
+
+    /// Appends `entries` to the history of `id` (capped like every turn) and renews the
+    /// session's expiry, as a turn would.
+    pub async fn append(&self, id: &str, entries: &[Entry]) -> Result<(), ApiError> {
+        let mut conn = self.redis.connection().await?;
+        let ttl = self.ttl.as_secs().max(1);
+        let history = self.history_key(id);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for entry in entries {
+            pipe.rpush(
+                &history,
+                serde_json::to_string(entry).map_err(ApiError::internal)?,
+            );
+        }
+        pipe.ltrim(&history, -HISTORY_ENTRIES, -1)
+            .expire(&history, i64::try_from(ttl).unwrap_or(i64::MAX))
+            .expire(self.context_key(id), i64::try_from(ttl).unwrap_or(i64::MAX));
         pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
     }
 

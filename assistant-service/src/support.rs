@@ -32,7 +32,7 @@ use shared::{ApiError, api::support::Status};
 
 pub use switchboard::{Listener, Note, Party, Switchboard};
 
-use crate::session::{Session, Sessions};
+use crate::session::{Entry, Session, Sessions};
 use store::{Record, Stored};
 
 /// Why a conversation was escalated: a complaint.
@@ -167,14 +167,14 @@ impl Desk {
             .into_iter()
             .filter(|e| since.is_none_or(|since| e.at > since))
             .map(|e| Stored {
-                role: if e.role == "user" {
-                    "customer"
-                } else {
-                    "assistant"
+                role: match e.role.as_str() {
+                    "user" => "customer",
+                    "agent" => "agent",
+                    _ => "assistant",
                 }
                 .to_owned(),
                 content: e.text,
-                agent: None,
+                agent: e.agent,
                 at: e.at,
             })
             .collect();
@@ -211,6 +211,26 @@ impl Desk {
         }
     }
 
+    /// Adds what was said with a person to the chat's own history, so the customer's chat
+    /// shows it after a reload. The transcript in MongoDB is the record; a cache that is down
+    /// only costs the reloaded chat those lines, and is logged.
+    async fn remember(&self, session_id: &str, entry: Entry) {
+        if let Err(e) = self.sessions.append(session_id, &[entry]).await {
+            tracing::warn!(error = %e, "cannot add a message with a person to the chat history");
+        }
+    }
+
+    /// The name of the person holding `session_id` now, if one does.
+    pub async fn holder(&self, session_id: &str) -> Option<String> {
+        if !self.held(session_id).await {
+            return None;
+        }
+        match store::find(&self.db, session_id).await {
+            Ok(record) => record.and_then(|r| r.agent_name),
+            Err(_) => None,
+        }
+    }
+
     /// Whether a person holds `session_id` (under a lease still running). When MongoDB
     /// cannot say, the assistant answers (a customer must never be left without a reply), and
     /// the miss is logged.
@@ -234,6 +254,8 @@ impl Desk {
             at: Utc::now(),
         };
         store::append(&self.db, session_id, &message).await?;
+        self.remember(session_id, Entry::held("user", content, None, message.at))
+            .await;
         let payload = json!({ "type": "customer", "content": content, "at": at(&message) });
         self.board
             .send(
@@ -303,6 +325,11 @@ impl Desk {
             at: Utc::now(),
         };
         store::append(&self.db, session_id, &message).await?;
+        self.remember(
+            session_id,
+            Entry::held("agent", content, Some(agent_name), message.at),
+        )
+        .await;
         let payload = json!({
             "type": "agent", "content": content, "agent": agent_name, "at": at(&message),
         });

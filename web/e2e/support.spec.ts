@@ -58,6 +58,13 @@ test("an admin joins a customer's chat from the support queue, they talk, and th
   await customer.page.getByLabel("Your message").fill("My parcel has not arrived yet.");
   await customer.page.getByRole("button", { name: "Send" }).click();
   await expect(agentView.locator(".says-user").last()).toHaveText(/My parcel has not arrived yet\./);
+  // A reload keeps what was said with the person, and who holds the conversation.
+  await customer.page.reload();
+  await expect(customer.page.getByTestId("live-state")).toHaveText("Live");
+  await expect(transcript.locator(".says-agent")).toHaveCount(1);
+  await expect(transcript.locator(".says-agent")).toContainText("How can I help?");
+  await expect(transcript.locator(".says-user").last()).toContainText("My parcel has not arrived yet.");
+  await expect(customer.page.getByTestId("agent-here")).toBeVisible();
   await shot(customer.page, "storefront-chat-person");
   await shot(admin.page, "console-support");
   // Both sides of a held conversation are as accessible as the rest.

@@ -22,7 +22,7 @@ const INFRASTRUCTURE: [&str; 4] = ["mongodb", "rabbitmq", "redis", "mailpit"];
 const TRACES: &str = "jaeger";
 
 /// Settings a service reads that compose deliberately does not give it, and why.
-const NOT_GIVEN: [(&str, &str, &str); 3] = [
+const NOT_GIVEN: [(&str, &str, &str); 4] = [
     (
         "customer-service",
         "JWT_PRIVATE_KEY_FILE",
@@ -35,6 +35,11 @@ const NOT_GIVEN: [(&str, &str, &str); 3] = [
     ),
     (
         "product-service",
+        "EMBEDDING_MODEL_DIR",
+        "its image (Dockerfile target `embeddings`) sets it to where the model stage put the files",
+    ),
+    (
+        "assistant-service",
         "EMBEDDING_MODEL_DIR",
         "its image (Dockerfile target `embeddings`) sets it to where the model stage put the files",
     ),

@@ -1,7 +1,9 @@
 //! `GET /ws/chat/{sessionId}`: the same turns over a WebSocket, streamed as typed messages and
 //! run by [`shared::ws`] (token, close codes, heartbeats, error frames, revocation).
 //!
-//! On connect the server sends `history` (`{sessionId, messages, ended}`). The client sends
+//! On connect the server sends `history` (`{sessionId, messages, ended, agent}`: the turns,
+//! and what was said with a person as `user` and `agent` entries, the latter with the
+//! person's name; `agent` names the person holding the conversation now, else `null`). The client sends
 //! `{"type":"message","message":"..."}`; the server answers with `thinking` (intent,
 //! confidence), one `tool_call` per function called, then `assistant` (the same object as
 //! `POST /assistant/chat`'s `data`), or `error` (`{code, message}`). Turns run one at a time:
@@ -154,9 +156,11 @@ impl shared::ws::Session for Chat {
         let history = sessions.history(self.id.as_str()).await.unwrap_or_default();
         let ended = matches!(sessions.load(&self.id).await, Ok(Some(s)) if s.ended);
         let id = self.id.as_str();
-        Reply::json([
-            &json!({ "type": "history", "sessionId": id, "messages": history, "ended": ended }),
-        ])
+        let agent = self.engine.support.holder(id).await;
+        Reply::json([&json!({
+            "type": "history", "sessionId": id, "messages": history, "ended": ended,
+            "agent": agent,
+        })])
     }
 
     async fn handle(&mut self, Incoming::Message { message }: Incoming) -> Reply {

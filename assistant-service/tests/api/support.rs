@@ -250,6 +250,13 @@ async fn an_agent_and_the_customer_talk_over_two_sockets_while_the_assistant_sta
         &suite.admin,
     )
     .await;
+    // The customer reloads the page: the chat's history holds what was said with the person,
+    // and names who holds the conversation.
+    let mut reloaded = socket(&suite.assistant, &chat_path, Some(&alex.bearer))
+        .await
+        .unwrap();
+    let reloaded_history = next(&mut reloaded).await;
+    drop(reloaded);
     say(&mut agent, json!({ "type": "close" })).await;
     let handback = next(&mut customer).await;
     let agent_closed = next(&mut agent).await;
@@ -310,6 +317,28 @@ async fn an_agent_and_the_customer_talk_over_two_sockets_while_the_assistant_sta
             ("agent", "Let me check that."),
         ]
     );
+    assert_eq!(reloaded_history["type"], "history", "{reloaded_history}");
+    assert_eq!(reloaded_history["agent"], from_agent["agent"]);
+    let lines: Vec<(&str, &str)> = reloaded_history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["role"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        lines[lines.len() - 4..],
+        [
+            ("agent", "Hi Alex, I'm here to help."),
+            ("user", "My parcel never came."),
+            ("user", "Are you still there?"),
+            ("agent", "Let me check that."),
+        ],
+        "{reloaded_history}"
+    );
+    assert_eq!(
+        reloaded_history["messages"][lines.len() - 1]["agent"],
+        from_agent["agent"]
+    );
     assert_eq!(handback["type"], "handback", "{handback}");
     assert_eq!(handback["reason"], "closed", "{handback}");
     assert_eq!(agent_closed, json!({ "type": "closed", "code": 1000 }));
@@ -319,6 +348,15 @@ async fn an_agent_and_the_customer_talk_over_two_sockets_while_the_assistant_sta
         "the assistant answers again: {thinking}"
     );
     assert_eq!(next(&mut customer).await["type"], "assistant");
+    let mut after = socket(&suite.assistant, &chat_path, Some(&alex.bearer))
+        .await
+        .unwrap();
+    let after_history = next(&mut after).await;
+    assert_eq!(
+        after_history["agent"],
+        Value::Null,
+        "nobody holds it once closed: {after_history}"
+    );
     assert_eq!(
         queue["meta"]["total"], 0,
         "a closed conversation leaves the queue"

@@ -57,12 +57,18 @@ export function Chat() {
       () => [],
       (m) => {
         if (m.type === "history") {
+          // What was said with a person is in the history too (`agent` lines); `m.agent`
+          // names whoever holds the conversation now.
           setLines(
-            (m.messages ?? []).map((h: { role: string; text: string }) => ({
-              role: h.role === "user" ? "user" : "assistant",
-              text: h.text,
-            })),
+            (m.messages ?? []).map((h: { role: string; text: string; agent?: string }) =>
+              h.role === "agent"
+                ? { role: "agent", text: h.text, agent: h.agent }
+                : { role: h.role === "user" ? "user" : "assistant", text: h.text },
+            ),
           );
+          held.current = !!m.agent;
+          holder.current = m.agent ?? null;
+          setAgent(m.agent ?? null);
           setEnded(!!m.ended);
         } else if (m.type === "thinking") setThinking(true);
         else if (m.type === "assistant") {
