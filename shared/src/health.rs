@@ -167,6 +167,7 @@ impl Health {
         let mut dependencies = dependencies;
         let mut all_up = states.iter().all(|up| *up);
         let tasks = self.tasks.lock().map(|t| t.clone()).unwrap_or_default();
+        let outbox = tasks.iter().flat_map(Heartbeat::backlog).collect();
         for task in tasks {
             let alive = task.is_alive();
             all_up &= alive;
@@ -190,6 +191,7 @@ impl Health {
             uptime_seconds: self.started.elapsed().as_secs(),
             dependencies,
             features: self.features.lock().map(|f| f.clone()).unwrap_or_default(),
+            outbox,
         }
     }
 
@@ -329,6 +331,25 @@ mod tests {
 
         assert!(ready);
         assert_eq!(report.status, "degraded");
+    }
+
+    #[tokio::test]
+    async fn the_backlog_a_relay_left_is_reported_per_collection_and_absent_without_one() {
+        let health = Health::new("test-service", vec![]);
+        let none = serde_json::to_value(health.report().await).unwrap();
+        let relay = Heartbeat::new("outbox-relay", Duration::from_secs(60));
+        health.watch(relay.clone());
+        relay.set_backlog("orders", |b| b.pending = 3);
+        relay.set_backlog("orders", |b| b.oldest_seconds = 12);
+
+        let report = serde_json::to_value(health.report().await).unwrap();
+
+        assert!(none.get("outbox").is_none(), "{none}");
+        assert_eq!(
+            report["outbox"],
+            serde_json::json!({ "orders": { "pending": 3, "oldestSeconds": 12 } })
+        );
+        assert_eq!(report["status"], "ok", "a backlog is shown, not a fault");
     }
 
     #[tokio::test]

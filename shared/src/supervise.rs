@@ -8,6 +8,7 @@
 //! counted (`background_task_restarts_total{task}`) and followed by a fresh start.
 
 use std::{
+    collections::BTreeMap,
     future::Future,
     sync::{
         Arc,
@@ -17,6 +18,8 @@ use std::{
 };
 
 use tokio::task::JoinHandle;
+
+use crate::api::health::OutboxBacklog;
 use tokio_util::sync::CancellationToken;
 
 /// A run that lasted this long resets the pause: it was a failure, not a crash loop.
@@ -80,6 +83,9 @@ pub struct Heartbeat {
     name: &'static str,
     last_ms: Arc<AtomicU64>,
     deadline: Duration,
+    /// What the task had left to do per part at its last pass (an outbox relay's backlog per
+    /// collection), for `/health`.
+    backlog: Arc<std::sync::Mutex<BTreeMap<String, OutboxBacklog>>>,
 }
 
 fn now_ms() -> u64 {
@@ -95,6 +101,7 @@ impl Heartbeat {
             name,
             last_ms: Arc::new(AtomicU64::new(0)),
             deadline,
+            backlog: Arc::default(),
         };
         beat.beat();
         beat
@@ -111,6 +118,18 @@ impl Heartbeat {
         self.last_ms.store(now, Ordering::Relaxed);
         metrics::gauge!("background_task_last_pass_timestamp_seconds", "task" => self.name)
             .set(now as f64 / 1000.0);
+    }
+
+    /// Updates what is left in `part` (an outbox relay's collection).
+    pub fn set_backlog(&self, part: &str, update: impl FnOnce(&mut OutboxBacklog)) {
+        if let Ok(mut all) = self.backlog.lock() {
+            update(all.entry(part.to_owned()).or_default());
+        }
+    }
+
+    /// What the last pass left, per part.
+    pub fn backlog(&self) -> BTreeMap<String, OutboxBacklog> {
+        self.backlog.lock().map(|b| b.clone()).unwrap_or_default()
     }
 
     /// How long ago the last pass finished.

@@ -258,7 +258,7 @@ async fn a_refused_event_stops_the_later_events_of_its_document_and_consumers_se
         .insert_one(document(1, &events))
         .await
         .unwrap();
-    relay(&names, &db, &["things"], 500, &cancel).await;
+    let relay = relay(&names, &db, &["things"], 500, &cancel).await;
 
     assert_eq!(receive(&mut rx, 1, WAIT).await, vec![events[0].id]);
     // Refused twice: the relay tried again, and the third event still waits behind it.
@@ -268,6 +268,13 @@ async fn a_refused_event_stops_the_later_events_of_its_document_and_consumers_se
     .await;
     assert!(rx.try_recv().is_err(), "nothing after a refused event");
     assert_eq!(pending(&db, "things", 1).await, 2);
+    // `/health` shows the document waiting to retry as backlog (counted every few seconds),
+    // though it is not due between attempts.
+    eventually("the backlog to show the held document", WAIT, || async {
+        let backlog = relay.heartbeat().backlog();
+        (backlog.get("things").map(|b| b.pending) == Some(1)).then_some(())
+    })
+    .await;
 
     // The cause goes away: the held event can be routed to the consumer now.
     let (connection, channel) = channel().await;
@@ -296,6 +303,11 @@ async fn a_refused_event_stops_the_later_events_of_its_document_and_consumers_se
     );
     eventually("the outbox to empty", WAIT, || async {
         (pending(&db, "things", 1).await == 0).then_some(())
+    })
+    .await;
+    eventually("the backlog to be counted empty", WAIT, || async {
+        let backlog = relay.heartbeat().backlog();
+        (backlog.get("things").map(|b| b.pending) == Some(0)).then_some(())
     })
     .await;
     finish(cancel, &consumer, db).await;

@@ -33,6 +33,11 @@ test("the console shows every service's health and the analytics to an admin", a
   for (const service of ["gateway", "order-service", "product-service", "customer-service"]) {
     await expect(health.locator(`[data-service="${service}"]`)).toContainText("ok");
   }
+  // Each service with an outbox shows its backlog per collection (all sent by now: 0).
+  await expect(health.locator('[data-service="order-service"] [data-testid="outbox-backlog"]')).toContainText(
+    /\borders: \d+/,
+  );
+  await expect(health.locator('[data-service="gateway"] [data-testid="outbox-backlog"]')).toHaveText("—");
   await page.getByRole("link", { name: "Analytics" }).click();
   await expect(page.getByRole("img", { name: /Revenue per day/ })).toBeVisible();
   await expect(page.getByTestId("revenue-total")).toContainText("Last 14 days");

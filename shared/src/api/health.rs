@@ -24,6 +24,21 @@ pub struct Health {
     /// Optional feature name to its state (`on`, `off`); absent when the service has none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub features: BTreeMap<String, String>,
+    /// The outbox relay's backlog per collection as of its last pass; absent on a service
+    /// without an outbox.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outbox: BTreeMap<String, OutboxBacklog>,
+}
+
+/// What an outbox relay had left to publish in one collection at its last pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxBacklog {
+    /// Documents holding events not yet published, due or waiting to retry one the broker
+    /// refused (counted every few seconds).
+    pub pending: u64,
+    /// Seconds since the oldest event due at the last pass was made (0 when none was due).
+    pub oldest_seconds: u64,
 }
 
 /// `GET /api/health`: the gateway's own report and every service's.

@@ -53,6 +53,8 @@ const PASS_DEADLINE: Duration = Duration::from_secs(60);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 /// The longest wait after a pass the broker or the database cut short.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often `/health`'s backlog (documents holding unpublished events) is counted.
+const COUNT_EVERY: Duration = Duration::from_secs(5);
 
 /// Publishes pending events of some collections. Cheap to clone; clones share their state.
 #[derive(Clone)]
@@ -72,6 +74,8 @@ struct Inner {
     retries: Mutex<HashMap<String, Refused>>,
     /// Documents read per collection and pass at most.
     batch: i64,
+    /// When the backlog was last counted.
+    counted: std::sync::Mutex<Option<Instant>>,
 }
 
 /// A document whose next event the broker refused.
@@ -113,6 +117,7 @@ impl Relay {
                 heartbeat: Heartbeat::new("outbox-relay", PASS_DEADLINE),
                 retries: Mutex::default(),
                 batch: 500,
+                counted: std::sync::Mutex::default(),
             }),
         }
     }
@@ -194,6 +199,30 @@ impl Relay {
         }
     }
 
+    /// Counts, at most every [`COUNT_EVERY`], the documents of each collection holding
+    /// unpublished events (due or waiting to retry), for `/health`'s backlog. A count that
+    /// fails keeps the last figure.
+    async fn count_pending(&self) {
+        {
+            let Ok(mut last) = self.inner.counted.lock() else {
+                return;
+            };
+            if last.is_some_and(|at| at.elapsed() < COUNT_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        for (index, name) in self.inner.collections.iter().enumerate() {
+            match scan::pending(&self.collection(index)).await {
+                Ok(pending) => self
+                    .inner
+                    .heartbeat
+                    .set_backlog(name, |b| b.pending = pending),
+                Err(e) => tracing::debug!(collection = %name, error = %e, "outbox count failed"),
+            }
+        }
+    }
+
     /// One pass over every collection.
     async fn drain_all(&self) -> Pass {
         let mut pass = Pass::default();
@@ -202,6 +231,10 @@ impl Relay {
         for (index, name) in self.inner.collections.iter().enumerate() {
             match scan::due(&self.collection(index), index, now, self.inner.batch).await {
                 Ok(page) => {
+                    let oldest = scan::oldest_seconds(&page);
+                    self.inner
+                        .heartbeat
+                        .set_backlog(name, |b| b.oldest_seconds = oldest);
                     pass.more |= i64::try_from(page.len()).unwrap_or(i64::MAX) >= self.inner.batch;
                     pages.push(page);
                 }
@@ -212,6 +245,7 @@ impl Relay {
                 }
             }
         }
+        self.count_pending().await;
         let mut works: Vec<Work> = scan::interleave(pages).into_iter().map(Work::new).collect();
         let published = self.rounds(&mut works).await;
         // What the broker took is marked sent even when the pass was cut short.

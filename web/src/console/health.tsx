@@ -1,6 +1,7 @@
 // Every service's health from `GET /api/health` (the gateway's aggregate) and the dead letters
-// by queue (`GET /api/analytics/dead-letters`), read again every five seconds. The outbox
-// backlog has no API route (only each service's `/metrics`), so it is not shown here.
+// by queue (`GET /api/analytics/dead-letters`), read again every five seconds. Each service's
+// outbox backlog (documents holding events not yet published, and the age of the oldest due
+// event) comes with its health report.
 
 import { useEffect, useState } from "preact/hooks";
 import { get } from "../api";
@@ -68,6 +69,7 @@ export function Health() {
             <th scope="col">Service</th>
             <th scope="col">Status</th>
             <th scope="col">Dependencies</th>
+            <th scope="col">Outbox backlog</th>
           </tr>
         </thead>
         <tbody>
@@ -78,6 +80,7 @@ export function Health() {
                 <span class={`badge health-${report.status}`}>{report.status}</span>
               </td>
               <td>{dependencies(report)}</td>
+              <td data-testid="outbox-backlog">{backlog(report)}</td>
             </tr>
           ))}
         </tbody>
@@ -93,6 +96,15 @@ function dependencies(report: Report): string {
   if (!deps || typeof deps !== "object") return report.error ? String(report.error) : "—";
   return Object.entries(deps)
     .map(([name, value]) => `${name}: ${typeof value === "object" ? value?.status ?? "?" : value}`)
+    .join(", ");
+}
+
+/** The documents waiting in each outbox collection of a service ("—" without an outbox). */
+function backlog(report: Report): string {
+  const outbox = report.outbox as Record<string, { pending: number; oldestSeconds: number }> | undefined;
+  if (!outbox || typeof outbox !== "object" || Object.keys(outbox).length === 0) return "—";
+  return Object.entries(outbox)
+    .map(([name, b]) => `${name}: ${b.pending}${b.pending > 0 && b.oldestSeconds > 0 ? ` (oldest ${b.oldestSeconds} s)` : ""}`)
     .join(", ");
 }
 

@@ -78,6 +78,20 @@ pub(super) async fn due(
     Ok(due)
 }
 
+/// The age of the oldest event due in `page`, in whole seconds (for `/health`).
+pub(super) fn oldest_seconds(page: &[Due]) -> u64 {
+    oldest_age(page) as u64
+}
+
+/// How many documents of `collection` hold events not yet published, due or not.
+pub(super) async fn pending(
+    collection: &Collection<Document>,
+) -> Result<u64, mongodb::error::Error> {
+    collection
+        .count_documents(doc! { COUNT: { "$gt": 0 } })
+        .await
+}
+
 /// The collections' pages dealt out in turn: the first of each, then the second of each, ….
 pub(super) fn interleave(pages: Vec<Vec<Due>>) -> Vec<Due> {
     let total = pages.iter().map(Vec::len).sum();
