@@ -6,19 +6,7 @@
 //! Questions about what would happen ("what if it arrives damaged?", "can I return a broken
 //! item?") stay policy questions.
 
-use super::text::words;
-
-fn normalised(message: &str) -> String {
-    let lower: Vec<String> = words(message)
-        .into_iter()
-        .map(|w| w.to_lowercase().replace(['\'', '\u{2019}'], ""))
-        .collect();
-    format!(" {} ", lower.join(" "))
-}
-
-fn any(text: &str, phrases: &[&str]) -> bool {
-    phrases.iter().any(|p| text.contains(&format!(" {p} ")))
-}
+use super::text::{has_any, phrased};
 
 /// What the goods were like when they came.
 const HARMED: &[&str] = &[
@@ -137,8 +125,9 @@ const HYPOTHETICAL: &[&str] = &[
 
 /// A delivery that went wrong, told as something that happened.
 pub fn is_delivery_problem(message: &str) -> bool {
-    let text = normalised(message);
-    (any(&text, HARMED) && any(&text, CAME) || any(&text, WRONG)) && !any(&text, HYPOTHETICAL)
+    let text = phrased(message);
+    (has_any(&text, HARMED) && has_any(&text, CAME) || has_any(&text, WRONG))
+        && !has_any(&text, HYPOTHETICAL)
 }
 
 const GIFT: &[&str] = &["gift", "gifts", "present", "presents"];
@@ -171,8 +160,8 @@ const FOR_SOMEONE: &[&str] = &[
 /// A gift to find for someone ("a gift for someone who loves cooking", "present ideas for a
 /// coffee lover").
 pub fn is_gift_search(message: &str) -> bool {
-    let text = normalised(message);
-    any(&text, GIFT) && any(&text, FOR_SOMEONE) && !any(&text, GIFT_POLICY)
+    let text = phrased(message);
+    has_any(&text, GIFT) && has_any(&text, FOR_SOMEONE) && !has_any(&text, GIFT_POLICY)
 }
 
 #[cfg(test)]

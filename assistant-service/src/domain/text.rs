@@ -13,6 +13,21 @@ pub fn is_object_id(word: &str) -> bool {
     word.len() == 24 && word.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// `message`'s words, lower-cased, without apostrophes, joined by single spaces and padded
+/// with one at each end, so that a phrase can be looked for as ` phrase ` (see [`has_any`]).
+pub fn phrased(message: &str) -> String {
+    let lower: Vec<String> = words(message)
+        .into_iter()
+        .map(|w| w.to_lowercase().replace(['\'', '\u{2019}'], ""))
+        .collect();
+    format!(" {} ", lower.join(" "))
+}
+
+/// Whether `text` (made by [`phrased`]) holds any of `phrases` as whole words.
+pub fn has_any(text: &str, phrases: &[&str]) -> bool {
+    phrases.iter().any(|p| text.contains(&format!(" {p} ")))
+}
+
 /// The raw words of `text`: runs of letters, digits and the characters `' * @ . - _ +`
 /// that can sit inside a word, an email or a censored swear word, trimmed of punctuation.
 pub fn words(text: &str) -> Vec<String> {

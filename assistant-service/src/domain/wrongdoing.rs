@@ -7,7 +7,7 @@
 //! complaints, not requests). The nearest labelled examples (`violation/<kind>` lines of
 //! `data/intents.tsv`) catch the paraphrases these phrases miss.
 
-use super::text::words;
+use super::text::{has_any, phrased};
 
 /// What kind of wrongdoing a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,18 +53,6 @@ impl Wrongdoing {
     pub fn raises_alert(self) -> bool {
         matches!(self, Self::PersonalData | Self::Intrusion)
     }
-}
-
-fn normalised(message: &str) -> String {
-    let lower: Vec<String> = words(message)
-        .into_iter()
-        .map(|w| w.to_lowercase().replace(['\'', '\u{2019}'], ""))
-        .collect();
-    format!(" {} ", lower.join(" "))
-}
-
-fn any(text: &str, phrases: &[&str]) -> bool {
-    phrases.iter().any(|p| text.contains(&format!(" {p} ")))
 }
 
 /// The victim's side: these are complaints or questions, never requests for wrongdoing.
@@ -297,20 +285,20 @@ const BENEFIT: &[&str] = &[
 
 /// The kind of wrongdoing `message` asks for, by rule; `None` when no rule is sure.
 pub fn detect(message: &str) -> Option<Wrongdoing> {
-    let text = normalised(message);
-    if any(&text, VICTIM) {
+    let text = phrased(message);
+    if has_any(&text, VICTIM) {
         return None;
     }
-    if any(&text, INTRUSION) {
+    if has_any(&text, INTRUSION) {
         return Some(Wrongdoing::Intrusion);
     }
-    if any(&text, DATA) || (any(&text, OTHERS) && any(&text, PERSONAL)) {
+    if has_any(&text, DATA) || (has_any(&text, OTHERS) && has_any(&text, PERSONAL)) {
         return Some(Wrongdoing::PersonalData);
     }
-    if (any(&text, CARD) && any(&text, NOT_THEIRS)) || any(&text, FRAUD) {
+    if (has_any(&text, CARD) && has_any(&text, NOT_THEIRS)) || has_any(&text, FRAUD) {
         return Some(Wrongdoing::Fraud);
     }
-    if any(&text, EVASION) || (any(&text, REUSE) && any(&text, BENEFIT)) {
+    if has_any(&text, EVASION) || (has_any(&text, REUSE) && has_any(&text, BENEFIT)) {
         return Some(Wrongdoing::Evasion);
     }
     None
