@@ -85,6 +85,9 @@ pub(super) enum Outcome {
         next: Counts,
         /// How many steps of backoff to wait.
         step: u32,
+        /// Whether the wait is jittered (an outage's retries, which come in herds); a failure
+        /// of the message itself waits exactly its step.
+        jitter: bool,
         /// Why, for the log.
         reason: String,
     },
@@ -104,6 +107,7 @@ impl Outcome {
                 ..counts
             },
             step: counts.attempt,
+            jitter: false,
             reason,
         }
     }
@@ -116,6 +120,7 @@ impl Outcome {
                 ..counts
             },
             step: counts.outage,
+            jitter: true,
             reason,
         }
     }
@@ -135,6 +140,7 @@ impl Outcome {
                 ..counts
             },
             step: 0,
+            jitter: false,
             reason: "redelivered without an answer".to_owned(),
         }
     }
@@ -145,7 +151,7 @@ pub(super) fn delay(base: Duration, step: u32) -> Duration {
     base.saturating_mul(1u32 << step.min(16)).min(MAX_DELAY)
 }
 
-/// The step a retry actually waits: `step` or, by a coin toss, the one below it. Delays are a
+/// The step an outage's retry actually waits: `step` or, by a coin toss, the one below it. Delays are a
 /// few fixed queues (one per step), so jitter picks among them: messages that failed together
 /// in an outage come back spread over two delays instead of as one herd, and the delay still
 /// grows (its expectation is ¾ of the step's) and is capped.
@@ -167,11 +173,18 @@ impl Bus {
                     .increment(1);
                 delivery.acker.ack(BasicAckOptions::default()).await?;
             }
-            Outcome::Retry { next, step, reason } => {
-                let delay = delay(
-                    self.inner.config.retry_base,
-                    jittered(step, rand::random::<bool>()),
-                );
+            Outcome::Retry {
+                next,
+                step,
+                jitter,
+                reason,
+            } => {
+                let step = if jitter {
+                    jittered(step, rand::random::<bool>())
+                } else {
+                    step
+                };
+                let delay = delay(self.inner.config.retry_base, step);
                 tracing::warn!(%queue, ?next, ?delay, %reason, "handler failed; retrying later");
                 let mut headers = delivery.properties.headers().clone().unwrap_or_default();
                 next.write(&mut headers);
@@ -327,8 +340,11 @@ mod tests {
         let mut counts = Counts::default();
         for expected_step in 0..30 {
             match Outcome::unavailable(counts, "down".into()) {
-                Outcome::Retry { next, step, .. } => {
+                Outcome::Retry {
+                    next, step, jitter, ..
+                } => {
                     assert_eq!(step, expected_step);
+                    assert!(jitter, "an outage's retries are jittered");
                     assert_eq!(next.attempt, 0);
                     counts = next;
                 }
