@@ -167,20 +167,42 @@ pub(super) async fn escalate(engine: &Engine, session: &Session, turn: &Turn) ->
             return false;
         }
     };
-    match store::insert_with_event(&engine.db, store::ESCALATIONS, &payload, &event).await {
+    let stored = store_or_publish(
+        engine,
+        store::ESCALATIONS,
+        &payload,
+        &event,
+        "an escalation",
+    )
+    .await;
+    if stored == Some(true) {
+        metrics::counter!("assistant_escalations_total").increment(1);
+    }
+    stored.is_some()
+}
+
+/// Writes `record` with `event` in its outbox (then nudges the relay): `Some(true)`. When
+/// MongoDB refuses, publishes `event` directly: `Some(false)`; `None` (logged) if both fail.
+async fn store_or_publish<T: serde::Serialize>(
+    engine: &Engine,
+    collection: &str,
+    record: &T,
+    event: &Envelope,
+    what: &str,
+) -> Option<bool> {
+    match store::insert_with_event(&engine.db, collection, record, event).await {
         Ok(()) => {
             engine.nudge.nudge();
-            metrics::counter!("assistant_escalations_total").increment(1);
-            true
+            Some(true)
         }
         Err(e) => {
-            tracing::warn!(error = %e, "escalation not stored; publishing it directly");
-            let Some(bus) = &engine.bus else { return false };
-            match bus.publish(&event).await {
-                Ok(()) => true,
+            tracing::warn!(error = %e, "{what} not stored; publishing it directly");
+            let bus = engine.bus.as_ref()?;
+            match bus.publish(event).await {
+                Ok(()) => Some(false),
                 Err(e) => {
-                    tracing::error!(error = %e, "escalation could not be passed on");
-                    false
+                    tracing::error!(error = %e, "{what} could not be passed on");
+                    None
                 }
             }
         }
@@ -224,21 +246,13 @@ pub(super) async fn security_incident(
         }
     };
     tracing::warn!(kind = kind.as_str(), session = %session.id, "refused a request for wrongdoing; alerting the admins");
-    match store::insert_with_event(&engine.db, store::SECURITY_INCIDENTS, &payload, &event).await {
-        Ok(()) => {
-            engine.nudge.nudge();
-            true
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "security incident not stored; publishing it directly");
-            let Some(bus) = &engine.bus else { return false };
-            match bus.publish(&event).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::error!(error = %e, "a security incident could not be passed on");
-                    false
-                }
-            }
-        }
-    }
+    store_or_publish(
+        engine,
+        store::SECURITY_INCIDENTS,
+        &payload,
+        &event,
+        "a security incident",
+    )
+    .await
+    .is_some()
 }
