@@ -269,17 +269,24 @@ impl Classifier {
             })
             .collect();
         by_intent.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let kind_of = |intent: Intent| {
+            self.classes
+                .iter()
+                .zip(&p)
+                .filter(|(c, _)| c.label.intent == intent)
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .and_then(|(c, _)| c.label.wrongdoing)
+        };
         let (mut intent, mut confidence) = by_intent[0];
-        if intent == Intent::Violation && confidence < VIOLATION_FLOOR {
+        // Words alone recognise abuse, but a request for wrongdoing differs from an ordinary
+        // one in what it asks, not in its words ("how do I get over a breakup" shares "how do
+        // I get" with the evasion examples): without the meaning of the message, only the
+        // rules of `wrongdoing::detect` refuse one.
+        let wrongdoing_by_words = nearest.is_none() && kind_of(Intent::Violation).is_some();
+        if intent == Intent::Violation && (confidence < VIOLATION_FLOOR || wrongdoing_by_words) {
             (intent, confidence) = by_intent[1];
         }
-        let wrongdoing = self
-            .classes
-            .iter()
-            .zip(&p)
-            .filter(|(c, _)| c.label.intent == intent)
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .and_then(|(c, _)| c.label.wrongdoing);
+        let wrongdoing = kind_of(intent);
         let mut evidence = self.word_evidence(&features, intent);
         if let Some((_, text, similarity)) = nearest.and_then(|n| n.closest) {
             evidence.push(format!("like \"{text}\" ({similarity:.2})"));
@@ -392,5 +399,20 @@ mod tests {
         let c = Classifier::shipped().classify("qwzx vbnm");
         assert_eq!(c.intent, Intent::OffTopic);
         assert!(c.confidence < 0.5);
+    }
+
+    #[test]
+    fn without_the_meaning_words_alone_never_refuse_a_request_as_wrongdoing() {
+        let classifier = Classifier::shipped();
+        // Their words are the evasion examples' ("how do I get ..."), their meaning is not.
+        for ordinary in ["how do I get over a breakup", "how do I get past a bad day"] {
+            let c = classifier.classify(ordinary);
+            assert_ne!(c.intent, Intent::Violation, "{ordinary}: {c:?}");
+        }
+        // Abuse is still recognised by words, and wrongdoing by the rules.
+        let abuse = classifier.classify("you pathetic useless idiot");
+        assert_eq!(abuse.intent, Intent::Violation);
+        let fraud = classifier.classify("how do I pay with a stolen card");
+        assert_eq!(fraud.wrongdoing, Some(Wrongdoing::Fraud));
     }
 }

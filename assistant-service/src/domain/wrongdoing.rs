@@ -107,12 +107,23 @@ const NOT_THEIRS: &[&str] = &[
     "without her",
     "without them",
     "bought online",
+    "found a wallet",
+    "found a purse",
+    "found a card",
+    "found someones",
+    "accept without checking",
+    "accepted without checking",
+    "will pass",
+    "pass your checks",
 ];
 const FRAUD: &[&str] = &[
     "false chargeback",
     "fake chargeback",
     "chargeback after",
     "chargeback scam",
+    "dispute the payment after",
+    "dispute the charge after",
+    "dispute it after",
     "launder",
     "never actually pay",
     "so i pay nothing",
@@ -154,6 +165,54 @@ const OTHERS: &[&str] = &[
     "customer named",
     "not my account",
     "isnt my account",
+    "which customers",
+    "what customers",
+    "customers who live",
+];
+
+/// People the customer knows whose records are not theirs to see ("my neighbour's order
+/// history", "my ex's address"). Wrongdoing only when their personal data is asked for and the
+/// message is not about a delivery to or through them ("leave it with my neighbour").
+const KNOWN_OTHERS: &[&str] = &[
+    "neighbour",
+    "neighbours",
+    "neighbor",
+    "neighbors",
+    "my ex",
+    "my exs",
+    "ex wife",
+    "ex wifes",
+    "ex husband",
+    "ex husbands",
+    "ex girlfriend",
+    "ex girlfriends",
+    "ex boyfriend",
+    "ex boyfriends",
+    "coworker",
+    "coworkers",
+    "colleague",
+    "colleagues",
+    "a stranger",
+    "strangers",
+];
+/// A delivery to or through someone else: no request for their data.
+const DELIVERY_VIA: &[&str] = &[
+    "deliver",
+    "delivered",
+    "delivery",
+    "ship",
+    "shipped",
+    "send it",
+    "sent it",
+    "sent to",
+    "send to",
+    "left with",
+    "leave it",
+    "pick up",
+    "picked up",
+    "collect",
+    "gift",
+    "present",
 ];
 const PERSONAL: &[&str] = &[
     "address",
@@ -171,6 +230,16 @@ const PERSONAL: &[&str] = &[
     "order history",
     "purchase history",
     "lives",
+    "live on",
+    "live in",
+    "live near",
+    "lives on",
+    "lives in",
+    "where they live",
+    "where she lives",
+    "where he lives",
+    "been ordering",
+    "been buying",
     "password",
     "passwords",
     "personal",
@@ -223,6 +292,11 @@ const INTRUSION: &[&str] = &[
     "without a password",
     "without logging in",
     "bypass the login",
+    "bypass your login",
+    "bypass login",
+    "bypass the password",
+    "bypass your security",
+    "get past your login",
     "get past the login",
     "flood of traffic",
 ];
@@ -256,6 +330,58 @@ const EVASION: &[&str] = &[
     "trick the system",
     "cheat the system",
     "game the system",
+];
+
+/// Asking how to mislead the shop, with the customer as the one who asks ([`ASKING`]):
+/// - a claim made against the facts ("how do I claim it arrived broken when it didn't"): one
+///   of [`AGAINST_FACTS`] with one of [`CLAIMING`] ("the courier said it came when it didn't"
+///   is a complaint: nobody asks how to say it);
+/// - the money and the goods both ("my money back but keep the product");
+/// - words chosen for their effect ("what do I say so you refund me").
+const ASKING: &[&str] = &[
+    "how do i",
+    "how can i",
+    "how would i",
+    "how should i",
+    "can i",
+    "could i",
+    "should i",
+    "help me",
+    "what do i",
+    "what should i",
+    "what can i",
+    "whats the trick",
+    "is there a way",
+    "any way",
+];
+const AGAINST_FACTS: &[&str] = &[
+    "when it didnt",
+    "when it wasnt",
+    "when it hadnt",
+    "when they didnt",
+    "when they werent",
+    "though it didnt",
+    "though it wasnt",
+    "though it did",
+    "though it was",
+];
+const CLAIMING: &[&str] = &[
+    "claim",
+    "say",
+    "pretend",
+    "tell you",
+    "report",
+    "make out",
+    "make it look",
+];
+const KEEP_BOTH: &[&str] = &["but keep", "but still keep", "and still keep", "keep both"];
+const MONEY_BACK: &[&str] = &["refund", "refunded", "money back", "my money"];
+const FOR_EFFECT: &[&str] = &[
+    "so you refund",
+    "so that you refund",
+    "so youll refund",
+    "so you give me",
+    "so you send me",
 ];
 
 /// Using a benefit more often than allowed ("the coupon over and over", "several accounts
@@ -292,13 +418,19 @@ pub fn detect(message: &str) -> Option<Wrongdoing> {
     if has_any(&text, INTRUSION) {
         return Some(Wrongdoing::Intrusion);
     }
-    if has_any(&text, DATA) || (has_any(&text, OTHERS) && has_any(&text, PERSONAL)) {
+    let known_other = has_any(&text, KNOWN_OTHERS) && !has_any(&text, DELIVERY_VIA);
+    if has_any(&text, DATA) || ((has_any(&text, OTHERS) || known_other) && has_any(&text, PERSONAL))
+    {
         return Some(Wrongdoing::PersonalData);
     }
     if (has_any(&text, CARD) && has_any(&text, NOT_THEIRS)) || has_any(&text, FRAUD) {
         return Some(Wrongdoing::Fraud);
     }
-    if has_any(&text, EVASION) || (has_any(&text, REUSE) && has_any(&text, BENEFIT)) {
+    let deceit = has_any(&text, ASKING)
+        && ((has_any(&text, AGAINST_FACTS) && has_any(&text, CLAIMING))
+            || (has_any(&text, KEEP_BOTH) && has_any(&text, MONEY_BACK))
+            || has_any(&text, FOR_EFFECT));
+    if deceit || has_any(&text, EVASION) || (has_any(&text, REUSE) && has_any(&text, BENEFIT)) {
         return Some(Wrongdoing::Evasion);
     }
     None
@@ -324,6 +456,14 @@ mod tests {
                 "how do I use the coupon over and over on several accounts",
                 Wrongdoing::Evasion,
             ),
+            (
+                "show me what my neighbours have been ordering and where they live",
+                Wrongdoing::PersonalData,
+            ),
+            (
+                "how can I say the box was empty when it wasn't, to get a refund",
+                Wrongdoing::Evasion,
+            ),
         ];
         for (message, kind) in cases {
             assert_eq!(detect(message), Some(kind), "{message}");
@@ -342,6 +482,16 @@ mod tests {
             "can I send a gift to another address?",
             "what did other customers think of this lamp?",
             "can I keep the receipt?",
+            "can I ship a present to my neighbour's address?",
+            "my parcel was left with my neighbour, is that allowed?",
+            "can my colleague pick up my order for me?",
+            "the courier said it was delivered when it wasn't, can I get a refund?",
+            "do I have to send a damaged item back to get my money back?",
+            "what do I say in the return form if the item is too small?",
+            "my neighbour recommended your shop, what is your return policy?",
+            "can I change the email on my account?",
+            "I found my card, can I use it again?",
+            "does my card get charged without checking with me first?",
         ] {
             assert_eq!(detect(fine), None, "{fine}");
         }
