@@ -24,6 +24,7 @@ pub(crate) mod machine;
 mod nginx;
 pub mod orders;
 pub mod relay;
+pub mod search;
 mod stack;
 pub mod streams;
 mod table;
@@ -50,12 +51,15 @@ pub enum Name {
     Footprint,
     /// The outbox relay against the broker's ceiling.
     Relay,
+    /// Catalog search by meaning against search by words.
+    Search,
     /// All of them in turn.
     All,
 }
 
 impl Name {
-    /// Parses `gateway`, `orders`, `streams`, `footprint`, `assistant`, `relay` or `all`.
+    /// Parses `gateway`, `orders`, `streams`, `footprint`, `assistant`, `relay`, `search` or
+    /// `all`.
     pub fn parse(word: &str) -> Result<Self, String> {
         match word {
             "gateway" => Ok(Self::Gateway),
@@ -64,10 +68,11 @@ impl Name {
             "footprint" => Ok(Self::Footprint),
             "assistant" => Ok(Self::Assistant),
             "relay" => Ok(Self::Relay),
+            "search" => Ok(Self::Search),
             "all" => Ok(Self::All),
             other => Err(format!(
                 "unknown benchmark `{other}`; available: gateway, orders, streams, footprint, \
-                 assistant, relay, all"
+                 assistant, relay, search, all"
             )),
         }
     }
@@ -82,6 +87,7 @@ pub fn run(ctx: &Ctx, name: Name) -> Result<()> {
         Name::Streams => streams::run(ctx),
         Name::Footprint => footprint::run(ctx),
         Name::Relay => relay::run(ctx),
+        Name::Search => search::run(ctx),
         Name::All => all::run(ctx),
     }
 }

@@ -79,8 +79,12 @@ Commands:
                      2,000 documents against a plain lapin publisher's pipelined-confirm
                      ceiling on the same broker, measured in the same run; their ratio;
                      writes bench/results/relay.{json,md}
-  bench all          gateway, orders, streams, footprint, assistant, relay in turn, then one
-                     summary of every target (met or MISSED)
+  bench search       two release product-services over one catalog of 200 products, one with
+                     the embedding model and one without; 2,000 searches each from 4 threads
+                     (exact words and needs in other words); requests/s, p50/p95/p99 and
+                     resident memory side by side; writes bench/results/search.{json,md}
+  bench all          gateway, orders, streams, footprint, assistant, search, relay in turn,
+                     then one summary of every target (met or MISSED)
   drill [broker|database|service|network|all]
                      under a steady order load: RabbitMQ stopped for 20 s / MongoDB stopped
                      for 20 s / each service killed (SIGKILL) and restarted / order-service

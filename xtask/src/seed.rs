@@ -123,6 +123,15 @@ impl Admin {
 
 /// The (e-mail, password) of the admin (from `ADMIN_EMAIL`/`ADMIN_PASSWORD`, as
 /// customer-service reads them) and of the demo customer (from the seed data).
+/// The seed's products as `POST /products` bodies (the benchmarks' catalog).
+pub fn catalog() -> Result<Vec<serde_json::Value>> {
+    data::products()
+        .map_err(|e| anyhow!(e))?
+        .iter()
+        .map(|p| serde_json::to_value(p).context("writing a product's body"))
+        .collect()
+}
+
 pub fn credentials() -> Result<[(String, String); 2]> {
     let admin = Admin::from_env();
     let demo = data::customers()

@@ -1,5 +1,5 @@
 //! `cargo xtask bench all`: every benchmark in turn — gateway, orders, streams, footprint,
-//! assistant, relay — then one summary: how each went and every target it reports, as met or
+//! assistant, search, relay — then one summary: how each went and every target it reports, as met or
 //! MISSED. A benchmark that fails does not stop the others; the command fails at the end.
 
 use std::time::{Duration, Instant};
@@ -10,12 +10,13 @@ use super::Name;
 use crate::ctx::Ctx;
 
 /// The order they run in: the cheap one first, the whole shop's in the middle.
-pub const ORDER: [(Name, &str); 6] = [
+pub const ORDER: [(Name, &str); 7] = [
     (Name::Gateway, "gateway"),
     (Name::Orders, "orders"),
     (Name::Streams, "streams"),
     (Name::Footprint, "footprint"),
     (Name::Assistant, "assistant"),
+    (Name::Search, "search"),
     (Name::Relay, "relay"),
 ];
 
