@@ -26,7 +26,11 @@ mod accuracy;
 
 use accuracy::Confusion;
 
-use super::{machine::Machine, stack, table::latency};
+use super::{
+    machine::Machine,
+    stack::{self, percentile},
+    table::latency,
+};
 use crate::{ctx::Ctx, http};
 
 /// Measured requests, over all threads.
@@ -135,15 +139,6 @@ fn schedule(run: &str, thread: usize, count: usize) -> Vec<Turn> {
     turns
 }
 
-/// The nearest-rank `p`-th percentile (0 < p ≤ 100) of `sorted` (ascending); zero when empty.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 /// What one request gave.
 struct Sample {
     elapsed: Duration,
@@ -181,23 +176,12 @@ fn chat_text(port: u16, turn: &Turn, message: &str) -> Sample {
 /// Runs `per_thread` requests on each of `threads` threads; all samples and the wall time.
 fn load(port: u16, run: &str, threads: usize, per_thread: usize) -> (Vec<Sample>, Duration) {
     let run: Arc<str> = Arc::from(run);
-    let begun = Instant::now();
-    let handles: Vec<_> = (0..threads)
-        .map(|thread| {
-            let run = Arc::clone(&run);
-            std::thread::spawn(move || {
-                schedule(&run, thread, per_thread)
-                    .iter()
-                    .map(|turn| chat(port, turn))
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let samples = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap_or_default())
-        .collect();
-    (samples, begun.elapsed())
+    stack::on_threads(threads, move |thread| {
+        schedule(&run, thread, per_thread)
+            .iter()
+            .map(|turn| chat(port, turn))
+            .collect()
+    })
 }
 
 /// The figures of one measurement.

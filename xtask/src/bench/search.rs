@@ -23,7 +23,7 @@ use anyhow::{Context as _, Result, bail};
 
 use super::{
     machine::{self, Machine},
-    stack,
+    stack::{self, percentile},
     table::{Grid, latency, size},
 };
 use crate::{ctx::Ctx, http, seed};
@@ -103,15 +103,6 @@ struct Figures {
     first_error: Option<String>,
 }
 
-/// The nearest-rank `p`-th percentile of `sorted` (ascending); zero when empty.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 /// Distinct searches before one repeats: every query at every page size and page.
 const DISTINCT: usize = QUERIES.len() * 50 * 10;
 /// Where the warm-up's searches start among them, away from the measured ones.
@@ -155,21 +146,11 @@ fn load(
     per_thread: usize,
     from: usize,
 ) -> (Vec<(Duration, Option<String>)>, Duration) {
-    let begun = Instant::now();
-    let handles: Vec<_> = (0..threads)
-        .map(|thread| {
-            std::thread::spawn(move || {
-                (0..per_thread)
-                    .map(|n| search(port, nth(from + thread * per_thread + n)))
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let samples = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap_or_default())
-        .collect();
-    (samples, begun.elapsed())
+    stack::on_threads(threads, move |thread| {
+        (0..per_thread)
+            .map(|n| search(port, nth(from + thread * per_thread + n)))
+            .collect()
+    })
 }
 
 /// Builds, starts, measures, writes `bench/results/search.{json,md}`; stops what it started.
@@ -518,13 +499,6 @@ mod tests {
     fn no_search_repeats_within_a_run() {
         let all: std::collections::HashSet<_> = (0..DISTINCT).map(nth).collect();
         assert_eq!(all.len(), DISTINCT);
-        assert!(REQUESTS + WARM_UP <= DISTINCT && WARM_UP_FROM >= REQUESTS);
-    }
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(percentile(&sorted, 95.0), Duration::from_millis(95));
-        assert_eq!(percentile(&[], 95.0), Duration::ZERO);
+        const { assert!(REQUESTS + WARM_UP <= DISTINCT && WARM_UP_FROM >= REQUESTS) };
     }
 }

@@ -212,6 +212,36 @@ pub fn run_id() -> String {
     format!("{now:x}{:x}", std::process::id())
 }
 
+/// Runs `work(thread)` on each of `threads` threads at once (a client's requests, in order);
+/// all their results and the wall time from the first start to the last end.
+pub fn on_threads<T: Send + 'static>(
+    threads: usize,
+    work: impl Fn(usize) -> Vec<T> + Send + Sync + 'static,
+) -> (Vec<T>, Duration) {
+    let work = std::sync::Arc::new(work);
+    let begun = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|thread| {
+            let work = std::sync::Arc::clone(&work);
+            std::thread::spawn(move || work(thread))
+        })
+        .collect();
+    let results = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap_or_default())
+        .collect();
+    (results, begun.elapsed())
+}
+
+/// The nearest-rank `p`-th percentile (0 < p ≤ 100) of `sorted` (ascending); zero when empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
