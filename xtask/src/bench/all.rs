@@ -170,6 +170,7 @@ mod tests {
                 "streams",
                 "footprint",
                 "assistant",
+                "search",
                 "relay"
             ]
         );
