@@ -121,6 +121,34 @@ pub fn is_duplicate_key(err: &mongodb::error::Error) -> bool {
     }
 }
 
+/// How many documents of `collection` match `filter`, counting at most `cap`: for counts
+/// taken again and again in the background (outbox and mail backlogs), where a figure above
+/// `cap` says enough.
+///
+/// It reads the matching ids rather than calling `count_documents`, which the driver sends as
+/// an aggregate whose `$group` has a constant key: the MongoDB stand-in cannot run that in SQL
+/// and evaluates it in Python over the whole collection (130 ms for 1,140 orders of which 7
+/// matched, against 2 ms to read those 7 ids), and a count repeated every pass kept its one
+/// thread busy. On MongoDB the ids come from an index when the filter has one.
+pub async fn count_up_to(
+    collection: &mongodb::Collection<bson::Document>,
+    filter: bson::Document,
+    cap: u64,
+) -> Result<u64, mongodb::error::Error> {
+    use futures::TryStreamExt;
+    let mut ids = collection
+        .find(filter)
+        .projection(bson::doc! { "_id": 1 })
+        .limit(i64::try_from(cap).unwrap_or(i64::MAX))
+        .batch_size(1000)
+        .await?;
+    let mut n = 0;
+    while ids.try_next().await?.is_some() {
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Readers that accept what the MongoDB stand-in returns as well as what MongoDB returns:
 /// the stand-in gives back a date written by `$set` as a string (`"2026-11-25 12:16:51.485000"`,
 /// UTC) and a boolean written by `$set` as the integer `1`/`0`. Use them with

@@ -193,6 +193,39 @@ async fn dates_and_booleans_written_by_set_read_back_through_compat_on_the_stand
     db.drop().await.unwrap();
 }
 
+/// `count_documents` is an aggregate with a constant `$group` key, which the stand-in runs in
+/// Python over every document of the collection: counts repeated in the background read the
+/// matching ids instead (`shared::store::count_up_to`). They must give the same figure, and
+/// stop at their cap. (How slow the aggregate is belongs to a benchmark, not to this test.)
+#[tokio::test]
+async fn background_counts_read_ids_because_the_stand_in_aggregates_count_documents_over_every_document()
+ {
+    let names = TestNames::new();
+    let db = database(&names).await;
+    let rows = db.collection::<Document>("rows");
+    let docs: Vec<Document> = (0..40)
+        .map(|n| doc! { "_id": n, "outboxCount": i32::from(n % 3 == 0) })
+        .collect();
+    rows.insert_many(docs).await.unwrap();
+    let pending = doc! { "outboxCount": { "$gt": 0 } };
+
+    let counted = shared::store::count_up_to(&rows, pending.clone(), 1000)
+        .await
+        .unwrap();
+    let by_driver = rows.count_documents(pending.clone()).await.unwrap();
+    let capped = shared::store::count_up_to(&rows, pending.clone(), 5)
+        .await
+        .unwrap();
+    let none = shared::store::count_up_to(&rows, doc! { "outboxCount": 7 }, 1000)
+        .await
+        .unwrap();
+
+    assert_eq!((counted, by_driver), (14, 14));
+    assert_eq!(capped, 5);
+    assert_eq!(none, 0);
+    db.drop().await.unwrap();
+}
+
 #[tokio::test]
 async fn removing_published_events_counts_off_only_what_another_relay_left() {
     let names = TestNames::new();

@@ -223,12 +223,16 @@ pub struct Backlog {
     pub oldest: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The mail backlog now. The oldest is found by `_id` (an ObjectId starts with its creation
+/// Mail counted in the backlog at most: beyond it the metric shows the cap.
+pub const BACKLOG_CAP: u64 = 100_000;
+
+/// The mail backlog now (at most [`BACKLOG_CAP`] counted: see `shared::store::count_up_to`
+/// for why not `count_documents`). The oldest is found by `_id` (an ObjectId starts with its creation
 /// second), which every server sorts alike and indexes.
 pub async fn backlog(db: &Database) -> Result<Backlog, ApiError> {
     let notifications = db.collection::<Document>(COLLECTION);
     let filter = doc! { "mailState": PENDING };
-    let pending = notifications.count_documents(filter.clone()).await?;
+    let pending = shared::store::count_up_to(&notifications, filter.clone(), BACKLOG_CAP).await?;
     let oldest = if pending == 0 {
         None
     } else {

@@ -83,13 +83,15 @@ pub(super) fn oldest_seconds(page: &[Due]) -> u64 {
     oldest_age(page) as u64
 }
 
-/// How many documents of `collection` hold events not yet published, due or not.
+/// Counted pending documents at most: beyond this `/health` shows the cap.
+pub(super) const PENDING_CAP: u64 = 100_000;
+
+/// How many documents of `collection` hold events not yet published, due or not (at most
+/// [`PENDING_CAP`]; see [`crate::store::count_up_to`] for why not `count_documents`).
 pub(super) async fn pending(
     collection: &Collection<Document>,
 ) -> Result<u64, mongodb::error::Error> {
-    collection
-        .count_documents(doc! { COUNT: { "$gt": 0 } })
-        .await
+    crate::store::count_up_to(collection, doc! { COUNT: { "$gt": 0 } }, PENDING_CAP).await
 }
 
 /// The collections' pages dealt out in turn: the first of each, then the second of each, ….
