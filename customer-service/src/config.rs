@@ -82,7 +82,38 @@ pub struct LoginLimits {
     pub burst_alert: u32,
 }
 
+/// The admin account of [`Config::for_tests`].
+pub const TEST_ADMIN_EMAIL: &str = "admin@example.com";
+/// Its password.
+pub const TEST_ADMIN_PASSWORD: &str = "admin-test-password";
+
 impl Config {
+    /// What the tests of this and the other services start customer-service with: `service`
+    /// and `signer` from the test's own names, the admin [`TEST_ADMIN_EMAIL`], refresh tokens
+    /// living an hour, sign-in limits that tests do not trip by accident (no delay between
+    /// failures), the `test` payment provider, product-service at its default address and no
+    /// service tokens. Tests change the fields they are about.
+    pub fn for_tests(service: ServiceConfig, signer: Signer) -> Self {
+        Self {
+            service,
+            signer,
+            refresh_ttl: Duration::from_secs(3600),
+            admin_email: TEST_ADMIN_EMAIL.to_owned(),
+            admin_password: TEST_ADMIN_PASSWORD.to_owned().into(),
+            limits: LoginLimits {
+                max_failures: 100,
+                lock: Duration::from_secs(60),
+                per_client_per_minute: 10_000,
+                delay: Duration::ZERO,
+                burst_alert: 1000,
+            },
+            payment: Default::default(),
+            orphans: Default::default(),
+            product_service_url: DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
+            service_tokens: None,
+        }
+    }
+
     /// Reads the configuration, naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let mut service = ServiceConfig::from_env(env, DEFAULTS)?;

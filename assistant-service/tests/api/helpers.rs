@@ -82,24 +82,8 @@ pub async fn spawn_with(options: Options) -> Suite {
     }
     let names = TestNames::new();
     let customer_service = service_config(customer_service::DEFAULTS, &names);
-    let customer_config = customer_service::Config {
-        service: customer_service.clone(),
-        signer: names.signer.clone(),
-        refresh_ttl: Duration::from_secs(3600),
-        admin_email: "admin@example.com".to_owned(),
-        admin_password: "admin-test-password".to_owned().into(),
-        limits: customer_service::config::LoginLimits {
-            max_failures: 100,
-            lock: Duration::from_secs(1),
-            per_client_per_minute: 10_000,
-            delay: Duration::ZERO,
-            burst_alert: 1000,
-        },
-        payment: Default::default(),
-        orphans: Default::default(),
-        product_service_url: customer_service::config::DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
-        service_tokens: None,
-    };
+    let customer_config =
+        customer_service::Config::for_tests(customer_service.clone(), names.signer.clone());
     let customers = spawn(&customer_service, |l, c| {
         customer_service::run(customer_config, l, c)
     })

@@ -11,8 +11,8 @@ use shared::{
 };
 
 pub const WAIT: Duration = Duration::from_secs(30);
-pub const ADMIN_EMAIL: &str = "admin@example.com";
-pub const ADMIN_PASSWORD: &str = "admin-test-password";
+pub const ADMIN_EMAIL: &str = customer_service::config::TEST_ADMIN_EMAIL;
+pub const ADMIN_PASSWORD: &str = customer_service::config::TEST_ADMIN_PASSWORD;
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
@@ -49,16 +49,10 @@ pub async fn spawn_named(names: TestNames, limits: LoginLimits, products: &str) 
     let service = service_config(DEFAULTS, &names);
     let service_key = ServiceSigner::generate("alert-service");
     let config = Config {
-        service: service.clone(),
-        signer: names.signer.clone(),
-        refresh_ttl: Duration::from_secs(3600),
-        admin_email: ADMIN_EMAIL.to_owned(),
-        admin_password: ADMIN_PASSWORD.to_owned().into(),
         limits,
-        payment: Default::default(),
-        orphans: Default::default(),
         product_service_url: products.to_owned(),
         service_tokens: Some(service_key.verifier()),
+        ..Config::for_tests(service.clone(), names.signer.clone())
     };
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)

@@ -215,24 +215,7 @@ pub async fn spawn_customers(names: &TestNames) -> Spawned {
     if let Some(mongo) = service.mongo.as_mut() {
         mongo.database = format!("{}_customers", names.database);
     }
-    let config = customer_service::Config {
-        service: service.clone(),
-        signer: names.signer.clone(),
-        refresh_ttl: Duration::from_secs(3600),
-        admin_email: "admin@example.com".to_owned(),
-        admin_password: "admin-test-password".to_owned().into(),
-        limits: customer_service::config::LoginLimits {
-            max_failures: 5,
-            lock: Duration::from_secs(60),
-            per_client_per_minute: 1000,
-            delay: Duration::ZERO,
-            burst_alert: 1000,
-        },
-        payment: Default::default(),
-        orphans: Default::default(),
-        product_service_url: customer_service::config::DEFAULT_PRODUCT_SERVICE_URL.to_owned(),
-        service_tokens: None,
-    };
+    let config = customer_service::Config::for_tests(service.clone(), names.signer.clone());
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)
     })
