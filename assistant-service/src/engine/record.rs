@@ -153,25 +153,11 @@ pub(super) async fn escalate(engine: &Engine, session: &Session, turn: &Turn) ->
         severity: "high".to_owned(),
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     };
-    let event = match Envelope::new(
-        keys::SUPPORT_ESCALATED,
-        crate::DEFAULTS.name,
-        &turn.request_id,
-        &payload,
-    )
-    .to_value()
-    {
-        Ok(event) => event,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot serialise an escalation");
-            return false;
-        }
-    };
     let stored = store_or_publish(
         engine,
-        store::ESCALATIONS,
+        turn,
+        (keys::SUPPORT_ESCALATED, store::ESCALATIONS),
         &payload,
-        &event,
         "an escalation",
     )
     .await;
@@ -181,16 +167,25 @@ pub(super) async fn escalate(engine: &Engine, session: &Session, turn: &Turn) ->
     stored.is_some()
 }
 
-/// Writes `record` with `event` in its outbox (then nudges the relay): `Some(true)`. When
-/// MongoDB refuses, publishes `event` directly: `Some(false)`; `None` (logged) if both fail.
+/// Writes `record` to `collection` with its `key` event in the outbox (then nudges the relay):
+/// `Some(true)`. When MongoDB refuses, publishes the event directly: `Some(false)`; `None`
+/// (logged) if both fail or the event cannot be made.
 async fn store_or_publish<T: serde::Serialize>(
     engine: &Engine,
-    collection: &str,
+    turn: &Turn,
+    (key, collection): (&str, &str),
     record: &T,
-    event: &Envelope,
     what: &str,
 ) -> Option<bool> {
-    match store::insert_with_event(&engine.db, collection, record, event).await {
+    let event = match Envelope::new(key, crate::DEFAULTS.name, &turn.request_id, record).to_value()
+    {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise {what}");
+            return None;
+        }
+    };
+    match store::insert_with_event(&engine.db, collection, record, &event).await {
         Ok(()) => {
             engine.nudge.nudge();
             Some(true)
@@ -198,7 +193,7 @@ async fn store_or_publish<T: serde::Serialize>(
         Err(e) => {
             tracing::warn!(error = %e, "{what} not stored; publishing it directly");
             let bus = engine.bus.as_ref()?;
-            match bus.publish(event).await {
+            match bus.publish(&event).await {
                 Ok(()) => Some(false),
                 Err(e) => {
                     tracing::error!(error = %e, "{what} could not be passed on");
@@ -231,26 +226,12 @@ pub(super) async fn security_incident(
         message: turn.message.chars().take(INCIDENT_MESSAGE_CHARS).collect(),
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     };
-    let event = match Envelope::new(
-        keys::ASSISTANT_WRONGDOING,
-        crate::DEFAULTS.name,
-        &turn.request_id,
-        &payload,
-    )
-    .to_value()
-    {
-        Ok(event) => event,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot serialise a security incident");
-            return false;
-        }
-    };
     tracing::warn!(kind = kind.as_str(), session = %session.id, "refused a request for wrongdoing; alerting the admins");
     store_or_publish(
         engine,
-        store::SECURITY_INCIDENTS,
+        turn,
+        (keys::ASSISTANT_WRONGDOING, store::SECURITY_INCIDENTS),
         &payload,
-        &event,
         "a security incident",
     )
     .await
