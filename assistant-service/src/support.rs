@@ -257,15 +257,7 @@ impl Desk {
         self.remember(session_id, Entry::held("user", content, None, message.at))
             .await;
         let payload = json!({ "type": "customer", "content": content, "at": at(&message) });
-        self.board
-            .send(
-                session_id,
-                Note {
-                    to: Party::Agent,
-                    payload,
-                },
-            )
-            .await;
+        self.tell(session_id, Party::Agent, payload).await;
         Ok(())
     }
 
@@ -291,15 +283,7 @@ impl Desk {
         }
         metrics::counter!("assistant_support_joined_total").increment(1);
         let payload = json!({ "type": "agent_joined", "agent": agent_name, "at": now() });
-        self.board
-            .send(
-                session_id,
-                Note {
-                    to: Party::Customer,
-                    payload,
-                },
-            )
-            .await;
+        self.tell(session_id, Party::Customer, payload).await;
         Ok(lease)
     }
 
@@ -333,15 +317,7 @@ impl Desk {
         let payload = json!({
             "type": "agent", "content": content, "agent": agent_name, "at": at(&message),
         });
-        self.board
-            .send(
-                session_id,
-                Note {
-                    to: Party::Customer,
-                    payload,
-                },
-            )
-            .await;
+        self.tell(session_id, Party::Customer, payload).await;
         Ok(())
     }
 
@@ -371,17 +347,14 @@ impl Desk {
         }
     }
 
+    /// Passes `payload` to the `to` side of `session_id`'s conversation, on every replica.
+    async fn tell(&self, session_id: &str, to: Party, payload: serde_json::Value) {
+        self.board.send(session_id, Note { to, payload }).await;
+    }
+
     async fn handback(&self, session_id: &str, reason: &str) {
         let payload = json!({ "type": "handback", "reason": reason, "at": now() });
-        self.board
-            .send(
-                session_id,
-                Note {
-                    to: Party::Customer,
-                    payload,
-                },
-            )
-            .await;
+        self.tell(session_id, Party::Customer, payload).await;
     }
 }
 
