@@ -131,3 +131,42 @@ export function Pager(props: {
     </nav>
   );
 }
+
+/** One line to write a chat message: sends the trimmed text (never an empty one), then clears
+ * the box. Shared by the storefront's chat and the console's support conversation. */
+export function MessageForm(props: {
+  id: string;
+  label: string;
+  placeholder: string;
+  live: boolean;
+  onSend: (text: string) => void;
+}) {
+  const [draft, setDraft] = useState("");
+  return (
+    <form
+      class="row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const text = draft.trim();
+        if (!text) return;
+        props.onSend(text);
+        setDraft("");
+      }}
+    >
+      <label for={props.id} class="sr-only">
+        {props.label}
+      </label>
+      <input
+        id={props.id}
+        class="grow"
+        value={draft}
+        maxLength={2000}
+        placeholder={props.placeholder}
+        onInput={(e) => setDraft(e.currentTarget.value)}
+      />
+      <button class="primary" type="submit" disabled={!props.live}>
+        Send
+      </button>
+    </form>
+  );
+}

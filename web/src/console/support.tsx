@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { accessToken, ApiError, get, refresh, request } from "../api";
 import { type Connection, socket } from "../live";
-import { ErrorNote, LiveBadge, Loading, Pager, StatusBadge } from "../ui";
+import { ErrorNote, LiveBadge, Loading, MessageForm, Pager, StatusBadge } from "../ui";
 
 const PAGE = 50;
 /** How often the queue is read again without an alert (another admin joined or left). */
@@ -138,7 +138,6 @@ function Conversation({ entry, onLeft }: { entry: Entry; onLeft: () => void }) {
   const [messages, setMessages] = useState<Message[]>([]);
   const [state, setState] = useState<Connection>("connecting");
   const [problem, setProblem] = useState<unknown>(null);
-  const [draft, setDraft] = useState("");
   const [attempt, setAttempt] = useState(0);
   const ws = useRef<WebSocket | null>(null);
 
@@ -234,31 +233,13 @@ function Conversation({ entry, onLeft }: { entry: Entry; onLeft: () => void }) {
           </li>
         ))}
       </ol>
-      <form
-        class="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const text = draft.trim();
-          if (!text) return;
-          send(text);
-          setDraft("");
-        }}
-      >
-        <label for="agent-message" class="sr-only">
-          Your answer
-        </label>
-        <input
-          id="agent-message"
-          class="grow"
-          value={draft}
-          maxLength={2000}
-          placeholder="Write to the customer…"
-          onInput={(e) => setDraft(e.currentTarget.value)}
-        />
-        <button class="primary" type="submit" disabled={!live}>
-          Send
-        </button>
-      </form>
+      <MessageForm
+        id="agent-message"
+        label="Your answer"
+        placeholder="Write to the customer…"
+        live={live}
+        onSend={send}
+      />
       <p class="row">
         {live ? (
           <button type="button" onClick={() => ws.current?.send(JSON.stringify({ type: "close" }))}>

@@ -8,7 +8,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Connection, socket } from "../live";
-import { LiveBadge } from "../ui";
+import { LiveBadge, MessageForm } from "../ui";
 
 interface Line {
   role: "user" | "assistant" | "agent" | "note";
@@ -41,7 +41,6 @@ export function Chat() {
   const [state, setState] = useState<Connection>("connecting");
   const [thinking, setThinking] = useState(false);
   const [ended, setEnded] = useState(false);
-  const [draft, setDraft] = useState("");
   // The person holding the conversation, while one does.
   const [agent, setAgent] = useState<string | null>(null);
   const held = useRef(false);
@@ -145,31 +144,13 @@ export function Chat() {
       {ended ? (
         <p class="muted">This conversation has ended.</p>
       ) : (
-        <form
-          class="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const text = draft.trim();
-            if (!text) return;
-            send.current(text);
-            setDraft("");
-          }}
-        >
-          <label for="chat-message" class="sr-only">
-            Your message
-          </label>
-          <input
-            id="chat-message"
-            class="grow"
-            value={draft}
-            maxLength={2000}
-            placeholder="Ask about an order, returns, shipping…"
-            onInput={(e) => setDraft(e.currentTarget.value)}
-          />
-          <button class="primary" type="submit" disabled={state !== "live"}>
-            Send
-          </button>
-        </form>
+        <MessageForm
+          id="chat-message"
+          label="Your message"
+          placeholder="Ask about an order, returns, shipping…"
+          live={state === "live"}
+          onSend={(text) => send.current(text)}
+        />
       )}
     </section>
   );
