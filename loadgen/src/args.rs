@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, str::FromStr};
 
-use crate::{drill, orders, relay, streams};
+use crate::{clean, drill, orders, relay, streams};
 
 /// The usage text, printed after a bad argument.
 pub const USAGE: &str = "\
@@ -19,6 +19,7 @@ Usage:
                 --kind broker|database|service|network|redis|poison|replica [--outage-secs 20]
                 [--broker-url URL] [--exchange shop.events]
   loadgen relay --mongodb URI --amqp URL --run ID [--events 20000] [--documents 2000]
+  loadgen clean --mongodb URI --amqp URL --redis URL --run ID --exchange E [--queues q1,q2]
 Prints one JSON document on stdout; progress on stderr.";
 
 /// What to run.
@@ -32,6 +33,8 @@ pub enum Command {
     Drill(drill::cli::Params),
     /// The outbox relay against the broker's ceiling.
     Relay(relay::Params),
+    /// What a finished benchmark run left in the stores, removed.
+    Clean(clean::Params),
 }
 
 /// `--name value` pairs, each taken once.
@@ -121,7 +124,7 @@ impl Flags {
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
     let Some((which, rest)) = args.split_first() else {
-        return Err("which load? `orders`, `streams`, `drill` or `relay`".to_owned());
+        return Err("which load? `orders`, `streams`, `drill`, `relay` or `clean`".to_owned());
     };
     let mut flags = Flags::parse(rest)?;
     let mut command = match which.as_str() {
@@ -168,6 +171,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             events: flags.number("events", 20_000)?,
             documents: flags.number("documents", 2_000)?,
         }),
+        "clean" => Command::Clean(clean::Params {
+            mongodb: flags.text("mongodb")?,
+            amqp: flags.text("amqp")?,
+            redis: flags.text("redis")?,
+            run: flags.text("run")?,
+            exchange: flags.text("exchange")?,
+            queues: flags.0.remove("queues").map_or_else(Vec::new, |raw| {
+                raw.split(',')
+                    .filter(|q| !q.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
+        }),
         "drill" => Command::Drill(drill::cli::Params {
             gateway: flags.text("gateway")?,
             admin_email: flags.text("admin-email")?,
@@ -187,7 +203,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }),
         other => {
             return Err(format!(
-                "unknown load `{other}`: `orders`, `streams`, `drill` or `relay`"
+                "unknown load `{other}`: `orders`, `streams`, `drill`, `relay` or `clean`"
             ));
         }
     };

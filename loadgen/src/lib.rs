@@ -12,12 +12,15 @@
 //!   subscribers and the delivery guarantees checked around a fault.
 //! - [`relay`]: `loadgen relay`: the outbox relay draining a backlog against the broker's
 //!   pipelined-confirm ceiling, both measured in the same run.
+//! - [`clean`]: `loadgen clean`: what a finished benchmark run left in the broker, MongoDB and
+//!   Redis, removed.
 //! - [`api`]: the few calls both need (sign in, create a product, place an order, ...).
 //! - [`stats`]: percentiles and summaries; [`clock`]: wall-clock times and the services'
 //!   RFC 3339 timestamps; [`limits`]: the open-file limit and a process's resident memory.
 
 pub mod api;
 pub mod args;
+pub mod clean;
 pub mod clock;
 pub mod drill;
 pub mod limits;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Streams(params) => loadgen::streams::run(params).await,
             Command::Drill(params) => loadgen::drill::cli::run(params).await,
             Command::Relay(params) => loadgen::relay::run(params).await,
+            Command::Clean(params) => loadgen::clean::run(params).await,
         }
     });
     match result {

@@ -257,3 +257,154 @@ fn uuid_like() -> String {
         .map_or(0, |d| d.as_nanos());
     format!("t{nanos:x}")
 }
+
+/// `loadgen clean` removes a run's queues (retry queues too), its exchange and dead-letter
+/// parts, its databases and its Redis keys, and nothing of another run's with a longer id.
+#[tokio::test]
+async fn clean_removes_what_a_run_left_and_nothing_of_another_run() {
+    use lapin::{
+        Connection,
+        options::{ExchangeDeclareOptions, QueueDeclareOptions},
+        types::FieldTable,
+    };
+    let id = TestNames::new().id;
+    let (run, other) = (format!("{id}a"), format!("{id}ab"));
+    let exchange = |run: &str| format!("bench.test.{run}");
+    let queues = |run: &str| {
+        [
+            format!("{}.order-service.stock", exchange(run)),
+            format!("{}.order-service.stock.retry.500", exchange(run)),
+            format!("{}.dead-letter", exchange(run)),
+        ]
+    };
+    let amqp = shared::testing::amqp_url();
+    let connection = Connection::connect(&amqp, Default::default()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    for r in [&run, &other] {
+        for name in [exchange(r), format!("{}.dlx", exchange(r))] {
+            channel
+                .exchange_declare(
+                    name.as_str().into(),
+                    lapin::ExchangeKind::Topic,
+                    ExchangeDeclareOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .unwrap();
+        }
+        for queue in queues(r) {
+            channel
+                .queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let mongo = mongodb::Client::with_uri_str(shared::testing::mongodb_uri())
+        .await
+        .unwrap();
+    for r in [&run, &other] {
+        mongo
+            .database(&format!("bench_{r}_orders"))
+            .collection::<bson::Document>("orders")
+            .insert_one(bson::doc! {"n": 1})
+            .await
+            .unwrap();
+    }
+    let redis = redis::Client::open(shared::testing::redis_url()).unwrap();
+    let mut keys = redis.get_multiplexed_async_connection().await.unwrap();
+    for r in [&run, &other] {
+        let () = redis::AsyncCommands::set(&mut keys, format!("bench:{r}:k"), 1)
+            .await
+            .unwrap();
+    }
+
+    // As `cargo xtask bench` calls it: every queue on the broker, the run's among them.
+    let mut listed: Vec<String> = queues(&run).into();
+    listed.extend(queues(&other));
+    let said = loadgen::clean::run(&loadgen::clean::Params {
+        mongodb: shared::testing::mongodb_uri(),
+        amqp: amqp.clone(),
+        redis: shared::testing::redis_url(),
+        run: run.clone(),
+        exchange: exchange(&run),
+        queues: listed,
+    })
+    .await
+    .unwrap();
+    assert_eq!(said["queues"], 3, "{said}");
+    assert_eq!(said["databases"], 1, "{said}");
+    assert_eq!(said["redisKeys"], 1, "{said}");
+
+    // A passive declare of a missing queue or exchange closes the channel: one each.
+    let exists = |queue: String| {
+        let connection = &connection;
+        async move {
+            let channel = connection.create_channel().await.unwrap();
+            channel
+                .queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .is_ok()
+        }
+    };
+    let exchange_exists = |name: String| {
+        let connection = &connection;
+        async move {
+            let channel = connection.create_channel().await.unwrap();
+            channel
+                .exchange_declare(
+                    name.as_str().into(),
+                    lapin::ExchangeKind::Topic,
+                    ExchangeDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .is_ok()
+        }
+    };
+    for queue in queues(&run) {
+        assert!(!exists(queue.clone()).await, "{queue} is still there");
+    }
+    for queue in queues(&other) {
+        assert!(exists(queue.clone()).await, "{queue} of the other run is gone");
+    }
+    assert!(!exchange_exists(exchange(&run)).await);
+    assert!(!exchange_exists(format!("{}.dlx", exchange(&run))).await);
+    assert!(exchange_exists(exchange(&other)).await);
+    let names = mongo.list_database_names().await.unwrap();
+    assert!(!names.contains(&format!("bench_{run}_orders")));
+    assert!(names.contains(&format!("bench_{other}_orders")));
+    let left: Option<i64> = redis::AsyncCommands::get(&mut keys, format!("bench:{run}:k"))
+        .await
+        .unwrap();
+    let kept: Option<i64> = redis::AsyncCommands::get(&mut keys, format!("bench:{other}:k"))
+        .await
+        .unwrap();
+    assert_eq!((left, kept), (None, Some(1)));
+
+    // The other run is this test's to remove too.
+    loadgen::clean::run(&loadgen::clean::Params {
+        mongodb: shared::testing::mongodb_uri(),
+        amqp,
+        redis: shared::testing::redis_url(),
+        run: other.clone(),
+        exchange: exchange(&other),
+        queues: queues(&other).into(),
+    })
+    .await
+    .unwrap();
+    let _ = connection.close(200, "done".into()).await;
+}

@@ -25,7 +25,7 @@ mod nginx;
 pub mod orders;
 pub mod relay;
 pub mod search;
-mod stack;
+pub mod stack;
 pub mod streams;
 mod table;
 mod wrk;

@@ -8,7 +8,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{ctx::Ctx, infra, infra::Infra, proc, state::State};
+use crate::{
+    bench::stack::leftovers::{self, Leftovers},
+    ctx::Ctx,
+    infra,
+    infra::Infra,
+    proc,
+    state::State,
+};
 
 /// How long a process gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(10);
@@ -30,6 +37,8 @@ pub struct Started {
     pub processes: Vec<Process>,
     /// Infrastructure this run started (recorded in the state file as started by xtask).
     pub infra: Vec<Infra>,
+    /// Benchmark runs whose queues, databases and keys are removed once the processes stop.
+    pub leftovers: Vec<Leftovers>,
 }
 
 impl Started {
@@ -66,8 +75,8 @@ impl Drop for Cleanup<'_> {
     }
 }
 
-/// Stops the processes (all at once: SIGTERM, then SIGKILL after [`GRACE`]), then the
-/// infrastructure in reverse order. Problems are printed, not returned: this runs on the way
+/// Stops the processes (all at once: SIGTERM, then SIGKILL after [`GRACE`]), removes what
+/// benchmark runs left in the stores, then stops the infrastructure in reverse order. Problems are printed, not returned: this runs on the way
 /// out, often after another error.
 pub fn stop(ctx: &Ctx, started: &mut Started) {
     let mut processes = std::mem::take(&mut started.processes);
@@ -89,6 +98,9 @@ pub fn stop(ctx: &Ctx, started: &mut Started) {
             let _ = std::fs::remove_file(pid_file);
         }
         ctx.progress.step(&process.label, "stopped");
+    }
+    for run in std::mem::take(&mut started.leftovers) {
+        leftovers::remove(ctx, &run);
     }
     for which in std::mem::take(&mut started.infra).into_iter().rev() {
         match infra::stop(ctx, which) {

@@ -4,7 +4,8 @@
 //! ([`accuracy`]; goal: at least 0.95 on every intent).
 //!
 //! A release build of assistant-service runs on a spare port with its own database
-//! (`bench_assistant`), Redis prefix (`bench:assistant:`) and exchange (`bench.events`), no
+//! (`bench_<run>_assistant`), Redis prefix (`bench:<run>:`) and exchange
+//! (`bench.assistant.<run>`), all removed at the end, no
 //! `LLM_ENDPOINT` and `RUST_LOG=warn`. The messages need no other service (policy questions,
 //! chitchat, off-topic, complaints, follow-ups in a session), so product-, order- and
 //! customer-service are pointed at the discard port: a message taken for a product or order
@@ -28,7 +29,7 @@ use accuracy::Confusion;
 
 use super::{
     machine::Machine,
-    stack::{self, percentile},
+    stack::{self, leftovers::Leftovers, percentile},
     table::latency,
 };
 use crate::{ctx::Ctx, http};
@@ -250,7 +251,12 @@ impl Figures {
 /// Builds, starts, measures, writes `bench/results/assistant.{json,md}`; stops what it
 /// started.
 pub fn run(ctx: &Ctx) -> Result<()> {
-    let (mut cleanup, urls) = stack::begin(ctx, &["assistant-service"])?;
+    // loadgen: it removes the run's database and queues at the end.
+    let (mut cleanup, urls) = stack::begin(ctx, &["assistant-service", "loadgen"])?;
+    let run = stack::run_id();
+    let leftovers = Leftovers::new("assistant", &run, &urls);
+    let exchange = leftovers.exchange.clone();
+    cleanup.started.leftovers.push(leftovers);
     let [port] = stack::spare_ports::<1>()?;
     let name = "assistant-service";
     let mut cmd = Command::new(ctx.paths.release_binary(name));
@@ -258,9 +264,9 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         .envs(urls.env())
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1")
-        .env("MONGODB_DB", "bench_assistant")
-        .env("REDIS_PREFIX", "bench:assistant:")
-        .env("EVENTS_EXCHANGE", "bench.events")
+        .env("MONGODB_DB", format!("bench_{run}_assistant"))
+        .env("REDIS_PREFIX", format!("bench:{run}:"))
+        .env("EVENTS_EXCHANGE", &exchange)
         .env("RUST_LOG", LOG_LEVEL)
         .env_remove("LLM_ENDPOINT")
         .envs(crate::model::env(ctx));

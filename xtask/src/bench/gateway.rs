@@ -6,8 +6,9 @@
 //! of that parsing is a ratio too.
 //!
 //! Release builds of customer-, product-service and the gateway run on spare ports with their
-//! own database names, Redis prefix and exchange (`bench_*`, `bench:`, `bench.events`), so a
-//! suite started by `up` is neither disturbed nor measured.
+//! run's own database names, Redis prefix and exchange (`bench_<run>_*`, `bench:<run>:`,
+//! `bench.gateway.<run>`, all removed at the end), so a suite started by `up` is neither
+//! disturbed nor measured.
 
 mod setup;
 

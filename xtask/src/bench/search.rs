@@ -23,7 +23,7 @@ use anyhow::{Context as _, Result, bail};
 
 use super::{
     machine::{self, Machine},
-    stack::{self, percentile},
+    stack::{self, leftovers::Leftovers, percentile},
     table::{Grid, latency, size},
 };
 use crate::{ctx::Ctx, http, seed};
@@ -155,8 +155,13 @@ fn load(
 
 /// Builds, starts, measures, writes `bench/results/search.{json,md}`; stops what it started.
 pub fn run(ctx: &Ctx) -> Result<()> {
-    let (mut cleanup, urls) = stack::begin(ctx, &["customer-service", "product-service"])?;
+    // loadgen: it removes the run's databases and queues at the end.
+    let (mut cleanup, urls) =
+        stack::begin(ctx, &["customer-service", "product-service", "loadgen"])?;
     let run = stack::run_id();
+    let leftovers = Leftovers::new("search", &run, &urls);
+    let exchange = leftovers.exchange.clone();
+    cleanup.started.leftovers.push(leftovers);
     let [customers, words, meaning] = stack::spare_ports::<3>()?;
     let jwks = format!("http://127.0.0.1:{customers}/.well-known/jwks.json");
     let service = |name: &str, port: u16, db: &str| {
@@ -168,7 +173,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             .env("RUST_LOG", LOG_LEVEL)
             .env("MONGODB_DB", format!("bench_{run}_{db}"))
             .env("REDIS_PREFIX", format!("bench:{run}:"))
-            .env("EVENTS_EXCHANGE", "bench.search")
+            .env("EVENTS_EXCHANGE", &exchange)
             .env("JWKS_URL", &jwks)
             .env(
                 "CUSTOMER_SERVICE_URL",

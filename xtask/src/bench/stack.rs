@@ -23,6 +23,7 @@ use crate::{
     proc,
 };
 
+pub mod leftovers;
 pub mod suite;
 
 /// How long a process may take to answer after it started.

@@ -21,7 +21,10 @@ use anyhow::{Context as _, Result};
 
 use super::{
     machine::{self, Machine},
-    stack,
+    stack::{
+        self,
+        leftovers::{self, Leftovers},
+    },
     table::{Grid, ms, size, verdict},
 };
 use crate::{cleanup::Cleanup, ctx::Ctx, infra::Urls, seed};
@@ -48,6 +51,10 @@ const QUOTA: &str = "1000000000";
 pub fn run(ctx: &Ctx) -> Result<()> {
     let (mut cleanup, urls) = stack::begin(ctx, &PACKAGES)?;
     let run = stack::run_id();
+    cleanup
+        .started
+        .leftovers
+        .push(Leftovers::new("streams", &run, &urls));
     let [customers, products] = stack::spare_ports::<2>()?;
     let jwks = format!("http://127.0.0.1:{customers}/.well-known/jwks.json");
     for (name, port, db) in [
@@ -92,9 +99,9 @@ fn service(ctx: &Ctx, name: &str, port: u16, urls: &Urls, run: &str) -> Command 
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1")
         .env("REDIS_PREFIX", format!("bench:{run}:"))
-        // Its own: with `bench.events`, the gateway benchmark's product-service would compete
+        // The run's own: with a shared one, another benchmark's product-service would compete
         // for this one's `order.created`.
-        .env("EVENTS_EXCHANGE", "bench.streams")
+        .env("EVENTS_EXCHANGE", leftovers::exchange("streams", run))
         .env("RUST_LOG", LOG_LEVEL)
         .env("LOGIN_MAX_PER_CLIENT", QUOTA);
     cmd

@@ -8,7 +8,12 @@ use std::{path::Path, process::Command, time::Duration};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
-use super::super::{machine::Machine, nginx::Proxy, stack, table::Table};
+use super::super::{
+    machine::Machine,
+    nginx::Proxy,
+    stack::{self, leftovers::Leftovers},
+    table::Table,
+};
 use crate::{
     cleanup::Started,
     ctx::Ctx,
@@ -17,8 +22,9 @@ use crate::{
     seed::{self, Gateway},
 };
 
-/// What is built (release) and run.
-pub const PACKAGES: [&str; 3] = ["customer-service", "product-service", "gateway"];
+/// What is built (release) and run: the services measured, and loadgen, which removes the
+/// run's databases and queues at the end.
+pub const PACKAGES: [&str; 4] = ["customer-service", "product-service", "gateway", "loadgen"];
 
 /// Per-minute quotas for the benchmark's gateway: rate limiting stays on, and never trips.
 const QUOTA: &str = "1000000000";
@@ -59,13 +65,17 @@ pub fn start_services(ctx: &Ctx, started: &mut Started, urls: &Urls) -> Result<P
         nginx,
     };
     let jwks = format!("http://127.0.0.1:{customer}/.well-known/jwks.json");
+    let run = stack::run_id();
+    let leftovers = Leftovers::new("gateway", &run, urls);
+    let exchange = leftovers.exchange.clone();
+    started.leftovers.push(leftovers);
     for (name, port, db) in [
-        ("customer-service", customer, "bench_customers"),
-        ("product-service", product, "bench_products"),
+        ("customer-service", customer, "customers"),
+        ("product-service", product, "products"),
     ] {
-        let mut cmd = service(ctx, name, port, urls);
-        cmd.env("MONGODB_DB", db)
-            .env("EVENTS_EXCHANGE", "bench.events")
+        let mut cmd = service(ctx, name, port, urls, &run);
+        cmd.env("MONGODB_DB", format!("bench_{run}_{db}"))
+            .env("EVENTS_EXCHANGE", &exchange)
             .env("JWKS_URL", &jwks)
             .env("LOGIN_MAX_PER_CLIENT", QUOTA);
         stack::spawn(ctx, started, name, cmd)?;
@@ -73,7 +83,7 @@ pub fn start_services(ctx: &Ctx, started: &mut Started, urls: &Urls) -> Result<P
     for (name, port) in [("customer-service", customer), ("product-service", product)] {
         stack::wait_until(ctx, started, name, || stack::healthy(port))?;
     }
-    let mut cmd = service(ctx, "gateway", gateway, urls);
+    let mut cmd = service(ctx, "gateway", gateway, urls, &run);
     cmd.env(
         "CUSTOMER_SERVICE_URL",
         format!("http://127.0.0.1:{customer}"),
@@ -96,15 +106,14 @@ pub fn start_services(ctx: &Ctx, started: &mut Started, urls: &Urls) -> Result<P
     Ok(ports)
 }
 
-/// The release binary of `name` on `port`, with the stores of `urls` and bench-only Redis
-/// keys.
-fn service(ctx: &Ctx, name: &str, port: u16, urls: &Urls) -> Command {
+/// The release binary of `name` on `port`, with the stores of `urls` and the run's Redis keys.
+fn service(ctx: &Ctx, name: &str, port: u16, urls: &Urls, run: &str) -> Command {
     let mut cmd = Command::new(ctx.paths.release_binary(name));
     cmd.current_dir(&ctx.paths.root)
         .envs(urls.env())
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1")
-        .env("REDIS_PREFIX", "bench:")
+        .env("REDIS_PREFIX", format!("bench:{run}:"))
         .env("RUST_LOG", LOG_LEVEL);
     cmd
 }

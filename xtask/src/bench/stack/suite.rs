@@ -1,8 +1,9 @@
 //! All seven services as release builds on spare ports, for the benchmarks that need the
 //! whole shop (`orders`, `footprint`): this run's databases (`bench_<run>_<service>`) and
-//! Redis prefix (`bench:<run>:`), the benchmark's own exchange (`bench.<benchmark>`: a
-//! shared one would let another benchmark's consumers take this one's events), `RUST_LOG=warn`, quotas too high to
-//! trip, and fulfilment fast enough that an order is delivered within a second. Started one
+//! Redis prefix (`bench:<run>:`), the run's own exchange (`bench.<benchmark>.<run>`: a shared
+//! one would let another run's consumers take this one's events, or this one inherit an earlier
+//! run's backlog; all three are removed at the end, see [`super::leftovers`]), `RUST_LOG=warn`,
+//! quotas too high to trip, and fulfilment fast enough that an order is delivered within a second. Started one
 //! after another, customer-service first (the others verify tokens with its keys) and the
 //! gateway last, each timed from its start until `/health` answers.
 
@@ -13,7 +14,7 @@ use std::{
 
 use anyhow::{Result, bail};
 
-use super::{pid_of, spare_ports, spawn};
+use super::{leftovers::Leftovers, pid_of, spare_ports, spawn};
 use crate::{cleanup::Started, ctx::Ctx, health, infra::Urls};
 
 /// What is built (release) and run: the services, and the load generator.
@@ -109,6 +110,9 @@ pub fn start(
     let url = |port: u16| format!("http://127.0.0.1:{port}");
     let jwks = format!("{}/.well-known/jwks.json", url(ports[0]));
     let (min, max, poll) = FULFILMENT;
+    let leftovers = Leftovers::new(benchmark, run, urls);
+    let exchange = leftovers.exchange.clone();
+    started.leftovers.push(leftovers);
     let mut members = Vec::new();
     for (&(name, _, db), &port) in SERVICES.iter().zip(&ports) {
         let mut cmd = Command::new(ctx.paths.release_binary(name));
@@ -118,7 +122,7 @@ pub fn start(
             .env("HOST", "127.0.0.1")
             .env("RUST_LOG", LOG_LEVEL)
             .env("REDIS_PREFIX", format!("bench:{run}:"))
-            .env("EVENTS_EXCHANGE", format!("bench.{benchmark}"))
+            .env("EVENTS_EXCHANGE", &exchange)
             .env("JWKS_URL", &jwks)
             .env("LOGIN_MAX_PER_CLIENT", QUOTA)
             .env("LOGIN_MAX_FAILURES", QUOTA)
