@@ -278,7 +278,9 @@ async fn clean_removes_what_a_run_left_and_nothing_of_another_run() {
         ]
     };
     let amqp = shared::testing::amqp_url();
-    let connection = Connection::connect(&amqp, Default::default()).await.unwrap();
+    let connection = Connection::connect(&amqp, Default::default())
+        .await
+        .unwrap();
     let channel = connection.create_channel().await.unwrap();
     for r in [&run, &other] {
         for name in [exchange(r), format!("{}.dlx", exchange(r))] {
@@ -379,7 +381,10 @@ async fn clean_removes_what_a_run_left_and_nothing_of_another_run() {
         assert!(!exists(queue.clone()).await, "{queue} is still there");
     }
     for queue in queues(&other) {
-        assert!(exists(queue.clone()).await, "{queue} of the other run is gone");
+        assert!(
+            exists(queue.clone()).await,
+            "{queue} of the other run is gone"
+        );
     }
     assert!(!exchange_exists(exchange(&run)).await);
     assert!(!exchange_exists(format!("{}.dlx", exchange(&run))).await);

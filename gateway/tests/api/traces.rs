@@ -1,7 +1,8 @@
-//! One order, one trace (issue 18): the suite exports its spans over OTLP/HTTP to a receiver in
-//! this test's process, and the spans of one order — the gateway, order-service, the broker
-//! hop, product-service's reservation, the status change and the live fan-out to a client that
-//! follows the order — all belong to the trace its request started, linked parent to child.
+//! One checkout, one trace (issue 18): the suite exports its spans over OTLP/HTTP to a receiver
+//! in this test's process, and the spans of one checkout — the gateway, order-service, the
+//! payment, the broker hop, product-service's reservation, the status change and the live
+//! fan-out to a client that follows the order — all belong to the trace the storefront's
+//! request started, linked parent to child.
 
 use std::{
     collections::HashMap,
@@ -115,7 +116,7 @@ fn find<'a>(spans: &'a [Got], what: &str, matches: impl Fn(&Got) -> bool) -> &'a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_order_is_one_trace_from_the_gateway_to_the_live_update_of_its_follower() {
+async fn one_checkout_is_one_trace_from_the_gateway_to_the_live_update_of_its_follower() {
     let (url, received) = receiver().await;
     let otlp = Otlp {
         endpoint: url,
@@ -126,6 +127,14 @@ async fn one_order_is_one_trace_from_the_gateway_to_the_live_update_of_its_follo
     let shop = spawn_shop(Fulfilment::Off).await;
     let ada = shop.register("Ada", "ada.traces@example.com").await;
     let lamp = shop.product("Traced Lamp", 12.5, 5, &[]).await;
+    let line = format!("/api/cart/items/{}", lamp["id"].as_str().unwrap());
+    shop.ok(
+        Method::PUT,
+        &line,
+        Some(&json!({ "quantity": 2 })),
+        Some(&ada.bearer),
+    )
+    .await;
     let mut follower = shop.ws_with_header(&ada.bearer).await;
     send(&mut follower, json!({ "type": "subscribe", "all": true })).await;
     assert_eq!(expect_message(&mut follower).await["type"], "subscribed");
@@ -135,10 +144,14 @@ async fn one_order_is_one_trace_from_the_gateway_to_the_live_update_of_its_follo
     let response = shop
         .gateway
         .client
-        .request(Method::POST, shop.gateway.url("/api/orders"))
+        .request(Method::POST, shop.gateway.url("/api/checkout"))
         .header("authorization", &ada.bearer)
+        .header("idempotency-key", "traced-checkout")
         .header(TRACEPARENT, format!("00-{trace}-1a2b3c4d5e6f7a8b-01"))
-        .json(&json!({ "items": [{ "productId": lamp["id"], "quantity": 2 }] }))
+        .json(
+            &json!({ "card": { "number": "4242 4242 4242 4242", "expMonth": 12,
+            "expYear": 2030, "cvc": "123" } }),
+        )
         .send()
         .await
         .expect("the gateway answers");
@@ -166,11 +179,11 @@ async fn one_order_is_one_trace_from_the_gateway_to_the_live_update_of_its_follo
     .await;
 
     let gateway = find(&spans, "the gateway", |s| {
-        s.attribute("service") == "gateway" && s.name == "POST /api/orders"
+        s.attribute("service") == "gateway" && s.name == "POST /api/checkout"
     });
     assert_eq!(gateway.parent, "1a2b3c4d5e6f7a8b", "the storefront's span");
     let order_service = find(&spans, "order-service", |s| {
-        s.attribute("service") == "order-service" && s.name == "POST /orders"
+        s.attribute("service") == "order-service" && s.name == "POST /checkout"
     });
     assert_eq!(order_service.parent, gateway.id);
     let published = find(&spans, "the broker hop", |s| {
@@ -186,12 +199,20 @@ async fn one_order_is_one_trace_from_the_gateway_to_the_live_update_of_its_follo
     let status = find(&spans, "the status change", |s| {
         s.name == "publish order.status_changed"
     });
+    // What a checkout adds to an order: the address on file read from customer-service, and
+    // the card authorised once the stock is held.
+    let address = find(&spans, "customer-service's answer", |s| {
+        s.attribute("service") == "customer-service" && s.name == "GET /customers/{id}"
+    });
+    let paid = find(&spans, "the payment", |s| {
+        s.name == "publish payment.authorized" && s.attribute("service") == "order-service"
+    });
     let fanned = find(&spans, "the live fan-out", |s| {
         s.name == "live fan-out" && s.attribute("reached") != "0"
     });
     let ids: HashMap<&str, &Got> = spans.iter().map(|s| (s.id.as_str(), s)).collect();
     // Every span hangs from the gateway's, through its parents.
-    for span in [published, reserved, stock, status, fanned] {
+    for span in [published, reserved, stock, status, address, paid, fanned] {
         let mut at = span;
         let mut hops = 0;
         while at.id != gateway.id {

@@ -1,6 +1,7 @@
 //! `cargo xtask bench gateway`: requests per second and latency of `GET /api/products/:id`
 //! straight to product-service, through nginx (a plain keep-alive reverse proxy) and through
-//! the gateway (rate limiting, validation and, in the last row, a token check on), in one run;
+//! the gateway (rate limiting, validation and, in the last rows, a token check on; the very
+//! last through a gateway and product-service exporting their traces), in one run;
 //! and the same three ways for a write whose body the gateway validates (`PUT
 //! /api/products/:id` as the admin, parsed into `shared::api` types on the way), so the price
 //! of that parsing is a ratio too.
@@ -60,6 +61,9 @@ struct Target {
     body: Option<String>,
 }
 
+/// The key of the read row through the traced pair, compared with `gateway-token`.
+const TRACED: &str = "gateway-token-traced";
+
 /// The keys of the write rows; the first is their baseline.
 const WRITES: [&str; 3] = ["direct-put", "nginx-put", "gateway-put"];
 
@@ -74,6 +78,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     let proxy = Proxy {
         listen: ports.nginx,
         upstream: ports.product,
+        otlp_sink: ports.otlp_sink,
         prefix: ctx.paths.bench().join("nginx"),
     };
     setup::start_nginx(
@@ -119,6 +124,16 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             key: "gateway-token",
             label: "gateway + customer token → product-service",
             url: format!("http://127.0.0.1:{}/api/products/{id}", ports.gateway),
+            headers: vec![format!("Authorization: Bearer {}", fixture.customer_token)],
+            body: None,
+        },
+        Target {
+            key: TRACED,
+            label: "the same, gateway and product-service traced (OTLP export on)",
+            url: format!(
+                "http://127.0.0.1:{}/api/products/{id}",
+                ports.traced_gateway
+            ),
             headers: vec![format!("Authorization: Bearer {}", fixture.customer_token)],
             body: None,
         },
@@ -185,6 +200,8 @@ struct Paired {
     put_vs_nginx: Vec<f64>,
     /// The gateway's validated write over direct, per round.
     put_vs_direct: Vec<f64>,
+    /// The traced pair over the untraced one (gateway with a token), per round.
+    traced_vs_not: Vec<f64>,
 }
 
 impl Paired {
@@ -209,6 +226,7 @@ impl Paired {
             vs_direct: over(&gateway, &rates("direct")),
             put_vs_nginx: over(&put, &rates(WRITES[1])),
             put_vs_direct: over(&put, &rates(WRITES[0])),
+            traced_vs_not: over(&rates(TRACED), &gateway),
         }
     }
 }
@@ -333,13 +351,16 @@ fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) ->
     let vs_nginx = median_of(&paired.vs_nginx);
     let put_vs_direct = median_of(&paired.put_vs_direct);
     let put_vs_nginx = median_of(&paired.put_vs_nginx);
+    let traced_vs_not = median_of(&paired.traced_vs_not);
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
     let targets = format!(
         "gateway with a token check vs nginx, median of the rounds' ratios: {vs_nginx:.2} \
          (rounds: {}; target ≥ 1.00: {}); vs direct: {vs_direct:.2} (rounds: {}; target ≥ \
          {TARGET_VS_DIRECT:.2}: {}). The validated write through the gateway vs nginx: \
          {put_vs_nginx:.2} (rounds: {}; target ≥ 1.00: {}); vs direct: {put_vs_direct:.2} \
-         (rounds: {}; target ≥ {TARGET_VS_DIRECT:.2}: {})",
+         (rounds: {}; target ≥ {TARGET_VS_DIRECT:.2}: {}). Tracing on (the gateway and \
+         product-service each exporting every request's spans over OTLP/HTTP to a sink) vs \
+         off, the same request with a token: {traced_vs_not:.2} (rounds: {})",
         listed(&paired.vs_nginx),
         verdict(vs_nginx >= 1.0),
         listed(&paired.vs_direct),
@@ -347,7 +368,8 @@ fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) ->
         listed(&paired.put_vs_nginx),
         verdict(put_vs_nginx >= 1.0),
         listed(&paired.put_vs_direct),
-        verdict(put_vs_direct >= TARGET_VS_DIRECT)
+        verdict(put_vs_direct >= TARGET_VS_DIRECT),
+        listed(&paired.traced_vs_not)
     );
     let [reads, writes] = tables;
     println!();
@@ -387,6 +409,8 @@ fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) ->
                 ("gatewayPutVsNginx", super::number(round3(put_vs_nginx))),
                 ("gatewayPutVsNginxPerRound", per_round(&paired.put_vs_nginx)),
                 ("gatewayPutVsDirect", super::number(round3(put_vs_direct))),
+                ("tracedVsUntraced", super::number(round3(traced_vs_not))),
+                ("tracedVsUntracedPerRound", per_round(&paired.traced_vs_not)),
                 ("atLeastNginx", Value::Bool(vs_nginx >= 1.0)),
                 (
                     "atLeastShareOfDirect",

@@ -14,6 +14,10 @@ pub struct Proxy {
     pub listen: u16,
     /// product-service's port (127.0.0.1).
     pub upstream: u16,
+    /// A second port where nginx answers every request `200` with no body: the OTLP/HTTP
+    /// endpoint of the traced rows, which takes the spans and drops them (what an exporter
+    /// pays is measured, not a collector's work).
+    pub otlp_sink: u16,
     /// nginx's prefix folder: pid file, error log, temporary files.
     pub prefix: PathBuf,
 }
@@ -25,7 +29,7 @@ pub const UPSTREAM_KEEPALIVE: u32 = 64;
 
 impl Proxy {
     /// The configuration: as many workers as cores, no access log, `/api/products/...`
-    /// proxied to `/products/...` over HTTP/1.1 keep-alive; nothing else.
+    /// proxied to `/products/...` over HTTP/1.1 keep-alive; and the OTLP sink.
     pub fn render(&self) -> String {
         let prefix = self.prefix.display();
         let temp = |name: &str| format!("{prefix}/tmp/{name}");
@@ -63,6 +67,14 @@ http {{
             proxy_set_header Connection \"\";
         }}
     }}
+
+    server {{
+        listen 127.0.0.1:{otlp_sink};
+
+        location / {{
+            return 200;
+        }}
+    }}
 }}
 ",
             client = temp("client_body"),
@@ -72,6 +84,7 @@ http {{
             scgi = temp("scgi"),
             upstream = self.upstream,
             listen = self.listen,
+            otlp_sink = self.otlp_sink,
         )
     }
 
@@ -98,6 +111,7 @@ mod tests {
         Proxy {
             listen: 41080,
             upstream: 41002,
+            otlp_sink: 41081,
             prefix: PathBuf::from("/w/.local/bench/nginx"),
         }
     }
@@ -111,6 +125,11 @@ mod tests {
         assert!(text.contains("proxy_http_version 1.1;"));
         assert!(text.contains("proxy_set_header Connection \"\";"));
         assert!(text.contains("access_log off;"));
+        assert!(
+            text.contains(
+                "listen 127.0.0.1:41081;\n\n        location / {\n            return 200;"
+            )
+        );
     }
 
     #[test]

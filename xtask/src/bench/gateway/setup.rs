@@ -42,6 +42,10 @@ pub struct Ports {
     pub gateway: u16,
     /// nginx.
     pub nginx: u16,
+    /// nginx's OTLP sink, where the traced pair exports its spans.
+    pub otlp_sink: u16,
+    /// A second gateway in front of it, exporting its spans.
+    pub traced_gateway: u16,
 }
 
 /// What the measurements need.
@@ -56,53 +60,93 @@ pub struct Fixture {
     pub product: String,
 }
 
-/// Starts customer- and product-service, then the gateway in front of them; waits for each.
+/// Starts customer- and product-service, then the gateway in front of them, and the traced
+/// pair (product-service and a gateway with `OTEL_EXPORTER_OTLP_ENDPOINT` set to nginx's sink);
+/// waits for each.
 pub fn start_services(ctx: &Ctx, started: &mut Started, urls: &Urls) -> Result<Ports> {
-    let [customer, product, gateway, nginx] = stack::spare_ports::<4>()?;
+    let [
+        customer,
+        product,
+        gateway,
+        nginx,
+        otlp_sink,
+        traced_product,
+        traced_gateway,
+    ] = stack::spare_ports::<7>()?;
     let ports = Ports {
         product,
         gateway,
         nginx,
+        otlp_sink,
+        traced_gateway,
     };
+    let sink = format!("http://127.0.0.1:{otlp_sink}");
     let jwks = format!("http://127.0.0.1:{customer}/.well-known/jwks.json");
     let run = stack::run_id();
     let leftovers = Leftovers::new("gateway", &run, urls);
     let exchange = leftovers.exchange.clone();
     started.leftovers.push(leftovers);
-    for (name, port, db) in [
-        ("customer-service", customer, "customers"),
-        ("product-service", product, "products"),
-    ] {
+    let services = [
+        ("customer-service", customer, "customers", None),
+        ("product-service", product, "products", None),
+        (
+            "product-service-traced",
+            traced_product,
+            "products",
+            Some(&sink),
+        ),
+    ];
+    for (label, port, db, traced) in services {
+        let name = label.trim_end_matches("-traced");
         let mut cmd = service(ctx, name, port, urls, &run);
         cmd.env("MONGODB_DB", format!("bench_{run}_{db}"))
             .env("EVENTS_EXCHANGE", &exchange)
             .env("JWKS_URL", &jwks)
             .env("LOGIN_MAX_PER_CLIENT", QUOTA);
-        stack::spawn(ctx, started, name, cmd)?;
+        if let Some(sink) = traced {
+            cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", sink);
+        }
+        stack::spawn(ctx, started, label, cmd)?;
     }
-    for (name, port) in [("customer-service", customer), ("product-service", product)] {
-        stack::wait_until(ctx, started, name, || stack::healthy(port))?;
+    for (label, port, _, _) in services {
+        stack::wait_until(ctx, started, label, || stack::healthy(port))?;
     }
-    let mut cmd = service(ctx, "gateway", gateway, urls, &run);
-    cmd.env(
-        "CUSTOMER_SERVICE_URL",
-        format!("http://127.0.0.1:{customer}"),
-    )
-    .env("PRODUCT_SERVICE_URL", format!("http://127.0.0.1:{product}"));
-    // Not measured; pointed at the discard port rather than at a running `up`.
-    for var in [
-        "ORDER_SERVICE_URL",
-        "ALERT_SERVICE_URL",
-        "ANALYTICS_SERVICE_URL",
-        "ASSISTANT_SERVICE_URL",
+    for (label, port, upstream, traced) in [
+        ("gateway", gateway, product, None),
+        (
+            "gateway-traced",
+            traced_gateway,
+            traced_product,
+            Some(&sink),
+        ),
     ] {
-        cmd.env(var, "http://127.0.0.1:9");
+        let mut cmd = service(ctx, "gateway", port, urls, &run);
+        cmd.env(
+            "CUSTOMER_SERVICE_URL",
+            format!("http://127.0.0.1:{customer}"),
+        )
+        .env(
+            "PRODUCT_SERVICE_URL",
+            format!("http://127.0.0.1:{upstream}"),
+        );
+        // Not measured; pointed at the discard port rather than at a running `up`.
+        for var in [
+            "ORDER_SERVICE_URL",
+            "ALERT_SERVICE_URL",
+            "ANALYTICS_SERVICE_URL",
+            "ASSISTANT_SERVICE_URL",
+        ] {
+            cmd.env(var, "http://127.0.0.1:9");
+        }
+        for class in ["AUTH", "ASSISTANT", "CATALOG", "DEFAULT"] {
+            cmd.env(format!("RATE_LIMIT_{class}_PER_MIN"), QUOTA);
+        }
+        if let Some(sink) = traced {
+            cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", sink);
+        }
+        stack::spawn(ctx, started, label, cmd)?;
+        stack::wait_until(ctx, started, label, || stack::healthy(port))?;
     }
-    for class in ["AUTH", "ASSISTANT", "CATALOG", "DEFAULT"] {
-        cmd.env(format!("RATE_LIMIT_{class}_PER_MIN"), QUOTA);
-    }
-    stack::spawn(ctx, started, "gateway", cmd)?;
-    stack::wait_until(ctx, started, "gateway", || stack::healthy(gateway))?;
     Ok(ports)
 }
 
@@ -200,8 +244,11 @@ pub fn markdown(tables: [&Table; 2], machine: &Machine, settings: &str, targets:
          `cargo xtask bench gateway`: `GET /api/products/:id` for one product, straight to \
          product-service, through nginx as a plain reverse proxy (keep-alive upstream, no \
          access log), and through the gateway (rate limiting with quotas too high to trip, \
-         validation, and in the last row a customer's bearer token verified on every \
-         request). Release builds, `RUST_LOG={LOG_LEVEL}` for every service.\n\n\
+         validation, and in the last two rows a customer's bearer token verified on every \
+         request). The last row goes through a second gateway and product-service with \
+         `OTEL_EXPORTER_OTLP_ENDPOINT` set: every request traced, its spans exported over \
+         OTLP/HTTP in batches to an nginx location that answers 200 and drops them. Release \
+         builds, `RUST_LOG={LOG_LEVEL}` for every service.\n\n\
          {settings}.\n\n## Reads\n\n{}\n## Writes\n\n\
          `PUT /api/products/:id` as the admin, the product sent back unchanged: a body the \
          gateway validates by parsing it into `shared::api::products::ProductInput` (what \
