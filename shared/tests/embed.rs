@@ -145,3 +145,62 @@ fn a_folder_holding_other_files_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(err.to_string().contains("config.json"), "{err}");
 }
+
+/// Single texts asked for at once share the worker's passes; each still gets its own vector,
+/// the one it gets alone in a batch of its own, in whichever order the answers come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn single_texts_asked_for_at_once_each_get_their_own_vector() {
+    let model = embedder();
+    let texts: Vec<String> = REFERENCE
+        .iter()
+        .flat_map(|(a, b, _)| [a.to_string(), b.to_string()])
+        .collect();
+    let expected = model.embed(texts.clone()).await.unwrap();
+
+    let asked: Vec<_> = texts
+        .iter()
+        .map(|text| {
+            let model = model.clone();
+            let text = text.clone();
+            tokio::spawn(async move { model.embed_one(text).await })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for task in asked {
+        got.push(task.await.unwrap().unwrap());
+    }
+
+    for ((text, got), expected) in texts.iter().zip(&got).zip(&expected) {
+        assert!(cosine(got, expected) > 0.9999, "{text:?} got another vector");
+    }
+    // The answers differ from text to text: no text got its neighbour's vector.
+    assert!(cosine(&got[0], &got[5]) < 0.9);
+}
+
+/// The worker is shared by every clone: one kept alone still answers.
+#[tokio::test]
+async fn a_clone_still_answers_after_the_original_is_dropped() {
+    let model = embedder();
+    let kept = model.clone();
+    drop(model);
+    let vector = kept.embed_one("still here".to_owned()).await.unwrap();
+    assert_eq!(vector.len(), DIMENSIONS);
+}
+
+/// A text asked for again is answered from memory with the vector the model gave it, also
+/// when only its whitespace differs; another text is computed.
+#[tokio::test]
+async fn a_text_asked_for_again_is_remembered_with_the_same_vector() {
+    let model = embedder();
+    let first = model.embed_one("Where is my order?".to_owned()).await.unwrap();
+    assert_eq!(model.remembered(), 1);
+    let again = model
+        .embed_one("  Where is   my order?\n".to_owned())
+        .await
+        .unwrap();
+    assert_eq!(model.remembered(), 1, "the same text was computed twice");
+    assert_eq!(first, again);
+    let other = model.embed_one("What is your return policy?".to_owned()).await.unwrap();
+    assert_eq!(model.remembered(), 2);
+    assert!(cosine(&first, &other) < 0.9);
+}

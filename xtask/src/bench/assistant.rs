@@ -11,6 +11,11 @@
 //! customer-service are pointed at the discard port: a message taken for a product or order
 //! question fails fast there and shows in the intent counts. Load comes from client threads
 //! in this process (a second process from the service), anonymous, one connection a request.
+//!
+//! The load's conversations repeat two dozen texts, whose embeddings the service remembers
+//! after their first time (`shared::embed`), as it would a shop's many "hi"s and "where is my
+//! order?"s. So the held-out set goes first, each text once from the same number of threads:
+//! its reply times are those of texts the service has never seen.
 
 use serde_json::{Value, json};
 
@@ -293,7 +298,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             if model { "on" } else { "OFF" }
         ),
     );
-    let confusion = evaluate(port, &run, &set);
+    let (confusion, novel) = evaluate(port, &run, &set);
     ctx.progress
         .step("bench", format!("warming up: {WARM_UP} requests"));
     let (warm, _) = load(port, &format!("{run}w"), THREADS, WARM_UP / THREADS);
@@ -318,7 +323,16 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         );
     }
     let machine = Machine::describe(ctx, Vec::new(), before);
-    report(ctx, &figures, &Accuracy { model, confusion }, &machine)
+    report(
+        ctx,
+        &figures,
+        &Accuracy {
+            model,
+            confusion,
+            novel,
+        },
+        &machine,
+    )
 }
 
 /// Whether the service's `/health` says the embedding model is loaded.
@@ -332,25 +346,40 @@ fn embeddings_on(port: u16) -> bool {
         })
 }
 
-/// Sends each held-out message as the first of a new session; the answers' intents.
-fn evaluate(port: u16, run: &str, set: &[accuracy::Labelled]) -> Confusion {
+/// Sends each held-out message once, as the first of a new session, from [`THREADS`] threads
+/// (before anything else, so no text has been seen and none is remembered): the answers'
+/// intents, and the times of replies to texts the service meets for the first time.
+fn evaluate(port: u16, run: &str, set: &[accuracy::Labelled]) -> (Confusion, Figures) {
+    let texts: Arc<Vec<String>> = Arc::new(set.iter().map(|l| l.text.clone()).collect());
+    let run: Arc<str> = Arc::from(run);
+    let (mut samples, wall) = stack::on_threads(THREADS, move |thread| {
+        (thread..texts.len())
+            .step_by(THREADS)
+            .map(|n| {
+                let turn = Turn {
+                    session: format!("bench-{run}-eval-{n}"),
+                    kind: Kind::Policy,
+                    message: "",
+                };
+                (n, chat_text(port, &turn, &texts[n]))
+            })
+            .collect()
+    });
+    samples.sort_by_key(|(n, _)| *n);
     let mut confusion = Confusion::default();
-    for (n, labelled) in set.iter().enumerate() {
-        let turn = Turn {
-            session: format!("bench-{run}-eval-{n}"),
-            kind: Kind::Policy,
-            message: "",
-        };
-        let sample = chat_text(port, &turn, &labelled.text);
-        confusion.add(&labelled.intent, sample.outcome.as_deref().ok());
+    for (n, sample) in &samples {
+        confusion.add(&set[*n].intent, sample.outcome.as_deref().ok());
     }
-    confusion
+    let samples: Vec<Sample> = samples.into_iter().map(|(_, sample)| sample).collect();
+    (confusion, Figures::from_samples(&samples, wall))
 }
 
-/// The accuracy measurement and whether the model was on.
+/// The accuracy measurement, whether the model was on, and the reply times of those messages.
 struct Accuracy {
     model: bool,
     confusion: Confusion,
+    /// Replies to the held-out messages, each sent once: nothing the service had seen.
+    novel: Figures,
 }
 
 /// This run's part of the session ids, so a run never continues an earlier run's
@@ -445,6 +474,20 @@ fn accuracy_verdict(accuracy: &Accuracy) -> String {
     )
 }
 
+/// The held-out messages' reply times, in words.
+fn novel_line(novel: &Figures) -> String {
+    format!(
+        "Replies to the held-out messages, each text new to the service (sent once each from \
+         {THREADS} threads, before the load): {} replies, {:.0}/s, p50 {}, p95 {}, p99 {}, max {}",
+        novel.requests,
+        novel.per_sec,
+        latency(us(novel.p50)),
+        latency(us(novel.p95)),
+        latency(us(novel.p99)),
+        latency(us(novel.max))
+    )
+}
+
 fn render_markdown(figures: &Figures, accuracy: &Accuracy, machine: &Machine) -> String {
     let [header, row] = cells(figures);
     format!(
@@ -453,8 +496,9 @@ fn render_markdown(figures: &Figures, accuracy: &Accuracy, machine: &Machine) ->
          | {} |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n| {} |\n\n\
          {}.\n\nReplies by intent answered (with their p95): {}.\n\n\
          ## Intent accuracy\n\nEvery message of `assistant-service/data/intents-eval.tsv` \
-         (held out: never trained on nor looked up), sent as the first message of a new \
-         session; embedding model {}.\n\n{}\n{}.\n\n## Machine\n\n{}",
+         (held out: never trained on nor looked up), sent once each as the first message of a \
+         new session from {THREADS} threads, before the load above; embedding model {}.\n\n\
+         {}\n{}.\n\n{}.\n\n## Machine\n\n{}",
         settings(),
         header.join(" | "),
         row.join(" | "),
@@ -463,6 +507,7 @@ fn render_markdown(figures: &Figures, accuracy: &Accuracy, machine: &Machine) ->
         if accuracy.model { "on" } else { "off" },
         accuracy.confusion.to_markdown(),
         accuracy_verdict(accuracy),
+        novel_line(&accuracy.novel),
         machine.to_markdown()
     )
 }
@@ -520,6 +565,16 @@ fn to_json(figures: &Figures, accuracy: &Accuracy, machine: &Machine) -> Value {
         ("embeddings", Value::Bool(accuracy.model)),
         ("intentAccuracy", accuracy.confusion.to_json()),
         (
+            "novelLatencyUs",
+            Value::from_iter(vec![
+                ("replies", number(accuracy.novel.requests as f64)),
+                ("p50", ms(accuracy.novel.p50)),
+                ("p95", ms(accuracy.novel.p95)),
+                ("p99", ms(accuracy.novel.p99)),
+                ("max", ms(accuracy.novel.max)),
+            ]),
+        ),
+        (
             "targets",
             Value::from_iter(vec![
                 ("p95UnderMs", number(TARGET_P95.as_millis() as f64)),
@@ -540,6 +595,7 @@ fn report(ctx: &Ctx, figures: &Figures, accuracy: &Accuracy, machine: &Machine) 
     println!();
     print!("{}", accuracy.confusion.to_markdown());
     println!("{}", accuracy_verdict(accuracy));
+    println!("{}", novel_line(&accuracy.novel));
     super::write_results(
         ctx,
         "assistant",
