@@ -5,6 +5,10 @@
 //! asked of customer-service once ([`crate::directory`]; while it cannot answer, the event
 //! waits rather than lose the mail).
 //!
+//! `customer.erased` forgets the customer: the address (a tombstone, so a late
+//! `customer.registered` cannot bring it back), the mail preferences, and every notification
+//! with its unsent mail.
+//!
 //! The inbox is the unique `eventId` of the notifications: the notification, its
 //! `notification.created` and its queued mail are one insert, so a redelivered event makes no
 //! second notification and queues no second mail.
@@ -50,6 +54,13 @@ pub fn consume(bus: &Bus, handler: Handler) -> Consuming {
     })
 }
 
+/// `customer.erased`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Erased {
+    customer_id: String,
+}
+
 /// `customer.registered`, as far as mail goes.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,6 +83,15 @@ impl Handler {
                 name: who.name,
             };
             return recipients::remember(&self.db, &who.customer_id, &recipient)
+                .await
+                .map_err(HandlerError::from);
+        }
+        if event.kind == keys::CUSTOMER_ERASED {
+            let who: Erased = event
+                .data_as()
+                .map_err(|e| HandlerError::Reject(format!("malformed {}: {e}", event.kind)))?;
+            return self
+                .forget(&who.customer_id)
                 .await
                 .map_err(HandlerError::from);
         }
@@ -103,6 +123,19 @@ impl Handler {
         if let (Some(wake), Some(_)) = (&self.mail, &letter) {
             wake.notify_one();
         }
+        Ok(())
+    }
+
+    /// Forgets an erased customer; safe to repeat.
+    async fn forget(&self, customer_id: &str) -> Result<(), ApiError> {
+        recipients::forget(&self.db, customer_id).await?;
+        preferences::forget(&self.db, customer_id).await?;
+        let removed = notifications::forget(&self.db, customer_id).await?;
+        tracing::info!(
+            customer.id = customer_id,
+            notifications = removed,
+            "customer forgotten"
+        );
         Ok(())
     }
 

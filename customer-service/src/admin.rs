@@ -59,6 +59,7 @@ async fn ensure_once(db: &mongodb::Database, config: &Config) -> Result<(), ApiE
                 address: None,
                 created_at: now,
                 updated_at: now,
+                erased_at: None,
             };
             match customers::insert(db, &admin, &[]).await {
                 Ok(()) | Err(ApiError::Conflict(_)) => {

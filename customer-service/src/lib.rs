@@ -19,9 +19,11 @@
 //! - `burst`: the alarm for a burst of failed sign-ins against one account.
 //! - `admin`: the admin account, ensured at start.
 //! - `orphans`: the sweep that gives back points held by checkouts that placed no order.
+//! - `privacy`: a customer's data export (`GET /customers/me/export`) and account erasure
+//!   (`DELETE /customers/me`, `customer.erased`).
 //!
 //! [`app`] builds the router without I/O; [`run`] connects the real dependencies and serves.
-//! `customer.registered` and `loyalty.changed` leave through the outbox of [`shared::outbox`].
+//! `customer.registered`, `customer.erased` and `loyalty.changed` leave through the outbox of [`shared::outbox`].
 
 pub mod admin;
 pub mod burst;
@@ -30,6 +32,7 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod orphans;
+pub mod privacy;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -58,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::wishlist::router())
         .merge(routes::jwks::router())
         .merge(routes::internal::router())
+        .merge(privacy::router())
         .with_state(state)
 }
 
@@ -109,13 +113,15 @@ pub async fn run(
             .payment
             .build(infra.db())
             .expect("PAYMENT_PROVIDER is checked by Config::from_env");
-        app(AppState {
+        let state = AppState {
             infra,
             config,
             outbox,
             payments,
             catalog,
-        })
+        };
+        privacy::consume(state.infra.bus(), state.clone());
+        app(state)
     })
     .await
 }

@@ -31,6 +31,7 @@
 //!   `store/subscriptions`).
 //! - `deadline`: the saga's deadline, which rejects orders left `PENDING` too long.
 //! - `orphans`: the sweep that gives back coupon uses counted by checkouts that stored no order.
+//! - `erasure`: `customer.erased`: the cart, open subscriptions and the streets on orders go.
 //! - `poller`: the supervised loop the schedules and the sweep run.
 //! - `seed`: `order-service seed`, the demo orders with their history, written straight into
 //!   this service's database (historical orders cannot come through the API).
@@ -43,6 +44,7 @@ pub mod config;
 pub mod deadline;
 pub mod discounts;
 pub mod domain;
+pub mod erasure;
 pub mod events;
 pub mod fulfilment;
 pub mod idempotency;
@@ -163,6 +165,7 @@ pub async fn run_with_hub(
             },
         );
         live::consume(&bus, hub.clone());
+        erasure::consume(&bus, orders.clone());
         if config.fulfilment.enabled {
             let (_, poller) = fulfilment::spawn(orders.clone(), background.clone());
             infra.health.watch(poller);

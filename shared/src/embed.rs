@@ -195,9 +195,7 @@ impl Embedder {
         let vector = answer
             .await
             .map_err(|_| EmbedError::Task("the embedding worker dropped the text".to_owned()))??;
-        self.inner
-            .remembered
-            .insert(key, Arc::new(vector.clone()));
+        self.inner.remembered.insert(key, Arc::new(vector.clone()));
         Ok(vector)
     }
 

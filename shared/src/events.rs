@@ -31,6 +31,9 @@ pub const DEFAULT_EXCHANGE: &str = "shop.events";
 pub mod keys {
     /// A customer signed up.
     pub const CUSTOMER_REGISTERED: &str = "customer.registered";
+    /// A customer deleted their account: every service erases what it keeps about them that is
+    /// personal (orders are kept, without their names and addresses).
+    pub const CUSTOMER_ERASED: &str = "customer.erased";
     /// A product was added to the catalog.
     pub const PRODUCT_CREATED: &str = "product.created";
     /// A product changed.

@@ -171,7 +171,10 @@ async fn single_texts_asked_for_at_once_each_get_their_own_vector() {
     }
 
     for ((text, got), expected) in texts.iter().zip(&got).zip(&expected) {
-        assert!(cosine(got, expected) > 0.9999, "{text:?} got another vector");
+        assert!(
+            cosine(got, expected) > 0.9999,
+            "{text:?} got another vector"
+        );
     }
     // The answers differ from text to text: no text got its neighbour's vector.
     assert!(cosine(&got[0], &got[5]) < 0.9);
@@ -192,7 +195,10 @@ async fn a_clone_still_answers_after_the_original_is_dropped() {
 #[tokio::test]
 async fn a_text_asked_for_again_is_remembered_with_the_same_vector() {
     let model = embedder();
-    let first = model.embed_one("Where is my order?".to_owned()).await.unwrap();
+    let first = model
+        .embed_one("Where is my order?".to_owned())
+        .await
+        .unwrap();
     assert_eq!(model.remembered(), 1);
     let again = model
         .embed_one("  Where is   my order?\n".to_owned())
@@ -200,7 +206,10 @@ async fn a_text_asked_for_again_is_remembered_with_the_same_vector() {
         .unwrap();
     assert_eq!(model.remembered(), 1, "the same text was computed twice");
     assert_eq!(first, again);
-    let other = model.embed_one("What is your return policy?".to_owned()).await.unwrap();
+    let other = model
+        .embed_one("What is your return policy?".to_owned())
+        .await
+        .unwrap();
     assert_eq!(model.remembered(), 2);
     assert!(cosine(&first, &other) < 0.9);
 }

@@ -224,3 +224,13 @@ pub async fn mark_all_read(db: &Database, customer_id: &str) -> Result<u64, ApiE
         .await?;
     Ok(result.modified_count)
 }
+
+/// Removes every notification of `customer_id`, mail not yet sent included
+/// (`customer.erased`); how many. Safe to repeat.
+pub async fn forget(db: &Database, customer_id: &str) -> Result<u64, ApiError> {
+    let result = db
+        .collection::<Document>(COLLECTION)
+        .delete_many(doc! { "customerId": customer_id })
+        .await?;
+    Ok(result.deleted_count)
+}

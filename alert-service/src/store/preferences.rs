@@ -81,3 +81,11 @@ pub async fn patch(
         .await?;
     Ok(from_document(updated.as_ref()))
 }
+
+/// Removes `customer_id`'s choices (`customer.erased`). Safe to repeat.
+pub async fn forget(db: &Database, customer_id: &str) -> Result<(), ApiError> {
+    db.collection::<bson::Document>(COLLECTION)
+        .delete_one(doc! { "_id": customer_id })
+        .await?;
+    Ok(())
+}

@@ -18,17 +18,35 @@ pub struct Recipient {
     pub name: Option<String>,
 }
 
-/// Records `customer_id`'s address (a redelivery writes the same again).
+/// Records `customer_id`'s address (a redelivery writes the same again); never for an
+/// erased customer, whose `customer.registered` may come late (a retry) and find the tombstone
+/// [`forget`] left.
 pub async fn remember(
     db: &Database,
     customer_id: &str,
     recipient: &Recipient,
 ) -> Result<(), ApiError> {
-    db.collection::<Document>(COLLECTION)
+    let written = db
+        .collection::<Document>(COLLECTION)
         .update_one(
-            doc! { "_id": customer_id },
+            doc! { "_id": customer_id, "erased": { "$ne": true } },
             doc! { "$set": { "email": &recipient.email, "name": recipient.name.clone() } },
         )
+        .upsert(true)
+        .await;
+    match written {
+        Ok(_) => Ok(()),
+        // The upsert met the tombstone's `_id`: erased, so nothing to remember.
+        Err(e) if shared::store::is_duplicate_key(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Forgets `customer_id` (`customer.erased`): the address and name replaced by a tombstone, so
+/// that no later `customer.registered` brings them back. Safe to repeat.
+pub async fn forget(db: &Database, customer_id: &str) -> Result<(), ApiError> {
+    db.collection::<Document>(COLLECTION)
+        .replace_one(doc! { "_id": customer_id }, doc! { "erased": true })
         .upsert(true)
         .await?;
     Ok(())

@@ -2,6 +2,7 @@
 
 mod backlog;
 mod delivery;
+mod erasure;
 mod events;
 mod gaps;
 mod helpers;

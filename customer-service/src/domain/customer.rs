@@ -37,6 +37,16 @@ pub struct Customer {
         deserialize_with = "shared::store::compat::date"
     )]
     pub updated_at: DateTime<Utc>,
+    /// When the customer erased the account (`DELETE /customers/me`): from then on it holds no
+    /// personal data and no one can sign in to it. Written by `$set` (read tolerantly, like
+    /// `updated_at`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional::serialize",
+        deserialize_with = "shared::store::compat::optional_date"
+    )]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// What callers see (the contract's `Customer`): no hash, the id as a plain string.

@@ -70,6 +70,7 @@ async fn register(
         address,
         created_at: now,
         updated_at: now,
+        erased_at: None,
     };
     let event = Envelope::new(
         keys::CUSTOMER_REGISTERED,
@@ -145,6 +146,7 @@ async fn refresh(
     };
     let customer = customers::by_id(db, token.customer_id)
         .await?
+        .filter(|c| c.erased_at.is_none())
         .ok_or_else(|| ApiError::Unauthorized("account no longer exists".to_owned()))?;
     let session: Session = session::issue(&state, &customer, Some(token.family)).await?;
     Ok(ok(session))
@@ -183,6 +185,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>
         .map_err(|_| ApiError::Unauthorized("invalid subject".to_owned()))?;
     let customer = customers::by_id(state.infra.db(), id)
         .await?
+        .filter(|c| c.erased_at.is_none())
         .ok_or_else(|| ApiError::Unauthorized("account no longer exists".to_owned()))?;
     Ok(ok(CustomerView::from(&customer)))
 }

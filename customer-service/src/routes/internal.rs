@@ -6,7 +6,8 @@
 //! which a service token is not.
 //!
 //! 401 without a valid service token (or when this service was given no `SERVICE_TOKEN_KEY`),
-//! 400 for an id that is not an ObjectId, 404 for an unknown customer.
+//! 400 for an id that is not an ObjectId, 404 for an unknown customer or an erased account
+//! (its contact is gone, not to be handed on).
 
 use axum::{Json, Router, extract::State, http::request::Parts, routing::get};
 use serde_json::Value;
@@ -41,6 +42,7 @@ async fn contact(
     tracing::info!(service = %caller.sub, customer = %id, "contact looked up");
     let customer = customers::by_id(state.infra.db(), id)
         .await?
+        .filter(|c| c.erased_at.is_none())
         .ok_or_else(|| ApiError::NotFound("no such customer".to_owned()))?;
     Ok(ok(Contact {
         id: id.to_hex(),

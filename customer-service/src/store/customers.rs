@@ -166,3 +166,51 @@ pub async fn stage_events(
         .await?;
     Ok(result.matched_count > 0)
 }
+
+/// The name an erased account keeps.
+pub const ERASED_NAME: &str = "Deleted customer";
+
+/// The email an erased account keeps: unique, and at a domain that cannot exist (`.invalid`).
+pub fn erased_email(id: ObjectId) -> String {
+    format!("erased-{}@erased.invalid", id.to_hex())
+}
+
+/// Erases account `id` in one write with `events`: name and email replaced, the password
+/// replaced by `password_hash` (of a secret no one knows), and phone, address book, saved cards
+/// and loyalty removed; the address book, cards and loyalty versions moved on, so a change read
+/// before the erasure cannot be written after it. `false` when there is no such account or it is
+/// erased already.
+pub async fn erase(
+    db: &Database,
+    id: ObjectId,
+    password_hash: &str,
+    events: &[Envelope],
+) -> Result<bool, ApiError> {
+    let now = bson::DateTime::from_chrono(Utc::now());
+    let mut update = doc! {
+        "$set": {
+            "name": ERASED_NAME,
+            "email": erased_email(id),
+            "passwordHash": password_hash,
+            "erasedAt": now,
+            "updatedAt": now,
+        },
+        "$unset": {
+            SKELETON: "",
+            "phone": "",
+            "address": "",
+            "addresses": "",
+            "defaultAddressId": "",
+            "paymentMethods": "",
+            "defaultPaymentMethodId": "",
+            "loyalty": "",
+        },
+        "$inc": { "addressBookVersion": 1, "paymentMethodsVersion": 1, "loyaltyVersion": 1 },
+    };
+    outbox::stage(&mut update, events).map_err(ApiError::internal)?;
+    let result = db
+        .collection::<Document>(COLLECTION)
+        .update_one(doc! { "_id": id, "erasedAt": { "$exists": false } }, update)
+        .await?;
+    Ok(result.modified_count == 1)
+}

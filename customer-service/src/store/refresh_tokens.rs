@@ -138,3 +138,22 @@ pub async fn revoke_family(db: &Database, family: &str) -> Result<(), ApiError> 
 pub async fn by_hash(db: &Database, hash: &str) -> Result<Option<RefreshToken>, ApiError> {
     Ok(collection(db).find_one(doc! { "_id": hash }).await?)
 }
+
+/// The session families `customer` has signed in to (ended ones too).
+pub async fn families_of(db: &Database, customer: ObjectId) -> Result<Vec<String>, ApiError> {
+    use futures::TryStreamExt;
+    let tokens: Vec<Document> = db
+        .collection::<Document>(COLLECTION)
+        .find(doc! { "customerId": customer })
+        .projection(doc! { "family": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    let mut families: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| t.get_str("family").ok().map(str::to_owned))
+        .collect();
+    families.sort_unstable();
+    families.dedup();
+    Ok(families)
+}

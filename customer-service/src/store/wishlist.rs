@@ -250,3 +250,12 @@ pub async fn advance(
         .await?;
     Ok(written.matched_count == 1)
 }
+
+/// Removes every wishlist entry of `customer`; how many there were.
+pub async fn remove_all(db: &Database, customer: ObjectId) -> Result<u64, ApiError> {
+    let result = db
+        .collection::<Document>(ENTRIES)
+        .delete_many(doc! { "customerId": customer.to_hex() })
+        .await?;
+    Ok(result.deleted_count)
+}

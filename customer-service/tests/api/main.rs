@@ -11,6 +11,7 @@ mod lookalikes;
 mod loyalty;
 mod payment_methods;
 mod points;
+mod privacy;
 mod reuse;
 mod sessions;
 mod stand_in;

@@ -610,3 +610,106 @@ async fn a_declined_card_pauses_the_subscription_and_announces_it_once() {
     assert_eq!(resumed, 200);
     t.stop().await;
 }
+
+/// `customer.erased` (issue 19): the erased customer's cart goes, their subscriptions are
+/// cancelled (announced like a customer's own cancel), and the street on their orders and
+/// subscriptions is erased; the orders stay, and another customer keeps everything.
+#[tokio::test]
+async fn customer_erased_empties_the_cart_cancels_subscriptions_and_erases_streets_only_of_that_customer()
+ {
+    let t = shop(false).await;
+    let lamp = t.product("Lamp", 10.0, 20).await;
+    let (sam, sam_card, sam_address) = member(&t, "sam.erased@example.com", APPROVES).await;
+    let (kim, kim_card, kim_address) = member(&t, "kim.kept@example.com", APPROVES).await;
+    let (_, subscribed) = t
+        .subscribe(&sam, &body(&lamp, 1, &sam_card, &sam_address))
+        .await;
+    let sams_sub = subscribed["data"]["id"].as_str().unwrap().to_owned();
+    let (_, subscribed) = t
+        .subscribe(&kim, &body(&lamp, 1, &kim_card, &kim_address))
+        .await;
+    let kims_sub = subscribed["data"]["id"].as_str().unwrap().to_owned();
+    let sams_order = t.place_id(&sam, &[(&lamp, 1)]).await;
+    let kims_order = t.place_id(&kim, &[(&lamp, 1)]).await;
+    let line = format!("/cart/items/{lamp}");
+    for who in [&sam, &kim] {
+        let (status, cart) = t
+            .request(
+                Method::PUT,
+                &line,
+                Some(&who.bearer),
+                Some(&json!({"quantity": 2})),
+            )
+            .await;
+        assert_eq!(status, 200, "{cart}");
+    }
+
+    let erased = Envelope::new(
+        keys::CUSTOMER_ERASED,
+        "customer-service",
+        "erase",
+        json!({"customerId": sam.id, "erasedAt": "2026-12-06T00:00:00Z"}),
+    );
+    shared::testing::publish(&t.bus, &erased).await;
+    let street = |id: String| {
+        let db = t.db.clone();
+        async move {
+            db.collection::<Document>("orders")
+                .find_one(doc! { "_id": ObjectId::parse_str(&id).unwrap() })
+                .await
+                .unwrap()
+                .expect("the order is kept")
+                .get_document("shippingAddress")
+                .unwrap()
+                .get_str("street")
+                .unwrap()
+                .to_owned()
+        }
+    };
+    eventually("the erased customer's street", WAIT, || async {
+        (street(sams_order.clone()).await == "[erased]").then_some(())
+    })
+    .await;
+    // Redelivered: nothing more changes.
+    shared::testing::publish(&t.bus, &erased).await;
+
+    assert_eq!(street(kims_order.clone()).await, "1 Main St");
+    let sams = t.stored(&sams_sub).await;
+    assert_eq!(sams.get_str("status").unwrap(), "CANCELLED");
+    assert_eq!(
+        sams.get_document("shippingAddress")
+            .unwrap()
+            .get_str("street")
+            .unwrap(),
+        "[erased]"
+    );
+    assert_eq!(
+        t.stored(&kims_sub).await.get_str("status").unwrap(),
+        "ACTIVE"
+    );
+    let (_, sams_cart) = t
+        .request(Method::GET, "/cart", Some(&sam.bearer), None)
+        .await;
+    let (_, kims_cart) = t
+        .request(Method::GET, "/cart", Some(&kim.bearer), None)
+        .await;
+    assert_eq!(sams_cart["data"]["items"], json!([]), "{sams_cart}");
+    assert_eq!(kims_cart["data"]["items"][0]["quantity"], 2, "{kims_cart}");
+    let seen = Mutex::new(Vec::new());
+    eventually("one subscription.cancelled", WAIT, || async {
+        (t.subscription_events(keys::SUBSCRIPTION_CANCELLED, &sams_sub, &seen)
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    // Kim's subscription is still Kim's to change.
+    let (_, again) = t.act(&kim.bearer, &kims_sub, "pause").await;
+    assert_eq!(again["data"]["status"], "PAUSED");
+    assert_eq!(
+        t.subscription_events(keys::SUBSCRIPTION_CANCELLED, &sams_sub, &seen)
+            .await,
+        1
+    );
+    t.stop().await;
+}

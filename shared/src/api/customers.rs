@@ -213,3 +213,33 @@ pub struct Contact {
     /// Email, normalised.
     pub email: String,
 }
+
+/// `DELETE /customers/me`: the account's password, asked again before it is erased.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Erasure {
+    /// The account's current password.
+    #[garde(custom(rules::exact(1, 128)))]
+    #[schema(min_length = 1, max_length = 128, format = Password)]
+    pub password: String,
+}
+
+/// `GET /customers/me/export`: everything customer-service keeps about the caller, as a file
+/// to keep. Orders, returns, reviews, notifications and subscriptions are each the customer's to
+/// list through their own routes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerExport {
+    /// When the file was made (RFC 3339).
+    pub exported_at: String,
+    /// The account.
+    pub customer: Customer,
+    /// The address book.
+    pub addresses: Vec<SavedAddress>,
+    /// Saved cards, as listed (brand, last four digits, expiry; never the number).
+    pub payment_methods: Vec<super::payments::PaymentMethod>,
+    /// Points, tier and history.
+    pub loyalty: super::loyalty::LoyaltyAccount,
+    /// Wished products.
+    pub wishlist: Vec<super::wishlist::WishlistItem>,
+}

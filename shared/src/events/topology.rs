@@ -101,12 +101,28 @@ pub const CUSTOMER_LOYALTY: QueueDef = QueueDef {
     keys: &[ORDER_STATUS_CHANGED, PAYMENT_REFUNDED],
 };
 
+/// customer-service: an erased account's address book, cards, wishlist, loyalty and sessions,
+/// removed once more after the request that erased it (which may have died half-way).
+pub const CUSTOMER_ERASURE: QueueDef = QueueDef {
+    suffix: "customer.erasure",
+    keys: &[CUSTOMER_ERASED],
+};
+
+/// order-service: an erased customer's cart, subscriptions, and the names and addresses on
+/// their orders.
+pub const ORDER_ERASURE: QueueDef = QueueDef {
+    suffix: "order.erasure",
+    keys: &[CUSTOMER_ERASED],
+};
+
 /// alert-service: in-app notifications and mail for a customer's own orders, payments, returns and
-/// loyalty; `customer.registered` tells it where to mail each customer.
+/// loyalty; `customer.registered` tells it where to mail each customer, `customer.erased` to
+/// forget them.
 pub const NOTIFICATIONS: QueueDef = QueueDef {
     suffix: "alert.notifications",
     keys: &[
         CUSTOMER_REGISTERED,
+        CUSTOMER_ERASED,
         ORDER_CREATED,
         ORDER_STATUS_CHANGED,
         PAYMENT_FAILED,
@@ -157,7 +173,7 @@ pub const PRODUCT_PURCHASES: QueueDef = QueueDef {
 };
 
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 14] = [
+pub const QUEUES: [QueueDef; 16] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -172,6 +188,8 @@ pub const QUEUES: [QueueDef; 14] = [
     ORDER_REFUNDS,
     PRODUCT_PURCHASES,
     CUSTOMER_WISHLIST,
+    CUSTOMER_ERASURE,
+    ORDER_ERASURE,
 ];
 
 #[cfg(test)]
@@ -186,6 +204,7 @@ mod tests {
     fn every_published_key_has_a_consumer_besides_analytics() {
         let all = [
             CUSTOMER_REGISTERED,
+            CUSTOMER_ERASED,
             PRODUCT_CREATED,
             PRODUCT_UPDATED,
             PRODUCT_DELETED,
