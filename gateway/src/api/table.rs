@@ -166,6 +166,23 @@ pub static ROUTES: &[RouteSpec] = &[
         .with_body(body::<customers::CustomerPatch>())
         .answers(one::<customers::Customer>(200)),
     get(
+        "/api/customers/me/export",
+        Authenticated,
+        "customers",
+        "Everything kept about the caller (account, addresses, cards as listed, loyalty, \
+         wishlist), as a JSON file to keep",
+    )
+    .answers(one::<customers::CustomerExport>(200)),
+    delete(
+        "/api/customers/me",
+        Authenticated,
+        "customers",
+        "Erase the caller's account (password asked again; 403 for a wrong one or an admin): \
+         personal data goes everywhere, every session ends, orders stay without the street",
+    )
+    .with_body(body::<customers::Erasure>())
+    .answers(nothing()),
+    get(
         "/api/customers/me/addresses",
         Authenticated,
         "customers",

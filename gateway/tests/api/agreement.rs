@@ -62,6 +62,8 @@ fn valid(schema: &str, product: &str) -> Value {
             json!({"kind": "fixed", "value": 5, "minSubtotal": 20, "maxDiscount": 15, "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2999-01-01T00:00:00Z", "usageLimit": 100, "perCustomerLimit": 2, "minTier": "Gold", "active": false})
         }
         "CartCoupon" => json!({"code": "AGREE10"}),
+        // Never the caller's password: a valid body is refused (403) and erases nothing.
+        "Erasure" => json!({"password": "agreement-not-the-password"}),
         "Adjustment" => json!({"points": 5, "reason": "agreement", "id": "agreement-1"}),
         "StatusChange" => json!({"status": "SHIPPED", "carrier": "UPS", "trackingNumber": "1Z"}),
         "Replay" => {

@@ -124,7 +124,7 @@ fn product(name: &str) -> Value {
         "lowStockThreshold": 2})
 }
 
-/// Sign-up, sign-in, refresh, sign-out of an account of its own.
+/// Sign-up, sign-in, refresh, the data export, sign-out and erasure of an account of its own.
 async fn sessions(a: &mut Answers<'_>) {
     let email = "leaver.answers@example.com";
     let body = json!({"name": "Leaver", "email": email, "password": "long enough",
@@ -143,8 +143,31 @@ async fn sessions(a: &mut Answers<'_>) {
         "Bearer {}",
         renewed["accessToken"].as_str().unwrap_or_default()
     );
+    a.call(Method::GET, "/api/customers/me/export", None, Some(&bearer))
+        .await;
     a.call(Method::POST, "/api/auth/logout", None, Some(&bearer))
         .await;
+    // Then the account is erased, from a new sign-in.
+    let again = a
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            Some(json!({"email": email, "password": "long enough"})),
+            None,
+        )
+        .await;
+    let bearer = format!(
+        "Bearer {}",
+        again["accessToken"].as_str().unwrap_or_default()
+    );
+    let erase = json!({"password": "long enough"});
+    a.call(
+        Method::DELETE,
+        "/api/customers/me",
+        Some(erase),
+        Some(&bearer),
+    )
+    .await;
 }
 
 /// The buyer's record, address book, wallet and loyalty; the card to pay with.
