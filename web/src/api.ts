@@ -208,6 +208,17 @@ export async function signOut(): Promise<void> {
   }
 }
 
+/** Everything customer-service keeps about the caller, as the API gives it for a file. */
+export async function exportMyData(): Promise<unknown> {
+  return get<unknown>("/customers/me/export");
+}
+
+/** Erases the caller's account (the password asked again); signed out here once it is gone. */
+export async function eraseAccount(password: string): Promise<void> {
+  await request("/customers/me", { method: "DELETE", body: { password } });
+  store(null);
+}
+
 // --- catalog, cart, checkout, orders ------------------------------------------------------
 
 export interface Product {

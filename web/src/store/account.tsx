@@ -19,6 +19,9 @@ export function SignIn({ url }: { url: URL }) {
   return (
     <section class="narrow-page" aria-labelledby="signin-title">
       <h1 id="signin-title">Sign in</h1>
+      {url.searchParams.get("erased") && (
+        <p role="status">Your account was deleted. Thank you for shopping with us.</p>
+      )}
       <form
         onSubmit={async (e) => {
           e.preventDefault();

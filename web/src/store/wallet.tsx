@@ -1,10 +1,10 @@
 // "My account": saved addresses and saved cards (list, add, delete, make default) and the
 // loyalty account (points, tier, the next tier, history), mail preferences and a link to the
-// returns. Every change answers with the API's own list read again, so what is shown is what
+// returns; the account's data as a file, and the account's erasure. Every change answers with the API's own list read again, so what is shown is what
 // is stored.
 
 import { useEffect, useState } from "preact/hooks";
-import { type Address, type SavedAddress, money } from "../api";
+import { type Address, type SavedAddress, eraseAccount, exportMyData, money } from "../api";
 import {
   type Card,
   type Loyalty,
@@ -19,6 +19,7 @@ import {
   saveAddress,
   saveCard,
 } from "../commerce";
+import { navigate } from "../router";
 import { ErrorNote, Field, Link, Loading } from "../ui";
 import { MailPreferencesPanel } from "./notifications";
 
@@ -33,6 +34,80 @@ export function AccountPage() {
       <MailPreferencesPanel />
       <Addresses />
       <Cards />
+      <YourData />
+    </section>
+  );
+}
+
+/** The account's data as a JSON file, and the account's erasure (password asked again). */
+function YourData() {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [password, setPassword] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const download = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const data = await exportMyData();
+      const file = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+      const url = URL.createObjectURL(file);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = "my-data.json";
+      link.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="data-title">
+      <h2 id="data-title">Your data</h2>
+      <p>
+        <button type="button" onClick={download} disabled={busy}>
+          Download my data
+        </button>
+      </p>
+      {confirming ? (
+        <form
+          onSubmit={async (event) => {
+            event.preventDefault();
+            setBusy(true);
+            setError(null);
+            try {
+              await eraseAccount(password);
+              navigate("/signin?erased=1", true);
+            } catch (e) {
+              setError(e);
+              setBusy(false);
+            }
+          }}
+        >
+          <p>
+            Deleting your account erases your name, email, addresses, saved cards, points and
+            wishlist, and signs you out everywhere. Your orders are kept without your street.
+            This cannot be undone.
+          </p>
+          <Field label="Your password" name="erase-password" type="password" required
+            autocomplete="current-password" value={password} onInput={setPassword} />
+          <button class="danger" type="submit" disabled={busy}>
+            Delete my account for good
+          </button>{" "}
+          <button type="button" onClick={() => setConfirming(false)} disabled={busy}>
+            Keep my account
+          </button>
+        </form>
+      ) : (
+        <p>
+          <button type="button" onClick={() => setConfirming(true)}>
+            Delete my account…
+          </button>
+        </p>
+      )}
+      <ErrorNote error={error} />
     </section>
   );
 }
