@@ -33,7 +33,7 @@ use shared::{
 };
 
 use crate::{
-    domain::{CustomerView, Password, password},
+    domain::{Customer, CustomerView, Password, password},
     session,
     state::AppState,
     store::{addresses, customers, loyalty, payment_methods, refresh_tokens, wishlist},
@@ -50,8 +50,14 @@ fn gone() -> ApiError {
     ApiError::Unauthorized("account no longer exists".to_owned())
 }
 
-fn me(caller: &Caller) -> Result<ObjectId, ApiError> {
-    ObjectId::parse_str(&caller.id).map_err(|_| gone())
+/// The caller's account while it is not erased (401 once it is: the token is dead anyway).
+async fn caller_account(state: &AppState, caller: &Caller) -> Result<(ObjectId, Customer), ApiError> {
+    let id = ObjectId::parse_str(&caller.id).map_err(|_| gone())?;
+    let customer = customers::by_id(state.infra.db(), id)
+        .await?
+        .filter(|c| c.erased_at.is_none())
+        .ok_or_else(gone)?;
+    Ok((id, customer))
 }
 
 /// Everything kept about the caller, as a JSON file to save (`Content-Disposition:
@@ -62,11 +68,7 @@ async fn export(
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     let db = state.infra.db();
-    let id = me(&caller)?;
-    let customer = customers::by_id(db, id)
-        .await?
-        .filter(|c| c.erased_at.is_none())
-        .ok_or_else(gone)?;
+    let (id, customer) = caller_account(&state, &caller).await?;
     let export = CustomerExport {
         exported_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         customer: CustomerView::from(&customer),
@@ -95,11 +97,7 @@ async fn erase(
     Valid(body): Valid<Erasure>,
 ) -> Result<StatusCode, ApiError> {
     let db = state.infra.db();
-    let id = me(&caller)?;
-    let customer = customers::by_id(db, id)
-        .await?
-        .filter(|c| c.erased_at.is_none())
-        .ok_or_else(gone)?;
+    let (id, customer) = caller_account(&state, &caller).await?;
     if customer.role != Role::Customer {
         return Err(ApiError::Forbidden(
             "an admin account is not erased from here; another admin removes it".to_owned(),
