@@ -213,9 +213,14 @@ export async function exportMyData(): Promise<unknown> {
   return get<unknown>("/customers/me/export");
 }
 
-/** Erases the caller's account (the password asked again); signed out here once it is gone. */
+/** Erases the caller's account (the password asked again). The session is then dead in every
+ * service: drop it here with `forgetSession` once the page has left the pages that need one. */
 export async function eraseAccount(password: string): Promise<void> {
   await request("/customers/me", { method: "DELETE", body: { password } });
+}
+
+/** Drops the session here without asking the API, for an account that no longer exists. */
+export function forgetSession(): void {
   store(null);
 }
 

@@ -4,7 +4,14 @@
 // is stored.
 
 import { useEffect, useState } from "preact/hooks";
-import { type Address, type SavedAddress, eraseAccount, exportMyData, money } from "../api";
+import {
+  type Address,
+  type SavedAddress,
+  eraseAccount,
+  exportMyData,
+  forgetSession,
+  money,
+} from "../api";
 import {
   type Card,
   type Loyalty,
@@ -79,7 +86,10 @@ function YourData() {
             setError(null);
             try {
               await eraseAccount(password);
+              // Away from this page first: without a session it would send the visitor to
+              // sign in and come back here.
               navigate("/signin?erased=1", true);
+              forgetSession();
             } catch (e) {
               setError(e);
               setBusy(false);
