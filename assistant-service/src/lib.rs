@@ -135,7 +135,7 @@ pub async fn run(
             |db| async move { store::create_indexes(&db).await },
             || {},
         );
-        events::consumer::start(infra.bus(), sessions);
+        events::consumer::start(infra.bus(), sessions, db.clone());
         app(AppState {
             infra,
             engine: Arc::new(engine),

@@ -169,6 +169,12 @@ impl Sessions {
         self.redis.key(&format!("assistant:history:{id}"))
     }
 
+    /// The sessions a signed-in customer has had (while they last), so an erasure finds them.
+    fn sessions_key(&self, customer_id: &str) -> String {
+        self.redis
+            .key(&format!("assistant:customer:{customer_id}:sessions"))
+    }
+
     fn orders_key(&self, customer_id: &str) -> String {
         self.redis
             .key(&format!("assistant:customer:{customer_id}:orders"))
@@ -203,7 +209,30 @@ impl Sessions {
         }
         pipe.ltrim(&history, -HISTORY_ENTRIES, -1)
             .expire(&history, i64::try_from(ttl).unwrap_or(i64::MAX));
+        if let Some(owner) = &session.owner {
+            let mine = self.sessions_key(owner);
+            pipe.sadd(&mine, &session.id)
+                .expire(&mine, i64::try_from(ttl).unwrap_or(i64::MAX));
+        }
         pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
+    }
+
+    /// Forgets `customer_id` (`customer.erased`): every session of theirs still kept, with its
+    /// history, and the index of their orders. Safe to repeat.
+    pub async fn forget_customer(&self, customer_id: &str) -> Result<usize, ApiError> {
+        let mut conn = self.redis.connection().await?;
+        let mine = self.sessions_key(customer_id);
+        let ids: Vec<String> = conn.smembers(&mine).await.map_err(unavailable)?;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for id in &ids {
+            pipe.del(self.context_key(id)).del(self.history_key(id));
+        }
+        pipe.del(&mine).del(self.orders_key(customer_id));
+        pipe.query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(ids.len())
     }
 
     /// Appends `entries` to the history of `id` (capped like every turn) and renews the

@@ -51,7 +51,10 @@ fn gone() -> ApiError {
 }
 
 /// The caller's account while it is not erased (401 once it is: the token is dead anyway).
-async fn caller_account(state: &AppState, caller: &Caller) -> Result<(ObjectId, Customer), ApiError> {
+async fn caller_account(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(ObjectId, Customer), ApiError> {
     let id = ObjectId::parse_str(&caller.id).map_err(|_| gone())?;
     let customer = customers::by_id(state.infra.db(), id)
         .await?

@@ -370,6 +370,31 @@ pub async fn conversation(
     Ok(Some(Conversation::new(record.into(), transcript)))
 }
 
+/// Removes every support conversation of `customer_id` with its messages (`customer.erased`);
+/// how many conversations. Safe to repeat.
+pub async fn forget_customer(db: &Database, customer_id: &str) -> Result<u64, ApiError> {
+    let conversations = db.collection::<Document>(CONVERSATIONS);
+    let theirs: Vec<Document> = conversations
+        .find(doc! { "customerId": customer_id })
+        .projection(doc! { "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    let ids: Vec<&str> = theirs
+        .iter()
+        .filter_map(|d| d.get_str("_id").ok())
+        .collect();
+    if !ids.is_empty() {
+        db.collection::<Document>(MESSAGES)
+            .delete_many(doc! { "sessionId": { "$in": ids } })
+            .await?;
+    }
+    let removed = conversations
+        .delete_many(doc! { "customerId": customer_id })
+        .await?;
+    Ok(removed.deleted_count)
+}
+
 /// The indexes of the queue and the transcripts.
 pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let queue = mongodb::IndexModel::builder()

@@ -2,6 +2,7 @@
 //! order-service and the real MongoDB, RabbitMQ and Redis.
 
 mod chat;
+mod erasure;
 mod events;
 mod fallback;
 mod functions;

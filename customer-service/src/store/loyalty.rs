@@ -25,9 +25,11 @@ async fn read(
     db: &Database,
     customer: ObjectId,
 ) -> Result<Option<(Account, Option<Bson>)>, ApiError> {
+    // An erased account has no loyalty account any more, and gets none (points an order
+    // earns after the erasure are dropped like those of an unknown customer).
     let found = db
         .collection::<Document>(COLLECTION)
-        .find_one(doc! { "_id": customer })
+        .find_one(doc! { "_id": customer, "erasedAt": { "$exists": false } })
         .projection(doc! { ACCOUNT: 1, VERSION: 1 })
         .await?;
     let Some(found) = found else {

@@ -238,6 +238,22 @@ async fn an_erased_account_keeps_nothing_personal_no_session_survives_and_the_em
     assert_eq!(signed_in, 401);
     let (looked_up, _) = t.get_as(&contact, &service).await;
     assert_eq!(looked_up, 404, "an erased contact is not handed on");
+    // An order delivered after the erasure earns the erased account nothing.
+    let credited = customer_service::store::loyalty::credit(
+        &db(&t).await,
+        &customer_service::store::loyalty::Delivery {
+            customer: bson::oid::ObjectId::parse_str(&id).unwrap(),
+            order: "65a1b2c3d4e5f60718293a4b",
+            points: 40,
+            paid: None,
+            at: chrono::Utc::now(),
+            correlation_id: "late-delivery",
+        },
+    )
+    .await
+    .unwrap();
+    assert!(credited.is_none());
+    assert!(!stored(&t, &id).await.contains_key("loyalty"));
     // The address is free for a new account of someone else's.
     let again = t.register("gone@example.com").await;
     assert_ne!(again["customer"]["id"], id.as_str());

@@ -82,10 +82,12 @@ pub const ALERTS: QueueDef = QueueDef {
     ],
 };
 
-/// assistant-service: its search index and order context.
+/// assistant-service: its search index and order context; `customer.erased` to forget a
+/// customer's chats.
 pub const ASSISTANT: QueueDef = QueueDef {
     suffix: "assistant.events",
     keys: &[
+        CUSTOMER_ERASED,
         PRODUCT_CREATED,
         PRODUCT_UPDATED,
         PRODUCT_DELETED,
