@@ -199,24 +199,36 @@ impl Tree {
         self.path(parent).len() < MAX_DEPTH
     }
 
-    /// The whole tree as `GET /categories` shows it.
-    pub fn view(&self) -> Vec<api::CategoryNode> {
-        self.nodes("", 0)
+    /// The whole tree as `GET /categories` shows it, with `counts` (products filed directly in
+    /// each category, by id) and each subtree's total.
+    pub fn view(&self, counts: &HashMap<String, u64>) -> Vec<api::CategoryNode> {
+        self.nodes("", 0, counts)
     }
 
-    fn nodes(&self, parent: &str, depth: usize) -> Vec<api::CategoryNode> {
+    fn nodes(
+        &self,
+        parent: &str,
+        depth: usize,
+        counts: &HashMap<String, u64>,
+    ) -> Vec<api::CategoryNode> {
         if depth > MAX_DEPTH * 2 {
             return Vec::new();
         }
         self.children_of(parent)
             .iter()
             .filter_map(|id| self.by_id.get(id))
-            .map(|c| api::CategoryNode {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                slug: c.slug.clone(),
-                parent: c.parent.clone(),
-                children: self.nodes(&c.id, depth + 1),
+            .map(|c| {
+                let children = self.nodes(&c.id, depth + 1, counts);
+                let own = counts.get(&c.id).copied().unwrap_or(0);
+                api::CategoryNode {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    slug: c.slug.clone(),
+                    parent: c.parent.clone(),
+                    product_count: own,
+                    total_count: own + children.iter().map(|n| n.total_count).sum::<u64>(),
+                    children,
+                }
             })
             .collect()
     }
@@ -326,10 +338,10 @@ mod tests {
     fn the_view_nests_children_by_name_and_shows_orphans_at_the_top() {
         let mut all = vec![category("z", "Lost", Some("gone"))];
         all.extend([category("a", "Home", None), category("e", "Books", None)]);
-        let view = Tree::new(all).view();
+        let view = Tree::new(all).view(&HashMap::new());
         let names: Vec<&str> = view.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["Books", "Home", "Lost"]);
-        let full = tree().view();
+        let full = tree().view(&HashMap::new());
         assert_eq!(full[1].children[0].name, "Garden");
         assert_eq!(full[1].children[1].children[0].name, "Knives");
         assert_eq!(
@@ -340,5 +352,23 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["a", "b", "c"]
         );
+    }
+
+    #[test]
+    fn each_node_counts_its_own_products_and_its_subtree_adds_up() {
+        // home(a) 1 ─ kitchen(b) 2 ─ knives(c) 3; home ─ garden(d) 0; books(e) 4
+        let counts: HashMap<String, u64> = [("a", 1), ("b", 2), ("c", 3), ("e", 4), ("gone", 9)]
+            .into_iter()
+            .map(|(id, n)| (id.to_owned(), n))
+            .collect();
+        let view = tree().view(&counts);
+        let books = &view[0];
+        let home = &view[1];
+        let (garden, kitchen) = (&home.children[0], &home.children[1]);
+        assert_eq!((books.product_count, books.total_count), (4, 4));
+        assert_eq!((home.product_count, home.total_count), (1, 6));
+        assert_eq!((kitchen.product_count, kitchen.total_count), (2, 5));
+        assert_eq!((garden.product_count, garden.total_count), (0, 0));
+        assert_eq!(kitchen.children[0].total_count, 3);
     }
 }

@@ -52,10 +52,12 @@ async fn current(state: &AppState, id: &str) -> Result<Category, ApiError> {
     view(&tree, id).ok_or_else(not_found)
 }
 
-/// `GET /categories`: every category, top-level ones first, children nested, by name.
+/// `GET /categories`: every category, top-level ones first, children nested, by name, each
+/// with its products counted (its own, and its subtree's).
 #[tracing::instrument(skip_all)]
 async fn tree(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(ok(state.categories.tree().await?.view()))
+    let counts = state.categories.counts().await?;
+    Ok(ok(state.categories.tree().await?.view(&counts)))
 }
 
 /// `GET /categories/{id}`: one category, its path from the top and its children.

@@ -130,6 +130,29 @@ async fn a_category_filter_lists_the_category_and_everything_under_it() {
         tree["data"][1]["children"][0]["children"][0]["slug"],
         "knives"
     );
+    // Counted: each category's own products, and its subtree's (what its listing shows).
+    let counts = |node: &Value| (node["productCount"].clone(), node["totalCount"].clone());
+    assert_eq!(counts(&tree["data"][0]), (json!(1), json!(1)), "Books");
+    assert_eq!(counts(&tree["data"][1]), (json!(1), json!(3)), "Home");
+    assert_eq!(
+        counts(&tree["data"][1]["children"][0]),
+        (json!(1), json!(2)),
+        "Kitchen"
+    );
+    // A deleted product is not counted.
+    let (_, novel) = app.list("category=books").await;
+    let novel = novel["data"][0]["id"].as_str().unwrap().to_owned();
+    let (deleted, _) = app
+        .request(
+            Method::DELETE,
+            &format!("/products/{novel}"),
+            As::Admin,
+            None,
+        )
+        .await;
+    assert_eq!(deleted, 200);
+    let (_, tree) = app.app.get("/categories").await;
+    assert_eq!(counts(&tree["data"][0]), (json!(0), json!(0)), "Books");
     let (status, one) = app.app.get(&format!("/categories/{knives}")).await;
     assert_eq!(status, 200);
     let path: Vec<&str> = one["data"]["path"]

@@ -95,6 +95,11 @@ pub struct CategoryNode {
     pub slug: String,
     /// The parent's id, `null` at the top.
     pub parent: Option<String>,
+    /// Products (not deleted) filed directly in it.
+    pub product_count: u64,
+    /// Products (not deleted) in it and everything under it: what
+    /// `GET /products?category=<slug>` lists.
+    pub total_count: u64,
     /// The categories directly under it.
     #[schema(no_recursion)]
     pub children: Vec<CategoryNode>,
