@@ -1,6 +1,6 @@
 // The ops console at `/console`, for admins only: anyone else (signed out, or a customer) gets
 // the sign-in page. Sections: the live order board, live alerts, health and dead letters,
-// live analytics, catalog editing, coupons, returns handling, reviews moderation, the support queue,
+// live analytics, catalog editing, the category tree, coupons, returns handling, reviews moderation, the support queue,
 // assistant statistics.
 
 import { render } from "preact";
@@ -14,6 +14,7 @@ import { Analytics } from "./analytics";
 import { AssistantStats } from "./assistant";
 import { Board } from "./board";
 import { CatalogEditor } from "./catalog";
+import { CategoriesDesk } from "./categories";
 import { Coupons } from "./coupons";
 import { Health } from "./health";
 import { ReturnsDesk } from "./returns";
@@ -26,6 +27,7 @@ const SECTIONS: [string, string][] = [
   ["/console/health", "Health"],
   ["/console/analytics", "Analytics"],
   ["/console/catalog", "Catalog"],
+  ["/console/categories", "Categories"],
   ["/console/coupons", "Coupons"],
   ["/console/returns", "Returns"],
   ["/console/reviews", "Reviews"],
@@ -87,6 +89,7 @@ function Console() {
   else if (path === "/console/health") section = <Health />;
   else if (path === "/console/analytics") section = <Analytics />;
   else if (path === "/console/catalog") section = <CatalogEditor />;
+  else if (path === "/console/categories") section = <CategoriesDesk />;
   else if (path === "/console/coupons") section = <Coupons />;
   else if (path === "/console/returns") section = <ReturnsDesk />;
   else if (path === "/console/reviews") section = <ReviewsDesk />;
