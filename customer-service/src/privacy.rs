@@ -7,9 +7,10 @@
 //! Then, in the request and again when this service consumes its own `customer.erased` (the
 //! request may die half-way; the event is in the outbox either way), the rest goes: wishlist
 //! entries, and every session, so every access and refresh token of the account dies at once
-//! in every service. order-service and alert-service consume the event too, for what they keep
-//! (carts, subscriptions, names and addresses on orders; contact, preferences, notifications).
-//! Orders themselves stay: they are the shop's records.
+//! in every service. order-, alert- and assistant-service consume the event too, for what they
+//! keep: the cart, open subscriptions and the street on orders; the contact, preferences and
+//! notifications; chats, support conversations and escalations. Orders themselves stay: they
+//! are the shop's records.
 //!
 //! Admin accounts are not erased this way (403): the shop would lose the person who runs it.
 
