@@ -6,10 +6,6 @@
 //! be removed is reported, not fatal.
 
 use anyhow::Result;
-use lapin::{
-    Connection,
-    options::{ExchangeDeleteOptions, QueueDeleteOptions},
-};
 use serde_json::{Value, json};
 
 /// What `loadgen clean` removes.
@@ -69,27 +65,8 @@ fn owned_queues(params: &Params) -> Vec<String> {
 }
 
 async fn broker(params: &Params) -> Result<usize> {
-    let connection = Connection::connect(&params.amqp, Default::default()).await?;
-    let mut deleted = 0;
-    for queue in owned_queues(params) {
-        // A channel is closed by the broker when a delete fails, so one per queue.
-        let channel = connection.create_channel().await?;
-        if channel
-            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-            .await
-            .is_ok()
-        {
-            deleted += 1;
-        }
-    }
-    for exchange in [params.exchange.clone(), format!("{}.dlx", params.exchange)] {
-        let channel = connection.create_channel().await?;
-        let _ = channel
-            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-            .await;
-    }
-    let _ = connection.close(200, "cleaned".into()).await;
-    Ok(deleted)
+    let exchanges = [params.exchange.clone(), format!("{}.dlx", params.exchange)];
+    Ok(shared::testing::delete_named(&params.amqp, &owned_queues(params), &exchanges).await?)
 }
 
 async fn databases(params: &Params) -> Result<usize> {

@@ -18,10 +18,7 @@ use bson::{Document, doc};
 use futures::{StreamExt, stream::FuturesUnordered};
 use lapin::{
     BasicProperties, Confirmation, Connection,
-    options::{
-        BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
-        QueuePurgeOptions,
-    },
+    options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueuePurgeOptions},
     types::FieldTable,
 };
 use serde_json::{Value, json};
@@ -258,18 +255,10 @@ async fn purge(url: &str, bus: &Bus) {
 
 /// Deletes the suite's queues the bench's bus declared, then the rest of its topology.
 async fn remove_queues(url: &str, bus: &Bus) {
-    if let Ok(connection) = Connection::connect(url, Default::default()).await {
-        if let Ok(channel) = connection.create_channel().await {
-            for def in topology::QUEUES {
-                let _ = channel
-                    .queue_delete(
-                        bus.queue_name(def.suffix).into(),
-                        QueueDeleteOptions::default(),
-                    )
-                    .await;
-            }
-        }
-        let _ = connection.close(200, "done".into()).await;
-    }
+    let queues: Vec<String> = topology::QUEUES
+        .iter()
+        .map(|def| bus.queue_name(def.suffix))
+        .collect();
+    let _ = shared::testing::delete_named(url, &queues, &[]).await;
     shared::testing::delete_topology(bus).await;
 }

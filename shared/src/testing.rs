@@ -239,25 +239,39 @@ pub async fn publish(bus: &Bus, event: &crate::events::Envelope) {
 
 /// Deletes what a test's bus declared: its queues, the exchange and the dead-letter parts.
 pub async fn delete_topology(bus: &Bus) {
-    let Ok(connection) = lapin::Connection::connect(&bus.config().url, Default::default()).await
-    else {
-        return;
-    };
-    if let Ok(channel) = connection.create_channel().await {
-        let mut queues = bus.declared_queues();
-        queues.push(bus.dead_letter_queue());
-        for queue in queues {
-            let _ = channel
-                .queue_delete(queue.into(), QueueDeleteOptions::default())
-                .await;
-        }
-        for exchange in [bus.config().exchange.clone(), bus.dead_letter_exchange()] {
-            let _ = channel
-                .exchange_delete(exchange.into(), ExchangeDeleteOptions::default())
-                .await;
+    let mut queues = bus.declared_queues();
+    queues.push(bus.dead_letter_queue());
+    let exchanges = [bus.config().exchange.clone(), bus.dead_letter_exchange()];
+    let _ = delete_named(&bus.config().url, &queues, &exchanges).await;
+}
+
+/// Deletes `queues`, then `exchanges`, on the broker at `url` (a missing one is no error); how
+/// many queues the broker confirmed deleted. For tests and for `loadgen clean`, which removes
+/// what a benchmark run left.
+pub async fn delete_named(
+    url: &str,
+    queues: &[String],
+    exchanges: &[String],
+) -> Result<usize, lapin::Error> {
+    let connection = lapin::Connection::connect(url, Default::default()).await?;
+    let channel = connection.create_channel().await?;
+    let mut deleted = 0;
+    for queue in queues {
+        if channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await
+            .is_ok()
+        {
+            deleted += 1;
         }
     }
-    let _ = connection.close(200, "test cleanup".into()).await;
+    for exchange in exchanges {
+        let _ = channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await;
+    }
+    let _ = connection.close(200, "deleted".into()).await;
+    Ok(deleted)
 }
 
 /// A TCP proxy in front of a dependency that a test can cut and restore, to take one

@@ -288,7 +288,6 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     stack::wait_until(ctx, &mut cleanup.started, name, || stack::healthy(port))?;
 
     let model = embeddings_on(port);
-    let run = run_id();
     let set = accuracy::read(&ctx.paths.root)?;
     ctx.progress.step(
         "bench",
@@ -380,15 +379,6 @@ struct Accuracy {
     confusion: Confusion,
     /// Replies to the held-out messages, each sent once: nothing the service had seen.
     novel: Figures,
-}
-
-/// This run's part of the session ids, so a run never continues an earlier run's
-/// conversations: the time in milliseconds and the process id, in hex.
-fn run_id() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!("{now:x}{:x}", std::process::id())
 }
 
 fn settings() -> String {
@@ -662,7 +652,7 @@ mod tests {
             }
         }
         assert_eq!(schedule("r", 0, 3).len(), 3);
-        let run = run_id();
+        let run = stack::run_id();
         assert!(run.len() <= 24 && run.chars().all(|c| c.is_ascii_hexdigit()));
         let longest = schedule(&format!("{run}w"), THREADS, REQUESTS);
         assert!(longest.iter().all(|t| t.session.len() <= 64));
