@@ -1,7 +1,7 @@
 // The console's category tree (issue 19): an admin adds a category and one under it, sees the
 // products counted (a product filed under the child counts for the parent too), renames and
 // moves a category, and a delete the API refuses (products in it) is said in words on its row.
-import { ADMIN, api, expect, person, signIn, test, tokenOf } from "./fixtures";
+import { ADMIN, api, expect, person, shot, signIn, test, tokenOf } from "./fixtures";
 
 test("an admin grows the category tree, sees products counted, renames, moves and deletes", async ({
   browser,
@@ -38,6 +38,7 @@ test("an admin grows the category tree, sees products counted, renames, moves an
   await page.reload();
   await expect(childRow).toContainText("1 here, 1 in all");
   await expect(topRow).toContainText("0 here, 1 in all");
+  await shot(page, "console-categories");
 
   // Deleting the child while the trowel is in it is refused, in words, on its row.
   await page.getByRole("button", { name: `Delete ${child}` }).click();

@@ -1,5 +1,5 @@
-// What the storefront and the console share: the session hook, links, errors in words,
-// a labelled field, a live-status badge.
+// What the storefront and the console share: the session hook, one change at a time with its
+// error, links, errors in words, a labelled field, a live-status badge.
 
 import type { AnchorHTMLAttributes, ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
@@ -11,6 +11,27 @@ export function useSession(): Session | null {
   const [session, setSession] = useState(current());
   useEffect(() => onSession(setSession), []);
   return session;
+}
+
+/** One change at a time: `busy` while `run`'s change is under way, and its error kept to be
+ * shown; `run` answers whether the change went through. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (change: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await change();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
 }
 
 export function Link(props: AnchorHTMLAttributes & { href: string }) {

@@ -6,7 +6,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../api";
-import { ErrorNote, Field, Loading } from "../ui";
+import { ErrorNote, Field, Loading, useAction } from "../ui";
 
 /** A node of `GET /api/categories`. */
 interface CategoryNode {
@@ -52,30 +52,23 @@ function Options({ rows, except }: { rows: Row[]; except?: Row }) {
 
 export function CategoriesDesk() {
   const [rows, setRows] = useState<Row[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [name, setName] = useState("");
   const [parent, setParent] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
 
   const read = () => tree().then(setRows, setError);
   useEffect(() => void read(), []);
 
-  const add = async (e: Event) => {
+  const add = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await request("/categories", {
         method: "POST",
         body: { name: name.trim(), parent: parent || null },
       });
       setName("");
       await read();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -121,25 +114,17 @@ export function CategoriesDesk() {
 function CategoryRow({ row, rows, changed }: { row: Row; rows: Row[]; changed: () => Promise<void> }) {
   const [name, setName] = useState(row.name);
   const [parent, setParent] = useState(row.parent ?? "");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   useEffect(() => {
     setName(row.name);
     setParent(row.parent ?? "");
   }, [row.name, row.parent]);
 
-  const act = async (change: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const act = (change: () => Promise<unknown>) =>
+    run(async () => {
       await change();
       await changed();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const path = `/categories/${row.id}`;
   return (
     <tr data-testid={`category-${row.slug}`}>

@@ -27,7 +27,7 @@ import {
   saveCard,
 } from "../commerce";
 import { navigate } from "../router";
-import { ErrorNote, Field, Link, Loading } from "../ui";
+import { ErrorNote, Field, Link, Loading, useAction } from "../ui";
 import { MailPreferencesPanel } from "./notifications";
 
 export function AccountPage() {
@@ -48,14 +48,11 @@ export function AccountPage() {
 
 /** The account's data as a JSON file, and the account's erasure (password asked again). */
 function YourData() {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [password, setPassword] = useState("");
   const [confirming, setConfirming] = useState(false);
-  const download = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const download = () =>
+    run(async () => {
       const data = await exportMyData();
       const file = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
       const url = URL.createObjectURL(file);
@@ -64,12 +61,7 @@ function YourData() {
       link.download = "my-data.json";
       link.click();
       URL.revokeObjectURL(url);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <section aria-labelledby="data-title">
       <h2 id="data-title">Your data</h2>
@@ -82,17 +74,11 @@ function YourData() {
         <form
           onSubmit={async (event) => {
             event.preventDefault();
-            setBusy(true);
-            setError(null);
-            try {
-              await eraseAccount(password);
+            if (await run(() => eraseAccount(password))) {
               // Away from this page first: without a session it would send the visitor to
               // sign in and come back here.
               navigate("/signin?erased=1", true);
               forgetSession();
-            } catch (e) {
-              setError(e);
-              setBusy(false);
             }
           }}
         >
