@@ -219,7 +219,8 @@ fn key(text: &str) -> String {
 }
 
 /// The worker: waits for a text, takes every other one queued meanwhile (up to [`BATCH`]),
-/// embeds them in one pass and answers each; ends when every [`Embedder`] is gone.
+/// embeds them in one pass and answers each (an error to each when the pass fails or panics);
+/// ends when every [`Embedder`] is gone.
 fn work(core: &Core, jobs: &mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -230,7 +231,11 @@ fn work(core: &Core, jobs: &mpsc::Receiver<Job>) {
             }
         }
         let texts: Vec<String> = batch.iter().map(|job| job.text.clone()).collect();
-        match core.batch(&texts) {
+        // A panic in the model answers this batch with an error and leaves the worker running:
+        // every later text would otherwise find it gone.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| core.batch(&texts)))
+            .unwrap_or_else(|_| Err(EmbedError::Task("the model panicked".to_owned())));
+        match outcome {
             Ok(vectors) => {
                 for (job, vector) in batch.into_iter().zip(vectors) {
                     let _ = job.reply.send(Ok(vector));
