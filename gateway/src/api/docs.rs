@@ -9,15 +9,16 @@ use axum::{
 use serde_json::{Map, Value, json};
 
 use super::{
-    ROUTES, RouteSpec,
+    RouteSpec,
     answer::{ResponseSpec, Shape},
+    routes,
 };
 use crate::access::Access;
 
 /// The OpenAPI document.
 pub fn openapi() -> Value {
     let mut paths = Map::new();
-    for route in ROUTES {
+    for route in routes() {
         let entry = paths
             .entry(route.path.to_owned())
             .or_insert_with(|| json!({}));
@@ -52,10 +53,8 @@ pub fn openapi() -> Value {
             }
         }
     });
-    let bodies = ROUTES.iter().filter_map(|r| r.body.map(|b| b.schema));
-    let answers = ROUTES
-        .iter()
-        .filter_map(|r| r.answer.and_then(|a| a.schema));
+    let bodies = routes().filter_map(|r| r.body.map(|b| b.schema));
+    let answers = routes().filter_map(|r| r.answer.and_then(|a| a.schema));
     for schemas in bodies.chain(answers) {
         let (name, schema, referred) = schemas();
         for (name, schema) in std::iter::once((name, schema)).chain(referred) {
@@ -219,7 +218,7 @@ pub async fn openapi_json() -> Json<Value> {
 /// `GET /api/docs`.
 pub async fn page() -> impl IntoResponse {
     let mut rows = String::new();
-    for route in ROUTES {
+    for route in routes() {
         let access = match route.access {
             Access::Public => "anyone",
             Access::Authenticated => "signed in",

@@ -1,0 +1,106 @@
+//! The catalog: products, live stock, categories, reviews.
+
+use super::super::{
+    answer::{events, list, one, page},
+    body::{body, query},
+};
+use super::{RouteSpec, delete, get, patch, post, put};
+use crate::access::Access::{Admin, Authenticated, Public};
+use shared::api::{categories, products, reviews};
+
+pub(super) static ROUTES: &[RouteSpec] = &[
+    get(
+        "/api/products",
+        Public,
+        "products",
+        "Search, filter, sort and page the catalog",
+    )
+    .with_query(query::<products::ProductQuery>())
+    .answers(page::<products::Product>()),
+    get("/api/products/{id}", Public, "products", "One product")
+        .answers(one::<products::Product>(200)),
+    post("/api/products", Admin, "products", "Add a product")
+        .with_body(body::<products::ProductInput>())
+        .answers(one::<products::Product>(201)),
+    put("/api/products/{id}", Admin, "products", "Replace a product")
+        .with_body(body::<products::ProductInput>())
+        .answers(one::<products::Product>(200)),
+    delete("/api/products/{id}", Admin, "products", "Remove a product")
+        .answers(one::<products::Deleted>(200)),
+    get(
+        "/api/products/{id}/stock/stream",
+        Public,
+        "live",
+        "Server-sent events: the product's stock and stockStatus, then every change",
+    )
+    .answers(events()),
+    get(
+        "/api/categories",
+        Public,
+        "categories",
+        "The category tree: top level first, children nested",
+    )
+    .answers(list::<categories::CategoryNode>()),
+    get(
+        "/api/categories/{id}",
+        Public,
+        "categories",
+        "One category with its path from the top",
+    )
+    .answers(one::<categories::CategoryDetail>(200)),
+    post(
+        "/api/categories",
+        Admin,
+        "categories",
+        "Add a category, at the top or under a parent (422 unknown parent, 409 slug taken)",
+    )
+    .with_body(body::<categories::CategoryInput>())
+    .answers(one::<categories::CategoryDetail>(201)),
+    patch(
+        "/api/categories/{id}",
+        Admin,
+        "categories",
+        "Rename or move a category (422 for a move under itself or a category under it)",
+    )
+    .with_body(body::<categories::CategoryPatch>())
+    .answers(one::<categories::CategoryDetail>(200)),
+    delete(
+        "/api/categories/{id}",
+        Admin,
+        "categories",
+        "Delete an empty category (409 while categories or products are in it)",
+    )
+    .answers(one::<products::Deleted>(200)),
+    get(
+        "/api/products/{id}/reviews",
+        Public,
+        "reviews",
+        "A product's visible reviews, paged",
+    )
+    .with_query(query::<reviews::ReviewQuery>())
+    .answers(page::<reviews::Review>()),
+    post(
+        "/api/products/{id}/reviews",
+        Authenticated,
+        "reviews",
+        "Review a product the caller received (403 otherwise, 409 for a second review)",
+    )
+    .with_body(body::<reviews::ReviewInput>())
+    .answers(one::<reviews::Review>(201)),
+    put(
+        "/api/products/{id}/reviews/mine",
+        Authenticated,
+        "reviews",
+        "Edit the caller's review",
+    )
+    .with_body(body::<reviews::ReviewInput>())
+    .answers(one::<reviews::Review>(200)),
+    patch(
+        "/api/products/{id}/reviews/{reviewId}",
+        Admin,
+        "reviews",
+        "Hide a review (or show it again)",
+    )
+    .with_body(body::<reviews::ReviewVisibility>())
+    .answers(one::<reviews::Review>(200)),
+];
