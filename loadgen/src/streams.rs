@@ -19,21 +19,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context as _, Result, bail};
-use eventsource_stream::Eventsource as _;
-use futures::{SinkExt as _, StreamExt as _};
+use anyhow::{Context as _, Result};
 use reqwest::Client;
 use serde_json::{Value, json};
 use tokio::{
-    net::TcpSocket,
     sync::{Semaphore, mpsc},
     task::JoinSet,
-};
-use tokio_tungstenite::tungstenite::{
-    Message,
-    client::IntoClientRequest as _,
-    http::{HeaderValue, header::AUTHORIZATION},
-    protocol::WebSocketConfig,
 };
 
 use crate::{
@@ -42,6 +33,10 @@ use crate::{
     limits,
     stats::{Summary, round3},
 };
+
+mod subscribers;
+
+use subscribers::{sse, ws};
 
 /// The parameters of one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -364,151 +359,5 @@ fn change_json(
 
 /// One SSE subscriber: opens the stream, waits for the snapshot, reports ready, then notes
 /// every change.
-async fn sse(target: Arc<Target>, client: Client) {
-    let opened = async {
-        let _permit = target.gate.acquire().await?;
-        let response = client
-            .get(&target.sse_url)
-            .bearer_auth(&target.token)
-            .header("accept", "text/event-stream")
-            .send()
-            .await?;
-        if response.status() != 200 {
-            bail!("SSE answered {}", response.status());
-        }
-        let mut events = response.bytes_stream().eventsource();
-        match tokio::time::timeout(Duration::from_secs(30), events.next()).await {
-            Ok(Some(Ok(event))) if event.event == "snapshot" => Ok(events),
-            other => bail!("expected a snapshot first, got {other:?}"),
-        }
-    }
-    .await;
-    let mut events = match opened {
-        Ok(events) => {
-            let _ = target.ready.send(Ok(()));
-            events
-        }
-        Err(e) => {
-            let _ = target.ready.send(Err(format!("SSE: {e:#}")));
-            return;
-        }
-    };
-    while let Some(Ok(event)) = events.next().await {
-        if event.event == "order.status_changed" {
-            let wall_ms = now_ms();
-            let status = new_status(&event.data).unwrap_or_default().to_owned();
-            let _ = target.arrivals.send(Arrival {
-                kind: Kind::Sse,
-                status,
-                wall_ms,
-            });
-        }
-    }
-}
-
-/// One WebSocket subscriber: connects from its source address, subscribes to the order,
-/// waits for the snapshot, reports ready, then notes every change.
-async fn ws(target: Arc<Target>, i: usize) {
-    let opened = async {
-        let _permit = target.gate.acquire().await?;
-        let socket = TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::new(source(i % target.sources), 0))?;
-        let stream = socket.connect(target.addr).await?;
-        let mut request = target.ws_url.as_str().into_client_request()?;
-        request.headers_mut().insert(
-            AUTHORIZATION,
-            HeaderValue::from_str(&format!("Bearer {}", target.token))?,
-        );
-        // A small read buffer: the default is 128 KiB allocated up front, per connection.
-        let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
-            .write_buffer_size(0);
-        let (mut socket, _) =
-            tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
-        let subscribe = json!({ "type": "subscribe", "orderId": target.order }).to_string();
-        socket.send(Message::text(subscribe)).await?;
-        loop {
-            let next = tokio::time::timeout(Duration::from_secs(30), socket.next()).await;
-            match next {
-                Ok(Some(Ok(Message::Text(text)))) if text.contains("\"type\":\"snapshot\"") => {
-                    return anyhow::Ok(socket);
-                }
-                Ok(Some(Ok(Message::Text(text)))) if text.contains("\"type\":\"error\"") => {
-                    bail!("subscribing answered {text}")
-                }
-                Ok(Some(Ok(_))) => {}
-                other => bail!("expected a snapshot, got {other:?}"),
-            }
-        }
-    }
-    .await;
-    let mut socket = match opened {
-        Ok(socket) => {
-            let _ = target.ready.send(Ok(()));
-            socket
-        }
-        Err(e) => {
-            let _ = target.ready.send(Err(format!("WebSocket: {e:#}")));
-            return;
-        }
-    };
-    while let Some(Ok(message)) = socket.next().await {
-        if let Message::Text(text) = message
-            && text.contains("\"type\":\"order.status_changed\"")
-        {
-            let wall_ms = now_ms();
-            let status = new_status(text.as_str()).unwrap_or_default().to_owned();
-            let _ = target.arrivals.send(Arrival {
-                kind: Kind::Ws,
-                status,
-                wall_ms,
-            });
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_name_a_socket_address() {
-        let addr = socket_addr("http://127.0.0.1:5001").expect("parsed");
-        assert_eq!(addr, "127.0.0.1:5001".parse().expect("addr"));
-        assert_eq!(
-            socket_addr("http://127.0.0.1:80/api")
-                .expect("parsed")
-                .port(),
-            80
-        );
-        assert!(socket_addr("https://127.0.0.1:1").is_err());
-        assert!(socket_addr("http://localhost:1").is_err());
-    }
-
-    #[test]
-    fn sources_cycle_through_the_loopback_network() {
-        assert_eq!(source(0), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)));
-        assert_eq!(source(15), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 16)));
-        assert_eq!(source(250), source(0));
-    }
-
-    #[test]
-    fn the_new_status_is_found_in_the_raw_message() {
-        let data = r#"{"at":"x","index":3,"newStatus":"SHIPPED","oldStatus":"PROCESSING","order":{"status":"SHIPPED"}}"#;
-        assert_eq!(new_status(data), Some("SHIPPED"));
-        assert_eq!(new_status(r#"{"type":"snapshot"}"#), None);
-    }
-
-    #[test]
-    fn the_stored_time_is_that_of_the_latest_entry_with_the_status() {
-        let order = json!({ "statusHistory": [
-            { "index": 0, "status": "PENDING", "at": "2026-01-01T00:00:00.000Z" },
-            { "index": 1, "status": "PROCESSING", "at": "2026-01-01T00:00:00.250Z" },
-            { "index": 2, "status": "SHIPPED", "at": "2026-01-01T00:00:01.500Z" },
-        ]});
-        let shipped = stored_at(&order, "SHIPPED").expect("found");
-        let pending = stored_at(&order, "PENDING").expect("found");
-        assert_eq!(shipped - pending, 1500.0);
-        assert_eq!(stored_at(&order, "DELIVERED"), None);
-    }
-}
+mod tests;
