@@ -27,7 +27,7 @@ use shared::{ApiError, auth::Caller, outbox::Nudge};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::{
-    domain::{Classifier, Intent, KnowledgeBase, Persona, citations},
+    domain::{Classification, Classifier, Intent, KnowledgeBase, Persona, citations},
     functions::Registry,
     llm::Llm,
     session::{CustomerRef, Entry, Session, SessionId, Sessions},
@@ -158,24 +158,7 @@ impl Engine {
         }
         self.know_customer(&mut session, &turn).await;
         let vector = self.embed(&turn.message).await;
-        let mut class = self
-            .classifier
-            .classify_with(&turn.message, vector.as_deref());
-        if std::mem::take(&mut session.offered_person)
-            && class.rule.is_none()
-            && crate::domain::rules::is_yes(&turn.message)
-        {
-            class.intent = Intent::Complaint;
-            class.rule = Some(crate::domain::rules::Rule::AcceptedPerson);
-        }
-        if session.last_product.is_some()
-            && class.rule.is_none()
-            && class.intent != Intent::Complaint
-            && crate::domain::rules::is_product_follow_up(&turn.message)
-        {
-            class.intent = Intent::ProductSearch;
-            class.evidence = vec!["follow-up about the last product".to_owned()];
-        }
+        let class = self.understand(&mut session, &turn.message, vector.as_deref());
         let because = match class.rule {
             Some(rule) => vec![rule.as_str().to_owned()],
             None => class.evidence.clone(),
@@ -209,26 +192,7 @@ impl Engine {
         }
         session.turns += 1;
         session.ended |= draft.end_session;
-        let now = Utc::now();
-        let intent = Some(class.intent.as_str().to_owned());
-        let entries = [
-            Entry {
-                role: "user".to_owned(),
-                text: turn.message.clone(),
-                intent: intent.clone(),
-                citations: vec![],
-                at: now,
-                agent: None,
-            },
-            Entry {
-                role: "assistant".to_owned(),
-                text: checked.text.clone(),
-                intent,
-                citations: checked.citations.clone(),
-                at: now,
-                agent: None,
-            },
-        ];
+        let entries = exchange(&turn.message, &checked, class.intent);
         self.sessions.save(&session, &entries).await?;
         let elapsed = started.elapsed();
         let reply = ChatReply {
@@ -251,6 +215,33 @@ impl Engine {
             .record(elapsed.as_secs_f64());
         record::replied(self, &session, &reply, &turn.request_id);
         Ok(reply)
+    }
+
+    /// What `message` asks, by the classifier, then read in the light of the session: a yes
+    /// to the offer of a person, or a follow-up about the last product shown.
+    fn understand(
+        &self,
+        session: &mut Session,
+        message: &str,
+        vector: Option<&[f32]>,
+    ) -> Classification {
+        let mut class = self.classifier.classify_with(message, vector);
+        if std::mem::take(&mut session.offered_person)
+            && class.rule.is_none()
+            && crate::domain::rules::is_yes(message)
+        {
+            class.intent = Intent::Complaint;
+            class.rule = Some(crate::domain::rules::Rule::AcceptedPerson);
+        }
+        if session.last_product.is_some()
+            && class.rule.is_none()
+            && class.intent != Intent::Complaint
+            && crate::domain::rules::is_product_follow_up(message)
+        {
+            class.intent = Intent::ProductSearch;
+            class.evidence = vec!["follow-up about the last product".to_owned()];
+        }
+        class
     }
 
     /// A message while a person holds the conversation: it goes to them, and the answer only
@@ -348,4 +339,29 @@ pub(crate) fn result_json(result: &Result<Value, crate::functions::FunctionError
         Ok(v) => v.clone(),
         Err(e) => e.to_json(),
     }
+}
+
+/// The two entries a turn adds to the session's history: the customer's message and the
+/// checked answer, both under the intent recognised.
+fn exchange(message: &str, checked: &citations::Checked, intent: Intent) -> [Entry; 2] {
+    let now = Utc::now();
+    let intent = Some(intent.as_str().to_owned());
+    [
+        Entry {
+            role: "user".to_owned(),
+            text: message.to_owned(),
+            intent: intent.clone(),
+            citations: vec![],
+            at: now,
+            agent: None,
+        },
+        Entry {
+            role: "assistant".to_owned(),
+            text: checked.text.clone(),
+            intent,
+            citations: checked.citations.clone(),
+            at: now,
+            agent: None,
+        },
+    ]
 }

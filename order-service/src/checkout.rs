@@ -59,9 +59,10 @@ use crate::{
     placing,
     state::AppState,
     store::{
-        carts::{self, StoredCart},
+        carts::{self, StoredCart, StoredLine},
         orders,
     },
+    upstream::Priced,
 };
 
 /// The token (the order's request key) of a checkout with `key`, or of a fresh one.
@@ -164,6 +165,41 @@ fn is_refusal(e: &ApiError) -> bool {
     )
 }
 
+/// The cart's lines priced from the products as they are now; 422 naming every line that is
+/// no longer sold or has too little stock.
+fn priced_lines(
+    wanted: &[(ObjectId, &StoredLine)],
+    products: Vec<Option<Priced>>,
+) -> Result<Vec<Line>, ApiError> {
+    let mut refused = Vec::new();
+    let mut lines = Vec::with_capacity(wanted.len());
+    for ((id, line), product) in wanted.iter().zip(products) {
+        let Some(product) = product else {
+            refused.push(format!("{} ({id}) is no longer sold", line.name));
+            continue;
+        };
+        if product.stock < line.quantity {
+            refused.push(format!(
+                "{} ({id}): {} wanted, {} in stock",
+                product.name, line.quantity, product.stock
+            ));
+            continue;
+        }
+        let priced = u32::try_from(line.quantity)
+            .ok()
+            .and_then(|units| Line::priced(id.to_hex(), product.name, product.price, units));
+        lines.extend(priced);
+    }
+    if refused.is_empty() {
+        Ok(lines)
+    } else {
+        Err(ApiError::Unprocessable(format!(
+            "the cart cannot be checked out: {}",
+            refused.join("; ")
+        )))
+    }
+}
+
 /// Prices the cart's lines now and stores the order under `token`.
 async fn place(
     state: &AppState,
@@ -185,31 +221,7 @@ async fn place(
     );
     let ((products, address), tier) = (looked_up?, tier?);
 
-    let mut refused = Vec::new();
-    let mut lines = Vec::with_capacity(wanted.len());
-    for ((id, line), product) in wanted.iter().zip(products) {
-        let Some(product) = product else {
-            refused.push(format!("{} ({id}) is no longer sold", line.name));
-            continue;
-        };
-        if product.stock < line.quantity {
-            refused.push(format!(
-                "{} ({id}): {} wanted, {} in stock",
-                product.name, line.quantity, product.stock
-            ));
-            continue;
-        }
-        let priced = u32::try_from(line.quantity)
-            .ok()
-            .and_then(|units| Line::priced(id.to_hex(), product.name, product.price, units));
-        lines.extend(priced);
-    }
-    if !refused.is_empty() {
-        return Err(ApiError::Unprocessable(format!(
-            "the cart cannot be checked out: {}",
-            refused.join("; ")
-        )));
-    }
+    let lines = priced_lines(&wanted, products)?;
     let too_large = || ApiError::Unprocessable("the cart's total is too large".to_owned());
     let plain = placing::quote(&lines, &placing::tier_only(&tier))
         .filter(|_| lines.len() == wanted.len())

@@ -150,30 +150,8 @@ pub async fn run_with_hub(
         let named: &'static str =
             Box::leak(format!("payment-provider:{}", provider.name()).into_boxed_str());
         infra.health.gate(named).set_ready();
-        events::consume(
-            &bus,
-            payment::Payments {
-                orders: orders.clone(),
-                provider: provider.clone(),
-            },
-        );
-        refunds::consume(
-            &bus,
-            refunds::Refunds {
-                orders: orders.clone(),
-                provider: provider.clone(),
-            },
-        );
-        live::consume(&bus, hub.clone());
-        erasure::consume(&bus, orders.clone());
-        if config.fulfilment.enabled {
-            let (_, poller) = fulfilment::spawn(orders.clone(), background.clone());
-            infra.health.watch(poller);
-        }
-        let (_, deadline) = deadline::spawn(orders.clone(), config.saga, background.clone());
-        infra.health.watch(deadline);
-        let (_, orphans) = orphans::spawn(orders.db.clone(), config.orphans, background.clone());
-        infra.health.watch(orphans);
+        consume(&bus, &orders, &provider, &hub);
+        watch_over(&infra, &orders, &config, &background);
         let redis = infra
             .redis
             .clone()
@@ -197,4 +175,47 @@ pub async fn run_with_hub(
         app(state)
     })
     .await
+}
+
+/// Starts the service's consumers: payments, refunds, the live fan-out and erasure.
+fn consume(
+    bus: &shared::events::Bus,
+    orders: &Orders,
+    provider: &Arc<dyn shared::payment::PaymentProvider>,
+    hub: &Hub,
+) {
+    events::consume(
+        bus,
+        payment::Payments {
+            orders: orders.clone(),
+            provider: provider.clone(),
+        },
+    );
+    refunds::consume(
+        bus,
+        refunds::Refunds {
+            orders: orders.clone(),
+            provider: provider.clone(),
+        },
+    );
+    live::consume(bus, hub.clone());
+    erasure::consume(bus, orders.clone());
+}
+
+/// Starts the pollers that move orders on by time, each watched by `/health`: fulfilment
+/// (when enabled), the saga's deadline and the orphaned holds.
+fn watch_over(
+    infra: &shared::server::Infra,
+    orders: &Orders,
+    config: &Config,
+    background: &CancellationToken,
+) {
+    if config.fulfilment.enabled {
+        let (_, poller) = fulfilment::spawn(orders.clone(), background.clone());
+        infra.health.watch(poller);
+    }
+    let (_, deadline) = deadline::spawn(orders.clone(), config.saga, background.clone());
+    infra.health.watch(deadline);
+    let (_, orphans) = orphans::spawn(orders.db.clone(), config.orphans, background.clone());
+    infra.health.watch(orphans);
 }

@@ -81,11 +81,8 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     let (Some(method), Some(target), Some(1)) = (parsed.method, parsed.path, parsed.version) else {
         return Parsed::Declined;
     };
-    let method = match method {
-        "GET" => Method::GET,
-        "HEAD" => Method::HEAD,
-        "DELETE" => Method::DELETE,
-        _ => return Parsed::Declined,
+    let Some(method) = lane_method(method) else {
+        return Parsed::Declined;
     };
     if !proxied(target) || !target.bytes().all(uri_char) {
         return Parsed::Declined;
@@ -120,14 +117,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     let mut hosts = 0;
     let mut authorizations = 0;
     // Every header the `Connection` header names is hop-by-hop too (RFC 9110, 7.6.1).
-    let named: Vec<&str> = parsed
-        .headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("connection"))
-        .flat_map(|h| std::str::from_utf8(h.value).unwrap_or_default().split(','))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
-        .collect();
+    let named = connection_tokens(parsed.headers);
     for h in parsed.headers.iter() {
         let name = h.name;
         let special = Special::of(name);
@@ -170,6 +160,27 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         return Parsed::Declined;
     }
     Parsed::Complete(head)
+}
+
+/// The methods the fast lane serves.
+fn lane_method(method: &str) -> Option<Method> {
+    match method {
+        "GET" => Some(Method::GET),
+        "HEAD" => Some(Method::HEAD),
+        "DELETE" => Some(Method::DELETE),
+        _ => None,
+    }
+}
+
+/// The tokens of every `Connection` header: the headers they name are hop-by-hop too.
+fn connection_tokens<'h>(headers: &[httparse::Header<'h>]) -> Vec<&'h str> {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+        .flat_map(|h| std::str::from_utf8(h.value).unwrap_or_default().split(','))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .collect()
 }
 
 /// A request header the fast lane looks at or does not pass on: all others go through as

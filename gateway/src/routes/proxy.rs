@@ -111,13 +111,9 @@ pub async fn forward(state: AppState, request: Request) -> Response {
     }
 }
 
-async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> {
-    let (mut parts, body) = request.into_parts();
-    let path = parts.uri.path().strip_prefix("/api").unwrap_or_default();
-    let Some((upstream, upstream_path)) = state.routes.resolve(path) else {
-        return Err(ApiError::NotFound(format!("no service serves /api{path}")));
-    };
-    let replicas = upstream.attempts();
+/// Readies a request's head for a service: hop-by-hop headers dropped, `X-Forwarded-For`
+/// set, the trace context injected, HTTP/1.1, none of the gateway's extensions.
+fn outgoing(parts: &mut axum::http::request::Parts) {
     let client_ip = parts
         .extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
@@ -129,7 +125,55 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
     shared::telemetry::trace::inject(&mut parts.headers);
     parts.extensions = Default::default();
     parts.version = Version::HTTP_11;
+}
 
+/// The URI of `path` (with `query`) on `replica`; `None` when it is not a valid URI.
+fn target(replica: &crate::routing::Replica, path: &str, query: Option<&str>) -> Option<Uri> {
+    let target = match query {
+        Some(query) => format!("{}{path}?{query}", replica.base_path()),
+        None => format!("{}{path}", replica.base_path()),
+    };
+    let path_and_query = PathAndQuery::try_from(target).ok()?;
+    let mut uri = replica.uri_parts();
+    uri.path_and_query = Some(path_and_query);
+    Uri::from_parts(uri).ok()
+}
+
+/// The service's answer as the gateway's: hop-by-hop headers dropped; an event stream
+/// passes through untimed (counted while open), any other body with `read_timeout` per chunk.
+fn pass_back(
+    answer: Response<hyper::body::Incoming>,
+    read_timeout: std::time::Duration,
+) -> Response {
+    let (mut parts, body) = answer.into_parts();
+    strip(&mut parts.headers);
+    let is_stream = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let body = if is_stream {
+        // Event streams are long-lived and quiet between events (the service heartbeats): no
+        // per-chunk timeout, and a client that leaves drops the upstream stream with it.
+        // Counted while open; the guard lives in the body and is dropped with it.
+        Body::new(timed::Counted::new(body, OpenStream::new()))
+    } else {
+        Body::new(timed::Timed::new(body, read_timeout))
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = parts.status;
+    *response.headers_mut() = parts.headers;
+    response
+}
+
+async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    outgoing(&mut parts);
+    let path = parts.uri.path().strip_prefix("/api").unwrap_or_default();
+    let Some((upstream, upstream_path)) = state.routes.resolve(path) else {
+        return Err(ApiError::NotFound(format!("no service serves /api{path}")));
+    };
+    let replicas = upstream.attempts();
     let unavailable = |reason: &dyn std::fmt::Display| {
         tracing::warn!(upstream = %upstream.name, error = %reason, "upstream unavailable");
         ApiError::UpstreamUnavailable(upstream.name.clone())
@@ -149,17 +193,11 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
     let mut answered = None;
     for replica_index in replicas {
         let replica = &upstream.replicas()[replica_index];
-        let target = match parts.uri.query() {
-            Some(query) => format!("{}{upstream_path}?{query}", replica.base_path()),
-            None => format!("{}{upstream_path}", replica.base_path()),
-        };
-        let Ok(path_and_query) = PathAndQuery::try_from(target) else {
+        let Some(uri) = target(replica, &upstream_path, parts.uri.query()) else {
             return Err(ApiError::NotFound(format!("no service serves /api{path}")));
         };
-        let mut uri = replica.uri_parts();
-        uri.path_and_query = Some(path_and_query);
         let mut request_parts = parts.clone();
-        request_parts.uri = Uri::from_parts(uri).map_err(ApiError::internal)?;
+        request_parts.uri = uri;
         let this_body = match &kept {
             Some(bytes) => Body::from(bytes.clone()),
             None => match streamed.take() {
@@ -188,23 +226,5 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
         return Err(unavailable(&last_error));
     };
 
-    let (mut parts, body) = upstream_response.into_parts();
-    strip(&mut parts.headers);
-    let is_stream = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    let body = if is_stream {
-        // Event streams are long-lived and quiet between events (the service heartbeats): no
-        // per-chunk timeout, and a client that leaves drops the upstream stream with it.
-        // Counted while open; the guard lives in the body and is dropped with it.
-        Body::new(timed::Counted::new(body, OpenStream::new()))
-    } else {
-        Body::new(timed::Timed::new(body, state.read_timeout))
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() = parts.status;
-    *response.headers_mut() = parts.headers;
-    Ok(response)
+    Ok(pass_back(upstream_response, state.read_timeout))
 }

@@ -169,12 +169,26 @@ async fn one_checkout_is_one_trace_from_the_gateway_to_the_live_update_of_its_fo
         ("PENDING".to_owned(), "PROCESSING".to_owned())
     );
 
+    // Spans arrive in export batches, each when it ends: a publish span ends at its confirm,
+    // which can come after the consumer's span. So wait for every span looked at below.
     let spans = eventually("the order's spans to arrive", WAIT, || async {
         let spans = of_trace(&received, trace);
         let fanned_out = spans.iter().any(|s| {
             s.name == "live fan-out" && s.attribute("reached").parse().is_ok_and(|n: i64| n > 0)
         });
-        fanned_out.then_some(spans)
+        let all = [
+            "POST /api/checkout",
+            "POST /checkout",
+            "publish order.created",
+            "consume order.created",
+            "consume stock.reserved",
+            "publish order.status_changed",
+            "GET /customers/{id}",
+            "publish payment.authorized",
+        ]
+        .iter()
+        .all(|name| spans.iter().any(|s| s.name == *name));
+        (fanned_out && all).then_some(spans)
     })
     .await;
 

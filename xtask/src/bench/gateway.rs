@@ -89,6 +89,54 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         &fixture.product_id,
     )?;
 
+    let targets = targets(&ports, &fixture);
+    let secrets = [
+        fixture.customer_token.as_str(),
+        fixture.admin_token.as_str(),
+    ];
+    let load = super::machine::load_average();
+    let mut rounds: Vec<Vec<Row>> = targets.iter().map(|_| Vec::new()).collect();
+    for round in 1..=ROUNDS {
+        ctx.progress
+            .step("bench", format!("round {round} of {ROUNDS}"));
+        for (target, measured) in targets.iter().zip(&mut rounds) {
+            measured.push(measure(ctx, &wrk, target, &secrets)?);
+        }
+    }
+    let paired = Paired::of(&targets, &rounds);
+    let (writes, reads): (Vec<Row>, Vec<Row>) = rounds
+        .into_iter()
+        .map(median)
+        .partition(|row| WRITES.contains(&row.key.as_str()));
+    let tables = [
+        Table {
+            rows: reads,
+            baseline: "direct".to_owned(),
+        },
+        Table {
+            rows: writes,
+            baseline: WRITES[0].to_owned(),
+        },
+    ];
+    drop(cleanup);
+
+    let tools = vec![
+        (
+            "nginx".to_owned(),
+            super::machine::first_line(Command::new(&nginx).arg("-v")),
+        ),
+        (
+            "wrk".to_owned(),
+            super::machine::first_line(Command::new(&wrk).arg("-v")),
+        ),
+    ];
+    let machine = Machine::describe(ctx, tools, load);
+    report(ctx, &tables, &paired, &machine)
+}
+
+/// What each row measures: reads direct, through nginx and through the gateway (bare, with a
+/// token, traced), then the validated writes direct, through nginx and through the gateway.
+fn targets(ports: &setup::Ports, fixture: &setup::Fixture) -> [Target; 8] {
     let id = &fixture.product_id;
     let admin = vec![format!("Authorization: Bearer {}", fixture.admin_token)];
     let write = |key, label, port: u16, prefix: &str| Target {
@@ -98,7 +146,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         headers: admin.clone(),
         body: Some(fixture.product.clone()),
     };
-    let targets = [
+    [
         Target {
             key: "direct",
             label: "product-service, direct",
@@ -145,49 +193,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             ports.gateway,
             "/api",
         ),
-    ];
-    let secrets = [
-        fixture.customer_token.as_str(),
-        fixture.admin_token.as_str(),
-    ];
-    let load = super::machine::load_average();
-    let mut rounds: Vec<Vec<Row>> = targets.iter().map(|_| Vec::new()).collect();
-    for round in 1..=ROUNDS {
-        ctx.progress
-            .step("bench", format!("round {round} of {ROUNDS}"));
-        for (target, measured) in targets.iter().zip(&mut rounds) {
-            measured.push(measure(ctx, &wrk, target, &secrets)?);
-        }
-    }
-    let paired = Paired::of(&targets, &rounds);
-    let (writes, reads): (Vec<Row>, Vec<Row>) = rounds
-        .into_iter()
-        .map(median)
-        .partition(|row| WRITES.contains(&row.key.as_str()));
-    let tables = [
-        Table {
-            rows: reads,
-            baseline: "direct".to_owned(),
-        },
-        Table {
-            rows: writes,
-            baseline: WRITES[0].to_owned(),
-        },
-    ];
-    drop(cleanup);
-
-    let tools = vec![
-        (
-            "nginx".to_owned(),
-            super::machine::first_line(Command::new(&nginx).arg("-v")),
-        ),
-        (
-            "wrk".to_owned(),
-            super::machine::first_line(Command::new(&wrk).arg("-v")),
-        ),
-    ];
-    let machine = Machine::describe(ctx, tools, load);
-    report(ctx, &tables, &paired, &machine)
+    ]
 }
 
 /// The targets' ratios, round by round.

@@ -225,34 +225,52 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         .into_iter()
         .zip(idle)
     {
-        ctx.progress.step(
-            "bench",
-            format!("{}: {WARM_UP} searches to warm up", mode.process()),
-        );
-        let (warm, _) = load(port, THREADS, WARM_UP / THREADS, WARM_UP_FROM);
-        if let Some(error) = warm.iter().find_map(|(_, e)| e.clone()) {
-            bail!("warming up {}, a search failed: {error}", mode.process());
-        }
-        ctx.progress.step(
-            "bench",
-            format!(
-                "{}: measuring {REQUESTS} searches from {THREADS} threads",
-                mode.process()
-            ),
-        );
-        let (samples, wall) = load(port, THREADS, REQUESTS / THREADS, 0);
-        let pid = stack::pid_of(&cleanup.started, mode.process()).unwrap_or(0);
-        figures.push(measure(
-            mode,
-            &samples,
-            wall,
-            idle_kib,
-            (stack::vm_kib(pid, "VmRSS"), stack::vm_kib(pid, "VmHWM")),
-        ));
+        figures.push(measure_mode(ctx, &cleanup.started, mode, port, idle_kib)?);
     }
     drop(cleanup);
 
-    for f in &figures {
+    refuse_failures(&figures)?;
+    let machine = Machine::describe(ctx, Vec::new(), load_before);
+    report(ctx, &figures, &machine)
+}
+
+/// Warms `mode`'s service on `port` up, then measures its searches from `THREADS` threads.
+fn measure_mode(
+    ctx: &Ctx,
+    started: &crate::cleanup::Started,
+    mode: Mode,
+    port: u16,
+    idle_kib: Option<u64>,
+) -> Result<Figures> {
+    ctx.progress.step(
+        "bench",
+        format!("{}: {WARM_UP} searches to warm up", mode.process()),
+    );
+    let (warm, _) = load(port, THREADS, WARM_UP / THREADS, WARM_UP_FROM);
+    if let Some(error) = warm.iter().find_map(|(_, e)| e.clone()) {
+        bail!("warming up {}, a search failed: {error}", mode.process());
+    }
+    ctx.progress.step(
+        "bench",
+        format!(
+            "{}: measuring {REQUESTS} searches from {THREADS} threads",
+            mode.process()
+        ),
+    );
+    let (samples, wall) = load(port, THREADS, REQUESTS / THREADS, 0);
+    let pid = stack::pid_of(started, mode.process()).unwrap_or(0);
+    Ok(measure(
+        mode,
+        &samples,
+        wall,
+        idle_kib,
+        (stack::vm_kib(pid, "VmRSS"), stack::vm_kib(pid, "VmHWM")),
+    ))
+}
+
+/// Refuses figures with failed searches: they would be meaningless.
+fn refuse_failures(figures: &[Figures]) -> Result<()> {
+    for f in figures {
         if f.errors > 0 {
             bail!(
                 "{} of {} searches failed ({}): the figures would be meaningless; first: {}",
@@ -263,8 +281,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             );
         }
     }
-    let machine = Machine::describe(ctx, Vec::new(), load_before);
-    report(ctx, &figures, &machine)
+    Ok(())
 }
 
 /// The service's `features.embeddings` on `/health` (`on`, `off`, or `?`).

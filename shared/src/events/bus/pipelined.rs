@@ -8,7 +8,7 @@
 //! message of each ordered stream into a batch.
 
 use futures::{StreamExt, stream::FuturesUnordered};
-use lapin::{Confirmation, options::BasicPublishOptions};
+use lapin::{BasicProperties, Confirmation, options::BasicPublishOptions, types::ShortString};
 use tokio::time::Instant;
 
 use super::{BROKER_CALL_DEADLINE, Bus, BusError, name};
@@ -42,16 +42,7 @@ impl Bus {
         let mut confirms = FuturesUnordered::new();
         let mut spans = Vec::with_capacity(events.len());
         for (n, event) in events.iter().enumerate() {
-            let message = (|| -> Result<_, BusError> {
-                let exchange = match &exchange {
-                    Ok(exchange) => exchange.clone(),
-                    Err(e) => return Err(BusError::Invalid(e.to_string())),
-                };
-                let routing = name("routing key", &event.kind)?;
-                let (payload, properties, span) = self.message(event)?;
-                Ok((exchange, routing, payload, properties, span))
-            })();
-            let (exchange, routing, payload, properties) = match message {
+            let (exchange, routing, payload, properties) = match self.prepare(&exchange, event) {
                 Ok((exchange, routing, payload, properties, span)) => {
                     // Each event's publish span lasts until the batch is confirmed.
                     spans.push(span);
@@ -90,19 +81,9 @@ impl Bus {
         loop {
             match tokio::time::timeout_at(deadline, confirms.next()).await {
                 Ok(Some((n, answer))) => {
-                    results[n] = Some(match answer {
-                        Ok(Confirmation::Ack(None)) => Ok(()),
-                        Ok(Confirmation::Ack(Some(_))) => {
-                            Err(BusError::Unroutable(events[n].kind.clone()))
-                        }
-                        Ok(Confirmation::Nack(_) | Confirmation::NotRequested) => {
-                            Err(BusError::Nacked)
-                        }
-                        Err(e) => {
-                            broken = true;
-                            Err(e.into())
-                        }
-                    });
+                    let (result, lost) = confirmed(answer, &events[n].kind);
+                    broken |= lost;
+                    results[n] = Some(result);
                 }
                 Ok(None) => break,
                 Err(_) => {
@@ -117,13 +98,52 @@ impl Bus {
         events
             .iter()
             .zip(results)
-            .map(|(event, result)| {
-                let result = result.unwrap_or(Err(BusError::Timeout));
-                let outcome = if result.is_ok() { "ok" } else { "failed" };
-                metrics::counter!("events_published_total", "type" => event.kind.clone(), "outcome" => outcome)
-                    .increment(1);
-                result
-            })
+            .map(|(event, result)| counted(&event.kind, result.unwrap_or(Err(BusError::Timeout))))
             .collect()
     }
+    /// What publishing `event` takes: the exchange's and routing key's names, the payload,
+    /// its properties and its publish span.
+    fn prepare<T: serde::Serialize>(
+        &self,
+        exchange: &Result<ShortString, BusError>,
+        event: &Envelope<T>,
+    ) -> Result<
+        (
+            ShortString,
+            ShortString,
+            Vec<u8>,
+            BasicProperties,
+            tracing::Span,
+        ),
+        BusError,
+    > {
+        let exchange = match exchange {
+            Ok(exchange) => exchange.clone(),
+            Err(e) => return Err(BusError::Invalid(e.to_string())),
+        };
+        let routing = name("routing key", &event.kind)?;
+        let (payload, properties, span) = self.message(event)?;
+        Ok((exchange, routing, payload, properties, span))
+    }
+}
+
+/// The result of one event's confirm, and whether the channel is lost with it.
+fn confirmed(
+    answer: Result<Confirmation, lapin::Error>,
+    kind: &str,
+) -> (Result<(), BusError>, bool) {
+    match answer {
+        Ok(Confirmation::Ack(None)) => (Ok(()), false),
+        Ok(Confirmation::Ack(Some(_))) => (Err(BusError::Unroutable(kind.to_owned())), false),
+        Ok(Confirmation::Nack(_) | Confirmation::NotRequested) => (Err(BusError::Nacked), false),
+        Err(e) => (Err(e.into()), true),
+    }
+}
+
+/// `result`, counted in `events_published_total` under `kind`.
+fn counted(kind: &str, result: Result<(), BusError>) -> Result<(), BusError> {
+    let outcome = if result.is_ok() { "ok" } else { "failed" };
+    metrics::counter!("events_published_total", "type" => kind.to_owned(), "outcome" => outcome)
+        .increment(1);
+    result
 }
