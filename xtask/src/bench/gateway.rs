@@ -99,8 +99,8 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     for round in 1..=ROUNDS {
         ctx.progress
             .step("bench", format!("round {round} of {ROUNDS}"));
-        for (target, measured) in targets.iter().zip(&mut rounds) {
-            measured.push(measure(ctx, &wrk, target, &secrets)?);
+        for i in turn(round, targets.len()) {
+            rounds[i].push(measure(ctx, &wrk, &targets[i], &secrets)?);
         }
     }
     let paired = Paired::of(&targets, &rounds);
@@ -194,6 +194,12 @@ fn targets(ports: &setup::Ports, fixture: &setup::Fixture) -> [Target; 8] {
             "/api",
         ),
     ]
+}
+
+/// The order of `rows` rows in round `round` (from 1): the table's order, starting one row
+/// later each round, so that a row's place in the round is not always the same.
+fn turn(round: usize, rows: usize) -> impl Iterator<Item = usize> {
+    (0..rows).map(move |k| (k + round - 1) % rows)
 }
 
 /// The targets' ratios, round by round.
@@ -388,7 +394,8 @@ fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) ->
     let settings = format!(
         "wrk, {THREADS} threads, {CONNECTIONS} connections ({WRITE_CONNECTIONS} for the write \
          rows), {}s warm-up then {}s measured per row, on loopback, from a second process on the same machine; {ROUNDS} rounds over \
-         the rows in turn, each row's median round reported, each ratio the median of the \
+         the rows in turn, each round starting one row later (no row is always measured \
+         last, after the stand-in has taken the most writes), each row's median round reported, each ratio the median of the \
          rounds' ratios. nginx: \
          `worker_processes auto` ({cores} worker processes here, one per core), up to {} idle \
          keep-alive connections to product-service per worker; gateway: tokio's default \

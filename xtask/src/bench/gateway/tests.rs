@@ -31,3 +31,17 @@ fn a_row_reports_its_median_round() {
     let picked = median(vec![row(900.0), row(100.0), row(500.0)]);
     assert_eq!(picked.report.requests_per_sec, 500.0);
 }
+
+#[test]
+fn each_round_starts_one_row_later_and_measures_every_row_once() {
+    assert_eq!(turn(1, 3).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(turn(2, 3).collect::<Vec<_>>(), [1, 2, 0]);
+    assert_eq!(turn(4, 3).collect::<Vec<_>>(), [0, 1, 2]);
+    let mut last: Vec<usize> = (1..=8).map(|r| turn(r, 8).last().unwrap()).collect();
+    last.sort_unstable();
+    assert_eq!(
+        last,
+        (0..8).collect::<Vec<_>>(),
+        "every row is last once in 8 rounds"
+    );
+}
