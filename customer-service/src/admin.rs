@@ -1,5 +1,6 @@
 //! The admin account: ensured at start from `ADMIN_EMAIL` / `ADMIN_PASSWORD` (the environment
-//! is the source of truth for its password), retrying until the database answers.
+//! is the source of truth for its password), retrying until the database answers. It is the
+//! super admin (`Role::SuperAdmin`): the one account that manages the staff.
 
 use bson::oid::ObjectId;
 use chrono::Utc;
@@ -41,7 +42,8 @@ async fn ensure_once(db: &mongodb::Database, config: &Config) -> Result<(), ApiE
                 customers::set_password_hash(db, &config.admin_email, &hash).await?;
                 tracing::info!(email = %config.admin_email, "admin password updated from ADMIN_PASSWORD");
             }
-            Ok(())
+            // The owner's account is the super admin, and is never left disabled.
+            customers::make_owner(db, &config.admin_email).await
         }
         None => {
             let hash = Password::parse(&secret)
@@ -54,12 +56,13 @@ async fn ensure_once(db: &mongodb::Database, config: &Config) -> Result<(), ApiE
                 name: "Shop Admin".to_owned(),
                 email: config.admin_email.clone(),
                 password_hash: hash,
-                role: Role::Admin,
+                role: Role::SuperAdmin,
                 phone: None,
                 address: None,
                 created_at: now,
                 updated_at: now,
                 erased_at: None,
+                disabled_at: None,
             };
             match customers::insert(db, &admin, &[]).await {
                 Ok(()) | Err(ApiError::Conflict(_)) => {

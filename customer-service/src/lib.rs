@@ -26,6 +26,7 @@
 //! `customer.registered`, `customer.erased` and `loyalty.changed` leave through the outbox of [`shared::outbox`].
 
 pub mod admin;
+pub mod audit;
 pub mod burst;
 pub mod catalog;
 pub mod config;
@@ -35,6 +36,7 @@ pub mod orphans;
 pub mod privacy;
 pub mod routes;
 pub mod session;
+pub mod staff;
 pub mod state;
 pub mod store;
 pub mod throttle;
@@ -62,6 +64,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::jwks::router())
         .merge(routes::internal::router())
         .merge(privacy::router())
+        .merge(staff::router())
+        .merge(audit::router())
         .with_state(state)
 }
 
@@ -121,6 +125,7 @@ pub async fn run(
             catalog,
         };
         privacy::consume(state.infra.bus(), state.clone());
+        audit::consume(state.infra.bus(), state.clone());
         app(state)
     })
     .await

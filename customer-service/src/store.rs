@@ -14,5 +14,6 @@ pub mod wishlist;
 pub async fn ensure_indexes(db: &mongodb::Database) -> Result<(), mongodb::error::Error> {
     customers::ensure_indexes(db).await?;
     wishlist::ensure_indexes(db).await?;
+    crate::audit::ensure_indexes(db).await?;
     refresh_tokens::ensure_indexes(db).await
 }

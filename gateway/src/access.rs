@@ -9,8 +9,10 @@ pub enum Access {
     Public,
     /// Any signed-in caller.
     Authenticated,
-    /// Admins only.
+    /// Staff only: admins and the super admin.
     Admin,
+    /// The super admin only (the staff and the audit log).
+    SuperAdmin,
 }
 
 #[cfg(test)]

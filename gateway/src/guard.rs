@@ -160,13 +160,18 @@ pub(crate) async fn check(state: &AppState, knock: Knock<'_>) -> Result<Admitted
         .as_ref()
         .map_or(Access::Public, |(route, _)| route.access);
     match (access, &claims) {
-        (Access::Authenticated | Access::Admin, None) => {
+        (Access::Authenticated | Access::Admin | Access::SuperAdmin, None) => {
             return Err(refuse(ApiError::Unauthorized(
                 "a bearer token is required".to_owned(),
             )));
         }
-        (Access::Admin, Some(c)) if c.role != Role::Admin => {
+        (Access::Admin, Some(c)) if !c.role.is_staff() => {
             return Err(refuse(ApiError::Forbidden("admins only".to_owned())));
+        }
+        (Access::SuperAdmin, Some(c)) if c.role != Role::SuperAdmin => {
+            return Err(refuse(ApiError::Forbidden(
+                "the super admin only".to_owned(),
+            )));
         }
         _ => {}
     }

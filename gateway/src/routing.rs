@@ -171,8 +171,9 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 23] = [
+const STANDARD: [(&str, &str); 24] = [
     ("auth", "customer-service"),
+    ("admin", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
     ("products", "product-service"),

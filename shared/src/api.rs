@@ -27,6 +27,7 @@ use crate::{ApiError, Problems};
 pub mod alerts;
 pub mod analytics;
 pub mod assistant;
+pub mod audit;
 pub mod auth;
 pub mod cart;
 pub mod categories;

@@ -9,6 +9,7 @@
 //! `x-user-id` are never trusted: the token is the only proof. Services calling each other's
 //! internal routes use short-lived service tokens of their own key ([`service`]).
 
+pub mod actor;
 mod extract;
 mod revocations;
 pub mod service;
@@ -28,21 +29,31 @@ pub use verifier::{KeySource, Verifier};
 
 /// Who may do what (DESIGN.md, "Identity and access").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A shopper: their own records only.
     Customer,
     /// Staff: catalog writes, order status by hand, analytics.
     Admin,
+    /// The shop's owner (the `ADMIN_EMAIL` account): everything an admin may do, and the
+    /// staff itself: who is an admin, which accounts are disabled, the audit log of what
+    /// admins did. An admin cannot grant a role.
+    SuperAdmin,
 }
 
 impl Role {
-    /// `customer` or `admin`.
+    /// `customer`, `admin` or `super_admin`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Customer => "customer",
             Self::Admin => "admin",
+            Self::SuperAdmin => "super_admin",
         }
+    }
+
+    /// Whether the role is staff: an admin or the super admin.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Self::Admin | Self::SuperAdmin)
     }
 }
 

@@ -34,6 +34,12 @@ pub mod keys {
     /// A customer deleted their account: every service erases what it keeps about them that is
     /// personal (orders are kept, without their names and addresses).
     pub const CUSTOMER_ERASED: &str = "customer.erased";
+    /// The super admin made an account an admin or a customer again.
+    pub const CUSTOMER_ROLE_CHANGED: &str = "customer.role_changed";
+    /// The super admin disabled an account: no sign-in until it is enabled.
+    pub const CUSTOMER_DISABLED: &str = "customer.disabled";
+    /// The super admin enabled a disabled account again.
+    pub const CUSTOMER_ENABLED: &str = "customer.enabled";
     /// A product was added to the catalog.
     pub const PRODUCT_CREATED: &str = "product.created";
     /// A product changed.

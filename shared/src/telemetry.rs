@@ -245,6 +245,11 @@ pub fn layer<S: Clone + Send + Sync + 'static>(
         .route_layer(middleware::from_fn(move |req: Request, next: Next| {
             record_metrics(service, req, next)
         }))
+        // Room for the request's actor, noted when its token is verified and named by the
+        // events it stages (`auth::actor`).
+        .layer(middleware::from_fn(|req: Request, next: Next| {
+            crate::auth::actor::scoped(next.run(req))
+        }))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("handler panicked").into_response()
         }))

@@ -3,7 +3,10 @@
 // forgets it), one silent refresh through `/api/auth/refresh` when an access token is refused,
 // and an `Idempotency-Key` on checkout so a retried click never orders twice.
 
-export type Role = "customer" | "admin";
+export type Role = "customer" | "admin" | "super_admin";
+
+/** Whether a role is staff: an admin or the super admin (who also manages the staff). */
+export const isStaff = (role: Role | undefined) => role === "admin" || role === "super_admin";
 
 export interface Customer {
   id: string;
@@ -78,7 +81,8 @@ export function accessToken(): string | null {
 function roleOf(token: string): Role {
   try {
     const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(payload)).role === "admin" ? "admin" : "customer";
+    const role = JSON.parse(atob(payload)).role;
+    return role === "admin" || role === "super_admin" ? role : "customer";
   } catch {
     return "customer";
   }

@@ -47,6 +47,15 @@ pub struct Customer {
         deserialize_with = "shared::store::compat::optional_date"
     )]
     pub erased_at: Option<DateTime<Utc>>,
+    /// When the super admin disabled the account: no one signs in to it until it is enabled
+    /// again, and its sessions ended when it was disabled. Written by `$set` (read tolerantly).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "bson::serde_helpers::chrono_datetime_as_bson_datetime_optional::serialize",
+        deserialize_with = "shared::store::compat::optional_date"
+    )]
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// What callers see (the contract's `Customer`): no hash, the id as a plain string.
@@ -63,6 +72,7 @@ impl From<&Customer> for CustomerView {
             address: c.address.clone(),
             created_at: c.created_at,
             updated_at: c.updated_at,
+            disabled: c.disabled_at.is_some(),
         }
     }
 }

@@ -71,6 +71,7 @@ async fn register(
         created_at: now,
         updated_at: now,
         erased_at: None,
+        disabled_at: None,
     };
     let event = Envelope::new(
         keys::CUSTOMER_REGISTERED,
@@ -119,6 +120,12 @@ async fn login(
         return Err(refused());
     };
     throttle::clear(redis, email.as_str(), ip).await?;
+    if customer.disabled_at.is_some() {
+        // Said only to whoever knows the password.
+        return Err(ApiError::Forbidden(
+            "this account is disabled; ask the shop".to_owned(),
+        ));
+    }
     Ok(ok(session::issue(&state, &customer, None).await?))
 }
 
@@ -148,6 +155,11 @@ async fn refresh(
         .await?
         .filter(|c| c.erased_at.is_none())
         .ok_or_else(|| ApiError::Unauthorized("account no longer exists".to_owned()))?;
+    if customer.disabled_at.is_some() {
+        return Err(ApiError::Unauthorized(
+            "this account is disabled".to_owned(),
+        ));
+    }
     let session: Session = session::issue(&state, &customer, Some(token.family)).await?;
     Ok(ok(session))
 }

@@ -6,7 +6,7 @@
 use bson::{Document, doc, oid::ObjectId};
 use chrono::Utc;
 use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
-use shared::{ApiError, events::Envelope, outbox};
+use shared::{ApiError, auth::Role, events::Envelope, outbox};
 
 use crate::domain::{Customer, email::skeleton};
 
@@ -211,6 +211,78 @@ pub async fn erase(
     let result = db
         .collection::<Document>(COLLECTION)
         .update_one(doc! { "_id": id, "erasedAt": { "$exists": false } }, update)
+        .await?;
+    Ok(result.modified_count == 1)
+}
+
+/// Makes the account with `email` (the `ADMIN_EMAIL` one) the super admin, enabled.
+pub async fn make_owner(db: &Database, email: &str) -> Result<(), ApiError> {
+    let now = bson::DateTime::from_chrono(Utc::now());
+    db.collection::<Document>(COLLECTION)
+        .update_one(
+            doc! { "email": email, "$or": [
+                { "role": { "$ne": Role::SuperAdmin.as_str() } },
+                { "disabledAt": { "$exists": true } },
+            ] },
+            doc! {
+                "$set": { "role": Role::SuperAdmin.as_str(), "updatedAt": now },
+                "$unset": { "disabledAt": "" },
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Changes the role of `id` from `from` to `to`, with `events` queued in the same write;
+/// `false` when the account is erased or its role is no longer `from`.
+pub async fn set_role(
+    db: &Database,
+    id: ObjectId,
+    from: Role,
+    to: Role,
+    events: &[Envelope],
+) -> Result<bool, ApiError> {
+    let now = bson::DateTime::from_chrono(Utc::now());
+    let mut update = doc! { "$set": { "role": to.as_str(), "updatedAt": now } };
+    outbox::stage(&mut update, events).map_err(ApiError::internal)?;
+    let result = db
+        .collection::<Document>(COLLECTION)
+        .update_one(
+            doc! { "_id": id, "role": from.as_str(), "erasedAt": { "$exists": false } },
+            update,
+        )
+        .await?;
+    Ok(result.modified_count == 1)
+}
+
+/// Disables `id` (`Some(when)`) or enables it (`None`), with `events` queued in the same
+/// write; `false` when it was so already, is erased, or is the super admin's.
+pub async fn set_disabled(
+    db: &Database,
+    id: ObjectId,
+    disabled: Option<chrono::DateTime<Utc>>,
+    events: &[Envelope],
+) -> Result<bool, ApiError> {
+    let now = bson::DateTime::from_chrono(Utc::now());
+    let mut update = match disabled {
+        Some(at) => doc! { "$set": {
+            "disabledAt": bson::DateTime::from_chrono(at),
+            "updatedAt": now,
+        } },
+        None => doc! { "$set": { "updatedAt": now }, "$unset": { "disabledAt": "" } },
+    };
+    outbox::stage(&mut update, events).map_err(ApiError::internal)?;
+    let result = db
+        .collection::<Document>(COLLECTION)
+        .update_one(
+            doc! {
+                "_id": id,
+                "role": { "$ne": Role::SuperAdmin.as_str() },
+                "erasedAt": { "$exists": false },
+                "disabledAt": { "$exists": disabled.is_none() },
+            },
+            update,
+        )
         .await?;
     Ok(result.modified_count == 1)
 }

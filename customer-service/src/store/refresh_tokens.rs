@@ -144,7 +144,9 @@ pub async fn families_of(db: &Database, customer: ObjectId) -> Result<Vec<String
     use futures::TryStreamExt;
     let tokens: Vec<Document> = db
         .collection::<Document>(COLLECTION)
-        .find(doc! { "customerId": customer })
+        // `$in` of one, not equality: the stand-in's find misses an ObjectId field other than
+        // `_id` compared by equality (its count does not), and `$in` means the same on MongoDB.
+        .find(doc! { "customerId": { "$in": [customer] } })
         .projection(doc! { "family": 1 })
         .await?
         .try_collect()

@@ -195,7 +195,10 @@ async fn the_admin_account_comes_from_the_environment() {
 
     let (status, me) = t.get_as("/auth/me", &admin).await;
     assert_eq!(status, 200);
-    assert_eq!(me["data"]["role"], "admin");
+    assert_eq!(
+        me["data"]["role"], "super_admin",
+        "the owner's account manages the staff"
+    );
     assert_eq!(me["data"]["email"], crate::helpers::ADMIN_EMAIL);
     t.stop().await;
 }

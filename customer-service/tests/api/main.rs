@@ -14,6 +14,7 @@ mod points;
 mod privacy;
 mod reuse;
 mod sessions;
+mod staff;
 mod stand_in;
 mod throttle;
 mod wishlist;

@@ -60,3 +60,40 @@ async fn stand_in_gap_array_filters_change_nothing_so_the_address_book_is_rewrit
     assert_eq!(after.get("list").cloned(), Some(book(false, true)));
     db.drop().await.unwrap();
 }
+
+/// An ObjectId field other than `_id` compared by equality: the stand-in's find returns no
+/// document (its count finds them), so an erased or disabled account's sessions were not
+/// found and stayed alive there. `store::refresh_tokens::families_of` asks with `$in` of one,
+/// which means the same on MongoDB and is found by both.
+#[tokio::test]
+async fn stand_in_gap_an_object_id_field_is_found_with_in_so_an_accounts_sessions_are_found() {
+    let names = TestNames::new();
+    let mongo = MongoConfig {
+        uri: shared::testing::mongodb_uri(),
+        database: names.database.clone(),
+    };
+    let db = shared::store::mongo(&mongo, "stand-in-gap").await.unwrap();
+    let customer = bson::oid::ObjectId::new();
+    let tokens = db.collection::<Document>(customer_service::store::refresh_tokens::COLLECTION);
+    for (hash, family) in [("h1", "f1"), ("h2", "f1"), ("h3", "f2")] {
+        tokens
+            .insert_one(doc! {
+                "_id": hash, "customerId": customer, "family": family,
+                "expiresAt": bson::DateTime::now(), "used": false, "revoked": false,
+            })
+            .await
+            .unwrap();
+    }
+    tokens
+        .insert_one(doc! {
+            "_id": "other", "customerId": bson::oid::ObjectId::new(), "family": "f3",
+            "expiresAt": bson::DateTime::now(), "used": false, "revoked": false,
+        })
+        .await
+        .unwrap();
+    let families = customer_service::store::refresh_tokens::families_of(&db, customer)
+        .await
+        .unwrap();
+    assert_eq!(families, ["f1", "f2"]);
+    db.drop().await.unwrap();
+}

@@ -223,6 +223,7 @@ pub async fn page() -> impl IntoResponse {
             Access::Public => "anyone",
             Access::Authenticated => "signed in",
             Access::Admin => "admin",
+            Access::SuperAdmin => "super admin",
         };
         let body = route.body.map_or_else(String::new, |body| {
             let (name, schema, _) = (body.schema)();

@@ -170,6 +170,41 @@ async fn sessions(a: &mut Answers<'_>) {
     .await;
 }
 
+/// The super admin makes an account an admin and a customer again, disables and enables it,
+/// and reads the audit log.
+async fn staff(a: &mut Answers<'_>, admin: &str) {
+    let body = json!({"name": "Staffer", "email": "staffer.answers@example.com",
+        "password": "long enough"});
+    let session = a
+        .call(Method::POST, "/api/auth/register", Some(body), None)
+        .await;
+    let id = session["customer"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let admin = Some(admin);
+    let role = format!("/api/customers/{id}/role");
+    a.call(Method::PUT, &role, Some(json!({"role": "admin"})), admin)
+        .await;
+    a.call(
+        Method::POST,
+        &format!("/api/customers/{id}/disable"),
+        Some(json!({"reason": "answers"})),
+        admin,
+    )
+    .await;
+    a.call(
+        Method::POST,
+        &format!("/api/customers/{id}/enable"),
+        None,
+        admin,
+    )
+    .await;
+    a.call(Method::PUT, &role, Some(json!({"role": "customer"})), admin)
+        .await;
+    a.call(Method::GET, "/api/admin/audit", None, admin).await;
+}
+
 /// The buyer's record, address book, wallet and loyalty; the card to pay with.
 async fn records(a: &mut Answers<'_>, buyer: &Customer, admin: &str) {
     let me = Some(buyer.bearer.as_str());
@@ -558,6 +593,7 @@ async fn every_declared_answer_reads_back_into_its_type_through_the_suite() {
 
     a.call(Method::GET, "/api/health", None, None).await;
     sessions(&mut a).await;
+    staff(&mut a, &admin).await;
     records(&mut a, &buyer, &admin).await;
     let lamp = catalog(&mut a, &admin).await;
     categories(&mut a, &admin).await;

@@ -2,6 +2,7 @@
 
 mod agreement;
 mod answers;
+mod audit;
 mod cart;
 mod checkout;
 mod conformance;

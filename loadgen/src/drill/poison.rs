@@ -69,8 +69,10 @@ fn uuid() -> String {
 /// kind.
 fn unappliable(id: &str, key: &str, marker: &str) -> Value {
     let wrong = json!(42);
+    // Made by staff, so that the audit log's consumer reads it too.
     json!({ "id": id, "type": key, "occurredAt": "2026-01-01T00:00:00Z", "source": "drill",
             "correlationId": marker, "version": 1,
+            "actor": { "id": "drill", "role": "admin" },
             "data": { "orderId": wrong, "productId": wrong, "customerId": wrong, "items": wrong,
                       "newStatus": wrong, "oldStatus": wrong, "order": wrong, "total": wrong,
                       "amount": wrong, "reason": wrong, "name": wrong, "price": wrong } })

@@ -166,7 +166,7 @@ pub struct Customer {
     pub name: String,
     /// Email, normalised.
     pub email: String,
-    /// `customer` or `admin`.
+    /// `customer`, `admin` or `super_admin`.
     pub role: crate::auth::Role,
     /// Phone, or `null`.
     pub phone: Option<String>,
@@ -178,6 +178,9 @@ pub struct Customer {
     /// Last change.
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
+    /// Whether the super admin disabled the account (no sign-in until it is enabled again).
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// One of the caller's saved addresses (`/customers/me/addresses`).
@@ -242,4 +245,28 @@ pub struct CustomerExport {
     pub loyalty: super::loyalty::LoyaltyAccount,
     /// Wished products.
     pub wishlist: Vec<super::wishlist::WishlistItem>,
+}
+
+/// The roles the super admin may give (`PUT /customers/{id}/role`): nobody is made super admin
+/// this way; the `ADMIN_EMAIL` account is the one.
+pub const GRANTABLE_ROLES: &[&str] = &["customer", "admin"];
+
+/// `PUT /customers/{id}/role` (the super admin): the account's new role.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    /// `customer` or `admin`.
+    #[garde(custom(rules::one_of(GRANTABLE_ROLES)))]
+    #[schema(example = "admin")]
+    pub role: String,
+}
+
+/// `POST /customers/{id}/disable` (the super admin): why the account is disabled.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disabling {
+    /// Why; 1 to 500 characters (trimmed), kept in the audit log.
+    #[garde(custom(rules::text(1, 500)))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
 }

@@ -22,9 +22,23 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Whether the caller is staff.
+    /// Whether the caller is staff (an admin or the super admin).
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        self.role.is_staff()
+    }
+
+    /// Whether the caller is the super admin.
+    pub fn is_super_admin(&self) -> bool {
+        self.role == Role::SuperAdmin
+    }
+
+    /// 403 unless the caller is the super admin.
+    pub fn require_super_admin(&self) -> Result<(), ApiError> {
+        if self.is_super_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("the super admin only".to_owned()))
+        }
     }
 
     /// 403 unless the caller is an admin.
@@ -98,6 +112,10 @@ where
         let token = bearer_token(parts)
             .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".to_owned()))?;
         let claims = Verifier::from_ref(state).verify(&token).await?;
+        super::actor::note(super::actor::Actor {
+            id: claims.sub.clone(),
+            role: claims.role,
+        });
         Ok(Self {
             id: claims.sub.clone(),
             role: claims.role,

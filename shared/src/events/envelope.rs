@@ -31,6 +31,10 @@ pub struct Envelope<T = serde_json::Value> {
     /// The `tracestate` that goes with [`Envelope::traceparent`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracestate: Option<String>,
+    /// Who caused the event: the signed-in caller of the request that staged it; absent for
+    /// what the system did on its own (a consumer, a poller) or an anonymous request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<crate::auth::actor::Actor>,
 }
 
 impl<T: Serialize> Envelope<T> {
@@ -54,6 +58,7 @@ impl<T: Serialize> Envelope<T> {
             data,
             traceparent,
             tracestate: tracestate.flatten(),
+            actor: crate::auth::actor::current(),
         }
     }
 
@@ -69,6 +74,7 @@ impl<T: Serialize> Envelope<T> {
             data: serde_json::to_value(&self.data)?,
             traceparent: self.traceparent.clone(),
             tracestate: self.tracestate.clone(),
+            actor: self.actor.clone(),
         })
     }
 }

@@ -110,6 +110,26 @@ pub const CUSTOMER_ERASURE: QueueDef = QueueDef {
     keys: &[CUSTOMER_ERASED],
 };
 
+/// customer-service: the audit log of what staff did. Every event a staff member's request
+/// staged names them (`actor`); these are the kinds of change the log keeps.
+pub const CUSTOMER_AUDIT: QueueDef = QueueDef {
+    suffix: "customer.audit",
+    keys: &[
+        CUSTOMER_ROLE_CHANGED,
+        CUSTOMER_DISABLED,
+        CUSTOMER_ENABLED,
+        LOYALTY_CHANGED,
+        PRODUCT_CREATED,
+        PRODUCT_UPDATED,
+        PRODUCT_DELETED,
+        ORDER_STATUS_CHANGED,
+        ORDER_CANCELLED,
+        RETURN_APPROVED,
+        RETURN_REJECTED,
+        RETURN_RECEIVED,
+    ],
+};
+
 /// order-service: an erased customer's cart, subscriptions, and the names and addresses on
 /// their orders.
 pub const ORDER_ERASURE: QueueDef = QueueDef {
@@ -175,7 +195,7 @@ pub const PRODUCT_PURCHASES: QueueDef = QueueDef {
 };
 
 /// Every durable queue.
-pub const QUEUES: [QueueDef; 16] = [
+pub const QUEUES: [QueueDef; 17] = [
     ANALYTICS,
     PRODUCT_ORDERS,
     ORDER_STOCK,
@@ -192,6 +212,7 @@ pub const QUEUES: [QueueDef; 16] = [
     CUSTOMER_WISHLIST,
     CUSTOMER_ERASURE,
     ORDER_ERASURE,
+    CUSTOMER_AUDIT,
 ];
 
 #[cfg(test)]
@@ -207,6 +228,9 @@ mod tests {
         let all = [
             CUSTOMER_REGISTERED,
             CUSTOMER_ERASED,
+            CUSTOMER_ROLE_CHANGED,
+            CUSTOMER_DISABLED,
+            CUSTOMER_ENABLED,
             PRODUCT_CREATED,
             PRODUCT_UPDATED,
             PRODUCT_DELETED,

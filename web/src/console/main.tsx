@@ -1,11 +1,11 @@
 // The ops console at `/console`, for admins only: anyone else (signed out, or a customer) gets
-// the sign-in page. Sections: the live order board, live alerts, health and dead letters,
+// the sign-in page. The super admin also sees the staff and the audit log. Sections: the live order board, live alerts, health and dead letters,
 // live analytics, catalog editing, the category tree, coupons, returns handling, reviews moderation, the support queue,
 // assistant statistics.
 
 import { render } from "preact";
 import { useState } from "preact/hooks";
-import { signIn, signOut } from "../api";
+import { isStaff, signIn, signOut } from "../api";
 import { navigate, useLocation } from "../router";
 import { ErrorNote, Field, Link, useSession } from "../ui";
 import "../styles.css";
@@ -19,6 +19,7 @@ import { Coupons } from "./coupons";
 import { Health } from "./health";
 import { ReturnsDesk } from "./returns";
 import { ReviewsDesk } from "./reviews";
+import { StaffDesk } from "./staff";
 import { SupportDesk } from "./support";
 
 const SECTIONS: [string, string][] = [
@@ -34,6 +35,9 @@ const SECTIONS: [string, string][] = [
   ["/console/support", "Support"],
   ["/console/assistant", "Assistant"],
 ];
+
+/** Only the super admin's: the staff and the audit log. */
+const OWNER_SECTIONS: [string, string][] = [["/console/staff", "Staff"]];
 
 function AdminSignIn({ customer }: { customer: boolean }) {
   const [email, setEmail] = useState("");
@@ -55,7 +59,7 @@ function AdminSignIn({ customer }: { customer: boolean }) {
           setError(null);
           try {
             const session = await signIn(email.trim(), password);
-            if (session.role !== "admin") setError(null);
+            if (!isStaff(session.role)) setError(null);
           } catch (err) {
             setError(err);
           } finally {
@@ -82,7 +86,7 @@ function AdminSignIn({ customer }: { customer: boolean }) {
 function Console() {
   const url = useLocation();
   const session = useSession();
-  if (!session || session.role !== "admin") return <AdminSignIn customer={!!session} />;
+  if (!session || !isStaff(session.role)) return <AdminSignIn customer={!!session} />;
   const path = url.pathname.replace(/\/$/, "") || "/console";
   let section;
   if (path === "/console/alerts") section = <Alerts />;
@@ -95,6 +99,7 @@ function Console() {
   else if (path === "/console/reviews") section = <ReviewsDesk />;
   else if (path === "/console/support") section = <SupportDesk />;
   else if (path === "/console/assistant") section = <AssistantStats />;
+  else if (path === "/console/staff" && session.role === "super_admin") section = <StaffDesk />;
   else section = <Board />;
   return (
     <>
@@ -106,7 +111,7 @@ function Console() {
           Ops console
         </Link>
         <nav aria-label="Console">
-          {SECTIONS.map(([href, text]) => (
+          {[...SECTIONS, ...(session.role === "super_admin" ? OWNER_SECTIONS : [])].map(([href, text]) => (
             <Link key={href} href={href} aria-current={path === href ? "page" : undefined}>
               {text}
             </Link>

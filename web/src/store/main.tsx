@@ -3,7 +3,7 @@
 
 import { render } from "preact";
 import { useEffect } from "preact/hooks";
-import { signOut } from "../api";
+import { isStaff, signOut } from "../api";
 import { navigate, useLocation } from "../router";
 import { Link, useSession } from "../ui";
 import "../styles.css";
@@ -79,7 +79,7 @@ function App() {
           {session && <Link href="/account">My account</Link>}
           {session && <Bell key={session.customer.id} />}
           <Link href="/chat">Help</Link>
-          {session?.role === "admin" && <a href="/console">Console</a>}
+          {isStaff(session?.role) && <a href="/console">Console</a>}
           {session ? (
             <>
               <span class="who" data-testid="who">

@@ -1,12 +1,12 @@
 //! Health, sign-in and accounts: auth, customers, addresses, saved cards, loyalty.
 
 use super::super::{
-    answer::{list, nothing, one, one_or_page},
+    answer::{list, nothing, one, one_or_page, page},
     body::{body, optional_body, query},
 };
-use super::{RouteSpec, delete, get, patch, post};
-use crate::access::Access::{Admin, Authenticated, Public};
-use shared::api::{auth, customers, health, loyalty, payments};
+use super::{RouteSpec, delete, get, patch, post, put};
+use crate::access::Access::{Admin, Authenticated, Public, SuperAdmin};
+use shared::api::{audit, auth, customers, health, loyalty, payments};
 
 pub(super) static ROUTES: &[RouteSpec] = &[
     get(
@@ -172,4 +172,35 @@ pub(super) static ROUTES: &[RouteSpec] = &[
     )
     .with_body(body::<loyalty::Adjustment>())
     .answers(one::<loyalty::LoyaltyAccount>(201).or(200)),
+    put(
+        "/api/customers/{id}/role",
+        SuperAdmin,
+        "staff",
+        "Make an account an admin or a customer again (the super admin); its sessions end",
+    )
+    .with_body(body::<customers::RoleChange>())
+    .answers(one::<customers::Customer>(200)),
+    post(
+        "/api/customers/{id}/disable",
+        SuperAdmin,
+        "staff",
+        "Disable an account (the super admin): signed out everywhere, no sign-in until enabled",
+    )
+    .with_body(body::<customers::Disabling>())
+    .answers(one::<customers::Customer>(200)),
+    post(
+        "/api/customers/{id}/enable",
+        SuperAdmin,
+        "staff",
+        "Enable a disabled account again (the super admin)",
+    )
+    .answers(one::<customers::Customer>(200)),
+    get(
+        "/api/admin/audit",
+        SuperAdmin,
+        "staff",
+        "The audit log of what staff did, newest first (the super admin)",
+    )
+    .with_query(query::<audit::AuditQuery>())
+    .answers(page::<audit::AuditEntry>()),
 ];
