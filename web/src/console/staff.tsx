@@ -106,8 +106,10 @@ function AccountRow({ account, changed }: { account: Account; changed: () => voi
       <th scope="row">
         {account.name} <span class="muted">{account.email}</span>
       </th>
-      <td>{account.role === "super_admin" ? "super admin" : account.role}</td>
-      <td>{account.disabled ? "disabled" : "active"}</td>
+      <td style={{ whiteSpace: "nowrap" }}>
+        {account.role === "super_admin" ? "super admin" : account.role}
+      </td>
+      <td style={{ whiteSpace: "nowrap" }}>{account.disabled ? "disabled" : "active"}</td>
       <td>
         {owner ? (
           <span class="muted">the owner's account</span>
