@@ -148,12 +148,14 @@ impl Engine {
         let id = turn.session_id.clone().unwrap_or_default();
         tracing::Span::current().record("session.id", id.as_str());
         let caller_id = turn.caller.as_ref().map(|c| c.id.clone());
-        let mut session = match self.open(&id, turn.caller.as_ref()).await? {
+        let (mut session, fresh) = match self.open(&id, turn.caller.as_ref()).await? {
             Some(s) if s.ended => return Err(ended()),
-            Some(s) => s,
-            None => Session::new(&id, caller_id.clone()),
+            Some(s) => (s, false),
+            None => (Session::new(&id, caller_id.clone()), true),
         };
-        if self.support.held(&session.id).await {
+        // Only a conversation that entered the support queue can be held by a person; one
+        // not found in Redis may be such a conversation whose session expired, so it asks.
+        if (fresh || session.queued) && self.support.held(&session.id).await {
             return self.to_person(&session, &turn, started).await;
         }
         self.know_customer(&mut session, &turn).await;

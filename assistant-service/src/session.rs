@@ -87,6 +87,16 @@ pub struct Session {
     /// The last answer offered a person ("are you a real person?"): a "yes" now takes it.
     #[serde(default)]
     pub offered_person: bool,
+    /// The conversation entered the support queue, so a person may hold it: each message asks
+    /// the support desk first (a MongoDB read). A session that never did skips that read. A
+    /// session stored before this was kept asks every time, as all did then.
+    #[serde(default = "asks")]
+    pub queued: bool,
+}
+
+/// What a session stored without [`Session::queued`] does: asks the support desk.
+fn asks() -> bool {
+    true
 }
 
 impl Session {

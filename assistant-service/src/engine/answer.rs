@@ -342,9 +342,12 @@ async fn complaint(
 
 /// Puts an escalated conversation in the support queue, where a person can join it. Best
 /// effort for a complaint: the escalation itself is already on its way.
-async fn queue(engine: &Engine, session: &Session, turn: &Turn, reason: &str) {
-    if let Err(e) = engine.support.enqueue(session, &turn.message, reason).await {
-        tracing::warn!(error = %e, "an escalated conversation could not enter the support queue");
+async fn queue(engine: &Engine, session: &mut Session, turn: &Turn, reason: &str) {
+    match engine.support.enqueue(session, &turn.message, reason).await {
+        Ok(_) => session.queued = true,
+        Err(e) => {
+            tracing::warn!(error = %e, "an escalated conversation could not enter the support queue");
+        }
     }
 }
 
@@ -358,8 +361,12 @@ async fn handover(engine: &Engine, session: &mut Session, turn: &Turn) -> Draft 
         .enqueue(session, &turn.message, support::REASON_ASKED)
         .await
     {
-        Ok(Enqueued::Already(_)) => Reply::HandoverWaiting,
+        Ok(Enqueued::Already(_)) => {
+            session.queued = true;
+            Reply::HandoverWaiting
+        }
         Ok(Enqueued::Queued) => {
+            session.queued = true;
             if !record::escalate(engine, session, turn).await {
                 tracing::warn!("a request for a person is queued but not announced");
             }

@@ -555,3 +555,46 @@ async fn a_conversation_requeued_after_handback_waits_behind_older_ones_though_t
     chrono::DateTime::parse_from_rfc3339(queue["data"][1]["queuedAt"].as_str().unwrap()).unwrap();
     suite.stop().await;
 }
+
+/// Only a conversation that entered the support queue asks the support desk at each message
+/// (a session that never did skips that read); one whose session expired from Redis while a
+/// person holds it still reaches the person, since a session not found asks too.
+#[tokio::test]
+async fn a_held_conversation_whose_session_expired_still_reaches_the_person() {
+    let suite = spawn_suite().await;
+    let alex = suite
+        .register("Alex Expired", "alex.expired@example.com")
+        .await;
+    let session = "support-expired-1";
+    ask_for_a_person(&suite, session, &alex.bearer).await;
+    let mut agent = socket(
+        &suite.assistant,
+        &format!("/ws/support/{session}"),
+        Some(&suite.admin),
+    )
+    .await
+    .expect("the agent joins");
+    assert_eq!(next(&mut agent).await["type"], "conversation");
+
+    let client = redis::Client::open(shared::testing::redis_url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("{}assistant:session:{session}", suite.names.redis_prefix);
+    let removed: u32 = redis::AsyncCommands::del(&mut redis, &key).await.unwrap();
+    assert_eq!(removed, 1, "the session was in Redis");
+
+    let reply = suite
+        .chat("Are you still there?", Some(session), Some(&alex.bearer))
+        .await;
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("person from our team"),
+        "{reply}"
+    );
+    let relayed = next(&mut agent).await;
+    assert_eq!(relayed["type"], "customer", "{relayed}");
+    assert_eq!(relayed["content"], "Are you still there?");
+    drop(agent);
+    suite.stop().await;
+}
