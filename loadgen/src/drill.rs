@@ -271,17 +271,29 @@ where
         row.accepted,
         timing.settle.as_secs()
     );
+    judge(setup, &attempts, follows, row, restored_at, timing.settle).await
+}
+
+/// The checks after the load: the invariants until they hold or `settle` passes, then what
+/// each live follower saw against the order as stored.
+async fn judge(
+    setup: &Setup,
+    attempts: &[Attempt],
+    follows: Vec<JoinHandle<Follow>>,
+    mut row: Row,
+    restored_at: Instant,
+    settle: Duration,
+) -> Result<Row> {
     let subject = check::Subject {
         api: &setup.api,
         admin: &setup.admin,
         customers: &setup.customers,
         products: &setup.products,
         initial: setup.initial,
-        attempts: &attempts,
+        attempts,
         analytics_before: setup.analytics_before.clone(),
     };
-    let (orders, findings, settled) =
-        check::settle(&subject, Instant::now() + timing.settle).await?;
+    let (orders, findings, settled) = check::settle(&subject, Instant::now() + settle).await?;
     row.settled_after_seconds = settled.map(|at| tenths(at.duration_since(restored_at)));
     findings.into_iter().for_each(|f| row.add(f));
     row.subscribers = follows.len();

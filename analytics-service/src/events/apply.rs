@@ -44,24 +44,7 @@ pub async fn apply(db: &Database, event: &Envelope) -> Result<(), HandlerError> 
                 .await
                 .map_err(retry)
         }
-        keys::ORDER_STATUS_CHANGED => {
-            let changed: StatusChanged = data(event)?;
-            let index = changed
-                .index
-                .or_else(|| changed.order.get("version").and_then(Value::as_i64));
-            if let Some(mut facts) = order_facts(&changed.order) {
-                facts.reached |= REACHED.contains(&changed.new_status.as_str());
-                orders::record(db, &facts).await.map_err(retry)?;
-            }
-            let index = match (index, changed.new_status.as_str()) {
-                (Some(i), _) => i,
-                (None, "CANCELLED" | "REJECTED") => FINAL,
-                (None, _) => return Ok(()),
-            };
-            orders::set_status(db, &changed.order_id, &changed.new_status, index)
-                .await
-                .map_err(retry)
-        }
+        keys::ORDER_STATUS_CHANGED => status_changed(db, event).await,
         keys::ORDER_CANCELLED | keys::STOCK_REJECTED => {
             let about: AboutOrder = data(event)?;
             let status = if event.kind == keys::ORDER_CANCELLED {
@@ -122,6 +105,27 @@ pub async fn apply(db: &Database, event: &Envelope) -> Result<(), HandlerError> 
         }
         _ => Ok(()),
     }
+}
+
+/// `order.status_changed`: the order's facts (what it reached), and its status by the change's
+/// index (the order's version), so that an older change arriving late loses.
+async fn status_changed(db: &Database, event: &Envelope) -> Result<(), HandlerError> {
+    let changed: StatusChanged = data(event)?;
+    let index = changed
+        .index
+        .or_else(|| changed.order.get("version").and_then(Value::as_i64));
+    if let Some(mut facts) = order_facts(&changed.order) {
+        facts.reached |= REACHED.contains(&changed.new_status.as_str());
+        orders::record(db, &facts).await.map_err(retry)?;
+    }
+    let index = match (index, changed.new_status.as_str()) {
+        (Some(i), _) => i,
+        (None, "CANCELLED" | "REJECTED") => FINAL,
+        (None, _) => return Ok(()),
+    };
+    orders::set_status(db, &changed.order_id, &changed.new_status, index)
+        .await
+        .map_err(retry)
 }
 
 #[derive(Deserialize)]

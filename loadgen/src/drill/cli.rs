@@ -205,31 +205,7 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
         "replica" => Some(replicas(&mut stdin).await?),
         _ => None,
     };
-    let gateway = api::under(&params.gateway);
-    let routes = match &replicas {
-        Some(Replicas {
-            gateways: Some(gateways),
-            ..
-        }) => replica::spread(gateways.clone()),
-        Some(r) => replica::routes(r.orders.clone(), r.products.clone(), gateway),
-        None => gateway,
-    };
-    let api = api::Api::new(routes)?;
-    let admin = api
-        .account(&params.admin_email, &params.admin_password)
-        .await?;
-    let probe = match kind {
-        "redis" => Some(Probe::enlist(&api, &admin, &params.run, Duration::from_secs(60)).await?),
-        _ => None,
-    };
-    let mut customers = Vec::new();
-    for i in 0..CUSTOMERS {
-        let email = format!("drill-{}-{}-{i}@example.com", params.run, kind);
-        customers.push(api.register(&email, &format!("Drill Customer {i}")).await?);
-    }
-    let name = format!("Drill {} {}", kind, params.run);
-    let setup = Setup::new(api, admin, customers, &name, STOCK).await?;
-    eprintln!("{kind}: {CUSTOMERS} customers registered, products created");
+    let (setup, probe) = prepare(params, kind, replicas.as_ref()).await?;
     // A kill is over at once: the replica drill loads both copies a while before it and the
     // survivors a while after, so that orders of every stage span it.
     let (before, after) = if kind == "replica" { (15, 20) } else { (5, 8) };
@@ -277,6 +253,41 @@ pub async fn run(params: &Params) -> Result<serde_json::Value> {
     let row = serde_json::to_value(row)?;
     say(json!({ "step": "row", "row": row }));
     Ok(row)
+}
+
+/// The API through the gateway (or around the replicas), the admin, the redis drill's probe,
+/// and the drill's customers and products.
+async fn prepare(
+    params: &Params,
+    kind: &str,
+    replicas: Option<&Replicas>,
+) -> Result<(Setup, Option<Probe>)> {
+    let gateway = api::under(&params.gateway);
+    let routes = match replicas {
+        Some(Replicas {
+            gateways: Some(gateways),
+            ..
+        }) => replica::spread(gateways.clone()),
+        Some(r) => replica::routes(r.orders.clone(), r.products.clone(), gateway),
+        None => gateway,
+    };
+    let api = api::Api::new(routes)?;
+    let admin = api
+        .account(&params.admin_email, &params.admin_password)
+        .await?;
+    let probe = match kind {
+        "redis" => Some(Probe::enlist(&api, &admin, &params.run, Duration::from_secs(60)).await?),
+        _ => None,
+    };
+    let mut customers = Vec::new();
+    for i in 0..CUSTOMERS {
+        let email = format!("drill-{}-{}-{i}@example.com", params.run, kind);
+        customers.push(api.register(&email, &format!("Drill Customer {i}")).await?);
+    }
+    let name = format!("Drill {} {}", kind, params.run);
+    let setup = Setup::new(api, admin, customers, &name, STOCK).await?;
+    eprintln!("{kind}: {CUSTOMERS} customers registered, products created");
+    Ok((setup, probe))
 }
 
 /// One line on stdout, at once.

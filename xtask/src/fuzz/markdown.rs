@@ -104,6 +104,18 @@ pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
     blank_line(&mut out);
     out.push_str("## Failures\n\n");
     render_findings(&mut out, passes);
+    render_errors(&mut out, passes);
+    render_warnings(&mut out, passes);
+    blank_line(&mut out);
+    out.push_str("Full console output of each pass: ");
+    let logs: Vec<String> = passes.iter().map(|p| format!("`{}`", p.log)).collect();
+    out.push_str(&logs.join(", "));
+    out.push_str(" (not committed).\n");
+    out
+}
+
+/// The operations schemathesis could not finish, if any.
+fn render_errors(out: &mut String, passes: &[PassResult]) {
     let errors: Vec<String> = passes
         .iter()
         .flat_map(|pass| {
@@ -116,11 +128,15 @@ pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
         })
         .collect();
     if !errors.is_empty() {
-        blank_line(&mut out);
+        blank_line(out);
         out.push_str("## Tool errors (schemathesis could not finish these operations)\n\n");
         out.push_str(&errors.join("\n"));
         out.push('\n');
     }
+}
+
+/// schemathesis's warnings (shallow coverage, not failures), if any.
+fn render_warnings(out: &mut String, passes: &[PassResult]) {
     let warnings: Vec<String> = passes
         .iter()
         .filter_map(|pass| Some((pass, pass.totals.as_ref()?)))
@@ -137,7 +153,7 @@ pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
         })
         .collect();
     if !warnings.is_empty() {
-        blank_line(&mut out);
+        blank_line(out);
         out.push_str(
             "## Where coverage was shallow (schemathesis's warnings, not failures)\n\n\
              `missing test data`: the ids it tried never existed, so only the 404 path was \
@@ -148,12 +164,6 @@ pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
         out.push_str(&warnings.join("\n"));
         out.push('\n');
     }
-    blank_line(&mut out);
-    out.push_str("Full console output of each pass: ");
-    let logs: Vec<String> = passes.iter().map(|p| format!("`{}`", p.log)).collect();
-    out.push_str(&logs.join(", "));
-    out.push_str(" (not committed).\n");
-    out
 }
 
 /// Ends `out` with exactly one empty line (Markdown's paragraph break).
