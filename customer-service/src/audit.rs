@@ -20,7 +20,7 @@ use serde_json::Value;
 use shared::{
     ApiError,
     api::audit::{AuditEntry, AuditQuery},
-    auth::{Caller, Role},
+    auth::Caller,
     error::page,
     events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology},
     extract::ValidQuery,
@@ -219,13 +219,4 @@ async fn list(
         })
         .collect();
     Ok(page(entries, at, limit, total))
-}
-
-/// Whether `role` may be given by `PUT /customers/{id}/role`.
-pub fn grantable(role: &str) -> Option<Role> {
-    match role.trim() {
-        "customer" => Some(Role::Customer),
-        "admin" => Some(Role::Admin),
-        _ => None,
-    }
 }

@@ -37,7 +37,7 @@ use crate::{
     domain::{Customer, CustomerView, Password, password},
     session,
     state::AppState,
-    store::{addresses, customers, loyalty, payment_methods, refresh_tokens, wishlist},
+    store::{addresses, customers, loyalty, payment_methods, wishlist},
 };
 
 /// `GET /customers/me/export`, `DELETE /customers/me`.
@@ -142,10 +142,7 @@ async fn erase(
 async fn remove_the_rest(state: &AppState, id: ObjectId) -> Result<(), ApiError> {
     let db = state.infra.db();
     wishlist::remove_all(db, id).await?;
-    for family in refresh_tokens::families_of(db, id).await? {
-        session::end(state, &family).await?;
-    }
-    Ok(())
+    session::end_all(state, id).await
 }
 
 /// The part of `customer.erased` read here.

@@ -84,3 +84,12 @@ pub async fn end(state: &AppState, family: &str) -> Result<(), ApiError> {
     let until = Utc::now().timestamp().saturating_add(ttl).saturating_add(5);
     state.infra.verifier.revoke_session(family, until).await
 }
+
+/// Ends every session the account `customer` ever signed in to ([`end`] for each): erasure,
+/// a role change and disabling all sign the account out everywhere. Safe to repeat.
+pub async fn end_all(state: &AppState, customer: bson::oid::ObjectId) -> Result<(), ApiError> {
+    for family in refresh_tokens::families_of(state.infra.db(), customer).await? {
+        end(state, &family).await?;
+    }
+    Ok(())
+}

@@ -28,11 +28,10 @@ use shared::{
 };
 
 use crate::{
-    audit::grantable,
     domain::{Customer, CustomerView},
     session,
     state::AppState,
-    store::{customers, refresh_tokens},
+    store::customers,
 };
 
 /// The role, disable and enable routes.
@@ -77,16 +76,6 @@ fn moved() -> ApiError {
     ApiError::Conflict("the account changed meanwhile; read it again".to_owned())
 }
 
-/// Ends every session of `id`: its refresh tokens, and its access tokens in every verifier.
-async fn end_sessions(state: &AppState, id: ObjectId) -> Result<(), ApiError> {
-    let families = refresh_tokens::families_of(state.infra.db(), id).await?;
-    tracing::info!(sessions = families.len(), "ending the account's sessions");
-    for family in families {
-        session::end(state, &family).await?;
-    }
-    Ok(())
-}
-
 /// The account as it is now.
 async fn now(state: &AppState, id: ObjectId) -> Result<Json<Value>, ApiError> {
     let account = customers::by_id(state.infra.db(), id)
@@ -119,7 +108,7 @@ async fn set_role(
         return Err(moved());
     }
     state.outbox.nudge();
-    end_sessions(&state, id).await?;
+    session::end_all(&state, id).await?;
     tracing::info!(
         from = account.role.as_str(),
         to = to.as_str(),
@@ -152,7 +141,7 @@ async fn disable(
         tracing::info!("account disabled");
     }
     // Again when it was disabled already: a request that died after the write left them.
-    end_sessions(&state, id).await?;
+    session::end_all(&state, id).await?;
     now(&state, id).await
 }
 
@@ -179,4 +168,13 @@ async fn enable(
         tracing::info!("account enabled");
     }
     now(&state, id).await
+}
+
+/// The role `role` names, when the super admin may give it (`customer`, `admin`).
+fn grantable(role: &str) -> Option<Role> {
+    match role.trim() {
+        "customer" => Some(Role::Customer),
+        "admin" => Some(Role::Admin),
+        _ => None,
+    }
 }

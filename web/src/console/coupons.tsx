@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { money } from "../api";
 import { type Coupon, coupons, createCoupon, deleteCoupon, patchCoupon } from "../commerce";
-import { ErrorNote, Field, Loading } from "../ui";
+import { ErrorNote, Field, Loading, useAction } from "../ui";
 
 const KINDS: [Coupon["kind"], string][] = [
   ["percent", "Percent off"],
@@ -21,26 +21,16 @@ function describe(c: Coupon): string {
 
 export function Coupons() {
   const [list, setList] = useState<Coupon[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const [draft, setDraft] = useState(DRAFT);
 
   const read = () => coupons().then(setList, setError);
   useEffect(() => void read(), []);
-  const act = async (change: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const act = (change: () => Promise<unknown>) =>
+    run(async () => {
       await change();
       await read();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const create = async (e: Event) => {
     e.preventDefault();

@@ -111,25 +111,15 @@ function YourData() {
 /** A list read from the API, re-read after each change; `act` runs one change. */
 function useList<T>(read: () => Promise<T[]>) {
   const [list, setList] = useState<T[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   useEffect(() => {
     read().then(setList, setError);
   }, []);
-  const act = async (change: () => Promise<unknown>): Promise<boolean> => {
-    setBusy(true);
-    setError(null);
-    try {
+  const act = (change: () => Promise<unknown>): Promise<boolean> =>
+    run(async () => {
       await change();
       setList(await read());
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return { list, error, busy, act };
 }
 
