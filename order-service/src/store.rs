@@ -51,6 +51,7 @@ where
 /// until the database answers.
 pub async fn ensure_indexes(db: &mongodb::Database) -> Result<(), mongodb::error::Error> {
     orders::ensure_indexes(db).await?;
+    coupons::ensure_indexes(db).await?;
     returns::ensure_indexes(db).await?;
     subscriptions::ensure_indexes(db).await
 }

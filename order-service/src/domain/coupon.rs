@@ -26,7 +26,24 @@ pub fn normalise(code: &str) -> String {
     code.trim().to_ascii_uppercase()
 }
 
-/// One redemption: the order (by its request key's hash) that used the coupon.
+/// A step under way on one redemption, kept on the coupon while it lasts
+/// (`counting.<key>` or `givingBack.<key>`, see [`crate::store::coupons`]): the attempt's
+/// random token and what a later reader needs to finish the step for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Marker {
+    /// The attempt's random token.
+    pub by: String,
+    /// Whose use it is.
+    pub customer_id: String,
+    /// The order's request key (the checkout token).
+    pub token: String,
+    /// When the step began (epoch milliseconds).
+    pub at_ms: i64,
+}
+
+/// One redemption as versions before its own collection kept it on the coupon
+/// (`redemptions.<key>`): moved out when read ([`crate::store::coupons`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Redemption {
@@ -83,9 +100,16 @@ pub struct Coupon {
     /// Uses per customer (`c<customer id>`).
     #[serde(default)]
     pub per_customer: BTreeMap<String, i64>,
-    /// Every redemption by the hash of its token ([`crate::store::coupons`] keeps it).
-    #[serde(default)]
+    /// Redemptions written by versions that kept them here, by the hash of their token; moved
+    /// to their own collection when read, so empty once they have been.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub redemptions: BTreeMap<String, Redemption>,
+    /// Uses being counted now, by the hash of their token (empty between steps).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counting: BTreeMap<String, Marker>,
+    /// Uses being given back now, by the hash of their token (empty between steps).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub giving_back: BTreeMap<String, Marker>,
     /// Changed by every edit of the rules (not by uses): a redemption is guarded by it.
     pub rules_version: i64,
     /// Created (epoch milliseconds).
@@ -214,6 +238,8 @@ impl Coupon {
             used: 0,
             per_customer: BTreeMap::new(),
             redemptions: BTreeMap::new(),
+            counting: BTreeMap::new(),
+            giving_back: BTreeMap::new(),
             rules_version: 0,
             created_at_ms: now_ms,
         })

@@ -1,29 +1,59 @@
 //! The `coupons` collection: one document per coupon, `_id` its upper-cased code (so a code is
-//! unique without regard to case by the primary key), holding its rules, its use counters and
-//! every redemption, so that counting a use is one conditional single-document write.
+//! unique without regard to case by the primary key), holding its rules and its use counters;
+//! each use is a document of its own in `coupon_redemptions` ([`redemptions`]), so a coupon's
+//! document does not grow with its uses (issue 22: a popular coupon's would reach MongoDB's
+//! 16 MB limit, and every use rewrote all of it).
 //!
 //! ```text
 //! { _id: "WELCOME10", kind, value, minSubtotalCents?, ..., state: active|paused, rulesVersion,
 //!   used: <uses counted>, perCustomer: { "c<customer>": n },
-//!   redemptions: { "r<sha256 of the order's request key>": { customerId, token, atMs,
-//!                                                              returnedAtMs? } } }
+//!   counting?: { "<key>": {by, customerId, token, atMs} },    (only while a step is under way)
+//!   givingBack?: { "<key>": {by, customerId, token, atMs} } }
 //! ```
-//! [`redeem`] adds the redemption of a checkout token and counts it (`used`, the customer's
-//! count) in the same update, whose filter holds the limits and that the token has no
-//! redemption yet: N checkouts at once against k uses left, exactly k writes match. A second
-//! redeem with the same token finds its redemption and counts nothing. [`give_back`] marks a
-//! redemption returned and uncounts it, only if it is not returned yet: once, however often
-//! it is asked. The key is a hash because a request key holds the client's `Idempotency-Key`,
-//! which may contain `.` or `$`.
+//! The key of a use is `r<sha256 of the order's request key>` (a request key holds the
+//! client's `Idempotency-Key`, which may contain `.` or `$`).
+//!
+//! There is no transaction (the stand-in and a standalone MongoDB have none), so each change
+//! is one single-document write, ordered so that whatever a crash leaves is recognisable, as
+//! for stock holds (product-service's `store/stock.rs`):
+//!
+//! Counting a use, attempt token `a` ([`redeem`]):
+//! 1. coupon `{state: active, rulesVersion, used < limit, perCustomer.<c> < limit,
+//!    counting.<key> and givingBack.<key> absent}` → `used += 1`, `perCustomer.<c> += 1`,
+//!    `counting.<key> = {by: a, ...}`: N checkouts at once against k uses left, exactly k
+//!    writes match;
+//! 2. insert the redemption `{counted, countedBy: a}` (or turn a returned one counted by `a`);
+//! 3. coupon `{counting.<key>.by: a}` → unset the marker.
+//!
+//! Giving it back, attempt token `g` ([`give_back`]):
+//! 1. coupon `{counting.<key> and givingBack.<key> absent}` → `givingBack.<key> = {by: g}`;
+//! 2. redemption `{counted}` → `{returned, returnedBy: g}` (the redemption decides who wins);
+//! 3. coupon `{givingBack.<key>.by: g}` → unset the marker, and `used −= 1` in the same
+//!    write when the redemption was returned by `g`.
+//!
+//! A marker found by any later reader of the key (a retried checkout, an order's end, the
+//! orphan sweep, which reads every coupon) is finished for its attempt
+//! ([`redemptions::settle_key`]), so a crash between steps leaves nothing counted twice or
+//! lost. At most one marker per key exists at a time, so a use cannot be counted again while
+//! its giving back is under way. A second count of a key that finds the key's redemption
+//! counted by another attempt is a duplicate: it is taken back as its marker is cleared.
+//! Between steps the coupon holds no per-use field.
+//!
+//! Coupons written by versions before this kept `redemptions.<key>` on the document; each is
+//! moved into the collection when its key is next read, and all of them by the sweep.
 
 use bson::{Bson, Document, doc};
 use futures::TryStreamExt;
-use mongodb::{Collection, Database, options::ReturnDocument};
+use mongodb::{Collection, Database};
 use sha2::{Digest, Sha256};
 use shared::ApiError;
 
 use crate::domain::Money;
-use crate::domain::coupon::{Coupon, Refusal, Tier, customer_key, state_of};
+use crate::domain::coupon::{Coupon, Marker, Refusal, Tier, customer_key, state_of};
+
+pub mod redemptions;
+
+pub use redemptions::ensure_indexes;
 
 /// The collection name.
 pub const COLLECTION: &str = "coupons";
@@ -69,7 +99,7 @@ pub async fn get(db: &Database, code: &str) -> Result<Option<Coupon>, ApiError> 
 pub async fn list(db: &Database) -> Result<Vec<Coupon>, ApiError> {
     Ok(coupons(db)
         .find(doc! {})
-        .projection(doc! { "redemptions": 0, "perCustomer": 0 })
+        .projection(doc! { "redemptions": 0, "perCustomer": 0, "counting": 0, "givingBack": 0 })
         .sort(doc! { "_id": 1 })
         .await?
         .try_collect()
@@ -105,21 +135,23 @@ pub async fn replace_rules(
     Ok(result.matched_count == 1)
 }
 
-/// Deletes the coupon `code`; `false` when there was none. Orders that used it keep their
-/// price; giving a use back to a deleted coupon does nothing.
+/// Deletes the coupon `code` and its redemptions; `false` when there was none. Orders that
+/// used it keep their price; giving a use back to a deleted coupon does nothing.
 pub async fn delete(db: &Database, code: &str) -> Result<bool, ApiError> {
-    Ok(coupons(db)
+    let deleted = coupons(db)
         .delete_one(doc! { "_id": code })
         .await?
         .deleted_count
-        == 1)
+        == 1;
+    redemptions::forget(db, code).await?;
+    Ok(deleted)
 }
 
 /// Counts one use of `code` by `customer` for the order whose request key is `token`, if the
 /// coupon still allows it ([`Coupon::check`] at `now`); the coupon as it applies. A token that
-/// holds a use already counts nothing more and gets it (a retried or resumed checkout). A refusal (the
-/// last use taken by a checkout beside this one, the customer's limit, a pause) counts
-/// nothing.
+/// holds a use already counts nothing more and gets it (a retried or resumed checkout). A
+/// refusal (the last use taken by a checkout beside this one, the customer's limit, a pause)
+/// counts nothing.
 #[tracing::instrument(skip(db, tier, subtotal))]
 pub async fn redeem(
     db: &Database,
@@ -135,62 +167,63 @@ pub async fn redeem(
         let Some(coupon) = get(db, code).await? else {
             return Ok(Err(Refusal::Unknown));
         };
-        let returned = coupon
-            .redemptions
-            .get(&key)
-            .map(|r| r.returned_at_ms.is_some());
-        let swept = match returned {
-            // Counted for this token already (a retry, or a checkout resumed after a crash):
-            // the use was granted when it was counted, so its order gets it even if the
-            // coupon was paused since; refusing now would leave the use counted for nothing.
-            Some(false) => return Ok(Ok(coupon)),
-            // Given back with no order stored under the token (the orphan sweep; an order
-            // that ended is found by its token before a checkout gets here): the checkout
-            // came back, so its use is counted again, under the coupon's rules of now.
-            Some(true) => true,
-            None => false,
-        };
+        if redemptions::settle_key(db, &coupon, &key).await? {
+            continue;
+        }
+        // Counted for this token already (a retry, or a checkout resumed after a crash): the
+        // use was granted when it was counted, so its order gets it even if the coupon was
+        // paused since; refusing now would leave the use counted for nothing. A use given
+        // back with no order stored under the token (the orphan sweep) is counted again, under
+        // the coupon's rules of now.
+        if redemptions::find(db, code, &key)
+            .await?
+            .is_some_and(|r| r.is_counted())
+        {
+            return Ok(Ok(coupon));
+        }
         if let Err(refusal) = coupon.check(customer, tier, subtotal, now_ms(), true) {
             return Ok(Err(refusal));
         }
-        // The customer's counter must exist for `$lt` to match it.
-        documents(db)
-            .update_one(
-                doc! { "_id": code, format!("perCustomer.{mine}"): { "$exists": false } },
-                doc! { "$set": { format!("perCustomer.{mine}"): 0_i64 } },
-            )
-            .await?;
         let mut filter = doc! {
             "_id": code,
             "state": state_of(true),
             "rulesVersion": coupon.rules_version,
+            format!("{}.{key}", redemptions::COUNTING): { "$exists": false },
+            format!("{}.{key}", redemptions::GIVING_BACK): { "$exists": false },
         };
-        if swept {
-            filter.insert(
-                format!("redemptions.{key}.returnedAtMs"),
-                doc! { "$exists": true },
-            );
-        } else {
-            filter.insert(format!("redemptions.{key}"), doc! { "$exists": false });
-        }
         if let Some(limit) = coupon.usage_limit {
             filter.insert("used", doc! { "$lt": limit });
         }
         if let Some(limit) = coupon.per_customer_limit {
+            if !coupon.per_customer.contains_key(&mine) {
+                // The customer's counter must exist for `$lt` to match it.
+                documents(db)
+                    .update_one(
+                        doc! { "_id": code, format!("perCustomer.{mine}"): { "$exists": false } },
+                        doc! { "$set": { format!("perCustomer.{mine}"): 0_i64 } },
+                    )
+                    .await?;
+            }
             filter.insert(format!("perCustomer.{mine}"), doc! { "$lt": limit });
         }
-        let redemption = doc! { "customerId": customer, "token": token, "atMs": now_ms() };
+        let marker = Marker {
+            by: redemptions::attempt(),
+            customer_id: customer.to_owned(),
+            token: token.to_owned(),
+            at_ms: now_ms(),
+        };
+        let marker_doc = bson::to_document(&marker).map_err(ApiError::internal)?;
         let counted = documents(db)
-            .find_one_and_update(
+            .update_one(
                 filter,
                 doc! {
-                    "$set": { format!("redemptions.{key}"): redemption },
+                    "$set": { format!("{}.{key}", redemptions::COUNTING): marker_doc },
                     "$inc": { "used": 1_i64, format!("perCustomer.{mine}"): 1_i64 },
                 },
             )
-            .return_document(ReturnDocument::After)
             .await?;
-        if counted.is_some() {
+        if counted.matched_count == 1 {
+            redemptions::record(db, code, &key, &marker).await?;
             tracing::info!(coupon = code, "coupon use counted");
             return Ok(Ok(coupon));
         }
@@ -207,27 +240,43 @@ pub async fn redeem(
 #[tracing::instrument(skip(db))]
 pub async fn give_back(db: &Database, code: &str, token: &str) -> Result<bool, ApiError> {
     let key = redemption_key(token);
-    let Some(coupon) = get(db, code).await? else {
-        return Ok(false);
-    };
-    let Some(redemption) = coupon.redemptions.get(&key) else {
-        return Ok(false);
-    };
-    let mine = customer_key(&redemption.customer_id);
-    let result = documents(db)
-        .update_one(
-            doc! {
-                "_id": code,
-                format!("redemptions.{key}"): { "$exists": true },
-                format!("redemptions.{key}.returnedAtMs"): { "$exists": false },
-            },
-            doc! {
-                "$set": { format!("redemptions.{key}.returnedAtMs"): now_ms() },
-                "$inc": { "used": -1_i64, format!("perCustomer.{mine}"): -1_i64 },
-            },
-        )
-        .await?;
-    Ok(result.modified_count == 1)
+    for _ in 0..8 {
+        let Some(coupon) = get(db, code).await? else {
+            return Ok(false);
+        };
+        if redemptions::settle_key(db, &coupon, &key).await? {
+            continue;
+        }
+        let Some(redemption) = redemptions::find(db, code, &key).await? else {
+            return Ok(false);
+        };
+        if !redemption.is_counted() {
+            return Ok(false);
+        }
+        let marker = Marker {
+            by: redemptions::attempt(),
+            customer_id: redemption.customer_id,
+            token: token.to_owned(),
+            at_ms: now_ms(),
+        };
+        let marker_doc = bson::to_document(&marker).map_err(ApiError::internal)?;
+        let begun = documents(db)
+            .update_one(
+                doc! {
+                    "_id": code,
+                    format!("{}.{key}", redemptions::COUNTING): { "$exists": false },
+                    format!("{}.{key}", redemptions::GIVING_BACK): { "$exists": false },
+                },
+                doc! { "$set": { format!("{}.{key}", redemptions::GIVING_BACK): marker_doc } },
+            )
+            .await?;
+        if begun.matched_count == 1 {
+            return redemptions::finish_give_back(db, code, &key, &marker).await;
+        }
+    }
+    Err(ApiError::Conflict(
+        "the coupon kept changing; retry".to_owned(),
+    ))
 }
 
 /// A counted use not given back: the coupon, the redemption's key and the use.
@@ -244,27 +293,21 @@ pub struct Open {
 }
 
 /// Every use counted before `before_ms` and not given back, oldest first: the candidates of
-/// the orphan sweep. (Redemptions are keys of a map, which no query can filter by value on
-/// every MongoDB and on the stand-in alike, so the coupons are read and filtered here;
-/// coupons are few.)
+/// the orphan sweep. Every coupon is settled first (a count or a giving back left half-way,
+/// redemptions an older version kept on the coupon), so none is missed.
 pub async fn orphans(db: &Database, before_ms: i64) -> Result<Vec<Open>, ApiError> {
     let all: Vec<Coupon> = coupons(db).find(doc! {}).await?.try_collect().await?;
-    let mut open: Vec<Open> = all
+    for coupon in &all {
+        redemptions::settle(db, coupon).await?;
+    }
+    Ok(redemptions::open_before(db, before_ms)
+        .await?
         .into_iter()
-        .flat_map(|coupon| {
-            let code = coupon.code.clone();
-            coupon
-                .redemptions
-                .into_values()
-                .filter(|r| r.returned_at_ms.is_none() && r.at_ms < before_ms)
-                .map(move |r| Open {
-                    code: code.clone(),
-                    token: r.token,
-                    customer_id: r.customer_id,
-                    at_ms: r.at_ms,
-                })
+        .map(|r| Open {
+            code: r.code,
+            token: r.token,
+            customer_id: r.customer_id,
+            at_ms: r.at_ms,
         })
-        .collect();
-    open.sort_by_key(|o| o.at_ms);
-    Ok(open)
+        .collect())
 }

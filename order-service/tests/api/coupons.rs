@@ -27,14 +27,14 @@ impl TestApp {
     }
 
     /// `POST /coupons`, which must answer 201.
-    async fn coupon(&self, body: Value) -> Value {
+    pub async fn coupon(&self, body: Value) -> Value {
         let (status, answer) = self.admin_call(Method::POST, "/coupons", Some(&body)).await;
         assert_eq!(status, 201, "{answer}");
         answer["data"].clone()
     }
 
     /// How often coupon `code` is counted as used now.
-    async fn used(&self, code: &str) -> i64 {
+    pub async fn used(&self, code: &str) -> i64 {
         let (status, answer) = self
             .admin_call(Method::GET, &format!("/coupons/{code}"), None)
             .await;

@@ -8,6 +8,7 @@ mod cart;
 mod checkout;
 mod checkout_crash;
 mod coupon_limits;
+mod coupon_redemptions;
 mod coupons;
 mod deadline;
 mod demo;
