@@ -3,7 +3,9 @@
 //!
 //! - `ledger`: what an order brought in (revenue recognised on payment, taken back by refunds).
 //! - `funnel`, `discounts`, `loyalty`: the commerce reports, from ledger rows and point moves.
+//! - `clicks`: the shoppers' funnel and searches, from the clickstream and the ledger.
 
+pub mod clicks;
 pub mod day;
 pub mod discounts;
 pub mod figures;

@@ -11,7 +11,8 @@
 //! - `events/`: the consumer that applies every event once and keeps the event log.
 //! - `reports`: the figures the routes answer, from the read models (`reports::commerce`: the
 //!   discounts, funnel and loyalty reports).
-//! - `routes/`: `/analytics/*` and `/dashboard/*`, admin-only.
+//! - `routes/`: `/analytics/*` and `/dashboard/*`, admin-only; `POST /events`, the
+//!   storefront's clickstream.
 //! - `performance`: every service's `/metrics`, summarised.
 //! - `rebuild`: the ledger recomputed from order-service's admin listing, in the background.
 //! - `live/`: `GET /ws/analytics`.
@@ -44,6 +45,7 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::analytics::router())
+        .merge(routes::clickstream::router())
         .merge(routes::dashboard::router())
         .merge(routes::rebuild::router())
         .merge(routes::dead_letters::router())

@@ -1,6 +1,7 @@
-//! analytics-service's routes, every one admin-only.
+//! analytics-service's routes, every one admin-only but `POST /events` (the clickstream).
 
 pub mod analytics;
+pub mod clickstream;
 pub mod dashboard;
 pub mod dead_letters;
 pub mod rebuild;

@@ -5,6 +5,7 @@
 //! - [`facts`]: one document per customer, stock-low event, alert and assistant reply.
 //! - [`loyalty`]: point movements and each customer's tier.
 //! - [`aftersales`]: returns, reviews and notifications.
+//! - [`clicks`]: the storefront's clickstream, one document per event.
 //! - [`jobs`]: the state of the rebuild.
 //!
 //! Every write is a single-document write that is idempotent by itself (an insert keyed by
@@ -12,6 +13,7 @@
 //! replayed event changes no figure and no separate inbox is needed.
 
 pub mod aftersales;
+pub mod clicks;
 pub mod facts;
 pub mod jobs;
 pub mod loyalty;
@@ -25,6 +27,7 @@ pub async fn ensure_indexes(db: &mongodb::Database) -> Result<(), mongodb::error
     orders::ensure_indexes(db).await?;
     loyalty::ensure_indexes(db).await?;
     aftersales::ensure_indexes(db).await?;
+    clicks::ensure_indexes(db).await?;
     facts::ensure_indexes(db).await
 }
 

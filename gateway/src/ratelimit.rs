@@ -32,6 +32,9 @@ pub enum RouteClass {
     Assistant,
     /// `GET /api/products*` and `GET /api/categories*`: generous, the storefront browses a lot.
     CatalogRead,
+    /// `POST /api/events`: the storefront's clickstream, counted apart so that a chatty page
+    /// spends neither the catalog's nor the shopper's other quota, and a flood stops here.
+    Clickstream,
     /// Everything else.
     Default,
 }
@@ -44,6 +47,8 @@ impl RouteClass {
             Self::Auth
         } else if area.starts_with("assistant") || area.starts_with("ws/chat") {
             Self::Assistant
+        } else if *method == Method::POST && area == "events" {
+            Self::Clickstream
         } else if *method == Method::GET
             && ["products", "categories"]
                 .iter()
@@ -61,6 +66,7 @@ impl RouteClass {
             Self::Auth => "auth",
             Self::Assistant => "assistant",
             Self::CatalogRead => "catalog",
+            Self::Clickstream => "clickstream",
             Self::Default => "default",
         }
     }
@@ -75,6 +81,8 @@ pub struct Quotas {
     pub assistant: u32,
     /// Catalog reads.
     pub catalog: u32,
+    /// Clickstream batches.
+    pub clickstream: u32,
     /// Everything else.
     pub default: u32,
 }
@@ -99,7 +107,7 @@ pub struct Verdict {
 #[derive(Clone)]
 pub struct RateLimits {
     quotas: Quotas,
-    limiters: Arc<[Limiter; 4]>,
+    limiters: Arc<[Limiter; 5]>,
     shared: Option<SharedQuotas>,
 }
 
@@ -115,6 +123,7 @@ impl RateLimits {
             quotas.auth,
             quotas.assistant,
             quotas.catalog,
+            quotas.clickstream,
             quotas.default,
         ]
         .map(limiter);
@@ -147,6 +156,7 @@ impl RateLimits {
             RouteClass::Auth => self.quotas.auth,
             RouteClass::Assistant => self.quotas.assistant,
             RouteClass::CatalogRead => self.quotas.catalog,
+            RouteClass::Clickstream => self.quotas.clickstream,
             RouteClass::Default => self.quotas.default,
         }
     }
@@ -156,7 +166,8 @@ impl RateLimits {
             RouteClass::Auth => 0,
             RouteClass::Assistant => 1,
             RouteClass::CatalogRead => 2,
-            RouteClass::Default => 3,
+            RouteClass::Clickstream => 3,
+            RouteClass::Default => 4,
         }
     }
 
@@ -249,6 +260,14 @@ mod tests {
             RouteClass::of(&Method::GET, "/api/productsx"),
             RouteClass::Default
         );
+        assert_eq!(
+            RouteClass::of(&Method::POST, "/api/events"),
+            RouteClass::Clickstream
+        );
+        assert_eq!(
+            RouteClass::of(&Method::GET, "/api/events"),
+            RouteClass::Default
+        );
     }
 
     #[test]
@@ -257,6 +276,7 @@ mod tests {
             auth: 3,
             assistant: 1,
             catalog: 1,
+            clickstream: 1,
             default: 1,
         });
         let verdicts: Vec<bool> = (0..4)

@@ -171,7 +171,7 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 24] = [
+const STANDARD: [(&str, &str); 25] = [
     ("auth", "customer-service"),
     ("admin", "customer-service"),
     ("customers", "customer-service"),
@@ -184,6 +184,7 @@ const STANDARD: [(&str, &str); 24] = [
     ("coupons", "order-service"),
     ("alerts", "alert-service"),
     ("analytics", "analytics-service"),
+    ("events", "analytics-service"),
     ("dashboard", "analytics-service"),
     ("assistant", "assistant-service"),
     ("ws/orders", "order-service"),

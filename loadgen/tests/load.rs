@@ -86,6 +86,7 @@ async fn stack(fulfilment: bool, with_gateway: bool) -> Stack {
             "RATE_LIMIT_AUTH_PER_MIN",
             "RATE_LIMIT_ASSISTANT_PER_MIN",
             "RATE_LIMIT_CATALOG_PER_MIN",
+            "RATE_LIMIT_CLICKSTREAM_PER_MIN",
             "RATE_LIMIT_DEFAULT_PER_MIN",
         ] {
             pairs.push((quota, "100000"));

@@ -32,6 +32,7 @@ pub mod auth;
 pub mod cart;
 pub mod categories;
 pub mod checkout;
+pub mod clickstream;
 pub mod coupons;
 pub mod customers;
 pub mod email;

@@ -100,7 +100,10 @@ pub fn ensure_chromium(ctx: &Ctx) -> Result<()> {
 fn e2e_env(service: &crate::services::Service) -> Vec<(&'static str, String)> {
     let high = || "100000".to_owned();
     match service.name {
-        "gateway" => vec![("RATE_LIMIT_AUTH_PER_MIN", high())],
+        "gateway" => vec![
+            ("RATE_LIMIT_AUTH_PER_MIN", high()),
+            ("RATE_LIMIT_CLICKSTREAM_PER_MIN", high()),
+        ],
         "customer-service" => vec![("LOGIN_MAX_PER_CLIENT", high())],
         _ => Vec::new(),
     }

@@ -2,6 +2,7 @@
 
 mod access;
 mod aftersales;
+mod clickstream;
 mod dashboard;
 mod dead_letters;
 mod events;

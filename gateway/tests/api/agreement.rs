@@ -71,6 +71,10 @@ fn valid(schema: &str, product: &str) -> Value {
         "Replay" => {
             json!({"queue": "nothing.here", "ids": ["0190c8a4-7b1e-7c3d-8e9f-0a1b2c3d4e5f"]})
         }
+        "ClickBatch" => {
+            json!({"events": [{"id": "agreement-1", "type": "view_product", "productId": product,
+                "at": chrono::Utc::now().to_rfc3339(), "sessionId": "agreement-session"}]})
+        }
         "ReviewInput" => json!({"rating": 4, "title": "Good lamp", "body": "Bright enough."}),
         "ReviewVisibility" => json!({"hidden": true}),
         "ChatRequest" => {
@@ -253,7 +257,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
         "products" | "categories" => &shop.products,
         "orders" | "cart" | "checkout" | "coupons" | "returns" | "subscriptions" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,
-        "analytics" | "dashboard" => &shop.analytics,
+        "analytics" | "dashboard" | "events" => &shop.analytics,
         "assistant" | "support" => &shop.assistant,
         other => panic!("no owner for /{other}"),
     };

@@ -493,6 +493,10 @@ async fn reports(a: &mut Answers<'_>, admin: &str) {
     let question = json!({"message": "What is your return policy?"});
     a.call(Method::POST, "/api/assistant/chat", Some(question), None)
         .await;
+    let clicks = json!({"events": [{"id": "answers-1", "type": "search", "query": "lamp",
+        "results": 1, "at": chrono::Utc::now().to_rfc3339(), "sessionId": "answers-session"}]});
+    a.call(Method::POST, "/api/events", Some(clicks), None)
+        .await;
     once_ready(
         a,
         "analytics to count the orders",
@@ -518,6 +522,7 @@ async fn reports(a: &mut Answers<'_>, admin: &str) {
         "/api/analytics/top-products?limit=5",
         "/api/analytics/discounts?days=7",
         "/api/analytics/funnel?days=7",
+        "/api/analytics/clickstream?days=7",
         "/api/analytics/after-sales?days=7",
         "/api/dashboard/business-metrics?days=7",
         "/api/dashboard/performance",

@@ -111,6 +111,58 @@ async fn a_caller_past_its_quota_gets_429_with_retry_after_and_others_do_not() {
 }
 
 #[tokio::test]
+async fn a_clickstream_flood_is_refused_by_its_own_quota_and_leaves_the_callers_others_alone() {
+    let echo = spawn_echo().await;
+    let gw = spawn_gateway_with(
+        &[
+            ("ANALYTICS_SERVICE_URL", echo.url.clone()),
+            ("PRODUCT_SERVICE_URL", echo.url.clone()),
+        ],
+        &[
+            ("RATE_LIMIT_CLICKSTREAM_PER_MIN", "3"),
+            ("RATE_LIMIT_CATALOG_PER_MIN", "3"),
+        ],
+    )
+    .await;
+    let batch = serde_json::json!({"events": [{"id": "flood-0001", "type": "page_view",
+        "at": chrono::Utc::now().to_rfc3339(), "sessionId": "flood-session"}]});
+    let events = gw.app.url("/api/events");
+
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (status, _, _) = send(gw.app.client.post(&events).json(&batch)).await;
+        statuses.push(status);
+    }
+
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
+    assert_eq!(echo.hits(), 3, "a refused batch is not forwarded");
+    // The same caller still browses: the catalog counts apart.
+    let (status, headers, _) = send(
+        gw.app
+            .client
+            .get(gw.app.url(&format!("/api/products/{ID}"))),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["ratelimit-remaining"], "2");
+    // A batch too large is refused by its check, naming the field, and never forwarded.
+    let big: Vec<_> = (0..101).map(|_| batch["events"][0].clone()).collect();
+    let gw2 = spawn_gateway_with(&[("ANALYTICS_SERVICE_URL", echo.url.clone())], &[]).await;
+    let (status, _, body) = send(
+        gw2.app
+            .client
+            .post(gw2.app.url("/api/events"))
+            .json(&serde_json::json!({"events": big})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["details"]["events"].is_string(), "{body}");
+    assert_eq!(echo.hits(), 4);
+    gw2.stop().await;
+    gw.stop().await;
+}
+
+#[tokio::test]
 async fn malformed_requests_are_refused_with_the_field_named_and_never_forwarded() {
     let echo = spawn_echo().await;
     let gw = spawn_gateway_with(

@@ -118,7 +118,15 @@ impl Echo {
 pub async fn spawn_echo() -> Echo {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
+    let clicks = hits.clone();
     let app = Router::new()
+        .route(
+            "/events",
+            any(move |request: Request| {
+                clicks.fetch_add(1, Ordering::SeqCst);
+                echo(request)
+            }),
+        )
         .route(
             "/products/{*rest}",
             any(move |request: Request| {

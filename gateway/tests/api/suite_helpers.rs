@@ -162,6 +162,7 @@ pub async fn spawn_shop(fulfilment: Fulfilment) -> Shop {
         ("RATE_LIMIT_AUTH_PER_MIN", "100000"),
         ("RATE_LIMIT_ASSISTANT_PER_MIN", "100000"),
         ("RATE_LIMIT_CATALOG_PER_MIN", "100000"),
+        ("RATE_LIMIT_CLICKSTREAM_PER_MIN", "100000"),
         ("RATE_LIMIT_DEFAULT_PER_MIN", "100000"),
         // Suites run side by side: none takes the default metrics port.
         ("METRICS_ADDR", "off"),

@@ -54,6 +54,7 @@ pub fn drill_env(service: &Service) -> Vec<(&'static str, String)> {
         "gateway" => vec![
             ("RATE_LIMIT_AUTH_PER_MIN", high()),
             ("RATE_LIMIT_CATALOG_PER_MIN", high()),
+            ("RATE_LIMIT_CLICKSTREAM_PER_MIN", high()),
             ("RATE_LIMIT_DEFAULT_PER_MIN", high()),
         ],
         "customer-service" => vec![("LOGIN_MAX_PER_CLIENT", high())],

@@ -55,6 +55,7 @@ fn fuzz_env(service: &Service) -> Vec<(&'static str, String)> {
             "RATE_LIMIT_AUTH_PER_MIN",
             "RATE_LIMIT_ASSISTANT_PER_MIN",
             "RATE_LIMIT_CATALOG_PER_MIN",
+            "RATE_LIMIT_CLICKSTREAM_PER_MIN",
             "RATE_LIMIT_DEFAULT_PER_MIN",
         ],
         "customer-service" => &["LOGIN_MAX_PER_CLIENT"],

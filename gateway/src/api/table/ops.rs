@@ -6,7 +6,9 @@ use super::super::{
 };
 use super::{RouteSpec, get, patch, post};
 use crate::access::Access::{Admin, Authenticated, Public};
-use shared::api::{alerts, analytics, assistant, notifications, query as paging, reports, support};
+use shared::api::{
+    alerts, analytics, assistant, clickstream, notifications, query as paging, reports, support,
+};
 
 pub(super) static ROUTES: &[RouteSpec] = &[
     get("/api/alerts", Authenticated, "alerts", "Alerts for the caller")
@@ -65,6 +67,22 @@ pub(super) static ROUTES: &[RouteSpec] = &[
     )
     .with_query(query::<analytics::Period>())
     .answers(one::<reports::AfterSales>(200)),
+    get(
+        "/api/analytics/clickstream",
+        Admin,
+        "analytics",
+        "Shoppers' funnel per day and per product (views, carts, checkouts, paid orders) and searches",
+    )
+    .with_query(query::<analytics::Period>())
+    .answers(one::<clickstream::Clickstream>(200)),
+    post(
+        "/api/events",
+        Public,
+        "analytics",
+        "Record the storefront's clickstream: up to 100 events, anonymous or signed in (its own rate limit)",
+    )
+    .with_body(body::<clickstream::ClickBatch>())
+    .answers(one::<clickstream::ClickReceipt>(202)),
     get(
         "/api/dashboard/business-metrics",
         Admin,
