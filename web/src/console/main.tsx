@@ -19,6 +19,7 @@ import { Coupons } from "./coupons";
 import { Health } from "./health";
 import { ReturnsDesk } from "./returns";
 import { ReviewsDesk } from "./reviews";
+import { Shoppers } from "./shoppers";
 import { StaffDesk } from "./staff";
 import { SupportDesk } from "./support";
 
@@ -27,6 +28,7 @@ const SECTIONS: [string, string][] = [
   ["/console/alerts", "Alerts"],
   ["/console/health", "Health"],
   ["/console/analytics", "Analytics"],
+  ["/console/shoppers", "Shoppers"],
   ["/console/catalog", "Catalog"],
   ["/console/categories", "Categories"],
   ["/console/coupons", "Coupons"],
@@ -92,6 +94,7 @@ function Console() {
   if (path === "/console/alerts") section = <Alerts />;
   else if (path === "/console/health") section = <Health />;
   else if (path === "/console/analytics") section = <Analytics />;
+  else if (path === "/console/shoppers") section = <Shoppers />;
   else if (path === "/console/catalog") section = <CatalogEditor />;
   else if (path === "/console/categories") section = <CategoriesDesk />;
   else if (path === "/console/coupons") section = <Coupons />;

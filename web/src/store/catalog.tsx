@@ -4,6 +4,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Meta, type Product, current, money, request, setQuantity } from "../api";
+import { track } from "../clicks";
 import { navigate } from "../router";
 import { ErrorNote, Link, Loading } from "../ui";
 import { RatingSummary, Reviews, Stars } from "./reviews";
@@ -92,6 +93,11 @@ export function Catalog({ url }: { url: URL }) {
       .then(({ data, meta }) => {
         setItems(data);
         setMeta(meta ?? null);
+        const words = params.get("search")?.trim();
+        // A search counts once, on its first page (the pages after it are browsing).
+        if (words && !params.get("page")) {
+          track("search", { query: words.slice(0, 200), results: meta?.total ?? data.length });
+        }
       })
       .catch((e) => abort.signal.aborted || setError(e));
     return () => abort.abort();
@@ -273,6 +279,7 @@ export function ProductPage({ id }: { id: string }) {
 
   const read = () => request<Shown>(`/products/${id}`).then(({ data }) => setProduct(data), setError);
   useEffect(() => void read(), [id]);
+  useEffect(() => track("view_product", { productId: id }), [id]);
   useLiveStock(id, (stock, stockStatus) =>
     setProduct((p) => (p && p.id === id ? { ...p, stock, stockStatus } : p)),
   );
@@ -288,6 +295,7 @@ export function ProductPage({ id }: { id: string }) {
       );
       const have = cart.items.find((line) => line.productId === id)?.quantity ?? 0;
       await setQuantity(id, have + quantity);
+      track("add_to_cart", { productId: id });
       setAdded(`Added ${quantity} to your cart.`);
     } catch (e) {
       setError(e);

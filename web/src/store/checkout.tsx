@@ -27,6 +27,7 @@ import {
   removeCoupon,
   withPoints,
 } from "../commerce";
+import { track } from "../clicks";
 import { navigate } from "../router";
 import { ErrorNote, Field, Link, Loading } from "../ui";
 import { QuoteTable } from "./cart";
@@ -49,7 +50,11 @@ export function Checkout() {
   const [key, setKey] = useState(newKey);
 
   useEffect(() => {
-    get<PricedCart>("/cart").then(setCart, setError);
+    get<PricedCart>("/cart").then((priced) => {
+      setCart(priced);
+      // The checkout counts as started only with something to check out.
+      if (priced.items.length > 0) track("checkout_started");
+    }, setError);
     get<SavedAddress[]>("/customers/me/addresses").then((list) => {
       setSaved(list);
       const first = list.find((a) => a.isDefault) ?? list[0];

@@ -4,6 +4,7 @@
 import { render } from "preact";
 import { useEffect } from "preact/hooks";
 import { isStaff, signOut } from "../api";
+import { track } from "../clicks";
 import { navigate, useLocation } from "../router";
 import { Link, useSession } from "../ui";
 import "../styles.css";
@@ -61,6 +62,7 @@ function Page({ url }: { url: URL }) {
 function App() {
   const url = useLocation();
   const session = useSession();
+  useEffect(() => track("page_view", { path: url.pathname.slice(0, 300) }), [url.pathname]);
   return (
     <>
       <a class="skip" href="#main">

@@ -147,7 +147,7 @@ mod tests {
                 .expect("known service");
             fuzz_env(service)
         };
-        assert_eq!(by_name("gateway").len(), 4);
+        assert_eq!(by_name("gateway").len(), 5);
         assert!(
             by_name("gateway")
                 .iter()
