@@ -32,5 +32,5 @@ test("a shopper's searches and views reach the console's Shoppers page", async (
   await expect(admin.page.getByTestId("empty-searches")).toContainText(`“${missing}”`);
   await expect(admin.page.getByTestId("top-searches")).toContainText("“cotton t-shirt”");
   await expect(admin.page.getByTestId("click-products")).toContainText("Organic Cotton T-Shirt");
-  await shot(admin.page, "console-shoppers");
+  await shot(admin.page, "console-shoppers", true);
 });

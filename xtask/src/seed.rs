@@ -11,10 +11,12 @@
 //! - [`orders`]: the lists piped into `order-service seed`.
 //! - [`coupons`]: `WELCOME10`, `FREESHIP` and `GOLD20`, where missing.
 //! - [`categories`]: the demo category tree, made (where missing) before the products.
+//! - [`clicks`]: a week of demo clickstream for the console's Shoppers page.
 
 mod api;
 mod cards;
 mod categories;
+mod clicks;
 mod coupons;
 mod data;
 mod orders;
@@ -171,6 +173,8 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     let card =
         cards::run(ctx, gateway, &customers[demo]).context("seeding the demo customer's card")?;
     ctx.progress.step("seed", card);
+    let clicks = clicks::run(ctx, gateway).context("seeding the demo clickstream")?;
+    ctx.progress.step("seed", clicks);
 
     let demo_works =
         registered[demo] == Registration::Created || still_signs_in(ctx, gateway, &customers[demo]);
