@@ -3,6 +3,7 @@
 
 pub mod aftersales;
 pub mod commerce;
+pub mod sales;
 
 use std::collections::{HashMap, HashSet};
 
@@ -128,11 +129,16 @@ fn count(n: impl TryInto<i64>) -> i64 {
     n.try_into().unwrap_or(i64::MAX)
 }
 
-/// `[{productId, name, units, revenue}]` over the orders that count, by revenue then units.
-/// A line's revenue is its price as ordered (before the order's discounts).
-pub async fn top_products(db: &Database, limit: usize) -> Result<Vec<TopProduct>, ApiError> {
+/// `[{productId, name, units, revenue}]` over the orders that count (placed in `range`, or
+/// ever), by revenue then units. A line's revenue is its price as ordered (before the order's
+/// discounts).
+pub async fn top_products(
+    db: &Database,
+    range: Option<DayRange>,
+    limit: usize,
+) -> Result<Vec<TopProduct>, ApiError> {
     let mut totals: HashMap<String, (Option<String>, i64, Cents)> = HashMap::new();
-    for row in rows::rows(db, None, true).await? {
+    for row in rows::rows(db, range, true).await? {
         if row.revenue().is_none() {
             continue;
         }

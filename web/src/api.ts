@@ -181,6 +181,25 @@ export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await request<T>(path, { signal })).data;
 }
 
+/** A file the API answers (a report): fetched with the session's token (a plain link would
+ * carry none) and handed to the browser as a download named as the API names it. */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  let response = await send(path, { headers: { Accept: "*/*" } });
+  if (response.status === 401 && session && (await refresh())) {
+    response = await send(path, { headers: { Accept: "*/*" } });
+  }
+  if (!response.ok) await unwrap(response);
+  const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "");
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = named?.[1] ?? fallbackName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 // --- auth -------------------------------------------------------------------------------
 
 export async function signIn(email: string, password: string): Promise<Session> {

@@ -23,3 +23,16 @@ pub fn install(ctx: &Ctx, label: &str, packages: &[&str], hint: &str) -> Result<
     install.args(["install", "-y"]).args(packages);
     exec::run(ctx, label, &mut install, hint)
 }
+
+/// `program` on the PATH, installed from Debian's `package` when missing (the tests' tools,
+/// e.g. `pdftoppm` from `poppler-utils`).
+pub fn ensure_program(ctx: &Ctx, program: &str, package: &str, hint: &str) -> Result<()> {
+    if exec::find_program(program).is_some() {
+        return Ok(());
+    }
+    install(ctx, package, &[package], hint)?;
+    if exec::find_program(program).is_none() {
+        bail!("the {package} package did not provide {program}: {hint}");
+    }
+    Ok(())
+}

@@ -1,7 +1,14 @@
 //! `GET /analytics/daily-revenue`, `/analytics/dashboard-metrics`, `/analytics/top-products`,
-//! `/analytics/discounts`, `/analytics/funnel`, `/analytics/after-sales`.
+//! `/analytics/discounts`, `/analytics/funnel`, `/analytics/after-sales`, and the sales report
+//! to download, `/analytics/reports/sales.csv` and `.pdf`.
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+    routing::get,
+};
 use serde_json::Value;
 use shared::{
     ApiError,
@@ -26,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/discounts", get(discounts))
         .route("/analytics/funnel", get(funnel))
         .route("/analytics/after-sales", get(after_sales))
+        .route("/analytics/reports/sales.csv", get(sales_csv))
+        .route("/analytics/reports/sales.pdf", get(sales_pdf))
 }
 
 /// One row per day of the range (the last 30 days without one), zero days included.
@@ -54,7 +63,9 @@ async fn top_products(
     ValidQuery(q): ValidQuery<TopProducts>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = usize::try_from(number(q.limit.as_ref(), 10)).unwrap_or(100);
-    Ok(ok(reports::top_products(state.infra.db(), limit).await?))
+    Ok(ok(
+        reports::top_products(state.infra.db(), None, limit).await?
+    ))
 }
 
 /// Per coupon and per day, over the range (the last 30 days without one).
@@ -94,4 +105,55 @@ async fn after_sales(
         Some(range),
     )
     .await?))
+}
+
+/// A report to download: its type, `attachment` with a file name naming the period, never
+/// cached (the figures change).
+fn download(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The sales report of the range (the last 30 days without one) as CSV.
+#[tracing::instrument(skip_all)]
+async fn sales_csv(
+    State(state): State<AppState>,
+    _: Admin,
+    ValidQuery(q): ValidQuery<Period>,
+) -> Result<Response, ApiError> {
+    let range = period(&q, 30)?;
+    let sales = reports::sales::gather(state.infra.db(), range).await?;
+    let name = format!("sales-{}-{}.csv", sales.period.from, sales.period.to);
+    Ok(download(
+        "text/csv; charset=utf-8",
+        name,
+        reports::sales::csv(&sales).into_bytes(),
+    ))
+}
+
+/// The sales report of the range (the last 30 days without one) as a PDF.
+#[tracing::instrument(skip_all)]
+async fn sales_pdf(
+    State(state): State<AppState>,
+    _: Admin,
+    ValidQuery(q): ValidQuery<Period>,
+) -> Result<Response, ApiError> {
+    let range = period(&q, 30)?;
+    let sales = reports::sales::gather(state.infra.db(), range).await?;
+    let name = format!("sales-{}-{}.pdf", sales.period.from, sales.period.to);
+    Ok(download(
+        "application/pdf",
+        name,
+        reports::sales::pdf::render(&sales),
+    ))
 }

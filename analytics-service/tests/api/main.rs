@@ -13,6 +13,7 @@ mod read_models;
 mod rebuild;
 mod reports;
 mod revenue;
+mod sales_report;
 
 use std::time::Duration;
 

@@ -37,7 +37,7 @@ async fn bad_periods_are_refused(app: &TestApp, path: &str) {
     assert_eq!(status, 403);
 }
 
-fn discounted() -> Vec<Envelope> {
+pub fn discounted() -> Vec<Envelope> {
     let day1 = "2026-07-01T09:00:00.000Z";
     let q = |coupon: f64, tier: f64, points: f64, total: f64| {
         quote([20.0, coupon, tier, points, 0.0, 0.0, total])

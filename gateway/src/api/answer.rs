@@ -24,6 +24,8 @@ pub enum Shape {
     Events,
     /// A switch to WebSocket (101); what follows is messages, not an envelope.
     Upgrade,
+    /// A file of this content type (a report to download), not an envelope.
+    File(&'static str),
 }
 
 /// The success answer of one route.
@@ -116,6 +118,18 @@ pub const fn events() -> ResponseSpec {
     }
 }
 
+/// A route answering 200 with a file of `content_type` (`text/csv`, `application/pdf`).
+pub const fn file(content_type: &'static str) -> ResponseSpec {
+    ResponseSpec {
+        status: 200,
+        also: None,
+        shape: Shape::File(content_type),
+        check: |_| Ok(()),
+        schema: None,
+        meta: &[],
+    }
+}
+
 /// A route switching to WebSocket (101).
 pub const fn upgrade() -> ResponseSpec {
     ResponseSpec {
@@ -143,7 +157,7 @@ impl ResponseSpec {
 
     /// Whether the answer is a JSON envelope (not a stream or a WebSocket).
     pub fn is_envelope(&self) -> bool {
-        !matches!(self.shape, Shape::Events | Shape::Upgrade)
+        !matches!(self.shape, Shape::Events | Shape::Upgrade | Shape::File(_))
     }
 
     /// Whether `status` is one this answer comes with.

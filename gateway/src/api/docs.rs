@@ -159,6 +159,10 @@ fn success(answer: &ResponseSpec) -> Value {
             return json!({ status: { "description": "an event stream", "content": { "text/event-stream": {} } } });
         }
         Shape::Upgrade => return json!({ status: { "description": "switching to WebSocket" } }),
+        Shape::File(content_type) => {
+            return json!({ status: { "description": "a file to download",
+                "content": { content_type: { "schema": { "type": "string", "format": "binary" } } } } });
+        }
         _ => {}
     }
     let Some(schema) = answer.schema else {
@@ -170,7 +174,7 @@ fn success(answer: &ResponseSpec) -> Value {
     let data = match answer.shape {
         Shape::List | Shape::Page => list,
         Shape::OneOrPage => json!({ "oneOf": [one, list] }),
-        Shape::One | Shape::Nothing | Shape::Events | Shape::Upgrade => one,
+        Shape::One | Shape::Nothing | Shape::Events | Shape::Upgrade | Shape::File(_) => one,
     };
     let mut envelope = json!({
         "type": "object",
@@ -237,6 +241,7 @@ pub async fn page() -> impl IntoResponse {
                 Shape::OneOrPage => format!("{name} or [{name}]"),
                 Shape::Events => "text/event-stream".to_owned(),
                 Shape::Upgrade => "WebSocket".to_owned(),
+                Shape::File(content_type) => content_type.to_owned(),
                 Shape::One | Shape::Nothing => name,
             };
             format!("{} {}", answer.status, escape(&name))

@@ -46,6 +46,39 @@ impl<'a> Answers<'a> {
         self.judge(method, path, status, envelope)
     }
 
+    /// `GET path` of a route declared to answer a file: its status and content type.
+    async fn download(&mut self, path: &str, bearer: &str, content_type: &'static str) {
+        let bare = path.split('?').next().unwrap_or(path);
+        let (route, _) = gateway::api::find(&Method::GET, bare).expect("a route of the table");
+        let name = format!("GET {}", route.path);
+        self.covered.insert(name.clone());
+        let response = self
+            .shop
+            .gateway
+            .client
+            .get(self.shop.gateway.url(path))
+            .header("authorization", bearer)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        let answered = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let declared = route.answer.map(|a| a.shape);
+        if status != 200
+            || !answered.starts_with(content_type)
+            || declared != Some(Shape::File(content_type))
+        {
+            self.differences.push(format!(
+                "{name}: answered {status} {answered}, declared {declared:?}"
+            ));
+        }
+    }
+
     /// Checks an answer to `method path` against the route's row; returns its `data`.
     fn judge(&mut self, method: Method, path: &str, status: u16, envelope: Value) -> Value {
         let bare = path.split('?').next().unwrap_or(path);
@@ -486,8 +519,8 @@ async fn messages(a: &mut Answers<'_>, buyer: &Customer, admin: &str) {
 
 /// The assistant, then every report once analytics has seen the orders and the reply; the
 /// rebuild last, as it rewrites the read models.
-async fn reports(a: &mut Answers<'_>, admin: &str) {
-    let admin = Some(admin);
+async fn reports(a: &mut Answers<'_>, bearer: &str) {
+    let admin = Some(bearer);
     a.call(Method::GET, "/api/assistant/functions", None, None)
         .await;
     let question = json!({"message": "What is your return policy?"});
@@ -529,6 +562,12 @@ async fn reports(a: &mut Answers<'_>, admin: &str) {
         "/api/analytics/dead-letters?limit=5",
     ] {
         a.call(Method::GET, path, None, admin).await;
+    }
+    for (path, kind) in [
+        ("/api/analytics/reports/sales.csv?days=7", "text/csv"),
+        ("/api/analytics/reports/sales.pdf?days=7", "application/pdf"),
+    ] {
+        a.download(path, bearer, kind).await;
     }
     // An id no dead letter has: nothing goes back to the shared broker's queues.
     let replay = json!({"ids": [uuid::Uuid::new_v4().to_string()]});

@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { get, money } from "../api";
+import { download, get, money } from "../api";
 import { type Connection, socket } from "../live";
 import { ErrorNote, LiveBadge, Loading } from "../ui";
 
@@ -91,6 +91,7 @@ export function Analytics() {
         Last 14 days: {money(days.reduce((sum, d) => sum + d.revenue, 0))} from{" "}
         {days.reduce((n, d) => n + d.orderCount, 0)} orders
       </p>
+      <SalesReport />
       <h2>Top products</h2>
       <ol class="bars" aria-label="Top products by revenue" data-testid="top-products">
         {top?.map((t) => (
@@ -153,5 +154,44 @@ function RevenueChart({ days }: { days: Day[] }) {
     <div ref={box} class="chart" role="img" data-testid="revenue-chart"
       data-today={days[days.length - 1]?.revenue ?? 0}
       aria-label={`Revenue per day, last 14 days; today ${money(days[days.length - 1]?.revenue)}`} />
+  );
+}
+
+/** The sales report of a period to download, as a spreadsheet or a printable PDF. */
+function SalesReport() {
+  const [days, setDays] = useState(30);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const fetchReport = async (kind: "csv" | "pdf") => {
+    setBusy(true);
+    setError(null);
+    try {
+      await download(`/analytics/reports/sales.${kind}?days=${days}`, `sales.${kind}`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="report-title">
+      <h2 id="report-title">Sales report</h2>
+      <p>
+        Totals, revenue by day, best sellers, discounts and returns of{" "}
+        <select aria-label="Report period" value={days} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
+          <option value={7}>the last 7 days</option>
+          <option value={30}>the last 30 days</option>
+          <option value={90}>the last 90 days</option>
+        </select>
+        {": "}
+        <button type="button" disabled={busy} onClick={() => fetchReport("pdf")}>
+          Download PDF
+        </button>{" "}
+        <button type="button" disabled={busy} onClick={() => fetchReport("csv")}>
+          Download CSV
+        </button>
+      </p>
+      <ErrorNote error={error} />
+    </section>
   );
 }

@@ -1,12 +1,13 @@
-//! `cargo xtask test [-- args]`: the infrastructure of `up` (no services), the embedding model
-//! and the manifest validator ([`k8s`]), then the whole workspace test suite against them, then
-//! the browser tests (`cargo xtask e2e`).
+//! `cargo xtask test [-- args]`: the infrastructure of `up` (no services), the embedding model,
+//! the manifest validator ([`k8s`]) and poppler's `pdftoppm`/`pdftotext` (the sales report's
+//! PDF is rendered by a test), then the whole workspace test suite against them, then the
+//! browser tests (`cargo xtask e2e`).
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::{ctx::Ctx, exec, infra, k8s, model, state::State, web};
+use crate::{apt, ctx::Ctx, exec, infra, k8s, model, state::State, web};
 
 /// Runs the tests; the exit code is the runner's.
 pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
@@ -14,6 +15,13 @@ pub fn run(ctx: &Ctx, extra: &[String]) -> Result<ExitCode> {
     let urls = infra::ensure_all(ctx)?;
     let validator = k8s::validator(ctx)?;
     let model = model::env(ctx);
+    apt::ensure_program(
+        ctx,
+        "pdftoppm",
+        "poppler-utils",
+        "install Debian's poppler-utils (`apt-get install poppler-utils`): analytics-service's \
+         tests render the sales report's PDF with pdftoppm and read it with pdftotext",
+    )?;
 
     let nextest = exec::succeeds(exec::cargo().args(["nextest", "--version"]));
     let mut cmd = exec::cargo();

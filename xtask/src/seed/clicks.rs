@@ -28,7 +28,12 @@ pub fn visits(days_ago: usize) -> Vec<(usize, usize, bool, bool)> {
     (0..4 + days_ago % 3)
         .map(|n| {
             let k = days_ago * 7 + n;
-            ((k * 5) % SEARCHES.len(), k % 11, k.is_multiple_of(2), k.is_multiple_of(3))
+            (
+                (k * 5) % SEARCHES.len(),
+                k % 11,
+                k.is_multiple_of(2),
+                k.is_multiple_of(3),
+            )
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! Alerts, notifications, analytics, the assistant and the support desk.
 
 use super::super::{
-    answer::{list, one, page, upgrade},
+    answer::{file, list, one, page, upgrade},
     body::{body, optional_body, query},
 };
 use super::{RouteSpec, get, patch, post};
@@ -67,6 +67,22 @@ pub(super) static ROUTES: &[RouteSpec] = &[
     )
     .with_query(query::<analytics::Period>())
     .answers(one::<reports::AfterSales>(200)),
+    get(
+        "/api/analytics/reports/sales.csv",
+        Admin,
+        "analytics",
+        "The sales report of a period to download as CSV: totals, revenue by day, best sellers, discounts, returns",
+    )
+    .with_query(query::<analytics::Period>())
+    .answers(file("text/csv")),
+    get(
+        "/api/analytics/reports/sales.pdf",
+        Admin,
+        "analytics",
+        "The same sales report as a printable PDF",
+    )
+    .with_query(query::<analytics::Period>())
+    .answers(file("application/pdf")),
     get(
         "/api/analytics/clickstream",
         Admin,
