@@ -1,5 +1,5 @@
-//! The audit log of what staff did (issue 19): who changed which price, status, return,
-//! account or points, and when.
+//! The audit log of what staff did (issue 19): who changed which price, status, coupon,
+//! return, account or points, and when.
 //!
 //! Every event a signed-in request stages names its caller (`Envelope::actor`, noted when the
 //! token is verified). This service consumes the kinds of change worth auditing
@@ -53,6 +53,32 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/admin/audit", get(list))
 }
 
+/// `created: 10 % off, 100 uses, active` — what a coupon's rules say, in a line.
+fn coupon_summary(created: bool, data: &Value) -> String {
+    let value = data
+        .get("value")
+        .and_then(Value::as_f64)
+        .unwrap_or_default();
+    let off = match data.get("kind").and_then(Value::as_str).unwrap_or_default() {
+        // 15 % and 12.5 %, never 15.0 %.
+        "percent" => format!("{} % off", (value * 100.0).round() / 100.0),
+        "fixed" => format!("{value:.2} off"),
+        "free_shipping" => "free shipping".to_owned(),
+        other => other.to_owned(),
+    };
+    let uses = data
+        .get("usageLimit")
+        .and_then(Value::as_i64)
+        .map_or_else(|| "no use limit".to_owned(), |n| format!("{n} uses"));
+    let state = if data.get("active").and_then(Value::as_bool) == Some(false) {
+        "paused"
+    } else {
+        "active"
+    };
+    let verb = if created { "created" } else { "changed" };
+    format!("{verb}: {off}, {uses}, {state}")
+}
+
 /// The entry `event` makes, when a staff member caused it.
 pub fn entry_of(event: &Envelope) -> Option<AuditEntry> {
     let actor = event.actor.as_ref().filter(|a| a.role.is_staff())?;
@@ -70,6 +96,12 @@ pub fn entry_of(event: &Envelope) -> Option<AuditEntry> {
             ),
         ),
         keys::PRODUCT_DELETED => ("product", text("id"), format!("{} deleted", text("name"))),
+        keys::COUPON_CREATED | keys::COUPON_UPDATED => (
+            "coupon",
+            text("code"),
+            coupon_summary(event.kind == keys::COUPON_CREATED, data),
+        ),
+        keys::COUPON_DELETED => ("coupon", text("code"), format!("{} deleted", text("code"))),
         keys::ORDER_STATUS_CHANGED => (
             "order",
             text("orderId"),

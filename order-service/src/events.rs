@@ -171,3 +171,13 @@ pub fn consume(bus: &Bus, payments: Payments) -> Vec<Consuming> {
     });
     vec![saga, voids, coupons, catalog]
 }
+
+/// `coupon.created`, `coupon.updated` or `coupon.deleted` (`kind`): the coupon as admins see it
+/// (`GET /coupons/{code}`; for a deletion, as it was), for the audit log.
+pub fn coupon(
+    kind: &str,
+    coupon: &crate::domain::coupon::Coupon,
+    correlation_id: &str,
+) -> Result<Envelope, serde_json::Error> {
+    Envelope::new(kind, DEFAULTS.name, correlation_id, coupon.view()).to_value()
+}

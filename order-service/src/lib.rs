@@ -136,6 +136,7 @@ pub async fn run_with_hub(
                     store::orders::COLLECTION,
                     store::returns::COLLECTION,
                     store::subscriptions::COLLECTION,
+                    store::coupons::COLLECTION,
                 ],
                 Duration::from_secs(1),
                 &background,

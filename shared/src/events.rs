@@ -40,6 +40,12 @@ pub mod keys {
     pub const CUSTOMER_DISABLED: &str = "customer.disabled";
     /// The super admin enabled a disabled account again.
     pub const CUSTOMER_ENABLED: &str = "customer.enabled";
+    /// An admin created a coupon (the coupon as admins see it).
+    pub const COUPON_CREATED: &str = "coupon.created";
+    /// An admin changed a coupon's rules, or paused or resumed it.
+    pub const COUPON_UPDATED: &str = "coupon.updated";
+    /// An admin deleted a coupon.
+    pub const COUPON_DELETED: &str = "coupon.deleted";
     /// A product was added to the catalog.
     pub const PRODUCT_CREATED: &str = "product.created";
     /// A product changed.

@@ -98,3 +98,76 @@ async fn an_admins_price_and_status_changes_are_audited_with_who_made_them_and_a
     assert_eq!(status, 403);
     shop.stop().await;
 }
+
+#[tokio::test]
+async fn an_admins_coupon_changes_are_audited_and_a_deleted_code_can_be_made_again() {
+    let shop = spawn_shop(Fulfilment::Off).await;
+    let admin = Some(shop.admin.as_str());
+    let coupon = json!({"code": "AUDIT15", "kind": "percent", "value": 15, "usageLimit": 100});
+    shop.ok(Method::POST, "/api/coupons", Some(&coupon), admin)
+        .await;
+    let paused = json!({"active": false, "usageLimit": 50});
+    shop.ok(Method::PATCH, "/api/coupons/audit15", Some(&paused), admin)
+        .await;
+    let (status, _) = shop
+        .call(Method::DELETE, "/api/coupons/AUDIT15", None, admin)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = shop
+        .call(Method::GET, "/api/coupons/AUDIT15", None, admin)
+        .await;
+    assert_eq!(status, 404, "a deleted coupon is not found");
+
+    let entries: Vec<Value> =
+        eventually("the coupon's deletion in the audit log", WAIT, || async {
+            let log = shop
+                .ok(
+                    Method::GET,
+                    "/api/admin/audit?targetId=AUDIT15",
+                    None,
+                    admin,
+                )
+                .await;
+            let entries = log.as_array().unwrap().clone();
+            entries
+                .iter()
+                .any(|e| e["action"] == "coupon.deleted")
+                .then_some(entries)
+        })
+        .await;
+    let summaries: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["summary"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            ("coupon.deleted", "AUDIT15 deleted"),
+            ("coupon.updated", "changed: 15 % off, 50 uses, paused"),
+            ("coupon.created", "created: 15 % off, 100 uses, active"),
+        ],
+        "newest first"
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["actorRole"] == "super_admin" && e["source"] == "order-service")
+    );
+    // The code is free again once its deletion has been announced.
+    let again = json!({"code": "AUDIT15", "kind": "fixed", "value": 5});
+    let made = eventually("the code made again", WAIT, || async {
+        let (status, body) = shop
+            .call(Method::POST, "/api/coupons", Some(&again), admin)
+            .await;
+        (status == 201).then_some(body)
+    })
+    .await;
+    assert_eq!(made["data"]["used"], 0);
+    assert_eq!(made["data"]["kind"], "fixed");
+    shop.stop().await;
+}

@@ -17,6 +17,7 @@ use shared::{
     api::coupons::{CartCoupon, CouponInput, CouponPatch},
     auth::Caller,
     error::ok,
+    events::{Envelope, keys},
     extract::Valid,
 };
 
@@ -49,11 +50,14 @@ async fn found(state: &AppState, code: &str) -> Result<Coupon, ApiError> {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Valid(body): Valid<CouponInput>,
 ) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let coupon = Coupon::from_input(&body, now_ms())?;
-    coupons::insert(state.infra.db(), &coupon).await?;
+    let event = announce(keys::COUPON_CREATED, &coupon, &headers)?;
+    coupons::insert(state.infra.db(), &coupon, &[event]).await?;
+    state.orders.outbox.nudge();
     tracing::info!(coupon = %coupon.code, "coupon created");
     Ok((StatusCode::CREATED, ok(coupon.view())).into_response())
 }
@@ -79,6 +83,7 @@ async fn show(
 async fn change(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(code): Path<String>,
     Valid(body): Valid<CouponPatch>,
 ) -> Result<Json<Value>, ApiError> {
@@ -86,7 +91,9 @@ async fn change(
     for _ in 0..5 {
         let before = found(&state, &code).await?;
         let after = patched(&before, &body)?;
-        if coupons::replace_rules(state.infra.db(), &before, &after).await? {
+        let event = announce(keys::COUPON_UPDATED, &after, &headers)?;
+        if coupons::replace_rules(state.infra.db(), &before, &after, &[event]).await? {
+            state.orders.outbox.nudge();
             tracing::info!(coupon = %after.code, active = after.active, "coupon changed");
             return Ok(ok(found(&state, &code).await?.view()));
         }
@@ -162,15 +169,28 @@ fn patched(before: &Coupon, patch: &CouponPatch) -> Result<Coupon, ApiError> {
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    if coupons::delete(state.infra.db(), &normalise(&code)).await? {
-        tracing::info!(coupon = %normalise(&code), "coupon deleted");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound("no such coupon".to_owned()))
+    for _ in 0..5 {
+        let before = found(&state, &code).await?;
+        let event = announce(keys::COUPON_DELETED, &before, &headers)?;
+        if coupons::delete(state.infra.db(), &before, &[event]).await? {
+            state.orders.outbox.nudge();
+            tracing::info!(coupon = %before.code, "coupon deleted");
+            return Ok(StatusCode::NO_CONTENT);
+        }
     }
+    Err(ApiError::Conflict(
+        "the coupon kept changing; retry".to_owned(),
+    ))
+}
+
+/// The event of an admin's change to `coupon`, for the audit log.
+fn announce(kind: &str, coupon: &Coupon, headers: &HeaderMap) -> Result<Envelope, ApiError> {
+    let correlation_id = shared::telemetry::request_id(headers);
+    crate::events::coupon(kind, coupon, &correlation_id).map_err(ApiError::internal)
 }
 
 /// `POST /cart/coupon`: checked against the cart as it is now (the same check the checkout

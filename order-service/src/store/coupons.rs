@@ -41,8 +41,12 @@
 //!
 //! Coupons written by versions before this kept `redemptions.<key>` on the document; each is
 //! moved into the collection when its key is next read, and all of them by the sweep.
+//!
+//! Admins' changes ([`rules`]) stage `coupon.created|updated|deleted` in the coupon's own outbox
+//! (the same write), so the audit log hears of each; a deleted coupon stays as a tombstone
+//! (`deletedAtMs`) until its event has left, and reads never find it.
 
-use bson::{Bson, Document, doc};
+use bson::{Document, doc};
 use futures::TryStreamExt;
 use mongodb::{Collection, Database};
 use sha2::{Digest, Sha256};
@@ -52,8 +56,10 @@ use crate::domain::Money;
 use crate::domain::coupon::{Coupon, Marker, Refusal, Tier, customer_key, state_of};
 
 pub mod redemptions;
+mod rules;
 
 pub use redemptions::ensure_indexes;
+pub use rules::{delete, get, insert, list, replace_rules};
 
 /// The collection name.
 pub const COLLECTION: &str = "coupons";
@@ -75,76 +81,6 @@ pub fn redemption_key(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("r{hex}")
-}
-
-/// Adds `coupon`; 409 when its code exists (in any case).
-#[tracing::instrument(skip_all, fields(coupon = %coupon.code))]
-pub async fn insert(db: &Database, coupon: &Coupon) -> Result<(), ApiError> {
-    match coupons(db).insert_one(coupon).await {
-        Ok(_) => Ok(()),
-        Err(e) if shared::store::is_duplicate_key(&e) => Err(ApiError::Conflict(format!(
-            "a coupon {} exists already",
-            coupon.code
-        ))),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The coupon `code` (upper-cased), if any.
-pub async fn get(db: &Database, code: &str) -> Result<Option<Coupon>, ApiError> {
-    Ok(coupons(db).find_one(doc! { "_id": code }).await?)
-}
-
-/// Every coupon by code, without the redemptions.
-pub async fn list(db: &Database) -> Result<Vec<Coupon>, ApiError> {
-    Ok(coupons(db)
-        .find(doc! {})
-        .projection(doc! { "redemptions": 0, "perCustomer": 0, "counting": 0, "givingBack": 0 })
-        .sort(doc! { "_id": 1 })
-        .await?
-        .try_collect()
-        .await?)
-}
-
-/// Writes the rules of `after` over the coupon as it was read (`before`'s rules version);
-/// `false` when another edit came first.
-pub async fn replace_rules(
-    db: &Database,
-    before: &Coupon,
-    after: &Coupon,
-) -> Result<bool, ApiError> {
-    let opt = |v: Option<i64>| v.map_or(Bson::Null, Bson::Int64);
-    let result = documents(db)
-        .update_one(
-            doc! { "_id": &before.code, "rulesVersion": before.rules_version },
-            doc! { "$set": {
-                "kind": &after.kind,
-                "value": after.value,
-                "minSubtotalCents": opt(after.min_subtotal_cents),
-                "maxDiscountCents": opt(after.max_discount_cents),
-                "validFromMs": opt(after.valid_from_ms),
-                "validUntilMs": opt(after.valid_until_ms),
-                "usageLimit": opt(after.usage_limit),
-                "perCustomerLimit": opt(after.per_customer_limit),
-                "minTier": after.min_tier.clone().map_or(Bson::Null, Bson::String),
-                "state": state_of(after.active),
-                "rulesVersion": before.rules_version + 1,
-            } },
-        )
-        .await?;
-    Ok(result.matched_count == 1)
-}
-
-/// Deletes the coupon `code` and its redemptions; `false` when there was none. Orders that
-/// used it keep their price; giving a use back to a deleted coupon does nothing.
-pub async fn delete(db: &Database, code: &str) -> Result<bool, ApiError> {
-    let deleted = coupons(db)
-        .delete_one(doc! { "_id": code })
-        .await?
-        .deleted_count
-        == 1;
-    redemptions::forget(db, code).await?;
-    Ok(deleted)
 }
 
 /// Counts one use of `code` by `customer` for the order whose request key is `token`, if the
@@ -296,13 +232,14 @@ pub struct Open {
 /// the orphan sweep. Every coupon is settled first (a count or a giving back left half-way,
 /// redemptions an older version kept on the coupon), so none is missed.
 pub async fn orphans(db: &Database, before_ms: i64) -> Result<Vec<Open>, ApiError> {
-    let all: Vec<Coupon> = coupons(db).find(doc! {}).await?.try_collect().await?;
+    let all: Vec<Coupon> = coupons(db).find(rules::live()).await?.try_collect().await?;
     for coupon in &all {
         redemptions::settle(db, coupon).await?;
     }
     Ok(redemptions::open_before(db, before_ms)
         .await?
         .into_iter()
+        .filter(|r| all.iter().any(|c| c.code == r.code))
         .map(|r| Open {
             code: r.code,
             token: r.token,
