@@ -79,12 +79,10 @@ fn coupon_summary(created: bool, data: &Value) -> String {
     format!("{verb}: {off}, {uses}, {state}")
 }
 
-/// The entry `event` makes, when a staff member caused it.
-pub fn entry_of(event: &Envelope) -> Option<AuditEntry> {
-    let actor = event.actor.as_ref().filter(|a| a.role.is_staff())?;
-    let data = &event.data;
-    let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default();
-    let (target_kind, target_id, summary) = match event.kind.as_str() {
+/// What an auditable event changed: the kind of record, its id and a line for people.
+fn target_of(kind: &str, data: &Value) -> Option<(&'static str, String, String)> {
+    let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    Some(match kind {
         keys::PRODUCT_CREATED | keys::PRODUCT_UPDATED => (
             "product",
             text("id"),
@@ -99,7 +97,7 @@ pub fn entry_of(event: &Envelope) -> Option<AuditEntry> {
         keys::COUPON_CREATED | keys::COUPON_UPDATED => (
             "coupon",
             text("code"),
-            coupon_summary(event.kind == keys::COUPON_CREATED, data),
+            coupon_summary(kind == keys::COUPON_CREATED, data),
         ),
         keys::COUPON_DELETED => ("coupon", text("code"), format!("{} deleted", text("code"))),
         keys::ORDER_STATUS_CHANGED => (
@@ -147,7 +145,13 @@ pub fn entry_of(event: &Envelope) -> Option<AuditEntry> {
         ),
         keys::CUSTOMER_ENABLED => ("customer", text("customerId"), "enabled".to_owned()),
         _ => return None,
-    };
+    })
+}
+
+/// The entry `event` makes, when a staff member caused it.
+pub fn entry_of(event: &Envelope) -> Option<AuditEntry> {
+    let actor = event.actor.as_ref().filter(|a| a.role.is_staff())?;
+    let (target_kind, target_id, summary) = target_of(&event.kind, &event.data)?;
     Some(AuditEntry {
         id: event.id.to_string(),
         at: event
@@ -157,7 +161,7 @@ pub fn entry_of(event: &Envelope) -> Option<AuditEntry> {
         actor_role: actor.role,
         action: event.kind.clone(),
         target_kind: target_kind.to_owned(),
-        target_id: target_id.to_owned(),
+        target_id,
         summary,
         source: event.source.clone(),
         correlation_id: event.correlation_id.clone(),

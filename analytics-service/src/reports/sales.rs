@@ -91,27 +91,108 @@ fn text(value: &str) -> String {
     }
 }
 
+/// CSV lines, CRLF-terminated.
+#[derive(Default)]
+struct Csv(String);
+
+impl Csv {
+    fn line<S: AsRef<str>>(&mut self, cells: &[S]) {
+        let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
+        self.0.push_str(&cells.join(","));
+        self.0.push_str("\r\n");
+    }
+
+    /// An empty line, the section's title, its header and its rows.
+    fn section(
+        &mut self,
+        title: &str,
+        header: &[&str],
+        rows: impl IntoIterator<Item = Vec<String>>,
+    ) {
+        self.line::<&str>(&[]);
+        self.line(&[title]);
+        self.line(header);
+        for row in rows {
+            self.line(&row);
+        }
+    }
+}
+
+fn totals_row(sales: &Sales) -> Vec<String> {
+    let t = sales.totals();
+    let d = &sales.discounts.totals;
+    let r = &sales.returns;
+    vec![
+        t.orders.to_string(),
+        t.gross.to_string(),
+        t.refunds.to_string(),
+        t.net.to_string(),
+        d.coupon_discount.to_string(),
+        d.tier_discount.to_string(),
+        d.points_discount.to_string(),
+        r.requested.to_string(),
+        r.refunded.to_string(),
+        r.refunded_amount.to_string(),
+    ]
+}
+
+/// The sections of the discounts (per coupon, per day) and of the returns.
+fn discounts_and_returns(out: &mut Csv, sales: &Sales) {
+    out.section(
+        "Discounts by coupon",
+        &["code", "orders", "discount", "revenue"],
+        sales.discounts.coupons.iter().map(|c| {
+            vec![
+                text(&c.code),
+                c.orders.to_string(),
+                c.discount.to_string(),
+                c.revenue.to_string(),
+            ]
+        }),
+    );
+    out.section(
+        "Discounts by day",
+        &[
+            "date",
+            "coupon_discount",
+            "coupon_shipping",
+            "tier_discount",
+            "points_discount",
+        ],
+        sales.discounts.days.iter().map(|d| {
+            vec![
+                d.date.clone().unwrap_or_default(),
+                d.coupon_discount.to_string(),
+                d.coupon_shipping.to_string(),
+                d.tier_discount.to_string(),
+                d.points_discount.to_string(),
+            ]
+        }),
+    );
+    out.section(
+        "Returns by reason",
+        &["reason", "returns"],
+        sales
+            .returns
+            .by_reason
+            .iter()
+            .map(|(reason, n)| vec![text(reason), n.to_string()]),
+    );
+}
+
 /// The report as CSV: sections one after the other, each a title line, a header and its rows,
 /// separated by an empty line (one file that a spreadsheet opens as it is).
 pub fn csv(sales: &Sales) -> String {
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    };
+    let mut out = Csv::default();
     let p = &sales.period;
-    line(&[
-        "Sales report".into(),
+    out.line(&[
+        "Sales report".to_owned(),
         p.from.clone(),
         p.to.clone(),
         format!("{} days", p.days),
     ]);
-    let t = sales.totals();
-    let d = &sales.discounts.totals;
-    let r = &sales.returns;
-    line(&[]);
-    line(&["Totals".into()]);
-    line(
+    out.section(
+        "Totals",
         &[
             "orders",
             "gross",
@@ -123,84 +204,37 @@ pub fn csv(sales: &Sales) -> String {
             "returns_requested",
             "returns_refunded",
             "refunded_amount",
-        ]
-        .map(String::from),
+        ],
+        [totals_row(sales)],
     );
-    line(&[
-        t.orders.to_string(),
-        t.gross.to_string(),
-        t.refunds.to_string(),
-        t.net.to_string(),
-        d.coupon_discount.to_string(),
-        d.tier_discount.to_string(),
-        d.points_discount.to_string(),
-        r.requested.to_string(),
-        r.refunded.to_string(),
-        r.refunded_amount.to_string(),
-    ]);
-    line(&[]);
-    line(&["Revenue by day".into()]);
-    line(&["date", "orders", "gross", "refunds", "net", "new_customers"].map(String::from));
-    for day in &sales.days {
-        line(&[
-            day.date.clone(),
-            day.order_count.to_string(),
-            day.gross.to_string(),
-            day.refunds.to_string(),
-            day.net.to_string(),
-            day.new_customers.to_string(),
-        ]);
-    }
-    line(&[]);
-    line(&["Top products".into()]);
-    line(&["product_id", "name", "units", "revenue"].map(String::from));
-    for p in &sales.top {
-        line(&[
-            p.product_id.clone(),
-            text(p.name.as_deref().unwrap_or("")),
-            p.units.to_string(),
-            p.revenue.to_string(),
-        ]);
-    }
-    line(&[]);
-    line(&["Discounts by coupon".into()]);
-    line(&["code", "orders", "discount", "revenue"].map(String::from));
-    for c in &sales.discounts.coupons {
-        line(&[
-            text(&c.code),
-            c.orders.to_string(),
-            c.discount.to_string(),
-            c.revenue.to_string(),
-        ]);
-    }
-    line(&[]);
-    line(&["Discounts by day".into()]);
-    line(
-        &[
-            "date",
-            "coupon_discount",
-            "coupon_shipping",
-            "tier_discount",
-            "points_discount",
-        ]
-        .map(String::from),
+    out.section(
+        "Revenue by day",
+        &["date", "orders", "gross", "refunds", "net", "new_customers"],
+        sales.days.iter().map(|d| {
+            vec![
+                d.date.clone(),
+                d.order_count.to_string(),
+                d.gross.to_string(),
+                d.refunds.to_string(),
+                d.net.to_string(),
+                d.new_customers.to_string(),
+            ]
+        }),
     );
-    for day in &sales.discounts.days {
-        line(&[
-            day.date.clone().unwrap_or_default(),
-            day.coupon_discount.to_string(),
-            day.coupon_shipping.to_string(),
-            day.tier_discount.to_string(),
-            day.points_discount.to_string(),
-        ]);
-    }
-    line(&[]);
-    line(&["Returns by reason".into()]);
-    line(&["reason", "returns"].map(String::from));
-    for (reason, n) in &r.by_reason {
-        line(&[text(reason), n.to_string()]);
-    }
-    out
+    out.section(
+        "Top products",
+        &["product_id", "name", "units", "revenue"],
+        sales.top.iter().map(|p| {
+            vec![
+                p.product_id.clone(),
+                text(p.name.as_deref().unwrap_or("")),
+                p.units.to_string(),
+                p.revenue.to_string(),
+            ]
+        }),
+    );
+    discounts_and_returns(&mut out, sales);
+    out.0
 }
 
 #[cfg(test)]

@@ -120,28 +120,16 @@ pub async fn redeem(
         if let Err(refusal) = coupon.check(customer, tier, subtotal, now_ms(), true) {
             return Ok(Err(refusal));
         }
-        let mut filter = doc! {
-            "_id": code,
-            "state": state_of(true),
-            "rulesVersion": coupon.rules_version,
-            format!("{}.{key}", redemptions::COUNTING): { "$exists": false },
-            format!("{}.{key}", redemptions::GIVING_BACK): { "$exists": false },
-        };
-        if let Some(limit) = coupon.usage_limit {
-            filter.insert("used", doc! { "$lt": limit });
+        if coupon.per_customer_limit.is_some() && !coupon.per_customer.contains_key(&mine) {
+            // The customer's counter must exist for `$lt` to match it.
+            documents(db)
+                .update_one(
+                    doc! { "_id": code, format!("perCustomer.{mine}"): { "$exists": false } },
+                    doc! { "$set": { format!("perCustomer.{mine}"): 0_i64 } },
+                )
+                .await?;
         }
-        if let Some(limit) = coupon.per_customer_limit {
-            if !coupon.per_customer.contains_key(&mine) {
-                // The customer's counter must exist for `$lt` to match it.
-                documents(db)
-                    .update_one(
-                        doc! { "_id": code, format!("perCustomer.{mine}"): { "$exists": false } },
-                        doc! { "$set": { format!("perCustomer.{mine}"): 0_i64 } },
-                    )
-                    .await?;
-            }
-            filter.insert(format!("perCustomer.{mine}"), doc! { "$lt": limit });
-        }
+        let filter = count_filter(&coupon, &key, &mine);
         let marker = Marker {
             by: redemptions::attempt(),
             customer_id: customer.to_owned(),
@@ -169,6 +157,25 @@ pub async fn redeem(
     Err(ApiError::Conflict(
         "the coupon kept changing; retry".to_owned(),
     ))
+}
+
+/// What a use counted now needs of the coupon as it was read: active, the same rules, no step
+/// under way on this key, a use left in all and for this customer (`mine`).
+fn count_filter(coupon: &Coupon, key: &str, mine: &str) -> Document {
+    let mut filter = doc! {
+        "_id": &coupon.code,
+        "state": state_of(true),
+        "rulesVersion": coupon.rules_version,
+        format!("{}.{key}", redemptions::COUNTING): { "$exists": false },
+        format!("{}.{key}", redemptions::GIVING_BACK): { "$exists": false },
+    };
+    if let Some(limit) = coupon.usage_limit {
+        filter.insert("used", doc! { "$lt": limit });
+    }
+    if let Some(limit) = coupon.per_customer_limit {
+        filter.insert(format!("perCustomer.{mine}"), doc! { "$lt": limit });
+    }
+    filter
 }
 
 /// Gives back the use of `code` counted for the order with request key `token`, once:

@@ -107,15 +107,7 @@ fn fit(name: &str, width: usize) -> String {
     format!("{cut}...")
 }
 
-fn lay_out(sales: &Sales) -> Vec<Content> {
-    let mut p = Pages::new();
-    let span = &sales.period;
-    p.text(HEADING, 20.0, "Sales report");
-    p.text(
-        BODY,
-        11.0,
-        &format!("{} to {} ({} days)", span.from, span.to, span.days),
-    );
+fn totals(p: &mut Pages, sales: &Sales) {
     let t = sales.totals();
     let d = &sales.discounts.totals;
     let r = &sales.returns;
@@ -139,6 +131,9 @@ fn lay_out(sales: &Sales) -> Vec<Content> {
     ] {
         p.row(&format!("{label:<32}{value:>16}"));
     }
+}
+
+fn days(p: &mut Pages, sales: &Sales) {
     p.heading("Revenue by day");
     p.row(&format!(
         "{:<12}{:>8}{:>14}{:>14}{:>14}{:>14}",
@@ -156,52 +151,77 @@ fn lay_out(sales: &Sales) -> Vec<Content> {
             day.new_customers
         ));
     }
+}
+
+fn best_sellers(p: &mut Pages, sales: &Sales) {
     p.heading("Best sellers");
     if sales.top.is_empty() {
         p.text(BODY, 10.0, "Nothing sold in this period.");
-    } else {
+        return;
+    }
+    p.row(&format!(
+        "{:<50}{:>10}{:>16}",
+        "Product", "Units", "Revenue"
+    ));
+    p.rule();
+    for top in &sales.top {
+        let name = top.name.as_deref().unwrap_or(&top.product_id);
         p.row(&format!(
             "{:<50}{:>10}{:>16}",
-            "Product", "Units", "Revenue"
+            fit(name, 48),
+            top.units,
+            top.revenue.to_string()
         ));
-        p.rule();
-        for top in &sales.top {
-            let name = top.name.as_deref().unwrap_or(&top.product_id);
-            p.row(&format!(
-                "{:<50}{:>10}{:>16}",
-                fit(name, 48),
-                top.units,
-                top.revenue.to_string()
-            ));
-        }
     }
+}
+
+fn coupons(p: &mut Pages, sales: &Sales) {
     p.heading("Discounts by coupon");
     if sales.discounts.coupons.is_empty() {
         p.text(BODY, 10.0, "No coupon was used in this period.");
-    } else {
+        return;
+    }
+    p.row(&format!(
+        "{:<24}{:>10}{:>16}{:>16}",
+        "Coupon", "Orders", "Discount", "Revenue"
+    ));
+    p.rule();
+    for c in &sales.discounts.coupons {
         p.row(&format!(
             "{:<24}{:>10}{:>16}{:>16}",
-            "Coupon", "Orders", "Discount", "Revenue"
+            fit(&c.code, 22),
+            c.orders,
+            c.discount.to_string(),
+            c.revenue.to_string()
         ));
-        p.rule();
-        for c in &sales.discounts.coupons {
-            p.row(&format!(
-                "{:<24}{:>10}{:>16}{:>16}",
-                fit(&c.code, 22),
-                c.orders,
-                c.discount.to_string(),
-                c.revenue.to_string()
-            ));
-        }
     }
+}
+
+fn returns(p: &mut Pages, sales: &Sales) {
     p.heading("Returns by reason");
-    if r.by_reason.is_empty() {
+    if sales.returns.by_reason.is_empty() {
         p.text(BODY, 10.0, "No return was asked for in this period.");
-    } else {
-        for (reason, n) in &r.by_reason {
-            p.row(&format!("{:<50}{n:>10}", fit(reason, 48)));
-        }
+        return;
     }
+    for (reason, n) in &sales.returns.by_reason {
+        p.row(&format!("{:<50}{n:>10}", fit(reason, 48)));
+    }
+}
+
+fn lay_out(sales: &Sales) -> Vec<Content> {
+    let mut p = Pages::new();
+    let span = &sales.period;
+    p.text(HEADING, 20.0, "Sales report");
+    p.text(
+        BODY,
+        11.0,
+        &format!("{} to {} ({} days)", span.from, span.to, span.days),
+    );
+    totals(&mut p, sales);
+    days(&mut p, sales);
+    best_sellers(&mut p, sales);
+    coupons(&mut p, sales);
+    returns(&mut p, sales);
     p.finish()
 }
 
