@@ -136,13 +136,13 @@ fn totals(p: &mut Pages, sales: &Sales) {
 fn days(p: &mut Pages, sales: &Sales) {
     p.heading("Revenue by day");
     p.row(&format!(
-        "{:<12}{:>8}{:>14}{:>14}{:>14}{:>14}",
+        "{:<12}{:>8}{:>14}{:>14}{:>14}{:>16}",
         "Day", "Orders", "Gross", "Refunds", "Net", "New customers"
     ));
     p.rule();
     for day in &sales.days {
         p.row(&format!(
-            "{:<12}{:>8}{:>14}{:>14}{:>14}{:>14}",
+            "{:<12}{:>8}{:>14}{:>14}{:>14}{:>16}",
             day.date,
             day.order_count,
             day.gross.to_string(),
