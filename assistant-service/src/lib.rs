@@ -56,6 +56,20 @@ pub fn app(state: AppState) -> Router {
 /// How often the outbox relay looks for pending events when no write nudged it.
 const OUTBOX_POLL: Duration = Duration::from_millis(500);
 
+/// The intent rules and the knowledge base, each with the model's vectors when it loaded.
+fn recognition(meaning: Option<&meaning::Meaning>) -> (domain::Classifier, domain::KnowledgeBase) {
+    match meaning {
+        Some(m) => (
+            domain::Classifier::shipped().with_neighbours(m.neighbours.clone()),
+            domain::KnowledgeBase::shipped().with_vectors(m.policies.clone()),
+        ),
+        None => (
+            domain::Classifier::shipped(),
+            domain::KnowledgeBase::shipped(),
+        ),
+    }
+}
+
 /// Loads the embedding model when `EMBEDDING_MODEL_DIR` names one (embedding the labelled
 /// examples and the policies), connects MongoDB, RabbitMQ and Redis (without waiting for
 /// them), trains the classifier, starts the outbox relay and the event consumer, and serves on
@@ -95,16 +109,7 @@ pub async fn run(
             config.upstream_timeout,
             &config.service.tls,
         );
-        let (classifier, knowledge) = match &meaning {
-            Some(m) => (
-                domain::Classifier::shipped().with_neighbours(m.neighbours.clone()),
-                domain::KnowledgeBase::shipped().with_vectors(m.policies.clone()),
-            ),
-            None => (
-                domain::Classifier::shipped(),
-                domain::KnowledgeBase::shipped(),
-            ),
-        };
+        let (classifier, knowledge) = recognition(meaning.as_ref());
         let engine = engine::Engine {
             classifier,
             knowledge,

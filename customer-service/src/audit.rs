@@ -81,7 +81,12 @@ fn coupon_summary(created: bool, data: &Value) -> String {
 
 /// What an auditable event changed: the kind of record, its id and a line for people.
 fn target_of(kind: &str, data: &Value) -> Option<(&'static str, String, String)> {
-    let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |key: &str| {
+        data.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     Some(match kind {
         keys::PRODUCT_CREATED | keys::PRODUCT_UPDATED => (
             "product",

@@ -148,20 +148,7 @@ pub struct ClientLimits {
 impl Config {
     /// Reads the configuration, naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let mut upstreams = Vec::new();
-        for (name, var, port) in UPSTREAMS {
-            let url = env.string(var, &format!("http://127.0.0.1:{port}"));
-            // Several URLs, comma-separated, are the service's replicas.
-            for one in url.split(',').map(str::trim) {
-                if !(one.starts_with("http://") || one.starts_with("https://")) {
-                    return Err(ConfigError {
-                        name: var.to_owned(),
-                        reason: format!("not an http(s) URL: {one:?}"),
-                    });
-                }
-            }
-            upstreams.push(Upstream::new(name, &url));
-        }
+        let upstreams = upstreams(env)?;
         let mut service = ServiceConfig::from_env(env, DEFAULTS)?;
         if env.get("JWT_PUBLIC_KEY").is_none()
             && env.get("JWKS_URL").is_none()
@@ -172,33 +159,8 @@ impl Config {
                 customer.first().base_url
             ));
         }
-        let trusted_proxy_header = match env.get("TRUSTED_PROXY_HEADER") {
-            None => None,
-            Some(name) => {
-                Some(
-                    name.trim()
-                        .to_ascii_lowercase()
-                        .parse()
-                        .map_err(|_| ConfigError {
-                            name: "TRUSTED_PROXY_HEADER".to_owned(),
-                            reason: format!("not a header name: {name:?}"),
-                        })?,
-                )
-            }
-        };
-        let metrics = match env.get("METRICS_ADDR") {
-            None => {
-                MetricsListener::Default(DEFAULT_METRICS_ADDR.parse().map_err(|_| ConfigError {
-                    name: "METRICS_ADDR".to_owned(),
-                    reason: "the default does not parse".to_owned(),
-                })?)
-            }
-            Some(off) if off.trim().eq_ignore_ascii_case("off") => MetricsListener::Off,
-            Some(addr) => MetricsListener::Set(addr.trim().parse().map_err(|_| ConfigError {
-                name: "METRICS_ADDR".to_owned(),
-                reason: format!("not an address and port (or off): {addr:?}"),
-            })?),
-        };
+        let trusted_proxy_header = trusted_proxy_header(env)?;
+        let metrics = metrics_listener(env)?;
         let default_origins = match service.environment {
             Environment::Development => "*",
             Environment::Production => "",
@@ -216,13 +178,7 @@ impl Config {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
-            quotas: crate::ratelimit::Quotas {
-                auth: env.parse("RATE_LIMIT_AUTH_PER_MIN", 20u32)?,
-                assistant: env.parse("RATE_LIMIT_ASSISTANT_PER_MIN", 30u32)?,
-                catalog: env.parse("RATE_LIMIT_CATALOG_PER_MIN", 600u32)?,
-                clickstream: env.parse("RATE_LIMIT_CLICKSTREAM_PER_MIN", 60u32)?,
-                default: env.parse("RATE_LIMIT_DEFAULT_PER_MIN", 300u32)?,
-            },
+            quotas: quotas(env)?,
             shared_quotas: shared_quota_store(env)?,
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1_048_576usize)?,
             trusted_proxy_header,
@@ -235,6 +191,67 @@ impl Config {
             web_root: env.string("WEB_ROOT", "web/dist").into(),
         })
     }
+}
+
+/// Every `*_SERVICE_URL`: one base URL, or several comma-separated (the service's replicas).
+fn upstreams(env: &Env) -> Result<Vec<Upstream>, ConfigError> {
+    let mut upstreams = Vec::new();
+    for (name, var, port) in UPSTREAMS {
+        let url = env.string(var, &format!("http://127.0.0.1:{port}"));
+        for one in url.split(',').map(str::trim) {
+            if !(one.starts_with("http://") || one.starts_with("https://")) {
+                return Err(ConfigError {
+                    name: var.to_owned(),
+                    reason: format!("not an http(s) URL: {one:?}"),
+                });
+            }
+        }
+        upstreams.push(Upstream::new(name, &url));
+    }
+    Ok(upstreams)
+}
+
+/// `TRUSTED_PROXY_HEADER`, a header name, lower-cased.
+fn trusted_proxy_header(env: &Env) -> Result<Option<axum::http::HeaderName>, ConfigError> {
+    env.get("TRUSTED_PROXY_HEADER")
+        .map(|name| {
+            name.trim()
+                .to_ascii_lowercase()
+                .parse()
+                .map_err(|_| ConfigError {
+                    name: "TRUSTED_PROXY_HEADER".to_owned(),
+                    reason: format!("not a header name: {name:?}"),
+                })
+        })
+        .transpose()
+}
+
+/// `METRICS_ADDR`: an address and port, `off`, or the default.
+fn metrics_listener(env: &Env) -> Result<MetricsListener, ConfigError> {
+    Ok(match env.get("METRICS_ADDR") {
+        None => {
+            MetricsListener::Default(DEFAULT_METRICS_ADDR.parse().map_err(|_| ConfigError {
+                name: "METRICS_ADDR".to_owned(),
+                reason: "the default does not parse".to_owned(),
+            })?)
+        }
+        Some(off) if off.trim().eq_ignore_ascii_case("off") => MetricsListener::Off,
+        Some(addr) => MetricsListener::Set(addr.trim().parse().map_err(|_| ConfigError {
+            name: "METRICS_ADDR".to_owned(),
+            reason: format!("not an address and port (or off): {addr:?}"),
+        })?),
+    })
+}
+
+/// The `RATE_LIMIT_*_PER_MIN` quotas.
+fn quotas(env: &Env) -> Result<crate::ratelimit::Quotas, ConfigError> {
+    Ok(crate::ratelimit::Quotas {
+        auth: env.parse("RATE_LIMIT_AUTH_PER_MIN", 20u32)?,
+        assistant: env.parse("RATE_LIMIT_ASSISTANT_PER_MIN", 30u32)?,
+        catalog: env.parse("RATE_LIMIT_CATALOG_PER_MIN", 600u32)?,
+        clickstream: env.parse("RATE_LIMIT_CLICKSTREAM_PER_MIN", 60u32)?,
+        default: env.parse("RATE_LIMIT_DEFAULT_PER_MIN", 300u32)?,
+    })
 }
 
 #[cfg(test)]

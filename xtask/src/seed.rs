@@ -186,7 +186,7 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
             note: (!demo_works).then_some("(refused at the last check: changed since?)"),
         },
         DemoLogin {
-            role: "admin",
+            role: "super admin",
             email: admin.email,
             password: admin.password,
             note: admin.default_password.then_some("(development default)"),

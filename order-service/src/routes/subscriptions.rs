@@ -77,18 +77,7 @@ async fn create(
             body.shipping_address_id
         )));
     };
-    let unknown: Vec<String> = ids
-        .iter()
-        .zip(&products)
-        .filter(|(_, p)| p.is_none())
-        .map(|(id, _)| id.to_hex())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::Unprocessable(format!(
-            "items: no such product: {}",
-            unknown.join(", ")
-        )));
-    }
+    refuse_unknown(&ids, &products)?;
     let now_ms = Utc::now().timestamp_millis();
     let sub = Subscription {
         id: ObjectId::new(),
@@ -129,6 +118,23 @@ async fn create(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// 422 naming every id of `ids` whose product (at the same place in `products`) was not found.
+fn refuse_unknown<T>(ids: &[ObjectId], products: &[Option<T>]) -> Result<(), ApiError> {
+    let unknown: Vec<String> = ids
+        .iter()
+        .zip(products)
+        .filter(|(_, p)| p.is_none())
+        .map(|(id, _)| id.to_hex())
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Unprocessable(format!(
+        "items: no such product: {}",
+        unknown.join(", ")
+    )))
 }
 
 #[tracing::instrument(skip_all)]

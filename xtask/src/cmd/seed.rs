@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     println!("  orders:     {}", outcome.orders.line());
     println!("Demo logins:");
     for login in &outcome.logins {
-        println!("  {:<9} {login}", login.role);
+        println!("  {:<11} {login}", login.role);
     }
     Ok(())
 }

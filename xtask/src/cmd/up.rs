@@ -54,6 +54,6 @@ fn print_summary(ctx: &Ctx, logins: &[DemoLogin], web_built: bool) {
     }
     for login in logins {
         let label = format!("demo login ({}):", login.role);
-        println!("  {label:<22} {login}");
+        println!("  {label:<28} {login}");
     }
 }
