@@ -121,6 +121,68 @@ impl Flags {
     }
 }
 
+fn orders_params(flags: &mut Flags) -> Result<orders::Params, String> {
+    Ok(orders::Params {
+        gateway: flags.text("gateway")?,
+        admin_email: flags.text("admin-email")?,
+        admin_password: flags.text("admin-password")?,
+        run: flags.text("run")?,
+        rates: flags.rates("rates", &[2.0, 5.0, 10.0])?,
+        stage_secs: flags.number("stage-secs", 10.0)?,
+        customers: flags.number("customers", 20)?,
+        login_every: flags.number("login-every", 4)?,
+        follow_secs: flags.number("follow-secs", 30.0)?,
+        max_in_flight: flags.number("max-in-flight", 4000)?,
+        paths: flags.paths("paths")?,
+        shop_customers: flags.number("shop-customers", 100)?,
+        coupon_every: flags.number("coupon-every", 2)?,
+    })
+}
+
+fn streams_params(flags: &mut Flags) -> Result<streams::Params, String> {
+    Ok(streams::Params {
+        orders: flags.text("orders")?,
+        customers: flags.text("customers")?,
+        products: flags.text("products")?,
+        admin_email: flags.text("admin-email")?,
+        admin_password: flags.text("admin-password")?,
+        run: flags.text("run")?,
+        n: flags.number("n", 0)?,
+        sse: true,
+        ws: true,
+        pid: match flags.0.remove("pid") {
+            None => None,
+            Some(raw) => Some(
+                raw.parse()
+                    .map_err(|_| format!("`--pid` needs a process id, not `{raw}`"))?,
+            ),
+        },
+        reach_secs: flags.number("reach-secs", 10.0)?,
+        sources: flags.number("sources", 16)?,
+        connect_concurrency: flags.number("connect-concurrency", 200)?,
+    })
+}
+
+fn drill_params(flags: &mut Flags) -> Result<drill::cli::Params, String> {
+    Ok(drill::cli::Params {
+        gateway: flags.text("gateway")?,
+        admin_email: flags.text("admin-email")?,
+        admin_password: flags.text("admin-password")?,
+        run: flags.text("run")?,
+        kind: match flags.text("kind")?.as_str() {
+            kind @ ("broker" | "database" | "service" | "network" | "redis" | "poison"
+            | "replica") => kind.to_owned(),
+            other => return Err(format!("unknown drill `{other}`")),
+        },
+        outage_secs: flags.number("outage-secs", 20)?,
+        broker_url: flags.0.remove("broker-url"),
+        exchange: flags
+            .0
+            .remove("exchange")
+            .unwrap_or_else(|| shared::events::DEFAULT_EXCHANGE.to_owned()),
+    })
+}
+
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
     let Some((which, rest)) = args.split_first() else {
@@ -128,42 +190,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     };
     let mut flags = Flags::parse(rest)?;
     let mut command = match which.as_str() {
-        "orders" => Command::Orders(orders::Params {
-            gateway: flags.text("gateway")?,
-            admin_email: flags.text("admin-email")?,
-            admin_password: flags.text("admin-password")?,
-            run: flags.text("run")?,
-            rates: flags.rates("rates", &[2.0, 5.0, 10.0])?,
-            stage_secs: flags.number("stage-secs", 10.0)?,
-            customers: flags.number("customers", 20)?,
-            login_every: flags.number("login-every", 4)?,
-            follow_secs: flags.number("follow-secs", 30.0)?,
-            max_in_flight: flags.number("max-in-flight", 4000)?,
-            paths: flags.paths("paths")?,
-            shop_customers: flags.number("shop-customers", 100)?,
-            coupon_every: flags.number("coupon-every", 2)?,
-        }),
-        "streams" => Command::Streams(streams::Params {
-            orders: flags.text("orders")?,
-            customers: flags.text("customers")?,
-            products: flags.text("products")?,
-            admin_email: flags.text("admin-email")?,
-            admin_password: flags.text("admin-password")?,
-            run: flags.text("run")?,
-            n: flags.number("n", 0)?,
-            sse: true,
-            ws: true,
-            pid: match flags.0.remove("pid") {
-                None => None,
-                Some(raw) => Some(
-                    raw.parse()
-                        .map_err(|_| format!("`--pid` needs a process id, not `{raw}`"))?,
-                ),
-            },
-            reach_secs: flags.number("reach-secs", 10.0)?,
-            sources: flags.number("sources", 16)?,
-            connect_concurrency: flags.number("connect-concurrency", 200)?,
-        }),
+        "orders" => Command::Orders(orders_params(&mut flags)?),
+        "streams" => Command::Streams(streams_params(&mut flags)?),
         "relay" => Command::Relay(relay::Params {
             mongodb: flags.text("mongodb")?,
             amqp: flags.text("amqp")?,
@@ -184,23 +212,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     .collect()
             }),
         }),
-        "drill" => Command::Drill(drill::cli::Params {
-            gateway: flags.text("gateway")?,
-            admin_email: flags.text("admin-email")?,
-            admin_password: flags.text("admin-password")?,
-            run: flags.text("run")?,
-            kind: match flags.text("kind")?.as_str() {
-                kind @ ("broker" | "database" | "service" | "network" | "redis" | "poison"
-                | "replica") => kind.to_owned(),
-                other => return Err(format!("unknown drill `{other}`")),
-            },
-            outage_secs: flags.number("outage-secs", 20)?,
-            broker_url: flags.0.remove("broker-url"),
-            exchange: flags
-                .0
-                .remove("exchange")
-                .unwrap_or_else(|| shared::events::DEFAULT_EXCHANGE.to_owned()),
-        }),
+        "drill" => Command::Drill(drill_params(&mut flags)?),
         other => {
             return Err(format!(
                 "unknown load `{other}`: `orders`, `streams`, `drill`, `relay` or `clean`"

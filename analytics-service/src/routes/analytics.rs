@@ -131,14 +131,7 @@ async fn sales_csv(
     _: Admin,
     ValidQuery(q): ValidQuery<Period>,
 ) -> Result<Response, ApiError> {
-    let range = period(&q, 30)?;
-    let sales = reports::sales::gather(state.infra.db(), range).await?;
-    let name = format!("sales-{}-{}.csv", sales.period.from, sales.period.to);
-    Ok(download(
-        "text/csv; charset=utf-8",
-        name,
-        reports::sales::csv(&sales).into_bytes(),
-    ))
+    sales(&state, &q, false).await
 }
 
 /// The sales report of the range (the last 30 days without one) as a PDF.
@@ -148,12 +141,20 @@ async fn sales_pdf(
     _: Admin,
     ValidQuery(q): ValidQuery<Period>,
 ) -> Result<Response, ApiError> {
-    let range = period(&q, 30)?;
+    sales(&state, &q, true).await
+}
+
+/// The sales report of `q`'s period, as a PDF or as CSV, to download.
+async fn sales(state: &AppState, q: &Period, pdf: bool) -> Result<Response, ApiError> {
+    let range = period(q, 30)?;
     let sales = reports::sales::gather(state.infra.db(), range).await?;
-    let name = format!("sales-{}-{}.pdf", sales.period.from, sales.period.to);
-    Ok(download(
-        "application/pdf",
-        name,
-        reports::sales::pdf::render(&sales),
-    ))
+    let (from, to) = (&sales.period.from, &sales.period.to);
+    Ok(if pdf {
+        let name = format!("sales-{from}-{to}.pdf");
+        download("application/pdf", name, reports::sales::pdf::render(&sales))
+    } else {
+        let name = format!("sales-{from}-{to}.csv");
+        let body = reports::sales::csv(&sales).into_bytes();
+        download("text/csv; charset=utf-8", name, body)
+    })
 }
