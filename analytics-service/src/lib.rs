@@ -5,12 +5,13 @@
 //! - `config`: the settings, including where every other service lives.
 //! - `state`: what handlers share.
 //! - `domain/`: UTC days, period trends, what an order brought in, the funnel, discounts and
-//!   loyalty figures, Prometheus text; no I/O.
-//! - `store/`: the read models (order ledger and its rows, facts, loyalty) and the rebuild's
-//!   job document.
+//!   loyalty figures, the shoppers' funnel from the clickstream (`clicks`), Prometheus text;
+//!   no I/O.
+//! - `store/`: the read models (order ledger and its rows, facts, loyalty, the clickstream's
+//!   events) and the rebuild's job document.
 //! - `events/`: the consumer that applies every event once and keeps the event log.
 //! - `reports`: the figures the routes answer, from the read models (`reports::commerce`: the
-//!   discounts, funnel and loyalty reports).
+//!   discounts, funnel and loyalty reports; `reports::sales`: the sales report as CSV and PDF).
 //! - `routes/`: `/analytics/*` and `/dashboard/*`, admin-only; `POST /events`, the
 //!   storefront's clickstream.
 //! - `performance`: every service's `/metrics`, summarised.

@@ -120,34 +120,47 @@ pub fn start_services(ctx: &Ctx, started: &mut Started, urls: &Urls) -> Result<P
             Some(&sink),
         ),
     ] {
-        let mut cmd = service(ctx, "gateway", port, urls, &run);
-        cmd.env(
-            "CUSTOMER_SERVICE_URL",
-            format!("http://127.0.0.1:{customer}"),
-        )
-        .env(
-            "PRODUCT_SERVICE_URL",
-            format!("http://127.0.0.1:{upstream}"),
-        );
-        // Not measured; pointed at the discard port rather than at a running `up`.
-        for var in [
-            "ORDER_SERVICE_URL",
-            "ALERT_SERVICE_URL",
-            "ANALYTICS_SERVICE_URL",
-            "ASSISTANT_SERVICE_URL",
-        ] {
-            cmd.env(var, "http://127.0.0.1:9");
-        }
-        for class in ["AUTH", "ASSISTANT", "CATALOG", "DEFAULT"] {
-            cmd.env(format!("RATE_LIMIT_{class}_PER_MIN"), QUOTA);
-        }
-        if let Some(sink) = traced {
-            cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", sink);
-        }
+        let cmd = gateway_command(ctx, port, urls, &run, customer, upstream, traced);
         stack::spawn(ctx, started, label, cmd)?;
         stack::wait_until(ctx, started, label, || stack::healthy(port))?;
     }
     Ok(ports)
+}
+
+/// A gateway on `port` in front of customer-service on `customer` and product-service on
+/// `product`, quotas too high to trip, the other services at the discard port, traced to
+/// `sink` when given.
+fn gateway_command(
+    ctx: &Ctx,
+    port: u16,
+    urls: &Urls,
+    run: &str,
+    customer: u16,
+    product: u16,
+    sink: Option<&String>,
+) -> Command {
+    let mut cmd = service(ctx, "gateway", port, urls, run);
+    cmd.env(
+        "CUSTOMER_SERVICE_URL",
+        format!("http://127.0.0.1:{customer}"),
+    )
+    .env("PRODUCT_SERVICE_URL", format!("http://127.0.0.1:{product}"));
+    // Not measured; pointed at the discard port rather than at a running `up`.
+    for var in [
+        "ORDER_SERVICE_URL",
+        "ALERT_SERVICE_URL",
+        "ANALYTICS_SERVICE_URL",
+        "ASSISTANT_SERVICE_URL",
+    ] {
+        cmd.env(var, "http://127.0.0.1:9");
+    }
+    for class in ["AUTH", "ASSISTANT", "CATALOG", "CLICKSTREAM", "DEFAULT"] {
+        cmd.env(format!("RATE_LIMIT_{class}_PER_MIN"), QUOTA);
+    }
+    if let Some(sink) = sink {
+        cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", sink);
+    }
+    cmd
 }
 
 /// The release binary of `name` on `port`, with the stores of `urls` and the run's Redis keys.
