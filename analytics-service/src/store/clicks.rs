@@ -41,7 +41,7 @@ pub fn fold(query: &str) -> String {
 
 fn document(event: &ClickEvent, customer: Option<&str>, now_ms: i64) -> Option<Document> {
     let at_ms = millis(&event.at)?;
-    let day = Day::of(chrono::DateTime::from_timestamp_millis(at_ms)?).text();
+    let day = Day::of_rfc3339(&event.at)?.text();
     let mut d = doc! {
         "_id": format!("{}/{}", event.session_id, event.id),
         "day": day,

@@ -158,6 +158,7 @@ async fn shoppers_events_make_the_funnel_with_the_paid_orders_and_a_batch_sent_a
     // The report is the admin's.
     let (status, _) = app.get("/analytics/clickstream", Some(&app.customer)).await;
     assert_eq!(status, 403);
+    crate::reports::bad_periods_are_refused(&app, "/analytics/clickstream").await;
     app.stop().await;
 }
 

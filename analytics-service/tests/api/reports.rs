@@ -10,7 +10,7 @@ use crate::helpers::{
     spawn_app,
 };
 
-async fn bad_periods_are_refused(app: &TestApp, path: &str) {
+pub async fn bad_periods_are_refused(app: &TestApp, path: &str) {
     let (status, body) = app
         .get(
             &format!("{path}?from=2026-07-03&to=2026-07-01"),
