@@ -59,7 +59,8 @@ pub fn check_target(
 
 /// Reads and checks the body of a request that carries one (POST, PUT, PATCH): at most
 /// `max_bytes` (else 413), JSON by content type and by syntax (else 400 naming line and
-/// column), and the body's type in `shared::api` (every bad field named). Returns the request with the body
+/// column), and the body's type in `shared::api` (every bad field named). An upload route
+/// (`RouteSpec::form`) takes its own limit and its form's check instead. Returns the request with the body
 /// buffered, ready to forward.
 pub async fn check_body(
     request: Request,
@@ -72,6 +73,8 @@ pub async fn check_body(
     ) {
         return Ok(request);
     }
+    let form = route.and_then(|r| r.form);
+    let max_bytes = form.map_or(max_bytes, |f| f.max_bytes.max(max_bytes));
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -84,6 +87,15 @@ pub async fn check_body(
     let bytes: Bytes = axum::body::to_bytes(body, max_bytes)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
+    if let Some(form) = form {
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (form.check)(content_type, bytes.clone()).await?;
+        return Ok(Request::from_parts(parts, Body::from(bytes)));
+    }
     let empty = bytes.iter().all(u8::is_ascii_whitespace);
     if !empty {
         let json = parts

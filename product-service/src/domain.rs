@@ -5,6 +5,7 @@
 
 pub mod category;
 pub mod draft;
+pub mod image;
 pub mod product;
 pub mod query;
 pub mod review;

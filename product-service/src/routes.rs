@@ -1,8 +1,9 @@
 //! The HTTP routes of product-service (paths as the service sees them; the gateway strips
-//! `/api`); catalog and category writes and review moderation are guarded by
+//! `/api`); catalog, image and category writes and review moderation are guarded by
 //! `shared::auth::Admin`. The live stock stream is in [`crate::live`].
 
 pub mod categories;
+pub mod images;
 pub mod products;
 pub mod reviews;
 
@@ -13,6 +14,7 @@ use crate::state::AppState;
 /// Every route of the service.
 pub fn router() -> Router<AppState> {
     products::router()
+        .merge(images::router())
         .merge(reviews::router())
         .merge(categories::router())
         .merge(crate::live::router())

@@ -37,6 +37,8 @@ pub const REVIEWS: &str = "reviews";
 pub const PURCHASES: &str = "purchases";
 /// The category tree, one document per category (see [`categories`]).
 pub const CATEGORIES: &str = "categories";
+/// The bytes of the products' uploaded images (`_id` = `<productId>/<imageId>`).
+pub const IMAGES: &str = "product_images";
 /// Leases that serialise changes across replicas (`_id` = what they guard).
 pub const LOCKS: &str = "locks";
 

@@ -37,6 +37,7 @@ pub mod coupons;
 pub mod customers;
 pub mod email;
 pub mod health;
+pub mod images;
 pub mod loyalty;
 pub mod notifications;
 pub mod orders;

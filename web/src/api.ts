@@ -181,6 +181,29 @@ export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await request<T>(path, { signal })).data;
 }
 
+/** The picture to show for a product: its first uploaded image. An `imageUrl` elsewhere is
+ * not shown: the page's Content-Security-Policy takes images from this origin only, so a
+ * third-party host cannot see who browses the shop. */
+export function picture(p: Product): { url: string; alt: string } | null {
+  const first = p.images?.[0];
+  return first ? { url: first.url, alt: first.alt || p.name } : null;
+}
+
+/** Posts a form (an upload) with the session's token; the browser sets its content type
+ * and boundary. Retries once after a silent refresh, as `request` does. */
+export async function upload<T>(path: string, form: FormData) {
+  const post = () => {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (session) headers.Authorization = `Bearer ${session.accessToken}`;
+    return fetch(`/api${path}`, { method: "POST", headers, body: form }).catch(() => {
+      throw new ApiError(0, "NETWORK", "The shop cannot be reached; check your connection.");
+    });
+  };
+  let response = await post();
+  if (response.status === 401 && session && (await refresh())) response = await post();
+  return unwrap<T>(response);
+}
+
 /** A file the API answers (a report): fetched with the session's token (a plain link would
  * carry none) and handed to the browser as a download named as the API names it. */
 export async function download(path: string, fallbackName: string): Promise<void> {
@@ -249,15 +272,29 @@ export function forgetSession(): void {
 
 // --- catalog, cart, checkout, orders ------------------------------------------------------
 
+/** An image uploaded for a product; `url` is on this origin and never changes. */
+export interface ProductImage {
+  id: string;
+  url: string;
+  alt: string;
+  contentType: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
 export interface Product {
   id: string;
   name: string;
   description?: string;
   price: number;
   category: string;
+  brand?: string | null;
   tags?: string[];
   stock: number;
-  imageUrl?: string;
+  imageUrl?: string | null;
+  /** Uploaded images, the main one first. */
+  images?: ProductImage[];
   /** The visible reviews' average (null without any) and count. */
   rating?: { average: number | null; count: number } | null;
 }

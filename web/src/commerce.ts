@@ -3,7 +3,16 @@
 // which prices points exactly as order-service does (the cart's quote has none: points are
 // only chosen at checkout).
 
-import { type Address, type Cart, type Product, type Quote, type SavedAddress, get, request } from "./api";
+import {
+  type Address,
+  type Cart,
+  type Product,
+  type Quote,
+  type SavedAddress,
+  get,
+  request,
+  upload,
+} from "./api";
 
 // --- saved addresses ----------------------------------------------------------------------
 
@@ -187,6 +196,7 @@ export interface ProductInput {
   description?: string;
   price: number;
   category: string;
+  brand?: string;
   tags?: string[];
   imageUrl?: string;
   stock: number;
@@ -198,11 +208,23 @@ export const productInput = (p: Product & { lowStockThreshold?: number }): Produ
   description: p.description || undefined,
   price: p.price,
   category: p.category,
+  brand: p.brand || undefined,
   tags: p.tags,
   imageUrl: p.imageUrl || undefined,
   stock: p.stock,
   lowStockThreshold: p.lowStockThreshold ?? undefined,
 });
+
+/** `POST /products/{id}/images`: one image file and its text; the product as it then is. */
+export const uploadImage = (id: string, file: File, alt: string) => {
+  const form = new FormData();
+  form.append("file", file);
+  if (alt.trim()) form.append("alt", alt.trim());
+  return upload<Product>(`/products/${id}/images`, form);
+};
+
+export const removeImage = (id: string, imageId: string) =>
+  request<Product>(`/products/${id}/images/${imageId}`, { method: "DELETE" });
 
 export const createProduct = (body: ProductInput) =>
   request<Product>("/products", { method: "POST", body });

@@ -26,6 +26,8 @@ pub enum Shape {
     Upgrade,
     /// A file of this content type (a report to download), not an envelope.
     File(&'static str),
+    /// An image (`shared::api::images::ImageKind`, one of its types), not an envelope.
+    Image,
 }
 
 /// The success answer of one route.
@@ -130,6 +132,18 @@ pub const fn file(content_type: &'static str) -> ResponseSpec {
     }
 }
 
+/// A route answering 200 with an image's bytes (304 when the client's copy is current).
+pub const fn image() -> ResponseSpec {
+    ResponseSpec {
+        status: 200,
+        also: Some(304),
+        shape: Shape::Image,
+        check: |_| Ok(()),
+        schema: None,
+        meta: &[],
+    }
+}
+
 /// A route switching to WebSocket (101).
 pub const fn upgrade() -> ResponseSpec {
     ResponseSpec {
@@ -157,7 +171,10 @@ impl ResponseSpec {
 
     /// Whether the answer is a JSON envelope (not a stream or a WebSocket).
     pub fn is_envelope(&self) -> bool {
-        !matches!(self.shape, Shape::Events | Shape::Upgrade | Shape::File(_))
+        !matches!(
+            self.shape,
+            Shape::Events | Shape::Upgrade | Shape::File(_) | Shape::Image
+        )
     }
 
     /// Whether `status` is one this answer comes with.

@@ -51,6 +51,42 @@ fn schemas<T: api::Body>() -> Schemas {
     (T::name().into_owned(), T::schema(), referred)
 }
 
+/// A route's `multipart/form-data` body (an upload): its own size limit, its check (the
+/// function the owning service reads the form with) and its schema for the document.
+#[derive(Debug, Clone, Copy)]
+pub struct FormSpec {
+    /// Largest body, in bytes (the gateway's `MAX_BODY_BYTES` is for JSON bodies).
+    pub max_bytes: usize,
+    /// Reads and checks a form from its `Content-Type` and bytes: 400 naming the bad parts,
+    /// 413 above the limit, as the service would answer.
+    pub check: FormCheck,
+    /// The form's name, its schema, and the schemas it refers to.
+    pub schema: fn() -> Schemas,
+}
+
+/// A form's check: its `Content-Type` and its bytes.
+pub type FormCheck =
+    fn(Option<String>, bytes::Bytes) -> futures::future::BoxFuture<'static, Result<(), ApiError>>;
+
+/// The image upload of `POST /products/{id}/images` (`shared::api::images`).
+pub const fn image_upload() -> FormSpec {
+    FormSpec {
+        max_bytes: api::images::MAX_UPLOAD_BYTES,
+        check: |content_type, body| {
+            Box::pin(async move {
+                api::images::parse_upload(content_type.as_deref(), body)
+                    .await
+                    .map(drop)
+            })
+        },
+        schema: || {
+            use utoipa::{PartialSchema, ToSchema};
+            let name = api::images::ImageUploadForm::name().into_owned();
+            (name, api::images::ImageUploadForm::schema(), Vec::new())
+        },
+    }
+}
+
 /// The query string of one route.
 #[derive(Debug, Clone, Copy)]
 pub struct QuerySpec {

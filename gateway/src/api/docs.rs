@@ -14,6 +14,7 @@ use super::{
     routes,
 };
 use crate::access::Access;
+use shared::api::images::ImageKind;
 
 /// The OpenAPI document.
 pub fn openapi() -> Value {
@@ -53,7 +54,9 @@ pub fn openapi() -> Value {
             }
         }
     });
-    let bodies = routes().filter_map(|r| r.body.map(|b| b.schema));
+    let bodies = routes()
+        .filter_map(|r| r.body.map(|b| b.schema))
+        .chain(routes().filter_map(|r| r.form.map(|f| f.schema)));
     let answers = routes().filter_map(|r| r.answer.and_then(|a| a.schema));
     for schemas in bodies.chain(answers) {
         let (name, schema, referred) = schemas();
@@ -148,6 +151,16 @@ fn operation(route: &RouteSpec) -> Value {
             "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } }
         });
     }
+    if let Some(form) = route.form {
+        let (name, _, _) = (form.schema)();
+        op["requestBody"] = json!({
+            "required": true,
+            "content": { "multipart/form-data": {
+                "schema": { "$ref": format!("#/components/schemas/{name}") },
+                "encoding": { "file": { "contentType": ImageKind::ALL.map(ImageKind::content_type).join(", ") } }
+            } }
+        });
+    }
     op
 }
 
@@ -163,6 +176,19 @@ fn success(answer: &ResponseSpec) -> Value {
             return json!({ status: { "description": "a file to download",
                 "content": { content_type: { "schema": { "type": "string", "format": "binary" } } } } });
         }
+        Shape::Image => {
+            let content: serde_json::Map<String, Value> = ImageKind::ALL
+                .iter()
+                .map(|kind| {
+                    let binary = json!({ "schema": { "type": "string", "format": "binary" } });
+                    (kind.content_type().to_owned(), binary)
+                })
+                .collect();
+            return json!({
+                status: { "description": "the image's bytes, cached for a year", "content": content },
+                "304": { "description": "the client's copy (If-None-Match) is current" }
+            });
+        }
         _ => {}
     }
     let Some(schema) = answer.schema else {
@@ -174,7 +200,12 @@ fn success(answer: &ResponseSpec) -> Value {
     let data = match answer.shape {
         Shape::List | Shape::Page => list,
         Shape::OneOrPage => json!({ "oneOf": [one, list] }),
-        Shape::One | Shape::Nothing | Shape::Events | Shape::Upgrade | Shape::File(_) => one,
+        Shape::One
+        | Shape::Nothing
+        | Shape::Events
+        | Shape::Upgrade
+        | Shape::File(_)
+        | Shape::Image => one,
     };
     let mut envelope = json!({
         "type": "object",
@@ -229,8 +260,12 @@ pub async fn page() -> impl IntoResponse {
             Access::Admin => "admin",
             Access::SuperAdmin => "super admin",
         };
-        let body = route.body.map_or_else(String::new, |body| {
-            let (name, schema, _) = (body.schema)();
+        let schema_of = route
+            .body
+            .map(|b| b.schema)
+            .or(route.form.map(|f| f.schema));
+        let body = schema_of.map_or_else(String::new, |schema_of| {
+            let (name, schema, _) = schema_of();
             let schema = serde_json::to_string_pretty(&schema).unwrap_or_default();
             escape(&format!("{name} {schema}"))
         });
@@ -242,6 +277,7 @@ pub async fn page() -> impl IntoResponse {
                 Shape::Events => "text/event-stream".to_owned(),
                 Shape::Upgrade => "WebSocket".to_owned(),
                 Shape::File(content_type) => content_type.to_owned(),
+                Shape::Image => "an image".to_owned(),
                 Shape::One | Shape::Nothing => name,
             };
             format!("{} {}", answer.status, escape(&name))

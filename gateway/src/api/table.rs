@@ -10,7 +10,7 @@ mod shopping;
 
 use super::{
     answer::ResponseSpec,
-    body::{BodySpec, QuerySpec},
+    body::{BodySpec, FormSpec, QuerySpec},
 };
 use crate::access::Access;
 
@@ -31,6 +31,8 @@ pub struct RouteSpec {
     pub query: Option<QuerySpec>,
     /// The JSON body, when the route takes one: its type in `shared::api`.
     pub body: Option<BodySpec>,
+    /// The `multipart/form-data` body, when the route takes an upload instead.
+    pub form: Option<FormSpec>,
     /// What it answers on success, when declared: the status and the `shared::api` type.
     pub answer: Option<ResponseSpec>,
 }
@@ -51,6 +53,7 @@ impl RouteSpec {
             summary,
             query: None,
             body: None,
+            form: None,
             answer: None,
         }
     }
@@ -58,6 +61,12 @@ impl RouteSpec {
     /// The same route taking a JSON body of this type.
     const fn with_body(mut self, body: BodySpec) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    /// The same route taking an upload (`multipart/form-data`) of this kind.
+    const fn with_form(mut self, form: FormSpec) -> Self {
+        self.form = Some(form);
         self
     }
 

@@ -178,11 +178,15 @@ async fn send(state: &AppState, request: Request) -> Result<Response, ApiError> 
         tracing::warn!(upstream = %upstream.name, error = %reason, "upstream unavailable");
         ApiError::UpstreamUnavailable(upstream.name.clone())
     };
-    // With several replicas the body is kept (it is bounded by `MAX_BODY_BYTES`) so that a
+    // With several replicas the body is kept (it is bounded by `MAX_BODY_BYTES`, or an
+    // upload's own limit, and was read whole by the check already) so that a
     // replica refusing the connection can be passed over: only a refused connection moves on
     // to the next replica, never a request that went out.
     let (kept, mut streamed) = if replicas.len() > 1 {
-        let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+        let limit = state
+            .max_body_bytes
+            .max(shared::api::images::MAX_UPLOAD_BYTES);
+        let bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
         (Some(bytes), None)

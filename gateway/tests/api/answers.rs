@@ -79,6 +79,56 @@ impl<'a> Answers<'a> {
         }
     }
 
+    /// `POST path` with a `multipart/form-data` body (an upload) as `bearer`; checks the
+    /// answer against the route's row and returns its `data`.
+    async fn upload(&mut self, path: &str, bearer: &str, image: &[u8]) -> Value {
+        let (content_type, body) = shared::api::images::form(&[
+            ("file", Some("image/png"), image),
+            ("alt", None, b"an answer"),
+        ]);
+        let response = self
+            .shop
+            .gateway
+            .client
+            .post(self.shop.gateway.url(path))
+            .header("authorization", bearer)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        let envelope = response.json().await.unwrap_or(Value::Null);
+        self.judge(Method::POST, path, status, envelope)
+    }
+
+    /// `GET path` of a route declared to answer an image: its status and content type.
+    async fn image(&mut self, path: &str) {
+        let (route, _) = gateway::api::find(&Method::GET, path).expect("a route of the table");
+        let name = format!("GET {}", route.path);
+        self.covered.insert(name.clone());
+        let response = self
+            .shop
+            .gateway
+            .client
+            .get(self.shop.gateway.url(path))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        let answered = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .and_then(shared::api::images::ImageKind::from_content_type);
+        let declared = route.answer.map(|a| a.shape);
+        if status != 200 || answered.is_none() || declared != Some(Shape::Image) {
+            self.differences.push(format!(
+                "{name}: answered {status} {answered:?}, declared {declared:?}"
+            ));
+        }
+    }
+
     /// Checks an answer to `method path` against the route's row; returns its `data`.
     fn judge(&mut self, method: Method, path: &str, status: u16, envelope: Value) -> Value {
         let bare = path.split('?').next().unwrap_or(path);
@@ -281,6 +331,7 @@ async fn records(a: &mut Answers<'_>, buyer: &Customer, admin: &str) {
 
 /// The catalog; the id of a product to buy.
 async fn catalog(a: &mut Answers<'_>, admin: &str) -> String {
+    let bearer = admin;
     let admin = Some(admin);
     let lamp = id(&a
         .call(
@@ -302,6 +353,19 @@ async fn catalog(a: &mut Answers<'_>, admin: &str) -> String {
         .await;
     let one = format!("/api/products/{lamp}");
     a.call(Method::GET, &one, None, None).await;
+    let images = format!("{one}/images");
+    let red = shared::api::images::png(2, 2, [200, 0, 0]);
+    let blue = shared::api::images::png(2, 2, [0, 0, 200]);
+    let pictured = a.upload(&images, bearer, &red).await;
+    a.upload(&images, bearer, &blue).await;
+    let url = pictured["images"][0]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    a.image(&url).await;
+    let second = shared::api::images::image_id(&blue);
+    a.call(Method::DELETE, &format!("{images}/{second}"), None, admin)
+        .await;
     a.call(Method::PUT, &one, Some(product("Answer Lamp II")), admin)
         .await;
     a.call(

@@ -38,6 +38,7 @@ async fn an_admins_price_and_status_changes_are_audited_with_who_made_them_and_a
         "rating",
         "stockStatus",
         "categoryId",
+        "images",
     ] {
         changed.as_object_mut().unwrap().remove(field);
     }

@@ -13,6 +13,7 @@ mod failover;
 mod guard;
 mod health;
 mod helpers;
+mod images;
 mod lane;
 mod loyalty;
 mod metrics;

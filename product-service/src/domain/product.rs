@@ -7,7 +7,7 @@ use serde_json::Value;
 use shared::api::products as api;
 
 pub use super::draft::ProductDraft;
-use super::review::Rating;
+use super::{image::ProductImage, review::Rating};
 
 /// Whether `stock` is low: strictly below `threshold`. `product.stock_low` goes out when this
 /// becomes true, once, until the stock is back at or above the threshold.
@@ -28,6 +28,9 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
     /// Its reviews' rating (kept by the reviews, never by the admin's writes).
     pub rating: Rating,
+    /// Its uploaded images, in the order they were added (kept by the image routes, never by
+    /// the admin's product writes).
+    pub images: Vec<ProductImage>,
 }
 
 impl Product {
@@ -35,8 +38,10 @@ impl Product {
     /// plain string and the price as a number.
     pub fn view(&self) -> api::Product {
         let f = &self.fields;
+        let id = self.id.to_hex();
         api::Product {
-            id: self.id.to_hex(),
+            images: self.images.iter().map(|i| i.view(&id)).collect(),
+            id,
             name: f.name.clone(),
             description: f.description.clone(),
             price: f.price,
@@ -108,6 +113,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             rating: Rating { sum: 9, count: 2 },
+            images: Vec::new(),
         };
         let json = product.to_json();
         assert_eq!(json["id"], "665f1b2c3d4e5f6a7b8c9d0e");
@@ -133,6 +139,7 @@ mod tests {
                 "description",
                 "id",
                 "imageUrl",
+                "images",
                 "lowStockThreshold",
                 "name",
                 "price",

@@ -8,6 +8,7 @@ use shared::{ApiError, Money, events::keys, outbox};
 
 use crate::{
     domain::{
+        image::ProductImage,
         product::{Product, ProductDraft, is_low},
         review::Rating,
         stock::StockLow,
@@ -45,6 +46,10 @@ struct Stored {
     rating_sum: i64,
     #[serde(default)]
     rating_count: i64,
+    #[serde(default)]
+    images: Vec<ProductImage>,
+    #[serde(default)]
+    images_version: i64,
 }
 
 impl From<Stored> for Product {
@@ -69,6 +74,7 @@ impl From<Stored> for Product {
                 sum: s.rating_sum,
                 count: s.rating_count,
             },
+            images: s.images,
         }
     }
 }
@@ -114,6 +120,7 @@ fn encode(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
 }
 
 pub mod embeddings;
+pub mod images;
 pub mod listing;
 
 pub use listing::MAX_CANDIDATES;
@@ -122,6 +129,8 @@ pub use listing::MAX_CANDIDATES;
 #[derive(Clone)]
 pub struct Products {
     collection: Collection<Document>,
+    /// The images' bytes, one document per product and image (see [`images`]).
+    blobs: Collection<Document>,
 }
 
 impl Products {
@@ -129,6 +138,7 @@ impl Products {
     pub fn new(db: &Database) -> Self {
         Self {
             collection: db.collection(super::PRODUCTS),
+            blobs: db.collection(super::IMAGES),
         }
     }
 
@@ -167,6 +177,7 @@ impl Products {
             created_at: now,
             updated_at: now,
             rating: Rating::default(),
+            images: Vec::new(),
         };
         let event =
             envelope(keys::PRODUCT_CREATED, correlation, product.to_json()).map_err(encode)?;
@@ -212,6 +223,7 @@ impl Products {
                     sum: current.rating_sum,
                     count: current.rating_count,
                 },
+                images: current.images.clone(),
             };
             let low = is_low(draft.stock, draft.low_stock_threshold);
             let mut events = vec![
@@ -239,6 +251,12 @@ impl Products {
             let mut filter = live();
             filter.insert("_id", id);
             filter.insert("stockLow", flag_guard(current.stock_low));
+            // The event carries the images read: an image added or removed meanwhile moves
+            // the version, and this write is tried again.
+            filter.insert(
+                images::VERSION,
+                images::version_guard(current.images_version),
+            );
             if self
                 .collection
                 .update_one(filter, update)

@@ -7,6 +7,7 @@ mod events;
 mod gaps;
 mod helpers;
 mod holds;
+mod images;
 mod listing;
 mod live_stock;
 mod order_service;

@@ -166,6 +166,10 @@ pub struct Product {
     pub tags: Vec<String>,
     /// Picture, or `null`.
     pub image_url: Option<String>,
+    /// The images uploaded for it, in the order they were added (`POST
+    /// /products/{id}/images`); the first is the main one, before `imageUrl`.
+    #[serde(default)]
+    pub images: Vec<super::images::Image>,
     /// Units in stock.
     pub stock: i64,
     /// Below this, the product is low on stock.

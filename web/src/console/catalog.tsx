@@ -4,7 +4,14 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { type Product, money, request } from "../api";
-import { createProduct, deleteProduct, productInput, replaceProduct } from "../commerce";
+import {
+  createProduct,
+  deleteProduct,
+  productInput,
+  removeImage,
+  replaceProduct,
+  uploadImage,
+} from "../commerce";
 import { ErrorNote, Field, Loading } from "../ui";
 
 const DRAFT = { name: "", category: "", price: "", stock: "", description: "" };
@@ -147,6 +154,7 @@ function ProductRow(props: {
           {product.category} · now {money(product.price)}, {product.stock} in stock
         </div>
         <ErrorNote error={error} />
+        <Images product={product} onChanged={props.onSaved} />
       </th>
       <td>
         <label class="sr-only" for={`price-${product.id}`}>
@@ -180,5 +188,72 @@ function ProductRow(props: {
         )}
       </td>
     </tr>
+  );
+}
+
+/** A product's images: each with a button to remove it, and a form to upload one more
+ * (PNG, JPEG, WebP or GIF up to 4 MiB; the API reads the type from the file itself). */
+function Images(props: { product: Product; onChanged: (p: Product) => void }) {
+  const { product } = props;
+  const images = product.images ?? [];
+  const [file, setFile] = useState<File | null>(null);
+  const [alt, setAlt] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (call: () => Promise<Product>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      props.onChanged(await call());
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const send = async (e: Event) => {
+    e.preventDefault();
+    if (!file) return;
+    const form = e.currentTarget as HTMLFormElement;
+    if (await run(async () => (await uploadImage(product.id, file, alt)).data)) {
+      setFile(null);
+      setAlt("");
+      form.reset();
+    }
+  };
+  return (
+    <details class="images">
+      <summary>
+        Images ({images.length})<span class="sr-only"> of {product.name}</span>
+      </summary>
+      {images.length > 0 && (
+        <ul class="image-list" aria-label={`Images of ${product.name}`}>
+          {images.map((image, n) => (
+            <li key={image.id}>
+              <img src={image.url} alt={image.alt || `Image ${n + 1} of ${product.name}`} />
+              <button class="small" type="button" disabled={busy}
+                onClick={() => run(async () => (await removeImage(product.id, image.id)).data)}>
+                Remove<span class="sr-only"> image {n + 1} of {product.name}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form onSubmit={send}>
+        <label for={`image-file-${product.id}`}>Image file</label>
+        <input id={`image-file-${product.id}`} type="file" required
+          accept="image/png,image/jpeg,image/webp,image/gif"
+          onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+        <label for={`image-alt-${product.id}`}>Description of the image (optional)</label>
+        <input id={`image-alt-${product.id}`} maxLength={200} value={alt}
+          onInput={(e) => setAlt(e.currentTarget.value)} />
+        <button class="small" type="submit" disabled={busy || !file}>
+          Upload<span class="sr-only"> an image of {product.name}</span>
+        </button>
+        <ErrorNote error={error} />
+      </form>
+    </details>
   );
 }

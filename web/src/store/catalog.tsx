@@ -3,7 +3,16 @@
 // and reviews (`reviews.tsx`).
 
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Meta, type Product, current, money, request, setQuantity } from "../api";
+import {
+  ApiError,
+  type Meta,
+  type Product,
+  current,
+  money,
+  picture,
+  request,
+  setQuantity,
+} from "../api";
 import { track } from "../clicks";
 import { navigate } from "../router";
 import { ErrorNote, Link, Loading } from "../ui";
@@ -180,9 +189,7 @@ export function Catalog({ url }: { url: URL }) {
       <ul class="grid" aria-label="Products">
         {items?.map((p) => (
           <li key={p.id} class="card product-card">
-            <div class={`thumb cat-${slug(p.category)}`} aria-hidden="true">
-              {p.name.slice(0, 1)}
-            </div>
+            <Thumb product={p} />
             <Link href={`/products/${p.id}`} class="product-link">
               {p.name}
             </Link>
@@ -270,6 +277,55 @@ function useLiveStock(id: string, apply: (stock: number, status: StockStatus) =>
   }, [id]);
 }
 
+/** A product card's picture, or its initial on its category's colour. */
+function Thumb({ product }: { product: Product }) {
+  const shown = picture(product);
+  if (shown) {
+    return (
+      <div class="thumb photo">
+        <img src={shown.url} alt="" loading="lazy" />
+      </div>
+    );
+  }
+  return (
+    <div class={`thumb cat-${slug(product.category)}`} aria-hidden="true">
+      {product.name.slice(0, 1)}
+    </div>
+  );
+}
+
+/** The product page's pictures: the chosen one large, every one as a button below it. */
+function Gallery({ product }: { product: Product }) {
+  const images = product.images ?? [];
+  const [chosen, choose] = useState(0);
+  const shown = images[Math.min(chosen, images.length - 1)];
+  if (!shown) {
+    return (
+      <div class={`thumb large cat-${slug(product.category)}`} aria-hidden="true">
+        {product.name.slice(0, 1)}
+      </div>
+    );
+  }
+  return (
+    <div class="gallery" data-testid="gallery">
+      <div class="thumb large photo">
+        <img src={shown.url} alt={shown.alt || product.name} width={shown.width} height={shown.height} />
+      </div>
+      {images.length > 1 && (
+        <ul class="gallery-strip" aria-label="Pictures">
+          {images.map((image, n) => (
+            <li key={image.id}>
+              <button type="button" aria-pressed={image.id === shown.id} onClick={() => choose(n)}>
+                <img src={image.url} alt={`Show picture ${n + 1}${image.alt ? `: ${image.alt}` : ""}`} />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 export function ProductPage({ id }: { id: string }) {
   const [product, setProduct] = useState<Shown | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -308,9 +364,7 @@ export function ProductPage({ id }: { id: string }) {
   if (!product) return <Loading />;
   return (
     <article class="product" aria-labelledby="product-title">
-      <div class={`thumb large cat-${slug(product.category)}`} aria-hidden="true">
-        {product.name.slice(0, 1)}
-      </div>
+      <Gallery product={product} />
       <div>
         <h1 id="product-title">{product.name}</h1>
         <p class="muted">

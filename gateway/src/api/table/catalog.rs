@@ -1,8 +1,8 @@
 //! The catalog: products, live stock, categories, reviews.
 
 use super::super::{
-    answer::{events, list, one, page},
-    body::{body, query},
+    answer::{events, image, list, one, page},
+    body::{body, image_upload, query},
 };
 use super::{RouteSpec, delete, get, patch, post, put};
 use crate::access::Access::{Admin, Authenticated, Public};
@@ -27,6 +27,29 @@ pub(super) static ROUTES: &[RouteSpec] = &[
         .answers(one::<products::Product>(200)),
     delete("/api/products/{id}", Admin, "products", "Remove a product")
         .answers(one::<products::Deleted>(200)),
+    post(
+        "/api/products/{id}/images",
+        Admin,
+        "products",
+        "Upload an image of the product (multipart/form-data: file, alt): 201, or 200 when it \
+         already has these bytes; 409 at 8 images",
+    )
+    .with_form(image_upload())
+    .answers(one::<products::Product>(201).or(200)),
+    get(
+        "/api/products/{id}/images/{imageId}",
+        Public,
+        "products",
+        "An image of the product: its bytes, cached for a year (304 for If-None-Match)",
+    )
+    .answers(image()),
+    delete(
+        "/api/products/{id}/images/{imageId}",
+        Admin,
+        "products",
+        "Remove an image of the product",
+    )
+    .answers(one::<products::Product>(200)),
     get(
         "/api/products/{id}/stock/stream",
         Public,
