@@ -10,11 +10,15 @@
 //! via a 503): the notification and its mail are delayed, never dropped. An unknown customer
 //! (404) gets the notification in-app only.
 //!
+//! The staff's mail (the weekly report) asks `GET /internal/staff` the same way, each time
+//! (the staff changes; the list is short).
+//!
 //! [`HandlerError::Unavailable`]: shared::events::HandlerError::Unavailable
 
 use shared::{
     ApiError,
-    auth::service::{CUSTOMER_CONTACT, ServiceSigner},
+    api::customers::Contact,
+    auth::service::{CUSTOMER_CONTACT, STAFF_RECIPIENTS, ServiceSigner},
     client::{Call, Service, UpstreamError},
     http::Trust,
 };
@@ -85,6 +89,29 @@ impl Directory {
         };
         recipients::remember(db, customer_id, &recipient).await?;
         Ok(Some(recipient))
+    }
+}
+
+impl Directory {
+    /// The staff to mail (`GET /internal/staff`: every active admin and the super admin);
+    /// 503 when customer-service cannot answer now, so the event waits.
+    #[tracing::instrument(skip(self))]
+    pub async fn staff(&self, request_id: &str) -> Result<Vec<Contact>, ApiError> {
+        let token = self.identity.mint(STAFF_RECIPIENTS)?;
+        let call = Call::with_token(Some(token.as_str()), request_id);
+        let body = self
+            .service
+            .get_json("/internal/staff", &[], &call)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "customer-service cannot list the staff now; the report waits");
+                ApiError::UpstreamUnavailable(format!("customer-service: {e}"))
+            })?;
+        serde_json::from_value(body["data"].clone()).map_err(|e| {
+            ApiError::UpstreamUnavailable(format!(
+                "customer-service answered an unreadable staff list: {e}"
+            ))
+        })
     }
 }
 

@@ -5,6 +5,9 @@
 //! asked of customer-service once ([`crate::directory`]; while it cannot answer, the event
 //! waits rather than lose the mail).
 //!
+//! `report.weekly` becomes a notification, mailed, for every member of the staff
+//! (customer-service lists them, [`crate::directory`]).
+//!
 //! `customer.erased` forgets the customer: the address (a tombstone, so a late
 //! `customer.registered` cannot bring it back), the mail preferences, and every notification
 //! with its unsent mail.
@@ -19,6 +22,7 @@ use mongodb::Database;
 use serde::Deserialize;
 use shared::{
     ApiError,
+    api::reports::WeeklyReport,
     events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology},
     outbox::Nudge,
 };
@@ -95,6 +99,9 @@ impl Handler {
                 .await
                 .map_err(HandlerError::from);
         }
+        if event.kind == keys::REPORT_WEEKLY {
+            return self.weekly(&event).await;
+        }
         let Some(new) = notify::notification_for(&event).map_err(HandlerError::Reject)? else {
             return Ok(());
         };
@@ -121,6 +128,46 @@ impl Handler {
         tracing::info!(notification.id = %notification.id, kind = new.kind.as_str(), mailed = letter.is_some(), "notification made");
         self.outbox.nudge();
         if let (Some(wake), Some(_)) = (&self.mail, &letter) {
+            wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// `report.weekly`: a notification, mailed, for every member of the staff, each once (its
+    /// `eventId` is the event's and the admin's), so a redelivery or a retry after
+    /// customer-service came back mails no one twice. Staff mail ignores the preferences.
+    async fn weekly(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let report: WeeklyReport = event
+            .data_as()
+            .map_err(|e| HandlerError::Reject(format!("malformed {}: {e}", event.kind)))?;
+        let Some(directory) = &self.directory else {
+            tracing::warn!(week = %report.week, "no customer-service to ask for the staff: the weekly report reaches no one");
+            return Ok(());
+        };
+        let staff = directory.staff(&event.correlation_id).await?;
+        for member in &staff {
+            let new = notify::reports::weekly(&member.id, &report);
+            let letter = self
+                .mail
+                .as_ref()
+                .map(|_| letter::compose(&new, &member.email, Some(&member.name)));
+            let event_id = format!("{}/{}", event.id, member.id);
+            let stored = notifications::insert(
+                &self.db,
+                &new,
+                &event_id,
+                letter.as_ref(),
+                &event.correlation_id,
+            )
+            .await?;
+            if stored.is_some() {
+                metrics::counter!("notifications_created_total", "kind" => new.kind.as_str(), "mailed" => if letter.is_some() { "yes" } else { "no" })
+                    .increment(1);
+            }
+        }
+        tracing::info!(week = %report.week, staff = staff.len(), "weekly report told to the staff");
+        self.outbox.nudge();
+        if let Some(wake) = &self.mail {
             wake.notify_one();
         }
         Ok(())

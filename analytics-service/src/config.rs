@@ -13,6 +13,7 @@
 //! | `ANALYTICS_SERVICE_TOKEN` | unset | an admin token for the rebuild; unset, the caller's own bearer is forwarded |
 //! | `PERFORMANCE_SCRAPE_SECS` | `15` | how often every service's `/metrics` is scraped |
 //! | `PERFORMANCE_WINDOW_SECS` | `300` | the span `/dashboard/performance` reports: the increase between scrapes that far apart |
+//! | `WEEKLY_REPORT_HOUR` | `6` | from this hour (UTC) on Mondays the week before is mailed to the staff (`report.weekly`); `off`: never by itself (`POST /analytics/reports/weekly` still does) |
 //!
 //! A service's `/metrics` is scraped at its URL above. The gateway serves `/metrics` only on its
 //! internal listener, never on the public port, so its URL is that listener's (the dashboard
@@ -48,6 +49,9 @@ pub struct Config {
     pub service_token: Option<SecretString>,
     /// How often `/metrics` is scraped, and the span the performance dashboard covers.
     pub scrape: crate::performance::ScrapeConfig,
+    /// The hour (UTC) from which on Mondays last week's report goes out; `None`: only when an
+    /// admin asks.
+    pub weekly_report_hour: Option<u32>,
 }
 
 /// The suite's services and their variables, with the local default ports.
@@ -81,6 +85,7 @@ impl Config {
                 every: Duration::from_secs(env.parse("PERFORMANCE_SCRAPE_SECS", 15u64)?.max(1)),
                 window: Duration::from_secs(env.parse("PERFORMANCE_WINDOW_SECS", 300u64)?.max(1)),
             },
+            weekly_report_hour: weekly_report_hour(env)?,
         })
     }
 
@@ -92,7 +97,24 @@ impl Config {
             order_service_url: orders.trim_end_matches('/').to_owned(),
             service_token: None,
             scrape: crate::performance::ScrapeConfig::default(),
+            weekly_report_hour: None,
         }
+    }
+}
+
+/// `WEEKLY_REPORT_HOUR`: `off`, or an hour from 0 to 23 (6 when unset).
+fn weekly_report_hour(env: &Env) -> Result<Option<u32>, ConfigError> {
+    let name = "WEEKLY_REPORT_HOUR";
+    match env.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(Some(6)),
+        Some(off) if off == "off" => Ok(None),
+        Some(hour) => match hour.parse::<u32>() {
+            Ok(hour) if hour < 24 => Ok(Some(hour)),
+            _ => Err(ConfigError {
+                name: name.to_owned(),
+                reason: format!("must be an hour from 0 to 23 or off, got {hour:?}"),
+            }),
+        },
     }
 }
 
@@ -108,5 +130,16 @@ mod tests {
         assert_eq!(cfg.services[6].1, "http://127.0.0.1:5006");
         assert_eq!(cfg.order_service_url, "http://127.0.0.1:5001");
         assert!(cfg.service_token.is_none());
+        assert_eq!(cfg.weekly_report_hour, Some(6));
+    }
+
+    #[test]
+    fn the_weekly_report_hour_is_an_hour_or_off() {
+        let hour = |v: &str| Config::from_env(&Env::from_pairs(&[("WEEKLY_REPORT_HOUR", v)]));
+        assert_eq!(hour("0").unwrap().weekly_report_hour, Some(0));
+        assert_eq!(hour("Off").unwrap().weekly_report_hour, None);
+        for bad in ["24", "-1", "six"] {
+            assert!(hour(bad).is_err(), "{bad}");
+        }
     }
 }

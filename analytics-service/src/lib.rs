@@ -78,6 +78,14 @@ pub async fn run(
             |db| async move { store::ensure_indexes(&db).await },
             || {},
         );
+        let nudge = infra.relay(
+            &[reports::weekly::COLLECTION],
+            Duration::from_secs(1),
+            &background,
+        );
+        if let Some(hour) = config.weekly_report_hour {
+            reports::weekly::spawn_schedule(db.clone(), nudge.clone(), hour, background.clone());
+        }
         let changes = live::Changes::default();
         let dashboard = live::Dashboard::default();
         dashboard.spawn(db.clone(), changes.clone(), background.clone());
@@ -91,6 +99,7 @@ pub async fn run(
             dashboard,
             scrapes,
             cancel: background,
+            nudge,
         })
     })
     .await

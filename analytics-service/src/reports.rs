@@ -4,6 +4,7 @@
 pub mod aftersales;
 pub mod commerce;
 pub mod sales;
+pub mod weekly;
 
 use std::collections::{HashMap, HashSet};
 

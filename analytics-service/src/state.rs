@@ -23,6 +23,8 @@ pub struct AppState {
     pub scrapes: Scrapes,
     /// Fires at shutdown; sockets and the rebuild end with it.
     pub cancel: CancellationToken,
+    /// Wakes the outbox relay of the weekly reports.
+    pub nudge: shared::outbox::Nudge,
 }
 
 impl FromRef<AppState> for Verifier {

@@ -139,4 +139,7 @@ pub mod keys {
     pub const SUBSCRIPTION_PAUSED: &str = "subscription.paused";
     /// A customer cancelled a subscription: `{subscriptionId, customerId}`.
     pub const SUBSCRIPTION_CANCELLED: &str = "subscription.cancelled";
+    /// analytics-service closed a week (issue 19): its sales figures for the staff's weekly
+    /// mail, once per ISO week (`shared::api::reports::WeeklyReport`).
+    pub const REPORT_WEEKLY: &str = "report.weekly";
 }

@@ -241,6 +241,13 @@ pub fn launch(
             ctx.paths.local().join("run").join("jwt-dev.pem"),
         );
     }
+    if matches!(service.name, "customer-service" | "alert-service")
+        && std::env::var_os("SERVICE_TOKEN_KEY").is_none()
+    {
+        // One development service key for both ends of the internal look-ups (a customer's
+        // address, the staff to mail the weekly report), kept like the signing key.
+        cmd.env("SERVICE_TOKEN_KEY", dev_service_key(ctx)?);
+    }
     if service.is_gateway() {
         for backend in SERVICES.iter() {
             if let Some(var) = backend.gateway_var {
@@ -354,6 +361,26 @@ fn utc(epoch_seconds: u64) -> String {
     let year = era * 400 + year_of_era + u64::from(month <= 2);
     let (hour, minute, second) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+}
+
+/// The development service key (Ed25519, PKCS#8 PEM) in `.local/run/service-dev.pem`, made
+/// the first time. Only `up` uses it: production gives `SERVICE_TOKEN_KEY` itself.
+fn dev_service_key(ctx: &Ctx) -> Result<String> {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, spki::der::pem::LineEnding};
+    let path = ctx.paths.local().join("run").join("service-dev.pem");
+    if let Ok(pem) = std::fs::read_to_string(&path) {
+        return Ok(pem);
+    }
+    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| anyhow::anyhow!("cannot encode the development service key: {e}"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, pem.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(pem.to_string())
 }
 
 #[cfg(test)]

@@ -33,8 +33,12 @@ pub fn compose(notification: &NewNotification, to: &str, name: Option<&str>) -> 
             lines.push(format!("{label}: {value}"));
         }
     }
-    let footer = "You get this mail because of your account at the shop; choose what is \
-                  mailed to you under Notifications, Preferences.";
+    let footer = if notification.kind.category() == super::notification::Category::Reports {
+        "You get this mail as a member of the shop's staff."
+    } else {
+        "You get this mail because of your account at the shop; choose what is \
+         mailed to you under Notifications, Preferences."
+    };
     let text = format!("{greeting}\n\n{}\n\n-- \n{footer}\n", lines.join("\n"));
     let paragraphs: String = lines
         .iter()

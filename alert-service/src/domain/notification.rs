@@ -15,6 +15,9 @@ pub enum Category {
     Loyalty,
     /// Wished products back in stock or cheaper.
     Wishlist,
+    /// The staff's reports (the weekly sales report): mailed to every admin whatever their
+    /// preferences, as part of the job.
+    Reports,
 }
 
 impl Category {
@@ -25,6 +28,7 @@ impl Category {
             Self::Payments => "payments",
             Self::Loyalty => "loyalty",
             Self::Wishlist => "wishlist",
+            Self::Reports => "reports",
         }
     }
 }
@@ -78,6 +82,9 @@ pub enum Kind {
     /// order it could not place).
     #[serde(rename = "subscription.paused")]
     SubscriptionPaused,
+    /// `report.weekly`: last week's sales, for each admin.
+    #[serde(rename = "report.weekly")]
+    WeeklyReport,
 }
 
 impl Kind {
@@ -99,6 +106,7 @@ impl Kind {
             Self::WishlistBackInStock => "wishlist.back_in_stock",
             Self::WishlistPriceDropped => "wishlist.price_dropped",
             Self::SubscriptionPaused => "subscription.paused",
+            Self::WeeklyReport => "report.weekly",
         }
     }
 
@@ -108,6 +116,7 @@ impl Kind {
             Self::PaymentDeclined | Self::RefundIssued => Category::Payments,
             Self::TierReached => Category::Loyalty,
             Self::WishlistBackInStock | Self::WishlistPriceDropped => Category::Wishlist,
+            Self::WeeklyReport => Category::Reports,
             _ => Category::Orders,
         }
     }
@@ -148,7 +157,7 @@ pub struct Notification {
     pub customer_id: String,
     /// What it tells (`order.placed`, `order.shipped`, ...).
     pub kind: Kind,
-    /// Its preference: `orders`, `payments`, `loyalty` or `wishlist`.
+    /// Its preference: `orders`, `payments`, `loyalty`, `wishlist` or `reports`.
     pub category: Category,
     /// One line.
     pub title: String,
@@ -212,6 +221,7 @@ impl Preferences {
                 Category::Payments => self.email.payments,
                 Category::Loyalty => self.email.loyalty,
                 Category::Wishlist => self.email.wishlist,
+                Category::Reports => true,
             }
     }
 }

@@ -7,6 +7,7 @@ use shared::events::{Envelope, keys};
 
 use super::notification::{Kind, NewNotification};
 
+pub mod reports;
 mod returns;
 mod subscriptions;
 mod wishlist;

@@ -1,3 +1,6 @@
+//! The staff's weekly report goes to every member customer-service lists, once each, and waits
+//! while it cannot list them.
+//!
 //! A customer whose `customer.registered` alert-service never saw is mailed all the same: the
 //! address is asked of customer-service (`GET /internal/customers/{id}/contact` with a
 //! service token minted from the suite's service key), once; while customer-service cannot
@@ -28,7 +31,7 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     api::customers::Contact,
-    auth::service::{CUSTOMER_CONTACT, ServiceSigner, ServiceVerifier},
+    auth::service::{CUSTOMER_CONTACT, STAFF_RECIPIENTS, ServiceSigner, ServiceVerifier},
     events::{Envelope, keys},
     http::Trust,
     testing::eventually,
@@ -84,12 +87,48 @@ async fn customer(
     (StatusCode::OK, Json(json!({"success": true, "data": data})))
 }
 
+/// `GET /internal/staff`: everyone it knows, as the staff.
+async fn staff(State(c): State<Customers>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
+    c.calls.fetch_add(1, Ordering::SeqCst);
+    let failure = |status: StatusCode, code: &str| {
+        let body = json!({"success": false, "error": {"code": code, "message": code}});
+        (status, Json(body))
+    };
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    match c.verifier.verify(token, STAFF_RECIPIENTS) {
+        Ok(claims) => c.callers.lock().unwrap().push(claims.sub),
+        Err(_) => return failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+    }
+    if !c.up.load(Ordering::SeqCst) {
+        return failure(StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE");
+    }
+    let mut listed: Vec<Contact> = c
+        .known
+        .iter()
+        .map(|(id, (name, email))| Contact {
+            id: id.clone(),
+            name: name.clone(),
+            email: email.clone(),
+        })
+        .collect();
+    listed.sort_by(|a, b| a.email.cmp(&b.email));
+    (
+        StatusCode::OK,
+        Json(json!({"success": true, "data": listed})),
+    )
+}
+
 /// Starts the stand-in customer-service; its base URL.
 async fn serve(customers: Customers) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = Router::new()
         .route("/internal/customers/{id}/contact", get(customer))
+        .route("/internal/staff", get(staff))
         .with_state(customers);
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
@@ -227,5 +266,101 @@ async fn a_look_up_signed_with_another_key_is_refused_and_the_mail_waits() {
         "the event waits"
     );
     assert!(sink.received().is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_weekly_report_is_mailed_once_to_every_member_of_the_staff_and_waits_for_the_list() {
+    let sink = Sink::start().await;
+    let (ada, bo) = (
+        bson::oid::ObjectId::new().to_hex(),
+        bson::oid::ObjectId::new().to_hex(),
+    );
+    let identity = ServiceSigner::generate("alert-service");
+    let customers = Customers {
+        known: Arc::new(HashMap::from([
+            (
+                ada.clone(),
+                ("Ada Admin".to_owned(), "ada.staff@example.com".to_owned()),
+            ),
+            (
+                bo.clone(),
+                ("Bo Owner".to_owned(), "bo.owner@example.com".to_owned()),
+            ),
+        ])),
+        up: Arc::default(),
+        calls: Arc::default(),
+        verifier: identity.verifier(),
+        callers: Arc::default(),
+    };
+    let url = serve(customers.clone()).await;
+    let smtp_url = sink.url();
+    let app = spawn_adjusted(None, Trust::system(), None, move |config| {
+        config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
+        config.customers = Some(CustomerLookup {
+            url,
+            identity,
+            timeout: Duration::from_secs(2),
+        });
+    })
+    .await;
+    let report = Envelope::new(
+        keys::REPORT_WEEKLY,
+        "analytics-service",
+        "req-weekly",
+        json!({
+            "week": "2025-W10",
+            "period": {"from": "2025-03-03", "to": "2025-03-09", "days": 7},
+            "orders": 3, "gross": 90.0, "refunds": 10.0, "net": 80.0, "discounts": 4.5,
+            "returns": 1,
+            "top": [{"productId": "p1", "name": "Lamp", "units": 3, "revenue": 90.0}],
+            "pdf": "/api/analytics/reports/sales.pdf?from=2025-03-03&to=2025-03-09",
+            "csv": "/api/analytics/reports/sales.csv?from=2025-03-03&to=2025-03-09",
+        }),
+    );
+
+    // customer-service cannot list the staff: the report waits, nothing made.
+    app.publish(&report).await;
+    eventually("the staff asked for twice", WAIT, || async {
+        (customers.calls.load(Ordering::SeqCst) >= 2).then_some(())
+    })
+    .await;
+    assert!(app.notification_documents().await.is_empty());
+
+    customers.up.store(true, Ordering::SeqCst);
+    let mails = eventually("a mail to each", WAIT, || async {
+        let got = sink.received();
+        (got.len() >= 2).then_some(got)
+    })
+    .await;
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["ada.staff@example.com", "bo.owner@example.com"]);
+    let text = smtp::parse(&mails[0].data).text;
+    for part in [
+        "Week 2025-W10 (2025-03-03 to 2025-03-09): 3 orders",
+        "$80.00 revenue after $10.00 refunded",
+        "Lamp (3 sold, $90.00)",
+        "sales.pdf?from=2025-03-03&to=2025-03-09",
+        "as a member of the shop's staff",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    let docs = app.notification_documents().await;
+    assert_eq!(docs.len(), 2);
+    assert!(
+        docs.iter()
+            .all(|d| d.get_str("kind") == Ok("report.weekly"))
+    );
+
+    // The same event again makes nothing; a later mail proves it had its chance.
+    app.publish(&report).await;
+    let later = placed("65a1b2c3d4e5f60718293c05", &ada);
+    app.publish(&later).await;
+    eventually("the later mail", WAIT, || async {
+        (sink.received().len() == 3).then_some(())
+    })
+    .await;
+    assert_eq!(app.notification_documents().await.len(), 3);
     app.stop().await;
 }

@@ -43,6 +43,33 @@ impl Day {
     pub fn text(self) -> String {
         self.0.format("%Y-%m-%d").to_string()
     }
+
+    /// The Monday of its ISO week.
+    pub fn monday(self) -> Self {
+        use chrono::Datelike;
+        self.plus(-i64::from(self.0.weekday().num_days_from_monday()))
+    }
+
+    /// Its ISO week, `YYYY-Www` (the year the week belongs to, which near New Year may be
+    /// the day's next or previous one).
+    pub fn iso_week(self) -> String {
+        use chrono::Datelike;
+        let week = self.0.iso_week();
+        format!("{}-W{:02}", week.year(), week.week())
+    }
+
+    /// The Monday of the ISO week `YYYY-Www`.
+    pub fn of_iso_week(text: &str) -> Result<Self, String> {
+        let bad = || format!("must be an ISO week as YYYY-Www, got {text:?}");
+        let (year, week) = text.trim().split_once("-W").ok_or_else(bad)?;
+        let (year, week) = (
+            year.parse::<i32>().map_err(|_| bad())?,
+            week.parse::<u32>().map_err(|_| bad())?,
+        );
+        NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)
+            .map(Self)
+            .ok_or_else(bad)
+    }
 }
 
 /// An inclusive range of days.

@@ -1,24 +1,27 @@
 //! `GET /analytics/daily-revenue`, `/analytics/dashboard-metrics`, `/analytics/top-products`,
 //! `/analytics/discounts`, `/analytics/funnel`, `/analytics/after-sales`, and the sales report
-//! to download, `/analytics/reports/sales.csv` and `.pdf`.
+//! to download, `/analytics/reports/sales.csv` and `.pdf`; `POST /analytics/reports/weekly`
+//! mails a closed week's report to the staff (once per week).
 
 use axum::{
     Json, Router,
     extract::State,
+    http::StatusCode,
     http::header,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use serde_json::Value;
 use shared::{
     ApiError,
     api::{
-        analytics::{Period, TopProducts},
+        analytics::{Period, TopProducts, WeeklyRequest},
         query::number,
     },
     auth::Admin,
     error::ok,
-    extract::ValidQuery,
+    extract::{ValidOrDefault, ValidQuery},
+    telemetry::request_id,
 };
 
 use super::period;
@@ -35,6 +38,35 @@ pub fn router() -> Router<AppState> {
         .route("/analytics/after-sales", get(after_sales))
         .route("/analytics/reports/sales.csv", get(sales_csv))
         .route("/analytics/reports/sales.pdf", get(sales_pdf))
+        .route("/analytics/reports/weekly", post(weekly))
+}
+
+/// `POST /analytics/reports/weekly` (admin) `{week?}`: issues the report of that week (the
+/// last closed one without a body) for the staff's mail; 201 when this call issued it, 200
+/// with the report when it had gone out before (never twice).
+#[tracing::instrument(skip_all)]
+async fn weekly(
+    State(state): State<AppState>,
+    _: Admin,
+    headers: axum::http::HeaderMap,
+    ValidOrDefault(body): ValidOrDefault<WeeklyRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    use reports::weekly;
+    let week = match &body.week {
+        Some(name) => weekly::week_named(name).map_err(|e| ApiError::field("week", e))?,
+        None => weekly::last_closed_week(crate::domain::Day::today()),
+    };
+    let (report, issued) =
+        weekly::issue(state.infra.db(), &state.nudge, week, &request_id(&headers)).await?;
+    let status = if issued {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        ok(shared::api::reports::WeeklyIssued { report, issued }),
+    ))
 }
 
 /// One row per day of the range (the last 30 days without one), zero days included.

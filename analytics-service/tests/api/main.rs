@@ -14,6 +14,7 @@ mod rebuild;
 mod reports;
 mod revenue;
 mod sales_report;
+mod weekly;
 
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(deps, ["mongodb", "rabbitmq", "redis"]);
+    assert_eq!(deps, ["mongodb", "outbox-relay", "rabbitmq", "redis"]);
 
     let (status, body) = app.get("/no/such/route").await;
     assert_eq!(status, 404);

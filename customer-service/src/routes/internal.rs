@@ -1,7 +1,9 @@
 //! `GET /internal/customers/{id}/contact`: a customer's name and address for another service
 //! of the suite, which proves who it is with a short-lived service token
 //! ([`shared::auth::service`], audience [`CUSTOMER_CONTACT`]), never with a customer's or an
-//! admin's token. The route lives outside `/api`'s areas, so the gateway never forwards it;
+//! admin's token. `GET /internal/staff` (audience [`STAFF_RECIPIENTS`]): the contacts of every
+//! admin and the super admin whose account is neither disabled nor erased, for the staff's
+//! mail (the weekly report). The route lives outside `/api`'s areas, so the gateway never forwards it;
 //! and a service token opens nothing else here: every other route verifies access tokens,
 //! which a service token is not.
 //!
@@ -12,7 +14,10 @@
 use axum::{Json, Router, extract::State, http::request::Parts, routing::get};
 use serde_json::Value;
 use shared::{
-    ApiError, api::customers::Contact, auth::service::CUSTOMER_CONTACT, error::ok,
+    ApiError,
+    api::customers::Contact,
+    auth::service::{CUSTOMER_CONTACT, STAFF_RECIPIENTS},
+    error::ok,
     extract::ObjectIdPath,
 };
 
@@ -20,7 +25,38 @@ use crate::{state::AppState, store::customers};
 
 /// The internal look-ups.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/internal/customers/{id}/contact", get(contact))
+    Router::new()
+        .route("/internal/customers/{id}/contact", get(contact))
+        .route("/internal/staff", get(staff))
+}
+
+/// The calling service, once its token is checked for `audience`.
+fn caller(state: &AppState, parts: &Parts, audience: &str) -> Result<String, ApiError> {
+    let Some(verifier) = &state.config.service_tokens else {
+        return Err(ApiError::Unauthorized(
+            "this service accepts no service tokens (SERVICE_TOKEN_KEY is not set)".to_owned(),
+        ));
+    };
+    let token = shared::auth::bearer_token(parts)
+        .ok_or_else(|| ApiError::Unauthorized("a service token is required".to_owned()))?;
+    Ok(verifier.verify(&token, audience)?.sub)
+}
+
+/// `GET /internal/staff`: the staff to mail, by name.
+#[tracing::instrument(skip_all)]
+async fn staff(State(state): State<AppState>, parts: Parts) -> Result<Json<Value>, ApiError> {
+    let service = caller(&state, &parts, STAFF_RECIPIENTS)?;
+    let staff = customers::staff(state.infra.db()).await?;
+    tracing::info!(%service, staff = staff.len(), "staff listed");
+    let contacts: Vec<Contact> = staff
+        .into_iter()
+        .map(|c| Contact {
+            id: c.id.to_hex(),
+            name: c.name,
+            email: c.email,
+        })
+        .collect();
+    Ok(ok(contacts))
 }
 
 #[tracing::instrument(skip_all)]
@@ -29,17 +65,9 @@ async fn contact(
     parts: Parts,
     ObjectIdPath(id): ObjectIdPath,
 ) -> Result<Json<Value>, ApiError> {
-    let Some(verifier) = &state.config.service_tokens else {
-        return Err(ApiError::Unauthorized(
-            "this service accepts no service tokens (SERVICE_TOKEN_KEY is not set)".to_owned(),
-        ));
-    };
-    let token = shared::auth::bearer_token(&parts)
-        .ok_or_else(|| ApiError::Unauthorized("a service token is required".to_owned()))?;
-    let caller = verifier.verify(&token, CUSTOMER_CONTACT)?;
-    metrics::counter!("customer_contact_lookups_total", "service" => caller.sub.clone())
-        .increment(1);
-    tracing::info!(service = %caller.sub, customer = %id, "contact looked up");
+    let service = caller(&state, &parts, CUSTOMER_CONTACT)?;
+    metrics::counter!("customer_contact_lookups_total", "service" => service.clone()).increment(1);
+    tracing::info!(%service, customer = %id, "contact looked up");
     let customer = customers::by_id(state.infra.db(), id)
         .await?
         .filter(|c| c.erased_at.is_none())

@@ -97,6 +97,25 @@ pub async fn by_id(db: &Database, id: ObjectId) -> Result<Option<Customer>, ApiE
     Ok(collection(db).find_one(doc! { "_id": id }).await?)
 }
 
+/// Every admin and super admin whose account is neither disabled nor erased, by name.
+pub async fn staff(db: &Database) -> Result<Vec<Customer>, ApiError> {
+    use futures::TryStreamExt;
+    let roles: Vec<bson::Bson> = [Role::Admin, Role::SuperAdmin]
+        .iter()
+        .map(|r| bson::to_bson(r).map_err(ApiError::internal))
+        .collect::<Result<_, _>>()?;
+    let mut found: Vec<Customer> = collection(db)
+        .find(doc! { "role": { "$in": roles } })
+        .await?
+        .try_collect()
+        .await?;
+    // Filtered here rather than in the query: both fields are written by `$set` and read
+    // tolerantly (the stand-in may keep them in another type).
+    found.retain(|c| c.disabled_at.is_none() && c.erased_at.is_none());
+    found.sort_by(|a, b| a.name.cmp(&b.name).then(a.email.cmp(&b.email)));
+    Ok(found)
+}
+
 /// One page of customers, newest first, and the total.
 pub async fn page(db: &Database, page: u64, limit: u64) -> Result<(Vec<Customer>, u64), ApiError> {
     use futures::TryStreamExt;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use shared::auth::service::{CUSTOMER_CONTACT, ServiceSigner};
+use shared::auth::service::{CUSTOMER_CONTACT, STAFF_RECIPIENTS, ServiceSigner};
 
 use crate::helpers::{spawn_app, token};
 
@@ -84,5 +84,69 @@ async fn user_tokens_foreign_keys_other_audiences_and_old_tokens_are_refused_on_
     assert_eq!(other_audience, 401);
     assert_eq!(anonymous, 401);
     assert_eq!(expired, 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_staff_list_names_every_active_admin_and_the_owner_for_a_staff_token_only() {
+    let app = spawn_app().await;
+    let owner = app.admin_token().await;
+    let mut ids = Vec::new();
+    for email in [
+        "cy.staff@example.com",
+        "di.staff@example.com",
+        "ed.customer@example.com",
+    ] {
+        let session = app.register(email).await;
+        ids.push(session["customer"]["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids[..2] {
+        let path = format!("/customers/{id}/role");
+        let (status, body) = app
+            .request(
+                "PUT",
+                &path,
+                Some(serde_json::json!({"role": "admin"})),
+                Some(&owner),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let disable = format!("/customers/{}/disable", ids[1]);
+    let (status, body) = app
+        .request(
+            "POST",
+            &disable,
+            Some(serde_json::json!({"reason": "left the shop"})),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let staff = app.service_key.mint(STAFF_RECIPIENTS).unwrap();
+    let (status, body) = app.get_as("/internal/staff", &staff).await;
+    assert_eq!(status, 200, "{body}");
+    let listed: Vec<shared::api::customers::Contact> =
+        serde_json::from_value(body["data"].clone()).expect("the declared answer type");
+    let mut emails: Vec<&str> = listed.iter().map(|c| c.email.as_str()).collect();
+    emails.sort_unstable();
+    assert_eq!(
+        emails,
+        [crate::helpers::ADMIN_EMAIL, "cy.staff@example.com"],
+        "the owner and the active admin; not the disabled admin nor the customer"
+    );
+    assert!(listed.iter().any(|c| c.id == ids[0]), "{listed:?}");
+
+    let contact = app.service_key.mint(CUSTOMER_CONTACT).unwrap();
+    assert_eq!(
+        app.get_as("/internal/staff", &contact).await.0,
+        401,
+        "another audience"
+    );
+    assert_eq!(
+        app.get_as("/internal/staff", &owner).await.0,
+        401,
+        "an admin's token"
+    );
     app.stop().await;
 }

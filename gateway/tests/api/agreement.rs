@@ -53,6 +53,7 @@ fn valid(schema: &str, product: &str) -> Value {
             json!({"items": [{"productId": product, "quantity": 1}], "shippingAddress": address})
         }
         "Cancellation" => json!({"reason": "changed my mind"}),
+        "WeeklyRequest" => json!({"week": "2025-W10"}),
         "CartQuantity" => json!({"quantity": 1}),
         "Checkout" => json!({"shippingAddress": address}),
         "CouponInput" => {

@@ -633,6 +633,11 @@ async fn reports(a: &mut Answers<'_>, bearer: &str) {
     ] {
         a.download(path, bearer, kind).await;
     }
+    // A week long gone: issued by the first call, not again by the second.
+    let week = json!({"week": "2025-W10"});
+    let path = "/api/analytics/reports/weekly";
+    a.call(Method::POST, path, Some(week.clone()), admin).await;
+    a.call(Method::POST, path, Some(week), admin).await;
     // An id no dead letter has: nothing goes back to the shared broker's queues.
     let replay = json!({"ids": [uuid::Uuid::new_v4().to_string()]});
     let path = "/api/analytics/dead-letters/replay";

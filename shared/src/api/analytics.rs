@@ -100,3 +100,30 @@ pub struct DeadLetterList {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
 }
+
+/// `POST /analytics/reports/weekly`: which week to mail the staff; the last closed one
+/// (Monday to Sunday before this week) when the body is left out.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyRequest {
+    /// An ISO week, `YYYY-Www` (e.g. `2026-W49`), that has closed.
+    #[garde(inner(custom(iso_week)))]
+    #[schema(pattern = r"^\d{4}-W\d{2}$")]
+    pub week: Option<String>,
+}
+
+/// An ISO week that exists (`2026-W53` does, `2025-W53` does not) and has closed.
+fn iso_week(value: &str, _: &()) -> garde::Result {
+    let monday = value.split_once("-W").and_then(|(year, week)| {
+        let (year, week) = (year.parse::<i32>().ok()?, week.parse::<u32>().ok()?);
+        (value.len() == 8).then_some(())?;
+        chrono::NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)
+    });
+    match monday {
+        None => Err(garde::Error::new("must be an ISO week as YYYY-Www")),
+        Some(monday) if monday + chrono::Duration::days(7) > chrono::Utc::now().date_naive() => {
+            Err(garde::Error::new("must be a week that has closed"))
+        }
+        Some(_) => Ok(()),
+    }
+}

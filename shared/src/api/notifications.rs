@@ -94,6 +94,8 @@ pub enum Category {
     Payments,
     Loyalty,
     Wishlist,
+    /// The staff's weekly sales report.
+    Reports,
 }
 
 /// `GET` and `PATCH /notifications/preferences`: what the caller has mailed.

@@ -264,3 +264,43 @@ pub struct PointsFigures {
     /// Taken back (a delivered order returned).
     pub taken_back: i64,
 }
+
+/// `report.weekly`: one ISO week's sales, for the staff's weekly mail (alert-service mails it
+/// to every admin; the full report is the PDF and CSV it links to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WeeklyReport {
+    /// The ISO week, `YYYY-Www` (e.g. `2026-W49`).
+    pub week: String,
+    /// Its Monday and Sunday.
+    pub period: Span,
+    /// Orders placed.
+    pub orders: i64,
+    /// Revenue before refunds.
+    pub gross: Money,
+    /// Taken back by refunds.
+    pub refunds: Money,
+    /// What stayed.
+    pub net: Money,
+    /// Given away by coupons and tiers.
+    pub discounts: Money,
+    /// Returns asked for.
+    pub returns: i64,
+    /// The best sellers (at most five).
+    pub top: Vec<TopProduct>,
+    /// The full report as a PDF, through the gateway (an admin's token needed).
+    pub pdf: String,
+    /// The same as CSV.
+    pub csv: String,
+}
+
+/// What `POST /analytics/reports/weekly` answers: the week's report, and whether this call
+/// issued it (`false`: it had gone out before, and is not sent twice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WeeklyIssued {
+    /// The report.
+    pub report: WeeklyReport,
+    /// Whether this call issued it.
+    pub issued: bool,
+}

@@ -27,6 +27,8 @@ pub const TTL: Duration = Duration::from_secs(60);
 /// The audience of customer-service's internal contact look-up
 /// (`GET /internal/customers/{id}/contact`).
 pub const CUSTOMER_CONTACT: &str = "customer-service/contact";
+/// The audience of customer-service's list of the staff to mail (`GET /internal/staff`).
+pub const STAFF_RECIPIENTS: &str = "customer-service/staff";
 
 /// The claims of a service token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

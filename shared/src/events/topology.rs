@@ -160,6 +160,7 @@ pub const NOTIFICATIONS: QueueDef = QueueDef {
         WISHLIST_BACK_IN_STOCK,
         WISHLIST_PRICE_DROPPED,
         SUBSCRIPTION_PAUSED,
+        REPORT_WEEKLY,
     ],
 };
 
@@ -272,6 +273,7 @@ mod tests {
             SUBSCRIPTION_CREATED,
             SUBSCRIPTION_PAUSED,
             SUBSCRIPTION_CANCELLED,
+            REPORT_WEEKLY,
         ];
         for key in all {
             assert!(

@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { download, get, money } from "../api";
+import { download, get, money, request } from "../api";
 import { type Connection, socket } from "../live";
 import { ErrorNote, LiveBadge, Loading } from "../ui";
 
@@ -191,7 +191,48 @@ function SalesReport() {
           Download CSV
         </button>
       </p>
+      <WeeklyMail />
       <ErrorNote error={error} />
     </section>
+  );
+}
+
+interface WeeklyIssued {
+  report: { week: string; period: { from: string; to: string }; orders: number; net: number };
+  issued: boolean;
+}
+
+/** Mails last week's report to the staff now (the Monday schedule does it by itself); a week
+ * goes out once, so asking again only says it went out. */
+function WeeklyMail() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<WeeklyIssued | null>(null);
+  const send = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setDone((await request<WeeklyIssued>("/analytics/reports/weekly", { method: "POST" })).data);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <p>
+      Every Monday the staff is mailed last week's report.{" "}
+      <button type="button" disabled={busy} onClick={send}>
+        Mail last week's report now
+      </button>
+      {done && (
+        <span class="ok" role="status">
+          {" "}
+          {done.issued ? "Sent" : "Already sent"}: week {done.report.week} ({done.report.period.from} to{" "}
+          {done.report.period.to}), {done.report.orders} orders, {money(done.report.net)} net.
+        </span>
+      )}
+      <ErrorNote error={error} />
+    </p>
   );
 }

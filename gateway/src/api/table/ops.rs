@@ -83,6 +83,15 @@ pub(super) static ROUTES: &[RouteSpec] = &[
     )
     .with_query(query::<analytics::Period>())
     .answers(file("application/pdf")),
+    post(
+        "/api/analytics/reports/weekly",
+        Admin,
+        "analytics",
+        "Mail a closed week's sales report to the staff (the last one without a body): 201, or \
+         200 when it went out before (never twice)",
+    )
+    .with_body(optional_body::<analytics::WeeklyRequest>())
+    .answers(one::<reports::WeeklyIssued>(201).or(200)),
     get(
         "/api/analytics/clickstream",
         Admin,
