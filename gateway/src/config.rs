@@ -22,7 +22,7 @@
 //! | `CORS_ORIGINS` | `*` in development; none (same-origin only) in production |
 //! | `RATE_LIMIT_AUTH_PER_MIN` | `20` per caller, `/api/auth/*` |
 //! | `RATE_LIMIT_ASSISTANT_PER_MIN` | `30` per caller, the assistant |
-//! | `RATE_LIMIT_CATALOG_PER_MIN` | `600` per caller, `GET /api/products*` and `/api/categories*` |
+//! | `RATE_LIMIT_CATALOG_PER_MIN` | `600` per caller, `GET /api/products*`, `/api/categories*` and `/api/locations` |
 //! | `RATE_LIMIT_CLICKSTREAM_PER_MIN` | `60` per caller, `POST /api/events` (batches of up to 100 events) |
 //! | `RATE_LIMIT_DEFAULT_PER_MIN` | `300` per caller, everything else |
 //! | `RATE_LIMIT_REDIS` | `false`: quotas per gateway replica; `true`: shared by every replica through the gateway's Redis (`REDIS_URL`, keys under `REDIS_PREFIX`); a `redis://` URL: shared through that Redis. Redis not answering: each replica counts alone meanwhile |

@@ -30,7 +30,8 @@ pub enum RouteClass {
     Auth,
     /// `/api/assistant/*` and `/api/ws/chat/*`: moderate, each turn is expensive.
     Assistant,
-    /// `GET /api/products*` and `GET /api/categories*`: generous, the storefront browses a lot.
+    /// `GET /api/products*`, `/api/categories*` and `/api/locations`: generous, the storefront
+    /// browses a lot.
     CatalogRead,
     /// `POST /api/events`: the storefront's clickstream, counted apart so that a chatty page
     /// spends neither the catalog's nor the shopper's other quota, and a flood stops here.
@@ -50,7 +51,7 @@ impl RouteClass {
         } else if *method == Method::POST && area == "events" {
             Self::Clickstream
         } else if *method == Method::GET
-            && ["products", "categories"]
+            && ["products", "categories", "locations"]
                 .iter()
                 .any(|a| area == *a || area.strip_prefix(a).is_some_and(|r| r.starts_with('/')))
         {

@@ -171,13 +171,14 @@ pub struct RouteTable {
 }
 
 /// DESIGN.md's public API: area prefix to owning service.
-const STANDARD: [(&str, &str); 25] = [
+const STANDARD: [(&str, &str); 26] = [
     ("auth", "customer-service"),
     ("admin", "customer-service"),
     ("customers", "customer-service"),
     ("loyalty", "customer-service"),
     ("products", "product-service"),
     ("categories", "product-service"),
+    ("locations", "product-service"),
     ("orders", "order-service"),
     ("cart", "order-service"),
     ("checkout", "order-service"),

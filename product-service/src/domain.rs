@@ -6,6 +6,7 @@
 pub mod category;
 pub mod draft;
 pub mod image;
+pub mod location;
 pub mod product;
 pub mod query;
 pub mod review;

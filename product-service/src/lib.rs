@@ -4,7 +4,8 @@
 //! - [`config`]: the settings this service reads.
 //! - [`state`]: what handlers share.
 //! - [`routes`]: `/products` (public reads, admin writes guarded by `shared::auth::Admin`),
-//!   `/products/{id}/reviews` and `/categories` (the tree; admin writes).
+//!   `/products/{id}/reviews`, `/categories` (the tree; admin writes), `/products/{id}/images`
+//!   and `/locations` with `/products/{id}/inventory` (stock per location).
 //! - [`live`]: `/products/{id}/stock/stream`, live stock over SSE, fed by every replica's own
 //!   queue of stock events.
 //! - [`domain`]: products, prices in cents, list queries, search ranking, stock messages; no I/O.
@@ -70,6 +71,7 @@ pub async fn run(
             &cancel,
             |db| async move {
                 store::create_indexes(&db).await?;
+                store::locations::Locations::new(&db).ensure_main().await?;
                 store::stock::Stock::new(&db).migrate_legacy().await?;
                 store::restock::Restock::new(&db).migrate_legacy().await?;
                 store::reviews::Reviews::new(&db).migrate_legacy().await?;

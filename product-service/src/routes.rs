@@ -4,6 +4,7 @@
 
 pub mod categories;
 pub mod images;
+pub mod locations;
 pub mod products;
 pub mod reviews;
 
@@ -15,6 +16,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     products::router()
         .merge(images::router())
+        .merge(locations::router())
         .merge(reviews::router())
         .merge(categories::router())
         .merge(crate::live::router())

@@ -17,6 +17,7 @@
 
 pub mod categories;
 mod legacy;
+pub mod locations;
 pub mod products;
 pub mod restock;
 pub mod reviews;
@@ -39,6 +40,8 @@ pub const PURCHASES: &str = "purchases";
 pub const CATEGORIES: &str = "categories";
 /// The bytes of the products' uploaded images (`_id` = `<productId>/<imageId>`).
 pub const IMAGES: &str = "product_images";
+/// The warehouses and stores stock is kept in (`_id` = the location's id).
+pub const LOCATIONS: &str = "locations";
 /// Leases that serialise changes across replicas (`_id` = what they guard).
 pub const LOCKS: &str = "locks";
 

@@ -38,6 +38,7 @@ pub mod customers;
 pub mod email;
 pub mod health;
 pub mod images;
+pub mod inventory;
 pub mod loyalty;
 pub mod notifications;
 pub mod orders;

@@ -181,6 +181,20 @@ export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await request<T>(path, { signal })).data;
 }
 
+/** A product's units in one location (`GET /products/{id}/inventory`). */
+export interface LocationLevel {
+  id: string;
+  name: string;
+  kind: "warehouse" | "store";
+  stock: number;
+}
+
+export interface Inventory {
+  productId: string;
+  total: number;
+  locations: LocationLevel[];
+}
+
 /** The picture to show for a product: its first uploaded image. An `imageUrl` elsewhere is
  * not shown: the page's Content-Security-Policy takes images from this origin only, so a
  * third-party host cannot see who browses the shop. */

@@ -6,6 +6,7 @@
 import {
   type Address,
   type Cart,
+  type Inventory,
   type Product,
   type Quote,
   type SavedAddress,
@@ -222,6 +223,10 @@ export const uploadImage = (id: string, file: File, alt: string) => {
   if (alt.trim()) form.append("alt", alt.trim());
   return upload<Product>(`/products/${id}/images`, form);
 };
+
+/** `PUT /products/{id}/inventory`: the units in each location (one left out holds none). */
+export const setInventory = (id: string, levels: { id: string; stock: number }[]) =>
+  request<Inventory>(`/products/${id}/inventory`, { method: "PUT", body: { locations: levels } });
 
 export const removeImage = (id: string, imageId: string) =>
   request<Product>(`/products/${id}/images/${imageId}`, { method: "DELETE" });

@@ -54,6 +54,10 @@ fn valid(schema: &str, product: &str) -> Value {
         }
         "Cancellation" => json!({"reason": "changed my mind"}),
         "WeeklyRequest" => json!({"week": "2025-W10"}),
+        "LocationInput" => {
+            json!({"id": "agreement-store", "name": "Agreement store", "kind": "store", "priority": 5})
+        }
+        "InventoryInput" => json!({"locations": [{"id": "main", "stock": 5}]}),
         "CartQuantity" => json!({"quantity": 1}),
         "Checkout" => json!({"shippingAddress": address}),
         "CouponInput" => {
@@ -255,7 +259,7 @@ fn owner<'a>(shop: &'a Shop, path: &'a str) -> (&'a shared::testing::Spawned, &'
     let area = local.split('/').nth(1).unwrap();
     let service = match area {
         "auth" | "customers" | "loyalty" | "wishlist" | "admin" => &shop.customers,
-        "products" | "categories" => &shop.products,
+        "products" | "categories" | "locations" => &shop.products,
         "orders" | "cart" | "checkout" | "coupons" | "returns" | "subscriptions" => &shop.orders,
         "alerts" | "notifications" => &shop.alerts,
         "analytics" | "dashboard" | "events" => &shop.analytics,

@@ -366,6 +366,16 @@ async fn catalog(a: &mut Answers<'_>, admin: &str) -> String {
     let second = shared::api::images::image_id(&blue);
     a.call(Method::DELETE, &format!("{images}/{second}"), None, admin)
         .await;
+    // Stock per location: a store added, the lamp's units spread, read back.
+    a.call(Method::GET, "/api/locations", None, None).await;
+    let store = json!({"id": "answer-store", "name": "Answer store", "kind": "store"});
+    a.call(Method::POST, "/api/locations", Some(store), admin)
+        .await;
+    let inventory = format!("{one}/inventory");
+    let spread =
+        json!({"locations": [{"id": "main", "stock": 40}, {"id": "answer-store", "stock": 10}]});
+    a.call(Method::PUT, &inventory, Some(spread), admin).await;
+    a.call(Method::GET, &inventory, None, None).await;
     a.call(Method::PUT, &one, Some(product("Answer Lamp II")), admin)
         .await;
     a.call(

@@ -50,6 +50,8 @@ struct Stored {
     images: Vec<ProductImage>,
     #[serde(default)]
     images_version: i64,
+    #[serde(default)]
+    stock_mode: Option<String>,
 }
 
 impl From<Stored> for Product {
@@ -121,6 +123,7 @@ fn encode(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
 
 pub mod embeddings;
 pub mod images;
+pub mod inventory;
 pub mod listing;
 
 pub use listing::MAX_CANDIDATES;
@@ -238,8 +241,20 @@ impl Products {
                 };
                 events.push(envelope(keys::PRODUCT_STOCK_LOW, correlation, data).map_err(encode)?);
             }
+            let located = current.stock_mode.as_deref() == Some(super::stock::located::LOCATED);
+            if located && draft.stock != current.stock {
+                return Err(ApiError::Conflict(
+                    "this product's stock is kept per location: change it with PUT \
+                     /products/{id}/inventory (or send the stock it has now)"
+                        .to_owned(),
+                ));
+            }
             let mut set = fields(&draft);
             set.extend(doc! { "stockLow": low, "updatedAt": millis });
+            if located {
+                // The total is the locations' sum; only the inventory moves it.
+                set.remove("stock");
+            }
             let mut update = match embedding {
                 Some(vector) => {
                     set.extend(embeddings::stored(vector));
@@ -257,6 +272,12 @@ impl Products {
                 images::VERSION,
                 images::version_guard(current.images_version),
             );
+            // A product spread over locations meanwhile is read again (and refused above).
+            let mode = super::stock::located::MODE;
+            match &current.stock_mode {
+                Some(value) => filter.insert(mode, value.as_str()),
+                None => filter.insert(mode, doc! { "$exists": false }),
+            };
             if self
                 .collection
                 .update_one(filter, update)

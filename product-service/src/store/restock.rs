@@ -242,12 +242,18 @@ impl Restock {
         } else {
             doc! { "$inc": { RETURNING: -q }, "$unset": { &marker_path: "" } }
         };
-        let after = self
-            .products
-            .find_one_and_update(doc! { "_id": product, &marker_path: staged }, update)
-            .projection(doc! { "stock": 1, "lowStockThreshold": 1, "stockLow": 1 })
-            .return_document(ReturnDocument::After)
-            .await?;
+        let filter = doc! { "_id": product, &marker_path: staged };
+        let fields = doc! { "stock": 1, "lowStockThreshold": 1, "stockLow": 1 };
+        // A received return's units go to the main warehouse of a product kept per location.
+        let after = if ours {
+            super::stock::located::put_back(&self.products, filter, update, q, &[], fields).await?
+        } else {
+            self.products
+                .find_one_and_update(filter, update)
+                .projection(fields)
+                .return_document(ReturnDocument::After)
+                .await?
+        };
         match after {
             Some(after) if ours => {
                 self.clear_low_if_restored(product, &after).await?;

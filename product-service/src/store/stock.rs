@@ -76,6 +76,7 @@ use crate::{
 mod holds;
 mod legacy;
 mod lines;
+pub mod located;
 
 pub use holds::{
     GIVING_BACK, LEGACY, RETURNING, TAKING, entry, entry_path, hold_id, legacy_quantity, marker,
@@ -127,6 +128,7 @@ pub struct Stock {
     products: Collection<Document>,
     reservations: Collection<Document>,
     holds: Collection<Document>,
+    locations: super::locations::Locations,
 }
 
 impl Stock {
@@ -136,7 +138,13 @@ impl Stock {
             products: db.collection(super::PRODUCTS),
             reservations: db.collection(super::RESERVATIONS),
             holds: db.collection(super::HOLDS),
+            locations: super::locations::Locations::new(db),
         }
+    }
+
+    /// The locations in the order a take goes through them.
+    async fn taking_order(&self) -> Result<Vec<crate::domain::location::Location>> {
+        Ok(self.locations.in_taking_order().await?)
     }
 
     /// Reserves every line of an order, or none (see the module docs).

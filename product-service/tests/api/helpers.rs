@@ -252,10 +252,10 @@ async fn redis_connection() -> redis::aio::MultiplexedConnection {
 }
 
 /// Fails unless `product` is free of per-order bookkeeping: no legacy `reservations`, no
-/// `taking`/`givingBack` marker left, nothing on its way back.
+/// `taking`/`givingBack` marker (nor a take's split) left, nothing on its way back.
 pub fn assert_no_per_order_fields(product: &Document) {
     assert!(!product.contains_key("reservations"), "{product}");
-    for map in ["taking", "givingBack"] {
+    for map in ["taking", "takingFrom", "givingBack"] {
         let left = product.get_document(map).map(Document::len).unwrap_or(0);
         assert_eq!(left, 0, "{map} left on {product}");
     }

@@ -10,6 +10,7 @@ mod holds;
 mod images;
 mod listing;
 mod live_stock;
+mod locations;
 mod order_service;
 mod recovery;
 mod releases;

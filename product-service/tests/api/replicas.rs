@@ -26,7 +26,7 @@ const LAST: i64 = 7;
 
 /// `events` without the copies two relays may both publish (DESIGN.md: consumers deduplicate
 /// by event id, as order-service does).
-fn distinct(events: &[Envelope]) -> Vec<Envelope> {
+pub(crate) fn distinct(events: &[Envelope]) -> Vec<Envelope> {
     let mut seen = std::collections::HashSet::new();
     events
         .iter()
@@ -36,7 +36,7 @@ fn distinct(events: &[Envelope]) -> Vec<Envelope> {
 }
 
 /// Samples the product's stock until `done`; the lowest value seen.
-fn lowest_stock(
+pub(crate) fn lowest_stock(
     db: &mongodb::Database,
     id: &str,
     done: Arc<AtomicBool>,
@@ -63,7 +63,7 @@ fn lowest_stock(
 }
 
 /// Two instances on one database and one order queue, and the test's order-service.
-async fn two_instances() -> (TestApp, TestApp, OrderService) {
+pub(crate) async fn two_instances() -> (TestApp, TestApp, OrderService) {
     let names = TestNames::new();
     let first = spawn_with(names.clone(), |_| {}).await;
     let second = spawn_with(names.clone(), |_| {}).await;

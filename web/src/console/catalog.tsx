@@ -3,13 +3,14 @@
 // error, so one refused save does not disturb the others.
 
 import { useEffect, useState } from "preact/hooks";
-import { type Product, money, request } from "../api";
+import { type Inventory, type Product, money, request } from "../api";
 import {
   createProduct,
   deleteProduct,
   productInput,
   removeImage,
   replaceProduct,
+  setInventory,
   uploadImage,
 } from "../commerce";
 import { ErrorNote, Field, Loading } from "../ui";
@@ -123,6 +124,8 @@ function ProductRow(props: {
   const { product } = props;
   const [price, setPrice] = useState(String(product.price));
   const [stock, setStock] = useState(String(product.stock));
+  // Saving the locations moves the stock: the field follows.
+  useEffect(() => setStock(String(product.stock)), [product.stock]);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
@@ -155,6 +158,7 @@ function ProductRow(props: {
         </div>
         <ErrorNote error={error} />
         <Images product={product} onChanged={props.onSaved} />
+        <Locations product={product} onChanged={(stock) => props.onSaved({ ...product, stock })} />
       </th>
       <td>
         <label class="sr-only" for={`price-${product.id}`}>
@@ -254,6 +258,73 @@ function Images(props: { product: Product; onChanged: (p: Product) => void }) {
         </button>
         <ErrorNote error={error} />
       </form>
+    </details>
+  );
+}
+
+/** A product's units per location: one field per warehouse and store; saving makes the
+ * product's stock their sum (the API refuses a location that does not exist). */
+function Locations(props: { product: Product; onChanged: (stock: number) => void }) {
+  const { product } = props;
+  const [inventory, setLoaded] = useState<Inventory | null>(null);
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const load = async () => {
+    try {
+      const { data } = await request<Inventory>(`/products/${product.id}/inventory`);
+      setLoaded(data);
+      setDraft(Object.fromEntries(data.locations.map((l) => [l.id, String(l.stock)])));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      const levels = Object.entries(draft).map(([id, stock]) => ({ id, stock: Number(stock) }));
+      const { data } = await setInventory(product.id, levels);
+      setLoaded(data);
+      setSaved(true);
+      props.onChanged(data.total);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details class="images" onToggle={(e) => (e.currentTarget as HTMLDetailsElement).open && !inventory && load()}>
+      <summary>
+        Stock by location<span class="sr-only"> of {product.name}</span>
+      </summary>
+      {inventory && (
+        <form onSubmit={save} aria-label={`Stock by location of ${product.name}`}>
+          {inventory.locations.map((l) => (
+            <div key={l.id}>
+              <label for={`at-${product.id}-${l.id}`}>
+                {l.name} ({l.kind})
+              </label>
+              <input id={`at-${product.id}-${l.id}`} class="qty" type="number" min="0"
+                value={draft[l.id] ?? "0"}
+                onInput={(e) => setDraft({ ...draft, [l.id]: e.currentTarget.value })} />
+            </div>
+          ))}
+          <button class="small" type="submit" disabled={busy}>
+            Save locations<span class="sr-only"> of {product.name}</span>
+          </button>
+          {saved && (
+            <span class="ok" role="status">
+              {" "}Saved: {inventory.total} in all
+            </span>
+          )}
+        </form>
+      )}
+      <ErrorNote error={error} />
     </details>
   );
 }

@@ -5,6 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import {
   ApiError,
+  type Inventory,
   type Meta,
   type Product,
   current,
@@ -277,6 +278,32 @@ function useLiveStock(id: string, apply: (stock: number, status: StockStatus) =>
   }, [id]);
 }
 
+/** Where the units are, when the shop keeps them in more than one place: the stores a shopper
+ * could walk into, and the warehouses that ship. Read again when the live stock moves. */
+function Availability({ id, stock }: { id: string; stock: number }) {
+  const [inventory, setInventory] = useState<Inventory | null>(null);
+  useEffect(() => {
+    request<Inventory>(`/products/${id}/inventory`).then(
+      ({ data }) => setInventory(data),
+      () => setInventory(null),
+    );
+  }, [id, stock]);
+  const held = inventory?.locations.filter((l) => l.stock > 0) ?? [];
+  if (!inventory || inventory.locations.length < 2 || held.length === 0) return null;
+  return (
+    <div class="availability">
+      <h2 class="sr-only">Where it is</h2>
+      <ul aria-label="Units by location" data-testid="availability">
+        {held.map((l) => (
+          <li key={l.id}>
+            {l.name} ({l.kind === "store" ? "store" : "ships from here"}): {l.stock}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 /** A product card's picture, or its initial on its category's colour. */
 function Thumb({ product }: { product: Product }) {
   const shown = picture(product);
@@ -381,6 +408,7 @@ export function ProductPage({ id }: { id: string }) {
           </span>{" "}
           <LowStock status={product.stockStatus} />
         </p>
+        <Availability id={id} stock={product.stock} />
         {product.description && <p>{product.description}</p>}
         <div class="buy">
           <div class="field narrow">

@@ -6,7 +6,7 @@ use super::super::{
 };
 use super::{RouteSpec, delete, get, patch, post, put};
 use crate::access::Access::{Admin, Authenticated, Public};
-use shared::api::{categories, products, reviews};
+use shared::api::{categories, inventory, products, reviews};
 
 pub(super) static ROUTES: &[RouteSpec] = &[
     get(
@@ -50,6 +50,36 @@ pub(super) static ROUTES: &[RouteSpec] = &[
         "Remove an image of the product",
     )
     .answers(one::<products::Product>(200)),
+    get(
+        "/api/products/{id}/inventory",
+        Public,
+        "inventory",
+        "Where the product's units are: every location, in the order reservations take from them",
+    )
+    .answers(one::<inventory::Inventory>(200)),
+    put(
+        "/api/products/{id}/inventory",
+        Admin,
+        "inventory",
+        "Spread the product's units over locations (one left out holds none; 422 unknown location)",
+    )
+    .with_body(body::<inventory::InventoryInput>())
+    .answers(one::<inventory::Inventory>(200)),
+    get(
+        "/api/locations",
+        Public,
+        "inventory",
+        "The warehouses and stores, in the order reservations take from them",
+    )
+    .answers(list::<inventory::Location>()),
+    post(
+        "/api/locations",
+        Admin,
+        "inventory",
+        "Add a warehouse or a store (409 for an id taken)",
+    )
+    .with_body(body::<inventory::LocationInput>())
+    .answers(one::<inventory::Location>(201)),
     get(
         "/api/products/{id}/stock/stream",
         Public,

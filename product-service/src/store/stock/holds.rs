@@ -6,7 +6,10 @@ use bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::options::ReturnDocument;
 use shared::store::is_duplicate_key;
 
-use super::{Result, Stock, StockError};
+use super::{
+    Result, Stock, StockError,
+    located::{self, Parts, TAKING_FROM},
+};
 use crate::store::{int, now};
 
 /// The product field mapping an order to the token of the attempt taking its line.
@@ -76,6 +79,9 @@ pub struct Hold {
     pub taken_by: String,
     /// The attempt whose giving back the hold records.
     pub returned_by: Option<String>,
+    /// The locations its units were taken from (empty: all from `stock`, before the product's
+    /// stock was kept per location).
+    pub from: Parts,
 }
 
 impl Hold {
@@ -95,6 +101,10 @@ impl Hold {
             returned,
             taken_by: document.get_str("takenBy").unwrap_or_default().to_owned(),
             returned_by: document.get_str("returnedBy").ok().map(str::to_owned),
+            from: document
+                .get_document("from")
+                .map(located::parts_of)
+                .unwrap_or_default(),
         })
     }
 }
@@ -121,7 +131,7 @@ impl Stock {
         product: ObjectId,
         mut extra: Document,
     ) -> Result<Option<Document>> {
-        for map in [TAKING, GIVING_BACK, LEGACY] {
+        for map in [TAKING, TAKING_FROM, GIVING_BACK, LEGACY] {
             extra.insert(entry_path(map, order_id), 1);
         }
         Ok(self
@@ -139,21 +149,24 @@ impl Stock {
         product: ObjectId,
         quantity: i64,
         token: &str,
+        from: &[(String, i64)],
     ) -> Result<Hold> {
-        let inserted = self
-            .holds
-            .insert_one(doc! {
-                "_id": hold_id(order_id, product), "orderId": order_id,
-                "productId": product.to_hex(), "quantity": quantity,
-                "state": "held", "takenBy": token, "createdAt": bson::DateTime::now(),
-            })
-            .await;
+        let mut document = doc! {
+            "_id": hold_id(order_id, product), "orderId": order_id,
+            "productId": product.to_hex(), "quantity": quantity,
+            "state": "held", "takenBy": token, "createdAt": bson::DateTime::now(),
+        };
+        if !from.is_empty() {
+            document.insert("from", located::parts_doc(from));
+        }
+        let inserted = self.holds.insert_one(document).await;
         let hold = match inserted {
             Ok(_) => Hold {
                 quantity,
                 returned: false,
                 taken_by: token.to_owned(),
                 returned_by: None,
+                from: from.to_vec(),
             },
             Err(e) if is_duplicate_key(&e) => self
                 .find_hold(order_id, product)
@@ -161,44 +174,61 @@ impl Stock {
                 .ok_or_else(|| StockError::Encoding("a written hold vanished".into()))?,
             Err(e) => return Err(e.into()),
         };
-        self.settle_take(order_id, product, &hold, Some(token))
+        self.settle_take(order_id, product, &hold, Some((token, from.to_vec())))
             .await?;
         Ok(hold)
     }
 
     /// Clears a `taking` marker left beside a recorded hold: the hold's own attempt's is only
-    /// removed; another attempt's took the line a second time, so its units come back. `seen`
-    /// is the marker when the caller knows it; whether stock changed.
+    /// removed; another attempt's took the line a second time, so its units come back (to the
+    /// locations that attempt took them from). `seen` is the marker and its split when the
+    /// caller knows them; whether stock changed.
     pub(super) async fn settle_take(
         &self,
         order_id: &str,
         product: ObjectId,
         hold: &Hold,
-        seen: Option<&str>,
+        seen: Option<(&str, Parts)>,
     ) -> Result<bool> {
         let seen = match seen {
-            Some(token) => Some(token.to_owned()),
+            Some((token, parts)) => Some((token.to_owned(), parts)),
             None => self
                 .markers(order_id, product, doc! {})
                 .await?
-                .and_then(|d| marker(&d, TAKING, order_id)),
+                .and_then(|d| {
+                    marker(&d, TAKING, order_id).map(|m| (m, located::taking_from(&d, order_id)))
+                }),
         };
-        let Some(stray) = seen else {
+        let Some((stray, parts)) = seen else {
             return Ok(false);
         };
         let path = entry_path(TAKING, order_id);
-        let mut update = doc! { "$unset": { &path: "" } };
+        let unset = doc! { &path: "", entry_path(TAKING_FROM, order_id): "" };
+        let filter = doc! { "_id": product, &path: &stray };
         let duplicate = stray != hold.taken_by;
-        if duplicate {
-            update.insert("$inc", doc! { "stock": hold.quantity });
-            update.insert("$set", doc! { "updatedAt": now().0 });
-        }
-        let after = self
-            .products
-            .find_one_and_update(doc! { "_id": product, &path: &stray }, update)
-            .projection(super::lines::low_stock_fields())
-            .return_document(ReturnDocument::After)
-            .await?;
+        let after = if duplicate {
+            let update = doc! {
+                "$unset": unset,
+                "$inc": { "stock": hold.quantity },
+                "$set": { "updatedAt": now().0 },
+            };
+            let fields = super::lines::low_stock_fields();
+            located::put_back(
+                &self.products,
+                filter,
+                update,
+                hold.quantity,
+                &parts,
+                fields,
+            )
+            .await?
+        } else {
+            self.products
+                .find_one_and_update(filter, doc! { "$unset": unset })
+                .projection(super::lines::low_stock_fields())
+                .return_document(ReturnDocument::After)
+                .await?
+        };
         match after {
             Some(after) if duplicate => {
                 self.clear_low_if_restored(product, &after).await?;
@@ -284,21 +314,23 @@ impl Stock {
     ) -> Result<bool> {
         let path = entry_path(GIVING_BACK, order_id);
         let q = hold.quantity;
-        let update = if ours {
-            doc! {
+        let filter = doc! { "_id": product, &path: staged };
+        let after = if ours {
+            let update = doc! {
                 "$inc": { RETURNING: -q, "stock": q },
                 "$unset": { &path: "" },
                 "$set": { "updatedAt": now().0 },
-            }
+            };
+            let fields = super::lines::low_stock_fields();
+            located::put_back(&self.products, filter, update, q, &hold.from, fields).await?
         } else {
-            doc! { "$inc": { RETURNING: -q }, "$unset": { &path: "" } }
+            let update = doc! { "$inc": { RETURNING: -q }, "$unset": { &path: "" } };
+            self.products
+                .find_one_and_update(filter, update)
+                .projection(super::lines::low_stock_fields())
+                .return_document(ReturnDocument::After)
+                .await?
         };
-        let after = self
-            .products
-            .find_one_and_update(doc! { "_id": product, &path: staged }, update)
-            .projection(super::lines::low_stock_fields())
-            .return_document(ReturnDocument::After)
-            .await?;
         match after {
             Some(after) if ours => {
                 self.clear_low_if_restored(product, &after).await?;

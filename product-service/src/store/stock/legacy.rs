@@ -6,7 +6,6 @@
 //! write that removes it, so exactly one of the two ever acts on it.
 
 use bson::{Bson, Document, doc, oid::ObjectId};
-use mongodb::options::ReturnDocument;
 
 use super::{
     Result, Stock,
@@ -40,7 +39,7 @@ impl Stock {
         match int(&holder, "v") {
             Some(q) if q > 0 => {
                 if let Some(staged) = self.convert_legacy(order_id, id, q).await? {
-                    self.record_take(order_id, id, q, &staged).await?;
+                    self.record_take(order_id, id, q, &staged, &[]).await?;
                 }
             }
             _ => {
@@ -90,19 +89,19 @@ impl Stock {
         match legacy_quantity(current, order_id) {
             None => Ok(Some(false)),
             Some(q) if q > 0 => {
-                let after = self
-                    .products
-                    .find_one_and_update(
-                        doc! { "_id": id, &path: q },
-                        doc! {
-                            "$inc": { "stock": q },
-                            "$unset": { &path: "" },
-                            "$set": { "updatedAt": now().0 },
-                        },
-                    )
-                    .projection(super::lines::low_stock_fields())
-                    .return_document(ReturnDocument::After)
-                    .await?;
+                let after = super::located::put_back(
+                    &self.products,
+                    doc! { "_id": id, &path: q },
+                    doc! {
+                        "$inc": { "stock": q },
+                        "$unset": { &path: "" },
+                        "$set": { "updatedAt": now().0 },
+                    },
+                    q,
+                    &[],
+                    super::lines::low_stock_fields(),
+                )
+                .await?;
                 let Some(after) = after else {
                     return Ok(None);
                 };

@@ -8,15 +8,20 @@ use shared::{events::keys, outbox};
 use super::{
     Result, Stock, StockError,
     holds::{LEGACY, TAKING, entry_path, legacy_quantity, marker, token},
+    located,
 };
 use crate::{
     domain::{
+        location::split,
         product::is_low,
         stock::{OrderItem, ShortLine, ShortReason, StockLow},
     },
     events::envelope,
     store::{flag, int, now, products::flag_guard},
 };
+
+/// How often a take across locations is tried again after losing a race for a location.
+const LOCATED_ROUNDS: usize = 8;
 
 /// What trying one line came to.
 pub(super) enum Take {
@@ -42,6 +47,26 @@ impl Stock {
             let changed = self.settle_take(order_id, id, &hold, None).await?;
             return Ok(Take::Held { changed });
         }
+        for _ in 0..LOCATED_ROUNDS {
+            if let Some(taken) = self.take_once(order_id, id, line, correlation).await? {
+                return Ok(taken);
+            }
+        }
+        Err(StockError::Contended(format!(
+            "taking {order_id}/{id} across locations kept racing other takes"
+        )))
+    }
+
+    /// One try at a line: the product's stock in one place (one guarded write), or spread over
+    /// locations (a split guarded by each location). `None`: a located take lost a race and is
+    /// tried again from the start.
+    async fn take_once(
+        &self,
+        order_id: &str,
+        id: ObjectId,
+        line: &OrderItem,
+        correlation: &str,
+    ) -> Result<Option<Take>> {
         let token = token();
         let taking = entry_path(TAKING, order_id);
         let taken = self
@@ -52,6 +77,7 @@ impl Stock {
                     "deletedAt": { "$exists": false },
                     &taking: { "$exists": false },
                     entry_path(LEGACY, order_id): { "$exists": false },
+                    located::MODE: { "$exists": false },
                     "stock": { "$gte": line.quantity },
                 },
                 doc! {
@@ -64,36 +90,99 @@ impl Stock {
             .await?;
         if let Some(after) = taken {
             self.announce_if_low(id, &after, correlation).await?;
-            self.record_take(order_id, id, line.quantity, &token)
+            self.record_take(order_id, id, line.quantity, &token, &[])
                 .await?;
-            return Ok(Take::Held { changed: true });
+            return Ok(Some(Take::Held { changed: true }));
         }
         let mut fields = low_stock_fields();
-        fields.insert("deletedAt", 1);
+        fields.extend(doc! { "deletedAt": 1, located::MODE: 1, located::AT: 1 });
         let Some(current) = self.markers(order_id, id, fields).await? else {
-            return Ok(Take::Short(short(line, 0, ShortReason::NotFound)));
+            return Ok(Some(Take::Short(short(line, 0, ShortReason::NotFound))));
         };
         if let Some(staged) = self.staged_take(order_id, id, &current).await? {
             // Another attempt took it and has not recorded it yet (or stopped doing so).
-            self.record_take(order_id, id, line.quantity, &staged)
+            let from = located::taking_from(&current, order_id);
+            self.record_take(order_id, id, line.quantity, &staged, &from)
                 .await?;
             self.announce_if_low(id, &current, correlation).await?;
-            return Ok(Take::Held { changed: false });
+            return Ok(Some(Take::Held { changed: false }));
         }
         if let Some(hold) = self.find_hold(order_id, id).await? {
             // Another attempt took and recorded it since this one looked.
             let changed = self.settle_take(order_id, id, &hold, None).await?;
-            return Ok(Take::Held { changed });
+            return Ok(Some(Take::Held { changed }));
         }
         if current.contains_key("deletedAt") {
-            return Ok(Take::Short(short(line, 0, ShortReason::NotFound)));
+            return Ok(Some(Take::Short(short(line, 0, ShortReason::NotFound))));
+        }
+        if located::is_located(&current) {
+            return self
+                .take_located(order_id, id, line, correlation, &current, token)
+                .await;
         }
         let available = int(&current, "stock").unwrap_or(0);
-        Ok(Take::Short(short(
+        Ok(Some(Take::Short(short(
             line,
             available,
             ShortReason::InsufficientStock,
-        )))
+        ))))
+    }
+
+    /// Takes a line of a product whose stock is kept per location, split by the rule over the
+    /// units `current` holds, each location guarded; `None` when another write came first.
+    async fn take_located(
+        &self,
+        order_id: &str,
+        id: ObjectId,
+        line: &OrderItem,
+        correlation: &str,
+        current: &Document,
+        token: String,
+    ) -> Result<Option<Take>> {
+        let at = located::stock_at(current);
+        let order = self.taking_order().await?;
+        let Some(parts) = split(line.quantity, &at, &order) else {
+            let available = at.iter().map(|(_, n)| (*n).max(0)).sum();
+            return Ok(Some(Take::Short(short(
+                line,
+                available,
+                ShortReason::InsufficientStock,
+            ))));
+        };
+        let taking = entry_path(TAKING, order_id);
+        let mut filter = doc! {
+            "_id": id,
+            "deletedAt": { "$exists": false },
+            &taking: { "$exists": false },
+            entry_path(LEGACY, order_id): { "$exists": false },
+            located::MODE: located::LOCATED,
+            "stock": { "$gte": line.quantity },
+        };
+        for (location, part) in &parts {
+            filter.insert(located::at_path(location), doc! { "$gte": part });
+        }
+        let mut update = doc! {
+            "$inc": { "stock": -line.quantity },
+            "$set": {
+                &taking: &token,
+                entry_path(located::TAKING_FROM, order_id): located::parts_doc(&parts),
+                "updatedAt": now().0,
+            },
+        };
+        located::inc_parts(&mut update, &parts, -1);
+        let taken = self
+            .products
+            .find_one_and_update(filter, update)
+            .projection(low_stock_fields())
+            .return_document(ReturnDocument::After)
+            .await?;
+        let Some(after) = taken else {
+            return Ok(None);
+        };
+        self.announce_if_low(id, &after, correlation).await?;
+        self.record_take(order_id, id, line.quantity, &token, &parts)
+            .await?;
+        Ok(Some(Take::Held { changed: true }))
     }
 
     /// The token of a take staged on the product `current` and not recorded as a hold yet; a
@@ -156,7 +245,10 @@ impl Stock {
             };
             if let Some(staged) = marker(&current, TAKING, order_id) {
                 // A take that stopped before recording its hold: record it, then give it back.
-                let hold = self.record_take(order_id, id, quantity, &staged).await?;
+                let from = located::taking_from(&current, order_id);
+                let hold = self
+                    .record_take(order_id, id, quantity, &staged, &from)
+                    .await?;
                 return self.return_hold(order_id, id, hold).await;
             }
             if let Some(changed) = self.give_back_legacy(order_id, id, &current).await? {
