@@ -109,28 +109,35 @@ impl Handler {
             .letter_for(&new, &event.correlation_id)
             .await
             .map_err(HandlerError::from)?;
-        let event_id = event.id.to_string();
-        let stored = notifications::insert(
-            &self.db,
-            &new,
-            &event_id,
-            letter.as_ref(),
-            &event.correlation_id,
-        )
-        .await
-        .map_err(HandlerError::from)?;
+        self.store(&new, &event.id.to_string(), letter, &event.correlation_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores `new` (with its `letter`) as the notification of `event_id`, once; counts it,
+    /// wakes the relay and the mail worker. Whether it is new.
+    async fn store(
+        &self,
+        new: &crate::domain::notification::NewNotification,
+        event_id: &str,
+        letter: Option<letter::Letter>,
+        correlation: &str,
+    ) -> Result<bool, ApiError> {
+        let stored =
+            notifications::insert(&self.db, new, event_id, letter.as_ref(), correlation).await?;
         let Some(notification) = stored else {
-            tracing::debug!("notification already made for this event");
-            return Ok(());
+            tracing::debug!(event_id, "notification already made for this event");
+            return Ok(false);
         };
-        metrics::counter!("notifications_created_total", "kind" => new.kind.as_str(), "mailed" => if letter.is_some() { "yes" } else { "no" })
+        let mailed = letter.is_some();
+        metrics::counter!("notifications_created_total", "kind" => new.kind.as_str(), "mailed" => if mailed { "yes" } else { "no" })
             .increment(1);
-        tracing::info!(notification.id = %notification.id, kind = new.kind.as_str(), mailed = letter.is_some(), "notification made");
+        tracing::info!(notification.id = %notification.id, kind = new.kind.as_str(), mailed, "notification made");
         self.outbox.nudge();
-        if let (Some(wake), Some(_)) = (&self.mail, &letter) {
+        if let (Some(wake), true) = (&self.mail, mailed) {
             wake.notify_one();
         }
-        Ok(())
+        Ok(true)
     }
 
     /// `report.weekly`: a notification, mailed, for every member of the staff, each once (its
@@ -152,24 +159,10 @@ impl Handler {
                 .as_ref()
                 .map(|_| letter::compose(&new, &member.email, Some(&member.name)));
             let event_id = format!("{}/{}", event.id, member.id);
-            let stored = notifications::insert(
-                &self.db,
-                &new,
-                &event_id,
-                letter.as_ref(),
-                &event.correlation_id,
-            )
-            .await?;
-            if stored.is_some() {
-                metrics::counter!("notifications_created_total", "kind" => new.kind.as_str(), "mailed" => if letter.is_some() { "yes" } else { "no" })
-                    .increment(1);
-            }
+            self.store(&new, &event_id, letter, &event.correlation_id)
+                .await?;
         }
         tracing::info!(week = %report.week, staff = staff.len(), "weekly report told to the staff");
-        self.outbox.nudge();
-        if let Some(wake) = &self.mail {
-            wake.notify_one();
-        }
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 // page that fails the test on a console error or a failed request (a CSP refusal is both).
 import {
   type APIRequestContext,
+  type Browser,
   type BrowserContext,
   type Page,
   expect,
@@ -147,4 +148,29 @@ export async function deliveredOrder(
     })
     .toBe("DELIVERED");
   return order as { id: string };
+}
+
+/** A product made for the spec through the API (in Home & Kitchen, 5 in stock, with `extra`
+ * fields), and the admin's console catalog found at its row. */
+export async function productInConsole(
+  browser: Browser,
+  request: APIRequestContext,
+  name: string,
+  extra: Record<string, unknown> = {},
+) {
+  const admin = await tokenOf(request, ADMIN);
+  const product = await api(request, "POST", "/products", admin.token, {
+    name,
+    price: 30,
+    category: "Home & Kitchen",
+    stock: 5,
+    ...extra,
+  });
+  const { page, problems } = await person(await browser.newContext());
+  await page.goto("/console/catalog");
+  await signIn(page, ADMIN);
+  await page.getByLabel("Find products").fill(name);
+  await page.getByRole("button", { name: "Find", exact: true }).click();
+  const row = page.locator(`tr[data-product-id="${product.id}"]`);
+  return { admin, product, page, problems, row };
 }

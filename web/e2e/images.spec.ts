@@ -2,7 +2,7 @@
 // not an image is refused with the API's reason), the storefront shows them on the product's
 // card and page, a shopper switches between them, and a removed one is gone from both.
 import { deflateSync } from "node:zlib";
-import { ADMIN, api, expect, person, shot, signIn, test, tokenOf } from "./fixtures";
+import { api, expect, person, productInConsole, shot, test } from "./fixtures";
 
 /** A real PNG of one colour, as a browser decodes it. */
 function png(width: number, height: number, rgb: [number, number, number]): Buffer {
@@ -42,21 +42,8 @@ test("an admin uploads pictures, the storefront shows them, and a removed one is
   browser,
   request,
 }) => {
-  const admin = await tokenOf(request, ADMIN);
   const name = `E2E Pictured Vase ${Date.now()}`;
-  const product = await api(request, "POST", "/products", admin.token, {
-    name,
-    price: 42,
-    category: "Home & Kitchen",
-    stock: 5,
-  });
-
-  const { page, problems } = await person(await browser.newContext());
-  await page.goto("/console/catalog");
-  await signIn(page, ADMIN);
-  await page.getByLabel("Find products").fill(name);
-  await page.getByRole("button", { name: "Find", exact: true }).click();
-  const row = page.locator(`tr[data-product-id="${product.id}"]`);
+  const { admin, product, problems, row } = await productInConsole(browser, request, name);
   await row.getByText(`Images (0)`).click();
 
   // Not an image: refused with the API's reason, nothing added.

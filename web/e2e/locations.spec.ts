@@ -1,35 +1,27 @@
 // Stock per location (issue 19): an admin spreads a product's units over the main warehouse and
 // a store in the console; the storefront's product page says where they are, and an order takes
 // from the warehouse first.
-import { ADMIN, CUSTOMER, api, expect, person, signIn, test, tokenOf } from "./fixtures";
+import { ADMIN, CUSTOMER, api, expect, person, productInConsole, test, tokenOf } from "./fixtures";
 
 test("an admin spreads a product over locations and an order takes from the warehouse first", async ({
   browser,
   request,
 }) => {
   const admin = await tokenOf(request, ADMIN);
-  const store = `e2e-store-${Date.now().toString(36)}`;
-  await api(request, "POST", "/locations", admin.token, { id: store, name: "Corner Shop", kind: "store" });
+  const suffix = Date.now().toString(36);
+  const store = `e2e-store-${suffix}`;
+  // Named apart: every run of the spec adds a store to the same catalog.
+  const shop = `Corner Shop ${suffix}`;
+  await api(request, "POST", "/locations", admin.token, { id: store, name: shop, kind: "store" });
   const name = `E2E Located Kettle ${Date.now()}`;
-  const product = await api(request, "POST", "/products", admin.token, {
-    name,
-    price: 30,
-    category: "Home & Kitchen",
-    stock: 5,
+  const { product, problems, row } = await productInConsole(browser, request, name, {
     lowStockThreshold: 0,
   });
-
-  const { page, problems } = await person(await browser.newContext());
-  await page.goto("/console/catalog");
-  await signIn(page, ADMIN);
-  await page.getByLabel("Find products").fill(name);
-  await page.getByRole("button", { name: "Find", exact: true }).click();
-  const row = page.locator(`tr[data-product-id="${product.id}"]`);
   await row.getByText("Stock by location").click();
   const form = row.getByRole("form", { name: `Stock by location of ${name}` });
   await expect(form.getByLabel("Main warehouse (warehouse)")).toHaveValue("5");
   await form.getByLabel("Main warehouse (warehouse)").fill("2");
-  await form.getByLabel("Corner Shop (store)").fill("3");
+  await form.getByLabel(`${shop} (store)`).fill("3");
   await form.getByRole("button", { name: `Save locations of ${name}` }).click();
   await expect(form.getByRole("status")).toHaveText(/Saved: 5 in all/);
 
@@ -37,7 +29,7 @@ test("an admin spreads a product over locations and an order takes from the ware
   await shopper.page.goto(`/products/${product.id}`);
   const where = shopper.page.getByTestId("availability");
   await expect(where).toContainText("Main warehouse (ships from here): 2");
-  await expect(where).toContainText("Corner Shop (store): 3");
+  await expect(where).toContainText(`${shop} (store): 3`);
 
   // Three units ordered: the warehouse's two, then one from the store.
   const customer = await tokenOf(request, CUSTOMER);
@@ -51,7 +43,7 @@ test("an admin spreads a product over locations and an order takes from the ware
   const at = Object.fromEntries(inventory.locations.map((l: { id: string; stock: number }) => [l.id, l.stock]));
   expect([at.main, at[store]]).toEqual([0, 2]);
   await shopper.page.reload();
-  await expect(where).toContainText("Corner Shop (store): 2");
+  await expect(where).toContainText(`${shop} (store): 2`);
   await expect(where).not.toContainText("Main warehouse");
 
   await api(request, "DELETE", `/products/${product.id}`, admin.token);

@@ -54,27 +54,42 @@ struct Customers {
     callers: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-async fn customer(
-    State(c): State<Customers>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> (StatusCode, Json<Value>) {
+type Answer = (StatusCode, Json<Value>);
+
+fn failure(status: StatusCode, code: &str) -> Answer {
+    let body = json!({"success": false, "error": {"code": code, "message": code}});
+    (status, Json(body))
+}
+
+/// Counts the call, then lets it through as customer-service would: a service token for
+/// `audience` (401 otherwise), and only while it is up (503 otherwise).
+fn admit(c: &Customers, headers: &HeaderMap, audience: &str) -> Result<(), Answer> {
     c.calls.fetch_add(1, Ordering::SeqCst);
-    let failure = |status: StatusCode, code: &str| {
-        let body = json!({"success": false, "error": {"code": code, "message": code}});
-        (status, Json(body))
-    };
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    match c.verifier.verify(token, CUSTOMER_CONTACT) {
+    match c.verifier.verify(token, audience) {
         Ok(claims) => c.callers.lock().unwrap().push(claims.sub),
-        Err(_) => return failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+        Err(_) => return Err(failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED")),
     }
     if !c.up.load(Ordering::SeqCst) {
-        return failure(StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE");
+        return Err(failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UPSTREAM_UNAVAILABLE",
+        ));
+    }
+    Ok(())
+}
+
+async fn customer(
+    State(c): State<Customers>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    if let Err(refused) = admit(&c, &headers, CUSTOMER_CONTACT) {
+        return refused;
     }
     let Some((name, email)) = c.known.get(&id) else {
         return failure(StatusCode::NOT_FOUND, "NOT_FOUND");
@@ -88,23 +103,9 @@ async fn customer(
 }
 
 /// `GET /internal/staff`: everyone it knows, as the staff.
-async fn staff(State(c): State<Customers>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
-    c.calls.fetch_add(1, Ordering::SeqCst);
-    let failure = |status: StatusCode, code: &str| {
-        let body = json!({"success": false, "error": {"code": code, "message": code}});
-        (status, Json(body))
-    };
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    match c.verifier.verify(token, STAFF_RECIPIENTS) {
-        Ok(claims) => c.callers.lock().unwrap().push(claims.sub),
-        Err(_) => return failure(StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
-    }
-    if !c.up.load(Ordering::SeqCst) {
-        return failure(StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE");
+async fn staff(State(c): State<Customers>, headers: HeaderMap) -> Answer {
+    if let Err(refused) = admit(&c, &headers, STAFF_RECIPIENTS) {
+        return refused;
     }
     let mut listed: Vec<Contact> = c
         .known
@@ -120,6 +121,44 @@ async fn staff(State(c): State<Customers>, headers: HeaderMap) -> (StatusCode, J
         StatusCode::OK,
         Json(json!({"success": true, "data": listed})),
     )
+}
+
+/// A stand-in customer-service knowing `known` (id, name, email), down until told otherwise,
+/// checking tokens with `verifier`.
+fn customers(known: &[(&str, &str, &str)], verifier: ServiceVerifier) -> Customers {
+    Customers {
+        known: Arc::new(
+            known
+                .iter()
+                .map(|(id, name, email)| {
+                    ((*id).to_owned(), ((*name).to_owned(), (*email).to_owned()))
+                })
+                .collect(),
+        ),
+        up: Arc::default(),
+        calls: Arc::default(),
+        verifier,
+        callers: Arc::default(),
+    }
+}
+
+/// alert-service mailing to `sink` and asking `customers` (served here) with `identity`.
+async fn mailing(
+    sink: &Sink,
+    customers: &Customers,
+    identity: ServiceSigner,
+) -> crate::helpers::TestApp {
+    let url = serve(customers.clone()).await;
+    let smtp_url = sink.url();
+    spawn_adjusted(None, Trust::system(), None, move |config| {
+        config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
+        config.customers = Some(CustomerLookup {
+            url,
+            identity,
+            timeout: Duration::from_secs(2),
+        });
+    })
+    .await
 }
 
 /// Starts the stand-in customer-service; its base URL.
@@ -151,27 +190,11 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
     let sink = Sink::start().await;
     let early = bson::oid::ObjectId::new().to_hex();
     let identity = ServiceSigner::generate("alert-service");
-    let customers = Customers {
-        known: Arc::new(HashMap::from([(
-            early.clone(),
-            ("Early Bird".to_owned(), "early@example.com".to_owned()),
-        )])),
-        up: Arc::default(),
-        calls: Arc::default(),
-        verifier: identity.verifier(),
-        callers: Arc::default(),
-    };
-    let url = serve(customers.clone()).await;
-    let smtp_url = sink.url();
-    let app = spawn_adjusted(None, Trust::system(), None, move |config| {
-        config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
-        config.customers = Some(CustomerLookup {
-            url,
-            identity,
-            timeout: Duration::from_secs(2),
-        });
-    })
-    .await;
+    let customers = customers(
+        &[(&early, "Early Bird", "early@example.com")],
+        identity.verifier(),
+    );
+    let app = mailing(&sink, &customers, identity).await;
 
     // customer-service is down: the event waits, asked again and again, nothing stored yet.
     app.publish(&placed("65a1b2c3d4e5f60718293c01", &early))
@@ -230,28 +253,13 @@ async fn a_customer_never_announced_is_mailed_after_asking_customer_service_once
 async fn a_look_up_signed_with_another_key_is_refused_and_the_mail_waits() {
     let sink = Sink::start().await;
     let known = bson::oid::ObjectId::new().to_hex();
-    let customers = Customers {
-        known: Arc::new(HashMap::from([(
-            known.clone(),
-            ("Kay".to_owned(), "kay@example.com".to_owned()),
-        )])),
-        up: Arc::new(AtomicBool::new(true)),
-        calls: Arc::default(),
-        // customer-service holds the suite's key; alert-service was given another one.
-        verifier: ServiceSigner::generate("alert-service").verifier(),
-        callers: Arc::default(),
-    };
-    let url = serve(customers.clone()).await;
-    let smtp_url = sink.url();
-    let app = spawn_adjusted(None, Trust::system(), None, move |config| {
-        config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
-        config.customers = Some(CustomerLookup {
-            url,
-            identity: ServiceSigner::generate("alert-service"),
-            timeout: Duration::from_secs(2),
-        });
-    })
-    .await;
+    // customer-service holds the suite's key; alert-service was given another one.
+    let customers = customers(
+        &[(&known, "Kay", "kay@example.com")],
+        ServiceSigner::generate("alert-service").verifier(),
+    );
+    customers.up.store(true, Ordering::SeqCst);
+    let app = mailing(&sink, &customers, ServiceSigner::generate("alert-service")).await;
 
     app.publish(&placed("65a1b2c3d4e5f60718293c04", &known))
         .await;
@@ -277,33 +285,14 @@ async fn the_weekly_report_is_mailed_once_to_every_member_of_the_staff_and_waits
         bson::oid::ObjectId::new().to_hex(),
     );
     let identity = ServiceSigner::generate("alert-service");
-    let customers = Customers {
-        known: Arc::new(HashMap::from([
-            (
-                ada.clone(),
-                ("Ada Admin".to_owned(), "ada.staff@example.com".to_owned()),
-            ),
-            (
-                bo.clone(),
-                ("Bo Owner".to_owned(), "bo.owner@example.com".to_owned()),
-            ),
-        ])),
-        up: Arc::default(),
-        calls: Arc::default(),
-        verifier: identity.verifier(),
-        callers: Arc::default(),
-    };
-    let url = serve(customers.clone()).await;
-    let smtp_url = sink.url();
-    let app = spawn_adjusted(None, Trust::system(), None, move |config| {
-        config.mail = Some(MailConfig::local(smtp_url, Duration::from_millis(50)));
-        config.customers = Some(CustomerLookup {
-            url,
-            identity,
-            timeout: Duration::from_secs(2),
-        });
-    })
-    .await;
+    let customers = customers(
+        &[
+            (&ada, "Ada Admin", "ada.staff@example.com"),
+            (&bo, "Bo Owner", "bo.owner@example.com"),
+        ],
+        identity.verifier(),
+    );
+    let app = mailing(&sink, &customers, identity).await;
     let report = Envelope::new(
         keys::REPORT_WEEKLY,
         "analytics-service",

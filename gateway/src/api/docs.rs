@@ -144,24 +144,30 @@ fn operation(route: &RouteSpec) -> Value {
     if route.access != Access::Public {
         op["security"] = json!([{ "bearer": [] }]);
     }
-    if let Some(body) = route.body {
-        let (name, _, _) = (body.schema)();
-        op["requestBody"] = json!({
-            "required": !body.optional,
-            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } }
-        });
-    }
-    if let Some(form) = route.form {
-        let (name, _, _) = (form.schema)();
-        op["requestBody"] = json!({
-            "required": true,
-            "content": { "multipart/form-data": {
-                "schema": { "$ref": format!("#/components/schemas/{name}") },
-                "encoding": { "file": { "contentType": ImageKind::ALL.map(ImageKind::content_type).join(", ") } }
-            } }
-        });
+    if let Some(body) = request_body(route) {
+        op["requestBody"] = body;
     }
     op
+}
+
+/// The route's request body: its JSON type, or its upload form.
+fn request_body(route: &RouteSpec) -> Option<Value> {
+    if let Some(body) = route.body {
+        let (name, _, _) = (body.schema)();
+        return Some(json!({
+            "required": !body.optional,
+            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } }
+        }));
+    }
+    let form = route.form?;
+    let (name, _, _) = (form.schema)();
+    Some(json!({
+        "required": true,
+        "content": { "multipart/form-data": {
+            "schema": { "$ref": format!("#/components/schemas/{name}") },
+            "encoding": { "file": { "contentType": ImageKind::ALL.map(ImageKind::content_type).join(", ") } }
+        } }
+    }))
 }
 
 /// A declared answer: its status, with `data` (and `meta` for a page) in the success envelope.

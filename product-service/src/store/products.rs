@@ -241,14 +241,7 @@ impl Products {
                 };
                 events.push(envelope(keys::PRODUCT_STOCK_LOW, correlation, data).map_err(encode)?);
             }
-            let located = current.stock_mode.as_deref() == Some(super::stock::located::LOCATED);
-            if located && draft.stock != current.stock {
-                return Err(ApiError::Conflict(
-                    "this product's stock is kept per location: change it with PUT \
-                     /products/{id}/inventory (or send the stock it has now)"
-                        .to_owned(),
-                ));
-            }
+            let located = kept_per_location(&current, &draft)?;
             let mut set = fields(&draft);
             set.extend(doc! { "stockLow": low, "updatedAt": millis });
             if located {
@@ -273,11 +266,7 @@ impl Products {
                 images::version_guard(current.images_version),
             );
             // A product spread over locations meanwhile is read again (and refused above).
-            let mode = super::stock::located::MODE;
-            match &current.stock_mode {
-                Some(value) => filter.insert(mode, value.as_str()),
-                None => filter.insert(mode, doc! { "$exists": false }),
-            };
+            filter.insert(super::stock::located::MODE, mode_guard(&current));
             if self
                 .collection
                 .update_one(filter, update)
@@ -314,6 +303,28 @@ impl Products {
             .await?
             .matched_count
             == 1)
+    }
+}
+
+/// Whether the product's stock is kept per location; then a replacement must keep it as it is
+/// (409 otherwise: it moves per location, through the inventory).
+fn kept_per_location(current: &Stored, draft: &ProductDraft) -> Result<bool, ApiError> {
+    let located = current.stock_mode.as_deref() == Some(super::stock::located::LOCATED);
+    if located && draft.stock != current.stock {
+        return Err(ApiError::Conflict(
+            "this product's stock is kept per location: change it with PUT \
+             /products/{id}/inventory (or send the stock it has now)"
+                .to_owned(),
+        ));
+    }
+    Ok(located)
+}
+
+/// Matches the stock mode `current` was read with (absent when it had none).
+fn mode_guard(current: &Stored) -> Bson {
+    match &current.stock_mode {
+        Some(value) => Bson::from(value.as_str()),
+        None => Bson::Document(doc! { "$exists": false }),
     }
 }
 

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use shared::events::keys;
 
 use crate::{
-    helpers::{As, TestApp, WAIT, assert_no_per_order_fields, product, spawn_app},
+    helpers::{As, TestApp, assert_no_per_order_fields, product, spawn_app},
     order_service::{OrderService, new_order_id, order_cancelled, order_created},
-    replicas::{distinct, lowest_stock, two_instances},
+    replicas::{distinct, every_buyer_answered, lowest_stock, two_instances},
 };
 
 async fn add_location(app: &TestApp, id: &str, kind: &str, priority: i64) {
@@ -231,13 +231,7 @@ async fn two_instances_racing_for_the_last_units_across_locations_give_exactly_t
     let sampler = lowest_stock(&first.db, &scarce, done.clone());
 
     futures::future::join_all(events.iter().map(|e| orders.publish(e))).await;
-    shared::testing::eventually("an answer to every buyer", WAIT, || async {
-        (distinct(&orders.seen(keys::STOCK_RESERVED)).len()
-            + distinct(&orders.seen(keys::STOCK_REJECTED)).len()
-            >= BUYERS)
-            .then_some(())
-    })
-    .await;
+    every_buyer_answered(&orders, BUYERS).await;
     done.store(true, Ordering::SeqCst);
 
     assert_eq!(distinct(&orders.seen(keys::STOCK_RESERVED)).len(), 5);

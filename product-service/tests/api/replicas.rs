@@ -62,6 +62,17 @@ pub(crate) fn lowest_stock(
     })
 }
 
+/// Waits until `buyers` orders have each been reserved or rejected (copies counted once).
+pub(crate) async fn every_buyer_answered(orders: &OrderService, buyers: usize) {
+    eventually("an answer to every buyer", WAIT, || async {
+        (distinct(&orders.seen(keys::STOCK_RESERVED)).len()
+            + distinct(&orders.seen(keys::STOCK_REJECTED)).len()
+            >= buyers)
+            .then_some(())
+    })
+    .await;
+}
+
 /// Two instances on one database and one order queue, and the test's order-service.
 pub(crate) async fn two_instances() -> (TestApp, TestApp, OrderService) {
     let names = TestNames::new();
@@ -113,13 +124,7 @@ async fn two_instances_on_one_queue_give_the_last_units_to_exactly_as_many_buyer
     let sampler = lowest_stock(&first.db, &scarce, done.clone());
 
     futures::future::join_all(events.iter().map(|e| orders.publish(e))).await;
-    eventually("an answer to every buyer", WAIT, || async {
-        (distinct(&orders.seen(keys::STOCK_RESERVED)).len()
-            + distinct(&orders.seen(keys::STOCK_REJECTED)).len()
-            >= BUYERS)
-            .then_some(())
-    })
-    .await;
+    every_buyer_answered(&orders, BUYERS).await;
     done.store(true, Ordering::SeqCst);
     let lowest = sampler.await.unwrap();
 

@@ -282,14 +282,19 @@ function useLiveStock(id: string, apply: (stock: number, status: StockStatus) =>
  * could walk into, and the warehouses that ship. Read again when the live stock moves. */
 function Availability({ id, stock }: { id: string; stock: number }) {
   const [inventory, setInventory] = useState<Inventory | null>(null);
-  useEffect(() => {
+  const read = () =>
     request<Inventory>(`/products/${id}/inventory`).then(
       ({ data }) => setInventory(data),
       () => setInventory(null),
     );
-  }, [id, stock]);
+  useEffect(() => void read(), [id]);
+  // Units kept elsewhere than the main warehouse: worth showing, and following.
+  const spread = inventory?.locations.some((l) => l.id !== "main" && l.stock > 0) ?? false;
+  useEffect(() => {
+    if (spread && inventory && inventory.total !== stock) void read();
+  }, [stock]);
   const held = inventory?.locations.filter((l) => l.stock > 0) ?? [];
-  if (!inventory || inventory.locations.length < 2 || held.length === 0) return null;
+  if (!inventory || !spread || held.length === 0) return null;
   return (
     <div class="availability">
       <h2 class="sr-only">Where it is</h2>
