@@ -23,6 +23,11 @@ pub const BACKFILL_BATCH: i64 = 32;
 
 /// How often the outbox relay looks for pending events when no write nudged it.
 pub const OUTBOX_POLL: Duration = Duration::from_millis(500);
+/// How often image bytes no product lists are looked for.
+pub const IMAGE_SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// How long such bytes must have gone untouched before they are deleted (an upload between
+/// its two writes is never that slow).
+pub const IMAGE_SWEEP_QUIET: Duration = Duration::from_secs(3600);
 
 /// Everything product-service reads at start.
 #[derive(Debug, Clone)]

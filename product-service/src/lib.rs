@@ -81,6 +81,10 @@ pub async fn run(
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
             },
             move || {
+                tokio::spawn(sweep_images(
+                    backfill.products.clone(),
+                    backfill_cancel.clone(),
+                ));
                 tokio::spawn(backfill_embeddings(backfill, backfill_cancel));
             },
         );
@@ -129,6 +133,23 @@ async fn load_embedder(dir: Option<&std::path::Path>) -> Option<shared::embed::E
                 "cannot load the embedding model: search goes by words only"
             );
             None
+        }
+    }
+}
+
+/// Every [`config::IMAGE_SWEEP_EVERY`], deletes image bytes no product lists (see
+/// `store::products::images`); a failure waits for the next round.
+async fn sweep_images(products: store::products::Products, cancel: CancellationToken) {
+    loop {
+        if let Err(error) = products
+            .sweep_orphan_images(config::IMAGE_SWEEP_QUIET)
+            .await
+        {
+            tracing::warn!(%error, "cannot sweep orphan images now");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(config::IMAGE_SWEEP_EVERY) => {}
         }
     }
 }

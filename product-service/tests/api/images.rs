@@ -2,7 +2,7 @@
 //! document, served back cached for good, removed; what is not an image changes nothing.
 
 use bson::doc;
-use futures::future::join_all;
+use futures::{TryStreamExt, future::join_all};
 use serde_json::{Value, json};
 use shared::{
     api::images::{MAX_IMAGE_BYTES, MAX_IMAGES, form, png},
@@ -360,5 +360,84 @@ async fn concurrent_uploads_and_a_replace_each_land_once() {
     })
     .await;
     watcher.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bytes_no_product_lists_are_swept_once_quiet_and_listed_or_recent_ones_are_kept() {
+    let app = spawn_app().await;
+    let created = app.create_ok(&product("Swept Vase", 10.0, 1)).await;
+    let id = created["id"].as_str().unwrap();
+    let product_id = bson::oid::ObjectId::parse_str(id).unwrap();
+    let (status, body) = upload(&app, id, &png(1, 1, [1, 1, 1]), "kept").await;
+    assert_eq!(status, 201, "{body}");
+    let listed = body["data"]["images"][0]["id"].as_str().unwrap().to_owned();
+    let blobs_of = || app.db.collection::<bson::Document>("product_images");
+    let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    // The listed image's bytes, untouched for an hour: still listed, so kept.
+    blobs_of()
+        .update_one(
+            doc! { "_id": format!("{id}/{listed}") },
+            doc! { "$set": { "touchedAt": hour_ago } },
+        )
+        .await
+        .unwrap();
+    let orphan = |image: &str, touched: Option<i64>| {
+        let mut blob = doc! {
+            "_id": format!("{id}/{image}"), "productId": product_id, "imageId": image,
+            "contentType": "image/png", "data": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: vec![1, 2, 3] },
+            "createdAt": hour_ago,
+        };
+        if let Some(at) = touched {
+            blob.insert("touchedAt", at);
+        }
+        blob
+    };
+    let (quiet, recent, older) = ("a".repeat(32), "b".repeat(32), "c".repeat(32));
+    blobs_of()
+        .insert_many([
+            orphan(&quiet, Some(hour_ago)),
+            orphan(&recent, Some(chrono::Utc::now().timestamp_millis())),
+            // Written before uploads touched their bytes: its creation counts.
+            orphan(&older, None),
+        ])
+        .await
+        .unwrap();
+
+    let products = product_service::store::products::Products::new(&app.db);
+    let swept = products
+        .sweep_orphan_images(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(swept, 2);
+    let mut left: Vec<String> = blobs_of()
+        .find(doc! {})
+        .await
+        .unwrap()
+        .try_collect::<Vec<bson::Document>>()
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.get_str("imageId").unwrap().to_owned())
+        .collect();
+    left.sort();
+    let mut expected = vec![listed.clone(), recent];
+    expected.sort();
+    assert_eq!(left, expected);
+    let served = app
+        .app
+        .client
+        .get(app.app.url(&format!("/products/{id}/images/{listed}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200, "the listed image is still served");
+    assert_eq!(
+        products
+            .sweep_orphan_images(std::time::Duration::from_secs(60))
+            .await
+            .unwrap(),
+        0
+    );
     app.stop().await;
 }

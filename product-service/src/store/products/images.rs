@@ -7,7 +7,9 @@
 //! stages `product.updated`, guarded by the version read: a crash between the two leaves bytes
 //! that no product lists (never served on a product's page, harmless), never a listed image
 //! without bytes. Removing unlists first, then deletes the bytes. The same bytes uploaded again
-//! are the same image (the id is their digest): nothing changes.
+//! are the same image (the id is their digest): nothing changes. Bytes that no product lists
+//! after an hour untouched (an upload stopped between its writes) are swept
+//! ([`Products::sweep_orphan_images`], every ten minutes).
 
 use bson::{Binary, Bson, Document, doc, oid::ObjectId, spec::BinarySubtype};
 use bytes::Bytes;
@@ -23,6 +25,9 @@ use crate::{
     domain::{image::ProductImage, product::Product},
     events::envelope,
 };
+
+/// When an upload last wrote or touched an image's bytes (epoch milliseconds).
+const TOUCHED: &str = "touchedAt";
 
 /// The product's count of image changes (absent before the first).
 pub const VERSION: &str = "imagesVersion";
@@ -180,6 +185,59 @@ impl Products {
         Ok(Some(Blob { content_type, data }))
     }
 
+    /// Deletes the bytes no product lists that no upload touched for `quiet` (an upload
+    /// stopped between its two writes, an image removed by a crashed request): how many.
+    /// A re-upload of the same bytes meanwhile is safe: it touches them, so the guarded
+    /// delete spares them, and an upsert after a delete writes them again.
+    #[tracing::instrument(skip(self))]
+    pub async fn sweep_orphan_images(&self, quiet: std::time::Duration) -> Result<u64, ApiError> {
+        use futures::TryStreamExt;
+        let cutoff = crate::store::now().0 - i64::try_from(quiet.as_millis()).unwrap_or(i64::MAX);
+        let mut swept = 0;
+        let stale = [
+            doc! { TOUCHED: { "$lt": cutoff } },
+            doc! { TOUCHED: { "$exists": false }, "createdAt": { "$lt": cutoff } },
+        ];
+        for filter in stale {
+            let old: Vec<Document> = self
+                .blobs
+                .find(filter.clone())
+                .projection(doc! { "productId": 1, "imageId": 1 })
+                .await?
+                .try_collect()
+                .await?;
+            for blob in old {
+                let (Ok(product), Ok(image)) =
+                    (blob.get_object_id("productId"), blob.get_str("imageId"))
+                else {
+                    continue;
+                };
+                let listed = self
+                    .collection
+                    .find_one(doc! { "_id": product })
+                    .projection(doc! { "images": 1 })
+                    .await?
+                    .and_then(|p| p.get_array("images").ok().cloned())
+                    .is_some_and(|images| {
+                        images.iter().any(|i| {
+                            i.as_document().and_then(|d| d.get_str("id").ok()) == Some(image)
+                        })
+                    });
+                if listed {
+                    continue;
+                }
+                let mut guarded = filter.clone();
+                guarded.insert("_id", blob.get("_id").cloned().unwrap_or(Bson::Null));
+                swept += self.blobs.delete_one(guarded).await?.deleted_count;
+            }
+        }
+        if swept > 0 {
+            metrics::counter!("product_images_swept_total").increment(swept);
+            tracing::info!(swept, "orphan image bytes deleted");
+        }
+        Ok(swept)
+    }
+
     /// Writes the bytes of `image` once (the same bytes again change nothing).
     async fn store_bytes(
         &self,
@@ -195,13 +253,17 @@ impl Products {
         self.blobs
             .update_one(
                 doc! { "_id": blob_id(id, &image.id) },
-                doc! { "$setOnInsert": {
-                    "productId": id,
-                    "imageId": &image.id,
-                    "contentType": &image.content_type,
-                    "data": binary,
-                    "createdAt": millis,
-                } },
+                doc! {
+                    "$setOnInsert": {
+                        "productId": id,
+                        "imageId": &image.id,
+                        "contentType": &image.content_type,
+                        "data": binary,
+                        "createdAt": millis,
+                    },
+                    // The sweep leaves bytes an upload has just touched, listed or not yet.
+                    "$set": { TOUCHED: millis },
+                },
             )
             .upsert(true)
             .await?;
