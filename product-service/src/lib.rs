@@ -81,9 +81,12 @@ pub async fn run(
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
             },
             move || {
-                tokio::spawn(sweep_images(
-                    backfill.products.clone(),
+                let (products, stop) = (backfill.products.clone(), backfill_cancel.clone());
+                // A panic restarts the sweep rather than end it for the process's life.
+                drop(shared::supervise::spawn(
+                    "image-sweep",
                     backfill_cancel.clone(),
+                    move || sweep_images(products.clone(), stop.clone()),
                 ));
                 tokio::spawn(backfill_embeddings(backfill, backfill_cancel));
             },

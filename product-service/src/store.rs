@@ -48,7 +48,12 @@ pub const LOCKS: &str = "locks";
 /// An integer field, whatever integer type the server kept it in (the stand-in returns small
 /// 64-bit integers as 32-bit ones).
 pub fn int(document: &Document, field: &str) -> Option<i64> {
-    match document.get(field)? {
+    whole(document.get(field)?)
+}
+
+/// A whole number, whatever integer type (or whole double) the server kept it in.
+pub fn whole(value: &Bson) -> Option<i64> {
+    match value {
         Bson::Int32(n) => Some(i64::from(*n)),
         Bson::Int64(n) => Some(*n),
         Bson::Double(n) if n.fract() == 0.0 => Some(*n as i64),
@@ -61,6 +66,21 @@ pub fn flag(document: &Document, field: &str) -> bool {
     match document.get(field) {
         Some(Bson::Boolean(b)) => *b,
         _ => int(document, field).is_some_and(|n| n != 0),
+    }
+}
+
+/// The wait before trying a guarded write again after losing a race for the same document:
+/// short, growing and jittered, so racing writers spread out instead of colliding again in
+/// lockstep.
+const RACE: shared::retry::Policy = shared::retry::Policy::new(
+    std::time::Duration::from_millis(2),
+    std::time::Duration::from_millis(100),
+);
+
+/// Waits before attempt `attempt` of a guarded write (not before the first).
+pub async fn race_pause(attempt: u32) {
+    if attempt > 0 {
+        tokio::time::sleep(RACE.delay_after(attempt)).await;
     }
 }
 

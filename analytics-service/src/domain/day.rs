@@ -60,15 +60,9 @@ impl Day {
 
     /// The Monday of the ISO week `YYYY-Www`.
     pub fn of_iso_week(text: &str) -> Result<Self, String> {
-        let bad = || format!("must be an ISO week as YYYY-Www, got {text:?}");
-        let (year, week) = text.trim().split_once("-W").ok_or_else(bad)?;
-        let (year, week) = (
-            year.parse::<i32>().map_err(|_| bad())?,
-            week.parse::<u32>().map_err(|_| bad())?,
-        );
-        NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)
+        shared::api::analytics::iso_week_monday(text.trim())
             .map(Self)
-            .ok_or_else(bad)
+            .ok_or_else(|| format!("must be an ISO week as YYYY-Www, got {text:?}"))
     }
 }
 

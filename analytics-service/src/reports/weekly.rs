@@ -126,26 +126,37 @@ fn stored(document: &Document) -> Result<WeeklyReport, ApiError> {
 }
 
 /// From `hour` o'clock (UTC) on Mondays, issues the week before, once; looks again every few
-/// minutes until `cancel` fires. A failure (MongoDB down) is tried again at the next look.
+/// minutes until `cancel` fires. A failure (MongoDB down) is tried again at the next look; a
+/// panic restarts the schedule (`shared::supervise`).
 pub fn spawn_schedule(db: Database, nudge: Nudge, hour: u32, cancel: CancellationToken) {
-    tokio::spawn(async move {
-        loop {
-            let now = chrono::Utc::now();
-            let today = Day::of(now);
-            let due = today != today.monday() || chrono::Timelike::hour(&now) >= hour;
-            if due {
-                let week = last_closed_week(today);
-                let correlation = shared::telemetry::new_request_id();
-                if let Err(error) = issue(&db, &nudge, week, &correlation).await {
-                    tracing::warn!(%error, "cannot issue the weekly report yet");
-                }
-            }
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(LOOK_EVERY) => {}
+    let stop = cancel.clone();
+    drop(shared::supervise::spawn(
+        "weekly-report",
+        cancel,
+        move || {
+            let (db, nudge, cancel) = (db.clone(), nudge.clone(), stop.clone());
+            async move { run_schedule(&db, &nudge, hour, &cancel).await }
+        },
+    ));
+}
+
+async fn run_schedule(db: &Database, nudge: &Nudge, hour: u32, cancel: &CancellationToken) {
+    loop {
+        let now = chrono::Utc::now();
+        let today = Day::of(now);
+        let due = today != today.monday() || chrono::Timelike::hour(&now) >= hour;
+        if due {
+            let week = last_closed_week(today);
+            let correlation = shared::telemetry::new_request_id();
+            if let Err(error) = issue(db, nudge, week, &correlation).await {
+                tracing::warn!(%error, "cannot issue the weekly report yet");
             }
         }
-    });
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(LOOK_EVERY) => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -112,14 +112,18 @@ pub struct WeeklyRequest {
     pub week: Option<String>,
 }
 
-/// An ISO week that exists (`2026-W53` does, `2025-W53` does not) and has closed.
+/// The Monday of the ISO week `YYYY-Www`, when that week exists (`2026-W53` does,
+/// `2025-W53` does not).
+pub fn iso_week_monday(text: &str) -> Option<chrono::NaiveDate> {
+    let (year, week) = text.split_once("-W")?;
+    (text.len() == 8).then_some(())?;
+    let (year, week) = (year.parse::<i32>().ok()?, week.parse::<u32>().ok()?);
+    chrono::NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)
+}
+
+/// An ISO week that exists and has closed.
 fn iso_week(value: &str, _: &()) -> garde::Result {
-    let monday = value.split_once("-W").and_then(|(year, week)| {
-        let (year, week) = (year.parse::<i32>().ok()?, week.parse::<u32>().ok()?);
-        (value.len() == 8).then_some(())?;
-        chrono::NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)
-    });
-    match monday {
+    match iso_week_monday(value) {
         None => Err(garde::Error::new("must be an ISO week as YYYY-Www")),
         Some(monday) if monday + chrono::Duration::days(7) > chrono::Utc::now().date_naive() => {
             Err(garde::Error::new("must be a week that has closed"))

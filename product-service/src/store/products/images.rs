@@ -35,20 +35,6 @@ pub const VERSION: &str = "imagesVersion";
 /// How many times a write that lost a race with another change of the product is tried.
 const ATTEMPTS: u32 = 12;
 
-/// The wait before trying again after a lost race: short, growing and jittered, so that
-/// writers racing for one product spread out instead of colliding again in lockstep.
-const RACE: shared::retry::Policy = shared::retry::Policy::new(
-    std::time::Duration::from_millis(2),
-    std::time::Duration::from_millis(100),
-);
-
-/// Waits before attempt `attempt` (none before the first).
-async fn pause(attempt: u32) {
-    if attempt > 0 {
-        tokio::time::sleep(RACE.delay_after(attempt)).await;
-    }
-}
-
 /// Matches a stored version equal to `version` (absent counts as 0).
 pub fn version_guard(version: i64) -> Bson {
     if version == 0 {
@@ -103,7 +89,7 @@ impl Products {
         let image = ProductImage::of(upload);
         let mut stored_bytes = false;
         for attempt in 0..ATTEMPTS {
-            pause(attempt).await;
+            crate::store::race_pause(attempt).await;
             let Some(current) = self.stored(id).await? else {
                 return Ok(None);
             };
@@ -140,7 +126,7 @@ impl Products {
         correlation: &str,
     ) -> Result<Option<Product>, ApiError> {
         for attempt in 0..ATTEMPTS {
-            pause(attempt).await;
+            crate::store::race_pause(attempt).await;
             let Some(current) = self.stored(id).await? else {
                 return Ok(None);
             };

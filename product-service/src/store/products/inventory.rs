@@ -29,12 +29,6 @@ use crate::{
 /// How many times setting an inventory is tried when reservations keep moving the stock.
 const ATTEMPTS: u32 = 8;
 
-/// The wait before trying again (short, growing, jittered).
-const RACE: shared::retry::Policy = shared::retry::Policy::new(
-    std::time::Duration::from_millis(2),
-    std::time::Duration::from_millis(100),
-);
-
 /// Units per location of a product document: its `stockAt` when located, else all of `stock`
 /// in the main warehouse.
 fn units_of(document: &Document) -> Vec<(String, i64)> {
@@ -127,9 +121,7 @@ impl Products {
             )));
         }
         for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(RACE.delay_after(attempt)).await;
-            }
+            crate::store::race_pause(attempt).await;
             let Some(document) = self.raw(id).await? else {
                 return Ok(None);
             };

@@ -18,7 +18,7 @@ use bson::{Bson, Document, doc};
 use mongodb::{Collection, options::ReturnDocument};
 
 use super::Result;
-use crate::domain::location::MAIN;
+use crate::{domain::location::MAIN, store::whole};
 
 /// The product field naming how its stock is kept (absent: all in the main warehouse).
 pub const MODE: &str = "stockMode";
@@ -37,19 +37,10 @@ pub fn is_located(document: &Document) -> bool {
     document.get_str(MODE) == Ok(LOCATED)
 }
 
-fn units(value: &Bson) -> Option<i64> {
-    match value {
-        Bson::Int32(n) => Some(i64::from(*n)),
-        Bson::Int64(n) => Some(*n),
-        Bson::Double(n) if n.fract() == 0.0 => Some(*n as i64),
-        _ => None,
-    }
-}
-
 /// The parts of a `{<location>: units}` document.
 pub fn parts_of(map: &Document) -> Parts {
     map.iter()
-        .filter_map(|(k, v)| units(v).map(|n| (k.clone(), n)))
+        .filter_map(|(k, v)| whole(v).map(|n| (k.clone(), n)))
         .collect()
 }
 
@@ -67,7 +58,7 @@ pub fn stock_at(document: &Document) -> Parts {
     let mut found = document.get_document(AT).map(parts_of).unwrap_or_default();
     let prefix = format!("{AT}.");
     for (key, value) in document {
-        if let (Some(location), Some(n)) = (key.strip_prefix(&prefix), units(value))
+        if let (Some(location), Some(n)) = (key.strip_prefix(&prefix), whole(value))
             && !found.iter().any(|(l, _)| l == location)
         {
             found.push((location.to_owned(), n));
