@@ -178,6 +178,10 @@ fn priced_lines(
             refused.push(format!("{} ({id}) is no longer sold", line.name));
             continue;
         };
+        if let Some(why) = product.variant_required() {
+            refused.push(why);
+            continue;
+        }
         if product.stock < line.quantity {
             refused.push(format!(
                 "{} ({id}): {} wanted, {} in stock",
@@ -185,10 +189,11 @@ fn priced_lines(
             ));
             continue;
         }
+        let sku = product.sku.clone();
         let priced = u32::try_from(line.quantity)
             .ok()
             .and_then(|units| Line::priced(id.to_hex(), product.name, product.price, units));
-        lines.extend(priced);
+        lines.extend(priced.map(|l| l.with_sku(sku)));
     }
     if refused.is_empty() {
         Ok(lines)

@@ -32,6 +32,24 @@ pub struct Priced {
     pub price: Money,
     /// Units in stock now.
     pub stock: i64,
+    /// On a variant, its SKU (its `name` then ends with its options: `Tee (Red / M)`).
+    pub sku: Option<String>,
+    /// Whether it is sold in variants, and so not itself: a cart or an order names one of
+    /// them.
+    pub in_variants: bool,
+}
+
+impl Priced {
+    /// Why it cannot be bought as such, when it is sold in variants: names what to choose.
+    pub fn variant_required(&self) -> Option<String> {
+        self.in_variants.then(|| {
+            format!(
+                "{} is sold in variants: choose one (GET /products/{}/variants)",
+                self.name,
+                self.id.to_hex()
+            )
+        })
+    }
 }
 
 /// Clients of product-service and customer-service. Cheap to clone.
@@ -81,12 +99,19 @@ impl Upstream {
         let data = &body["data"];
         let name = data["name"].as_str();
         let price = Money::price(&data["price"]).ok();
+        let variant = &data["variant"];
+        let in_variants = data["variants"].as_array().is_some_and(|v| !v.is_empty());
         match (name, price, data["stock"].as_i64()) {
             (Some(name), Some(price), Some(stock)) => Ok(Some(Priced {
                 id,
-                name: name.to_owned(),
+                name: match variant["label"].as_str() {
+                    Some(label) => format!("{name} ({label})"),
+                    None => name.to_owned(),
+                },
                 price,
                 stock,
+                sku: variant["sku"].as_str().map(str::to_owned),
+                in_variants,
             })),
             _ => {
                 tracing::error!(product.id = %id, "product-service answered a product without a usable name, price or stock");

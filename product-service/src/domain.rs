@@ -13,3 +13,4 @@ pub mod review;
 pub mod search;
 pub mod semantic;
 pub mod stock;
+pub mod variant;

@@ -7,6 +7,7 @@ pub mod images;
 pub mod locations;
 pub mod products;
 pub mod reviews;
+pub mod variants;
 
 use axum::Router;
 
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     products::router()
         .merge(images::router())
         .merge(locations::router())
+        .merge(variants::router())
         .merge(reviews::router())
         .merge(categories::router())
         .merge(crate::live::router())

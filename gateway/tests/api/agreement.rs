@@ -57,6 +57,9 @@ fn valid(schema: &str, product: &str) -> Value {
         "LocationInput" => {
             json!({"id": "agreement-store", "name": "Agreement store", "kind": "store", "priority": 5})
         }
+        "VariantInput" => {
+            json!({"sku": "AGREE-RED-M", "color": "Red", "size": "M", "price": 21.5, "stock": 3})
+        }
         "InventoryInput" => json!({"locations": [{"id": "main", "stock": 5}]}),
         "CartQuantity" => json!({"quantity": 1}),
         "Checkout" => json!({"shippingAddress": address}),
@@ -279,6 +282,9 @@ async fn the_gateway_and_the_owning_service_agree_on_every_bad_body_of_every_rou
     let product = shop.product("Agreement Lamp", 10.0, 1000, &[]).await;
     let product_id = product["id"].as_str().unwrap().to_owned();
     let order = shop.place(&buyer, &product_id, 1).await;
+    // Variants go to a product of their own: once sold in variants, a product is not ordered.
+    let tee = shop.product("Agreement Tee", 12.0, 0, &[]).await;
+    let tee_id = tee["id"].as_str().unwrap().to_owned();
     let (status, doc) = shop
         .call(Method::GET, "/api/openapi.json", None, None)
         .await;
@@ -296,7 +302,9 @@ async fn the_gateway_and_the_owning_service_agree_on_every_bad_body_of_every_rou
             };
             let name = reference.trim_start_matches("#/components/schemas/");
             // No review exists: a valid body meets 404 there, never a 400 the gateway lacks.
-            let path = pattern.replace("{reviewId}", UNKNOWN_ID);
+            let path = pattern
+                .replace("{reviewId}", UNKNOWN_ID)
+                .replace("{variantId}", UNKNOWN_ID);
             // Nobody's role or access changes: a valid body meets 404 there.
             let path = if pattern.ends_with("/role") || pattern.ends_with("/disable") {
                 path.replace("{id}", UNKNOWN_ID)
@@ -305,7 +313,9 @@ async fn the_gateway_and_the_owning_service_agree_on_every_bad_body_of_every_rou
             };
             let path = path.replace("{productId}", &product_id).replace(
                 "{id}",
-                if pattern.starts_with("/api/products") {
+                if pattern.starts_with("/api/products/{id}/variants") {
+                    &tee_id
+                } else if pattern.starts_with("/api/products") {
                     &product_id
                 } else if pattern.starts_with("/api/customers") {
                     &buyer.id

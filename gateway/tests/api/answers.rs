@@ -378,6 +378,17 @@ async fn catalog(a: &mut Answers<'_>, admin: &str) -> String {
     a.call(Method::GET, &inventory, None, None).await;
     a.call(Method::PUT, &one, Some(product("Answer Lamp II")), admin)
         .await;
+    // Variants of the product about to go: added, listed, changed, removed.
+    let variants = format!("/api/products/{doomed}/variants");
+    let red = json!({"sku": "ANS-RED", "color": "Red", "size": "M", "stock": 2});
+    let made = id(&a.call(Method::POST, &variants, Some(red), admin).await);
+    a.call(Method::GET, &variants, None, None).await;
+    let blue = json!({"sku": "ANS-BLUE", "color": "Blue", "stock": 1, "price": 12.5});
+    let one_variant = format!("{variants}/{made}");
+    a.call(Method::PUT, &one_variant, Some(blue), admin).await;
+    a.call(Method::GET, &format!("/api/products/{doomed}"), None, None)
+        .await;
+    a.call(Method::DELETE, &one_variant, None, admin).await;
     a.call(
         Method::DELETE,
         &format!("/api/products/{doomed}"),

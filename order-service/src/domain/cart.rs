@@ -38,6 +38,9 @@ pub fn price(
     let mut items = Vec::with_capacity(lines.len());
     let mut subtotals = Vec::with_capacity(lines.len());
     for (id, line, product) in lines {
+        // A product sold in variants since it was added is not sold itself: like a deleted
+        // one, it stays flagged and out of the quote until the customer picks a variant.
+        let product = product.as_ref().filter(|p| !p.in_variants);
         let view = match product {
             Some(product) => {
                 let units = u32::try_from(line.quantity).map_err(|_| TooLarge)?;
@@ -94,6 +97,8 @@ mod tests {
             name: "Lamp".to_owned(),
             price: Money::from_cents(1999),
             stock: 1,
+            sku: None,
+            in_variants: false,
         };
         let view = price(
             &[(lamp, &two, Some(product)), (gone, &one, None)],

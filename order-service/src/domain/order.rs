@@ -49,6 +49,9 @@ pub struct Line {
     pub quantity: i64,
     /// `unit_price_cents × quantity`.
     pub subtotal_cents: i64,
+    /// The variant's SKU, when the product is a variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
 }
 
 /// One entry of the status history.
@@ -162,7 +165,13 @@ impl Line {
             unit_price_cents: price.cents(),
             quantity: i64::from(quantity),
             subtotal_cents: subtotal.cents(),
+            sku: None,
         })
+    }
+
+    /// The line naming the variant's SKU.
+    pub fn with_sku(self, sku: Option<String>) -> Self {
+        Self { sku, ..self }
     }
 }
 
@@ -252,6 +261,7 @@ impl Order {
                     price: Money::from_cents(l.unit_price_cents),
                     quantity: l.quantity,
                     subtotal: Money::from_cents(l.subtotal_cents),
+                    sku: l.sku.clone(),
                 })
                 .collect(),
             total: Money::from_cents(self.total_cents),
@@ -331,6 +341,7 @@ mod tests {
                 unit_price_cents: 1999,
                 quantity: 3,
                 subtotal_cents: 5997,
+                sku: None,
             }],
             total_cents: 5997,
             quote: None,

@@ -32,6 +32,9 @@ pub struct CreatedLine {
     pub name: String,
     /// Unit price at order time.
     pub price: f64,
+    /// The variant's SKU, when the product is a variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
 }
 
 impl OrderCreated {
@@ -48,6 +51,7 @@ impl OrderCreated {
                     quantity: l.quantity,
                     name: l.name.clone(),
                     price: Money::from_cents(l.unit_price_cents).to_json_number(),
+                    sku: l.sku.clone(),
                 })
                 .collect(),
             total: Money::from_cents(order.total_cents).to_json_number(),

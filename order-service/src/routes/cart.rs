@@ -92,6 +92,9 @@ async fn set(
     else {
         return Err(ApiError::NotFound("no such product".to_owned()));
     };
+    if let Some(why) = found.variant_required() {
+        return Err(ApiError::Unprocessable(why));
+    }
     match carts::set(db, &caller.id, product, &found.name, body.quantity).await {
         Ok(()) => view(&state, &caller.id, &headers).await,
         Err(SetError::Full) => Err(ApiError::Unprocessable(format!(

@@ -69,13 +69,17 @@ async fn place(
             problems.add(format!("items[{i}].productId"), "no such product");
             continue;
         };
+        if let Some(why) = product.variant_required() {
+            problems.add(format!("items[{i}].productId"), why);
+            continue;
+        }
         match Line::priced(
             product.id.to_hex(),
             product.name,
             product.price,
             wanted.quantity,
         ) {
-            Some(line) => lines.push(line),
+            Some(line) => lines.push(line.with_sku(product.sku)),
             None => overflow = true,
         }
     }

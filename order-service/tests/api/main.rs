@@ -35,6 +35,7 @@ mod seed;
 mod slow;
 mod streams;
 mod subscriptions;
+mod variants;
 
 use helpers::{NOWHERE, order_config, spawn_replica};
 use shared::testing::TestNames;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use shared::api::products as api;
 
 pub use super::draft::ProductDraft;
-use super::{image::ProductImage, review::Rating};
+use super::{image::ProductImage, review::Rating, variant::VariantOf};
 
 /// Whether `stock` is low: strictly below `threshold`. `product.stock_low` goes out when this
 /// becomes true, once, until the stock is back at or above the threshold.
@@ -31,6 +31,11 @@ pub struct Product {
     /// Its uploaded images, in the order they were added (kept by the image routes, never by
     /// the admin's product writes).
     pub images: Vec<ProductImage>,
+    /// What it is a variant of, when it is one.
+    pub variant: Option<VariantOf>,
+    /// Its live variants, oldest first, when the store attached them (reads of a product and
+    /// of a page of products do; see [`super::variant`]).
+    pub variants: Vec<Product>,
 }
 
 impl Product {
@@ -39,6 +44,13 @@ impl Product {
     pub fn view(&self) -> api::Product {
         let f = &self.fields;
         let id = self.id.to_hex();
+        let (variants, colors, sizes) = super::variant::listed(&self.variants);
+        // Sold in variants: its stock is theirs (its own is not sold meanwhile).
+        let stock = if variants.is_empty() {
+            f.stock
+        } else {
+            variants.iter().map(|v| v.stock).sum()
+        };
         api::Product {
             images: self.images.iter().map(|i| i.view(&id)).collect(),
             id,
@@ -50,12 +62,16 @@ impl Product {
             brand: f.brand.clone(),
             tags: f.tags.clone(),
             image_url: f.image_url.clone(),
-            stock: f.stock,
+            stock,
             low_stock_threshold: f.low_stock_threshold,
-            stock_status: api::StockStatus::of(f.stock, f.low_stock_threshold),
+            stock_status: api::StockStatus::of(stock, f.low_stock_threshold),
             rating: self.rating.view(),
             created_at: timestamp(self.created_at),
             updated_at: timestamp(self.updated_at),
+            variant: self.variant.as_ref().map(VariantOf::view),
+            variants,
+            colors,
+            sizes,
         }
     }
 
@@ -114,6 +130,8 @@ mod tests {
             updated_at: at,
             rating: Rating { sum: 9, count: 2 },
             images: Vec::new(),
+            variant: None,
+            variants: Vec::new(),
         };
         let json = product.to_json();
         assert_eq!(json["id"], "665f1b2c3d4e5f6a7b8c9d0e");

@@ -153,6 +153,8 @@ pub enum ShortReason {
     InsufficientStock,
     /// No such product (or it was deleted).
     NotFound,
+    /// The product is sold in variants: an order names one of them.
+    VariantRequired,
 }
 
 /// One line of `stock.rejected`.

@@ -24,7 +24,8 @@ use crate::{
 };
 use shared::auth::Admin;
 
-/// `GET/POST /products`, `GET/PUT/DELETE /products/{id}`.
+/// `GET/POST /products`, `GET/PUT/DELETE /products/{id}` (variants have their own routes,
+/// [`super::variants`]).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/products", get(list).post(create))
@@ -87,6 +88,20 @@ fn text_of(draft: &ProductDraft) -> String {
     )
 }
 
+/// A variant is changed through its product's variant routes, which keep its link and its
+/// product's claims (409 here).
+fn refuse_variant(product: &crate::domain::product::Product) -> Result<(), ApiError> {
+    match &product.variant {
+        Some(variant) => Err(ApiError::Conflict(format!(
+            "this is a variant of {}: change it with /products/{}/variants/{}",
+            variant.of.to_hex(),
+            variant.of.to_hex(),
+            product.id.to_hex()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `GET /products/{id}`: 404 for a missing or deleted product.
 #[tracing::instrument(skip_all, fields(product.id = %id))]
 async fn show(
@@ -142,14 +157,20 @@ async fn replace(
 ) -> Result<Json<Value>, ApiError> {
     let draft = ProductDraft::from_input(body)?;
     // No category is made for a product that is not there.
-    state.products.find(id).await?.ok_or_else(not_found)?;
+    let current = state.products.find(id).await?.ok_or_else(not_found)?;
+    refuse_variant(&current)?;
     let draft = categorised(&state, draft).await?;
     let embedding = state.embedding(text_of(&draft)).await;
-    let product = state
+    let correlation = request_id(&headers);
+    let mut product = state
         .products
-        .replace(id, draft, embedding.as_deref(), &request_id(&headers))
+        .replace(id, draft, embedding.as_deref(), &correlation)
         .await?
         .ok_or_else(not_found)?;
+    if !current.variants.is_empty() {
+        state.products.follow(&product, &correlation).await?;
+        product = state.products.find(id).await?.ok_or_else(not_found)?;
+    }
     state.written().await;
     Ok(ok(product.view()))
 }
@@ -163,9 +184,13 @@ async fn remove(
     ObjectIdPath(id): ObjectIdPath,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.products.delete(id, &request_id(&headers)).await? {
+    let current = state.products.find(id).await?.ok_or_else(not_found)?;
+    refuse_variant(&current)?;
+    let correlation = request_id(&headers);
+    if !state.products.delete(id, &correlation).await? {
         return Err(not_found());
     }
+    state.products.delete_variants(id, &correlation).await?;
     state.written().await;
     Ok(ok(Deleted {
         id: id.to_hex(),

@@ -3,83 +3,17 @@
 
 use bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::{Collection, Database};
-use serde::Deserialize;
-use shared::{ApiError, Money, events::keys, outbox};
+use shared::{ApiError, events::keys, outbox};
 
 use crate::{
     domain::{
-        image::ProductImage,
         product::{Product, ProductDraft, is_low},
         review::Rating,
         stock::StockLow,
+        variant::VariantOf,
     },
     events::envelope,
 };
-
-/// A product document as stored (bookkeeping fields left out).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Stored {
-    #[serde(rename = "_id")]
-    id: ObjectId,
-    name: String,
-    #[serde(default)]
-    description: String,
-    price_cents: i64,
-    category: String,
-    #[serde(default)]
-    category_id: String,
-    #[serde(default)]
-    brand: Option<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-    image_url: Option<String>,
-    stock: i64,
-    low_stock_threshold: i64,
-    #[serde(default, deserialize_with = "shared::store::compat::boolean")]
-    stock_low: bool,
-    #[serde(deserialize_with = "shared::store::compat::millis")]
-    created_at: i64,
-    #[serde(deserialize_with = "shared::store::compat::millis")]
-    updated_at: i64,
-    #[serde(default)]
-    rating_sum: i64,
-    #[serde(default)]
-    rating_count: i64,
-    #[serde(default)]
-    images: Vec<ProductImage>,
-    #[serde(default)]
-    images_version: i64,
-    #[serde(default)]
-    stock_mode: Option<String>,
-}
-
-impl From<Stored> for Product {
-    fn from(s: Stored) -> Self {
-        Self {
-            id: s.id,
-            fields: ProductDraft {
-                name: s.name,
-                description: s.description,
-                price: Money::from_cents(s.price_cents),
-                category: s.category,
-                category_id: s.category_id,
-                brand: s.brand,
-                tags: s.tags,
-                image_url: s.image_url,
-                stock: s.stock,
-                low_stock_threshold: s.low_stock_threshold,
-            },
-            created_at: super::from_millis(s.created_at),
-            updated_at: super::from_millis(s.updated_at),
-            rating: Rating {
-                sum: s.rating_sum,
-                count: s.rating_count,
-            },
-            images: s.images,
-        }
-    }
-}
 
 /// Leaves out what readers never need: pending events, the stock bookkeeping and what each
 /// review counts in the rating.
@@ -88,7 +22,7 @@ fn projection() -> Document {
     doc! {
         outbox::FIELD: 0, outbox::COUNT: 0,
         LEGACY: 0, TAKING: 0, GIVING_BACK: 0, RETURNING: 0, "ratings": 0,
-        "restocking": 0, "restocked": 0,
+        "restocking": 0, "restocked": 0, variants::KEYS: 0,
         embeddings::FIELD: 0, embeddings::MODEL_FIELD: 0,
     }
 }
@@ -125,6 +59,10 @@ pub mod embeddings;
 pub mod images;
 pub mod inventory;
 pub mod listing;
+mod stored;
+pub mod variants;
+
+use stored::Stored;
 
 pub use listing::MAX_CANDIDATES;
 
@@ -162,7 +100,10 @@ impl Products {
     /// The product `id`, unless it is missing or deleted.
     #[tracing::instrument(skip(self))]
     pub async fn find(&self, id: ObjectId) -> Result<Option<Product>, ApiError> {
-        Ok(self.stored(id).await?.map(Product::from))
+        let Some(product) = self.stored(id).await?.map(Product::from) else {
+            return Ok(None);
+        };
+        Ok(self.with_variants(vec![product]).await?.pop())
     }
 
     /// Adds a product, staging `product.created`, with its `embedding` when there is one.
@@ -173,7 +114,7 @@ impl Products {
         embedding: Option<&[f32]>,
         correlation: &str,
     ) -> Result<Product, ApiError> {
-        let (millis, now) = super::now();
+        let (_, now) = super::now();
         let product = Product {
             id: ObjectId::new(),
             fields: draft,
@@ -181,7 +122,20 @@ impl Products {
             updated_at: now,
             rating: Rating::default(),
             images: Vec::new(),
+            variant: None,
+            variants: Vec::new(),
         };
+        self.insert(product, embedding, correlation).await
+    }
+
+    /// Stores the new `product` (a variant too), staging `product.created`.
+    async fn insert(
+        &self,
+        product: Product,
+        embedding: Option<&[f32]>,
+        correlation: &str,
+    ) -> Result<Product, ApiError> {
+        let millis = product.created_at.timestamp_millis();
         let event =
             envelope(keys::PRODUCT_CREATED, correlation, product.to_json()).map_err(encode)?;
         let mut document = doc! { "_id": product.id };
@@ -189,6 +143,9 @@ impl Products {
         document.extend(doc! { "stockLow": false, "createdAt": millis, "updatedAt": millis });
         // A product without reviews sorts last under `sort=rating` on any server.
         document.extend(doc! { "ratingSum": 0_i64, "ratingCount": 0_i64, "ratingAverage": 0.0 });
+        if let Some(variant) = &product.variant {
+            document.extend(variants::fields(variant));
+        }
         if let Some(vector) = embedding {
             document.extend(embeddings::stored(vector));
         }
@@ -210,6 +167,20 @@ impl Products {
         embedding: Option<&[f32]>,
         correlation: &str,
     ) -> Result<Option<Product>, ApiError> {
+        self.replace_as(id, draft, embedding, correlation, None)
+            .await
+    }
+
+    /// [`Products::replace`], making the product the variant `variant` when given (a
+    /// variant's own fields are set with the others).
+    async fn replace_as(
+        &self,
+        id: ObjectId,
+        draft: ProductDraft,
+        embedding: Option<&[f32]>,
+        correlation: &str,
+        variant: Option<&VariantOf>,
+    ) -> Result<Option<Product>, ApiError> {
         // The stock-low flag may be flipped by the stock consumer between our read and our
         // write; the write is guarded by the flag we read, and tried again if it moved.
         for _ in 0..5 {
@@ -227,26 +198,23 @@ impl Products {
                     count: current.rating_count,
                 },
                 images: current.images.clone(),
+                variant: variant
+                    .cloned()
+                    .or_else(|| Product::from(current.clone()).variant),
+                variants: Vec::new(),
             };
-            let low = is_low(draft.stock, draft.low_stock_threshold);
-            let mut events = vec![
-                envelope(keys::PRODUCT_UPDATED, correlation, product.to_json()).map_err(encode)?,
-            ];
-            if low && !current.stock_low {
-                let data = StockLow {
-                    product_id: id.to_hex(),
-                    name: &draft.name,
-                    stock: draft.stock,
-                    threshold: draft.low_stock_threshold,
-                };
-                events.push(envelope(keys::PRODUCT_STOCK_LOW, correlation, data).map_err(encode)?);
-            }
+            // Sold in variants, its own stock is not sold: it is kept as it is.
+            let low = !current.has_variants && is_low(draft.stock, draft.low_stock_threshold);
+            let events = replaced_events(&product, low && !current.stock_low, correlation)?;
             let located = kept_per_location(&current, &draft)?;
             let mut set = fields(&draft);
             set.extend(doc! { "stockLow": low, "updatedAt": millis });
-            if located {
+            if located || current.has_variants {
                 // The total is the locations' sum; only the inventory moves it.
                 set.remove("stock");
+            }
+            if let Some(variant) = variant {
+                set.extend(variants::fields(variant));
             }
             let mut update = match embedding {
                 Some(vector) => {
@@ -256,20 +224,9 @@ impl Products {
                 None => doc! { "$set": set, "$unset": embeddings::unset() },
             };
             outbox::stage(&mut update, &events).map_err(encode)?;
-            let mut filter = live();
-            filter.insert("_id", id);
-            filter.insert("stockLow", flag_guard(current.stock_low));
-            // The event carries the images read: an image added or removed meanwhile moves
-            // the version, and this write is tried again.
-            filter.insert(
-                images::VERSION,
-                images::version_guard(current.images_version),
-            );
-            // A product spread over locations meanwhile is read again (and refused above).
-            filter.insert(super::stock::located::MODE, mode_guard(&current));
             if self
                 .collection
-                .update_one(filter, update)
+                .update_one(replace_guard(id, &current), update)
                 .await?
                 .matched_count
                 == 1
@@ -304,6 +261,42 @@ impl Products {
             .matched_count
             == 1)
     }
+}
+
+/// `product.updated` for the replaced `product`, and `product.stock_low` when it `became_low`.
+fn replaced_events(
+    product: &Product,
+    became_low: bool,
+    correlation: &str,
+) -> Result<Vec<shared::events::Envelope>, ApiError> {
+    let mut events =
+        vec![envelope(keys::PRODUCT_UPDATED, correlation, product.to_json()).map_err(encode)?];
+    if became_low {
+        let draft = &product.fields;
+        let data = StockLow {
+            product_id: product.id.to_hex(),
+            name: &draft.name,
+            stock: draft.stock,
+            threshold: draft.low_stock_threshold,
+        };
+        events.push(envelope(keys::PRODUCT_STOCK_LOW, correlation, data).map_err(encode)?);
+    }
+    Ok(events)
+}
+
+/// What a replacement of `id` read as `current` is guarded by: the stock-low flag, the
+/// images (the event carries them: an image added or removed meanwhile moves the version) and
+/// the stock mode (a product spread over locations meanwhile is read again, and refused).
+fn replace_guard(id: ObjectId, current: &Stored) -> Document {
+    let mut filter = live();
+    filter.insert("_id", id);
+    filter.insert("stockLow", flag_guard(current.stock_low));
+    filter.insert(
+        images::VERSION,
+        images::version_guard(current.images_version),
+    );
+    filter.insert(super::stock::located::MODE, mode_guard(current));
+    filter
 }
 
 /// Whether the product's stock is kept per location; then a replacement must keep it as it is

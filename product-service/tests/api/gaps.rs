@@ -183,3 +183,42 @@ async fn an_update_filtered_by_ne_on_a_missing_field_matches_nothing_on_the_stan
     assert_eq!(matched, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_object_id_under_a_dotted_path_matches_no_equality_on_the_stand_in_so_variant_claims_hold_hex()
+ {
+    let app = spawn_app().await;
+    let products = app.db.collection::<Document>("gap_dotted_object_id");
+    let (id, variant) = (ObjectId::new(), ObjectId::new());
+    products
+        .insert_one(doc! {
+            "_id": id,
+            "variantKeys": { "s-A": variant, "s-B": variant.to_hex() },
+        })
+        .await
+        .unwrap();
+
+    // The form used: the variant's id in hex, matched by equality on both servers.
+    let by_hex = products
+        .find_one(doc! { "_id": id, "variantKeys.s-B": variant.to_hex() })
+        .await
+        .unwrap();
+    assert!(by_hex.is_some());
+    let unclaimed = products
+        .update_one(
+            doc! { "_id": id, "variantKeys.s-B": variant.to_hex() },
+            doc! { "$unset": { "variantKeys.s-B": "" } },
+        )
+        .await
+        .unwrap();
+    assert_eq!(unclaimed.matched_count, 1);
+    // The ObjectId itself: matched on MongoDB, not on the stand-in.
+    let by_object_id = products
+        .find_one(doc! { "_id": id, "variantKeys.s-A": variant })
+        .await
+        .unwrap();
+    if std::env::var("MONGODB_URI").is_ok_and(|uri| !uri.contains("127.0.0.1:27017")) {
+        assert!(by_object_id.is_some(), "MongoDB matches it");
+    }
+    app.app.stop_and_clean().await;
+}

@@ -19,6 +19,7 @@ mod restock;
 mod reviews;
 mod semantic;
 mod stock;
+mod variants;
 
 use std::time::Duration;
 

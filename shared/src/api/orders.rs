@@ -211,6 +211,10 @@ pub struct OrderItem {
     pub quantity: i64,
     /// `price × quantity`.
     pub subtotal: Money,
+    /// The variant's SKU, when the line is a variant of a product (its name then names the
+    /// colour and size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
 }
 
 /// One entry of an order's status history.

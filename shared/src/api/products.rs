@@ -182,6 +182,149 @@ pub struct Product {
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
+    /// On a variant: the product it is a variant of, and its options. An order line names a
+    /// variant by its own id; the product it belongs to is not sold itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<VariantOf>,
+    /// On a product sold in variants: each of them (`stock` is then their sum).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+    /// The colours its variants come in, in the order they were added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub colors: Vec<String>,
+    /// The sizes its variants come in, in the order they were added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sizes: Vec<String>,
+}
+
+/// Longest SKU.
+pub const MAX_SKU: usize = 40;
+/// Most variants of one product.
+pub const MAX_VARIANTS: usize = 100;
+
+/// `POST /products/{id}/variants` and `PUT /products/{id}/variants/{variantId}` (admins): a
+/// variant of the product, with its own SKU, options, stock and (optionally) price. It shares
+/// the product's name, description, category, brand, tags and images, and follows them when
+/// they change.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantInput {
+    /// 1 to 40 of `A-Z a-z 0-9 - _`, starting with a letter or digit; unique among the
+    /// product's variants, whatever the case.
+    #[garde(custom(valid_sku))]
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
+    pub sku: String,
+    /// The colour, 1 to 40 characters (trimmed). A variant has a colour, a size, or both, and
+    /// no two variants of a product have the same ones.
+    #[garde(inner(custom(rules::text(1, 40))), custom(an_option(&self.size)))]
+    #[schema(min_length = 1, max_length = 40)]
+    pub color: Option<String>,
+    /// The size, 1 to 40 characters (trimmed).
+    #[garde(inner(custom(rules::text(1, 40))))]
+    #[schema(min_length = 1, max_length = 40)]
+    pub size: Option<String>,
+    /// Its own price; the product's when omitted (and then it follows the product's).
+    #[garde(inner(custom(rules::price)))]
+    #[schema(schema_with = Money::price_schema)]
+    pub price: Option<serde_json::Number>,
+    /// Units of this variant available for sale.
+    #[garde(custom(rules::whole(0, MAX_STOCK)))]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub stock: i64,
+}
+
+impl VariantInput {
+    /// The colour and size, trimmed, `None` when empty.
+    pub fn options(&self) -> (Option<String>, Option<String>) {
+        let clean = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        (clean(&self.color), clean(&self.size))
+    }
+
+    /// Its own price as money, if it has one (checked by [`rules::price`] when parsed).
+    pub fn price(&self) -> Option<Result<Money, crate::money::MoneyError>> {
+        self.price
+            .as_ref()
+            .map(|n| Money::from_number(n).and_then(Money::as_price))
+    }
+}
+
+/// A SKU: 1 to 40 of `A-Z a-z 0-9 - _`, starting with a letter or digit.
+pub fn valid_sku(value: &str, _: &()) -> garde::Result {
+    let ok = (1..=MAX_SKU).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(garde::Error::new(
+            "must be 1 to 40 letters, digits, '-' or '_', starting with a letter or digit",
+        ))
+    }
+}
+
+fn an_option(size: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
+    move |color, _| {
+        let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if given(color) || given(size) {
+            Ok(())
+        } else {
+            Err(garde::Error::new("a variant needs a color, a size or both"))
+        }
+    }
+}
+
+/// What a variant is: the product it belongs to and its options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantOf {
+    /// The product it is a variant of.
+    pub product_id: String,
+    /// Its SKU.
+    pub sku: String,
+    /// Its colour, or `null`.
+    pub color: Option<String>,
+    /// Its size, or `null`.
+    pub size: Option<String>,
+    /// Its options for people, e.g. `Red / M`.
+    pub label: String,
+}
+
+/// One variant of a product, as the product lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Variant {
+    /// The variant's own id: what a cart or an order line names.
+    pub id: String,
+    /// Its SKU.
+    pub sku: String,
+    /// Its colour, or `null`.
+    pub color: Option<String>,
+    /// Its size, or `null`.
+    pub size: Option<String>,
+    /// Its options for people, e.g. `Red / M`.
+    pub label: String,
+    /// Its unit price.
+    pub price: Money,
+    /// Its units in stock.
+    pub stock: i64,
+    /// Its availability.
+    pub stock_status: StockStatus,
+}
+
+/// A variant's options for people: `Red / M`, `Red` or `M`.
+pub fn variant_label(color: Option<&str>, size: Option<&str>) -> String {
+    match (color, size) {
+        (Some(c), Some(s)) => format!("{c} / {s}"),
+        (Some(one), None) | (None, Some(one)) => one.to_owned(),
+        (None, None) => String::new(),
+    }
 }
 
 /// A product's availability: `out_of_stock` at 0 units, `low_stock` from 1 unit up to below

@@ -51,6 +51,38 @@ pub(super) static ROUTES: &[RouteSpec] = &[
     )
     .answers(one::<products::Product>(200)),
     get(
+        "/api/products/{id}/variants",
+        Public,
+        "products",
+        "The product's variants (colours and sizes), oldest first: each with its own id, SKU, \
+         stock and price; an order line names a variant by its id",
+    )
+    .answers(list::<products::Variant>()),
+    post(
+        "/api/products/{id}/variants",
+        Admin,
+        "products",
+        "Add a variant: 201 with it as a product; 409 for a SKU or a colour and size another \
+         variant of the product has; the product itself is no longer sold while it has variants",
+    )
+    .with_body(body::<products::VariantInput>())
+    .answers(one::<products::Product>(201)),
+    put(
+        "/api/products/{id}/variants/{variantId}",
+        Admin,
+        "products",
+        "Change a variant's SKU, options, stock and price",
+    )
+    .with_body(body::<products::VariantInput>())
+    .answers(one::<products::Product>(200)),
+    delete(
+        "/api/products/{id}/variants/{variantId}",
+        Admin,
+        "products",
+        "Remove a variant (orders that hold it keep it)",
+    )
+    .answers(one::<products::Deleted>(200)),
+    get(
         "/api/products/{id}/inventory",
         Public,
         "inventory",

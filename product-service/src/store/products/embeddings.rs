@@ -71,6 +71,8 @@ pub fn text_of(document: &Document) -> String {
 pub fn missing() -> Document {
     let mut filter = live();
     filter.insert(MODEL_FIELD, doc! { "$nin": [MODEL] });
+    // A variant is found through its product, whose text it shares.
+    filter.insert("variantOf", doc! { "$exists": false });
     filter
 }
 

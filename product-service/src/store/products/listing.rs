@@ -30,6 +30,16 @@ impl Products {
         query: &ListQuery,
         meaning: Option<&[f32]>,
     ) -> Result<(Vec<Product>, u64), ApiError> {
+        let (page, total) = self.page(query, meaning).await?;
+        Ok((self.with_variants(page).await?, total))
+    }
+
+    /// [`Products::list`] without the variants attached.
+    async fn page(
+        &self,
+        query: &ListQuery,
+        meaning: Option<&[f32]>,
+    ) -> Result<(Vec<Product>, u64), ApiError> {
         if let (Some(search), Some(vector)) = (&query.search, meaning) {
             let ids = self.hybrid(query, search, vector).await?;
             if query.sort == Sort::Relevance {
@@ -217,6 +227,8 @@ fn filter(query: &ListQuery) -> Document {
 /// equality on an ObjectId field other than `_id`).
 fn base_filter(query: &ListQuery) -> Document {
     let mut filter = live();
+    // Variants are listed with their product, not on their own.
+    filter.insert("variantOf", doc! { "$exists": false });
     if let Some(within) = &query.within {
         filter.insert("categoryId", doc! { "$in": within });
     }

@@ -17,7 +17,10 @@ use crate::{
         stock::{OrderItem, ShortLine, ShortReason, StockLow},
     },
     events::envelope,
-    store::{flag, int, now, products::flag_guard},
+    store::{
+        flag, int, now,
+        products::{flag_guard, variants::HAS_VARIANTS},
+    },
 };
 
 /// How often a take across locations is tried again after losing a race for a location.
@@ -78,6 +81,7 @@ impl Stock {
                     &taking: { "$exists": false },
                     entry_path(LEGACY, order_id): { "$exists": false },
                     located::MODE: { "$exists": false },
+                    HAS_VARIANTS: sellable(),
                     "stock": { "$gte": line.quantity },
                 },
                 doc! {
@@ -95,7 +99,7 @@ impl Stock {
             return Ok(Some(Take::Held { changed: true }));
         }
         let mut fields = low_stock_fields();
-        fields.extend(doc! { "deletedAt": 1, located::MODE: 1, located::AT: 1 });
+        fields.extend(doc! { "deletedAt": 1, located::MODE: 1, located::AT: 1, HAS_VARIANTS: 1 });
         let Some(current) = self.markers(order_id, id, fields).await? else {
             return Ok(Some(Take::Short(short(line, 0, ShortReason::NotFound))));
         };
@@ -114,6 +118,13 @@ impl Stock {
         }
         if current.contains_key("deletedAt") {
             return Ok(Some(Take::Short(short(line, 0, ShortReason::NotFound))));
+        }
+        if flag(&current, HAS_VARIANTS) {
+            return Ok(Some(Take::Short(short(
+                line,
+                0,
+                ShortReason::VariantRequired,
+            ))));
         }
         if located::is_located(&current) {
             return self
@@ -156,6 +167,7 @@ impl Stock {
             &taking: { "$exists": false },
             entry_path(LEGACY, order_id): { "$exists": false },
             located::MODE: located::LOCATED,
+            HAS_VARIANTS: sellable(),
             "stock": { "$gte": line.quantity },
         };
         for (location, part) in &parts {
@@ -210,8 +222,11 @@ impl Stock {
         let found = self
             .products
             .find_one(doc! { "_id": id, "deletedAt": { "$exists": false } })
-            .projection(doc! { "stock": 1 })
+            .projection(doc! { "stock": 1, HAS_VARIANTS: 1 })
             .await?;
+        if found.as_ref().is_some_and(|d| flag(d, HAS_VARIANTS)) {
+            return Ok(Some(short(line, 0, ShortReason::VariantRequired)));
+        }
         Ok(match found.map(|d| int(&d, "stock").unwrap_or(0)) {
             None => Some(short(line, 0, ShortReason::NotFound)),
             Some(available) if available < line.quantity => {
@@ -329,6 +344,13 @@ impl Stock {
             .await?;
         Ok(())
     }
+}
+
+/// Matches a product that is not sold in variants (a product sold in variants is not sold
+/// itself). `$nin` for a field most products lack (`$ne` matches nothing there on the
+/// stand-in), and `1` for the stand-in's `true`.
+fn sellable() -> Document {
+    doc! { "$nin": [true, 1] }
 }
 
 pub(super) fn low_stock_fields() -> Document {
