@@ -311,6 +311,25 @@ export interface Product {
   images?: ProductImage[];
   /** The visible reviews' average (null without any) and count. */
   rating?: { average: number | null; count: number } | null;
+  /** On a product sold in colours and sizes: each variant (its own id is what a cart names). */
+  variants?: Variant[];
+  /** The colours and sizes its variants come in. */
+  colors?: string[];
+  sizes?: string[];
+  /** On a variant: the product it belongs to, and its options. */
+  variant?: { productId: string; sku: string; color: string | null; size: string | null; label: string };
+}
+
+/** One variant of a product, as the product lists it. */
+export interface Variant {
+  id: string;
+  sku: string;
+  color: string | null;
+  size: string | null;
+  label: string;
+  price: number;
+  stock: number;
+  stockStatus: "in_stock" | "low_stock" | "out_of_stock";
 }
 
 export interface CartLine {

@@ -228,6 +228,27 @@ export const uploadImage = (id: string, file: File, alt: string) => {
 export const setInventory = (id: string, levels: { id: string; stock: number }[]) =>
   request<Inventory>(`/products/${id}/inventory`, { method: "PUT", body: { locations: levels } });
 
+/** A variant's SKU, options, stock and (optionally) its own price. */
+export interface VariantInput {
+  sku: string;
+  color?: string;
+  size?: string;
+  price?: number;
+  stock: number;
+}
+
+/** `POST /products/{id}/variants`: the new variant, as a product. */
+export const addVariant = (id: string, body: VariantInput) =>
+  request<Product>(`/products/${id}/variants`, { method: "POST", body });
+
+/** `PUT /products/{id}/variants/{variantId}`. */
+export const updateVariant = (id: string, variantId: string, body: VariantInput) =>
+  request<Product>(`/products/${id}/variants/${variantId}`, { method: "PUT", body });
+
+/** `DELETE /products/{id}/variants/{variantId}`. */
+export const removeVariant = (id: string, variantId: string) =>
+  request(`/products/${id}/variants/${variantId}`, { method: "DELETE" });
+
 export const removeImage = (id: string, imageId: string) =>
   request<Product>(`/products/${id}/images/${imageId}`, { method: "DELETE" });
 

@@ -257,9 +257,7 @@ impl VariantInput {
 pub fn valid_sku(value: &str, _: &()) -> garde::Result {
     let ok = (1..=MAX_SKU).contains(&value.len())
         && value.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && rules::is_word(value);
     if ok {
         Ok(())
     } else {

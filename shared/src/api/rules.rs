@@ -203,12 +203,16 @@ pub fn email(value: &str, _: &()) -> Result {
         .map_err(Error::new)
 }
 
+/// Whether `value` is only ASCII letters, digits, `-` and `_` (an id, a SKU).
+pub fn is_word(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A chat session id: 8 to 64 letters, digits, `-` or `_`.
 pub fn session_id(value: &str, _: &()) -> Result {
-    let ok = (8..=64).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok = (8..=64).contains(&value.len()) && is_word(value);
     if ok {
         Ok(())
     } else {

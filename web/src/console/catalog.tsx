@@ -14,6 +14,7 @@ import {
   uploadImage,
 } from "../commerce";
 import { ErrorNote, Field, Loading } from "../ui";
+import { Variants } from "./variants";
 
 const DRAFT = { name: "", category: "", price: "", stock: "", description: "" };
 
@@ -149,6 +150,8 @@ function ProductRow(props: {
       setSaved(true);
     });
   const changed = price !== String(product.price) || stock !== String(product.stock);
+  // Sold in variants: its stock is theirs, set per variant.
+  const inVariants = (product.variants ?? []).length > 0;
   return (
     <tr data-product-id={product.id}>
       <th scope="row">
@@ -158,7 +161,10 @@ function ProductRow(props: {
         </div>
         <ErrorNote error={error} />
         <Images product={product} onChanged={props.onSaved} />
-        <Locations product={product} onChanged={(stock) => props.onSaved({ ...product, stock })} />
+        <Variants product={product} onChanged={props.onSaved} />
+        {!inVariants && (
+          <Locations product={product} onChanged={(stock) => props.onSaved({ ...product, stock })} />
+        )}
       </th>
       <td>
         <label class="sr-only" for={`price-${product.id}`}>
@@ -172,6 +178,7 @@ function ProductRow(props: {
           Stock of {product.name}
         </label>
         <input id={`stock-${product.id}`} class="qty" type="number" min="0" value={stock}
+          disabled={inVariants} title={inVariants ? "The sum of its variants' stock" : undefined}
           onInput={(e) => setStock(e.currentTarget.value)} />
       </td>
       <td class="actions">

@@ -18,6 +18,7 @@ import { track } from "../clicks";
 import { navigate } from "../router";
 import { ErrorNote, Link, Loading } from "../ui";
 import { RatingSummary, Reviews, Stars } from "./reviews";
+import { type Choice, VariantPicker, firstChoice, matching, withLevel } from "./variants";
 import { WishButton } from "./wishlist";
 
 const SORTS: [string, string][] = [
@@ -358,21 +359,40 @@ function Gallery({ product }: { product: Product }) {
   );
 }
 
+/** The product `id`; a variant's link shows its product with the variant chosen. */
+async function shown(id: string): Promise<{ product: Shown; named: string | null }> {
+  const { data } = await request<Shown>(`/products/${id}`);
+  if (!data.variant) return { product: data, named: null };
+  const parent = await request<Shown>(`/products/${data.variant.productId}`);
+  return { product: parent.data, named: data.id };
+}
+
 export function ProductPage({ id }: { id: string }) {
   const [product, setProduct] = useState<Shown | null>(null);
+  const [choice, setChoice] = useState<Choice>({ color: null, size: null });
   const [error, setError] = useState<unknown>(null);
   const [quantity, setQty] = useState(1);
   const [added, setAdded] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const read = () => request<Shown>(`/products/${id}`).then(({ data }) => setProduct(data), setError);
-  useEffect(() => void read(), [id]);
+  const read = (choose = false) =>
+    shown(id).then(({ product, named }) => {
+      setProduct(product);
+      if (choose) setChoice(firstChoice(product, named));
+    }, setError);
+  useEffect(() => void read(true), [id]);
   useEffect(() => track("view_product", { productId: id }), [id]);
-  useLiveStock(id, (stock, stockStatus) =>
-    setProduct((p) => (p && p.id === id ? { ...p, stock, stockStatus } : p)),
+  // Sold in variants, the shopper buys the one chosen: its stock, its price, its live level.
+  const inVariants = (product?.variants ?? []).length > 0;
+  const chosen = product && inVariants ? matching(product, choice) : null;
+  const buying = chosen ?? (product && !inVariants ? product : null);
+  const target = buying?.id ?? id;
+  useLiveStock(target, (stock, stockStatus) =>
+    setProduct((p) => (p ? withLevel(p, target, stock, stockStatus) : p)),
   );
 
   const add = async () => {
+    if (!buying) return;
     if (!current()) return navigate(`/signin?next=${encodeURIComponent(location.pathname)}`);
     setBusy(true);
     setError(null);
@@ -381,9 +401,9 @@ export function ProductPage({ id }: { id: string }) {
       const { data: cart } = await request<{ items: { productId: string; quantity: number }[] }>(
         "/cart",
       );
-      const have = cart.items.find((line) => line.productId === id)?.quantity ?? 0;
-      await setQuantity(id, have + quantity);
-      track("add_to_cart", { productId: id });
+      const have = cart.items.find((line) => line.productId === target)?.quantity ?? 0;
+      await setQuantity(target, have + quantity);
+      track("add_to_cart", { productId: target });
       setAdded(`Added ${quantity} to your cart.`);
     } catch (e) {
       setError(e);
@@ -405,15 +425,24 @@ export function ProductPage({ id }: { id: string }) {
           </Link>
           {product.brand ? ` · ${product.brand}` : ""}
         </p>
-        <p class="price">{money(product.price)}</p>
+        <p class="price">{money(buying?.price ?? product.price)}</p>
         <RatingSummary rating={product.rating} />
+        {inVariants && <VariantPicker product={product} choice={choice} choose={setChoice} />}
         <p class="stock-line" aria-live="polite">
-          <span class={product.stock > 0 ? "stock" : "stock out"} data-testid="stock">
-            {product.stock > 0 ? `${product.stock} in stock` : "Out of stock"}
-          </span>{" "}
-          <LowStock status={product.stockStatus} />
+          {buying ? (
+            <>
+              <span class={buying.stock > 0 ? "stock" : "stock out"} data-testid="stock">
+                {buying.stock > 0 ? `${buying.stock} in stock` : "Out of stock"}
+              </span>{" "}
+              <LowStock status={buying.stockStatus} />
+            </>
+          ) : (
+            <span class="stock out" data-testid="stock">
+              Not made in this colour and size
+            </span>
+          )}
         </p>
-        <Availability id={id} stock={product.stock} />
+        {buying && <Availability id={buying.id} stock={buying.stock} />}
         {product.description && <p>{product.description}</p>}
         <div class="buy">
           <div class="field narrow">
@@ -422,16 +451,16 @@ export function ProductPage({ id }: { id: string }) {
               id="quantity"
               type="number"
               min="1"
-              max={Math.max(1, product.stock)}
+              max={Math.max(1, buying?.stock ?? 1)}
               value={quantity}
               onInput={(e) => setQty(Math.max(1, Number(e.currentTarget.value) || 1))}
             />
           </div>
-          <button class="primary" disabled={busy || product.stock <= 0} onClick={add}>
+          <button class="primary" disabled={busy || !buying || buying.stock <= 0} onClick={add}>
             Add to cart
           </button>
         </div>
-        <WishButton productId={id} />
+        <WishButton productId={product.id} />
         {added && (
           <p class="ok" role="status">
             {added} <Link href="/cart">Go to the cart</Link>
@@ -443,7 +472,7 @@ export function ProductPage({ id }: { id: string }) {
         )}
       </div>
       <div class="product-reviews">
-        <Reviews productId={id} onChange={read} />
+        <Reviews productId={product.id} onChange={read} />
       </div>
     </article>
   );
