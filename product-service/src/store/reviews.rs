@@ -78,10 +78,34 @@ impl Reviews {
         }
     }
 
-    /// Records that `customer` received `product` (order `order` was delivered); whether this
-    /// was new. Redeliveries and later orders of the same product change nothing.
+    /// Records that `customer` received `product` (order `order` was delivered), and, for a
+    /// variant, its product (reviews are of the product, whichever colour or size was bought);
+    /// whether this was new. Redeliveries and later orders of the same product change nothing.
     #[tracing::instrument(skip(self))]
     pub async fn record_purchase(
+        &self,
+        customer: &str,
+        product: ObjectId,
+        order: &str,
+    ) -> Result<bool, mongodb::error::Error> {
+        let new = self.record_one(customer, product, order).await?;
+        let variant_of = self
+            .products
+            .find_one(doc! { "_id": product })
+            .projection(doc! { "variantOf": 1 })
+            .await?
+            .and_then(|d| {
+                d.get_str("variantOf")
+                    .ok()
+                    .and_then(|p| ObjectId::parse_str(p).ok())
+            });
+        if let Some(parent) = variant_of {
+            self.record_one(customer, parent, order).await?;
+        }
+        Ok(new)
+    }
+
+    async fn record_one(
         &self,
         customer: &str,
         product: ObjectId,

@@ -492,3 +492,31 @@ async fn a_product_rated_by_an_older_version_is_recounted_and_loses_its_per_revi
     assert_eq!(product_service::store::int(&stored, "ratingCount"), Some(1));
     shop.stop().await;
 }
+
+#[tokio::test]
+async fn a_buyer_of_a_variant_reviews_its_product() {
+    let shop = Shop::start().await;
+    let tee = shop.product("Review Tee").await;
+    let (status, body) = shop
+        .call(
+            Method::POST,
+            &format!("/products/{tee}/variants"),
+            ("admin-1", Role::Admin),
+            Some(&json!({"sku": "REVIEW-TEE-S", "size": "S", "stock": 4})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let small = body["data"]["id"].as_str().unwrap().to_owned();
+    let buyer = customer();
+
+    // Delivered as the variant; recorded for the variant and for its product.
+    shop.deliver(&buyer, &[&small]).await;
+    shop.wait_purchase(&buyer, &tee).await;
+    let (status, body) = shop.review(&tee, &buyer, 5).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        shop.rating(&tee).await,
+        json!({ "average": 5.0, "count": 1 })
+    );
+    shop.stop().await;
+}
