@@ -218,6 +218,10 @@ async fn place(
             refused.push(format!("{} is no longer sold", wanted.product_id));
             continue;
         };
+        if let Some(why) = product.variant_required() {
+            refused.push(why);
+            continue;
+        }
         if product.stock < wanted.quantity {
             refused.push(format!(
                 "{} ({}): {} wanted, {} in stock",
@@ -225,6 +229,7 @@ async fn place(
             ));
             continue;
         }
+        let sku = product.sku.clone();
         let priced = u32::try_from(wanted.quantity).ok().and_then(|units| {
             Line::priced(
                 wanted.product_id.to_hex(),
@@ -233,7 +238,7 @@ async fn place(
                 units,
             )
         });
-        lines.extend(priced);
+        lines.extend(priced.map(|l| l.with_sku(sku)));
     }
     if !refused.is_empty() {
         return Err(ApiError::Unprocessable(refused.join("; ")));

@@ -22,6 +22,7 @@ mod data;
 mod orders;
 mod shopping;
 mod sign_in;
+mod variants;
 
 use std::{fmt, time::Duration};
 
@@ -165,6 +166,9 @@ pub fn run(ctx: &Ctx, gateway: &Gateway) -> Result<Outcome> {
     let (products_created, catalog_found) = fill_catalog(ctx, gateway, &token, &products)?;
     let coupons = coupons::run(ctx, gateway, &token).context("seeding the coupons")?;
     ctx.progress.step("seed", coupons);
+    let variants =
+        variants::run(ctx, gateway, &token).context("seeding the product sold in variants")?;
+    ctx.progress.step("seed", variants);
     let seeded: Vec<&str> = customers.iter().map(|c| c.email.as_str()).collect();
     let orders = orders::run(ctx, gateway, &token, &seeded).context("seeding the demo orders")?;
     let shop = shopping::run(ctx, gateway, &customers[demo], &token)

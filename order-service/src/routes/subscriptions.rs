@@ -78,6 +78,17 @@ async fn create(
         )));
     };
     refuse_unknown(&ids, &products)?;
+    let in_variants: Vec<String> = products
+        .iter()
+        .flatten()
+        .filter_map(crate::upstream::Priced::variant_required)
+        .collect();
+    if !in_variants.is_empty() {
+        return Err(ApiError::Unprocessable(format!(
+            "items: {}",
+            in_variants.join("; ")
+        )));
+    }
     let now_ms = Utc::now().timestamp_millis();
     let sub = Subscription {
         id: ObjectId::new(),

@@ -169,8 +169,10 @@ fn input(customers: &[Value], products: &[Value], seeded: &[&str]) -> Value {
         })
         .map(|c| pick(c, &["id", "email", "name", "address"]))
         .collect();
+    // A product sold in variants is not ordered itself (its variants are not listed).
     let products = products
         .iter()
+        .filter(|p| !super::variants::sold_in_variants(p))
         .map(|p| pick(p, &["id", "name", "price", "stock"]))
         .collect();
     json!({ "customers": Value::Array(customers), "products": Value::Array(products) })

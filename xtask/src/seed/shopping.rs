@@ -54,12 +54,14 @@ pub fn run(ctx: &Ctx, gateway: &Gateway, demo: &Customer, admin_token: &str) -> 
     let mut lines = cart.json["data"]["items"].as_array().map_or(0, Vec::len);
     if lines == 0 {
         let products =
-            gateway.send(ctx, &gateway.request("GET", "/products?limit=2&sort=price"))?;
+            gateway.send(ctx, &gateway.request("GET", "/products?limit=4&sort=price"))?;
         let ids: Vec<String> = products.json["data"]
             .as_array()
             .map(|p| {
                 p.iter()
+                    .filter(|p| !super::variants::sold_in_variants(p))
                     .filter_map(|p| p["id"].as_str().map(str::to_owned))
+                    .take(2)
                     .collect()
             })
             .unwrap_or_default();
