@@ -77,9 +77,9 @@ fn spec(method: &str, path: &str) -> Option<&'static RouteSpec> {
     candidates.iter().find(|r| matches(r.path)).copied()
 }
 
-/// Whether a path parameter names a MongoDB ObjectId (`id`, `productId`).
+/// Whether a path parameter names a MongoDB ObjectId (`id`, `productId`, `variantId`).
 pub fn is_object_id(name: &str) -> bool {
-    matches!(name, "id" | "productId")
+    matches!(name, "id" | "productId" | "variantId")
 }
 
 /// The label of every request whose path the table does not know.

@@ -60,6 +60,7 @@ fn valid(schema: &str, product: &str) -> Value {
         "VariantInput" => {
             json!({"sku": "AGREE-RED-M", "color": "Red", "size": "M", "price": 21.5, "stock": 3})
         }
+        "LocationPatch" => json!({"name": "Agreement depot", "kind": "warehouse", "priority": 3}),
         "InventoryInput" => json!({"locations": [{"id": "main", "stock": 5}]}),
         "CartQuantity" => json!({"quantity": 1}),
         "Checkout" => json!({"shippingAddress": address}),
@@ -304,7 +305,8 @@ async fn the_gateway_and_the_owning_service_agree_on_every_bad_body_of_every_rou
             // No review exists: a valid body meets 404 there, never a 400 the gateway lacks.
             let path = pattern
                 .replace("{reviewId}", UNKNOWN_ID)
-                .replace("{variantId}", UNKNOWN_ID);
+                .replace("{variantId}", UNKNOWN_ID)
+                .replace("{locationId}", "agreement-nowhere");
             // Nobody's role or access changes: a valid body meets 404 there.
             let path = if pattern.ends_with("/role") || pattern.ends_with("/disable") {
                 path.replace("{id}", UNKNOWN_ID)

@@ -376,6 +376,19 @@ async fn catalog(a: &mut Answers<'_>, admin: &str) -> String {
         json!({"locations": [{"id": "main", "stock": 40}, {"id": "answer-store", "stock": 10}]});
     a.call(Method::PUT, &inventory, Some(spread), admin).await;
     a.call(Method::GET, &inventory, None, None).await;
+    let rename = json!({"name": "Answer corner store", "priority": 7});
+    a.call(
+        Method::PATCH,
+        "/api/locations/answer-store",
+        Some(rename),
+        admin,
+    )
+    .await;
+    let spare = json!({"id": "answer-spare", "name": "Answer spare", "kind": "warehouse"});
+    a.call(Method::POST, "/api/locations", Some(spare), admin)
+        .await;
+    a.call(Method::DELETE, "/api/locations/answer-spare", None, admin)
+        .await;
     a.call(Method::PUT, &one, Some(product("Answer Lamp II")), admin)
         .await;
     // Variants of the product about to go: added, listed, changed, removed.

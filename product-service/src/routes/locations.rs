@@ -1,17 +1,20 @@
-//! Stock per location (issue 19): `GET /locations` (anyone) and `POST /locations` (admin), the
-//! warehouses and stores; `GET /products/{id}/inventory` (anyone), where a product's units are,
+//! Stock per location (issue 19): `GET /locations` (anyone), `POST /locations`,
+//! `PATCH /locations/{id}` and `DELETE /locations/{id}` (admin), the warehouses and stores; `GET /products/{id}/inventory` (anyone), where a product's units are,
 //! and `PUT /products/{id}/inventory` (admin), spreading them.
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
-    routing::get,
+    routing::{get, patch},
 };
 use serde_json::Value;
 use shared::{
     ApiError,
-    api::inventory::{InventoryInput, LocationInput},
+    api::{
+        inventory::{InventoryInput, LocationInput, LocationPatch},
+        products::Deleted,
+    },
     auth::Admin,
     error::ok,
     extract::{ObjectIdPath, Valid},
@@ -27,6 +30,7 @@ const DEFAULT_PRIORITY: i32 = 100;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/locations", get(list).post(create))
+        .route("/locations/{id}", patch(change).delete(remove))
         .route("/products/{id}/inventory", get(show).put(replace))
 }
 
@@ -60,6 +64,42 @@ async fn create(
     };
     locations(&state).create(&location).await?;
     Ok((StatusCode::CREATED, ok(location.view())))
+}
+
+fn no_location() -> ApiError {
+    ApiError::NotFound("no such location".to_owned())
+}
+
+/// `PATCH /locations/{id}` (admin): renames it, makes it a warehouse or a store, or moves it in
+/// the taking order (the next reservation goes by the new order).
+#[tracing::instrument(skip_all, fields(location.id = %id))]
+async fn change(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<String>,
+    Valid(body): Valid<LocationPatch>,
+) -> Result<Json<Value>, ApiError> {
+    let location = locations(&state)
+        .update(&id, &body)
+        .await?
+        .ok_or_else(no_location)?;
+    state.written().await;
+    Ok(ok(location.view()))
+}
+
+/// `DELETE /locations/{id}` (admin): 409 for the main warehouse, and while a product keeps units
+/// there or an order holds units taken from there.
+#[tracing::instrument(skip_all, fields(location.id = %id))]
+async fn remove(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !locations(&state).remove(&id).await? {
+        return Err(no_location());
+    }
+    state.written().await;
+    Ok(ok(Deleted { id, deleted: true }))
 }
 
 /// `GET /products/{id}/inventory`: the product's units in every location.

@@ -262,3 +262,111 @@ async fn two_instances_racing_for_the_last_units_across_locations_give_exactly_t
     second.app.stop_and_clean().await;
     first.app.stop_and_clean().await;
 }
+
+async fn patch_location(app: &TestApp, id: String, who: As, body: Value) -> (u16, Value) {
+    let path = format!("/locations/{id}");
+    app.request(Method::PATCH, &path, who, Some(&body)).await
+}
+
+async fn remove_location(app: &TestApp, id: String) -> (u16, Value) {
+    let path = format!("/locations/{id}");
+    app.request(Method::DELETE, &path, As::Admin, None).await
+}
+
+async fn location_ids(app: &TestApp) -> Vec<String> {
+    let (status, listed) = app.app.get("/locations").await;
+    assert_eq!(status, 200);
+    listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_renames_and_reorders_locations_and_removes_one_only_once_nothing_is_there() {
+    let app = spawn_app().await;
+    let orders = OrderService::start(&app.names, &["stock.*"]).await;
+    add_location(&app, "store-a", "store", 0).await;
+    add_location(&app, "north", "warehouse", 1).await;
+    let patch = |id: &str, who: As, body: Value| patch_location(&app, id.to_owned(), who, body);
+
+    // Renamed, then made a warehouse taken before the others.
+    let (status, body) = patch("north", As::Admin, json!({"name": "North hub"})).await;
+    assert_eq!(
+        (status, &body["data"]["name"]),
+        (200, &json!("North hub")),
+        "{body}"
+    );
+    assert_eq!(location_ids(&app).await, ["main", "north", "store-a"]);
+    let (status, _) = patch(
+        "store-a",
+        As::Admin,
+        json!({"kind": "warehouse", "priority": 0}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(location_ids(&app).await, ["main", "store-a", "north"]);
+    // Refused, changing nothing.
+    assert_eq!(
+        patch("attic", As::Admin, json!({"name": "Attic"})).await.0,
+        404
+    );
+    assert_eq!(
+        patch("north", As::Customer, json!({"name": "Mine"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        patch("north", As::Admin, json!({"priority": 5000})).await.0,
+        400
+    );
+    assert_eq!(
+        patch("north", As::Admin, json!({"name": null, "colour": 1}))
+            .await
+            .0,
+        400
+    );
+
+    // Units there, then an order holding units taken from there: it stays.
+    let mut body = product("Moving Lamp", 12.0, 0);
+    body["lowStockThreshold"] = json!(0);
+    let id = app.create_ok(&body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    set_inventory(&app, &id, As::Admin, &[("store-a", 2)]).await;
+    let remove = |id: &str| remove_location(&app, id.to_owned());
+    let (status, body) = remove("store-a").await;
+    assert_eq!(status, 409, "{body}");
+    let order = new_order_id();
+    orders.publish(&order_created(&order, &[(&id, 2)])).await;
+    orders
+        .wait_for(keys::STOCK_RESERVED, |d| d["orderId"] == order.as_str())
+        .await;
+    set_inventory(&app, &id, As::Admin, &[("main", 4)]).await;
+    let (status, body) = remove("store-a").await;
+    assert_eq!(status, 409, "a held order's units go back there: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&order));
+
+    // Released: its units are back there; moved away, the location can go.
+    orders.publish(&order_cancelled(&order)).await;
+    orders
+        .wait_for(keys::STOCK_RELEASED, |d| d["orderId"] == order.as_str())
+        .await;
+    assert_eq!(levels(&app, &id).await.0, 6);
+    assert_eq!(remove("store-a").await.0, 409, "two units are there again");
+    set_inventory(&app, &id, As::Admin, &[("main", 6)]).await;
+    assert_eq!(remove("store-a").await.0, 200);
+    assert_eq!(location_ids(&app).await, ["main", "north"]);
+    assert_eq!(remove("store-a").await.0, 404);
+    assert_eq!(remove("main").await.0, 409, "the main warehouse stays");
+    assert_eq!(
+        levels(&app, &id).await,
+        (6, owned(&[("main", 6), ("north", 0)]))
+    );
+    orders.stop().await;
+    app.app.stop_and_clean().await;
+}

@@ -43,6 +43,24 @@ pub struct LocationInput {
     pub priority: Option<i32>,
 }
 
+/// `PATCH /locations/{id}` (admin): a location renamed, made a warehouse or a store, or moved
+/// in the taking order; its id stays. An omitted field is left as it is.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocationPatch {
+    /// Its name: 1 to 100 characters (trimmed).
+    #[garde(inner(custom(rules::text(1, 100))))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// `warehouse` or `store`.
+    #[garde(skip)]
+    pub kind: Option<LocationKind>,
+    /// Lower is taken from first among its kind: 0 to 1000.
+    #[garde(inner(custom(rules::whole(0, 1000))))]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub priority: Option<i32>,
+}
+
 /// A location as `/locations` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

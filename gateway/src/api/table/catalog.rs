@@ -112,6 +112,22 @@ pub(super) static ROUTES: &[RouteSpec] = &[
     )
     .with_body(body::<inventory::LocationInput>())
     .answers(one::<inventory::Location>(201)),
+    patch(
+        "/api/locations/{locationId}",
+        Admin,
+        "inventory",
+        "Rename a location, make it a warehouse or a store, or move it in the taking order",
+    )
+    .with_body(body::<inventory::LocationPatch>())
+    .answers(one::<inventory::Location>(200)),
+    delete(
+        "/api/locations/{locationId}",
+        Admin,
+        "inventory",
+        "Remove a location (409 for the main warehouse, and while a product keeps units there or \
+         an order holds units taken from there)",
+    )
+    .answers(one::<products::Deleted>(200)),
     get(
         "/api/products/{id}/stock/stream",
         Public,

@@ -43,7 +43,8 @@ fn units_of(document: &Document) -> Vec<(String, i64)> {
 }
 
 /// The inventory of a product document over `locations` (in taking order; every one listed,
-/// and a location the product has units in but the list lacks after them).
+/// and a location the product has units in but the list lacks after them: one removed while an
+/// inventory saved at the same moment put units there).
 fn inventory(id: ObjectId, document: &Document, locations: &[Location]) -> Inventory {
     let total = crate::store::int(document, "stock").unwrap_or(0);
     let threshold = crate::store::int(document, "lowStockThreshold").unwrap_or(0);
@@ -64,7 +65,8 @@ fn inventory(id: ObjectId, document: &Document, locations: &[Location]) -> Inven
         })
         .collect();
     for (location, n) in &units {
-        if !locations.iter().any(|l| &l.id == location) {
+        // A location removed while it held none of this product's units is not listed.
+        if *n != 0 && !locations.iter().any(|l| &l.id == location) {
             lines.push(LocationLevel {
                 id: location.clone(),
                 name: location.clone(),
