@@ -91,6 +91,7 @@ test("the console's pages have no serious accessibility violation", async ({ bro
     ["Health", "/console/health", "[data-testid=dead-letter-count]"],
     ["Analytics", "/console/analytics", "[data-testid=revenue-chart]"],
     ["Catalog", "/console/catalog", "[data-testid=products]"],
+    ["Locations", "/console/locations", ".location-list"],
     ["Coupons", "/console/coupons", "[data-testid=coupons]"],
     ["Returns", "/console/returns", "[data-testid=returns-desk], p:has-text('No returns')"],
     ["Reviews", "/console/reviews", "#review-product-search"],

@@ -1,7 +1,7 @@
 // Stock per location (issue 19): an admin spreads a product's units over the main warehouse and
 // a store in the console; the storefront's product page says where they are, and an order takes
 // from the warehouse first.
-import { ADMIN, CUSTOMER, api, expect, person, productInConsole, test, tokenOf } from "./fixtures";
+import { ADMIN, CUSTOMER, api, expect, person, productInConsole, shot, signIn, test, tokenOf } from "./fixtures";
 
 test("an admin spreads a product over locations and an order takes from the warehouse first", async ({
   browser,
@@ -49,4 +49,42 @@ test("an admin spreads a product over locations and an order takes from the ware
   await api(request, "DELETE", `/products/${product.id}`, admin.token);
   expect(problems).toEqual([]);
   expect(shopper.problems).toEqual([]);
+});
+
+test("an admin adds a store in the console, renames it, makes it a warehouse and removes it", async ({
+  browser,
+}) => {
+  const { page, problems } = await person(await browser.newContext());
+  await page.goto("/console/locations");
+  await signIn(page, ADMIN);
+  await expect(page.getByRole("heading", { name: "Locations" })).toBeVisible();
+  const id = `e2e-desk-${Date.now().toString(36)}`;
+  await page.getByLabel("Id (for good)").fill(id);
+  await page.getByLabel("Name", { exact: true }).fill("Desk store");
+  await page.getByLabel("Kind", { exact: true }).selectOption("store");
+  await page.getByLabel("Priority", { exact: true }).fill("900");
+  await page.getByRole("button", { name: "Add location" }).click();
+  const row = page.locator(`li[data-location-id="${id}"]`);
+  await expect(row.getByLabel(`Name of ${id}`)).toHaveValue("Desk store");
+
+  // Renamed and made a warehouse: it moves up among the warehouses, after main.
+  await row.getByLabel(`Name of ${id}`).fill("Desk depot");
+  await row.getByLabel(`Kind of ${id}`).selectOption("warehouse");
+  await row.getByRole("button", { name: `Save ${id}` }).click();
+  await expect(row.getByLabel(`Name of ${id}`)).toHaveValue("Desk depot");
+  const order = await page.locator(".location-list li").evaluateAll((items) =>
+    items.map((li) => li.getAttribute("data-location-id")),
+  );
+  expect(order[0]).toBe("main");
+  // Warehouses come before stores (the stores earlier runs of the other spec added).
+  for (const store of order.filter((l) => l?.startsWith("e2e-store-"))) {
+    expect(order.indexOf(id)).toBeLessThan(order.indexOf(store));
+  }
+
+  await shot(page, "console-locations");
+  // The main warehouse cannot be removed; this one can.
+  await expect(page.locator('li[data-location-id="main"]').getByRole("button", { name: "Remove main" })).toBeDisabled();
+  await row.getByRole("button", { name: `Remove ${id}` }).click();
+  await expect(row).toHaveCount(0);
+  expect(problems).toEqual([]);
 });

@@ -78,17 +78,7 @@ async fn create(
         )));
     };
     refuse_unknown(&ids, &products)?;
-    let in_variants: Vec<String> = products
-        .iter()
-        .flatten()
-        .filter_map(crate::upstream::Priced::variant_required)
-        .collect();
-    if !in_variants.is_empty() {
-        return Err(ApiError::Unprocessable(format!(
-            "items: {}",
-            in_variants.join("; ")
-        )));
-    }
+    refuse_in_variants(&products)?;
     let now_ms = Utc::now().timestamp_millis();
     let sub = Subscription {
         id: ObjectId::new(),
@@ -132,6 +122,22 @@ async fn create(
 }
 
 /// 422 naming every id of `ids` whose product (at the same place in `products`) was not found.
+/// 422 naming each product sold in variants (a subscription names one of its variants).
+fn refuse_in_variants(products: &[Option<crate::upstream::Priced>]) -> Result<(), ApiError> {
+    let in_variants: Vec<String> = products
+        .iter()
+        .flatten()
+        .filter_map(crate::upstream::Priced::variant_required)
+        .collect();
+    if in_variants.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Unprocessable(format!(
+        "items: {}",
+        in_variants.join("; ")
+    )))
+}
+
 fn refuse_unknown<T>(ids: &[ObjectId], products: &[Option<T>]) -> Result<(), ApiError> {
     let unknown: Vec<String> = ids
         .iter()

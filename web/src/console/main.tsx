@@ -15,6 +15,7 @@ import { AssistantStats } from "./assistant";
 import { Board } from "./board";
 import { CatalogEditor } from "./catalog";
 import { CategoriesDesk } from "./categories";
+import { LocationsDesk } from "./locations";
 import { Coupons } from "./coupons";
 import { Health } from "./health";
 import { ReturnsDesk } from "./returns";
@@ -31,6 +32,7 @@ const SECTIONS: [string, string][] = [
   ["/console/shoppers", "Shoppers"],
   ["/console/catalog", "Catalog"],
   ["/console/categories", "Categories"],
+  ["/console/locations", "Locations"],
   ["/console/coupons", "Coupons"],
   ["/console/returns", "Returns"],
   ["/console/reviews", "Reviews"],
@@ -97,6 +99,7 @@ function Console() {
   else if (path === "/console/shoppers") section = <Shoppers />;
   else if (path === "/console/catalog") section = <CatalogEditor />;
   else if (path === "/console/categories") section = <CategoriesDesk />;
+  else if (path === "/console/locations") section = <LocationsDesk />;
   else if (path === "/console/coupons") section = <Coupons />;
   else if (path === "/console/returns") section = <ReturnsDesk />;
   else if (path === "/console/reviews") section = <ReviewsDesk />;
