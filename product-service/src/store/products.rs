@@ -100,9 +100,15 @@ impl Products {
     /// The product `id`, unless it is missing or deleted.
     #[tracing::instrument(skip(self))]
     pub async fn find(&self, id: ObjectId) -> Result<Option<Product>, ApiError> {
-        let Some(product) = self.stored(id).await?.map(Product::from) else {
+        let Some(stored) = self.stored(id).await? else {
             return Ok(None);
         };
+        // Only a product sold in variants pays for the second read.
+        let in_variants = stored.has_variants;
+        let product = Product::from(stored);
+        if !in_variants {
+            return Ok(Some(product));
+        }
         Ok(self.with_variants(vec![product]).await?.pop())
     }
 
