@@ -148,14 +148,21 @@ impl Engine {
         let id = turn.session_id.clone().unwrap_or_default();
         tracing::Span::current().record("session.id", id.as_str());
         let caller_id = turn.caller.as_ref().map(|c| c.id.clone());
-        let (mut session, fresh) = match self.open(&id, turn.caller.as_ref()).await? {
-            Some(s) if s.ended => return Err(ended()),
-            Some(s) => (s, false),
-            None => (Session::new(&id, caller_id.clone()), true),
+        let (mut session, fresh) = match &turn.session_id {
+            // A new id: nothing can be stored under it yet.
+            None => (Session::minted(&id, caller_id.clone()), true),
+            Some(_) => match self.open(&id, turn.caller.as_ref()).await? {
+                Some(s) if s.ended => return Err(ended()),
+                Some(s) => (s, false),
+                None => (Session::new(&id, caller_id.clone()), true),
+            },
         };
         // Only a conversation that entered the support queue can be held by a person; one
         // not found in Redis may be such a conversation whose session expired, so it asks.
-        if (fresh || session.queued) && self.support.held(&session.id).await {
+        // One whose id was made just now cannot be.
+        if ((fresh && !session.minted) || session.queued)
+            && self.support.held(&session.id).await
+        {
             return self.to_person(&session, &turn, started).await;
         }
         self.know_customer(&mut session, &turn).await;

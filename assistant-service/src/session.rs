@@ -92,6 +92,12 @@ pub struct Session {
     /// session stored before this was kept asks every time, as all did then.
     #[serde(default = "asks")]
     pub queued: bool,
+    /// This service made the id when the conversation began (its first message came without
+    /// one), so no support record can be older than the session: the support desk is not
+    /// asked about it on its first message, and its first hand-over does not look for a
+    /// record to reopen.
+    #[serde(default)]
+    pub minted: bool,
 }
 
 /// What a session stored without [`Session::queued`] does: asks the support desk.
@@ -106,6 +112,14 @@ impl Session {
             id: id.as_str().to_owned(),
             owner,
             ..Self::default()
+        }
+    }
+
+    /// A new session for `owner` under an id this service has just made.
+    pub fn minted(id: &SessionId, owner: Option<String>) -> Self {
+        Self {
+            minted: true,
+            ..Self::new(id, owner)
         }
     }
 

@@ -49,6 +49,12 @@ pub enum Enqueued {
     Already(Status),
 }
 
+/// Counts a conversation that entered the queue.
+fn queued() -> Enqueued {
+    metrics::counter!("assistant_support_queued_total").increment(1);
+    Enqueued::Queued
+}
+
 /// Why the customer got `handback`: the agent closed the conversation.
 pub const HANDBACK_CLOSED: &str = "closed";
 /// Why the customer got `handback`: the agent's socket or replica went away; the conversation
@@ -145,12 +151,24 @@ impl Desk {
 
     /// Puts `session` in the queue for `reason`, with the chat so far and `message` (the one
     /// that escalated it) as its transcript.
+    ///
+    /// A session whose id this service made and that never entered the queue has no record
+    /// to find, so it is inserted straight away (one MongoDB round trip less on a first
+    /// complaint). Should one exist after all (an earlier hand-over that failed after its
+    /// write), the insert says so and the record is looked at as for any other session;
+    /// its transcript then holds those lines twice.
     pub async fn enqueue(
         &self,
         session: &Session,
         message: &str,
         reason: &str,
     ) -> Result<Enqueued, ApiError> {
+        if session.minted && !session.queued {
+            let transcript = self.transcript(session, message, None).await;
+            if self.insert(session, reason, &transcript).await? {
+                return Ok(queued());
+            }
+        }
         let existing = store::find(&self.db, &session.id).await?;
         if let Some(record) = &existing
             && record.status != Status::Closed
@@ -158,7 +176,27 @@ impl Desk {
             return Ok(Enqueued::Already(record.status));
         }
         let since = existing.as_ref().map(|r| r.updated_at);
-        let now = Utc::now();
+        let transcript = self.transcript(session, message, since).await;
+        let done = if existing.is_some() {
+            store::reopen(&self.db, &session.id, reason, &transcript).await?
+        } else {
+            self.insert(session, reason, &transcript).await?
+        };
+        if done {
+            Ok(queued())
+        } else {
+            // Raced by another replica's escalation of the same session.
+            Ok(Enqueued::Already(Status::Waiting))
+        }
+    }
+
+    /// The chat of `session` said after `since` (all of it when `None`), then `message`.
+    async fn transcript(
+        &self,
+        session: &Session,
+        message: &str,
+        since: Option<chrono::DateTime<Utc>>,
+    ) -> Vec<Stored> {
         let mut transcript: Vec<Stored> = self
             .sessions
             .history(&session.id)
@@ -182,33 +220,33 @@ impl Desk {
             role: "customer".to_owned(),
             content: message.to_owned(),
             agent: None,
-            at: now,
+            at: Utc::now(),
         });
-        let queued = if existing.is_some() {
-            store::reopen(&self.db, &session.id, reason, &transcript).await?
-        } else {
-            let record = Record {
-                session_id: session.id.clone(),
-                customer_id: session.owner.clone(),
-                customer_name: session.customer.as_ref().and_then(|c| c.name.clone()),
-                status: Status::Waiting,
-                reason: reason.to_owned(),
-                agent_id: None,
-                agent_name: None,
-                queued_at: now,
-                queued_ms: now.timestamp_millis(),
-                updated_at: now,
-                last_message: transcript.last().cloned(),
-            };
-            store::insert(&self.db, &record, &transcript).await?
+        transcript
+    }
+
+    /// A new `WAITING` record for `session` with `transcript`; `false` when one exists.
+    async fn insert(
+        &self,
+        session: &Session,
+        reason: &str,
+        transcript: &[Stored],
+    ) -> Result<bool, ApiError> {
+        let now = Utc::now();
+        let record = Record {
+            session_id: session.id.clone(),
+            customer_id: session.owner.clone(),
+            customer_name: session.customer.as_ref().and_then(|c| c.name.clone()),
+            status: Status::Waiting,
+            reason: reason.to_owned(),
+            agent_id: None,
+            agent_name: None,
+            queued_at: now,
+            queued_ms: now.timestamp_millis(),
+            updated_at: now,
+            last_message: transcript.last().cloned(),
         };
-        if queued {
-            metrics::counter!("assistant_support_queued_total").increment(1);
-            Ok(Enqueued::Queued)
-        } else {
-            // Raced by another replica's escalation of the same session.
-            Ok(Enqueued::Already(Status::Waiting))
-        }
+        store::insert(&self.db, &record, transcript).await
     }
 
     /// Adds what was said with a person to the chat's own history, so the customer's chat

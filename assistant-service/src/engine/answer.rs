@@ -311,12 +311,28 @@ async fn complaint(
     let mut text = persona.reply(Reply::Complaint, name.as_deref());
     let escalation = if session.escalated {
         Reply::AlreadyEscalated
-    } else if record::escalate(engine, session, turn).await {
-        session.escalated = true;
-        queue(engine, session, turn, support::REASON_COMPLAINT).await;
-        Reply::Escalated
     } else {
-        Reply::EscalationFailed
+        // The escalation and the queue entry are written side by side: neither needs the
+        // other, and a complaint's answer waits for both.
+        let (escalated, queued) = tokio::join!(
+            record::escalate(engine, session, turn),
+            engine
+                .support
+                .enqueue(session, &turn.message, support::REASON_COMPLAINT),
+        );
+        match &queued {
+            Ok(_) => session.queued = true,
+            Err(e) => {
+                tracing::warn!(error = %e, "an escalated conversation could not enter the support queue");
+            }
+        }
+        // In the queue, the team has it even if its announcement was lost.
+        if escalated || queued.is_ok() {
+            session.escalated = true;
+            Reply::Escalated
+        } else {
+            Reply::EscalationFailed
+        }
     };
     text.push(' ');
     text.push_str(&persona.reply(escalation, None));
@@ -338,17 +354,6 @@ async fn complaint(
         ));
     }
     Draft::say(text)
-}
-
-/// Puts an escalated conversation in the support queue, where a person can join it. Best
-/// effort for a complaint: the escalation itself is already on its way.
-async fn queue(engine: &Engine, session: &mut Session, turn: &Turn, reason: &str) {
-    match engine.support.enqueue(session, &turn.message, reason).await {
-        Ok(_) => session.queued = true,
-        Err(e) => {
-            tracing::warn!(error = %e, "an escalated conversation could not enter the support queue");
-        }
-    }
 }
 
 /// "Can I talk to a person?": the conversation enters the support queue (once while it

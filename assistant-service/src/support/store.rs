@@ -7,7 +7,7 @@
 //! would be the next such gap). Dates written by `$set` come back from the stand-in as text,
 //! so they are read with `shared::store::compat::date`, and the queue sorts on a number.
 
-use bson::{Document, doc};
+use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::{Collection, Database, options::FindOptions};
@@ -130,15 +130,26 @@ pub async fn find(db: &Database, session_id: &str) -> Result<Option<Record>, Api
 }
 
 /// Inserts a new `WAITING` conversation with `transcript`; `false` when one exists already.
+/// The messages go first, so a conversation is never seen without them; when the
+/// conversation turns out to exist, they are taken back (best effort), so the one that
+/// exists does not show them twice.
 pub async fn insert(
     db: &Database,
     record: &Record,
     transcript: &[Stored],
 ) -> Result<bool, ApiError> {
-    add_messages(db, &record.session_id, transcript).await?;
+    let added = add_messages(db, &record.session_id, transcript).await?;
     match conversations(db).insert_one(record).await {
         Ok(_) => Ok(true),
-        Err(e) if shared::store::is_duplicate_key(&e) => Ok(false),
+        Err(e) if shared::store::is_duplicate_key(&e) => {
+            if let Err(e) = messages(db)
+                .delete_many(doc! { "_id": { "$in": added } })
+                .await
+            {
+                tracing::warn!(error = %e, "a transcript's lines were added twice");
+            }
+            Ok(false)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -174,20 +185,22 @@ pub async fn reopen(
     Ok(done.matched_count == 1)
 }
 
+/// Adds `transcript` to the messages of `session_id`; their ids.
 async fn add_messages(
     db: &Database,
     session_id: &str,
     transcript: &[Stored],
-) -> Result<(), ApiError> {
+) -> Result<Vec<Bson>, ApiError> {
     if transcript.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let docs = transcript
         .iter()
         .map(|m| stored_doc(session_id, m))
         .collect::<Result<Vec<_>, _>>()?;
+    let ids = docs.iter().filter_map(|d| d.get("_id").cloned()).collect();
     messages(db).insert_many(docs).await?;
-    Ok(())
+    Ok(ids)
 }
 
 /// Adds one message to the transcript and shows it as the conversation's last.

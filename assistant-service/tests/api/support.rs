@@ -598,3 +598,86 @@ async fn a_held_conversation_whose_session_expired_still_reaches_the_person() {
     drop(agent);
     suite.stop().await;
 }
+
+/// A conversation whose id the assistant made (its first message came without one) skips
+/// the support desk's reads: its first complaint inserts the queue entry straight away, with
+/// the chat so far. Should an entry exist after all (an earlier hand-over that failed after
+/// its write, planted here by clearing the session's `queued` mark in Redis), the complaint
+/// still finds the closed entry and puts it back in the queue.
+#[tokio::test]
+async fn a_complaint_in_a_conversation_the_assistant_opened_queues_it_and_reopens_an_entry_found_after_all()
+ {
+    let suite = spawn_suite().await;
+    let alex = suite.register("Alex Minted", "alex.minted@example.com").await;
+    let first = suite
+        .chat("Do you ship to Canada?", None, Some(&alex.bearer))
+        .await;
+    let session = first["metadata"]["sessionId"].as_str().unwrap().to_owned();
+    let complaint = "My parcel arrived soaked and the lamp inside is broken, this is unacceptable";
+    let reply = suite.chat(complaint, Some(&session), Some(&alex.bearer)).await;
+    assert_eq!(reply["intent"], "complaint", "{reply}");
+    assert!(
+        reply["text"].as_str().unwrap().contains("senior specialist"),
+        "{reply}"
+    );
+    let path = format!("/support/conversations/{session}");
+    let (_, conversation) = get(&suite.assistant, &path, &suite.admin).await;
+    assert_eq!(conversation["data"]["status"], "WAITING", "{conversation}");
+    assert_eq!(conversation["data"]["reason"], "complaint");
+    let contents: Vec<&str> = conversation["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents.len(), 3, "{conversation}");
+    assert_eq!(contents[0], "Do you ship to Canada?");
+    assert_eq!(contents[2], complaint);
+
+    let mut agent = socket(
+        &suite.assistant,
+        &format!("/ws/support/{session}"),
+        Some(&suite.admin),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next(&mut agent).await["type"], "conversation");
+    say(&mut agent, json!({ "type": "close" })).await;
+    assert_eq!(next(&mut agent).await["type"], "closed");
+    drop(agent);
+    let client = redis::Client::open(shared::testing::redis_url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("{}assistant:session:{session}", suite.names.redis_prefix);
+    let stored: String = redis::AsyncCommands::get(&mut redis, &key).await.unwrap();
+    let mut stored: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored["minted"], true, "{stored}");
+    stored["queued"] = json!(false);
+    stored["escalated"] = json!(false);
+    let _: () = redis::AsyncCommands::set(&mut redis, &key, stored.to_string())
+        .await
+        .unwrap();
+
+    let again = suite
+        .chat("The replacement arrived broken too!", Some(&session), Some(&alex.bearer))
+        .await;
+    let (_, reopened) = get(&suite.assistant, &path, &suite.admin).await;
+    assert_eq!(again["intent"], "complaint", "{again}");
+    assert_eq!(reopened["data"]["status"], "WAITING", "{reopened}");
+    let contents: Vec<&str> = reopened["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents.last(),
+        Some(&"The replacement arrived broken too!"),
+        "{reopened}"
+    );
+    let asked = contents
+        .iter()
+        .filter(|c| **c == "Do you ship to Canada?")
+        .count();
+    assert_eq!(asked, 1, "no line twice: {reopened}");
+    suite.stop().await;
+}
