@@ -86,7 +86,7 @@ impl Handler {
             metrics::counter!("alerts_created_total", "type" => alert.kind.clone(), "severity" => alert.severity.as_str())
                 .increment(1);
             tracing::info!(alert.id = %alert.id, severity = %alert.severity, "alert made");
-            self.outbox.nudge();
+            self.outbox.nudge_collection(alerts::COLLECTION);
             if let Some(webhook) = &self.webhook {
                 webhook.notify_one();
             }

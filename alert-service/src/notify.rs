@@ -133,7 +133,7 @@ impl Handler {
         metrics::counter!("notifications_created_total", "kind" => new.kind.as_str(), "mailed" => if mailed { "yes" } else { "no" })
             .increment(1);
         tracing::info!(notification.id = %notification.id, kind = new.kind.as_str(), mailed, "notification made");
-        self.outbox.nudge();
+        self.outbox.nudge_collection(notifications::COLLECTION);
         if let (Some(wake), true) = (&self.mail, mailed) {
             wake.notify_one();
         }

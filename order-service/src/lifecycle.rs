@@ -119,7 +119,7 @@ impl Orders {
             if orders::replace_if_unchanged(&self.db, &before, &after, &staged, extra.clone())
                 .await?
             {
-                self.outbox.nudge();
+                self.outbox.nudge_collection(orders::COLLECTION);
                 metrics::counter!("order_status_changes_total", "to" => after.status.as_str())
                     .increment(1);
                 tracing::info!(order.id = %id, from = %before.status, to = %after.status, "order status changed");

@@ -191,7 +191,7 @@ impl Payments {
             .await
             .map_err(unavailable)?
         {
-            self.orders.outbox.nudge();
+            self.orders.outbox.nudge_collection(orders::COLLECTION);
             metrics::counter!("order_payment_voids_total").increment(1);
             tracing::info!(order.id = %order.id, "authorisation voided");
         }

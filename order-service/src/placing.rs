@@ -96,7 +96,7 @@ pub async fn store(
     staged.extend(more);
     match orders::insert(state.infra.db(), &order, &staged).await {
         Ok(()) => {
-            state.orders.outbox.nudge();
+            state.orders.outbox.nudge_collection(orders::COLLECTION);
             metrics::counter!("orders_created_total").increment(1);
             tracing::info!(order.id = %order.id, total = order.total_cents, "order placed");
             Ok(order)

@@ -161,13 +161,70 @@ fn stage_keyed(
 }
 
 /// Wakes the relay at once after a write, instead of at its next poll.
+///
+/// A nudge that names its collection ([`Nudge::nudge_collection`]) lets the pass it wakes
+/// read only the collections named since the last pass: each read is a query to the
+/// database, and a relay over five collections used to make five for every order's write.
+/// A plain [`Nudge::nudge`] wakes a pass over every collection, as does the relay's own poll.
 #[derive(Clone, Default)]
-pub struct Nudge(Arc<Notify>);
+pub struct Nudge(Arc<Wake>);
+
+#[derive(Default)]
+struct Wake {
+    notify: Notify,
+    /// What was nudged since the relay last looked: `None` is every collection.
+    nudged: std::sync::Mutex<Option<Nudged>>,
+}
+
+/// Collections nudged since the relay last looked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Nudged {
+    /// Some collection not named: read them all.
+    #[default]
+    All,
+    /// Only these.
+    Only(std::collections::BTreeSet<String>),
+}
 
 impl Nudge {
-    /// Tells the relay there is something to publish.
+    /// Tells the relay there is something to publish, without saying where: the pass it wakes
+    /// reads every collection.
     pub fn nudge(&self) {
-        self.0.notify_one();
+        if let Ok(mut nudged) = self.0.nudged.lock() {
+            *nudged = Some(Nudged::All);
+        }
+        self.0.notify.notify_one();
+    }
+
+    /// Tells the relay `collection` has something to publish.
+    pub fn nudge_collection(&self, collection: &str) {
+        if let Ok(mut nudged) = self.0.nudged.lock() {
+            match nudged.get_or_insert_with(|| Nudged::Only(Default::default())) {
+                Nudged::All => {}
+                Nudged::Only(names) => {
+                    if !names.contains(collection) {
+                        names.insert(collection.to_owned());
+                    }
+                }
+            }
+        }
+        self.0.notify.notify_one();
+    }
+
+    /// Waits for a nudge.
+    pub(crate) async fn notified(&self) {
+        self.0.notify.notified().await;
+    }
+
+    /// What was nudged since the last call, and forgets it (`All` when nothing was named, or
+    /// the lock was poisoned).
+    pub(crate) fn take(&self) -> Nudged {
+        self.0
+            .nudged
+            .lock()
+            .ok()
+            .and_then(|mut nudged| nudged.take())
+            .unwrap_or_default()
     }
 }
 
@@ -213,6 +270,23 @@ pub async fn remove_published(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nudges_name_their_collections_until_taken_and_a_plain_one_means_all() {
+        let nudge = Nudge::default();
+        assert_eq!(nudge.take(), Nudged::All, "nothing named: every collection");
+        nudge.nudge_collection("orders");
+        nudge.nudge_collection("returns");
+        nudge.nudge_collection("orders");
+        assert_eq!(
+            nudge.take(),
+            Nudged::Only(["orders", "returns"].map(str::to_owned).into())
+        );
+        nudge.nudge_collection("orders");
+        nudge.nudge();
+        nudge.nudge_collection("returns");
+        assert_eq!(nudge.take(), Nudged::All);
+    }
 
     fn event(n: i32) -> Envelope {
         Envelope::new(

@@ -483,3 +483,44 @@ async fn due_times_are_integers_because_the_stand_in_stores_updated_dates_as_tex
     );
     db.drop().await.unwrap();
 }
+
+/// A nudge that names its collection wakes a pass over that collection alone; a writer that
+/// keeps nudging one collection must still not keep an event of another waiting (staged
+/// without a nudge): a pass over every collection runs at least once a poll.
+#[tokio::test]
+async fn a_writer_nudging_one_collection_all_the_time_does_not_starve_an_event_staged_elsewhere() {
+    let names = TestNames::new();
+    let db = database(&names).await;
+    let cancel = CancellationToken::new();
+    let (consumer, mut rx) = listen(&names, &cancel).await;
+    let relay = relay(&names, &db, &["busy", "quiet"], 500, &cancel).await;
+    let nudge = relay.nudge();
+    let first = event("thing.busy", 0);
+    db.collection::<Document>("busy")
+        .insert_one(document(0, std::slice::from_ref(&first)))
+        .await
+        .unwrap();
+    nudge.nudge_collection("busy");
+    assert_eq!(receive(&mut rx, 1, WAIT).await, [first.id]);
+
+    let writing = CancellationToken::new();
+    let writer = {
+        let (nudge, writing) = (nudge.clone(), writing.clone());
+        tokio::spawn(async move {
+            while !writing.is_cancelled() {
+                nudge.nudge_collection("busy");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let quiet = event("thing.quiet", 1);
+    db.collection::<Document>("quiet")
+        .insert_one(document(1, std::slice::from_ref(&quiet)))
+        .await
+        .unwrap();
+
+    assert_eq!(receive(&mut rx, 1, WAIT).await, [quiet.id]);
+    writing.cancel();
+    writer.await.unwrap();
+    finish(cancel, &consumer, db).await;
+}

@@ -94,7 +94,7 @@ async fn write(
 ) {
     let events: Vec<Envelope> = batch.iter().map(|(_, event)| event.clone()).collect();
     match store::insert_replies(db, &batch).await {
-        Ok(()) => nudge.nudge(),
+        Ok(()) => nudge.nudge_collection(store::REPLIES),
         Err(e) => {
             tracing::warn!(error = %e, replies = batch.len(), "replies not stored; publishing their events directly");
             let Some(bus) = bus else { return };
@@ -187,7 +187,7 @@ async fn store_or_publish<T: serde::Serialize>(
     };
     match store::insert_with_event(&engine.db, collection, record, &event).await {
         Ok(()) => {
-            engine.nudge.nudge();
+            engine.nudge.nudge_collection(collection);
             Some(true)
         }
         Err(e) => {

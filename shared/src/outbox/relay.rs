@@ -34,7 +34,7 @@ use mongodb::{Collection, Database};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{COUNT, DUE, FIELD, Nudge, now_millis, remove_published};
+use super::{COUNT, DUE, FIELD, Nudge, Nudged, now_millis, remove_published};
 use crate::{
     events::Bus,
     retry::{Backoff, Policy},
@@ -55,6 +55,26 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often `/health`'s backlog (documents holding unpublished events) is counted.
 const COUNT_EVERY: Duration = Duration::from_secs(5);
+
+/// What the next pass reads: only the collections `named` by nudges when a nudge woke it
+/// (`nudged`, and no more due at once) and a pass over every collection ran `recently`
+/// (within a poll); every collection otherwise. So documents due to retry and events staged
+/// without a nudge go out within a poll however busy the writers keep the relay.
+fn next_scope(named: Nudged, nudged: bool, recently: bool) -> Nudged {
+    if nudged && recently { named } else { Nudged::All }
+}
+
+/// Whether a pass over `scope` reads `name`, one of the relay's `collections`: every one
+/// unless only some were nudged, and every one when a nudge named a collection the relay
+/// does not know (a mistake that must not leave events to the next poll).
+fn reads(scope: &Nudged, collections: &[String], name: &str) -> bool {
+    match scope {
+        Nudged::All => true,
+        Nudged::Only(names) => {
+            names.contains(name) || names.iter().any(|n| !collections.contains(n))
+        }
+    }
+}
 
 /// Publishes pending events of some collections. Cheap to clone; clones share their state.
 #[derive(Clone)]
@@ -155,8 +175,13 @@ impl Relay {
         self.ensure_indexes().await;
         let inner = &self.inner;
         let mut backoff = self.policy(MAX_BACKOFF).backoff();
+        let mut scope = Nudged::All;
+        let mut last_full = Instant::now();
         loop {
-            let pass = self.drain_all().await;
+            if scope == Nudged::All {
+                last_full = Instant::now();
+            }
+            let pass = self.drain(&scope).await;
             inner.heartbeat.beat();
             let wait = if pass.troubled {
                 backoff.next_delay()
@@ -170,14 +195,19 @@ impl Relay {
                 });
                 until_retry.min(inner.poll)
             };
-            tokio::select! {
+            let nudged = tokio::select! {
                 () = cancel.cancelled() => break,
                 // New events need not wait for a refused one; a broker in trouble they do.
-                () = inner.nudge.0.notified(), if !pass.troubled => {}
-                () = tokio::time::sleep(wait) => {}
-            }
+                () = inner.nudge.notified(), if !pass.troubled => true,
+                () = tokio::time::sleep(wait) => false,
+            };
+            scope = next_scope(
+                inner.nudge.take(),
+                nudged && !pass.more,
+                last_full.elapsed() < inner.poll,
+            );
         }
-        if !self.drain_all().await.clean {
+        if !self.drain(&Nudged::All).await.clean {
             tracing::warn!("events still pending at shutdown; they go out after the next start");
         }
     }
@@ -223,12 +253,15 @@ impl Relay {
         }
     }
 
-    /// One pass over every collection.
-    async fn drain_all(&self) -> Pass {
+    /// One pass over the collections of `scope`.
+    async fn drain(&self, scope: &Nudged) -> Pass {
         let mut pass = Pass::default();
         let now = now_millis();
         let mut pages = Vec::with_capacity(self.inner.collections.len());
         for (index, name) in self.inner.collections.iter().enumerate() {
+            if !reads(scope, &self.inner.collections, name) {
+                continue;
+            }
             match scan::due(&self.collection(index), index, now, self.inner.batch).await {
                 Ok(page) => {
                     let oldest = scan::oldest_seconds(&page);
@@ -321,5 +354,32 @@ impl Relay {
     /// Waits from twice the poll interval up to `cap`.
     fn policy(&self, cap: Duration) -> Policy {
         Policy::new(self.inner.poll.saturating_mul(2).min(cap), cap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn only(names: &[&str]) -> Nudged {
+        Nudged::Only(names.iter().map(|n| (*n).to_owned()).collect())
+    }
+
+    #[test]
+    fn a_nudged_pass_reads_only_what_was_named_while_a_full_pass_ran_within_a_poll() {
+        assert_eq!(next_scope(only(&["orders"]), true, true), only(&["orders"]));
+        assert_eq!(next_scope(Nudged::All, true, true), Nudged::All);
+        // A wait ended it, more was due, or no full pass for a poll: every collection.
+        assert_eq!(next_scope(only(&["orders"]), false, true), Nudged::All);
+        assert_eq!(next_scope(only(&["orders"]), true, false), Nudged::All);
+    }
+
+    #[test]
+    fn a_collection_is_read_when_named_or_when_a_name_is_unknown() {
+        let known = vec!["orders".to_owned(), "returns".to_owned()];
+        assert!(reads(&Nudged::All, &known, "returns"));
+        assert!(reads(&only(&["orders"]), &known, "orders"));
+        assert!(!reads(&only(&["orders"]), &known, "returns"));
+        assert!(reads(&only(&["orders", "typo"]), &known, "returns"));
     }
 }

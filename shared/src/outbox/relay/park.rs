@@ -55,6 +55,8 @@ impl Relay {
             Err(e) => return Err(e),
         }
         remove_published(collection, id, &[format!("{FIELD}.{key}")]).await?;
+        // Its notice goes out with the next pass, not the next poll.
+        self.inner.nudge.nudge_collection(PARKED);
         metrics::counter!("outbox_parked_total", "collection" => collection.name().to_owned())
             .increment(1);
         Ok(())
