@@ -64,6 +64,25 @@ pub async fn get(app: &Spawned, path: &str, bearer: &str) -> (u16, Value) {
     send(app, Method::GET, path, None, Some(bearer)).await
 }
 
+/// An admin's support socket on `session`, past its opening `conversation` message.
+pub async fn agent_joins(app: &Spawned, session: &str, admin: &str) -> Socket {
+    let mut agent = socket(app, &format!("/ws/support/{session}"), Some(admin))
+        .await
+        .expect("the agent joins");
+    assert_eq!(next(&mut agent).await["type"], "conversation");
+    agent
+}
+
+/// The contents of a support conversation's messages, in order.
+fn contents(conversation: &Value) -> Vec<&str> {
+    conversation["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect()
+}
+
 /// Escalates `session` for `bearer` by asking for a person.
 pub async fn ask_for_a_person(suite: &Suite, session: &str, bearer: &str) -> Value {
     suite
@@ -522,14 +541,7 @@ async fn a_conversation_requeued_after_handback_waits_behind_older_ones_though_t
     let alex = suite.register("Alex Demo", "alex@example.com").await;
     let sam = suite.register("Sam Other", "sam@example.com").await;
     ask_for_a_person(&suite, "support-0008", &alex.bearer).await;
-    let mut agent = socket(
-        &suite.assistant,
-        "/ws/support/support-0008",
-        Some(&suite.admin),
-    )
-    .await
-    .unwrap();
-    assert_eq!(next(&mut agent).await["type"], "conversation");
+    let mut agent = agent_joins(&suite.assistant, "support-0008", &suite.admin).await;
     say(&mut agent, json!({ "type": "close" })).await;
     assert_eq!(next(&mut agent).await["type"], "closed");
     ask_for_a_person(&suite, "support-0009", &sam.bearer).await;
@@ -567,14 +579,7 @@ async fn a_held_conversation_whose_session_expired_still_reaches_the_person() {
         .await;
     let session = "support-expired-1";
     ask_for_a_person(&suite, session, &alex.bearer).await;
-    let mut agent = socket(
-        &suite.assistant,
-        &format!("/ws/support/{session}"),
-        Some(&suite.admin),
-    )
-    .await
-    .expect("the agent joins");
-    assert_eq!(next(&mut agent).await["type"], "conversation");
+    let mut agent = agent_joins(&suite.assistant, session, &suite.admin).await;
 
     let client = redis::Client::open(shared::testing::redis_url()).unwrap();
     let mut redis = client.get_multiplexed_async_connection().await.unwrap();
@@ -624,24 +629,12 @@ async fn a_complaint_in_a_conversation_the_assistant_opened_queues_it_and_reopen
     let (_, conversation) = get(&suite.assistant, &path, &suite.admin).await;
     assert_eq!(conversation["data"]["status"], "WAITING", "{conversation}");
     assert_eq!(conversation["data"]["reason"], "complaint");
-    let contents: Vec<&str> = conversation["data"]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
-    assert_eq!(contents.len(), 3, "{conversation}");
-    assert_eq!(contents[0], "Do you ship to Canada?");
-    assert_eq!(contents[2], complaint);
+    let said = contents(&conversation);
+    assert_eq!(said.len(), 3, "{conversation}");
+    assert_eq!(said[0], "Do you ship to Canada?");
+    assert_eq!(said[2], complaint);
 
-    let mut agent = socket(
-        &suite.assistant,
-        &format!("/ws/support/{session}"),
-        Some(&suite.admin),
-    )
-    .await
-    .unwrap();
-    assert_eq!(next(&mut agent).await["type"], "conversation");
+    let mut agent = agent_joins(&suite.assistant, &session, &suite.admin).await;
     say(&mut agent, json!({ "type": "close" })).await;
     assert_eq!(next(&mut agent).await["type"], "closed");
     drop(agent);
@@ -663,18 +656,13 @@ async fn a_complaint_in_a_conversation_the_assistant_opened_queues_it_and_reopen
     let (_, reopened) = get(&suite.assistant, &path, &suite.admin).await;
     assert_eq!(again["intent"], "complaint", "{again}");
     assert_eq!(reopened["data"]["status"], "WAITING", "{reopened}");
-    let contents: Vec<&str> = reopened["data"]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
+    let said = contents(&reopened);
     assert_eq!(
-        contents.last(),
+        said.last(),
         Some(&"The replacement arrived broken too!"),
         "{reopened}"
     );
-    let asked = contents
+    let asked = said
         .iter()
         .filter(|c| **c == "Do you ship to Canada?")
         .count();
