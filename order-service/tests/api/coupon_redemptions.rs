@@ -265,3 +265,41 @@ async fn a_redemption_an_older_version_kept_on_the_coupon_is_moved_out_and_given
     assert_eq!(uses[0].get_str("state"), Ok("returned"));
     t.stop().await;
 }
+
+/// A giving back that another reader found and finished before its own attempt got to it
+/// still answers that attempt `true`: the use went back under its marker, once. (Eight
+/// concurrent give-backs once all answered `false` this way.)
+#[tokio::test]
+async fn a_giving_back_finished_for_its_attempt_by_another_reader_still_answers_the_attempt_true() {
+    let t = spawn_without_fulfilment().await;
+    t.coupon(json!({"code": "HELP", "kind": "fixed", "value": 5}))
+        .await;
+    let ada = t.customer();
+    let token = format!("checkout:{}:helped", ada.id);
+    assert!(t.redeem("HELP", &ada, &token).await);
+    assert_eq!(t.used("HELP").await, 1);
+    let key = coupons::redemption_key(&token);
+    let marker = order_service::domain::coupon::Marker {
+        by: "attempt-a".to_owned(),
+        customer_id: ada.id.clone(),
+        token: token.clone(),
+        at_ms: 1,
+    };
+    t.db.collection::<Document>(coupons::COLLECTION)
+        .update_one(
+            doc! { "_id": "HELP" },
+            doc! { "$set": { format!("givingBack.{key}"): bson::to_document(&marker).unwrap() } },
+        )
+        .await
+        .unwrap();
+
+    let helper = coupons::give_back(&t.db, "HELP", &token).await.unwrap();
+    assert!(!helper, "the reader only finished another's giving back");
+    assert_eq!(t.used("HELP").await, 0);
+    let attempt = redemptions::finish_give_back(&t.db, "HELP", &key, &marker)
+        .await
+        .unwrap();
+    assert!(attempt, "the attempt's use went back");
+    assert_eq!(t.used("HELP").await, 0, "once");
+    t.stop().await;
+}

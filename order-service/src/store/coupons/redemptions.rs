@@ -206,8 +206,8 @@ pub async fn record(db: &Database, code: &str, key: &str, marker: &Marker) -> Re
 
 /// Finishes the giving back begun by `marker` (a `givingBack` marker on the coupon): marks the
 /// redemption returned by it if it is still counted, then clears the marker, uncounting the
-/// use in the same write when the redemption was returned by `marker`. `true` when this call's
-/// write cleared it so.
+/// use in the same write when the redemption was returned by `marker`. `true` when the use
+/// went back under `marker`, whichever call's write cleared it.
 pub async fn finish_give_back(
     db: &Database,
     code: &str,
@@ -232,7 +232,12 @@ pub async fn finish_give_back(
             doc! { "used": -1_i64, format!("perCustomer.{mine}"): -1_i64 },
         );
     }
-    Ok(clear(db, code, GIVING_BACK, key, marker, update).await? && returned_by_marker)
+    clear(db, code, GIVING_BACK, key, marker, update).await?;
+    // The use went back under this marker, once: the clear is guarded by the marker, so only
+    // one of the calls that finish it (its own attempt, or a reader that found it first and
+    // finished it for the attempt) takes the count down. The attempt's answer does not depend
+    // on which one that was; a reader finishing another's marker ignores it.
+    Ok(returned_by_marker)
 }
 
 /// Moves the redemption `key` that an older version kept on `coupon` into the collection.
