@@ -46,7 +46,7 @@ pub fn start(bus: &Bus, db: Database, outbox: Nudge) -> Consuming {
             let outbox = outbox.clone();
             async move {
                 if apply(&db, &event).await? {
-                    outbox.nudge();
+                    outbox.nudge_collection(crate::store::customers::COLLECTION);
                 }
                 Ok(())
             }

@@ -60,7 +60,7 @@ pub fn start(bus: &Bus, handler: Handler) -> Consuming {
             let handler = handler.clone();
             async move {
                 if handler.handle(&event).await? {
-                    handler.outbox.nudge();
+                    handler.outbox.nudge_collection(crate::store::wishlist::WATCHES);
                 }
                 Ok(())
             }

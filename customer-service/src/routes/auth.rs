@@ -80,7 +80,7 @@ async fn register(
         serde_json::json!({ "customerId": customer.id.to_hex(), "name": customer.name, "email": customer.email, "registeredAt": now }),
     );
     customers::insert(state.infra.db(), &customer, &[event]).await?;
-    state.outbox.nudge();
+    state.outbox.nudge_collection(customers::COLLECTION);
     tracing::info!(customer.id = %customer.id, "registered");
     let session = session::issue(&state, &customer, None).await?;
     Ok((StatusCode::CREATED, ok(session)))
