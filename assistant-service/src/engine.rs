@@ -160,9 +160,7 @@ impl Engine {
         // Only a conversation that entered the support queue can be held by a person; one
         // not found in Redis may be such a conversation whose session expired, so it asks.
         // One whose id was made just now cannot be.
-        if ((fresh && !session.minted) || session.queued)
-            && self.support.held(&session.id).await
-        {
+        if ((fresh && !session.minted) || session.queued) && self.support.held(&session.id).await {
             return self.to_person(&session, &turn, started).await;
         }
         self.know_customer(&mut session, &turn).await;

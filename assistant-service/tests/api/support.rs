@@ -613,16 +613,23 @@ async fn a_held_conversation_whose_session_expired_still_reaches_the_person() {
 async fn a_complaint_in_a_conversation_the_assistant_opened_queues_it_and_reopens_an_entry_found_after_all()
  {
     let suite = spawn_suite().await;
-    let alex = suite.register("Alex Minted", "alex.minted@example.com").await;
+    let alex = suite
+        .register("Alex Minted", "alex.minted@example.com")
+        .await;
     let first = suite
         .chat("Do you ship to Canada?", None, Some(&alex.bearer))
         .await;
     let session = first["metadata"]["sessionId"].as_str().unwrap().to_owned();
     let complaint = "My parcel arrived soaked and the lamp inside is broken, this is unacceptable";
-    let reply = suite.chat(complaint, Some(&session), Some(&alex.bearer)).await;
+    let reply = suite
+        .chat(complaint, Some(&session), Some(&alex.bearer))
+        .await;
     assert_eq!(reply["intent"], "complaint", "{reply}");
     assert!(
-        reply["text"].as_str().unwrap().contains("senior specialist"),
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("senior specialist"),
         "{reply}"
     );
     let path = format!("/support/conversations/{session}");
@@ -651,7 +658,11 @@ async fn a_complaint_in_a_conversation_the_assistant_opened_queues_it_and_reopen
         .unwrap();
 
     let again = suite
-        .chat("The replacement arrived broken too!", Some(&session), Some(&alex.bearer))
+        .chat(
+            "The replacement arrived broken too!",
+            Some(&session),
+            Some(&alex.bearer),
+        )
         .await;
     let (_, reopened) = get(&suite.assistant, &path, &suite.admin).await;
     assert_eq!(again["intent"], "complaint", "{again}");

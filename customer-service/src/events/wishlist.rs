@@ -60,7 +60,9 @@ pub fn start(bus: &Bus, handler: Handler) -> Consuming {
             let handler = handler.clone();
             async move {
                 if handler.handle(&event).await? {
-                    handler.outbox.nudge_collection(crate::store::wishlist::WATCHES);
+                    handler
+                        .outbox
+                        .nudge_collection(crate::store::wishlist::WATCHES);
                 }
                 Ok(())
             }

@@ -61,7 +61,11 @@ const COUNT_EVERY: Duration = Duration::from_secs(5);
 /// (within a poll); every collection otherwise. So documents due to retry and events staged
 /// without a nudge go out within a poll however busy the writers keep the relay.
 fn next_scope(named: Nudged, nudged: bool, recently: bool) -> Nudged {
-    if nudged && recently { named } else { Nudged::All }
+    if nudged && recently {
+        named
+    } else {
+        Nudged::All
+    }
 }
 
 /// Whether a pass over `scope` reads `name`, one of the relay's `collections`: every one
