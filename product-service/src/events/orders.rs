@@ -92,6 +92,7 @@ impl StockKeeper {
             self.cache.invalidate().await;
         }
         // Staged events may sit on products (stock_low) as well as on the reservation.
-        self.nudge.nudge();
+        self.nudge.nudge_collection(crate::store::RESERVATIONS);
+        self.nudge.nudge_collection(crate::store::PRODUCTS);
     }
 }

@@ -15,10 +15,13 @@
 //!    the order holds. The decision is written before the giving back, so a crash in between
 //!    is finished by the redelivery (step 1) rather than decided again.
 //!
-//! Releasing (`order.cancelled`, `order.expired`): `reserved` (or `pending`) → `released` +
-//! `stock.released` in one guarded write, then give back every line. A cancellation for an
-//! order never seen records it as `released` with no lines, so a late `order.created`
-//! reserves nothing.
+//! Releasing (`order.cancelled`, `order.expired`): `reserved` (or `pending`) → `released` with
+//! an [`ANNOUNCE`] marker in one guarded write, then give back every line, then stage
+//! `stock.released` as the marker is cleared (guarded by it, so once). The event goes out
+//! only after the stock is back, so a live stream that reads the stock on it sees the units
+//! returned; a crash before the event is finished by the redelivery, which gives back (a
+//! no-op by then) and announces. A cancellation for an order never seen records it as
+//! `released` with no lines and no marker, so a late `order.created` reserves nothing.
 //!
 //! # Holds (issue 22)
 //! What an order holds of a product is a document of its own in `stock_holds` (`_id` =
@@ -82,6 +85,11 @@ pub use holds::{
     GIVING_BACK, LEGACY, RETURNING, TAKING, entry, entry_path, hold_id, legacy_quantity, marker,
 };
 use lines::Take;
+
+/// The reservation's field naming the event its release still owes: `stock.released` is
+/// staged only after the stock is given back, so that whoever reads the stock on that event
+/// (live stock streams) sees it back.
+pub const ANNOUNCE: &str = "announce";
 
 /// Why a stock operation did not complete; the event is retried.
 #[derive(Debug, thiserror::Error)]
@@ -236,14 +244,6 @@ impl Stock {
                 }
             };
             let (status, lines) = read_reservation(&found)?;
-            if status.holds_nothing() {
-                let changed = self.give_back(order_id, &lines).await?;
-                return Ok(Outcome {
-                    status,
-                    decided_now: false,
-                    stock_changed: changed,
-                });
-            }
             let event = envelope(
                 keys::STOCK_RELEASED,
                 correlation,
@@ -252,12 +252,20 @@ impl Stock {
                     items: &lines,
                 },
             )?;
-            let from = [Status::Reserved, Status::Pending];
-            if self
-                .decide(order_id, &from, Status::Released, event)
-                .await?
-            {
+            if status.holds_nothing() {
                 let changed = self.give_back(order_id, &lines).await?;
+                // A release that stopped between its decision and its event.
+                self.announce_release(order_id, event).await?;
+                return Ok(Outcome {
+                    status,
+                    decided_now: false,
+                    stock_changed: changed,
+                });
+            }
+            let from = [Status::Reserved, Status::Pending];
+            if self.decide_release(order_id, &from).await? {
+                let changed = self.give_back(order_id, &lines).await?;
+                self.announce_release(order_id, event).await?;
                 return Ok(Outcome {
                     status: Status::Released,
                     decided_now: true,
@@ -306,6 +314,40 @@ impl Stock {
             .await?
             .ok_or_else(|| StockError::Encoding(format!("no reservation for {order_id}")))?;
         read_status(&found)
+    }
+
+    /// Moves the reservation from one of `from` to `released`, marking [`ANNOUNCE`] so that
+    /// `stock.released` is staged once the stock is back ([`Self::announce_release`]);
+    /// whether this call made the move.
+    async fn decide_release(&self, order_id: &str, from: &[Status]) -> Result<bool> {
+        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let update = doc! {
+            "$set": { "status": Status::Released.as_str(), ANNOUNCE: keys::STOCK_RELEASED },
+            "$currentDate": { "updatedAt": true },
+        };
+        let result = self
+            .reservations
+            .update_one(doc! { "_id": order_id, "status": { "$in": from } }, update)
+            .await?;
+        Ok(result.matched_count == 1)
+    }
+
+    /// Stages `event` (`stock.released`) when the release of `order_id` has not announced it
+    /// yet: the marker's guard makes a redelivery or a second consumer stage it once.
+    async fn announce_release(
+        &self,
+        order_id: &str,
+        event: shared::events::Envelope,
+    ) -> Result<()> {
+        let mut update = doc! { "$unset": { ANNOUNCE: "" } };
+        outbox::stage(&mut update, &[event])?;
+        self.reservations
+            .update_one(
+                doc! { "_id": order_id, ANNOUNCE: keys::STOCK_RELEASED },
+                update,
+            )
+            .await?;
+        Ok(())
     }
 
     /// Moves the reservation from one of `from` to `to`, staging `event` in the same write;

@@ -23,7 +23,7 @@ pub struct TestApp {
     pub names: TestNames,
     /// The service's database, for looking behind the API.
     pub db: mongodb::Database,
-    admin: String,
+    pub admin: String,
     customer: String,
 }
 
