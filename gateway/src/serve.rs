@@ -111,7 +111,11 @@ async fn connection(
 ) {
     let read = match lane.serve(&state, &mut stream, peer, &cancel).await {
         Ending::Closed => return,
-        Ending::HandOver(read) => read.freeze(),
+        Ending::HandOver(read) => {
+            // How often the lane declines: what it does not serve costs hyper's extra work.
+            metrics::counter!("gateway_hand_overs_total").increment(1);
+            read.freeze()
+        }
     };
     let io = TokioIo::new(Prefixed { read, stream });
     let max_body = state.max_body_bytes;

@@ -87,21 +87,28 @@ pub async fn check_body(
     let bytes: Bytes = axum::body::to_bytes(body, max_bytes)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
-    if let Some(form) = form {
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        (form.check)(content_type, bytes.clone()).await?;
-        return Ok(Request::from_parts(parts, Body::from(bytes)));
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    check_bytes(content_type, &bytes, route).await?;
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Checks a body read whole, of a request that carries one, whichever lane read it: the
+/// route's form's check for an upload route, else JSON by content type and syntax and the
+/// route's type in `shared::api` (see [`check_body`]).
+pub async fn check_bytes(
+    content_type: Option<&str>,
+    bytes: &Bytes,
+    route: Option<&RouteSpec>,
+) -> Result<(), ApiError> {
+    if let Some(form) = route.and_then(|r| r.form) {
+        return (form.check)(content_type.map(str::to_owned), bytes.clone()).await;
     }
     let empty = bytes.iter().all(u8::is_ascii_whitespace);
     if !empty {
-        let json = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
+        let json = content_type
             .and_then(|v| v.split(';').next())
             .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
         if !json {
@@ -112,14 +119,14 @@ pub async fn check_body(
         Some(spec) if empty && !spec.optional => {
             return Err(ApiError::field("body", "a JSON body is required"));
         }
-        Some(spec) if !empty => (spec.check)(&bytes)?,
+        Some(spec) if !empty => (spec.check)(bytes)?,
         Some(_) => {}
         None if !empty => {
-            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| syntax(&e))?;
+            serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| syntax(&e))?;
         }
         None => {}
     }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    Ok(())
 }
 
 fn syntax(e: &serde_json::Error) -> ApiError {

@@ -9,11 +9,15 @@ use axum::http::{HeaderName, Method};
 const MAX_HEADERS: usize = 64;
 /// Longest request head the fast lane waits for (longer: hyper serves or refuses it).
 pub const MAX_HEAD: usize = 16 * 1024;
+/// Longest body the fast lane takes (longer: hyper serves or refuses it). Its buffer holds a
+/// whole request at most, so a head and a body of these sizes bound what one connection
+/// holds.
+pub const MAX_BODY: usize = 64 * 1024;
 
 /// A request head the fast lane takes: where its parts lie in the buffer it was parsed from
 /// (so that the buffer can be split and read on while the head is in use).
 pub struct Head {
-    /// `GET`, `HEAD` or `DELETE`.
+    /// `GET`, `HEAD`, `DELETE`, or `POST`, `PUT`, `PATCH` with a JSON body (or none).
     pub method: Method,
     /// The raw path (`/api/...`).
     pub path: Range<usize>,
@@ -41,6 +45,10 @@ pub struct Head {
     pub close: bool,
     /// The head's length.
     pub len: usize,
+    /// The body's length (`content-length`; 0 without one), after the head.
+    pub body: usize,
+    /// `content-type` as it came (also among `lines`).
+    pub content_type: Option<Range<usize>>,
 }
 
 /// `frame[range]` as text (the parser checked it is ASCII).
@@ -67,9 +75,12 @@ pub enum Parsed {
 /// Parses the request head at the start of `buf`.
 ///
 /// The fast lane takes what the proxy route would: an origin-form `/api/...` target that is
-/// not a WebSocket, health or document route, HTTP/1.1, `GET`, `HEAD` or `DELETE`, no body,
-/// no `Origin` (CORS answers go through tower-http), no `Expect` or `Upgrade`. `proxy_header`:
-/// the trusted proxy header's name, if one is configured.
+/// not a WebSocket, health or document route, HTTP/1.1, no `Origin` (CORS answers go through
+/// tower-http), no `Expect`, `Upgrade` or `Transfer-Encoding`; `GET`, `HEAD` or `DELETE`
+/// without a body, or `POST`, `PUT` or `PATCH` whose body, if any, is JSON (by content type)
+/// of one plain `content-length` up to [`MAX_BODY`] (logging out is hyper's: the gateway
+/// notes the revocation on its answer). Two lengths, or one that is not plain digits, are
+/// hyper's to refuse. `proxy_header`: the trusted proxy header's name, if one is configured.
 pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut slots);
@@ -84,7 +95,8 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     let Some(method) = lane_method(method) else {
         return Parsed::Declined;
     };
-    if !proxied(target) || !target.bytes().all(uri_char) {
+    let with_body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
+    if !proxied(target) || !target.bytes().all(uri_char) || with_body && logout(target) {
         return Parsed::Declined;
     }
     let at = |part: &[u8]| {
@@ -113,8 +125,11 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         lines: Vec::with_capacity(len),
         close: false,
         len,
+        body: 0,
+        content_type: None,
     };
     let mut hosts = 0;
+    let mut lengths = 0;
     let mut authorizations = 0;
     // Every header the `Connection` header names is hop-by-hop too (RFC 9110, 7.6.1).
     let named = connection_tokens(parsed.headers);
@@ -123,7 +138,15 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         let special = Special::of(name);
         match special {
             Some(Special::Decline) => return Parsed::Declined,
-            Some(Special::ContentLength) if h.value != b"0" => return Parsed::Declined,
+            Some(Special::ContentLength) => {
+                lengths += 1;
+                match plain_length(h.value) {
+                    Some(0) => {}
+                    Some(n) if with_body && n <= MAX_BODY => head.body = n,
+                    _ => return Parsed::Declined,
+                }
+            }
+            Some(Special::ContentType) => head.content_type = Some(at(h.value)),
             Some(Special::Connection) => {
                 let tokens = std::str::from_utf8(h.value).unwrap_or_default();
                 for token in tokens.split(',').map(str::trim) {
@@ -149,14 +172,21 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         if proxy_header.is_some_and(|p| name.eq_ignore_ascii_case(p.as_str())) {
             head.proxy_header = visible(h.value).then(|| at(h.value));
         }
-        if special.is_some_and(|s| s != Special::Authorization)
+        if special.is_some_and(|s| s != Special::Authorization && s != Special::ContentType)
             || named.iter().any(|token| token.eq_ignore_ascii_case(name))
         {
             continue;
         }
         push_header(&mut head.lines, name.as_bytes(), h.value);
     }
-    if hosts > 1 {
+    let json = || {
+        head.content_type
+            .as_ref()
+            .and_then(|r| std::str::from_utf8(&buf[r.clone()]).ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    };
+    if hosts > 1 || lengths > 1 || head.body > 0 && !json() {
         return Parsed::Declined;
     }
     Parsed::Complete(head)
@@ -168,8 +198,26 @@ fn lane_method(method: &str) -> Option<Method> {
         "GET" => Some(Method::GET),
         "HEAD" => Some(Method::HEAD),
         "DELETE" => Some(Method::DELETE),
+        "POST" => Some(Method::POST),
+        "PUT" => Some(Method::PUT),
+        "PATCH" => Some(Method::PATCH),
         _ => None,
     }
+}
+
+/// A `content-length` of plain digits (RFC 9110, 8.6), not too long to be a number; `None`
+/// for anything else (a sign, spaces inside, a list).
+fn plain_length(value: &[u8]) -> Option<usize> {
+    if value.is_empty() || value.len() > 9 || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
+/// Whether `target` logs out (the gateway notes the revoked token on the answer).
+fn logout(target: &str) -> bool {
+    let path = target.split_once('?').map_or(target, |(path, _)| path);
+    path.trim_end_matches('/') == "/api/auth/logout"
 }
 
 /// The tokens of every `Connection` header: the headers they name are hop-by-hop too.
@@ -190,6 +238,8 @@ enum Special {
     /// `transfer-encoding`, `upgrade`, `expect`, `origin`: hyper serves the request.
     Decline,
     ContentLength,
+    /// Passed on as it came; read for the body's check.
+    ContentType,
     Connection,
     Host,
     Authorization,
@@ -219,7 +269,10 @@ impl Special {
                 ("x-user-role", Self::Dropped),
                 ("traceparent", Self::TraceParent),
             ],
-            12 => &[("x-request-id", Self::RequestId)],
+            12 => &[
+                ("x-request-id", Self::RequestId),
+                ("content-type", Self::ContentType),
+            ],
             13 => &[("authorization", Self::Authorization)],
             14 => &[("content-length", Self::ContentLength)],
             15 => &[("x-forwarded-for", Self::ForwardedFor)],
@@ -297,6 +350,9 @@ pub struct RequestHead<'a> {
     pub client: Option<std::net::IpAddr>,
     /// The verified caller: user id and role.
     pub user: Option<(&'a str, &'a str)>,
+    /// The body, sent after the head with its `content-length`, when the method carries one
+    /// (`POST`, `PUT`, `PATCH`; none for the others).
+    pub body: Option<&'a [u8]>,
 }
 
 impl RequestHead<'_> {
@@ -313,7 +369,8 @@ impl RequestHead<'_> {
                 + self.request_id.len()
                 + self.trace.0.map_or(0, <[u8]>::len)
                 + self.trace.1.map_or(0, <[u8]>::len)
-                + self.forwarded_for.map_or(0, <[u8]>::len),
+                + self.forwarded_for.map_or(0, <[u8]>::len)
+                + self.body.map_or(0, <[u8]>::len),
         );
         out.extend_from_slice(self.method.as_str().as_bytes());
         out.push(b' ');
@@ -349,7 +406,12 @@ impl RequestHead<'_> {
             push_header(&mut out, b"x-user-id", id.as_bytes());
             push_header(&mut out, b"x-user-role", role.as_bytes());
         }
-        out.extend_from_slice(b"\r\n");
+        if let Some(body) = self.body {
+            let _ = write!(out, "content-length: {}\r\n\r\n", body.len());
+            out.extend_from_slice(body);
+        } else {
+            out.extend_from_slice(b"\r\n");
+        }
         out
     }
 }

@@ -20,14 +20,14 @@ async fn pipelined_requests_are_answered_in_order_across_the_hand_over_to_hyper(
     let gw = spawn_gateway(&[("PRODUCT_SERVICE_URL", echo.url.clone())]).await;
     let mut raw = Raw::connect(&gw.app.url("")).await;
 
-    // Two for the fast lane (one a chunked event stream), then one with a body (hyper's),
-    // then one the lane would take but that now stays with hyper: all in one write.
+    // Two for the fast lane (one a chunked event stream), then one with a chunked body
+    // (hyper's), then one the lane would take but that now stays with hyper: all in one write.
     let body = r#"{"stars":5}"#;
     raw.send(&format!(
         "GET /api/products/{ID}/events HTTP/1.1\r\nhost: x\r\n\r\n\
          GET /api/products/{ID}?n=1 HTTP/1.1\r\nhost: x\r\n\r\n\
          POST /api/products/{ID}/questions HTTP/1.1\r\nhost: x\r\nauthorization: {}\r\n\
-         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}\
+         content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n\
          GET /api/products/{ID}?n=2 HTTP/1.1\r\nhost: x\r\n\r\n",
         gw.bearer(shared::auth::Role::Admin),
         body.len()

@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod images;
 mod lane;
+mod lane_bodies;
 mod loyalty;
 mod metrics;
 mod payment_methods;

@@ -36,6 +36,86 @@ fn a_plain_get_is_taken_with_what_the_door_and_the_service_need() {
 }
 
 #[test]
+fn a_json_body_of_one_plain_length_is_taken_and_its_content_type_passed_on() {
+    let text = "PUT /api/products/1 HTTP/1.1\r\nHost: a\r\n\
+                Content-Type: application/json; charset=utf-8\r\nContent-Length: 2\r\n\r\n{}";
+    let Parsed::Complete(head) = parse(text) else {
+        panic!("not taken")
+    };
+    assert_eq!((head.method, head.body), (Method::PUT, 2));
+    assert_eq!(head.len, text.len() - 2);
+    let content_type = head
+        .content_type
+        .as_ref()
+        .map(|r| super::text(text.as_bytes(), r));
+    assert_eq!(content_type, Some("application/json; charset=utf-8"));
+    assert_eq!(
+        String::from_utf8_lossy(&head.lines),
+        "Content-Type: application/json; charset=utf-8\r\n"
+    );
+    // No body at all (a POST that carries none): taken, with nothing to read after the head.
+    let Parsed::Complete(head) = parse("POST /api/orders/1/cancel HTTP/1.1\r\n\r\n") else {
+        panic!("not taken")
+    };
+    assert_eq!(head.body, 0);
+}
+
+#[test]
+fn bodies_the_lane_does_not_take_are_declined() {
+    let json = "content-type: application/json";
+    for text in [
+        format!(
+            "POST /api/orders HTTP/1.1\r\n{json}\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\n{{}}"
+        ),
+        format!("POST /api/orders HTTP/1.1\r\n{json}\r\ncontent-length: +2\r\n\r\n{{}}"),
+        format!("POST /api/orders HTTP/1.1\r\n{json}\r\ncontent-length: 2, 2\r\n\r\n{{}}"),
+        format!(
+            "POST /api/orders HTTP/1.1\r\n{json}\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n"
+        ),
+        format!(
+            "POST /api/orders HTTP/1.1\r\n{json}\r\ncontent-length: {}\r\n\r\n",
+            MAX_BODY + 1
+        ),
+        format!(
+            "POST /api/orders HTTP/1.1\r\n{json}\r\ncontent-length: 2\r\nexpect: 100-continue\r\n\r\n"
+        ),
+        "POST /api/orders HTTP/1.1\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\n{}"
+            .to_owned(),
+        format!("POST /api/auth/logout HTTP/1.1\r\n{json}\r\ncontent-length: 2\r\n\r\n{{}}"),
+        "POST /api/auth/logout/ HTTP/1.1\r\n\r\n".to_owned(),
+        format!("DELETE /api/orders/1 HTTP/1.1\r\n{json}\r\ncontent-length: 2\r\n\r\n{{}}"),
+        "OPTIONS /api/orders HTTP/1.1\r\n\r\n".to_owned(),
+    ] {
+        assert!(matches!(parse(&text), Parsed::Declined), "{text}");
+    }
+}
+
+#[test]
+fn the_upstream_head_of_a_body_carries_its_length_then_the_body() {
+    let head = RequestHead {
+        method: &Method::POST,
+        target: Target {
+            base_path: "",
+            path: "/orders",
+            query: None,
+        },
+        authority: "svc:1",
+        lines: b"content-type: application/json\r\n",
+        request_id: b"r1",
+        trace: (None, None),
+        forwarded_for: None,
+        client: None,
+        user: None,
+        body: Some(b"{}"),
+    };
+    assert_eq!(
+        String::from_utf8(head.write()).unwrap(),
+        "POST /orders HTTP/1.1\r\nhost: svc:1\r\ncontent-type: application/json\r\n\
+         x-request-id: r1\r\ncontent-length: 2\r\n\r\n{}"
+    );
+}
+
+#[test]
 fn the_trusted_proxy_header_is_read_only_when_configured() {
     let text = "GET /api/p HTTP/1.1\r\nX-Real-Ip: 10.1.1.1\r\n\r\n";
     let name = HeaderName::from_static("x-real-ip");
@@ -126,6 +206,7 @@ fn the_upstream_head_has_the_target_host_lines_and_the_gateways_headers() {
         forwarded_for: Some(b"10.0.0.1"),
         client: Some(peer().ip()),
         user: Some(("u1", "admin")),
+        body: None,
     };
     assert_eq!(
         String::from_utf8(head.write()).unwrap(),
