@@ -94,16 +94,6 @@ pub fn from_document(document: Document) -> Result<Alert, ApiError> {
     })
 }
 
-/// Whether the event `event_id` already made its alert.
-pub async fn exists_for_event(db: &Database, event_id: &str) -> Result<bool, ApiError> {
-    Ok(db
-        .collection::<Document>(COLLECTION)
-        .find_one(doc! { "eventId": event_id })
-        .projection(doc! { "_id": 1 })
-        .await?
-        .is_some())
-}
-
 /// The next alert sequence number (gaps are possible; order is what matters).
 pub async fn next_sequence(db: &Database) -> Result<i64, ApiError> {
     let counter = db

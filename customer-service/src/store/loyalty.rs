@@ -72,10 +72,7 @@ pub struct Delivery<'a> {
 /// credited before or the customer does not exist.
 #[tracing::instrument(skip(db))]
 pub async fn credit(db: &Database, delivery: &Delivery<'_>) -> Result<Option<Account>, ApiError> {
-    if read(db, delivery.customer).await?.is_none() {
-        tracing::warn!(customer.id = %delivery.customer, "points for an unknown customer dropped");
-        return Ok(None);
-    }
+    // `change` reads the account (and finds an unknown customer) itself: no read before it.
     let changed = change(db, delivery.customer, delivery.correlation_id, |account| {
         let new =
             account.credit_delivery(delivery.order, delivery.points, delivery.paid, delivery.at);
@@ -88,7 +85,11 @@ pub async fn credit(db: &Database, delivery: &Delivery<'_>) -> Result<Option<Acc
     .await?;
     Ok(match changed {
         Some((account, Change::Write(()))) => Some(account),
-        _ => None,
+        Some((_, Change::Keep(()))) => None,
+        None => {
+            tracing::warn!(customer.id = %delivery.customer, "points for an unknown customer dropped");
+            None
+        }
     })
 }
 
