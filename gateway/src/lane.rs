@@ -49,6 +49,7 @@ use crate::{
     ratelimit::{RouteClass, Verdict},
     routes::proxy::OpenStream,
     telemetry::{self, TelemetryLayer},
+    validate,
 };
 use upstream::{Pool, Relayed};
 use wire::Parsed;
@@ -289,16 +290,12 @@ impl Lane {
         let with_body = matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
         let body = frame.get(head.len..).unwrap_or_default();
         if with_body {
-            let form = admitted.route.and_then(|r| r.form);
-            let max = form.map_or(state.max_body_bytes, |f| {
-                f.max_bytes.max(state.max_body_bytes)
-            });
-            if body.len() > max {
+            if body.len() > validate::body_limit(state.max_body_bytes, admitted.route) {
                 return Err(refuse(ApiError::PayloadTooLarge));
             }
             let content_type = head.content_type.as_ref().map(text);
             let bytes = bytes::Bytes::copy_from_slice(body);
-            crate::validate::check_bytes(content_type, &bytes, admitted.route)
+            validate::check_bytes(content_type, &bytes, admitted.route)
                 .await
                 .map_err(refuse)?;
         }

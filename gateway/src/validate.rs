@@ -73,8 +73,7 @@ pub async fn check_body(
     ) {
         return Ok(request);
     }
-    let form = route.and_then(|r| r.form);
-    let max_bytes = form.map_or(max_bytes, |f| f.max_bytes.max(max_bytes));
+    let max_bytes = body_limit(max_bytes, route);
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -93,6 +92,14 @@ pub async fn check_body(
         .and_then(|v| v.to_str().ok());
     check_bytes(content_type, &bytes, route).await?;
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The largest body `route` takes: an upload route's own limit when larger, else `max_bytes`
+/// (the gateway's `MAX_BODY_BYTES`).
+pub fn body_limit(max_bytes: usize, route: Option<&RouteSpec>) -> usize {
+    route
+        .and_then(|r| r.form)
+        .map_or(max_bytes, |f| f.max_bytes.max(max_bytes))
 }
 
 /// Checks a body read whole, of a request that carries one, whichever lane read it: the
