@@ -82,7 +82,7 @@ impl Orders {
         F: Fn(&Order) -> Option<Change>,
     {
         for _ in 0..ATTEMPTS {
-            let Some(before) = orders::by_id(&self.db, id).await? else {
+            let Some((before, pending)) = orders::by_id_with_pending(&self.db, id).await? else {
                 return Ok(Outcome::NotFound);
             };
             let Some(change) = decide(&before) else {
@@ -116,10 +116,18 @@ impl Orders {
                 .into_iter()
                 .map(|e| e.map_err(ApiError::internal))
                 .collect::<Result<_, _>>()?;
-            if orders::replace_if_unchanged(&self.db, &before, &after, &staged, extra.clone())
-                .await?
-            {
-                self.outbox.nudge_collection(orders::COLLECTION);
+            // With no event pending when read, the write is guarded by that too and its
+            // events are handed to the relay: nothing else of the order can be waiting.
+            let hand = pending == Some(0);
+            let mut guard = extra.clone();
+            if hand {
+                guard.insert(shared::outbox::COUNT, 0);
+            }
+            if orders::replace_if_unchanged(&self.db, &before, &after, &staged, guard).await? {
+                match shared::outbox::keyed_at(&staged, after.version) {
+                    Ok(keyed) if hand => self.outbox.hand(orders::COLLECTION, id, keyed),
+                    _ => self.outbox.nudge_collection(orders::COLLECTION),
+                }
                 metrics::counter!("order_status_changes_total", "to" => after.status.as_str())
                     .increment(1);
                 tracing::info!(order.id = %id, from = %before.status, to = %after.status, "order status changed");

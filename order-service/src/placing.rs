@@ -96,7 +96,14 @@ pub async fn store(
     staged.extend(more);
     match orders::insert(state.infra.db(), &order, &staged).await {
         Ok(()) => {
-            state.orders.outbox.nudge_collection(orders::COLLECTION);
+            // A new document holds no other event: handed to the relay.
+            match shared::outbox::keyed_at(&staged, order.version) {
+                Ok(keyed) => state
+                    .orders
+                    .outbox
+                    .hand(orders::COLLECTION, order.id, keyed),
+                Err(_) => state.orders.outbox.nudge_collection(orders::COLLECTION),
+            }
             metrics::counter!("orders_created_total").increment(1);
             tracing::info!(order.id = %order.id, total = order.total_cents, "order placed");
             Ok(order)

@@ -110,6 +110,19 @@ fn fields(pending: Document, n: usize) -> Document {
     fields
 }
 
+/// The `(key, stored text)` pairs [`initial_at`] or [`stage_at`] store for `events` at
+/// `version`: what a writer hands the relay ([`Nudge::hand`]).
+pub fn keyed_at(
+    events: &[Envelope],
+    version: i64,
+) -> Result<Vec<(String, String)>, serde_json::Error> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(n, event)| Ok((versioned_key(version, n, event), json(event)?)))
+        .collect()
+}
+
 /// [`initial`] for an aggregate with a version: its events keyed by [`versioned_key`].
 pub fn initial_at(events: &[Envelope], version: i64) -> Result<Document, serde_json::Error> {
     let mut pending = Document::new();
@@ -166,6 +179,12 @@ fn stage_keyed(
 /// read only the collections named since the last pass: each read is a query to the
 /// database, and a relay over five collections used to make five for every order's write.
 /// A plain [`Nudge::nudge`] wakes a pass over every collection, as does the relay's own poll.
+///
+/// A writer that knows the document it wrote holds no events but the ones it just staged
+/// (a new document, or a write guarded by a version read with no events pending) can hand
+/// them over ([`Nudge::hand`]): the next pass publishes them without reading the collection,
+/// then marks them sent as any other. That takes a read off every such event's way to the
+/// broker: under `cargo xtask bench orders` the read waited behind the database's queue.
 #[derive(Clone, Default)]
 pub struct Nudge(Arc<Wake>);
 
@@ -174,7 +193,23 @@ struct Wake {
     notify: Notify,
     /// What was nudged since the relay last looked: `None` is every collection.
     nudged: std::sync::Mutex<Option<Nudged>>,
+    /// Events handed over since the relay last looked, oldest first.
+    handed: std::sync::Mutex<Vec<Handed>>,
 }
+
+/// Events handed over: every pending event of one document, as staged.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Handed {
+    pub collection: String,
+    pub id: Bson,
+    /// `(key, stored text)`.
+    pub events: Vec<(String, String)>,
+}
+
+/// Handed-over documents kept at most while the relay cannot take them (a broker in
+/// trouble): beyond, a hand is a plain named nudge. Dropping one loses nothing, since the
+/// events are in the database, where a pass over the collection finds them.
+const HANDED_CAP: usize = 10_000;
 
 /// Collections nudged since the relay last looked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -209,6 +244,45 @@ impl Nudge {
             }
         }
         self.0.notify.notify_one();
+    }
+
+    /// Hands the relay the events just staged in the document `id` of `collection`, which
+    /// holds no other pending event (see the type's docs: when unsure, nudge instead). They
+    /// go out with the next pass without a read of the collection; a pass that reads it
+    /// anyway publishes what it reads instead.
+    pub fn hand(&self, collection: &str, id: impl Into<Bson>, events: Vec<(String, String)>) {
+        if events.is_empty() {
+            return;
+        }
+        let kept = self.0.handed.lock().is_ok_and(|mut handed| {
+            let room = handed.len() < HANDED_CAP;
+            if room {
+                handed.push(Handed {
+                    collection: collection.to_owned(),
+                    id: id.into(),
+                    events,
+                });
+            }
+            room
+        });
+        if !kept {
+            self.nudge_collection(collection);
+            return;
+        }
+        // A pass that reads no collection, unless something else was nudged.
+        if let Ok(mut nudged) = self.0.nudged.lock() {
+            nudged.get_or_insert_with(|| Nudged::Only(Default::default()));
+        }
+        self.0.notify.notify_one();
+    }
+
+    /// The documents handed over since the last call, oldest first, and forgets them.
+    pub(crate) fn take_handed(&self) -> Vec<Handed> {
+        self.0
+            .handed
+            .lock()
+            .map(|mut handed| std::mem::take(&mut *handed))
+            .unwrap_or_default()
     }
 
     /// Waits for a nudge.
@@ -286,6 +360,60 @@ mod tests {
         nudge.nudge();
         nudge.nudge_collection("returns");
         assert_eq!(nudge.take(), Nudged::All);
+    }
+
+    #[test]
+    fn a_hand_keeps_the_events_and_wakes_a_pass_that_reads_nothing_unless_more_was_nudged() {
+        let nudge = Nudge::default();
+        let events = vec![("k1".to_owned(), "{}".to_owned())];
+        nudge.hand("orders", "o1", events.clone());
+        nudge.hand("orders", "o2", Vec::new());
+        assert_eq!(nudge.take(), Nudged::Only(Default::default()));
+        let handed = nudge.take_handed();
+        assert_eq!(handed.len(), 1, "an empty hand is none");
+        assert_eq!(
+            (
+                handed[0].collection.as_str(),
+                &handed[0].id,
+                &handed[0].events
+            ),
+            ("orders", &Bson::from("o1"), &events)
+        );
+        assert!(nudge.take_handed().is_empty());
+        nudge.nudge_collection("returns");
+        nudge.hand("orders", "o3", events.clone());
+        assert_eq!(nudge.take(), Nudged::Only(["returns".to_owned()].into()));
+        nudge.nudge();
+        nudge.hand("orders", "o4", events.clone());
+        assert_eq!(nudge.take(), Nudged::All);
+    }
+
+    #[test]
+    fn beyond_the_cap_a_hand_is_a_named_nudge() {
+        let nudge = Nudge::default();
+        for n in 0..HANDED_CAP {
+            nudge.hand(
+                "orders",
+                n.to_string(),
+                vec![("k".to_owned(), "{}".to_owned())],
+            );
+        }
+        let _ = nudge.take();
+        nudge.hand("orders", "over", vec![("k".to_owned(), "{}".to_owned())]);
+        assert_eq!(nudge.take(), Nudged::Only(["orders".to_owned()].into()));
+        assert_eq!(nudge.take_handed().len(), HANDED_CAP);
+    }
+
+    #[test]
+    fn keyed_at_gives_the_keys_and_texts_stage_at_stores() {
+        let events = [event(1), event(2)];
+        let mut update = Document::new();
+        stage_at(&mut update, &events, 7).unwrap();
+        let set = update.get_document("$set").unwrap();
+        for (key, text) in keyed_at(&events, 7).unwrap() {
+            assert_eq!(set.get_str(format!("{FIELD}.{key}")).unwrap(), text);
+        }
+        assert_eq!(set.len(), 2);
     }
 
     fn event(n: i32) -> Envelope {

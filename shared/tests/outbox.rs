@@ -271,3 +271,73 @@ async fn removing_published_events_counts_off_only_what_another_relay_left() {
     assert!(stored.get_document(outbox::FIELD).unwrap().is_empty());
     db.drop().await.unwrap();
 }
+
+/// A writer that hands its staged events over has them published and marked sent by a pass
+/// that reads no collection: another document's events, staged without a nudge, stay where
+/// they are until a read (here the poll, an hour away).
+#[tokio::test]
+async fn handed_events_go_out_and_are_marked_sent_by_a_pass_that_reads_nothing() {
+    let names = TestNames::new();
+    let db = database(&names).await;
+    let cancel = CancellationToken::new();
+    let consumer_bus = Bus::start(bus_config(&names), "consumer", cancel.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let consuming = consumer_bus.consume(ConsumerSpec::new("things", &["thing.*"]), move |event| {
+        let _ = tx.send(event.id);
+        std::future::ready(Ok(()))
+    });
+    assert!(consuming.wait_subscribed(WAIT).await);
+    let relay_bus = Bus::start(bus_config(&names), "product-service", cancel.clone());
+    assert!(relay_bus.wait_connected(WAIT).await);
+    let relay = Relay::new(
+        db.clone(),
+        &["things"],
+        relay_bus,
+        Duration::from_secs(3600),
+    );
+    let (nudge, heartbeat) = (relay.nudge(), relay.heartbeat());
+    relay.spawn(cancel.clone());
+    eventually("the relay's first pass", WAIT, || async {
+        heartbeat.backlog().contains_key("things").then_some(())
+    })
+    .await;
+
+    let things = db.collection::<Document>("things");
+    let left: Vec<Envelope> = vec![event("thing.left", 0)];
+    let mut quiet = doc! { "_id": 1 };
+    quiet.extend(outbox::initial_at(&left, 1).unwrap());
+    things.insert_one(quiet).await.unwrap();
+    let events: Vec<Envelope> = (1..=3).map(|n| event("thing.changed", n)).collect();
+    let mut handed = doc! { "_id": 2 };
+    handed.extend(outbox::initial_at(&events, 1).unwrap());
+    things.insert_one(handed).await.unwrap();
+    nudge.hand("things", 2, outbox::keyed_at(&events, 1).unwrap());
+
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        received.push(
+            tokio::time::timeout(WAIT, rx.recv())
+                .await
+                .expect("an event")
+                .unwrap(),
+        );
+    }
+    assert_eq!(received, events.iter().map(|e| e.id).collect::<Vec<_>>());
+    eventually("the handed events marked sent", WAIT, || async {
+        let stored = document(&db, 2).await;
+        (outbox::pending_count(&stored) == 0
+            && stored.get_document(outbox::FIELD).unwrap().is_empty())
+        .then_some(())
+    })
+    .await;
+    assert_eq!(
+        outbox::pending_count(&document(&db, 1).await),
+        1,
+        "no read: the event staged without a nudge waits for one"
+    );
+    assert!(rx.try_recv().is_err());
+
+    cancel.cancel();
+    delete_topology(&consumer_bus).await;
+    db.drop().await.unwrap();
+}

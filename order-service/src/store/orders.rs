@@ -69,6 +69,22 @@ pub async fn by_id(db: &Database, id: ObjectId) -> Result<Option<Order>, ApiErro
     Ok(orders(db).find_one(doc! { "_id": id }).await?)
 }
 
+/// The order with `id`, if any, and how many events it holds unpublished (`None` when the
+/// stored document does not say: written before the outbox kept a count).
+pub async fn by_id_with_pending(
+    db: &Database,
+    id: ObjectId,
+) -> Result<Option<(Order, Option<i64>)>, ApiError> {
+    let Some(document) = documents(db).find_one(doc! { "_id": id }).await? else {
+        return Ok(None);
+    };
+    let pending = document
+        .contains_key(outbox::COUNT)
+        .then(|| outbox::pending_count(&document));
+    let order = bson::from_document(document).map_err(ApiError::internal)?;
+    Ok(Some((order, pending)))
+}
+
 /// The order placed with `request_key`, if any.
 pub async fn by_request_key(db: &Database, request_key: &str) -> Result<Option<Order>, ApiError> {
     Ok(orders(db)

@@ -257,9 +257,10 @@ impl Relay {
         }
     }
 
-    /// One pass over the collections of `scope`.
+    /// One pass: the documents handed over, and the collections of `scope`.
     async fn drain(&self, scope: &Nudged) -> Pass {
         let mut pass = Pass::default();
+        let handed = self.inner.nudge.take_handed();
         let now = now_millis();
         let mut pages = Vec::with_capacity(self.inner.collections.len());
         for (index, name) in self.inner.collections.iter().enumerate() {
@@ -283,7 +284,12 @@ impl Relay {
             }
         }
         self.count_pending().await;
-        let mut works: Vec<Work> = scan::interleave(pages).into_iter().map(Work::new).collect();
+        let handed = scan::handed(handed, &self.inner.collections, &pages);
+        let mut works: Vec<Work> = handed
+            .into_iter()
+            .chain(scan::interleave(pages))
+            .map(Work::new)
+            .collect();
         let published = self.rounds(&mut works).await;
         // What the broker took is marked sent even when the pass was cut short.
         let marked = self.mark(&works).await;

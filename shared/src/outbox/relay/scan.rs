@@ -108,6 +108,50 @@ pub(super) async fn pending(
     crate::store::count_up_to(collection, doc! { COUNT: { "$gt": 0 } }, PENDING_CAP).await
 }
 
+/// The documents handed over (oldest first), as a pass publishes them: one per document,
+/// its events in key order, each once; none of a collection the relay does not serve (a
+/// pass over it finds them), and none a page of this pass holds (what was read is the
+/// whole of what is pending, and the same document twice would race itself).
+pub(super) fn handed(
+    handed: Vec<super::super::Handed>,
+    collections: &[String],
+    pages: &[Vec<Due>],
+) -> Vec<Due> {
+    let key = |index: usize, id: &Bson| (index, id.to_string());
+    let read: std::collections::HashSet<(usize, String)> = pages
+        .iter()
+        .flatten()
+        .map(|d| key(d.collection, &d.id))
+        .collect();
+    let mut at: std::collections::HashMap<(usize, String), usize> = Default::default();
+    let mut dues: Vec<Due> = Vec::new();
+    for item in handed {
+        let Some(index) = collections.iter().position(|c| *c == item.collection) else {
+            continue;
+        };
+        let this = key(index, &item.id);
+        if read.contains(&this) {
+            continue;
+        }
+        match at.get(&this) {
+            Some(&n) => dues[n].events.extend(item.events),
+            None => {
+                at.insert(this, dues.len());
+                dues.push(Due {
+                    collection: index,
+                    id: item.id,
+                    events: item.events,
+                });
+            }
+        }
+    }
+    for due in &mut dues {
+        due.events.sort_by(|a, b| a.0.cmp(&b.0));
+        due.events.dedup_by(|a, b| a.0 == b.0);
+    }
+    dues
+}
+
 /// The collections' pages dealt out in turn: the first of each, then the second of each, ….
 pub(super) fn interleave(pages: Vec<Vec<Due>>) -> Vec<Due> {
     let total = pages.iter().map(Vec::len).sum();
@@ -178,6 +222,56 @@ mod tests {
         assert!(!is_due(&doc! { DUE: 1_001_i64 }, now));
         assert!(!is_due(&doc! { DUE: 1_001_i32 }, now));
         assert!(!is_due(&doc! { DUE: 1_000.5_f64 }, now));
+    }
+
+    #[test]
+    fn handed_documents_are_merged_in_key_order_and_left_out_when_read_or_unknown() {
+        use super::super::super::Handed;
+        let hand = |collection: &str, id: i32, keys: &[&str]| Handed {
+            collection: collection.to_owned(),
+            id: Bson::Int32(id),
+            events: keys
+                .iter()
+                .map(|k| ((*k).to_owned(), format!("text {k}")))
+                .collect(),
+        };
+        let collections = ["orders".to_owned(), "returns".to_owned()];
+        let dues = handed(
+            vec![
+                hand("orders", 1, &["v2"]),
+                hand("returns", 1, &["a"]),
+                hand("orders", 1, &["v1", "v2"]),
+                hand("orders", 7, &["v1"]),
+                hand("unknown", 1, &["x"]),
+            ],
+            &collections,
+            &[page(0, 0), page(0, 0)],
+        );
+        let seen: Vec<(usize, Bson, Vec<String>)> = dues
+            .into_iter()
+            .map(|d| {
+                (
+                    d.collection,
+                    d.id,
+                    d.events.into_iter().map(|e| e.0).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (0, Bson::Int32(1), vec!["v1".to_owned(), "v2".to_owned()]),
+                (1, Bson::Int32(1), vec!["a".to_owned()]),
+                (0, Bson::Int32(7), vec!["v1".to_owned()]),
+            ]
+        );
+        // Read in this pass: the read is the whole of it.
+        let dues = handed(
+            vec![hand("orders", 2, &["v1"])],
+            &collections,
+            &[page(0, 3)],
+        );
+        assert!(dues.is_empty());
     }
 
     #[test]
