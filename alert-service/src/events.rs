@@ -68,6 +68,7 @@ impl Handler {
         let seq = alerts::next_sequence(&self.db).await.map_err(transient)?;
         let stored = alerts::insert(
             &self.db,
+            &self.outbox,
             &new,
             &event_id,
             seq,
@@ -83,7 +84,6 @@ impl Handler {
         metrics::counter!("alerts_created_total", "type" => alert.kind.clone(), "severity" => alert.severity.as_str())
             .increment(1);
         tracing::info!(alert.id = %alert.id, severity = %alert.severity, "alert made");
-        self.outbox.nudge_collection(alerts::COLLECTION);
         if let Some(webhook) = &self.webhook {
             webhook.notify_one();
         }

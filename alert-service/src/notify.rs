@@ -123,8 +123,15 @@ impl Handler {
         letter: Option<letter::Letter>,
         correlation: &str,
     ) -> Result<bool, ApiError> {
-        let stored =
-            notifications::insert(&self.db, new, event_id, letter.as_ref(), correlation).await?;
+        let stored = notifications::insert(
+            &self.db,
+            &self.outbox,
+            new,
+            event_id,
+            letter.as_ref(),
+            correlation,
+        )
+        .await?;
         let Some(notification) = stored else {
             tracing::debug!(event_id, "notification already made for this event");
             return Ok(false);
@@ -133,7 +140,6 @@ impl Handler {
         metrics::counter!("notifications_created_total", "kind" => new.kind.as_str(), "mailed" => if mailed { "yes" } else { "no" })
             .increment(1);
         tracing::info!(notification.id = %notification.id, kind = new.kind.as_str(), mailed, "notification made");
-        self.outbox.nudge_collection(notifications::COLLECTION);
         if let (Some(wake), true) = (&self.mail, mailed) {
             wake.notify_one();
         }

@@ -110,6 +110,15 @@ fn fields(pending: Document, n: usize) -> Document {
     fields
 }
 
+/// The `(key, stored text)` pairs [`initial`] or [`stage`] store for `events`: what a writer
+/// hands the relay ([`Nudge::hand`]).
+pub fn keyed(events: &[Envelope]) -> Result<Vec<(String, String)>, serde_json::Error> {
+    events
+        .iter()
+        .map(|event| Ok((key(event), json(event)?)))
+        .collect()
+}
+
 /// The `(key, stored text)` pairs [`initial_at`] or [`stage_at`] store for `events` at
 /// `version`: what a writer hands the relay ([`Nudge::hand`]).
 pub fn keyed_at(

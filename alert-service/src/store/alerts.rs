@@ -106,10 +106,12 @@ pub async fn next_sequence(db: &Database) -> Result<i64, ApiError> {
     int(&counter, "seq").ok_or_else(|| ApiError::internal("the alert counter is not a number"))
 }
 
-/// Stores `new`, made from event `event_id`, with `alert.sent` in its outbox. `None` when
-/// that event already made its alert (a redelivery).
+/// Stores `new`, made from event `event_id`, with `alert.sent` in its outbox, and hands the
+/// event to the relay (a new document holds no other). `None` when that event already made
+/// its alert (a redelivery).
 pub async fn insert(
     db: &Database,
+    relay: &outbox::Nudge,
     new: &NewAlert,
     event_id: &str,
     seq: i64,
@@ -161,13 +163,18 @@ pub async fn insert(
         document.insert("webhookAttempts", 0i64);
         document.insert("webhookNextAt", bson::DateTime::now().timestamp_millis());
     }
-    document.extend(outbox::initial(&[sent]).map_err(ApiError::internal)?);
+    let staged = [sent];
+    document.extend(outbox::initial(&staged).map_err(ApiError::internal)?);
+    let keyed = outbox::keyed(&staged).map_err(ApiError::internal)?;
     match db
         .collection::<Document>(COLLECTION)
         .insert_one(document)
         .await
     {
-        Ok(_) => Ok(Some(alert)),
+        Ok(_) => {
+            relay.hand(COLLECTION, id, keyed);
+            Ok(Some(alert))
+        }
         Err(e) if shared::store::is_duplicate_key(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }

@@ -85,9 +85,11 @@ fn from_document(document: Document) -> Result<Notification, ApiError> {
 }
 
 /// Stores `new`, made from event `event_id`, with `notification.created` in its outbox and
-/// `letter` queued for the mail worker. `None` when that event already made its notification.
+/// `letter` queued for the mail worker, and hands the event to the relay (a new document
+/// holds no other). `None` when that event already made its notification.
 pub async fn insert(
     db: &Database,
+    relay: &outbox::Nudge,
     new: &NewNotification,
     event_id: &str,
     letter: Option<&Letter>,
@@ -134,13 +136,18 @@ pub async fn insert(
     if let Some(letter) = letter {
         document.extend(super::mail::queued(id, letter)?);
     }
-    document.extend(outbox::initial(&[created]).map_err(ApiError::internal)?);
+    let staged = [created];
+    document.extend(outbox::initial(&staged).map_err(ApiError::internal)?);
+    let keyed = outbox::keyed(&staged).map_err(ApiError::internal)?;
     match db
         .collection::<Document>(COLLECTION)
         .insert_one(document)
         .await
     {
-        Ok(_) => Ok(Some(notification)),
+        Ok(_) => {
+            relay.hand(COLLECTION, id, keyed);
+            Ok(Some(notification))
+        }
         Err(e) if shared::store::is_duplicate_key(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
