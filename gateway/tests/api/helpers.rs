@@ -38,6 +38,24 @@ impl TestGateway {
     pub async fn stop(self) {
         self.app.stop_and_clean().await;
     }
+
+    /// The value of the unlabelled metric `name` on `/metrics` (0 before it is first set).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .app
+            .client
+            .get(&self.metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
 }
 
 /// Starts the gateway with `upstreams` as `(VARIABLE, url)` pairs and `extra` settings; the

@@ -212,20 +212,7 @@ async fn a_get_on_a_kept_connection_the_service_drops_is_sent_again_on_a_new_one
 
 /// The gateway's `gateway_open_streams` gauge, as `/metrics` shows it.
 async fn open_streams(gw: &crate::helpers::TestGateway) -> f64 {
-    let text = gw
-        .app
-        .client
-        .get(&gw.metrics_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("gateway_open_streams "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
+    gw.metric("gateway_open_streams").await
 }
 
 #[tokio::test]

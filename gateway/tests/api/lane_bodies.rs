@@ -16,20 +16,7 @@ const PRODUCT: &str = r#"{"name":"Lamp","price":19.99,"category":"Home","stock":
 
 /// Connections the gateway handed from its fast lane to hyper so far.
 async fn hand_overs(gw: &TestGateway) -> f64 {
-    let text = gw
-        .app
-        .client
-        .get(&gw.metrics_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("gateway_hand_overs_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
+    gw.metric("gateway_hand_overs_total").await
 }
 
 fn put(token: &str, body: &str) -> String {
