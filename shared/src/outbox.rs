@@ -213,6 +213,8 @@ pub(crate) struct Handed {
     pub id: Bson,
     /// `(key, stored text)`.
     pub events: Vec<(String, String)>,
+    /// When it was handed over.
+    pub at: std::time::Instant,
 }
 
 /// Handed-over documents kept at most while the relay cannot take them (a broker in
@@ -270,6 +272,7 @@ impl Nudge {
                     collection: collection.to_owned(),
                     id: id.into(),
                     events,
+                    at: std::time::Instant::now(),
                 });
             }
             room

@@ -100,6 +100,8 @@ struct Inner {
     batch: i64,
     /// When the backlog was last counted.
     counted: std::sync::Mutex<Option<Instant>>,
+    /// What the last pass read (see [`scan::handed`]).
+    last_read: Mutex<Option<scan::Read>>,
 }
 
 /// A document whose next event the broker refused.
@@ -142,6 +144,7 @@ impl Relay {
                 retries: Mutex::default(),
                 batch: 500,
                 counted: std::sync::Mutex::default(),
+                last_read: Mutex::default(),
             }),
         }
     }
@@ -284,7 +287,17 @@ impl Relay {
             }
         }
         self.count_pending().await;
-        let handed = scan::handed(handed, &self.inner.collections, &pages);
+        let read = scan::Read::of(&pages);
+        let previous = self
+            .inner
+            .last_read
+            .lock()
+            .ok()
+            .and_then(|mut last| last.take());
+        let handed = scan::handed(handed, &self.inner.collections, &read, previous.as_ref());
+        if let Ok(mut last) = self.inner.last_read.lock() {
+            *last = Some(read);
+        }
         let mut works: Vec<Work> = handed
             .into_iter()
             .chain(scan::interleave(pages))

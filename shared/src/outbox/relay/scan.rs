@@ -108,21 +108,43 @@ pub(super) async fn pending(
     crate::store::count_up_to(collection, doc! { COUNT: { "$gt": 0 } }, PENDING_CAP).await
 }
 
+/// What a pass read: when its reads had all answered, and which documents they held.
+pub(super) struct Read {
+    pub at: std::time::Instant,
+    pub documents: std::collections::HashSet<(usize, String)>,
+}
+
+impl Read {
+    /// What `pages` hold, read by now.
+    pub fn of(pages: &[Vec<Due>]) -> Self {
+        Self {
+            at: std::time::Instant::now(),
+            documents: pages
+                .iter()
+                .flatten()
+                .map(|d| key(d.collection, &d.id))
+                .collect(),
+        }
+    }
+}
+
+fn key(index: usize, id: &Bson) -> (usize, String) {
+    (index, id.to_string())
+}
+
 /// The documents handed over (oldest first), as a pass publishes them: one per document,
-/// its events in key order, each once; none of a collection the relay does not serve (a
-/// pass over it finds them), and none a page of this pass holds (what was read is the
-/// whole of what is pending, and the same document twice would race itself).
+/// its events in key order, each once. Left out (a pass over the collection finds them):
+/// those of a collection the relay does not serve; those this pass read (what was read is
+/// the whole of what is pending, and the same document twice would race itself); and those
+/// the previous pass read after they were handed over. That pass began before the hand, so
+/// its read may have come after later events of the document were staged, and published
+/// them: publishing the handed ones now would put an older event after a newer one.
 pub(super) fn handed(
     handed: Vec<super::super::Handed>,
     collections: &[String],
-    pages: &[Vec<Due>],
+    now: &Read,
+    previous: Option<&Read>,
 ) -> Vec<Due> {
-    let key = |index: usize, id: &Bson| (index, id.to_string());
-    let read: std::collections::HashSet<(usize, String)> = pages
-        .iter()
-        .flatten()
-        .map(|d| key(d.collection, &d.id))
-        .collect();
     let mut at: std::collections::HashMap<(usize, String), usize> = Default::default();
     let mut dues: Vec<Due> = Vec::new();
     for item in handed {
@@ -130,7 +152,8 @@ pub(super) fn handed(
             continue;
         };
         let this = key(index, &item.id);
-        if read.contains(&this) {
+        let read_since = previous.is_some_and(|p| p.at >= item.at && p.documents.contains(&this));
+        if now.documents.contains(&this) || read_since {
             continue;
         }
         match at.get(&this) {
@@ -234,8 +257,21 @@ mod tests {
                 .iter()
                 .map(|k| ((*k).to_owned(), format!("text {k}")))
                 .collect(),
+            at: std::time::Instant::now(),
+        };
+        let ids = |dues: Vec<Due>| -> Vec<(usize, Bson, Vec<String>)> {
+            dues.into_iter()
+                .map(|d| {
+                    (
+                        d.collection,
+                        d.id,
+                        d.events.into_iter().map(|e| e.0).collect(),
+                    )
+                })
+                .collect()
         };
         let collections = ["orders".to_owned(), "returns".to_owned()];
+        let nothing = Read::of(&[]);
         let dues = handed(
             vec![
                 hand("orders", 1, &["v2"]),
@@ -245,20 +281,11 @@ mod tests {
                 hand("unknown", 1, &["x"]),
             ],
             &collections,
-            &[page(0, 0), page(0, 0)],
+            &nothing,
+            None,
         );
-        let seen: Vec<(usize, Bson, Vec<String>)> = dues
-            .into_iter()
-            .map(|d| {
-                (
-                    d.collection,
-                    d.id,
-                    d.events.into_iter().map(|e| e.0).collect(),
-                )
-            })
-            .collect();
         assert_eq!(
-            seen,
+            ids(dues),
             vec![
                 (0, Bson::Int32(1), vec!["v1".to_owned(), "v2".to_owned()]),
                 (1, Bson::Int32(1), vec!["a".to_owned()]),
@@ -266,12 +293,26 @@ mod tests {
             ]
         );
         // Read in this pass: the read is the whole of it.
+        let this_pass = Read::of(&[page(0, 3)]);
         let dues = handed(
             vec![hand("orders", 2, &["v1"])],
             &collections,
-            &[page(0, 3)],
+            &this_pass,
+            None,
         );
         assert!(dues.is_empty());
+        // Read by the previous pass after the hand: that read may have published later
+        // events already. Read before the hand: it saw none of this.
+        let early = hand("orders", 2, &["v1"]);
+        let previous = Read::of(&[page(0, 3)]);
+        let late = hand("orders", 2, &["v1"]);
+        let dues = handed(vec![early], &collections, &nothing, Some(&previous));
+        assert!(
+            dues.is_empty(),
+            "handed before the previous pass's read answered"
+        );
+        let dues = handed(vec![late], &collections, &nothing, Some(&previous));
+        assert_eq!(ids(dues), vec![(0, Bson::Int32(2), vec!["v1".to_owned()])]);
     }
 
     #[test]
