@@ -256,7 +256,7 @@ impl Lane {
         &self,
         state: &AppState,
         head: &wire::Head,
-        frame: &[u8],
+        frame: &bytes::Bytes,
         id: &HeaderValue,
         peer: SocketAddr,
     ) -> Result<Prepared, Response> {
@@ -288,14 +288,14 @@ impl Lane {
         };
         let refuse = |error: ApiError| guard::refused(class, (error, Some(verdict)));
         let with_body = matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
-        let body = frame.get(head.len..).unwrap_or_default();
+        // A view of the frame, not a copy.
+        let body = frame.slice(head.len.min(frame.len())..);
         if with_body {
             if body.len() > validate::body_limit(state.max_body_bytes, admitted.route) {
                 return Err(refuse(ApiError::PayloadTooLarge));
             }
             let content_type = head.content_type.as_ref().map(text);
-            let bytes = bytes::Bytes::copy_from_slice(body);
-            validate::check_bytes(content_type, &bytes, admitted.route)
+            validate::check_bytes(content_type, &body, admitted.route)
                 .await
                 .map_err(refuse)?;
         }
@@ -340,7 +340,7 @@ impl Lane {
                 forwarded_for: head.forwarded_for.as_ref().map(|r| &frame[r.clone()]),
                 client: Some(peer.ip()),
                 user,
-                body: with_body.then_some(body),
+                body: with_body.then_some(&body[..]),
             };
             requests.push((replica, request.write()));
         }

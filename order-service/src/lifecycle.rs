@@ -123,10 +123,13 @@ impl Orders {
             if hand {
                 guard.insert(shared::outbox::COUNT, 0);
             }
-            if orders::replace_if_unchanged(&self.db, &before, &after, &staged, guard).await? {
-                match shared::outbox::keyed_at(&staged, after.version) {
-                    Ok(keyed) if hand => self.outbox.hand(orders::COLLECTION, id, keyed),
-                    _ => self.outbox.nudge_collection(orders::COLLECTION),
+            let written =
+                orders::replace_if_unchanged(&self.db, &before, &after, &staged, guard).await?;
+            if let Some(keyed) = written {
+                if hand {
+                    self.outbox.hand(orders::COLLECTION, id, keyed);
+                } else {
+                    self.outbox.nudge_collection(orders::COLLECTION);
                 }
                 metrics::counter!("order_status_changes_total", "to" => after.status.as_str())
                     .increment(1);

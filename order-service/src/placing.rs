@@ -95,15 +95,12 @@ pub async fn store(
     let mut staged = vec![events::created(&order, correlation_id).map_err(ApiError::internal)?];
     staged.extend(more);
     match orders::insert(state.infra.db(), &order, &staged).await {
-        Ok(()) => {
+        Ok(keyed) => {
             // A new document holds no other event: handed to the relay.
-            match shared::outbox::keyed_at(&staged, order.version) {
-                Ok(keyed) => state
-                    .orders
-                    .outbox
-                    .hand(orders::COLLECTION, order.id, keyed),
-                Err(_) => state.orders.outbox.nudge_collection(orders::COLLECTION),
-            }
+            state
+                .orders
+                .outbox
+                .hand(orders::COLLECTION, order.id, keyed);
             metrics::counter!("orders_created_total").increment(1);
             tracing::info!(order.id = %order.id, total = order.total_cents, "order placed");
             Ok(order)

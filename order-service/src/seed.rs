@@ -133,7 +133,7 @@ pub async fn run(
         let order = &mut planned.order;
         order.next_due_at_ms = next_due(order.status, now, schedule.random_delay());
         match orders::insert(db, &planned.order, &planned.events).await {
-            Ok(()) => report.created += 1,
+            Ok(_) => report.created += 1,
             Err(InsertError::Duplicate) => report.already_there += 1,
             Err(InsertError::Api(e)) => return Err(e.into()),
         }

@@ -92,39 +92,22 @@ fn json(event: &Envelope) -> Result<String, serde_json::Error> {
     serde_json::to_string(event)
 }
 
-/// The fields a new document starts with when it is inserted together with `events`.
-pub fn initial(events: &[Envelope]) -> Result<Document, serde_json::Error> {
-    let mut pending = Document::new();
-    for event in events {
-        pending.insert(key(event), json(event)?);
-    }
-    Ok(fields(pending, events.len()))
-}
+/// Events as they are stored: `(key, JSON text)` pairs, in the order staged. What
+/// [`initial_keyed`] and [`stage_keyed`] store, and what a writer hands the relay
+/// ([`Nudge::hand`]), so that each event is written out once.
+pub type Keyed = Vec<(String, String)>;
 
-/// The outbox fields of a new document holding `pending` (`n` events).
-fn fields(pending: Document, n: usize) -> Document {
-    let mut fields = doc! { FIELD: pending, COUNT: i64::try_from(n).unwrap_or(i64::MAX) };
-    if n > 0 {
-        fields.insert(DUE, now_millis());
-    }
-    fields
-}
-
-/// The `(key, stored text)` pairs [`initial`] or [`stage`] store for `events`: what a writer
-/// hands the relay ([`Nudge::hand`]).
-pub fn keyed(events: &[Envelope]) -> Result<Vec<(String, String)>, serde_json::Error> {
+/// `events` keyed by their ids ([`initial`], [`stage`]).
+pub fn keyed(events: &[Envelope]) -> Result<Keyed, serde_json::Error> {
     events
         .iter()
         .map(|event| Ok((key(event), json(event)?)))
         .collect()
 }
 
-/// The `(key, stored text)` pairs [`initial_at`] or [`stage_at`] store for `events` at
-/// `version`: what a writer hands the relay ([`Nudge::hand`]).
-pub fn keyed_at(
-    events: &[Envelope],
-    version: i64,
-) -> Result<Vec<(String, String)>, serde_json::Error> {
+/// `events` of the change that takes an aggregate to `version`, keyed by [`versioned_key`]
+/// ([`initial_at`], [`stage_at`]).
+pub fn keyed_at(events: &[Envelope], version: i64) -> Result<Keyed, serde_json::Error> {
     events
         .iter()
         .enumerate()
@@ -132,19 +115,43 @@ pub fn keyed_at(
         .collect()
 }
 
+/// How many events `document` holds unpublished, when it keeps the count (a document written
+/// before the outbox kept one does not: `None`).
+pub fn known_pending(document: &Document) -> Option<i64> {
+    document
+        .contains_key(COUNT)
+        .then(|| pending_count(document))
+}
+
+/// The fields a new document starts with when it is inserted together with `events`.
+pub fn initial(events: &[Envelope]) -> Result<Document, serde_json::Error> {
+    Ok(initial_keyed(&keyed(events)?))
+}
+
 /// [`initial`] for an aggregate with a version: its events keyed by [`versioned_key`].
 pub fn initial_at(events: &[Envelope], version: i64) -> Result<Document, serde_json::Error> {
-    let mut pending = Document::new();
-    for (n, event) in events.iter().enumerate() {
-        pending.insert(versioned_key(version, n, event), json(event)?);
+    Ok(initial_keyed(&keyed_at(events, version)?))
+}
+
+/// The outbox fields of a new document holding `events`.
+pub fn initial_keyed(events: &[(String, String)]) -> Document {
+    let pending: Document = events
+        .iter()
+        .map(|(key, text)| (key.clone(), Bson::String(text.clone())))
+        .collect();
+    let n = events.len();
+    let mut fields = doc! { FIELD: pending, COUNT: i64::try_from(n).unwrap_or(i64::MAX) };
+    if n > 0 {
+        fields.insert(DUE, now_millis());
     }
-    Ok(fields(pending, events.len()))
+    fields
 }
 
 /// Adds `events` to an update document (`$set` of each event, `$inc` of the count, `$min` of
 /// the due time), merging with the `$set`, `$inc` and `$min` the update already has.
 pub fn stage(update: &mut Document, events: &[Envelope]) -> Result<(), serde_json::Error> {
-    stage_keyed(update, events, |_, event| key(event))
+    stage_keyed(update, &keyed(events)?);
+    Ok(())
 }
 
 /// [`stage`] for the change that takes an aggregate to `version`: its events keyed by
@@ -154,20 +161,18 @@ pub fn stage_at(
     events: &[Envelope],
     version: i64,
 ) -> Result<(), serde_json::Error> {
-    stage_keyed(update, events, |n, event| versioned_key(version, n, event))
+    stage_keyed(update, &keyed_at(events, version)?);
+    Ok(())
 }
 
-fn stage_keyed(
-    update: &mut Document,
-    events: &[Envelope],
-    key: impl Fn(usize, &Envelope) -> String,
-) -> Result<(), serde_json::Error> {
+/// [`stage`] of events already keyed.
+pub fn stage_keyed(update: &mut Document, events: &[(String, String)]) {
     if events.is_empty() {
-        return Ok(());
+        return;
     }
     let mut set = update.get_document("$set").cloned().unwrap_or_default();
-    for (n, event) in events.iter().enumerate() {
-        set.insert(format!("{FIELD}.{}", key(n, event)), json(event)?);
+    for (key, text) in events {
+        set.insert(format!("{FIELD}.{key}"), text.as_str());
     }
     update.insert("$set", set);
     let mut inc = update.get_document("$inc").cloned().unwrap_or_default();
@@ -179,7 +184,6 @@ fn stage_keyed(
     let mut min = update.get_document("$min").cloned().unwrap_or_default();
     min.insert(DUE, now_millis());
     update.insert("$min", min);
-    Ok(())
 }
 
 /// Wakes the relay at once after a write, instead of at its next poll.
@@ -211,8 +215,7 @@ struct Wake {
 pub(crate) struct Handed {
     pub collection: String,
     pub id: Bson,
-    /// `(key, stored text)`.
-    pub events: Vec<(String, String)>,
+    pub events: Keyed,
     /// When it was handed over.
     pub at: std::time::Instant,
 }
@@ -261,7 +264,7 @@ impl Nudge {
     /// holds no other pending event (see the type's docs: when unsure, nudge instead). They
     /// go out with the next pass without a read of the collection; a pass that reads it
     /// anyway publishes what it reads instead.
-    pub fn hand(&self, collection: &str, id: impl Into<Bson>, events: Vec<(String, String)>) {
+    pub fn hand(&self, collection: &str, id: impl Into<Bson>, events: Keyed) {
         if events.is_empty() {
             return;
         }

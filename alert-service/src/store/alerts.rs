@@ -163,9 +163,8 @@ pub async fn insert(
         document.insert("webhookAttempts", 0i64);
         document.insert("webhookNextAt", bson::DateTime::now().timestamp_millis());
     }
-    let staged = [sent];
-    document.extend(outbox::initial(&staged).map_err(ApiError::internal)?);
-    let keyed = outbox::keyed(&staged).map_err(ApiError::internal)?;
+    let keyed = outbox::keyed(&[sent]).map_err(ApiError::internal)?;
+    document.extend(outbox::initial_keyed(&keyed));
     match db
         .collection::<Document>(COLLECTION)
         .insert_one(document)

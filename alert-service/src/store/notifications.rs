@@ -136,9 +136,8 @@ pub async fn insert(
     if let Some(letter) = letter {
         document.extend(super::mail::queued(id, letter)?);
     }
-    let staged = [created];
-    document.extend(outbox::initial(&staged).map_err(ApiError::internal)?);
-    let keyed = outbox::keyed(&staged).map_err(ApiError::internal)?;
+    let keyed = outbox::keyed(&[created]).map_err(ApiError::internal)?;
+    document.extend(outbox::initial_keyed(&keyed));
     match db
         .collection::<Document>(COLLECTION)
         .insert_one(document)

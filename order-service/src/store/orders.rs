@@ -52,13 +52,19 @@ pub enum InsertError {
     Api(#[from] ApiError),
 }
 
-/// Inserts a new order together with its events.
+/// Inserts a new order together with its events; the events as stored (the whole of what the
+/// new document holds, for [`outbox::Nudge::hand`]).
 #[tracing::instrument(skip_all, fields(order.id = %order.id))]
-pub async fn insert(db: &Database, order: &Order, events: &[Envelope]) -> Result<(), InsertError> {
+pub async fn insert(
+    db: &Database,
+    order: &Order,
+    events: &[Envelope],
+) -> Result<outbox::Keyed, InsertError> {
     let mut document = bson::to_document(order).map_err(ApiError::internal)?;
-    document.extend(outbox::initial_at(events, order.version).map_err(ApiError::internal)?);
+    let keyed = outbox::keyed_at(events, order.version).map_err(ApiError::internal)?;
+    document.extend(outbox::initial_keyed(&keyed));
     match documents(db).insert_one(document).await {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(keyed),
         Err(e) if shared::store::is_duplicate_key(&e) => Err(InsertError::Duplicate),
         Err(e) => Err(ApiError::from(e).into()),
     }
@@ -78,9 +84,7 @@ pub async fn by_id_with_pending(
     let Some(document) = documents(db).find_one(doc! { "_id": id }).await? else {
         return Ok(None);
     };
-    let pending = document
-        .contains_key(outbox::COUNT)
-        .then(|| outbox::pending_count(&document));
+    let pending = outbox::known_pending(&document);
     let order = bson::from_document(document).map_err(ApiError::internal)?;
     Ok(Some((order, pending)))
 }
@@ -112,7 +116,8 @@ pub async fn page(
 }
 
 /// Writes `after` over `before` with `events`, only if the stored order still has `before`'s
-/// status and version (and matches `extra`); `false` when someone else got there first.
+/// status and version (and matches `extra`): the events as stored, or `None` when someone
+/// else got there first.
 #[tracing::instrument(skip_all, fields(order.id = %before.id, from = %before.status, to = %after.status))]
 pub async fn replace_if_unchanged(
     db: &Database,
@@ -120,7 +125,7 @@ pub async fn replace_if_unchanged(
     after: &Order,
     events: &[Envelope],
     extra: Document,
-) -> Result<bool, ApiError> {
+) -> Result<Option<outbox::Keyed>, ApiError> {
     let mut filter = doc! {
         "_id": before.id,
         "status": before.status.as_str(),
@@ -129,9 +134,10 @@ pub async fn replace_if_unchanged(
     filter.extend(extra);
     let mut update = change_of(after)?;
     // Keyed by version: the relay publishes one order's changes in the order of its versions.
-    outbox::stage_at(&mut update, events, after.version).map_err(ApiError::internal)?;
+    let keyed = outbox::keyed_at(events, after.version).map_err(ApiError::internal)?;
+    outbox::stage_keyed(&mut update, &keyed);
     let result = documents(db).update_one(filter, update).await?;
-    Ok(result.matched_count == 1)
+    Ok((result.matched_count == 1).then_some(keyed))
 }
 
 /// The update that turns an order into `after`: every field a status change can touch, and
