@@ -82,7 +82,13 @@ pub async fn run(
     let config = Arc::new(config);
     let background = cancel.clone();
     shared::server::run_service(&service, listener, cancel, move |infra| {
-        admin::ensure(infra.db().clone(), config.clone(), background.clone());
+        let admin_account = infra.health.gate("admin-account");
+        admin::ensure(
+            infra.db().clone(),
+            config.clone(),
+            admin_account.clone(),
+            background.clone(),
+        );
         let outbox = infra.relay(
             &[store::customers::COLLECTION, store::wishlist::WATCHES],
             Duration::from_secs(1),
@@ -123,6 +129,7 @@ pub async fn run(
             outbox,
             payments,
             catalog,
+            admin_account,
         };
         privacy::consume(state.infra.bus(), state.clone());
         audit::consume(state.infra.bus(), state.clone());

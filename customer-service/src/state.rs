@@ -18,6 +18,8 @@ pub struct AppState {
     pub payments: std::sync::Arc<dyn shared::payment::PaymentProvider>,
     /// product-service, asked by the wishlist.
     pub catalog: crate::catalog::Catalog,
+    /// Ready once the admin account (the owner of the shop) exists: the staff list waits for it.
+    pub admin_account: shared::health::Readiness,
 }
 
 impl FromRef<AppState> for Verifier {

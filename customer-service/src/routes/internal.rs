@@ -8,7 +8,7 @@
 //! which a service token is not.
 //!
 //! 401 without a valid service token (or when this service was given no `SERVICE_TOKEN_KEY`),
-//! 400 for an id that is not an ObjectId, 404 for an unknown customer or an erased account
+//! 503 for the staff while the admin account is still being made at start, 400 for an id that is not an ObjectId, 404 for an unknown customer or an erased account
 //! (its contact is gone, not to be handed on).
 
 use axum::{Json, Router, extract::State, http::request::Parts, routing::get};
@@ -42,10 +42,12 @@ fn caller(state: &AppState, parts: &Parts, audience: &str) -> Result<String, Api
     Ok(verifier.verify(&token, audience)?.sub)
 }
 
-/// `GET /internal/staff`: the staff to mail, by name.
+/// `GET /internal/staff`: the staff to mail, by name; 503 until the admin account exists, so
+/// that a list taken as the service starts does not leave the owner out.
 #[tracing::instrument(skip_all)]
 async fn staff(State(state): State<AppState>, parts: Parts) -> Result<Json<Value>, ApiError> {
     let service = caller(&state, &parts, STAFF_RECIPIENTS)?;
+    state.admin_account.require()?;
     let staff = customers::staff(state.infra.db()).await?;
     tracing::info!(%service, staff = staff.len(), "staff listed");
     let contacts: Vec<Contact> = staff

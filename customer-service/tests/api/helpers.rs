@@ -45,20 +45,31 @@ pub async fn spawn_with(limits: LoginLimits) -> TestApp {
 
 /// customer-service under `names`, asking product-service at `products`.
 pub async fn spawn_named(names: TestNames, limits: LoginLimits, products: &str) -> TestApp {
+    let products = products.to_owned();
+    let app = spawn_starting(names, move |config| {
+        config.limits = limits;
+        config.product_service_url = products;
+    })
+    .await;
+    app.app.wait_healthy(WAIT).await;
+    app
+}
+
+/// customer-service under `names` with the tests' configuration as `change` leaves it, taking
+/// requests but not waited for: its start-up steps may still be running.
+pub async fn spawn_starting(names: TestNames, change: impl FnOnce(&mut Config)) -> TestApp {
     shared::telemetry::init_for_tests("customer-service");
     let service = service_config(DEFAULTS, &names);
     let service_key = ServiceSigner::generate("alert-service");
-    let config = Config {
-        limits,
-        product_service_url: products.to_owned(),
+    let mut config = Config {
         service_tokens: Some(service_key.verifier()),
         ..Config::for_tests(service.clone(), names.signer.clone())
     };
+    change(&mut config);
     let app = spawn(&service, |listener, cancel| {
         customer_service::run(config, listener, cancel)
     })
     .await;
-    app.wait_healthy(WAIT).await;
     TestApp {
         app,
         names,
