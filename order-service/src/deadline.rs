@@ -72,11 +72,11 @@ pub async fn tick(orders_: &Orders) -> Result<usize, ApiError> {
     let now_ms = Utc::now().timestamp_millis();
     let due = orders::due(&orders_.db, &[Status::Pending], now_ms, BATCH).await?;
     let mut expired = 0;
-    for id in due {
+    for orders::Due { id, read } in due {
         let correlation_id = format!("saga-deadline-{}", uuid::Uuid::now_v7());
         let guard = doc! { "nextDueAtMs": { "$lte": now_ms } };
         match orders_
-            .advance(id, &correlation_id, guard, |o| expiry(o, now_ms))
+            .advance_from(id, read, &correlation_id, guard, |o| expiry(o, now_ms))
             .await
         {
             Ok(Outcome::Applied { .. }) => {

@@ -57,11 +57,11 @@ pub async fn tick(orders_: &Orders) -> Result<usize, shared::ApiError> {
     )
     .await?;
     let mut advanced = 0;
-    for id in due {
+    for orders::Due { id, read } in due {
         let correlation_id = format!("fulfilment-{}", uuid::Uuid::now_v7());
         let guard = doc! { "nextDueAtMs": { "$lte": now_ms } };
         match orders_
-            .advance(id, &correlation_id, guard, |o| due_step(o, now_ms))
+            .advance_from(id, read, &correlation_id, guard, |o| due_step(o, now_ms))
             .await
         {
             Ok(Outcome::Applied { after, .. }) => {

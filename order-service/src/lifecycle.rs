@@ -70,7 +70,6 @@ impl Orders {
 
     /// Applies the change `decide` picks for the order as it stands, guarded by the status,
     /// the version and `extra` (a further filter the stored order must match).
-    #[tracing::instrument(skip(self, extra, decide))]
     pub async fn advance<F>(
         &self,
         id: ObjectId,
@@ -81,8 +80,46 @@ impl Orders {
     where
         F: Fn(&Order) -> Option<Change>,
     {
+        self.advance_from(id, None, correlation_id, extra, decide)
+            .await
+    }
+
+    /// [`Self::change`] starting from `read`, the order as the caller has just read it (with
+    /// its pending events' count), instead of reading it again; a lost race re-reads.
+    pub async fn change_from(
+        &self,
+        read: (Order, Option<i64>),
+        change: &Change,
+        correlation_id: &str,
+    ) -> Result<Outcome, ApiError> {
+        let id = read.0.id;
+        self.advance_from(id, Some(read), correlation_id, Document::new(), |_| {
+            Some(change.clone())
+        })
+        .await
+    }
+
+    /// [`Self::advance`], whose first attempt decides on `read` when given: the order as the
+    /// caller read it. A stale copy costs nothing but a retry: the write is guarded by the
+    /// status and version it was read with.
+    #[tracing::instrument(skip(self, read, extra, decide))]
+    pub async fn advance_from<F>(
+        &self,
+        id: ObjectId,
+        mut read: Option<(Order, Option<i64>)>,
+        correlation_id: &str,
+        extra: Document,
+        decide: F,
+    ) -> Result<Outcome, ApiError>
+    where
+        F: Fn(&Order) -> Option<Change>,
+    {
         for _ in 0..ATTEMPTS {
-            let Some((before, pending)) = orders::by_id_with_pending(&self.db, id).await? else {
+            let found = match read.take() {
+                Some(read) => Some(read),
+                None => orders::by_id_with_pending(&self.db, id).await?,
+            };
+            let Some((before, pending)) = found else {
                 return Ok(Outcome::NotFound);
             };
             let Some(change) = decide(&before) else {

@@ -53,18 +53,16 @@ fn unavailable(e: ApiError) -> HandlerError {
 }
 
 impl Payments {
-    /// The saga's step for a paying order whose stock was reserved (`order.payment` is set).
-    #[tracing::instrument(skip_all, fields(order.id = %id))]
+    /// The saga's step for a paying order whose stock was reserved (`order.payment` is set),
+    /// as the stock answer's handler read it.
+    #[tracing::instrument(skip_all, fields(order.id = %order.id))]
     pub async fn on_stock_reserved(
         &self,
-        id: ObjectId,
+        order: Order,
         correlation_id: &str,
     ) -> Result<(), HandlerError> {
         let db = &self.orders.db;
-        let Some(order) = orders::by_id(db, id).await.map_err(unavailable)? else {
-            tracing::warn!("stock reserved for an unknown order; ignored");
-            return Ok(());
-        };
+        let id = order.id;
         let Some(payment) = order.payment.clone() else {
             return Err(HandlerError::Reject("not a paying order".to_owned()));
         };

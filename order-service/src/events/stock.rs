@@ -20,13 +20,25 @@ use crate::{domain::Change, lifecycle::Outcome, payment::Payments, store::orders
 #[tracing::instrument(skip_all, fields(event.type = %event.kind, event.id = %event.id))]
 pub async fn handle(payments: &Payments, event: Envelope) -> Result<(), HandlerError> {
     let orders_ = &payments.orders;
+    // The order as `stock.reserved` read it, so the change starts from it instead of reading
+    // it again.
+    let mut read = None;
     let change = match event.kind.as_str() {
         keys::STOCK_RESERVED => {
             let id = order_id(&payload::<StockAnswer>(&event)?.order_id)?;
-            let stored = orders::by_id(&orders_.db, id).await.map_err(transient)?;
-            if stored.is_some_and(|o| o.payment.is_some()) {
-                return payments.on_stock_reserved(id, &event.correlation_id).await;
+            let stored = orders::by_id_with_pending(&orders_.db, id)
+                .await
+                .map_err(transient)?;
+            let Some((order, pending)) = stored else {
+                tracing::warn!(order.id = %id, "stock answer for an unknown order; ignored");
+                return Ok(());
+            };
+            if order.payment.is_some() {
+                return payments
+                    .on_stock_reserved(order, &event.correlation_id)
+                    .await;
             }
+            read = Some((order, pending));
             Change::Reserve
         }
         keys::STOCK_REJECTED => {
@@ -50,11 +62,15 @@ pub async fn handle(payments: &Payments, event: Envelope) -> Result<(), HandlerE
     };
     let id = order_id(&payload::<StockAnswer>(&event)?.order_id)?;
     let rejecting = matches!(change, Change::Reject { .. });
-    match orders_
-        .change(id, &change, &event.correlation_id)
-        .await
-        .map_err(transient)?
-    {
+    let outcome = match read {
+        Some(read) => {
+            orders_
+                .change_from(read, &change, &event.correlation_id)
+                .await
+        }
+        None => orders_.change(id, &change, &event.correlation_id).await,
+    };
+    match outcome.map_err(transient)? {
         Outcome::Applied { .. } | Outcome::Skipped => {}
         Outcome::Illegal { current, .. } => {
             // A redelivery (already applied), or the customer cancelled first.

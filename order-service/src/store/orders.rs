@@ -184,29 +184,47 @@ fn change_of(after: &Order) -> Result<Document, ApiError> {
     Ok(update)
 }
 
-/// Orders in one of `statuses` whose next step is due at `now_ms`, oldest due first.
+/// An order whose next step is due: its id, and the order as read with its pending events'
+/// count (`None` when the document could not be read as an order: whoever advances it reads
+/// it again, and that order alone fails).
+pub struct Due {
+    /// The order's id.
+    pub id: ObjectId,
+    /// The order as found, and its pending events.
+    pub read: Option<(Order, Option<i64>)>,
+}
+
+/// Orders in one of `statuses` whose next step is due at `now_ms`, oldest due first, whole:
+/// the step is decided on them without reading each again.
 pub async fn due(
     db: &Database,
     statuses: &[Status],
     now_ms: i64,
     limit: i64,
-) -> Result<Vec<ObjectId>, ApiError> {
+) -> Result<Vec<Due>, ApiError> {
     let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    // Ids only: one unreadable order must not stop the others from being advanced.
     let due: Vec<Document> = documents(db)
         .find(doc! {
             "status": { "$in": statuses },
             "nextDueAtMs": { "$lte": now_ms },
         })
-        .projection(doc! { "_id": 1 })
         .sort(doc! { "nextDueAtMs": 1 })
         .limit(limit)
         .await?
         .try_collect()
         .await?;
+    // One unreadable order must not stop the others from being advanced: it is passed on by
+    // its id alone.
     Ok(due
-        .iter()
-        .filter_map(|d| d.get_object_id("_id").ok())
+        .into_iter()
+        .filter_map(|document| {
+            let id = document.get_object_id("_id").ok()?;
+            let pending = outbox::known_pending(&document);
+            let read = bson::from_document::<Order>(document)
+                .ok()
+                .map(|order| (order, pending));
+            Some(Due { id, read })
+        })
         .collect())
 }
 

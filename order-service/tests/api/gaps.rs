@@ -16,7 +16,8 @@ use crate::helpers::{NOWHERE, database, order_config};
 /// The statuses the fulfilment schedule moves on.
 const SCHEDULED: [Status; 2] = [Status::Processing, Status::Shipped];
 
-fn placed() -> Order {
+/// A `PENDING` order with no lines, written by no one yet.
+pub fn placed() -> Order {
     let now = bson::DateTime::now().to_chrono();
     Order {
         id: ObjectId::new(),
@@ -110,7 +111,10 @@ async fn history_is_a_keyed_map_and_due_times_are_numbers_because_the_stand_in_m
     let later = stored.next_due_at_ms.unwrap()
         + i64::try_from(Duration::from_secs(60).as_millis()).unwrap();
     let due = orders::due(&db, &SCHEDULED, later, 10).await.unwrap();
-    assert_eq!(due, [order.id]);
+    assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), [order.id]);
+    let (read, pending) = due[0].read.as_ref().expect("the due order is read whole");
+    assert_eq!((read.status, read.version), (Status::Shipped, 2));
+    assert_eq!(*pending, Some(2), "with its pending events");
     assert!(
         orders::due(&db, &SCHEDULED, stored.next_due_at_ms.unwrap() - 1, 10)
             .await

@@ -33,6 +33,7 @@ mod revoked;
 mod saga;
 mod seed;
 mod slow;
+mod stale_reads;
 mod streams;
 mod subscriptions;
 mod variants;
