@@ -94,9 +94,8 @@ pub async fn run(
         events::orders::start(
             state.infra.bus(),
             events::orders::StockKeeper {
-                stock: store::stock::Stock::new(&db),
+                stock: store::stock::Stock::new(&db).with_nudge(state.nudge.clone()),
                 cache: state.cache.clone(),
-                nudge: state.nudge.clone(),
             },
         );
         events::returns::start(

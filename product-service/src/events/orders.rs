@@ -16,10 +16,7 @@
 //! database failure is retried with backoff. Redeliveries are harmless: see
 //! [`crate::store::stock`].
 
-use shared::{
-    events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology},
-    outbox::Nudge,
-};
+use shared::events::{Bus, ConsumerSpec, Consuming, Envelope, HandlerError, keys, topology};
 
 use crate::{
     cache::Cache,
@@ -30,12 +27,11 @@ use crate::{
 /// What the consumer needs; cheap to clone.
 #[derive(Clone)]
 pub struct StockKeeper {
-    /// The reservations.
+    /// The reservations; they tell the relay about the events they stage
+    /// ([`Stock::with_nudge`]).
     pub stock: Stock,
     /// Invalidated when stock changes, since reads show it.
     pub cache: Cache,
-    /// Wakes the relay after an event was staged.
-    pub nudge: Nudge,
 }
 
 /// Starts consuming order events.
@@ -91,8 +87,5 @@ impl StockKeeper {
         if outcome.stock_changed {
             self.cache.invalidate().await;
         }
-        // Staged events may sit on products (stock_low) as well as on the reservation.
-        self.nudge.nudge_collection(crate::store::RESERVATIONS);
-        self.nudge.nudge_collection(crate::store::PRODUCTS);
     }
 }

@@ -69,7 +69,11 @@
 
 use bson::{Bson, Document, doc};
 use mongodb::{Collection, Database};
-use shared::{events::keys, outbox, store::is_duplicate_key};
+use shared::{
+    events::keys,
+    outbox::{self, Nudge},
+    store::is_duplicate_key,
+};
 
 use crate::{
     domain::stock::{Held, OrderItem, Rejected, Request, Status},
@@ -131,23 +135,39 @@ pub struct Outcome {
 }
 
 /// Reservations over the `products`, `reservations` and `stock_holds` collections.
+///
+/// Whatever it stages it tells the relay about itself, naming the collection, and only then:
+/// a fresh reservation's decision is handed over whole (the document was inserted with no
+/// events and the decision, guarded by `pending`, is the only one it can stage), so the relay
+/// publishes `stock.reserved` or `stock.rejected` without reading `reservations`; a resumed
+/// decision and `stock.released` nudge `reservations`; `product.stock_low` nudges `products`.
+/// An order event that stages nothing on a product wakes no read of `products`.
 #[derive(Clone)]
 pub struct Stock {
     products: Collection<Document>,
     reservations: Collection<Document>,
     holds: Collection<Document>,
     locations: super::locations::Locations,
+    nudge: Nudge,
 }
 
 impl Stock {
-    /// Reservations in `db`.
+    /// Reservations in `db`, staging events for a relay that nothing wakes (see
+    /// [`Self::with_nudge`]).
     pub fn new(db: &Database) -> Self {
         Self {
             products: db.collection(super::PRODUCTS),
             reservations: db.collection(super::RESERVATIONS),
             holds: db.collection(super::HOLDS),
             locations: super::locations::Locations::new(db),
+            nudge: Nudge::default(),
         }
+    }
+
+    /// Wakes (or hands events to) the relay behind `nudge` after each event staged.
+    pub fn with_nudge(mut self, nudge: Nudge) -> Self {
+        self.nudge = nudge;
+        self
     }
 
     /// The locations in the order a take goes through them.
@@ -202,9 +222,10 @@ impl Stock {
                 envelope(keys::STOCK_REJECTED, correlation, data)?,
             )
         };
-        let decided_now = self
+        let staged = self
             .decide(order_id, &[Status::Pending], status, event)
             .await?;
+        let decided_now = staged.is_some();
         let status = if decided_now {
             status
         } else {
@@ -212,6 +233,14 @@ impl Stock {
         };
         if status.holds_nothing() {
             changed |= self.give_back(order_id, &lines).await?;
+        }
+        // Told only now, after a rejected order's lines are back, so whoever reads the stock
+        // on `stock.rejected` sees them returned.
+        match staged {
+            // Inserted by this call with no events, and moved from `pending` with its one.
+            Some(keyed) if !resumed => self.nudge.hand(super::RESERVATIONS, order_id, keyed),
+            Some(_) => self.nudge.nudge_collection(super::RESERVATIONS),
+            None => {}
         }
         Ok(Outcome {
             status,
@@ -341,35 +370,41 @@ impl Stock {
     ) -> Result<()> {
         let mut update = doc! { "$unset": { ANNOUNCE: "" } };
         outbox::stage(&mut update, &[event])?;
-        self.reservations
+        let result = self
+            .reservations
             .update_one(
                 doc! { "_id": order_id, ANNOUNCE: keys::STOCK_RELEASED },
                 update,
             )
             .await?;
+        if result.modified_count == 1 {
+            self.nudge.nudge_collection(super::RESERVATIONS);
+        }
         Ok(())
     }
 
     /// Moves the reservation from one of `from` to `to`, staging `event` in the same write;
-    /// whether this call made the move.
+    /// the event as stored when this call made the move (for the caller to hand over or
+    /// nudge).
     async fn decide(
         &self,
         order_id: &str,
         from: &[Status],
         to: Status,
         event: shared::events::Envelope,
-    ) -> Result<bool> {
+    ) -> Result<Option<outbox::Keyed>> {
         let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
         let mut update = doc! {
             "$set": { "status": to.as_str() },
             "$currentDate": { "updatedAt": true },
         };
-        outbox::stage(&mut update, &[event])?;
+        let keyed = outbox::keyed(&[event])?;
+        outbox::stage_keyed(&mut update, &keyed);
         let result = self
             .reservations
             .update_one(doc! { "_id": order_id, "status": { "$in": from } }, update)
             .await?;
-        Ok(result.matched_count == 1)
+        Ok((result.matched_count == 1).then_some(keyed))
     }
 }
 

@@ -5,6 +5,7 @@ mod categories;
 mod crud;
 mod events;
 mod gaps;
+mod handed;
 mod helpers;
 mod holds;
 mod images;

@@ -302,7 +302,8 @@ impl Stock {
             &mut update,
             &[envelope(keys::PRODUCT_STOCK_LOW, correlation, data)?],
         )?;
-        self.products
+        let result = self
+            .products
             .update_one(
                 doc! {
                     "_id": id,
@@ -314,6 +315,9 @@ impl Stock {
                 update,
             )
             .await?;
+        if result.modified_count == 1 {
+            self.nudge.nudge_collection(crate::store::PRODUCTS);
+        }
         Ok(())
     }
 
