@@ -44,6 +44,10 @@ const KEY = "shop.session";
 let session: Session | null = load();
 const listeners = new Set<(s: Session | null) => void>();
 let refreshing: Promise<boolean> | null = null;
+/** Set from the moment the session is being ended (sign-out, erasure) until it is dropped: what
+ * runs in the background meanwhile (the clickstream's batch, a stream reconnecting) goes
+ * without the token, which the shop is about to refuse. */
+let ending = false;
 
 function load(): Session | null {
   try {
@@ -56,6 +60,7 @@ function load(): Session | null {
 
 function store(next: Session | null) {
   session = next;
+  ending = false;
   if (next) sessionStorage.setItem(KEY, JSON.stringify(next));
   else sessionStorage.removeItem(KEY);
   listeners.forEach((listener) => listener(next));
@@ -72,9 +77,10 @@ export function onSession(listener: (s: Session | null) => void): () => void {
   return () => listeners.delete(listener);
 }
 
-/** The access token, for the streams that carry it in the URL (`?token=`). */
+/** The access token, for the streams that carry it in the URL (`?token=`) and the clickstream;
+ * none while the session is being ended. */
 export function accessToken(): string | null {
-  return session?.accessToken ?? null;
+  return ending ? null : (session?.accessToken ?? null);
 }
 
 /** The role claim of a token (what the gateway checks), without verifying it. */
@@ -259,6 +265,7 @@ export async function signUp(name: string, email: string, password: string): Pro
 
 export async function signOut(): Promise<void> {
   const refreshToken = session?.refreshToken;
+  ending = true;
   try {
     if (session) await request("/auth/logout", { method: "POST", body: { refreshToken } });
   } catch {
@@ -276,7 +283,13 @@ export async function exportMyData(): Promise<unknown> {
 /** Erases the caller's account (the password asked again). The session is then dead in every
  * service: drop it here with `forgetSession` once the page has left the pages that need one. */
 export async function eraseAccount(password: string): Promise<void> {
-  await request("/customers/me", { method: "DELETE", body: { password } });
+  ending = true;
+  try {
+    await request("/customers/me", { method: "DELETE", body: { password } });
+  } catch (e) {
+    ending = false; // Refused (a wrong password): the session goes on.
+    throw e;
+  }
 }
 
 /** Drops the session here without asking the API, for an account that no longer exists. */
