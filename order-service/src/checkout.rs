@@ -222,7 +222,7 @@ async fn place(
     let given = points::shipping_address(state, headers, body).await?;
     let (looked_up, tier) = tokio::join!(
         placing::look_up(state, &caller.id, headers, &ids, given),
-        crate::discounts::tier(state, headers),
+        crate::discounts::tier(state, &caller.id, headers),
     );
     let ((products, address), tier) = (looked_up?, tier?);
 

@@ -62,6 +62,9 @@ pub struct Config {
     pub orphans: crate::orphans::OrphanConfig,
     /// The subscriptions' schedule.
     pub subscriptions: SubscriptionConfig,
+    /// How long a caller's loyalty tier is remembered at most (`TIER_CACHE_SECS`, 0: asked
+    /// for every price; see [`crate::upstream::tiers`]).
+    pub tier_ttl: Duration,
 }
 
 /// How subscriptions place their orders by themselves.
@@ -199,6 +202,7 @@ impl Config {
                 heartbeat: Duration::from_secs(env.parse("STREAM_HEARTBEAT_SECS", 15u64)?.max(1)),
                 buffer,
             },
+            tier_ttl: Duration::from_secs(env.parse("TIER_CACHE_SECS", 30u64)?),
         })
     }
 }
@@ -226,6 +230,7 @@ mod tests {
         assert_eq!(cfg.payment, shared::payment::Settings::default());
         assert!(cfg.subscriptions.enabled);
         assert_eq!(cfg.subscriptions.day_ms, 86_400_000);
+        assert_eq!(cfg.tier_ttl, Duration::from_secs(30));
     }
 
     #[test]

@@ -39,11 +39,12 @@ use crate::{
     upstream::Priced,
 };
 
-/// The tier of the caller of `headers` (Bronze for a caller without a loyalty account).
-pub async fn tier(state: &AppState, headers: &HeaderMap) -> Result<Tier, ApiError> {
+/// The tier of `customer`, the caller of `headers` (Bronze for a caller without a loyalty
+/// account).
+pub async fn tier(state: &AppState, customer: &str, headers: &HeaderMap) -> Result<Tier, ApiError> {
     state
         .upstream
-        .tier(&shared::client::Call::from_headers(headers))
+        .tier(customer, &shared::client::Call::from_headers(headers))
         .await
 }
 

@@ -107,10 +107,12 @@ pub async fn run_with_hub(
     cancel: CancellationToken,
     hub: Hub,
 ) -> Result<(), StartError> {
+    let tiers = upstream::Tiers::new(config.tier_ttl);
     let upstream = Upstream::new(
         &config.product_service_url,
         &config.customer_service_url,
         &config.service.tls,
+        tiers.clone(),
     )
     .map_err(|e| StartError::Io(std::io::Error::other(e)))?;
     let service = config.service.clone();
@@ -152,6 +154,7 @@ pub async fn run_with_hub(
             Box::leak(format!("payment-provider:{}", provider.name()).into_boxed_str());
         infra.health.gate(named).set_ready();
         consume(&bus, &orders, &provider, &hub);
+        upstream::tiers::consume(&bus, tiers);
         watch_over(&infra, &orders, &config, &background);
         let redis = infra
             .redis

@@ -18,8 +18,10 @@ use shared::{
 use crate::domain::{Address, Money, coupon::Tier, pricing::Percent, request::address_from_json};
 
 mod loyalty;
+pub mod tiers;
 
 pub use loyalty::Held;
+pub use tiers::Tiers;
 
 /// A product as priced now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +59,7 @@ impl Priced {
 pub struct Upstream {
     products: Service,
     customers: Service,
+    tiers: Tiers,
 }
 
 /// The 503 of a service that gave no usable answer; a record it does not have is `None`.
@@ -75,16 +78,19 @@ fn found(answer: Result<Value, UpstreamError>) -> Result<Option<Value>, ApiError
 }
 
 impl Upstream {
-    /// Clients of the services at these base URLs, trusting `trust`'s CAs.
+    /// Clients of the services at these base URLs, trusting `trust`'s CAs; callers' tiers
+    /// remembered in `tiers`.
     pub fn new(
         products: &str,
         customers: &str,
         trust: &shared::http::Trust,
+        tiers: Tiers,
     ) -> Result<Self, reqwest::Error> {
         let client = shared::client::pooled(trust, Duration::from_secs(5))?;
         Ok(Self {
             products: Service::new("product-service", products, client.clone()),
             customers: Service::new("customer-service", customers, client),
+            tiers,
         })
     }
 
@@ -175,12 +181,22 @@ impl Upstream {
             })
     }
 
-    /// The caller's loyalty tier and its discount, asked with the caller's own token
-    /// (`/loyalty` and `/loyalty/tiers`). A caller customer-service has no account for (an
-    /// admin, a token from elsewhere) is Bronze; customer-service down is 503, never a price
-    /// without the tier.
+    /// The loyalty tier and its discount of the caller `customer`: remembered ([`tiers`]), or
+    /// asked with the caller's own token (`/loyalty` and `/loyalty/tiers`). A caller
+    /// customer-service has no account for (an admin, a token from elsewhere) is Bronze;
+    /// customer-service down is 503, never a price without the tier.
     #[tracing::instrument(skip_all)]
-    pub async fn tier(&self, call: &Call<'_>) -> Result<Tier, ApiError> {
+    pub async fn tier(&self, customer: &str, call: &Call<'_>) -> Result<Tier, ApiError> {
+        if let Some(tier) = self.tiers.get(customer) {
+            return Ok(tier);
+        }
+        let asked = std::time::Instant::now();
+        let tier = self.ask_tier(call).await?;
+        self.tiers.remember(customer, tier.clone(), asked);
+        Ok(tier)
+    }
+
+    async fn ask_tier(&self, call: &Call<'_>) -> Result<Tier, ApiError> {
         let (account, tiers) = tokio::join!(
             self.customers.get_json("/loyalty", &[], call),
             self.customers.get_json("/loyalty/tiers", &[], call),

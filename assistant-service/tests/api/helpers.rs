@@ -113,6 +113,7 @@ pub async fn spawn_with(options: Options) -> Suite {
             poll: Duration::from_millis(50),
         },
         idempotency_ttl: Duration::from_secs(600),
+        tier_ttl: Duration::from_secs(30),
         orphans: Default::default(),
         payment: shared::payment::Settings::default(),
         streams: order_service::config::StreamConfig {

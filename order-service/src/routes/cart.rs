@@ -48,7 +48,7 @@ pub(crate) async fn view(
     let call = shared::client::Call::from_headers(headers);
     let (products, tier) = tokio::join!(
         state.upstream.products(&ids, &call),
-        crate::discounts::tier(state, headers)
+        crate::discounts::tier(state, customer, headers)
     );
     let (products, tier) = (products?, tier?);
     let priced: Vec<_> = lines

@@ -210,7 +210,7 @@ async fn apply(
     let call = shared::client::Call::from_headers(&headers);
     let (products, tier) = tokio::join!(
         state.upstream.products(&ids, &call),
-        discounts::tier(&state, &headers)
+        discounts::tier(&state, &caller.id, &headers)
     );
     let (products, tier) = (products?, tier?);
     let subtotals = lines.iter().zip(&products).filter_map(|((_, line), p)| {

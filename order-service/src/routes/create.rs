@@ -57,7 +57,7 @@ async fn place(
     let ids: Vec<_> = new.lines.iter().map(|l| l.product_id).collect();
     let (looked_up, tier) = tokio::join!(
         placing::look_up(state, &caller.id, headers, &ids, new.shipping_address),
-        crate::discounts::tier(state, headers),
+        crate::discounts::tier(state, &caller.id, headers),
     );
     let ((priced, address), tier) = (looked_up?, tier?);
 

@@ -67,7 +67,7 @@ async fn create(
         state
             .upstream
             .saved_address(&body.shipping_address_id, &call),
-        state.upstream.tier(&call),
+        state.upstream.tier(&caller.id, &call),
         state.upstream.products(&ids, &call),
     );
     let (card, address, tier, products) = (card?, address?, tier?, products?);

@@ -51,7 +51,7 @@ impl TestApp {
 
     /// A customer customer-service knows with `lifetime` loyalty points (arranged behind
     /// its API: points are only earned by delivered orders).
-    async fn loyal_customer(&self, lifetime: i64) -> Customer {
+    pub async fn loyal_customer(&self, lifetime: i64) -> Customer {
         let id = ObjectId::new();
         let customers = self
             .db

@@ -48,6 +48,7 @@ pub fn order_config(names: &TestNames, products: &str, customers: &str) -> Confi
             poll: Duration::from_millis(100),
         },
         idempotency_ttl: Duration::from_secs(600),
+        tier_ttl: Duration::from_secs(30),
         orphans: Default::default(),
         payment: shared::payment::Settings::default(),
         // Real days: a subscription's first run happens at once, the next never in a test.

@@ -36,6 +36,7 @@ mod slow;
 mod stale_reads;
 mod streams;
 mod subscriptions;
+mod tiers;
 mod variants;
 
 use helpers::{NOWHERE, order_config, spawn_replica};
