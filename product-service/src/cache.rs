@@ -1,14 +1,26 @@
 //! The read cache in Redis: whole response bodies of `GET /products` and `GET /products/{id}`,
-//! invalidated by a generation counter so that a write is never followed by a stale read.
+//! invalidated by generation counters so that a write is never followed by a stale read.
 //!
-//! Every entry's key carries the generation it was read under:
-//! `<prefix>products:v<generation>:<what>`. A reader reads the generation first, then looks up
-//! its entry, and on a miss loads from MongoDB and stores the entry under the generation it read
-//! at the start. Every write (by a handler or by the stock consumer) `INCR`s the generation after
+//! Every entry's key carries the generations it was read under. A reader reads them first, then
+//! looks up its entry, and on a miss loads from MongoDB and stores the entry under the
+//! generations it read at the start. Every write `INCR`s the counters of what it changed after
 //! its MongoDB write and before it returns. So once a write has returned, every reader starts
 //! from the new generation and cannot find an entry made before it, including the entry of a
 //! reader that loaded the old data just before the write and stored it just after: that entry
 //! sits under the old generation, where nobody looks any more, until its TTL ends.
+//!
+//! Three counters, so that a stock move does not empty the whole cache (at 40 orders a second
+//! it did, forty times a second, and nearly every read went to MongoDB):
+//! - **everything** (`products:generation`): a handler's write ([`Cache::invalidate`]) and
+//!   anything else that may change many products. Every key carries it.
+//! - **lists** (`products:generation:lists`): lists show stock, so every stock move bumps it
+//!   ([`Cache::invalidate_stock`]); a list's key carries it
+//!   (`products:v<everything>.<lists>:<what>`).
+//! - **one product** (`products:generation:p:<id>`): bumped by a move of that product's stock;
+//!   a product's key carries it (`products:v<everything>.p<product>:<what>`). A product sold in
+//!   variants shows their stock, which moves under their own counters: its entry also records
+//!   the lists generation it was read under and is a miss once that has moved on
+//!   ([`Cache::read_product`]).
 //!
 //! Redis is an optimisation, never a dependency: when it is down or slow (each call is bounded
 //! by [`CALL_TIMEOUT`]) reads go straight to MongoDB. When an `INCR` fails, this replica stops
@@ -32,8 +44,15 @@ use tokio_util::sync::CancellationToken;
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// The longest a cache call may take before the cache is bypassed for that request.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(500);
-/// The generation counter (under the service's prefix).
+/// The generation counter of everything (under the service's prefix).
 const GENERATION: &str = "products:generation";
+/// The generation counter of lists.
+const LISTS: &str = "products:generation:lists";
+
+/// The generation counter of the product `id` (hex).
+fn product_counter(id: &str) -> String {
+    format!("products:generation:p:{id}")
+}
 /// How long the counter lives without writes; far beyond any entry's TTL, so its loss can
 /// bring back no entry.
 const GENERATION_TTL_SECS: u64 = 7 * 24 * 3600;
@@ -58,36 +77,90 @@ impl Cache {
         }
     }
 
-    /// The cached body for `what`, or `load()`'s, stored for the next reader. Errors of
-    /// `load` are returned and not cached.
+    /// The cached body for `what`, a list (any read that may show any product's stock), or
+    /// `load()`'s, stored for the next reader. Errors of `load` are returned and not cached.
     pub async fn read_through<F, Fut>(&self, what: &str, load: F) -> Result<String, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<String, ApiError>>,
     {
-        let Some(generation) = self.generation().await else {
+        let Some([everything, lists]) = self.generations([GENERATION, LISTS]).await else {
             metrics::counter!("product_cache_total", "outcome" => "bypass").increment(1);
             return load().await;
         };
-        let key = format!("products:v{generation}:{what}");
-        let cached: Option<Option<String>> = self.call(redis::cmd("GET").arg(self.key(&key))).await;
-        if let Some(hit) = cached.flatten() {
+        let key = format!("products:v{everything}.{lists}:{what}");
+        if let Some(hit) = self.get(&key).await {
             metrics::counter!("product_cache_total", "outcome" => "hit").increment(1);
             return Ok(hit);
         }
         metrics::counter!("product_cache_total", "outcome" => "miss").increment(1);
         let body = load().await?;
+        self.set(&key, &body).await;
+        Ok(body)
+    }
+
+    /// The cached body for `what`, product `id` (hex) as read alone, or `load()`'s: its body
+    /// and whether it is sold in variants (so it shows their stock). Errors of `load` are
+    /// returned and not cached.
+    pub async fn read_product<F, Fut>(
+        &self,
+        id: &str,
+        what: &str,
+        load: F,
+    ) -> Result<String, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(String, bool), ApiError>>,
+    {
+        let own = product_counter(id);
+        let Some([everything, lists, product]) =
+            self.generations([GENERATION, LISTS, own.as_str()]).await
+        else {
+            metrics::counter!("product_cache_total", "outcome" => "bypass").increment(1);
+            return load().await.map(|(body, _)| body);
+        };
+        let key = format!("products:v{everything}.p{product}:{what}");
+        // The entry: `-` (alone) or `L<lists generation>` (sold in variants), a line break,
+        // the body (compact JSON: no line break of its own).
+        let entry = self.get(&key).await;
+        let hit = entry
+            .as_deref()
+            .and_then(|e| e.split_once('\n'))
+            .and_then(|(tag, body)| {
+                (tag == "-" || tag.strip_prefix('L') == Some(lists.to_string().as_str()))
+                    .then(|| body.to_owned())
+            });
+        if let Some(hit) = hit {
+            metrics::counter!("product_cache_total", "outcome" => "hit").increment(1);
+            return Ok(hit);
+        }
+        metrics::counter!("product_cache_total", "outcome" => "miss").increment(1);
+        let (body, in_variants) = load().await?;
+        let tag = if in_variants {
+            format!("L{lists}")
+        } else {
+            "-".to_owned()
+        };
+        self.set(&key, &format!("{tag}\n{body}")).await;
+        Ok(body)
+    }
+
+    async fn get(&self, key: &str) -> Option<String> {
+        let cached: Option<Option<String>> = self.call(redis::cmd("GET").arg(self.key(key))).await;
+        cached.flatten()
+    }
+
+    async fn set(&self, key: &str, value: &str) {
         let secs = self.ttl.as_secs().max(1);
         let _: Option<()> = self
             .call(
                 redis::cmd("SET")
-                    .arg(self.key(&key))
-                    .arg(&body)
+                    .arg(self.key(key))
+                    .arg(value)
                     .arg("EX")
                     .arg(secs),
             )
             .await;
-        Ok(body)
     }
 
     /// Makes every entry stored so far unreachable. Call after each MongoDB write that changes
@@ -96,10 +169,32 @@ impl Cache {
         if self.redis.is_none() {
             return;
         }
-        if self.bump().await {
+        if self.bump(&[GENERATION.to_owned()]).await {
             self.set_bypass(None);
             return;
         }
+        self.bypass_and_retry();
+    }
+
+    /// Makes the entries that show the stock of `products` (ids in hex) unreachable: theirs,
+    /// the products sold in them as variants, and every list. Call after a MongoDB write that
+    /// moved their stock (and nothing else), before answering or acknowledging.
+    pub async fn invalidate_stock<'a>(&self, products: impl IntoIterator<Item = &'a str>) {
+        if self.redis.is_none() {
+            return;
+        }
+        let counters: Vec<String> = std::iter::once(LISTS.to_owned())
+            .chain(products.into_iter().map(product_counter))
+            .collect();
+        // A success does not end a bypass: that waits for the counter of everything.
+        if !self.bump(&counters).await {
+            self.bypass_and_retry();
+        }
+    }
+
+    /// Stops using the cache here until the counter of everything is bumped (retried in the
+    /// background) or twice the TTL has passed.
+    fn bypass_and_retry(&self) {
         tracing::warn!("cannot invalidate the product cache; bypassing it until that works");
         self.set_bypass(Some(Instant::now() + self.ttl * 2));
         if self.retrying.swap(true, Ordering::SeqCst) {
@@ -108,7 +203,14 @@ impl Cache {
         let cache = self.clone();
         tokio::spawn(async move {
             let this = &cache;
-            let bump = || async move { if this.bump().await { Ok(()) } else { Err(()) } };
+            let everything = &[GENERATION.to_owned()];
+            let bump = || async move {
+                if this.bump(everything).await {
+                    Ok(())
+                } else {
+                    Err(())
+                }
+            };
             // Until the bypass ends: after that the cache is used again anyway, so this task
             // needs no cancellation of its own.
             let unstopped = CancellationToken::new();
@@ -120,35 +222,44 @@ impl Cache {
         });
     }
 
-    /// `INCR`s the generation (and renews its expiry); whether Redis took it.
-    async fn bump(&self) -> bool {
-        let key = self.key(GENERATION);
+    /// `INCR`s the `counters` in one transaction (and renews their expiry); whether Redis
+    /// took it.
+    async fn bump(&self, counters: &[String]) -> bool {
         let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("INCR")
-            .arg(&key)
-            .cmd("EXPIRE")
-            .arg(&key)
-            .arg(GENERATION_TTL_SECS)
-            .ignore();
+        pipe.atomic();
+        for counter in counters {
+            let key = self.key(counter);
+            pipe.cmd("INCR")
+                .arg(&key)
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&key)
+                .arg(GENERATION_TTL_SECS)
+                .ignore();
+        }
         let Some(redis) = &self.redis else {
             return false;
         };
         let Ok(mut conn) = redis.connection().await else {
             return false;
         };
-        let result = tokio::time::timeout(CALL_TIMEOUT, pipe.query_async::<(i64,)>(&mut conn));
-        matches!(result.await, Ok(Ok(_)))
+        let result = tokio::time::timeout(CALL_TIMEOUT, pipe.query_async::<()>(&mut conn));
+        matches!(result.await, Ok(Ok(())))
     }
 
-    /// The current generation; `None` when the cache is not to be used now.
-    async fn generation(&self) -> Option<i64> {
+    /// The current generations of `counters`, in one round trip; `None` when the cache is not
+    /// to be used now.
+    async fn generations<const N: usize>(&self, counters: [&str; N]) -> Option<[i64; N]> {
         if self.bypassing() {
             return None;
         }
-        let current: Option<Option<i64>> =
-            self.call(redis::cmd("GET").arg(self.key(GENERATION))).await;
-        current.map(|g| g.unwrap_or(0))
+        let mut get = redis::cmd("MGET");
+        for counter in counters {
+            get.arg(self.key(counter));
+        }
+        let current: Vec<Option<i64>> = self.call(&get).await?;
+        let current: Vec<i64> = current.into_iter().map(|g| g.unwrap_or(0)).collect();
+        current.try_into().ok()
     }
 
     /// Runs one command within [`CALL_TIMEOUT`]; `None` when Redis is absent, down or slow.
@@ -197,10 +308,10 @@ impl Cache {
     }
 }
 
-/// The shape of the cached bodies: bumped whenever the product JSON changes, so that a
-/// replica never serves a body cached by an older version (2: `categoryId`, `brand`,
-/// `stockStatus`).
-const SHAPE: u32 = 2;
+/// The shape of the cached bodies: bumped whenever the product JSON or the entry's form
+/// changes, so that a replica never serves a body cached by an older version (2: `categoryId`,
+/// `brand`, `stockStatus`; 3: a product's entry starts with its tag line).
+const SHAPE: u32 = 3;
 
 /// What a cached product is stored as: `product:s<shape>:<id hex>`.
 pub fn product_entry(id: &bson::oid::ObjectId) -> String {

@@ -52,6 +52,9 @@ impl StockKeeper {
                 event.version, event.kind
             )));
         }
+        // The products whose stock it may move, when the event names them (a release takes
+        // its lines from the stored reservation).
+        let mut products = None;
         let outcome = match event.kind.as_str() {
             keys::ORDER_CREATED => {
                 let request = event
@@ -59,7 +62,9 @@ impl StockKeeper {
                     .map_err(|e| HandlerError::Reject(format!("malformed order.created: {e}")))?
                     .into_request()
                     .map_err(HandlerError::Reject)?;
-                self.stock.reserve(&request, &event.correlation_id).await
+                let outcome = self.stock.reserve(&request, &event.correlation_id).await;
+                products = Some(request.lines.into_iter().map(|l| l.product_id));
+                outcome
             }
             keys::ORDER_CANCELLED | keys::ORDER_EXPIRED | keys::PAYMENT_FAILED => {
                 let data = event
@@ -74,18 +79,28 @@ impl StockKeeper {
             StockError::Database(e) => HandlerError::from(e),
             other => HandlerError::Retry(other.to_string()),
         })?;
-        self.after(outcome).await;
+        self.after(outcome, products.map(Iterator::collect)).await;
         Ok(())
     }
 
-    async fn after(&self, outcome: Outcome) {
+    /// `products`: those whose stock the event may have moved, when known; every entry is
+    /// invalidated otherwise.
+    async fn after(&self, outcome: Outcome, products: Option<Vec<String>>) {
         tracing::info!(
             status = outcome.status.as_str(),
             decided_now = outcome.decided_now,
             "order event applied"
         );
-        if outcome.stock_changed {
-            self.cache.invalidate().await;
+        if !outcome.stock_changed {
+            return;
+        }
+        match products {
+            Some(ids) => {
+                self.cache
+                    .invalidate_stock(ids.iter().map(String::as_str))
+                    .await;
+            }
+            None => self.cache.invalidate().await,
         }
     }
 }

@@ -99,7 +99,10 @@ impl Restocker {
             })?;
         tracing::info!(r#return.id = %return_id, changed, "return restocked");
         if changed {
-            self.cache.invalidate().await;
+            let ids: Vec<String> = lines.iter().map(|l| l.product_id.to_hex()).collect();
+            self.cache
+                .invalidate_stock(ids.iter().map(String::as_str))
+                .await;
         }
         Ok(())
     }

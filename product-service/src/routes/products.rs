@@ -110,10 +110,11 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let body = state
         .cache
-        .read_through(&product_entry(&id), || async {
+        .read_product(&id.to_hex(), &product_entry(&id), || async {
             let product = state.products.find(id).await?.ok_or_else(not_found)?;
+            let in_variants = !product.variants.is_empty();
             let Json(body) = ok(product.view());
-            Ok(body.to_string())
+            Ok((body.to_string(), in_variants))
         })
         .await?;
     Ok(json_text(body))

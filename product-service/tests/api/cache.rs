@@ -14,7 +14,10 @@ use shared::{
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{WAIT, product, spawn_app, spawn_with};
+use crate::{
+    helpers::{TestApp, WAIT, product, spawn_app, spawn_with},
+    order_service::{OrderService, new_order_id, order_created},
+};
 
 /// A URL on a local port where nothing listens.
 async fn closed_port(scheme: &str) -> String {
@@ -78,6 +81,127 @@ async fn a_price_change_is_visible_on_the_very_next_read_although_reads_are_cach
         metrics.contains("product_cache_total{outcome=\"hit\"}"),
         "{metrics}"
     );
+    app.stop().await;
+}
+
+/// Renames `id` in MongoDB behind the service's back: no write of its own, so nothing is
+/// invalidated and a cached read still shows the old name.
+async fn rename_quietly(app: &TestApp, id: &str, name: &str) {
+    let id = bson::oid::ObjectId::parse_str(id).unwrap();
+    app.db
+        .collection::<bson::Document>("products")
+        .update_one(
+            bson::doc! { "_id": id },
+            bson::doc! { "$set": { "name": name } },
+        )
+        .await
+        .expect("update");
+}
+
+async fn stock_shown(app: &TestApp, id: &str) -> i64 {
+    let (status, body) = app.get_product(id).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["stock"].as_i64().expect("a stock")
+}
+
+#[tokio::test]
+async fn a_stock_move_shows_at_once_on_its_product_and_in_lists_and_leaves_other_products_cached() {
+    let app = spawn_app().await;
+    let orders = OrderService::start(&app.names, &["stock.*"]).await;
+    let sold = app.create_ok(&product("Sold Kettle", 10.0, 5)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.create_ok(&product("Other Kettle", 10.0, 5)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = "category=general&sort=name";
+    for _ in 0..2 {
+        assert_eq!(stock_shown(&app, &sold).await, 5);
+        assert_eq!(
+            app.get_product(&other).await.1["data"]["name"],
+            "Other Kettle"
+        );
+        assert_eq!(app.list(list).await.0, 200);
+    }
+    // The other product's name changes where only a read of MongoDB can see it.
+    rename_quietly(&app, &other, "Another Kettle").await;
+
+    orders
+        .publish(&order_created(&new_order_id(), &[(&sold, 2)]))
+        .await;
+    eventually("the sold product's page shows the move", WAIT, || async {
+        (stock_shown(&app, &sold).await == 3).then_some(())
+    })
+    .await;
+    // Bumped together with the product's counter: the list is read again (the quiet rename
+    // shows) and shows the move.
+    let (_, listed) = app.list(list).await;
+    let shown: Vec<(String, i64)> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["stock"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("Another Kettle".to_owned(), 5),
+            ("Sold Kettle".to_owned(), 3)
+        ]
+    );
+    // The other product's entry outlived the move: still the cached name.
+    assert_eq!(
+        app.get_product(&other).await.1["data"]["name"],
+        "Other Kettle",
+        "a stock move of one product emptied the cache of another"
+    );
+    orders.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_variant_s_stock_move_shows_at_once_on_the_product_sold_in_it() {
+    let app = spawn_app().await;
+    let orders = OrderService::start(&app.names, &["stock.*"]).await;
+    let mut body = product("Cached Tee", 20.0, 7);
+    body["lowStockThreshold"] = json!(0);
+    let tee = app.create_ok(&body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, answer) = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/products/{tee}/variants"),
+            crate::helpers::As::Admin,
+            Some(&json!({ "sku": "CT-RED", "color": "Red", "stock": 4 })),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    let red = answer["data"]["id"].as_str().unwrap().to_owned();
+    // Both cached, so that the variant's page moving shows that the move was invalidated.
+    for _ in 0..2 {
+        assert_eq!(stock_shown(&app, &tee).await, 4, "the variants' stock");
+        assert_eq!(stock_shown(&app, &red).await, 4);
+    }
+
+    orders
+        .publish(&order_created(&new_order_id(), &[(&red, 3)]))
+        .await;
+    eventually("the variant's page shows the move", WAIT, || async {
+        (stock_shown(&app, &red).await == 1).then_some(())
+    })
+    .await;
+    // The variant's counter moved, not the product's; its entry notes the lists generation.
+    assert_eq!(stock_shown(&app, &tee).await, 1);
+    orders.stop().await;
     app.stop().await;
 }
 
