@@ -63,7 +63,11 @@ impl StockKeeper {
                     .into_request()
                     .map_err(HandlerError::Reject)?;
                 let outcome = self.stock.reserve(&request, &event.correlation_id).await;
-                products = Some(request.lines.into_iter().map(|l| l.product_id));
+                // As the cache names them: ObjectIds in lowercase hex.
+                products = Some(request.lines.into_iter().map(|l| {
+                    bson::oid::ObjectId::parse_str(&l.product_id)
+                        .map_or(l.product_id, |id| id.to_hex())
+                }));
                 outcome
             }
             keys::ORDER_CANCELLED | keys::ORDER_EXPIRED | keys::PAYMENT_FAILED => {
