@@ -49,9 +49,10 @@ const GENERATION: &str = "products:generation";
 /// The generation counter of lists.
 const LISTS: &str = "products:generation:lists";
 
-/// The generation counter of the product `id` (hex).
+/// The generation counter of the product `id` (hex, in any case: an ObjectId's hex may come
+/// in capitals, and names the same product).
 fn product_counter(id: &str) -> String {
-    format!("products:generation:p:{id}")
+    format!("products:generation:p:{}", id.to_ascii_lowercase())
 }
 /// How long the counter lives without writes; far beyond any entry's TTL, so its loss can
 /// bring back no entry.
@@ -127,8 +128,9 @@ impl Cache {
             .as_deref()
             .and_then(|e| e.split_once('\n'))
             .and_then(|(tag, body)| {
-                (tag == "-" || tag.strip_prefix('L') == Some(lists.to_string().as_str()))
-                    .then(|| body.to_owned())
+                let current = tag == "-"
+                    || tag.strip_prefix('L').and_then(|g| g.parse::<i64>().ok()) == Some(lists);
+                current.then(|| body.to_owned())
             });
         if let Some(hit) = hit {
             metrics::counter!("product_cache_total", "outcome" => "hit").increment(1);
@@ -179,12 +181,12 @@ impl Cache {
     /// Makes the entries that show the stock of `products` (ids in hex) unreachable: theirs,
     /// the products sold in them as variants, and every list. Call after a MongoDB write that
     /// moved their stock (and nothing else), before answering or acknowledging.
-    pub async fn invalidate_stock<'a>(&self, products: impl IntoIterator<Item = &'a str>) {
+    pub async fn invalidate_stock(&self, products: impl IntoIterator<Item = impl AsRef<str>>) {
         if self.redis.is_none() {
             return;
         }
         let counters: Vec<String> = std::iter::once(LISTS.to_owned())
-            .chain(products.into_iter().map(product_counter))
+            .chain(products.into_iter().map(|id| product_counter(id.as_ref())))
             .collect();
         // A success does not end a bypass: that waits for the counter of everything.
         if !self.bump(&counters).await {

@@ -63,11 +63,7 @@ impl StockKeeper {
                     .into_request()
                     .map_err(HandlerError::Reject)?;
                 let outcome = self.stock.reserve(&request, &event.correlation_id).await;
-                // As the cache names them: ObjectIds in lowercase hex.
-                products = Some(request.lines.into_iter().map(|l| {
-                    bson::oid::ObjectId::parse_str(&l.product_id)
-                        .map_or(l.product_id, |id| id.to_hex())
-                }));
+                products = Some(request.lines.into_iter().map(|l| l.product_id).collect());
                 outcome
             }
             keys::ORDER_CANCELLED | keys::ORDER_EXPIRED | keys::PAYMENT_FAILED => {
@@ -83,7 +79,7 @@ impl StockKeeper {
             StockError::Database(e) => HandlerError::from(e),
             other => HandlerError::Retry(other.to_string()),
         })?;
-        self.after(outcome, products.map(Iterator::collect)).await;
+        self.after(outcome, products).await;
         Ok(())
     }
 
@@ -99,11 +95,7 @@ impl StockKeeper {
             return;
         }
         match products {
-            Some(ids) => {
-                self.cache
-                    .invalidate_stock(ids.iter().map(String::as_str))
-                    .await;
-            }
+            Some(ids) => self.cache.invalidate_stock(ids).await,
             None => self.cache.invalidate().await,
         }
     }

@@ -99,9 +99,8 @@ impl Restocker {
             })?;
         tracing::info!(r#return.id = %return_id, changed, "return restocked");
         if changed {
-            let ids: Vec<String> = lines.iter().map(|l| l.product_id.to_hex()).collect();
             self.cache
-                .invalidate_stock(ids.iter().map(String::as_str))
+                .invalidate_stock(lines.iter().map(|l| l.product_id.to_hex()))
                 .await;
         }
         Ok(())
