@@ -185,34 +185,8 @@ impl Lane {
         }
         // The request, split off: `buf` reads on (pipelined requests) while it is in use.
         let frame = buf.split_to(head.len + head.body).freeze();
-        let id = match head.request_id.as_ref() {
-            None => telemetry::new_request_id(),
-            Some(given) if shared::telemetry::is_acceptable_request_id(&frame[given.clone()]) => {
-                // A view of the frame (no copy); the check above is stricter than the parse.
-                HeaderValue::from_maybe_shared(frame.slice(given.clone()))
-                    .unwrap_or_else(|_| telemetry::new_request_id())
-            }
-            Some(refused) => {
-                telemetry::note_refused_request_id(&frame[refused.clone()]);
-                telemetry::new_request_id()
-            }
-        };
-        let span = if tracing::enabled!(tracing::Level::INFO) {
-            let request_id = id.to_str().unwrap_or_default();
-            let route = crate::api::label(&head.method, wire::text(&frame, &head.path));
-            let span = shared::telemetry::server_span("gateway", &head.method, route, request_id);
-            if let Some(traceparent) = &head.traceparent {
-                let tracestate = head.tracestate.as_ref().map(|r| wire::text(&frame, r));
-                shared::telemetry::trace::continue_from_parts(
-                    &span,
-                    wire::text(&frame, traceparent),
-                    tracestate,
-                );
-            }
-            span
-        } else {
-            tracing::Span::none()
-        };
+        let id = request_id(&head, &frame);
+        let span = server_span(&head, &frame, &id);
         let exchange = async {
             let route;
             let (status, keep) = match self.prepare(state, &head, &frame, &id, peer).await {
@@ -260,23 +234,8 @@ impl Lane {
         id: &HeaderValue,
         peer: SocketAddr,
     ) -> Result<Prepared, Response> {
-        let text = |range: &std::ops::Range<usize>| wire::text(frame, range);
-        let path = text(&head.path);
-        let query = head.query.as_ref().map(text);
-        let class = RouteClass::of(&head.method, path);
-        let knock = guard::Knock {
-            class,
-            method: &head.method,
-            path,
-            query,
-            token: shared::auth::bearer_token_in(
-                head.authorization.as_ref().map(text),
-                query.filter(|_| shared::auth::takes_query_token(path)),
-            ),
-            authorization_twice: head.authorization_twice,
-            proxy_header: head.proxy_header.as_ref().map(text),
-            peer: Some(peer),
-        };
+        let knock = knock(head, frame, peer);
+        let (class, path, query) = (knock.class, knock.path, knock.query);
         let admitted = guard::check(state, knock)
             .await
             .map_err(|refusal| guard::refused(class, refusal))?;
@@ -287,18 +246,9 @@ impl Lane {
             _ => crate::api::label(&head.method, path),
         };
         let refuse = |error: ApiError| guard::refused(class, (error, Some(verdict)));
-        let with_body = matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
-        // A view of the frame, not a copy.
-        let body = frame.slice(head.len.min(frame.len())..);
-        if with_body {
-            if body.len() > validate::body_limit(state.max_body_bytes, admitted.route) {
-                return Err(refuse(ApiError::PayloadTooLarge));
-            }
-            let content_type = head.content_type.as_ref().map(text);
-            validate::check_bytes(content_type, &body, admitted.route)
-                .await
-                .map_err(refuse)?;
-        }
+        let body = checked_body(state, head, frame, admitted.route)
+            .await
+            .map_err(refuse)?;
         let area = path.strip_prefix("/api").unwrap_or_default();
         let Some((index, upstream_path)) = state.routes.resolve_index(area) else {
             let error = ApiError::NotFound(format!("no service serves /api{area}"));
@@ -320,30 +270,23 @@ impl Lane {
                 head.tracestate.as_ref().map(|r| &frame[r.clone()]),
             ),
         };
-        // One head per replica to try (its `Host` and base path differ), in the order tried.
-        let mut requests = Vec::new();
-        for replica in upstream.attempts() {
-            let Some(authority) = self.pools[index][replica].authority.as_deref() else {
-                continue;
-            };
-            let request = wire::RequestHead {
-                method: &head.method,
-                target: wire::Target {
-                    base_path: upstream.replicas()[replica].base_path(),
-                    path: &upstream_path,
-                    query,
-                },
-                authority,
-                lines: &head.lines,
-                request_id: id.as_bytes(),
-                trace,
-                forwarded_for: head.forwarded_for.as_ref().map(|r| &frame[r.clone()]),
-                client: Some(peer.ip()),
-                user,
-                body: with_body.then_some(&body[..]),
-            };
-            requests.push((replica, request.write()));
-        }
+        let request = wire::RequestHead {
+            method: &head.method,
+            target: wire::Target {
+                base_path: "",
+                path: &upstream_path,
+                query,
+            },
+            authority: "",
+            lines: &head.lines,
+            request_id: id.as_bytes(),
+            trace,
+            forwarded_for: head.forwarded_for.as_ref().map(|r| &frame[r.clone()]),
+            client: Some(peer.ip()),
+            user,
+            body: body.as_deref(),
+        };
+        let requests = self.per_replica(index, upstream, request);
         if requests.is_empty() {
             return Err(refuse(ApiError::UpstreamUnavailable(upstream.name.clone())));
         }
@@ -355,6 +298,33 @@ impl Lane {
             class,
             verdict,
         })
+    }
+
+    /// `request`'s head as each replica of service `index` to try gets it (its `Host` and base
+    /// path differ), in the order tried; replicas with no address are left out.
+    fn per_replica(
+        &self,
+        index: usize,
+        upstream: &crate::routing::Upstream,
+        request: wire::RequestHead<'_>,
+    ) -> Vec<(usize, Vec<u8>)> {
+        let mut requests = Vec::new();
+        for replica in upstream.attempts() {
+            let Some(authority) = self.pools[index][replica].authority.as_deref() else {
+                continue;
+            };
+            let target = wire::Target {
+                base_path: upstream.replicas()[replica].base_path(),
+                ..request.target
+            };
+            let head = wire::RequestHead {
+                authority,
+                target,
+                ..request
+            };
+            requests.push((replica, head.write()));
+        }
+        requests
     }
 
     /// Forwards a prepared request and passes the answer back.
@@ -467,4 +437,81 @@ impl Exchange<'_> {
         lane.answer(self.client, response, method, self.id, self.close)
             .await
     }
+}
+
+/// The body of a `POST`, `PUT` or `PATCH` (a view of the frame, not a copy), once it is under
+/// the route's size limit and passes its check; `None` for the other methods.
+async fn checked_body(
+    state: &AppState,
+    head: &wire::Head,
+    frame: &bytes::Bytes,
+    route: Option<&'static crate::api::RouteSpec>,
+) -> Result<Option<bytes::Bytes>, ApiError> {
+    if !matches!(head.method, Method::POST | Method::PUT | Method::PATCH) {
+        return Ok(None);
+    }
+    let body = frame.slice(head.len.min(frame.len())..);
+    if body.len() > validate::body_limit(state.max_body_bytes, route) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let content_type = head.content_type.as_ref().map(|r| wire::text(frame, r));
+    validate::check_bytes(content_type, &body, route).await?;
+    Ok(Some(body))
+}
+
+/// What the door is shown of a request parsed from `frame`.
+fn knock<'a>(head: &'a wire::Head, frame: &'a [u8], peer: SocketAddr) -> guard::Knock<'a> {
+    let text = |range: &std::ops::Range<usize>| wire::text(frame, range);
+    let path = text(&head.path);
+    let query = head.query.as_ref().map(text);
+    guard::Knock {
+        class: RouteClass::of(&head.method, path),
+        method: &head.method,
+        path,
+        query,
+        token: shared::auth::bearer_token_in(
+            head.authorization.as_ref().map(text),
+            query.filter(|_| shared::auth::takes_query_token(path)),
+        ),
+        authorization_twice: head.authorization_twice,
+        proxy_header: head.proxy_header.as_ref().map(text),
+        peer: Some(peer),
+    }
+}
+
+/// The request's id: the client's when it is acceptable (a view of the frame, no copy), else
+/// a new one.
+fn request_id(head: &wire::Head, frame: &bytes::Bytes) -> HeaderValue {
+    match head.request_id.as_ref() {
+        None => telemetry::new_request_id(),
+        Some(given) if shared::telemetry::is_acceptable_request_id(&frame[given.clone()]) => {
+            // The check above is stricter than the parse.
+            HeaderValue::from_maybe_shared(frame.slice(given.clone()))
+                .unwrap_or_else(|_| telemetry::new_request_id())
+        }
+        Some(refused) => {
+            telemetry::note_refused_request_id(&frame[refused.clone()]);
+            telemetry::new_request_id()
+        }
+    }
+}
+
+/// The gateway's span for the request, continuing the client's trace context; none when
+/// `INFO` is off.
+fn server_span(head: &wire::Head, frame: &[u8], id: &HeaderValue) -> tracing::Span {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return tracing::Span::none();
+    }
+    let request_id = id.to_str().unwrap_or_default();
+    let route = crate::api::label(&head.method, wire::text(frame, &head.path));
+    let span = shared::telemetry::server_span("gateway", &head.method, route, request_id);
+    if let Some(traceparent) = &head.traceparent {
+        let tracestate = head.tracestate.as_ref().map(|r| wire::text(frame, r));
+        shared::telemetry::trace::continue_from_parts(
+            &span,
+            wire::text(frame, traceparent),
+            tracestate,
+        );
+    }
+    span
 }

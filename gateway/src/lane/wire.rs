@@ -99,11 +99,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     if !proxied(target) || !target.bytes().all(uri_char) || with_body && logout(target) {
         return Parsed::Declined;
     }
-    let at = |part: &[u8]| {
-        let start = part.as_ptr() as usize - buf.as_ptr() as usize;
-        start..start + part.len()
-    };
-    let whole = at(target.as_bytes());
+    let whole = span(buf, target.as_bytes());
     let (path, query) = match target.find('?') {
         Some(q) => (
             whole.start..whole.start + q,
@@ -128,22 +124,55 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         body: 0,
         content_type: None,
     };
+    if take_headers(&mut head, parsed.headers, buf, proxy_header).is_none() {
+        return Parsed::Declined;
+    }
+    let json = || {
+        head.content_type
+            .as_ref()
+            .and_then(|r| std::str::from_utf8(&buf[r.clone()]).ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    };
+    if head.body > 0 && !json() {
+        return Parsed::Declined;
+    }
+    Parsed::Complete(head)
+}
+
+/// Where `part`, a slice of `buf`, lies in it.
+fn span(buf: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr() as usize - buf.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// Notes in `head` what its headers say, and keeps the lines to pass on; `None` when one of
+/// them sends the request to hyper (a declined header, a body length the lane does not take,
+/// two `Host` or two `Content-Length` headers, an upgrade).
+fn take_headers(
+    head: &mut Head,
+    headers: &[httparse::Header<'_>],
+    buf: &[u8],
+    proxy_header: Option<&HeaderName>,
+) -> Option<()> {
+    let with_body = matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
+    let at = |part: &[u8]| span(buf, part);
     let mut hosts = 0;
     let mut lengths = 0;
     let mut authorizations = 0;
     // Every header the `Connection` header names is hop-by-hop too (RFC 9110, 7.6.1).
-    let named = connection_tokens(parsed.headers);
-    for h in parsed.headers.iter() {
+    let named = connection_tokens(headers);
+    for h in headers {
         let name = h.name;
         let special = Special::of(name);
         match special {
-            Some(Special::Decline) => return Parsed::Declined,
+            Some(Special::Decline) => return None,
             Some(Special::ContentLength) => {
                 lengths += 1;
                 match plain_length(h.value) {
                     Some(0) => {}
                     Some(n) if with_body && n <= MAX_BODY => head.body = n,
-                    _ => return Parsed::Declined,
+                    _ => return None,
                 }
             }
             Some(Special::ContentType) => head.content_type = Some(at(h.value)),
@@ -153,7 +182,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
                     if token.eq_ignore_ascii_case("close") {
                         head.close = true;
                     } else if token.eq_ignore_ascii_case("upgrade") {
-                        return Parsed::Declined;
+                        return None;
                     }
                 }
             }
@@ -179,17 +208,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
         }
         push_header(&mut head.lines, name.as_bytes(), h.value);
     }
-    let json = || {
-        head.content_type
-            .as_ref()
-            .and_then(|r| std::str::from_utf8(&buf[r.clone()]).ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-    };
-    if hosts > 1 || lengths > 1 || head.body > 0 && !json() {
-        return Parsed::Declined;
-    }
-    Parsed::Complete(head)
+    (hosts <= 1 && lengths <= 1).then_some(())
 }
 
 /// The methods the fast lane serves.
@@ -318,6 +337,7 @@ fn proxied(target: &str) -> bool {
 }
 
 /// Where a request goes: the path on the service, with the query it came with.
+#[derive(Clone, Copy)]
 pub struct Target<'a> {
     /// The service URL's path (usually empty).
     pub base_path: &'a str,
@@ -330,6 +350,7 @@ pub struct Target<'a> {
 /// The upstream request head, in one buffer: the request line and `host`, the client's lines
 /// and the gateway's: `x-request-id`, the trace context, `x-forwarded-for` (the client appended to any addresses
 /// it had), and the caller as `x-user-id` / `x-user-role` when a token was verified.
+#[derive(Clone, Copy)]
 pub struct RequestHead<'a> {
     /// The client's method.
     pub method: &'a Method,

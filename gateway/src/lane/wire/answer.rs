@@ -50,6 +50,11 @@ const HOP_BY_HOP: [&str; 7] = [
     "upgrade",
 ];
 
+/// `Content-Length` or `Transfer-Encoding`.
+fn framing(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
+}
+
 fn hop_by_hop(name: &str) -> bool {
     HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
@@ -74,65 +79,22 @@ pub fn parse_response(
     if status.is_informational() {
         return Err("informational answer");
     }
-    let mut close = parsed.version == Some(0);
-    let mut length = None;
-    let mut coding = None;
-    for h in parsed.headers.iter() {
-        let value = std::str::from_utf8(h.value).unwrap_or_default();
-        if h.name.eq_ignore_ascii_case("connection") {
-            close |= value
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("close"));
-        } else if h.name.eq_ignore_ascii_case("content-length") {
-            let n = value
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| "bad content-length")?;
-            if length.is_some_and(|l| l != n) {
-                return Err("conflicting content-length");
-            }
-            length = Some(n);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            coding = Some(
-                value
-                    .rsplit(',')
-                    .next()
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("chunked")),
-            );
-        }
-    }
+    let framed = Framed::of(parsed.headers)?;
     let framing = if *method == Method::HEAD
         || status == axum::http::StatusCode::NO_CONTENT
         || status == axum::http::StatusCode::NOT_MODIFIED
     {
         Framing::Empty
     } else {
-        match (coding, length) {
+        match (framed.chunked, framed.length) {
             (Some(true), _) => Framing::Chunked,
             (Some(false), _) | (None, None) => Framing::Close,
             (None, Some(n)) => Framing::Length(n),
         }
     };
-    close |= framing == Framing::Close;
-    let mut lines = Vec::with_capacity(len);
-    let mut seen = 0u64;
-    let mut event_stream = false;
-    for h in parsed.headers.iter() {
-        if hop_by_hop(h.name) || (coding.is_some() && h.name.eq_ignore_ascii_case("content-length"))
-        {
-            continue;
-        }
-        for (i, name) in watch.iter().enumerate().take(64) {
-            if h.name.eq_ignore_ascii_case(name.as_str()) {
-                seen |= 1 << i;
-            }
-        }
-        if h.name.eq_ignore_ascii_case("content-type") {
-            event_stream |=
-                h.value.len() >= 17 && h.value[..17].eq_ignore_ascii_case(b"text/event-stream");
-        }
-        super::push_header(&mut lines, h.name.as_bytes(), h.value);
-    }
+    let close = parsed.version == Some(0) || framed.close || framing == Framing::Close;
+    let kept = Kept::of(parsed.headers, framed.chunked.is_some(), watch, len);
+    let (lines, seen, event_stream) = (kept.lines, kept.seen, kept.event_stream);
     buf.advance(len);
     Ok(Some(ResponseHead {
         status,
@@ -142,6 +104,97 @@ pub fn parse_response(
         framing,
         close,
     }))
+}
+
+/// What an answer's headers say of its framing.
+struct Framed {
+    /// `Content-Length`, when one came (several must agree).
+    length: Option<u64>,
+    /// `Transfer-Encoding` came: `true` when its last coding is `chunked`.
+    chunked: Option<bool>,
+    /// `Connection: close`.
+    close: bool,
+}
+
+impl Framed {
+    fn of(headers: &[httparse::Header<'_>]) -> Result<Self, &'static str> {
+        let mut framed = Framed {
+            length: None,
+            chunked: None,
+            close: false,
+        };
+        for h in headers {
+            let value = std::str::from_utf8(h.value).unwrap_or_default();
+            if h.name.eq_ignore_ascii_case("connection") {
+                framed.close |= value
+                    .split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("close"));
+            } else if h.name.eq_ignore_ascii_case("content-length") {
+                let n = value
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| "bad content-length")?;
+                if framed.length.is_some_and(|l| l != n) {
+                    return Err("conflicting content-length");
+                }
+                framed.length = Some(n);
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                framed.chunked = Some(
+                    value
+                        .rsplit(',')
+                        .next()
+                        .is_some_and(|t| t.trim().eq_ignore_ascii_case("chunked")),
+                );
+            }
+        }
+        Ok(framed)
+    }
+}
+
+/// An answer's header lines as they are passed on, and what was seen among them.
+struct Kept {
+    lines: Vec<u8>,
+    /// Bit `i` is set when a header named `watch[i]` came.
+    seen: u64,
+    event_stream: bool,
+}
+
+impl Kept {
+    /// Leaves out the hop-by-hop headers, those the `Connection` header names (but not the
+    /// framing ones: the body is passed on as it came), and a `Content-Length` beside a
+    /// `Transfer-Encoding` (`encoded`).
+    fn of(
+        headers: &[httparse::Header<'_>],
+        encoded: bool,
+        watch: &[HeaderName],
+        capacity: usize,
+    ) -> Self {
+        let named = super::connection_tokens(headers);
+        let mut kept = Kept {
+            lines: Vec::with_capacity(capacity),
+            seen: 0,
+            event_stream: false,
+        };
+        for h in headers {
+            if hop_by_hop(h.name)
+                || (encoded && h.name.eq_ignore_ascii_case("content-length"))
+                || named.iter().any(|token| token.eq_ignore_ascii_case(h.name)) && !framing(h.name)
+            {
+                continue;
+            }
+            for (i, name) in watch.iter().enumerate().take(64) {
+                if h.name.eq_ignore_ascii_case(name.as_str()) {
+                    kept.seen |= 1 << i;
+                }
+            }
+            if h.name.eq_ignore_ascii_case("content-type") {
+                kept.event_stream |=
+                    h.value.len() >= 17 && h.value[..17].eq_ignore_ascii_case(b"text/event-stream");
+            }
+            super::push_header(&mut kept.lines, h.name.as_bytes(), h.value);
+        }
+        kept
+    }
 }
 
 /// Follows a chunked body passed on byte for byte, to find where it ends.

@@ -265,6 +265,18 @@ fn a_response_head_keeps_its_framing_and_drops_hop_by_hop_headers() {
 }
 
 #[test]
+fn a_response_drops_the_headers_its_connection_header_names_but_never_its_framing() {
+    let mut buf = BytesMut::from(
+        "HTTP/1.1 200 OK\r\nConnection: X-Hop, content-length\r\nContent-Length: 2\r\nX-Hop: secret\r\nX-A: 1\r\n\r\nok",
+    );
+    let head = parse_response(&mut buf, &Method::GET, &[])
+        .unwrap()
+        .unwrap();
+    assert_eq!(head.framing, Framing::Length(2));
+    assert_eq!(&head.lines[..], b"Content-Length: 2\r\nX-A: 1\r\n");
+}
+
+#[test]
 fn response_framings_follow_rfc_9112() {
     let framing = |text: &str, method: &Method| {
         let mut buf = BytesMut::from(text);
