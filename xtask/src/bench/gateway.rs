@@ -11,9 +11,9 @@
 //! `bench.gateway.<run>`, all removed at the end), so a suite started by `up` is neither
 //! disturbed nor measured.
 
+mod cpu;
+mod report;
 mod setup;
-
-use serde_json::Value;
 
 use std::{process::Command, time::Duration};
 
@@ -42,9 +42,14 @@ const WARM_UP: Duration = Duration::from_secs(3);
 const MEASURE: Duration = Duration::from_secs(8);
 /// Rounds over all targets: each round measures every target once, in turn, so that load
 /// from other processes on a shared machine falls on every row alike; each row reports its
-/// median round, and each ratio the median of its per-round ratios (a round's targets are
-/// measured within a minute of each other, so drift on a shared machine cancels out).
-const ROUNDS: usize = 5;
+/// median round, and each ratio the median of its per-round ratios. Rounds go forth and
+/// back over [`ORDER`], an even number of them, so that each pair compared is measured back
+/// to back, each side of it first as often as last.
+const ROUNDS: usize = 6;
+/// The order rows are measured in (indices into [`targets`]): each ratio's two rows side by
+/// side (the bare gateway, nginx, the gateway with a token, the traced one; the writes
+/// direct, through nginx, through the gateway).
+const ORDER: [usize; 8] = [0, 2, 1, 3, 4, 5, 6, 7];
 /// More than this share of failed answers makes a figure meaningless.
 const MAX_ERROR_SHARE: f64 = 0.001;
 
@@ -59,6 +64,18 @@ struct Target {
     headers: Vec<String>,
     /// A JSON body sent with `PUT`; a bodiless `GET` without one.
     body: Option<String>,
+    /// The proxy's process (none when direct), and product-service's, whose CPU time is read.
+    proxy: Option<u32>,
+    service: u32,
+}
+
+/// The processes whose CPU time a row reads.
+pub struct Pids {
+    pub product: u32,
+    pub traced_product: u32,
+    pub gateway: u32,
+    pub traced_gateway: u32,
+    pub nginx: u32,
 }
 
 /// The key of the read row through the traced pair, compared with `gateway-token`.
@@ -89,21 +106,26 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         &fixture.product_id,
     )?;
 
-    let targets = targets(&ports, &fixture);
+    let pids = setup::pids(&cleanup.started)?;
+    let targets = targets(&ports, &fixture, &pids);
     let secrets = [
         fixture.customer_token.as_str(),
         fixture.admin_token.as_str(),
     ];
     let load = super::machine::load_average();
     let mut rounds: Vec<Vec<Row>> = targets.iter().map(|_| Vec::new()).collect();
+    let mut cpu: Vec<Vec<cpu::Cpu>> = targets.iter().map(|_| Vec::new()).collect();
     for round in 1..=ROUNDS {
         ctx.progress
             .step("bench", format!("round {round} of {ROUNDS}"));
-        for i in turn(round, targets.len()) {
-            rounds[i].push(measure(ctx, &wrk, &targets[i], &secrets)?);
+        for i in turn(round) {
+            let (row, used) = measure(ctx, &wrk, &targets[i], &secrets)?;
+            rounds[i].push(row);
+            cpu[i].push(used);
         }
     }
     let paired = Paired::of(&targets, &rounds);
+    let cpu_table = cpu::table(targets.iter().map(|t| (t.key, t.label)), &cpu);
     let (writes, reads): (Vec<Row>, Vec<Row>) = rounds
         .into_iter()
         .map(median)
@@ -131,75 +153,84 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ),
     ];
     let machine = Machine::describe(ctx, tools, load);
-    report(ctx, &tables, &paired, &machine)
+    report::report(ctx, &tables, &paired, &cpu_table, &machine)
 }
 
 /// What each row measures: reads direct, through nginx and through the gateway (bare, with a
 /// token, traced), then the validated writes direct, through nginx and through the gateway.
-fn targets(ports: &setup::Ports, fixture: &setup::Fixture) -> [Target; 8] {
+fn targets(ports: &setup::Ports, fixture: &setup::Fixture, pids: &Pids) -> [Target; 8] {
     let id = &fixture.product_id;
-    let admin = vec![format!("Authorization: Bearer {}", fixture.admin_token)];
-    let write = |key, label, port: u16, prefix: &str| Target {
-        key,
-        label,
-        url: format!("http://127.0.0.1:{port}{prefix}/products/{id}"),
-        headers: admin.clone(),
-        body: Some(fixture.product.clone()),
+    let bearer = |token: &str| vec![format!("Authorization: Bearer {token}")];
+    let (customer, admin) = (
+        bearer(&fixture.customer_token),
+        bearer(&fixture.admin_token),
+    );
+    // Who serves the row: the port asked, the proxy's process (none when direct) and the
+    // product-service behind it.
+    let direct = (ports.product, None, pids.product);
+    let nginx = (ports.nginx, Some(pids.nginx), pids.product);
+    let gateway = (ports.gateway, Some(pids.gateway), pids.product);
+    let traced = (
+        ports.traced_gateway,
+        Some(pids.traced_gateway),
+        pids.traced_product,
+    );
+    let target = |key, label, (port, proxy, service): (u16, Option<u32>, u32), headers, body| {
+        let prefix = if proxy.is_some() { "/api" } else { "" };
+        Target {
+            key,
+            label,
+            url: format!("http://127.0.0.1:{port}{prefix}/products/{id}"),
+            headers,
+            body,
+            proxy,
+            service,
+        }
+    };
+    let write = |key, label, via| {
+        target(
+            key,
+            label,
+            via,
+            admin.clone(),
+            Some(fixture.product.clone()),
+        )
     };
     [
-        Target {
-            key: "direct",
-            label: "product-service, direct",
-            url: format!("http://127.0.0.1:{}/products/{id}", ports.product),
-            headers: vec![],
-            body: None,
-        },
-        Target {
-            key: "nginx",
-            label: "nginx → product-service",
-            url: format!("http://127.0.0.1:{}/api/products/{id}", ports.nginx),
-            headers: vec![],
-            body: None,
-        },
-        Target {
-            key: "gateway",
-            label: "gateway → product-service",
-            url: format!("http://127.0.0.1:{}/api/products/{id}", ports.gateway),
-            headers: vec![],
-            body: None,
-        },
-        Target {
-            key: "gateway-token",
-            label: "gateway + customer token → product-service",
-            url: format!("http://127.0.0.1:{}/api/products/{id}", ports.gateway),
-            headers: vec![format!("Authorization: Bearer {}", fixture.customer_token)],
-            body: None,
-        },
-        Target {
-            key: TRACED,
-            label: "the same, gateway and product-service traced (OTLP export on)",
-            url: format!(
-                "http://127.0.0.1:{}/api/products/{id}",
-                ports.traced_gateway
-            ),
-            headers: vec![format!("Authorization: Bearer {}", fixture.customer_token)],
-            body: None,
-        },
-        write(WRITES[0], "product-service, direct", ports.product, ""),
-        write(WRITES[1], "nginx → product-service", ports.nginx, "/api"),
-        write(
-            WRITES[2],
+        target("direct", "product-service, direct", direct, vec![], None),
+        target("nginx", "nginx → product-service", nginx, vec![], None),
+        target(
+            "gateway",
             "gateway → product-service",
-            ports.gateway,
-            "/api",
+            gateway,
+            vec![],
+            None,
         ),
+        target(
+            "gateway-token",
+            "gateway + customer token → product-service",
+            gateway,
+            customer.clone(),
+            None,
+        ),
+        target(
+            TRACED,
+            "the same, gateway and product-service traced (OTLP export on)",
+            traced,
+            customer,
+            None,
+        ),
+        write(WRITES[0], "product-service, direct", direct),
+        write(WRITES[1], "nginx → product-service", nginx),
+        write(WRITES[2], "gateway → product-service", gateway),
     ]
 }
 
-/// The order of `rows` rows in round `round` (from 1): the table's order, starting one row
-/// later each round, so that a row's place in the round is not always the same.
-fn turn(round: usize, rows: usize) -> impl Iterator<Item = usize> {
-    (0..rows).map(move |k| (k + round - 1) % rows)
+/// The order of the rows in round `round` (from 1): [`ORDER`] forth in odd rounds, back in
+/// even ones.
+fn turn(round: usize) -> impl Iterator<Item = usize> {
+    let back = round.is_multiple_of(2);
+    (0..ORDER.len()).map(move |k| ORDER[if back { ORDER.len() - 1 - k } else { k }])
 }
 
 /// The targets' ratios, round by round.
@@ -244,7 +275,7 @@ impl Paired {
 }
 
 /// The median of `values` (NaN when there are none).
-fn median_of(values: &[f64]) -> f64 {
+pub(super) fn median_of(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     match sorted.len() {
@@ -254,17 +285,13 @@ fn median_of(values: &[f64]) -> f64 {
     }
 }
 
-/// `0.91 0.97 1.02` — each round's ratio, in order.
-fn listed(values: &[f64]) -> String {
-    values
-        .iter()
-        .map(|v| format!("{v:.2}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// A warm-up, then the measured run.
-fn measure(ctx: &Ctx, wrk: &std::path::Path, target: &Target, secrets: &[&str]) -> Result<Row> {
+fn measure(
+    ctx: &Ctx,
+    wrk: &std::path::Path,
+    target: &Target,
+    secrets: &[&str],
+) -> Result<(Row, cpu::Cpu)> {
     let script = match &target.body {
         Some(body) => {
             let path = ctx.paths.bench().join(format!("{}.lua", target.key));
@@ -288,7 +315,19 @@ fn measure(ctx: &Ctx, wrk: &std::path::Path, target: &Target, secrets: &[&str]) 
         script: script.clone(),
     };
     run_wrk(ctx, wrk, target.key, &load(WARM_UP), secrets).context("warming up")?;
+    let proxy_before = target.proxy.map(cpu::used_ns);
+    let service_before = cpu::used_ns(target.service);
     let report = run_wrk(ctx, wrk, target.key, &load(MEASURE), secrets)?;
+    let requests = report.requests.max(1) as f64;
+    let per_request =
+        |before: u64, pid: u32| cpu::used_ns(pid).saturating_sub(before) as f64 / requests / 1000.0;
+    let used = cpu::Cpu {
+        proxy: target
+            .proxy
+            .zip(proxy_before)
+            .map(|(pid, before)| per_request(before, pid)),
+        service: per_request(service_before, target.service),
+    };
     ctx.progress.step(
         target.key,
         format!(
@@ -306,12 +345,13 @@ fn measure(ctx: &Ctx, wrk: &std::path::Path, target: &Target, secrets: &[&str]) 
         " (bearer token)"
     };
     let method = if target.body.is_some() { "PUT" } else { "GET" };
-    Ok(Row {
+    let row = Row {
         key: target.key.to_owned(),
         label: target.label.to_owned(),
         request: format!("{method} {request}{auth}"),
         report,
-    })
+    };
+    Ok((row, used))
 }
 
 /// The round with the median rate.
@@ -355,94 +395,6 @@ fn run_wrk(
         );
     }
     Ok(report)
-}
-
-/// Prints the table and the targets, writes the JSON and Markdown files.
-fn report(ctx: &Ctx, tables: &[Table; 2], paired: &Paired, machine: &Machine) -> Result<()> {
-    let vs_direct = median_of(&paired.vs_direct);
-    let vs_nginx = median_of(&paired.vs_nginx);
-    let put_vs_direct = median_of(&paired.put_vs_direct);
-    let put_vs_nginx = median_of(&paired.put_vs_nginx);
-    let traced_vs_not = median_of(&paired.traced_vs_not);
-    let verdict = |met: bool| if met { "met" } else { "MISSED" };
-    let targets = format!(
-        "gateway with a token check vs nginx, median of the rounds' ratios: {vs_nginx:.2} \
-         (rounds: {}; target ≥ 1.00: {}); vs direct: {vs_direct:.2} (rounds: {}; target ≥ \
-         {TARGET_VS_DIRECT:.2}: {}). The validated write through the gateway vs nginx: \
-         {put_vs_nginx:.2} (rounds: {}; target ≥ 1.00: {}); vs direct: {put_vs_direct:.2} \
-         (rounds: {}; target ≥ {TARGET_VS_DIRECT:.2}: {}). Tracing on (the gateway and \
-         product-service each exporting every request's spans over OTLP/HTTP to a sink) vs \
-         off, the same request with a token: {traced_vs_not:.2} (rounds: {})",
-        listed(&paired.vs_nginx),
-        verdict(vs_nginx >= 1.0),
-        listed(&paired.vs_direct),
-        verdict(vs_direct >= TARGET_VS_DIRECT),
-        listed(&paired.put_vs_nginx),
-        verdict(put_vs_nginx >= 1.0),
-        listed(&paired.put_vs_direct),
-        verdict(put_vs_direct >= TARGET_VS_DIRECT),
-        listed(&paired.traced_vs_not)
-    );
-    let [reads, writes] = tables;
-    println!();
-    print!("{}", reads.render_text());
-    println!();
-    print!("{}", writes.render_text());
-    println!("{targets}");
-
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let settings = format!(
-        "wrk, {THREADS} threads, {CONNECTIONS} connections ({WRITE_CONNECTIONS} for the write \
-         rows), {}s warm-up then {}s measured per row, on loopback, from a second process on the same machine; {ROUNDS} rounds over \
-         the rows in turn, each round starting one row later (no row is always measured \
-         last, after the stand-in has taken the most writes), each row's median round reported, each ratio the median of the \
-         rounds' ratios. nginx: \
-         `worker_processes auto` ({cores} worker processes here, one per core), up to {} idle \
-         keep-alive connections to product-service per worker; gateway: tokio's default \
-         runtime ({cores} worker threads, one per core), its fast lane serving these \
-         requests, up to 64 idle keep-alive connections to product-service. Both share the {cores} cores with wrk and \
-         product-service",
-        WARM_UP.as_secs(),
-        MEASURE.as_secs(),
-        super::nginx::UPSTREAM_KEEPALIVE,
-    );
-    println!("{settings}.");
-    let json = Value::from_iter(vec![
-        ("benchmark", Value::String("gateway".into())),
-        ("machine", machine.to_json()),
-        ("settings", Value::String(settings.clone())),
-        ("results", reads.to_json()),
-        ("writes", writes.to_json()),
-        (
-            "targets",
-            Value::from_iter(vec![
-                ("gatewayTokenVsNginx", super::number(round3(vs_nginx))),
-                ("gatewayTokenVsNginxPerRound", per_round(&paired.vs_nginx)),
-                ("gatewayTokenVsDirect", super::number(round3(vs_direct))),
-                ("gatewayPutVsNginx", super::number(round3(put_vs_nginx))),
-                ("gatewayPutVsNginxPerRound", per_round(&paired.put_vs_nginx)),
-                ("gatewayPutVsDirect", super::number(round3(put_vs_direct))),
-                ("tracedVsUntraced", super::number(round3(traced_vs_not))),
-                ("tracedVsUntracedPerRound", per_round(&paired.traced_vs_not)),
-                ("atLeastNginx", Value::Bool(vs_nginx >= 1.0)),
-                (
-                    "atLeastShareOfDirect",
-                    Value::Bool(vs_direct >= TARGET_VS_DIRECT),
-                ),
-            ]),
-        ),
-    ]);
-    let markdown = setup::markdown([reads, writes], machine, &settings, &targets);
-    super::write_results(ctx, "gateway", &crate::http::pretty(&json), &markdown)
-}
-
-/// Each round's ratio, to three decimals.
-fn per_round(ratios: &[f64]) -> Value {
-    Value::Array(ratios.iter().map(|r| super::number(round3(*r))).collect())
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]

@@ -250,7 +250,13 @@ pub fn start_nginx(
 }
 
 /// `bench/results/gateway.md`.
-pub fn markdown(tables: [&Table; 2], machine: &Machine, settings: &str, targets: &str) -> String {
+pub fn markdown(
+    tables: [&Table; 2],
+    machine: &Machine,
+    settings: &str,
+    targets: &str,
+    cpu: &str,
+) -> String {
     let [reads, writes] = tables;
     format!(
         "# Benchmark: the gateway\n\n\
@@ -266,9 +272,26 @@ pub fn markdown(tables: [&Table; 2], machine: &Machine, settings: &str, targets:
          `PUT /api/products/:id` as the admin, the product sent back unchanged: a body the \
          gateway validates by parsing it into `shared::api::products::ProductInput` (what \
          product-service then does again), straight to product-service, through nginx and \
-         through the gateway.\n\n{}\n{targets}.\n\n## Machine\n\n{}",
+         through the gateway.\n\n{}\n{targets}.\n\n## CPU per request\n\n\
+         What each proxy and product-service spent on a CPU per request, over the same \
+         measured runs (the row's median round): a figure a busy neighbour on a shared \
+         machine moves far less than the rate.\n\n{cpu}\n## Machine\n\n{}",
         reads.render_markdown(),
         writes.render_markdown(),
         machine.to_markdown()
     )
+}
+
+/// The processes whose CPU time the rows read, once everything has started.
+pub fn pids(started: &Started) -> Result<super::Pids> {
+    let pid = |label: &str| {
+        stack::pid_of(started, label).with_context(|| format!("{label} has no process id"))
+    };
+    Ok(super::Pids {
+        product: pid("product-service")?,
+        traced_product: pid("product-service-traced")?,
+        gateway: pid("gateway")?,
+        traced_gateway: pid("gateway-traced")?,
+        nginx: pid("nginx")?,
+    })
 }

@@ -33,15 +33,27 @@ fn a_row_reports_its_median_round() {
 }
 
 #[test]
-fn each_round_starts_one_row_later_and_measures_every_row_once() {
-    assert_eq!(turn(1, 3).collect::<Vec<_>>(), [0, 1, 2]);
-    assert_eq!(turn(2, 3).collect::<Vec<_>>(), [1, 2, 0]);
-    assert_eq!(turn(4, 3).collect::<Vec<_>>(), [0, 1, 2]);
-    let mut last: Vec<usize> = (1..=8).map(|r| turn(r, 8).last().unwrap()).collect();
-    last.sort_unstable();
-    assert_eq!(
-        last,
-        (0..8).collect::<Vec<_>>(),
-        "every row is last once in 8 rounds"
+fn rounds_go_forth_and_back_so_each_compared_pair_is_measured_back_to_back() {
+    let forth: Vec<usize> = turn(1).collect();
+    let back: Vec<usize> = turn(2).collect();
+    assert_eq!(forth, ORDER);
+    assert_eq!(back.iter().rev().copied().collect::<Vec<_>>(), forth);
+    assert_eq!(turn(3).collect::<Vec<_>>(), forth);
+    assert!(
+        ROUNDS.is_multiple_of(2),
+        "each side of a pair first as often as last"
     );
+    let mut every: Vec<usize> = forth.clone();
+    every.sort_unstable();
+    assert_eq!(every, (0..8).collect::<Vec<_>>(), "every row once a round");
+    // The rows of each ratio (see `targets`): nginx (1) beside the gateway with a token (3)
+    // and the traced one (4) beside it; the writes (5, 6, 7) side by side.
+    let place = |row: usize| forth.iter().position(|&r| r == row).unwrap();
+    for (a, b) in [(1, 3), (3, 4), (5, 6), (6, 7)] {
+        assert_eq!(
+            place(a).abs_diff(place(b)),
+            1,
+            "rows {a} and {b} side by side"
+        );
+    }
 }
