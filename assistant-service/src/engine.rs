@@ -137,6 +137,25 @@ impl Engine {
         Ok(Some(session))
     }
 
+    /// The session `turn` continues, and whether it is new (not found, or its id made just
+    /// now); an ended one is refused.
+    async fn session_for(
+        self: &Arc<Self>,
+        id: &SessionId,
+        turn: &Turn,
+    ) -> Result<(Session, bool), ApiError> {
+        let caller_id = turn.caller.as_ref().map(|c| c.id.clone());
+        Ok(match &turn.session_id {
+            // A new id: nothing can be stored under it yet.
+            None => (Session::minted(id, caller_id), true),
+            Some(_) => match self.open(id, turn.caller.as_ref()).await? {
+                Some(s) if s.ended => return Err(ended()),
+                Some(s) => (s, false),
+                None => (Session::new(id, caller_id), true),
+            },
+        })
+    }
+
     /// Answers one message.
     #[tracing::instrument(skip_all, fields(session.id))]
     pub async fn handle(
@@ -147,16 +166,7 @@ impl Engine {
         let started = Instant::now();
         let id = turn.session_id.clone().unwrap_or_default();
         tracing::Span::current().record("session.id", id.as_str());
-        let caller_id = turn.caller.as_ref().map(|c| c.id.clone());
-        let (mut session, fresh) = match &turn.session_id {
-            // A new id: nothing can be stored under it yet.
-            None => (Session::minted(&id, caller_id.clone()), true),
-            Some(_) => match self.open(&id, turn.caller.as_ref()).await? {
-                Some(s) if s.ended => return Err(ended()),
-                Some(s) => (s, false),
-                None => (Session::new(&id, caller_id.clone()), true),
-            },
-        };
+        let (mut session, fresh) = self.session_for(&id, &turn).await?;
         // Only a conversation that entered the support queue can be held by a person; one
         // not found in Redis may be such a conversation whose session expired, so it asks.
         // One whose id was made just now cannot be.

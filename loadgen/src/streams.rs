@@ -143,22 +143,9 @@ pub async fn run(p: &Params) -> Result<Value> {
     settle().await;
     let rss_ws = rss("ws");
 
+    let expected = sse_open.opened + ws_open.opened;
     let reach = Duration::from_secs_f64(p.reach_secs);
-    let mut changes = Vec::new();
-    for status in ["SHIPPED", "DELIVERED"] {
-        let expected = sse_open.opened + ws_open.opened;
-        let sent = now_ms();
-        let after = orders.set_status(&admin, &order, status).await?;
-        let answered = now_ms();
-        let stored = stored_at(&after, status)
-            .with_context(|| format!("no {status} entry with a time in {after}"))?;
-        let got = collect(&mut arrivals, status, expected, reach).await;
-        eprintln!(
-            "streams: {status} reached {} of {expected} subscribers",
-            got.len()
-        );
-        changes.push(change_json(status, expected, &got, stored, sent, answered));
-    }
+    let changes = changes(&orders, &admin, &order, &mut arrivals, expected, reach).await?;
     subscribers.abort_all();
 
     let per = |after: Option<u64>, before: Option<u64>, count: usize| match (after, before) {
@@ -183,6 +170,33 @@ pub async fn run(p: &Params) -> Result<Value> {
         },
         "changes": changes,
     }))
+}
+
+/// The order shipped, then delivered: for each change, when it was stored and when each of
+/// the `expected` subscribers heard of it (within `reach`).
+async fn changes(
+    orders: &Api,
+    admin: &str,
+    order: &str,
+    arrivals: &mut mpsc::UnboundedReceiver<Arrival>,
+    expected: usize,
+    reach: Duration,
+) -> Result<Vec<Value>> {
+    let mut changes = Vec::new();
+    for status in ["SHIPPED", "DELIVERED"] {
+        let sent = now_ms();
+        let after = orders.set_status(admin, order, status).await?;
+        let answered = now_ms();
+        let stored = stored_at(&after, status)
+            .with_context(|| format!("no {status} entry with a time in {after}"))?;
+        let got = collect(arrivals, status, expected, reach).await;
+        eprintln!(
+            "streams: {status} reached {} of {expected} subscribers",
+            got.len()
+        );
+        changes.push(change_json(status, expected, &got, stored, sent, answered));
+    }
+    Ok(changes)
 }
 
 /// Admin token, a product, a customer and its `PROCESSING` order: (order, customer token,

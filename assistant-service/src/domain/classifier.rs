@@ -16,7 +16,7 @@ pub use super::examples::{EVALUATION_SET, Example, Label, TRAINING_SET, parse_ex
 use super::{
     intent::Intent,
     loyalty,
-    neighbours::Neighbours,
+    neighbours::{Nearest, Neighbours},
     rules::{self, Rule},
     situations, text,
     wrongdoing::{self, Wrongdoing},
@@ -214,6 +214,42 @@ impl Classifier {
         self.model_with(message, None)
     }
 
+    /// Moves the word posterior `p` (per class) toward the nearest examples' vote, by
+    /// [`KNN_WEIGHT`].
+    fn lean_on(&self, p: &mut [f64], nearest: &Nearest) {
+        let scores: Vec<f64> = self
+            .classes
+            .iter()
+            .map(|c| {
+                nearest
+                    .labels
+                    .iter()
+                    .find(|s| s.label == c.label)
+                    .map_or(0.0, |s| f64::from(s.score))
+            })
+            .collect();
+        for (p, k) in p.iter_mut().zip(softmax(&scores)) {
+            *p = KNN_WEIGHT * k + (1.0 - KNN_WEIGHT) * *p;
+        }
+    }
+
+    /// The posterior `p` (per class) summed per intent, in the intents' order.
+    fn by_intent(&self, p: &[f64]) -> Vec<(Intent, f64)> {
+        Intent::ALL
+            .into_iter()
+            .map(|intent| {
+                let sum = self
+                    .classes
+                    .iter()
+                    .zip(p)
+                    .filter(|(c, _)| c.label.intent == intent)
+                    .map(|(_, p)| p)
+                    .sum();
+                (intent, sum)
+            })
+            .collect()
+    }
+
     /// The model's decision without rules: words, and the nearest examples when `meaning`
     /// is given and the examples' embeddings are loaded.
     pub fn model_with(&self, message: &str, meaning: Option<&[f32]>) -> Classification {
@@ -238,36 +274,9 @@ impl Classifier {
         }
         let mut p = self.word_posterior(&features);
         if let Some(nearest) = &nearest {
-            let knn = softmax(
-                &self
-                    .classes
-                    .iter()
-                    .map(|c| {
-                        nearest
-                            .labels
-                            .iter()
-                            .find(|s| s.label == c.label)
-                            .map_or(0.0, |s| f64::from(s.score))
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            for (p, k) in p.iter_mut().zip(knn) {
-                *p = KNN_WEIGHT * k + (1.0 - KNN_WEIGHT) * *p;
-            }
+            self.lean_on(&mut p, nearest);
         }
-        let mut by_intent: Vec<(Intent, f64)> = Intent::ALL
-            .into_iter()
-            .map(|intent| {
-                let sum = self
-                    .classes
-                    .iter()
-                    .zip(&p)
-                    .filter(|(c, _)| c.label.intent == intent)
-                    .map(|(_, p)| p)
-                    .sum();
-                (intent, sum)
-            })
-            .collect();
+        let mut by_intent = self.by_intent(&p);
         by_intent.sort_by(|a, b| b.1.total_cmp(&a.1));
         let kind_of = |intent: Intent| {
             self.classes

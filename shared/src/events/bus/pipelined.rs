@@ -8,7 +8,9 @@
 //! message of each ordered stream into a batch.
 
 use futures::{StreamExt, stream::FuturesUnordered};
-use lapin::{BasicProperties, Confirmation, options::BasicPublishOptions, types::ShortString};
+use lapin::{
+    BasicProperties, Channel, Confirmation, options::BasicPublishOptions, types::ShortString,
+};
 use tokio::time::Instant;
 
 use super::{BROKER_CALL_DEADLINE, Bus, BusError, name};
@@ -30,14 +32,7 @@ impl Bus {
         }
         let deadline = Instant::now() + BROKER_CALL_DEADLINE;
         let exchange = name("exchange", &self.inner.config.exchange);
-        let channel = match tokio::time::timeout_at(deadline, self.publish_channel()).await {
-            Ok(Ok(channel)) => Some(channel),
-            Ok(Err(_)) => None,
-            Err(_) => {
-                self.drop_publish_channel().await;
-                None
-            }
-        };
+        let channel = self.publish_channel_by(deadline).await;
         let mut broken = channel.is_none();
         let mut confirms = FuturesUnordered::new();
         let mut spans = Vec::with_capacity(events.len());
@@ -101,6 +96,19 @@ impl Bus {
             .map(|(event, result)| counted(&event.kind, result.unwrap_or(Err(BusError::Timeout))))
             .collect()
     }
+
+    /// The publish channel, if it can be had by `deadline` (one that takes longer is dropped).
+    async fn publish_channel_by(&self, deadline: Instant) -> Option<Channel> {
+        match tokio::time::timeout_at(deadline, self.publish_channel()).await {
+            Ok(Ok(channel)) => Some(channel),
+            Ok(Err(_)) => None,
+            Err(_) => {
+                self.drop_publish_channel().await;
+                None
+            }
+        }
+    }
+
     /// What publishing `event` takes: the exchange's and routing key's names, the payload,
     /// its properties and its publish span.
     fn prepare<T: serde::Serialize>(
