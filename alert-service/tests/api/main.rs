@@ -37,23 +37,11 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
     .await;
 
     let health = app.wait_healthy(Duration::from_secs(30)).await;
-    assert_eq!(health["service"], "alert-service");
-    let deps: Vec<&str> = health["dependencies"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(deps, ["mongodb", "outbox-relay", "rabbitmq", "redis"]);
-
-    let (status, body) = app.get("/no/such/route").await;
-    assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "NOT_FOUND");
-    let metrics = app.get_text("/metrics").await;
-    assert!(
-        metrics.contains("http_requests_total{service=\"alert-service\""),
-        "{metrics}"
-    );
+    app.assert_health_errors_and_metrics(
+        &health,
+        &["mongodb", "outbox-relay", "rabbitmq", "redis"],
+    )
+    .await;
 
     app.stop_and_clean().await;
 }

@@ -31,23 +31,12 @@ async fn health_reports_every_dependency_up_and_metrics_count_requests() {
     let app = spawn_app().await;
 
     let health = app.app.wait_healthy(Duration::from_secs(30)).await;
-    assert_eq!(health["service"], "product-service");
-    let deps: Vec<&str> = health["dependencies"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(deps, ["mongodb", "outbox-relay", "rabbitmq", "redis"]);
-
-    let (status, body) = app.app.get("/no/such/route").await;
-    assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "NOT_FOUND");
-    let metrics = app.app.get_text("/metrics").await;
-    assert!(
-        metrics.contains("http_requests_total{service=\"product-service\""),
-        "{metrics}"
-    );
+    app.app
+        .assert_health_errors_and_metrics(
+            &health,
+            &["mongodb", "outbox-relay", "rabbitmq", "redis"],
+        )
+        .await;
 
     app.stop().await;
 }

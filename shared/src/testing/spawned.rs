@@ -113,6 +113,33 @@ impl Spawned {
         self.wait_status("ok", timeout).await
     }
 
+    /// What every service answers alike: `health` (its `/health`, as read) names the service
+    /// and lists exactly `dependencies`, in order; an unknown route gets the 404 envelope;
+    /// `/metrics` counts the service's requests.
+    pub async fn assert_health_errors_and_metrics(
+        &self,
+        health: &serde_json::Value,
+        dependencies: &[&str],
+    ) {
+        let name = &self.config.name;
+        assert_eq!(health["service"], *name);
+        let listed: Vec<&str> = health["dependencies"]
+            .as_object()
+            .expect("dependencies are an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(listed, dependencies);
+        let (status, body) = self.get("/no/such/route").await;
+        assert_eq!(status, 404);
+        assert_eq!(body["error"]["code"], "NOT_FOUND");
+        let metrics = self.get_text("/metrics").await;
+        assert!(
+            metrics.contains(&format!("http_requests_total{{service=\"{name}\"")),
+            "{metrics}"
+        );
+    }
+
     /// Stops the service, waits for it to finish, and drops what it created: its database
     /// and its exchange's queues.
     pub async fn stop_and_clean(mut self) {
