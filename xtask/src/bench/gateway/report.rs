@@ -32,25 +32,7 @@ pub(super) fn report(
     println!("{targets}");
     print!("{}", cpu::markdown(cpu));
 
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let settings = format!(
-        "wrk, {THREADS} threads, {CONNECTIONS} connections ({WRITE_CONNECTIONS} for the write \
-         rows), {}s warm-up then {}s measured per row, on loopback, from a second process on the same machine; {ROUNDS} rounds over \
-         the rows in turn, forth in one round and back in the next, so that the two rows \
-         of each ratio are measured back to back and each first as often as last, each \
-         row's median round reported, each ratio the median of the rounds' ratios; CPU \
-         time per request read from the kernel's scheduler statistics of every thread of \
-         the proxy (nginx's master and workers) and of product-service over each measured \
-         run, each row's median round reported. nginx: \
-         `worker_processes auto` ({cores} worker processes here, one per core), up to {} idle \
-         keep-alive connections to product-service per worker; gateway: tokio's default \
-         runtime ({cores} worker threads, one per core), its fast lane serving these \
-         requests, up to 64 idle keep-alive connections to product-service. Both share the {cores} cores with wrk and \
-         product-service",
-        WARM_UP.as_secs(),
-        MEASURE.as_secs(),
-        crate::bench::nginx::UPSTREAM_KEEPALIVE,
-    );
+    let settings = settings();
     println!("{settings}.");
     let json = Value::from_iter(vec![
         ("benchmark", Value::String("gateway".into())),
@@ -115,6 +97,29 @@ fn per_round(ratios: &[f64]) -> Value {
 
 pub(super) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// How the rows were measured, for the report.
+fn settings() -> String {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    format!(
+        "wrk, {THREADS} threads, {CONNECTIONS} connections ({WRITE_CONNECTIONS} for the write \
+         rows), {}s warm-up then {}s measured per row, on loopback, from a second process on the same machine; {ROUNDS} rounds over \
+         the rows in turn, forth in one round and back in the next, so that the two rows \
+         of each ratio are measured back to back and each first as often as last, each \
+         row's median round reported, each ratio the median of the rounds' ratios; CPU \
+         time per request read from the kernel's scheduler statistics of every thread of \
+         the proxy (nginx's master and workers) and of product-service over each measured \
+         run, each row's median round reported. nginx: \
+         `worker_processes auto` ({cores} worker processes here, one per core), up to {} idle \
+         keep-alive connections to product-service per worker; gateway: tokio's default \
+         runtime ({cores} worker threads, one per core), its fast lane serving these \
+         requests, up to 64 idle keep-alive connections to product-service. Both share the {cores} cores with wrk and \
+         product-service",
+        WARM_UP.as_secs(),
+        MEASURE.as_secs(),
+        crate::bench::nginx::UPSTREAM_KEEPALIVE,
+    )
 }
 
 /// The targets' verdicts, each the median of the rounds' ratios, with the rounds listed.
