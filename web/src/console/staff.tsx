@@ -2,7 +2,8 @@
 // each with its role and whether it is disabled: make an admin or a customer again, disable
 // (with a reason) or enable. The super admin's own account is shown without actions: the API
 // refuses changing it. Below, the audit log of what staff did, newest first, filtered by the
-// kind of change. After every change both are read again, so what is shown is what is stored.
+// kind of change. After every change both are read again, so what is shown is what is stored;
+// the log also every few seconds, since its entries come from the changes' events.
 
 import { useEffect, useState } from "preact/hooks";
 import { type Customer, type Meta, request } from "../api";
@@ -150,7 +151,11 @@ function AccountRow({ account, changed }: { account: Account; changed: () => voi
   );
 }
 
-/** The audit log, newest first, a page at a time; read again after every change here. */
+/** How often the shown audit log is read again. */
+const AUDIT_REFRESH_MS = 3000;
+
+/** The audit log, newest first, a page at a time; read again after every change here, and
+ * every few seconds while it is shown (entries come from events, after the change). */
 function AuditLog({ version }: { version: number }) {
   const [action, setAction] = useState("");
   const [page, setPage] = useState(1);
@@ -159,10 +164,24 @@ function AuditLog({ version }: { version: number }) {
 
   useEffect(() => {
     const filter = action ? `&action=${encodeURIComponent(action)}` : "";
-    request<AuditEntry[]>(`/admin/audit?page=${page}&limit=${LIMIT}${filter}`).then(
-      ({ data, meta }) => setLog({ list: data, meta }),
-      setError,
-    );
+    let open = true;
+    const read = () =>
+      request<AuditEntry[]>(`/admin/audit?page=${page}&limit=${LIMIT}${filter}`).then(
+        ({ data, meta }) => {
+          if (!open) return;
+          setLog({ list: data, meta });
+          setError(null);
+        },
+        (e) => open && setError(e),
+      );
+    read();
+    // An entry is written when the audit consumer takes the change's event, a moment after
+    // the change answered: the log is read again while it is shown, so it turns up.
+    const timer = setInterval(read, AUDIT_REFRESH_MS);
+    return () => {
+      open = false;
+      clearInterval(timer);
+    };
   }, [action, page, version]);
 
   return (
