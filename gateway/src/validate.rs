@@ -67,10 +67,7 @@ pub async fn check_body(
     max_bytes: usize,
     route: Option<&RouteSpec>,
 ) -> Result<Request, ApiError> {
-    if !matches!(
-        *request.method(),
-        Method::POST | Method::PUT | Method::PATCH
-    ) {
+    if !carries_body(request.method()) {
         return Ok(request);
     }
     let max_bytes = body_limit(max_bytes, route);
@@ -92,6 +89,11 @@ pub async fn check_body(
         .and_then(|v| v.to_str().ok());
     check_bytes(content_type, &bytes, route).await?;
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Whether requests of `method` carry a body the gateway checks: `POST`, `PUT`, `PATCH`.
+pub fn carries_body(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
 }
 
 /// The largest body `route` takes: an upload route's own limit when larger, else `max_bytes`

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::http::{HeaderValue, Method};
+use axum::http::HeaderValue;
 use shared::ApiError;
 
 use super::wire;
@@ -17,7 +17,7 @@ pub(super) async fn checked_body(
     frame: &bytes::Bytes,
     route: Option<&'static crate::api::RouteSpec>,
 ) -> Result<Option<bytes::Bytes>, ApiError> {
-    if !matches!(head.method, Method::POST | Method::PUT | Method::PATCH) {
+    if !validate::carries_body(&head.method) {
         return Ok(None);
     }
     let body = frame.slice(head.len.min(frame.len())..);

@@ -95,7 +95,7 @@ pub fn parse_request(buf: &[u8], proxy_header: Option<&HeaderName>) -> Parsed {
     let Some(method) = lane_method(method) else {
         return Parsed::Declined;
     };
-    let with_body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
+    let with_body = crate::validate::carries_body(&method);
     if !proxied(target) || !target.bytes().all(uri_char) || with_body && logout(target) {
         return Parsed::Declined;
     }
@@ -155,7 +155,7 @@ fn take_headers(
     buf: &[u8],
     proxy_header: Option<&HeaderName>,
 ) -> Option<()> {
-    let with_body = matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
+    let with_body = crate::validate::carries_body(&head.method);
     let at = |part: &[u8]| span(buf, part);
     let mut hosts = 0;
     let mut lengths = 0;
