@@ -2,7 +2,8 @@
 // and a customer's notifications and mail preferences (alert-service), with their JSON shapes
 // as the services' READMEs give them.
 
-import { type Address, type Meta, type Order, get, request } from "./api";
+import { type Meta, get, request } from "./api";
+import { type Address, type Order } from "./shop";
 
 // --- returns --------------------------------------------------------------------------------
 

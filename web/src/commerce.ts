@@ -3,6 +3,7 @@
 // which prices points exactly as order-service does (the cart's quote has none: points are
 // only chosen at checkout).
 
+import { get, request, upload } from "./api";
 import {
   type Address,
   type Cart,
@@ -10,10 +11,7 @@ import {
   type Product,
   type Quote,
   type SavedAddress,
-  get,
-  request,
-  upload,
-} from "./api";
+} from "./shop";
 
 // --- saved addresses ----------------------------------------------------------------------
 

@@ -7,7 +7,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { download, get, money, request } from "../api";
+import { download, get, request } from "../api";
+import { money } from "../shop";
 import { type Connection, socket } from "../live";
 import { ErrorNote, LiveBadge, Loading } from "../ui";
 

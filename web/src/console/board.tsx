@@ -3,7 +3,8 @@
 // order by hand (`PATCH /orders/:id/status`).
 
 import { useEffect, useState } from "preact/hooks";
-import { type Order, get, money, request } from "../api";
+import { get, request } from "../api";
+import { type Order, money } from "../shop";
 import { type Connection, socket } from "../live";
 import { ErrorNote, LiveBadge, Loading, StatusBadge } from "../ui";
 

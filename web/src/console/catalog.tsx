@@ -3,7 +3,8 @@
 // error, so one refused save does not disturb the others.
 
 import { useEffect, useState } from "preact/hooks";
-import { type Inventory, type Product, money, request } from "../api";
+import { request } from "../api";
+import { type Inventory, type Product, money } from "../shop";
 import {
   createProduct,
   deleteProduct,

@@ -2,7 +2,7 @@
 // (`PATCH active`), delete. The list is read again after each change.
 
 import { useEffect, useState } from "preact/hooks";
-import { money } from "../api";
+import { money } from "../shop";
 import { type Coupon, coupons, createCoupon, deleteCoupon, patchCoupon } from "../commerce";
 import { ErrorNote, Field, Loading, useAction } from "../ui";
 

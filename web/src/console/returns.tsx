@@ -4,7 +4,8 @@
 // few seconds until its refund is written (`REFUNDED` with the provider's reference).
 
 import { useEffect, useState } from "preact/hooks";
-import { get, money } from "../api";
+import { get } from "../api";
+import { money } from "../shop";
 import { RETURN_STATUSES, type Return, listReturns, moveReturn } from "../aftersales";
 import { ErrorNote, Loading, Pager, StatusBadge } from "../ui";
 

@@ -3,7 +3,8 @@
 // stays on the page, marked, with "Show again" until the page is left.
 
 import { useEffect, useState } from "preact/hooks";
-import { type Product, request } from "../api";
+import { request } from "../api";
+import { type Product } from "../shop";
 import { type Review, reviewsOf, setHidden } from "../aftersales";
 import { navigate, useLocation } from "../router";
 import { ErrorNote, Loading, Pager } from "../ui";

@@ -5,7 +5,8 @@
 // catalog (a deleted one keeps its id).
 
 import { useEffect, useState } from "preact/hooks";
-import { get, money } from "../api";
+import { get } from "../api";
+import { money } from "../shop";
 import { ErrorNote, Loading } from "../ui";
 
 interface Ratios {

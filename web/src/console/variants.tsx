@@ -3,7 +3,8 @@
 // variants is not sold itself: the storefront asks the shopper to choose one.
 
 import { useState } from "preact/hooks";
-import { type Product, type Variant, money, request } from "../api";
+import { request } from "../api";
+import { type Product, type Variant, money } from "../shop";
 import { type VariantInput, addVariant, removeVariant, updateVariant } from "../commerce";
 import { ErrorNote, useAction } from "../ui";
 

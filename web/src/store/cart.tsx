@@ -2,7 +2,8 @@
 // prices it. The checkout is `checkout.tsx`.
 
 import { useEffect, useState } from "preact/hooks";
-import { type Cart, type Quote, get, money, setQuantity } from "../api";
+import { get } from "../api";
+import { type Cart, type Quote, money, setQuantity } from "../shop";
 import { ErrorNote, Link, Loading } from "../ui";
 
 export function CartPage() {

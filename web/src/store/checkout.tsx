@@ -4,16 +4,15 @@
 // after a lost answer sends the same key, a changed attempt after a refusal a new one.
 
 import { useEffect, useState } from "preact/hooks";
+import { ApiError, get } from "../api";
 import {
   type Address,
-  ApiError,
   type CheckoutBody,
   type SavedAddress,
   checkout,
-  get,
   money,
   newKey,
-} from "../api";
+} from "../shop";
 import {
   COUPON_REASONS,
   type Card,

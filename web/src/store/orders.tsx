@@ -5,7 +5,8 @@
 // order arrives, and every few seconds while a refund is on its way.
 
 import { useEffect, useState } from "preact/hooks";
-import { type Order, get, money } from "../api";
+import { get } from "../api";
+import { type Order, money } from "../shop";
 import type { OrderWithReturns, Return } from "../aftersales";
 import { type Connection, followOrder } from "../live";
 import { ErrorNote, LiveBadge, Link, Loading, StatusBadge } from "../ui";

@@ -3,7 +3,8 @@
 // and "My returns" (every return of the customer, newest first, paged).
 
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, money } from "../api";
+import { ApiError } from "../api";
+import { money } from "../shop";
 import {
   type OrderWithReturns,
   RETURN_REFUSALS,

@@ -5,7 +5,8 @@
 // subscription: the page says so in words, and the customer resumes it when the card works.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Cart, type Order, type Product, type SavedAddress, get, money } from "../api";
+import { get } from "../api";
+import { type Cart, type Order, type Product, type SavedAddress, money } from "../shop";
 import {
   type Subscription,
   listSubscriptions,

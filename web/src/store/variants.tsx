@@ -2,7 +2,7 @@
 // of its variants, each with its own stock and price. The shopper picks a colour and a size;
 // the page shows that variant's price and stock and puts that variant in the cart.
 
-import type { Product, Variant } from "../api";
+import type { Product, Variant } from "../shop";
 
 /** The options chosen: a colour and a size (`null` where the product has none of that kind). */
 export type Choice = { color: string | null; size: string | null };

@@ -4,14 +4,8 @@
 // is stored.
 
 import { useEffect, useState } from "preact/hooks";
-import {
-  type Address,
-  type SavedAddress,
-  eraseAccount,
-  exportMyData,
-  forgetSession,
-  money,
-} from "../api";
+import { eraseAccount, exportMyData, forgetSession } from "../api";
+import { type Address, type SavedAddress, money } from "../shop";
 import {
   type Card,
   type Loyalty,

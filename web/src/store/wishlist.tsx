@@ -4,7 +4,8 @@
 // (the bell) and by mail, per the account's mail preferences.
 
 import { useEffect, useState } from "preact/hooks";
-import { current, money, request } from "../api";
+import { current, request } from "../api";
+import { money } from "../shop";
 import { navigate } from "../router";
 import { ErrorNote, Link, Loading } from "../ui";
 
