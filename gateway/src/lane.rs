@@ -100,15 +100,22 @@ impl Lane {
             .chain(added.iter().map(|(name, _)| name.clone()))
             .collect();
         Self {
-            pools: state
-                .routes
-                .upstreams()
-                .iter()
-                .map(|u| u.replicas().iter().map(Pool::new).collect())
-                .collect(),
+            pools: pools(state),
             added,
             watch,
             telemetry,
+        }
+    }
+
+    /// A lane like this one with idle connections of its own: each connection thread
+    /// (`crate::serve::workers`) keeps its own, so that a pooled connection is always driven by
+    /// the thread that uses it.
+    pub fn with_own_pools(&self, state: &AppState) -> Self {
+        Self {
+            pools: pools(state),
+            added: self.added.clone(),
+            watch: self.watch.clone(),
+            telemetry: self.telemetry.clone(),
         }
     }
 
@@ -300,6 +307,16 @@ impl Lane {
             verdict,
         })
     }
+}
+
+/// One empty pool per service replica of `state`'s route table (see [`Lane::pools`]).
+fn pools(state: &AppState) -> Vec<Vec<Pool>> {
+    state
+        .routes
+        .upstreams()
+        .iter()
+        .map(|u| u.replicas().iter().map(Pool::new).collect())
+        .collect()
 }
 
 /// What `serve` does next.

@@ -3,6 +3,7 @@
 //! does not take. On shutdown no connection is accepted any more, idle ones close, and those
 //! in flight get `grace` to finish (event streams end at once, so clients reconnect elsewhere).
 //! A client address holds at most `MAX_CONNECTIONS_PER_CLIENT` connections (`per_client`).
+//! Each connection is served on one of the connection threads (`workers`), one per core.
 
 use std::{
     net::SocketAddr,
@@ -33,8 +34,11 @@ use crate::{
 
 mod drain;
 mod per_client;
+mod workers;
 
 /// Serves `listener` until `cancel` fires, then waits up to `grace` for open connections.
+/// Connections are accepted here and served on the connection threads (`workers`), each
+/// with a lane like `lane`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -45,8 +49,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    let connections = TaskTracker::new();
     let per_client = per_client::PerClient::new(state.clients.max_connections);
+    let serving = workers::Serving {
+        router,
+        state,
+        cancel: cancel.clone(),
+        connections: TaskTracker::new(),
+    };
+    let mut workers = workers::Workers::start(workers::count(), &serving, &lane)?;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -66,13 +76,18 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (router, state, lane, cancel) =
-            (router.clone(), state.clone(), lane.clone(), cancel.clone());
-        connections.spawn(async move {
-            connection(stream, peer, router, state, lane, cancel).await;
-            drop(slot);
-        });
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
+        if let Err(back) = workers.hand(workers::Accepted { stream, peer, slot }) {
+            // No thread took it (they are gone): served here instead.
+            if let Ok(stream) = TcpStream::from_std(back.stream) {
+                workers::spawn(&serving, stream, peer, back.slot, lane.clone());
+            }
+        }
     }
+    let give_up = workers.close();
+    let connections = serving.connections;
     connections.close();
     if tokio::time::timeout(grace, connections.wait())
         .await
@@ -83,6 +98,7 @@ pub async fn serve(
             "in-flight requests did not finish in time; stopping anyway"
         );
     }
+    give_up.cancel();
     Ok(())
 }
 

@@ -34,3 +34,4 @@ mod traces;
 mod web;
 mod websocket;
 mod wishlist;
+mod workers;
