@@ -112,10 +112,11 @@ fn settings() -> String {
          the proxy (nginx's master and workers) and of product-service over each measured \
          run, each row's median round reported. nginx: \
          `worker_processes auto` ({cores} worker processes here, one per core), up to {} idle \
-         keep-alive connections to product-service per worker; gateway: tokio's default \
-         runtime ({cores} worker threads, one per core), its fast lane serving these \
-         requests, up to 64 idle keep-alive connections to product-service. Both share the {cores} cores with wrk and \
-         product-service",
+         keep-alive connections to product-service per worker; gateway: {cores} connection \
+         threads, one per core, each a single-threaded tokio runtime serving the connections \
+         it is handed, its fast lane serving these requests, up to 64 idle keep-alive \
+         connections to product-service per thread. Both share the {cores} cores with wrk \
+         and product-service",
         WARM_UP.as_secs(),
         MEASURE.as_secs(),
         crate::bench::nginx::UPSTREAM_KEEPALIVE,
