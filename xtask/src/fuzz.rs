@@ -68,18 +68,26 @@ pub fn run(ctx: &Ctx, options: Options) -> Result<ExitCode> {
     let mut cleanup = Cleanup::new(ctx);
     let rate_limits = setup::prepare_suite(ctx, &mut cleanup.started)?;
     let exe = schemathesis::ensure(ctx)?;
-    let (operations, declare_429) = setup::document()?;
+    let setup::Document {
+        operations,
+        declare_429,
+        streams,
+    } = setup::document()?;
     ctx.progress.step(
         "fuzz",
         format!("the document lists {operations} operations, {declare_429} declare 429"),
     );
+    // Left out of the two main passes: logging out (a pass of its own) and the event streams.
+    let left_out: Vec<String> = std::iter::once(LOGOUT.to_owned())
+        .chain(streams.iter().cloned())
+        .collect();
 
     let gateway = Gateway::local();
     let [admin, customer, logout] = setup::tokens(ctx, &gateway)?;
     let catalog_before = tidy::catalog(ctx, &gateway)?;
     let passes = [
-        pass("admin", admin, Only::AllBut(vec![LOGOUT.to_owned()])),
-        pass("customer", customer, Only::AllBut(vec![LOGOUT.to_owned()])),
+        pass("admin", admin, Only::AllBut(left_out.clone())),
+        pass("customer", customer, Only::AllBut(left_out)),
         pass(
             "customer-logout",
             logout,
@@ -108,6 +116,7 @@ pub fn run(ctx: &Ctx, options: Options) -> Result<ExitCode> {
         max_examples: options.max_examples,
         checks: schemathesis::CHECKS.replace(',', ", "),
         rate_limits,
+        streams,
         afterwards,
     };
     let path = ctx.paths.root.join("bench").join("results").join("fuzz.md");

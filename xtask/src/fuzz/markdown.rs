@@ -57,8 +57,24 @@ pub struct RunInfo {
     pub checks: String,
     /// How rate limits were handled.
     pub rate_limits: String,
+    /// The event streams left out of the passes.
+    pub streams: Vec<String>,
     /// What was cleaned up afterwards.
     pub afterwards: String,
+}
+
+/// The sentence on the event streams left out, with a leading space; empty without any.
+fn left_out(streams: &[String]) -> String {
+    if streams.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = streams.iter().map(|p| format!("`GET {p}`")).collect();
+    format!(
+        " Left out of the passes: the event streams ({}), since one that opens stays open until \
+         the 15 s request timeout, a case at a time; their refusals are tested in the gateway's \
+         and the services' own tests.",
+        named.join(", ")
+    )
 }
 
 /// The whole file.
@@ -68,7 +84,7 @@ pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
         out,
         "`cargo xtask fuzz`, {date}: {tool} against `{url}` ({ops} operations), seed {seed}, \
          at most {max} examples per operation and phase; checks: {checks}.\n\n{limits} \
-         {declared} of {ops} operations declare 429. {afterwards}\n",
+         {declared} of {ops} operations declare 429.{streams} {afterwards}\n",
         date = info.date,
         tool = info.tool,
         url = info.schema_url,
@@ -78,6 +94,7 @@ pub fn render(info: &RunInfo, passes: &[PassResult]) -> String {
         checks = info.checks,
         limits = info.rate_limits,
         declared = info.declare_429,
+        streams = left_out(&info.streams),
         afterwards = info.afterwards,
     );
     out.push_str(

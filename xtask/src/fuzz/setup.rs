@@ -65,14 +65,45 @@ fn fuzz_env(service: &Service) -> Vec<(&'static str, String)> {
 }
 
 /// The number of operations in `/api/openapi.json`, and of those that declare a 429.
-pub fn document() -> Result<(usize, usize)> {
+pub fn document() -> Result<Document> {
     let response = http::get(GATEWAY_PORT, "/api/openapi.json", Duration::from_secs(10))
         .context("GET /api/openapi.json")?;
     if response.status != 200 {
         bail!("GET /api/openapi.json answered {}", response.status);
     }
     let json: Value = serde_json::from_str(&response.text)?;
-    Ok(count_operations(&json))
+    let (operations, declare_429) = count_operations(&json);
+    Ok(Document {
+        operations,
+        declare_429,
+        streams: event_streams(&json),
+    })
+}
+
+/// What the passes need to know of the API document.
+pub struct Document {
+    /// Operations in it.
+    pub operations: usize,
+    /// Of which declare 429.
+    pub declare_429: usize,
+    /// The paths whose `GET` answers an event stream (`text/event-stream`).
+    pub streams: Vec<String>,
+}
+
+/// The paths whose `GET` answers 200 with `text/event-stream`: a stream that opens stays open
+/// until schemathesis's request timeout, so each such case would cost the whole timeout.
+fn event_streams(document: &Value) -> Vec<String> {
+    document
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, item)| {
+            item.pointer("/get/responses/200/content/text~1event-stream")
+                .is_some()
+        })
+        .map(|(path, _)| path.clone())
+        .collect()
 }
 
 fn count_operations(document: &Value) -> (usize, usize) {
@@ -136,6 +167,18 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(count_operations(&doc), (3, 2));
+    }
+
+    #[test]
+    fn the_paths_that_answer_an_event_stream_are_found() {
+        let doc = serde_json::from_str::<Value>(
+            r#"{"paths":{
+                "/api/orders/{id}/stream":{"get":{"responses":{"200":{"content":{"text/event-stream":{}}}}}},
+                "/api/orders/{id}":{"get":{"responses":{"200":{"content":{"application/json":{}}}}}},
+                "/api/events":{"post":{"responses":{"200":{"content":{"text/event-stream":{}}}}}}}}"#,
+        )
+        .expect("valid");
+        assert_eq!(event_streams(&doc), ["/api/orders/{id}/stream"]);
     }
 
     #[test]

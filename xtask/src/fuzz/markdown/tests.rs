@@ -48,6 +48,7 @@ fn info() -> RunInfo {
         max_examples: 25,
         checks: "not_a_server_error".to_owned(),
         rate_limits: "Rate limits raised.".to_owned(),
+        streams: vec!["/api/orders/{id}/stream".to_owned()],
         afterwards: "The 3 products the passes created were deleted afterwards.".to_owned(),
     }
 }
@@ -88,4 +89,18 @@ fn a_clean_run_says_none() {
     assert!(!text.contains("Tool errors"));
     assert!(text.contains("`.local/logs/fuzz-admin.log`"));
     assert!(!text.contains("\n\n\n"), "{text}");
+}
+
+#[test]
+fn the_event_streams_left_out_are_named_in_the_header() {
+    let text = render(&info(), &[]);
+    assert!(
+        text.contains("Left out of the passes: the event streams (`GET /api/orders/{id}/stream`)"),
+        "{text}"
+    );
+    let none = RunInfo {
+        streams: Vec::new(),
+        ..info()
+    };
+    assert!(!render(&none, &[]).contains("Left out"));
 }
