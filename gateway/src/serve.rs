@@ -133,7 +133,10 @@ async fn connection(
             read.freeze()
         }
     };
-    let io = TokioIo::new(Prefixed { read, stream });
+    let io = TokioIo::new(Prefixed {
+        read,
+        stream: Some(stream),
+    });
     let max_body = state.max_body_bytes;
     let service = tower::service_fn(move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
@@ -156,10 +159,53 @@ async fn connection(
     let _ = conn.await;
 }
 
-/// A connection whose first bytes were already read: they are read again first.
+/// A connection whose first bytes were already read: they are read again first. Closed with
+/// a lingering close (`linger`) when hyper lets go of it.
 struct Prefixed {
     read: Bytes,
-    stream: TcpStream,
+    /// `None` only once dropped.
+    stream: Option<TcpStream>,
+}
+
+impl Prefixed {
+    fn stream(&mut self) -> std::io::Result<Pin<&mut TcpStream>> {
+        self.stream
+            .as_mut()
+            .map(Pin::new)
+            .ok_or_else(|| std::io::ErrorKind::NotConnected.into())
+    }
+}
+
+impl Drop for Prefixed {
+    fn drop(&mut self) {
+        if let (Some(stream), Ok(runtime)) =
+            (self.stream.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(linger(stream));
+        }
+    }
+}
+
+/// How long a closed connection's unread input is still read and thrown away.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// A lingering close, as nginx's `lingering_close`: the answer is followed by a FIN, then what
+/// the client still sends is read and thrown away until it closes too, for at most [`LINGER`].
+/// Closing a socket with unread input makes the kernel reset the connection, and a client
+/// still writing a refused body (a 413 upload) then lost the answer in its buffer and saw
+/// "broken pipe" instead.
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let until = tokio::time::Instant::now() + LINGER;
+    let mut sink = [0u8; 16 * 1024];
+    while let Ok(Ok(n)) = tokio::time::timeout_at(until, stream.read(&mut sink)).await {
+        if n == 0 {
+            break;
+        }
+    }
 }
 
 impl AsyncRead for Prefixed {
@@ -169,7 +215,10 @@ impl AsyncRead for Prefixed {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         if self.read.is_empty() {
-            return Pin::new(&mut self.stream).poll_read(cx, buf);
+            return match self.stream() {
+                Ok(stream) => stream.poll_read(cx, buf),
+                Err(e) => Poll::Ready(Err(e)),
+            };
         }
         let n = self.read.len().min(buf.remaining());
         buf.put_slice(&self.read[..n]);
@@ -184,7 +233,10 @@ impl AsyncWrite for Prefixed {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        match self.stream() {
+            Ok(stream) => stream.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_write_vectored(
@@ -192,18 +244,29 @@ impl AsyncWrite for Prefixed {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        match self.stream() {
+            Ok(stream) => stream.poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.stream
+            .as_ref()
+            .is_some_and(TcpStream::is_write_vectored)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        match self.stream() {
+            Ok(stream) => stream.poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        match self.stream() {
+            Ok(stream) => stream.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }

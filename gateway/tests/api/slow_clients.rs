@@ -155,3 +155,30 @@ async fn one_address_holds_at_most_its_cap_of_connections() {
     }
     gw.stop().await;
 }
+
+/// A client that writes all of a body far over the limit before it reads (as most do) gets
+/// the 413, not a reset: the gateway answers, then reads and throws away what still comes
+/// until the client closes (a lingering close) instead of closing on unread input, which made
+/// the kernel reset the connection and the answer was lost ("broken pipe" on an image upload).
+#[tokio::test]
+async fn a_client_still_writing_a_refused_body_reads_the_answer_before_the_close() {
+    let gw = gateway(&[]).await;
+    let admin = gw.bearer(shared::auth::Role::Admin);
+    let body = vec![b' '; 4 * 1024 * 1024];
+    let mut raw = Raw::connect(&gw.app.url("")).await;
+    raw.send(&format!(
+        "PUT /api/products/{ID} HTTP/1.1\r\nhost: x\r\nauthorization: {admin}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    ))
+    .await;
+    for chunk in body.chunks(64 * 1024) {
+        raw.stream
+            .write_all(chunk)
+            .await
+            .expect("the body is taken while the answer waits");
+    }
+    let answer = raw.answer(false).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(answer.header("connection"), Some("close"));
+}
