@@ -133,10 +133,7 @@ async fn connection(
             read.freeze()
         }
     };
-    let io = TokioIo::new(Prefixed {
-        read,
-        stream: Some(stream),
-    });
+    let io = TokioIo::new(Prefixed { read, stream });
     let max_body = state.max_body_bytes;
     let service = tower::service_fn(move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
@@ -163,24 +160,21 @@ async fn connection(
 /// a lingering close (`linger`) when hyper lets go of it.
 struct Prefixed {
     read: Bytes,
-    /// `None` only once dropped.
-    stream: Option<TcpStream>,
-}
-
-impl Prefixed {
-    fn stream(&mut self) -> std::io::Result<Pin<&mut TcpStream>> {
-        self.stream
-            .as_mut()
-            .map(Pin::new)
-            .ok_or_else(|| std::io::ErrorKind::NotConnected.into())
-    }
+    stream: TcpStream,
 }
 
 impl Drop for Prefixed {
+    /// The socket lives on in a second descriptor of it, which lingers.
     fn drop(&mut self) {
-        if let (Some(stream), Ok(runtime)) =
-            (self.stream.take(), tokio::runtime::Handle::try_current())
-        {
+        use std::os::fd::AsFd;
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Ok(fd) = self.stream.as_fd().try_clone_to_owned() else {
+            return;
+        };
+        let _guard = runtime.enter();
+        if let Ok(stream) = TcpStream::from_std(std::net::TcpStream::from(fd)) {
             runtime.spawn(linger(stream));
         }
     }
@@ -215,10 +209,7 @@ impl AsyncRead for Prefixed {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         if self.read.is_empty() {
-            return match self.stream() {
-                Ok(stream) => stream.poll_read(cx, buf),
-                Err(e) => Poll::Ready(Err(e)),
-            };
+            return Pin::new(&mut self.stream).poll_read(cx, buf);
         }
         let n = self.read.len().min(buf.remaining());
         buf.put_slice(&self.read[..n]);
@@ -233,10 +224,7 @@ impl AsyncWrite for Prefixed {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        match self.stream() {
-            Ok(stream) => stream.poll_write(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -244,29 +232,18 @@ impl AsyncWrite for Prefixed {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        match self.stream() {
-            Ok(stream) => stream.poll_write_vectored(cx, bufs),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream
-            .as_ref()
-            .is_some_and(TcpStream::is_write_vectored)
+        self.stream.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.stream() {
-            Ok(stream) => stream.poll_flush(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(&mut self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.stream() {
-            Ok(stream) => stream.poll_shutdown(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
