@@ -1,7 +1,7 @@
 // The console's management pages and live figures: coupons (create, see uses, pause, delete),
-// the catalog (add, change price and stock, delete: the storefront sees each change), the
-// analytics figures and chart moving over /ws/analytics without a reload, the assistant's
-// statistics and the dead-letter count.
+// the catalog (add, change price and stock, delete: the storefront sees each change, and an open
+// product page sees the delete), the analytics figures and chart moving over /ws/analytics
+// without a reload, the assistant's statistics and the dead-letter count.
 import {
   ADMIN,
   CUSTOMER,
@@ -89,17 +89,27 @@ test("an admin adds a product, changes its price and stock, and deletes it", asy
   const stored = await api(request, "GET", `/products/${id}`);
   expect([stored.price, stored.stock, stored.category]).toEqual([24.5, 3, "Home & Kitchen"]);
 
-  // The storefront shows the new price and stock.
+  // The storefront shows the new price and stock. The page's reviews and locations are read
+  // before the delete: read after it, they would be 404s (CI once met one so).
   const shopper = await person(await browser.newContext());
+  const settled = Promise.all(
+    ["/reviews?", "/inventory"].map((part) =>
+      shopper.page.waitForResponse((r) => r.url().includes(`/api/products/${id}${part}`)),
+    ),
+  );
   await shopper.page.goto(`/products/${id}`);
   await expect(shopper.page.getByText("$24.50")).toBeVisible();
   await expect(shopper.page.getByTestId("stock")).toHaveText("3 in stock");
+  await settled;
   await shot(page, "console-catalog");
 
+  // Deleted, it leaves the console, and the open product page says so live: no more for sale.
   await row.getByRole("button", { name: `Delete ${name}` }).click();
   await expect(page.locator("tr", { hasText: name })).toHaveCount(0);
   const gone = await request.get(`/api/products/${id}`);
   expect(gone.status()).toBe(404);
+  await expect(shopper.page.getByTestId("gone")).toHaveText("This product is no longer sold.");
+  await expect(shopper.page.getByRole("button", { name: "Add to cart" })).toBeDisabled();
   expect(problems).toEqual([]);
   expect(shopper.problems).toEqual([]);
 });

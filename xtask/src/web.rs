@@ -120,7 +120,9 @@ pub fn e2e(ctx: &Ctx) -> Result<ExitCode> {
     if health::check(GATEWAY_PORT, "/health").is_ok_and(|r| r.is_healthy()) {
         ctx.progress.step(
             "e2e",
-            "the gateway on :5000 answers: testing the running suite",
+            "the gateway on :5000 answers: testing the running suite (started by `up`, its \
+             sign-in quota of 20 a minute refuses some specs with 429: `cargo xtask down` \
+             first to have one started with the quotas raised)",
         );
     } else {
         ctx.progress.step(

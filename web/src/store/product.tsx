@@ -19,9 +19,13 @@ const categorySlug = (name: string) =>
 /**
  * Follows `/api/products/:id/stock/stream` (SSE, no token) while the page is open: each
  * `snapshot` or `stock` event gives the stock as it now is, whoever changed it. `EventSource`
- * reconnects by itself; a `deleted` event ends it.
+ * reconnects by itself; a `deleted` event ends it and says so.
  */
-function useLiveStock(id: string, apply: (stock: number, status: StockStatus) => void) {
+function useLiveStock(
+  id: string,
+  apply: (stock: number, status: StockStatus) => void,
+  deleted: () => void,
+) {
   useEffect(() => {
     if (typeof EventSource === "undefined") return;
     const source = new EventSource(`/api/products/${id}/stock/stream`);
@@ -35,7 +39,10 @@ function useLiveStock(id: string, apply: (stock: number, status: StockStatus) =>
     };
     source.addEventListener("snapshot", onLevel);
     source.addEventListener("stock", onLevel);
-    source.addEventListener("deleted", () => source.close());
+    source.addEventListener("deleted", () => {
+      source.close();
+      deleted();
+    });
     return () => source.close();
   }, [id]);
 }
@@ -119,6 +126,8 @@ export function ProductPage({ id }: { id: string }) {
   const [quantity, setQty] = useState(1);
   const [added, setAdded] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The product was deleted while the page was open: it stays in view, no longer for sale.
+  const [gone, setGone] = useState(false);
 
   const read = (choose = false) =>
     shown(id).then(({ product, named }) => {
@@ -132,8 +141,11 @@ export function ProductPage({ id }: { id: string }) {
   const chosen = product && inVariants ? matching(product, choice) : null;
   const buying = chosen ?? (product && !inVariants ? product : null);
   const target = buying?.id ?? id;
-  useLiveStock(target, (stock, stockStatus) =>
-    setProduct((p) => (p ? withLevel(p, target, stock, stockStatus) : p)),
+  useLiveStock(
+    target,
+    (stock, stockStatus) => setProduct((p) => (p ? withLevel(p, target, stock, stockStatus) : p)),
+    // A variant deleted leaves its product: read it again for the variants left.
+    () => (target === id || target === product?.id ? setGone(true) : void read()),
   );
 
   const add = async () => {
@@ -201,10 +213,19 @@ export function ProductPage({ id }: { id: string }) {
               onInput={(e) => setQty(Math.max(1, Number(e.currentTarget.value) || 1))}
             />
           </div>
-          <button class="primary" disabled={busy || !buying || buying.stock <= 0} onClick={add}>
+          <button
+            class="primary"
+            disabled={busy || gone || !buying || buying.stock <= 0}
+            onClick={add}
+          >
             Add to cart
           </button>
         </div>
+        {gone && (
+          <p class="error" role="status" data-testid="gone">
+            This product is no longer sold.
+          </p>
+        )}
         <WishButton productId={product.id} />
         {added && (
           <p class="ok" role="status">
