@@ -1,6 +1,39 @@
 //! Holds: what one order holds of one product, in its own `stock_holds` document, and the
-//! transient markers on the product that make each stock change happen once (see the parent
-//! module for the protocol and why each write comes where it does).
+//! transient markers on the product that make each stock change happen once (issue 22).
+//!
+//! What an order holds of a product is a document of its own in `stock_holds` (`_id` =
+//! `<orderId>/<productId>`, so unique from the first write; `quantity`, `state` `held` or
+//! `returned`, `takenBy`, `returnedBy`), never a field of the product: the product keeps only
+//! `stock`, `returningUnits` (0 between steps) and, while a step is under way, one marker per
+//! order in `taking.<orderId>` or `givingBack.<orderId>` holding the attempt's random token.
+//! There is no transaction (the stand-in and a standalone MongoDB have none), so each change
+//! is one single-document write, ordered so that whatever a crash leaves is recognisable:
+//!
+//! Taking a line, `q` units, attempt token `t` (a hold that exists means: already taken):
+//! 1. product `{stock ≥ q, taking.<o> absent}` → `stock −= q`, `taking.<o> = t`;
+//! 2. insert the hold `{held, takenBy: t}`;
+//! 3. product `{taking.<o>: t}` → unset the marker.
+//!
+//! A marker without a hold (a crash after 1) is adopted: the hold is written with the
+//! marker's token, then the marker cleared. A marker beside a hold taken by another token is a
+//! second take of the same line by an attempt that looked before the first finished (two
+//! copies of one event handled at once): its units are put back as the marker is cleared, in
+//! one write. So a line is taken once; a duplicate only borrows units for a moment, and stock
+//! never goes below zero, since every decrement is guarded.
+//!
+//! Giving a hold back, attempt token `t`:
+//! 1. product `{givingBack.<o> absent}` → `returningUnits += q`, `givingBack.<o> = t`;
+//! 2. hold `{state: held}` → `{returned, returnedBy: t}` (the hold decides which attempt wins);
+//! 3. product `{givingBack.<o>: t}` → `returningUnits −= q`, `stock += q` when the hold was
+//!    returned by `t`, else only `returningUnits −= q`; the marker is unset in the same write.
+//!
+//! Units come back through `returningUnits`, which is never sold, because a second attempt
+//! that looked at the hold before the first finished cannot be stopped by the (by then
+//! removed) marker: its staged units must be droppable without taking back stock a buyer may
+//! already have. A marker beside a `held` hold (a crash after 1) is adopted by step 2.
+//!
+//! After any step has finished, no per-order field remains on the product: its size is
+//! bounded by the orders in flight on it at that moment, not by its history.
 
 use bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::options::ReturnDocument;
