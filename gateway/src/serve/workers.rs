@@ -1,15 +1,25 @@
 //! The threads that serve the connections, as nginx's worker processes do: one per core, each
 //! a single-threaded tokio runtime with its own fast lane (and so its own idle connections to
-//! the services). The accept loop hands each connection to the next thread in turn; from then
-//! on everything that connection does (both lanes, hyper, a WebSocket relay, an event stream)
-//! runs on that thread.
+//! the services). The accept loop hands each connection to the thread serving the fewest
+//! (the next in turn among equals); from then on everything that connection does (both lanes,
+//! hyper, a WebSocket relay, an event stream) runs on that thread. Counting open connections
+//! rather than taking turns keeps long-lived ones (event streams, WebSockets) spread: in turn,
+//! a thread whose short connections had all ended would still get only its share of new ones.
+//! Each thread's count is the gauge `gateway_connections_open{thread="gateway-conn-<i>"}`.
 //!
 //! Why: on tokio's multi-threaded runtime a connection's task is free to move between workers,
 //! and a worker woken with work wakes another to steal it. Under `cargo xtask bench gateway`
 //! that waking and parking (futex calls, condition variables) was 13 % of the gateway's CPU
 //! per proxied read, where nginx's workers never hand work to each other.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use axum::Router;
 use tokio::{net::TcpStream, sync::mpsc};
@@ -35,9 +45,59 @@ pub(super) struct Serving {
     pub connections: TaskTracker,
 }
 
+/// The connections a thread is serving: counted up when one is handed to it, down when it
+/// ends, and published as a gauge.
+struct Load {
+    open: AtomicUsize,
+    gauge: metrics::Gauge,
+}
+
+impl Load {
+    fn new(thread: &str) -> Arc<Self> {
+        let gauge = metrics::gauge!("gateway_connections_open", "thread" => thread.to_owned());
+        gauge.set(0.0);
+        Arc::new(Self {
+            open: AtomicUsize::new(0),
+            gauge,
+        })
+    }
+
+    fn now(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// One more connection, until the guard it returns is dropped.
+    fn one_more(self: &Arc<Self>) -> Open {
+        self.open.fetch_add(1, Ordering::Relaxed);
+        self.gauge.increment(1.0);
+        Open(self.clone())
+    }
+}
+
+/// A connection counted in its thread's [`Load`] while it is held.
+struct Open(Arc<Load>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+        self.0.gauge.decrement(1.0);
+    }
+}
+
+/// The index of the least loaded of `loads`, the first at or after `next` among equals.
+fn least_loaded(loads: &[usize], next: usize) -> Option<usize> {
+    (0..loads.len())
+        .map(|k| (next + k) % loads.len())
+        .min_by_key(|&i| loads[i])
+}
+
+/// The way into a connection thread: a connection, counted in its load.
+type Hand = mpsc::UnboundedSender<(Accepted, Open)>;
+
 /// The connection threads.
 pub(super) struct Workers {
-    hands: Vec<mpsc::UnboundedSender<Accepted>>,
+    /// Each thread's way in and its load; a thread found gone is left out.
+    hands: Vec<(Hand, Arc<Load>)>,
     next: usize,
     /// Fired when `serve` stops waiting for connections to finish: the threads end then.
     give_up: CancellationToken,
@@ -73,28 +133,38 @@ impl Workers {
         let (hand, taken) = mpsc::unbounded_channel();
         let lane = Arc::new(lane.with_own_pools(&serving.state));
         let (serving, give_up) = (serving.clone(), self.give_up.clone());
-        std::thread::Builder::new()
-            .name(format!("gateway-conn-{i}"))
-            .spawn(move || {
-                runtime.block_on(work(taken, serving, lane, give_up));
-                // Whatever is left (an upstream's pooled connection task) is dropped.
-                runtime.shutdown_timeout(Duration::from_secs(1));
-            })?;
-        self.hands.push(hand);
+        let name = format!("gateway-conn-{i}");
+        let load = Load::new(&name);
+        std::thread::Builder::new().name(name).spawn(move || {
+            runtime.block_on(work(taken, serving, lane, give_up));
+            // Whatever is left (an upstream's pooled connection task) is dropped.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?;
+        self.hands.push((hand, load));
         Ok(())
     }
 
-    /// Hands `accepted` to the next thread in turn; gives it back when no thread takes it.
+    /// Hands `accepted` to the thread serving the fewest connections (see the module docs);
+    /// gives it back when no thread takes it.
     pub(super) fn hand(&mut self, mut accepted: Accepted) -> Result<(), Accepted> {
-        for _ in 0..self.hands.len() {
-            let i = self.next % self.hands.len();
-            self.next = self.next.wrapping_add(1);
-            match self.hands[i].send(accepted) {
-                Ok(()) => return Ok(()),
-                Err(mpsc::error::SendError(back)) => accepted = back,
+        loop {
+            let loads: Vec<usize> = self.hands.iter().map(|(_, load)| load.now()).collect();
+            let Some(i) = least_loaded(&loads, self.next) else {
+                return Err(accepted);
+            };
+            let (hand, load) = &self.hands[i];
+            match hand.send((accepted, load.one_more())) {
+                Ok(()) => {
+                    self.next = i + 1;
+                    return Ok(());
+                }
+                Err(mpsc::error::SendError((back, _))) => {
+                    // That thread is gone: the others take its share from now on.
+                    accepted = back;
+                    self.hands.swap_remove(i);
+                }
             }
         }
-        Err(accepted)
     }
 
     /// No more connections come: each thread ends once the connections are all served, or
@@ -107,14 +177,17 @@ impl Workers {
 /// One thread's work: serves each connection it is handed until the accept loop ends, then
 /// waits for the connections to finish (or for `serve` to give up on them).
 async fn work(
-    mut taken: mpsc::UnboundedReceiver<Accepted>,
+    mut taken: mpsc::UnboundedReceiver<(Accepted, Open)>,
     serving: Serving,
     lane: Arc<Lane>,
     give_up: CancellationToken,
 ) {
-    while let Some(accepted) = taken.recv().await {
+    while let Some((accepted, open)) = taken.recv().await {
         match TcpStream::from_std(accepted.stream) {
-            Ok(stream) => spawn(&serving, stream, accepted.peer, accepted.slot, lane.clone()),
+            Ok(stream) => {
+                let held = (accepted.slot, open);
+                spawn(&serving, stream, accepted.peer, held, lane.clone());
+            }
             Err(e) => tracing::warn!(error = %e, "cannot take an accepted connection"),
         }
     }
@@ -124,12 +197,13 @@ async fn work(
     }
 }
 
-/// Serves one connection on the current runtime, counted in `serving.connections`.
+/// Serves one connection on the current runtime, counted in `serving.connections`; `held`
+/// (its place in the per-address cap, its thread's count) is let go when it ends.
 pub(super) fn spawn(
     serving: &Serving,
     stream: TcpStream,
     peer: SocketAddr,
-    slot: Slot,
+    held: impl Send + 'static,
     lane: Arc<Lane>,
 ) {
     let Serving {
@@ -140,6 +214,24 @@ pub(super) fn spawn(
     } = serving.clone();
     connections.spawn(async move {
         super::connection(stream, peer, router, state, lane, cancel).await;
-        drop(slot);
+        drop(held);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::least_loaded;
+
+    #[test]
+    fn the_least_loaded_thread_is_chosen_and_equals_take_turns() {
+        assert_eq!(least_loaded(&[], 0), None);
+        assert_eq!(least_loaded(&[3, 1, 2], 0), Some(1));
+        assert_eq!(least_loaded(&[3, 1, 2], 2), Some(1));
+        // Among equals, the first at or after `next`, wrapping round.
+        assert_eq!(least_loaded(&[0, 0, 0], 0), Some(0));
+        assert_eq!(least_loaded(&[0, 0, 0], 1), Some(1));
+        assert_eq!(least_loaded(&[0, 0, 0], 3), Some(0));
+        assert_eq!(least_loaded(&[1, 2, 1], 2), Some(2));
+        assert_eq!(least_loaded(&[1, 2, 1], 1), Some(2));
+    }
 }
