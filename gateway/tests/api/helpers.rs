@@ -39,18 +39,15 @@ impl TestGateway {
         self.app.stop_and_clean().await;
     }
 
+    /// What `/metrics` shows now.
+    pub async fn metrics(&self) -> String {
+        let answer = self.app.client.get(&self.metrics_url).send().await.unwrap();
+        answer.text().await.unwrap()
+    }
+
     /// The value of the unlabelled metric `name` on `/metrics` (0 before it is first set).
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .app
-            .client
-            .get(&self.metrics_url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = self.metrics().await;
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
             .and_then(|v| v.trim().parse().ok())

@@ -55,16 +55,7 @@ async fn connections_are_served_on_a_thread_per_core_which_end_with_the_gateway(
 
 /// Each connection thread's open connections, from `gateway_connections_open{thread=...}`.
 async fn loads(gw: &TestGateway, threads: usize) -> Vec<usize> {
-    let text = gw
-        .app
-        .client
-        .get(&gw.metrics_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = gw.metrics().await;
     (0..threads)
         .map(|i| {
             let name = format!("gateway_connections_open{{thread=\"gateway-conn-{i}\"}} ");
