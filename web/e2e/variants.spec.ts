@@ -1,7 +1,7 @@
 // Variants (issue 19): an admin adds a product's colours and sizes in the console, each with its
 // own SKU, stock and (for one) price; a shopper picks a colour and a size on the product page,
-// sees that variant's price and stock, cannot buy the sold-out one, and the cart names the
-// variant bought.
+// sees that variant's price and stock, cannot buy the sold-out one (nor, once deleted while
+// the page is open, choose it), and the cart names the variant bought.
 import { api, expect, newCustomer, person, productInConsole, shot, signIn, test } from "./fixtures";
 
 test("an admin adds variants and a shopper buys the colour and size chosen", async ({ browser, request }) => {
@@ -48,7 +48,15 @@ test("an admin adds variants and a shopper buys the colour and size chosen", asy
   await expect(shopper.page.getByTestId("stock")).toHaveText("Out of stock");
   await expect(shopper.page.locator(".price").first()).toHaveText("$32.50");
   await expect(shopper.page.getByRole("button", { name: "Add to cart" })).toBeDisabled();
+  // The chosen variant deleted while the page is open: the picker loses it, the product stays.
+  const listed = await api(request, "GET", `/products/${product.id}`);
+  const blue = listed.variants.find((v: any) => v.sku === "E2E-BLUE-M");
+  await api(request, "DELETE", `/products/${product.id}/variants/${blue.id}`, admin.token);
+  await expect(picker.getByRole("radio", { name: /Blue/ })).toHaveCount(0);
+  await expect(shopper.page.getByTestId("stock")).toHaveText("Not made in this colour and size");
+  await expect(shopper.page.getByTestId("gone")).toHaveCount(0);
   await picker.getByRole("radio", { name: /Red/ }).check();
+  await expect(shopper.page.getByTestId("stock")).toHaveText("2 in stock");
   await shot(shopper.page, "storefront-variants");
   await shopper.page.getByRole("button", { name: "Add to cart" }).click();
   await expect(shopper.page.getByText("Added 1 to your cart.")).toBeVisible();

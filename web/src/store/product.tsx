@@ -1,7 +1,7 @@
 // The product page: its pictures, price, variants, live stock and where the units are, the
 // buy box, and its rating and reviews (`reviews.tsx`).
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, current, request } from "../api";
 import { type Inventory, type Product, money, setQuantity } from "../shop";
 import { track } from "../clicks";
@@ -26,6 +26,9 @@ function useLiveStock(
   apply: (stock: number, status: StockStatus) => void,
   deleted: () => void,
 ) {
+  // The page's latest word on a delete, not the one of the render that subscribed.
+  const onDeleted = useRef(deleted);
+  onDeleted.current = deleted;
   useEffect(() => {
     if (typeof EventSource === "undefined") return;
     const source = new EventSource(`/api/products/${id}/stock/stream`);
@@ -41,7 +44,7 @@ function useLiveStock(
     source.addEventListener("stock", onLevel);
     source.addEventListener("deleted", () => {
       source.close();
-      deleted();
+      onDeleted.current();
     });
     return () => source.close();
   }, [id]);
@@ -144,8 +147,15 @@ export function ProductPage({ id }: { id: string }) {
   useLiveStock(
     target,
     (stock, stockStatus) => setProduct((p) => (p ? withLevel(p, target, stock, stockStatus) : p)),
-    // A variant deleted leaves its product: read it again for the variants left.
-    () => (target === id || target === product?.id ? setGone(true) : void read()),
+    () => {
+      const parent = product?.id ?? id;
+      if (target === parent) return setGone(true);
+      // A variant deleted leaves its product: read again for the variants left (or gone too).
+      request<Shown>(`/products/${parent}`).then(
+        ({ data }) => setProduct(data),
+        () => setGone(true),
+      );
+    },
   );
 
   const add = async () => {
