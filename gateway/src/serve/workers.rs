@@ -84,11 +84,12 @@ impl Drop for Open {
     }
 }
 
-/// The index of the least loaded of `loads`, the first at or after `next` among equals.
-fn least_loaded(loads: &[usize], next: usize) -> Option<usize> {
-    (0..loads.len())
-        .map(|k| (next + k) % loads.len())
-        .min_by_key(|&i| loads[i])
+/// The index of the least loaded of `count` threads (`load(i)`), the first at or after
+/// `next` among equals.
+fn least_loaded(count: usize, next: usize, load: impl Fn(usize) -> usize) -> Option<usize> {
+    (0..count)
+        .map(|k| (next + k) % count)
+        .min_by_key(|&i| load(i))
 }
 
 /// The way into a connection thread: a connection, counted in its load.
@@ -148,8 +149,8 @@ impl Workers {
     /// gives it back when no thread takes it.
     pub(super) fn hand(&mut self, mut accepted: Accepted) -> Result<(), Accepted> {
         loop {
-            let loads: Vec<usize> = self.hands.iter().map(|(_, load)| load.now()).collect();
-            let Some(i) = least_loaded(&loads, self.next) else {
+            let loads = |i: usize| self.hands[i].1.now();
+            let Some(i) = least_loaded(self.hands.len(), self.next, loads) else {
                 return Err(accepted);
             };
             let (hand, load) = &self.hands[i];
@@ -222,16 +223,20 @@ pub(super) fn spawn(
 mod tests {
     use super::least_loaded;
 
+    fn of(loads: &[usize], next: usize) -> Option<usize> {
+        least_loaded(loads.len(), next, |i| loads[i])
+    }
+
     #[test]
     fn the_least_loaded_thread_is_chosen_and_equals_take_turns() {
-        assert_eq!(least_loaded(&[], 0), None);
-        assert_eq!(least_loaded(&[3, 1, 2], 0), Some(1));
-        assert_eq!(least_loaded(&[3, 1, 2], 2), Some(1));
+        assert_eq!(of(&[], 0), None);
+        assert_eq!(of(&[3, 1, 2], 0), Some(1));
+        assert_eq!(of(&[3, 1, 2], 2), Some(1));
         // Among equals, the first at or after `next`, wrapping round.
-        assert_eq!(least_loaded(&[0, 0, 0], 0), Some(0));
-        assert_eq!(least_loaded(&[0, 0, 0], 1), Some(1));
-        assert_eq!(least_loaded(&[0, 0, 0], 3), Some(0));
-        assert_eq!(least_loaded(&[1, 2, 1], 2), Some(2));
-        assert_eq!(least_loaded(&[1, 2, 1], 1), Some(2));
+        assert_eq!(of(&[0, 0, 0], 0), Some(0));
+        assert_eq!(of(&[0, 0, 0], 1), Some(1));
+        assert_eq!(of(&[0, 0, 0], 3), Some(0));
+        assert_eq!(of(&[1, 2, 1], 2), Some(2));
+        assert_eq!(of(&[1, 2, 1], 1), Some(2));
     }
 }
