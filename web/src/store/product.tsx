@@ -153,7 +153,7 @@ export function ProductPage({ id }: { id: string }) {
       // A variant deleted leaves its product: read again for the variants left (or gone too).
       request<Shown>(`/products/${parent}`).then(
         ({ data }) => setProduct(data),
-        () => setGone(true),
+        (e) => e instanceof ApiError && e.status === 404 && setGone(true),
       );
     },
   );
